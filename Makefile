@@ -1,0 +1,39 @@
+# The two commands: `make run` and `make test`. Everything else is installed on the way.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+
+.PHONY: install run test test-embedded lint bench fake-ollama
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the product on http://127.0.0.1:8000 (embedded defaults, or production with DATABASE_URL/REDIS_URL set).
+run: install
+	$(PY) manage.py serve
+
+## Run the whole suite in this environment's configuration, then the embedded-mode tests without DATABASE_URL/REDIS_URL.
+test: install
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
+		echo "--- embedded-mode pass (SQLite, in-memory channel layer, in-process tasks)"; \
+		env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m embedded; \
+	fi
+
+lint: install
+	$(PY) -m ruff check .
+
+## Benchmark time to first token (needs PostgreSQL and Redis; see bench/first_token.py --help).
+bench: install
+	$(PY) bench/first_token.py
+
+## A fake Ollama on :11434 that streams canned replies, to try the product without a GPU.
+fake-ollama: install
+	$(PY) -m tests.fake_ollama 11434

@@ -1,0 +1,1 @@
+"""Canned responses and the audit log arrive with the agent-console issue."""

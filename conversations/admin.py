@@ -1,0 +1,90 @@
+"""Conversations in Django admin: read-only, for looking, filtering and searching."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import Conversation, LLMCall, Message
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What customers and the bot wrote is a record: admin shows it and never edits it."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ("created_at", "role", "status", "content", "model_name", "ttft_ms", "total_ms")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyAdmin):
+    list_display = ("id", "status", "handoff_reason", "message_count", "created_at", "last_message_at")
+    list_filter = ("status", "handoff_reason", "created_at")
+    search_fields = ("=id", "messages__content")
+    date_hierarchy = "created_at"
+    inlines = [MessageInline]
+    exclude = ("token",)  # the token is the customer's key: not shown even to staff
+
+    @admin.display(description="messages")
+    def message_count(self, obj: Conversation) -> int:
+        return obj.messages.count()
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "conversation",
+        "role",
+        "status",
+        "short_content",
+        "model_name",
+        "ttft_ms",
+        "total_ms",
+        "prompt_tokens",
+        "reply_tokens",
+        "created_at",
+    )
+    list_filter = ("role", "status", "model_name", "created_at")
+    search_fields = ("content", "=conversation__id")
+    list_select_related = ("conversation",)
+    date_hierarchy = "created_at"
+
+    @admin.display(description="content")
+    def short_content(self, obj: Message) -> str:
+        return obj.content[:80]
+
+
+@admin.register(LLMCall)
+class LLMCallAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "model_name",
+        "ollama_host",
+        "outcome",
+        "error_kind",
+        "ttft_ms",
+        "total_ms",
+        "prompt_tokens",
+        "reply_tokens",
+    )
+    list_filter = ("outcome", "error_kind", "model_name", "ollama_host")
+    search_fields = ("error", "=message__id", "=conversation__id")
+    date_hierarchy = "created_at"

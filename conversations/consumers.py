@@ -1,0 +1,185 @@
+"""The customer's websocket (DESIGN.md § Websocket protocol): validate, call services, forward events.
+
+Nothing here waits on Ollama: a consumer handles one event at a time, and a
+long await would hold back every delta and the disconnect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from . import events, selectors, services
+
+logger = logging.getLogger(__name__)
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_RATE_LIMITED = 4429
+
+
+def origin_allowed(scope: dict[str, Any]) -> bool:
+    """Browsers always send Origin: it must be the server itself or a configured widget origin.
+
+    Clients without an Origin header are not browsers and cannot be lured by
+    another site, so they pass; the token is what guards the conversation.
+    """
+    headers = dict(scope.get("headers") or [])
+    origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/")
+    if not origin:
+        return True
+    allowed = settings.WIDGET_ALLOWED_ORIGINS
+    if "*" in allowed or origin in allowed:
+        return True
+    host = headers.get(b"host", b"").decode("latin-1")
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
+    conversation_id: int | None = None
+
+    @classmethod
+    async def encode_json(cls, content: dict[str, Any]) -> str:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+    async def connect(self) -> None:
+        events.register_home_loop()
+        self.sent_at: deque[float] = deque()
+        await self.accept()
+        if not origin_allowed(self.scope):
+            await self._refuse(CLOSE_FORBIDDEN, "origin_not_allowed", "this site may not open the chat")
+            return
+        token = self.scope["url_route"]["kwargs"].get("token", "")
+        conversation = await database_sync_to_async(selectors.conversation_get_by_token)(token=token)
+        if conversation is None:
+            await self._refuse(CLOSE_NOT_FOUND, "unknown_conversation", "no conversation has this token")
+            return
+        self.conversation_id = conversation.pk
+        self.group = events.conversation_group(conversation.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        history = await database_sync_to_async(selectors.conversation_history)(conversation=conversation)
+        await self.send_json(
+            {
+                "type": "history",
+                "conversation": selectors.conversation_to_dict(conversation),
+                "messages": history,
+                "limits": {"message_max_chars": settings.MESSAGE_MAX_CHARS},
+            }
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if self.conversation_id is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _refuse(self, code: int, error: str, detail: str) -> None:
+        await self.send_error(error, detail)
+        await self.close(code=code)
+
+    async def send_error(self, code: str, detail: str, **extra: Any) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
+
+    # --- client -> server -----------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if self.conversation_id is None:
+            return
+        if text_data is None:
+            await self.send_error("bad_frame", "frames must be JSON text")
+            return
+        if len(text_data) > settings.MESSAGE_MAX_CHARS * 4 + 1024:
+            limit = settings.MESSAGE_MAX_CHARS
+            await self.send_error("frame_too_large", f"frames are limited to {limit} characters of text")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_error("invalid_json", "the frame is not valid JSON")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send_error("bad_frame", 'a frame is a JSON object with a "type"')
+            return
+        if not self._within_rate():
+            return
+        handler = self.handlers.get(frame["type"])
+        if handler is None:
+            await self.send_error("unknown_type", f"unknown frame type {frame['type'][:40]!r}")
+            return
+        await handler(self, frame)
+
+    def _within_rate(self) -> bool:
+        now = time.monotonic()
+        window = settings.CHAT_RATE_WINDOW_S
+        while self.sent_at and now - self.sent_at[0] > window:
+            self.sent_at.popleft()
+        self.sent_at.append(now)
+        return len(self.sent_at) <= settings.CHAT_RATE_LIMIT
+
+    async def on_message(self, frame: dict[str, Any]) -> None:
+        try:
+            message, created = await self._call(
+                services.message_post_customer, text=frame.get("text"), client_id=frame.get("client_id")
+            )
+        except services.MessageRejected as exc:
+            extra = {"client_id": frame["client_id"]} if isinstance(frame.get("client_id"), str) else {}
+            await self.send_error(exc.code, exc.detail, **extra)
+            return
+        if not created:
+            # A resend: the first copy was already broadcast; this socket gets it again.
+            await self.send_json({"type": "message", "message": selectors.message_to_dict(message)})
+
+    async def on_request_human(self, frame: dict[str, Any]) -> None:
+        await self._call(services.conversation_request_human)
+
+    async def on_stop(self, frame: dict[str, Any]) -> None:
+        await self._call(services.replies_cancel)
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        """Accepted; agents will see it once the console exists."""
+
+    async def on_not_yet_supported(self, frame: dict[str, Any]) -> None:
+        await self.send_error("not_supported", f"{frame['type']} frames are not supported by this server yet")
+
+    handlers = {
+        "message": on_message,
+        "request_human": on_request_human,
+        "stop": on_stop,
+        "typing": on_typing,
+        "feedback": on_not_yet_supported,
+        "csat": on_not_yet_supported,
+    }
+
+    @database_sync_to_async
+    def _call(self, service: Any, **kwargs: Any) -> Any:
+        """Run a service on this socket's conversation, loaded fresh in the same database thread hop."""
+        conversation = selectors.conversation_get(conversation_id=self.conversation_id)
+        return service(conversation=conversation, **kwargs)
+
+    # --- group events -> client -------------------------------------------------------
+    async def reply_delta(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {"type": "delta", "message_id": event["message_id"], "seq": event["seq"], "text": event["text"]}
+        )
+
+    async def reply_done(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "done", "message": event["message"]})
+
+    async def message_created(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "message", "message": event["message"]})
+
+    async def conversation_status(self, event: dict[str, Any]) -> None:
+        payload = {"type": "status", "status": event["status"]}
+        for key in ("reason", "agent"):
+            if key in event:
+                payload[key] = event[key]
+        await self.send_json(payload)
+
+    async def conversation_typing(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "typing", "who": event["who"], "active": event["active"]})

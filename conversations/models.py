@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+
+
+def new_conversation_token() -> str:
+    """256 random bits, URL-safe: the token is the only key to a conversation."""
+    return secrets.token_urlsafe(32)
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        BOT = "bot", "Bot"
+        WAITING_HUMAN = "waiting_human", "Waiting for a human"
+        HUMAN = "human", "Human"
+        RESOLVED = "resolved", "Resolved"
+
+    token = models.CharField(max_length=64, unique=True, default=new_conversation_token, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOT, db_index=True)
+    handoff_reason = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Conversation {self.pk} ({self.status})"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        BOT = "bot", "Bot"
+        AGENT = "agent", "Agent"
+        SYSTEM = "system", "System"
+        NOTE = "note", "Private note"
+
+    class Status(models.TextChoices):
+        STREAMING = "streaming", "Streaming"
+        COMPLETE = "complete", "Complete"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices, db_index=True)
+    content = models.TextField(blank=True)
+    # DeepSeek-R1's reasoning: kept for agents, never sent to the customer.
+    reasoning = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE, db_index=True)
+    # NULL, not "", for messages without one: the uniqueness constraint skips them.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # A bot reply points at the customer message it answers (one reply each).
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    model_name = models.CharField(max_length=128, blank=True)
+    ollama_host = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    done_reason = models.CharField(max_length=32, blank=True)
+    ttft_ms = models.FloatField("time to first token (ms)", null=True, blank=True)
+    total_ms = models.FloatField("total time (ms)", null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    reply_tokens = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="message_client_id_unique_per_conversation",
+            ),
+            models.UniqueConstraint(
+                fields=["reply_to"],
+                condition=Q(role="bot"),
+                name="message_one_bot_reply_per_message",
+            ),
+        ]
+        indexes = [models.Index(fields=["conversation", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.pk}: {self.content[:40]}"
+
+
+class LLMCall(models.Model):
+    """One call to Ollama, written by the `log_turn` task on the logging queue."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    conversation = models.ForeignKey(Conversation, null=True, on_delete=models.SET_NULL, related_name="llm_calls")
+    message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="llm_calls")
+    model_name = models.CharField(max_length=128)
+    ollama_host = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, db_index=True)
+    error_kind = models.CharField(max_length=32, blank=True)
+    error = models.TextField(blank=True)
+    done_reason = models.CharField(max_length=32, blank=True)
+    ttft_ms = models.FloatField(null=True, blank=True)
+    total_ms = models.FloatField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    reply_tokens = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "LLM call"
+
+    def __str__(self) -> str:
+        return f"{self.model_name} on {self.ollama_host}: {self.outcome}"

@@ -1,0 +1,84 @@
+"""Reads of the conversations app, shared by the consumer, the tasks, the API and the admin."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+
+from .models import Conversation, Message
+
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+# Roles the customer sees; private notes never leave the agents' side.
+CUSTOMER_VISIBLE_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT, Message.Role.SYSTEM]
+# Roles that make up the dialogue the model continues.
+DIALOGUE_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT]
+
+
+def token_is_well_formed(token: str) -> bool:
+    return bool(TOKEN_PATTERN.match(token or ""))
+
+
+def conversation_get(*, conversation_id: int) -> Conversation:
+    return Conversation.objects.get(pk=conversation_id)
+
+
+def conversation_get_by_token(*, token: str) -> Conversation | None:
+    if not token_is_well_formed(token):
+        return None
+    return Conversation.objects.filter(token=token).first()
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    """The customer-facing form of a message (DESIGN.md § Websocket protocol): no reasoning, no errors."""
+    payload: dict[str, Any] = {
+        "id": message.pk,
+        "role": message.role,
+        "content": message.content,
+        "status": message.status,
+        "created_at": message.created_at.isoformat(),
+        "citations": [],
+    }
+    if message.client_id:
+        payload["client_id"] = message.client_id
+    if message.reply_to_id:
+        payload["reply_to"] = message.reply_to_id
+    return payload
+
+
+def conversation_history(*, conversation: Conversation, limit: int | None = None) -> list[dict[str, Any]]:
+    """The latest customer-visible messages, oldest first."""
+    limit = limit or settings.HISTORY_LIMIT
+    newest = conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).order_by("-id")[:limit]
+    return [message_to_dict(message) for message in reversed(list(newest))]
+
+
+def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:
+    return {"status": conversation.status}
+
+
+def dialogue_before(*, conversation: Conversation, up_to_message_id: int, limit: int = 50) -> list[Message]:
+    """The latest dialogue turns up to and including a message, oldest first, for the prompt."""
+    turns = (
+        conversation.messages.filter(role__in=DIALOGUE_ROLES, id__lte=up_to_message_id)
+        .exclude(role=Message.Role.BOT, status=Message.Status.FAILED)
+        .exclude(content="")
+        .order_by("-id")[:limit]
+    )
+    return list(reversed(list(turns)))
+
+
+def customer_message_has_newer(*, message: Message) -> bool:
+    """Whether the customer wrote again after this message (one reply then answers both)."""
+    return Message.objects.filter(
+        conversation_id=message.conversation_id, role=Message.Role.CUSTOMER, id__gt=message.pk
+    ).exists()
+
+
+def streaming_replies(*, conversation: Conversation) -> list[int]:
+    return list(
+        conversation.messages.filter(role=Message.Role.BOT, status=Message.Status.STREAMING).values_list(
+            "id", flat=True
+        )
+    )

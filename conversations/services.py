@@ -1,0 +1,267 @@
+"""Writes of the conversations app.
+
+Every change a client must hear about goes through one function here, which
+stores it first and pushes it to the conversation's group after the
+transaction commits; tasks are enqueued the same way, so a worker never
+looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from helpdesk.celery import enqueue
+
+from . import events
+from .models import Conversation, LLMCall, Message
+from .selectors import message_to_dict
+
+logger = logging.getLogger(__name__)
+
+CANCEL_FLAG_TTL_S = 900
+
+
+class MessageRejected(ValueError):
+    """The customer's message cannot be accepted; `code` goes to the client."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def cancel_flag_key(message_id: int) -> str:
+    return f"reply-cancel:{message_id}"
+
+
+def conversation_create() -> Conversation:
+    return Conversation.objects.create()
+
+
+def _validate_customer_text(text: Any) -> str:
+    if not isinstance(text, str):
+        raise MessageRejected("invalid_message", "text must be a string")
+    text = text.strip()
+    if not text:
+        raise MessageRejected("empty_message", "the message is empty")
+    if len(text) > settings.MESSAGE_MAX_CHARS:
+        raise MessageRejected(
+            "message_too_long",
+            f"the message has {len(text)} characters; the limit is {settings.MESSAGE_MAX_CHARS}",
+        )
+    return text
+
+
+def _validate_client_id(client_id: Any) -> str:
+    if not isinstance(client_id, str) or not (1 <= len(client_id) <= 64) or not client_id.isprintable():
+        raise MessageRejected("invalid_client_id", "client_id must be a string of 1 to 64 printable characters")
+    return client_id
+
+
+def message_post_customer(*, conversation: Conversation, text: Any, client_id: Any) -> tuple[Message, bool]:
+    """Store a customer message once per `client_id`; returns (message, created).
+
+    The row is written before anything else happens, so a reply that fails
+    later never loses what the customer wrote. A resend with a known
+    `client_id` returns the stored message and triggers nothing.
+    """
+    text = _validate_customer_text(text)
+    client_id = _validate_client_id(client_id)
+    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id
+            )
+            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+            payload = message_to_dict(message)
+            if conversation.status == Conversation.Status.RESOLVED:
+                _conversation_reopen(conversation)
+            wants_bot_reply = conversation.status == Conversation.Status.BOT
+            transaction.on_commit(
+                lambda: events.message_created(conversation_id=conversation.pk, message=payload)
+            )
+            if wants_bot_reply:
+                from .tasks import generate_reply
+
+                transaction.on_commit(lambda: enqueue(generate_reply, message.pk))
+    except IntegrityError:
+        # Two sockets of one customer resent the same message at once.
+        return Message.objects.get(conversation=conversation, client_id=client_id), False
+    return message, True
+
+
+def _conversation_reopen(conversation: Conversation) -> None:
+    """A customer writing into a resolved conversation starts over with the bot."""
+    conversation.status = Conversation.Status.BOT
+    conversation.handoff_reason = ""
+    conversation.save(update_fields=["status", "handoff_reason", "updated_at"])
+    transaction.on_commit(lambda: events.status_changed(conversation_id=conversation.pk, status=conversation.status))
+
+
+def system_message_post(*, conversation: Conversation, text: str) -> Message:
+    message = Message.objects.create(conversation=conversation, role=Message.Role.SYSTEM, content=text)
+    payload = message_to_dict(message)
+    transaction.on_commit(lambda: events.message_created(conversation_id=conversation.pk, message=payload))
+    return message
+
+
+def conversation_request_human(*, conversation: Conversation, reason: str = "customer_request") -> Conversation:
+    """Move a bot conversation to the human queue and stop the bot."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.status != Conversation.Status.BOT:
+            return conversation
+        conversation.status = Conversation.Status.WAITING_HUMAN
+        conversation.handoff_reason = reason
+        conversation.save(update_fields=["status", "handoff_reason", "updated_at"])
+        replies_cancel(conversation=conversation)
+        system_message_post(
+            conversation=conversation,
+            text="A colleague will join this conversation shortly. You can keep writing in the meantime.",
+        )
+        transaction.on_commit(
+            lambda: events.status_changed(
+                conversation_id=conversation.pk, status=conversation.status, reason=reason
+            )
+        )
+    return conversation
+
+
+def replies_cancel(*, conversation: Conversation) -> list[int]:
+    """Ask every reply being generated in this conversation to stop after its current chunk."""
+    streaming = list(
+        conversation.messages.filter(role=Message.Role.BOT, status=Message.Status.STREAMING).values_list(
+            "id", flat=True
+        )
+    )
+    for message_id in streaming:
+        cache.set(cancel_flag_key(message_id), True, CANCEL_FLAG_TTL_S)
+    return streaming
+
+
+def bot_reply_start(*, customer_message_id: int) -> Message | None:
+    """Claim the bot reply to a customer message; None when there is nothing to generate.
+
+    Idempotent: a reply already finished is not generated again; one left
+    `streaming` by a worker that died is started over.
+    """
+    customer_message = (
+        Message.objects.select_related("conversation").filter(pk=customer_message_id, role="customer").first()
+    )
+    if customer_message is None:
+        logger.warning("generate_reply: customer message %s does not exist", customer_message_id)
+        return None
+    conversation = customer_message.conversation
+    if conversation.status != Conversation.Status.BOT:
+        return None
+    existing = Message.objects.filter(reply_to=customer_message, role=Message.Role.BOT).first()
+    if existing is not None:
+        if existing.status != Message.Status.STREAMING:
+            return None
+        cache.delete(cancel_flag_key(existing.pk))
+        existing.content = ""
+        existing.reasoning = ""
+        existing.save(update_fields=["content", "reasoning"])
+        return existing
+    from .selectors import customer_message_has_newer
+
+    if customer_message_has_newer(message=customer_message):
+        return None  # the newer message's reply answers this one too
+    try:
+        with transaction.atomic():
+            return Message.objects.create(
+                conversation=conversation,
+                role=Message.Role.BOT,
+                status=Message.Status.STREAMING,
+                reply_to=customer_message,
+                model_name=settings.OLLAMA_CHAT_MODEL,
+            )
+    except IntegrityError:
+        return None  # another worker claimed it
+
+
+@dataclass
+class ReplyOutcome:
+    """What a generation produced, in plain values (see pipeline.stream_reply)."""
+
+    status: str
+    content: str = ""
+    reasoning: str = ""
+    model_name: str = ""
+    ollama_host: str = ""
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    prompt_tokens: int | None = None
+    reply_tokens: int | None = None
+    done_reason: str = ""
+    error_kind: str = ""
+    error: str = ""
+    customer_notice: str = ""
+
+
+def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
+    """Store the final reply with its metrics, tell the customer, log the LLM call."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        message.content = outcome.content
+        message.reasoning = outcome.reasoning
+        message.status = outcome.status
+        message.model_name = outcome.model_name or message.model_name
+        message.ollama_host = outcome.ollama_host
+        message.ttft_ms = outcome.ttft_ms
+        message.total_ms = outcome.total_ms
+        message.prompt_tokens = outcome.prompt_tokens
+        message.reply_tokens = outcome.reply_tokens
+        message.done_reason = outcome.done_reason
+        message.error = outcome.error
+        message.completed_at = timezone.now()
+        message.save()
+        conversation = message.conversation
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.completed_at)
+        payload = message_to_dict(message)
+        transaction.on_commit(lambda: events.reply_done(conversation_id=conversation.pk, message=payload))
+        if outcome.customer_notice:
+            system_message_post(conversation=conversation, text=outcome.customer_notice)
+        from .tasks import log_turn
+
+        error_kind = outcome.error_kind
+        transaction.on_commit(lambda: enqueue(log_turn, message.pk, error_kind=error_kind))
+    cache.delete(cancel_flag_key(message_id))
+    return message
+
+
+def llm_call_record(*, message_id: int, error_kind: str = "") -> LLMCall | None:
+    """Record the Ollama call behind a finished bot reply, once."""
+    message = Message.objects.filter(pk=message_id, role=Message.Role.BOT).first()
+    if message is None or message.status == Message.Status.STREAMING:
+        return None
+    if LLMCall.objects.filter(message=message).exists():
+        return None
+    outcome = {
+        Message.Status.COMPLETE: LLMCall.Outcome.OK,
+        Message.Status.CANCELLED: LLMCall.Outcome.CANCELLED,
+    }.get(message.status, LLMCall.Outcome.FAILED)
+    return LLMCall.objects.create(
+        conversation_id=message.conversation_id,
+        message=message,
+        model_name=message.model_name,
+        ollama_host=message.ollama_host,
+        outcome=outcome,
+        error_kind=error_kind,
+        error=message.error,
+        done_reason=message.done_reason,
+        ttft_ms=message.ttft_ms,
+        total_ms=message.total_ms,
+        prompt_tokens=message.prompt_tokens,
+        reply_tokens=message.reply_tokens,
+    )

@@ -1,0 +1,22 @@
+"""Celery tasks of the conversations app: thin, named, idempotent, ids only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from . import pipeline, services
+
+
+@shared_task(name="conversations.generate_reply", acks_late=True, reject_on_worker_lost=True)
+def generate_reply(message_id: int, **kwargs: Any) -> int | None:
+    """Answer the customer message `message_id`; a reply already finished is not generated again."""
+    reply = pipeline.reply_generate(customer_message_id=message_id)
+    return reply.pk if reply else None
+
+
+@shared_task(name="conversations.log_turn", ignore_result=True)
+def log_turn(message_id: int, error_kind: str = "", **kwargs: Any) -> None:
+    """Record the Ollama call behind a finished reply (model, host, timings, tokens, outcome)."""
+    services.llm_call_record(message_id=message_id, error_kind=error_kind)

@@ -1,0 +1,21 @@
+"""ASGI entry point: HTTP goes to Django, websockets to the apps' consumers."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after Django is set up
+
+from conversations.routing import websocket_urlpatterns as conversation_routes  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Origins are checked by the consumers themselves, so a refused
+        # browser gets a close code and a reason, not a bare HTTP 403.
+        "websocket": URLRouter(conversation_routes),
+    }
+)

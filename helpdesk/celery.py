@@ -1,0 +1,57 @@
+"""The Celery app and the one way services hand work to it.
+
+Queues: `generation` (streaming replies, long and I/O bound) and `logging`
+(bookkeeping that must never delay a reply).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from celery import Celery, Task
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+app = Celery("helpdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("generation"), Queue("logging"))
+app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+_embedded_pool: ThreadPoolExecutor | None = None
+
+
+def _run_eagerly(task: Task, args: tuple, kwargs: dict) -> None:
+    try:
+        result = task.apply(args=args, kwargs=kwargs)
+        if result.failed():
+            logger.error("embedded task %s failed: %r", task.name, result.result)
+    finally:
+        # Worker threads keep no stale database connection between tasks.
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+
+def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Send a task to its queue, or in embedded mode run it on a worker thread.
+
+    Eager `.delay()` would run the task right here; called from a consumer that
+    is the event loop's sync thread, and the task's own `async_to_sync` raises.
+    A small thread pool keeps the web loop free while the reply streams.
+    """
+    global _embedded_pool
+    if app.conf.task_always_eager:
+        if _embedded_pool is None:
+            from django.conf import settings
+
+            _embedded_pool = ThreadPoolExecutor(
+                max_workers=settings.EMBEDDED_TASK_THREADS, thread_name_prefix="embedded-task"
+            )
+        _embedded_pool.submit(_run_eagerly, task, args, kwargs)
+    else:
+        task.apply_async(args=args, kwargs=kwargs)

@@ -1,0 +1,101 @@
+"""`make run`: migrate, then start every process the configuration calls for; Ctrl-C stops them all.
+
+Embedded (no REDIS_URL): one Daphne process; Celery tasks run in its worker
+threads. Production: Daphne plus Celery workers on `generation` and `logging`.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from helpdesk import ollama as gateway
+
+
+class Command(BaseCommand):
+    help = "Migrate and serve the helpdesk (Daphne, and Celery workers when REDIS_URL is set)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-migrate", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("ensure_demo_admin")
+        self._report_ollama()
+        commands = [
+            [
+                sys.executable, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
+                "--websocket_timeout", str(settings.WEBSOCKET_TIMEOUT), "--proxy-headers",
+                "helpdesk.asgi:application",
+            ]
+        ]
+        if not settings.EMBEDDED:
+            commands += [
+                self._worker("generation", settings.CELERY_GENERATION_CONCURRENCY),
+                self._worker("logging", settings.CELERY_LOGGING_CONCURRENCY),
+            ]
+        mode = "embedded (SQLite or DATABASE_URL, in-memory channel layer, in-process tasks)"
+        if not settings.EMBEDDED:
+            mode = "production (Redis channel layer and cache, Celery workers on generation and logging)"
+        self.stdout.write(f"Mode: {mode}")
+        self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
+        processes = [subprocess.Popen(command) for command in commands]
+        stopping = False
+
+        def stop(*_: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping and all(p.poll() is None for p in processes):
+                time.sleep(0.2)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for process in processes:
+                try:
+                    process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        failed = [p.args[2] for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            raise SystemExit(f"stopped because {failed[0]} exited")
+
+    @staticmethod
+    def _worker(queue: str, concurrency: int) -> list[str]:
+        return [
+            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "-n", f"{queue}@%h",
+            "-c", str(concurrency), "-P", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+        ]
+
+    def _report_ollama(self) -> None:
+        for host in settings.OLLAMA_HOSTS:
+            try:
+                models = gateway.node_models(host)
+            except gateway.OllamaError as exc:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"Ollama at {host} is not usable ({exc.detail}); the server starts anyway and "
+                        "customers are told the assistant is unavailable. Start Ollama or set OLLAMA_HOST."
+                    )
+                )
+                continue
+            model = settings.OLLAMA_CHAT_MODEL
+            if model in models:
+                self.stdout.write(f"Ollama at {host}: {model} is ready")
+            else:
+                self.stdout.write(self.style.WARNING(f"Ollama at {host} has no {model}: run `ollama pull {model}`"))

@@ -1,0 +1,429 @@
+"""The Ollama gateway: the only module that imports `ollama`.
+
+It hides what the official client leaves to its callers: timeouts (the
+client's default waits forever), errors that arrive as four different
+exception types, failover to another node before the first token, one client
+per node per event loop (building one costs ~16 ms), and DeepSeek-R1's
+reasoning, which newer servers send in `message.thinking` and older ones
+inline in `<think>...</think>` (sometimes without the opening tag).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import ollama
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+# Servers before this version ignore `think` and put reasoning inline.
+THINKING_FIELD_SINCE = (0, 9, 0)
+
+
+class OllamaError(Exception):
+    """A failure talking to Ollama; `kind` is stable for metrics and logs."""
+
+    kind = "error"
+
+    def __init__(self, detail: str, *, host: str = "", model: str = "") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.host = host
+        self.model = model
+
+    def __str__(self) -> str:
+        where = f" (host {self.host})" if self.host else ""
+        return f"{self.detail}{where}"
+
+
+class OllamaUnavailable(OllamaError):
+    """Connection refused, DNS failure or timeout: the node cannot be reached."""
+
+    kind = "unavailable"
+
+
+class ModelNotFound(OllamaError):
+    kind = "model_not_found"
+
+
+class ServerBusy(OllamaError):
+    """503: the node's request queue is full."""
+
+    kind = "busy"
+
+
+class StreamBroken(OllamaError):
+    """The stream started, then failed: an error line or a dropped connection."""
+
+    kind = "stream_broken"
+
+
+class OllamaRequestError(OllamaError):
+    kind = "request_error"
+
+
+# Another node may still serve the request: it may be up, idle, or have the model pulled.
+FAILOVER_ERRORS = (OllamaUnavailable, ServerBusy, ModelNotFound)
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """Per-request generation options (the seed's model.json, as Ollama names them)."""
+
+    model: str
+    temperature: float
+    top_p: float
+    num_predict: int
+    num_ctx: int
+    think: bool
+    keep_alive: str = "30m"
+
+    @classmethod
+    def from_settings(cls) -> ChatOptions:
+        return cls(
+            model=settings.OLLAMA_CHAT_MODEL,
+            temperature=settings.LLM_TEMPERATURE,
+            top_p=settings.LLM_TOP_P,
+            num_predict=settings.LLM_NUM_PREDICT,
+            num_ctx=settings.LLM_NUM_CTX,
+            think=settings.LLM_THINK,
+            keep_alive=settings.OLLAMA_KEEP_ALIVE,
+        )
+
+    def ollama_options(self) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "num_predict": self.num_predict,
+            "num_ctx": self.num_ctx,
+        }
+
+
+@dataclass
+class ChatStats:
+    """What Ollama reports on the final chunk (durations in nanoseconds)."""
+
+    done_reason: str = ""
+    prompt_tokens: int = 0
+    reply_tokens: int = 0
+    total_duration_ns: int = 0
+    load_duration_ns: int = 0
+    eval_duration_ns: int = 0
+
+
+@dataclass
+class StreamPiece:
+    visible: str = ""
+    reasoning: str = ""
+
+
+class ReasoningSplitter:
+    """Separates DeepSeek-R1 reasoning from the answer in streamed content.
+
+    With `reasoning_first` (old servers that ignore `think`, whose template
+    opens the `<think>` block in the prompt), everything before `</think>` is
+    reasoning even without an opening tag; it is held back until the tag shows,
+    or released as the answer if the stream ends without one. Otherwise only an
+    explicit `<think>` at the very start opens a reasoning block.
+    """
+
+    def __init__(self, *, reasoning_first: bool) -> None:
+        self._state = "undecided" if not reasoning_first else "reasoning_maybe"
+        self._buffer = ""
+        self._after_reasoning = False
+
+    def feed(self, text: str) -> StreamPiece:
+        if not text:
+            return StreamPiece()
+        self._buffer += text
+        return self._drain(final=False)
+
+    def finish(self) -> StreamPiece:
+        return self._drain(final=True)
+
+    def _drain(self, *, final: bool) -> StreamPiece:
+        piece = StreamPiece()
+        while True:
+            buffer = self._buffer
+            if self._state == "answer":
+                if self._after_reasoning:
+                    # The answer after "</think>" starts with blank lines, maybe in later chunks.
+                    buffer = buffer.lstrip()
+                    self._after_reasoning = not buffer
+                piece.visible += buffer
+                self._buffer = ""
+                return piece
+            if self._state == "undecided":
+                stripped = buffer.lstrip()
+                if stripped.startswith(THINK_OPEN):
+                    self._buffer = stripped[len(THINK_OPEN) :]
+                    self._state = "reasoning"
+                    continue
+                if not final and (not stripped or THINK_OPEN.startswith(stripped)):
+                    return piece  # could still become "<think>"
+                self._state = "answer"
+                continue
+            if self._state == "reasoning_maybe" and buffer.lstrip().startswith(THINK_OPEN):
+                self._buffer = buffer.lstrip()[len(THINK_OPEN) :]
+                self._state = "reasoning"
+                continue
+            # "reasoning" or "reasoning_maybe": look for the closing tag.
+            end = buffer.find(THINK_CLOSE)
+            if end >= 0:
+                piece.reasoning += buffer[:end]
+                self._buffer = buffer[end + len(THINK_CLOSE) :]
+                self._state = "answer"
+                self._after_reasoning = True
+                continue
+            if final:
+                if self._state == "reasoning_maybe":
+                    piece.visible += buffer  # never closed: it was the answer all along
+                else:
+                    piece.reasoning += buffer
+                self._buffer = ""
+                return piece
+            if self._state == "reasoning":
+                # Keep a tail that could be the start of "</think>".
+                keep = len(THINK_CLOSE) - 1
+                safe = buffer[:-keep] if len(buffer) > keep else ""
+                piece.reasoning += safe
+                self._buffer = buffer[len(safe) :]
+            return piece
+
+
+# --- clients ---------------------------------------------------------------------
+
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ollama.AsyncClient]] = (
+    weakref.WeakKeyDictionary()
+)
+_server_versions: dict[str, tuple[float, tuple[int, ...]]] = {}
+VERSION_TTL_S = 600.0
+
+
+def _timeout() -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=settings.OLLAMA_CONNECT_TIMEOUT,
+        read=settings.OLLAMA_READ_TIMEOUT,
+        write=10.0,
+        pool=10.0,
+    )
+
+
+def async_client(host: str) -> ollama.AsyncClient:
+    """One client per node per event loop, so connections are reused across replies."""
+    loop = asyncio.get_running_loop()
+    per_loop = _clients.setdefault(loop, {})
+    client = per_loop.get(host)
+    if client is None:
+        client = ollama.AsyncClient(host=host, timeout=_timeout())
+        per_loop[host] = client
+    return client
+
+
+def sync_client(host: str, *, timeout: float | None = None) -> ollama.Client:
+    return ollama.Client(host=host, timeout=timeout or _timeout())
+
+
+def node_models(host: str, *, timeout: float = 2.0) -> list[str]:
+    """The models pulled on a node (`/api/tags`); raises OllamaError when it cannot be asked."""
+    try:
+        return [model.model for model in sync_client(host, timeout=timeout).list().models if model.model]
+    except Exception as exc:
+        raise _translate(exc, host=host, model="", started=False) from exc
+
+
+def _parse_version(text: str) -> tuple[int, ...]:
+    numbers = []
+    for part in text.split("-")[0].split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        numbers.append(int(digits) if digits else 0)
+    return tuple(numbers)
+
+
+async def server_version(host: str) -> tuple[int, ...]:
+    """The node's version, cached; (0,) when it cannot be told."""
+    cached = _server_versions.get(host)
+    now = time.monotonic()
+    if cached and now - cached[0] < VERSION_TTL_S:
+        return cached[1]
+    try:
+        # The official client has no version call; its own HTTP client is reused.
+        response = await async_client(host)._client.get("/api/version")
+        version = _parse_version(response.json().get("version", "0"))
+    except (httpx.HTTPError, ValueError):
+        version = (0,)
+    _server_versions[host] = (now, version)
+    return version
+
+
+def _translate(exc: BaseException, *, host: str, model: str, started: bool) -> OllamaError:
+    """Map the client's many exception types onto ours."""
+    if isinstance(exc, OllamaError):
+        return exc
+    if isinstance(exc, ollama.ResponseError):
+        status = exc.status_code
+        detail = str(exc.error)
+        if status == 404 or ("not found" in detail.lower() and "model" in detail.lower()):
+            return ModelNotFound(
+                f"model '{model}' is not available on this node; run `ollama pull {model}`",
+                host=host,
+                model=model,
+            )
+        if status == 503:
+            return ServerBusy(f"Ollama is busy: {detail}", host=host, model=model)
+        if status == -1 or started:
+            return StreamBroken(f"Ollama stopped the reply: {detail}", host=host, model=model)
+        if status >= 500:
+            return OllamaUnavailable(f"Ollama answered {status}: {detail}", host=host, model=model)
+        return OllamaRequestError(f"Ollama refused the request ({status}): {detail}", host=host, model=model)
+    if isinstance(exc, httpx.TimeoutException):
+        if started:
+            return StreamBroken("Ollama stopped sending (read timeout)", host=host, model=model)
+        return OllamaUnavailable(f"Ollama did not answer in time ({type(exc).__name__})", host=host, model=model)
+    if isinstance(exc, (httpx.ConnectError, ConnectionError, OSError)):
+        return OllamaUnavailable(f"cannot connect to Ollama: {exc}", host=host, model=model)
+    if isinstance(exc, (httpx.HTTPError, ValueError)):
+        if started:
+            return StreamBroken(f"the stream from Ollama broke: {exc}", host=host, model=model)
+        return OllamaUnavailable(f"Ollama request failed: {exc}", host=host, model=model)
+    return OllamaError(f"unexpected Ollama failure: {exc!r}", host=host, model=model)
+
+
+@dataclass
+class ChatStream:
+    """An open streaming chat on one node; iterate for pieces, then read `stats`."""
+
+    host: str
+    model: str
+    _chunks: AsyncIterator[Any]
+    _first: Any
+    _splitter: ReasoningSplitter
+    stats: ChatStats = field(default_factory=ChatStats)
+
+    async def __aiter__(self) -> AsyncIterator[StreamPiece]:
+        chunk = self._first
+        try:
+            while chunk is not None:
+                piece = self._piece(chunk)
+                if piece.visible or piece.reasoning:
+                    yield piece
+                if getattr(chunk, "done", False):
+                    break
+                chunk = await anext(self._chunks, None)
+        except Exception as exc:
+            raise _translate(exc, host=self.host, model=self.model, started=True) from exc
+        tail = self._splitter.finish()
+        if tail.visible or tail.reasoning:
+            yield tail
+
+    def _piece(self, chunk: Any) -> StreamPiece:
+        message = getattr(chunk, "message", None)
+        piece = self._splitter.feed(getattr(message, "content", None) or "")
+        thinking = getattr(message, "thinking", None) or ""
+        if thinking:
+            piece.reasoning = thinking + piece.reasoning
+        if getattr(chunk, "done", False):
+            self.stats = ChatStats(
+                done_reason=getattr(chunk, "done_reason", None) or "",
+                prompt_tokens=getattr(chunk, "prompt_eval_count", None) or 0,
+                reply_tokens=getattr(chunk, "eval_count", None) or 0,
+                total_duration_ns=getattr(chunk, "total_duration", None) or 0,
+                load_duration_ns=getattr(chunk, "load_duration", None) or 0,
+                eval_duration_ns=getattr(chunk, "eval_duration", None) or 0,
+            )
+        return piece
+
+    async def aclose(self) -> None:
+        """Close the HTTP stream, which makes Ollama stop generating."""
+        closer = getattr(self._chunks, "aclose", None)
+        if closer is not None:
+            try:
+                await closer()
+            except Exception:
+                logger.debug("closing Ollama stream failed", exc_info=True)
+
+
+async def _open_on(host: str, messages: Sequence[dict[str, str]], options: ChatOptions) -> ChatStream:
+    client = async_client(host)
+    think: bool | None = options.think
+    reasoning_first = False
+    if options.think and await server_version(host) < THINKING_FIELD_SINCE:
+        reasoning_first = True
+    for attempt in range(2):
+        try:
+            chunks = await client.chat(
+                model=options.model,
+                messages=list(messages),
+                stream=True,
+                think=think,
+                options=options.ollama_options(),
+                keep_alive=options.keep_alive,
+            )
+            first = await anext(chunks, None)
+            return ChatStream(
+                host=host,
+                model=options.model,
+                _chunks=chunks,
+                _first=first,
+                _splitter=ReasoningSplitter(reasoning_first=reasoning_first),
+            )
+        except ollama.ResponseError as exc:
+            # A model pulled before its template learnt thinking answers 400:
+            # ask again without `think` and split the reasoning ourselves.
+            if attempt == 0 and think and exc.status_code == 400 and "thinking" in str(exc.error).lower():
+                logger.info("model %s on %s does not support think; parsing reasoning inline", options.model, host)
+                think = False
+                reasoning_first = True
+                continue
+            raise _translate(exc, host=host, model=options.model, started=False) from exc
+        except Exception as exc:
+            raise _translate(exc, host=host, model=options.model, started=False) from exc
+    raise OllamaRequestError("unreachable", host=host, model=options.model)
+
+
+async def open_chat_stream(
+    messages: Sequence[dict[str, str]],
+    options: ChatOptions,
+    *,
+    hosts: Sequence[str] | None = None,
+) -> ChatStream:
+    """Open a streaming chat, failing over across nodes until the first chunk arrives.
+
+    Once this returns, a failure belongs to that node and surfaces from the
+    iteration as `StreamBroken`; the caller decides what the customer sees.
+    """
+    candidates = list(hosts or settings.OLLAMA_HOSTS)
+    last_error: OllamaError | None = None
+    for host in candidates:
+        try:
+            return await _open_on(host, messages, options)
+        except FAILOVER_ERRORS as exc:
+            logger.warning("Ollama node %s failed before the first token: %s", host, exc)
+            last_error = exc
+    assert last_error is not None
+    raise last_error
+
+
+async def embed(texts: Sequence[str], *, model: str, host: str | None = None) -> list[list[float]]:
+    """Embed texts on the first node that answers."""
+    last_error: OllamaError | None = None
+    for candidate in [host] if host else settings.OLLAMA_HOSTS:
+        try:
+            response = await async_client(candidate).embed(model=model, input=list(texts))
+            return [list(vector) for vector in response.embeddings]
+        except Exception as exc:
+            last_error = _translate(exc, host=candidate, model=model, started=False)
+            if not isinstance(last_error, FAILOVER_ERRORS):
+                raise last_error from exc
+    assert last_error is not None
+    raise last_error

@@ -1,0 +1,247 @@
+"""One settings module for every deployment.
+
+Everything comes from the environment. With nothing set, the product runs on
+embedded defaults (SQLite, in-memory channel layer, local-memory cache, Celery
+tasks in-process) so that `make run` works on a fresh machine; with
+`DATABASE_URL`, `REDIS_URL` and `OLLAMA_HOST(S)` set, the same code runs on
+PostgreSQL, Redis, real Celery workers and real Ollama nodes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+# The development key is only acceptable while DEBUG is on; production must set its own.
+SECRET_KEY = env_str("SECRET_KEY") or "dev-only-insecure-key-change-me-in-production"
+if not DEBUG and SECRET_KEY.startswith("dev-only"):
+    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "channels",
+    "helpdesk",
+    "conversations",
+    "knowledge",
+    "agents",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "helpdesk.urls"
+ASGI_APPLICATION = "helpdesk.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": dj_database_url.parse(f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Generation runs in worker threads beside the web loop: WAL and IMMEDIATE
+    # transactions keep concurrent writers from failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests use a file, not shared memory: reply threads open their own connections.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer, cache, Celery broker -------------------------------
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED = not REDIS_URL
+
+# Daphne closes idle websockets after this many seconds; group membership must
+# outlive it or a quiet customer silently stops receiving replies.
+WEBSOCKET_TIMEOUT = env_int("WEBSOCKET_TIMEOUT", 86400)
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": "helpdesk:channels",
+                "capacity": 1000,
+                # Consumer channels get room for a whole burst of deltas; a
+                # full channel drops messages without a word.
+                "channel_capacity": {"websocket.send*": 2000, "specific.*": 2000},
+                "group_expiry": WEBSOCKET_TIMEOUT,
+                "expiry": 120,
+            },
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "helpdesk",
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 2000}}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk"}}
+
+# --- Celery ---------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# Embedded mode runs tasks in-process, dispatched from a worker thread (see
+# helpdesk.celery.enqueue): eager `.delay()` from the event loop would raise.
+CELERY_TASK_ALWAYS_EAGER = EMBEDDED
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 270)
+# acks_late re-delivers a task still running after visibility_timeout: keep it far above the time limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_DEFAULT_QUEUE = "generation"
+CELERY_TASK_ROUTES = {
+    "conversations.generate_reply": {"queue": "generation"},
+    "conversations.log_turn": {"queue": "logging"},
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_GENERATION_CONCURRENCY = env_int("CELERY_GENERATION_CONCURRENCY", 8)
+CELERY_LOGGING_CONCURRENCY = env_int("CELERY_LOGGING_CONCURRENCY", 1)
+EMBEDDED_TASK_THREADS = env_int("EMBEDDED_TASK_THREADS", 8)
+
+# --- Ollama and the model -------------------------------------------------------
+OLLAMA_HOSTS = env_list("OLLAMA_HOSTS") or [env_str("OLLAMA_HOST", "http://127.0.0.1:11434")]
+OLLAMA_CHAT_MODEL = env_str("OLLAMA_CHAT_MODEL", "deepseek-r1:7b")
+OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 3.0)
+# Longest silence between two streamed chunks; a cold model load counts here.
+OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 120.0)
+OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
+
+# Generation options (the seed's model.json; `max_tokens` is Ollama's num_predict).
+LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.7)
+LLM_TOP_P = env_float("LLM_TOP_P", 0.9)
+LLM_NUM_PREDICT = env_int("LLM_NUM_PREDICT", 512)
+LLM_NUM_CTX = env_int("LLM_NUM_CTX", 4096)
+LLM_THINK = env_bool("LLM_THINK", True)
+LLM_SYSTEM_PROMPT = env_str(
+    "LLM_SYSTEM_PROMPT",
+    "You are the friendly customer-service assistant of the company whose website the customer is on. "
+    "Answer briefly and politely, in the customer's language. If you do not know, say so and offer a human colleague.",
+)
+
+# --- Conversations --------------------------------------------------------------
+MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4000)
+# Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.
+DELTA_COALESCE_MS = env_int("DELTA_COALESCE_MS", 50)
+# A customer may send this many frames per window before being told to slow down.
+CHAT_RATE_LIMIT = env_int("CHAT_RATE_LIMIT", 20)
+CHAT_RATE_WINDOW_S = env_int("CHAT_RATE_WINDOW_S", 10)
+HISTORY_LIMIT = env_int("HISTORY_LIMIT", 200)
+
+# Origins that may embed the widget ("*" allows any). The demo page is same-origin.
+WIDGET_ALLOWED_ORIGINS = env_list(
+    "WIDGET_ALLOWED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000"
+)
+CORS_ALLOWED_ORIGINS = [o for o in WIDGET_ALLOWED_ORIGINS if o != "*"]
+CORS_ALLOW_ALL_ORIGINS = "*" in WIDGET_ALLOWED_ORIGINS
+CORS_URLS_REGEX = r"^/api/.*$"
+
+# --- Internationalisation, static files -----------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Logging ---------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,1 @@
+"""Articles, chunks and FAQ entries arrive with the knowledge-base issue."""

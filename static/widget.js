@@ -1,0 +1,324 @@
+/*
+ * Helpdesk chat widget: one <script> tag, no build step, no third-party code.
+ *   <script src="https://HOST/static/widget.js" data-helpdesk-url="https://HOST" async></script>
+ * It lives in a shadow root so the host page's CSS cannot reach it, keeps its
+ * conversation token in localStorage so a reload continues the conversation,
+ * and streams replies over the websocket protocol of DESIGN.md.
+ * Text is always inserted with textContent: nothing a customer, agent or the
+ * model writes is ever parsed as HTML.
+ */
+(function () {
+  "use strict";
+  if (window.Helpdesk && window.Helpdesk._loaded) return;
+
+  var script = document.currentScript || document.querySelector("script[data-helpdesk-url]");
+  var base = ((script && script.getAttribute("data-helpdesk-url")) || (script ? new URL(script.src).origin : location.origin)).replace(/\/+$/, "");
+  var settings = window.helpdeskSettings || {};
+  var storeKey = "helpdesk:" + base;
+
+  var STRINGS = {
+    en: {
+      title: "Customer service", open: "Chat with us", close: "Close chat", placeholder: "Type your message…",
+      send: "Send", stop: "Stop", human: "Talk to a human", offline: "Connection lost — reconnecting…",
+      greeting: "Hi! Ask us anything about your order, shipping or returns.",
+      waiting_human: "A colleague will join shortly.", human_joined: "You are chatting with a colleague.",
+      resolved: "This conversation is resolved. Write again any time.", bot: "",
+      failed: "Not delivered — will retry", tooLong: "Message too long", refused: "This site may not open the chat.",
+      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", typing: "typing…"
+    },
+    "zh-hans": {
+      title: "在线客服", open: "联系客服", close: "关闭对话", placeholder: "请输入您的问题…",
+      send: "发送", stop: "停止", human: "转人工", offline: "连接已断开，正在重连…",
+      greeting: "您好！关于订单、配送或退换货，都可以问我。",
+      waiting_human: "客服同事马上就来。", human_joined: "您正在与人工客服对话。",
+      resolved: "本次对话已解决，随时可以再次留言。", bot: "",
+      failed: "未送达，稍后重试", tooLong: "消息过长", refused: "此网站无权打开客服对话。",
+      you: "我", assistant: "智能助手", agent: "客服", system: "提示", typing: "正在输入…"
+    }
+  };
+  var lang = (settings.locale || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
+  var t = STRINGS[lang];
+
+  var state = {
+    token: null, ws: null, retry: 0, open: false, maxChars: 4000, connected: false,
+    messages: {},          // id -> {el, body, text, seq, status}
+    outbox: loadOutbox(),  // [{client_id, text}] not yet confirmed by the server
+    streaming: {}          // message ids being generated
+  };
+
+  function load(key) { try { return localStorage.getItem(storeKey + ":" + key); } catch (e) { return null; } }
+  function save(key, value) { try { value === null ? localStorage.removeItem(storeKey + ":" + key) : localStorage.setItem(storeKey + ":" + key, value); } catch (e) { /* private mode */ } }
+  function loadOutbox() { try { return JSON.parse(load("outbox") || "[]"); } catch (e) { return []; } }
+  function saveOutbox() { save("outbox", JSON.stringify(state.outbox)); }
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "c" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+  }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  // --- DOM, inside a shadow root -------------------------------------------------
+  var host = el("div");
+  host.id = "helpdesk-widget-root";
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  var css = el("link");
+  css.rel = "stylesheet";
+  css.href = base + "/static/widget.css";
+  root.appendChild(css);
+
+  var launcher = el("button", "hd-launcher");
+  launcher.type = "button";
+  launcher.setAttribute("aria-label", t.open);
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.appendChild(el("span", "hd-launcher-icon", "💬"));
+  launcher.appendChild(el("span", "hd-launcher-label", t.open));
+
+  var panel = el("section", "hd-panel");
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", settings.title || t.title);
+  panel.hidden = true;
+  var header = el("header", "hd-header");
+  header.appendChild(el("h2", "hd-title", settings.title || t.title));
+  var humanBtn = el("button", "hd-human", t.human);
+  humanBtn.type = "button";
+  var closeBtn = el("button", "hd-close", "×");
+  closeBtn.type = "button";
+  closeBtn.setAttribute("aria-label", t.close);
+  header.appendChild(humanBtn);
+  header.appendChild(closeBtn);
+  var banner = el("div", "hd-banner");
+  banner.setAttribute("role", "status");
+  banner.hidden = true;
+  var list = el("ol", "hd-messages");
+  list.setAttribute("aria-live", "polite");
+  list.setAttribute("aria-relevant", "additions text");
+  var typing = el("div", "hd-typing", t.typing);
+  typing.hidden = true;
+  var form = el("form", "hd-form");
+  var input = el("textarea", "hd-input");
+  input.rows = 1;
+  input.placeholder = t.placeholder;
+  input.setAttribute("aria-label", t.placeholder);
+  var counter = el("span", "hd-counter");
+  var stopBtn = el("button", "hd-stop", t.stop);
+  stopBtn.type = "button";
+  stopBtn.hidden = true;
+  var sendBtn = el("button", "hd-send", t.send);
+  sendBtn.type = "submit";
+  form.appendChild(input);
+  form.appendChild(counter);
+  form.appendChild(stopBtn);
+  form.appendChild(sendBtn);
+  panel.appendChild(header);
+  panel.appendChild(banner);
+  panel.appendChild(list);
+  panel.appendChild(typing);
+  panel.appendChild(form);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  function showBanner(text) { banner.textContent = text || ""; banner.hidden = !text; }
+  function scrollDown() { list.scrollTop = list.scrollHeight; }
+  function roleLabel(role) { return { customer: t.you, bot: t.assistant, agent: t.agent, system: t.system }[role] || role; }
+
+  function bubble(key, role) {
+    var item = el("li", "hd-msg hd-" + role);
+    item.appendChild(el("span", "hd-visually-hidden", roleLabel(role) + ": "));
+    var body = el("div", "hd-body");
+    item.appendChild(body);
+    list.appendChild(item);
+    var entry = { el: item, body: body, text: "", seq: -1, status: "complete" };
+    state.messages[key] = entry;
+    return entry;
+  }
+  function setText(entry, text) { entry.text = text; entry.body.textContent = text; }
+
+  function upsert(message) {
+    var entry = state.messages[message.id];
+    if (!entry && message.client_id && state.messages["local:" + message.client_id]) {
+      entry = state.messages["local:" + message.client_id];
+      delete state.messages["local:" + message.client_id];
+      state.messages[message.id] = entry;
+    }
+    if (!entry) entry = bubble(message.id, message.role);
+    setText(entry, message.content);
+    entry.status = message.status;
+    entry.el.classList.remove("hd-pending", "hd-failed-send");
+    entry.el.setAttribute("data-status", message.status);
+    entry.el.setAttribute("data-id", String(message.id));
+    if (message.status === "streaming") { state.streaming[message.id] = true; entry.el.classList.add("hd-streaming"); }
+    else { delete state.streaming[message.id]; entry.el.classList.remove("hd-streaming"); }
+    if (message.client_id) confirmSent(message.client_id);
+    refreshStop();
+    scrollDown();
+    emit("message", message);
+    return entry;
+  }
+
+  function confirmSent(clientId) {
+    var before = state.outbox.length;
+    state.outbox = state.outbox.filter(function (m) { return m.client_id !== clientId; });
+    if (state.outbox.length !== before) saveOutbox();
+  }
+
+  function onDelta(frame) {
+    var entry = state.messages[frame.message_id] || bubble(frame.message_id, "bot");
+    entry.el.classList.add("hd-streaming");
+    state.streaming[frame.message_id] = true;
+    if (frame.seq === 0) setText(entry, "");
+    if (frame.seq === entry.seq + 1) {
+      setText(entry, entry.text + frame.text);
+      entry.seq = frame.seq;
+    } else if (frame.seq > entry.seq + 1) {
+      entry.gap = true; // missed pieces: "done" brings the full text
+    }
+    typing.hidden = true;
+    refreshStop();
+    scrollDown();
+  }
+
+  function refreshStop() { stopBtn.hidden = Object.keys(state.streaming).length === 0; }
+
+  function onStatus(status) {
+    var text = { waiting_human: t.waiting_human, human: t.human_joined, resolved: t.resolved }[status] || "";
+    panel.setAttribute("data-status", status);
+    humanBtn.hidden = status !== "bot";
+    if (text) showBanner(text); else if (state.connected) showBanner("");
+  }
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "history":
+        list.textContent = "";
+        state.messages = {};
+        state.streaming = {};
+        if (frame.limits && frame.limits.message_max_chars) state.maxChars = frame.limits.message_max_chars;
+        if (!frame.messages.length) bubble("greeting", "system").body.textContent = settings.greeting || t.greeting;
+        frame.messages.forEach(upsert);
+        state.outbox.forEach(function (m) { if (!state.messages["local:" + m.client_id]) localBubble(m); });
+        onStatus(frame.conversation.status);
+        flushOutbox();
+        break;
+      case "message": upsert(frame.message); break;
+      case "delta": onDelta(frame); break;
+      case "done": upsert(frame.message); break;
+      case "status": onStatus(frame.status); break;
+      case "typing": typing.hidden = !frame.active || Object.keys(state.streaming).some(function (id) { return state.messages[id] && state.messages[id].text; }); scrollDown(); break;
+      case "error":
+        if (frame.client_id) {
+          var entry = state.messages["local:" + frame.client_id];
+          if (entry) { entry.el.classList.add("hd-failed-send"); entry.el.title = frame.detail; }
+          confirmSent(frame.client_id);
+        }
+        if (window.console) console.warn("helpdesk:", frame.code, frame.detail);
+        break;
+    }
+  }
+
+  // --- connection ------------------------------------------------------------------
+  function wsUrl() { return base.replace(/^http/, "ws") + "/ws/chat/" + state.token + "/"; }
+
+  function createConversation() {
+    return fetch(base + "/api/v1/conversations", { method: "POST", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (data) { state.token = data.token; save("token", data.token); });
+  }
+
+  function connect() {
+    if (state.ws && state.ws.readyState <= 1) return;
+    var ready = state.token ? Promise.resolve() : createConversation();
+    ready.then(function () {
+      var ws = new WebSocket(wsUrl());
+      state.ws = ws;
+      ws.onopen = function () { state.connected = true; state.retry = 0; showBanner(""); };
+      ws.onmessage = function (ev) { try { handle(JSON.parse(ev.data)); } catch (e) { if (window.console) console.error("helpdesk:", e); } };
+      ws.onclose = function (ev) {
+        state.connected = false;
+        if (ev.code === 4404) { state.token = null; save("token", null); reconnect(0); return; }
+        if (ev.code === 4403) { showBanner(t.refused); if (window.console) console.error("helpdesk: this origin is not allowed to embed the chat (WIDGET_ALLOWED_ORIGINS)"); return; }
+        showBanner(t.offline);
+        reconnect();
+      };
+    }).catch(function () { showBanner(t.offline); reconnect(); });
+  }
+
+  function reconnect(delay) {
+    var wait = delay != null ? delay : Math.min(30000, 500 * Math.pow(2, state.retry++)) * (0.75 + Math.random() / 2);
+    setTimeout(connect, wait);
+  }
+  window.addEventListener("online", function () { if (!state.connected) { state.retry = 0; connect(); } });
+
+  function flushOutbox() {
+    if (!state.ws || state.ws.readyState !== 1) return;
+    state.outbox.forEach(function (m) { state.ws.send(JSON.stringify({ type: "message", text: m.text, client_id: m.client_id })); });
+  }
+
+  function localBubble(m) {
+    var entry = bubble("local:" + m.client_id, "customer");
+    setText(entry, m.text);
+    entry.el.classList.add("hd-pending");
+    scrollDown();
+  }
+
+  function send(text) {
+    text = text.trim();
+    if (!text) return;
+    if (text.length > state.maxChars) { counter.textContent = t.tooLong; return; }
+    var m = { client_id: newClientId(), text: text };
+    state.outbox.push(m);
+    saveOutbox();
+    localBubble(m);
+    if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify({ type: "message", text: m.text, client_id: m.client_id }));
+    else connect();
+  }
+
+  function sendFrame(frame) { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(frame)); }
+
+  // --- UI events -------------------------------------------------------------------
+  function setOpen(open) {
+    state.open = open;
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    host.classList.toggle("hd-is-open", open);
+    if (open) { connect(); input.focus(); scrollDown(); } else { launcher.focus(); }
+    save("open", open ? "1" : null);
+  }
+  launcher.addEventListener("click", function () { setOpen(!state.open); });
+  closeBtn.addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (ev) { if (ev.key === "Escape") setOpen(false); });
+  humanBtn.addEventListener("click", function () { sendFrame({ type: "request_human" }); });
+  stopBtn.addEventListener("click", function () { sendFrame({ type: "stop" }); });
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); send(input.value); input.value = ""; updateCounter(); });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit")); }
+  });
+  function updateCounter() {
+    var n = input.value.length;
+    counter.textContent = n > state.maxChars * 0.8 ? n + " / " + state.maxChars : "";
+    counter.classList.toggle("hd-over", n > state.maxChars);
+    sendBtn.disabled = n > state.maxChars;
+  }
+  input.addEventListener("input", updateCounter);
+
+  // --- public API --------------------------------------------------------------------
+  var listeners = {};
+  function emit(name, payload) { (listeners[name] || []).forEach(function (fn) { try { fn(payload); } catch (e) { /* host's bug */ } }); }
+  window.Helpdesk = {
+    _loaded: true,
+    open: function () { setOpen(true); },
+    close: function () { setOpen(false); },
+    toggle: function () { setOpen(!state.open); },
+    on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); }
+  };
+
+  function mount() {
+    document.body.appendChild(host);
+    state.token = load("token");
+    if (load("open") === "1" || state.outbox.length) setOpen(true);
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();

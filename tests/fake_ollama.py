@@ -1,0 +1,315 @@
+"""A protocol-faithful fake Ollama server for tests and benchmarks.
+
+A real HTTP/1.1 server on 127.0.0.1 that streams NDJSON in chunked encoding
+the way Ollama does, so the official `ollama` client is exercised for real.
+Each test scripts what the next chat requests get: text, thinking (in the
+`thinking` field or inline `<think>`), pace, HTTP errors, an error line in the
+middle of the stream, or a dropped connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TOKEN_PATTERN = re.compile(r"[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+\s*|\s+")
+
+
+def split_tokens(text: str) -> list[str]:
+    """Words (with their trailing space) and single CJK characters, roughly as a tokenizer would."""
+    return TOKEN_PATTERN.findall(text)
+
+
+@dataclass
+class Reply:
+    """What the fake answers to one chat request."""
+
+    content: str = "Hello! How can I help you today?"
+    thinking: str = ""
+    # "field": thinking in message.thinking (servers >= 0.9); "inline": <think>..</think>
+    # in content; "inline_no_open": reasoning then </think>, the opening tag in the prompt.
+    thinking_style: str = "field"
+    ttft: float = 0.0
+    per_token: float = 0.0
+    status: int = 200
+    error: str = ""
+    error_after_tokens: int | None = None
+    drop_after_tokens: int | None = None
+    done_reason: str = "stop"
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    body: dict[str, Any]
+    received_at: float
+    closed_by_client: bool = False
+    tokens_sent: int = 0
+
+
+@dataclass
+class FakeOllamaState:
+    version: str = "0.12.6"
+    models: list[str] = field(default_factory=lambda: ["deepseek-r1:7b", "bge-m3"])
+    script: deque[Reply] = field(default_factory=deque)
+    default_reply: Reply = field(default_factory=Reply)
+    requests: list[RecordedRequest] = field(default_factory=list)
+    embed_dimensions: int = 16
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * 1e9)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    # --- plumbing ------------------------------------------------------------
+    def _read_json(self) -> dict[str, Any]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw or b"{}")
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _chunk(self, payload: dict[str, Any]) -> None:
+        data = (json.dumps(payload, ensure_ascii=False) + "\n").encode()
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _record(self, body: dict[str, Any]) -> RecordedRequest:
+        record = RecordedRequest(path=self.path, body=body, received_at=time.monotonic())
+        with self.server.state.lock:
+            self.server.state.requests.append(record)
+        return record
+
+    # --- endpoints -----------------------------------------------------------
+    def do_GET(self) -> None:
+        state = self.server.state
+        self._record({})
+        if self.path == "/api/version":
+            self._send_json(200, {"version": state.version})
+        elif self.path == "/api/tags":
+            models = [{"name": m, "model": m, "size": 1, "digest": "0" * 64} for m in state.models]
+            self._send_json(200, {"models": models})
+        elif self.path == "/api/ps":
+            self._send_json(200, {"models": [{"name": m, "model": m} for m in state.models[:1]]})
+        elif self.path == "/":
+            data = b"Ollama is running"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        else:
+            self._send_json(404, {"error": "not found"})
+
+    def do_HEAD(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        body = self._read_json()
+        record = self._record(body)
+        state = self.server.state
+        model = body.get("model", "")
+        if self.path in ("/api/chat", "/api/embed", "/api/show") and model not in state.models:
+            self._send_json(404, {"error": f"model '{model}' not found"})
+            return
+        if self.path == "/api/show":
+            self._send_json(200, {"modelfile": "", "parameters": "", "template": "", "details": {}})
+        elif self.path == "/api/embed":
+            inputs = body.get("input", [])
+            inputs = [inputs] if isinstance(inputs, str) else inputs
+            vectors = [self._vector(text, state.embed_dimensions) for text in inputs]
+            self._send_json(200, {"model": model, "embeddings": vectors})
+        elif self.path == "/api/chat":
+            with state.lock:
+                reply = state.script.popleft() if state.script else state.default_reply
+            self._chat(body, reply, record)
+        else:
+            self._send_json(404, {"error": "not found"})
+
+    @staticmethod
+    def _vector(text: str, dimensions: int) -> list[float]:
+        digest = hashlib.sha256(text.encode()).digest()
+        return [(digest[i % len(digest)] - 128) / 128.0 for i in range(dimensions)]
+
+    def _chat(self, body: dict[str, Any], reply: Reply, record: RecordedRequest) -> None:
+        model = body["model"]
+        if reply.status != 200:
+            self._send_json(reply.status, {"error": reply.error or f"fake error {reply.status}"})
+            return
+        think_requested = bool(body.get("think"))
+        thinking_in_field = think_requested and reply.thinking_style == "field"
+        pieces: list[tuple[str, str]] = []  # (field, text)
+        if reply.thinking:
+            if thinking_in_field:
+                pieces += [("thinking", t) for t in split_tokens(reply.thinking)]
+            elif reply.thinking_style == "inline":
+                pieces += [("content", "<think>")] + [("content", t) for t in split_tokens(reply.thinking)]
+                pieces += [("content", "</think>\n\n")]
+            elif reply.thinking_style == "inline_no_open":
+                pieces += [("content", t) for t in split_tokens(reply.thinking)] + [("content", "</think>\n\n")]
+        pieces += [("content", t) for t in split_tokens(reply.content)]
+        started = time.monotonic()
+
+        if body.get("stream") is False:
+            time.sleep(reply.ttft + reply.per_token * max(len(pieces) - 1, 0))
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(t for f, t in pieces if f == "content")}
+            if thinking_in_field:
+                message["thinking"] = reply.thinking
+            self._send_json(200, self._final(model, message, reply, len(pieces), started))
+            return
+
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            time.sleep(reply.ttft)
+            for index, (field_name, text) in enumerate(pieces):
+                if index and reply.per_token:
+                    time.sleep(reply.per_token)
+                if reply.error_after_tokens is not None and index >= reply.error_after_tokens:
+                    self._chunk({"error": reply.error or "an error was encountered while running the model"})
+                    self._end_chunks()
+                    return
+                if reply.drop_after_tokens is not None and index >= reply.drop_after_tokens:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                self._chunk(
+                    {
+                        "model": model,
+                        "created_at": datetime.now(UTC).isoformat(),
+                        "message": {"role": "assistant", "content": "", field_name: text}
+                        if field_name == "thinking"
+                        else {"role": "assistant", "content": text},
+                        "done": False,
+                    }
+                )
+                record.tokens_sent = index + 1
+            self._chunk(self._final(model, {"role": "assistant", "content": ""}, reply, len(pieces), started))
+            self._end_chunks()
+        except (BrokenPipeError, ConnectionResetError):
+            record.closed_by_client = True
+            self.close_connection = True
+
+    def _end_chunks(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    @staticmethod
+    def _final(model: str, message: dict[str, Any], reply: Reply, count: int, started: float) -> dict[str, Any]:
+        elapsed = time.monotonic() - started
+        return {
+            "model": model,
+            "created_at": datetime.now(UTC).isoformat(),
+            "message": message,
+            "done": True,
+            "done_reason": reply.done_reason,
+            "total_duration": _ns(elapsed),
+            "load_duration": _ns(0.001),
+            "prompt_eval_count": 42,
+            "prompt_eval_duration": _ns(reply.ttft),
+            "eval_count": count,
+            "eval_duration": _ns(max(elapsed - reply.ttft, 0)),
+        }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, state: FakeOllamaState) -> None:
+        self.state = state
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class FakeOllama:
+    """Start with `with FakeOllama() as fake:`; `fake.url` is the OLLAMA_HOST."""
+
+    def __init__(self) -> None:
+        self.state = FakeOllamaState()
+        self._server = _Server(self.state)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-ollama", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeOllama:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeOllama:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- scripting -----------------------------------------------------------
+    def script(self, *replies: Reply) -> None:
+        with self.state.lock:
+            self.state.script.extend(replies)
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.script.clear()
+            self.state.requests.clear()
+            self.state.default_reply = Reply()
+            self.state.version = "0.12.6"
+            self.state.models = ["deepseek-r1:7b", "bge-m3"]
+
+    def chat_requests(self) -> list[RecordedRequest]:
+        with self.state.lock:
+            return [r for r in self.state.requests if r.path == "/api/chat"]
+
+
+def main() -> None:
+    """Run standalone: `python -m tests.fake_ollama [port]`, for trying the product without a GPU."""
+    import sys
+
+    state = FakeOllamaState()
+    state.default_reply = Reply(
+        content="This is the fake Ollama speaking: your message arrived, and this reply streams token by token.",
+        thinking="The customer wrote something; I answer politely.",
+        ttft=0.2,
+        per_token=0.03,
+    )
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 11434
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+    server.state = state  # type: ignore[attr-defined]
+    print(f"fake Ollama on http://127.0.0.1:{port}")
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
