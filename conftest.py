@@ -41,6 +41,12 @@ def uses_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Threads of database_sync_to_async keep persistent connections open past the
+    # last test, and PostgreSQL then refuses to drop the test database.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_embedded = pytest.mark.skip(reason="embedded-mode test: runs in the pass without DATABASE_URL/REDIS_URL")
     for item in items:

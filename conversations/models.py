@@ -96,7 +96,8 @@ class LLMCall(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     conversation = models.ForeignKey(Conversation, null=True, on_delete=models.SET_NULL, related_name="llm_calls")
-    message = models.ForeignKey(Message, null=True, on_delete=models.SET_NULL, related_name="llm_calls")
+    # One record per reply: a redelivered log_turn must not count a call twice.
+    message = models.OneToOneField(Message, null=True, on_delete=models.SET_NULL, related_name="llm_call")
     model_name = models.CharField(max_length=128)
     ollama_host = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, db_index=True)

@@ -125,14 +125,12 @@ def conversation_request_human(*, conversation: Conversation, reason: str = "cus
         conversation.handoff_reason = reason
         conversation.save(update_fields=["status", "handoff_reason", "updated_at"])
         replies_cancel(conversation=conversation)
+        transaction.on_commit(
+            lambda: events.status_changed(conversation_id=conversation.pk, status=conversation.status, reason=reason)
+        )
         system_message_post(
             conversation=conversation,
             text="A colleague will join this conversation shortly. You can keep writing in the meantime.",
-        )
-        transaction.on_commit(
-            lambda: events.status_changed(
-                conversation_id=conversation.pk, status=conversation.status, reason=reason
-            )
         )
     return conversation
 
@@ -251,6 +249,14 @@ def llm_call_record(*, message_id: int, error_kind: str = "") -> LLMCall | None:
         Message.Status.COMPLETE: LLMCall.Outcome.OK,
         Message.Status.CANCELLED: LLMCall.Outcome.CANCELLED,
     }.get(message.status, LLMCall.Outcome.FAILED)
+    try:
+        with transaction.atomic():
+            return _llm_call_create(message, outcome, error_kind)
+    except IntegrityError:
+        return None  # recorded meanwhile by another delivery of the same task
+
+
+def _llm_call_create(message: Message, outcome: str, error_kind: str) -> LLMCall:
     return LLMCall.objects.create(
         conversation_id=message.conversation_id,
         message=message,

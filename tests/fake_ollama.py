@@ -16,6 +16,8 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,6 +79,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.state.lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.state.lock:
+            self.server.connections.discard(self.connection)
+        super().finish()
 
     # --- plumbing ------------------------------------------------------------
     def _read_json(self) -> dict[str, Any]:
@@ -243,9 +255,19 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, state: FakeOllamaState) -> None:
+    def __init__(self, state: FakeOllamaState, port: int = 0) -> None:
         self.state = state
-        super().__init__(("127.0.0.1", 0), _Handler)
+        self.connections: set[socket.socket] = set()
+        super().__init__(("127.0.0.1", port), _Handler)
+
+    def drop_connections(self) -> None:
+        with self.state.lock:
+            connections = list(self.connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class FakeOllama:
@@ -268,6 +290,19 @@ class FakeOllama:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self._server.drop_connections()
+
+    @contextmanager
+    def refusing_connections(self) -> Iterator[None]:
+        """While inside, nothing listens on the port: clients get "connection refused"."""
+        port = self._server.server_address[1]
+        self.stop()
+        try:
+            yield
+        finally:
+            self._server = _Server(self.state, port=port)
+            self._thread = threading.Thread(target=self._server.serve_forever, name="fake-ollama", daemon=True)
+            self._thread.start()
 
     def __enter__(self) -> FakeOllama:
         return self.start()

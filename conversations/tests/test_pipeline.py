@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conversations import pipeline
+from conversations.models import LLMCall, Message
+from tests.fake_ollama import Reply
+
+from .factories import bot_message_factory, conversation_factory, customer_message_factory
+
+
+def test_estimate_counts_chinese_characters_one_token_each() -> None:
+    assert pipeline.estimate_tokens("你好世界") - pipeline.estimate_tokens("") == 4
+    assert pipeline.estimate_tokens("a" * 400) < 110
+
+
+def test_prompt_keeps_the_newest_turns_that_fit() -> None:
+    turns = [("customer", f"question {i} " + "x" * 400) for i in range(20)]
+    messages = pipeline.prompt_build(system_prompt="sys", turns=turns, num_ctx=1024, num_predict=256)
+    assert messages[0] == {"role": "system", "content": "sys"}
+    assert messages[-1]["content"].startswith("question 19")
+    assert 1 < len(messages) < 21
+    total = sum(pipeline.estimate_tokens(m["content"]) for m in messages)
+    assert total <= 1024 - 256
+
+
+def test_prompt_cuts_a_single_huge_question_instead_of_dropping_it() -> None:
+    messages = pipeline.prompt_build(
+        system_prompt="sys", turns=[("customer", "y" * 100_000 + "END")], num_ctx=2048, num_predict=512
+    )
+    assert messages[-1]["role"] == "user" and messages[-1]["content"].endswith("END")
+    assert len(messages[-1]["content"]) < 100_000
+
+
+def test_prompt_maps_roles_and_opens_with_the_customer() -> None:
+    turns = [("bot", "Welcome!"), ("customer", "hi"), ("bot", "hello"), ("agent", "I'm Ann"), ("customer", "ok")]
+    messages = pipeline.prompt_build(system_prompt="s", turns=turns, num_ctx=4096, num_predict=512)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "assistant", "user"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reply_generate_streams_stores_metrics_and_hides_reasoning(fake_ollama) -> None:
+    fake_ollama.script(Reply(content="Your parcel left our warehouse today.", thinking="Look up the order."))
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Hi")
+    bot_message_factory(conversation, "Hello! How can I help?")
+    question = customer_message_factory(conversation, "我的包裹在哪里?")
+    reply = pipeline.reply_generate(customer_message_id=question.pk)
+    assert reply.status == Message.Status.COMPLETE
+    assert reply.content == "Your parcel left our warehouse today."
+    assert reply.reasoning == "Look up the order."
+    assert reply.model_name == "deepseek-r1:7b" and reply.ollama_host == fake_ollama.url
+    assert reply.ttft_ms is not None and reply.total_ms >= reply.ttft_ms
+    assert reply.prompt_tokens == 42 and reply.reply_tokens > 0 and reply.done_reason == "stop"
+    sent = fake_ollama.chat_requests()[-1].body
+    assert [m["content"] for m in sent["messages"][1:]] == ["Hi", "Hello! How can I help?", "我的包裹在哪里?"]
+    assert sent["think"] is True
+    assert sent["options"] == {"temperature": 0.7, "top_p": 0.9, "num_predict": 512, "num_ctx": 4096}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reply_generate_is_idempotent(fake_ollama) -> None:
+    question = customer_message_factory(conversation_factory())
+    first = pipeline.reply_generate(customer_message_id=question.pk)
+    assert first is not None
+    assert pipeline.reply_generate(customer_message_id=question.pk) is None
+    assert len(fake_ollama.chat_requests()) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unreachable_ollama_fails_the_reply_and_keeps_the_question(settings, dead_ollama_url, caplog) -> None:
+    settings.OLLAMA_HOSTS = [dead_ollama_url]
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation, "Are you there?")
+    reply = pipeline.reply_generate(customer_message_id=question.pk)
+    assert reply.status == Message.Status.FAILED
+    assert reply.error and dead_ollama_url in reply.error
+    assert dead_ollama_url in caplog.text
+    notice = conversation.messages.get(role=Message.Role.SYSTEM)
+    assert notice.content == pipeline.UNAVAILABLE_NOTICE
+    assert Message.objects.get(pk=question.pk).content == "Are you there?"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finished_reply_is_logged_by_the_log_turn_task(fake_ollama, reply_runner) -> None:
+    question = customer_message_factory(conversation_factory())
+    reply = pipeline.reply_generate(customer_message_id=question.pk)
+    deadline = time.monotonic() + 15
+    while not LLMCall.objects.filter(message=reply).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    call = LLMCall.objects.get(message=reply)
+    assert call.outcome == "ok" and call.ollama_host == fake_ollama.url and call.reply_tokens == reply.reply_tokens

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from conversations import services
+from conversations.models import Conversation, Message
+
+from .factories import bot_message_factory, conversation_factory, customer_message_factory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_conversation_token_is_unguessable_and_url_safe() -> None:
+    tokens = {services.conversation_create().token for _ in range(5)}
+    assert len(tokens) == 5
+    assert all(len(t) >= 43 and t.replace("-", "").replace("_", "").isalnum() for t in tokens)
+
+
+def test_customer_message_is_stored_once_per_client_id(django_capture_on_commit_callbacks) -> None:
+    conversation = conversation_factory(status=Conversation.Status.HUMAN)
+    first, created = services.message_post_customer(conversation=conversation, text=" hi ", client_id="c-1")
+    again, created_again = services.message_post_customer(conversation=conversation, text="hi", client_id="c-1")
+    assert created and not created_again
+    assert first.pk == again.pk
+    assert first.content == "hi"
+    assert conversation.messages.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("", "empty_message"), ("   \n", "empty_message"), (None, "invalid_message"), (42, "invalid_message")],
+)
+def test_invalid_customer_text_is_rejected_with_a_code(text: object, code: str) -> None:
+    conversation = conversation_factory()
+    with pytest.raises(services.MessageRejected) as error:
+        services.message_post_customer(conversation=conversation, text=text, client_id="c-1")
+    assert error.value.code == code
+    assert not conversation.messages.exists()
+
+
+def test_message_over_the_limit_is_rejected(settings) -> None:
+    settings.MESSAGE_MAX_CHARS = 10
+    conversation = conversation_factory()
+    services.message_post_customer(conversation=conversation, text="x" * 10, client_id="ok")
+    with pytest.raises(services.MessageRejected) as error:
+        services.message_post_customer(conversation=conversation, text="x" * 11, client_id="long")
+    assert error.value.code == "message_too_long"
+    assert "10" in error.value.detail
+
+
+@pytest.mark.parametrize("client_id", [None, "", "x" * 65, 7, "bad\nid"])
+def test_bad_client_id_is_rejected(client_id: object) -> None:
+    with pytest.raises(services.MessageRejected) as error:
+        services.message_post_customer(conversation=conversation_factory(), text="hi", client_id=client_id)
+    assert error.value.code == "invalid_client_id"
+
+
+def test_posting_into_a_resolved_conversation_reopens_it_for_the_bot() -> None:
+    conversation = conversation_factory(status=Conversation.Status.RESOLVED)
+    services.message_post_customer(conversation=conversation, text="one more thing", client_id="c-9")
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.BOT
+
+
+def test_bot_reply_start_claims_one_streaming_reply() -> None:
+    question = customer_message_factory(conversation_factory())
+    reply = services.bot_reply_start(customer_message_id=question.pk)
+    assert reply is not None and reply.status == Message.Status.STREAMING and reply.reply_to_id == question.pk
+
+
+def test_bot_reply_start_does_not_generate_a_finished_reply_again() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    bot_message_factory(conversation, reply_to=question, status=Message.Status.COMPLETE)
+    assert services.bot_reply_start(customer_message_id=question.pk) is None
+
+
+def test_bot_reply_start_restarts_a_reply_left_streaming_by_a_dead_worker() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    stale = bot_message_factory(conversation, "half a sent", reply_to=question, status=Message.Status.STREAMING)
+    cache.set(services.cancel_flag_key(stale.pk), True)
+    again = services.bot_reply_start(customer_message_id=question.pk)
+    assert again is not None and again.pk == stale.pk and again.content == ""
+    assert cache.get(services.cancel_flag_key(stale.pk)) is None
+
+
+def test_bot_reply_start_leaves_an_older_question_to_the_newer_ones_reply() -> None:
+    conversation = conversation_factory()
+    older = customer_message_factory(conversation, "first")
+    customer_message_factory(conversation, "second")
+    assert services.bot_reply_start(customer_message_id=older.pk) is None
+
+
+def test_bot_reply_start_skips_conversations_a_human_has() -> None:
+    question = customer_message_factory(conversation_factory(status=Conversation.Status.WAITING_HUMAN))
+    assert services.bot_reply_start(customer_message_id=question.pk) is None
+
+
+def test_request_human_moves_to_the_queue_and_cancels_streaming_replies() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    streaming = bot_message_factory(conversation, "", reply_to=question, status=Message.Status.STREAMING)
+    services.conversation_request_human(conversation=conversation)
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.WAITING_HUMAN
+    assert conversation.handoff_reason == "customer_request"
+    assert cache.get(services.cancel_flag_key(streaming.pk)) is True
+    assert conversation.messages.filter(role=Message.Role.SYSTEM).count() == 1
+
+
+def test_bot_reply_finish_stores_metrics_and_a_notice_on_failure() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    reply = services.bot_reply_start(customer_message_id=question.pk)
+    outcome = services.ReplyOutcome(
+        status=Message.Status.FAILED,
+        content="",
+        model_name="deepseek-r1:7b",
+        ollama_host="http://node-a:11434",
+        total_ms=12.5,
+        error_kind="unavailable",
+        error="cannot connect",
+        customer_notice="Our assistant is unavailable right now.",
+    )
+    stored = services.bot_reply_finish(message_id=reply.pk, outcome=outcome)
+    assert stored.status == Message.Status.FAILED and stored.ollama_host == "http://node-a:11434"
+    assert stored.completed_at is not None
+    notice = conversation.messages.get(role=Message.Role.SYSTEM)
+    assert notice.content.startswith("Our assistant is unavailable")
+
+
+def test_llm_call_is_recorded_once_from_the_finished_reply() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    reply = bot_message_factory(
+        conversation, reply_to=question, model_name="deepseek-r1:7b", ollama_host="http://n:1", ttft_ms=210.0,
+        total_ms=900.0, prompt_tokens=40, reply_tokens=30,
+    )
+    call = services.llm_call_record(message_id=reply.pk)
+    assert call is not None and call.outcome == "ok" and call.ttft_ms == 210.0 and call.reply_tokens == 30
+    assert services.llm_call_record(message_id=reply.pk) is None
