@@ -18,13 +18,13 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py serve
 
-## Run the whole suite in this environment's configuration, then the embedded-mode tests without DATABASE_URL/REDIS_URL.
+## Run the whole suite in this environment's configuration, then again without DATABASE_URL/REDIS_URL (embedded mode).
 test: install
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
 		echo "--- embedded-mode pass (SQLite, in-memory channel layer, in-process tasks)"; \
-		env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m embedded; \
+		env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not production and not browser"; \
 	fi
 
 lint: install

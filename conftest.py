@@ -1,8 +1,9 @@
 """Shared test fixtures: the fake Ollama server, a real Celery worker, websocket helpers.
 
 `make test` runs the suite in whatever configuration the environment gives
-(CI: PostgreSQL + Redis), then, when that was not the embedded one, runs the
-`embedded` tests again with DATABASE_URL and REDIS_URL removed. With CI=true a
+(CI: PostgreSQL + Redis), then, when that was not the embedded one, runs it
+again with DATABASE_URL and REDIS_URL removed (SQLite, in-memory channel
+layer, in-process tasks), leaving out the tests that need a real worker. With CI=true a
 test that needs PostgreSQL, Redis or Chromium fails instead of skipping.
 """
 

@@ -106,7 +106,13 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.send_error("bad_frame", 'a frame is a JSON object with a "type"')
             return
-        if not self._within_rate():
+        sent_recently = self._count_frame()
+        if sent_recently > settings.CHAT_RATE_LIMIT * 3:
+            await self._refuse(CLOSE_RATE_LIMITED, "rate_limited", "too many frames; reconnect later")
+            return
+        if sent_recently > settings.CHAT_RATE_LIMIT:
+            window = settings.CHAT_RATE_WINDOW_S
+            await self.send_error("rate_limited", f"at most {settings.CHAT_RATE_LIMIT} frames per {window} s")
             return
         handler = self.handlers.get(frame["type"])
         if handler is None:
@@ -114,13 +120,14 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             return
         await handler(self, frame)
 
-    def _within_rate(self) -> bool:
+    def _count_frame(self) -> int:
+        """Frames this socket sent within the rate window, this one included."""
         now = time.monotonic()
         window = settings.CHAT_RATE_WINDOW_S
         while self.sent_at and now - self.sent_at[0] > window:
             self.sent_at.popleft()
         self.sent_at.append(now)
-        return len(self.sent_at) <= settings.CHAT_RATE_LIMIT
+        return len(self.sent_at)
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         try:

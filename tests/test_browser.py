@@ -1,0 +1,155 @@
+"""The demo page in real headless Chromium against a live `manage.py serve` (what `make run` starts)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, require
+from tests.fake_ollama import FakeOllama, Reply
+
+pytestmark = pytest.mark.browser
+
+ANSWER = "Our tea ships within 24 hours from Hangzhou, and delivery takes two to four days across mainland China."
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_server_url(fake_ollama_server: FakeOllama) -> Iterator[str]:
+    """The product in embedded mode on a fresh SQLite file, talking to the fake Ollama."""
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="helpdesk-live-"))
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+        OLLAMA_HOSTS=fake_ollama_server.url,
+        WIDGET_ALLOWED_ORIGINS=f"http://127.0.0.1:{port}",
+        DEBUG="true",
+    )
+    log = open(workdir / "serve.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((workdir / "serve.log").read_text()) from None
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    require(bool(shutil.which("chromium")) and bool(shutil.which("chromedriver")), "Chromium and chromedriver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    profile = tempfile.mkdtemp(prefix="helpdesk-chromium-")
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,900", "--lang=en-US",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def widget(driver: object) -> object:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, "helpdesk-widget-root").shadow_root
+
+
+def wait_for(condition, timeout: float = 20, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def bot_texts(driver: object) -> list[tuple[str, str]]:
+    """(status, text) of every bot bubble, read in one script call."""
+    script = """
+      const root = document.getElementById('helpdesk-widget-root').shadowRoot;
+      return [...root.querySelectorAll('.hd-bot')]
+        .map(li => [li.dataset.status || '', li.querySelector('.hd-body').textContent]);
+    """
+    return [tuple(row) for row in driver.execute_script(script)]
+
+
+def test_customer_chats_sees_streaming_and_keeps_history_after_reload(
+    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=ANSWER, thinking="PRIVATE-REASONING", ttft=0.2, per_token=0.06))
+    browser.get(live_server_url + "/")
+    assert "Lumen" in browser.title
+    wait_for(lambda: widget(browser).find_elements(By.CSS_SELECTOR, ".hd-launcher"))
+    widget(browser).find_element(By.CSS_SELECTOR, ".hd-launcher").click()
+    box = wait_for(lambda: widget(browser).find_element(By.CSS_SELECTOR, ".hd-input"))
+    wait_for(lambda: widget(browser).find_elements(By.CSS_SELECTOR, ".hd-system"))  # greeting after history
+    box.send_keys("How long does shipping take?", Keys.ENTER)
+
+    # While streaming, the bubble shows a growing prefix of the answer.
+    partial = wait_for(lambda: [t for s, t in bot_texts(browser) if t and t != ANSWER and s != "complete"])
+    assert ANSWER.startswith(partial[0]) and len(partial[0]) < len(ANSWER)
+    wait_for(lambda: ("complete", ANSWER) in bot_texts(browser))
+    page = browser.execute_script("return document.getElementById('helpdesk-widget-root').shadowRoot.innerHTML")
+    assert "PRIVATE-REASONING" not in page
+
+    browser.refresh()
+    wait_for(lambda: ("complete", ANSWER) in bot_texts(browser))
+    customer = [e.text for e in widget(browser).find_elements(By.CSS_SELECTOR, ".hd-customer .hd-body")]
+    assert customer == ["How long does shipping take?"]
+
+
+def test_html_typed_by_the_customer_is_shown_as_text(live_server_url: str, browser: object) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(live_server_url + "/")
+    root = wait_for(lambda: widget(browser))
+    if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
+        root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
+    payload = '<img src=x onerror="window.__pwned=1"><b>bold?</b>'
+    wait_for(lambda: root.find_element(By.CSS_SELECTOR, ".hd-input")).send_keys(payload, Keys.ENTER)
+    wait_for(lambda: payload in [e.text for e in root.find_elements(By.CSS_SELECTOR, ".hd-customer .hd-body")])
+    assert browser.execute_script("return window.__pwned === undefined")
+    assert not root.find_elements(By.CSS_SELECTOR, ".hd-messages img, .hd-messages b")
