@@ -36,4 +36,4 @@ bench: install
 
 ## A fake Ollama on :11434 that streams canned replies, to try the product without a GPU.
 fake-ollama: install
-	$(PY) -m tests.fake_ollama 11434
+	$(PY) -m tests.fake_ollama --port 11434

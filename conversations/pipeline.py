@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from helpdesk import aio
 from helpdesk import ollama as gateway
@@ -83,8 +84,10 @@ class StreamTarget:
     message_id: int
 
 
-async def _cancel_requested(message_id: int) -> bool:
-    return bool(await cache.aget(services.cancel_flag_key(message_id)))
+def _cancel_requested(message_id: int) -> bool:
+    """A blocking cache read, on purpose: this loop belongs to one reply's worker thread,
+    and a thread hop per chunk (what `cache.aget` does) costs more than the read itself."""
+    return bool(cache.get(services.cancel_flag_key(message_id)))
 
 
 async def stream_reply(
@@ -143,7 +146,7 @@ async def stream_reply(
                 pending += piece.visible
                 if seq == 0 or time.perf_counter() - last_flush >= coalesce_s:
                     await flush()
-            if await _cancel_requested(target.message_id):
+            if _cancel_requested(target.message_id):
                 await stream.aclose()
                 await flush()
                 return outcome(Message.Status.CANCELLED)
@@ -185,5 +188,8 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
         num_predict=options.num_predict,
     )
     target = StreamTarget(conversation_id=bot_message.conversation_id, message_id=bot_message.pk)
+    # The stream takes seconds and needs no database: hand the connection back
+    # rather than hold one idle per reply being generated.
+    connection.close()
     outcome = aio.run(stream_reply(target, messages, options))
     return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)

@@ -238,6 +238,21 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
     return message
 
 
+def replies_abandoned_fail() -> int:
+    """Fail replies left `streaming` when an embedded-mode server stopped mid-reply.
+
+    In production the broker re-delivers such a task to another worker; in
+    embedded mode the task died with the process, so the reply is closed as
+    failed (its partial text kept) and the customer's question stays stored.
+    """
+    abandoned = Message.objects.filter(role=Message.Role.BOT, status=Message.Status.STREAMING)
+    return abandoned.update(
+        status=Message.Status.FAILED,
+        error="the server stopped while this reply was generated",
+        completed_at=timezone.now(),
+    )
+
+
 def llm_call_record(*, message_id: int, error_kind: str = "") -> LLMCall | None:
     """Record the Ollama call behind a finished bot reply, once."""
     message = Message.objects.filter(pk=message_id, role=Message.Role.BOT).first()

@@ -12,13 +12,21 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from celery import Celery, Task
-from kombu import Queue
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("generation"), Queue("logging"))
+# Each queue gets its own routing key: with Celery's defaults both would be
+# bound to the key "generation", and every task would land in both queues.
+_exchange = Exchange("helpdesk", type="direct")
+app.conf.task_queues = (
+    Queue("generation", _exchange, routing_key="generation"),
+    Queue("logging", _exchange, routing_key="logging"),
+)
+app.conf.task_default_exchange = "helpdesk"
+app.conf.task_default_routing_key = "generation"
 app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)

@@ -102,7 +102,11 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": dj_database_url.parse(f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
@@ -138,7 +142,9 @@ if REDIS_URL:
                 "capacity": 1000,
                 # Consumer channels get room for a whole burst of deltas; a
                 # full channel drops messages without a word.
-                "channel_capacity": {"websocket.send*": 2000, "specific.*": 2000},
+                # All sockets of one Daphne process share one Redis key, so its
+                # capacity must hold a burst for every stream the process serves.
+                "channel_capacity": {"specific.*": env_int("CHANNEL_PROCESS_CAPACITY", 20000)},
                 "group_expiry": WEBSOCKET_TIMEOUT,
                 "expiry": 120,
             },

@@ -260,6 +260,13 @@ class _Server(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         super().__init__(("127.0.0.1", port), _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients hanging up on a keep-alive connection is normal, not worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def drop_connections(self) -> None:
         with self.state.lock:
             connections = list(self.connections)
@@ -329,21 +336,32 @@ class FakeOllama:
 
 
 def main() -> None:
-    """Run standalone: `python -m tests.fake_ollama [port]`, for trying the product without a GPU."""
-    import sys
+    """Run standalone, for trying the product without a GPU and for benchmarks.
 
-    state = FakeOllamaState()
-    state.default_reply = Reply(
-        content="This is the fake Ollama speaking: your message arrived, and this reply streams token by token.",
-        thinking="The customer wrote something; I answer politely.",
-        ttft=0.2,
-        per_token=0.03,
+    `python -m tests.fake_ollama --port 11434 --ttft 0.2 --per-token 0.03`
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=11434)
+    parser.add_argument("--ttft", type=float, default=0.2, help="seconds before the first chunk")
+    parser.add_argument("--per-token", type=float, default=0.03, help="seconds between chunks")
+    parser.add_argument("--tokens", type=int, default=0, help="reply length in words (0: a short canned reply)")
+    parser.add_argument("--thinking", default="The customer wrote something; I answer politely.")
+    args = parser.parse_args()
+    content = (
+        " ".join(f"word{i}" for i in range(args.tokens))
+        if args.tokens
+        else "This is the fake Ollama speaking: your message arrived, and this reply streams token by token."
     )
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 11434
-    server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-    server.state = state  # type: ignore[attr-defined]
-    print(f"fake Ollama on http://127.0.0.1:{port}")
-    server.serve_forever()
+    state = FakeOllamaState()
+    state.default_reply = Reply(content=content, thinking=args.thinking, ttft=args.ttft, per_token=args.per_token)
+    server = _Server(state, port=args.port)
+    print(f"fake Ollama on http://127.0.0.1:{args.port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -141,3 +141,15 @@ def test_llm_call_is_recorded_once_from_the_finished_reply() -> None:
     call = services.llm_call_record(message_id=reply.pk)
     assert call is not None and call.outcome == "ok" and call.ttft_ms == 210.0 and call.reply_tokens == 30
     assert services.llm_call_record(message_id=reply.pk) is None
+
+
+def test_replies_abandoned_by_a_stopped_embedded_server_are_failed() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    abandoned = bot_message_factory(conversation, "half", reply_to=question, status=Message.Status.STREAMING)
+    finished = bot_message_factory(conversation, "done", status=Message.Status.COMPLETE)
+    assert services.replies_abandoned_fail() == 1
+    abandoned.refresh_from_db()
+    finished.refresh_from_db()
+    assert abandoned.status == Message.Status.FAILED and abandoned.content == "half"
+    assert finished.status == Message.Status.COMPLETE

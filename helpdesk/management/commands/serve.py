@@ -31,6 +31,13 @@ class Command(BaseCommand):
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_demo_admin")
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        if settings.EMBEDDED:
+            from conversations.services import replies_abandoned_fail
+
+            if abandoned := replies_abandoned_fail():
+                self.stdout.write(f"Closed {abandoned} reply(ies) interrupted by the last stop as failed.")
         self._report_ollama()
         commands = [
             [

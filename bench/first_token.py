@@ -1,0 +1,331 @@
+#!/usr/bin/env python
+"""Time to first token as customers see it, in production mode, against a paced fake Ollama.
+
+Starts the fake Ollama (its own process), then `manage.py serve` with
+PostgreSQL, Redis, Daphne and a prefork Celery worker, and for each N opens N
+websocket customers that ask at the same moment. It prints, per N:
+
+- the fake's own time to first token, measured with a direct `ollama` client
+  in the same run (the floor nobody can beat),
+- the time to first token the customers saw, and the difference (overhead),
+- total reply time, and replies lost or wrong (final text not the expected one),
+- a blocking relay in the style of the seed article (POST, wait for the whole
+  answer, return it) on the same fake, and the ratio of first visible text.
+
+    .venv/bin/python bench/first_token.py            # N = 1, 10, 100
+    .venv/bin/python bench/first_token.py --n 1 10   # fewer
+Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults: local ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import ollama  # noqa: E402 - after the path is set
+import websockets  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    return f"p50 {statistics.median(values):7.1f} ms  p95 {percentile(values, 95):7.1f} ms"
+
+
+def wait_http(url: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+# --- the direct baseline --------------------------------------------------------------
+
+
+async def direct_first_tokens(ollama_url: str, n: int, model: str) -> list[float]:
+    client = ollama.AsyncClient(host=ollama_url, timeout=60)
+
+    async def one() -> float:
+        started = time.perf_counter()
+        stream = await client.chat(
+            model=model, messages=[{"role": "user", "content": "hi"}], stream=True, think=False
+        )
+        first = None
+        async for chunk in stream:
+            if first is None and chunk.message.content:
+                first = (time.perf_counter() - started) * 1000
+        return first or 0.0
+
+    return await asyncio.gather(*(one() for _ in range(n)))
+
+
+# --- the seed article's blocking relay -----------------------------------------------------
+
+
+def start_blocking_relay(ollama_url: str, model: str) -> str:
+    """POST /chat waits for Ollama's whole answer, then returns it (the seed's FastAPI relay, in stdlib)."""
+    client = ollama.Client(host=ollama_url, timeout=120)
+
+    class Relay(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            return
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            answer = client.chat(model=model, messages=[{"role": "user", "content": body["prompt"]}], stream=False)
+            data = json.dumps({"response": answer.message.content}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Relay)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/chat"
+
+
+async def relay_first_text(relay_url: str, n: int) -> list[float]:
+    def one() -> float:
+        started = time.perf_counter()
+        request = urllib.request.Request(
+            relay_url, data=json.dumps({"prompt": "hi"}).encode(), headers={"Content-Type": "application/json"}
+        )
+        json.load(urllib.request.urlopen(request, timeout=120))
+        return (time.perf_counter() - started) * 1000
+
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=n) as pool:  # every request at once, as N browsers would
+        return await asyncio.gather(*(loop.run_in_executor(pool, one) for _ in range(n)))
+
+
+# --- customers on websockets ---------------------------------------------------------------
+
+
+async def customer(base: str, expected: str, start: asyncio.Event) -> dict:
+    request = urllib.request.Request(base + "/api/v1/conversations", method="POST")
+    token = (await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(request, timeout=30))))["token"]
+    ws_url = base.replace("http", "ws") + f"/ws/chat/{token}/"
+    async with websockets.connect(ws_url, max_size=None, open_timeout=30) as ws:
+        json.loads(await ws.recv())  # history
+        await start.wait()
+        sent = time.perf_counter()
+        await ws.send(json.dumps({"type": "message", "text": "How long does shipping take?", "client_id": "b-1"}))
+        first = echo = typing = None
+        pieces: list[str] = []
+        expected_seq = 0
+        gaps = 0
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if frame["type"] == "message" and echo is None:
+                echo = (time.perf_counter() - sent) * 1000
+            elif frame["type"] == "typing" and typing is None:
+                typing = (time.perf_counter() - sent) * 1000
+            elif frame["type"] == "delta":
+                if first is None:
+                    first = (time.perf_counter() - sent) * 1000
+                gaps += frame["seq"] != expected_seq
+                expected_seq = frame["seq"] + 1
+                pieces.append(frame["text"])
+            elif frame["type"] == "done":
+                total = (time.perf_counter() - sent) * 1000
+                final = frame["message"]["content"]
+                return {
+                    "first": first,
+                    "echo": echo,
+                    "typing": typing,
+                    "total": total,
+                    "ok": final == expected and frame["message"]["status"] == "complete",
+                    "deltas_ok": "".join(pieces) == final and not gaps,
+                    "frames": len(pieces),
+                }
+
+
+async def customers_round(base: str, n: int, expected: str) -> list[dict]:
+    start = asyncio.Event()
+    tasks = [asyncio.create_task(customer(base, expected, start)) for _ in range(n)]
+    await asyncio.sleep(0.5 + n * 0.03)  # everyone connected
+    start.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = {"first": None, "total": None, "ok": False}
+    return [r if isinstance(r, dict) else {**failed, "error": repr(r)} for r in results]
+
+
+def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> list[subprocess.Popen]:
+    """`manage.py serve` in production mode, with a generation worker sized for N concurrent replies."""
+    max_connections = _max_connections(database_url)
+    # Each prefork process keeps its own connection; past PostgreSQL's limit
+    # (no pooler here) connections are opened per task instead.
+    conn_max_age = "60" if n + 30 < max_connections else "0"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "OLLAMA_HOSTS": ollama_url,
+        "CELERY_GENERATION_CONCURRENCY": str(n),
+        "CHAT_RATE_LIMIT": "1000",
+        "DATABASE_CONN_MAX_AGE": conn_max_age,
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
+    }
+    port = free_port()
+    log = open(ROOT / "bench" / "serve.log", "a")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/healthz")
+    _wait_for_workers(env, n)
+    print(f"\nN = {n}   (Celery prefork concurrency {n}, persistent DB connections: {conn_max_age != '0'})")
+    return [process], base
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def report(n: int, direct: list[float], results: list[dict], relay: list[float]) -> None:
+    seen = [r["first"] for r in results if r.get("first") is not None]
+    totals = [r["total"] for r in results if r.get("total") is not None]
+    lost = sum(not r["ok"] for r in results)
+    broken_deltas = sum(not r.get("deltas_ok", False) for r in results)
+    print(f"  direct ollama client, first token : {summary(direct)}")
+    print(f"  customer, first token             : {summary(seen)}")
+    if seen:
+        p50 = statistics.median(seen) - statistics.median(direct)
+        p95 = percentile(seen, 95) - percentile(direct, 95)
+        print(f"  overhead (customer - direct)      : p50 {p50:7.1f} ms  p95 {p95:7.1f} ms")
+    print(f"  customer, echo of own message     : {summary([r['echo'] for r in results if r.get('echo')])}")
+    print(f"  customer, reply task started      : {summary([r['typing'] for r in results if r.get('typing')])}")
+    print(f"  customer, whole reply             : {summary(totals)}")
+    if relay:
+        print(f"  blocking relay, first visible text: {summary(relay)}")
+    if seen and relay:
+        print(f"  first visible text, relay/stream  : {statistics.median(relay) / statistics.median(seen):.1f}x")
+    print(f"  lost or wrong final replies       : {lost} of {n}   (delta streams with gaps: {broken_deltas})")
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        print(f"  errors: {errors[:3]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--ttft", type=float, default=0.2)
+    parser.add_argument("--per-token", type=float, default=0.02)
+    parser.add_argument("--tokens", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=2, help="measured rounds per N, after one warm-up round")
+    parser.add_argument("--skip-relay", action="store_true", help="leave out the blocking-relay comparison")
+    args = parser.parse_args()
+
+    database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
+    model = "deepseek-r1:7b"
+    expected = " ".join(f"word{i}" for i in range(args.tokens))
+    _ensure_database(database_url)
+    (ROOT / "bench" / "serve.log").write_text("")
+    ollama_port = free_port()
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_ollama", "--port", str(ollama_port), "--ttft", str(args.ttft),
+         "--per-token", str(args.per_token), "--tokens", str(args.tokens), "--thinking", ""],
+        cwd=ROOT, stdout=subprocess.DEVNULL,
+    )
+    try:
+        ollama_url = f"http://127.0.0.1:{ollama_port}"
+        wait_http(ollama_url + "/api/version")
+        relay_url = start_blocking_relay(ollama_url, model)
+        print(f"fake Ollama: {args.ttft * 1000:.0f} ms to first token, {args.per_token * 1000:.0f} ms per token, "
+              f"{args.tokens}-token replies; {os.cpu_count()} CPUs shared by everything; "
+              f"{args.rounds} measured rounds per N after a warm-up round")
+        for n in args.n:
+            stack, base = start_stack(n, ollama_url, database_url, redis_url)
+            try:
+                asyncio.run(customers_round(base, n, expected))  # warm every worker process
+                direct: list[float] = []
+                results: list[dict] = []
+                for _ in range(args.rounds):
+                    direct += asyncio.run(direct_first_tokens(ollama_url, n, model))
+                    results += asyncio.run(customers_round(base, n, expected))
+                relay = [] if args.skip_relay else asyncio.run(relay_first_text(relay_url, n))
+            finally:
+                stop(stack)
+            report(n, direct, results, relay)
+    finally:
+        stop([fake])
+
+
+def _max_connections(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as connection:
+        return int(connection.execute("SHOW max_connections").fetchone()[0])
+
+
+def _ensure_database(database_url: str) -> None:
+    import psycopg
+
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _wait_for_workers(env: dict, concurrency: int) -> None:
+    """Until the generation worker answers a ping (its pool of `concurrency` processes is up)."""
+    check = (
+        "from helpdesk.celery import app; import sys, time\n"
+        "deadline = time.time() + 180\n"
+        "while time.time() < deadline:\n"
+        "    replies = app.control.ping(timeout=1)\n"
+        "    if any(any(k.startswith('generation@') for k in r) for r in replies): sys.exit(0)\n"
+        "sys.exit(1)\n"
+    )
+    subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, check=True)
+    time.sleep(min(30, 2 + concurrency * 0.1))  # prefork children finish importing
+
+
+if __name__ == "__main__":
+    main()
