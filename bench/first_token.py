@@ -113,8 +113,11 @@ def start_blocking_relay(ollama_url: str, model: str) -> str:
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Relay)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 512  # N browsers connect at once
+
+    server = Server(("127.0.0.1", free_port()), Relay)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/chat"
 
@@ -244,7 +247,7 @@ def report(n: int, direct: list[float], results: list[dict], relay: list[float])
         print(f"  blocking relay, first visible text: {summary(relay)}")
     if seen and relay:
         print(f"  first visible text, relay/stream  : {statistics.median(relay) / statistics.median(seen):.1f}x")
-    print(f"  lost or wrong final replies       : {lost} of {n}   (delta streams with gaps: {broken_deltas})")
+    print(f"  lost or wrong final replies       : {lost} of {len(results)}   (streams with gaps: {broken_deltas})")
     errors = [r["error"] for r in results if "error" in r]
     if errors:
         print(f"  errors: {errors[:3]}")

@@ -86,11 +86,11 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
             payload = message_to_dict(message)
             if conversation.status == Conversation.Status.RESOLVED:
                 _conversation_reopen(conversation)
-            wants_bot_reply = conversation.status == Conversation.Status.BOT
+            # The echo goes out before the reply is queued, so no delta can overtake it.
             transaction.on_commit(
                 lambda: events.message_created(conversation_id=conversation.pk, message=payload)
             )
-            if wants_bot_reply:
+            if conversation.status == Conversation.Status.BOT:
                 from .tasks import generate_reply
 
                 transaction.on_commit(lambda: enqueue(generate_reply, message.pk))

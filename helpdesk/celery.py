@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -31,6 +32,9 @@ app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
 _embedded_pool: ThreadPoolExecutor | None = None
+# kombu's virtual (Redis) transport channels are not thread-safe, and services
+# run on several threads of the web process at once: publish one at a time.
+_publish_lock = threading.Lock()
 
 
 def _run_eagerly(task: Task, args: tuple, kwargs: dict) -> None:
@@ -62,4 +66,5 @@ def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
             )
         _embedded_pool.submit(_run_eagerly, task, args, kwargs)
     else:
-        task.apply_async(args=args, kwargs=kwargs)
+        with _publish_lock:
+            task.apply_async(args=args, kwargs=kwargs)
