@@ -61,6 +61,20 @@
     return node;
   }
 
+  function chatIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "20");
+    svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
+    svg.appendChild(path);
+    return svg;
+  }
+
   // --- DOM, inside a shadow root -------------------------------------------------
   var host = el("div");
   host.id = "helpdesk-widget-root";
@@ -74,7 +88,7 @@
   launcher.type = "button";
   launcher.setAttribute("aria-label", t.open);
   launcher.setAttribute("aria-expanded", "false");
-  launcher.appendChild(el("span", "hd-launcher-icon", "💬"));
+  launcher.appendChild(chatIcon());
   launcher.appendChild(el("span", "hd-launcher-label", t.open));
 
   var panel = el("section", "hd-panel");
