@@ -151,7 +151,7 @@ async def customer(base: str, expected: str, start: asyncio.Event) -> dict:
         first = echo = typing = None
         pieces: list[str] = []
         expected_seq = 0
-        gaps = 0
+        skips = restarts = 0
         while True:
             frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
             if frame["type"] == "message" and echo is None:
@@ -161,7 +161,11 @@ async def customer(base: str, expected: str, start: asyncio.Event) -> dict:
             elif frame["type"] == "delta":
                 if first is None:
                     first = (time.perf_counter() - sent) * 1000
-                gaps += frame["seq"] != expected_seq
+                if frame["seq"] == 0 and expected_seq > 0:
+                    restarts += 1  # the reply was started over (a re-delivered task)
+                    pieces = []
+                elif frame["seq"] != expected_seq:
+                    skips += 1  # a delta never arrived
                 expected_seq = frame["seq"] + 1
                 pieces.append(frame["text"])
             elif frame["type"] == "done":
@@ -173,7 +177,8 @@ async def customer(base: str, expected: str, start: asyncio.Event) -> dict:
                     "typing": typing,
                     "total": total,
                     "ok": final == expected and frame["message"]["status"] == "complete",
-                    "deltas_ok": "".join(pieces) == final and not gaps,
+                    "deltas_ok": "".join(pieces) == final and not skips,
+                    "restarts": restarts,
                     "frames": len(pieces),
                 }
 
@@ -234,6 +239,7 @@ def report(n: int, direct: list[float], results: list[dict], relay: list[float])
     totals = [r["total"] for r in results if r.get("total") is not None]
     lost = sum(not r["ok"] for r in results)
     broken_deltas = sum(not r.get("deltas_ok", False) for r in results)
+    restarted = sum(r.get("restarts", 0) > 0 for r in results)
     print(f"  direct ollama client, first token : {summary(direct)}")
     print(f"  customer, first token             : {summary(seen)}")
     if seen:
@@ -247,7 +253,8 @@ def report(n: int, direct: list[float], results: list[dict], relay: list[float])
         print(f"  blocking relay, first visible text: {summary(relay)}")
     if seen and relay:
         print(f"  first visible text, relay/stream  : {statistics.median(relay) / statistics.median(seen):.1f}x")
-    print(f"  lost or wrong final replies       : {lost} of {len(results)}   (streams with gaps: {broken_deltas})")
+    print(f"  lost or wrong final replies       : {lost} of {len(results)}")
+    print(f"  delta streams missing a piece     : {broken_deltas}   (replies started over: {restarted})")
     errors = [r["error"] for r in results if "error" in r]
     if errors:
         print(f"  errors: {errors[:3]}")
