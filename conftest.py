@@ -43,8 +43,8 @@ def uses_postgres() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Threads of database_sync_to_async keep persistent connections open past the
-    # last test, and PostgreSQL then refuses to drop the test database.
+    # Database threads (helpdesk.aio.db_call) would keep their connections open
+    # past the last test, and PostgreSQL then refuses to drop the test database.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 

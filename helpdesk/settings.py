@@ -186,6 +186,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_GENERATION_CONCURRENCY = env_int("CELERY_GENERATION_CONCURRENCY", 8)
 CELERY_LOGGING_CONCURRENCY = env_int("CELERY_LOGGING_CONCURRENCY", 1)
 EMBEDDED_TASK_THREADS = env_int("EMBEDDED_TASK_THREADS", 8)
+# Threads of a web process that run database work for its websockets (one connection each).
+DATABASE_THREADS = env_int("DATABASE_THREADS", 8)
 
 # --- Ollama and the model -------------------------------------------------------
 OLLAMA_HOSTS = env_list("OLLAMA_HOSTS") or [env_str("OLLAMA_HOST", "http://127.0.0.1:11434")]

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from channels.db import database_sync_to_async
 
 from conversations import pipeline, services
 from conversations.models import Conversation, LLMCall, Message
+from helpdesk import aio
 from tests.fake_ollama import FakeOllama, Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,11 +28,11 @@ REASONING = "SECRET-REASONING: the customer asks about order 1042; check shippin
 
 
 async def new_conversation() -> Conversation:
-    return await database_sync_to_async(services.conversation_create)()
+    return await aio.db_call(services.conversation_create)
 
 
 async def stored(model: Any, **filters: Any) -> Any:
-    return await database_sync_to_async(lambda: model.objects.get(**filters))()
+    return await aio.db_call(lambda: model.objects.get(**filters))
 
 
 async def converse_and_check(chat: Any, fake: FakeOllama) -> None:
@@ -75,7 +75,7 @@ async def converse_and_check(chat: Any, fake: FakeOllama) -> None:
 
     async def logged() -> LLMCall:
         for _ in range(200):
-            calls = await database_sync_to_async(lambda: list(LLMCall.objects.filter(message_id=reply.pk)))()
+            calls = await aio.db_call(lambda: list(LLMCall.objects.filter(message_id=reply.pk)))
             if calls:
                 return calls[0]
             await asyncio.sleep(0.05)
@@ -123,7 +123,7 @@ async def test_a_resend_is_stored_once_and_answered_once(chat, fake_ollama, repl
     second = await client.until("message")
     await client.close()
     assert first["message"]["id"] == second["message"]["id"]
-    count = await database_sync_to_async(lambda: conversation.messages.filter(role="customer").count())()
+    count = await aio.db_call(lambda: conversation.messages.filter(role="customer").count())
     assert count == 1
     assert len(fake_ollama.chat_requests()) == 1
 
@@ -224,5 +224,5 @@ async def test_a_worker_killed_mid_reply_is_redelivered_and_the_reply_completes(
     assert done["message"]["status"] == "complete" and done["message"]["content"] == text
     seqs = [f["seq"] for f in client.frames if f["type"] == "delta"]
     assert seqs.count(0) == 2, "the redelivered task streams the reply again from seq 0"
-    replies = await database_sync_to_async(lambda: list(conversation.messages.filter(role="bot")))()
+    replies = await aio.db_call(lambda: list(conversation.messages.filter(role="bot")))
     assert len(replies) == 1 and replies[0].content == text

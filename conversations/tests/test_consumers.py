@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from channels.db import database_sync_to_async
 
 from conversations import services
 from conversations.models import Conversation, Message
+from helpdesk import aio
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 
@@ -16,11 +16,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def new_conversation() -> Conversation:
-    return await database_sync_to_async(services.conversation_create)()
+    return await aio.db_call(services.conversation_create)
 
 
 async def message_count(conversation: Conversation) -> int:
-    return await database_sync_to_async(lambda: conversation.messages.count())()
+    return await aio.db_call(lambda: conversation.messages.count())
 
 
 async def test_history_holds_visible_messages_without_reasoning(chat) -> None:
@@ -31,7 +31,7 @@ async def test_history_holds_visible_messages_without_reasoning(chat) -> None:
         Message.objects.create(conversation=conversation, role=Message.Role.NOTE, content="PRIVATE NOTE")
         return conversation
 
-    conversation = await database_sync_to_async(seed)()
+    conversation = await aio.db_call(seed)
     client, history = await chat(conversation.token)
     await client.close()
     assert [(m["role"], m["content"]) for m in history["messages"]] == [("customer", "hello"), ("bot", "Hi!")]
@@ -137,7 +137,7 @@ async def test_flooding_is_rate_limited(chat, settings) -> None:
 
 
 async def test_html_in_a_message_is_stored_and_echoed_as_plain_text(chat, settings) -> None:
-    conversation = await database_sync_to_async(lambda: conversation_factory(status="waiting_human"))()
+    conversation = await aio.db_call(lambda: conversation_factory(status="waiting_human"))
     client, _ = await chat(conversation.token)
     payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     await client.send({"type": "message", "text": payload, "client_id": "x-1"})
