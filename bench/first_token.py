@@ -207,6 +207,7 @@ def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> l
         "CELERY_GENERATION_CONCURRENCY": str(n),
         "CHAT_RATE_LIMIT": "1000",
         "DATABASE_CONN_MAX_AGE": conn_max_age,
+        "CELERY_DB_REUSE_MAX": "100" if conn_max_age != "0" else "0",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
@@ -266,7 +267,9 @@ def main() -> None:
     parser.add_argument("--ttft", type=float, default=0.2)
     parser.add_argument("--per-token", type=float, default=0.02)
     parser.add_argument("--tokens", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=2, help="measured rounds per N, after one warm-up round")
+    parser.add_argument(
+        "--samples", type=int, default=20, help="at least this many customers measured per N (in rounds of N)"
+    )
     parser.add_argument("--skip-relay", action="store_true", help="leave out the blocking-relay comparison")
     args = parser.parse_args()
 
@@ -288,14 +291,14 @@ def main() -> None:
         relay_url = start_blocking_relay(ollama_url, model)
         print(f"fake Ollama: {args.ttft * 1000:.0f} ms to first token, {args.per_token * 1000:.0f} ms per token, "
               f"{args.tokens}-token replies; {os.cpu_count()} CPUs shared by everything; "
-              f"{args.rounds} measured rounds per N after a warm-up round")
+              f"at least {args.samples} customers measured per N, after a warm-up round")
         for n in args.n:
             stack, base = start_stack(n, ollama_url, database_url, redis_url)
             try:
                 asyncio.run(customers_round(base, n, expected))  # warm every worker process
                 direct: list[float] = []
                 results: list[dict] = []
-                for _ in range(args.rounds):
+                for _ in range(max(1, -(-args.samples // n))):
                     direct += asyncio.run(direct_first_tokens(ollama_url, n, model))
                     results += asyncio.run(customers_round(base, n, expected))
                 relay = [] if args.skip_relay else asyncio.run(relay_first_text(relay_url, n))

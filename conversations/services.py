@@ -21,7 +21,7 @@ from helpdesk.celery import enqueue
 
 from . import events
 from .models import Conversation, LLMCall, Message
-from .selectors import message_to_dict
+from .selectors import customer_message_has_newer, message_to_dict, streaming_replies
 
 logger = logging.getLogger(__name__)
 
@@ -137,11 +137,7 @@ def conversation_request_human(*, conversation: Conversation, reason: str = "cus
 
 def replies_cancel(*, conversation: Conversation) -> list[int]:
     """Ask every reply being generated in this conversation to stop after its current chunk."""
-    streaming = list(
-        conversation.messages.filter(role=Message.Role.BOT, status=Message.Status.STREAMING).values_list(
-            "id", flat=True
-        )
-    )
+    streaming = streaming_replies(conversation=conversation)
     for message_id in streaming:
         cache.set(cancel_flag_key(message_id), True, CANCEL_FLAG_TTL_S)
     return streaming
@@ -171,8 +167,6 @@ def bot_reply_start(*, customer_message_id: int) -> Message | None:
         existing.reasoning = ""
         existing.save(update_fields=["content", "reasoning"])
         return existing
-    from .selectors import customer_message_has_newer
-
     if customer_message_has_newer(message=customer_message):
         return None  # the newer message's reply answers this one too
     try:
