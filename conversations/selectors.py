@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Subquery
 
 from .models import Conversation, Message
 
@@ -69,11 +70,26 @@ def dialogue_before(*, conversation: Conversation, up_to_message_id: int, limit:
     return list(reversed(list(turns)))
 
 
-def customer_message_has_newer(*, message: Message) -> bool:
-    """Whether the customer wrote again after this message (one reply then answers both)."""
-    return Message.objects.filter(
-        conversation_id=message.conversation_id, role=Message.Role.CUSTOMER, id__gt=message.pk
-    ).exists()
+def customer_message_for_reply(*, message_id: int) -> Message | None:
+    """A customer message with what deciding on its reply needs, in one query (it is on the first-token path).
+
+    Annotations: `has_newer` (the customer wrote again since: one reply then
+    answers both), `reply_id` and `reply_status` (the bot reply already claimed, if any).
+    """
+    replies = Message.objects.filter(reply_to=OuterRef("pk"), role=Message.Role.BOT)
+    newer = Message.objects.filter(
+        conversation_id=OuterRef("conversation_id"), role=Message.Role.CUSTOMER, id__gt=OuterRef("pk")
+    )
+    return (
+        Message.objects.select_related("conversation")
+        .filter(pk=message_id, role=Message.Role.CUSTOMER)
+        .annotate(
+            has_newer=Exists(newer),
+            reply_id=Subquery(replies.values("pk")[:1]),
+            reply_status=Subquery(replies.values("status")[:1]),
+        )
+        .first()
+    )
 
 
 def streaming_replies(*, conversation: Conversation) -> list[int]:

@@ -21,7 +21,7 @@ from helpdesk.celery import enqueue
 
 from . import events
 from .models import Conversation, LLMCall, Message
-from .selectors import customer_message_has_newer, message_to_dict, streaming_replies
+from .selectors import customer_message_for_reply, message_to_dict, streaming_replies
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +74,6 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
     """
     text = _validate_customer_text(text)
     client_id = _validate_client_id(client_id)
-    existing = Message.objects.filter(conversation=conversation, client_id=client_id).first()
-    if existing is not None:
-        return existing, False
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -95,7 +92,8 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
 
                 transaction.on_commit(lambda: enqueue(generate_reply, message.pk))
     except IntegrityError:
-        # Two sockets of one customer resent the same message at once.
+        # A resend (or two tabs sending it at once): the unique constraint on
+        # (conversation, client_id) answers without a look-up on the common path.
         return Message.objects.get(conversation=conversation, client_id=client_id), False
     return message, True
 
@@ -149,25 +147,23 @@ def bot_reply_start(*, customer_message_id: int) -> Message | None:
     Idempotent: a reply already finished is not generated again; one left
     `streaming` by a worker that died is started over.
     """
-    customer_message = (
-        Message.objects.select_related("conversation").filter(pk=customer_message_id, role="customer").first()
-    )
+    customer_message = customer_message_for_reply(message_id=customer_message_id)
     if customer_message is None:
         logger.warning("generate_reply: customer message %s does not exist", customer_message_id)
         return None
     conversation = customer_message.conversation
     if conversation.status != Conversation.Status.BOT:
         return None
-    existing = Message.objects.filter(reply_to=customer_message, role=Message.Role.BOT).first()
-    if existing is not None:
-        if existing.status != Message.Status.STREAMING:
+    if customer_message.reply_id is not None:
+        if customer_message.reply_status != Message.Status.STREAMING:
             return None
+        existing = Message.objects.get(pk=customer_message.reply_id)
         cache.delete(cancel_flag_key(existing.pk))
         existing.content = ""
         existing.reasoning = ""
         existing.save(update_fields=["content", "reasoning"])
         return existing
-    if customer_message_has_newer(message=customer_message):
+    if customer_message.has_newer:
         return None  # the newer message's reply answers this one too
     try:
         with transaction.atomic():
