@@ -7,7 +7,6 @@ long await would hold back every delta and the disconnect.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections import deque
 from typing import Any
@@ -20,9 +19,7 @@ from helpdesk import aio
 
 from . import events, selectors, services
 
-logger = logging.getLogger(__name__)
-
-CLOSE_BAD_REQUEST = 4400
+# Bad frames get an error frame and the socket stays open; these close it.
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_RATE_LIMITED = 4429
