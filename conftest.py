@@ -62,6 +62,16 @@ def _production_needs(request: pytest.FixtureRequest) -> None:
         require(uses_postgres(), "PostgreSQL (DATABASE_URL)")
 
 
+@pytest.fixture(autouse=True)
+def _embedded_tasks_finish() -> Iterator[None]:
+    """In embedded mode replies run on threads: none may outlive its test and touch the next one."""
+    yield
+    if settings.EMBEDDED:
+        from helpdesk.celery import embedded_tasks_wait
+
+        embedded_tasks_wait()
+
+
 # --- fake Ollama -------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ call and is many times slower.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -133,23 +134,24 @@ async def stream_reply(
     await events.bot_typing(conversation_id=target.conversation_id, active=True)
     try:
         stream = await gateway.open_chat_stream(messages, options)
-        async for piece in stream:
-            if piece.reasoning:
-                reasoning.append(piece.reasoning)
-            if piece.visible:
-                if not visible and ttft_ms is None:
-                    piece.visible = piece.visible.lstrip()
-                    if not piece.visible:
-                        continue
-                    ttft_ms = (time.perf_counter() - started) * 1000
-                visible.append(piece.visible)
-                pending += piece.visible
-                if seq == 0 or time.perf_counter() - last_flush >= coalesce_s:
+        # aclosing: leaving early (a stop) closes the stream's generator, and the HTTP stream with it.
+        async with contextlib.aclosing(aiter(stream)) as pieces:
+            async for piece in pieces:
+                if piece.reasoning:
+                    reasoning.append(piece.reasoning)
+                if piece.visible:
+                    if not visible and ttft_ms is None:
+                        piece.visible = piece.visible.lstrip()
+                        if not piece.visible:
+                            continue
+                        ttft_ms = (time.perf_counter() - started) * 1000
+                    visible.append(piece.visible)
+                    pending += piece.visible
+                    if seq == 0 or time.perf_counter() - last_flush >= coalesce_s:
+                        await flush()
+                if _cancel_requested(target.message_id):
                     await flush()
-            if _cancel_requested(target.message_id):
-                await stream.aclose()
-                await flush()
-                return outcome(Message.Status.CANCELLED)
+                    return outcome(Message.Status.CANCELLED)
         await flush()
         return outcome(Message.Status.COMPLETE)
     except gateway.OllamaError as exc:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from typing import Any
 
 from celery import Celery, Task
@@ -32,6 +33,7 @@ app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
 _embedded_pool: ThreadPoolExecutor | None = None
+_embedded_pending: set[Future] = set()
 # kombu's virtual (Redis) transport channels are not thread-safe, and services
 # run on several threads of the web process at once: publish one at a time.
 _publish_lock = threading.Lock()
@@ -64,7 +66,14 @@ def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
             _embedded_pool = ThreadPoolExecutor(
                 max_workers=settings.EMBEDDED_TASK_THREADS, thread_name_prefix="embedded-task"
             )
-        _embedded_pool.submit(_run_eagerly, task, args, kwargs)
+        future = _embedded_pool.submit(_run_eagerly, task, args, kwargs)
+        _embedded_pending.add(future)
+        future.add_done_callback(_embedded_pending.discard)
     else:
         with _publish_lock:
             task.apply_async(args=args, kwargs=kwargs)
+
+
+def embedded_tasks_wait(timeout: float = 30.0) -> None:
+    """Block until the in-process tasks queued so far have finished (embedded mode; used by tests)."""
+    wait_futures(list(_embedded_pending), timeout=timeout)

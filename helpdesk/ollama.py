@@ -322,6 +322,11 @@ class ChatStream:
                 chunk = await anext(self._chunks, None)
         except Exception as exc:
             raise _translate(exc, host=self.host, model=self.model, started=True) from exc
+        finally:
+            # The client's generator stops at the `done` chunk without being
+            # exhausted: close it now, so the HTTP connection goes back to the
+            # pool instead of lingering until garbage collection.
+            await self.aclose()
         tail = self._splitter.finish()
         if tail.visible or tail.reasoning:
             yield tail
