@@ -166,3 +166,11 @@ async def test_one_client_per_node_per_loop_is_reused(fake_ollama) -> None:
 async def test_embed_returns_one_vector_per_text(fake_ollama) -> None:
     vectors = await gateway.embed(["你好", "hello"], model="bge-m3")
     assert len(vectors) == 2 and len(vectors[0]) == fake_ollama.state.embed_dimensions
+
+
+async def test_a_finished_stream_closes_the_clients_generator(fake_ollama) -> None:
+    """Left open, the HTTP response would hold its connection until garbage collection."""
+    stream = await gateway.open_chat_stream(MESSAGES, options())
+    await collect(stream)
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream._chunks)
