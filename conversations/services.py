@@ -248,31 +248,25 @@ def llm_call_record(*, message_id: int, error_kind: str = "") -> LLMCall | None:
     message = Message.objects.filter(pk=message_id, role=Message.Role.BOT).first()
     if message is None or message.status == Message.Status.STREAMING:
         return None
-    if LLMCall.objects.filter(message=message).exists():
-        return None
     outcome = {
         Message.Status.COMPLETE: LLMCall.Outcome.OK,
         Message.Status.CANCELLED: LLMCall.Outcome.CANCELLED,
     }.get(message.status, LLMCall.Outcome.FAILED)
     try:
         with transaction.atomic():
-            return _llm_call_create(message, outcome, error_kind)
+            return LLMCall.objects.create(
+                conversation_id=message.conversation_id,
+                message=message,
+                model_name=message.model_name,
+                ollama_host=message.ollama_host,
+                outcome=outcome,
+                error_kind=error_kind,
+                error=message.error,
+                done_reason=message.done_reason,
+                ttft_ms=message.ttft_ms,
+                total_ms=message.total_ms,
+                prompt_tokens=message.prompt_tokens,
+                reply_tokens=message.reply_tokens,
+            )
     except IntegrityError:
-        return None  # recorded meanwhile by another delivery of the same task
-
-
-def _llm_call_create(message: Message, outcome: str, error_kind: str) -> LLMCall:
-    return LLMCall.objects.create(
-        conversation_id=message.conversation_id,
-        message=message,
-        model_name=message.model_name,
-        ollama_host=message.ollama_host,
-        outcome=outcome,
-        error_kind=error_kind,
-        error=message.error,
-        done_reason=message.done_reason,
-        ttft_ms=message.ttft_ms,
-        total_ms=message.total_ms,
-        prompt_tokens=message.prompt_tokens,
-        reply_tokens=message.reply_tokens,
-    )
+        return None  # already recorded: one record per reply (unique), whichever delivery came first

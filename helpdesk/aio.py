@@ -32,23 +32,19 @@ def run(awaitable: Awaitable[T]) -> T:
     return thread_loop().run_until_complete(awaitable)
 
 
-_db_executor: ThreadPoolExecutor | None = None
-_db_executor_lock = threading.Lock()
+_pools: dict[str, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _db_executor
-    with _db_executor_lock:
-        if _db_executor is None:
-            from django.conf import settings
-
-            _db_executor = ThreadPoolExecutor(
-                max_workers=settings.DATABASE_THREADS, thread_name_prefix="db"
-            )
-        return _db_executor
+def thread_pool(name: str, size: int) -> ThreadPoolExecutor:
+    """A process-wide pool of `size` threads, made on first use (after Django's settings are loaded)."""
+    with _pools_lock:
+        if name not in _pools:
+            _pools[name] = ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
+        return _pools[name]
 
 
-def _with_fresh_connections(function: Callable[..., T], args: tuple, kwargs: dict) -> T:
+def with_fresh_connections(function: Callable[..., T], args: tuple, kwargs: dict) -> T:
     from django.db import close_old_connections
 
     close_old_connections()
@@ -68,7 +64,8 @@ async def db_call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     left open on every call. Here each pool thread has one connection, reused
     until CONN_MAX_AGE, and cleaned up in the thread that uses it.
     """
+    from django.conf import settings
+
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(
-        _executor(), functools.partial(_with_fresh_connections, function, args, kwargs)
-    )
+    pool = thread_pool("db", settings.DATABASE_THREADS)
+    return await loop.run_in_executor(pool, functools.partial(with_fresh_connections, function, args, kwargs))

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
 from typing import Any
 
 from celery import Celery, Task
 from kombu import Exchange, Queue
+
+from helpdesk import aio
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -32,7 +34,6 @@ app.conf.task_default_routing_key = "generation"
 app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
-_embedded_pool: ThreadPoolExecutor | None = None
 _embedded_pending: set[Future] = set()
 # kombu's virtual (Redis) transport channels are not thread-safe, and services
 # run on several threads of the web process at once: publish one at a time.
@@ -40,15 +41,9 @@ _publish_lock = threading.Lock()
 
 
 def _run_eagerly(task: Task, args: tuple, kwargs: dict) -> None:
-    try:
-        result = task.apply(args=args, kwargs=kwargs)
-        if result.failed():
-            logger.error("embedded task %s failed: %r", task.name, result.result)
-    finally:
-        # Worker threads keep no stale database connection between tasks.
-        from django.db import close_old_connections
-
-        close_old_connections()
+    result = task.apply(args=args, kwargs=kwargs)
+    if result.failed():
+        logger.error("embedded task %s failed: %r", task.name, result.result)
 
 
 def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
@@ -58,15 +53,12 @@ def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
     is the event loop's sync thread, and the task's own `async_to_sync` raises.
     A small thread pool keeps the web loop free while the reply streams.
     """
-    global _embedded_pool
     if app.conf.task_always_eager:
-        if _embedded_pool is None:
-            from django.conf import settings
+        from django.conf import settings
 
-            _embedded_pool = ThreadPoolExecutor(
-                max_workers=settings.EMBEDDED_TASK_THREADS, thread_name_prefix="embedded-task"
-            )
-        future = _embedded_pool.submit(_run_eagerly, task, args, kwargs)
+        pool = aio.thread_pool("embedded-task", settings.EMBEDDED_TASK_THREADS)
+        # Worker threads keep no stale database connection between tasks.
+        future = pool.submit(aio.with_fresh_connections, _run_eagerly, (task, args, kwargs), {})
         _embedded_pending.add(future)
         future.add_done_callback(_embedded_pending.discard)
     else:
