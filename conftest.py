@@ -137,7 +137,7 @@ def celery_worker_process(
     log = open(log_path, "w")
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", "generation,logging",
+            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", "generation,logging,knowledge",
             "-P", "prefork", "-c", "2", "-n", name, "--without-gossip", "--without-mingle",
             "--loglevel", "INFO",
         ],

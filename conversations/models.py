@@ -56,6 +56,19 @@ class Message(models.Model):
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # A bot reply points at the customer message it answers (one reply each).
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    class AnswerSource(models.TextChoices):
+        LLM = "llm", "LLM"
+        FAQ = "faq", "FAQ direct answer"
+        CACHE = "cache", "Answer cache"
+
+    # How a bot reply was produced; empty for other roles.
+    answer_source = models.CharField(max_length=8, choices=AnswerSource.choices, blank=True, db_index=True)
+    # Knowledge given to the model, numbered as in the prompt, each marked `cited` when the reply used it:
+    # [{"n", "article_id", "chunk_id", "title", "url", "heading",
+    #   "vector_score", "keyword_score", "fused_score", "cited"}]
+    sources = models.JSONField(default=list, blank=True)
+    # How the knowledge was looked up: query, knowledge-base version, keyword-only fallback, FAQ match.
+    retrieval = models.JSONField(default=dict, blank=True)
     model_name = models.CharField(max_length=128, blank=True)
     ollama_host = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)

@@ -1,8 +1,12 @@
 """The reply pipeline: from a stored customer message to a stored, streamed bot reply.
 
-Today: prompt from recent turns within the token budget, then a streaming
-chat on Ollama. Moderation, FAQ rules, the answer cache, retrieval, confidence
-and handoff slot in here as their issues land (DESIGN.md § One customer message).
+FAQ direct answer (exact, with no Ollama call at all) -> answer cache
+(standalone questions only) -> one embedding of the question -> FAQ by
+similarity -> hybrid retrieval -> a prompt with numbered sources within the
+token budget -> a streaming chat on Ollama, whose `[n]` citation markers are
+taken out of the text and stored as the reply's sources. Moderation,
+confidence and handoff slot in here as their issues land (DESIGN.md § One
+customer message).
 
 The whole stream runs inside one async function on the worker thread's
 persistent loop: per-token `async_to_sync` would open a Redis connection per
@@ -12,9 +16,12 @@ call and is many times slower.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,6 +29,9 @@ from django.db import connection
 
 from helpdesk import aio
 from helpdesk import ollama as gateway
+from helpdesk.text import estimate_tokens, language_of
+from knowledge import cache as answer_cache
+from knowledge import retrieval
 
 from . import events, selectors, services
 from .models import Message
@@ -36,17 +46,6 @@ INTERRUPTED_NOTICE = (
 )
 # Room left for the model's reply and for the chat template's own tokens.
 TEMPLATE_MARGIN_TOKENS = 64
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap, conservative token count: one per CJK character, one per ~4 other characters.
-
-    Good enough to keep a prompt inside `num_ctx`; the exact count comes back
-    from Ollama as `prompt_eval_count` and is stored with the reply.
-    """
-    cjk = sum(1 for ch in text if "\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\uffef")
-    other = len(text) - cjk
-    return cjk + (other + 3) // 4 + 4  # +4 for the role markers around each turn
 
 
 def prompt_build(*, system_prompt: str, turns: list[tuple[str, str]], num_ctx: int, num_predict: int) -> list[dict]:
@@ -78,6 +77,213 @@ def prompt_build(*, system_prompt: str, turns: list[tuple[str, str]], num_ctx: i
 def _ollama_role(role: str) -> str:
     return "user" if role == Message.Role.CUSTOMER else "assistant"
 
+# --- follow-ups -------------------------------------------------------------------------
+
+FOLLOW_UP_PREFIXES = (
+    "那", "那么", "还有", "另外", "它", "这个", "那个", "这些", "那些", "也",
+    "and ", "and?", "what about", "how about", "also", "then ", "it ", "it's", "its ", "that ", "this ",
+    "those ", "they ", "what if", "same ",
+)
+
+
+def is_follow_up(question: str, *, has_history: bool) -> bool:
+    """Whether a question leans on earlier turns ("那运费呢?", "and for returns?").
+
+    Follow-ups are searched together with the previous question and are
+    never answered from, or put into, the answer cache.
+    """
+    if not has_history:
+        return False
+    text = question.strip().lower()
+    if text.startswith(FOLLOW_UP_PREFIXES):
+        return True
+    return len(retrieval.tokenize(question)) <= 1
+
+
+# --- knowledge ------------------------------------------------------------------------------
+
+
+@dataclass
+class Grounding:
+    """What the knowledge base offers for one customer question."""
+
+    version: int
+    standalone: bool
+    query: str
+    faq: retrieval.FAQMatch | None = None
+    cached: answer_cache.CachedAnswer | None = None
+    result: retrieval.SearchResult | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The message's `retrieval` field: enough for an agent (and the confidence) to see how it went."""
+        record: dict[str, Any] = {"query": self.query, "kb_version": self.version, "standalone": self.standalone}
+        if self.faq:
+            record["faq"] = {"id": self.faq.faq_id, "question": self.faq.question, "how": self.faq.how,
+                             "score": round(self.faq.score, 4)}
+        if self.result is not None:
+            record["keyword_only"] = self.result.keyword_only
+            if self.result.note:
+                record["note"] = self.result.note
+            scores = [hit.fused_score for hit in self.result.hits]
+            record["best_score"] = round(scores[0], 5) if scores else 0.0
+            record["score_gap"] = round(scores[0] - scores[1], 5) if len(scores) > 1 else (
+                round(scores[0], 5) if scores else 0.0)
+            vectors = [hit.vector_score for hit in self.result.hits if hit.vector_score is not None]
+            record["best_vector_score"] = round(max(vectors), 4) if vectors else None
+        return record
+
+
+def profile_key(options: gateway.ChatOptions, system_prompt: str) -> str:
+    """Answers depend on the model and how it is asked: the cache keys on both."""
+    digest = hashlib.sha256(f"{options!r}\x00{system_prompt}".encode()).hexdigest()[:12]
+    return f"{options.model}:{digest}"
+
+
+def knowledge_lookup(*, question: str, previous_question: str, has_history: bool, profile: str) -> Grounding:
+    """FAQ, cache and retrieval for one question; stops at the first step that answers it."""
+    version = retrieval.knowledge_version()
+    standalone = not is_follow_up(question, has_history=has_history)
+    query = question if standalone or not previous_question else f"{previous_question}\n{question}"
+    grounding = Grounding(version=version, standalone=standalone, query=query)
+    grounding.faq = retrieval.faq_match_exact(question, version=version)
+    if grounding.faq:
+        return grounding
+    if standalone:
+        grounding.cached = answer_cache.answer_cache_get(question=question, version=version, profile=profile)
+        if grounding.cached:
+            return grounding
+    if not retrieval.has_searchable_knowledge(version=version):
+        # Nothing to search: spare the embedding call (and its latency) entirely.
+        grounding.result = retrieval.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
+                                                  version=version)
+        return grounding
+    query_vector = retrieval.embed_query(query)
+    if standalone:
+        grounding.faq = retrieval.faq_match(question, query_vector=query_vector, version=version)
+        if grounding.faq:
+            return grounding
+    grounding.result = retrieval.search(query, query_vector=query_vector, version=version)
+    return grounding
+
+
+GROUNDED_INSTRUCTIONS = {
+    "en": (
+        "Answer the customer's message below using only the numbered sources. After each fact, cite its "
+        "source like [1]. If the sources do not answer it, say that you don't know and offer to connect a "
+        "human colleague; never invent policies, prices or dates."
+    ),
+    "zh-hans": (
+        "请只根据下面编号的资料回答客户的消息，并在每个事实后用 [1] 这样的编号注明出处。"
+        "如果资料里没有答案，请直接说明不知道，并提出为客户转接人工客服；不要编造政策、价格或日期。"
+    ),
+}
+UNGROUNDED_INSTRUCTIONS = {
+    "en": (
+        "No knowledge-base article covers the customer's message below. Greetings and small talk can be "
+        "answered normally; for anything else, say briefly that you don't know and offer to connect a human "
+        "colleague. Never invent policies, prices or dates."
+    ),
+    "zh-hans": (
+        "知识库中没有与下面客户消息相关的资料。问候和寒暄可以正常回答；其他问题请简短说明不知道，"
+        "并提出为客户转接人工客服。不要编造政策、价格或日期。"
+    ),
+}
+SOURCES_LABEL = {"en": "Sources:", "zh-hans": "资料："}
+QUESTION_LABEL = {"en": "Customer's message:", "zh-hans": "客户的消息："}
+# Room kept for earlier turns of the dialogue when sources are fitted into the context window.
+HISTORY_RESERVE_TOKENS = 400
+
+
+def sources_fit(hits: list[retrieval.Hit], *, budget_tokens: int) -> list[tuple[retrieval.Hit, str]]:
+    """The best hits, each as its numbered prompt text, as many as the budget holds (the first one cut if need be)."""
+    chosen: list[tuple[retrieval.Hit, str]] = []
+    for hit in hits:
+        label = f"{hit.title} › {hit.heading}" if hit.heading else hit.title
+        text = f"[{len(chosen) + 1}] {label}\n{hit.text}"
+        cost = estimate_tokens(text)
+        if cost > budget_tokens:
+            if not chosen and budget_tokens > 50:
+                chosen.append((hit, text[: budget_tokens * 2]))
+            break
+        chosen.append((hit, text))
+        budget_tokens -= cost
+    return chosen
+
+
+def grounded_turn(*, question: str, sources: list[tuple[retrieval.Hit, str]]) -> str:
+    """The customer's turn as the model sees it: instructions, sources, then the message (DeepSeek
+    follows instructions in the user turn better than in a system prompt)."""
+    language = language_of(question)
+    if not sources:
+        return f"{UNGROUNDED_INSTRUCTIONS[language]}\n\n{QUESTION_LABEL[language]}\n{question}"
+    listing = "\n\n".join(text for _, text in sources)
+    return (
+        f"{GROUNDED_INSTRUCTIONS[language]}\n\n{SOURCES_LABEL[language]}\n{listing}\n\n"
+        f"{QUESTION_LABEL[language]}\n{question}"
+    )
+
+
+def source_records(sources: list[tuple[retrieval.Hit, str]], cited: set[int]) -> list[dict[str, Any]]:
+    return [
+        {
+            "n": number,
+            "article_id": hit.article_id,
+            "chunk_id": hit.chunk_id,
+            "title": hit.title,
+            "url": hit.url,
+            "heading": hit.heading,
+            "vector_score": None if hit.vector_score is None else round(hit.vector_score, 4),
+            "keyword_score": round(hit.keyword_score, 4),
+            "fused_score": round(hit.fused_score, 5),
+            "cited": number in cited,
+        }
+        for number, (hit, _) in enumerate(sources, start=1)
+    ]
+
+
+# --- citation markers ---------------------------------------------------------------------------
+
+_MARKER = re.compile(r"[ \t]?[\[【]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】]")
+_PARTIAL_MARKER = re.compile(r"[ \t]?[\[【][\d\s,，、]{0,12}$")
+
+
+class CitationFilter:
+    """Takes `[1]`-style markers for the given sources out of streamed text, remembering which were cited.
+
+    A marker may arrive split across chunks, so a trailing `[` with digits is
+    held back until it closes; numbers outside the sources are left as text.
+    """
+
+    def __init__(self, source_count: int) -> None:
+        self.source_count = source_count
+        self.cited: set[int] = set()
+        self._held = ""
+
+    def _strip(self, text: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+            if not numbers or any(not 1 <= n <= self.source_count for n in numbers):
+                return match.group(0)
+            self.cited.update(numbers)
+            return ""
+
+        return _MARKER.sub(replace, text)
+
+    def feed(self, text: str) -> str:
+        if not self.source_count:
+            return text
+        text = self._strip(self._held + text)
+        partial = _PARTIAL_MARKER.search(text)
+        if partial:
+            self._held = text[partial.start() :]
+            return text[: partial.start()]
+        self._held = ""
+        return text
+
+    def finish(self) -> str:
+        text, self._held = self._strip(self._held), ""
+        return text
+
 
 @dataclass
 class StreamTarget:
@@ -92,7 +298,10 @@ def _cancel_requested(message_id: int) -> bool:
 
 
 async def stream_reply(
-    target: StreamTarget, messages: list[dict], options: gateway.ChatOptions
+    target: StreamTarget,
+    messages: list[dict],
+    options: gateway.ChatOptions,
+    citations: CitationFilter | None = None,
 ) -> services.ReplyOutcome:
     """Stream one reply from Ollama to the conversation's group; never raises for Ollama's failures."""
     started = time.perf_counter()
@@ -104,6 +313,7 @@ async def stream_reply(
     ttft_ms: float | None = None
     last_flush = 0.0
     stream: gateway.ChatStream | None = None
+    citations = citations or CitationFilter(0)
 
     async def flush() -> None:
         nonlocal pending, seq, last_flush
@@ -139,6 +349,7 @@ async def stream_reply(
             async for piece in pieces:
                 if piece.reasoning:
                     reasoning.append(piece.reasoning)
+                piece.visible = citations.feed(piece.visible) if piece.visible else ""
                 if piece.visible:
                     if not visible and ttft_ms is None:
                         piece.visible = piece.visible.lstrip()
@@ -152,6 +363,10 @@ async def stream_reply(
                 if _cancel_requested(target.message_id):
                     await flush()
                     return outcome(Message.Status.CANCELLED)
+        tail = citations.finish()
+        if tail.strip() or visible:
+            visible.append(tail)
+            pending += tail
         await flush()
         return outcome(Message.Status.COMPLETE)
     except gateway.OllamaError as exc:
@@ -171,27 +386,88 @@ async def stream_reply(
         await events.bot_typing(conversation_id=target.conversation_id, active=False)
 
 
+def _split_dialogue(turns: list[Message]) -> tuple[str, str, list[Message]]:
+    """(the customer's unanswered messages as one question, the customer's previous question, earlier turns)."""
+    cut = len(turns)
+    while cut and turns[cut - 1].role == Message.Role.CUSTOMER:
+        cut -= 1
+    question = "\n".join(turn.content for turn in turns[cut:])
+    earlier = turns[:cut]
+    previous = next((turn.content for turn in reversed(earlier) if turn.role == Message.Role.CUSTOMER), "")
+    return question, previous, earlier
+
+
 def reply_generate(*, customer_message_id: int) -> Message | None:
-    """Generate, stream and store the bot's reply to one customer message (idempotent)."""
+    """Answer one customer message (idempotent): from an FAQ, the cache, or Ollama grounded in the knowledge base."""
     bot_message = services.bot_reply_start(customer_message_id=customer_message_id)
     if bot_message is None:
         return None
     options = gateway.ChatOptions.from_settings()
-    turns = [
-        (turn.role, turn.content)
-        for turn in selectors.dialogue_before(
-            conversation=bot_message.conversation, up_to_message_id=customer_message_id
-        )
-    ]
+    system_prompt = settings.LLM_SYSTEM_PROMPT
+    turns = selectors.dialogue_before(conversation=bot_message.conversation, up_to_message_id=customer_message_id)
+    question, previous_question, earlier = _split_dialogue(turns)
+    profile = profile_key(options, system_prompt)
+    grounding = knowledge_lookup(
+        question=question, previous_question=previous_question, has_history=bool(earlier), profile=profile
+    )
+    if grounding.faq or grounding.cached:
+        return services.bot_reply_finish(message_id=bot_message.pk, outcome=_direct_outcome(grounding))
+
+    hits = grounding.result.hits if grounding.result else []
+    budget = (
+        options.num_ctx - options.num_predict - TEMPLATE_MARGIN_TOKENS - HISTORY_RESERVE_TOKENS
+        - estimate_tokens(system_prompt) - estimate_tokens(question) - 120
+    )
+    sources = sources_fit(hits, budget_tokens=budget)
+    dialogue = [(turn.role, turn.content) for turn in earlier]
+    dialogue.append((Message.Role.CUSTOMER, grounded_turn(question=question, sources=sources)))
     messages = prompt_build(
-        system_prompt=settings.LLM_SYSTEM_PROMPT,
-        turns=turns,
-        num_ctx=options.num_ctx,
-        num_predict=options.num_predict,
+        system_prompt=system_prompt, turns=dialogue, num_ctx=options.num_ctx, num_predict=options.num_predict
     )
     target = StreamTarget(conversation_id=bot_message.conversation_id, message_id=bot_message.pk)
+    citations = CitationFilter(len(sources))
     # The stream takes seconds and needs no database: hand the connection back
     # rather than hold one idle per reply being generated.
     connection.close()
-    outcome = aio.run(stream_reply(target, messages, options))
-    return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
+    outcome = aio.run(stream_reply(target, messages, options, citations))
+    outcome.sources = source_records(sources, citations.cited)
+    outcome.retrieval = grounding.record()
+    reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
+    if (
+        grounding.standalone
+        and sources
+        and outcome.status == Message.Status.COMPLETE
+        and outcome.done_reason in ("stop", "")
+        and outcome.content
+    ):
+        answer_cache.answer_cache_put(
+            question=question,
+            version=grounding.version,
+            profile=profile,
+            answer=answer_cache.CachedAnswer(
+                content=outcome.content, sources=outcome.sources, model_name=outcome.model_name
+            ),
+        )
+    return reply
+
+
+def _direct_outcome(grounding: Grounding) -> services.ReplyOutcome:
+    """A reply that needs no generation: an FAQ entry's answer, or a cached answer."""
+    if grounding.faq:
+        return services.ReplyOutcome(
+            status=Message.Status.COMPLETE,
+            content=grounding.faq.answer,
+            answer_source=Message.AnswerSource.FAQ,
+            retrieval=grounding.record(),
+            total_ms=0.0,
+        )
+    assert grounding.cached is not None
+    return services.ReplyOutcome(
+        status=Message.Status.COMPLETE,
+        content=grounding.cached.content,
+        model_name=grounding.cached.model_name,
+        answer_source=Message.AnswerSource.CACHE,
+        sources=grounding.cached.sources,
+        retrieval={**grounding.record(), "cache_hit": True},
+        total_ms=0.0,
+    )

@@ -39,13 +39,31 @@ def message_to_dict(message: Message) -> dict[str, Any]:
         "content": message.content,
         "status": message.status,
         "created_at": message.created_at.isoformat(),
-        "citations": [],
+        "citations": message_citations(message),
     }
     if message.client_id:
         payload["client_id"] = message.client_id
     if message.reply_to_id:
         payload["reply_to"] = message.reply_to_id
     return payload
+
+
+def message_citations(message: Message) -> list[dict[str, str]]:
+    """The articles a reply cited, once each, as the customer sees them: a title and, if public, a link."""
+    citations: list[dict[str, str]] = []
+    seen: set[object] = set()
+    for source in message.sources or []:
+        if not source.get("cited"):
+            continue
+        key = source.get("article_id") or source.get("title")
+        if key in seen:
+            continue
+        seen.add(key)
+        citation = {"title": str(source.get("title", ""))}
+        if source.get("url"):
+            citation["url"] = str(source["url"])
+        citations.append(citation)
+    return citations
 
 
 def conversation_history(*, conversation: Conversation, limit: int | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ looks for a row that is not there yet.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -195,6 +195,9 @@ class ReplyOutcome:
     error_kind: str = ""
     error: str = ""
     customer_notice: str = ""
+    answer_source: str = Message.AnswerSource.LLM
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    retrieval: dict[str, Any] = field(default_factory=dict)
 
 
 def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
@@ -204,7 +207,13 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
         message.content = outcome.content
         message.reasoning = outcome.reasoning
         message.status = outcome.status
-        message.model_name = outcome.model_name or message.model_name
+        message.answer_source = outcome.answer_source
+        message.sources = outcome.sources
+        message.retrieval = outcome.retrieval
+        if outcome.model_name or outcome.answer_source == Message.AnswerSource.LLM:
+            message.model_name = outcome.model_name or message.model_name
+        else:
+            message.model_name = ""
         message.ollama_host = outcome.ollama_host
         message.ttft_ms = outcome.ttft_ms
         message.total_ms = outcome.total_ms
@@ -220,10 +229,11 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
         transaction.on_commit(lambda: events.reply_done(conversation_id=conversation.pk, message=payload))
         if outcome.customer_notice:
             system_message_post(conversation=conversation, text=outcome.customer_notice)
-        from .tasks import log_turn
+        if outcome.answer_source == Message.AnswerSource.LLM:
+            from .tasks import log_turn
 
-        error_kind = outcome.error_kind
-        transaction.on_commit(lambda: enqueue(log_turn, message.pk, error_kind=error_kind))
+            error_kind = outcome.error_kind
+            transaction.on_commit(lambda: enqueue(log_turn, message.pk, error_kind=error_kind))
     cache.delete(cancel_flag_key(message_id))
     return message
 

@@ -1,7 +1,8 @@
 """The Celery app and the one way services hand work to it.
 
-Queues: `generation` (streaming replies, long and I/O bound) and `logging`
-(bookkeeping that must never delay a reply).
+Queues: `generation` (streaming replies, long and I/O bound), `logging`
+(bookkeeping that must never delay a reply) and `knowledge` (importing and
+indexing articles: minutes of embedding calls must not hold up either).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _exchange = Exchange("helpdesk", type="direct")
 app.conf.task_queues = (
     Queue("generation", _exchange, routing_key="generation"),
     Queue("logging", _exchange, routing_key="logging"),
+    Queue("knowledge", _exchange, routing_key="knowledge"),
 )
 app.conf.task_default_exchange = "helpdesk"
 app.conf.task_default_routing_key = "generation"

@@ -180,6 +180,7 @@ CELERY_TASK_DEFAULT_QUEUE = "generation"
 CELERY_TASK_ROUTES = {
     "conversations.generate_reply": {"queue": "generation"},
     "conversations.log_turn": {"queue": "logging"},
+    "knowledge.*": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -212,6 +213,28 @@ LLM_SYSTEM_PROMPT = env_str(
     "You are the friendly customer-service assistant of the company whose website the customer is on. "
     "Answer briefly and politely, in the customer's language. If you do not know, say so and offer a human colleague.",
 )
+
+# --- Knowledge base -------------------------------------------------------------
+# bge-m3 embeds Chinese and English alike; switching models needs `manage.py reindex`.
+OLLAMA_EMBED_MODEL = env_str("OLLAMA_EMBED_MODEL", "bge-m3")
+# Chunks are sized for retrieval quality, well inside the embedding model's window.
+KNOWLEDGE_CHUNK_TOKENS = env_int("KNOWLEDGE_CHUNK_TOKENS", 350)
+KNOWLEDGE_CHUNK_OVERLAP_TOKENS = env_int("KNOWLEDGE_CHUNK_OVERLAP_TOKENS", 50)
+KNOWLEDGE_EMBED_BATCH = env_int("KNOWLEDGE_EMBED_BATCH", 16)
+KNOWLEDGE_IMPORT_MAX_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES", 50 * 1024 * 1024)
+KNOWLEDGE_IMPORT_MAX_FILES = env_int("KNOWLEDGE_IMPORT_MAX_FILES", 500)
+# Sources put into the prompt, and how many candidates each ranking contributes to the fusion.
+RETRIEVAL_TOP_K = env_int("RETRIEVAL_TOP_K", 4)
+RETRIEVAL_CANDIDATES = env_int("RETRIEVAL_CANDIDATES", 50)
+# A chunk found only by vector search must be at least this similar to count as a source.
+RETRIEVAL_MIN_VECTOR_SCORE = env_float("RETRIEVAL_MIN_VECTOR_SCORE", 0.45)
+# An FAQ answers directly when the question is this similar to one of its phrasings.
+FAQ_SIMILARITY_THRESHOLD = env_float("FAQ_SIMILARITY_THRESHOLD", 0.9)
+ANSWER_CACHE_ENABLED = env_bool("ANSWER_CACHE_ENABLED", True)
+ANSWER_CACHE_TTL_S = env_int("ANSWER_CACHE_TTL_S", 24 * 3600)
+# Load the demo shop's knowledge base on `make run` when the knowledge base is empty.
+LOAD_DEMO_KNOWLEDGE = env_bool("LOAD_DEMO_KNOWLEDGE", True)
 
 # --- Conversations --------------------------------------------------------------
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4000)

@@ -24,7 +24,7 @@
       waiting_human: "A colleague will join shortly.", human_joined: "You are chatting with a colleague.",
       resolved: "This conversation is resolved. Write again any time.", bot: "",
       failed: "Not delivered — will retry", tooLong: "Message too long", refused: "This site may not open the chat.",
-      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", typing: "typing…"
+      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", typing: "typing…", sources: "Sources"
     },
     "zh-hans": {
       title: "在线客服", open: "联系客服", close: "关闭对话", placeholder: "请输入您的问题…",
@@ -33,7 +33,7 @@
       waiting_human: "客服同事马上就来。", human_joined: "您正在与人工客服对话。",
       resolved: "本次对话已解决，随时可以再次留言。", bot: "",
       failed: "未送达，稍后重试", tooLong: "消息过长", refused: "此网站无权打开客服对话。",
-      you: "我", assistant: "智能助手", agent: "客服", system: "提示", typing: "正在输入…"
+      you: "我", assistant: "智能助手", agent: "客服", system: "提示", typing: "正在输入…", sources: "参考资料"
     }
   };
   var lang = (settings.locale || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
@@ -151,6 +151,23 @@
   }
   function setText(entry, text) { entry.text = text; entry.body.textContent = text; }
 
+  // Where an answer came from: titles as text, links only to http(s) addresses.
+  function setCitations(entry, citations) {
+    if (entry.sources) { entry.sources.remove(); entry.sources = null; }
+    if (!citations || !citations.length) return;
+    var box = el("div", "hd-sources");
+    box.appendChild(el("span", "hd-sources-label", t.sources + ": "));
+    citations.forEach(function (c, i) {
+      var safe = typeof c.url === "string" && /^https?:\/\//i.test(c.url);
+      var item = el(safe ? "a" : "span", "hd-source", String(c.title || ""));
+      if (safe) { item.href = c.url; item.target = "_blank"; item.rel = "noopener noreferrer"; }
+      if (i) box.appendChild(document.createTextNode(" · "));
+      box.appendChild(item);
+    });
+    entry.el.appendChild(box);
+    entry.sources = box;
+  }
+
   function upsert(message) {
     var entry = state.messages[message.id];
     if (!entry && message.client_id && state.messages["local:" + message.client_id]) {
@@ -160,6 +177,7 @@
     }
     if (!entry) entry = bubble(message.id, message.role);
     setText(entry, message.content);
+    setCitations(entry, message.citations);
     entry.status = message.status;
     entry.el.classList.remove("hd-pending", "hd-failed-send");
     entry.el.setAttribute("data-status", message.status);

@@ -31,6 +31,32 @@ def split_tokens(text: str) -> list[str]:
     return TOKEN_PATTERN.findall(text)
 
 
+_EMBED_WORD = re.compile(r"[a-z0-9]+")
+_EMBED_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_EMBED_STOP = frozenset("a an the is are do does i my me you your to of for and or in on it can how what".split())
+
+
+def hashed_word_vector(text: str, dimensions: int) -> list[float]:
+    """A deterministic embedding that still means something: texts sharing words point the same way.
+
+    English words (plural "s" dropped) and Chinese character bigrams are each
+    hashed to a signed dimension; paraphrases that share words score high,
+    unrelated texts near zero. Independent of the product's own tokenizer.
+    """
+    lowered = text.lower()
+    features = [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in _EMBED_WORD.findall(lowered)]
+    features = [w for w in features if w not in _EMBED_STOP]
+    for run in _EMBED_CJK_RUN.findall(lowered):
+        features += [run[i : i + 2] for i in range(len(run) - 1)] or [run]
+    vector = [0.0] * dimensions
+    for feature in features:
+        digest = hashlib.md5(feature.encode()).digest()
+        index = int.from_bytes(digest[:4], "little") % dimensions
+        vector[index] += 1.0 if digest[4] & 1 else -1.0
+    norm = sum(v * v for v in vector) ** 0.5 or 1.0
+    return [v / norm for v in vector]
+
+
 @dataclass
 class Reply:
     """What the fake answers to one chat request."""
@@ -65,7 +91,7 @@ class FakeOllamaState:
     script: deque[Reply] = field(default_factory=deque)
     default_reply: Reply = field(default_factory=Reply)
     requests: list[RecordedRequest] = field(default_factory=list)
-    embed_dimensions: int = 16
+    embed_dimensions: int = 384
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -164,8 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _vector(text: str, dimensions: int) -> list[float]:
-        digest = hashlib.sha256(text.encode()).digest()
-        return [(digest[i % len(digest)] - 128) / 128.0 for i in range(dimensions)]
+        return hashed_word_vector(text, dimensions)
 
     def _chat(self, body: dict[str, Any], reply: Reply, record: RecordedRequest) -> None:
         model = body["model"]
@@ -329,10 +354,15 @@ class FakeOllama:
             self.state.default_reply = Reply()
             self.state.version = "0.12.6"
             self.state.models = ["deepseek-r1:7b", "bge-m3"]
+            self.state.embed_dimensions = 384
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self.state.lock:
             return [r for r in self.state.requests if r.path == "/api/chat"]
+
+    def embed_requests(self) -> list[RecordedRequest]:
+        with self.state.lock:
+            return [r for r in self.state.requests if r.path == "/api/embed"]
 
 
 def main() -> None:

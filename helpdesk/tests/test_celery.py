@@ -11,11 +11,13 @@ def _route(task_name: str) -> tuple[str, str]:
     return queue.name, queue.routing_key
 
 
-def test_generation_and_logging_queues_have_distinct_routing_keys() -> None:
+def test_each_queue_has_its_own_routing_key() -> None:
     keys = {name: queue.routing_key for name, queue in app.amqp.queues.items()}
-    assert keys == {"generation": "generation", "logging": "logging"}
+    assert keys == {"generation": "generation", "logging": "logging", "knowledge": "knowledge"}
 
 
 def test_tasks_route_to_their_own_queue() -> None:
     assert _route("conversations.generate_reply") == ("generation", "generation")
     assert _route("conversations.log_turn") == ("logging", "logging")
+    assert _route("knowledge.index_article") == ("knowledge", "knowledge")
+    assert _route("knowledge.import_files") == ("knowledge", "knowledge")

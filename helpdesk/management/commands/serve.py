@@ -1,7 +1,8 @@
 """`make run`: migrate, then start every process the configuration calls for; Ctrl-C stops them all.
 
 Embedded (no REDIS_URL): one Daphne process; Celery tasks run in its worker
-threads. Production: Daphne plus Celery workers on `generation` and `logging`.
+threads. Production: Daphne plus Celery workers on `generation`, and on `logging`
+and `knowledge` (imports and indexing).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class Command(BaseCommand):
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_demo_admin")
+            if settings.LOAD_DEMO_KNOWLEDGE:
+                call_command("load_demo", if_empty=True)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         if settings.EMBEDDED:
@@ -49,11 +52,11 @@ class Command(BaseCommand):
         if not settings.EMBEDDED:
             commands += [
                 self._worker("generation", settings.CELERY_GENERATION_CONCURRENCY),
-                self._worker("logging", settings.CELERY_LOGGING_CONCURRENCY),
+                self._worker("logging,knowledge", settings.CELERY_LOGGING_CONCURRENCY),
             ]
         mode = "embedded (SQLite or DATABASE_URL, in-memory channel layer, in-process tasks)"
         if not settings.EMBEDDED:
-            mode = "production (Redis channel layer and cache, Celery workers on generation and logging)"
+            mode = "production (Redis channel layer and cache, Celery workers on generation, logging and knowledge)"
         self.stdout.write(f"Mode: {mode}")
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
         processes = [subprocess.Popen(command) for command in commands]
@@ -85,7 +88,7 @@ class Command(BaseCommand):
     @staticmethod
     def _worker(queue: str, concurrency: int) -> list[str]:
         return [
-            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "-n", f"{queue}@%h",
+            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "-n", f"{queue.split(',')[0]}@%h",
             "-c", str(concurrency), "-P", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
         ]
 

@@ -1,0 +1,278 @@
+"""Curation in Django admin: articles and FAQ entries, imports, and a "test retrieval" page.
+
+Thin: every change goes through `knowledge.services`, which bumps the
+knowledge-base version and queues indexing after the commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import ingest, retrieval, selectors, services
+from .models import FAQ, Article, Chunk, ImportJob
+
+
+class ChunkInline(admin.TabularInline):
+    model = Chunk
+    extra = 0
+    can_delete = False
+    fields = ("ordinal", "heading", "excerpt", "token_count", "has_vector")
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = _("Indexed chunks (what retrieval searches)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("text"))
+    def excerpt(self, chunk: Chunk) -> str:
+        return chunk.text[:160] + ("…" if len(chunk.text) > 160 else "")
+
+    @admin.display(description=_("vector"), boolean=True)
+    def has_vector(self, chunk: Chunk) -> bool:
+        return chunk.embedding is not None
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "language", "status", "index_state", "version", "last_editor", "updated_at")
+    list_filter = ("status", "language", "index_status", "embedded")
+    search_fields = ("title", "body", "tags", "source_name")
+    date_hierarchy = "updated_at"
+    actions = ("publish", "unpublish", "reindex")
+    readonly_fields = (
+        "version", "last_editor", "source_name", "index_state", "index_error", "chunk_count", "embed_model",
+        "indexed_at", "created_at", "updated_at", "published_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("title", "body", "language", "tags", "public_url", "status")}),
+        (
+            _("Index"),
+            {"fields": ("index_state", "index_error", "chunk_count", "embed_model", "indexed_at")},
+        ),
+        (
+            _("History"),
+            {"fields": ("version", "last_editor", "source_name", "created_at", "updated_at", "published_at")},
+        ),
+    )
+    inlines = (ChunkInline,)
+    change_list_template = "admin/knowledge/article/change_list.html"
+
+    @admin.display(description=_("index"), ordering="index_status")
+    def index_state(self, article: Article) -> str:
+        state = selectors.article_index_state(article)
+        colours = {"ok": "#1e7e34", "warning": "#9a6700", "error": "#b3261e", "pending": "#666"}
+        return format_html('<span style="color:{}">{}</span>', colours[state.level], state.text)
+
+    def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
+        content_changed = not change or bool({"title", "body"} & set(form.changed_data))
+        was_published = change and form.initial.get("status") == Article.Status.PUBLISHED
+        services.article_save(article=obj, editor=request.user, content_changed=content_changed,
+                              was_published=was_published)
+
+    def delete_model(self, request: HttpRequest, obj: Article) -> None:
+        services.articles_delete(article_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.articles_delete(article_ids=list(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description=_("Publish selected articles"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.articles_publish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
+        self.message_user(request, ngettext("%d article published.", "%d articles published.", count) % count,
+                          messages.SUCCESS)
+
+    @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.articles_unpublish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
+        self.message_user(request, ngettext("%d article unpublished.", "%d articles unpublished.", count) % count,
+                          messages.SUCCESS)
+
+    @admin.action(description=_("Re-index selected articles"), permissions=["change"])
+    def reindex(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.articles_reindex(article_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%d article queued for indexing.", "%d articles queued for indexing.",
+                                            count) % count, messages.SUCCESS)
+
+    # --- extra pages -----------------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("import/", wrap(self.import_view), name="knowledge_article_import"),
+            path("import/<int:job_id>/", wrap(self.import_job_view), name="knowledge_article_import_job"),
+            path("import/<int:job_id>/status.json", wrap(self.import_status_view),
+                 name="knowledge_article_import_status"),
+            path("test-retrieval/", wrap(self.test_retrieval_view), name="knowledge_article_test_retrieval"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return HttpResponse(status=403)
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            accepted, rejected = _read_uploads(form.cleaned_data["files"])
+            job = services.import_job_create(files=accepted, rejected=rejected, user=request.user)
+            return redirect("admin:knowledge_article_import_job", job_id=job.pk)
+        context = self._context(
+            request, _("Import documents"), form=form, supported=ingest.SUPPORTED_DESCRIPTION,
+            max_mb=settings.KNOWLEDGE_IMPORT_MAX_BYTES / 1_048_576,
+            max_archive_mb=settings.KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES / 1_048_576,
+            recent_jobs=ImportJob.objects.all()[:10],
+        )
+        return TemplateResponse(request, "admin/knowledge/import.html", context)
+
+    def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        job = get_object_or_404(ImportJob, pk=job_id)
+        context = self._context(
+            request, _("Import %(id)s") % {"id": job.pk}, job=job, status=selectors.import_job_status(job),
+            status_url=reverse("admin:knowledge_article_import_status", args=[job.pk]),
+        )
+        return TemplateResponse(request, "admin/knowledge/import_job.html", context)
+
+    def import_status_view(self, request: HttpRequest, job_id: int) -> JsonResponse:
+        job = get_object_or_404(ImportJob, pk=job_id)
+        status = selectors.import_job_status(job)
+        for result in status["results"]:
+            if result.get("article_id"):
+                result["url"] = reverse("admin:knowledge_article_change", args=[result["article_id"]])
+        return JsonResponse(status, json_dumps_params={"ensure_ascii": False})
+
+    def test_retrieval_view(self, request: HttpRequest) -> HttpResponse:
+        question = (request.GET.get("q") or "").strip()[: settings.MESSAGE_MAX_CHARS]
+        context = self._context(request, _("Test retrieval"), question=question)
+        if question:
+            context.update(selectors.retrieval_preview(question=question))
+            for hit in context["hits"]:
+                hit.admin_url = reverse("admin:knowledge_article_change", args=[hit.article_id])
+        context["snapshot"] = retrieval.current_snapshot()
+        return TemplateResponse(request, "admin/knowledge/test_retrieval.html", context)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (the pattern from Django's file-upload documentation)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(sorted(ingest.SUPPORTED_SUFFIXES))}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class ImportForm(forms.Form):
+    files = MultipleFileField(label=_("Files"), help_text=_("Select several files, or a .zip of a folder."))
+
+
+def _read_uploads(files: list) -> tuple[list[tuple[str, bytes]], list[tuple[str, str]]]:
+    """Read what is within the size limits; the rest is reported without being read into memory."""
+    accepted: list[tuple[str, bytes]] = []
+    rejected: list[tuple[str, str]] = []
+    for upload in files:
+        name = upload.name or "unnamed"
+        is_archive = ingest.suffix_of(name) in ingest.ZIP_SUFFIXES
+        limit = settings.KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES if is_archive else settings.KNOWLEDGE_IMPORT_MAX_BYTES
+        try:
+            if ingest.suffix_of(name) not in ingest.SUPPORTED_SUFFIXES:
+                raise ingest.IngestError(
+                    f"unsupported file type {ingest.suffix_of(name) or '(none)'}; use {ingest.SUPPORTED_DESCRIPTION}"
+                )
+            ingest.check_size(name, upload.size, limit)
+        except ingest.IngestError as exc:
+            rejected.append((name, str(exc)))
+            continue
+        accepted.append((name, upload.read()))
+    return accepted, rejected
+
+
+@admin.register(FAQ)
+class FAQAdmin(admin.ModelAdmin):
+    list_display = ("question", "language", "published", "phrasing_count", "vector_state", "updated_at")
+    list_filter = ("published", "language")
+    search_fields = ("question", "alternatives", "answer")
+    actions = ("publish", "unpublish")
+    readonly_fields = ("last_editor", "vector_state", "created_at", "updated_at")
+    fields = ("question", "alternatives", "answer", "language", "published", "vector_state", "last_editor",
+              "created_at", "updated_at")
+
+    @admin.display(description=_("phrasings"))
+    def phrasing_count(self, faq: FAQ) -> int:
+        return len(faq.phrasings)
+
+    @admin.display(description=_("similar-question matching"))
+    def vector_state(self, faq: FAQ) -> str:
+        if faq.index_error:
+            return faq.index_error
+        if faq.embeddings is None:
+            return _("pending (exact matches work already)")
+        if faq.embed_model != settings.OLLAMA_EMBED_MODEL:
+            return _("stale: embedded with %(model)s; run manage.py reindex") % {"model": faq.embed_model}
+        return _("ready")
+
+    def save_model(self, request: HttpRequest, obj: FAQ, form: forms.ModelForm, change: bool) -> None:
+        services.faq_save(faq=obj, editor=request.user, was_published=change and bool(form.initial.get("published")))
+
+    def delete_model(self, request: HttpRequest, obj: FAQ) -> None:
+        services.faqs_delete(faq_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.faqs_delete(faq_ids=list(queryset.values_list("pk", flat=True)))
+
+    @admin.action(description=_("Publish selected FAQ entries"), permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=True)
+        self.message_user(request, ngettext("%d FAQ entry published.", "%d FAQ entries published.", count) % count,
+                          messages.SUCCESS)
+
+    @admin.action(description=_("Unpublish selected FAQ entries"), permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=False)
+        self.message_user(
+            request, ngettext("%d FAQ entry unpublished.", "%d FAQ entries unpublished.", count) % count,
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "status", "created_by", "created_at", "finished_at", "failures")
+    list_filter = ("status",)
+    fields = ("status", "created_by", "created_at", "finished_at", "total", "processed", "results")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("failed files"))
+    def failures(self, job: ImportJob) -> int:
+        return sum(1 for result in job.results if not result.get("ok"))
+

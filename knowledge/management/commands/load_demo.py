@@ -1,0 +1,26 @@
+"""`manage.py load_demo`: the demo shop's knowledge base (articles and FAQ entries, English and Chinese)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from helpdesk.celery import embedded_tasks_wait
+from knowledge import services
+
+
+class Command(BaseCommand):
+    help = "Load the demo shop's knowledge base, published; entries already there are kept."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--if-empty", action="store_true", help="only when the knowledge base is empty")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        articles, faqs = services.demo_load(only_if_empty=options["if_empty"])
+        if not articles and not faqs:
+            if not options["if_empty"]:
+                self.stdout.write("The demo knowledge base is already loaded.")
+            return
+        self.stdout.write(f"Loaded the demo knowledge base: {articles} articles and {faqs} FAQ entries, published.")
+        embedded_tasks_wait(timeout=120)  # embedded mode: index before serving; production: the workers do it

@@ -1,0 +1,26 @@
+"""Celery tasks of the knowledge base: thin, named, idempotent, ids only (queue `knowledge`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="knowledge.index_article", acks_late=True, reject_on_worker_lost=True)
+def index_article(article_id: int, **kwargs: Any) -> str:
+    """Chunk and embed one article; an article already indexed at its version is left alone."""
+    return services.article_index(article_id=article_id).outcome
+
+
+@shared_task(name="knowledge.index_faq", acks_late=True, reject_on_worker_lost=True)
+def index_faq(faq_id: int, **kwargs: Any) -> str:
+    return services.faq_index(faq_id=faq_id)
+
+
+@shared_task(name="knowledge.import_files", acks_late=True, reject_on_worker_lost=True)
+def import_files(job_id: int, **kwargs: Any) -> None:
+    """Turn an import job's uploads into draft articles; files already done are skipped on a redelivery."""
+    services.import_job_run(job_id=job_id)
