@@ -243,8 +243,9 @@ def source_records(sources: list[tuple[retrieval.Hit, str]], cited: set[int]) ->
 
 # --- citation markers ---------------------------------------------------------------------------
 
-_MARKER = re.compile(r"[ \t]?[\[【]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】]")
-_PARTIAL_MARKER = re.compile(r"[ \t]?[\[【][\d\s,，、]{0,12}$")
+_MARKER = re.compile(r"[ \t]*[\[【]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】]")
+# Held back until the next piece: trailing spaces (a marker may follow) and an unclosed marker.
+_PARTIAL_MARKER = re.compile(r"[ \t]*(?:[\[【][\d\s,，、]{0,12})?$")
 
 
 class CitationFilter:
@@ -274,7 +275,7 @@ class CitationFilter:
             return text
         text = self._strip(self._held + text)
         partial = _PARTIAL_MARKER.search(text)
-        if partial:
+        if partial and partial.start() < len(text):
             self._held = text[partial.start() :]
             return text[: partial.start()]
         self._held = ""

@@ -278,5 +278,7 @@ LOGGING = {
         "django.channels.server": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # pypdf warns about every oddity of a damaged file; the import reports what matters.
+        "pypdf": {"level": "ERROR"},
     },
 }

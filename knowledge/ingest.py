@@ -327,10 +327,12 @@ def pdf_to_markdown(data: bytes) -> tuple[str, str]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise IngestError("the PDF is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [_page_text(page) for page in reader.pages]
         title = ""
         if reader.metadata and reader.metadata.title:
-            title = str(reader.metadata.title)
+            title = str(reader.metadata.title).strip()
+            if title.lower() in PLACEHOLDER_PDF_TITLES or title.lower().startswith("microsoft word - "):
+                title = ""
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
@@ -339,10 +341,27 @@ def pdf_to_markdown(data: bytes) -> tuple[str, str]:
     if not any(paragraphs_per_page):
         raise IngestError("the PDF has no extractable text (scanned pages need OCR first)")
     body = "\n\n".join(p for p in paragraphs_per_page if p)
-    if not title:
-        first = body.split("\n", 1)[0]
-        title = first if len(first) <= 120 else ""
+    first, _, rest = body.partition("\n\n")
+    if not title and len(first) <= 120:
+        title = first
+    if title and first.strip() == title.strip():
+        body = rest  # the heading line on the first page is the title, not a paragraph
     return title, body
+
+
+PLACEHOLDER_PDF_TITLES = {"untitled", "(anonymous)", "anonymous", "document", "title"}
+
+
+def _page_text(page: object) -> str:
+    """Layout mode keeps the blank lines between paragraphs that plain extraction loses."""
+    try:
+        return page.extract_text(extraction_mode="layout") or ""  # type: ignore[attr-defined]
+    except Exception:
+        return page.extract_text() or ""  # type: ignore[attr-defined]
+
+
+def _wide(char: str) -> bool:
+    return is_cjk(char) or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
 
 
 def _rejoin_lines(text: str) -> str:
@@ -357,7 +376,7 @@ def _rejoin_lines(text: str) -> str:
                 current = ""
             continue
         if current:
-            joiner = "" if is_cjk(current[-1]) and is_cjk(line[0]) else " "
+            joiner = "" if _wide(current[-1]) and _wide(line[0]) else " "
             current = current[:-1] if current.endswith("-") and line[0].islower() else current + joiner
         current += line
         if line[-1] in ".!?。！？:：" and len(line) < 200:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from helpdesk import aio
@@ -41,10 +43,20 @@ DEMO_PATH = Path(__file__).resolve().parent / "demo" / "demo.json"
 
 
 def knowledge_version_bump() -> int:
-    """Call inside the transaction that changes published knowledge."""
-    updated = KnowledgeState.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now())
+    """Call inside the transaction that changes published knowledge.
+
+    The new version is at least the current time in milliseconds, so a number
+    is never used twice, not even after a rolled-back transaction or a
+    restored backup: a process's snapshot or a cached answer keyed on an old
+    number can never pass for the new knowledge.
+    """
+    now_ms = int(time.time() * 1000)
+    updated = KnowledgeState.objects.filter(pk=1).update(
+        version=Greatest(F("version") + 1, Value(now_ms)), changed_at=timezone.now()
+    )
     if not updated:
-        KnowledgeState.objects.get_or_create(pk=1, defaults={"version": 2})
+        # The row is gone (a flushed database).
+        KnowledgeState.objects.get_or_create(pk=1, defaults={"version": now_ms})
     return KnowledgeState.objects.values_list("version", flat=True).get(pk=1)
 
 

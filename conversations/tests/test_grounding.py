@@ -1,0 +1,180 @@
+"""Grounded replies: FAQ direct answers, the answer cache, sources in the prompt, citations on the message."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings as django_settings
+
+from conversations import pipeline
+from conversations.models import LLMCall, Message
+from conversations.selectors import message_to_dict
+from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+from knowledge import cache as answer_cache
+from knowledge import services as knowledge_services
+from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
+from tests.fake_ollama import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ask(text: str, conversation=None) -> Message:
+    conversation = conversation or conversation_factory()
+    question = customer_message_factory(conversation, text)
+    return pipeline.reply_generate(customer_message_id=question.pk)
+
+
+# --- citation markers ---------------------------------------------------------------------
+
+
+def test_citation_markers_are_removed_and_remembered_even_when_split_across_chunks() -> None:
+    citations = pipeline.CitationFilter(3)
+    pieces = ["Orders over ¥199 ship free [", "1", "]. Returns take 30 days", " [2,", " 3]", "."]
+    text = "".join(citations.feed(piece) for piece in pieces) + citations.finish()
+    assert text == "Orders over ¥199 ship free. Returns take 30 days."
+    assert citations.cited == {1, 2, 3}
+
+
+def test_chinese_brackets_count_and_numbers_outside_the_sources_stay_text() -> None:
+    citations = pipeline.CitationFilter(2)
+    text = citations.feed("满199元包邮【1】。我们的电话是[9]号线") + citations.finish()
+    assert text == "满199元包邮。我们的电话是[9]号线"
+    assert citations.cited == {1}
+
+
+def test_without_sources_brackets_are_left_alone() -> None:
+    citations = pipeline.CitationFilter(0)
+    assert citations.feed("see [1]") + citations.finish() == "see [1]"
+
+
+def test_follow_ups_are_told_apart_from_new_questions() -> None:
+    assert pipeline.is_follow_up("那运费呢?", has_history=True)
+    assert pipeline.is_follow_up("And for returns?", has_history=True)
+    assert pipeline.is_follow_up("运费呢", has_history=True)
+    assert not pipeline.is_follow_up("How much is shipping to Shanghai?", has_history=True)
+    assert not pipeline.is_follow_up("那运费呢?", has_history=False)
+
+
+# --- grounded generation ------------------------------------------------------------------
+
+
+def test_reply_is_grounded_in_numbered_sources_and_stores_its_citations(fake_ollama) -> None:
+    knowledge_base_create()
+    fake_ollama.script(Reply(content="Orders over ¥199 ship free [1]; smaller ones pay ¥12 [1]."))
+    reply = ask("Is delivery free for big orders?")
+    assert reply.status == Message.Status.COMPLETE and reply.answer_source == Message.AnswerSource.LLM
+    assert reply.content == "Orders over ¥199 ship free; smaller ones pay ¥12."
+    turn = fake_ollama.chat_requests()[-1].body["messages"][-1]["content"]
+    assert turn.startswith("Answer the customer's message below using only the numbered sources.")
+    assert "[1] Shipping and delivery › Shipping fees\nOrders over ¥199 ship free." in turn
+    assert turn.endswith("Customer's message:\nIs delivery free for big orders?")
+    first = reply.sources[0]
+    assert first["n"] == 1 and first["cited"] and first["heading"] == "Shipping fees"
+    assert first["chunk_id"] and first["vector_score"] is not None and first["keyword_score"] > 0
+    assert not any(source["cited"] for source in reply.sources[1:])
+    assert message_to_dict(reply)["citations"] == [
+        {"title": "Shipping and delivery", "url": "https://shop.example/help/shipping"}
+    ]
+    assert reply.retrieval["keyword_only"] is False and reply.retrieval["standalone"] is True
+
+
+def test_a_follow_up_is_searched_with_the_previous_question(fake_ollama) -> None:
+    knowledge_base_create()
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "退货要在多少天内申请?")
+    bot_message_factory(conversation, "收到商品后三十天内可以申请退货。")
+    reply = ask("那运费呢?", conversation)
+    assert reply.retrieval["standalone"] is False
+    assert reply.retrieval["query"] == "退货要在多少天内申请?\n那运费呢?"
+    assert reply.sources[0]["title"] == "退货与退款" and reply.sources[0]["heading"] == "退货运费"
+    turn = fake_ollama.chat_requests()[-1].body["messages"][-1]["content"]
+    assert turn.startswith("请只根据下面编号的资料回答") and "由我们承担退货运费" in turn
+
+
+def test_without_matching_knowledge_the_model_is_told_to_say_so(fake_ollama) -> None:
+    knowledge_base_create()
+    reply = ask("Who won the football match yesterday?")
+    turn = fake_ollama.chat_requests()[-1].body["messages"][-1]["content"]
+    assert turn.startswith("No knowledge-base article covers the customer's message below.")
+    assert reply.sources == []
+
+
+def test_embedding_model_down_still_answers_from_keywords_and_records_it(fake_ollama) -> None:
+    knowledge_base_create()
+    fake_ollama.state.models = ["deepseek-r1:7b"]
+    reply = ask("Do you take Mastercard?")
+    assert reply.status == Message.Status.COMPLETE
+    assert reply.retrieval["keyword_only"] is True and "keyword-only" in reply.retrieval["note"]
+    assert reply.sources[0]["title"] == "Payment methods" and reply.sources[0]["vector_score"] is None
+
+
+# --- FAQ direct answers ---------------------------------------------------------------------
+
+
+def test_faq_answers_directly_without_calling_the_llm(fake_ollama) -> None:
+    faq_create("运费多少钱?", "订单满199元包邮，不满收取12元运费。", language="zh-hans")
+    reply = ask("请问运费多少钱？")
+    assert reply.answer_source == Message.AnswerSource.FAQ
+    assert reply.content == "订单满199元包邮，不满收取12元运费。" and reply.status == Message.Status.COMPLETE
+    assert reply.retrieval["faq"]["how"] == "exact" and reply.model_name == ""
+    assert fake_ollama.chat_requests() == [] and fake_ollama.embed_requests()[-1].body["input"] != ["请问运费多少钱？"]
+    assert not LLMCall.objects.exists()
+
+
+def test_faq_by_similarity_answers_directly_too(fake_ollama, settings) -> None:
+    settings.FAQ_SIMILARITY_THRESHOLD = 0.65
+    faq_create("How much is delivery?", "Free over ¥199, else ¥12.")
+    reply = ask("How much does delivery cost?")
+    assert reply.answer_source == Message.AnswerSource.FAQ and reply.retrieval["faq"]["how"] == "vector"
+    assert fake_ollama.chat_requests() == []
+
+
+# --- the answer cache -------------------------------------------------------------------------
+
+
+def test_a_repeated_question_is_served_from_the_cache_until_knowledge_changes(fake_ollama) -> None:
+    knowledge_base_create()
+    fake_ollama.script(Reply(content="We accept Alipay, WeChat Pay and cards [1]."))
+    first = ask("Do you take Mastercard?")
+    assert first.answer_source == Message.AnswerSource.LLM and len(fake_ollama.chat_requests()) == 1
+
+    second = ask("do you take mastercard")  # another customer, same question
+    assert second.answer_source == Message.AnswerSource.CACHE
+    assert second.content == first.content == "We accept Alipay, WeChat Pay and cards."
+    assert message_to_dict(second)["citations"] == message_to_dict(first)["citations"] != []
+    assert second.retrieval["cache_hit"] is True
+    assert len(fake_ollama.chat_requests()) == 1
+    if not django_settings.EMBEDDED:  # CI: the entry really is in Redis
+        from django_redis import get_redis_connection
+
+        key = answer_cache.answer_cache_key(
+            question="Do you take Mastercard?", version=second.retrieval["kb_version"],
+            profile=pipeline.profile_key(pipeline.gateway.ChatOptions.from_settings(), settings_prompt()),
+        )
+        assert get_redis_connection("default").keys(f"*{key}")
+
+    article = article_create("payment", published=False)  # a draft changes nothing customers see
+    knowledge_services.articles_publish(article_ids=[article.pk])  # publishing does
+    third = ask("Do you take Mastercard?")
+    assert third.answer_source == Message.AnswerSource.LLM and len(fake_ollama.chat_requests()) == 2
+
+
+def settings_prompt() -> str:
+    return django_settings.LLM_SYSTEM_PROMPT
+
+
+def test_follow_ups_are_neither_served_from_nor_put_into_the_cache(fake_ollama) -> None:
+    knowledge_base_create()
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Do you take Mastercard?")
+    bot_message_factory(conversation, "Yes.")
+    ask("And Alipay?", conversation)
+    ask("And Alipay?", conversation_factory())  # standalone this time: no cache entry from the follow-up
+    assert len(fake_ollama.chat_requests()) == 2
+
+
+def test_unfinished_answers_are_not_cached(fake_ollama) -> None:
+    knowledge_base_create()
+    fake_ollama.script(Reply(content="We accept many cards and " * 5, done_reason="length"))
+    ask("Do you take Mastercard?")
+    ask("Do you take Mastercard?")
+    assert len(fake_ollama.chat_requests()) == 2

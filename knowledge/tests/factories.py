@@ -1,0 +1,78 @@
+"""Knowledge-base objects for tests, indexed for real against the fake Ollama (hashed word vectors)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from knowledge import services
+from knowledge.models import FAQ, Article
+
+# A small bilingual knowledge base: each article covers distinct questions.
+ARTICLES = {
+    "shipping": (
+        "Shipping and delivery",
+        "en",
+        "## Shipping fees\n\nOrders over ¥199 ship free. Smaller orders pay a flat ¥12 standard shipping fee.\n\n"
+        "## Delivery times\n\nParcels are dispatched within 24 hours on working days and arrive in 2-4 days "
+        "by SF Express courier.",
+    ),
+    "returns": (
+        "Returns and refunds",
+        "en",
+        "## Returning an item\n\nYou can send back unopened tea within 30 days of delivery for a refund.\n\n"
+        "## Refund timing\n\nRefunds reach your original payment method within 3-5 working days after we "
+        "receive the parcel.",
+    ),
+    "payment": (
+        "Payment methods",
+        "en",
+        "## Accepted cards and wallets\n\nWe accept Alipay, WeChat Pay, UnionPay and Visa or Mastercard credit "
+        "cards.",
+    ),
+    "returns_zh": (
+        "退货与退款",
+        "zh-hans",
+        "## 退货期限\n\n收到商品后三十天内可以申请退货，茶叶需未拆封。\n\n"
+        "## 退货运费\n\n商品有质量问题时由我们承担退货运费；无理由退货的运费由顾客自己承担。",
+    ),
+    "invoice_zh": (
+        "发票开具",
+        "zh-hans",
+        "## 如何申请发票\n\n下单后九十天内可以在订单页面申请电子发票，三个工作日内开具。\n\n"
+        "## 专用发票\n\n需要增值税专用发票时，请提供公司名称和税号。",
+    ),
+}
+
+
+def article_create(key: str | None = None, *, title: str = "", body: str = "", language: str = "en",
+                   published: bool = True, public_url: str = "", index: bool = True) -> Article:
+    """An article stored and (by default) indexed synchronously, as the index_article task would."""
+    if key:
+        title, language, body = ARTICLES[key]
+        public_url = public_url or f"https://shop.example/help/{key}"
+    with transaction.atomic():
+        article = Article.objects.create(
+            title=title, body=body, language=language, public_url=public_url,
+            status=Article.Status.PUBLISHED if published else Article.Status.DRAFT,
+        )
+        services.knowledge_version_bump()
+    if index:
+        services.article_index(article_id=article.pk)
+        article.refresh_from_db()
+    return article
+
+
+def knowledge_base_create() -> dict[str, Article]:
+    return {key: article_create(key) for key in ARTICLES}
+
+
+def faq_create(question: str, answer: str, *, alternatives: tuple[str, ...] = (), language: str = "en",
+               published: bool = True, index: bool = True) -> FAQ:
+    with transaction.atomic():
+        faq = FAQ.objects.create(question=question, answer=answer, alternatives="\n".join(alternatives),
+                                 language=language, published=published)
+        services.knowledge_version_bump()
+    if index:
+        services.faq_index(faq_id=faq.pk)
+        faq.refresh_from_db()
+    return faq
