@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -71,6 +72,7 @@ class ArticleAdmin(admin.ModelAdmin):
         ),
     )
     inlines = (ChunkInline,)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_list_template = "admin/knowledge/article/change_list.html"
 
     @admin.display(description=_("index"), ordering="index_status")
