@@ -34,6 +34,6 @@ lint: install
 bench: install
 	$(PY) bench/first_token.py
 
-## A fake Ollama on :11434 that streams canned replies, to try the product without a GPU.
+## A fake Ollama on :11434 that streams canned replies (citing the first knowledge-base source), to try the product without a GPU.
 fake-ollama: install
-	$(PY) -m tests.fake_ollama --port 11434
+	$(PY) -m tests.fake_ollama --port 11434 --cite-sources

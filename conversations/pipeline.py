@@ -77,29 +77,6 @@ def prompt_build(*, system_prompt: str, turns: list[tuple[str, str]], num_ctx: i
 def _ollama_role(role: str) -> str:
     return "user" if role == Message.Role.CUSTOMER else "assistant"
 
-# --- follow-ups -------------------------------------------------------------------------
-
-FOLLOW_UP_PREFIXES = (
-    "那", "那么", "还有", "另外", "它", "这个", "那个", "这些", "那些", "也",
-    "and ", "and?", "what about", "how about", "also", "then ", "it ", "it's", "its ", "that ", "this ",
-    "those ", "they ", "what if", "same ",
-)
-
-
-def is_follow_up(question: str, *, has_history: bool) -> bool:
-    """Whether a question leans on earlier turns ("那运费呢?", "and for returns?").
-
-    Follow-ups are searched together with the previous question and are
-    never answered from, or put into, the answer cache.
-    """
-    if not has_history:
-        return False
-    text = question.strip().lower()
-    if text.startswith(FOLLOW_UP_PREFIXES):
-        return True
-    return len(retrieval.tokenize(question)) <= 1
-
-
 # --- knowledge ------------------------------------------------------------------------------
 
 
@@ -139,10 +116,30 @@ def profile_key(options: gateway.ChatOptions, system_prompt: str) -> str:
     return f"{options.model}:{digest}"
 
 
+def direct_answer_find(*, question: str, has_history: bool) -> Grounding | None:
+    """An answer that needs neither Ollama nor a task: an exact FAQ match, or the answer cache.
+
+    Cheap (a version read, a dict look-up, one cache read), so the web
+    process runs it as the message is stored and answers at once.
+    """
+    version = retrieval.knowledge_version()
+    standalone = not retrieval.is_follow_up(question, has_history=has_history)
+    grounding = Grounding(version=version, standalone=standalone, query=question)
+    grounding.faq = retrieval.faq_match_exact(question, version=version)
+    if grounding.faq:
+        return grounding
+    if standalone:
+        profile = profile_key(gateway.ChatOptions.from_settings(), settings.LLM_SYSTEM_PROMPT)
+        grounding.cached = answer_cache.answer_cache_get(question=question, version=version, profile=profile)
+        if grounding.cached:
+            return grounding
+    return None
+
+
 def knowledge_lookup(*, question: str, previous_question: str, has_history: bool, profile: str) -> Grounding:
     """FAQ, cache and retrieval for one question; stops at the first step that answers it."""
     version = retrieval.knowledge_version()
-    standalone = not is_follow_up(question, has_history=has_history)
+    standalone = not retrieval.is_follow_up(question, has_history=has_history)
     query = question if standalone or not previous_question else f"{previous_question}\n{question}"
     grounding = Grounding(version=version, standalone=standalone, query=query)
     grounding.faq = retrieval.faq_match_exact(question, version=version)
@@ -412,7 +409,7 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
         question=question, previous_question=previous_question, has_history=bool(earlier), profile=profile
     )
     if grounding.faq or grounding.cached:
-        return services.bot_reply_finish(message_id=bot_message.pk, outcome=_direct_outcome(grounding))
+        return services.bot_reply_finish(message_id=bot_message.pk, outcome=direct_outcome(grounding))
 
     hits = grounding.result.hits if grounding.result else []
     budget = (
@@ -452,7 +449,7 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
     return reply
 
 
-def _direct_outcome(grounding: Grounding) -> services.ReplyOutcome:
+def direct_outcome(grounding: Grounding) -> services.ReplyOutcome:
     """A reply that needs no generation: an FAQ entry's answer, or a cached answer."""
     if grounding.faq:
         return services.ReplyOutcome(

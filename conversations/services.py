@@ -21,7 +21,7 @@ from helpdesk.celery import enqueue
 
 from . import events
 from .models import Conversation, LLMCall, Message
-from .selectors import customer_message_for_reply, message_to_dict, streaming_replies
+from .selectors import DIALOGUE_ROLES, customer_message_for_reply, message_to_dict, streaming_replies
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,6 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
             message = Message.objects.create(
                 conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id
             )
-            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
             payload = message_to_dict(message)
             if conversation.status == Conversation.Status.RESOLVED:
                 _conversation_reopen(conversation)
@@ -87,15 +86,59 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
             transaction.on_commit(
                 lambda: events.message_created(conversation_id=conversation.pk, message=payload)
             )
-            if conversation.status == Conversation.Status.BOT:
+            direct_reply = _bot_reply_direct(message) if conversation.status == Conversation.Status.BOT else None
+            if conversation.status == Conversation.Status.BOT and direct_reply is None:
                 from .tasks import generate_reply
 
                 transaction.on_commit(lambda: enqueue(generate_reply, message.pk))
+            last = direct_reply or message
+            Conversation.objects.filter(pk=conversation.pk).update(
+                last_message_at=last.completed_at or last.created_at
+            )
     except IntegrityError:
         # A resend (or two tabs sending it at once): the unique constraint on
         # (conversation, client_id) answers without a look-up on the common path.
         return Message.objects.get(conversation=conversation, client_id=client_id), False
     return message, True
+
+
+def _bot_reply_direct(customer_message: Message) -> Message | None:
+    """Answer at once, without a task, when an FAQ entry or the answer cache already has the answer.
+
+    Skipped when the customer's previous message is still unanswered: the
+    reply task then answers both together.
+    """
+    from .pipeline import direct_answer_find, direct_outcome
+
+    previous_role = (
+        customer_message.conversation.messages.filter(role__in=DIALOGUE_ROLES, id__lt=customer_message.pk)
+        .order_by("-id")
+        .values_list("role", flat=True)
+        .first()
+    )
+    if previous_role == Message.Role.CUSTOMER:
+        return None
+    grounding = direct_answer_find(question=customer_message.content, has_history=previous_role is not None)
+    if grounding is None:
+        return None
+    outcome = direct_outcome(grounding)
+    now = timezone.now()
+    reply = Message.objects.create(
+        conversation=customer_message.conversation,
+        role=Message.Role.BOT,
+        status=outcome.status,
+        reply_to=customer_message,
+        content=outcome.content,
+        answer_source=outcome.answer_source,
+        sources=outcome.sources,
+        retrieval=outcome.retrieval,
+        model_name=outcome.model_name,
+        total_ms=(now - customer_message.created_at).total_seconds() * 1000,
+        completed_at=now,
+    )
+    payload = message_to_dict(reply)
+    transaction.on_commit(lambda: events.message_created(conversation_id=reply.conversation_id, message=payload))
+    return reply
 
 
 def _conversation_reopen(conversation: Conversation) -> None:
@@ -226,7 +269,10 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
         conversation = message.conversation
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.completed_at)
         payload = message_to_dict(message)
-        transaction.on_commit(lambda: events.reply_done(conversation_id=conversation.pk, message=payload))
+        if outcome.answer_source == Message.AnswerSource.LLM:
+            transaction.on_commit(lambda: events.reply_done(conversation_id=conversation.pk, message=payload))
+        else:  # a stored answer, not a stream: sent like any stored message (DESIGN.md § Websocket protocol)
+            transaction.on_commit(lambda: events.message_created(conversation_id=conversation.pk, message=payload))
         if outcome.customer_notice:
             system_message_post(conversation=conversation, text=outcome.customer_notice)
         if outcome.answer_source == Message.AnswerSource.LLM:

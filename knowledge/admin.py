@@ -167,6 +167,7 @@ class ArticleAdmin(admin.ModelAdmin):
             for hit in context["hits"]:
                 hit.admin_url = reverse("admin:knowledge_article_change", args=[hit.article_id])
         context["snapshot"] = retrieval.current_snapshot()
+        context["faq_snapshot"] = retrieval.current_faq_snapshot()
         return TemplateResponse(request, "admin/knowledge/test_retrieval.html", context)
 
 

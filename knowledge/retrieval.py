@@ -16,12 +16,14 @@ import re
 import threading
 import time
 import unicodedata
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 import rjieba
 from django.conf import settings
+from django.db.models import Count
 
 from helpdesk import aio
 from helpdesk import ollama as gateway
@@ -74,6 +76,27 @@ def tokenize(text: str) -> list[str]:
                 if word not in STOPWORDS:
                     terms.append(_stem(word))
     return terms
+
+
+FOLLOW_UP_PREFIXES = (
+    "那", "那么", "还有", "另外", "它", "这个", "那个", "这些", "那些", "也",
+    "and ", "and?", "what about", "how about", "also", "then ", "it ", "it's", "its ", "that ", "this ",
+    "those ", "they ", "what if", "same ",
+)
+
+
+def is_follow_up(question: str, *, has_history: bool) -> bool:
+    """Whether a question leans on earlier turns ("那运费呢?", "and for returns?").
+
+    Follow-ups are searched together with the previous question and are
+    never answered from, or put into, the answer cache.
+    """
+    if not has_history:
+        return False
+    text = question.strip().lower()
+    if text.startswith(FOLLOW_UP_PREFIXES):
+        return True
+    return len(tokenize(question)) <= 1
 
 
 _TRAILING_PARTICLES = "吗呢吧啊呀么嘛"
@@ -129,13 +152,22 @@ class Snapshot:
     posting_tf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     idf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     length_norm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    # FAQ: exact phrasings, and one unit row per phrasing embedded with the current model.
-    faqs: dict[int, FAQRef] = field(default_factory=dict)
-    faq_exact: dict[str, int] = field(default_factory=dict)
-    faq_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
-    faq_vector_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     built_in_s: float = 0.0
     unembedded_chunks: int = 0
+
+
+@dataclass
+class FAQSnapshot:
+    """The published FAQ entries of one version: small, and kept apart from the chunks so that the
+    web process, which answers exact FAQ matches itself, never loads the whole knowledge base."""
+
+    version: int
+    embed_model: str = ""
+    faqs: dict[int, FAQRef] = field(default_factory=dict)
+    exact: dict[str, int] = field(default_factory=dict)
+    # One unit row per phrasing embedded with the current model.
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    vector_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def knowledge_version() -> int:
@@ -148,63 +180,69 @@ def _dominant_dim(dims: list[int | None]) -> int:
 
 
 def snapshot_build(version: int) -> Snapshot:
-    """Load the published, indexed knowledge of `version` from the database."""
+    """Load the published, indexed knowledge of `version` from the database.
+
+    Rows are streamed and their vectors copied straight into one
+    preallocated matrix: the peak memory stays close to what the snapshot
+    keeps, even with tens of thousands of chunks.
+    """
     started = time.perf_counter()
     model = settings.OLLAMA_EMBED_MODEL
     snapshot = Snapshot(version=version, embed_model=model)
-    rows = list(
-        # An article being re-indexed keeps serving its previous chunks until the
-        # new ones replace them in one transaction: never a mix, never a gap.
-        Chunk.objects.filter(article__status=Article.Status.PUBLISHED)
-        .order_by("article_id", "ordinal")
-        .values_list(
-            "id", "article_id", "article__title", "article__public_url", "article__language",
-            "heading", "text", "search_tokens", "embedding", "embedding_dim", "embed_model",
-        )
+    # An article being re-indexed keeps serving its previous chunks until the
+    # new ones replace them in one transaction: never a mix, never a gap.
+    published = Chunk.objects.filter(article__status=Article.Status.PUBLISHED)
+    sizes = (
+        published.filter(embed_model=model, embedding__isnull=False)
+        .values("embedding_dim")
+        .annotate(count=Count("id"))
+        .order_by("-count")
     )
-    dim = _dominant_dim([row[9] for row in rows if row[10] == model])
-    vectors: list[bytes] = []
-    vector_rows: list[int] = []
-    documents: list[list[str]] = []
-    for position, row in enumerate(rows):
+    dim, capacity = (sizes[0]["embedding_dim"], sizes[0]["count"]) if sizes else (0, 0)
+    matrix = np.empty((capacity, dim), dtype=np.float32)
+    vector_rows = array("q")
+    term_ids = array("q")
+    doc_lengths = array("q")
+    vocabulary: dict[str, int] = {}
+    rows = published.order_by("article_id", "ordinal").values_list(
+        "id", "article_id", "article__title", "article__public_url", "article__language",
+        "heading", "text", "search_tokens", "embedding", "embedding_dim", "embed_model",
+    )
+    for position, row in enumerate(rows.iterator(chunk_size=2000)):
         chunk_id, article_id, title, url, language, heading, text, tokens, embedding, chunk_dim, chunk_model = row
         snapshot.chunks.append(ChunkRef(chunk_id, article_id, title, url, language, heading, text))
-        documents.append(tokens.split())
-        if embedding is not None and chunk_model == model and chunk_dim == dim:
-            vectors.append(bytes(embedding))
+        terms = tokens.split()
+        term_ids.extend([vocabulary.setdefault(term, len(vocabulary)) for term in terms])
+        doc_lengths.append(len(terms))
+        if embedding is not None and chunk_model == model and chunk_dim == dim and len(vector_rows) < capacity:
+            matrix[len(vector_rows)] = np.frombuffer(embedding, dtype=np.float32)
             vector_rows.append(position)
-    snapshot.unembedded_chunks = len(rows) - len(vector_rows)
-    if vectors:
+    snapshot.unembedded_chunks = len(snapshot.chunks) - len(vector_rows)
+    if len(vector_rows):
         snapshot.dim = dim
-        snapshot.vectors = np.frombuffer(b"".join(vectors), dtype=np.float32).reshape(len(vectors), dim)
-        snapshot.vector_rows = np.asarray(vector_rows, dtype=np.int64)
-    _build_bm25(snapshot, documents)
-    _build_faqs(snapshot, model)
+        snapshot.vectors = matrix[: len(vector_rows)]
+        snapshot.vector_rows = np.frombuffer(vector_rows, dtype=np.int64).copy()
+    lengths = np.frombuffer(doc_lengths, dtype=np.int64)
+    _build_bm25(snapshot, vocabulary, np.frombuffer(term_ids, dtype=np.int64), lengths)
     snapshot.built_in_s = time.perf_counter() - started
     logger.info(
-        "knowledge snapshot v%s: %s chunks (%s with %s vectors), %s FAQ entries, built in %.2f s",
-        version, len(snapshot.chunks), len(vector_rows), model, len(snapshot.faqs), snapshot.built_in_s,
+        "knowledge snapshot v%s: %s chunks (%s with %s vectors), built in %.2f s",
+        version, len(snapshot.chunks), len(vector_rows), model, snapshot.built_in_s,
     )
     return snapshot
 
 
-def _build_bm25(snapshot: Snapshot, documents: list[list[str]]) -> None:
-    vocabulary: dict[str, int] = {}
-    term_ids: list[int] = []
-    doc_ids: list[int] = []
-    for doc_id, terms in enumerate(documents):
-        for term in terms:
-            term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
-        doc_ids.extend([doc_id] * len(terms))
-    n_docs = len(documents)
-    lengths = np.asarray([len(terms) for terms in documents], dtype=np.float32)
+def _build_bm25(snapshot: Snapshot, vocabulary: dict[str, int], term_ids: np.ndarray, lengths: np.ndarray) -> None:
+    """Postings in compressed-sparse-row form, from every document's term ids laid end to end."""
+    n_docs = len(lengths)
     snapshot.vocabulary = vocabulary
-    if not term_ids:
+    if not len(term_ids):
         snapshot.length_norm = np.ones(n_docs, dtype=np.float32)
         snapshot.term_ptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         snapshot.idf = np.zeros(len(vocabulary), dtype=np.float32)
         return
-    keys = np.asarray(term_ids, dtype=np.int64) * n_docs + np.asarray(doc_ids, dtype=np.int64)
+    doc_ids = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    keys = term_ids * n_docs + doc_ids
     unique_keys, counts = np.unique(keys, return_counts=True)  # sorted by term, then document
     posting_terms = unique_keys // n_docs
     snapshot.posting_docs = unique_keys % n_docs
@@ -212,17 +250,20 @@ def _build_bm25(snapshot: Snapshot, documents: list[list[str]]) -> None:
     snapshot.term_ptr = np.searchsorted(posting_terms, np.arange(len(vocabulary) + 1)).astype(np.int64)
     document_frequency = np.diff(snapshot.term_ptr).astype(np.float32)
     snapshot.idf = np.log(1 + (n_docs - document_frequency + 0.5) / (document_frequency + 0.5)).astype(np.float32)
+    lengths = lengths.astype(np.float32)
     average = float(lengths.mean()) or 1.0
     snapshot.length_norm = (BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)).astype(np.float32)
 
 
-def _build_faqs(snapshot: Snapshot, model: str) -> None:
+def faq_snapshot_build(version: int) -> FAQSnapshot:
+    model = settings.OLLAMA_EMBED_MODEL
+    snapshot = FAQSnapshot(version=version, embed_model=model)
     entries = list(
         FAQ.objects.filter(published=True).values_list(
             "id", "question", "alternatives", "answer", "language", "embeddings", "embedding_dim", "embed_model"
         )
     )
-    dim = snapshot.dim or _dominant_dim([entry[6] for entry in entries if entry[7] == model])
+    dim = _dominant_dim([entry[6] for entry in entries if entry[7] == model])
     vectors: list[np.ndarray] = []
     owners: list[int] = []
     for faq_id, question, alternatives, answer, language, embeddings, faq_dim, faq_model in entries:
@@ -230,45 +271,52 @@ def _build_faqs(snapshot: Snapshot, model: str) -> None:
         for phrasing in [question, *alternatives.splitlines()]:
             key = normalise_question(phrasing)
             if key:
-                snapshot.faq_exact.setdefault(key, faq_id)
+                snapshot.exact.setdefault(key, faq_id)
         if embeddings is not None and faq_model == model and faq_dim == dim and dim:
             rows = np.frombuffer(bytes(embeddings), dtype=np.float32).reshape(-1, dim)
             vectors.append(rows)
             owners.extend([faq_id] * len(rows))
     if vectors:
-        snapshot.faq_vectors = np.vstack(vectors)
-        snapshot.faq_vector_owner = np.asarray(owners, dtype=np.int64)
+        snapshot.vectors = np.vstack(vectors)
+        snapshot.vector_owner = np.asarray(owners, dtype=np.int64)
+    return snapshot
 
 
-_snapshot: Snapshot | None = None
+_snapshots: dict[str, Snapshot | FAQSnapshot] = {}
 _snapshot_lock = threading.Lock()
 
 
-def current_snapshot(version: int | None = None) -> Snapshot:
-    """This process's snapshot, rebuilt first if the knowledge base changed since it was built."""
-    global _snapshot
+def _cached(kind: str, version: int | None, build: object) -> object:
     version = knowledge_version() if version is None else version
-    snapshot = _snapshot
-    if snapshot is not None and snapshot.version == version and snapshot.embed_model == settings.OLLAMA_EMBED_MODEL:
+    snapshot = _snapshots.get(kind)
+    model = settings.OLLAMA_EMBED_MODEL
+    if snapshot is not None and snapshot.version == version and snapshot.embed_model == model:
         return snapshot
     with _snapshot_lock:
-        snapshot = _snapshot
-        if snapshot is None or snapshot.version != version or snapshot.embed_model != settings.OLLAMA_EMBED_MODEL:
-            snapshot = _snapshot = snapshot_build(version)
+        snapshot = _snapshots.get(kind)
+        if snapshot is None or snapshot.version != version or snapshot.embed_model != model:
+            snapshot = _snapshots[kind] = build(version)  # type: ignore[operator]
         return snapshot
+
+
+def current_snapshot(version: int | None = None) -> Snapshot:
+    """This process's chunk snapshot, rebuilt first if the knowledge base changed since it was built."""
+    return _cached("chunks", version, snapshot_build)  # type: ignore[return-value]
+
+
+def current_faq_snapshot(version: int | None = None) -> FAQSnapshot:
+    return _cached("faq", version, faq_snapshot_build)  # type: ignore[return-value]
 
 
 def has_searchable_knowledge(*, version: int | None = None) -> bool:
     """Whether a question's vector could find anything (published chunks, or FAQ entries with vectors)."""
-    snapshot = current_snapshot(version)
-    return bool(snapshot.chunks) or bool(len(snapshot.faq_vector_owner))
+    return bool(current_snapshot(version).chunks) or bool(len(current_faq_snapshot(version).vector_owner))
 
 
 def snapshot_forget() -> None:
-    """Drop the cached snapshot (tests, and after a settings change)."""
-    global _snapshot
+    """Drop the cached snapshots (tests, and after a settings change)."""
     with _snapshot_lock:
-        _snapshot = None
+        _snapshots.clear()
 
 
 # --- query embedding -------------------------------------------------------------------
@@ -435,8 +483,8 @@ class FAQMatch:
 
 def faq_match_exact(question: str, *, version: int | None = None) -> FAQMatch | None:
     """A published FAQ entry one of whose phrasings is the question, normalised. No Ollama call."""
-    snapshot = current_snapshot(version)
-    faq_id = snapshot.faq_exact.get(normalise_question(question))
+    snapshot = current_faq_snapshot(version)
+    faq_id = snapshot.exact.get(normalise_question(question))
     if faq_id is None:
         return None
     faq = snapshot.faqs[faq_id]
@@ -448,16 +496,16 @@ def faq_match(question: str, *, query_vector: QueryVector | None = None, version
     exact = faq_match_exact(question, version=version)
     if exact is not None or query_vector is None or query_vector.vector is None:
         return exact
-    snapshot = current_snapshot(version)
-    if not len(snapshot.faq_vector_owner) or snapshot.faq_vectors.shape[1] != query_vector.vector.shape[0]:
+    snapshot = current_faq_snapshot(version)
+    if not len(snapshot.vector_owner) or snapshot.vectors.shape[1] != query_vector.vector.shape[0]:
         return None
-    similarities = snapshot.faq_vectors @ query_vector.vector
+    similarities = snapshot.vectors @ query_vector.vector
     language = language_of(question)
     for row in _top(similarities, min(len(similarities), 10)):
         score = float(similarities[row])
         if score < settings.FAQ_SIMILARITY_THRESHOLD:
             return None
-        faq = snapshot.faqs[int(snapshot.faq_vector_owner[row])]
+        faq = snapshot.faqs[int(snapshot.vector_owner[row])]
         if faq.language == language:
             return FAQMatch(faq_id=faq.faq_id, question=faq.question, answer=faq.answer, how="vector", score=score)
     return None

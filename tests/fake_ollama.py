@@ -73,6 +73,22 @@ class Reply:
     error_after_tokens: int | None = None
     drop_after_tokens: int | None = None
     done_reason: str = "stop"
+    # For trying the product by hand: when the prompt carries numbered sources,
+    # answer with the first source's opening sentences and cite it as [1].
+    cite_first_source: bool = False
+
+
+_FIRST_SOURCE = re.compile(r"^\[1\] [^\n]*\n(.+?)(?:\n\n\[2\] |\n\n[^\n]*[:：]\n)", re.DOTALL | re.MULTILINE)
+
+
+def cited_answer(body: dict[str, Any]) -> str | None:
+    """What a well-behaved model would say given the sources: the first one, briefly, with its marker."""
+    messages = body.get("messages") or []
+    match = _FIRST_SOURCE.search(messages[-1].get("content", "")) if messages else None
+    if not match:
+        return None
+    sentences = re.split(r"(?<=[.!?。！？])\s*", match.group(1).strip())
+    return " ".join(s for s in sentences[:2] if s).strip() + " [1]"
 
 
 @dataclass
@@ -197,6 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status != 200:
             self._send_json(reply.status, {"error": reply.error or f"fake error {reply.status}"})
             return
+        if reply.cite_first_source and (answer := cited_answer(body)):
+            reply = Reply(**{**reply.__dict__, "content": answer})
         think_requested = bool(body.get("think"))
         thinking_in_field = think_requested and reply.thinking_style == "field"
         pieces: list[tuple[str, str]] = []  # (field, text)
@@ -378,6 +396,10 @@ def main() -> None:
     parser.add_argument("--per-token", type=float, default=0.03, help="seconds between chunks")
     parser.add_argument("--tokens", type=int, default=0, help="reply length in words (0: a short canned reply)")
     parser.add_argument("--thinking", default="The customer wrote something; I answer politely.")
+    parser.add_argument(
+        "--cite-sources", action="store_true",
+        help="when the prompt has knowledge-base sources, answer with the first one and cite it [1]",
+    )
     args = parser.parse_args()
     content = (
         " ".join(f"word{i}" for i in range(args.tokens))
@@ -385,7 +407,10 @@ def main() -> None:
         else "This is the fake Ollama speaking: your message arrived, and this reply streams token by token."
     )
     state = FakeOllamaState()
-    state.default_reply = Reply(content=content, thinking=args.thinking, ttft=args.ttft, per_token=args.per_token)
+    state.default_reply = Reply(
+        content=content, thinking=args.thinking, ttft=args.ttft, per_token=args.per_token,
+        cite_first_source=args.cite_sources,
+    )
     server = _Server(state, port=args.port)
     print(f"fake Ollama on http://127.0.0.1:{args.port}", flush=True)
     try:

@@ -16,12 +16,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def ask(chat: Any, text: str) -> tuple[Any, dict[str, Any]]:
+    """Send a question; returns the frame with the bot's answer: `done` after a stream, or `message` for a
+    stored answer (FAQ, cache), and checks that a stored answer came without any stream."""
     conversation = await aio.db_call(services.conversation_create)
     client, _ = await chat(conversation.token)
     await client.send({"type": "message", "text": text, "client_id": "g-1"})
-    done = await client.until("done")
+    while True:
+        frame = await client.receive(20)
+        if frame["type"] == "done" or (frame["type"] == "message" and frame["message"]["role"] == "bot"):
+            break
     await client.close()
-    return conversation, done
+    if frame["type"] == "message":
+        assert not any(f["type"] in ("delta", "typing") for f in client.frames)
+    return conversation, frame
 
 
 async def test_done_carries_the_cited_articles_and_history_keeps_them(chat, fake_ollama, reply_runner) -> None:
@@ -40,12 +47,14 @@ async def test_done_carries_the_cited_articles_and_history_keeps_them(chat, fake
 async def test_faq_answer_arrives_at_once_without_the_llm(chat, fake_ollama, reply_runner) -> None:
     await aio.db_call(lambda: faq_create("How do I get an invoice?", "Request it on the order page.",
                                          alternatives=("Can I have a VAT invoice?",)))
-    _, done = await ask(chat, "can i have a VAT invoice")
-    assert done["message"]["content"] == "Request it on the order page."
-    assert done["message"]["status"] == "complete"
-    reply = await aio.db_call(lambda: Message.objects.get(pk=done["message"]["id"]))
-    assert reply.answer_source == Message.AnswerSource.FAQ
-    assert fake_ollama.chat_requests() == []
+    embeddings_before = len(fake_ollama.embed_requests())
+    _, answer = await ask(chat, "can i have a VAT invoice")
+    assert answer["type"] == "message"
+    assert answer["message"]["content"] == "Request it on the order page."
+    assert answer["message"]["status"] == "complete"
+    reply = await aio.db_call(lambda: Message.objects.select_related("reply_to").get(pk=answer["message"]["id"]))
+    assert reply.answer_source == Message.AnswerSource.FAQ and reply.reply_to.content == "can i have a VAT invoice"
+    assert fake_ollama.chat_requests() == [] and len(fake_ollama.embed_requests()) == embeddings_before
 
 
 async def test_second_asking_is_served_from_the_answer_cache(chat, fake_ollama, reply_runner) -> None:
@@ -53,8 +62,18 @@ async def test_second_asking_is_served_from_the_answer_cache(chat, fake_ollama, 
     fake_ollama.script(Reply(content="Yes, Visa and Mastercard are accepted [1]."))
     _, first = await ask(chat, "Do you take Mastercard?")
     _, second = await ask(chat, "Do you take Mastercard?")
+    assert first["type"] == "done" and second["type"] == "message"
     assert second["message"]["content"] == first["message"]["content"] == "Yes, Visa and Mastercard are accepted."
     assert second["message"]["citations"] == first["message"]["citations"] != []
     reply = await aio.db_call(lambda: Message.objects.get(pk=second["message"]["id"]))
     assert reply.answer_source == Message.AnswerSource.CACHE
     assert len(fake_ollama.chat_requests()) == 1
+
+
+async def test_the_fakes_cite_mode_answers_from_the_first_source(chat, fake_ollama, reply_runner) -> None:
+    """What `make fake-ollama` shows a new user: a grounded answer with its citation."""
+    await aio.db_call(knowledge_base_create)
+    fake_ollama.script(Reply(cite_first_source=True))
+    _, done = await ask(chat, "Do you take Mastercard?")
+    assert done["message"]["content"] == "We accept Alipay, WeChat Pay, UnionPay and Visa or Mastercard credit cards."
+    assert done["message"]["citations"][0]["title"] == "Payment methods"

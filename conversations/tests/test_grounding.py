@@ -10,6 +10,7 @@ from conversations.models import LLMCall, Message
 from conversations.selectors import message_to_dict
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from knowledge import cache as answer_cache
+from knowledge import retrieval
 from knowledge import services as knowledge_services
 from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 from tests.fake_ollama import Reply
@@ -47,11 +48,12 @@ def test_without_sources_brackets_are_left_alone() -> None:
 
 
 def test_follow_ups_are_told_apart_from_new_questions() -> None:
-    assert pipeline.is_follow_up("那运费呢?", has_history=True)
-    assert pipeline.is_follow_up("And for returns?", has_history=True)
-    assert pipeline.is_follow_up("运费呢", has_history=True)
-    assert not pipeline.is_follow_up("How much is shipping to Shanghai?", has_history=True)
-    assert not pipeline.is_follow_up("那运费呢?", has_history=False)
+    is_follow_up = retrieval.is_follow_up
+    assert is_follow_up("那运费呢?", has_history=True)
+    assert is_follow_up("And for returns?", has_history=True)
+    assert is_follow_up("运费呢", has_history=True)
+    assert not is_follow_up("How much is shipping to Shanghai?", has_history=True)
+    assert not is_follow_up("那运费呢?", has_history=False)
 
 
 # --- grounded generation ------------------------------------------------------------------

@@ -153,3 +153,27 @@ def test_replies_abandoned_by_a_stopped_embedded_server_are_failed() -> None:
     finished.refresh_from_db()
     assert abandoned.status == Message.Status.FAILED and abandoned.content == "half"
     assert finished.status == Message.Status.COMPLETE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_faq_question_is_answered_as_it_is_stored_without_a_task(fake_ollama) -> None:
+    from knowledge.tests.factories import faq_create
+
+    faq_create("运费多少钱?", "满199元包邮。", language="zh-hans")
+    conversation = conversation_factory()
+    message, _ = services.message_post_customer(conversation=conversation, text="运费多少钱", client_id="c-1")
+    reply = conversation.messages.get(role=Message.Role.BOT)
+    assert reply.reply_to == message and reply.content == "满199元包邮。"
+    assert reply.answer_source == Message.AnswerSource.FAQ and reply.status == Message.Status.COMPLETE
+    assert fake_ollama.chat_requests() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_question_after_an_unanswered_one_waits_for_the_task_to_answer_both(fake_ollama, reply_runner) -> None:
+    from knowledge.tests.factories import faq_create
+
+    faq_create("运费多少钱?", "满199元包邮。", language="zh-hans")
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "我想买龙井")  # stored, its reply not started yet
+    services.message_post_customer(conversation=conversation, text="运费多少钱", client_id="c-2")
+    assert not conversation.messages.filter(role=Message.Role.BOT, answer_source=Message.AnswerSource.FAQ).exists()
