@@ -20,6 +20,7 @@ from tests.fake_ollama import FakeOllama, Reply
 
 pytestmark = pytest.mark.browser
 
+LIVE_ENV: dict[str, str] = {}
 ANSWER = "Our tea ships within 24 hours from Hangzhou, and delivery takes two to four days across mainland China."
 
 
@@ -41,6 +42,8 @@ def live_server_url(fake_ollama_server: FakeOllama) -> Iterator[str]:
         WIDGET_ALLOWED_ORIGINS=f"http://127.0.0.1:{port}",
         DEBUG="true",
     )
+    LIVE_ENV.clear()
+    LIVE_ENV.update(env)
     log = open(workdir / "serve.log", "w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -56,6 +59,7 @@ def live_server_url(fake_ollama_server: FakeOllama) -> Iterator[str]:
                 process.kill()
                 raise RuntimeError((workdir / "serve.log").read_text()) from None
             time.sleep(0.2)
+    LIVE_ENV["LIVE_URL"] = url
     yield url
     process.terminate()
     process.wait(timeout=20)
@@ -153,3 +157,76 @@ def test_html_typed_by_the_customer_is_shown_as_text(live_server_url: str, brows
     wait_for(lambda: payload in [e.text for e in root.find_elements(By.CSS_SELECTOR, ".hd-customer .hd-body")])
     assert browser.execute_script("return window.__pwned === undefined")
     assert not root.find_elements(By.CSS_SELECTOR, ".hd-messages img, .hd-messages b")
+
+
+def ask_in_widget(driver: object, text: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.get(driver.current_url if "127.0.0.1" in driver.current_url else LIVE_ENV["LIVE_URL"])
+    root = wait_for(lambda: widget(driver))
+    if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
+        root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
+    wait_for(lambda: root.find_element(By.CSS_SELECTOR, ".hd-input")).send_keys(text, Keys.ENTER)
+
+
+def sources_of_last_bot_reply(driver: object) -> list[list[str]]:
+    """[tag, text, href] of each source under the newest bot bubble."""
+    script = """
+      const root = document.getElementById('helpdesk-widget-root').shadowRoot;
+      const bots = [...root.querySelectorAll('.hd-bot')];
+      const last = bots[bots.length - 1];
+      if (!last || last.dataset.status !== 'complete') return null;
+      return [...last.querySelectorAll('.hd-source')].map(s => [s.tagName, s.textContent, s.getAttribute('href')]);
+    """
+    return driver.execute_script(script)
+
+
+def test_demo_knowledge_answers_show_their_sources_as_links(
+    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    import json
+
+    demo = json.loads((ROOT / "knowledge" / "demo" / "demo.json").read_text(encoding="utf-8"))
+    urls = {article["title"]: article["public_url"] for article in demo["articles"]}
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(cite_first_source=True, ttft=0.1, per_token=0.02))
+    browser.get(live_server_url + "/")
+    ask_in_widget(browser, "Is a cracked gaiwan covered by the warranty?")
+    sources = wait_for(lambda: sources_of_last_bot_reply(browser))
+    [(tag, title, href)] = sources
+    assert tag == "A" and urls[title] == href
+
+
+def test_an_faq_question_is_answered_at_once_in_the_widget(
+    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    import json
+
+    demo = json.loads((ROOT / "knowledge" / "demo" / "demo.json").read_text(encoding="utf-8"))
+    faq = next(f for f in demo["faqs"] if f["question"] == "How much is shipping?")
+    fake_ollama_server.reset()
+    browser.get(live_server_url + "/")
+    ask_in_widget(browser, "how much is shipping")
+    wait_for(lambda: ("complete", faq["answer"]) in bot_texts(browser))
+    assert fake_ollama_server.chat_requests() == []
+
+
+def test_hostile_source_titles_and_links_stay_inert(
+    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    hostile = '<img src=x onerror="window.__pwned2=1">Kettle care'
+    script = (
+        "from knowledge import services; from knowledge.models import Article\n"
+        f"a = Article.objects.create(title={hostile!r}, body='## Descaling\\n\\nDescale the kettle with citric acid "
+        "every month.', public_url='javascript:window.__pwned3=1', status='published')\n"
+        "services.knowledge_version_bump(); services.article_index(article_id=a.pk)\n"
+    )
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV, check=True)
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(cite_first_source=True))
+    browser.get(live_server_url + "/")
+    ask_in_widget(browser, "How do I descale the kettle?")
+    sources = wait_for(lambda: sources_of_last_bot_reply(browser))
+    assert sources == [["SPAN", hostile, None]]  # shown as text, and no link for a javascript: address
+    assert browser.execute_script("return window.__pwned2 === undefined && window.__pwned3 === undefined")
