@@ -6,11 +6,15 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint bench fake-ollama
 
+# One install at a time (`make run` and `make fake-ollama` started together share the venv).
 $(STAMP): requirements.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@rm -f $(VENV)/.installed-*
-	@touch $(STAMP)
+	@exec 9>.venv.lock; if command -v flock >/dev/null; then flock 9; fi; \
+	if [ ! -f $(STAMP) ]; then \
+		echo "Installing requirements into $(VENV) ..."; \
+		test -x $(PY) || $(PYTHON) -m venv $(VENV) || exit 1; \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt || exit 1; \
+		rm -f $(VENV)/.installed-*; touch $(STAMP); \
+	fi
 
 install: $(STAMP)
 
