@@ -154,12 +154,19 @@ def knowledge_lookup(*, question: str, previous_question: str, has_history: bool
         grounding.result = retrieval.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
                                                   version=version)
         return grounding
-    query_vector = retrieval.embed_query(query)
-    if standalone:
-        grounding.faq = retrieval.faq_match(question, query_vector=query_vector, version=version)
-        if grounding.faq:
-            return grounding
-    grounding.result = retrieval.search(query, query_vector=query_vector, version=version)
+    if standalone or query == question:
+        [query_vector] = retrieval.embed_queries([question])
+        if standalone:
+            grounding.faq = retrieval.faq_match(question, query_vector=query_vector, version=version)
+            if grounding.faq:
+                return grounding
+        grounding.result = retrieval.search(question, query_vector=query_vector, version=version)
+    else:
+        # One embedding call for both: the follow-up alone, and with the question it follows.
+        query_vector, context_vector = retrieval.embed_queries([question, query])
+        grounding.result = retrieval.search(
+            question, query_vector=query_vector, version=version, context=(query, context_vector)
+        )
     return grounding
 
 

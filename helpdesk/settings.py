@@ -280,5 +280,7 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
         # pypdf warns about every oddity of a damaged file; the import reports what matters.
         "pypdf": {"level": "ERROR"},
+        # In embedded mode tasks run inside the web server: one line per task would drown its log.
+        "celery.app.trace": {"level": "WARNING" if EMBEDDED else "INFO"},
     },
 }

@@ -405,12 +405,18 @@ def search(
     limit: int | None = None,
     version: int | None = None,
     include_weak: bool = False,
+    context: tuple[str, QueryVector] | None = None,
 ) -> SearchResult:
     """The published chunks that best answer `query`, fused from vector and keyword rankings.
 
-    `query_vector` is the embedded query (embedded here when not given);
-    weak hits (no keyword match and a vector score under
-    RETRIEVAL_MIN_VECTOR_SCORE) are left out unless `include_weak`.
+    `query_vector` is the embedded query (embedded here when not given).
+    `context` is a second query for a follow-up (the previous question with
+    this one, embedded): its rankings are fused in too, so "那运费呢?" after
+    a question about returns finds return shipping, while a follow-up with
+    words of its own ("那多久能退款?") still ranks by them. Weak hits (no
+    keyword match and a vector score under RETRIEVAL_MIN_VECTOR_SCORE) are left
+    out unless `include_weak`. Scores and ranks reported are those of `query`
+    itself where it found the chunk, else of the context query.
     """
     limit = limit or settings.RETRIEVAL_TOP_K
     snapshot = current_snapshot(version)
@@ -419,54 +425,90 @@ def search(
                             version=snapshot.version)
     if query_vector is None:
         query_vector = embed_query(query)
-    candidates = settings.RETRIEVAL_CANDIDATES
+    queries = [(query, query_vector)] + ([context] if context else [])
     fused: dict[int, float] = {}
     vector_score: dict[int, float] = {}
     vector_rank: dict[int, int] = {}
+    keyword_score: dict[int, float] = {}
+    keyword_rank: dict[int, int] = {}
     note = ""
     keyword_only = True
-    if query_vector.vector is None:
-        note = f"keyword-only: the embedding model is unavailable ({query_vector.error})"
-    elif not len(snapshot.vector_rows):
-        note = f"keyword-only: no chunk has a {snapshot.embed_model} vector yet (run `manage.py reindex`)"
-    elif query_vector.vector.shape[0] != snapshot.dim:
-        note = (
-            f"keyword-only: the question's vector has {query_vector.vector.shape[0]} dimensions, "
-            f"the index {snapshot.dim}; run `manage.py reindex`"
-        )
+    for text, vector in queries:
+        usable, problem = _vector_usable(snapshot, vector)
+        if usable:
+            keyword_only = False
+            _rank_by_vector(snapshot, vector, fused, vector_score, vector_rank)
+        else:
+            note = note or problem
+        _rank_by_keywords(snapshot, text, fused, keyword_score, keyword_rank)
+    if note and keyword_only:
         logger.warning("retrieval %s", note)
-    else:
-        keyword_only = False
-        similarities = snapshot.vectors @ query_vector.vector
-        for rank, row in enumerate(_top(similarities, candidates)):
-            position = int(snapshot.vector_rows[row])
-            vector_score[position] = float(similarities[row])
-            vector_rank[position] = rank + 1
-            fused[position] = 1.0 / (RRF_K + rank + 1)
-    keyword = _keyword_scores(snapshot, query)
-    keyword_rank: dict[int, int] = {}
-    for rank, position in enumerate(_top(keyword, candidates)):
-        if keyword[position] <= 0:
-            break
-        keyword_rank[int(position)] = rank + 1
-        fused[int(position)] = fused.get(int(position), 0.0) + 1.0 / (RRF_K + rank + 1)
     hits: list[Hit] = []
     for position, score in sorted(fused.items(), key=lambda item: -item[1]):
         similarity = vector_score.get(position)
-        strong = keyword[position] > 0 or (similarity is not None and similarity >= settings.RETRIEVAL_MIN_VECTOR_SCORE)
+        keywords = keyword_score.get(position, 0.0)
+        strong = keywords > 0 or (similarity is not None and similarity >= settings.RETRIEVAL_MIN_VECTOR_SCORE)
         if not strong and not include_weak:
             continue
         ref = snapshot.chunks[position]
         hits.append(
             Hit(
                 chunk_id=ref.chunk_id, article_id=ref.article_id, title=ref.title, url=ref.url, heading=ref.heading,
-                text=ref.text, vector_score=similarity, keyword_score=float(keyword[position]), fused_score=score,
+                text=ref.text, vector_score=similarity, keyword_score=keywords, fused_score=score,
                 vector_rank=vector_rank.get(position), keyword_rank=keyword_rank.get(position),
             )
         )
         if len(hits) >= limit:
             break
-    return SearchResult(hits=hits, keyword_only=keyword_only, note=note, version=snapshot.version)
+    return SearchResult(hits=hits, keyword_only=keyword_only, note=note if keyword_only else "",
+                        version=snapshot.version)
+
+
+def _vector_usable(snapshot: Snapshot, query_vector: QueryVector) -> tuple[bool, str]:
+    if query_vector.vector is None:
+        return False, f"keyword-only: the embedding model is unavailable ({query_vector.error})"
+    if not len(snapshot.vector_rows):
+        return False, f"keyword-only: no chunk has a {snapshot.embed_model} vector yet (run `manage.py reindex`)"
+    if query_vector.vector.shape[0] != snapshot.dim:
+        return False, (
+            f"keyword-only: the question's vector has {query_vector.vector.shape[0]} dimensions, "
+            f"the index {snapshot.dim}; run `manage.py reindex`"
+        )
+    return True, ""
+
+
+def _rank_by_vector(snapshot: Snapshot, query_vector: QueryVector, fused: dict[int, float],
+                    scores: dict[int, float], ranks: dict[int, int]) -> None:
+    similarities = snapshot.vectors @ query_vector.vector
+    for rank, row in enumerate(_top(similarities, settings.RETRIEVAL_CANDIDATES)):
+        position = int(snapshot.vector_rows[row])
+        scores.setdefault(position, float(similarities[row]))
+        ranks.setdefault(position, rank + 1)
+        fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
+
+
+def _rank_by_keywords(snapshot: Snapshot, query: str, fused: dict[int, float],
+                      scores: dict[int, float], ranks: dict[int, int]) -> None:
+    keyword = _keyword_scores(snapshot, query)
+    for rank, position in enumerate(_top(keyword, settings.RETRIEVAL_CANDIDATES)):
+        if keyword[position] <= 0:
+            break
+        position = int(position)
+        scores.setdefault(position, float(keyword[position]))
+        ranks.setdefault(position, rank + 1)
+        fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
+
+
+def embed_queries(texts: list[str]) -> list[QueryVector]:
+    """Several questions' vectors in one Ollama call (a follow-up and its context)."""
+    try:
+        vectors = unit_vectors(aio.run(gateway.embed(texts, model=settings.OLLAMA_EMBED_MODEL)))
+        if len(vectors) != len(texts):
+            raise ValueError(f"the embedding model returned {len(vectors)} vectors for {len(texts)} texts")
+        return [QueryVector(vector) for vector in vectors]
+    except (gateway.OllamaError, ValueError) as exc:
+        logger.warning("embedding the question failed, retrieval is keyword-only: %s", exc)
+        return [QueryVector(None, error=str(exc)) for _ in texts]
 
 
 # --- FAQ -------------------------------------------------------------------------------

@@ -180,3 +180,14 @@ def test_unfinished_answers_are_not_cached(fake_ollama) -> None:
     ask("Do you take Mastercard?")
     ask("Do you take Mastercard?")
     assert len(fake_ollama.chat_requests()) == 2
+
+
+def test_a_follow_up_with_words_of_its_own_is_ranked_by_them(fake_ollama) -> None:
+    knowledge_base_create()
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "退货的运费谁出?")
+    bot_message_factory(conversation, "无理由退货的运费由顾客承担。")
+    reply = ask("那多久能退款?", conversation)
+    assert reply.retrieval["standalone"] is False
+    assert (reply.sources[0]["title"], reply.sources[0]["heading"]) == ("退货与退款", "退款时间")
+    assert len(fake_ollama.embed_requests()[-1].body["input"]) == 2  # one call for both queries
