@@ -66,7 +66,7 @@ class Article(models.Model):
     indexed_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     chunk_count = models.PositiveIntegerField(default=0, editable=False)
     # Every chunk of the indexed version has a vector from `embed_model` (else keyword search only).
-    embedded = models.BooleanField(default=False, editable=False)
+    embedded = models.BooleanField("has vectors", default=False, editable=False)
     embed_model = models.CharField(max_length=128, blank=True, editable=False)
     indexed_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
                 ('index_error', models.TextField(blank=True, editable=False)),
                 ('indexed_version', models.PositiveIntegerField(blank=True, editable=False, null=True)),
                 ('chunk_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('embedded', models.BooleanField(default=False, editable=False)),
+                ('embedded', models.BooleanField(default=False, editable=False, verbose_name='has vectors')),
                 ('embed_model', models.CharField(blank=True, editable=False, max_length=128)),
                 ('indexed_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('last_editor', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
