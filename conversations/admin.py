@@ -23,7 +23,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
-    fields = ("created_at", "role", "status", "content", "model_name", "ttft_ms", "total_ms")
+    fields = ("created_at", "role", "status", "answer_source", "content", "model_name", "ttft_ms", "total_ms")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -54,7 +54,9 @@ class MessageAdmin(ReadOnlyAdmin):
         "conversation",
         "role",
         "status",
+        "answer_source",
         "short_content",
+        "cited",
         "model_name",
         "ttft_ms",
         "total_ms",
@@ -62,7 +64,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "reply_tokens",
         "created_at",
     )
-    list_filter = ("role", "status", "model_name", "created_at")
+    list_filter = ("role", "status", "answer_source", "model_name", "created_at")
     search_fields = ("content", "=conversation__id")
     list_select_related = ("conversation",)
     date_hierarchy = "created_at"
@@ -70,6 +72,10 @@ class MessageAdmin(ReadOnlyAdmin):
     @admin.display(description="content")
     def short_content(self, obj: Message) -> str:
         return obj.content[:80]
+
+    @admin.display(description="cited articles")
+    def cited(self, obj: Message) -> str:
+        return ", ".join(source.get("title", "") for source in obj.sources or [] if source.get("cited"))
 
 
 @admin.register(LLMCall)

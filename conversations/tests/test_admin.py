@@ -55,3 +55,19 @@ def test_conversation_api_refuses_get(client) -> None:
 def test_demo_page_embeds_the_widget_with_one_tag(client) -> None:
     page = client.get("/").content.decode()
     assert '<script src="http://testserver/static/widget.js" data-helpdesk-url="http://testserver" async>' in page
+
+
+def test_message_admin_shows_how_a_reply_was_made_and_what_it_cited(staff_client) -> None:
+    from conversations.models import Message
+
+    reply = bot_message_factory(
+        conversation_factory(), "Free over ¥199.", answer_source=Message.AnswerSource.LLM,
+        sources=[
+            {"n": 1, "title": "Shipping and delivery", "cited": True},
+            {"n": 2, "title": "Returns", "cited": False},
+        ],
+    )
+    page = staff_client.get(reverse("admin:conversations_message_changelist")).content.decode()
+    assert "Shipping and delivery" in page and "Returns" not in page
+    detail = staff_client.get(reverse("admin:conversations_message_change", args=[reply.pk])).content.decode()
+    assert "Shipping and delivery" in detail
