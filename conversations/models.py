@@ -69,6 +69,9 @@ class Message(models.Model):
     sources = models.JSONField(default=list, blank=True)
     # How the knowledge was looked up: query, knowledge-base version, keyword-only fallback, FAQ match.
     retrieval = models.JSONField(default=dict, blank=True)
+    # How sure the bot was of this reply, and the signals that say so (see conversations.confidence).
+    confidence = models.FloatField(null=True, blank=True)
+    confidence_signals = models.JSONField(default=dict, blank=True)
     model_name = models.CharField(max_length=128, blank=True)
     ollama_host = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)

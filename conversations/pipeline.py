@@ -33,7 +33,8 @@ from helpdesk.text import estimate_tokens, language_of
 from knowledge import cache as answer_cache
 from knowledge import retrieval
 
-from . import events, selectors, services
+from . import confidence, events, selectors, services
+from .confidence import NO_ANSWER_MARKER
 from .models import Message
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,10 @@ UNAVAILABLE_NOTICE = (
 INTERRUPTED_NOTICE = (
     "Sorry, the assistant's reply was interrupted. Your message is saved and a colleague will get back to you."
 )
+NOTICES_ZH = {
+    UNAVAILABLE_NOTICE: "智能助手暂时无法回复。您的消息已保存，客服同事会尽快回复您。",
+    INTERRUPTED_NOTICE: "抱歉，智能助手的回复中断了。您的消息已保存，客服同事会尽快回复您。",
+}
 # Room left for the model's reply and for the chat template's own tokens.
 TEMPLATE_MARGIN_TOKENS = 64
 
@@ -173,23 +178,24 @@ def knowledge_lookup(*, question: str, previous_question: str, has_history: bool
 GROUNDED_INSTRUCTIONS = {
     "en": (
         "Answer the customer's message below using only the numbered sources. After each fact, cite its "
-        "source like [1]. If the sources do not answer it, say that you don't know and offer to connect a "
-        "human colleague; never invent policies, prices or dates."
+        "source like [1]. If the sources do not answer it, begin your reply with [NO-ANSWER], then say briefly "
+        "that you don't know and that a colleague will help; never invent policies, prices or dates."
     ),
     "zh-hans": (
         "请只根据下面编号的资料回答客户的消息，并在每个事实后用 [1] 这样的编号注明出处。"
-        "如果资料里没有答案，请直接说明不知道，并提出为客户转接人工客服；不要编造政策、价格或日期。"
+        "如果资料里没有答案，请以 [NO-ANSWER] 开头，简短说明不知道，并告诉客户会有客服同事来帮忙；"
+        "不要编造政策、价格或日期。"
     ),
 }
 UNGROUNDED_INSTRUCTIONS = {
     "en": (
         "No knowledge-base article covers the customer's message below. Greetings and small talk can be "
-        "answered normally; for anything else, say briefly that you don't know and offer to connect a human "
-        "colleague. Never invent policies, prices or dates."
+        "answered normally; for anything else, begin your reply with [NO-ANSWER], then say briefly that you "
+        "don't know and that a colleague will help. Never invent policies, prices or dates."
     ),
     "zh-hans": (
-        "知识库中没有与下面客户消息相关的资料。问候和寒暄可以正常回答；其他问题请简短说明不知道，"
-        "并提出为客户转接人工客服。不要编造政策、价格或日期。"
+        "知识库中没有与下面客户消息相关的资料。问候和寒暄可以正常回答；其他问题请以 [NO-ANSWER] 开头，"
+        "简短说明不知道，并告诉客户会有客服同事来帮忙。不要编造政策、价格或日期。"
     ),
 }
 SOURCES_LABEL = {"en": "Sources:", "zh-hans": "资料："}
@@ -253,16 +259,33 @@ _PARTIAL_MARKER = re.compile(r"[ \t]*(?:[\[【][\d\s,，、]{0,12})?$")
 
 
 class CitationFilter:
-    """Takes `[1]`-style markers for the given sources out of streamed text, remembering which were cited.
+    """Takes `[1]`-style markers for the given sources, and the no-answer marker, out of streamed text,
+    remembering which sources were cited and whether the model said it could not answer.
 
-    A marker may arrive split across chunks, so a trailing `[` with digits is
-    held back until it closes; numbers outside the sources are left as text.
+    A marker may arrive split across chunks, so a trailing `[` with digits (or
+    a beginning of the no-answer marker) is held back until it is complete;
+    numbers outside the sources are left as text.
     """
 
     def __init__(self, source_count: int) -> None:
         self.source_count = source_count
         self.cited: set[int] = set()
+        self.no_answer = False
         self._held = ""
+
+    def _strip_no_answer(self, text: str) -> str:
+        if NO_ANSWER_MARKER in text:
+            self.no_answer = True
+            text = text.replace(NO_ANSWER_MARKER, "")
+        return text
+
+    @staticmethod
+    def _partial_no_answer(text: str) -> int:
+        """Where a possible beginning of the no-answer marker starts at the end of `text`, else -1."""
+        start = text.rfind("[", max(len(text) - len(NO_ANSWER_MARKER), 0))
+        if start >= 0 and NO_ANSWER_MARKER.startswith(text[start:]):
+            return start
+        return -1
 
     def _strip(self, text: str) -> str:
         def replace(match: re.Match[str]) -> str:
@@ -275,25 +298,30 @@ class CitationFilter:
         return _MARKER.sub(replace, text)
 
     def feed(self, text: str) -> str:
-        if not self.source_count:
-            return text
-        text = self._strip(self._held + text)
-        partial = _PARTIAL_MARKER.search(text)
-        if partial and partial.start() < len(text):
-            self._held = text[partial.start() :]
-            return text[: partial.start()]
+        text = self._strip_no_answer(self._held + text)
+        if self.source_count:
+            text = self._strip(text)
+        cut = self._partial_no_answer(text)
+        if self.source_count:
+            partial = _PARTIAL_MARKER.search(text)
+            if partial and partial.start() < len(text):
+                cut = partial.start() if cut < 0 else min(cut, partial.start())
+        if cut >= 0:
+            self._held = text[cut:]
+            return text[:cut]
         self._held = ""
         return text
 
     def finish(self) -> str:
-        text, self._held = self._strip(self._held), ""
-        return text
+        text, self._held = self._strip_no_answer(self._held), ""
+        return self._strip(text) if self.source_count else text
 
 
 @dataclass
 class StreamTarget:
     conversation_id: int
     message_id: int
+    language: str = "en"  # of the customer's question: notices are written in it
 
 
 def _cancel_requested(message_id: int) -> bool:
@@ -384,6 +412,7 @@ async def stream_reply(
             exc,
         )
         notice = INTERRUPTED_NOTICE if visible else UNAVAILABLE_NOTICE
+        notice = NOTICES_ZH[notice] if target.language == "zh-hans" else notice
         failed = outcome(Message.Status.FAILED, error_kind=exc.kind, error=str(exc), customer_notice=notice)
         failed.ollama_host = failed.ollama_host or exc.host
         return failed
@@ -429,7 +458,9 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
     messages = prompt_build(
         system_prompt=system_prompt, turns=dialogue, num_ctx=options.num_ctx, num_predict=options.num_predict
     )
-    target = StreamTarget(conversation_id=bot_message.conversation_id, message_id=bot_message.pk)
+    target = StreamTarget(
+        conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=language_of(question)
+    )
     citations = CitationFilter(len(sources))
     # The stream takes seconds and needs no database: hand the connection back
     # rather than hold one idle per reply being generated.
@@ -437,6 +468,8 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
     outcome = aio.run(stream_reply(target, messages, options, citations))
     outcome.sources = source_records(sources, citations.cited)
     outcome.retrieval = grounding.record()
+    signals = generated_signals(outcome=outcome, sources=sources, citations=citations, grounding=grounding)
+    _judge(outcome, signals)
     reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
     if (
         grounding.standalone
@@ -444,35 +477,74 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
         and outcome.status == Message.Status.COMPLETE
         and outcome.done_reason in ("stop", "")
         and outcome.content
+        and not outcome.handoff_reason
     ):
         answer_cache.answer_cache_put(
             question=question,
             version=grounding.version,
             profile=profile,
             answer=answer_cache.CachedAnswer(
-                content=outcome.content, sources=outcome.sources, model_name=outcome.model_name
+                content=outcome.content, sources=outcome.sources, model_name=outcome.model_name,
+                confidence=outcome.confidence,
             ),
         )
     return reply
 
 
+def generated_signals(
+    *, outcome: services.ReplyOutcome, sources: list[tuple[retrieval.Hit, str]], citations: CitationFilter,
+    grounding: Grounding,
+) -> confidence.Signals:
+    """What the confidence of a generated reply rests on."""
+    relevances = [confidence.relevance_of(vector_score=hit.vector_score, keyword_score=hit.keyword_score)
+                  for hit, _ in sources]
+    ranked = sorted(relevances, reverse=True)
+    gap = ranked[0] - ranked[1] if len(ranked) > 1 else (ranked[0] if ranked else None)
+    return confidence.Signals(
+        answer_source=Message.AnswerSource.LLM,
+        status=outcome.status,
+        sources_given=len(sources),
+        cited=bool(citations.cited),
+        relevance=round(ranked[0], 3) if ranked else None,
+        relevance_gap=None if gap is None else round(gap, 3),
+        keyword_only=bool(grounding.result and grounding.result.keyword_only),
+        no_answer_marker=citations.no_answer,
+        truncated=outcome.done_reason == "length",
+        empty=not outcome.content,
+    )
+
+
+def _judge(outcome: services.ReplyOutcome, signals: confidence.Signals) -> None:
+    """Fill in the outcome's confidence, its signals and the handoff it calls for."""
+    outcome.confidence = confidence.score(signals) if signals.status != Message.Status.CANCELLED else None
+    outcome.confidence_signals = signals.as_dict()
+    outcome.handoff_reason = confidence.handoff_reason(signals, outcome.confidence)
+
+
 def direct_outcome(grounding: Grounding) -> services.ReplyOutcome:
     """A reply that needs no generation: an FAQ entry's answer, or a cached answer."""
     if grounding.faq:
-        return services.ReplyOutcome(
+        outcome = services.ReplyOutcome(
             status=Message.Status.COMPLETE,
             content=grounding.faq.answer,
             answer_source=Message.AnswerSource.FAQ,
             retrieval=grounding.record(),
             total_ms=0.0,
         )
-    assert grounding.cached is not None
-    return services.ReplyOutcome(
-        status=Message.Status.COMPLETE,
-        content=grounding.cached.content,
-        model_name=grounding.cached.model_name,
-        answer_source=Message.AnswerSource.CACHE,
-        sources=grounding.cached.sources,
-        retrieval={**grounding.record(), "cache_hit": True},
-        total_ms=0.0,
-    )
+        signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
+                                     faq_how=grounding.faq.how, faq_score=round(grounding.faq.score, 4))
+    else:
+        assert grounding.cached is not None
+        outcome = services.ReplyOutcome(
+            status=Message.Status.COMPLETE,
+            content=grounding.cached.content,
+            model_name=grounding.cached.model_name,
+            answer_source=Message.AnswerSource.CACHE,
+            sources=grounding.cached.sources,
+            retrieval={**grounding.record(), "cache_hit": True},
+            total_ms=0.0,
+        )
+        signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
+                                     cached_confidence=grounding.cached.confidence)
+    _judge(outcome, signals)
+    return outcome

@@ -77,6 +77,16 @@ def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:
     return {"status": conversation.status}
 
 
+def customer_language(*, conversation: Conversation) -> str:
+    """The language of the customer's latest message ("en" when they have not written yet)."""
+    from helpdesk.text import language_of
+
+    latest = (
+        conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-id").values_list("content", flat=True)
+    ).first()
+    return language_of(latest or "")
+
+
 def dialogue_before(*, conversation: Conversation, up_to_message_id: int, limit: int = 50) -> list[Message]:
     """The latest dialogue turns up to and including a message, oldest first, for the prompt."""
     turns = (

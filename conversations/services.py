@@ -21,7 +21,13 @@ from helpdesk.celery import enqueue
 
 from . import events
 from .models import Conversation, LLMCall, Message
-from .selectors import DIALOGUE_ROLES, customer_message_for_reply, message_to_dict, streaming_replies
+from .selectors import (
+    DIALOGUE_ROLES,
+    customer_language,
+    customer_message_for_reply,
+    message_to_dict,
+    streaming_replies,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +92,12 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
             transaction.on_commit(
                 lambda: events.message_created(conversation_id=conversation.pk, message=payload)
             )
-            direct_reply = _bot_reply_direct(message) if conversation.status == Conversation.Status.BOT else None
+            direct_reply = None
+            if conversation.status == Conversation.Status.BOT and customer_wants_human(text):
+                conversation_request_human(conversation=conversation, reason="customer_request")
+                conversation.status = Conversation.Status.WAITING_HUMAN
+            elif conversation.status == Conversation.Status.BOT:
+                direct_reply = _bot_reply_direct(message)
             if conversation.status == Conversation.Status.BOT and direct_reply is None:
                 from .tasks import generate_reply
 
@@ -132,6 +143,8 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
         answer_source=outcome.answer_source,
         sources=outcome.sources,
         retrieval=outcome.retrieval,
+        confidence=outcome.confidence,
+        confidence_signals=outcome.confidence_signals,
         model_name=outcome.model_name,
         total_ms=(now - customer_message.created_at).total_seconds() * 1000,
         completed_at=now,
@@ -156,8 +169,24 @@ def system_message_post(*, conversation: Conversation, text: str) -> Message:
     return message
 
 
-def conversation_request_human(*, conversation: Conversation, reason: str = "customer_request") -> Conversation:
-    """Move a bot conversation to the human queue and stop the bot."""
+HANDOFF_NOTICE = {
+    "en": "A colleague will join this conversation shortly. You can keep writing in the meantime.",
+    "zh-hans": "客服同事马上就来，您可以继续留言。",
+}
+HANDOFF_REASONS = ("low_confidence", "customer_request", "no_knowledge", "model_error", "negative_feedback", "rule")
+
+
+def conversation_request_human(
+    *, conversation: Conversation, reason: str = "customer_request", notice: str = ""
+) -> Conversation:
+    """Move a bot conversation to the human queue with a reason, stop the bot and tell the customer.
+
+    `notice` replaces the usual "a colleague will join" message (a failed
+    reply explains what happened instead); it is written in the customer's
+    language otherwise.
+    """
+    if reason not in HANDOFF_REASONS:
+        raise ValueError(f"unknown handoff reason {reason!r}")
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.status != Conversation.Status.BOT:
@@ -169,11 +198,26 @@ def conversation_request_human(*, conversation: Conversation, reason: str = "cus
         transaction.on_commit(
             lambda: events.status_changed(conversation_id=conversation.pk, status=conversation.status, reason=reason)
         )
-        system_message_post(
-            conversation=conversation,
-            text="A colleague will join this conversation shortly. You can keep writing in the meantime.",
-        )
+        text = notice or HANDOFF_NOTICE[customer_language(conversation=conversation)]
+        system_message_post(conversation=conversation, text=text)
     return conversation
+
+
+def customer_wants_human(text: str) -> bool:
+    """Whether a customer's message asks for a person (HANDOFF_PHRASES: short ones must be the whole
+    message, longer ones may appear anywhere in it)."""
+    from knowledge.retrieval import normalise_question
+
+    whole = normalise_question(text)
+    lowered = " ".join(text.lower().split())
+    for phrase in settings.HANDOFF_PHRASES:
+        if normalise_question(phrase) == whole:
+            return True
+        cjk = any("\u4e00" <= ch <= "\u9fff" for ch in phrase)
+        long_enough = len(phrase) >= 3 if cjk else " " in phrase
+        if long_enough and phrase.lower() in lowered:
+            return True
+    return False
 
 
 def replies_cancel(*, conversation: Conversation) -> list[int]:
@@ -238,6 +282,9 @@ class ReplyOutcome:
     error_kind: str = ""
     error: str = ""
     customer_notice: str = ""
+    confidence: float | None = None
+    confidence_signals: dict[str, Any] = field(default_factory=dict)
+    handoff_reason: str = ""
     answer_source: str = Message.AnswerSource.LLM
     sources: list[dict[str, Any]] = field(default_factory=list)
     retrieval: dict[str, Any] = field(default_factory=dict)
@@ -253,6 +300,8 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
         message.answer_source = outcome.answer_source
         message.sources = outcome.sources
         message.retrieval = outcome.retrieval
+        message.confidence = outcome.confidence
+        message.confidence_signals = outcome.confidence_signals
         if outcome.model_name or outcome.answer_source == Message.AnswerSource.LLM:
             message.model_name = outcome.model_name or message.model_name
         else:
@@ -273,7 +322,11 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
             transaction.on_commit(lambda: events.reply_done(conversation_id=conversation.pk, message=payload))
         else:  # a stored answer, not a stream: sent like any stored message (DESIGN.md § Websocket protocol)
             transaction.on_commit(lambda: events.message_created(conversation_id=conversation.pk, message=payload))
-        if outcome.customer_notice:
+        if outcome.handoff_reason:
+            conversation_request_human(
+                conversation=conversation, reason=outcome.handoff_reason, notice=outcome.customer_notice
+            )
+        elif outcome.customer_notice:
             system_message_post(conversation=conversation, text=outcome.customer_notice)
         if outcome.answer_source == Message.AnswerSource.LLM:
             from .tasks import log_turn

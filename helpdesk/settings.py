@@ -236,6 +236,22 @@ ANSWER_CACHE_TTL_S = env_int("ANSWER_CACHE_TTL_S", 24 * 3600)
 # Load the demo shop's knowledge base on `make run` when the knowledge base is empty.
 LOAD_DEMO_KNOWLEDGE = env_bool("LOAD_DEMO_KNOWLEDGE", True)
 
+# --- Confidence and handoff -----------------------------------------------------
+# A bot reply less confident than this hands the conversation to a human.
+HANDOFF_THRESHOLD = env_float("HANDOFF_THRESHOLD", 0.5)
+# Vector similarity of an unrelated text, and of a clearly relevant one, for the embedding model in use.
+CONFIDENCE_VECTOR_FLOOR = env_float("CONFIDENCE_VECTOR_FLOOR", 0.35)
+CONFIDENCE_VECTOR_CEILING = env_float("CONFIDENCE_VECTOR_CEILING", 0.75)
+# The BM25 score at which a source counts as half relevant.
+CONFIDENCE_KEYWORD_HALF = env_float("CONFIDENCE_KEYWORD_HALF", 4.0)
+# Customer messages asking for a person. Single words must be the whole message ("人工", "agent");
+# longer phrases may appear anywhere in it ("我要转人工", "can I talk to a human please").
+HANDOFF_PHRASES = env_list(
+    "HANDOFF_PHRASES",
+    "人工,转人工,人工客服,找人工,真人,客服人员,human,agent,operator,representative,real person,"
+    "talk to a human,speak to a human,talk to a person,speak to a person,human agent,live agent,talk to someone",
+)
+
 # --- Conversations --------------------------------------------------------------
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4000)
 # Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.

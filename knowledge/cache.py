@@ -22,6 +22,7 @@ class CachedAnswer:
     content: str
     sources: list[dict[str, Any]] = field(default_factory=list)
     model_name: str = ""
+    confidence: float | None = None
 
 
 def answer_cache_key(*, question: str, version: int, profile: str) -> str:
@@ -35,7 +36,10 @@ def answer_cache_get(*, question: str, version: int, profile: str) -> CachedAnsw
     value = cache.get(answer_cache_key(question=question, version=version, profile=profile))
     if not isinstance(value, dict) or not value.get("content"):
         return None
-    return CachedAnswer(content=value["content"], sources=value.get("sources", []), model_name=value.get("model", ""))
+    return CachedAnswer(
+        content=value["content"], sources=value.get("sources", []), model_name=value.get("model", ""),
+        confidence=value.get("confidence"),
+    )
 
 
 def answer_cache_put(*, question: str, version: int, profile: str, answer: CachedAnswer) -> None:
@@ -43,6 +47,7 @@ def answer_cache_put(*, question: str, version: int, profile: str, answer: Cache
         return
     cache.set(
         answer_cache_key(question=question, version=version, profile=profile),
-        {"content": answer.content, "sources": answer.sources, "model": answer.model_name},
+        {"content": answer.content, "sources": answer.sources, "model": answer.model_name,
+         "confidence": answer.confidence},
         settings.ANSWER_CACHE_TTL_S,
     )

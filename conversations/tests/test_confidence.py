@@ -1,0 +1,78 @@
+"""The confidence rule: each signal moves it the way it should, and decides the handoff."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations import confidence
+from conversations.confidence import Signals
+
+
+def llm(**changes: object) -> Signals:
+    base = {"answer_source": "llm", "status": "complete", "sources_given": 3, "cited": True,
+            "relevance": 0.8, "relevance_gap": 0.2}
+    return Signals(**{**base, **changes})
+
+
+def test_a_cited_answer_from_a_clearly_relevant_source_is_confident() -> None:
+    assert confidence.score(llm()) >= 0.9
+    assert confidence.handoff_reason(llm(), confidence.score(llm())) == ""
+
+
+@pytest.mark.parametrize(
+    ("weaker", "stronger"),
+    [
+        (llm(cited=False), llm()),
+        (llm(relevance=0.2), llm()),
+        (llm(relevance_gap=0.0), llm()),
+        (llm(truncated=True), llm()),
+    ],
+)
+def test_each_signal_moves_the_confidence(weaker: Signals, stronger: Signals) -> None:
+    assert confidence.score(weaker) < confidence.score(stronger)
+
+
+def test_the_no_answer_marker_hands_off_for_missing_knowledge() -> None:
+    signals = llm(no_answer_marker=True)
+    assert confidence.score(signals) == 0.1
+    assert confidence.handoff_reason(signals, 0.1) == "no_knowledge"
+
+
+def test_weak_uncited_answer_hands_off_as_low_confidence() -> None:
+    signals = llm(cited=False, relevance=0.1, relevance_gap=0.0)
+    value = confidence.score(signals)
+    assert value < 0.5 and confidence.handoff_reason(signals, value) == "low_confidence"
+
+
+def test_failed_replies_hand_off_as_model_errors_and_stopped_ones_do_not() -> None:
+    assert confidence.handoff_reason(llm(status="failed"), 0.0) == "model_error"
+    assert confidence.handoff_reason(llm(status="cancelled"), None) == ""
+
+
+def test_empty_reply_has_no_confidence() -> None:
+    assert confidence.score(llm(empty=True)) == 0.0
+
+
+def test_small_talk_without_sources_does_not_hand_off() -> None:
+    signals = llm(sources_given=0, cited=False, relevance=None, relevance_gap=None)
+    assert confidence.handoff_reason(signals, confidence.score(signals)) == ""
+
+
+def test_faq_and_cache_answers_are_trusted() -> None:
+    assert confidence.score(Signals(answer_source="faq", status="complete", faq_how="exact")) == 1.0
+    assert confidence.score(Signals(answer_source="faq", status="complete", faq_how="vector", faq_score=0.93)) == 0.93
+    assert confidence.score(Signals(answer_source="cache", status="complete", cached_confidence=0.8)) == 0.8
+
+
+def test_relevance_takes_the_stronger_of_vector_and_keyword_evidence(settings) -> None:
+    settings.CONFIDENCE_VECTOR_FLOOR, settings.CONFIDENCE_VECTOR_CEILING = 0.4, 0.8
+    assert confidence.relevance_of(vector_score=0.3, keyword_score=0) == 0.0
+    assert confidence.relevance_of(vector_score=0.6, keyword_score=0) == pytest.approx(0.5)
+    assert confidence.relevance_of(vector_score=None, keyword_score=4.0) == pytest.approx(0.5)
+    assert confidence.relevance_of(vector_score=0.9, keyword_score=1.0) == 1.0
+
+
+def test_threshold_comes_from_settings(settings) -> None:
+    signals = llm()
+    settings.HANDOFF_THRESHOLD = 0.99
+    assert confidence.handoff_reason(signals, confidence.score(signals)) == "low_confidence"

@@ -1,0 +1,114 @@
+"""When the bot hands a conversation to a human, and what the customer sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversations import pipeline, services
+from conversations.models import Conversation, Message
+from conversations.tests.factories import conversation_factory, customer_message_factory
+from knowledge.tests.factories import faq_create, knowledge_base_create
+from tests.fake_ollama import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def ask(text: str, conversation: Conversation | None = None) -> Message:
+    conversation = conversation or conversation_factory()
+    question = customer_message_factory(conversation, text)
+    return pipeline.reply_generate(customer_message_id=question.pk)
+
+
+def notices(conversation: Conversation) -> list[str]:
+    return list(conversation.messages.filter(role=Message.Role.SYSTEM).values_list("content", flat=True))
+
+
+def test_a_confident_cited_answer_keeps_the_bot_in_charge(fake_ollama) -> None:
+    knowledge_base_create()
+    fake_ollama.script(Reply(content="Orders over ¥199 ship free [1]."))
+    reply = ask("Is delivery free for big orders?")
+    reply.conversation.refresh_from_db()
+    assert reply.conversation.status == Conversation.Status.BOT
+    assert reply.confidence >= 0.5 and reply.confidence_signals["cited"] is True
+    assert reply.confidence_signals["sources_given"] >= 1 and reply.confidence_signals["relevance"] > 0
+
+
+def test_the_same_answer_without_citing_is_less_confident(fake_ollama) -> None:
+    knowledge_base_create()
+    fake_ollama.script(Reply(content="Orders over ¥199 ship free [1]."), Reply(content="Orders over ¥199 ship free."))
+    cited = ask("Is delivery free for big orders?")
+    uncited = ask("Is delivery free for big orders?".replace("big", "large"))
+    assert uncited.confidence < cited.confidence
+
+
+def test_a_low_confidence_reply_hands_off_and_the_customer_is_told(fake_ollama, settings) -> None:
+    settings.HANDOFF_THRESHOLD = 0.95
+    knowledge_base_create()
+    fake_ollama.script(Reply(content="Maybe it ships free."))
+    reply = ask("Is delivery free for big orders?")
+    conversation = Conversation.objects.get(pk=reply.conversation_id)
+    assert reply.content == "Maybe it ships free." and reply.confidence < 0.95
+    assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "low_confidence"
+    assert notices(conversation) == [services.HANDOFF_NOTICE["en"]]
+
+
+def test_the_model_saying_it_does_not_know_hands_off_without_showing_the_marker(fake_ollama) -> None:
+    knowledge_base_create()
+    fake_ollama.script(Reply(content="[NO-ANSWER] 抱歉，我不清楚这个问题，客服同事会来帮您。"))
+    reply = ask("你们的仓库在哪个城市？")
+    conversation = Conversation.objects.get(pk=reply.conversation_id)
+    assert reply.content == "抱歉，我不清楚这个问题，客服同事会来帮您。"
+    assert reply.confidence == 0.1 and reply.confidence_signals["no_answer_marker"] is True
+    assert conversation.handoff_reason == "no_knowledge"
+    assert notices(conversation) == [services.HANDOFF_NOTICE["zh-hans"]]
+
+
+def test_a_marker_split_across_chunks_is_still_caught() -> None:
+    citations = pipeline.CitationFilter(0)
+    text = "".join(citations.feed(piece) for piece in ["[NO", "-ANS", "WER] Sorry", ", I don't know."])
+    assert text + citations.finish() == " Sorry, I don't know." and citations.no_answer
+
+
+def test_a_failed_reply_hands_off_as_a_model_error_with_one_notice(settings, dead_ollama_url) -> None:
+    settings.OLLAMA_HOSTS = [dead_ollama_url]
+    reply = ask("我的订单到哪了？")
+    conversation = Conversation.objects.get(pk=reply.conversation_id)
+    assert reply.status == Message.Status.FAILED and reply.confidence == 0.0
+    assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "model_error"
+    assert notices(conversation) == [pipeline.NOTICES_ZH[pipeline.UNAVAILABLE_NOTICE]]
+
+
+def test_low_confidence_answers_are_not_cached(fake_ollama, settings) -> None:
+    settings.HANDOFF_THRESHOLD = 0.95
+    knowledge_base_create()
+    ask("Do you take Mastercard?")
+    ask("Do you take Mastercard?")
+    assert len(fake_ollama.chat_requests()) == 2
+
+
+def test_faq_answers_carry_full_confidence(fake_ollama) -> None:
+    faq_create("How much is delivery?", "Free over ¥199.")
+    reply = ask("How much is delivery?")
+    assert reply.confidence == 1.0 and reply.confidence_signals["faq_how"] == "exact"
+
+
+@pytest.mark.parametrize(
+    "text", ["转人工", "人工", "我要转人工客服", "Agent", "human!", "Can I talk to a human please?"]
+)
+def test_asking_for_a_person_hands_off_at_once(fake_ollama, text) -> None:
+    conversation = conversation_factory()
+    services.message_post_customer(conversation=conversation, text=text, client_id="h-1")
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.WAITING_HUMAN
+    assert conversation.handoff_reason == "customer_request"
+    assert fake_ollama.chat_requests() == []
+
+
+@pytest.mark.parametrize("text", ["Is this tea safe for human consumption?", "My agent ordered it", "人工种植的茶吗"])
+def test_words_that_merely_contain_a_phrase_do_not_hand_off(text) -> None:
+    assert not services.customer_wants_human(text)
+
+
+def test_unknown_handoff_reasons_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown handoff reason"):
+        services.conversation_request_human(conversation=conversation_factory(), reason="bored")
