@@ -149,6 +149,19 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     async def on_typing(self, frame: dict[str, Any]) -> None:
         """Accepted; agents will see it once the console exists."""
 
+    async def on_feedback(self, frame: dict[str, Any]) -> None:
+        try:
+            feedback = await self._call(
+                services.feedback_record,
+                message_id=frame.get("message_id"),
+                rating=frame.get("rating"),
+                comment=frame.get("comment", ""),
+            )
+        except services.MessageRejected as exc:
+            await self.send_error(exc.code, exc.detail)
+            return
+        await self.send_json({"type": "feedback", "message_id": feedback.message_id, "rating": feedback.rating})
+
     async def on_not_yet_supported(self, frame: dict[str, Any]) -> None:
         await self.send_error("not_supported", f"{frame['type']} frames are not supported by this server yet")
 
@@ -157,7 +170,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         "request_human": on_request_human,
         "stop": on_stop,
         "typing": on_typing,
-        "feedback": on_not_yet_supported,
+        "feedback": on_feedback,
         "csat": on_not_yet_supported,
     }
 

@@ -132,3 +132,21 @@ class LLMCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_name} on {self.ollama_host}: {self.outcome}"
+
+
+class Feedback(models.Model):
+    """A customer's thumbs up or down on one bot reply (one per reply; a second vote replaces the first)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="feedback")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.SmallIntegerField(choices=[(1, "👍"), (-1, "👎")])
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name_plural = "feedback"
+
+    def __str__(self) -> str:
+        return f"{'+' if self.rating > 0 else '-'}1 on message {self.message_id}"

@@ -20,7 +20,7 @@ from django.utils import timezone
 from helpdesk.celery import enqueue
 
 from . import events
-from .models import Conversation, LLMCall, Message
+from .models import Conversation, Feedback, LLMCall, Message
 from .selectors import (
     DIALOGUE_ROLES,
     customer_language,
@@ -201,6 +201,36 @@ def conversation_request_human(
         text = notice or HANDOFF_NOTICE[customer_language(conversation=conversation)]
         system_message_post(conversation=conversation, text=text)
     return conversation
+
+
+FEEDBACK_COMMENT_MAX_CHARS = 2000
+
+
+def feedback_record(*, conversation: Conversation, message_id: Any, rating: Any, comment: Any = "") -> Feedback:
+    """Store a customer's vote on a bot reply; two thumbs-down in a row hand the conversation to a human."""
+    if rating not in (1, -1) or isinstance(rating, bool):
+        raise MessageRejected("invalid_feedback", "rating must be 1 or -1")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str) or len(comment) > FEEDBACK_COMMENT_MAX_CHARS:
+        limit = FEEDBACK_COMMENT_MAX_CHARS
+        raise MessageRejected("invalid_feedback", f"comment must be text of at most {limit} characters")
+    message = (
+        Message.objects.filter(pk=message_id, conversation=conversation, role=Message.Role.BOT).first()
+        if isinstance(message_id, int) and not isinstance(message_id, bool)
+        else None
+    )
+    if message is None:
+        raise MessageRejected("unknown_message", "no bot reply with this id in this conversation")
+    with transaction.atomic():
+        feedback, _ = Feedback.objects.update_or_create(
+            message=message, defaults={"conversation": conversation, "rating": rating, "comment": comment.strip()}
+        )
+        newest_first = Feedback.objects.filter(conversation=conversation).order_by("-message_id")
+        latest = list(newest_first.values_list("rating", flat=True)[:2])
+        if latest == [-1, -1] and conversation.status == Conversation.Status.BOT:
+            conversation_request_human(conversation=conversation, reason="negative_feedback")
+    return feedback
 
 
 def customer_wants_human(text: str) -> bool:

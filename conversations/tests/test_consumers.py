@@ -154,3 +154,69 @@ async def test_a_flood_far_over_the_limit_closes_4429(chat, settings) -> None:
         await client.send({"type": "typing", "active": True})
     frames = [await client.receive() for _ in range(6)]
     assert frames[-1] == {"type": "__close__", "code": 4429}
+
+
+async def test_feedback_is_stored_and_two_thumbs_down_hand_off(chat) -> None:
+    def seed() -> tuple[Conversation, list[int]]:
+        conversation = conversation_factory()
+        replies = []
+        for text in ("first", "second"):
+            question = customer_message_factory(conversation, text)
+            replies.append(bot_message_factory(conversation, f"answer to {text}", reply_to=question).pk)
+        return conversation, replies
+
+    conversation, replies = await aio.db_call(seed)
+    client, _ = await chat(conversation.token)
+    await client.send({"type": "feedback", "message_id": replies[0], "rating": -1, "comment": "wrong"})
+    ack = await client.until("feedback")
+    assert ack == {"type": "feedback", "message_id": replies[0], "rating": -1}
+    await client.send({"type": "feedback", "message_id": replies[1], "rating": -1})
+    status = await client.until("status")
+    await client.close()
+    assert status["status"] == "waiting_human" and status["reason"] == "negative_feedback"
+    votes = conversation.feedback.order_by("message_id")
+    stored = await aio.db_call(lambda: list(votes.values_list("rating", "comment")))
+    assert stored == [(-1, "wrong"), (-1, "")]
+
+
+async def test_a_thumbs_up_in_between_keeps_the_bot(chat) -> None:
+    def seed() -> tuple[Conversation, list[int]]:
+        conversation = conversation_factory()
+        return conversation, [bot_message_factory(conversation, f"answer {i}").pk for i in range(3)]
+
+    conversation, replies = await aio.db_call(seed)
+    client, _ = await chat(conversation.token)
+    for message_id, rating in zip(replies, (-1, 1, -1), strict=True):
+        await client.send({"type": "feedback", "message_id": message_id, "rating": rating})
+        await client.until("feedback")
+    await client.close()
+    assert (await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk).status)) == "bot"
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"type": "feedback", "message_id": 999999, "rating": 1}, "unknown_message"),
+        ({"type": "feedback", "message_id": "1", "rating": 1}, "unknown_message"),
+        ({"type": "feedback", "message_id": 1, "rating": 5}, "invalid_feedback"),
+        ({"type": "feedback", "message_id": 1, "rating": True}, "invalid_feedback"),
+        ({"type": "feedback", "message_id": 1, "rating": -1, "comment": "x" * 3000}, "invalid_feedback"),
+    ],
+)
+async def test_bad_feedback_gets_a_clear_error(chat, frame, code) -> None:
+    conversation = await new_conversation()
+    client, _ = await chat(conversation.token)
+    await client.send(frame)
+    error = await client.until("error")
+    await client.close()
+    assert error["code"] == code
+
+
+async def test_feedback_on_another_conversations_reply_is_refused(chat) -> None:
+    other_reply = await aio.db_call(lambda: bot_message_factory(conversation_factory(), "elsewhere").pk)
+    conversation = await new_conversation()
+    client, _ = await chat(conversation.token)
+    await client.send({"type": "feedback", "message_id": other_reply, "rating": -1})
+    error = await client.until("error")
+    await client.close()
+    assert error["code"] == "unknown_message"
