@@ -162,8 +162,20 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "feedback", "message_id": feedback.message_id, "rating": feedback.rating})
 
-    async def on_not_yet_supported(self, frame: dict[str, Any]) -> None:
-        await self.send_error("not_supported", f"{frame['type']} frames are not supported by this server yet")
+    async def on_csat(self, frame: dict[str, Any]) -> None:
+        try:
+            conversation = await self._call(services.csat_record, score=frame.get("score"),
+                                            comment=frame.get("comment", ""))
+        except services.MessageRejected as exc:
+            await self.send_error(exc.code, exc.detail)
+            return
+        await self.send_json({"type": "csat", "score": conversation.csat_score})
+
+    async def on_contact(self, frame: dict[str, Any]) -> None:
+        try:
+            await self._call(services.contact_record, email=frame.get("email"))
+        except services.MessageRejected as exc:
+            await self.send_error(exc.code, exc.detail)
 
     handlers = {
         "message": on_message,
@@ -171,7 +183,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         "stop": on_stop,
         "typing": on_typing,
         "feedback": on_feedback,
-        "csat": on_not_yet_supported,
+        "csat": on_csat,
+        "contact": on_contact,
     }
 
     async def _call(self, service: Any, **kwargs: Any) -> Any:

@@ -34,9 +34,18 @@ def register_home_loop() -> None:
     _home_loop = asyncio.get_running_loop()
 
 
-async def _group_send(conversation_id: int, event: dict[str, Any]) -> None:
+CONSOLE_GROUP = "console"
+
+
+def console_conversation_group(conversation_id: int) -> str:
+    """Agents looking at one conversation: private notes go here, never to the customer's group."""
+    return f"console.conv.{conversation_id}"
+
+
+async def _group_send(conversation_id: int, event: dict[str, Any], *, group: str | None = None) -> None:
     layer = get_channel_layer()
-    send = layer.group_send(conversation_group(conversation_id), event)
+    event = {**event, "conversation_id": conversation_id}
+    send = layer.group_send(group or conversation_group(conversation_id), event)
     home = _home_loop
     if isinstance(layer, InMemoryChannelLayer) and home is not None and not home.is_closed():
         try:
@@ -73,6 +82,20 @@ def message_created(*, conversation_id: int, message: dict[str, Any]) -> None:
 
 def reply_done(*, conversation_id: int, message: dict[str, Any]) -> None:
     _run(_group_send(conversation_id, {"type": "reply.done", "message": message}))
+
+
+def typing(*, conversation_id: int, who: str, active: bool) -> None:
+    _run(_group_send(conversation_id, {"type": "conversation.typing", "who": who, "active": active}))
+
+
+def note_created(*, conversation_id: int, message: dict[str, Any]) -> None:
+    _run(_group_send(conversation_id, {"type": "note.created", "message": message},
+                     group=console_conversation_group(conversation_id)))
+
+
+def inbox_changed(*, item: dict[str, Any]) -> None:
+    """A conversation's line in every connected agent's inbox changed."""
+    _run(_group_send(item["id"], {"type": "inbox.item", "item": item}, group=CONSOLE_GROUP))
 
 
 def status_changed(*, conversation_id: int, status: str, reason: str = "", agent: dict | None = None) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -21,9 +22,20 @@ class Conversation(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_conversation_token, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOT, db_index=True)
     handoff_reason = models.CharField(max_length=32, blank=True)
+    # When the conversation last went to the human queue (the inbox sorts and times waiting by it).
+    handoff_at = models.DateTimeField(null=True, blank=True)
+    # The agent who has the conversation while it is `human` (one at a time).
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Left by the customer outside working hours, so a colleague can write back.
+    contact_email = models.EmailField(blank=True)
+    csat_score = models.PositiveSmallIntegerField("CSAT (1-5)", null=True, blank=True)
+    csat_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -52,6 +64,10 @@ class Message(models.Model):
     # DeepSeek-R1's reasoning: kept for agents, never sent to the customer.
     reasoning = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE, db_index=True)
+    # The agent who wrote an agent message or a private note.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # NULL, not "", for messages without one: the uniqueness constraint skips them.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # A bot reply points at the customer message it answers (one reply each).

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from .models import Conversation, Message
 
@@ -45,7 +45,92 @@ def message_to_dict(message: Message) -> dict[str, Any]:
         payload["client_id"] = message.client_id
     if message.reply_to_id:
         payload["reply_to"] = message.reply_to_id
+    if message.role == Message.Role.AGENT and message.author_id:
+        payload["agent"] = {"name": agent_name(message.author)}
     return payload
+
+
+def agent_name(user: Any) -> str:
+    """How customers and colleagues see an agent: first name, else the user name."""
+    if user is None:
+        return ""
+    return (user.first_name or user.get_full_name() or user.get_username()).strip()
+
+
+def message_to_agent_dict(message: Message) -> dict[str, Any]:
+    """The agents' form of a message: everything the customer sees, and how the bot got there."""
+    payload = message_to_dict(message)
+    payload.update(
+        {
+            "reasoning": message.reasoning,
+            "answer_source": message.answer_source,
+            "confidence": message.confidence,
+            "confidence_signals": message.confidence_signals,
+            "sources": message.sources,
+            "retrieval": message.retrieval,
+            "model_name": message.model_name,
+            "error": message.error,
+            "author": agent_name(message.author) if message.author_id else "",
+        }
+    )
+    return payload
+
+
+def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
+    """A conversation's line in the agents' inbox."""
+    if last_message is None:
+        last_message = (
+            conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).order_by("-id").first()
+        )
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "handoff_reason": conversation.handoff_reason,
+        "handoff_at": conversation.handoff_at.isoformat() if conversation.handoff_at else None,
+        "agent": (
+            {"id": conversation.agent_id, "name": agent_name(conversation.agent)} if conversation.agent_id else None
+        ),
+        "created_at": conversation.created_at.isoformat(),
+        "last_message_at": (last_message.created_at.isoformat() if last_message else None),
+        "last_message": (
+            {"role": last_message.role, "excerpt": last_message.content[:140]} if last_message else None
+        ),
+        "contact_email": conversation.contact_email,
+        "csat_score": conversation.csat_score,
+    }
+
+
+INBOX_ORDER = {Conversation.Status.WAITING_HUMAN: 0, Conversation.Status.HUMAN: 1, Conversation.Status.BOT: 2,
+               Conversation.Status.RESOLVED: 3}
+
+
+def inbox(*, status: str = "", search: str = "", limit: int = 200) -> list[dict[str, Any]]:
+    """Conversations for the console: waiting for a human first (longest waiting on top), then those in
+    progress, then the bot's, then resolved; filtered by status and by text in their messages."""
+    conversations = Conversation.objects.select_related("agent")
+    if status:
+        conversations = conversations.filter(status=status)
+    else:
+        conversations = conversations.exclude(status=Conversation.Status.RESOLVED)
+    if search:
+        query = search.strip()
+        matches = Message.objects.filter(content__icontains=query).values("conversation_id")
+        conversations = conversations.filter(pk__in=matches) if not query.isdigit() else conversations.filter(
+            Q(pk=int(query)) | Q(pk__in=matches)
+        )
+    rows = list(conversations.order_by("-last_message_at", "-id")[:limit])
+    rows.sort(key=lambda c: (INBOX_ORDER.get(c.status, 9),
+                             (c.handoff_at.timestamp() if c.handoff_at else 0) if c.status == "waiting_human" else 0))
+    return [inbox_item(conversation) for conversation in rows]
+
+
+def conversation_for_agents(*, conversation_id: int) -> dict[str, Any] | None:
+    """A conversation as the console opens it: its line, and every message including private notes."""
+    conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    messages = conversation.messages.select_related("author").order_by("id")
+    return {"conversation": inbox_item(conversation), "messages": [message_to_agent_dict(m) for m in messages]}
 
 
 def message_citations(message: Message) -> list[dict[str, str]]:
@@ -69,12 +154,17 @@ def message_citations(message: Message) -> list[dict[str, str]]:
 def conversation_history(*, conversation: Conversation, limit: int | None = None) -> list[dict[str, Any]]:
     """The latest customer-visible messages, oldest first."""
     limit = limit or settings.HISTORY_LIMIT
-    newest = conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).order_by("-id")[:limit]
+    newest = (
+        conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).select_related("author").order_by("-id")[:limit]
+    )
     return [message_to_dict(message) for message in reversed(list(newest))]
 
 
 def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:
-    return {"status": conversation.status}
+    payload: dict[str, Any] = {"status": conversation.status}
+    if conversation.status == Conversation.Status.HUMAN and conversation.agent_id:
+        payload["agent"] = {"name": agent_name(conversation.agent)}
+    return payload
 
 
 def customer_language(*, conversation: Conversation) -> str:

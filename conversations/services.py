@@ -106,6 +106,7 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=last.completed_at or last.created_at
             )
+            _inbox_push(conversation, last)
     except IntegrityError:
         # A resend (or two tabs sending it at once): the unique constraint on
         # (conversation, client_id) answers without a look-up on the common path.
@@ -158,7 +159,8 @@ def _conversation_reopen(conversation: Conversation) -> None:
     """A customer writing into a resolved conversation starts over with the bot."""
     conversation.status = Conversation.Status.BOT
     conversation.handoff_reason = ""
-    conversation.save(update_fields=["status", "handoff_reason", "updated_at"])
+    conversation.agent = None
+    conversation.save(update_fields=["status", "handoff_reason", "agent", "updated_at"])
     transaction.on_commit(lambda: events.status_changed(conversation_id=conversation.pk, status=conversation.status))
 
 
@@ -193,13 +195,15 @@ def conversation_request_human(
             return conversation
         conversation.status = Conversation.Status.WAITING_HUMAN
         conversation.handoff_reason = reason
-        conversation.save(update_fields=["status", "handoff_reason", "updated_at"])
+        conversation.handoff_at = timezone.now()
+        conversation.save(update_fields=["status", "handoff_reason", "handoff_at", "updated_at"])
         replies_cancel(conversation=conversation)
         transaction.on_commit(
             lambda: events.status_changed(conversation_id=conversation.pk, status=conversation.status, reason=reason)
         )
         text = notice or HANDOFF_NOTICE[customer_language(conversation=conversation)]
         system_message_post(conversation=conversation, text=text)
+        _inbox_push(conversation)
     return conversation
 
 
@@ -409,3 +413,205 @@ def llm_call_record(*, message_id: int, error_kind: str = "") -> LLMCall | None:
             )
     except IntegrityError:
         return None  # already recorded: one record per reply (unique), whichever delivery came first
+
+
+# --- the agents' side ------------------------------------------------------------------------
+# Called by agents.services, which checks who may act and writes the audit log.
+
+AGENT_JOINED = {"en": "{name} joined the conversation.", "zh-hans": "客服 {name} 已加入对话。"}
+BOT_RESUMED = {"en": "You are chatting with our assistant again.", "zh-hans": "已转回智能助手为您服务。"}
+RESOLVED_NOTICE = {
+    "en": "This conversation is resolved. How did we do? You can write again any time.",
+    "zh-hans": "本次对话已解决。欢迎为我们的服务评分，有问题随时留言。",
+}
+
+
+class ConversationTaken(Exception):
+    """Another agent has this conversation."""
+
+    def __init__(self, agent_name: str) -> None:
+        super().__init__(f"{agent_name} has this conversation")
+        self.agent_name = agent_name
+
+
+class NotYourConversation(Exception):
+    """Only the agent who has the conversation may reply in it."""
+
+
+def _inbox_push(conversation: Conversation, last_message: Message | None = None) -> None:
+    from .selectors import inbox_item
+
+    item = inbox_item(conversation, last_message=last_message)
+    transaction.on_commit(lambda: events.inbox_changed(item=item))
+
+
+def _status_push(conversation: Conversation, **extra: Any) -> None:
+    from .selectors import agent_name
+
+    status = conversation.status
+    agent = {"name": agent_name(conversation.agent)} if status == Conversation.Status.HUMAN else None
+    transaction.on_commit(
+        lambda: events.status_changed(conversation_id=conversation.pk, status=status, agent=agent, **extra)
+    )
+
+
+def conversation_agent_join(*, conversation_id: int, agent: Any) -> Conversation:
+    """An agent takes the conversation: the bot stops at once (its partial reply is kept, cancelled) and the
+    customer sees who joined. Exactly one of two agents taking it at the same moment wins."""
+    from .selectors import agent_name
+
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related("agent").get(pk=conversation_id)
+        if conversation.status == Conversation.Status.HUMAN and conversation.agent_id:
+            if conversation.agent_id == agent.pk:
+                return conversation
+            raise ConversationTaken(agent_name(conversation.agent))
+        replies_cancel(conversation=conversation)
+        conversation.status = Conversation.Status.HUMAN
+        conversation.agent = agent
+        conversation.save(update_fields=["status", "agent", "updated_at"])
+        language = customer_language(conversation=conversation)
+        system_message_post(conversation=conversation, text=AGENT_JOINED[language].format(name=agent_name(agent)))
+        _status_push(conversation)
+        _inbox_push(conversation)
+    return conversation
+
+
+def conversation_agent_assign(*, conversation_id: int, to_agent: Any) -> Conversation:
+    """Give the conversation to another agent (whoever had it)."""
+    from .selectors import agent_name
+
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.agent_id == to_agent.pk and conversation.status == Conversation.Status.HUMAN:
+            return conversation
+        replies_cancel(conversation=conversation)
+        conversation.status = Conversation.Status.HUMAN
+        conversation.agent = to_agent
+        conversation.save(update_fields=["status", "agent", "updated_at"])
+        language = customer_language(conversation=conversation)
+        system_message_post(conversation=conversation, text=AGENT_JOINED[language].format(name=agent_name(to_agent)))
+        _status_push(conversation)
+        _inbox_push(conversation)
+    return conversation
+
+
+def _held_by(conversation_id: int, agent: Any) -> Conversation:
+    conversation = Conversation.objects.select_for_update().select_related("agent").get(pk=conversation_id)
+    if conversation.status != Conversation.Status.HUMAN or conversation.agent_id != agent.pk:
+        raise NotYourConversation("take the conversation over first")
+    return conversation
+
+
+def conversation_bot_resume(*, conversation_id: int, agent: Any) -> Conversation:
+    """Hand the conversation back to the bot, which answers the customer's next message."""
+    with transaction.atomic():
+        conversation = _held_by(conversation_id, agent)
+        conversation.status = Conversation.Status.BOT
+        conversation.agent = None
+        conversation.handoff_reason = ""
+        conversation.save(update_fields=["status", "agent", "handoff_reason", "updated_at"])
+        system_message_post(conversation=conversation, text=BOT_RESUMED[customer_language(conversation=conversation)])
+        _status_push(conversation)
+        _inbox_push(conversation)
+    return conversation
+
+
+def conversation_resolve(*, conversation_id: int, agent: Any) -> Conversation:
+    """Close the conversation; the customer is asked for a rating (the widget's CSAT prompt)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().select_related("agent").get(pk=conversation_id)
+        if conversation.status == Conversation.Status.RESOLVED:
+            return conversation
+        if conversation.status == Conversation.Status.HUMAN and conversation.agent_id not in (None, agent.pk):
+            raise NotYourConversation("another agent has this conversation")
+        replies_cancel(conversation=conversation)
+        conversation.status = Conversation.Status.RESOLVED
+        conversation.resolved_at = timezone.now()
+        conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+        text = RESOLVED_NOTICE[customer_language(conversation=conversation)]
+        system_message_post(conversation=conversation, text=text)
+        _status_push(conversation)
+        _inbox_push(conversation)
+    return conversation
+
+
+def message_post_agent(*, conversation_id: int, agent: Any, text: Any, client_id: Any = None) -> Message:
+    """An agent's reply: stored, then shown to the customer at once."""
+    text = _validate_customer_text(text)
+    if client_id is not None:
+        client_id = _validate_client_id(client_id)
+    with transaction.atomic():
+        conversation = _held_by(conversation_id, agent)
+        existing = (
+            Message.objects.filter(conversation=conversation, client_id=client_id).first() if client_id else None
+        )
+        if existing is not None:
+            return existing
+        message = Message.objects.create(
+            conversation=conversation, role=Message.Role.AGENT, content=text, author=agent, client_id=client_id
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+        payload = message_to_dict(message)
+        transaction.on_commit(lambda: events.message_created(conversation_id=conversation.pk, message=payload))
+        _inbox_push(conversation, message)
+    return message
+
+
+def note_post(*, conversation_id: int, agent: Any, text: Any) -> Message:
+    """A private note for colleagues: stored with the conversation, never sent to the customer."""
+    from .selectors import message_to_agent_dict
+
+    text = _validate_customer_text(text)
+    with transaction.atomic():
+        conversation = Conversation.objects.get(pk=conversation_id)
+        note = Message.objects.create(conversation=conversation, role=Message.Role.NOTE, content=text, author=agent)
+        payload = message_to_agent_dict(note)
+        transaction.on_commit(lambda: events.note_created(conversation_id=conversation.pk, message=payload))
+    return note
+
+
+def agent_typing(*, conversation_id: int, active: bool) -> None:
+    events.typing(conversation_id=conversation_id, who="agent", active=bool(active))
+
+
+def csat_record(*, conversation: Conversation, score: Any, comment: Any = "") -> Conversation:
+    """The customer's rating of a resolved conversation (1-5, with an optional comment)."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise MessageRejected("invalid_csat", "score must be a whole number from 1 to 5")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str) or len(comment) > FEEDBACK_COMMENT_MAX_CHARS:
+        limit = FEEDBACK_COMMENT_MAX_CHARS
+        raise MessageRejected("invalid_csat", f"comment must be text of at most {limit} characters")
+    if conversation.status != Conversation.Status.RESOLVED:
+        raise MessageRejected("not_resolved", "a rating is asked for once the conversation is resolved")
+    Conversation.objects.filter(pk=conversation.pk).update(csat_score=score, csat_comment=comment.strip())
+    conversation.refresh_from_db()
+    with transaction.atomic():
+        _inbox_push(conversation)
+    return conversation
+
+
+def contact_record(*, conversation: Conversation, email: Any) -> Conversation:
+    """An address for a colleague to write back to (asked for outside working hours)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    try:
+        if not isinstance(email, str) or len(email) > 254:
+            raise ValidationError("not a string")
+        validate_email(email.strip())
+    except ValidationError:
+        raise MessageRejected("invalid_email", "this does not look like an email address") from None
+    with transaction.atomic():
+        Conversation.objects.filter(pk=conversation.pk).update(contact_email=email.strip())
+        conversation.refresh_from_db()
+        system_message_post(
+            conversation=conversation,
+            text={"en": "Thanks, we will write to {email}.", "zh-hans": "谢谢，我们会发邮件到 {email}。"}[
+                customer_language(conversation=conversation)
+            ].format(email=email.strip()),
+        )
+        _inbox_push(conversation)
+    return conversation
