@@ -147,7 +147,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self._call(services.replies_cancel)
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
-        """Accepted; agents will see it once the console exists."""
+        """Shown to the agent who has the conversation open."""
+        await self._call(services.customer_typing, active=frame.get("active"))
 
     async def on_feedback(self, frame: dict[str, Any]) -> None:
         try:
@@ -208,6 +209,9 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     async def message_created(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "message", "message": event["message"]})
 
+    async def inbox_item(self, event: dict[str, Any]) -> None:
+        """Console events never reach customer sockets; ignored should one ever be routed here."""
+
     async def conversation_status(self, event: dict[str, Any]) -> None:
         payload = {"type": "status", "status": event["status"]}
         for key in ("reason", "agent"):
@@ -216,4 +220,5 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(payload)
 
     async def conversation_typing(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "typing", "who": event["who"], "active": event["active"]})
+        if event["who"] != "customer":  # the customer's own typing is for the agents
+            await self.send_json({"type": "typing", "who": event["who"], "active": event["active"]})

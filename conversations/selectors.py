@@ -167,6 +167,19 @@ def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:
     return payload
 
 
+def agents_online_count() -> int:
+    """Agents whose console pinged within the presence window."""
+    import time
+
+    from django.core.cache import cache
+
+    from .services import PRESENCE_KEY, PRESENCE_TTL_S
+
+    seen = cache.get(PRESENCE_KEY) or {}
+    now = time.time()
+    return sum(1 for at in seen.values() if now - at < PRESENCE_TTL_S)
+
+
 def customer_language(*, conversation: Conversation) -> str:
     """The language of the customer's latest message ("en" when they have not written yet)."""
     from helpdesk.text import language_of

@@ -571,6 +571,26 @@ def note_post(*, conversation_id: int, agent: Any, text: Any) -> Message:
     return note
 
 
+PRESENCE_KEY = "console:presence"
+PRESENCE_TTL_S = 90
+
+
+def agent_presence_set(*, agent_id: int, online: bool) -> None:
+    """Record that an agent's console is connected (refreshed by its pings) or gone."""
+    import time as _time
+
+    seen = cache.get(PRESENCE_KEY) or {}
+    now = _time.time()
+    seen = {key: at for key, at in seen.items() if now - at < PRESENCE_TTL_S and key != agent_id}
+    if online:
+        seen[agent_id] = now
+    cache.set(PRESENCE_KEY, seen, PRESENCE_TTL_S * 10)
+
+
+def customer_typing(*, conversation: Conversation, active: bool) -> None:
+    events.typing(conversation_id=conversation.pk, who="customer", active=bool(active))
+
+
 def agent_typing(*, conversation_id: int, active: bool) -> None:
     events.typing(conversation_id=conversation_id, who="agent", active=bool(active))
 

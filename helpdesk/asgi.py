@@ -9,6 +9,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after Django is set up
 
+from agents.routing import websocket_urlpatterns as console_routes  # noqa: E402
 from conversations.routing import websocket_urlpatterns as conversation_routes  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -16,6 +17,6 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         # Origins are checked by the consumers themselves, so a refused
         # browser gets a close code and a reason, not a bare HTTP 403.
-        "websocket": URLRouter(conversation_routes),
+        "websocket": URLRouter([*conversation_routes, *console_routes]),
     }
 )

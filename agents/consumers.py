@@ -1,0 +1,224 @@
+"""The agents' websocket `/ws/console/`: a live inbox, and one open conversation at a time.
+
+Thin like the customer's consumer: authorise, parse, call agents.services,
+forward group events. The inbox comes from the `console` group; the open
+conversation's stream (deltas, replies, status, typing) from the customer's
+own group, and private notes from a console-only group.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
+
+from conversations import events
+from conversations import selectors as conversation_selectors
+from conversations import services as conversation_services
+from conversations.models import Conversation, Message
+from helpdesk import aio
+
+from . import selectors, services
+
+CLOSE_FORBIDDEN = 4403
+MAX_FRAME_CHARS = 64_000
+
+
+class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
+    open_conversation_id: int | None = None
+    agent: Any = None
+
+    @classmethod
+    async def encode_json(cls, content: dict[str, Any]) -> str:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+    async def connect(self) -> None:
+        events.register_home_loop()
+        await self.accept()
+        user = self.scope.get("user")
+        if not await aio.db_call(selectors.user_is_agent, user):
+            await self.send_json({"type": "error", "code": "forbidden", "detail": "sign in as an agent first"})
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.agent = await aio.db_call(lambda: get_user_model().objects.get(pk=user.pk))
+        await self.channel_layer.group_add(events.CONSOLE_GROUP, self.channel_name)
+        await aio.db_call(conversation_services.agent_presence_set, agent_id=self.agent.pk, online=True)
+        await self.send_json({
+            "type": "hello",
+            "agent": {"id": self.agent.pk, "name": conversation_selectors.agent_name(self.agent)},
+            "agents": await aio.db_call(selectors.agents_list),
+            "canned": await aio.db_call(selectors.canned_responses),
+        })
+        await self.on_inbox({})
+
+    async def disconnect(self, code: int) -> None:
+        if self.agent is None:
+            return
+        await self.channel_layer.group_discard(events.CONSOLE_GROUP, self.channel_name)
+        await self._leave_open_conversation()
+        await aio.db_call(conversation_services.agent_presence_set, agent_id=self.agent.pk, online=False)
+
+    async def send_error(self, code: str, detail: str, **extra: Any) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
+
+    # --- agent -> server --------------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if self.agent is None:
+            return
+        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
+            await self.send_error("bad_frame", f"frames are JSON text of at most {MAX_FRAME_CHARS} characters")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_error("invalid_json", "the frame is not valid JSON")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send_error("bad_frame", 'a frame is a JSON object with a "type"')
+            return
+        handler = self.handlers.get(frame["type"])
+        if handler is None:
+            await self.send_error("unknown_type", f"unknown frame type {frame['type'][:40]!r}")
+            return
+        conversation_id = frame.get("conversation_id")
+        well_formed = isinstance(conversation_id, int) and not isinstance(conversation_id, bool)
+        if handler in self.per_conversation and not well_formed:
+            await self.send_error("bad_frame", "conversation_id must be a conversation's number")
+            return
+        try:
+            await handler(self, frame)
+        except conversation_services.ConversationTaken as exc:
+            await self.send_error("taken", f"{exc.agent_name} has this conversation", agent=exc.agent_name,
+                                  conversation_id=conversation_id)
+        except conversation_services.NotYourConversation as exc:
+            await self.send_error("not_yours", str(exc), conversation_id=conversation_id)
+        except conversation_services.MessageRejected as exc:
+            extra = {"client_id": frame["client_id"]} if isinstance(frame.get("client_id"), str) else {}
+            await self.send_error(exc.code, exc.detail, conversation_id=conversation_id, **extra)
+        except Conversation.DoesNotExist:
+            await self.send_error("unknown_conversation", "no conversation has this number",
+                                  conversation_id=conversation_id)
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(conversation_services.agent_presence_set, agent_id=self.agent.pk, online=True)
+        await self.send_json({"type": "pong"})
+
+    async def on_inbox(self, frame: dict[str, Any]) -> None:
+        status = frame.get("status") if isinstance(frame.get("status"), str) else ""
+        search = frame.get("search") if isinstance(frame.get("search"), str) else ""
+        items = await aio.db_call(conversation_selectors.inbox, status=status[:20], search=search[:200])
+        await self.send_json({"type": "inbox", "items": items})
+
+    async def on_open(self, frame: dict[str, Any]) -> None:
+        conversation_id = frame["conversation_id"]
+        detail = await aio.db_call(conversation_selectors.conversation_for_agents, conversation_id=conversation_id)
+        if detail is None:
+            raise Conversation.DoesNotExist
+        await self._leave_open_conversation()
+        self.open_conversation_id = conversation_id
+        await self.channel_layer.group_add(events.conversation_group(conversation_id), self.channel_name)
+        await self.channel_layer.group_add(events.console_conversation_group(conversation_id), self.channel_name)
+        await self.send_json({"type": "conversation", **detail})
+
+    async def _leave_open_conversation(self) -> None:
+        if self.open_conversation_id is not None:
+            previous = self.open_conversation_id
+            self.open_conversation_id = None
+            await self.channel_layer.group_discard(events.conversation_group(previous), self.channel_name)
+            await self.channel_layer.group_discard(events.console_conversation_group(previous), self.channel_name)
+
+    async def on_take_over(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(services.conversation_take_over, agent=self.agent, conversation_id=frame["conversation_id"])
+
+    async def on_hand_back(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(services.conversation_hand_back, agent=self.agent, conversation_id=frame["conversation_id"])
+
+    async def on_resolve(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(services.conversation_resolve, agent=self.agent, conversation_id=frame["conversation_id"])
+
+    async def on_assign(self, frame: dict[str, Any]) -> None:
+        def assign() -> None:
+            to_agent = get_user_model().objects.filter(pk=frame.get("agent_id")).first() if isinstance(
+                frame.get("agent_id"), int) else None
+            if to_agent is None or not selectors.user_is_agent(to_agent):
+                raise conversation_services.MessageRejected("unknown_agent", "no agent has this number")
+            services.conversation_assign(agent=self.agent, conversation_id=frame["conversation_id"], to_agent=to_agent)
+
+        await aio.db_call(assign)
+
+    async def on_reply(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(services.message_post_agent, agent=self.agent, conversation_id=frame["conversation_id"],
+                          text=frame.get("text"), client_id=frame.get("client_id"))
+
+    async def on_note(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(services.note_add, agent=self.agent, conversation_id=frame["conversation_id"],
+                          text=frame.get("text"))
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(conversation_services.agent_typing, conversation_id=frame["conversation_id"],
+                          active=bool(frame.get("active")))
+
+    handlers = {
+        "ping": on_ping,
+        "inbox": on_inbox,
+        "open": on_open,
+        "take_over": on_take_over,
+        "hand_back": on_hand_back,
+        "resolve": on_resolve,
+        "assign": on_assign,
+        "reply": on_reply,
+        "note": on_note,
+        "typing": on_typing,
+    }
+    per_conversation = {on_open, on_take_over, on_hand_back, on_resolve, on_assign, on_reply, on_note, on_typing}
+
+    # --- group events -> agent ------------------------------------------------------------------
+    def _is_open(self, event: dict[str, Any]) -> bool:
+        return event.get("conversation_id") == self.open_conversation_id
+
+    async def inbox_item(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "inbox_item", "item": event["item"]})
+
+    async def reply_delta(self, event: dict[str, Any]) -> None:
+        if self._is_open(event):
+            await self.send_json({"type": "delta", "conversation_id": event["conversation_id"],
+                                  "message_id": event["message_id"], "seq": event["seq"], "text": event["text"]})
+
+    async def _agent_view(self, message_id: int) -> dict[str, Any] | None:
+        def load() -> dict[str, Any] | None:
+            message = Message.objects.select_related("author").filter(pk=message_id).first()
+            return conversation_selectors.message_to_agent_dict(message) if message else None
+
+        return await aio.db_call(load)
+
+    async def reply_done(self, event: dict[str, Any]) -> None:
+        if self._is_open(event):
+            message = await self._agent_view(event["message"]["id"]) or event["message"]
+            await self.send_json({"type": "done", "conversation_id": event["conversation_id"], "message": message})
+
+    async def message_created(self, event: dict[str, Any]) -> None:
+        if self._is_open(event):
+            message = event["message"]
+            if message["role"] == Message.Role.BOT:  # an FAQ or cached answer: agents see how it was made
+                message = await self._agent_view(message["id"]) or message
+            await self.send_json({"type": "message", "conversation_id": event["conversation_id"], "message": message})
+
+    async def note_created(self, event: dict[str, Any]) -> None:
+        if self._is_open(event):
+            await self.send_json({"type": "note", "conversation_id": event["conversation_id"],
+                                  "message": event["message"]})
+
+    async def conversation_status(self, event: dict[str, Any]) -> None:
+        if self._is_open(event):
+            payload = {"type": "status", "conversation_id": event["conversation_id"], "status": event["status"]}
+            for key in ("reason", "agent"):
+                if key in event:
+                    payload[key] = event[key]
+            await self.send_json(payload)
+
+    async def conversation_typing(self, event: dict[str, Any]) -> None:
+        if self._is_open(event) and event["who"] != "agent":
+            await self.send_json({"type": "typing", "conversation_id": event["conversation_id"],
+                                  "who": event["who"], "active": event["active"]})
