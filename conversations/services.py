@@ -461,7 +461,7 @@ def conversation_agent_join(*, conversation_id: int, agent: Any) -> Conversation
     from .selectors import agent_name
 
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related("agent").get(pk=conversation_id)
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         if conversation.status == Conversation.Status.HUMAN and conversation.agent_id:
             if conversation.agent_id == agent.pk:
                 return conversation
@@ -470,9 +470,9 @@ def conversation_agent_join(*, conversation_id: int, agent: Any) -> Conversation
         conversation.status = Conversation.Status.HUMAN
         conversation.agent = agent
         conversation.save(update_fields=["status", "agent", "updated_at"])
+        _status_push(conversation)
         language = customer_language(conversation=conversation)
         system_message_post(conversation=conversation, text=AGENT_JOINED[language].format(name=agent_name(agent)))
-        _status_push(conversation)
         _inbox_push(conversation)
     return conversation
 
@@ -489,15 +489,15 @@ def conversation_agent_assign(*, conversation_id: int, to_agent: Any) -> Convers
         conversation.status = Conversation.Status.HUMAN
         conversation.agent = to_agent
         conversation.save(update_fields=["status", "agent", "updated_at"])
+        _status_push(conversation)
         language = customer_language(conversation=conversation)
         system_message_post(conversation=conversation, text=AGENT_JOINED[language].format(name=agent_name(to_agent)))
-        _status_push(conversation)
         _inbox_push(conversation)
     return conversation
 
 
 def _held_by(conversation_id: int, agent: Any) -> Conversation:
-    conversation = Conversation.objects.select_for_update().select_related("agent").get(pk=conversation_id)
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
     if conversation.status != Conversation.Status.HUMAN or conversation.agent_id != agent.pk:
         raise NotYourConversation("take the conversation over first")
     return conversation
@@ -511,8 +511,8 @@ def conversation_bot_resume(*, conversation_id: int, agent: Any) -> Conversation
         conversation.agent = None
         conversation.handoff_reason = ""
         conversation.save(update_fields=["status", "agent", "handoff_reason", "updated_at"])
-        system_message_post(conversation=conversation, text=BOT_RESUMED[customer_language(conversation=conversation)])
         _status_push(conversation)
+        system_message_post(conversation=conversation, text=BOT_RESUMED[customer_language(conversation=conversation)])
         _inbox_push(conversation)
     return conversation
 
@@ -520,7 +520,7 @@ def conversation_bot_resume(*, conversation_id: int, agent: Any) -> Conversation
 def conversation_resolve(*, conversation_id: int, agent: Any) -> Conversation:
     """Close the conversation; the customer is asked for a rating (the widget's CSAT prompt)."""
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().select_related("agent").get(pk=conversation_id)
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         if conversation.status == Conversation.Status.RESOLVED:
             return conversation
         if conversation.status == Conversation.Status.HUMAN and conversation.agent_id not in (None, agent.pk):
@@ -529,9 +529,9 @@ def conversation_resolve(*, conversation_id: int, agent: Any) -> Conversation:
         conversation.status = Conversation.Status.RESOLVED
         conversation.resolved_at = timezone.now()
         conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+        _status_push(conversation)
         text = RESOLVED_NOTICE[customer_language(conversation=conversation)]
         system_message_post(conversation=conversation, text=text)
-        _status_push(conversation)
         _inbox_push(conversation)
     return conversation
 

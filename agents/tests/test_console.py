@@ -1,0 +1,214 @@
+"""The agents' console socket, end to end with a customer socket: handoff, take over, reply, hand back, resolve."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from agents.models import AuditEvent
+from conftest import ChatClient
+from conversations import services
+from conversations.models import Conversation, Message
+from helpdesk import aio
+from tests.fake_ollama import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def agent_create(username: str, *, staff: bool = False, in_group: bool = True, first_name: str = "") -> Any:
+    user = get_user_model().objects.create_user(username, password="pw", is_staff=staff, first_name=first_name)
+    if in_group:
+        user.groups.add(Group.objects.get_or_create(name="agents")[0])
+    return user
+
+
+def session_cookie(user: Any) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+async def open_console(user: Any | None) -> tuple[ChatClient, dict[str, Any]]:
+    from helpdesk.asgi import application
+
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
+    if user is not None:
+        cookie = await aio.db_call(session_cookie, user)
+        headers.append((b"cookie", f"sessionid={cookie}".encode()))
+    communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    client = ChatClient(communicator)
+    return client, await client.receive()
+
+
+async def new_conversation() -> Conversation:
+    return await aio.db_call(services.conversation_create)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "customer_account"])
+async def test_only_agents_may_open_the_console(who) -> None:
+    user = None if who == "anonymous" else await aio.db_call(lambda: agent_create("shopper", in_group=False))
+    client, first = await open_console(user)
+    closed = await client.receive()
+    assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
+
+
+async def test_staff_and_agents_group_members_get_the_inbox() -> None:
+    staff = await aio.db_call(lambda: agent_create("boss", staff=True, in_group=False))
+    client, hello = await open_console(staff)
+    inbox = await client.until("inbox")
+    await client.close()
+    assert hello["type"] == "hello" and hello["agent"]["name"] == "boss"
+    assert inbox["items"] == []
+
+
+async def test_a_customer_socket_cannot_send_agent_frames(chat) -> None:
+    conversation = await new_conversation()
+    client, _ = await chat(conversation.token)
+    await client.send({"type": "take_over", "conversation_id": conversation.pk})
+    error = await client.until("error")
+    await client.close()
+    assert error["code"] == "unknown_type"
+    assert (await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk).status)) == "bot"
+
+
+async def test_handoff_take_over_reply_hand_back_and_resolve(chat, fake_ollama, reply_runner) -> None:
+    ann = await aio.db_call(lambda: agent_create("ann", first_name="Ann"))
+    console, _ = await open_console(ann)
+    await console.until("inbox")
+
+    # The model says the knowledge does not cover it: the conversation is handed off, and the inbox hears
+    # of it without asking. (Settings changed here would not reach a Celery worker: the reply decides.)
+    fake_ollama.script(Reply(content="[NO-ANSWER] I am not sure when it ships, a colleague will help."))
+    conversation = await new_conversation()
+    customer, _ = await chat(conversation.token)
+    await customer.send({"type": "message", "text": "When does my order ship?", "client_id": "c-1"})
+    await customer.until("done")
+    handed = await customer.until("status")
+    assert handed["status"] == "waiting_human" and handed["reason"] == "no_knowledge"
+    item = await console.until("inbox_item", timeout=10)
+    while item["item"]["status"] != "waiting_human":
+        item = await console.until("inbox_item", timeout=10)
+    assert item["item"]["id"] == conversation.pk and item["item"]["handoff_reason"] == "no_knowledge"
+
+    # The agent opens it: the bot's reply with its confidence and signals.
+    await console.send({"type": "open", "conversation_id": conversation.pk})
+    opened = await console.until("conversation")
+    bot = next(m for m in opened["messages"] if m["role"] == "bot")
+    assert bot["content"] == "I am not sure when it ships, a colleague will help."
+    assert bot["confidence"] == 0.1 and bot["confidence_signals"]["no_answer_marker"] is True
+    assert bot["reasoning"] == "" and bot["answer_source"] == "llm"
+
+    # Take over: the customer sees who joined.
+    await console.send({"type": "take_over", "conversation_id": conversation.pk})
+    joined = await customer.until("status")
+    assert joined == {"type": "status", "status": "human", "agent": {"name": "Ann"}}
+    notice = await customer.until("message")
+    assert notice["message"]["content"] == "Ann joined the conversation."
+
+    # Agent typing and reply reach the customer; a private note does not.
+    await console.send({"type": "typing", "conversation_id": conversation.pk, "active": True})
+    assert (await customer.until("typing")) == {"type": "typing", "who": "agent", "active": True}
+    await console.send({"type": "note", "conversation_id": conversation.pk, "text": "PRIVATE: VIP customer"})
+    note = await console.until("note")
+    assert note["message"]["role"] == "note" and note["message"]["author"] == "Ann"
+    await console.send({"type": "reply", "conversation_id": conversation.pk, "text": "<i>It ships today.</i>",
+                        "client_id": "a-1"})
+    reply = await customer.until("message")
+    assert reply["message"]["role"] == "agent" and reply["message"]["content"] == "<i>It ships today.</i>"
+    assert reply["message"]["agent"] == {"name": "Ann"}
+
+    # While a human has it, the bot stays quiet.
+    await customer.send({"type": "message", "text": "thanks!", "client_id": "c-2"})
+    await customer.until("message")
+    await asyncio.sleep(0.3)
+    assert len(fake_ollama.chat_requests()) == 1
+
+    # Hand back: the bot answers the next question again.
+    await console.send({"type": "hand_back", "conversation_id": conversation.pk})
+    assert (await customer.until("status"))["status"] == "bot"
+    fake_ollama.script(Reply(content="Here is the bot again."))
+    await customer.send({"type": "message", "text": "one more question", "client_id": "c-3"})
+    again = await customer.until("done")
+    assert again["message"]["content"] == "Here is the bot again."
+
+    # Resolve: the customer is told and may rate.
+    await console.send({"type": "resolve", "conversation_id": conversation.pk})
+    assert (await customer.until("status"))["status"] == "resolved"
+    await customer.send({"type": "csat", "score": 5, "comment": "great"})
+    assert (await customer.until("csat"))["score"] == 5
+    await customer.close()
+    await console.close()
+    assert all("PRIVATE" not in json.dumps(frame) for frame in customer.frames)
+    actions = await aio.db_call(lambda: list(AuditEvent.objects.order_by("id").values_list("action", flat=True)))
+    assert actions == ["take_over", "note", "reply", "hand_back", "resolve"]
+    stored = await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk))
+    assert stored.csat_score == 5 and stored.csat_comment == "great"
+
+
+async def test_the_second_agent_sees_who_has_the_conversation() -> None:
+    ann = await aio.db_call(lambda: agent_create("ann", first_name="Ann"))
+    bob = await aio.db_call(lambda: agent_create("bob", first_name="Bob"))
+    conversation = await new_conversation()
+    first, _ = await open_console(ann)
+    second, _ = await open_console(bob)
+    await first.send({"type": "take_over", "conversation_id": conversation.pk})
+    await first.until("inbox_item")
+    await second.send({"type": "take_over", "conversation_id": conversation.pk})
+    refused = await second.until("error")
+    await second.send({"type": "reply", "conversation_id": conversation.pk, "text": "hi"})
+    not_yours = await second.until("error")
+    await first.close()
+    await second.close()
+    assert refused["code"] == "taken" and refused["agent"] == "Ann"
+    assert not_yours["code"] == "not_yours"
+    actions = await aio.db_call(lambda: list(AuditEvent.objects.values_list("actor__username", "action")))
+    assert sorted(actions) == [("ann", "take_over"), ("bob", "take_over_refused")]
+
+
+async def test_bad_console_frames_get_clear_errors() -> None:
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    console, _ = await open_console(ann)
+    await console.until("inbox")
+    for frame, code in [
+        ("not json", "invalid_json"),
+        ({"type": "nope"}, "unknown_type"),
+        ({"type": "take_over"}, "bad_frame"),
+        ({"type": "open", "conversation_id": 987654}, "unknown_conversation"),
+        ({"type": "assign", "conversation_id": 1, "agent_id": "x"}, "unknown_agent"),
+    ]:
+        await console.send(frame)
+        assert (await console.until("error"))["code"] == code
+    await console.close()
+
+
+async def test_take_over_stops_a_streaming_reply_within_a_chunk(chat, fake_ollama, reply_runner) -> None:
+    ann = await aio.db_call(lambda: agent_create("ann", first_name="Ann"))
+    fake_ollama.script(Reply(content=" ".join(f"w{i}" for i in range(300)), per_token=0.02))
+    conversation = await new_conversation()
+    customer, _ = await chat(conversation.token)
+    await customer.send({"type": "message", "text": "tell me everything", "client_id": "c-1"})
+    await customer.until("delta")
+    console, _ = await open_console(ann)
+    await console.send({"type": "take_over", "conversation_id": conversation.pk})
+    done = await customer.until("done")
+    await customer.close()
+    await console.close()
+    assert done["message"]["status"] == "cancelled" and 0 < len(done["message"]["content"].split()) < 300
+    reply = await aio.db_call(lambda: Message.objects.get(pk=done["message"]["id"]))
+    assert reply.status == Message.Status.CANCELLED and reply.content == done["message"]["content"]
+    for _ in range(50):
+        if fake_ollama.chat_requests()[-1].closed_by_client:
+            break
+        await asyncio.sleep(0.05)
+    assert fake_ollama.chat_requests()[-1].closed_by_client
+    stored = await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk))
+    assert stored.status == "human" and stored.agent_id == ann.pk
