@@ -214,7 +214,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def conversation_status(self, event: dict[str, Any]) -> None:
         payload = {"type": "status", "status": event["status"]}
-        for key in ("reason", "agent"):
+        for key in ("reason", "agent", "offline"):
             if key in event:
                 payload[key] = event[key]
         await self.send_json(payload)

@@ -98,8 +98,12 @@ def inbox_changed(*, item: dict[str, Any]) -> None:
     _run(_group_send(item["id"], {"type": "inbox.item", "item": item}, group=CONSOLE_GROUP))
 
 
-def status_changed(*, conversation_id: int, status: str, reason: str = "", agent: dict | None = None) -> None:
+def status_changed(
+    *, conversation_id: int, status: str, reason: str = "", agent: dict | None = None, offline: bool = False
+) -> None:
     event: dict[str, Any] = {"type": "conversation.status", "status": status}
+    if offline:
+        event["offline"] = True
     if reason:
         event["reason"] = reason
     if agent:

@@ -23,10 +23,12 @@ from . import events
 from .models import Conversation, Feedback, LLMCall, Message
 from .selectors import (
     DIALOGUE_ROLES,
+    agents_online_count,
     customer_language,
     customer_message_for_reply,
     message_to_dict,
     streaming_replies,
+    support_open,
 )
 
 logger = logging.getLogger(__name__)
@@ -175,6 +177,12 @@ HANDOFF_NOTICE = {
     "en": "A colleague will join this conversation shortly. You can keep writing in the meantime.",
     "zh-hans": "客服同事马上就来，您可以继续留言。",
 }
+OFF_HOURS_NOTICE = {
+    "en": "Our team is away right now; we are here {hours}. Leave your email address and we will write back, "
+    "or keep writing: a colleague will read this conversation first thing.",
+    "zh-hans": "客服同事现在不在线（服务时间：{hours}）。留下您的邮箱，我们会回信给您；"
+    "也可以继续留言，同事上班后会第一时间查看。",
+}
 HANDOFF_REASONS = ("low_confidence", "customer_request", "no_knowledge", "model_error", "negative_feedback", "rule")
 
 
@@ -198,11 +206,19 @@ def conversation_request_human(
         conversation.handoff_at = timezone.now()
         conversation.save(update_fields=["status", "handoff_reason", "handoff_at", "updated_at"])
         replies_cancel(conversation=conversation)
+        # Outside working hours with nobody at a console, the customer is told when to expect a
+        # reply and (the `offline` flag) offered to leave an email address.
+        offline = not support_open() and not agents_online_count()
         transaction.on_commit(
-            lambda: events.status_changed(conversation_id=conversation.pk, status=conversation.status, reason=reason)
+            lambda: events.status_changed(
+                conversation_id=conversation.pk, status=conversation.status, reason=reason, offline=offline
+            )
         )
-        text = notice or HANDOFF_NOTICE[customer_language(conversation=conversation)]
-        system_message_post(conversation=conversation, text=text)
+        language = customer_language(conversation=conversation)
+        system_message_post(conversation=conversation, text=notice or HANDOFF_NOTICE[language])
+        if offline:
+            hours = f"{settings.SUPPORT_HOURS} ({settings.SUPPORT_TIME_ZONE})"
+            system_message_post(conversation=conversation, text=OFF_HOURS_NOTICE[language].format(hours=hours))
         _inbox_push(conversation)
     return conversation
 

@@ -252,6 +252,12 @@ HANDOFF_PHRASES = env_list(
     "talk to a human,speak to a human,talk to a person,speak to a person,human agent,live agent,talk to someone",
 )
 
+# When colleagues answer, e.g. "Mon-Fri 09:00-18:00" or "Mon-Sun 08:30-22:00"; empty: always.
+# Outside these hours, with no agent's console connected, a handed-off customer is told when to
+# expect a reply and asked for an email address.
+SUPPORT_HOURS = env_str("SUPPORT_HOURS")
+SUPPORT_TIME_ZONE = env_str("SUPPORT_TIME_ZONE") or env_str("TIME_ZONE", "UTC")
+
 # --- Conversations --------------------------------------------------------------
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4000)
 # Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.

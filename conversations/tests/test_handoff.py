@@ -112,3 +112,55 @@ def test_words_that_merely_contain_a_phrase_do_not_hand_off(text) -> None:
 def test_unknown_handoff_reasons_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown handoff reason"):
         services.conversation_request_human(conversation=conversation_factory(), reason="bored")
+
+
+def test_support_hours_are_read_in_the_support_time_zone(settings) -> None:
+    from datetime import UTC, datetime
+
+    from conversations import selectors
+
+    settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = "Mon-Fri 09:00-18:00", "Asia/Shanghai"
+    monday_10_in_shanghai = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+    monday_20_in_shanghai = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    saturday_10_in_shanghai = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    assert selectors.support_open(at=monday_10_in_shanghai)
+    assert not selectors.support_open(at=monday_20_in_shanghai)
+    assert not selectors.support_open(at=saturday_10_in_shanghai)
+    settings.SUPPORT_HOURS = "Fri-Mon 22:00-23:59"  # wraps over the weekend
+    assert selectors.support_hours()[0] == {4, 5, 6, 0}
+    settings.SUPPORT_HOURS = "weekdays 9-5"
+    with pytest.raises(ValueError, match="not like 'Mon-Fri 09:00-18:00'"):
+        selectors.support_hours()
+
+
+def closed_all_day() -> str:
+    """Opening hours on another weekday than today's: closed for the whole of the test."""
+    from datetime import UTC, datetime
+
+    other_day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][(datetime.now(UTC).weekday() + 3) % 7]
+    return f"{other_day} 09:00-10:00"
+
+
+def test_outside_hours_with_nobody_online_the_customer_is_told_when_and_asked_for_an_email(settings) -> None:
+    settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = closed_all_day(), "UTC"
+    conversation = conversation_factory()
+    services.message_post_customer(conversation=conversation, text="转人工", client_id="o-1")
+    texts = notices(conversation)
+    assert texts[0] == services.HANDOFF_NOTICE["zh-hans"]
+    assert texts[1].startswith(f"客服同事现在不在线（服务时间：{settings.SUPPORT_HOURS} (UTC)）")
+    services.contact_record(conversation=conversation, email="li@example.com")
+    conversation.refresh_from_db()
+    assert conversation.contact_email == "li@example.com"
+    with pytest.raises(services.MessageRejected, match="email"):
+        services.contact_record(conversation=conversation, email="not an address")
+
+
+def test_outside_hours_an_agent_at_the_console_answers_instead(settings) -> None:
+    settings.SUPPORT_HOURS = closed_all_day()
+    services.agent_presence_set(agent_id=42, online=True)
+    try:
+        conversation = conversation_factory()
+        services.message_post_customer(conversation=conversation, text="human", client_id="o-2")
+        assert notices(conversation) == [services.HANDOFF_NOTICE["en"]]
+    finally:
+        services.agent_presence_set(agent_id=42, online=False)
