@@ -230,3 +230,55 @@ def test_hostile_source_titles_and_links_stay_inert(
     sources = wait_for(lambda: sources_of_last_bot_reply(browser))
     assert sources == [["SPAN", hostile, None]]  # shown as text, and no link for a javascript: address
     assert browser.execute_script("return window.__pwned2 === undefined && window.__pwned3 === undefined")
+
+
+def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
+    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    """Two windows: the customer on the demo page, an agent in the console."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    script = (
+        "from django.contrib.auth.models import Group, User\n"
+        "u, _ = User.objects.get_or_create(username='mei', defaults={'first_name': 'Mei'})\n"
+        "u.set_password('console-pass-1'); u.save(); u.groups.add(Group.objects.get_or_create(name='agents')[0])\n"
+    )
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV, check=True)
+    fake_ollama_server.reset()
+
+    # The agent signs in and opens the console.
+    browser.get(live_server_url + "/console/")  # not signed in: sent to the console's own sign-in page
+    browser.find_element(By.NAME, "username").send_keys("mei")
+    browser.find_element(By.NAME, "password").send_keys("console-pass-1", Keys.ENTER)
+    wait_for(lambda: browser.find_elements(By.ID, "hc-list"))
+    console_window = browser.current_window_handle
+
+    # The customer, in another window, asks for a person.
+    browser.switch_to.new_window("window")
+    customer_window = browser.current_window_handle
+    browser.get(live_server_url + "/")
+    ask_in_widget(browser, "转人工")
+    wait_for(lambda: any("客服同事" in text for text in
+                         [e.text for e in widget(browser).find_elements(By.CSS_SELECTOR, ".hd-system .hd-body")]))
+
+    # Without a reload, the console lists it as waiting; the agent opens it and takes over.
+    browser.switch_to.window(console_window)
+    item = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-item.hc-waiting_human"))[0]
+    assert "转人工" in item.text
+    item.click()
+    wait_for(lambda: "转人工" in browser.find_element(By.ID, "hc-messages").text)
+    browser.find_element(By.ID, "hc-take").click()
+    wait_for(lambda: browser.find_element(By.ID, "hc-back").is_displayed())
+    box = browser.find_element(By.ID, "hc-text")
+    box.send_keys("<b>您好</b>，我是 Mei，马上帮您处理。", Keys.ENTER)
+
+    # The customer sees who joined and the reply, as text.
+    browser.switch_to.window(customer_window)
+    wait_for(lambda: "<b>您好</b>，我是 Mei，马上帮您处理。" in
+             [e.text for e in widget(browser).find_elements(By.CSS_SELECTOR, ".hd-agent .hd-body")])
+    systems = [e.text for e in widget(browser).find_elements(By.CSS_SELECTOR, ".hd-system .hd-body")]
+    assert "客服 Mei 已加入对话。" in systems
+    assert not widget(browser).find_elements(By.CSS_SELECTOR, ".hd-messages b")
+    browser.close()
+    browser.switch_to.window(console_window)

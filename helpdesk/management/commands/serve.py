@@ -32,6 +32,7 @@ class Command(BaseCommand):
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_demo_admin")
+            call_command("ensure_demo_agent")
             if settings.LOAD_DEMO_KNOWLEDGE:
                 call_command("load_demo", if_empty=True)
         if not settings.DEBUG:

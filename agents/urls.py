@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("console/", views.console, name="console"),
+    # Agents need not be staff, so they sign in here rather than through the admin's login.
+    path(
+        "console/login/",
+        auth_views.LoginView.as_view(template_name="agents/login.html", redirect_authenticated_user=False),
+        name="console-login",
+    ),
+    path("console/logout/", auth_views.LogoutView.as_view(next_page="/console/login/"), name="console-logout"),
+]

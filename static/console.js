@@ -1,0 +1,365 @@
+/* The agents' console: a live inbox and one open conversation, over /ws/console/. No third-party code.
+   Every text from customers, the bot or colleagues is set with textContent: nothing they write runs. */
+(function () {
+  "use strict";
+
+  var STRINGS = {
+    en: {
+      title: "Helpdesk console", admin: "Admin", logout: "Sign out", inbox: "Inbox", filter_active: "Active",
+      waiting_human: "Waiting for a human", human: "With an agent", bot: "With the bot", resolved: "Resolved",
+      search: "Search messages or #id", pick: "Pick a conversation (j / k to move, Enter to open).",
+      take_over: "Take over", hand_back: "Hand back to bot", resolve: "Resolve", assign: "Assign to…",
+      reply: "Reply", note: "Private note", send: "Send", customer_typing: "The customer is typing…",
+      compose: "Write a reply… (/shortcut for a canned response, Enter sends)",
+      connected: "", offline: "Connection lost — reconnecting…", waiting_for: "waiting {t}",
+      confidence: "confidence", signals: "Signals", sources: "Sources", reasoning: "Reasoning", cited: "cited",
+      customer: "Customer", agent_role: "Agent", system: "Notice", note_role: "Note", bot_role: "Bot",
+      new_handoff: "New conversation waiting for a human", taken: "{name} has this conversation",
+      conversation: "Conversation #{id}", email: "email: {e}", csat: "CSAT {s}/5",
+      reasons: { low_confidence: "low confidence", customer_request: "customer asked", no_knowledge: "no knowledge",
+                 model_error: "model error", negative_feedback: "thumbs down", rule: "rule" }
+    },
+    "zh-hans": {
+      title: "客服工作台", admin: "管理后台", logout: "退出", inbox: "会话列表", filter_active: "进行中",
+      waiting_human: "等待人工", human: "人工接待中", bot: "机器人接待中", resolved: "已解决",
+      search: "搜索消息或 #编号", pick: "选择一个会话（j / k 切换，回车打开）。",
+      take_over: "接管", hand_back: "交还机器人", resolve: "解决", assign: "转给…",
+      reply: "回复", note: "内部备注", send: "发送", customer_typing: "客户正在输入…",
+      compose: "输入回复…（/快捷短语 插入常用回复，回车发送）",
+      connected: "", offline: "连接已断开，正在重连…", waiting_for: "已等待 {t}",
+      confidence: "置信度", signals: "信号", sources: "来源", reasoning: "推理过程", cited: "已引用",
+      customer: "客户", agent_role: "客服", system: "提示", note_role: "备注", bot_role: "机器人",
+      new_handoff: "有新的会话等待人工", taken: "{name} 正在接待此会话",
+      conversation: "会话 #{id}", email: "邮箱：{e}", csat: "满意度 {s}/5",
+      reasons: { low_confidence: "置信度低", customer_request: "客户要求", no_knowledge: "知识库无答案",
+                 model_error: "模型故障", negative_feedback: "差评", rule: "规则" }
+    }
+  };
+  var root = document.getElementById("console");
+  var langSelect = document.getElementById("hc-lang");
+  var lang = localStorage.getItem("helpdesk-console-lang") ||
+    ((navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en");
+  var t = STRINGS[lang];
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { ws: null, retry: 0, items: {}, order: [], openId: null, selected: null, me: null, agents: [],
+                canned: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false };
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+  function fmt(s, values) { return s.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
+  function translate() {
+    t = STRINGS[lang];
+    document.documentElement.lang = lang;
+    langSelect.value = lang;
+    document.querySelectorAll("[data-i18n]").forEach(function (n) { n.textContent = t[n.getAttribute("data-i18n")]; });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (n) {
+      n.placeholder = t[n.getAttribute("data-i18n-placeholder")];
+    });
+    renderList();
+    renderHead();
+  }
+  langSelect.addEventListener("change", function () {
+    lang = langSelect.value; localStorage.setItem("helpdesk-console-lang", lang); translate();
+  });
+
+  // --- connection ---------------------------------------------------------------------
+  function send(frame) { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(frame)); }
+  function connect() {
+    var ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/ws/console/");
+    state.ws = ws;
+    ws.onopen = function () { state.retry = 0; $("hc-connection").textContent = t.connected; };
+    ws.onmessage = function (ev) { handle(JSON.parse(ev.data)); };
+    ws.onclose = function (ev) {
+      if (ev.code === 4403) { location.href = "/console/login/?next=/console/"; return; }
+      $("hc-connection").textContent = t.offline;
+      var delay = Math.min(30000, 500 * Math.pow(2, state.retry++));
+      setTimeout(connect, delay);
+    };
+  }
+  setInterval(function () { send({ type: "ping" }); }, 30000);
+
+  function handle(frame) {
+    switch (frame.type) {
+      case "hello":
+        state.me = frame.agent; state.agents = frame.agents; state.canned = frame.canned;
+        if (state.openId) send({ type: "open", conversation_id: state.openId });
+        break;
+      case "inbox":
+        state.items = {};
+        frame.items.forEach(function (item) { state.items[item.id] = item; if (item.status === "waiting_human") state.seenWaiting[item.id] = true; });
+        state.started = true;
+        renderList();
+        break;
+      case "inbox_item": onInboxItem(frame.item); break;
+      case "conversation": renderConversation(frame); break;
+      case "message": case "done": case "note":
+        if (frame.conversation_id === state.openId) upsertMessage(frame.message); break;
+      case "delta": if (frame.conversation_id === state.openId) onDelta(frame); break;
+      case "status":
+        if (frame.conversation_id === state.openId && state.items[frame.conversation_id]) {
+          var item = state.items[frame.conversation_id];
+          item.status = frame.status;
+          item.agent = frame.agent ? { name: frame.agent.name } : null;
+          renderHead();
+        }
+        break;
+      case "typing":
+        if (frame.conversation_id === state.openId && frame.who === "customer") $("hc-typing").hidden = !frame.active;
+        break;
+      case "error":
+        if (frame.code === "taken") alert(fmt(t.taken, { name: frame.agent }));
+        else if (window.console) console.warn("console:", frame.code, frame.detail);
+        break;
+    }
+  }
+
+  // --- inbox ----------------------------------------------------------------------------
+  function matchesFilter(item) {
+    var status = $("hc-status").value;
+    return status ? item.status === status : item.status !== "resolved";
+  }
+  function sortKey(item) {
+    var rank = { waiting_human: 0, human: 1, bot: 2, resolved: 3 }[item.status];
+    var when = item.status === "waiting_human" ? Date.parse(item.handoff_at || item.created_at)
+      : -Date.parse(item.last_message_at || item.created_at);
+    return [rank, when];
+  }
+  function since(iso) {
+    var s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    return s < 60 ? s + "s" : s < 3600 ? Math.round(s / 60) + "m" : Math.round(s / 3600) + "h";
+  }
+  function renderList() {
+    var list = $("hc-list");
+    var items = Object.keys(state.items).map(function (k) { return state.items[k]; }).filter(matchesFilter);
+    items.sort(function (a, b) { var x = sortKey(a), y = sortKey(b); return x[0] - y[0] || x[1] - y[1]; });
+    state.order = items.map(function (i) { return i.id; });
+    list.textContent = "";
+    items.forEach(function (item) {
+      var li = el("li", "hc-item hc-" + item.status);
+      li.setAttribute("role", "option");
+      li.setAttribute("data-id", String(item.id));
+      li.setAttribute("aria-selected", String(item.id === state.selected));
+      li.tabIndex = -1;
+      var top = el("div", "hc-item-top");
+      top.appendChild(el("strong", null, "#" + item.id));
+      top.appendChild(el("span", "hc-badge hc-badge-" + item.status, t[item.status]));
+      if (item.status === "waiting_human") {
+        top.appendChild(el("span", "hc-reason", (t.reasons[item.handoff_reason] || item.handoff_reason || "")));
+        top.appendChild(el("span", "hc-wait", fmt(t.waiting_for, { t: since(item.handoff_at || item.created_at) })));
+      }
+      if (item.agent) top.appendChild(el("span", "hc-agent", item.agent.name));
+      li.appendChild(top);
+      if (item.last_message) li.appendChild(el("div", "hc-excerpt", item.last_message.excerpt));
+      li.addEventListener("click", function () { openConversation(item.id); });
+      list.appendChild(li);
+    });
+  }
+  setInterval(renderList, 15000);  // waiting times
+  function onInboxItem(item) {
+    var before = state.items[item.id];
+    state.items[item.id] = item;
+    if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started) notify(item);
+    state.seenWaiting[item.id] = item.status === "waiting_human";
+    if (before && before.status === "waiting_human" && item.status !== "waiting_human") delete state.seenWaiting[item.id];
+    renderList();
+    if (item.id === state.openId) renderHead();
+  }
+
+  // --- notifications: visible, audible, and the browser's own where allowed -------------------
+  function notify(item) {
+    document.title = "● " + t.new_handoff;
+    setTimeout(function () { document.title = t.title; }, 8000);
+    var banner = $("hc-connection");
+    banner.textContent = t.new_handoff + " (#" + item.id + ")";
+    banner.classList.add("hc-alert");
+    setTimeout(function () { banner.classList.remove("hc-alert"); banner.textContent = ""; }, 6000);
+    try {
+      var audio = new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880; gain.gain.value = 0.08;
+      osc.connect(gain); gain.connect(audio.destination); osc.start(); osc.stop(audio.currentTime + 0.25);
+    } catch (e) { /* no audio device */ }
+    if (window.Notification && Notification.permission === "granted") {
+      new Notification(t.new_handoff, { body: "#" + item.id + " " + ((item.last_message || {}).excerpt || "") });
+    }
+  }
+  document.addEventListener("click", function ask() {
+    if (window.Notification && Notification.permission === "default") Notification.requestPermission();
+    document.removeEventListener("click", ask);
+  });
+
+  // --- one conversation -----------------------------------------------------------------
+  function openConversation(id) {
+    state.selected = id;
+    send({ type: "open", conversation_id: id });
+  }
+  function renderConversation(frame) {
+    state.openId = frame.conversation.id;
+    state.selected = state.openId;
+    state.items[state.openId] = frame.conversation;
+    state.streams = {};
+    $("hc-empty").hidden = true;
+    $("hc-open").hidden = false;
+    $("hc-typing").hidden = true;
+    $("hc-messages").textContent = "";
+    frame.messages.forEach(upsertMessage);
+    renderHead();
+    renderList();
+  }
+  function renderHead() {
+    var item = state.items[state.openId];
+    if (!item) return;
+    $("hc-title").textContent = fmt(t.conversation, { id: item.id });
+    var state_text = t[item.status] + (item.agent ? " · " + item.agent.name : "");
+    if (item.contact_email) state_text += " · " + fmt(t.email, { e: item.contact_email });
+    if (item.csat_score) state_text += " · " + fmt(t.csat, { s: item.csat_score });
+    $("hc-state").textContent = state_text;
+    var mine = item.status === "human" && item.agent && state.me && item.agent.name === state.me.name;
+    $("hc-take").hidden = mine || item.status === "resolved";
+    $("hc-back").hidden = !mine;
+    $("hc-resolve").hidden = item.status === "resolved";
+    var assign = $("hc-assign");
+    assign.textContent = "";
+    assign.appendChild(el("option", null, t.assign)).value = "";
+    state.agents.forEach(function (a) { if (!state.me || a.id !== state.me.id) assign.appendChild(el("option", null, a.name)).value = String(a.id); });
+  }
+  function roleLabel(role) {
+    return { customer: t.customer, bot: t.bot_role, agent: t.agent_role, system: t.system, note: t.note_role }[role] || role;
+  }
+  function upsertMessage(m) {
+    var list = $("hc-messages");
+    var li = list.querySelector('[data-id="' + m.id + '"]') || el("li");
+    li.className = "hc-msg hc-role-" + m.role + " hc-status-" + m.status;
+    li.setAttribute("data-id", String(m.id));
+    li.textContent = "";
+    var head = el("div", "hc-msg-head");
+    head.appendChild(el("span", "hc-role", roleLabel(m.role) + (m.author ? " · " + m.author : (m.agent ? " · " + m.agent.name : ""))));
+    if (m.role === "bot" && m.confidence != null) {
+      var level = m.confidence >= 0.75 ? "high" : m.confidence >= 0.5 ? "mid" : "low";
+      head.appendChild(el("span", "hc-conf hc-conf-" + level, t.confidence + " " + m.confidence.toFixed(2)));
+    }
+    if (m.answer_source && m.answer_source !== "llm") head.appendChild(el("span", "hc-badge", m.answer_source.toUpperCase()));
+    li.appendChild(head);
+    var body = el("div", "hc-body", m.content);
+    li.appendChild(body);
+    if (m.role === "bot") {
+      if (m.sources && m.sources.length) {
+        var sources = el("div", "hc-sources");
+        sources.appendChild(el("span", null, t.sources + ": "));
+        m.sources.forEach(function (s) {
+          var a = el("a", s.cited ? "hc-cited" : "", "[" + s.n + "] " + s.title + (s.heading ? " › " + s.heading : ""));
+          if (typeof s.article_id === "number") a.href = "/admin/knowledge/article/" + s.article_id + "/change/";
+          a.target = "_blank"; a.rel = "noopener";
+          if (s.cited) a.title = t.cited;
+          sources.appendChild(a);
+        });
+        li.appendChild(sources);
+      }
+      if (m.confidence_signals && Object.keys(m.confidence_signals).length) {
+        var sig = el("details", "hc-details");
+        sig.appendChild(el("summary", null, t.signals));
+        sig.appendChild(el("pre", null, JSON.stringify(m.confidence_signals, null, 1)));
+        li.appendChild(sig);
+      }
+      if (m.reasoning) {
+        var r = el("details", "hc-details");
+        r.appendChild(el("summary", null, t.reasoning));
+        r.appendChild(el("pre", null, m.reasoning));
+        li.appendChild(r);
+      }
+    }
+    if (!li.parentNode) list.appendChild(li);
+    list.scrollTop = list.scrollHeight;
+    return li;
+  }
+  function onDelta(frame) {
+    var stream = state.streams[frame.message_id] || (state.streams[frame.message_id] = { seq: -1, text: "" });
+    if (frame.seq !== stream.seq + 1) return;  // a missed piece: "done" brings the whole text
+    stream.seq = frame.seq; stream.text += frame.text;
+    upsertMessage({ id: frame.message_id, role: "bot", status: "streaming", content: stream.text });
+  }
+
+  // --- actions --------------------------------------------------------------------------------
+  function act(type, extra) {
+    if (state.openId) send(Object.assign({ type: type, conversation_id: state.openId }, extra || {}));
+  }
+  $("hc-take").addEventListener("click", function () { act("take_over"); });
+  $("hc-back").addEventListener("click", function () { act("hand_back"); });
+  $("hc-resolve").addEventListener("click", function () { act("resolve"); });
+  $("hc-assign").addEventListener("change", function (e) {
+    if (e.target.value) act("assign", { agent_id: parseInt(e.target.value, 10) });
+  });
+  $("hc-status").addEventListener("change", function () { send({ type: "inbox", status: $("hc-status").value, search: $("hc-search").value }); });
+  var searchTimer = null;
+  $("hc-search").addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(function () { send({ type: "inbox", status: $("hc-status").value, search: $("hc-search").value }); }, 250);
+  });
+
+  var text = $("hc-text");
+  function mode() { return document.querySelector('input[name="mode"]:checked').value; }
+  function submit() {
+    var value = text.value.trim();
+    if (!value || !state.openId) return;
+    if (mode() === "note") act("note", { text: value });
+    else act("reply", { text: value, client_id: "a-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 8) });
+    text.value = "";
+    stopTyping();
+    $("hc-canned").hidden = true;
+  }
+  $("hc-form").addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+  function stopTyping() {
+    clearTimeout(state.typingTimer);
+    if (state.typingSent) { act("typing", { active: false }); state.typingSent = false; }
+  }
+  text.addEventListener("input", function () {
+    if (mode() === "reply" && !state.typingSent) { act("typing", { active: true }); state.typingSent = true; }
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(stopTyping, 2500);
+    showCanned();
+  });
+  function cannedMatches() {
+    var m = /^\/(\S*)$/.exec(text.value);
+    if (!m) return [];
+    return state.canned.filter(function (c) { return c.shortcut.indexOf(m[1]) === 0; });
+  }
+  function showCanned() {
+    var box = $("hc-canned"), matches = cannedMatches();
+    box.textContent = "";
+    box.hidden = !matches.length;
+    matches.forEach(function (c) {
+      var li = el("li", null, "/" + c.shortcut + " — " + c.title);
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); insertCanned(c); });
+      box.appendChild(li);
+    });
+  }
+  function insertCanned(c) { text.value = c.body; $("hc-canned").hidden = true; text.focus(); }
+  text.addEventListener("keydown", function (e) {
+    if ((e.key === "Tab" || e.key === " ") && cannedMatches().length) { e.preventDefault(); insertCanned(cannedMatches()[0]); return; }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    if (e.key === "Escape") { text.blur(); }
+  });
+
+  // --- keyboard: j / k (or arrows) move, Enter opens, t takes over, r replies ----------------------------
+  document.addEventListener("keydown", function (e) {
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "textarea" || tag === "input" || tag === "select" || e.ctrlKey || e.metaKey || e.altKey) return;
+    var index = state.order.indexOf(state.selected);
+    if (e.key === "j" || e.key === "ArrowDown") { state.selected = state.order[Math.min(state.order.length - 1, index + 1)]; renderList(); focusSelected(); e.preventDefault(); }
+    else if (e.key === "k" || e.key === "ArrowUp") { state.selected = state.order[Math.max(0, index - 1)]; renderList(); focusSelected(); e.preventDefault(); }
+    else if (e.key === "Enter" && state.selected) { openConversation(state.selected); }
+    else if (e.key === "t") { act("take_over"); }
+    else if (e.key === "r") { text.focus(); e.preventDefault(); }
+  });
+  function focusSelected() {
+    var li = document.querySelector('.hc-item[data-id="' + state.selected + '"]');
+    if (li) li.focus();
+  }
+
+  translate();
+  connect();
+})();
