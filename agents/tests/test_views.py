@@ -29,11 +29,12 @@ def test_an_agent_who_is_not_staff_can_sign_in_and_open_the_console(client) -> N
     assert page.status_code == 200 and b"console.js" in page.content
 
 
-def test_demo_agent_is_created_once_with_canned_responses(capsys) -> None:
+def test_demo_agent_is_created_once_with_canned_responses(capsys, settings) -> None:
     from django.core.management import call_command
 
     from agents.models import CannedResponse
 
+    settings.DEBUG = True  # development only: nothing is created in production
     call_command("ensure_demo_agent")
     call_command("ensure_demo_agent")
     out = capsys.readouterr().out
