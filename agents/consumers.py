@@ -156,6 +156,9 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         await aio.db_call(services.note_add, agent=self.agent, conversation_id=frame["conversation_id"],
                           text=frame.get("text"))
 
+    async def on_draft(self, frame: dict[str, Any]) -> None:
+        await aio.db_call(services.draft_request, agent=self.agent, conversation_id=frame["conversation_id"])
+
     async def on_typing(self, frame: dict[str, Any]) -> None:
         await aio.db_call(conversation_services.agent_typing, conversation_id=frame["conversation_id"],
                           active=bool(frame.get("active")))
@@ -171,8 +174,11 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         "reply": on_reply,
         "note": on_note,
         "typing": on_typing,
+        "draft": on_draft,
     }
-    per_conversation = {on_open, on_take_over, on_hand_back, on_resolve, on_assign, on_reply, on_note, on_typing}
+    per_conversation = {
+        on_open, on_take_over, on_hand_back, on_resolve, on_assign, on_reply, on_note, on_typing, on_draft
+    }
 
     # --- group events -> agent ------------------------------------------------------------------
     def _is_open(self, event: dict[str, Any]) -> bool:
@@ -209,6 +215,10 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         if self._is_open(event):
             await self.send_json({"type": "note", "conversation_id": event["conversation_id"],
                                   "message": event["message"]})
+
+    async def draft_ready(self, event: dict[str, Any]) -> None:
+        if self._is_open(event):
+            await self.send_json({"type": "draft", "conversation_id": event["conversation_id"], **event["draft"]})
 
     async def conversation_status(self, event: dict[str, Any]) -> None:
         if self._is_open(event):

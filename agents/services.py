@@ -68,3 +68,8 @@ def note_add(*, agent: Any, conversation_id: int, text: Any) -> Message:
         note = conversation_services.note_post(conversation_id=conversation_id, agent=agent, text=text)
         audit(actor=agent, action="note", conversation_id=conversation_id, message_id=note.pk)
     return note
+
+
+def draft_request(*, agent: Any, conversation_id: int) -> None:
+    conversation_services.draft_request(conversation_id=conversation_id)
+    audit(actor=agent, action="draft", conversation_id=conversation_id)

@@ -93,6 +93,11 @@ def note_created(*, conversation_id: int, message: dict[str, Any]) -> None:
                      group=console_conversation_group(conversation_id)))
 
 
+def draft_ready(*, conversation_id: int, draft: dict[str, Any]) -> None:
+    _run(_group_send(conversation_id, {"type": "draft.ready", "draft": draft},
+                     group=console_conversation_group(conversation_id)))
+
+
 def inbox_changed(*, item: dict[str, Any]) -> None:
     """A conversation's line in every connected agent's inbox changed."""
     _run(_group_send(item["id"], {"type": "inbox.item", "item": item}, group=CONSOLE_GROUP))

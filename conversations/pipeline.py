@@ -548,3 +548,54 @@ def direct_outcome(grounding: Grounding) -> services.ReplyOutcome:
                                      cached_confidence=grounding.cached.confidence)
     _judge(outcome, signals)
     return outcome
+
+
+# --- drafts for agents -------------------------------------------------------------------------------
+
+
+async def _collect(messages: list[dict], options: gateway.ChatOptions, citations: CitationFilter) -> str:
+    """The whole visible answer of one chat, reasoning left out."""
+    parts: list[str] = []
+    stream = await gateway.open_chat_stream(messages, options)
+    async with contextlib.aclosing(aiter(stream)) as pieces:
+        async for piece in pieces:
+            if piece.visible:
+                parts.append(citations.feed(piece.visible))
+    parts.append(citations.finish())
+    return "".join(parts).strip()
+
+
+def draft_generate(*, conversation_id: int) -> dict[str, Any]:
+    """A reply an agent may edit and send: grounded in the knowledge base like the bot's own, never sent
+    to the customer by itself. Returns {"text", "sources"} or {"error"}."""
+    conversation = selectors.conversation_get(conversation_id=conversation_id)
+    last_customer = conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-id").first()
+    if last_customer is None:
+        return {"error": "the customer has not written anything yet"}
+    options = gateway.ChatOptions.from_settings()
+    turns = selectors.dialogue_before(conversation=conversation, up_to_message_id=last_customer.pk)
+    question, previous_question, earlier = _split_dialogue(turns)
+    grounding = knowledge_lookup(
+        question=question, previous_question=previous_question, has_history=bool(earlier),
+        profile=profile_key(options, settings.LLM_SYSTEM_PROMPT),
+    )
+    if grounding.faq:
+        return {"text": grounding.faq.answer, "sources": [], "faq": grounding.faq.question}
+    hits = grounding.result.hits if grounding.result else []
+    budget = (
+        options.num_ctx - options.num_predict - TEMPLATE_MARGIN_TOKENS - HISTORY_RESERVE_TOKENS
+        - estimate_tokens(settings.LLM_SYSTEM_PROMPT) - estimate_tokens(question) - 120
+    )
+    sources = sources_fit(hits, budget_tokens=budget)
+    dialogue = [(turn.role, turn.content) for turn in earlier]
+    dialogue.append((Message.Role.CUSTOMER, grounded_turn(question=question, sources=sources)))
+    messages = prompt_build(system_prompt=settings.LLM_SYSTEM_PROMPT, turns=dialogue, num_ctx=options.num_ctx,
+                            num_predict=options.num_predict)
+    citations = CitationFilter(len(sources))
+    connection.close()
+    try:
+        text = aio.run(_collect(messages, options, citations))
+    except gateway.OllamaError as exc:
+        return {"error": f"the assistant could not write a draft: {exc}"}
+    return {"text": text, "sources": source_records(sources, citations.cited),
+            "no_answer": citations.no_answer}

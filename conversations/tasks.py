@@ -20,3 +20,10 @@ def generate_reply(message_id: int, **kwargs: Any) -> int | None:
 def log_turn(message_id: int, error_kind: str = "", **kwargs: Any) -> None:
     """Record the Ollama call behind a finished reply (model, host, timings, tokens, outcome)."""
     services.llm_call_record(message_id=message_id, error_kind=error_kind)
+
+
+@shared_task(name="conversations.draft_reply", ignore_result=True)
+def draft_reply(conversation_id: int, **kwargs: Any) -> None:
+    """Write a grounded draft for the agents looking at this conversation (never sent to the customer)."""
+    draft = pipeline.draft_generate(conversation_id=conversation_id)
+    services.draft_deliver(conversation_id=conversation_id, draft=draft)

@@ -180,6 +180,7 @@ CELERY_TASK_DEFAULT_QUEUE = "generation"
 CELERY_TASK_ROUTES = {
     "conversations.generate_reply": {"queue": "generation"},
     "conversations.log_turn": {"queue": "logging"},
+    "conversations.draft_reply": {"queue": "generation"},
     "knowledge.*": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

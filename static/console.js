@@ -9,7 +9,7 @@
       waiting_human: "Waiting for a human", human: "With an agent", bot: "With the bot", resolved: "Resolved",
       search: "Search messages or #id", pick: "Pick a conversation (j / k to move, Enter to open).",
       take_over: "Take over", hand_back: "Hand back to bot", resolve: "Resolve", assign: "Assign to…",
-      reply: "Reply", note: "Private note", send: "Send", customer_typing: "The customer is typing…",
+      reply: "Reply", note: "Private note", send: "Send", draft: "Draft with the bot", customer_typing: "The customer is typing…",
       compose: "Write a reply… (/shortcut for a canned response, Enter sends)",
       connected: "", offline: "Connection lost — reconnecting…", waiting_for: "waiting {t}",
       confidence: "confidence", signals: "Signals", sources: "Sources", reasoning: "Reasoning", cited: "cited",
@@ -24,7 +24,7 @@
       waiting_human: "等待人工", human: "人工接待中", bot: "机器人接待中", resolved: "已解决",
       search: "搜索消息或 #编号", pick: "选择一个会话（j / k 切换，回车打开）。",
       take_over: "接管", hand_back: "交还机器人", resolve: "解决", assign: "转给…",
-      reply: "回复", note: "内部备注", send: "发送", customer_typing: "客户正在输入…",
+      reply: "回复", note: "内部备注", send: "发送", draft: "机器人起草", customer_typing: "客户正在输入…",
       compose: "输入回复…（/快捷短语 插入常用回复，回车发送）",
       connected: "", offline: "连接已断开，正在重连…", waiting_for: "已等待 {t}",
       confidence: "置信度", signals: "信号", sources: "来源", reasoning: "推理过程", cited: "已引用",
@@ -105,6 +105,15 @@
           item.status = frame.status;
           item.agent = frame.agent ? { name: frame.agent.name } : null;
           renderHead();
+        }
+        break;
+      case "draft":
+        if (frame.conversation_id === state.openId) {
+          $("hc-draft").disabled = false;
+          if (frame.error) { alert(frame.error); break; }
+          $("hc-text").value = frame.text;
+          document.querySelector('input[name="mode"][value="reply"]').checked = true;
+          $("hc-text").focus();
         }
         break;
       case "typing":
@@ -288,6 +297,7 @@
     if (state.openId) send(Object.assign({ type: type, conversation_id: state.openId }, extra || {}));
   }
   $("hc-take").addEventListener("click", function () { act("take_over"); });
+  $("hc-draft").addEventListener("click", function () { $("hc-draft").disabled = true; act("draft"); });
   $("hc-back").addEventListener("click", function () { act("hand_back"); });
   $("hc-resolve").addEventListener("click", function () { act("resolve"); });
   $("hc-assign").addEventListener("change", function (e) {

@@ -212,3 +212,31 @@ async def test_take_over_stops_a_streaming_reply_within_a_chunk(chat, fake_ollam
     assert fake_ollama.chat_requests()[-1].closed_by_client
     stored = await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk))
     assert stored.status == "human" and stored.agent_id == ann.pk
+
+
+async def test_a_draft_grounded_in_the_knowledge_base_goes_to_the_agent_only(chat, fake_ollama, reply_runner) -> None:
+    from knowledge.tests.factories import knowledge_base_create
+
+    await aio.db_call(knowledge_base_create)
+    ann = await aio.db_call(lambda: agent_create("ann", first_name="Ann"))
+    conversation = await new_conversation()
+    customer, _ = await chat(conversation.token)
+    await customer.send({"type": "message", "text": "转人工", "client_id": "c-1"})
+    await customer.until("status")
+    await customer.send({"type": "message", "text": "Do you take Mastercard?", "client_id": "c-2"})
+    await customer.until("message")
+    console, _ = await open_console(ann)
+    await console.send({"type": "open", "conversation_id": conversation.pk})
+    await console.until("conversation")
+    fake_ollama.script(Reply(content="Yes, we accept Visa and Mastercard [1].", thinking="PRIVATE"))
+    await console.send({"type": "draft", "conversation_id": conversation.pk})
+    draft = await console.until("draft", timeout=20)
+    await asyncio.sleep(0.2)
+    await customer.close()
+    await console.close()
+    assert draft["text"] == "Yes, we accept Visa and Mastercard."
+    assert draft["sources"][0]["title"] == "Payment methods" and draft["sources"][0]["cited"]
+    assert all(f["type"] not in ("delta", "done") and "Visa" not in json.dumps(f) for f in customer.frames)
+    messages = await aio.db_call(lambda: list(Message.objects.filter(conversation=conversation)
+                                              .values_list("role", flat=True)))
+    assert "bot" not in messages  # a draft is not a message until the agent sends it
