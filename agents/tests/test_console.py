@@ -240,3 +240,15 @@ async def test_a_draft_grounded_in_the_knowledge_base_goes_to_the_agent_only(cha
     messages = await aio.db_call(lambda: list(Message.objects.filter(conversation=conversation)
                                               .values_list("role", flat=True)))
     assert "bot" not in messages  # a draft is not a message until the agent sends it
+
+
+async def test_another_sites_page_cannot_use_an_agents_cookie() -> None:
+    from helpdesk.asgi import application
+
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    cookie = await aio.db_call(session_cookie, ann)
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://evil.example"),
+               (b"cookie", f"sessionid={cookie}".encode())]
+    communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
+    connected, _ = await communicator.connect(timeout=10)
+    assert not connected
