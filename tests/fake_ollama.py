@@ -400,8 +400,9 @@ def main() -> None:
         "--cite-sources", action="store_true",
         help="when the prompt has knowledge-base sources, answer with the first one and cite it [1]",
     )
+    parser.add_argument("--content", default="", help="reply with exactly this text")
     args = parser.parse_args()
-    content = (
+    content = args.content or (
         " ".join(f"word{i}" for i in range(args.tokens))
         if args.tokens
         else "This is the fake Ollama speaking: your message arrived, and this reply streams token by token."
