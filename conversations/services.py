@@ -96,8 +96,7 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
             )
             direct_reply = None
             if conversation.status == Conversation.Status.BOT and customer_wants_human(text):
-                conversation_request_human(conversation=conversation, reason="customer_request")
-                conversation.status = Conversation.Status.WAITING_HUMAN
+                conversation = conversation_request_human(conversation=conversation, reason="customer_request")
             elif conversation.status == Conversation.Status.BOT:
                 direct_reply = _bot_reply_direct(message)
             if conversation.status == Conversation.Status.BOT and direct_reply is None:

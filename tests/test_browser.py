@@ -64,6 +64,10 @@ def live_server_url(fake_ollama_server: FakeOllama) -> Iterator[str]:
     process.terminate()
     process.wait(timeout=20)
     log.close()
+    # Kept for reading after a failure (CI prints where): the server's own account of the run.
+    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+    shutil.copy(workdir / "serve.log", ROOT / ".pytest_cache" / "live-server.log")
+    shutil.copy(workdir / "db.sqlite3", ROOT / ".pytest_cache" / "live-server.sqlite3")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -87,6 +91,13 @@ def browser() -> Iterator[object]:
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def fresh_page(driver: object, url: str) -> None:
+    """The demo page as a new visitor sees it: no conversation kept from an earlier test."""
+    driver.get(url)
+    driver.execute_script("localStorage.clear()")
+    driver.get(url)
 
 
 def widget(driver: object) -> object:
@@ -123,7 +134,7 @@ def test_customer_chats_sees_streaming_and_keeps_history_after_reload(
 
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(content=ANSWER, thinking="PRIVATE-REASONING", ttft=0.2, per_token=0.06))
-    browser.get(live_server_url + "/")
+    fresh_page(browser, live_server_url + "/")
     assert "Lumen" in browser.title
     wait_for(lambda: widget(browser).find_elements(By.CSS_SELECTOR, ".hd-launcher"))
     widget(browser).find_element(By.CSS_SELECTOR, ".hd-launcher").click()
@@ -148,7 +159,7 @@ def test_html_typed_by_the_customer_is_shown_as_text(live_server_url: str, brows
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    browser.get(live_server_url + "/")
+    fresh_page(browser, live_server_url + "/")
     root = wait_for(lambda: widget(browser))
     if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
         root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
@@ -157,26 +168,35 @@ def test_html_typed_by_the_customer_is_shown_as_text(live_server_url: str, brows
     wait_for(lambda: payload in [e.text for e in root.find_elements(By.CSS_SELECTOR, ".hd-customer .hd-body")])
     assert browser.execute_script("return window.__pwned === undefined")
     assert not root.find_elements(By.CSS_SELECTOR, ".hd-messages img, .hd-messages b")
+    # Let the bot finish answering, so its reply cannot take a reply scripted for the next test.
+    wait_for(lambda: browser.execute_script(LAST_TURN_ANSWERED))
 
 
 def ask_in_widget(driver: object, text: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    driver.get(driver.current_url if "127.0.0.1" in driver.current_url else LIVE_ENV["LIVE_URL"])
     root = wait_for(lambda: widget(driver))
     if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
         root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
     wait_for(lambda: root.find_element(By.CSS_SELECTOR, ".hd-input")).send_keys(text, Keys.ENTER)
 
 
+LAST_TURN_ANSWERED = """
+  const root = document.getElementById('helpdesk-widget-root').shadowRoot;
+  const items = [...root.querySelectorAll('.hd-customer, .hd-bot')];
+  const last = items[items.length - 1];
+  return !!last && last.classList.contains('hd-bot') && last.dataset.status !== 'streaming';
+"""
+
+
 def sources_of_last_bot_reply(driver: object) -> list[list[str]]:
-    """[tag, text, href] of each source under the newest bot bubble."""
+    """[tag, text, href] of each source under the bot's answer to the customer's newest message."""
     script = """
       const root = document.getElementById('helpdesk-widget-root').shadowRoot;
-      const bots = [...root.querySelectorAll('.hd-bot')];
-      const last = bots[bots.length - 1];
-      if (!last || last.dataset.status !== 'complete') return null;
+      const items = [...root.querySelectorAll('.hd-customer, .hd-bot')];
+      const last = items[items.length - 1];
+      if (!last || !last.classList.contains('hd-bot') || last.dataset.status !== 'complete') return null;
       return [...last.querySelectorAll('.hd-source')].map(s => [s.tagName, s.textContent, s.getAttribute('href')]);
     """
     return driver.execute_script(script)
@@ -191,7 +211,7 @@ def test_demo_knowledge_answers_show_their_sources_as_links(
     urls = {article["title"]: article["public_url"] for article in demo["articles"]}
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(cite_first_source=True, ttft=0.1, per_token=0.02))
-    browser.get(live_server_url + "/")
+    fresh_page(browser, live_server_url + "/")
     ask_in_widget(browser, "Is a cracked gaiwan covered by the warranty?")
     sources = wait_for(lambda: sources_of_last_bot_reply(browser))
     [(tag, title, href)] = sources
@@ -206,7 +226,7 @@ def test_an_faq_question_is_answered_at_once_in_the_widget(
     demo = json.loads((ROOT / "knowledge" / "demo" / "demo.json").read_text(encoding="utf-8"))
     faq = next(f for f in demo["faqs"] if f["question"] == "How much is shipping?")
     fake_ollama_server.reset()
-    browser.get(live_server_url + "/")
+    fresh_page(browser, live_server_url + "/")
     ask_in_widget(browser, "how much is shipping")
     wait_for(lambda: ("complete", faq["answer"]) in bot_texts(browser))
     assert fake_ollama_server.chat_requests() == []
@@ -225,7 +245,7 @@ def test_hostile_source_titles_and_links_stay_inert(
     subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV, check=True)
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(cite_first_source=True))
-    browser.get(live_server_url + "/")
+    fresh_page(browser, live_server_url + "/")
     ask_in_widget(browser, "How do I descale the kettle?")
     sources = wait_for(lambda: sources_of_last_bot_reply(browser))
     assert sources == [["SPAN", hostile, None]]  # shown as text, and no link for a javascript: address
@@ -257,14 +277,15 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
     # The customer, in another window, asks for a person.
     browser.switch_to.new_window("window")
     customer_window = browser.current_window_handle
-    browser.get(live_server_url + "/")
+    fresh_page(browser, live_server_url + "/")
     ask_in_widget(browser, "转人工")
     wait_for(lambda: any("客服同事" in text for text in
                          [e.text for e in widget(browser).find_elements(By.CSS_SELECTOR, ".hd-system .hd-body")]))
 
     # Without a reload, the console lists it as waiting; the agent opens it and takes over.
     browser.switch_to.window(console_window)
-    item = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-item.hc-waiting_human"))[0]
+    item = wait_for(lambda: [i for i in browser.find_elements(By.CSS_SELECTOR, ".hc-item.hc-waiting_human")
+                             if "customer asked" in i.text])[0]
     assert "转人工" in item.text
     item.click()
     wait_for(lambda: "转人工" in browser.find_element(By.ID, "hc-messages").text)

@@ -164,3 +164,13 @@ def test_outside_hours_an_agent_at_the_console_answers_instead(settings) -> None
         assert notices(conversation) == [services.HANDOFF_NOTICE["en"]]
     finally:
         services.agent_presence_set(agent_id=42, online=False)
+
+
+def test_the_inbox_line_of_a_customer_request_carries_its_reason(fake_ollama) -> None:
+    from conversations import selectors
+
+    conversation = conversation_factory()
+    services.message_post_customer(conversation=conversation, text="转人工", client_id="i-1")
+    [item] = selectors.inbox()
+    assert item["status"] == "waiting_human" and item["handoff_reason"] == "customer_request"
+    assert item["handoff_at"] is not None
