@@ -24,7 +24,10 @@
       waiting_human: "A colleague will join shortly.", human_joined: "You are chatting with a colleague.",
       resolved: "This conversation is resolved. Write again any time.", bot: "",
       failed: "Not delivered — will retry", tooLong: "Message too long", refused: "This site may not open the chat.",
-      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", typing: "typing…", sources: "Sources"
+      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", typing: "typing…", sources: "Sources",
+      helpful: "Helpful", notHelpful: "Not helpful", rate: "How did we do?", star: "{n} of 5",
+      comment: "Anything to add? (optional)", sendRating: "Send rating", thanks: "Thank you for your rating!",
+      emailPrompt: "Leave your email and we will write back:", emailSend: "Send", badEmail: "Please check the address."
     },
     "zh-hans": {
       title: "在线客服", open: "联系客服", close: "关闭对话", placeholder: "请输入您的问题…",
@@ -33,7 +36,10 @@
       waiting_human: "客服同事马上就来。", human_joined: "您正在与人工客服对话。",
       resolved: "本次对话已解决，随时可以再次留言。", bot: "",
       failed: "未送达，稍后重试", tooLong: "消息过长", refused: "此网站无权打开客服对话。",
-      you: "我", assistant: "智能助手", agent: "客服", system: "提示", typing: "正在输入…", sources: "参考资料"
+      you: "我", assistant: "智能助手", agent: "客服", system: "提示", typing: "正在输入…", sources: "参考资料",
+      helpful: "有帮助", notHelpful: "没帮助", rate: "请为本次服务评分", star: "{n} 星（满分 5）",
+      comment: "还有什么想说的？（选填）", sendRating: "提交评分", thanks: "感谢您的评分！",
+      emailPrompt: "留下邮箱，我们会回信给您：", emailSend: "提交", badEmail: "请检查邮箱地址。"
     }
   };
   var lang = (settings.locale || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
@@ -178,6 +184,11 @@
     if (!entry) entry = bubble(message.id, message.role);
     setText(entry, message.content);
     setCitations(entry, message.citations);
+    if (message.agent && message.agent.name && !entry.author) {
+      entry.author = el("div", "hd-author", message.agent.name);
+      entry.el.insertBefore(entry.author, entry.body);
+    }
+    if (message.role === "bot" && message.status === "complete" && typeof message.id === "number") addThumbs(entry, message.id);
     entry.status = message.status;
     entry.el.classList.remove("hd-pending", "hd-failed-send");
     entry.el.setAttribute("data-status", message.status);
@@ -213,19 +224,88 @@
     scrollDown();
   }
 
+  // Thumbs on a finished bot reply: two thumbs-down in a row bring a colleague.
+  function addThumbs(entry, id) {
+    if (entry.thumbs) return;
+    var box = el("div", "hd-thumbs");
+    [[1, "👍", t.helpful], [-1, "👎", t.notHelpful]].forEach(function (spec) {
+      var b = el("button", "hd-thumb", spec[1]);
+      b.type = "button"; b.setAttribute("aria-label", spec[2]); b.setAttribute("aria-pressed", "false");
+      b.setAttribute("data-rating", String(spec[0]));
+      b.addEventListener("click", function () { sendFrame({ type: "feedback", message_id: id, rating: spec[0] }); });
+      box.appendChild(b);
+    });
+    entry.el.appendChild(box);
+    entry.thumbs = box;
+  }
+  function onFeedback(frame) {
+    var entry = state.messages[frame.message_id];
+    if (!entry || !entry.thumbs) return;
+    entry.thumbs.querySelectorAll("button").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-rating") === String(frame.rating)));
+    });
+  }
+
+  // After a colleague resolves the conversation: a 1-5 rating with an optional comment.
+  function showRating() {
+    if (state.rating) return;
+    var box = el("li", "hd-card");
+    box.appendChild(el("div", "hd-card-title", t.rate));
+    var stars = el("div", "hd-stars"), chosen = 0;
+    for (var n = 1; n <= 5; n++) {
+      (function (n) {
+        var b = el("button", "hd-star", "★");
+        b.type = "button"; b.setAttribute("aria-label", t.star.replace("{n}", n)); b.setAttribute("aria-pressed", "false");
+        b.addEventListener("click", function () {
+          chosen = n;
+          stars.querySelectorAll("button").forEach(function (s, i) { s.setAttribute("aria-pressed", String(i < n)); });
+        });
+        stars.appendChild(b);
+      })(n);
+    }
+    var comment = el("input", "hd-card-input"); comment.placeholder = t.comment; comment.maxLength = 2000;
+    var send = el("button", "hd-send", t.sendRating); send.type = "button";
+    send.addEventListener("click", function () {
+      if (chosen) sendFrame({ type: "csat", score: chosen, comment: comment.value.trim() });
+    });
+    box.appendChild(stars); box.appendChild(comment); box.appendChild(send);
+    list.appendChild(box);
+    state.rating = box;
+    scrollDown();
+  }
+  // Outside working hours: an address for a colleague to write back to.
+  function showEmailForm() {
+    if (state.emailForm) return;
+    var box = el("li", "hd-card"), form = el("form", "hd-card-form");
+    box.appendChild(el("div", "hd-card-title", t.emailPrompt));
+    var input = el("input", "hd-card-input"); input.type = "email"; input.required = true; input.autocomplete = "email";
+    input.setAttribute("aria-label", t.emailPrompt);
+    var send = el("button", "hd-send", t.emailSend); send.type = "submit";
+    form.appendChild(input); form.appendChild(send);
+    form.addEventListener("submit", function (e) { e.preventDefault(); sendFrame({ type: "contact", email: input.value.trim() }); });
+    box.appendChild(form);
+    list.appendChild(box);
+    state.emailForm = box;
+    scrollDown();
+  }
+
   function refreshStop() { stopBtn.hidden = Object.keys(state.streaming).length === 0; }
 
-  function onStatus(status) {
+  function onStatus(status, frame) {
     var text = { waiting_human: t.waiting_human, human: t.human_joined, resolved: t.resolved }[status] || "";
     panel.setAttribute("data-status", status);
     humanBtn.hidden = status !== "bot";
     if (text) showBanner(text); else if (state.connected) showBanner("");
+    if (status === "resolved" && frame) showRating();
+    if (status !== "resolved" && state.rating) { state.rating.remove(); state.rating = null; }
+    if (frame && frame.offline) showEmailForm();
   }
 
   function handle(frame) {
     switch (frame.type) {
       case "history":
         list.textContent = "";
+        state.rating = state.emailForm = null;
         state.messages = {};
         state.streaming = {};
         if (frame.limits && frame.limits.message_max_chars) state.maxChars = frame.limits.message_max_chars;
@@ -238,7 +318,11 @@
       case "message": upsert(frame.message); break;
       case "delta": onDelta(frame); break;
       case "done": upsert(frame.message); break;
-      case "status": onStatus(frame.status); break;
+      case "status": onStatus(frame.status, frame); break;
+      case "feedback": onFeedback(frame); break;
+      case "csat":
+        if (state.rating) { state.rating.textContent = ""; state.rating.appendChild(el("div", "hd-card-title", t.thanks)); }
+        break;
       case "typing": typing.hidden = !frame.active || Object.keys(state.streaming).some(function (id) { return state.messages[id] && state.messages[id].text; }); scrollDown(); break;
       case "error":
         if (frame.client_id) {
@@ -246,6 +330,7 @@
           if (entry) { entry.el.classList.add("hd-failed-send"); entry.el.title = frame.detail; }
           confirmSent(frame.client_id);
         }
+        if (frame.code === "invalid_email" && state.emailForm) state.emailForm.querySelector("input").setCustomValidity(t.badEmail);
         if (window.console) console.warn("helpdesk:", frame.code, frame.detail);
         break;
     }

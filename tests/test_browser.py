@@ -207,6 +207,8 @@ def test_demo_knowledge_answers_show_their_sources_as_links(
 ) -> None:
     import json
 
+    from selenium.webdriver.common.by import By
+
     demo = json.loads((ROOT / "knowledge" / "demo" / "demo.json").read_text(encoding="utf-8"))
     urls = {article["title"]: article["public_url"] for article in demo["articles"]}
     fake_ollama_server.reset()
@@ -216,6 +218,10 @@ def test_demo_knowledge_answers_show_their_sources_as_links(
     sources = wait_for(lambda: sources_of_last_bot_reply(browser))
     [(tag, title, href)] = sources
     assert tag == "A" and urls[title] == href
+    # The reply can be rated; the server's acknowledgement marks the chosen thumb.
+    thumbs_up = widget(browser).find_elements(By.CSS_SELECTOR, ".hd-bot .hd-thumb")[-2]
+    thumbs_up.click()
+    wait_for(lambda: thumbs_up.get_attribute("aria-pressed") == "true")
 
 
 def test_an_faq_question_is_answered_at_once_in_the_widget(
@@ -301,5 +307,16 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
     systems = [e.text for e in widget(browser).find_elements(By.CSS_SELECTOR, ".hd-system .hd-body")]
     assert "客服 Mei 已加入对话。" in systems
     assert not widget(browser).find_elements(By.CSS_SELECTOR, ".hd-messages b")
+
+    # The agent resolves; the customer rates the conversation, and the agent sees the rating.
+    browser.switch_to.window(console_window)
+    browser.find_element(By.ID, "hc-resolve").click()
+    browser.switch_to.window(customer_window)
+    stars = wait_for(lambda: widget(browser).find_elements(By.CSS_SELECTOR, ".hd-star"))
+    stars[4].click()
+    widget(browser).find_element(By.CSS_SELECTOR, ".hd-card .hd-send").click()
+    wait_for(lambda: "感谢您的评分" in widget(browser).find_element(By.CSS_SELECTOR, ".hd-card").text or
+             "Thank you" in widget(browser).find_element(By.CSS_SELECTOR, ".hd-card").text)
     browser.close()
     browser.switch_to.window(console_window)
+    wait_for(lambda: "CSAT 5/5" in browser.find_element(By.ID, "hc-state").text)
