@@ -228,9 +228,10 @@
   function addThumbs(entry, id) {
     if (entry.thumbs) return;
     var box = el("div", "hd-thumbs");
-    [[1, "👍", t.helpful], [-1, "👎", t.notHelpful]].forEach(function (spec) {
+    // Plain glyphs with words beside them: no emoji font needed, clear to screen readers.
+    [[1, "✓ " + t.helpful], [-1, "✗ " + t.notHelpful]].forEach(function (spec) {
       var b = el("button", "hd-thumb", spec[1]);
-      b.type = "button"; b.setAttribute("aria-label", spec[2]); b.setAttribute("aria-pressed", "false");
+      b.type = "button"; b.setAttribute("aria-pressed", "false");
       b.setAttribute("data-rating", String(spec[0]));
       b.addEventListener("click", function () { sendFrame({ type: "feedback", message_id: id, rating: spec[0] }); });
       box.appendChild(b);
