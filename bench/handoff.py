@@ -82,6 +82,7 @@ async def run(base: str, n: int, session: str) -> None:
                                        additional_headers={"Cookie": f"sessionid={session}",
                                                            "Origin": base}, open_timeout=30)
     waiting_at: dict[int, float] = {}
+    taken: set[int] = set()
     inbox_ready = asyncio.Event()
 
     async def read_console() -> None:
@@ -91,6 +92,8 @@ async def run(base: str, n: int, session: str) -> None:
                 inbox_ready.set()
             elif frame["type"] == "inbox_item" and frame["item"]["status"] == "waiting_human":
                 waiting_at.setdefault(frame["item"]["id"], time.perf_counter())
+            elif frame["type"] == "inbox_item" and frame["item"]["status"] == "human":
+                taken.add(frame["item"]["id"])
 
     console_reader = asyncio.create_task(read_console())
     await inbox_ready.wait()
@@ -112,7 +115,10 @@ async def run(base: str, n: int, session: str) -> None:
 
     for customer in customers:
         await console.send(json.dumps({"type": "take_over", "conversation_id": customer.id}))
-    await asyncio.sleep(2)
+    deadline = time.perf_counter() + 60
+    while len(taken) < n and time.perf_counter() < deadline:  # noqa: ASYNC110 - a deadline on a count
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1)  # the customers' "joined" notices have arrived: only replies are measured
     sent_at: dict[str, float] = {}
     for index, customer in enumerate(customers):
         text = f"agent reply {index}"
