@@ -180,8 +180,8 @@
 
   // --- notifications: visible, audible, and the browser's own where allowed -------------------
   function notify(item) {
+    // The title keeps the dot until the agent is back at the console (a key, a click), so it is not missed.
     document.title = "● " + t.new_handoff;
-    setTimeout(function () { document.title = t.title; }, 8000);
     var banner = $("hc-connection");
     banner.textContent = t.new_handoff + " (#" + item.id + ")";
     banner.classList.add("hc-alert");
@@ -196,6 +196,9 @@
       new Notification(t.new_handoff, { body: "#" + item.id + " " + ((item.last_message || {}).excerpt || "") });
     }
   }
+  ["keydown", "click"].forEach(function (type) {
+    document.addEventListener(type, function () { if (document.title !== t.title) document.title = t.title; });
+  });
   document.addEventListener("click", function ask() {
     if (window.Notification && Notification.permission === "default") Notification.requestPermission();
     document.removeEventListener("click", ask);

@@ -293,12 +293,21 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
     item = wait_for(lambda: [i for i in browser.find_elements(By.CSS_SELECTOR, ".hc-item.hc-waiting_human")
                              if "customer asked" in i.text])[0]
     assert "转人工" in item.text
-    item.click()
+    assert browser.title.startswith("●")  # the visible notification of a new handoff
+
+    # From the keyboard only: j moves down the inbox, Enter opens, t takes over, r writes, Enter sends.
+    page = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(20):
+        page.send_keys("j")
+        selected = browser.find_elements(By.CSS_SELECTOR, '.hc-item[aria-selected="true"]')
+        if selected and "customer asked" in selected[0].text:
+            break
+    page.send_keys(Keys.ENTER)
     wait_for(lambda: "转人工" in browser.find_element(By.ID, "hc-messages").text)
-    browser.find_element(By.ID, "hc-take").click()
+    page.send_keys("t")
     wait_for(lambda: browser.find_element(By.ID, "hc-back").is_displayed())
-    box = browser.find_element(By.ID, "hc-text")
-    box.send_keys("<b>您好</b>，我是 Mei，马上帮您处理。", Keys.ENTER)
+    page.send_keys("r")
+    browser.switch_to.active_element.send_keys("<b>您好</b>，我是 Mei，马上帮您处理。", Keys.ENTER)
 
     # The customer sees who joined and the reply, as text.
     browser.switch_to.window(customer_window)
