@@ -104,10 +104,15 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
 
                 transaction.on_commit(lambda: enqueue(generate_reply, message.pk))
             last = direct_reply or message
+            first_message = conversation.last_message_at is None
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=last.completed_at or last.created_at
             )
-            _inbox_push(conversation, last)
+            # Consoles hear of every message in conversations that need or have a human; of the
+            # bot's own conversations only when they start (and when their status changes), so a
+            # busy bot does not flood every agent's inbox.
+            if first_message or conversation.status != Conversation.Status.BOT:
+                _inbox_push(conversation, last)
     except IntegrityError:
         # A resend (or two tabs sending it at once): the unique constraint on
         # (conversation, client_id) answers without a look-up on the common path.
