@@ -12,6 +12,19 @@ def new_conversation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+class Customer(models.Model):
+    """A logged-in user of the host site, as its signed identity names them (anonymous chats have none)."""
+
+    external_id = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
 class Conversation(models.Model):
     class Status(models.TextChoices):
         BOT = "bot", "Bot"
@@ -20,6 +33,9 @@ class Conversation(models.Model):
         RESOLVED = "resolved", "Resolved"
 
     token = models.CharField(max_length=64, unique=True, default=new_conversation_token, editable=False)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOT, db_index=True)
     handoff_reason = models.CharField(max_length=32, blank=True)
     # When the conversation last went to the human queue (the inbox sorts and times waiting by it).

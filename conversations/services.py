@@ -8,6 +8,8 @@ looks for a row that is not there yet.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +22,7 @@ from django.utils import timezone
 from helpdesk.celery import enqueue
 
 from . import events
-from .models import Conversation, Feedback, LLMCall, Message
+from .models import Conversation, Customer, Feedback, LLMCall, Message
 from .selectors import (
     DIALOGUE_ROLES,
     agents_online_count,
@@ -49,8 +51,49 @@ def cancel_flag_key(message_id: int) -> str:
     return f"reply-cancel:{message_id}"
 
 
-def conversation_create() -> Conversation:
-    return Conversation.objects.create()
+class IdentityRefused(Exception):
+    """The host site's identity for the customer is missing (when required) or not signed right."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def identity_hash(user_id: str) -> str:
+    """What the host site computes on its server: HMAC-SHA256 of the user id with the shared secret, in hex."""
+    return hmac.new(settings.WIDGET_IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def conversation_create(*, user: Any = None) -> Conversation:
+    """A new conversation, or for a verified customer their latest one, so it follows them across devices.
+
+    `user` is the widget's `{id, name?, email?, hash}`. Without one, the conversation is bound to the
+    browser that keeps its token (refused when ENFORCE_IDENTITY is on).
+    """
+    if user is None:
+        if settings.ENFORCE_IDENTITY:
+            raise IdentityRefused("identity_required", "this site requires a signed-in user (helpdeskSettings.user)")
+        return Conversation.objects.create()
+    if not isinstance(user, dict) or not isinstance(user.get("id"), (str, int)) or isinstance(user.get("id"), bool):
+        raise IdentityRefused("identity_invalid", "user must be an object with an id and a hash")
+    user_id = str(user["id"]).strip()
+    given = user.get("hash")
+    if not settings.WIDGET_IDENTITY_SECRET:
+        raise IdentityRefused("identity_not_configured", "identity verification is not configured on this server")
+    if not user_id or len(user_id) > 255 or not isinstance(given, str) or not hmac.compare_digest(
+        identity_hash(user_id), given.strip().lower()
+    ):
+        raise IdentityRefused("identity_refused", "the user's hash does not match: sign the id with the site's secret")
+    name = user.get("name") if isinstance(user.get("name"), str) else ""
+    email = user.get("email") if isinstance(user.get("email"), str) and len(user["email"]) <= 254 else ""
+    with transaction.atomic():
+        customer, _ = Customer.objects.get_or_create(external_id=user_id)
+        changes = {k: v[:255] for k, v in (("name", name.strip()), ("email", email.strip())) if v and v.strip()}
+        if changes:
+            Customer.objects.filter(pk=customer.pk).update(**changes)
+        latest = customer.conversations.order_by("-created_at").first()
+        return latest or Conversation.objects.create(customer=customer)
 
 
 def _validate_customer_text(text: Any) -> str:

@@ -276,6 +276,11 @@ CORS_ALLOWED_ORIGINS = [o for o in WIDGET_ALLOWED_ORIGINS if o != "*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in WIDGET_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
 
+# Identity verification: the host site signs its logged-in user's id, hash = HMAC-SHA256(secret, id) in hex,
+# so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses anonymous chats.
+WIDGET_IDENTITY_SECRET = env_str("WIDGET_IDENTITY_SECRET")
+ENFORCE_IDENTITY = env_bool("ENFORCE_IDENTITY", False)
+
 # --- Internationalisation, static files -----------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]

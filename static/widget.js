@@ -24,6 +24,7 @@
       waiting_human: "A colleague will join shortly.", human_joined: "You are chatting with a colleague.",
       resolved: "This conversation is resolved. Write again any time.", bot: "",
       failed: "Not delivered — will retry", tooLong: "Message too long", refused: "This site may not open the chat.",
+      refusedIdentity: "We could not confirm who you are. Please sign in again.",
       you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", typing: "typing…", sources: "Sources",
       helpful: "Helpful", notHelpful: "Not helpful", rate: "How did we do?", star: "{n} of 5",
       comment: "Anything to add? (optional)", sendRating: "Send rating", thanks: "Thank you for your rating!",
@@ -36,6 +37,7 @@
       waiting_human: "客服同事马上就来。", human_joined: "您正在与人工客服对话。",
       resolved: "本次对话已解决，随时可以再次留言。", bot: "",
       failed: "未送达，稍后重试", tooLong: "消息过长", refused: "此网站无权打开客服对话。",
+      refusedIdentity: "无法确认您的身份，请重新登录。",
       you: "我", assistant: "智能助手", agent: "客服", system: "提示", typing: "正在输入…", sources: "参考资料",
       helpful: "有帮助", notHelpful: "没帮助", rate: "请为本次服务评分", star: "{n} 星（满分 5）",
       comment: "还有什么想说的？（选填）", sendRating: "提交评分", thanks: "感谢您的评分！",
@@ -82,8 +84,14 @@
   }
 
   // --- DOM, inside a shadow root -------------------------------------------------
-  var host = el("div");
+  // A tag of its own (rules for div, section… never reach it) with inline !important styles, which beat any
+  // stylesheet of the host page: its CSS can neither hide the widget nor become the containing block.
+  var host = el("helpdesk-widget");
   host.id = "helpdesk-widget-root";
+  [["display", "block"], ["visibility", "visible"], ["opacity", "1"], ["transform", "none"], ["filter", "none"],
+   ["contain", "none"], ["position", "static"], ["width", "0"], ["height", "0"]].forEach(function (rule) {
+    host.style.setProperty(rule[0], rule[1], "important");
+  });
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var css = el("link");
   css.rel = "stylesheet";
@@ -151,11 +159,54 @@
     var body = el("div", "hd-body");
     item.appendChild(body);
     list.appendChild(item);
-    var entry = { el: item, body: body, text: "", seq: -1, status: "complete" };
+    var entry = { el: item, body: body, text: "", seq: -1, status: "complete", role: role };
     state.messages[key] = entry;
     return entry;
   }
-  function setText(entry, text) { entry.text = text; entry.body.textContent = text; }
+  function setText(entry, text) {
+    entry.text = text;
+    if (entry.role === "bot" || entry.role === "agent") renderMarkdown(entry.body, text);
+    else entry.body.textContent = text;
+  }
+
+  // A small, safe Markdown: paragraphs, lists, **bold**, *italic*, `code`, ``` blocks and [links](https://…).
+  // Every piece of text goes in through textContent; raw HTML in a reply stays visible text.
+  function renderMarkdown(target, text) {
+    target.textContent = "";
+    var blocks = String(text).replace(/\r\n?/g, "\n").split(/\n{2,}|(?=^```)/m), fence = null;
+    blocks.forEach(function (block) {
+      if (fence) { fence.textContent += "\n\n" + block; if (/```\s*$/.test(block)) { fence.textContent = fence.textContent.replace(/```\s*$/, ""); fence = null; } return; }
+      var m = /^```[^\n]*\n?([\s\S]*?)(```\s*)?$/.exec(block);
+      if (m) { var pre = el("pre", "hd-code"); pre.textContent = m[1]; target.appendChild(pre); if (!m[2]) fence = pre; return; }
+      var lines = block.split("\n"), listTag = null, list = null;
+      lines.forEach(function (line) {
+        var item = /^\s*(?:([-*•])|(\d+)[.)])\s+(.*)$/.exec(line);
+        if (item) {
+          var tag = item[1] ? "ul" : "ol";
+          if (!list || listTag !== tag) { list = el(tag); listTag = tag; target.appendChild(list); }
+          var li = el("li"); inline(li, item[3]); list.appendChild(li);
+        } else if (line.trim()) {
+          list = null;
+          var last = target.lastChild;
+          if (last && last.tagName === "P" && last.getAttribute("data-open")) { last.appendChild(el("br")); inline(last, line); }
+          else { var p = el("p"); p.setAttribute("data-open", "1"); inline(p, line); target.appendChild(p); }
+        }
+      });
+      if (target.lastChild && target.lastChild.removeAttribute) target.lastChild.removeAttribute("data-open");
+    });
+  }
+  function inline(parent, text) {
+    var pattern = /(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*)|(\[[^\]]+\]\((https?:\/\/[^\s)]+)\))/g, at = 0, m;
+    while ((m = pattern.exec(text))) {
+      if (m.index > at) parent.appendChild(document.createTextNode(text.slice(at, m.index)));
+      if (m[1]) parent.appendChild(el("code", null, m[1].slice(1, -1)));
+      else if (m[2]) parent.appendChild(el("strong", null, m[2].slice(2, -2)));
+      else if (m[3]) parent.appendChild(el("em", null, m[3].slice(1, -1)));
+      else { var a = el("a", null, /^\[([^\]]+)\]/.exec(m[4])[1]); a.href = m[5]; a.target = "_blank"; a.rel = "noopener noreferrer"; parent.appendChild(a); }
+      at = pattern.lastIndex;
+    }
+    if (at < text.length) parent.appendChild(document.createTextNode(text.slice(at)));
+  }
 
   // Where an answer came from: titles as text, links only to http(s) addresses.
   function setCitations(entry, citations) {
@@ -340,10 +391,28 @@
   // --- connection ------------------------------------------------------------------
   function wsUrl() { return base.replace(/^http/, "ws") + "/ws/chat/" + state.token + "/"; }
 
+  // A signed-in user of the host site gets their own conversation on every device: the token is kept per user.
+  function tokenKey() { return settings.user && settings.user.id != null ? "token:u:" + settings.user.id : "token"; }
   function createConversation() {
-    return fetch(base + "/api/v1/conversations", { method: "POST", headers: { "Accept": "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(function (data) { state.token = data.token; save("token", data.token); });
+    var options = { method: "POST", headers: { "Accept": "application/json" } };
+    if (settings.user) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify({ user: settings.user });
+    }
+    return fetch(base + "/api/v1/conversations", options)
+      .then(function (r) {
+        if (r.status === 403) {
+          return r.json().then(function (e) {
+            state.refused = true;
+            showBanner(t.refusedIdentity);
+            if (window.console) console.error("helpdesk: " + e.error + ": " + e.detail);
+            throw new Error(e.error);
+          });
+        }
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (data) { state.token = data.token; save(tokenKey(), data.token); });
   }
 
   function connect() {
@@ -356,12 +425,12 @@
       ws.onmessage = function (ev) { try { handle(JSON.parse(ev.data)); } catch (e) { if (window.console) console.error("helpdesk:", e); } };
       ws.onclose = function (ev) {
         state.connected = false;
-        if (ev.code === 4404) { state.token = null; save("token", null); reconnect(0); return; }
+        if (ev.code === 4404) { state.token = null; save(tokenKey(), null); reconnect(0); return; }
         if (ev.code === 4403) { showBanner(t.refused); if (window.console) console.error("helpdesk: this origin is not allowed to embed the chat (WIDGET_ALLOWED_ORIGINS)"); return; }
         showBanner(t.offline);
         reconnect();
       };
-    }).catch(function () { showBanner(t.offline); reconnect(); });
+    }).catch(function () { if (state.refused) return; showBanner(t.offline); reconnect(); });
   }
 
   function reconnect(delay) {
@@ -430,12 +499,21 @@
     open: function () { setOpen(true); },
     close: function () { setOpen(false); },
     toggle: function () { setOpen(!state.open); },
-    on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); }
+    on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
+    // The host site's user signed in or out: continue that user's conversation (or a new anonymous one).
+    setUser: function (user) {
+      settings.user = user || null;
+      state.refused = false;
+      state.token = load(tokenKey());
+      if (state.ws) { state.ws.onclose = null; state.ws.close(); state.ws = null; }
+      state.connected = false;
+      if (state.open) connect();
+    }
   };
 
   function mount() {
     document.body.appendChild(host);
-    state.token = load("token");
+    state.token = load(tokenKey());
     if (load("open") === "1" || state.outbox.length) setOpen(true);
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);

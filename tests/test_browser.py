@@ -11,6 +11,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from tests.fake_ollama import FakeOllama, Reply
 pytestmark = pytest.mark.browser
 
 LIVE_ENV: dict[str, str] = {}
+IDENTITY_SECRET = "browser-test-identity-secret"
 ANSWER = "Our tea ships within 24 hours from Hangzhou, and delivery takes two to four days across mainland China."
 
 
@@ -34,16 +36,18 @@ def free_port() -> int:
 def live_server_url(fake_ollama_server: FakeOllama) -> Iterator[str]:
     """The product in embedded mode on a fresh SQLite file, talking to the fake Ollama."""
     port = free_port()
+    second_port = free_port()  # a host site on another origin, embedding the widget
     workdir = Path(tempfile.mkdtemp(prefix="helpdesk-live-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
         DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
         OLLAMA_HOSTS=fake_ollama_server.url,
-        WIDGET_ALLOWED_ORIGINS=f"http://127.0.0.1:{port}",
+        WIDGET_ALLOWED_ORIGINS=f"http://127.0.0.1:{port},http://127.0.0.1:{second_port}",
+        WIDGET_IDENTITY_SECRET=IDENTITY_SECRET,
         DEBUG="true",
     )
     LIVE_ENV.clear()
-    LIVE_ENV.update(env)
+    LIVE_ENV.update(env, SECOND_PORT=str(second_port))
     log = open(workdir / "serve.log", "w")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -329,3 +333,110 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
     browser.close()
     browser.switch_to.window(console_window)
     wait_for(lambda: "CSAT 5/5" in browser.find_element(By.ID, "hc-state").text)
+
+
+def test_markdown_in_replies_is_rendered_safely(
+    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    reply = (
+        "**Free shipping** over ¥199:\n\n- orders *above* ¥199\n- use code `TEA10`\n\n"
+        "See [our guide](https://lumenleaf.example/help) or [this](javascript:window.__pwned5=1).\n\n"
+        '<img src=x onerror="window.__pwned4=1"><script>window.__pwned6=1</script>'
+    )
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=reply))
+    fresh_page(browser, live_server_url + "/")
+    ask_in_widget(browser, "Tell me about shipping offers")
+    wait_for(lambda: browser.execute_script(LAST_TURN_ANSWERED))
+    rendered = browser.execute_script("""
+      const root = document.getElementById('helpdesk-widget-root').shadowRoot;
+      const bots = [...root.querySelectorAll('.hd-bot .hd-body')];
+      const body = bots[bots.length - 1];
+      return {
+        strong: [...body.querySelectorAll('strong')].map(n => n.textContent),
+        items: [...body.querySelectorAll('ul li')].map(n => n.textContent),
+        em: [...body.querySelectorAll('em')].map(n => n.textContent),
+        code: [...body.querySelectorAll('code')].map(n => n.textContent),
+        links: [...body.querySelectorAll('a')].map(n => [n.textContent, n.getAttribute('href')]),
+        elements: [...body.querySelectorAll('img, script')].length,
+        text: body.textContent,
+      };
+    """)
+    assert rendered["strong"] == ["Free shipping"]
+    assert rendered["items"] == ["orders above ¥199", "use code TEA10"]
+    assert rendered["em"] == ["above"] and rendered["code"] == ["TEA10"]
+    assert rendered["links"] == [["our guide", "https://lumenleaf.example/help"]]
+    assert rendered["elements"] == 0
+    assert "[this](javascript:window.__pwned5=1)" in rendered["text"] and "<img src=x" in rendered["text"]
+    assert browser.execute_script(
+        "return window.__pwned4 === undefined && window.__pwned5 === undefined && window.__pwned6 === undefined"
+    )
+
+
+HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Another shop</title>
+<style>* {{ all: unset !important; }} li, div, button {{ display: none !important; }}</style></head>
+<body><p>Another site, with hostile CSS.</p>
+<script>window.helpdeskSettings = {{locale: "zh-hans", title: "小店客服", user: {user}}};</script>
+<script src="{base}/static/widget.js" data-helpdesk-url="{base}" async></script></body></html>"""
+
+
+@contextmanager
+def host_site(page: str) -> Iterator[str]:
+    """The page served from a second origin, as a customer's site would embed the widget."""
+    import functools
+    import http.server
+    import threading
+
+    folder = Path(tempfile.mkdtemp(prefix="helpdesk-host-"))
+    (folder / "index.html").write_text(page, encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(LIVE_ENV["SECOND_PORT"])), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{LIVE_ENV['SECOND_PORT']}/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_hash_is_refused(
+    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="您好，李雷！"))
+    signed = hmac.new(IDENTITY_SECRET.encode(), b"shop-user-7", hashlib.sha256).hexdigest()
+    user = json.dumps({"id": "shop-user-7", "name": "李雷", "hash": signed})
+    with host_site(HOST_PAGE.format(user=user, base=live_server_url)) as url:
+        fresh_page(browser, url)
+        root = wait_for(lambda: widget(browser))
+        assert root.find_element(By.CSS_SELECTOR, ".hd-title").get_attribute("textContent") == "小店客服"
+        ask_in_widget(browser, "我想查一下订单")
+        wait_for(lambda: ("complete", "您好，李雷！") in bot_texts(browser))
+        # Another device: nothing in localStorage, the same user, the same conversation.
+        fresh_page(browser, url)
+        wait_for(lambda: widget(browser)).find_element(By.CSS_SELECTOR, ".hd-launcher").click()
+        wait_for(lambda: ("complete", "您好，李雷！") in bot_texts(browser))
+    script = (
+        "from conversations.models import Customer\n"
+        "c = Customer.objects.get(external_id='shop-user-7'); print(c.name, c.conversations.count())\n"
+    )
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV,
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert out[-2:] == ["李雷", "1"]
+
+    forged = json.dumps({"id": "shop-user-7", "name": "Mallory", "hash": "0" * 64})
+    with host_site(HOST_PAGE.format(user=forged, base=live_server_url)) as url:
+        fresh_page(browser, url)
+        root = wait_for(lambda: widget(browser))
+        if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
+            root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
+        wait_for(lambda: "无法确认您的身份" in root.find_element(By.CSS_SELECTOR, ".hd-banner").text)
+        assert not bot_texts(browser)

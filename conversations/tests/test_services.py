@@ -177,3 +177,49 @@ def test_a_question_after_an_unanswered_one_waits_for_the_task_to_answer_both(fa
     customer_message_factory(conversation, "我想买龙井")  # stored, its reply not started yet
     services.message_post_customer(conversation=conversation, text="运费多少钱", client_id="c-2")
     assert not conversation.messages.filter(role=Message.Role.BOT, answer_source=Message.AnswerSource.FAQ).exists()
+
+
+@pytest.mark.django_db
+def test_a_verified_customer_gets_the_same_conversation_on_every_device(client, settings) -> None:
+    settings.WIDGET_IDENTITY_SECRET = "site-secret"
+    user = {"id": "u-42", "name": "李雷", "email": "li@example.com", "hash": services.identity_hash("u-42")}
+    first = client.post("/api/v1/conversations", {"user": user}, content_type="application/json")
+    second = client.post("/api/v1/conversations", {"user": user}, content_type="application/json")
+    assert first.status_code == second.status_code == 201
+    assert first.json()["token"] == second.json()["token"]
+    conversation = Conversation.objects.get(token=first.json()["token"])
+    assert conversation.customer.external_id == "u-42" and conversation.customer.name == "李雷"
+    # Anonymous visitors each get their own.
+    anonymous = client.post("/api/v1/conversations")
+    assert anonymous.status_code == 201 and anonymous.json()["token"] != first.json()["token"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("user", "code"),
+    [
+        ({"id": "u-42", "hash": "0" * 64}, "identity_refused"),
+        ({"id": "u-42"}, "identity_refused"),
+        ({"id": True, "hash": "x"}, "identity_invalid"),
+        ("u-42", "identity_invalid"),
+    ],
+)
+def test_a_wrong_identity_is_refused_with_a_clear_error(client, settings, user, code) -> None:
+    settings.WIDGET_IDENTITY_SECRET = "site-secret"
+    response = client.post("/api/v1/conversations", {"user": user}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["error"] == code
+    assert not Conversation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_enforced_identity_refuses_anonymous_chats(client, settings) -> None:
+    settings.ENFORCE_IDENTITY = True
+    response = client.post("/api/v1/conversations")
+    assert response.status_code == 403 and response.json()["error"] == "identity_required"
+
+
+@pytest.mark.django_db
+def test_identity_without_a_configured_secret_is_refused(client, settings) -> None:
+    settings.WIDGET_IDENTITY_SECRET = ""
+    response = client.post("/api/v1/conversations", {"user": {"id": "u", "hash": "x"}}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["error"] == "identity_not_configured"
