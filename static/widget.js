@@ -92,6 +92,10 @@
    ["contain", "none"], ["position", "static"], ["width", "0"], ["height", "0"]].forEach(function (rule) {
     host.style.setProperty(rule[0], rule[1], "important");
   });
+  // The host site's brand colour, inherited into the shadow root (only a value the browser reads as a colour).
+  if (typeof settings.primaryColor === "string" && window.CSS && CSS.supports("color", settings.primaryColor)) {
+    host.style.setProperty("--hd-primary", settings.primaryColor);
+  }
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var css = el("link");
   css.rel = "stylesheet";
@@ -106,6 +110,7 @@
   launcher.appendChild(el("span", "hd-launcher-label", t.open));
 
   var panel = el("section", "hd-panel");
+  if (settings.position === "left") { launcher.classList.add("hd-left"); panel.classList.add("hd-left"); }
   panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", settings.title || t.title);
   panel.hidden = true;

@@ -111,9 +111,15 @@ def widget(driver: object) -> object:
 
 
 def wait_for(condition, timeout: float = 20, interval: float = 0.02):
+    """Poll until `condition` is true; an element not there yet (the widget loads async) counts as not yet."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except (NoSuchElementException, StaleElementReferenceException):
+            value = None
         if value:
             return value
         time.sleep(interval)
@@ -376,7 +382,8 @@ def test_markdown_in_replies_is_rendered_safely(
 HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Another shop</title>
 <style>* {{ all: unset !important; }} li, div, button {{ display: none !important; }}</style></head>
 <body><p>Another site, with hostile CSS.</p>
-<script>window.helpdeskSettings = {{locale: "zh-hans", title: "小店客服", user: {user}}};</script>
+<script>window.helpdeskSettings = {{locale: "zh-hans", title: "小店客服", position: "left",
+  primaryColor: "rgb(178, 34, 34)", user: {user}}};</script>
 <script src="{base}/static/widget.js" data-helpdesk-url="{base}" async></script></body></html>"""
 
 
@@ -418,6 +425,9 @@ def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_has
         fresh_page(browser, url)
         root = wait_for(lambda: widget(browser))
         assert root.find_element(By.CSS_SELECTOR, ".hd-title").get_attribute("textContent") == "小店客服"
+        launcher = root.find_element(By.CSS_SELECTOR, ".hd-launcher")
+        assert launcher.value_of_css_property("background-color") == "rgba(178, 34, 34, 1)"
+        assert launcher.location["x"] < 100  # on the left, as the host asked
         ask_in_widget(browser, "我想查一下订单")
         wait_for(lambda: ("complete", "您好，李雷！") in bot_texts(browser))
         # Another device: nothing in localStorage, the same user, the same conversation.
