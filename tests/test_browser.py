@@ -395,13 +395,14 @@ def host_site(page: str) -> Iterator[str]:
     import threading
 
     folder = Path(tempfile.mkdtemp(prefix="helpdesk-host-"))
-    (folder / "index.html").write_text(page, encoding="utf-8")
+    name = f"page-{time.monotonic_ns()}.html"  # a new address each time: nothing from a browser cache
+    (folder / name).write_text(page, encoding="utf-8")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", int(LIVE_ENV["SECOND_PORT"])), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{LIVE_ENV['SECOND_PORT']}/index.html"
+        yield f"http://127.0.0.1:{LIVE_ENV['SECOND_PORT']}/{name}"
     finally:
         server.shutdown()
         server.server_close()
