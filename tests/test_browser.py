@@ -388,21 +388,24 @@ HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Another s
 
 
 @contextmanager
-def host_site(page: str) -> Iterator[str]:
-    """The page served from a second origin, as a customer's site would embed the widget."""
+def host_site(pages: dict[str, str]) -> Iterator[str]:
+    """Pages served from a second origin, as a customer's site would embed the widget; yields its address.
+
+    One server for all of a test's pages: a server started again on the same port can lose requests
+    to the browser's connections to the old one."""
     import functools
     import http.server
     import threading
 
     folder = Path(tempfile.mkdtemp(prefix="helpdesk-host-"))
-    name = f"page-{time.monotonic_ns()}.html"  # a new address each time: nothing from a browser cache
-    (folder / name).write_text(page, encoding="utf-8")
+    for name, page in pages.items():
+        (folder / name).write_text(page, encoding="utf-8")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", int(LIVE_ENV["SECOND_PORT"])), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{LIVE_ENV['SECOND_PORT']}/{name}"
+        yield f"http://127.0.0.1:{LIVE_ENV['SECOND_PORT']}"
     finally:
         server.shutdown()
         server.server_close()
@@ -422,8 +425,11 @@ def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_has
     fake_ollama_server.script(Reply(content="您好，李雷！"))
     signed = hmac.new(IDENTITY_SECRET.encode(), b"shop-user-7", hashlib.sha256).hexdigest()
     user = json.dumps({"id": "shop-user-7", "name": "李雷", "hash": signed})
-    with host_site(HOST_PAGE.format(user=user, base=live_server_url)) as url:
-        fresh_page(browser, url)
+    forged = json.dumps({"id": "shop-user-7", "name": "Mallory", "hash": "0" * 64})
+    pages = {"shop.html": HOST_PAGE.format(user=user, base=live_server_url),
+             "forged.html": HOST_PAGE.format(user=forged, base=live_server_url)}
+    with host_site(pages) as site:
+        fresh_page(browser, site + "/shop.html")
         root = wait_for(lambda: widget(browser))
         assert root.find_element(By.CSS_SELECTOR, ".hd-title").get_attribute("textContent") == "小店客服"
         launcher = root.find_element(By.CSS_SELECTOR, ".hd-launcher")
@@ -432,9 +438,16 @@ def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_has
         ask_in_widget(browser, "我想查一下订单")
         wait_for(lambda: ("complete", "您好，李雷！") in bot_texts(browser))
         # Another device: nothing in localStorage, the same user, the same conversation.
-        fresh_page(browser, url)
+        fresh_page(browser, site + "/shop.html")
         wait_for(lambda: widget(browser)).find_element(By.CSS_SELECTOR, ".hd-launcher").click()
         wait_for(lambda: ("complete", "您好，李雷！") in bot_texts(browser))
+
+        # A forged signature: refused, with a clear message, and nothing shown of the real user's chat.
+        fresh_page(browser, site + "/forged.html")
+        root = wait_for(lambda: widget(browser))
+        wait_for(lambda: root.find_element(By.CSS_SELECTOR, ".hd-launcher")).click()
+        wait_for(lambda: "无法确认您的身份" in root.find_element(By.CSS_SELECTOR, ".hd-banner").text)
+        assert not bot_texts(browser)
     script = (
         "from conversations.models import Customer\n"
         "c = Customer.objects.get(external_id='shop-user-7'); print(c.name, c.conversations.count())\n"
@@ -442,12 +455,3 @@ def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_has
     out = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV,
                          check=True, capture_output=True, text=True).stdout.split()
     assert out[-2:] == ["李雷", "1"]
-
-    forged = json.dumps({"id": "shop-user-7", "name": "Mallory", "hash": "0" * 64})
-    with host_site(HOST_PAGE.format(user=forged, base=live_server_url)) as url:
-        fresh_page(browser, url)
-        root = wait_for(lambda: widget(browser))
-        if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
-            root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
-        wait_for(lambda: "无法确认您的身份" in root.find_element(By.CSS_SELECTOR, ".hd-banner").text)
-        assert not bot_texts(browser)
