@@ -164,6 +164,19 @@ def celery_worker_process(
     log.close()
 
 
+def celery_worker_idle(timeout: float = 20.0) -> None:
+    """Until the test worker runs no task: a task still writing while the test database is flushed deadlocks."""
+    from helpdesk.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = app.control.inspect(timeout=0.5).active() or {}
+        reserved = app.control.inspect(timeout=0.5).reserved() or {}
+        if not any(active.values()) and not any(reserved.values()):
+            return
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def reply_runner(request: pytest.FixtureRequest) -> str:
     """Whatever generates replies in this configuration: in-process threads, or the real worker."""

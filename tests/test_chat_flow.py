@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conftest import celery_worker_idle
 from conversations import pipeline, services
 from conversations.models import Conversation, LLMCall, Message
 from helpdesk import aio
@@ -226,3 +227,6 @@ async def test_a_worker_killed_mid_reply_is_redelivered_and_the_reply_completes(
     assert seqs.count(0) == 2, "the redelivered task streams the reply again from seq 0"
     replies = await aio.db_call(lambda: list(conversation.messages.filter(role="bot")))
     assert len(replies) == 1 and replies[0].content == text
+    # The redelivered task and its bookkeeping may still be writing: let them finish before the
+    # test database is flushed (a flush racing a worker's transaction deadlocks).
+    await asyncio.to_thread(celery_worker_idle)
