@@ -63,6 +63,15 @@ def _production_needs(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> None:
+    """Each test gets its own channel-layer instance: channels_redis keeps asyncio locks bound to the event
+    loop that first waited on them, and a consumer left receiving by one test's loop would hold them."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _embedded_tasks_finish() -> Iterator[None]:
     """In embedded mode replies run on threads: none may outlive its test and touch the next one."""
     yield

@@ -58,6 +58,7 @@ async def test_only_agents_may_open_the_console(who) -> None:
     user = None if who == "anonymous" else await aio.db_call(lambda: agent_create("shopper", in_group=False))
     client, first = await open_console(user)
     closed = await client.receive()
+    await client.close()
     assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
 
 
