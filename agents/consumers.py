@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from conversations import events
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
+from conversations.consumers import FrameError, frame_decode
 from conversations.models import Conversation, Message
 from helpdesk import aio
 
@@ -67,16 +68,11 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if self.agent is None:
             return
-        if text_data is None or len(text_data) > MAX_FRAME_CHARS:
-            await self.send_error("bad_frame", f"frames are JSON text of at most {MAX_FRAME_CHARS} characters")
-            return
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self.send_error("invalid_json", "the frame is not valid JSON")
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error("bad_frame", 'a frame is a JSON object with a "type"')
+            frame = frame_decode(text_data, max_chars=MAX_FRAME_CHARS,
+                                 too_large=f"frames are limited to {MAX_FRAME_CHARS} characters")
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.detail)
             return
         handler = self.handlers.get(frame["type"])
         if handler is None:

@@ -25,6 +25,30 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_RATE_LIMITED = 4429
 
 
+class FrameError(ValueError):
+    """A frame that is not a JSON object with a "type"; `code` and `detail` go back to the client."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def frame_decode(text_data: str | None, *, max_chars: int, too_large: str) -> dict[str, Any]:
+    """Check and parse one client frame, before anything else looks at it (both sockets use it)."""
+    if text_data is None:
+        raise FrameError("bad_frame", "frames must be JSON text")
+    if len(text_data) > max_chars:
+        raise FrameError("frame_too_large", too_large)
+    try:
+        frame = json.loads(text_data)
+    except ValueError:
+        raise FrameError("invalid_json", "the frame is not valid JSON") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise FrameError("bad_frame", 'a frame is a JSON object with a "type"')
+    return frame
+
+
 def origin_allowed(scope: dict[str, Any]) -> bool:
     """Browsers always send Origin: it must be the server itself or a configured widget origin.
 
@@ -89,20 +113,14 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if self.conversation_id is None:
             return
-        if text_data is None:
-            await self.send_error("bad_frame", "frames must be JSON text")
-            return
-        if len(text_data) > settings.MESSAGE_MAX_CHARS * 4 + 1024:
-            limit = settings.MESSAGE_MAX_CHARS
-            await self.send_error("frame_too_large", f"frames are limited to {limit} characters of text")
-            return
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self.send_error("invalid_json", "the frame is not valid JSON")
-            return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.send_error("bad_frame", 'a frame is a JSON object with a "type"')
+            frame = frame_decode(
+                text_data,
+                max_chars=settings.MESSAGE_MAX_CHARS * 4 + 1024,
+                too_large=f"frames are limited to {settings.MESSAGE_MAX_CHARS} characters of text",
+            )
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.detail)
             return
         sent_recently = self._count_frame()
         if sent_recently > settings.CHAT_RATE_LIMIT * 3:

@@ -51,13 +51,8 @@ def cancel_flag_key(message_id: int) -> str:
     return f"reply-cancel:{message_id}"
 
 
-class IdentityRefused(Exception):
+class IdentityRefused(MessageRejected):
     """The host site's identity for the customer is missing (when required) or not signed right."""
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 def identity_hash(user_id: str) -> str:

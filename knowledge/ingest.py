@@ -201,6 +201,8 @@ class _MarkdownWriter(HTMLParser):
     """Sanitised HTML to Markdown: headings, paragraphs, lists, links, emphasis, code, tables."""
 
     BLOCKS = {"p", "div", "section", "article", "blockquote", "table", "ul", "ol", "pre"}
+    # Inline tags and the Markdown that opens and closes them alike.
+    MARKS = {"strong": "**", "b": "**", "em": "*", "i": "*"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -237,12 +239,8 @@ class _MarkdownWriter(HTMLParser):
             self.out.append("\n" + "  " * max(self.list_depth - 1, 0) + "- ")
         elif tag == "br":
             self._emit("\n")
-        elif tag in ("strong", "b"):
-            self._emit("**")
-        elif tag in ("em", "i"):
-            self._emit("*")
-        elif tag == "code" and not self.in_pre:
-            self._emit("`")
+        elif tag in self.MARKS or (tag == "code" and not self.in_pre):
+            self._emit(self.MARKS.get(tag, "`"))
         elif tag == "a":
             href = dict(attrs).get("href") or ""
             self.href = href if href.startswith(("http://", "https://", "mailto:")) else ""
@@ -262,12 +260,8 @@ class _MarkdownWriter(HTMLParser):
             if tag in ("ul", "ol"):
                 self.list_depth = max(self.list_depth - 1, 0)
             self.out.append("\n\n")
-        elif tag in ("strong", "b"):
-            self._emit("**")
-        elif tag in ("em", "i"):
-            self._emit("*")
-        elif tag == "code" and not self.in_pre:
-            self._emit("`")
+        elif tag in self.MARKS or (tag == "code" and not self.in_pre):
+            self._emit(self.MARKS.get(tag, "`"))
         elif tag == "a" and self.href is not None:
             text = _one_line("".join(self.link_text))
             href, self.href = self.href, None
