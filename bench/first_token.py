@@ -193,6 +193,30 @@ async def customers_round(base: str, n: int, expected: str) -> list[dict]:
     return [r if isinstance(r, dict) else {**failed, "error": repr(r)} for r in results]
 
 
+def start_fake_ollama(*options: str) -> tuple[subprocess.Popen, str]:
+    """The test suite's fake Ollama in its own process, answering; returns it and its address."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_ollama", "--port", str(port), *options], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/api/version")
+    return process, url
+
+
+def start_serve(env: dict) -> tuple[subprocess.Popen, str]:
+    """`manage.py serve` with `env` (its output appended to bench/serve.log), answering; returns it and its address."""
+    port = free_port()
+    log = open(ROOT / "bench" / "serve.log", "a")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/healthz")
+    return process, base
+
+
 def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> list[subprocess.Popen]:
     """`manage.py serve` in production mode, with a generation worker sized for N concurrent replies."""
     max_connections = _max_connections(database_url)
@@ -212,14 +236,7 @@ def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> l
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
     }
-    port = free_port()
-    log = open(ROOT / "bench" / "serve.log", "a")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/healthz")
+    process, base = start_serve(env)
     _wait_for_workers(env, n)
     print(f"\nN = {n}   (Celery prefork concurrency {n}, persistent DB connections: {conn_max_age != '0'})")
     return [process], base
@@ -279,15 +296,10 @@ def main() -> None:
     expected = " ".join(f"word{i}" for i in range(args.tokens))
     _ensure_database(database_url)
     (ROOT / "bench" / "serve.log").write_text("")
-    ollama_port = free_port()
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_ollama", "--port", str(ollama_port), "--ttft", str(args.ttft),
-         "--per-token", str(args.per_token), "--tokens", str(args.tokens), "--thinking", ""],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
+    fake, ollama_url = start_fake_ollama(
+        "--ttft", str(args.ttft), "--per-token", str(args.per_token), "--tokens", str(args.tokens), "--thinking", ""
     )
     try:
-        ollama_url = f"http://127.0.0.1:{ollama_port}"
-        wait_http(ollama_url + "/api/version")
         relay_url = start_blocking_relay(ollama_url, model)
         print(f"fake Ollama: {args.ttft * 1000:.0f} ms to first token, {args.per_token * 1000:.0f} ms per token, "
               f"{args.tokens}-token replies; {os.cpu_count()} CPUs shared by everything; "

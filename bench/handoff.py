@@ -31,7 +31,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import websockets  # noqa: E402
-from first_token import _ensure_database, _wait_for_workers, free_port, stop, summary, wait_http  # noqa: E402
+from first_token import (  # noqa: E402
+    _ensure_database,
+    _wait_for_workers,
+    start_fake_ollama,
+    start_serve,
+    stop,
+    summary,
+)
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
@@ -153,28 +160,20 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100)
     args = parser.parse_args()
     _ensure_database(DATABASE_URL)
-    ollama_port = free_port()
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_ollama", "--port", str(ollama_port), "--ttft", "0.1", "--per-token",
-         "0.01", "--thinking", "", "--content", "[NO-ANSWER] Sorry, I do not know; a colleague will help."],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
+    fake, ollama_url = start_fake_ollama(
+        "--ttft", "0.1", "--per-token", "0.01", "--thinking", "",
+        "--content", "[NO-ANSWER] Sorry, I do not know; a colleague will help.",
     )
     processes = [fake]
     try:
-        ollama_url = f"http://127.0.0.1:{ollama_port}"
-        wait_http(ollama_url + "/api/version")
         env = {
             **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "OLLAMA_HOSTS": ollama_url,
             "CHAT_RATE_LIMIT": "100000", "LOG_LEVEL": "WARNING", "DEBUG": "false",
             "SECRET_KEY": "bench-only-handoff-secret-key-0123456789", "LOAD_DEMO_KNOWLEDGE": "false",
             "CELERY_GENERATION_CONCURRENCY": str(min(args.n, 20)), "ALLOWED_HOSTS": "127.0.0.1,localhost",
         }
-        port = free_port()
-        log = open(ROOT / "bench" / "serve.log", "a")
-        processes.append(subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT,
-                                          env=env, stdout=log, stderr=subprocess.STDOUT))
-        base = f"http://127.0.0.1:{port}"
-        wait_http(base + "/healthz")
+        serve, base = start_serve(env)
+        processes.append(serve)
         _wait_for_workers(env, min(args.n, 20))
         session = agent_session(env)
         asyncio.run(run(base, args.n, session))

@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from first_token import (  # noqa: E402
     _ensure_database,
     _wait_for_workers,
-    free_port,
+    start_fake_ollama,
+    start_serve,
     stop,
     summary,
-    wait_http,
 )
 
 DIM = 1024
@@ -213,27 +213,16 @@ async def ask(base: str, text: str) -> tuple[float, dict]:
 
 def bench_websocket(samples: int) -> None:
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
-    ollama_port = free_port()
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_ollama", "--port", str(ollama_port), "--ttft", "0.2", "--per-token",
-         "0.02", "--tokens", "40", "--thinking", ""],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )
+    fake, ollama_url = start_fake_ollama("--ttft", "0.2", "--per-token", "0.02", "--tokens", "40", "--thinking", "")
     processes = [fake]
     try:
-        ollama_url = f"http://127.0.0.1:{ollama_port}"
-        wait_http(ollama_url + "/api/version")
         env = {
             **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": redis_url, "OLLAMA_HOSTS": ollama_url,
             "CHAT_RATE_LIMIT": "100000", "LOG_LEVEL": "WARNING", "DEBUG": "false",
             "SECRET_KEY": "bench-only-" + os.urandom(16).hex(), "CELERY_GENERATION_CONCURRENCY": "2",
         }
-        port = free_port()
-        log = open(ROOT / "bench" / "serve.log", "a")
-        processes.append(subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT,
-                                          env=env, stdout=log, stderr=subprocess.STDOUT))
-        base = f"http://127.0.0.1:{port}"
-        wait_http(base + "/healthz")
+        serve, base = start_serve(env)
+        processes.append(serve)
         _wait_for_workers(env, 2)
         subprocess.run([sys.executable, "manage.py", "load_demo"], cwd=ROOT, env=env, check=True)
         _wait_for_demo_index(env)
