@@ -127,33 +127,32 @@ def direct_answer_find(*, question: str, has_history: bool) -> Grounding | None:
     Cheap (a version read, a dict look-up, one cache read), so the web
     process runs it as the message is stored and answers at once.
     """
+    grounding = _grounding_start(question=question, previous_question="", has_history=has_history)
+    profile = profile_key(gateway.ChatOptions.from_settings(), settings.LLM_SYSTEM_PROMPT)
+    return grounding if _stored_answer_find(grounding, question=question, profile=profile) else None
+
+
+def _grounding_start(*, question: str, previous_question: str, has_history: bool) -> Grounding:
     version = retrieval.knowledge_version()
     standalone = not retrieval.is_follow_up(question, has_history=has_history)
-    grounding = Grounding(version=version, standalone=standalone, query=question)
-    grounding.faq = retrieval.faq_match_exact(question, version=version)
-    if grounding.faq:
-        return grounding
-    if standalone:
-        profile = profile_key(gateway.ChatOptions.from_settings(), settings.LLM_SYSTEM_PROMPT)
-        grounding.cached = answer_cache.answer_cache_get(question=question, version=version, profile=profile)
-        if grounding.cached:
-            return grounding
-    return None
+    query = question if standalone or not previous_question else f"{previous_question}\n{question}"
+    return Grounding(version=version, standalone=standalone, query=query)
+
+
+def _stored_answer_find(grounding: Grounding, *, question: str, profile: str) -> bool:
+    """The steps that need no Ollama: an exact FAQ match, then (standalone questions only) the cache."""
+    grounding.faq = retrieval.faq_match_exact(question, version=grounding.version)
+    if not grounding.faq and grounding.standalone:
+        grounding.cached = answer_cache.answer_cache_get(question=question, version=grounding.version, profile=profile)
+    return bool(grounding.faq or grounding.cached)
 
 
 def knowledge_lookup(*, question: str, previous_question: str, has_history: bool, profile: str) -> Grounding:
     """FAQ, cache and retrieval for one question; stops at the first step that answers it."""
-    version = retrieval.knowledge_version()
-    standalone = not retrieval.is_follow_up(question, has_history=has_history)
-    query = question if standalone or not previous_question else f"{previous_question}\n{question}"
-    grounding = Grounding(version=version, standalone=standalone, query=query)
-    grounding.faq = retrieval.faq_match_exact(question, version=version)
-    if grounding.faq:
+    grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
+    if _stored_answer_find(grounding, question=question, profile=profile):
         return grounding
-    if standalone:
-        grounding.cached = answer_cache.answer_cache_get(question=question, version=version, profile=profile)
-        if grounding.cached:
-            return grounding
+    version, standalone, query = grounding.version, grounding.standalone, grounding.query
     if not retrieval.has_searchable_knowledge(version=version):
         # Nothing to search: spare the embedding call (and its latency) entirely.
         grounding.result = retrieval.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
@@ -420,6 +419,24 @@ async def stream_reply(
         await events.bot_typing(conversation_id=target.conversation_id, active=False)
 
 
+def grounded_prompt(
+    *, question: str, earlier: list[Message], grounding: Grounding, options: gateway.ChatOptions, system_prompt: str
+) -> tuple[list[dict], list[tuple[retrieval.Hit, str]]]:
+    """The chat messages for a grounded answer, and the numbered sources fitted into them."""
+    hits = grounding.result.hits if grounding.result else []
+    budget = (
+        options.num_ctx - options.num_predict - TEMPLATE_MARGIN_TOKENS - HISTORY_RESERVE_TOKENS
+        - estimate_tokens(system_prompt) - estimate_tokens(question) - 120
+    )
+    sources = sources_fit(hits, budget_tokens=budget)
+    dialogue = [(turn.role, turn.content) for turn in earlier]
+    dialogue.append((Message.Role.CUSTOMER, grounded_turn(question=question, sources=sources)))
+    messages = prompt_build(
+        system_prompt=system_prompt, turns=dialogue, num_ctx=options.num_ctx, num_predict=options.num_predict
+    )
+    return messages, sources
+
+
 def _split_dialogue(turns: list[Message]) -> tuple[str, str, list[Message]]:
     """(the customer's unanswered messages as one question, the customer's previous question, earlier turns)."""
     cut = len(turns)
@@ -447,16 +464,8 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
     if grounding.faq or grounding.cached:
         return services.bot_reply_finish(message_id=bot_message.pk, outcome=direct_outcome(grounding))
 
-    hits = grounding.result.hits if grounding.result else []
-    budget = (
-        options.num_ctx - options.num_predict - TEMPLATE_MARGIN_TOKENS - HISTORY_RESERVE_TOKENS
-        - estimate_tokens(system_prompt) - estimate_tokens(question) - 120
-    )
-    sources = sources_fit(hits, budget_tokens=budget)
-    dialogue = [(turn.role, turn.content) for turn in earlier]
-    dialogue.append((Message.Role.CUSTOMER, grounded_turn(question=question, sources=sources)))
-    messages = prompt_build(
-        system_prompt=system_prompt, turns=dialogue, num_ctx=options.num_ctx, num_predict=options.num_predict
+    messages, sources = grounded_prompt(
+        question=question, earlier=earlier, grounding=grounding, options=options, system_prompt=system_prompt
     )
     target = StreamTarget(
         conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=language_of(question)
@@ -581,16 +590,10 @@ def draft_generate(*, conversation_id: int) -> dict[str, Any]:
     )
     if grounding.faq:
         return {"text": grounding.faq.answer, "sources": [], "faq": grounding.faq.question}
-    hits = grounding.result.hits if grounding.result else []
-    budget = (
-        options.num_ctx - options.num_predict - TEMPLATE_MARGIN_TOKENS - HISTORY_RESERVE_TOKENS
-        - estimate_tokens(settings.LLM_SYSTEM_PROMPT) - estimate_tokens(question) - 120
+    messages, sources = grounded_prompt(
+        question=question, earlier=earlier, grounding=grounding, options=options,
+        system_prompt=settings.LLM_SYSTEM_PROMPT,
     )
-    sources = sources_fit(hits, budget_tokens=budget)
-    dialogue = [(turn.role, turn.content) for turn in earlier]
-    dialogue.append((Message.Role.CUSTOMER, grounded_turn(question=question, sources=sources)))
-    messages = prompt_build(system_prompt=settings.LLM_SYSTEM_PROMPT, turns=dialogue, num_ctx=options.num_ctx,
-                            num_predict=options.num_predict)
     citations = CitationFilter(len(sources))
     connection.close()
     try:

@@ -524,33 +524,31 @@ def conversation_agent_join(*, conversation_id: int, agent: Any) -> Conversation
             if conversation.agent_id == agent.pk:
                 return conversation
             raise ConversationTaken(agent_name(conversation.agent))
-        replies_cancel(conversation=conversation)
-        conversation.status = Conversation.Status.HUMAN
-        conversation.agent = agent
-        conversation.save(update_fields=["status", "agent", "updated_at"])
-        _status_push(conversation)
-        language = customer_language(conversation=conversation)
-        system_message_post(conversation=conversation, text=AGENT_JOINED[language].format(name=agent_name(agent)))
-        _inbox_push(conversation)
+        _agent_seat(conversation, agent)
     return conversation
+
+
+def _agent_seat(conversation: Conversation, agent: Any) -> None:
+    """Give a locked conversation to `agent`: the bot stops at once, the customer is told who joined."""
+    from .selectors import agent_name
+
+    replies_cancel(conversation=conversation)
+    conversation.status = Conversation.Status.HUMAN
+    conversation.agent = agent
+    conversation.save(update_fields=["status", "agent", "updated_at"])
+    _status_push(conversation)
+    language = customer_language(conversation=conversation)
+    system_message_post(conversation=conversation, text=AGENT_JOINED[language].format(name=agent_name(agent)))
+    _inbox_push(conversation)
 
 
 def conversation_agent_assign(*, conversation_id: int, to_agent: Any) -> Conversation:
     """Give the conversation to another agent (whoever had it)."""
-    from .selectors import agent_name
-
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
         if conversation.agent_id == to_agent.pk and conversation.status == Conversation.Status.HUMAN:
             return conversation
-        replies_cancel(conversation=conversation)
-        conversation.status = Conversation.Status.HUMAN
-        conversation.agent = to_agent
-        conversation.save(update_fields=["status", "agent", "updated_at"])
-        _status_push(conversation)
-        language = customer_language(conversation=conversation)
-        system_message_post(conversation=conversation, text=AGENT_JOINED[language].format(name=agent_name(to_agent)))
-        _inbox_push(conversation)
+        _agent_seat(conversation, to_agent)
     return conversation
 
 
