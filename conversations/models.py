@@ -50,6 +50,12 @@ class Conversation(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Left by the customer outside working hours, so a colleague can write back.
     contact_email = models.EmailField(blank=True)
+    # Given in the widget's pre-chat form (WIDGET_PRECHAT_FORM), optional like the email.
+    contact_name = models.CharField(max_length=255, blank=True)
+    # The model profile this conversation was assigned (default or canary), kept for its whole life.
+    profile = models.ForeignKey(
+        "helpdesk.ModelProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="conversations"
+    )
     csat_score = models.PositiveSmallIntegerField("CSAT (1-5)", null=True, blank=True)
     csat_comment = models.TextField(blank=True)
 
@@ -104,6 +110,10 @@ class Message(models.Model):
     # How sure the bot was of this reply, and the signals that say so (see conversations.confidence).
     confidence = models.FloatField(null=True, blank=True)
     confidence_signals = models.JSONField(default=dict, blank=True)
+    # The model profile in force when the message was written (compared per profile in the console).
+    profile = models.ForeignKey(
+        "helpdesk.ModelProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+    )
     model_name = models.CharField(max_length=128, blank=True)
     ollama_host = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
@@ -146,6 +156,9 @@ class LLMCall(models.Model):
     conversation = models.ForeignKey(Conversation, null=True, on_delete=models.SET_NULL, related_name="llm_calls")
     # One record per reply: a redelivered log_turn must not count a call twice.
     message = models.OneToOneField(Message, null=True, on_delete=models.SET_NULL, related_name="llm_call")
+    profile = models.ForeignKey(
+        "helpdesk.ModelProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="llm_calls"
+    )
     model_name = models.CharField(max_length=128)
     ollama_host = models.CharField(max_length=255, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, db_index=True)

@@ -202,6 +202,11 @@ OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 3.0)
 # Longest silence between two streamed chunks; a cold model load counts here.
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 120.0)
 OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
+# Node health: probed this often (beat in production, a thread in embedded mode); a node that fails this many
+# times in a row is taken out of rotation for the cool-down, then probed back in.
+OLLAMA_HEALTH_INTERVAL_S = env_float("OLLAMA_HEALTH_INTERVAL_S", 10.0)
+OLLAMA_NODE_MAX_FAILURES = env_int("OLLAMA_NODE_MAX_FAILURES", 3)
+OLLAMA_NODE_COOLDOWN_S = env_float("OLLAMA_NODE_COOLDOWN_S", 30.0)
 
 # Generation options (the seed's model.json; `max_tokens` is Ollama's num_predict).
 LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.7)
@@ -214,6 +219,12 @@ LLM_SYSTEM_PROMPT = env_str(
     "You are the friendly customer-service assistant of the company whose website the customer is on. "
     "Answer briefly and politely, in the customer's language. If you do not know, say so and offer a human colleague.",
 )
+
+LLM_SYSTEM_PROMPT_ZH = env_str(
+    "LLM_SYSTEM_PROMPT_ZH",
+    "你是客户所在网站这家公司的客服助手，态度友好。请用客户使用的语言简洁、礼貌地回答。不知道时请直说，并提出转接人工客服。",
+)
+# These LLM_* values seed the first (default) model profile; after that, profiles are edited in admin.
 
 # --- Knowledge base -------------------------------------------------------------
 # bge-m3 embeds Chinese and English alike; switching models needs `manage.py reindex`.
@@ -280,6 +291,16 @@ CORS_URLS_REGEX = r"^/api/.*$"
 # so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses anonymous chats.
 WIDGET_IDENTITY_SECRET = env_str("WIDGET_IDENTITY_SECRET")
 ENFORCE_IDENTITY = env_bool("ENFORCE_IDENTITY", False)
+# Ask for an (optional) name and email before the first message.
+WIDGET_PRECHAT_FORM = env_bool("WIDGET_PRECHAT_FORM", False)
+
+# --- Metrics ----------------------------------------------------------------------
+# /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`, or one from these addresses.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+# prometheus-client's multiprocess mode: every Daphne and Celery process writes its samples here
+# (`make run` sets it up; in containers, a shared emptyDir/volume).
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
 
 # --- Internationalisation, static files -----------------------------------------
 LANGUAGE_CODE = "en"
@@ -296,6 +317,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging ---------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# "json": one JSON object per line (for log collectors), with conversation and message ids where known.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
