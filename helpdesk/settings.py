@@ -301,6 +301,9 @@ METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 # prometheus-client's multiprocess mode: every Daphne and Celery process writes its samples here
 # (`make run` sets it up; in containers, a shared emptyDir/volume).
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+# A Celery worker's main process serves its own samples on this port (0: off), for deployments where
+# workers do not share PROMETHEUS_MULTIPROC_DIR with the web process (one pod each in Kubernetes).
+WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
 
 # --- Internationalisation, static files -----------------------------------------
 LANGUAGE_CODE = "en"
