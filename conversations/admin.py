@@ -35,8 +35,8 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(ReadOnlyAdmin):
-    list_display = ("id", "status", "handoff_reason", "message_count", "created_at", "last_message_at")
-    list_filter = ("status", "handoff_reason", "created_at")
+    list_display = ("id", "status", "profile", "handoff_reason", "message_count", "created_at", "last_message_at")
+    list_filter = ("status", "profile", "handoff_reason", "created_at")
     search_fields = ("=id", "messages__content")
     date_hierarchy = "created_at"
     inlines = [MessageInline]
@@ -64,7 +64,7 @@ class MessageAdmin(ReadOnlyAdmin):
         "reply_tokens",
         "created_at",
     )
-    list_filter = ("role", "status", "answer_source", "model_name", "created_at")
+    list_filter = ("role", "status", "answer_source", "profile", "model_name", "created_at")
     search_fields = ("content", "=conversation__id")
     list_select_related = ("conversation",)
     date_hierarchy = "created_at"
@@ -91,6 +91,6 @@ class LLMCallAdmin(ReadOnlyAdmin):
         "prompt_tokens",
         "reply_tokens",
     )
-    list_filter = ("outcome", "error_kind", "model_name", "ollama_host")
+    list_filter = ("outcome", "error_kind", "profile", "model_name", "ollama_host")
     search_fields = ("error", "=message__id", "=conversation__id")
     date_hierarchy = "created_at"

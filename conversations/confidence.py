@@ -5,7 +5,7 @@ tune: the signals come from retrieval (how relevant the best source was, and
 by how much it beat the next), from the reply (did it cite the sources it
 was given, did the model say they do not cover the question, was it cut off
 or empty) and from how the reply was made (FAQ entries and cached answers
-are trusted). Below HANDOFF_THRESHOLD the conversation goes to a human.
+are trusted). Below the profile's handoff threshold the conversation goes to a human.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def score(signals: Signals) -> float:
     return round(min(max(value, 0.0), 1.0), 3)
 
 
-def handoff_reason(signals: Signals, confidence: float | None) -> str:
+def handoff_reason(signals: Signals, confidence: float | None, *, threshold: float) -> str:
     """Why this reply hands the conversation to a human, or "" when it does not."""
     if signals.status == "failed":
         return "model_error"
@@ -81,6 +81,6 @@ def handoff_reason(signals: Signals, confidence: float | None) -> str:
         return ""  # stopped by the customer, or by an agent taking over
     if signals.no_answer_marker:
         return "no_knowledge"
-    if confidence is not None and confidence < settings.HANDOFF_THRESHOLD:
+    if confidence is not None and confidence < threshold:
         return "low_confidence"
     return ""

@@ -27,8 +27,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from helpdesk import aio
+from helpdesk import aio, profiles
 from helpdesk import ollama as gateway
+from helpdesk.models import ModelProfile
 from helpdesk.text import estimate_tokens, language_of
 from knowledge import cache as answer_cache
 from knowledge import retrieval
@@ -121,15 +122,20 @@ def profile_key(options: gateway.ChatOptions, system_prompt: str) -> str:
     return f"{options.model}:{digest}"
 
 
-def direct_answer_find(*, question: str, has_history: bool) -> Grounding | None:
+def profile_cache_key(profile: ModelProfile, *, question: str) -> str:
+    """The answer cache's profile part for a question: the model, its options and the prompt it is asked with."""
+    return profile_key(profiles.chat_options(profile), profile.system_prompt(language_of(question)))
+
+
+def direct_answer_find(*, question: str, has_history: bool, profile: ModelProfile) -> Grounding | None:
     """An answer that needs neither Ollama nor a task: an exact FAQ match, or the answer cache.
 
     Cheap (a version read, a dict look-up, one cache read), so the web
     process runs it as the message is stored and answers at once.
     """
     grounding = _grounding_start(question=question, previous_question="", has_history=has_history)
-    profile = profile_key(gateway.ChatOptions.from_settings(), settings.LLM_SYSTEM_PROMPT)
-    return grounding if _stored_answer_find(grounding, question=question, profile=profile) else None
+    key = profile_cache_key(profile, question=question)
+    return grounding if _stored_answer_find(grounding, question=question, profile=key) else None
 
 
 def _grounding_start(*, question: str, previous_question: str, has_history: bool) -> Grounding:
@@ -453,16 +459,18 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
     bot_message = services.bot_reply_start(customer_message_id=customer_message_id)
     if bot_message is None:
         return None
-    options = gateway.ChatOptions.from_settings()
-    system_prompt = settings.LLM_SYSTEM_PROMPT
+    profile = bot_message.profile or profiles.profile_default()
+    options = profiles.chat_options(profile)
     turns = selectors.dialogue_before(conversation=bot_message.conversation, up_to_message_id=customer_message_id)
     question, previous_question, earlier = _split_dialogue(turns)
-    profile = profile_key(options, system_prompt)
+    system_prompt = profile.system_prompt(language_of(question))
+    cache_profile = profile_cache_key(profile, question=question)
     grounding = knowledge_lookup(
-        question=question, previous_question=previous_question, has_history=bool(earlier), profile=profile
+        question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile
     )
     if grounding.faq or grounding.cached:
-        return services.bot_reply_finish(message_id=bot_message.pk, outcome=direct_outcome(grounding))
+        outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
+        return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
 
     messages, sources = grounded_prompt(
         question=question, earlier=earlier, grounding=grounding, options=options, system_prompt=system_prompt
@@ -478,7 +486,7 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
     outcome.sources = source_records(sources, citations.cited)
     outcome.retrieval = grounding.record()
     signals = generated_signals(outcome=outcome, sources=sources, citations=citations, grounding=grounding)
-    _judge(outcome, signals)
+    _judge(outcome, signals, threshold=profile.handoff_threshold)
     reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
     if (
         grounding.standalone
@@ -491,7 +499,7 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
         answer_cache.answer_cache_put(
             question=question,
             version=grounding.version,
-            profile=profile,
+            profile=cache_profile,
             answer=answer_cache.CachedAnswer(
                 content=outcome.content, sources=outcome.sources, model_name=outcome.model_name,
                 confidence=outcome.confidence,
@@ -523,14 +531,14 @@ def generated_signals(
     )
 
 
-def _judge(outcome: services.ReplyOutcome, signals: confidence.Signals) -> None:
+def _judge(outcome: services.ReplyOutcome, signals: confidence.Signals, *, threshold: float) -> None:
     """Fill in the outcome's confidence, its signals and the handoff it calls for."""
     outcome.confidence = confidence.score(signals) if signals.status != Message.Status.CANCELLED else None
     outcome.confidence_signals = signals.as_dict()
-    outcome.handoff_reason = confidence.handoff_reason(signals, outcome.confidence)
+    outcome.handoff_reason = confidence.handoff_reason(signals, outcome.confidence, threshold=threshold)
 
 
-def direct_outcome(grounding: Grounding) -> services.ReplyOutcome:
+def direct_outcome(grounding: Grounding, *, handoff_threshold: float) -> services.ReplyOutcome:
     """A reply that needs no generation: an FAQ entry's answer, or a cached answer."""
     if grounding.faq:
         outcome = services.ReplyOutcome(
@@ -555,7 +563,7 @@ def direct_outcome(grounding: Grounding) -> services.ReplyOutcome:
         )
         signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
                                      cached_confidence=grounding.cached.confidence)
-    _judge(outcome, signals)
+    _judge(outcome, signals, threshold=handoff_threshold)
     return outcome
 
 
@@ -581,18 +589,19 @@ def draft_generate(*, conversation_id: int) -> dict[str, Any]:
     last_customer = conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-id").first()
     if last_customer is None:
         return {"error": "the customer has not written anything yet"}
-    options = gateway.ChatOptions.from_settings()
+    profile = profiles.profile_in_force(profile_id=conversation.profile_id)
+    options = profiles.chat_options(profile)
     turns = selectors.dialogue_before(conversation=conversation, up_to_message_id=last_customer.pk)
     question, previous_question, earlier = _split_dialogue(turns)
+    system_prompt = profile.system_prompt(language_of(question))
     grounding = knowledge_lookup(
         question=question, previous_question=previous_question, has_history=bool(earlier),
-        profile=profile_key(options, settings.LLM_SYSTEM_PROMPT),
+        profile=profile_cache_key(profile, question=question),
     )
     if grounding.faq:
         return {"text": grounding.faq.answer, "sources": [], "faq": grounding.faq.question}
     messages, sources = grounded_prompt(
-        question=question, earlier=earlier, grounding=grounding, options=options,
-        system_prompt=settings.LLM_SYSTEM_PROMPT,
+        question=question, earlier=earlier, grounding=grounding, options=options, system_prompt=system_prompt,
     )
     citations = CitationFilter(len(sources))
     connection.close()

@@ -19,10 +19,11 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from helpdesk import profiles
 from helpdesk.celery import enqueue
 
 from . import events
-from .models import Conversation, Customer, Feedback, LLMCall, Message
+from .models import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
 from .selectors import (
     DIALOGUE_ROLES,
     agents_online_count,
@@ -69,7 +70,7 @@ def conversation_create(*, user: Any = None) -> Conversation:
     if user is None:
         if settings.ENFORCE_IDENTITY:
             raise IdentityRefused("identity_required", "this site requires a signed-in user (helpdeskSettings.user)")
-        return Conversation.objects.create()
+        return _conversation_new()
     if not isinstance(user, dict) or not isinstance(user.get("id"), (str, int)) or isinstance(user.get("id"), bool):
         raise IdentityRefused("identity_invalid", "user must be an object with an id and a hash")
     user_id = str(user["id"]).strip()
@@ -88,7 +89,14 @@ def conversation_create(*, user: Any = None) -> Conversation:
         if changes:
             Customer.objects.filter(pk=customer.pk).update(**changes)
         latest = customer.conversations.order_by("-created_at").first()
-        return latest or Conversation.objects.create(customer=customer)
+        return latest or _conversation_new(customer=customer)
+
+
+def _conversation_new(*, customer: Customer | None = None) -> Conversation:
+    """A conversation with the model profile its token's canary bucket gives it, for its whole life."""
+    token = new_conversation_token()
+    profile = profiles.profile_for_new_conversation(key=token)
+    return Conversation.objects.create(token=token, customer=customer, profile=profile)
 
 
 def _validate_customer_text(text: Any) -> str:
@@ -123,7 +131,8 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
     try:
         with transaction.atomic():
             message = Message.objects.create(
-                conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id
+                conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id,
+                profile_id=conversation.profile_id,
             )
             payload = message_to_dict(message)
             if conversation.status == Conversation.Status.RESOLVED:
@@ -174,13 +183,17 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
     )
     if previous_role == Message.Role.CUSTOMER:
         return None
-    grounding = direct_answer_find(question=customer_message.content, has_history=previous_role is not None)
+    profile = profiles.profile_in_force(profile_id=customer_message.conversation.profile_id)
+    grounding = direct_answer_find(
+        question=customer_message.content, has_history=previous_role is not None, profile=profile
+    )
     if grounding is None:
         return None
-    outcome = direct_outcome(grounding)
+    outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
     now = timezone.now()
     reply = Message.objects.create(
         conversation=customer_message.conversation,
+        profile_id=profile.pk,
         role=Message.Role.BOT,
         status=outcome.status,
         reply_to=customer_message,
@@ -209,7 +222,9 @@ def _conversation_reopen(conversation: Conversation) -> None:
 
 
 def system_message_post(*, conversation: Conversation, text: str) -> Message:
-    message = Message.objects.create(conversation=conversation, role=Message.Role.SYSTEM, content=text)
+    message = Message.objects.create(
+        conversation=conversation, role=Message.Role.SYSTEM, content=text, profile_id=conversation.profile_id
+    )
     payload = message_to_dict(message)
     transaction.on_commit(lambda: events.message_created(conversation_id=conversation.pk, message=payload))
     return message
@@ -344,6 +359,7 @@ def bot_reply_start(*, customer_message_id: int) -> Message | None:
         return existing
     if customer_message.has_newer:
         return None  # the newer message's reply answers this one too
+    profile = profiles.profile_in_force(profile_id=conversation.profile_id)
     try:
         with transaction.atomic():
             return Message.objects.create(
@@ -351,7 +367,8 @@ def bot_reply_start(*, customer_message_id: int) -> Message | None:
                 role=Message.Role.BOT,
                 status=Message.Status.STREAMING,
                 reply_to=customer_message,
-                model_name=settings.OLLAMA_CHAT_MODEL,
+                profile_id=profile.pk,
+                model_name=profile.model,
             )
     except IntegrityError:
         return None  # another worker claimed it
@@ -458,6 +475,7 @@ def llm_call_record(*, message_id: int, error_kind: str = "") -> LLMCall | None:
             return LLMCall.objects.create(
                 conversation_id=message.conversation_id,
                 message=message,
+                profile_id=message.profile_id,
                 model_name=message.model_name,
                 ollama_host=message.ollama_host,
                 outcome=outcome,
@@ -605,7 +623,8 @@ def message_post_agent(*, conversation_id: int, agent: Any, text: Any, client_id
         if existing is not None:
             return existing
         message = Message.objects.create(
-            conversation=conversation, role=Message.Role.AGENT, content=text, author=agent, client_id=client_id
+            conversation=conversation, role=Message.Role.AGENT, content=text, author=agent, client_id=client_id,
+            profile_id=conversation.profile_id,
         )
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
         payload = message_to_dict(message)
@@ -621,7 +640,10 @@ def note_post(*, conversation_id: int, agent: Any, text: Any) -> Message:
     text = _validate_customer_text(text)
     with transaction.atomic():
         conversation = Conversation.objects.get(pk=conversation_id)
-        note = Message.objects.create(conversation=conversation, role=Message.Role.NOTE, content=text, author=agent)
+        note = Message.objects.create(
+            conversation=conversation, role=Message.Role.NOTE, content=text, author=agent,
+            profile_id=conversation.profile_id,
+        )
         payload = message_to_agent_dict(note)
         transaction.on_commit(lambda: events.note_created(conversation_id=conversation.pk, message=payload))
     return note

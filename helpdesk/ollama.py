@@ -88,18 +88,6 @@ class ChatOptions:
     think: bool
     keep_alive: str = "30m"
 
-    @classmethod
-    def from_settings(cls) -> ChatOptions:
-        return cls(
-            model=settings.OLLAMA_CHAT_MODEL,
-            temperature=settings.LLM_TEMPERATURE,
-            top_p=settings.LLM_TOP_P,
-            num_predict=settings.LLM_NUM_PREDICT,
-            num_ctx=settings.LLM_NUM_CTX,
-            think=settings.LLM_THINK,
-            keep_alive=settings.OLLAMA_KEEP_ALIVE,
-        )
-
     def ollama_options(self) -> dict[str, Any]:
         return {
             "temperature": self.temperature,

@@ -16,7 +16,7 @@ def llm(**changes: object) -> Signals:
 
 def test_a_cited_answer_from_a_clearly_relevant_source_is_confident() -> None:
     assert confidence.score(llm()) >= 0.9
-    assert confidence.handoff_reason(llm(), confidence.score(llm())) == ""
+    assert confidence.handoff_reason(llm(), confidence.score(llm()), threshold=0.5) == ""
 
 
 @pytest.mark.parametrize(
@@ -35,18 +35,18 @@ def test_each_signal_moves_the_confidence(weaker: Signals, stronger: Signals) ->
 def test_the_no_answer_marker_hands_off_for_missing_knowledge() -> None:
     signals = llm(no_answer_marker=True)
     assert confidence.score(signals) == 0.1
-    assert confidence.handoff_reason(signals, 0.1) == "no_knowledge"
+    assert confidence.handoff_reason(signals, 0.1, threshold=0.5) == "no_knowledge"
 
 
 def test_weak_uncited_answer_hands_off_as_low_confidence() -> None:
     signals = llm(cited=False, relevance=0.1, relevance_gap=0.0)
     value = confidence.score(signals)
-    assert value < 0.5 and confidence.handoff_reason(signals, value) == "low_confidence"
+    assert value < 0.5 and confidence.handoff_reason(signals, value, threshold=0.5) == "low_confidence"
 
 
 def test_failed_replies_hand_off_as_model_errors_and_stopped_ones_do_not() -> None:
-    assert confidence.handoff_reason(llm(status="failed"), 0.0) == "model_error"
-    assert confidence.handoff_reason(llm(status="cancelled"), None) == ""
+    assert confidence.handoff_reason(llm(status="failed"), 0.0, threshold=0.5) == "model_error"
+    assert confidence.handoff_reason(llm(status="cancelled"), None, threshold=0.5) == ""
 
 
 def test_empty_reply_has_no_confidence() -> None:
@@ -55,7 +55,7 @@ def test_empty_reply_has_no_confidence() -> None:
 
 def test_small_talk_without_sources_does_not_hand_off() -> None:
     signals = llm(sources_given=0, cited=False, relevance=None, relevance_gap=None)
-    assert confidence.handoff_reason(signals, confidence.score(signals)) == ""
+    assert confidence.handoff_reason(signals, confidence.score(signals), threshold=0.5) == ""
 
 
 def test_faq_and_cache_answers_are_trusted() -> None:
@@ -72,7 +72,8 @@ def test_relevance_takes_the_stronger_of_vector_and_keyword_evidence(settings) -
     assert confidence.relevance_of(vector_score=0.9, keyword_score=1.0) == 1.0
 
 
-def test_threshold_comes_from_settings(settings) -> None:
+def test_a_reply_below_the_threshold_it_is_given_hands_off() -> None:
     signals = llm()
-    settings.HANDOFF_THRESHOLD = 0.99
-    assert confidence.handoff_reason(signals, confidence.score(signals)) == "low_confidence"
+    value = confidence.score(signals)
+    assert confidence.handoff_reason(signals, value, threshold=0.5) == ""
+    assert confidence.handoff_reason(signals, value, threshold=0.99) == "low_confidence"

@@ -9,6 +9,7 @@ from conversations import pipeline
 from conversations.models import LLMCall, Message
 from conversations.selectors import message_to_dict
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+from helpdesk.profiles import profile_default
 from knowledge import cache as answer_cache
 from knowledge import retrieval
 from knowledge import services as knowledge_services
@@ -150,7 +151,7 @@ def test_a_repeated_question_is_served_from_the_cache_until_knowledge_changes(fa
 
         key = answer_cache.answer_cache_key(
             question="Do you take Mastercard?", version=second.retrieval["kb_version"],
-            profile=pipeline.profile_key(pipeline.gateway.ChatOptions.from_settings(), settings_prompt()),
+            profile=pipeline.profile_cache_key(profile_default(), question="Do you take Mastercard?"),
         )
         assert get_redis_connection("default").keys(f"*{key}")
 
@@ -158,10 +159,6 @@ def test_a_repeated_question_is_served_from_the_cache_until_knowledge_changes(fa
     knowledge_services.articles_publish(article_ids=[article.pk])  # publishing does
     third = ask("Do you take Mastercard?")
     assert third.answer_source == Message.AnswerSource.LLM and len(fake_ollama.chat_requests()) == 2
-
-
-def settings_prompt() -> str:
-    return django_settings.LLM_SYSTEM_PROMPT
 
 
 def test_follow_ups_are_neither_served_from_nor_put_into_the_cache(fake_ollama) -> None:

@@ -7,6 +7,7 @@ import pytest
 from conversations import pipeline, services
 from conversations.models import Conversation, Message
 from conversations.tests.factories import conversation_factory, customer_message_factory
+from helpdesk.tests.factories import default_profile
 from knowledge.tests.factories import faq_create, knowledge_base_create
 from tests.fake_ollama import Reply
 
@@ -41,8 +42,8 @@ def test_the_same_answer_without_citing_is_less_confident(fake_ollama) -> None:
     assert uncited.confidence < cited.confidence
 
 
-def test_a_low_confidence_reply_hands_off_and_the_customer_is_told(fake_ollama, settings) -> None:
-    settings.HANDOFF_THRESHOLD = 0.95
+def test_a_low_confidence_reply_hands_off_and_the_customer_is_told(fake_ollama) -> None:
+    default_profile(handoff_threshold=0.95)
     knowledge_base_create()
     fake_ollama.script(Reply(content="Maybe it ships free."))
     reply = ask("Is delivery free for big orders?")
@@ -78,8 +79,8 @@ def test_a_failed_reply_hands_off_as_a_model_error_with_one_notice(settings, dea
     assert notices(conversation) == [pipeline.NOTICES_ZH[pipeline.UNAVAILABLE_NOTICE]]
 
 
-def test_low_confidence_answers_are_not_cached(fake_ollama, settings) -> None:
-    settings.HANDOFF_THRESHOLD = 0.95
+def test_low_confidence_answers_are_not_cached(fake_ollama) -> None:
+    default_profile(handoff_threshold=0.95)
     knowledge_base_create()
     ask("Do you take Mastercard?")
     ask("Do you take Mastercard?")

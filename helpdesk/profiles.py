@@ -1,0 +1,135 @@
+"""Model profiles: which one a conversation gets (default or canary), and the request options it means.
+
+A canary release gives a second profile a share of *new* conversations. The
+choice is a stable hash of the conversation's token, stored on the
+conversation, so a conversation keeps its profile when the share changes;
+setting the share to 0 rolls the canary back, and its conversations return to
+the default profile on their next reply. Profiles are read from the database
+on every decision, so admin changes apply without a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from helpdesk import ollama as gateway
+from helpdesk.models import ModelProfile
+
+BUCKETS = 10_000  # shares are honoured to 0.01 %
+
+
+def canary_bucket(key: str) -> float:
+    """Where `key` falls on 0-100 (a percentage), the same in every process and across restarts."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % BUCKETS * 100 / BUCKETS
+
+
+def profile_from_settings() -> ModelProfile:
+    """The LLM_* settings as an unsaved profile: used only while no default profile is stored."""
+    return ModelProfile(
+        name="settings",
+        model=settings.OLLAMA_CHAT_MODEL,
+        temperature=settings.LLM_TEMPERATURE,
+        top_p=settings.LLM_TOP_P,
+        num_predict=settings.LLM_NUM_PREDICT,
+        num_ctx=settings.LLM_NUM_CTX,
+        think=settings.LLM_THINK,
+        keep_alive=settings.OLLAMA_KEEP_ALIVE,
+        system_prompt_en=settings.LLM_SYSTEM_PROMPT,
+        system_prompt_zh=settings.LLM_SYSTEM_PROMPT_ZH,
+        handoff_threshold=settings.HANDOFF_THRESHOLD,
+        is_default=True,
+    )
+
+
+def profile_default() -> ModelProfile:
+    return ModelProfile.objects.filter(is_default=True).first() or profile_from_settings()
+
+
+def profile_choose(bucket: float, *, default: ModelProfile | None, canaries: list[ModelProfile]) -> ModelProfile | None:
+    """The canary whose range holds `bucket`, else the default.
+
+    Canaries are laid out one after another from 0 % in the order given (their
+    ids), so raising a share only moves conversations not yet assigned.
+    """
+    upper = 0.0
+    for profile in canaries:
+        upper += profile.canary_share
+        if bucket < upper:
+            return profile
+    return default
+
+
+def profile_for_new_conversation(*, key: str) -> ModelProfile | None:
+    """The profile a new conversation starts with (None while no profile is stored: the settings apply)."""
+    canaries = list(ModelProfile.objects.filter(is_default=False, canary_share__gt=0).order_by("pk"))
+    default = ModelProfile.objects.filter(is_default=True).first()
+    return profile_choose(canary_bucket(key), default=default, canaries=canaries)
+
+
+def profile_in_force(*, profile_id: int | None) -> ModelProfile:
+    """The profile that answers a conversation now: its own, unless that canary was rolled back."""
+    if profile_id is not None:
+        profile = ModelProfile.objects.filter(pk=profile_id).first()
+        if profile is not None and (profile.is_default or profile.canary_share > 0):
+            return profile
+    return profile_default()
+
+
+def chat_options(profile: ModelProfile) -> gateway.ChatOptions:
+    return gateway.ChatOptions(
+        model=profile.model,
+        temperature=profile.temperature,
+        top_p=profile.top_p,
+        num_predict=profile.num_predict,
+        num_ctx=profile.num_ctx,
+        think=profile.think,
+        keep_alive=profile.keep_alive,
+    )
+
+
+def configured_chat_models() -> list[str]:
+    """Every model a conversation may be answered with now (the default and live canaries)."""
+    models = [p.model for p in ModelProfile.objects.filter(is_default=True)]
+    models += [p.model for p in ModelProfile.objects.filter(is_default=False, canary_share__gt=0).order_by("pk")]
+    return list(dict.fromkeys(models)) or [settings.OLLAMA_CHAT_MODEL]
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def canary_shares_check(*, profile: ModelProfile) -> None:
+    """Canary shares add up to at most 100 %; the default takes whatever is left."""
+    if profile.is_default:
+        return
+    others = ModelProfile.objects.filter(is_default=False).exclude(pk=profile.pk)
+    total = sum(p.canary_share for p in others) + profile.canary_share
+    if total > 100:
+        raise ValidationError(
+            {"canary_share": f"canary shares would add up to {total:g} %; at most 100 % can go to canaries"}
+        )
+
+
+def profile_save(*, profile: ModelProfile, **changes: Any) -> ModelProfile:
+    """Save a profile with `changes`; making it the default unsets the old default, and the default
+    keeps no canary share of its own."""
+    for field, value in changes.items():
+        setattr(profile, field, value)
+    if profile.is_default:
+        profile.canary_share = 0.0
+    profile.full_clean(validate_constraints=False)
+    canary_shares_check(profile=profile)
+    with transaction.atomic():
+        if profile.is_default:
+            ModelProfile.objects.select_for_update().filter(is_default=True).exclude(pk=profile.pk).update(
+                is_default=False
+            )
+        elif not ModelProfile.objects.filter(is_default=True).exclude(pk=profile.pk).exists():
+            raise ValidationError({"is_default": "one profile must be the default"})
+        profile.save()
+    return profile

@@ -1,0 +1,72 @@
+"""Model profiles are curated in admin: a canary's share changes or rolls back without a restart."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.forms.models import model_to_dict
+from django.urls import reverse
+
+from conversations import services
+from helpdesk.models import ModelProfile
+from helpdesk.tests.factories import canary_profile, default_profile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    user = get_user_model().objects.create_superuser("ops", "ops@example.invalid", "pw")
+    client.force_login(user)
+    return client
+
+
+def form_data(profile: ModelProfile, **changes: object) -> dict[str, object]:
+    data = {k: v for k, v in model_to_dict(profile).items() if v is not None and k != "id"}
+    data.update(changes)
+    return {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+
+
+def test_the_profile_list_shows_default_canary_and_their_conversations(staff_client) -> None:
+    default_profile()
+    canary = canary_profile("r1-14b", share=10)
+    services.conversation_create()
+    page = staff_client.get(reverse("admin:helpdesk_modelprofile_changelist")).content.decode()
+    assert "r1-14b" in page and "deepseek-r1:14b" in page
+    assert staff_client.get(reverse("admin:helpdesk_modelprofile_change", args=[canary.pk])).status_code == 200
+
+
+def test_changing_the_share_in_admin_applies_to_the_next_conversation(staff_client) -> None:
+    default = default_profile()
+    canary = canary_profile(share=0.01)
+    url = reverse("admin:helpdesk_modelprofile_change", args=[canary.pk])
+    response = staff_client.post(url, form_data(canary, canary_share=100))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert services.conversation_create().profile_id == canary.pk
+    staff_client.post(reverse("admin:helpdesk_modelprofile_changelist"),
+                      {"action": "roll_back", "_selected_action": [canary.pk]})
+    canary.refresh_from_db()
+    assert canary.canary_share == 0 and services.conversation_create().profile_id == default.pk
+
+
+def test_admin_refuses_canary_shares_over_a_hundred(staff_client) -> None:
+    canary_profile("a", share=70)
+    b = canary_profile("b", share=10)
+    response = staff_client.post(reverse("admin:helpdesk_modelprofile_change", args=[b.pk]),
+                                 form_data(b, canary_share=50))
+    assert response.status_code == 200 and "at most 100 %" in response.content.decode()
+    b.refresh_from_db()
+    assert b.canary_share == 10
+
+
+def test_make_default_moves_the_default(staff_client) -> None:
+    old = default_profile()
+    new = canary_profile(share=20)
+    staff_client.post(reverse("admin:helpdesk_modelprofile_changelist"),
+                      {"action": "make_default", "_selected_action": [new.pk]})
+    assert ModelProfile.objects.get(is_default=True) == new
+    old.refresh_from_db()
+    assert not old.is_default
+    response = staff_client.post(reverse("admin:helpdesk_modelprofile_change", args=[new.pk]),
+                                 form_data(new, is_default=False))
+    assert response.status_code == 200 and "one profile must be the default" in response.content.decode()
