@@ -93,11 +93,13 @@ def fake_ollama_server() -> Iterator[FakeOllama]:
 @pytest.fixture
 def fake_ollama(fake_ollama_server: FakeOllama, settings: Any) -> Iterator[FakeOllama]:
     """The fake, reset, and configured as this process's only Ollama node."""
+    from helpdesk import nodes
     from helpdesk import ollama as gateway
 
     fake_ollama_server.reset()
     settings.OLLAMA_HOSTS = [fake_ollama_server.url]
     gateway._server_versions.clear()
+    nodes.nodes_forget([fake_ollama_server.url])
     yield fake_ollama_server
     fake_ollama_server.reset()
 

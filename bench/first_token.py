@@ -213,7 +213,7 @@ def start_serve(env: dict) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/healthz")
+    wait_http(base + "/livez")
     return process, base
 
 

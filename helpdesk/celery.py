@@ -35,6 +35,7 @@ app.conf.task_default_exchange = "helpdesk"
 app.conf.task_default_routing_key = "generation"
 app.autodiscover_tasks()
 
+
 logger = logging.getLogger(__name__)
 _embedded_pending: set[Future] = set()
 # kombu's virtual (Redis) transport channels are not thread-safe, and services

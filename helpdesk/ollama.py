@@ -22,6 +22,8 @@ import httpx
 import ollama
 from django.conf import settings
 
+from helpdesk import nodes
+
 logger = logging.getLogger(__name__)
 
 THINK_OPEN = "<think>"
@@ -230,6 +232,38 @@ def node_models(host: str, *, timeout: float = 2.0) -> list[str]:
         raise _translate(exc, host=host, model="", started=False) from exc
 
 
+def probe(host: str, *, timeout: float = 3.0) -> nodes.NodeHealth:
+    """Ask one node what it is and what it has: version (timed: the latency probe), pulled and loaded models."""
+    started = time.perf_counter()
+    try:
+        client = sync_client(host, timeout=timeout)
+        response = client._client.get("/api/version")  # the official client has no version call
+        response.raise_for_status()
+        latency_ms = (time.perf_counter() - started) * 1000
+        version = str(response.json().get("version", ""))
+        pulled = [m.model for m in client.list().models if m.model]
+        loaded = [m.model for m in client.ps().models if m.model]
+    except Exception as exc:
+        error = _translate(exc, host=host, model="", started=False)
+        return nodes.NodeHealth(host=host, up=False, checked_at=time.time(), error=error.detail)
+    return nodes.NodeHealth(host=host, up=True, checked_at=time.time(), version=version, models=pulled,
+                            loaded=loaded, latency_ms=round(latency_ms, 1))
+
+
+def nodes_check(hosts: Sequence[str] | None = None) -> list[nodes.NodeHealth]:
+    """Probe every node at once and record what was found (the periodic health check, and status pages)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hosts = list(hosts or settings.OLLAMA_HOSTS)
+    with ThreadPoolExecutor(max_workers=min(len(hosts), 16) or 1) as pool:
+        found = list(pool.map(probe, hosts))
+    for health in found:
+        nodes.health_record(health)
+        if not health.up:
+            logger.warning("Ollama node %s is down: %s", health.host, health.error)
+    return found
+
+
 def _parse_version(text: str) -> tuple[int, ...]:
     numbers = []
     for part in text.split("-")[0].split("."):
@@ -297,6 +331,8 @@ class ChatStream:
     _first: Any
     _splitter: ReasoningSplitter
     stats: ChatStats = field(default_factory=ChatStats)
+    # Counts this stream against its node's requests in flight until it is closed.
+    _inflight_token: str = ""
 
     async def __aiter__(self) -> AsyncIterator[StreamPiece]:
         chunk = self._first
@@ -309,7 +345,9 @@ class ChatStream:
                     break
                 chunk = await anext(self._chunks, None)
         except Exception as exc:
-            raise _translate(exc, host=self.host, model=self.model, started=True) from exc
+            error = _translate(exc, host=self.host, model=self.model, started=True)
+            nodes.node_failed(self.host, kind=error.kind)
+            raise error from exc
         finally:
             # The client's generator stops at the `done` chunk without being
             # exhausted: close it now, so the HTTP connection goes back to the
@@ -344,6 +382,9 @@ class ChatStream:
                 await closer()
             except Exception:
                 logger.debug("closing Ollama stream failed", exc_info=True)
+        if self._inflight_token:
+            nodes.request_finished(self.host, self._inflight_token)
+            self._inflight_token = ""
 
 
 async def _open_on(host: str, messages: Sequence[dict[str, str]], options: ChatOptions) -> ChatStream:
@@ -362,7 +403,13 @@ async def _open_on(host: str, messages: Sequence[dict[str, str]], options: ChatO
                 options=options.ollama_options(),
                 keep_alive=options.keep_alive,
             )
-            first = await anext(chunks, None)
+            try:
+                first = await asyncio.wait_for(anext(chunks, None), settings.OLLAMA_FIRST_CHUNK_TIMEOUT_S)
+            except TimeoutError:
+                await chunks.aclose()
+                raise OllamaUnavailable(
+                    f"no first token within {settings.OLLAMA_FIRST_CHUNK_TIMEOUT_S:g} s", host=host, model=options.model
+                ) from None
             return ChatStream(
                 host=host,
                 model=options.model,
@@ -390,33 +437,58 @@ async def open_chat_stream(
     *,
     hosts: Sequence[str] | None = None,
 ) -> ChatStream:
-    """Open a streaming chat, failing over across nodes until the first chunk arrives.
+    """Open a streaming chat on the least busy healthy node, failing over until the first chunk arrives.
 
+    Refusals, timeouts, 5xx, 503 (a full queue) and a missing model each send
+    the request to the next node and count against the node that failed.
     Once this returns, a failure belongs to that node and surfaces from the
     iteration as `StreamBroken`; the caller decides what the customer sees.
     """
-    candidates = list(hosts or settings.OLLAMA_HOSTS)
     last_error: OllamaError | None = None
-    for host in candidates:
+    for state in nodes.nodes_ranked(model=options.model, hosts=list(hosts) if hosts else None):
+        token = nodes.request_started(state.host)
         try:
-            return await _open_on(host, messages, options)
+            stream = await _open_on(state.host, messages, options)
         except FAILOVER_ERRORS as exc:
-            logger.warning("Ollama node %s failed before the first token: %s", host, exc)
+            nodes.request_finished(state.host, token)
+            _node_failure(state.host, exc)
             last_error = exc
+            continue
+        except BaseException:
+            nodes.request_finished(state.host, token)
+            raise
+        stream._inflight_token = token
+        nodes.node_succeeded(state)
+        return stream
     assert last_error is not None
     raise last_error
 
 
+def _node_failure(host: str, error: OllamaError) -> None:
+    logger.warning("Ollama node %s failed before the first token: %s", host, error)
+    if isinstance(error, ModelNotFound):
+        nodes.node_model_missing(host, error.model)
+    elif nodes.node_failed(host, kind=error.kind):
+        logger.warning("Ollama node %s is taken out for %g s after repeated failures", host,
+                       settings.OLLAMA_NODE_COOLDOWN_S)
+
+
 async def embed(texts: Sequence[str], *, model: str, host: str | None = None) -> list[list[float]]:
-    """Embed texts on the first node that answers."""
+    """Embed texts on the least busy node that has the model, failing over like chats."""
     last_error: OllamaError | None = None
-    for candidate in [host] if host else settings.OLLAMA_HOSTS:
+    for state in nodes.nodes_ranked(model=model, hosts=[host] if host else None):
+        token = nodes.request_started(state.host)
         try:
-            response = await async_client(candidate).embed(model=model, input=list(texts))
-            return [list(vector) for vector in response.embeddings]
+            response = await async_client(state.host).embed(model=model, input=list(texts))
         except Exception as exc:
-            last_error = _translate(exc, host=candidate, model=model, started=False)
+            last_error = _translate(exc, host=state.host, model=model, started=False)
             if not isinstance(last_error, FAILOVER_ERRORS):
                 raise last_error from exc
+            _node_failure(state.host, last_error)
+            continue
+        finally:
+            nodes.request_finished(state.host, token)
+        nodes.node_succeeded(state)
+        return [list(vector) for vector in response.embeddings]
     assert last_error is not None
     raise last_error

@@ -181,6 +181,7 @@ CELERY_TASK_ROUTES = {
     "conversations.generate_reply": {"queue": "generation"},
     "conversations.log_turn": {"queue": "logging"},
     "conversations.draft_reply": {"queue": "generation"},
+    "helpdesk.check_ollama_nodes": {"queue": "logging"},
     "knowledge.*": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -207,6 +208,12 @@ OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
 OLLAMA_HEALTH_INTERVAL_S = env_float("OLLAMA_HEALTH_INTERVAL_S", 10.0)
 OLLAMA_NODE_MAX_FAILURES = env_int("OLLAMA_NODE_MAX_FAILURES", 3)
 OLLAMA_NODE_COOLDOWN_S = env_float("OLLAMA_NODE_COOLDOWN_S", 30.0)
+# A node that sends no first chunk within this long is failed over (a cold load of a big model counts).
+OLLAMA_FIRST_CHUNK_TIMEOUT_S = env_float("OLLAMA_FIRST_CHUNK_TIMEOUT_S", 90.0)
+# Beat probes the Ollama nodes, so routing, the console and /healthz know each node's health and models.
+CELERY_BEAT_SCHEDULE = {
+    "check-ollama-nodes": {"task": "helpdesk.check_ollama_nodes", "schedule": OLLAMA_HEALTH_INTERVAL_S},
+}
 
 # Generation options (the seed's model.json; `max_tokens` is Ollama's num_predict).
 LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.7)

@@ -56,7 +56,7 @@ def live_server_url(fake_ollama_server: FakeOllama) -> Iterator[str]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
+            urllib.request.urlopen(url + "/livez", timeout=1)
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from helpdesk import ollama as gateway
+from helpdesk import profiles
 
 
 class Command(BaseCommand):
@@ -54,10 +57,14 @@ class Command(BaseCommand):
             commands += [
                 self._worker("generation", settings.CELERY_GENERATION_CONCURRENCY),
                 self._worker("logging,knowledge", settings.CELERY_LOGGING_CONCURRENCY),
+                # Periodic jobs (the Ollama nodes' health check); its schedule file is throw-away state.
+                [sys.executable, "-m", "celery", "-A", "helpdesk", "beat", "--loglevel", "WARNING",
+                 "--schedule", str(Path(tempfile.gettempdir()) / f"helpdesk-beat-{options['port']}")],
             ]
         mode = "embedded (SQLite or DATABASE_URL, in-memory channel layer, in-process tasks)"
         if not settings.EMBEDDED:
-            mode = "production (Redis channel layer and cache, Celery workers on generation, logging and knowledge)"
+            mode = ("production (Redis channel layer and cache, Celery workers on generation, logging and knowledge, "
+                    "beat)")
         self.stdout.write(f"Mode: {mode}")
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
         processes = [subprocess.Popen(command) for command in commands]
@@ -94,19 +101,18 @@ class Command(BaseCommand):
         ]
 
     def _report_ollama(self) -> None:
-        for host in settings.OLLAMA_HOSTS:
-            try:
-                models = gateway.node_models(host)
-            except gateway.OllamaError as exc:
+        model = profiles.profile_default().model
+        for health in gateway.nodes_check():
+            if not health.up:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"Ollama at {host} is not usable ({exc.detail}); the server starts anyway and "
-                        "customers are told the assistant is unavailable. Start Ollama or set OLLAMA_HOST."
+                        f"Ollama at {health.host} is not usable ({health.error}); the server starts anyway and "
+                        "customers are told the assistant is unavailable. Start Ollama or set OLLAMA_HOSTS."
                     )
                 )
-                continue
-            model = settings.OLLAMA_CHAT_MODEL
-            if model in models:
-                self.stdout.write(f"Ollama at {host}: {model} is ready")
+            elif health.has_model(model):
+                self.stdout.write(f"Ollama at {health.host}: {model} is ready")
             else:
-                self.stdout.write(self.style.WARNING(f"Ollama at {host} has no {model}: run `ollama pull {model}`"))
+                self.stdout.write(
+                    self.style.WARNING(f"Ollama at {health.host} has no {model}: run `ollama pull {model}`")
+                )

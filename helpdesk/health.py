@@ -1,0 +1,57 @@
+"""Readiness: can this process serve customers? (GET /healthz; the liveness probe is /livez)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from helpdesk import nodes
+from helpdesk import ollama as gateway
+
+
+def _check(probe: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        detail = probe() or {}
+        ok = detail.pop("ok", True)
+    except Exception as exc:  # a readiness probe reports every failure, whatever its type
+        ok, detail = False, {"error": f"{type(exc).__name__}: {exc}"}
+    return {"ok": ok, "ms": round((time.perf_counter() - started) * 1000, 1), **detail}
+
+
+def _database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"engine": connection.vendor}
+
+
+def _cache() -> dict[str, Any]:
+    """The cache is Redis in production: the channel layer, the broker and the answer cache all live there."""
+    stamp = str(time.time())
+    cache.set("healthz", stamp, 30)
+    if cache.get("healthz") != stamp:
+        return {"ok": False, "error": "the cache did not return what was written"}
+    return {"backend": "redis" if settings.REDIS_URL else "local memory"}
+
+
+def _ollama() -> dict[str, Any]:
+    """At least one node up and in rotation; probed now when the last health check is too old."""
+    states = nodes.nodes_state()
+    if nodes.health_is_stale(states, max_age=max(settings.OLLAMA_HEALTH_INTERVAL_S * 3, 30)):
+        gateway.nodes_check()
+        states = nodes.nodes_state()
+    serving = [s.host for s in states if s.usable and s.health is not None and s.health.up]
+    detail: dict[str, Any] = {"nodes": [s.as_dict() for s in states], "serving": serving}
+    if not serving:
+        detail.update(ok=False, error="no Ollama node is up (OLLAMA_HOSTS: " + ", ".join(settings.OLLAMA_HOSTS) + ")")
+    return detail
+
+
+def readiness() -> dict[str, Any]:
+    checks = {"database": _check(_database), "cache": _check(_cache), "ollama": _check(_ollama)}
+    return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}

@@ -1,0 +1,288 @@
+"""What every process knows about the Ollama nodes: health, requests in flight, failures, cool-downs.
+
+The gateway (helpdesk.ollama) asks `nodes_ranked` where to send a request
+and reports back how it went; the health check writes what it probed. All of
+it lives in the shared cache (Redis in production), so every Daphne and
+Celery process routes by the same picture: requests in flight are counted in a
+Redis sorted set per node (one member per request, scored by when it stops
+counting, so a worker killed mid-reply cannot leave a node looking busy
+forever). Embedded mode keeps the same state in its one process.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+HEALTH_KEY = "ollama:health:{host}"
+FAILURES_KEY = "ollama:failures:{host}"
+COOLDOWN_KEY = "ollama:cooldown:{host}"
+MISSING_KEY = "ollama:missing:{host}"
+INFLIGHT_KEY = "helpdesk:ollama:inflight:{host}"
+# An in-flight entry stops counting after this long even if never released (a killed worker).
+INFLIGHT_MAX_S = 900
+
+
+@dataclass
+class NodeHealth:
+    """The last probe of a node (`/api/version`, `/api/tags`, `/api/ps`)."""
+
+    host: str
+    up: bool
+    checked_at: float
+    version: str = ""
+    models: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)
+    latency_ms: float | None = None
+    error: str = ""
+
+    def has_model(self, model: str) -> bool:
+        return model_tag(model) in {model_tag(m) for m in self.models}
+
+
+@dataclass
+class NodeState:
+    """A node as the router and the status pages see it."""
+
+    host: str
+    health: NodeHealth | None
+    in_flight: int
+    failures: int
+    cooldown_until: float | None
+    # Models this node answered 404 for since its last probe.
+    missing: frozenset[str] = frozenset()
+
+    def lacks(self, model: str) -> bool:
+        if model_tag(model) in self.missing:
+            return True
+        return self.health is not None and self.health.up and not self.health.has_model(model)
+
+    @property
+    def cooling_down(self) -> bool:
+        return self.cooldown_until is not None and time.time() < self.cooldown_until
+
+    @property
+    def probing(self) -> bool:
+        """Its cool-down is over, but no probe has said it is back yet."""
+        return self.cooldown_until is not None and not self.cooling_down
+
+    @property
+    def usable(self) -> bool:
+        return self.cooldown_until is None and (self.health is None or self.health.up)
+
+    def as_dict(self) -> dict[str, Any]:
+        state = "cooling_down" if self.cooling_down else "probing" if self.probing else (
+            "unknown" if self.health is None else "up" if self.health.up else "down")
+        return {"host": self.host, "state": state, "in_flight": self.in_flight, "failures": self.failures,
+                "missing": sorted(self.missing),
+                "cooldown_until": self.cooldown_until, "health": asdict(self.health) if self.health else None}
+
+
+def model_tag(model: str) -> str:
+    """`bge-m3` and `bge-m3:latest` name the same model."""
+    return model if ":" in model else f"{model}:latest"
+
+
+# --- requests in flight ----------------------------------------------------------------------------
+
+
+class _LocalInflight:
+    """Embedded mode: one process, so a dict is the whole truth."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict[str, float]] = {}
+
+    def add(self, host: str, token: str) -> None:
+        with self._lock:
+            self._entries.setdefault(host, {})[token] = time.time() + INFLIGHT_MAX_S
+
+    def remove(self, host: str, token: str) -> None:
+        with self._lock:
+            self._entries.get(host, {}).pop(token, None)
+
+    def forget(self, host: str) -> None:
+        with self._lock:
+            self._entries.pop(host, None)
+
+    def counts(self, hosts: list[str]) -> dict[str, int]:
+        now = time.time()
+        with self._lock:
+            return {h: sum(1 for until in self._entries.get(h, {}).values() if until > now) for h in hosts}
+
+
+class _RedisInflight:
+    def _redis(self) -> Any:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+
+    def add(self, host: str, token: str) -> None:
+        now = time.time()
+        key = INFLIGHT_KEY.format(host=host)
+        pipe = self._redis().pipeline(transaction=False)
+        pipe.zadd(key, {token: now + INFLIGHT_MAX_S})
+        pipe.zremrangebyscore(key, "-inf", now)
+        pipe.expire(key, INFLIGHT_MAX_S)
+        pipe.execute()
+
+    def remove(self, host: str, token: str) -> None:
+        self._redis().zrem(INFLIGHT_KEY.format(host=host), token)
+
+    def forget(self, host: str) -> None:
+        self._redis().delete(INFLIGHT_KEY.format(host=host))
+
+    def counts(self, hosts: list[str]) -> dict[str, int]:
+        now = time.time()
+        pipe = self._redis().pipeline(transaction=False)
+        for host in hosts:
+            pipe.zcount(INFLIGHT_KEY.format(host=host), now, "+inf")
+        return dict(zip(hosts, pipe.execute(), strict=True))
+
+
+_local_inflight = _LocalInflight()
+
+
+def _inflight() -> _LocalInflight | _RedisInflight:
+    return _local_inflight if settings.EMBEDDED else _RedisInflight()
+
+
+def request_started(host: str) -> str:
+    """Count a request against `host` until `request_finished` with the returned token."""
+    token = uuid.uuid4().hex
+    _inflight().add(host, token)
+    return token
+
+
+def request_finished(host: str, token: str) -> None:
+    _inflight().remove(host, token)
+
+
+# --- health, failures, cool-down -------------------------------------------------------------------
+
+
+def nodes_state(hosts: list[str] | None = None) -> list[NodeState]:
+    """Every configured node with what is known of it, in configuration order (two cache round trips)."""
+    hosts = list(hosts or settings.OLLAMA_HOSTS)
+    keys = {}
+    for host in hosts:
+        keys[HEALTH_KEY.format(host=host)] = (host, "health")
+        keys[FAILURES_KEY.format(host=host)] = (host, "failures")
+        keys[COOLDOWN_KEY.format(host=host)] = (host, "cooldown")
+        keys[MISSING_KEY.format(host=host)] = (host, "missing")
+    found = cache.get_many(list(keys))
+    known: dict[str, dict[str, Any]] = {host: {} for host in hosts}
+    for key, value in found.items():
+        host, what = keys[key]
+        known[host][what] = value
+    in_flight = _inflight().counts(hosts)
+    return [
+        NodeState(
+            host=host,
+            health=NodeHealth(**known[host]["health"]) if "health" in known[host] else None,
+            in_flight=in_flight.get(host, 0),
+            failures=int(known[host].get("failures") or 0),
+            cooldown_until=known[host].get("cooldown"),
+            missing=frozenset(known[host].get("missing") or ()),
+        )
+        for host in hosts
+    ]
+
+
+def nodes_ranked(*, model: str, hosts: list[str] | None = None) -> list[NodeState]:
+    """Nodes in the order to try them for `model`.
+
+    First the usable nodes known (or not known not) to have the model, fewest
+    requests in flight first (ties in random order, so idle nodes share the
+    load); then nodes whose cool-down has run out and await their probe; then
+    nodes cooling down or last seen down (a stale picture must not stop every
+    request); nodes known to lack the model come last.
+    """
+    states = nodes_state(hosts)
+    random.shuffle(states)
+
+    def rank(state: NodeState) -> tuple[int, int]:
+        if state.lacks(model):
+            tier = 3
+        elif state.usable:
+            tier = 0
+        elif state.probing:
+            tier = 1
+        else:
+            tier = 2
+        return tier, state.in_flight
+
+    return sorted(states, key=rank)
+
+
+def node_failed(host: str, *, kind: str) -> bool:
+    """Count a failure; the node is taken out for OLLAMA_NODE_COOLDOWN_S after too many in a row.
+    Returns whether this failure started a cool-down."""
+    key = FAILURES_KEY.format(host=host)
+    cache.add(key, 0, timeout=max(settings.OLLAMA_NODE_COOLDOWN_S * 4, 60))
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=max(settings.OLLAMA_NODE_COOLDOWN_S * 4, 60))
+        failures = 1
+    if failures >= settings.OLLAMA_NODE_MAX_FAILURES:
+        cooldown_start(host)
+        cache.set(key, 0, timeout=max(settings.OLLAMA_NODE_COOLDOWN_S * 4, 60))
+        return True
+    return False
+
+
+def cooldown_start(host: str) -> None:
+    until = time.time() + settings.OLLAMA_NODE_COOLDOWN_S
+    # Kept past its end: the node stays "probing" until a health check finds it well.
+    cache.set(COOLDOWN_KEY.format(host=host), until, timeout=None)
+
+
+def node_succeeded(state: NodeState) -> None:
+    """A request worked: the failure streak ends, and a node awaiting its probe has passed it.
+    Costs nothing on the common path (a node with no failures)."""
+    if state.probing:
+        cache.delete_many([FAILURES_KEY.format(host=state.host), COOLDOWN_KEY.format(host=state.host)])
+    elif state.failures:
+        cache.delete(FAILURES_KEY.format(host=state.host))
+
+
+def node_model_missing(host: str, model: str) -> None:
+    """A 404 for `model`: the next requests go elsewhere first, until a probe finds the model pulled."""
+    key = MISSING_KEY.format(host=host)
+    missing = set(cache.get(key) or ()) | {model_tag(model)}
+    cache.set(key, sorted(missing), timeout=max(settings.OLLAMA_HEALTH_INTERVAL_S * 6, 60))
+
+
+def health_record(health: NodeHealth) -> None:
+    """Store a probe's result; a node found well after its cool-down is back in rotation."""
+    cache.set(HEALTH_KEY.format(host=health.host), asdict(health), timeout=None)
+    if health.up:
+        cache.delete(MISSING_KEY.format(host=health.host))  # the probe's model list is fresher
+    cooldown_key = COOLDOWN_KEY.format(host=health.host)
+    if health.up:
+        until = cache.get(cooldown_key)
+        if until is not None and time.time() >= until:
+            cache.delete_many([cooldown_key, FAILURES_KEY.format(host=health.host)])
+    elif cache.get(cooldown_key) is None:
+        cooldown_start(health.host)
+
+
+def health_is_stale(states: list[NodeState], *, max_age: float) -> bool:
+    now = time.time()
+    return any(s.health is None or now - s.health.checked_at > max_age for s in states)
+
+
+def nodes_forget(hosts: list[str]) -> None:
+    """Drop everything known about these nodes (tests; an operator replacing a node)."""
+    keys = [k.format(host=h) for h in hosts for k in (HEALTH_KEY, FAILURES_KEY, COOLDOWN_KEY, MISSING_KEY)]
+    cache.delete_many(keys)
+    for host in hosts:
+        _inflight().forget(host)
