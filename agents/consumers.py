@@ -19,7 +19,7 @@ from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from conversations.consumers import FrameError, frame_decode
 from conversations.models import Conversation, Message
-from helpdesk import aio
+from helpdesk import aio, metrics
 
 from . import selectors, services
 
@@ -44,6 +44,7 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.agent = await aio.db_call(lambda: get_user_model().objects.get(pk=user.pk))
+        metrics.websocket_opened("console")
         await self.channel_layer.group_add(events.CONSOLE_GROUP, self.channel_name)
         await aio.db_call(conversation_services.agent_presence_set, agent_id=self.agent.pk, online=True)
         await self.send_json({
@@ -57,6 +58,7 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.agent is None:
             return
+        metrics.websocket_closed("console")
         await self.channel_layer.group_discard(events.CONSOLE_GROUP, self.channel_name)
         await self._leave_open_conversation()
         await aio.db_call(conversation_services.agent_presence_set, agent_id=self.agent.pk, online=False)

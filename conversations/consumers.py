@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from helpdesk import aio
+from helpdesk import aio, metrics
 
 from . import events, selectors, services
 
@@ -86,6 +86,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(CLOSE_NOT_FOUND, "unknown_conversation", "no conversation has this token")
             return
         self.conversation_id = conversation.pk
+        metrics.websocket_opened("chat")
         self.group = events.conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         history = await aio.db_call(selectors.conversation_history, conversation=conversation)
@@ -100,6 +101,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.conversation_id is not None:
+            metrics.websocket_closed("chat")
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def _refuse(self, code: int, error: str, detail: str) -> None:

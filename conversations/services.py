@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk import profiles
+from helpdesk import metrics, profiles
 from helpdesk.celery import enqueue
 
 from . import events
@@ -135,6 +135,7 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
                 profile_id=conversation.profile_id,
             )
             payload = message_to_dict(message)
+            _message_count(message)
             if conversation.status == Conversation.Status.RESOLVED:
                 _conversation_reopen(conversation)
             # The echo goes out before the reply is queued, so no delta can overtake it.
@@ -209,7 +210,22 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
     )
     payload = message_to_dict(reply)
     transaction.on_commit(lambda: events.message_created(conversation_id=reply.conversation_id, message=payload))
+    _message_count(reply, profile_name=profile.name)
     return reply
+
+
+def _message_count(message: Message, *, profile_name: str = "") -> None:
+    """Count a stored message (and a bot reply's timings) in the metrics, once its transaction commits."""
+    def record() -> None:
+        metrics.message_stored(message.role)
+        if message.role == Message.Role.BOT:
+            metrics.reply_recorded(
+                profile=profile_name or "settings", node=message.ollama_host, answer_source=message.answer_source,
+                complete=message.status == Message.Status.COMPLETE, ttft_ms=message.ttft_ms,
+                total_ms=message.total_ms, reply_tokens=message.reply_tokens,
+            )
+
+    transaction.on_commit(record)
 
 
 def _conversation_reopen(conversation: Conversation) -> None:
@@ -225,6 +241,7 @@ def system_message_post(*, conversation: Conversation, text: str) -> Message:
     message = Message.objects.create(
         conversation=conversation, role=Message.Role.SYSTEM, content=text, profile_id=conversation.profile_id
     )
+    _message_count(message)
     payload = message_to_dict(message)
     transaction.on_commit(lambda: events.message_created(conversation_id=conversation.pk, message=payload))
     return message
@@ -262,6 +279,7 @@ def conversation_request_human(
         conversation.handoff_reason = reason
         conversation.handoff_at = timezone.now()
         conversation.save(update_fields=["status", "handoff_reason", "handoff_at", "updated_at"])
+        transaction.on_commit(lambda: metrics.handed_off(reason))
         replies_cancel(conversation=conversation)
         # Outside working hours with nobody at a console, the customer is told when to expect a
         # reply and (the `offline` flag) offered to leave an email address.
@@ -424,6 +442,7 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:
         message.error = outcome.error
         message.completed_at = timezone.now()
         message.save()
+        _message_count(message, profile_name=message.profile.name if message.profile_id else "")
         conversation = message.conversation
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.completed_at)
         payload = message_to_dict(message)
@@ -627,6 +646,7 @@ def message_post_agent(*, conversation_id: int, agent: Any, text: Any, client_id
             profile_id=conversation.profile_id,
         )
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+        _message_count(message)
         payload = message_to_dict(message)
         transaction.on_commit(lambda: events.message_created(conversation_id=conversation.pk, message=payload))
         _inbox_push(conversation, message)
@@ -644,6 +664,7 @@ def note_post(*, conversation_id: int, agent: Any, text: Any) -> Message:
             conversation=conversation, role=Message.Role.NOTE, content=text, author=agent,
             profile_id=conversation.profile_id,
         )
+        _message_count(note)
         payload = message_to_agent_dict(note)
         transaction.on_commit(lambda: events.note_created(conversation_id=conversation.pk, message=payload))
     return note
@@ -685,6 +706,7 @@ def csat_record(*, conversation: Conversation, score: Any, comment: Any = "") ->
     if conversation.status != Conversation.Status.RESOLVED:
         raise MessageRejected("not_resolved", "a rating is asked for once the conversation is resolved")
     Conversation.objects.filter(pk=conversation.pk).update(csat_score=score, csat_comment=comment.strip())
+    metrics.csat_rated(score)
     conversation.refresh_from_db()
     with transaction.atomic():
         _inbox_push(conversation)

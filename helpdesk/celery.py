@@ -15,6 +15,7 @@ from concurrent.futures import wait as wait_futures
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import worker_init
 from kombu import Exchange, Queue
 
 from helpdesk import aio
@@ -37,6 +38,19 @@ app.autodiscover_tasks()
 
 
 logger = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def _worker_metrics(**kwargs: Any) -> None:
+    """With WORKER_METRICS_PORT set, the worker's main process serves its pool's metrics (Kubernetes pods)."""
+    from django.conf import settings
+
+    from helpdesk import metrics
+
+    if settings.WORKER_METRICS_PORT:
+        metrics.worker_metrics_serve(settings.WORKER_METRICS_PORT)
+
+
 _embedded_pending: set[Future] = set()
 # kombu's virtual (Redis) transport channels are not thread-safe, and services
 # run on several threads of the web process at once: publish one at a time.
@@ -67,6 +81,11 @@ def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
     else:
         with _publish_lock:
             task.apply_async(args=args, kwargs=kwargs)
+
+
+def embedded_tasks_pending() -> int:
+    """In-process tasks queued or running (embedded mode's generation queue depth)."""
+    return len(_embedded_pending)
 
 
 def embedded_tasks_wait(timeout: float = 30.0) -> None:

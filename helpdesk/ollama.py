@@ -22,7 +22,7 @@ import httpx
 import ollama
 from django.conf import settings
 
-from helpdesk import nodes
+from helpdesk import metrics, nodes
 
 logger = logging.getLogger(__name__)
 
@@ -346,6 +346,7 @@ class ChatStream:
                 chunk = await anext(self._chunks, None)
         except Exception as exc:
             error = _translate(exc, host=self.host, model=self.model, started=True)
+            metrics.ollama_failed(kind=error.kind, node=self.host)
             nodes.node_failed(self.host, kind=error.kind)
             raise error from exc
         finally:
@@ -454,8 +455,10 @@ async def open_chat_stream(
             _node_failure(state.host, exc)
             last_error = exc
             continue
-        except BaseException:
+        except BaseException as exc:
             nodes.request_finished(state.host, token)
+            if isinstance(exc, OllamaError):
+                metrics.ollama_failed(kind=exc.kind, node=state.host)
             raise
         stream._inflight_token = token
         nodes.node_succeeded(state)
@@ -466,6 +469,7 @@ async def open_chat_stream(
 
 def _node_failure(host: str, error: OllamaError) -> None:
     logger.warning("Ollama node %s failed before the first token: %s", host, error)
+    metrics.ollama_failed(kind=error.kind, node=host)
     if isinstance(error, ModelNotFound):
         nodes.node_model_missing(host, error.model)
     elif nodes.node_failed(host, kind=error.kind):
@@ -483,6 +487,7 @@ async def embed(texts: Sequence[str], *, model: str, host: str | None = None) ->
         except Exception as exc:
             last_error = _translate(exc, host=state.host, model=model, started=False)
             if not isinstance(last_error, FAILOVER_ERRORS):
+                metrics.ollama_failed(kind=last_error.kind, node=state.host)
                 raise last_error from exc
             _node_failure(state.host, last_error)
             continue

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("livez", views.livez, name="livez"),
+    path("metrics", views.metrics_view, name="metrics"),
     path("", include("agents.urls")),
     path("", include("conversations.urls")),
 ]

@@ -1,11 +1,14 @@
-"""Operations endpoints: readiness and liveness probes."""
+"""Operations endpoints: readiness and liveness probes, Prometheus metrics."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+import hmac
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from helpdesk import health
+from helpdesk import health, metrics
 
 
 @never_cache
@@ -19,3 +22,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def livez(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers. Touches nothing, so a dead dependency never restarts healthy pods."""
     return JsonResponse({"ok": True})
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    """A scraper with the METRICS_TOKEN bearer token, or one from METRICS_ALLOWED_IPS."""
+    header = request.headers.get("Authorization", "")
+    if settings.METRICS_TOKEN and header.startswith("Bearer "):
+        return hmac.compare_digest(header.removeprefix("Bearer ").strip(), settings.METRICS_TOKEN)
+    return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
+
+
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not metrics_allowed(request):
+        return HttpResponse("metrics: send Authorization: Bearer <METRICS_TOKEN> or scrape from METRICS_ALLOWED_IPS\n",
+                            status=403, content_type="text/plain")
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

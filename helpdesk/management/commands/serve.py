@@ -7,6 +7,7 @@ and `knowledge` (imports and indexing).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -67,7 +68,11 @@ class Command(BaseCommand):
                     "beat)")
         self.stdout.write(f"Mode: {mode}")
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
-        processes = [subprocess.Popen(command) for command in commands]
+        env = dict(os.environ)
+        if not settings.EMBEDDED and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Daphne and every worker process write their samples here; /metrics sums them.
+            env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="helpdesk-metrics-")
+        processes = [subprocess.Popen(command, env=env) for command in commands]
         stopping = False
 
         def stop(*_: object) -> None:

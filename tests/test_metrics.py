@@ -1,0 +1,198 @@
+"""/metrics: who may scrape it, and what it exposes after real conversations on the production stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import ROOT
+from tests.fake_ollama import FakeOllama, Reply
+
+TOKEN = "scrape-token-for-tests"
+
+
+def families(text: str) -> dict[str, object]:
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+@pytest.mark.django_db
+def test_metrics_need_the_token_or_an_allowed_address(client, settings) -> None:
+    settings.METRICS_TOKEN = TOKEN
+    settings.METRICS_ALLOWED_IPS = []
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
+    response = client.get("/metrics")  # the test client comes from 127.0.0.1
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.django_db
+def test_metrics_count_requests_and_the_queue_in_this_process(client) -> None:
+    client.get("/livez")
+    found = families(client.get("/metrics").content.decode())
+    requests = found["helpdesk_http_requests"]
+    assert any(s.labels == {"method": "GET", "status": "200"} and s.value >= 1 for s in requests.samples)
+    [depth] = found["helpdesk_generation_queue_depth"].samples
+    assert depth.value >= 0
+
+
+# --- the production stack: Daphne, Celery prefork workers, beat, PostgreSQL, Redis ----------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict[str, str]]]:
+    """`manage.py serve` as an operator runs it, on its own PostgreSQL database and Redis db."""
+    import psycopg
+    from django.conf import settings
+
+    if settings.EMBEDDED or not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        pytest.skip("needs PostgreSQL and Redis")
+    db = settings.DATABASES["default"]
+    name = f"helpdesk_metrics_{os.getpid()}"
+    admin = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    redis_url = settings.REDIS_URL.rsplit("/", 1)[0] + "/9"  # away from the test worker's queues
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}",
+        "REDIS_URL": redis_url,
+        "OLLAMA_HOSTS": fake_ollama_server.url,
+        "METRICS_TOKEN": TOKEN,
+        "CELERY_GENERATION_CONCURRENCY": "2",
+        "LOAD_DEMO_KNOWLEDGE": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes one, as for a user
+    log_path = Path(tempfile.mkdtemp(prefix="helpdesk-stack-")) / "serve.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(base + "/livez", timeout=1)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log_path.read_text()) from None
+                time.sleep(0.3)
+        yield base, env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+        log.close()
+        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+        (ROOT / ".pytest_cache" / "metrics-stack.log").write_text(log_path.read_text())
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def http_json(url: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body or {}).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+async def chat_until(ws, frame_type: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(deadline - time.monotonic(), 0.1)))
+        if frame["type"] == frame_type:
+            return frame
+
+
+@pytest.mark.production
+@pytest.mark.timeout(240)
+def test_metrics_expose_every_family_after_conversations_on_the_production_stack(
+    production_stack, fake_ollama_server: FakeOllama
+) -> None:
+    import websockets
+
+    base, env = production_stack
+    fake_ollama_server.reset()
+    fake_ollama_server.script(
+        Reply(content="Your parcel left Hangzhou this morning.", thinking="look it up", ttft=0.05, per_token=0.01),
+        Reply(status=503, error="server busy, please try again.  maximum pending requests exceeded"),
+    )
+    answered = http_json(base + "/api/v1/conversations")
+    failed = http_json(base + "/api/v1/conversations")
+    ws_url = base.replace("http", "ws")
+
+    async def converse() -> str:
+        origin = {"Origin": base}
+        async with websockets.connect(ws_url + answered["websocket"], additional_headers=origin) as ws:
+            await chat_until(ws, "history")
+            await ws.send(json.dumps({"type": "message", "text": "Where is my parcel?", "client_id": "m1"}))
+            done = await chat_until(ws, "done")
+            async with websockets.connect(ws_url + failed["websocket"], additional_headers=origin) as second:
+                await chat_until(second, "history")
+                await second.send(json.dumps({"type": "message", "text": "And my refund?", "client_id": "m2"}))
+                await chat_until(second, "status")  # handed off: the model was unavailable
+                resolve = ("from conversations import services; from conversations.models import Conversation; "
+                           "from django.contrib.auth.models import User; "
+                           "u = User.objects.create(username='ops-agent', is_staff=True); "
+                           f"c = Conversation.objects.get(token={failed['token']!r}); "
+                           "services.conversation_resolve(conversation_id=c.pk, agent=u)")
+                await asyncio.to_thread(subprocess.run, [sys.executable, "manage.py", "shell", "-c", resolve],
+                                        cwd=ROOT, env=env, check=True, capture_output=True)
+                await chat_until(second, "status")
+                await second.send(json.dumps({"type": "csat", "score": 4}))
+                await chat_until(second, "csat")
+                # Scraped while both sockets are open.
+                request = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+                text = await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=10).read().decode())
+            assert done["message"]["status"] == "complete"
+            return text
+
+    text = asyncio.run(converse())
+    found = families(text)
+
+    def samples(name: str, **labels: str) -> list:
+        return [s for s in found[name].samples if all(s.labels.get(k) == v for k, v in labels.items())]
+
+    assert samples("helpdesk_http_requests", method="POST", status="201")[0].value >= 2
+    assert samples("helpdesk_messages", role="customer")[0].value == 2
+    assert samples("helpdesk_messages", role="bot")[0].value == 2  # the answer and the failed attempt
+    assert samples("helpdesk_websocket_connections", socket="chat")[0].value == 2
+    node = fake_ollama_server.url
+    assert [s.value for s in samples("helpdesk_time_to_first_token_seconds", profile="default", node=node)
+            if s.name.endswith("_count")] == [1.0]
+    assert [s.value for s in samples("helpdesk_reply_seconds", profile="default", node=node)
+            if s.name.endswith("_count")] == [1.0]
+    assert samples("helpdesk_tokens_generated", profile="default", node=node)[0].value > 0
+    assert samples("helpdesk_ollama_errors", kind="busy", node=node)[0].value == 1
+    assert samples("helpdesk_bot_answers", source="llm")[0].value == 2
+    assert samples("helpdesk_handoffs", reason="model_error")[0].value == 1
+    assert [s.value for s in found["helpdesk_csat_score"].samples if s.name.endswith("_sum")] == [4.0]
+    assert samples("helpdesk_generation_queue_depth")[0].value == 0
