@@ -16,6 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from helpdesk import aio, metrics
+from helpdesk.logs import log_context
 
 from . import events, selectors, services
 
@@ -212,8 +213,9 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         """Run a service on this socket's conversation, loaded fresh in the same thread hop."""
 
         def call() -> Any:
-            conversation = selectors.conversation_get(conversation_id=self.conversation_id)
-            return service(conversation=conversation, **kwargs)
+            with log_context(conversation_id=self.conversation_id):
+                conversation = selectors.conversation_get(conversation_id=self.conversation_id)
+                return service(conversation=conversation, **kwargs)
 
         return await aio.db_call(call)
 

@@ -6,24 +6,29 @@ from typing import Any
 
 from celery import shared_task
 
+from helpdesk.logs import log_context
+
 from . import pipeline, services
 
 
 @shared_task(name="conversations.generate_reply", acks_late=True, reject_on_worker_lost=True)
 def generate_reply(message_id: int, **kwargs: Any) -> int | None:
     """Answer the customer message `message_id`; a reply already finished is not generated again."""
-    reply = pipeline.reply_generate(customer_message_id=message_id)
+    with log_context(customer_message_id=message_id):
+        reply = pipeline.reply_generate(customer_message_id=message_id)
     return reply.pk if reply else None
 
 
 @shared_task(name="conversations.log_turn", ignore_result=True)
 def log_turn(message_id: int, error_kind: str = "", **kwargs: Any) -> None:
     """Record the Ollama call behind a finished reply (model, host, timings, tokens, outcome)."""
-    services.llm_call_record(message_id=message_id, error_kind=error_kind)
+    with log_context(message_id=message_id):
+        services.llm_call_record(message_id=message_id, error_kind=error_kind)
 
 
 @shared_task(name="conversations.draft_reply", ignore_result=True)
 def draft_reply(conversation_id: int, **kwargs: Any) -> None:
     """Write a grounded draft for the agents looking at this conversation (never sent to the customer)."""
-    draft = pipeline.draft_generate(conversation_id=conversation_id)
-    services.draft_deliver(conversation_id=conversation_id, draft=draft)
+    with log_context(conversation_id=conversation_id):
+        draft = pipeline.draft_generate(conversation_id=conversation_id)
+        services.draft_deliver(conversation_id=conversation_id, draft=draft)

@@ -6,3 +6,8 @@ class HelpdeskConfig(AppConfig):
 
     name = "helpdesk"
     verbose_name = "Helpdesk"
+
+    def ready(self) -> None:
+        from helpdesk.logs import install_record_factory
+
+        install_record_factory()
