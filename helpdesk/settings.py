@@ -49,6 +49,9 @@ if not DEBUG and SECRET_KEY.startswith("dev-only"):
     raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+# Kubernetes probes and Prometheus reach a pod by its IP address, which no ALLOWED_HOSTS entry can know in
+# advance (Django answers 400 to any other Host): the pod passes it in POD_IP (downward API, status.podIP).
+ALLOWED_HOSTS += [f"[{ip}]" if ":" in ip else ip for ip in env_list("POD_IP")]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
