@@ -13,14 +13,25 @@ from __future__ import annotations
 
 import glob
 import os
+import socket
 from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+
+def process_identifier() -> str:
+    """Host name and pid: containers sharing one metrics volume each have a process 1, but their own host name."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Before the first metric is made: every sample file is named by this identifier.
+    values.ValueClass = values.MultiProcessValue(process_identifier)
 
 # Seconds: from a few ms (FAQ, cache) to minutes (a cold 70b on a busy node).
 LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300)
@@ -108,13 +119,25 @@ class MetricsMiddleware:
 # --- exposition -------------------------------------------------------------------------------
 
 
-class QueueDepthCollector(Collector):
-    """Replies waiting for a generation worker, read at scrape time (the workers' autoscaling signal)."""
+class OperationsCollector(Collector):
+    """Read at scrape time: replies waiting for a generation worker (the workers' autoscaling signal), and
+    requests each Ollama node is serving (busy generation slots, which an empty queue does not show)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("helpdesk_generation_queue_depth", "Tasks waiting in the generation queue")
-        family.add_metric([], float(generation_queue_depth()))
-        yield family
+        from helpdesk import nodes
+
+        depth = GaugeMetricFamily("helpdesk_generation_queue_depth", "Tasks waiting in the generation queue")
+        depth.add_metric([], float(generation_queue_depth()))
+        yield depth
+        in_flight = GaugeMetricFamily("helpdesk_ollama_requests_in_flight", "Requests each Ollama node is serving",
+                                      labels=["node"])
+        up = GaugeMetricFamily("helpdesk_ollama_node_up", "1 when the node is in rotation, by the last health check",
+                               labels=["node"])
+        for state in nodes.nodes_state():
+            in_flight.add_metric([state.host], float(state.in_flight))
+            up.add_metric([state.host], 1.0 if state.usable and state.health and state.health.up else 0.0)
+        yield in_flight
+        yield up
 
 
 def generation_queue_depth() -> int:
@@ -131,7 +154,7 @@ def generation_queue_depth() -> int:
 def exposition() -> bytes:
     """Every sample of every process (multiprocess mode) or of this one, plus the queue depth."""
     extra = CollectorRegistry(auto_describe=False)
-    extra.register(QueueDepthCollector())
+    extra.register(OperationsCollector())
     if multiprocess_dir():
         from prometheus_client import multiprocess
 
@@ -150,12 +173,14 @@ def forget_dead_processes() -> None:
         return
     from prometheus_client import multiprocess
 
-    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
-        pid = int(path.rsplit("_", 1)[1].split(".")[0])
+    host = socket.gethostname()
+    for path in glob.glob(os.path.join(directory, f"gauge_live*_{glob.escape(host)}-*.db")):
+        identifier = os.path.basename(path).removesuffix(".db").split("_", 2)[2]
+        pid = int(identifier.rsplit("-", 1)[1])
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            multiprocess.mark_process_dead(pid, directory)
+            multiprocess.mark_process_dead(identifier, directory)
         except PermissionError:
             pass  # alive, another user's
 

@@ -53,6 +53,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 # advance (Django answers 400 to any other Host): the pod passes it in POD_IP (downward API, status.podIP).
 ALLOWED_HOSTS += [f"[{ip}]" if ":" in ip else ip for ip in env_list("POD_IP")]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto: requests count as https, and cookies are
+# sent over https only.
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "daphne",

@@ -49,6 +49,23 @@ def test_metrics_count_requests_and_the_queue_in_this_process(client) -> None:
     assert depth.value >= 0
 
 
+def test_live_gauges_of_dead_processes_on_this_host_stop_counting(tmp_path, monkeypatch) -> None:
+    import socket
+
+    from helpdesk import metrics
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    host = socket.gethostname()
+    dead = tmp_path / f"gauge_livesum_{host}-{2**22 + 7}.db"  # above any pid this kernel hands out
+    alive = tmp_path / f"gauge_livesum_{host}-{os.getpid()}.db"
+    other_host = tmp_path / "gauge_livesum_other-container-1.db"
+    counter = tmp_path / f"counter_{host}-{2**22 + 7}.db"
+    for path in (dead, alive, other_host, counter):
+        path.write_bytes(b"")
+    metrics.forget_dead_processes()
+    assert not dead.exists() and alive.exists() and other_host.exists() and counter.exists()
+
+
 # --- the production stack: Daphne, Celery prefork workers, beat, PostgreSQL, Redis ----------------------------
 
 

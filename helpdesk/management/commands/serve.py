@@ -8,6 +8,7 @@ and `knowledge` (imports and indexing).
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,9 +70,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Mode: {mode}")
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
         env = dict(os.environ)
+        metrics_dir = None
         if not settings.EMBEDDED and not env.get("PROMETHEUS_MULTIPROC_DIR"):
             # Daphne and every worker process write their samples here; /metrics sums them.
-            env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="helpdesk-metrics-")
+            metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="helpdesk-metrics-")
         processes = [subprocess.Popen(command, env=env) for command in commands]
         stopping = False
 
@@ -94,6 +96,8 @@ class Command(BaseCommand):
                     process.wait(timeout=max(deadline - time.monotonic(), 0.1))
                 except subprocess.TimeoutExpired:
                     process.kill()
+            if metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
         failed = [p.args[2] for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             raise SystemExit(f"stopped because {failed[0]} exited")
