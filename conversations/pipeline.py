@@ -29,7 +29,7 @@ from django.db import connection
 
 from helpdesk import aio, profiles
 from helpdesk import ollama as gateway
-from helpdesk.logs import log_bind
+from helpdesk.logs import log_context
 from helpdesk.models import ModelProfile
 from helpdesk.text import estimate_tokens, language_of
 from knowledge import cache as answer_cache
@@ -460,7 +460,11 @@ def reply_generate(*, customer_message_id: int) -> Message | None:
     bot_message = services.bot_reply_start(customer_message_id=customer_message_id)
     if bot_message is None:
         return None
-    log_bind(conversation_id=bot_message.conversation_id, message_id=bot_message.pk)
+    with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk):
+        return _reply_answer(bot_message, customer_message_id=customer_message_id)
+
+
+def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     profile = bot_message.profile or profiles.profile_default()
     options = profiles.chat_options(profile)
     turns = selectors.dialogue_before(conversation=bot_message.conversation, up_to_message_id=customer_message_id)

@@ -27,11 +27,6 @@ def log_context(**ids: Any) -> Iterator[None]:
         _ids.reset(token)
 
 
-def log_bind(**ids: Any) -> None:
-    """Add ids to the current context (once they are known, e.g. the reply's own message id)."""
-    _ids.set({**_ids.get(), **{k: v for k, v in ids.items() if v is not None}})
-
-
 def install_record_factory() -> None:
     """Every record, whoever logs it, gets the ids of the context it was made in."""
     previous = logging.getLogRecordFactory()
