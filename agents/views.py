@@ -85,7 +85,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = _report_context(request, page="dashboard")
     lang, tz = context["lang"], timezone.get_current_timezone()
     range_key, buckets = reports.dashboard_buckets(range_key=request.GET.get("range", ""), now=timezone.now(), tz=tz)
-    series = stats.dashboard_series(buckets=buckets)
+    series = stats.dashboard_series(buckets=buckets, tz=tz)
     context.update(
         range_key=range_key,
         window=reports.window_label(start=buckets.start, end=buckets.end, tz=tz),

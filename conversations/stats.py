@@ -1,10 +1,10 @@
 """Statistics for the agents' reports: model profiles side by side, and the operations dashboard.
 
 Read-only, like selectors.py: nothing here writes. Counts, sums and means are
-aggregated in the database (one query per table for all profiles or all time
-buckets, with conditional aggregates that SQLite and PostgreSQL both run);
-only percentiles need the values themselves, and those are read with a cap
-and computed in Python (numpy), because SQLite has no percentile function.
+aggregated in the database (grouped by profile, or by the minute or hour the
+dashboard's buckets are made of, in queries that SQLite and PostgreSQL both
+run); only percentiles need the values themselves, and those are read with a
+cap and computed in Python (numpy), because SQLite has no percentile function.
 
 Definitions shared by both reports (shown on the pages too):
 - a conversation "had a human" when an agent holds it or ever wrote in it (a
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncHour, TruncMinute
 from django.utils import timezone
 
 from helpdesk.models import ModelProfile
@@ -291,22 +291,36 @@ class DashboardSeries:
 
 
 def _per_bucket(
-    queryset: QuerySet[Any], *, moment: str, buckets: Buckets, measures: dict[str, tuple[type, str, Q | None]]
-) -> dict[str, list[Any]]:
-    """One aggregate query: for every measure and bucket, `Aggregate(expr, filter=<in bucket> & extra)`.
+    queryset: QuerySet[Any], *, moment: str, buckets: Buckets, measures: dict[str, tuple[type, str, Q | None]],
+    tz: tzinfo,
+) -> dict[str, list[int]]:
+    """One grouped query: every measure (a Count or Sum, with an optional filter) per time bucket.
 
-    Conditional aggregates keep the bucketing portable: no date truncation to
-    5 minutes or 6 hours, which SQLite and PostgreSQL would spell differently.
+    Rows are grouped by the local hour (buckets of whole hours) or minute
+    (others) they fall in, which both databases truncate alike, and the few
+    groups (at most 24 a day, or 60 an hour) are added up into buckets here.
+    A filter with a subquery then runs once per row, not once per row and
+    bucket as conditional aggregates per bucket would. Buckets must start on
+    a whole hour, or minute for shorter ones (buckets_ending_now aligns them).
     """
-    expressions = {}
-    for i, (low, high) in enumerate(buckets.edges()):
-        in_bucket = Q(**{f"{moment}__gte": low, f"{moment}__lt": high})
-        for name, (aggregate, expression, extra) in measures.items():
-            condition = in_bucket & extra if extra is not None else in_bucket
-            expressions[f"{name}_{i}"] = aggregate(expression, filter=condition)
+    grain = TruncHour if buckets.size % timedelta(hours=1) == timedelta(0) else TruncMinute
     window = Q(**{f"{moment}__gte": buckets.start, f"{moment}__lt": buckets.end})
-    result = queryset.filter(window).order_by().aggregate(**expressions)
-    return {name: [result[f"{name}_{i}"] for i in range(buckets.count)] for name in measures}
+    rows = (
+        queryset.filter(window)
+        .order_by()
+        .annotate(slot=grain(moment, tzinfo=tz))
+        .values("slot")
+        .annotate(**{name: aggregate(expression, filter=extra) for name, (aggregate, expression, extra) in
+                     measures.items()})
+    )
+    totals = {name: [0] * buckets.count for name in measures}
+    for row in rows:
+        i = buckets.index(row["slot"])
+        if i is None:
+            continue
+        for name in measures:
+            totals[name][i] += row[name] or 0
+    return totals
 
 
 def _latency_samples(buckets: Buckets, completed_per_bucket: list[int]) -> list[list[tuple[Any, ...]]]:
@@ -334,14 +348,16 @@ def _latency_samples(buckets: Buckets, completed_per_bucket: list[int]) -> list[
     return samples
 
 
-def dashboard_series(*, buckets: Buckets) -> DashboardSeries:
+def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> DashboardSeries:
     """Volume, latency, resolution, handoff, CSAT and answer-source figures per bucket.
 
     Conversations count in the bucket they started in (handoff rate, and "bot
     alone": a bot reply and never handed to a human); resolutions in the bucket
     of `resolved_at`; CSAT in the bucket of the resolution (or of the start,
     for a score left without one); messages in the bucket they were written in.
+    `tz` (default: the current time zone) is the clock the buckets are aligned on.
     """
+    tz = tz or timezone.get_current_timezone()
     conversations = _per_bucket(
         Conversation.objects.all(), moment="created_at", buckets=buckets,
         measures={
@@ -349,6 +365,7 @@ def dashboard_series(*, buckets: Buckets) -> DashboardSeries:
             "handed_off": (Count, "id", handed_to_human()),
             "bot_alone": (Count, "id", bot_replied() & ~handed_to_human()),
         },
+        tz=tz,
     )
     resolutions = _per_bucket(
         Conversation.objects.all(), moment="resolved_at", buckets=buckets,
@@ -356,11 +373,12 @@ def dashboard_series(*, buckets: Buckets) -> DashboardSeries:
             "resolved_by_bot": (Count, "id", ~had_human()),
             "resolved_with_human": (Count, "id", had_human()),
         },
+        tz=tz,
     )
     csat = _per_bucket(
         Conversation.objects.filter(csat_score__isnull=False).annotate(rated_at=Coalesce("resolved_at", "created_at")),
         moment="rated_at", buckets=buckets,
-        measures={"csat_mean": (Avg, "csat_score", None), "csat_count": (Count, "csat_score", None)},
+        measures={"csat_sum": (Sum, "csat_score", None), "csat_count": (Count, "csat_score", None)}, tz=tz,
     )
     messages = _per_bucket(
         Message.objects.all(), moment="created_at", buckets=buckets,
@@ -374,6 +392,7 @@ def dashboard_series(*, buckets: Buckets) -> DashboardSeries:
                 Q(role=Message.Role.BOT, answer_source=Message.AnswerSource.LLM, status=Message.Status.COMPLETE),
             ),
         },
+        tz=tz,
     )
     completed = messages.pop("completed_llm")
     latency: dict[str, list[float | None]] = {"ttft_p50": [], "ttft_p95": [], "total_p50": [], "total_p95": []}
@@ -391,8 +410,7 @@ def dashboard_series(*, buckets: Buckets) -> DashboardSeries:
         latency["total_p50"].append(p50)
         latency["total_p95"].append(p95)
 
-    csat_count = [n or 0 for n in csat["csat_count"]]
-    csat_total = sum(m * n for m, n in zip(csat["csat_mean"], csat_count, strict=True) if m is not None)
+    csat_count = csat["csat_count"]
     started, replies = sum(conversations["conversations"]), sum(messages["bot_replies"])
     totals = {
         "conversations": started,
@@ -401,7 +419,7 @@ def dashboard_series(*, buckets: Buckets) -> DashboardSeries:
         "resolved_by_bot": sum(resolutions["resolved_by_bot"]),
         "resolved_with_human": sum(resolutions["resolved_with_human"]),
         "bot_alone": sum(conversations["bot_alone"]),
-        "csat_mean": csat_total / sum(csat_count) if sum(csat_count) else None,
+        "csat_mean": rate(sum(csat["csat_sum"]), sum(csat_count)),
         "csat_count": sum(csat_count),
         "cache_rate": rate(sum(messages["cache_replies"]), replies),
         "faq_rate": rate(sum(messages["faq_replies"]), replies),
@@ -412,7 +430,7 @@ def dashboard_series(*, buckets: Buckets) -> DashboardSeries:
     return DashboardSeries(
         buckets=buckets,
         latency_samples=sum(len(rows) for rows in samples),
-        csat_mean=[float(m) if m is not None else None for m in csat["csat_mean"]],
+        csat_mean=[rate(total, n) for total, n in zip(csat["csat_sum"], csat_count, strict=True)],
         csat_count=csat_count,
         totals=totals,
         **conversations,

@@ -221,3 +221,14 @@ def test_dashboard_latency_cap_gives_every_bucket_a_share(monkeypatch) -> None:
     series = stats.dashboard_series(buckets=stats.Buckets(start=T0, size=HOUR, count=3))
     assert series.latency_samples == 2
     assert series.ttft_p50 == [300.0, 700.0, None]  # bucket 0 keeps its latest reply
+
+
+def test_dashboard_buckets_follow_the_local_clock_in_a_half_hour_time_zone() -> None:
+    # Kolkata is UTC+05:30: its 6-hour buckets start at 00:30, 06:30, ... UTC.
+    kolkata = ZoneInfo("Asia/Kolkata")
+    buckets = stats.buckets_ending_now(now=datetime(2026, 1, 5, 3, 0, tzinfo=UTC), size=timedelta(hours=6), count=2,
+                                       tz=kolkata)
+    assert buckets.start == datetime(2026, 1, 4, 18, 30, tzinfo=UTC)
+    started(datetime(2026, 1, 5, 0, 40, tzinfo=UTC))  # 06:10 in Kolkata: the second bucket
+    started(datetime(2026, 1, 5, 0, 20, tzinfo=UTC))  # 05:50 in Kolkata: the first
+    assert stats.dashboard_series(buckets=buckets, tz=kolkata).conversations == [1, 1]
