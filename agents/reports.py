@@ -23,12 +23,14 @@ LANGUAGES = ("en", "zh-hans")
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
-        "console": "Console", "compare": "Compare profiles", "dashboard": "Dashboard", "logout": "Sign out",
+        "console": "Console", "skip": "Skip to the figures",
+        "compare": "Compare profiles", "dashboard": "Dashboard", "logout": "Sign out",
         "language": "Language", "no_data": "no data", "no_data_period": "No conversations or replies in this period.",
         "compare_title": "Model profiles side by side", "period": "Period", "from": "From", "to": "To",
         "show": "Show", "period_24h": "Last 24 hours", "period_7d": "Last 7 days", "period_30d": "Last 30 days",
         "period_custom": "{start} to {end}", "bad_dates": "Those dates could not be read; showing the last 24 hours.",
-        "metric": "Figure", "default": "default", "canary": "canary {share} %", "rolled_back": "canary, rolled back",
+        "metric": "Figure", "default": "default · {share} %", "canary": "canary {share} %",
+        "rolled_back": "canary, rolled back",
         "no_profile": "no profile", "model": "Model",
         "conversations": "Conversations started", "handoff_rate": "Handed to a human",
         "ttft": "Time to first token p50 / p95", "total": "Reply time p50 / p95", "tokens_per_second":
@@ -68,12 +70,12 @@ LABELS: dict[str, dict[str, str]] = {
         ),
     },
     "zh-hans": {
-        "console": "工作台", "compare": "模型配置对比", "dashboard": "运营看板", "logout": "退出",
+        "console": "工作台", "skip": "跳到数据", "compare": "模型配置对比", "dashboard": "运营看板", "logout": "退出",
         "language": "语言", "no_data": "无数据", "no_data_period": "此时段内没有会话或回复。",
         "compare_title": "模型配置对比", "period": "时段", "from": "开始日期", "to": "结束日期",
         "show": "查看", "period_24h": "最近 24 小时", "period_7d": "最近 7 天", "period_30d": "最近 30 天",
         "period_custom": "{start} 至 {end}", "bad_dates": "日期无法识别，显示最近 24 小时。",
-        "metric": "指标", "default": "默认", "canary": "灰度 {share} %", "rolled_back": "灰度（已回滚）",
+        "metric": "指标", "default": "默认 · {share} %", "canary": "灰度 {share} %", "rolled_back": "灰度（已回滚）",
         "no_profile": "无配置", "model": "模型",
         "conversations": "新会话数", "handoff_rate": "转人工率",
         "ttft": "首字延迟 p50 / p95", "total": "回复耗时 p50 / p95", "tokens_per_second": "每秒生成 token 数",
@@ -193,11 +195,11 @@ def compare_period(*, params: Mapping[str, str], now: datetime, tz: tzinfo, lang
     return Period(key, now - PERIODS[key], now, t[f"period_{key}"], error=error)
 
 
-def _profile_heading(column: stats.ProfileStats, t: Mapping[str, str]) -> dict[str, str]:
+def _profile_heading(column: stats.ProfileStats, t: Mapping[str, str], *, default_share: float) -> dict[str, str]:
     if column.profile_id is None:
         return {"name": t["no_profile"], "model": "", "badge": ""}
     if column.is_default:
-        badge = t["default"]
+        badge = t["default"].format(share=f"{default_share:g}")
     elif column.canary_share > 0:
         badge = t["canary"].format(share=f"{column.canary_share:g}")
     else:
@@ -212,6 +214,8 @@ def compare_table(*, columns: list[stats.ProfileStats], lang: str) -> dict[str, 
     """
     t = LABELS[lang]
     nd = t["no_data"]
+    # The default answers whatever new conversations the live canaries (all of them have a column) leave.
+    default_share = max(0.0, 100.0 - sum(c.canary_share for c in columns if not c.is_default))
 
     def pair(low: float | None, high: float | None) -> str:
         return f"{ms(low)} / {ms(high)}" if low is not None and high is not None else nd
@@ -249,7 +253,7 @@ def compare_table(*, columns: list[stats.ProfileStats], lang: str) -> dict[str, 
         for c in columns
     ])
     return {
-        "headings": [_profile_heading(c, t) for c in columns],
+        "headings": [_profile_heading(c, t, default_share=default_share) for c in columns],
         "rows": rows,
         "has_data": any(c.has_data for c in columns),
     }

@@ -85,6 +85,7 @@ def test_compare_table_writes_out_each_figure() -> None:
     assert cells["feedback"][0] == ("↑ 2 / ↓ 1", "67 % up")
     assert cells["csat"] == [("4.0", "ratings: 2"), ("no data", "")]
     assert cells["errors"][0] == ("1 of 5", "unavailable: 1")
+    assert table["headings"][0]["badge"] == "default · 87.5 %"
     assert table["headings"][1] == {"name": "r1-14b", "model": "deepseek-r1:14b", "badge": "canary 12.5 %"}
     assert table["has_data"]
 

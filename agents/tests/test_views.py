@@ -97,7 +97,7 @@ def test_compare_page_shows_each_profiles_figures(client) -> None:
     default, _ = _recent_figures()
     client.force_login(agent_create("mei"))
     page = client.get("/console/compare/?period=24h").content.decode()
-    for text in (default.model, "deepseek-r1:14b", "canary 10 %", "25 %", "1 of 4", "250 ms / 385 ms",
+    for text in (default.model, "deepseek-r1:14b", "default · 90 %", "canary 10 %", "25 %", "1 of 4", "250 ms / 385 ms",
                  "2,500 ms / 3,850 ms", "10.0", "↑ 2 / ↓ 1", "67 % up", "5.0", "ratings: 1", 'aria-current="page"'):
         assert text in page, text
     assert "<script" not in page  # server-rendered: nothing to load in an air-gapped network
