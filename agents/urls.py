@@ -5,6 +5,8 @@ from . import views
 
 urlpatterns = [
     path("console/", views.console, name="console"),
+    path("console/compare/", views.compare, name="console-compare"),
+    path("console/dashboard/", views.dashboard, name="console-dashboard"),
     # Agents need not be staff, so they sign in here rather than through the admin's login.
     path(
         "console/login/",

@@ -1,17 +1,101 @@
-"""The console page: for agents only (staff, or the `agents` group); everything live runs over /ws/console/."""
+"""The console pages: for agents only (staff, or the `agents` group); everything live runs over /ws/console/.
+
+The two report pages (profiles compared, the dashboard) are read-only and
+rendered on the server: the view parses the request, `conversations.stats`
+reads the figures, `agents.reports` labels and lays them out.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from . import selectors
+from conversations import stats
+
+from . import reports, selectors
+
+NOT_AN_AGENT = "The console is for agents: ask an administrator to add you to the agents group."
 
 
-@login_required(login_url="/console/login/")
+def agents_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in (else the console's sign-in page), and an agent (else 403), like the console itself."""
+
+    @login_required(login_url="/console/login/")
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.user_is_agent(request.user):
+            raise PermissionDenied(NOT_AN_AGENT)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@agents_only
 def console(request: HttpRequest) -> HttpResponse:
-    if not selectors.user_is_agent(request.user):
-        raise PermissionDenied("The console is for agents: ask an administrator to add you to the agents group.")
     return render(request, "agents/console.html", {"agent_name": request.user.get_username()})
+
+
+def _report_context(request: HttpRequest, *, page: str) -> dict[str, Any]:
+    """What both report pages' frame needs: language, labels, links that keep the other parameters."""
+    lang = reports.report_language(
+        requested=request.GET.get("lang"), negotiated=getattr(request, "LANGUAGE_CODE", "")
+    )
+    return {
+        "page": page,
+        "lang": lang,
+        "html_lang": "zh-Hans" if lang == "zh-hans" else "en",
+        "t": reports.LABELS[lang],
+        "agent_name": request.user.get_username(),
+        "languages": [
+            {"code": code, "name": name, "query": reports.query_with(request.GET, lang=code), "current": code == lang}
+            for code, name in (("en", "English"), ("zh-hans", "简体中文"))
+        ],
+    }
+
+
+@agents_only
+def compare(request: HttpRequest) -> HttpResponse:
+    context = _report_context(request, page="compare")
+    lang, tz = context["lang"], timezone.get_current_timezone()
+    period = reports.compare_period(params=request.GET, now=timezone.now(), tz=tz, lang=lang)
+    columns = stats.profiles_compare(start=period.start, end=period.end)
+    context.update(
+        period=period,
+        window=reports.window_label(start=period.start, end=period.end, tz=tz),
+        periods=[
+            {"label": context["t"][f"period_{key}"], "query": reports.query_with({}, period=key, lang=lang),
+             "current": key == period.key}
+            for key in reports.PERIODS
+        ],
+        table=reports.compare_table(columns=columns, lang=lang),
+        explain=context["t"]["explain_compare"].format(cap=f"{stats.PROFILE_SAMPLE_CAP:,}"),
+    )
+    return render(request, "agents/compare.html", context)
+
+
+@agents_only
+def dashboard(request: HttpRequest) -> HttpResponse:
+    context = _report_context(request, page="dashboard")
+    lang, tz = context["lang"], timezone.get_current_timezone()
+    range_key, buckets = reports.dashboard_buckets(range_key=request.GET.get("range", ""), now=timezone.now(), tz=tz)
+    series = stats.dashboard_series(buckets=buckets, tz=tz)
+    context.update(
+        range_key=range_key,
+        window=reports.window_label(start=buckets.start, end=buckets.end, tz=tz),
+        ranges=[
+            {"label": context["t"][f"range_{key}"], "query": reports.query_with({}, range=key, lang=lang),
+             "current": key == range_key}
+            for key in reports.RANGES
+        ],
+        has_data=series.has_data,
+        summary=reports.dashboard_summary(series=series, lang=lang),
+        charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
+    )
+    return render(request, "agents/dashboard.html", context)

@@ -6,6 +6,7 @@
   var STRINGS = {
     en: {
       title: "Helpdesk console", admin: "Admin", logout: "Sign out", inbox: "Inbox", filter_active: "Active",
+      compare: "Compare profiles", dashboard: "Dashboard",
       waiting_human: "Waiting for a human", human: "With an agent", bot: "With the bot", resolved: "Resolved",
       search: "Search messages or #id", pick: "Pick a conversation (j / k to move, Enter to open).",
       take_over: "Take over", hand_back: "Hand back to bot", resolve: "Resolve", assign: "Assign to…",
@@ -21,6 +22,7 @@
     },
     "zh-hans": {
       title: "客服工作台", admin: "管理后台", logout: "退出", inbox: "会话列表", filter_active: "进行中",
+      compare: "模型配置对比", dashboard: "运营看板",
       waiting_human: "等待人工", human: "人工接待中", bot: "机器人接待中", resolved: "已解决",
       search: "搜索消息或 #编号", pick: "选择一个会话（j / k 切换，回车打开）。",
       take_over: "接管", hand_back: "交还机器人", resolve: "解决", assign: "转给…",
@@ -56,6 +58,10 @@
     document.documentElement.lang = lang;
     langSelect.value = lang;
     document.querySelectorAll("[data-i18n]").forEach(function (n) { n.textContent = t[n.getAttribute("data-i18n")]; });
+    // The report pages are rendered on the server: they open in the console's language.
+    document.querySelectorAll("[data-lang-href]").forEach(function (n) {
+      n.href = n.getAttribute("data-lang-href") + "?lang=" + encodeURIComponent(lang);
+    });
     document.querySelectorAll("[data-i18n-placeholder]").forEach(function (n) {
       n.placeholder = t[n.getAttribute("data-i18n-placeholder")];
     });

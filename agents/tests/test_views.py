@@ -1,6 +1,8 @@
-"""The console page: agents only."""
+"""The console pages (the console, the profile comparison, the dashboard): agents only."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -40,3 +42,123 @@ def test_demo_agent_is_created_once_with_canned_responses(capsys, settings) -> N
     out = capsys.readouterr().out
     assert out.count("Demo agent account") == 1 and "user: agent" in out
     assert CannedResponse.objects.filter(shortcut="nihao").exists()
+
+
+# --- the report pages ---------------------------------------------------------------------------------
+
+REPORT_PAGES = ["/console/compare/", "/console/dashboard/"]
+
+
+@pytest.mark.parametrize("url", REPORT_PAGES)
+def test_report_pages_send_anonymous_visitors_to_the_console_sign_in(client, url) -> None:
+    response = client.get(url)
+    assert response.status_code == 302 and response.url == f"/console/login/?next={url}"
+
+
+@pytest.mark.parametrize("url", REPORT_PAGES)
+def test_report_pages_refuse_signed_in_non_agents(client, url) -> None:
+    client.force_login(get_user_model().objects.create_user("shopper"))
+    assert client.get(url).status_code == 403
+
+
+def test_the_console_header_links_to_both_report_pages(client) -> None:
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/").content.decode()
+    assert 'href="/console/compare/"' in page and 'href="/console/dashboard/"' in page
+
+
+def _recent_figures() -> tuple[Any, Any]:
+    """Four conversations of the default profile in the last hour, one handed off, four measured replies with
+    TTFT 100..400 ms and 10 tokens/s; one conversation of a 10 % canary; two thumbs up and one down."""
+    from django.utils import timezone
+
+    from conversations.models import Feedback
+    from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+    from helpdesk.tests.factories import canary_profile, default_profile
+
+    default, canary = default_profile(), canary_profile("r1-14b", share=10.0, model="deepseek-r1:14b")
+    first = conversation_factory(profile=default, handoff_at=timezone.now(), handoff_reason="low_confidence",
+                                 csat_score=5)
+    others = [conversation_factory(profile=default) for _ in range(3)]
+    for conversation in [first, *others]:
+        customer_message_factory(conversation)
+    replies = [
+        bot_message_factory(others[0], answer_source="llm", profile=default, ttft_ms=ttft, total_ms=ttft * 10,
+                            reply_tokens=ttft // 10)
+        for ttft in (100, 200, 300, 400)
+    ]
+    for message, rating in zip(replies, (1, 1, -1), strict=False):
+        Feedback.objects.create(conversation=others[0], message=message, rating=rating)
+    conversation_factory(profile=canary)
+    return default, canary
+
+
+def test_compare_page_shows_each_profiles_figures(client) -> None:
+    default, _ = _recent_figures()
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/compare/?period=24h").content.decode()
+    for text in (default.model, "deepseek-r1:14b", "default · 90 %", "canary 10 %", "25 %", "1 of 4", "250 ms / 385 ms",
+                 "2,500 ms / 3,850 ms", "10.0", "↑ 2 / ↓ 1", "67 % up", "5.0", "ratings: 1", 'aria-current="page"'):
+        assert text in page, text
+    assert "<script" not in page  # server-rendered: nothing to load in an air-gapped network
+
+
+def test_compare_page_with_no_data_says_so(client) -> None:
+    client.force_login(agent_create("mei"))
+    response = client.get("/console/compare/?period=7d")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "No conversations or replies in this period." in page and "no data" in page
+
+
+def test_compare_page_in_chinese_by_switch_or_browser_language(client) -> None:
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/compare/?lang=zh-hans").content.decode()
+    assert '<html lang="zh-Hans">' in page and "模型配置对比" in page and "无数据" in page
+    page = client.get("/console/compare/", headers={"accept-language": "zh-CN,zh;q=0.9"}).content.decode()
+    assert "模型配置对比" in page
+
+
+def test_compare_page_reads_dates_and_reports_bad_ones(client) -> None:
+    client.force_login(agent_create("mei"))
+    assert "2026-01-01 to 2026-01-02" in client.get("/console/compare/?from=2026-01-01&to=2026-01-02").content.decode()
+    page = client.get("/console/compare/?from=2026-01-05&to=2026-01-01").content.decode()
+    assert 'role="alert"' in page and "Last 24 hours" in page
+
+
+def test_dashboard_shows_the_figures_in_its_charts(client) -> None:
+    _recent_figures()
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/dashboard/?range=day").content.decode()
+    assert page.count('<svg class="hc-chart-svg"') == 7 and page.count("<caption>") == 7
+    # Summary: 5 conversations started (the canary's too), 4 customer messages, first token p50 250 ms,
+    # reply time p50 2,500 ms, handed to a human 1 of 5 = 20 %, CSAT 5 from one rating.
+    for text in ("<dd>5</dd>", "<dd>4</dd>", "<dd>250 ms</dd>", "<dd>2,500 ms</dd>", "<dd>20 %</dd>",
+                 "<dd>5.0 (ratings: 1)</dd>"):
+        assert text in page, text
+    # The hidden tables and the points' tooltips carry the per-bucket values: p95 of 100..400 is 385 ms.
+    assert "<td>385 ms</td>" in page and "p95" in page and "<title>p95, " in page
+    assert "<script" not in page
+
+
+def test_dashboard_with_no_data_draws_empty_charts(client) -> None:
+    client.force_login(agent_create("mei"))
+    for range_key in ("hour", "day", "week"):
+        response = client.get(f"/console/dashboard/?range={range_key}")
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert page.count('class="hc-chart-empty"') == 7 and "No conversations or replies in this period." in page
+
+
+def test_dashboard_in_chinese(client) -> None:
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/dashboard/?range=week&lang=zh-hans").content.decode()
+    assert "运营看板" in page and "每 6 小时" in page and 'href="?range=week&amp;lang=en"' in page
+
+
+def test_dashboard_leaves_a_nodes_block_for_the_ollama_node_panel() -> None:
+    from django.template.loader import get_template
+    from django.template.loader_tags import BlockNode
+
+    template = get_template("agents/dashboard.html").template
+    assert "nodes" in {node.name for node in template.nodelist.get_nodes_by_type(BlockNode)}
