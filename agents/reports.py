@@ -60,6 +60,12 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_handoff": "Handoff rate", "chart_csat": "Customer satisfaction (CSAT)", "csat_mean": "Mean score",
         "csat_count": "Ratings", "chart_sources": "Answers from the cache and FAQ",
         "cache_rate": "Answer cache hits", "faq_rate": "FAQ direct answers",
+        "nodes": "Ollama nodes", "node": "Node", "node_state": "State", "node_version": "Version",
+        "node_latency": "Latency", "node_in_flight": "In flight", "node_models": "Chat model",
+        "node_loaded": "Loaded", "node_checked": "Checked", "node_error": "Problem",
+        "state_up": "up, in rotation", "state_down": "down", "state_cooling_down": "cooling down after failures",
+        "state_probing": "awaiting a probe", "state_unknown": "not checked yet", "model_missing": "missing",
+        "model_pulled": "pulled", "seconds_ago": "{n} s ago", "nodes_none": "No node can serve {model}.",
         "summary": "Over the whole range", "summary_ttft": "First token p50", "summary_total": "Reply time p50",
         "summary_cache": "Cache hit rate", "summary_faq": "FAQ answers",
         "explain_dashboard": (
@@ -103,6 +109,12 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_handoff": "转人工率", "chart_csat": "客户满意度", "csat_mean": "平均分",
         "csat_count": "评分数", "chart_sources": "缓存与常见问题直接回答",
         "cache_rate": "答案缓存命中", "faq_rate": "常见问题直接回答",
+        "nodes": "Ollama 节点", "node": "节点", "node_state": "状态", "node_version": "版本",
+        "node_latency": "延迟", "node_in_flight": "处理中", "node_models": "对话模型",
+        "node_loaded": "已加载", "node_checked": "检查时间", "node_error": "问题",
+        "state_up": "正常，参与分配", "state_down": "离线", "state_cooling_down": "多次失败，暂停分配",
+        "state_probing": "等待探测", "state_unknown": "尚未检查", "model_missing": "未下载",
+        "model_pulled": "已下载", "seconds_ago": "{n} 秒前", "nodes_none": "没有节点能提供 {model}。",
         "summary": "整个范围合计", "summary_ttft": "首字延迟 p50", "summary_total": "回复耗时 p50",
         "summary_cache": "缓存命中率", "summary_faq": "常见问题回答占比",
         "explain_dashboard": (
@@ -366,3 +378,27 @@ def query_with(params: Mapping[str, str], **changes: str) -> str:
 def window_label(*, start: datetime, end: datetime, tz: tzinfo) -> str:
     """The exact span shown, in local time: "2026-01-05 09:10 – 2026-01-05 10:10 (Asia/Shanghai, UTC+08:00)"."""
     return f"{start.astimezone(tz):%Y-%m-%d %H:%M} – {end.astimezone(tz):%Y-%m-%d %H:%M} ({_tz_name(tz, end)})"
+
+
+def nodes_rows(*, states: list[Any], chat_model: str, lang: str, now: float) -> list[dict[str, str]]:
+    """Each Ollama node as a row of the dashboard's node panel (what `manage.py ollama_status` prints)."""
+    t = LABELS[lang]
+    rows = []
+    for state in states:
+        view = state.as_dict()
+        health = state.health
+        has_model = health is not None and health.up and not state.lacks(chat_model)
+        rows.append({
+            "host": state.host,
+            "state": view["state"],
+            "state_label": t[f"state_{view['state']}"],
+            "version": health.version if health and health.version else "–",
+            "latency": f"{health.latency_ms:.0f} ms" if health and health.latency_ms is not None else "–",
+            "in_flight": str(state.in_flight),
+            "model": f"{chat_model}: {t['model_pulled'] if has_model else t['model_missing']}",
+            "model_ok": "1" if has_model else "",
+            "loaded": ", ".join(health.loaded) if health and health.loaded else "–",
+            "checked": t["seconds_ago"].format(n=round(now - health.checked_at)) if health else "–",
+            "error": health.error if health and health.error else "",
+        })
+    return rows

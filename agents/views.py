@@ -7,6 +7,7 @@ reads the figures, `agents.reports` labels and lays them out.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -18,6 +19,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from conversations import stats
+from helpdesk import ollama as gateway
+from helpdesk import profiles
 
 from . import reports, selectors
 
@@ -97,5 +100,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         has_data=series.has_data,
         summary=reports.dashboard_summary(series=series, lang=lang),
         charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
+        chat_model=profiles.profile_default().model,
     )
+    context["nodes"] = reports.nodes_rows(states=gateway.nodes_status(), chat_model=context["chat_model"], lang=lang,
+                                          now=time.time())
+    if not any(row["model_ok"] and row["state"] == "up" for row in context["nodes"]):
+        context["nodes_notice"] = context["t"]["nodes_none"].format(model=context["chat_model"])
     return render(request, "agents/dashboard.html", context)

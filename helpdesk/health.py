@@ -9,7 +9,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from helpdesk import nodes
 from helpdesk import ollama as gateway
 
 
@@ -41,10 +40,7 @@ def _cache() -> dict[str, Any]:
 
 def _ollama() -> dict[str, Any]:
     """At least one node up and in rotation; probed now when the last health check is too old."""
-    states = nodes.nodes_state()
-    if nodes.health_is_stale(states, max_age=max(settings.OLLAMA_HEALTH_INTERVAL_S * 3, 30)):
-        gateway.nodes_check()
-        states = nodes.nodes_state()
+    states = gateway.nodes_status()
     serving = [s.host for s in states if s.usable and s.health is not None and s.health.up]
     detail: dict[str, Any] = {"nodes": [s.as_dict() for s in states], "serving": serving}
     if not serving:

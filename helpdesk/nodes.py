@@ -78,8 +78,12 @@ class NodeState:
         return self.cooldown_until is None and (self.health is None or self.health.up)
 
     def as_dict(self) -> dict[str, Any]:
-        state = "cooling_down" if self.cooling_down else "probing" if self.probing else (
-            "unknown" if self.health is None else "up" if self.health.up else "down")
+        if self.health is not None and not self.health.up:
+            state = "down"  # what the last probe found, whatever the routing does about it
+        elif self.cooling_down or self.probing:
+            state = "cooling_down" if self.cooling_down else "probing"
+        else:
+            state = "unknown" if self.health is None else "up"
         return {"host": self.host, "state": state, "in_flight": self.in_flight, "failures": self.failures,
                 "missing": sorted(self.missing),
                 "cooldown_until": self.cooldown_until, "health": asdict(self.health) if self.health else None}

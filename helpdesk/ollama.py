@@ -250,6 +250,15 @@ def probe(host: str, *, timeout: float = 3.0) -> nodes.NodeHealth:
                             loaded=loaded, latency_ms=round(latency_ms, 1))
 
 
+def nodes_status() -> list[nodes.NodeState]:
+    """Every node as routing sees it, probed first when the last health check is too old (status pages)."""
+    states = nodes.nodes_state()
+    if nodes.health_is_stale(states, max_age=max(settings.OLLAMA_HEALTH_INTERVAL_S * 3, 30)):
+        nodes_check()
+        states = nodes.nodes_state()
+    return states
+
+
 def nodes_check(hosts: Sequence[str] | None = None) -> list[nodes.NodeHealth]:
     """Probe every node at once and record what was found (the periodic health check, and status pages)."""
     from concurrent.futures import ThreadPoolExecutor

@@ -156,9 +156,20 @@ def test_dashboard_in_chinese(client) -> None:
     assert "运营看板" in page and "每 6 小时" in page and 'href="?range=week&amp;lang=en"' in page
 
 
-def test_dashboard_leaves_a_nodes_block_for_the_ollama_node_panel() -> None:
-    from django.template.loader import get_template
-    from django.template.loader_tags import BlockNode
+def test_dashboard_shows_each_ollama_node_as_ollama_status_does(client, fake_ollama, dead_ollama_url, settings) -> None:
+    settings.OLLAMA_HOSTS = [fake_ollama.url, dead_ollama_url]
+    fake_ollama.state.version = "0.12.9"
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/dashboard/").content.decode()
+    panel = page.split('id="hc-nodes-title"', 1)[1].split("</section>", 1)[0]
+    up, down = panel.split(fake_ollama.url, 1)[1].split(dead_ollama_url, 1)
+    assert "up, in rotation" in up and "0.12.9" in up and "deepseek-r1:7b: pulled" in up and " ms" in up
+    assert ">down<" in down and "cannot connect" in down
+    assert 'role="alert"' not in panel
 
-    template = get_template("agents/dashboard.html").template
-    assert "nodes" in {node.name for node in template.nodelist.get_nodes_by_type(BlockNode)}
+
+def test_dashboard_warns_when_no_node_can_serve_the_chat_model(client, fake_ollama) -> None:
+    fake_ollama.state.models = ["bge-m3"]
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/dashboard/?lang=zh-hans").content.decode()
+    assert "没有节点能提供 deepseek-r1:7b。" in page and "deepseek-r1:7b: 未下载" in page
