@@ -81,6 +81,16 @@ def _embedded_tasks_finish() -> Iterator[None]:
         embedded_tasks_wait()
 
 
+@pytest.fixture
+def staff_client(client: Any) -> Any:
+    """The test client signed in as a superuser (admin pages); `client.user` is that user."""
+    from django.contrib.auth import get_user_model
+
+    client.user = get_user_model().objects.create_superuser("staff", "staff@example.invalid", "pw")
+    client.force_login(client.user)
+    return client
+
+
 # --- fake Ollama -------------------------------------------------------------------------
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from conversations.models import LLMCall
@@ -13,11 +12,6 @@ from .factories import bot_message_factory, conversation_factory, customer_messa
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("boss", "boss@example.invalid", "pw")
-    client.force_login(user)
-    return client
 
 
 def test_changelists_and_detail_pages_render(staff_client) -> None:

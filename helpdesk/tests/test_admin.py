@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
@@ -14,11 +13,6 @@ from helpdesk.tests.factories import canary_profile, default_profile
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("ops", "ops@example.invalid", "pw")
-    client.force_login(user)
-    return client
 
 
 def form_data(profile: ModelProfile, **changes: object) -> dict[str, object]:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -21,12 +20,6 @@ from knowledge.tests.factories import article_create, faq_create, knowledge_base
 FILES = Path(__file__).parent / "files"
 
 
-@pytest.fixture
-def staff_client(client):
-    user = get_user_model().objects.create_superuser("curator", "curator@example.invalid", "pw")
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def settle(condition: Callable[[], Any], timeout: float = 30) -> Any:
