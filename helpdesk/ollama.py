@@ -224,14 +224,6 @@ def sync_client(host: str, *, timeout: float | None = None) -> ollama.Client:
     return ollama.Client(host=host, timeout=timeout or _timeout())
 
 
-def node_models(host: str, *, timeout: float = 2.0) -> list[str]:
-    """The models pulled on a node (`/api/tags`); raises OllamaError when it cannot be asked."""
-    try:
-        return [model.model for model in sync_client(host, timeout=timeout).list().models if model.model]
-    except Exception as exc:
-        raise _translate(exc, host=host, model="", started=False) from exc
-
-
 def probe(host: str, *, timeout: float = 3.0) -> nodes.NodeHealth:
     """Ask one node what it is and what it has: version (timed: the latency probe), pulled and loaded models."""
     started = time.perf_counter()
