@@ -17,7 +17,7 @@
       greeting: "Hi! Ask us anything about your order, shipping or returns.",
       waiting_human: "Waiting for a colleague — they will join shortly.", human_joined: "You are chatting with a colleague.",
       humanNamed: "You are chatting with {name}.", resolved: "This conversation is resolved. Write again any time.",
-      sending: "Sending…", failed: "Not delivered", tooLong: "Too long: {n} / {max} characters", slowDown: "Too many messages — please wait a moment",
+      sending: "Sending…", failed: "Not delivered", tooLong: "Too long: {n} / {max} characters",
       refused: "This site may not open the chat.", refusedIdentity: "We could not confirm who you are. Please sign in again.",
       you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", sources: "Sources",
       typingBot: "The assistant is thinking…", typingAgent: "{name} is typing…", typingColleague: "A colleague is typing…",
@@ -35,7 +35,7 @@
       greeting: "您好！关于订单、配送或退换货，都可以问我。",
       waiting_human: "正在为您转接人工客服，请稍候。", human_joined: "您正在与人工客服对话。",
       humanNamed: "客服 {name} 正在为您服务。", resolved: "本次对话已解决，随时可以再次留言。",
-      sending: "发送中…", failed: "未送达", tooLong: "消息过长：{n} / {max} 字", slowDown: "消息太频繁，请稍候再发",
+      sending: "发送中…", failed: "未送达", tooLong: "消息过长：{n} / {max} 字",
       refused: "此网站无权打开客服对话。", refusedIdentity: "无法确认您的身份，请重新登录。",
       you: "我", assistant: "智能助手", agent: "客服", system: "提示", sources: "参考资料",
       typingBot: "智能助手正在思考…", typingAgent: "{name} 正在输入…", typingColleague: "客服正在输入…",
@@ -257,12 +257,8 @@
     attr(entry.el, { "aria-busy": true, "data-status": "streaming" });
     state.streaming[frame.message_id] = true;
     if (frame.seq === 0) setText(entry, "");
-    if (frame.seq === entry.seq + 1) {
-      setText(entry, entry.text + frame.text);
-      entry.seq = frame.seq;
-    } else if (frame.seq > entry.seq + 1) {
-      entry.gap = true; // missed pieces: "done" brings the full text
-    }
+    // A piece missed (seq jumps) is not guessed at: "done" brings the whole text.
+    if (frame.seq === entry.seq + 1) { setText(entry, entry.text + frame.text); entry.seq = frame.seq; }
     refreshStop();
     scrollDown();
   }
@@ -306,12 +302,18 @@
       b.setAttribute("aria-pressed", String(b.getAttribute("data-rating") === String(frame.rating)));
     });
     if (entry.commented && entry.why) {
-      entry.el.replaceChild(el("div", "hd-note", t.thanks), entry.why);
+      replaceKeepingFocus(entry.why, el("div", "hd-note", t.thanks));
       entry.why = null;
       entry.commented = false;
     }
   }
 
+  // A form done with goes (or gives way to a thank-you); the focus it had goes back to the message box.
+  function replaceKeepingFocus(old, replacement) {
+    var had = old.contains(root.activeElement);
+    if (replacement) old.replaceWith(replacement); else old.remove();
+    if (had) input.focus();
+  }
   function card(title) {
     var box = add(el("li", "hd-card"), el("div", "hd-card-title", title));
     add(list, box);
@@ -370,11 +372,9 @@
   function closePrechat() {
     save(prechatKey(), "1");
     if (!state.prechat) return;
-    var hadFocus = state.prechat.box.contains(root.activeElement);
-    state.prechat.box.remove();
-    state.prechat = null;
     form.hidden = false;
-    if (hadFocus) input.focus();
+    replaceKeepingFocus(state.prechat.box);
+    state.prechat = null;
   }
 
   // The typing line: the bot thinking before its first word, or a colleague (by name) writing. Stop is
@@ -429,7 +429,7 @@
       case "feedback": onFeedback(frame); break;
       case "prechat": closePrechat(); break;
       case "csat":
-        if (state.rating) { state.rating.textContent = ""; state.rating.appendChild(el("div", "hd-card-title", t.thanks)); }
+        if (state.rating) replaceKeepingFocus(state.rating, state.rating = add(el("li", "hd-card"), el("div", "hd-card-title", t.thanks)));
         break;
       case "typing":
         state[frame.who === "bot" ? "thinking" : "agentTyping"] = !!frame.active;
@@ -441,8 +441,7 @@
           if (entry) {
             entry.el.classList.remove("hd-pending");
             entry.el.classList.add("hd-failed-send");
-            var why = { message_too_long: fmt(t.tooLong, { n: entry.text.length, max: state.maxChars }), rate_limited: t.slowDown }[frame.code];
-            setNote(entry, t.failed + (why ? ": " + why : ""));
+            setNote(entry, t.failed + (frame.code === "message_too_long" ? ": " + fmt(t.tooLong, { n: entry.text.length, max: state.maxChars }) : ""));
           }
           confirmSent(frame.client_id);
         }

@@ -330,6 +330,43 @@ LAST_TURN_ANSWERED = """
 """
 
 
+AGENT_PASSWORD = "console-pass-1"
+
+
+def agent_create(live: LiveServer, username: str, first_name: str) -> None:
+    """A member of the agents group, who can sign in to the console."""
+    live.shell(
+        "from django.contrib.auth.models import Group, User\n"
+        f"u, _ = User.objects.get_or_create(username={username!r}, defaults={{'first_name': {first_name!r}}})\n"
+        f"u.set_password({AGENT_PASSWORD!r}); u.save()\n"
+        "u.groups.add(Group.objects.get_or_create(name='agents')[0])\n"
+    )
+
+
+@contextmanager
+def console(driver: Any, live: LiveServer, username: str, conversation_id: int) -> Iterator[None]:
+    """An agent's console in a window of its own, signed in, with one conversation open. What agents do goes
+    through the server's own process: in embedded mode its channel layer lives there and nowhere else."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    customer_window = driver.current_window_handle
+    driver.switch_to.new_window("window")
+    try:
+        driver.get(live.url + "/console/login/?next=/console/")
+        driver.find_element(By.NAME, "username").send_keys(username)
+        driver.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+        search = wait_for(lambda: driver.find_element(By.ID, "hc-search"))
+        search.send_keys(str(conversation_id))
+        item = f'.hc-item[data-id="{conversation_id}"]'
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, item))[0].click()
+        wait_for(lambda: driver.find_element(By.ID, "hc-title").text.endswith(f"#{conversation_id}"))
+        yield
+    finally:
+        driver.close()
+        driver.switch_to.window(customer_window)
+
+
 def signed_user(user_id: str, **fields: str) -> dict[str, str]:
     """A host site's user as its server would hand it to the page: the id signed with the shared secret."""
     import hashlib
