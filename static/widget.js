@@ -19,7 +19,7 @@
       humanNamed: "You are chatting with {name}.", resolved: "This conversation is resolved. Write again any time.",
       sending: "Sending…", failed: "Not delivered", tooLong: "Too long: {n} / {max} characters",
       refused: "This site may not open the chat.", refusedIdentity: "We could not confirm who you are. Please sign in again.",
-      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", sources: "Sources",
+      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", sources: "Sources: ",
       typingBot: "The assistant is thinking…", typingAgent: "{name} is typing…", typingColleague: "A colleague is typing…",
       stopped: "Stopped", interrupted: "Interrupted",
       helpful: "Helpful", notHelpful: "Not helpful", wasHelpful: "Was this reply helpful?",
@@ -37,7 +37,7 @@
       humanNamed: "客服 {name} 正在为您服务。", resolved: "本次对话已解决，随时可以再次留言。",
       sending: "发送中…", failed: "未送达", tooLong: "消息过长：{n} / {max} 字",
       refused: "此网站无权打开客服对话。", refusedIdentity: "无法确认您的身份，请重新登录。",
-      you: "我", assistant: "智能助手", agent: "客服", system: "提示", sources: "参考资料",
+      you: "我", assistant: "智能助手", agent: "客服", system: "提示", sources: "参考资料：",
       typingBot: "智能助手正在思考…", typingAgent: "{name} 正在输入…", typingColleague: "客服正在输入…",
       stopped: "已停止", interrupted: "已中断",
       helpful: "有帮助", notHelpful: "没帮助", wasHelpful: "这条回复有帮助吗？",
@@ -204,7 +204,7 @@
     if (entry.sources) { entry.sources.remove(); entry.sources = null; }
     if (!citations || !citations.length) return;
     var box = el("div", "hd-sources");
-    box.appendChild(el("span", "hd-sources-label", t.sources + ": "));
+    box.appendChild(el("span", "hd-sources-label", t.sources));
     citations.forEach(function (c, i) {
       var safe = typeof c.url === "string" && /^https?:\/\//i.test(c.url);
       var item = el(safe ? "a" : "span", "hd-source", String(c.title || ""));
