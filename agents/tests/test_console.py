@@ -270,6 +270,7 @@ async def test_a_customers_vote_and_comment_reach_the_open_console_at_once(chat)
     customer, _ = await chat(conversation.token)
     await customer.send({"type": "feedback", "message_id": reply_id, "rating": -1, "comment": "Wrong tea"})
     update = await console.until("message")
+    await customer.until("feedback")
     await customer.close()
     await console.close()
     assert [m["feedback"] for m in opened["messages"] if m["id"] == reply_id] == [None]
