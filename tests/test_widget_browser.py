@@ -294,11 +294,11 @@ def test_on_a_phone_the_panel_fills_the_screen_and_inputs_do_not_zoom(
         fresh_page(browser, live_app.url + "/")
         root = open_panel(browser)
         wait_for(lambda: texts(browser, ".hd-system .hd-body"))
-        box = in_widget(browser, """
+        box = """
           const r = root.querySelector('.hd-panel').getBoundingClientRect();
           return [r.left, r.top, r.width, r.height, innerWidth, innerHeight];
-        """)
-        assert box == [0, 0, 390, 844, 390, 844]
+        """
+        wait_for(lambda: in_widget(browser, box) == [0, 0, 390, 844, 390, 844])  # once the stylesheet is in
         assert not by_css(root, ".hd-launcher").is_displayed()  # the panel covers it; × closes
         font_px = in_widget(browser, "return parseFloat(getComputedStyle(root.querySelector('.hd-input')).fontSize)")
         assert font_px >= 16  # below 16 px, iOS Safari zooms into the page on focus
@@ -556,3 +556,27 @@ def test_a_reply_can_be_stopped_and_says_so(live_app: LiveServer, browser: Any, 
         ("cancelled",)
     ]
     assert not by_css(root, ".hd-stop").is_displayed()
+
+
+BRAND_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Sunny shop</title></head><body>
+<script>window.helpdeskSettings = {{primaryColor: "{colour}"}};</script>
+<script src="{base}/static/widget.js" data-helpdesk-url="{base}" async></script></body></html>"""
+
+
+def test_text_on_the_brand_colour_stays_readable(live_app: LiveServer, browser: Any) -> None:
+    pages = {"light.html": BRAND_PAGE.format(colour="#ffd54f", base=live_app.url),
+             "dark.html": BRAND_PAGE.format(colour="#2f4a3a", base=live_app.url)}
+    colours = """
+      const style = (selector, property) => getComputedStyle(root.querySelector(selector))[property];
+      return [style('.hd-launcher', 'backgroundColor'), style('.hd-launcher', 'color'), style('.hd-header', 'color')];
+    """
+    with host_site(pages, live_app.second_port) as site:
+        fresh_page(browser, site + "/light.html")
+        wait_for(lambda: widget(browser))
+        # Yellow is too light for white text (1.4:1): the widget writes on it in near-black (12:1).
+        light = ["rgb(255, 213, 79)", "rgb(29, 36, 48)", "rgb(29, 36, 48)"]
+        wait_for(lambda: in_widget(browser, colours) == light)  # the stylesheet loads after the script
+        fresh_page(browser, site + "/dark.html")
+        wait_for(lambda: widget(browser))
+        dark = ["rgb(47, 74, 58)", "rgb(255, 255, 255)", "rgb(255, 255, 255)"]
+        wait_for(lambda: in_widget(browser, colours) == dark)
