@@ -214,6 +214,11 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "note", "conversation_id": event["conversation_id"],
                                   "message": event["message"]})
 
+    async def message_reviewed(self, event: dict[str, Any]) -> None:
+        if self._is_open(event):
+            await self.send_json({"type": "message", "conversation_id": event["conversation_id"],
+                                  "message": event["message"]})
+
     async def draft_ready(self, event: dict[str, Any]) -> None:
         if self._is_open(event):
             await self.send_json({"type": "draft", "conversation_id": event["conversation_id"], **event["draft"]})

@@ -6,15 +6,41 @@ import json
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from . import selectors, services
+
+ORIGIN_REFUSED = {
+    "error": "origin_not_allowed",
+    "detail": "this site is not in the helpdesk's WIDGET_ALLOWED_ORIGINS",
+}
+
+
+def _origin_allowed(request: HttpRequest) -> bool:
+    return selectors.widget_origin_allowed(origin=request.headers.get("Origin", ""), host=request.get_host())
+
+
+@require_GET
+def widget_config(request: HttpRequest) -> JsonResponse:
+    """What the widget asks before it shows itself: may this site use it?
+
+    Readable from every origin (`Access-Control-Allow-Origin: *`, no cookies), so
+    that a site missing from WIDGET_ALLOWED_ORIGINS gets a clear console error
+    instead of an unreadable CORS failure and a widget reconnecting for ever.
+    """
+    response = JsonResponse({"origin_allowed": _origin_allowed(request)})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "max-age=300"
+    response["Vary"] = "Origin"
+    return response
 
 
 @csrf_exempt  # called cross-origin by the widget; it carries no cookie and changes nothing of anyone else's
 @require_POST
 def conversation_create(request: HttpRequest) -> JsonResponse:
     """A conversation for this browser, or a verified customer's own: body `{"user": {id, name?, email?, hash}}`."""
+    if not _origin_allowed(request):
+        return JsonResponse(ORIGIN_REFUSED, status=403)
     user = None
     if request.body and request.content_type == "application/json":
         try:

@@ -10,7 +10,6 @@ import json
 import time
 from collections import deque
 from typing import Any
-from urllib.parse import urlsplit
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -51,20 +50,15 @@ def frame_decode(text_data: str | None, *, max_chars: int, too_large: str) -> di
 
 
 def origin_allowed(scope: dict[str, Any]) -> bool:
-    """Browsers always send Origin: it must be the server itself or a configured widget origin.
+    """Browsers always send Origin on websockets: it must be the server itself or a configured widget origin.
 
     Clients without an Origin header are not browsers and cannot be lured by
     another site, so they pass; the token is what guards the conversation.
     """
     headers = dict(scope.get("headers") or [])
-    origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/")
-    if not origin:
-        return True
-    allowed = settings.WIDGET_ALLOWED_ORIGINS
-    if "*" in allowed or origin in allowed:
-        return True
-    host = headers.get(b"host", b"").decode("latin-1")
-    return bool(host) and urlsplit(origin).netloc == host
+    return selectors.widget_origin_allowed(
+        origin=headers.get(b"origin", b"").decode("latin-1"), host=headers.get(b"host", b"").decode("latin-1")
+    )
 
 
 class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
@@ -90,13 +84,19 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         metrics.websocket_opened("chat")
         self.group = events.conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        history = await aio.db_call(selectors.conversation_history, conversation=conversation)
+        history, prechat_form = await aio.db_call(
+            lambda: (
+                selectors.conversation_history(conversation=conversation),
+                selectors.prechat_form_wanted(conversation=conversation),
+            )
+        )
         await self.send_json(
             {
                 "type": "history",
                 "conversation": selectors.conversation_to_dict(conversation),
                 "messages": history,
                 "limits": {"message_max_chars": settings.MESSAGE_MAX_CHARS},
+                "prechat_form": prechat_form,
             }
         )
 
@@ -199,6 +199,19 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         except services.MessageRejected as exc:
             await self.send_error(exc.code, exc.detail)
 
+    async def on_prechat(self, frame: dict[str, Any]) -> None:
+        """The pre-chat form: an optional name and email, acknowledged with what was stored."""
+        try:
+            conversation = await self._call(
+                services.conversation_contact_set, name=frame.get("name", ""), email=frame.get("email", "")
+            )
+        except services.MessageRejected as exc:
+            await self.send_error(exc.code, exc.detail)
+            return
+        await self.send_json(
+            {"type": "prechat", "name": conversation.contact_name, "email": conversation.contact_email}
+        )
+
     handlers = {
         "message": on_message,
         "request_human": on_request_human,
@@ -207,6 +220,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         "feedback": on_feedback,
         "csat": on_csat,
         "contact": on_contact,
+        "prechat": on_prechat,
     }
 
     async def _call(self, service: Any, **kwargs: Any) -> Any:

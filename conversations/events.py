@@ -93,6 +93,12 @@ def note_created(*, conversation_id: int, message: dict[str, Any]) -> None:
                      group=console_conversation_group(conversation_id)))
 
 
+def message_reviewed(*, conversation_id: int, message: dict[str, Any]) -> None:
+    """A message's agents' view changed (the customer voted on a bot reply): for open consoles only."""
+    _run(_group_send(conversation_id, {"type": "message.reviewed", "message": message},
+                     group=console_conversation_group(conversation_id)))
+
+
 def draft_ready(*, conversation_id: int, draft: dict[str, Any]) -> None:
     _run(_group_send(conversation_id, {"type": "draft.ready", "draft": draft},
                      group=console_conversation_group(conversation_id)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -19,6 +20,21 @@ DIALOGUE_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT]
 
 def token_is_well_formed(token: str) -> bool:
     return bool(TOKEN_PATTERN.match(token or ""))
+
+
+def widget_origin_allowed(*, origin: str, host: str) -> bool:
+    """Whether a page at `origin` may use the widget: the server's own site or one in WIDGET_ALLOWED_ORIGINS.
+
+    No Origin at all is allowed: browsers always send it across origins (and on websockets), so a request
+    without one is the server's own page or not a browser, and cannot be a lure from another site.
+    """
+    origin = origin.rstrip("/")
+    if not origin:
+        return True
+    allowed = settings.WIDGET_ALLOWED_ORIGINS
+    if "*" in allowed or origin in allowed:
+        return True
+    return bool(host) and urlsplit(origin).netloc == host
 
 
 def conversation_get(*, conversation_id: int) -> Conversation:
@@ -71,9 +87,18 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
             "model_name": message.model_name,
             "error": message.error,
             "author": agent_name(message.author) if message.author_id else "",
+            "feedback": message_feedback(message),
         }
     )
     return payload
+
+
+def message_feedback(message: Message) -> dict[str, Any] | None:
+    """The customer's vote on a bot reply, with their comment, for agents (None when there is none)."""
+    feedback = getattr(message, "feedback", None) if message.role == Message.Role.BOT else None
+    if feedback is None:
+        return None
+    return {"rating": feedback.rating, "comment": feedback.comment}
 
 
 def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
@@ -95,8 +120,10 @@ def inbox_item(conversation: Conversation, *, last_message: Message | None = Non
         "last_message": (
             {"role": last_message.role, "excerpt": last_message.content[:140]} if last_message else None
         ),
+        "contact_name": conversation.contact_name,
         "contact_email": conversation.contact_email,
         "csat_score": conversation.csat_score,
+        "csat_comment": conversation.csat_comment,
     }
 
 
@@ -129,7 +156,7 @@ def conversation_for_agents(*, conversation_id: int) -> dict[str, Any] | None:
     conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
     if conversation is None:
         return None
-    messages = conversation.messages.select_related("author").order_by("id")
+    messages = conversation.messages.select_related("author", "feedback").order_by("id")
     return {"conversation": inbox_item(conversation), "messages": [message_to_agent_dict(m) for m in messages]}
 
 
@@ -158,6 +185,19 @@ def conversation_history(*, conversation: Conversation, limit: int | None = None
         conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).select_related("author").order_by("-id")[:limit]
     )
     return [message_to_dict(message) for message in reversed(list(newest))]
+
+
+def prechat_form_wanted(*, conversation: Conversation) -> bool:
+    """Whether the widget asks for a name and email before the first message (WIDGET_PRECHAT_FORM).
+
+    Only for a conversation that has not started and whose customer is unknown: a verified user of the
+    host site is known already, and one who gave either field, or wrote, is past the form.
+    """
+    if not settings.WIDGET_PRECHAT_FORM or conversation.customer_id is not None:
+        return False
+    if conversation.contact_name or conversation.contact_email:
+        return False
+    return not conversation.messages.filter(role=Message.Role.CUSTOMER).exists()
 
 
 def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from django.urls import path
 from . import api, views
 
 urlpatterns = [
+    path("api/v1/widget", api.widget_config, name="api-widget-config"),
     path("api/v1/conversations", api.conversation_create, name="api-conversation-create"),
     path("", views.demo_shop, name="demo-shop"),
 ]

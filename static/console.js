@@ -16,7 +16,8 @@
       confidence: "confidence", signals: "Signals", sources: "Sources", reasoning: "Reasoning", cited: "cited",
       customer: "Customer", agent_role: "Agent", system: "Notice", note_role: "Note", bot_role: "Bot",
       new_handoff: "New conversation waiting for a human", taken: "{name} has this conversation",
-      conversation: "Conversation #{id}", email: "email: {e}", csat: "CSAT {s}/5",
+      conversation: "Conversation #{id}", email: "email: {e}", csat: "CSAT {s}/5", name: "name: {n}",
+      feedback_up: "Customer: helpful", feedback_down: "Customer: not helpful",
       reasons: { low_confidence: "low confidence", customer_request: "customer asked", no_knowledge: "no knowledge",
                  model_error: "model error", negative_feedback: "thumbs down", rule: "rule" }
     },
@@ -32,7 +33,8 @@
       confidence: "置信度", signals: "信号", sources: "来源", reasoning: "推理过程", cited: "已引用",
       customer: "客户", agent_role: "客服", system: "提示", note_role: "备注", bot_role: "机器人",
       new_handoff: "有新的会话等待人工", taken: "{name} 正在接待此会话",
-      conversation: "会话 #{id}", email: "邮箱：{e}", csat: "满意度 {s}/5",
+      conversation: "会话 #{id}", email: "邮箱：{e}", csat: "满意度 {s}/5", name: "姓名：{n}",
+      feedback_up: "客户评价：有帮助", feedback_down: "客户评价：没帮助",
       reasons: { low_confidence: "置信度低", customer_request: "客户要求", no_knowledge: "知识库无答案",
                  model_error: "模型故障", negative_feedback: "差评", rule: "规则" }
     }
@@ -161,6 +163,7 @@
       li.tabIndex = -1;
       var top = el("div", "hc-item-top");
       top.appendChild(el("strong", null, "#" + item.id));
+      if (item.contact_name) top.appendChild(el("span", "hc-contact", item.contact_name));
       top.appendChild(el("span", "hc-badge hc-badge-" + item.status, t[item.status]));
       if (item.status === "waiting_human") {
         top.appendChild(el("span", "hc-reason", (t.reasons[item.handoff_reason] || item.handoff_reason || "")));
@@ -233,8 +236,9 @@
     if (!item) return;
     $("hc-title").textContent = fmt(t.conversation, { id: item.id });
     var state_text = t[item.status] + (item.agent ? " · " + item.agent.name : "");
+    if (item.contact_name) state_text += " · " + fmt(t.name, { n: item.contact_name });
     if (item.contact_email) state_text += " · " + fmt(t.email, { e: item.contact_email });
-    if (item.csat_score) state_text += " · " + fmt(t.csat, { s: item.csat_score });
+    if (item.csat_score) state_text += " · " + fmt(t.csat, { s: item.csat_score }) + (item.csat_comment ? " “" + item.csat_comment + "”" : "");
     $("hc-state").textContent = state_text;
     var mine = item.status === "human" && item.agent && state.me && item.agent.name === state.me.name;
     $("hc-take").hidden = mine || item.status === "resolved";
@@ -276,6 +280,12 @@
           sources.appendChild(a);
         });
         li.appendChild(sources);
+      }
+      if (m.feedback) {
+        var vote = el("div", "hc-feedback hc-feedback-" + (m.feedback.rating > 0 ? "up" : "down"),
+          m.feedback.rating > 0 ? t.feedback_up : t.feedback_down);
+        if (m.feedback.comment) vote.appendChild(el("q", null, m.feedback.comment));
+        li.appendChild(vote);
       }
       if (m.confidence_signals && Object.keys(m.confidence_signals).length) {
         var sig = el("details", "hc-details");

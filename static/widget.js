@@ -1,12 +1,6 @@
-/*
- * Helpdesk chat widget: one <script> tag, no build step, no third-party code.
- *   <script src="https://HOST/static/widget.js" data-helpdesk-url="https://HOST" async></script>
- * It lives in a shadow root so the host page's CSS cannot reach it, keeps its
- * conversation token in localStorage so a reload continues the conversation,
- * and streams replies over the websocket protocol of DESIGN.md.
- * Text is always inserted with textContent: nothing a customer, agent or the
- * model writes is ever parsed as HTML.
- */
+/* Helpdesk chat widget: one <script> tag, no build step, no third-party code; a shadow root keeps the host
+ * page's CSS out, localStorage keeps the conversation across reloads. Whatever a customer, agent or the model
+ * writes goes in through textContent: it is never parsed as HTML. */
 (function () {
   "use strict";
   if (window.Helpdesk && window.Helpdesk._loaded) return;
@@ -21,41 +15,52 @@
       title: "Customer service", open: "Chat with us", close: "Close chat", placeholder: "Type your message…",
       send: "Send", stop: "Stop", human: "Talk to a human", offline: "Connection lost — reconnecting…",
       greeting: "Hi! Ask us anything about your order, shipping or returns.",
-      waiting_human: "A colleague will join shortly.", human_joined: "You are chatting with a colleague.",
-      resolved: "This conversation is resolved. Write again any time.", bot: "",
-      failed: "Not delivered — will retry", tooLong: "Message too long", refused: "This site may not open the chat.",
-      refusedIdentity: "We could not confirm who you are. Please sign in again.",
-      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", typing: "typing…", sources: "Sources",
-      helpful: "Helpful", notHelpful: "Not helpful", rate: "How did we do?", star: "{n} of 5",
-      comment: "Anything to add? (optional)", sendRating: "Send rating", thanks: "Thank you for your rating!",
-      emailPrompt: "Leave your email and we will write back:", emailSend: "Send", badEmail: "Please check the address."
+      waiting_human: "Waiting for a colleague — they will join shortly.", human_joined: "You are chatting with a colleague.",
+      humanNamed: "You are chatting with {name}.", resolved: "This conversation is resolved. Write again any time.",
+      sending: "Sending…", failed: "Not delivered", tooLong: "Too long: {n} / {max} characters",
+      refused: "This site may not open the chat.", refusedIdentity: "We could not confirm who you are. Please sign in again.",
+      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", sources: "Sources: ",
+      typingBot: "The assistant is thinking…", typingAgent: "{name} is typing…", typingColleague: "A colleague is typing…",
+      stopped: "Stopped", interrupted: "Interrupted",
+      helpful: "Helpful", notHelpful: "Not helpful", wasHelpful: "Was this reply helpful?",
+      whyNot: "What was missing? (optional)", thanks: "Thank you for your feedback!",
+      rate: "How did we do?", star: "{n} of 5", comment: "Anything to add? (optional)", sendRating: "Send rating",
+      emailPrompt: "Leave your email and we will write back:", badEmail: "Please check the address.",
+      prechat: "Before we start — who are you? Both are optional.", name: "Your name", email: "Your email",
+      start: "Start chat", skip: "Skip"
     },
     "zh-hans": {
       title: "在线客服", open: "联系客服", close: "关闭对话", placeholder: "请输入您的问题…",
       send: "发送", stop: "停止", human: "转人工", offline: "连接已断开，正在重连…",
       greeting: "您好！关于订单、配送或退换货，都可以问我。",
-      waiting_human: "客服同事马上就来。", human_joined: "您正在与人工客服对话。",
-      resolved: "本次对话已解决，随时可以再次留言。", bot: "",
-      failed: "未送达，稍后重试", tooLong: "消息过长", refused: "此网站无权打开客服对话。",
-      refusedIdentity: "无法确认您的身份，请重新登录。",
-      you: "我", assistant: "智能助手", agent: "客服", system: "提示", typing: "正在输入…", sources: "参考资料",
-      helpful: "有帮助", notHelpful: "没帮助", rate: "请为本次服务评分", star: "{n} 星（满分 5）",
-      comment: "还有什么想说的？（选填）", sendRating: "提交评分", thanks: "感谢您的评分！",
-      emailPrompt: "留下邮箱，我们会回信给您：", emailSend: "提交", badEmail: "请检查邮箱地址。"
+      waiting_human: "正在为您转接人工客服，请稍候。", human_joined: "您正在与人工客服对话。",
+      humanNamed: "客服 {name} 正在为您服务。", resolved: "本次对话已解决，随时可以再次留言。",
+      sending: "发送中…", failed: "未送达", tooLong: "消息过长：{n} / {max} 字",
+      refused: "此网站无权打开客服对话。", refusedIdentity: "无法确认您的身份，请重新登录。",
+      you: "我", assistant: "智能助手", agent: "客服", system: "提示", sources: "参考资料：",
+      typingBot: "智能助手正在思考…", typingAgent: "{name} 正在输入…", typingColleague: "客服正在输入…",
+      stopped: "已停止", interrupted: "已中断",
+      helpful: "有帮助", notHelpful: "没帮助", wasHelpful: "这条回复有帮助吗？",
+      whyNot: "哪里不满意？（选填）", thanks: "感谢您的反馈！",
+      rate: "请为本次服务评分", star: "{n} 星（满分 5）", comment: "还有什么想说的？（选填）", sendRating: "提交评分",
+      emailPrompt: "留下邮箱，我们会回信给您：", badEmail: "请检查邮箱地址。",
+      prechat: "开始之前，方便留下称呼和邮箱吗？均为选填。", name: "您的称呼", email: "您的邮箱",
+      start: "开始对话", skip: "跳过"
     }
   };
   var lang = (settings.locale || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
   var t = STRINGS[lang];
+  function fmt(s, values) { return s.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
 
   var state = {
-    token: null, ws: null, retry: 0, open: false, maxChars: 4000, connected: false,
+    token: null, ws: null, retry: 0, timer: null, open: false, maxChars: 4000, connected: false, agentName: "",
     messages: {},          // id -> {el, body, text, seq, status}
     outbox: loadOutbox(),  // [{client_id, text}] not yet confirmed by the server
     streaming: {}          // message ids being generated
   };
 
   function load(key) { try { return localStorage.getItem(storeKey + ":" + key); } catch (e) { return null; } }
-  function save(key, value) { try { value === null ? localStorage.removeItem(storeKey + ":" + key) : localStorage.setItem(storeKey + ":" + key, value); } catch (e) { /* private mode */ } }
+  function save(key, value) { key = storeKey + ":" + key; try { value === null ? localStorage.removeItem(key) : localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
   function loadOutbox() { try { return JSON.parse(load("outbox") || "[]"); } catch (e) { return []; } }
   function saveOutbox() { save("outbox", JSON.stringify(state.outbox)); }
   function newClientId() {
@@ -68,102 +73,77 @@
     if (text != null) node.textContent = text;
     return node;
   }
-
-  function chatIcon() {
-    var ns = "http://www.w3.org/2000/svg";
-    var svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "20");
-    svg.setAttribute("height", "20");
-    svg.setAttribute("aria-hidden", "true");
-    var path = document.createElementNS(ns, "path");
-    path.setAttribute("fill", "currentColor");
-    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z");
-    svg.appendChild(path);
-    return svg;
+  function add(parent) { [].slice.call(arguments, 1).forEach(function (c) { parent.appendChild(c); }); return parent; }
+  function attr(node, attrs) { Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); }); return node; }
+  function button(cls, text, onClick, type) {
+    var b = el("button", cls, text);
+    b.type = type || "button";
+    if (onClick) b.addEventListener("click", onClick);
+    return b;
+  }
+  function field(cls, label, type) {
+    var input = attr(el("input", cls), { "aria-label": label, placeholder: label });
+    input.type = type || "text";
+    return input;
   }
 
   // --- DOM, inside a shadow root -------------------------------------------------
   // A tag of its own (rules for div, section… never reach it) with inline !important styles, which beat any
   // stylesheet of the host page: its CSS can neither hide the widget nor become the containing block.
-  var host = el("helpdesk-widget");
-  host.id = "helpdesk-widget-root";
-  [["display", "block"], ["visibility", "visible"], ["opacity", "1"], ["transform", "none"], ["filter", "none"],
-   ["contain", "none"], ["position", "static"], ["width", "0"], ["height", "0"]].forEach(function (rule) {
-    host.style.setProperty(rule[0], rule[1], "important");
-  });
-  // The host site's brand colour, inherited into the shadow root (only a value the browser reads as a colour).
-  if (typeof settings.primaryColor === "string" && window.CSS && CSS.supports("color", settings.primaryColor)) {
-    host.style.setProperty("--hd-primary", settings.primaryColor);
+  var host = attr(el("helpdesk-widget"), { id: "helpdesk-widget-root", lang: lang === "en" ? "en" : "zh-Hans" });
+  function hostStyle(name, value, important) { host.style.setProperty(name, value, important); }
+  "display:block;visibility:visible;opacity:1;transform:none;filter:none;contain:none;position:static;width:0;height:0"
+    .split(";").forEach(function (rule) { hostStyle(rule.split(":")[0], rule.split(":")[1], "important"); });
+  // The host site's brand colour (only a value the browser reads as a colour). Text on it, and links in it,
+  // keep WCAG AA contrast: a light brand colour gets dark text, and links fall back to the default blue.
+  var brand = settings.primaryColor;
+  if (typeof brand === "string" && window.CSS && CSS.supports("color", brand)) {
+    hostStyle("--hd-primary", brand);
+    var paint = document.createElement("canvas").getContext("2d");
+    paint.fillStyle = brand;
+    var rgb = /^#(..)(..)(..)$/.exec(paint.fillStyle);
+    var lum = rgb ? [1, 2, 3].reduce(function (sum, i) {
+      var c = parseInt(rgb[i], 16) / 255;
+      return sum + [0, 0.2126, 0.7152, 0.0722][i] * (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
+    }, 0) : 0;
+    if (1.05 / (lum + 0.05) < 4.5) { hostStyle("--hd-on-primary", "#1d2430"); hostStyle("--hd-link", "#1a4f9c"); }
   }
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var css = el("link");
   css.rel = "stylesheet";
   css.href = base + "/static/widget.css";
-  root.appendChild(css);
 
-  var launcher = el("button", "hd-launcher");
-  launcher.type = "button";
-  launcher.setAttribute("aria-label", t.open);
-  launcher.setAttribute("aria-expanded", "false");
-  launcher.appendChild(chatIcon());
-  launcher.appendChild(el("span", "hd-launcher-label", t.open));
+  var launcher = attr(button("hd-launcher", null, function () { setOpen(!state.open, true); }),
+    { "aria-label": t.open, "aria-expanded": "false", "aria-controls": "hd-panel" });
+  // The one piece of markup: a constant icon.
+  launcher.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
+  add(launcher, el("span", "hd-launcher-label", t.open));
 
-  var panel = el("section", "hd-panel");
+  var panel = attr(el("section", "hd-panel"), { id: "hd-panel", role: "dialog", "aria-label": settings.title || t.title });
   if (settings.position === "left") { launcher.classList.add("hd-left"); panel.classList.add("hd-left"); }
-  panel.setAttribute("role", "dialog");
-  panel.setAttribute("aria-label", settings.title || t.title);
-  panel.hidden = true;
-  var header = el("header", "hd-header");
-  header.appendChild(el("h2", "hd-title", settings.title || t.title));
-  var humanBtn = el("button", "hd-human", t.human);
-  humanBtn.type = "button";
-  var closeBtn = el("button", "hd-close", "×");
-  closeBtn.type = "button";
-  closeBtn.setAttribute("aria-label", t.close);
-  header.appendChild(humanBtn);
-  header.appendChild(closeBtn);
-  var banner = el("div", "hd-banner");
-  banner.setAttribute("role", "status");
-  banner.hidden = true;
-  var list = el("ol", "hd-messages");
-  list.setAttribute("aria-live", "polite");
-  list.setAttribute("aria-relevant", "additions text");
-  var typing = el("div", "hd-typing", t.typing);
-  typing.hidden = true;
-  var form = el("form", "hd-form");
-  var input = el("textarea", "hd-input");
-  input.rows = 1;
-  input.placeholder = t.placeholder;
-  input.setAttribute("aria-label", t.placeholder);
-  var counter = el("span", "hd-counter");
-  var stopBtn = el("button", "hd-stop", t.stop);
-  stopBtn.type = "button";
-  stopBtn.hidden = true;
-  var sendBtn = el("button", "hd-send", t.send);
-  sendBtn.type = "submit";
-  form.appendChild(input);
-  form.appendChild(counter);
-  form.appendChild(stopBtn);
-  form.appendChild(sendBtn);
-  panel.appendChild(header);
-  panel.appendChild(banner);
-  panel.appendChild(list);
-  panel.appendChild(typing);
-  panel.appendChild(form);
-  root.appendChild(launcher);
-  root.appendChild(panel);
+  var humanBtn = button("hd-human", t.human, function () { sendFrame({ type: "request_human" }); });
+  var closeBtn = attr(button("hd-close", "×", function () { setOpen(false, true); }), { "aria-label": t.close });
+  var banner = attr(el("div", "hd-banner"), { role: "status" });
+  // A log: screen readers announce new messages; a reply being streamed is aria-busy until it is done.
+  var list = attr(el("ol", "hd-messages"), { role: "log", "aria-live": "polite" });
+  var typingText = el("span");
+  var typing = attr(add(el("div", "hd-typing"), el("span", "hd-dots"), typingText), { "aria-live": "polite" });
+  var input = attr(el("textarea", "hd-input"), { "aria-label": t.placeholder, placeholder: t.placeholder, rows: 1, "aria-describedby": "hd-counter" });
+  var counter = attr(el("span", "hd-counter"), { id: "hd-counter", "aria-live": "polite" });
+  var stopBtn = button("hd-stop", t.stop, function () { sendFrame({ type: "stop" }); });
+  var sendBtn = button("hd-send", t.send, null, "submit");
+  var form = add(el("form", "hd-form"), input, counter, stopBtn, sendBtn);
+  panel.hidden = banner.hidden = typing.hidden = stopBtn.hidden = true;
+  add(panel, add(el("header", "hd-header"), el("h2", "hd-title", settings.title || t.title), humanBtn, closeBtn),
+    banner, list, typing, form);
+  add(root, css, launcher, panel);
 
   function showBanner(text) { banner.textContent = text || ""; banner.hidden = !text; }
   function scrollDown() { list.scrollTop = list.scrollHeight; }
-  function roleLabel(role) { return { customer: t.you, bot: t.assistant, agent: t.agent, system: t.system }[role] || role; }
 
   function bubble(key, role) {
-    var item = el("li", "hd-msg hd-" + role);
-    item.appendChild(el("span", "hd-visually-hidden", roleLabel(role) + ": "));
-    var body = el("div", "hd-body");
-    item.appendChild(body);
-    list.appendChild(item);
+    var body = el("div", "hd-body"), item = add(el("li", "hd-msg hd-" + role), el("span", "hd-visually-hidden", { customer: t.you, bot: t.assistant, agent: t.agent, system: t.system }[role] + ": "), body);
+    add(list, item);
     var entry = { el: item, body: body, text: "", seq: -1, status: "complete", role: role };
     state.messages[key] = entry;
     return entry;
@@ -172,6 +152,12 @@
     entry.text = text;
     if (entry.role === "bot" || entry.role === "agent") renderMarkdown(entry.body, text);
     else entry.body.textContent = text;
+  }
+  // A line under a bubble saying where it stands (sending, not delivered, stopped, interrupted).
+  function setNote(entry, text) {
+    if (!entry.note) { if (!text) return; entry.note = entry.el.appendChild(el("div", "hd-note")); }
+    entry.note.textContent = text || "";
+    entry.note.hidden = !text;
   }
 
   // A small, safe Markdown: paragraphs, lists, **bold**, *italic*, `code`, ``` blocks and [links](https://…).
@@ -218,7 +204,7 @@
     if (entry.sources) { entry.sources.remove(); entry.sources = null; }
     if (!citations || !citations.length) return;
     var box = el("div", "hd-sources");
-    box.appendChild(el("span", "hd-sources-label", t.sources + ": "));
+    box.appendChild(el("span", "hd-sources-label", t.sources));
     citations.forEach(function (c, i) {
       var safe = typeof c.url === "string" && /^https?:\/\//i.test(c.url);
       var item = el(safe ? "a" : "span", "hd-source", String(c.title || ""));
@@ -226,7 +212,7 @@
       if (i) box.appendChild(document.createTextNode(" · "));
       box.appendChild(item);
     });
-    entry.el.appendChild(box);
+    entry.el.insertBefore(box, entry.note || null);
     entry.sources = box;
   }
 
@@ -240,17 +226,18 @@
     if (!entry) entry = bubble(message.id, message.role);
     setText(entry, message.content);
     setCitations(entry, message.citations);
-    if (message.agent && message.agent.name && !entry.author) {
-      entry.author = el("div", "hd-author", message.agent.name);
-      entry.el.insertBefore(entry.author, entry.body);
+    if (message.agent && message.agent.name) {
+      state.agentName = message.agent.name;
+      if (!entry.author) entry.el.insertBefore(entry.author = el("div", "hd-author", message.agent.name), entry.body);
     }
     if (message.role === "bot" && message.status === "complete" && typeof message.id === "number") addThumbs(entry, message.id);
     entry.status = message.status;
     entry.el.classList.remove("hd-pending", "hd-failed-send");
-    entry.el.setAttribute("data-status", message.status);
-    entry.el.setAttribute("data-id", String(message.id));
-    if (message.status === "streaming") { state.streaming[message.id] = true; entry.el.classList.add("hd-streaming"); }
-    else { delete state.streaming[message.id]; entry.el.classList.remove("hd-streaming"); }
+    var streaming = message.status === "streaming";
+    attr(entry.el, { "data-status": message.status, "data-id": message.id, "aria-busy": streaming });
+    if (streaming) state.streaming[message.id] = true; else delete state.streaming[message.id];
+    entry.el.classList.toggle("hd-streaming", streaming);
+    setNote(entry, message.role === "bot" ? { cancelled: t.stopped, failed: t.interrupted }[message.status] : "");
     if (message.client_id) confirmSent(message.client_id);
     refreshStop();
     scrollDown();
@@ -267,33 +254,46 @@
   function onDelta(frame) {
     var entry = state.messages[frame.message_id] || bubble(frame.message_id, "bot");
     entry.el.classList.add("hd-streaming");
+    attr(entry.el, { "aria-busy": true, "data-status": "streaming" });
     state.streaming[frame.message_id] = true;
     if (frame.seq === 0) setText(entry, "");
-    if (frame.seq === entry.seq + 1) {
-      setText(entry, entry.text + frame.text);
-      entry.seq = frame.seq;
-    } else if (frame.seq > entry.seq + 1) {
-      entry.gap = true; // missed pieces: "done" brings the full text
-    }
-    typing.hidden = true;
+    // A piece missed (seq jumps) is not guessed at: "done" brings the whole text.
+    if (frame.seq === entry.seq + 1) { setText(entry, entry.text + frame.text); entry.seq = frame.seq; }
     refreshStop();
     scrollDown();
   }
 
-  // Thumbs on a finished bot reply: two thumbs-down in a row bring a colleague.
+  // Thumbs on a finished bot reply (two thumbs-down in a row bring a colleague); a thumbs-down asks what was
+  // missing, in a box the customer may ignore.
   function addThumbs(entry, id) {
     if (entry.thumbs) return;
-    var box = el("div", "hd-thumbs");
+    var box = attr(el("div", "hd-thumbs"), { role: "group", "aria-label": t.wasHelpful });
     // Plain glyphs with words beside them: no emoji font needed, clear to screen readers.
     [[1, "✓ " + t.helpful], [-1, "✗ " + t.notHelpful]].forEach(function (spec) {
-      var b = el("button", "hd-thumb", spec[1]);
-      b.type = "button"; b.setAttribute("aria-pressed", "false");
-      b.setAttribute("data-rating", String(spec[0]));
-      b.addEventListener("click", function () { sendFrame({ type: "feedback", message_id: id, rating: spec[0] }); });
-      box.appendChild(b);
+      var b = button("hd-thumb", spec[1], function () {
+        sendFrame({ type: "feedback", message_id: id, rating: spec[0] });
+        if (spec[0] < 0) askWhy(entry, id); else if (entry.why) { entry.why.remove(); entry.why = null; }
+      });
+      add(box, attr(b, { "aria-pressed": "false", "data-rating": spec[0] }));
     });
-    entry.el.appendChild(box);
+    add(entry.el, box);
     entry.thumbs = box;
+  }
+  function askWhy(entry, id) {
+    if (entry.why) return;
+    var why = el("form", "hd-why"), text = field("hd-card-input", t.whyNot);
+    text.maxLength = 2000;
+    add(why, text, button("hd-send", t.send, null, "submit"));
+    why.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!text.value.trim()) return;
+      entry.commented = true;
+      sendFrame({ type: "feedback", message_id: id, rating: -1, comment: text.value.trim() });
+    });
+    add(entry.el, why);
+    entry.why = why;
+    text.focus();
+    scrollDown();
   }
   function onFeedback(frame) {
     var entry = state.messages[frame.message_id];
@@ -301,59 +301,100 @@
     entry.thumbs.querySelectorAll("button").forEach(function (b) {
       b.setAttribute("aria-pressed", String(b.getAttribute("data-rating") === String(frame.rating)));
     });
+    if (entry.commented && entry.why) {
+      replaceKeepingFocus(entry.why, el("div", "hd-note", t.thanks));
+      entry.why = null;
+      entry.commented = false;
+    }
   }
 
+  // A form done with goes (or gives way to a thank-you); the focus it had goes back to the message box.
+  function replaceKeepingFocus(old, replacement) {
+    var had = old.contains(root.activeElement);
+    if (replacement) old.replaceWith(replacement); else old.remove();
+    if (had) input.focus();
+  }
+  function card(title) {
+    var box = add(el("li", "hd-card"), el("div", "hd-card-title", title));
+    add(list, box);
+    scrollDown();
+    return box;
+  }
   // After a colleague resolves the conversation: a 1-5 rating with an optional comment.
   function showRating() {
     if (state.rating) return;
-    var box = el("li", "hd-card");
-    box.appendChild(el("div", "hd-card-title", t.rate));
-    var stars = el("div", "hd-stars"), chosen = 0;
-    for (var n = 1; n <= 5; n++) {
-      (function (n) {
-        var b = el("button", "hd-star", "★");
-        b.type = "button"; b.setAttribute("aria-label", t.star.replace("{n}", n)); b.setAttribute("aria-pressed", "false");
-        b.addEventListener("click", function () {
-          chosen = n;
-          stars.querySelectorAll("button").forEach(function (s, i) { s.setAttribute("aria-pressed", String(i < n)); });
-        });
-        stars.appendChild(b);
-      })(n);
-    }
-    var comment = el("input", "hd-card-input"); comment.placeholder = t.comment; comment.maxLength = 2000;
-    var send = el("button", "hd-send", t.sendRating); send.type = "button";
-    send.addEventListener("click", function () {
-      if (chosen) sendFrame({ type: "csat", score: chosen, comment: comment.value.trim() });
+    var box = card(t.rate), stars = attr(el("div", "hd-stars"), { role: "group", "aria-label": t.rate }), chosen = 0;
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var b = button("hd-star", "★", function () {
+        chosen = n;
+        stars.querySelectorAll("button").forEach(function (s, i) { s.setAttribute("aria-pressed", String(i < n)); });
+      });
+      add(stars, attr(b, { "aria-label": fmt(t.star, { n: n }), "aria-pressed": "false" }));
     });
-    box.appendChild(stars); box.appendChild(comment); box.appendChild(send);
-    list.appendChild(box);
+    var comment = field("hd-card-input", t.comment);
+    comment.maxLength = 2000;
+    add(box, stars, comment, button("hd-send", t.sendRating, function () {
+      if (chosen) sendFrame({ type: "csat", score: chosen, comment: comment.value.trim() });
+    }));
     state.rating = box;
-    scrollDown();
   }
   // Outside working hours: an address for a colleague to write back to.
   function showEmailForm() {
     if (state.emailForm) return;
-    var box = el("li", "hd-card"), form = el("form", "hd-card-form");
-    box.appendChild(el("div", "hd-card-title", t.emailPrompt));
-    var input = el("input", "hd-card-input"); input.type = "email"; input.required = true; input.autocomplete = "email";
-    input.setAttribute("aria-label", t.emailPrompt);
-    var send = el("button", "hd-send", t.emailSend); send.type = "submit";
-    form.appendChild(input); form.appendChild(send);
-    form.addEventListener("submit", function (e) { e.preventDefault(); sendFrame({ type: "contact", email: input.value.trim() }); });
-    box.appendChild(form);
-    list.appendChild(box);
+    var box = card(t.emailPrompt), form = el("form", "hd-card-form");
+    var email = field("hd-card-input", t.emailPrompt, "email");
+    email.required = true; email.autocomplete = "email";
+    email.value = state.contactEmail || "";
+    add(box, add(form, email, button("hd-send", t.send, null, "submit")));
+    form.addEventListener("submit", function (e) { e.preventDefault(); sendFrame({ type: "contact", email: email.value.trim() }); });
     state.emailForm = box;
-    scrollDown();
+  }
+  // WIDGET_PRECHAT_FORM: a name and an email before the first message, both optional, the form skippable.
+  function prechatKey() { return "prechat:" + state.token; }
+  function showPrechat() {
+    var box = card(t.prechat), pre = el("form", "hd-prechat");
+    var name = field("hd-card-input", t.name), email = field("hd-card-input", t.email, "email");
+    name.autocomplete = "name"; name.maxLength = 255; email.autocomplete = "email";
+    var u = settings.user || {};
+    name.value = u.name || ""; email.value = u.email || "";
+    add(box, add(pre, name, email, add(el("div", "hd-card-form"), button("hd-send", t.start, null, "submit"), button("hd-skip", t.skip, closePrechat))));
+    email.addEventListener("input", function () { email.setCustomValidity(""); });
+    pre.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var values = { name: name.value.trim(), email: email.value.trim() };
+      if (!values.name && !values.email) return closePrechat();
+      state.contactEmail = values.email;
+      sendFrame({ type: "prechat", name: values.name, email: values.email });
+    });
+    state.prechat = { box: box, email: email, first: name };
+    form.hidden = true;
+  }
+  function closePrechat() {
+    save(prechatKey(), "1");
+    if (!state.prechat) return;
+    form.hidden = false;
+    replaceKeepingFocus(state.prechat.box);
+    state.prechat = null;
   }
 
-  function refreshStop() { stopBtn.hidden = Object.keys(state.streaming).length === 0; }
+  // The typing line: the bot thinking before its first word, or a colleague (by name) writing. Stop is
+  // offered from the moment the bot starts thinking until its reply is done.
+  function refreshStop() {
+    var writing = Object.keys(state.streaming).some(function (id) { return state.messages[id] && state.messages[id].text; });
+    var who = state.agentTyping ? "agent" : state.thinking && !writing ? "bot" : null;
+    stopBtn.hidden = !(state.thinking || writing);
+    typing.hidden = !who;
+    typingText.textContent = who === "bot" ? t.typingBot : who ? (state.agentName ? fmt(t.typingAgent, { name: state.agentName }) : t.typingColleague) : "";
+    if (who) scrollDown();
+  }
 
   function onStatus(status, frame) {
-    var text = { waiting_human: t.waiting_human, human: t.human_joined, resolved: t.resolved }[status] || "";
+    if (frame && frame.agent && frame.agent.name) state.agentName = frame.agent.name;
+    var text = { waiting_human: t.waiting_human, human: state.agentName ? fmt(t.humanNamed, { name: state.agentName }) : t.human_joined, resolved: t.resolved }[status] || "";
     panel.setAttribute("data-status", status);
     humanBtn.hidden = status !== "bot";
     if (text) showBanner(text); else if (state.connected) showBanner("");
-    if (status === "resolved" && frame) showRating();
+    if (status === "resolved" && frame && frame.type === "status") showRating();
     if (status !== "resolved" && state.rating) { state.rating.remove(); state.rating = null; }
     if (frame && frame.offline) showEmailForm();
   }
@@ -362,14 +403,23 @@
     switch (frame.type) {
       case "history":
         list.textContent = "";
-        state.rating = state.emailForm = null;
+        state.rating = state.emailForm = state.prechat = null;
+        form.hidden = false;
         state.messages = {};
         state.streaming = {};
+        state.thinking = state.agentTyping = false;
         if (frame.limits && frame.limits.message_max_chars) state.maxChars = frame.limits.message_max_chars;
+        updateCounter();
+        if (frame.conversation.agent) state.agentName = frame.conversation.agent.name;
         if (!frame.messages.length) bubble("greeting", "system").body.textContent = settings.greeting || t.greeting;
         frame.messages.forEach(upsert);
         state.outbox.forEach(function (m) { if (!state.messages["local:" + m.client_id]) localBubble(m); });
-        onStatus(frame.conversation.status);
+        onStatus(frame.conversation.status, frame.conversation);
+        if (frame.prechat_form && !state.outbox.length && !load(prechatKey())) showPrechat();
+        refreshStop();
+        // Opened by the customer before the conversation arrived: focus goes where it now belongs.
+        if (state.focusWanted && state.open) focusFirst();
+        state.focusWanted = false;
         flushOutbox();
         break;
       case "message": upsert(frame.message); break;
@@ -377,25 +427,34 @@
       case "done": upsert(frame.message); break;
       case "status": onStatus(frame.status, frame); break;
       case "feedback": onFeedback(frame); break;
+      case "prechat": closePrechat(); break;
       case "csat":
-        if (state.rating) { state.rating.textContent = ""; state.rating.appendChild(el("div", "hd-card-title", t.thanks)); }
+        if (state.rating) replaceKeepingFocus(state.rating, state.rating = add(el("li", "hd-card"), el("div", "hd-card-title", t.thanks)));
         break;
-      case "typing": typing.hidden = !frame.active || Object.keys(state.streaming).some(function (id) { return state.messages[id] && state.messages[id].text; }); scrollDown(); break;
+      case "typing":
+        state[frame.who === "bot" ? "thinking" : "agentTyping"] = !!frame.active;
+        refreshStop();
+        break;
       case "error":
         if (frame.client_id) {
           var entry = state.messages["local:" + frame.client_id];
-          if (entry) { entry.el.classList.add("hd-failed-send"); entry.el.title = frame.detail; }
+          if (entry) {
+            entry.el.classList.remove("hd-pending");
+            entry.el.classList.add("hd-failed-send");
+            setNote(entry, t.failed + (frame.code === "message_too_long" ? ": " + fmt(t.tooLong, { n: entry.text.length, max: state.maxChars }) : ""));
+          }
           confirmSent(frame.client_id);
         }
-        if (frame.code === "invalid_email" && state.emailForm) state.emailForm.querySelector("input").setCustomValidity(t.badEmail);
-        if (window.console) console.warn("helpdesk:", frame.code, frame.detail);
+        if (frame.code === "invalid_email") {
+          var box = state.prechat ? state.prechat.email : state.emailForm && state.emailForm.querySelector("input");
+          if (box) { box.setCustomValidity(t.badEmail); box.reportValidity(); }
+        }
+        console.warn("helpdesk:", frame.code, frame.detail);
         break;
     }
   }
 
   // --- connection ------------------------------------------------------------------
-  function wsUrl() { return base.replace(/^http/, "ws") + "/ws/chat/" + state.token + "/"; }
-
   // A signed-in user of the host site gets their own conversation on every device: the token is kept per user.
   function tokenKey() { return settings.user && settings.user.id != null ? "token:u:" + settings.user.id : "token"; }
   function createConversation() {
@@ -410,7 +469,7 @@
           return r.json().then(function (e) {
             state.refused = true;
             showBanner(t.refusedIdentity);
-            if (window.console) console.error("helpdesk: " + e.error + ": " + e.detail);
+            console.error("helpdesk: " + e.error + ": " + e.detail);
             throw new Error(e.error);
           });
         }
@@ -421,78 +480,94 @@
   }
 
   function connect() {
-    if (state.ws && state.ws.readyState <= 1) return;
+    if (state.refused || (state.ws && state.ws.readyState <= 1)) return;
+    clearTimeout(state.timer);
     var ready = state.token ? Promise.resolve() : createConversation();
     ready.then(function () {
-      var ws = new WebSocket(wsUrl());
+      if (state.ws && state.ws.readyState <= 1) return;
+      var ws = new WebSocket(base.replace(/^http/, "ws") + "/ws/chat/" + state.token + "/");
       state.ws = ws;
       ws.onopen = function () { state.connected = true; state.retry = 0; showBanner(""); };
-      ws.onmessage = function (ev) { try { handle(JSON.parse(ev.data)); } catch (e) { if (window.console) console.error("helpdesk:", e); } };
+      ws.onmessage = function (ev) { try { handle(JSON.parse(ev.data)); } catch (e) { console.error("helpdesk:", e); } };
       ws.onclose = function (ev) {
         state.connected = false;
+        state.ws = null;
         if (ev.code === 4404) { state.token = null; save(tokenKey(), null); reconnect(0); return; }
-        if (ev.code === 4403) { showBanner(t.refused); if (window.console) console.error("helpdesk: this origin is not allowed to embed the chat (WIDGET_ALLOWED_ORIGINS)"); return; }
+        if (ev.code === 4403) { state.refused = true; showBanner(t.refused); console.error("helpdesk: this origin is not allowed to embed the chat (WIDGET_ALLOWED_ORIGINS)"); return; }
         showBanner(t.offline);
+        state.thinking = state.agentTyping = false;
+        refreshStop();
         reconnect();
       };
     }).catch(function () { if (state.refused) return; showBanner(t.offline); reconnect(); });
   }
 
+  // One pending attempt at a time, backing off from half a second to 30 s (with jitter, so a restarted
+  // server is not hit by every customer at the same instant).
   function reconnect(delay) {
+    clearTimeout(state.timer);
     var wait = delay != null ? delay : Math.min(30000, 500 * Math.pow(2, state.retry++)) * (0.75 + Math.random() / 2);
-    setTimeout(connect, wait);
+    state.timer = setTimeout(connect, wait);
   }
   window.addEventListener("online", function () { if (!state.connected) { state.retry = 0; connect(); } });
 
-  function flushOutbox() {
-    if (!state.ws || state.ws.readyState !== 1) return;
-    state.outbox.forEach(function (m) { state.ws.send(JSON.stringify({ type: "message", text: m.text, client_id: m.client_id })); });
-  }
+  function live() { return state.ws && state.ws.readyState === 1; }
+  function sendFrame(frame) { if (live()) state.ws.send(JSON.stringify(frame)); }
+  function sendRaw(m) { sendFrame({ type: "message", text: m.text, client_id: m.client_id }); }
+  function flushOutbox() { state.outbox.forEach(sendRaw); }
 
   function localBubble(m) {
     var entry = bubble("local:" + m.client_id, "customer");
     setText(entry, m.text);
     entry.el.classList.add("hd-pending");
+    setNote(entry, t.sending);
     scrollDown();
   }
 
   function send(text) {
     text = text.trim();
-    if (!text) return;
-    if (text.length > state.maxChars) { counter.textContent = t.tooLong; return; }
+    if (!text || text.length > state.maxChars) return false;
     var m = { client_id: newClientId(), text: text };
     state.outbox.push(m);
     saveOutbox();
     localBubble(m);
-    if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify({ type: "message", text: m.text, client_id: m.client_id }));
-    else connect();
+    if (live()) sendRaw(m); else connect();
+    return true;
   }
 
-  function sendFrame(frame) { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(frame)); }
-
   // --- UI events -------------------------------------------------------------------
-  function setOpen(open) {
+  function focusFirst() { (state.prechat ? state.prechat.first : input).focus(); }
+  // `byUser`: opened or closed by the customer (or the host page's script): focus follows. A panel
+  // reopened by itself after a reload leaves the page's focus alone.
+  function setOpen(open, byUser) {
     state.open = open;
+    state.focusWanted = open && byUser && !state.connected;
     panel.hidden = !open;
     launcher.setAttribute("aria-expanded", String(open));
     host.classList.toggle("hd-is-open", open);
-    if (open) { connect(); input.focus(); scrollDown(); } else { launcher.focus(); }
+    if (open) { connect(); if (byUser) focusFirst(); scrollDown(); } else if (byUser) { launcher.focus(); }
     save("open", open ? "1" : null);
   }
-  launcher.addEventListener("click", function () { setOpen(!state.open); });
-  closeBtn.addEventListener("click", function () { setOpen(false); });
-  panel.addEventListener("keydown", function (ev) { if (ev.key === "Escape") setOpen(false); });
-  humanBtn.addEventListener("click", function () { sendFrame({ type: "request_human" }); });
-  stopBtn.addEventListener("click", function () { sendFrame({ type: "stop" }); });
-  form.addEventListener("submit", function (ev) { ev.preventDefault(); send(input.value); input.value = ""; updateCounter(); });
+  panel.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && !ev.isComposing) { ev.preventDefault(); setOpen(false, true); }
+    // Full screen on a phone, the panel is all there is: Tab goes round inside it.
+    if (ev.key === "Tab" && innerWidth <= 480) {
+      var stops = [].filter.call(panel.querySelectorAll("button, input, textarea, a[href]"), function (n) { return !n.disabled && n.getClientRects().length; });
+      var edge = ev.shiftKey ? stops[0] : stops[stops.length - 1];
+      if (root.activeElement === edge) { ev.preventDefault(); stops[ev.shiftKey ? stops.length - 1 : 0].focus(); }
+    }
+  });
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); if (send(input.value)) { input.value = ""; updateCounter(); } });
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit")); }
   });
+  // The same limit as the server's (MESSAGE_MAX_CHARS, sent with the history): shown near it, enforced over it.
   function updateCounter() {
-    var n = input.value.length;
-    counter.textContent = n > state.maxChars * 0.8 ? n + " / " + state.maxChars : "";
-    counter.classList.toggle("hd-over", n > state.maxChars);
-    sendBtn.disabled = n > state.maxChars;
+    var n = input.value.trim().length, over = n > state.maxChars;
+    counter.textContent = over ? fmt(t.tooLong, { n: n, max: state.maxChars }) : n > state.maxChars * 0.8 ? n + " / " + state.maxChars : "";
+    counter.classList.toggle("hd-over", over);
+    input.setAttribute("aria-invalid", String(over));
+    sendBtn.disabled = over;
   }
   input.addEventListener("input", updateCounter);
 
@@ -501,9 +576,9 @@
   function emit(name, payload) { (listeners[name] || []).forEach(function (fn) { try { fn(payload); } catch (e) { /* host's bug */ } }); }
   window.Helpdesk = {
     _loaded: true,
-    open: function () { setOpen(true); },
-    close: function () { setOpen(false); },
-    toggle: function () { setOpen(!state.open); },
+    open: function () { setOpen(true, true); },
+    close: function () { setOpen(false, panel.contains(root.activeElement)); },
+    toggle: function () { setOpen(!state.open, true); },
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
     // The host site's user signed in or out: continue that user's conversation (or a new anonymous one).
     setUser: function (user) {
@@ -516,10 +591,18 @@
     }
   };
 
+  // Asked once, before anything shows: may this site use the chat? A site missing from
+  // WIDGET_ALLOWED_ORIGINS gets a console error and no widget, instead of a chat that can never connect.
   function mount() {
-    document.body.appendChild(host);
-    state.token = load(tokenKey());
-    if (load("open") === "1" || state.outbox.length) setOpen(true);
+    fetch(base + "/api/v1/widget").then(function (r) { return r.json(); }).then(function (config) {
+      if (config.origin_allowed !== false) return true;
+      console.error("helpdesk: " + location.origin + " is not in WIDGET_ALLOWED_ORIGINS of " + base + ": the chat is not shown");
+    }, function () { return true; }).then(function (show) {
+      if (!show) return;
+      document.body.appendChild(host);
+      state.token = load(tokenKey());
+      if (load("open") === "1" || state.outbox.length) setOpen(true, false);
+    });
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 })();

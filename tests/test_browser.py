@@ -2,138 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
-from conftest import ROOT, require
+from conftest import ROOT
+from tests.browser import (
+    LAST_TURN_ANSWERED,
+    LiveServer,
+    ask_in_widget,
+    bot_texts,
+    fresh_page,
+    host_site,
+    signed_user,
+    wait_for,
+    widget,
+)
 from tests.fake_ollama import FakeOllama, Reply
 
 pytestmark = pytest.mark.browser
 
-LIVE_ENV: dict[str, str] = {}
-IDENTITY_SECRET = "browser-test-identity-secret"
 ANSWER = "Our tea ships within 24 hours from Hangzhou, and delivery takes two to four days across mainland China."
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def live_server_url(fake_ollama_server: FakeOllama) -> Iterator[str]:
-    """The product in embedded mode on a fresh SQLite file, talking to the fake Ollama."""
-    port = free_port()
-    second_port = free_port()  # a host site on another origin, embedding the widget
-    workdir = Path(tempfile.mkdtemp(prefix="helpdesk-live-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-        OLLAMA_HOSTS=fake_ollama_server.url,
-        WIDGET_ALLOWED_ORIGINS=f"http://127.0.0.1:{port},http://127.0.0.1:{second_port}",
-        WIDGET_IDENTITY_SECRET=IDENTITY_SECRET,
-        DEBUG="true",
-    )
-    LIVE_ENV.clear()
-    LIVE_ENV.update(env, SECOND_PORT=str(second_port))
-    log = open(workdir / "serve.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "/livez", timeout=1)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError((workdir / "serve.log").read_text()) from None
-            time.sleep(0.2)
-    LIVE_ENV["LIVE_URL"] = url
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
-    # Kept for reading after a failure (CI prints where): the server's own account of the run.
-    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    shutil.copy(workdir / "serve.log", ROOT / ".pytest_cache" / "live-server.log")
-    shutil.copy(workdir / "db.sqlite3", ROOT / ".pytest_cache" / "live-server.sqlite3")
-    shutil.rmtree(workdir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    require(bool(shutil.which("chromium")) and bool(shutil.which("chromedriver")), "Chromium and chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    profile = tempfile.mkdtemp(prefix="helpdesk-chromium-")
-    for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,900", "--lang=en-US",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-def fresh_page(driver: object, url: str) -> None:
-    """The demo page as a new visitor sees it: no conversation kept from an earlier test."""
-    driver.get(url)
-    driver.execute_script("localStorage.clear()")
-    driver.get(url)
-
-
-def widget(driver: object) -> object:
-    from selenium.webdriver.common.by import By
-
-    return driver.find_element(By.ID, "helpdesk-widget-root").shadow_root
-
-
-def wait_for(condition, timeout: float = 20, interval: float = 0.02):
-    """Poll until `condition` is true; an element not there yet (the widget loads async) counts as not yet."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except (NoSuchElementException, StaleElementReferenceException):
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
-
-
-def bot_texts(driver: object) -> list[tuple[str, str]]:
-    """(status, text) of every bot bubble, read in one script call."""
-    script = """
-      const root = document.getElementById('helpdesk-widget-root').shadowRoot;
-      return [...root.querySelectorAll('.hd-bot')]
-        .map(li => [li.dataset.status || '', li.querySelector('.hd-body').textContent]);
-    """
-    return [tuple(row) for row in driver.execute_script(script)]
 
 
 def test_customer_chats_sees_streaming_and_keeps_history_after_reload(
@@ -180,24 +67,6 @@ def test_html_typed_by_the_customer_is_shown_as_text(live_server_url: str, brows
     assert not root.find_elements(By.CSS_SELECTOR, ".hd-messages img, .hd-messages b")
     # Let the bot finish answering, so its reply cannot take a reply scripted for the next test.
     wait_for(lambda: browser.execute_script(LAST_TURN_ANSWERED))
-
-
-def ask_in_widget(driver: object, text: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    root = wait_for(lambda: widget(driver))
-    if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
-        root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
-    wait_for(lambda: root.find_element(By.CSS_SELECTOR, ".hd-input")).send_keys(text, Keys.ENTER)
-
-
-LAST_TURN_ANSWERED = """
-  const root = document.getElementById('helpdesk-widget-root').shadowRoot;
-  const items = [...root.querySelectorAll('.hd-customer, .hd-bot')];
-  const last = items[items.length - 1];
-  return !!last && last.classList.contains('hd-bot') && last.dataset.status !== 'streaming';
-"""
 
 
 def sources_of_last_bot_reply(driver: object) -> list[list[str]]:
@@ -249,7 +118,7 @@ def test_an_faq_question_is_answered_at_once_in_the_widget(
 
 
 def test_hostile_source_titles_and_links_stay_inert(
-    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+    live_app: LiveServer, browser: object, fake_ollama_server: FakeOllama
 ) -> None:
     hostile = '<img src=x onerror="window.__pwned2=1">Kettle care'
     script = (
@@ -258,10 +127,10 @@ def test_hostile_source_titles_and_links_stay_inert(
         "every month.', public_url='javascript:window.__pwned3=1', status='published')\n"
         "services.knowledge_version_bump(); services.article_index(article_id=a.pk)\n"
     )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV, check=True)
+    live_app.shell(script)
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(cite_first_source=True))
-    fresh_page(browser, live_server_url + "/")
+    fresh_page(browser, live_app.url + "/")
     ask_in_widget(browser, "How do I descale the kettle?")
     sources = wait_for(lambda: sources_of_last_bot_reply(browser))
     assert sources == [["SPAN", hostile, None]]  # shown as text, and no link for a javascript: address
@@ -269,7 +138,7 @@ def test_hostile_source_titles_and_links_stay_inert(
 
 
 def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
-    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+    live_app: LiveServer, browser: object, fake_ollama_server: FakeOllama
 ) -> None:
     """Two windows: the customer on the demo page, an agent in the console."""
     from selenium.webdriver.common.by import By
@@ -280,7 +149,8 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
         "u, _ = User.objects.get_or_create(username='mei', defaults={'first_name': 'Mei'})\n"
         "u.set_password('console-pass-1'); u.save(); u.groups.add(Group.objects.get_or_create(name='agents')[0])\n"
     )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV, check=True)
+    live_app.shell(script)
+    live_server_url = live_app.url
     fake_ollama_server.reset()
 
     # The agent signs in and opens the console.
@@ -317,7 +187,13 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
     page.send_keys("t")
     wait_for(lambda: browser.find_element(By.ID, "hc-back").is_displayed())
     page.send_keys("r")
-    browser.switch_to.active_element.send_keys("<b>您好</b>，我是 Mei，马上帮您处理。", Keys.ENTER)
+    browser.switch_to.active_element.send_keys("<b>您好</b>，我是 Mei，马上帮您处理。")
+
+    # While she writes, the customer sees who is typing.
+    browser.switch_to.window(customer_window)
+    wait_for(lambda: widget(browser).find_element(By.CSS_SELECTOR, ".hd-typing").text == "Mei is typing…")
+    browser.switch_to.window(console_window)
+    browser.find_element(By.ID, "hc-text").send_keys(Keys.ENTER)
 
     # The customer sees who joined and the reply, as text.
     browser.switch_to.window(customer_window)
@@ -387,48 +263,20 @@ HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Another s
 <script src="{base}/static/widget.js" data-helpdesk-url="{base}" async></script></body></html>"""
 
 
-@contextmanager
-def host_site(pages: dict[str, str]) -> Iterator[str]:
-    """Pages served from a second origin, as a customer's site would embed the widget; yields its address.
-
-    One server for all of a test's pages: a server started again on the same port can lose requests
-    to the browser's connections to the old one."""
-    import functools
-    import http.server
-    import threading
-
-    folder = Path(tempfile.mkdtemp(prefix="helpdesk-host-"))
-    for name, page in pages.items():
-        (folder / name).write_text(page, encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(LIVE_ENV["SECOND_PORT"])), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{LIVE_ENV['SECOND_PORT']}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_hash_is_refused(
-    live_server_url: str, browser: object, fake_ollama_server: FakeOllama
+    live_app: LiveServer, browser: object, fake_ollama_server: FakeOllama
 ) -> None:
-    import hashlib
-    import hmac
     import json
 
     from selenium.webdriver.common.by import By
 
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(content="您好，李雷！"))
-    signed = hmac.new(IDENTITY_SECRET.encode(), b"shop-user-7", hashlib.sha256).hexdigest()
-    user = json.dumps({"id": "shop-user-7", "name": "李雷", "hash": signed})
+    user = json.dumps(signed_user("shop-user-7", name="李雷"))
     forged = json.dumps({"id": "shop-user-7", "name": "Mallory", "hash": "0" * 64})
-    pages = {"shop.html": HOST_PAGE.format(user=user, base=live_server_url),
-             "forged.html": HOST_PAGE.format(user=forged, base=live_server_url)}
-    with host_site(pages) as site:
+    pages = {"shop.html": HOST_PAGE.format(user=user, base=live_app.url),
+             "forged.html": HOST_PAGE.format(user=forged, base=live_app.url)}
+    with host_site(pages, live_app.second_port) as site:
         fresh_page(browser, site + "/shop.html")
         root = wait_for(lambda: widget(browser))
         assert root.find_element(By.CSS_SELECTOR, ".hd-title").get_attribute("textContent") == "小店客服"
@@ -452,6 +300,5 @@ def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_has
         "from conversations.models import Customer\n"
         "c = Customer.objects.get(external_id='shop-user-7'); print(c.name, c.conversations.count())\n"
     )
-    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=LIVE_ENV,
-                         check=True, capture_output=True, text=True).stdout.split()
+    out = live_app.shell(script).split()
     assert out[-2:] == ["李雷", "1"]

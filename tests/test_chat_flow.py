@@ -45,6 +45,7 @@ async def converse_and_check(chat: Any, fake: FakeOllama) -> None:
         "conversation": {"status": "bot"},
         "messages": [],
         "limits": {"message_max_chars": 4000},
+        "prechat_form": False,
     }
 
     await client.send({"type": "message", "text": "我的订单 1042 到哪了?", "client_id": "m-1"})

@@ -253,3 +253,26 @@ async def test_another_sites_page_cannot_use_an_agents_cookie() -> None:
     communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
     connected, _ = await communicator.connect(timeout=10)
     assert not connected
+
+
+async def test_a_customers_vote_and_comment_reach_the_open_console_at_once(chat) -> None:
+    from conversations.tests.factories import bot_message_factory, customer_message_factory
+
+    agent = await aio.db_call(lambda: agent_create("mei", first_name="Mei"))
+    conversation = await new_conversation()
+    reply_id = await aio.db_call(
+        lambda: bot_message_factory(conversation, "Ships today.", reply_to=customer_message_factory(conversation)).pk
+    )
+    console, _ = await open_console(agent)
+    await console.until("inbox")
+    await console.send({"type": "open", "conversation_id": conversation.pk})
+    opened = await console.until("conversation")
+    customer, _ = await chat(conversation.token)
+    await customer.send({"type": "feedback", "message_id": reply_id, "rating": -1, "comment": "Wrong tea"})
+    update = await console.until("message")
+    await customer.until("feedback")
+    await customer.close()
+    await console.close()
+    assert [m["feedback"] for m in opened["messages"] if m["id"] == reply_id] == [None]
+    assert update["message"]["id"] == reply_id
+    assert update["message"]["feedback"] == {"rating": -1, "comment": "Wrong tea"}

@@ -220,3 +220,42 @@ async def test_feedback_on_another_conversations_reply_is_refused(chat) -> None:
     error = await client.until("error")
     await client.close()
     assert error["code"] == "unknown_message"
+
+
+async def test_history_asks_for_the_pre_chat_form_when_it_is_on(chat, settings) -> None:
+    conversation = await new_conversation()
+    client, history = await chat(conversation.token)
+    await client.close()
+    assert history["prechat_form"] is False
+    settings.WIDGET_PRECHAT_FORM = True
+    client, history = await chat(conversation.token)
+    await client.close()
+    assert history["prechat_form"] is True
+
+
+async def test_the_pre_chat_frame_stores_name_and_email_and_is_acknowledged(chat, settings) -> None:
+    settings.WIDGET_PRECHAT_FORM = True
+    conversation = await new_conversation()
+    client, _ = await chat(conversation.token)
+    await client.send({"type": "prechat", "name": "李雷", "email": "li@example.com"})
+    ack = await client.until("prechat")
+    await client.close()
+    assert ack == {"type": "prechat", "name": "李雷", "email": "li@example.com"}
+    stored = await aio.db_call(lambda: Conversation.objects.values_list("contact_name", "contact_email").get(
+        pk=conversation.pk))
+    assert stored == ("李雷", "li@example.com")
+    client, history = await chat(conversation.token)
+    await client.close()
+    assert history["prechat_form"] is False  # answered: not asked again on the next visit
+
+
+async def test_a_bad_pre_chat_email_gets_a_clear_error_and_the_socket_survives(chat) -> None:
+    conversation = await new_conversation()
+    client, _ = await chat(conversation.token)
+    await client.send({"type": "prechat", "name": "Li", "email": "li@"})
+    error = await client.until("error")
+    await client.send({"type": "prechat", "name": "Li", "email": ""})
+    ack = await client.until("prechat")
+    await client.close()
+    assert error["code"] == "invalid_email"
+    assert ack["name"] == "Li" and ack["email"] == ""

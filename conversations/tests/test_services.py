@@ -223,3 +223,72 @@ def test_identity_without_a_configured_secret_is_refused(client, settings) -> No
     settings.WIDGET_IDENTITY_SECRET = ""
     response = client.post("/api/v1/conversations", {"user": {"id": "u", "hash": "x"}}, content_type="application/json")
     assert response.status_code == 403 and response.json()["error"] == "identity_not_configured"
+
+
+def test_the_pre_chat_form_stores_a_name_and_an_email_agents_see_in_the_inbox() -> None:
+    from conversations import selectors
+
+    conversation = conversation_factory()
+    services.conversation_contact_set(conversation=conversation, name="  Li   Lei ", email=" li@example.com ")
+    conversation.refresh_from_db()
+    assert (conversation.contact_name, conversation.contact_email) == ("Li Lei", "li@example.com")
+    line = selectors.inbox_item(conversation)
+    assert (line["contact_name"], line["contact_email"]) == ("Li Lei", "li@example.com")
+    assert not conversation.messages.exists()  # the form comes before the conversation: nothing posted in it
+
+
+def test_pre_chat_fields_are_optional_and_an_empty_one_keeps_what_is_stored() -> None:
+    conversation = conversation_factory(contact_email="kept@example.com")
+    services.conversation_contact_set(conversation=conversation, name="Mei", email="")
+    services.conversation_contact_set(conversation=conversation)
+    conversation.refresh_from_db()
+    assert (conversation.contact_name, conversation.contact_email) == ("Mei", "kept@example.com")
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"email": "not an address"}, "invalid_email"),
+        ({"email": 42}, "invalid_email"),
+        ({"email": "a@" + "b" * 250 + ".com"}, "invalid_email"),
+        ({"name": "x" * 256}, "invalid_name"),
+        ({"name": ["Li"]}, "invalid_name"),
+        ({"name": "Li\x00Lei"}, "invalid_name"),
+    ],
+)
+def test_a_bad_pre_chat_field_is_refused_and_nothing_is_stored(fields: dict, code: str) -> None:
+    conversation = conversation_factory()
+    with pytest.raises(services.MessageRejected) as error:
+        services.conversation_contact_set(conversation=conversation, **{"name": "Li", **fields})
+    assert error.value.code == code
+    conversation.refresh_from_db()
+    assert (conversation.contact_name, conversation.contact_email) == ("", "")
+
+
+def test_the_pre_chat_form_is_wanted_only_for_an_unknown_customer_who_has_not_started(settings) -> None:
+    from conversations import selectors
+    from conversations.models import Customer
+
+    fresh = conversation_factory()
+    assert not selectors.prechat_form_wanted(conversation=fresh)  # off by default
+    settings.WIDGET_PRECHAT_FORM = True
+    assert selectors.prechat_form_wanted(conversation=fresh)
+    started = conversation_factory()
+    customer_message_factory(started, "hello")
+    named = conversation_factory(contact_name="Li")
+    verified = conversation_factory(customer=Customer.objects.create(external_id="u-1", name="Li"))
+    assert not any(selectors.prechat_form_wanted(conversation=c) for c in (started, named, verified))
+
+
+def test_a_thumbs_down_with_a_comment_is_shown_to_agents_under_the_reply(django_capture_on_commit_callbacks) -> None:
+    from conversations import selectors
+
+    conversation = conversation_factory()
+    reply = bot_message_factory(conversation, "It ships today.", reply_to=customer_message_factory(conversation))
+    with django_capture_on_commit_callbacks() as pushed:
+        services.feedback_record(conversation=conversation, message_id=reply.pk, rating=-1, comment=" wrong size ")
+    assert pushed, "open consoles are told at once"
+    detail = selectors.conversation_for_agents(conversation_id=conversation.pk)
+    [shown] = [m for m in detail["messages"] if m["id"] == reply.pk]
+    assert shown["feedback"] == {"rating": -1, "comment": "wrong size"}
+    assert "feedback" not in selectors.message_to_dict(reply)  # customers' own view does not carry it

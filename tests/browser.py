@@ -1,0 +1,376 @@
+"""What the browser tests share: the live server, Chromium, a second site, a cuttable network, and the widget's DOM.
+
+The fixtures built on these are in tests/conftest.py; docs/screenshots/make_screenshots.py uses them directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+IDENTITY_SECRET = "browser-test-identity-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """The product as `make run` starts it (`manage.py serve`, embedded mode) on a fresh SQLite file, talking to
+    the fake Ollama. It can be stopped and started again on the same port and database, as a server restarts.
+
+    Two more ports are set aside for host sites: `second_port` is in WIDGET_ALLOWED_ORIGINS, `foreign_port` is not.
+    """
+
+    def __init__(self, ollama_url: str, extra_env: dict[str, str] | None = None) -> None:
+        self.port, self.second_port, self.foreign_port = free_port(), free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = Path(tempfile.mkdtemp(prefix="helpdesk-live-"))
+        self.db_path = self.workdir / "db.sqlite3"
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(
+            DATABASE_URL=f"sqlite:///{self.db_path}",
+            OLLAMA_HOSTS=ollama_url,
+            WIDGET_ALLOWED_ORIGINS=f"{self.url},http://127.0.0.1:{self.second_port}",
+            WIDGET_IDENTITY_SECRET=IDENTITY_SECRET,
+            DEBUG="true",
+        )
+        env.update(extra_env or {})
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.log = open(self.workdir / "serve.log", "a")
+
+    def start(self, **env: str) -> None:
+        """Start (again) on the same port and database; `env` changes settings from now on."""
+        self.env.update(env)
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/livez", timeout=1)
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.process.kill()
+                    raise RuntimeError((self.workdir / "serve.log").read_text()) from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
+    def restart(self, **env: str) -> None:
+        self.stop()
+        self.start(**env)
+
+    def close(self) -> None:
+        self.stop()
+        self.log.close()
+        # Kept for reading after a failure (CI prints where): the server's own account of the run.
+        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+        shutil.copy(self.workdir / "serve.log", ROOT / ".pytest_cache" / "live-server.log")
+        shutil.copy(self.db_path, ROOT / ".pytest_cache" / "live-server.sqlite3")
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def shell(self, script: str) -> str:
+        """Run Python in the server's configuration (`manage.py shell -c`); returns what it printed."""
+        done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=self.env,
+                              check=True, capture_output=True, text=True)
+        return done.stdout
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read the server's database directly: fast enough to poll, and what is stored is what counts."""
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10) as db:
+            return db.execute(sql, params).fetchall()
+
+
+@contextmanager
+def running_server(ollama_url: str, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    server = LiveServer(ollama_url, extra_env)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
+CHROMIUM_FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--window-size=1280,900", "--lang=en-US", "--hide-scrollbars",
+)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through its chromedriver, with the page's console log readable."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    profile = tempfile.mkdtemp(prefix="helpdesk-chromium-")
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def browser_language(driver: Any, language: str) -> Iterator[None]:
+    """The browser's own language (navigator.language and Accept-Language), as a customer's browser is set."""
+    agent = driver.execute_script("return navigator.userAgent")
+    driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": language})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.setUserAgentOverride", {"userAgent": agent, "acceptLanguage": ""})
+
+
+@contextmanager
+def phone(driver: Any, width: int = 390, height: int = 844) -> Iterator[None]:
+    """A phone's viewport (an iPhone 12-14 in CSS pixels), touch and all."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 2, "mobile": True})
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": False})
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@contextmanager
+def host_site(pages: dict[str, str], port: int) -> Iterator[str]:
+    """Pages served from another origin, as a customer's site would embed the widget; yields its address.
+
+    One server for all of a test's pages: a server started again on the same port can lose requests
+    to the browser's connections to the old one."""
+    folder = Path(tempfile.mkdtemp(prefix="helpdesk-host-"))
+    for name, page in pages.items():
+        (folder / name).write_text(page, encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class NetworkCut:
+    """A TCP relay in front of the live server that a test can cut as a lost network would: every open
+    connection (the widget's websocket included) drops, and new ones fail, until it is restored."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.down = False
+        self.lock = threading.Lock()
+        self.sockets: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets |= {client, upstream}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            self._drop(end)
+
+    def _drop(self, end: socket.socket) -> None:
+        with suppress(OSError):
+            end.shutdown(socket.SHUT_RDWR)
+        end.close()
+        with self.lock:
+            self.sockets.discard(end)
+
+    def cut(self) -> None:
+        self.down = True
+        with self.lock:
+            ends = list(self.sockets)
+        for end in ends:
+            self._drop(end)
+
+    def restore(self) -> None:
+        self.down = False
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+# --- the widget's DOM ---------------------------------------------------------------------------
+
+
+def fresh_page(driver: Any, url: str) -> None:
+    """The page as a new visitor sees it: no conversation kept from an earlier test."""
+    driver.get(url)
+    driver.execute_script("localStorage.clear()")
+    driver.get(url)
+
+
+def widget(driver: Any) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, "helpdesk-widget-root").shadow_root
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20, interval: float = 0.02) -> Any:
+    """Poll until `condition` is true; an element not there yet (the widget loads async) counts as not yet."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except (NoSuchElementException, StaleElementReferenceException):
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def in_widget(driver: Any, expression: str) -> Any:
+    """Evaluate JavaScript with `root` bound to the widget's shadow root (null before it is mounted)."""
+    return driver.execute_script(
+        "const el = document.getElementById('helpdesk-widget-root'); const root = el && el.shadowRoot;\n"
+        + expression
+    )
+
+
+def bot_texts(driver: Any) -> list[tuple[str, str]]:
+    """(status, text) of every bot bubble, read in one script call."""
+    rows = in_widget(driver, """
+      return root ? [...root.querySelectorAll('.hd-bot')]
+        .map(li => [li.dataset.status || '', li.querySelector('.hd-body').textContent]) : [];
+    """)
+    return [tuple(row) for row in rows]
+
+
+def texts(driver: Any, selector: str) -> list[str]:
+    """textContent of every element matching `selector` in the widget."""
+    return in_widget(driver, f"return root ? [...root.querySelectorAll({selector!r})].map(n => n.textContent) : [];")
+
+
+def open_panel(driver: Any) -> Any:
+    """The widget's shadow root with its panel open."""
+    from selenium.webdriver.common.by import By
+
+    root = wait_for(lambda: widget(driver))
+    if root.find_element(By.CSS_SELECTOR, ".hd-panel").get_attribute("hidden") is not None:
+        root.find_element(By.CSS_SELECTOR, ".hd-launcher").click()
+    return root
+
+
+def ask_in_widget(driver: Any, text: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    root = open_panel(driver)
+    wait_for(lambda: root.find_element(By.CSS_SELECTOR, ".hd-input")).send_keys(text, Keys.ENTER)
+
+
+LAST_TURN_ANSWERED = """
+  const root = document.getElementById('helpdesk-widget-root').shadowRoot;
+  const items = [...root.querySelectorAll('.hd-customer, .hd-bot')];
+  const last = items[items.length - 1];
+  return !!last && last.classList.contains('hd-bot') && last.dataset.status !== 'streaming';
+"""
+
+
+AGENT_PASSWORD = "console-pass-1"
+
+
+def agent_create(live: LiveServer, username: str, first_name: str) -> None:
+    """A member of the agents group, who can sign in to the console."""
+    live.shell(
+        "from django.contrib.auth.models import Group, User\n"
+        f"u, _ = User.objects.get_or_create(username={username!r}, defaults={{'first_name': {first_name!r}}})\n"
+        f"u.set_password({AGENT_PASSWORD!r}); u.save()\n"
+        "u.groups.add(Group.objects.get_or_create(name='agents')[0])\n"
+    )
+
+
+@contextmanager
+def console(driver: Any, live: LiveServer, username: str, conversation_id: int) -> Iterator[None]:
+    """An agent's console in a window of its own, signed in, with one conversation open. What agents do goes
+    through the server's own process: in embedded mode its channel layer lives there and nowhere else."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    customer_window = driver.current_window_handle
+    driver.switch_to.new_window("window")
+    try:
+        driver.get(live.url + "/console/login/?next=/console/")
+        driver.find_element(By.NAME, "username").send_keys(username)
+        driver.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+        search = wait_for(lambda: driver.find_element(By.ID, "hc-search"))
+        search.send_keys(str(conversation_id))
+        item = f'.hc-item[data-id="{conversation_id}"]'
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, item))[0].click()
+        wait_for(lambda: driver.find_element(By.ID, "hc-title").text.endswith(f"#{conversation_id}"))
+        yield
+    finally:
+        driver.close()
+        driver.switch_to.window(customer_window)
+
+
+def signed_user(user_id: str, **fields: str) -> dict[str, str]:
+    """A host site's user as its server would hand it to the page: the id signed with the shared secret."""
+    import hashlib
+    import hmac
+
+    digest = hmac.new(IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    return {"id": user_id, **fields, "hash": digest}
