@@ -19,7 +19,15 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    values,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -28,6 +36,8 @@ def process_identifier() -> str:
     """Host name and pid: containers sharing one metrics volume each have a process 1, but their own host name."""
     return f"{socket.gethostname()}-{os.getpid()}"
 
+
+disable_created_metrics()  # `_created` series per label set: noise for these dashboards (multiprocess mode has none)
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Before the first metric is made: every sample file is named by this identifier.

@@ -13,9 +13,16 @@ from helpdesk import health, metrics
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Readiness: database, cache (Redis) and at least one Ollama node; 503 when any is missing."""
+    """Readiness: database, cache (Redis) and at least one Ollama node; 503 when any is missing.
+
+    The details (node addresses, errors) only for those who may read the metrics: the rest of the
+    world, a load balancer included, needs the status code alone.
+    """
     report = health.readiness()
-    return JsonResponse(report, status=200 if report["ok"] else 503)
+    status = 200 if report["ok"] else 503
+    if not metrics_allowed(request):
+        report = {"ok": report["ok"], "checks": {name: {"ok": c["ok"]} for name, c in report["checks"].items()}}
+    return JsonResponse(report, status=status)
 
 
 @never_cache

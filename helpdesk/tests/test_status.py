@@ -63,6 +63,15 @@ def test_healthz_is_not_ready_without_any_ollama_node(client, settings, dead_oll
     assert response.json()["checks"]["database"]["ok"]
 
 
+@pytest.mark.django_db
+def test_healthz_tells_strangers_only_whether_it_is_ready(client, fake_ollama, settings) -> None:
+    settings.METRICS_ALLOWED_IPS = []
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "checks": {"database": {"ok": True}, "cache": {"ok": True},
+                                                      "ollama": {"ok": True}}}
+
+
 def test_livez_needs_nothing(client, settings, dead_ollama_url) -> None:
     settings.OLLAMA_HOSTS = [dead_ollama_url]
     assert client.get("/livez").json() == {"ok": True}
