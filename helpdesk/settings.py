@@ -137,25 +137,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 EMBEDDED = not REDIS_URL
 
-# Daphne closes idle websockets after this many seconds; group membership must
-# outlive it or a quiet customer silently stops receiving replies.
+# Daphne closes idle websockets after this many seconds.
 WEBSOCKET_TIMEOUT = env_int("WEBSOCKET_TIMEOUT", 86400)
 
 if REDIS_URL:
+    # Redis pub/sub, not channels_redis's list-based core layer: there, all sockets of a Daphne process
+    # share one queue popped by whichever socket's receive is running, and a socket closing while its
+    # receive was popping lost the event it popped for another socket (django/channels#1683,
+    # channels_redis#366): about 2 `done` events in 100 with 10 customers finishing at once
+    # (bench/first_token.py). Pub/sub reads each process's messages in one task of its own, and
+    # membership ends with the socket, so there is no capacity to overflow or group to expire either.
+    # Pub/sub channels ignore the Redis db number: the prefix carries it, so that deployments
+    # (or test runs) sharing one Redis server on different dbs never hear each other.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": "helpdesk:channels",
-                "capacity": 1000,
-                # Consumer channels get room for a whole burst of deltas; a
-                # full channel drops messages without a word.
-                # All sockets of one Daphne process share one Redis key, so its
-                # capacity must hold a burst for every stream the process serves.
-                "channel_capacity": {"specific.*": env_int("CHANNEL_PROCESS_CAPACITY", 20000)},
-                "group_expiry": WEBSOCKET_TIMEOUT,
-                "expiry": 120,
+                "prefix": f"helpdesk.{REDIS_URL.rsplit('/', 1)[-1] or '0'}.",
             },
         }
     }

@@ -375,7 +375,7 @@ def test_exactly_one_beat() -> None:
 
 
 def test_daphne_keeps_sockets_as_long_as_channel_groups_live() -> None:
-    # group_expiry is WEBSOCKET_TIMEOUT: a socket kept open longer silently stops receiving replies.
+    # Daphne closes idle sockets after the WEBSOCKET_TIMEOUT the settings are given, never later.
     default = settings_env()["WEBSOCKET_TIMEOUT"]
     argvs = [(compose_argv(s), interpolate(compose_env(s).get("WEBSOCKET_TIMEOUT", "")))
              for s in compose_helpdesk_services().values()]
