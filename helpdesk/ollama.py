@@ -274,7 +274,11 @@ def _parse_version(text: str) -> tuple[int, ...]:
 
 
 async def server_version(host: str) -> tuple[int, ...]:
-    """The node's version, cached; (0,) when it cannot be told."""
+    """The node's version, cached; (0,) when it cannot be told.
+
+    Only an answer is cached: a node that was down for the check would otherwise pass for a server older
+    than 0.9 for ten minutes after it came back, and its replies would be held back as possible reasoning.
+    """
     cached = _server_versions.get(host)
     now = time.monotonic()
     if cached and now - cached[0] < VERSION_TTL_S:
@@ -284,7 +288,7 @@ async def server_version(host: str) -> tuple[int, ...]:
         response = await async_client(host)._client.get("/api/version")
         version = _parse_version(response.json().get("version", "0"))
     except (httpx.HTTPError, ValueError):
-        version = (0,)
+        return (0,)
     _server_versions[host] = (now, version)
     return version
 

@@ -173,3 +173,14 @@ async def test_a_finished_stream_closes_the_clients_generator(fake_ollama) -> No
     stream = await gateway.open_chat_stream(MESSAGES, options())
     await collect(stream)
     assert stream._chunks.ag_frame is None, "the client's generator is still suspended, holding its response"
+
+
+async def test_a_node_down_for_the_version_check_streams_normally_once_back(fake_ollama) -> None:
+    """A failed version check is not remembered: the node is not taken for a server older than 0.9, whose
+    replies would be held back whole as possible reasoning, once it is back."""
+    with fake_ollama.refusing_connections(), pytest.raises(gateway.OllamaUnavailable):
+        await gateway.open_chat_stream(MESSAGES, options(), hosts=[fake_ollama.url])
+    fake_ollama.script(Reply(content="one two three four five six"))
+    stream = await gateway.open_chat_stream(MESSAGES, options(), hosts=[fake_ollama.url])
+    pieces = [piece.visible async for piece in stream if piece.visible]
+    assert "".join(pieces) == "one two three four five six" and len(pieces) > 1
