@@ -5,7 +5,6 @@ The fixtures built on these are in tests/conftest.py; docs/screenshots/make_scre
 
 from __future__ import annotations
 
-import functools
 import http.server
 import os
 import shutil
@@ -168,25 +167,46 @@ def phone(driver: Any, width: int = 390, height: int = 844) -> Iterator[None]:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+class _HostPages(http.server.BaseHTTPRequestHandler):
+    """Serves the pages of whichever test is running from memory (see `host_site`)."""
+
+    pages: dict[str, str]
+
+    def do_GET(self) -> None:
+        page = self.pages.get(self.path.lstrip("/").split("?", 1)[0])
+        body = (page if page is not None else "not found").encode("utf-8")
+        self.send_response(200 if page is not None else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+_host_servers: dict[int, type[_HostPages]] = {}
+
+
 @contextmanager
 def host_site(pages: dict[str, str], port: int) -> Iterator[str]:
     """Pages served from another origin, as a customer's site would embed the widget; yields its address.
 
-    One server for all of a test's pages: a server started again on the same port can lose requests
-    to the browser's connections to the old one."""
-    folder = Path(tempfile.mkdtemp(prefix="helpdesk-host-"))
-    for name, page in pages.items():
-        (folder / name).write_text(page, encoding="utf-8")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    One server per port for the whole session, its pages swapped per test: a server closed and bound
+    again on the same port lost requests (the browser's connections, or a late thread, reached the old
+    one and got 404)."""
+    handler = _host_servers.get(port)
+    if handler is None:
+        handler = type("HostPages", (_HostPages,), {"pages": {}})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _host_servers[port] = handler
+    handler.pages = dict(pages)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.shutdown()
-        server.server_close()
-        shutil.rmtree(folder, ignore_errors=True)
+        handler.pages = {}
 
 
 class NetworkCut:
