@@ -84,21 +84,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         metrics.websocket_opened("chat")
         self.group = events.conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        history, prechat_form = await aio.db_call(
-            lambda: (
-                selectors.conversation_history(conversation=conversation),
-                selectors.prechat_form_wanted(conversation=conversation),
-            )
-        )
-        await self.send_json(
-            {
-                "type": "history",
-                "conversation": selectors.conversation_to_dict(conversation),
-                "messages": history,
-                "limits": {"message_max_chars": settings.MESSAGE_MAX_CHARS},
-                "prechat_form": prechat_form,
-            }
-        )
+        history = await aio.db_call(selectors.history_frame, conversation=conversation)
+        await self.send_json({"type": "history", **history})
 
     async def disconnect(self, code: int) -> None:
         if self.conversation_id is not None:

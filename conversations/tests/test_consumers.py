@@ -39,6 +39,20 @@ async def test_history_holds_visible_messages_without_reasoning(chat) -> None:
     assert "PRIVATE" not in json.dumps(history)
 
 
+async def test_reconnecting_to_a_conversation_an_agent_has_names_the_agent(chat) -> None:
+    def seed() -> Conversation:
+        from django.contrib.auth import get_user_model
+
+        agent = get_user_model().objects.create_user("mei", first_name="Mei")
+        return conversation_factory(status=Conversation.Status.HUMAN, agent=agent)
+
+    conversation = await aio.db_call(seed)
+    client, history = await chat(conversation.token)
+    await client.close()
+    assert history["type"] == "history"
+    assert history["conversation"] == {"status": "human", "agent": {"name": "Mei"}}
+
+
 @pytest.mark.parametrize("token", ["x" * 43, "short", "bad token!", "A" * 129])
 async def test_unknown_or_malformed_token_closes_4404(chat, token: str) -> None:
     await new_conversation()
