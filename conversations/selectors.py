@@ -182,9 +182,28 @@ def conversation_history(*, conversation: Conversation, limit: int | None = None
     """The latest customer-visible messages, oldest first."""
     limit = limit or settings.HISTORY_LIMIT
     newest = (
-        conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).select_related("author").order_by("-id")[:limit]
+        conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES)
+        .select_related("author", "feedback")
+        .order_by("-id")[:limit]
     )
-    return [message_to_dict(message) for message in reversed(list(newest))]
+    history = []
+    for message in reversed(list(newest)):
+        payload = message_to_dict(message)
+        feedback = message_feedback(message)
+        if feedback:  # the customer's own vote, shown again after a reload
+            payload["feedback"] = feedback["rating"]
+        history.append(payload)
+    return history
+
+
+def history_frame(*, conversation: Conversation) -> dict[str, Any]:
+    """What a customer's socket is sent on connect (all of it read in one trip to the database thread)."""
+    return {
+        "conversation": conversation_to_dict(conversation),
+        "messages": conversation_history(conversation=conversation),
+        "limits": {"message_max_chars": settings.MESSAGE_MAX_CHARS},
+        "prechat_form": prechat_form_wanted(conversation=conversation),
+    }
 
 
 def prechat_form_wanted(*, conversation: Conversation) -> bool:
@@ -201,9 +220,20 @@ def prechat_form_wanted(*, conversation: Conversation) -> bool:
 
 
 def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:
+    """The conversation as the widget's `history` frame carries it, with what it still asks of the customer
+    (a rating once resolved; an email address while nobody is there), so a reload loses neither."""
     payload: dict[str, Any] = {"status": conversation.status}
     if conversation.status == Conversation.Status.HUMAN and conversation.agent_id:
         payload["agent"] = {"name": agent_name(conversation.agent)}
+    if conversation.status == Conversation.Status.RESOLVED and conversation.csat_score is None:
+        payload["rate"] = True
+    if (
+        conversation.status == Conversation.Status.WAITING_HUMAN
+        and not conversation.contact_email
+        and not support_open()
+        and not agents_online_count()
+    ):
+        payload["offline"] = True
     return payload
 
 

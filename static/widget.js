@@ -231,6 +231,7 @@
       if (!entry.author) entry.el.insertBefore(entry.author = el("div", "hd-author", message.agent.name), entry.body);
     }
     if (message.role === "bot" && message.status === "complete" && typeof message.id === "number") addThumbs(entry, message.id);
+    if (message.feedback) onFeedback({ message_id: message.id, rating: message.feedback });
     entry.status = message.status;
     entry.el.classList.remove("hd-pending", "hd-failed-send");
     var streaming = message.status === "streaming";
@@ -394,7 +395,7 @@
     panel.setAttribute("data-status", status);
     humanBtn.hidden = status !== "bot";
     if (text) showBanner(text); else if (state.connected) showBanner("");
-    if (status === "resolved" && frame && frame.type === "status") showRating();
+    if (status === "resolved" && frame && (frame.type === "status" || frame.rate)) showRating();
     if (status !== "resolved" && state.rating) { state.rating.remove(); state.rating = null; }
     if (frame && frame.offline) showEmailForm();
   }

@@ -429,12 +429,19 @@ def test_feedback_with_a_comment_and_the_rating_after_resolve_are_stored(
     feedback = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
                 "ON m.id = f.message_id WHERE m.content = ?")
     assert live_app.query(feedback, (answer,)) == [(-1, "It did not say opened tins")]
+    pressed = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
+    browser.refresh()  # the customer's vote is still shown after a reload
+    open_panel(browser)
+    wait_for(lambda: in_widget(browser, pressed) == ["-1"])
 
     conversation_id = conversation_of(live_app, "Can I send back an opened tin?")
     agent_create(live_app, "lin", "Lin")
     with console(browser, live_app, "lin", conversation_id):
         browser.find_element(By.ID, "hc-resolve").click()
         wait_for(lambda: not browser.find_element(By.ID, "hc-resolve").is_displayed())
+    wait_for(lambda: widget(browser).find_elements(By.CSS_SELECTOR, ".hd-star"))
+    browser.refresh()  # the rating is still asked for after a reload
+    root = open_panel(browser)
     stars = wait_for(lambda: root.find_elements(By.CSS_SELECTOR, ".hd-star"))
     assert texts(browser, ".hd-banner") == ["This conversation is resolved. Write again any time."]
     stars[3].click()

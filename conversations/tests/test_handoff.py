@@ -156,6 +156,19 @@ def test_outside_hours_with_nobody_online_the_customer_is_told_when_and_asked_fo
         services.contact_record(conversation=conversation, email="not an address")
 
 
+def test_a_reload_outside_hours_offers_the_email_form_again_until_one_is_left(settings) -> None:
+    from conversations import selectors
+
+    settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = closed_all_day(), "UTC"
+    conversation = conversation_factory()
+    services.message_post_customer(conversation=conversation, text="转人工", client_id="o-2")
+    conversation.refresh_from_db()
+    assert selectors.conversation_to_dict(conversation)["offline"] is True
+    services.contact_record(conversation=conversation, email="li@example.com")
+    conversation.refresh_from_db()
+    assert "offline" not in selectors.conversation_to_dict(conversation)
+
+
 def test_outside_hours_an_agent_at_the_console_answers_instead(settings) -> None:
     settings.SUPPORT_HOURS = closed_all_day()
     services.agent_presence_set(agent_id=42, online=True)

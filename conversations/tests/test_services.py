@@ -292,3 +292,19 @@ def test_a_thumbs_down_with_a_comment_is_shown_to_agents_under_the_reply(django_
     [shown] = [m for m in detail["messages"] if m["id"] == reply.pk]
     assert shown["feedback"] == {"rating": -1, "comment": "wrong size"}
     assert "feedback" not in selectors.message_to_dict(reply)  # customers' own view does not carry it
+
+
+def test_history_carries_the_customers_vote_and_a_resolved_conversation_asks_for_a_rating_until_given() -> None:
+    from conversations import selectors
+
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation, "Is it organic?")
+    reply = bot_message_factory(conversation, "Yes.", reply_to=question)
+    services.feedback_record(conversation=conversation, message_id=reply.pk, rating=-1)
+    history = selectors.conversation_history(conversation=conversation)
+    assert [m.get("feedback") for m in history] == [None, -1]
+    Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.RESOLVED)
+    conversation.refresh_from_db()
+    assert selectors.conversation_to_dict(conversation) == {"status": "resolved", "rate": True}
+    services.csat_record(conversation=conversation, score=5)
+    assert selectors.conversation_to_dict(conversation) == {"status": "resolved"}
