@@ -129,6 +129,18 @@ async def test_a_busy_503_node_is_skipped_for_the_other(two_nodes) -> None:
     assert len(a.chat_requests()) == 3 and state_of(a.url).cooling_down
 
 
+async def test_a_server_error_500_fails_over_to_the_other_node(two_nodes) -> None:
+    a, b = two_nodes
+    a.state.default_reply = Reply(status=500, error="llama runner process has terminated")
+    b.state.default_reply = Reply(content="from b")
+    token = nodes.request_started(b.url)
+    try:
+        assert await reply_from() == (b.url, "from b")
+    finally:
+        nodes.request_finished(b.url, token)
+    assert len(a.chat_requests()) == 1 and state_of(a.url).failures == 1
+
+
 async def test_no_first_token_in_time_fails_over(two_nodes, settings) -> None:
     a, b = two_nodes
     settings.OLLAMA_FIRST_CHUNK_TIMEOUT_S = 0.3
