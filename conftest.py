@@ -64,8 +64,8 @@ def _production_needs(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> None:
-    """Each test gets its own channel-layer instance: channels_redis keeps asyncio locks bound to the event
-    loop that first waited on them, and a consumer left receiving by one test's loop would hold them."""
+    """Each test gets its own channel-layer instance: channels_redis keeps connections and subscriptions per
+    event loop, and one test's loop must not leave them to the next."""
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
