@@ -9,6 +9,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings as django_settings
@@ -47,6 +48,16 @@ async def reply_from(**kwargs: object) -> tuple[str, str]:
 def state_of(host: str) -> nodes.NodeState:
     [state] = nodes.nodes_state([host])
     return state
+
+
+@contextmanager
+def looking_busier(host: str) -> Iterator[None]:
+    """One request in flight on `host` while inside: routing tries the other node first."""
+    token = nodes.request_started(host)
+    try:
+        yield
+    finally:
+        nodes.request_finished(host, token)
 
 
 async def test_a_request_goes_to_the_node_with_fewer_requests_in_flight(two_nodes) -> None:
@@ -89,11 +100,8 @@ async def test_a_node_killed_mid_run_fails_its_stream_and_the_other_serves_the_r
     survivor, victim = two_nodes  # the session's own fake must survive for the tests after this one
     victim.state.default_reply = Reply(content="word " * 100, per_token=0.05)
     survivor.state.default_reply = Reply(content="one two three four five six")
-    token = nodes.request_started(survivor.url)  # the survivor looks busier: the stream goes to the victim
-    try:
+    with looking_busier(survivor.url):  # the survivor looks busier: the stream goes to the victim
         stream = await gateway.open_chat_stream(MESSAGES, OPTIONS)
-    finally:
-        nodes.request_finished(survivor.url, token)
     assert stream.host == victim.url
     pieces = aiter(stream)
     await anext(pieces)
@@ -103,11 +111,8 @@ async def test_a_node_killed_mid_run_fails_its_stream_and_the_other_serves_the_r
             pass
     served = []
     for _ in range(6):
-        token = nodes.request_started(survivor.url)  # still the busier one: the dead node is tried first...
-        try:
+        with looking_busier(survivor.url):  # still the busier one: the dead node is tried first...
             served.append(await reply_from())
-        finally:
-            nodes.request_finished(survivor.url, token)
     assert served == [(survivor.url, "one two three four five six")] * 6
     dead = state_of(victim.url)
     # ...until it has failed three times in a row: then it is out, and no longer tried at all.
@@ -121,11 +126,8 @@ async def test_a_busy_503_node_is_skipped_for_the_other(two_nodes) -> None:
     a.state.default_reply = Reply(status=503, error="server busy, please try again.  maximum pending requests exceeded")
     b.state.default_reply = Reply(content="from b")
     for _ in range(5):
-        token = nodes.request_started(b.url)  # b looks busier: a is tried first, until it cools down
-        try:
+        with looking_busier(b.url):  # b looks busier: a is tried first, until it cools down
             assert await reply_from() == (b.url, "from b")
-        finally:
-            nodes.request_finished(b.url, token)
     assert len(a.chat_requests()) == 3 and state_of(a.url).cooling_down
 
 
@@ -133,11 +135,8 @@ async def test_a_server_error_500_fails_over_to_the_other_node(two_nodes) -> Non
     a, b = two_nodes
     a.state.default_reply = Reply(status=500, error="llama runner process has terminated")
     b.state.default_reply = Reply(content="from b")
-    token = nodes.request_started(b.url)
-    try:
+    with looking_busier(b.url):
         assert await reply_from() == (b.url, "from b")
-    finally:
-        nodes.request_finished(b.url, token)
     assert len(a.chat_requests()) == 1 and state_of(a.url).failures == 1
 
 
@@ -146,11 +145,8 @@ async def test_no_first_token_in_time_fails_over(two_nodes, settings) -> None:
     settings.OLLAMA_FIRST_CHUNK_TIMEOUT_S = 0.3
     a.state.default_reply = Reply(content="too late", ttft=2.0)
     b.state.default_reply = Reply(content="in time")
-    token = nodes.request_started(b.url)
-    try:
+    with looking_busier(b.url):
         assert await reply_from() == (b.url, "in time")
-    finally:
-        nodes.request_finished(b.url, token)
     assert state_of(a.url).failures == 1 and state_of(a.url).in_flight == 0
 
 
@@ -158,11 +154,8 @@ async def test_a_node_without_the_model_is_marked_and_skipped(two_nodes) -> None
     a, b = two_nodes
     a.state.models = ["bge-m3"]
     b.state.default_reply = Reply(content="from b")
-    token = nodes.request_started(b.url)
-    try:
+    with looking_busier(b.url):
         assert await reply_from() == (b.url, "from b")  # a answered 404 first
-    finally:
-        nodes.request_finished(b.url, token)
     assert state_of(a.url).lacks("deepseek-r1:7b") and not state_of(a.url).cooling_down
     for _ in range(3):
         assert (await reply_from())[0] == b.url
@@ -192,11 +185,8 @@ async def test_a_cooled_down_node_is_probed_back_into_rotation(two_nodes, settin
     settings.OLLAMA_NODE_MAX_FAILURES = 2
     with a.refusing_connections():
         for _ in range(2):
-            token = nodes.request_started(b.url)
-            try:
+            with looking_busier(b.url):
                 assert (await reply_from())[0] == b.url
-            finally:
-                nodes.request_finished(b.url, token)
         assert state_of(a.url).cooling_down
         assert [s.host for s in nodes.nodes_ranked(model="deepseek-r1:7b")] == [b.url, a.url]
         await asyncio.sleep(0.5)
