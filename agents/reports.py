@@ -380,8 +380,14 @@ def window_label(*, start: datetime, end: datetime, tz: tzinfo) -> str:
     return f"{start.astimezone(tz):%Y-%m-%d %H:%M} – {end.astimezone(tz):%Y-%m-%d %H:%M} ({_tz_name(tz, end)})"
 
 
+def nodes_panel(*, states: list[Any], chat_model: str, lang: str, now: float) -> tuple[list[dict[str, str]], str]:
+    """The dashboard's node panel (what `manage.py ollama_status` prints): a row per Ollama node, and a
+    warning when none can serve the chat model."""
+    notice = "" if any(s.serves(chat_model) for s in states) else LABELS[lang]["nodes_none"].format(model=chat_model)
+    return nodes_rows(states=states, chat_model=chat_model, lang=lang, now=now), notice
+
+
 def nodes_rows(*, states: list[Any], chat_model: str, lang: str, now: float) -> list[dict[str, str]]:
-    """Each Ollama node as a row of the dashboard's node panel (what `manage.py ollama_status` prints)."""
     t = LABELS[lang]
     rows = []
     for state in states:

@@ -100,10 +100,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         has_data=series.has_data,
         summary=reports.dashboard_summary(series=series, lang=lang),
         charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
-        chat_model=profiles.profile_default().model,
     )
-    context["nodes"] = reports.nodes_rows(states=gateway.nodes_status(), chat_model=context["chat_model"], lang=lang,
-                                          now=time.time())
-    if not any(row["model_ok"] and row["state"] == "up" for row in context["nodes"]):
-        context["nodes_notice"] = context["t"]["nodes_none"].format(model=context["chat_model"])
+    context["nodes"], context["nodes_notice"] = reports.nodes_panel(
+        states=gateway.nodes_status(), chat_model=profiles.profile_default().model, lang=lang, now=time.time()
+    )
     return render(request, "agents/dashboard.html", context)

@@ -41,7 +41,7 @@ def _cache() -> dict[str, Any]:
 def _ollama() -> dict[str, Any]:
     """At least one node up and in rotation; probed now when the last health check is too old."""
     states = gateway.nodes_status()
-    serving = [s.host for s in states if s.usable and s.health is not None and s.health.up]
+    serving = [s.host for s in states if s.serves()]
     detail: dict[str, Any] = {"nodes": [s.as_dict() for s in states], "serving": serving}
     if not serving:
         detail.update(ok=False, error="no Ollama node is up (OLLAMA_HOSTS: " + ", ".join(settings.OLLAMA_HOSTS) + ")")

@@ -77,6 +77,11 @@ class NodeState:
     def usable(self) -> bool:
         return self.cooldown_until is None and (self.health is None or self.health.up)
 
+    def serves(self, model: str = "") -> bool:
+        """Probed up and in rotation (and, given a model, known to have it): what readiness and the console
+        count as a node that can answer."""
+        return self.usable and self.health is not None and self.health.up and not (model and self.lacks(model))
+
     def as_dict(self) -> dict[str, Any]:
         if self.health is not None and not self.health.up:
             state = "down"  # what the last probe found, whatever the routing does about it
