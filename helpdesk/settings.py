@@ -200,6 +200,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 100)
 CELERY_GENERATION_CONCURRENCY = env_int("CELERY_GENERATION_CONCURRENCY", 8)
 CELERY_LOGGING_CONCURRENCY = env_int("CELERY_LOGGING_CONCURRENCY", 1)
+# `manage.py serve` starts its Celery workers this much nicer than Daphne (0: same priority).
+WORKER_NICE = env_int("WORKER_NICE", 10)
 EMBEDDED_TASK_THREADS = env_int("EMBEDDED_TASK_THREADS", 8)
 # Threads of a web process that run database work for its websockets (one connection each).
 DATABASE_THREADS = env_int("DATABASE_THREADS", 8)

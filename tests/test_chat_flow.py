@@ -187,6 +187,32 @@ async def test_stop_cancels_the_reply_and_keeps_the_partial_text(chat, fake_olla
     assert fake_ollama.chat_requests()[-1].closed_by_client, "Ollama's stream was not closed"
 
 
+async def test_stop_while_the_model_is_still_reasoning_cancels_before_any_text(
+    chat, fake_ollama, reply_runner
+) -> None:
+    # The stop flag is read once per coalescing interval, not per chunk: reasoning chunks must count too,
+    # or a stop during a long think would wait for the first visible word.
+    fake_ollama.script(Reply(thinking=" ".join(f"t{i}" for i in range(300)), content="never shown", per_token=0.02))
+    conversation = await new_conversation()
+    client, _ = await chat(conversation.token)
+    await client.send({"type": "message", "text": "think hard", "client_id": "s-1"})
+    await client.until("typing", who="bot", active=True)
+    await asyncio.sleep(0.3)
+    await client.send({"type": "stop"})
+    done = await client.until("done")
+    await client.close()
+    assert done["message"]["status"] == "cancelled" and done["message"]["content"] == ""
+    assert not any(f["type"] == "delta" for f in client.frames)
+    reply = await stored(Message, pk=done["message"]["id"])
+    assert reply.status == Message.Status.CANCELLED and reply.reasoning.startswith("t0")
+    assert len(reply.reasoning.split()) < 300
+    for _ in range(50):
+        if fake_ollama.chat_requests()[-1].closed_by_client:
+            break
+        await asyncio.sleep(0.05)
+    assert fake_ollama.chat_requests()[-1].closed_by_client, "Ollama's stream was not closed"
+
+
 async def test_request_human_stops_the_bot_answering(chat, fake_ollama, reply_runner) -> None:
     conversation = await new_conversation()
     client, _ = await chat(conversation.token)

@@ -630,3 +630,10 @@ def test_prometheus_scrapes_the_web_with_the_metrics_token() -> None:
     assert credentials["key"] == "METRICS_TOKEN" and "METRICS_TOKEN" in settings_env()
     assert "METRICS_TOKEN" in k8s_get("Secret", credentials["name"])["stringData"]
 
+
+def test_the_web_gets_the_processor_before_the_workers_on_one_compose_host() -> None:
+    services = load_all(COMPOSE)[0]["services"]
+    web = services["web"].get("cpu_shares", 1024)
+    workers = [services[name].get("cpu_shares", 1024) for name in services if name.startswith("worker-")]
+    assert workers and all(web > share for share in workers)
+

@@ -76,8 +76,8 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict[str, str]]]:
-    """`manage.py serve` as an operator runs it, on its own PostgreSQL database and Redis db."""
+def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict[str, str], int]]:
+    """`manage.py serve` as an operator runs it, on its own PostgreSQL database and Redis db (and its pid)."""
     import psycopg
     from django.conf import settings
 
@@ -120,7 +120,7 @@ def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(log_path.read_text()) from None
                 time.sleep(0.3)
-        yield base, env
+        yield base, env, process.pid
     finally:
         process.terminate()
         try:
@@ -132,6 +132,19 @@ def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict
         (ROOT / ".pytest_cache" / "metrics-stack.log").write_text(log_path.read_text())
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def session_niceness(session_id: int) -> dict[str, int]:
+    """The nice value of each process of a session (`manage.py serve` and what it started), by command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if entry.name.isdigit() and int(fields[3]) == session_id:
+                found[(entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()] = int(fields[16])
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def http_json(url: str, body: dict | None = None) -> dict:
@@ -156,7 +169,7 @@ def test_metrics_expose_every_family_after_conversations_on_the_production_stack
 ) -> None:
     import websockets
 
-    base, env = production_stack
+    base, env, serve_pid = production_stack
     fake_ollama_server.reset()
     fake_ollama_server.script(
         Reply(content="Your parcel left Hangzhou this morning.", thinking="look it up", ttft=0.05, per_token=0.01),
@@ -194,6 +207,14 @@ def test_metrics_expose_every_family_after_conversations_on_the_production_stack
 
     text = asyncio.run(converse())
     found = families(text)
+
+    # Daphne keeps the processor's first call on one host; the workers run nicer (WORKER_NICE).
+    niceness = session_niceness(serve_pid)
+    [daphne] = [nice for command, nice in niceness.items() if "daphne" in command]
+    assert daphne == os.nice(0)
+    workers = [nice for command, nice in niceness.items() if "celery" in command]
+    # generation, logging and beat, and their pool processes
+    assert len(workers) >= 3 and set(workers) == {min(daphne + 10, 19)}, niceness
 
     def samples(name: str, **labels: str) -> list:
         return [s for s in found[name].samples if all(s.labels.get(k) == v for k, v in labels.items())]

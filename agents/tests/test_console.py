@@ -191,7 +191,7 @@ async def test_bad_console_frames_get_clear_errors() -> None:
     await console.close()
 
 
-async def test_take_over_stops_a_streaming_reply_within_a_chunk(chat, fake_ollama, reply_runner) -> None:
+async def test_take_over_stops_a_streaming_reply_at_once(chat, fake_ollama, reply_runner) -> None:
     ann = await aio.db_call(lambda: agent_create("ann", first_name="Ann"))
     fake_ollama.script(Reply(content=" ".join(f"w{i}" for i in range(300)), per_token=0.02))
     conversation = await new_conversation()
