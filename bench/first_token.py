@@ -3,7 +3,8 @@
 
 Starts the fake Ollama (its own process), then `manage.py serve` with
 PostgreSQL, Redis, Daphne and a prefork Celery worker, and for each N opens N
-websocket customers that ask at the same moment. It prints, per N:
+websocket customers that ask at the same moment (`--arrivals spread`: at random
+moments within one reply's length). It prints, per N:
 
 - the fake's own time to first token, measured with a direct `ollama` client
   in the same run (the floor nobody can beat),
@@ -11,9 +12,12 @@ websocket customers that ask at the same moment. It prints, per N:
 - total reply time, and replies lost or wrong (final text not the expected one),
 - a blocking relay in the style of the seed article (POST, wait for the whole
   answer, return it) on the same fake, and the ratio of first visible text.
+- the processor time each part of the stack used while the customers were
+  served (Linux): what a machine needs per streamed reply.
 
     .venv/bin/python bench/first_token.py            # N = 1, 10, 100
     .venv/bin/python bench/first_token.py --n 1 10   # fewer
+    .venv/bin/python bench/first_token.py --n 100 --arrivals burst spread
 Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults: local ones).
 """
 
@@ -23,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -139,13 +144,14 @@ async def relay_first_text(relay_url: str, n: int) -> list[float]:
 # --- customers on websockets ---------------------------------------------------------------
 
 
-async def customer(base: str, expected: str, start: asyncio.Event) -> dict:
+async def customer(base: str, expected: str, start: asyncio.Event, delay: float = 0.0) -> dict:
     request = urllib.request.Request(base + "/api/v1/conversations", method="POST")
     token = (await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(request, timeout=30))))["token"]
     ws_url = base.replace("http", "ws") + f"/ws/chat/{token}/"
     async with websockets.connect(ws_url, max_size=None, open_timeout=30) as ws:
         json.loads(await ws.recv())  # history
         await start.wait()
+        await asyncio.sleep(delay)
         sent = time.perf_counter()
         await ws.send(json.dumps({"type": "message", "text": "How long does shipping take?", "client_id": "b-1"}))
         first = echo = typing = None
@@ -190,14 +196,68 @@ async def customer(base: str, expected: str, start: asyncio.Event) -> dict:
                 }
 
 
-async def customers_round(base: str, n: int, expected: str) -> list[dict]:
+async def customers_round(base: str, n: int, expected: str, spread: float = 0.0) -> list[dict]:
+    """N customers connect, then ask: all at the same moment, or at random moments within `spread` seconds."""
     start = asyncio.Event()
-    tasks = [asyncio.create_task(customer(base, expected, start)) for _ in range(n)]
+    delays = [random.uniform(0, spread) for _ in range(n)] if spread else [0.0] * n
+    tasks = [asyncio.create_task(customer(base, expected, start, delay)) for delay in delays]
     await asyncio.sleep(0.5 + n * 0.03)  # everyone connected
     start.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     failed = {"first": None, "total": None, "ok": False}
     return [r if isinstance(r, dict) else {**failed, "error": repr(r)} for r in results]
+
+
+# --- where the processor time goes ---------------------------------------------------------
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command line, CPU seconds of it and of its children it has reaped)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime: the reaped children's share keeps the time of exited backends.
+        found[int(entry.name)] = (int(fields[1]), command, sum(int(f) for f in fields[11:15]) / tick)
+    return found
+
+
+def cpu_by_part(serve_pid: int, fake_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack (Linux only: empty where /proc is missing)."""
+    if not os.path.isdir("/proc"):
+        return {}
+    processes = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    parts: dict[str, float] = {}
+    stack, seen = [serve_pid], set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen or pid not in processes:
+            continue
+        seen.add(pid)
+        stack += children.get(pid, [])
+        command, cpu = processes[pid][1], processes[pid][2]
+        part = ("web (Daphne)" if "daphne" in command else "generation workers" if "generation@" in command
+                else "other workers, beat, serve")
+        parts[part] = parts.get(part, 0.0) + cpu
+    for pid, (_, command, cpu) in processes.items():
+        program = os.path.basename(command.split(" ", 1)[0])  # the server, or a backend's "postgres:" title
+        part = ("fake Ollama" if pid == fake_pid else "PostgreSQL" if program.startswith("postgres")
+                else "Redis" if program.startswith("redis-server") else "benchmark clients" if pid == os.getpid()
+                else None)
+        if part and pid not in seen:
+            parts[part] = parts.get(part, 0.0) + cpu
+    return parts
 
 
 def start_fake_ollama(*options: str) -> tuple[subprocess.Popen, str]:
@@ -224,7 +284,7 @@ def start_serve(env: dict) -> tuple[subprocess.Popen, str]:
     return process, base
 
 
-def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> list[subprocess.Popen]:
+def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> tuple[list[subprocess.Popen], str]:
     """`manage.py serve` in production mode, with a generation worker sized for N concurrent replies."""
     max_connections = _max_connections(database_url)
     # Each prefork process keeps its own connection; past PostgreSQL's limit
@@ -260,6 +320,17 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def report_cpu(used: dict[str, float], seconds: float, replies: int) -> None:
+    """Each part's processor time during the customers' rounds: share of one core, and per reply."""
+    if not used or not seconds:
+        return
+    print(f"  processor time, customers' rounds : {sum(used.values()) / seconds * 100:4.0f}% of one core "
+          f"({os.cpu_count()} cores here)")
+    for part, cpu in sorted(used.items(), key=lambda item: -item[1]):
+        if cpu > 0.005:
+            print(f"    {part:<32}: {cpu / seconds * 100:4.0f}%   {cpu * 1000 / replies:6.1f} ms per reply")
 
 
 def report(n: int, direct: list[float], results: list[dict], relay: list[float]) -> None:
@@ -298,6 +369,11 @@ def main() -> None:
         "--samples", type=int, default=20, help="at least this many customers measured per N (in rounds of N)"
     )
     parser.add_argument("--skip-relay", action="store_true", help="leave out the blocking-relay comparison")
+    parser.add_argument(
+        "--arrivals", nargs="+", choices=["burst", "spread"], default=["burst"],
+        help="burst: the N customers ask at the same moment; spread: at random moments within one reply's length, "
+             "so that up to N replies stream at once without everyone's message arriving in the same millisecond",
+    )
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench")
@@ -314,19 +390,31 @@ def main() -> None:
         print(f"fake Ollama: {args.ttft * 1000:.0f} ms to first token, {args.per_token * 1000:.0f} ms per token, "
               f"{args.tokens}-token replies; {os.cpu_count()} CPUs shared by everything; "
               f"at least {args.samples} customers measured per N, after a warm-up round")
+        reply_s = args.ttft + args.tokens * args.per_token
         for n in args.n:
             stack, base = start_stack(n, ollama_url, database_url, redis_url)
             try:
                 asyncio.run(customers_round(base, n, expected))  # warm every worker process
-                direct: list[float] = []
-                results: list[dict] = []
-                for _ in range(max(1, -(-args.samples // n))):
-                    direct += asyncio.run(direct_first_tokens(ollama_url, n, model))
-                    results += asyncio.run(customers_round(base, n, expected))
-                relay = [] if args.skip_relay else asyncio.run(relay_first_text(relay_url, n))
+                for arrivals in args.arrivals:
+                    spread = reply_s if arrivals == "spread" else 0.0
+                    direct: list[float] = []
+                    results: list[dict] = []
+                    cpu: dict[str, float] = {}
+                    measured_s = 0.0
+                    for _ in range(max(1, -(-args.samples // n))):
+                        direct += asyncio.run(direct_first_tokens(ollama_url, n, model))
+                        before, started = cpu_by_part(stack[0].pid, fake.pid), time.perf_counter()
+                        results += asyncio.run(customers_round(base, n, expected, spread))
+                        measured_s += time.perf_counter() - started
+                        for part, seconds in cpu_by_part(stack[0].pid, fake.pid).items():
+                            cpu[part] = cpu.get(part, 0.0) + seconds - before.get(part, 0.0)
+                    print(f"  {arrivals}: " + ("everyone asks at the same moment" if not spread else
+                          f"each asks at a random moment within {spread:.1f} s (one reply's length)"))
+                    relay = [] if args.skip_relay else asyncio.run(relay_first_text(relay_url, n))
+                    report(n, direct, results, relay)
+                    report_cpu(cpu, measured_s, len(results))
             finally:
                 stop(stack)
-            report(n, direct, results, relay)
     finally:
         stop([fake])
 
