@@ -303,6 +303,13 @@ class _Server(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         super().__init__(("127.0.0.1", port), _Handler)
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        # As Ollama's Go server does on every connection: without it, a response written in pieces on a
+        # reused keep-alive connection waits ~40 ms (Nagle's algorithm meeting the client's delayed ACK).
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients hanging up on a keep-alive connection is normal, not worth a traceback."""
         import sys
