@@ -18,7 +18,10 @@ moments within one reply's length). It prints, per N:
     .venv/bin/python bench/first_token.py            # N = 1, 10, 100
     .venv/bin/python bench/first_token.py --n 1 10   # fewer
     .venv/bin/python bench/first_token.py --n 100 --arrivals burst spread
-Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults: local ones).
+Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL, defaults: local ones), each
+a database of its own: the benchmark empties the Redis database before it starts,
+so that tasks left by an earlier, interrupted run (re-delivered an hour later,
+Celery's visibility timeout) do not take the workers' time.
 """
 
 from __future__ import annotations
@@ -381,6 +384,7 @@ def main() -> None:
     model = "deepseek-r1:7b"
     expected = " ".join(f"word{i}" for i in range(args.tokens))
     _ensure_database(database_url)
+    _empty_redis(redis_url)
     (ROOT / "bench" / "serve.log").write_text("")
     fake, ollama_url = start_fake_ollama(
         "--ttft", str(args.ttft), "--per-token", str(args.per_token), "--tokens", str(args.tokens), "--thinking", ""
@@ -434,6 +438,15 @@ def _ensure_database(database_url: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as connection:
         if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _empty_redis(redis_url: str) -> None:
+    import redis
+
+    connection = redis.Redis.from_url(redis_url)
+    if stale := connection.dbsize():
+        print(f"emptying {redis_url} ({stale} keys): an interrupted run's unacknowledged tasks would come back")
+        connection.flushdb()
 
 
 def _wait_for_workers(env: dict, concurrency: int) -> None:
