@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT))
 import ollama  # noqa: E402 - after the path is set
 import websockets  # noqa: E402
 
+from tests.processes import process_table  # noqa: E402
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -214,33 +216,12 @@ async def customers_round(base: str, n: int, expected: str, spread: float = 0.0)
 # --- where the processor time goes ---------------------------------------------------------
 
 
-def _processes() -> dict[int, tuple[int, str, float]]:
-    """pid -> (parent pid, command line, CPU seconds of it and of its children it has reaped)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
-                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        # utime, stime, cutime, cstime: the reaped children's share keeps the time of exited backends.
-        found[int(entry.name)] = (int(fields[1]), command, sum(int(f) for f in fields[11:15]) / tick)
-    return found
-
-
 def cpu_by_part(serve_pid: int, fake_pid: int) -> dict[str, float]:
     """CPU seconds used so far by each part of the stack (Linux only: empty where /proc is missing)."""
-    if not os.path.isdir("/proc"):
-        return {}
-    processes = _processes()
+    processes = process_table()
     children: dict[int, list[int]] = {}
-    for pid, (parent, _, _) in processes.items():
-        children.setdefault(parent, []).append(pid)
+    for info in processes.values():
+        children.setdefault(info.parent, []).append(info.pid)
     parts: dict[str, float] = {}
     stack, seen = [serve_pid], set()
     while stack:
@@ -249,17 +230,17 @@ def cpu_by_part(serve_pid: int, fake_pid: int) -> dict[str, float]:
             continue
         seen.add(pid)
         stack += children.get(pid, [])
-        command, cpu = processes[pid][1], processes[pid][2]
+        command = processes[pid].command
         part = ("web (Daphne)" if "daphne" in command else "generation workers" if "generation@" in command
                 else "other workers, beat, serve")
-        parts[part] = parts.get(part, 0.0) + cpu
-    for pid, (_, command, cpu) in processes.items():
-        program = os.path.basename(command.split(" ", 1)[0])  # the server, or a backend's "postgres:" title
+        parts[part] = parts.get(part, 0.0) + processes[pid].cpu_seconds
+    for pid, info in processes.items():
+        program = os.path.basename(info.command.split(" ", 1)[0])  # the server, or a backend's "postgres:" title
         part = ("fake Ollama" if pid == fake_pid else "PostgreSQL" if program.startswith("postgres")
                 else "Redis" if program.startswith("redis-server") else "benchmark clients" if pid == os.getpid()
                 else None)
         if part and pid not in seen:
-            parts[part] = parts.get(part, 0.0) + cpu
+            parts[part] = parts.get(part, 0.0) + info.cpu_seconds
     return parts
 
 

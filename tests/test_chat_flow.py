@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from conversations import pipeline, services
 from conversations.models import Conversation, LLMCall, Message
 from helpdesk import aio
 from tests.fake_ollama import FakeOllama, Reply
+from tests.processes import children
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -229,11 +229,6 @@ async def test_request_human_stops_the_bot_answering(chat, fake_ollama, reply_ru
     assert fake_ollama.chat_requests() == []
 
 
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
 @pytest.mark.production
 async def test_a_worker_killed_mid_reply_is_redelivered_and_the_reply_completes(
     chat, fake_ollama_server, celery_worker_process
@@ -245,7 +240,7 @@ async def test_a_worker_killed_mid_reply_is_redelivered_and_the_reply_completes(
     client, _ = await chat(conversation.token)
     await client.send({"type": "message", "text": "long answer please", "client_id": "k-1"})
     await client.until("delta")
-    for child in _children(celery_worker_process.pid):
+    for child in children(celery_worker_process.pid):
         os.kill(child, signal.SIGKILL)
     done = await client.until("done", timeout=60)
     await client.close()

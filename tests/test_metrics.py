@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import ROOT
 from tests.fake_ollama import FakeOllama, Reply
+from tests.processes import process_table
 
 TOKEN = "scrape-token-for-tests"
 
@@ -136,15 +137,7 @@ def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict
 
 def session_niceness(session_id: int) -> dict[str, int]:
     """The nice value of each process of a session (`manage.py serve` and what it started), by command line."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            if entry.name.isdigit() and int(fields[3]) == session_id:
-                found[(entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()] = int(fields[16])
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
+    return {info.command: info.nice for info in process_table().values() if info.session == session_id}
 
 
 def http_json(url: str, body: dict | None = None) -> dict:
