@@ -49,15 +49,13 @@ class Command(BaseCommand):
             if abandoned := replies_abandoned_fail():
                 self.stdout.write(f"Closed {abandoned} reply(ies) interrupted by the last stop as failed.")
         self._report_ollama()
-        commands = [
-            [
-                sys.executable, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
-                "--websocket_timeout", str(settings.WEBSOCKET_TIMEOUT), "--proxy-headers",
-                "helpdesk.asgi:application",
-            ]
+        daphne = [
+            sys.executable, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
+            "--websocket_timeout", str(settings.WEBSOCKET_TIMEOUT), "--proxy-headers", "helpdesk.asgi:application",
         ]
+        workers = []
         if not settings.EMBEDDED:
-            commands += [
+            workers = [
                 self._worker("generation", settings.CELERY_GENERATION_CONCURRENCY),
                 self._worker("logging,knowledge", settings.CELERY_LOGGING_CONCURRENCY),
                 # Periodic jobs (the Ollama nodes' health check); its schedule file is throw-away state.
@@ -78,10 +76,8 @@ class Command(BaseCommand):
         # On one host the workers yield the processor to Daphne, so a customer's own message and the
         # text it relays come first, ahead of the replies being generated (the echo 5x sooner at 100 at once).
         nice = functools.partial(os.nice, settings.WORKER_NICE) if settings.WORKER_NICE else None
-        processes = [
-            subprocess.Popen(command, env=env, preexec_fn=nice if command is not commands[0] else None)
-            for command in commands
-        ]
+        processes = [subprocess.Popen(daphne, env=env)]
+        processes += [subprocess.Popen(command, env=env, preexec_fn=nice) for command in workers]
         stopping = False
 
         def stop(*_: object) -> None:
