@@ -166,3 +166,17 @@ def test_demo_knowledge_loads_once(fake_ollama) -> None:
     assert Article.objects.filter(status=Article.Status.PUBLISHED, language="zh-hans").count() == 5
     assert FAQ.objects.filter(published=True, language="en").count() == 5
     assert all(a.public_url.startswith("https://") for a in Article.objects.all())
+
+
+def test_indexing_past_its_time_budget_fails_with_advice_and_keeps_no_chunks(fake_ollama, settings) -> None:
+    article = article_create("shipping")
+    assert article.chunk_count == 2
+    settings.KNOWLEDGE_INDEX_TIME_BUDGET_S = 0.000001
+    article.body = "word " * 20_000
+    services.article_save(article=article, content_changed=True, was_published=True)
+    report = services.article_index(article_id=article.pk)
+    article.refresh_from_db()
+    assert report.outcome == "failed" and article.index_status == IndexStatus.FAILED
+    assert article.index_error == "indexing took longer than 1e-06 s: split the document into smaller articles"
+    assert article.chunks.count() == 0
+    assert len(fake_ollama.embed_requests()) == 1  # only the first indexing embedded anything
