@@ -316,7 +316,7 @@ def html_to_markdown(html: str) -> tuple[str, str]:
 def pdf_to_markdown(data: bytes) -> tuple[str, str]:
     """Text of each page, its broken lines rejoined into paragraphs."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -330,7 +330,11 @@ def pdf_to_markdown(data: bytes) -> tuple[str, str]:
                 title = ""
     except IngestError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+    except (LimitReachedError, MemoryError) as exc:
+        # pypdf stops inflating a stream past its limits (75 MB by default): a curator's mistake or an attack,
+        # either way a per-file failure the curator can act on, not an "unexpected error" with a traceback.
+        raise IngestError(f"the PDF is too large to read or is a decompression bomb ({exc})") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, RecursionError) as exc:
         raise IngestError(f"not a readable PDF ({exc})") from exc
     paragraphs_per_page = [_rejoin_lines(page) for page in pages]
     if not any(paragraphs_per_page):
@@ -349,8 +353,12 @@ PLACEHOLDER_PDF_TITLES = {"untitled", "(anonymous)", "anonymous", "document", "t
 
 def _page_text(page: object) -> str:
     """Layout mode keeps the blank lines between paragraphs that plain extraction loses."""
+    from pypdf.errors import LimitReachedError
+
     try:
         return page.extract_text(extraction_mode="layout") or ""  # type: ignore[attr-defined]
+    except LimitReachedError:
+        raise  # the plain extraction would inflate the same bomb again
     except Exception:
         return page.extract_text() or ""  # type: ignore[attr-defined]
 

@@ -191,3 +191,12 @@ def test_chunking_stops_past_its_deadline() -> None:
 
     with pytest.raises(ingest.TimeBudgetExceeded):
         ingest.chunk_markdown("word " * 50_000, max_tokens=200, overlap_tokens=30, deadline=time.monotonic() - 1)
+
+
+def test_a_pdf_decompression_bomb_is_refused_as_too_large() -> None:
+    from knowledge.tests.factories import pdf_bomb
+
+    bomb = pdf_bomb()
+    assert len(bomb) < 100_000
+    with pytest.raises(ingest.IngestError, match=r"^the PDF is too large to read or is a decompression bomb \("):
+        ingest.document_from_file("bomb.pdf", bomb)

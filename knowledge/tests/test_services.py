@@ -180,3 +180,17 @@ def test_indexing_past_its_time_budget_fails_with_advice_and_keeps_no_chunks(fak
     assert article.index_error == "indexing took longer than 1e-06 s: split the document into smaller articles"
     assert article.chunks.count() == 0
     assert len(fake_ollama.embed_requests()) == 1  # only the first indexing embedded anything
+
+
+def test_import_reports_a_pdf_bomb_per_file_without_an_error_traceback(fake_ollama, caplog) -> None:
+    from knowledge.tests.factories import pdf_bomb
+
+    files = [("bomb.pdf", pdf_bomb()), ("shipping.md", (FILES / "shipping.md").read_bytes())]
+    job = services.import_job_create(files=files)
+    with caplog.at_level("WARNING"):
+        job = services.import_job_run(job_id=job.pk)
+    outcome = {result["name"]: result for result in job.results}
+    assert outcome["bomb.pdf"]["ok"] is False
+    assert outcome["bomb.pdf"]["error"].startswith("the PDF is too large to read or is a decompression bomb (")
+    assert outcome["shipping.md"]["ok"] is True
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
