@@ -583,6 +583,15 @@
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
     // The host site's user signed in or out: continue that user's conversation (or a new anonymous one).
     setUser: function (user) {
+      // The user who leaves keeps nothing in this browser for the next visitor: not their token (the key to their
+      // conversation; the server finds it again from a signed identity), nor its pre-chat flag, nor unsent messages.
+      // Signing out also drops the anonymous token: the next visitor starts afresh.
+      if (settings.user && settings.user.id != null && (!user || user.id !== settings.user.id)) {
+        save("prechat:" + load(tokenKey()), null);
+        save(tokenKey(), null);
+        if (!user) save("token", null);
+        state.outbox = []; saveOutbox();
+      }
       settings.user = user || null;
       state.refused = false;
       state.token = load(tokenKey());
