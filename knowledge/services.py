@@ -224,6 +224,7 @@ def article_index(*, article_id: int, force: bool = False) -> IndexReport:
         logger.warning("indexing article %s stopped after %s s (KNOWLEDGE_INDEX_TIME_BUDGET_S)", article_id, budget)
         return _index_failed(
             article, version, f"indexing took longer than {budget:g} s: split the document into smaller articles"
+            " (or raise KNOWLEDGE_INDEX_TIME_BUDGET_S)"
         )
     with transaction.atomic():
         locked = Article.objects.select_for_update().filter(pk=article_id).first()

@@ -177,7 +177,10 @@ def test_indexing_past_its_time_budget_fails_with_advice_and_keeps_no_chunks(fak
     report = services.article_index(article_id=article.pk)
     article.refresh_from_db()
     assert report.outcome == "failed" and article.index_status == IndexStatus.FAILED
-    assert article.index_error == "indexing took longer than 1e-06 s: split the document into smaller articles"
+    assert article.index_error == (
+        "indexing took longer than 1e-06 s: split the document into smaller articles"
+        " (or raise KNOWLEDGE_INDEX_TIME_BUDGET_S)"
+    )
     assert article.chunks.count() == 0
     assert len(fake_ollama.embed_requests()) == 1  # only the first indexing embedded anything
 
@@ -194,3 +197,15 @@ def test_import_reports_a_pdf_bomb_per_file_without_an_error_traceback(fake_olla
     assert outcome["bomb.pdf"]["error"].startswith("the PDF is too large to read or is a decompression bomb (")
     assert outcome["shipping.md"]["ok"] is True
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_slow_embedding_past_the_time_budget_fails_the_article(fake_ollama, settings) -> None:
+    settings.KNOWLEDGE_INDEX_TIME_BUDGET_S = 1.0
+    settings.KNOWLEDGE_EMBED_BATCH = 1
+    fake_ollama.state.embed_delay_s = 0.4
+    body = "\n\n".join(f"## Section {i}\n\nParagraph {i} about shipping." for i in range(8))
+    article = article_create(title="Slow", body=body)
+    assert article.index_status == IndexStatus.FAILED
+    assert article.index_error.startswith("indexing took longer than 1 s")
+    assert 2 <= len(fake_ollama.embed_requests()) <= 4  # it stopped instead of embedding all 8 sections
+    assert article.chunks.count() == 0
