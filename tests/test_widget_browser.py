@@ -334,7 +334,8 @@ def test_set_user_switches_to_each_signed_in_users_own_conversation(
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(content="Order 1001 left Hangzhou today."), Reply(content="Order 2002 is packed."))
     page = SHOP_PAGE.format(user=json.dumps(ann), base=live_app.url)
-    with host_site({"shop.html": page}, live_app.second_port) as site:
+    signed_out = SHOP_PAGE.format(user="null", base=live_app.url)
+    with host_site({"shop.html": page, "signed-out.html": signed_out}, live_app.second_port) as site:
         fresh_page(browser, site + "/shop.html")
         ask_in_widget(browser, "Where is order 1001?")
         wait_for(lambda: ("complete", "Order 1001 left Hangzhou today.") in bot_texts(browser))
@@ -357,6 +358,14 @@ def test_set_user_switches_to_each_signed_in_users_own_conversation(
         # Nothing of Ann's is left in this browser for the next visitor: no key or value holds her token.
         anonymous = wait_for(lambda: dict(storage(browser)).get(f"helpdesk:{live_app.url}:token"))
         assert anonymous != ann_token
+        assert not [item for item in storage(browser) if ann_token in item[0] + item[1] or "ann-1" in item[0]]
+
+        # Signing out by rendering the next page without the user forgets her token too.
+        browser.execute_script("Helpdesk.setUser(arguments[0])", ann)
+        wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["Where is order 1001?"])
+        assert dict(storage(browser))[ann_key] == ann_token
+        browser.get(site + "/signed-out.html")
+        wait_for(lambda: widget(browser))
         assert not [item for item in storage(browser) if ann_token in item[0] + item[1] or "ann-1" in item[0]]
     rows = live_app.query("""
         SELECT c.external_id, m.content FROM conversations_message m
