@@ -90,7 +90,7 @@ def _identity_verify(user: Any) -> tuple[str, str, str]:
     given = user.get("hash")
     if not settings.WIDGET_IDENTITY_SECRET:
         raise IdentityRefused("identity_not_configured", "identity verification is not configured on this server")
-    given = given.strip().lower() if isinstance(given, str) else ""
+    given = given.strip().lower() if isinstance(given, str) and given.isascii() else ""  # compare_digest: ASCII only
     ts = user.get("ts")
     if isinstance(ts, str) and ts.isascii() and ts.isdigit():
         ts = int(ts)

@@ -212,6 +212,7 @@ def test_a_verified_customer_gets_the_same_conversation_on_every_device(client, 
     ("user", "code"),
     [
         ({"id": "u-42", "ts": 1, "hash": "0" * 64}, "identity_refused"),
+        ({"id": "u-42", "ts": 1, "hash": "é" * 64}, "identity_refused"),
         ({"id": "u-42"}, "identity_refused"),
         ({"id": True, "hash": "x"}, "identity_invalid"),
         ({"id": "u-42", "name": 7, "hash": "x"}, "identity_invalid"),
