@@ -250,6 +250,9 @@ OLLAMA_EMBED_MODEL = env_str("OLLAMA_EMBED_MODEL", "bge-m3")
 KNOWLEDGE_CHUNK_TOKENS = env_int("KNOWLEDGE_CHUNK_TOKENS", 350)
 KNOWLEDGE_CHUNK_OVERLAP_TOKENS = env_int("KNOWLEDGE_CHUNK_OVERLAP_TOKENS", 50)
 KNOWLEDGE_EMBED_BATCH = env_int("KNOWLEDGE_EMBED_BATCH", 16)
+# Seconds one article's indexing (chunking, search terms, embedding) may take before it stops and the article is
+# marked failed ("split the document"): a pathological text must not hold a worker (or, embedded, a thread) for hours.
+KNOWLEDGE_INDEX_TIME_BUDGET_S = env_float("KNOWLEDGE_INDEX_TIME_BUDGET_S", 120.0)
 KNOWLEDGE_IMPORT_MAX_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES", 50 * 1024 * 1024)
 KNOWLEDGE_IMPORT_MAX_FILES = env_int("KNOWLEDGE_IMPORT_MAX_FILES", 500)
@@ -304,9 +307,17 @@ CORS_ALLOWED_ORIGINS = [o for o in WIDGET_ALLOWED_ORIGINS if o != "*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in WIDGET_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
 
-# Identity verification: the host site signs its logged-in user's id, hash = HMAC-SHA256(secret, id) in hex,
-# so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses anonymous chats.
+# Identity verification: the host site signs its logged-in user, hash = HMAC-SHA256(secret, id\nname\nemail\nts)
+# in hex (ts: Unix seconds), so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses
+# anonymous chats.
 WIDGET_IDENTITY_SECRET = env_str("WIDGET_IDENTITY_SECRET")
+# A signed identity is accepted this long after its ts (a hash copied from a page cannot be replayed for ever),
+# and this far ahead of the server's clock.
+WIDGET_IDENTITY_MAX_AGE_S = env_int("WIDGET_IDENTITY_MAX_AGE_S", 24 * 3600)
+WIDGET_IDENTITY_CLOCK_SKEW_S = env_int("WIDGET_IDENTITY_CLOCK_SKEW_S", 300)
+# Accept the first scheme's hash of the id alone (no expiry; name and email are then not stored), while a site
+# moves to the signed timestamp. Off by default: such a hash is refused, saying what to sign.
+WIDGET_IDENTITY_ACCEPT_LEGACY_HASH = env_bool("WIDGET_IDENTITY_ACCEPT_LEGACY_HASH", False)
 ENFORCE_IDENTITY = env_bool("ENFORCE_IDENTITY", False)
 # Ask for an (optional) name and email before the first message.
 WIDGET_PRECHAT_FORM = env_bool("WIDGET_PRECHAT_FORM", False)

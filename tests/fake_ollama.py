@@ -108,6 +108,7 @@ class FakeOllamaState:
     default_reply: Reply = field(default_factory=Reply)
     requests: list[RecordedRequest] = field(default_factory=list)
     embed_dimensions: int = 384
+    embed_delay_s: float = 0.0  # each /api/embed answers this late, as a busy model does
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -196,6 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
             inputs = body.get("input", [])
             inputs = [inputs] if isinstance(inputs, str) else inputs
             vectors = [self._vector(text, state.embed_dimensions) for text in inputs]
+            time.sleep(state.embed_delay_s)
             self._send_json(200, {"model": model, "embeddings": vectors})
         elif self.path == "/api/chat":
             with state.lock:
@@ -380,6 +382,7 @@ class FakeOllama:
             self.state.version = "0.12.6"
             self.state.models = ["deepseek-r1:7b", "bge-m3"]
             self.state.embed_dimensions = 384
+            self.state.embed_delay_s = 0.0
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self.state.lock:

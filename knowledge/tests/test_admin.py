@@ -157,3 +157,36 @@ def test_non_staff_cannot_open_curation_pages(client) -> None:
     for name in ("admin:knowledge_article_import", "admin:knowledge_article_test_retrieval"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/login/" in response.url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_an_article_in_admin_never_chunks_in_the_request(staff_client, fake_ollama, reply_runner,
+                                                                 monkeypatch) -> None:
+    """The admin request only queues indexing: the chunker runs on a task thread (embedded) or in the worker."""
+    import threading
+
+    from knowledge import ingest
+
+    chunked_on: list[str] = []
+    chunk_markdown = ingest.chunk_markdown
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        chunked_on.append(threading.current_thread().name)
+        return chunk_markdown(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "chunk_markdown", spy)
+    response = staff_client.post(
+        reverse("admin:knowledge_article_add"),
+        {"title": "Gift wrapping", "body": "We wrap any order in washi paper for ¥10. " * 200,
+         "language": "en", "tags": "", "public_url": "", "status": "published",
+         "chunks-TOTAL_FORMS": "0", "chunks-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 302
+    request_thread = threading.current_thread().name
+    assert request_thread not in chunked_on
+    article = Article.objects.get(title="Gift wrapping")
+    assert settle(lambda: Article.objects.get(pk=article.pk).index_status == IndexStatus.INDEXED)
+    if reply_runner == "embedded":
+        assert chunked_on and all(name.startswith("embedded-task") for name in chunked_on)
+    else:
+        assert chunked_on == []  # this process served the request; the worker process indexed it
