@@ -170,6 +170,7 @@ def test_serve_in_production_without_a_secret_key_says_how_to_make_one() -> None
     )
     assert done.returncode != 0
     assert "SECRET_KEY is not set" in done.stderr and "secrets.token_urlsafe(50)" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def test_serve_in_embedded_mode_says_it_runs_with_development_defaults(tmp_path: Path) -> None:
