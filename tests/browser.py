@@ -45,7 +45,7 @@ class LiveServer:
         self.db_path = self.workdir / "db.sqlite3"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(
-            DATABASE_URL=f"sqlite:///{self.db_path}",
+            SQLITE_PATH=str(self.db_path),  # embedded mode (development defaults: the demo accounts), own file
             OLLAMA_HOSTS=ollama_url,
             WIDGET_ALLOWED_ORIGINS=f"{self.url},http://127.0.0.1:{self.second_port}",
             WIDGET_IDENTITY_SECRET=IDENTITY_SECRET,
