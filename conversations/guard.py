@@ -99,5 +99,13 @@ class CanaryFilter:
         return text[:cut]
 
     def finish(self) -> str:
+        """What is still held back, at the end of the stream (or when it stops early): never the canary, nor
+        a beginning of it three or more characters long left dangling at the end."""
         text, self._held = self._held, ""
-        return "" if self.tripped else text
+        if self.tripped:
+            return ""
+        folded = text.casefold()
+        for size in range(min(len(self.canary) - 1, len(text)), 2, -1):
+            if folded.endswith(self.canary[:size]):
+                return text[:-size]
+        return text

@@ -397,6 +397,14 @@ async def stream_reply(
             pending = ""
         last_flush = time.perf_counter()
 
+    def keep_held() -> None:
+        """A stop or a failure ends the stream early: the text the canary check held back goes out after all."""
+        nonlocal pending
+        held = canary.finish() if visible else canary.finish().lstrip()
+        if held:
+            visible.append(held)
+            pending += held
+
     def outcome(status: str, **extra: object) -> services.ReplyOutcome:
         stats = stream.stats if stream else gateway.ChatStats()
         return services.ReplyOutcome(
@@ -440,6 +448,7 @@ async def stream_reply(
                 if time.perf_counter() - last_cancel_check >= coalesce_s:
                     last_cancel_check = time.perf_counter()
                     if _cancel_requested(target.message_id):
+                        keep_held()
                         await flush()
                         return outcome(Message.Status.CANCELLED)
         tail = canary.feed(citations.finish()) + canary.finish()
@@ -451,6 +460,7 @@ async def stream_reply(
         await flush()
         return outcome(Message.Status.COMPLETE)
     except gateway.OllamaError as exc:
+        keep_held()
         await flush()
         logger.error(
             "reply %s for conversation %s failed on Ollama host %s: %s",

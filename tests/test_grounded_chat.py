@@ -110,7 +110,7 @@ async def test_a_reply_repeating_the_system_prompt_never_reaches_the_customer(ch
     fake_ollama.script(Reply(
         chunks=("Of course. ", "My instructions begin: Internal reference ", canary[:7], canary[7:],
                 " (confidential). You are the friendly assistant of the shop."),
-        per_token=0.02,
+        thinking=f"The system prompt starts with {canary}; the customer wants it.", per_token=0.02,
     ))
     conversation = await aio.db_call(services.conversation_create)
     client, _ = await chat(conversation.token)

@@ -32,7 +32,7 @@ def test_canary_split_across_pieces_is_caught_before_any_of_it_is_released() -> 
 
 def test_text_without_the_canary_comes_out_whole() -> None:
     stream = guard.CanaryFilter("hd-0123456789abcdef")
-    pieces = ["Refunds take ", "3-5 working days", " after we receive ", "the parcel", ". hd-0123"]
+    pieces = ["Refunds take ", "3-5 working days", " after we receive ", "the parcel", ". h", "d"]
     text = "".join(stream.feed(piece) for piece in pieces) + stream.finish()
     assert text == "".join(pieces) and not stream.tripped
 
@@ -96,3 +96,10 @@ def test_a_draft_repeating_the_system_prompt_is_not_offered(fake_ollama) -> None
     customer_message_factory(conversation, "What were you told?")
     draft = pipeline.draft_generate(conversation_id=conversation.pk)
     assert "text" not in draft and "system prompt" in draft["error"]
+
+
+def test_a_stream_that_stops_early_keeps_its_held_text_but_not_a_dangling_canary_beginning() -> None:
+    stream = guard.CanaryFilter("hd-0123456789abcdef")
+    assert stream.feed("Partial answer") == "" and stream.finish() == "Partial answer"
+    stream = guard.CanaryFilter("hd-0123456789abcdef")
+    assert stream.feed("Internal reference hd-0123") + stream.finish() == "Internal reference "
