@@ -75,15 +75,27 @@ def customer_block(text: str) -> str:
     return f"<{CUSTOMER_TAG}>\n{defuse(text)}\n</{CUSTOMER_TAG}>"
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 class CanaryFilter:
-    """Passes streamed text on, holding back its last len(canary) - 1 characters until the next piece, so a
-    canary split across pieces is seen whole before any of it is released. Once the canary is seen,
-    `tripped` is set and nothing more comes out (the held text included)."""
+    """Passes streamed text on, holding back the end of it that could be the beginning of the canary until the
+    next piece shows whether it is: a canary split across pieces is seen whole before any of it is released,
+    and ordinary text (which rarely ends in "h", "hd", "hd-"…) goes out without delay. Once the canary is
+    seen, `tripped` is set and nothing more comes out, the held text included. Case does not hide it."""
 
     def __init__(self, canary: str) -> None:
-        self.canary = canary.casefold()
+        self.canary = canary.translate(_ASCII_LOWER)
         self.tripped = False
         self._held = ""
+
+    def _dangling(self, text: str) -> int:
+        """How long the longest end of `text` is that begins the canary (0: none)."""
+        folded = text[-len(self.canary):].translate(_ASCII_LOWER)
+        for size in range(min(len(self.canary) - 1, len(folded)), 0, -1):
+            if folded.endswith(self.canary[:size]):
+                return size
+        return 0
 
     def feed(self, text: str) -> str:
         if self.tripped:
@@ -91,10 +103,10 @@ class CanaryFilter:
         if not self.canary:
             return text
         text = self._held + text
-        if self.canary in text.casefold():
+        if self.canary in text.translate(_ASCII_LOWER):
             self.tripped, self._held = True, ""
             return ""
-        cut = max(len(text) - (len(self.canary) - 1), 0)
+        cut = len(text) - self._dangling(text)
         self._held = text[cut:]
         return text[:cut]
 
@@ -104,8 +116,4 @@ class CanaryFilter:
         text, self._held = self._held, ""
         if self.tripped:
             return ""
-        folded = text.casefold()
-        for size in range(min(len(self.canary) - 1, len(text)), 2, -1):
-            if folded.endswith(self.canary[:size]):
-                return text[:-size]
-        return text
+        return text[: len(text) - size] if (size := self._dangling(text)) >= 3 else text

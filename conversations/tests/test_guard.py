@@ -100,6 +100,14 @@ def test_a_draft_repeating_the_system_prompt_is_not_offered(fake_ollama) -> None
 
 def test_a_stream_that_stops_early_keeps_its_held_text_but_not_a_dangling_canary_beginning() -> None:
     stream = guard.CanaryFilter("hd-0123456789abcdef")
-    assert stream.feed("Partial answer") == "" and stream.finish() == "Partial answer"
+    assert stream.feed("Partial answer h") == "Partial answer " and stream.finish() == "h"
     stream = guard.CanaryFilter("hd-0123456789abcdef")
     assert stream.feed("Internal reference hd-0123") + stream.finish() == "Internal reference "
+
+
+def test_ordinary_text_is_not_delayed_by_the_check() -> None:
+    stream = guard.CanaryFilter("hd-0123456789abcdef")
+    assert stream.feed("您好！退款会在") == "您好！退款会在"
+    assert stream.feed("3-5个工作日内到账。Thanks, h") == "3-5个工作日内到账。Thanks, "
+    assert stream.feed("ave a nice day") == "have a nice day"
+    assert stream.feed("HD-0123456789ABCDEF") == "" and stream.tripped
