@@ -1,10 +1,12 @@
 """The reply pipeline: from a stored customer message to a stored, streamed bot reply.
 
 FAQ direct answer (exact, with no Ollama call at all) -> answer cache
-(standalone questions only) -> one embedding of the question -> FAQ by
-similarity -> hybrid retrieval -> a prompt with numbered sources within the
-token budget -> a streaming chat on Ollama, whose `[n]` citation markers are
-taken out of the text and stored as the reply's sources. Moderation,
+(standalone questions only; filled only by answers to a conversation's first
+message, see `cache_refusal`) -> one embedding of the question -> FAQ by
+similarity -> hybrid retrieval -> a prompt with numbered, delimited sources
+within the token budget -> a streaming chat on Ollama, whose `[n]` citation
+markers are taken out of the text and stored as the reply's sources, and
+which is stopped if it repeats the system prompt's canary (conversations.guard). Moderation,
 confidence and handoff slot in here as their issues land (DESIGN.md § One
 customer message).
 
