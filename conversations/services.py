@@ -304,7 +304,9 @@ OFF_HOURS_NOTICE = {
     "zh-hans": "客服同事现在不在线（服务时间：{hours}）。留下您的邮箱，我们会回信给您；"
     "也可以继续留言，同事上班后会第一时间查看。",
 }
-HANDOFF_REASONS = ("low_confidence", "customer_request", "no_knowledge", "model_error", "negative_feedback", "rule")
+HANDOFF_REASONS = (
+    "low_confidence", "customer_request", "no_knowledge", "model_error", "negative_feedback", "rule", "prompt_leak",
+)
 
 
 def conversation_request_human(
@@ -465,6 +467,8 @@ class ReplyOutcome:
     answer_source: str = Message.AnswerSource.LLM
     sources: list[dict[str, Any]] = field(default_factory=list)
     retrieval: dict[str, Any] = field(default_factory=dict)
+    # Built from something about this customer (who they are, an action's result): never put in the answer cache.
+    personal: bool = False
 
 
 def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome) -> Message:

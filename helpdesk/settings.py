@@ -290,6 +290,9 @@ RETRIEVAL_MIN_VECTOR_SCORE = env_float("RETRIEVAL_MIN_VECTOR_SCORE", 0.45)
 FAQ_SIMILARITY_THRESHOLD = env_float("FAQ_SIMILARITY_THRESHOLD", 0.9)
 ANSWER_CACHE_ENABLED = env_bool("ANSWER_CACHE_ENABLED", True)
 ANSWER_CACHE_TTL_S = env_int("ANSWER_CACHE_TTL_S", 24 * 3600)
+# A secret marker (derived from SECRET_KEY) at the top of the system prompt: a reply that repeats it is
+# stopped before the customer sees it, and the conversation goes to a human.
+PROMPT_CANARY_ENABLED = env_bool("PROMPT_CANARY_ENABLED", True)
 # Load the demo shop's knowledge base on `make run` when the knowledge base is empty.
 LOAD_DEMO_KNOWLEDGE = env_bool("LOAD_DEMO_KNOWLEDGE", True)
 

@@ -76,9 +76,11 @@ class Reply:
     # For trying the product by hand: when the prompt carries numbered sources,
     # answer with the first source's opening sentences and cite it as [1].
     cite_first_source: bool = False
+    # Stream the content as exactly these pieces (e.g. a string split across two chunks) instead of by words.
+    chunks: tuple[str, ...] = ()
 
 
-_FIRST_SOURCE = re.compile(r"^\[1\] [^\n]*\n(.+?)(?:\n\n\[2\] |\n\n[^\n]*[:：]\n)", re.DOTALL | re.MULTILINE)
+_FIRST_SOURCE = re.compile(r"^\[1\] [^\n]*\n(.+?)\n</source>", re.DOTALL | re.MULTILINE)
 
 
 def cited_answer(body: dict[str, Any]) -> str | None:
@@ -228,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
                 pieces += [("content", "</think>\n\n")]
             elif reply.thinking_style == "inline_no_open":
                 pieces += [("content", t) for t in split_tokens(reply.thinking)] + [("content", "</think>\n\n")]
-        pieces += [("content", t) for t in split_tokens(reply.content)]
+        pieces += [("content", t) for t in (reply.chunks or split_tokens(reply.content))]
         started = time.monotonic()
 
         if body.get("stream") is False:
