@@ -209,6 +209,9 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
                 message = await self._agent_view(message["id"]) or message
             await self.send_json({"type": "message", "conversation_id": event["conversation_id"], "message": message})
 
+    async def reply_throttled(self, event: dict[str, Any]) -> None:
+        """The customer's model-call budget is spent: their message waits unanswered (shown as unanswered)."""
+
     async def note_created(self, event: dict[str, Any]) -> None:
         if self._is_open(event):
             await self.send_json({"type": "note", "conversation_id": event["conversation_id"],

@@ -104,6 +104,7 @@ def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict
         "CELERY_GENERATION_CONCURRENCY": "2",
         "LOAD_DEMO_KNOWLEDGE": "false",
         "LOG_LEVEL": "WARNING",
+        "RATE_LIMITS_ENABLED": "false",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes one, as for a user
     log_path = Path(tempfile.mkdtemp(prefix="helpdesk-stack-")) / "serve.log"
