@@ -229,7 +229,7 @@ def test_metrics_expose_every_family_after_conversations_on_the_production_stack
 
     # Daphne keeps the processor's first call on one host; the workers run nicer (WORKER_NICE).
     niceness = session_niceness(serve_pid)
-    [daphne] = [nice for command, nice in niceness.items() if "daphne" in command]
+    [daphne] = [nice for command, nice in niceness.items() if "helpdesk.webserver" in command]
     assert daphne == os.nice(0)
     workers = [nice for command, nice in niceness.items() if "celery" in command]
     # generation, logging and beat, and their pool processes
