@@ -14,12 +14,14 @@ read the same address.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -63,10 +65,18 @@ def scope_client_ip(scope: dict[str, Any]) -> str:
 class ClientAddressMiddleware:
     """ASGI middleware: the scope's `client` becomes the real client when the peer is a trusted proxy."""
 
+    warned = False
+
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if not settings.TRUSTED_PROXIES and not ClientAddressMiddleware.warned and scope.get("client"):
+            if any(k.lower() == b"x-forwarded-for" for k, _ in scope.get("headers") or []):
+                # Behind a proxy not configured, every customer is the proxy's address to the per-address limits.
+                ClientAddressMiddleware.warned = True
+                logger.warning("X-Forwarded-For from %s ignored: TRUSTED_PROXIES is empty. Behind a proxy, set it "
+                               "to the proxy's address, or all customers count as one.", scope["client"][0])
         if scope["type"] in ("http", "websocket") and scope.get("client") and settings.TRUSTED_PROXIES:
             peer = scope["client"][0]
             forwarded = [v.decode("latin-1") for k, v in scope.get("headers") or [] if k.lower() == b"x-forwarded-for"]
