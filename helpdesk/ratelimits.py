@@ -154,6 +154,16 @@ def model_call_check(*, conversation_id: int, client_ip: str) -> None:
     hit(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_IP), client_ip, what="model_calls_per_ip")
 
 
+def agent_frame_check(*, agent_id: int) -> None:
+    """Every frame of an agent's consoles (a stolen session or a runaway script is still limited)."""
+    hit(rate(settings.RATE_LIMIT_AGENT_FRAMES), str(agent_id), what="agent_frames")
+
+
+def draft_check(*, agent_id: int) -> None:
+    """A draft reply (a model call) an agent asks for."""
+    hit(rate(settings.RATE_LIMIT_DRAFTS_PER_AGENT), str(agent_id), what="drafts_per_agent")
+
+
 # --- open sockets per conversation --------------------------------------------------------------
 
 

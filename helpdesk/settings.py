@@ -327,6 +327,9 @@ RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION = env_str("RATE_LIMIT_MODEL_CALLS_PER_CO
 RATE_LIMIT_MODEL_CALLS_PER_IP = env_str("RATE_LIMIT_MODEL_CALLS_PER_IP", "30/minute")
 # Open customer sockets per conversation (all processes); the next is refused with close 4429.
 CHAT_MAX_SOCKETS_PER_CONVERSATION = env_int("CHAT_MAX_SOCKETS_PER_CONVERSATION", 5)
+# Agents' consoles: frames per agent (all their sockets), and draft replies (model calls) per agent.
+RATE_LIMIT_AGENT_FRAMES = env_str("RATE_LIMIT_AGENT_FRAMES", "100/10 seconds")
+RATE_LIMIT_DRAFTS_PER_AGENT = env_str("RATE_LIMIT_DRAFTS_PER_AGENT", "20/minute")
 HISTORY_LIMIT = env_int("HISTORY_LIMIT", 200)
 
 # Origins that may embed the widget ("*" allows any). The demo page is same-origin.
@@ -336,6 +339,7 @@ WIDGET_ALLOWED_ORIGINS = env_list(
 CORS_ALLOWED_ORIGINS = [o for o in WIDGET_ALLOWED_ORIGINS if o != "*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in WIDGET_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After"]  # a 429's wait, readable by the widget's script on another origin
 
 # Identity verification: the host site signs its logged-in user's id, hash = HMAC-SHA256(secret, id) in hex,
 # so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses anonymous chats.
