@@ -163,3 +163,20 @@ def test_two_processes_share_a_conversations_message_limit(webserver) -> None:
     stored = conversation.messages.filter(role=Message.Role.CUSTOMER).count()
     refused = [f for frames in received for f in frames if f.get("code") == "rate_limited"]
     assert stored == 4 and len(refused) == 4, received
+
+
+def test_daphne_gets_every_timeout_from_the_settings(settings) -> None:
+    from helpdesk.webserver import daphne_options
+
+    settings.WEBSOCKET_TIMEOUT, settings.WEBSOCKET_CONNECT_TIMEOUT = 1800, 7
+    settings.WEBSOCKET_PING_INTERVAL, settings.WEBSOCKET_PING_TIMEOUT = 15, 25
+    options = daphne_options()
+    given = dict(zip(options[::2], options[1::2], strict=True))
+    assert given == {"--websocket_timeout": "1800", "--websocket_connect_timeout": "7",
+                     "--ping-interval": "15", "--ping-timeout": "25"}
+
+
+def test_by_default_sockets_live_an_hour_not_a_day() -> None:
+    from helpdesk import settings as defaults
+
+    assert defaults.WEBSOCKET_TIMEOUT <= 3600 and defaults.HTTP_IDLE_TIMEOUT <= 30
