@@ -127,6 +127,21 @@ def test_a_half_sent_request_is_dropped_after_the_idle_timeout(webserver) -> Non
     assert waited < 8  # Twisted's own default holds it a minute for every byte
 
 
+def test_an_idle_websocket_outlives_the_http_idle_timeout(webserver) -> None:
+    server = webserver(HTTP_IDLE_TIMEOUT="1")
+    conversation = conversation_factory(status="waiting_human")
+
+    async def idle_then_write() -> dict:
+        async with websockets.connect(server.url.replace("http", "ws") + f"/ws/chat/{conversation.token}/",
+                                      origin="http://127.0.0.1:8000") as ws:
+            await asyncio.wait_for(ws.recv(), 10)  # history
+            await asyncio.sleep(3.5)
+            await ws.send(json.dumps({"type": "message", "text": "still here", "client_id": "idle-1"}))
+            return json.loads(await asyncio.wait_for(ws.recv(), 10))
+
+    assert asyncio.run(idle_then_write())["message"]["content"] == "still here"
+
+
 def metrics_status(url: str, **headers: str) -> int:
     try:
         with urllib.request.urlopen(urllib.request.Request(url + "/metrics", headers=headers), timeout=10) as r:
