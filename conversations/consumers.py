@@ -63,6 +63,7 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
 
 class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     conversation_id: int | None = None
+    admitted = False  # counted among the conversation's open sockets (ratelimits.socket_admit)
 
     @classmethod
     async def encode_json(cls, content: dict[str, Any]) -> str:
@@ -71,7 +72,6 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         events.register_home_loop()
         self.client_ip = scope_client_ip(self.scope)
-        self.admitted = False
         await self.accept()
         if not origin_allowed(self.scope):
             await self._refuse(CLOSE_FORBIDDEN, "origin_not_allowed", "this site may not open the chat")
@@ -101,9 +101,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         if self.conversation_id is not None:
             metrics.websocket_closed("chat")
             await self.channel_layer.group_discard(self.group, self.channel_name)
-        if self.admitted:
-            conversation_id = self.conversation_id
-            await asyncio.to_thread(ratelimits.socket_release, conversation_id=conversation_id,
+        if self.admitted and self.conversation_id is not None:
+            await asyncio.to_thread(ratelimits.socket_release, conversation_id=self.conversation_id,
                                     socket_id=self.channel_name)
 
     async def _refuse(self, code: int, error: str, detail: str, **extra: Any) -> None:
