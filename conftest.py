@@ -72,6 +72,14 @@ def _fresh_channel_layer() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Every test starts with unspent limits: the whole suite comes from one address."""
+    from helpdesk import ratelimits
+
+    ratelimits.reset()
+
+
+@pytest.fixture(autouse=True)
 def _embedded_tasks_finish() -> Iterator[None]:
     """In embedded mode replies run on threads: none may outlive its test and touch the next one."""
     yield
@@ -247,14 +255,17 @@ class ChatClient:
         await self.communicator.disconnect()
 
 
-async def open_chat(token: str, *, origin: str | None = ORIGIN) -> tuple[ChatClient, dict[str, Any]]:
-    """Connect as the widget would; returns the client and its first frame (history or error)."""
+async def open_chat(
+    token: str, *, origin: str | None = ORIGIN, client: tuple[str, int] = ("127.0.0.1", 50000)
+) -> tuple[ChatClient, dict[str, Any]]:
+    """Connect as the widget would, from `client` (the socket's peer); returns the client and its first frame."""
     from helpdesk.asgi import application
 
     headers = [(b"host", b"127.0.0.1:8000")]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     communicator = WebsocketCommunicator(application, f"/ws/chat/{token}/", headers=headers)
+    communicator.scope["client"] = list(client)  # read when the application starts, at the first await
     connected, _ = await communicator.connect(timeout=10)
     assert connected
     client = ChatClient(communicator)

@@ -8,6 +8,7 @@ own group, and private notes from a console-only group.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -19,7 +20,7 @@ from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from conversations.consumers import FrameError, frame_decode
 from conversations.models import Conversation, Message
-from helpdesk import aio, metrics
+from helpdesk import aio, metrics, ratelimits
 
 from . import selectors, services
 
@@ -70,6 +71,12 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if self.agent is None:
             return
+        try:  # every frame counts, invalid ones too
+            await asyncio.to_thread(ratelimits.agent_frame_check, agent_id=self.agent.pk)
+        except ratelimits.RateLimited as exc:
+            await self.send_error("rate_limited", f"too many frames; wait {exc.retry_after} s",
+                                  retry_after=exc.retry_after)
+            return
         try:
             frame = frame_decode(text_data, max_chars=MAX_FRAME_CHARS,
                                  too_large=f"frames are limited to {MAX_FRAME_CHARS} characters")
@@ -98,6 +105,9 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         except Conversation.DoesNotExist:
             await self.send_error("unknown_conversation", "no conversation has this number",
                                   conversation_id=conversation_id)
+        except ratelimits.RateLimited as exc:
+            await self.send_error("rate_limited", f"too many requests; wait {exc.retry_after} s",
+                                  conversation_id=conversation_id, limit=exc.what, retry_after=exc.retry_after)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await aio.db_call(conversation_services.agent_presence_set, agent_id=self.agent.pk, online=True)
@@ -208,6 +218,9 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
             if message["role"] == Message.Role.BOT:  # an FAQ or cached answer: agents see how it was made
                 message = await self._agent_view(message["id"]) or message
             await self.send_json({"type": "message", "conversation_id": event["conversation_id"], "message": message})
+
+    async def reply_throttled(self, event: dict[str, Any]) -> None:
+        """The customer's model-call budget is spent: their message waits unanswered (shown as unanswered)."""
 
     async def note_created(self, event: dict[str, Any]) -> None:
         if self._is_open(event):

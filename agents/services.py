@@ -12,6 +12,7 @@ from django.db import transaction
 
 from conversations import services as conversation_services
 from conversations.models import Conversation, Message
+from helpdesk import ratelimits
 
 from .models import AuditEvent
 
@@ -71,5 +72,7 @@ def note_add(*, agent: Any, conversation_id: int, text: Any) -> Message:
 
 
 def draft_request(*, agent: Any, conversation_id: int) -> None:
+    """Raises ratelimits.RateLimited past RATE_LIMIT_DRAFTS_PER_AGENT: each draft is a model call."""
+    ratelimits.draft_check(agent_id=agent.pk)
     conversation_services.draft_request(conversation_id=conversation_id)
     audit(actor=agent, action="draft", conversation_id=conversation_id)

@@ -169,7 +169,7 @@ def main() -> None:
     try:
         env = {
             **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "OLLAMA_HOSTS": ollama_url,
-            "CHAT_RATE_LIMIT": "100000", "LOG_LEVEL": "WARNING", "DEBUG": "false",
+            "CHAT_RATE_LIMIT": "100000", "RATE_LIMITS_ENABLED": "false", "LOG_LEVEL": "WARNING", "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50), "LOAD_DEMO_KNOWLEDGE": "false",
             "CELERY_GENERATION_CONCURRENCY": str(min(args.n, 20)), "ALLOWED_HOSTS": "127.0.0.1,localhost",
         }

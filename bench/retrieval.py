@@ -219,7 +219,7 @@ def bench_websocket(samples: int) -> None:
     try:
         env = {
             **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": redis_url, "OLLAMA_HOSTS": ollama_url,
-            "CHAT_RATE_LIMIT": "100000", "LOG_LEVEL": "WARNING", "DEBUG": "false",
+            "CHAT_RATE_LIMIT": "100000", "RATE_LIMITS_ENABLED": "false", "LOG_LEVEL": "WARNING", "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50), "CELERY_GENERATION_CONCURRENCY": "2",
         }
         serve, base = start_serve(env)

@@ -8,12 +8,25 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from helpdesk import ratelimits
+
 from . import selectors, services
 
 ORIGIN_REFUSED = {
     "error": "origin_not_allowed",
     "detail": "this site is not in the helpdesk's WIDGET_ALLOWED_ORIGINS",
 }
+
+
+def rate_limited_response(exc: ratelimits.RateLimited) -> JsonResponse:
+    """HTTP 429 with Retry-After (also in the body: a cross-origin script may not read the header)."""
+    response = JsonResponse(
+        {"error": "rate_limited", "limit": exc.what, "retry_after": exc.retry_after,
+         "detail": f"too many requests from this address; retry after {exc.retry_after} s"},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _origin_allowed(request: HttpRequest) -> bool:
@@ -41,6 +54,12 @@ def conversation_create(request: HttpRequest) -> JsonResponse:
     """A conversation for this browser, or a verified customer's own: body `{"user": {id, name?, email?, ts, hash}}`."""
     if not _origin_allowed(request):
         return JsonResponse(ORIGIN_REFUSED, status=403)
+    # Every creation counts, with or without an Origin: a script that sends none is no browser, and
+    # is held to the same budget per address (REMOTE_ADDR is the client: helpdesk/clientip.py).
+    try:
+        ratelimits.conversation_create_check(client_ip=request.META.get("REMOTE_ADDR", ""))
+    except ratelimits.RateLimited as exc:
+        return rate_limited_response(exc)
     user = None
     if request.body and request.content_type == "application/json":
         try:

@@ -6,15 +6,15 @@ long await would hold back every delta and the disconnect.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import time
-from collections import deque
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from helpdesk import aio, metrics
+from helpdesk import aio, metrics, ratelimits
+from helpdesk.clientip import scope_client_ip
 from helpdesk.logs import log_context
 
 from . import events, selectors, services
@@ -63,6 +63,7 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
 
 class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     conversation_id: int | None = None
+    admitted = False  # counted among the conversation's open sockets (ratelimits.socket_admit)
 
     @classmethod
     async def encode_json(cls, content: dict[str, Any]) -> str:
@@ -70,7 +71,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         events.register_home_loop()
-        self.sent_at: deque[float] = deque()
+        self.client_ip = scope_client_ip(self.scope)
         await self.accept()
         if not origin_allowed(self.scope):
             await self._refuse(CLOSE_FORBIDDEN, "origin_not_allowed", "this site may not open the chat")
@@ -79,6 +80,15 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         conversation = await aio.db_call(selectors.conversation_get_by_token, token=token)
         if conversation is None:
             await self._refuse(CLOSE_NOT_FOUND, "unknown_conversation", "no conversation has this token")
+            return
+        self.admitted = await asyncio.to_thread(
+            ratelimits.socket_admit, conversation_id=conversation.pk, socket_id=self.channel_name
+        )
+        if not self.admitted:
+            limit = settings.CHAT_MAX_SOCKETS_PER_CONVERSATION
+            await self._refuse(CLOSE_RATE_LIMITED, "too_many_sockets",
+                               f"this conversation is open in {limit} windows already; close one",
+                               retry_after=60)
             return
         self.conversation_id = conversation.pk
         metrics.websocket_opened("chat")
@@ -91,9 +101,12 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         if self.conversation_id is not None:
             metrics.websocket_closed("chat")
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.admitted and self.conversation_id is not None:
+            await asyncio.to_thread(ratelimits.socket_release, conversation_id=self.conversation_id,
+                                    socket_id=self.channel_name)
 
-    async def _refuse(self, code: int, error: str, detail: str) -> None:
-        await self.send_error(error, detail)
+    async def _refuse(self, code: int, error: str, detail: str, **extra: Any) -> None:
+        await self.send_error(error, detail, **extra)
         await self.close(code=code)
 
     async def send_error(self, code: str, detail: str, **extra: Any) -> None:
@@ -103,6 +116,8 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if self.conversation_id is None:
             return
+        frame: dict[str, Any] | None = None
+        invalid: FrameError | None = None
         try:
             frame = frame_decode(
                 text_data,
@@ -110,39 +125,46 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 too_large=f"frames are limited to {settings.MESSAGE_MAX_CHARS} characters of text",
             )
         except FrameError as exc:
-            await self.send_error(exc.code, exc.detail)
+            invalid = exc
+        # Every frame counts, invalid ones too, for the conversation (all its sockets, every process)
+        # and for the client's address.
+        refused, close = await asyncio.to_thread(
+            ratelimits.frame_check, conversation_id=self.conversation_id, client_ip=self.client_ip
+        )
+        if close:
+            await self._refuse(CLOSE_RATE_LIMITED, "rate_limited", "too many frames; wait, then reconnect",
+                               retry_after=refused.retry_after if refused else 60)
             return
-        sent_recently = self._count_frame()
-        if sent_recently > settings.CHAT_RATE_LIMIT * 3:
-            await self._refuse(CLOSE_RATE_LIMITED, "rate_limited", "too many frames; reconnect later")
+        if refused is not None:
+            await self._rate_limited(refused, frame)
             return
-        if sent_recently > settings.CHAT_RATE_LIMIT:
-            window = settings.CHAT_RATE_WINDOW_S
-            await self.send_error("rate_limited", f"at most {settings.CHAT_RATE_LIMIT} frames per {window} s")
+        if invalid is not None:
+            await self.send_error(invalid.code, invalid.detail)
             return
+        assert frame is not None
         handler = self.handlers.get(frame["type"])
         if handler is None:
             await self.send_error("unknown_type", f"unknown frame type {frame['type'][:40]!r}")
             return
         await handler(self, frame)
 
-    def _count_frame(self) -> int:
-        """Frames this socket sent within the rate window, this one included."""
-        now = time.monotonic()
-        window = settings.CHAT_RATE_WINDOW_S
-        while self.sent_at and now - self.sent_at[0] > window:
-            self.sent_at.popleft()
-        self.sent_at.append(now)
-        return len(self.sent_at)
+    async def _rate_limited(self, exc: ratelimits.RateLimited, frame: dict[str, Any] | None) -> None:
+        extra = {"client_id": frame["client_id"]} if frame and isinstance(frame.get("client_id"), str) else {}
+        await self.send_error("rate_limited", f"too many messages; wait {exc.retry_after} s", limit=exc.what,
+                              retry_after=exc.retry_after, **extra)
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         try:
             message, created = await self._call(
-                services.message_post_customer, text=frame.get("text"), client_id=frame.get("client_id")
+                services.message_post_customer, text=frame.get("text"), client_id=frame.get("client_id"),
+                client_ip=self.client_ip,
             )
         except services.MessageRejected as exc:
             extra = {"client_id": frame["client_id"]} if isinstance(frame.get("client_id"), str) else {}
             await self.send_error(exc.code, exc.detail, **extra)
+            return
+        except ratelimits.RateLimited as exc:
+            await self._rate_limited(exc, frame)
             return
         if not created:
             # A resend: the first copy was already broadcast; this socket gets it again.
@@ -231,6 +253,11 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def message_created(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "message", "message": event["message"]})
+
+    async def reply_throttled(self, event: dict[str, Any]) -> None:
+        await self.send_error("reply_rate_limited",
+                              f"the assistant answers again in {event['retry_after']} s; please wait, then ask again",
+                              message_id=event["message_id"], retry_after=event["retry_after"])
 
     async def inbox_item(self, event: dict[str, Any]) -> None:
         """Console events never reach customer sockets; ignored should one ever be routed here."""

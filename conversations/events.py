@@ -84,6 +84,12 @@ def reply_done(*, conversation_id: int, message: dict[str, Any]) -> None:
     _run(_group_send(conversation_id, {"type": "reply.done", "message": message}))
 
 
+def reply_throttled(*, conversation_id: int, message_id: int, retry_after: int) -> None:
+    """The customer's message was stored, but the model-call budget is spent: no reply is coming."""
+    _run(_group_send(conversation_id, {"type": "reply.throttled", "message_id": message_id,
+                                       "retry_after": retry_after}))
+
+
 def typing(*, conversation_id: int, who: str, active: bool) -> None:
     _run(_group_send(conversation_id, {"type": "conversation.typing", "who": who, "active": active}))
 

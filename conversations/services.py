@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk import metrics, profiles
+from helpdesk import metrics, profiles, ratelimits
 from helpdesk.celery import enqueue
 
 from . import events
@@ -166,15 +166,25 @@ def _validate_client_id(client_id: Any) -> str:
     return client_id
 
 
-def message_post_customer(*, conversation: Conversation, text: Any, client_id: Any) -> tuple[Message, bool]:
+def message_post_customer(
+    *, conversation: Conversation, text: Any, client_id: Any, client_ip: str = ""
+) -> tuple[Message, bool]:
     """Store a customer message once per `client_id`; returns (message, created).
 
     The row is written before anything else happens, so a reply that fails
     later never loses what the customer wrote. A resend with a known
     `client_id` returns the stored message and triggers nothing.
+
+    Raises ratelimits.RateLimited (nothing stored) when the conversation or the
+    client's address has sent its share of messages. Past the model-call share,
+    the message is stored but the model is not asked: the customer is told to
+    wait (`reply.throttled`), and the next message after that is answered with
+    this one in its history. Handing it to a human instead would let a flood
+    reach the agents' inbox.
     """
     text = _validate_customer_text(text)
     client_id = _validate_client_id(client_id)
+    ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -197,7 +207,15 @@ def message_post_customer(*, conversation: Conversation, text: Any, client_id: A
             if conversation.status == Conversation.Status.BOT and direct_reply is None:
                 from .tasks import generate_reply
 
-                transaction.on_commit(lambda: enqueue(generate_reply, message.pk))
+                try:
+                    ratelimits.model_call_check(conversation_id=conversation.pk, client_ip=client_ip)
+                except ratelimits.RateLimited as exc:
+                    logger.warning("no model call for message %s: %s", message.pk, exc)
+                    retry_after = exc.retry_after
+                    transaction.on_commit(lambda: events.reply_throttled(
+                        conversation_id=conversation.pk, message_id=message.pk, retry_after=retry_after))
+                else:
+                    transaction.on_commit(lambda: enqueue(generate_reply, message.pk))
             last = direct_reply or message
             first_message = conversation.last_message_at is None
             Conversation.objects.filter(pk=conversation.pk).update(

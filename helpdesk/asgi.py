@@ -11,15 +11,19 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after
 
 from agents.routing import websocket_urlpatterns as console_routes  # noqa: E402
 from conversations.routing import websocket_urlpatterns as conversation_routes  # noqa: E402
+from helpdesk.clientip import ClientAddressMiddleware  # noqa: E402
 from helpdesk.metrics import forget_dead_processes  # noqa: E402
 
 forget_dead_processes()  # websocket gauges of a previous run in a kept metrics volume stop counting
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Origins are checked by the consumers themselves, so a refused
-        # browser gets a close code and a reason, not a bare HTTP 403.
-        "websocket": URLRouter([*conversation_routes, *console_routes]),
-    }
+# The client address is settled once, before anything reads it (helpdesk/clientip.py).
+application = ClientAddressMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # Origins are checked by the consumers themselves, so a refused
+            # browser gets a close code and a reason, not a bare HTTP 403.
+            "websocket": URLRouter([*conversation_routes, *console_routes]),
+        }
+    )
 )

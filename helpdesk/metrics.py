@@ -12,6 +12,7 @@ lists queries.
 from __future__ import annotations
 
 import glob
+import http
 import os
 import socket
 from collections.abc import Iterator
@@ -114,15 +115,29 @@ def websocket_closed(socket: str) -> None:
     WEBSOCKETS.labels(socket).dec()
 
 
+# Label values come from a known set: a client choosing them (any method name, any status a view
+# could return) would make one series each, without bound, in every process's memory and every scrape.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+HTTP_STATUSES = frozenset(str(status.value) for status in http.HTTPStatus)
+
+
+def http_method_label(method: str | None) -> str:
+    return method if method in HTTP_METHODS else "other"
+
+
+def http_status_label(status: int) -> str:
+    return str(status) if str(status) in HTTP_STATUSES else "other"
+
+
 class MetricsMiddleware:
-    """Counts every HTTP request Django serves, by method and status."""
+    """Counts every HTTP request Django serves, by method and status (each from a bounded set)."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        HTTP_REQUESTS.labels(request.method or "", str(response.status_code)).inc()
+        HTTP_REQUESTS.labels(http_method_label(request.method), http_status_label(response.status_code)).inc()
         return response
 
 

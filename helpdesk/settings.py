@@ -162,8 +162,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 EMBEDDED = not REDIS_URL
 
-# Daphne closes idle websockets after this many seconds.
-WEBSOCKET_TIMEOUT = env_int("WEBSOCKET_TIMEOUT", 86400)
+# --- Web server (Daphne, started by `python -m helpdesk.webserver`) -------------------
+# Daphne closes every websocket this many seconds after it opened, idle or not (its only lifetime
+# limit); the widget and the console reconnect at once. Pings every WEBSOCKET_PING_INTERVAL s keep
+# live sockets through proxies and NAT, and close a peer that answers none within WEBSOCKET_PING_TIMEOUT s.
+WEBSOCKET_TIMEOUT = env_int("WEBSOCKET_TIMEOUT", 3600)
+WEBSOCKET_PING_INTERVAL = env_int("WEBSOCKET_PING_INTERVAL", 20)
+WEBSOCKET_PING_TIMEOUT = env_int("WEBSOCKET_PING_TIMEOUT", 30)
+# Seconds a websocket may take to finish its handshake (and the application to accept it).
+WEBSOCKET_CONNECT_TIMEOUT = env_int("WEBSOCKET_CONNECT_TIMEOUT", 5)
+# An HTTP connection that sends nothing for this many seconds (a half-sent request, an idle keep-alive)
+# is closed; Twisted's own default holds it a minute per byte.
+HTTP_IDLE_TIMEOUT = env_int("HTTP_IDLE_TIMEOUT", 15)
+# Proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed. Empty: no
+# forwarded header is believed, and the client is the socket's peer.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+# The access log (logger `helpdesk.access`) shows client addresses with the last part zeroed
+# (203.0.113.0, 2001:db8:1::) unless this is on.
+ACCESS_LOG_FULL_IP = env_bool("ACCESS_LOG_FULL_IP", False)
 
 if REDIS_URL:
     # Redis pub/sub, not channels_redis's list-based core layer: there, all sockets of a Daphne process
@@ -322,9 +338,29 @@ SUPPORT_TIME_ZONE = env_str("SUPPORT_TIME_ZONE") or env_str("TIME_ZONE", "UTC")
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4000)
 # Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.
 DELTA_COALESCE_MS = env_int("DELTA_COALESCE_MS", 50)
-# A customer may send this many frames per window before being told to slow down.
+# --- Abuse limits (helpdesk/ratelimits.py): per client IP and per conversation, counted in Redis
+# (production: shared by every process) or in memory (embedded). Rates are `limits` strings
+# ("10/minute", "20 per 10 seconds"). RATE_LIMITS_ENABLED=false turns every one off (benchmarks,
+# load tests: they all come from one address).
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+# Frames (every frame a customer's sockets send, invalid ones included) per conversation: over the
+# limit a frame is refused with an error; over three times the limit the socket is closed (4429).
 CHAT_RATE_LIMIT = env_int("CHAT_RATE_LIMIT", 20)
 CHAT_RATE_WINDOW_S = env_int("CHAT_RATE_WINDOW_S", 10)
+RATE_LIMIT_FRAMES_PER_IP = env_str("RATE_LIMIT_FRAMES_PER_IP", "60/10 seconds")
+RATE_LIMIT_CONVERSATIONS_PER_IP = env_str("RATE_LIMIT_CONVERSATIONS_PER_IP", "10/minute")
+# Messages stored (a refused one gets an error with the client_id, and is not stored).
+RATE_LIMIT_MESSAGES_PER_CONVERSATION = env_str("RATE_LIMIT_MESSAGES_PER_CONVERSATION", "20/minute")
+RATE_LIMIT_MESSAGES_PER_IP = env_str("RATE_LIMIT_MESSAGES_PER_IP", "60/minute")
+# Replies from the model: over either, the message is stored but not answered by the model, and the
+# customer is told to wait (an error frame `reply_rate_limited` with retry_after).
+RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION = env_str("RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION", "10/minute")
+RATE_LIMIT_MODEL_CALLS_PER_IP = env_str("RATE_LIMIT_MODEL_CALLS_PER_IP", "30/minute")
+# Open customer sockets per conversation (all processes); the next is refused with close 4429.
+CHAT_MAX_SOCKETS_PER_CONVERSATION = env_int("CHAT_MAX_SOCKETS_PER_CONVERSATION", 5)
+# Agents' consoles: frames per agent (all their sockets), and draft replies (model calls) per agent.
+RATE_LIMIT_AGENT_FRAMES = env_str("RATE_LIMIT_AGENT_FRAMES", "100/10 seconds")
+RATE_LIMIT_DRAFTS_PER_AGENT = env_str("RATE_LIMIT_DRAFTS_PER_AGENT", "20/minute")
 HISTORY_LIMIT = env_int("HISTORY_LIMIT", 200)
 
 # Origins that may embed the widget ("*" allows any). The demo page is same-origin.
@@ -334,6 +370,7 @@ WIDGET_ALLOWED_ORIGINS = env_list(
 CORS_ALLOWED_ORIGINS = [o for o in WIDGET_ALLOWED_ORIGINS if o != "*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in WIDGET_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After"]  # a 429's wait, readable by the widget's script on another origin
 
 # Identity verification: the host site signs its logged-in user, hash = HMAC-SHA256(secret, id\nname\nemail\nts)
 # in hex (ts: Unix seconds), so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses
@@ -351,9 +388,12 @@ ENFORCE_IDENTITY = env_bool("ENFORCE_IDENTITY", False)
 WIDGET_PRECHAT_FORM = env_bool("WIDGET_PRECHAT_FORM", False)
 
 # --- Metrics ----------------------------------------------------------------------
-# /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`, or one from these addresses.
+# /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`, or one from these addresses
+# (the client address: see TRUSTED_PROXIES). With a token set, only the token opens it, unless
+# METRICS_REQUIRE_TOKEN is off.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+METRICS_REQUIRE_TOKEN = env_bool("METRICS_REQUIRE_TOKEN", True)
 # prometheus-client's multiprocess mode: every Daphne and Celery process writes its samples here
 # (`make run` sets it up; in containers, a shared emptyDir/volume).
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
@@ -398,8 +438,14 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
         },
     },
+    # Conversation tokens never reach a log line, the access log's included (helpdesk/redact.py).
+    "filters": {"redact_tokens": {"()": "helpdesk.redact.RedactTokensFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["redact_tokens"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -412,3 +458,5 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING" if EMBEDDED else "INFO"},
     },
 }
+# Error reports (DEBUG pages, mailed 500s) without conversation tokens.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "helpdesk.redact.TokenRedactingReporterFilter"

@@ -32,10 +32,17 @@ def livez(request: HttpRequest) -> JsonResponse:
 
 
 def metrics_allowed(request: HttpRequest) -> bool:
-    """A scraper with the METRICS_TOKEN bearer token, or one from METRICS_ALLOWED_IPS."""
+    """A scraper with the METRICS_TOKEN bearer token, or one from METRICS_ALLOWED_IPS.
+
+    REMOTE_ADDR is the client as helpdesk/clientip.py settles it: a forwarded header counts only from
+    TRUSTED_PROXIES. With a token configured, the address alone opens nothing (METRICS_REQUIRE_TOKEN):
+    on a shared host or behind a proxy, "from 127.0.0.1" says little about who asks.
+    """
     header = request.headers.get("Authorization", "")
     if settings.METRICS_TOKEN and header.startswith("Bearer "):
-        return hmac.compare_digest(header.removeprefix("Bearer ").strip(), settings.METRICS_TOKEN)
+        return hmac.compare_digest(header.removeprefix("Bearer ").strip().encode(), settings.METRICS_TOKEN.encode())
+    if settings.METRICS_TOKEN and settings.METRICS_REQUIRE_TOKEN:
+        return False
     return request.META.get("REMOTE_ADDR", "") in settings.METRICS_ALLOWED_IPS
 
 

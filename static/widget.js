@@ -27,7 +27,7 @@
       rate: "How did we do?", star: "{n} of 5", comment: "Anything to add? (optional)", sendRating: "Send rating",
       emailPrompt: "Leave your email and we will write back:", badEmail: "Please check the address.",
       prechat: "Before we start — who are you? Both are optional.", name: "Your name", email: "Your email",
-      start: "Start chat", skip: "Skip"
+      start: "Start chat", skip: "Skip", wait: "Too many messages: please wait {n} s."
     },
     "zh-hans": {
       title: "在线客服", open: "联系客服", close: "关闭对话", placeholder: "请输入您的问题…",
@@ -45,7 +45,7 @@
       rate: "请为本次服务评分", star: "{n} 星（满分 5）", comment: "还有什么想说的？（选填）", sendRating: "提交评分",
       emailPrompt: "留下邮箱，我们会回信给您：", badEmail: "请检查邮箱地址。",
       prechat: "开始之前，方便留下称呼和邮箱吗？均为选填。", name: "您的称呼", email: "您的邮箱",
-      start: "开始对话", skip: "跳过"
+      start: "开始对话", skip: "跳过", wait: "消息过于频繁，请等待 {n} 秒。"
     }
   };
   var lang = (settings.locale || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
@@ -450,6 +450,10 @@
           var box = state.prechat ? state.prechat.email : state.emailForm && state.emailForm.querySelector("input");
           if (box) { box.setCustomValidity(t.badEmail); box.reportValidity(); }
         }
+        if (frame.retry_after) {  // a limit: close 4429 reconnects after as long
+          showBanner(fmt(t.wait, { n: state.wait = frame.retry_after }));
+          setTimeout(showBanner, state.wait * 1000);
+        }
         console.warn("helpdesk:", frame.code, frame.detail);
         break;
     }
@@ -508,6 +512,7 @@
         state.ws = null;
         if (ev.code === 4404) { state.token = null; save(tokenKey(), null); reconnect(0); return; }
         if (ev.code === 4403) { state.refused = true; showBanner(t.refused); console.error("helpdesk: this origin is not allowed to embed the chat (WIDGET_ALLOWED_ORIGINS)"); return; }
+        if (ev.code === 4429) return reconnect((state.wait || 30) * 1000);
         showBanner(t.offline);
         state.thinking = state.agentTyping = false;
         refreshStop();

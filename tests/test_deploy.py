@@ -224,9 +224,11 @@ def entry_point(argv: list[str]) -> str:
     from django.core.management import get_commands
 
     program = argv[0] if argv else ""
-    if program == "daphne":
-        module, _, attribute = argv[-1].partition(":")
-        assert hasattr(importlib.import_module(module), attribute), f"daphne serves {argv[-1]}, which does not exist"
+    if program == "python" and argv[1:3] == ["-m", "helpdesk.webserver"]:
+        # Daphne, with its options from the settings (helpdesk/webserver.py): the command line gives the address.
+        assert set(argv[3::2]) <= {"-b", "--bind", "-p", "--port"}, f"web options belong in the settings: {argv}"
+        module, _, attribute = importlib.import_module("helpdesk.webserver").APPLICATION.partition(":")
+        assert hasattr(importlib.import_module(module), attribute)
         return "web"
     if program == "celery":
         assert argv[1:3] == ["-A", "helpdesk"], f"celery must load the helpdesk app: {argv}"
@@ -378,16 +380,23 @@ def test_exactly_one_beat() -> None:
     assert beat["metadata"]["name"] not in scaled
 
 
-def test_daphne_keeps_sockets_as_long_as_channel_groups_live() -> None:
-    # Daphne closes idle sockets after the WEBSOCKET_TIMEOUT the settings are given, never later.
-    default = settings_env()["WEBSOCKET_TIMEOUT"]
-    argvs = [(compose_argv(s), interpolate(compose_env(s).get("WEBSOCKET_TIMEOUT", "")))
-             for s in compose_helpdesk_services().values()]
-    argvs += [(k8s_argv(c), k8s_env(c).get("WEBSOCKET_TIMEOUT")) for _, c in k8s_helpdesk_containers()]
-    daphnes = [(argv, given) for argv, given in argvs if argv[0] == "daphne"]
-    assert len(daphnes) == 2
-    for argv, given in daphnes:
-        assert int(option(argv, "--websocket_timeout")) <= int(given or default), argv
+def test_every_web_server_takes_its_timeouts_from_the_settings_and_trusts_no_proxy_header() -> None:
+    # Daphne's options come from helpdesk/webserver.py (the settings), so no deployment can differ; and none
+    # passes --proxy-headers, with which Daphne believes X-Forwarded-For from anyone.
+    cmd = json.loads(next(rest for instruction, rest in dockerfile_instructions() if instruction == "CMD"))
+    argvs = [cmd, *(compose_argv(s) for s in compose_helpdesk_services().values())]
+    argvs += [k8s_argv(c) for _, c in k8s_helpdesk_containers()]
+    webs = [argv for argv in argvs if argv[:1] == ["daphne"] or argv[1:3] == ["-m", "helpdesk.webserver"]]
+    assert len(webs) == 3
+    for argv in webs:
+        assert entry_point(argv) == "web" and "--proxy-headers" not in argv, argv
+    from helpdesk.webserver import daphne_options
+
+    options = daphne_options()
+    from django.conf import settings
+
+    assert option(options, "--websocket_timeout") == str(settings.WEBSOCKET_TIMEOUT)
+    assert "--proxy-headers" not in options
 
 
 # --- Tests: ports, probes, images -----------------------------------------------------------------------------------

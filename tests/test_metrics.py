@@ -35,9 +35,34 @@ def test_metrics_need_the_token_or_an_allowed_address(client, settings) -> None:
     assert client.get("/metrics").status_code == 403
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    settings.METRICS_TOKEN = ""
     settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
     response = client.get("/metrics")  # the test client comes from 127.0.0.1
     assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.django_db
+def test_with_a_token_set_an_allowed_address_alone_opens_nothing(client, settings) -> None:
+    settings.METRICS_TOKEN = TOKEN
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1"]
+    assert client.get("/metrics").status_code == 403
+    assert all(set(check) == {"ok"} for check in client.get("/healthz").json()["checks"].values())  # no details
+    settings.METRICS_REQUIRE_TOKEN = False
+    assert client.get("/metrics").status_code == 200
+
+
+@pytest.mark.django_db
+def test_request_metrics_have_a_bounded_set_of_labels(client) -> None:
+    import random
+    import string
+
+    for _ in range(200):
+        method = "".join(random.choices(string.ascii_uppercase, k=12))
+        client.generic(method, "/livez")
+    found = families(client.get("/metrics").content.decode())
+    methods = {s.labels["method"] for s in found["helpdesk_http_requests"].samples}
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "other"}
+    assert "other" in methods
 
 
 @pytest.mark.django_db
@@ -104,6 +129,7 @@ def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict
         "CELERY_GENERATION_CONCURRENCY": "2",
         "LOAD_DEMO_KNOWLEDGE": "false",
         "LOG_LEVEL": "WARNING",
+        "RATE_LIMITS_ENABLED": "false",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes one, as for a user
     log_path = Path(tempfile.mkdtemp(prefix="helpdesk-stack-")) / "serve.log"
@@ -203,7 +229,7 @@ def test_metrics_expose_every_family_after_conversations_on_the_production_stack
 
     # Daphne keeps the processor's first call on one host; the workers run nicer (WORKER_NICE).
     niceness = session_niceness(serve_pid)
-    [daphne] = [nice for command, nice in niceness.items() if "daphne" in command]
+    [daphne] = [nice for command, nice in niceness.items() if "helpdesk.webserver" in command]
     assert daphne == os.nice(0)
     workers = [nice for command, nice in niceness.items() if "celery" in command]
     # generation, logging and beat, and their pool processes

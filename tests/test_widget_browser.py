@@ -8,6 +8,7 @@ the customer sees and what the server stored.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -612,3 +613,34 @@ def test_text_on_the_brand_colour_stays_readable(live_app: LiveServer, browser: 
         wait_for(lambda: widget(browser))
         dark = ["rgb(47, 74, 58)", "rgb(255, 255, 255)", "rgb(255, 255, 255)"]
         wait_for(lambda: in_widget(browser, colours) == dark)
+
+
+def test_a_customer_over_the_limit_is_told_to_wait_and_the_widget_reconnects_only_after(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    # One frame per 3 s for the conversation: the fourth within the window closes the socket (4429).
+    live_app.restart(RATE_LIMITS_ENABLED="true", CHAT_RATE_LIMIT="1", CHAT_RATE_WINDOW_S="3")
+    try:
+        fake_ollama_server.reset()
+        fake_ollama_server.script(Reply(content="First answered."), Reply(content="Last answered."))
+        fresh_page(browser, live_app.url + "/")
+        open_panel(browser)
+        wait_for(lambda: texts(browser, ".hd-system .hd-body"))
+        path = live_app.workdir / "serve.log"
+        start = len(path.read_text())  # the module's earlier tests wrote there too
+
+        def log() -> str:
+            return path.read_text()[start:]
+
+        for n in range(4):
+            ask_in_widget(browser, f"spam {n}")
+        wait_for(lambda: "WSDISCONNECT /ws/chat/" in log())
+        wait_for(lambda: any("Too many messages: please wait" in text for text in texts(browser, ".hd-banner")))
+        connects = log().count("WSCONNECT /ws/chat/")
+        time.sleep(0.5)  # no hammering: the widget waits retry_after (1-3 s) before its next try
+        assert log().count("WSCONNECT /ws/chat/") == connects
+        # Then it reconnects and sends what the close cut off (the two refused before it were told so).
+        wait_for(lambda: ("complete", "Last answered.") in bot_texts(browser), timeout=15)
+        assert [stored_count(live_app, f"spam {n}") for n in range(4)] == [1, 0, 0, 1]
+    finally:
+        live_app.restart(RATE_LIMITS_ENABLED="false")

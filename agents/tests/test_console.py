@@ -276,3 +276,26 @@ async def test_a_customers_vote_and_comment_reach_the_open_console_at_once(chat)
     assert [m["feedback"] for m in opened["messages"] if m["id"] == reply_id] == [None]
     assert update["message"]["id"] == reply_id
     assert update["message"]["feedback"] == {"rating": -1, "comment": "Wrong tea"}
+
+
+async def test_an_agents_frames_and_drafts_are_limited_across_their_consoles(settings) -> None:
+    settings.RATE_LIMIT_AGENT_FRAMES = "4/minute"
+    settings.RATE_LIMIT_DRAFTS_PER_AGENT = "1/minute"
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    first, _ = await open_console(ann)
+    second, _ = await open_console(ann)
+    # No such conversation, so no draft is queued; the first still counts, the second is refused before the look-up.
+    await first.send({"type": "draft", "conversation_id": 10**9})
+    assert (await first.until("error"))["code"] == "unknown_conversation"
+    await first.send({"type": "draft", "conversation_id": 10**9})
+    refused_draft = await first.until("error")
+    await second.send("not json")  # the third frame of this agent: invalid, but counted
+    assert (await second.until("error"))["code"] == "invalid_json"
+    await second.send({"type": "ping"})
+    await second.until("pong")
+    await second.send({"type": "ping"})  # the fifth
+    refused_frame = await second.until("error")
+    await first.close()
+    await second.close()
+    assert refused_draft["code"] == "rate_limited" and refused_draft["limit"] == "drafts_per_agent"
+    assert refused_frame["code"] == "rate_limited" and refused_frame["retry_after"] >= 1

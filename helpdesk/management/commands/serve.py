@@ -49,10 +49,8 @@ class Command(BaseCommand):
             if abandoned := replies_abandoned_fail():
                 self.stdout.write(f"Closed {abandoned} reply(ies) interrupted by the last stop as failed.")
         self._report_ollama()
-        daphne = [
-            sys.executable, "-m", "daphne", "-b", options["host"], "-p", str(options["port"]),
-            "--websocket_timeout", str(settings.WEBSOCKET_TIMEOUT), "--proxy-headers", "helpdesk.asgi:application",
-        ]
+        # Daphne with the settings' timeouts and a redacted access log (helpdesk/webserver.py).
+        daphne = [sys.executable, "-m", "helpdesk.webserver", "-b", options["host"], "-p", str(options["port"])]
         workers = []
         if not settings.EMBEDDED:
             workers = [

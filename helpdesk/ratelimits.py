@@ -1,0 +1,229 @@
+"""Abuse limits: per client IP and per conversation, shared by every socket and every process.
+
+Counting is the `limits` library's moving window, stored in Redis (REDIS_URL) in
+production, so twelve sockets on one conversation, or two Daphne processes, draw
+on one budget; in embedded mode (one process) it is kept in memory. Each limit
+is a setting holding a `limits` rate string ("10/minute"); RATE_LIMITS_ENABLED
+turns them all off for benchmarks and load tests, which come from one address.
+
+Open sockets per conversation are not a rate but a count: a Redis sorted set
+of the sockets open now, each scored by when it opened, so a socket whose
+process died without saying goodbye stops counting after WEBSOCKET_TIMEOUT
+(Daphne closes every socket by then anyway).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from limits import RateLimitItem, RateLimitItemPerSecond, parse
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+KEY_PREFIX = "helpdesk-limits"
+
+_lock = threading.Lock()
+_limiter: MovingWindowRateLimiter | None = None
+_storage: Storage | None = None
+_memory_sockets: dict[str, dict[str, float]] = {}
+
+
+class RateLimited(Exception):
+    """A limit is spent: `what` names it (for the client and the logs), `retry_after` is whole seconds."""
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        super().__init__(f"{what}: retry after {retry_after} s")
+        self.what = what
+        self.retry_after = retry_after
+
+
+def enabled() -> bool:
+    return bool(settings.RATE_LIMITS_ENABLED)
+
+
+def storage() -> Storage:
+    """One storage per process: Redis when configured (shared), memory otherwise."""
+    global _storage, _limiter
+    with _lock:
+        if _storage is None:
+            if settings.REDIS_URL:
+                _storage = storage_from_string(settings.REDIS_URL, key_prefix=KEY_PREFIX)
+            else:
+                _storage = MemoryStorage()
+            _limiter = MovingWindowRateLimiter(_storage)
+        return _storage
+
+
+def limiter() -> MovingWindowRateLimiter:
+    storage()
+    assert _limiter is not None
+    return _limiter
+
+
+@lru_cache(maxsize=64)
+def rate(text: str) -> RateLimitItem:
+    """A rate setting ("10/minute"), parsed once."""
+    return parse(text)
+
+
+def per_window(count: int, seconds: int) -> RateLimitItem:
+    return RateLimitItemPerSecond(max(count, 0), max(seconds, 1))
+
+
+def times(item: RateLimitItem, factor: int) -> RateLimitItem:
+    """The same window, `factor` times the amount."""
+    return type(item)(item.amount * factor, item.multiples)
+
+
+def _retry_after(item: RateLimitItem, *identifiers: str) -> int:
+    stats = limiter().get_window_stats(item, *identifiers)
+    return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+def hit(item: RateLimitItem, *identifiers: str, what: str) -> None:
+    """Count one event against `item` for `identifiers`; raises RateLimited when it is over the limit.
+
+    A refused event is not counted, so a client that stops when told may go on when the window
+    has moved on, while one that keeps trying keeps the window full only with what it got through.
+    """
+    if not enabled():
+        return
+    if not limiter().hit(item, what, *identifiers):
+        raise RateLimited(what, _retry_after(item, what, *identifiers))
+
+
+def test(item: RateLimitItem, *identifiers: str, what: str) -> None:
+    """Like hit(), but counts nothing: raises RateLimited when the next event would be refused."""
+    if enabled() and not limiter().test(item, what, *identifiers):
+        raise RateLimited(what, _retry_after(item, what, *identifiers))
+
+
+# --- the limits the helpdesk applies -------------------------------------------------------------
+
+
+def conversation_create_check(*, client_ip: str) -> None:
+    hit(rate(settings.RATE_LIMIT_CONVERSATIONS_PER_IP), client_ip, what="conversations_per_ip")
+
+
+def frame_check(*, conversation_id: int, client_ip: str) -> tuple[RateLimited | None, bool]:
+    """Every customer frame: (refusal or None, whether the flood is bad enough to close the socket).
+
+    The frame limit per conversation is CHAT_RATE_LIMIT per CHAT_RATE_WINDOW_S for all its sockets;
+    a socket that goes on sending at three times that is closed. Both limits are counted on every
+    frame, so the hard one keeps counting while the soft one refuses.
+    """
+    if not enabled():
+        return None, False
+    per_conversation = per_window(settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_WINDOW_S)
+    per_ip = rate(settings.RATE_LIMIT_FRAMES_PER_IP)
+    checks = [
+        (times(per_conversation, 3), ("frames_hard", str(conversation_id)), True),
+        (times(per_ip, 3), ("frames_hard_ip", client_ip), True),
+        (per_conversation, ("frames_per_conversation", str(conversation_id)), False),
+        (per_ip, ("frames_per_ip", client_ip), False),
+    ]
+    refused: RateLimited | None = None
+    close = False
+    for item, (what, identifier), hard in checks:
+        try:
+            hit(item, identifier, what=what)
+        except RateLimited as exc:
+            if hard:
+                close = True
+            refused = refused or exc
+    return refused, close
+
+
+def message_check(*, conversation_id: int, client_ip: str) -> None:
+    """A customer message about to be stored."""
+    test(rate(settings.RATE_LIMIT_MESSAGES_PER_IP), client_ip, what="messages_per_ip")
+    hit(rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION), str(conversation_id), what="messages_per_conversation")
+    hit(rate(settings.RATE_LIMIT_MESSAGES_PER_IP), client_ip, what="messages_per_ip")
+
+
+def model_call_check(*, conversation_id: int, client_ip: str) -> None:
+    """A reply from the model about to be queued."""
+    test(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_IP), client_ip, what="model_calls_per_ip")
+    hit(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION), str(conversation_id),
+        what="model_calls_per_conversation")
+    hit(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_IP), client_ip, what="model_calls_per_ip")
+
+
+def agent_frame_check(*, agent_id: int) -> None:
+    """Every frame of an agent's consoles (a stolen session or a runaway script is still limited)."""
+    hit(rate(settings.RATE_LIMIT_AGENT_FRAMES), str(agent_id), what="agent_frames")
+
+
+def draft_check(*, agent_id: int) -> None:
+    """A draft reply (a model call) an agent asks for."""
+    hit(rate(settings.RATE_LIMIT_DRAFTS_PER_AGENT), str(agent_id), what="drafts_per_agent")
+
+
+# --- open sockets per conversation --------------------------------------------------------------
+
+
+def _sockets_key(conversation_id: int) -> str:
+    return f"{KEY_PREFIX}:sockets:{conversation_id}"
+
+
+def socket_admit(*, conversation_id: int, socket_id: str) -> bool:
+    """Count a socket opening on the conversation; False (and not counted) when CHAT_MAX_SOCKETS_PER_CONVERSATION
+    are open already."""
+    if not enabled():
+        return True
+    now = time.time()
+    stale = now - max(settings.WEBSOCKET_TIMEOUT, 60) - 60
+    limit = settings.CHAT_MAX_SOCKETS_PER_CONVERSATION
+    key = _sockets_key(conversation_id)
+    if not settings.REDIS_URL:
+        with _lock:
+            sockets = _memory_sockets.setdefault(key, {})
+            for other, opened in list(sockets.items()):
+                if opened < stale:
+                    del sockets[other]
+            if len(sockets) >= limit:
+                return False
+            sockets[socket_id] = now
+            return True
+    redis = _redis()
+    with redis.pipeline() as pipe:
+        pipe.zremrangebyscore(key, "-inf", stale)
+        pipe.zadd(key, {socket_id: now})
+        pipe.zcard(key)
+        pipe.expire(key, max(settings.WEBSOCKET_TIMEOUT, 60) + 120)
+        _, _, count, _ = pipe.execute()
+    if count > limit:
+        redis.zrem(key, socket_id)
+        return False
+    return True
+
+
+def socket_release(*, conversation_id: int, socket_id: str) -> None:
+    key = _sockets_key(conversation_id)
+    if not settings.REDIS_URL:
+        with _lock:
+            _memory_sockets.get(key, {}).pop(socket_id, None)
+        return
+    _redis().zrem(key, socket_id)
+
+
+def _redis() -> Any:  # django_redis's client
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def reset() -> None:
+    """Forget every count (tests; an operator lifting a block at once)."""
+    storage().reset()
+    with _lock:
+        _memory_sockets.clear()
+    if settings.REDIS_URL:
+        redis = _redis()
+        for key in redis.scan_iter(match=f"{KEY_PREFIX}:sockets:*"):
+            redis.delete(key)

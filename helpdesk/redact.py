@@ -1,0 +1,116 @@
+"""Conversation tokens out of logs and error reports.
+
+The token is the only key to a conversation: whoever reads it in a log line
+(the access log's `WSCONNECT /ws/chat/<token>/`), a log collector or an
+error report can read and write that conversation. Every log record passes
+through `RedactTokensFilter` (installed on every handler in settings.LOGGING),
+and Django's error reports through `TokenRedactingReporterFilter`; both keep
+the first few characters, which is enough to match lines of one conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from django.views.debug import SafeExceptionReporterFilter
+
+KEEP = 6
+# The websocket path, a `token` query or form field, and a JSON "token" member. Tokens are
+# token_urlsafe(32): 43 URL-safe characters; anything of 16 or more is treated as one.
+_PATTERNS = (
+    re.compile(r"(/ws/chat/)([A-Za-z0-9_\-]{16,})"),
+    re.compile(r"((?:^|[?&;\s])token=)([A-Za-z0-9_\-%.~]{16,})", re.IGNORECASE),
+    re.compile(r"""(["']token["']\s*:\s*["'])([A-Za-z0-9_\-]{16,})""", re.IGNORECASE),
+)
+_TOKEN_NAME = re.compile(r"token", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """`text` with every conversation token cut to its first characters and an ellipsis."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)[:KEEP]}…", text)
+    return text
+
+
+# Attributes every LogRecord has; the rest came from `extra=` and may carry a path or a token.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class RedactTokensFilter(logging.Filter):
+    """Rewrites a record's message, traceback and string extras with redact(); never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: leave it to the formatter to report
+            return True
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD and isinstance(value, str):
+                setattr(record, name, redact(value))
+        return True
+
+
+class TokenRedactingReporterFilter(SafeExceptionReporterFilter):
+    """Django's error reports (DEBUG pages, mailed 500s) without tokens: in the request's path and data,
+    and in the local variables of every frame (a variable named like `token` is hidden whole)."""
+
+    def cleanse_setting(self, key: Any, value: Any) -> Any:
+        value = super().cleanse_setting(key, value)
+        return redact(value) if isinstance(value, str) else value
+
+    def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
+        variables = super().get_traceback_frame_variables(request, tb_frame)
+        cleansed = []
+        for name, value in variables:
+            if isinstance(name, str) and _TOKEN_NAME.search(name):
+                value = self.cleansed_substitute
+            elif isinstance(value, str):
+                value = redact(value)
+            else:
+                value = _redacted_repr(value)
+            cleansed.append((name, value))
+        return cleansed
+
+    def get_post_parameters(self, request: Any) -> Any:
+        parameters = super().get_post_parameters(request)
+        if not parameters:
+            return parameters
+        parameters = parameters.copy()
+        for key in list(parameters):
+            if _TOKEN_NAME.search(key):
+                parameters[key] = self.cleansed_substitute
+            else:
+                parameters.setlist(key, [redact(v) if isinstance(v, str) else v for v in parameters.getlist(key)])
+        return parameters
+
+    def get_safe_request_meta(self, request: Any) -> dict[str, Any]:
+        return {key: redact(value) if isinstance(value, str) else value
+                for key, value in super().get_safe_request_meta(request).items()}
+
+
+class _Redacted:
+    """A variable shown by its redacted repr (an object whose repr holds a path, a dict with a token...)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _redacted_repr(value: Any) -> Any:
+    try:
+        text = repr(value)
+    except Exception:
+        return value
+    cleaned = redact(text)
+    return value if cleaned == text else _Redacted(cleaned)
