@@ -104,10 +104,17 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "pong"})
 
     async def on_inbox(self, frame: dict[str, Any]) -> None:
+        """A page of the inbox: the first without `cursor`, the next with the `next` of the page before."""
         status = frame.get("status") if isinstance(frame.get("status"), str) else ""
         search = frame.get("search") if isinstance(frame.get("search"), str) else ""
-        items = await aio.db_call(conversation_selectors.inbox, status=status[:20], search=search[:200])
-        await self.send_json({"type": "inbox", "items": items})
+        cursor = frame.get("cursor") if isinstance(frame.get("cursor"), str) else ""
+        try:
+            page = await aio.db_call(conversation_selectors.inbox_page, agent_id=self.agent.pk, status=status[:20],
+                                     search=search[:200], cursor=cursor[:200])
+        except conversation_selectors.BadCursor:
+            await self.send_error("bad_cursor", "cursor must be the `next` of an inbox page")
+            return
+        await self.send_json({"type": "inbox", "items": page["items"], "next": page["next"], "cursor": cursor})
 
     async def on_open(self, frame: dict[str, Any]) -> None:
         conversation_id = frame["conversation_id"]

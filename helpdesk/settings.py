@@ -295,6 +295,8 @@ DELTA_COALESCE_MS = env_int("DELTA_COALESCE_MS", 50)
 CHAT_RATE_LIMIT = env_int("CHAT_RATE_LIMIT", 20)
 CHAT_RATE_WINDOW_S = env_int("CHAT_RATE_WINDOW_S", 10)
 HISTORY_LIMIT = env_int("HISTORY_LIMIT", 200)
+# Conversations per page of the console's inbox (waiting customers always come first; "load more" pages on).
+INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50)
 
 # Origins that may embed the widget ("*" allows any). The demo page is same-origin.
 WIDGET_ALLOWED_ORIGINS = env_list(

@@ -276,3 +276,24 @@ async def test_a_customers_vote_and_comment_reach_the_open_console_at_once(chat)
     assert [m["feedback"] for m in opened["messages"] if m["id"] == reply_id] == [None]
     assert update["message"]["id"] == reply_id
     assert update["message"]["feedback"] == {"rating": -1, "comment": "Wrong tea"}
+
+
+async def test_the_inbox_pages_waiting_customers_first_and_loads_more_on_request(settings) -> None:
+    from conversations.tests.test_selectors import conversations_bulk
+
+    settings.INBOX_PAGE_SIZE = 20
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    waiting = await aio.db_call(lambda: conversations_bulk(5, status="waiting_human", start_minutes_ago=60))
+    await aio.db_call(lambda: conversations_bulk(30))
+    console, _ = await open_console(ann)
+    first = await console.until("inbox")
+    await console.send({"type": "inbox", "cursor": first["next"]})
+    second = await console.until("inbox")
+    await console.send({"type": "inbox", "cursor": "forged"})
+    error = await console.until("error")
+    await console.close()
+    assert [item["id"] for item in first["items"][:5]] == [c.pk for c in sorted(waiting, key=lambda c: c.handoff_at)]
+    assert len(first["items"]) == 20 and first["next"] and first["cursor"] == ""
+    assert len(second["items"]) == 15 and second["next"] is None and second["cursor"] == first["next"]
+    assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+    assert error["code"] == "bad_cursor"
