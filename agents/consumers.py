@@ -39,9 +39,7 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         events.register_home_loop()
         await self.accept()
         user = self.scope.get("user")
-        if not await aio.db_call(selectors.user_is_agent, user):
-            await self.send_json({"type": "error", "code": "forbidden", "detail": "sign in as an agent first"})
-            await self.close(code=CLOSE_FORBIDDEN)
+        if not await self._still_allowed(user):
             return
         self.agent = await aio.db_call(lambda: get_user_model().objects.get(pk=user.pk))
         metrics.websocket_opened("console")
@@ -66,9 +64,18 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def send_error(self, code: str, detail: str, **extra: Any) -> None:
         await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
 
+    async def _still_allowed(self, user: Any) -> bool:
+        """Whether `user` may use the console now (re-read from the database: checked on connect and before
+        every frame); if not, the socket is told why and closed."""
+        if await aio.db_call(selectors.user_is_agent, user):
+            return True
+        await self.send_error("forbidden", "sign in as an agent first")
+        await self.close(code=CLOSE_FORBIDDEN)
+        return False
+
     # --- agent -> server --------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
-        if self.agent is None:
+        if self.agent is None or not await self._still_allowed(self.agent):
             return
         try:
             frame = frame_decode(text_data, max_chars=MAX_FRAME_CHARS,

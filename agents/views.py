@@ -1,4 +1,4 @@
-"""The console pages: for agents only (staff, or the `agents` group); everything live runs over /ws/console/.
+"""The console pages: for agents only (agents.selectors.user_is_agent); everything live runs over /ws/console/.
 
 The two report pages (profiles compared, the dashboard) are read-only and
 rendered on the server: the view parses the request, `conversations.stats`

@@ -62,13 +62,65 @@ async def test_only_agents_may_open_the_console(who) -> None:
     assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
 
 
-async def test_staff_and_agents_group_members_get_the_inbox() -> None:
-    staff = await aio.db_call(lambda: agent_create("boss", staff=True, in_group=False))
-    client, hello = await open_console(staff)
+def console_permission_give(user: Any, *, through_group: bool) -> None:
+    from django.contrib.auth.models import Permission
+
+    permission = Permission.objects.get(codename="use_console", content_type__app_label="agents")
+    if through_group:
+        group = Group.objects.create(name="night shift")
+        group.permissions.add(permission)
+        user.groups.add(group)
+    else:
+        user.user_permissions.add(permission)
+
+
+@pytest.mark.parametrize("who", ["agents_group", "permission", "permission_through_group", "superuser"])
+async def test_agents_get_the_inbox(who) -> None:
+    def create() -> Any:
+        user = agent_create("boss", in_group=who == "agents_group")
+        if who.startswith("permission"):
+            console_permission_give(user, through_group=who == "permission_through_group")
+        if who == "superuser":
+            user.is_superuser = True
+            user.save()
+        return user
+
+    client, hello = await open_console(await aio.db_call(create))
     inbox = await client.until("inbox")
     await client.close()
     assert hello["type"] == "hello" and hello["agent"]["name"] == "boss"
     assert inbox["items"] == []
+
+
+async def test_staff_who_are_not_agents_get_no_console() -> None:
+    staff = await aio.db_call(lambda: agent_create("admin-clerk", staff=True, in_group=False))
+    client, first = await open_console(staff)
+    closed = await client.receive()
+    await client.close()
+    assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
+
+
+async def test_an_agent_taken_out_of_the_group_mid_shift_is_refused_at_the_next_frame() -> None:
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    conversation = await new_conversation()
+    console, _ = await open_console(ann)
+    await console.until("inbox")
+    await aio.db_call(lambda: ann.groups.clear())
+    await console.send({"type": "take_over", "conversation_id": conversation.pk})
+    refused = await console.until("error")
+    closed = await console.receive()
+    await console.close()
+    assert refused["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
+    stored = await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk))
+    assert stored.status == "bot" and stored.agent_id is None
+
+
+async def test_only_agents_are_offered_for_assignment() -> None:
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    await aio.db_call(lambda: agent_create("clerk", staff=True, in_group=False))
+    console, hello = await open_console(ann)
+    await console.close()
+    assert [a["name"] for a in hello["agents"]] == ["ann"]
 
 
 async def test_a_customer_socket_cannot_send_agent_frames(chat) -> None:
