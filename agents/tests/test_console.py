@@ -295,16 +295,51 @@ async def test_a_draft_grounded_in_the_knowledge_base_goes_to_the_agent_only(cha
     assert "bot" not in messages  # a draft is not a message until the agent sends it
 
 
-async def test_another_sites_page_cannot_use_an_agents_cookie() -> None:
+async def console_handshake(user: Any, *, origin: str | None, host: str = "127.0.0.1:8000",
+                            extra: list[tuple[bytes, bytes]] | None = None) -> bool:
+    """Whether the console socket's handshake is accepted for this Origin and Host."""
     from helpdesk.asgi import application
 
-    ann = await aio.db_call(lambda: agent_create("ann"))
-    cookie = await aio.db_call(session_cookie, ann)
-    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://evil.example"),
-               (b"cookie", f"sessionid={cookie}".encode())]
+    cookie = await aio.db_call(session_cookie, user)
+    headers = [(b"host", host.encode()), (b"cookie", f"sessionid={cookie}".encode()), *(extra or [])]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
     communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
     connected, _ = await communicator.connect(timeout=10)
-    assert not connected
+    await communicator.disconnect()
+    return connected
+
+
+@pytest.mark.parametrize("origin", [
+    "https://evil.example",  # another site
+    "https://127.0.0.1:8000",  # the same host and port, another scheme
+    "http://127.0.0.1:9999",  # the same host, another port
+    "http://127.0.0.1",  # the same host, the default port
+    None,  # browsers always send one
+])
+async def test_another_origins_page_cannot_use_an_agents_cookie(origin) -> None:
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    assert not await console_handshake(ann, origin=origin)
+    assert await console_handshake(ann, origin="http://127.0.0.1:8000")
+
+
+async def test_behind_a_tls_proxy_the_console_origin_is_https(settings) -> None:
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.ALLOWED_HOSTS = ["helpdesk.example"]
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    proxied = [(b"x-forwarded-proto", b"https")]
+    assert await console_handshake(ann, origin="https://helpdesk.example", host="helpdesk.example", extra=proxied)
+    assert not await console_handshake(ann, origin="http://helpdesk.example", host="helpdesk.example", extra=proxied)
+    assert not await console_handshake(ann, origin="https://helpdesk.example", host="helpdesk.example")
+
+
+async def test_a_csrf_trusted_origin_may_open_the_console(settings) -> None:
+    settings.CSRF_TRUSTED_ORIGINS = ["https://console.example.com", "https://*.agents.example"]
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    assert await console_handshake(ann, origin="https://console.example.com")
+    assert await console_handshake(ann, origin="https://eu.agents.example")
+    assert not await console_handshake(ann, origin="http://console.example.com")
+    assert not await console_handshake(ann, origin="https://console.example.com:8443")
 
 
 async def test_a_customers_vote_and_comment_reach_the_open_console_at_once(chat) -> None:
