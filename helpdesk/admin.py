@@ -69,7 +69,7 @@ class ModelProfileAdmin(admin.ModelAdmin):
         # The default answers every conversation without a live canary: it cannot go.
         return super().has_delete_permission(request, obj) and not (obj and obj.is_default)
 
-    @admin.action(description="Make the selected profile the default")
+    @admin.action(description="Make the selected profile the default", permissions=["change"])
     def make_default(self, request: HttpRequest, queryset: QuerySet[ModelProfile]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one profile to make the default.", messages.ERROR)
@@ -77,7 +77,8 @@ class ModelProfileAdmin(admin.ModelAdmin):
         profile = profiles.profile_save(profile=queryset.get(), is_default=True)
         self.message_user(request, f"{profile.name} is now the default profile.", messages.SUCCESS)
 
-    @admin.action(description="Roll back: give the selected canaries no new or existing conversations")
+    @admin.action(description="Roll back: give the selected canaries no new or existing conversations",
+                  permissions=["change"])
     def roll_back(self, request: HttpRequest, queryset: QuerySet[ModelProfile]) -> None:
         rolled = [profiles.profile_save(profile=p, canary_share=0.0).name for p in queryset.filter(is_default=False)]
         self.message_user(request, f"Rolled back: {', '.join(rolled) or 'nothing (the default cannot be)'}.")
