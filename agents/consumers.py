@@ -66,8 +66,8 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     async def _still_allowed(self, user: Any) -> bool:
         """Whether `user` may use the console now (re-read from the database: checked on connect and before
-        every frame); if not, the socket is told why and closed."""
-        if await aio.db_call(selectors.user_is_agent, user):
+        every frame; see selectors.console_allowed); if not, the socket is told why and closed."""
+        if await aio.db_call(selectors.console_allowed, user=user, session=self.scope.get("session")):
             return True
         await self.send_error("forbidden", "sign in as an agent first")
         await self.close(code=CLOSE_FORBIDDEN)

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from conversations.selectors import agent_name
+from helpdesk import signin
 
 from .models import CannedResponse
 
@@ -32,6 +33,14 @@ def user_is_agent(user: Any) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         return False
     return agents_queryset().filter(pk=user.pk).exists()
+
+
+def console_allowed(*, user: Any, session: Any) -> bool:
+    """The console socket's check, on connect and before every frame: an agent (re-read from the database)
+    whose session gave the second factor when REQUIRE_2FA_FOR_STAFF asks for one."""
+    if not user_is_agent(user):
+        return False
+    return not signin.second_factor_required() or signin.session_verified(session=session, user=user)
 
 
 def agents_list() -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ PostgreSQL, Redis, real Celery workers and real Ollama nodes.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,7 +62,7 @@ if env_bool("BEHIND_TLS_PROXY", False):
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "helpdesk.apps.HelpdeskAdminConfig",  # django.contrib.admin, with helpdesk.signin's site (second factor)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +71,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "channels",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "helpdesk",
     "conversations",
     "knowledge",
@@ -86,9 +90,36 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into helpdesk.signin.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Sign-in: lockout (django-axes) and the optional second factor (django-otp) ----------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user name + address before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# This many wrong passwords for one user name from one address lock that pair out (admin and console alike)
+# for the cool-off; attempts are kept in the database, so all web processes count together.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+AXES_ENABLED = env_bool("LOGIN_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "helpdesk.signin.lockout_response"
+# The client address is REMOTE_ADDR only: X-Forwarded-For is whatever the client writes unless a trusted
+# proxy sets it, and trusting it would let an attacker pick a new address for every guess.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# With this on, the admin and the console need a code from the user's authenticator app (TOTP) at sign-in;
+# an administrator gives each agent and staff member a device first (Admin › TOTP devices).
+REQUIRE_2FA_FOR_STAFF = env_bool("REQUIRE_2FA_FOR_STAFF", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Helpdesk")
 
 ROOT_URLCONF = "helpdesk.urls"
 ASGI_APPLICATION = "helpdesk.asgi.application"
@@ -363,6 +394,8 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
         # pypdf warns about every oddity of a damaged file; the import reports what matters.
         "pypdf": {"level": "ERROR"},
+        # django-axes: failures and lockouts are warnings; every successful sign-in would be an info line.
+        "axes": {"level": "WARNING"},
         # In embedded mode tasks run inside the web server: one line per task would drown its log.
         "celery.app.trace": {"level": "WARNING" if EMBEDDED else "INFO"},
     },

@@ -384,3 +384,35 @@ async def test_the_inbox_pages_waiting_customers_first_and_loads_more_on_request
     assert len(second["items"]) == 15 and second["next"] is None and second["cursor"] == first["next"]
     assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
     assert error["code"] == "bad_cursor"
+
+
+async def test_with_2fa_required_the_socket_needs_a_session_verified_by_the_authenticator(settings) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from helpdesk.tests.test_signin import code_for
+
+    settings.REQUIRE_2FA_FOR_STAFF = True
+    ann = await aio.db_call(lambda: agent_create("ann"))
+    device = await aio.db_call(lambda: TOTPDevice.objects.create(user=ann, name="phone"))
+
+    password_only, first = await open_console(ann)  # a session signed in without the code
+    closed = await password_only.receive()
+    assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
+
+    def sign_in_with_code() -> str:
+        client = Client()
+        response = client.post("/console/login/", {"username": "ann", "password": "pw", "otp_token": code_for(device)})
+        assert response.status_code == 302
+        return client.cookies["sessionid"].value
+
+    from helpdesk.asgi import application
+
+    cookie = await aio.db_call(sign_in_with_code)
+    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000"),
+               (b"cookie", f"sessionid={cookie}".encode())]
+    communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
+    assert (await communicator.connect(timeout=10))[0]
+    verified = ChatClient(communicator)
+    hello = await verified.receive()
+    await verified.close()
+    assert hello["type"] == "hello"

@@ -63,6 +63,30 @@ ACTIONS = [
 ]
 
 
+def _expired_attempt() -> int:
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    attempt = AccessAttempt.objects.create(username="mei", ip_address="192.0.2.1", user_agent="", http_accept="",
+                                           path_info="/console/login/", get_data="", post_data="",
+                                           failures_since_start=3)
+    AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=timezone.now() - timedelta(days=1))
+    return attempt.pk
+
+
+def _gone(pk: int) -> bool:
+    from axes.models import AccessAttempt
+
+    return not AccessAttempt.objects.filter(pk=pk).exists()
+
+
+ACTIONS.append(("axes.accessattempt", "cleanup_expired_attempts", _expired_attempt, _gone))
+# The permission each action needs beyond viewing (default: change).
+NEEDS = {("axes.accessattempt", "cleanup_expired_attempts"): "delete"}
+
+
 def _post_action(client: Any, model: str, action: str, pk: int) -> None:
     app_label, model_name = model.split(".")
     client.post(reverse(f"admin:{app_label}_{model_name}_changelist"), {"action": action, "_selected_action": [pk]})
@@ -80,7 +104,8 @@ def test_view_only_staff_cannot_run_the_action(client, model, action, make, took
 @pytest.mark.parametrize("model, action, make, took_effect", ACTIONS, ids=[f"{m}.{a}" for m, a, *_ in ACTIONS])
 def test_staff_with_the_change_permission_can_run_the_action(client, model, action, make, took_effect) -> None:
     app_label, model_name = model.split(".")
-    staff_with(client, f"{app_label}.view_{model_name}", f"{app_label}.change_{model_name}")
+    needs = NEEDS.get((model, action), "change")
+    staff_with(client, f"{app_label}.view_{model_name}", f"{app_label}.{needs}_{model_name}")
     pk = make()
     _post_action(client, model, action, pk)
     assert took_effect(pk)
@@ -125,3 +150,18 @@ def test_the_test_retrieval_page_needs_the_article_view_permission(client) -> No
     client.logout()
     get_user_model().objects.all().delete()
     assert staff_with(client, "knowledge.view_article").get(url).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"])
+def test_a_totp_devices_secret_needs_the_change_permission(client, page) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    owner = get_user_model().objects.create_user("owner")
+    device = TOTPDevice.objects.create(user=owner, name="phone")
+    url = reverse(page, args=[device.pk])
+    assert staff_with(client, "otp_totp.view_totpdevice").get(url).status_code == 403
+    change_page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
+    assert device.key not in change_page
+    client.logout()
+    get_user_model().objects.exclude(pk=owner.pk).delete()
+    assert staff_with(client, "otp_totp.view_totpdevice", "otp_totp.change_totpdevice").get(url).status_code == 200
