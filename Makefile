@@ -2,17 +2,20 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+# Developers get the runtime set and the test tools (requirements-dev.txt includes requirements.txt); the image
+# installs the runtime set only (deploy/Dockerfile).
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint bench fake-ollama
 
 # One install at a time (`make run` and `make fake-ollama` started together share the venv).
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt
 	@exec 9>.venv.lock; if command -v flock >/dev/null; then flock 9; fi; \
 	if [ ! -f $(STAMP) ]; then \
 		echo "Installing requirements into $(VENV) ..."; \
 		test -x $(PY) || $(PYTHON) -m venv $(VENV) || exit 1; \
-		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt || exit 1; \
+		$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools || exit 1; \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt || exit 1; \
 		rm -f $(VENV)/.installed-*; touch $(STAMP); \
 	fi
 

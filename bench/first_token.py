@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -288,7 +289,7 @@ def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> t
         "CELERY_DB_REUSE_MAX": "100" if conn_max_age != "0" else "0",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + os.urandom(16).hex(),
+        "SECRET_KEY": secrets.token_urlsafe(50),
     }
     process, base = start_serve(env)
     _wait_for_workers(env, n)

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -169,7 +170,7 @@ def main() -> None:
         env = {
             **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "OLLAMA_HOSTS": ollama_url,
             "CHAT_RATE_LIMIT": "100000", "LOG_LEVEL": "WARNING", "DEBUG": "false",
-            "SECRET_KEY": "bench-only-handoff-secret-key-0123456789", "LOAD_DEMO_KNOWLEDGE": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50), "LOAD_DEMO_KNOWLEDGE": "false",
             "CELERY_GENERATION_CONCURRENCY": str(min(args.n, 20)), "ALLOWED_HOSTS": "127.0.0.1,localhost",
         }
         serve, base = start_serve(env)

@@ -27,6 +27,7 @@ import json
 import math
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -219,7 +220,7 @@ def bench_websocket(samples: int) -> None:
         env = {
             **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": redis_url, "OLLAMA_HOSTS": ollama_url,
             "CHAT_RATE_LIMIT": "100000", "LOG_LEVEL": "WARNING", "DEBUG": "false",
-            "SECRET_KEY": "bench-only-" + os.urandom(16).hex(), "CELERY_GENERATION_CONCURRENCY": "2",
+            "SECRET_KEY": secrets.token_urlsafe(50), "CELERY_GENERATION_CONCURRENCY": "2",
         }
         serve, base = start_serve(env)
         processes.append(serve)
@@ -277,6 +278,7 @@ def main() -> None:
         bench_websocket(args.samples)
     if not args.skip_index:
         os.environ["DATABASE_URL"] = DATABASE_URL
+        os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # production mode refuses to start without
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
         os.environ.setdefault("LOG_LEVEL", "WARNING")
         import django

@@ -38,7 +38,7 @@ def widget_config(request: HttpRequest) -> JsonResponse:
 @csrf_exempt  # called cross-origin by the widget; it carries no cookie and changes nothing of anyone else's
 @require_POST
 def conversation_create(request: HttpRequest) -> JsonResponse:
-    """A conversation for this browser, or a verified customer's own: body `{"user": {id, name?, email?, hash}}`."""
+    """A conversation for this browser, or a verified customer's own: body `{"user": {id, name?, email?, ts, hash}}`."""
     if not _origin_allowed(request):
         return JsonResponse(ORIGIN_REFUSED, status=403)
     user = None

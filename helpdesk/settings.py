@@ -14,6 +14,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from helpdesk.safety import DEV_SECRET_KEY, SECRET_KEY_HOWTO, production_refusals, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,22 +46,43 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
-# The development key is only acceptable while DEBUG is on; production must set its own.
-SECRET_KEY = env_str("SECRET_KEY") or "dev-only-insecure-key-change-me-in-production"
-if not DEBUG and SECRET_KEY.startswith("dev-only"):
-    raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+# Production mode: a database or Redis server is configured, so this is a deployment, not a try-out on a laptop.
+# There DEBUG is off unless asked for, and unsafe settings stop the process at once (helpdesk/safety.py says why);
+# embedded mode (neither set: `make run` on a fresh clone) keeps development defaults and says so when it starts.
+PRODUCTION = bool(env_str("DATABASE_URL") or env_str("REDIS_URL"))
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+SECRET_KEY = env_str("SECRET_KEY")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 # Kubernetes probes and Prometheus reach a pod by its IP address, which no ALLOWED_HOSTS entry can know in
 # advance (Django answers 400 to any other Host): the pod passes it in POD_IP (downward API, status.podIP).
 ALLOWED_HOSTS += [f"[{ip}]" if ":" in ip else ip for ip in env_list("POD_IP")]
+if PRODUCTION:
+    if refusals := production_refusals(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS):
+        raise ImproperlyConfigured("\n".join(refusals))
+elif not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
+    raise ImproperlyConfigured(f"SECRET_KEY {problem}: with DEBUG off it signs real sessions. {SECRET_KEY_HOWTO}")
+# The development key is only ever used by embedded mode with DEBUG on.
+SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
+
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Behind a TLS-terminating proxy that sets X-Forwarded-Proto: requests count as https, and cookies are
-# sent over https only.
-if env_bool("BEHIND_TLS_PROXY", False):
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (the deployment files say so): requests count as
+# https, cookies are sent over https only, plain-HTTP requests are redirected to https, and https answers tell
+# browsers to use nothing else for SECURE_HSTS_SECONDS (HSTS). Never set it without such a proxy: a client could
+# then claim https itself.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+# Kubernetes probes, compose's healthcheck and Prometheus call the pod itself over plain HTTP: never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if BEHIND_TLS_PROXY else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# check --deploy asks for HSTS preload (security.W021). Preload lists take whole registrable domains (example.com),
+# which the helpdesk's host (help.example.com) seldom is: enrolling is the domain owner's decision, not a default.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -149,7 +173,8 @@ if DATABASE_URL:
     }
 else:
     DATABASES = {
-        "default": dj_database_url.parse(f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        # The embedded mode's database file (SQLITE_PATH moves it, e.g. for a test server of its own).
+        "default": dj_database_url.parse(f"sqlite:///{env_str('SQLITE_PATH') or BASE_DIR / 'db.sqlite3'}"),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Generation runs in worker threads beside the web loop: WAL and IMMEDIATE
@@ -281,6 +306,9 @@ OLLAMA_EMBED_MODEL = env_str("OLLAMA_EMBED_MODEL", "bge-m3")
 KNOWLEDGE_CHUNK_TOKENS = env_int("KNOWLEDGE_CHUNK_TOKENS", 350)
 KNOWLEDGE_CHUNK_OVERLAP_TOKENS = env_int("KNOWLEDGE_CHUNK_OVERLAP_TOKENS", 50)
 KNOWLEDGE_EMBED_BATCH = env_int("KNOWLEDGE_EMBED_BATCH", 16)
+# Seconds one article's indexing (chunking, search terms, embedding) may take before it stops and the article is
+# marked failed ("split the document"): a pathological text must not hold a worker (or, embedded, a thread) for hours.
+KNOWLEDGE_INDEX_TIME_BUDGET_S = env_float("KNOWLEDGE_INDEX_TIME_BUDGET_S", 120.0)
 KNOWLEDGE_IMPORT_MAX_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES", 50 * 1024 * 1024)
 KNOWLEDGE_IMPORT_MAX_FILES = env_int("KNOWLEDGE_IMPORT_MAX_FILES", 500)
@@ -293,6 +321,9 @@ RETRIEVAL_MIN_VECTOR_SCORE = env_float("RETRIEVAL_MIN_VECTOR_SCORE", 0.45)
 FAQ_SIMILARITY_THRESHOLD = env_float("FAQ_SIMILARITY_THRESHOLD", 0.9)
 ANSWER_CACHE_ENABLED = env_bool("ANSWER_CACHE_ENABLED", True)
 ANSWER_CACHE_TTL_S = env_int("ANSWER_CACHE_TTL_S", 24 * 3600)
+# A secret marker (derived from SECRET_KEY) at the top of the system prompt: a reply that repeats it is
+# stopped before the customer sees it, and the conversation goes to a human.
+PROMPT_CANARY_ENABLED = env_bool("PROMPT_CANARY_ENABLED", True)
 # Load the demo shop's knowledge base on `make run` when the knowledge base is empty.
 LOAD_DEMO_KNOWLEDGE = env_bool("LOAD_DEMO_KNOWLEDGE", True)
 
@@ -337,9 +368,17 @@ CORS_ALLOWED_ORIGINS = [o for o in WIDGET_ALLOWED_ORIGINS if o != "*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in WIDGET_ALLOWED_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
 
-# Identity verification: the host site signs its logged-in user's id, hash = HMAC-SHA256(secret, id) in hex,
-# so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses anonymous chats.
+# Identity verification: the host site signs its logged-in user, hash = HMAC-SHA256(secret, id\nname\nemail\nts)
+# in hex (ts: Unix seconds), so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses
+# anonymous chats.
 WIDGET_IDENTITY_SECRET = env_str("WIDGET_IDENTITY_SECRET")
+# A signed identity is accepted this long after its ts (a hash copied from a page cannot be replayed for ever),
+# and this far ahead of the server's clock.
+WIDGET_IDENTITY_MAX_AGE_S = env_int("WIDGET_IDENTITY_MAX_AGE_S", 24 * 3600)
+WIDGET_IDENTITY_CLOCK_SKEW_S = env_int("WIDGET_IDENTITY_CLOCK_SKEW_S", 300)
+# Accept the first scheme's hash of the id alone (no expiry; name and email are then not stored), while a site
+# moves to the signed timestamp. Off by default: such a hash is refused, saying what to sign.
+WIDGET_IDENTITY_ACCEPT_LEGACY_HASH = env_bool("WIDGET_IDENTITY_ACCEPT_LEGACY_HASH", False)
 ENFORCE_IDENTITY = env_bool("ENFORCE_IDENTITY", False)
 # Ask for an (optional) name and email before the first message.
 WIDGET_PRECHAT_FORM = env_bool("WIDGET_PRECHAT_FORM", False)
@@ -365,7 +404,15 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
-WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic (the image's build, `make run` in production) writes a gzipped copy beside each file, which
+    # WhiteNoise sends to browsers that accept it: the widget's visitors download a third of its size.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Development serves the source files as they change; production only the collected ones (files found in static/
+# would be served in their place, uncompressed).
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Logging ---------------------------------------------------------------------

@@ -6,11 +6,13 @@ knowledge-base version and queues indexing after the commit.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,8 +23,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from . import cache as answer_cache
 from . import ingest, retrieval, selectors, services
 from .models import FAQ, Article, Chunk, ImportJob
+
+logger = logging.getLogger(__name__)
 
 
 class ChunkInline(admin.TabularInline):
@@ -121,8 +126,30 @@ class ArticleAdmin(admin.ModelAdmin):
             path("import/<int:job_id>/status.json", wrap(self.import_status_view),
                  name="knowledge_article_import_status"),
             path("test-retrieval/", wrap(self.test_retrieval_view), name="knowledge_article_test_retrieval"),
+            path("answer-cache/purge/", wrap(self.answer_cache_purge_view),
+                 name="knowledge_article_answer_cache_purge"),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "can_purge_answer_cache": self.has_change_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def answer_cache_purge_view(self, request: HttpRequest) -> HttpResponse:
+        """Forget every cached answer (a wrong or planted one is then never served again). Who may change
+        articles may purge: publishing already makes cached answers unreachable."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            answer_cache.answer_cache_purge()
+            logger.warning("answer cache purged by %s", request.user)
+            self.message_user(
+                request, _("The answer cache was purged: every question is answered afresh from now on."),
+                messages.SUCCESS,
+            )
+            return redirect("admin:knowledge_article_changelist")
+        return TemplateResponse(request, "admin/knowledge/answer_cache_purge.html",
+                                self._context(request, _("Purge the answer cache")))
 
     def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
         return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, **extra}

@@ -1,13 +1,25 @@
 """The answer cache: a frequent standalone question answered once per knowledge-base version.
 
-The key holds the normalised question, the knowledge-base version and the
-model profile, so publishing or unpublishing anything (which bumps the
-version) makes every older entry unreachable: a stale answer is never served.
+The key holds the normalised question, the knowledge-base version, a digest
+of everything else that shaped the answer (model, options, system prompt,
+language, prompt format, retrieval settings: see conversations.pipeline) and
+a generation: publishing or unpublishing anything (which bumps the version)
+or a staff purge (which changes the generation) makes every older entry
+unreachable, so a stale or unwanted answer is never served.
+
+What may be stored is decided by the pipeline; this module only refuses an
+answer that carries links, addresses or numbers its sources do not
+(`unsourced_material`): whatever the model was talked into saying, a
+customer must never be able to plant contact details for everyone else.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from .retrieval import normalise_question
+
+GENERATION_KEY = "answer-cache:generation"
 
 
 @dataclass
@@ -25,9 +39,29 @@ class CachedAnswer:
     confidence: float | None = None
 
 
+def answer_cache_generation() -> str:
+    """The current generation of the cache. A missing one (never set, or evicted from Redis) is replaced
+    by a new random one, so losing it makes the old entries unreachable rather than bringing back purged ones."""
+    generation = cache.get(GENERATION_KEY)
+    if generation:
+        return str(generation)
+    cache.add(GENERATION_KEY, secrets.token_hex(8), None)
+    return str(cache.get(GENERATION_KEY) or "")
+
+
+def answer_cache_purge() -> str:
+    """Make every cached answer unreachable at once (in Redis and in the in-process cache alike); the entries
+    themselves expire with their TTL. Returns the new generation."""
+    generation = secrets.token_hex(8)
+    cache.set(GENERATION_KEY, generation, None)
+    return generation
+
+
 def answer_cache_key(*, question: str, version: int, profile: str) -> str:
+    """`profile` is the digest of everything besides the question and the version that shaped the answer."""
+    generation = answer_cache_generation()
     digest = hashlib.sha256(f"{normalise_question(question)}\x00{profile}".encode()).hexdigest()[:40]
-    return f"answer:v{version}:{digest}"
+    return f"answer:{generation}:v{version}:{digest}"
 
 
 def answer_cache_get(*, question: str, version: int, profile: str) -> CachedAnswer | None:
@@ -51,3 +85,69 @@ def answer_cache_put(*, question: str, version: int, profile: str, answer: Cache
          "confidence": answer.confidence},
         settings.ANSWER_CACHE_TTL_S,
     )
+
+
+# --- material a cached answer may carry ----------------------------------------------------------
+
+# What may follow a link's host: anything but spaces, quotes, brackets and Chinese text or punctuation.
+_PATH_CHARS = "[^\\s<>\"'`\u3000-\u9fff\uff00-\uffef]"
+_URL = re.compile(r"(?:https?://|www\.)" + _PATH_CHARS + "+", re.IGNORECASE)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# A bare domain ("refunds-help.com/start"), for the endings a customer-service reply would plausibly use.
+_DOMAIN = re.compile(
+    r"(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
+    r"(?:com|net|org|info|biz|io|co|cn|hk|tw|me|app|dev|xyz|top|shop|site|online|store|link|ly|us|uk|de|jp|ru|cc|vip)"
+    r"(?![a-z0-9-])(?:/" + _PATH_CHARS + "*)?",
+    re.IGNORECASE,
+)
+# Phone numbers and other long numbers (accounts, cards): digits in groups with single separators.
+_NUMBER = re.compile(r"\+?\(?\d+(?:[ \-.()/]{1,3}\d+)*")
+NUMBER_MIN_DIGITS = 7
+_TRAILING = ".,;:!?)]}>'\"。，；：！？）】》"
+
+
+def _url_form(text: str) -> str:
+    text = text.lower().rstrip(_TRAILING)
+    for prefix in ("https://", "http://", "www."):
+        text = text.removeprefix(prefix)
+    return text.rstrip("/")
+
+
+def material_of(text: str) -> set[str]:
+    """Links, email addresses and long numbers (phone numbers, accounts) in `text`, each in one comparable form:
+    links without scheme, `www.` or trailing slash, addresses lowercased, numbers as their digits."""
+    text = unicodedata.normalize("NFKC", text)
+    found: set[str] = set()
+    emails = [match.group(0) for match in _EMAIL.finditer(text)]
+    found.update("mailto:" + email.lower().rstrip(_TRAILING) for email in emails)
+    rest = _EMAIL.sub(" ", text)
+    found.update(_url_form(match.group(0)) for match in _URL.finditer(rest))
+    rest = _URL.sub(" ", rest)
+    found.update(_url_form(match.group(0)) for match in _DOMAIN.finditer(rest))
+    for match in _NUMBER.finditer(rest):
+        digits = re.sub(r"\D", "", match.group(0))
+        if len(digits) >= NUMBER_MIN_DIGITS:
+            found.add("number:" + digits)
+    return {item for item in found if item and item != "mailto:"}
+
+
+def unsourced_material(answer: str, sources: Iterable[str]) -> list[str]:
+    """What `answer` carries that none of `sources` does: links, email addresses, phone and other long numbers.
+
+    A link counts as sourced when a source has it or a longer link on the same site under it ("shop.example"
+    for "https://shop.example/help"); a number when its digits appear in a source's number (a source's
+    "+86 400-820-8820" covers "400 820 8820").
+    """
+    given = set().union(*(material_of(text) for text in sources))
+    numbers = [item for item in given if item.startswith("number:")]
+    links = [item for item in given if not item.startswith(("number:", "mailto:"))]
+    missing = []
+    for item in sorted(material_of(answer)):
+        if item in given:
+            continue
+        if item.startswith("number:") and any(item[7:] in number for number in numbers):
+            continue
+        if not item.startswith(("number:", "mailto:")) and any(link.startswith(item + "/") for link in links):
+            continue
+        missing.append(item)
+    return missing

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import unicodedata
 import zipfile
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from pathlib import PurePosixPath
 import nh3
 from markdown_it import MarkdownIt
 
-from helpdesk.text import estimate_tokens, is_cjk, language_of
+from helpdesk.text import estimate_tokens, is_cjk, language_of, tokens_from_counts, wide_chars
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -315,7 +316,7 @@ def html_to_markdown(html: str) -> tuple[str, str]:
 def pdf_to_markdown(data: bytes) -> tuple[str, str]:
     """Text of each page, its broken lines rejoined into paragraphs."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -329,7 +330,11 @@ def pdf_to_markdown(data: bytes) -> tuple[str, str]:
                 title = ""
     except IngestError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+    except (LimitReachedError, MemoryError) as exc:
+        # pypdf stops inflating a stream past its limits (75 MB by default): a curator's mistake or an attack,
+        # either way a per-file failure the curator can act on, not an "unexpected error" with a traceback.
+        raise IngestError(f"the PDF is too large to read or is a decompression bomb ({exc})") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, AttributeError, RecursionError) as exc:
         raise IngestError(f"not a readable PDF ({exc})") from exc
     paragraphs_per_page = [_rejoin_lines(page) for page in pages]
     if not any(paragraphs_per_page):
@@ -348,8 +353,12 @@ PLACEHOLDER_PDF_TITLES = {"untitled", "(anonymous)", "anonymous", "document", "t
 
 def _page_text(page: object) -> str:
     """Layout mode keeps the blank lines between paragraphs that plain extraction loses."""
+    from pypdf.errors import LimitReachedError
+
     try:
         return page.extract_text(extraction_mode="layout") or ""  # type: ignore[attr-defined]
+    except LimitReachedError:
+        raise  # the plain extraction would inflate the same bomb again
     except Exception:
         return page.extract_text() or ""  # type: ignore[attr-defined]
 
@@ -451,29 +460,66 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
-def _hard_split(text: str, max_tokens: int) -> list[str]:
-    """A sentence longer than a whole chunk: cut it by characters, at a space when there is one."""
+class TimeBudgetExceeded(Exception):
+    """Chunking ran past its deadline (KNOWLEDGE_INDEX_TIME_BUDGET_S); the indexer marks the article failed."""
+
+
+def check_deadline(deadline: float | None) -> None:
+    """Raise TimeBudgetExceeded once time.monotonic() is past `deadline` (None: no deadline)."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeBudgetExceeded
+
+
+def _hard_split(text: str, max_tokens: int, deadline: float | None = None) -> list[str]:
+    """A sentence longer than a whole chunk: cut it by characters, at a space when there is one.
+
+    The text is walked by index, and each piece is looked for in a window of
+    4 characters per token (no text longer than that fits the budget), so the
+    work grows with the text's length, not with its square: slicing off each
+    piece and measuring the whole rest again made a 400 KB paragraph without
+    sentence ends take 18 s to chunk.
+    """
+    window = 4 * max(max_tokens, 1)
     pieces: list[str] = []
-    while estimate_tokens(text) > max_tokens:
-        low, high = 1, len(text)
+    start, end = 0, len(text)
+    while start < end:
+        check_deadline(deadline)
+        if end - start <= window and estimate_tokens(text[start:]) <= max_tokens:
+            pieces.append(text[start:])
+            break
+        head = text[start : start + window]
+        low, high = 1, len(head)
         while low < high:  # the longest prefix that fits
             mid = (low + high + 1) // 2
-            if estimate_tokens(text[:mid]) <= max_tokens:
+            if estimate_tokens(head[:mid]) <= max_tokens:
                 low = mid
             else:
                 high = mid - 1
-        cut = text.rfind(" ", 0, low)
+        cut = head.rfind(" ", 0, low)
         cut = cut if cut > low // 2 else low
-        pieces.append(text[:cut].strip())
-        text = text[cut:].strip()
-    if text:
-        pieces.append(text)
+        pieces.append(head[:cut].strip())
+        start += cut
+        while start < end and text[start].isspace():
+            start += 1
     return pieces
 
 
-def chunk_markdown(markdown: str, *, max_tokens: int, overlap_tokens: int) -> list[ChunkDraft]:
+def _counts(text: str) -> tuple[int, int]:
+    """(wide, other) characters of `text`, the two terms of its token estimate."""
+    wide = wide_chars(text)
+    return wide, len(text) - wide
+
+
+def chunk_markdown(
+    markdown: str, *, max_tokens: int, overlap_tokens: int, deadline: float | None = None
+) -> list[ChunkDraft]:
     """Chunks along headings and paragraphs; a long section is packed paragraph by paragraph,
-    and each chunk after the first of a section repeats the previous one's last sentences."""
+    and each chunk after the first of a section repeats the previous one's last sentences.
+
+    Each paragraph is measured once and the chunk being packed keeps running
+    character counts, so the work is linear in the text's length. Past
+    `deadline` (time.monotonic()) it raises TimeBudgetExceeded.
+    """
     chunks: list[ChunkDraft] = []
     sections: list[tuple[tuple[str, ...], list[str]]] = []
     for block in markdown_blocks(markdown):
@@ -482,6 +528,7 @@ def chunk_markdown(markdown: str, *, max_tokens: int, overlap_tokens: int) -> li
         else:
             sections.append((block.headings, [block.text]))
     for headings, texts in sections:
+        check_deadline(deadline)
         heading = " › ".join(headings)
         units: list[str] = []  # paragraphs, or the sentences of a paragraph too long to keep whole
         for text in texts:
@@ -489,13 +536,21 @@ def chunk_markdown(markdown: str, *, max_tokens: int, overlap_tokens: int) -> li
                 units.append(text)
             else:
                 for sentence in _sentences(text):
-                    units.extend(_hard_split(sentence, max_tokens))
+                    units.extend(_hard_split(sentence, max_tokens, deadline))
         current: list[str] = []
+        wide = other = 0  # of "\n".join(current)
         for unit in units:
-            candidate = "\n".join([*current, unit])
-            if current and estimate_tokens(candidate) > max_tokens:
+            check_deadline(deadline)
+            unit_wide, unit_other = _counts(unit)
+            if current and tokens_from_counts(wide + unit_wide, other + 1 + unit_other) > max_tokens:
                 chunks.append(_draft(heading, current))
-                current = _overlap(current, overlap_tokens, room=max_tokens - estimate_tokens(unit))
+                room = max_tokens - tokens_from_counts(unit_wide, unit_other)
+                current = _overlap(current, overlap_tokens, room=room)
+                wide, other = _counts(current[0]) if current else (0, 0)
+            if current:
+                wide, other = wide + unit_wide, other + 1 + unit_other
+            else:
+                wide, other = unit_wide, unit_other
             current.append(unit)
         if current:
             chunks.append(_draft(heading, current))
@@ -505,12 +560,16 @@ def chunk_markdown(markdown: str, *, max_tokens: int, overlap_tokens: int) -> li
 def _overlap(previous: list[str], overlap_tokens: int, *, room: int) -> list[str]:
     """The last sentences of the previous chunk, up to `overlap_tokens`, so a fact cut at a boundary survives."""
     budget = min(overlap_tokens, room)
-    carried: list[str] = []
+    carried: list[str] = []  # last sentence first
+    wide = other = 0  # of " ".join(carried)
     for sentence in reversed(_sentences(previous[-1]) if previous else []):
-        if estimate_tokens(" ".join([sentence, *carried])) > budget:
+        sentence_wide, sentence_other = _counts(sentence)
+        sentence_other += 1 if carried else 0  # the joining space
+        if tokens_from_counts(wide + sentence_wide, other + sentence_other) > budget:
             break
-        carried.insert(0, sentence)
-    return [" ".join(carried)] if carried else []
+        carried.append(sentence)
+        wide, other = wide + sentence_wide, other + sentence_other
+    return [" ".join(reversed(carried))] if carried else []
 
 
 def _draft(heading: str, parts: list[str]) -> ChunkDraft:

@@ -152,11 +152,13 @@ class IndexReport:
     error: str = ""
 
 
-def embed_texts(texts: list[str]) -> np.ndarray:
-    """Unit vectors for `texts`, in batches of KNOWLEDGE_EMBED_BATCH; raises OllamaError or ValueError."""
+def embed_texts(texts: list[str], *, deadline: float | None = None) -> np.ndarray:
+    """Unit vectors for `texts`, in batches of KNOWLEDGE_EMBED_BATCH; raises OllamaError or ValueError,
+    and ingest.TimeBudgetExceeded when a batch would start after `deadline` (time.monotonic())."""
     batch_size = max(settings.KNOWLEDGE_EMBED_BATCH, 1)
     rows: list[np.ndarray] = []
     for start in range(0, len(texts), batch_size):
+        ingest.check_deadline(deadline)
         batch = texts[start : start + batch_size]
         vectors = aio.run(gateway.embed(batch, model=settings.OLLAMA_EMBED_MODEL))
         if len(vectors) != len(batch):
@@ -193,22 +195,37 @@ def article_index(*, article_id: int, force: bool = False) -> IndexReport:
     ):
         return IndexReport(article_id, "up_to_date", chunks=article.chunk_count, embedded=True)
     version = article.version
-    drafts = ingest.chunk_markdown(
-        article.body,
-        max_tokens=settings.KNOWLEDGE_CHUNK_TOKENS,
-        overlap_tokens=settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,
-    )
-    if not drafts:
-        return _index_failed(article, version, "the article has no text to index")
-    embed_error = ""
-    vectors: np.ndarray | None = None
+    budget = settings.KNOWLEDGE_INDEX_TIME_BUDGET_S
+    deadline = time.monotonic() + budget
     try:
-        vectors = embed_texts(
-            [chunk_embedding_input(title=article.title, heading=d.heading, text=d.text) for d in drafts]
+        drafts = ingest.chunk_markdown(
+            article.body,
+            max_tokens=settings.KNOWLEDGE_CHUNK_TOKENS,
+            overlap_tokens=settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,
+            deadline=deadline,
         )
-    except (gateway.OllamaError, ValueError) as exc:
-        embed_error = f"keyword search only, embedding failed: {exc}"
-        logger.warning("article %s indexed without vectors: %s", article_id, exc)
+        if not drafts:
+            return _index_failed(article, version, "the article has no text to index")
+        search_tokens = []
+        for draft in drafts:
+            ingest.check_deadline(deadline)
+            search_tokens.append(" ".join(tokenize(f"{article.title}\n{draft.heading}\n{draft.text}")))
+        embed_error = ""
+        vectors: np.ndarray | None = None
+        try:
+            vectors = embed_texts(
+                [chunk_embedding_input(title=article.title, heading=d.heading, text=d.text) for d in drafts],
+                deadline=deadline,
+            )
+        except (gateway.OllamaError, ValueError) as exc:
+            embed_error = f"keyword search only, embedding failed: {exc}"
+            logger.warning("article %s indexed without vectors: %s", article_id, exc)
+    except ingest.TimeBudgetExceeded:
+        logger.warning("indexing article %s stopped after %s s (KNOWLEDGE_INDEX_TIME_BUDGET_S)", article_id, budget)
+        return _index_failed(
+            article, version, f"indexing took longer than {budget:g} s: split the document into smaller articles"
+            " (or raise KNOWLEDGE_INDEX_TIME_BUDGET_S)"
+        )
     with transaction.atomic():
         locked = Article.objects.select_for_update().filter(pk=article_id).first()
         if locked is None:
@@ -223,7 +240,7 @@ def article_index(*, article_id: int, force: bool = False) -> IndexReport:
                     ordinal=ordinal,
                     heading=draft.heading[:500],
                     text=draft.text,
-                    search_tokens=" ".join(tokenize(f"{locked.title}\n{draft.heading}\n{draft.text}")),
+                    search_tokens=search_tokens[ordinal],
                     token_count=draft.token_count,
                     embedding=vectors[ordinal].astype(np.float32).tobytes() if vectors is not None else None,
                     embedding_dim=vectors.shape[1] if vectors is not None else None,

@@ -458,6 +458,19 @@
   // --- connection ------------------------------------------------------------------
   // A signed-in user of the host site gets their own conversation on every device: the token is kept per user.
   function tokenKey() { return settings.user && settings.user.id != null ? "token:u:" + settings.user.id : "token"; }
+  // A signed-in user's token is the key to their conversation: once they are gone (setUser, or a page rendered without
+  // them) it is not left in this browser for the next visitor. The server finds their conversation again from a
+  // signed identity.
+  function forgetOtherUsers() {
+    var prefix = storeKey + ":token:u:", keep = storeKey + ":" + tokenKey();
+    try {
+      Object.keys(localStorage).forEach(function (key) {
+        if (key.indexOf(prefix) !== 0 || key === keep) return;
+        localStorage.removeItem(storeKey + ":prechat:" + localStorage.getItem(key));
+        localStorage.removeItem(key);
+      });
+    } catch (e) { /* private mode */ }
+  }
   function createConversation() {
     var options = { method: "POST", headers: { "Accept": "application/json" } };
     if (settings.user) {
@@ -583,7 +596,13 @@
     on: function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); },
     // The host site's user signed in or out: continue that user's conversation (or a new anonymous one).
     setUser: function (user) {
+      var leaving = settings.user && settings.user.id != null && (!user || user.id !== settings.user.id);
       settings.user = user || null;
+      if (leaving) {
+        forgetOtherUsers();
+        state.outbox = []; saveOutbox();  // their unsent messages are not sent as the next visitor's
+        if (!user) save("token", null);   // signed out: the next visitor starts afresh
+      }
       state.refused = false;
       state.token = load(tokenKey());
       if (state.ws) { state.ws.onclose = null; state.ws.close(); state.ws = null; }
@@ -601,6 +620,7 @@
     }, function () { return true; }).then(function (show) {
       if (!show) return;
       document.body.appendChild(host);
+      forgetOtherUsers();
       state.token = load(tokenKey());
       if (load("open") === "1" || state.outbox.length) setOpen(true, false);
     });

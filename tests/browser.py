@@ -45,7 +45,7 @@ class LiveServer:
         self.db_path = self.workdir / "db.sqlite3"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(
-            DATABASE_URL=f"sqlite:///{self.db_path}",
+            SQLITE_PATH=str(self.db_path),  # embedded mode (development defaults: the demo accounts), own file
             OLLAMA_HOSTS=ollama_url,
             WIDGET_ALLOWED_ORIGINS=f"{self.url},http://127.0.0.1:{self.second_port}",
             WIDGET_IDENTITY_SECRET=IDENTITY_SECRET,
@@ -387,10 +387,14 @@ def console(driver: Any, live: LiveServer, username: str, conversation_id: int) 
         driver.switch_to.window(customer_window)
 
 
-def signed_user(user_id: str, **fields: str) -> dict[str, str]:
-    """A host site's user as its server would hand it to the page: the id signed with the shared secret."""
+def signed_user(user_id: str, **fields: str) -> dict[str, Any]:
+    """A host site's user as its server would hand it to the page: id, name, email and the time, signed with the
+    shared secret (the recipe the README gives host sites, written here without the product's code)."""
     import hashlib
     import hmac
+    import time
 
-    digest = hmac.new(IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
-    return {"id": user_id, **fields, "hash": digest}
+    ts = int(time.time())
+    message = "\n".join([user_id, fields.get("name", ""), fields.get("email", ""), str(ts)])
+    digest = hmac.new(IDENTITY_SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return {"id": user_id, **fields, "ts": ts, "hash": digest}

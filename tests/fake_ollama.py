@@ -76,9 +76,11 @@ class Reply:
     # For trying the product by hand: when the prompt carries numbered sources,
     # answer with the first source's opening sentences and cite it as [1].
     cite_first_source: bool = False
+    # Stream the content as exactly these pieces (e.g. a string split across two chunks) instead of by words.
+    chunks: tuple[str, ...] = ()
 
 
-_FIRST_SOURCE = re.compile(r"^\[1\] [^\n]*\n(.+?)(?:\n\n\[2\] |\n\n[^\n]*[:：]\n)", re.DOTALL | re.MULTILINE)
+_FIRST_SOURCE = re.compile(r"^\[1\] [^\n]*\n(.+?)\n</source>", re.DOTALL | re.MULTILINE)
 
 
 def cited_answer(body: dict[str, Any]) -> str | None:
@@ -108,6 +110,7 @@ class FakeOllamaState:
     default_reply: Reply = field(default_factory=Reply)
     requests: list[RecordedRequest] = field(default_factory=list)
     embed_dimensions: int = 384
+    embed_delay_s: float = 0.0  # each /api/embed answers this late, as a busy model does
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -196,6 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
             inputs = body.get("input", [])
             inputs = [inputs] if isinstance(inputs, str) else inputs
             vectors = [self._vector(text, state.embed_dimensions) for text in inputs]
+            time.sleep(state.embed_delay_s)
             self._send_json(200, {"model": model, "embeddings": vectors})
         elif self.path == "/api/chat":
             with state.lock:
@@ -226,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
                 pieces += [("content", "</think>\n\n")]
             elif reply.thinking_style == "inline_no_open":
                 pieces += [("content", t) for t in split_tokens(reply.thinking)] + [("content", "</think>\n\n")]
-        pieces += [("content", t) for t in split_tokens(reply.content)]
+        pieces += [("content", t) for t in (reply.chunks or split_tokens(reply.content))]
         started = time.monotonic()
 
         if body.get("stream") is False:
@@ -380,6 +384,7 @@ class FakeOllama:
             self.state.version = "0.12.6"
             self.state.models = ["deepseek-r1:7b", "bge-m3"]
             self.state.embed_dimensions = 384
+            self.state.embed_delay_s = 0.0
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self.state.lock:

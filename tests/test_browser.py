@@ -273,7 +273,7 @@ def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_has
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(content="您好，李雷！"))
     user = json.dumps(signed_user("shop-user-7", name="李雷"))
-    forged = json.dumps({"id": "shop-user-7", "name": "Mallory", "hash": "0" * 64})
+    forged = json.dumps({**signed_user("shop-user-7", name="李雷"), "name": "Mallory"})
     pages = {"shop.html": HOST_PAGE.format(user=user, base=live_app.url),
              "forged.html": HOST_PAGE.format(user=forged, base=live_app.url)}
     with host_site(pages, live_app.second_port) as site:

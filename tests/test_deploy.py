@@ -10,8 +10,12 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
 import re
+import secrets
 import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -637,3 +641,141 @@ def test_the_web_gets_the_processor_before_the_workers_on_one_compose_host() -> 
     workers = [services[name].get("cpu_shares", 1024) for name in services if name.startswith("worker-")]
     assert workers and all(web > share for share in workers)
 
+
+
+# --- Tests: production-safe settings ----------------------------------------------------------------------------
+
+
+def settings_process_env(deployment_env: dict[str, str | None], tmp_path: Path) -> dict[str, str]:
+    """The environment a helpdesk container gets from a deployment file, runnable here: none of this machine's
+    settings, the operator's secrets filled in with strong values, the metrics directory made local."""
+    env = {k: v for k, v in os.environ.items() if k not in settings_env() and k != "DJANGO_SETTINGS_MODULE"}
+    env.update({k: v for k, v in deployment_env.items() if v is not None})
+    env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["DATABASE_URL"] = re.sub(r"<[A-Z_]+>", "pw", env["DATABASE_URL"])
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
+    env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
+    return env
+
+
+def deployment_envs() -> dict[str, dict[str, str | None]]:
+    """The web container's environment in each deployment: compose (defaults of deploy/.env) and Kubernetes."""
+    compose_web = {k: interpolate(v) for k, v in compose_env(compose_services()["web"]).items()}
+    (k8s_web,) = pod_spec(k8s_get("Deployment", "web"))["containers"]
+    return {"compose": compose_web, "kubernetes": k8s_env(k8s_web)}
+
+
+def test_deployments_sit_behind_a_tls_proxy() -> None:
+    # Without it, session and CSRF cookies lack Secure and browsers are never told to keep to https (HSTS).
+    for where, env in deployment_envs().items():
+        assert env.get("BEHIND_TLS_PROXY") == "true", where
+
+
+def test_check_deploy_is_clean_with_the_deployment_files_values(tmp_path: Path) -> None:
+    for where, env in deployment_envs().items():
+        done = subprocess.run(
+            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            cwd=ROOT, env=settings_process_env(env, tmp_path), capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, f"{where}:\n{done.stdout}{done.stderr}"
+        assert "no issues" in done.stdout, f"{where}: {done.stdout}"
+
+
+def test_the_kubernetes_secret_placeholder_is_refused(tmp_path: Path) -> None:
+    # Applying 02-secret.yaml as it is must stop the pods, not run them on a key everyone can read here.
+    env = settings_process_env(deployment_envs()["kubernetes"], tmp_path)
+    env["SECRET_KEY"] = k8s_get("Secret", "helpdesk")["stringData"]["SECRET_KEY"]
+    done = subprocess.run([sys.executable, "-c", "import helpdesk.settings"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "SECRET_KEY is a placeholder" in done.stderr, done.stderr
+
+
+def test_probes_and_scrapes_are_not_redirected_to_https() -> None:
+    # They call the pod over plain HTTP (kubelet, compose's healthcheck, Prometheus); a redirect would fail them.
+    from django.conf import settings
+
+    paths = {"/metrics"}
+    for _, container in k8s_helpdesk_containers():
+        paths |= {container[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe") if p in container}
+    for service in compose_helpdesk_services().values():
+        test = " ".join(service.get("healthcheck", {}).get("test", []))
+        paths |= {urlsplit(url).path for url in re.findall(r"https?://[^\s'\"]+", test)}
+    for path in paths:
+        assert any(re.search(p, path.lstrip("/")) for p in settings.SECURE_REDIRECT_EXEMPT), path
+
+
+def test_the_dockerfile_collectstatic_step_passes_the_settings() -> None:
+    # The build step's key must pass the same rules as a container's (no DATABASE_URL there: embedded mode).
+    runs = [rest for instruction, rest in dockerfile_instructions() if instruction == "RUN"]
+    (step,) = [run for run in runs if "collectstatic" in run]
+    env = {k: v for k, v in os.environ.items() if k not in settings_env() and k != "DJANGO_SETTINGS_MODULE"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(["sh", "-c", step], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+
+
+# --- Tests: what the image ships --------------------------------------------------------------------------------
+
+# Test and development tools: requirements-dev.txt, never the image.
+DEV_ONLY_PACKAGES = {"pytest", "pytest-django", "pytest-asyncio", "pytest-timeout", "selenium", "ruff", "websockets",
+                     "pyyaml"}
+DEV_ONLY_MODULES = {"pytest", "selenium", "websockets", "yaml", "ruff", "tests", "bench", "conftest"}
+RUNTIME_CODE = ("helpdesk", "conversations", "knowledge", "agents")
+
+
+def requirement_names(path: Path) -> set[str]:
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            names.add(re.split(r"[\[=<>!~; ]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves `path` (relative, with /) out of the build context: a pattern matching it or a folder
+    above it; `**/` also matches at the top."""
+    from fnmatch import fnmatchcase
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    variants = [p for pattern in patterns for p in {pattern, pattern.removeprefix("**/")}]
+    return any(fnmatchcase(prefix, pattern) for prefix in prefixes for pattern in variants)
+
+
+def test_the_image_installs_only_the_runtime_requirements() -> None:
+    runs = [rest for instruction, rest in dockerfile_instructions() if instruction == "RUN" and "pip install" in rest]
+    assert runs and all(re.findall(r"-r\s+(\S+)", run) == ["requirements.txt"] for run in runs), runs
+    assert not any("requirements-dev" in rest for _, rest in dockerfile_instructions())
+    assert not requirement_names(ROOT / "requirements.txt") & DEV_ONLY_PACKAGES
+    dev = ROOT / "requirements-dev.txt"
+    assert "-r requirements.txt" in dev.read_text(encoding="utf-8").splitlines()
+    assert DEV_ONLY_PACKAGES <= requirement_names(dev)
+
+
+def test_the_image_leaves_out_tests_and_benchmarks() -> None:
+    patterns = [
+        line.strip() for line in (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    shipped = [f for f in files if not dockerignored(f, patterns)]
+    left_in = [f for f in shipped if f.startswith(("tests/", "bench/")) or "/tests/" in f or f == "conftest.py"]
+    assert not left_in, left_in
+    assert "requirements-dev.txt" not in shipped
+    for needed in ("manage.py", "requirements.txt", "helpdesk/settings.py", "static/widget.js", "templates"):
+        assert any(f == needed or f.startswith(needed + "/") for f in shipped), needed
+
+
+def test_runtime_code_imports_nothing_only_the_dev_requirements_install() -> None:
+    found = []
+    for package in RUNTIME_CODE:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "tests" in path.relative_to(ROOT).parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in DEV_ONLY_MODULES]
+    assert not found, found

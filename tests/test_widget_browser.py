@@ -313,6 +313,13 @@ def fresh_conversation_shown(driver: Any) -> bool:
     ]
 
 
+def storage(driver: Any) -> list[tuple[str, str]]:
+    """Every (key, value) the host page's localStorage and sessionStorage hold."""
+    return [tuple(item) for item in driver.execute_script(
+        "return [localStorage, sessionStorage].flatMap(s => Object.keys(s).map(k => [k, s.getItem(k)]));"
+    )]
+
+
 SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title></head><body>
 <p>A shop with accounts.</p>
 <script>window.helpdeskSettings = {{user: {user}}};</script>
@@ -327,21 +334,39 @@ def test_set_user_switches_to_each_signed_in_users_own_conversation(
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(content="Order 1001 left Hangzhou today."), Reply(content="Order 2002 is packed."))
     page = SHOP_PAGE.format(user=json.dumps(ann), base=live_app.url)
-    with host_site({"shop.html": page}, live_app.second_port) as site:
+    signed_out = SHOP_PAGE.format(user="null", base=live_app.url)
+    with host_site({"shop.html": page, "signed-out.html": signed_out}, live_app.second_port) as site:
         fresh_page(browser, site + "/shop.html")
         ask_in_widget(browser, "Where is order 1001?")
         wait_for(lambda: ("complete", "Order 1001 left Hangzhou today.") in bot_texts(browser))
 
+        ann_key = f"helpdesk:{live_app.url}:token:u:ann-1"
+        ann_token = wait_for(lambda: dict(storage(browser)).get(ann_key))
+
         browser.execute_script("Helpdesk.setUser(arguments[0])", bob)  # Ann signs out, Bob signs in
         wait_for(lambda: fresh_conversation_shown(browser))
+        assert not [item for item in storage(browser) if ann_token in item[0] + item[1]]
         ask_in_widget(browser, "Where is order 2002?")
         wait_for(lambda: ("complete", "Order 2002 is packed.") in bot_texts(browser))
         assert texts(browser, ".hd-customer .hd-body") == ["Where is order 2002?"]
 
         browser.execute_script("Helpdesk.setUser(arguments[0])", ann)
         wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["Where is order 1001?"])
+        ann_token = dict(storage(browser))[ann_key]  # the server found her conversation again from her identity
         browser.execute_script("Helpdesk.setUser(null)")  # signed out: a new anonymous conversation
         wait_for(lambda: fresh_conversation_shown(browser))
+        # Nothing of Ann's is left in this browser for the next visitor: no key or value holds her token.
+        anonymous = wait_for(lambda: dict(storage(browser)).get(f"helpdesk:{live_app.url}:token"))
+        assert anonymous != ann_token
+        assert not [item for item in storage(browser) if ann_token in item[0] + item[1] or "ann-1" in item[0]]
+
+        # Signing out by rendering the next page without the user forgets her token too.
+        browser.execute_script("Helpdesk.setUser(arguments[0])", ann)
+        wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["Where is order 1001?"])
+        assert dict(storage(browser))[ann_key] == ann_token
+        browser.get(site + "/signed-out.html")
+        wait_for(lambda: widget(browser))
+        assert not [item for item in storage(browser) if ann_token in item[0] + item[1] or "ann-1" in item[0]]
     rows = live_app.query("""
         SELECT c.external_id, m.content FROM conversations_message m
         JOIN conversations_conversation v ON v.id = m.conversation_id

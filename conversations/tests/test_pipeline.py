@@ -55,10 +55,12 @@ def test_reply_generate_streams_stores_metrics_and_hides_reasoning(fake_ollama) 
     assert reply.ttft_ms is not None and reply.total_ms >= reply.ttft_ms
     assert reply.prompt_tokens == 42 and reply.reply_tokens > 0 and reply.done_reason == "stop"
     sent = fake_ollama.chat_requests()[-1].body
-    assert [m["content"] for m in sent["messages"][1:3]] == ["Hi", "Hello! How can I help?"]
+    assert [m["content"] for m in sent["messages"][1:3]] == [
+        "<customer_message>\nHi\n</customer_message>", "Hello! How can I help?"
+    ]
     # No knowledge matches: the turn tells the model so (in the customer's language), then asks.
     assert sent["messages"][3]["content"].startswith("知识库中没有")
-    assert sent["messages"][3]["content"].endswith("\n我的包裹在哪里?")
+    assert sent["messages"][3]["content"].endswith("\n<customer_message>\n我的包裹在哪里?\n</customer_message>")
     assert sent["think"] is True
     assert sent["options"] == {"temperature": 0.7, "top_p": 0.9, "num_predict": 512, "num_ctx": 4096}
 

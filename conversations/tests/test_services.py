@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import cache
 
 from conversations import services
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Customer, Message
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 
@@ -179,16 +181,27 @@ def test_a_question_after_an_unanswered_one_waits_for_the_task_to_answer_both(fa
     assert not conversation.messages.filter(role=Message.Role.BOT, answer_source=Message.AnswerSource.FAQ).exists()
 
 
+def signed(user_id: str, *, name: str = "", email: str = "", age_s: int = 0) -> dict:
+    """A user as the host site's server signs it when rendering a page, `age_s` seconds ago."""
+    ts = int(time.time()) - age_s
+    user = {"id": user_id, "ts": ts, "hash": services.identity_hash(user_id=user_id, name=name, email=email, ts=ts)}
+    return {**user, **({"name": name} if name else {}), **({"email": email} if email else {})}
+
+
+def create(client, user: object) -> object:
+    return client.post("/api/v1/conversations", {"user": user}, content_type="application/json")
+
+
 @pytest.mark.django_db
 def test_a_verified_customer_gets_the_same_conversation_on_every_device(client, settings) -> None:
     settings.WIDGET_IDENTITY_SECRET = "site-secret"
-    user = {"id": "u-42", "name": "李雷", "email": "li@example.com", "hash": services.identity_hash("u-42")}
-    first = client.post("/api/v1/conversations", {"user": user}, content_type="application/json")
-    second = client.post("/api/v1/conversations", {"user": user}, content_type="application/json")
+    user = signed("u-42", name="李雷", email="li@example.com")
+    first, second = create(client, user), create(client, user)
     assert first.status_code == second.status_code == 201
     assert first.json()["token"] == second.json()["token"]
     conversation = Conversation.objects.get(token=first.json()["token"])
-    assert conversation.customer.external_id == "u-42" and conversation.customer.name == "李雷"
+    customer = conversation.customer
+    assert (customer.external_id, customer.name, customer.email) == ("u-42", "李雷", "li@example.com")
     # Anonymous visitors each get their own.
     anonymous = client.post("/api/v1/conversations")
     assert anonymous.status_code == 201 and anonymous.json()["token"] != first.json()["token"]
@@ -198,17 +211,74 @@ def test_a_verified_customer_gets_the_same_conversation_on_every_device(client, 
 @pytest.mark.parametrize(
     ("user", "code"),
     [
-        ({"id": "u-42", "hash": "0" * 64}, "identity_refused"),
+        ({"id": "u-42", "ts": 1, "hash": "0" * 64}, "identity_refused"),
+        ({"id": "u-42", "ts": 1, "hash": "é" * 64}, "identity_refused"),
         ({"id": "u-42"}, "identity_refused"),
         ({"id": True, "hash": "x"}, "identity_invalid"),
+        ({"id": "u-42", "name": 7, "hash": "x"}, "identity_invalid"),
+        ({"id": "u-42\nli@example.com", "hash": "x"}, "identity_invalid"),
         ("u-42", "identity_invalid"),
     ],
 )
 def test_a_wrong_identity_is_refused_with_a_clear_error(client, settings, user, code) -> None:
     settings.WIDGET_IDENTITY_SECRET = "site-secret"
-    response = client.post("/api/v1/conversations", {"user": user}, content_type="application/json")
+    response = create(client, user)
     assert response.status_code == 403 and response.json()["error"] == code
     assert not Conversation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_hash_replayed_with_another_email_or_name_is_refused_and_stores_nothing(client, settings) -> None:
+    settings.WIDGET_IDENTITY_SECRET = "site-secret"
+    user = signed("42", name="Li Lei", email="li@example.com")
+    assert create(client, user).status_code == 201
+    for changed in ({"email": "attacker@example.com"}, {"name": "Mallory"}, {"email": None}):
+        response = create(client, {**user, **changed})
+        assert response.status_code == 403 and response.json()["error"] == "identity_refused"
+    customer = Customer.objects.get(external_id="42")
+    assert (customer.name, customer.email) == ("Li Lei", "li@example.com")
+
+
+@pytest.mark.django_db
+def test_an_identity_older_than_its_maximum_age_is_refused(client, settings) -> None:
+    settings.WIDGET_IDENTITY_SECRET = "site-secret"
+    settings.WIDGET_IDENTITY_MAX_AGE_S = 3600
+    assert create(client, signed("42", age_s=3500)).status_code == 201
+    response = create(client, signed("42", email="new@example.com", age_s=3700))
+    assert response.status_code == 403 and response.json()["error"] == "identity_expired"
+    assert "the limit is 3600 s (WIDGET_IDENTITY_MAX_AGE_S)" in response.json()["detail"]
+    assert Customer.objects.get(external_id="42").email == ""
+
+
+@pytest.mark.django_db
+def test_an_identity_signed_in_the_future_is_refused_beyond_the_clock_skew(client, settings) -> None:
+    settings.WIDGET_IDENTITY_SECRET = "site-secret"
+    settings.WIDGET_IDENTITY_CLOCK_SKEW_S = 300
+    assert create(client, signed("42", age_s=-200)).status_code == 201
+    response = create(client, signed("42", age_s=-400))
+    assert response.status_code == 403 and response.json()["error"] == "identity_expired"
+    assert "check the host server's clock" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_id_only_hash_is_refused_saying_what_to_sign(client, settings) -> None:
+    settings.WIDGET_IDENTITY_SECRET = "site-secret"
+    response = create(client, {"id": "42", "email": "li@example.com", "hash": services.identity_hash_legacy("42")})
+    assert response.status_code == 403 and response.json()["error"] == "identity_refused"
+    assert "the identity hash must sign id, name, email and ts" in response.json()["detail"]
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_id_only_hash_when_allowed_stores_no_unsigned_name_or_email(client, settings) -> None:
+    settings.WIDGET_IDENTITY_SECRET = "site-secret"
+    settings.WIDGET_IDENTITY_ACCEPT_LEGACY_HASH = True
+    user = {"id": "42", "name": "Mallory", "email": "attacker@example.com", "hash": services.identity_hash_legacy("42")}
+    response = create(client, user)
+    assert response.status_code == 201
+    customer = Conversation.objects.get(token=response.json()["token"]).customer
+    assert (customer.external_id, customer.name, customer.email) == ("42", "", "")
+    assert create(client, {**user, "hash": "0" * 64}).status_code == 403
 
 
 @pytest.mark.django_db

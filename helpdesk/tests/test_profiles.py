@@ -132,9 +132,12 @@ def test_a_reply_is_generated_with_its_conversations_profile_and_records_it(fake
     assert request.body["model"] == "deepseek-r1:14b" and request.body["think"] is False
     assert request.body["options"] == {"temperature": 0.3, "top_p": 0.8, "num_predict": 256, "num_ctx": 8192}
     assert request.body["keep_alive"] == "5m"
-    assert request.body["messages"][0] == {"role": "system", "content": "金丝雀提示。"}
+    assert request.body["messages"][0] == {"role": "system", "content": pipeline.system_prompt_for(canary, "zh-hans")}
+    assert "\n金丝雀提示。\n" in request.body["messages"][0]["content"]
     assert reply.profile_id == canary.pk and reply.model_name == "deepseek-r1:14b"
-    assert services.llm_call_record(message_id=reply.pk).profile_id == canary.pk
+    # The reply's own log_turn task may record the call first (a thread in embedded mode): one record either way.
+    services.llm_call_record(message_id=reply.pk)
+    assert LLMCall.objects.get(message=reply).profile_id == canary.pk
     assert set(Message.objects.filter(conversation=conversation).values_list("profile_id", flat=True)) == {canary.pk}
     assert LLMCall.objects.get(message=reply).model_name == "deepseek-r1:14b"
 

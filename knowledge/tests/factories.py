@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 from django.db import transaction
 
 from knowledge import services
@@ -77,3 +79,31 @@ def faq_create(question: str, answer: str, *, alternatives: tuple[str, ...] = ()
         services.faq_index(faq_id=faq.pk)
         faq.refresh_from_db()
     return faq
+
+
+def pdf_bomb(unpacked_bytes: int = 80_000_000) -> bytes:
+    """A 78 KB PDF whose one page's content stream inflates to `unpacked_bytes` of spaces (pypdf stops at 75 MB).
+
+    The page has a font, so text extraction really decodes the stream.
+    """
+    packer = zlib.compressobj(9)
+    block = b" " * 1_000_000
+    stream = b"".join(packer.compress(block) for _ in range(unpacked_bytes // len(block))) + packer.flush()
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 "
+        + font + b" >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

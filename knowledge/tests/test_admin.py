@@ -157,3 +157,74 @@ def test_non_staff_cannot_open_curation_pages(client) -> None:
     for name in ("admin:knowledge_article_import", "admin:knowledge_article_test_retrieval"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/login/" in response.url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_an_article_in_admin_never_chunks_in_the_request(staff_client, fake_ollama, reply_runner,
+                                                                 monkeypatch) -> None:
+    """The admin request only queues indexing: the chunker runs on a task thread (embedded) or in the worker."""
+    import threading
+
+    from knowledge import ingest
+
+    chunked_on: list[str] = []
+    chunk_markdown = ingest.chunk_markdown
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        chunked_on.append(threading.current_thread().name)
+        return chunk_markdown(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "chunk_markdown", spy)
+    response = staff_client.post(
+        reverse("admin:knowledge_article_add"),
+        {"title": "Gift wrapping", "body": "We wrap any order in washi paper for ¥10. " * 200,
+         "language": "en", "tags": "", "public_url": "", "status": "published",
+         "chunks-TOTAL_FORMS": "0", "chunks-INITIAL_FORMS": "0"},
+    )
+    assert response.status_code == 302
+    request_thread = threading.current_thread().name
+    assert request_thread not in chunked_on
+    article = Article.objects.get(title="Gift wrapping")
+    assert settle(lambda: Article.objects.get(pk=article.pk).index_status == IndexStatus.INDEXED)
+    if reply_runner == "embedded":
+        assert chunked_on and all(name.startswith("embedded-task") for name in chunked_on)
+    else:
+        assert chunked_on == []  # this process served the request; the worker process indexed it
+
+
+@pytest.mark.django_db
+def test_staff_who_edit_articles_can_purge_the_answer_cache(staff_client) -> None:
+    from knowledge import cache as answer_cache
+
+    answer_cache.answer_cache_put(question="Do you ship abroad?", version=1, profile="p",
+                                  answer=answer_cache.CachedAnswer(content="Only within China."))
+    listing = staff_client.get(reverse("admin:knowledge_article_changelist")).content.decode()
+    purge_url = reverse("admin:knowledge_article_answer_cache_purge")
+    assert purge_url in listing
+    confirm = staff_client.get(purge_url)
+    assert confirm.status_code == 200 and answer_cache.answer_cache_get(question="Do you ship abroad?", version=1,
+                                                                        profile="p")
+    response = staff_client.post(purge_url, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:knowledge_article_changelist")
+    assert "The answer cache was purged" in response.content.decode()
+    assert answer_cache.answer_cache_get(question="Do you ship abroad?", version=1, profile="p") is None
+
+
+@pytest.mark.django_db
+def test_staff_who_may_only_view_articles_cannot_purge_the_answer_cache(client) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    from knowledge import cache as answer_cache
+
+    viewer = get_user_model().objects.create_user("viewer", "viewer@example.invalid", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_article"))
+    client.force_login(viewer)
+    answer_cache.answer_cache_put(question="Do you ship abroad?", version=1, profile="p",
+                                  answer=answer_cache.CachedAnswer(content="Only within China."))
+    purge_url = reverse("admin:knowledge_article_answer_cache_purge")
+    listing = client.get(reverse("admin:knowledge_article_changelist"))
+    assert listing.status_code == 200 and purge_url not in listing.content.decode()
+    assert client.get(purge_url).status_code == 403
+    assert client.post(purge_url).status_code == 403
+    assert answer_cache.answer_cache_get(question="Do you ship abroad?", version=1, profile="p") is not None

@@ -166,3 +166,46 @@ def test_demo_knowledge_loads_once(fake_ollama) -> None:
     assert Article.objects.filter(status=Article.Status.PUBLISHED, language="zh-hans").count() == 5
     assert FAQ.objects.filter(published=True, language="en").count() == 5
     assert all(a.public_url.startswith("https://") for a in Article.objects.all())
+
+
+def test_indexing_past_its_time_budget_fails_with_advice_and_keeps_no_chunks(fake_ollama, settings) -> None:
+    article = article_create("shipping")
+    assert article.chunk_count == 2
+    settings.KNOWLEDGE_INDEX_TIME_BUDGET_S = 0.000001
+    article.body = "word " * 20_000
+    services.article_save(article=article, content_changed=True, was_published=True)
+    report = services.article_index(article_id=article.pk)
+    article.refresh_from_db()
+    assert report.outcome == "failed" and article.index_status == IndexStatus.FAILED
+    assert article.index_error == (
+        "indexing took longer than 1e-06 s: split the document into smaller articles"
+        " (or raise KNOWLEDGE_INDEX_TIME_BUDGET_S)"
+    )
+    assert article.chunks.count() == 0
+    assert len(fake_ollama.embed_requests()) == 1  # only the first indexing embedded anything
+
+
+def test_import_reports_a_pdf_bomb_per_file_without_an_error_traceback(fake_ollama, caplog) -> None:
+    from knowledge.tests.factories import pdf_bomb
+
+    files = [("bomb.pdf", pdf_bomb()), ("shipping.md", (FILES / "shipping.md").read_bytes())]
+    job = services.import_job_create(files=files)
+    with caplog.at_level("WARNING"):
+        job = services.import_job_run(job_id=job.pk)
+    outcome = {result["name"]: result for result in job.results}
+    assert outcome["bomb.pdf"]["ok"] is False
+    assert outcome["bomb.pdf"]["error"].startswith("the PDF is too large to read or is a decompression bomb (")
+    assert outcome["shipping.md"]["ok"] is True
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_slow_embedding_past_the_time_budget_fails_the_article(fake_ollama, settings) -> None:
+    settings.KNOWLEDGE_INDEX_TIME_BUDGET_S = 1.0
+    settings.KNOWLEDGE_EMBED_BATCH = 1
+    fake_ollama.state.embed_delay_s = 0.4
+    body = "\n\n".join(f"## Section {i}\n\nParagraph {i} about shipping." for i in range(8))
+    article = article_create(title="Slow", body=body)
+    assert article.index_status == IndexStatus.FAILED
+    assert article.index_error.startswith("indexing took longer than 1 s")
+    assert 2 <= len(fake_ollama.embed_requests()) <= 4  # it stopped instead of embedding all 8 sections
+    assert article.chunks.count() == 0

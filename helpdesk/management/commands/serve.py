@@ -67,6 +67,16 @@ class Command(BaseCommand):
             mode = ("production (Redis channel layer and cache, Celery workers on generation, logging and knowledge, "
                     "beat)")
         self.stdout.write(f"Mode: {mode}")
+        if not settings.PRODUCTION:
+            self.stdout.write(self.style.WARNING(
+                "Running with development defaults (DEBUG on unless DEBUG=false, a development SECRET_KEY unless "
+                "set): not for production. Production mode starts when DATABASE_URL or REDIS_URL is set."
+            ))
+        elif not settings.BEHIND_TLS_PROXY:
+            self.stdout.write(self.style.WARNING(
+                "BEHIND_TLS_PROXY is not set: cookies may travel over plain HTTP. Serve customers through a TLS proxy "
+                "that sets X-Forwarded-Proto and set BEHIND_TLS_PROXY=true."
+            ))
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
         env = dict(os.environ)
         metrics_dir = None
