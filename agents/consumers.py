@@ -40,9 +40,7 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         events.register_home_loop()
         await self.accept()
         user = self.scope.get("user")
-        if not await aio.db_call(selectors.user_is_agent, user):
-            await self.send_json({"type": "error", "code": "forbidden", "detail": "sign in as an agent first"})
-            await self.close(code=CLOSE_FORBIDDEN)
+        if not await self._still_allowed(user):
             return
         self.agent = await aio.db_call(lambda: get_user_model().objects.get(pk=user.pk))
         metrics.websocket_opened("console")
@@ -67,9 +65,18 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def send_error(self, code: str, detail: str, **extra: Any) -> None:
         await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
 
+    async def _still_allowed(self, user: Any) -> bool:
+        """Whether `user` may use the console now (re-read from the database: checked on connect and before
+        every frame; see selectors.console_allowed); if not, the socket is told why and closed."""
+        if await aio.db_call(selectors.console_allowed, user=user, session=self.scope.get("session")):
+            return True
+        await self.send_error("forbidden", "sign in as an agent first")
+        await self.close(code=CLOSE_FORBIDDEN)
+        return False
+
     # --- agent -> server --------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
-        if self.agent is None:
+        if self.agent is None or not await self._still_allowed(self.agent):
             return
         try:  # every frame counts, invalid ones too
             await asyncio.to_thread(ratelimits.agent_frame_check, agent_id=self.agent.pk)
@@ -114,10 +121,17 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "pong"})
 
     async def on_inbox(self, frame: dict[str, Any]) -> None:
+        """A page of the inbox: the first without `cursor`, the next with the `next` of the page before."""
         status = frame.get("status") if isinstance(frame.get("status"), str) else ""
         search = frame.get("search") if isinstance(frame.get("search"), str) else ""
-        items = await aio.db_call(conversation_selectors.inbox, status=status[:20], search=search[:200])
-        await self.send_json({"type": "inbox", "items": items})
+        cursor = frame.get("cursor") if isinstance(frame.get("cursor"), str) else ""
+        try:
+            page = await aio.db_call(conversation_selectors.inbox_page, agent_id=self.agent.pk, status=status[:20],
+                                     search=search[:200], cursor=cursor[:200])
+        except conversation_selectors.BadCursor:
+            await self.send_error("bad_cursor", "cursor must be the `next` of an inbox page")
+            return
+        await self.send_json({"type": "inbox", "items": page["items"], "next": page["next"], "cursor": cursor})
 
     async def on_open(self, frame: dict[str, Any]) -> None:
         conversation_id = frame["conversation_id"]

@@ -6,6 +6,19 @@ from django.conf import settings
 from django.db import models
 
 
+class Console(models.Model):
+    """No table: it only carries the `agents.use_console` permission, so a role (a group or a user) can be given
+    the console without the `agents` group and without being staff (agents.selectors.user_is_agent)."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("use_console", "Can use the agents' console")]
+
+    def __str__(self) -> str:
+        return "console"
+
+
 class CannedResponse(models.Model):
     """A ready answer an agent inserts by typing its /shortcut."""
 

@@ -5,26 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from conversations.selectors import agent_name
+from helpdesk import signin
 
 from .models import CannedResponse
 
 AGENTS_GROUP = "agents"
+CONSOLE_PERMISSION = ("agents", "use_console")  # agents.use_console, on agents.models.Console
+
+
+def agents_queryset() -> QuerySet:
+    """Who may use the console: active users in the `agents` group or holding `agents.use_console` (directly or
+    through any group), and superusers. Being staff is not enough: staff may only look after the admin."""
+    app_label, codename = CONSOLE_PERMISSION
+    by_user = Q(user_permissions__codename=codename, user_permissions__content_type__app_label=app_label)
+    by_group = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    return get_user_model().objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(groups__name=AGENTS_GROUP) | by_user | by_group
+    ).distinct()
 
 
 def user_is_agent(user: Any) -> bool:
-    """Staff, or members of the `agents` group, may use the console."""
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    """Whether `user` may use the console now, read from the database each time (one query), not from the
+    user object or its permission cache: a colleague taken out of the group mid-shift is refused at once."""
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         return False
-    return bool(user.is_staff or user.groups.filter(name=AGENTS_GROUP).exists())
+    return agents_queryset().filter(pk=user.pk).exists()
+
+
+def console_allowed(*, user: Any, session: Any) -> bool:
+    """The console socket's check, on connect and before every frame: an agent (re-read from the database)
+    whose session gave the second factor when REQUIRE_2FA_FOR_STAFF asks for one."""
+    if not user_is_agent(user):
+        return False
+    return not signin.second_factor_required() or signin.session_verified(session=session, user=user)
 
 
 def agents_list() -> list[dict[str, Any]]:
-    users = get_user_model().objects.filter(is_active=True).filter(
-        is_staff=True
-    ) | get_user_model().objects.filter(is_active=True, groups__name=AGENTS_GROUP)
-    return [{"id": user.pk, "name": agent_name(user)} for user in users.distinct().order_by("username")]
+    return [{"id": user.pk, "name": agent_name(user)} for user in agents_queryset().order_by("username")]
 
 
 def canned_responses() -> list[dict[str, str]]:

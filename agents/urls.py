@@ -8,10 +8,6 @@ urlpatterns = [
     path("console/compare/", views.compare, name="console-compare"),
     path("console/dashboard/", views.dashboard, name="console-dashboard"),
     # Agents need not be staff, so they sign in here rather than through the admin's login.
-    path(
-        "console/login/",
-        auth_views.LoginView.as_view(template_name="agents/login.html", redirect_authenticated_user=False),
-        name="console-login",
-    ),
+    path("console/login/", views.ConsoleLoginView.as_view(), name="console-login"),
     path("console/logout/", auth_views.LogoutView.as_view(next_page="/console/login/"), name="console-logout"),
 ]

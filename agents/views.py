@@ -1,4 +1,4 @@
-"""The console pages: for agents only (staff, or the `agents` group); everything live runs over /ws/console/.
+"""The console pages: for agents only (agents.selectors.user_is_agent); everything live runs over /ws/console/.
 
 The two report pages (profiles compared, the dashboard) are read-only and
 rendered on the server: the view parses the request, `conversations.stats`
@@ -12,7 +12,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -20,19 +22,38 @@ from django.utils import timezone
 
 from conversations import stats
 from helpdesk import ollama as gateway
-from helpdesk import profiles
+from helpdesk import profiles, signin
 
 from . import reports, selectors
 
 NOT_AN_AGENT = "The console is for agents: ask an administrator to add you to the agents group."
+LOGIN_URL = "/console/login/"
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    """The console's own sign-in (agents need not be staff): a password, and the authenticator's code when
+    REQUIRE_2FA_FOR_STAFF is on. django-axes answers for a locked-out user name and address."""
+
+    template_name = "agents/login.html"
+    form_class = signin.ConsoleSignInForm
+    redirect_authenticated_user = False
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["second_factor"] = signin.second_factor_required()
+        context["error"] = signin.sign_in_error(context["form"])
+        return context
 
 
 def agents_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed in (else the console's sign-in page), and an agent (else 403), like the console itself."""
+    """Signed in (else the console's sign-in page; also when the second factor is required and this session
+    has not given it), and an agent (else 403), like the console itself."""
 
-    @login_required(login_url="/console/login/")
+    @login_required(login_url=LOGIN_URL)
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not signin.request_verified(request):
+            return redirect_to_login(request.get_full_path(), LOGIN_URL)
         if not selectors.user_is_agent(request.user):
             raise PermissionDenied(NOT_AN_AGENT)
         return view(request, *args, **kwargs)

@@ -1,14 +1,21 @@
-"""Model profiles in admin: edit, make default, give a canary a share or roll it back, without a restart."""
+"""Model profiles in admin: edit, make default, give a canary a share or roll it back, without a restart.
+
+Also the sign-in apps' admins (django-otp's TOTP devices, django-axes' attempts), with permissions tightened.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django_otp.plugins.otp_totp import admin as otp_totp_admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import profiles
 from .models import ModelProfile
@@ -69,7 +76,7 @@ class ModelProfileAdmin(admin.ModelAdmin):
         # The default answers every conversation without a live canary: it cannot go.
         return super().has_delete_permission(request, obj) and not (obj and obj.is_default)
 
-    @admin.action(description="Make the selected profile the default")
+    @admin.action(description="Make the selected profile the default", permissions=["change"])
     def make_default(self, request: HttpRequest, queryset: QuerySet[ModelProfile]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one profile to make the default.", messages.ERROR)
@@ -77,7 +84,55 @@ class ModelProfileAdmin(admin.ModelAdmin):
         profile = profiles.profile_save(profile=queryset.get(), is_default=True)
         self.message_user(request, f"{profile.name} is now the default profile.", messages.SUCCESS)
 
-    @admin.action(description="Roll back: give the selected canaries no new or existing conversations")
+    @admin.action(description="Roll back: give the selected canaries no new or existing conversations",
+                  permissions=["change"])
     def roll_back(self, request: HttpRequest, queryset: QuerySet[ModelProfile]) -> None:
         rolled = [profiles.profile_save(profile=p, canary_share=0.0).name for p in queryset.filter(is_default=False)]
         self.message_user(request, f"Rolled back: {', '.join(rolled) or 'nothing (the default cannot be)'}.")
+
+
+class TOTPDeviceAdmin(otp_totp_admin.TOTPDeviceAdmin):
+    """django-otp's TOTP devices, whose secret (the key, the QR code) only those who may change devices see:
+    with the view permission alone, a clerk could copy any colleague's second factor."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        secret = {"key", "qrcode_link"}
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f not in secret]}) for name, opts in fieldsets]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = super().get_list_display(request)
+        return shown if self.has_change_permission(request) else [f for f in shown if f != "qrcode_link"]
+
+    def config_view(self, request: HttpRequest, pk: int) -> Any:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().config_view(request, pk)
+
+    def qrcode_view(self, request: HttpRequest, pk: int) -> Any:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().qrcode_view(request, pk)
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, TOTPDeviceAdmin)
+
+
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    """django-axes' sign-in attempts, whose clean-up action deletes rows: for those who may delete them."""
+
+    actions = ["cleanup_expired_attempts"]
+
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        # django-axes 8.3.1 reads request.axes_attempt_time, which it sets on sign-in requests only: without
+        # it, its own action fails with an AttributeError (None: "now" is the reference time).
+        request.axes_attempt_time = getattr(request, "axes_attempt_time", None)
+        super().cleanup_expired_attempts(request, queryset)
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AccessAttemptAdmin)

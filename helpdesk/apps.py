@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class HelpdeskConfig(AppConfig):
@@ -11,3 +12,10 @@ class HelpdeskConfig(AppConfig):
         from helpdesk.logs import install_record_factory
 
         install_record_factory()
+
+
+class HelpdeskAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the site that can ask for a second factor (helpdesk.signin.HelpdeskAdminSite)."""
+
+    default = False  # named in full in INSTALLED_APPS
+    default_site = "helpdesk.signin.HelpdeskAdminSite"

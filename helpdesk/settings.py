@@ -10,6 +10,7 @@ PostgreSQL, Redis, real Celery workers and real Ollama nodes.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -85,7 +86,7 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "helpdesk.apps.HelpdeskAdminConfig",  # django.contrib.admin, with helpdesk.signin's site (second factor)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,6 +95,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "channels",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "helpdesk",
     "conversations",
     "knowledge",
@@ -110,9 +114,36 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into helpdesk.signin.lockout_response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Sign-in: lockout (django-axes) and the optional second factor (django-otp) ----------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user name + address before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# This many wrong passwords for one user name from one address lock that pair out (admin and console alike)
+# for the cool-off; attempts are kept in the database, so all web processes count together.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+AXES_ENABLED = env_bool("LOGIN_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "helpdesk.signin.lockout_response"
+# The client address is REMOTE_ADDR only: X-Forwarded-For is whatever the client writes unless a trusted
+# proxy sets it, and trusting it would let an attacker pick a new address for every guess.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# With this on, the admin and the console need a code from the user's authenticator app (TOTP) at sign-in;
+# an administrator gives each agent and staff member a device first (Admin › TOTP devices).
+REQUIRE_2FA_FOR_STAFF = env_bool("REQUIRE_2FA_FOR_STAFF", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Helpdesk")
 
 ROOT_URLCONF = "helpdesk.urls"
 ASGI_APPLICATION = "helpdesk.asgi.application"
@@ -362,6 +393,8 @@ CHAT_MAX_SOCKETS_PER_CONVERSATION = env_int("CHAT_MAX_SOCKETS_PER_CONVERSATION",
 RATE_LIMIT_AGENT_FRAMES = env_str("RATE_LIMIT_AGENT_FRAMES", "100/10 seconds")
 RATE_LIMIT_DRAFTS_PER_AGENT = env_str("RATE_LIMIT_DRAFTS_PER_AGENT", "20/minute")
 HISTORY_LIMIT = env_int("HISTORY_LIMIT", 200)
+# Conversations per page of the console's inbox (waiting customers always come first; "load more" pages on).
+INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50)
 
 # Origins that may embed the widget ("*" allows any). The demo page is same-origin.
 WIDGET_ALLOWED_ORIGINS = env_list(
@@ -454,6 +487,8 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
         # pypdf warns about every oddity of a damaged file; the import reports what matters.
         "pypdf": {"level": "ERROR"},
+        # django-axes: failures and lockouts are warnings; every successful sign-in would be an info line.
+        "axes": {"level": "WARNING"},
         # In embedded mode tasks run inside the web server: one line per task would drown its log.
         "celery.app.trace": {"level": "WARNING" if EMBEDDED else "INFO"},
     },

@@ -170,7 +170,13 @@ class ArticleAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/knowledge/import.html", context)
 
+    def _may_see_imports(self, request: HttpRequest) -> bool:
+        """An import's progress: for whoever may import (add articles) or look at import jobs."""
+        return self.has_add_permission(request) or request.user.has_perm("knowledge.view_importjob")
+
     def import_job_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        if not self._may_see_imports(request):
+            return HttpResponse(status=403)
         job = get_object_or_404(ImportJob, pk=job_id)
         context = self._context(
             request, _("Import %(id)s") % {"id": job.pk}, job=job, status=selectors.import_job_status(job),
@@ -178,7 +184,9 @@ class ArticleAdmin(admin.ModelAdmin):
         )
         return TemplateResponse(request, "admin/knowledge/import_job.html", context)
 
-    def import_status_view(self, request: HttpRequest, job_id: int) -> JsonResponse:
+    def import_status_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        if not self._may_see_imports(request):
+            return HttpResponse(status=403)
         job = get_object_or_404(ImportJob, pk=job_id)
         status = selectors.import_job_status(job)
         for result in status["results"]:
@@ -187,6 +195,8 @@ class ArticleAdmin(admin.ModelAdmin):
         return JsonResponse(status, json_dumps_params={"ensure_ascii": False})
 
     def test_retrieval_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):  # it shows articles' text, drafts included
+            return HttpResponse(status=403)
         question = (request.GET.get("q") or "").strip()[: settings.MESSAGE_MAX_CHARS]
         context = self._context(request, _("Test retrieval"), question=question)
         if question:

@@ -17,7 +17,7 @@
       customer: "Customer", agent_role: "Agent", system: "Notice", note_role: "Note", bot_role: "Bot",
       new_handoff: "New conversation waiting for a human", taken: "{name} has this conversation",
       conversation: "Conversation #{id}", email: "email: {e}", csat: "CSAT {s}/5", name: "name: {n}",
-      feedback_up: "Customer: helpful", feedback_down: "Customer: not helpful",
+      feedback_up: "Customer: helpful", feedback_down: "Customer: not helpful", load_more: "Load more",
       reasons: { low_confidence: "low confidence", customer_request: "customer asked", no_knowledge: "no knowledge",
                  model_error: "model error", negative_feedback: "thumbs down", rule: "rule",
                  prompt_leak: "reply withheld (leaked its instructions)" }
@@ -35,7 +35,7 @@
       customer: "客户", agent_role: "客服", system: "提示", note_role: "备注", bot_role: "机器人",
       new_handoff: "有新的会话等待人工", taken: "{name} 正在接待此会话",
       conversation: "会话 #{id}", email: "邮箱：{e}", csat: "满意度 {s}/5", name: "姓名：{n}",
-      feedback_up: "客户评价：有帮助", feedback_down: "客户评价：没帮助",
+      feedback_up: "客户评价：有帮助", feedback_down: "客户评价：没帮助", load_more: "加载更多",
       reasons: { low_confidence: "置信度低", customer_request: "客户要求", no_knowledge: "知识库无答案",
                  model_error: "模型故障", negative_feedback: "差评", rule: "规则",
                  prompt_leak: "回复已拦截（泄露系统提示）" }
@@ -48,7 +48,8 @@
   var t = STRINGS[lang];
   var $ = function (id) { return document.getElementById(id); };
   var state = { ws: null, retry: 0, items: {}, order: [], openId: null, selected: null, me: null, agents: [],
-                canned: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false };
+                canned: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
+                next: null };
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -99,7 +100,11 @@
         if (state.openId) send({ type: "open", conversation_id: state.openId });
         break;
       case "inbox":
-        state.items = {};
+        // A first page replaces the list; a later one ("load more", sent with a cursor) adds to it.
+        if (!frame.cursor) state.items = {};
+        state.next = frame.next || null;
+        $("hc-more").hidden = !state.next;
+        $("hc-more").disabled = false;
         frame.items.forEach(function (item) { state.items[item.id] = item; if (item.status === "waiting_human") state.seenWaiting[item.id] = true; });
         state.started = true;
         renderList();
@@ -142,7 +147,9 @@
     return status ? item.status === status : item.status !== "resolved";
   }
   function sortKey(item) {
-    var rank = { waiting_human: 0, human: 1, bot: 2, resolved: 3 }[item.status];
+    // The server's order: waiting (longest first), mine, colleagues', then the bot's and resolved (recent first).
+    var mine = item.agent && state.me && item.agent.id === state.me.id;
+    var rank = { waiting_human: 0, human: mine ? 1 : 2, bot: 3, resolved: 3 }[item.status];
     var when = item.status === "waiting_human" ? Date.parse(item.handoff_at || item.created_at)
       : -Date.parse(item.last_message_at || item.created_at);
     return [rank, when];
@@ -325,6 +332,11 @@
     if (e.target.value) act("assign", { agent_id: parseInt(e.target.value, 10) });
   });
   $("hc-status").addEventListener("change", function () { send({ type: "inbox", status: $("hc-status").value, search: $("hc-search").value }); });
+  $("hc-more").addEventListener("click", function () {
+    if (!state.next) return;
+    $("hc-more").disabled = true;
+    send({ type: "inbox", status: $("hc-status").value, search: $("hc-search").value, cursor: state.next });
+  });
   var searchTimer = null;
   $("hc-search").addEventListener("input", function () {
     clearTimeout(searchTimer);
@@ -379,6 +391,7 @@
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "textarea" || tag === "input" || tag === "select" || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "Enter" && tag === "button") return;  // the button's own action (e.g. "Load more")
     var index = state.order.indexOf(state.selected);
     if (e.key === "j" || e.key === "ArrowDown") { state.selected = state.order[Math.min(state.order.length - 1, index + 1)]; renderList(); focusSelected(); e.preventDefault(); }
     else if (e.key === "k" || e.key === "ArrowUp") { state.selected = state.order[Math.max(0, index - 1)]; renderList(); focusSelected(); e.preventDefault(); }

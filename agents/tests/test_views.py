@@ -23,6 +23,20 @@ def test_signed_in_customers_accounts_are_refused(client) -> None:
     assert client.get("/console/").status_code == 403
 
 
+@pytest.mark.parametrize("url", ["/console/", "/console/compare/", "/console/dashboard/"])
+def test_staff_who_are_not_agents_are_refused(client, url) -> None:
+    client.force_login(agent_create("admin-clerk", staff=True, in_group=False))
+    assert client.get(url).status_code == 403
+
+
+def test_an_agent_taken_out_of_the_group_is_refused_at_the_next_request(client) -> None:
+    mei = agent_create("mei")
+    client.force_login(mei)
+    assert client.get("/console/").status_code == 200
+    mei.groups.clear()
+    assert client.get("/console/").status_code == 403
+
+
 def test_an_agent_who_is_not_staff_can_sign_in_and_open_the_console(client) -> None:
     agent_create("mei")
     response = client.post("/console/login/", {"username": "mei", "password": "pw", "next": "/console/"})

@@ -1,0 +1,167 @@
+"""Every admin action and extra admin page asks for the permission its effect needs, not only for is_staff.
+
+One test per action: a view-only staff user's request changes nothing, a user with the permission's does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from helpdesk.models import ModelProfile
+from helpdesk.tests.factories import canary_profile, default_profile
+from knowledge.models import FAQ, Article
+from knowledge.tests.factories import article_create, faq_create
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_with(client: Any, *codenames: str) -> Any:
+    """`client` signed in as a staff user holding exactly these permissions ("app.codename")."""
+    user = get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
+    for name in codenames:
+        app_label, codename = name.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    client.force_login(user)
+    return client
+
+
+def _canary() -> int:
+    default_profile()
+    return canary_profile(share=20).pk
+
+
+def _article(published: bool) -> Callable[[], int]:
+    return lambda: article_create(title="Returns", body="Thirty days.", published=published, index=False).pk
+
+
+def _article_failed() -> int:
+    article = article_create(title="Returns", body="Thirty days.", index=False)
+    Article.objects.filter(pk=article.pk).update(index_status="failed", index_error="boom")
+    return article.pk
+
+
+def _faq(published: bool) -> Callable[[], int]:
+    return lambda: faq_create("Do you ship abroad?", "Not yet.", published=published, index=False).pk
+
+
+# (model "app.model", action, make the object, whether the action took effect on it)
+ACTIONS = [
+    ("helpdesk.modelprofile", "make_default", _canary, lambda pk: ModelProfile.objects.get(pk=pk).is_default),
+    ("helpdesk.modelprofile", "roll_back", _canary, lambda pk: ModelProfile.objects.get(pk=pk).canary_share == 0),
+    ("knowledge.article", "publish", _article(False), lambda pk: Article.objects.get(pk=pk).status == "published"),
+    ("knowledge.article", "unpublish", _article(True), lambda pk: Article.objects.get(pk=pk).status == "draft"),
+    ("knowledge.article", "reindex", _article_failed, lambda pk: Article.objects.get(pk=pk).index_status == "pending"),
+    ("knowledge.faq", "publish", _faq(False), lambda pk: FAQ.objects.get(pk=pk).published),
+    ("knowledge.faq", "unpublish", _faq(True), lambda pk: not FAQ.objects.get(pk=pk).published),
+]
+
+
+def _expired_attempt() -> int:
+    from datetime import timedelta
+
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    attempt = AccessAttempt.objects.create(username="mei", ip_address="192.0.2.1", user_agent="", http_accept="",
+                                           path_info="/console/login/", get_data="", post_data="",
+                                           failures_since_start=3)
+    AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=timezone.now() - timedelta(days=1))
+    return attempt.pk
+
+
+def _gone(pk: int) -> bool:
+    from axes.models import AccessAttempt
+
+    return not AccessAttempt.objects.filter(pk=pk).exists()
+
+
+ACTIONS.append(("axes.accessattempt", "cleanup_expired_attempts", _expired_attempt, _gone))
+# The permission each action needs beyond viewing (default: change).
+NEEDS = {("axes.accessattempt", "cleanup_expired_attempts"): "delete"}
+
+
+def _post_action(client: Any, model: str, action: str, pk: int) -> None:
+    app_label, model_name = model.split(".")
+    client.post(reverse(f"admin:{app_label}_{model_name}_changelist"), {"action": action, "_selected_action": [pk]})
+
+
+@pytest.mark.parametrize("model, action, make, took_effect", ACTIONS, ids=[f"{m}.{a}" for m, a, *_ in ACTIONS])
+def test_view_only_staff_cannot_run_the_action(client, model, action, make, took_effect) -> None:
+    app_label, model_name = model.split(".")
+    staff_with(client, f"{app_label}.view_{model_name}")
+    pk = make()
+    _post_action(client, model, action, pk)
+    assert not took_effect(pk)
+
+
+@pytest.mark.parametrize("model, action, make, took_effect", ACTIONS, ids=[f"{m}.{a}" for m, a, *_ in ACTIONS])
+def test_staff_with_the_change_permission_can_run_the_action(client, model, action, make, took_effect) -> None:
+    app_label, model_name = model.split(".")
+    needs = NEEDS.get((model, action), "change")
+    staff_with(client, f"{app_label}.view_{model_name}", f"{app_label}.{needs}_{model_name}")
+    pk = make()
+    _post_action(client, model, action, pk)
+    assert took_effect(pk)
+
+
+def test_every_admin_action_declares_the_permissions_it_needs() -> None:
+    """A new action without `permissions=[...]` would be open to every staff user who can see the list."""
+    tested = {(model, action) for model, action, *_ in ACTIONS}
+    for model, model_admin in admin.site._registry.items():
+        for action in model_admin.actions or ():
+            function = getattr(model_admin, action) if isinstance(action, str) else action
+            name = f"{model._meta.app_label}.{model._meta.model_name}"
+            assert getattr(function, "allowed_permissions", None), f"{name}.{function.__name__} has no permissions"
+            assert (name, function.__name__) in tested, f"{name}.{function.__name__} has no test here"
+
+
+# --- the extra admin pages ----------------------------------------------------------------------------------
+
+def test_the_import_page_needs_the_add_permission(client) -> None:
+    url = reverse("admin:knowledge_article_import")
+    assert staff_with(client, "knowledge.view_article").get(url).status_code == 403
+    client.logout()
+    get_user_model().objects.all().delete()
+    assert staff_with(client, "knowledge.view_article", "knowledge.add_article").get(url).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["admin:knowledge_article_import_job", "admin:knowledge_article_import_status"])
+def test_an_imports_progress_needs_the_add_or_the_import_job_view_permission(client, page) -> None:
+    from knowledge.models import ImportJob
+
+    job = ImportJob.objects.create(total=0)
+    url = reverse(page, args=[job.pk])
+    assert staff_with(client, "knowledge.view_faq").get(url).status_code == 403
+    client.logout()
+    get_user_model().objects.all().delete()
+    assert staff_with(client, "knowledge.view_importjob").get(url).status_code == 200
+
+
+def test_the_test_retrieval_page_needs_the_article_view_permission(client) -> None:
+    url = reverse("admin:knowledge_article_test_retrieval")
+    assert staff_with(client, "knowledge.view_faq").get(url).status_code == 403
+    client.logout()
+    get_user_model().objects.all().delete()
+    assert staff_with(client, "knowledge.view_article").get(url).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"])
+def test_a_totp_devices_secret_needs_the_change_permission(client, page) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    owner = get_user_model().objects.create_user("owner")
+    device = TOTPDevice.objects.create(user=owner, name="phone")
+    url = reverse(page, args=[device.pk])
+    assert staff_with(client, "otp_totp.view_totpdevice").get(url).status_code == 403
+    change_page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
+    assert device.key not in change_page
+    client.logout()
+    get_user_model().objects.exclude(pk=owner.pk).delete()
+    assert staff_with(client, "otp_totp.view_totpdevice", "otp_totp.change_totpdevice").get(url).status_code == 200
