@@ -137,8 +137,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_CALLABLE = "helpdesk.signin.lockout_response"
-# The client address is REMOTE_ADDR only: X-Forwarded-For is whatever the client writes unless a trusted
-# proxy sets it, and trusting it would let an attacker pick a new address for every guess.
+# The client address is REMOTE_ADDR only, which helpdesk.clientip has already set from X-Forwarded-For when (and
+# only when) the peer is one of TRUSTED_PROXIES: read directly, the header would let an attacker pick a new
+# address for every guess.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # With this on, the admin and the console need a code from the user's authenticator app (TOTP) at sign-in;
 # an administrator gives each agent and staff member a device first (Admin › TOTP devices).
