@@ -15,6 +15,7 @@ call and is many times slower.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -328,6 +329,26 @@ class StreamTarget:
     conversation_id: int
     message_id: int
     language: str = "en"  # of the customer's question: notices are written in it
+    attempt: int = 0  # the reply's generation attempt (Message.attempts); 0: nothing is saved while streaming
+
+
+async def _progress_save(target: StreamTarget, visible: list[str]) -> None:
+    """Write the reply's text so far, and so its heartbeat, every REPLY_SAVE_INTERVAL_S (a timer: a model
+    loading or reasoning sends no text for a while, and is alive). Returns once the reply is no longer this
+    attempt's: the sweeper took the worker for dead, or the reply was failed meanwhile."""
+    while True:
+        await asyncio.sleep(settings.REPLY_SAVE_INTERVAL_S)
+        try:
+            ours = await aio.db_call(
+                services.reply_progress_save, message_id=target.message_id, attempt=target.attempt,
+                content="".join(visible),
+            )
+        except Exception:  # the next beat tries again; the reply itself goes on
+            logger.exception("reply %s: could not save its progress", target.message_id)
+            continue
+        if not ours:
+            logger.warning("reply %s attempt %s was taken over: stopping", target.message_id, target.attempt)
+            return
 
 
 def _cancel_requested(message_id: int) -> bool:
@@ -353,6 +374,8 @@ async def stream_reply(
     last_flush = last_cancel_check = 0.0
     stream: gateway.ChatStream | None = None
     citations = citations or CitationFilter(0)
+    # Done early only when the reply was taken from this attempt: then it stops, sending nothing more.
+    saver = asyncio.create_task(_progress_save(target, visible)) if target.attempt else None
 
     async def flush() -> None:
         nonlocal pending, seq, last_flush
@@ -403,6 +426,8 @@ async def stream_reply(
                 # a quarter of the worker's time per chunk, and a stop waits 50 ms longer at most.
                 if time.perf_counter() - last_cancel_check >= coalesce_s:
                     last_cancel_check = time.perf_counter()
+                    if saver and saver.done():
+                        return outcome(Message.Status.CANCELLED)
                     if _cancel_requested(target.message_id):
                         await flush()
                         return outcome(Message.Status.CANCELLED)
@@ -427,6 +452,8 @@ async def stream_reply(
         failed.ollama_host = failed.ollama_host or exc.host
         return failed
     finally:
+        if saver:
+            saver.cancel()
         await events.bot_typing(conversation_id=target.conversation_id, active=False)
 
 
@@ -459,9 +486,9 @@ def _split_dialogue(turns: list[Message]) -> tuple[str, str, list[Message]]:
     return question, previous, earlier
 
 
-def reply_generate(*, customer_message_id: int) -> Message | None:
+def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
     """Answer one customer message (idempotent): from an FAQ, the cache, or Ollama grounded in the knowledge base."""
-    bot_message = services.bot_reply_start(customer_message_id=customer_message_id)
+    bot_message = services.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
     if bot_message is None:
         return None
     with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk):
@@ -480,13 +507,14 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     )
     if grounding.faq or grounding.cached:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
-        return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
+        return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
 
     messages, sources = grounded_prompt(
         question=question, earlier=earlier, grounding=grounding, options=options, system_prompt=system_prompt
     )
     target = StreamTarget(
-        conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=language_of(question)
+        conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=language_of(question),
+        attempt=bot_message.attempts,
     )
     citations = CitationFilter(len(sources))
     # The stream takes seconds and needs no database: hand the connection back
@@ -497,7 +525,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     outcome.retrieval = grounding.record()
     signals = generated_signals(outcome=outcome, sources=sources, citations=citations, grounding=grounding)
     _judge(outcome, signals, threshold=profile.handoff_threshold)
-    reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
+    reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     if (
         grounding.standalone
         and sources
