@@ -243,3 +243,26 @@ def test_an_earlier_message_answered_together_with_a_later_one_is_not_unanswered
     bot_message_factory(conversation, reply_to=second)
     Message.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=long_ago(900))
     assert services.replies_sweep() == services.SweepResult()
+
+
+@pytest.mark.embedded
+@pytest.mark.django_db(transaction=True)
+def test_embedded_mode_sweeps_on_a_thread_of_the_web_process(settings) -> None:
+    from helpdesk.celery import embedded_beat_start
+
+    settings.EMBEDDED_BEAT = True
+    settings.UNANSWERED_TIMEOUT_S = 300
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301))
+    stop = embedded_beat_start({"sweep": {"task": "conversations.sweep_replies", "schedule": 0.1}})
+    assert stop is not None
+    try:
+        def handed_off() -> bool:
+            conversation.refresh_from_db()
+            return conversation.status == Conversation.Status.WAITING_HUMAN
+
+        wait_until(handed_off, timeout=10)
+    finally:
+        stop.set()
+    assert conversation.handoff_reason == "unanswered"
