@@ -19,7 +19,8 @@
       conversation: "Conversation #{id}", email: "email: {e}", csat: "CSAT {s}/5", name: "name: {n}",
       feedback_up: "Customer: helpful", feedback_down: "Customer: not helpful",
       reasons: { low_confidence: "low confidence", customer_request: "customer asked", no_knowledge: "no knowledge",
-                 model_error: "model error", negative_feedback: "thumbs down", rule: "rule" }
+                 model_error: "model error", negative_feedback: "thumbs down", rule: "rule",
+                 unanswered: "no reply in time" }
     },
     "zh-hans": {
       title: "客服工作台", admin: "管理后台", logout: "退出", inbox: "会话列表", filter_active: "进行中",
@@ -36,7 +37,8 @@
       conversation: "会话 #{id}", email: "邮箱：{e}", csat: "满意度 {s}/5", name: "姓名：{n}",
       feedback_up: "客户评价：有帮助", feedback_down: "客户评价：没帮助",
       reasons: { low_confidence: "置信度低", customer_request: "客户要求", no_knowledge: "知识库无答案",
-                 model_error: "模型故障", negative_feedback: "差评", rule: "规则" }
+                 model_error: "模型故障", negative_feedback: "差评", rule: "规则",
+                 unanswered: "未能及时回复" }
     }
   };
   var root = document.getElementById("console");
@@ -306,6 +308,8 @@
   }
   function onDelta(frame) {
     var stream = state.streams[frame.message_id] || (state.streams[frame.message_id] = { seq: -1, text: "" });
+    // seq 0 starts the text (over): a reply whose worker died is generated again, replacing its partial text.
+    if (frame.seq === 0) { stream.seq = -1; stream.text = ""; }
     if (frame.seq !== stream.seq + 1) return;  // a missed piece: "done" brings the whole text
     stream.seq = frame.seq; stream.text += frame.text;
     upsertMessage({ id: frame.message_id, role: "bot", status: "streaming", content: stream.text });
