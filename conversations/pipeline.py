@@ -337,18 +337,18 @@ async def _progress_save(target: StreamTarget, visible: list[str]) -> None:
     loading or reasoning sends no text for a while, and is alive). Returns once the reply is no longer this
     attempt's: the sweeper took the worker for dead, or the reply was failed meanwhile."""
     while True:
-        await asyncio.sleep(settings.REPLY_SAVE_INTERVAL_S)
-        try:
+        try:  # at once too: an attempt the sweeper gave up on while it looked up knowledge stops before it streams
             ours = await aio.db_call(
                 services.reply_progress_save, message_id=target.message_id, attempt=target.attempt,
                 content="".join(visible),
             )
         except Exception:  # the next beat tries again; the reply itself goes on
             logger.exception("reply %s: could not save its progress", target.message_id)
-            continue
+            ours = True
         if not ours:
             logger.warning("reply %s attempt %s was taken over: stopping", target.message_id, target.attempt)
             return
+        await asyncio.sleep(settings.REPLY_SAVE_INTERVAL_S)
 
 
 def _cancel_requested(message_id: int) -> bool:
@@ -409,6 +409,8 @@ async def stream_reply(
         # aclosing: leaving early (a stop) closes the stream's generator, and the HTTP stream with it.
         async with contextlib.aclosing(aiter(stream)) as pieces:
             async for piece in pieces:
+                if saver and saver.done():  # taken over: not one more delta from this attempt
+                    return outcome(Message.Status.CANCELLED)
                 if piece.reasoning:
                     reasoning.append(piece.reasoning)
                 piece.visible = citations.feed(piece.visible) if piece.visible else ""
@@ -426,8 +428,6 @@ async def stream_reply(
                 # a quarter of the worker's time per chunk, and a stop waits 50 ms longer at most.
                 if time.perf_counter() - last_cancel_check >= coalesce_s:
                     last_cancel_check = time.perf_counter()
-                    if saver and saver.done():
-                        return outcome(Message.Status.CANCELLED)
                     if _cancel_requested(target.message_id):
                         await flush()
                         return outcome(Message.Status.CANCELLED)

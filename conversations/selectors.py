@@ -352,10 +352,14 @@ UNANSWERED_LOOKBACK_S = 24 * 3600
 
 def conversations_unanswered(*, timeout_s: float) -> list[int]:
     """Bot conversations whose last word is a customer message written over `timeout_s` ago with no reply
-    at all: its reply task was lost (a reply being generated has its row from the start)."""
+    at all: its reply task was lost (a reply being generated has its row from the start).
+
+    Anything the customer saw after it counts as an answer, a notice too: an agent who handed the
+    conversation back to the bot ("the bot answers the next message") left that message to them on purpose.
+    """
     now = timezone.now()
     later_turn = Message.objects.filter(
-        conversation_id=OuterRef("conversation_id"), role__in=DIALOGUE_ROLES, id__gt=OuterRef("pk")
+        conversation_id=OuterRef("conversation_id"), role__in=CUSTOMER_VISIBLE_ROLES, id__gt=OuterRef("pk")
     )
     reply = Message.objects.filter(reply_to=OuterRef("pk"), role=Message.Role.BOT)
     return list(

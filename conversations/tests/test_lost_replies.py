@@ -266,3 +266,14 @@ def test_embedded_mode_sweeps_on_a_thread_of_the_web_process(settings) -> None:
     finally:
         stop.set()
     assert conversation.handoff_reason == "unanswered"
+
+
+@pytest.mark.django_db
+def test_a_message_an_agent_left_to_the_bot_by_handing_back_is_not_unanswered(settings) -> None:
+    """Handed back, the bot answers the customer's next message: the one before is not a lost task."""
+    settings.UNANSWERED_TIMEOUT_S = 300
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation, "Hello? Anyone?")
+    services.system_message_post(conversation=conversation, text="You are chatting with our assistant again.")
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(900))
+    assert services.replies_sweep() == services.SweepResult()
