@@ -618,7 +618,8 @@ def _reply_retry_or_fail(*, message_id: int) -> str:
         reply = Message.objects.select_for_update().filter(pk=message_id, status=Message.Status.STREAMING).first()
         if reply is None:
             return ""
-        if reply.attempts <= settings.REPLY_MAX_RETRIES and reply.reply_to_id is not None:
+        bot_in_charge = reply.conversation.status == Conversation.Status.BOT  # else nobody would generate it
+        if reply.attempts <= settings.REPLY_MAX_RETRIES and reply.reply_to_id is not None and bot_in_charge:
             # Not picked again by the next sweeps while the new attempt waits for a worker.
             Message.objects.filter(pk=reply.pk).update(heartbeat_at=timezone.now())
             logger.warning("reply %s lost its worker in attempt %s: generating it again", reply.pk, reply.attempts)

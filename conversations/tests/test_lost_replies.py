@@ -277,3 +277,14 @@ def test_a_message_an_agent_left_to_the_bot_by_handing_back_is_not_unanswered(se
     services.system_message_post(conversation=conversation, text="You are chatting with our assistant again.")
     Message.objects.filter(pk=question.pk).update(created_at=long_ago(900))
     assert services.replies_sweep() == services.SweepResult()
+
+
+@pytest.mark.django_db
+def test_a_dead_reply_in_a_conversation_an_agent_took_is_closed_not_retried(settings) -> None:
+    conversation = conversation_factory(status=Conversation.Status.HUMAN)
+    reply = dead_reply(conversation, customer_message_factory(conversation))
+    assert services.replies_sweep() == services.SweepResult(failed=1)
+    reply.refresh_from_db()
+    conversation.refresh_from_db()
+    assert reply.status == Message.Status.FAILED and reply.content == "Half of an"
+    assert conversation.status == Conversation.Status.HUMAN and not notices(conversation)
