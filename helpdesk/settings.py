@@ -149,11 +149,15 @@ if REDIS_URL:
     # membership ends with the socket, so there is no capacity to overflow or group to expire either.
     # Pub/sub channels ignore the Redis db number: the prefix carries it, so that deployments
     # (or test runs) sharing one Redis server on different dbs never hear each other.
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A pooled connection that Redis closed (it restarted) fails the first command sent on it:
+                # retried once on a fresh connection, so the first messages after an outage are not lost.
+                "hosts": [{"address": REDIS_URL, "retry_on_error": [RedisConnectionError]}],
                 "prefix": f"helpdesk.{REDIS_URL.rsplit('/', 1)[-1] or '0'}.",
             },
         }

@@ -301,3 +301,17 @@ def test_a_redis_outage_leaves_daphne_up_and_a_message_written_during_it_is_hand
     assert [m["content"] for m in history["messages"] if m["role"] == "customer"] == [
         "first", "written while Redis is down"]
     assert history["messages"][-1]["role"] == "system"
+
+    # And the next customer is answered as usual, although the web process's Redis connections from
+    # before the outage are dead (the first use of each fails).
+    fake_ollama_server.script(Reply(content="After the outage."))
+    later = stack.conversation()
+
+    async def next_customer() -> dict:
+        async with websockets.connect(websocket_url(stack, later["websocket"]), additional_headers=origin) as ws:
+            await frames_until(ws, "history", [])
+            await ws.send(json.dumps({"type": "message", "text": "hello again", "client_id": "o-3"}))
+            return await frames_until(ws, "done", [], timeout=60)
+
+    done = asyncio.run(next_customer())
+    assert done["message"]["content"] == "After the outage."
