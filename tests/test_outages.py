@@ -168,23 +168,24 @@ def stack(fake_ollama_server: FakeOllama, django_db_blocker: Any) -> Iterator[St
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log_path = Path(tempfile.mkdtemp(prefix="helpdesk-outages-")) / "serve.log"
     log = open(log_path, "w")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     stack = Stack(f"http://127.0.0.1:{port}", env, None, log_path, redis,  # type: ignore[arg-type]
                   f"{server} dbname={name}")
-    stack.seeded = int(stack.shell(SEED_CUT_OFF_REPLY).split()[-1])
-    stack.process = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT,
-                                     env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        stack.seeded = int(stack.shell(SEED_CUT_OFF_REPLY).split()[-1])
+        stack.process = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT,
+                                         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for(lambda: stack.live() or stack.process.poll() is not None, timeout=120)
         assert stack.process.poll() is None, stack.log()
         wait_for(lambda: stack.workers("generation"), timeout=60)
         yield stack
     finally:
-        stack.process.terminate()
-        try:
-            stack.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.process.pid, signal.SIGKILL)
+        if stack.process is not None:
+            stack.process.terminate()
+            try:
+                stack.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.process.pid, signal.SIGKILL)
         log.close()
         redis.stop()
         (ROOT / ".pytest_cache").mkdir(exist_ok=True)
