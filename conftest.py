@@ -46,6 +46,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Database threads (helpdesk.aio.db_call) would keep their connections open
     # past the last test, and PostgreSQL then refuses to drop the test database.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # No embedded beat sweeping the test database behind the tests' backs (tests run the sweep themselves).
+    settings.EMBEDDED_BEAT = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

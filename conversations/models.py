@@ -124,6 +124,11 @@ class Message(models.Model):
     reply_tokens = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # A streaming bot reply: when its worker last wrote the partial text (every REPLY_SAVE_INTERVAL_S). A reply
+    # whose heartbeat stopped lost its worker; the sweeper starts it over or hands the conversation on.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Generation attempts of a bot reply; a worker writes only while the row still carries its own attempt.
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]

@@ -17,6 +17,7 @@ call and is many times slower.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -359,6 +360,26 @@ class StreamTarget:
     conversation_id: int
     message_id: int
     language: str = "en"  # of the customer's question: notices are written in it
+    attempt: int = 0  # the reply's generation attempt (Message.attempts); 0: nothing is saved while streaming
+
+
+async def _progress_save(target: StreamTarget, visible: list[str]) -> None:
+    """Write the reply's text so far, and so its heartbeat, every REPLY_SAVE_INTERVAL_S (a timer: a model
+    loading or reasoning sends no text for a while, and is alive). Returns once the reply is no longer this
+    attempt's: the sweeper took the worker for dead, or the reply was failed meanwhile."""
+    while True:
+        try:  # at once too: an attempt the sweeper gave up on while it looked up knowledge stops before it streams
+            ours = await aio.db_call(
+                services.reply_progress_save, message_id=target.message_id, attempt=target.attempt,
+                content="".join(visible),
+            )
+        except Exception:  # the next beat tries again; the reply itself goes on
+            logger.exception("reply %s: could not save its progress", target.message_id)
+            ours = True
+        if not ours:
+            logger.warning("reply %s attempt %s was taken over: stopping", target.message_id, target.attempt)
+            return
+        await asyncio.sleep(settings.REPLY_SAVE_INTERVAL_S)
 
 
 def _cancel_requested(message_id: int) -> bool:
@@ -388,6 +409,8 @@ async def stream_reply(
     stream: gateway.ChatStream | None = None
     citations = citations or CitationFilter(0)
     canary = canary or guard.CanaryFilter(guard.prompt_canary())
+    # Done early only when the reply was taken from this attempt: then it stops, sending nothing more.
+    saver = asyncio.create_task(_progress_save(target, visible)) if target.attempt else None
 
     async def flush() -> None:
         nonlocal pending, seq, last_flush
@@ -429,6 +452,8 @@ async def stream_reply(
         # aclosing: leaving early (a stop) closes the stream's generator, and the HTTP stream with it.
         async with contextlib.aclosing(aiter(stream)) as pieces:
             async for piece in pieces:
+                if saver and saver.done():  # taken over: not one more delta from this attempt
+                    return outcome(Message.Status.CANCELLED)
                 if piece.reasoning:
                     reasoning.append(piece.reasoning)
                 piece.visible = citations.feed(piece.visible) if piece.visible else ""
@@ -477,6 +502,8 @@ async def stream_reply(
         failed.ollama_host = failed.ollama_host or exc.host
         return failed
     finally:
+        if saver:
+            saver.cancel()
         await events.bot_typing(conversation_id=target.conversation_id, active=False)
 
 
@@ -521,9 +548,9 @@ def _split_dialogue(turns: list[Message]) -> tuple[str, str, list[Message]]:
     return question, previous, earlier
 
 
-def reply_generate(*, customer_message_id: int) -> Message | None:
+def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
     """Answer one customer message (idempotent): from an FAQ, the cache, or Ollama grounded in the knowledge base."""
-    bot_message = services.bot_reply_start(customer_message_id=customer_message_id)
+    bot_message = services.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
     if bot_message is None:
         return None
     with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk):
@@ -542,13 +569,14 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     )
     if grounding.faq or grounding.cached:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
-        return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
+        return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
 
     messages, sources = grounded_prompt(
         question=question, earlier=earlier, grounding=grounding, options=options, system_prompt=system_prompt
     )
     target = StreamTarget(
-        conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=language_of(question)
+        conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=language_of(question),
+        attempt=bot_message.attempts,
     )
     citations = CitationFilter(len(sources))
     # The stream takes seconds and needs no database: hand the connection back
@@ -567,7 +595,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=len(turns) == 1)
     if refusal:
         outcome.retrieval["cache_refused"] = refusal  # for the agents (and tests): why later askings won't reuse it
-    reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome)
+    reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     if not refusal:
         answer_cache.answer_cache_put(
             question=question,

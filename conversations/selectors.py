@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Case, DateTimeField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from .models import Conversation, Message
 
@@ -413,4 +414,46 @@ def streaming_replies(*, conversation: Conversation) -> list[int]:
         conversation.messages.filter(role=Message.Role.BOT, status=Message.Status.STREAMING).values_list(
             "id", flat=True
         )
+    )
+
+
+def replies_stale(*, timeout_s: float) -> list[int]:
+    """Streaming bot replies whose worker has written nothing (no heartbeat) for `timeout_s`: it is gone."""
+    cutoff = timezone.now() - timedelta(seconds=timeout_s)
+    return list(
+        Message.objects.filter(role=Message.Role.BOT, status=Message.Status.STREAMING)
+        .annotate(last_sign=Coalesce("heartbeat_at", "created_at"))
+        .filter(last_sign__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+# Unanswered messages are looked for this far back: older ones were dealt with by earlier sweeps.
+UNANSWERED_LOOKBACK_S = 24 * 3600
+
+
+def conversations_unanswered(*, timeout_s: float) -> list[int]:
+    """Bot conversations whose last word is a customer message written over `timeout_s` ago with no reply
+    at all: its reply task was lost (a reply being generated has its row from the start).
+
+    Anything the customer saw after it counts as an answer, a notice too: an agent who handed the
+    conversation back to the bot ("the bot answers the next message") left that message to them on purpose.
+    """
+    now = timezone.now()
+    later_turn = Message.objects.filter(
+        conversation_id=OuterRef("conversation_id"), role__in=CUSTOMER_VISIBLE_ROLES, id__gt=OuterRef("pk")
+    )
+    reply = Message.objects.filter(reply_to=OuterRef("pk"), role=Message.Role.BOT)
+    return list(
+        Message.objects.filter(
+            role=Message.Role.CUSTOMER,
+            conversation__status=Conversation.Status.BOT,
+            created_at__lt=now - timedelta(seconds=timeout_s),
+            created_at__gte=now - timedelta(seconds=timeout_s + UNANSWERED_LOOKBACK_S),
+        )
+        .filter(~Exists(later_turn), ~Exists(reply))
+        .order_by("conversation_id")
+        .values_list("conversation_id", flat=True)
+        .distinct()
     )

@@ -12,10 +12,12 @@ from . import pipeline, services
 
 
 @shared_task(name="conversations.generate_reply", acks_late=True, reject_on_worker_lost=True)
-def generate_reply(message_id: int, **kwargs: Any) -> int | None:
-    """Answer the customer message `message_id`; a reply already finished is not generated again."""
+def generate_reply(message_id: int, retry_of: int | None = None, **kwargs: Any) -> int | None:
+    """Answer the customer message `message_id`; a reply already finished is not generated again.
+
+    `retry_of`: the sweeper's new attempt at a reply whose worker died in attempt `retry_of`."""
     with log_context(customer_message_id=message_id):
-        reply = pipeline.reply_generate(customer_message_id=message_id)
+        reply = pipeline.reply_generate(customer_message_id=message_id, retry_of=retry_of)
     return reply.pk if reply else None
 
 
@@ -32,3 +34,9 @@ def draft_reply(conversation_id: int, **kwargs: Any) -> None:
     with log_context(conversation_id=conversation_id):
         draft = pipeline.draft_generate(conversation_id=conversation_id)
         services.draft_deliver(conversation_id=conversation_id, draft=draft)
+
+
+@shared_task(name="conversations.sweep_replies", ignore_result=True)
+def sweep_replies(**kwargs: Any) -> None:
+    """Start over replies whose worker died, hand on customers left unanswered (beat, every SWEEP_INTERVAL_S)."""
+    services.replies_sweep()

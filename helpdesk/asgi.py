@@ -11,10 +11,12 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after
 
 from agents.routing import websocket_urlpatterns as console_routes  # noqa: E402
 from conversations.routing import websocket_urlpatterns as conversation_routes  # noqa: E402
+from helpdesk.celery import embedded_beat_start  # noqa: E402
 from helpdesk.clientip import ClientAddressMiddleware  # noqa: E402
 from helpdesk.metrics import forget_dead_processes  # noqa: E402
 
 forget_dead_processes()  # websocket gauges of a previous run in a kept metrics volume stop counting
+embedded_beat_start()  # embedded mode: what beat runs in production (the reply sweeper), on a thread of this process
 
 # The client address is settled once, before anything reads it (helpdesk/clientip.py).
 application = ClientAddressMiddleware(

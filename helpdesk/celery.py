@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_futures
+from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
@@ -63,7 +65,7 @@ def _run_eagerly(task: Task, args: tuple, kwargs: dict) -> None:
         logger.error("embedded task %s failed: %r", task.name, result.result)
 
 
-def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
+def enqueue(task: Task, *args: Any, **kwargs: Any) -> Future | None:
     """Send a task to its queue, or in embedded mode run it on a worker thread.
 
     Eager `.delay()` would run the task right here; called from a consumer that
@@ -78,9 +80,10 @@ def enqueue(task: Task, *args: Any, **kwargs: Any) -> None:
         future = pool.submit(aio.with_fresh_connections, _run_eagerly, (task, args, kwargs), {})
         _embedded_pending.add(future)
         future.add_done_callback(_embedded_pending.discard)
-    else:
-        with _publish_lock:
-            task.apply_async(args=args, kwargs=kwargs)
+        return future
+    with _publish_lock:
+        task.apply_async(args=args, kwargs=kwargs)
+    return None
 
 
 def embedded_tasks_pending() -> int:
@@ -91,3 +94,47 @@ def embedded_tasks_pending() -> int:
 def embedded_tasks_wait(timeout: float = 30.0) -> None:
     """Block until the in-process tasks queued so far have finished (embedded mode; used by tests)."""
     wait_futures(list(_embedded_pending), timeout=timeout)
+
+
+_beat_started = False
+
+
+def embedded_beat_start(schedule: dict[str, dict[str, Any]] | None = None) -> threading.Event | None:
+    """In embedded mode, run the beat schedule (CELERY_BEAT_SCHEDULE: the reply sweeper, the Ollama nodes'
+    health check) on a thread of this process, the one that serves the websockets: its tasks run on the
+    in-process task threads and reach the sockets through the in-memory channel layer.
+
+    Once per process; returns the event that stops it, or None when not embedded, when EMBEDDED_BEAT is
+    off (the test suite) or when it already runs.
+    """
+    global _beat_started
+    from django.conf import settings
+
+    if not app.conf.task_always_eager or not settings.EMBEDDED_BEAT or _beat_started:
+        return None
+    _beat_started = True
+    stop = threading.Event()
+    entries = list((schedule or app.conf.beat_schedule).values())
+    threading.Thread(target=_embedded_beat, args=(entries, stop), name="embedded-beat", daemon=True).start()
+    return stop
+
+
+def _embedded_beat(entries: list[dict[str, Any]], stop: threading.Event) -> None:
+    global _beat_started
+    app.loader.import_default_modules()  # the apps' tasks modules, as a worker imports them at start
+    every = [e["schedule"].total_seconds() if isinstance(e["schedule"], timedelta) else float(e["schedule"])
+             for e in entries]
+    due = [time.monotonic() + seconds for seconds in every]
+    running: list[Future | None] = [None] * len(entries)
+    while not stop.wait(min([0.5, *every])):
+        now = time.monotonic()
+        for index, entry in enumerate(entries):
+            last = running[index]
+            if now < due[index] or (last is not None and not last.done()):
+                continue  # not yet, or its last run is still going: runs never pile up
+            due[index] = now + every[index]
+            try:
+                running[index] = enqueue(app.tasks[entry["task"]])
+            except Exception:
+                logger.exception("embedded beat: could not run %s", entry["task"])
+    _beat_started = False

@@ -222,11 +222,15 @@ if REDIS_URL:
     # membership ends with the socket, so there is no capacity to overflow or group to expire either.
     # Pub/sub channels ignore the Redis db number: the prefix carries it, so that deployments
     # (or test runs) sharing one Redis server on different dbs never hear each other.
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # A pooled connection that Redis closed (it restarted) fails the first command sent on it:
+                # retried once on a fresh connection, so the first messages after an outage are not lost.
+                "hosts": [{"address": REDIS_URL, "retry_on_error": [RedisConnectionError]}],
                 "prefix": f"helpdesk.{REDIS_URL.rsplit('/', 1)[-1] or '0'}.",
             },
         }
@@ -236,8 +240,13 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "helpdesk",
+            # While Redis is down a cache read misses and a write is skipped (each logged) rather than
+            # raise: a customer's message is still stored (the answer cache is read as it is) and later
+            # answered or handed on, instead of lost with the request.
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True},
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 2000}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk"}}
@@ -263,10 +272,15 @@ CELERY_TASK_ROUTES = {
     "conversations.log_turn": {"queue": "logging"},
     "conversations.draft_reply": {"queue": "generation"},
     "helpdesk.check_ollama_nodes": {"queue": "logging"},
+    "conversations.sweep_replies": {"queue": "logging"},
     "knowledge.*": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker rides out a broker outage of any length: it reconnects for ever (None) instead of giving up after
+# Celery's default 100 tries, and `serve` restarts a worker that exits anyway.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Celery's Django fixup closes the database connection before and after every
 # task unless told to reuse it; a new connection costs milliseconds before the
 # first token. 0 closes it every time (when processes outnumber max_connections).
@@ -275,6 +289,8 @@ CELERY_GENERATION_CONCURRENCY = env_int("CELERY_GENERATION_CONCURRENCY", 8)
 CELERY_LOGGING_CONCURRENCY = env_int("CELERY_LOGGING_CONCURRENCY", 1)
 # `manage.py serve` starts its Celery workers this much nicer than Daphne (0: same priority).
 WORKER_NICE = env_int("WORKER_NICE", 10)
+# `manage.py serve` starts a worker that exited again after 1 s, doubling the pause with each quick exit up to this.
+WORKER_RESTART_MAX_DELAY_S = env_float("WORKER_RESTART_MAX_DELAY_S", 30.0)
 EMBEDDED_TASK_THREADS = env_int("EMBEDDED_TASK_THREADS", 8)
 # Threads of a web process that run database work for its websockets (one connection each).
 DATABASE_THREADS = env_int("DATABASE_THREADS", 8)
@@ -368,6 +384,29 @@ SUPPORT_TIME_ZONE = env_str("SUPPORT_TIME_ZONE") or env_str("TIME_ZONE", "UTC")
 
 # --- Conversations --------------------------------------------------------------
 MESSAGE_MAX_CHARS = env_int("MESSAGE_MAX_CHARS", 4000)
+# Replies that lost their worker. A streaming reply's partial text and heartbeat are written this often;
+# one whose heartbeat is older than REPLY_HEARTBEAT_TIMEOUT_S is started over (REPLY_MAX_RETRIES times),
+# then failed with its partial text kept and handed to a person. The broker's own redelivery (the
+# visibility timeout) takes an hour, and is kept that long so that imports are never run twice.
+REPLY_SAVE_INTERVAL_S = env_float("REPLY_SAVE_INTERVAL_S", 2.0)
+REPLY_HEARTBEAT_TIMEOUT_S = env_float("REPLY_HEARTBEAT_TIMEOUT_S", 60.0)
+REPLY_MAX_RETRIES = env_int("REPLY_MAX_RETRIES", 1)
+if not 0 < REPLY_SAVE_INTERVAL_S * 3 <= REPLY_HEARTBEAT_TIMEOUT_S:
+    raise RuntimeError(
+        "REPLY_HEARTBEAT_TIMEOUT_S must be at least 3 x REPLY_SAVE_INTERVAL_S (and both above 0): a worker "
+        "that saves less often than that would be taken for dead while it is writing"
+    )
+# A customer message in a bot conversation with no reply this long after it was written (its task was lost,
+# e.g. sent while Redis was down) is handed to a person. Longer than the slowest first token of a healthy model.
+UNANSWERED_TIMEOUT_S = env_float("UNANSWERED_TIMEOUT_S", 300.0)
+# How often the sweeper looks for both (beat in production, a thread of the web process in embedded mode).
+SWEEP_INTERVAL_S = env_float("SWEEP_INTERVAL_S", 15.0)
+# A sweep held up in the queue (behind an import on the logging worker) is dropped: the next one does its work.
+CELERY_BEAT_SCHEDULE["sweep-replies"] = {
+    "task": "conversations.sweep_replies", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S},
+}
+# Embedded mode runs the beat schedule on a thread of the web process (the test suite turns it off).
+EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", True)
 # Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.
 DELTA_COALESCE_MS = env_int("DELTA_COALESCE_MS", 50)
 # --- Abuse limits (helpdesk/ratelimits.py): per client IP and per conversation, counted in Redis

@@ -20,7 +20,8 @@
       feedback_up: "Customer: helpful", feedback_down: "Customer: not helpful", load_more: "Load more",
       reasons: { low_confidence: "low confidence", customer_request: "customer asked", no_knowledge: "no knowledge",
                  model_error: "model error", negative_feedback: "thumbs down", rule: "rule",
-                 prompt_leak: "reply withheld (leaked its instructions)" }
+                 prompt_leak: "reply withheld (leaked its instructions)",
+                 unanswered: "no reply in time" }
     },
     "zh-hans": {
       title: "客服工作台", admin: "管理后台", logout: "退出", inbox: "会话列表", filter_active: "进行中",
@@ -38,7 +39,8 @@
       feedback_up: "客户评价：有帮助", feedback_down: "客户评价：没帮助", load_more: "加载更多",
       reasons: { low_confidence: "置信度低", customer_request: "客户要求", no_knowledge: "知识库无答案",
                  model_error: "模型故障", negative_feedback: "差评", rule: "规则",
-                 prompt_leak: "回复已拦截（泄露系统提示）" }
+                 prompt_leak: "回复已拦截（泄露系统提示）",
+                 unanswered: "未能及时回复" }
     }
   };
   var root = document.getElementById("console");
@@ -315,6 +317,8 @@
   }
   function onDelta(frame) {
     var stream = state.streams[frame.message_id] || (state.streams[frame.message_id] = { seq: -1, text: "" });
+    // seq 0 starts the text (over): a reply whose worker died is generated again, replacing its partial text.
+    if (frame.seq === 0) { stream.seq = -1; stream.text = ""; }
     if (frame.seq !== stream.seq + 1) return;  // a missed piece: "done" brings the whole text
     stream.seq = frame.seq; stream.text += frame.text;
     upsertMessage({ id: frame.message_id, role: "bot", status: "streaming", content: stream.text });

@@ -257,7 +257,8 @@
     entry.el.classList.add("hd-streaming");
     attr(entry.el, { "aria-busy": true, "data-status": "streaming" });
     state.streaming[frame.message_id] = true;
-    if (frame.seq === 0) setText(entry, "");
+    // seq 0 starts the text (over): a reply whose worker died is generated again and replaces its partial text.
+    if (frame.seq === 0) { setText(entry, ""); entry.seq = -1; }
     // A piece missed (seq jumps) is not guessed at: "done" brings the whole text.
     if (frame.seq === entry.seq + 1) { setText(entry, entry.text + frame.text); entry.seq = frame.seq; }
     refreshStop();

@@ -234,21 +234,37 @@ async def test_a_worker_killed_mid_reply_is_redelivered_and_the_reply_completes(
     chat, fake_ollama_server, celery_worker_process
 ) -> None:
     fake_ollama_server.reset()
-    text = " ".join(f"t{i}" for i in range(60))
-    fake_ollama_server.script(Reply(content=text, per_token=0.03), Reply(content=text, per_token=0.005))
+    text = " ".join(f"t{i}" for i in range(150))
+    fake_ollama_server.script(Reply(content=text, per_token=0.04), Reply(content=text, per_token=0.005))
     conversation = await new_conversation()
     client, _ = await chat(conversation.token)
     await client.send({"type": "message", "text": "long answer please", "client_id": "k-1"})
     await client.until("delta")
+
+    async def saved_text() -> str:
+        """The reply's text as stored while it streams (every REPLY_SAVE_INTERVAL_S)."""
+        for _ in range(400):
+            content = await aio.db_call(
+                lambda: conversation.messages.filter(role="bot").values_list("content", flat=True).first())
+            if content:
+                return content
+            await asyncio.sleep(0.02)
+        raise AssertionError("the partial text was not saved while the reply streamed")
+
+    partial = await saved_text()
+    assert text.startswith(partial) and len(partial) < len(text)
     for child in children(celery_worker_process.pid):
         os.kill(child, signal.SIGKILL)
     done = await client.until("done", timeout=60)
     await client.close()
     assert done["message"]["status"] == "complete" and done["message"]["content"] == text
-    seqs = [f["seq"] for f in client.frames if f["type"] == "delta"]
-    assert seqs.count(0) == 2, "the redelivered task streams the reply again from seq 0"
+    deltas = [f for f in client.frames if f["type"] == "delta"]
+    restarts = [i for i, f in enumerate(deltas) if f["seq"] == 0]
+    assert len(restarts) == 2, "the redelivered task streams the reply again from seq 0"
+    # From its restart the text is whole, once: what the widget shows, replacing the partial text.
+    assert "".join(f["text"] for f in deltas[restarts[1]:]) == text
     replies = await aio.db_call(lambda: list(conversation.messages.filter(role="bot")))
-    assert len(replies) == 1 and replies[0].content == text
+    assert len(replies) == 1 and replies[0].content == text and replies[0].attempts == 2
     # The redelivered task and its bookkeeping may still be writing: let them finish before the
     # test database is flushed (a flush racing a worker's transaction deadlocks).
     await asyncio.to_thread(celery_worker_idle)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser import (
+    LAST_TURN_ANSWERED,
     LiveServer,
     NetworkCut,
     agent_create,
@@ -644,3 +645,52 @@ def test_a_customer_over_the_limit_is_told_to_wait_and_the_widget_reconnects_onl
         assert [stored_count(live_app, f"spam {n}") for n in range(4)] == [1, 0, 0, 1]
     finally:
         live_app.restart(RATE_LIMITS_ENABLED="false")
+
+
+SOCKET_SPY = """
+  if (!window.__sockets) {
+    window.__sockets = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      if (!window.__sockets.includes(this)) window.__sockets.push(this);
+      return send.call(this, data);
+    };
+  }
+"""
+INJECT = "const ws = window.__sockets[window.__sockets.length - 1]; ws.onmessage({data: arguments[0]});"
+
+
+def test_a_reply_generated_again_after_its_worker_died_replaces_its_partial_text_in_widget_and_console(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    """A redelivered reply streams again from seq 0: the widget and the console show the new text in place of
+    the partial one, never both (the frames are the server's, replayed into the page's own socket)."""
+    from selenium.webdriver.common.by import By
+
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Tea ships tomorrow."))
+    fresh_page(browser, live_app.url + "/")
+    browser.execute_script(SOCKET_SPY)
+    ask_in_widget(browser, "When does my tea ship?")
+    wait_for(lambda: browser.execute_script(LAST_TURN_ANSWERED))
+    conversation_id = conversation_of(live_app, "When does my tea ship?")
+    reply_id = 10**9  # a reply of this conversation's that the page has not seen yet
+    restarted = [(0, "Partial "), (1, "answer of the dead worker"), (0, "Whole"), (1, " new"), (2, " answer.")]
+
+    def replay(conversation: int) -> None:
+        for seq, text in restarted:
+            frame = {"type": "delta", "conversation_id": conversation, "message_id": reply_id, "seq": seq,
+                     "text": text}
+            browser.execute_script(INJECT, json.dumps(frame))
+
+    replay(conversation_id)
+    assert bot_texts(browser)[-1] == ("streaming", "Whole new answer.")
+    agent_create(live_app, "rosa", "Rosa")
+    with console(browser, live_app, "rosa", conversation_id):
+        browser.execute_script(SOCKET_SPY)
+        search = browser.find_element(By.ID, "hc-search")
+        search.send_keys(" ")  # the console sends its next frame: the spy learns its socket
+        wait_for(lambda: browser.execute_script("return (window.__sockets || []).length"))
+        replay(conversation_id)
+        shown = browser.find_element(By.ID, "hc-messages").text
+        assert "Whole new answer." in shown and "dead worker" not in shown

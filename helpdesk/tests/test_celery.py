@@ -21,3 +21,27 @@ def test_tasks_route_to_their_own_queue() -> None:
     assert _route("conversations.log_turn") == ("logging", "logging")
     assert _route("knowledge.index_article") == ("knowledge", "knowledge")
     assert _route("knowledge.import_files") == ("knowledge", "knowledge")
+
+
+def test_a_heartbeat_timeout_a_live_worker_could_miss_is_refused_at_start() -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {"REPLY_SAVE_INTERVAL_S": "5", "REPLY_HEARTBEAT_TIMEOUT_S": "10", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-c", "import helpdesk.settings"], cwd=ROOT, env=env, capture_output=True,
+                         text=True)
+    assert run.returncode != 0 and "REPLY_HEARTBEAT_TIMEOUT_S must be at least 3 x" in run.stderr
+
+
+def test_the_beat_schedule_runs_the_reply_sweeper_on_the_logging_queue(settings) -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-replies"]
+    assert entry["task"] == "conversations.sweep_replies" and entry["schedule"] == settings.SWEEP_INTERVAL_S
+    assert _route("conversations.sweep_replies") == ("logging", "logging")
+
+
+def test_workers_reconnect_to_a_lost_broker_for_ever() -> None:
+    from helpdesk.celery import app
+
+    assert app.conf.broker_connection_retry is True and app.conf.broker_connection_max_retries is None

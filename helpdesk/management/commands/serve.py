@@ -1,5 +1,8 @@
 """`make run`: migrate, then start every process the configuration calls for; Ctrl-C stops them all.
 
+A Celery worker or beat that exits is started again (with a growing pause); only Daphne exiting stops
+everything.
+
 Embedded (no REDIS_URL): one Daphne process; Celery tasks run in its worker
 threads. Production: Daphne plus Celery workers on `generation`, and on `logging`
 and `knowledge` (imports and indexing).
@@ -26,6 +29,44 @@ from helpdesk import ollama as gateway
 from helpdesk import profiles
 
 
+class Supervised:
+    """A worker process `serve` keeps running: started again when it exits, after a pause that doubles
+    with each quick exit (1 s up to WORKER_RESTART_MAX_DELAY_S), so a worker failing at once does not spin."""
+
+    # A worker that ran this long before exiting is restarted after the shortest pause again.
+    HEALTHY_RUN_S = 60.0
+
+    def __init__(self, name: str, command: list[str], **popen: Any) -> None:
+        self.name = name
+        self.command = command
+        self.popen = popen
+        self.delay = 1.0
+        self.restarts = 0
+        self.process: subprocess.Popen | None = subprocess.Popen(command, **popen)
+        self.started_at = time.monotonic()
+        self.restart_at = 0.0
+
+    def tend(self) -> str:
+        """Restart the process if it exited and its pause is over; returns what happened, for the log."""
+        now = time.monotonic()
+        if self.process is None:
+            if now < self.restart_at:
+                return ""
+            self.process = subprocess.Popen(self.command, **self.popen)
+            self.started_at = now
+            self.restarts += 1
+            return f"Restarted {self.name} (restart {self.restarts})."
+        code = self.process.poll()
+        if code is None:
+            return ""
+        self.delay = 1.0 if now - self.started_at >= self.HEALTHY_RUN_S else self.delay
+        pause = self.delay
+        self.delay = min(self.delay * 2, settings.WORKER_RESTART_MAX_DELAY_S)
+        self.process = None
+        self.restart_at = now + pause
+        return f"{self.name} exited (code {code}); starting it again in {pause:.0f} s."
+
+
 class Command(BaseCommand):
     help = "Migrate and serve the helpdesk (Daphne, and Celery workers when REDIS_URL is set)."
 
@@ -43,23 +84,27 @@ class Command(BaseCommand):
                 call_command("load_demo", if_empty=True)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
-        if settings.EMBEDDED:
-            from conversations.services import replies_abandoned_fail
+        from conversations.services import replies_abandoned_fail
 
-            if abandoned := replies_abandoned_fail():
-                self.stdout.write(f"Closed {abandoned} reply(ies) interrupted by the last stop as failed.")
+        # Replies cut off by the last stop: in production only those whose worker stopped writing (a worker
+        # on another host may still be streaming); in embedded mode every one (they died with the process).
+        if abandoned := replies_abandoned_fail(stale_only=not settings.EMBEDDED):
+            self.stdout.write(
+                f"Closed {abandoned} reply(ies) interrupted by the last stop as failed; handed to a person."
+            )
         self._report_ollama()
         # Daphne with the settings' timeouts and a redacted access log (helpdesk/webserver.py).
         daphne = [sys.executable, "-m", "helpdesk.webserver", "-b", options["host"], "-p", str(options["port"])]
-        workers = []
+        workers = {}
         if not settings.EMBEDDED:
-            workers = [
-                self._worker("generation", settings.CELERY_GENERATION_CONCURRENCY),
-                self._worker("logging,knowledge", settings.CELERY_LOGGING_CONCURRENCY),
-                # Periodic jobs (the Ollama nodes' health check); its schedule file is throw-away state.
-                [sys.executable, "-m", "celery", "-A", "helpdesk", "beat", "--loglevel", "WARNING",
-                 "--schedule", str(Path(tempfile.gettempdir()) / f"helpdesk-beat-{options['port']}")],
-            ]
+            workers = {
+                "the generation worker": self._worker("generation", settings.CELERY_GENERATION_CONCURRENCY),
+                "the logging worker": self._worker("logging,knowledge", settings.CELERY_LOGGING_CONCURRENCY),
+                # Periodic jobs (the Ollama nodes' health check, the reply sweeper); its schedule file is
+                # throw-away state.
+                "beat": [sys.executable, "-m", "celery", "-A", "helpdesk", "beat", "--loglevel", "WARNING",
+                         "--schedule", str(Path(tempfile.gettempdir()) / f"helpdesk-beat-{options['port']}")],
+            }
         mode = "embedded (SQLite or DATABASE_URL, in-memory channel layer, in-process tasks)"
         if not settings.EMBEDDED:
             mode = ("production (Redis channel layer and cache, Celery workers on generation, logging and knowledge, "
@@ -84,8 +129,8 @@ class Command(BaseCommand):
         # On one host the workers yield the processor to Daphne, so a customer's own message and the
         # text it relays come first, ahead of the replies being generated (the echo 5x sooner at 100 at once).
         nice = functools.partial(os.nice, settings.WORKER_NICE) if settings.WORKER_NICE else None
-        processes = [subprocess.Popen(daphne, env=env)]
-        processes += [subprocess.Popen(command, env=env, preexec_fn=nice) for command in workers]
+        web = subprocess.Popen(daphne, env=env)
+        supervised = [Supervised(name, command, env=env, preexec_fn=nice) for name, command in workers.items()]
         stopping = False
 
         def stop(*_: object) -> None:
@@ -95,9 +140,15 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            while not stopping and all(p.poll() is None for p in processes):
+            # Only Daphne exiting (or Ctrl-C) stops everything. A worker that exits (it gave up on a lost
+            # broker, ran out of memory, was killed) is started again, while Daphne keeps the sockets open.
+            while not stopping and web.poll() is None:
+                for worker in supervised:
+                    if note := worker.tend():
+                        self.stderr.write(self.style.WARNING(note))
                 time.sleep(0.2)
         finally:
+            processes = [web, *(w.process for w in supervised if w.process is not None)]
             for process in processes:
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
@@ -109,9 +160,8 @@ class Command(BaseCommand):
                     process.kill()
             if metrics_dir:
                 shutil.rmtree(metrics_dir, ignore_errors=True)
-        failed = [p.args[2] for p in processes if p.returncode not in (0, -signal.SIGTERM, None)]
-        if failed and not stopping:
-            raise SystemExit(f"stopped because {failed[0]} exited")
+        if web.returncode not in (0, -signal.SIGTERM, None) and not stopping:
+            raise SystemExit(f"stopped because {web.args[2]} exited")
 
     @staticmethod
     def _worker(queue: str, concurrency: int) -> list[str]:

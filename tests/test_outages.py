@@ -1,0 +1,318 @@
+"""The production stack (`manage.py serve`: Daphne, Celery workers, beat) through a Redis outage and a killed
+worker, on a Redis server of its own that the tests stop and start again.
+
+- Redis gone for 12 s: Daphne stays up, the workers reconnect (or are restarted), and the customer message
+  written during the outage (stored, its reply task lost) is handed to a person after UNANSWERED_TIMEOUT_S.
+- The generation worker killed outright, mid-reply: `serve` starts it again, the sweeper sees the reply's
+  heartbeat stop and has it generated again, once; the customer sees the new text replace the partial one.
+- A stop of everything mid-reply: `serve` fails the cut-off reply at start and hands the conversation on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT
+from tests.fake_ollama import FakeOllama, Reply
+from tests.processes import process_table
+
+pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
+
+ANSWER = " ".join(f"word{i}" for i in range(80))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A real redis-server of the test's own, on a free port, that can be stopped and started on that port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._answers, timeout=10)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
+        time.sleep(interval)
+
+
+class Stack:
+    def __init__(self, base: str, env: dict[str, str], process: subprocess.Popen, log_path: Path,
+                 redis: RedisServer, dsn: str) -> None:
+        self.base, self.env, self.process, self.log_path, self.redis, self.dsn = (
+            base, env, process, log_path, redis, dsn)
+
+    def live(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base + "/livez", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def workers(self, queue: str) -> list[int]:
+        """The pids of the Celery worker's main process on `queue` that serve started (its pool's parent)."""
+        return [info.pid for info in process_table().values()
+                if info.parent == self.process.pid and f"-Q {queue} " in info.command]
+
+    def conversation(self) -> dict[str, Any]:
+        request = urllib.request.Request(self.base + "/api/v1/conversations", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def shell(self, script: str) -> str:
+        done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=self.env,
+                              check=True, capture_output=True, text=True, timeout=60)
+        return done.stdout
+
+
+SEED_CUT_OFF_REPLY = """
+from datetime import timedelta
+from django.utils import timezone
+from conversations.models import Conversation, Message
+c = Conversation.objects.create()
+q = Message.objects.create(conversation=c, role="customer", content="cut off", client_id="seed-1")
+Message.objects.create(conversation=c, role="bot", status="streaming", reply_to=q, content="Half of",
+                       attempts=1, heartbeat_at=timezone.now() - timedelta(hours=1))
+print(c.pk)
+"""
+
+
+@pytest.fixture(scope="module")
+def stack(fake_ollama_server: FakeOllama, django_db_blocker: Any) -> Iterator[Stack]:
+    """`manage.py serve` in production mode on its own PostgreSQL database and its own Redis server."""
+    import psycopg
+    from django.conf import settings
+
+    if settings.EMBEDDED or not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        pytest.skip("needs PostgreSQL and Redis")
+    db = settings.DATABASES["default"]
+    name = f"helpdesk_outages_{os.getpid()}"
+    server = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']}"
+    with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    redis = RedisServer()
+    redis.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}",
+        "REDIS_URL": redis.url,
+        "OLLAMA_HOSTS": fake_ollama_server.url,
+        "CELERY_GENERATION_CONCURRENCY": "1",
+        "LOAD_DEMO_KNOWLEDGE": "false",
+        "HANDOFF_THRESHOLD": "0",
+        # Small, to see in seconds what takes minutes by default.
+        "UNANSWERED_TIMEOUT_S": "6",
+        "SWEEP_INTERVAL_S": "1",
+        "REPLY_SAVE_INTERVAL_S": "0.3",
+        "REPLY_HEARTBEAT_TIMEOUT_S": "3",
+        "WORKER_RESTART_MAX_DELAY_S": "2",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log_path = Path(tempfile.mkdtemp(prefix="helpdesk-outages-")) / "serve.log"
+    log = open(log_path, "w")
+    stack = Stack(f"http://127.0.0.1:{port}", env, None, log_path, redis,  # type: ignore[arg-type]
+                  f"{server} dbname={name}")
+    try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        stack.seeded = int(stack.shell(SEED_CUT_OFF_REPLY).split()[-1])
+        stack.process = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT,
+                                         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        wait_for(lambda: stack.live() or stack.process.poll() is not None, timeout=120)
+        assert stack.process.poll() is None, stack.log()
+        wait_for(lambda: stack.workers("generation"), timeout=60)
+        yield stack
+    finally:
+        if stack.process is not None:
+            stack.process.terminate()
+            try:
+                stack.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(stack.process.pid, signal.SIGKILL)
+        log.close()
+        redis.stop()
+        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+        (ROOT / ".pytest_cache" / "outages-stack.log").write_text(log_path.read_text(errors="replace"))
+        with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+async def frames_until(ws: Any, frame_type: str, frames: list[dict], timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(deadline - time.monotonic(), 0.1)))
+        frames.append(frame)
+        if frame["type"] == frame_type:
+            return frame
+
+
+def websocket_url(stack: Stack, path: str) -> str:
+    return stack.base.replace("http", "ws") + path
+
+
+def test_serve_fails_at_start_a_reply_the_last_stop_cut_off_and_hands_its_conversation_on(stack: Stack) -> None:
+    [(status, content)] = stack.query(
+        "SELECT status, content FROM conversations_message WHERE conversation_id = %s AND role = 'bot'",
+        (stack.seeded,))
+    assert (status, content) == ("failed", "Half of")
+    [(conversation_status, reason)] = stack.query(
+        "SELECT status, handoff_reason FROM conversations_conversation WHERE id = %s", (stack.seeded,))
+    assert (conversation_status, reason) == ("waiting_human", "model_error")
+
+
+def test_a_generation_worker_killed_outright_is_restarted_and_its_reply_is_generated_again_once(
+    stack: Stack, fake_ollama_server: FakeOllama
+) -> None:
+    import websockets
+
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=ANSWER, per_token=0.08), Reply(content=ANSWER, per_token=0.005))
+    created = stack.conversation()
+    [worker] = stack.workers("generation")
+    frames: list[dict] = []
+
+    async def converse() -> dict:
+        async with websockets.connect(websocket_url(stack, created["websocket"]),
+                                      additional_headers={"Origin": stack.base}) as ws:
+            await frames_until(ws, "history", frames)
+            await ws.send(json.dumps({"type": "message", "text": "Tell me everything", "client_id": "k-1"}))
+            await frames_until(ws, "delta", frames)
+            saved = "SELECT content FROM conversations_message WHERE role = 'bot' AND content <> '' AND status = " \
+                    "'streaming' AND conversation_id = (SELECT id FROM conversations_conversation WHERE token = %s)"
+            partial = await asyncio.to_thread(wait_for, lambda: stack.query(saved, (created["token"],)), 20, 0.05)
+            assert ANSWER.startswith(partial[0][0]) and partial[0][0] != ANSWER, "the partial text was saved"
+            # The whole worker, its main process too: nothing is left to give the task back to the broker.
+            pool = [info.pid for info in process_table().values() if info.parent == worker]
+            for pid in [worker, *pool]:
+                os.kill(pid, signal.SIGKILL)
+            return await frames_until(ws, "done", frames, timeout=90)
+
+    done = asyncio.run(converse())
+    assert stack.live(), "Daphne kept serving"
+    assert done["message"]["status"] == "complete" and done["message"]["content"] == ANSWER
+    deltas = [f for f in frames if f["type"] == "delta"]
+    restarts = [i for i, f in enumerate(deltas) if f["seq"] == 0]
+    assert len(restarts) == 2, "the new attempt streams from seq 0 again, which the widget takes as a restart"
+    assert "".join(f["text"] for f in deltas[restarts[1]:]).strip() == ANSWER
+    [(status, content, attempts)] = stack.query(
+        "SELECT m.status, m.content, m.attempts FROM conversations_message m JOIN conversations_conversation c "
+        "ON c.id = m.conversation_id WHERE c.token = %s AND m.role = 'bot'", (created["token"],))
+    assert (status, content, attempts) == ("complete", ANSWER, 2)
+    assert "the generation worker exited" in stack.log()
+    assert stack.workers("generation") and stack.workers("generation") != [worker]
+
+
+def test_a_redis_outage_leaves_daphne_up_and_a_message_written_during_it_is_handed_to_a_person(
+    stack: Stack, fake_ollama_server: FakeOllama
+) -> None:
+    import websockets
+
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Before the outage."))
+    created = stack.conversation()
+    frames: list[dict] = []
+    url, origin = websocket_url(stack, created["websocket"]), {"Origin": stack.base}
+
+    async def before() -> None:
+        async with websockets.connect(url, additional_headers=origin) as ws:
+            await frames_until(ws, "history", frames)
+            await ws.send(json.dumps({"type": "message", "text": "first", "client_id": "o-1"}))
+            await frames_until(ws, "done", frames)
+            stack.redis.stop()
+            outage_started = time.monotonic()
+            await ws.send(json.dumps({"type": "message", "text": "written while Redis is down", "client_id": "o-2"}))
+            stored = "SELECT count(*) FROM conversations_message WHERE client_id = 'o-2'"
+            await asyncio.to_thread(wait_for, lambda: stack.query(stored)[0][0], 10)
+            while time.monotonic() - outage_started < 12:
+                assert stack.live(), "Daphne answers while Redis is down"
+                await asyncio.sleep(1)
+            stack.redis.start()
+
+    asyncio.run(before())
+    handed_on = ("SELECT status, handoff_reason FROM conversations_conversation WHERE token = %s "
+                 "AND status = 'waiting_human'")
+    [(_, reason)] = wait_for(lambda: stack.query(handed_on, (created["token"],)), timeout=60)
+    assert reason == "unanswered"
+    assert stack.live() and stack.process.poll() is None
+    assert stack.workers("generation") and stack.workers("logging,knowledge")
+
+    async def after() -> dict:
+        async with websockets.connect(url, additional_headers=origin) as ws:
+            return await frames_until(ws, "history", [])
+
+    history = asyncio.run(after())
+    assert history["conversation"]["status"] == "waiting_human"
+    assert [m["content"] for m in history["messages"] if m["role"] == "customer"] == [
+        "first", "written while Redis is down"]
+    assert history["messages"][-1]["role"] == "system"
+
+    # And the next customer is answered as usual, although the web process's Redis connections from
+    # before the outage are dead (the first use of each fails).
+    fake_ollama_server.script(Reply(content="After the outage."))
+    later = stack.conversation()
+
+    async def next_customer() -> dict:
+        async with websockets.connect(websocket_url(stack, later["websocket"]), additional_headers=origin) as ws:
+            await frames_until(ws, "history", [])
+            await ws.send(json.dumps({"type": "message", "text": "hello again", "client_id": "o-3"}))
+            return await frames_until(ws, "done", [], timeout=60)
+
+    done = asyncio.run(next_customer())
+    assert done["message"]["content"] == "After the outage."
