@@ -14,6 +14,7 @@ process died without saying goodbye stops counting after WEBSOCKET_TIMEOUT
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -26,6 +27,11 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 KEY_PREFIX = "helpdesk-limits"
+# How often one process repeats its warning that the limits' store cannot be reached.
+STORE_DOWN_WARNING_INTERVAL_S = 60.0
+
+logger = logging.getLogger(__name__)
+_store_down_warned_at = 0.0
 
 _lock = threading.Lock()
 _limiter: MovingWindowRateLimiter | None = None
@@ -85,6 +91,23 @@ def _retry_after(item: RateLimitItem, *identifiers: str) -> int:
     return max(1, math.ceil(stats.reset_time - time.time()))
 
 
+def _store_unreachable(exc: Exception) -> None:
+    """The limits fail open: while Redis is down a customer's message must still be stored (and handed to a
+    person by the sweeper if it cannot be answered); refusing everyone would turn an outage into lost messages.
+    Abuse during an outage is bounded by the outage itself, and the warning says that limits are off."""
+    global _store_down_warned_at
+    now = time.monotonic()
+    if now - _store_down_warned_at >= STORE_DOWN_WARNING_INTERVAL_S:
+        _store_down_warned_at = now
+        logger.warning("rate limits are not applied: their store cannot be reached (%s: %s)", type(exc).__name__, exc)
+
+
+def _store_errors() -> tuple[type[Exception], ...]:
+    from redis.exceptions import RedisError
+
+    return RedisError, OSError
+
+
 def hit(item: RateLimitItem, *identifiers: str, what: str) -> None:
     """Count one event against `item` for `identifiers`; raises RateLimited when it is over the limit.
 
@@ -93,14 +116,28 @@ def hit(item: RateLimitItem, *identifiers: str, what: str) -> None:
     """
     if not enabled():
         return
-    if not limiter().hit(item, what, *identifiers):
-        raise RateLimited(what, _retry_after(item, what, *identifiers))
+    try:
+        allowed = limiter().hit(item, what, *identifiers)
+        retry_after = 0 if allowed else _retry_after(item, what, *identifiers)
+    except _store_errors() as exc:
+        _store_unreachable(exc)
+        return
+    if not allowed:
+        raise RateLimited(what, retry_after)
 
 
 def test(item: RateLimitItem, *identifiers: str, what: str) -> None:
     """Like hit(), but counts nothing: raises RateLimited when the next event would be refused."""
-    if enabled() and not limiter().test(item, what, *identifiers):
-        raise RateLimited(what, _retry_after(item, what, *identifiers))
+    if not enabled():
+        return
+    try:
+        allowed = limiter().test(item, what, *identifiers)
+        retry_after = 0 if allowed else _retry_after(item, what, *identifiers)
+    except _store_errors() as exc:
+        _store_unreachable(exc)
+        return
+    if not allowed:
+        raise RateLimited(what, retry_after)
 
 
 # --- the limits the helpdesk applies -------------------------------------------------------------
@@ -190,16 +227,19 @@ def socket_admit(*, conversation_id: int, socket_id: str) -> bool:
                 return False
             sockets[socket_id] = now
             return True
-    redis = _redis()
-    with redis.pipeline() as pipe:
-        pipe.zremrangebyscore(key, "-inf", stale)
-        pipe.zadd(key, {socket_id: now})
-        pipe.zcard(key)
-        pipe.expire(key, max(settings.WEBSOCKET_TIMEOUT, 60) + 120)
-        _, _, count, _ = pipe.execute()
-    if count > limit:
-        redis.zrem(key, socket_id)
-        return False
+    try:
+        redis = _redis()
+        with redis.pipeline() as pipe:
+            pipe.zremrangebyscore(key, "-inf", stale)
+            pipe.zadd(key, {socket_id: now})
+            pipe.zcard(key)
+            pipe.expire(key, max(settings.WEBSOCKET_TIMEOUT, 60) + 120)
+            _, _, count, _ = pipe.execute()
+        if count > limit:
+            redis.zrem(key, socket_id)
+            return False
+    except _store_errors() as exc:
+        _store_unreachable(exc)
     return True
 
 
@@ -209,7 +249,10 @@ def socket_release(*, conversation_id: int, socket_id: str) -> None:
         with _lock:
             _memory_sockets.get(key, {}).pop(socket_id, None)
         return
-    _redis().zrem(key, socket_id)
+    try:
+        _redis().zrem(key, socket_id)
+    except _store_errors() as exc:  # the entry expires with the key
+        _store_unreachable(exc)
 
 
 def _redis() -> Any:  # django_redis's client

@@ -29,6 +29,9 @@ _TOKEN_NAME = re.compile(r"token", re.IGNORECASE)
 
 def redact(text: str) -> str:
     """`text` with every conversation token cut to its first characters and an ellipsis."""
+    # A lazy object wrapping a str passes isinstance(value, str) but is not one to `re` (settings such as
+    # django-otp's are lazy): work on the real string.
+    text = str(text)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)[:KEEP]}…", text)
     return text
