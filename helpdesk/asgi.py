@@ -12,11 +12,12 @@ from django.conf import settings  # noqa: E402
 
 from agents.routing import websocket_urlpatterns as console_routes  # noqa: E402
 from conversations.routing import websocket_urlpatterns as conversation_routes  # noqa: E402
-from helpdesk import warmup  # noqa: E402
+from helpdesk import dbbudget, warmup  # noqa: E402
 from helpdesk.metrics import forget_dead_processes  # noqa: E402
 
 forget_dead_processes()  # websocket gauges of a previous run in a kept metrics volume stop counting
 
+dbbudget.process_connections_configure(settings.DATABASES, name="helpdesk web")
 if settings.WARM_UP:
     # Daphne imports the application before it listens: the first customer finds the caches built. A warm-up
     # longer than WARM_UP_WAIT_S goes on in the background, and /healthz says not ready until it ends.

@@ -63,11 +63,9 @@ def _pool_process_init(**kwargs: Any) -> None:
     """
     from django.conf import settings
 
-    from helpdesk import warmup
+    from helpdesk import dbbudget, warmup
 
-    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
-    if isinstance(pool, dict):
-        pool["min_size"] = pool["max_size"] = 1
+    dbbudget.process_connections_configure(settings.DATABASES, name="helpdesk worker", pool_size=1)
     if settings.WARM_UP:
         warmup.warm()
 

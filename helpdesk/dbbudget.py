@@ -78,6 +78,19 @@ class ServerLimits:
         return found
 
 
+def process_connections_configure(databases: dict[str, Any], *, name: str, pool_size: int | None = None) -> None:
+    """Before a process's first connection: its name in pg_stat_activity, and (a Celery pool process) its
+    pool's size. Operators see which kind of process holds each connection."""
+    database = databases["default"]
+    if not database["ENGINE"].endswith("postgresql"):
+        return
+    options = database.setdefault("OPTIONS", {})
+    options["application_name"] = name
+    pool = options.get("pool")
+    if pool_size and isinstance(pool, dict):
+        pool["min_size"] = pool["max_size"] = pool_size
+
+
 class BudgetExceeded(Exception):
     """The processes would open more connections than the server allows; the message names the numbers."""
 
