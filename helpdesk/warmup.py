@@ -39,6 +39,11 @@ def warmer_register(name: str, warmer: Callable[[], object]) -> None:
         _state.warmers = [(n, w) for n, w in _state.warmers if n != name] + [(name, warmer)]
 
 
+def warmer_unregister(name: str) -> None:
+    with _lock:
+        _state.warmers = [(n, w) for n, w in _state.warmers if n != name]
+
+
 def warm() -> dict[str, float]:
     """Run every warmer here and now; a failing one is logged and the rest still run (each warms a cache
     that the first request would fill anyway, so a failure costs time, never correctness)."""

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -74,9 +75,9 @@ def test_a_role_limit_below_the_server_limit_is_the_one_that_counts() -> None:
     assert limits(role_limit=15).capacity() == (15, "the CONNECTION LIMIT 15 of role helpdesk")
 
 
+@pytest.mark.production
 @pytest.mark.django_db
 def test_readiness_fails_when_the_budget_exceeds_what_the_server_allows(settings) -> None:
-    require(uses_postgres(), "PostgreSQL (DATABASE_URL)")
     from helpdesk import health
 
     settings.CELERY_GENERATION_CONCURRENCY = 500
@@ -84,7 +85,7 @@ def test_readiness_fails_when_the_budget_exceeds_what_the_server_allows(settings
     assert not report["ok"]
     check = report["checks"]["connections"]
     assert not check["ok"] and check["budget"] > check["capacity"]
-    assert f"max_connections {check['capacity']}" in check["error"] or "max_connections" in check["error"]
+    assert f"may open {check['budget']} = web 9" in check["error"] and f"allows {check['capacity']}" in check["error"]
 
 
 # --- a role with a small CONNECTION LIMIT, and serve running as it ----------------------------------
@@ -318,3 +319,73 @@ def test_a_crowd_of_150_on_a_role_limited_to_15_connections_gets_no_500_and_ever
     assert all(stored[token] == (1, 1) for token in tokens), [stored[t] for t in tokens if stored[t] != (1, 1)]
     print(f"150 customers in {elapsed:.1f} s; {statuses.count(503)} answered 503 first, {len(busy_frames)} busy "
           "frames")
+
+
+# --- in one process: a pool of one connection, held by someone else ------------------------------
+
+
+@pytest.fixture
+def pool_of_one() -> Iterator[None]:
+    """This process's pool shrunk to one connection with a short wait (the real psycopg pool, real PostgreSQL)."""
+    from django.db import connection
+
+    require(uses_postgres(), "PostgreSQL (DATABASE_URL)")
+    pool = connection.settings_dict["OPTIONS"]["pool"]
+    saved = dict(pool)
+    connection.close()
+    connection.close_pool()
+    pool.update(min_size=1, max_size=1, timeout=0.5)
+    yield
+    connection.close()
+    connection.close_pool()
+    pool.clear()
+    pool.update(saved)
+
+
+def hold_the_connection(taken: threading.Event, release: threading.Event) -> None:
+    from django.db import connection
+
+    connection.ensure_connection()
+    taken.set()
+    release.wait(30)
+    connection.close()
+
+
+@pytest.mark.production
+@pytest.mark.django_db(transaction=True)
+def test_no_connection_in_time_answers_503_and_busy_and_the_resent_message_is_stored_once(pool_of_one, chat) -> None:
+    from django.db import connection
+    from django.test import AsyncClient
+
+    from conversations import services
+    from conversations.models import Message
+
+    conversation = services.conversation_create(user=None)
+    connection.close()  # back to the pool: the test's thread holds nothing
+    message = {"type": "message", "text": "Where is my parcel?", "client_id": "busy-1"}
+
+    async def scenario() -> None:
+        client, history = await chat(conversation.token)
+        assert history["type"] == "history"
+        taken, release = threading.Event(), threading.Event()
+        holder = threading.Thread(target=hold_the_connection, args=(taken, release))
+        holder.start()
+        await asyncio.to_thread(taken.wait, 10)
+        try:
+            response = await AsyncClient().post("/api/v1/conversations")
+            assert response.status_code == 503
+            assert response["Retry-After"] == "2"
+            assert response.json()["error"] == "busy"
+            await client.send(message)
+            frame = await client.until("error", timeout=15)
+            assert (frame["code"], frame["client_id"], frame["retry_after"]) == ("busy", "busy-1", 2)
+        finally:
+            release.set()
+            await asyncio.to_thread(holder.join, 10)
+        await client.send(message)  # the widget's resend, same client_id
+        echo = await client.until("message", timeout=15)
+        assert echo["message"]["client_id"] == "busy-1"
+        await client.close()
+
+    asyncio.run(scenario())
+    assert Message.objects.filter(conversation=conversation, client_id="busy-1").count() == 1
