@@ -21,7 +21,7 @@ dbbudget.process_connections_configure(settings.DATABASES, name="helpdesk web")
 if settings.WARM_UP:
     # Daphne imports the application before it listens: the first customer finds the caches built. A warm-up
     # longer than WARM_UP_WAIT_S goes on in the background, and /healthz says not ready until it ends.
-    warmup.warm_start()
+    warmup.warm_start("web")
     warmup.warm_wait(settings.WARM_UP_WAIT_S)
 
 application = ProtocolTypeRouter(

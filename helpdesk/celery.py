@@ -67,7 +67,7 @@ def _pool_process_init(**kwargs: Any) -> None:
 
     dbbudget.process_connections_configure(settings.DATABASES, name="helpdesk worker", pool_size=1)
     if settings.WARM_UP:
-        warmup.warm()
+        warmup.warm("worker")
 
 
 _embedded_pending: set[Future] = set()

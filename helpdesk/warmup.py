@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class _State:
-    warmers: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
+    warmers: list[tuple[str, Callable[[], object], tuple[str, ...]]] = field(default_factory=list)
     started: bool = False
     done: threading.Event = field(default_factory=threading.Event)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -33,18 +33,22 @@ _state = _State()
 _lock = threading.Lock()
 
 
-def warmer_register(name: str, warmer: Callable[[], object]) -> None:
-    """Run `warmer` in every warm-up of this process (idempotent by name: ready() may run twice in tests)."""
+KINDS = ("web", "worker")
+
+
+def warmer_register(name: str, warmer: Callable[[], object], *, kinds: tuple[str, ...] = KINDS) -> None:
+    """Run `warmer` in every warm-up of a process of these kinds: "web" (Daphne), "worker" (a Celery pool
+    process). Idempotent by name: ready() may run twice in tests."""
     with _lock:
-        _state.warmers = [(n, w) for n, w in _state.warmers if n != name] + [(name, warmer)]
+        _state.warmers = [(n, w, k) for n, w, k in _state.warmers if n != name] + [(name, warmer, kinds)]
 
 
 def warmer_unregister(name: str) -> None:
     with _lock:
-        _state.warmers = [(n, w) for n, w in _state.warmers if n != name]
+        _state.warmers = [(n, w, k) for n, w, k in _state.warmers if n != name]
 
 
-def warm() -> dict[str, float]:
+def warm(kind: str = "web") -> dict[str, float]:
     """Run every warmer here and now; a failing one is logged and the rest still run (each warms a cache
     that the first request would fill anyway, so a failure costs time, never correctness)."""
     from django.db import connections
@@ -52,7 +56,7 @@ def warm() -> dict[str, float]:
     with _lock:
         _state.started = True
         _state.done.clear()
-        warmers = list(_state.warmers)
+        warmers = [(name, warmer) for name, warmer, kinds in _state.warmers if kind in kinds]
     started = time.perf_counter()
     try:
         for name, warmer in warmers:
@@ -72,12 +76,12 @@ def warm() -> dict[str, float]:
     return dict(_state.seconds)
 
 
-def warm_start() -> threading.Thread:
+def warm_start(kind: str = "web") -> threading.Thread:
     """Warm up on a thread of its own; readiness says not ready until it ends."""
     with _lock:
         _state.started = True
         _state.done.clear()
-    thread = threading.Thread(target=warm, name="warm-up", daemon=True)
+    thread = threading.Thread(target=warm, args=(kind,), name="warm-up", daemon=True)
     thread.start()
     return thread
 
