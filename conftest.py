@@ -46,6 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Database threads (helpdesk.aio.db_call) would keep their connections open
     # past the last test, and PostgreSQL then refuses to drop the test database.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if isinstance(pool, dict):
+        pool["max_size"] += 1  # the test's own thread holds one (its transaction) beside Daphne's threads
     # The test process serves nothing: importing helpdesk.asgi must not start a warm-up (tests/test_warmup.py
     # runs its own); the servers and workers that tests start warm up as in production.
     settings.WARM_UP = False
