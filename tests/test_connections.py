@@ -8,6 +8,7 @@ and run `manage.py serve` as that role, on a database of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -21,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,18 +227,18 @@ def crowd_stack(limited_database: LimitedDatabase, fake_ollama_server: FakeOllam
         (ROOT / ".pytest_cache" / "crowd-stack.log").write_text(log_path.read_text())
 
 
-async def widget_customer(base: str, number: int, statuses: list[int], busy_frames: list[str]) -> str:
+async def widget_customer(http: Any, base: str, number: int, statuses: list[int], busy_frames: list[str],
+                          told_to_retry: asyncio.Event) -> str:
     """What the widget does: create (retrying 503/429 after Retry-After), connect, send, resend on "busy"."""
-    import httpx
     import websockets
 
-    async with httpx.AsyncClient(timeout=60) as http:
-        for _ in range(60):
-            response = await http.post(base + "/api/v1/conversations")
-            statuses.append(response.status_code)
-            if response.status_code not in (429, 503):
-                break
-            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    for _ in range(60):
+        response = await http.post(base + "/api/v1/conversations")
+        statuses.append(response.status_code)
+        if response.status_code not in (429, 503):
+            break
+        told_to_retry.set()
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
     assert response.status_code == 201, response.text
     token = response.json()["token"]
     client_id = f"crowd-{number}"
@@ -247,6 +249,7 @@ async def widget_customer(base: str, number: int, statuses: list[int], busy_fram
                 first = json.loads(await asyncio.wait_for(ws.recv(), 60))
                 if first["type"] != "history":
                     busy_frames.append(first.get("code", ""))
+                    told_to_retry.set()
                     await asyncio.sleep(1)
                     continue
                 await ws.send(message)
@@ -257,6 +260,7 @@ async def widget_customer(base: str, number: int, statuses: list[int], busy_fram
                     if frame["type"] == "error":
                         assert frame["code"] == "busy", frame
                         busy_frames.append(frame["code"])
+                        told_to_retry.set()
                         await asyncio.sleep(frame.get("retry_after", 1))
                         await ws.send(message)
         except (websockets.ConnectionClosed, OSError):
@@ -289,17 +293,25 @@ def test_a_crowd_of_150_on_a_role_limited_to_15_connections_gets_no_500_and_ever
 
     take_every_free_slot()
     with psycopg.connect(limited_database.admin, autocommit=True) as admin:
-        web = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s"
+        # Waiting (up to 5 s each) until they are gone, so that their slots are free for the hogs, not the pool.
+        web = admin.execute("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE usename = %s"
                             " AND application_name = 'helpdesk web'", (limited_database.role,)).fetchall()
     assert web, "the web process holds a connection after its warm-up"
     take_every_free_slot()
 
     async def crowd() -> list[str]:
-        customers = [asyncio.create_task(widget_customer(base, n, statuses, busy_frames)) for n in range(150)]
-        await asyncio.sleep(3)
-        for hog in hogs:  # the slots come back
-            hog.close()
-        return await asyncio.gather(*customers)
+        import httpx
+
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+            told_to_retry = asyncio.Event()
+            customers = [asyncio.create_task(widget_customer(http, base, n, statuses, busy_frames, told_to_retry))
+                         for n in range(150)]
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(told_to_retry.wait(), 15)
+            for hog in hogs:  # the slots come back once someone was told to retry (or after 15 s)
+                hog.close()
+            return await asyncio.gather(*customers)
 
     started = time.monotonic()
     tokens = asyncio.run(crowd())
