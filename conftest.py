@@ -48,6 +48,12 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     # No embedded beat sweeping the test database behind the tests' backs (tests run the sweep themselves).
     settings.EMBEDDED_BEAT = False
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if isinstance(pool, dict):
+        pool["max_size"] += 1  # the test's own thread holds one (its transaction) beside Daphne's threads
+    # The test process serves nothing: importing helpdesk.asgi must not start a warm-up (tests/test_warmup.py
+    # runs its own); the servers and workers that tests start warm up as in production.
+    settings.WARM_UP = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

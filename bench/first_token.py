@@ -13,7 +13,13 @@ moments within one reply's length). It prints, per N:
 - a blocking relay in the style of the seed article (POST, wait for the whole
   answer, return it) on the same fake, and the ratio of first visible text.
 - the processor time each part of the stack used while the customers were
-  served (Linux): what a machine needs per streamed reply.
+  served (Linux): what a machine needs per streamed reply,
+- a cold start: the first-token overhead of the first customer after the start
+  against the tenth's (each alone), and the HTTP 5xx answers the customers got
+  (a 503 is tried again after its Retry-After, as the widget does; a 500 never should be).
+
+serve runs with DATABASE_BUDGET=fit: at N beyond what PostgreSQL's connections allow (100 by default),
+it starts as many generation workers as fit and says so; the rest of the customers wait in the queue.
 
     .venv/bin/python bench/first_token.py            # N = 1, 10, 100
     .venv/bin/python bench/first_token.py --n 1 10   # fewer
@@ -31,6 +37,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import socket
 import statistics
@@ -38,6 +45,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -150,17 +158,43 @@ async def relay_first_text(relay_url: str, n: int) -> list[float]:
 # --- customers on websockets ---------------------------------------------------------------
 
 
+# HTTP statuses the widget's endpoint answered in this run (a 503 or 429 is retried, as the widget does).
+http_statuses: list[int] = []
+MESSAGE = json.dumps({"type": "message", "text": "How long does shipping take?", "client_id": "b-1"})
+
+
+async def conversation_create(base: str) -> str:
+    """POST as the widget does: a 503 or 429 is tried again after its Retry-After; any other error is final."""
+    def post() -> tuple[int, dict, str]:
+        request = urllib.request.Request(base + "/api/v1/conversations", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.load(response), ""
+        except urllib.error.HTTPError as exc:
+            return exc.code, {}, exc.headers.get("Retry-After", "1")
+
+    for _ in range(30):
+        status, body, retry_after = await asyncio.to_thread(post)
+        http_statuses.append(status)
+        if status not in (429, 503):
+            break
+        await asyncio.sleep(float(retry_after) * random.uniform(1, 1.5))
+    if status != 201:
+        raise RuntimeError(f"POST /api/v1/conversations answered {status}")
+    return body["token"]
+
+
 async def customer(base: str, expected: str, start: asyncio.Event, delay: float = 0.0) -> dict:
-    request = urllib.request.Request(base + "/api/v1/conversations", method="POST")
-    token = (await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(request, timeout=30))))["token"]
+    token = await conversation_create(base)
     ws_url = base.replace("http", "ws") + f"/ws/chat/{token}/"
     async with websockets.connect(ws_url, max_size=None, open_timeout=30) as ws:
         json.loads(await ws.recv())  # history
         await start.wait()
         await asyncio.sleep(delay)
         sent = time.perf_counter()
-        await ws.send(json.dumps({"type": "message", "text": "How long does shipping take?", "client_id": "b-1"}))
+        await ws.send(MESSAGE)
         first = echo = typing = None
+        busy = 0
         pieces: list[str] = []
         expected_seq = 0
         skips = restarts = 0
@@ -171,7 +205,11 @@ async def customer(base: str, expected: str, start: asyncio.Event, delay: float 
             except TimeoutError:
                 raise TimeoutError(f"conversation {token[:8]}…: silence after {seen[-6:]}") from None
             seen.append(frame["type"])
-            if frame["type"] == "message" and echo is None:
+            if frame["type"] == "error" and frame.get("code") == "busy":
+                busy += 1  # stored nothing: resent after the wait, as the widget does
+                await asyncio.sleep(frame.get("retry_after", 1))
+                await ws.send(MESSAGE)
+            elif frame["type"] == "message" and echo is None:
                 echo = (time.perf_counter() - sent) * 1000
             elif frame["type"] == "typing" and typing is None:
                 typing = (time.perf_counter() - sent) * 1000
@@ -199,6 +237,7 @@ async def customer(base: str, expected: str, start: asyncio.Event, delay: float 
                     "deltas_ok": "".join(pieces) == final and not skips,
                     "restarts": restarts,
                     "frames": len(pieces),
+                    "busy": busy,
                 }
 
 
@@ -212,6 +251,38 @@ async def customers_round(base: str, n: int, expected: str, spread: float = 0.0)
     results = await asyncio.gather(*tasks, return_exceptions=True)
     failed = {"first": None, "total": None, "ok": False}
     return [r if isinstance(r, dict) else {**failed, "error": repr(r)} for r in results]
+
+
+async def first_token_alone(base: str) -> float:
+    """One customer alone: the time to the first token of their reply, then stopped (the worker is free again)."""
+    token = await conversation_create(base)
+    async with websockets.connect(base.replace("http", "ws") + f"/ws/chat/{token}/", open_timeout=30) as ws:
+        json.loads(await ws.recv())  # history
+        sent = time.perf_counter()
+        await ws.send(MESSAGE)
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if frame["type"] == "delta":
+                first = (time.perf_counter() - sent) * 1000
+                await ws.send(json.dumps({"type": "stop"}))
+                break
+            if frame["type"] == "error" and frame.get("code") == "busy":
+                await asyncio.sleep(frame.get("retry_after", 1))
+                await ws.send(MESSAGE)
+            if frame["type"] == "done" or (frame["type"] == "message" and frame["message"]["role"] == "bot"):
+                raise RuntimeError("answered without generating: not measured")
+        while frame["type"] != "done":  # the stopped reply is stored before the next customer comes
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
+    return first
+
+
+def report_cold_start(overheads: list[float]) -> None:
+    """The first customers after a start, one at a time: the first must not wait for caches being built."""
+    ratio = overheads[0] / max(overheads[-1], 1.0)
+    print(f"  cold start, first-token overhead  : first customer {overheads[0]:7.1f} ms, "
+          f"customer {len(overheads)} {overheads[-1]:7.1f} ms ({ratio:.1f}x, "
+          f"{'within' if ratio <= 2 else 'NOT within'} 2x; customers 2-{len(overheads)}: "
+          f"p50 {statistics.median(overheads[1:]):.1f} ms)")
 
 
 # --- where the processor time goes ---------------------------------------------------------
@@ -271,11 +342,8 @@ def start_serve(env: dict) -> tuple[subprocess.Popen, str]:
 
 
 def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> tuple[list[subprocess.Popen], str]:
-    """`manage.py serve` in production mode, with a generation worker sized for N concurrent replies."""
-    max_connections = _max_connections(database_url)
-    # Each prefork process keeps its own connection; past PostgreSQL's limit
-    # (no pooler here) connections are opened per task instead.
-    conn_max_age = "60" if n + 30 < max_connections else "0"
+    """`manage.py serve` in production mode, with a generation worker sized for N concurrent replies, or as many
+    as PostgreSQL's connections allow (DATABASE_BUDGET=fit: serve sizes it down and says so)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -287,15 +355,20 @@ def start_stack(n: int, ollama_url: str, database_url: str, redis_url: str) -> t
         # Every customer asks the same question: the answer cache would answer all but the first at once,
         # and this benchmark measures generated replies (bench/retrieval.py measures cache hits).
         "ANSWER_CACHE_ENABLED": "false",
-        "DATABASE_CONN_MAX_AGE": conn_max_age,
-        "CELERY_DB_REUSE_MAX": "100" if conn_max_age != "0" else "0",
+        "DATABASE_BUDGET": "fit",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
     }
+    log_start = (ROOT / "bench" / "serve.log").stat().st_size
     process, base = start_serve(env)
-    _wait_for_workers(env, n)
-    print(f"\nN = {n}   (Celery prefork concurrency {n}, persistent DB connections: {conn_max_age != '0'})")
+    budget = next((line.strip() for line in (ROOT / "bench" / "serve.log").read_text()[log_start:].splitlines()
+                   if line.startswith("Database connections")), "")
+    concurrency = int(re.search(r"generation (\d+)", budget).group(1)) if "generation" in budget else n
+    _wait_for_workers(env, concurrency)
+    wait_http(base + "/healthz")  # Daphne warm, and its connection budget fits
+    _wait_for_warm_workers(log_start, concurrency + 1)  # and every pool process (generation, logging)
+    print(f"\nN = {n}   (Celery prefork concurrency {concurrency})\n  {budget}")
     return [process], base
 
 
@@ -341,6 +414,10 @@ def report(n: int, direct: list[float], results: list[dict], relay: list[float])
         print(f"  first visible text, relay/stream  : {statistics.median(relay) / statistics.median(seen):.1f}x")
     print(f"  lost or wrong final replies       : {lost} of {len(results)}")
     print(f"  delta streams missing a piece     : {broken_deltas}   (replies started over: {restarted})")
+    server_errors = [status for status in http_statuses if status >= 500]
+    print(f"  HTTP 5xx answers (conversations)  : {len(server_errors)} of {len(http_statuses)} requests "
+          f"(500: {server_errors.count(500)}, 503 then retried: {server_errors.count(503)}); busy frames: "
+          f"{sum(r.get('busy', 0) for r in results)}")
     errors = [r["error"] for r in results if "error" in r]
     if errors:
         print(f"  errors: {errors[:3]}")
@@ -356,6 +433,7 @@ def main() -> None:
         "--samples", type=int, default=20, help="at least this many customers measured per N (in rounds of N)"
     )
     parser.add_argument("--skip-relay", action="store_true", help="leave out the blocking-relay comparison")
+    parser.add_argument("--skip-cold", action="store_true", help="leave out the first ten customers after a start")
     parser.add_argument(
         "--arrivals", nargs="+", choices=["burst", "spread"], default=["burst"],
         help="burst: the N customers ask at the same moment; spread: at random moments within one reply's length, "
@@ -382,11 +460,20 @@ def main() -> None:
         for n in args.n:
             stack, base = start_stack(n, ollama_url, database_url, redis_url)
             try:
-                asyncio.run(customers_round(base, n, expected))  # warm every worker process
+                if not args.skip_cold:
+                    # Each customer's overhead over a direct request made just before it (the fake's own time
+                    # to first token varies with the machine's load).
+                    overheads = []
+                    for _ in range(10):
+                        [direct_ms] = asyncio.run(direct_first_tokens(ollama_url, 1, model))
+                        overheads.append(asyncio.run(first_token_alone(base)) - direct_ms)
+                    report_cold_start(overheads)
+                asyncio.run(customers_round(base, n, expected))  # every worker process has run a reply
                 for arrivals in args.arrivals:
                     spread = reply_s if arrivals == "spread" else 0.0
                     direct: list[float] = []
                     results: list[dict] = []
+                    http_statuses.clear()
                     cpu: dict[str, float] = {}
                     measured_s = 0.0
                     for _ in range(max(1, -(-args.samples // n))):
@@ -405,13 +492,6 @@ def main() -> None:
                 stop(stack)
     finally:
         stop([fake])
-
-
-def _max_connections(database_url: str) -> int:
-    import psycopg
-
-    with psycopg.connect(database_url) as connection:
-        return int(connection.execute("SHOW max_connections").fetchone()[0])
 
 
 def _ensure_database(database_url: str) -> None:
@@ -444,7 +524,19 @@ def _wait_for_workers(env: dict, concurrency: int) -> None:
         "sys.exit(1)\n"
     )
     subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, check=True)
-    time.sleep(min(30, 2 + concurrency * 0.1))  # prefork children finish importing
+
+
+def _wait_for_warm_workers(log_start: int, processes: int, timeout: float = 180) -> None:
+    """Until every pool process has said it warmed up (helpdesk.warmup logs it): the start is over."""
+    if os.environ.get("WARM_UP", "").lower() in {"0", "false", "no", "off"}:
+        time.sleep(2)  # to compare with a start that does not warm up: nothing to wait for
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (ROOT / "bench" / "serve.log").read_text()[log_start:].count(" warmed up in ") >= processes:
+            break
+        time.sleep(0.2)
+    time.sleep(1)
 
 
 if __name__ == "__main__":

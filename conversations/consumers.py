@@ -13,7 +13,7 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from helpdesk import aio, metrics, ratelimits
+from helpdesk import aio, dbbusy, metrics, ratelimits
 from helpdesk.clientip import scope_client_ip
 from helpdesk.logs import log_context
 
@@ -23,6 +23,7 @@ from . import events, selectors, services
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_RATE_LIMITED = 4429
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455: the server is overloaded; the widget reconnects with backoff
 
 
 class FrameError(ValueError):
@@ -77,7 +78,11 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(CLOSE_FORBIDDEN, "origin_not_allowed", "this site may not open the chat")
             return
         token = self.scope["url_route"]["kwargs"].get("token", "")
-        conversation = await aio.db_call(selectors.conversation_get_by_token, token=token)
+        try:
+            conversation = await aio.db_call(selectors.conversation_get_by_token, token=token)
+        except Exception as exc:
+            await self._refuse_if_busy(exc)
+            return
         if conversation is None:
             await self._refuse(CLOSE_NOT_FOUND, "unknown_conversation", "no conversation has this token")
             return
@@ -90,12 +95,27 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                                f"this conversation is open in {limit} windows already; close one",
                                retry_after=60)
             return
-        self.conversation_id = conversation.pk
-        metrics.websocket_opened("chat")
         self.group = events.conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        history = await aio.db_call(selectors.history_frame, conversation=conversation)
+        try:
+            history = await aio.db_call(selectors.history_frame, conversation=conversation)
+        except Exception as exc:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await asyncio.to_thread(ratelimits.socket_release, conversation_id=conversation.pk,
+                                    socket_id=self.channel_name)
+            self.admitted = False
+            await self._refuse_if_busy(exc)
+            return
+        self.conversation_id = conversation.pk
+        metrics.websocket_opened("chat")
         await self.send_json({"type": "history", **history})
+
+    async def _refuse_if_busy(self, exc: Exception) -> None:
+        """No connection in time (helpdesk.dbbusy): close with 1013, and the widget reconnects; else re-raise."""
+        if not dbbusy.database_busy(exc):
+            raise exc
+        metrics.database_busy_count("websocket")
+        await self._refuse(CLOSE_TRY_AGAIN_LATER, "busy", dbbusy.BUSY_DETAIL)
 
     async def disconnect(self, code: int) -> None:
         if self.conversation_id is not None:
@@ -146,7 +166,16 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_error("unknown_type", f"unknown frame type {frame['type'][:40]!r}")
             return
-        await handler(self, frame)
+        try:
+            await handler(self, frame)
+        except Exception as exc:
+            if not dbbusy.database_busy(exc):
+                raise
+            # Nothing was stored: the widget keeps the message and resends it (same client_id) after retry_after.
+            metrics.database_busy_count("websocket")
+            extra = {"client_id": frame["client_id"]} if isinstance(frame.get("client_id"), str) else {}
+            await self.send_error("busy", dbbusy.BUSY_DETAIL, retry_after=settings.DATABASE_BUSY_RETRY_AFTER_S,
+                                  frame_type=frame["type"], **extra)
 
     async def _rate_limited(self, exc: ratelimits.RateLimited, frame: dict[str, Any] | None) -> None:
         extra = {"client_id": frame["client_id"]} if frame and isinstance(frame.get("client_id"), str) else {}

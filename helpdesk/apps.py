@@ -10,8 +10,98 @@ class HelpdeskConfig(AppConfig):
 
     def ready(self) -> None:
         from helpdesk.logs import install_record_factory
+        from helpdesk.warmup import warmer_register
 
         install_record_factory()
+        warmer_register("database", _database_warm)
+        warmer_register("model profiles", _profiles_warm)
+        warmer_register("ollama nodes", _nodes_warm)
+        warmer_register("database threads", _database_threads_warm, kinds=("web",))
+        warmer_register("task queues", _task_queues_warm, kinds=("web",))
+        warmer_register("reply stream", _reply_stream_warm, kinds=("worker",))
+
+
+def _database_warm() -> None:
+    """Open this process's connection pool (its first connection costs a TCP and authentication round trip)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+
+
+def _profiles_warm() -> None:
+    from helpdesk import profiles
+
+    profiles.profile_default()
+    profiles.configured_chat_models()
+
+
+def _nodes_warm() -> None:
+    """The nodes' health (probed now when the shared record is stale), so routing knows where to send a reply."""
+    from helpdesk import ollama as gateway
+
+    gateway.nodes_status()
+
+
+
+async def _channel_layer_warm() -> None:
+    """The channel layer's Redis connection, which it keeps per event loop."""
+    from channels.layers import get_channel_layer
+
+    await get_channel_layer().group_send("warm-up", {"type": "warm.up"})
+
+
+def _database_threads_warm() -> None:
+    """Each of the threads that run the websockets' database work (helpdesk.aio.db_call) started, with its
+    event loop and channel-layer connection (a stored message is published from there) and a pooled connection."""
+    import threading
+    from concurrent.futures import wait
+
+    from django.conf import settings
+    from django.db import connection
+
+    from helpdesk import aio
+
+    count = settings.DATABASE_THREADS
+    everyone_started = threading.Barrier(count)
+
+    def one() -> None:
+        everyone_started.wait(timeout=30)  # so that every thread of the pool gets one
+        aio.run(_channel_layer_warm())
+        connection.ensure_connection()
+        connection.close()
+
+    pool = aio.thread_pool("db", count)
+    for future in wait([pool.submit(one) for _ in range(count)]).done:
+        future.result()
+
+
+def _task_queues_warm() -> None:
+    """The broker connection the first reply is queued on, with its queues declared."""
+    from django.conf import settings
+
+    if settings.EMBEDDED:
+        return
+    from helpdesk.celery import app
+
+    with app.producer_or_acquire() as producer:
+        for queue in app.amqp.queues.values():
+            producer.maybe_declare(queue)
+
+
+def _reply_stream_warm() -> None:
+    """On the loop replies stream on (this thread's, helpdesk.aio): the Ollama clients and their connections (and
+    the servers' versions, asked once per node), and the channel layer's connection."""
+    from django.conf import settings
+
+    from helpdesk import aio
+    from helpdesk import ollama as gateway
+
+    async def warm() -> None:
+        for host in settings.OLLAMA_HOSTS:
+            await gateway.server_version(host)
+        await _channel_layer_warm()
+
+    aio.run(warm())
 
 
 class HelpdeskAdminConfig(admin_apps.AdminConfig):

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 from kombu import Exchange, Queue
 
 from helpdesk import aio
@@ -51,6 +51,25 @@ def _worker_metrics(**kwargs: Any) -> None:
 
     if settings.WORKER_METRICS_PORT:
         metrics.worker_metrics_serve(settings.WORKER_METRICS_PORT)
+    # Connected now, after Celery's Django fixup connected its own: that one first drops the connections the
+    # pool process inherited from the parent, then this one sizes the pool and warms up.
+    worker_process_init.connect(_pool_process_init, weak=False)
+
+
+def _pool_process_init(**kwargs: Any) -> None:
+    """In each pool process, after it forks and before it takes a task: a pool of one connection, warmed up.
+
+    A pool process runs one task at a time on one thread, so one connection is all it can use
+    (helpdesk.dbbudget counts one per process). Warming here, not in the parent, keeps every connection
+    and cache in the process that uses it: nothing opened before the fork is shared by two processes.
+    """
+    from django.conf import settings
+
+    from helpdesk import dbbudget, warmup
+
+    dbbudget.process_connections_configure(settings.DATABASES, name="helpdesk worker", pool_size=1)
+    if settings.WARM_UP:
+        warmup.warm("worker")
 
 
 _embedded_pending: set[Future] = set()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from helpdesk import dbbudget, warmup
 from helpdesk import ollama as gateway
 
 
@@ -48,6 +49,25 @@ def _ollama() -> dict[str, Any]:
     return detail
 
 
+def _connections() -> dict[str, Any]:
+    """The connection budget of the processes `serve` starts fits what PostgreSQL allows this role."""
+    if connection.vendor != "postgresql":
+        return {"budget": "not checked (not PostgreSQL)"}
+    budget = dbbudget.budget_from_settings(settings)
+    capacity, why = dbbudget.server_limits(connection).capacity()
+    detail: dict[str, Any] = {"budget": budget.total, "capacity": capacity}
+    if budget.total > capacity:
+        detail.update(ok=False, error=f"the processes may open {budget.describe()} connections; {why} allows "
+                                      f"{capacity}")
+    return detail
+
+
 def readiness() -> dict[str, Any]:
-    checks = {"database": _check(_database), "cache": _check(_cache), "ollama": _check(_ollama)}
+    checks = {
+        "warm_up": _check(warmup.warm_status),
+        "database": _check(_database),
+        "connections": _check(_connections),
+        "cache": _check(_cache),
+        "ollama": _check(_ollama),
+    }
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}

@@ -66,6 +66,10 @@ ANSWERS = Counter(
     "helpdesk_bot_answers_total", "Bot replies by how they were made: faq and cache need no model", ["source"]
 )
 HANDOFFS = Counter("helpdesk_handoffs_total", "Conversations handed to a human, by reason", ["reason"])
+DATABASE_BUSY = Counter(
+    "helpdesk_database_busy_total", "Requests answered 'busy, retry' for want of a database connection in time",
+    ["where"],
+)
 CSAT = Histogram("helpdesk_csat_score", "Customer ratings of resolved conversations (1-5)", buckets=(1, 2, 3, 4, 5))
 
 
@@ -74,6 +78,11 @@ def multiprocess_dir() -> str:
 
 
 # --- recording (called by services, the gateway and the consumers) ----------------------------
+
+
+def database_busy_count(where: str) -> None:
+    """An HTTP request or a websocket frame answered busy (helpdesk.dbbusy): the budget is too tight."""
+    DATABASE_BUSY.labels(where=where).inc()
 
 
 def reply_recorded(*, profile: str, node: str, answer_source: str, complete: bool, ttft_ms: float | None,

@@ -117,8 +117,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: it turns a locked-out sign-in into helpdesk.signin.lockout_response.
+    # Late, as django-axes asks: it turns a locked-out sign-in into helpdesk.signin.lockout_response.
     "axes.middleware.AxesMiddleware",
+    # Last (after axes): a view that got no database connection in time answers 503 + Retry-After, with CORS headers.
+    "helpdesk.dbbusy.DatabaseBusyMiddleware",
 ]
 
 # --- Sign-in: lockout (django-axes) and the optional second factor (django-otp) ----------------------------
@@ -294,6 +296,46 @@ WORKER_RESTART_MAX_DELAY_S = env_float("WORKER_RESTART_MAX_DELAY_S", 30.0)
 EMBEDDED_TASK_THREADS = env_int("EMBEDDED_TASK_THREADS", 8)
 # Threads of a web process that run database work for its websockets (one connection each).
 DATABASE_THREADS = env_int("DATABASE_THREADS", 8)
+
+# --- Database connection budget (PostgreSQL) ------------------------------------
+# Each process keeps a pool of connections (psycopg_pool) and never opens more than its pool's maximum: a web
+# process DATABASE_THREADS + 1 (its websockets' threads and the thread of its HTTP views), a Celery pool process 1
+# (set when it forks, helpdesk.celery), a management command or beat 1 (they use one thread). Off: one
+# persistent connection per thread, as before (DATABASE_CONN_MAX_AGE).
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+# How long a request waits for a free connection of its process's pool (or for the server to accept a new one)
+# before the widget's endpoints answer 503 with Retry-After, and the chat socket an error frame "busy".
+DATABASE_POOL_TIMEOUT_S = env_float("DATABASE_POOL_TIMEOUT_S", 3.0)
+# The Retry-After (seconds) sent with those 503s and "busy" frames.
+DATABASE_BUSY_RETRY_AFTER_S = env_int("DATABASE_BUSY_RETRY_AFTER_S", 2)
+# What `serve` does when the connections of what it is about to start exceed what PostgreSQL allows (its
+# max_connections less reserved slots and connections already in use, and the role's CONNECTION LIMIT):
+# "refuse" to start, naming the numbers; "fit": size the generation workers (then the logging workers, then
+# DATABASE_THREADS) down until they fit, saying so; "off": do not check.
+DATABASE_BUDGET = env_str("DATABASE_BUDGET", "refuse").lower()
+# Connections kept free for management commands, migrations, psql and the readiness probe of a second process.
+DATABASE_BUDGET_MARGIN = env_int("DATABASE_BUDGET_MARGIN", 3)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL:
+    # Django's pool refuses persistent connections: a connection goes back to the pool instead of being closed.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        # Embedded mode runs the reply tasks on EMBEDDED_TASK_THREADS threads of the web process too.
+        "max_size": DATABASE_THREADS + 1 + (EMBEDDED_TASK_THREADS if EMBEDDED else 0),
+        # A connection the server refused (at its or the role's limit) is retried in the background meanwhile.
+        "timeout": DATABASE_POOL_TIMEOUT_S,
+    }
+
+# --- Warm-up ----------------------------------------------------------------------
+# Every serving process builds what the first customer would otherwise wait for (knowledge and FAQ snapshots,
+# model profiles, the Ollama node check, lazy imports) before it serves: Daphne before it listens (at most
+# WARM_UP_WAIT_S; past it, it listens and /healthz says not ready until the warm-up ends), each Celery pool
+# process after it forks, before it takes a task (the pool's start-up limit is raised to WARM_UP_TIMEOUT_S).
+WARM_UP = env_bool("WARM_UP", True)
+WARM_UP_WAIT_S = env_float("WARM_UP_WAIT_S", 60.0)
+WARM_UP_TIMEOUT_S = env_float("WARM_UP_TIMEOUT_S", 60.0)
+# Celery kills a pool process that does not report for duty within this long (its default: 4 s).
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = max(4.0, WARM_UP_TIMEOUT_S) if WARM_UP else 4.0
 
 # --- Ollama and the model -------------------------------------------------------
 OLLAMA_HOSTS = env_list("OLLAMA_HOSTS") or [env_str("OLLAMA_HOST", "http://127.0.0.1:11434")]

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class KnowledgeConfig(AppConfig):
     name = "knowledge"
     verbose_name = "Knowledge base"
+
+    def ready(self) -> None:
+        from helpdesk.warmup import warmer_register
+
+        warmer_register("knowledge snapshots", _snapshots_warm)
+
+
+def _snapshots_warm() -> None:
+    from .retrieval import snapshots_warm
+
+    snapshots_warm()

@@ -313,6 +313,14 @@ def has_searchable_knowledge(*, version: int | None = None) -> bool:
     return bool(current_snapshot(version).chunks) or bool(len(current_faq_snapshot(version).vector_owner))
 
 
+def snapshots_warm() -> None:
+    """Build this process's snapshots and load the Chinese segmenter's dictionary before the first question."""
+    version = knowledge_version()
+    current_snapshot(version)
+    current_faq_snapshot(version)
+    tokenize("预热 warm-up")
+
+
 def snapshot_forget() -> None:
     """Drop the cached snapshots (tests, and after a settings change)."""
     with _snapshot_lock:

@@ -14,6 +14,7 @@
     en: {
       title: "Customer service", open: "Chat with us", close: "Close chat", placeholder: "Type your message…",
       send: "Send", stop: "Stop", human: "Talk to a human", offline: "Connection lost — reconnecting…",
+      busy: "We are very busy right now — retrying…",
       greeting: "Hi! Ask us anything about your order, shipping or returns.",
       waiting_human: "Waiting for a colleague — they will join shortly.", human_joined: "You are chatting with a colleague.",
       humanNamed: "You are chatting with {name}.", resolved: "This conversation is resolved. Write again any time.",
@@ -32,6 +33,7 @@
     "zh-hans": {
       title: "在线客服", open: "联系客服", close: "关闭对话", placeholder: "请输入您的问题…",
       send: "发送", stop: "停止", human: "转人工", offline: "连接已断开，正在重连…",
+      busy: "当前咨询较多，正在重试…",
       greeting: "您好！关于订单、配送或退换货，都可以问我。",
       waiting_human: "正在为您转接人工客服，请稍候。", human_joined: "您正在与人工客服对话。",
       humanNamed: "客服 {name} 正在为您服务。", resolved: "本次对话已解决，随时可以再次留言。",
@@ -247,6 +249,7 @@
   }
 
   function confirmSent(clientId) {
+    if (state.busy) { state.busy = false; state.retry = 0; showBanner(""); }
     var before = state.outbox.length;
     state.outbox = state.outbox.filter(function (m) { return m.client_id !== clientId; });
     if (state.outbox.length !== before) saveOutbox();
@@ -438,6 +441,10 @@
         refreshStop();
         break;
       case "error":
+        if (frame.code === "busy") {  // nothing stored: the outbox goes again (same client_ids) after the wait
+          showBanner(t.busy); state.busy = true; clearTimeout(state.busyTimer);
+          state.busyTimer = setTimeout(flushOutbox, backoff(frame.retry_after || 1)); break;
+        }
         if (frame.client_id) {
           var entry = state.messages["local:" + frame.client_id];
           if (entry) {
@@ -492,6 +499,7 @@
             throw new Error(e.error);
           });
         }
+        if (r.status === 503 || r.status === 429) throw { wait: +r.headers.get("Retry-After") || 1 };  // busy
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
       })
@@ -514,13 +522,15 @@
         if (ev.code === 4404) { state.token = null; save(tokenKey(), null); reconnect(0); return; }
         if (ev.code === 4403) { state.refused = true; showBanner(t.refused); console.error("helpdesk: this origin is not allowed to embed the chat (WIDGET_ALLOWED_ORIGINS)"); return; }
         if (ev.code === 4429) return reconnect((state.wait || 30) * 1000);
-        showBanner(t.offline);
+        showBanner(ev.code === 1013 ? t.busy : t.offline);
         state.thinking = state.agentTyping = false;
         refreshStop();
         reconnect();
       };
-    }).catch(function () { if (state.refused) return; showBanner(t.offline); reconnect(); });
+    }).catch(function (e) { if (state.refused) return; var w = e && e.wait; showBanner(w ? t.busy : t.offline); reconnect(w && backoff(w)); });
   }
+  // Not sooner than the server asked (s), jittered so that a crowd told to wait does not return at once.
+  function backoff(s) { return Math.max(s * 1000, Math.min(30000, 500 * Math.pow(2, state.retry++))) * (1 + Math.random() / 2); }
 
   // One pending attempt at a time, backing off from half a second to 30 s (with jitter, so a restarted
   // server is not hit by every customer at the same instant).

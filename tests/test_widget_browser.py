@@ -694,3 +694,58 @@ def test_a_reply_generated_again_after_its_worker_died_replaces_its_partial_text
         replay(conversation_id)
         shown = browser.find_element(By.ID, "hc-messages").text
         assert "Whole new answer." in shown and "dead worker" not in shown
+
+
+# The server's side of "busy" is tested for real in tests/test_connections.py (a pool with no connection free in
+# time answers 503 + Retry-After, and the socket an error frame "busy"). Here the page itself answers that way once,
+# before the widget loads, to see what the widget does with it: the first conversation creation gets a 503, the
+# first message frame a "busy" error, as a crowd on a small database would.
+BUSY_ONCE = """
+  window.__busy = {posts: 0, frames: 0, sent: []};
+  const realFetch = window.fetch;
+  window.fetch = function (url, options) {
+    if (String(url).endsWith('/api/v1/conversations') && window.__busy.posts++ === 0) {
+      return Promise.resolve(new Response('{"error": "busy", "detail": "the service is busy; retry shortly"}',
+        {status: 503, headers: {'Retry-After': '1', 'Content-Type': 'application/json'}}));
+    }
+    return realFetch.apply(this, arguments);
+  };
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const frame = JSON.parse(data);
+    if (frame.type === 'message') window.__busy.sent.push([frame.client_id, performance.now()]);
+    if (frame.type === 'message' && window.__busy.frames++ === 0) {
+      const socket = this;
+      setTimeout(() => socket.onmessage({data: JSON.stringify({type: 'error', code: 'busy', client_id: frame.client_id,
+        detail: 'the service is busy; retry shortly', retry_after: 1, frame_type: 'message'})}), 0);
+      return;
+    }
+    return send.call(this, data);
+  };
+"""
+
+
+def test_when_the_server_is_busy_the_widget_says_so_retries_after_the_wait_and_the_message_is_stored_once(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Green tea ships within two days."))
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": BUSY_ONCE})
+    try:
+        fresh_page(browser, live_app.url + "/")
+        ask_in_widget(browser, "When does green tea ship?")
+        # The conversation's creation was answered 503: the customer is told, and the widget tries again.
+        wait_for(lambda: texts(browser, ".hd-banner") == ["We are very busy right now — retrying…"])
+        wait_for(lambda: browser.execute_script("return window.__busy.posts") >= 2)
+        # Then the message frame is answered busy: kept as sending, not failed, while it waits.
+        wait_for(lambda: browser.execute_script("return window.__busy.frames") >= 1)
+        assert texts(browser, ".hd-banner") == ["We are very busy right now — retrying…"]
+        assert pending(browser) == [["When does green tea ship?", "Sending…"]]
+        wait_for(lambda: ("complete", "Green tea ships within two days.") in bot_texts(browser), timeout=30)
+        sent = browser.execute_script("return window.__busy.sent")
+        assert len(sent) == 2 and sent[0][0] == sent[1][0]  # the same client_id again
+        assert sent[1][1] - sent[0][1] >= 1000  # not sooner than retry_after
+        assert pending(browser) == [] and texts(browser, ".hd-banner") == [""]
+        assert stored_count(live_app, "When does green tea ship?") == 1
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})

@@ -68,7 +68,8 @@ def test_healthz_tells_strangers_only_whether_it_is_ready(client, fake_ollama, s
     settings.METRICS_ALLOWED_IPS = []
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "checks": {"database": {"ok": True}, "cache": {"ok": True},
+    assert response.json() == {"ok": True, "checks": {"warm_up": {"ok": True}, "database": {"ok": True},
+                                                      "connections": {"ok": True}, "cache": {"ok": True},
                                                       "ollama": {"ok": True}}}
 
 

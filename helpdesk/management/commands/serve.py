@@ -23,10 +23,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
+from helpdesk import dbbudget, profiles
 from helpdesk import ollama as gateway
-from helpdesk import profiles
 
 
 class Supervised:
@@ -93,13 +94,19 @@ class Command(BaseCommand):
                 f"Closed {abandoned} reply(ies) interrupted by the last stop as failed; handed to a person."
             )
         self._report_ollama()
+        budget = self._connections_budget()
+        # serve only watches from here on: its connections (and its pool's) are closed, not kept for ever.
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+            if getattr(connection, "pool", None):
+                connection.close_pool()
         # Daphne with the settings' timeouts and a redacted access log (helpdesk/webserver.py).
         daphne = [sys.executable, "-m", "helpdesk.webserver", "-b", options["host"], "-p", str(options["port"])]
         workers = {}
         if not settings.EMBEDDED:
             workers = {
-                "the generation worker": self._worker("generation", settings.CELERY_GENERATION_CONCURRENCY),
-                "the logging worker": self._worker("logging,knowledge", settings.CELERY_LOGGING_CONCURRENCY),
+                "the generation worker": self._worker("generation", budget.generation),
+                "the logging worker": self._worker("logging,knowledge", budget.logging),
                 # Periodic jobs (the Ollama nodes' health check, the reply sweeper); its schedule file is
                 # throw-away state.
                 "beat": [sys.executable, "-m", "celery", "-A", "helpdesk", "beat", "--loglevel", "WARNING",
@@ -122,6 +129,9 @@ class Command(BaseCommand):
             ))
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
         env = dict(os.environ)
+        # The sizes the budget settled on, for every process (Daphne's readiness probe checks the same sums).
+        env.update(DATABASE_THREADS=str(budget.database_threads), CELERY_GENERATION_CONCURRENCY=str(budget.generation),
+                   CELERY_LOGGING_CONCURRENCY=str(budget.logging))
         metrics_dir = None
         if not settings.EMBEDDED and not env.get("PROMETHEUS_MULTIPROC_DIR"):
             # Daphne and every worker process write their samples here; /metrics sums them.
@@ -162,6 +172,19 @@ class Command(BaseCommand):
                 shutil.rmtree(metrics_dir, ignore_errors=True)
         if web.returncode not in (0, -signal.SIGTERM, None) and not stopping:
             raise SystemExit(f"stopped because {web.args[2]} exited")
+
+    def _connections_budget(self) -> dbbudget.Budget:
+        """What the processes about to start may open, checked against PostgreSQL's limits (DATABASE_BUDGET)."""
+        budget = dbbudget.budget_from_settings(settings)
+        if connections["default"].vendor != "postgresql" or settings.DATABASE_BUDGET == "off":
+            return budget
+        limits = dbbudget.server_limits(connections["default"])
+        try:
+            fitted, line = dbbudget.budget_check(budget, limits, mode=settings.DATABASE_BUDGET)
+        except dbbudget.BudgetExceeded as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(self.style.WARNING(line) if fitted != budget else line)
+        return fitted
 
     @staticmethod
     def _worker(queue: str, concurrency: int) -> list[str]:
