@@ -192,3 +192,8 @@ def test_serve_in_embedded_mode_says_it_runs_with_development_defaults(tmp_path:
         process.wait(timeout=20)
     output = "".join(lines)
     assert "development defaults" in output and "not for production" in output, output
+    # Stopped while its children were starting, serve still stops them: no Daphne is left behind on the port.
+    from tests.processes import process_table
+
+    left = [info.command for info in process_table().values() if f"-p {port}" in info.command]
+    assert not left, left

@@ -139,16 +139,18 @@ class Command(BaseCommand):
         # On one host the workers yield the processor to Daphne, so a customer's own message and the
         # text it relays come first, ahead of the replies being generated (the echo 5x sooner at 100 at once).
         nice = functools.partial(os.nice, settings.WORKER_NICE) if settings.WORKER_NICE else None
-        web = subprocess.Popen(daphne, env=env)
-        supervised = [Supervised(name, command, env=env, preexec_fn=nice) for name, command in workers.items()]
         stopping = False
 
         def stop(*_: object) -> None:
             nonlocal stopping
             stopping = True
 
+        # Before any child starts: a stop that arrives while they start must still stop them (a SIGTERM that
+        # killed serve itself here left an orphaned Daphne listening).
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        web = subprocess.Popen(daphne, env=env)
+        supervised = [Supervised(name, command, env=env, preexec_fn=nice) for name, command in workers.items()]
         try:
             # Only Daphne exiting (or Ctrl-C) stops everything. A worker that exits (it gave up on a lost
             # broker, ran out of memory, was killed) is started again, while Daphne keeps the sockets open.
