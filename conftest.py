@@ -192,13 +192,42 @@ def celery_worker_process(
     else:
         process.kill()
         raise RuntimeError(f"the Celery worker did not start: see {log_path}")
+    global _session_worker_running
+    _session_worker_running = True
     yield process
+    _session_worker_running = False
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+_session_worker_running = False
+
+
+def celery_queues_drained(timeout: float = 15.0) -> None:
+    """Until the broker holds no task for the session worker, queued or running (acks_late: a running task's
+    message stays in kombu's `unacked` hash until it is done). Cheap, a few Redis reads."""
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not client.hlen("unacked") and not any(client.llen(q) for q in ("generation", "logging", "knowledge")):
+            return
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _worker_done_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A transactional test's reply can leave a task for the session worker (its log_turn, a draft): one still
+    writing while the test database is flushed deadlocks the TRUNCATE and leaves rows for the next test."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if _session_worker_running and marker is not None and marker.kwargs.get("transaction"):
+        celery_queues_drained()
 
 
 def celery_worker_idle(timeout: float = 20.0) -> None:

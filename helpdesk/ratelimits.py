@@ -114,24 +114,19 @@ def hit(item: RateLimitItem, *identifiers: str, what: str) -> None:
     A refused event is not counted, so a client that stops when told may go on when the window
     has moved on, while one that keeps trying keeps the window full only with what it got through.
     """
-    if not enabled():
-        return
-    try:
-        allowed = limiter().hit(item, what, *identifiers)
-        retry_after = 0 if allowed else _retry_after(item, what, *identifiers)
-    except _store_errors() as exc:
-        _store_unreachable(exc)
-        return
-    if not allowed:
-        raise RateLimited(what, retry_after)
+    _check(count=True, item=item, identifiers=identifiers, what=what)
 
 
 def test(item: RateLimitItem, *identifiers: str, what: str) -> None:
     """Like hit(), but counts nothing: raises RateLimited when the next event would be refused."""
+    _check(count=False, item=item, identifiers=identifiers, what=what)
+
+
+def _check(*, count: bool, item: RateLimitItem, identifiers: tuple[str, ...], what: str) -> None:
     if not enabled():
         return
     try:
-        allowed = limiter().test(item, what, *identifiers)
+        allowed = (limiter().hit if count else limiter().test)(item, what, *identifiers)
         retry_after = 0 if allowed else _retry_after(item, what, *identifiers)
     except _store_errors() as exc:
         _store_unreachable(exc)
