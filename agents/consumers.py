@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from conversations import events
 from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
-from conversations.consumers import FrameError, frame_decode
+from conversations.consumers import FrameError, client_id_echo, frame_decode
 from conversations.models import Conversation, Message
 from helpdesk import aio, metrics, ratelimits
 
@@ -107,8 +107,7 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         except conversation_services.NotYourConversation as exc:
             await self.send_error("not_yours", str(exc), conversation_id=conversation_id)
         except conversation_services.MessageRejected as exc:
-            extra = {"client_id": frame["client_id"]} if isinstance(frame.get("client_id"), str) else {}
-            await self.send_error(exc.code, exc.detail, conversation_id=conversation_id, **extra)
+            await self.send_error(exc.code, exc.detail, conversation_id=conversation_id, **client_id_echo(frame))
         except Conversation.DoesNotExist:
             await self.send_error("unknown_conversation", "no conversation has this number",
                                   conversation_id=conversation_id)

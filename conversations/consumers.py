@@ -50,6 +50,11 @@ def frame_decode(text_data: str | None, *, max_chars: int, too_large: str) -> di
     return frame
 
 
+def client_id_echo(frame: dict[str, Any] | None) -> dict[str, Any]:
+    """The frame's `client_id`, for an error about it: the client marks that message as not delivered."""
+    return {"client_id": frame["client_id"]} if frame and isinstance(frame.get("client_id"), str) else {}
+
+
 def origin_allowed(scope: dict[str, Any]) -> bool:
     """Browsers always send Origin on websockets: it must be the server itself or a configured widget origin.
 
@@ -173,14 +178,12 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 raise
             # Nothing was stored: the widget keeps the message and resends it (same client_id) after retry_after.
             metrics.database_busy_count("websocket")
-            extra = {"client_id": frame["client_id"]} if isinstance(frame.get("client_id"), str) else {}
             await self.send_error("busy", dbbusy.BUSY_DETAIL, retry_after=settings.DATABASE_BUSY_RETRY_AFTER_S,
-                                  frame_type=frame["type"], **extra)
+                                  frame_type=frame["type"], **client_id_echo(frame))
 
     async def _rate_limited(self, exc: ratelimits.RateLimited, frame: dict[str, Any] | None) -> None:
-        extra = {"client_id": frame["client_id"]} if frame and isinstance(frame.get("client_id"), str) else {}
         await self.send_error("rate_limited", f"too many messages; wait {exc.retry_after} s", limit=exc.what,
-                              retry_after=exc.retry_after, **extra)
+                              retry_after=exc.retry_after, **client_id_echo(frame))
 
     async def on_message(self, frame: dict[str, Any]) -> None:
         try:
@@ -189,8 +192,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
                 client_ip=self.client_ip,
             )
         except services.MessageRejected as exc:
-            extra = {"client_id": frame["client_id"]} if isinstance(frame.get("client_id"), str) else {}
-            await self.send_error(exc.code, exc.detail, **extra)
+            await self.send_error(exc.code, exc.detail, **client_id_echo(frame))
             return
         except ratelimits.RateLimited as exc:
             await self._rate_limited(exc, frame)

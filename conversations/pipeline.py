@@ -56,6 +56,13 @@ NOTICES_ZH = {
     INTERRUPTED_NOTICE: "抱歉，智能助手的回复中断了。您的消息已保存，客服同事会尽快回复您。",
     WITHHELD_NOTICE: "抱歉，智能助手无法回答这个问题，客服同事会尽快回复您。",
 }
+
+
+def notice_in(language: str, notice: str) -> str:
+    """One of the notices above, in the customer's language."""
+    return NOTICES_ZH[notice] if language == "zh-hans" else notice
+
+
 # The error kind (and handoff reason) of a reply stopped because it repeated the system prompt's canary.
 PROMPT_LEAK = "prompt_leak"
 # Room left for the model's reply and for the chat template's own tokens.
@@ -496,8 +503,7 @@ async def stream_reply(
             exc.host or ", ".join(settings.OLLAMA_HOSTS),
             exc,
         )
-        notice = INTERRUPTED_NOTICE if visible else UNAVAILABLE_NOTICE
-        notice = NOTICES_ZH[notice] if target.language == "zh-hans" else notice
+        notice = notice_in(target.language, INTERRUPTED_NOTICE if visible else UNAVAILABLE_NOTICE)
         failed = outcome(Message.Status.FAILED, error_kind=exc.kind, error=str(exc), customer_notice=notice)
         failed.ollama_host = failed.ollama_host or exc.host
         return failed
@@ -515,7 +521,7 @@ def _withheld(failed: services.ReplyOutcome, target: StreamTarget) -> services.R
     failed.content = ""
     failed.error_kind = PROMPT_LEAK
     failed.error = "the reply repeated the system prompt (its canary) and was withheld from the customer"
-    failed.customer_notice = NOTICES_ZH[WITHHELD_NOTICE] if target.language == "zh-hans" else WITHHELD_NOTICE
+    failed.customer_notice = notice_in(target.language, WITHHELD_NOTICE)
     return failed
 
 

@@ -513,7 +513,7 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
     streaming) and a notice that a colleague will answer. False when the
     reply was no longer streaming.
     """
-    from .pipeline import INTERRUPTED_NOTICE, NOTICES_ZH
+    from .pipeline import INTERRUPTED_NOTICE, notice_in
 
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_id, status=Message.Status.STREAMING).first()
@@ -528,7 +528,7 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
         payload = message_to_dict(message)
         transaction.on_commit(lambda: events.reply_done(conversation_id=conversation.pk, message=payload))
         language = customer_language(conversation=conversation)
-        notice = NOTICES_ZH[INTERRUPTED_NOTICE] if language == "zh-hans" else INTERRUPTED_NOTICE
+        notice = notice_in(language, INTERRUPTED_NOTICE)
         conversation_request_human(conversation=conversation, reason="model_error", notice=notice)
         from .tasks import log_turn
 
@@ -697,11 +697,11 @@ def _reply_retry_or_fail(*, message_id: int) -> str:
 
 
 def _unanswered_hand_off(*, conversation_id: int) -> bool:
-    from .pipeline import NOTICES_ZH, UNAVAILABLE_NOTICE
+    from .pipeline import UNAVAILABLE_NOTICE, notice_in
 
     conversation = Conversation.objects.get(pk=conversation_id)
     language = customer_language(conversation=conversation)
-    notice = NOTICES_ZH[UNAVAILABLE_NOTICE] if language == "zh-hans" else UNAVAILABLE_NOTICE
+    notice = notice_in(language, UNAVAILABLE_NOTICE)
     logger.warning("conversation %s: a customer message had no reply: handed to a person", conversation_id)
     conversation = conversation_request_human(conversation=conversation, reason="unanswered", notice=notice)
     return conversation.status == Conversation.Status.WAITING_HUMAN
