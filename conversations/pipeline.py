@@ -41,27 +41,10 @@ from knowledge import retrieval
 from . import confidence, events, guard, selectors, services
 from .confidence import NO_ANSWER_MARKER
 from .models import Message
+from .notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, WITHHELD_NOTICE, notice_in
+from .outcome import ReplyOutcome
 
 logger = logging.getLogger(__name__)
-
-UNAVAILABLE_NOTICE = (
-    "Our assistant is unavailable right now. Your message is saved and a colleague will get back to you."
-)
-INTERRUPTED_NOTICE = (
-    "Sorry, the assistant's reply was interrupted. Your message is saved and a colleague will get back to you."
-)
-WITHHELD_NOTICE = "Sorry, the assistant could not answer this one. A colleague will get back to you shortly."
-NOTICES_ZH = {
-    UNAVAILABLE_NOTICE: "智能助手暂时无法回复。您的消息已保存，客服同事会尽快回复您。",
-    INTERRUPTED_NOTICE: "抱歉，智能助手的回复中断了。您的消息已保存，客服同事会尽快回复您。",
-    WITHHELD_NOTICE: "抱歉，智能助手无法回答这个问题，客服同事会尽快回复您。",
-}
-
-
-def notice_in(language: str, notice: str) -> str:
-    """One of the notices above, in the customer's language."""
-    return NOTICES_ZH[notice] if language == "zh-hans" else notice
-
 
 # The error kind (and handoff reason) of a reply stopped because it repeated the system prompt's canary.
 PROMPT_LEAK = "prompt_leak"
@@ -401,7 +384,7 @@ async def stream_reply(
     options: gateway.ChatOptions,
     citations: CitationFilter | None = None,
     canary: guard.CanaryFilter | None = None,
-) -> services.ReplyOutcome:
+) -> ReplyOutcome:
     """Stream one reply from Ollama to the conversation's group; never raises for Ollama's failures.
 
     A reply that repeats the system prompt's canary is stopped there and withheld (see `_withheld`)."""
@@ -437,9 +420,9 @@ async def stream_reply(
             visible.append(held)
             pending += held
 
-    def outcome(status: str, **extra: object) -> services.ReplyOutcome:
+    def outcome(status: str, **extra: object) -> ReplyOutcome:
         stats = stream.stats if stream else gateway.ChatStats()
-        return services.ReplyOutcome(
+        return ReplyOutcome(
             status=status,
             content="".join(visible).strip(),
             reasoning="".join(reasoning).strip(),
@@ -513,7 +496,7 @@ async def stream_reply(
         await events.bot_typing(conversation_id=target.conversation_id, active=False)
 
 
-def _withheld(failed: services.ReplyOutcome, target: StreamTarget) -> services.ReplyOutcome:
+def _withheld(failed: ReplyOutcome, target: StreamTarget) -> ReplyOutcome:
     """A reply caught repeating the system prompt: stopped, its text withdrawn (the `done` frame carries none,
     so what was already shown is replaced), the customer told politely and the conversation handed to a human."""
     logger.warning("reply %s for conversation %s repeated the system prompt's canary: withheld",
@@ -615,7 +598,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     return reply
 
 
-def cache_refusal(*, outcome: services.ReplyOutcome, sources: list[tuple[retrieval.Hit, str]], first_turn: bool) -> str:
+def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[retrieval.Hit, str]], first_turn: bool) -> str:
     """Why a generated reply must not go into the answer cache (which answers every later customer), or "".
 
     Only a complete, confident, grounded answer to a conversation's very first message, made from nothing
@@ -642,7 +625,7 @@ def cache_refusal(*, outcome: services.ReplyOutcome, sources: list[tuple[retriev
 
 
 def generated_signals(
-    *, outcome: services.ReplyOutcome, sources: list[tuple[retrieval.Hit, str]], citations: CitationFilter,
+    *, outcome: ReplyOutcome, sources: list[tuple[retrieval.Hit, str]], citations: CitationFilter,
     grounding: Grounding,
 ) -> confidence.Signals:
     """What the confidence of a generated reply rests on."""
@@ -664,17 +647,17 @@ def generated_signals(
     )
 
 
-def _judge(outcome: services.ReplyOutcome, signals: confidence.Signals, *, threshold: float) -> None:
+def _judge(outcome: ReplyOutcome, signals: confidence.Signals, *, threshold: float) -> None:
     """Fill in the outcome's confidence, its signals and the handoff it calls for."""
     outcome.confidence = confidence.score(signals) if signals.status != Message.Status.CANCELLED else None
     outcome.confidence_signals = signals.as_dict()
     outcome.handoff_reason = confidence.handoff_reason(signals, outcome.confidence, threshold=threshold)
 
 
-def direct_outcome(grounding: Grounding, *, handoff_threshold: float) -> services.ReplyOutcome:
+def direct_outcome(grounding: Grounding, *, handoff_threshold: float) -> ReplyOutcome:
     """A reply that needs no generation: an FAQ entry's answer, or a cached answer."""
     if grounding.faq:
-        outcome = services.ReplyOutcome(
+        outcome = ReplyOutcome(
             status=Message.Status.COMPLETE,
             content=grounding.faq.answer,
             answer_source=Message.AnswerSource.FAQ,
@@ -685,7 +668,7 @@ def direct_outcome(grounding: Grounding, *, handoff_threshold: float) -> service
                                      faq_how=grounding.faq.how, faq_score=round(grounding.faq.score, 4))
     else:
         assert grounding.cached is not None
-        outcome = services.ReplyOutcome(
+        outcome = ReplyOutcome(
             status=Message.Status.COMPLETE,
             content=grounding.cached.content,
             model_name=grounding.cached.model_name,

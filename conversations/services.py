@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +25,8 @@ from helpdesk.celery import enqueue
 
 from . import events
 from .models import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
+from .notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, notice_in
+from .outcome import ReplyOutcome
 from .selectors import (
     DIALOGUE_ROLES,
     agents_online_count,
@@ -513,7 +515,6 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
     streaming) and a notice that a colleague will answer. False when the
     reply was no longer streaming.
     """
-    from .pipeline import INTERRUPTED_NOTICE, notice_in
 
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_id, status=Message.Status.STREAMING).first()
@@ -535,33 +536,6 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
         transaction.on_commit(lambda: enqueue(log_turn, message.pk, error_kind="worker_lost"))
     cache.delete(cancel_flag_key(message_id))
     return True
-
-
-@dataclass
-class ReplyOutcome:
-    """What a generation produced, in plain values (see pipeline.stream_reply)."""
-
-    status: str
-    content: str = ""
-    reasoning: str = ""
-    model_name: str = ""
-    ollama_host: str = ""
-    ttft_ms: float | None = None
-    total_ms: float | None = None
-    prompt_tokens: int | None = None
-    reply_tokens: int | None = None
-    done_reason: str = ""
-    error_kind: str = ""
-    error: str = ""
-    customer_notice: str = ""
-    confidence: float | None = None
-    confidence_signals: dict[str, Any] = field(default_factory=dict)
-    handoff_reason: str = ""
-    answer_source: str = Message.AnswerSource.LLM
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    retrieval: dict[str, Any] = field(default_factory=dict)
-    # Built from something about this customer (who they are, an action's result): never put in the answer cache.
-    personal: bool = False
 
 
 def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome, attempt: int | None = None) -> Message:
@@ -697,7 +671,6 @@ def _reply_retry_or_fail(*, message_id: int) -> str:
 
 
 def _unanswered_hand_off(*, conversation_id: int) -> bool:
-    from .pipeline import UNAVAILABLE_NOTICE, notice_in
 
     conversation = Conversation.objects.get(pk=conversation_id)
     language = customer_language(conversation=conversation)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import celery_worker_idle
-from conversations import pipeline, services
+from conversations import notices, services
 from conversations.models import Conversation, LLMCall, Message
 from helpdesk import aio
 from tests.fake_ollama import FakeOllama, Reply
@@ -131,11 +131,11 @@ async def test_a_resend_is_stored_once_and_answered_once(chat, fake_ollama, repl
 
 
 FAILURES = {
-    "refused": (None, pipeline.UNAVAILABLE_NOTICE),
-    "model_missing": (Reply(status=404, error="model 'deepseek-r1:7b' not found"), pipeline.UNAVAILABLE_NOTICE),
-    "busy_503": (Reply(status=503, error="server busy"), pipeline.UNAVAILABLE_NOTICE),
-    "error_line": (Reply(content="Partial answer then", error_after_tokens=2), pipeline.INTERRUPTED_NOTICE),
-    "dropped": (Reply(content="Partial answer then", drop_after_tokens=2), pipeline.INTERRUPTED_NOTICE),
+    "refused": (None, notices.UNAVAILABLE_NOTICE),
+    "model_missing": (Reply(status=404, error="model 'deepseek-r1:7b' not found"), notices.UNAVAILABLE_NOTICE),
+    "busy_503": (Reply(status=503, error="server busy"), notices.UNAVAILABLE_NOTICE),
+    "error_line": (Reply(content="Partial answer then", error_after_tokens=2), notices.INTERRUPTED_NOTICE),
+    "dropped": (Reply(content="Partial answer then", drop_after_tokens=2), notices.INTERRUPTED_NOTICE),
 }
 
 
@@ -159,7 +159,7 @@ async def test_ollama_failure_tells_the_customer_and_loses_nothing(
     await client.close()
     assert done["message"]["status"] == "failed"
     assert system["message"]["role"] == "system" and system["message"]["content"] == notice
-    if notice == pipeline.INTERRUPTED_NOTICE:
+    if notice == notices.INTERRUPTED_NOTICE:
         assert done["message"]["content"] == "Partial answer"
     question = await stored(Message, conversation=conversation, role="customer")
     assert question.content == "anyone there?"

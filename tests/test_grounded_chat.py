@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from conversations import pipeline, services
+from conversations import notices, services
 from conversations.models import Conversation, Message
 from helpdesk import aio
 from knowledge.tests.factories import faq_create, knowledge_base_create
@@ -121,7 +121,7 @@ async def test_a_reply_repeating_the_system_prompt_never_reaches_the_customer(ch
     await client.close()
     assert done["message"]["status"] == "failed" and done["message"]["content"] == ""
     [notice] = [f["message"] for f in client.frames if f["type"] == "message" and f["message"]["role"] == "system"]
-    assert notice["content"] == pipeline.WITHHELD_NOTICE
+    assert notice["content"] == notices.WITHHELD_NOTICE
     sent = "".join(f["text"] for f in client.frames if f["type"] == "delta")
     assert canary[:7] not in sent and all(canary[:7] not in str(frame) for frame in client.frames)
     assert "You are the friendly assistant" not in str(client.frames)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations import guard, pipeline
+from conversations import guard, notices, pipeline
 from conversations.models import Conversation, Message
 from conversations.tests.factories import conversation_factory, customer_message_factory
 from knowledge.tests.factories import article_create
@@ -85,7 +85,7 @@ def test_a_reply_repeating_the_system_prompt_is_withheld_and_handed_to_a_human(f
     conversation.refresh_from_db()
     assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "prompt_leak"
     notice = conversation.messages.get(role=Message.Role.SYSTEM)
-    assert notice.content == pipeline.WITHHELD_NOTICE and canary not in notice.content
+    assert notice.content == notices.WITHHELD_NOTICE and canary not in notice.content
 
 
 @pytest.mark.django_db(transaction=True)

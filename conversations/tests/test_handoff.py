@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conversations import notices as notice_texts
 from conversations import pipeline, services
 from conversations.models import Conversation, Message
 from conversations.tests.factories import conversation_factory, customer_message_factory
@@ -76,7 +77,7 @@ def test_a_failed_reply_hands_off_as_a_model_error_with_one_notice(settings, dea
     conversation = Conversation.objects.get(pk=reply.conversation_id)
     assert reply.status == Message.Status.FAILED and reply.confidence == 0.0
     assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "model_error"
-    assert notices(conversation) == [pipeline.NOTICES_ZH[pipeline.UNAVAILABLE_NOTICE]]
+    assert notices(conversation) == [notice_texts.NOTICES_ZH[notice_texts.UNAVAILABLE_NOTICE]]
 
 
 def test_low_confidence_answers_are_not_cached(fake_ollama) -> None:

@@ -15,8 +15,10 @@ import pytest
 from django.utils import timezone
 
 from conftest import celery_worker_idle
-from conversations import pipeline, services
+from conversations import notices as notice_texts
+from conversations import services
 from conversations.models import Conversation, Message
+from conversations.outcome import ReplyOutcome
 from tests.fake_ollama import Reply
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
@@ -117,7 +119,7 @@ def test_a_reply_out_of_retries_is_failed_with_its_partial_text_and_handed_to_a_
     assert reply.status == Message.Status.FAILED and reply.content == "Half of an" and reply.error
     assert reply.completed_at is not None
     assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "model_error"
-    assert notices(conversation) == [pipeline.INTERRUPTED_NOTICE]
+    assert notices(conversation) == [notice_texts.INTERRUPTED_NOTICE]
     assert services.replies_sweep() == services.SweepResult()  # idempotent
 
 
@@ -133,7 +135,7 @@ def test_a_task_redelivered_once_too_often_fails_the_reply_instead_of_generating
     conversation.refresh_from_db()
     assert reply.status == Message.Status.FAILED and reply.content == "Half of an"
     assert conversation.status == Conversation.Status.WAITING_HUMAN
-    assert notices(conversation) == [pipeline.NOTICES_ZH[pipeline.INTERRUPTED_NOTICE]]
+    assert notices(conversation) == [notice_texts.NOTICES_ZH[notice_texts.INTERRUPTED_NOTICE]]
 
 
 @pytest.mark.django_db
@@ -145,12 +147,12 @@ def test_an_attempt_taken_over_can_neither_save_nor_finish_the_reply() -> None:
     second = services.bot_reply_start(customer_message_id=question.pk)  # the task redelivered
     assert second.pk == first.pk and second.attempts == 2
     assert not services.reply_progress_save(message_id=first.pk, attempt=1, content="Half of an old")
-    late = services.ReplyOutcome(status=Message.Status.COMPLETE, content="The old attempt's answer")
+    late = ReplyOutcome(status=Message.Status.COMPLETE, content="The old attempt's answer")
     services.bot_reply_finish(message_id=first.pk, outcome=late, attempt=1)
     second.refresh_from_db()
     assert second.status == Message.Status.STREAMING and second.content == ""
     services.bot_reply_finish(
-        message_id=first.pk, outcome=services.ReplyOutcome(status=Message.Status.COMPLETE, content="New"), attempt=2
+        message_id=first.pk, outcome=ReplyOutcome(status=Message.Status.COMPLETE, content="New"), attempt=2
     )
     second.refresh_from_db()
     assert second.status == Message.Status.COMPLETE and second.content == "New"
@@ -227,7 +229,7 @@ def test_a_message_left_unanswered_past_the_timeout_is_handed_to_a_person(settin
     assert services.replies_sweep() == services.SweepResult(handed_off=1)
     lost.refresh_from_db()
     assert lost.status == Conversation.Status.WAITING_HUMAN and lost.handoff_reason == "unanswered"
-    assert notices(lost) == [pipeline.UNAVAILABLE_NOTICE]
+    assert notices(lost) == [notice_texts.UNAVAILABLE_NOTICE]
     for other in (recent, answered, being_answered):
         other.refresh_from_db()
         assert other.status == Conversation.Status.BOT

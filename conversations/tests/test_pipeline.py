@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conversations import pipeline
+from conversations import notices, pipeline
 from conversations.models import LLMCall, Message
 from tests.fake_ollama import Reply
 
@@ -85,7 +85,7 @@ def test_unreachable_ollama_fails_the_reply_and_keeps_the_question(settings, dea
     assert reply.error and dead_ollama_url in reply.error
     assert dead_ollama_url in caplog.text
     notice = conversation.messages.get(role=Message.Role.SYSTEM)
-    assert notice.content == pipeline.UNAVAILABLE_NOTICE
+    assert notice.content == notices.UNAVAILABLE_NOTICE
     assert Message.objects.get(pk=question.pk).content == "Are you there?"
 
 

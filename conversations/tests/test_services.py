@@ -7,6 +7,7 @@ from django.core.cache import cache
 
 from conversations import services
 from conversations.models import Conversation, Customer, Message
+from conversations.outcome import ReplyOutcome
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 
@@ -116,7 +117,7 @@ def test_bot_reply_finish_stores_metrics_and_a_notice_on_failure() -> None:
     conversation = conversation_factory()
     question = customer_message_factory(conversation)
     reply = services.bot_reply_start(customer_message_id=question.pk)
-    outcome = services.ReplyOutcome(
+    outcome = ReplyOutcome(
         status=Message.Status.FAILED,
         content="",
         model_name="deepseek-r1:7b",
