@@ -1,7 +1,7 @@
 """What agents do to conversations, each written to the audit log in the same transaction.
 
 The conversation itself changes through conversations.services (that app
-owns it); this module adds who did it.
+owns it: handoff, messages, drafts); this module adds who did it.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
-from conversations import services as conversation_services
 from conversations.models import Conversation, Message
+from conversations.services import drafts, handoff, messages
 from helpdesk import ratelimits
 
 from .models import AuditEvent
@@ -22,12 +22,12 @@ def audit(*, actor: Any, action: str, conversation_id: int | None, **details: An
 
 
 def conversation_take_over(*, agent: Any, conversation_id: int) -> Conversation:
-    """Raises conversation_services.ConversationTaken when a colleague has it (the refusal is logged too)."""
+    """Raises handoff.ConversationTaken when a colleague has it (the refusal is logged too)."""
     try:
         with transaction.atomic():
-            conversation = conversation_services.conversation_agent_join(conversation_id=conversation_id, agent=agent)
+            conversation = handoff.conversation_agent_join(conversation_id=conversation_id, agent=agent)
             audit(actor=agent, action="take_over", conversation_id=conversation_id)
-    except conversation_services.ConversationTaken as exc:
+    except handoff.ConversationTaken as exc:
         audit(actor=agent, action="take_over_refused", conversation_id=conversation_id, holder=exc.agent_name)
         raise
     return conversation
@@ -35,38 +35,36 @@ def conversation_take_over(*, agent: Any, conversation_id: int) -> Conversation:
 
 def conversation_hand_back(*, agent: Any, conversation_id: int) -> Conversation:
     with transaction.atomic():
-        conversation = conversation_services.conversation_bot_resume(conversation_id=conversation_id, agent=agent)
+        conversation = handoff.conversation_bot_resume(conversation_id=conversation_id, agent=agent)
         audit(actor=agent, action="hand_back", conversation_id=conversation_id)
     return conversation
 
 
 def conversation_resolve(*, agent: Any, conversation_id: int) -> Conversation:
     with transaction.atomic():
-        conversation = conversation_services.conversation_resolve(conversation_id=conversation_id, agent=agent)
+        conversation = handoff.conversation_resolve(conversation_id=conversation_id, agent=agent)
         audit(actor=agent, action="resolve", conversation_id=conversation_id)
     return conversation
 
 
 def conversation_assign(*, agent: Any, conversation_id: int, to_agent: Any) -> Conversation:
     with transaction.atomic():
-        conversation = conversation_services.conversation_agent_assign(conversation_id=conversation_id,
-                                                                       to_agent=to_agent)
+        conversation = handoff.conversation_agent_assign(conversation_id=conversation_id, to_agent=to_agent)
         audit(actor=agent, action="assign", conversation_id=conversation_id, to=to_agent.get_username())
     return conversation
 
 
 def message_post_agent(*, agent: Any, conversation_id: int, text: Any, client_id: Any = None) -> Message:
     with transaction.atomic():
-        message = conversation_services.message_post_agent(
-            conversation_id=conversation_id, agent=agent, text=text, client_id=client_id
-        )
+        message = messages.message_post_agent(conversation_id=conversation_id, agent=agent, text=text,
+                                              client_id=client_id)
         audit(actor=agent, action="reply", conversation_id=conversation_id, message_id=message.pk)
     return message
 
 
 def note_add(*, agent: Any, conversation_id: int, text: Any) -> Message:
     with transaction.atomic():
-        note = conversation_services.note_post(conversation_id=conversation_id, agent=agent, text=text)
+        note = messages.note_post(conversation_id=conversation_id, agent=agent, text=text)
         audit(actor=agent, action="note", conversation_id=conversation_id, message_id=note.pk)
     return note
 
@@ -74,5 +72,5 @@ def note_add(*, agent: Any, conversation_id: int, text: Any) -> Message:
 def draft_request(*, agent: Any, conversation_id: int) -> None:
     """Raises ratelimits.RateLimited past RATE_LIMIT_DRAFTS_PER_AGENT: each draft is a model call."""
     ratelimits.draft_check(agent_id=agent.pk)
-    conversation_services.draft_request(conversation_id=conversation_id)
+    drafts.draft_request(conversation_id=conversation_id)
     audit(actor=agent, action="draft", conversation_id=conversation_id)

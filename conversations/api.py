@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk import ratelimits
 
-from . import selectors, services
+from . import selectors
+from .services import identity
 
 ORIGIN_REFUSED = {
     "error": "origin_not_allowed",
@@ -68,8 +69,8 @@ def conversation_create(request: HttpRequest) -> JsonResponse:
             return JsonResponse({"error": "invalid_json", "detail": "the body is not valid JSON"}, status=400)
         user = body.get("user") if isinstance(body, dict) else None
     try:
-        conversation = services.conversation_create(user=user)
-    except services.IdentityRefused as exc:
+        conversation = identity.conversation_create(user=user)
+    except identity.IdentityRefused as exc:
         return JsonResponse({"error": exc.code, "detail": exc.detail}, status=403)
     return JsonResponse(
         {"token": conversation.token, "websocket": f"/ws/chat/{conversation.token}/", "status": conversation.status},

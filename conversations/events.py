@@ -1,9 +1,25 @@
-"""The only module that touches the channel layer.
+"""The only module that touches the channel layer, and the one place that decides who hears what.
 
-Events are dotted (`reply.delta`, `reply.done`, `message.created`,
-`conversation.status`, `conversation.typing`) and go to one group per
-conversation. Services call the sync functions; the generation loop awaits the
-async ones.
+Events are dotted (`reply.delta`, `reply.done`, `message.created`, ...) and go to one of three groups:
+
+| group                      | who is in it                                        | what it hears                     |
+|----------------------------|-----------------------------------------------------|-----------------------------------|
+| `conv.<id>`                | the customer's sockets, and the consoles that have  | message.created, reply.delta,     |
+|                            | the conversation open                               | reply.done, reply.throttled,      |
+|                            |                                                     | conversation.status, .typing      |
+| `console.conv.<id>`        | only the consoles that have the conversation open   | note.created, message.reviewed,   |
+|                            |                                                     | draft.ready                       |
+| `console`                  | every connected console                             | inbox.item                        |
+
+So private notes, votes' comments and drafts never reach the customer, and a
+message reaches the customer in its customer-facing form only.
+
+Services call the `*_on_commit` functions inside their transaction: the
+payload is read there, from the rows as written, and sent once the
+transaction commits (as Zulip's `send_event_on_commit`), so a client never
+hears of a row it cannot read yet and never of one rolled back. What is not
+stored (typing, a draft) is sent at once; the generation loop awaits the async
+functions.
 
 In embedded mode the in-memory channel layer lives on the web server's event
 loop and its queues are not thread-safe, while replies stream from worker
@@ -18,8 +34,12 @@ from collections.abc import Coroutine
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
 
 from helpdesk import aio
+
+from .models import Conversation, Message
+from .selectors import agent_name, inbox_item, message_to_agent_dict, message_to_dict
 
 _home_loop: asyncio.AbstractEventLoop | None = None
 
@@ -73,56 +93,79 @@ async def bot_typing(*, conversation_id: int, active: bool) -> None:
     await _group_send(conversation_id, {"type": "conversation.typing", "who": "bot", "active": active})
 
 
-# --- sync API, for services -----------------------------------------------------------
+# --- sent once the transaction commits, for services ------------------------------------
 
 
-def message_created(*, conversation_id: int, message: dict[str, Any]) -> None:
-    _run(_group_send(conversation_id, {"type": "message.created", "message": message}))
+def _send_on_commit(conversation_id: int, event: dict[str, Any], *, group: str | None = None) -> None:
+    transaction.on_commit(lambda: _run(_group_send(conversation_id, event, group=group)))
 
 
-def reply_done(*, conversation_id: int, message: dict[str, Any]) -> None:
-    _run(_group_send(conversation_id, {"type": "reply.done", "message": message}))
+# A stored answer is not streamed: it goes out like any stored message, not as the end of a stream.
+_STORED_ANSWERS = (Message.AnswerSource.FAQ, Message.AnswerSource.CACHE)
 
 
-def reply_throttled(*, conversation_id: int, message_id: int, retry_after: int) -> None:
+def message_on_commit(message: Message) -> None:
+    """Tell whoever may read it that `message` was stored, or finished streaming.
+
+    A private note goes to the consoles that have the conversation open, in the
+    agents' form; a bot reply that streamed ends with `reply.done` and its final
+    text (the widget replaces what the deltas showed); anything else (the
+    customer's echo, an agent's reply, a notice, an FAQ or cached answer) is a
+    `message.created` in the customer's form, to the conversation's group.
+    """
+    conversation_id = message.conversation_id
+    if message.role == Message.Role.NOTE:
+        note = message_to_agent_dict(message)
+        _send_on_commit(conversation_id, {"type": "note.created", "message": note},
+                        group=console_conversation_group(conversation_id))
+        return
+    payload = message_to_dict(message)
+    streamed = message.role == Message.Role.BOT and message.answer_source not in _STORED_ANSWERS
+    kind = "reply.done" if streamed else "message.created"
+    _send_on_commit(conversation_id, {"type": kind, "message": payload})
+
+
+def message_reviewed_on_commit(message: Message) -> None:
+    """A message's agents' view changed (the customer voted on a bot reply): for open consoles only."""
+    conversation_id = message.conversation_id
+    reviewed = message_to_agent_dict(message)
+    _send_on_commit(conversation_id, {"type": "message.reviewed", "message": reviewed},
+                    group=console_conversation_group(conversation_id))
+
+
+def status_changed_on_commit(conversation: Conversation, *, reason: str = "", offline: bool = False) -> None:
+    """The conversation's status, to the customer and its open consoles; with the agent's name while a person
+    has it, the handoff's `reason`, and `offline` when nobody will answer before working hours."""
+    event: dict[str, Any] = {"type": "conversation.status", "status": conversation.status}
+    if offline:
+        event["offline"] = True
+    if reason:
+        event["reason"] = reason
+    if conversation.status == Conversation.Status.HUMAN:
+        event["agent"] = {"name": agent_name(conversation.agent)}
+    _send_on_commit(conversation.pk, event)
+
+
+def inbox_changed_on_commit(conversation: Conversation, last_message: Message | None = None) -> None:
+    """The conversation's line in every connected agent's inbox changed."""
+    item = inbox_item(conversation, last_message=last_message)
+    _send_on_commit(conversation.pk, {"type": "inbox.item", "item": item}, group=CONSOLE_GROUP)
+
+
+def reply_throttled_on_commit(*, conversation_id: int, message_id: int, retry_after: int) -> None:
     """The customer's message was stored, but the model-call budget is spent: no reply is coming."""
-    _run(_group_send(conversation_id, {"type": "reply.throttled", "message_id": message_id,
-                                       "retry_after": retry_after}))
+    event = {"type": "reply.throttled", "message_id": message_id, "retry_after": retry_after}
+    _send_on_commit(conversation_id, event)
+
+
+# --- sent at once: nothing stored ---------------------------------------------------------
 
 
 def typing(*, conversation_id: int, who: str, active: bool) -> None:
     _run(_group_send(conversation_id, {"type": "conversation.typing", "who": who, "active": active}))
 
 
-def note_created(*, conversation_id: int, message: dict[str, Any]) -> None:
-    _run(_group_send(conversation_id, {"type": "note.created", "message": message},
-                     group=console_conversation_group(conversation_id)))
-
-
-def message_reviewed(*, conversation_id: int, message: dict[str, Any]) -> None:
-    """A message's agents' view changed (the customer voted on a bot reply): for open consoles only."""
-    _run(_group_send(conversation_id, {"type": "message.reviewed", "message": message},
-                     group=console_conversation_group(conversation_id)))
-
-
 def draft_ready(*, conversation_id: int, draft: dict[str, Any]) -> None:
+    """A draft reply for the agents looking at the conversation (never the customer)."""
     _run(_group_send(conversation_id, {"type": "draft.ready", "draft": draft},
                      group=console_conversation_group(conversation_id)))
-
-
-def inbox_changed(*, item: dict[str, Any]) -> None:
-    """A conversation's line in every connected agent's inbox changed."""
-    _run(_group_send(item["id"], {"type": "inbox.item", "item": item}, group=CONSOLE_GROUP))
-
-
-def status_changed(
-    *, conversation_id: int, status: str, reason: str = "", agent: dict | None = None, offline: bool = False
-) -> None:
-    event: dict[str, Any] = {"type": "conversation.status", "status": status}
-    if offline:
-        event["offline"] = True
-    if reason:
-        event["reason"] = reason
-    if agent:
-        event["agent"] = agent
-    _run(_group_send(conversation_id, event))

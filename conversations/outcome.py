@@ -1,7 +1,10 @@
-"""What one generation (or a direct answer) produced, in plain values.
+"""What one generation (or a direct answer) produced, in plain values, and where each value is stored.
 
 A module of its own so that the pipeline, which produces it, and the
-services, which store it, both import it without importing each other.
+services, which store it, both import it without importing each other. The
+telemetry of a reply (model, node, timings, tokens) is stored twice, on the
+reply's Message and on its LLMCall record: which columns, and from what, is
+said here once (`reply_columns`, `llm_call_columns`) for every writer.
 """
 
 from __future__ import annotations
@@ -37,3 +40,35 @@ class ReplyOutcome:
     retrieval: dict[str, Any] = field(default_factory=dict)
     # Built from something about this customer (who they are, an action's result): never put in the answer cache.
     personal: bool = False
+
+    def reply_columns(self, *, claimed_model: str = "") -> dict[str, Any]:
+        """The bot reply's columns (Message) this outcome fills: one mapping for every writer of a reply.
+
+        `claimed_model` is the model the reply was started with: kept for a
+        generated reply that names none (it failed before the stream said), left
+        out of an FAQ answer, which no model wrote.
+        """
+        columns = {name: getattr(self, name) for name in REPLY_COLUMNS + CALL_COLUMNS}
+        generated = self.answer_source == Message.AnswerSource.LLM
+        columns["model_name"] = self.model_name or (claimed_model if generated else "")
+        return columns
+
+
+# The telemetry of one model call: columns of Message and of LLMCall alike, fields of ReplyOutcome of the same
+# names. A reply's LLMCall is its Message's copy of them (see llm_call_columns).
+CALL_COLUMNS = ("ollama_host", "ttft_ms", "total_ms", "prompt_tokens", "reply_tokens", "done_reason", "error")
+# The rest of what a finished reply stores of its outcome.
+REPLY_COLUMNS = (
+    "content", "reasoning", "status", "answer_source", "sources", "retrieval", "confidence", "confidence_signals",
+)
+
+
+def llm_call_columns(reply: Message) -> dict[str, Any]:
+    """The LLMCall columns of a finished bot reply's call: which model, where, how long, how many tokens."""
+    return {
+        "conversation_id": reply.conversation_id,
+        "message": reply,
+        "profile_id": reply.profile_id,
+        "model_name": reply.model_name,
+        **{name: getattr(reply, name) for name in CALL_COLUMNS},
+    }

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Conversation, Message
+from .presence_store import presence_count
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 # Roles the customer sees; private notes never leave the agents' side.
@@ -355,15 +356,7 @@ def support_open(*, at: Any = None) -> bool:
 
 def agents_online_count() -> int:
     """Agents whose console pinged within the presence window."""
-    import time
-
-    from django.core.cache import cache
-
-    from .services import PRESENCE_KEY, PRESENCE_TTL_S
-
-    seen = cache.get(PRESENCE_KEY) or {}
-    now = time.time()
-    return sum(1 for at in seen.values() if now - at < PRESENCE_TTL_S)
+    return presence_count()
 
 
 def customer_language(*, conversation: Conversation) -> str:

@@ -8,7 +8,9 @@ from celery import shared_task
 
 from helpdesk.logs import log_context
 
-from . import pipeline, services
+from . import pipeline
+from .services.drafts import draft_deliver
+from .services.replies import llm_call_record, replies_sweep
 
 
 @shared_task(name="conversations.generate_reply", acks_late=True, reject_on_worker_lost=True)
@@ -25,7 +27,7 @@ def generate_reply(message_id: int, retry_of: int | None = None, **kwargs: Any) 
 def log_turn(message_id: int, error_kind: str = "", **kwargs: Any) -> None:
     """Record the Ollama call behind a finished reply (model, host, timings, tokens, outcome)."""
     with log_context(message_id=message_id):
-        services.llm_call_record(message_id=message_id, error_kind=error_kind)
+        llm_call_record(message_id=message_id, error_kind=error_kind)
 
 
 @shared_task(name="conversations.draft_reply", ignore_result=True)
@@ -33,10 +35,10 @@ def draft_reply(conversation_id: int, **kwargs: Any) -> None:
     """Write a grounded draft for the agents looking at this conversation (never sent to the customer)."""
     with log_context(conversation_id=conversation_id):
         draft = pipeline.draft_generate(conversation_id=conversation_id)
-        services.draft_deliver(conversation_id=conversation_id, draft=draft)
+        draft_deliver(conversation_id=conversation_id, draft=draft)
 
 
 @shared_task(name="conversations.sweep_replies", ignore_result=True)
 def sweep_replies(**kwargs: Any) -> None:
     """Start over replies whose worker died, hand on customers left unanswered (beat, every SWEEP_INTERVAL_S)."""
-    services.replies_sweep()
+    replies_sweep()

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from conftest import celery_worker_idle
-from conversations import notices, services
+from conversations import notices
 from conversations.models import Conversation, LLMCall, Message
+from conversations.services.identity import conversation_create
 from helpdesk import aio
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import children
@@ -29,7 +30,7 @@ REASONING = "SECRET-REASONING: the customer asks about order 1042; check shippin
 
 
 async def new_conversation() -> Conversation:
-    return await aio.db_call(services.conversation_create)
+    return await aio.db_call(conversation_create)
 
 
 async def stored(model: Any, **filters: Any) -> Any:

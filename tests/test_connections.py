@@ -369,10 +369,10 @@ def test_no_connection_in_time_answers_503_and_busy_and_the_resent_message_is_st
     from django.db import connection
     from django.test import AsyncClient
 
-    from conversations import services
     from conversations.models import Message
+    from conversations.services.identity import conversation_create
 
-    conversation = services.conversation_create(user=None)
+    conversation = conversation_create(user=None)
     connection.close()  # back to the pool: the test's thread holds nothing
     message = {"type": "message", "text": "Where is my parcel?", "client_id": "busy-1"}
 

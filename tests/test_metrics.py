@@ -208,11 +208,11 @@ def test_metrics_expose_every_family_after_conversations_on_the_production_stack
                 await chat_until(second, "history")
                 await second.send(json.dumps({"type": "message", "text": "And my refund?", "client_id": "m2"}))
                 await chat_until(second, "status")  # handed off: the model was unavailable
-                resolve = ("from conversations import services; from conversations.models import Conversation; "
+                resolve = ("from conversations.services import handoff; from conversations.models import Conversation; "
                            "from django.contrib.auth.models import User; "
                            "u = User.objects.create(username='ops-agent', is_staff=True); "
                            f"c = Conversation.objects.get(token={failed['token']!r}); "
-                           "services.conversation_resolve(conversation_id=c.pk, agent=u)")
+                           "handoff.conversation_resolve(conversation_id=c.pk, agent=u)")
                 await asyncio.to_thread(subprocess.run, [sys.executable, "manage.py", "shell", "-c", resolve],
                                         cwd=ROOT, env=env, check=True, capture_output=True)
                 await chat_until(second, "status")

@@ -14,8 +14,8 @@ from django.test import Client
 
 from agents.models import AuditEvent
 from conftest import ChatClient
-from conversations import services
 from conversations.models import Conversation, Message
+from conversations.services.identity import conversation_create
 from helpdesk import aio
 from tests.fake_ollama import Reply
 
@@ -50,7 +50,7 @@ async def open_console(user: Any | None) -> tuple[ChatClient, dict[str, Any]]:
 
 
 async def new_conversation() -> Conversation:
-    return await aio.db_call(services.conversation_create)
+    return await aio.db_call(conversation_create)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "customer_account"])

@@ -10,8 +10,8 @@ from django.db import close_old_connections
 from agents import services
 from agents.models import AuditEvent
 from agents.tests.test_console import agent_create
-from conversations import services as conversation_services
 from conversations.models import Conversation
+from conversations.services.handoff import ConversationTaken, NotYourConversation
 from conversations.tests.factories import conversation_factory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,7 +27,7 @@ def race(agents: list, conversation_id: int) -> dict[str, str]:
             barrier.wait()
             services.conversation_take_over(agent=agent, conversation_id=conversation_id)
             outcomes[agent.username] = "won"
-        except conversation_services.ConversationTaken as exc:
+        except ConversationTaken as exc:
             outcomes[agent.username] = f"refused: {exc.agent_name}"
         finally:
             close_old_connections()
@@ -59,7 +59,7 @@ def test_taking_over_again_is_harmless_and_hand_back_needs_the_holder() -> None:
     conversation = conversation_factory()
     services.conversation_take_over(agent=ann, conversation_id=conversation.pk)
     services.conversation_take_over(agent=ann, conversation_id=conversation.pk)
-    with pytest.raises(conversation_services.NotYourConversation):
+    with pytest.raises(NotYourConversation):
         services.conversation_hand_back(agent=bob, conversation_id=conversation.pk)
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["take_over", "take_over"]
 
@@ -73,7 +73,7 @@ def test_assign_moves_the_conversation_to_a_colleague() -> None:
     assert conversation.agent == bob
     assert AuditEvent.objects.get(action="assign").details == {"to": "bob"}
     services.message_post_agent(agent=bob, conversation_id=conversation.pk, text="Bob here")
-    with pytest.raises(conversation_services.NotYourConversation):
+    with pytest.raises(NotYourConversation):
         services.message_post_agent(agent=ann, conversation_id=conversation.pk, text="Ann here")
 
 

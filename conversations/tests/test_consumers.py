@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conversations import services
 from conversations.models import Conversation, Message
+from conversations.services.identity import conversation_create
 from helpdesk import aio
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def new_conversation() -> Conversation:
-    return await aio.db_call(services.conversation_create)
+    return await aio.db_call(conversation_create)
 
 
 async def message_count(conversation: Conversation) -> int:

@@ -269,7 +269,7 @@ def test_a_verified_customers_reply_is_not_cached(fake_ollama) -> None:
 
 def test_a_reply_marked_personal_is_never_cached() -> None:
     """The flag a later action's result sets: whatever else holds, such a reply stays out of the cache."""
-    from conversations.services import ReplyOutcome
+    from conversations.outcome import ReplyOutcome
 
     hit = retrieval.Hit(chunk_id=1, article_id=1, title="Payment", url="", heading="", text="Cards.",
                         vector_score=0.9, keyword_score=3.0, fused_score=0.03)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from conversations import notices as notice_texts
-from conversations import pipeline, services
+from conversations import pipeline
 from conversations.models import Conversation, Message
-from conversations.tests.factories import conversation_factory, customer_message_factory
+from conversations.services import contact, handoff, messages, presence
+from conversations.services.cancel import cancel_flag_key
+from conversations.services.validation import MessageRejected
+from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.tests.factories import default_profile
 from knowledge.tests.factories import faq_create, knowledge_base_create
 from tests.fake_ollama import Reply
@@ -51,7 +55,7 @@ def test_a_low_confidence_reply_hands_off_and_the_customer_is_told(fake_ollama) 
     conversation = Conversation.objects.get(pk=reply.conversation_id)
     assert reply.content == "Maybe it ships free." and reply.confidence < 0.95
     assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "low_confidence"
-    assert notices(conversation) == [services.HANDOFF_NOTICE["en"]]
+    assert notices(conversation) == [handoff.HANDOFF_NOTICE["en"]]
 
 
 def test_the_model_saying_it_does_not_know_hands_off_without_showing_the_marker(fake_ollama) -> None:
@@ -62,7 +66,7 @@ def test_the_model_saying_it_does_not_know_hands_off_without_showing_the_marker(
     assert reply.content == "抱歉，我不清楚这个问题，客服同事会来帮您。"
     assert reply.confidence == 0.1 and reply.confidence_signals["no_answer_marker"] is True
     assert conversation.handoff_reason == "no_knowledge"
-    assert notices(conversation) == [services.HANDOFF_NOTICE["zh-hans"]]
+    assert notices(conversation) == [handoff.HANDOFF_NOTICE["zh-hans"]]
 
 
 def test_a_marker_split_across_chunks_is_still_caught() -> None:
@@ -99,7 +103,7 @@ def test_faq_answers_carry_full_confidence(fake_ollama) -> None:
 )
 def test_asking_for_a_person_hands_off_at_once(fake_ollama, text) -> None:
     conversation = conversation_factory()
-    services.message_post_customer(conversation=conversation, text=text, client_id="h-1")
+    messages.message_post_customer(conversation=conversation, text=text, client_id="h-1")
     conversation.refresh_from_db()
     assert conversation.status == Conversation.Status.WAITING_HUMAN
     assert conversation.handoff_reason == "customer_request"
@@ -108,12 +112,24 @@ def test_asking_for_a_person_hands_off_at_once(fake_ollama, text) -> None:
 
 @pytest.mark.parametrize("text", ["Is this tea safe for human consumption?", "My agent ordered it", "人工种植的茶吗"])
 def test_words_that_merely_contain_a_phrase_do_not_hand_off(text) -> None:
-    assert not services.customer_wants_human(text)
+    assert not messages.customer_wants_human(text)
+
+
+def test_request_human_moves_to_the_queue_and_cancels_streaming_replies() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    streaming = bot_message_factory(conversation, "", reply_to=question, status=Message.Status.STREAMING)
+    handoff.conversation_request_human(conversation=conversation)
+    conversation.refresh_from_db()
+    assert conversation.status == Conversation.Status.WAITING_HUMAN
+    assert conversation.handoff_reason == "customer_request"
+    assert cache.get(cancel_flag_key(streaming.pk)) is True
+    assert conversation.messages.filter(role=Message.Role.SYSTEM).count() == 1
 
 
 def test_unknown_handoff_reasons_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown handoff reason"):
-        services.conversation_request_human(conversation=conversation_factory(), reason="bored")
+        handoff.conversation_request_human(conversation=conversation_factory(), reason="bored")
 
 
 def test_support_hours_are_read_in_the_support_time_zone(settings) -> None:
@@ -146,15 +162,15 @@ def closed_all_day() -> str:
 def test_outside_hours_with_nobody_online_the_customer_is_told_when_and_asked_for_an_email(settings) -> None:
     settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = closed_all_day(), "UTC"
     conversation = conversation_factory()
-    services.message_post_customer(conversation=conversation, text="转人工", client_id="o-1")
+    messages.message_post_customer(conversation=conversation, text="转人工", client_id="o-1")
     texts = notices(conversation)
-    assert texts[0] == services.HANDOFF_NOTICE["zh-hans"]
+    assert texts[0] == handoff.HANDOFF_NOTICE["zh-hans"]
     assert texts[1].startswith(f"客服同事现在不在线（服务时间：{settings.SUPPORT_HOURS} (UTC)）")
-    services.contact_record(conversation=conversation, email="li@example.com")
+    contact.contact_record(conversation=conversation, email="li@example.com")
     conversation.refresh_from_db()
     assert conversation.contact_email == "li@example.com"
-    with pytest.raises(services.MessageRejected, match="email"):
-        services.contact_record(conversation=conversation, email="not an address")
+    with pytest.raises(MessageRejected, match="email"):
+        contact.contact_record(conversation=conversation, email="not an address")
 
 
 def test_a_reload_outside_hours_offers_the_email_form_again_until_one_is_left(settings) -> None:
@@ -162,30 +178,30 @@ def test_a_reload_outside_hours_offers_the_email_form_again_until_one_is_left(se
 
     settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = closed_all_day(), "UTC"
     conversation = conversation_factory()
-    services.message_post_customer(conversation=conversation, text="转人工", client_id="o-2")
+    messages.message_post_customer(conversation=conversation, text="转人工", client_id="o-2")
     conversation.refresh_from_db()
     assert selectors.conversation_to_dict(conversation)["offline"] is True
-    services.contact_record(conversation=conversation, email="li@example.com")
+    contact.contact_record(conversation=conversation, email="li@example.com")
     conversation.refresh_from_db()
     assert "offline" not in selectors.conversation_to_dict(conversation)
 
 
 def test_outside_hours_an_agent_at_the_console_answers_instead(settings) -> None:
     settings.SUPPORT_HOURS = closed_all_day()
-    services.agent_presence_set(agent_id=42, online=True)
+    presence.agent_presence_set(agent_id=42, online=True)
     try:
         conversation = conversation_factory()
-        services.message_post_customer(conversation=conversation, text="human", client_id="o-2")
-        assert notices(conversation) == [services.HANDOFF_NOTICE["en"]]
+        messages.message_post_customer(conversation=conversation, text="human", client_id="o-2")
+        assert notices(conversation) == [handoff.HANDOFF_NOTICE["en"]]
     finally:
-        services.agent_presence_set(agent_id=42, online=False)
+        presence.agent_presence_set(agent_id=42, online=False)
 
 
 def test_the_inbox_line_of_a_customer_request_carries_its_reason(fake_ollama) -> None:
     from conversations import selectors
 
     conversation = conversation_factory()
-    services.message_post_customer(conversation=conversation, text="转人工", client_id="i-1")
+    messages.message_post_customer(conversation=conversation, text="转人工", client_id="i-1")
     [item] = selectors.inbox()
     assert item["status"] == "waiting_human" and item["handoff_reason"] == "customer_request"
     assert item["handoff_at"] is not None

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from conftest import celery_worker_idle
 from conversations import notices as notice_texts
-from conversations import services
 from conversations.models import Conversation, Message
 from conversations.outcome import ReplyOutcome
+from conversations.services import replies
+from conversations.services.posting import system_message_post
 from tests.fake_ollama import Reply
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
@@ -64,7 +65,7 @@ def test_a_reply_whose_heartbeat_stopped_is_generated_again_and_completes_once(
         status=Message.Status.STREAMING, attempts=1, heartbeat_at=timezone.now(),
     )
 
-    assert services.replies_sweep() == services.SweepResult(retried=1)
+    assert replies.replies_sweep() == replies.SweepResult(retried=1)
 
     def finished() -> bool:
         reply.refresh_from_db()
@@ -88,8 +89,8 @@ def test_the_sweeper_does_not_retry_the_same_dead_reply_twice_while_its_retry_wa
     conversation = conversation_factory()
     reply = dead_reply(conversation, customer_message_factory(conversation))
     with django_capture_on_commit_callbacks() as enqueued:
-        first = services.replies_sweep()
-        second = services.replies_sweep()
+        first = replies.replies_sweep()
+        second = replies.replies_sweep()
     assert first.retried == 1 and second.retried == 0
     assert len(enqueued) == 1
     reply.refresh_from_db()
@@ -101,9 +102,9 @@ def test_a_second_retry_of_the_same_dead_attempt_does_nothing() -> None:
     conversation = conversation_factory()
     question = customer_message_factory(conversation)
     reply = dead_reply(conversation, question)
-    taken = services.bot_reply_start(customer_message_id=question.pk, retry_of=1)
+    taken = replies.bot_reply_start(customer_message_id=question.pk, retry_of=1)
     assert taken is not None and taken.pk == reply.pk and taken.attempts == 2 and taken.content == ""
-    assert services.bot_reply_start(customer_message_id=question.pk, retry_of=1) is None
+    assert replies.bot_reply_start(customer_message_id=question.pk, retry_of=1) is None
     reply.refresh_from_db()
     assert reply.attempts == 2
 
@@ -113,14 +114,14 @@ def test_a_reply_out_of_retries_is_failed_with_its_partial_text_and_handed_to_a_
     settings.REPLY_MAX_RETRIES = 1
     conversation = conversation_factory()
     reply = dead_reply(conversation, customer_message_factory(conversation), attempts=2)
-    assert services.replies_sweep() == services.SweepResult(failed=1)
+    assert replies.replies_sweep() == replies.SweepResult(failed=1)
     reply.refresh_from_db()
     conversation.refresh_from_db()
     assert reply.status == Message.Status.FAILED and reply.content == "Half of an" and reply.error
     assert reply.completed_at is not None
     assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "model_error"
     assert notices(conversation) == [notice_texts.INTERRUPTED_NOTICE]
-    assert services.replies_sweep() == services.SweepResult()  # idempotent
+    assert replies.replies_sweep() == replies.SweepResult()  # idempotent
 
 
 @pytest.mark.django_db
@@ -130,7 +131,7 @@ def test_a_task_redelivered_once_too_often_fails_the_reply_instead_of_generating
     conversation = conversation_factory()
     question = customer_message_factory(conversation, "你好")
     reply = dead_reply(conversation, question, attempts=2)
-    assert services.bot_reply_start(customer_message_id=question.pk) is None
+    assert replies.bot_reply_start(customer_message_id=question.pk) is None
     reply.refresh_from_db()
     conversation.refresh_from_db()
     assert reply.status == Message.Status.FAILED and reply.content == "Half of an"
@@ -142,16 +143,16 @@ def test_a_task_redelivered_once_too_often_fails_the_reply_instead_of_generating
 def test_an_attempt_taken_over_can_neither_save_nor_finish_the_reply() -> None:
     conversation = conversation_factory()
     question = customer_message_factory(conversation)
-    first = services.bot_reply_start(customer_message_id=question.pk)
-    assert services.reply_progress_save(message_id=first.pk, attempt=1, content="Half")
-    second = services.bot_reply_start(customer_message_id=question.pk)  # the task redelivered
+    first = replies.bot_reply_start(customer_message_id=question.pk)
+    assert replies.reply_progress_save(message_id=first.pk, attempt=1, content="Half")
+    second = replies.bot_reply_start(customer_message_id=question.pk)  # the task redelivered
     assert second.pk == first.pk and second.attempts == 2
-    assert not services.reply_progress_save(message_id=first.pk, attempt=1, content="Half of an old")
+    assert not replies.reply_progress_save(message_id=first.pk, attempt=1, content="Half of an old")
     late = ReplyOutcome(status=Message.Status.COMPLETE, content="The old attempt's answer")
-    services.bot_reply_finish(message_id=first.pk, outcome=late, attempt=1)
+    replies.bot_reply_finish(message_id=first.pk, outcome=late, attempt=1)
     second.refresh_from_db()
     assert second.status == Message.Status.STREAMING and second.content == ""
-    services.bot_reply_finish(
+    replies.bot_reply_finish(
         message_id=first.pk, outcome=ReplyOutcome(status=Message.Status.COMPLETE, content="New"), attempt=2
     )
     second.refresh_from_db()
@@ -161,9 +162,9 @@ def test_an_attempt_taken_over_can_neither_save_nor_finish_the_reply() -> None:
 @pytest.mark.django_db
 def test_progress_is_saved_with_a_heartbeat() -> None:
     conversation = conversation_factory()
-    reply = services.bot_reply_start(customer_message_id=customer_message_factory(conversation).pk)
+    reply = replies.bot_reply_start(customer_message_id=customer_message_factory(conversation).pk)
     Message.objects.filter(pk=reply.pk).update(heartbeat_at=long_ago())
-    assert services.reply_progress_save(message_id=reply.pk, attempt=reply.attempts, content="So far")
+    assert replies.reply_progress_save(message_id=reply.pk, attempt=reply.attempts, content="So far")
     reply.refresh_from_db()
     assert reply.content == "So far" and reply.heartbeat_at > long_ago(5)
 
@@ -178,7 +179,7 @@ def test_at_start_replies_cut_off_by_the_last_stop_are_failed_and_handed_to_a_pe
         conversation, "half", reply_to=customer_message_factory(conversation), status=Message.Status.STREAMING,
         attempts=1, heartbeat_at=timezone.now(),
     )
-    assert services.replies_abandoned_fail() == 1
+    assert replies.replies_abandoned_fail() == 1
     reply.refresh_from_db()
     conversation.refresh_from_db()
     assert reply.status == Message.Status.FAILED and reply.content == "half"
@@ -195,7 +196,7 @@ def test_in_production_a_reply_another_host_is_still_streaming_is_left_alone_at_
     )
     other = conversation_factory()
     dead = dead_reply(other, customer_message_factory(other))
-    assert services.replies_abandoned_fail(stale_only=True) == 1
+    assert replies.replies_abandoned_fail(stale_only=True) == 1
     alive.refresh_from_db()
     dead.refresh_from_db()
     assert alive.status == Message.Status.STREAMING and dead.status == Message.Status.FAILED
@@ -226,14 +227,14 @@ def test_a_message_left_unanswered_past_the_timeout_is_handed_to_a_person(settin
     waiting = customer_message_factory(with_people)
     Message.objects.filter(pk=waiting.pk).update(created_at=long_ago(900))
 
-    assert services.replies_sweep() == services.SweepResult(handed_off=1)
+    assert replies.replies_sweep() == replies.SweepResult(handed_off=1)
     lost.refresh_from_db()
     assert lost.status == Conversation.Status.WAITING_HUMAN and lost.handoff_reason == "unanswered"
     assert notices(lost) == [notice_texts.UNAVAILABLE_NOTICE]
     for other in (recent, answered, being_answered):
         other.refresh_from_db()
         assert other.status == Conversation.Status.BOT
-    assert services.replies_sweep() == services.SweepResult()  # idempotent
+    assert replies.replies_sweep() == replies.SweepResult()  # idempotent
 
 
 @pytest.mark.django_db
@@ -244,7 +245,7 @@ def test_an_earlier_message_answered_together_with_a_later_one_is_not_unanswered
     second = customer_message_factory(conversation, "Where is my order?")
     bot_message_factory(conversation, reply_to=second)
     Message.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=long_ago(900))
-    assert services.replies_sweep() == services.SweepResult()
+    assert replies.replies_sweep() == replies.SweepResult()
 
 
 @pytest.mark.embedded
@@ -276,16 +277,16 @@ def test_a_message_an_agent_left_to_the_bot_by_handing_back_is_not_unanswered(se
     settings.UNANSWERED_TIMEOUT_S = 300
     conversation = conversation_factory()
     question = customer_message_factory(conversation, "Hello? Anyone?")
-    services.system_message_post(conversation=conversation, text="You are chatting with our assistant again.")
+    system_message_post(conversation=conversation, text="You are chatting with our assistant again.")
     Message.objects.filter(pk=question.pk).update(created_at=long_ago(900))
-    assert services.replies_sweep() == services.SweepResult()
+    assert replies.replies_sweep() == replies.SweepResult()
 
 
 @pytest.mark.django_db
 def test_a_dead_reply_in_a_conversation_an_agent_took_is_closed_not_retried(settings) -> None:
     conversation = conversation_factory(status=Conversation.Status.HUMAN)
     reply = dead_reply(conversation, customer_message_factory(conversation))
-    assert services.replies_sweep() == services.SweepResult(failed=1)
+    assert replies.replies_sweep() == replies.SweepResult(failed=1)
     reply.refresh_from_db()
     conversation.refresh_from_db()
     assert reply.status == Message.Status.FAILED and reply.content == "Half of an"

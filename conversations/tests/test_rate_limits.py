@@ -9,8 +9,8 @@ import asyncio
 
 import pytest
 
-from conversations import services
 from conversations.models import Conversation, Message
+from conversations.services.identity import conversation_create
 from helpdesk import aio
 
 from .factories import conversation_factory
@@ -81,7 +81,7 @@ async def test_twelve_sockets_on_one_conversation_share_its_message_limit(chat, 
 
 async def test_two_sockets_share_the_frame_limit_and_invalid_frames_count(chat, settings) -> None:
     settings.CHAT_RATE_LIMIT = 3
-    conversation = await aio.db_call(services.conversation_create)
+    conversation = await aio.db_call(conversation_create)
     first, _ = await chat(conversation.token)
     second, _ = await chat(conversation.token, client=("198.51.100.2", 4000))
     await first.send("not json")
@@ -97,7 +97,7 @@ async def test_two_sockets_share_the_frame_limit_and_invalid_frames_count(chat, 
 
 async def test_a_socket_that_keeps_flooding_is_closed_4429(chat, settings) -> None:
     settings.CHAT_RATE_LIMIT = 2
-    conversation = await aio.db_call(services.conversation_create)
+    conversation = await aio.db_call(conversation_create)
     client, _ = await chat(conversation.token)
     for _ in range(7):
         await client.send({"type": "typing", "active": True})
@@ -141,7 +141,7 @@ async def test_messages_are_limited_per_address_across_conversations(chat, setti
 
 async def test_sockets_per_conversation_are_capped_across_sockets(chat, settings) -> None:
     settings.CHAT_MAX_SOCKETS_PER_CONVERSATION = 2
-    conversation = await aio.db_call(services.conversation_create)
+    conversation = await aio.db_call(conversation_create)
     first, _ = await chat(conversation.token)
     second, _ = await chat(conversation.token)
     third, refusal = await chat(conversation.token)
@@ -159,7 +159,7 @@ async def test_model_calls_past_the_limit_store_the_message_and_tell_the_custome
     chat, settings, fake_ollama, reply_runner
 ) -> None:
     settings.RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION = "1/minute"
-    conversation = await aio.db_call(services.conversation_create)
+    conversation = await aio.db_call(conversation_create)
     client, _ = await chat(conversation.token)
     await client.send({"type": "message", "text": "first question", "client_id": "q-1"})
     await client.until("done", timeout=30)

@@ -1,0 +1,85 @@
+"""Which agents have a console open: written by the presence service, read by the selectors.
+
+A module of its own so that the selectors, which count the agents online,
+import no services. Each change is one atomic operation, so two consoles
+pinging at once both count (a cache dict read, changed and written back lost
+one of them). In production the agents are members of a Redis sorted set
+scored by when their console was last seen, as helpdesk/nodes.py counts the
+requests in flight; embedded mode keeps the same picture in its one process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+
+PRESENCE_KEY = "helpdesk:console:presence"
+# A console pings every 30 s; one silent for this long has gone without saying so.
+PRESENCE_TTL_S = 90
+
+
+class _LocalPresence:
+    """Embedded mode: one process, so a dict under a lock is the whole truth."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[int, float] = {}
+
+    def touch(self, agent_id: int, now: float) -> None:
+        with self._lock:
+            self._seen = {key: at for key, at in self._seen.items() if now - at < PRESENCE_TTL_S}
+            self._seen[agent_id] = now
+
+    def drop(self, agent_id: int) -> None:
+        with self._lock:
+            self._seen.pop(agent_id, None)
+
+    def count(self, now: float) -> int:
+        with self._lock:
+            return sum(1 for at in self._seen.values() if now - at < PRESENCE_TTL_S)
+
+
+class _RedisPresence:
+    def _redis(self) -> Any:
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+
+    def touch(self, agent_id: int, now: float) -> None:
+        pipe = self._redis().pipeline(transaction=False)
+        pipe.zadd(PRESENCE_KEY, {str(agent_id): now})
+        pipe.zremrangebyscore(PRESENCE_KEY, "-inf", now - PRESENCE_TTL_S)
+        pipe.expire(PRESENCE_KEY, PRESENCE_TTL_S * 10)
+        pipe.execute()
+
+    def drop(self, agent_id: int) -> None:
+        self._redis().zrem(PRESENCE_KEY, str(agent_id))
+
+    def count(self, now: float) -> int:
+        # Strictly newer than the window's start, as the embedded count: `(` excludes the bound.
+        return int(self._redis().zcount(PRESENCE_KEY, f"({now - PRESENCE_TTL_S}", "+inf"))
+
+
+_local_presence = _LocalPresence()
+
+
+def _presence() -> _LocalPresence | _RedisPresence:
+    return _local_presence if settings.EMBEDDED else _RedisPresence()
+
+
+def presence_touch(agent_id: int) -> None:
+    """The agent's console is connected now (on connect and on every ping)."""
+    _presence().touch(agent_id, time.time())
+
+
+def presence_drop(agent_id: int) -> None:
+    """The agent's console closed."""
+    _presence().drop(agent_id)
+
+
+def presence_count() -> int:
+    """Agents whose console was seen within the last PRESENCE_TTL_S."""
+    return _presence().count(time.time())

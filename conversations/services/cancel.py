@@ -1,0 +1,32 @@
+"""Stopping replies being generated: a flag per reply in the shared cache, checked by the generating loop.
+
+Below the handoff and the reply lifecycle, which both stop replies: a
+conversation leaving the bot cancels its replies, a reply starting over or
+finishing clears its flag.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+
+from ..models import Conversation
+from ..selectors import streaming_replies
+
+CANCEL_FLAG_TTL_S = 900
+
+
+def cancel_flag_key(message_id: int) -> str:
+    return f"reply-cancel:{message_id}"
+
+
+def replies_cancel(*, conversation: Conversation) -> list[int]:
+    """Ask every reply being generated in this conversation to stop after its current chunk."""
+    streaming = streaming_replies(conversation=conversation)
+    for message_id in streaming:
+        cache.set(cancel_flag_key(message_id), True, CANCEL_FLAG_TTL_S)
+    return streaming
+
+
+def cancel_flag_clear(message_id: int) -> None:
+    """A reply starting over, or finished, is no longer asked to stop."""
+    cache.delete(cancel_flag_key(message_id))

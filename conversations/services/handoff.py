@@ -1,0 +1,210 @@
+"""Who answers the customer: the bot, the human queue, an agent, nobody (resolved).
+
+Every status change goes through `conversation_transition`, which does what
+goes with one in the same order each time; the functions below it check who
+may make the change and call it. agents.services calls the agents' ones and
+writes the audit log around them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk import metrics
+
+from .. import events
+from ..models import Conversation
+from ..selectors import agent_name, agents_online_count, customer_language, support_open
+from .cancel import replies_cancel
+from .posting import system_message_post
+
+HANDOFF_NOTICE = {
+    "en": "A colleague will join this conversation shortly. You can keep writing in the meantime.",
+    "zh-hans": "客服同事马上就来，您可以继续留言。",
+}
+OFF_HOURS_NOTICE = {
+    "en": "Our team is away right now; we are here {hours}. Leave your email address and we will write back, "
+    "or keep writing: a colleague will read this conversation first thing.",
+    "zh-hans": "客服同事现在不在线（服务时间：{hours}）。留下您的邮箱，我们会回信给您；"
+    "也可以继续留言，同事上班后会第一时间查看。",
+}
+HANDOFF_REASONS = (
+    "low_confidence", "customer_request", "no_knowledge", "model_error", "negative_feedback", "rule", "prompt_leak",
+    "unanswered",
+)
+AGENT_JOINED = {"en": "{name} joined the conversation.", "zh-hans": "客服 {name} 已加入对话。"}
+BOT_RESUMED = {"en": "You are chatting with our assistant again.", "zh-hans": "已转回智能助手为您服务。"}
+RESOLVED_NOTICE = {
+    "en": "This conversation is resolved. How did we do? You can write again any time.",
+    "zh-hans": "本次对话已解决。欢迎为我们的服务评分，有问题随时留言。",
+}
+
+Status = Conversation.Status
+
+
+class ConversationTaken(Exception):
+    """Another agent has this conversation."""
+
+    def __init__(self, agent_name: str) -> None:
+        super().__init__(f"{agent_name} has this conversation")
+        self.agent_name = agent_name
+
+
+class NotYourConversation(Exception):
+    """Only the agent who has the conversation may reply in it."""
+
+
+def conversation_transition(
+    conversation: Conversation, *, to: str, reason: str = "", by: Any = None, notice: str | None = None,
+    inbox: bool = True,
+) -> Conversation:
+    """Move a conversation (locked by the caller, in its transaction) to status `to`, with all that goes with it.
+
+    In this order: the status and its fields are saved; a handoff is counted;
+    replies being generated are stopped unless the bot takes over; the customer
+    and open consoles hear the status; the customer's notice is posted; every
+    console's inbox line changes. One function, so no status change forgets a
+    step or does one twice.
+
+    `reason`: why it waits for a human (to `waiting_human`); `by`: the agent
+    who takes it (to `human`); `notice`: the customer's notice instead of the
+    usual one, "" for none; `inbox=False` when the caller pushes the inbox line
+    itself.
+    """
+    conversation.status = to
+    changed = _status_fields(conversation, reason=reason, by=by)
+    conversation.save(update_fields=["status", *changed, "updated_at"])
+    if to == Status.WAITING_HUMAN:
+        transaction.on_commit(lambda: metrics.handed_off(reason))
+    if to != Status.BOT:
+        replies_cancel(conversation=conversation)
+    # Outside working hours with nobody at a console, the customer is told when to expect a
+    # reply and (the `offline` flag) offered to leave an email address.
+    offline = to == Status.WAITING_HUMAN and not support_open() and not agents_online_count()
+    events.status_changed_on_commit(conversation, reason=reason, offline=offline)
+    for text in _notices(conversation, notice=notice, offline=offline):
+        system_message_post(conversation=conversation, text=text)
+    if inbox:
+        events.inbox_changed_on_commit(conversation)
+    return conversation
+
+
+def _status_fields(conversation: Conversation, *, reason: str, by: Any) -> list[str]:
+    """Set what goes with the conversation's new status; returns the fields set."""
+    match conversation.status:
+        case Status.WAITING_HUMAN:
+            conversation.handoff_reason = reason
+            conversation.handoff_at = timezone.now()
+            return ["handoff_reason", "handoff_at"]
+        case Status.HUMAN:
+            conversation.agent = by
+            return ["agent"]
+        case Status.BOT:
+            conversation.agent = None
+            conversation.handoff_reason = ""
+            return ["agent", "handoff_reason"]
+        case Status.RESOLVED:
+            conversation.resolved_at = timezone.now()
+            return ["resolved_at"]
+    raise ValueError(f"unknown conversation status {conversation.status!r}")
+
+
+def _notices(conversation: Conversation, *, notice: str | None, offline: bool) -> list[str]:
+    """What the customer reads about the conversation's new status, in their language."""
+    if notice == "":
+        return []
+    language = customer_language(conversation=conversation)
+    texts = [notice or _usual_notice(conversation, language)]
+    if offline:
+        hours = f"{settings.SUPPORT_HOURS} ({settings.SUPPORT_TIME_ZONE})"
+        texts.append(OFF_HOURS_NOTICE[language].format(hours=hours))
+    return texts
+
+
+def _usual_notice(conversation: Conversation, language: str) -> str:
+    match conversation.status:
+        case Status.WAITING_HUMAN:
+            return HANDOFF_NOTICE[language]
+        case Status.HUMAN:
+            return AGENT_JOINED[language].format(name=agent_name(conversation.agent))
+        case Status.BOT:
+            return BOT_RESUMED[language]
+    return RESOLVED_NOTICE[language]
+
+
+def conversation_request_human(
+    *, conversation: Conversation, reason: str = "customer_request", notice: str = ""
+) -> Conversation:
+    """Move a bot conversation to the human queue with a reason, stop the bot and tell the customer.
+
+    `notice` replaces the usual "a colleague will join" message (a failed
+    reply explains what happened instead); it is written in the customer's
+    language otherwise.
+    """
+    if reason not in HANDOFF_REASONS:
+        raise ValueError(f"unknown handoff reason {reason!r}")
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if conversation.status != Status.BOT:
+            return conversation
+        return conversation_transition(conversation, to=Status.WAITING_HUMAN, reason=reason, notice=notice or None)
+
+
+def conversation_reopen(conversation: Conversation) -> None:
+    """A customer writing into a resolved conversation starts over with the bot.
+
+    No notice (the customer has just written), and no inbox push here: the
+    customer's message decides whether the consoles hear of it.
+    """
+    conversation_transition(conversation, to=Status.BOT, notice="", inbox=False)
+
+
+def conversation_agent_join(*, conversation_id: int, agent: Any) -> Conversation:
+    """An agent takes the conversation: the bot stops at once (its partial reply is kept, cancelled) and the
+    customer sees who joined. Exactly one of two agents taking it at the same moment wins."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.status == Status.HUMAN and conversation.agent_id:
+            if conversation.agent_id == agent.pk:
+                return conversation
+            raise ConversationTaken(agent_name(conversation.agent))
+        return conversation_transition(conversation, to=Status.HUMAN, by=agent)
+
+
+def conversation_agent_assign(*, conversation_id: int, to_agent: Any) -> Conversation:
+    """Give the conversation to another agent (whoever had it)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.agent_id == to_agent.pk and conversation.status == Status.HUMAN:
+            return conversation
+        return conversation_transition(conversation, to=Status.HUMAN, by=to_agent)
+
+
+def conversation_held_by(conversation_id: int, agent: Any) -> Conversation:
+    """The conversation, locked, when `agent` has it; raises NotYourConversation otherwise."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if conversation.status != Status.HUMAN or conversation.agent_id != agent.pk:
+        raise NotYourConversation("take the conversation over first")
+    return conversation
+
+
+def conversation_bot_resume(*, conversation_id: int, agent: Any) -> Conversation:
+    """Hand the conversation back to the bot, which answers the customer's next message."""
+    with transaction.atomic():
+        conversation = conversation_held_by(conversation_id, agent)
+        return conversation_transition(conversation, to=Status.BOT)
+
+
+def conversation_resolve(*, conversation_id: int, agent: Any) -> Conversation:
+    """Close the conversation; the customer is asked for a rating (the widget's CSAT prompt)."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        if conversation.status == Status.RESOLVED:
+            return conversation
+        if conversation.status == Status.HUMAN and conversation.agent_id not in (None, agent.pk):
+            raise NotYourConversation("another agent has this conversation")
+        return conversation_transition(conversation, to=Status.RESOLVED)

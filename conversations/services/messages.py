@@ -1,0 +1,181 @@
+"""Messages people write: the customer's (and what it sets off), an agent's reply, an agent's private note."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from helpdesk import profiles, ratelimits
+
+from .. import events
+from ..models import Conversation, Message
+from ..selectors import DIALOGUE_ROLES
+from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
+from .posting import message_publish
+from .replies import reply_queue
+from .validation import validate_client_id, validate_customer_text
+
+logger = logging.getLogger(__name__)
+
+
+def message_post_customer(
+    *, conversation: Conversation, text: Any, client_id: Any, client_ip: str = ""
+) -> tuple[Message, bool]:
+    """Store a customer message once per `client_id`; returns (message, created).
+
+    The row is written before anything else happens, so a reply that fails
+    later never loses what the customer wrote. A resend with a known
+    `client_id` returns the stored message and triggers nothing.
+
+    Raises ratelimits.RateLimited (nothing stored) when the conversation or the
+    client's address has sent its share of messages. Past the model-call share,
+    the message is stored but the model is not asked: the customer is told to
+    wait (`reply.throttled`), and the next message after that is answered with
+    this one in its history. Handing it to a human instead would let a flood
+    reach the agents' inbox.
+    """
+    text = validate_customer_text(text)
+    client_id = validate_client_id(client_id)
+    ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id,
+                profile_id=conversation.profile_id,
+            )
+            if conversation.status == Conversation.Status.RESOLVED:
+                conversation_reopen(conversation)
+            # The echo goes out before the reply is queued, so no delta can overtake it.
+            message_publish(message)
+            conversation, direct_reply = _customer_message_answer(conversation, message, client_ip=client_ip)
+            last = direct_reply or message
+            first_message = conversation.last_message_at is None
+            Conversation.objects.filter(pk=conversation.pk).update(
+                last_message_at=last.completed_at or last.created_at
+            )
+            # Consoles hear of every message in conversations that need or have a human; of the
+            # bot's own conversations only when they start (and when their status changes), so a
+            # busy bot does not flood every agent's inbox.
+            if first_message or conversation.status != Conversation.Status.BOT:
+                events.inbox_changed_on_commit(conversation, last)
+    except IntegrityError:
+        # A resend (or two tabs sending it at once): the unique constraint on
+        # (conversation, client_id) answers without a look-up on the common path.
+        return Message.objects.get(conversation=conversation, client_id=client_id), False
+    return message, True
+
+
+def _customer_message_answer(
+    conversation: Conversation, message: Message, *, client_ip: str
+) -> tuple[Conversation, Message | None]:
+    """What a customer message sets off while the bot has the conversation: a handoff when it asks for a
+    person, else a direct answer when one is known, else a reply queued (or refused past the model-call
+    share). Returns the conversation as it now is, and the direct answer if there was one."""
+    if conversation.status != Conversation.Status.BOT:
+        return conversation, None
+    if customer_wants_human(message.content):
+        return conversation_request_human(conversation=conversation, reason="customer_request"), None
+    direct_reply = _bot_reply_direct(message)
+    if direct_reply is not None:
+        return conversation, direct_reply
+    try:
+        ratelimits.model_call_check(conversation_id=conversation.pk, client_ip=client_ip)
+    except ratelimits.RateLimited as exc:
+        logger.warning("no model call for message %s: %s", message.pk, exc)
+        events.reply_throttled_on_commit(
+            conversation_id=conversation.pk, message_id=message.pk, retry_after=exc.retry_after
+        )
+    else:
+        reply_queue(message.pk)
+    return conversation, None
+
+
+def _bot_reply_direct(customer_message: Message) -> Message | None:
+    """Answer at once, without a task, when an FAQ entry or the answer cache already has the answer.
+
+    Skipped when the customer's previous message is still unanswered: the
+    reply task then answers both together.
+    """
+    from ..pipeline import direct_answer_find, direct_outcome
+
+    previous_role = (
+        customer_message.conversation.messages.filter(role__in=DIALOGUE_ROLES, id__lt=customer_message.pk)
+        .order_by("-id")
+        .values_list("role", flat=True)
+        .first()
+    )
+    if previous_role == Message.Role.CUSTOMER:
+        return None
+    profile = profiles.profile_in_force(profile_id=customer_message.conversation.profile_id)
+    grounding = direct_answer_find(
+        question=customer_message.content, has_history=previous_role is not None, profile=profile
+    )
+    if grounding is None:
+        return None
+    outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
+    now = timezone.now()
+    columns = outcome.reply_columns()
+    columns["total_ms"] = (now - customer_message.created_at).total_seconds() * 1000
+    reply = Message.objects.create(
+        conversation=customer_message.conversation, profile_id=profile.pk, role=Message.Role.BOT,
+        reply_to=customer_message, completed_at=now, **columns,
+    )
+    message_publish(reply, profile_name=profile.name)
+    return reply
+
+
+def customer_wants_human(text: str) -> bool:
+    """Whether a customer's message asks for a person (HANDOFF_PHRASES: short ones must be the whole
+    message, longer ones may appear anywhere in it)."""
+    from knowledge.retrieval import normalise_question
+
+    whole = normalise_question(text)
+    lowered = " ".join(text.lower().split())
+    for phrase in settings.HANDOFF_PHRASES:
+        if normalise_question(phrase) == whole:
+            return True
+        cjk = any("\u4e00" <= ch <= "\u9fff" for ch in phrase)
+        long_enough = len(phrase) >= 3 if cjk else " " in phrase
+        if long_enough and phrase.lower() in lowered:
+            return True
+    return False
+
+
+def message_post_agent(*, conversation_id: int, agent: Any, text: Any, client_id: Any = None) -> Message:
+    """An agent's reply: stored, then shown to the customer at once."""
+    text = validate_customer_text(text)
+    if client_id is not None:
+        client_id = validate_client_id(client_id)
+    with transaction.atomic():
+        conversation = conversation_held_by(conversation_id, agent)
+        existing = (
+            Message.objects.filter(conversation=conversation, client_id=client_id).first() if client_id else None
+        )
+        if existing is not None:
+            return existing
+        message = Message.objects.create(
+            conversation=conversation, role=Message.Role.AGENT, content=text, author=agent, client_id=client_id,
+            profile_id=conversation.profile_id,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+        message_publish(message)
+        events.inbox_changed_on_commit(conversation, message)
+    return message
+
+
+def note_post(*, conversation_id: int, agent: Any, text: Any) -> Message:
+    """A private note for colleagues: stored with the conversation, never sent to the customer
+    (events.message_on_commit sends notes to the consoles only)."""
+    text = validate_customer_text(text)
+    with transaction.atomic():
+        conversation = Conversation.objects.get(pk=conversation_id)
+        note = Message.objects.create(
+            conversation=conversation, role=Message.Role.NOTE, content=text, author=agent,
+            profile_id=conversation.profile_id,
+        )
+        message_publish(note)
+    return note

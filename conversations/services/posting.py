@@ -1,0 +1,39 @@
+"""What every stored message goes through: counted in the metrics and pushed to who may read it.
+
+Below every other write module (the notices of a handoff, a reply's end, an
+agent's answer all end here), so that none of them imports another to post.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from helpdesk import metrics
+
+from .. import events
+from ..models import Conversation, Message
+
+
+def message_publish(message: Message, *, profile_name: str = "") -> None:
+    """Once the transaction commits: count the stored (or finished) message, with a bot reply's timings under
+    `profile_name`, then tell whoever may read it (events.message_on_commit says who)."""
+    def record() -> None:
+        metrics.message_stored(message.role)
+        if message.role == Message.Role.BOT:
+            metrics.reply_recorded(
+                profile=profile_name or "settings", node=message.ollama_host, answer_source=message.answer_source,
+                complete=message.status == Message.Status.COMPLETE, ttft_ms=message.ttft_ms,
+                total_ms=message.total_ms, reply_tokens=message.reply_tokens,
+            )
+
+    transaction.on_commit(record)
+    events.message_on_commit(message)
+
+
+def system_message_post(*, conversation: Conversation, text: str) -> Message:
+    """A notice to the customer from the helpdesk itself (a handoff, an agent joining, a thank-you)."""
+    message = Message.objects.create(
+        conversation=conversation, role=Message.Role.SYSTEM, content=text, profile_id=conversation.profile_id
+    )
+    message_publish(message)
+    return message

@@ -1,0 +1,95 @@
+"""A bot reply's life: claimed once, started over after a dead worker, finished with its telemetry, logged once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from conversations.models import Conversation, Message
+from conversations.outcome import ReplyOutcome
+from conversations.services import replies
+from conversations.services.cancel import cancel_flag_key
+
+from .factories import bot_message_factory, conversation_factory, customer_message_factory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bot_reply_start_claims_one_streaming_reply() -> None:
+    question = customer_message_factory(conversation_factory())
+    reply = replies.bot_reply_start(customer_message_id=question.pk)
+    assert reply is not None and reply.status == Message.Status.STREAMING and reply.reply_to_id == question.pk
+
+
+def test_bot_reply_start_does_not_generate_a_finished_reply_again() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    bot_message_factory(conversation, reply_to=question, status=Message.Status.COMPLETE)
+    assert replies.bot_reply_start(customer_message_id=question.pk) is None
+
+
+def test_bot_reply_start_restarts_a_reply_left_streaming_by_a_dead_worker() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    stale = bot_message_factory(conversation, "half a sent", reply_to=question, status=Message.Status.STREAMING)
+    cache.set(cancel_flag_key(stale.pk), True)
+    again = replies.bot_reply_start(customer_message_id=question.pk)
+    assert again is not None and again.pk == stale.pk and again.content == ""
+    assert cache.get(cancel_flag_key(stale.pk)) is None
+
+
+def test_bot_reply_start_leaves_an_older_question_to_the_newer_ones_reply() -> None:
+    conversation = conversation_factory()
+    older = customer_message_factory(conversation, "first")
+    customer_message_factory(conversation, "second")
+    assert replies.bot_reply_start(customer_message_id=older.pk) is None
+
+
+def test_bot_reply_start_skips_conversations_a_human_has() -> None:
+    question = customer_message_factory(conversation_factory(status=Conversation.Status.WAITING_HUMAN))
+    assert replies.bot_reply_start(customer_message_id=question.pk) is None
+
+
+def test_bot_reply_finish_stores_metrics_and_a_notice_on_failure() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    reply = replies.bot_reply_start(customer_message_id=question.pk)
+    outcome = ReplyOutcome(
+        status=Message.Status.FAILED,
+        content="",
+        model_name="deepseek-r1:7b",
+        ollama_host="http://node-a:11434",
+        total_ms=12.5,
+        error_kind="unavailable",
+        error="cannot connect",
+        customer_notice="Our assistant is unavailable right now.",
+    )
+    stored = replies.bot_reply_finish(message_id=reply.pk, outcome=outcome)
+    assert stored.status == Message.Status.FAILED and stored.ollama_host == "http://node-a:11434"
+    assert stored.completed_at is not None
+    notice = conversation.messages.get(role=Message.Role.SYSTEM)
+    assert notice.content.startswith("Our assistant is unavailable")
+
+
+def test_llm_call_is_recorded_once_from_the_finished_reply() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    reply = bot_message_factory(
+        conversation, reply_to=question, model_name="deepseek-r1:7b", ollama_host="http://n:1", ttft_ms=210.0,
+        total_ms=900.0, prompt_tokens=40, reply_tokens=30,
+    )
+    call = replies.llm_call_record(message_id=reply.pk)
+    assert call is not None and call.outcome == "ok" and call.ttft_ms == 210.0 and call.reply_tokens == 30
+    assert replies.llm_call_record(message_id=reply.pk) is None
+
+
+def test_replies_abandoned_by_a_stopped_embedded_server_are_failed() -> None:
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation)
+    abandoned = bot_message_factory(conversation, "half", reply_to=question, status=Message.Status.STREAMING)
+    finished = bot_message_factory(conversation, "done", status=Message.Status.COMPLETE)
+    assert replies.replies_abandoned_fail() == 1
+    abandoned.refresh_from_db()
+    finished.refresh_from_db()
+    assert abandoned.status == Message.Status.FAILED and abandoned.content == "half"
+    assert finished.status == Message.Status.COMPLETE
