@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from conversations.models import Conversation, Message
-from conversations.outcome import ReplyOutcome
+from conversations.outcome import CALL_COLUMNS, REPLY_COLUMNS, ReplyOutcome
 from conversations.services import replies
 from conversations.services.cancel import cancel_flag_key
 
@@ -93,3 +93,32 @@ def test_replies_abandoned_by_a_stopped_embedded_server_are_failed() -> None:
     finished.refresh_from_db()
     assert abandoned.status == Message.Status.FAILED and abandoned.content == "half"
     assert finished.status == Message.Status.COMPLETE
+
+
+def test_the_llm_call_carries_the_same_telemetry_the_reply_stored_from_its_outcome() -> None:
+    conversation = conversation_factory()
+    reply = replies.bot_reply_start(customer_message_id=customer_message_factory(conversation).pk)
+    outcome = ReplyOutcome(
+        status=Message.Status.COMPLETE, content="Ships today [1].", reasoning="They asked about shipping.",
+        model_name="deepseek-r1:14b", ollama_host="http://node-b:11434", ttft_ms=180.5, total_ms=2400.0,
+        prompt_tokens=812, reply_tokens=64, done_reason="stop", confidence=0.8, confidence_signals={"cited": True},
+        sources=[{"n": 1, "cited": True}], retrieval={"version": 3},
+    )
+    stored = replies.bot_reply_finish(message_id=reply.pk, outcome=outcome)
+    call = replies.llm_call_record(message_id=stored.pk)
+    stored.refresh_from_db()
+    for column in (*CALL_COLUMNS, "model_name"):
+        assert getattr(stored, column) == getattr(outcome, column) == getattr(call, column), column
+    for column in REPLY_COLUMNS:
+        assert getattr(stored, column) == getattr(outcome, column), column
+    assert (call.conversation_id, call.profile_id, call.outcome) == (conversation.pk, stored.profile_id, "ok")
+
+
+def test_a_failed_generation_keeps_the_model_it_was_started_with_and_an_faq_answer_names_none() -> None:
+    conversation = conversation_factory()
+    reply = replies.bot_reply_start(customer_message_id=customer_message_factory(conversation).pk)
+    started_with = reply.model_name
+    failed = replies.bot_reply_finish(message_id=reply.pk, outcome=ReplyOutcome(status=Message.Status.FAILED))
+    assert started_with and failed.model_name == started_with
+    faq = ReplyOutcome(status=Message.Status.COMPLETE, content="Free over ¥199.", answer_source="faq")
+    assert faq.reply_columns(claimed_model=started_with)["model_name"] == ""

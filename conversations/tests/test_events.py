@@ -1,0 +1,109 @@
+"""Who hears what (conversations.events): the customer's group, the open consoles, every console's inbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from conversations import events
+from conversations.models import Conversation, Message
+from conversations.services import handoff, messages
+
+from .factories import bot_message_factory, conversation_factory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def heard(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(group, event type) of every send, in order, once the test's transaction would commit."""
+    sent: list[tuple[str, str]] = []
+
+    async def record(conversation_id: int, event: dict[str, Any], *, group: str | None = None) -> None:
+        sent.append((group or events.conversation_group(conversation_id), event["type"]))
+
+    monkeypatch.setattr(events, "_group_send", record)
+    return sent
+
+
+def customer(conversation: Conversation) -> str:
+    return events.conversation_group(conversation.pk)
+
+
+def consoles_open(conversation: Conversation) -> str:
+    return events.console_conversation_group(conversation.pk)
+
+
+def agent() -> Any:
+    return get_user_model().objects.create_user("mei", first_name="Mei")
+
+
+def test_a_private_note_reaches_only_the_consoles_that_have_the_conversation_open(
+    heard, django_capture_on_commit_callbacks
+) -> None:
+    conversation = conversation_factory()
+    with django_capture_on_commit_callbacks(execute=True):
+        messages.note_post(conversation_id=conversation.pk, agent=agent(), text="refund approved by finance")
+    assert heard == [(consoles_open(conversation), "note.created")]
+
+
+def test_an_agents_reply_reaches_the_customer_and_every_inbox(heard, django_capture_on_commit_callbacks) -> None:
+    mei = agent()
+    conversation = conversation_factory(status=Conversation.Status.HUMAN, agent=mei)
+    with django_capture_on_commit_callbacks(execute=True):
+        messages.message_post_agent(conversation_id=conversation.pk, agent=mei, text="On its way.")
+    assert heard == [(customer(conversation), "message.created"), (events.CONSOLE_GROUP, "inbox.item")]
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        (lambda c, a: handoff.conversation_request_human(conversation=c), Conversation.Status.WAITING_HUMAN),
+        (lambda c, a: handoff.conversation_agent_join(conversation_id=c.pk, agent=a), Conversation.Status.HUMAN),
+        (lambda c, a: handoff.conversation_resolve(conversation_id=c.pk, agent=a), Conversation.Status.RESOLVED),
+    ],
+)
+def test_a_status_change_is_heard_once_then_its_notice_then_one_inbox_line(
+    heard, django_capture_on_commit_callbacks, change, status
+) -> None:
+    conversation = conversation_factory()
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = change(conversation, agent())
+    assert changed.status == status
+    assert heard == [
+        (customer(conversation), "conversation.status"),
+        (customer(conversation), "message.created"),
+        (events.CONSOLE_GROUP, "inbox.item"),
+    ]
+
+
+def test_a_customer_writing_into_a_resolved_conversation_reopens_it_without_a_notice(
+    heard, django_capture_on_commit_callbacks
+) -> None:
+    conversation = conversation_factory(status=Conversation.Status.RESOLVED)
+    with django_capture_on_commit_callbacks(execute=True):
+        messages.message_post_customer(conversation=conversation, text="human", client_id="r-1")
+    assert heard[:2] == [(customer(conversation), "conversation.status"), (customer(conversation), "message.created")]
+    notices = conversation.messages.filter(role=Message.Role.SYSTEM).values_list("content", flat=True)
+    assert list(notices) == [handoff.HANDOFF_NOTICE["en"]]  # the handoff's, none for the reopening
+
+
+@pytest.mark.parametrize(
+    ("answer_source", "kind"),
+    [
+        (Message.AnswerSource.LLM, "reply.done"),
+        ("", "reply.done"),  # failed before it finished: its stream ends all the same
+        (Message.AnswerSource.FAQ, "message.created"),
+        (Message.AnswerSource.CACHE, "message.created"),
+    ],
+)
+def test_a_streamed_reply_ends_with_done_and_a_stored_answer_arrives_as_a_message(
+    heard, django_capture_on_commit_callbacks, answer_source, kind
+) -> None:
+    conversation = conversation_factory()
+    reply = bot_message_factory(conversation, "It ships today.", answer_source=answer_source)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.message_on_commit(reply)
+    assert heard == [(customer(conversation), kind)]
