@@ -62,7 +62,7 @@ def conversation_transition(
     conversation: Conversation, *, to: str, reason: str = "", by: Any = None, notice: str | None = None,
     inbox: bool = True,
 ) -> Conversation:
-    """Move a conversation (locked by the caller, in its transaction) to status `to`, with all that goes with it.
+    """Move a conversation (in the caller's transaction, locked where two may change it) to `to`, with its effects.
 
     In this order: the status and its fields are saved; a handoff is counted;
     replies being generated are stopped unless the bot takes over; the customer
