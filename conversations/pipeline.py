@@ -36,7 +36,7 @@ from helpdesk.logs import log_context
 from helpdesk.models import ModelProfile
 from helpdesk.text import estimate_tokens, language_of
 from knowledge import cache as answer_cache
-from knowledge import retrieval
+from knowledge import embedding, retrieval
 
 from . import confidence, events, guard, selectors, services
 from .confidence import NO_ANSWER_MARKER
@@ -184,7 +184,7 @@ def knowledge_lookup(*, question: str, previous_question: str, has_history: bool
                                                   version=version)
         return grounding
     if standalone or query == question:
-        [query_vector] = retrieval.embed_queries([question])
+        [query_vector] = embedding.embed_queries([question])
         if standalone:
             grounding.faq = retrieval.faq_match(question, query_vector=query_vector, version=version)
             if grounding.faq:
@@ -192,7 +192,7 @@ def knowledge_lookup(*, question: str, previous_question: str, has_history: bool
         grounding.result = retrieval.search(question, query_vector=query_vector, version=version)
     else:
         # One embedding call for both: the follow-up alone, and with the question it follows.
-        query_vector, context_vector = retrieval.embed_queries([question, query])
+        query_vector, context_vector = embedding.embed_queries([question, query])
         grounding.result = retrieval.search(
             question, query_vector=query_vector, version=version, context=(query, context_vector)
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import retrieval
+from . import embedding, retrieval
 from .models import Article, ImportJob, IndexStatus
 
 
@@ -52,7 +52,7 @@ def import_job_status(job: ImportJob) -> dict[str, Any]:
 
 def retrieval_preview(*, question: str) -> dict[str, Any]:
     """What the bot would find for a question: ranked chunks with every score, and a direct FAQ answer if any."""
-    query_vector = retrieval.embed_query(question)
+    query_vector = embedding.embed_query(question)
     result = retrieval.search(question, query_vector=query_vector, limit=10, include_weak=True)
     faq = retrieval.faq_match(question, query_vector=query_vector)
     used = 0
