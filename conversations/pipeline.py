@@ -36,13 +36,15 @@ from helpdesk.logs import log_context
 from helpdesk.models import ModelProfile
 from helpdesk.text import estimate_tokens, language_of
 from knowledge import cache as answer_cache
-from knowledge import embedding, retrieval
+from knowledge import retrieval
+from knowledge import selectors as knowledge_selectors
+from knowledge.selectors import Grounding, knowledge_lookup
 
 from . import confidence, events, guard, selectors, services
 from .confidence import NO_ANSWER_MARKER
 from .models import Message
 from .notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, WITHHELD_NOTICE, notice_in
-from .outcome import ReplyOutcome
+from .outcome import ReplyOutcome, direct_outcome, outcome_judge
 
 logger = logging.getLogger(__name__)
 
@@ -91,36 +93,6 @@ def dialogue_turn(role: str, text: str) -> tuple[str, str]:
 # --- knowledge ------------------------------------------------------------------------------
 
 
-@dataclass
-class Grounding:
-    """What the knowledge base offers for one customer question."""
-
-    version: int
-    standalone: bool
-    query: str
-    faq: retrieval.FAQMatch | None = None
-    cached: answer_cache.CachedAnswer | None = None
-    result: retrieval.SearchResult | None = None
-
-    def record(self) -> dict[str, Any]:
-        """The message's `retrieval` field: enough for an agent (and the confidence) to see how it went."""
-        record: dict[str, Any] = {"query": self.query, "kb_version": self.version, "standalone": self.standalone}
-        if self.faq:
-            record["faq"] = {"id": self.faq.faq_id, "question": self.faq.question, "how": self.faq.how,
-                             "score": round(self.faq.score, 4)}
-        if self.result is not None:
-            record["keyword_only"] = self.result.keyword_only
-            if self.result.note:
-                record["note"] = self.result.note
-            scores = [hit.fused_score for hit in self.result.hits]
-            record["best_score"] = round(scores[0], 5) if scores else 0.0
-            record["score_gap"] = round(scores[0] - scores[1], 5) if len(scores) > 1 else (
-                round(scores[0], 5) if scores else 0.0)
-            vectors = [hit.vector_score for hit in self.result.hits if hit.vector_score is not None]
-            record["best_vector_score"] = round(max(vectors), 4) if vectors else None
-        return record
-
-
 def profile_key(options: gateway.ChatOptions, system_prompt: str, language: str = "en") -> str:
     """Everything besides the question and the knowledge-base version that shapes a cached answer: the model
     and its options, the system prompt, the language, the prompt's own instructions and format, and the
@@ -147,56 +119,10 @@ def profile_cache_key(profile: ModelProfile, *, question: str) -> str:
 
 
 def direct_answer_find(*, question: str, has_history: bool, profile: ModelProfile) -> Grounding | None:
-    """An answer that needs neither Ollama nor a task: an exact FAQ match, or the answer cache.
-
-    Cheap (a version read, a dict look-up, one cache read), so the web
-    process runs it as the message is stored and answers at once.
-    """
-    grounding = _grounding_start(question=question, previous_question="", has_history=has_history)
-    key = profile_cache_key(profile, question=question)
-    return grounding if _stored_answer_find(grounding, question=question, profile=key) else None
-
-
-def _grounding_start(*, question: str, previous_question: str, has_history: bool) -> Grounding:
-    version = retrieval.knowledge_version()
-    standalone = not retrieval.is_follow_up(question, has_history=has_history)
-    query = question if standalone or not previous_question else f"{previous_question}\n{question}"
-    return Grounding(version=version, standalone=standalone, query=query)
-
-
-def _stored_answer_find(grounding: Grounding, *, question: str, profile: str) -> bool:
-    """The steps that need no Ollama: an exact FAQ match, then (standalone questions only) the cache."""
-    grounding.faq = retrieval.faq_match_exact(question, version=grounding.version)
-    if not grounding.faq and grounding.standalone:
-        grounding.cached = answer_cache.answer_cache_get(question=question, version=grounding.version, profile=profile)
-    return bool(grounding.faq or grounding.cached)
-
-
-def knowledge_lookup(*, question: str, previous_question: str, has_history: bool, profile: str) -> Grounding:
-    """FAQ, cache and retrieval for one question; stops at the first step that answers it."""
-    grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
-    if _stored_answer_find(grounding, question=question, profile=profile):
-        return grounding
-    version, standalone, query = grounding.version, grounding.standalone, grounding.query
-    if not retrieval.has_searchable_knowledge(version=version):
-        # Nothing to search: spare the embedding call (and its latency) entirely.
-        grounding.result = retrieval.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
-                                                  version=version)
-        return grounding
-    if standalone or query == question:
-        [query_vector] = embedding.embed_queries([question])
-        if standalone:
-            grounding.faq = retrieval.faq_match(question, query_vector=query_vector, version=version)
-            if grounding.faq:
-                return grounding
-        grounding.result = retrieval.search(question, query_vector=query_vector, version=version)
-    else:
-        # One embedding call for both: the follow-up alone, and with the question it follows.
-        query_vector, context_vector = embedding.embed_queries([question, query])
-        grounding.result = retrieval.search(
-            question, query_vector=query_vector, version=version, context=(query, context_vector)
-        )
-    return grounding
+    """An answer that needs neither Ollama nor a task (see knowledge.selectors.direct_answer_find)."""
+    return knowledge_selectors.direct_answer_find(
+        question=question, has_history=has_history, profile=profile_cache_key(profile, question=question)
+    )
 
 
 GROUNDED_INSTRUCTIONS = {
@@ -578,7 +504,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     # its reply the same way.
     outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None
     signals = generated_signals(outcome=outcome, sources=sources, citations=citations, grounding=grounding)
-    _judge(outcome, signals, threshold=profile.handoff_threshold)
+    outcome_judge(outcome, signals, threshold=profile.handoff_threshold)
     if outcome.error_kind == PROMPT_LEAK:
         outcome.handoff_reason = PROMPT_LEAK
     refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=len(turns) == 1)
@@ -645,42 +571,6 @@ def generated_signals(
         truncated=outcome.done_reason == "length",
         empty=not outcome.content,
     )
-
-
-def _judge(outcome: ReplyOutcome, signals: confidence.Signals, *, threshold: float) -> None:
-    """Fill in the outcome's confidence, its signals and the handoff it calls for."""
-    outcome.confidence = confidence.score(signals) if signals.status != Message.Status.CANCELLED else None
-    outcome.confidence_signals = signals.as_dict()
-    outcome.handoff_reason = confidence.handoff_reason(signals, outcome.confidence, threshold=threshold)
-
-
-def direct_outcome(grounding: Grounding, *, handoff_threshold: float) -> ReplyOutcome:
-    """A reply that needs no generation: an FAQ entry's answer, or a cached answer."""
-    if grounding.faq:
-        outcome = ReplyOutcome(
-            status=Message.Status.COMPLETE,
-            content=grounding.faq.answer,
-            answer_source=Message.AnswerSource.FAQ,
-            retrieval=grounding.record(),
-            total_ms=0.0,
-        )
-        signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
-                                     faq_how=grounding.faq.how, faq_score=round(grounding.faq.score, 4))
-    else:
-        assert grounding.cached is not None
-        outcome = ReplyOutcome(
-            status=Message.Status.COMPLETE,
-            content=grounding.cached.content,
-            model_name=grounding.cached.model_name,
-            answer_source=Message.AnswerSource.CACHE,
-            sources=grounding.cached.sources,
-            retrieval={**grounding.record(), "cache_hit": True},
-            total_ms=0.0,
-        )
-        signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
-                                     cached_confidence=grounding.cached.confidence)
-    _judge(outcome, signals, threshold=handoff_threshold)
-    return outcome
 
 
 # --- drafts for agents -------------------------------------------------------------------------------
