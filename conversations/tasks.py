@@ -8,7 +8,9 @@ from celery import shared_task
 
 from helpdesk.logs import log_context
 
-from . import pipeline, services
+from . import services
+from .pipeline.draft import draft_generate
+from .pipeline.reply import reply_generate
 
 
 @shared_task(name="conversations.generate_reply", acks_late=True, reject_on_worker_lost=True)
@@ -17,7 +19,7 @@ def generate_reply(message_id: int, retry_of: int | None = None, **kwargs: Any) 
 
     `retry_of`: the sweeper's new attempt at a reply whose worker died in attempt `retry_of`."""
     with log_context(customer_message_id=message_id):
-        reply = pipeline.reply_generate(customer_message_id=message_id, retry_of=retry_of)
+        reply = reply_generate(customer_message_id=message_id, retry_of=retry_of)
     return reply.pk if reply else None
 
 
@@ -32,7 +34,7 @@ def log_turn(message_id: int, error_kind: str = "", **kwargs: Any) -> None:
 def draft_reply(conversation_id: int, **kwargs: Any) -> None:
     """Write a grounded draft for the agents looking at this conversation (never sent to the customer)."""
     with log_context(conversation_id=conversation_id):
-        draft = pipeline.draft_generate(conversation_id=conversation_id)
+        draft = draft_generate(conversation_id=conversation_id)
         services.draft_deliver(conversation_id=conversation_id, draft=draft)
 
 
