@@ -12,5 +12,6 @@ class ConversationsConfig(AppConfig):
 
 
 def _pipeline_warm() -> None:
-    """Import what the first message imports lazily (the pipeline, from services, for direct answers)."""
+    """Import what the first message imports lazily: the direct-answer look-up (from services) and the tasks,
+    which import the pipeline's modules."""
     from . import pipeline, tasks  # noqa: F401

@@ -1,10 +1,12 @@
 """What one generation (or a direct answer) produced, in plain values, and where each value is stored.
 
 A module of its own so that the pipeline, which produces it, and the
-services, which store it, both import it without importing each other. The
-telemetry of a reply (model, node, timings, tokens) is stored twice, on the
-reply's Message and on its LLMCall record: which columns, and from what, is
-said here once (`reply_columns`, `llm_call_columns`) for every writer.
+services, which store it, both import it without importing each other; the
+direct answers (an FAQ entry's, a cached one) are built here too, because
+the web process gives them without the pipeline. The telemetry of a reply
+(model, node, timings, tokens) is stored twice, on the reply's Message and on
+its LLMCall record: which columns, and from what, is said here once
+(`reply_columns`, `llm_call_columns`) for every writer.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.selectors import Grounding
+
+from . import confidence
 from .models import Message
 
 
 @dataclass
 class ReplyOutcome:
-    """What a generation produced, in plain values (see pipeline.stream_reply)."""
+    """What a generation produced, in plain values (see pipeline.streaming)."""
 
     status: str
     content: str = ""
@@ -72,3 +77,40 @@ def llm_call_columns(reply: Message) -> dict[str, Any]:
         "model_name": reply.model_name,
         **{name: getattr(reply, name) for name in CALL_COLUMNS},
     }
+
+
+
+def outcome_judge(outcome: ReplyOutcome, signals: confidence.Signals, *, threshold: float) -> None:
+    """Fill in the outcome's confidence, its signals and the handoff it calls for."""
+    outcome.confidence = confidence.score(signals) if signals.status != Message.Status.CANCELLED else None
+    outcome.confidence_signals = signals.as_dict()
+    outcome.handoff_reason = confidence.handoff_reason(signals, outcome.confidence, threshold=threshold)
+
+
+def direct_outcome(grounding: Grounding, *, handoff_threshold: float) -> ReplyOutcome:
+    """A reply that needs no generation: an FAQ entry's answer, or a cached answer."""
+    if grounding.faq:
+        outcome = ReplyOutcome(
+            status=Message.Status.COMPLETE,
+            content=grounding.faq.answer,
+            answer_source=Message.AnswerSource.FAQ,
+            retrieval=grounding.record(),
+            total_ms=0.0,
+        )
+        signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
+                                     faq_how=grounding.faq.how, faq_score=round(grounding.faq.score, 4))
+    else:
+        assert grounding.cached is not None
+        outcome = ReplyOutcome(
+            status=Message.Status.COMPLETE,
+            content=grounding.cached.content,
+            model_name=grounding.cached.model_name,
+            answer_source=Message.AnswerSource.CACHE,
+            sources=grounding.cached.sources,
+            retrieval={**grounding.record(), "cache_hit": True},
+            total_ms=0.0,
+        )
+        signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
+                                     cached_confidence=grounding.cached.confidence)
+    outcome_judge(outcome, signals, threshold=handoff_threshold)
+    return outcome

@@ -8,7 +8,8 @@ from celery import shared_task
 
 from helpdesk.logs import log_context
 
-from . import pipeline
+from .pipeline.draft import draft_generate
+from .pipeline.reply import reply_generate
 from .services.drafts import draft_deliver
 from .services.replies import llm_call_record, replies_sweep
 
@@ -19,7 +20,7 @@ def generate_reply(message_id: int, retry_of: int | None = None, **kwargs: Any) 
 
     `retry_of`: the sweeper's new attempt at a reply whose worker died in attempt `retry_of`."""
     with log_context(customer_message_id=message_id):
-        reply = pipeline.reply_generate(customer_message_id=message_id, retry_of=retry_of)
+        reply = reply_generate(customer_message_id=message_id, retry_of=retry_of)
     return reply.pk if reply else None
 
 
@@ -34,7 +35,7 @@ def log_turn(message_id: int, error_kind: str = "", **kwargs: Any) -> None:
 def draft_reply(conversation_id: int, **kwargs: Any) -> None:
     """Write a grounded draft for the agents looking at this conversation (never sent to the customer)."""
     with log_context(conversation_id=conversation_id):
-        draft = pipeline.draft_generate(conversation_id=conversation_id)
+        draft = draft_generate(conversation_id=conversation_id)
         draft_deliver(conversation_id=conversation_id, draft=draft)
 
 

@@ -2,7 +2,7 @@
 
 The key holds the normalised question, the knowledge-base version, a digest
 of everything else that shaped the answer (model, options, system prompt,
-language, prompt format, retrieval settings: see conversations.pipeline) and
+language, prompt format, retrieval settings: see conversations.prompting) and
 a generation: publishing or unpublishing anything (which bumps the version)
 or a staff purge (which changes the generation) makes every older entry
 unreachable, so a stale or unwanted answer is never served.

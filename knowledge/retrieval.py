@@ -25,10 +25,9 @@ import rjieba
 from django.conf import settings
 from django.db.models import Count
 
-from helpdesk import aio
-from helpdesk import ollama as gateway
 from helpdesk.text import is_cjk, language_of
 
+from .embedding import QueryVector, embed_query
 from .models import FAQ, Article, Chunk, KnowledgeState
 
 logger = logging.getLogger(__name__)
@@ -327,38 +326,6 @@ def snapshot_forget() -> None:
         _snapshots.clear()
 
 
-# --- query embedding -------------------------------------------------------------------
-
-
-@dataclass
-class QueryVector:
-    vector: np.ndarray | None
-    error: str = ""
-
-
-def unit_vectors(vectors: list[list[float]]) -> np.ndarray:
-    matrix = np.asarray(vectors, dtype=np.float32)
-    if matrix.ndim != 2 or not matrix.size:
-        raise ValueError("the embedding model returned no vectors")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return matrix / norms
-
-
-def embed_query(text: str) -> QueryVector:
-    """The question's vector: the only Ollama call retrieval makes on the request path.
-
-    When the embedding model cannot be reached the answer is keyword-only,
-    and the reason is logged and returned for the message's record.
-    """
-    try:
-        vectors = aio.run(gateway.embed([text], model=settings.OLLAMA_EMBED_MODEL))
-        return QueryVector(unit_vectors(vectors)[0])
-    except (gateway.OllamaError, ValueError) as exc:
-        logger.warning("embedding the question failed, retrieval is keyword-only: %s", exc)
-        return QueryVector(None, error=str(exc))
-
-
 # --- search ----------------------------------------------------------------------------
 
 
@@ -505,18 +472,6 @@ def _rank_by_keywords(snapshot: Snapshot, query: str, fused: dict[int, float],
         scores.setdefault(position, float(keyword[position]))
         ranks.setdefault(position, rank + 1)
         fused[position] = fused.get(position, 0.0) + 1.0 / (RRF_K + rank + 1)
-
-
-def embed_queries(texts: list[str]) -> list[QueryVector]:
-    """Several questions' vectors in one Ollama call (a follow-up and its context)."""
-    try:
-        vectors = unit_vectors(aio.run(gateway.embed(texts, model=settings.OLLAMA_EMBED_MODEL)))
-        if len(vectors) != len(texts):
-            raise ValueError(f"the embedding model returned {len(vectors)} vectors for {len(texts)} texts")
-        return [QueryVector(vector) for vector in vectors]
-    except (gateway.OllamaError, ValueError) as exc:
-        logger.warning("embedding the question failed, retrieval is keyword-only: %s", exc)
-        return [QueryVector(None, error=str(exc)) for _ in texts]
 
 
 # --- FAQ -------------------------------------------------------------------------------

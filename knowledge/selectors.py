@@ -1,4 +1,9 @@
-"""Reads of the knowledge base for admin pages and other apps."""
+"""Reads of the knowledge base for admin pages and other apps.
+
+`direct_answer_find` and `knowledge_lookup` are what a reply asks of the
+knowledge base: an FAQ entry, a cached answer, or the sources to ground a
+generated one in.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 
-from . import retrieval
+from . import cache as answer_cache
+from . import embedding, retrieval
 from .models import Article, ImportJob, IndexStatus
 
 
@@ -52,7 +58,7 @@ def import_job_status(job: ImportJob) -> dict[str, Any]:
 
 def retrieval_preview(*, question: str) -> dict[str, Any]:
     """What the bot would find for a question: ranked chunks with every score, and a direct FAQ answer if any."""
-    query_vector = retrieval.embed_query(question)
+    query_vector = embedding.embed_query(question)
     result = retrieval.search(question, query_vector=query_vector, limit=10, include_weak=True)
     faq = retrieval.faq_match(question, query_vector=query_vector)
     used = 0
@@ -71,3 +77,90 @@ def retrieval_preview(*, question: str) -> dict[str, Any]:
         "top_k": settings.RETRIEVAL_TOP_K,
         "faq_threshold": settings.FAQ_SIMILARITY_THRESHOLD,
     }
+
+
+# --- what a reply asks of the knowledge base ---------------------------------------------------
+
+
+@dataclass
+class Grounding:
+    """What the knowledge base offers for one customer question."""
+
+    version: int
+    standalone: bool
+    query: str
+    faq: retrieval.FAQMatch | None = None
+    cached: answer_cache.CachedAnswer | None = None
+    result: retrieval.SearchResult | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The message's `retrieval` field: enough for an agent (and the confidence) to see how it went."""
+        record: dict[str, Any] = {"query": self.query, "kb_version": self.version, "standalone": self.standalone}
+        if self.faq:
+            record["faq"] = {"id": self.faq.faq_id, "question": self.faq.question, "how": self.faq.how,
+                             "score": round(self.faq.score, 4)}
+        if self.result is not None:
+            record["keyword_only"] = self.result.keyword_only
+            if self.result.note:
+                record["note"] = self.result.note
+            scores = [hit.fused_score for hit in self.result.hits]
+            record["best_score"] = round(scores[0], 5) if scores else 0.0
+            record["score_gap"] = round(scores[0] - scores[1], 5) if len(scores) > 1 else (
+                round(scores[0], 5) if scores else 0.0)
+            vectors = [hit.vector_score for hit in self.result.hits if hit.vector_score is not None]
+            record["best_vector_score"] = round(max(vectors), 4) if vectors else None
+        return record
+
+
+def direct_answer_find(*, question: str, has_history: bool, profile: str) -> Grounding | None:
+    """An answer that needs neither Ollama nor a task: an exact FAQ match, or the answer cache.
+
+    Cheap (a version read, a dict look-up, one cache read), so the web
+    process runs it as the message is stored and answers at once. `profile`
+    is the answer cache's profile part (what shapes a generated answer besides
+    the question and the knowledge: the asking app computes it).
+    """
+    grounding = _grounding_start(question=question, previous_question="", has_history=has_history)
+    return grounding if _stored_answer_find(grounding, question=question, profile=profile) else None
+
+
+def _grounding_start(*, question: str, previous_question: str, has_history: bool) -> Grounding:
+    version = retrieval.knowledge_version()
+    standalone = not retrieval.is_follow_up(question, has_history=has_history)
+    query = question if standalone or not previous_question else f"{previous_question}\n{question}"
+    return Grounding(version=version, standalone=standalone, query=query)
+
+
+def _stored_answer_find(grounding: Grounding, *, question: str, profile: str) -> bool:
+    """The steps that need no Ollama: an exact FAQ match, then (standalone questions only) the cache."""
+    grounding.faq = retrieval.faq_match_exact(question, version=grounding.version)
+    if not grounding.faq and grounding.standalone:
+        grounding.cached = answer_cache.answer_cache_get(question=question, version=grounding.version, profile=profile)
+    return bool(grounding.faq or grounding.cached)
+
+
+def knowledge_lookup(*, question: str, previous_question: str, has_history: bool, profile: str) -> Grounding:
+    """FAQ, cache and retrieval for one question; stops at the first step that answers it."""
+    grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
+    if _stored_answer_find(grounding, question=question, profile=profile):
+        return grounding
+    version, standalone, query = grounding.version, grounding.standalone, grounding.query
+    if not retrieval.has_searchable_knowledge(version=version):
+        # Nothing to search: spare the embedding call (and its latency) entirely.
+        grounding.result = retrieval.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
+                                                  version=version)
+        return grounding
+    if standalone or query == question:
+        [query_vector] = embedding.embed_queries([question])
+        if standalone:
+            grounding.faq = retrieval.faq_match(question, query_vector=query_vector, version=version)
+            if grounding.faq:
+                return grounding
+        grounding.result = retrieval.search(question, query_vector=query_vector, version=version)
+    else:
+        # One embedding call for both: the follow-up alone, and with the question it follows.
+        query_vector, context_vector = embedding.embed_queries([question, query])
+        grounding.result = retrieval.search(
+            question, query_vector=query_vector, version=version, context=(query, context_vector)
+        )
+    return grounding

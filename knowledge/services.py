@@ -26,13 +26,13 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from helpdesk import aio
 from helpdesk import ollama as gateway
 from helpdesk.celery import enqueue
 
 from . import ingest
+from .embedding import embed_texts
 from .models import FAQ, Article, Chunk, ImportFile, ImportJob, IndexStatus, KnowledgeState
-from .retrieval import tokenize, unit_vectors
+from .retrieval import tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -150,24 +150,6 @@ class IndexReport:
     chunks: int = 0
     embedded: bool = False
     error: str = ""
-
-
-def embed_texts(texts: list[str], *, deadline: float | None = None) -> np.ndarray:
-    """Unit vectors for `texts`, in batches of KNOWLEDGE_EMBED_BATCH; raises OllamaError or ValueError,
-    and ingest.TimeBudgetExceeded when a batch would start after `deadline` (time.monotonic())."""
-    batch_size = max(settings.KNOWLEDGE_EMBED_BATCH, 1)
-    rows: list[np.ndarray] = []
-    for start in range(0, len(texts), batch_size):
-        ingest.check_deadline(deadline)
-        batch = texts[start : start + batch_size]
-        vectors = aio.run(gateway.embed(batch, model=settings.OLLAMA_EMBED_MODEL))
-        if len(vectors) != len(batch):
-            raise ValueError(f"the embedding model returned {len(vectors)} vectors for {len(batch)} texts")
-        rows.append(unit_vectors(vectors))
-    dims = {row.shape[1] for row in rows}
-    if len(dims) > 1:
-        raise ValueError(f"the embedding model returned vectors of different sizes {sorted(dims)}")
-    return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
 
 
 def chunk_embedding_input(*, title: str, heading: str, text: str) -> str:

@@ -10,9 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk import profiles, ratelimits
+from knowledge.selectors import direct_answer_find
 
 from .. import events
 from ..models import Conversation, Message
+from ..outcome import direct_outcome
+from ..prompting import profile_cache_key
 from ..selectors import DIALOGUE_ROLES
 from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
 from .posting import message_publish
@@ -100,8 +103,6 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
     Skipped when the customer's previous message is still unanswered: the
     reply task then answers both together.
     """
-    from ..pipeline import direct_answer_find, direct_outcome
-
     previous_role = (
         customer_message.conversation.messages.filter(role__in=DIALOGUE_ROLES, id__lt=customer_message.pk)
         .order_by("-id")
@@ -112,7 +113,8 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
         return None
     profile = profiles.profile_in_force(profile_id=customer_message.conversation.profile_id)
     grounding = direct_answer_find(
-        question=customer_message.content, has_history=previous_role is not None, profile=profile
+        question=customer_message.content, has_history=previous_role is not None,
+        profile=profile_cache_key(profile, question=customer_message.content),
     )
     if grounding is None:
         return None

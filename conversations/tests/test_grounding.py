@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.conf import settings as django_settings
 
-from conversations import pipeline
 from conversations.models import LLMCall, Message
+from conversations.outcome import ReplyOutcome
+from conversations.pipeline.reply import cache_refusal, reply_generate
+from conversations.prompting import profile_cache_key
 from conversations.selectors import message_to_dict
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.profiles import profile_default
@@ -22,30 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def ask(text: str, conversation=None) -> Message:
     conversation = conversation or conversation_factory()
     question = customer_message_factory(conversation, text)
-    return pipeline.reply_generate(customer_message_id=question.pk)
-
-
-# --- citation markers ---------------------------------------------------------------------
-
-
-def test_citation_markers_are_removed_and_remembered_even_when_split_across_chunks() -> None:
-    citations = pipeline.CitationFilter(3)
-    pieces = ["Orders over ¥199 ship free [", "1", "]. Returns take 30 days", " [2,", " 3]", "."]
-    text = "".join(citations.feed(piece) for piece in pieces) + citations.finish()
-    assert text == "Orders over ¥199 ship free. Returns take 30 days."
-    assert citations.cited == {1, 2, 3}
-
-
-def test_chinese_brackets_count_and_numbers_outside_the_sources_stay_text() -> None:
-    citations = pipeline.CitationFilter(2)
-    text = citations.feed("满199元包邮【1】。我们的电话是[9]号线") + citations.finish()
-    assert text == "满199元包邮。我们的电话是[9]号线"
-    assert citations.cited == {1}
-
-
-def test_without_sources_brackets_are_left_alone() -> None:
-    citations = pipeline.CitationFilter(0)
-    assert citations.feed("see [1]") + citations.finish() == "see [1]"
+    return reply_generate(customer_message_id=question.pk)
 
 
 def test_follow_ups_are_told_apart_from_new_questions() -> None:
@@ -153,7 +132,7 @@ def test_a_repeated_question_is_served_from_the_cache_until_knowledge_changes(fa
 
         key = answer_cache.answer_cache_key(
             question="Do you take Mastercard?", version=second.retrieval["kb_version"],
-            profile=pipeline.profile_cache_key(profile_default(), question="Do you take Mastercard?"),
+            profile=profile_cache_key(profile_default(), question="Do you take Mastercard?"),
         )
         assert get_redis_connection("default").keys(f"*{key}")
 
@@ -269,27 +248,14 @@ def test_a_verified_customers_reply_is_not_cached(fake_ollama) -> None:
 
 def test_a_reply_marked_personal_is_never_cached() -> None:
     """The flag a later action's result sets: whatever else holds, such a reply stays out of the cache."""
-    from conversations.outcome import ReplyOutcome
-
     hit = retrieval.Hit(chunk_id=1, article_id=1, title="Payment", url="", heading="", text="Cards.",
                         vector_score=0.9, keyword_score=3.0, fused_score=0.03)
     outcome = ReplyOutcome(status=Message.Status.COMPLETE, content="Cards are fine.", done_reason="stop")
-    assert pipeline.cache_refusal(outcome=outcome, sources=[(hit, "[1] Payment\nCards.")], first_turn=True) == ""
+    assert cache_refusal(outcome=outcome, sources=[(hit, "[1] Payment\nCards.")], first_turn=True) == ""
     outcome.personal = True
-    assert pipeline.cache_refusal(outcome=outcome, sources=[(hit, "[1] Payment\nCards.")], first_turn=True) == (
+    assert cache_refusal(outcome=outcome, sources=[(hit, "[1] Payment\nCards.")], first_turn=True) == (
         "built from customer-specific data"
     )
-
-
-def test_the_cache_key_changes_with_what_shapes_the_answer(settings) -> None:
-    profile = profile_default()
-    key = pipeline.profile_cache_key(profile, question="Do you take Mastercard?")
-    assert pipeline.profile_cache_key(profile, question="你们收万事达卡吗?") != key  # language, system prompt
-    settings.RETRIEVAL_TOP_K = 2
-    assert pipeline.profile_cache_key(profile, question="Do you take Mastercard?") != key
-    settings.RETRIEVAL_TOP_K = django_settings.RETRIEVAL_TOP_K
-    settings.SECRET_KEY = "another deployment's secret"  # another canary in the system prompt
-    assert pipeline.profile_cache_key(profile, question="Do you take Mastercard?") != key
 
 
 def test_a_purge_makes_every_cached_answer_unreachable(fake_ollama) -> None:

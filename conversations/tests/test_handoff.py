@@ -6,8 +6,9 @@ import pytest
 from django.core.cache import cache
 
 from conversations import notices as notice_texts
-from conversations import pipeline
 from conversations.models import Conversation, Message
+from conversations.pipeline.citations import CitationFilter
+from conversations.pipeline.reply import reply_generate
 from conversations.services import contact, handoff, messages, presence
 from conversations.services.cancel import cancel_flag_key
 from conversations.services.validation import MessageRejected
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def ask(text: str, conversation: Conversation | None = None) -> Message:
     conversation = conversation or conversation_factory()
     question = customer_message_factory(conversation, text)
-    return pipeline.reply_generate(customer_message_id=question.pk)
+    return reply_generate(customer_message_id=question.pk)
 
 
 def notices(conversation: Conversation) -> list[str]:
@@ -70,7 +71,7 @@ def test_the_model_saying_it_does_not_know_hands_off_without_showing_the_marker(
 
 
 def test_a_marker_split_across_chunks_is_still_caught() -> None:
-    citations = pipeline.CitationFilter(0)
+    citations = CitationFilter(0)
     text = "".join(citations.feed(piece) for piece in ["[NO", "-ANS", "WER] Sorry", ", I don't know."])
     assert text + citations.finish() == " Sorry, I don't know." and citations.no_answer
 

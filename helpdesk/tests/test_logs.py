@@ -9,7 +9,7 @@ import logging.config
 
 import pytest
 
-from conversations import pipeline
+from conversations.pipeline.reply import reply_generate
 from conversations.tests.factories import conversation_factory, customer_message_factory
 from helpdesk.logs import log_context
 
@@ -48,7 +48,7 @@ def test_a_failing_reply_logs_its_conversation_and_message(settings, dead_ollama
     conversation = conversation_factory()
     question = customer_message_factory(conversation, "Where is my parcel?")
     with log_context(customer_message_id=question.pk), caplog.at_level(logging.WARNING):
-        reply = pipeline.reply_generate(customer_message_id=question.pk)
+        reply = reply_generate(customer_message_id=question.pk)
     failure = [r for r in caplog.records if "failed on Ollama host" in r.getMessage()]
     assert failure and failure[0].conversation_id == conversation.pk and failure[0].message_id == reply.pk
     assert failure[0].customer_message_id == question.pk

@@ -6,8 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from conversations import pipeline, services
+from conversations import services
 from conversations.models import LLMCall, Message
+from conversations.pipeline.reply import reply_generate
+from conversations.prompting import system_prompt_for
 from conversations.tests.factories import customer_message_factory
 from helpdesk import profiles
 from helpdesk.models import ModelProfile
@@ -126,13 +128,13 @@ def test_a_reply_is_generated_with_its_conversations_profile_and_records_it(fake
     conversation = services.conversation_create()
     question = customer_message_factory(conversation, "你们几点发货？", profile_id=conversation.profile_id)
     fake_ollama.script(Reply(content="下午四点前的订单当天发货。"))
-    reply = pipeline.reply_generate(customer_message_id=question.pk)
+    reply = reply_generate(customer_message_id=question.pk)
 
     [request] = fake_ollama.chat_requests()
     assert request.body["model"] == "deepseek-r1:14b" and request.body["think"] is False
     assert request.body["options"] == {"temperature": 0.3, "top_p": 0.8, "num_predict": 256, "num_ctx": 8192}
     assert request.body["keep_alive"] == "5m"
-    assert request.body["messages"][0] == {"role": "system", "content": pipeline.system_prompt_for(canary, "zh-hans")}
+    assert request.body["messages"][0] == {"role": "system", "content": system_prompt_for(canary, "zh-hans")}
     assert "\n金丝雀提示。\n" in request.body["messages"][0]["content"]
     assert reply.profile_id == canary.pk and reply.model_name == "deepseek-r1:14b"
     # The reply's own log_turn task may record the call first (a thread in embedded mode): one record either way.
@@ -148,6 +150,6 @@ def test_each_profiles_handoff_threshold_applies_to_its_own_replies(fake_ollama)
     conversation = services.conversation_create()
     question = customer_message_factory(conversation, "hello there", profile_id=conversation.profile_id)
     fake_ollama.script(Reply(content="Hello! How can I help?"))
-    reply = pipeline.reply_generate(customer_message_id=question.pk)
+    reply = reply_generate(customer_message_id=question.pk)
     conversation.refresh_from_db()
     assert reply.confidence < 0.99 and conversation.handoff_reason == "low_confidence"

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from knowledge import retrieval, services
+from knowledge import embedding, retrieval, services
 from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_faq_similar_question_matches_above_the_threshold_in_its_language(fake_o
     faq_create("运费多少钱?", "满199元包邮。", language="zh-hans")
 
     def match(question: str) -> retrieval.FAQMatch | None:
-        return retrieval.faq_match(question, query_vector=retrieval.embed_query(question))
+        return retrieval.faq_match(question, query_vector=embedding.embed_query(question))
 
     similar = match("How much does delivery cost?")
     assert similar is not None and similar.how == "vector" and 0.65 <= similar.score < 1

@@ -1,0 +1,69 @@
+"""The steps a bot reply and an agent's draft share: the dialogue, what the knowledge base offers, the prompt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helpdesk import ollama as gateway
+from helpdesk import profiles
+from helpdesk.models import ModelProfile
+from helpdesk.text import language_of
+from knowledge.retrieval import Hit
+from knowledge.selectors import Grounding, knowledge_lookup
+
+from .. import selectors
+from ..models import Conversation, Message
+from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
+
+
+@dataclass
+class Preparation:
+    """One question made ready for an answer: an FAQ entry or cached answer may already be in `grounding`."""
+
+    profile: ModelProfile
+    options: gateway.ChatOptions
+    question: str  # the customer's unanswered messages, as one
+    earlier: list[Message]  # the dialogue before them
+    first_turn: bool  # the question is the conversation's very first message
+    system_prompt: str
+    cache_profile: str  # the answer cache's profile part (see prompting.profile_key)
+    grounding: Grounding
+
+    @property
+    def language(self) -> str:
+        return language_of(self.question)
+
+    def prompt(self) -> tuple[list[dict], list[tuple[Hit, str]]]:
+        """The chat messages to generate an answer with, and the numbered sources fitted into them."""
+        return grounded_prompt(
+            question=self.question, earlier=self.earlier, grounding=self.grounding, options=self.options,
+            system_prompt=self.system_prompt,
+        )
+
+
+def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile: ModelProfile) -> Preparation:
+    """Everything before generation, the same for the bot's replies and the agents' drafts, so that a draft
+    is grounded exactly as the bot's own reply would be."""
+    options = profiles.chat_options(profile)
+    turns = selectors.dialogue_before(conversation=conversation, up_to_message_id=up_to_message_id)
+    question, previous_question, earlier = dialogue_split(turns)
+    system_prompt = system_prompt_for(profile, language_of(question))
+    cache_profile = profile_cache_key(profile, question=question)
+    grounding = knowledge_lookup(
+        question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile
+    )
+    return Preparation(
+        profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,
+        system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding,
+    )
+
+
+def dialogue_split(turns: list[Message]) -> tuple[str, str, list[Message]]:
+    """(the customer's unanswered messages as one question, the customer's previous question, earlier turns)."""
+    cut = len(turns)
+    while cut and turns[cut - 1].role == Message.Role.CUSTOMER:
+        cut -= 1
+    question = "\n".join(turn.content for turn in turns[cut:])
+    earlier = turns[:cut]
+    previous = next((turn.content for turn in reversed(earlier) if turn.role == Message.Role.CUSTOMER), "")
+    return question, previous, earlier

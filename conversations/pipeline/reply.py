@@ -1,0 +1,133 @@
+"""The bot's reply to a stored customer message: a direct answer or a generated one, judged and stored.
+
+Generated replies are judged (conversations.confidence: below the profile's
+threshold the conversation goes to a human) and, when `cache_refusal` finds
+nothing against it, put into the answer cache for the next customer who asks.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from helpdesk import aio, profiles
+from helpdesk.logs import log_context
+from knowledge import cache as answer_cache
+from knowledge.retrieval import Hit
+from knowledge.selectors import Grounding
+
+from .. import confidence, services
+from ..models import Message
+from ..outcome import ReplyOutcome, direct_outcome, outcome_judge
+from .citations import CitationFilter, source_records
+from .preparation import Preparation, reply_prepare
+from .streaming import PROMPT_LEAK, StreamTarget, stream_reply
+
+
+def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
+    """Answer one customer message (idempotent): from an FAQ, the cache, or Ollama grounded in the knowledge base."""
+    bot_message = services.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
+    if bot_message is None:
+        return None
+    with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk):
+        return _reply_answer(bot_message, customer_message_id=customer_message_id)
+
+
+def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
+    profile = bot_message.profile or profiles.profile_default()
+    prepared = reply_prepare(
+        conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile
+    )
+    grounding = prepared.grounding
+    if grounding.faq or grounding.cached:
+        outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
+        return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
+    outcome, sources = _generated(bot_message, prepared)
+    refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=prepared.first_turn)
+    if refusal:
+        outcome.retrieval["cache_refused"] = refusal  # for the agents (and tests): why later askings won't reuse it
+    reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
+    if not refusal:
+        answer_cache.answer_cache_put(
+            question=prepared.question,
+            version=grounding.version,
+            profile=prepared.cache_profile,
+            answer=answer_cache.CachedAnswer(
+                content=outcome.content, sources=outcome.sources, model_name=outcome.model_name,
+                confidence=outcome.confidence,
+            ),
+        )
+    return reply
+
+
+def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcome, list[tuple[Hit, str]]]:
+    """A reply streamed from Ollama and judged, with the sources it was given."""
+    messages, sources = prepared.prompt()
+    target = StreamTarget(
+        conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=prepared.language,
+        attempt=bot_message.attempts,
+    )
+    citations = CitationFilter(len(sources))
+    # The stream takes seconds and needs no database: hand the connection back
+    # rather than hold one idle per reply being generated.
+    connection.close()
+    outcome = aio.run(stream_reply(target, messages, prepared.options, citations))
+    outcome.sources = source_records(sources, citations.cited)
+    outcome.retrieval = prepared.grounding.record()
+    # Nothing of the customer's own goes into the prompt yet but who they are; an action's result will mark
+    # its reply the same way.
+    outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None
+    signals = generated_signals(
+        outcome=outcome, sources=sources, citations=citations, grounding=prepared.grounding
+    )
+    outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
+    if outcome.error_kind == PROMPT_LEAK:
+        outcome.handoff_reason = PROMPT_LEAK
+    return outcome, sources
+
+
+def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], first_turn: bool) -> str:
+    """Why a generated reply must not go into the answer cache (which answers every later customer), or "".
+
+    Only a complete, confident, grounded answer to a conversation's very first message, made from nothing
+    but the knowledge base: an answer shaped by earlier turns (an instruction the customer gave first) or
+    by who the customer is would otherwise be served to everyone, and so would links, addresses or numbers
+    the model was talked into writing that no source contains.
+    """
+    if not first_turn:
+        return "dialogue before the question"
+    if outcome.personal:
+        return "built from customer-specific data"
+    if not sources:
+        return "no sources"
+    if outcome.status != Message.Status.COMPLETE or outcome.done_reason not in ("stop", "") or not outcome.content:
+        return "not a complete reply"
+    if outcome.handoff_reason:
+        return "handed off"
+    unsourced = answer_cache.unsourced_material(
+        outcome.content, [text for _, text in sources] + [hit.url for hit, _ in sources if hit.url]
+    )
+    if unsourced:
+        return "not in its sources: " + ", ".join(unsourced)
+    return ""
+
+
+def generated_signals(
+    *, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], citations: CitationFilter, grounding: Grounding,
+) -> confidence.Signals:
+    """What the confidence of a generated reply rests on."""
+    relevances = [confidence.relevance_of(vector_score=hit.vector_score, keyword_score=hit.keyword_score)
+                  for hit, _ in sources]
+    ranked = sorted(relevances, reverse=True)
+    gap = ranked[0] - ranked[1] if len(ranked) > 1 else (ranked[0] if ranked else None)
+    return confidence.Signals(
+        answer_source=Message.AnswerSource.LLM,
+        status=outcome.status,
+        sources_given=len(sources),
+        cited=bool(citations.cited),
+        relevance=round(ranked[0], 3) if ranked else None,
+        relevance_gap=None if gap is None else round(gap, 3),
+        keyword_only=bool(grounding.result and grounding.result.keyword_only),
+        no_answer_marker=citations.no_answer,
+        truncated=outcome.done_reason == "length",
+        empty=not outcome.content,
+    )

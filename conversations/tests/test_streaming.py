@@ -1,0 +1,75 @@
+"""conversations.pipeline.streaming: a reply's progress saved while it streams, and an attempt taken over."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from conversations.models import Message
+from conversations.pipeline.reply import reply_generate
+from tests.fake_ollama import Reply
+
+from .factories import conversation_factory, customer_message_factory
+
+
+def _generate_in_background(question_id: int) -> tuple[threading.Thread, list]:
+    """reply_generate on a thread of its own (as a worker runs it), so that the test can watch the row."""
+    from helpdesk import aio
+
+    result: list = []
+
+    def run() -> None:
+        result.append(aio.with_fresh_connections(reply_generate, (), {"customer_message_id": question_id}))
+        loop = aio.thread_loop()  # this thread ends here, unlike a worker's: its loop is closed properly
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_partial_text_is_saved_with_a_heartbeat_while_the_reply_streams(fake_ollama, settings) -> None:
+    settings.REPLY_SAVE_INTERVAL_S = 0.1
+    text = " ".join(f"w{i}" for i in range(80))
+    fake_ollama.script(Reply(content=text, per_token=0.03))
+    question = customer_message_factory(conversation_factory())
+    thread, _ = _generate_in_background(question.pk)
+    seen: list[tuple[str, object]] = []
+    deadline = time.monotonic() + 30
+    while thread.is_alive() and time.monotonic() < deadline:
+        row = Message.objects.filter(reply_to=question, role=Message.Role.BOT).values("status", "content",
+                                                                                       "heartbeat_at").first()
+        if row and row["status"] == Message.Status.STREAMING and row["content"]:
+            seen.append((row["content"], row["heartbeat_at"]))
+        time.sleep(0.05)
+    thread.join(30)
+    assert len(seen) >= 3, "the text was saved several times while it streamed"
+    assert all(text.startswith(content) and len(content) < len(text) for content, _ in seen)
+    assert seen[-1][1] > seen[0][1], "each save moves the heartbeat on"
+    reply = Message.objects.get(reply_to=question)
+    assert reply.status == Message.Status.COMPLETE and reply.content == text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attempt_taken_over_stops_streaming_and_leaves_the_reply_to_the_new_one(fake_ollama, settings) -> None:
+    settings.REPLY_SAVE_INTERVAL_S = 0.1
+    text = " ".join(f"w{i}" for i in range(200))
+    fake_ollama.script(Reply(content=text, per_token=0.03))  # 6 s
+    question = customer_message_factory(conversation_factory())
+    thread, result = _generate_in_background(question.pk)
+    deadline = time.monotonic() + 20
+    while not Message.objects.filter(reply_to=question).exclude(content="").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    # What the sweeper and a new worker do when they take this worker for dead.
+    Message.objects.filter(reply_to=question).update(attempts=2, content="")
+    taken_at = time.monotonic()
+    thread.join(30)
+    assert time.monotonic() - taken_at < 2, "the old attempt stopped within a save interval or so"
+    reply = Message.objects.get(reply_to=question)
+    assert reply.status == Message.Status.STREAMING and reply.content == "" and reply.attempts == 2
+    assert result and result[0].status == Message.Status.STREAMING

@@ -1,0 +1,73 @@
+"""Vectors from the embedding model: the knowledge base's only way to Ollama's `embed`.
+
+`embed_texts` is the one wrapper: batches, a deadline between batches, unit
+length, and a count check. Indexing uses it as it is (a failure is raised
+and recorded on the article or FAQ entry); questions use `embed_queries`,
+which never raises, because a question whose embedding fails is still
+answered, from keywords alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+
+from helpdesk import aio
+from helpdesk import ollama as gateway
+
+from . import ingest
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class QueryVector:
+    vector: np.ndarray | None
+    error: str = ""
+
+
+def unit_vectors(vectors: list[list[float]]) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    if matrix.ndim != 2 or not matrix.size:
+        raise ValueError("the embedding model returned no vectors")
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+def embed_texts(texts: list[str], *, deadline: float | None = None, batch_size: int | None = None) -> np.ndarray:
+    """Unit vectors for `texts`, in batches of `batch_size` (default KNOWLEDGE_EMBED_BATCH); raises OllamaError
+    or ValueError, and ingest.TimeBudgetExceeded when a batch would start after `deadline` (time.monotonic())."""
+    batch_size = max(batch_size or settings.KNOWLEDGE_EMBED_BATCH, 1)
+    rows: list[np.ndarray] = []
+    for start in range(0, len(texts), batch_size):
+        ingest.check_deadline(deadline)
+        batch = texts[start : start + batch_size]
+        vectors = aio.run(gateway.embed(batch, model=settings.OLLAMA_EMBED_MODEL))
+        if len(vectors) != len(batch):
+            raise ValueError(f"the embedding model returned {len(vectors)} vectors for {len(batch)} texts")
+        rows.append(unit_vectors(vectors))
+    dims = {row.shape[1] for row in rows}
+    if len(dims) > 1:
+        raise ValueError(f"the embedding model returned vectors of different sizes {sorted(dims)}")
+    return np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+
+
+def embed_queries(texts: list[str]) -> list[QueryVector]:
+    """Questions' vectors in one Ollama call (a follow-up and its context): the only Ollama call retrieval makes
+    on the request path. When the embedding model cannot be reached the answer is keyword-only, and the
+    reason is logged and returned for the message's record."""
+    try:
+        return [QueryVector(vector) for vector in embed_texts(texts, batch_size=len(texts))]
+    except (gateway.OllamaError, ValueError) as exc:
+        logger.warning("embedding the question failed, retrieval is keyword-only: %s", exc)
+        return [QueryVector(None, error=str(exc)) for _ in texts]
+
+
+def embed_query(text: str) -> QueryVector:
+    """One question's vector (see `embed_queries`)."""
+    [query_vector] = embed_queries([text])
+    return query_vector

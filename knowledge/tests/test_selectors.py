@@ -1,0 +1,41 @@
+"""knowledge.selectors: what a reply asks of the knowledge base (FAQ, answer cache, sources)."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge import cache as answer_cache
+from knowledge import retrieval, selectors
+from knowledge.tests.factories import faq_create, knowledge_base_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_direct_answer_comes_from_an_exact_faq_or_the_cache_without_ollama(fake_ollama) -> None:
+    faq_create("运费多少钱?", "订单满199元包邮，不满收取12元运费。", language="zh-hans")
+    indexing_calls = len(fake_ollama.embed_requests())
+    found = selectors.direct_answer_find(question="请问运费多少钱？", has_history=False, profile="p")
+    assert found is not None and found.faq is not None and found.faq.how == "exact"
+    assert selectors.direct_answer_find(question="Do you take Mastercard?", has_history=False, profile="p") is None
+    answer_cache.answer_cache_put(
+        question="Do you take Mastercard?", version=retrieval.knowledge_version(), profile="p",
+        answer=answer_cache.CachedAnswer(content="Yes.", sources=[], model_name="m", confidence=0.9),
+    )
+    cached = selectors.direct_answer_find(question="Do you take Mastercard?", has_history=False, profile="p")
+    assert cached is not None and cached.cached is not None and cached.cached.content == "Yes."
+    assert selectors.direct_answer_find(question="Do you take Mastercard?", has_history=False, profile="q") is None
+    assert fake_ollama.chat_requests() == [] and len(fake_ollama.embed_requests()) == indexing_calls
+
+
+def test_a_follow_up_is_looked_up_with_the_question_it_follows_in_one_embedding_call(fake_ollama) -> None:
+    knowledge_base_create()
+    before = len(fake_ollama.embed_requests())
+    grounding = selectors.knowledge_lookup(
+        question="And the refund?", previous_question="How do I return tea?", has_history=True, profile="p"
+    )
+    assert not grounding.standalone and grounding.query == "How do I return tea?\nAnd the refund?"
+    assert [r.body["input"] for r in fake_ollama.embed_requests()[before:]] == [
+        ["And the refund?", "How do I return tea?\nAnd the refund?"]
+    ]
+    assert grounding.result is not None and grounding.result.hits[0].title == "Returns and refunds"
+    assert grounding.record()["standalone"] is False and grounding.faq is None and grounding.cached is None
