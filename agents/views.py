@@ -67,7 +67,9 @@ def agents_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 def console(request: HttpRequest) -> HttpResponse:
     """The console's page, with its catalog in every language: agents switch language in the page itself."""
     catalogs = {code: i18n.js_catalog(code, "console") for code, _name in settings.LANGUAGES}
-    return render(request, "agents/console.html", {"agent_name": request.user.get_username(), "catalogs": catalogs})
+    return render(request, "agents/console.html", {
+        "agent_name": request.user.get_username(), "languages": settings.LANGUAGES, "catalogs": catalogs,
+    })
 
 
 def _report_context(request: HttpRequest, *, page: str) -> dict[str, Any]:
@@ -82,7 +84,7 @@ def _report_context(request: HttpRequest, *, page: str) -> dict[str, Any]:
         "agent_name": request.user.get_username(),
         "languages": [
             {"code": code, "name": name, "query": reports.query_with(request.GET, lang=code), "current": code == lang}
-            for code, name in (("en", "English"), ("zh-hans", "简体中文"))
+            for code, name in settings.LANGUAGES
         ],
     }
 
