@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # installs the runtime set only (deploy/Dockerfile).
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-embedded lint bench fake-ollama
+.PHONY: install messages translations run test test-embedded lint bench fake-ollama
 
 # One install at a time (`make run` and `make fake-ollama` started together share the venv).
 $(STAMP): requirements.txt requirements-dev.txt
@@ -21,12 +21,29 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# Message catalogs (locale/<locale>/LC_MESSAGES/django.po and djangojs.po) are compiled to .mo, which are built,
+# not committed: by GNU gettext's msgfmt (the tool Django's compilemessages runs), whenever a .po is newer.
+CATALOGS := $(wildcard locale/*/LC_MESSAGES/*.po)
+%.mo: %.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (Debian/Ubuntu: apt-get install gettext)" >&2; exit 1; }
+	msgfmt --check -o $@ $<
+
+messages: $(CATALOGS:.po=.mo)
+
+## Update the catalogs from the code (then translate what is new or fuzzy in each .po; tests/test_catalogs.py
+## fails while a string is untranslated).
+MAKEMESSAGES := $(PY) manage.py makemessages --all --add-location=file --ignore=.venv --ignore=staticfiles \
+	--ignore=tests --ignore=bench --ignore=docs --ignore=deploy
+translations: install
+	$(MAKEMESSAGES) --domain=django
+	$(MAKEMESSAGES) --domain=djangojs
+
 ## Serve the product on http://127.0.0.1:8000 (embedded defaults, or production with DATABASE_URL/REDIS_URL set).
-run: install
+run: install messages
 	$(PY) manage.py serve
 
 ## Run the whole suite in this environment's configuration, then again without DATABASE_URL/REDIS_URL (embedded mode).
-test: install
+test: install messages
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \

@@ -42,7 +42,24 @@ def uses_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 
+def catalogs_compile() -> None:
+    """The .mo files are built, not committed: a suite started without `make` compiles those older than their
+    .po as the Makefile's %.mo rule does, so that no test, and no server a test starts, reads a stale one."""
+    import shutil
+
+    for po in sorted((ROOT / "locale").glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        if not shutil.which("msgfmt"):
+            raise pytest.UsageError(f"{mo.name} must be compiled: install GNU gettext (apt-get install gettext)")
+        done = subprocess.run(["msgfmt", "--check", "-o", str(mo), str(po)], capture_output=True, text=True)
+        if done.returncode:
+            raise pytest.UsageError(f"msgfmt refused {po.relative_to(ROOT)}:\n{done.stderr}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    catalogs_compile()
     # Database threads (helpdesk.aio.db_call) would keep their connections open
     # past the last test, and PostgreSQL then refuses to drop the test database.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0

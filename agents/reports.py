@@ -2,9 +2,8 @@
 
 Plain functions between the views and `conversations.stats`: which language
 and period a request asks for, and the figures turned into labelled,
-formatted table cells and charts. The console itself is translated in the
-browser (static/console.js); these pages are rendered on the server, so their
-English and Simplified Chinese labels live here, in one small dict.
+formatted table cells and charts, in the language the page is shown in (each
+function's `lang`, from `?lang=` or the browser's; the catalog is locale/).
 """
 
 from __future__ import annotations
@@ -15,114 +14,26 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from conversations import stats
 
 from . import charts
 
 LANGUAGES = ("en", "zh-hans")
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "console": "Console", "skip": "Skip to the figures",
-        "compare": "Compare profiles", "dashboard": "Dashboard", "logout": "Sign out",
-        "language": "Language", "no_data": "no data", "no_data_period": "No conversations or replies in this period.",
-        "compare_title": "Model profiles side by side", "period": "Period", "from": "From", "to": "To",
-        "show": "Show", "period_24h": "Last 24 hours", "period_7d": "Last 7 days", "period_30d": "Last 30 days",
-        "period_custom": "{start} to {end}", "bad_dates": "Those dates could not be read; showing the last 24 hours.",
-        "metric": "Figure", "default": "default · {share} %", "canary": "canary {share} %",
-        "rolled_back": "canary, rolled back",
-        "no_profile": "no profile", "model": "Model",
-        "conversations": "Conversations started", "handoff_rate": "Handed to a human",
-        "ttft": "Time to first token p50 / p95", "total": "Reply time p50 / p95", "tokens_per_second":
-        "Tokens per second", "feedback": "Thumbs up / down", "csat": "CSAT (1-5)", "errors": "Failed bot replies",
-        "bot_replies": "Bot replies", "of": "{part} of {whole}", "from_replies": "replies measured: {n}",
-        "by_model": "by the model: {n}", "ratings": "ratings: {n}",
-        "tokens_per_second_hint": "tokens generated (reasoning included) / Ollama call time", "up_share": "{share} up",
-        "explain_title": "How these are counted",
-        "explain_compare": (
-            "Conversations count in the period they started in, under the profile they were given; replies count"
-            " when they were written, under the profile that wrote them. Handed to a human: went to the human"
-            " queue, or an agent took over or wrote in it. Latencies are those of complete replies written by the"
-            " model (not FAQ or cache answers), from at most the latest {cap} per profile. Tokens per second:"
-            " every token the model generated for those replies (its reasoning included) divided by the time of"
-            " the Ollama calls from request to last token (so prompt processing and queueing count too); it"
-            " compares profiles' real throughput, not the GPU's raw decoding speed."
-        ),
-        "dashboard_title": "Operations dashboard", "range": "Range", "range_hour": "Last hour",
-        "range_day": "Last day", "range_week": "Last week",
-        "bucket_hour": "5-minute buckets", "bucket_day": "1-hour buckets", "bucket_week": "6-hour buckets",
-        "time": "Time", "time_axis": "Time ({buckets}, {tz})", "count": "Count", "ms": "Milliseconds",
-        "percent": "Percent", "score": "Score (1-5)",
-        "chart_volume": "Volume", "customer_messages": "Customer messages",
-        "chart_ttft": "Time to first token", "chart_total": "Reply time", "p50": "p50", "p95": "p95",
-        "chart_resolution": "Resolution: bot or human", "resolved_by_bot": "Resolved, no agent",
-        "resolved_with_human": "Resolved with an agent", "bot_alone": "Started, bot alone",
-        "chart_handoff": "Handoff rate", "chart_csat": "Customer satisfaction (CSAT)", "csat_mean": "Mean score",
-        "csat_count": "Ratings", "chart_sources": "Answers from the cache and FAQ",
-        "cache_rate": "Answer cache hits", "faq_rate": "FAQ direct answers",
-        "nodes": "Ollama nodes", "node": "Node", "node_state": "State", "node_version": "Version",
-        "node_latency": "Latency", "node_in_flight": "In flight", "node_models": "Chat model",
-        "node_loaded": "Loaded", "node_checked": "Checked", "node_error": "Problem",
-        "state_up": "up, in rotation", "state_down": "down", "state_cooling_down": "cooling down after failures",
-        "state_probing": "awaiting a probe", "state_unknown": "not checked yet", "model_missing": "missing",
-        "model_pulled": "pulled", "seconds_ago": "{n} s ago", "nodes_none": "No node can serve {model}.",
-        "summary": "Over the whole range", "summary_ttft": "First token p50", "summary_total": "Reply time p50",
-        "summary_cache": "Cache hit rate", "summary_faq": "FAQ answers",
-        "explain_dashboard": (
-            "Conversations count in the bucket they started in (handoff rate; \"bot alone\": the bot replied and"
-            " no human was involved); resolutions in the bucket they were resolved in (\"no agent\": no agent"
-            " ever held it or wrote in it); CSAT in the bucket of the resolution; messages when written."
-            " Latencies: complete replies written by the model. Cache and FAQ shares are of all bot replies."
-        ),
-    },
-    "zh-hans": {
-        "console": "工作台", "skip": "跳到数据", "compare": "模型配置对比", "dashboard": "运营看板", "logout": "退出",
-        "language": "语言", "no_data": "无数据", "no_data_period": "此时段内没有会话或回复。",
-        "compare_title": "模型配置对比", "period": "时段", "from": "开始日期", "to": "结束日期",
-        "show": "查看", "period_24h": "最近 24 小时", "period_7d": "最近 7 天", "period_30d": "最近 30 天",
-        "period_custom": "{start} 至 {end}", "bad_dates": "日期无法识别，显示最近 24 小时。",
-        "metric": "指标", "default": "默认 · {share} %", "canary": "灰度 {share} %", "rolled_back": "灰度（已回滚）",
-        "no_profile": "无配置", "model": "模型",
-        "conversations": "新会话数", "handoff_rate": "转人工率",
-        "ttft": "首字延迟 p50 / p95", "total": "回复耗时 p50 / p95", "tokens_per_second": "每秒生成 token 数",
-        "feedback": "点赞 / 点踩", "csat": "满意度（1-5）", "errors": "机器人回复失败",
-        "bot_replies": "机器人回复数", "of": "{whole} 个中 {part} 个", "from_replies": "基于 {n} 条回复",
-        "by_model": "模型生成 {n} 条", "ratings": "{n} 份评分",
-        "tokens_per_second_hint": "生成的 token 数（含推理）/ Ollama 调用时长", "up_share": "好评 {share}",
-        "explain_title": "统计口径",
-        "explain_compare": (
-            "会话按开始时间计入时段，归属分配给它的模型配置；回复按生成时间计入，归属生成它的配置。"
-            "转人工：进入人工队列，或有客服接管、回复过。延迟只统计模型生成且完整的回复（不含常见问题和缓存答案），"
-            "每个配置最多取最近 {cap} 条。每秒 token 数：这些回复中模型生成的全部 token（含推理过程）"
-            "除以 Ollama 调用从请求到最后一个 token 的时间（包含提示词处理和排队），"
-            "反映各配置的实际吞吐，而非 GPU 的纯解码速度。"
-        ),
-        "dashboard_title": "运营看板", "range": "范围", "range_hour": "最近 1 小时",
-        "range_day": "最近 1 天", "range_week": "最近 1 周",
-        "bucket_hour": "每 5 分钟", "bucket_day": "每小时", "bucket_week": "每 6 小时",
-        "time": "时间", "time_axis": "时间（{buckets}，{tz}）", "count": "数量", "ms": "毫秒",
-        "percent": "百分比", "score": "评分（1-5）",
-        "chart_volume": "会话量", "customer_messages": "客户消息数",
-        "chart_ttft": "首字延迟", "chart_total": "回复耗时", "p50": "p50", "p95": "p95",
-        "chart_resolution": "解决方式：机器人或人工", "resolved_by_bot": "已解决（无客服参与）",
-        "resolved_with_human": "已解决（有客服参与）", "bot_alone": "新会话（机器人独立处理）",
-        "chart_handoff": "转人工率", "chart_csat": "客户满意度", "csat_mean": "平均分",
-        "csat_count": "评分数", "chart_sources": "缓存与常见问题直接回答",
-        "cache_rate": "答案缓存命中", "faq_rate": "常见问题直接回答",
-        "nodes": "Ollama 节点", "node": "节点", "node_state": "状态", "node_version": "版本",
-        "node_latency": "延迟", "node_in_flight": "处理中", "node_models": "对话模型",
-        "node_loaded": "已加载", "node_checked": "检查时间", "node_error": "问题",
-        "state_up": "正常，参与分配", "state_down": "离线", "state_cooling_down": "多次失败，暂停分配",
-        "state_probing": "等待探测", "state_unknown": "尚未检查", "model_missing": "未下载",
-        "model_pulled": "已下载", "seconds_ago": "{n} 秒前", "nodes_none": "没有节点能提供 {model}。",
-        "summary": "整个范围合计", "summary_ttft": "首字延迟 p50", "summary_total": "回复耗时 p50",
-        "summary_cache": "缓存命中率", "summary_faq": "常见问题回答占比",
-        "explain_dashboard": (
-            "会话按开始时间分段（转人工率；“机器人独立处理”：机器人回复过且无人工参与）；"
-            "解决按解决时间分段（“无客服参与”：从未有客服接管或回复）；满意度按解决时间分段；消息按发送时间分段。"
-            "延迟只统计模型生成且完整的回复。缓存和常见问题占比以全部机器人回复为分母。"
-        ),
-    },
+# Labels chosen by a key of the request or of a node's state, as msgids: translated where they are shown.
+PERIOD_LABELS = {"24h": gettext_noop("Last 24 hours"), "7d": gettext_noop("Last 7 days"),
+                 "30d": gettext_noop("Last 30 days")}
+RANGE_LABELS = {"hour": gettext_noop("Last hour"), "day": gettext_noop("Last day"), "week": gettext_noop("Last week")}
+BUCKET_LABELS = {"hour": gettext_noop("5-minute buckets"), "day": gettext_noop("1-hour buckets"),
+                 "week": gettext_noop("6-hour buckets")}
+NODE_STATE_LABELS = {
+    "up": gettext_noop("up, in rotation"), "down": gettext_noop("down"),
+    "cooling_down": gettext_noop("cooling down after failures"), "probing": gettext_noop("awaiting a probe"),
+    "unknown": gettext_noop("not checked yet"),
 }
 
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -163,8 +74,8 @@ def integer(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _or_none(value: float | None, fmt: Callable[[float], str], t: Mapping[str, str]) -> str:
-    return fmt(value) if value is not None else t["no_data"]
+def _or_none(value: float | None, fmt: Callable[[float], str]) -> str:
+    return fmt(value) if value is not None else _("no data")
 
 
 # --- profiles compared --------------------------------------------------------------------------------
@@ -187,7 +98,11 @@ def compare_period(*, params: Mapping[str, str], now: datetime, tz: tzinfo, lang
     Dates that cannot be read, run backwards or span more than a year fall back
     to the last 24 hours with a notice, rather than an error page.
     """
-    t = LABELS[lang]
+    with translation.override(lang):
+        return _compare_period(params=params, now=now, tz=tz)
+
+
+def _compare_period(*, params: Mapping[str, str], now: datetime, tz: tzinfo) -> Period:
     raw_from, raw_to = (params.get("from") or "").strip(), (params.get("to") or "").strip()
     error = ""
     if raw_from or raw_to:
@@ -199,23 +114,23 @@ def compare_period(*, params: Mapping[str, str], now: datetime, tz: tzinfo, lang
             end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
             if first > last or end - start > LONGEST_CUSTOM_PERIOD:
                 raise ValueError("dates out of order or too far apart")
-            label = t["period_custom"].format(start=first.isoformat(), end=last.isoformat())
+            label = _("%(start)s to %(end)s") % {"start": first.isoformat(), "end": last.isoformat()}
             return Period("custom", start, end, label, date_from=first.isoformat(), date_to=last.isoformat())
         except ValueError:
-            error = t["bad_dates"]
+            error = _("Those dates could not be read; showing the last 24 hours.")
     key = params.get("period") if params.get("period") in PERIODS and not error else "24h"
-    return Period(key, now - PERIODS[key], now, t[f"period_{key}"], error=error)
+    return Period(key, now - PERIODS[key], now, _(PERIOD_LABELS[key]), error=error)
 
 
-def _profile_heading(column: stats.ProfileStats, t: Mapping[str, str], *, default_share: float) -> dict[str, str]:
+def _profile_heading(column: stats.ProfileStats, *, default_share: float) -> dict[str, str]:
     if column.profile_id is None:
-        return {"name": t["no_profile"], "model": "", "badge": ""}
+        return {"name": _("no profile"), "model": "", "badge": ""}
     if column.is_default:
-        badge = t["default"].format(share=f"{default_share:g}")
+        badge = _("default · %(share)s %%") % {"share": f"{default_share:g}"}
     elif column.canary_share > 0:
-        badge = t["canary"].format(share=f"{column.canary_share:g}")
+        badge = _("canary %(share)s %%") % {"share": f"{column.canary_share:g}"}
     else:
-        badge = t["rolled_back"]
+        badge = _("canary, rolled back")
     return {"name": column.name, "model": column.model, "badge": badge}
 
 
@@ -224,51 +139,67 @@ def compare_table(*, columns: list[stats.ProfileStats], lang: str) -> dict[str, 
 
     Each cell is (main text, detail text); "no data" where a figure has nothing to measure.
     """
-    t = LABELS[lang]
-    nd = t["no_data"]
+    with translation.override(lang):
+        return _compare_table(columns)
+
+
+def _compare_table(columns: list[stats.ProfileStats]) -> dict[str, Any]:
+    nd = _("no data")
     # The default answers whatever new conversations the live canaries (all of them have a column) leave.
     default_share = max(0.0, 100.0 - sum(c.canary_share for c in columns if not c.is_default))
 
     def pair(low: float | None, high: float | None) -> str:
         return f"{ms(low)} / {ms(high)}" if low is not None and high is not None else nd
 
+    def of(part: int, whole: int) -> str:
+        return _("%(part)s of %(whole)s") % {"part": part, "whole": whole}
+
     rows: list[dict[str, Any]] = []
 
-    def row(key: str, cells: list[tuple[str, str]]) -> None:
-        rows.append({"label": t[key], "key": key, "hint": t.get(f"{key}_hint", ""), "cells": cells})
+    def row(key: str, label: str, cells: list[tuple[str, str]], hint: str = "") -> None:
+        rows.append({"label": label, "key": key, "hint": hint, "cells": cells})
 
-    row("conversations", [(integer(c.conversations), "") for c in columns])
-    row("handoff_rate", [
-        (_or_none(c.handoff_rate, percent, t), t["of"].format(part=c.handed_off, whole=c.conversations)
-         if c.conversations else "")
+    row("conversations", _("Conversations started"), [(integer(c.conversations), "") for c in columns])
+    row("handoff_rate", _("Handed to a human"), [
+        (_or_none(c.handoff_rate, percent), of(c.handed_off, c.conversations) if c.conversations else "")
         for c in columns
     ])
-    samples = [t["from_replies"].format(n=c.latency_samples) if c.latency_samples else "" for c in columns]
-    row("ttft", [(pair(c.ttft_p50, c.ttft_p95), s) for c, s in zip(columns, samples, strict=True)])
-    row("total", [(pair(c.total_p50, c.total_p95), s) for c, s in zip(columns, samples, strict=True)])
-    row("tokens_per_second", [(_or_none(c.tokens_per_second, one_decimal, t), "") for c in columns])
-    row("bot_replies", [
-        (integer(c.bot_replies), t["by_model"].format(n=c.llm_replies) if c.bot_replies else "") for c in columns
+    samples = [
+        _("replies measured: %(n)s") % {"n": c.latency_samples} if c.latency_samples else "" for c in columns
+    ]
+    row("ttft", _("Time to first token p50 / p95"),
+        [(pair(c.ttft_p50, c.ttft_p95), s) for c, s in zip(columns, samples, strict=True)])
+    row("total", _("Reply time p50 / p95"),
+        [(pair(c.total_p50, c.total_p95), s) for c, s in zip(columns, samples, strict=True)])
+    row("tokens_per_second", _("Tokens per second"),
+        [(_or_none(c.tokens_per_second, one_decimal), "") for c in columns],
+        hint=_("tokens generated (reasoning included) / Ollama call time"))
+    row("bot_replies", _("Bot replies"), [
+        (integer(c.bot_replies), _("by the model: %(n)s") % {"n": c.llm_replies} if c.bot_replies else "")
+        for c in columns
     ])
-    row("feedback", [
+    row("feedback", _("Thumbs up / down"), [
         (f"↑ {c.thumbs_up} / ↓ {c.thumbs_down}" if c.thumbs_up + c.thumbs_down else nd,
-         t["up_share"].format(share=percent(c.thumbs_up_share)) if c.thumbs_up_share is not None else "")
+         _("%(share)s up") % {"share": percent(c.thumbs_up_share)} if c.thumbs_up_share is not None else "")
         for c in columns
     ])
-    row("csat", [
-        (_or_none(c.csat_mean, one_decimal, t), t["ratings"].format(n=c.csat_count) if c.csat_count else "")
-        for c in columns
+    row("csat", _("CSAT (1-5)"), [
+        (_or_none(c.csat_mean, one_decimal), _ratings(c.csat_count) if c.csat_count else "") for c in columns
     ])
-    row("errors", [
-        (t["of"].format(part=c.failed_replies, whole=c.llm_replies) if c.llm_replies else nd,
+    row("errors", _("Failed bot replies"), [
+        (of(c.failed_replies, c.llm_replies) if c.llm_replies else nd,
          ", ".join(f"{kind}: {n}" for kind, n in sorted(c.errors_by_kind.items())))
         for c in columns
     ])
     return {
-        "headings": [_profile_heading(c, t, default_share=default_share) for c in columns],
+        "headings": [_profile_heading(c, default_share=default_share) for c in columns],
         "rows": rows,
         "has_data": any(c.has_data for c in columns),
     }
+
+
+def _ratings(count: int) -> str:
+    return _("ratings: %(n)s") % {"n": count}
 
 
 # --- the dashboard ------------------------------------------------------------------------------------
@@ -302,67 +233,79 @@ def _tz_name(tz: tzinfo, moment: datetime) -> str:
 def dashboard_charts(
     *, series: stats.DashboardSeries, range_key: str, lang: str, tz: tzinfo
 ) -> list[charts.Chart]:
-    t = LABELS[lang]
+    with translation.override(lang):
+        return _dashboard_charts(series=series, range_key=range_key, tz=tz)
+
+
+def _dashboard_charts(*, series: stats.DashboardSeries, range_key: str, tz: tzinfo) -> list[charts.Chart]:
     labels, row_labels = _bucket_labels(series.buckets, tz=tz)
-    x_label = t["time_axis"].format(buckets=t[f"bucket_{range_key}"], tz=_tz_name(tz, series.buckets.end))
-    common = {"labels": labels, "row_labels": row_labels, "x_label": x_label, "no_data": t["no_data"]}
+    x_label = _("Time (%(buckets)s, %(tz)s)") % {
+        "buckets": _(BUCKET_LABELS[range_key]), "tz": _tz_name(tz, series.buckets.end)
+    }
+    common = {"labels": labels, "row_labels": row_labels, "x_label": x_label, "no_data": _("no data")}
+    count, milliseconds, percentage = _("Count"), _("Milliseconds"), _("Percent")
+    p50, p95 = _("p50"), _("p95")
     return [
         charts.chart_build(
-            chart_id="chart-volume", kind="bar", title=t["chart_volume"], y_label=t["count"], fmt=integer, integer=True,
-            series=[(t["conversations"], series.conversations), (t["customer_messages"], series.customer_messages)],
+            chart_id="chart-volume", kind="bar", title=_("Volume"), y_label=count, fmt=integer, integer=True,
+            series=[(_("Conversations started"), series.conversations),
+                    (_("Customer messages"), series.customer_messages)],
             **common,
         ),
         charts.chart_build(
-            chart_id="chart-ttft", kind="line", title=t["chart_ttft"], y_label=t["ms"], fmt=ms, tick_fmt=integer,
-            series=[(t["p50"], series.ttft_p50), (t["p95"], series.ttft_p95)], **common,
+            chart_id="chart-ttft", kind="line", title=_("Time to first token"), y_label=milliseconds, fmt=ms,
+            tick_fmt=integer, series=[(p50, series.ttft_p50), (p95, series.ttft_p95)], **common,
         ),
         charts.chart_build(
-            chart_id="chart-total", kind="line", title=t["chart_total"], y_label=t["ms"], fmt=ms, tick_fmt=integer,
-            series=[(t["p50"], series.total_p50), (t["p95"], series.total_p95)], **common,
+            chart_id="chart-total", kind="line", title=_("Reply time"), y_label=milliseconds, fmt=ms,
+            tick_fmt=integer, series=[(p50, series.total_p50), (p95, series.total_p95)], **common,
         ),
         charts.chart_build(
-            chart_id="chart-resolution", kind="bar", title=t["chart_resolution"], y_label=t["count"],
+            chart_id="chart-resolution", kind="bar", title=_("Resolution: bot or human"), y_label=count,
             fmt=integer, integer=True,
             series=[
-                (t["resolved_by_bot"], series.resolved_by_bot),
-                (t["resolved_with_human"], series.resolved_with_human),
-                (t["bot_alone"], series.bot_alone),
+                (_("Resolved, no agent"), series.resolved_by_bot),
+                (_("Resolved with an agent"), series.resolved_with_human),
+                (_("Started, bot alone"), series.bot_alone),
             ],
             **common,
         ),
         charts.chart_build(
-            chart_id="chart-handoff", kind="line", title=t["chart_handoff"], y_label=t["percent"], fmt=percent,
-            y_max=1.0, series=[(t["handoff_rate"], series.handoff_rate)], **common,
+            chart_id="chart-handoff", kind="line", title=_("Handoff rate"), y_label=percentage, fmt=percent,
+            y_max=1.0, series=[(_("Handed to a human"), series.handoff_rate)], **common,
         ),
         charts.chart_build(
-            chart_id="chart-csat", kind="line", title=t["chart_csat"], y_label=t["score"], fmt=one_decimal, y_max=5.0,
-            divisions=5,
-            series=[(t["csat_mean"], series.csat_mean)],
-            table_extra=[(t["csat_count"], [str(n) for n in series.csat_count])], **common,
+            chart_id="chart-csat", kind="line", title=_("Customer satisfaction (CSAT)"), y_label=_("Score (1-5)"),
+            fmt=one_decimal, y_max=5.0, divisions=5,
+            series=[(_("Mean score"), series.csat_mean)],
+            table_extra=[(_("Ratings"), [str(n) for n in series.csat_count])], **common,
         ),
         charts.chart_build(
-            chart_id="chart-sources", kind="line", title=t["chart_sources"], y_label=t["percent"], fmt=percent,
-            y_max=1.0, series=[(t["cache_rate"], series.cache_rate), (t["faq_rate"], series.faq_rate)], **common,
+            chart_id="chart-sources", kind="line", title=_("Answers from the cache and FAQ"), y_label=percentage,
+            fmt=percent, y_max=1.0,
+            series=[(_("Answer cache hits"), series.cache_rate), (_("FAQ direct answers"), series.faq_rate)],
+            **common,
         ),
     ]
 
 
 def dashboard_summary(*, series: stats.DashboardSeries, lang: str) -> list[tuple[str, str]]:
     """The range's headline figures, as (label, value) pairs."""
-    t, totals = LABELS[lang], series.totals
-    return [
-        (t["conversations"], integer(totals["conversations"])),
-        (t["customer_messages"], integer(totals["customer_messages"])),
-        (t["summary_ttft"], _or_none(totals["ttft_p50"], ms, t)),
-        (t["summary_total"], _or_none(totals["total_p50"], ms, t)),
-        (t["handoff_rate"], _or_none(totals["handoff_rate"], percent, t)),
-        (t["resolved_by_bot"], integer(totals["resolved_by_bot"])),
-        (t["resolved_with_human"], integer(totals["resolved_with_human"])),
-        (t["csat"], _or_none(totals["csat_mean"], one_decimal, t)
-         + (f" ({t['ratings'].format(n=totals['csat_count'])})" if totals["csat_count"] else "")),
-        (t["summary_cache"], _or_none(totals["cache_rate"], percent, t)),
-        (t["summary_faq"], _or_none(totals["faq_rate"], percent, t)),
-    ]
+    totals = series.totals
+    with translation.override(lang):
+        return [
+            (_("Conversations started"), integer(totals["conversations"])),
+            (_("Customer messages"), integer(totals["customer_messages"])),
+            (_("First token p50"), _or_none(totals["ttft_p50"], ms)),
+            (_("Reply time p50"), _or_none(totals["total_p50"], ms)),
+            (_("Handed to a human"), _or_none(totals["handoff_rate"], percent)),
+            (_("Resolved, no agent"), integer(totals["resolved_by_bot"])),
+            (_("Resolved with an agent"), integer(totals["resolved_with_human"])),
+            (_("CSAT (1-5)"), _or_none(totals["csat_mean"], one_decimal)
+             + (f" ({_ratings(totals['csat_count'])})" if totals["csat_count"] else "")),
+            (_("Cache hit rate"), _or_none(totals["cache_rate"], percent)),
+            (_("FAQ answers"), _or_none(totals["faq_rate"], percent)),
+        ]
 
 
 # --- links --------------------------------------------------------------------------------------------
@@ -383,28 +326,33 @@ def window_label(*, start: datetime, end: datetime, tz: tzinfo) -> str:
 def nodes_panel(*, states: list[Any], chat_model: str, lang: str, now: float) -> tuple[list[dict[str, str]], str]:
     """The dashboard's node panel (what `manage.py ollama_status` prints): a row per Ollama node, and a
     warning when none can serve the chat model."""
-    notice = "" if any(s.serves(chat_model) for s in states) else LABELS[lang]["nodes_none"].format(model=chat_model)
+    with translation.override(lang):
+        notice = "" if any(s.serves(chat_model) for s in states) else (
+            _("No node can serve %(model)s.") % {"model": chat_model}
+        )
     return nodes_rows(states=states, chat_model=chat_model, lang=lang, now=now), notice
 
 
 def nodes_rows(*, states: list[Any], chat_model: str, lang: str, now: float) -> list[dict[str, str]]:
-    t = LABELS[lang]
-    rows = []
-    for state in states:
-        view = state.as_dict()
-        health = state.health
-        has_model = health is not None and health.up and not state.lacks(chat_model)
-        rows.append({
-            "host": state.host,
-            "state": view["state"],
-            "state_label": t[f"state_{view['state']}"],
-            "version": health.version if health and health.version else "–",
-            "latency": f"{health.latency_ms:.0f} ms" if health and health.latency_ms is not None else "–",
-            "in_flight": str(state.in_flight),
-            "model": f"{chat_model}: {t['model_pulled'] if has_model else t['model_missing']}",
-            "model_ok": "1" if has_model else "",
-            "loaded": ", ".join(health.loaded) if health and health.loaded else "–",
-            "checked": t["seconds_ago"].format(n=round(now - health.checked_at)) if health else "–",
-            "error": health.error if health and health.error else "",
-        })
-    return rows
+    with translation.override(lang):
+        return [_node_row(state, chat_model=chat_model, now=now) for state in states]
+
+
+def _node_row(state: Any, *, chat_model: str, now: float) -> dict[str, str]:
+    view = state.as_dict()
+    health = state.health
+    has_model = health is not None and health.up and not state.lacks(chat_model)
+    pulled, missing = _("pulled"), _("missing")  # not inside the f-string, where makemessages cannot see them
+    return {
+        "host": state.host,
+        "state": view["state"],
+        "state_label": _(NODE_STATE_LABELS[view["state"]]),
+        "version": health.version if health and health.version else "–",
+        "latency": f"{health.latency_ms:.0f} ms" if health and health.latency_ms is not None else "–",
+        "in_flight": str(state.in_flight),
+        "model": f"{chat_model}: {pulled if has_model else missing}",
+        "model_ok": "1" if has_model else "",
+        "loaded": ", ".join(health.loaded) if health and health.loaded else "–",
+        "checked": _("%(n)s s ago") % {"n": round(now - health.checked_at)} if health else "–",
+        "error": health.error if health and health.error else "",
+    }

@@ -12,21 +12,23 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from conversations import stats
+from helpdesk import i18n, profiles, signin
 from helpdesk import ollama as gateway
-from helpdesk import profiles, signin
 
 from . import reports, selectors
 
-NOT_AN_AGENT = "The console is for agents: ask an administrator to add you to the agents group."
+NOT_AN_AGENT = gettext_lazy("The console is for agents: ask an administrator to add you to the agents group.")
 LOGIN_URL = "/console/login/"
 
 
@@ -63,7 +65,11 @@ def agents_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 @agents_only
 def console(request: HttpRequest) -> HttpResponse:
-    return render(request, "agents/console.html", {"agent_name": request.user.get_username()})
+    """The console's page, with its catalog in every language: agents switch language in the page itself."""
+    catalogs = {code: i18n.js_catalog(code, "console") for code, _name in settings.LANGUAGES}
+    return render(request, "agents/console.html", {
+        "agent_name": request.user.get_username(), "languages": settings.LANGUAGES, "catalogs": catalogs,
+    })
 
 
 def _report_context(request: HttpRequest, *, page: str) -> dict[str, Any]:
@@ -75,11 +81,10 @@ def _report_context(request: HttpRequest, *, page: str) -> dict[str, Any]:
         "page": page,
         "lang": lang,
         "html_lang": "zh-Hans" if lang == "zh-hans" else "en",
-        "t": reports.LABELS[lang],
         "agent_name": request.user.get_username(),
         "languages": [
             {"code": code, "name": name, "query": reports.query_with(request.GET, lang=code), "current": code == lang}
-            for code, name in (("en", "English"), ("zh-hans", "简体中文"))
+            for code, name in settings.LANGUAGES
         ],
     }
 
@@ -94,14 +99,14 @@ def compare(request: HttpRequest) -> HttpResponse:
         period=period,
         window=reports.window_label(start=period.start, end=period.end, tz=tz),
         periods=[
-            {"label": context["t"][f"period_{key}"], "query": reports.query_with({}, period=key, lang=lang),
-             "current": key == period.key}
-            for key in reports.PERIODS
+            {"label": label, "query": reports.query_with({}, period=key, lang=lang), "current": key == period.key}
+            for key, label in reports.PERIOD_LABELS.items()
         ],
         table=reports.compare_table(columns=columns, lang=lang),
-        explain=context["t"]["explain_compare"].format(cap=f"{stats.PROFILE_SAMPLE_CAP:,}"),
+        sample_cap=f"{stats.PROFILE_SAMPLE_CAP:,}",
     )
-    return render(request, "agents/compare.html", context)
+    with translation.override(lang):
+        return render(request, "agents/compare.html", context)
 
 
 @agents_only
@@ -114,9 +119,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         range_key=range_key,
         window=reports.window_label(start=buckets.start, end=buckets.end, tz=tz),
         ranges=[
-            {"label": context["t"][f"range_{key}"], "query": reports.query_with({}, range=key, lang=lang),
-             "current": key == range_key}
-            for key in reports.RANGES
+            {"label": label, "query": reports.query_with({}, range=key, lang=lang), "current": key == range_key}
+            for key, label in reports.RANGE_LABELS.items()
         ],
         has_data=series.has_data,
         summary=reports.dashboard_summary(series=series, lang=lang),
@@ -125,4 +129,5 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context["nodes"], context["nodes_notice"] = reports.nodes_panel(
         states=gateway.nodes_status(), chat_model=profiles.profile_default().model, lang=lang, now=time.time()
     )
-    return render(request, "agents/dashboard.html", context)
+    with translation.override(lang):
+        return render(request, "agents/dashboard.html", context)

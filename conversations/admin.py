@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from .models import Conversation, LLMCall, Message
 
@@ -42,7 +43,7 @@ class ConversationAdmin(ReadOnlyAdmin):
     inlines = [MessageInline]
     exclude = ("token",)  # the token is the customer's key: not shown even to staff
 
-    @admin.display(description="messages")
+    @admin.display(description=gettext_lazy("messages"))
     def message_count(self, obj: Conversation) -> int:
         return obj.messages.count()
 
@@ -69,11 +70,11 @@ class MessageAdmin(ReadOnlyAdmin):
     list_select_related = ("conversation",)
     date_hierarchy = "created_at"
 
-    @admin.display(description="content")
+    @admin.display(description=gettext_lazy("content"))
     def short_content(self, obj: Message) -> str:
         return obj.content[:80]
 
-    @admin.display(description="cited articles")
+    @admin.display(description=gettext_lazy("cited articles"))
     def cited(self, obj: Message) -> str:
         return ", ".join(source.get("title", "") for source in obj.sources or [] if source.get("cited"))
 

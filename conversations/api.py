@@ -6,9 +6,10 @@ import json
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk import ratelimits
+from helpdesk import i18n, ratelimits
 
 from . import selectors
 from .services import identity
@@ -35,14 +36,21 @@ def _origin_allowed(request: HttpRequest) -> bool:
 
 
 @require_GET
+@gzip_page  # the catalog is most of what a customer downloads besides widget.js (tests/test_widget_static.py)
 def widget_config(request: HttpRequest) -> JsonResponse:
-    """What the widget asks before it shows itself: may this site use it?
+    """What the widget asks before it shows itself: may this site use it, and (`?lang=`) its words in a language.
 
     Readable from every origin (`Access-Control-Allow-Origin: *`, no cookies), so
     that a site missing from WIDGET_ALLOWED_ORIGINS gets a clear console error
     instead of an unreadable CORS failure and a widget reconnecting for ever.
+    The catalog is the widget's part of djangojs (helpdesk.i18n.js_catalog): the
+    script carries the English, the server every translation of it.
     """
-    response = JsonResponse({"origin_allowed": _origin_allowed(request)})
+    config: dict[str, object] = {"origin_allowed": _origin_allowed(request)}
+    if "lang" in request.GET:
+        language = i18n.supported_language(request.GET["lang"])
+        config.update(language=language, catalog=i18n.js_catalog(language, "widget"))
+    response = JsonResponse(config, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "max-age=300"
     response["Vary"] = "Origin"

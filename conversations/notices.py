@@ -1,25 +1,44 @@
-"""The system notices a customer reads when the assistant cannot answer, in each language.
+"""The system notices a customer reads, as msgids of the message catalog (locale/), and `notice_in` to word
+one in the customer's language.
 
-Shared by the pipeline (which posts them when a reply fails) and the
-services (which post them when a stopped or stale reply is closed).
+A notice is stored as text in the language the customer wrote in, so it is translated when it is posted, not
+when it is shown: `notice_in` switches to that language for the one call (`translation.override`).
+Shared by the pipeline (which posts them when a reply fails) and the services (which post them on a handoff,
+a status change, or when a stopped or stale reply is closed).
 """
 
 from __future__ import annotations
 
-UNAVAILABLE_NOTICE = (
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
+UNAVAILABLE_NOTICE = gettext_noop(
     "Our assistant is unavailable right now. Your message is saved and a colleague will get back to you."
 )
-INTERRUPTED_NOTICE = (
+INTERRUPTED_NOTICE = gettext_noop(
     "Sorry, the assistant's reply was interrupted. Your message is saved and a colleague will get back to you."
 )
-WITHHELD_NOTICE = "Sorry, the assistant could not answer this one. A colleague will get back to you shortly."
-NOTICES_ZH = {
-    UNAVAILABLE_NOTICE: "智能助手暂时无法回复。您的消息已保存，客服同事会尽快回复您。",
-    INTERRUPTED_NOTICE: "抱歉，智能助手的回复中断了。您的消息已保存，客服同事会尽快回复您。",
-    WITHHELD_NOTICE: "抱歉，智能助手无法回答这个问题，客服同事会尽快回复您。",
-}
+WITHHELD_NOTICE = gettext_noop(
+    "Sorry, the assistant could not answer this one. A colleague will get back to you shortly."
+)
+HANDOFF_NOTICE = gettext_noop(
+    "A colleague will join this conversation shortly. You can keep writing in the meantime."
+)
+# %(hours)s: SUPPORT_HOURS and the time zone, e.g. "Mon-Fri 09:00-18:00 (Asia/Shanghai)".
+OFF_HOURS_NOTICE = gettext_noop(
+    "Our team is away right now; we are here %(hours)s. Leave your email address and we will write back, "
+    "or keep writing: a colleague will read this conversation first thing."
+)
+AGENT_JOINED_NOTICE = gettext_noop("%(name)s joined the conversation.")
+BOT_RESUMED_NOTICE = gettext_noop("You are chatting with our assistant again.")
+RESOLVED_NOTICE = gettext_noop("This conversation is resolved. How did we do? You can write again any time.")
+CONTACT_THANKS_NOTICE = gettext_noop("Thanks, we will write to %(email)s.")
 
 
-def notice_in(language: str, notice: str) -> str:
-    """One of the notices above, in the customer's language."""
-    return NOTICES_ZH[notice] if language == "zh-hans" else notice
+def notice_in(language: str, notice: str, **values: Any) -> str:
+    """One of the notices above in `language` (a code of LANGUAGES), its %(name)s placeholders filled in."""
+    with translation.override(language):
+        text = translation.gettext(notice)
+    return text % values if values else text

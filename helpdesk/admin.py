@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -65,7 +66,7 @@ class ModelProfileAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ModelProfile]:
         return super().get_queryset(request).annotate(conversation_total=Count("conversations"))
 
-    @admin.display(description="conversations", ordering="conversation_total")
+    @admin.display(description=gettext_lazy("conversations"), ordering="conversation_total")
     def conversation_count(self, profile: ModelProfile) -> int:
         return profile.conversation_total
 
@@ -76,19 +77,23 @@ class ModelProfileAdmin(admin.ModelAdmin):
         # The default answers every conversation without a live canary: it cannot go.
         return super().has_delete_permission(request, obj) and not (obj and obj.is_default)
 
-    @admin.action(description="Make the selected profile the default", permissions=["change"])
+    @admin.action(description=gettext_lazy("Make the selected profile the default"), permissions=["change"])
     def make_default(self, request: HttpRequest, queryset: QuerySet[ModelProfile]) -> None:
         if queryset.count() != 1:
-            self.message_user(request, "Choose exactly one profile to make the default.", messages.ERROR)
+            self.message_user(request, gettext("Choose exactly one profile to make the default."), messages.ERROR)
             return
         profile = profiles.profile_save(profile=queryset.get(), is_default=True)
-        self.message_user(request, f"{profile.name} is now the default profile.", messages.SUCCESS)
+        self.message_user(request, gettext("%(name)s is now the default profile.") % {"name": profile.name},
+                          messages.SUCCESS)
 
-    @admin.action(description="Roll back: give the selected canaries no new or existing conversations",
+    @admin.action(description=gettext_lazy("Roll back: give the selected canaries no new or existing conversations"),
                   permissions=["change"])
     def roll_back(self, request: HttpRequest, queryset: QuerySet[ModelProfile]) -> None:
         rolled = [profiles.profile_save(profile=p, canary_share=0.0).name for p in queryset.filter(is_default=False)]
-        self.message_user(request, f"Rolled back: {', '.join(rolled) or 'nothing (the default cannot be)'}.")
+        if rolled:
+            self.message_user(request, gettext("Rolled back: %(names)s.") % {"names": ", ".join(rolled)})
+        else:
+            self.message_user(request, gettext("Rolled back: nothing (the default cannot be)."))
 
 
 class TOTPDeviceAdmin(otp_totp_admin.TOTPDeviceAdmin):
@@ -126,7 +131,7 @@ class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
 
     actions = ["cleanup_expired_attempts"]
 
-    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Clean up expired attempts"), permissions=["delete"])
     def cleanup_expired_attempts(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
         # django-axes 8.3.1 reads request.axes_attempt_time, which it sets on sign-in requests only: without
         # it, its own action fails with an AttributeError (None: "now" is the reference time).

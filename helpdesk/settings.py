@@ -521,6 +521,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
+# The message catalogs: locale/zh_Hans/LC_MESSAGES/django.po (the server's strings) and djangojs.po (the widget's and
+# the console's, handed to them by the server), compiled to .mo by `make` (GNU gettext's msgfmt).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

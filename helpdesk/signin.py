@@ -20,20 +20,25 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_noop
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.models import Device
 
-NO_DEVICE = (
+from helpdesk.i18n import in_every_language
+
+# What the sign-in pages say for each refusal, in every language one after the other: the console's sign-in
+# page is shown before anyone's language is known.
+NO_DEVICE = in_every_language(gettext_noop(
     "Two-factor sign-in is required and your account has no authenticator yet: ask an administrator to add one "
-    "(a TOTP device) for you. 需要两步验证，但您的账户还没有身份验证器：请联系管理员为您添加（TOTP 设备）。"
-)
-# What the sign-in pages say for each refusal, in both languages (the console's sign-in page shows both).
+    "(a TOTP device) for you."
+))
+WRONG_PASSWORD = in_every_language(gettext_noop("The user name or password is wrong."))
 ERRORS = {
-    "invalid_login": "The user name or password is wrong. 用户名或密码错误。",
-    "inactive": "The user name or password is wrong. 用户名或密码错误。",
-    "token_required": "Enter the 6-digit code from your authenticator app. 请输入身份验证器应用中的 6 位验证码。",
-    "invalid_token": "The code is wrong or has expired. 验证码错误或已过期。",
+    "invalid_login": WRONG_PASSWORD,
+    "inactive": WRONG_PASSWORD,
+    "token_required": in_every_language(gettext_noop("Enter the 6-digit code from your authenticator app.")),
+    "invalid_token": in_every_language(gettext_noop("The code is wrong or has expired.")),
     "no_device": NO_DEVICE,
 }
 

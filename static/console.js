@@ -3,51 +3,52 @@
 (function () {
   "use strict";
 
-  var STRINGS = {
-    en: {
-      title: "Helpdesk console", admin: "Admin", logout: "Sign out", inbox: "Inbox", filter_active: "Active",
-      compare: "Compare profiles", dashboard: "Dashboard",
-      waiting_human: "Waiting for a human", human: "With an agent", bot: "With the bot", resolved: "Resolved",
-      search: "Search messages or #id", pick: "Pick a conversation (j / k to move, Enter to open).",
-      take_over: "Take over", hand_back: "Hand back to bot", resolve: "Resolve", assign: "Assign to…",
-      reply: "Reply", note: "Private note", send: "Send", draft: "Draft with the bot", customer_typing: "The customer is typing…",
-      compose: "Write a reply… (/shortcut for a canned response, Enter sends)",
-      connected: "", offline: "Connection lost — reconnecting…", waiting_for: "waiting {t}",
-      confidence: "confidence", signals: "Signals", sources: "Sources", reasoning: "Reasoning", cited: "cited",
-      customer: "Customer", agent_role: "Agent", system: "Notice", note_role: "Note", bot_role: "Bot",
-      new_handoff: "New conversation waiting for a human", taken: "{name} has this conversation",
-      conversation: "Conversation #{id}", email: "email: {e}", csat: "CSAT {s}/5", name: "name: {n}",
-      feedback_up: "Customer: helpful", feedback_down: "Customer: not helpful", load_more: "Load more",
-      reasons: { low_confidence: "low confidence", customer_request: "customer asked", no_knowledge: "no knowledge",
-                 model_error: "model error", negative_feedback: "thumbs down", rule: "rule",
-                 prompt_leak: "reply withheld (leaked its instructions)",
-                 unanswered: "no reply in time" }
-    },
-    "zh-hans": {
-      title: "客服工作台", admin: "管理后台", logout: "退出", inbox: "会话列表", filter_active: "进行中",
-      compare: "模型配置对比", dashboard: "运营看板",
-      waiting_human: "等待人工", human: "人工接待中", bot: "机器人接待中", resolved: "已解决",
-      search: "搜索消息或 #编号", pick: "选择一个会话（j / k 切换，回车打开）。",
-      take_over: "接管", hand_back: "交还机器人", resolve: "解决", assign: "转给…",
-      reply: "回复", note: "内部备注", send: "发送", draft: "机器人起草", customer_typing: "客户正在输入…",
-      compose: "输入回复…（/快捷短语 插入常用回复，回车发送）",
-      connected: "", offline: "连接已断开，正在重连…", waiting_for: "已等待 {t}",
-      confidence: "置信度", signals: "信号", sources: "来源", reasoning: "推理过程", cited: "已引用",
-      customer: "客户", agent_role: "客服", system: "提示", note_role: "备注", bot_role: "机器人",
-      new_handoff: "有新的会话等待人工", taken: "{name} 正在接待此会话",
-      conversation: "会话 #{id}", email: "邮箱：{e}", csat: "满意度 {s}/5", name: "姓名：{n}",
-      feedback_up: "客户评价：有帮助", feedback_down: "客户评价：没帮助", load_more: "加载更多",
-      reasons: { low_confidence: "置信度低", customer_request: "客户要求", no_knowledge: "知识库无答案",
-                 model_error: "模型故障", negative_feedback: "差评", rule: "规则",
-                 prompt_leak: "回复已拦截（泄露系统提示）",
-                 unanswered: "未能及时回复" }
-    }
-  };
+  // What agents read, as written here in English; the page carries the translations of every language
+  // (locale/*/LC_MESSAGES/djangojs.po, context "console"), so switching language needs no reload.
+  var catalogs = JSON.parse(document.getElementById("hc-catalogs").textContent), catalog = {};
+  function pgettext(context, text) { return catalog[context + "\u0004" + text] || text; }
+  function strings() {
+    return {
+      title: pgettext("console", "Helpdesk console"), admin: pgettext("console", "Admin"),
+      logout: pgettext("console", "Sign out"), inbox: pgettext("console", "Inbox"),
+      filter_active: pgettext("console", "Active"), compare: pgettext("console", "Compare profiles"),
+      dashboard: pgettext("console", "Dashboard"), language: pgettext("console", "Language"),
+      status: pgettext("console", "Status"), conversations: pgettext("console", "Conversations"),
+      waiting_human: pgettext("console", "Waiting for a human"), human: pgettext("console", "With an agent"),
+      bot: pgettext("console", "With the bot"), resolved: pgettext("console", "Resolved"),
+      search: pgettext("console", "Search messages or #id"),
+      pick: pgettext("console", "Pick a conversation (j / k to move, Enter to open)."),
+      take_over: pgettext("console", "Take over"), hand_back: pgettext("console", "Hand back to bot"),
+      resolve: pgettext("console", "Resolve"), assign: pgettext("console", "Assign to…"),
+      reply: pgettext("console", "Reply"), note: pgettext("console", "Private note"), send: pgettext("console", "Send"),
+      draft: pgettext("console", "Draft with the bot"), customer_typing: pgettext("console", "The customer is typing…"),
+      compose: pgettext("console", "Write a reply… (/shortcut for a canned response, Enter sends)"),
+      connected: "", offline: pgettext("console", "Connection lost — reconnecting…"),
+      waiting_for: pgettext("console", "waiting {t}"),
+      confidence: pgettext("console", "confidence"), signals: pgettext("console", "Signals"),
+      sources: pgettext("console", "Sources"), reasoning: pgettext("console", "Reasoning"), cited: pgettext("console", "cited"),
+      customer: pgettext("console", "Customer"), agent_role: pgettext("console", "Agent"), system: pgettext("console", "Notice"),
+      note_role: pgettext("console", "Note"), bot_role: pgettext("console", "Bot"),
+      new_handoff: pgettext("console", "New conversation waiting for a human"),
+      taken: pgettext("console", "{name} has this conversation"),
+      conversation: pgettext("console", "Conversation #{id}"), email: pgettext("console", "email: {e}"),
+      csat: pgettext("console", "CSAT {s}/5"), name: pgettext("console", "name: {n}"),
+      feedback_up: pgettext("console", "Customer: helpful"), feedback_down: pgettext("console", "Customer: not helpful"),
+      load_more: pgettext("console", "Load more"),
+      reasons: {
+        low_confidence: pgettext("console", "low confidence"), customer_request: pgettext("console", "customer asked"),
+        no_knowledge: pgettext("console", "no knowledge"), model_error: pgettext("console", "model error"),
+        negative_feedback: pgettext("console", "thumbs down"), rule: pgettext("console", "rule"),
+        prompt_leak: pgettext("console", "reply withheld (leaked its instructions)"),
+        unanswered: pgettext("console", "no reply in time")
+      }
+    };
+  }
   var root = document.getElementById("console");
   var langSelect = document.getElementById("hc-lang");
   var lang = localStorage.getItem("helpdesk-console-lang") ||
     ((navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en");
-  var t = STRINGS[lang];
+  var t = strings();
   var $ = function (id) { return document.getElementById(id); };
   var state = { ws: null, retry: 0, items: {}, order: [], openId: null, selected: null, me: null, agents: [],
                 canned: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
@@ -61,8 +62,10 @@
   }
   function fmt(s, values) { return s.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
   function translate() {
-    t = STRINGS[lang];
+    catalog = catalogs[lang] || {};
+    t = strings();
     document.documentElement.lang = lang;
+    document.title = t.title;
     langSelect.value = lang;
     document.querySelectorAll("[data-i18n]").forEach(function (n) { n.textContent = t[n.getAttribute("data-i18n")]; });
     // The report pages are rendered on the server: they open in the console's language.
@@ -71,6 +74,9 @@
     });
     document.querySelectorAll("[data-i18n-placeholder]").forEach(function (n) {
       n.placeholder = t[n.getAttribute("data-i18n-placeholder")];
+    });
+    document.querySelectorAll("[data-i18n-label]").forEach(function (n) {
+      n.setAttribute("aria-label", t[n.getAttribute("data-i18n-label")]);
     });
     renderList();
     renderHead();

@@ -10,48 +10,48 @@
   var settings = window.helpdeskSettings || {};
   var storeKey = "helpdesk:" + base;
 
-  var STRINGS = {
-    en: {
-      title: "Customer service", open: "Chat with us", close: "Close chat", placeholder: "Type your message…",
-      send: "Send", stop: "Stop", human: "Talk to a human", offline: "Connection lost — reconnecting…",
-      busy: "We are very busy right now — retrying…",
-      greeting: "Hi! Ask us anything about your order, shipping or returns.",
-      waiting_human: "Waiting for a colleague — they will join shortly.", human_joined: "You are chatting with a colleague.",
-      humanNamed: "You are chatting with {name}.", resolved: "This conversation is resolved. Write again any time.",
-      sending: "Sending…", failed: "Not delivered", tooLong: "Too long: {n} / {max} characters",
-      refused: "This site may not open the chat.", refusedIdentity: "We could not confirm who you are. Please sign in again.",
-      you: "You", assistant: "Assistant", agent: "Agent", system: "Notice", sources: "Sources: ",
-      typingBot: "The assistant is thinking…", typingAgent: "{name} is typing…", typingColleague: "A colleague is typing…",
-      stopped: "Stopped", interrupted: "Interrupted",
-      helpful: "Helpful", notHelpful: "Not helpful", wasHelpful: "Was this reply helpful?",
-      whyNot: "What was missing? (optional)", thanks: "Thank you for your feedback!",
-      rate: "How did we do?", star: "{n} of 5", comment: "Anything to add? (optional)", sendRating: "Send rating",
-      emailPrompt: "Leave your email and we will write back:", badEmail: "Please check the address.",
-      prechat: "Before we start — who are you? Both are optional.", name: "Your name", email: "Your email",
-      start: "Start chat", skip: "Skip", wait: "Too many messages: please wait {n} s."
-    },
-    "zh-hans": {
-      title: "在线客服", open: "联系客服", close: "关闭对话", placeholder: "请输入您的问题…",
-      send: "发送", stop: "停止", human: "转人工", offline: "连接已断开，正在重连…",
-      busy: "当前咨询较多，正在重试…",
-      greeting: "您好！关于订单、配送或退换货，都可以问我。",
-      waiting_human: "正在为您转接人工客服，请稍候。", human_joined: "您正在与人工客服对话。",
-      humanNamed: "客服 {name} 正在为您服务。", resolved: "本次对话已解决，随时可以再次留言。",
-      sending: "发送中…", failed: "未送达", tooLong: "消息过长：{n} / {max} 字",
-      refused: "此网站无权打开客服对话。", refusedIdentity: "无法确认您的身份，请重新登录。",
-      you: "我", assistant: "智能助手", agent: "客服", system: "提示", sources: "参考资料：",
-      typingBot: "智能助手正在思考…", typingAgent: "{name} 正在输入…", typingColleague: "客服正在输入…",
-      stopped: "已停止", interrupted: "已中断",
-      helpful: "有帮助", notHelpful: "没帮助", wasHelpful: "这条回复有帮助吗？",
-      whyNot: "哪里不满意？（选填）", thanks: "感谢您的反馈！",
-      rate: "请为本次服务评分", star: "{n} 星（满分 5）", comment: "还有什么想说的？（选填）", sendRating: "提交评分",
-      emailPrompt: "留下邮箱，我们会回信给您：", badEmail: "请检查邮箱地址。",
-      prechat: "开始之前，方便留下称呼和邮箱吗？均为选填。", name: "您的称呼", email: "您的邮箱",
-      start: "开始对话", skip: "跳过", wait: "消息过于频繁，请等待 {n} 秒。"
-    }
-  };
+  // What the customer reads, as written here in English. The server sends the translations into the customer's
+  // language with the widget's config (locale/*/LC_MESSAGES/djangojs.po, context "widget"); a text without one,
+  // or a widget whose config did not arrive, stays in English.
+  var catalog = {};
+  function pgettext(context, text) { return catalog[context + "\u0004" + text] || text; }
+  function strings() {
+    return {
+      title: pgettext("widget", "Customer service"), open: pgettext("widget", "Chat with us"),
+      close: pgettext("widget", "Close chat"), placeholder: pgettext("widget", "Type your message…"),
+      send: pgettext("widget", "Send"), stop: pgettext("widget", "Stop"), human: pgettext("widget", "Talk to a human"),
+      offline: pgettext("widget", "Connection lost — reconnecting…"),
+      busy: pgettext("widget", "We are very busy right now — retrying…"),
+      greeting: pgettext("widget", "Hi! Ask us anything about your order, shipping or returns."),
+      waiting_human: pgettext("widget", "Waiting for a colleague — they will join shortly."),
+      human_joined: pgettext("widget", "You are chatting with a colleague."),
+      humanNamed: pgettext("widget", "You are chatting with {name}."),
+      resolved: pgettext("widget", "This conversation is resolved. Write again any time."),
+      sending: pgettext("widget", "Sending…"), failed: pgettext("widget", "Not delivered"),
+      tooLong: pgettext("widget", "Too long: {n} / {max} characters"),
+      refused: pgettext("widget", "This site may not open the chat."),
+      refusedIdentity: pgettext("widget", "We could not confirm who you are. Please sign in again."),
+      you: pgettext("widget", "You"), assistant: pgettext("widget", "Assistant"), agent: pgettext("widget", "Agent"),
+      system: pgettext("widget", "Notice"), sources: pgettext("widget", "Sources: "),
+      typingBot: pgettext("widget", "The assistant is thinking…"),
+      typingAgent: pgettext("widget", "{name} is typing…"),
+      typingColleague: pgettext("widget", "A colleague is typing…"),
+      stopped: pgettext("widget", "Stopped"), interrupted: pgettext("widget", "Interrupted"),
+      helpful: pgettext("widget", "Helpful"), notHelpful: pgettext("widget", "Not helpful"),
+      wasHelpful: pgettext("widget", "Was this reply helpful?"),
+      whyNot: pgettext("widget", "What was missing? (optional)"), thanks: pgettext("widget", "Thank you for your feedback!"),
+      rate: pgettext("widget", "How did we do?"), star: pgettext("widget", "{n} of 5"),
+      comment: pgettext("widget", "Anything to add? (optional)"), sendRating: pgettext("widget", "Send rating"),
+      emailPrompt: pgettext("widget", "Leave your email and we will write back:"),
+      badEmail: pgettext("widget", "Please check the address."),
+      prechat: pgettext("widget", "Before we start — who are you? Both are optional."),
+      name: pgettext("widget", "Your name"), email: pgettext("widget", "Your email"),
+      start: pgettext("widget", "Start chat"), skip: pgettext("widget", "Skip"),
+      wait: pgettext("widget", "Too many messages: please wait {n} s.")
+    };
+  }
   var lang = (settings.locale || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
-  var t = STRINGS[lang];
+  var t = strings();
   function fmt(s, values) { return s.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
 
   var state = {
@@ -116,29 +116,38 @@
   css.href = base + "/static/widget.css";
 
   var launcher = attr(button("hd-launcher", null, function () { setOpen(!state.open, true); }),
-    { "aria-label": t.open, "aria-expanded": "false", "aria-controls": "hd-panel" });
+    { "aria-expanded": "false", "aria-controls": "hd-panel" });
   // The one piece of markup: a constant icon.
   launcher.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
-  add(launcher, el("span", "hd-launcher-label", t.open));
+  var launcherLabel = add(launcher, el("span", "hd-launcher-label")).lastChild;
 
-  var panel = attr(el("section", "hd-panel"), { id: "hd-panel", role: "dialog", "aria-label": settings.title || t.title });
+  var panel = attr(el("section", "hd-panel"), { id: "hd-panel", role: "dialog" });
   if (settings.position === "left") { launcher.classList.add("hd-left"); panel.classList.add("hd-left"); }
-  var humanBtn = button("hd-human", t.human, function () { sendFrame({ type: "request_human" }); });
-  var closeBtn = attr(button("hd-close", "×", function () { setOpen(false, true); }), { "aria-label": t.close });
+  var humanBtn = button("hd-human", null, function () { sendFrame({ type: "request_human" }); });
+  var closeBtn = button("hd-close", "×", function () { setOpen(false, true); });
   var banner = attr(el("div", "hd-banner"), { role: "status" });
   // A log: screen readers announce new messages; a reply being streamed is aria-busy until it is done.
   var list = attr(el("ol", "hd-messages"), { role: "log", "aria-live": "polite" });
   var typingText = el("span");
   var typing = attr(add(el("div", "hd-typing"), el("span", "hd-dots"), typingText), { "aria-live": "polite" });
-  var input = attr(el("textarea", "hd-input"), { "aria-label": t.placeholder, placeholder: t.placeholder, rows: 1, "aria-describedby": "hd-counter" });
+  var input = attr(el("textarea", "hd-input"), { rows: 1, "aria-describedby": "hd-counter" });
   var counter = attr(el("span", "hd-counter"), { id: "hd-counter", "aria-live": "polite" });
-  var stopBtn = button("hd-stop", t.stop, function () { sendFrame({ type: "stop" }); });
-  var sendBtn = button("hd-send", t.send, null, "submit");
+  var stopBtn = button("hd-stop", null, function () { sendFrame({ type: "stop" }); });
+  var sendBtn = button("hd-send", null, null, "submit");
   var form = add(el("form", "hd-form"), input, counter, stopBtn, sendBtn);
   panel.hidden = banner.hidden = typing.hidden = stopBtn.hidden = true;
-  add(panel, add(el("header", "hd-header"), el("h2", "hd-title", settings.title || t.title), humanBtn, closeBtn),
-    banner, list, typing, form);
+  var title = el("h2", "hd-title");
+  add(panel, add(el("header", "hd-header"), title, humanBtn, closeBtn), banner, list, typing, form);
   add(root, css, launcher, panel);
+  // The panel's fixed words, set once the translations are in (mount).
+  function label() {
+    var name = settings.title || t.title;
+    attr(launcher, { "aria-label": t.open }); launcherLabel.textContent = t.open;
+    attr(panel, { "aria-label": name }); title.textContent = name;
+    humanBtn.textContent = t.human; attr(closeBtn, { "aria-label": t.close });
+    attr(input, { "aria-label": t.placeholder, placeholder: t.placeholder });
+    stopBtn.textContent = t.stop; sendBtn.textContent = t.send;
+  }
 
   function showBanner(text) { banner.textContent = text || ""; banner.hidden = !text; }
   function scrollDown() { list.scrollTop = list.scrollHeight; }
@@ -627,14 +636,18 @@
     }
   };
 
-  // Asked once, before anything shows: may this site use the chat? A site missing from
-  // WIDGET_ALLOWED_ORIGINS gets a console error and no widget, instead of a chat that can never connect.
+  // Asked once, before anything shows: may this site use the chat, and in the customer's language what does it
+  // say? A site missing from WIDGET_ALLOWED_ORIGINS gets a console error and no widget, instead of a chat that
+  // can never connect.
   function mount() {
-    fetch(base + "/api/v1/widget").then(function (r) { return r.json(); }).then(function (config) {
+    fetch(base + "/api/v1/widget?lang=" + lang).then(function (r) { return r.json(); }).then(function (config) {
+      catalog = config.catalog || {};
+      t = strings();
       if (config.origin_allowed !== false) return true;
       console.error("helpdesk: " + location.origin + " is not in WIDGET_ALLOWED_ORIGINS of " + base + ": the chat is not shown");
     }, function () { return true; }).then(function (show) {
       if (!show) return;
+      label();
       document.body.appendChild(host);
       forgetOtherUsers();
       state.token = load(tokenKey());

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+
+from conftest import require
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -721,6 +724,21 @@ def test_the_dockerfile_collectstatic_step_passes_the_settings() -> None:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     done = subprocess.run(["sh", "-c", step], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_image_compiles_every_message_catalog(tmp_path: Path) -> None:
+    # The catalogs stage's msgfmt step, run on a copy of locale/: a .mo for every .po, as `make` builds them.
+    require(shutil.which("msgfmt") is not None, "GNU gettext (msgfmt)")
+    instructions = dockerfile_instructions()
+    (step,) = [rest for op, rest in instructions if op == "RUN" and "msgfmt" in rest]
+    assert ("COPY", "--from=catalogs /build/locale locale") in instructions
+    shutil.copytree(ROOT / "locale", tmp_path / "locale", ignore=shutil.ignore_patterns("*.mo"))
+    done = subprocess.run(["sh", "-c", step], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    catalogs = sorted(path.relative_to(tmp_path) for path in (tmp_path / "locale").rglob("*.po"))
+    assert catalogs and sorted(p.relative_to(tmp_path) for p in (tmp_path / "locale").rglob("*.mo")) == [
+        path.with_suffix(".mo") for path in catalogs
+    ]
 
 
 # --- Tests: what the image ships --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -115,6 +116,20 @@ def test_compare_page_shows_each_profiles_figures(client) -> None:
                  "2,500 ms / 3,850 ms", "10.0", "↑ 2 / ↓ 1", "67 % up", "5.0", "ratings: 1", 'aria-current="page"'):
         assert text in page, text
     assert "<script" not in page  # server-rendered: nothing to load in an air-gapped network
+
+
+def test_the_console_page_carries_its_words_in_every_language(client) -> None:
+    client.force_login(agent_create("mei"))
+    page = client.get("/console/").content.decode()
+    catalogs = json.loads(page.split('<script id="hc-catalogs" type="application/json">', 1)[1].split("</script>")[0])
+    assert set(catalogs) == {"en", "zh-hans"} and catalogs["en"] == {}
+    assert catalogs["zh-hans"]["console\x04Take over"] == "接管"
+    assert catalogs["zh-hans"]["console\x04Load more"] == "加载更多"
+
+
+def test_the_sign_in_page_is_in_every_language(client) -> None:
+    page = client.get("/console/login/").content.decode()
+    assert "Helpdesk console · 客服工作台" in page and "User name · 用户名" in page and "Sign in · 登录" in page
 
 
 def test_compare_page_with_no_data_says_so(client) -> None:

@@ -82,7 +82,7 @@ def test_a_failed_reply_hands_off_as_a_model_error_with_one_notice(settings, dea
     conversation = Conversation.objects.get(pk=reply.conversation_id)
     assert reply.status == Message.Status.FAILED and reply.confidence == 0.0
     assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "model_error"
-    assert notices(conversation) == [notice_texts.NOTICES_ZH[notice_texts.UNAVAILABLE_NOTICE]]
+    assert notices(conversation) == [notice_texts.notice_in("zh-hans", notice_texts.UNAVAILABLE_NOTICE)]
 
 
 def test_low_confidence_answers_are_not_cached(fake_ollama) -> None:

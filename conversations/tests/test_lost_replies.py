@@ -136,7 +136,7 @@ def test_a_task_redelivered_once_too_often_fails_the_reply_instead_of_generating
     conversation.refresh_from_db()
     assert reply.status == Message.Status.FAILED and reply.content == "Half of an"
     assert conversation.status == Conversation.Status.WAITING_HUMAN
-    assert notices(conversation) == [notice_texts.NOTICES_ZH[notice_texts.INTERRUPTED_NOTICE]]
+    assert notices(conversation) == [notice_texts.notice_in("zh-hans", notice_texts.INTERRUPTED_NOTICE)]
 
 
 @pytest.mark.django_db
