@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db import transaction
 
-from .. import events
+from .. import events, notices
 from ..models import Conversation
+from ..notices import notice_in
 from ..selectors import customer_language
 from .posting import system_message_post
 from .validation import MessageRejected
@@ -76,9 +77,7 @@ def contact_record(*, conversation: Conversation, email: Any) -> Conversation:
         _contact_save(conversation, email=email)
         system_message_post(
             conversation=conversation,
-            text={"en": "Thanks, we will write to {email}.", "zh-hans": "谢谢，我们会发邮件到 {email}。"}[
-                customer_language(conversation=conversation)
-            ].format(email=email),
+            text=notice_in(customer_language(conversation=conversation), notices.CONTACT_THANKS_NOTICE, email=email),
         )
         events.inbox_changed_on_commit(conversation)
     return conversation

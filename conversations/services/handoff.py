@@ -16,33 +16,17 @@ from django.utils import timezone
 
 from helpdesk import metrics
 
-from .. import events
+from .. import events, notices
 from ..models import Conversation
+from ..notices import notice_in
 from ..selectors import agent_name, agents_online_count, customer_language, support_open
 from .cancel import replies_cancel
 from .posting import system_message_post
 
-HANDOFF_NOTICE = {
-    "en": "A colleague will join this conversation shortly. You can keep writing in the meantime.",
-    "zh-hans": "客服同事马上就来，您可以继续留言。",
-}
-OFF_HOURS_NOTICE = {
-    "en": "Our team is away right now; we are here {hours}. Leave your email address and we will write back, "
-    "or keep writing: a colleague will read this conversation first thing.",
-    "zh-hans": "客服同事现在不在线（服务时间：{hours}）。留下您的邮箱，我们会回信给您；"
-    "也可以继续留言，同事上班后会第一时间查看。",
-}
 HANDOFF_REASONS = (
     "low_confidence", "customer_request", "no_knowledge", "model_error", "negative_feedback", "rule", "prompt_leak",
     "unanswered",
 )
-AGENT_JOINED = {"en": "{name} joined the conversation.", "zh-hans": "客服 {name} 已加入对话。"}
-BOT_RESUMED = {"en": "You are chatting with our assistant again.", "zh-hans": "已转回智能助手为您服务。"}
-RESOLVED_NOTICE = {
-    "en": "This conversation is resolved. How did we do? You can write again any time.",
-    "zh-hans": "本次对话已解决。欢迎为我们的服务评分，有问题随时留言。",
-}
-
 Status = Conversation.Status
 
 
@@ -121,19 +105,19 @@ def _notices(conversation: Conversation, *, notice: str | None, offline: bool) -
     texts = [notice or _usual_notice(conversation, language)]
     if offline:
         hours = f"{settings.SUPPORT_HOURS} ({settings.SUPPORT_TIME_ZONE})"
-        texts.append(OFF_HOURS_NOTICE[language].format(hours=hours))
+        texts.append(notice_in(language, notices.OFF_HOURS_NOTICE, hours=hours))
     return texts
 
 
 def _usual_notice(conversation: Conversation, language: str) -> str:
     match conversation.status:
         case Status.WAITING_HUMAN:
-            return HANDOFF_NOTICE[language]
+            return notice_in(language, notices.HANDOFF_NOTICE)
         case Status.HUMAN:
-            return AGENT_JOINED[language].format(name=agent_name(conversation.agent))
+            return notice_in(language, notices.AGENT_JOINED_NOTICE, name=agent_name(conversation.agent))
         case Status.BOT:
-            return BOT_RESUMED[language]
-    return RESOLVED_NOTICE[language]
+            return notice_in(language, notices.BOT_RESUMED_NOTICE)
+    return notice_in(language, notices.RESOLVED_NOTICE)
 
 
 def conversation_request_human(

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from conversations import events
 from conversations.models import Conversation, Message
+from conversations.notices import HANDOFF_NOTICE, notice_in
 from conversations.services import handoff, messages
 
 from .factories import bot_message_factory, conversation_factory
@@ -87,7 +88,7 @@ def test_a_customer_writing_into_a_resolved_conversation_reopens_it_without_a_no
         messages.message_post_customer(conversation=conversation, text="human", client_id="r-1")
     assert heard[:2] == [(customer(conversation), "conversation.status"), (customer(conversation), "message.created")]
     notices = conversation.messages.filter(role=Message.Role.SYSTEM).values_list("content", flat=True)
-    assert list(notices) == [handoff.HANDOFF_NOTICE["en"]]  # the handoff's, none for the reopening
+    assert list(notices) == [notice_in("en", HANDOFF_NOTICE)]  # the handoff's, none for the reopening
 
 
 @pytest.mark.parametrize(

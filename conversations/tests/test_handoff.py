@@ -7,6 +7,7 @@ from django.core.cache import cache
 
 from conversations import notices as notice_texts
 from conversations.models import Conversation, Message
+from conversations.notices import HANDOFF_NOTICE, notice_in
 from conversations.pipeline.citations import CitationFilter
 from conversations.pipeline.reply import reply_generate
 from conversations.services import contact, handoff, messages, presence
@@ -56,7 +57,7 @@ def test_a_low_confidence_reply_hands_off_and_the_customer_is_told(fake_ollama) 
     conversation = Conversation.objects.get(pk=reply.conversation_id)
     assert reply.content == "Maybe it ships free." and reply.confidence < 0.95
     assert conversation.status == Conversation.Status.WAITING_HUMAN and conversation.handoff_reason == "low_confidence"
-    assert notices(conversation) == [handoff.HANDOFF_NOTICE["en"]]
+    assert notices(conversation) == [notice_in("en", HANDOFF_NOTICE)]
 
 
 def test_the_model_saying_it_does_not_know_hands_off_without_showing_the_marker(fake_ollama) -> None:
@@ -67,7 +68,7 @@ def test_the_model_saying_it_does_not_know_hands_off_without_showing_the_marker(
     assert reply.content == "抱歉，我不清楚这个问题，客服同事会来帮您。"
     assert reply.confidence == 0.1 and reply.confidence_signals["no_answer_marker"] is True
     assert conversation.handoff_reason == "no_knowledge"
-    assert notices(conversation) == [handoff.HANDOFF_NOTICE["zh-hans"]]
+    assert notices(conversation) == [notice_in("zh-hans", HANDOFF_NOTICE)]
 
 
 def test_a_marker_split_across_chunks_is_still_caught() -> None:
@@ -165,7 +166,7 @@ def test_outside_hours_with_nobody_online_the_customer_is_told_when_and_asked_fo
     conversation = conversation_factory()
     messages.message_post_customer(conversation=conversation, text="转人工", client_id="o-1")
     texts = notices(conversation)
-    assert texts[0] == handoff.HANDOFF_NOTICE["zh-hans"]
+    assert texts[0] == notice_in("zh-hans", HANDOFF_NOTICE)
     assert texts[1].startswith(f"客服同事现在不在线（服务时间：{settings.SUPPORT_HOURS} (UTC)）")
     contact.contact_record(conversation=conversation, email="li@example.com")
     conversation.refresh_from_db()
@@ -193,7 +194,7 @@ def test_outside_hours_an_agent_at_the_console_answers_instead(settings) -> None
     try:
         conversation = conversation_factory()
         messages.message_post_customer(conversation=conversation, text="human", client_id="o-2")
-        assert notices(conversation) == [handoff.HANDOFF_NOTICE["en"]]
+        assert notices(conversation) == [notice_in("en", HANDOFF_NOTICE)]
     finally:
         presence.agent_presence_set(agent_id=42, online=False)
 
