@@ -1,6 +1,6 @@
 """What the browser tests share: the live server, Chromium, a second site, a cuttable network, and the widget's DOM.
 
-The fixtures built on these are in tests/conftest.py; docs/screenshots/make_screenshots.py uses them directly.
+The fixtures built on these are in tests/support/live.py; docs/screenshots/make_screenshots.py uses them directly.
 """
 
 from __future__ import annotations

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from conftest import celery_worker_idle
 from conversations import notices, services
 from conversations.models import Conversation, LLMCall, Message
 from helpdesk import aio
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import children
+from tests.support.stack import celery_worker_idle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

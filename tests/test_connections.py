@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, require, uses_postgres
 from helpdesk import dbbudget
 from tests.fake_ollama import FakeOllama, Reply
+from tests.support.environment import ROOT, require, uses_postgres
 
 
 def free_port() -> int:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import ROOT
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import process_table
+from tests.support.environment import ROOT
 
 TOKEN = "scrape-token-for-tests"
 

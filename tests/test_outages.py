@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import process_table
+from tests.support.environment import ROOT
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
 

@@ -13,11 +13,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from agents.models import AuditEvent
-from conftest import ChatClient
 from conversations import services
 from conversations.models import Conversation, Message
 from helpdesk import aio
 from tests.fake_ollama import Reply
+from tests.support.chat import ChatClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -14,12 +14,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import celery_worker_idle
 from conversations import notices as notice_texts
 from conversations import services
 from conversations.models import Conversation, Message
 from conversations.outcome import ReplyOutcome
 from tests.fake_ollama import Reply
+from tests.support.stack import celery_worker_idle
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 

@@ -20,9 +20,9 @@ import websockets
 from django.conf import settings
 from django.db import connection
 
-from conftest import ROOT
 from conversations.models import Message
 from conversations.tests.factories import conversation_factory
+from tests.support.environment import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
