@@ -22,15 +22,9 @@ from django.db import connection
 
 from conversations.models import Message
 from conversations.tests.factories import conversation_factory
-from tests.support.environment import ROOT
+from tests.support.environment import ROOT, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def database_url() -> str:

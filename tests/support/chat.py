@@ -47,21 +47,30 @@ class ChatClient:
         await self.communicator.disconnect()
 
 
+async def open_socket(
+    path: str, headers: list[tuple[bytes, bytes]], *, client: tuple[str, int] | None = None
+) -> tuple[ChatClient, dict[str, Any]]:
+    """Open a websocket on this process's ASGI application, from `client` (the socket's peer) where given;
+    returns the client and its first frame."""
+    from helpdesk.asgi import application
+
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    if client is not None:
+        communicator.scope["client"] = list(client)  # read when the application starts, at the first await
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    socket = ChatClient(communicator)
+    return socket, await socket.receive()
+
+
 async def open_chat(
     token: str, *, origin: str | None = ORIGIN, client: tuple[str, int] = ("127.0.0.1", 50000)
 ) -> tuple[ChatClient, dict[str, Any]]:
     """Connect as the widget would, from `client` (the socket's peer); returns the client and its first frame."""
-    from helpdesk.asgi import application
-
     headers = [(b"host", b"127.0.0.1:8000")]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
-    communicator = WebsocketCommunicator(application, f"/ws/chat/{token}/", headers=headers)
-    communicator.scope["client"] = list(client)  # read when the application starts, at the first await
-    connected, _ = await communicator.connect(timeout=10)
-    assert connected
-    client = ChatClient(communicator)
-    return client, await client.receive()
+    return await open_socket(f"/ws/chat/{token}/", headers, client=client)
 
 
 @pytest.fixture
