@@ -1,6 +1,6 @@
 """What the browser tests share: the live server, Chromium, a second site, a cuttable network, and the widget's DOM.
 
-The fixtures built on these are in tests/conftest.py; docs/screenshots/make_screenshots.py uses them directly.
+The fixtures built on these are in tests/support/live.py; docs/screenshots/make_screenshots.py uses them directly.
 """
 
 from __future__ import annotations
@@ -10,28 +10,21 @@ import os
 import shutil
 import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.environment import ROOT, free_port
+from tests.support.serve import ServedStack
+
 IDENTITY_SECRET = "browser-test-identity-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class LiveServer:
+class LiveServer(ServedStack):
     """The product as `make run` starts it (`manage.py serve`, embedded mode) on a fresh SQLite file, talking to
     the fake Ollama. It can be stopped and started again on the same port and database, as a server restarts.
 
@@ -39,66 +32,29 @@ class LiveServer:
     """
 
     def __init__(self, ollama_url: str, extra_env: dict[str, str] | None = None) -> None:
-        self.port, self.second_port, self.foreign_port = free_port(), free_port(), free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        port, self.second_port, self.foreign_port = free_port(), free_port(), free_port()
+        url = f"http://127.0.0.1:{port}"
         self.workdir = Path(tempfile.mkdtemp(prefix="helpdesk-live-"))
         self.db_path = self.workdir / "db.sqlite3"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(
             SQLITE_PATH=str(self.db_path),  # embedded mode (development defaults: the demo accounts), own file
             OLLAMA_HOSTS=ollama_url,
-            WIDGET_ALLOWED_ORIGINS=f"{self.url},http://127.0.0.1:{self.second_port}",
+            WIDGET_ALLOWED_ORIGINS=f"{url},http://127.0.0.1:{self.second_port}",
             WIDGET_IDENTITY_SECRET=IDENTITY_SECRET,
             DEBUG="true",
             # Every test's customer comes from 127.0.0.1: one address's abuse limits would refuse the suite.
             RATE_LIMITS_ENABLED="false",
         )
         env.update(extra_env or {})
-        self.env = env
-        self.process: subprocess.Popen | None = None
-        self.log = open(self.workdir / "serve.log", "a")
-
-    def start(self, **env: str) -> None:
-        """Start (again) on the same port and database; `env` changes settings from now on."""
-        self.env.update(env)
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/livez", timeout=1)
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.process.kill()
-                    raise RuntimeError((self.workdir / "serve.log").read_text()) from None
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
-
-    def restart(self, **env: str) -> None:
-        self.stop()
-        self.start(**env)
+        super().__init__(env, port=port, ready_timeout=60, log_path=self.workdir / "serve.log",
+                         keep_log_as="live-server.log")
 
     def close(self) -> None:
-        self.stop()
-        self.log.close()
-        # Kept for reading after a failure (CI prints where): the server's own account of the run.
-        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-        shutil.copy(self.workdir / "serve.log", ROOT / ".pytest_cache" / "live-server.log")
+        super().close()
+        # Kept for reading after a failure (CI prints where), beside the server's own account of the run.
         shutil.copy(self.db_path, ROOT / ".pytest_cache" / "live-server.sqlite3")
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def shell(self, script: str) -> str:
-        """Run Python in the server's configuration (`manage.py shell -c`); returns what it printed."""
-        done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=self.env,
-                              check=True, capture_output=True, text=True)
-        return done.stdout
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read the server's database directly: fast enough to poll, and what is stored is what counts."""

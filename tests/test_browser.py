@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT
 from tests.browser import (
     LAST_TURN_ANSWERED,
     LiveServer,
@@ -17,6 +16,7 @@ from tests.browser import (
     widget,
 )
 from tests.fake_ollama import FakeOllama, Reply
+from tests.support.environment import ROOT
 
 pytestmark = pytest.mark.browser
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from conftest import ROOT, require
+from tests.support.environment import ROOT, require
 
 LOCALES = [path.name for path in sorted((ROOT / "locale").iterdir()) if path.is_dir()]
 DOMAINS = ("django", "djangojs")

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from conftest import celery_worker_idle
 from conversations import notices
 from conversations.models import Conversation, LLMCall, Message
 from conversations.services.identity import conversation_create
 from helpdesk import aio
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import children
+from tests.support.stack import celery_worker_idle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

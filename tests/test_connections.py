@@ -11,14 +11,8 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +20,10 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, require, uses_postgres
 from helpdesk import dbbudget
 from tests.fake_ollama import FakeOllama, Reply
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+from tests.support.environment import postgres_server, require, uses_postgres
+from tests.support.serve import ServedStack, serve_env
 
 # --- the budget, as plain sums --------------------------------------------------------------
 
@@ -112,7 +100,7 @@ def limited_database() -> Iterator[LimitedDatabase]:
     host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
     suffix = os.getpid()
     role, name = f"helpdesk_crowd_role_{suffix}", f"helpdesk_crowd_{suffix}"
-    server_admin = f"host={host} port={port} user={db['USER']} dbname=postgres"
+    server_admin = f"{postgres_server()} dbname=postgres"
     with psycopg.connect(server_admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"DROP ROLE IF EXISTS {role}")
@@ -120,7 +108,7 @@ def limited_database() -> Iterator[LimitedDatabase]:
         conn.execute(f"CREATE DATABASE {name} OWNER {role}")
     try:
         yield LimitedDatabase(url=f"postgres://{role}:crowd@{host}:{port}/{name}",
-                              admin=f"host={host} port={port} user={db['USER']} dbname={name}", role=role, name=name)
+                              admin=f"{postgres_server()} dbname={name}", role=role, name=name)
     finally:
         with psycopg.connect(server_admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -133,24 +121,9 @@ def stack_env(database: LimitedDatabase, ollama_url: str, **extra: str) -> dict[
 
     # A Redis db of its own: the test worker on this run's db must not take the stack's tasks.
     redis_db = (int(settings.REDIS_URL.rsplit("/", 1)[1] or 0) + 8) % 16
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "REDIS_URL": settings.REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}",
-        "OLLAMA_HOSTS": ollama_url,
-        "LOAD_DEMO_KNOWLEDGE": "false",
-        "LOG_LEVEL": "INFO",
-        "RATE_LIMITS_ENABLED": "false",
-        "CHAT_RATE_LIMIT": "1000",
-        **extra,
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return env
-
-
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True,
-                   timeout=180)
+    return serve_env(database_url=database.url, redis_url=settings.REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}",
+                     ollama_url=ollama_url, LOG_LEVEL="INFO", RATE_LIMITS_ENABLED="false", CHAT_RATE_LIMIT="1000",
+                     **extra)
 
 
 @pytest.mark.production
@@ -159,72 +132,40 @@ def test_serve_refuses_to_start_when_its_budget_exceeds_the_roles_connection_lim
 ) -> None:
     env = stack_env(limited_database, fake_ollama_server.url, DATABASE_THREADS="8",
                     CELERY_GENERATION_CONCURRENCY="8", CELERY_LOGGING_CONCURRENCY="1", DATABASE_BUDGET_MARGIN="3")
-    migrate(env)
-    process = subprocess.Popen([sys.executable, "manage.py", "serve", "--no-migrate", "--port", str(free_port())],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
-    try:
-        output, _ = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        output, _ = process.communicate()
-        pytest.fail(f"serve started although 22 connections do not fit a limit of 15:\n{output[-2000:]}")
-    assert process.returncode != 0
+    with ServedStack(env, flags=["--no-migrate"]) as serve:
+        serve.migrate()
+        serve.launch()
+        returncode = serve.wait_exit(timeout=60)
+        output = serve.log()
+        if returncode is None:
+            pytest.fail(f"serve started although 22 connections do not fit a limit of 15:\n{output[-2000:]}")
+    assert returncode != 0
     assert "22 = web 9 (DATABASE_THREADS 8 + 1) + generation 8 + logging 1 + beat 1 + margin 3" in output
     assert f"the CONNECTION LIMIT 15 of role {limited_database.role}" in output
     assert "DATABASE_BUDGET=fit" in output
 
 
-def wait_ready(base: str, process: subprocess.Popen, log_path: Path, timeout: float = 120) -> dict:
-    """Until /healthz answers 200 (warm, within its budget, database, cache and a node)."""
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited:\n{log_path.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as exc:
-            last = exc.read().decode()
-        except OSError as exc:
-            last = repr(exc)
-        time.sleep(0.3)
-    raise RuntimeError(f"not ready: {last}\n{log_path.read_text()[-4000:]}")
-
-
 @pytest.fixture
 def crowd_stack(limited_database: LimitedDatabase, fake_ollama_server: FakeOllama) -> Iterator[tuple[str, Path]]:
-    """`manage.py serve` as the limited role, default sizes (22 connections), told to fit them into 15."""
+    """`manage.py serve` as the limited role, default sizes (22 connections), told to fit them into 15; ready when
+    /healthz answers 200 (warm, within its budget, database, cache and a node)."""
+    import redis
+
     fake_ollama_server.reset()
     fake_ollama_server.script(*[Reply(content="Parcels arrive in 3 days.")] * 400)
     env = stack_env(limited_database, fake_ollama_server.url, DATABASE_BUDGET="fit", DATABASE_POOL_TIMEOUT_S="1",
                     DATABASE_BUSY_RETRY_AFTER_S="1")
     for name in ("DATABASE_THREADS", "CELERY_GENERATION_CONCURRENCY", "CELERY_LOGGING_CONCURRENCY"):
         env.pop(name, None)  # the defaults, as a new user has them
-    migrate(env)
-    import redis
-
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    log_path = Path(tempfile.mkdtemp(prefix="helpdesk-crowd-")) / "serve.log"
-    log = open(log_path, "w")
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "manage.py", "serve", "--no-migrate", "--port", str(port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    serve = ServedStack(env, flags=["--no-migrate"], ready="/healthz", keep_log_as="crowd-stack.log")
     try:
-        wait_ready(base, process, log_path)
-        yield base, log_path
+        serve.migrate()
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+        serve.start()
+        yield serve.url, serve.log_path
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-        log.close()
+        serve.close()
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()  # replies not yet generated: nobody will
-        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-        (ROOT / ".pytest_cache" / "crowd-stack.log").write_text(log_path.read_text())
 
 
 async def widget_customer(http: Any, base: str, number: int, statuses: list[int], busy_frames: list[str],

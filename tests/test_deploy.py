@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from conftest import require
+from tests.support.environment import require
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

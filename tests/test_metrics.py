@@ -5,21 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import ROOT
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import process_table
+from tests.support.environment import ROOT, uses_postgres
+from tests.support.serve import ServedStack, own_database, serve_env
 
 TOKEN = "scrape-token-for-tests"
 
@@ -95,70 +93,23 @@ def test_live_gauges_of_dead_processes_on_this_host_stop_counting(tmp_path, monk
 # --- the production stack: Daphne, Celery prefork workers, beat, PostgreSQL, Redis ----------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def production_stack(fake_ollama_server: FakeOllama) -> Iterator[tuple[str, dict[str, str], int]]:
     """`manage.py serve` as an operator runs it, on its own PostgreSQL database and Redis db (and its pid)."""
-    import psycopg
+    import redis
     from django.conf import settings
 
-    if settings.EMBEDDED or not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if settings.EMBEDDED or not uses_postgres():
         pytest.skip("needs PostgreSQL and Redis")
-    db = settings.DATABASES["default"]
-    name = f"helpdesk_metrics_{os.getpid()}"
-    admin = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
     redis_url = settings.REDIS_URL.rsplit("/", 1)[0] + "/9"  # away from the test worker's queues
-    import redis
-
-    redis.Redis.from_url(redis_url).flushdb()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}",
-        "REDIS_URL": redis_url,
-        "OLLAMA_HOSTS": fake_ollama_server.url,
-        "METRICS_TOKEN": TOKEN,
-        "CELERY_GENERATION_CONCURRENCY": "2",
-        "LOAD_DEMO_KNOWLEDGE": "false",
-        "LOG_LEVEL": "WARNING",
-        "RATE_LIMITS_ENABLED": "false",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve makes one, as for a user
-    log_path = Path(tempfile.mkdtemp(prefix="helpdesk-stack-")) / "serve.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(base + "/livez", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log_path.read_text()) from None
-                time.sleep(0.3)
-        yield base, env, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-        log.close()
-        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-        (ROOT / ".pytest_cache" / "metrics-stack.log").write_text(log_path.read_text())
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with own_database("metrics") as database:
+        redis.Redis.from_url(redis_url).flushdb()
+        env = serve_env(database_url=database.url, redis_url=redis_url, ollama_url=fake_ollama_server.url,
+                        METRICS_TOKEN=TOKEN, CELERY_GENERATION_CONCURRENCY="2", LOG_LEVEL="WARNING",
+                        RATE_LIMITS_ENABLED="false")
+        with ServedStack(env, ready_timeout=90, keep_log_as="metrics-stack.log") as served:
+            served.start()
+            yield served.url, served.env, served.process.pid
 
 
 def session_niceness(session_id: int) -> dict[str, int]:

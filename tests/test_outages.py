@@ -16,29 +16,21 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import ROOT
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import process_table
+from tests.support.environment import free_port, uses_postgres
+from tests.support.serve import ServedStack, own_database, serve_env
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
 
 ANSWER = " ".join(f"word{i}" for i in range(80))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:
@@ -82,21 +74,13 @@ def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.2
         time.sleep(interval)
 
 
-class Stack:
-    def __init__(self, base: str, env: dict[str, str], process: subprocess.Popen, log_path: Path,
-                 redis: RedisServer, dsn: str) -> None:
-        self.base, self.env, self.process, self.log_path, self.redis, self.dsn = (
-            base, env, process, log_path, redis, dsn)
+class Stack(ServedStack):
+    """serve on its own PostgreSQL database (`dsn`) and its own Redis server, which the tests stop and start."""
 
-    def live(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.base + "/livez", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def __init__(self, env: dict[str, str], redis: RedisServer, dsn: str, **options: Any) -> None:
+        super().__init__(env, **options)
+        self.redis, self.dsn = redis, dsn
+        self.seeded = 0  # the conversation whose reply the last stop cut off
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         import psycopg
@@ -110,15 +94,10 @@ class Stack:
                 if info.parent == self.process.pid and f"-Q {queue} " in info.command]
 
     def conversation(self) -> dict[str, Any]:
-        request = urllib.request.Request(self.base + "/api/v1/conversations", data=b"{}", method="POST",
+        request = urllib.request.Request(self.url + "/api/v1/conversations", data=b"{}", method="POST",
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
-
-    def shell(self, script: str) -> str:
-        done = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=self.env,
-                              check=True, capture_output=True, text=True, timeout=60)
-        return done.stdout
 
 
 SEED_CUT_OFF_REPLY = """
@@ -136,62 +115,33 @@ print(c.pk)
 @pytest.fixture(scope="module")
 def stack(fake_ollama_server: FakeOllama, django_db_blocker: Any) -> Iterator[Stack]:
     """`manage.py serve` in production mode on its own PostgreSQL database and its own Redis server."""
-    import psycopg
     from django.conf import settings
 
-    if settings.EMBEDDED or not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if settings.EMBEDDED or not uses_postgres():
         pytest.skip("needs PostgreSQL and Redis")
-    db = settings.DATABASES["default"]
-    name = f"helpdesk_outages_{os.getpid()}"
-    server = f"host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432} user={db['USER']}"
-    with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.execute(f"CREATE DATABASE {name}")
     redis = RedisServer()
     redis.start()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}",
-        "REDIS_URL": redis.url,
-        "OLLAMA_HOSTS": fake_ollama_server.url,
-        "CELERY_GENERATION_CONCURRENCY": "1",
-        "LOAD_DEMO_KNOWLEDGE": "false",
-        "HANDOFF_THRESHOLD": "0",
-        # Small, to see in seconds what takes minutes by default.
-        "UNANSWERED_TIMEOUT_S": "6",
-        "SWEEP_INTERVAL_S": "1",
-        "REPLY_SAVE_INTERVAL_S": "0.3",
-        "REPLY_HEARTBEAT_TIMEOUT_S": "3",
-        "WORKER_RESTART_MAX_DELAY_S": "2",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log_path = Path(tempfile.mkdtemp(prefix="helpdesk-outages-")) / "serve.log"
-    log = open(log_path, "w")
-    stack = Stack(f"http://127.0.0.1:{port}", env, None, log_path, redis,  # type: ignore[arg-type]
-                  f"{server} dbname={name}")
     try:
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-        stack.seeded = int(stack.shell(SEED_CUT_OFF_REPLY).split()[-1])
-        stack.process = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port)], cwd=ROOT,
-                                         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: stack.live() or stack.process.poll() is not None, timeout=120)
-        assert stack.process.poll() is None, stack.log()
-        wait_for(lambda: stack.workers("generation"), timeout=60)
-        yield stack
+        with own_database("outages") as database:
+            env = serve_env(
+                database_url=database.url, redis_url=redis.url, ollama_url=fake_ollama_server.url,
+                CELERY_GENERATION_CONCURRENCY="1",
+                HANDOFF_THRESHOLD="0",
+                # Small, to see in seconds what takes minutes by default.
+                UNANSWERED_TIMEOUT_S="6",
+                SWEEP_INTERVAL_S="1",
+                REPLY_SAVE_INTERVAL_S="0.3",
+                REPLY_HEARTBEAT_TIMEOUT_S="3",
+                WORKER_RESTART_MAX_DELAY_S="2",
+            )
+            with Stack(env, redis, database.dsn, keep_log_as="outages-stack.log") as stack:
+                stack.migrate()
+                stack.seeded = int(stack.shell(SEED_CUT_OFF_REPLY, timeout=60).split()[-1])
+                stack.start()
+                wait_for(lambda: stack.workers("generation"), timeout=60)
+                yield stack
     finally:
-        if stack.process is not None:
-            stack.process.terminate()
-            try:
-                stack.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(stack.process.pid, signal.SIGKILL)
-        log.close()
         redis.stop()
-        (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-        (ROOT / ".pytest_cache" / "outages-stack.log").write_text(log_path.read_text(errors="replace"))
-        with psycopg.connect(f"{server} dbname=postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 async def frames_until(ws: Any, frame_type: str, frames: list[dict], timeout: float = 60) -> dict:
@@ -204,7 +154,7 @@ async def frames_until(ws: Any, frame_type: str, frames: list[dict], timeout: fl
 
 
 def websocket_url(stack: Stack, path: str) -> str:
-    return stack.base.replace("http", "ws") + path
+    return stack.url.replace("http", "ws") + path
 
 
 def test_serve_fails_at_start_a_reply_the_last_stop_cut_off_and_hands_its_conversation_on(stack: Stack) -> None:
@@ -230,7 +180,7 @@ def test_a_generation_worker_killed_outright_is_restarted_and_its_reply_is_gener
 
     async def converse() -> dict:
         async with websockets.connect(websocket_url(stack, created["websocket"]),
-                                      additional_headers={"Origin": stack.base}) as ws:
+                                      additional_headers={"Origin": stack.url}) as ws:
             await frames_until(ws, "history", frames)
             await ws.send(json.dumps({"type": "message", "text": "Tell me everything", "client_id": "k-1"}))
             await frames_until(ws, "delta", frames)
@@ -268,7 +218,7 @@ def test_a_redis_outage_leaves_daphne_up_and_a_message_written_during_it_is_hand
     fake_ollama_server.script(Reply(content="Before the outage."))
     created = stack.conversation()
     frames: list[dict] = []
-    url, origin = websocket_url(stack, created["websocket"]), {"Origin": stack.base}
+    url, origin = websocket_url(stack, created["websocket"]), {"Origin": stack.url}
 
     async def before() -> None:
         async with websockets.connect(url, additional_headers=origin) as ws:

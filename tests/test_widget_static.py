@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from conftest import ROOT
 from helpdesk.tests.test_settings import PRODUCTION_ENV, STRONG_KEY, load
+from tests.support.environment import ROOT
 
 STATIC = ROOT / "static"
 # widget.js + widget.css gzipped, as WhiteNoise serves them, and the config with the customer's translations: the

@@ -13,11 +13,11 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from agents.models import AuditEvent
-from conftest import ChatClient
 from conversations.models import Conversation, Message
 from conversations.services.identity import conversation_create
 from helpdesk import aio
 from tests.fake_ollama import Reply
+from tests.support.chat import ChatClient, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,17 +36,11 @@ def session_cookie(user: Any) -> str:
 
 
 async def open_console(user: Any | None) -> tuple[ChatClient, dict[str, Any]]:
-    from helpdesk.asgi import application
-
     headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
     if user is not None:
         cookie = await aio.db_call(session_cookie, user)
         headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
-    connected, _ = await communicator.connect(timeout=10)
-    assert connected
-    client = ChatClient(communicator)
-    return client, await client.receive()
+    return await open_socket("/ws/console/", headers)
 
 
 async def new_conversation() -> Conversation:

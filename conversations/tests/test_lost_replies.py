@@ -14,13 +14,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from conftest import celery_worker_idle
 from conversations import notices as notice_texts
 from conversations.models import Conversation, Message
 from conversations.outcome import ReplyOutcome
 from conversations.services import replies
 from conversations.services.posting import system_message_post
 from tests.fake_ollama import Reply
+from tests.support.stack import celery_worker_idle
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 

@@ -27,7 +27,7 @@ def test_a_heartbeat_timeout_a_live_worker_could_miss_is_refused_at_start() -> N
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from tests.support.environment import ROOT
 
     env = {"REPLY_SAVE_INTERVAL_S": "5", "REPLY_HEARTBEAT_TIMEOUT_S": "10", "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-c", "import helpdesk.settings"], cwd=ROOT, env=env, capture_output=True,

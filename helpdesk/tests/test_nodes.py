@@ -14,10 +14,10 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings as django_settings
 
-from conftest import ROOT
 from helpdesk import nodes
 from helpdesk import ollama as gateway
 from tests.fake_ollama import FakeOllama, Reply
+from tests.support.environment import ROOT
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 OPTIONS = gateway.ChatOptions(model="deepseek-r1:7b", temperature=0.7, top_p=0.9, num_predict=64, num_ctx=2048,

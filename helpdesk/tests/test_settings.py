@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import runpy
 import secrets
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk import safety
+from tests.support.environment import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = ROOT / "helpdesk" / "settings.py"
@@ -150,12 +150,6 @@ def test_https_redirect_spares_probes_and_hsts_goes_out_over_https(
 
 
 # --- what `manage.py serve` says -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve_env(**env: str) -> dict[str, str]:

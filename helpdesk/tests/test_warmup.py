@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conftest import ROOT
 from helpdesk import warmup
+from tests.support.environment import ROOT
 
 
 @pytest.mark.django_db(transaction=True)

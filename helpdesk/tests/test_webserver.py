@@ -20,17 +20,11 @@ import websockets
 from django.conf import settings
 from django.db import connection
 
-from conftest import ROOT
 from conversations.models import Message
 from conversations.tests.factories import conversation_factory
+from tests.support.environment import ROOT, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def database_url() -> str:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from conftest import require
 from tests.browser import LiveServer, chromium, running_server
 from tests.fake_ollama import FakeOllama
+from tests.support.environment import require
 
 
 @pytest.fixture(scope="module")
