@@ -76,13 +76,18 @@ def _database_threads_warm() -> None:
 
 
 def _task_queues_warm() -> None:
-    """The broker connection the first reply is queued on, with its queues declared."""
+    """The broker connection the first reply is queued on, with its queues declared; and what Celery builds on
+    the first task sent: the app finalized (its tasks bound), its result backend (looked up among the installed
+    packages' entry points) and its message sender. Those made the first customer's reply wait 14-21 ms longer
+    to be queued than the next one's (1-2 ms)."""
     from django.conf import settings
 
     if settings.EMBEDDED:
         return
     from helpdesk.celery import app
 
+    app.finalize(auto=True)
+    app.backend, app.amqp.send_task_message, app.amqp.router  # noqa: B018 - lazy properties: reading them warms
     with app.producer_or_acquire() as producer:
         for queue in app.amqp.queues.values():
             producer.maybe_declare(queue)

@@ -257,6 +257,9 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# One result backend object for every thread (Celery makes one per thread otherwise, on the thread's first task
+# sent, looking it up among the installed packages' entry points): the web's warm-up chooses it for all of them.
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
 # Embedded mode runs tasks in-process, dispatched from a worker thread (see
 # helpdesk.celery.enqueue): eager `.delay()` from the event loop would raise.
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
