@@ -301,7 +301,6 @@
     why.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (!text.value.trim()) return;
-      entry.commented = true;
       sendFrame({ type: "feedback", message_id: id, rating: -1, comment: text.value.trim() });
     });
     add(entry.el, why);
@@ -315,10 +314,11 @@
     entry.thumbs.querySelectorAll("button").forEach(function (b) {
       b.setAttribute("aria-pressed", String(b.getAttribute("data-rating") === String(frame.rating)));
     });
-    if (entry.commented && entry.why) {
+    // Thanked once the comment itself is stored: the acknowledgement of the thumb-down alone (sent first, and
+    // under load answered after the comment was written) carries none.
+    if (frame.comment && entry.why) {
       replaceKeepingFocus(entry.why, el("div", "hd-note", t.thanks));
       entry.why = null;
-      entry.commented = false;
     }
   }
 

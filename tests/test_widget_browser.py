@@ -80,6 +80,13 @@ def conversation_of(live_app: LiveServer, content: str) -> int:
     return live_app.query("SELECT conversation_id FROM conversations_message WHERE content = ?", (content,))[0][0]
 
 
+def stored_feedback(live_app: LiveServer, reply: str) -> list[tuple[int, str]]:
+    """(rating, comment) stored for the bot reply `reply`."""
+    query = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
+             "ON m.id = f.message_id WHERE m.content = ?")
+    return live_app.query(query, (reply,))
+
+
 SPY = """
   if (!window.__sent) {
     window.__sent = [];
@@ -216,10 +223,8 @@ def test_the_widget_works_from_the_keyboard_alone(
             break
     keys(browser, Keys.ENTER)
     wait_for(lambda: texts(browser, ".hd-banner") == ["Waiting for a colleague — they will join shortly."])
-    query = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
-             "ON m.id = f.message_id WHERE m.content = ?")
     reply = "Our oolong is roasted over charcoal for twelve hours."
-    assert live_app.query(query, (reply,)) == [(-1, "Which charcoal?")]
+    assert stored_feedback(live_app, reply) == [(-1, "Which charcoal?")]
 
 
 ZH_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>小店</title></head><body>
@@ -453,9 +458,7 @@ def test_feedback_with_a_comment_and_the_rating_after_resolve_are_stored(
     root.find_elements(By.CSS_SELECTOR, ".hd-bot .hd-thumb")[-1].click()  # not helpful
     wait_for(lambda: by_css(root, ".hd-why .hd-card-input")).send_keys("It did not say opened tins", Keys.ENTER)
     wait_for(lambda: "Thank you for your feedback!" in texts(browser, ".hd-bot .hd-note"))
-    feedback = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
-                "ON m.id = f.message_id WHERE m.content = ?")
-    assert live_app.query(feedback, (answer,)) == [(-1, "It did not say opened tins")]
+    wait_for(lambda: stored_feedback(live_app, answer) == [(-1, "It did not say opened tins")])
     pressed = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
     browser.refresh()  # the customer's vote is still shown after a reload
     open_panel(browser)
@@ -477,6 +480,50 @@ def test_feedback_with_a_comment_and_the_rating_after_resolve_are_stored(
     wait_for(lambda: texts(browser, ".hd-card .hd-card-title") == ["Thank you for your feedback!"])
     csat = "SELECT csat_score, csat_comment FROM conversations_conversation WHERE id = ?"
     assert live_app.query(csat, (conversation_id,)) == [(4, "Quick and kind")]
+
+
+# The page holds back the server's acknowledgements of feedback, to let them in one at a time: under load, the
+# thumb-down's own can arrive after the customer sent their comment.
+HOLD_FEEDBACK_ACKS = """
+  window.__acks = [];
+  const property = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+  Object.defineProperty(WebSocket.prototype, 'onmessage', {
+    configurable: true,
+    get: property.get,
+    set(handler) {
+      property.set.call(this, event =>
+        JSON.parse(event.data).type === 'feedback' ? window.__acks.push(() => handler(event)) : handler(event));
+    },
+  });
+"""
+
+
+def test_the_thanks_for_a_comment_wait_for_the_comment_itself_to_be_stored(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    answer = "Our tins are airtight."
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=answer))
+    fresh_page(browser, live_app.url + "/")
+    browser.execute_script(HOLD_FEEDBACK_ACKS)
+    ask_in_widget(browser, "Are the tins airtight?")
+    wait_for(lambda: ("complete", answer) in bot_texts(browser))
+    root = widget(browser)
+    root.find_elements(By.CSS_SELECTOR, ".hd-bot .hd-thumb")[-1].click()  # not helpful
+    wait_for(lambda: browser.execute_script("return window.__acks.length") == 1)
+    by_css(root, ".hd-why .hd-card-input").send_keys("Which tins?", Keys.ENTER)
+    wait_for(lambda: browser.execute_script("return window.__acks.length") == 2)
+
+    browser.execute_script("window.__acks[0]()")  # the thumb-down's, after the comment was sent
+    pressed = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
+    assert in_widget(browser, pressed) == ["-1"]
+    assert texts(browser, ".hd-bot .hd-note") == [] and texts(browser, ".hd-why .hd-send") == ["Send"]
+    browser.execute_script("window.__acks[1]()")  # the comment's
+    assert texts(browser, ".hd-bot .hd-note") == ["Thank you for your feedback!"]
+    assert stored_feedback(live_app, answer) == [(-1, "Which tins?")]
 
 
 def test_the_pre_chat_form_asks_name_and_email_once_and_can_be_skipped(
