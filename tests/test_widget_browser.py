@@ -87,6 +87,10 @@ def stored_feedback(live_app: LiveServer, reply: str) -> list[tuple[int, str]]:
     return live_app.query(query, (reply,))
 
 
+def conversations_count(live_app: LiveServer) -> int:
+    return live_app.query("SELECT count(*) FROM conversations_conversation")[0][0]
+
+
 SPY = """
   if (!window.__sent) {
     window.__sent = [];
@@ -615,6 +619,90 @@ def test_another_tab_continues_the_same_conversation_live(
         browser.switch_to.window(first_tab)
     wait_for(lambda: ("complete", "It keeps for years.") in bot_texts(browser))
     assert texts(browser, ".hd-customer .hd-body") == ["How heavy is the Pu-erh cake?", "How long does it keep?"]
+
+
+# The page holds back every creation of a conversation (POST /api/v1/conversations) until the test releases them,
+# counting them: a slow server, made deterministic.
+HOLD_CREATION = """
+  window.__creations = 0;
+  const fetchNow = window.fetch, gate = new Promise(resolve => { window.__releaseCreation = resolve; });
+  window.fetch = function (url, options) {
+    if (!String(url).endsWith('/api/v1/conversations')) return fetchNow.apply(this, arguments);
+    window.__creations++;
+    return gate.then(() => fetchNow(url, options));
+  };
+"""
+
+
+def test_opening_the_chat_and_sending_at_once_create_one_conversation(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    # Both connect, while the conversation is still being created: two creations split the customer's
+    # conversation (the socket on the first, a reload or reconnect on the second).
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="The tin holds 100 g."))
+    before = conversations_count(live_app)
+    fresh_page(browser, live_app.url + "/")
+    browser.execute_script(HOLD_CREATION)
+    ask_in_widget(browser, "How much does the tin hold?")
+    wait_for(lambda: pending(browser))
+    assert browser.execute_script("return window.__creations") == 1
+    browser.execute_script("window.__releaseCreation()")
+    wait_for(lambda: ("complete", "The tin holds 100 g.") in bot_texts(browser))
+    assert conversations_count(live_app) == before + 1
+    browser.refresh()
+    open_panel(browser)
+    wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["How much does the tin hold?"])
+
+
+def test_a_tab_opened_after_another_started_the_conversation_joins_it(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Oolong likes 95 degrees."))
+    fresh_page(browser, live_app.url + "/")
+    wait_for(lambda: widget(browser))  # mounted before the conversation exists, the panel closed
+    browser.execute_script(HOLD_CREATION)
+    first_tab = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(live_app.url + "/")
+        ask_in_widget(browser, "How hot for oolong?")
+        wait_for(lambda: ("complete", "Oolong likes 95 degrees.") in bot_texts(browser))
+    finally:
+        browser.close()
+        browser.switch_to.window(first_tab)
+    open_panel(browser)
+    wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["How hot for oolong?"])
+    assert browser.execute_script("return window.__creations") == 0
+
+
+def test_a_conversation_another_tab_stored_while_this_one_was_creating_wins(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Sencha keeps three months."), Reply(content="Yes, in the fridge."))
+    fresh_page(browser, live_app.url + "/")
+    browser.execute_script(HOLD_CREATION)
+    open_panel(browser)
+    wait_for(lambda: browser.execute_script("return window.__creations") == 1)
+    first_tab = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(live_app.url + "/")  # opens by itself (the first tab's panel is open) and creates its own
+        ask_in_widget(browser, "How long does sencha keep?")
+        wait_for(lambda: ("complete", "Sencha keeps three months.") in bot_texts(browser))
+        browser.switch_to.window(first_tab)
+        browser.execute_script("window.__releaseCreation()")
+        wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["How long does sencha keep?"])
+        ask_in_widget(browser, "Can it go in the fridge?")
+        wait_for(lambda: ("complete", "Yes, in the fridge.") in bot_texts(browser))
+        browser.switch_to.window(browser.window_handles[-1])
+        wait_for(lambda: ("complete", "Yes, in the fridge.") in bot_texts(browser))  # both tabs, one conversation
+    finally:
+        browser.switch_to.window(browser.window_handles[-1])
+        browser.close()
+        browser.switch_to.window(first_tab)
 
 
 def test_a_reply_can_be_stopped_and_says_so(live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama) -> None:
