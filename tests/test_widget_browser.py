@@ -91,6 +91,23 @@ def conversations_count(live_app: LiveServer) -> int:
     return live_app.query("SELECT count(*) FROM conversations_conversation")[0][0]
 
 
+def answered_on_a_fresh_page(
+    live_app: LiveServer, browser: Any, fake_ollama: FakeOllama, question: str, answer: str, page_script: str = ""
+) -> Any:
+    """A new visitor asks `question` and reads the bot's whole `answer`; `page_script` runs on the page first.
+    Returns the widget's shadow root."""
+    fake_ollama.reset()
+    fake_ollama.script(Reply(content=answer))
+    fresh_page(browser, live_app.url + "/")
+    if page_script:
+        browser.execute_script(page_script)
+    ask_in_widget(browser, question)
+    wait_for(lambda: ("complete", answer) in bot_texts(browser))
+    return widget(browser)
+
+
+PRESSED_THUMBS = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
+
 SPY = """
   if (!window.__sent) {
     window.__sent = [];
@@ -453,20 +470,14 @@ def test_feedback_with_a_comment_and_the_rating_after_resolve_are_stored(
     from selenium.webdriver.common.keys import Keys
 
     answer = "Returns are free within 30 days."
-    fake_ollama_server.reset()
-    fake_ollama_server.script(Reply(content=answer))
-    fresh_page(browser, live_app.url + "/")
-    ask_in_widget(browser, "Can I send back an opened tin?")
-    wait_for(lambda: ("complete", answer) in bot_texts(browser))
-    root = widget(browser)
+    root = answered_on_a_fresh_page(live_app, browser, fake_ollama_server, "Can I send back an opened tin?", answer)
     root.find_elements(By.CSS_SELECTOR, ".hd-bot .hd-thumb")[-1].click()  # not helpful
     wait_for(lambda: by_css(root, ".hd-why .hd-card-input")).send_keys("It did not say opened tins", Keys.ENTER)
     wait_for(lambda: "Thank you for your feedback!" in texts(browser, ".hd-bot .hd-note"))
     wait_for(lambda: stored_feedback(live_app, answer) == [(-1, "It did not say opened tins")])
-    pressed = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
     browser.refresh()  # the customer's vote is still shown after a reload
     open_panel(browser)
-    wait_for(lambda: in_widget(browser, pressed) == ["-1"])
+    wait_for(lambda: in_widget(browser, PRESSED_THUMBS) == ["-1"])
 
     conversation_id = conversation_of(live_app, "Can I send back an opened tin?")
     agent_create(live_app, "lin", "Lin")
@@ -509,21 +520,15 @@ def test_the_thanks_for_a_comment_wait_for_the_comment_itself_to_be_stored(
     from selenium.webdriver.common.keys import Keys
 
     answer = "Our tins are airtight."
-    fake_ollama_server.reset()
-    fake_ollama_server.script(Reply(content=answer))
-    fresh_page(browser, live_app.url + "/")
-    browser.execute_script(HOLD_FEEDBACK_ACKS)
-    ask_in_widget(browser, "Are the tins airtight?")
-    wait_for(lambda: ("complete", answer) in bot_texts(browser))
-    root = widget(browser)
+    root = answered_on_a_fresh_page(live_app, browser, fake_ollama_server, "Are the tins airtight?", answer,
+                                    page_script=HOLD_FEEDBACK_ACKS)
     root.find_elements(By.CSS_SELECTOR, ".hd-bot .hd-thumb")[-1].click()  # not helpful
     wait_for(lambda: browser.execute_script("return window.__acks.length") == 1)
     by_css(root, ".hd-why .hd-card-input").send_keys("Which tins?", Keys.ENTER)
     wait_for(lambda: browser.execute_script("return window.__acks.length") == 2)
 
     browser.execute_script("window.__acks[0]()")  # the thumb-down's, after the comment was sent
-    pressed = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
-    assert in_widget(browser, pressed) == ["-1"]
+    assert in_widget(browser, PRESSED_THUMBS) == ["-1"]
     assert texts(browser, ".hd-bot .hd-note") == [] and texts(browser, ".hd-why .hd-send") == ["Send"]
     browser.execute_script("window.__acks[1]()")  # the comment's
     assert texts(browser, ".hd-bot .hd-note") == ["Thank you for your feedback!"]
