@@ -222,7 +222,9 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         except services.MessageRejected as exc:
             await self.send_error(exc.code, exc.detail)
             return
-        await self.send_json({"type": "feedback", "message_id": feedback.message_id, "rating": feedback.rating})
+        # The comment as stored: the widget thanks for it on this acknowledgement, not on the thumb's before it.
+        await self.send_json({"type": "feedback", "message_id": feedback.message_id, "rating": feedback.rating,
+                              "comment": feedback.comment})
 
     async def on_csat(self, frame: dict[str, Any]) -> None:
         try:

@@ -301,7 +301,6 @@
     why.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (!text.value.trim()) return;
-      entry.commented = true;
       sendFrame({ type: "feedback", message_id: id, rating: -1, comment: text.value.trim() });
     });
     add(entry.el, why);
@@ -315,10 +314,11 @@
     entry.thumbs.querySelectorAll("button").forEach(function (b) {
       b.setAttribute("aria-pressed", String(b.getAttribute("data-rating") === String(frame.rating)));
     });
-    if (entry.commented && entry.why) {
+    // Thanked once the comment itself is stored: the acknowledgement of the thumb-down alone (sent first, and
+    // under load answered after the comment was written) carries none.
+    if (frame.comment && entry.why) {
       replaceKeepingFocus(entry.why, el("div", "hd-note", t.thanks));
       entry.why = null;
-      entry.commented = false;
     }
   }
 
@@ -492,13 +492,17 @@
       });
     } catch (e) { /* private mode */ }
   }
+  // One creation in flight, shared by every caller: opening the panel and sending at once both connect, and two
+  // conversations would split the customer's in two (the socket on one token, the next reconnect on the other).
+  // A token another tab of the site stored meanwhile wins, so that all its tabs keep one conversation.
   function createConversation() {
-    var options = { method: "POST", headers: { "Accept": "application/json" } };
+    if (state.creating) return state.creating;
+    var key = tokenKey(), options = { method: "POST", headers: { "Accept": "application/json" } };
     if (settings.user) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify({ user: settings.user });
     }
-    return fetch(base + "/api/v1/conversations", options)
+    var creating = state.creating = fetch(base + "/api/v1/conversations", options)
       .then(function (r) {
         if (r.status === 403) {
           return r.json().then(function (e) {
@@ -512,15 +516,21 @@
         if (!r.ok) throw new Error("HTTP " + r.status);
         return r.json();
       })
-      .then(function (data) { state.token = data.token; save(tokenKey(), data.token); });
+      .then(function (data) {
+        if (!load(key)) save(key, data.token);
+        if (key === tokenKey()) state.token = load(key) || data.token;
+      });
+    function done() { if (state.creating === creating) state.creating = null; }
+    creating.then(done, done);
+    return creating;
   }
 
   function connect() {
     if (state.refused || (state.ws && state.ws.readyState <= 1)) return;
     clearTimeout(state.timer);
-    var ready = state.token ? Promise.resolve() : createConversation();
+    var ready = (state.token = state.token || load(tokenKey())) ? Promise.resolve() : createConversation();
     ready.then(function () {
-      if (state.ws && state.ws.readyState <= 1) return;
+      if (!state.token || (state.ws && state.ws.readyState <= 1)) return;
       var ws = new WebSocket(base.replace(/^http/, "ws") + "/ws/chat/" + state.token + "/");
       state.ws = ws;
       ws.onopen = function () { state.connected = true; state.retry = 0; showBanner(""); };
@@ -629,6 +639,7 @@
         if (!user) save("token", null);   // signed out: the next visitor starts afresh
       }
       state.refused = false;
+      state.creating = null;  // one in flight was the previous user's
       state.token = load(tokenKey());
       if (state.ws) { state.ws.onclose = null; state.ws.close(); state.ws = null; }
       state.connected = false;

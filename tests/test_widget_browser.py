@@ -80,6 +80,34 @@ def conversation_of(live_app: LiveServer, content: str) -> int:
     return live_app.query("SELECT conversation_id FROM conversations_message WHERE content = ?", (content,))[0][0]
 
 
+def stored_feedback(live_app: LiveServer, reply: str) -> list[tuple[int, str]]:
+    """(rating, comment) stored for the bot reply `reply`."""
+    query = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
+             "ON m.id = f.message_id WHERE m.content = ?")
+    return live_app.query(query, (reply,))
+
+
+def conversations_count(live_app: LiveServer) -> int:
+    return live_app.query("SELECT count(*) FROM conversations_conversation")[0][0]
+
+
+def answered_on_a_fresh_page(
+    live_app: LiveServer, browser: Any, fake_ollama: FakeOllama, question: str, answer: str, page_script: str = ""
+) -> Any:
+    """A new visitor asks `question` and reads the bot's whole `answer`; `page_script` runs on the page first.
+    Returns the widget's shadow root."""
+    fake_ollama.reset()
+    fake_ollama.script(Reply(content=answer))
+    fresh_page(browser, live_app.url + "/")
+    if page_script:
+        browser.execute_script(page_script)
+    ask_in_widget(browser, question)
+    wait_for(lambda: ("complete", answer) in bot_texts(browser))
+    return widget(browser)
+
+
+PRESSED_THUMBS = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
+
 SPY = """
   if (!window.__sent) {
     window.__sent = [];
@@ -216,10 +244,8 @@ def test_the_widget_works_from_the_keyboard_alone(
             break
     keys(browser, Keys.ENTER)
     wait_for(lambda: texts(browser, ".hd-banner") == ["Waiting for a colleague — they will join shortly."])
-    query = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
-             "ON m.id = f.message_id WHERE m.content = ?")
     reply = "Our oolong is roasted over charcoal for twelve hours."
-    assert live_app.query(query, (reply,)) == [(-1, "Which charcoal?")]
+    assert stored_feedback(live_app, reply) == [(-1, "Which charcoal?")]
 
 
 ZH_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>小店</title></head><body>
@@ -444,22 +470,14 @@ def test_feedback_with_a_comment_and_the_rating_after_resolve_are_stored(
     from selenium.webdriver.common.keys import Keys
 
     answer = "Returns are free within 30 days."
-    fake_ollama_server.reset()
-    fake_ollama_server.script(Reply(content=answer))
-    fresh_page(browser, live_app.url + "/")
-    ask_in_widget(browser, "Can I send back an opened tin?")
-    wait_for(lambda: ("complete", answer) in bot_texts(browser))
-    root = widget(browser)
+    root = answered_on_a_fresh_page(live_app, browser, fake_ollama_server, "Can I send back an opened tin?", answer)
     root.find_elements(By.CSS_SELECTOR, ".hd-bot .hd-thumb")[-1].click()  # not helpful
     wait_for(lambda: by_css(root, ".hd-why .hd-card-input")).send_keys("It did not say opened tins", Keys.ENTER)
     wait_for(lambda: "Thank you for your feedback!" in texts(browser, ".hd-bot .hd-note"))
-    feedback = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
-                "ON m.id = f.message_id WHERE m.content = ?")
-    assert live_app.query(feedback, (answer,)) == [(-1, "It did not say opened tins")]
-    pressed = "return [...root.querySelectorAll('.hd-bot .hd-thumb[aria-pressed=true]')].map(b => b.dataset.rating)"
+    wait_for(lambda: stored_feedback(live_app, answer) == [(-1, "It did not say opened tins")])
     browser.refresh()  # the customer's vote is still shown after a reload
     open_panel(browser)
-    wait_for(lambda: in_widget(browser, pressed) == ["-1"])
+    wait_for(lambda: in_widget(browser, PRESSED_THUMBS) == ["-1"])
 
     conversation_id = conversation_of(live_app, "Can I send back an opened tin?")
     agent_create(live_app, "lin", "Lin")
@@ -477,6 +495,44 @@ def test_feedback_with_a_comment_and_the_rating_after_resolve_are_stored(
     wait_for(lambda: texts(browser, ".hd-card .hd-card-title") == ["Thank you for your feedback!"])
     csat = "SELECT csat_score, csat_comment FROM conversations_conversation WHERE id = ?"
     assert live_app.query(csat, (conversation_id,)) == [(4, "Quick and kind")]
+
+
+# The page holds back the server's acknowledgements of feedback, to let them in one at a time: under load, the
+# thumb-down's own can arrive after the customer sent their comment.
+HOLD_FEEDBACK_ACKS = """
+  window.__acks = [];
+  const property = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+  Object.defineProperty(WebSocket.prototype, 'onmessage', {
+    configurable: true,
+    get: property.get,
+    set(handler) {
+      property.set.call(this, event =>
+        JSON.parse(event.data).type === 'feedback' ? window.__acks.push(() => handler(event)) : handler(event));
+    },
+  });
+"""
+
+
+def test_the_thanks_for_a_comment_wait_for_the_comment_itself_to_be_stored(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    answer = "Our tins are airtight."
+    root = answered_on_a_fresh_page(live_app, browser, fake_ollama_server, "Are the tins airtight?", answer,
+                                    page_script=HOLD_FEEDBACK_ACKS)
+    root.find_elements(By.CSS_SELECTOR, ".hd-bot .hd-thumb")[-1].click()  # not helpful
+    wait_for(lambda: browser.execute_script("return window.__acks.length") == 1)
+    by_css(root, ".hd-why .hd-card-input").send_keys("Which tins?", Keys.ENTER)
+    wait_for(lambda: browser.execute_script("return window.__acks.length") == 2)
+
+    browser.execute_script("window.__acks[0]()")  # the thumb-down's, after the comment was sent
+    assert in_widget(browser, PRESSED_THUMBS) == ["-1"]
+    assert texts(browser, ".hd-bot .hd-note") == [] and texts(browser, ".hd-why .hd-send") == ["Send"]
+    browser.execute_script("window.__acks[1]()")  # the comment's
+    assert texts(browser, ".hd-bot .hd-note") == ["Thank you for your feedback!"]
+    assert stored_feedback(live_app, answer) == [(-1, "Which tins?")]
 
 
 def test_the_pre_chat_form_asks_name_and_email_once_and_can_be_skipped(
@@ -568,6 +624,90 @@ def test_another_tab_continues_the_same_conversation_live(
         browser.switch_to.window(first_tab)
     wait_for(lambda: ("complete", "It keeps for years.") in bot_texts(browser))
     assert texts(browser, ".hd-customer .hd-body") == ["How heavy is the Pu-erh cake?", "How long does it keep?"]
+
+
+# The page holds back every creation of a conversation (POST /api/v1/conversations) until the test releases them,
+# counting them: a slow server, made deterministic.
+HOLD_CREATION = """
+  window.__creations = 0;
+  const fetchNow = window.fetch, gate = new Promise(resolve => { window.__releaseCreation = resolve; });
+  window.fetch = function (url, options) {
+    if (!String(url).endsWith('/api/v1/conversations')) return fetchNow.apply(this, arguments);
+    window.__creations++;
+    return gate.then(() => fetchNow(url, options));
+  };
+"""
+
+
+def test_opening_the_chat_and_sending_at_once_create_one_conversation(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    # Both connect, while the conversation is still being created: two creations split the customer's
+    # conversation (the socket on the first, a reload or reconnect on the second).
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="The tin holds 100 g."))
+    before = conversations_count(live_app)
+    fresh_page(browser, live_app.url + "/")
+    browser.execute_script(HOLD_CREATION)
+    ask_in_widget(browser, "How much does the tin hold?")
+    wait_for(lambda: pending(browser))
+    assert browser.execute_script("return window.__creations") == 1
+    browser.execute_script("window.__releaseCreation()")
+    wait_for(lambda: ("complete", "The tin holds 100 g.") in bot_texts(browser))
+    assert conversations_count(live_app) == before + 1
+    browser.refresh()
+    open_panel(browser)
+    wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["How much does the tin hold?"])
+
+
+def test_a_tab_opened_after_another_started_the_conversation_joins_it(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Oolong likes 95 degrees."))
+    fresh_page(browser, live_app.url + "/")
+    wait_for(lambda: widget(browser))  # mounted before the conversation exists, the panel closed
+    browser.execute_script(HOLD_CREATION)
+    first_tab = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(live_app.url + "/")
+        ask_in_widget(browser, "How hot for oolong?")
+        wait_for(lambda: ("complete", "Oolong likes 95 degrees.") in bot_texts(browser))
+    finally:
+        browser.close()
+        browser.switch_to.window(first_tab)
+    open_panel(browser)
+    wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["How hot for oolong?"])
+    assert browser.execute_script("return window.__creations") == 0
+
+
+def test_a_conversation_another_tab_stored_while_this_one_was_creating_wins(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Sencha keeps three months."), Reply(content="Yes, in the fridge."))
+    fresh_page(browser, live_app.url + "/")
+    browser.execute_script(HOLD_CREATION)
+    open_panel(browser)
+    wait_for(lambda: browser.execute_script("return window.__creations") == 1)
+    first_tab = browser.current_window_handle
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(live_app.url + "/")  # opens by itself (the first tab's panel is open) and creates its own
+        ask_in_widget(browser, "How long does sencha keep?")
+        wait_for(lambda: ("complete", "Sencha keeps three months.") in bot_texts(browser))
+        browser.switch_to.window(first_tab)
+        browser.execute_script("window.__releaseCreation()")
+        wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["How long does sencha keep?"])
+        ask_in_widget(browser, "Can it go in the fridge?")
+        wait_for(lambda: ("complete", "Yes, in the fridge.") in bot_texts(browser))
+        browser.switch_to.window(browser.window_handles[-1])
+        wait_for(lambda: ("complete", "Yes, in the fridge.") in bot_texts(browser))  # both tabs, one conversation
+    finally:
+        browser.switch_to.window(browser.window_handles[-1])
+        browser.close()
+        browser.switch_to.window(first_tab)
 
 
 def test_a_reply_can_be_stopped_and_says_so(live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama) -> None:

@@ -183,7 +183,7 @@ async def test_feedback_is_stored_and_two_thumbs_down_hand_off(chat) -> None:
     client, _ = await chat(conversation.token)
     await client.send({"type": "feedback", "message_id": replies[0], "rating": -1, "comment": "wrong"})
     ack = await client.until("feedback")
-    assert ack == {"type": "feedback", "message_id": replies[0], "rating": -1}
+    assert ack == {"type": "feedback", "message_id": replies[0], "rating": -1, "comment": "wrong"}
     await client.send({"type": "feedback", "message_id": replies[1], "rating": -1})
     status = await client.until("status")
     await client.close()
