@@ -20,7 +20,9 @@ from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from conversations.consumers import FrameError, client_id_echo, frame_decode
 from conversations.models import Conversation, Message
-from helpdesk import aio, metrics, ratelimits
+from helpdesk.observability import metrics
+from helpdesk.runtime import aio
+from helpdesk.web import ratelimits
 
 from . import selectors, services
 

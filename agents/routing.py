@@ -1,7 +1,7 @@
 from channels.auth import AuthMiddlewareStack
 from django.urls import path
 
-from helpdesk.origins import SameOriginValidator
+from helpdesk.web.origins import SameOriginValidator
 
 from .consumers import AgentConsoleConsumer
 

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from conversations.selectors import agent_name
-from helpdesk import signin
+from helpdesk.web import signin
 
 from .models import CannedResponse
 

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from conversations.models import Conversation, Message
 from conversations.services import drafts, handoff, messages
-from helpdesk import ratelimits
+from helpdesk.web import ratelimits
 
 from .models import AuditEvent
 

@@ -23,8 +23,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from conversations import stats
-from helpdesk import i18n, profiles, signin
-from helpdesk import ollama as gateway
+from helpdesk import i18n
+from helpdesk.llm import ollama as gateway
+from helpdesk.llm import profiles
+from helpdesk.web import signin
 
 from . import reports, selectors
 

@@ -527,7 +527,7 @@ def _wait_for_workers(env: dict, concurrency: int) -> None:
 
 
 def _wait_for_warm_workers(log_start: int, processes: int, timeout: float = 180) -> None:
-    """Until every pool process has said it warmed up (helpdesk.warmup logs it): the start is over."""
+    """Until every pool process has said it warmed up (helpdesk.runtime.warmup logs it): the start is over."""
     if os.environ.get("WARM_UP", "").lower() in {"0", "false", "no", "off"}:
         time.sleep(2)  # to compare with a start that does not warm up: nothing to wait for
         return

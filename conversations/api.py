@@ -9,7 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 
-from helpdesk import i18n, ratelimits
+from helpdesk import i18n
+from helpdesk.web import ratelimits
 
 from . import selectors
 from .services import identity
@@ -64,7 +65,7 @@ def conversation_create(request: HttpRequest) -> JsonResponse:
     if not _origin_allowed(request):
         return JsonResponse(ORIGIN_REFUSED, status=403)
     # Every creation counts, with or without an Origin: a script that sends none is no browser, and
-    # is held to the same budget per address (REMOTE_ADDR is the client: helpdesk/clientip.py).
+    # is held to the same budget per address (REMOTE_ADDR is the client: helpdesk/web/clientip.py).
     try:
         ratelimits.conversation_create_check(client_ip=request.META.get("REMOTE_ADDR", ""))
     except ratelimits.RateLimited as exc:

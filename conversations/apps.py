@@ -6,7 +6,7 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self) -> None:
-        from helpdesk.warmup import warmer_register
+        from helpdesk.runtime.warmup import warmer_register
 
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
@@ -25,7 +25,7 @@ def _reply_queries_warm() -> None:
     first reply task of each pool process waited for."""
     from django.db import connection
 
-    from helpdesk import aio
+    from helpdesk.runtime import aio
 
     from .selectors import customer_message_for_reply
     from .services import reply_progress_save

@@ -13,9 +13,11 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from helpdesk import aio, dbbusy, metrics, ratelimits
-from helpdesk.clientip import scope_client_ip
-from helpdesk.logs import log_context
+from helpdesk.observability import metrics
+from helpdesk.observability.logs import log_context
+from helpdesk.runtime import aio
+from helpdesk.web import dbbusy, ratelimits
+from helpdesk.web.clientip import scope_client_ip
 
 from . import events, selectors, services
 
@@ -116,7 +118,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "history", **history})
 
     async def _refuse_if_busy(self, exc: Exception) -> None:
-        """No connection in time (helpdesk.dbbusy): close with 1013, and the widget reconnects; else re-raise."""
+        """No connection in time (helpdesk.web.dbbusy): close with 1013, and the widget reconnects; else re-raise."""
         if not dbbusy.database_busy(exc):
             raise exc
         metrics.database_busy_count("websocket")

@@ -36,7 +36,7 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
-from helpdesk import aio
+from helpdesk.runtime import aio
 
 from .models import Conversation, Message
 from .selectors import agent_name, inbox_item, message_to_agent_dict, message_to_dict

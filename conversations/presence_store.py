@@ -4,7 +4,7 @@ A module of its own so that the selectors, which count the agents online,
 import no services. Each change is one atomic operation, so two consoles
 pinging at once both count (a cache dict read, changed and written back lost
 one of them). In production the agents are members of a Redis sorted set
-scored by when their console was last seen, as helpdesk/nodes.py counts the
+scored by when their console was last seen, as helpdesk/llm/nodes.py counts the
 requests in flight; embedded mode keeps the same picture in its one process.
 """
 

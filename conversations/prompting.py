@@ -13,10 +13,10 @@ import hashlib
 
 from django.conf import settings
 
-from helpdesk import ollama as gateway
-from helpdesk import profiles
+from helpdesk.llm import ollama as gateway
+from helpdesk.llm import profiles
+from helpdesk.llm.text import estimate_tokens, language_of
 from helpdesk.models import ModelProfile
-from helpdesk.text import estimate_tokens, language_of
 from knowledge.retrieval import Hit
 from knowledge.selectors import Grounding
 

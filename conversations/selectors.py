@@ -361,7 +361,7 @@ def agents_online_count() -> int:
 
 def customer_language(*, conversation: Conversation) -> str:
     """The language of the customer's latest message ("en" when they have not written yet)."""
-    from helpdesk.text import language_of
+    from helpdesk.llm.text import language_of
 
     latest = (
         conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-id").values_list("content", flat=True)

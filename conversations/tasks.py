@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from helpdesk.logs import log_context
+from helpdesk.observability.logs import log_context
 
 from .pipeline.draft import draft_generate
 from .pipeline.reply import reply_generate

@@ -18,7 +18,8 @@ from django.utils.translation import gettext, gettext_lazy
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import profiles
+from helpdesk.llm import profiles
+
 from .models import ModelProfile
 
 

@@ -9,8 +9,8 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Helpdesk"
 
     def ready(self) -> None:
-        from helpdesk.logs import install_record_factory
-        from helpdesk.warmup import warmer_register
+        from helpdesk.observability.logs import install_record_factory
+        from helpdesk.runtime.warmup import warmer_register
 
         install_record_factory()
         warmer_register("database", _database_warm)
@@ -29,7 +29,7 @@ def _database_warm() -> None:
 
 
 def _profiles_warm() -> None:
-    from helpdesk import profiles
+    from helpdesk.llm import profiles
 
     profiles.profile_default()
     profiles.configured_chat_models()
@@ -37,7 +37,7 @@ def _profiles_warm() -> None:
 
 def _nodes_warm() -> None:
     """The nodes' health (probed now when the shared record is stale), so routing knows where to send a reply."""
-    from helpdesk import ollama as gateway
+    from helpdesk.llm import ollama as gateway
 
     gateway.nodes_status()
 
@@ -51,7 +51,7 @@ async def _channel_layer_warm() -> None:
 
 
 def _database_threads_warm() -> None:
-    """Each of the threads that run the websockets' database work (helpdesk.aio.db_call) started, with its
+    """Each of the threads that run the websockets' database work (helpdesk.runtime.aio.db_call) started, with its
     event loop and channel-layer connection (a stored message is published from there) and a pooled connection."""
     import threading
     from concurrent.futures import wait
@@ -59,7 +59,7 @@ def _database_threads_warm() -> None:
     from django.conf import settings
     from django.db import connection
 
-    from helpdesk import aio
+    from helpdesk.runtime import aio
 
     count = settings.DATABASE_THREADS
     everyone_started = threading.Barrier(count)
@@ -94,12 +94,12 @@ def _task_queues_warm() -> None:
 
 
 def _reply_stream_warm() -> None:
-    """On the loop replies stream on (this thread's, helpdesk.aio): the Ollama clients and their connections (and
-    the servers' versions, asked once per node), and the channel layer's connection."""
+    """On the loop replies stream on (this thread's, helpdesk.runtime.aio): the Ollama clients and their
+    connections (and the servers' versions, asked once per node), and the channel layer's connection."""
     from django.conf import settings
 
-    from helpdesk import aio
-    from helpdesk import ollama as gateway
+    from helpdesk.llm import ollama as gateway
+    from helpdesk.runtime import aio
 
     async def warm() -> None:
         for host in settings.OLLAMA_HOSTS:
@@ -110,7 +110,7 @@ def _reply_stream_warm() -> None:
 
 
 class HelpdeskAdminConfig(admin_apps.AdminConfig):
-    """django.contrib.admin with the site that can ask for a second factor (helpdesk.signin.HelpdeskAdminSite)."""
+    """django.contrib.admin with the site that can ask for a second factor (helpdesk.web.signin.HelpdeskAdminSite)."""
 
     default = False  # named in full in INSTALLED_APPS
-    default_site = "helpdesk.signin.HelpdeskAdminSite"
+    default_site = "helpdesk.web.signin.HelpdeskAdminSite"

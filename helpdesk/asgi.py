@@ -12,10 +12,10 @@ from django.conf import settings  # noqa: E402
 
 from agents.routing import websocket_urlpatterns as console_routes  # noqa: E402
 from conversations.routing import websocket_urlpatterns as conversation_routes  # noqa: E402
-from helpdesk import dbbudget, warmup  # noqa: E402
 from helpdesk.celery import embedded_beat_start  # noqa: E402
-from helpdesk.clientip import ClientAddressMiddleware  # noqa: E402
-from helpdesk.metrics import forget_dead_processes  # noqa: E402
+from helpdesk.observability.metrics import forget_dead_processes  # noqa: E402
+from helpdesk.runtime import dbbudget, warmup  # noqa: E402
+from helpdesk.web.clientip import ClientAddressMiddleware  # noqa: E402
 
 forget_dead_processes()  # websocket gauges of a previous run in a kept metrics volume stop counting
 embedded_beat_start()  # embedded mode: what beat runs in production (the reply sweeper), on a thread of this process
@@ -27,7 +27,7 @@ if settings.WARM_UP:
     warmup.warm_start("web")
     warmup.warm_wait(settings.WARM_UP_WAIT_S)
 
-# The client address is settled once, before anything reads it (helpdesk/clientip.py).
+# The client address is settled once, before anything reads it (helpdesk/web/clientip.py).
 application = ClientAddressMiddleware(
     ProtocolTypeRouter(
         {

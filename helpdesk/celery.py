@@ -20,7 +20,7 @@ from celery import Celery, Task
 from celery.signals import worker_init, worker_process_init
 from kombu import Exchange, Queue
 
-from helpdesk import aio
+from helpdesk.runtime import aio
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -47,7 +47,7 @@ def _worker_metrics(**kwargs: Any) -> None:
     """With WORKER_METRICS_PORT set, the worker's main process serves its pool's metrics (Kubernetes pods)."""
     from django.conf import settings
 
-    from helpdesk import metrics
+    from helpdesk.observability import metrics
 
     if settings.WORKER_METRICS_PORT:
         metrics.worker_metrics_serve(settings.WORKER_METRICS_PORT)
@@ -60,12 +60,12 @@ def _pool_process_init(**kwargs: Any) -> None:
     """In each pool process, after it forks and before it takes a task: a pool of one connection, warmed up.
 
     A pool process runs one task at a time on one thread, so one connection is all it can use
-    (helpdesk.dbbudget counts one per process). Warming here, not in the parent, keeps every connection
+    (helpdesk.runtime.dbbudget counts one per process). Warming here, not in the parent, keeps every connection
     and cache in the process that uses it: nothing opened before the fork is shared by two processes.
     """
     from django.conf import settings
 
-    from helpdesk import dbbudget, warmup
+    from helpdesk.runtime import dbbudget, warmup
 
     dbbudget.process_connections_configure(settings.DATABASES, name="helpdesk worker", pool_size=1)
     if settings.WARM_UP:

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from helpdesk import dbbudget, warmup
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
+from helpdesk.runtime import dbbudget, warmup
 
 
 def _check(probe: Any) -> dict[str, Any]:

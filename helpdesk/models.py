@@ -1,7 +1,7 @@
 """Model profiles: how the bot asks Ollama (the seed article's model.json, per profile, editable in admin).
 
 Exactly one profile is the default; others may take a canary share of new
-conversations (see helpdesk.profiles). A conversation keeps the profile it was
+conversations (see helpdesk.llm.profiles). A conversation keeps the profile it was
 assigned; every message records the profile that produced it, so profiles can
 be compared side by side.
 """

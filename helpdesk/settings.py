@@ -86,7 +86,7 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "daphne",
-    "helpdesk.apps.HelpdeskAdminConfig",  # django.contrib.admin, with helpdesk.signin's site (second factor)
+    "helpdesk.apps.HelpdeskAdminConfig",  # django.contrib.admin, with helpdesk.web.signin's site (second factor)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -105,7 +105,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "helpdesk.metrics.MetricsMiddleware",
+    "helpdesk.observability.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -117,10 +117,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Late, as django-axes asks: it turns a locked-out sign-in into helpdesk.signin.lockout_response.
+    # Late, as django-axes asks: it turns a locked-out sign-in into helpdesk.web.signin.lockout_response.
     "axes.middleware.AxesMiddleware",
     # Last (after axes): a view that got no database connection in time answers 503 + Retry-After, with CORS headers.
-    "helpdesk.dbbusy.DatabaseBusyMiddleware",
+    "helpdesk.web.dbbusy.DatabaseBusyMiddleware",
 ]
 
 # --- Sign-in: lockout (django-axes) and the optional second factor (django-otp) ----------------------------
@@ -138,8 +138,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_LOCKOUT_CALLABLE = "helpdesk.signin.lockout_response"
-# The client address is REMOTE_ADDR only, which helpdesk.clientip has already set from X-Forwarded-For when (and
+AXES_LOCKOUT_CALLABLE = "helpdesk.web.signin.lockout_response"
+# The client address is REMOTE_ADDR only, which helpdesk.web.clientip has already set from X-Forwarded-For when (and
 # only when) the peer is one of TRUSTED_PROXIES: read directly, the header would let an attacker pick a new
 # address for every guess.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
@@ -454,7 +454,7 @@ CELERY_BEAT_SCHEDULE["sweep-replies"] = {
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", True)
 # Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.
 DELTA_COALESCE_MS = env_int("DELTA_COALESCE_MS", 50)
-# --- Abuse limits (helpdesk/ratelimits.py): per client IP and per conversation, counted in Redis
+# --- Abuse limits (helpdesk/web/ratelimits.py): per client IP and per conversation, counted in Redis
 # (production: shared by every process) or in memory (embedded). Rates are `limits` strings
 # ("10/minute", "20 per 10 seconds"). RATE_LIMITS_ENABLED=false turns every one off (benchmarks,
 # load tests: they all come from one address).
@@ -552,15 +552,15 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        # Extra attributes (conversation_id, message_id: see helpdesk.logs) become fields of their own.
+        # Extra attributes (conversation_id, message_id: see helpdesk.observability.logs) become fields of their own.
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
         },
     },
-    # Conversation tokens never reach a log line, the access log's included (helpdesk/redact.py).
-    "filters": {"redact_tokens": {"()": "helpdesk.redact.RedactTokensFilter"}},
+    # Conversation tokens never reach a log line, the access log's included (helpdesk/observability/redact.py).
+    "filters": {"redact_tokens": {"()": "helpdesk.observability.redact.RedactTokensFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -582,4 +582,4 @@ LOGGING = {
     },
 }
 # Error reports (DEBUG pages, mailed 500s) without conversation tokens.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "helpdesk.redact.TokenRedactingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "helpdesk.observability.redact.TokenRedactingReporterFilter"

@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
 
 
 @shared_task(name="helpdesk.check_ollama_nodes", ignore_result=True)

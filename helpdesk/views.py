@@ -8,7 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from helpdesk import health, metrics
+from helpdesk import health
+from helpdesk.observability import metrics
 
 
 @never_cache
@@ -34,7 +35,7 @@ def livez(request: HttpRequest) -> JsonResponse:
 def metrics_allowed(request: HttpRequest) -> bool:
     """A scraper with the METRICS_TOKEN bearer token, or one from METRICS_ALLOWED_IPS.
 
-    REMOTE_ADDR is the client as helpdesk/clientip.py settles it: a forwarded header counts only from
+    REMOTE_ADDR is the client as helpdesk/web/clientip.py settles it: a forwarded header counts only from
     TRUSTED_PROXIES. With a token configured, the address alone opens nothing (METRICS_REQUIRE_TOKEN):
     on a shared host or behind a proxy, "from 127.0.0.1" says little about who asks.
     """

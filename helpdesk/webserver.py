@@ -8,7 +8,7 @@ command line from one place:
   an idle limit for HTTP connections (HTTP_IDLE_TIMEOUT: a half-sent request is
   dropped, not held a minute per byte as Twisted's default allows);
 - no `--proxy-headers`: Daphne would believe X-Forwarded-For from anyone; the
-  application decides whom to believe (helpdesk/clientip.py, TRUSTED_PROXIES);
+  application decides whom to believe (helpdesk/web/clientip.py, TRUSTED_PROXIES);
 - an access log written through Python logging (logger `helpdesk.access`), so
   the redaction filter of settings.LOGGING removes conversation tokens from it,
   client addresses are shortened (ACCESS_LOG_FULL_IP), and LOG_FORMAT=json applies.

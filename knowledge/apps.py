@@ -6,7 +6,7 @@ class KnowledgeConfig(AppConfig):
     verbose_name = "Knowledge base"
 
     def ready(self) -> None:
-        from helpdesk.warmup import warmer_register
+        from helpdesk.runtime.warmup import warmer_register
 
         warmer_register("knowledge snapshots", _snapshots_warm)
 

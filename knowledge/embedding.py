@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 
-from helpdesk import aio
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
+from helpdesk.runtime import aio
 
 from . import ingest
 

@@ -22,7 +22,7 @@ from pathlib import PurePosixPath
 import nh3
 from markdown_it import MarkdownIt
 
-from helpdesk.text import estimate_tokens, is_cjk, language_of, tokens_from_counts, wide_chars
+from helpdesk.llm.text import estimate_tokens, is_cjk, language_of, tokens_from_counts, wide_chars
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}

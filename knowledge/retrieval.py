@@ -25,7 +25,7 @@ import rjieba
 from django.conf import settings
 from django.db.models import Count
 
-from helpdesk.text import is_cjk, language_of
+from helpdesk.llm.text import is_cjk, language_of
 
 from .embedding import QueryVector, embed_query
 from .models import FAQ, Article, Chunk, KnowledgeState

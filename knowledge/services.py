@@ -26,8 +26,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from helpdesk import ollama as gateway
 from helpdesk.celery import enqueue
+from helpdesk.llm import ollama as gateway
 
 from . import ingest
 from .embedding import embed_texts

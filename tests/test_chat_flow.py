@@ -18,7 +18,7 @@ import pytest
 from conversations import notices
 from conversations.models import Conversation, LLMCall, Message
 from conversations.services.identity import conversation_create
-from helpdesk import aio
+from helpdesk.runtime import aio
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import children
 from tests.support.stack import celery_worker_idle

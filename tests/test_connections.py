@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk import dbbudget
+from helpdesk.runtime import dbbudget
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.environment import postgres_server, require, uses_postgres
 from tests.support.serve import ServedStack, serve_env

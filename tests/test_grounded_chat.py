@@ -9,7 +9,7 @@ import pytest
 from conversations import notices
 from conversations.models import Conversation, Message
 from conversations.services.identity import conversation_create
-from helpdesk import aio
+from helpdesk.runtime import aio
 from knowledge.tests.factories import faq_create, knowledge_base_create
 from tests.fake_ollama import Reply
 

@@ -76,7 +76,7 @@ def test_metrics_count_requests_and_the_queue_in_this_process(client) -> None:
 def test_live_gauges_of_dead_processes_on_this_host_stop_counting(tmp_path, monkeypatch) -> None:
     import socket
 
-    from helpdesk import metrics
+    from helpdesk.observability import metrics
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     host = socket.gethostname()

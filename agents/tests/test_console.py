@@ -15,7 +15,7 @@ from django.test import Client
 from agents.models import AuditEvent
 from conversations.models import Conversation, Message
 from conversations.services.identity import conversation_create
-from helpdesk import aio
+from helpdesk.runtime import aio
 from tests.fake_ollama import Reply
 from tests.support.chat import ChatClient, open_socket
 

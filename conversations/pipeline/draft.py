@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db import connection
 
-from helpdesk import aio, profiles
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
+from helpdesk.llm import profiles
+from helpdesk.runtime import aio
 
 from .. import guard, selectors
 from ..models import Message

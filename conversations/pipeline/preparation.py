@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpdesk import ollama as gateway
-from helpdesk import profiles
+from helpdesk.llm import ollama as gateway
+from helpdesk.llm import profiles
+from helpdesk.llm.text import language_of
 from helpdesk.models import ModelProfile
-from helpdesk.text import language_of
 from knowledge.retrieval import Hit
 from knowledge.selectors import Grounding, knowledge_lookup
 

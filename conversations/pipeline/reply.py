@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.db import connection
 
-from helpdesk import aio, profiles
-from helpdesk.logs import log_context
+from helpdesk.llm import profiles
+from helpdesk.observability.logs import log_context
+from helpdesk.runtime import aio
 from knowledge import cache as answer_cache
 from knowledge.retrieval import Hit
 from knowledge.selectors import Grounding

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-from helpdesk import aio
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
+from helpdesk.runtime import aio
 
 from .. import events, guard, services
 from ..models import Message

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from helpdesk import metrics
+from helpdesk.observability import metrics
 
 from .. import events
 from ..models import Conversation, Feedback, Message

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk import metrics
+from helpdesk.observability import metrics
 
 from .. import events, notices
 from ..models import Conversation

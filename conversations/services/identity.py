@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from helpdesk import profiles
+from helpdesk.llm import profiles
 
 from ..models import Conversation, Customer, new_conversation_token
 from .validation import MessageRejected

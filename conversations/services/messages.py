@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk import profiles, ratelimits
+from helpdesk.llm import profiles
+from helpdesk.web import ratelimits
 from knowledge.selectors import direct_answer_find
 
 from .. import events

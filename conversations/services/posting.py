@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from helpdesk import metrics
+from helpdesk.observability import metrics
 
 from .. import events
 from ..models import Conversation, Message

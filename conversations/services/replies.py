@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from helpdesk import profiles
 from helpdesk.celery import enqueue
+from helpdesk.llm import profiles
 
 from ..models import Conversation, LLMCall, Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, notice_in

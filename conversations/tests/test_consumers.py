@@ -8,7 +8,7 @@ import pytest
 
 from conversations.models import Conversation, Message
 from conversations.services.identity import conversation_create
-from helpdesk import aio
+from helpdesk.runtime import aio
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 

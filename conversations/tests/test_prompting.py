@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings as django_settings
 
 from conversations import prompting
-from helpdesk.profiles import profile_default
-from helpdesk.text import estimate_tokens
+from helpdesk.llm.profiles import profile_default
+from helpdesk.llm.text import estimate_tokens
 
 
 def test_estimate_counts_chinese_characters_one_token_each() -> None:

@@ -16,7 +16,7 @@ from .factories import conversation_factory, customer_message_factory
 
 def _generate_in_background(question_id: int) -> tuple[threading.Thread, list]:
     """reply_generate on a thread of its own (as a worker runs it), so that the test can watch the row."""
-    from helpdesk import aio
+    from helpdesk.runtime import aio
 
     result: list = []
 

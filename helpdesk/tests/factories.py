@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpdesk import profiles
+from helpdesk.llm import profiles
 from helpdesk.models import ModelProfile
 
 

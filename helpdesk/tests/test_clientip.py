@@ -1,8 +1,8 @@
-"""Who the client is (helpdesk/clientip.py): forwarded headers only from trusted proxies."""
+"""Who the client is (helpdesk/web/clientip.py): forwarded headers only from trusted proxies."""
 
 from __future__ import annotations
 
-from helpdesk.clientip import client_ip
+from helpdesk.web.clientip import client_ip
 
 
 def test_forwarded_headers_are_ignored_without_trusted_proxies() -> None:

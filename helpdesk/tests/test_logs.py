@@ -11,7 +11,7 @@ import pytest
 
 from conversations.pipeline.reply import reply_generate
 from conversations.tests.factories import conversation_factory, customer_message_factory
-from helpdesk.logs import log_context
+from helpdesk.observability.logs import log_context
 
 
 def json_handler(settings) -> tuple[logging.Handler, io.StringIO]:

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 import pytest
 from django.conf import settings as django_settings
 
-from helpdesk import nodes
-from helpdesk import ollama as gateway
+from helpdesk.llm import nodes
+from helpdesk.llm import ollama as gateway
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.environment import ROOT
 
@@ -85,7 +85,7 @@ def test_requests_in_flight_are_counted_across_processes(settings) -> None:
     """A worker process's stream counts against the node for every other process (Redis)."""
     host = "http://10.255.0.1:11434"
     nodes.nodes_forget([host])
-    script = f"from helpdesk import nodes; print(nodes.request_started({host!r}))"
+    script = f"from helpdesk.llm import nodes; print(nodes.request_started({host!r}))"
     env = {"DJANGO_SETTINGS_MODULE": "helpdesk.settings"}
     token = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {script}"], cwd=ROOT, check=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
 from tests.fake_ollama import Reply
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello"}]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk.origins import origin_parse, websocket_origin_allowed
+from helpdesk.web.origins import origin_parse, websocket_origin_allowed
 
 
 @pytest.mark.parametrize("origin, parsed", [

@@ -11,7 +11,7 @@ from conversations.models import LLMCall, Message
 from conversations.pipeline.reply import reply_generate
 from conversations.prompting import system_prompt_for
 from conversations.tests.factories import customer_message_factory
-from helpdesk import profiles
+from helpdesk.llm import profiles
 from helpdesk.models import ModelProfile
 from helpdesk.tests.factories import canary_profile, default_profile
 from tests.fake_ollama import Reply

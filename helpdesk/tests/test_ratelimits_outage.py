@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from helpdesk import ratelimits
+from helpdesk.web import ratelimits
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def unreachable_store(settings):
 
 
 def test_with_the_store_down_every_check_lets_the_customer_through_and_says_so(unreachable_store, caplog) -> None:
-    with caplog.at_level(logging.WARNING, logger="helpdesk.ratelimits"):
+    with caplog.at_level(logging.WARNING, logger="helpdesk.web.ratelimits"):
         for _ in range(3):
             ratelimits.conversation_create_check(client_ip="203.0.113.9")
             ratelimits.message_check(conversation_id=1, client_ip="203.0.113.9")

@@ -1,4 +1,4 @@
-"""Conversation tokens out of every log line and error report (helpdesk/redact.py)."""
+"""Conversation tokens out of every log line and error report (helpdesk/observability/redact.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
 
 from conversations.models import new_conversation_token
-from helpdesk.redact import RedactTokensFilter, redact
+from helpdesk.observability.redact import RedactTokensFilter, redact
 
 TOKEN = new_conversation_token()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from helpdesk import nodes
+from helpdesk.llm import nodes
 from tests.fake_ollama import FakeOllama
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from helpdesk import warmup
+from helpdesk.runtime import warmup
 from tests.support.environment import ROOT
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
 from knowledge import embedding
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.text import estimate_tokens
+from helpdesk.llm.text import estimate_tokens
 from knowledge import ingest
 
 FILES = Path(__file__).parent / "files"

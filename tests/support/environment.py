@@ -72,7 +72,7 @@ def catalogs_compile() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     catalogs_compile()
-    # Database threads (helpdesk.aio.db_call) would keep their connections open
+    # Database threads (helpdesk.runtime.aio.db_call) would keep their connections open
     # past the last test, and PostgreSQL then refuses to drop the test database.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     # No embedded beat sweeping the test database behind the tests' backs (tests run the sweep themselves).
@@ -111,7 +111,7 @@ def _fresh_channel_layer() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
     """Every test starts with unspent limits: the whole suite comes from one address."""
-    from helpdesk import ratelimits
+    from helpdesk.web import ratelimits
 
     ratelimits.reset()
 

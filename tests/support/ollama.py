@@ -20,8 +20,8 @@ def fake_ollama_server() -> Iterator[FakeOllama]:
 @pytest.fixture
 def fake_ollama(fake_ollama_server: FakeOllama, settings: Any) -> Iterator[FakeOllama]:
     """The fake, reset, and configured as this process's only Ollama node."""
-    from helpdesk import nodes
-    from helpdesk import ollama as gateway
+    from helpdesk.llm import nodes
+    from helpdesk.llm import ollama as gateway
 
     fake_ollama_server.reset()
     settings.OLLAMA_HOSTS = [fake_ollama_server.url]

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from helpdesk import nodes, profiles
-from helpdesk import ollama as gateway
+from helpdesk.llm import nodes, profiles
+from helpdesk.llm import ollama as gateway
 
 
 class Command(BaseCommand):

@@ -26,8 +26,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from helpdesk import dbbudget, profiles
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
+from helpdesk.llm import profiles
+from helpdesk.runtime import dbbudget
 
 
 class Supervised:

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from helpdesk import ollama as gateway
+from helpdesk.llm import ollama as gateway
 from helpdesk.models import ModelProfile
 
 BUCKETS = 10_000  # shares are honoured to 0.01 %

@@ -1,6 +1,6 @@
 """What every process knows about the Ollama nodes: health, requests in flight, failures, cool-downs.
 
-The gateway (helpdesk.ollama) asks `nodes_ranked` where to send a request
+The gateway (helpdesk.llm.ollama) asks `nodes_ranked` where to send a request
 and reports back how it went; the health check writes what it probed. All of
 it lives in the shared cache (Redis in production), so every Daphne and
 Celery process routes by the same picture: requests in flight are counted in a

@@ -81,7 +81,7 @@ def multiprocess_dir() -> str:
 
 
 def database_busy_count(where: str) -> None:
-    """An HTTP request or a websocket frame answered busy (helpdesk.dbbusy): the budget is too tight."""
+    """An HTTP request or a websocket frame answered busy (helpdesk.web.dbbusy): the budget is too tight."""
     DATABASE_BUSY.labels(where=where).inc()
 
 
@@ -158,7 +158,7 @@ class OperationsCollector(Collector):
     requests each Ollama node is serving (busy generation slots, which an empty queue does not show)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from helpdesk import nodes
+        from helpdesk.llm import nodes
 
         depth = GaugeMetricFamily("helpdesk_generation_queue_depth", "Tasks waiting in the generation queue")
         depth.add_metric([], float(generation_queue_depth()))

@@ -1,6 +1,6 @@
 """When no database connection can be had in time: "busy, retry shortly" instead of a 500.
 
-Every process's pool has a maximum (helpdesk.dbbudget); when all of its
+Every process's pool has a maximum (helpdesk.runtime.dbbudget); when all of its
 connections are in use, or PostgreSQL refuses a new one (the server or the
 role at its limit), a request waits up to DATABASE_POOL_TIMEOUT_S for one.
 Past that, nothing was written: the widget's endpoints answer 503 with
@@ -62,7 +62,7 @@ class DatabaseBusyMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if database_busy(exception):
-            from helpdesk.metrics import database_busy_count
+            from helpdesk.observability.metrics import database_busy_count
 
             database_busy_count("http")
             return busy_response()

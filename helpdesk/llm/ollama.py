@@ -22,7 +22,8 @@ import httpx
 import ollama
 from django.conf import settings
 
-from helpdesk import metrics, nodes
+from helpdesk.llm import nodes
+from helpdesk.observability import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The LLM gateway: the Ollama client, node health and routing, model profiles, and the text the model returns."""

@@ -1,0 +1,1 @@
+"""Process runtime: the event-loop threads, warm-up before serving, the database connection budget."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: client addresses, allowed origins, rate limits, staff sign-in, answering busy."""
