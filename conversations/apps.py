@@ -7,9 +7,24 @@ class ConversationsConfig(AppConfig):
 
     def ready(self) -> None:
         from helpdesk.runtime.warmup import warmer_register
+        from helpdesk.signals import serve_starting
 
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
+        serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
+
+
+def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:
+    """Replies cut off by the last stop, failed and handed to a person before `serve` starts anything: in
+    production only those whose worker stopped writing (a worker on another host may still be streaming); in
+    embedded mode every one (they died with the process)."""
+    from django.conf import settings
+
+    from .services import replies_abandoned_fail
+
+    if abandoned := replies_abandoned_fail(stale_only=not settings.EMBEDDED):
+        return f"Closed {abandoned} reply(ies) interrupted by the last stop as failed; handed to a person."
+    return None
 
 
 def _pipeline_warm() -> None:

@@ -29,6 +29,7 @@ from django.db import connections
 from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
 from helpdesk.runtime import dbbudget
+from helpdesk.signals import serve_starting
 
 
 class Supervised:
@@ -78,6 +79,30 @@ class Command(BaseCommand):
         parser.add_argument("--no-migrate", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        budget = self._prepare(options)
+        # Daphne with the settings' timeouts and a redacted access log (helpdesk/webserver.py).
+        daphne = [sys.executable, "-m", "helpdesk.webserver", "-b", options["host"], "-p", str(options["port"])]
+        workers = self._workers(budget, port=options["port"])
+        self._announce(host=options["host"], port=options["port"])
+        env = dict(os.environ)
+        # The sizes the budget settled on, for every process (Daphne's readiness probe checks the same sums).
+        env.update(DATABASE_THREADS=str(budget.database_threads), CELERY_GENERATION_CONCURRENCY=str(budget.generation),
+                   CELERY_LOGGING_CONCURRENCY=str(budget.logging))
+        metrics_dir = None
+        if not settings.EMBEDDED and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Daphne and every worker process write their samples here; /metrics sums them.
+            metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="helpdesk-metrics-")
+        try:
+            web, stopping = self._supervise(daphne, workers, env)
+        finally:
+            if metrics_dir:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
+        if web.returncode not in (0, -signal.SIGTERM, None) and not stopping:
+            raise SystemExit(f"stopped because {web.args[2]} exited")
+
+    def _prepare(self, options: dict[str, Any]) -> dbbudget.Budget:
+        """Migrate, let the apps close what the last stop left (helpdesk.signals.serve_starting), report Ollama,
+        settle the connection budget; then drop this process's connections."""
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_demo_admin")
@@ -86,14 +111,9 @@ class Command(BaseCommand):
                 call_command("load_demo", if_empty=True)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
-        from conversations.services import replies_abandoned_fail
-
-        # Replies cut off by the last stop: in production only those whose worker stopped writing (a worker
-        # on another host may still be streaming); in embedded mode every one (they died with the process).
-        if abandoned := replies_abandoned_fail(stale_only=not settings.EMBEDDED):
-            self.stdout.write(
-                f"Closed {abandoned} reply(ies) interrupted by the last stop as failed; handed to a person."
-            )
+        for _receiver, line in serve_starting.send(sender=self.__class__):
+            if line:
+                self.stdout.write(line)
         self._report_ollama()
         budget = self._connections_budget()
         # serve only watches from here on: its connections (and its pool's) are closed, not kept for ever.
@@ -101,18 +121,22 @@ class Command(BaseCommand):
             connection.close()
             if getattr(connection, "pool", None):
                 connection.close_pool()
-        # Daphne with the settings' timeouts and a redacted access log (helpdesk/webserver.py).
-        daphne = [sys.executable, "-m", "helpdesk.webserver", "-b", options["host"], "-p", str(options["port"])]
-        workers = {}
-        if not settings.EMBEDDED:
-            workers = {
-                "the generation worker": self._worker("generation", budget.generation),
-                "the logging worker": self._worker("logging,knowledge", budget.logging),
-                # Periodic jobs (the Ollama nodes' health check, the reply sweeper); its schedule file is
-                # throw-away state.
-                "beat": [sys.executable, "-m", "celery", "-A", "helpdesk", "beat", "--loglevel", "WARNING",
-                         "--schedule", str(Path(tempfile.gettempdir()) / f"helpdesk-beat-{options['port']}")],
-            }
+        return budget
+
+    def _workers(self, budget: dbbudget.Budget, *, port: int) -> dict[str, list[str]]:
+        """The Celery processes to supervise, by name (none in embedded mode: tasks run in Daphne's threads)."""
+        if settings.EMBEDDED:
+            return {}
+        return {
+            "the generation worker": self._worker("generation", budget.generation),
+            "the logging worker": self._worker("logging,knowledge", budget.logging),
+            # Periodic jobs (the Ollama nodes' health check, the reply sweeper); its schedule file is
+            # throw-away state.
+            "beat": [sys.executable, "-m", "celery", "-A", "helpdesk", "beat", "--loglevel", "WARNING",
+                     "--schedule", str(Path(tempfile.gettempdir()) / f"helpdesk-beat-{port}")],
+        }
+
+    def _announce(self, *, host: str, port: int) -> None:
         mode = "embedded (SQLite or DATABASE_URL, in-memory channel layer, in-process tasks)"
         if not settings.EMBEDDED:
             mode = ("production (Redis channel layer and cache, Celery workers on generation, logging and knowledge, "
@@ -128,15 +152,12 @@ class Command(BaseCommand):
                 "BEHIND_TLS_PROXY is not set: cookies may travel over plain HTTP. Serve customers through a TLS proxy "
                 "that sets X-Forwarded-Proto and set BEHIND_TLS_PROXY=true."
             ))
-        self.stdout.write(self.style.SUCCESS(f"Serving on http://{options['host']}:{options['port']}/  (Ctrl-C stops)"))
-        env = dict(os.environ)
-        # The sizes the budget settled on, for every process (Daphne's readiness probe checks the same sums).
-        env.update(DATABASE_THREADS=str(budget.database_threads), CELERY_GENERATION_CONCURRENCY=str(budget.generation),
-                   CELERY_LOGGING_CONCURRENCY=str(budget.logging))
-        metrics_dir = None
-        if not settings.EMBEDDED and not env.get("PROMETHEUS_MULTIPROC_DIR"):
-            # Daphne and every worker process write their samples here; /metrics sums them.
-            metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="helpdesk-metrics-")
+        self.stdout.write(self.style.SUCCESS(f"Serving on http://{host}:{port}/  (Ctrl-C stops)"))
+
+    def _supervise(self, daphne: list[str], workers: dict[str, list[str]],
+                   env: dict[str, str]) -> tuple[subprocess.Popen, bool]:
+        """Start Daphne and the workers, keep the workers running until Daphne exits or a stop arrives, then
+        stop them all; returns Daphne's process and whether a stop (Ctrl-C, SIGTERM) ended it."""
         # On one host the workers yield the processor to Daphne, so a customer's own message and the
         # text it relays come first, ahead of the replies being generated (the echo 5x sooner at 100 at once).
         nice = functools.partial(os.nice, settings.WORKER_NICE) if settings.WORKER_NICE else None
@@ -171,10 +192,7 @@ class Command(BaseCommand):
                     process.wait(timeout=max(deadline - time.monotonic(), 0.1))
                 except subprocess.TimeoutExpired:
                     process.kill()
-            if metrics_dir:
-                shutil.rmtree(metrics_dir, ignore_errors=True)
-        if web.returncode not in (0, -signal.SIGTERM, None) and not stopping:
-            raise SystemExit(f"stopped because {web.args[2]} exited")
+        return web, stopping
 
     def _connections_budget(self) -> dbbudget.Budget:
         """What the processes about to start may open, checked against PostgreSQL's limits (DATABASE_BUDGET)."""
