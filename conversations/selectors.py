@@ -12,6 +12,8 @@ from django.db.models import Case, DateTimeField, Exists, IntegerField, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from helpdesk.web.origins import origin_allowed
+
 from .models import Conversation, Message
 from .presence_store import presence_count
 
@@ -35,8 +37,7 @@ def widget_origin_allowed(*, origin: str, host: str) -> bool:
     origin = origin.rstrip("/")
     if not origin:
         return True
-    allowed = settings.WIDGET_ALLOWED_ORIGINS
-    if "*" in allowed or origin in allowed:
+    if origin_allowed(origin, settings.WIDGET_ALLOWED_ORIGINS):
         return True
     return bool(host) and urlsplit(origin).netloc == host
 

@@ -110,6 +110,18 @@ def embedded_tasks_pending() -> int:
     return len(_embedded_pending)
 
 
+def generation_queue_depth() -> int:
+    """Replies waiting for a generation worker (read by /metrics: the workers' autoscaling signal)."""
+    from django.conf import settings
+
+    if settings.EMBEDDED:
+        return embedded_tasks_pending()
+    from django_redis import get_redis_connection
+
+    # Celery's Redis transport keeps a queue's waiting messages in a list named after the queue.
+    return int(get_redis_connection("default").llen("generation"))
+
+
 def embedded_tasks_wait(timeout: float = 30.0) -> None:
     """Block until the in-process tasks queued so far have finished (embedded mode; used by tests)."""
     wait_futures(list(_embedded_pending), timeout=timeout)

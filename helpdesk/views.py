@@ -8,7 +8,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from helpdesk import health
+from helpdesk import celery, health
+from helpdesk.llm import nodes
 from helpdesk.observability import metrics
 
 
@@ -54,4 +55,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
                             status=403, content_type="text/plain")
     from prometheus_client import CONTENT_TYPE_LATEST
 
-    return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
+    readings = [metrics.NodeReading(host=s.host, in_flight=s.in_flight, up=s.serves()) for s in nodes.nodes_state()]
+    body = metrics.exposition(generation_queue_depth=celery.generation_queue_depth(), nodes=readings)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -15,10 +15,10 @@ import glob
 import http
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
     CollectorRegistry,
@@ -153,42 +153,44 @@ class MetricsMiddleware:
 # --- exposition -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NodeReading:
+    """One Ollama node at scrape time, as the gateway knows it."""
+
+    host: str
+    in_flight: int
+    up: bool  # probed up and in rotation
+
+
 class OperationsCollector(Collector):
-    """Read at scrape time: replies waiting for a generation worker (the workers' autoscaling signal), and
-    requests each Ollama node is serving (busy generation slots, which an empty queue does not show)."""
+    """Readings taken at scrape time by the /metrics view and handed over (this module imports neither the
+    Celery app nor the gateway, both of which record here): replies waiting for a generation worker (the
+    workers' autoscaling signal), and requests each Ollama node is serving (busy generation slots, which an
+    empty queue does not show)."""
+
+    def __init__(self, *, generation_queue_depth: int, nodes: Sequence[NodeReading]) -> None:
+        self.generation_queue_depth = generation_queue_depth
+        self.nodes = nodes
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from helpdesk.llm import nodes
-
         depth = GaugeMetricFamily("helpdesk_generation_queue_depth", "Tasks waiting in the generation queue")
-        depth.add_metric([], float(generation_queue_depth()))
+        depth.add_metric([], float(self.generation_queue_depth))
         yield depth
         in_flight = GaugeMetricFamily("helpdesk_ollama_requests_in_flight", "Requests each Ollama node is serving",
                                       labels=["node"])
         up = GaugeMetricFamily("helpdesk_ollama_node_up", "1 when the node is in rotation, by the last health check",
                                labels=["node"])
-        for state in nodes.nodes_state():
-            in_flight.add_metric([state.host], float(state.in_flight))
-            up.add_metric([state.host], 1.0 if state.usable and state.health and state.health.up else 0.0)
+        for node in self.nodes:
+            in_flight.add_metric([node.host], float(node.in_flight))
+            up.add_metric([node.host], 1.0 if node.up else 0.0)
         yield in_flight
         yield up
 
 
-def generation_queue_depth() -> int:
-    if settings.EMBEDDED:
-        from helpdesk.celery import embedded_tasks_pending
-
-        return embedded_tasks_pending()
-    from django_redis import get_redis_connection
-
-    # Celery's Redis transport keeps a queue's waiting messages in a list named after the queue.
-    return int(get_redis_connection("default").llen("generation"))
-
-
-def exposition() -> bytes:
-    """Every sample of every process (multiprocess mode) or of this one, plus the queue depth."""
+def exposition(*, generation_queue_depth: int, nodes: Sequence[NodeReading]) -> bytes:
+    """Every sample of every process (multiprocess mode) or of this one, plus the readings handed in."""
     extra = CollectorRegistry(auto_describe=False)
-    extra.register(OperationsCollector())
+    extra.register(OperationsCollector(generation_queue_depth=generation_queue_depth, nodes=nodes))
     if multiprocess_dir():
         from prometheus_client import multiprocess
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk.web.origins import origin_parse, websocket_origin_allowed
+from helpdesk.web.origins import origin_allowed, origin_parse, websocket_origin_allowed
 
 
 @pytest.mark.parametrize("origin, parsed", [
@@ -25,3 +25,21 @@ def test_a_host_outside_allowed_hosts_has_no_own_origin(settings) -> None:
     settings.ALLOWED_HOSTS = ["helpdesk.example"]
     scope = {"type": "websocket", "headers": [(b"host", b"evil.example"), (b"origin", b"http://evil.example")]}
     assert not websocket_origin_allowed(scope)
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed", "expected"),
+    [
+        ("https://shop.example", ["https://shop.example"], True),
+        ("https://SHOP.example:443/", ["https://shop.example"], True),
+        ("http://shop.example", ["https://shop.example"], False),
+        ("https://shop.example:8443", ["https://shop.example"], False),
+        ("https://shop.example.evil", ["https://shop.example"], False),
+        ("https://a.shop.example", ["https://*.shop.example"], True),
+        ("http://a.shop.example", ["https://*.shop.example"], False),
+        ("https://anyone.example", ["*"], True),
+        ("not an origin", ["https://shop.example"], False),
+    ],
+)
+def test_origin_allowed_compares_scheme_host_and_port(origin, allowed, expected) -> None:
+    assert origin_allowed(origin, allowed) is expected

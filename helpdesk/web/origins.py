@@ -9,6 +9,7 @@ Host header) or one listed in CSRF_TRUSTED_ORIGINS, the setting Django's CSRF ch
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,14 +61,22 @@ def request_origin(scope: dict[str, Any]) -> tuple[str, str, int] | None:
     return origin_parse(f"{'https' if _is_secure(scope, headers) else 'http'}://{host}")
 
 
-def _trusted(origin: str, parsed: tuple[str, str, int]) -> bool:
-    """Whether CSRF_TRUSTED_ORIGINS lists the origin (a leading `*.` matches subdomains, as in Django)."""
-    for trusted in settings.CSRF_TRUSTED_ORIGINS:
-        if "://*." in trusted:
-            scheme, _, pattern = trusted.partition("://*")
+def origin_allowed(origin: str, allowed: Iterable[str]) -> bool:
+    """Whether `origin` is one of `allowed`, scheme, host and port alike (case and default ports aside): the one
+    rule for the widget's origins (WIDGET_ALLOWED_ORIGINS) and the console's (CSRF_TRUSTED_ORIGINS). An entry
+    `scheme://*.domain` matches the domain's subdomains, as in Django's CSRF check; `*` matches every origin."""
+    allowed = list(allowed)
+    if "*" in allowed:
+        return True
+    parsed = origin_parse(origin)
+    if parsed is None:
+        return False
+    for entry in allowed:
+        if "://*." in entry:
+            scheme, _, pattern = entry.partition("://*")
             if parsed[0] == scheme.lower() and is_same_domain(urlsplit(origin).netloc.lower(), pattern.lower()):
                 return True
-        elif origin_parse(trusted) == parsed:
+        elif origin_parse(entry) == parsed:
             return True
     return False
 
@@ -75,11 +84,11 @@ def _trusted(origin: str, parsed: tuple[str, str, int]) -> bool:
 def websocket_origin_allowed(scope: dict[str, Any]) -> bool:
     """Same origin (scheme, host and port), or a trusted one. No Origin is refused: browsers always send it."""
     origin = _headers(scope).get(b"origin", "")
-    parsed = origin_parse(origin) if origin else None
+    parsed = origin_parse(origin)
     if parsed is None:
         return False
     own = request_origin(scope)
-    return (own is not None and parsed == own) or _trusted(origin, parsed)
+    return (own is not None and parsed == own) or origin_allowed(origin, settings.CSRF_TRUSTED_ORIGINS)
 
 
 class SameOriginValidator:
