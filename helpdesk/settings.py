@@ -1,5 +1,7 @@
 """One settings module for every deployment.
 
+Long on purpose: the one place for every setting the environment decides, so none hides in another module.
+
 Everything comes from the environment. With nothing set, the product runs on
 embedded defaults (SQLite, in-memory channel layer, local-memory cache, Celery
 tasks in-process) so that `make run` works on a fresh machine; with

@@ -1,5 +1,7 @@
 """The Ollama gateway: the only module that imports `ollama`.
 
+Long on purpose: kept whole as the one importer of the ollama client, so every call to it passes one gate.
+
 It hides what the official client leaves to its callers: timeouts (the
 client's default waits forever), errors that arrive as four different
 exception types, failover to another node before the first token, one client
