@@ -45,6 +45,7 @@ run: install messages
 ## Run the whole suite in this environment's configuration, then again without DATABASE_URL/REDIS_URL (embedded mode).
 test: install messages
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
 		echo "--- embedded-mode pass (SQLite, in-memory channel layer, in-process tasks)"; \
@@ -53,6 +54,7 @@ test: install messages
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 ## Benchmark time to first token (needs PostgreSQL and Redis; see bench/first_token.py --help).
 bench: install
