@@ -44,7 +44,7 @@ def main() -> None:
     from django.conf import settings
 
     from knowledge import ingest
-    from knowledge.retrieval import tokenize
+    from knowledge.retrieval.terms import tokenize
 
     print(f"chunks of {settings.KNOWLEDGE_CHUNK_TOKENS} tokens, {settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS} overlap")
     print(f"{'text':<20}{'size':>9}{'chunks':>9}{'chunking s':>12}{'terms s':>10}{'total s':>10}{'x previous':>12}")

@@ -17,7 +17,7 @@ from helpdesk import ollama as gateway
 from helpdesk import profiles
 from helpdesk.models import ModelProfile
 from helpdesk.text import estimate_tokens, language_of
-from knowledge.retrieval import Hit
+from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
 from . import guard

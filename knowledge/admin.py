@@ -24,8 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import cache as answer_cache
-from . import ingest, retrieval, selectors, services
+from . import ingest, selectors, services
 from .models import FAQ, Article, Chunk, ImportJob
+from .retrieval.snapshot import current_faq_snapshot, current_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -203,8 +204,8 @@ class ArticleAdmin(admin.ModelAdmin):
             context.update(selectors.retrieval_preview(question=question))
             for hit in context["hits"]:
                 hit.admin_url = reverse("admin:knowledge_article_change", args=[hit.article_id])
-        context["snapshot"] = retrieval.current_snapshot()
-        context["faq_snapshot"] = retrieval.current_faq_snapshot()
+        context["snapshot"] = current_snapshot()
+        context["faq_snapshot"] = current_faq_snapshot()
         return TemplateResponse(request, "admin/knowledge/test_retrieval.html", context)
 
 

@@ -32,7 +32,7 @@ from helpdesk.celery import enqueue
 from . import ingest
 from .embedding import embed_texts
 from .models import FAQ, Article, Chunk, ImportFile, ImportJob, IndexStatus, KnowledgeState
-from .retrieval import tokenize
+from .retrieval.terms import tokenize
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from helpdesk import ollama as gateway
 from helpdesk import profiles
 from helpdesk.models import ModelProfile
 from helpdesk.text import language_of
-from knowledge.retrieval import Hit
+from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding, knowledge_lookup
 
 from .. import selectors

@@ -12,7 +12,7 @@ from django.db import connection
 from helpdesk import aio, profiles
 from helpdesk.logs import log_context
 from knowledge import cache as answer_cache
-from knowledge.retrieval import Hit
+from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
 from .. import confidence, services

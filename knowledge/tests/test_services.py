@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from knowledge import retrieval, services
+from knowledge import services
 from knowledge.models import FAQ, Article, Chunk, ImportJob, IndexStatus
+from knowledge.retrieval.search import search
+from knowledge.retrieval.snapshot import knowledge_version
 from knowledge.tests.factories import article_create, faq_create
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +44,16 @@ def test_indexing_is_idempotent(fake_ollama) -> None:
 
 def test_edited_article_is_reindexed_and_bumps_the_version(fake_ollama) -> None:
     article = article_create("shipping")
-    before = retrieval.knowledge_version()
+    before = knowledge_version()
     article.body = "## Shipping fees\n\nEvery order ships free now."
     services.article_save(article=article, content_changed=True, was_published=True)
     article.refresh_from_db()
     assert article.version == 2 and article.index_status == IndexStatus.PENDING
     # Until the new text is indexed, the old chunks keep answering: no gap, no mix.
-    assert retrieval.search("shipping fee").hits[0].text.startswith("Orders over")
+    assert search("shipping fee").hits[0].text.startswith("Orders over")
     report = services.article_index(article_id=article.pk)
     assert report.outcome == "indexed" and report.chunks == 1
-    assert retrieval.knowledge_version() > before
+    assert knowledge_version() > before
     assert [c.text for c in Chunk.objects.filter(article=article)] == ["Every order ships free now."]
 
 
@@ -68,7 +70,7 @@ def test_unreachable_embedding_model_indexes_for_keyword_search(fake_ollama) -> 
     assert article.index_status == IndexStatus.INDEXED and not article.embedded
     assert "keyword search only" in article.index_error and "ollama pull bge-m3" in article.index_error
     assert article.chunks.filter(embedding__isnull=True).count() == article.chunk_count == 1
-    assert retrieval.search("Mastercard").hits[0].title == "Payment methods"
+    assert search("Mastercard").hits[0].title == "Payment methods"
 
 
 def test_reindex_command_embeds_what_is_missing_and_shows_progress(fake_ollama, capsys) -> None:
@@ -82,7 +84,7 @@ def test_reindex_command_embeds_what_is_missing_and_shows_progress(fake_ollama, 
     assert "Re-indexing 2 articles and 1 FAQ entries with bge-m3" in out
     assert "[1/3] article" in out and "[3/3] FAQ" in out and "indexed, 1 chunks" in out
     assert Article.objects.filter(embedded=True).count() == 2
-    assert not retrieval.search("Mastercard").keyword_only
+    assert not search("Mastercard").keyword_only
 
 
 def test_switching_the_embedding_model_needs_a_reindex(fake_ollama, settings) -> None:
@@ -90,10 +92,10 @@ def test_switching_the_embedding_model_needs_a_reindex(fake_ollama, settings) ->
     fake_ollama.state.models.append("nomic-embed-text")
     fake_ollama.state.embed_dimensions = 128
     settings.OLLAMA_EMBED_MODEL = "nomic-embed-text"
-    result = retrieval.search("Mastercard")
+    result = search("Mastercard")
     assert result.keyword_only and "reindex" in result.note
     call_command("reindex")
-    result = retrieval.search("Mastercard")
+    result = search("Mastercard")
     assert not result.keyword_only and result.hits[0].vector_score is not None
     assert Chunk.objects.get().embed_model == "nomic-embed-text" and Chunk.objects.get().embedding_dim == 128
 
@@ -107,13 +109,13 @@ def test_reindex_fails_loudly_when_the_model_is_missing(fake_ollama) -> None:
 
 def test_publishing_and_faq_changes_bump_the_version(fake_ollama) -> None:
     article = article_create("payment", published=False)
-    version = retrieval.knowledge_version()
+    version = knowledge_version()
     services.articles_publish(article_ids=[article.pk])
-    assert retrieval.knowledge_version() > version
-    version = retrieval.knowledge_version()
+    assert knowledge_version() > version
+    version = knowledge_version()
     faq = faq_create("Q?", "A.", published=False)
     services.faqs_set_published(faq_ids=[faq.pk], published=True)
-    assert retrieval.knowledge_version() > version
+    assert knowledge_version() > version
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
