@@ -6,7 +6,7 @@ punctuation) is one "sentence" that the chunker has to cut by characters; the
 old chunker measured the whole rest of the text again for every piece, so
 4x the text took 16x the time (100 KB 1.0 s, 400 KB 18.6 s). This prints, per
 size, the time to chunk it and to make the chunks' search terms (the CPU
-work of `knowledge.services.article_index`; embedding is the model's time and
+work of `knowledge.services.indexing.article_index`; embedding is the model's time and
 is left out), and each size's time over the previous one: about 4 means
 linear growth. No database or Ollama needed.
 

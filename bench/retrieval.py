@@ -78,7 +78,7 @@ def fill(size: int, rng: random.Random, np, english: list[str], chinese: list[st
 
     from knowledge.models import Article, Chunk
     from knowledge.retrieval.terms import tokenize
-    from knowledge.services import knowledge_version_bump
+    from knowledge.services.version import knowledge_version_bump
 
     Article.objects.all().delete()
     texts: list[str] = []

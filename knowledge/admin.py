@@ -24,9 +24,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import cache as answer_cache
-from . import ingest, selectors, services
+from . import ingest, selectors
 from .models import FAQ, Article, Chunk, ImportJob
 from .retrieval.snapshot import current_faq_snapshot, current_snapshot
+from .services.articles import article_save, articles_delete, articles_publish, articles_reindex, articles_unpublish
+from .services.faq import faq_save, faqs_delete, faqs_set_published
+from .services.imports import import_job_create
 
 logger = logging.getLogger(__name__)
 
@@ -90,30 +93,30 @@ class ArticleAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
         content_changed = not change or bool({"title", "body"} & set(form.changed_data))
         was_published = change and form.initial.get("status") == Article.Status.PUBLISHED
-        services.article_save(article=obj, editor=request.user, content_changed=content_changed,
+        article_save(article=obj, editor=request.user, content_changed=content_changed,
                               was_published=was_published)
 
     def delete_model(self, request: HttpRequest, obj: Article) -> None:
-        services.articles_delete(article_ids=[obj.pk])
+        articles_delete(article_ids=[obj.pk])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        services.articles_delete(article_ids=list(queryset.values_list("pk", flat=True)))
+        articles_delete(article_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description=_("Publish selected articles"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.articles_publish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
+        count = articles_publish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
         self.message_user(request, ngettext("%d article published.", "%d articles published.", count) % count,
                           messages.SUCCESS)
 
     @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.articles_unpublish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
+        count = articles_unpublish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
         self.message_user(request, ngettext("%d article unpublished.", "%d articles unpublished.", count) % count,
                           messages.SUCCESS)
 
     @admin.action(description=_("Re-index selected articles"), permissions=["change"])
     def reindex(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.articles_reindex(article_ids=list(queryset.values_list("pk", flat=True)))
+        count = articles_reindex(article_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, ngettext("%d article queued for indexing.", "%d articles queued for indexing.",
                                             count) % count, messages.SUCCESS)
 
@@ -161,7 +164,7 @@ class ArticleAdmin(admin.ModelAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             accepted, rejected = _read_uploads(form.cleaned_data["files"])
-            job = services.import_job_create(files=accepted, rejected=rejected, user=request.user)
+            job = import_job_create(files=accepted, rejected=rejected, user=request.user)
             return redirect("admin:knowledge_article_import_job", job_id=job.pk)
         context = self._context(
             request, _("Import documents"), form=form, supported=ingest.SUPPORTED_DESCRIPTION,
@@ -277,23 +280,23 @@ class FAQAdmin(admin.ModelAdmin):
         return _("ready")
 
     def save_model(self, request: HttpRequest, obj: FAQ, form: forms.ModelForm, change: bool) -> None:
-        services.faq_save(faq=obj, editor=request.user, was_published=change and bool(form.initial.get("published")))
+        faq_save(faq=obj, editor=request.user, was_published=change and bool(form.initial.get("published")))
 
     def delete_model(self, request: HttpRequest, obj: FAQ) -> None:
-        services.faqs_delete(faq_ids=[obj.pk])
+        faqs_delete(faq_ids=[obj.pk])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        services.faqs_delete(faq_ids=list(queryset.values_list("pk", flat=True)))
+        faqs_delete(faq_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description=_("Publish selected FAQ entries"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=True)
+        count = faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=True)
         self.message_user(request, ngettext("%d FAQ entry published.", "%d FAQ entries published.", count) % count,
                           messages.SUCCESS)
 
     @admin.action(description=_("Unpublish selected FAQ entries"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=False)
+        count = faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=False)
         self.message_user(
             request, ngettext("%d FAQ entry unpublished.", "%d FAQ entries unpublished.", count) % count,
             messages.SUCCESS,

@@ -13,9 +13,9 @@ from conversations.selectors import message_to_dict
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.profiles import profile_default
 from knowledge import cache as answer_cache
-from knowledge import services as knowledge_services
 from knowledge.retrieval.search import Hit
 from knowledge.retrieval.terms import is_follow_up
+from knowledge.services.articles import articles_publish
 from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 from tests.fake_ollama import Reply
 
@@ -137,7 +137,7 @@ def test_a_repeated_question_is_served_from_the_cache_until_knowledge_changes(fa
         assert get_redis_connection("default").keys(f"*{key}")
 
     article = article_create("payment", published=False)  # a draft changes nothing customers see
-    knowledge_services.articles_publish(article_ids=[article.pk])  # publishing does
+    articles_publish(article_ids=[article.pk])  # publishing does
     third = ask("Do you take Mastercard?")
     assert third.answer_source == Message.AnswerSource.LLM and len(fake_ollama.chat_requests()) == 2
 

@@ -43,7 +43,7 @@ def test_enqueuing_a_task_name_nobody_registered_raises_a_clear_error() -> None:
 
     from helpdesk.celery import enqueue
 
-    with pytest.raises(LookupError, match="no Celery task is registered as 'knowledge.no_such_task'"):
+    with pytest.raises(LookupError, match=r"no Celery task is registered as 'knowledge\.no_such_task'"):
         enqueue("knowledge.no_such_task", 1)
 
 

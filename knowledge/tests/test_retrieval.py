@@ -6,10 +6,11 @@ import logging
 
 import pytest
 
-from knowledge import embedding, services
+from knowledge import embedding
 from knowledge.retrieval.faq import FAQMatch, faq_match, faq_match_exact
 from knowledge.retrieval.search import search
 from knowledge.retrieval.terms import normalise_question, tokenize
+from knowledge.services.articles import articles_delete, articles_publish, articles_unpublish
 from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 
 pytestmark = pytest.mark.django_db
@@ -70,15 +71,15 @@ def test_unreachable_embedding_model_falls_back_to_keywords_and_says_so(fake_oll
 def test_unpublishing_removes_an_article_from_retrieval_at_once(fake_ollama) -> None:
     articles = knowledge_base_create()
     assert search("Do you take Mastercard?").hits[0].title == "Payment methods"
-    services.articles_unpublish(article_ids=[articles["payment"].pk])
+    articles_unpublish(article_ids=[articles["payment"].pk])
     assert all(hit.title != "Payment methods" for hit in search("Do you take Mastercard?").hits)
-    services.articles_publish(article_ids=[articles["payment"].pk])
+    articles_publish(article_ids=[articles["payment"].pk])
     assert search("Do you take Mastercard?").hits[0].title == "Payment methods"
 
 
 def test_deleting_removes_an_article_from_retrieval_at_once(fake_ollama) -> None:
     articles = knowledge_base_create()
-    services.articles_delete(article_ids=[articles["payment"].pk])
+    articles_delete(article_ids=[articles["payment"].pk])
     assert all(hit.title != "Payment methods" for hit in search("Do you take Mastercard?").hits)
 
 
