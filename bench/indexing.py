@@ -43,7 +43,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from knowledge import ingest
+    from knowledge.ingest.chunking import chunk_markdown
     from knowledge.retrieval.terms import tokenize
 
     print(f"chunks of {settings.KNOWLEDGE_CHUNK_TOKENS} tokens, {settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS} overlap")
@@ -53,7 +53,7 @@ def main() -> None:
         for size_kb in args.sizes_kb:
             body = texts(size_kb)[kind]
             started = time.perf_counter()
-            drafts = ingest.chunk_markdown(
+            drafts = chunk_markdown(
                 body,
                 max_tokens=settings.KNOWLEDGE_CHUNK_TOKENS,
                 overlap_tokens=settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,

@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import cache as answer_cache
-from . import ingest, selectors
+from . import selectors
+from .ingest import uploads
 from .models import FAQ, Article, Chunk, ImportJob
 from .retrieval.snapshot import current_faq_snapshot, current_snapshot
 from .services.articles import article_save, articles_delete, articles_publish, articles_reindex, articles_unpublish
@@ -167,7 +168,7 @@ class ArticleAdmin(admin.ModelAdmin):
             job = import_job_create(files=accepted, rejected=rejected, user=request.user)
             return redirect("admin:knowledge_article_import_job", job_id=job.pk)
         context = self._context(
-            request, _("Import documents"), form=form, supported=ingest.SUPPORTED_DESCRIPTION,
+            request, _("Import documents"), form=form, supported=uploads.SUPPORTED_DESCRIPTION,
             max_mb=settings.KNOWLEDGE_IMPORT_MAX_BYTES / 1_048_576,
             max_archive_mb=settings.KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES / 1_048_576,
             recent_jobs=ImportJob.objects.all()[:10],
@@ -220,7 +221,7 @@ class MultipleFileField(forms.FileField):
     """Several files in one field (the pattern from Django's file-upload documentation)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(sorted(ingest.SUPPORTED_SUFFIXES))}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(sorted(uploads.SUPPORTED_SUFFIXES))}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list:
@@ -240,15 +241,15 @@ def _read_uploads(files: list) -> tuple[list[tuple[str, bytes]], list[tuple[str,
     rejected: list[tuple[str, str]] = []
     for upload in files:
         name = upload.name or "unnamed"
-        is_archive = ingest.suffix_of(name) in ingest.ZIP_SUFFIXES
+        is_archive = uploads.suffix_of(name) in uploads.ZIP_SUFFIXES
         limit = settings.KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES if is_archive else settings.KNOWLEDGE_IMPORT_MAX_BYTES
         try:
-            if ingest.suffix_of(name) not in ingest.SUPPORTED_SUFFIXES:
-                raise ingest.IngestError(
-                    f"unsupported file type {ingest.suffix_of(name) or '(none)'}; use {ingest.SUPPORTED_DESCRIPTION}"
+            if uploads.suffix_of(name) not in uploads.SUPPORTED_SUFFIXES:
+                raise uploads.IngestError(
+                    f"unsupported file type {uploads.suffix_of(name) or '(none)'}; use {uploads.SUPPORTED_DESCRIPTION}"
                 )
-            ingest.check_size(name, upload.size, limit)
-        except ingest.IngestError as exc:
+            uploads.check_size(name, upload.size, limit)
+        except uploads.IngestError as exc:
             rejected.append((name, str(exc)))
             continue
         accepted.append((name, upload.read()))

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from helpdesk.celery import enqueue
 
-from .. import ingest
+from ..ingest import uploads
+from ..ingest.documents import document_from_file
 from ..models import Article, ImportFile, ImportJob
 from .indexing import index_later
 
@@ -22,13 +23,13 @@ logger = logging.getLogger(__name__)
 
 def _documents_in(name: str, data: bytes) -> int:
     """How many documents an upload holds, for the progress bar (a .zip counts its files)."""
-    if ingest.suffix_of(name) not in ingest.ZIP_SUFFIXES:
+    if uploads.suffix_of(name) not in uploads.ZIP_SUFFIXES:
         return 1
     try:
         members = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return 1
-    count = sum(1 for m in members if not m.is_dir() and not ingest._is_hidden(m.filename))
+    count = sum(1 for m in members if not m.is_dir() and not uploads.is_hidden(m.filename))
     return max(min(count, settings.KNOWLEDGE_IMPORT_MAX_FILES), 1)
 
 
@@ -66,7 +67,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.RUNNING)
     for upload in job.files.filter(processed=False):
         data = bytes(upload.content)
-        documents = ingest.expand_upload(
+        documents = uploads.expand_upload(
             upload.name,
             data,
             max_bytes=settings.KNOWLEDGE_IMPORT_MAX_BYTES,
@@ -85,12 +86,12 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     return ImportJob.objects.get(pk=job_id)
 
 
-def _import_document(name: str, content: bytes | ingest.IngestError, job: ImportJob) -> dict[str, Any]:
+def _import_document(name: str, content: bytes | uploads.IngestError, job: ImportJob) -> dict[str, Any]:
     try:
-        if isinstance(content, ingest.IngestError):
+        if isinstance(content, uploads.IngestError):
             raise content
-        ingest.check_size(name, len(content), settings.KNOWLEDGE_IMPORT_MAX_BYTES)
-        document = ingest.document_from_file(name, content)
+        uploads.check_size(name, len(content), settings.KNOWLEDGE_IMPORT_MAX_BYTES)
+        document = document_from_file(name, content)
         with transaction.atomic():
             article = Article.objects.create(
                 title=document.title,
@@ -102,7 +103,7 @@ def _import_document(name: str, content: bytes | ingest.IngestError, job: Import
             )
             index_later([article.pk])
         return {"name": name, "ok": True, "article_id": article.pk, "title": article.title}
-    except ingest.IngestError as exc:
+    except uploads.IngestError as exc:
         return {"name": name, "ok": False, "error": str(exc)}
     except Exception as exc:  # a parser bug on one file must not lose the rest of the import
         logger.exception("importing %s failed", name)

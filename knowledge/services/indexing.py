@@ -15,8 +15,8 @@ from django.utils import timezone
 from helpdesk import ollama as gateway
 from helpdesk.celery import enqueue
 
-from .. import ingest
 from ..embedding import embed_texts
+from ..ingest import chunking
 from ..models import Article, Chunk, IndexStatus
 from ..retrieval.terms import tokenize
 from .version import knowledge_version_bump
@@ -43,7 +43,7 @@ class IndexReport:
 class _Prepared:
     """An article's chunks with their search tokens and vectors, computed before any row is locked."""
 
-    drafts: list[ingest.ChunkDraft]
+    drafts: list[chunking.ChunkDraft]
     search_tokens: list[str] = field(default_factory=list)
     vectors: np.ndarray | None = None
     embed_error: str = ""
@@ -77,7 +77,7 @@ def article_index(*, article_id: int, force: bool = False) -> IndexReport:
     budget = settings.KNOWLEDGE_INDEX_TIME_BUDGET_S
     try:
         prepared = _article_prepare(article, deadline=time.monotonic() + budget)
-    except ingest.TimeBudgetExceeded:
+    except chunking.TimeBudgetExceeded:
         logger.warning("indexing article %s stopped after %s s (KNOWLEDGE_INDEX_TIME_BUDGET_S)", article_id, budget)
         return _index_failed(
             article, version, f"indexing took longer than {budget:g} s: split the document into smaller articles"
@@ -91,9 +91,9 @@ def article_index(*, article_id: int, force: bool = False) -> IndexReport:
 def _article_prepare(article: Article, *, deadline: float) -> _Prepared:
     """Chunks, search tokens and vectors; without vectors (and the reason) when embedding fails.
 
-    Raises ingest.TimeBudgetExceeded past `deadline` (time.monotonic()).
+    Raises chunking.TimeBudgetExceeded past `deadline` (time.monotonic()).
     """
-    drafts = ingest.chunk_markdown(
+    drafts = chunking.chunk_markdown(
         article.body,
         max_tokens=settings.KNOWLEDGE_CHUNK_TOKENS,
         overlap_tokens=settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,
@@ -103,7 +103,7 @@ def _article_prepare(article: Article, *, deadline: float) -> _Prepared:
     if not drafts:
         return prepared
     for draft in drafts:
-        ingest.check_deadline(deadline)
+        chunking.check_deadline(deadline)
         prepared.search_tokens.append(" ".join(tokenize(f"{article.title}\n{draft.heading}\n{draft.text}")))
     try:
         prepared.vectors = embed_texts(

@@ -166,16 +166,16 @@ def test_saving_an_article_in_admin_never_chunks_in_the_request(staff_client, fa
     """The admin request only queues indexing: the chunker runs on a task thread (embedded) or in the worker."""
     import threading
 
-    from knowledge import ingest
+    from knowledge.ingest import chunking
 
     chunked_on: list[str] = []
-    chunk_markdown = ingest.chunk_markdown
+    chunk_markdown = chunking.chunk_markdown
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         chunked_on.append(threading.current_thread().name)
         return chunk_markdown(*args, **kwargs)
 
-    monkeypatch.setattr(ingest, "chunk_markdown", spy)
+    monkeypatch.setattr(chunking, "chunk_markdown", spy)
     response = staff_client.post(
         reverse("admin:knowledge_article_add"),
         {"title": "Gift wrapping", "body": "We wrap any order in washi paper for ¥10. " * 200,
