@@ -6,7 +6,7 @@ punctuation) is one "sentence" that the chunker has to cut by characters; the
 old chunker measured the whole rest of the text again for every piece, so
 4x the text took 16x the time (100 KB 1.0 s, 400 KB 18.6 s). This prints, per
 size, the time to chunk it and to make the chunks' search terms (the CPU
-work of `knowledge.services.article_index`; embedding is the model's time and
+work of `knowledge.services.indexing.article_index`; embedding is the model's time and
 is left out), and each size's time over the previous one: about 4 means
 linear growth. No database or Ollama needed.
 
@@ -43,8 +43,8 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    from knowledge import ingest
-    from knowledge.retrieval import tokenize
+    from knowledge.ingest.chunking import chunk_markdown
+    from knowledge.retrieval.terms import tokenize
 
     print(f"chunks of {settings.KNOWLEDGE_CHUNK_TOKENS} tokens, {settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS} overlap")
     print(f"{'text':<20}{'size':>9}{'chunks':>9}{'chunking s':>12}{'terms s':>10}{'total s':>10}{'x previous':>12}")
@@ -53,7 +53,7 @@ def main() -> None:
         for size_kb in args.sizes_kb:
             body = texts(size_kb)[kind]
             started = time.perf_counter()
-            drafts = ingest.chunk_markdown(
+            drafts = chunk_markdown(
                 body,
                 max_tokens=settings.KNOWLEDGE_CHUNK_TOKENS,
                 overlap_tokens=settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS,

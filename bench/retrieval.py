@@ -36,6 +36,7 @@ import tracemalloc
 import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -76,8 +77,8 @@ def fill(size: int, rng: random.Random, np, english: list[str], chinese: list[st
     from django.db import transaction
 
     from knowledge.models import Article, Chunk
-    from knowledge.retrieval import tokenize
-    from knowledge.services import knowledge_version_bump
+    from knowledge.retrieval.terms import tokenize
+    from knowledge.services.version import knowledge_version_bump
 
     Article.objects.all().delete()
     texts: list[str] = []
@@ -132,8 +133,8 @@ def baseline_search(texts_tokens: list[list[str]], vectors, query_terms: list[st
 def bench_index(sizes: list[int], queries: int) -> None:
     import numpy as np
 
-    from knowledge import retrieval
-    from knowledge.retrieval import QueryVector, tokenize
+    from knowledge.embedding import QueryVector
+    from knowledge.retrieval.terms import tokenize
 
     rng = random.Random(7)
     english, chinese = vocabulary(rng)
@@ -143,45 +144,15 @@ def bench_index(sizes: list[int], queries: int) -> None:
         started = time.perf_counter()
         texts = fill(size, rng, np, english, chinese)
         fill_s = time.perf_counter() - started
-        rebuilds = []
-        for _ in range(3):
-            retrieval.snapshot_forget()
-            started = time.perf_counter()
-            snapshot = retrieval.current_snapshot()
-            rebuilds.append(time.perf_counter() - started)
-        rebuild_s = statistics.median(rebuilds)
-        # Memory in a separate build: tracing allocations slows Python down several times.
-        retrieval.snapshot_forget()
-        tracemalloc.start()
-        snapshot = retrieval.current_snapshot()
-        current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        snapshot, rebuild_s, current, peak = snapshot_measure()
         questions = []
         for _ in range(queries):
             words = tokenize(rng.choice(texts))
             questions.append(" ".join(rng.sample(words, min(5, len(words)))))
         vectors = [QueryVector(v / np.linalg.norm(v)) for v in np.random.default_rng(1).normal(size=(queries, DIM))
                    .astype(np.float32)]
-        for question, vector in zip(questions[:5], vectors[:5], strict=True):  # warm-up
-            retrieval.search(question, query_vector=vector)
-        timings = []
-        for question, vector in zip(questions, vectors, strict=True):
-            t = time.perf_counter()
-            retrieval.search(question, query_vector=vector)
-            timings.append((time.perf_counter() - t) * 1000)
-        # The baseline, on the same data and questions.
-        tokens = [tokenize(text) for text in texts]
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for doc, terms in enumerate(tokens):
-            for term, tf in Counter(terms).items():
-                postings[term].append((doc, tf))
-        baseline_search.postings = postings  # type: ignore[attr-defined]
-        baseline_search.lengths = [len(t) for t in tokens]  # type: ignore[attr-defined]
-        baseline = []
-        for question, vector in list(zip(questions, vectors, strict=True))[: max(20, queries // 5)]:
-            t = time.perf_counter()
-            baseline_search(tokens, snapshot.vectors, tokenize(question), vector.vector, np)
-            baseline.append((time.perf_counter() - t) * 1000)
+        timings = search_timings(questions, vectors)
+        baseline = baseline_timings(texts, snapshot.vectors, list(zip(questions, vectors, strict=True)), np)
         print(f"\n{size:>6} chunks (stored in {fill_s:.1f} s)")
         print(f"  snapshot rebuild from the database : {rebuild_s * 1000:8.0f} ms (median of 3), "
               f"{current / 1_048_576:.0f} MiB held ({peak / 1_048_576:.0f} MiB peak while building)")
@@ -191,6 +162,58 @@ def bench_index(sizes: list[int], queries: int) -> None:
     from knowledge.models import Article
 
     Article.objects.all().delete()
+
+
+def snapshot_measure() -> tuple[Any, float, int, int]:
+    """The snapshot, its rebuild time in seconds (median of 3), and the bytes it holds and peaked at while
+    building, measured in a separate build: tracing allocations slows Python down several times."""
+    from knowledge.retrieval.snapshot import current_snapshot, snapshot_forget
+
+    rebuilds = []
+    for _ in range(3):
+        snapshot_forget()
+        started = time.perf_counter()
+        current_snapshot()
+        rebuilds.append(time.perf_counter() - started)
+    snapshot_forget()
+    tracemalloc.start()
+    snapshot = current_snapshot()
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return snapshot, statistics.median(rebuilds), current, peak
+
+
+def search_timings(questions: list[str], vectors: list) -> list[float]:
+    """Milliseconds of each hybrid search, after five to warm up."""
+    from knowledge.retrieval.search import search
+
+    for question, vector in zip(questions[:5], vectors[:5], strict=True):  # warm-up
+        search(question, query_vector=vector)
+    timings = []
+    for question, vector in zip(questions, vectors, strict=True):
+        t = time.perf_counter()
+        search(question, query_vector=vector)
+        timings.append((time.perf_counter() - t) * 1000)
+    return timings
+
+
+def baseline_timings(texts: list[str], matrix, asked: list, np) -> list[float]:
+    """Milliseconds of the baseline on the same data and (some of the) questions."""
+    from knowledge.retrieval.terms import tokenize
+
+    tokens = [tokenize(text) for text in texts]
+    postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for doc, terms in enumerate(tokens):
+        for term, tf in Counter(terms).items():
+            postings[term].append((doc, tf))
+    baseline_search.postings = postings  # type: ignore[attr-defined]
+    baseline_search.lengths = [len(t) for t in tokens]  # type: ignore[attr-defined]
+    baseline = []
+    for question, vector in asked[: max(20, len(asked) // 5)]:
+        t = time.perf_counter()
+        baseline_search(tokens, matrix, tokenize(question), vector.vector, np)
+        baseline.append((time.perf_counter() - t) * 1000)
+    return baseline
 
 
 # --- part 2: direct answers through the websocket ----------------------------------------------------

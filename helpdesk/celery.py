@@ -84,13 +84,32 @@ def _run_eagerly(task: Task, args: tuple, kwargs: dict) -> None:
         logger.error("embedded task %s failed: %r", task.name, result.result)
 
 
-def enqueue(task: Task, *args: Any, **kwargs: Any) -> Future | None:
-    """Send a task to its queue, or in embedded mode run it on a worker thread.
+def task_named(name: str) -> Task:
+    """The task registered as `name` (its `@shared_task(name=...)`).
+
+    Lets a service queue its app's task without importing the tasks module,
+    which imports the services: by name there is no import circle. The apps'
+    tasks modules are imported on the first miss, as a worker imports them at
+    start, so a name resolves in a web process and in embedded mode too.
+    """
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    try:
+        return app.tasks[name]
+    except KeyError:
+        raise LookupError(f"no Celery task is registered as {name!r}") from None
+
+
+def enqueue(task: Task | str, *args: Any, **kwargs: Any) -> Future | None:
+    """Send a task (or the task registered under a name) to its queue, or in embedded mode run it on a
+    worker thread.
 
     Eager `.delay()` would run the task right here; called from a consumer that
     is the event loop's sync thread, and the task's own `async_to_sync` raises.
     A small thread pool keeps the web loop free while the reply streams.
     """
+    if isinstance(task, str):
+        task = task_named(task)
     if app.conf.task_always_eager:
         from django.conf import settings
 

@@ -24,8 +24,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import cache as answer_cache
-from . import ingest, retrieval, selectors, services
+from . import selectors
+from .ingest import uploads
 from .models import FAQ, Article, Chunk, ImportJob
+from .retrieval.snapshot import current_faq_snapshot, current_snapshot
+from .services.articles import article_save, articles_delete, articles_publish, articles_reindex, articles_unpublish
+from .services.faq import faq_save, faqs_delete, faqs_set_published
+from .services.imports import import_job_create
 
 logger = logging.getLogger(__name__)
 
@@ -89,30 +94,30 @@ class ArticleAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
         content_changed = not change or bool({"title", "body"} & set(form.changed_data))
         was_published = change and form.initial.get("status") == Article.Status.PUBLISHED
-        services.article_save(article=obj, editor=request.user, content_changed=content_changed,
+        article_save(article=obj, editor=request.user, content_changed=content_changed,
                               was_published=was_published)
 
     def delete_model(self, request: HttpRequest, obj: Article) -> None:
-        services.articles_delete(article_ids=[obj.pk])
+        articles_delete(article_ids=[obj.pk])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        services.articles_delete(article_ids=list(queryset.values_list("pk", flat=True)))
+        articles_delete(article_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description=_("Publish selected articles"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.articles_publish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
+        count = articles_publish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
         self.message_user(request, ngettext("%d article published.", "%d articles published.", count) % count,
                           messages.SUCCESS)
 
     @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.articles_unpublish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
+        count = articles_unpublish(article_ids=queryset.values_list("pk", flat=True), editor=request.user)
         self.message_user(request, ngettext("%d article unpublished.", "%d articles unpublished.", count) % count,
                           messages.SUCCESS)
 
     @admin.action(description=_("Re-index selected articles"), permissions=["change"])
     def reindex(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.articles_reindex(article_ids=list(queryset.values_list("pk", flat=True)))
+        count = articles_reindex(article_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, ngettext("%d article queued for indexing.", "%d articles queued for indexing.",
                                             count) % count, messages.SUCCESS)
 
@@ -160,10 +165,10 @@ class ArticleAdmin(admin.ModelAdmin):
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             accepted, rejected = _read_uploads(form.cleaned_data["files"])
-            job = services.import_job_create(files=accepted, rejected=rejected, user=request.user)
+            job = import_job_create(files=accepted, rejected=rejected, user=request.user)
             return redirect("admin:knowledge_article_import_job", job_id=job.pk)
         context = self._context(
-            request, _("Import documents"), form=form, supported=ingest.SUPPORTED_DESCRIPTION,
+            request, _("Import documents"), form=form, supported=uploads.SUPPORTED_DESCRIPTION,
             max_mb=settings.KNOWLEDGE_IMPORT_MAX_BYTES / 1_048_576,
             max_archive_mb=settings.KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES / 1_048_576,
             recent_jobs=ImportJob.objects.all()[:10],
@@ -203,8 +208,8 @@ class ArticleAdmin(admin.ModelAdmin):
             context.update(selectors.retrieval_preview(question=question))
             for hit in context["hits"]:
                 hit.admin_url = reverse("admin:knowledge_article_change", args=[hit.article_id])
-        context["snapshot"] = retrieval.current_snapshot()
-        context["faq_snapshot"] = retrieval.current_faq_snapshot()
+        context["snapshot"] = current_snapshot()
+        context["faq_snapshot"] = current_faq_snapshot()
         return TemplateResponse(request, "admin/knowledge/test_retrieval.html", context)
 
 
@@ -216,7 +221,7 @@ class MultipleFileField(forms.FileField):
     """Several files in one field (the pattern from Django's file-upload documentation)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(sorted(ingest.SUPPORTED_SUFFIXES))}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ",".join(sorted(uploads.SUPPORTED_SUFFIXES))}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list:
@@ -236,15 +241,15 @@ def _read_uploads(files: list) -> tuple[list[tuple[str, bytes]], list[tuple[str,
     rejected: list[tuple[str, str]] = []
     for upload in files:
         name = upload.name or "unnamed"
-        is_archive = ingest.suffix_of(name) in ingest.ZIP_SUFFIXES
+        is_archive = uploads.suffix_of(name) in uploads.ZIP_SUFFIXES
         limit = settings.KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES if is_archive else settings.KNOWLEDGE_IMPORT_MAX_BYTES
         try:
-            if ingest.suffix_of(name) not in ingest.SUPPORTED_SUFFIXES:
-                raise ingest.IngestError(
-                    f"unsupported file type {ingest.suffix_of(name) or '(none)'}; use {ingest.SUPPORTED_DESCRIPTION}"
+            if uploads.suffix_of(name) not in uploads.SUPPORTED_SUFFIXES:
+                raise uploads.IngestError(
+                    f"unsupported file type {uploads.suffix_of(name) or '(none)'}; use {uploads.SUPPORTED_DESCRIPTION}"
                 )
-            ingest.check_size(name, upload.size, limit)
-        except ingest.IngestError as exc:
+            uploads.check_size(name, upload.size, limit)
+        except uploads.IngestError as exc:
             rejected.append((name, str(exc)))
             continue
         accepted.append((name, upload.read()))
@@ -276,23 +281,23 @@ class FAQAdmin(admin.ModelAdmin):
         return _("ready")
 
     def save_model(self, request: HttpRequest, obj: FAQ, form: forms.ModelForm, change: bool) -> None:
-        services.faq_save(faq=obj, editor=request.user, was_published=change and bool(form.initial.get("published")))
+        faq_save(faq=obj, editor=request.user, was_published=change and bool(form.initial.get("published")))
 
     def delete_model(self, request: HttpRequest, obj: FAQ) -> None:
-        services.faqs_delete(faq_ids=[obj.pk])
+        faqs_delete(faq_ids=[obj.pk])
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        services.faqs_delete(faq_ids=list(queryset.values_list("pk", flat=True)))
+        faqs_delete(faq_ids=list(queryset.values_list("pk", flat=True)))
 
     @admin.action(description=_("Publish selected FAQ entries"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=True)
+        count = faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=True)
         self.message_user(request, ngettext("%d FAQ entry published.", "%d FAQ entries published.", count) % count,
                           messages.SUCCESS)
 
     @admin.action(description=_("Unpublish selected FAQ entries"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = services.faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=False)
+        count = faqs_set_published(faq_ids=queryset.values_list("pk", flat=True), published=False)
         self.message_user(
             request, ngettext("%d FAQ entry unpublished.", "%d FAQ entries unpublished.", count) % count,
             messages.SUCCESS,

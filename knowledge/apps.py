@@ -12,6 +12,6 @@ class KnowledgeConfig(AppConfig):
 
 
 def _snapshots_warm() -> None:
-    from .retrieval import snapshots_warm
+    from .retrieval.snapshot import snapshots_warm
 
     snapshots_warm()

@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from .retrieval import normalise_question
+from .retrieval.terms import normalise_question
 
 GENERATION_KEY = "answer-cache:generation"
 

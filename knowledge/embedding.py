@@ -18,7 +18,7 @@ from django.conf import settings
 from helpdesk.llm import ollama as gateway
 from helpdesk.runtime import aio
 
-from . import ingest
+from .ingest import chunking
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +40,11 @@ def unit_vectors(vectors: list[list[float]]) -> np.ndarray:
 
 def embed_texts(texts: list[str], *, deadline: float | None = None, batch_size: int | None = None) -> np.ndarray:
     """Unit vectors for `texts`, in batches of `batch_size` (default KNOWLEDGE_EMBED_BATCH); raises OllamaError
-    or ValueError, and ingest.TimeBudgetExceeded when a batch would start after `deadline` (time.monotonic())."""
+    or ValueError, and chunking.TimeBudgetExceeded when a batch would start after `deadline` (time.monotonic())."""
     batch_size = max(batch_size or settings.KNOWLEDGE_EMBED_BATCH, 1)
     rows: list[np.ndarray] = []
     for start in range(0, len(texts), batch_size):
-        ingest.check_deadline(deadline)
+        chunking.check_deadline(deadline)
         batch = texts[start : start + batch_size]
         vectors = aio.run(gateway.embed(batch, model=settings.OLLAMA_EMBED_MODEL))
         if len(vectors) != len(batch):

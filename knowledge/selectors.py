@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 
 from . import cache as answer_cache
-from . import embedding, retrieval
+from . import embedding
 from .models import Article, ImportJob, IndexStatus
+from .retrieval import faq, search, snapshot, terms
 
 
 @dataclass
@@ -59,8 +60,8 @@ def import_job_status(job: ImportJob) -> dict[str, Any]:
 def retrieval_preview(*, question: str) -> dict[str, Any]:
     """What the bot would find for a question: ranked chunks with every score, and a direct FAQ answer if any."""
     query_vector = embedding.embed_query(question)
-    result = retrieval.search(question, query_vector=query_vector, limit=10, include_weak=True)
-    faq = retrieval.faq_match(question, query_vector=query_vector)
+    result = search.search(question, query_vector=query_vector, limit=10, include_weak=True)
+    match = faq.faq_match(question, query_vector=query_vector)
     used = 0
     for hit in result.hits:
         strong = hit.keyword_score > 0 or (
@@ -72,7 +73,7 @@ def retrieval_preview(*, question: str) -> dict[str, Any]:
         "hits": result.hits,
         "keyword_only": result.keyword_only,
         "note": result.note,
-        "faq": faq,
+        "faq": match,
         "embedding_error": query_vector.error,
         "top_k": settings.RETRIEVAL_TOP_K,
         "faq_threshold": settings.FAQ_SIMILARITY_THRESHOLD,
@@ -89,9 +90,9 @@ class Grounding:
     version: int
     standalone: bool
     query: str
-    faq: retrieval.FAQMatch | None = None
+    faq: faq.FAQMatch | None = None
     cached: answer_cache.CachedAnswer | None = None
-    result: retrieval.SearchResult | None = None
+    result: search.SearchResult | None = None
 
     def record(self) -> dict[str, Any]:
         """The message's `retrieval` field: enough for an agent (and the confidence) to see how it went."""
@@ -125,15 +126,15 @@ def direct_answer_find(*, question: str, has_history: bool, profile: str) -> Gro
 
 
 def _grounding_start(*, question: str, previous_question: str, has_history: bool) -> Grounding:
-    version = retrieval.knowledge_version()
-    standalone = not retrieval.is_follow_up(question, has_history=has_history)
+    version = snapshot.knowledge_version()
+    standalone = not terms.is_follow_up(question, has_history=has_history)
     query = question if standalone or not previous_question else f"{previous_question}\n{question}"
     return Grounding(version=version, standalone=standalone, query=query)
 
 
 def _stored_answer_find(grounding: Grounding, *, question: str, profile: str) -> bool:
     """The steps that need no Ollama: an exact FAQ match, then (standalone questions only) the cache."""
-    grounding.faq = retrieval.faq_match_exact(question, version=grounding.version)
+    grounding.faq = faq.faq_match_exact(question, version=grounding.version)
     if not grounding.faq and grounding.standalone:
         grounding.cached = answer_cache.answer_cache_get(question=question, version=grounding.version, profile=profile)
     return bool(grounding.faq or grounding.cached)
@@ -145,22 +146,22 @@ def knowledge_lookup(*, question: str, previous_question: str, has_history: bool
     if _stored_answer_find(grounding, question=question, profile=profile):
         return grounding
     version, standalone, query = grounding.version, grounding.standalone, grounding.query
-    if not retrieval.has_searchable_knowledge(version=version):
+    if not snapshot.has_searchable_knowledge(version=version):
         # Nothing to search: spare the embedding call (and its latency) entirely.
-        grounding.result = retrieval.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
+        grounding.result = search.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
                                                   version=version)
         return grounding
     if standalone or query == question:
         [query_vector] = embedding.embed_queries([question])
         if standalone:
-            grounding.faq = retrieval.faq_match(question, query_vector=query_vector, version=version)
+            grounding.faq = faq.faq_match(question, query_vector=query_vector, version=version)
             if grounding.faq:
                 return grounding
-        grounding.result = retrieval.search(question, query_vector=query_vector, version=version)
+        grounding.result = search.search(question, query_vector=query_vector, version=version)
     else:
         # One embedding call for both: the follow-up alone, and with the question it follows.
         query_vector, context_vector = embedding.embed_queries([question, query])
-        grounding.result = retrieval.search(
+        grounding.result = search.search(
             question, query_vector=query_vector, version=version, context=(query, context_vector)
         )
     return grounding

@@ -6,21 +6,23 @@ from typing import Any
 
 from celery import shared_task
 
-from . import services
+from .services.faq import faq_index
+from .services.imports import import_job_run
+from .services.indexing import article_index
 
 
 @shared_task(name="knowledge.index_article", acks_late=True, reject_on_worker_lost=True)
 def index_article(article_id: int, **kwargs: Any) -> str:
     """Chunk and embed one article; an article already indexed at its version is left alone."""
-    return services.article_index(article_id=article_id).outcome
+    return article_index(article_id=article_id).outcome
 
 
 @shared_task(name="knowledge.index_faq", acks_late=True, reject_on_worker_lost=True)
 def index_faq(faq_id: int, **kwargs: Any) -> str:
-    return services.faq_index(faq_id=faq_id)
+    return faq_index(faq_id=faq_id)
 
 
 @shared_task(name="knowledge.import_files", acks_late=True, reject_on_worker_lost=True)
 def import_files(job_id: int, **kwargs: Any) -> None:
     """Turn an import job's uploads into draft articles; files already done are skipped on a redelivery."""
-    services.import_job_run(job_id=job_id)
+    import_job_run(job_id=job_id)

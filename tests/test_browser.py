@@ -122,10 +122,12 @@ def test_hostile_source_titles_and_links_stay_inert(
 ) -> None:
     hostile = '<img src=x onerror="window.__pwned2=1">Kettle care'
     script = (
-        "from knowledge import services; from knowledge.models import Article\n"
+        "from knowledge.models import Article\n"
+        "from knowledge.services.indexing import article_index\n"
+        "from knowledge.services.version import knowledge_version_bump\n"
         f"a = Article.objects.create(title={hostile!r}, body='## Descaling\\n\\nDescale the kettle with citric acid "
         "every month.', public_url='javascript:window.__pwned3=1', status='published')\n"
-        "services.knowledge_version_bump(); services.article_index(article_id=a.pk)\n"
+        "knowledge_version_bump(); article_index(article_id=a.pk)\n"
     )
     live_app.shell(script)
     fake_ollama_server.reset()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from knowledge.retrieval import Hit
+from knowledge.retrieval.search import Hit
 
 from ..confidence import NO_ANSWER_MARKER
 

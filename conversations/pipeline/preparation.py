@@ -8,7 +8,7 @@ from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
 from helpdesk.llm.text import language_of
 from helpdesk.models import ModelProfile
-from knowledge.retrieval import Hit
+from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding, knowledge_lookup
 
 from .. import selectors

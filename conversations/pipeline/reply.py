@@ -13,7 +13,7 @@ from helpdesk.llm import profiles
 from helpdesk.observability.logs import log_context
 from helpdesk.runtime import aio
 from knowledge import cache as answer_cache
-from knowledge.retrieval import Hit
+from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
 from .. import confidence, services

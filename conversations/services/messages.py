@@ -134,7 +134,7 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
 def customer_wants_human(text: str) -> bool:
     """Whether a customer's message asks for a person (HANDOFF_PHRASES: short ones must be the whole
     message, longer ones may appear anywhere in it)."""
-    from knowledge.retrieval import normalise_question
+    from knowledge.retrieval.terms import normalise_question
 
     whole = normalise_question(text)
     lowered = " ".join(text.lower().split())

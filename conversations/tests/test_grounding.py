@@ -13,8 +13,9 @@ from conversations.selectors import message_to_dict
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.llm.profiles import profile_default
 from knowledge import cache as answer_cache
-from knowledge import retrieval
-from knowledge import services as knowledge_services
+from knowledge.retrieval.search import Hit
+from knowledge.retrieval.terms import is_follow_up
+from knowledge.services.articles import articles_publish
 from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 from tests.fake_ollama import Reply
 
@@ -28,7 +29,6 @@ def ask(text: str, conversation=None) -> Message:
 
 
 def test_follow_ups_are_told_apart_from_new_questions() -> None:
-    is_follow_up = retrieval.is_follow_up
     assert is_follow_up("那运费呢?", has_history=True)
     assert is_follow_up("And for returns?", has_history=True)
     assert is_follow_up("运费呢", has_history=True)
@@ -137,7 +137,7 @@ def test_a_repeated_question_is_served_from_the_cache_until_knowledge_changes(fa
         assert get_redis_connection("default").keys(f"*{key}")
 
     article = article_create("payment", published=False)  # a draft changes nothing customers see
-    knowledge_services.articles_publish(article_ids=[article.pk])  # publishing does
+    articles_publish(article_ids=[article.pk])  # publishing does
     third = ask("Do you take Mastercard?")
     assert third.answer_source == Message.AnswerSource.LLM and len(fake_ollama.chat_requests()) == 2
 
@@ -248,8 +248,8 @@ def test_a_verified_customers_reply_is_not_cached(fake_ollama) -> None:
 
 def test_a_reply_marked_personal_is_never_cached() -> None:
     """The flag a later action's result sets: whatever else holds, such a reply stays out of the cache."""
-    hit = retrieval.Hit(chunk_id=1, article_id=1, title="Payment", url="", heading="", text="Cards.",
-                        vector_score=0.9, keyword_score=3.0, fused_score=0.03)
+    hit = Hit(chunk_id=1, article_id=1, title="Payment", url="", heading="", text="Cards.",
+              vector_score=0.9, keyword_score=3.0, fused_score=0.03)
     outcome = ReplyOutcome(status=Message.Status.COMPLETE, content="Cards are fine.", done_reason="stop")
     assert cache_refusal(outcome=outcome, sources=[(hit, "[1] Payment\nCards.")], first_turn=True) == ""
     outcome.personal = True

@@ -23,6 +23,30 @@ def test_tasks_route_to_their_own_queue() -> None:
     assert _route("knowledge.import_files") == ("knowledge", "knowledge")
 
 
+def test_a_task_is_enqueued_by_its_registered_name(monkeypatch) -> None:
+    from helpdesk import celery, tasks
+
+    sent = []
+    task = celery.task_named("helpdesk.check_ollama_nodes")
+    assert task.name == tasks.check_ollama_nodes.name
+    # Caught where it would leave: on a worker thread (embedded mode) or towards the broker (production).
+    monkeypatch.setattr(celery, "_run_eagerly", lambda task, args, kwargs: sent.append((task.name, args, kwargs)))
+    monkeypatch.setattr(task, "apply_async", lambda args, kwargs: sent.append((task.name, args, kwargs)))
+    future = celery.enqueue("helpdesk.check_ollama_nodes", 7, force=True)
+    if future is not None:
+        future.result(timeout=10)
+    assert sent == [("helpdesk.check_ollama_nodes", (7,), {"force": True})]
+
+
+def test_enqueuing_a_task_name_nobody_registered_raises_a_clear_error() -> None:
+    import pytest
+
+    from helpdesk.celery import enqueue
+
+    with pytest.raises(LookupError, match=r"no Celery task is registered as 'knowledge\.no_such_task'"):
+        enqueue("knowledge.no_such_task", 1)
+
+
 def test_a_heartbeat_timeout_a_live_worker_could_miss_is_refused_at_start() -> None:
     import subprocess
     import sys

@@ -18,9 +18,9 @@ from tests.support.environment import ROOT
 
 @pytest.mark.django_db(transaction=True)
 def test_readiness_turns_ready_only_after_the_warm_up(client, fake_ollama) -> None:
-    from knowledge import retrieval
+    from knowledge.retrieval import snapshot
 
-    retrieval.snapshot_forget()
+    snapshot.snapshot_forget()
     gate = threading.Event()
     warmup.warmer_register("test gate", gate.wait)
     try:
@@ -35,7 +35,7 @@ def test_readiness_turns_ready_only_after_the_warm_up(client, fake_ollama) -> No
         assert response.status_code == 200, response.json()
         assert response.json()["checks"]["warm_up"]["warmed"] is True
         # What the first question would have built is there already.
-        assert {"chunks", "faq"} <= set(retrieval._snapshots)
+        assert {"chunks", "faq"} <= set(snapshot._snapshots)
     finally:
         gate.set()
         warmup.warmer_unregister("test gate")

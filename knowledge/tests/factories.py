@@ -6,8 +6,10 @@ import zlib
 
 from django.db import transaction
 
-from knowledge import services
 from knowledge.models import FAQ, Article
+from knowledge.services.faq import faq_index
+from knowledge.services.indexing import article_index
+from knowledge.services.version import knowledge_version_bump
 
 # A small bilingual knowledge base: each article covers distinct questions.
 ARTICLES = {
@@ -58,9 +60,9 @@ def article_create(key: str | None = None, *, title: str = "", body: str = "", l
             title=title, body=body, language=language, public_url=public_url,
             status=Article.Status.PUBLISHED if published else Article.Status.DRAFT,
         )
-        services.knowledge_version_bump()
+        knowledge_version_bump()
     if index:
-        services.article_index(article_id=article.pk)
+        article_index(article_id=article.pk)
         article.refresh_from_db()
     return article
 
@@ -74,9 +76,9 @@ def faq_create(question: str, answer: str, *, alternatives: tuple[str, ...] = ()
     with transaction.atomic():
         faq = FAQ.objects.create(question=question, answer=answer, alternatives="\n".join(alternatives),
                                  language=language, published=published)
-        services.knowledge_version_bump()
+        knowledge_version_bump()
     if index:
-        services.faq_index(faq_id=faq.pk)
+        faq_index(faq_id=faq.pk)
         faq.refresh_from_db()
     return faq
 

@@ -13,8 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from helpdesk.celery import embedded_tasks_wait
-from knowledge import retrieval
 from knowledge.models import Article, ImportJob, IndexStatus
+from knowledge.retrieval.faq import faq_match_exact
+from knowledge.retrieval.search import search
 from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 
 FILES = Path(__file__).parent / "files"
@@ -72,7 +73,7 @@ def test_import_form_turns_files_into_drafts_and_shows_progress_per_file(staff_c
 @pytest.mark.django_db
 def test_publish_action_makes_articles_searchable(staff_client, fake_ollama) -> None:
     article = article_create("payment", published=False)
-    assert retrieval.search("Mastercard").hits == []
+    assert search("Mastercard").hits == []
     response = staff_client.post(
         reverse("admin:knowledge_article_changelist"),
         {"action": "publish", "_selected_action": [article.pk]},
@@ -81,10 +82,10 @@ def test_publish_action_makes_articles_searchable(staff_client, fake_ollama) -> 
     assert "1 article published." in response.content.decode()
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED and article.last_editor == staff_client.user
-    assert retrieval.search("Mastercard").hits[0].title == "Payment methods"
+    assert search("Mastercard").hits[0].title == "Payment methods"
     staff_client.post(reverse("admin:knowledge_article_changelist"),
                       {"action": "unpublish", "_selected_action": [article.pk]})
-    assert retrieval.search("Mastercard").hits == []
+    assert search("Mastercard").hits == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -99,7 +100,7 @@ def test_saving_an_article_in_admin_indexes_it_in_the_background(staff_client, f
     article = Article.objects.get(title="Gift wrapping")
     assert article.last_editor == staff_client.user and article.published_at is not None
     assert settle(lambda: Article.objects.get(pk=article.pk).index_status == IndexStatus.INDEXED)
-    assert retrieval.search("Can you gift wrap my order?").hits[0].title == "Gift wrapping"
+    assert search("Can you gift wrap my order?").hits[0].title == "Gift wrapping"
     changelist = staff_client.get(reverse("admin:knowledge_article_changelist")).content.decode()
     assert "indexed, 1 chunk" in changelist
     assert "Import files" in changelist and "Test retrieval" in changelist
@@ -150,7 +151,7 @@ def test_test_retrieval_page_says_when_it_is_keyword_only(staff_client, fake_oll
 def test_faq_admin_publish_action(staff_client, fake_ollama) -> None:
     faq = faq_create("Do you ship abroad?", "Not yet.", published=False)
     staff_client.post(reverse("admin:knowledge_faq_changelist"), {"action": "publish", "_selected_action": [faq.pk]})
-    assert retrieval.faq_match_exact("do you ship abroad") is not None
+    assert faq_match_exact("do you ship abroad") is not None
 
 
 def test_non_staff_cannot_open_curation_pages(client) -> None:
@@ -165,16 +166,16 @@ def test_saving_an_article_in_admin_never_chunks_in_the_request(staff_client, fa
     """The admin request only queues indexing: the chunker runs on a task thread (embedded) or in the worker."""
     import threading
 
-    from knowledge import ingest
+    from knowledge.ingest import chunking
 
     chunked_on: list[str] = []
-    chunk_markdown = ingest.chunk_markdown
+    chunk_markdown = chunking.chunk_markdown
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         chunked_on.append(threading.current_thread().name)
         return chunk_markdown(*args, **kwargs)
 
-    monkeypatch.setattr(ingest, "chunk_markdown", spy)
+    monkeypatch.setattr(chunking, "chunk_markdown", spy)
     response = staff_client.post(
         reverse("admin:knowledge_article_add"),
         {"title": "Gift wrapping", "body": "We wrap any order in washi paper for ¥10. " * 200,

@@ -6,22 +6,26 @@ import logging
 
 import pytest
 
-from knowledge import embedding, retrieval, services
+from knowledge import embedding
+from knowledge.retrieval.faq import FAQMatch, faq_match, faq_match_exact
+from knowledge.retrieval.search import search
+from knowledge.retrieval.terms import normalise_question, tokenize
+from knowledge.services.articles import articles_delete, articles_publish, articles_unpublish
 from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 
 pytestmark = pytest.mark.django_db
 
 
 def test_tokenize_segments_chinese_and_drops_stop_words() -> None:
-    assert retrieval.tokenize("退货的运费谁承担？") == ["退货", "运费", "谁", "承担"]
-    assert retrieval.tokenize("How do I return my parcels?") == ["return", "parcel"]
+    assert tokenize("退货的运费谁承担？") == ["退货", "运费", "谁", "承担"]
+    assert tokenize("How do I return my parcels?") == ["return", "parcel"]
 
 
 def test_normalise_question_ignores_case_punctuation_and_polite_padding() -> None:
-    assert retrieval.normalise_question("请问 运费多少钱？") == retrieval.normalise_question("运费多少钱吗")
-    normalise = retrieval.normalise_question
+    assert normalise_question("请问 运费多少钱？") == normalise_question("运费多少钱吗")
+    normalise = normalise_question
     assert normalise("How much is shipping?!") == normalise("how much is SHIPPING")
-    assert retrieval.normalise_question("How much is shipping") != retrieval.normalise_question("How much is delivery")
+    assert normalise_question("How much is shipping") != normalise_question("How much is delivery")
 
 
 @pytest.mark.parametrize(
@@ -39,7 +43,7 @@ def test_normalise_question_ignores_case_punctuation_and_polite_padding() -> Non
 )
 def test_paraphrased_question_ranks_the_right_chunk_first(fake_ollama, question, article, heading) -> None:
     knowledge_base_create()
-    result = retrieval.search(question)
+    result = search(question)
     assert not result.keyword_only, result.note
     best = result.hits[0]
     assert (best.title, best.heading) == (article, heading)
@@ -50,14 +54,14 @@ def test_paraphrased_question_ranks_the_right_chunk_first(fake_ollama, question,
 
 def test_unrelated_question_finds_nothing(fake_ollama) -> None:
     knowledge_base_create()
-    assert retrieval.search("Who won the football match yesterday?").hits == []
+    assert search("Who won the football match yesterday?").hits == []
 
 
 def test_unreachable_embedding_model_falls_back_to_keywords_and_says_so(fake_ollama, caplog) -> None:
     knowledge_base_create()
     fake_ollama.state.models = ["deepseek-r1:7b"]  # bge-m3 is gone: /api/embed answers 404
-    with caplog.at_level(logging.WARNING, logger="knowledge.retrieval"):
-        result = retrieval.search("Do you take Mastercard?")
+    with caplog.at_level(logging.WARNING, logger="knowledge.retrieval.search"):
+        result = search("Do you take Mastercard?")
     assert result.keyword_only
     assert "keyword-only" in result.note and "bge-m3" in result.note
     assert result.hits[0].title == "Payment methods" and result.hits[0].vector_score is None
@@ -66,35 +70,35 @@ def test_unreachable_embedding_model_falls_back_to_keywords_and_says_so(fake_oll
 
 def test_unpublishing_removes_an_article_from_retrieval_at_once(fake_ollama) -> None:
     articles = knowledge_base_create()
-    assert retrieval.search("Do you take Mastercard?").hits[0].title == "Payment methods"
-    services.articles_unpublish(article_ids=[articles["payment"].pk])
-    assert all(hit.title != "Payment methods" for hit in retrieval.search("Do you take Mastercard?").hits)
-    services.articles_publish(article_ids=[articles["payment"].pk])
-    assert retrieval.search("Do you take Mastercard?").hits[0].title == "Payment methods"
+    assert search("Do you take Mastercard?").hits[0].title == "Payment methods"
+    articles_unpublish(article_ids=[articles["payment"].pk])
+    assert all(hit.title != "Payment methods" for hit in search("Do you take Mastercard?").hits)
+    articles_publish(article_ids=[articles["payment"].pk])
+    assert search("Do you take Mastercard?").hits[0].title == "Payment methods"
 
 
 def test_deleting_removes_an_article_from_retrieval_at_once(fake_ollama) -> None:
     articles = knowledge_base_create()
-    services.articles_delete(article_ids=[articles["payment"].pk])
-    assert all(hit.title != "Payment methods" for hit in retrieval.search("Do you take Mastercard?").hits)
+    articles_delete(article_ids=[articles["payment"].pk])
+    assert all(hit.title != "Payment methods" for hit in search("Do you take Mastercard?").hits)
 
 
 def test_drafts_are_not_retrieved(fake_ollama) -> None:
     article_create("payment", published=False)
-    assert retrieval.search("Do you take Mastercard?").hits == []
+    assert search("Do you take Mastercard?").hits == []
 
 
 def test_changed_embedding_size_falls_back_to_keywords_until_reindexed(fake_ollama) -> None:
     knowledge_base_create()
     fake_ollama.state.embed_dimensions = 128  # the model was swapped for one with another size
-    result = retrieval.search("Do you take Mastercard?")
+    result = search("Do you take Mastercard?")
     assert result.keyword_only and "reindex" in result.note
     assert result.hits[0].title == "Payment methods"
 
 
 def test_faq_exact_match_needs_no_embedding(fake_ollama) -> None:
     faq_create("运费多少钱?", "满199元包邮。", language="zh-hans", index=False)
-    match = retrieval.faq_match_exact("请问，运费多少钱")
+    match = faq_match_exact("请问，运费多少钱")
     assert match is not None and match.how == "exact" and match.answer == "满199元包邮。"
     assert fake_ollama.embed_requests() == []
 
@@ -104,8 +108,8 @@ def test_faq_similar_question_matches_above_the_threshold_in_its_language(fake_o
     faq_create("How much is delivery?", "Free over ¥199, else ¥12.", alternatives=("What does shipping cost?",))
     faq_create("运费多少钱?", "满199元包邮。", language="zh-hans")
 
-    def match(question: str) -> retrieval.FAQMatch | None:
-        return retrieval.faq_match(question, query_vector=embedding.embed_query(question))
+    def match(question: str) -> FAQMatch | None:
+        return faq_match(question, query_vector=embedding.embed_query(question))
 
     similar = match("How much does delivery cost?")
     assert similar is not None and similar.how == "vector" and 0.65 <= similar.score < 1
@@ -118,4 +122,4 @@ def test_faq_similar_question_matches_above_the_threshold_in_its_language(fake_o
 
 def test_unpublished_faq_never_answers(fake_ollama) -> None:
     faq_create("How much is delivery?", "Free over ¥199.", published=False)
-    assert retrieval.faq_match_exact("How much is delivery?") is None
+    assert faq_match_exact("How much is delivery?") is None

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge import cache as answer_cache
-from knowledge import retrieval, selectors
+from knowledge import selectors
+from knowledge.retrieval.snapshot import knowledge_version
 from knowledge.tests.factories import faq_create, knowledge_base_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +19,7 @@ def test_a_direct_answer_comes_from_an_exact_faq_or_the_cache_without_ollama(fak
     assert found is not None and found.faq is not None and found.faq.how == "exact"
     assert selectors.direct_answer_find(question="Do you take Mastercard?", has_history=False, profile="p") is None
     answer_cache.answer_cache_put(
-        question="Do you take Mastercard?", version=retrieval.knowledge_version(), profile="p",
+        question="Do you take Mastercard?", version=knowledge_version(), profile="p",
         answer=answer_cache.CachedAnswer(content="Yes.", sources=[], model_name="m", confidence=0.9),
     )
     cached = selectors.direct_answer_find(question="Do you take Mastercard?", has_history=False, profile="p")

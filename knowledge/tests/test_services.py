@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from knowledge import retrieval, services
 from knowledge.models import FAQ, Article, Chunk, ImportJob, IndexStatus
+from knowledge.retrieval.search import search
+from knowledge.retrieval.snapshot import knowledge_version
+from knowledge.services.articles import article_save, articles_publish
+from knowledge.services.demo import demo_load
+from knowledge.services.faq import faqs_set_published
+from knowledge.services.imports import import_job_create, import_job_run
+from knowledge.services.indexing import article_index
 from knowledge.tests.factories import article_create, faq_create
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +40,7 @@ def test_indexing_stores_chunks_with_vectors_and_tokens(fake_ollama) -> None:
 def test_indexing_is_idempotent(fake_ollama) -> None:
     article = article_create("shipping")
     chunk_ids = list(article.chunks.values_list("pk", flat=True))
-    report = services.article_index(article_id=article.pk)
+    report = article_index(article_id=article.pk)
     assert report.outcome == "up_to_date"
     assert list(article.chunks.values_list("pk", flat=True)) == chunk_ids
     assert len(fake_ollama.embed_requests()) == 1
@@ -42,16 +48,16 @@ def test_indexing_is_idempotent(fake_ollama) -> None:
 
 def test_edited_article_is_reindexed_and_bumps_the_version(fake_ollama) -> None:
     article = article_create("shipping")
-    before = retrieval.knowledge_version()
+    before = knowledge_version()
     article.body = "## Shipping fees\n\nEvery order ships free now."
-    services.article_save(article=article, content_changed=True, was_published=True)
+    article_save(article=article, content_changed=True, was_published=True)
     article.refresh_from_db()
     assert article.version == 2 and article.index_status == IndexStatus.PENDING
     # Until the new text is indexed, the old chunks keep answering: no gap, no mix.
-    assert retrieval.search("shipping fee").hits[0].text.startswith("Orders over")
-    report = services.article_index(article_id=article.pk)
+    assert search("shipping fee").hits[0].text.startswith("Orders over")
+    report = article_index(article_id=article.pk)
     assert report.outcome == "indexed" and report.chunks == 1
-    assert retrieval.knowledge_version() > before
+    assert knowledge_version() > before
     assert [c.text for c in Chunk.objects.filter(article=article)] == ["Every order ships free now."]
 
 
@@ -68,7 +74,7 @@ def test_unreachable_embedding_model_indexes_for_keyword_search(fake_ollama) -> 
     assert article.index_status == IndexStatus.INDEXED and not article.embedded
     assert "keyword search only" in article.index_error and "ollama pull bge-m3" in article.index_error
     assert article.chunks.filter(embedding__isnull=True).count() == article.chunk_count == 1
-    assert retrieval.search("Mastercard").hits[0].title == "Payment methods"
+    assert search("Mastercard").hits[0].title == "Payment methods"
 
 
 def test_reindex_command_embeds_what_is_missing_and_shows_progress(fake_ollama, capsys) -> None:
@@ -82,7 +88,7 @@ def test_reindex_command_embeds_what_is_missing_and_shows_progress(fake_ollama, 
     assert "Re-indexing 2 articles and 1 FAQ entries with bge-m3" in out
     assert "[1/3] article" in out and "[3/3] FAQ" in out and "indexed, 1 chunks" in out
     assert Article.objects.filter(embedded=True).count() == 2
-    assert not retrieval.search("Mastercard").keyword_only
+    assert not search("Mastercard").keyword_only
 
 
 def test_switching_the_embedding_model_needs_a_reindex(fake_ollama, settings) -> None:
@@ -90,10 +96,10 @@ def test_switching_the_embedding_model_needs_a_reindex(fake_ollama, settings) ->
     fake_ollama.state.models.append("nomic-embed-text")
     fake_ollama.state.embed_dimensions = 128
     settings.OLLAMA_EMBED_MODEL = "nomic-embed-text"
-    result = retrieval.search("Mastercard")
+    result = search("Mastercard")
     assert result.keyword_only and "reindex" in result.note
     call_command("reindex")
-    result = retrieval.search("Mastercard")
+    result = search("Mastercard")
     assert not result.keyword_only and result.hits[0].vector_score is not None
     assert Chunk.objects.get().embed_model == "nomic-embed-text" and Chunk.objects.get().embedding_dim == 128
 
@@ -107,13 +113,13 @@ def test_reindex_fails_loudly_when_the_model_is_missing(fake_ollama) -> None:
 
 def test_publishing_and_faq_changes_bump_the_version(fake_ollama) -> None:
     article = article_create("payment", published=False)
-    version = retrieval.knowledge_version()
-    services.articles_publish(article_ids=[article.pk])
-    assert retrieval.knowledge_version() > version
-    version = retrieval.knowledge_version()
+    version = knowledge_version()
+    articles_publish(article_ids=[article.pk])
+    assert knowledge_version() > version
+    version = knowledge_version()
     faq = faq_create("Q?", "A.", published=False)
-    services.faqs_set_published(faq_ids=[faq.pk], published=True)
-    assert retrieval.knowledge_version() > version
+    faqs_set_published(faq_ids=[faq.pk], published=True)
+    assert knowledge_version() > version
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -133,9 +139,9 @@ def test_import_turns_each_file_into_a_draft_and_reports_each_failure(fake_ollam
         ("folder.zip", _zip({"folder/退货政策.md": (FILES / "退货政策.md").read_bytes(),
                              "folder/scanned.pdf": (FILES / "scanned.pdf").read_bytes()})),
     ]
-    job = services.import_job_create(files=files, rejected=[("huge.pdf", "the file is 30.0 MB; the limit is 10.0 MB")])
+    job = import_job_create(files=files, rejected=[("huge.pdf", "the file is 30.0 MB; the limit is 10.0 MB")])
     assert job.total == 7 and job.processed == 1
-    job = services.import_job_run(job_id=job.pk)
+    job = import_job_run(job_id=job.pk)
     assert job.status == ImportJob.Status.DONE and job.processed == job.total == 7
     outcome = {result["name"]: result for result in job.results}
     assert outcome["huge.pdf"]["error"] == "the file is 30.0 MB; the limit is 10.0 MB"
@@ -153,16 +159,16 @@ def test_import_turns_each_file_into_a_draft_and_reports_each_failure(fake_ollam
 
 
 def test_import_job_that_is_run_again_adds_nothing(fake_ollama) -> None:
-    job = services.import_job_create(files=[("shipping.md", (FILES / "shipping.md").read_bytes())])
-    services.import_job_run(job_id=job.pk)
-    services.import_job_run(job_id=job.pk)
+    job = import_job_create(files=[("shipping.md", (FILES / "shipping.md").read_bytes())])
+    import_job_run(job_id=job.pk)
+    import_job_run(job_id=job.pk)
     assert Article.objects.count() == 1
 
 
 def test_demo_knowledge_loads_once(fake_ollama) -> None:
-    assert services.demo_load(only_if_empty=True) == (10, 10)
-    assert services.demo_load() == (0, 0)
-    assert services.demo_load(only_if_empty=True) == (0, 0)
+    assert demo_load(only_if_empty=True) == (10, 10)
+    assert demo_load() == (0, 0)
+    assert demo_load(only_if_empty=True) == (0, 0)
     assert Article.objects.filter(status=Article.Status.PUBLISHED, language="zh-hans").count() == 5
     assert FAQ.objects.filter(published=True, language="en").count() == 5
     assert all(a.public_url.startswith("https://") for a in Article.objects.all())
@@ -173,8 +179,8 @@ def test_indexing_past_its_time_budget_fails_with_advice_and_keeps_no_chunks(fak
     assert article.chunk_count == 2
     settings.KNOWLEDGE_INDEX_TIME_BUDGET_S = 0.000001
     article.body = "word " * 20_000
-    services.article_save(article=article, content_changed=True, was_published=True)
-    report = services.article_index(article_id=article.pk)
+    article_save(article=article, content_changed=True, was_published=True)
+    report = article_index(article_id=article.pk)
     article.refresh_from_db()
     assert report.outcome == "failed" and article.index_status == IndexStatus.FAILED
     assert article.index_error == (
@@ -189,9 +195,9 @@ def test_import_reports_a_pdf_bomb_per_file_without_an_error_traceback(fake_olla
     from knowledge.tests.factories import pdf_bomb
 
     files = [("bomb.pdf", pdf_bomb()), ("shipping.md", (FILES / "shipping.md").read_bytes())]
-    job = services.import_job_create(files=files)
+    job = import_job_create(files=files)
     with caplog.at_level("WARNING"):
-        job = services.import_job_run(job_id=job.pk)
+        job = import_job_run(job_id=job.pk)
     outcome = {result["name"]: result for result in job.results}
     assert outcome["bomb.pdf"]["ok"] is False
     assert outcome["bomb.pdf"]["error"].startswith("the PDF is too large to read or is a decompression bomb (")

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from helpdesk.celery import embedded_tasks_wait
-from knowledge import services
+from knowledge.services.demo import demo_load
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="only when the knowledge base is empty")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        articles, faqs = services.demo_load(only_if_empty=options["if_empty"])
+        articles, faqs = demo_load(only_if_empty=options["if_empty"])
         if not articles and not faqs:
             if not options["if_empty"]:
                 self.stdout.write("The demo knowledge base is already loaded.")

@@ -13,8 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from knowledge import services
 from knowledge.models import FAQ, Article
+from knowledge.services.faq import faq_index
+from knowledge.services.indexing import article_index
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         problems = 0
         for done, article_id in enumerate(article_ids, start=1):
-            report = services.article_index(article_id=article_id, force=True)
+            report = article_index(article_id=article_id, force=True)
             title = Article.objects.filter(pk=article_id).values_list("title", flat=True).first() or "(deleted)"
             line = f"[{done}/{total}] article {article_id} {title[:60]}: {report.outcome}"
             if report.outcome == "indexed":
@@ -50,7 +51,7 @@ class Command(BaseCommand):
                 problems += 1
             self.stdout.write(line)
         for done, faq_id in enumerate(faq_ids, start=len(article_ids) + 1):
-            outcome = services.faq_index(faq_id=faq_id, force=True)
+            outcome = faq_index(faq_id=faq_id, force=True)
             problems += outcome == "failed"
             self.stdout.write(f"[{done}/{total}] FAQ {faq_id}: {outcome}")
         self.stdout.write(f"Done in {time.perf_counter() - started:.1f} s.")

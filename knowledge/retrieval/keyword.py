@@ -1,0 +1,35 @@
+"""Keyword ranking: BM25 over the snapshot's postings (built with the snapshot, in `snapshot`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from django.conf import settings
+
+from .ranking import top
+from .snapshot import BM25_K1, Snapshot
+from .terms import tokenize
+
+
+def keyword_scores(snapshot: Snapshot, query: str) -> np.ndarray:
+    """The BM25 score of every chunk of the snapshot for `query` (zero where no term matches)."""
+    scores = np.zeros(len(snapshot.chunks), dtype=np.float32)
+    for term in set(tokenize(query)):
+        term_id = snapshot.vocabulary.get(term)
+        if term_id is None:
+            continue
+        start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
+        docs = snapshot.posting_docs[start:end]
+        tf = snapshot.posting_tf[start:end]
+        scores[docs] += snapshot.idf[term_id] * tf * (BM25_K1 + 1) / (tf + snapshot.length_norm[docs])
+    return scores
+
+
+def keyword_ranking(snapshot: Snapshot, query: str) -> Iterator[tuple[int, float]]:
+    """The best RETRIEVAL_CANDIDATES chunks sharing a term with `query`: (position, score), best first."""
+    scores = keyword_scores(snapshot, query)
+    for position in top(scores, settings.RETRIEVAL_CANDIDATES):
+        if scores[position] <= 0:
+            break
+        yield int(position), float(scores[position])

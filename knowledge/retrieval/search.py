@@ -1,0 +1,126 @@
+"""The hybrid search: vector and keyword rankings of the published chunks, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from ..embedding import QueryVector, embed_query
+from .keyword import keyword_ranking
+from .ranking import fuse
+from .snapshot import Snapshot, current_snapshot
+from .vector import vector_ranking, vector_usable
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Hit:
+    chunk_id: int
+    article_id: int
+    title: str
+    url: str
+    heading: str
+    text: str
+    vector_score: float | None
+    keyword_score: float
+    fused_score: float
+    vector_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    keyword_only: bool
+    note: str = ""
+    version: int = 0
+
+
+@dataclass
+class _Fusion:
+    """The rankings of one search, fused: scores and ranks by chunk position in the snapshot."""
+
+    fused: dict[int, float] = field(default_factory=dict)
+    vector_score: dict[int, float] = field(default_factory=dict)
+    vector_rank: dict[int, int] = field(default_factory=dict)
+    keyword_score: dict[int, float] = field(default_factory=dict)
+    keyword_rank: dict[int, int] = field(default_factory=dict)
+    keyword_only: bool = True
+    note: str = ""
+
+
+def search(
+    query: str,
+    *,
+    query_vector: QueryVector | None = None,
+    limit: int | None = None,
+    version: int | None = None,
+    include_weak: bool = False,
+    context: tuple[str, QueryVector] | None = None,
+) -> SearchResult:
+    """The published chunks that best answer `query`, fused from vector and keyword rankings.
+
+    `query_vector` is the embedded query (embedded here when not given).
+    `context` is a second query for a follow-up (the previous question with
+    this one, embedded): its rankings are fused in too, so "那运费呢?" after
+    a question about returns finds return shipping, while a follow-up with
+    words of its own ("那多久能退款?") still ranks by them. Weak hits (no
+    keyword match and a vector score under RETRIEVAL_MIN_VECTOR_SCORE) are left
+    out unless `include_weak`. Scores and ranks reported are those of `query`
+    itself where it found the chunk, else of the context query.
+    """
+    limit = limit or settings.RETRIEVAL_TOP_K
+    snapshot = current_snapshot(version)
+    if not snapshot.chunks:
+        return SearchResult(hits=[], keyword_only=False, note="the knowledge base has no published articles",
+                            version=snapshot.version)
+    if query_vector is None:
+        query_vector = embed_query(query)
+    fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
+    if fusion.note and fusion.keyword_only:
+        logger.warning("retrieval %s", fusion.note)
+    return SearchResult(
+        hits=_hits(snapshot, fusion, limit=limit, include_weak=include_weak),
+        keyword_only=fusion.keyword_only,
+        note=fusion.note if fusion.keyword_only else "",
+        version=snapshot.version,
+    )
+
+
+def _fuse_queries(snapshot: Snapshot, queries: list[tuple[str, QueryVector]]) -> _Fusion:
+    """Each query's vector ranking (where its vector fits the index) and keyword ranking, fused."""
+    fusion = _Fusion()
+    for text, vector in queries:
+        usable, problem = vector_usable(snapshot, vector)
+        if usable:
+            fusion.keyword_only = False
+            fuse(vector_ranking(snapshot, vector), fusion.fused, fusion.vector_score, fusion.vector_rank)
+        else:
+            fusion.note = fusion.note or problem
+        fuse(keyword_ranking(snapshot, text), fusion.fused, fusion.keyword_score, fusion.keyword_rank)
+    return fusion
+
+
+def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool) -> list[Hit]:
+    """The best `limit` fused chunks, weak ones left out unless `include_weak`."""
+    hits: list[Hit] = []
+    for position, score in sorted(fusion.fused.items(), key=lambda item: -item[1]):
+        similarity = fusion.vector_score.get(position)
+        keywords = fusion.keyword_score.get(position, 0.0)
+        strong = keywords > 0 or (similarity is not None and similarity >= settings.RETRIEVAL_MIN_VECTOR_SCORE)
+        if not strong and not include_weak:
+            continue
+        ref = snapshot.chunks[position]
+        hits.append(
+            Hit(
+                chunk_id=ref.chunk_id, article_id=ref.article_id, title=ref.title, url=ref.url, heading=ref.heading,
+                text=ref.text, vector_score=similarity, keyword_score=keywords, fused_score=score,
+                vector_rank=fusion.vector_rank.get(position), keyword_rank=fusion.keyword_rank.get(position),
+            )
+        )
+        if len(hits) >= limit:
+            break
+    return hits
