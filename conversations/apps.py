@@ -27,7 +27,7 @@ def _reply_queries_warm() -> None:
 
     from helpdesk import aio
 
-    from .selectors import customer_message_for_reply
+    from .selectors.replies import customer_message_for_reply
     from .services import reply_progress_save
 
     customer_message_for_reply(message_id=0)
