@@ -140,45 +140,66 @@ def chart_build(
     def y_of(value: float) -> float:
         return round(bottom - (bottom - top) * min(value, top_value) / top_value, 1)
 
-    drawn = []
-    for n, (name, values) in enumerate(series):
-        color, dash = STYLES[n % len(STYLES)]
-        marks: list[Mark] = []
-        segments: list[str] = []
-        run: list[str] = []
-        for i, value in enumerate(values):
-            if value is None:
-                if run:
-                    segments.append(" ".join(run))
-                run = []
-                continue
-            tooltip = f"{name}, {labels[i]}: {fmt(value)}"
-            if kind == "bar":
-                group = band * 0.8
-                width = group / len(series)
-                x = left + band * i + (band - group) / 2 + width * n
-                y = y_of(value)
-                marks.append(Mark(x=round(x, 1), y=y, width=round(width - 1, 1), height=round(bottom - y, 1),
-                                  label=tooltip))
-            else:
-                x = round(left + band * (i + 0.5), 1)
-                y = y_of(value)
-                run.append(f"{x},{y}")
-                marks.append(Mark(x=x, y=y, label=tooltip, radius=max(2.0, 4.5 - n)))
-        if run:
-            segments.append(" ".join(run))
-        drawn.append(DrawnSeries(name=name, color=color, dash=dash, segments=segments, marks=marks))
+    drawn = [
+        _series_draw(kind=kind, n=n, name=name, values=values, labels=labels, fmt=fmt, band=band,
+                     series_count=len(series), y_of=y_of)
+        for n, (name, values) in enumerate(series)
+    ]
 
     step = max(1, math.ceil(count / MAX_X_LABELS))
     x_ticks = [(round(left + band * (i + 0.5), 1), labels[i]) for i in range(0, count, step)]
     y_ticks = [(y_of(top_value * k / divisions), tick_fmt(top_value * k / divisions)) for k in range(divisions + 1)]
     names = [name for name, _ in series] + [name for name, _ in table_extra]
-    rows = []
-    for i in range(count):
-        cells = [fmt(values[i]) if values[i] is not None else no_data for _, values in series]
-        cells += [column[i] for _, column in table_extra]
-        rows.append([(row_labels or labels)[i], *cells])
+    rows = _table_rows(count=count, series=series, table_extra=table_extra, row_labels=row_labels or labels,
+                       fmt=fmt, no_data=no_data)
     return Chart(
         id=chart_id, kind=kind, title=title, x_label=x_label, y_label=y_label, series=drawn,
         x_ticks=x_ticks, y_ticks=y_ticks, table_header=names, table_rows=rows, empty=empty,
     )
+
+
+def _series_draw(
+    *, kind: str, n: int, name: str, values: Values, labels: Sequence[str], fmt: Callable[[float], str],
+    band: float, series_count: int, y_of: Callable[[float], float],
+) -> DrawnSeries:
+    """The `n`th series' marks (a bar, or a point, per bucket with a value) and, for lines, its polylines."""
+    left, bottom = LEFT, HEIGHT - BOTTOM
+    color, dash = STYLES[n % len(STYLES)]
+    marks: list[Mark] = []
+    segments: list[str] = []
+    run: list[str] = []
+    for i, value in enumerate(values):
+        if value is None:
+            if run:
+                segments.append(" ".join(run))
+            run = []
+            continue
+        tooltip = f"{name}, {labels[i]}: {fmt(value)}"
+        if kind == "bar":
+            group = band * 0.8
+            width = group / series_count
+            x = left + band * i + (band - group) / 2 + width * n
+            y = y_of(value)
+            marks.append(Mark(x=round(x, 1), y=y, width=round(width - 1, 1), height=round(bottom - y, 1),
+                              label=tooltip))
+        else:
+            x = round(left + band * (i + 0.5), 1)
+            y = y_of(value)
+            run.append(f"{x},{y}")
+            marks.append(Mark(x=x, y=y, label=tooltip, radius=max(2.0, 4.5 - n)))
+    if run:
+        segments.append(" ".join(run))
+    return DrawnSeries(name=name, color=color, dash=dash, segments=segments, marks=marks)
+
+
+def _table_rows(
+    *, count: int, series: Sequence[tuple[str, Values]], table_extra: Sequence[tuple[str, Sequence[str]]],
+    row_labels: Sequence[str], fmt: Callable[[float], str], no_data: str,
+) -> list[list[str]]:
+    """The screen readers' table: a row per bucket, a cell per series and per table-only column."""
+    rows = []
+    for i in range(count):
+        cells = [fmt(values[i]) if values[i] is not None else no_data for _, values in series]
+        cells += [column[i] for _, column in table_extra]
+        rows.append([row_labels[i], *cells])
+    return rows

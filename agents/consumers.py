@@ -16,10 +16,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 
 from conversations import events
-from conversations import selectors as conversation_selectors
 from conversations import services as conversation_services
 from conversations.consumers import FrameError, client_id_echo, frame_decode
 from conversations.models import Conversation, Message
+from conversations.selectors.inbox import BadCursor, conversation_for_agents, inbox_page
+from conversations.selectors.messages import agent_name, message_to_agent_dict
 from helpdesk.observability import metrics
 from helpdesk.runtime import aio
 from helpdesk.web import ratelimits
@@ -50,7 +51,7 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         await aio.db_call(conversation_services.agent_presence_set, agent_id=self.agent.pk, online=True)
         await self.send_json({
             "type": "hello",
-            "agent": {"id": self.agent.pk, "name": conversation_selectors.agent_name(self.agent)},
+            "agent": {"id": self.agent.pk, "name": agent_name(self.agent)},
             "agents": await aio.db_call(selectors.agents_list),
             "canned": await aio.db_call(selectors.canned_responses),
         })
@@ -127,16 +128,16 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
         search = frame.get("search") if isinstance(frame.get("search"), str) else ""
         cursor = frame.get("cursor") if isinstance(frame.get("cursor"), str) else ""
         try:
-            page = await aio.db_call(conversation_selectors.inbox_page, agent_id=self.agent.pk, status=status[:20],
+            page = await aio.db_call(inbox_page, agent_id=self.agent.pk, status=status[:20],
                                      search=search[:200], cursor=cursor[:200])
-        except conversation_selectors.BadCursor:
+        except BadCursor:
             await self.send_error("bad_cursor", "cursor must be the `next` of an inbox page")
             return
         await self.send_json({"type": "inbox", "items": page["items"], "next": page["next"], "cursor": cursor})
 
     async def on_open(self, frame: dict[str, Any]) -> None:
         conversation_id = frame["conversation_id"]
-        detail = await aio.db_call(conversation_selectors.conversation_for_agents, conversation_id=conversation_id)
+        detail = await aio.db_call(conversation_for_agents, conversation_id=conversation_id)
         if detail is None:
             raise Conversation.DoesNotExist
         await self._leave_open_conversation()
@@ -218,7 +219,7 @@ class AgentConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def _agent_view(self, message_id: int) -> dict[str, Any] | None:
         def load() -> dict[str, Any] | None:
             message = Message.objects.select_related("author").filter(pk=message_id).first()
-            return conversation_selectors.message_to_agent_dict(message) if message else None
+            return message_to_agent_dict(message) if message else None
 
         return await aio.db_call(load)
 

@@ -18,7 +18,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from conversations import stats
+from conversations.stats.buckets import Buckets, buckets_ending_now
+from conversations.stats.dashboard import DashboardSeries
+from conversations.stats.profiles import ProfileStats
 
 from . import charts
 
@@ -122,7 +124,7 @@ def _compare_period(*, params: Mapping[str, str], now: datetime, tz: tzinfo) -> 
     return Period(key, now - PERIODS[key], now, _(PERIOD_LABELS[key]), error=error)
 
 
-def _profile_heading(column: stats.ProfileStats, *, default_share: float) -> dict[str, str]:
+def _profile_heading(column: ProfileStats, *, default_share: float) -> dict[str, str]:
     if column.profile_id is None:
         return {"name": _("no profile"), "model": "", "badge": ""}
     if column.is_default:
@@ -134,7 +136,7 @@ def _profile_heading(column: stats.ProfileStats, *, default_share: float) -> dic
     return {"name": column.name, "model": column.model, "badge": badge}
 
 
-def compare_table(*, columns: list[stats.ProfileStats], lang: str) -> dict[str, Any]:
+def compare_table(*, columns: list[ProfileStats], lang: str) -> dict[str, Any]:
     """The comparison as a table: one column per profile, one row per figure, cells already written out.
 
     Each cell is (main text, detail text); "no data" where a figure has nothing to measure.
@@ -143,7 +145,7 @@ def compare_table(*, columns: list[stats.ProfileStats], lang: str) -> dict[str, 
         return _compare_table(columns)
 
 
-def _compare_table(columns: list[stats.ProfileStats]) -> dict[str, Any]:
+def _compare_table(columns: list[ProfileStats]) -> dict[str, Any]:
     nd = _("no data")
     # The default answers whatever new conversations the live canaries (all of them have a column) leave.
     default_share = max(0.0, 100.0 - sum(c.canary_share for c in columns if not c.is_default))
@@ -205,14 +207,14 @@ def _ratings(count: int) -> str:
 # --- the dashboard ------------------------------------------------------------------------------------
 
 
-def dashboard_buckets(*, range_key: str, now: datetime, tz: tzinfo) -> tuple[str, stats.Buckets]:
+def dashboard_buckets(*, range_key: str, now: datetime, tz: tzinfo) -> tuple[str, Buckets]:
     """`range=hour|day|week` (else day) as aligned time buckets ending with the one now filling."""
     key = range_key if range_key in RANGES else "day"
     size, count = RANGES[key]
-    return key, stats.buckets_ending_now(now=now, size=size, count=count, tz=tz)
+    return key, buckets_ending_now(now=now, size=size, count=count, tz=tz)
 
 
-def _bucket_labels(buckets: stats.Buckets, *, tz: tzinfo) -> tuple[list[str], list[str]]:
+def _bucket_labels(buckets: Buckets, *, tz: tzinfo) -> tuple[list[str], list[str]]:
     """Short axis labels, and longer table labels (start to end) in local time."""
     axis, rows = [], []
     long_range = buckets.size * buckets.count > timedelta(days=1)
@@ -231,13 +233,13 @@ def _tz_name(tz: tzinfo, moment: datetime) -> str:
 
 
 def dashboard_charts(
-    *, series: stats.DashboardSeries, range_key: str, lang: str, tz: tzinfo
+    *, series: DashboardSeries, range_key: str, lang: str, tz: tzinfo
 ) -> list[charts.Chart]:
     with translation.override(lang):
         return _dashboard_charts(series=series, range_key=range_key, tz=tz)
 
 
-def _dashboard_charts(*, series: stats.DashboardSeries, range_key: str, tz: tzinfo) -> list[charts.Chart]:
+def _dashboard_charts(*, series: DashboardSeries, range_key: str, tz: tzinfo) -> list[charts.Chart]:
     labels, row_labels = _bucket_labels(series.buckets, tz=tz)
     x_label = _("Time (%(buckets)s, %(tz)s)") % {
         "buckets": _(BUCKET_LABELS[range_key]), "tz": _tz_name(tz, series.buckets.end)
@@ -289,7 +291,7 @@ def _dashboard_charts(*, series: stats.DashboardSeries, range_key: str, tz: tzin
     ]
 
 
-def dashboard_summary(*, series: stats.DashboardSeries, lang: str) -> list[tuple[str, str]]:
+def dashboard_summary(*, series: DashboardSeries, lang: str) -> list[tuple[str, str]]:
     """The range's headline figures, as (label, value) pairs."""
     totals = series.totals
     with translation.override(lang):

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from conversations.selectors import agent_name
+from conversations.selectors.messages import agent_name
 from helpdesk.web import signin
 
 from .models import CannedResponse

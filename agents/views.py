@@ -22,7 +22,8 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
-from conversations import stats
+from conversations.stats.dashboard import dashboard_series
+from conversations.stats.profiles import PROFILE_SAMPLE_CAP, profiles_compare
 from helpdesk import i18n
 from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
@@ -96,7 +97,7 @@ def compare(request: HttpRequest) -> HttpResponse:
     context = _report_context(request, page="compare")
     lang, tz = context["lang"], timezone.get_current_timezone()
     period = reports.compare_period(params=request.GET, now=timezone.now(), tz=tz, lang=lang)
-    columns = stats.profiles_compare(start=period.start, end=period.end)
+    columns = profiles_compare(start=period.start, end=period.end)
     context.update(
         period=period,
         window=reports.window_label(start=period.start, end=period.end, tz=tz),
@@ -105,7 +106,7 @@ def compare(request: HttpRequest) -> HttpResponse:
             for key, label in reports.PERIOD_LABELS.items()
         ],
         table=reports.compare_table(columns=columns, lang=lang),
-        sample_cap=f"{stats.PROFILE_SAMPLE_CAP:,}",
+        sample_cap=f"{PROFILE_SAMPLE_CAP:,}",
     )
     with translation.override(lang):
         return render(request, "agents/compare.html", context)
@@ -116,7 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = _report_context(request, page="dashboard")
     lang, tz = context["lang"], timezone.get_current_timezone()
     range_key, buckets = reports.dashboard_buckets(range_key=request.GET.get("range", ""), now=timezone.now(), tz=tz)
-    series = stats.dashboard_series(buckets=buckets, tz=tz)
+    series = dashboard_series(buckets=buckets, tz=tz)
     context.update(
         range_key=range_key,
         window=reports.window_label(start=buckets.start, end=buckets.end, tz=tz),

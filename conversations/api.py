@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk import i18n
 from helpdesk.web import ratelimits
 
-from . import selectors
+from .selectors.access import widget_origin_allowed
 from .services import identity
 
 ORIGIN_REFUSED = {
@@ -33,7 +33,7 @@ def rate_limited_response(exc: ratelimits.RateLimited) -> JsonResponse:
 
 
 def _origin_allowed(request: HttpRequest) -> bool:
-    return selectors.widget_origin_allowed(origin=request.headers.get("Origin", ""), host=request.get_host())
+    return widget_origin_allowed(origin=request.headers.get("Origin", ""), host=request.get_host())
 
 
 @require_GET

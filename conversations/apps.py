@@ -42,7 +42,7 @@ def _reply_queries_warm() -> None:
 
     from helpdesk.runtime import aio
 
-    from .selectors import customer_message_for_reply
+    from .selectors.replies import customer_message_for_reply
     from .services import reply_progress_save
 
     customer_message_for_reply(message_id=0)

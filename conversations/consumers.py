@@ -19,7 +19,10 @@ from helpdesk.runtime import aio
 from helpdesk.web import dbbusy, ratelimits
 from helpdesk.web.clientip import scope_client_ip
 
-from . import events, selectors, services
+from . import events, services
+from .selectors.access import conversation_get, conversation_get_by_token, widget_origin_allowed
+from .selectors.history import history_frame
+from .selectors.messages import message_to_dict
 
 # Bad frames get an error frame and the socket stays open; these close it.
 CLOSE_FORBIDDEN = 4403
@@ -64,7 +67,7 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
     another site, so they pass; the token is what guards the conversation.
     """
     headers = dict(scope.get("headers") or [])
-    return selectors.widget_origin_allowed(
+    return widget_origin_allowed(
         origin=headers.get(b"origin", b"").decode("latin-1"), host=headers.get(b"host", b"").decode("latin-1")
     )
 
@@ -86,7 +89,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             return
         token = self.scope["url_route"]["kwargs"].get("token", "")
         try:
-            conversation = await aio.db_call(selectors.conversation_get_by_token, token=token)
+            conversation = await aio.db_call(conversation_get_by_token, token=token)
         except Exception as exc:
             await self._refuse_if_busy(exc)
             return
@@ -105,7 +108,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
         self.group = events.conversation_group(conversation.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         try:
-            history = await aio.db_call(selectors.history_frame, conversation=conversation)
+            history = await aio.db_call(history_frame, conversation=conversation)
         except Exception as exc:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await asyncio.to_thread(ratelimits.socket_release, conversation_id=conversation.pk,
@@ -201,7 +204,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
             return
         if not created:
             # A resend: the first copy was already broadcast; this socket gets it again.
-            await self.send_json({"type": "message", "message": selectors.message_to_dict(message)})
+            await self.send_json({"type": "message", "message": message_to_dict(message)})
 
     async def on_request_human(self, frame: dict[str, Any]) -> None:
         await self._call(services.conversation_request_human)
@@ -272,7 +275,7 @@ class CustomerChatConsumer(AsyncJsonWebsocketConsumer):
 
         def call() -> Any:
             with log_context(conversation_id=self.conversation_id):
-                conversation = selectors.conversation_get(conversation_id=self.conversation_id)
+                conversation = conversation_get(conversation_id=self.conversation_id)
                 return service(conversation=conversation, **kwargs)
 
         return await aio.db_call(call)

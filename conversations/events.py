@@ -39,7 +39,8 @@ from django.db import transaction
 from helpdesk.runtime import aio
 
 from .models import Conversation, Message
-from .selectors import agent_name, inbox_item, message_to_agent_dict, message_to_dict
+from .selectors.inbox import inbox_item
+from .selectors.messages import agent_name, message_to_agent_dict, message_to_dict
 
 _home_loop: asyncio.AbstractEventLoop | None = None
 

@@ -5,6 +5,9 @@ the way Ollama does, so the official `ollama` client is exercised for real.
 Each test scripts what the next chat requests get: text, thinking (in the
 `thinking` field or inline `<think>`), pace, HTTP errors, an error line in the
 middle of the stream, or a dropped connection.
+
+One module of ~450 lines on purpose: `python -m tests.fake_ollama` runs it standalone (`make run` without a GPU,
+the benchmarks, the screenshots), so the server, its script and its command line travel as one file.
 """
 
 from __future__ import annotations
@@ -78,6 +81,22 @@ class Reply:
     cite_first_source: bool = False
     # Stream the content as exactly these pieces (e.g. a string split across two chunks) instead of by words.
     chunks: tuple[str, ...] = ()
+
+
+def reply_pieces(reply: Reply, *, thinking_in_field: bool) -> list[tuple[str, str]]:
+    """The (field, text) pieces a reply streams: its thinking (in the `thinking` field, or inline in the content
+    between <think> tags, or with only the closing tag when the opening one is in the prompt), then its content."""
+    pieces: list[tuple[str, str]] = []
+    if reply.thinking:
+        if thinking_in_field:
+            pieces += [("thinking", t) for t in split_tokens(reply.thinking)]
+        elif reply.thinking_style == "inline":
+            pieces += [("content", "<think>")] + [("content", t) for t in split_tokens(reply.thinking)]
+            pieces += [("content", "</think>\n\n")]
+        elif reply.thinking_style == "inline_no_open":
+            pieces += [("content", t) for t in split_tokens(reply.thinking)] + [("content", "</think>\n\n")]
+    pieces += [("content", t) for t in (reply.chunks or split_tokens(reply.content))]
+    return pieces
 
 
 _FIRST_SOURCE = re.compile(r"^\[1\] [^\n]*\n(.+?)\n</source>", re.DOTALL | re.MULTILINE)
@@ -219,18 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if reply.cite_first_source and (answer := cited_answer(body)):
             reply = Reply(**{**reply.__dict__, "content": answer})
-        think_requested = bool(body.get("think"))
-        thinking_in_field = think_requested and reply.thinking_style == "field"
-        pieces: list[tuple[str, str]] = []  # (field, text)
-        if reply.thinking:
-            if thinking_in_field:
-                pieces += [("thinking", t) for t in split_tokens(reply.thinking)]
-            elif reply.thinking_style == "inline":
-                pieces += [("content", "<think>")] + [("content", t) for t in split_tokens(reply.thinking)]
-                pieces += [("content", "</think>\n\n")]
-            elif reply.thinking_style == "inline_no_open":
-                pieces += [("content", t) for t in split_tokens(reply.thinking)] + [("content", "</think>\n\n")]
-        pieces += [("content", t) for t in (reply.chunks or split_tokens(reply.content))]
+        thinking_in_field = bool(body.get("think")) and reply.thinking_style == "field"
+        pieces = reply_pieces(reply, thinking_in_field=thinking_in_field)
         started = time.monotonic()
 
         if body.get("stream") is False:
@@ -241,6 +250,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, self._final(model, message, reply, len(pieces), started))
             return
 
+        self._stream(model, pieces, reply, record, started)
+
+    def _stream(
+        self, model: str, pieces: list[tuple[str, str]], reply: Reply, record: RecordedRequest, started: float
+    ) -> None:
+        """The chunked NDJSON reply, a piece per chunk at the reply's pace, with its scripted error or drop."""
         self.send_response(200)
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")

@@ -139,10 +139,8 @@ def test_hostile_source_titles_and_links_stay_inert(
     assert browser.execute_script("return window.__pwned2 === undefined && window.__pwned3 === undefined")
 
 
-def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
-    live_app: LiveServer, browser: object, fake_ollama_server: FakeOllama
-) -> None:
-    """Two windows: the customer on the demo page, an agent in the console."""
+def agent_signed_in_to_the_console(live_app: LiveServer, browser: object) -> str:
+    """Mei, an agent, signs in and opens the console; returns its window."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -152,15 +150,42 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
         "u.set_password('console-pass-1'); u.save(); u.groups.add(Group.objects.get_or_create(name='agents')[0])\n"
     )
     live_app.shell(script)
-    live_server_url = live_app.url
-    fake_ollama_server.reset()
-
-    # The agent signs in and opens the console.
-    browser.get(live_server_url + "/console/")  # not signed in: sent to the console's own sign-in page
+    browser.get(live_app.url + "/console/")  # not signed in: sent to the console's own sign-in page
     browser.find_element(By.NAME, "username").send_keys("mei")
     browser.find_element(By.NAME, "password").send_keys("console-pass-1", Keys.ENTER)
     wait_for(lambda: browser.find_elements(By.ID, "hc-list"))
-    console_window = browser.current_window_handle
+    return browser.current_window_handle
+
+
+def take_over_and_write_from_the_keyboard(browser: object, text: str) -> None:
+    """From the keyboard only: j moves down the inbox, Enter opens, t takes over, r writes (Enter will send)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    page = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(20):
+        page.send_keys("j")
+        selected = browser.find_elements(By.CSS_SELECTOR, '.hc-item[aria-selected="true"]')
+        if selected and "customer asked" in selected[0].text:
+            break
+    page.send_keys(Keys.ENTER)
+    wait_for(lambda: "转人工" in browser.find_element(By.ID, "hc-messages").text)
+    page.send_keys("t")
+    wait_for(lambda: browser.find_element(By.ID, "hc-back").is_displayed())
+    page.send_keys("r")
+    browser.switch_to.active_element.send_keys(text)
+
+
+def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
+    live_app: LiveServer, browser: object, fake_ollama_server: FakeOllama
+) -> None:
+    """Two windows: the customer on the demo page, an agent in the console."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    live_server_url = live_app.url
+    fake_ollama_server.reset()
+    console_window = agent_signed_in_to_the_console(live_app, browser)
 
     # The customer, in another window, asks for a person.
     browser.switch_to.new_window("window")
@@ -177,19 +202,7 @@ def test_handoff_appears_in_the_console_and_the_agents_reply_reaches_the_widget(
     assert "转人工" in item.text
     assert browser.title.startswith("●")  # the visible notification of a new handoff
 
-    # From the keyboard only: j moves down the inbox, Enter opens, t takes over, r writes, Enter sends.
-    page = browser.find_element(By.TAG_NAME, "body")
-    for _ in range(20):
-        page.send_keys("j")
-        selected = browser.find_elements(By.CSS_SELECTOR, '.hc-item[aria-selected="true"]')
-        if selected and "customer asked" in selected[0].text:
-            break
-    page.send_keys(Keys.ENTER)
-    wait_for(lambda: "转人工" in browser.find_element(By.ID, "hc-messages").text)
-    page.send_keys("t")
-    wait_for(lambda: browser.find_element(By.ID, "hc-back").is_displayed())
-    page.send_keys("r")
-    browser.switch_to.active_element.send_keys("<b>您好</b>，我是 Mei，马上帮您处理。")
+    take_over_and_write_from_the_keyboard(browser, "<b>您好</b>，我是 Mei，马上帮您处理。")
 
     # While she writes, the customer sees who is typing.
     browser.switch_to.window(customer_window)

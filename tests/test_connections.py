@@ -209,20 +209,12 @@ async def widget_customer(http: Any, base: str, number: int, statuses: list[int]
     raise AssertionError(f"customer {number} never saw their message stored")
 
 
-@pytest.mark.production
-@pytest.mark.timeout(300)
-def test_a_crowd_of_150_on_a_role_limited_to_15_connections_gets_no_500_and_every_message_once(
-    crowd_stack: tuple[str, Path], limited_database: LimitedDatabase
-) -> None:
+def database_out_of_reach(limited_database: LimitedDatabase) -> list[Any]:
+    """The server refuses the role any new connection for a moment, and the web process loses those it had
+    (a failover, or another program taking the role's last slots): requests wait, then answer 503 / busy.
+    Returns the connections holding every slot, to close when the moment is over."""
     import psycopg
 
-    base, log_path = crowd_stack
-    assert "sized down" in log_path.read_text()
-
-    statuses: list[int] = []
-    busy_frames: list[str] = []
-    # The server refuses the role any new connection for a moment, and the web process loses those it had
-    # (a failover, or another program taking the role's last slots): requests wait, then answer 503 / busy.
     hogs: list[psycopg.Connection] = []
 
     def take_every_free_slot() -> None:
@@ -239,6 +231,22 @@ def test_a_crowd_of_150_on_a_role_limited_to_15_connections_gets_no_500_and_ever
                             " AND application_name = 'helpdesk web'", (limited_database.role,)).fetchall()
     assert web, "the web process holds a connection after its warm-up"
     take_every_free_slot()
+    return hogs
+
+
+@pytest.mark.production
+@pytest.mark.timeout(300)
+def test_a_crowd_of_150_on_a_role_limited_to_15_connections_gets_no_500_and_every_message_once(
+    crowd_stack: tuple[str, Path], limited_database: LimitedDatabase
+) -> None:
+    import psycopg
+
+    base, log_path = crowd_stack
+    assert "sized down" in log_path.read_text()
+
+    statuses: list[int] = []
+    busy_frames: list[str] = []
+    hogs = database_out_of_reach(limited_database)
 
     async def crowd() -> list[str]:
         import httpx

@@ -132,12 +132,43 @@ async def chat_until(ws, frame_type: str, timeout: float = 60) -> dict:
             return frame
 
 
+async def converse_then_scrape(base: str, env: dict, answered: dict, failed: dict) -> str:
+    """A conversation answered and one handed off (the model busy), resolved and rated; then /metrics,
+    scraped while both sockets are open."""
+    import websockets
+
+    ws_url = base.replace("http", "ws")
+    origin = {"Origin": base}
+    async with websockets.connect(ws_url + answered["websocket"], additional_headers=origin) as ws:
+        await chat_until(ws, "history")
+        await ws.send(json.dumps({"type": "message", "text": "Where is my parcel?", "client_id": "m1"}))
+        done = await chat_until(ws, "done")
+        async with websockets.connect(ws_url + failed["websocket"], additional_headers=origin) as second:
+            await chat_until(second, "history")
+            await second.send(json.dumps({"type": "message", "text": "And my refund?", "client_id": "m2"}))
+            await chat_until(second, "status")  # handed off: the model was unavailable
+            resolve = ("from conversations.services import handoff; from conversations.models import Conversation; "
+                       "from django.contrib.auth.models import User; "
+                       "u = User.objects.create(username='ops-agent', is_staff=True); "
+                       f"c = Conversation.objects.get(token={failed['token']!r}); "
+                       "handoff.conversation_resolve(conversation_id=c.pk, agent=u)")
+            await asyncio.to_thread(subprocess.run, [sys.executable, "manage.py", "shell", "-c", resolve],
+                                    cwd=ROOT, env=env, check=True, capture_output=True)
+            await chat_until(second, "status")
+            await second.send(json.dumps({"type": "csat", "score": 4}))
+            await chat_until(second, "csat")
+            # Scraped while both sockets are open.
+            request = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+            text = await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=10).read().decode())
+        assert done["message"]["status"] == "complete"
+        return text
+
+
 @pytest.mark.production
 @pytest.mark.timeout(240)
 def test_metrics_expose_every_family_after_conversations_on_the_production_stack(
     production_stack, fake_ollama_server: FakeOllama
 ) -> None:
-    import websockets
 
     base, env, serve_pid = production_stack
     fake_ollama_server.reset()
@@ -147,35 +178,7 @@ def test_metrics_expose_every_family_after_conversations_on_the_production_stack
     )
     answered = http_json(base + "/api/v1/conversations")
     failed = http_json(base + "/api/v1/conversations")
-    ws_url = base.replace("http", "ws")
-
-    async def converse() -> str:
-        origin = {"Origin": base}
-        async with websockets.connect(ws_url + answered["websocket"], additional_headers=origin) as ws:
-            await chat_until(ws, "history")
-            await ws.send(json.dumps({"type": "message", "text": "Where is my parcel?", "client_id": "m1"}))
-            done = await chat_until(ws, "done")
-            async with websockets.connect(ws_url + failed["websocket"], additional_headers=origin) as second:
-                await chat_until(second, "history")
-                await second.send(json.dumps({"type": "message", "text": "And my refund?", "client_id": "m2"}))
-                await chat_until(second, "status")  # handed off: the model was unavailable
-                resolve = ("from conversations.services import handoff; from conversations.models import Conversation; "
-                           "from django.contrib.auth.models import User; "
-                           "u = User.objects.create(username='ops-agent', is_staff=True); "
-                           f"c = Conversation.objects.get(token={failed['token']!r}); "
-                           "handoff.conversation_resolve(conversation_id=c.pk, agent=u)")
-                await asyncio.to_thread(subprocess.run, [sys.executable, "manage.py", "shell", "-c", resolve],
-                                        cwd=ROOT, env=env, check=True, capture_output=True)
-                await chat_until(second, "status")
-                await second.send(json.dumps({"type": "csat", "score": 4}))
-                await chat_until(second, "csat")
-                # Scraped while both sockets are open.
-                request = urllib.request.Request(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
-                text = await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=10).read().decode())
-            assert done["message"]["status"] == "complete"
-            return text
-
-    text = asyncio.run(converse())
+    text = asyncio.run(converse_then_scrape(base, env, answered, failed))
     found = families(text)
 
     # Daphne keeps the processor's first call on one host; the workers run nicer (WORKER_NICE).

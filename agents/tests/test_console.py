@@ -7,53 +7,16 @@ import json
 from typing import Any
 
 import pytest
-from channels.testing import WebsocketCommunicator
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import Client
 
 from agents.models import AuditEvent
+from agents.tests.console import agent_create, new_conversation, open_console
 from conversations.models import Conversation, Message
-from conversations.services.identity import conversation_create
 from helpdesk.runtime import aio
-from tests.fake_ollama import Reply
-from tests.support.chat import ChatClient, open_socket
+from tests.fake_ollama import FakeOllama, Reply
+from tests.support.chat import ChatClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def agent_create(username: str, *, staff: bool = False, in_group: bool = True, first_name: str = "") -> Any:
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=staff, first_name=first_name)
-    if in_group:
-        user.groups.add(Group.objects.get_or_create(name="agents")[0])
-    return user
-
-
-def session_cookie(user: Any) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
-
-
-async def open_console(user: Any | None) -> tuple[ChatClient, dict[str, Any]]:
-    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
-    if user is not None:
-        cookie = await aio.db_call(session_cookie, user)
-        headers.append((b"cookie", f"sessionid={cookie}".encode()))
-    return await open_socket("/ws/console/", headers)
-
-
-async def new_conversation() -> Conversation:
-    return await aio.db_call(conversation_create)
-
-
-@pytest.mark.parametrize("who", ["anonymous", "customer_account"])
-async def test_only_agents_may_open_the_console(who) -> None:
-    user = None if who == "anonymous" else await aio.db_call(lambda: agent_create("shopper", in_group=False))
-    client, first = await open_console(user)
-    closed = await client.receive()
-    await client.close()
-    assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
 
 
 def console_permission_give(user: Any, *, through_group: bool) -> None:
@@ -86,54 +49,11 @@ async def test_agents_get_the_inbox(who) -> None:
     assert inbox["items"] == []
 
 
-async def test_staff_who_are_not_agents_get_no_console() -> None:
-    staff = await aio.db_call(lambda: agent_create("admin-clerk", staff=True, in_group=False))
-    client, first = await open_console(staff)
-    closed = await client.receive()
-    await client.close()
-    assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
-
-
-async def test_an_agent_taken_out_of_the_group_mid_shift_is_refused_at_the_next_frame() -> None:
-    ann = await aio.db_call(lambda: agent_create("ann"))
-    conversation = await new_conversation()
-    console, _ = await open_console(ann)
-    await console.until("inbox")
-    await aio.db_call(lambda: ann.groups.clear())
-    await console.send({"type": "take_over", "conversation_id": conversation.pk})
-    refused = await console.until("error")
-    closed = await console.receive()
-    await console.close()
-    assert refused["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
-    stored = await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk))
-    assert stored.status == "bot" and stored.agent_id is None
-
-
-async def test_only_agents_are_offered_for_assignment() -> None:
-    ann = await aio.db_call(lambda: agent_create("ann"))
-    await aio.db_call(lambda: agent_create("clerk", staff=True, in_group=False))
-    console, hello = await open_console(ann)
-    await console.close()
-    assert [a["name"] for a in hello["agents"]] == ["ann"]
-
-
-async def test_a_customer_socket_cannot_send_agent_frames(chat) -> None:
-    conversation = await new_conversation()
-    client, _ = await chat(conversation.token)
-    await client.send({"type": "take_over", "conversation_id": conversation.pk})
-    error = await client.until("error")
-    await client.close()
-    assert error["code"] == "unknown_type"
-    assert (await aio.db_call(lambda: Conversation.objects.get(pk=conversation.pk).status)) == "bot"
-
-
-async def test_handoff_take_over_reply_hand_back_and_resolve(chat, fake_ollama, reply_runner) -> None:
-    ann = await aio.db_call(lambda: agent_create("ann", first_name="Ann"))
-    console, _ = await open_console(ann)
-    await console.until("inbox")
-
-    # The model says the knowledge does not cover it: the conversation is handed off, and the inbox hears
-    # of it without asking. (Settings changed here would not reach a Celery worker: the reply decides.)
+async def handed_off_for_lack_of_knowledge(
+    chat: Any, fake_ollama: FakeOllama, console: ChatClient
+) -> tuple[Conversation, ChatClient]:
+    """The model says the knowledge does not cover it: the conversation is handed off, and the inbox hears
+    of it without asking. (Settings changed here would not reach a Celery worker: the reply decides.)"""
     fake_ollama.script(Reply(content="[NO-ANSWER] I am not sure when it ships, a colleague will help."))
     conversation = await new_conversation()
     customer, _ = await chat(conversation.token)
@@ -145,6 +65,28 @@ async def test_handoff_take_over_reply_hand_back_and_resolve(chat, fake_ollama, 
     while item["item"]["status"] != "waiting_human":
         item = await console.until("inbox_item", timeout=10)
     assert item["item"]["id"] == conversation.pk and item["item"]["handoff_reason"] == "no_knowledge"
+    return conversation, customer
+
+
+async def agent_writes(console: ChatClient, customer: ChatClient, conversation: Conversation) -> None:
+    """Agent typing and reply reach the customer; a private note does not."""
+    await console.send({"type": "typing", "conversation_id": conversation.pk, "active": True})
+    assert (await customer.until("typing")) == {"type": "typing", "who": "agent", "active": True}
+    await console.send({"type": "note", "conversation_id": conversation.pk, "text": "PRIVATE: VIP customer"})
+    note = await console.until("note")
+    assert note["message"]["role"] == "note" and note["message"]["author"] == "Ann"
+    await console.send({"type": "reply", "conversation_id": conversation.pk, "text": "<i>It ships today.</i>",
+                        "client_id": "a-1"})
+    reply = await customer.until("message")
+    assert reply["message"]["role"] == "agent" and reply["message"]["content"] == "<i>It ships today.</i>"
+    assert reply["message"]["agent"] == {"name": "Ann"}
+
+
+async def test_handoff_take_over_reply_hand_back_and_resolve(chat, fake_ollama, reply_runner) -> None:
+    ann = await aio.db_call(lambda: agent_create("ann", first_name="Ann"))
+    console, _ = await open_console(ann)
+    await console.until("inbox")
+    conversation, customer = await handed_off_for_lack_of_knowledge(chat, fake_ollama, console)
 
     # The agent opens it: the bot's reply with its confidence and signals.
     await console.send({"type": "open", "conversation_id": conversation.pk})
@@ -161,17 +103,7 @@ async def test_handoff_take_over_reply_hand_back_and_resolve(chat, fake_ollama, 
     notice = await customer.until("message")
     assert notice["message"]["content"] == "Ann joined the conversation."
 
-    # Agent typing and reply reach the customer; a private note does not.
-    await console.send({"type": "typing", "conversation_id": conversation.pk, "active": True})
-    assert (await customer.until("typing")) == {"type": "typing", "who": "agent", "active": True}
-    await console.send({"type": "note", "conversation_id": conversation.pk, "text": "PRIVATE: VIP customer"})
-    note = await console.until("note")
-    assert note["message"]["role"] == "note" and note["message"]["author"] == "Ann"
-    await console.send({"type": "reply", "conversation_id": conversation.pk, "text": "<i>It ships today.</i>",
-                        "client_id": "a-1"})
-    reply = await customer.until("message")
-    assert reply["message"]["role"] == "agent" and reply["message"]["content"] == "<i>It ships today.</i>"
-    assert reply["message"]["agent"] == {"name": "Ann"}
+    await agent_writes(console, customer, conversation)
 
     # While a human has it, the bot stays quiet.
     await customer.send({"type": "message", "text": "thanks!", "client_id": "c-2"})
@@ -289,53 +221,6 @@ async def test_a_draft_grounded_in_the_knowledge_base_goes_to_the_agent_only(cha
     assert "bot" not in messages  # a draft is not a message until the agent sends it
 
 
-async def console_handshake(user: Any, *, origin: str | None, host: str = "127.0.0.1:8000",
-                            extra: list[tuple[bytes, bytes]] | None = None) -> bool:
-    """Whether the console socket's handshake is accepted for this Origin and Host."""
-    from helpdesk.asgi import application
-
-    cookie = await aio.db_call(session_cookie, user)
-    headers = [(b"host", host.encode()), (b"cookie", f"sessionid={cookie}".encode()), *(extra or [])]
-    if origin is not None:
-        headers.append((b"origin", origin.encode()))
-    communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
-    connected, _ = await communicator.connect(timeout=10)
-    await communicator.disconnect()
-    return connected
-
-
-@pytest.mark.parametrize("origin", [
-    "https://evil.example",  # another site
-    "https://127.0.0.1:8000",  # the same host and port, another scheme
-    "http://127.0.0.1:9999",  # the same host, another port
-    "http://127.0.0.1",  # the same host, the default port
-    None,  # browsers always send one
-])
-async def test_another_origins_page_cannot_use_an_agents_cookie(origin) -> None:
-    ann = await aio.db_call(lambda: agent_create("ann"))
-    assert not await console_handshake(ann, origin=origin)
-    assert await console_handshake(ann, origin="http://127.0.0.1:8000")
-
-
-async def test_behind_a_tls_proxy_the_console_origin_is_https(settings) -> None:
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    settings.ALLOWED_HOSTS = ["helpdesk.example"]
-    ann = await aio.db_call(lambda: agent_create("ann"))
-    proxied = [(b"x-forwarded-proto", b"https")]
-    assert await console_handshake(ann, origin="https://helpdesk.example", host="helpdesk.example", extra=proxied)
-    assert not await console_handshake(ann, origin="http://helpdesk.example", host="helpdesk.example", extra=proxied)
-    assert not await console_handshake(ann, origin="https://helpdesk.example", host="helpdesk.example")
-
-
-async def test_a_csrf_trusted_origin_may_open_the_console(settings) -> None:
-    settings.CSRF_TRUSTED_ORIGINS = ["https://console.example.com", "https://*.agents.example"]
-    ann = await aio.db_call(lambda: agent_create("ann"))
-    assert await console_handshake(ann, origin="https://console.example.com")
-    assert await console_handshake(ann, origin="https://eu.agents.example")
-    assert not await console_handshake(ann, origin="http://console.example.com")
-    assert not await console_handshake(ann, origin="https://console.example.com:8443")
-
-
 async def test_a_customers_vote_and_comment_reach_the_open_console_at_once(chat) -> None:
     from conversations.tests.factories import bot_message_factory, customer_message_factory
 
@@ -401,35 +286,3 @@ async def test_the_inbox_pages_waiting_customers_first_and_loads_more_on_request
     assert len(second["items"]) == 15 and second["next"] is None and second["cursor"] == first["next"]
     assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
     assert error["code"] == "bad_cursor"
-
-
-async def test_with_2fa_required_the_socket_needs_a_session_verified_by_the_authenticator(settings) -> None:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from helpdesk.tests.test_signin import code_for
-
-    settings.REQUIRE_2FA_FOR_STAFF = True
-    ann = await aio.db_call(lambda: agent_create("ann"))
-    device = await aio.db_call(lambda: TOTPDevice.objects.create(user=ann, name="phone"))
-
-    password_only, first = await open_console(ann)  # a session signed in without the code
-    closed = await password_only.receive()
-    assert first["code"] == "forbidden" and closed == {"type": "__close__", "code": 4403}
-
-    def sign_in_with_code() -> str:
-        client = Client()
-        response = client.post("/console/login/", {"username": "ann", "password": "pw", "otp_token": code_for(device)})
-        assert response.status_code == 302
-        return client.cookies["sessionid"].value
-
-    from helpdesk.asgi import application
-
-    cookie = await aio.db_call(sign_in_with_code)
-    headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000"),
-               (b"cookie", f"sessionid={cookie}".encode())]
-    communicator = WebsocketCommunicator(application, "/ws/console/", headers=headers)
-    assert (await communicator.connect(timeout=10))[0]
-    verified = ChatClient(communicator)
-    hello = await verified.receive()
-    await verified.close()
-    assert hello["type"] == "hello"

@@ -11,7 +11,8 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from agents import reports
-from conversations import stats
+from conversations.stats import dashboard as dashboard_stats
+from conversations.stats import profiles as profile_stats
 
 NOW = datetime(2026, 1, 5, 10, 7, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -75,13 +76,13 @@ def test_links_keep_the_other_parameters() -> None:
 
 
 def test_compare_table_writes_out_each_figure() -> None:
-    column = stats.ProfileStats(
+    column = profile_stats.ProfileStats(
         profile_id=1, name="main", model="deepseek-r1:7b", is_default=True, canary_share=0.0,
         conversations=4, handed_off=1, ttft_p50=250.0, ttft_p95=385.0, total_p50=2500.0, total_p95=3850.0,
         latency_samples=4, tokens_per_second=10.0, bot_replies=6, llm_replies=5, failed_replies=1,
         thumbs_up=2, thumbs_down=1, csat_mean=4.0, csat_count=2, errors_by_kind={"unavailable": 1},
     )
-    empty = stats.ProfileStats(profile_id=2, name="r1-14b", model="deepseek-r1:14b", is_default=False,
+    empty = profile_stats.ProfileStats(profile_id=2, name="r1-14b", model="deepseek-r1:14b", is_default=False,
                                canary_share=12.5)
     table = reports.compare_table(columns=[column, empty], lang="en")
     cells = {row["key"]: row["cells"] for row in table["rows"]}
@@ -100,7 +101,7 @@ def test_compare_table_writes_out_each_figure() -> None:
 @pytest.mark.django_db
 def test_an_empty_window_draws_every_chart_as_no_data() -> None:
     _, buckets = reports.dashboard_buckets(range_key="hour", now=NOW, tz=UTC)
-    series = stats.dashboard_series(buckets=buckets)
+    series = dashboard_stats.dashboard_series(buckets=buckets)
     drawn = reports.dashboard_charts(series=series, range_key="hour", lang="zh-hans", tz=UTC)
     assert len(drawn) == 7 and all(chart.empty for chart in drawn)
     assert drawn[0].table_rows[0][0] == "2026-01-05 09:10–09:15" and drawn[0].title == "会话量"

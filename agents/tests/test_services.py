@@ -9,7 +9,7 @@ from django.db import close_old_connections
 
 from agents import services
 from agents.models import AuditEvent
-from agents.tests.test_console import agent_create
+from agents.tests.console import agent_create
 from conversations.models import Conversation
 from conversations.services.handoff import ConversationTaken, NotYourConversation
 from conversations.tests.factories import conversation_factory

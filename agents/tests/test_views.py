@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from agents.tests.test_console import agent_create
+from agents.tests.console import agent_create
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,9 @@ from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
 from helpdesk.runtime import aio
 
-from .. import guard, selectors
+from .. import guard
 from ..models import Message
+from ..selectors.access import conversation_get
 from .citations import CitationFilter, source_records
 from .preparation import reply_prepare
 
@@ -20,7 +21,7 @@ from .preparation import reply_prepare
 def draft_generate(*, conversation_id: int) -> dict[str, Any]:
     """A reply an agent may edit and send: grounded in the knowledge base like the bot's own, never sent
     to the customer by itself. Returns {"text", "sources"} or {"error"}."""
-    conversation = selectors.conversation_get(conversation_id=conversation_id)
+    conversation = conversation_get(conversation_id=conversation_id)
     last_customer = conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-id").first()
     if last_customer is None:
         return {"error": "the customer has not written anything yet"}

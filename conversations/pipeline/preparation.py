@@ -11,9 +11,9 @@ from helpdesk.models import ModelProfile
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding, knowledge_lookup
 
-from .. import selectors
 from ..models import Conversation, Message
 from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
+from ..selectors.replies import dialogue_before
 
 
 @dataclass
@@ -45,7 +45,7 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     """Everything before generation, the same for the bot's replies and the agents' drafts, so that a draft
     is grounded exactly as the bot's own reply would be."""
     options = profiles.chat_options(profile)
-    turns = selectors.dialogue_before(conversation=conversation, up_to_message_id=up_to_message_id)
+    turns = dialogue_before(conversation=conversation, up_to_message_id=up_to_message_id)
     question, previous_question, earlier = dialogue_split(turns)
     system_prompt = system_prompt_for(profile, language_of(question))
     cache_profile = profile_cache_key(profile, question=question)

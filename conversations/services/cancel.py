@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.cache import cache
 
 from ..models import Conversation
-from ..selectors import streaming_replies
+from ..selectors.replies import streaming_replies
 
 CANCEL_FLAG_TTL_S = 900
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from .. import events, notices
 from ..models import Conversation
 from ..notices import notice_in
-from ..selectors import customer_language
+from ..selectors.replies import customer_language
 from .posting import system_message_post
 from .validation import MessageRejected
 

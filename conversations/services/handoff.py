@@ -19,7 +19,9 @@ from helpdesk.observability import metrics
 from .. import events, notices
 from ..models import Conversation
 from ..notices import notice_in
-from ..selectors import agent_name, agents_online_count, customer_language, support_open
+from ..selectors.availability import agents_online_count, support_open
+from ..selectors.messages import agent_name
+from ..selectors.replies import customer_language
 from .cancel import replies_cancel
 from .posting import system_message_post
 

@@ -17,7 +17,7 @@ from .. import events
 from ..models import Conversation, Message
 from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
-from ..selectors import DIALOGUE_ROLES
+from ..selectors.replies import DIALOGUE_ROLES
 from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
 from .posting import message_publish
 from .replies import reply_queue

@@ -22,7 +22,7 @@ from helpdesk.llm import profiles
 from ..models import Conversation, LLMCall, Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, notice_in
 from ..outcome import ReplyOutcome, llm_call_columns
-from ..selectors import conversations_unanswered, customer_language, customer_message_for_reply, replies_stale
+from ..selectors.replies import conversations_unanswered, customer_language, customer_message_for_reply, replies_stale
 from .cancel import cancel_flag_clear
 from .handoff import conversation_request_human
 from .posting import message_publish, system_message_post

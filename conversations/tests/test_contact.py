@@ -13,13 +13,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_pre_chat_form_stores_a_name_and_an_email_agents_see_in_the_inbox() -> None:
-    from conversations import selectors
+    from conversations.selectors import inbox as inbox_selectors
 
     conversation = conversation_factory()
     contact.conversation_contact_set(conversation=conversation, name="  Li   Lei ", email=" li@example.com ")
     conversation.refresh_from_db()
     assert (conversation.contact_name, conversation.contact_email) == ("Li Lei", "li@example.com")
-    line = selectors.inbox_item(conversation)
+    line = inbox_selectors.inbox_item(conversation)
     assert (line["contact_name"], line["contact_email"]) == ("Li Lei", "li@example.com")
     assert not conversation.messages.exists()  # the form comes before the conversation: nothing posted in it
 
@@ -53,15 +53,15 @@ def test_a_bad_pre_chat_field_is_refused_and_nothing_is_stored(fields: dict, cod
 
 
 def test_the_pre_chat_form_is_wanted_only_for_an_unknown_customer_who_has_not_started(settings) -> None:
-    from conversations import selectors
     from conversations.models import Customer
+    from conversations.selectors import history as history_selectors
 
     fresh = conversation_factory()
-    assert not selectors.prechat_form_wanted(conversation=fresh)  # off by default
+    assert not history_selectors.prechat_form_wanted(conversation=fresh)  # off by default
     settings.WIDGET_PRECHAT_FORM = True
-    assert selectors.prechat_form_wanted(conversation=fresh)
+    assert history_selectors.prechat_form_wanted(conversation=fresh)
     started = conversation_factory()
     customer_message_factory(started, "hello")
     named = conversation_factory(contact_name="Li")
     verified = conversation_factory(customer=Customer.objects.create(external_id="u-1", name="Li"))
-    assert not any(selectors.prechat_form_wanted(conversation=c) for c in (started, named, verified))
+    assert not any(history_selectors.prechat_form_wanted(conversation=c) for c in (started, named, verified))

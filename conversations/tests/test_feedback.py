@@ -13,30 +13,31 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_thumbs_down_with_a_comment_is_shown_to_agents_under_the_reply(django_capture_on_commit_callbacks) -> None:
-    from conversations import selectors
+    from conversations.selectors import inbox as inbox_selectors
+    from conversations.selectors import messages as messages_selectors
 
     conversation = conversation_factory()
     reply = bot_message_factory(conversation, "It ships today.", reply_to=customer_message_factory(conversation))
     with django_capture_on_commit_callbacks() as pushed:
         feedback.feedback_record(conversation=conversation, message_id=reply.pk, rating=-1, comment=" wrong size ")
     assert pushed, "open consoles are told at once"
-    detail = selectors.conversation_for_agents(conversation_id=conversation.pk)
+    detail = inbox_selectors.conversation_for_agents(conversation_id=conversation.pk)
     [shown] = [m for m in detail["messages"] if m["id"] == reply.pk]
     assert shown["feedback"] == {"rating": -1, "comment": "wrong size"}
-    assert "feedback" not in selectors.message_to_dict(reply)  # customers' own view does not carry it
+    assert "feedback" not in messages_selectors.message_to_dict(reply)  # customers' own view does not carry it
 
 
 def test_history_carries_the_customers_vote_and_a_resolved_conversation_asks_for_a_rating_until_given() -> None:
-    from conversations import selectors
+    from conversations.selectors import history as history_selectors
 
     conversation = conversation_factory()
     question = customer_message_factory(conversation, "Is it organic?")
     reply = bot_message_factory(conversation, "Yes.", reply_to=question)
     feedback.feedback_record(conversation=conversation, message_id=reply.pk, rating=-1)
-    history = selectors.conversation_history(conversation=conversation)
+    history = history_selectors.conversation_history(conversation=conversation)
     assert [m.get("feedback") for m in history] == [None, -1]
     Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.RESOLVED)
     conversation.refresh_from_db()
-    assert selectors.conversation_to_dict(conversation) == {"status": "resolved", "rate": True}
+    assert history_selectors.conversation_to_dict(conversation) == {"status": "resolved", "rate": True}
     feedback.csat_record(conversation=conversation, score=5)
-    assert selectors.conversation_to_dict(conversation) == {"status": "resolved"}
+    assert history_selectors.conversation_to_dict(conversation) == {"status": "resolved"}

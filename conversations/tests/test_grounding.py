@@ -9,7 +9,7 @@ from conversations.models import LLMCall, Message
 from conversations.outcome import ReplyOutcome
 from conversations.pipeline.reply import cache_refusal, reply_generate
 from conversations.prompting import profile_cache_key
-from conversations.selectors import message_to_dict
+from conversations.selectors.messages import message_to_dict
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.llm.profiles import profile_default
 from knowledge import cache as answer_cache

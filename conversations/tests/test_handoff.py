@@ -137,20 +137,20 @@ def test_unknown_handoff_reasons_are_refused() -> None:
 def test_support_hours_are_read_in_the_support_time_zone(settings) -> None:
     from datetime import UTC, datetime
 
-    from conversations import selectors
+    from conversations.selectors import availability as availability_selectors
 
     settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = "Mon-Fri 09:00-18:00", "Asia/Shanghai"
     monday_10_in_shanghai = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
     monday_20_in_shanghai = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     saturday_10_in_shanghai = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-    assert selectors.support_open(at=monday_10_in_shanghai)
-    assert not selectors.support_open(at=monday_20_in_shanghai)
-    assert not selectors.support_open(at=saturday_10_in_shanghai)
+    assert availability_selectors.support_open(at=monday_10_in_shanghai)
+    assert not availability_selectors.support_open(at=monday_20_in_shanghai)
+    assert not availability_selectors.support_open(at=saturday_10_in_shanghai)
     settings.SUPPORT_HOURS = "Fri-Mon 22:00-23:59"  # wraps over the weekend
-    assert selectors.support_hours()[0] == {4, 5, 6, 0}
+    assert availability_selectors.support_hours()[0] == {4, 5, 6, 0}
     settings.SUPPORT_HOURS = "weekdays 9-5"
     with pytest.raises(ValueError, match="not like 'Mon-Fri 09:00-18:00'"):
-        selectors.support_hours()
+        availability_selectors.support_hours()
 
 
 def closed_all_day() -> str:
@@ -176,16 +176,16 @@ def test_outside_hours_with_nobody_online_the_customer_is_told_when_and_asked_fo
 
 
 def test_a_reload_outside_hours_offers_the_email_form_again_until_one_is_left(settings) -> None:
-    from conversations import selectors
+    from conversations.selectors import history as history_selectors
 
     settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = closed_all_day(), "UTC"
     conversation = conversation_factory()
     messages.message_post_customer(conversation=conversation, text="转人工", client_id="o-2")
     conversation.refresh_from_db()
-    assert selectors.conversation_to_dict(conversation)["offline"] is True
+    assert history_selectors.conversation_to_dict(conversation)["offline"] is True
     contact.contact_record(conversation=conversation, email="li@example.com")
     conversation.refresh_from_db()
-    assert "offline" not in selectors.conversation_to_dict(conversation)
+    assert "offline" not in history_selectors.conversation_to_dict(conversation)
 
 
 def test_outside_hours_an_agent_at_the_console_answers_instead(settings) -> None:
@@ -200,10 +200,10 @@ def test_outside_hours_an_agent_at_the_console_answers_instead(settings) -> None
 
 
 def test_the_inbox_line_of_a_customer_request_carries_its_reason(fake_ollama) -> None:
-    from conversations import selectors
+    from conversations.selectors import inbox as inbox_selectors
 
     conversation = conversation_factory()
     messages.message_post_customer(conversation=conversation, text="转人工", client_id="i-1")
-    [item] = selectors.inbox()
+    [item] = inbox_selectors.inbox()
     assert item["status"] == "waiting_human" and item["handoff_reason"] == "customer_request"
     assert item["handoff_at"] is not None

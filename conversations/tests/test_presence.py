@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conversations import selectors
+from conversations.selectors import availability as availability_selectors
 from conversations.services.presence import agent_presence_set
 
 CONSOLES = 4
@@ -46,8 +46,8 @@ def test_pings_of_many_consoles_at_once_all_count(switch_often) -> None:
         for thread in threads:
             thread.join(timeout=60)
         assert not errors
-        assert selectors.agents_online_count() == len(agent_ids)
+        assert availability_selectors.agents_online_count() == len(agent_ids)
     finally:
         for agent_id in agent_ids:
             agent_presence_set(agent_id=agent_id, online=False)
-    assert selectors.agents_online_count() == 0
+    assert availability_selectors.agents_online_count() == 0

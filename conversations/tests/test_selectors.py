@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from conversations import selectors
 from conversations.models import Conversation
+from conversations.selectors import inbox as inbox_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_waiting_customers_come_first_even_behind_thousands_of_bot_conversations
     # The customers asked for a person an hour or more ago; since then the bot has had 3,000 newer chats.
     waiting = conversations_bulk(42, status=Status.WAITING_HUMAN, start_minutes_ago=60)
     conversations_bulk(3000)
-    items = selectors.inbox()
+    items = inbox_selectors.inbox()
     oldest_first = sorted(waiting, key=lambda c: c.handoff_at)
     assert [item["id"] for item in items[:42]] == [c.pk for c in oldest_first]
     assert all(item["status"] == "bot" for item in items[42:])
@@ -45,8 +45,8 @@ def test_the_agents_own_conversations_come_before_colleagues_and_the_bots() -> N
     [anns] = conversations_bulk(1, status=Status.HUMAN, start_minutes_ago=1, agent=ann)
     [bobs] = conversations_bulk(1, status=Status.HUMAN, start_minutes_ago=2, agent=bob)
     [waiting] = conversations_bulk(1, status=Status.WAITING_HUMAN, start_minutes_ago=3)
-    assert [i["id"] for i in selectors.inbox(agent_id=bob.pk)] == [waiting.pk, bobs.pk, anns.pk, bot.pk]
-    assert [i["id"] for i in selectors.inbox(agent_id=ann.pk)] == [waiting.pk, anns.pk, bobs.pk, bot.pk]
+    assert [i["id"] for i in inbox_selectors.inbox(agent_id=bob.pk)] == [waiting.pk, bobs.pk, anns.pk, bot.pk]
+    assert [i["id"] for i in inbox_selectors.inbox(agent_id=ann.pk)] == [waiting.pk, anns.pk, bobs.pk, bot.pk]
 
 
 def test_load_more_reaches_every_conversation_once_in_order(settings) -> None:
@@ -58,7 +58,7 @@ def test_load_more_reaches_every_conversation_once_in_order(settings) -> None:
     conversations_bulk(3, status=Status.RESOLVED)
     seen, cursor, pages = [], "", 0
     while True:
-        page = selectors.inbox_page(cursor=cursor)
+        page = inbox_selectors.inbox_page(cursor=cursor)
         seen += [item["id"] for item in page["items"]]
         pages += 1
         if page["next"] is None:
@@ -72,16 +72,16 @@ def test_load_more_reaches_every_conversation_once_in_order(settings) -> None:
 def test_the_resolved_filter_pages_too(settings) -> None:
     settings.INBOX_PAGE_SIZE = 2
     resolved = conversations_bulk(3, status=Status.RESOLVED)
-    first = selectors.inbox_page(status="resolved")
-    second = selectors.inbox_page(status="resolved", cursor=first["next"])
+    first = inbox_selectors.inbox_page(status="resolved")
+    second = inbox_selectors.inbox_page(status="resolved", cursor=first["next"])
     assert [i["id"] for i in first["items"] + second["items"]] == [c.pk for c in resolved]
     assert second["next"] is None
 
 
 @pytest.mark.parametrize("cursor", ["nonsense", "0|x|y|1", "0|2026-01-01T00:00:00|2026-01-01T00:00:00|1"])
 def test_a_cursor_the_server_did_not_make_is_refused(cursor) -> None:
-    with pytest.raises(selectors.BadCursor):
-        selectors.inbox_page(cursor=cursor)
+    with pytest.raises(inbox_selectors.BadCursor):
+        inbox_selectors.inbox_page(cursor=cursor)
 
 
 def test_each_line_carries_its_latest_customer_visible_message(django_assert_max_num_queries) -> None:
@@ -92,5 +92,5 @@ def test_each_line_carries_its_latest_customer_visible_message(django_assert_max
         customer_message_factory(conversation, f"question {conversation.pk}")
         bot_message_factory(conversation, f"answer {conversation.pk}")
     with django_assert_max_num_queries(4):  # not one query per line
-        items = selectors.inbox()
+        items = inbox_selectors.inbox()
     assert all(item["last_message"]["excerpt"] == f"answer {item['id']}" for item in items)

@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 
-from conversations import stats
 from conversations.models import Conversation, Feedback, LLMCall, Message
+from conversations.stats import buckets as bucket_stats
+from conversations.stats import dashboard as dashboard_stats
+from conversations.stats import measures as measure_stats
+from conversations.stats import profiles as profile_stats
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.tests.factories import canary_profile, default_profile
 
@@ -42,22 +45,22 @@ def llm_reply(conversation: Conversation, when: datetime, **fields: Any) -> Mess
 
 def test_percentiles_interpolate_between_the_values() -> None:
     # p50 of 100..400: halfway between 200 and 300; p95: index 0.95 * 3 = 2.85, so 300 + 0.85 * 100.
-    assert stats.percentiles([400, 100, 300, 200]) == pytest.approx((250.0, 385.0))
+    assert measure_stats.percentiles([400, 100, 300, 200]) == pytest.approx((250.0, 385.0))
 
 
 def test_percentiles_of_one_value_are_that_value_and_of_none_are_none() -> None:
-    assert stats.percentiles([7]) == (7.0, 7.0)
-    assert stats.percentiles([]) == (None, None)
+    assert measure_stats.percentiles([7]) == (7.0, 7.0)
+    assert measure_stats.percentiles([]) == (None, None)
 
 
 def test_rate_of_nothing_is_none_not_zero() -> None:
-    assert stats.rate(1, 4) == 0.25
-    assert stats.rate(0, 0) is None
+    assert measure_stats.rate(1, 4) == 0.25
+    assert measure_stats.rate(0, 0) is None
 
 
 def test_buckets_end_on_the_next_clock_boundary_after_now() -> None:
     now = datetime(2026, 1, 5, 10, 7, 30, tzinfo=UTC)
-    buckets = stats.buckets_ending_now(now=now, size=timedelta(minutes=5), count=12, tz=UTC)
+    buckets = bucket_stats.buckets_ending_now(now=now, size=timedelta(minutes=5), count=12, tz=UTC)
     assert buckets.end == datetime(2026, 1, 5, 10, 10, tzinfo=UTC)
     assert buckets.start == datetime(2026, 1, 5, 9, 10, tzinfo=UTC)
     assert buckets.index(now) == 11 and buckets.index(buckets.start) == 0 and buckets.index(buckets.end) is None
@@ -66,7 +69,7 @@ def test_buckets_end_on_the_next_clock_boundary_after_now() -> None:
 def test_six_hour_buckets_align_on_the_local_clock() -> None:
     # 03:00 UTC is 11:00 in Shanghai (UTC+8): the bucket holding it is 06:00-12:00 local, 22:00-04:00 UTC.
     now = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
-    buckets = stats.buckets_ending_now(now=now, size=timedelta(hours=6), count=28, tz=ZoneInfo("Asia/Shanghai"))
+    buckets = bucket_stats.buckets_ending_now(now=now, size=timedelta(hours=6), count=28, tz=ZoneInfo("Asia/Shanghai"))
     assert buckets.end == datetime(2026, 1, 5, 4, 0, tzinfo=UTC)
     assert buckets.start == buckets.end - timedelta(hours=6 * 28)
 
@@ -85,7 +88,7 @@ def test_profiles_compare_counts_a_handoff_rate_of_one_in_four(two_profiles) -> 
     for _ in range(3):
         started(T0 + HOUR, profile=default)
     started(T0 - HOUR, profile=default, handoff_at=T0)  # before the period: not counted
-    column = stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)[0]
+    column = profile_stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)[0]
     assert column.name == default.name and handed.profile_id == column.profile_id
     assert (column.conversations, column.handed_off, column.handoff_rate) == (4, 1, 0.25)
 
@@ -97,7 +100,7 @@ def test_a_conversation_an_agent_wrote_in_counts_as_handed_off_even_when_handed_
     at(Message.objects.create(conversation=conversation, role=Message.Role.AGENT, content="Hi", author=agent),
        T0 + HOUR)
     started(T0 + HOUR, profile=default)
-    column = stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)[0]
+    column = profile_stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)[0]
     assert (column.conversations, column.handed_off) == (2, 1)
 
 
@@ -120,7 +123,7 @@ def test_profiles_compare_latency_speed_feedback_csat_and_errors(two_profiles) -
     other = started(T0 + HOUR, profile=canary)
     llm_reply(other, T0 + 3 * HOUR, ttft_ms=500.0, total_ms=2000.0, reply_tokens=50)
 
-    columns = {c.name: c for c in stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)}
+    columns = {c.name: c for c in profile_stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)}
     column = columns[default.name]
     # ttft 100..400 -> p50 250, p95 385; total 1000..4000 -> p50 2500, p95 3850.
     latency = (column.ttft_p50, column.ttft_p95, column.total_p50, column.total_p95)
@@ -143,15 +146,15 @@ def test_profile_percentiles_read_at_most_the_cap_of_latest_replies(two_profiles
     conversation = started(T0 + HOUR, profile=default)
     for ttft in (100, 200, 300, 400):
         llm_reply(conversation, T0 + HOUR, ttft_ms=ttft, total_ms=1000.0)
-    monkeypatch.setattr(stats, "PROFILE_SAMPLE_CAP", 2)
-    column = stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)[0]
+    monkeypatch.setattr(profile_stats, "PROFILE_SAMPLE_CAP", 2)
+    column = profile_stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)[0]
     assert column.latency_samples == 2 and column.ttft_p50 == 350.0  # the latest two: 300 and 400
 
 
 def test_an_empty_period_lists_the_live_profiles_without_data(two_profiles) -> None:
     default, canary = two_profiles
     canary_profile("rolled-back", share=0.0)
-    columns = stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)
+    columns = profile_stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)
     assert [c.name for c in columns] == [default.name, canary.name]
     assert not any(c.has_data for c in columns)
     assert columns[0].handoff_rate is None and columns[0].ttft_p50 is None and columns[0].thumbs_up_share is None
@@ -161,7 +164,7 @@ def test_a_rolled_back_canary_with_data_in_the_period_keeps_its_column(two_profi
     _, canary = two_profiles
     old = canary_profile("rolled-back", share=0.0)
     started(T0 + HOUR, profile=old)
-    names = [c.name for c in stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)]
+    names = [c.name for c in profile_stats.profiles_compare(start=T0, end=T0 + 24 * HOUR)]
     assert names[-1] == "rolled-back" and canary.name in names
 
 
@@ -169,7 +172,7 @@ def test_a_rolled_back_canary_with_data_in_the_period_keeps_its_column(two_profi
 
 
 def test_dashboard_series_per_bucket() -> None:
-    buckets = stats.Buckets(start=T0, size=HOUR, count=3)
+    buckets = bucket_stats.Buckets(start=T0, size=HOUR, count=3)
     agent = get_user_model().objects.create_user("mei")
     # Bucket 0: two conversations; one handed off, one the bot handled alone.
     handed = started(T0 + timedelta(minutes=5), handoff_at=T0 + timedelta(minutes=6))
@@ -188,7 +191,7 @@ def test_dashboard_series_per_bucket() -> None:
     earlier = started(T0 - HOUR, agent=agent)
     Conversation.objects.filter(pk=earlier.pk).update(resolved_at=T0 + 2 * HOUR + timedelta(minutes=1), csat_score=2)
 
-    series = stats.dashboard_series(buckets=buckets)
+    series = dashboard_stats.dashboard_series(buckets=buckets)
     assert series.conversations == [2, 1, 0]
     assert series.customer_messages == [2, 0, 0]
     assert series.handed_off == [1, 0, 0] and series.handoff_rate == [0.5, 0.0, None]
@@ -206,7 +209,7 @@ def test_dashboard_series_per_bucket() -> None:
 
 
 def test_dashboard_series_of_an_empty_window_has_no_data() -> None:
-    series = stats.dashboard_series(buckets=stats.Buckets(start=T0, size=HOUR, count=4))
+    series = dashboard_stats.dashboard_series(buckets=bucket_stats.Buckets(start=T0, size=HOUR, count=4))
     assert not series.has_data
     assert series.conversations == [0, 0, 0, 0] and series.ttft_p50 == [None] * 4
     assert series.handoff_rate == [None] * 4 and series.totals["csat_mean"] is None
@@ -217,8 +220,8 @@ def test_dashboard_latency_cap_gives_every_bucket_a_share(monkeypatch) -> None:
     for minute in (1, 2, 3):
         llm_reply(conversation, T0 + timedelta(minutes=minute), ttft_ms=100.0 * minute, total_ms=1000.0)
     llm_reply(conversation, T0 + HOUR, ttft_ms=700.0, total_ms=1000.0)
-    monkeypatch.setattr(stats, "DASHBOARD_SAMPLE_CAP", 3)  # 4 replies > 3: one per bucket
-    series = stats.dashboard_series(buckets=stats.Buckets(start=T0, size=HOUR, count=3))
+    monkeypatch.setattr(dashboard_stats, "DASHBOARD_SAMPLE_CAP", 3)  # 4 replies > 3: one per bucket
+    series = dashboard_stats.dashboard_series(buckets=bucket_stats.Buckets(start=T0, size=HOUR, count=3))
     assert series.latency_samples == 2
     assert series.ttft_p50 == [300.0, 700.0, None]  # bucket 0 keeps its latest reply
 
@@ -226,9 +229,9 @@ def test_dashboard_latency_cap_gives_every_bucket_a_share(monkeypatch) -> None:
 def test_dashboard_buckets_follow_the_local_clock_in_a_half_hour_time_zone() -> None:
     # Kolkata is UTC+05:30: its 6-hour buckets start at 00:30, 06:30, ... UTC.
     kolkata = ZoneInfo("Asia/Kolkata")
-    buckets = stats.buckets_ending_now(now=datetime(2026, 1, 5, 3, 0, tzinfo=UTC), size=timedelta(hours=6), count=2,
-                                       tz=kolkata)
+    buckets = bucket_stats.buckets_ending_now(now=datetime(2026, 1, 5, 3, 0, tzinfo=UTC), size=timedelta(hours=6),
+                                              count=2, tz=kolkata)
     assert buckets.start == datetime(2026, 1, 4, 18, 30, tzinfo=UTC)
     started(datetime(2026, 1, 5, 0, 40, tzinfo=UTC))  # 06:10 in Kolkata: the second bucket
     started(datetime(2026, 1, 5, 0, 20, tzinfo=UTC))  # 05:50 in Kolkata: the first
-    assert stats.dashboard_series(buckets=buckets, tz=kolkata).conversations == [1, 1]
+    assert dashboard_stats.dashboard_series(buckets=buckets, tz=kolkata).conversations == [1, 1]

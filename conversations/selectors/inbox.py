@@ -1,0 +1,156 @@
+"""The agents' inbox: a conversation's line, the ranked keyset-paged list, one conversation as the console opens it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, DateTimeField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from ..models import Conversation, Message
+from .messages import CUSTOMER_VISIBLE_ROLES, agent_name, message_to_agent_dict
+
+
+def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
+    """A conversation's line in the agents' inbox."""
+    if last_message is None:
+        last_message = (
+            conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).order_by("-id").first()
+        )
+    return {
+        "id": conversation.pk,
+        "status": conversation.status,
+        "handoff_reason": conversation.handoff_reason,
+        "handoff_at": conversation.handoff_at.isoformat() if conversation.handoff_at else None,
+        "agent": (
+            {"id": conversation.agent_id, "name": agent_name(conversation.agent)} if conversation.agent_id else None
+        ),
+        "created_at": conversation.created_at.isoformat(),
+        "last_message_at": (last_message.created_at.isoformat() if last_message else None),
+        "last_message": (
+            {"role": last_message.role, "excerpt": last_message.content[:140]} if last_message else None
+        ),
+        "contact_name": conversation.contact_name,
+        "contact_email": conversation.contact_email,
+        "csat_score": conversation.csat_score,
+        "csat_comment": conversation.csat_comment,
+    }
+
+
+# The inbox's order, by rank: customers waiting for a person (longest waiting first), the requesting agent's
+# own conversations, colleagues' conversations, then the bot's and resolved ones (most recent first).
+INBOX_RANK_WAITING, INBOX_RANK_MINE, INBOX_RANK_HUMAN, INBOX_RANK_REST = 0, 1, 2, 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class BadCursor(ValueError):
+    """An inbox cursor this server did not make (or made for another order)."""
+
+
+def _inbox_ordered(*, agent_id: int | None) -> QuerySet[Conversation]:
+    """Every conversation with its sort key, ordered in the query itself so that no page can hide a waiting
+    customer behind recent bot chatter: (rank, waiting since ↑, last activity ↓, id ↓).
+
+    `wait_key` is set only for waiting conversations and `recent_key` only for the others (a constant
+    elsewhere), so one lexicographic comparison of the four keys is the whole order and a keyset cursor
+    stays exact while conversations change under it.
+    """
+    waiting = Q(status=Conversation.Status.WAITING_HUMAN)
+    mine = Q(status=Conversation.Status.HUMAN, agent_id=agent_id) if agent_id else Q(pk__in=[])
+    epoch = Value(_EPOCH, output_field=DateTimeField())
+    return Conversation.objects.select_related("agent").annotate(
+        rank=Case(
+            When(waiting, then=Value(INBOX_RANK_WAITING)),
+            When(mine, then=Value(INBOX_RANK_MINE)),
+            When(status=Conversation.Status.HUMAN, then=Value(INBOX_RANK_HUMAN)),
+            default=Value(INBOX_RANK_REST),
+            output_field=IntegerField(),
+        ),
+        wait_key=Case(When(waiting, then=Coalesce("handoff_at", "created_at")), default=epoch,
+                      output_field=DateTimeField()),
+        recent_key=Case(When(waiting, then=epoch), default=Coalesce("last_message_at", "created_at"),
+                        output_field=DateTimeField()),
+    ).order_by("rank", "wait_key", "-recent_key", "-id")
+
+
+def _cursor_encode(conversation: Any) -> str:
+    return f"{conversation.rank}|{conversation.wait_key.isoformat()}|{conversation.recent_key.isoformat()}|" \
+           f"{conversation.pk}"
+
+
+def _cursor_after(cursor: str) -> Q:
+    """The rows strictly after the cursor's row in the inbox order."""
+    try:
+        rank_text, wait_text, recent_text, id_text = cursor.split("|")
+        rank, pk = int(rank_text), int(id_text)
+        wait_key, recent_key = datetime.fromisoformat(wait_text), datetime.fromisoformat(recent_text)
+    except ValueError as exc:
+        raise BadCursor("not an inbox cursor") from exc
+    if wait_key.tzinfo is None or recent_key.tzinfo is None:
+        raise BadCursor("not an inbox cursor")
+    same_rank = Q(rank=rank)
+    return (
+        Q(rank__gt=rank)
+        | (same_rank & Q(wait_key__gt=wait_key))
+        | (same_rank & Q(wait_key=wait_key, recent_key__lt=recent_key))
+        | (same_rank & Q(wait_key=wait_key, recent_key=recent_key, pk__lt=pk))
+    )
+
+
+def inbox_page(
+    *, agent_id: int | None = None, status: str = "", search: str = "", cursor: str = "", limit: int | None = None
+) -> dict[str, Any]:
+    """One page of the console's inbox, in `_inbox_ordered`'s order, filtered by status and by text in the
+    messages; `next` is the cursor of the following page (None on the last). Raises BadCursor."""
+    limit = max(1, min(limit or settings.INBOX_PAGE_SIZE, 500))
+    conversations = _inbox_ordered(agent_id=agent_id)
+    if status:
+        conversations = conversations.filter(status=status)
+    else:
+        conversations = conversations.exclude(status=Conversation.Status.RESOLVED)
+    if search:
+        query = search.strip()
+        matches = Message.objects.filter(content__icontains=query).values("conversation_id")
+        conversations = conversations.filter(pk__in=matches) if not query.isdigit() else conversations.filter(
+            Q(pk=int(query)) | Q(pk__in=matches)
+        )
+    if cursor:
+        conversations = conversations.filter(_cursor_after(cursor))
+    rows = list(conversations[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    latest = _latest_visible_messages([row.pk for row in rows])
+    return {
+        "items": [inbox_item(row, last_message=latest.get(row.pk)) for row in rows],
+        "next": _cursor_encode(rows[-1]) if more else None,
+    }
+
+
+def _latest_visible_messages(conversation_ids: list[int]) -> dict[int, Message]:
+    """Each conversation's latest customer-visible message, in two queries for the whole page."""
+    if not conversation_ids:
+        return {}
+    newest = (
+        Message.objects.filter(conversation_id=OuterRef("pk"), role__in=CUSTOMER_VISIBLE_ROLES)
+        .order_by("-id").values("pk")[:1]
+    )
+    ids = Conversation.objects.filter(pk__in=conversation_ids).annotate(latest=Subquery(newest)) \
+        .values_list("latest", flat=True)
+    return {m.conversation_id: m for m in Message.objects.filter(pk__in=[i for i in ids if i is not None])}
+
+
+def inbox(*, status: str = "", search: str = "", agent_id: int | None = None) -> list[dict[str, Any]]:
+    """The inbox's first page (see inbox_page)."""
+    return inbox_page(agent_id=agent_id, status=status, search=search)["items"]
+
+
+def conversation_for_agents(*, conversation_id: int) -> dict[str, Any] | None:
+    """A conversation as the console opens it: its line, and every message including private notes."""
+    conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    messages = conversation.messages.select_related("author", "feedback").order_by("id")
+    return {"conversation": inbox_item(conversation), "messages": [message_to_agent_dict(m) for m in messages]}
+

@@ -1,0 +1,83 @@
+"""A message as customers and agents are sent it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Message
+
+# Roles the customer sees; private notes never leave the agents' side.
+CUSTOMER_VISIBLE_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT, Message.Role.SYSTEM]
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    """The customer-facing form of a message (DESIGN.md § Websocket protocol): no reasoning, no errors."""
+    payload: dict[str, Any] = {
+        "id": message.pk,
+        "role": message.role,
+        "content": message.content,
+        "status": message.status,
+        "created_at": message.created_at.isoformat(),
+        "citations": message_citations(message),
+    }
+    if message.client_id:
+        payload["client_id"] = message.client_id
+    if message.reply_to_id:
+        payload["reply_to"] = message.reply_to_id
+    if message.role == Message.Role.AGENT and message.author_id:
+        payload["agent"] = {"name": agent_name(message.author)}
+    return payload
+
+
+def agent_name(user: Any) -> str:
+    """How customers and colleagues see an agent: first name, else the user name."""
+    if user is None:
+        return ""
+    return (user.first_name or user.get_full_name() or user.get_username()).strip()
+
+
+def message_to_agent_dict(message: Message) -> dict[str, Any]:
+    """The agents' form of a message: everything the customer sees, and how the bot got there."""
+    payload = message_to_dict(message)
+    payload.update(
+        {
+            "reasoning": message.reasoning,
+            "answer_source": message.answer_source,
+            "confidence": message.confidence,
+            "confidence_signals": message.confidence_signals,
+            "sources": message.sources,
+            "retrieval": message.retrieval,
+            "model_name": message.model_name,
+            "error": message.error,
+            "author": agent_name(message.author) if message.author_id else "",
+            "feedback": message_feedback(message),
+        }
+    )
+    return payload
+
+
+def message_feedback(message: Message) -> dict[str, Any] | None:
+    """The customer's vote on a bot reply, with their comment, for agents (None when there is none)."""
+    feedback = getattr(message, "feedback", None) if message.role == Message.Role.BOT else None
+    if feedback is None:
+        return None
+    return {"rating": feedback.rating, "comment": feedback.comment}
+
+
+def message_citations(message: Message) -> list[dict[str, str]]:
+    """The articles a reply cited, once each, as the customer sees them: a title and, if public, a link."""
+    citations: list[dict[str, str]] = []
+    seen: set[object] = set()
+    for source in message.sources or []:
+        if not source.get("cited"):
+            continue
+        key = source.get("article_id") or source.get("title")
+        if key in seen:
+            continue
+        seen.add(key)
+        citation = {"title": str(source.get("title", ""))}
+        if source.get("url"):
+            citation["url"] = str(source["url"])
+        citations.append(citation)
+    return citations
+

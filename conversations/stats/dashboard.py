@@ -1,0 +1,225 @@
+"""The operations dashboard's series: volume, latency, resolution, handoff, CSAT and answer sources per bucket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta, tzinfo
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncHour, TruncMinute
+from django.utils import timezone
+
+from ..models import Conversation, Message
+from .buckets import Buckets
+from .measures import bot_replied, had_human, handed_to_human, latency_values, llm_replies_completed, percentiles, rate
+
+# At most this many replies are read for all the dashboard's latency percentiles together.
+DASHBOARD_SAMPLE_CAP = 20000
+
+Counts = dict[str, list[int]]
+
+
+@dataclass(frozen=True)
+class DashboardSeries:
+    """One value per bucket for each chart of the dashboard (None: nothing to measure in that bucket)."""
+
+    buckets: Buckets
+    conversations: list[int]
+    customer_messages: list[int]
+    ttft_p50: list[float | None]
+    ttft_p95: list[float | None]
+    total_p50: list[float | None]
+    total_p95: list[float | None]
+    latency_samples: int
+    resolved_by_bot: list[int]
+    resolved_with_human: list[int]
+    bot_alone: list[int]
+    handed_off: list[int]
+    csat_mean: list[float | None]
+    csat_count: list[int]
+    bot_replies: list[int]
+    cache_replies: list[int]
+    faq_replies: list[int]
+    # The same figures over all buckets together, for the summary line.
+    totals: dict[str, Any]
+
+    @property
+    def handoff_rate(self) -> list[float | None]:
+        return [rate(h, c) for h, c in zip(self.handed_off, self.conversations, strict=True)]
+
+    @property
+    def cache_rate(self) -> list[float | None]:
+        return [rate(h, n) for h, n in zip(self.cache_replies, self.bot_replies, strict=True)]
+
+    @property
+    def faq_rate(self) -> list[float | None]:
+        return [rate(h, n) for h, n in zip(self.faq_replies, self.bot_replies, strict=True)]
+
+    @property
+    def has_data(self) -> bool:
+        return bool(sum(self.conversations) or sum(self.customer_messages) or sum(self.bot_replies)
+                    or sum(self.resolved_by_bot) or sum(self.resolved_with_human))
+
+
+def _per_bucket(
+    queryset: QuerySet[Any], *, moment: str, buckets: Buckets, measures: dict[str, tuple[type, str, Q | None]],
+    tz: tzinfo,
+) -> dict[str, list[int]]:
+    """One grouped query: every measure (a Count or Sum, with an optional filter) per time bucket.
+
+    Rows are grouped by the local hour (buckets of whole hours) or minute
+    (others) they fall in, which both databases truncate alike, and the few
+    groups (at most 24 a day, or 60 an hour) are added up into buckets here.
+    A filter with a subquery then runs once per row, not once per row and
+    bucket as conditional aggregates per bucket would. Buckets must start on
+    a whole hour, or minute for shorter ones (buckets_ending_now aligns them).
+    """
+    grain = TruncHour if buckets.size % timedelta(hours=1) == timedelta(0) else TruncMinute
+    window = Q(**{f"{moment}__gte": buckets.start, f"{moment}__lt": buckets.end})
+    rows = (
+        queryset.filter(window)
+        .order_by()
+        .annotate(slot=grain(moment, tzinfo=tz))
+        .values("slot")
+        .annotate(**{name: aggregate(expression, filter=extra) for name, (aggregate, expression, extra) in
+                     measures.items()})
+    )
+    totals = {name: [0] * buckets.count for name in measures}
+    for row in rows:
+        i = buckets.index(row["slot"])
+        if i is None:
+            continue
+        for name in measures:
+            totals[name][i] += row[name] or 0
+    return totals
+
+
+def _latency_samples(buckets: Buckets, completed_per_bucket: list[int]) -> list[list[tuple[Any, ...]]]:
+    """The (ttft_ms, total_ms) rows of each bucket, at most DASHBOARD_SAMPLE_CAP in all.
+
+    Within the cap one query reads them all; above it every bucket gets an equal
+    share of the cap (its latest replies), so a busy bucket cannot crowd out the others.
+    """
+    samples: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets.count)]
+    replies = llm_replies_completed().order_by("-id")
+    if sum(completed_per_bucket) <= DASHBOARD_SAMPLE_CAP:
+        rows = replies.filter(created_at__gte=buckets.start, created_at__lt=buckets.end).values_list(
+            "created_at", "ttft_ms", "total_ms"
+        )
+        for created_at, ttft, total in rows[:DASHBOARD_SAMPLE_CAP]:
+            i = buckets.index(created_at)
+            if i is not None:
+                samples[i].append((ttft, total))
+        return samples
+    share = max(1, DASHBOARD_SAMPLE_CAP // buckets.count)
+    for i, (low, high) in enumerate(buckets.edges()):
+        if completed_per_bucket[i]:
+            rows = replies.filter(created_at__gte=low, created_at__lt=high).values_list("ttft_ms", "total_ms")
+            samples[i] = list(rows[:share])
+    return samples
+
+
+def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> DashboardSeries:
+    """Volume, latency, resolution, handoff, CSAT and answer-source figures per bucket.
+
+    Conversations count in the bucket they started in (handoff rate, and "bot
+    alone": a bot reply and never handed to a human); resolutions in the bucket
+    of `resolved_at`; CSAT in the bucket of the resolution (or of the start,
+    for a score left without one); messages in the bucket they were written in.
+    `tz` (default: the current time zone) is the clock the buckets are aligned on.
+    """
+    tz = tz or timezone.get_current_timezone()
+    conversations, resolutions, csat, messages = _counts(buckets=buckets, tz=tz)
+    completed = messages.pop("completed_llm")
+    samples = _latency_samples(buckets, completed)
+    latency, all_ttft, all_total = _latency_series(samples)
+    csat_count = csat["csat_count"]
+    started, replies = sum(conversations["conversations"]), sum(messages["bot_replies"])
+    totals = {
+        "conversations": started,
+        "customer_messages": sum(messages["customer_messages"]),
+        "handoff_rate": rate(sum(conversations["handed_off"]), started),
+        "resolved_by_bot": sum(resolutions["resolved_by_bot"]),
+        "resolved_with_human": sum(resolutions["resolved_with_human"]),
+        "bot_alone": sum(conversations["bot_alone"]),
+        "csat_mean": rate(sum(csat["csat_sum"]), sum(csat_count)),
+        "csat_count": sum(csat_count),
+        "cache_rate": rate(sum(messages["cache_replies"]), replies),
+        "faq_rate": rate(sum(messages["faq_replies"]), replies),
+        "bot_replies": replies,
+        "ttft_p50": percentiles(all_ttft)[0],
+        "total_p50": percentiles(all_total)[0],
+    }
+    return DashboardSeries(
+        buckets=buckets,
+        latency_samples=sum(len(rows) for rows in samples),
+        csat_mean=[rate(total, n) for total, n in zip(csat["csat_sum"], csat_count, strict=True)],
+        csat_count=csat_count,
+        totals=totals,
+        **conversations,
+        **resolutions,
+        **messages,
+        **latency,
+    )
+
+
+def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Counts]:
+    """The four grouped queries: conversations started, resolutions, CSAT scores and messages, per bucket."""
+    conversations = _per_bucket(
+        Conversation.objects.all(), moment="created_at", buckets=buckets,
+        measures={
+            "conversations": (Count, "id", None),
+            "handed_off": (Count, "id", handed_to_human()),
+            "bot_alone": (Count, "id", bot_replied() & ~handed_to_human()),
+        },
+        tz=tz,
+    )
+    resolutions = _per_bucket(
+        Conversation.objects.all(), moment="resolved_at", buckets=buckets,
+        measures={
+            "resolved_by_bot": (Count, "id", ~had_human()),
+            "resolved_with_human": (Count, "id", had_human()),
+        },
+        tz=tz,
+    )
+    csat = _per_bucket(
+        Conversation.objects.filter(csat_score__isnull=False).annotate(rated_at=Coalesce("resolved_at", "created_at")),
+        moment="rated_at", buckets=buckets,
+        measures={"csat_sum": (Sum, "csat_score", None), "csat_count": (Count, "csat_score", None)}, tz=tz,
+    )
+    messages = _per_bucket(
+        Message.objects.all(), moment="created_at", buckets=buckets,
+        measures={
+            "customer_messages": (Count, "id", Q(role=Message.Role.CUSTOMER)),
+            "bot_replies": (Count, "id", Q(role=Message.Role.BOT)),
+            "cache_replies": (Count, "id", Q(role=Message.Role.BOT, answer_source=Message.AnswerSource.CACHE)),
+            "faq_replies": (Count, "id", Q(role=Message.Role.BOT, answer_source=Message.AnswerSource.FAQ)),
+            "completed_llm": (
+                Count, "id",
+                Q(role=Message.Role.BOT, answer_source=Message.AnswerSource.LLM, status=Message.Status.COMPLETE),
+            ),
+        },
+        tz=tz,
+    )
+    return conversations, resolutions, csat, messages
+
+
+def _latency_series(
+    samples: list[list[tuple[Any, ...]]],
+) -> tuple[dict[str, list[float | None]], list[float], list[float]]:
+    """Each bucket's latency percentiles, and every bucket's first-token and total times for the summary."""
+    latency: dict[str, list[float | None]] = {"ttft_p50": [], "ttft_p95": [], "total_p50": [], "total_p95": []}
+    all_ttft: list[float] = []
+    all_total: list[float] = []
+    for rows in samples:
+        ttft, total = latency_values(rows)
+        all_ttft += ttft
+        all_total += total
+        p50, p95 = percentiles(ttft)
+        latency["ttft_p50"].append(p50)
+        latency["ttft_p95"].append(p95)
+        p50, p95 = percentiles(total)
+        latency["total_p50"].append(p50)
+        latency["total_p95"].append(p95)
+    return latency, all_ttft, all_total
