@@ -28,8 +28,8 @@ def _reply_queries_warm() -> None:
     from helpdesk import aio
 
     from .selectors import customer_message_for_reply
-    from .services import reply_progress_save
+    from .services import replies
 
     customer_message_for_reply(message_id=0)
     connection.close()  # back to the pool, for the saving thread: a pool process's pool holds one
-    aio.run(aio.db_call(reply_progress_save, message_id=0, attempt=0, content=""))
+    aio.run(aio.db_call(replies.reply_progress_save, message_id=0, attempt=0, content=""))

@@ -450,3 +450,9 @@ def conversations_unanswered(*, timeout_s: float) -> list[int]:
         .values_list("conversation_id", flat=True)
         .distinct()
     )
+
+
+def message_for_agents(*, message_id: int) -> dict[str, Any] | None:
+    """A message as the console shows it (how the bot made it, the customer's vote), or None when gone."""
+    message = Message.objects.select_related("author").filter(pk=message_id).first()
+    return message_to_agent_dict(message) if message else None

@@ -7,6 +7,7 @@ indexing articles: minutes of embedding calls must not hold up either).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -84,13 +85,24 @@ def _run_eagerly(task: Task, args: tuple, kwargs: dict) -> None:
         logger.error("embedded task %s failed: %r", task.name, result.result)
 
 
-def enqueue(task: Task, *args: Any, **kwargs: Any) -> Future | None:
-    """Send a task to its queue, or in embedded mode run it on a worker thread.
+def task_named(name: str) -> Task:
+    """The task registered as `name`: services enqueue by name, so they need not import the tasks modules."""
+    if name not in app.tasks:
+        # "conversations.generate_reply" lives in conversations/tasks.py. Not app.loader.import_default_modules():
+        # Celery's Django fixup runs every system check on that signal, in the web process, on the first message.
+        importlib.import_module(name.rpartition(".")[0] + ".tasks")
+    return app.tasks[name]
+
+
+def enqueue(task: Task | str, *args: Any, **kwargs: Any) -> Future | None:
+    """Send a task (or the task registered under a name) to its queue, or in embedded mode run it on a worker thread.
 
     Eager `.delay()` would run the task right here; called from a consumer that
     is the event loop's sync thread, and the task's own `async_to_sync` raises.
     A small thread pool keeps the web loop free while the reply streams.
     """
+    if isinstance(task, str):
+        task = task_named(task)
     if app.conf.task_always_eager:
         from django.conf import settings
 
