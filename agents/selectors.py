@@ -52,3 +52,13 @@ def canned_responses() -> list[dict[str, str]]:
         {"shortcut": c.shortcut, "title": c.title, "body": c.body, "language": c.language}
         for c in CannedResponse.objects.all()
     ]
+
+
+def user_get(*, user_id: int) -> Any:
+    """The user, read afresh (the socket's scope holds a lazy one)."""
+    return get_user_model().objects.get(pk=user_id)
+
+
+def agent_find(*, agent_id: int | None) -> Any:
+    """The agent with this number, or None when nobody who may use the console has it."""
+    return None if agent_id is None else agents_queryset().filter(pk=agent_id).first()

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk import i18n
 from helpdesk.web import ratelimits
 
+from .protocol.codes import ErrorCode
 from .selectors.access import widget_origin_allowed
 from .services import identity
 
 ORIGIN_REFUSED = {
-    "error": "origin_not_allowed",
+    "error": ErrorCode.ORIGIN_NOT_ALLOWED,
     "detail": "this site is not in the helpdesk's WIDGET_ALLOWED_ORIGINS",
 }
 
@@ -24,7 +25,7 @@ ORIGIN_REFUSED = {
 def rate_limited_response(exc: ratelimits.RateLimited) -> JsonResponse:
     """HTTP 429 with Retry-After (also in the body: a cross-origin script may not read the header)."""
     response = JsonResponse(
-        {"error": "rate_limited", "limit": exc.what, "retry_after": exc.retry_after,
+        {"error": ErrorCode.RATE_LIMITED, "limit": exc.what, "retry_after": exc.retry_after,
          "detail": f"too many requests from this address; retry after {exc.retry_after} s"},
         status=429,
     )
@@ -75,7 +76,7 @@ def conversation_create(request: HttpRequest) -> JsonResponse:
         try:
             body = json.loads(request.body)
         except ValueError:
-            return JsonResponse({"error": "invalid_json", "detail": "the body is not valid JSON"}, status=400)
+            return JsonResponse({"error": ErrorCode.INVALID_JSON, "detail": "the body is not valid JSON"}, status=400)
         user = body.get("user") if isinstance(body, dict) else None
     try:
         conversation = identity.conversation_create(user=user)

@@ -20,7 +20,7 @@ def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:
     embedded mode every one (they died with the process)."""
     from django.conf import settings
 
-    from .services import replies_abandoned_fail
+    from .services.replies import replies_abandoned_fail
 
     if abandoned := replies_abandoned_fail(stale_only=not settings.EMBEDDED):
         return f"Closed {abandoned} reply(ies) interrupted by the last stop as failed; handed to a person."
@@ -43,8 +43,8 @@ def _reply_queries_warm() -> None:
     from helpdesk.runtime import aio
 
     from .selectors.replies import customer_message_for_reply
-    from .services import reply_progress_save
+    from .services import replies
 
     customer_message_for_reply(message_id=0)
     connection.close()  # back to the pool, for the saving thread: a pool process's pool holds one
-    aio.run(aio.db_call(reply_progress_save, message_id=0, attempt=0, content=""))
+    aio.run(aio.db_call(replies.reply_progress_save, message_id=0, attempt=0, content=""))

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
+from .protocol.codes import HandoffReason
+
 # The fixed marker the model is told to start with when the sources do not answer the question.
 NO_ANSWER_MARKER = "[NO-ANSWER]"
 
@@ -73,14 +75,14 @@ def score(signals: Signals) -> float:
     return round(min(max(value, 0.0), 1.0), 3)
 
 
-def handoff_reason(signals: Signals, confidence: float | None, *, threshold: float) -> str:
+def handoff_reason(signals: Signals, confidence: float | None, *, threshold: float) -> HandoffReason | str:
     """Why this reply hands the conversation to a human, or "" when it does not."""
     if signals.status == "failed":
-        return "model_error"
+        return HandoffReason.MODEL_ERROR
     if signals.status != "complete":
         return ""  # stopped by the customer, or by an agent taking over
     if signals.no_answer_marker:
-        return "no_knowledge"
+        return HandoffReason.NO_KNOWLEDGE
     if confidence is not None and confidence < threshold:
-        return "low_confidence"
+        return HandoffReason.LOW_CONFIDENCE
     return ""

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .protocol.codes import HandoffReason
+
 
 def new_conversation_token() -> str:
     """256 random bits, URL-safe: the token is the only key to a conversation."""
@@ -37,7 +39,7 @@ class Conversation(models.Model):
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOT, db_index=True)
-    handoff_reason = models.CharField(max_length=32, blank=True)
+    handoff_reason = models.CharField(max_length=32, blank=True, choices=HandoffReason.choices)
     # When the conversation last went to the human queue (the inbox sorts and times waiting by it).
     handoff_at = models.DateTimeField(null=True, blank=True)
     # The agent who has the conversation while it is `human` (one at a time).

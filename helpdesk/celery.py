@@ -7,6 +7,7 @@ indexing articles: minutes of embedding calls must not hold up either).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -88,12 +89,18 @@ def task_named(name: str) -> Task:
     """The task registered as `name` (its `@shared_task(name=...)`).
 
     Lets a service queue its app's task without importing the tasks module,
-    which imports the services: by name there is no import circle. The apps'
-    tasks modules are imported on the first miss, as a worker imports them at
-    start, so a name resolves in a web process and in embedded mode too.
+    which imports the services: by name there is no import circle. On the first
+    miss the app's tasks module is imported ("conversations.generate_reply"
+    lives in conversations/tasks.py), so a name resolves in a web process and in
+    embedded mode too. Not app.loader.import_default_modules(): Celery's Django
+    fixup runs every system check on that signal, in the web process, on the
+    first message.
     """
     if name not in app.tasks:
-        app.loader.import_default_modules()
+        try:
+            importlib.import_module(name.rpartition(".")[0] + ".tasks")
+        except ModuleNotFoundError:
+            pass  # no such app: the LookupError below says so
     try:
         return app.tasks[name]
     except KeyError:

@@ -16,9 +16,10 @@ from knowledge import cache as answer_cache
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
-from .. import confidence, services
+from .. import confidence
 from ..models import Message
 from ..outcome import ReplyOutcome, direct_outcome, outcome_judge
+from ..services import replies
 from .citations import CitationFilter, source_records
 from .preparation import Preparation, reply_prepare
 from .streaming import PROMPT_LEAK, StreamTarget, stream_reply
@@ -26,7 +27,7 @@ from .streaming import PROMPT_LEAK, StreamTarget, stream_reply
 
 def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
     """Answer one customer message (idempotent): from an FAQ, the cache, or Ollama grounded in the knowledge base."""
-    bot_message = services.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
+    bot_message = replies.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
     if bot_message is None:
         return None
     with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk):
@@ -41,12 +42,12 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     grounding = prepared.grounding
     if grounding.faq or grounding.cached:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
-        return services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
+        return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     outcome, sources = _generated(bot_message, prepared)
     refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=prepared.first_turn)
     if refusal:
         outcome.retrieval["cache_refused"] = refusal  # for the agents (and tests): why later askings won't reuse it
-    reply = services.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
+    reply = replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     if not refusal:
         answer_cache.answer_cache_put(
             question=prepared.question,

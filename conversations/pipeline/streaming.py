@@ -19,16 +19,19 @@ from django.core.cache import cache
 from helpdesk.llm import ollama as gateway
 from helpdesk.runtime import aio
 
-from .. import events, guard, services
+from .. import events, guard
 from ..models import Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, WITHHELD_NOTICE, notice_in
 from ..outcome import ReplyOutcome
+from ..protocol.codes import HandoffReason
+from ..services import replies
+from ..services.cancel import cancel_flag_key
 from .citations import CitationFilter
 
 logger = logging.getLogger(__name__)
 
 # The error kind (and handoff reason) of a reply stopped because it repeated the system prompt's canary.
-PROMPT_LEAK = "prompt_leak"
+PROMPT_LEAK = HandoffReason.PROMPT_LEAK  # an error kind too
 
 
 @dataclass
@@ -206,7 +209,7 @@ async def _progress_save(target: StreamTarget, visible: list[str]) -> None:
     while True:
         try:  # at once too: an attempt the sweeper gave up on while it looked up knowledge stops before it streams
             ours = await aio.db_call(
-                services.reply_progress_save, message_id=target.message_id, attempt=target.attempt,
+                replies.reply_progress_save, message_id=target.message_id, attempt=target.attempt,
                 content="".join(visible),
             )
         except Exception:  # the next beat tries again; the reply itself goes on
@@ -221,4 +224,4 @@ async def _progress_save(target: StreamTarget, visible: list[str]) -> None:
 def _cancel_requested(message_id: int) -> bool:
     """A blocking cache read, on purpose: this loop belongs to one reply's worker thread,
     and a thread hop per chunk (what `cache.aget` does) costs more than the read itself."""
-    return bool(cache.get(services.cancel_flag_key(message_id)))
+    return bool(cache.get(cancel_flag_key(message_id)))

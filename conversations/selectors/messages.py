@@ -81,3 +81,9 @@ def message_citations(message: Message) -> list[dict[str, str]]:
         citations.append(citation)
     return citations
 
+
+
+def message_for_agents(*, message_id: int) -> dict[str, Any] | None:
+    """A message as the console shows it (how the bot made it, the customer's vote), or None when gone."""
+    message = Message.objects.select_related("author").filter(pk=message_id).first()
+    return message_to_agent_dict(message) if message else None

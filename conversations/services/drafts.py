@@ -12,11 +12,9 @@ from ..models import Conversation
 
 def draft_request(*, conversation_id: int) -> None:
     """Queue a draft reply for the agents (the console shows it in the composer when it is ready)."""
-    from ..tasks import draft_reply
-
     if not Conversation.objects.filter(pk=conversation_id).exists():
         raise Conversation.DoesNotExist
-    enqueue(draft_reply, conversation_id)
+    enqueue("conversations.draft_reply", conversation_id)
 
 
 def draft_deliver(*, conversation_id: int, draft: dict[str, Any]) -> None:

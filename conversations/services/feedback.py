@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from helpdesk.observability import metrics
 
 from .. import events
 from ..models import Conversation, Feedback, Message
+from ..protocol import fields
+from ..protocol.codes import ErrorCode, FrameError, HandoffReason
 from .handoff import conversation_request_human
-from .validation import MessageRejected, validate_comment
 
 
-def feedback_record(*, conversation: Conversation, message_id: Any, rating: Any, comment: Any = "") -> Feedback:
+def feedback_record(*, conversation: Conversation, message_id: int, rating: int, comment: str = "") -> Feedback:
     """Store a customer's vote on a bot reply; two thumbs-down in a row hand the conversation to a human."""
-    if rating not in (1, -1) or isinstance(rating, bool):
-        raise MessageRejected("invalid_feedback", "rating must be 1 or -1")
-    comment = validate_comment(comment, code="invalid_feedback")
-    message = (
-        Message.objects.filter(pk=message_id, conversation=conversation, role=Message.Role.BOT).first()
-        if isinstance(message_id, int) and not isinstance(message_id, bool)
-        else None
-    )
+    rating = fields.rating(rating)
+    comment = fields.comment(comment, code=ErrorCode.INVALID_FEEDBACK)
+    message_id = fields.bot_message_id(message_id)
+    message = Message.objects.filter(pk=message_id, conversation=conversation, role=Message.Role.BOT).first()
     if message is None:
-        raise MessageRejected("unknown_message", "no bot reply with this id in this conversation")
+        raise FrameError(ErrorCode.UNKNOWN_MESSAGE, "no bot reply with this id in this conversation")
     with transaction.atomic():
         feedback, _ = Feedback.objects.update_or_create(
             message=message, defaults={"conversation": conversation, "rating": rating, "comment": comment}
@@ -35,17 +30,16 @@ def feedback_record(*, conversation: Conversation, message_id: Any, rating: Any,
         newest_first = Feedback.objects.filter(conversation=conversation).order_by("-message_id")
         latest = list(newest_first.values_list("rating", flat=True)[:2])
         if latest == [-1, -1] and conversation.status == Conversation.Status.BOT:
-            conversation_request_human(conversation=conversation, reason="negative_feedback")
+            conversation_request_human(conversation=conversation, reason=HandoffReason.NEGATIVE_FEEDBACK)
     return feedback
 
 
-def csat_record(*, conversation: Conversation, score: Any, comment: Any = "") -> Conversation:
+def csat_record(*, conversation: Conversation, score: int, comment: str = "") -> Conversation:
     """The customer's rating of a resolved conversation (1-5, with an optional comment)."""
-    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
-        raise MessageRejected("invalid_csat", "score must be a whole number from 1 to 5")
-    comment = validate_comment(comment, code="invalid_csat")
+    score = fields.csat_score(score)
+    comment = fields.comment(comment, code=ErrorCode.INVALID_CSAT)
     if conversation.status != Conversation.Status.RESOLVED:
-        raise MessageRejected("not_resolved", "a rating is asked for once the conversation is resolved")
+        raise FrameError(ErrorCode.NOT_RESOLVED, "a rating is asked for once the conversation is resolved")
     Conversation.objects.filter(pk=conversation.pk).update(csat_score=score, csat_comment=comment)
     metrics.csat_rated(score)
     conversation.refresh_from_db()

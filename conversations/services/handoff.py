@@ -19,16 +19,13 @@ from helpdesk.observability import metrics
 from .. import events, notices
 from ..models import Conversation
 from ..notices import notice_in
+from ..protocol.codes import HandoffReason
 from ..selectors.availability import agents_online_count, support_open
 from ..selectors.messages import agent_name
 from ..selectors.replies import customer_language
 from .cancel import replies_cancel
 from .posting import system_message_post
 
-HANDOFF_REASONS = (
-    "low_confidence", "customer_request", "no_knowledge", "model_error", "negative_feedback", "rule", "prompt_leak",
-    "unanswered",
-)
 Status = Conversation.Status
 
 
@@ -45,7 +42,7 @@ class NotYourConversation(Exception):
 
 
 def conversation_transition(
-    conversation: Conversation, *, to: str, reason: str = "", by: Any = None, notice: str | None = None,
+    conversation: Conversation, *, to: str, reason: HandoffReason | str = "", by: Any = None, notice: str | None = None,
     inbox: bool = True,
 ) -> Conversation:
     """Move a conversation (in the caller's transaction, locked where two may change it) to `to`, with its effects.
@@ -79,7 +76,7 @@ def conversation_transition(
     return conversation
 
 
-def _status_fields(conversation: Conversation, *, reason: str, by: Any) -> list[str]:
+def _status_fields(conversation: Conversation, *, reason: HandoffReason | str, by: Any) -> list[str]:
     """Set what goes with the conversation's new status; returns the fields set."""
     match conversation.status:
         case Status.WAITING_HUMAN:
@@ -123,7 +120,7 @@ def _usual_notice(conversation: Conversation, language: str) -> str:
 
 
 def conversation_request_human(
-    *, conversation: Conversation, reason: str = "customer_request", notice: str = ""
+    *, conversation: Conversation, reason: HandoffReason = HandoffReason.CUSTOMER_REQUEST, notice: str = ""
 ) -> Conversation:
     """Move a bot conversation to the human queue with a reason, stop the bot and tell the customer.
 
@@ -131,7 +128,7 @@ def conversation_request_human(
     reply explains what happened instead); it is written in the customer's
     language otherwise.
     """
-    if reason not in HANDOFF_REASONS:
+    if reason not in HandoffReason.values:
         raise ValueError(f"unknown handoff reason {reason!r}")
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)

@@ -13,10 +13,10 @@ from django.db import transaction
 from helpdesk.llm import profiles
 
 from ..models import Conversation, Customer, new_conversation_token
-from .validation import MessageRejected
+from ..protocol.codes import ErrorCode, FrameError
 
 
-class IdentityRefused(MessageRejected):
+class IdentityRefused(FrameError):
     """The host site's identity for the customer is missing (when required) or not signed right."""
 
 
@@ -41,17 +41,21 @@ IDENTITY_RECIPE = 'sign id, name, email and ts: HMAC-SHA256(secret, id + "\\n" +
 def _identity_verify(user: Any) -> tuple[str, str, str]:
     """The (id, name, email) the host site signed; raises IdentityRefused with what is wrong and how to fix it."""
     if not isinstance(user, dict) or not isinstance(user.get("id"), (str, int)) or isinstance(user.get("id"), bool):
-        raise IdentityRefused("identity_invalid", "user must be an object with an id, a ts and a hash")
+        raise IdentityRefused(ErrorCode.IDENTITY_INVALID, "user must be an object with an id, a ts and a hash")
     user_id = str(user["id"])
     fields = {"name": user.get("name"), "email": user.get("email")}
     if any(value is not None and not isinstance(value, str) for value in fields.values()):
-        raise IdentityRefused("identity_invalid", "user.name and user.email must be strings")
+        raise IdentityRefused(ErrorCode.IDENTITY_INVALID, "user.name and user.email must be strings")
     name, email = fields["name"] or "", fields["email"] or ""
     if not user_id.strip() or len(user_id) > 255 or any("\n" in value for value in (user_id, name, email)):
-        raise IdentityRefused("identity_invalid", "user.id must be 1 to 255 characters; no field may hold a newline")
+        raise IdentityRefused(
+            ErrorCode.IDENTITY_INVALID, "user.id must be 1 to 255 characters; no field may hold a newline"
+        )
     given = user.get("hash")
     if not settings.WIDGET_IDENTITY_SECRET:
-        raise IdentityRefused("identity_not_configured", "identity verification is not configured on this server")
+        raise IdentityRefused(
+            ErrorCode.IDENTITY_NOT_CONFIGURED, "identity verification is not configured on this server"
+        )
     given = given.strip().lower() if isinstance(given, str) and given.isascii() else ""  # compare_digest: ASCII only
     ts = user.get("ts")
     if isinstance(ts, str) and ts.isascii() and ts.isdigit():
@@ -60,19 +64,21 @@ def _identity_verify(user: Any) -> tuple[str, str, str]:
         if settings.WIDGET_IDENTITY_ACCEPT_LEGACY_HASH and hmac.compare_digest(identity_hash_legacy(user_id), given):
             return user_id.strip(), "", ""
         problem = "is missing" if ts is None else "must be whole Unix seconds"
-        raise IdentityRefused("identity_refused", f"user.ts {problem}: the identity hash must {IDENTITY_RECIPE}")
+        raise IdentityRefused(
+            ErrorCode.IDENTITY_REFUSED, f"user.ts {problem}: the identity hash must {IDENTITY_RECIPE}"
+        )
     if not hmac.compare_digest(identity_hash(user_id=user_id, name=name, email=email, ts=ts), given):
-        raise IdentityRefused("identity_refused", f"the user's hash does not match: {IDENTITY_RECIPE}")
+        raise IdentityRefused(ErrorCode.IDENTITY_REFUSED, f"the user's hash does not match: {IDENTITY_RECIPE}")
     age = int(time.time()) - ts
     if age > settings.WIDGET_IDENTITY_MAX_AGE_S:
         raise IdentityRefused(
-            "identity_expired",
+            ErrorCode.IDENTITY_EXPIRED,
             f"the identity was signed {age} s ago; the limit is {settings.WIDGET_IDENTITY_MAX_AGE_S} s "
             "(WIDGET_IDENTITY_MAX_AGE_S): sign it when rendering the page, or pass a fresh one to Helpdesk.setUser",
         )
     if -age > settings.WIDGET_IDENTITY_CLOCK_SKEW_S:
         raise IdentityRefused(
-            "identity_expired",
+            ErrorCode.IDENTITY_EXPIRED,
             f"user.ts is {-age} s in the future (more than WIDGET_IDENTITY_CLOCK_SKEW_S = "
             f"{settings.WIDGET_IDENTITY_CLOCK_SKEW_S} s): check the host server's clock",
         )
@@ -88,7 +94,9 @@ def conversation_create(*, user: Any = None) -> Conversation:
     """
     if user is None:
         if settings.ENFORCE_IDENTITY:
-            raise IdentityRefused("identity_required", "this site requires a signed-in user (helpdeskSettings.user)")
+            raise IdentityRefused(
+                ErrorCode.IDENTITY_REQUIRED, "this site requires a signed-in user (helpdeskSettings.user)"
+            )
         return _conversation_new()
     user_id, name, email = _identity_verify(user)
     email = email if len(email) <= 254 else ""

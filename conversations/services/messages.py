@@ -17,17 +17,18 @@ from .. import events
 from ..models import Conversation, Message
 from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
+from ..protocol import fields
+from ..protocol.codes import HandoffReason
 from ..selectors.replies import DIALOGUE_ROLES
 from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
 from .posting import message_publish
 from .replies import reply_queue
-from .validation import validate_client_id, validate_customer_text
 
 logger = logging.getLogger(__name__)
 
 
 def message_post_customer(
-    *, conversation: Conversation, text: Any, client_id: Any, client_ip: str = ""
+    *, conversation: Conversation, text: str, client_id: str, client_ip: str = ""
 ) -> tuple[Message, bool]:
     """Store a customer message once per `client_id`; returns (message, created).
 
@@ -42,8 +43,8 @@ def message_post_customer(
     this one in its history. Handing it to a human instead would let a flood
     reach the agents' inbox.
     """
-    text = validate_customer_text(text)
-    client_id = validate_client_id(client_id)
+    text = fields.message_text(text)
+    client_id = fields.client_id(client_id)
     ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
     try:
         with transaction.atomic():
@@ -82,7 +83,7 @@ def _customer_message_answer(
     if conversation.status != Conversation.Status.BOT:
         return conversation, None
     if customer_wants_human(message.content):
-        return conversation_request_human(conversation=conversation, reason="customer_request"), None
+        return conversation_request_human(conversation=conversation, reason=HandoffReason.CUSTOMER_REQUEST), None
     direct_reply = _bot_reply_direct(message)
     if direct_reply is not None:
         return conversation, direct_reply
@@ -148,11 +149,11 @@ def customer_wants_human(text: str) -> bool:
     return False
 
 
-def message_post_agent(*, conversation_id: int, agent: Any, text: Any, client_id: Any = None) -> Message:
+def message_post_agent(*, conversation_id: int, agent: Any, text: str, client_id: str | None = None) -> Message:
     """An agent's reply: stored, then shown to the customer at once."""
-    text = validate_customer_text(text)
+    text = fields.message_text(text)
     if client_id is not None:
-        client_id = validate_client_id(client_id)
+        client_id = fields.client_id(client_id)
     with transaction.atomic():
         conversation = conversation_held_by(conversation_id, agent)
         existing = (
@@ -170,10 +171,10 @@ def message_post_agent(*, conversation_id: int, agent: Any, text: Any, client_id
     return message
 
 
-def note_post(*, conversation_id: int, agent: Any, text: Any) -> Message:
+def note_post(*, conversation_id: int, agent: Any, text: str) -> Message:
     """A private note for colleagues: stored with the conversation, never sent to the customer
     (events.message_on_commit sends notes to the consoles only)."""
-    text = validate_customer_text(text)
+    text = fields.message_text(text)
     with transaction.atomic():
         conversation = Conversation.objects.get(pk=conversation_id)
         note = Message.objects.create(

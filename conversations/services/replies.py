@@ -22,6 +22,7 @@ from helpdesk.llm import profiles
 from ..models import Conversation, LLMCall, Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, notice_in
 from ..outcome import ReplyOutcome, llm_call_columns
+from ..protocol.codes import HandoffReason
 from ..selectors.replies import conversations_unanswered, customer_language, customer_message_for_reply, replies_stale
 from .cancel import cancel_flag_clear
 from .handoff import conversation_request_human
@@ -32,17 +33,13 @@ logger = logging.getLogger(__name__)
 
 def reply_queue(customer_message_id: int, *, retry_of: int | None = None) -> None:
     """Generate the reply to a customer message on a worker, once the transaction that stored it commits."""
-    from ..tasks import generate_reply
-
     kwargs = {} if retry_of is None else {"retry_of": retry_of}
-    transaction.on_commit(lambda: enqueue(generate_reply, customer_message_id, **kwargs))
+    transaction.on_commit(lambda: enqueue("conversations.generate_reply", customer_message_id, **kwargs))
 
 
 def _call_log_queue(reply: Message, *, error_kind: str) -> None:
     """Record the model call behind a finished reply (llm_call_record), on the logging queue."""
-    from ..tasks import log_turn
-
-    transaction.on_commit(lambda: enqueue(log_turn, reply.pk, error_kind=error_kind))
+    transaction.on_commit(lambda: enqueue("conversations.log_turn", reply.pk, error_kind=error_kind))
 
 
 def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
@@ -147,7 +144,7 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
         message_publish(message, profile_name=_profile_name(message))
         conversation = message.conversation
         notice = notice_in(customer_language(conversation=conversation), INTERRUPTED_NOTICE)
-        conversation_request_human(conversation=conversation, reason="model_error", notice=notice)
+        conversation_request_human(conversation=conversation, reason=HandoffReason.MODEL_ERROR, notice=notice)
         _call_log_queue(message, error_kind="worker_lost")
     cancel_flag_clear(message_id)
     return True
@@ -282,5 +279,5 @@ def _unanswered_hand_off(*, conversation_id: int) -> bool:
     language = customer_language(conversation=conversation)
     notice = notice_in(language, UNAVAILABLE_NOTICE)
     logger.warning("conversation %s: a customer message had no reply: handed to a person", conversation_id)
-    conversation = conversation_request_human(conversation=conversation, reason="unanswered", notice=notice)
+    conversation = conversation_request_human(conversation=conversation, reason=HandoffReason.UNANSWERED, notice=notice)
     return conversation.status == Conversation.Status.WAITING_HUMAN

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from conversations.protocol import FrameError
 from conversations.services import contact
-from conversations.services.validation import MessageRejected
 
 from .factories import conversation_factory, customer_message_factory
 
@@ -45,7 +45,7 @@ def test_pre_chat_fields_are_optional_and_an_empty_one_keeps_what_is_stored() ->
 )
 def test_a_bad_pre_chat_field_is_refused_and_nothing_is_stored(fields: dict, code: str) -> None:
     conversation = conversation_factory()
-    with pytest.raises(MessageRejected) as error:
+    with pytest.raises(FrameError) as error:
         contact.conversation_contact_set(conversation=conversation, **{"name": "Li", **fields})
     assert error.value.code == code
     conversation.refresh_from_db()

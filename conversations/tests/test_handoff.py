@@ -10,9 +10,9 @@ from conversations.models import Conversation, Message
 from conversations.notices import HANDOFF_NOTICE, notice_in
 from conversations.pipeline.citations import CitationFilter
 from conversations.pipeline.reply import reply_generate
+from conversations.protocol import FrameError
 from conversations.services import contact, handoff, messages, presence
 from conversations.services.cancel import cancel_flag_key
-from conversations.services.validation import MessageRejected
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.tests.factories import default_profile
 from knowledge.tests.factories import faq_create, knowledge_base_create
@@ -171,7 +171,7 @@ def test_outside_hours_with_nobody_online_the_customer_is_told_when_and_asked_fo
     contact.contact_record(conversation=conversation, email="li@example.com")
     conversation.refresh_from_db()
     assert conversation.contact_email == "li@example.com"
-    with pytest.raises(MessageRejected, match="email"):
+    with pytest.raises(FrameError, match="email"):
         contact.contact_record(conversation=conversation, email="not an address")
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conversations.models import Conversation, Message
+from conversations.protocol import FrameError
 from conversations.services import messages
-from conversations.services.validation import MessageRejected
 
 from .factories import conversation_factory, customer_message_factory
 
@@ -29,7 +29,7 @@ def test_customer_message_is_stored_once_per_client_id(django_capture_on_commit_
 )
 def test_invalid_customer_text_is_rejected_with_a_code(text: object, code: str) -> None:
     conversation = conversation_factory()
-    with pytest.raises(MessageRejected) as error:
+    with pytest.raises(FrameError) as error:
         messages.message_post_customer(conversation=conversation, text=text, client_id="c-1")
     assert error.value.code == code
     assert not conversation.messages.exists()
@@ -39,7 +39,7 @@ def test_message_over_the_limit_is_rejected(settings) -> None:
     settings.MESSAGE_MAX_CHARS = 10
     conversation = conversation_factory()
     messages.message_post_customer(conversation=conversation, text="x" * 10, client_id="ok")
-    with pytest.raises(MessageRejected) as error:
+    with pytest.raises(FrameError) as error:
         messages.message_post_customer(conversation=conversation, text="x" * 11, client_id="long")
     assert error.value.code == "message_too_long"
     assert "10" in error.value.detail
@@ -47,7 +47,7 @@ def test_message_over_the_limit_is_rejected(settings) -> None:
 
 @pytest.mark.parametrize("client_id", [None, "", "x" * 65, 7, "bad\nid"])
 def test_bad_client_id_is_rejected(client_id: object) -> None:
-    with pytest.raises(MessageRejected) as error:
+    with pytest.raises(FrameError) as error:
         messages.message_post_customer(conversation=conversation_factory(), text="hi", client_id=client_id)
     assert error.value.code == "invalid_client_id"
 

@@ -6,7 +6,7 @@ import pytest
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from conversations import services
+from conversations.services import identity
 from helpdesk.models import ModelProfile
 from helpdesk.tests.factories import canary_profile, default_profile
 
@@ -24,7 +24,7 @@ def form_data(profile: ModelProfile, **changes: object) -> dict[str, object]:
 def test_the_profile_list_shows_default_canary_and_their_conversations(staff_client) -> None:
     default_profile()
     canary = canary_profile("r1-14b", share=10)
-    services.conversation_create()
+    identity.conversation_create()
     page = staff_client.get(reverse("admin:helpdesk_modelprofile_changelist")).content.decode()
     assert "r1-14b" in page and "deepseek-r1:14b" in page
     assert staff_client.get(reverse("admin:helpdesk_modelprofile_change", args=[canary.pk])).status_code == 200
@@ -36,11 +36,11 @@ def test_changing_the_share_in_admin_applies_to_the_next_conversation(staff_clie
     url = reverse("admin:helpdesk_modelprofile_change", args=[canary.pk])
     response = staff_client.post(url, form_data(canary, canary_share=100))
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert services.conversation_create().profile_id == canary.pk
+    assert identity.conversation_create().profile_id == canary.pk
     staff_client.post(reverse("admin:helpdesk_modelprofile_changelist"),
                       {"action": "roll_back", "_selected_action": [canary.pk]})
     canary.refresh_from_db()
-    assert canary.canary_share == 0 and services.conversation_create().profile_id == default.pk
+    assert canary.canary_share == 0 and identity.conversation_create().profile_id == default.pk
 
 
 def test_admin_refuses_canary_shares_over_a_hundred(staff_client) -> None:

@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from conversations import services
 from conversations.models import LLMCall, Message
 from conversations.pipeline.reply import reply_generate
 from conversations.prompting import system_prompt_for
+from conversations.services import identity, replies
 from conversations.tests.factories import customer_message_factory
 from helpdesk.llm import profiles
 from helpdesk.models import ModelProfile
@@ -65,14 +65,14 @@ def test_two_canaries_take_their_own_shares() -> None:
 def test_new_conversations_are_assigned_by_share_and_keep_their_profile() -> None:
     default = default_profile()
     canary = canary_profile(share=50)
-    conversations = [services.conversation_create() for _ in range(200)]
+    conversations = [identity.conversation_create() for _ in range(200)]
     on_canary = [c for c in conversations if c.profile_id == canary.pk]
     assert 60 <= len(on_canary) <= 140  # 50 % of 200, far outside chance otherwise
     assert all(c.profile_id in (default.pk, canary.pk) for c in conversations)
     assert all(c.profile_id == profiles.profile_for_new_conversation(key=c.token).pk for c in conversations)
 
     profiles.profile_save(profile=canary, canary_share=100)  # changed in admin: no restart
-    assert services.conversation_create().profile_id == canary.pk
+    assert identity.conversation_create().profile_id == canary.pk
     kept = [c for c in conversations if c.profile_id == default.pk]
     assert all(profiles.profile_in_force(profile_id=c.profile_id) == default for c in kept)
 
@@ -81,11 +81,11 @@ def test_new_conversations_are_assigned_by_share_and_keep_their_profile() -> Non
 def test_rolling_a_canary_back_returns_its_conversations_to_the_default() -> None:
     default = default_profile()
     canary = canary_profile(share=100)
-    conversation = services.conversation_create()
+    conversation = identity.conversation_create()
     assert profiles.profile_in_force(profile_id=conversation.profile_id) == canary
     profiles.profile_save(profile=canary, canary_share=0)
     assert profiles.profile_in_force(profile_id=conversation.profile_id) == default
-    assert services.conversation_create().profile_id == default.pk
+    assert identity.conversation_create().profile_id == default.pk
 
 
 @pytest.mark.django_db
@@ -115,7 +115,7 @@ def test_without_a_stored_profile_the_settings_answer(settings) -> None:
     ModelProfile.objects.all().delete()
     settings.OLLAMA_CHAT_MODEL = "deepseek-r1:1.5b"
     assert profiles.profile_default().model == "deepseek-r1:1.5b"
-    assert services.conversation_create().profile_id is None
+    assert identity.conversation_create().profile_id is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -125,7 +125,7 @@ def test_a_reply_is_generated_with_its_conversations_profile_and_records_it(fake
         share=100, model="deepseek-r1:14b", temperature=0.3, top_p=0.8, num_predict=256, num_ctx=8192, think=False,
         keep_alive="5m", system_prompt_en="Canary prompt.", system_prompt_zh="金丝雀提示。",
     )
-    conversation = services.conversation_create()
+    conversation = identity.conversation_create()
     question = customer_message_factory(conversation, "你们几点发货？", profile_id=conversation.profile_id)
     fake_ollama.script(Reply(content="下午四点前的订单当天发货。"))
     reply = reply_generate(customer_message_id=question.pk)
@@ -138,7 +138,7 @@ def test_a_reply_is_generated_with_its_conversations_profile_and_records_it(fake
     assert "\n金丝雀提示。\n" in request.body["messages"][0]["content"]
     assert reply.profile_id == canary.pk and reply.model_name == "deepseek-r1:14b"
     # The reply's own log_turn task may record the call first (a thread in embedded mode): one record either way.
-    services.llm_call_record(message_id=reply.pk)
+    replies.llm_call_record(message_id=reply.pk)
     assert LLMCall.objects.get(message=reply).profile_id == canary.pk
     assert set(Message.objects.filter(conversation=conversation).values_list("profile_id", flat=True)) == {canary.pk}
     assert LLMCall.objects.get(message=reply).model_name == "deepseek-r1:14b"
@@ -147,7 +147,7 @@ def test_a_reply_is_generated_with_its_conversations_profile_and_records_it(fake
 @pytest.mark.django_db(transaction=True)
 def test_each_profiles_handoff_threshold_applies_to_its_own_replies(fake_ollama) -> None:
     canary_profile(share=100, model="deepseek-r1:7b", handoff_threshold=0.99)
-    conversation = services.conversation_create()
+    conversation = identity.conversation_create()
     question = customer_message_factory(conversation, "hello there", profile_id=conversation.profile_id)
     fake_ollama.script(Reply(content="Hello! How can I help?"))
     reply = reply_generate(customer_message_id=question.pk)

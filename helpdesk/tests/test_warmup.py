@@ -62,13 +62,13 @@ def test_each_celery_pool_process_warms_up_after_it_forks(celery_worker_process)
 @pytest.mark.django_db(transaction=True)
 def test_a_pool_process_is_ready_only_after_its_reply_queries_ran(client, fake_ollama, monkeypatch) -> None:
     """The reply task's first look-up and its first progress save (on the saving thread) run in the warm-up."""
-    from conversations import services
     from conversations.selectors import replies as replies_selectors
+    from conversations.services import replies
 
     looked_up = threading.Event()
     gate = threading.Event()
     saved_on: list[str] = []
-    look_up, save = replies_selectors.customer_message_for_reply, services.reply_progress_save
+    look_up, save = replies_selectors.customer_message_for_reply, replies.reply_progress_save
 
     def look_up_gated(*, message_id: int):
         looked_up.set()
@@ -80,7 +80,7 @@ def test_a_pool_process_is_ready_only_after_its_reply_queries_ran(client, fake_o
         return save(**kwargs)
 
     monkeypatch.setattr(replies_selectors, "customer_message_for_reply", look_up_gated)
-    monkeypatch.setattr(services, "reply_progress_save", save_seen)
+    monkeypatch.setattr(replies, "reply_progress_save", save_seen)
     try:
         thread = warmup.warm_start("worker")
         assert looked_up.wait(30)

@@ -1,0 +1,228 @@
+"""Client -> server frames as typed values: `parse` checks a decoded frame (fields.py) and builds one.
+
+A consumer parses, then hands the fields to a service: services never see a
+raw frame. The `type` of each class is the frame's "type"; the consumer's
+handler for it is `on_<type>`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from . import fields
+from .codes import ErrorCode
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    type: ClassVar[str]
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        """The frames that carry nothing but their type."""
+        return cls()
+
+
+# --- the customer's socket (/ws/chat/<token>/) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChatMessage(ClientFrame):
+    type = "message"
+    text: str
+    client_id: str
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        with fields.errors_with(**fields.client_id_echo(frame)):  # the widget marks that message not delivered
+            return cls(text=fields.message_text(frame.get("text")), client_id=fields.client_id(frame.get("client_id")))
+
+
+@dataclass(frozen=True)
+class RequestHuman(ClientFrame):
+    type = "request_human"
+
+
+@dataclass(frozen=True)
+class Stop(ClientFrame):
+    type = "stop"
+
+
+@dataclass(frozen=True)
+class Typing(ClientFrame):
+    type = "typing"
+    active: bool
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        return cls(active=bool(frame.get("active")))
+
+
+@dataclass(frozen=True)
+class Feedback(ClientFrame):
+    type = "feedback"
+    message_id: int
+    rating: int
+    comment: str
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        rating = fields.rating(frame.get("rating"))
+        comment = fields.comment(frame.get("comment", ""), code=ErrorCode.INVALID_FEEDBACK)
+        return cls(message_id=fields.bot_message_id(frame.get("message_id")), rating=rating, comment=comment)
+
+
+@dataclass(frozen=True)
+class Csat(ClientFrame):
+    type = "csat"
+    score: int
+    comment: str
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        score = fields.csat_score(frame.get("score"))
+        return cls(score=score, comment=fields.comment(frame.get("comment", ""), code=ErrorCode.INVALID_CSAT))
+
+
+@dataclass(frozen=True)
+class Contact(ClientFrame):
+    type = "contact"
+    email: str
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        return cls(email=fields.contact_email(frame.get("email"), required=True))
+
+
+@dataclass(frozen=True)
+class Prechat(ClientFrame):
+    type = "prechat"
+    name: str
+    email: str
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        name = fields.contact_name(frame.get("name", ""))
+        return cls(name=name, email=fields.contact_email(frame.get("email", ""), required=False))
+
+
+CUSTOMER_FRAMES: dict[str, type[ClientFrame]] = {
+    frame.type: frame for frame in (ChatMessage, RequestHuman, Stop, Typing, Feedback, Csat, Contact, Prechat)
+}
+
+
+# --- the agents' console (/ws/console/) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ping(ClientFrame):
+    type = "ping"
+
+
+@dataclass(frozen=True)
+class InboxPage(ClientFrame):
+    """A page of the inbox: the first without `cursor`, the next with the `next` of the page before."""
+
+    type = "inbox"
+    status: str = ""
+    search: str = ""
+    cursor: str = ""
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        return cls(status=fields.text_of_str(frame.get("status"))[:20],
+                   search=fields.text_of_str(frame.get("search"))[:200],
+                   cursor=fields.text_of_str(frame.get("cursor"))[:200])
+
+
+@dataclass(frozen=True)
+class ConversationFrame(ClientFrame):
+    """A console frame about one conversation; its field errors name the conversation (and echo a client_id)."""
+
+    conversation_id: int
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        conversation_id = fields.conversation_id(frame)
+        with fields.errors_with(conversation_id=conversation_id, **fields.client_id_echo(frame)):
+            return cls(conversation_id=conversation_id, **cls.parse_fields(frame))
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Open(ConversationFrame):
+    type = "open"
+
+
+@dataclass(frozen=True)
+class TakeOver(ConversationFrame):
+    type = "take_over"
+
+
+@dataclass(frozen=True)
+class HandBack(ConversationFrame):
+    type = "hand_back"
+
+
+@dataclass(frozen=True)
+class Resolve(ConversationFrame):
+    type = "resolve"
+
+
+@dataclass(frozen=True)
+class Draft(ConversationFrame):
+    type = "draft"
+
+
+@dataclass(frozen=True)
+class Assign(ConversationFrame):
+    type = "assign"
+    agent_id: int | None  # None: not a number (refused as an unknown agent)
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        agent_id = frame.get("agent_id")
+        return {"agent_id": agent_id if isinstance(agent_id, int) else None}
+
+
+@dataclass(frozen=True)
+class AgentReply(ConversationFrame):
+    type = "reply"
+    text: str
+    client_id: str | None  # None: the console sent none (older consoles)
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        text = fields.message_text(frame.get("text"))
+        client_id = frame.get("client_id")
+        return {"text": text, "client_id": None if client_id is None else fields.client_id(client_id)}
+
+
+@dataclass(frozen=True)
+class Note(ConversationFrame):
+    type = "note"
+    text: str
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        return {"text": fields.message_text(frame.get("text"))}
+
+
+@dataclass(frozen=True)
+class AgentTyping(ConversationFrame):
+    type = "typing"
+    active: bool
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        return {"active": bool(frame.get("active"))}
+
+
+CONSOLE_FRAMES: dict[str, type[ClientFrame]] = {
+    frame.type: frame
+    for frame in (Ping, InboxPage, Open, TakeOver, HandBack, Resolve, Assign, AgentReply, Note, Draft, AgentTyping)
+}

@@ -1,0 +1,92 @@
+"""Every code the customer's and the agents' sockets (and the widget's HTTP API) answer with, and the one error.
+
+The widget and the console read some of these: `manage.py protocol_js` writes
+them into static/widget.js and static/console.js (see `javascript.py`), so no
+code is spelled twice by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+class ErrorCode(models.TextChoices):
+    """`code` of an `error` frame (`error` of an HTTP answer): stable, clients branch on them."""
+
+    # the frame itself
+    BAD_FRAME = "bad_frame"
+    FRAME_TOO_LARGE = "frame_too_large"
+    INVALID_JSON = "invalid_json"
+    UNKNOWN_TYPE = "unknown_type"
+    # who may talk, and how much
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    FORBIDDEN = "forbidden"
+    UNKNOWN_CONVERSATION = "unknown_conversation"
+    TOO_MANY_SOCKETS = "too_many_sockets"
+    RATE_LIMITED = "rate_limited"
+    REPLY_RATE_LIMITED = "reply_rate_limited"
+    BUSY = "busy"
+    # what the customer or agent wrote
+    INVALID_MESSAGE = "invalid_message"
+    EMPTY_MESSAGE = "empty_message"
+    MESSAGE_TOO_LONG = "message_too_long"
+    INVALID_CLIENT_ID = "invalid_client_id"
+    INVALID_EMAIL = "invalid_email"
+    INVALID_NAME = "invalid_name"
+    INVALID_FEEDBACK = "invalid_feedback"
+    UNKNOWN_MESSAGE = "unknown_message"
+    INVALID_CSAT = "invalid_csat"
+    NOT_RESOLVED = "not_resolved"
+    # the console's
+    TAKEN = "taken"
+    NOT_YOURS = "not_yours"
+    BAD_CURSOR = "bad_cursor"
+    UNKNOWN_AGENT = "unknown_agent"
+    # the host site's signed identity (HTTP)
+    IDENTITY_INVALID = "identity_invalid"
+    IDENTITY_NOT_CONFIGURED = "identity_not_configured"
+    IDENTITY_REFUSED = "identity_refused"
+    IDENTITY_EXPIRED = "identity_expired"
+    IDENTITY_REQUIRED = "identity_required"
+
+
+class HandoffReason(models.TextChoices):
+    """Why a conversation waits for a human (`Conversation.handoff_reason`); the labels are the console's."""
+
+    LOW_CONFIDENCE = "low_confidence", "low confidence"
+    CUSTOMER_REQUEST = "customer_request", "customer asked"
+    NO_KNOWLEDGE = "no_knowledge", "no knowledge"
+    MODEL_ERROR = "model_error", "model error"
+    NEGATIVE_FEEDBACK = "negative_feedback", "thumbs down"
+    RULE = "rule", "rule"
+    PROMPT_LEAK = "prompt_leak", "reply withheld (leaked its instructions)"
+    UNANSWERED = "unanswered", "no reply in time"
+
+
+class CloseCode(models.IntegerChoices):
+    """Websocket close codes: bad frames get an error frame and the socket stays open; these close it."""
+
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404
+    RATE_LIMITED = 4429
+    TRY_AGAIN_LATER = 1013  # RFC 6455: the server is overloaded; the widget reconnects with backoff
+
+
+class FrameError(ValueError):
+    """What a client sent cannot be accepted: `code`, `detail` and `extra` go back in its error frame.
+
+    Raised by the frame parsers and by the services alike (a service called with
+    a value no parser checked, as the admin and the tests call them).
+    """
+
+    def __init__(self, code: ErrorCode, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+    def frame(self) -> dict[str, Any]:
+        """The error frame a socket sends for it."""
+        return {"type": "error", "code": self.code, "detail": self.detail, **self.extra}

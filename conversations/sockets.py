@@ -1,0 +1,55 @@
+"""The JSON socket both consumers are built on: the size limit, decoding, dispatch by frame type, error frames.
+
+A consumer declares `frames` (type -> protocol.client class) and an `on_<type>`
+handler for each; what it does around them (authorising, rate limits, the
+exceptions of its services) stays its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from .protocol import fields
+from .protocol.client import ClientFrame
+from .protocol.codes import CloseCode, ErrorCode, FrameError
+
+
+class JsonSocketConsumer(AsyncJsonWebsocketConsumer):
+    frames: dict[str, type[ClientFrame]] = {}
+
+    @classmethod
+    async def encode_json(cls, content: dict[str, Any]) -> str:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+    def frame_limits(self) -> tuple[int, str]:
+        """The most characters a frame may have, and the error's detail past them."""
+        raise NotImplementedError
+
+    def frame_decode(self, text_data: str | None) -> dict[str, Any]:
+        """The frame as a JSON object with a "type"; raises FrameError."""
+        max_chars, too_large = self.frame_limits()
+        return fields.frame_decode(text_data, max_chars=max_chars, too_large=too_large)
+
+    def frame_parse(self, frame: dict[str, Any]) -> ClientFrame:
+        """The typed frame for a decoded one; raises FrameError (unknown type, or a field's rule)."""
+        frame_class = self.frames.get(frame["type"])
+        if frame_class is None:
+            raise FrameError(ErrorCode.UNKNOWN_TYPE, f"unknown frame type {frame['type'][:40]!r}")
+        return frame_class.parse(frame)
+
+    async def frame_handle(self, frame: ClientFrame) -> None:
+        await getattr(self, f"on_{frame.type}")(frame)
+
+    async def send_error(self, code: ErrorCode, detail: str, **extra: Any) -> None:
+        await self.send_json(FrameError(code, detail, **extra).frame())
+
+    async def send_frame_error(self, exc: FrameError, **extra: Any) -> None:
+        await self.send_json(FrameError(exc.code, exc.detail, **{**extra, **exc.extra}).frame())
+
+    async def refuse(self, close_code: CloseCode, code: ErrorCode, detail: str, **extra: Any) -> None:
+        """Tell the client why, then close the socket."""
+        await self.send_error(code, detail, **extra)
+        await self.close(code=close_code)
