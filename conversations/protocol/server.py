@@ -3,7 +3,7 @@ selectors' dicts (conversations.selectors.message_to_dict / message_to_agent_dic
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, get_args, get_type_hints
 
 Json = dict[str, Any]
 
@@ -131,3 +131,18 @@ class DraftFrame(TypedDict, total=False):
     text: str
     sources: list[Json]
     error: str
+
+
+# What each socket may send, for docs/architecture.md's protocol section (checked by a test against it).
+CUSTOMER_FRAMES: tuple[type, ...] = (
+    History, MessageFrame, Delta, Done, Status, Typing, FeedbackAck, CsatAck, PrechatAck, Error,
+)
+CONSOLE_FRAMES: tuple[type, ...] = (
+    Hello, Pong, Inbox, InboxItem, ConversationDetail, MessageFrame, Delta, Done, Note, Status, Typing, DraftFrame,
+    Error,
+)
+
+
+def frame_type(frame: type) -> str:
+    """The wire `type` a TypedDict declares (its `Literal`)."""
+    return get_args(get_type_hints(frame)["type"])[0]
