@@ -1,4 +1,4 @@
-"""The customer's websocket (DESIGN.md § Websocket protocol): validate, call services, forward events.
+"""The customer's websocket (docs/architecture.md § Websocket protocol): validate, call services, forward events.
 
 Nothing here waits on Ollama: a consumer handles one event at a time, and a
 long await would hold back every delta and the disconnect.

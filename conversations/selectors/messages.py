@@ -11,7 +11,7 @@ CUSTOMER_VISIBLE_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:
-    """The customer-facing form of a message (DESIGN.md § Websocket protocol): no reasoning, no errors."""
+    """The customer-facing form of a message (docs/architecture.md § Websocket protocol): no reasoning, no errors."""
     payload: dict[str, Any] = {
         "id": message.pk,
         "role": message.role,
