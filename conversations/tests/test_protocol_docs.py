@@ -10,8 +10,7 @@ import re
 
 import pytest
 
-from conversations.protocol import CloseCode, ErrorCode, HandoffReason
-from conversations.protocol import client, server
+from conversations.protocol import CloseCode, ErrorCode, HandoffReason, client, server
 from tests.support.environment import ROOT
 
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
