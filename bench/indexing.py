@@ -44,7 +44,7 @@ def main() -> None:
     from django.conf import settings
 
     from knowledge.ingest.chunking import chunk_markdown
-    from knowledge.retrieval.terms import tokenize
+    from knowledge.retrieval.terms import index_terms
 
     print(f"chunks of {settings.KNOWLEDGE_CHUNK_TOKENS} tokens, {settings.KNOWLEDGE_CHUNK_OVERLAP_TOKENS} overlap")
     print(f"{'text':<20}{'size':>9}{'chunks':>9}{'chunking s':>12}{'terms s':>10}{'total s':>10}{'x previous':>12}")
@@ -60,7 +60,7 @@ def main() -> None:
             )
             chunked = time.perf_counter()
             for draft in drafts:
-                tokenize(f"Title\n{draft.heading}\n{draft.text}")
+                index_terms(f"Title\n{draft.heading}\n{draft.text}")
             total = time.perf_counter() - started
             ratio = f"{total / previous:.1f}" if previous else "-"
             print(

@@ -77,7 +77,7 @@ def fill(size: int, rng: random.Random, np, english: list[str], chinese: list[st
     from django.db import transaction
 
     from knowledge.models import Article, Chunk
-    from knowledge.retrieval.terms import tokenize
+    from knowledge.retrieval.terms import index_terms
     from knowledge.services.version import knowledge_version_bump
 
     Article.objects.all().delete()
@@ -100,7 +100,7 @@ def fill(size: int, rng: random.Random, np, english: list[str], chinese: list[st
                 vector = batch[offset]
                 chunks.append(Chunk(
                     article=articles[offset // per_article], ordinal=offset % per_article, heading="Section",
-                    text=text, search_tokens=" ".join(tokenize(text)), token_count=200,
+                    text=text, search_tokens=" ".join(index_terms(text)), token_count=200,
                     embedding=vector.tobytes(), embedding_dim=DIM, embed_model="bge-m3", article_version=1,
                 ))
             Chunk.objects.bulk_create(chunks, batch_size=500)

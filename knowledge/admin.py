@@ -92,7 +92,7 @@ class ArticleAdmin(admin.ModelAdmin):
         return format_html('<span style="color:{}">{}</span>', colours[state.level], state.text)
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
-        content_changed = not change or bool({"title", "body"} & set(form.changed_data))
+        content_changed = not change or bool({"title", "body", "tags"} & set(form.changed_data))
         was_published = change and form.initial.get("status") == Article.Status.PUBLISHED
         article_save(article=obj, editor=request.user, content_changed=content_changed,
                               was_published=was_published)

@@ -9,20 +9,25 @@ from django.conf import settings
 
 from .ranking import top
 from .snapshot import BM25_K1, Snapshot
-from .terms import tokenize
+from .terms import query_terms
 
 
 def keyword_scores(snapshot: Snapshot, query: str) -> np.ndarray:
-    """The BM25 score of every chunk of the snapshot for `query` (zero where no term matches)."""
+    """The BM25 score of every chunk of the snapshot for `query` (zero where no term matches).
+
+    Each term's part is scaled by its weight from `query_terms`: character
+    pairs and glued words' characters count half, so they tip the balance
+    between articles without outranking a shared word.
+    """
     scores = np.zeros(len(snapshot.chunks), dtype=np.float32)
-    for term in set(tokenize(query)):
+    for term, weight in query_terms(query).items():
         term_id = snapshot.vocabulary.get(term)
         if term_id is None:
             continue
         start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
         docs = snapshot.posting_docs[start:end]
         tf = snapshot.posting_tf[start:end]
-        scores[docs] += snapshot.idf[term_id] * tf * (BM25_K1 + 1) / (tf + snapshot.length_norm[docs])
+        scores[docs] += weight * snapshot.idf[term_id] * tf * (BM25_K1 + 1) / (tf + snapshot.length_norm[docs])
     return scores
 
 

@@ -32,18 +32,101 @@ def _stem(word: str) -> str:
     return word
 
 
+def _normalised(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+
+
+def _other_words(run: str) -> list[str]:
+    """English words, numbers and identifiers ("mate60", "1000xm5"): kept whole, plurals stemmed."""
+    terms = []
+    for word in _WORD.findall(run):
+        word = word.removesuffix("'s")
+        if word not in STOPWORDS:
+            terms.append(_stem(word))
+    return terms
+
+
 def tokenize(text: str) -> list[str]:
-    """Search terms: Chinese by word segmentation, other text by words, stop words dropped."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    """The words of a text: Chinese by word segmentation, other text by words, stop words dropped.
+
+    The plain reading, one term per word, for telling how much a question
+    says (`is_follow_up`); search uses `index_terms` and `query_terms`.
+    """
     terms: list[str] = []
-    for index, run in enumerate(_CJK_RUN.split(text)):
+    for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
         if index % 2:  # a run of Chinese characters
             terms.extend(word for word in rjieba.cut(run) if word not in STOPWORDS)
         else:
-            for word in _WORD.findall(run):
-                word = word.removesuffix("'s")
-                if word not in STOPWORDS:
-                    terms.append(_stem(word))
+            terms.extend(_other_words(run))
+    return terms
+
+
+def _is_term(word: str) -> bool:
+    """Not a stop word nor punctuation ("。" is in every Chinese chunk and would match them all)."""
+    return word not in STOPWORDS and all(ch.isalnum() for ch in word)
+
+
+def _glued_characters(word: str) -> list[str]:
+    """The characters of a word the segmenter made up by gluing ("券能", "张券能"), stop words dropped.
+
+    Such a word is in no dictionary and so in no article; its characters
+    (the noun "券" of "这张券能退吗") are what can match.
+    """
+    if len(word) < 2 or rjieba.has_word(word):
+        return []
+    return [ch for ch in word if _is_term(ch)]
+
+
+def index_terms(text: str) -> list[str]:
+    """The search terms stored for a chunk: search-mode segmentation plus compounds' head characters.
+
+    Search mode adds the dictionary words inside a long word ("手机电池" also
+    gives "手机" and "电池"), so a question cut into shorter words still
+    matches. Chinese compounds end in their head noun ("优惠券" is a kind of
+    "券"), so the last character of every word of three or more characters
+    is a term too: a question whose "券" stands alone, or is glued to its
+    neighbour, finds the coupon article. (Two-character words' last
+    characters would add two thirds to the Chinese terms, mostly noise:
+    "久" of "多久".) Glued made-up words give their characters, as in questions.
+    """
+    terms: list[str] = []
+    for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
+        if not index % 2:
+            terms.extend(_other_words(run))
+            continue
+        terms.extend(word for word in rjieba.cut_for_search(run) if _is_term(word))
+        for word in rjieba.cut(run):
+            glued = _glued_characters(word)
+            terms.extend(glued or ([word[-1]] if len(word) > 2 and _is_term(word[-1]) else []))
+    return terms
+
+
+QUERY_EXPANSION_WEIGHT = 0.5
+
+
+def query_terms(text: str) -> dict[str, float]:
+    """A question's search terms with their weights: its words 1, what only might match less.
+
+    Words come from search-mode segmentation, as in `index_terms`. Character
+    pairs of each Chinese run (without stop words) are added at
+    QUERY_EXPANSION_WEIGHT, so a sentence the segmenter cut differently from
+    the article ("退货运费" read as "退 / 货运费") still finds "退货"; they
+    match only what some article has as a word, so the index does not grow
+    by them. The characters of glued words are added at that weight too.
+    """
+    terms: dict[str, float] = {}
+    for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
+        if not index % 2:
+            terms.update(dict.fromkeys(_other_words(run), 1.0))
+            continue
+        for word in rjieba.cut_for_search(run):
+            if _is_term(word):
+                terms[word] = 1.0
+        expansions = [run[i : i + 2] for i in range(len(run) - 1)]
+        expansions += [ch for word in rjieba.cut(run) for ch in _glued_characters(word)]
+        for term in expansions:
+            if _is_term(term) and not any(ch in STOPWORDS for ch in term):
+                terms.setdefault(term, QUERY_EXPANSION_WEIGHT)
     return terms
 
 

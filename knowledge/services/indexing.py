@@ -18,7 +18,7 @@ from helpdesk.llm import ollama as gateway
 from ..embedding import embed_texts
 from ..ingest import chunking
 from ..models import Article, Chunk, IndexStatus
-from ..retrieval.terms import tokenize
+from ..retrieval.terms import index_terms
 from .version import knowledge_version_bump
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,12 @@ class _Prepared:
 def chunk_embedding_input(*, title: str, heading: str, text: str) -> str:
     """What gets embedded: the passage with its title and section, which carry much of its meaning."""
     return "\n".join(part for part in (title, heading, text) if part)
+
+
+def chunk_search_tokens(*, title: str, tags: str, heading: str, text: str) -> str:
+    """A chunk's stored keyword terms. The tags are in: a curator's keywords in the other language
+    ("battery" on a Chinese article) let a question in that language find it without vectors."""
+    return " ".join(index_terms(f"{title}\n{tags}\n{heading}\n{text}"))
 
 
 def article_index(*, article_id: int, force: bool = False) -> IndexReport:
@@ -104,7 +110,9 @@ def _article_prepare(article: Article, *, deadline: float) -> _Prepared:
         return prepared
     for draft in drafts:
         chunking.check_deadline(deadline)
-        prepared.search_tokens.append(" ".join(tokenize(f"{article.title}\n{draft.heading}\n{draft.text}")))
+        prepared.search_tokens.append(
+            chunk_search_tokens(title=article.title, tags=article.tags, heading=draft.heading, text=draft.text)
+        )
     try:
         prepared.vectors = embed_texts(
             [chunk_embedding_input(title=article.title, heading=d.heading, text=d.text) for d in drafts],

@@ -50,14 +50,14 @@ ARTICLES = {
 
 
 def article_create(key: str | None = None, *, title: str = "", body: str = "", language: str = "en",
-                   published: bool = True, public_url: str = "", index: bool = True) -> Article:
+                   published: bool = True, public_url: str = "", index: bool = True, tags: str = "") -> Article:
     """An article stored and (by default) indexed synchronously, as the index_article task would."""
     if key:
         title, language, body = ARTICLES[key]
         public_url = public_url or f"https://shop.example/help/{key}"
     with transaction.atomic():
         article = Article.objects.create(
-            title=title, body=body, language=language, public_url=public_url,
+            title=title, body=body, language=language, public_url=public_url, tags=tags,
             status=Article.Status.PUBLISHED if published else Article.Status.DRAFT,
         )
         knowledge_version_bump()
