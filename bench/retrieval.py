@@ -199,9 +199,9 @@ def search_timings(questions: list[str], vectors: list) -> list[float]:
 
 def baseline_timings(texts: list[str], matrix, asked: list, np) -> list[float]:
     """Milliseconds of the baseline on the same data and (some of the) questions."""
-    from knowledge.retrieval.terms import tokenize
+    from knowledge.retrieval.terms import index_terms, query_terms
 
-    tokens = [tokenize(text) for text in texts]
+    tokens = [index_terms(text) for text in texts]
     postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for doc, terms in enumerate(tokens):
         for term, tf in Counter(terms).items():
@@ -211,7 +211,7 @@ def baseline_timings(texts: list[str], matrix, asked: list, np) -> list[float]:
     baseline = []
     for question, vector in asked[: max(20, len(asked) // 5)]:
         t = time.perf_counter()
-        baseline_search(tokens, matrix, tokenize(question), vector.vector, np)
+        baseline_search(tokens, matrix, list(query_terms(question)), vector.vector, np)
         baseline.append((time.perf_counter() - t) * 1000)
     return baseline
 
