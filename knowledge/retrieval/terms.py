@@ -107,23 +107,25 @@ QUERY_EXPANSION_WEIGHT = 0.5
 def query_terms(text: str) -> dict[str, float]:
     """A question's search terms with their weights: its words 1, what only might match less.
 
-    Words come from search-mode segmentation, as in `index_terms`. Character
-    pairs of each Chinese run (without stop words) are added at
-    QUERY_EXPANSION_WEIGHT, so a sentence the segmenter cut differently from
-    the article ("退货运费" read as "退 / 货运费") still finds "退货"; they
-    match only what some article has as a word, so the index does not grow
-    by them. The characters of glued words are added at that weight too.
+    The words inside a long word (search mode, as in `index_terms`: "电池"
+    of "手机电池") are added at QUERY_EXPANSION_WEIGHT, so a partial match
+    counts less than the whole word and a long compound does not inflate
+    the score (and the confidence made from it) by matching four times.
+    Character pairs of each Chinese run (without stop words) are added at
+    that weight too, so a sentence the segmenter cut differently from the
+    article ("退货运费" read as "退 / 货运费") still finds "退货"; they match
+    only what some article has as a word, so the index does not grow by
+    them. So are the characters of glued words ("券" of "张券能").
     """
     terms: dict[str, float] = {}
     for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
         if not index % 2:
             terms.update(dict.fromkeys(_other_words(run), 1.0))
             continue
-        for word in rjieba.cut_for_search(run):
-            if _is_term(word):
-                terms[word] = 1.0
-        expansions = [run[i : i + 2] for i in range(len(run) - 1)]
-        expansions += [ch for word in rjieba.cut(run) for ch in _glued_characters(word)]
+        words = rjieba.cut(run)
+        terms.update((word, 1.0) for word in words if _is_term(word))
+        expansions = rjieba.cut_for_search(run) + [run[i : i + 2] for i in range(len(run) - 1)]
+        expansions += [ch for word in words for ch in _glued_characters(word)]
         for term in expansions:
             if _is_term(term) and not any(ch in STOPWORDS for ch in term):
                 terms.setdefault(term, QUERY_EXPANSION_WEIGHT)
