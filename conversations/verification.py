@@ -336,7 +336,8 @@ class Support:
         if fact.kind == "time":
             minutes, known = fact.key
             candidates = {minutes} if known else {minutes, minutes + 720}
-            return bool(candidates & self.times) or (minutes % 60 == 0 and self._has_value(minutes // 60, None))
+            on_the_hour = minutes % 60 == 0 and bool(self.values.get(float(minutes // 60), set()) - {BARE})
+            return bool(candidates & self.times) or on_the_hour  # "9点" for a source's "9 to 6"
         if fact.kind == "phone":
             return self._has_digits(*fact.key)
         if fact.kind == "email":

@@ -3,7 +3,12 @@ invented ones are found, in English and Chinese alike."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from conversations.verification import chinese_number, extract, narrow, unsupported_facts
 
@@ -114,3 +119,28 @@ def test_chinese_numerals_are_read(text: str, value: float | None) -> None:
 
 def test_full_width_text_keeps_its_length_and_its_clause_commas() -> None:
     assert narrow("１２９９，７天 ＡＢＣ％") == "1299，7天 ABC%"
+
+
+def demo_sentences() -> list[tuple[str, str]]:
+    """(article, sentence) for every sentence of the demo knowledge base that states a number."""
+    demo = json.loads((Path(settings.BASE_DIR) / "knowledge" / "demo" / "demo.json").read_text())
+    texts = [a["title"] + "\n" + a["body"] for a in demo["articles"]]
+    texts += [f["question"] + "\n" + f["answer"] for f in demo["faqs"]]
+    return [(text, sentence.strip()) for text in texts for sentence in re.split(r"(?<=[.!?。！？])\s*|\n+", text)
+            if re.search(r"\d|[一二三四五六七八九十两]", sentence)]
+
+
+def test_every_sentence_of_the_demo_knowledge_quoted_is_supported_and_with_a_digit_changed_is_not() -> None:
+    sentences = demo_sentences()
+    assert len(sentences) > 40
+    assert [sentence for text, sentence in sentences if unsupported_facts(sentence, [text])] == []
+    missed = []
+    for text, sentence in sentences:
+        for fact in extract(sentence):
+            digits = [i for i, char in enumerate(fact.text) if char.isdigit()]
+            for digit in {digits[0], digits[-1]} if digits else ():  # "9:00" to "0:00" and to "9:01"
+                changed = fact.text[:digit] + str((int(fact.text[digit]) + 1) % 10) + fact.text[digit + 1:]
+                reply = sentence[:fact.start] + changed + sentence[fact.end:]
+                if not unsupported_facts(reply, [text]):
+                    missed.append(reply)
+    assert missed == []
