@@ -4,7 +4,8 @@ A plain function of plain values, so the rule is easy to read, test and
 tune: the signals come from retrieval (how relevant the best source was, and
 by how much it beat the next), from the reply (did it cite the sources it
 was given, did the model say they do not cover the question, was it cut off
-or empty) and from how the reply was made (FAQ entries and cached answers
+or empty, did it give a number or link that neither its sources nor the customer's messages contain: see
+conversations.verification) and from how the reply was made (FAQ entries and cached answers
 are trusted). Below the profile's handoff threshold the conversation goes to a human.
 """
 
@@ -19,6 +20,8 @@ from .protocol.codes import HandoffReason
 
 # The fixed marker the model is told to start with when the sources do not answer the question.
 NO_ANSWER_MARKER = "[NO-ANSWER]"
+# The most a reply with an unverified fact may score: under any sensible threshold, whatever else it has for it.
+UNVERIFIED_CAP = 0.3
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Signals:
     no_answer_marker: bool = False
     truncated: bool = False  # done_reason "length": the model ran out of num_predict
     empty: bool = False
+    unverified_facts: int | None = None  # facts of the reply nothing supports; None: not checked
+
 
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
@@ -72,6 +77,8 @@ def score(signals: Signals) -> float:
         value += 0.1 * min((signals.relevance_gap or 0.0) / 0.2, 1.0)
     if signals.truncated:
         value *= 0.6
+    if signals.unverified_facts:
+        value = min(value, UNVERIFIED_CAP)
     return round(min(max(value, 0.0), 1.0), 3)
 
 
@@ -83,6 +90,8 @@ def handoff_reason(signals: Signals, confidence: float | None, *, threshold: flo
         return ""  # stopped by the customer, or by an agent taking over
     if signals.no_answer_marker:
         return HandoffReason.NO_KNOWLEDGE
+    if signals.unverified_facts:
+        return HandoffReason.UNVERIFIED_FACT
     if confidence is not None and confidence < threshold:
         return HandoffReason.LOW_CONFIDENCE
     return ""

@@ -112,6 +112,9 @@ class Message(models.Model):
     # How sure the bot was of this reply, and the signals that say so (see conversations.confidence).
     confidence = models.FloatField(null=True, blank=True)
     confidence_signals = models.JSONField(default=dict, blank=True)
+    # The numbers, dates, phone numbers, addresses, links and order numbers of a generated reply that none of its
+    # sources nor the customer's messages support (see conversations.verification): [{"kind", "text", "start", "end"}]
+    unverified_facts = models.JSONField(default=list, blank=True)
     # The model profile in force when the message was written (compared per profile in the console).
     profile = models.ForeignKey(
         "helpdesk.ModelProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"

@@ -23,6 +23,9 @@ INTERRUPTED_NOTICE = gettext_noop(
 WITHHELD_NOTICE = gettext_noop(
     "Sorry, the assistant could not answer this one. A colleague will get back to you shortly."
 )
+UNVERIFIED_NOTICE = gettext_noop(
+    "A colleague will confirm the details of this answer shortly. You can keep writing in the meantime."
+)
 HANDOFF_NOTICE = gettext_noop(
     "A colleague will join this conversation shortly. You can keep writing in the meantime."
 )

@@ -39,6 +39,7 @@ class ReplyOutcome:
     customer_notice: str = ""
     confidence: float | None = None
     confidence_signals: dict[str, Any] = field(default_factory=dict)
+    unverified_facts: list[dict[str, Any]] = field(default_factory=list)
     handoff_reason: str = ""
     answer_source: str = Message.AnswerSource.LLM
     sources: list[dict[str, Any]] = field(default_factory=list)
@@ -65,6 +66,7 @@ CALL_COLUMNS = ("ollama_host", "ttft_ms", "total_ms", "prompt_tokens", "reply_to
 # The rest of what a finished reply stores of its outcome.
 REPLY_COLUMNS = (
     "content", "reasoning", "status", "answer_source", "sources", "retrieval", "confidence", "confidence_signals",
+    "unverified_facts",
 )
 
 

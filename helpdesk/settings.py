@@ -410,6 +410,11 @@ LOAD_DEMO_KNOWLEDGE = env_bool("LOAD_DEMO_KNOWLEDGE", True)
 # --- Confidence and handoff -----------------------------------------------------
 # A bot reply less confident than this hands the conversation to a human.
 HANDOFF_THRESHOLD = env_float("HANDOFF_THRESHOLD", 0.5)
+# Check every number, date, phone number, address, link and order number of a generated reply against its
+# sources and the customer's messages: one found in none hands the conversation to a human (conversations.verification).
+VERIFY_FACTS = env_bool("VERIFY_FACTS", True)
+# ...and tells the customer a colleague will confirm the reply.
+VERIFY_FACTS_NOTICE = env_bool("VERIFY_FACTS_NOTICE", True)
 # Vector similarity of an unrelated text, and of a clearly relevant one, for the embedding model in use.
 CONFIDENCE_VECTOR_FLOOR = env_float("CONFIDENCE_VECTOR_FLOOR", 0.35)
 CONFIDENCE_VECTOR_CEILING = env_float("CONFIDENCE_VECTOR_CEILING", 0.75)

@@ -91,10 +91,10 @@ def answer_cache_put(*, question: str, version: int, profile: str, answer: Cache
 
 # What may follow a link's host: anything but spaces, quotes, brackets and Chinese text or punctuation.
 _PATH_CHARS = "[^\\s<>\"'`\u3000-\u9fff\uff00-\uffef]"
-_URL = re.compile(r"(?:https?://|www\.)" + _PATH_CHARS + "+", re.IGNORECASE)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+URL_PATTERN = re.compile(r"(?:https?://|www\.)" + _PATH_CHARS + "+", re.IGNORECASE)
+EMAIL_PATTERN = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # A bare domain ("refunds-help.com/start"), for the endings a customer-service reply would plausibly use.
-_DOMAIN = re.compile(
+DOMAIN_PATTERN = re.compile(
     r"(?<![\w@.-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+"
     r"(?:com|net|org|info|biz|io|co|cn|hk|tw|me|app|dev|xyz|top|shop|site|online|store|link|ly|us|uk|de|jp|ru|cc|vip)"
     r"(?![a-z0-9-])(?:/" + _PATH_CHARS + "*)?",
@@ -103,11 +103,11 @@ _DOMAIN = re.compile(
 # Phone numbers and other long numbers (accounts, cards): digits in groups with single separators.
 _NUMBER = re.compile(r"\+?\(?\d+(?:[ \-.()/]{1,3}\d+)*")
 NUMBER_MIN_DIGITS = 7
-_TRAILING = ".,;:!?)]}>'\"。，；：！？）】》"
+URL_TRAILING = ".,;:!?)]}>'\"。，；：！？）】》"
 
 
-def _url_form(text: str) -> str:
-    text = text.lower().rstrip(_TRAILING)
+def url_form(text: str) -> str:
+    text = text.lower().rstrip(URL_TRAILING)
     for prefix in ("https://", "http://", "www."):
         text = text.removeprefix(prefix)
     return text.rstrip("/")
@@ -118,12 +118,12 @@ def material_of(text: str) -> set[str]:
     links without scheme, `www.` or trailing slash, addresses lowercased, numbers as their digits."""
     text = unicodedata.normalize("NFKC", text)
     found: set[str] = set()
-    emails = [match.group(0) for match in _EMAIL.finditer(text)]
-    found.update("mailto:" + email.lower().rstrip(_TRAILING) for email in emails)
-    rest = _EMAIL.sub(" ", text)
-    found.update(_url_form(match.group(0)) for match in _URL.finditer(rest))
-    rest = _URL.sub(" ", rest)
-    found.update(_url_form(match.group(0)) for match in _DOMAIN.finditer(rest))
+    emails = [match.group(0) for match in EMAIL_PATTERN.finditer(text)]
+    found.update("mailto:" + email.lower().rstrip(URL_TRAILING) for email in emails)
+    rest = EMAIL_PATTERN.sub(" ", text)
+    found.update(url_form(match.group(0)) for match in URL_PATTERN.finditer(rest))
+    rest = URL_PATTERN.sub(" ", rest)
+    found.update(url_form(match.group(0)) for match in DOMAIN_PATTERN.finditer(rest))
     for match in _NUMBER.finditer(rest):
         digits = re.sub(r"\D", "", match.group(0))
         if len(digits) >= NUMBER_MIN_DIGITS:

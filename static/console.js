@@ -19,7 +19,8 @@
       negative_feedback: pgettext("console", "thumbs down"),
       rule: pgettext("console", "rule"),
       prompt_leak: pgettext("console", "reply withheld (leaked its instructions)"),
-      unanswered: pgettext("console", "no reply in time")
+      unanswered: pgettext("console", "no reply in time"),
+      unverified_fact: pgettext("console", "unverified number or link")
     };
   }
   // </protocol>
@@ -42,6 +43,7 @@
       connected: "", offline: pgettext("console", "Connection lost — reconnecting…"),
       waiting_for: pgettext("console", "waiting {t}"),
       confidence: pgettext("console", "confidence"), signals: pgettext("console", "Signals"),
+      unverified: pgettext("console", "In none of the sources nor the customer's messages: check it"),
       sources: pgettext("console", "Sources"), reasoning: pgettext("console", "Reasoning"), cited: pgettext("console", "cited"),
       customer: pgettext("console", "Customer"), agent_role: pgettext("console", "Agent"), system: pgettext("console", "Notice"),
       note_role: pgettext("console", "Note"), bot_role: pgettext("console", "Bot"),
@@ -293,8 +295,7 @@
     }
     if (m.answer_source && m.answer_source !== "llm") head.appendChild(el("span", "hc-badge", m.answer_source.toUpperCase()));
     li.appendChild(head);
-    var body = el("div", "hc-body", m.content);
-    li.appendChild(body);
+    li.appendChild(m.unverified_facts && m.unverified_facts.length ? markedBody(m) : el("div", "hc-body", m.content));
     if (m.role === "bot") {
       if (m.sources && m.sources.length) {
         var sources = el("div", "hc-sources");
@@ -330,6 +331,21 @@
     if (!li.parentNode) list.appendChild(li);
     list.scrollTop = list.scrollHeight;
     return li;
+  }
+  // A reply's text with each fact nothing supports (conversations.verification) marked; its offsets count
+  // characters as Python does (code points), hence Array.from.
+  function markedBody(m) {
+    var body = el("div", "hc-body"), chars = Array.from(m.content), at = 0;
+    m.unverified_facts.slice().sort(function (a, b) { return a.start - b.start; }).forEach(function (fact) {
+      if (fact.start < at || fact.end > chars.length) return;
+      body.appendChild(document.createTextNode(chars.slice(at, fact.start).join("")));
+      var mark = el("mark", "hc-unverified", chars.slice(fact.start, fact.end).join(""));
+      mark.title = t.unverified;
+      body.appendChild(mark);
+      at = fact.end;
+    });
+    body.appendChild(document.createTextNode(chars.slice(at).join("")));
+    return body;
   }
   function onDelta(frame) {
     var stream = state.streams[frame.message_id] || (state.streams[frame.message_id] = { seq: -1, text: "" });

@@ -1,12 +1,15 @@
 """The bot's reply to a stored customer message: a direct answer or a generated one, judged and stored.
 
-Generated replies are judged (conversations.confidence: below the profile's
-threshold the conversation goes to a human) and, when `cache_refusal` finds
+Generated replies are checked (conversations.verification: a number or link
+that nothing given supports hands the conversation to a human), judged
+(conversations.confidence: below the profile's threshold the conversation
+goes to a human) and, when `cache_refusal` finds
 nothing against it, put into the answer cache for the next customer who asks.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 
 from helpdesk.llm import profiles
@@ -16,9 +19,11 @@ from knowledge import cache as answer_cache
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
-from .. import confidence
+from .. import confidence, verification
 from ..models import Message
+from ..notices import UNVERIFIED_NOTICE, notice_in
 from ..outcome import ReplyOutcome, direct_outcome, outcome_judge
+from ..protocol.codes import HandoffReason
 from ..services import replies
 from .citations import CitationFilter, source_records
 from .preparation import Preparation, reply_prepare
@@ -78,13 +83,29 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     # Nothing of the customer's own goes into the prompt yet but who they are; an action's result will mark
     # its reply the same way.
     outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None
+    checked = settings.VERIFY_FACTS and outcome.status == Message.Status.COMPLETE and not citations.no_answer
+    if checked:
+        outcome.unverified_facts = unverified_facts(outcome.content, sources=sources, prepared=prepared)
     signals = generated_signals(
         outcome=outcome, sources=sources, citations=citations, grounding=prepared.grounding
     )
+    signals.unverified_facts = len(outcome.unverified_facts) if checked else None
     outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
+    if outcome.handoff_reason == HandoffReason.UNVERIFIED_FACT and settings.VERIFY_FACTS_NOTICE:
+        outcome.customer_notice = notice_in(prepared.language, UNVERIFIED_NOTICE)
     if outcome.error_kind == PROMPT_LEAK:
         outcome.handoff_reason = PROMPT_LEAK
     return outcome, sources
+
+
+def unverified_facts(content: str, *, sources: list[tuple[Hit, str]], prepared: Preparation) -> list[dict]:
+    """The facts of a reply found neither in the sources it was given nor in the conversation: the customer's
+    messages, the agents', and the bot's earlier replies that were themselves verified."""
+    supporting = [part for hit, text in sources for part in (text, hit.title, hit.url) if part]
+    supporting.append(prepared.question)
+    supporting += [turn.content for turn in prepared.earlier
+                   if turn.role != Message.Role.BOT or not turn.unverified_facts]
+    return [fact.as_dict() for fact in verification.unsupported_facts(content, supporting)]
 
 
 def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], first_turn: bool) -> str:
@@ -103,13 +124,13 @@ def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], firs
         return "no sources"
     if outcome.status != Message.Status.COMPLETE or outcome.done_reason not in ("stop", "") or not outcome.content:
         return "not a complete reply"
-    if outcome.handoff_reason:
-        return "handed off"
     unsourced = answer_cache.unsourced_material(
         outcome.content, [text for _, text in sources] + [hit.url for hit, _ in sources if hit.url]
     )
     if unsourced:
         return "not in its sources: " + ", ".join(unsourced)
+    if outcome.handoff_reason:
+        return "handed off"
     return ""
 
 

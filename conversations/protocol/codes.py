@@ -63,6 +63,7 @@ class HandoffReason(models.TextChoices):
     RULE = "rule", "rule"
     PROMPT_LEAK = "prompt_leak", "reply withheld (leaked its instructions)"
     UNANSWERED = "unanswered", "no reply in time"
+    UNVERIFIED_FACT = "unverified_fact", "unverified number or link"
 
 
 class CloseCode(models.IntegerChoices):

@@ -45,6 +45,7 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
             "answer_source": message.answer_source,
             "confidence": message.confidence,
             "confidence_signals": message.confidence_signals,
+            "unverified_facts": message.unverified_facts,
             "sources": message.sources,
             "retrieval": message.retrieval,
             "model_name": message.model_name,

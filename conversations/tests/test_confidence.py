@@ -77,3 +77,14 @@ def test_a_reply_below_the_threshold_it_is_given_hands_off() -> None:
     value = confidence.score(signals)
     assert confidence.handoff_reason(signals, value, threshold=0.5) == ""
     assert confidence.handoff_reason(signals, value, threshold=0.99) == "low_confidence"
+
+
+def test_an_unverified_fact_caps_the_confidence_and_hands_off_whatever_the_threshold() -> None:
+    checked = llm(unverified_facts=0)
+    assert confidence.score(checked) == confidence.score(llm())
+    assert confidence.handoff_reason(checked, confidence.score(checked), threshold=0.5) == ""
+    flagged = llm(unverified_facts=2)
+    assert confidence.score(flagged) <= confidence.UNVERIFIED_CAP
+    assert confidence.handoff_reason(flagged, confidence.score(flagged), threshold=0.1) == "unverified_fact"
+    declined = llm(unverified_facts=1, no_answer_marker=True)
+    assert confidence.handoff_reason(declined, 0.1, threshold=0.5) == "no_knowledge"

@@ -1,0 +1,146 @@
+"""Numbers and identifiers of a reply checked against its sources: copied or reformatted facts pass, changed or
+invented ones are found, in English and Chinese alike."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from conversations.verification import chinese_number, extract, narrow, unsupported_facts
+
+SHIPPING = (
+    "Orders over ¥199 ship free; smaller orders pay ¥12. Delivery takes 3-5 business days. "
+    "Call 400-820-8820 or mail help@shop.example, or see https://shop.example/help/returns. "
+    "The X200 headset costs 1,299元 and is 30% off until 2024-03-15. Support is open 9:00-18:00."
+)
+RETURNS_ZH = (
+    "退货须在收货后7天内申请，运费10元由买家承担。退款3到5个工作日到账。客服热线 021-6888 1234，24小时在线。"
+    "订单号形如 SN-2024-001，可在 www.shop.example/orders 查询。会员享受百分之五的折扣。"
+)
+SOURCES = [SHIPPING, RETURNS_ZH]
+
+
+def flagged(reply: str, sources: list[str] = SOURCES) -> list[str]:
+    return [fact.text for fact in unsupported_facts(reply, sources)]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Orders over ¥199 ship free [1]; smaller ones pay ¥12 [1].",
+        "Orders over 199元 ship free, otherwise shipping is 12 yuan [1].",
+        "Orders above RMB 199 ship free. Delivery takes 3 to 5 days.",
+        "Delivery usually takes 3–5 working days [1][2].",
+        "Call +86 400 820 8820 or mail HELP@shop.example.",
+        "You can call (400) 820-8820.",
+        "See https://shop.example/help/returns or shop.example for details.",
+        "The X200 costs CNY 1299, 30 percent off until March 15, 2024.",
+        "The X200 costs 1299 RMB until 15 March.",
+        "We are open from 9am to 6pm.",
+        "我们的服务时间是上午9点到下午6点。",
+        "X200 售价 ￥１２９９，优惠至2024年3月15日，３０％折扣。",
+        "收货后七天内可申请退货，运费十元。",
+        "退款会在3-5个工作日内到账 [2]。",
+        "热线 021 6888 1234 全天24小时服务。",
+        "We answer 24 hours a day.",
+        "您的订单 SN-2024-001 可以在 https://www.shop.example/orders 查询。",
+        "会员可享受5%的折扣。",
+        "1. Open the app\n2. Tap Orders\n3. Choose the order",
+        "步骤：1、打开应用 2、点击订单 第3步 选择订单",
+        "Step 4: wait for the refund (usually three to five business days).",
+        "",
+        "Hello! How can I help you today?",
+    ],
+)
+def test_a_reply_that_copies_or_reformats_its_facts_is_not_flagged(reply: str) -> None:
+    assert flagged(reply) == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "wrong"),
+    [
+        ("Orders over ¥189 ship free [1].", ["¥189"]),
+        ("Orders over $199 ship free [1].", ["$199"]),
+        ("Delivery takes 3-7 business days.", ["3-7 business days"]),
+        ("Delivery takes 3-5 weeks.", ["3-5 weeks"]),
+        ("Call 400-820-8821 for help.", ["400-820-8821"]),
+        ("Call us on 010-5555 6666.", ["010-5555 6666"]),
+        ("Mail support@shop.example.", ["support@shop.example"]),
+        ("See https://shop-help.example/refund now.", ["https://shop-help.example/refund"]),
+        ("See https://shop.example/help/returns/secret-form.", ["https://shop.example/help/returns/secret-form"]),
+        ("The X300 headset is on sale.", ["X300"]),
+        ("The X200 costs 1,399元.", ["1,399元"]),
+        ("It is 40% off.", ["40%"]),
+        ("The offer ends on 2024-03-16.", ["2024-03-16"]),
+        ("The offer ends March 25.", ["March 25"]),
+        ("Support is open until 8pm.", ["8pm"]),
+        ("退货须在收货后15天内申请。", ["15天"]),
+        ("退款三到七个工作日到账。", ["三到七个工作日"]),
+        ("运费１５元。", ["１５元"]),
+        ("您的订单 SN-2024-002 正在处理。", ["SN-2024-002"]),
+        ("我们晚上10点前回复。", ["晚上10点"]),
+        ("会员享受百分之十的折扣。", ["百分之十"]),
+    ],
+)
+def test_a_changed_or_invented_fact_is_flagged(reply: str, wrong: list[str]) -> None:
+    assert flagged(reply) == wrong
+
+
+def test_a_fact_the_customer_gave_is_supported_by_their_message() -> None:
+    reply = "I have noted your order ORD-88123 and your number 138 0013 8000."
+    assert flagged(reply) == ["ORD-88123", "138 0013 8000"]
+    assert flagged(reply, [*SOURCES, "my order is ORD-88123, call me on 13800138000"]) == []
+
+
+def test_the_positions_point_into_the_reply_as_written() -> None:
+    reply = "运费：￥１５，请拨打 400-820-8821。"
+    for fact in unsupported_facts(reply, SOURCES):
+        assert reply[fact.start:fact.end] == fact.text
+    assert [fact.as_dict()["kind"] for fact in unsupported_facts(reply, SOURCES)] == ["quantity", "phone"]
+
+
+def test_citations_and_list_numbers_are_not_facts() -> None:
+    assert extract("Yes [1]. See [2, 3] and 【4】.") == []
+    assert extract("1. first\n2. second\n  3. third") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("三", 3), ("十", 10), ("十五", 15), ("二十", 20), ("两千", 2000), ("一万二千", 12000), ("一百零五", 105),
+     ("二零二四", 2024), ("些", None)],
+)
+def test_chinese_numerals_are_read(text: str, value: float | None) -> None:
+    assert chinese_number(text) == value
+
+
+def test_full_width_text_keeps_its_length_and_its_clause_commas() -> None:
+    assert narrow("１２９９，７天 ＡＢＣ％") == "1299，7天 ABC%"
+
+
+def demo_sentences() -> list[tuple[str, str]]:
+    """(article, sentence) for every sentence of the demo knowledge base that states a number."""
+    demo = json.loads((Path(settings.BASE_DIR) / "knowledge" / "demo" / "demo.json").read_text())
+    texts = [a["title"] + "\n" + a["body"] for a in demo["articles"]]
+    texts += [f["question"] + "\n" + f["answer"] for f in demo["faqs"]]
+    return [(text, sentence.strip()) for text in texts for sentence in re.split(r"(?<=[.!?。！？])\s*|\n+", text)
+            if re.search(r"\d|[一二三四五六七八九十两]", sentence)]
+
+
+def test_every_sentence_of_the_demo_knowledge_quoted_is_supported_and_with_a_digit_changed_is_not() -> None:
+    sentences = demo_sentences()
+    assert len(sentences) > 40
+    assert [sentence for text, sentence in sentences if unsupported_facts(sentence, [text])] == []
+    missed = []
+    for text, sentence in sentences:
+        for fact in extract(sentence):
+            digits = [i for i, char in enumerate(fact.text) if char.isdigit()]
+            for digit in {digits[0], digits[-1]} if digits else ():  # "9:00" to "0:00" and to "9:01"
+                changed = fact.text[:digit] + str((int(fact.text[digit]) + 1) % 10) + fact.text[digit + 1:]
+                reply = sentence[:fact.start] + changed + sentence[fact.end:]
+                if not unsupported_facts(reply, [text]):
+                    missed.append(reply)
+    assert missed == []
