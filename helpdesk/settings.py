@@ -427,6 +427,9 @@ HANDOFF_PHRASES = env_list(
     "人工,转人工,人工客服,找人工,真人,客服人员,human,agent,operator,representative,real person,"
     "talk to a human,speak to a human,talk to a person,speak to a person,human agent,live agent,talk to someone",
 )
+# Also hand off any message shaped like a request for a person, in words no list has (conversations.intents:
+# "could someone from your team call me", "麻烦帮我接一下人工", "我不想跟机器人聊"); off: the list only.
+HANDOFF_REQUEST_RULES = env_bool("HANDOFF_REQUEST_RULES", True)
 
 # When colleagues answer, e.g. "Mon-Fri 09:00-18:00" or "Mon-Sun 08:30-22:00"; empty: always.
 # Outside these hours, with no agent's console connected, a handed-off customer is told when to

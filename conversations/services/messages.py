@@ -14,6 +14,7 @@ from helpdesk.web import ratelimits
 from knowledge.selectors import direct_answer_find
 
 from .. import events
+from ..intents import asks_for_person
 from ..models import Conversation, Message
 from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
@@ -133,10 +134,13 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
 
 
 def customer_wants_human(text: str) -> bool:
-    """Whether a customer's message asks for a person (HANDOFF_PHRASES: short ones must be the whole
-    message, longer ones may appear anywhere in it)."""
+    """Whether a customer's message asks for a person: shaped like such a request (conversations.intents,
+    unless HANDOFF_REQUEST_RULES is off), or one of the operator's HANDOFF_PHRASES (short ones must be the
+    whole message, longer ones may appear anywhere in it)."""
     from knowledge.retrieval.terms import normalise_question
 
+    if settings.HANDOFF_REQUEST_RULES and asks_for_person(text):
+        return True
     whole = normalise_question(text)
     lowered = " ".join(text.lower().split())
     for phrase in settings.HANDOFF_PHRASES:
