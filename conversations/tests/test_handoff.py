@@ -101,7 +101,12 @@ def test_faq_answers_carry_full_confidence(fake_ollama) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["转人工", "人工", "我要转人工客服", "Agent", "human!", "Can I talk to a human please?"]
+    "text",
+    [
+        "转人工", "人工", "我要转人工客服", "Agent", "human!", "Can I talk to a human please?",
+        # in words no phrase list has (conversations.intents)
+        "Could someone from your shop ring me?", "麻烦帮我换成人工坐席",
+    ],
 )
 def test_asking_for_a_person_hands_off_at_once(fake_ollama, text) -> None:
     conversation = conversation_factory()

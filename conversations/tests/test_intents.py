@@ -1,13 +1,13 @@
-"""Asking for a person in words no phrase list has: the request's shape hands off, its look-alikes do not."""
+"""Asking for a person in words no phrase list has: the request's shape hands off, its look-alikes do not.
+
+(That such a message hands off at once, without a model call: test_handoff.py.)"""
 
 from __future__ import annotations
 
 import pytest
 
 from conversations.intents import asks_for_person
-from conversations.models import Conversation
 from conversations.services import messages
-from conversations.tests.factories import conversation_factory
 
 REQUESTS = [
     # English: a verb of reaching someone, a want or need, a call-back, a bare noun, a refusal of the bot
@@ -61,17 +61,6 @@ def test_a_request_for_a_person_in_any_wording_is_recognised(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_REQUESTS)
 def test_look_alikes_of_a_request_are_not_taken_for_one(text: str) -> None:
     assert not asks_for_person(text)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("text", ["Could someone from your shop ring me?", "麻烦帮我换成人工坐席"])
-def test_a_request_no_phrase_lists_hands_off_at_once(fake_ollama, text: str) -> None:
-    conversation = conversation_factory()
-    messages.message_post_customer(conversation=conversation, text=text, client_id="r-1")
-    conversation.refresh_from_db()
-    assert conversation.status == Conversation.Status.WAITING_HUMAN
-    assert conversation.handoff_reason == "customer_request"
-    assert fake_ollama.chat_requests() == []
 
 
 def test_with_the_rules_off_only_the_phrase_list_hands_off(settings) -> None:
