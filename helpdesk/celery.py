@@ -97,10 +97,12 @@ def task_named(name: str) -> Task:
     first message.
     """
     if name not in app.tasks:
+        package = name.rpartition(".")[0]
         try:
-            importlib.import_module(name.rpartition(".")[0] + ".tasks")
-        except ModuleNotFoundError:
-            pass  # no such app: the LookupError below says so
+            importlib.import_module(package + ".tasks")
+        except ModuleNotFoundError as exc:
+            if exc.name not in (package, package + ".tasks"):
+                raise  # the tasks module exists but an import inside it failed: say that, not "no such task"
     try:
         return app.tasks[name]
     except KeyError:
@@ -191,7 +193,7 @@ def _embedded_beat(entries: list[dict[str, Any]], stop: threading.Event) -> None
                 continue  # not yet, or its last run is still going: runs never pile up
             due[index] = now + every[index]
             try:
-                running[index] = enqueue(app.tasks[entry["task"]])
+                running[index] = enqueue(entry["task"])
             except Exception:
                 logger.exception("embedded beat: could not run %s", entry["task"])
     _beat_started = False
