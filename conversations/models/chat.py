@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .protocol.codes import HandoffReason
+from ..protocol.codes import HandoffReason
 
 
 def new_conversation_token() -> str:
@@ -60,6 +60,8 @@ class Conversation(models.Model):
     )
     csat_score = models.PositiveSmallIntegerField("CSAT (1-5)", null=True, blank=True)
     csat_comment = models.TextField(blank=True)
+    # Made by an evaluation run (conversations.evaluation): never in the inbox, the figures or the answer cache.
+    evaluation = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
