@@ -13,6 +13,7 @@ inline in `<think>...</think>` (sometimes without the opening tag).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -505,3 +506,48 @@ async def embed(texts: Sequence[str], *, model: str, host: str | None = None) ->
         return [list(vector) for vector in response.embeddings]
     assert last_error is not None
     raise last_error
+
+
+async def structured_chat(
+    messages: Sequence[dict[str, str]], *, model: str, schema: dict[str, Any], timeout_s: float,
+    keep_alive: str = "30m",
+) -> dict[str, Any]:
+    """One non-streamed answer constrained to a JSON schema (Ollama's structured outputs: `format` = the
+    schema), for the small classifying models: the intent classifier, the judge, the model moderation check.
+
+    The whole call, failover included, keeps to `timeout_s` (these run in front of or after a customer's
+    reply and must never hold it up); temperature 0, no thinking. Raises OllamaError when no node answers in
+    time or the answer is not a JSON object.
+    """
+    async def ask() -> dict[str, Any]:
+        last_error: OllamaError | None = None
+        for state in nodes.nodes_ranked(model=model):
+            token = nodes.request_started(state.host)
+            try:
+                response = await async_client(state.host).chat(
+                    model=model, messages=list(messages), stream=False, format=schema, think=False,
+                    options={"temperature": 0}, keep_alive=keep_alive,
+                )
+            except Exception as exc:
+                last_error = _translate(exc, host=state.host, model=model, started=False)
+                if not isinstance(last_error, FAILOVER_ERRORS):
+                    metrics.ollama_failed(kind=last_error.kind, node=state.host)
+                    raise last_error from exc
+                _node_failure(state.host, last_error)
+                continue
+            finally:
+                nodes.request_finished(state.host, token)
+            nodes.node_succeeded(state)
+            try:
+                answer = json.loads(response.message.content or "")
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict):
+                raise OllamaRequestError("the answer is not the JSON object asked for", host=state.host, model=model)
+            return answer
+        raise last_error or OllamaUnavailable("no node has the model", host="", model=model)
+
+    try:
+        return await asyncio.wait_for(ask(), timeout_s)
+    except TimeoutError:
+        raise OllamaUnavailable(f"no answer within {timeout_s:g} s", host="", model=model) from None

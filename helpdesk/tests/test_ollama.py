@@ -184,3 +184,26 @@ async def test_a_node_down_for_the_version_check_streams_normally_once_back(fake
     stream = await gateway.open_chat_stream(MESSAGES, options(), hosts=[fake_ollama.url])
     pieces = [piece.visible async for piece in stream if piece.visible]
     assert "".join(pieces) == "one two three four five six" and len(pieces) > 1
+
+
+SCHEMA = {"type": "object", "properties": {"intent": {"type": "string"}}, "required": ["intent"]}
+
+
+async def test_structured_chat_sends_the_schema_as_format_and_returns_the_object(fake_ollama) -> None:
+    fake_ollama.script(Reply(content='{"intent": "refund"}'))
+    answer = await gateway.structured_chat(MESSAGES, model="deepseek-r1:7b", schema=SCHEMA, timeout_s=5)
+    assert answer == {"intent": "refund"}
+    body = fake_ollama.chat_requests()[-1].body
+    assert body["format"] == SCHEMA and body["stream"] is False and body["think"] is False
+
+
+async def test_structured_chat_refuses_an_answer_that_is_not_a_json_object(fake_ollama) -> None:
+    fake_ollama.script(Reply(content="refund, I think"))
+    with pytest.raises(gateway.OllamaRequestError, match="not the JSON object"):
+        await gateway.structured_chat(MESSAGES, model="deepseek-r1:7b", schema=SCHEMA, timeout_s=5)
+
+
+async def test_structured_chat_keeps_to_its_time_budget(fake_ollama) -> None:
+    fake_ollama.script(Reply(content='{"intent": "refund"}', ttft=2.0))
+    with pytest.raises(gateway.OllamaUnavailable, match=r"no answer within 0\.2 s"):
+        await gateway.structured_chat(MESSAGES, model="deepseek-r1:7b", schema=SCHEMA, timeout_s=0.2)
