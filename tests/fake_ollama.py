@@ -6,7 +6,7 @@ Each test scripts what the next chat requests get: text, thinking (in the
 `thinking` field or inline `<think>`), pace, HTTP errors, an error line in the
 middle of the stream, or a dropped connection.
 
-One module of ~450 lines on purpose: `python -m tests.fake_ollama` runs it standalone (`make run` without a GPU,
+One module of ~500 lines on purpose: `python -m tests.fake_ollama` runs it standalone (`make run` without a GPU,
 the benchmarks, the screenshots), so the server, its script and its command line travel as one file.
 """
 
@@ -39,6 +39,16 @@ _EMBED_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _EMBED_STOP = frozenset("a an the is are do does i my me you your to of for and or in on it can how what".split())
 
 
+def text_features(text: str) -> list[str]:
+    """English words (plural "s" dropped, common words out) and Chinese character bigrams."""
+    lowered = text.lower()
+    features = [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in _EMBED_WORD.findall(lowered)]
+    features = [w for w in features if w not in _EMBED_STOP]
+    for run in _EMBED_CJK_RUN.findall(lowered):
+        features += [run[i : i + 2] for i in range(len(run) - 1)] or [run]
+    return features
+
+
 def hashed_word_vector(text: str, dimensions: int) -> list[float]:
     """A deterministic embedding that still means something: texts sharing words point the same way.
 
@@ -46,13 +56,8 @@ def hashed_word_vector(text: str, dimensions: int) -> list[float]:
     hashed to a signed dimension; paraphrases that share words score high,
     unrelated texts near zero. Independent of the product's own tokenizer.
     """
-    lowered = text.lower()
-    features = [w[:-1] if len(w) > 3 and w.endswith("s") else w for w in _EMBED_WORD.findall(lowered)]
-    features = [w for w in features if w not in _EMBED_STOP]
-    for run in _EMBED_CJK_RUN.findall(lowered):
-        features += [run[i : i + 2] for i in range(len(run) - 1)] or [run]
     vector = [0.0] * dimensions
-    for feature in features:
+    for feature in text_features(text):
         digest = hashlib.md5(feature.encode()).digest()
         index = int.from_bytes(digest[:4], "little") % dimensions
         vector[index] += 1.0 if digest[4] & 1 else -1.0
@@ -76,9 +81,12 @@ class Reply:
     error_after_tokens: int | None = None
     drop_after_tokens: int | None = None
     done_reason: str = "stop"
-    # For trying the product by hand: when the prompt carries numbered sources,
-    # answer with the first source's opening sentences and cite it as [1].
+    # For trying the product by hand and for evaluations: when the prompt carries numbered sources, answer
+    # with the two sentences of the first source closest to the customer's question and cite it as [1].
     cite_first_source: bool = False
+    # The same, but one number of the answer is wrong (a model misquoting its source): what number
+    # verification must catch. Implies citing; the reply has a changed number whenever the source has any.
+    change_number: bool = False
     # Stream the content as exactly these pieces (e.g. a string split across two chunks) instead of by words.
     chunks: tuple[str, ...] = ()
 
@@ -100,16 +108,72 @@ def reply_pieces(reply: Reply, *, thinking_in_field: bool) -> list[tuple[str, st
 
 
 _FIRST_SOURCE = re.compile(r"^\[1\] [^\n]*\n(.+?)\n</source>", re.DOTALL | re.MULTILINE)
+_CUSTOMER_MESSAGE = re.compile(r"<customer_message>\n(.*?)\n</customer_message>", re.DOTALL)
+# A full stop ends a sentence only before a space (not inside "99.00" or "lumenleaf.example"); Chinese ones always.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+\.)\s+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def cited_answer(body: dict[str, Any]) -> str | None:
-    """What a well-behaved model would say given the sources: the first one, briefly, with its marker."""
+def source_sentences(text: str) -> list[str]:
+    """A source's sentences in order: list items count as sentences, headings are left out."""
+    sentences: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            sentences += [s for s in _SENTENCE_END.split(_LIST_MARKER.sub("", line)) if s.strip()]
+    return sentences
+
+
+def sentences_ranked(sentences: list[str], question: str) -> list[int]:
+    """Indexes of the sentences, those sharing the most words or character bigrams with the question first
+    (ties in source order): a model quoting what was asked, not the source's opening."""
+    asked = set(text_features(question))
+    return sorted(range(len(sentences)), key=lambda i: (-len(asked & set(text_features(sentences[i]))), i))
+
+
+def number_changed(text: str, *, taken: set[str]) -> str:
+    """`text` with its first number raised by a plausible amount (3 → 4, 48 → 58, 99.00 → 109.00), past any
+    number in `taken` (the prompt's), so the wrong figure is supported by nothing the model was given."""
+    match = _NUMBER.search(text)
+    if not match:
+        return text
+    whole, dot, decimals = match.group().partition(".")
+    step = 10 ** (len(str(int(whole))) - 1)
+    changed = int(whole) + step
+    while str(changed) in taken:
+        changed += step
+    return text[: match.start()] + str(changed) + dot + decimals + text[match.end() :]
+
+
+def _joined(sentences: list[str]) -> str:
+    text = ""
+    for sentence in sentences:
+        text += sentence if not text or text[-1] in "。！？" else " " + sentence
+    return text
+
+
+def cited_answer(body: dict[str, Any], *, change_number: bool = False) -> str | None:
+    """What a well-behaved model would say given the sources: the two sentences of the first source that match
+    the customer's question best, in source order, with its marker. With `change_number`, one number in it is
+    wrong (taken from the first sentence of the source that has one, when the chosen two have none)."""
     messages = body.get("messages") or []
-    match = _FIRST_SOURCE.search(messages[-1].get("content", "")) if messages else None
+    prompt = messages[-1].get("content", "") if messages else ""
+    match = _FIRST_SOURCE.search(prompt)
     if not match:
         return None
-    sentences = re.split(r"(?<=[.!?。！？])\s*", match.group(1).strip())
-    return " ".join(s for s in sentences[:2] if s).strip() + " [1]"
+    asked = _CUSTOMER_MESSAGE.findall(prompt)
+    sentences = source_sentences(match.group(1))
+    ranked = sentences_ranked(sentences, asked[-1] if asked else "")
+    chosen = sorted(ranked[:2])
+    if change_number and not any(_NUMBER.search(sentences[i]) for i in chosen):
+        numbered = next((i for i, sentence in enumerate(sentences) if _NUMBER.search(sentence)), None)
+        chosen = chosen if numbered is None else sorted({ranked[0], numbered})
+    answer = _joined([sentences[i] for i in chosen])
+    if change_number:
+        taken = {n for m in messages for n in re.findall(r"\d+", str(m.get("content", "")))}
+        answer = number_changed(answer, taken=taken)
+    return answer + " [1]"
 
 
 @dataclass
@@ -236,7 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status != 200:
             self._send_json(reply.status, {"error": reply.error or f"fake error {reply.status}"})
             return
-        if reply.cite_first_source and (answer := cited_answer(body)):
+        cites = reply.cite_first_source or reply.change_number
+        if cites and (answer := cited_answer(body, change_number=reply.change_number)):
             reply = Reply(**{**reply.__dict__, "content": answer})
         thinking_in_field = bool(body.get("think")) and reply.thinking_style == "field"
         pieces = reply_pieces(reply, thinking_in_field=thinking_in_field)
@@ -427,6 +492,10 @@ def main() -> None:
         "--cite-sources", action="store_true",
         help="when the prompt has knowledge-base sources, answer with the first one and cite it [1]",
     )
+    parser.add_argument(
+        "--change-number", action="store_true",
+        help="like --cite-sources, but one number in the answer is changed (what number verification must catch)",
+    )
     parser.add_argument("--content", default="", help="reply with exactly this text")
     args = parser.parse_args()
     content = args.content or (
@@ -437,7 +506,7 @@ def main() -> None:
     state = FakeOllamaState()
     state.default_reply = Reply(
         content=content, thinking=args.thinking, ttft=args.ttft, per_token=args.per_token,
-        cite_first_source=args.cite_sources,
+        cite_first_source=args.cite_sources, change_number=args.change_number,
     )
     server = _Server(state, port=args.port)
     print(f"fake Ollama on http://127.0.0.1:{args.port}", flush=True)

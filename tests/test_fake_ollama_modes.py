@@ -1,0 +1,164 @@
+"""The fake Ollama's answering modes: citing the first source's sentences closest to the question, and the same
+with one number changed (the model misquoting its source that number verification must catch).
+
+The prompts are built by the product's own prompting module, so a change to its layout that the fake no longer
+reads fails here rather than as an evaluation that silently stops citing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conversations import prompting
+from tests.fake_ollama import FakeOllama, Reply, cited_answer, number_changed, source_sentences
+from tests.support.environment import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SHIPPING = (
+    "Every order is packed by hand in our studio.\n\n"
+    "- **Free standard shipping** on orders over ¥199.\n"
+    "- Orders below ¥199 pay a flat fee of **¥12**.\n"
+    "- **Next-day express** is available for ¥25 at checkout, whatever the order value.\n\n"
+    "The shipping fee is shown on the checkout page before you pay."
+)
+WARRANTY_ZH = (
+    "白瓷盖碗等茶具都是为日常使用而做的。如果收到的茶具已经破损，请在签收后 48 小时内联系我们。"
+    "我们会免费补发新品，破损件无需寄回。"
+)
+GREETING = "Our team loves tea. We reply to every message with care. Thank you for shopping with us."
+
+
+def chat_body(question: str, *sources: str) -> dict[str, Any]:
+    """A chat request as the product sends it: the customer's turn with its numbered sources, then the question."""
+    numbered = [(None, f"[{n}] Source {n} › Section\n{text}") for n, text in enumerate(sources, start=1)]
+    turn = prompting.grounded_turn(question=question, sources=numbered)  # type: ignore[arg-type]
+    return {"model": "deepseek-r1:7b", "messages": [{"role": "system", "content": "Be kind."},
+                                                   {"role": "user", "content": turn}]}
+
+
+def numbers(text: str) -> list[str]:
+    return re.findall(r"\d+(?:\.\d+)?", text)
+
+
+def test_the_cited_answer_quotes_the_two_sentences_closest_to_the_question_in_source_order() -> None:
+    answer = cited_answer(chat_body("What does next-day express cost, and is the fee shown at checkout?", SHIPPING))
+    assert answer == (
+        "**Next-day express** is available for ¥25 at checkout, whatever the order value. "
+        "The shipping fee is shown on the checkout page before you pay. [1]"
+    )
+
+
+def test_the_cited_answer_matches_chinese_questions_by_character_pairs() -> None:
+    answer = cited_answer(chat_body("盖碗碎了，破损件要寄回吗？", WARRANTY_ZH))
+    assert answer == "白瓷盖碗等茶具都是为日常使用而做的。我们会免费补发新品，破损件无需寄回。 [1]"
+
+
+def test_the_cited_answer_quotes_only_the_first_source() -> None:
+    answer = cited_answer(chat_body("Is there free shipping?", GREETING, SHIPPING))
+    assert answer == "Our team loves tea. We reply to every message with care. [1]"
+
+
+def test_a_question_sharing_no_word_with_the_source_gets_its_opening_sentences() -> None:
+    assert cited_answer(chat_body("Quoi?", GREETING)) == "Our team loves tea. We reply to every message with care. [1]"
+
+
+def test_a_prompt_without_sources_gets_no_cited_answer() -> None:
+    assert cited_answer(chat_body("What is the weather tomorrow?")) is None
+    assert cited_answer({"messages": []}) is None
+
+
+def test_source_sentences_leave_headings_and_list_markers_out_and_keep_prices_whole() -> None:
+    text = "## Fees\n\n1. Pay ¥99.00 at lumenleaf.example today. Then wait!\n- Done 。好的。"
+    assert source_sentences(text) == ["Pay ¥99.00 at lumenleaf.example today.", "Then wait!", "Done 。", "好的。"]
+
+
+@pytest.mark.parametrize(
+    ("text", "taken", "changed"),
+    [
+        ("arrives in 3 days", set(), "arrives in 4 days"),
+        ("report within 48 hours", set(), "report within 58 hours"),
+        ("only ¥99.00 today", set(), "only ¥109.00 today"),
+        ("2-4 天送达", {"3", "4"}, "5-4 天送达"),
+        ("满 ¥199 包邮，不满收 ¥12", set(), "满 ¥299 包邮，不满收 ¥12"),
+        ("no figure at all", set(), "no figure at all"),
+    ],
+)
+def test_number_changed_raises_the_first_number_past_every_number_in_the_prompt(
+    text: str, taken: set[str], changed: str
+) -> None:
+    assert number_changed(text, taken=taken) == changed
+
+
+def test_the_changed_number_answer_differs_from_the_faithful_one_in_exactly_one_number() -> None:
+    body = chat_body("What does next-day express cost?", SHIPPING)
+    faithful, changed = cited_answer(body), cited_answer(body, change_number=True)
+    assert faithful is not None and changed is not None
+    different = [(a, b) for a, b in zip(numbers(faithful), numbers(changed), strict=True) if a != b]
+    assert different == [("25", "35")]
+    assert re.sub(r"\d", "", faithful) == re.sub(r"\d", "", changed)
+
+
+def test_when_the_closest_sentences_have_no_number_the_first_sentence_with_one_is_misquoted() -> None:
+    answer = cited_answer(chat_body("Is every order packed by hand in the studio?", SHIPPING), change_number=True)
+    assert answer == "Every order is packed by hand in our studio. **Free standard shipping** on orders over ¥299. [1]"
+
+
+def test_a_source_without_numbers_is_cited_unchanged() -> None:
+    body = chat_body("Do you care?", GREETING)
+    assert cited_answer(body, change_number=True) == cited_answer(body)
+
+
+def demo_sections() -> list[str]:
+    demo = json.loads((ROOT / "knowledge" / "demo" / "demo.json").read_text(encoding="utf-8"))
+    return [part for article in demo["articles"] for part in re.split(r"^## .*$", article["body"], flags=re.M)]
+
+
+def test_every_demo_section_with_a_number_gets_a_misquote_that_no_number_in_the_prompt_supports() -> None:
+    """What the verification target counts on: in English and Chinese, the changed reply always has a figure
+    the sources do not give."""
+    sections = [section for section in demo_sections() if numbers(" ".join(source_sentences(section)))]
+    assert len(sections) >= 20
+    for section in sections:
+        for question in ("How long, how much?", "要多久，多少钱？"):
+            changed = cited_answer(chat_body(question, section), change_number=True)
+            assert changed is not None and changed.endswith(" [1]")
+            assert set(numbers(changed.removesuffix(" [1]"))) - set(numbers(section)), section
+
+
+def post_chat(url: str, body: dict[str, Any]) -> str:
+    request = urllib.request.Request(url + "/api/chat", data=json.dumps({**body, "stream": False}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())["message"]["content"]
+
+
+def test_a_scripted_reply_with_change_number_misquotes_its_source(fake_ollama: FakeOllama) -> None:
+    body = chat_body("When do I have to report a broken cup?", WARRANTY_ZH)
+    fake_ollama.script(Reply(change_number=True), Reply(cite_first_source=True))
+    assert post_chat(fake_ollama.url, body) == cited_answer(body, change_number=True)
+    assert post_chat(fake_ollama.url, body) == cited_answer(body)
+    assert "58 小时" in (cited_answer(body, change_number=True) or "")
+
+
+def test_the_standalone_servers_change_number_flag() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_ollama", "--port", str(port), "--ttft", "0", "--per-token", "0",
+         "--change-number"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None and "fake Ollama on" in server.stdout.readline()
+        body = chat_body("What does next-day express cost?", SHIPPING)
+        assert post_chat(f"http://127.0.0.1:{port}", body) == cited_answer(body, change_number=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
