@@ -164,6 +164,8 @@ def cited_answer(body: dict[str, Any], *, change_number: bool = False) -> str | 
         return None
     asked = _CUSTOMER_MESSAGE.findall(prompt)
     sentences = source_sentences(match.group(1))
+    if not sentences:  # a source of headings only: nothing to quote, the scripted content goes out
+        return None
     ranked = sentences_ranked(sentences, asked[-1] if asked else "")
     chosen = sorted(ranked[:2])
     if change_number and not any(_NUMBER.search(sentences[i]) for i in chosen):
@@ -490,7 +492,8 @@ def main() -> None:
     parser.add_argument("--thinking", default="The customer wrote something; I answer politely.")
     parser.add_argument(
         "--cite-sources", action="store_true",
-        help="when the prompt has knowledge-base sources, answer with the first one and cite it [1]",
+        help="when the prompt has knowledge-base sources, answer with the first one's sentences closest to the "
+        "question and cite it [1]",
     )
     parser.add_argument(
         "--change-number", action="store_true",

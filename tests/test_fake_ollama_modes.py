@@ -74,6 +74,7 @@ def test_a_question_sharing_no_word_with_the_source_gets_its_opening_sentences()
 def test_a_prompt_without_sources_gets_no_cited_answer() -> None:
     assert cited_answer(chat_body("What is the weather tomorrow?")) is None
     assert cited_answer({"messages": []}) is None
+    assert cited_answer(chat_body("Anything?", "## Only a heading")) is None
 
 
 def test_source_sentences_leave_headings_and_list_markers_out_and_keep_prices_whole() -> None:
