@@ -6,9 +6,14 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self) -> None:
+        from helpdesk.llm import profiles
         from helpdesk.runtime.warmup import warmer_register
         from helpdesk.signals import serve_starting
 
+        from .evaluation.gate import evaluation_gate
+
+        if evaluation_gate not in profiles.promotion_gates:
+            profiles.promotion_gates.append(evaluation_gate)
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
