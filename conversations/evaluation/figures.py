@@ -107,18 +107,26 @@ def latest_runs_by_set_and_profile() -> list[EvalRun]:
     return list(latest.values())
 
 
-def metric_samples() -> Iterator[tuple[str, dict[str, str], float]]:
-    """(metric name, labels, value) for every figure of every latest run: rates as
+METRICS = (
+    (RATE_FIGURES, "helpdesk_eval_rate", "Rates (0-1) of the latest finished evaluation run, per set and profile"),
+    (COUNT_FIGURES, "helpdesk_eval_count", "Counts of the latest finished evaluation run, per set and profile"),
+    (TIME_FIGURES, "helpdesk_eval_ttft_ms", "First-token times (ms) of the latest finished evaluation run"),
+)
+
+
+def metric_samples() -> Iterator[tuple[str, str, dict[str, str], float]]:
+    """(metric name, help, labels, value) for every figure of every latest run: rates as
     helpdesk_eval_rate{set,profile,part,figure}, counts as helpdesk_eval_count, first-token times as
-    helpdesk_eval_ttft_ms, and the run's age as helpdesk_eval_finished_timestamp."""
+    helpdesk_eval_ttft_ms, and when the run finished as helpdesk_eval_finished_timestamp{set,profile}
+    (registered in helpdesk.observability.metrics.gauge_providers)."""
     for run in latest_runs_by_set_and_profile():
         base = {"set": run.eval_set.name, "profile": run.profile_name or "settings"}
         if run.finished_at:
-            yield "helpdesk_eval_finished_timestamp", base, run.finished_at.timestamp()
+            yield ("helpdesk_eval_finished_timestamp", "When the latest finished evaluation run ended (Unix time)",
+                   base, run.finished_at.timestamp())
         for part in PARTS:
-            for names, metric in ((RATE_FIGURES, "helpdesk_eval_rate"), (COUNT_FIGURES, "helpdesk_eval_count"),
-                                  (TIME_FIGURES, "helpdesk_eval_ttft_ms")):
+            for names, metric, documentation in METRICS:
                 for figure in names:
                     value = part_figure(run, part, figure)
                     if value is not None:
-                        yield metric, {**base, "part": part, "figure": figure}, float(value)
+                        yield metric, documentation, {**base, "part": part, "figure": figure}, float(value)
