@@ -89,24 +89,24 @@ def _change(before: Any, after: Any, kind: str) -> str:
     return f"{delta:+.2f}"
 
 
-def parts_tables(*, before: EvalRun, after: EvalRun, lang: str) -> list[dict[str, Any]]:
-    """One table per part (all, tuning, held-out): a row per figure, the two runs' values and the change."""
-    tables = []
+def figures_table(*, before: EvalRun, after: EvalRun, lang: str) -> dict[str, Any]:
+    """Every figure (a row each) for all cases, the tuning part and the held-out part (three columns each: the
+    older run, the newer run, the change), so the two runs sit next to each other in each part."""
     with translation.override(lang):
-        for part in PARTS:
-            rows = []
-            for figure, label, kind in FIGURES:
+        rows = []
+        for figure, label, kind in FIGURES:
+            cells = []
+            for part in PARTS:
                 old, new = part_figure(before, part, figure), part_figure(after, part, figure)
-                detail = ""
-                if figure == "pass_rate":
-                    detail = " / ".join(
-                        _("%(passed)s of %(cases)s") % {"passed": part_figure(run, part, "passed") or 0,
-                                                        "cases": part_figure(run, part, "cases") or 0}
-                        for run in (before, after))
-                rows.append({"key": figure, "label": _(label), "before": _fmt(old, kind), "after": _fmt(new, kind),
-                             "change": _change(old, new, kind), "detail": detail})
-            tables.append({"key": part, "label": _(PART_LABELS[part]), "rows": rows})
-    return tables
+                cells += [_fmt(old, kind), _fmt(new, kind), _change(old, new, kind)]
+            detail = ""
+            if figure == "pass_rate":
+                detail = " / ".join(
+                    _("%(passed)s of %(cases)s") % {"passed": part_figure(run, "all", "passed") or 0,
+                                                    "cases": part_figure(run, "all", "cases") or 0}
+                    for run in (before, after))
+            rows.append({"key": figure, "label": _(label), "cells": cells, "detail": detail})
+        return {"parts": [_(PART_LABELS[part]) for part in PARTS], "rows": rows}
 
 
 def _buckets(run: EvalRun) -> list[dict[str, Any]]:

@@ -166,7 +166,7 @@ def evaluation(request: HttpRequest) -> HttpResponse:
         can_apply = request.user.has_perm("helpdesk.change_modelprofile")
         context.update(
             headings=[evaluation_report.run_heading(run) for run in pair],
-            parts=evaluation_report.parts_tables(before=before, after=after, lang=lang),
+            figures=evaluation_report.figures_table(before=before, after=after, lang=lang),
             reliability=evaluation_report.reliability(before=before, after=after, lang=lang),
             calibrations=[evaluation_report.calibration(run=run, can_apply=can_apply, lang=lang) for run in pair],
             changes=evaluation_report.diff_rows(diff=evaluation_figures.runs_diff(before=before, after=after),
