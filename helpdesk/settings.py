@@ -280,6 +280,7 @@ CELERY_TASK_ROUTES = {
     "conversations.draft_reply": {"queue": "generation"},
     "helpdesk.check_ollama_nodes": {"queue": "logging"},
     "conversations.sweep_replies": {"queue": "logging"},
+    "conversations.evaluation_nightly": {"queue": "logging"},  # only queues the run (its own task runs it)
     "knowledge.*": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from agents.tests.console import agent_create
 from conversations.tests.evaluation_factories import (
@@ -111,3 +114,24 @@ def test_applying_sets_the_profiles_threshold(client) -> None:
 def test_staff_who_are_not_agents_cannot_open_the_report(client) -> None:
     client.force_login(agent_create("admin-clerk", staff=True, in_group=False))
     assert client.get("/console/evaluation/").status_code == 403
+
+
+def test_the_dashboard_card_shows_the_latest_default_run_and_that_it_got_worse(agent_client) -> None:
+    eval_set = eval_set_factory("shop", is_default=True)
+    profile = default_profile()
+    eval_run_factory(eval_set, profile, pass_rate=0.9, finished_at=timezone.now() - timedelta(days=1))
+    eval_run_factory(eval_set, profile, pass_rate=0.75)
+    page = agent_client.get("/console/dashboard/").content.decode()
+    assert "Latest evaluation of the default set" in page and "75 %" in page and "88 %" in page
+    assert "Worse than the previous run" in page
+
+
+def test_the_dashboard_has_no_card_without_a_default_set(agent_client) -> None:
+    eval_run_factory(eval_set_factory("other"), default_profile())
+    assert "Latest evaluation" not in agent_client.get("/console/dashboard/").content.decode()
+
+
+def test_the_dashboard_card_in_chinese(agent_client) -> None:
+    eval_run_factory(eval_set_factory("shop", is_default=True), default_profile())
+    page = agent_client.get("/console/dashboard/?lang=zh-hans").content.decode()
+    assert "默认集合的最近一次评估" in page and "范围外：拒答或转人工" in page
