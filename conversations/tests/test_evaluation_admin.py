@@ -129,3 +129,17 @@ def test_dismissing_from_the_suggestions_page(staff_client) -> None:
     url = reverse("admin:conversations_evalset_suggestions")
     staff_client.post(url, {"message": [reply.pk], "do": "dismiss"})
     assert "Gift wrap?" not in staff_client.get(url).content.decode()
+
+
+def test_the_run_action_and_page_need_the_permission_to_add_runs(client) -> None:
+    eval_set = eval_set_factory("shop")
+    _clerk(client, "view_evalset")
+    client.post(reverse("admin:conversations_evalset_changelist"), {
+        "action": "run_evaluation", "_selected_action": [eval_set.pk]})
+    assert client.post(reverse("admin:conversations_evalset_run"), {"ids": str(eval_set.pk)}).status_code == 403
+    assert not EvalRun.objects.exists()
+    client.user = get_user_model().objects.get(username="clerk")
+    client.user.user_permissions.add(Permission.objects.get(codename="add_evalrun"))
+    response = client.post(reverse("admin:conversations_evalset_changelist"), {
+        "action": "run_evaluation", "_selected_action": [eval_set.pk]}, follow=True)
+    assert response.status_code == 200 and 'name="profile"' in response.content.decode()
