@@ -50,5 +50,6 @@ def test_two_runs_side_by_side_show_what_got_worse_and_apply_the_threshold(
     message = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, ".hc-messages li"))
     assert "Handoff threshold of qwen-canary set to 0.62." in message.text
     assert live_app.shell("from helpdesk.models import ModelProfile\n"
-                          "print(ModelProfile.objects.get(name='qwen-canary').handoff_threshold)").strip() == "0.62"
+                          "print(ModelProfile.objects.get(name='qwen-canary').handoff_threshold)"
+                          ).strip().splitlines()[-1] == "0.62"
     assert browser.find_elements(By.CSS_SELECTOR, ".hc-eval-case")  # back on the same comparison
