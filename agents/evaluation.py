@@ -155,10 +155,20 @@ def calibration(*, run: EvalRun, can_apply: bool, lang: str) -> dict[str, Any]:
         }
 
 
-def _case(change_result: EvalResult) -> dict[str, Any]:
-    return {"answer": change_result.answer or "–", "failures": change_result.failures or [],
-            "confidence": f"{change_result.confidence:.2f}" if change_result.confidence is not None else "–",
-            "passed": change_result.passed}
+def _case(result: EvalResult) -> dict[str, Any]:
+    answer = result.answer
+    if result.handoff_reason:
+        answer = (answer + "\n" if answer else "") + _("(handed off: %(reason)s)") % {"reason": result.handoff_reason}
+    elif result.declined and not answer:
+        answer = _("(declined)")
+    return {"answer": answer or "–", "failures": result.failures or [],
+            "confidence": f"{result.confidence:.2f}" if result.confidence is not None else "–",
+            "passed": result.passed}
+
+
+def diff_unmatched(*, diff: RunsDiff) -> dict[str, str]:
+    """Case keys only one of the two runs has (a case added or removed between them)."""
+    return {"before": ", ".join(diff.only_before), "after": ", ".join(diff.only_after)}
 
 
 def diff_rows(*, diff: RunsDiff, lang: str) -> list[dict[str, Any]]:

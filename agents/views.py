@@ -169,9 +169,10 @@ def evaluation(request: HttpRequest) -> HttpResponse:
             figures=evaluation_report.figures_table(before=before, after=after, lang=lang),
             reliability=evaluation_report.reliability(before=before, after=after, lang=lang),
             calibrations=[evaluation_report.calibration(run=run, can_apply=can_apply, lang=lang) for run in pair],
-            changes=evaluation_report.diff_rows(diff=evaluation_figures.runs_diff(before=before, after=after),
-                                                lang=lang),
         )
+        diff = evaluation_figures.runs_diff(before=before, after=after)
+        context.update(changes=evaluation_report.diff_rows(diff=diff, lang=lang),
+                       unmatched=evaluation_report.diff_unmatched(diff=diff))
     with translation.override(lang):
         return render(request, "agents/evaluation.html", context)
 

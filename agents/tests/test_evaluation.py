@@ -39,6 +39,7 @@ def _two_runs():
                         answer="", declined=True, confidence=0.2)
     eval_result_factory(before, "same", passed=True)
     eval_result_factory(after, "same", passed=True)
+    eval_result_factory(after, "gift-wrap", passed=True, question="Do you gift-wrap?")
     return before, after
 
 
@@ -66,6 +67,7 @@ def test_the_case_diff_lists_what_got_worse_before_what_got_better(agent_client)
     assert worse < better
     assert "Next week maybe." in page and "cited no expected article" in page and "0.41" in page
     assert page.count('class="hc-eval-case') == 2  # the unchanged case is not listed
+    assert "(declined)" in page and f"Only in run #{after.pk}: gift-wrap" in page
 
 
 def test_the_report_is_in_chinese_when_asked(agent_client) -> None:
