@@ -183,7 +183,8 @@ def evaluation_apply(request: HttpRequest) -> HttpResponse:
     """Apply a run's proposed handoff threshold to its profile (those who may change model profiles)."""
     if not request.user.has_perm("helpdesk.change_modelprofile"):
         raise PermissionDenied(gettext_lazy("Applying a threshold needs the permission to change model profiles."))
-    run = get_object_or_404(EvalRun.objects.select_related("profile"), pk=request.POST.get("run", ""))
+    run_id = request.POST.get("run", "")
+    run = get_object_or_404(EvalRun.objects.select_related("profile"), pk=int(run_id) if run_id.isdigit() else 0)
     lang = reports.report_language(requested=request.POST.get("lang"), negotiated=getattr(request, "LANGUAGE_CODE", ""))
     with translation.override(lang):
         try:

@@ -137,3 +137,11 @@ def test_the_dashboard_card_in_chinese(agent_client) -> None:
     eval_run_factory(eval_set_factory("shop", is_default=True), default_profile())
     page = agent_client.get("/console/dashboard/?lang=zh-hans").content.decode()
     assert "默认集合的最近一次评估" in page and "范围外：拒答或转人工" in page
+
+
+def test_applying_an_unknown_run_is_not_found(client) -> None:
+    agent = agent_create("lin")
+    agent.user_permissions.add(Permission.objects.get(codename="change_modelprofile"))
+    client.force_login(agent)
+    assert client.post("/console/evaluation/apply/", {"run": "x"}).status_code == 404
+    assert client.get("/console/evaluation/apply/").status_code == 405

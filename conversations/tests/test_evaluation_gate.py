@@ -91,3 +91,15 @@ def test_the_admin_shows_why_it_refused(admin_client) -> None:
     assert "did worse" in response.content.decode()
     canary.refresh_from_db()
     assert not canary.is_default
+
+
+def test_the_profile_form_shows_why_it_refused() -> None:
+    from django.forms.models import model_to_dict
+
+    from helpdesk.admin import ModelProfileForm
+
+    _default, canary = _set_with_runs(default_rate=0.9, canary_rate=0.6)
+    data = {key: value for key, value in model_to_dict(canary).items() if value is not None}
+    form = ModelProfileForm(data={**data, "is_default": True}, instance=canary)
+    assert not form.is_valid()
+    assert "did worse" in " ".join(form.errors.get("is_default", []))
