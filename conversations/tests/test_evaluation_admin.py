@@ -94,7 +94,7 @@ def test_importing_shows_each_bad_line(staff_client) -> None:
             b"not json at all\n")
     response = staff_client.post(reverse("admin:conversations_evalset_import", args=[eval_set.pk]), {
         "file": SimpleUploadedFile("cases.jsonl", data), "fmt": "jsonl"})
-    assert "2" in response.content.decode() and "eval-import-errors" in response.content.decode()
+    assert "line 2" in response.content.decode() and "eval-import-errors" in response.content.decode()
     assert EvalCase.objects.filter(eval_set=eval_set, key="delivery").exists()
 
 
@@ -143,3 +143,11 @@ def test_the_run_action_and_page_need_the_permission_to_add_runs(client) -> None
     response = client.post(reverse("admin:conversations_evalset_changelist"), {
         "action": "run_evaluation", "_selected_action": [eval_set.pk]}, follow=True)
     assert response.status_code == 200 and 'name="profile"' in response.content.decode()
+
+
+@pytest.mark.parametrize("error", [(3, "unknown expectation"), {"line": 3, "message": "unknown expectation"},
+                                   "line 3: unknown expectation"])
+def test_an_import_error_reads_line_then_problem_whatever_its_shape(error) -> None:
+    from conversations.admin_evaluation import import_error_text
+
+    assert import_error_text(error) == "line 3: unknown expectation"
