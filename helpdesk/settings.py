@@ -442,6 +442,8 @@ EVAL_GATE_TOLERANCE = env_float("EVAL_GATE_TOLERANCE", 0.02)
 # and, when EVAL_ON_PUBLISH is on, one after each change to published knowledge.
 EVAL_NIGHTLY = env_bool("EVAL_NIGHTLY", True)
 EVAL_NIGHTLY_HOUR = env_int("EVAL_NIGHTLY_HOUR", 3)
+if not 0 <= EVAL_NIGHTLY_HOUR <= 23:
+    raise RuntimeError("EVAL_NIGHTLY_HOUR is an hour of the day, 0-23")
 EVAL_ON_PUBLISH = env_bool("EVAL_ON_PUBLISH", False)
 
 # When colleagues answer, e.g. "Mon-Fri 09:00-18:00" or "Mon-Sun 08:30-22:00"; empty: always.
