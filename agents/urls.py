@@ -7,6 +7,8 @@ urlpatterns = [
     path("console/", views.console, name="console"),
     path("console/compare/", views.compare, name="console-compare"),
     path("console/dashboard/", views.dashboard, name="console-dashboard"),
+    path("console/evaluation/", views.evaluation, name="console-evaluation"),
+    path("console/evaluation/apply/", views.evaluation_apply, name="console-evaluation-apply"),
     # Agents need not be staff, so they sign in here rather than through the admin's login.
     path("console/login/", views.ConsoleLoginView.as_view(), name="console-login"),
     path("console/logout/", auth_views.LogoutView.as_view(next_page="/console/login/"), name="console-logout"),

@@ -11,17 +11,23 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from conversations.evaluation import actions as evaluation_actions
+from conversations.evaluation import figures as evaluation_figures
+from conversations.models import EvalRun
 from conversations.stats.dashboard import dashboard_series
 from conversations.stats.profiles import PROFILE_SAMPLE_CAP, profiles_compare
 from helpdesk import i18n
@@ -29,6 +35,7 @@ from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
 from helpdesk.web import signin
 
+from . import evaluation as evaluation_report
 from . import reports, selectors
 
 NOT_AN_AGENT = gettext_lazy("The console is for agents: ask an administrator to add you to the agents group.")
@@ -129,8 +136,63 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary=reports.dashboard_summary(series=series, lang=lang),
         charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
     )
+    context["evaluation"] = evaluation_report.dashboard_card(card=evaluation_figures.latest_default_run(), lang=lang)
     context["nodes"], context["nodes_notice"] = reports.nodes_panel(
         states=gateway.nodes_status(), chat_model=profiles.profile_default().model, lang=lang, now=time.time()
     )
     with translation.override(lang):
         return render(request, "agents/dashboard.html", context)
+
+
+def _run_ids(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()][:3]
+
+
+@agents_only
+def evaluation(request: HttpRequest) -> HttpResponse:
+    """The evaluation runs, and two of them (`?run=1&run=2`) side by side with the cases that changed."""
+    context = _report_context(request, page="evaluation")
+    lang = context["lang"]
+    ids = _run_ids(request.GET.getlist("run"))
+    pair = evaluation_figures.runs_pair(first_id=ids[0], second_id=ids[1]) if len(ids) == 2 else None
+    context.update(
+        runs=evaluation_report.runs_rows(runs=list(evaluation_figures.runs_recent()), selected=set(ids), lang=lang),
+        choice_error=bool(request.GET.getlist("run")) and pair is None,
+        pair=pair,
+        query=request.GET.urlencode(),
+    )
+    if pair is not None:
+        before, after = pair
+        can_apply = request.user.has_perm("helpdesk.change_modelprofile")
+        context.update(
+            headings=[evaluation_report.run_heading(run) for run in pair],
+            figures=evaluation_report.figures_table(before=before, after=after, lang=lang),
+            reliability=evaluation_report.reliability(before=before, after=after, lang=lang),
+            calibrations=[evaluation_report.calibration(run=run, can_apply=can_apply, lang=lang) for run in pair],
+        )
+        diff = evaluation_figures.runs_diff(before=before, after=after)
+        context.update(changes=evaluation_report.diff_rows(diff=diff, lang=lang),
+                       unmatched=evaluation_report.diff_unmatched(diff=diff))
+    with translation.override(lang):
+        return render(request, "agents/evaluation.html", context)
+
+
+@require_POST
+@agents_only
+def evaluation_apply(request: HttpRequest) -> HttpResponse:
+    """Apply a run's proposed handoff threshold to its profile (those who may change model profiles)."""
+    if not request.user.has_perm("helpdesk.change_modelprofile"):
+        raise PermissionDenied(gettext_lazy("Applying a threshold needs the permission to change model profiles."))
+    run_id = request.POST.get("run", "")
+    run = get_object_or_404(EvalRun.objects.select_related("profile"), pk=int(run_id) if run_id.isdigit() else 0)
+    lang = reports.report_language(requested=request.POST.get("lang"), negotiated=getattr(request, "LANGUAGE_CODE", ""))
+    with translation.override(lang):
+        try:
+            threshold = evaluation_actions.threshold_apply(run=run)
+        except (ValidationError, ValueError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, translation.gettext("Handoff threshold of %(profile)s set to %(threshold)s.") % {
+                "profile": run.profile.name if run.profile else run.profile_name, "threshold": f"{threshold:.2f}"})
+    back = urlencode([("run", run_id) for run_id in _run_ids(request.POST.getlist("back_run"))] + [("lang", lang)])
+    return HttpResponseRedirect(f"/console/evaluation/?{back}")

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
+from . import admin_evaluation  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
 from .models import Conversation, LLMCall, Message
 
 

@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 from django.apps import AppConfig
 
 
@@ -6,9 +8,18 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self) -> None:
+        from helpdesk.llm import profiles
+        from helpdesk.observability import metrics
         from helpdesk.runtime.warmup import warmer_register
-        from helpdesk.signals import serve_starting
+        from helpdesk.signals import knowledge_published, serve_starting
 
+        from .evaluation.gate import evaluation_gate
+
+        if evaluation_gate not in profiles.promotion_gates:
+            profiles.promotion_gates.append(evaluation_gate)
+        if _evaluation_gauges not in metrics.gauge_providers:
+            metrics.gauge_providers.append(_evaluation_gauges)
+        knowledge_published.connect(_evaluation_after_publish, dispatch_uid="conversations.evaluation_after_publish")
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
@@ -25,6 +36,20 @@ def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:
     if abandoned := replies_abandoned_fail(stale_only=not settings.EMBEDDED):
         return f"Closed {abandoned} reply(ies) interrupted by the last stop as failed; handed to a person."
     return None
+
+
+def _evaluation_gauges() -> Iterator[tuple[str, str, dict[str, str], float]]:
+    """/metrics' evaluation figures: the latest finished run of each set and profile."""
+    from .evaluation.figures import metric_samples
+
+    return metric_samples()
+
+
+def _evaluation_after_publish(sender: object, version: int | None = None, **kwargs: object) -> None:
+    """Published knowledge changed: with EVAL_ON_PUBLISH, queue a run of the default set."""
+    from .evaluation.schedule import evaluation_after_publish
+
+    evaluation_after_publish(version=version)
 
 
 def _pipeline_warm() -> None:

@@ -43,3 +43,11 @@ def draft_reply(conversation_id: int, **kwargs: Any) -> None:
 def sweep_replies(**kwargs: Any) -> None:
     """Start over replies whose worker died, hand on customers left unanswered (beat, every SWEEP_INTERVAL_S)."""
     replies_sweep()
+
+
+@shared_task(name="conversations.evaluation_nightly", ignore_result=True)
+def evaluation_nightly(**kwargs: Any) -> None:
+    """Queue tonight's evaluation run of the default set when it is due (the beat asks every 10 minutes)."""
+    from .evaluation.schedule import evaluation_nightly_queue
+
+    evaluation_nightly_queue()

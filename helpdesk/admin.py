@@ -40,10 +40,12 @@ class ModelProfileForm(forms.ModelForm):
             cleaned["canary_share"] = 0.0
         elif profile.pk and ModelProfile.objects.filter(pk=profile.pk, is_default=True).exists():
             self.add_error("is_default", "make another profile the default instead; one profile must be the default")
-        probe = ModelProfile(pk=profile.pk, is_default=bool(cleaned.get("is_default")),
+        probe = ModelProfile(pk=profile.pk, name=cleaned.get("name") or profile.name,
+                             is_default=bool(cleaned.get("is_default")),
                              canary_share=cleaned.get("canary_share") or 0.0)
         try:
             profiles.canary_shares_check(profile=probe)
+            profiles.promotion_check(profile=probe)
         except ValidationError as exc:
             self.add_error(None, exc)
         return cleaned
@@ -58,7 +60,11 @@ class ModelProfileAdmin(admin.ModelAdmin):
     search_fields = ("name", "model")
     actions = ["make_default", "roll_back"]
     fieldsets = (
-        (None, {"fields": ("name", "model", "is_default", "canary_share")}),
+        (None, {"fields": ("name", "model", "is_default", "canary_share"), "description": gettext_lazy(
+            "Making a profile the default, or giving it a canary share above EVAL_GATE_FREE_SHARE, must pass the "
+            "promotion gates: its latest finished run of the default evaluation set may be at most "
+            "EVAL_GATE_TOLERANCE below the default profile's pass rate. With no default evaluation set (or "
+            "EVAL_GATE_ENABLED off) there is no gate.")}),
         ("Generation (Ollama options)", {"fields": ("temperature", "top_p", "num_predict", "num_ctx", "think",
                                                     "keep_alive")}),
         ("Prompts and handoff", {"fields": ("system_prompt_en", "system_prompt_zh", "handoff_threshold")}),
@@ -83,7 +89,11 @@ class ModelProfileAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, gettext("Choose exactly one profile to make the default."), messages.ERROR)
             return
-        profile = profiles.profile_save(profile=queryset.get(), is_default=True)
+        try:
+            profile = profiles.profile_save(profile=queryset.get(), is_default=True)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
         self.message_user(request, gettext("%(name)s is now the default profile.") % {"name": profile.name},
                           messages.SUCCESS)
 

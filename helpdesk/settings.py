@@ -280,6 +280,7 @@ CELERY_TASK_ROUTES = {
     "conversations.draft_reply": {"queue": "generation"},
     "helpdesk.check_ollama_nodes": {"queue": "logging"},
     "conversations.sweep_replies": {"queue": "logging"},
+    "conversations.evaluation_nightly": {"queue": "logging"},  # only queues the run (its own task runs it)
     "knowledge.*": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -431,6 +432,20 @@ HANDOFF_PHRASES = env_list(
 # "could someone from your team call me", "麻烦帮我接一下人工", "我不想跟机器人聊"); off: the list only.
 HANDOFF_REQUEST_RULES = env_bool("HANDOFF_REQUEST_RULES", True)
 
+# --- Evaluation gates and runs (conversations.evaluation) -------------------------
+# A profile made the default, or given a canary share above EVAL_GATE_FREE_SHARE (%), must have a done run of
+# the default evaluation set whose pass rate is no more than EVAL_GATE_TOLERANCE below the default profile's.
+EVAL_GATE_ENABLED = env_bool("EVAL_GATE_ENABLED", True)
+EVAL_GATE_FREE_SHARE = env_float("EVAL_GATE_FREE_SHARE", 10.0)
+EVAL_GATE_TOLERANCE = env_float("EVAL_GATE_TOLERANCE", 0.02)
+# A run of the default set with the default profile every night from EVAL_NIGHTLY_HOUR (local time, 0-23);
+# and, when EVAL_ON_PUBLISH is on, one after each change to published knowledge.
+EVAL_NIGHTLY = env_bool("EVAL_NIGHTLY", True)
+EVAL_NIGHTLY_HOUR = env_int("EVAL_NIGHTLY_HOUR", 3)
+if not 0 <= EVAL_NIGHTLY_HOUR <= 23:
+    raise RuntimeError("EVAL_NIGHTLY_HOUR is an hour of the day, 0-23")
+EVAL_ON_PUBLISH = env_bool("EVAL_ON_PUBLISH", False)
+
 # When colleagues answer, e.g. "Mon-Fri 09:00-18:00" or "Mon-Sun 08:30-22:00"; empty: always.
 # Outside these hours, with no agent's console connected, a handed-off customer is told when to
 # expect a reply and asked for an email address.
@@ -459,6 +474,10 @@ SWEEP_INTERVAL_S = env_float("SWEEP_INTERVAL_S", 15.0)
 # A sweep held up in the queue (behind an import on the logging worker) is dropped: the next one does its work.
 CELERY_BEAT_SCHEDULE["sweep-replies"] = {
     "task": "conversations.sweep_replies", "schedule": SWEEP_INTERVAL_S, "options": {"expires": SWEEP_INTERVAL_S},
+}
+# Looks every 10 minutes whether tonight's evaluation run is due (an interval, which the embedded beat runs too).
+CELERY_BEAT_SCHEDULE["evaluation-nightly"] = {
+    "task": "conversations.evaluation_nightly", "schedule": 600.0, "options": {"expires": 600.0},
 }
 # Embedded mode runs the beat schedule on a thread of the web process (the test suite turns it off).
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", True)

@@ -1,9 +1,9 @@
 """The conversations app's tables: the chat itself (chat) and the evaluation of the bot's answers (evaluation)."""
 
 from .chat import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
-from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, Expectation
+from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, EvalSuggestionDismissal, Expectation
 
 __all__ = [
-    "Conversation", "Customer", "EvalCase", "EvalResult", "EvalRun", "EvalSet", "Expectation", "Feedback",
-    "LLMCall", "Message", "new_conversation_token",
+    "Conversation", "Customer", "EvalCase", "EvalResult", "EvalRun", "EvalSet", "EvalSuggestionDismissal",
+    "Expectation", "Feedback", "LLMCall", "Message", "new_conversation_token",
 ]

@@ -142,3 +142,20 @@ class EvalResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_key}: {'pass' if self.passed else 'fail'}"
+
+
+class EvalSuggestionDismissal(models.Model):
+    """A message a curator dismissed as a case suggestion (conversations.evaluation.suggestions): it is never
+    suggested again."""
+
+    message = models.OneToOneField("conversations.Message", on_delete=models.CASCADE, related_name="+")
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "dismissed case suggestion"
+
+    def __str__(self) -> str:
+        return f"dismissed suggestion {self.message_id}"

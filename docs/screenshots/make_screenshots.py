@@ -8,6 +8,9 @@ knowledge base, the test suite's fake Ollama (so the replies are scripted, the s
 and headless Chromium. Each picture is one conversation: a question answered from an article, with its source
 linked, then a question an FAQ entry answers at once. Chinese text needs a CJK font on the machine
 (Debian: `apt-get install fonts-wqy-microhei`, or fonts-noto-cjk).
+
+The evaluation report's picture (evaluation-report-en.png) comes from its browser test:
+`SAVE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/test_evaluation_browser.py`.
 """
 
 from __future__ import annotations

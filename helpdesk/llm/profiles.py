@@ -11,6 +11,7 @@ on every decision, so admin changes apply without a restart.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,12 @@ from helpdesk.llm import ollama as gateway
 from helpdesk.models import ModelProfile
 
 BUCKETS = 10_000  # shares are honoured to 0.01 %
+
+# Checks an app registers (conversations: the evaluation gate) before a profile is promoted: made the default,
+# or its canary share raised above EVAL_GATE_FREE_SHARE. Each takes the profile as it would be saved and
+# {"becomes_default": bool, "canary_share": new share, "previous_share": stored share} and returns why it
+# refuses, or "". The core cannot import the apps that know how a profile did; they register here.
+promotion_gates: list[Callable[[ModelProfile, dict], str]] = []
 
 
 def canary_bucket(key: str) -> float:
@@ -115,15 +122,33 @@ def canary_shares_check(*, profile: ModelProfile) -> None:
         )
 
 
+def promotion_check(*, profile: ModelProfile) -> None:
+    """Ask every registered gate whether `profile` (as it would be saved) may be promoted: made the default
+    when it is not, or given a canary share above EVAL_GATE_FREE_SHARE higher than it has. Raises a
+    ValidationError with every refusal; a small canary share and any demotion pass without asking."""
+    stored = ModelProfile.objects.filter(pk=profile.pk).first() if profile.pk else None
+    becomes_default = profile.is_default and not (stored and stored.is_default)
+    previous_share = stored.canary_share if stored else 0.0
+    rises = profile.canary_share > settings.EVAL_GATE_FREE_SHARE and profile.canary_share > previous_share
+    if not (becomes_default or (rises and not profile.is_default)):
+        return
+    context = {"becomes_default": becomes_default, "canary_share": profile.canary_share,
+               "previous_share": previous_share}
+    reasons = [reason for gate in promotion_gates if (reason := gate(profile, context))]
+    if reasons:
+        raise ValidationError({"is_default" if becomes_default else "canary_share": reasons})
+
+
 def profile_save(*, profile: ModelProfile, **changes: Any) -> ModelProfile:
     """Save a profile with `changes`; making it the default unsets the old default, and the default
-    keeps no canary share of its own."""
+    keeps no canary share of its own. A promotion must pass the registered gates."""
     for field, value in changes.items():
         setattr(profile, field, value)
     if profile.is_default:
         profile.canary_share = 0.0
     profile.full_clean(validate_constraints=False)
     canary_shares_check(profile=profile)
+    promotion_check(profile=profile)
     with transaction.atomic():
         if profile.is_default:
             ModelProfile.objects.select_for_update().filter(is_default=True).exclude(pk=profile.pk).update(

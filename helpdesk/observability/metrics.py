@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import glob
 import http
+import logging
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,10 +188,34 @@ class OperationsCollector(Collector):
         yield up
 
 
+# Gauges an app reads at scrape time (conversations: the latest evaluation runs' figures), registered from its
+# AppConfig.ready(): the core imports no app. Each provider yields (name, help, labels, value); samples of one
+# name share its label names. A provider that fails (the database is down) is logged and left out of the scrape.
+GaugeSample = tuple[str, str, dict[str, str], float]
+gauge_providers: list[Callable[[], Iterable[GaugeSample]]] = []
+
+
+class AppGaugesCollector(Collector):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        families: dict[str, GaugeMetricFamily] = {}
+        for provider in gauge_providers:
+            try:
+                samples = list(provider())
+            except Exception:
+                logging.getLogger(__name__).exception("metrics: gauge provider %r failed", provider)
+                continue
+            for name, documentation, labels, value in samples:
+                if name not in families:
+                    families[name] = GaugeMetricFamily(name, documentation, labels=list(labels))
+                families[name].add_metric(list(labels.values()), float(value))
+        yield from families.values()
+
+
 def exposition(*, generation_queue_depth: int, nodes: Sequence[NodeReading]) -> bytes:
     """Every sample of every process (multiprocess mode) or of this one, plus the readings handed in."""
     extra = CollectorRegistry(auto_describe=False)
     extra.register(OperationsCollector(generation_queue_depth=generation_queue_depth, nodes=nodes))
+    extra.register(AppGaugesCollector())
     if multiprocess_dir():
         from prometheus_client import multiprocess
 

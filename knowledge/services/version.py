@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -9,6 +10,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
+
+from helpdesk.signals import knowledge_published
 
 from ..models import KnowledgeState
 
@@ -28,7 +31,16 @@ def knowledge_version_bump() -> int:
     if not updated:
         # The row is gone (a flushed database).
         KnowledgeState.objects.get_or_create(pk=1, defaults={"version": now_ms})
-    return KnowledgeState.objects.values_list("version", flat=True).get(pk=1)
+    version = KnowledgeState.objects.values_list("version", flat=True).get(pk=1)
+    transaction.on_commit(lambda: _published_announce(version))
+    return version
+
+
+def _published_announce(version: int) -> None:
+    """Tell the apps that follow publishes (an evaluation run): their failure never undoes the publish."""
+    for receiver, result in knowledge_published.send_robust(sender=KnowledgeState, version=version):
+        if isinstance(result, Exception):
+            logging.getLogger(__name__).error("after publishing version %s, %r failed: %r", version, receiver, result)
 
 
 def rows_delete(rows: QuerySet, **published: Any) -> int:

@@ -1,0 +1,64 @@
+"""The evaluation gate on promoting a model profile, registered in helpdesk.llm.profiles.promotion_gates.
+
+A canary that answered the default set worse than the default profile must not take over: made the default,
+or given more than EVAL_GATE_FREE_SHARE of new conversations, it needs a done run of the default set whose
+pass rate (all cases) is at most EVAL_GATE_TOLERANCE below the default profile's latest. With no default set
+there is nothing to measure by, and no gate.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from helpdesk.models import ModelProfile
+
+from ..models import EvalRun, EvalSet
+
+
+def latest_done_run(*, eval_set: EvalSet, profile_id: int | None) -> EvalRun | None:
+    """The profile's most recent finished run of the set (None without one)."""
+    runs = EvalRun.objects.filter(eval_set=eval_set, profile_id=profile_id, status=EvalRun.Status.DONE)
+    return runs.order_by("-finished_at", "-pk").first()
+
+
+def pass_rate(run: EvalRun) -> float | None:
+    return ((run.summary or {}).get("all") or {}).get("pass_rate")
+
+
+def _run_label(run: EvalRun, rate: float | None) -> str:
+    when = run.finished_at or run.created_at
+    shown = f"{rate * 100:.1f} %" if rate is not None else _("no pass rate")
+    return _("run %(id)s of %(date)s: %(rate)s") % {"id": run.pk, "date": f"{when:%Y-%m-%d %H:%M}", "rate": shown}
+
+
+def evaluation_gate(profile: ModelProfile, context: dict) -> str:
+    """Why `profile` may not be promoted, or "" when it may (see the module's docstring)."""
+    if not settings.EVAL_GATE_ENABLED:
+        return ""
+    eval_set = EvalSet.objects.filter(is_default=True).first()
+    if eval_set is None:
+        return ""
+    candidate = latest_done_run(eval_set=eval_set, profile_id=profile.pk) if profile.pk else None
+    if candidate is None:
+        return _("%(profile)s has no finished run of the default evaluation set %(set)s: run it first.") % {
+            "profile": profile.name, "set": eval_set.name}
+    default = ModelProfile.objects.filter(is_default=True).exclude(pk=profile.pk).first()
+    reference = latest_done_run(eval_set=eval_set, profile_id=default.pk) if default else None
+    candidate_rate = pass_rate(candidate)
+    if reference is None:
+        return "" if candidate_rate is not None else _("%(run)s has no pass rate.") % {
+            "run": _run_label(candidate, None)}
+    reference_rate = pass_rate(reference)
+    if reference_rate is None:
+        return ""
+    if candidate_rate is None or candidate_rate < reference_rate - settings.EVAL_GATE_TOLERANCE:
+        return _(
+            "%(profile)s did worse than the default %(default)s on the evaluation set %(set)s: "
+            "%(candidate)s against %(reference)s (at most %(tolerance)s points lower is allowed)."
+        ) % {
+            "profile": profile.name, "default": default.name, "set": eval_set.name,
+            "candidate": _run_label(candidate, candidate_rate), "reference": _run_label(reference, reference_rate),
+            "tolerance": f"{settings.EVAL_GATE_TOLERANCE * 100:g}",
+        }
+    return ""
