@@ -5,8 +5,8 @@ JSONL, one case a line:
      "articles": ["Shipping & Delivery"], "faq": null, "history": [{"role": "customer", "content": "..."}],
      "must_include": ["48 hours"], "must_not_include": [], "held_out": false}
 Articles are named by title and the FAQ entry by its question, so a file moves between installations. CSV has
-the same columns, lists joined with " | " (so an item cannot itself hold " | ") and the history as a JSON string. An import is all or nothing: any
-error imports nothing, and every error is reported with its line.
+the same columns, lists joined with " | " (so an item cannot itself hold " | ") and the history as a JSON
+string. An import is all or nothing: any error imports nothing, and every error is reported with its line.
 """
 
 from __future__ import annotations

@@ -86,7 +86,8 @@ def test_any_error_imports_nothing_and_every_error_names_its_line(eval_set) -> N
 
 
 def test_csv_errors_name_the_file_line_even_after_a_multiline_question(eval_set) -> None:
-    data = 'key,question,articles,history\nok,"two\nlines",Shipping & Delivery,\nbad,Where?,Nope,"[{""role"": ""x""}]"\n'
+    data = ('key,question,articles,history\nok,"two\nlines",Shipping & Delivery,\n'
+            'bad,Where?,Nope,"[{""role"": ""x""}]"\n')
     report = cases_import(eval_set=eval_set, data=data, fmt="csv")
     assert report.errors == [
         'line 4: history must be a list of {"role": customer|bot|agent, "content": text}',

@@ -136,11 +136,11 @@ def summary_table(summary: dict[str, Any]) -> str:
         label = label.replace("@k", f"@{summary['k']}")
         lines.append(f"{label:<{label_width}}" + "".join(
             f"{_cell(summary[part][key], kind):>12}" for part, _ in PARTS))
-    lines += ["", "confidence   replies   right   (all cases)"]
+    lines += ["", f"{'confidence':<10}   {'replies':>7}   {'right':>6}   (all cases)"]
     for bucket in summary["all"]["reliability"]:
         if bucket["count"]:
-            lines.append(f"{bucket['low']:.1f}-{bucket['high']:.1f}   {bucket['count']:>7}   "
-                         f"{_cell(bucket['rate'], 'rate'):>5}")
+            span = f"{bucket['low']:.1f}-{bucket['high']:.1f}"
+            lines.append(f"{span:<10}   {bucket['count']:>7}   {_cell(bucket['rate'], 'rate'):>6}")
     calibration = summary["calibration"]
     lines.append("")
     if calibration["proposed_threshold"] is None:
