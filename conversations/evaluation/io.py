@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from knowledge.selectors import article_ids_by_title, faq_ids_by_question
 
@@ -56,7 +57,7 @@ def cases_import(*, eval_set: EvalSet, data: bytes | str, fmt: str, replace: boo
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
     report = ImportReport()
     if fmt not in FORMATS:
-        report.errors.append(f"unknown format {fmt!r}: jsonl or csv")
+        report.errors.append(_("Unknown format %(format)s: jsonl or csv.") % {"format": fmt})
         return report
     rows = _jsonl_rows(text, report.errors) if fmt == "jsonl" else _csv_rows(text, report.errors)
     rows = [row for row in rows if _row_check(row, report.errors)]
@@ -85,10 +86,10 @@ def _jsonl_rows(text: str, errors: list[str]) -> list[_Row]:
         try:
             values = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(f"line {number}: not JSON ({exc.msg})")
+            errors.append(_line(number, _("not JSON (%(error)s)") % {"error": exc.msg}))
             continue
         if not isinstance(values, dict):
-            errors.append(f"line {number}: not a JSON object")
+            errors.append(_line(number, _("not a JSON object")))
             continue
         rows.append(_Row(number, values))
     return rows
@@ -98,7 +99,7 @@ def _csv_rows(text: str, errors: list[str]) -> list[_Row]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [name for name in ("key", "question") if name not in (reader.fieldnames or [])]
     if missing:
-        errors.append(f"line 1: missing column(s) {', '.join(missing)}")
+        errors.append(_line(1, _("missing column(s) %(columns)s") % {"columns": ", ".join(missing)}))
         return []
     rows = []
     for record in reader:
@@ -110,7 +111,7 @@ def _csv_rows(text: str, errors: list[str]) -> list[_Row]:
             try:
                 values["history"] = json.loads(values["history"])
             except json.JSONDecodeError:
-                errors.append(f"line {reader.line_num}: history is not JSON")
+                errors.append(_line(reader.line_num, _("history is not JSON")))
                 continue
         if "held_out" in values:
             values["held_out"] = values["held_out"].strip().lower() in ("true", "1", "yes", "y")
@@ -128,26 +129,31 @@ def _row_check(row: _Row, errors: list[str]) -> bool:
     values.setdefault("faq", None)
     values.setdefault("held_out", False)
     if not isinstance(values.get("key"), str) or not _KEY.match(values["key"]):
-        problems.append("key must be 1-64 letters, digits, - or _")
+        problems.append(_("key must be 1-64 letters, digits, - or _"))
     if not isinstance(values.get("question"), str) or not values["question"].strip():
-        problems.append("question is missing")
+        problems.append(_("question is missing"))
     if values["language"] not in dict(settings.LANGUAGES):
-        problems.append(f"unknown language {values['language']!r}")
+        problems.append(_("unknown language %(language)r") % {"language": values["language"]})
     if values["expectation"] not in Expectation.values:
-        problems.append(f"unknown expectation {values['expectation']!r} ({', '.join(Expectation.values)})")
+        problems.append(_("unknown expectation %(expectation)r (%(choices)s)") % {
+            "expectation": values["expectation"], "choices": ", ".join(Expectation.values)})
     for name in ("articles", "must_include", "must_not_include"):
         if not isinstance(values[name], list) or not all(isinstance(v, str) for v in values[name]):
-            problems.append(f"{name} must be a list of strings")
+            problems.append(_("%(name)s must be a list of strings") % {"name": name})
     if not isinstance(values["held_out"], bool):
-        problems.append("held_out must be true or false")
+        problems.append(_("held_out must be true or false"))
     if values["faq"] is not None and not isinstance(values["faq"], str):
-        problems.append("faq must be an FAQ entry's question")
+        problems.append(_("faq must be an FAQ entry's question"))
     if values["expectation"] == Expectation.FAQ and not values["faq"]:
-        problems.append("an faq case names its FAQ entry")
+        problems.append(_("an faq case names its FAQ entry"))
     if not _history_valid(values["history"]):
-        problems.append('history must be a list of {"role": customer|bot|agent, "content": text}')
-    errors += [f"line {row.line}: {problem}" for problem in problems]
+        problems.append(_('history must be a list of {"role": customer|bot|agent, "content": text}'))
+    errors += [_line(row.line, problem) for problem in problems]
     return not problems
+
+
+def _line(number: int, problem: str) -> str:
+    return _("line %(line)s: %(problem)s") % {"line": number, "problem": problem}
 
 
 def _history_valid(history: Any) -> bool:
@@ -162,7 +168,8 @@ def _duplicates_check(rows: list[_Row], errors: list[str]) -> None:
     for row in rows:
         key = row.values["key"]
         if key in first:
-            errors.append(f"line {row.line}: key {key!r} already used on line {first[key]}")
+            errors.append(_line(row.line, _("key %(key)r already used on line %(first)s") % {
+                "key": key, "first": first[key]}))
         first.setdefault(key, row.line)
 
 
@@ -174,14 +181,15 @@ def _knowledge_resolve(rows: list[_Row], errors: list[str]) -> None:
         for title in row.values["articles"]:
             ids = articles.get(title, [])
             if len(ids) != 1:
-                errors.append(f"line {row.line}: {'unknown' if not ids else 'ambiguous'} article {title!r}")
+                problem = _("unknown article %(title)r") if not ids else _("ambiguous article %(title)r")
+                errors.append(_line(row.line, problem % {"title": title}))
             else:
                 row.article_ids.append(ids[0])
         if row.values["faq"]:
             ids = faqs.get(row.values["faq"], [])
             if len(ids) != 1:
-                what = "unknown" if not ids else "ambiguous"
-                errors.append(f"line {row.line}: {what} FAQ entry {row.values['faq']!r}")
+                problem = _("unknown FAQ entry %(question)r") if not ids else _("ambiguous FAQ entry %(question)r")
+                errors.append(_line(row.line, problem % {"question": row.values["faq"]}))
             else:
                 row.faq_id = ids[0]
 

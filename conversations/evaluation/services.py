@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from helpdesk.celery import enqueue
 from helpdesk.llm import profiles
@@ -57,8 +58,8 @@ def calibration_apply(*, run: EvalRun) -> float:
     settings' own, or one deleted since)."""
     proposed = ((run.summary or {}).get("calibration") or {}).get("proposed_threshold")
     if proposed is None:
-        raise ValidationError("This run proposes no handoff threshold.")
+        raise ValidationError(_("This run proposes no handoff threshold."))
     if run.profile is None:
-        raise ValidationError("This run's model profile is not stored: save a profile and run it again.")
+        raise ValidationError(_("This run's model profile is not stored: save a profile and run it again."))
     profiles.profile_save(profile=run.profile, handoff_threshold=proposed)
     return float(proposed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import translation
 
 from conversations.evaluation.services import cases_export, cases_import
 from conversations.models import EvalCase, EvalSet
@@ -105,3 +106,10 @@ def test_an_import_updates_cases_by_key_and_replace_deletes_the_others(eval_set)
     assert eval_set.cases.count() == 3
     cases_import(eval_set=eval_set, data=jsonl([changed]), fmt="jsonl", replace=True)
     assert list(eval_set.cases.values_list("key", flat=True)) == ["en-ship-cost-1"]
+
+
+def test_errors_read_in_the_curators_language(eval_set) -> None:
+    data = jsonl([{"key": "x1", "question": "运费多少？", "articles": ["不存在的文章"]}])
+    with translation.override("zh-hans"):
+        report = cases_import(eval_set=eval_set, data=data, fmt="jsonl")
+    assert report.errors == ["第 1 行：未知文章 '不存在的文章'"]
