@@ -74,8 +74,8 @@ def part_figures(results: Sequence[EvalResult], *, k: int) -> dict[str, Any]:
         "flagged_numbers": sum(1 for r in results if r.unverified_facts),
         "auc": auc(_judged(results)),
         "reliability": reliability(_judged(results)),
-        "ttft_ms_p50": p50,
-        "ttft_ms_p95": p95,
+        "ttft_ms_p50": None if p50 is None else round(p50, 1),
+        "ttft_ms_p95": None if p95 is None else round(p95, 1),
     }
 
 
