@@ -148,7 +148,10 @@ def status_changed_on_commit(conversation: Conversation, *, reason: str = "", of
 
 
 def inbox_changed_on_commit(conversation: Conversation, last_message: Message | None = None) -> None:
-    """The conversation's line in every connected agent's inbox changed."""
+    """The conversation's line in every connected agent's inbox changed; an evaluation run's conversations
+    have no line there."""
+    if conversation.evaluation:
+        return
     item = inbox_item(conversation, last_message=last_message)
     _send_on_commit(conversation.pk, {"type": "inbox.item", "item": item}, group=CONSOLE_GROUP)
 

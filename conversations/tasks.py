@@ -8,6 +8,7 @@ from celery import shared_task
 
 from helpdesk.observability.logs import log_context
 
+from .evaluation.runner import run_execute
 from .pipeline.draft import draft_generate
 from .pipeline.reply import reply_generate
 from .services.drafts import draft_deliver
@@ -43,6 +44,13 @@ def draft_reply(conversation_id: int, **kwargs: Any) -> None:
 def sweep_replies(**kwargs: Any) -> None:
     """Start over replies whose worker died, hand on customers left unanswered (beat, every SWEEP_INTERVAL_S)."""
     replies_sweep()
+
+
+@shared_task(name="conversations.evaluate", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def evaluate(run_id: int, **kwargs: Any) -> None:
+    """Run an evaluation run's cases (idempotent: a redelivered task goes on from the cases not yet stored)."""
+    with log_context(eval_run_id=run_id):
+        run_execute(run_id)
 
 
 @shared_task(name="conversations.evaluation_nightly", ignore_result=True)

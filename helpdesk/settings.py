@@ -282,6 +282,8 @@ CELERY_TASK_ROUTES = {
     "conversations.sweep_replies": {"queue": "logging"},
     "conversations.evaluation_nightly": {"queue": "logging"},  # only queues the run (its own task runs it)
     "knowledge.*": {"queue": "knowledge"},
+    # Minutes of replies one after another: with the imports, never ahead of customers' replies.
+    "conversations.evaluate": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -419,6 +421,10 @@ VERIFY_FACTS_NOTICE = env_bool("VERIFY_FACTS_NOTICE", True)
 # Vector similarity of an unrelated text, and of a clearly relevant one, for the embedding model in use.
 CONFIDENCE_VECTOR_FLOOR = env_float("CONFIDENCE_VECTOR_FLOOR", 0.35)
 CONFIDENCE_VECTOR_CEILING = env_float("CONFIDENCE_VECTOR_CEILING", 0.75)
+# Evaluation runs (conversations.evaluation): the share of wrong answers among those the bot gives that the
+# proposed handoff threshold keeps under, and how many retrieved articles "retrieval hit@k" looks at.
+EVAL_TARGET_WRONG_RATE = env_float("EVAL_TARGET_WRONG_RATE", 0.05)
+EVAL_HIT_K = env_int("EVAL_HIT_K", 5)
 # The BM25 score at which a source counts as half relevant.
 CONFIDENCE_KEYWORD_HALF = env_float("CONFIDENCE_KEYWORD_HALF", 4.0)
 # Customer messages asking for a person. Single words must be the whole message ("人工", "agent");

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from . import cache as answer_cache
 from . import embedding
-from .models import Article, ImportJob, IndexStatus
+from .models import FAQ, Article, ImportJob, IndexStatus
 from .retrieval import faq, search, snapshot, terms
 
 
@@ -80,6 +80,27 @@ def retrieval_preview(*, question: str) -> dict[str, Any]:
     }
 
 
+def article_ids_by_title(titles: list[str]) -> dict[str, list[int]]:
+    """The articles of each title (more than one when titles repeat), for sets of cases naming them."""
+    found: dict[str, list[int]] = {}
+    for pk, title in Article.objects.filter(title__in=titles).order_by("pk").values_list("pk", "title"):
+        found.setdefault(title, []).append(pk)
+    return found
+
+
+def faq_ids_by_question(questions: list[str]) -> dict[str, list[int]]:
+    """The FAQ entries of each question text, like article_ids_by_title."""
+    found: dict[str, list[int]] = {}
+    for pk, question in FAQ.objects.filter(question__in=questions).order_by("pk").values_list("pk", "question"):
+        found.setdefault(question, []).append(pk)
+    return found
+
+
+def knowledge_version_current() -> int:
+    """The published knowledge base's version now (bumped by every change that retrieval sees)."""
+    return snapshot.knowledge_version()
+
+
 # --- what a reply asks of the knowledge base ---------------------------------------------------
 
 
@@ -113,16 +134,17 @@ class Grounding:
         return record
 
 
-def direct_answer_find(*, question: str, has_history: bool, profile: str) -> Grounding | None:
+def direct_answer_find(*, question: str, has_history: bool, profile: str, use_cache: bool = True) -> Grounding | None:
     """An answer that needs neither Ollama nor a task: an exact FAQ match, or the answer cache.
 
     Cheap (a version read, a dict look-up, one cache read), so the web
     process runs it as the message is stored and answers at once. `profile`
     is the answer cache's profile part (what shapes a generated answer besides
-    the question and the knowledge: the asking app computes it).
+    the question and the knowledge: the asking app computes it). `use_cache=False`: FAQ entries only.
     """
     grounding = _grounding_start(question=question, previous_question="", has_history=has_history)
-    return grounding if _stored_answer_find(grounding, question=question, profile=profile) else None
+    found = _stored_answer_find(grounding, question=question, profile=profile, use_cache=use_cache)
+    return grounding if found else None
 
 
 def _grounding_start(*, question: str, previous_question: str, has_history: bool) -> Grounding:
@@ -132,18 +154,21 @@ def _grounding_start(*, question: str, previous_question: str, has_history: bool
     return Grounding(version=version, standalone=standalone, query=query)
 
 
-def _stored_answer_find(grounding: Grounding, *, question: str, profile: str) -> bool:
+def _stored_answer_find(grounding: Grounding, *, question: str, profile: str, use_cache: bool) -> bool:
     """The steps that need no Ollama: an exact FAQ match, then (standalone questions only) the cache."""
     grounding.faq = faq.faq_match_exact(question, version=grounding.version)
-    if not grounding.faq and grounding.standalone:
+    if not grounding.faq and grounding.standalone and use_cache:
         grounding.cached = answer_cache.answer_cache_get(question=question, version=grounding.version, profile=profile)
     return bool(grounding.faq or grounding.cached)
 
 
-def knowledge_lookup(*, question: str, previous_question: str, has_history: bool, profile: str) -> Grounding:
-    """FAQ, cache and retrieval for one question; stops at the first step that answers it."""
+def knowledge_lookup(
+    *, question: str, previous_question: str, has_history: bool, profile: str, use_cache: bool = True
+) -> Grounding:
+    """FAQ, cache and retrieval for one question; stops at the first step that answers it. `use_cache=False`
+    skips the answer cache (an evaluation run measures what the profile answers now)."""
     grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
-    if _stored_answer_find(grounding, question=question, profile=profile):
+    if _stored_answer_find(grounding, question=question, profile=profile, use_cache=use_cache):
         return grounding
     version, standalone, query = grounding.version, grounding.standalone, grounding.query
     if not snapshot.has_searchable_knowledge(version=version):

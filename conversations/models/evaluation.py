@@ -87,7 +87,8 @@ class EvalRun(models.Model):
     profile_name = models.CharField(max_length=64, blank=True)
     model_name = models.CharField(max_length=128, blank=True)
     handoff_threshold = models.FloatField(null=True, blank=True)
-    knowledge_version = models.PositiveIntegerField(null=True, blank=True)
+    # KnowledgeState.version: milliseconds since the epoch at least, beyond a 32-bit integer.
+    knowledge_version = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     cases_total = models.PositiveIntegerField(default=0)
@@ -133,6 +134,11 @@ class EvalResult(models.Model):
     # Whether the expectation was met, and if not, why: ["cited no expected article", "missing: 48 hours"]
     passed = models.BooleanField(default=False)
     failures = models.JSONField(default=list, blank=True)
+    # What the case asked when it ran (conversations.evaluation.judging.Expected): article ids, FAQ id, facts.
+    expected = models.JSONField(default=dict, blank=True)
+    # Whether the reply the bot gave (or would have, but for low confidence) was right; None when it gave none.
+    # What the confidence AUC, the reliability table and the calibration are computed from.
+    reply_correct = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

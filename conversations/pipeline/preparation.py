@@ -50,7 +50,8 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     system_prompt = system_prompt_for(profile, language_of(question))
     cache_profile = profile_cache_key(profile, question=question)
     grounding = knowledge_lookup(
-        question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile
+        question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile,
+        use_cache=not conversation.evaluation,
     )
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,

@@ -53,7 +53,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     if refusal:
         outcome.retrieval["cache_refused"] = refusal  # for the agents (and tests): why later askings won't reuse it
     reply = replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
-    if not refusal:
+    if not refusal and not bot_message.conversation.evaluation:  # a run measures the profile, it feeds nothing
         answer_cache.answer_cache_put(
             question=prepared.question,
             version=grounding.version,

@@ -60,7 +60,7 @@ def _inbox_ordered(*, agent_id: int | None) -> QuerySet[Conversation]:
     waiting = Q(status=Conversation.Status.WAITING_HUMAN)
     mine = Q(status=Conversation.Status.HUMAN, agent_id=agent_id) if agent_id else Q(pk__in=[])
     epoch = Value(_EPOCH, output_field=DateTimeField())
-    return Conversation.objects.select_related("agent").annotate(
+    return Conversation.objects.filter(evaluation=False).select_related("agent").annotate(
         rank=Case(
             When(waiting, then=Value(INBOX_RANK_WAITING)),
             When(mine, then=Value(INBOX_RANK_MINE)),

@@ -61,7 +61,7 @@ def conversation_transition(
     conversation.status = to
     changed = _status_fields(conversation, reason=reason, by=by)
     conversation.save(update_fields=["status", *changed, "updated_at"])
-    if to == Status.WAITING_HUMAN:
+    if to == Status.WAITING_HUMAN and not conversation.evaluation:
         transaction.on_commit(lambda: metrics.handed_off(reason))
     if to != Status.BOT:
         replies_cancel(conversation=conversation)

@@ -46,7 +46,8 @@ def message_post_customer(
     """
     text = fields.message_text(text)
     client_id = fields.client_id(client_id)
-    ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
+    if not conversation.evaluation:  # an evaluation run's questions are the product's own, not a customer's
+        ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -88,6 +89,8 @@ def _customer_message_answer(
     direct_reply = _bot_reply_direct(message)
     if direct_reply is not None:
         return conversation, direct_reply
+    if conversation.evaluation:
+        return conversation, None  # the evaluation run generates the reply itself, synchronously
     try:
         ratelimits.model_call_check(conversation_id=conversation.pk, client_ip=client_ip)
     except ratelimits.RateLimited as exc:
@@ -114,10 +117,11 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
     )
     if previous_role == Message.Role.CUSTOMER:
         return None
-    profile = profiles.profile_in_force(profile_id=customer_message.conversation.profile_id)
+    conversation = customer_message.conversation
+    profile = profiles.profile_in_force(profile_id=conversation.profile_id, pinned=conversation.evaluation)
     grounding = direct_answer_find(
         question=customer_message.content, has_history=previous_role is not None,
-        profile=profile_cache_key(profile, question=customer_message.content),
+        profile=profile_cache_key(profile, question=customer_message.content), use_cache=not conversation.evaluation,
     )
     if grounding is None:
         return None

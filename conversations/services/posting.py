@@ -17,6 +17,10 @@ from ..models import Conversation, Message
 def message_publish(message: Message, *, profile_name: str = "") -> None:
     """Once the transaction commits: count the stored (or finished) message, with a bot reply's timings under
     `profile_name`, then tell whoever may read it (events.message_on_commit says who)."""
+    if message.conversation.evaluation:  # an evaluation run's traffic is not the product's traffic
+        events.message_on_commit(message)
+        return
+
     def record() -> None:
         metrics.message_stored(message.role)
         if message.role == Message.Role.BOT:

@@ -38,7 +38,10 @@ def reply_queue(customer_message_id: int, *, retry_of: int | None = None) -> Non
 
 
 def _call_log_queue(reply: Message, *, error_kind: str) -> None:
-    """Record the model call behind a finished reply (llm_call_record), on the logging queue."""
+    """Record the model call behind a finished reply (llm_call_record), on the logging queue; not an evaluation
+    run's (its calls would outlive its conversations in the profiles' figures)."""
+    if reply.conversation.evaluation:
+        return
     transaction.on_commit(lambda: enqueue("conversations.log_turn", reply.pk, error_kind=error_kind))
 
 
@@ -65,7 +68,7 @@ def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) ->
         return _bot_reply_restart(customer_message.reply_id, retry_of=retry_of)
     if customer_message.has_newer:
         return None  # the newer message's reply answers this one too
-    profile = profiles.profile_in_force(profile_id=conversation.profile_id)
+    profile = profiles.profile_in_force(profile_id=conversation.profile_id, pinned=conversation.evaluation)
     try:
         with transaction.atomic():
             return Message.objects.create(

@@ -16,5 +16,7 @@ Definitions shared by both reports (shown on the pages too):
   (`handoff_at`, set by the bot or by the customer's request) or had a human
   (an agent may take a conversation over from the bot without a handoff);
 - latencies are those of completed replies the model wrote (`answer_source`
-  llm); FAQ and cache answers have no first token and would flatter them.
+  llm); FAQ and cache answers have no first token and would flatter them;
+- conversations of evaluation runs (`Conversation.evaluation`) are never counted: they are the product
+  measuring itself, not traffic.
 """

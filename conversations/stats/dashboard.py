@@ -167,7 +167,7 @@ def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> Dashboard
 def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Counts]:
     """The four grouped queries: conversations started, resolutions, CSAT scores and messages, per bucket."""
     conversations = _per_bucket(
-        Conversation.objects.all(), moment="created_at", buckets=buckets,
+        Conversation.objects.filter(evaluation=False), moment="created_at", buckets=buckets,
         measures={
             "conversations": (Count, "id", None),
             "handed_off": (Count, "id", handed_to_human()),
@@ -176,7 +176,7 @@ def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Co
         tz=tz,
     )
     resolutions = _per_bucket(
-        Conversation.objects.all(), moment="resolved_at", buckets=buckets,
+        Conversation.objects.filter(evaluation=False), moment="resolved_at", buckets=buckets,
         measures={
             "resolved_by_bot": (Count, "id", ~had_human()),
             "resolved_with_human": (Count, "id", had_human()),
@@ -184,12 +184,13 @@ def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Co
         tz=tz,
     )
     csat = _per_bucket(
-        Conversation.objects.filter(csat_score__isnull=False).annotate(rated_at=Coalesce("resolved_at", "created_at")),
+        Conversation.objects.filter(csat_score__isnull=False, evaluation=False)
+        .annotate(rated_at=Coalesce("resolved_at", "created_at")),
         moment="rated_at", buckets=buckets,
         measures={"csat_sum": (Sum, "csat_score", None), "csat_count": (Count, "csat_score", None)}, tz=tz,
     )
     messages = _per_bucket(
-        Message.objects.all(), moment="created_at", buckets=buckets,
+        Message.objects.filter(conversation__evaluation=False), moment="created_at", buckets=buckets,
         measures={
             "customer_messages": (Count, "id", Q(role=Message.Role.CUSTOMER)),
             "bot_replies": (Count, "id", Q(role=Message.Role.BOT)),

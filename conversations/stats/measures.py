@@ -42,7 +42,8 @@ def bot_replied() -> Q:
 def llm_replies_completed() -> QuerySet[Message]:
     """The replies whose latencies are measured: written by the model, and complete."""
     return Message.objects.filter(
-        role=Message.Role.BOT, answer_source=Message.AnswerSource.LLM, status=Message.Status.COMPLETE
+        role=Message.Role.BOT, answer_source=Message.AnswerSource.LLM, status=Message.Status.COMPLETE,
+        conversation__evaluation=False,
     )
 
 

@@ -79,7 +79,7 @@ def profiles_compare(*, start: datetime, end: datetime) -> list[ProfileStats]:
 def _conversation_figures(figures: Figures, *, start: datetime, end: datetime) -> None:
     """Conversations started per profile: how many, how many handed off, their CSAT."""
     conversations = (
-        Conversation.objects.filter(created_at__gte=start, created_at__lt=end)
+        Conversation.objects.filter(created_at__gte=start, created_at__lt=end, evaluation=False)
         .order_by()
         .values("profile_id")
         .annotate(
@@ -102,7 +102,8 @@ def _reply_figures(figures: Figures, *, start: datetime, end: datetime) -> None:
         total_ms__gt=0,
     )
     replies = (
-        Message.objects.filter(role=Message.Role.BOT, created_at__gte=start, created_at__lt=end)
+        Message.objects.filter(role=Message.Role.BOT, created_at__gte=start, created_at__lt=end,
+                               conversation__evaluation=False)
         .order_by()
         .values("profile_id")
         .annotate(

@@ -79,11 +79,13 @@ def profile_for_new_conversation(*, key: str) -> ModelProfile | None:
     return profile_choose(canary_bucket(key), default=default, canaries=canaries)
 
 
-def profile_in_force(*, profile_id: int | None) -> ModelProfile:
-    """The profile that answers a conversation now: its own, unless that canary was rolled back."""
+def profile_in_force(*, profile_id: int | None, pinned: bool = False) -> ModelProfile:
+    """The profile that answers a conversation now: its own, unless that canary was rolled back.
+
+    `pinned`: its own whatever its share (an evaluation measures a profile before it gets any traffic)."""
     if profile_id is not None:
         profile = ModelProfile.objects.filter(pk=profile_id).first()
-        if profile is not None and (profile.is_default or profile.canary_share > 0):
+        if profile is not None and (pinned or profile.is_default or profile.canary_share > 0):
             return profile
     return profile_default()
 
