@@ -25,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from conversations.evaluation import actions as evaluation_actions
 from conversations.evaluation import figures as evaluation_figures
+from conversations.evaluation import services as evaluation_services
 from conversations.models import EvalRun
 from conversations.stats.dashboard import dashboard_series
 from conversations.stats.profiles import PROFILE_SAMPLE_CAP, profiles_compare
@@ -188,7 +188,7 @@ def evaluation_apply(request: HttpRequest) -> HttpResponse:
     lang = reports.report_language(requested=request.POST.get("lang"), negotiated=getattr(request, "LANGUAGE_CODE", ""))
     with translation.override(lang):
         try:
-            threshold = evaluation_actions.threshold_apply(run=run)
+            threshold = evaluation_services.calibration_apply(run=run)
         except (ValidationError, ValueError) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:

@@ -24,7 +24,9 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from helpdesk.models import ModelProfile
 
-from .evaluation import actions, suggestions
+from .evaluation import services as evaluation_services
+from .evaluation import suggestions
+from .evaluation.io import cases_export, cases_import
 from .models import EvalCase, EvalRun, EvalSet
 
 FORMATS = (("jsonl", "JSONL"), ("csv", "CSV"))
@@ -42,17 +44,6 @@ class RunForm(forms.Form):
     profile = forms.ModelChoiceField(
         label=gettext_lazy("Model profile"), queryset=ModelProfile.objects.all(), required=False,
         empty_label=gettext_lazy("The default profile"))
-
-
-def import_error_text(error: Any) -> str:
-    """One import error as "line N: what is wrong", whatever shape the importer gives it in."""
-    if isinstance(error, dict):
-        line, message = error.get("line"), error.get("message") or error.get("error") or str(error)
-    elif isinstance(error, list | tuple) and len(error) == 2:
-        line, message = error
-    else:
-        line, message = getattr(error, "line", None), getattr(error, "message", None) or str(error)
-    return _("line %(line)s: %(message)s") % {"line": line, "message": message} if line is not None else message
 
 
 @admin.register(EvalSet)
@@ -124,15 +115,13 @@ class EvalSetAdmin(admin.ModelAdmin):
         form = CasesImportForm(request.POST or None, request.FILES or None)
         report = None
         if request.method == "POST" and form.is_valid():
-            from .evaluation.io import cases_import
-
             data = form.cleaned_data["file"].read().decode("utf-8-sig", errors="replace")
             report = cases_import(eval_set=eval_set, data=data, fmt=form.cleaned_data["fmt"],
                                   replace=form.cleaned_data["replace"])
             self.message_user(request, _("Imported: %(created)s created, %(updated)s updated, %(errors)s errors.") % {
                 "created": report.created, "updated": report.updated, "errors": len(report.errors)},
                 messages.WARNING if report.errors else messages.SUCCESS)
-        errors = [import_error_text(error) for error in report.errors] if report else []
+        errors = report.errors if report else []
         return TemplateResponse(request, "admin/conversations/evalset/import.html", self._context(
             request, _("Import cases into %(set)s") % {"set": eval_set.name}, form=form, eval_set=eval_set,
             errors=errors))
@@ -142,8 +131,6 @@ class EvalSetAdmin(admin.ModelAdmin):
             raise PermissionDenied
         eval_set = get_object_or_404(EvalSet, pk=set_id)
         fmt = request.GET.get("fmt") if request.GET.get("fmt") in dict(FORMATS) else "jsonl"
-        from .evaluation.io import cases_export
-
         body = cases_export(eval_set=eval_set, fmt=fmt)
         content_type = "text/csv" if fmt == "csv" else "application/x-ndjson"
         response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
@@ -165,7 +152,7 @@ class EvalSetAdmin(admin.ModelAdmin):
         sets = list(EvalSet.objects.filter(pk__in=[int(x) for x in raw.split(",") if x.isdigit()]))
         form = RunForm(request.POST or None)
         if request.method == "POST" and sets and form.is_valid():
-            runs = [actions.evaluation_queue(eval_set=eval_set, profile=form.cleaned_data["profile"],
+            runs = [evaluation_services.run_queue(eval_set=eval_set, profile=form.cleaned_data["profile"],
                                              trigger=EvalRun.Trigger.MANUAL, requested_by=request.user)
                     for eval_set in sets]
             self.message_user(request, ngettext("%(n)d evaluation run queued.", "%(n)d evaluation runs queued.",

@@ -3,7 +3,6 @@ listed first, and the calibrated threshold applied with one click."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,6 @@ def test_two_runs_side_by_side_show_what_got_worse_and_apply_the_threshold(
 
     button = browser.find_element(By.CSS_SELECTOR, ".hc-eval-proposal button")
     assert button.text == "Apply threshold 0.62 to profile qwen-canary"
-    if importlib.util.find_spec("conversations.evaluation.services") is None:
-        pytest.skip("conversations.evaluation.services (calibration_apply) is not in this branch yet")
     button.send_keys(Keys.ENTER)
     message = wait_for(lambda: browser.find_element(By.CSS_SELECTOR, ".hc-messages li"))
     assert "Handoff threshold of qwen-canary set to 0.62." in message.text

@@ -99,7 +99,6 @@ def test_an_agent_with_the_permission_sees_the_apply_button(client) -> None:
 
 
 def test_applying_sets_the_profiles_threshold(client) -> None:
-    pytest.importorskip("conversations.evaluation.services")
     before, after = _two_runs()
     after.summary = summary(pass_rate=0.7, proposed=0.62)
     after.save()

@@ -3,7 +3,8 @@
 A canary that answered the default set worse than the default profile must not take over: made the default,
 or given more than EVAL_GATE_FREE_SHARE of new conversations, it needs a done run of the default set whose
 pass rate (all cases) is at most EVAL_GATE_TOLERANCE below the default profile's latest. With no default set
-there is nothing to measure by, and no gate.
+there is nothing to measure by, and no gate; nor for the first
+profile stored, which has no default to be compared with.
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ def evaluation_gate(profile: ModelProfile, context: dict) -> str:
     if not settings.EVAL_GATE_ENABLED:
         return ""
     eval_set = EvalSet.objects.filter(is_default=True).first()
-    if eval_set is None:
-        return ""
+    default = ModelProfile.objects.filter(is_default=True).exclude(pk=profile.pk).first()
+    if eval_set is None or default is None:
+        return ""  # nothing to measure by, or no default yet to protect (the first profile stored)
     candidate = latest_done_run(eval_set=eval_set, profile_id=profile.pk) if profile.pk else None
     if candidate is None:
         return _("%(profile)s has no finished run of the default evaluation set %(set)s: run it first.") % {
             "profile": profile.name, "set": eval_set.name}
-    default = ModelProfile.objects.filter(is_default=True).exclude(pk=profile.pk).first()
-    reference = latest_done_run(eval_set=eval_set, profile_id=default.pk) if default else None
+    reference = latest_done_run(eval_set=eval_set, profile_id=default.pk)
     candidate_rate = pass_rate(candidate)
     if reference is None:
         return "" if candidate_rate is not None else _("%(run)s has no pass rate.") % {

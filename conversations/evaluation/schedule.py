@@ -16,7 +16,7 @@ from django.utils import timezone
 from helpdesk.models import ModelProfile
 
 from ..models import EvalRun, EvalSet
-from . import actions
+from . import services
 
 
 def evaluation_nightly_queue(*, now: datetime | None = None) -> EvalRun | None:
@@ -33,7 +33,7 @@ def evaluation_nightly_queue(*, now: datetime | None = None) -> EvalRun | None:
         if eval_set is None or eval_set.runs.filter(trigger=EvalRun.Trigger.NIGHTLY,
                                                     created_at__gte=day_start).exists():
             return None
-        return actions.evaluation_queue(eval_set=eval_set, profile=ModelProfile.objects.filter(is_default=True).first(),
+        return services.run_queue(eval_set=eval_set, profile=ModelProfile.objects.filter(is_default=True).first(),
                                         trigger=EvalRun.Trigger.NIGHTLY)
 
 
@@ -47,5 +47,5 @@ def evaluation_after_publish(*, version: int | None = None) -> EvalRun | None:
         if eval_set is None or eval_set.runs.filter(trigger=EvalRun.Trigger.PUBLISH,
                                                     status=EvalRun.Status.QUEUED).exists():
             return None
-        return actions.evaluation_queue(eval_set=eval_set, profile=ModelProfile.objects.filter(is_default=True).first(),
+        return services.run_queue(eval_set=eval_set, profile=ModelProfile.objects.filter(is_default=True).first(),
                                         trigger=EvalRun.Trigger.PUBLISH)

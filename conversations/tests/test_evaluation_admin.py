@@ -77,7 +77,6 @@ def test_the_run_action_asks_for_a_profile_first(staff_client) -> None:
 
 
 def test_running_a_set_queues_a_run(staff_client) -> None:
-    pytest.importorskip("conversations.evaluation.services")
     eval_set = eval_set_factory("shop")
     eval_case_factory(eval_set, "delivery")
     staff_client.post(reverse("admin:conversations_evalset_run"), {"ids": str(eval_set.pk), "profile": ""})
@@ -86,7 +85,6 @@ def test_running_a_set_queues_a_run(staff_client) -> None:
 
 
 def test_importing_shows_each_bad_line(staff_client) -> None:
-    pytest.importorskip("conversations.evaluation.io")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     eval_set = eval_set_factory("shop")
@@ -95,11 +93,10 @@ def test_importing_shows_each_bad_line(staff_client) -> None:
     response = staff_client.post(reverse("admin:conversations_evalset_import", args=[eval_set.pk]), {
         "file": SimpleUploadedFile("cases.jsonl", data), "fmt": "jsonl"})
     assert "line 2" in response.content.decode() and "eval-import-errors" in response.content.decode()
-    assert EvalCase.objects.filter(eval_set=eval_set, key="delivery").exists()
+    assert not EvalCase.objects.filter(eval_set=eval_set).exists()  # all or nothing: fix the file, import again
 
 
 def test_exporting_downloads_the_cases(staff_client) -> None:
-    pytest.importorskip("conversations.evaluation.io")
     eval_set = eval_set_factory("shop")
     eval_case_factory(eval_set, "delivery", "多久能到货?")
     response = staff_client.get(reverse("admin:conversations_evalset_export", args=[eval_set.pk]) + "?fmt=csv")
@@ -143,11 +140,3 @@ def test_the_run_action_and_page_need_the_permission_to_add_runs(client) -> None
     response = client.post(reverse("admin:conversations_evalset_changelist"), {
         "action": "run_evaluation", "_selected_action": [eval_set.pk]}, follow=True)
     assert response.status_code == 200 and 'name="profile"' in response.content.decode()
-
-
-@pytest.mark.parametrize("error", [(3, "unknown expectation"), {"line": 3, "message": "unknown expectation"},
-                                   "line 3: unknown expectation"])
-def test_an_import_error_reads_line_then_problem_whatever_its_shape(error) -> None:
-    from conversations.admin_evaluation import import_error_text
-
-    assert import_error_text(error) == "line 3: unknown expectation"

@@ -78,6 +78,11 @@ def test_without_a_default_set_there_is_no_gate() -> None:
     assert profiles.profile_save(profile=canary, is_default=True).is_default
 
 
+def test_the_first_profile_stored_becomes_the_default_with_no_run() -> None:
+    eval_set_factory("shop", is_default=True)
+    assert default_profile().is_default  # there is no default yet to compare it with
+
+
 def test_the_gate_turned_off_by_the_setting_lets_a_worse_canary_through(settings) -> None:
     settings.EVAL_GATE_ENABLED = False
     _default, canary = _set_with_runs(default_rate=0.9, canary_rate=0.5)

@@ -58,7 +58,6 @@ def test_no_default_set_or_the_setting_off_queues_nothing(settings) -> None:
 
 
 def test_the_nightly_run_is_queued_once_with_the_default_profile(default_set) -> None:
-    pytest.importorskip("conversations.evaluation.services")
     profile = default_profile()
     run = evaluation_nightly_queue(now=_at(3))
     assert run is not None and run.trigger == EvalRun.Trigger.NIGHTLY and run.profile == profile
@@ -78,7 +77,6 @@ def test_publishing_knowledge_with_the_setting_off_queues_no_run(default_set, se
 
 def test_publishing_knowledge_queues_one_run_while_one_waits(default_set, settings,
                                                              django_capture_on_commit_callbacks) -> None:
-    pytest.importorskip("conversations.evaluation.services")
     settings.EVAL_ON_PUBLISH = True
     default_profile()
     first = article_create(title="Returns", body="Thirty days.", published=False, index=False)
