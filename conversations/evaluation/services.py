@@ -3,6 +3,7 @@ from their modules) running a run and importing cases, so callers find every wri
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -63,3 +64,26 @@ def calibration_apply(*, run: EvalRun) -> float:
         raise ValidationError(_("This run's model profile is not stored: save a profile and run it again."))
     profiles.profile_save(profile=run.profile, handoff_threshold=proposed)
     return float(proposed)
+
+
+DEMO_SET_NAME = "demo-shop"
+DEMO_SET_PATH = Path(__file__).resolve().parent / "demo" / "demo_set.jsonl"
+
+
+def demo_set_load() -> EvalSet | None:
+    """The demo shop's evaluation set, next to the demo knowledge base it was written for (`make run` loads
+    both), so a curator can run an evaluation on the first day; the default set when there is none yet.
+    None when it is already there (its cases are left as a curator may have edited them)."""
+    if EvalSet.objects.filter(name=DEMO_SET_NAME).exists():
+        return None
+    with transaction.atomic():
+        eval_set = EvalSet.objects.create(
+            name=DEMO_SET_NAME, is_default=not EvalSet.objects.filter(is_default=True).exists(),
+            description=_("The demo shop's cases (English and Chinese, a third held out), for the demo knowledge "
+                          "base."),
+        )
+        report = cases_import(eval_set=eval_set, data=DEMO_SET_PATH.read_text(encoding="utf-8"), fmt="jsonl")
+        if report.errors:  # the demo knowledge base is not (all) there: no set rather than a half one
+            transaction.set_rollback(True)
+            return None
+    return eval_set

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from conversations.models import EvalRun, EvalSet
 from helpdesk.tests.factories import default_profile
+from knowledge.services.demo import demo_load
 
 from .test_evaluation_run import shop_set
 
@@ -68,3 +69,15 @@ def test_the_command_imports_and_exports_cases(fake_ollama, tmp_path) -> None:
         evaluate("--set", "copy", "--import", str(bad))
     out, _ = evaluate("--set", "copy", "--export", "-")
     assert len(out.splitlines()) == 5 and json.loads(out.splitlines()[0])["key"] == "en-invoice"
+
+
+def test_the_demo_set_is_loaded_once_and_only_beside_the_demo_knowledge_base(fake_ollama) -> None:
+    out, _ = evaluate("--load-demo")
+    assert out == "" and not EvalSet.objects.exists()  # the cases name demo articles that are not there
+    demo_load()
+    out, _ = evaluate("--load-demo")
+    eval_set = EvalSet.objects.get()
+    assert eval_set.is_default and eval_set.cases.count() >= 96 and f"{eval_set.cases.count()} cases" in out
+    assert eval_set.cases.filter(held_out=True, language="zh-hans").exists()
+    eval_set.cases.filter(held_out=True).delete()  # a curator's edit
+    assert evaluate("--load-demo") == ("", "") and not eval_set.cases.filter(held_out=True).exists()

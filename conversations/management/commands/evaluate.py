@@ -4,6 +4,7 @@ the run says; or import and export a set's cases.
     manage.py evaluate [--set NAME] [--profile NAME] [--json]
     manage.py evaluate --set NAME --import cases.jsonl [--replace]
     manage.py evaluate [--set NAME] --export cases.csv
+    manage.py evaluate --load-demo            (the demo shop's set, for the demo knowledge base; `make run` does it)
 
 A progress line per case goes to stderr, the summary to stdout (a table, or JSON with --json). The run is
 stored like one started from the admin (trigger "command").
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.evaluation.services import cases_export, cases_import, run_create, run_execute
+from conversations.evaluation.services import cases_export, cases_import, demo_set_load, run_create, run_execute
 from conversations.models import EvalResult, EvalRun, EvalSet
 from helpdesk.models import ModelProfile
 
@@ -49,8 +50,15 @@ class Command(BaseCommand):
         parser.add_argument("--export", dest="export_file", help="write the set's cases to a .jsonl or .csv file "
                                                                  "(- for stdout, as JSONL)")
         parser.add_argument("--json", action="store_true", help="print the run's summary as JSON")
+        parser.add_argument("--load-demo", action="store_true",
+                            help="create the demo shop's set (for the demo knowledge base) if it is not there")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["load_demo"]:
+            eval_set = demo_set_load()
+            if eval_set is not None:
+                self.stdout.write(f"Loaded the demo evaluation set {eval_set.name}: {eval_set.cases.count()} cases.")
+            return
         if options["import_file"]:
             self._import(options["import_file"], set_name=options["set_name"], replace=options["replace"])
             return

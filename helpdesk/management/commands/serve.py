@@ -109,6 +109,7 @@ class Command(BaseCommand):
             call_command("ensure_demo_agent")
             if settings.LOAD_DEMO_KNOWLEDGE:
                 call_command("load_demo", if_empty=True)
+                call_command("evaluate", load_demo=True)  # its cases are written for the demo knowledge base
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         for _receiver, line in serve_starting.send(sender=self.__class__):
