@@ -1,0 +1,85 @@
+"""Issue 15's targets, measured by the product's own evaluation on the demo shop's set with the fake model.
+
+The set (conversations/evaluation/demo/demo_set.jsonl) was written apart from the rules and thresholds; a third
+of it is held out and never tuned on. Both parts must meet every target. The fake model never writes
+[NO-ANSWER] (it answers from whatever first source it is given), so declining what the knowledge base does not
+cover is the product's doing. A second run with a fake that changes one number of the source it quotes shows
+the fact check flags changed numbers, and the first run shows it leaves right ones alone.
+
+The figures are printed (`pytest -s tests/test_evaluation_targets.py`) for the README.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conversations.evaluation.services import demo_set_load, run_create, run_execute
+from conversations.models import EvalRun, EvalSet, Expectation
+from knowledge.models import FAQ, Article
+from knowledge.services.demo import demo_load
+from knowledge.services.faq import faq_index
+from knowledge.services.indexing import article_index
+from tests.fake_ollama import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PARTS = ("tuning", "held_out")
+TARGETS = {  # figure: the least it may be, on each part
+    "cited_right": 0.85,
+    "in_scope_answered": 0.85,
+    "out_of_scope_declined": 0.95,
+    "person_handed_off": 0.95,
+}
+CHANGED_FLAGGED_AT_LEAST = 0.95
+RIGHT_FLAGGED_AT_MOST = 0.05
+
+
+@pytest.fixture
+def demo_set(fake_ollama) -> EvalSet:
+    demo_load()
+    for article_id in Article.objects.values_list("pk", flat=True):
+        article_index(article_id=article_id)
+    for faq_id in FAQ.objects.values_list("pk", flat=True):
+        faq_index(faq_id=faq_id)
+    eval_set = demo_set_load()
+    assert eval_set is not None
+    return eval_set
+
+
+def _run(eval_set: EvalSet) -> EvalRun:
+    run = run_execute(run_create(eval_set=eval_set).pk)
+    assert run.status == EvalRun.Status.DONE, run.error
+    return run
+
+
+def _failures(run: EvalRun, figure_kinds: tuple[str, ...]) -> list[str]:
+    return [f"{r.case_key}: {'; '.join(r.failures)} | {r.answer[:80]!r}"
+            for r in run.results.filter(expectation__in=figure_kinds, passed=False)]
+
+
+def test_the_demo_set_meets_every_target_on_both_parts(demo_set, fake_ollama) -> None:
+    fake_ollama.state.default_reply = Reply(cite_first_source=True)
+    run = _run(demo_set)
+    print("\n" + json.dumps({part: run.summary[part] for part in ("all", *PARTS)}, indent=1))
+    print("calibration:", run.summary["calibration"])
+    failing = {(part, figure): run.summary[part][figure] for part in PARTS for figure, least in TARGETS.items()
+               if run.summary[part][figure] is None or run.summary[part][figure] < least}
+    assert not failing, (failing, _failures(run, (Expectation.ANSWER, Expectation.DECLINE, Expectation.PERSON)))
+    right = run.results.filter(expectation=Expectation.ANSWER, passed=True).exclude(answer_source="faq")
+    flagged = [r.case_key for r in right if r.unverified_facts]
+    assert len(flagged) <= RIGHT_FLAGGED_AT_MOST * right.count(), flagged
+
+
+def test_a_changed_number_in_a_quoted_source_is_flagged(demo_set, fake_ollama) -> None:
+    demo_set.cases.exclude(expectation=Expectation.ANSWER).delete()
+    fake_ollama.state.default_reply = Reply(change_number=True)
+    run = _run(demo_set)
+    generated = [r for r in run.results.all() if r.answer_source == "llm" and r.cited and any(
+        ch.isdigit() for ch in r.answer)]
+    flagged = [r for r in generated if r.unverified_facts]
+    print(f"\nchanged numbers flagged: {len(flagged)}/{len(generated)}")
+    assert generated and len(flagged) >= CHANGED_FLAGGED_AT_LEAST * len(generated), [
+        (r.case_key, r.answer[:100]) for r in generated if not r.unverified_facts]
+    assert all(r.handoff_reason == "unverified_fact" for r in flagged)
