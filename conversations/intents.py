@@ -127,7 +127,7 @@ class Classification:
 
 _EN_NOT = r"(?:not|n't|never|no|hardly|nothing|without)"
 _EN_STRONG = (
-    r"unacceptable|outrageous|disgraceful|disgusting|furious|livid|scam(?:mers?|med)?|fraud(?:ulent)?|rip[\s-]?off"
+    r"unacceptable|outrageous|disgrace(?:ful)?|disgusting|shambles|incompetent|furious|livid|scam(?:mers?|med)?|fraud(?:ulent)?|rip[\s-]?off"
     r"|ripped\s+(?:me\s+)?off|cheat(?:ed|ing)?|con\s+artists?|worst|pathetic|shameful|appalling|daylight\s+robbery"
     r"|(?:report|sue|expose)\s+(?:you|your\s+\w+|this\s+(?:shop|store|company))|lawyer|consumer\s+(?:protection|council)"
     r"|chargeback|never\s+(?:buy|buying|order|ordering|shop|shopping)\s+(?:\w+\s+)?(?:from|with|here|again)"
