@@ -50,13 +50,6 @@ INTENT_INSTRUCTIONS = (
 SETTLED = (Intent.PERSON, Intent.COMPLAINT)
 
 
-def intent_model_status() -> str:
-    """One line for the admin: which intent detection is in force."""
-    if not settings.INTENT_MODEL:
-        return "Intent detection: rules only (INTENT_MODEL is not set)"
-    return f"Intent detection: rules, then {settings.INTENT_MODEL} within {settings.INTENT_TIMEOUT_S:g} s"
-
-
 def intent_ask_model(message: Message) -> Classification | None:
     """The model's classification of a customer message, or None (no model set, the rules settled it, or the
     model did not answer well in time: the rules' result stands)."""

@@ -49,8 +49,9 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
         conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile
     )
     if _handed_off_by_intent(prepared):
-        bot_message.refresh_from_db()
-        return bot_message
+        # Nothing was generated: the reply closes cancelled and empty, and no model call is logged for it.
+        outcome = ReplyOutcome(status=Message.Status.CANCELLED, answer_source="", retrieval=prepared.grounding.record())
+        return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     grounding = prepared.grounding
     if grounding.faq or grounding.cached:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
