@@ -127,14 +127,16 @@ class Classification:
 
 _EN_NOT = r"(?:not|n't|never|no|hardly|nothing|without)"
 _EN_STRONG = (
-    r"unacceptable|outrageous|disgrace(?:ful)?|disgusting|shambles|incompetent|furious|livid|scam(?:mers?|med)?|fraud(?:ulent)?|rip[\s-]?off"
-    r"|ripped\s+(?:me\s+)?off|cheat(?:ed|ing)?|con\s+artists?|worst|pathetic|shameful|appalling|daylight\s+robbery"
+    r"unacceptable|outrageous|disgrace(?:ful)?|disgusting|shambles|incompetent|furious|livid|scam(?:mers?|med)?"
+    r"|fraud(?:ulent)?(?!\s+(?:protection|prevention|detection|check|alert)s?\b)|rip[\s-]?off"
+    r"|ripped\s+(?:me\s+)?off|cheat(?:ed|ing)?|con\s+artists?|pathetic|shameful|appalling|daylight\s+robbery"
     r"|(?:report|sue|expose)\s+(?:you|your\s+\w+|this\s+(?:shop|store|company))|lawyer|consumer\s+(?:protection|council)"
     r"|chargeback|never\s+(?:buy|buying|order|ordering|shop|shopping)\s+(?:\w+\s+)?(?:from|with|here|again)"
     r"|waste\s+of\s+(?:money|time)|(?:i\s+am|i'm|we\s+are|we're)\s+(?:so\s+|really\s+|very\s+)?(?:angry|pissed|mad)"
+    r"(?!\s+(?:at|with)\s+(?:myself|ourselves|me))"
 )
 _EN_MILD = (
-    r"terrible|horrible|awful|dreadful|useless|rubbish|garbage|crap(?:py)?|trash|ridiculous|poor|lousy|shoddy"
+    r"terrible|horrible|awful|dreadful|useless|rubbish|garbage|crap(?:py)?|trash|ridiculous|poor|lousy|shoddy|worst"
     r"|disappointed|disappointing|unhappy|dissatisfied|annoyed|fed\s+up|sick\s+of|a\s+joke|broken\s+promises?"
 )
 _EN_TARGET = (
@@ -175,8 +177,10 @@ _ZH_STRONG = re.compile(
 )
 _ZH_MILD = re.compile(
     r"(?:太|很|真|好|超|非常|特别|极其)差|差劲|(?:质量|服务|态度|体验|包装|物流)(?:太|很|真|也太|极其|非常)?差"
-    r"|失望|不满意|不满|生气|烂透|太烂|很烂|真烂"
+    r"|失望|不满意|不满|生气|烂透|太烂|很烂|真烂|(?:物流|发货|快递|回复|客服|处理|退款)(?:也|真的?)?(?:太|好|特别|超)慢"
 )
+# An A-not-A question asks about the goods ("质量差不差？", "会不会很差"): its mild words are no complaint.
+_ZH_NEUTRAL_QUESTION = re.compile(r"差不差|好不好|会不会|是不是|行不行|怎么样")
 _ZH_COMPLAINS = re.compile(r"(?:我|我们)?(?:要|想|得|必须|会)投诉|投诉[！!]|(?:给|要)?差评")
 _ZH_HOW_TO = re.compile(
     r"(?:怎么|怎样|如何|在哪(?:里|儿)?|哪里|可以|能不能|能否)(?:才能|可以)?投诉|投诉(?:电话|渠道|方式|流程|入口)"
@@ -196,8 +200,10 @@ def _is_complaint(text: str) -> bool:
     if _EN_COMPLAINS.search(text) and not _EN_HOW_TO.search(text):
         return True
     zh_words = _ZH_NEGATED_WORD.sub(" ", text)
-    if _ZH_STRONG.search(zh_words) or _ZH_MILD.search(zh_words):
+    if _ZH_STRONG.search(zh_words):
         return not _ZH_HOW_TO.search(text) or bool(_ZH_STRONG.search(_ZH_HOW_TO.sub(" ", zh_words)))
+    if _ZH_MILD.search(zh_words):
+        return not _ZH_HOW_TO.search(text) and not _ZH_NEUTRAL_QUESTION.search(text)
     return bool(_ZH_COMPLAINS.search(text)) and not _ZH_HOW_TO.search(text)
 
 

@@ -96,6 +96,8 @@ INTENTS = {
         "这破玩意儿用一天就坏了",
         "我必须投诉你们的快递员",
         "对这次服务很不满意",
+        "回复也太慢了，等了两天",
+        "That was the worst support chat of my life",
     ],
     Intent.REFUND: [
         "Can I get my money back if the size is wrong?",
@@ -155,6 +157,11 @@ NOT_COMPLAINTS = [
     "我没有生气，就是想问问保修",
     "如何投诉快递员？",
     "Is this site a scam-free marketplace?",
+    "What's the worst that could happen if the kettle boils dry?",
+    "I'm mad at myself for losing the receipt, can you resend it?",
+    "Do you offer fraud protection on card payments?",
+    "这套茶具的釉面会不会很差？",
+    "包装好不好，送人行不行",
 ]
 
 
