@@ -49,8 +49,9 @@ _CURRENCIES = {
 }
 _NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _AMOUNT_BEFORE = re.compile(r"(us\$|hk\$|[¥$€£]|\b(?:rmb|cny|usd|eur|gbp|hkd)\b)\s?" + _NUMBER, re.IGNORECASE)
+# (A number starts after no digit, so a long run of digits is read once, not from each of its positions.)
 _AMOUNT_AFTER = re.compile(
-    _NUMBER + r"\s?(块钱|人民币|美元|美金|欧元|英镑|港币|元|块"
+    r"(?<![\d,.])" + _NUMBER + r"\s?(块钱|人民币|美元|美金|欧元|英镑|港币|元|块"
     r"|(?:rmb|cny|usd|eur|gbp|hkd|yuan|dollars?|bucks|euros?|pounds)\b)",
     re.IGNORECASE,
 )
@@ -59,7 +60,7 @@ _ZH_DIGITS = {
     "零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
 }
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_ZH_AMOUNT = re.compile(r"([零〇一二两三四五六七八九十百千万]+)\s?(块钱|元|块|人民币|美元|欧元)")
+_ZH_AMOUNT = re.compile(r"(?<![零〇一二两三四五六七八九十百千万])([零〇一二两三四五六七八九十百千万]+)\s?(块钱|元|块|人民币|美元|欧元)")
 
 
 def normalise(text: str) -> str:

@@ -110,3 +110,14 @@ def test_merging_keeps_the_first_of_each_value() -> None:
     second = [{"kind": "phone", "text": "13812345678", "value": "+8613812345678"}, {"kind": "amount", "text": "$3",
                                                                                     "value": "3 USD"}]
     assert entities_merge([first, second]) == first + second[1:]
+
+
+@pytest.mark.parametrize("text", ["1" * 4000, "十" * 3999 + "元", "order " + "1-" * 1997, "a." * 2000 + "@"])
+def test_a_long_adversarial_message_is_read_in_linear_time(text: str) -> None:
+    """Every customer message goes through these patterns before it is stored: none may start over at each
+    position of a long run (4000 digits took 1.9 s before numbers were read only from their start)."""
+    import time
+
+    started = time.perf_counter()
+    extract(text, product_names=["Gaiwan"])
+    assert time.perf_counter() - started < 0.5
