@@ -198,7 +198,8 @@ class AgentConsoleConsumer(JsonSocketConsumer):
     async def message_created(self, event: dict[str, Any]) -> None:
         if self._is_open(event):
             message = event["message"]
-            if message["role"] == Message.Role.BOT:  # an FAQ or cached answer: agents see how it was made
+            # An FAQ or cached answer: agents see how it was made; a customer's message: its intent and details.
+            if message["role"] in (Message.Role.BOT, Message.Role.CUSTOMER):
                 message = await self._agent_view(message["id"]) or message
             await self.send_json({"type": "message", "conversation_id": event["conversation_id"], "message": message})
 

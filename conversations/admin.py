@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext, gettext_lazy
 
 from . import admin_evaluation  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
 from .models import Conversation, LLMCall, Message
@@ -64,12 +67,16 @@ class MessageAdmin(ReadOnlyAdmin):
         "total_ms",
         "prompt_tokens",
         "reply_tokens",
+        "intent",
         "created_at",
     )
-    list_filter = ("role", "status", "answer_source", "profile", "model_name", "created_at")
+    list_filter = ("role", "status", "answer_source", "intent", "intent_source", "profile", "model_name", "created_at")
     search_fields = ("content", "=conversation__id")
     list_select_related = ("conversation",)
     date_hierarchy = "created_at"
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": intent_detection_status()})
 
     @admin.display(description=gettext_lazy("content"))
     def short_content(self, obj: Message) -> str:
@@ -78,6 +85,15 @@ class MessageAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("cited articles"))
     def cited(self, obj: Message) -> str:
         return ", ".join(source.get("title", "") for source in obj.sources or [] if source.get("cited"))
+
+
+def intent_detection_status() -> str:
+    """Which intent detection is in force (conversations.intents, conversations.pipeline.intent), in one line."""
+    if not settings.INTENT_MODEL:
+        return gettext("Intent detection: rules only (INTENT_MODEL is not set)")
+    return gettext("Intent detection: rules, then the model %(model)s within %(seconds)s s") % {
+        "model": settings.INTENT_MODEL, "seconds": f"{settings.INTENT_TIMEOUT_S:g}",
+    }
 
 
 @admin.register(LLMCall)

@@ -23,8 +23,9 @@ from django.conf import settings
 
 SOURCE_TAG = "source"
 CUSTOMER_TAG = "customer_message"
+DETAILS_TAG = "customer_details"
 # "<source", "</ source", "< customer_message" …: anything a model could read as one of our tags.
-_TAG_LOOKALIKE = re.compile(r"<(\s*/?\s*)(sources?|customer[\s_-]*message)", re.IGNORECASE)
+_TAG_LOOKALIKE = re.compile(r"<(\s*/?\s*)(sources?|customer[\s_-]*(?:message|details))", re.IGNORECASE)
 
 ISOLATION_RULE = {
     "en": (
@@ -73,6 +74,12 @@ def source_block(number: int, text: str) -> str:
 
 def customer_block(text: str) -> str:
     return f"<{CUSTOMER_TAG}>\n{defuse(text)}\n</{CUSTOMER_TAG}>"
+
+
+def details_block(lines: list[str]) -> str:
+    """The details a customer gave (conversations.entities), one per line: their own words, so data too."""
+    body = "\n".join(defuse(line) for line in lines)
+    return f"<{DETAILS_TAG}>\n{body}\n</{DETAILS_TAG}>"
 
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -29,6 +29,10 @@ UNVERIFIED_NOTICE = gettext_noop(
 HANDOFF_NOTICE = gettext_noop(
     "A colleague will join this conversation shortly. You can keep writing in the meantime."
 )
+# A complaint goes to a person at once (conversations.intents): say it is taken seriously, promise nothing.
+COMPLAINT_NOTICE = gettext_noop(
+    "We are sorry about this. A colleague will look into it personally and join this conversation shortly."
+)
 # %(hours)s: SUPPORT_HOURS and the time zone, e.g. "Mon-Fri 09:00-18:00 (Asia/Shanghai)".
 OFF_HOURS_NOTICE = gettext_noop(
     "Our team is away right now; we are here %(hours)s. Leave your email address and we will write back, "

@@ -437,6 +437,20 @@ HANDOFF_PHRASES = env_list(
 # Also hand off any message shaped like a request for a person, in words no list has (conversations.intents:
 # "could someone from your team call me", "麻烦帮我接一下人工", "我不想跟机器人聊"); off: the list only.
 HANDOFF_REQUEST_RULES = env_bool("HANDOFF_REQUEST_RULES", True)
+# Intents and entities of customer messages (conversations.intents, conversations.entities). The shop's order
+# number format as a regex (its first group, else the whole match, is the number); empty: the built-in patterns
+# ("order 12345678", "#12345", "订单号：E2024…").
+ORDER_NUMBER_PATTERN = env_str("ORDER_NUMBER_PATTERN")
+# Product names recognised in messages (case-insensitive), besides knowledge-base tags starting with
+# PRODUCT_TAG_PREFIX ("product:Gaiwan"; an empty prefix makes every tag a product name).
+PRODUCT_NAMES = env_list("PRODUCT_NAMES", "")
+PRODUCT_TAG_PREFIX = env_str("PRODUCT_TAG_PREFIX", "product:")
+# A complaint (conversations.intents) hands the conversation to a person with the reason `complaint`.
+HANDOFF_COMPLAINTS = env_bool("HANDOFF_COMPLAINTS", True)
+# A small model that classifies each message after the rules (structured outputs); empty: rules only.
+INTENT_MODEL = env_str("INTENT_MODEL")
+# Its time budget (seconds) before the rules' answer stands, so the reply's first token is not held up.
+INTENT_TIMEOUT_S = env_float("INTENT_TIMEOUT_S", 0.5)
 
 # --- Evaluation gates and runs (conversations.evaluation) -------------------------
 # A profile made the default, or given a canary share above EVAL_GATE_FREE_SHARE (%), must have a done run of

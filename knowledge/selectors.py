@@ -190,3 +190,26 @@ def knowledge_lookup(
             question, query_vector=query_vector, version=version, context=(query, context_vector)
         )
     return grounding
+
+
+_product_names: tuple[tuple[int, str], tuple[str, ...]] = ((-1, ""), ())
+
+
+def product_names() -> tuple[str, ...]:
+    """The product names a customer's message is searched for (conversations.entities): PRODUCT_NAMES, and
+    the tags of published articles that start with PRODUCT_TAG_PREFIX ("product:Gaiwan" names "Gaiwan"; an
+    empty prefix makes every tag a name). Tags are kept per knowledge-base version in each process, so a
+    message costs one small query for the version, as retrieval's snapshots do."""
+    global _product_names
+    key = (snapshot.knowledge_version(), settings.PRODUCT_TAG_PREFIX.casefold())
+    if _product_names[0] != key:
+        prefix = key[1]
+        names: set[str] = set()
+        for tags in Article.objects.filter(status=Article.Status.PUBLISHED).exclude(tags="").values_list(
+            "tags", flat=True
+        ):
+            for tag in (part.strip() for part in tags.split(",")):
+                if tag and tag.casefold().startswith(prefix):
+                    names.add(tag[len(prefix):].strip())
+        _product_names = (key, tuple(sorted(name for name in names if name)))
+    return tuple(dict.fromkeys([*settings.PRODUCT_NAMES, *_product_names[1]]))

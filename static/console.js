@@ -20,7 +20,8 @@
       rule: pgettext("console", "rule"),
       prompt_leak: pgettext("console", "reply withheld (leaked its instructions)"),
       unanswered: pgettext("console", "no reply in time"),
-      unverified_fact: pgettext("console", "unverified number or link")
+      unverified_fact: pgettext("console", "unverified number or link"),
+      complaint: pgettext("console", "complaint")
     };
   }
   // </protocol>
@@ -53,6 +54,17 @@
       csat: pgettext("console", "CSAT {s}/5"), name: pgettext("console", "name: {n}"),
       feedback_up: pgettext("console", "Customer: helpful"), feedback_down: pgettext("console", "Customer: not helpful"),
       load_more: pgettext("console", "Load more"),
+      intent: pgettext("console", "intent: {i}"),
+      intents: {
+        person: pgettext("console", "asks for a person"), complaint: pgettext("console", "complaint"),
+        order_status: pgettext("console", "order status"), refund: pgettext("console", "refund"),
+        shipping: pgettext("console", "shipping"), small_talk: pgettext("console", "small talk"),
+        out_of_scope: pgettext("console", "out of scope"), question: pgettext("console", "question")
+      },
+      entity_kinds: {
+        order_number: pgettext("console", "order"), phone: pgettext("console", "phone"),
+        email: pgettext("console", "email"), amount: pgettext("console", "amount"), product: pgettext("console", "product")
+      },
       reasons: handoffReasons()
     };
   }
@@ -167,9 +179,10 @@
     return status ? item.status === status : item.status !== "resolved";
   }
   function sortKey(item) {
-    // The server's order: waiting (longest first), mine, colleagues', then the bot's and resolved (recent first).
+    // The server's order: waiting after a complaint, then the other waiting (longest first), mine, colleagues',
+    // then the bot's and resolved (recent first).
     var mine = item.agent && state.me && item.agent.id === state.me.id;
-    var rank = { waiting_human: 0, human: mine ? 1 : 2, bot: 3, resolved: 3 }[item.status];
+    var rank = { waiting_human: item.handoff_reason === "complaint" ? 0 : 1, human: mine ? 2 : 3, bot: 4, resolved: 4 }[item.status];
     var when = item.status === "waiting_human" ? Date.parse(item.handoff_at || item.created_at)
       : -Date.parse(item.last_message_at || item.created_at);
     return [rank, when];
@@ -256,6 +269,7 @@
     $("hc-open").hidden = false;
     $("hc-typing").hidden = true;
     $("hc-messages").textContent = "";
+    state.details = frame.details || { intent: "", entities: [] };
     frame.messages.forEach(upsertMessage);
     renderHead();
     renderList();
@@ -269,6 +283,7 @@
     if (item.contact_email) state_text += " · " + fmt(t.email, { e: item.contact_email });
     if (item.csat_score) state_text += " · " + fmt(t.csat, { s: item.csat_score }) + (item.csat_comment ? " “" + item.csat_comment + "”" : "");
     $("hc-state").textContent = state_text;
+    renderDetails();
     var mine = item.status === "human" && item.agent && state.me && item.agent.name === state.me.name;
     $("hc-take").hidden = mine || item.status === "resolved";
     $("hc-back").hidden = !mine;
@@ -278,10 +293,31 @@
     assign.appendChild(el("option", null, t.assign)).value = "";
     state.agents.forEach(function (a) { if (!state.me || a.id !== state.me.id) assign.appendChild(el("option", null, a.name)).value = String(a.id); });
   }
+  // What the customer has told us (conversations.entities): each (kind, value) once, and the latest intent.
+  function addDetails(m) {
+    if (m.role !== "customer" || !state.details) return;
+    if (m.intent) state.details.intent = m.intent;
+    (m.entities || []).forEach(function (e) {
+      var known = state.details.entities.some(function (d) { return d.kind === e.kind && d.value === e.value; });
+      if (!known) state.details.entities.push(e);
+    });
+  }
+  function renderDetails() {
+    var bar = $("hc-details"), details = state.details || { intent: "", entities: [] };
+    bar.textContent = "";
+    if (details.intent) bar.appendChild(el("span", "hc-intent", fmt(t.intent, { i: t.intents[details.intent] || details.intent })));
+    details.entities.forEach(function (e) {
+      var chip = el("span", "hc-entity hc-entity-" + e.kind, (t.entity_kinds[e.kind] || e.kind) + ": " + e.text);
+      chip.title = e.value;
+      bar.appendChild(chip);
+    });
+    bar.hidden = !bar.childNodes.length;
+  }
   function roleLabel(role) {
     return { customer: t.customer, bot: t.bot_role, agent: t.agent_role, system: t.system, note: t.note_role }[role] || role;
   }
   function upsertMessage(m) {
+    if (m.role === "customer") { addDetails(m); renderDetails(); }
     var list = $("hc-messages");
     var li = list.querySelector('[data-id="' + m.id + '"]') || el("li");
     li.className = "hc-msg hc-role-" + m.role + " hc-status-" + m.status;

@@ -61,3 +61,58 @@ def test_waiting_customers_come_first_and_load_more_is_reachable_from_the_keyboa
 
     browser.execute_script("localStorage.setItem('helpdesk-console-lang', 'en'); location.reload()")
     wait_for(lambda: browser.find_element(By.ID, "hc-more").text == "Load more")
+
+
+def test_a_complaint_comes_first_and_its_header_shows_what_the_customer_gave(
+    live_app: LiveServer, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    # An hour-old request for a person, and a complaint of a minute ago with an order number given twice.
+    token = live_app.shell(
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from conversations.intents import classify\n"
+        "from conversations.models import Conversation, Message\n"
+        "now = timezone.now()\n"
+        "Conversation.objects.all().delete()\n"
+        "Conversation.objects.create(status='waiting_human', handoff_reason='customer_request',"
+        " handoff_at=now - timedelta(hours=1), last_message_at=now)\n"
+        "c = Conversation.objects.create(status='waiting_human', handoff_reason='complaint',"
+        " handoff_at=now - timedelta(minutes=1), last_message_at=now)\n"
+        "for n, text in enumerate(['Where is order 31415926? call 138 0013 8000',"
+        " 'Order 31415926 charged ¥99 twice, this is a scam']):\n"
+        "    found = classify(text)\n"
+        "    Message.objects.create(conversation=c, role='customer', content=text, client_id=f'b-{n}',"
+        " intent=found.intent, intent_source='rules', entities=found.entities)\n"
+        "print(c.token)\n"
+    ).strip().splitlines()[-1]
+    agent_create(live_app, "lin", "Lin")
+    browser.get(live_app.url + "/console/login/?next=/console/")
+    browser.execute_script("localStorage.setItem('helpdesk-console-lang', 'en')")
+    browser.find_element(By.NAME, "username").send_keys("lin")
+    browser.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, ".hc-item")) == 2)
+    first = browser.find_elements(By.CSS_SELECTOR, ".hc-item")[0]
+    assert first.find_element(By.CSS_SELECTOR, ".hc-reason").text == "complaint"
+    first.click()
+
+    def chips() -> list[str]:
+        return [chip.text for chip in browser.find_elements(By.CSS_SELECTOR, "#hc-details .hc-entity")]
+
+    wait_for(lambda: len(chips()) == 3)
+    assert chips() == ["order: 31415926", "phone: 138 0013 8000", "amount: ¥99"]
+    assert browser.find_element(By.CSS_SELECTOR, "#hc-details .hc-intent").text == "intent: complaint"
+
+    # A new message from the customer (on the customer's socket, from the same page) adds what it gives, live.
+    browser.execute_script(
+        "var ws = new WebSocket(location.origin.replace(/^http/, 'ws') + '/ws/chat/' + arguments[0] + '/');"
+        "ws.onopen = function () { ws.send(JSON.stringify({type: 'message', client_id: 'b-live',"
+        " text: 'also write to me at lin.customer@example.com'})); };",
+        token,
+    )
+    wait_for(lambda: len(chips()) == 4)
+    assert chips()[-1] == "email: lin.customer@example.com"
+    assert browser.find_element(By.CSS_SELECTOR, "#hc-details .hc-intent").text == "intent: question"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
@@ -13,6 +13,7 @@ from knowledge.selectors import Grounding, knowledge_lookup
 
 from ..models import Conversation, Message
 from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
+from ..selectors.messages import customer_details
 from ..selectors.replies import dialogue_before
 
 
@@ -28,6 +29,8 @@ class Preparation:
     system_prompt: str
     cache_profile: str  # the answer cache's profile part (see prompting.profile_key)
     grounding: Grounding
+    entities: list[dict] = field(default_factory=list)  # the details the customer gave (conversations.entities)
+    customer_message: Message | None = None  # the message being answered (its intent may be refined)
 
     @property
     def language(self) -> str:
@@ -37,7 +40,7 @@ class Preparation:
         """The chat messages to generate an answer with, and the numbered sources fitted into them."""
         return grounded_prompt(
             question=self.question, earlier=self.earlier, grounding=self.grounding, options=self.options,
-            system_prompt=self.system_prompt,
+            system_prompt=self.system_prompt, entities=self.entities,
         )
 
 
@@ -56,6 +59,8 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,
         system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding,
+        entities=customer_details(turns)["entities"],
+        customer_message=next((turn for turn in reversed(turns) if turn.role == Message.Role.CUSTOMER), None),
     )
 
 

@@ -20,14 +20,18 @@ from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
 from .. import confidence, verification
+from ..entities import entities_merge
 from ..models import Message
 from ..notices import UNVERIFIED_NOTICE, notice_in
 from ..outcome import ReplyOutcome, direct_outcome, outcome_judge
 from ..protocol.codes import HandoffReason
-from ..services import replies
+from ..services import messages, replies
 from .citations import CitationFilter, source_records
+from .intent import intent_ask_model
 from .preparation import Preparation, reply_prepare
 from .streaming import PROMPT_LEAK, StreamTarget, stream_reply
+
+PERSONAL_ENTITIES = ("order_number", "phone", "email")
 
 
 def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
@@ -44,6 +48,10 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     prepared = reply_prepare(
         conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile
     )
+    if _handed_off_by_intent(prepared):
+        # Nothing was generated: the reply closes cancelled and empty, and no model call is logged for it.
+        outcome = ReplyOutcome(status=Message.Status.CANCELLED, answer_source="", retrieval=prepared.grounding.record())
+        return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     grounding = prepared.grounding
     if grounding.faq or grounding.cached:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
@@ -66,6 +74,17 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     return reply
 
 
+def _handed_off_by_intent(prepared: Preparation) -> bool:
+    """Ask the intent model (when INTENT_MODEL is set) about the message being answered; its entities join
+    the prompt's, and a request for a person or a complaint hands off instead of answering."""
+    customer_message = prepared.customer_message
+    refined = intent_ask_model(customer_message) if customer_message is not None else None
+    if refined is None:
+        return False
+    prepared.entities = entities_merge([prepared.entities, refined.entities])
+    return messages.message_intent_refine(message_id=customer_message.pk, classification=refined)
+
+
 def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcome, list[tuple[Hit, str]]]:
     """A reply streamed from Ollama and judged, with the sources it was given."""
     messages, sources = prepared.prompt()
@@ -80,9 +99,11 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     outcome = aio.run(stream_reply(target, messages, prepared.options, citations))
     outcome.sources = source_records(sources, citations.cited)
     outcome.retrieval = prepared.grounding.record()
-    # Nothing of the customer's own goes into the prompt yet but who they are; an action's result will mark
+    # Of the customer's own, who they are and the order numbers, phones and emails they gave go into the prompt
+    # (those replies are never cached for others); an action's result will mark
     # its reply the same way.
-    outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None
+    outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None \
+        or any(entity.get("kind") in PERSONAL_ENTITIES for entity in prepared.entities)
     checked = settings.VERIFY_FACTS and outcome.status == Message.Status.COMPLETE and not citations.no_answer
     if checked:
         outcome.unverified_facts = unverified_facts(outcome.content, sources=sources, prepared=prepared)

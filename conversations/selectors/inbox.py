@@ -10,7 +10,8 @@ from django.db.models import Case, DateTimeField, IntegerField, OuterRef, Q, Que
 from django.db.models.functions import Coalesce
 
 from ..models import Conversation, Message
-from .messages import CUSTOMER_VISIBLE_ROLES, agent_name, message_to_agent_dict
+from ..protocol.codes import HandoffReason
+from .messages import CUSTOMER_VISIBLE_ROLES, agent_name, customer_details, message_to_agent_dict
 
 
 def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
@@ -39,9 +40,10 @@ def inbox_item(conversation: Conversation, *, last_message: Message | None = Non
     }
 
 
-# The inbox's order, by rank: customers waiting for a person (longest waiting first), the requesting agent's
-# own conversations, colleagues' conversations, then the bot's and resolved ones (most recent first).
-INBOX_RANK_WAITING, INBOX_RANK_MINE, INBOX_RANK_HUMAN, INBOX_RANK_REST = 0, 1, 2, 3
+# The inbox's order, by rank: customers waiting for a person after a complaint, then the others waiting (each
+# longest waiting first: an angry customer left waiting is the costliest wait), the requesting agent's own
+# conversations, colleagues' conversations, then the bot's and resolved ones (most recent first).
+INBOX_RANK_COMPLAINT, INBOX_RANK_WAITING, INBOX_RANK_MINE, INBOX_RANK_HUMAN, INBOX_RANK_REST = 0, 1, 2, 3, 4
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -62,6 +64,7 @@ def _inbox_ordered(*, agent_id: int | None) -> QuerySet[Conversation]:
     epoch = Value(_EPOCH, output_field=DateTimeField())
     return Conversation.objects.filter(evaluation=False).select_related("agent").annotate(
         rank=Case(
+            When(waiting & Q(handoff_reason=HandoffReason.COMPLAINT), then=Value(INBOX_RANK_COMPLAINT)),
             When(waiting, then=Value(INBOX_RANK_WAITING)),
             When(mine, then=Value(INBOX_RANK_MINE)),
             When(status=Conversation.Status.HUMAN, then=Value(INBOX_RANK_HUMAN)),
@@ -151,6 +154,9 @@ def conversation_for_agents(*, conversation_id: int) -> dict[str, Any] | None:
     conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
     if conversation is None:
         return None
-    messages = conversation.messages.select_related("author", "feedback").order_by("id")
-    return {"conversation": inbox_item(conversation), "messages": [message_to_agent_dict(m) for m in messages]}
+    messages = list(conversation.messages.select_related("author", "feedback").order_by("id"))
+    return {
+        "conversation": inbox_item(conversation), "messages": [message_to_agent_dict(m) for m in messages],
+        "details": customer_details(messages),
+    }
 

@@ -54,7 +54,20 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
             "feedback": message_feedback(message),
         }
     )
+    if message.role == Message.Role.CUSTOMER:
+        payload.update({"intent": message.intent, "intent_source": message.intent_source,
+                        "entities": message.entities or []})
     return payload
+
+
+def customer_details(messages: list[Message]) -> dict[str, Any]:
+    """What the customer has told us so far, for the console's header and the prompt: the latest intent of
+    their messages, and the entities of all of them, each (kind, value) once, first given first."""
+    from ..entities import entities_merge
+
+    customer = [message for message in messages if message.role == Message.Role.CUSTOMER]
+    intent = next((message.intent for message in reversed(customer) if message.intent), "")
+    return {"intent": intent, "entities": entities_merge(message.entities for message in customer)}
 
 
 def message_feedback(message: Message) -> dict[str, Any] | None:

@@ -11,16 +11,17 @@ from django.utils import timezone
 
 from helpdesk.llm import profiles
 from helpdesk.web import ratelimits
-from knowledge.selectors import direct_answer_find
+from knowledge.selectors import direct_answer_find, product_names
 
 from .. import events
-from ..intents import asks_for_person
+from ..intents import Classification, Intent, asks_for_person, classify
 from ..models import Conversation, Message
+from ..notices import COMPLAINT_NOTICE, notice_in
 from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
 from ..protocol import fields
 from ..protocol.codes import HandoffReason
-from ..selectors.replies import DIALOGUE_ROLES
+from ..selectors.replies import DIALOGUE_ROLES, customer_language
 from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
 from .posting import message_publish
 from .replies import reply_queue
@@ -48,11 +49,13 @@ def message_post_customer(
     client_id = fields.client_id(client_id)
     if not conversation.evaluation:  # an evaluation run's questions are the product's own, not a customer's
         ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
+    classification = message_classify(text)
     try:
         with transaction.atomic():
             message = Message.objects.create(
                 conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id,
-                profile_id=conversation.profile_id,
+                profile_id=conversation.profile_id, intent=classification.intent,
+                intent_source=classification.source, entities=classification.entities,
             )
             if conversation.status == Conversation.Status.RESOLVED:
                 conversation_reopen(conversation)
@@ -80,12 +83,14 @@ def _customer_message_answer(
     conversation: Conversation, message: Message, *, client_ip: str
 ) -> tuple[Conversation, Message | None]:
     """What a customer message sets off while the bot has the conversation: a handoff when it asks for a
-    person, else a direct answer when one is known, else a reply queued (or refused past the model-call
-    share). Returns the conversation as it now is, and the direct answer if there was one."""
+    person or complains, else a direct answer when one is known, else a reply queued (or refused past the
+    model-call share). Returns the conversation as it now is, and the direct answer if there was one."""
     if conversation.status != Conversation.Status.BOT:
         return conversation, None
     if customer_wants_human(message.content):
         return conversation_request_human(conversation=conversation, reason=HandoffReason.CUSTOMER_REQUEST), None
+    if message.intent == Intent.COMPLAINT and settings.HANDOFF_COMPLAINTS:
+        return complaint_handoff(conversation), None
     direct_reply = _bot_reply_direct(message)
     if direct_reply is not None:
         return conversation, direct_reply
@@ -101,6 +106,45 @@ def _customer_message_answer(
     else:
         reply_queue(message.pk)
     return conversation, None
+
+
+def message_classify(text: str) -> Classification:
+    """A customer message's intent and entities by the rules (conversations.intents), with the knowledge
+    base's product names; a message that the operator's HANDOFF_PHRASES take as a request for a person is
+    one, whatever the rules say."""
+    classification = classify(text, product_names=product_names())
+    if classification.intent != Intent.PERSON and customer_wants_human(text):
+        classification.intent = Intent.PERSON
+    return classification
+
+
+def message_intent_refine(*, message_id: int, classification: Classification) -> bool:
+    """Store the intent model's classification of a customer message (consoles with the conversation open
+    hear of it), and hand the conversation off when the model says the customer asks for a person or
+    complains. Returns whether it was handed off (the reply being generated is then cancelled)."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message_id).update(
+            intent=classification.intent, intent_source=classification.source, entities=classification.entities
+        )
+        message = Message.objects.select_related("conversation").get(pk=message_id)
+        events.message_reviewed_on_commit(message)
+        conversation = message.conversation
+        if conversation.status != Conversation.Status.BOT:
+            return False
+        if classification.intent == Intent.PERSON:
+            conversation_request_human(conversation=conversation, reason=HandoffReason.CUSTOMER_REQUEST)
+            return True
+        if classification.intent == Intent.COMPLAINT and settings.HANDOFF_COMPLAINTS:
+            complaint_handoff(conversation)
+            return True
+    return False
+
+
+def complaint_handoff(conversation: Conversation) -> Conversation:
+    """Hand a complaining customer to a person (reason `complaint`, first in the agents' inbox), telling
+    them so in their language."""
+    notice = notice_in(customer_language(conversation=conversation), COMPLAINT_NOTICE)
+    return conversation_request_human(conversation=conversation, reason=HandoffReason.COMPLAINT, notice=notice)
 
 
 def _bot_reply_direct(customer_message: Message) -> Message | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.intents import asks_for_person
+from conversations.intents import Intent, asks_for_person, classify
 from conversations.services import messages
 
 REQUESTS = [
@@ -69,3 +69,128 @@ def test_with_the_rules_off_only_the_phrase_list_hands_off(settings) -> None:
     assert messages.customer_wants_human("转人工")
     settings.HANDOFF_REQUEST_RULES = True
     assert messages.customer_wants_human("Could someone from your shop ring me?")
+
+
+# --- intents by the rules (classify) ------------------------------------------------------------------------
+
+INTENTS = {
+    Intent.PERSON: [
+        "Honestly just get me a staff member on the line",
+        "麻烦帮忙叫个真人客服过来",
+    ],
+    Intent.COMPLAINT: [
+        # strong words anywhere, mild ones aimed at the shop, threats, saying one complains
+        "Three parcels lost in a month. Pathetic.",
+        "You people ripped me off and I want answers",
+        "The teapot you sent is absolutely useless",
+        "Your customer service has been dreadful from start to finish",
+        "I'm going to contact my lawyer about this order",
+        "I'd like to lodge a formal complaint about the courier",
+        "Never ordering from this store again.",
+        "Why is the packaging so shoddy?",
+        "I'm not at all happy with how this was handled",
+        "你们就是黑店，收了钱不发货",
+        "客服态度也太差了吧，问三遍都不回",
+        "东西收到就是坏的，真的太失望了",
+        "再不处理我就去消协",
+        "这破玩意儿用一天就坏了",
+        "我必须投诉你们的快递员",
+        "对这次服务很不满意",
+        "回复也太慢了，等了两天",
+        "That was the worst support chat of my life",
+    ],
+    Intent.REFUND: [
+        "Can I get my money back if the size is wrong?",
+        "Has my refund been processed yet?",
+        "What's your returns policy for opened items?",
+        "钱什么时候退回来？",
+        "这个杯子不喜欢可以退货吗",
+        "退款多久能到账",
+    ],
+    Intent.ORDER_STATUS: [
+        "Where's my package? It said two days",
+        "I still haven't received the kettle I ordered",
+        "Could you give me the tracking number please",
+        "When will my tea set arrive?",
+        "order #778812 - any update on shipping?",
+        "包裹到哪了？",
+        "我的快递怎么一直不动",
+        "买了一周了还没收到货",
+        "帮我查下物流",
+        "订单E20240601998发货了吗",
+    ],
+    Intent.SHIPPING: [
+        "Do you ship to Hong Kong?",
+        "How much is express delivery?",
+        "Which courier do you use for overseas orders?",
+        "满多少包邮？",
+        "下单后一般多久发货",
+        "寄到新疆要几天能到",
+    ],
+    Intent.SMALL_TALK: ["Good evening!", "ok thanks a lot", "早上好呀", "好的，谢谢啦"],
+    Intent.QUESTION: [
+        "What is the warranty on electric kettles?",
+        "Is the glaze lead-free?",
+        "Can I pay by bank transfer?",
+        "Is the tea bitter or not bad for beginners?",
+        "这款茶叶适合送人吗",
+        "有电子发票吗",
+        "怎么清洗紫砂壶",
+    ],
+}
+CASES = [(intent, text) for intent, texts in INTENTS.items() for text in texts]
+
+
+@pytest.mark.parametrize(("intent", "text"), CASES, ids=[text[:30] for _, text in CASES])
+def test_the_rules_give_each_message_its_intent(intent: Intent, text: str) -> None:
+    assert classify(text, product_names=[]).intent == intent
+
+
+NOT_COMPLAINTS = [
+    # negated, aimed at no one, asked about, or a how-to question about complaining
+    "The gaiwan is not bad at all for the price",
+    "I wasn't disappointed, it's lovely",
+    "It rained all day, awful weather, anyway: do you sell oolong?",
+    "Is it a poor idea to brew green tea with boiling water?",
+    "How can I make a complaint to the post office about a lost letter?",
+    "这个价格一点都不差",
+    "我没有生气，就是想问问保修",
+    "如何投诉快递员？",
+    "Is this site a scam-free marketplace?",
+    "What's the worst that could happen if the kettle boils dry?",
+    "I'm mad at myself for losing the receipt, can you resend it?",
+    "Do you offer fraud protection on card payments?",
+    "这套茶具的釉面会不会很差？",
+    "包装好不好，送人行不行",
+]
+
+
+@pytest.mark.parametrize("text", NOT_COMPLAINTS)
+def test_neutral_messages_with_a_complaint_word_are_not_complaints(text: str) -> None:
+    assert classify(text, product_names=[]).intent != Intent.COMPLAINT
+
+
+def test_a_request_for_a_person_wins_over_a_complaint() -> None:
+    assert classify("This is a scam, let me talk to a manager now").intent == Intent.PERSON
+
+
+def test_a_complaint_wins_over_its_topic() -> None:
+    assert classify("Where is my refund? This is outrageous").intent == Intent.COMPLAINT
+    assert classify("退款拖了一个月，骗子吧").intent == Intent.COMPLAINT
+
+
+def test_the_rules_never_say_out_of_scope() -> None:
+    """Only retrieval can tell that the shop knows nothing of it (the reply pipeline's decline)."""
+    assert classify("Who won the football last night?").intent == Intent.QUESTION
+    assert Intent.OUT_OF_SCOPE.value == "out_of_scope"
+
+
+def test_a_classification_comes_from_the_rules_with_its_entities() -> None:
+    result = classify("Order 55667788 was charged ¥99 twice", product_names=[])
+    assert result.source == "rules"
+    assert [(e["kind"], e["value"]) for e in result.entities] == [("order_number", "55667788"), ("amount", "99 CNY")]
+
+
+def test_full_width_text_is_classified_like_half_width() -> None:
+    assert classify("ｗｈｅｒｅ ｉｓ ｍｙ ｏｒｄｅｒ？").intent == Intent.ORDER_STATUS
+    assert classify("订单号：１２３４５６７８").entities[0]["value"] == "12345678"
