@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.smalltalk import SmallTalk, is_small_talk, small_talk_kind
+from conversations.intents.smalltalk import SmallTalk, is_small_talk, small_talk_kind
 
 
 @pytest.mark.parametrize(
