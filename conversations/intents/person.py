@@ -2,16 +2,25 @@
 
 A customer who wants a person says so in endless ways ("could someone from your team call me", "put me
 through to a real person", "我不想跟机器人聊", "麻烦帮我接一下人工"), so a list of phrases (the operator's
-HANDOFF_PHRASES, still honoured) misses most of them. The rule here is grammatical and works for wordings nobody
-listed: a request (a verb of reaching someone, or a want/need) aimed at a person noun, or a refusal of the bot.
+HANDOFF_PHRASES, still honoured) misses most of them. The rule here is grammatical, over a person noun (a human,
+a member of staff, whoever is in charge, one of your people, 人工, 真人, 活人, 同事, 负责人…):
+
+- a verb of reaching aimed at it: talk/speak/chat with, put me through/in touch with, pass this on to,
+  escalate to, sort this out with, an answer from; 转/接/找/换/叫/让/联系…, 跟/和…聊/说/沟通;
+- the person as the subject of a contact back: "could a member of staff get in touch with me", "请你们同事跟我说";
+- a want, need or preference for it: "I need a human", "I'd rather deal with somebody on your team";
+- asking whether one is there: "is there a real person I can talk to?", "有没有活人在线";
+- the noun alone, said once or over again: "agent!", "人工！人工！";
+- or a refusal of the bot: "not a bot", "rather … than an automated assistant", "别让机器人回答".
+
 What it must not take for a request: a question about the bot itself ("are you a real person?", "你是真人吗":
-no request verb, so no match),
-a negated request ("no need for an agent", "不用转人工"), and the same nouns in other senses ("human
-consumption", "人工种植", "my agent ordered it", "客服电话是多少" — the last asks for a number the knowledge base
-may have).
+no request), a negated request ("no need for an agent", "不用转人工"), the same nouns in other senses ("human
+consumption", "人工种植", "my agent ordered it", "the manager said I could return it", "经理说可以退"), and
+questions that only mention support ("客服电话是多少", "what are your customer service hours?": the knowledge
+base may answer them; "找不到客服" is a search, not a request).
 
 Plain functions of text, deterministic and fast (a few regular expressions), so they run before anything else
-on every message. The first layer of issue 15's intents: a model classifier may come after it, never before.
+on every message.
 """
 
 from __future__ import annotations
@@ -20,57 +29,97 @@ import re
 
 # --- English ---------------------------------------------------------------------------------------------
 
-_PERSON = (
-    r"(?:(?:a|an|the|some|your|one\s+of\s+your|real|actual|live|human|proper)\s+)*"
-    r"(?:human(?:\s+being)?|person|people|agent|rep(?:resentative)?|operator|someone|somebody|anyone|anybody"
-    r"|staff(?:\s+member)?|employee|colleague|manager|supervisor|customer\s+(?:service|support|care)"
-    r"(?:\s+(?:team|rep(?:resentative)?|agent|person))?|support\s+(?:team|agent|person|staff))"
+_EN_DET = r"(?:(?:a|an|the|some|any|your|one\s+of\s+your|real|actual|live|human|proper|competent|qualified)\s+)*"
+_EN_NOUN = (
+    r"(?:humans?(?:\s+beings?)?|persons?|people|agents?|reps?|representatives?|operators?|someone|somebody|anyone"
+    r"|anybody|staff(?:\s+members?)?|members?\s+of\s+(?:staff|(?:your|the)\s+team)|team\s+members?|employees?"
+    r"|colleagues?|managers?|supervisors?|whoever\s+(?:is\s+)?(?:in\s+charge|responsible|works\s+there)"
+    r"|(?:the\s+)?person\s+in\s+charge|customer\s+(?:service|support|care)(?:\s+(?:team|reps?|representatives?"
+    r"|agents?|person|people|staff|department))?|support\s+(?:team|agents?|person|people|staff|department)"
+    r"|your\s+team|the\s+team|(?:your|the)\s+people)"
 )
-_REACH = (
-    r"(?:talk|speak|chat|write)\s+(?:to|with)|connect(?:ed)?\s+(?:me\s+)?(?:to|with)|transfer(?:red)?\s+(?:me\s+)?to"
-    r"|put\s+me\s+(?:through\s+)?(?:to|with)|(?:get|give)\s+me|pass\s+me\s+(?:on\s+)?to|escalate\s+(?:this\s+)?to"
-    r"|hand\s+(?:me|this)\s+(?:over\s+)?to|let\s+me\s+(?:talk|speak)\s+(?:to|with)"
+# "somebody on your team", "someone who works there": the qualifier keeps it a person of the shop.
+_EN_PERSON = (
+    rf"{_EN_DET}{_EN_NOUN}"
+    r"(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+(?:\w+\s+)?(?:team|staff|shop|store|end|side|company))?"
+)
+_EN_WITH = r"(?:to|with|w/?)"
+_EN_REACH = (
+    rf"(?:talk|speak|chat|write|deal|discuss\s+(?:this|it)|sort\s+(?:this|it|things)\s+out|work\s+(?:this|it)\s+out"
+    rf"|go\s+over\s+(?:this|it))\s+{_EN_WITH}"
+    rf"|(?:connect(?:ed)?|hook)\s+(?:me\s+)?(?:up\s+)?{_EN_WITH}|transfer(?:red)?\s+(?:me\s+|this\s+)?to"
+    rf"|put\s+me\s+(?:through\s+)?{_EN_WITH}"
+    rf"|put\s+me\s+in\s+(?:touch|contact)\s+{_EN_WITH}|(?:get|give|find)\s+me|let\s+me\s+(?:talk|speak|chat)\s+{_EN_WITH}"
+    r"|(?:pass|send|forward|hand|escalate|refer|route)\s+(?:(?:me|this|it|my\s+\w+)\s+)?(?:over\s+|on\s+|up\s+)?to"
+    r"|(?:answer|reply|response|help|call)\s+from"
+)
+_EN_CONTACT_ME = (
+    r"(?:call|contact|phone|ring|reach|email|e-mail|text|message|get\s+back\s+to|get\s+in\s+(?:touch|contact)\s+with"
+    r"|talk\s+to|speak\s+(?:to|with)|chat\s+with|look\s+(?:at|into)\s+(?:this|it|my))\s+(?:me|us|this|it|my)\b"
+)
+_EN_WANT = (
+    r"want|wanna|need|would\s+like|'d\s+like|prefer|would\s+rather|'d\s+rather|rather|request|demand|ask\s+for"
+    r"|insist\s+on|looking\s+for|waiting\s+for"
 )
 _EN_REQUEST = re.compile(
-    rf"\b(?:{_REACH})\s+{_PERSON}\b"  # "talk to a real person", "put me through to someone"
-    rf"|\b(?:want|need|would\s+like|'d\s+like|prefer|request|ask\s+for)\s+(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?"
-    rf"{_PERSON}\b"  # "I need a human", "I'd like to speak with your staff"
-    rf"|\b(?:can|could|may|would)\s+{_PERSON}\s+(?:(?:from|at|in)\s+(?:your|the|this)\s+(?:\w+\s+){{1,2}})?"
-    r"(?:please\s+)?(?:call|contact|phone|ring|reach|email|text|get\s+back\s+to)\s+me\b"  # "could someone … call me"
-    rf"|^\s*{_PERSON}\s*,?\s*(?:please|pls|now)?\s*[.!?]*\s*$",  # "human please", "a real person!"
+    rf"\b(?:{_EN_REACH})\s+{_EN_PERSON}\b"
+    rf"|\b(?:can|could|may|would|will|please|pls|plz|have|let)\s+{_EN_PERSON}\s+(?:(?:please|just|quickly|directly)\s+)?"
+    rf"{_EN_CONTACT_ME}"
+    rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:(?:{_EN_REACH})\s+)?{_EN_PERSON}\b"
+    rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
+    rf"|\bany\s+(?:real\s+|live\s+|actual\s+)?(?:humans?|people|agents?|staff)\s+(?:around|here|there|online|available)"
+    rf"|^\s*(?:(?:{_EN_PERSON})\s*[,!.?]*\s*(?:please|pls|plz|now|asap)?\s*[,!.?]*\s*){{1,4}}$",
     re.IGNORECASE,
 )
+_EN_BOT = (
+    r"(?:chat\s*bot|bot|robot|machine|ai|computer|automated\s+\w+|auto(?:matic)?[-\s]?(?:reply|replies|responses?)"
+    r"|virtual\s+assistant|script)"
+)
 _EN_REFUSES_BOT = re.compile(
-    r"\b(?:(?:don'?t|do\s+not|won'?t|will\s+not|no\s+more|stop|done|tired\s+of|sick\s+of|fed\s+up\s+with|hate)"
-    r"\s+(?:want\s+to\s+)?(?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?)\s+(?:to|with)\s+(?:a|an|the|this|your)?\s*"
-    r"(?:bot|robot|machine|ai|computer|chatbot)"
-    r"|not\s+(?:a|an|the|this)\s+(?:bot|robot|machine|ai|chatbot)\b)",
+    rf"\b(?:(?:don'?t|do\s+not|won'?t|will\s+not|no\s+more|stop|done|tired\s+of|sick\s+of|fed\s+up\s+with|hate)"
+    rf"\s+(?:want\s+to\s+)?(?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?)\s+(?:to|with)\s+(?:a|an|the|this|your)?\s*{_EN_BOT}"
+    rf"|not\s+(?:a|an|the|this|your)\s+{_EN_BOT}\b"
+    rf"|(?:rather|prefer)\b[^.!?]{{0,80}}\b(?:than|instead\s+of|over)\s+(?:[\w']+\s+){{0,4}}?(?:a|an|the|this|your)?\s*{_EN_BOT}"
+    rf"|instead\s+of\s+(?:a|an|the|this|your)?\s*{_EN_BOT})",
     re.IGNORECASE,
 )
 # A negation governs the request only when the words between are plain words (no comma, no full stop):
 # "don't transfer me to a human" is negated, "I don't understand, I want a human" is not.
 _EN_NEGATED = re.compile(
-    r"\b(?:don'?t|do\s+not|no\s+need|never\s+mind|without)\s+(?:[\w']+\s+){0,4}?"
-    r"(?:human|person|agent|rep(?:resentative)?|operator|someone|somebody|anyone|anybody|staff)\b",
+    r"\b(?:don'?t|do\s+not|doesn'?t|no\s+need|never\s+mind|without|not\s+necessary)\s+(?:[\w']+\s+){0,4}?"
+    r"(?:humans?|persons?|agents?|reps?|representatives?|operators?|someone|somebody|anyone|anybody|staff)\b",
     re.IGNORECASE,
 )
 
 # --- Chinese ---------------------------------------------------------------------------------------------
 
+_ZH_OF_SHOP = r"(?:你们|贵店|店里|公司|贵公司)?的?"
 _ZH_PERSON = (
-    r"(?:人工(?!智能|种植|合成|成本|费|湖|降雨)(?:客服|服务|坐席)?|真人(?:客服)?|活人|客服(?:人员|小姐姐|专员)?"
-    r"|工作人员|服务人员|经理|主管|专员|值班人员|你们的人)"
+    r"(?:人工(?!智能|种植|合成|成本|费|湖|降雨|养殖|培育|繁殖)(?:客服|服务|坐席)?|真人(?:客服)?|活人"
+    rf"|{_ZH_OF_SHOP}(?:客服(?:人员|小姐姐|小哥哥|专员|本人|MM|mm)?|同事|员工|工作人员|服务人员|经理|主管|负责人|专员"
+    r"|店长|店主|老板|值班人员|售后(?:人员|专员|客服)?)"
+    r"|(?:你们|贵店|店里|公司|贵公司)的?人)"
 )
+_ZH_ASK = r"(?:转|转接|接|接通|找|要|换|叫|让|请|求|联系|呼叫|切换到?|安排|派)"
+_ZH_TALK = r"(?:说|聊|谈|讲|沟通|对话|交流|联系|解释|回答|回复|处理)"
 _ZH_REQUEST = re.compile(
-    rf"(?:转|转接|接|接通|找|要|换|叫|让|请|求|联系|呼叫|切换到?)[^，。,.!?！？]{{0,5}}?{_ZH_PERSON}"
-    rf"|(?:跟|和|与|同)\s*{_ZH_PERSON}\s*(?:说|聊|谈|讲|沟通|对话|交流)"
+    rf"{_ZH_ASK}(?!不到|不着)[^，。,.!?！？]{{0,5}}?{_ZH_PERSON}"
+    rf"|(?:跟|和|与|同)\s*{_ZH_PERSON}\s*[^，。,.!?！？]{{0,3}}?{_ZH_TALK}"
+    rf"|{_ZH_PERSON}[^，。,.!?！？]{{0,4}}?(?:跟我|和我|同我|给我|帮我|联系我|回我|回复我|打给我|来处理|出来|过来)"
+    r"(?=[^，。,.!?！？]{0,4}(?:说|聊|谈|讲|沟通|回|打|处理|看|吧|吗|呢|啊|$|[，。,.!?！？]))"
+    rf"|(?:有没有|有没|是否有|有)(?:个|一个|位)?{_ZH_PERSON}"
+    r"(?=\s*(?:在线|在吗|在不在|吗|么|嘛|可以|能|帮|回|[?？]|$))"
     r"|(?:找|叫|来)(?:个|一个|位)?人(?:来|过来)?(?:帮|处理|解决|跟|和|聊|说|吧|吗|啊|呀|$)"
-    rf"|^\s*(?:我要|要|请|麻烦)?\s*{_ZH_PERSON}\s*[，,]?\s*(?:吧|呢|啊|呀|好吗|可以吗|谢谢)?\s*[!！?？。.]*\s*$"
+    rf"|^\s*(?:(?:我要|要|请|麻烦|转)?\s*{_ZH_PERSON}\s*(?:吧|呢|啊|呀|好吗|可以吗|谢谢)?\s*[，,!！?？。.~～\s]*){{1,4}}$"
 )
 _ZH_REFUSES_BOT = re.compile(
-    r"(?:不想|不要|别|不愿意|受不了|不跟|不和)[^，。,.!?！？]{0,4}(?:机器人|机器|AI|ai|人工智能|智能客服|自动回复)"
+    r"(?:不想|不要|别|不愿意|受不了|不跟|不和|不需要)[^，。,.!?！？]{0,4}(?:机器人|机器|AI|ai|人工智能|智能客服|自动回复)"
 )
-_ZH_NEGATED = re.compile(rf"(?:不要|不用|不需要|无需|别|没必要|不必)[^，。,.!?！？]{{0,4}}{_ZH_PERSON}")
+_ZH_NEGATED = re.compile(rf"(?:不要|不用|不需要|无需|别|没必要|不必)[^，。,.!?！？]{{0,4}}(?:转|找|叫)?{_ZH_PERSON}")
+# A person the sentence reports on, not asks for: "经理说可以退", "客服说三天到".
+_ZH_REPORTED = re.compile(
+    rf"(?<![跟和与同让请叫找要])(?<![跟和与同让请叫找要]的){_ZH_PERSON}(?:之前|上次|刚才|已经)?(?:说|告诉我|答应|承诺|讲)(?:过|了)?"
+)
 
 
 def asks_for_person(text: str) -> bool:
@@ -82,4 +131,6 @@ def asks_for_person(text: str) -> bool:
         return True
     if _EN_NEGATED.search(text) or _ZH_NEGATED.search(text):
         return False
-    return bool(_EN_REQUEST.search(text) or _ZH_REQUEST.search(text))
+    if _EN_REQUEST.search(text):
+        return True
+    return bool(_ZH_REQUEST.search(_ZH_REPORTED.sub("，", text)))

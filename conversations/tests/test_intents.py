@@ -31,6 +31,22 @@ REQUESTS = [
     "真人客服！",
     "受不了这个自动回复了",
     "不想和AI聊天，有人吗？找个人来帮我",
+    # the shapes added when the demo set's tuning part showed them missing, each in new words
+    "hook me up w/ someone from billing pls",  # reaching, "w/" for with
+    "I'd prefer to go over it with a qualified member of your team",  # a preference for a person
+    "Could a manager please get back to us about the broken tin?",  # a person contacting the customer back
+    "Can you forward this to whoever is responsible for refunds?",  # passing the question on
+    "I'd like a reply from an actual employee, not an automatic response",
+    "Is there a live agent available right now?",  # asking whether one is there
+    "any humans around??",
+    "agent. agent. AGENT",  # the bare noun over and over
+    "Honestly I'd rather wait for a person than keep typing to a virtual assistant",
+    "麻烦让负责人给我回个电话",  # the person as the subject of a call back
+    "我想跟你们店长当面沟通一下",  # 跟 + person + talk, with words between
+    "有真人客服吗？",  # whether one is there
+    "客服客服！！",
+    "叫你们售后专员出来处理",
+    "Can I 和你们的工作人员谈谈吗",  # mixed languages
 ]
 
 NOT_REQUESTS = [
@@ -50,6 +66,15 @@ NOT_REQUESTS = [
     "客服的工作时间是几点到几点",
     "这款产品是人工合成的吗",
     "两个人可以共用一个账号吗",
+    "The manager said I could return it within a month, is that right?",
+    "Is your customer service open on Sundays?",
+    "Does anyone at all drink pu'er cold?",
+    "Can anyone tell me the shipping cost to Japan?",
+    "经理说可以退，是真的吗",
+    "找不到客服的联系方式，请问在哪里看",
+    "这个茶让人很放松吗",
+    "有没有适合送人的礼盒",
+    "人工种植的茶和野生茶有什么区别",
 ]
 
 
