@@ -93,10 +93,14 @@ class Grounding:
     faq: faq.FAQMatch | None = None
     cached: answer_cache.CachedAnswer | None = None
     result: search.SearchResult | None = None
+    # False when nothing at all is published (no article, no FAQ entry): nothing to tell a question's scope by.
+    searchable: bool = True
 
     def record(self) -> dict[str, Any]:
         """The message's `retrieval` field: enough for an agent (and the confidence) to see how it went."""
         record: dict[str, Any] = {"query": self.query, "kb_version": self.version, "standalone": self.standalone}
+        if not self.searchable:
+            record["empty_knowledge_base"] = True
         if self.faq:
             record["faq"] = {"id": self.faq.faq_id, "question": self.faq.question, "how": self.faq.how,
                              "score": round(self.faq.score, 4)}
@@ -140,14 +144,20 @@ def _stored_answer_find(grounding: Grounding, *, question: str, profile: str) ->
     return bool(grounding.faq or grounding.cached)
 
 
-def knowledge_lookup(*, question: str, previous_question: str, has_history: bool, profile: str) -> Grounding:
-    """FAQ, cache and retrieval for one question; stops at the first step that answers it."""
+def knowledge_lookup(
+    *, question: str, previous_question: str, has_history: bool, profile: str, limit: int | None = None
+) -> Grounding:
+    """FAQ, cache and retrieval for one question; stops at the first step that answers it.
+
+    `limit`: how many search hits to return (RETRIEVAL_TOP_K unless given: more, for a caller that sets
+    some aside)."""
     grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
     if _stored_answer_find(grounding, question=question, profile=profile):
         return grounding
     version, standalone, query = grounding.version, grounding.standalone, grounding.query
     if not snapshot.has_searchable_knowledge(version=version):
         # Nothing to search: spare the embedding call (and its latency) entirely.
+        grounding.searchable = False
         grounding.result = search.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
                                                   version=version)
         return grounding
@@ -157,11 +167,11 @@ def knowledge_lookup(*, question: str, previous_question: str, has_history: bool
             grounding.faq = faq.faq_match(question, query_vector=query_vector, version=version)
             if grounding.faq:
                 return grounding
-        grounding.result = search.search(question, query_vector=query_vector, version=version)
+        grounding.result = search.search(question, query_vector=query_vector, version=version, limit=limit)
     else:
         # One embedding call for both: the follow-up alone, and with the question it follows.
         query_vector, context_vector = embedding.embed_queries([question, query])
         grounding.result = search.search(
-            question, query_vector=query_vector, version=version, context=(query, context_vector)
+            question, query_vector=query_vector, version=version, context=(query, context_vector), limit=limit
         )
     return grounding

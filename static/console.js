@@ -20,7 +20,8 @@
       rule: pgettext("console", "rule"),
       prompt_leak: pgettext("console", "reply withheld (leaked its instructions)"),
       unanswered: pgettext("console", "no reply in time"),
-      unverified_fact: pgettext("console", "unverified number or link")
+      unverified_fact: pgettext("console", "unverified number or link"),
+      unsupported_claim: pgettext("console", "claim its sources do not support")
     };
   }
   // </protocol>

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.conf import settings
 
 from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
@@ -11,6 +13,7 @@ from helpdesk.models import ModelProfile
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding, knowledge_lookup
 
+from .. import scope
 from ..models import Conversation, Message
 from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
 from ..selectors.replies import dialogue_before
@@ -27,7 +30,12 @@ class Preparation:
     first_turn: bool  # the question is the conversation's very first message
     system_prompt: str
     cache_profile: str  # the answer cache's profile part (see prompting.profile_key)
-    grounding: Grounding
+    grounding: Grounding  # its search hits are those that bear on the question (conversations.scope)
+    set_aside: list[Hit] = field(default_factory=list)  # hits found but not relevant enough to be given
+
+    @property
+    def has_sources(self) -> bool:
+        return bool(self.grounding.result and self.grounding.result.hits)
 
     @property
     def language(self) -> str:
@@ -50,11 +58,15 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     system_prompt = system_prompt_for(profile, language_of(question))
     cache_profile = profile_cache_key(profile, question=question)
     grounding = knowledge_lookup(
-        question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile
+        question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile,
+        limit=scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K,
     )
+    set_aside: list[Hit] = []
+    if grounding.result is not None:
+        grounding.result.hits, set_aside = scope.sources_relevant(grounding.result.hits, limit=settings.RETRIEVAL_TOP_K)
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,
-        system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding,
+        system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding, set_aside=set_aside,
     )
 
 

@@ -19,12 +19,13 @@ from knowledge import cache as answer_cache
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
-from .. import confidence, verification
+from .. import confidence, scope, verification
 from ..models import Message
 from ..notices import UNVERIFIED_NOTICE, notice_in
-from ..outcome import ReplyOutcome, direct_outcome, outcome_judge
+from ..outcome import ReplyOutcome, declined_outcome, direct_outcome, outcome_judge
 from ..protocol.codes import HandoffReason
 from ..services import replies
+from ..smalltalk import small_talk_kind
 from .citations import CitationFilter, source_records
 from .preparation import Preparation, reply_prepare
 from .streaming import PROMPT_LEAK, StreamTarget, stream_reply
@@ -47,6 +48,12 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     grounding = prepared.grounding
     if grounding.faq or grounding.cached:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
+        return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
+    if not prepared.has_sources and grounding.searchable and small_talk_kind(prepared.question) is None:
+        # Nothing the knowledge base holds bears on it: never the model's general knowledge. (With nothing
+        # published at all there is nothing to tell scope by: the model answers, told to say when it cannot.)
+        outcome = declined_outcome(grounding, language=prepared.language,
+                                   retrieval_extra=scope.set_aside_record(prepared.set_aside))
         return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     outcome, sources = _generated(bot_message, prepared)
     refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=prepared.first_turn)
@@ -79,7 +86,7 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     connection.close()
     outcome = aio.run(stream_reply(target, messages, prepared.options, citations))
     outcome.sources = source_records(sources, citations.cited)
-    outcome.retrieval = prepared.grounding.record()
+    outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside)}
     # Nothing of the customer's own goes into the prompt yet but who they are; an action's result will mark
     # its reply the same way.
     outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None
@@ -90,6 +97,9 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
         outcome=outcome, sources=sources, citations=citations, grounding=prepared.grounding
     )
     signals.unverified_facts = len(outcome.unverified_facts) if checked else None
+    if not sources:
+        signals.small_talk = small_talk_kind(prepared.question)
+        signals.empty_knowledge_base = not prepared.grounding.searchable or None
     outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
     if outcome.handoff_reason == HandoffReason.UNVERIFIED_FACT and settings.VERIFY_FACTS_NOTICE:
         outcome.customer_notice = notice_in(prepared.language, UNVERIFIED_NOTICE)
@@ -149,6 +159,7 @@ def generated_signals(
         cited=bool(citations.cited),
         relevance=round(ranked[0], 3) if ranked else None,
         relevance_gap=None if gap is None else round(gap, 3),
+        coverage=max((scope.source_coverage(hit) or 0.0 for hit, _ in sources), default=None),
         keyword_only=bool(grounding.result and grounding.result.keyword_only),
         no_answer_marker=citations.no_answer,
         truncated=outcome.done_reason == "length",

@@ -64,6 +64,7 @@ class HandoffReason(models.TextChoices):
     PROMPT_LEAK = "prompt_leak", "reply withheld (leaked its instructions)"
     UNANSWERED = "unanswered", "no reply in time"
     UNVERIFIED_FACT = "unverified_fact", "unverified number or link"
+    UNSUPPORTED_CLAIM = "unsupported_claim", "claim its sources do not support"
 
 
 class CloseCode(models.IntegerChoices):

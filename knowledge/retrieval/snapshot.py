@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from ..models import FAQ, Article, Chunk, KnowledgeState
-from .terms import normalise_question, tokenize
+from .terms import index_terms, normalise_question, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,8 @@ class ChunkRef:
     language: str
     heading: str
     text: str
+    # The search terms of its article's title and tags and its heading: what it is about (retrieval.coverage).
+    topic_terms: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -117,11 +119,15 @@ def snapshot_build(version: int) -> Snapshot:
     vocabulary: dict[str, int] = {}
     rows = published.order_by("article_id", "ordinal").values_list(
         "id", "article_id", "article__title", "article__public_url", "article__language",
-        "heading", "text", "search_tokens", "embedding", "embedding_dim", "embed_model",
+        "heading", "text", "search_tokens", "embedding", "embedding_dim", "embed_model", "article__tags",
     )
+    topics: dict[tuple[str, str, str], frozenset[str]] = {}
     for position, row in enumerate(rows.iterator(chunk_size=2000)):
-        chunk_id, article_id, title, url, language, heading, text, tokens, embedding, chunk_dim, chunk_model = row
-        snapshot.chunks.append(ChunkRef(chunk_id, article_id, title, url, language, heading, text))
+        chunk_id, article_id, title, url, language, heading, text, tokens, embedding, chunk_dim, chunk_model, tags = row
+        topic = topics.get((title, tags, heading))
+        if topic is None:
+            topic = topics[(title, tags, heading)] = frozenset(index_terms(f"{title}\n{tags}\n{heading}"))
+        snapshot.chunks.append(ChunkRef(chunk_id, article_id, title, url, language, heading, text, topic))
         terms = tokens.split()
         term_ids.extend([vocabulary.setdefault(term, len(vocabulary)) for term in terms])
         doc_lengths.append(len(terms))
