@@ -185,7 +185,6 @@ def hit(*, vector: float | None, keyword: float, coverage: float | None) -> Hit:
 @pytest.mark.parametrize(("source", "relevant"), [
     (hit(vector=0.5, keyword=6.0, coverage=0.67), True),
     (hit(vector=0.5, keyword=6.0, coverage=0.25), False),  # one shared word of four
-    (hit(vector=None, keyword=0.5, coverage=1.0), False),  # covered, but matched too faintly to count
     (hit(vector=0.7, keyword=0.0, coverage=0.0), True),  # the same meaning in other words (or language)
     (hit(vector=0.5, keyword=3.0, coverage=None), False),  # the question has no content word
 ])
@@ -199,6 +198,11 @@ def test_the_bars_are_settings(settings) -> None:
     assert scope.source_relevant(source)
     settings.RELEVANCE_MIN = 0.9
     assert not scope.source_relevant(source)
+    faint = hit(vector=None, keyword=0.5, coverage=1.0)  # covered, but matched faintly
+    settings.RELEVANCE_MIN = 0.25
+    assert not scope.source_relevant(faint)
+    settings.RELEVANCE_MIN = 0.0
+    assert scope.source_relevant(faint)
 
 
 def test_the_best_covering_sources_go_first_and_the_rest_are_set_aside() -> None:
