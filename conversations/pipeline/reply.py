@@ -19,7 +19,7 @@ from knowledge import cache as answer_cache
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
-from .. import confidence, scope, verification
+from .. import confidence, judge, scope, verification
 from ..models import Message
 from ..notices import UNVERIFIED_NOTICE, notice_in
 from ..outcome import ReplyOutcome, declined_outcome, direct_outcome, outcome_judge
@@ -100,12 +100,24 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     if not sources:
         signals.small_talk = small_talk_kind(prepared.question)
         signals.empty_knowledge_base = not prepared.grounding.searchable or None
+    elif settings.JUDGE_MODEL and outcome.status == Message.Status.COMPLETE and outcome.content \
+            and not citations.no_answer:
+        judge_signals(signals, aio.run(judge.reply_judge(reply=outcome.content, sources=[t for _, t in sources])))
     outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
     if outcome.handoff_reason == HandoffReason.UNVERIFIED_FACT and settings.VERIFY_FACTS_NOTICE:
         outcome.customer_notice = notice_in(prepared.language, UNVERIFIED_NOTICE)
     if outcome.error_kind == PROMPT_LEAK:
         outcome.handoff_reason = PROMPT_LEAK
     return outcome, sources
+
+
+def judge_signals(signals: confidence.Signals, verdict: judge.Verdict) -> None:
+    """The judge's verdict as signals: the share supported and the sentences not, or why there is none."""
+    if verdict.error:
+        signals.judge_error = verdict.error
+        return
+    signals.judge_supported = verdict.supported
+    signals.judge_unsupported = verdict.unsupported
 
 
 def unverified_facts(content: str, *, sources: list[tuple[Hit, str]], prepared: Preparation) -> list[dict]:

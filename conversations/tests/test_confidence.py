@@ -123,3 +123,12 @@ def test_an_unverified_fact_caps_the_confidence_and_hands_off_whatever_the_thres
     assert confidence.handoff_reason(flagged, confidence.score(flagged), threshold=0.1) == "unverified_fact"
     declined = llm(unverified_facts=1, no_answer_marker=True)
     assert confidence.handoff_reason(declined, 0.1, threshold=0.5) == "no_knowledge"
+
+
+def test_a_sentence_the_judge_finds_unsupported_caps_and_hands_off_and_no_verdict_does_not() -> None:
+    flagged = llm(judge_supported=0.5, judge_unsupported=["Smaller orders pay ¥5."])
+    assert confidence.score(flagged) <= confidence.UNVERIFIED_CAP
+    assert confidence.handoff_reason(flagged, confidence.score(flagged), threshold=0.1) == "unsupported_claim"
+    unjudged = llm(judge_error="no answer within 10 s")
+    assert confidence.score(unjudged) == confidence.score(llm())
+    assert confidence.handoff_reason(unjudged, confidence.score(unjudged), threshold=0.5) == ""
