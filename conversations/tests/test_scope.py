@@ -23,7 +23,7 @@ from knowledge.retrieval.search import Hit
 from knowledge.services.demo import demo_load
 from knowledge.services.faq import faq_index
 from knowledge.services.indexing import article_index
-from knowledge.tests.factories import knowledge_base_create
+from knowledge.tests.factories import article_create, knowledge_base_create
 from tests.fake_ollama import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -208,3 +208,25 @@ def test_the_bars_are_settings(settings) -> None:
 def test_the_best_covering_sources_go_first_and_the_rest_are_set_aside() -> None:
     one, two, three = (hit(vector=None, keyword=6.0, coverage=c) for c in (0.4, 0.8, 0.1))
     assert scope.sources_relevant([one, two, three], limit=1) == ([two], [three])
+
+
+# --- keyword-only retrieval across languages -------------------------------------------------
+
+
+@pytest.mark.parametrize(("tags", "answered"), [("dispatch, shipping time, 发货", True), ("发货", False)])
+def test_with_keywords_only_an_english_tag_lets_an_english_question_reach_a_chinese_article(
+    fake_ollama, tags, answered
+) -> None:
+    """Without the embedding model, a Chinese-only article is found in English only through a curator's English
+    tags; without them the question is declined (never answered from the model's general knowledge)."""
+    fake_ollama.state.models = ["deepseek-r1:7b"]
+    article_create(title="发货时间", body="## 发货\n\n付款后四十八小时内从杭州仓库发货。", language="zh-hans",
+                   tags=tags)
+    fake_ollama.script(Reply(cite_first_source=True))
+    reply = ask("When do you dispatch my order?")
+    assert reply.retrieval["keyword_only"] is True
+    if answered:
+        assert reply.sources[0]["title"] == "发货时间" and reply.sources[0]["cited"]
+        assert "四十八小时内" in reply.content
+    else:
+        assert reply.confidence_signals["declined"] is True and fake_ollama.chat_requests() == []

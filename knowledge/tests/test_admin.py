@@ -114,6 +114,15 @@ def test_change_page_shows_chunks_and_index_state(staff_client, fake_ollama) -> 
 
 
 @pytest.mark.django_db
+def test_the_tags_field_says_to_add_the_other_languages_words(staff_client, settings) -> None:
+    page = staff_client.get(reverse("admin:knowledge_article_add")).content.decode()
+    assert "Add the words customers use in the other language" in page
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = staff_client.get(reverse("admin:knowledge_article_add"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "另一种语言" in page
+
+
+@pytest.mark.django_db
 def test_failed_index_is_shown_with_its_reason(staff_client, fake_ollama) -> None:
     article_create(title="Empty page", body=" ")
     changelist = staff_client.get(reverse("admin:knowledge_article_changelist")).content.decode()
