@@ -41,10 +41,10 @@ ASKING_WORDS = frozenset(
     okay ok um uh hey dear sir madam help question ask asking wondering wonder find kind one else other another
     more less use using go going come coming good bad best better right wrong sure think mean say said see look
     looking today tomorrow tonight weekend week year now time don't dont doesn't can't cannot won't i'm i've
-    u ur pls plz until till since before after during while whenever whether because though although
+    u ur pls plz until till til since before after during while whenever whether because though although
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
-    几天 多少天 多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 用 开 可 得 呗 咯
+    几天 多少天 多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
     """.split()
 )
 # Helpers glued to the verb they help ("能用", "要开"): the verb is the word.
