@@ -68,7 +68,6 @@ class Unit:
 class _Lexicon:
     """What the coverage of English words looks up, built once per snapshot: roots and one-slip neighbours."""
 
-    terms: list[str] = field(default_factory=list)  # the vocabulary by term id
     roots: dict[str, list[int]] = field(default_factory=dict)
     deletions: dict[str, list[int]] = field(default_factory=dict)
 
@@ -131,7 +130,7 @@ def _lexicon(snapshot: Snapshot) -> _Lexicon:
     cached = _lexicons.get(id(snapshot))
     if cached is not None and cached[0] is snapshot:
         return cached[1]
-    lexicon = _Lexicon(terms=list(snapshot.vocabulary))
+    lexicon = _Lexicon()
     for term, term_id in snapshot.vocabulary.items():
         if term.isascii() and term.isalpha() and len(term) >= 3:
             lexicon.roots.setdefault(root(term), []).append(term_id)
@@ -143,17 +142,16 @@ def _lexicon(snapshot: Snapshot) -> _Lexicon:
     return lexicon
 
 
-def _docs(snapshot: Snapshot, lexicon: _Lexicon, term_ids: Iterable[int]) -> dict[int, float]:
-    """The chunks holding any of the terms, each with how much that covers: 1, or PASSING_MENTION for a
-    term its text has once and its title, tags and heading have not."""
-    found: dict[int, float] = {}
+def _covered(snapshot: Snapshot, term_ids: Iterable[int]) -> np.ndarray:
+    """How much each chunk covers a word through any of these terms: 1 where it is about it (in its title, tags
+    or heading, or said more than once), PASSING_MENTION where its text says it once, 0 elsewhere."""
+    row = np.zeros(len(snapshot.chunks), dtype=np.float32)
     for term_id in term_ids:
         start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
-        docs, counts = snapshot.posting_docs[start:end].tolist(), snapshot.posting_tf[start:end].tolist()
-        for doc, tf in zip(docs, counts, strict=True):
-            about = tf > 1 or lexicon.terms[term_id] in snapshot.chunks[doc].topic_terms
-            found[doc] = max(found.get(doc, 0.0), 1.0 if about else PASSING_MENTION)
-    return found
+        docs = snapshot.posting_docs[start:end]
+        about = (snapshot.posting_tf[start:end] > 1) | snapshot.posting_topic[start:end]
+        row[docs] = np.maximum(row[docs], np.where(about, 1.0, PASSING_MENTION))
+    return row
 
 
 def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
@@ -169,19 +167,18 @@ def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
 def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
     """For each unit (rows) and chunk (columns), how much of it the chunk covers, in [0, 1]."""
     scores = np.zeros((len(units), len(snapshot.chunks)), dtype=np.float32)
-    lexicon = _lexicon(snapshot)
+    lexicon = _lexicon(snapshot) if any(unit.english for unit in units) else None
     for row, unit in enumerate(units):
-        if unit.english:
+        if unit.english and lexicon is not None:
             whole = _english_ids(snapshot, lexicon, unit.word)
         else:
             term_id = snapshot.vocabulary.get(unit.word)
             whole = [term_id] if term_id is not None else []
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)
-            for doc, value in _docs(snapshot, lexicon, [term_id] if term_id is not None else []).items():
-                scores[row, doc] += value / len(unit.parts)
-        for doc, value in _docs(snapshot, lexicon, whole).items():
-            scores[row, doc] = max(scores[row, doc], value)
+            if term_id is not None:
+                scores[row] += _covered(snapshot, [term_id]) / len(unit.parts)
+        scores[row] = np.maximum(scores[row], _covered(snapshot, whole))
     return np.minimum(scores, 1.0)
 
 
