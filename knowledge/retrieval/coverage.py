@@ -66,10 +66,9 @@ class Unit:
 
 @dataclass
 class _Lexicon:
-    """What the coverage of English words looks up, built once per snapshot: roots and one-slip neighbours."""
+    """What the coverage of English words looks up, built once per snapshot: the vocabulary's words by root."""
 
     roots: dict[str, list[int]] = field(default_factory=dict)
-    deletions: dict[str, list[int]] = field(default_factory=dict)
 
 
 _lexicons: dict[int, tuple[Snapshot, _Lexicon]] = {}
@@ -122,8 +121,19 @@ def root(word: str) -> str:
     return word
 
 
-def _deletions(word: str) -> Iterable[str]:
-    return (word[:i] + word[i + 1 :] for i in range(len(word)))
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _slips(word: str) -> set[str]:
+    """Every word one slip of the keyboard away: a letter dropped, added, changed, or two swapped (a few
+    hundred look-ups, so no index of the vocabulary's misspellings is held)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {left + right[1:] for left, right in splits if right}
+        | {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+        | {left + letter + right[1:] for left, right in splits if right for letter in _LETTERS}
+        | {left + letter + right for left, right in splits for letter in _LETTERS}
+    )
 
 
 def _lexicon(snapshot: Snapshot) -> _Lexicon:
@@ -134,9 +144,6 @@ def _lexicon(snapshot: Snapshot) -> _Lexicon:
     for term, term_id in snapshot.vocabulary.items():
         if term.isascii() and term.isalpha() and len(term) >= 3:
             lexicon.roots.setdefault(root(term), []).append(term_id)
-            if len(term) >= 5:
-                for variant in (term, *_deletions(term)):
-                    lexicon.deletions.setdefault(variant, []).append(term_id)
     _lexicons.clear()  # one snapshot at a time: the current one
     _lexicons[id(snapshot)] = (snapshot, lexicon)
     return lexicon
@@ -159,8 +166,7 @@ def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
     exact = snapshot.vocabulary.get(word)
     ids = lexicon.roots.get(root(word), []) + ([exact] if exact is not None else [])
     if not ids and len(word) >= 5:
-        for variant in (word, *_deletions(word)):
-            ids += lexicon.deletions.get(variant, [])
+        ids = [term_id for slip in _slips(word) if (term_id := snapshot.vocabulary.get(slip)) is not None]
     return ids
 
 
