@@ -102,7 +102,7 @@ def _send_on_commit(conversation_id: int, event: dict[str, Any], *, group: str |
 
 
 # A stored answer is not streamed: it goes out like any stored message, not as the end of a stream.
-_STORED_ANSWERS = (Message.AnswerSource.FAQ, Message.AnswerSource.CACHE)
+_STORED_ANSWERS = (Message.AnswerSource.FAQ, Message.AnswerSource.CACHE, Message.AnswerSource.DECLINED)
 
 
 def message_on_commit(message: Message) -> None:

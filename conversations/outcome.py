@@ -16,8 +16,9 @@ from typing import Any
 
 from knowledge.selectors import Grounding
 
-from . import confidence
+from . import confidence, scope
 from .models import Message
+from .protocol.codes import HandoffReason
 
 
 @dataclass
@@ -115,4 +116,23 @@ def direct_outcome(grounding: Grounding, *, handoff_threshold: float) -> ReplyOu
         signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status,
                                      cached_confidence=grounding.cached.confidence)
     outcome_judge(outcome, signals, threshold=handoff_threshold)
+    return outcome
+
+
+def declined_outcome(grounding: Grounding, *, language: str, retrieval_extra: dict[str, Any]) -> ReplyOutcome:
+    """The reply to a question no source bears on and that is not small talk (conversations.scope): a fixed
+    text offering a person, or a hand-off to one (NO_SOURCE_ACTION); no model writes it, so none can answer
+    from its general knowledge. Marked `declined` in its signals and retrieval for the agents and evaluation."""
+    handoff = scope.no_source_action() == scope.HANDOFF
+    outcome = ReplyOutcome(
+        status=Message.Status.COMPLETE,
+        content=scope.handoff_text(language) if handoff else scope.decline_text(language),
+        answer_source=Message.AnswerSource.DECLINED,
+        retrieval={**grounding.record(), **retrieval_extra, "declined": True},
+        total_ms=0.0,
+    )
+    signals = confidence.Signals(answer_source=outcome.answer_source, status=outcome.status, declined=True)
+    outcome.confidence = confidence.score(signals)
+    outcome.confidence_signals = signals.as_dict()
+    outcome.handoff_reason = HandoffReason.NO_KNOWLEDGE if handoff else ""
     return outcome

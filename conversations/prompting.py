@@ -82,7 +82,8 @@ def profile_key(options: gateway.ChatOptions, system_prompt: str, language: str 
         f"{options!r}\x00{system_prompt}\x00{language}\x00{GROUNDED_INSTRUCTIONS[language]}\x00"
         f"{UNGROUNDED_INSTRUCTIONS[language]}\x00{DETAILS_LABEL[language]}\x00{guard.source_block(1, '')}\x00"
         f"{guard.customer_block('')}\x00"
-        f"{settings.RETRIEVAL_TOP_K}:{settings.RETRIEVAL_CANDIDATES}:{settings.RETRIEVAL_MIN_VECTOR_SCORE}"
+        f"{settings.RETRIEVAL_TOP_K}:{settings.RETRIEVAL_CANDIDATES}:{settings.RETRIEVAL_MIN_VECTOR_SCORE}:"
+        f"{settings.RELEVANCE_MIN}:{settings.COVERAGE_MIN}:{settings.RELEVANCE_STRONG}"
     )
     digest = hashlib.sha256(shape.encode()).hexdigest()[:16]
     return f"{options.model}:{digest}"

@@ -427,6 +427,26 @@ EVAL_TARGET_WRONG_RATE = env_float("EVAL_TARGET_WRONG_RATE", 0.05)
 EVAL_HIT_K = env_int("EVAL_HIT_K", 5)
 # The BM25 score at which a source counts as half relevant.
 CONFIDENCE_KEYWORD_HALF = env_float("CONFIDENCE_KEYWORD_HALF", 4.0)
+# Whether a source bears on the question at all (conversations.scope): its relevance (as above) must reach
+# RELEVANCE_MIN and its coverage (the share of the question's content words it contains, knowledge.retrieval.coverage)
+# COVERAGE_MIN, unless its vector similarity alone, rescaled like the relevance, reaches RELEVANCE_STRONG (a
+# paraphrase or another language shares no words). Sources below the bar are not given to the model. Measured on
+# the demo shop (conversations/tests/test_scope.py), coverage separates in- from out-of-scope questions and
+# relevance does not (BM25 scores also shrink with a small knowledge base), so RELEVANCE_MIN is off by default.
+RELEVANCE_MIN = env_float("RELEVANCE_MIN", 0.0)
+COVERAGE_MIN = env_float("COVERAGE_MIN", 0.35)
+RELEVANCE_STRONG = env_float("RELEVANCE_STRONG", 0.75)
+# With no relevant source and no small talk: "decline" (a fixed reply offering a person, no model call; the
+# conversation stays with the bot) or "handoff" (to a person, reason no_knowledge). Never the model's own knowledge.
+NO_SOURCE_ACTION = env_str("NO_SOURCE_ACTION", "decline")
+# What the knowledge base covers, for that reply ("I can only answer questions about …"), per language;
+# empty: a generic wording ("questions our help articles cover").
+SHOP_SUBJECT_EN = env_str("SHOP_SUBJECT_EN")
+SHOP_SUBJECT_ZH = env_str("SHOP_SUBJECT_ZH")
+# Optional judge (conversations.judge): a small model asked, with a JSON schema, whether each sentence of a
+# generated reply is supported by its sources; empty: off. An unsupported sentence hands the conversation over.
+JUDGE_MODEL = env_str("JUDGE_MODEL")
+JUDGE_TIMEOUT_S = env_float("JUDGE_TIMEOUT_S", 10.0)
 # Customer messages asking for a person. Single words must be the whole message ("人工", "agent");
 # longer phrases may appear anywhere in it ("我要转人工", "can I talk to a human please").
 HANDOFF_PHRASES = env_list(

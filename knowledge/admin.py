@@ -66,6 +66,13 @@ class ArticleAdmin(admin.ModelAdmin):
     search_fields = ("title", "body", "tags", "source_name")
     date_hierarchy = "updated_at"
     actions = ("publish", "unpublish", "reindex")
+    # Tags are searched with the article: keywords in the other language are the bridge for customers who ask in
+    # it while only keyword search works (the embedding model missing), and count as what the article is about.
+    TAGS_HELP = _(
+        "Comma-separated keywords, searched with the article. Add the words customers use in the other language "
+        "too (e.g. \"dispatch, shipping time\" on a Chinese article about 发货): without the embedding model, "
+        "keyword search is the only way a question in that language finds it."
+    )
     readonly_fields = (
         "version", "last_editor", "source_name", "index_state", "index_error", "chunk_count", "embed_model",
         "indexed_at", "created_at", "updated_at", "published_at",
@@ -84,6 +91,12 @@ class ArticleAdmin(admin.ModelAdmin):
     inlines = (ChunkInline,)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     change_list_template = "admin/knowledge/article/change_list.html"
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "tags" and field is not None:
+            field.help_text = self.TAGS_HELP
+        return field
 
     @admin.display(description=_("index"), ordering="index_status")
     def index_state(self, article: Article) -> str:
@@ -320,4 +333,3 @@ class ImportJobAdmin(admin.ModelAdmin):
     @admin.display(description=_("failed files"))
     def failures(self, job: ImportJob) -> int:
         return sum(1 for result in job.results if not result.get("ok"))
-

@@ -63,11 +63,16 @@ def retrieval_preview(*, question: str) -> dict[str, Any]:
     result = search.search(question, query_vector=query_vector, limit=10, include_weak=True)
     match = faq.faq_match(question, query_vector=query_vector)
     used = 0
+    # As conversations.scope decides (with RELEVANCE_MIN at its default, off): a chunk must cover the question
+    # enough, unless it is that similar in meaning.
+    similar = settings.CONFIDENCE_VECTOR_FLOOR + settings.RELEVANCE_STRONG * (
+        settings.CONFIDENCE_VECTOR_CEILING - settings.CONFIDENCE_VECTOR_FLOOR)
     for hit in result.hits:
         strong = hit.keyword_score > 0 or (
             hit.vector_score is not None and hit.vector_score >= settings.RETRIEVAL_MIN_VECTOR_SCORE
         )
-        hit.in_prompt = strong and used < settings.RETRIEVAL_TOP_K
+        covers = (hit.coverage or 0.0) >= settings.COVERAGE_MIN or (hit.vector_score or 0.0) >= similar
+        hit.in_prompt = strong and covers and used < settings.RETRIEVAL_TOP_K
         used += int(hit.in_prompt)
     return {
         "hits": result.hits,
@@ -77,6 +82,7 @@ def retrieval_preview(*, question: str) -> dict[str, Any]:
         "embedding_error": query_vector.error,
         "top_k": settings.RETRIEVAL_TOP_K,
         "faq_threshold": settings.FAQ_SIMILARITY_THRESHOLD,
+        "coverage_min": settings.COVERAGE_MIN,
     }
 
 
@@ -114,10 +120,14 @@ class Grounding:
     faq: faq.FAQMatch | None = None
     cached: answer_cache.CachedAnswer | None = None
     result: search.SearchResult | None = None
+    # False when nothing at all is published (no article, no FAQ entry): nothing to tell a question's scope by.
+    searchable: bool = True
 
     def record(self) -> dict[str, Any]:
         """The message's `retrieval` field: enough for an agent (and the confidence) to see how it went."""
         record: dict[str, Any] = {"query": self.query, "kb_version": self.version, "standalone": self.standalone}
+        if not self.searchable:
+            record["empty_knowledge_base"] = True
         if self.faq:
             record["faq"] = {"id": self.faq.faq_id, "question": self.faq.question, "how": self.faq.how,
                              "score": round(self.faq.score, 4)}
@@ -163,16 +173,19 @@ def _stored_answer_find(grounding: Grounding, *, question: str, profile: str, us
 
 
 def knowledge_lookup(
-    *, question: str, previous_question: str, has_history: bool, profile: str, use_cache: bool = True
+    *, question: str, previous_question: str, has_history: bool, profile: str, use_cache: bool = True,
+    limit: int | None = None,
 ) -> Grounding:
     """FAQ, cache and retrieval for one question; stops at the first step that answers it. `use_cache=False`
-    skips the answer cache (an evaluation run measures what the profile answers now)."""
+    skips the answer cache (an evaluation run measures what the profile answers now); `limit`: how many search
+    hits to return (RETRIEVAL_TOP_K unless given: more, for a caller that sets some aside)."""
     grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
     if _stored_answer_find(grounding, question=question, profile=profile, use_cache=use_cache):
         return grounding
     version, standalone, query = grounding.version, grounding.standalone, grounding.query
     if not snapshot.has_searchable_knowledge(version=version):
         # Nothing to search: spare the embedding call (and its latency) entirely.
+        grounding.searchable = False
         grounding.result = search.SearchResult(hits=[], keyword_only=False, note="no published knowledge",
                                                   version=version)
         return grounding
@@ -182,12 +195,12 @@ def knowledge_lookup(
             grounding.faq = faq.faq_match(question, query_vector=query_vector, version=version)
             if grounding.faq:
                 return grounding
-        grounding.result = search.search(question, query_vector=query_vector, version=version)
+        grounding.result = search.search(question, query_vector=query_vector, version=version, limit=limit)
     else:
         # One embedding call for both: the follow-up alone, and with the question it follows.
         query_vector, context_vector = embedding.embed_queries([question, query])
         grounding.result = search.search(
-            question, query_vector=query_vector, version=version, context=(query, context_vector)
+            question, query_vector=query_vector, version=version, context=(query, context_vector), limit=limit
         )
     return grounding
 

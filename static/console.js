@@ -21,7 +21,8 @@
       prompt_leak: pgettext("console", "reply withheld (leaked its instructions)"),
       unanswered: pgettext("console", "no reply in time"),
       unverified_fact: pgettext("console", "unverified number or link"),
-      complaint: pgettext("console", "complaint")
+      complaint: pgettext("console", "complaint"),
+      unsupported_claim: pgettext("console", "claim its sources do not support")
     };
   }
   // </protocol>
@@ -65,6 +66,13 @@
         order_number: pgettext("console", "order"), phone: pgettext("console", "phone"),
         email: pgettext("console", "email"), amount: pgettext("console", "amount"), product: pgettext("console", "product")
       },
+      coverage: pgettext("console", "covers {p}% of the question"),
+      small_talk: pgettext("console", "small talk ({kind}), answered without a source"),
+      declined: pgettext("console", "declined: no source covers the question"),
+      empty_kb: pgettext("console", "nothing is published: no scope to judge the question by"),
+      judge_supported: pgettext("console", "judge: {p}% of the sentences supported"),
+      judge_error: pgettext("console", "judge gave no verdict: {e}"),
+      judge_unsupported: pgettext("console", "Not supported by its sources, says the judge: check it"),
       reasons: handoffReasons()
     };
   }
@@ -354,8 +362,22 @@
       if (m.confidence_signals && Object.keys(m.confidence_signals).length) {
         var sig = el("details", "hc-details");
         sig.appendChild(el("summary", null, t.signals));
+        var notes = signalNotes(m.confidence_signals);
+        if (notes.length) {
+          var ul = el("ul", "hc-signal-notes");
+          notes.forEach(function (n) { ul.appendChild(el("li", null, n)); });
+          sig.appendChild(ul);
+        }
         sig.appendChild(el("pre", null, JSON.stringify(m.confidence_signals, null, 1)));
         li.appendChild(sig);
+        var unsupported = m.confidence_signals.judge_unsupported;
+        if (unsupported && unsupported.length) {
+          var judged = el("div", "hc-unsupported", t.judge_unsupported);
+          var sentences = el("ul");
+          unsupported.forEach(function (sentence) { sentences.appendChild(el("li", null, String(sentence))); });
+          judged.appendChild(sentences);
+          li.appendChild(judged);
+        }
       }
       if (m.reasoning) {
         var r = el("details", "hc-details");
@@ -367,6 +389,17 @@
     if (!li.parentNode) list.appendChild(li);
     list.scrollTop = list.scrollHeight;
     return li;
+  }
+  // The signals of scope and judgement in words (conversations.confidence explains each): the raw JSON follows.
+  function signalNotes(sig) {
+    var notes = [];
+    if (sig.declined) notes.push(t.declined);
+    if (sig.small_talk) notes.push(fmt(t.small_talk, { kind: sig.small_talk }));
+    if (sig.empty_knowledge_base) notes.push(t.empty_kb);
+    if (typeof sig.coverage === "number") notes.push(fmt(t.coverage, { p: Math.round(sig.coverage * 100) }));
+    if (typeof sig.judge_supported === "number") notes.push(fmt(t.judge_supported, { p: Math.round(sig.judge_supported * 100) }));
+    if (sig.judge_error) notes.push(fmt(t.judge_error, { e: sig.judge_error }));
+    return notes;
   }
   // A reply's text with each fact nothing supports (conversations.verification) marked; its offsets count
   // characters as Python does (code points), hence Array.from.

@@ -1,4 +1,4 @@
-"""The console's inbox in real headless Chromium: waiting customers first, and "Load more" from the keyboard."""
+"""The console in real headless Chromium: waiting customers first, "Load more" from the keyboard, signals in words."""
 
 from __future__ import annotations
 
@@ -116,3 +116,35 @@ def test_a_complaint_comes_first_and_its_header_shows_what_the_customer_gave(
     wait_for(lambda: len(chips()) == 4)
     assert chips()[-1] == "email: lin.customer@example.com"
     assert browser.find_element(By.CSS_SELECTOR, "#hc-details .hc-intent").text == "intent: question"
+
+
+def test_the_scope_and_judge_signals_read_in_words(live_app: LiveServer, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    live_app.shell(
+        "from django.utils import timezone\n"
+        "from conversations.models import Conversation, Message\n"
+        "c = Conversation.objects.create(status='waiting_human', handoff_at=timezone.now(),"
+        " last_message_at=timezone.now())\n"
+        "Message.objects.create(conversation=c, role='customer', content='Is delivery free?')\n"
+        "Message.objects.create(conversation=c, role='bot', content='Orders ship free. Returns are free too.',"
+        " answer_source='llm', confidence=0.3, confidence_signals={'answer_source': 'llm', 'status': 'complete',"
+        " 'coverage': 0.67, 'judge_supported': 0.5, 'judge_unsupported': ['Returns are free too.']})\n"
+        "Message.objects.create(conversation=c, role='customer', content='明天杭州天气怎么样')\n"
+        "Message.objects.create(conversation=c, role='bot', content='这里没法帮您处理这个问题',"
+        " answer_source='declined', confidence=0.2,"
+        " confidence_signals={'answer_source': 'declined', 'status': 'complete', 'declined': True})\n"
+    )
+    agent_create(live_app, "lin", "Lin")
+    browser.get(live_app.url + "/console/login/?next=/console/")
+    browser.execute_script("localStorage.setItem('helpdesk-console-lang', 'zh-hans')")
+    browser.find_element(By.NAME, "username").send_keys("lin")
+    browser.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-item"))
+    browser.find_elements(By.CSS_SELECTOR, ".hc-item")[0].click()
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-unsupported"))
+    assert "评审模型认为以下内容没有资料支持" in browser.find_element(By.CSS_SELECTOR, ".hc-unsupported").text
+    assert "Returns are free too." in browser.find_element(By.CSS_SELECTOR, ".hc-unsupported li").text
+    notes = [n.get_attribute("textContent") for n in browser.find_elements(By.CSS_SELECTOR, ".hc-signal-notes li")]
+    assert notes == ["覆盖问题的 67%", "评审模型：50% 的句子有资料支持", "已婉拒：没有资料涵盖这个问题"]

@@ -88,6 +88,7 @@ def source_records(sources: list[tuple[Hit, str]], cited: set[int]) -> list[dict
             "vector_score": None if hit.vector_score is None else round(hit.vector_score, 4),
             "keyword_score": round(hit.keyword_score, 4),
             "fused_score": round(hit.fused_score, 5),
+            "coverage": hit.coverage,
             "cited": number in cited,
         }
         for number, (hit, _) in enumerate(sources, start=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+
 from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
 from helpdesk.llm.text import language_of
@@ -11,6 +13,7 @@ from helpdesk.models import ModelProfile
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding, knowledge_lookup
 
+from .. import scope
 from ..models import Conversation, Message
 from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
 from ..selectors.messages import customer_details
@@ -28,9 +31,14 @@ class Preparation:
     first_turn: bool  # the question is the conversation's very first message
     system_prompt: str
     cache_profile: str  # the answer cache's profile part (see prompting.profile_key)
-    grounding: Grounding
+    grounding: Grounding  # its search hits are those that bear on the question (conversations.scope)
     entities: list[dict] = field(default_factory=list)  # the details the customer gave (conversations.entities)
     customer_message: Message | None = None  # the message being answered (its intent may be refined)
+    set_aside: list[Hit] = field(default_factory=list)  # hits found but not relevant enough to be given
+
+    @property
+    def has_sources(self) -> bool:
+        return bool(self.grounding.result and self.grounding.result.hits)
 
     @property
     def language(self) -> str:
@@ -55,10 +63,14 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     grounding = knowledge_lookup(
         question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile,
         use_cache=not conversation.evaluation,
+        limit=scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K,
     )
+    set_aside: list[Hit] = []
+    if grounding.result is not None:
+        grounding.result.hits, set_aside = scope.sources_relevant(grounding.result.hits, limit=settings.RETRIEVAL_TOP_K)
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,
-        system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding,
+        system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding, set_aside=set_aside,
         entities=customer_details(turns)["entities"],
         customer_message=next((turn for turn in reversed(turns) if turn.role == Message.Role.CUSTOMER), None),
     )

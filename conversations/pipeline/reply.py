@@ -19,11 +19,12 @@ from knowledge import cache as answer_cache
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
-from .. import confidence, verification
+from .. import confidence, judge, scope, verification
 from ..entities import entities_merge
+from ..intents import small_talk_kind
 from ..models import Message
 from ..notices import UNVERIFIED_NOTICE, notice_in
-from ..outcome import ReplyOutcome, direct_outcome, outcome_judge
+from ..outcome import ReplyOutcome, declined_outcome, direct_outcome, outcome_judge
 from ..protocol.codes import HandoffReason
 from ..services import messages, replies
 from .citations import CitationFilter, source_records
@@ -55,6 +56,12 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     grounding = prepared.grounding
     if grounding.faq or grounding.cached:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
+        return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
+    if not prepared.has_sources and grounding.searchable and small_talk_kind(prepared.question) is None:
+        # Nothing the knowledge base holds bears on it: never the model's general knowledge. (With nothing
+        # published at all there is nothing to tell scope by: the model answers, told to say when it cannot.)
+        outcome = declined_outcome(grounding, language=prepared.language,
+                                   retrieval_extra=scope.set_aside_record(prepared.set_aside))
         return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     outcome, sources = _generated(bot_message, prepared)
     refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=prepared.first_turn)
@@ -98,7 +105,7 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     connection.close()
     outcome = aio.run(stream_reply(target, messages, prepared.options, citations))
     outcome.sources = source_records(sources, citations.cited)
-    outcome.retrieval = prepared.grounding.record()
+    outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside)}
     # Of the customer's own, who they are and the order numbers, phones and emails they gave go into the prompt
     # (those replies are never cached for others); an action's result will mark
     # its reply the same way.
@@ -111,12 +118,27 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
         outcome=outcome, sources=sources, citations=citations, grounding=prepared.grounding
     )
     signals.unverified_facts = len(outcome.unverified_facts) if checked else None
+    if not sources:
+        signals.small_talk = small_talk_kind(prepared.question)
+        signals.empty_knowledge_base = not prepared.grounding.searchable or None
+    elif settings.JUDGE_MODEL and outcome.status == Message.Status.COMPLETE and outcome.content \
+            and not citations.no_answer:
+        judge_signals(signals, aio.run(judge.reply_judge(reply=outcome.content, sources=[t for _, t in sources])))
     outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
     if outcome.handoff_reason == HandoffReason.UNVERIFIED_FACT and settings.VERIFY_FACTS_NOTICE:
         outcome.customer_notice = notice_in(prepared.language, UNVERIFIED_NOTICE)
     if outcome.error_kind == PROMPT_LEAK:
         outcome.handoff_reason = PROMPT_LEAK
     return outcome, sources
+
+
+def judge_signals(signals: confidence.Signals, verdict: judge.Verdict) -> None:
+    """The judge's verdict as signals: the share supported and the sentences not, or why there is none."""
+    if verdict.error:
+        signals.judge_error = verdict.error
+        return
+    signals.judge_supported = verdict.supported
+    signals.judge_unsupported = verdict.unsupported
 
 
 def unverified_facts(content: str, *, sources: list[tuple[Hit, str]], prepared: Preparation) -> list[dict]:
@@ -170,6 +192,7 @@ def generated_signals(
         cited=bool(citations.cited),
         relevance=round(ranked[0], 3) if ranked else None,
         relevance_gap=None if gap is None else round(gap, 3),
+        coverage=max((scope.source_coverage(hit) or 0.0 for hit, _ in sources), default=None),
         keyword_only=bool(grounding.result and grounding.result.keyword_only),
         no_answer_marker=citations.no_answer,
         truncated=outcome.done_reason == "length",

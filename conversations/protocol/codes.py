@@ -65,6 +65,7 @@ class HandoffReason(models.TextChoices):
     UNANSWERED = "unanswered", "no reply in time"
     UNVERIFIED_FACT = "unverified_fact", "unverified number or link"
     COMPLAINT = "complaint", "complaint"
+    UNSUPPORTED_CLAIM = "unsupported_claim", "claim its sources do not support"
 
 
 class CloseCode(models.IntegerChoices):

@@ -74,12 +74,19 @@ def test_a_follow_up_is_searched_with_the_previous_question(fake_ollama) -> None
     assert turn.startswith("请只根据下面编号的资料回答") and "由我们承担退货运费" in turn
 
 
-def test_without_matching_knowledge_the_model_is_told_to_say_so(fake_ollama) -> None:
+def test_without_matching_knowledge_a_question_is_declined_without_the_model(fake_ollama) -> None:
     knowledge_base_create()
     reply = ask("Who won the football match yesterday?")
+    assert fake_ollama.chat_requests() == []
+    assert reply.sources == [] and reply.confidence_signals["declined"] is True
+
+
+def test_without_matching_knowledge_small_talk_goes_to_the_model_told_so(fake_ollama) -> None:
+    knowledge_base_create()
+    reply = ask("Good morning!")
     turn = fake_ollama.chat_requests()[-1].body["messages"][-1]["content"]
     assert turn.startswith("No knowledge-base article covers the customer's message below.")
-    assert reply.sources == []
+    assert reply.sources == [] and reply.confidence_signals["small_talk"] == "greeting"
 
 
 def test_embedding_model_down_still_answers_from_keywords_and_records_it(fake_ollama) -> None:

@@ -63,7 +63,7 @@ def test_a_low_confidence_reply_hands_off_and_the_customer_is_told(fake_ollama) 
 def test_the_model_saying_it_does_not_know_hands_off_without_showing_the_marker(fake_ollama) -> None:
     knowledge_base_create()
     fake_ollama.script(Reply(content="[NO-ANSWER] 抱歉，我不清楚这个问题，客服同事会来帮您。"))
-    reply = ask("你们的仓库在哪个城市？")
+    reply = ask("退款能退到别人的支付宝账户吗？")  # a source covers it; the model says it does not answer it
     conversation = Conversation.objects.get(pk=reply.conversation_id)
     assert reply.content == "抱歉，我不清楚这个问题，客服同事会来帮您。"
     assert reply.confidence == 0.1 and reply.confidence_signals["no_answer_marker"] is True

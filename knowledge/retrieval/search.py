@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 
 from ..embedding import QueryVector, embed_query
+from .coverage import coverage_scores
 from .keyword import keyword_ranking
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
@@ -29,6 +31,8 @@ class Hit:
     fused_score: float
     vector_rank: int | None = None
     keyword_rank: int | None = None
+    # The share of the question's content words this chunk contains (retrieval.coverage); None: no such word.
+    coverage: float | None = None
 
 
 @dataclass
@@ -50,6 +54,7 @@ class _Fusion:
     keyword_rank: dict[int, int] = field(default_factory=dict)
     keyword_only: bool = True
     note: str = ""
+    coverage: np.ndarray | None = None
 
 
 def search(
@@ -80,6 +85,10 @@ def search(
     if query_vector is None:
         query_vector = embed_query(query)
     fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
+    # A follow-up with no content word of its own ("and then?") is about what it follows.
+    fusion.coverage = coverage_scores(snapshot, query)
+    if fusion.coverage is None and context:
+        fusion.coverage = coverage_scores(snapshot, context[0])
     if fusion.note and fusion.keyword_only:
         logger.warning("retrieval %s", fusion.note)
     return SearchResult(
@@ -119,6 +128,7 @@ def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool
                 chunk_id=ref.chunk_id, article_id=ref.article_id, title=ref.title, url=ref.url, heading=ref.heading,
                 text=ref.text, vector_score=similarity, keyword_score=keywords, fused_score=score,
                 vector_rank=fusion.vector_rank.get(position), keyword_rank=fusion.keyword_rank.get(position),
+                coverage=None if fusion.coverage is None else round(float(fusion.coverage[position]), 3),
             )
         )
         if len(hits) >= limit:

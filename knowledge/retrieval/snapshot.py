@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db.models import Count
 
 from ..models import FAQ, Article, Chunk, KnowledgeState
-from .terms import normalise_question, tokenize
+from .terms import index_terms, normalise_question, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ class Snapshot:
     term_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     posting_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     posting_tf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # Whether the posting's term is one of its chunk's topic terms (its article's title or tags, its heading):
+    # what the chunk is about, for retrieval.coverage.
+    posting_topic: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     idf: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     length_norm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     built_in_s: float = 0.0
@@ -117,13 +120,21 @@ def snapshot_build(version: int) -> Snapshot:
     vocabulary: dict[str, int] = {}
     rows = published.order_by("article_id", "ordinal").values_list(
         "id", "article_id", "article__title", "article__public_url", "article__language",
-        "heading", "text", "search_tokens", "embedding", "embedding_dim", "embed_model",
+        "heading", "text", "search_tokens", "embedding", "embedding_dim", "embed_model", "article__tags",
     )
+    topics: dict[tuple[str, str, str], frozenset[str]] = {}
+    topic_terms, topic_docs = array("q"), array("q")
     for position, row in enumerate(rows.iterator(chunk_size=2000)):
-        chunk_id, article_id, title, url, language, heading, text, tokens, embedding, chunk_dim, chunk_model = row
+        chunk_id, article_id, title, url, language, heading, text, tokens, embedding, chunk_dim, chunk_model, tags = row
         snapshot.chunks.append(ChunkRef(chunk_id, article_id, title, url, language, heading, text))
         terms = tokens.split()
         term_ids.extend([vocabulary.setdefault(term, len(vocabulary)) for term in terms])
+        topic = topics.get((title, tags, heading))
+        if topic is None:
+            topic = topics[(title, tags, heading)] = frozenset(index_terms(f"{title}\n{tags}\n{heading}"))
+        found = [vocabulary[term] for term in topic if term in vocabulary]
+        topic_terms.extend(found)
+        topic_docs.extend([position] * len(found))
         doc_lengths.append(len(terms))
         if embedding is not None and chunk_model == model and chunk_dim == dim and len(vector_rows) < capacity:
             matrix[len(vector_rows)] = np.frombuffer(embedding, dtype=np.float32)
@@ -135,6 +146,7 @@ def snapshot_build(version: int) -> Snapshot:
         snapshot.vector_rows = np.frombuffer(vector_rows, dtype=np.int64).copy()
     lengths = np.frombuffer(doc_lengths, dtype=np.int64)
     _build_bm25(snapshot, vocabulary, np.frombuffer(term_ids, dtype=np.int64), lengths)
+    _mark_topics(snapshot, np.frombuffer(topic_terms, dtype=np.int64), np.frombuffer(topic_docs, dtype=np.int64))
     snapshot.built_in_s = time.perf_counter() - started
     logger.info(
         "knowledge snapshot v%s: %s chunks (%s with %s vectors), built in %.2f s",
@@ -164,6 +176,16 @@ def _build_bm25(snapshot: Snapshot, vocabulary: dict[str, int], term_ids: np.nda
     lengths = lengths.astype(np.float32)
     average = float(lengths.mean()) or 1.0
     snapshot.length_norm = (BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)).astype(np.float32)
+
+
+def _mark_topics(snapshot: Snapshot, terms: np.ndarray, docs: np.ndarray) -> None:
+    """Flag the postings of each chunk's topic terms (the postings are sorted by term, then document)."""
+    n_docs = len(snapshot.chunks)
+    if not len(snapshot.posting_docs) or not len(terms):
+        snapshot.posting_topic = np.zeros(len(snapshot.posting_docs), dtype=bool)
+        return
+    posting_terms = np.repeat(np.arange(len(snapshot.term_ptr) - 1, dtype=np.int64), np.diff(snapshot.term_ptr))
+    snapshot.posting_topic = np.isin(posting_terms * n_docs + snapshot.posting_docs, terms * n_docs + docs)
 
 
 def faq_snapshot_build(version: int) -> FAQSnapshot:

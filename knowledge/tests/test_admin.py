@@ -114,6 +114,15 @@ def test_change_page_shows_chunks_and_index_state(staff_client, fake_ollama) -> 
 
 
 @pytest.mark.django_db
+def test_the_tags_field_says_to_add_the_other_languages_words(staff_client, settings) -> None:
+    page = staff_client.get(reverse("admin:knowledge_article_add")).content.decode()
+    assert "Add the words customers use in the other language" in page
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = staff_client.get(reverse("admin:knowledge_article_add"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "另一种语言" in page
+
+
+@pytest.mark.django_db
 def test_failed_index_is_shown_with_its_reason(staff_client, fake_ollama) -> None:
     article_create(title="Empty page", body=" ")
     changelist = staff_client.get(reverse("admin:knowledge_article_changelist")).content.decode()
@@ -229,3 +238,15 @@ def test_staff_who_may_only_view_articles_cannot_purge_the_answer_cache(client) 
     assert client.get(purge_url).status_code == 403
     assert client.post(purge_url).status_code == 403
     assert answer_cache.answer_cache_get(question="Do you ship abroad?", version=1, profile="p") is not None
+
+
+@pytest.mark.django_db
+def test_test_retrieval_page_shows_coverage_and_keeps_a_one_word_match_out_of_the_prompt(staff_client,
+                                                                                         fake_ollama) -> None:
+    knowledge_base_create()
+    url = reverse("admin:knowledge_article_test_retrieval")
+    covered = staff_client.get(url, {"q": "How long do refunds take to reach my card?"}).content.decode()
+    assert "Covers the question" in covered and "✓" in covered
+    stray = staff_client.get(url, {"q": "Is the SF Express office open on public holidays in Tibet?"})
+    assert all(not hit.in_prompt for hit in stray.context["hits"])
+    assert stray.context["hits"] and all(hit.coverage < 0.35 for hit in stray.context["hits"])

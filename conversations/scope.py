@@ -1,0 +1,107 @@
+"""Whether the knowledge base has anything to say about a question, and what the bot says when it has not.
+
+Retrieval always finds the chunks that share most with a question, relevant
+or not: "What's the weather in Hangzhou?" finds the shipping article, which
+mentions the studio in Hangzhou. Given such a source, a model answers (from
+it, or from its own general knowledge), and the product would rely on the
+model to say it cannot (issue 15). So the product tells first: a source is
+given to the model only when it bears on the question by two measures, its
+relevance (`confidence.relevance_of`: BM25 and vector similarity) and its
+coverage (knowledge.retrieval.coverage: the share of the question's content
+words it contains). One shared word is not coverage.
+
+With no relevant source the message is small talk (conversations.smalltalk:
+the model answers it, as before) or something the shop's knowledge base does
+not cover: declined with a fixed reply offering a person, or handed to one
+(NO_SOURCE_ACTION), never answered from the model's general knowledge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from knowledge.retrieval.search import Hit
+
+from . import confidence
+from .notices import notice_in
+
+# How many search hits are weighed for each source the prompt takes: the relevant ones may rank lower.
+CANDIDATES_PER_SOURCE = 3
+
+DECLINE = "decline"
+HANDOFF = "handoff"
+
+# The fixed reply to a question the knowledge base does not cover; "Talk to a human" is the widget's button.
+DECLINE_TEXT = gettext_noop(
+    "I can't help with that here — I can only answer questions about %(subject)s. Would you like to talk to a "
+    "person? Use the “Talk to a human” button above and a colleague will join."
+)
+DECLINE_GENERIC_SUBJECT = gettext_noop("what our help articles cover: orders, delivery, returns, payment and the like")
+# The customer's reply when such a question is handed to a person instead.
+HANDOFF_TEXT = gettext_noop(
+    "I can't answer that from what I know here, so I'm passing you to a colleague, who will join shortly."
+)
+
+
+def source_relevant(hit: Hit) -> bool:
+    """Whether one retrieved source bears on the question (see the module docstring; settings RELEVANCE_MIN,
+    COVERAGE_MIN, RELEVANCE_STRONG)."""
+    by_meaning = confidence.relevance_of(vector_score=hit.vector_score, keyword_score=0.0)
+    if by_meaning >= settings.RELEVANCE_STRONG:
+        return True
+    return _relevance(hit) >= settings.RELEVANCE_MIN and (hit.coverage or 0.0) >= settings.COVERAGE_MIN
+
+
+def _relevance(hit: Hit) -> float:
+    return confidence.relevance_of(vector_score=hit.vector_score, keyword_score=hit.keyword_score)
+
+
+def source_coverage(hit: Hit) -> float | None:
+    """How much of the question a given source covers, for the confidence: its coverage, or its similarity
+    in meaning where that alone let it through (a paraphrase or another language shares no words)."""
+    by_meaning = confidence.relevance_of(vector_score=hit.vector_score, keyword_score=0.0)
+    if by_meaning >= settings.RELEVANCE_STRONG:
+        return max(hit.coverage or 0.0, round(by_meaning, 3))
+    return hit.coverage
+
+
+def sources_relevant(hits: list[Hit], *, limit: int) -> tuple[list[Hit], list[Hit]]:
+    """(the best `limit` sources that bear on the question, those covering more of it first; those set aside).
+
+    Covering more of the question goes first (the search's order among equals): of two sources sharing a
+    word with "满多少钱免运费", the one that also has the others is the answer.
+    """
+    relevant = [hit for hit in hits if source_relevant(hit)]
+    relevant.sort(key=lambda hit: -(hit.coverage or 0.0))
+    kept = relevant[:limit]
+    return kept, [hit for hit in hits if hit not in kept and hit not in relevant]
+
+
+def no_source_action() -> str:
+    """DECLINE or HANDOFF (anything else in the setting reads as DECLINE, the safe one)."""
+    return HANDOFF if settings.NO_SOURCE_ACTION.strip().lower() == HANDOFF else DECLINE
+
+
+def decline_text(language: str) -> str:
+    """The fixed reply to an uncovered question, in the customer's language, naming what the shop covers."""
+    subject = settings.SHOP_SUBJECT_ZH if language.startswith("zh") else settings.SHOP_SUBJECT_EN
+    subject = subject.strip() or notice_in(language, DECLINE_GENERIC_SUBJECT)
+    return notice_in(language, DECLINE_TEXT, subject=subject)
+
+
+def handoff_text(language: str) -> str:
+    return notice_in(language, HANDOFF_TEXT)
+
+
+def set_aside_record(hits: list[Hit]) -> dict[str, Any]:
+    """The retrieval record's part about the sources found but not given: why each was not (for the agents)."""
+    if not hits:
+        return {}
+    return {"set_aside": [
+        {"title": hit.title, "heading": hit.heading, "coverage": hit.coverage,
+         "relevance": round(_relevance(hit), 3)}
+        for hit in hits
+    ]}

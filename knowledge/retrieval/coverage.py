@@ -1,0 +1,205 @@
+"""How much of a question a source covers: the share of the question's content words the source contains.
+
+Why: retrieval always finds *something* that shares a word with the
+question, and a shared word is not an answer. "What's the weather in
+Hangzhou?" matches the shipping article (our studio is in Hangzhou) by one
+word of two; "How much is shipping to Hangzhou?" by both. Relevance scores
+(BM25, vector similarity) rank sources against each other but do not say
+whether the best one is about the question at all; coverage does, and it
+reads the same on any knowledge base, whatever its size.
+
+A question's content words are its search terms (`terms.query_terms`'s words)
+without the stop words and without the generic words of asking ("much",
+"long", "need", "知道", "多少"), which any question has whatever it is about.
+A word counts as covered when the source has it (its title, tags, heading or
+text: the chunk's stored search terms); an English word also through its root
+("ship" finds "shipping", "refunded" finds "refund") or one typing slip
+("shiping", "refnud"), a Chinese word also through the words inside it
+("手机电池": "手机" and "电池", each worth its share) or, for a word the
+segmenter glued up, its characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import rjieba
+
+from .snapshot import Snapshot
+from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words
+
+# Words of asking, not of a subject: in every question, whatever it is about, so they would make any
+# source look half relevant (or none wholly). Generic verbs, quantities, times, connectives and politeness.
+ASKING_WORDS = frozenset(
+    """
+    much many long often soon far get got getting need needs want wanted know tell like would let make
+    take takes way ways thing something anything possible able still already ever really actually maybe
+    okay ok um uh hey dear sir madam help question ask asking wondering wonder find kind one else other another
+    more less use using go going come coming good bad best better right wrong sure think mean say said see look
+    looking today tomorrow tonight weekend week year now time don't dont doesn't can't cannot won't i'm i've
+    u ur pls plz until till til since before after during while whenever whether because though although
+    知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
+    可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
+    几天 多少天 多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
+    """.split()
+)
+# Helpers glued to the verb they help ("能用", "要开"): the verb is the word.
+_MODAL_PREFIXES = ("能", "要", "可", "会", "想", "该")
+# A word the source mentions once (in passing: "packed in our Hangzhou studio") covers the question less than one
+# it is about (in its title, tags or heading, or said again): a mention counts this much.
+PASSING_MENTION = 0.5
+
+
+@dataclass
+class Unit:
+    """One content word of a question, with the forms that can cover it (besides itself)."""
+
+    word: str
+    parts: tuple[str, ...] = ()  # Chinese: the words or characters inside it
+    english: bool = False
+    weight: float = 1.0  # a single Chinese character says less than a word: half
+
+
+@dataclass
+class _Lexicon:
+    """What the coverage of English words looks up, built once per snapshot: the vocabulary's words by root."""
+
+    roots: dict[str, list[int]] = field(default_factory=dict)
+
+
+_lexicons: dict[int, tuple[Snapshot, _Lexicon]] = {}
+
+
+def question_units(text: str) -> list[Unit]:
+    """The content words of a question, each with the forms that can cover it."""
+    units: list[Unit] = []
+    seen: set[str] = set()
+    for index, run in enumerate(_CJK_RUN.split(unicodedata.normalize("NFKC", text).lower().replace("’", "'"))):
+        if not index % 2:
+            for word in _other_words(run):
+                if word not in ASKING_WORDS and word not in seen:
+                    seen.add(word)
+                    units.append(Unit(word, english=bool(re.fullmatch(r"[a-z]+", word))))
+            continue
+        for word in rjieba.cut(run):
+            if len(word) > 1 and word.startswith(_MODAL_PREFIXES) and not rjieba.has_word(word):
+                word = word[1:]
+            if not _is_term(word) or word in STOPWORDS or word in ASKING_WORDS or word in seen:
+                continue
+            seen.add(word)
+            units.append(Unit(word, parts=_chinese_parts(word), weight=1.0 if len(word) > 1 else 0.5))
+    return units
+
+
+def _chinese_parts(word: str) -> tuple[str, ...]:
+    """The forms inside a Chinese word that can stand for it: its dictionary words, else its characters
+    when the segmenter glued it up."""
+    glued = _glued_characters(word)
+    if glued:
+        return tuple(ch for ch in glued if ch not in STOPWORDS)
+    inner = [part for part in rjieba.cut_for_search(word) if part != word and len(part) > 1 and _is_term(part)]
+    return tuple(dict.fromkeys(inner))
+
+
+def root(word: str) -> str:
+    """A crude English root, enough to meet a word's other forms: shipping, shipped, ships -> ship."""
+    for _ in range(2):
+        for suffix in ("ings", "ing", "ied", "ies", "ments", "ment", "ed", "es", "ers", "er", "ery", "ly", "s", "y"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]  # arrive, arrived -> arriv
+    return word
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _slips(word: str) -> set[str]:
+    """Every word one slip of the keyboard away: a letter dropped, added, changed, or two swapped (a few
+    hundred look-ups, so no index of the vocabulary's misspellings is held)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {left + right[1:] for left, right in splits if right}
+        | {left + right[1] + right[0] + right[2:] for left, right in splits if len(right) > 1}
+        | {left + letter + right[1:] for left, right in splits if right for letter in _LETTERS}
+        | {left + letter + right for left, right in splits for letter in _LETTERS}
+    )
+
+
+def _lexicon(snapshot: Snapshot) -> _Lexicon:
+    cached = _lexicons.get(id(snapshot))
+    if cached is not None and cached[0] is snapshot:
+        return cached[1]
+    lexicon = _Lexicon()
+    for term, term_id in snapshot.vocabulary.items():
+        if term.isascii() and term.isalpha() and len(term) >= 3:
+            lexicon.roots.setdefault(root(term), []).append(term_id)
+    _lexicons.clear()  # one snapshot at a time: the current one
+    _lexicons[id(snapshot)] = (snapshot, lexicon)
+    return lexicon
+
+
+def _covered(snapshot: Snapshot, term_ids: Iterable[int]) -> np.ndarray:
+    """How much each chunk covers a word through any of these terms: 1 where it is about it (in its title, tags
+    or heading, or said more than once), PASSING_MENTION where its text says it once, 0 elsewhere."""
+    row = np.zeros(len(snapshot.chunks), dtype=np.float32)
+    for term_id in term_ids:
+        start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
+        docs = snapshot.posting_docs[start:end]
+        about = (snapshot.posting_tf[start:end] > 1) | snapshot.posting_topic[start:end]
+        row[docs] = np.maximum(row[docs], np.where(about, 1.0, PASSING_MENTION))
+    return row
+
+
+def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
+    """The vocabulary's forms of an English word: itself, its root's, or (long words only) one slip away."""
+    exact = snapshot.vocabulary.get(word)
+    ids = lexicon.roots.get(root(word), []) + ([exact] if exact is not None else [])
+    if not ids and len(word) >= 5:
+        ids = [term_id for slip in _slips(word) if (term_id := snapshot.vocabulary.get(slip)) is not None]
+    return ids
+
+
+def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
+    """For each unit (rows) and chunk (columns), how much of it the chunk covers, in [0, 1]."""
+    scores = np.zeros((len(units), len(snapshot.chunks)), dtype=np.float32)
+    lexicon = _lexicon(snapshot) if any(unit.english for unit in units) else None
+    for row, unit in enumerate(units):
+        if unit.english and lexicon is not None:
+            whole = _english_ids(snapshot, lexicon, unit.word)
+        else:
+            term_id = snapshot.vocabulary.get(unit.word)
+            whole = [term_id] if term_id is not None else []
+        for part in unit.parts:
+            term_id = snapshot.vocabulary.get(part)
+            if term_id is not None:
+                scores[row] += _covered(snapshot, [term_id]) / len(unit.parts)
+        scores[row] = np.maximum(scores[row], _covered(snapshot, whole))
+    return np.minimum(scores, 1.0)
+
+
+def coverage_scores(snapshot: Snapshot, text: str) -> np.ndarray | None:
+    """Each chunk's coverage of the question, in [0, 1]; None when the question has no content word.
+
+    A question of several lines (the customer's unanswered messages, one a line) is covered as well as its
+    best-covered line: "Hi, quick one" then "do you take Mastercard?" asks the second.
+    """
+    best: np.ndarray | None = None
+    for line in text.splitlines():
+        units = question_units(line)
+        if not units:
+            continue
+        weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
+        scores = weights @ unit_scores(snapshot, units) / weights.sum()
+        best = scores if best is None else np.maximum(best, scores)
+    return best
