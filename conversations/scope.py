@@ -25,7 +25,7 @@ from django.utils.translation import gettext_noop
 
 from knowledge.retrieval.search import Hit
 
-from . import confidence
+from . import confidence, guard
 from .notices import notice_in
 
 # How many search hits are weighed for each source the prompt takes: the relevant ones may rank lower.
@@ -52,7 +52,13 @@ def source_relevant(hit: Hit) -> bool:
     by_meaning = confidence.relevance_of(vector_score=hit.vector_score, keyword_score=0.0)
     if by_meaning >= settings.RELEVANCE_STRONG:
         return True
-    return _relevance(hit) >= settings.RELEVANCE_MIN and (hit.coverage or 0.0) >= settings.COVERAGE_MIN
+    return _relevance(hit) >= settings.RELEVANCE_MIN and _covers(hit) >= settings.COVERAGE_MIN
+
+
+def _covers(hit: Hit) -> float:
+    """How much of the question the source's article covers (its chunks between them; the chunk's own share
+    where no article figure is known)."""
+    return max(hit.coverage or 0.0, hit.article_coverage or 0.0)
 
 
 def _relevance(hit: Hit) -> float:
@@ -68,16 +74,26 @@ def source_coverage(hit: Hit) -> float | None:
     return hit.coverage
 
 
-def sources_relevant(hits: list[Hit], *, limit: int) -> tuple[list[Hit], list[Hit]]:
+def sources_relevant(
+    hits: list[Hit], *, limit: int, language: str = "", question: str = ""
+) -> tuple[list[Hit], list[Hit]]:
     """(the best `limit` sources that bear on the question, those covering more of it first; those set aside).
 
-    Covering more of the question goes first (the search's order among equals): of two sources sharing a
-    word with "满多少钱免运费", the one that also has the others is the answer.
+    Sources in the question's language go first (a Chinese customer is answered from the Chinese article when
+    both bear on the question), then covering more of the question (the search's order among equals): of two
+    sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
+    imitates the prompt's own tags (guard.imitates_delimiters) is an injection, not a question: no source.
     """
+    if question and guard.imitates_delimiters(question):
+        return [], hits
     relevant = [hit for hit in hits if source_relevant(hit)]
-    relevant.sort(key=lambda hit: -(hit.coverage or 0.0))
+    relevant.sort(key=lambda hit: (not _same_language(hit.language, language), -(hit.coverage or 0.0)))
     kept = relevant[:limit]
     return kept, [hit for hit in hits if hit not in kept and hit not in relevant]
+
+
+def _same_language(article: str, question: str) -> bool:
+    return not question or not article or article.split("-")[0] == question.split("-")[0]
 
 
 def no_source_action() -> str:

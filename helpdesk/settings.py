@@ -434,7 +434,10 @@ CONFIDENCE_KEYWORD_HALF = env_float("CONFIDENCE_KEYWORD_HALF", 4.0)
 # the demo shop (conversations/tests/test_scope.py), coverage separates in- from out-of-scope questions and
 # relevance does not (BM25 scores also shrink with a small knowledge base), so RELEVANCE_MIN is off by default.
 RELEVANCE_MIN = env_float("RELEVANCE_MIN", 0.0)
-COVERAGE_MIN = env_float("COVERAGE_MIN", 0.35)
+COVERAGE_MIN = env_float("COVERAGE_MIN", 0.28)
+# Synonyms of the shop's own, added to the built-in groups of shop vocabulary (knowledge.retrieval.synonyms):
+# groups separated by ";", words by ",", e.g. "gaiwan, 盖碗, lidded bowl; oolong, 乌龙".
+SEARCH_SYNONYMS = env_str("SEARCH_SYNONYMS", "")
 RELEVANCE_STRONG = env_float("RELEVANCE_STRONG", 0.75)
 # With no relevant source and no small talk: "decline" (a fixed reply offering a person, no model call; the
 # conversation stays with the bot) or "handoff" (to a person, reason no_knowledge). Never the model's own knowledge.

@@ -33,7 +33,8 @@ _EN_DET = r"(?:(?:a|an|the|some|any|your|one\s+of\s+your|real|actual|live|human|
 _EN_NOUN = (
     r"(?:humans?(?:\s+beings?)?|persons?|people|agents?|reps?|representatives?|operators?|someone|somebody|anyone"
     r"|anybody|staff(?:\s+members?)?|members?\s+of\s+(?:staff|(?:your|the)\s+team)|team\s+members?|employees?"
-    r"|colleagues?|managers?|supervisors?|whoever\s+(?:is\s+)?(?:in\s+charge|responsible|works\s+there)"
+    r"|colleagues?|managers?|management|supervisors?|boss|owner|someone\s+(?:senior|in\s+charge)"
+    r"|whoever\s+(?:is\s+)?(?:in\s+charge|responsible|works\s+there)"
     r"|(?:the\s+)?person\s+in\s+charge|customer\s+(?:service|support|care)(?:\s+(?:team|reps?|representatives?"
     r"|agents?|person|people|staff|department))?|support\s+(?:team|agents?|person|people|staff|department)"
     r"|your\s+team|the\s+team|(?:your|the)\s+people)"
@@ -66,7 +67,11 @@ _EN_REQUEST = re.compile(
     rf"|\b(?:can|could|may|would|will|please|pls|plz|have|let)\s+{_EN_PERSON}\s+(?:(?:please|just|quickly|directly)\s+)?"
     rf"{_EN_CONTACT_ME}"
     rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:(?:{_EN_REACH})\s+)?{_EN_PERSON}\b"
+    rf"|\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:have|get)\s+{_EN_PERSON}\b"  # "can I have a real person"
+    rf"|\bget\s+{_EN_PERSON}\s+(?:on\s+the\s+(?:line|phone|chat)|to\s+(?:call|contact|email|phone|help)\s+(?:me|us))"
+    r"|\bescalate\s+(?:this|it|my\s+\w+)\b(?!\s+(?:by|through|via))"  # escalating is asking for someone above
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
+    r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat|call|write)"
     rf"|\bany\s+(?:real\s+|live\s+|actual\s+)?(?:humans?|people|agents?|staff)\s+(?:around|here|there|online|available)"
     rf"|^\s*(?:(?:{_EN_PERSON})\s*[,!.?]*\s*(?:please|pls|plz|now|asap)?\s*[,!.?]*\s*){{1,4}}$",
     re.IGNORECASE,
@@ -97,10 +102,10 @@ _ZH_OF_SHOP = r"(?:你们|贵店|店里|公司|贵公司)?的?"
 _ZH_PERSON = (
     r"(?:人工(?!智能|种植|合成|成本|费|湖|降雨|养殖|培育|繁殖)(?:客服|服务|坐席)?|真人(?:客服)?|活人"
     rf"|{_ZH_OF_SHOP}(?:客服(?:人员|小姐姐|小哥哥|专员|本人|MM|mm)?|同事|员工|工作人员|服务人员|经理|主管|负责人|专员"
-    r"|店长|店主|老板|值班人员|售后(?:人员|专员|客服)?)"
+    r"|店长|店主|老板|老板娘|领导|上级|管理员|值班人员|售后(?:人员|专员|客服)?)"
     r"|(?:你们|贵店|店里|公司|贵公司)的?人)"
 )
-_ZH_ASK = r"(?:转|转接|接|接通|找|要|换|叫|让|请|求|联系|呼叫|切换到?|安排|派)"
+_ZH_ASK = r"(?:转|转接|接|接通|找|要|换|叫|让|请|求|联系|呼叫|切换到?|安排|派|需要|想要|要求|希望)"
 _ZH_TALK = r"(?:说|聊|谈|讲|沟通|对话|交流|联系|解释|回答|回复|处理)"
 _ZH_REQUEST = re.compile(
     rf"{_ZH_ASK}(?!不到|不着)[^，。,.!?！？]{{0,5}}?{_ZH_PERSON}"
@@ -110,6 +115,9 @@ _ZH_REQUEST = re.compile(
     rf"|(?:有没有|有没|是否有|有)(?:个|一个|位)?{_ZH_PERSON}"
     r"(?=\s*(?:在线|在吗|在不在|吗|么|嘛|可以|能|帮|回|[?？]|$))"
     r"|(?:找|叫|来)(?:个|一个|位)?人(?:来|过来)?(?:帮|处理|解决|跟|和|聊|说|吧|吗|啊|呀|$)"
+    r"|(?:跟|和|与|同)(?:真|活)?人(?:说话|聊|谈|沟通|交流)"  # "我想和人说话"
+    rf"|(?:能不能|可不可以|可以|能否|麻烦|请)\s*{_ZH_PERSON}(?:来)?(?:处理|回复|回答|介入|跟进|看看|看一下|核实)"
+    rf"|^\s*{_ZH_PERSON}\s*(?:在吗|在不在|在线吗|在么|呢)\s*[?？!！。.~～]*\s*$"  # "客服在吗？"
     rf"|^\s*(?:(?:我要|要|请|麻烦|转)?\s*{_ZH_PERSON}\s*(?:吧|呢|啊|呀|好吗|可以吗|谢谢)?\s*[，,!！?？。.~～\s]*){{1,4}}$"
 )
 _ZH_REFUSES_BOT = re.compile(

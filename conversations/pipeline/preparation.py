@@ -67,7 +67,9 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     )
     set_aside: list[Hit] = []
     if grounding.result is not None:
-        grounding.result.hits, set_aside = scope.sources_relevant(grounding.result.hits, limit=settings.RETRIEVAL_TOP_K)
+        grounding.result.hits, set_aside = scope.sources_relevant(
+            grounding.result.hits, limit=settings.RETRIEVAL_TOP_K, language=language_of(question), question=question
+        )
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,
         system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding, set_aside=set_aside,

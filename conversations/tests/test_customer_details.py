@@ -34,7 +34,7 @@ def test_the_prompt_carries_the_details_of_every_customer_message_once(fake_olla
     conversation = conversation_factory()
     customer_says(conversation, "Hello, my order is 44556677 (the Yixing teapot)")
     bot_message_factory(conversation, "Thanks, what can I do for it?")
-    question = customer_says(conversation, "Order 44556677 still not here, text me on 139-1111-2222")
+    question = customer_says(conversation, "Order 44556677: how long does delivery take? text me on 139-1111-2222")
     fake_ollama.script(Reply(content="A colleague will check [1]."))
     reply = reply_generate(customer_message_id=question.pk)
     turn = last_turn(fake_ollama)

@@ -40,7 +40,7 @@ def model_says(intent: str, entities: list[dict] | None = None, **reply: object)
 
 def test_the_model_refines_the_rules_intent_and_adds_what_it_found(fake_ollama, intent_model) -> None:
     knowledge_base_create()
-    question = customer_says("The kettle I got last week leaks, can it be swapped for cash?")
+    question = customer_says("The kettle I got last week leaks. Which cards do you accept for a new one?")
     assert question.intent == "question"
     fake_ollama.script(model_says("refund", [{"kind": "product", "text": "kettle"}]), Reply(content="Yes [1]."))
     reply = reply_generate(customer_message_id=question.pk)

@@ -47,6 +47,18 @@ REQUESTS = [
     "客服客服！！",
     "叫你们售后专员出来处理",
     "Can I 和你们的工作人员谈谈吗",  # mixed languages
+    "could we please get an actual person on the line",
+    "Can I have a real human please, this is going nowhere",
+    "I'd like to escalate this.",
+    "is there somebody I can call about a missing box",
+    "Let me speak to the owner",
+    "I demand to talk with management",
+    "can you get someone to email me the details",
+    "我要找你们领导反映情况",
+    "需要人工介入一下",
+    "我想和真人说话",
+    "能不能请客服核实一下我的订单",
+    "客服在吗？？",
 ]
 
 NOT_REQUESTS = [
@@ -75,6 +87,10 @@ NOT_REQUESTS = [
     "这个茶让人很放松吗",
     "有没有适合送人的礼盒",
     "人工种植的茶和野生茶有什么区别",
+    "How do I escalate by email if the courier loses a parcel?",  # asks how, not to be escalated
+    "Is the owner of the account the one who gets the invoice?",
+    "领导送礼选哪款茶比较合适",
+    "客服时间是几点",
 ]
 
 

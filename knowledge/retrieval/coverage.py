@@ -30,6 +30,7 @@ import numpy as np
 import rjieba
 
 from .snapshot import Snapshot
+from .synonyms import single_word_synonyms
 from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words
 
 # Words of asking, not of a subject: in every question, whatever it is about, so they would make any
@@ -74,11 +75,20 @@ class _Lexicon:
 _lexicons: dict[int, tuple[Snapshot, _Lexicon]] = {}
 
 
+# Not words of a subject: markup, links and addresses ("<script>", "https://…", "name@shop.example") match the
+# articles' own links and support address, whatever the message is about.
+_NOT_SUBJECT = re.compile(
+    r"<(script|style|iframe)\b.*?(?:</\1\s*>|$)|<[^>]{0,200}>|\b(?:https?://|www\.)\S+|\S+@\S+\.\w+|javascript:\S*",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def question_units(text: str) -> list[Unit]:
     """The content words of a question, each with the forms that can cover it."""
     units: list[Unit] = []
     seen: set[str] = set()
-    for index, run in enumerate(_CJK_RUN.split(unicodedata.normalize("NFKC", text).lower().replace("’", "'"))):
+    text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
+    for index, run in enumerate(_CJK_RUN.split(text.lower().replace("’", "'"))):
         if not index % 2:
             for word in _other_words(run):
                 if word not in ASKING_WORDS and word not in seen:
@@ -171,15 +181,14 @@ def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
 
 
 def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
-    """For each unit (rows) and chunk (columns), how much of it the chunk covers, in [0, 1]."""
+    """For each unit (rows) and chunk (columns), how much of it the chunk covers, in [0, 1]. A word is covered
+    by its synonyms as by itself (knowledge.retrieval.synonyms: "postage" by "shipping", "邮费" by "运费")."""
     scores = np.zeros((len(units), len(snapshot.chunks)), dtype=np.float32)
-    lexicon = _lexicon(snapshot) if any(unit.english for unit in units) else None
+    lexicon = _lexicon(snapshot)
     for row, unit in enumerate(units):
-        if unit.english and lexicon is not None:
-            whole = _english_ids(snapshot, lexicon, unit.word)
-        else:
-            term_id = snapshot.vocabulary.get(unit.word)
-            whole = [term_id] if term_id is not None else []
+        whole = _term_ids(snapshot, lexicon, unit.word, english=unit.english)
+        for synonym in _synonyms(unit):
+            whole += _term_ids(snapshot, lexicon, synonym, english=bool(re.fullmatch(r"[a-z]+", synonym)))
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)
             if term_id is not None:
@@ -188,18 +197,66 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
     return np.minimum(scores, 1.0)
 
 
-def coverage_scores(snapshot: Snapshot, text: str) -> np.ndarray | None:
-    """Each chunk's coverage of the question, in [0, 1]; None when the question has no content word.
+def _synonyms(unit: Unit) -> list[str]:
+    found = single_word_synonyms(unit.word)
+    if unit.english:
+        found += single_word_synonyms(root(unit.word))
+    return found
+
+
+def _term_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, english: bool) -> list[int]:
+    if english:
+        return _english_ids(snapshot, lexicon, word)
+    term_id = snapshot.vocabulary.get(word)
+    return [term_id] if term_id is not None else []
+
+
+# The end of a sentence: Chinese punctuation, or English punctuation and a space ("example.com/?c=" is none).
+_SENTENCE_END = re.compile(r"(?<=[？！。；])\s*|(?<=[?!.;])\s+")
+
+
+def _parts(text: str) -> list[str]:
+    """The lines of a question, and of a line of several sentences its questions too: a long message ("I've
+    been buying from you for years, my friend moved to Urumqi… how long does delivery take there?") asks its
+    question in one sentence, which the rest would drown."""
+    parts: list[str] = []
+    for line in _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text)).splitlines():
+        parts.append(line)
+        sentences = [s for s in _SENTENCE_END.split(line) if s.strip()]
+        if len(sentences) > 1:
+            parts += [s for s in sentences if s.rstrip().endswith(("?", "？"))]
+    return parts
+
+
+def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each chunk's coverage of the question, in [0, 1], and its article's (the words the article's chunks
+    cover between them: an answer's facts may sit in two sections); None when the question has no content word.
 
     A question of several lines (the customer's unanswered messages, one a line) is covered as well as its
-    best-covered line: "Hi, quick one" then "do you take Mastercard?" asks the second.
+    best-covered line, or question sentence: "Hi, quick one" then "do you take Mastercard?" asks the second.
     """
-    best: np.ndarray | None = None
-    for line in text.splitlines():
-        units = question_units(line)
+    best: tuple[np.ndarray, np.ndarray] | None = None
+    articles = _article_index(snapshot)
+    for part in _parts(text):
+        units = question_units(part)
         if not units:
             continue
         weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
-        scores = weights @ unit_scores(snapshot, units) / weights.sum()
-        best = scores if best is None else np.maximum(best, scores)
+        scores = unit_scores(snapshot, units)
+        by_chunk = weights @ scores / weights.sum()
+        by_article = np.zeros(len(snapshot.chunks), dtype=np.float32)
+        for positions in articles:
+            by_article[positions] = weights @ scores[:, positions].max(axis=1) / weights.sum()
+        if best is None:
+            best = (by_chunk, by_article)
+        else:
+            best = (np.maximum(best[0], by_chunk), np.maximum(best[1], by_article))
     return best
+
+
+def _article_index(snapshot: Snapshot) -> list[np.ndarray]:
+    """The chunk positions of each article of the snapshot."""
+    positions: dict[int, list[int]] = {}
+    for position, chunk in enumerate(snapshot.chunks):
+        positions.setdefault(chunk.article_id, []).append(position)
+    return [np.asarray(found) for found in positions.values()]

@@ -33,6 +33,9 @@ class Hit:
     keyword_rank: int | None = None
     # The share of the question's content words this chunk contains (retrieval.coverage); None: no such word.
     coverage: float | None = None
+    # The same share for the chunk's whole article (its chunks between them).
+    article_coverage: float | None = None
+    language: str = ""  # the article's
 
 
 @dataclass
@@ -54,7 +57,7 @@ class _Fusion:
     keyword_rank: dict[int, int] = field(default_factory=dict)
     keyword_only: bool = True
     note: str = ""
-    coverage: np.ndarray | None = None
+    coverage: tuple[np.ndarray, np.ndarray] | None = None  # by chunk, by the chunk's article
 
 
 def search(
@@ -85,10 +88,7 @@ def search(
     if query_vector is None:
         query_vector = embed_query(query)
     fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
-    # A follow-up with no content word of its own ("and then?") is about what it follows.
-    fusion.coverage = coverage_scores(snapshot, query)
-    if fusion.coverage is None and context:
-        fusion.coverage = coverage_scores(snapshot, context[0])
+    fusion.coverage = _coverage(snapshot, query, context[0] if context else "")
     if fusion.note and fusion.keyword_only:
         logger.warning("retrieval %s", fusion.note)
     return SearchResult(
@@ -97,6 +97,19 @@ def search(
         note=fusion.note if fusion.keyword_only else "",
         version=snapshot.version,
     )
+
+
+def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """How much of the question each chunk (and its article) covers. A follow-up ("and to Canada?", "那港澳呢")
+    is read with the question it follows, as one: its own words alone say little ("Canada" is in no article,
+    "shipping to Canada" is)."""
+    own = coverage_scores(snapshot, query)
+    if not context:
+        return own
+    joined = coverage_scores(snapshot, " ".join(context.split("\n")))
+    if own is None or joined is None:
+        return own or joined
+    return np.maximum(own[0], joined[0]), np.maximum(own[1], joined[1])
 
 
 def _fuse_queries(snapshot: Snapshot, queries: list[tuple[str, QueryVector]]) -> _Fusion:
@@ -128,7 +141,9 @@ def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool
                 chunk_id=ref.chunk_id, article_id=ref.article_id, title=ref.title, url=ref.url, heading=ref.heading,
                 text=ref.text, vector_score=similarity, keyword_score=keywords, fused_score=score,
                 vector_rank=fusion.vector_rank.get(position), keyword_rank=fusion.keyword_rank.get(position),
-                coverage=None if fusion.coverage is None else round(float(fusion.coverage[position]), 3),
+                coverage=None if fusion.coverage is None else round(float(fusion.coverage[0][position]), 3),
+                article_coverage=None if fusion.coverage is None else round(float(fusion.coverage[1][position]), 3),
+                language=ref.language,
             )
         )
         if len(hits) >= limit:

@@ -9,6 +9,8 @@ import rjieba
 
 from helpdesk.llm.text import is_cjk
 
+from .synonyms import single_word_synonyms
+
 _CJK_RUN = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]+)")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 STOPWORDS = frozenset(
@@ -129,6 +131,10 @@ def query_terms(text: str) -> dict[str, float]:
         for term in expansions:
             if _is_term(term) and not any(ch in STOPWORDS for ch in term):
                 terms.setdefault(term, QUERY_EXPANSION_WEIGHT)
+    # Customers' words for the articles' words (synonyms: "postage" finds "shipping", "邮费" finds "运费").
+    for term in [term for term, weight in terms.items() if weight == 1.0]:
+        for synonym in single_word_synonyms(term):
+            terms.setdefault(synonym if is_cjk(synonym[0]) else _stem(synonym), QUERY_EXPANSION_WEIGHT)
     return terms
 
 

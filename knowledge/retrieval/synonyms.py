@@ -1,0 +1,86 @@
+"""Words that mean the same thing to a shop's customers, in English and Chinese, for keyword search and coverage.
+
+Why: customers rarely use the articles' words. "Postage" asks what the article calls "shipping", "邮费" what it
+calls "运费", "质保" what it calls "保修", and an English question about a Chinese-only article shares no word
+with it at all when the embedding model is missing. Keyword ranking (BM25) and coverage (how much of the
+question a source contains, which decides whether the bot may answer at all) would read such questions as
+about nothing the shop knows, and decline them.
+
+The built-in groups are the vocabulary of running an online shop (delivery, parcels, returns, refunds,
+exchanges, warranty, damage, invoices, payment, cards, cash on delivery, coupons, tracking, tax, addresses,
+accounts), each group one subject in both languages. They say nothing about any one shop's goods: a shop adds its
+own (its products' other names, "gaiwan, 盖碗, 茶碗") with SEARCH_SYNONYMS. A synonym counts less than the
+word itself in BM25 (QUERY_EXPANSION_WEIGHT, like the other expansions), and covers a word of the question as
+the word would.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+from django.conf import settings
+
+# Each group: words and short phrases (Chinese as written, English in lower case, singular) of one subject.
+BUILT_IN: tuple[tuple[str, ...], ...] = (
+    ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier",
+     "配送", "发货", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
+    ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
+    ("weekend", "saturday", "sunday", "holiday", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期"),
+    ("order", "订单", "下单"),
+    ("packaging", "box", "wrapping", "包装", "外包装", "包装盒", "盒子", "外箱"),
+    ("unused", "unopened", "sealed", "未使用", "没用过", "未拆封", "全新"),
+    ("parcel", "package", "包裹", "快递件", "货物"),
+    ("overseas", "international", "abroad", "foreign", "海外", "国外", "境外", "国际"),
+    ("return", "send back", "退货", "退回", "寄回", "退换"),
+    ("refund", "money back", "reimburse", "退款", "退钱", "退费", "原路退回"),
+    ("exchange", "replacement", "replace", "换货", "换新", "补发", "更换"),
+    ("warranty", "guarantee", "保修", "质保", "保修期", "保固"),
+    ("broken", "damaged", "damage", "cracked", "crack", "chipped", "chip", "smashed", "shattered", "破损", "摔碎",
+     "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "磕碰", "损坏"),
+    ("invoice", "receipt", "fapiao", "发票", "收据", "专票", "普票"),
+    ("payment", "pay", "paid", "checkout", "付款", "支付", "结算", "付钱"),
+    ("card", "credit card", "debit card", "visa", "mastercard", "unionpay", "银行卡", "信用卡", "银联"),
+    ("cash on delivery", "cod", "货到付款"),
+    ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
+    ("tracking", "tracking number", "waybill", "运单号", "快递单号", "物流单号", "单号"),
+    ("tax", "vat", "税", "税费", "含税", "税点"),
+    ("address", "地址", "收货地址"),
+    ("account", "login", "sign in", "账号", "账户", "登录"),
+    ("cancel", "cancellation", "取消", "撤销"),
+)
+
+
+def _normalised(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).strip().lower()
+
+
+def _groups_from_setting(text: str) -> list[tuple[str, ...]]:
+    """SEARCH_SYNONYMS: groups separated by ";" or new lines, the words of a group by "," (full-width or not)."""
+    groups = []
+    for line in unicodedata.normalize("NFKC", text).replace("\n", ";").split(";"):
+        words = tuple(word for word in (_normalised(w) for w in line.split(",")) if word)
+        if len(words) > 1:
+            groups.append(words)
+    return groups
+
+
+@lru_cache(maxsize=4)
+def _index(extra: str) -> dict[str, frozenset[str]]:
+    index: dict[str, set[str]] = {}
+    for group in (*BUILT_IN, *_groups_from_setting(extra)):
+        members = {_normalised(word) for word in group}
+        for word in members:
+            index.setdefault(word, set()).update(members - {word})
+    return {word: frozenset(others) for word, others in index.items()}
+
+
+def synonyms_of(word: str) -> frozenset[str]:
+    """The other words of `word`'s groups (empty when it has none). A phrase ("credit card") is an entry a
+    question's phrase can meet, but a search term is one word: `single_word_synonyms` leaves phrases out."""
+    return _index(settings.SEARCH_SYNONYMS).get(_normalised(word), frozenset())
+
+
+def single_word_synonyms(word: str) -> list[str]:
+    """The synonyms of `word` that can be a search term (no space), in a stable order."""
+    return sorted(other for other in synonyms_of(word) if " " not in other)

@@ -1,0 +1,56 @@
+"""Synonyms: a customer's word finds the article's word (BM25) and covers it, in and across languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.retrieval.search import search
+from knowledge.retrieval.synonyms import single_word_synonyms, synonyms_of
+from knowledge.retrieval.terms import query_terms
+from knowledge.tests.factories import article_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("word", "other"), [
+    ("postage", "shipping"), ("邮费", "运费"), ("质保", "保修"), ("voucher", "优惠券"), ("fapiao", "发票"),
+    ("Saturday", "周末"), ("COD", "货到付款"),
+])
+def test_a_shop_word_has_its_synonyms_in_both_languages(word, other) -> None:
+    assert other in synonyms_of(word)
+
+
+def test_a_word_without_a_group_has_none_and_phrases_are_no_search_terms() -> None:
+    assert synonyms_of("weather") == frozenset() and synonyms_of("咖啡") == frozenset()
+    assert "credit card" in synonyms_of("visa") and "credit card" not in single_word_synonyms("visa")
+
+
+def test_the_shop_adds_its_own_groups(settings) -> None:
+    settings.SEARCH_SYNONYMS = "gaiwan, 盖碗, lidded bowl；oolong，乌龙\nmatcha, 抹茶"
+    assert "盖碗" in synonyms_of("Gaiwan") and "乌龙" in synonyms_of("oolong") and "matcha" in synonyms_of("抹茶")
+    settings.SEARCH_SYNONYMS = ""
+    assert synonyms_of("gaiwan") == frozenset()
+
+
+def test_synonyms_join_the_query_at_the_expansion_weight() -> None:
+    terms = query_terms("how much is postage")
+    assert terms["postage"] == 1.0 and 0 < terms["shipping"] < 1.0 and 0 < terms["运费"] < 1.0
+
+
+@pytest.fixture
+def shop(fake_ollama) -> None:
+    article_create(title="Shipping", body="## Costs\n\nShipping is free from ¥199; below that it costs ¥12.")
+    article_create(title="发票开具说明", language="zh-hans",
+                   body="## 如何开发票\n\n在订单页申请电子发票，一个工作日内发送。")
+    article_create(title="Returns", body="## Returns\n\nUnopened tea may be returned within 30 days.")
+
+
+def test_a_customers_word_finds_and_covers_the_articles_word(shop) -> None:
+    [best, *_] = search("what does postage cost", limit=3).hits
+    assert best.title == "Shipping" and best.coverage >= 0.5
+
+
+def test_without_the_embedding_model_an_english_question_reaches_a_chinese_only_article(shop, fake_ollama) -> None:
+    fake_ollama.state.models.remove("bge-m3")  # keyword search only, as when the embedding model is missing
+    hits = search("How do I get a fapiao?", limit=3).hits
+    assert hits and hits[0].title == "发票开具说明" and hits[0].coverage > 0
