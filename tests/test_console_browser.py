@@ -11,6 +11,18 @@ from tests.browser import AGENT_PASSWORD, LiveServer, agent_create, wait_for
 pytestmark = pytest.mark.browser
 
 
+def console_sign_in(browser: Any, live: LiveServer, username: str, name: str, *, language: str) -> None:
+    """A new agent signed in to the console, which speaks `language`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    agent_create(live, username, name)
+    browser.get(live.url + "/console/login/?next=/console/")
+    browser.execute_script(f"localStorage.setItem('helpdesk-console-lang', '{language}')")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+
+
 @pytest.fixture(scope="module")
 def live_app_env() -> dict[str, str]:
     return {"INBOX_PAGE_SIZE": "20"}
@@ -33,11 +45,7 @@ def test_waiting_customers_come_first_and_load_more_is_reachable_from_the_keyboa
         "Conversation.objects.bulk_create([Conversation(status='bot', last_message_at=now - timedelta(seconds=n))"
         " for n in range(30)])\n"
     )
-    agent_create(live_app, "mei", "Mei")
-    browser.get(live_app.url + "/console/login/?next=/console/")
-    browser.execute_script("localStorage.setItem('helpdesk-console-lang', 'zh-hans')")
-    browser.find_element(By.NAME, "username").send_keys("mei")
-    browser.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+    console_sign_in(browser, live_app, "mei", "Mei", language="zh-hans")
 
     def items() -> list[Any]:
         return browser.find_elements(By.CSS_SELECTOR, ".hc-item")
@@ -67,7 +75,6 @@ def test_a_complaint_comes_first_and_its_header_shows_what_the_customer_gave(
     live_app: LiveServer, browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     # An hour-old request for a person, and a complaint of a minute ago with an order number given twice.
     token = live_app.shell(
@@ -88,11 +95,7 @@ def test_a_complaint_comes_first_and_its_header_shows_what_the_customer_gave(
         " intent=found.intent, intent_source='rules', entities=found.entities)\n"
         "print(c.token)\n"
     ).strip().splitlines()[-1]
-    agent_create(live_app, "lin", "Lin")
-    browser.get(live_app.url + "/console/login/?next=/console/")
-    browser.execute_script("localStorage.setItem('helpdesk-console-lang', 'en')")
-    browser.find_element(By.NAME, "username").send_keys("lin")
-    browser.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+    console_sign_in(browser, live_app, "lin", "Lin", language="en")
 
     wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, ".hc-item")) == 2)
     first = browser.find_elements(By.CSS_SELECTOR, ".hc-item")[0]
@@ -120,11 +123,11 @@ def test_a_complaint_comes_first_and_its_header_shows_what_the_customer_gave(
 
 def test_the_scope_and_judge_signals_read_in_words(live_app: LiveServer, browser: Any) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     live_app.shell(
         "from django.utils import timezone\n"
         "from conversations.models import Conversation, Message\n"
+        "Conversation.objects.all().delete()\n"  # the one conversation in the inbox: the others' tests left theirs
         "c = Conversation.objects.create(status='waiting_human', handoff_at=timezone.now(),"
         " last_message_at=timezone.now())\n"
         "Message.objects.create(conversation=c, role='customer', content='Is delivery free?')\n"
@@ -136,11 +139,7 @@ def test_the_scope_and_judge_signals_read_in_words(live_app: LiveServer, browser
         " answer_source='declined', confidence=0.2,"
         " confidence_signals={'answer_source': 'declined', 'status': 'complete', 'declined': True})\n"
     )
-    agent_create(live_app, "lin", "Lin")
-    browser.get(live_app.url + "/console/login/?next=/console/")
-    browser.execute_script("localStorage.setItem('helpdesk-console-lang', 'zh-hans')")
-    browser.find_element(By.NAME, "username").send_keys("lin")
-    browser.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+    console_sign_in(browser, live_app, "lin", "Lin", language="zh-hans")
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-item"))
     browser.find_elements(By.CSS_SELECTOR, ".hc-item")[0].click()
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-unsupported"))

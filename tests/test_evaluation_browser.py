@@ -3,8 +3,6 @@ listed first, and the calibrated threshold applied with one click."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +12,10 @@ from tests.support.evaluation import evaluation_report_sign_in, evaluation_runs_
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 def test_two_runs_side_by_side_show_what_got_worse_and_apply_the_threshold(
-    live_app: LiveServer, browser: Any, tmp_path: Path
+    live_app: LiveServer, browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -35,11 +32,6 @@ def test_two_runs_side_by_side_show_what_got_worse_and_apply_the_threshold(
     assert "How long does delivery to Shanghai take?" in cases[0].text and "missing: 2-3 days" in cases[0].text
     assert "refund" not in " ".join(case.text for case in cases)  # unchanged cases are not listed
     assert "Held-out part" in browser.find_element(By.TAG_NAME, "main").text
-    browser.set_window_size(1280, 800)
-    browser.set_window_size(1280, browser.execute_script("return document.documentElement.scrollHeight") + 140)
-    browser.save_screenshot(str(tmp_path / "evaluation-report-en.png"))
-    if os.environ.get("SAVE_SCREENSHOTS"):
-        browser.save_screenshot(str(SCREENSHOTS / "evaluation-report-en.png"))
 
     button = browser.find_element(By.CSS_SELECTOR, ".hc-eval-proposal button")
     assert button.text == "Apply threshold 0.62 to profile qwen-canary"

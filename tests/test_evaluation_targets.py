@@ -21,10 +21,7 @@ import pytest
 
 from conversations.evaluation.services import demo_set_load, run_create, run_execute
 from conversations.models import EvalRun, EvalSet, Expectation
-from knowledge.models import FAQ, Article
-from knowledge.services.demo import demo_load
-from knowledge.services.faq import faq_index
-from knowledge.services.indexing import article_index
+from knowledge.tests.factories import demo_knowledge_base_create
 from tests.fake_ollama import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,11 +42,7 @@ RIGHT_FLAGGED_AT_MOST = 0.05
 
 @pytest.fixture
 def demo_set(fake_ollama) -> EvalSet:
-    demo_load()
-    for article_id in Article.objects.values_list("pk", flat=True):
-        article_index(article_id=article_id)
-    for faq_id in FAQ.objects.values_list("pk", flat=True):
-        faq_index(faq_id=faq_id)
+    demo_knowledge_base_create()
     eval_set = demo_set_load()
     assert eval_set is not None
     return eval_set

@@ -18,12 +18,8 @@ from conversations.pipeline.reply import reply_generate
 from conversations.protocol.codes import HandoffReason
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from conversations.tests.scope_cases import IN_SCOPE, OUT_OF_SCOPE, TOPICS
-from knowledge.models import FAQ, Article
 from knowledge.retrieval.search import Hit
-from knowledge.services.demo import demo_load
-from knowledge.services.faq import faq_index
-from knowledge.services.indexing import article_index
-from knowledge.tests.factories import article_create, knowledge_base_create
+from knowledge.tests.factories import article_create, demo_knowledge_base_create, knowledge_base_create
 from tests.fake_ollama import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,11 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def demo_shop(fake_ollama) -> None:
     """The demo knowledge base, indexed with the fake's embeddings, and a model that never declines."""
-    demo_load()
-    for article_id in Article.objects.values_list("pk", flat=True):
-        article_index(article_id=article_id)
-    for faq_id in FAQ.objects.values_list("pk", flat=True):
-        faq_index(faq_id=faq_id)
+    demo_knowledge_base_create()
     fake_ollama.state.default_reply = Reply(cite_first_source=True)
 
 

@@ -9,8 +9,9 @@ and headless Chromium. Each picture is one conversation: a question answered fro
 linked, then a question an FAQ entry answers at once. Chinese text needs a CJK font on the machine
 (Debian: `apt-get install fonts-wqy-microhei`, or fonts-noto-cjk).
 
-The evaluation report's picture (evaluation-report-en.png) comes from its browser test:
-`SAVE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/test_evaluation_browser.py`.
+The evaluation report's picture (evaluation-report-en.png) is two real runs of the demo shop's evaluation set
+against the fake model (quoting the first source it is given): one on the demo knowledge base, one after the
+English returns article was unpublished, so the report shows what that change broke.
 """
 
 from __future__ import annotations
@@ -113,6 +114,45 @@ def handoff_scene(driver: object, fake: FakeOllama, live: object) -> None:
     driver.save_screenshot(str(HERE / "widget-agent-joined.png"))
 
 
+EVALUATE_TWICE = """
+import json
+from conversations.evaluation.services import run_create, run_execute
+from conversations.models import EvalSet
+from knowledge.models import Article
+from knowledge.services.articles import articles_unpublish
+shop = EvalSet.objects.get(is_default=True)
+before = run_execute(run_create(eval_set=shop).pk)
+articles_unpublish(article_ids=[Article.objects.get(title="Returns & Refunds").pk])
+from helpdesk.celery import embedded_tasks_wait
+embedded_tasks_wait(timeout=60)
+after = run_execute(run_create(eval_set=shop).pk)
+print(json.dumps([before.pk, after.pk]))
+"""
+
+
+def evaluation_scene(driver: object, fake: FakeOllama, live: object) -> None:
+    """evaluation-report-en.png: the demo set run before and after a knowledge change, side by side."""
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    from tests.support.evaluation import evaluation_report_sign_in
+
+    fake.reset()
+    fake.state.default_reply = Reply(cite_first_source=True)
+    before, after = json.loads(live.shell(EVALUATE_TWICE, timeout=300).strip().splitlines()[-1])
+    agent_create(live, "curator", "Curator")
+    live.shell("from django.contrib.auth.models import Permission, User\n"
+               "User.objects.get(username='curator').user_permissions.add("
+               "Permission.objects.get(codename='change_modelprofile'))")
+    evaluation_report_sign_in(driver, live)
+    driver.get(f"{live.url}/console/evaluation/?run={before}&run={after}&lang=en")
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".hc-eval-case"))
+    driver.set_window_size(1280, 800)
+    driver.set_window_size(1280, min(driver.execute_script("return document.documentElement.scrollHeight"), 2600))
+    driver.save_screenshot(str(HERE / "evaluation-report-en.png"))
+
+
 def main() -> None:
     with FakeOllama() as fake, running_server(fake.url, {"HANDOFF_THRESHOLD": "0"}) as live, chromium() as driver:
         for language, suffix in (("en", "en"), ("zh-hans", "zh")):
@@ -142,6 +182,8 @@ def main() -> None:
         finally:
             driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
         print("widget-citations-en.png, widget-agent-joined.png")
+        evaluation_scene(driver, fake, live)
+        print("evaluation-report-en.png")
 
 
 if __name__ == "__main__":

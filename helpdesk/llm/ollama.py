@@ -17,7 +17,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -486,13 +486,16 @@ def _node_failure(host: str, error: OllamaError) -> None:
                        settings.OLLAMA_NODE_COOLDOWN_S)
 
 
-async def embed(texts: Sequence[str], *, model: str, host: str | None = None) -> list[list[float]]:
-    """Embed texts on the least busy node that has the model, failing over like chats."""
+async def _on_a_node(
+    model: str, request: Callable[[ollama.AsyncClient], Awaitable[Any]], *, hosts: list[str] | None = None
+) -> tuple[str, Any]:
+    """(the node, its response) for one non-streamed request on the least busy node that has the model,
+    failing over like chats: a refusal, a full queue or a missing model sends it to the next node."""
     last_error: OllamaError | None = None
-    for state in nodes.nodes_ranked(model=model, hosts=[host] if host else None):
+    for state in nodes.nodes_ranked(model=model, hosts=hosts):
         token = nodes.request_started(state.host)
         try:
-            response = await async_client(state.host).embed(model=model, input=list(texts))
+            response = await request(async_client(state.host))
         except Exception as exc:
             last_error = _translate(exc, host=state.host, model=model, started=False)
             if not isinstance(last_error, FAILOVER_ERRORS):
@@ -503,9 +506,15 @@ async def embed(texts: Sequence[str], *, model: str, host: str | None = None) ->
         finally:
             nodes.request_finished(state.host, token)
         nodes.node_succeeded(state)
-        return [list(vector) for vector in response.embeddings]
-    assert last_error is not None
-    raise last_error
+        return state.host, response
+    raise last_error or OllamaUnavailable("no node has the model", host="", model=model)
+
+
+async def embed(texts: Sequence[str], *, model: str, host: str | None = None) -> list[list[float]]:
+    """Embed texts on the least busy node that has the model, failing over like chats."""
+    _, response = await _on_a_node(model, lambda client: client.embed(model=model, input=list(texts)),
+                                   hosts=[host] if host else None)
+    return [list(vector) for vector in response.embeddings]
 
 
 async def structured_chat(
@@ -519,35 +528,18 @@ async def structured_chat(
     reply and must never hold it up); temperature 0, no thinking. Raises OllamaError when no node answers in
     time or the answer is not a JSON object.
     """
-    async def ask() -> dict[str, Any]:
-        last_error: OllamaError | None = None
-        for state in nodes.nodes_ranked(model=model):
-            token = nodes.request_started(state.host)
-            try:
-                response = await async_client(state.host).chat(
-                    model=model, messages=list(messages), stream=False, format=schema, think=False,
-                    options={"temperature": 0}, keep_alive=keep_alive,
-                )
-            except Exception as exc:
-                last_error = _translate(exc, host=state.host, model=model, started=False)
-                if not isinstance(last_error, FAILOVER_ERRORS):
-                    metrics.ollama_failed(kind=last_error.kind, node=state.host)
-                    raise last_error from exc
-                _node_failure(state.host, last_error)
-                continue
-            finally:
-                nodes.request_finished(state.host, token)
-            nodes.node_succeeded(state)
-            try:
-                answer = json.loads(response.message.content or "")
-            except ValueError:
-                answer = None
-            if not isinstance(answer, dict):
-                raise OllamaRequestError("the answer is not the JSON object asked for", host=state.host, model=model)
-            return answer
-        raise last_error or OllamaUnavailable("no node has the model", host="", model=model)
+    def ask(client: ollama.AsyncClient) -> Awaitable[Any]:
+        return client.chat(model=model, messages=list(messages), stream=False, format=schema, think=False,
+                           options={"temperature": 0}, keep_alive=keep_alive)
 
     try:
-        return await asyncio.wait_for(ask(), timeout_s)
+        host, response = await asyncio.wait_for(_on_a_node(model, ask), timeout_s)
     except TimeoutError:
         raise OllamaUnavailable(f"no answer within {timeout_s:g} s", host="", model=model) from None
+    try:
+        answer = json.loads(response.message.content or "")
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise OllamaRequestError("the answer is not the JSON object asked for", host=host, model=model)
+    return answer

@@ -7,6 +7,7 @@ import zlib
 from django.db import transaction
 
 from knowledge.models import FAQ, Article
+from knowledge.services.demo import demo_load
 from knowledge.services.faq import faq_index
 from knowledge.services.indexing import article_index
 from knowledge.services.version import knowledge_version_bump
@@ -109,3 +110,12 @@ def pdf_bomb(unpacked_bytes: int = 80_000_000) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def demo_knowledge_base_create() -> None:
+    """The demo shop's knowledge base, published and indexed synchronously (the fake's embeddings)."""
+    demo_load()
+    for article_id in Article.objects.values_list("pk", flat=True):
+        article_index(article_id=article_id)
+    for faq_id in FAQ.objects.values_list("pk", flat=True):
+        faq_index(faq_id=faq_id)
