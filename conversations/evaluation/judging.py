@@ -111,6 +111,8 @@ def reply_correct(expected: Expected, observed: Observed) -> bool | None:
         return None
     if observed.handoff_reason not in ("", HandoffReason.LOW_CONFIDENCE):
         return None
+    if observed.declined:
+        return None  # the fixed decline is no answer: its confidence is a constant, not the bot's belief in it
     if expected.expectation in (Expectation.DECLINE, Expectation.PERSON):
-        return expected.expectation == Expectation.DECLINE and observed.declined
+        return False  # an answer where the right thing was none
     return not case_failures(expected, observed, ignore_low_confidence=True)

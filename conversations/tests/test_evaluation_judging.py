@@ -93,6 +93,8 @@ def test_a_reply_withheld_for_low_confidence_is_judged_as_if_given() -> None:
     assert reply_correct(SHIPPING, right) is True
     assert reply_correct(SHIPPING, answer(answer="¥99", cited=[7])) is False
     assert reply_correct(Expected("decline"), answer(answer="It is sunny on Mars.")) is False
+    # a decline is judged by the out-of-scope figures, not as an answer the confidence speaks for
+    assert reply_correct(Expected("decline"), answer(answer="I can't help with that here.", declined=True)) is None
 
 
 def test_no_reply_or_one_handed_off_for_another_reason_is_not_judged() -> None:

@@ -146,10 +146,11 @@ def evaluation_scene(driver: object, fake: FakeOllama, live: object) -> None:
                "User.objects.get(username='curator').user_permissions.add("
                "Permission.objects.get(codename='change_modelprofile'))")
     evaluation_report_sign_in(driver, live)
+    wait_for(lambda: driver.find_elements(By.ID, f"hc-run-{before}"))
     driver.get(f"{live.url}/console/evaluation/?run={before}&run={after}&lang=en")
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".hc-eval-case"))
-    driver.set_window_size(1280, 800)
-    driver.set_window_size(1280, min(driver.execute_script("return document.documentElement.scrollHeight"), 2600))
+    height = min(driver.execute_script("return document.documentElement.scrollHeight"), 2600)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**DESKTOP, "height": height})
     driver.save_screenshot(str(HERE / "evaluation-report-en.png"))
 
 
