@@ -118,7 +118,8 @@ class Message(models.Model):
     # The numbers, dates, phone numbers, addresses, links and order numbers of a generated reply that none of its
     # sources nor the customer's messages support (see conversations.verification): [{"kind", "text", "start", "end"}]
     unverified_facts = models.JSONField(default=list, blank=True)
-    # A customer message's intent (conversations.intents.Intent) and who decided it ("rules" or "model"), and the
+    # A customer message's intent (conversations.intents.Intent) and who decided it ("rules", "model", or
+    # "pipeline" for out_of_scope: no source covered it), and the
     # details it gives (conversations.entities): [{"kind", "text", "value"}]. Empty for other roles.
     intent = models.CharField(max_length=16, blank=True, db_index=True)
     intent_source = models.CharField(max_length=8, blank=True)

@@ -62,6 +62,8 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
         # published at all there is nothing to tell scope by: the model answers, told to say when it cannot.)
         outcome = declined_outcome(grounding, language=prepared.language,
                                    retrieval_extra=scope.set_aside_record(prepared.set_aside))
+        if prepared.customer_message is not None:
+            messages.message_out_of_scope(message_id=prepared.customer_message.pk)
         return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     outcome, sources = _generated(bot_message, prepared)
     refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=prepared.first_turn)

@@ -140,6 +140,15 @@ def message_intent_refine(*, message_id: int, classification: Classification) ->
     return False
 
 
+def message_out_of_scope(*, message_id: int) -> None:
+    """Mark a customer message the knowledge base does not cover (the reply pipeline declined or handed it on):
+    intent `out_of_scope`, which only retrieval can tell (conversations.intents), for the agents and the
+    knowledge-gap reports."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message_id).update(intent=Intent.OUT_OF_SCOPE, intent_source="pipeline")
+        events.message_reviewed_on_commit(Message.objects.select_related("conversation").get(pk=message_id))
+
+
 def complaint_handoff(conversation: Conversation) -> Conversation:
     """Hand a complaining customer to a person (reason `complaint`, first in the agents' inbox), telling
     them so in their language."""

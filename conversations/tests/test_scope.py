@@ -119,6 +119,8 @@ def test_a_question_no_source_covers_is_declined_without_the_model(fake_ollama, 
     assert reply.confidence == confidence.DECLINED_CONFIDENCE
     reply.conversation.refresh_from_db()
     assert reply.conversation.status == Conversation.Status.BOT
+    reply.reply_to.refresh_from_db()  # what only retrieval can tell, on the question, for the agents
+    assert (reply.reply_to.intent, reply.reply_to.intent_source) == ("out_of_scope", "pipeline")
 
 
 def test_a_spurious_shared_word_is_set_aside_and_recorded(fake_ollama) -> None:
