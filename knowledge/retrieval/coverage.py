@@ -67,9 +67,12 @@ class Unit:
 
 @dataclass
 class _Lexicon:
-    """What the coverage of English words looks up, built once per snapshot: the vocabulary's words by root."""
+    """What coverage looks up, built once per snapshot: the vocabulary's English words by root, and where each
+    article's chunks start (the snapshot holds an article's chunks together, in order)."""
 
     roots: dict[str, list[int]] = field(default_factory=dict)
+    article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    article_of_chunk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
 
 _lexicons: dict[int, tuple[Snapshot, _Lexicon]] = {}
@@ -154,6 +157,11 @@ def _lexicon(snapshot: Snapshot) -> _Lexicon:
     for term, term_id in snapshot.vocabulary.items():
         if term.isascii() and term.isalpha() and len(term) >= 3:
             lexicon.roots.setdefault(root(term), []).append(term_id)
+    article_ids = np.asarray([chunk.article_id for chunk in snapshot.chunks])
+    new_article = np.ones(len(article_ids), dtype=bool)
+    new_article[1:] = article_ids[1:] != article_ids[:-1]
+    lexicon.article_starts = np.flatnonzero(new_article)
+    lexicon.article_of_chunk = np.cumsum(new_article) - 1
     _lexicons.clear()  # one snapshot at a time: the current one
     _lexicons[id(snapshot)] = (snapshot, lexicon)
     return lexicon
@@ -235,8 +243,10 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
     A question of several lines (the customer's unanswered messages, one a line) is covered as well as its
     best-covered line, or question sentence: "Hi, quick one" then "do you take Mastercard?" asks the second.
     """
+    if not snapshot.chunks:
+        return None
     best: tuple[np.ndarray, np.ndarray] | None = None
-    articles = _article_index(snapshot)
+    lexicon = _lexicon(snapshot)
     for part in _parts(text):
         units = question_units(part)
         if not units:
@@ -244,19 +254,12 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
         weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
         scores = unit_scores(snapshot, units)
         by_chunk = weights @ scores / weights.sum()
-        by_article = np.zeros(len(snapshot.chunks), dtype=np.float32)
-        for positions in articles:
-            by_article[positions] = weights @ scores[:, positions].max(axis=1) / weights.sum()
+        # Each word as well covered as the article's best chunk covers it, then shared out to its chunks.
+        per_article = weights @ np.maximum.reduceat(scores, lexicon.article_starts, axis=1) / weights.sum()
+        by_article = per_article[lexicon.article_of_chunk]
         if best is None:
             best = (by_chunk, by_article)
         else:
             best = (np.maximum(best[0], by_chunk), np.maximum(best[1], by_article))
     return best
 
-
-def _article_index(snapshot: Snapshot) -> list[np.ndarray]:
-    """The chunk positions of each article of the snapshot."""
-    positions: dict[int, list[int]] = {}
-    for position, chunk in enumerate(snapshot.chunks):
-        positions.setdefault(chunk.article_id, []).append(position)
-    return [np.asarray(found) for found in positions.values()]
