@@ -58,7 +58,8 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     options = profiles.chat_options(profile)
     turns = dialogue_before(conversation=conversation, up_to_message_id=up_to_message_id)
     question, previous_question, earlier = dialogue_split(turns)
-    system_prompt = system_prompt_for(profile, language_of(question))
+    language = language_of(question)
+    system_prompt = system_prompt_for(profile, language)
     cache_profile = profile_cache_key(profile, question=question)
     grounding = knowledge_lookup(
         question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile,
@@ -68,7 +69,7 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     set_aside: list[Hit] = []
     if grounding.result is not None:
         grounding.result.hits, set_aside = scope.sources_relevant(
-            grounding.result.hits, limit=settings.RETRIEVAL_TOP_K, language=language_of(question), question=question
+            grounding.result.hits, limit=settings.RETRIEVAL_TOP_K, language=language, question=question
         )
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,

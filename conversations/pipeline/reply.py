@@ -96,7 +96,7 @@ def _handed_off_by_intent(prepared: Preparation) -> bool:
 
 def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcome, list[tuple[Hit, str]]]:
     """A reply streamed from Ollama and judged, with the sources it was given."""
-    messages, sources = prepared.prompt()
+    chat_messages, sources = prepared.prompt()
     target = StreamTarget(
         conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=prepared.language,
         attempt=bot_message.attempts,
@@ -105,7 +105,7 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     # The stream takes seconds and needs no database: hand the connection back
     # rather than hold one idle per reply being generated.
     connection.close()
-    outcome = aio.run(stream_reply(target, messages, prepared.options, citations))
+    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations))
     outcome.sources = source_records(sources, citations.cited)
     outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside)}
     # Of the customer's own, who they are and the order numbers, phones and emails they gave go into the prompt

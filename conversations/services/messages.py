@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk.llm import profiles
+from helpdesk.llm.text import is_cjk
 from helpdesk.web import ratelimits
 from knowledge.selectors import direct_answer_find, product_names
 
@@ -49,7 +50,7 @@ def message_post_customer(
     client_id = fields.client_id(client_id)
     if not conversation.evaluation:  # an evaluation run's questions are the product's own, not a customer's
         ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
-    classification = message_classify(text)
+    classification, wants_human = message_classify(text)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -61,7 +62,9 @@ def message_post_customer(
                 conversation_reopen(conversation)
             # The echo goes out before the reply is queued, so no delta can overtake it.
             message_publish(message)
-            conversation, direct_reply = _customer_message_answer(conversation, message, client_ip=client_ip)
+            conversation, direct_reply = _customer_message_answer(
+                conversation, message, client_ip=client_ip, wants_human=wants_human
+            )
             last = direct_reply or message
             first_message = conversation.last_message_at is None
             Conversation.objects.filter(pk=conversation.pk).update(
@@ -80,14 +83,14 @@ def message_post_customer(
 
 
 def _customer_message_answer(
-    conversation: Conversation, message: Message, *, client_ip: str
+    conversation: Conversation, message: Message, *, client_ip: str, wants_human: bool
 ) -> tuple[Conversation, Message | None]:
     """What a customer message sets off while the bot has the conversation: a handoff when it asks for a
     person or complains, else a direct answer when one is known, else a reply queued (or refused past the
     model-call share). Returns the conversation as it now is, and the direct answer if there was one."""
     if conversation.status != Conversation.Status.BOT:
         return conversation, None
-    if customer_wants_human(message.content):
+    if wants_human:
         return conversation_request_human(conversation=conversation, reason=HandoffReason.CUSTOMER_REQUEST), None
     if message.intent == Intent.COMPLAINT and settings.HANDOFF_COMPLAINTS:
         return complaint_handoff(conversation), None
@@ -108,14 +111,17 @@ def _customer_message_answer(
     return conversation, None
 
 
-def message_classify(text: str) -> Classification:
+def message_classify(text: str) -> tuple[Classification, bool]:
     """A customer message's intent and entities by the rules (conversations.intents), with the knowledge
-    base's product names; a message that the operator's HANDOFF_PHRASES take as a request for a person is
-    one, whatever the rules say."""
+    base's product names; and whether it hands off as a request for a person (`customer_wants_human`, worked
+    out from the same reading). A message that the operator's HANDOFF_PHRASES take as a request for a person
+    is one, whatever the rules say."""
     classification = classify(text, product_names=product_names())
-    if classification.intent != Intent.PERSON and customer_wants_human(text):
+    by_rules = classification.intent == Intent.PERSON
+    wants_human = (by_rules and settings.HANDOFF_REQUEST_RULES) or _handoff_phrase_in(text)
+    if wants_human:
         classification.intent = Intent.PERSON
-    return classification
+    return classification, wants_human
 
 
 def message_intent_refine(*, message_id: int, classification: Classification) -> bool:
@@ -194,16 +200,19 @@ def customer_wants_human(text: str) -> bool:
     """Whether a customer's message asks for a person: shaped like such a request (conversations.intents,
     unless HANDOFF_REQUEST_RULES is off), or one of the operator's HANDOFF_PHRASES (short ones must be the
     whole message, longer ones may appear anywhere in it)."""
+    return (settings.HANDOFF_REQUEST_RULES and asks_for_person(text)) or _handoff_phrase_in(text)
+
+
+def _handoff_phrase_in(text: str) -> bool:
+    """Whether one of the operator's HANDOFF_PHRASES is the message (short ones) or in it (longer ones)."""
     from knowledge.retrieval.terms import normalise_question
 
-    if settings.HANDOFF_REQUEST_RULES and asks_for_person(text):
-        return True
     whole = normalise_question(text)
     lowered = " ".join(text.lower().split())
     for phrase in settings.HANDOFF_PHRASES:
         if normalise_question(phrase) == whole:
             return True
-        cjk = any("\u4e00" <= ch <= "\u9fff" for ch in phrase)
+        cjk = any(is_cjk(ch) for ch in phrase)
         long_enough = len(phrase) >= 3 if cjk else " " in phrase
         if long_enough and phrase.lower() in lowered:
             return True
