@@ -1,5 +1,3 @@
-from collections.abc import Iterator
-
 from django.apps import AppConfig
 
 
@@ -13,12 +11,13 @@ class ConversationsConfig(AppConfig):
         from helpdesk.runtime.warmup import warmer_register
         from helpdesk.signals import knowledge_published, serve_starting
 
+        from .evaluation.figures import metric_samples
         from .evaluation.gate import evaluation_gate
 
         if evaluation_gate not in profiles.promotion_gates:
             profiles.promotion_gates.append(evaluation_gate)
-        if _evaluation_gauges not in metrics.gauge_providers:
-            metrics.gauge_providers.append(_evaluation_gauges)
+        if metric_samples not in metrics.gauge_providers:
+            metrics.gauge_providers.append(metric_samples)
         knowledge_published.connect(_evaluation_after_publish, dispatch_uid="conversations.evaluation_after_publish")
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
@@ -36,13 +35,6 @@ def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:
     if abandoned := replies_abandoned_fail(stale_only=not settings.EMBEDDED):
         return f"Closed {abandoned} reply(ies) interrupted by the last stop as failed; handed to a person."
     return None
-
-
-def _evaluation_gauges() -> Iterator[tuple[str, str, dict[str, str], float]]:
-    """/metrics' evaluation figures: the latest finished run of each set and profile."""
-    from .evaluation.figures import metric_samples
-
-    return metric_samples()
 
 
 def _evaluation_after_publish(sender: object, version: int | None = None, **kwargs: object) -> None:

@@ -9,6 +9,7 @@ from celery import shared_task
 from helpdesk.observability.logs import log_context
 
 from .evaluation.runner import run_execute
+from .evaluation.schedule import evaluation_nightly_queue
 from .pipeline.draft import draft_generate
 from .pipeline.reply import reply_generate
 from .services.drafts import draft_deliver
@@ -56,6 +57,4 @@ def evaluate(run_id: int, **kwargs: Any) -> None:
 @shared_task(name="conversations.evaluation_nightly", ignore_result=True)
 def evaluation_nightly(**kwargs: Any) -> None:
     """Queue tonight's evaluation run of the default set when it is due (the beat asks every 10 minutes)."""
-    from .evaluation.schedule import evaluation_nightly_queue
-
     evaluation_nightly_queue()
