@@ -64,8 +64,14 @@ def runs_diff(*, before: EvalRun, after: EvalRun) -> RunsDiff:
     return diff
 
 
-def _done(eval_set: EvalSet) -> QuerySet[EvalRun]:
+def runs_done(eval_set: EvalSet) -> QuerySet[EvalRun]:
+    """The set's finished runs, latest first."""
     return eval_set.runs.filter(status=EvalRun.Status.DONE).order_by("-finished_at", "-pk")
+
+
+def latest_done_run(*, eval_set: EvalSet, profile_id: int | None) -> EvalRun | None:
+    """The profile's most recent finished run of the set (None without one)."""
+    return runs_done(eval_set).filter(profile_id=profile_id).first()
 
 
 def part_figure(run: EvalRun, part: str, figure: str) -> float | None:
@@ -86,7 +92,7 @@ def latest_default_run() -> LatestCard | None:
     eval_set = EvalSet.objects.filter(is_default=True).first()
     if eval_set is None:
         return None
-    runs = _done(eval_set).select_related("eval_set", "profile")
+    runs = runs_done(eval_set).select_related("eval_set", "profile")
     latest = runs.first()
     if latest is None:
         return None

@@ -15,12 +15,7 @@ from django.utils.translation import gettext as _
 from helpdesk.models import ModelProfile
 
 from ..models import EvalRun, EvalSet
-
-
-def latest_done_run(*, eval_set: EvalSet, profile_id: int | None) -> EvalRun | None:
-    """The profile's most recent finished run of the set (None without one)."""
-    runs = EvalRun.objects.filter(eval_set=eval_set, profile_id=profile_id, status=EvalRun.Status.DONE)
-    return runs.order_by("-finished_at", "-pk").first()
+from .figures import latest_done_run
 
 
 def pass_rate(run: EvalRun) -> float | None:
