@@ -81,7 +81,8 @@ def case_run(*, run: EvalRun, case: EvalCase) -> EvalResult:
         )
         reply = _reply_to(question)
         conversation.refresh_from_db()
-        result = _result_store(run=run, case=case, reply=reply, conversation=conversation)
+        question.refresh_from_db(fields=["intent"])  # the pipeline may have refined it (out_of_scope, the model)
+        result = _result_store(run=run, case=case, reply=reply, conversation=conversation, intent=question.intent)
     finally:
         conversation.delete()
     return result
@@ -154,7 +155,9 @@ def _unique(values: Any) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
-def _result_store(*, run: EvalRun, case: EvalCase, reply: Message | None, conversation: Conversation) -> EvalResult:
+def _result_store(
+    *, run: EvalRun, case: EvalCase, reply: Message | None, conversation: Conversation, intent: str
+) -> EvalResult:
     expected, observed = expected_of(case), observed_of(reply, conversation)
     failures = case_failures(expected, observed)
     columns: dict[str, Any] = {
@@ -163,11 +166,10 @@ def _result_store(*, run: EvalRun, case: EvalCase, reply: Message | None, conver
         "answer_source": observed.answer_source, "confidence": observed.confidence,
         "handoff_reason": observed.handoff_reason, "declined": observed.declined,
         "passed": not failures, "failures": failures, "expected": expected.as_dict(),
-        "reply_correct": reply_correct(expected, observed),
+        "reply_correct": reply_correct(expected, observed), "intent": intent,
     }
     if reply is not None:
-        columns.update(intent=str((reply.retrieval or {}).get("intent") or "")[:32],
-                       signals=reply.confidence_signals or {}, unverified_facts=reply.unverified_facts or [],
+        columns.update(signals=reply.confidence_signals or {}, unverified_facts=reply.unverified_facts or [],
                        ttft_ms=reply.ttft_ms)
     try:
         with transaction.atomic():

@@ -64,6 +64,7 @@ def test_a_run_asks_every_case_through_the_pipeline_and_keeps_what_it_did(shop, 
     person = results["zh-person"]
     assert (person.handoff_reason, person.answer, person.confidence, person.held_out) == (
         "customer_request", "", None, True)
+    assert (person.intent, results["en-ship"].intent) == ("person", "shipping")  # the question's, as stored
     # The earlier turns were sent as the dialogue before the question.
     pay_prompt = next(r.body for r in fake_ollama.chat_requests() if "Mastercard" in str(r.body["messages"][-1]))
     assert "Hello! How can I help?" in [m["content"] for m in pay_prompt["messages"]]
