@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.conf import settings
+
 from ..entities import ORDER_NUMBER, extract, normalise
 from .complaint import is_complaint
 from .person import asks_for_person
@@ -104,8 +106,6 @@ def classify(
     """The rule layer's intent and entities of one customer message. `product_names` defaults to the
     PRODUCT_NAMES setting (the services add the knowledge base's product tags), `order_pattern` to
     ORDER_NUMBER_PATTERN."""
-    from django.conf import settings
-
     names = settings.PRODUCT_NAMES if product_names is None else product_names
     pattern = settings.ORDER_NUMBER_PATTERN if order_pattern is None else order_pattern
     found = extract(text, product_names=names, order_pattern=pattern)

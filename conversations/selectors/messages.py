@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..entities import entities_merge
 from ..models import Message
 
 # Roles the customer sees; private notes never leave the agents' side.
@@ -63,8 +64,6 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
 def customer_details(messages: list[Message]) -> dict[str, Any]:
     """What the customer has told us so far, for the console's header and the prompt: the latest intent of
     their messages, and the entities of all of them, each (kind, value) once, first given first."""
-    from ..entities import entities_merge
-
     customer = [message for message in messages if message.role == Message.Role.CUSTOMER]
     intent = next((message.intent for message in reversed(customer) if message.intent), "")
     return {"intent": intent, "entities": entities_merge(message.entities for message in customer)}
