@@ -49,8 +49,7 @@ HANDOFF_TEXT = gettext_noop(
 def source_relevant(hit: Hit) -> bool:
     """Whether one retrieved source bears on the question (see the module docstring; settings RELEVANCE_MIN,
     COVERAGE_MIN, RELEVANCE_STRONG)."""
-    by_meaning = confidence.relevance_of(vector_score=hit.vector_score, keyword_score=0.0)
-    if by_meaning >= settings.RELEVANCE_STRONG:
+    if _by_meaning(hit) >= settings.RELEVANCE_STRONG:
         return True
     return _relevance(hit) >= settings.RELEVANCE_MIN and _covers(hit) >= settings.COVERAGE_MIN
 
@@ -61,6 +60,11 @@ def _covers(hit: Hit) -> float:
     return max(hit.coverage or 0.0, hit.article_coverage or 0.0)
 
 
+def _by_meaning(hit: Hit) -> float:
+    """The source's relevance by its vector similarity alone (what a paraphrase or another language shares)."""
+    return confidence.relevance_of(vector_score=hit.vector_score, keyword_score=0.0)
+
+
 def _relevance(hit: Hit) -> float:
     return confidence.relevance_of(vector_score=hit.vector_score, keyword_score=hit.keyword_score)
 
@@ -68,7 +72,7 @@ def _relevance(hit: Hit) -> float:
 def source_coverage(hit: Hit) -> float | None:
     """How much of the question a given source covers, for the confidence: its coverage, or its similarity
     in meaning where that alone let it through (a paraphrase or another language shares no words)."""
-    by_meaning = confidence.relevance_of(vector_score=hit.vector_score, keyword_score=0.0)
+    by_meaning = _by_meaning(hit)
     if by_meaning >= settings.RELEVANCE_STRONG:
         return max(hit.coverage or 0.0, round(by_meaning, 3))
     return hit.coverage
