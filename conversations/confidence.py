@@ -4,8 +4,8 @@ A plain function of plain values, so the rule is easy to read, test and
 tune. The signals, and why each counts:
 
 - from retrieval: `relevance`, how relevant the best source given was (BM25 and vector similarity, see
-  `relevance_of`), and `relevance_gap`, by how much it beat the next (a clear winner is likelier the
-  answer); `coverage`, the share of the question's content words the best-covering source contains
+  knowledge.retrieval.relevance), and `relevance_gap`, by how much it beat the next (a clear winner is likelier
+  the answer); `coverage`, the share of the question's content words the best-covering source contains
   (knowledge.retrieval.coverage), because a source sharing one word of the question ("Hangzhou" of "the
   weather in Hangzhou") ranks first without being about it; `keyword_only` when the embedding model was
   missing (recorded, not scored);
@@ -28,8 +28,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
-
-from django.conf import settings
 
 from .protocol.codes import HandoffReason
 
@@ -71,18 +69,6 @@ class Signals:
 
     def as_dict(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
-
-
-def relevance_of(*, vector_score: float | None, keyword_score: float) -> float:
-    """A source's relevance in [0, 1]: the stronger of its vector similarity (rescaled between the
-    CONFIDENCE_VECTOR_FLOOR, where unrelated texts sit, and CONFIDENCE_VECTOR_CEILING) and its BM25
-    score (saturating: s / (s + CONFIDENCE_KEYWORD_HALF))."""
-    floor, ceiling = settings.CONFIDENCE_VECTOR_FLOOR, settings.CONFIDENCE_VECTOR_CEILING
-    by_vector = 0.0
-    if vector_score is not None and ceiling > floor:
-        by_vector = min(max((vector_score - floor) / (ceiling - floor), 0.0), 1.0)
-    by_keyword = keyword_score / (keyword_score + settings.CONFIDENCE_KEYWORD_HALF) if keyword_score > 0 else 0.0
-    return max(by_vector, by_keyword)
 
 
 def score(signals: Signals) -> float:

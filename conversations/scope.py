@@ -6,7 +6,7 @@ mentions the studio in Hangzhou. Given such a source, a model answers (from
 it, or from its own general knowledge), and the product would rely on the
 model to say it cannot (issue 15). So the product tells first: a source is
 given to the model only when it bears on the question by two measures, its
-relevance (`confidence.relevance_of`: BM25 and vector similarity) and its
+relevance (`knowledge.retrieval.relevance`: BM25 and vector similarity) and its
 coverage (knowledge.retrieval.coverage: the share of the question's content
 words it contains). One shared word is not coverage.
 
@@ -23,9 +23,10 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
+from knowledge.retrieval.relevance import bears_on_question, hit_by_meaning, hit_relevance
 from knowledge.retrieval.search import Hit
 
-from . import confidence, guard
+from . import guard
 from .notices import notice_in
 
 # How many search hits are weighed for each source the prompt takes: the relevant ones may rank lower.
@@ -47,32 +48,15 @@ HANDOFF_TEXT = gettext_noop(
 
 
 def source_relevant(hit: Hit) -> bool:
-    """Whether one retrieved source bears on the question (see the module docstring; settings RELEVANCE_MIN,
-    COVERAGE_MIN, RELEVANCE_STRONG)."""
-    if _by_meaning(hit) >= settings.RELEVANCE_STRONG:
-        return True
-    return _relevance(hit) >= settings.RELEVANCE_MIN and _covers(hit) >= settings.COVERAGE_MIN
-
-
-def _covers(hit: Hit) -> float:
-    """How much of the question the source's article covers (its chunks between them; the chunk's own share
-    where no article figure is known)."""
-    return max(hit.coverage or 0.0, hit.article_coverage or 0.0)
-
-
-def _by_meaning(hit: Hit) -> float:
-    """The source's relevance by its vector similarity alone (what a paraphrase or another language shares)."""
-    return confidence.relevance_of(vector_score=hit.vector_score, keyword_score=0.0)
-
-
-def _relevance(hit: Hit) -> float:
-    return confidence.relevance_of(vector_score=hit.vector_score, keyword_score=hit.keyword_score)
+    """Whether one retrieved source bears on the question (knowledge.retrieval.relevance, the rule the admin's
+    test-retrieval page shows too; settings RELEVANCE_MIN, COVERAGE_MIN, RELEVANCE_STRONG)."""
+    return bears_on_question(hit)
 
 
 def source_coverage(hit: Hit) -> float | None:
     """How much of the question a given source covers, for the confidence: its coverage, or its similarity
     in meaning where that alone let it through (a paraphrase or another language shares no words)."""
-    by_meaning = _by_meaning(hit)
+    by_meaning = hit_by_meaning(hit)
     if by_meaning >= settings.RELEVANCE_STRONG:
         return max(hit.coverage or 0.0, round(by_meaning, 3))
     return hit.coverage
@@ -122,6 +106,6 @@ def set_aside_record(hits: list[Hit]) -> dict[str, Any]:
         return {}
     return {"set_aside": [
         {"title": hit.title, "heading": hit.heading, "coverage": hit.coverage,
-         "relevance": round(_relevance(hit), 3)}
+         "relevance": round(hit_relevance(hit), 3)}
         for hit in hits
     ]}

@@ -16,6 +16,7 @@ from . import cache as answer_cache
 from . import embedding
 from .models import FAQ, Article, ImportJob, IndexStatus
 from .retrieval import faq, search, snapshot, terms
+from .retrieval.relevance import bears_on_question
 
 
 @dataclass
@@ -63,16 +64,12 @@ def retrieval_preview(*, question: str) -> dict[str, Any]:
     result = search.search(question, query_vector=query_vector, limit=10, include_weak=True)
     match = faq.faq_match(question, query_vector=query_vector)
     used = 0
-    # As conversations.scope decides (with RELEVANCE_MIN at its default, off): a chunk must cover the question
-    # enough, unless it is that similar in meaning.
-    similar = settings.CONFIDENCE_VECTOR_FLOOR + settings.RELEVANCE_STRONG * (
-        settings.CONFIDENCE_VECTOR_CEILING - settings.CONFIDENCE_VECTOR_FLOOR)
     for hit in result.hits:
         strong = hit.keyword_score > 0 or (
             hit.vector_score is not None and hit.vector_score >= settings.RETRIEVAL_MIN_VECTOR_SCORE
         )
-        covers = (hit.coverage or 0.0) >= settings.COVERAGE_MIN or (hit.vector_score or 0.0) >= similar
-        hit.in_prompt = strong and covers and used < settings.RETRIEVAL_TOP_K
+        # The reply pipeline's own rule (conversations.scope gives sources by it).
+        hit.in_prompt = strong and bears_on_question(hit) and used < settings.RETRIEVAL_TOP_K
         used += int(hit.in_prompt)
     return {
         "hits": result.hits,

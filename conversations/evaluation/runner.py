@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..confidence import relevance_of
+from knowledge.retrieval.relevance import relevance_of
+
 from ..models import Conversation, EvalCase, EvalResult, EvalRun, Message
 from ..pipeline.reply import reply_generate
 from ..services.messages import message_post_customer

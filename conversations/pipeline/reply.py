@@ -16,6 +16,7 @@ from helpdesk.llm import profiles
 from helpdesk.observability.logs import log_context
 from helpdesk.runtime import aio
 from knowledge import cache as answer_cache
+from knowledge.retrieval.relevance import relevance_of
 from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
@@ -183,7 +184,7 @@ def generated_signals(
     *, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], citations: CitationFilter, grounding: Grounding,
 ) -> confidence.Signals:
     """What the confidence of a generated reply rests on."""
-    relevances = [confidence.relevance_of(vector_score=hit.vector_score, keyword_score=hit.keyword_score)
+    relevances = [relevance_of(vector_score=hit.vector_score, keyword_score=hit.keyword_score)
                   for hit, _ in sources]
     ranked = sorted(relevances, reverse=True)
     gap = ranked[0] - ranked[1] if len(ranked) > 1 else (ranked[0] if ranked else None)

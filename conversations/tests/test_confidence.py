@@ -6,6 +6,7 @@ import pytest
 
 from conversations import confidence
 from conversations.confidence import Signals
+from knowledge.retrieval.relevance import relevance_of
 
 
 def llm(**changes: object) -> Signals:
@@ -101,10 +102,10 @@ def test_faq_and_cache_answers_are_trusted() -> None:
 
 def test_relevance_takes_the_stronger_of_vector_and_keyword_evidence(settings) -> None:
     settings.CONFIDENCE_VECTOR_FLOOR, settings.CONFIDENCE_VECTOR_CEILING = 0.4, 0.8
-    assert confidence.relevance_of(vector_score=0.3, keyword_score=0) == 0.0
-    assert confidence.relevance_of(vector_score=0.6, keyword_score=0) == pytest.approx(0.5)
-    assert confidence.relevance_of(vector_score=None, keyword_score=4.0) == pytest.approx(0.5)
-    assert confidence.relevance_of(vector_score=0.9, keyword_score=1.0) == 1.0
+    assert relevance_of(vector_score=0.3, keyword_score=0) == 0.0
+    assert relevance_of(vector_score=0.6, keyword_score=0) == pytest.approx(0.5)
+    assert relevance_of(vector_score=None, keyword_score=4.0) == pytest.approx(0.5)
+    assert relevance_of(vector_score=0.9, keyword_score=1.0) == 1.0
 
 
 def test_a_reply_below_the_threshold_it_is_given_hands_off() -> None:

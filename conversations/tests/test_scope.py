@@ -18,6 +18,7 @@ from conversations.pipeline.reply import reply_generate
 from conversations.protocol.codes import HandoffReason
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from conversations.tests.scope_cases import IN_SCOPE, OUT_OF_SCOPE, TOPICS
+from knowledge.retrieval.relevance import relevance_of
 from knowledge.retrieval.search import Hit
 from knowledge.tests.factories import article_create, demo_knowledge_base_create, knowledge_base_create
 from tests.fake_ollama import Reply
@@ -47,7 +48,7 @@ def declined_or_handed_off(reply: Message) -> bool:
 
 def best_source(reply: Message) -> tuple[float, float]:
     """(relevance, coverage) of the best source found, given or set aside: the separation measured."""
-    found = [(confidence.relevance_of(vector_score=s["vector_score"], keyword_score=s["keyword_score"]),
+    found = [(relevance_of(vector_score=s["vector_score"], keyword_score=s["keyword_score"]),
               s["coverage"] or 0.0) for s in reply.sources]
     found += [(s["relevance"], s["coverage"] or 0.0) for s in reply.retrieval.get("set_aside", [])]
     return max(found, key=lambda pair: pair[1], default=(0.0, 0.0))

@@ -6,8 +6,9 @@ import pytest
 
 from knowledge import cache as answer_cache
 from knowledge import selectors
+from knowledge.retrieval.relevance import bears_on_question
 from knowledge.retrieval.snapshot import knowledge_version
-from knowledge.tests.factories import faq_create, knowledge_base_create
+from knowledge.tests.factories import article_create, faq_create, knowledge_base_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,3 +41,15 @@ def test_a_follow_up_is_looked_up_with_the_question_it_follows_in_one_embedding_
     ]
     assert grounding.result is not None and grounding.result.hits[0].title == "Returns and refunds"
     assert grounding.record()["standalone"] is False and grounding.faq is None and grounding.cached is None
+
+
+def test_the_retrieval_preview_marks_what_the_reply_pipeline_would_give(fake_ollama, settings) -> None:
+    """Its "in the prompt" is the pipeline's own rule (conversations.scope gives sources by bears_on_question): a
+    section that covers the question only with the rest of its article (Visa here, cash there) goes in."""
+
+    settings.COVERAGE_MIN = 0.75
+    article_create(title="Payment", body="## Cards\n\nWe take Visa and Mastercard.\n\n"
+                   "## On delivery\n\nCash on delivery is not offered; pay online before the courier comes.")
+    hits = selectors.retrieval_preview(question="can I pay cash or Visa")["hits"]
+    assert any(hit.in_prompt and hit.coverage < settings.COVERAGE_MIN for hit in hits)
+    assert [hit.in_prompt for hit in hits] == [bears_on_question(hit) for hit in hits]
