@@ -7,6 +7,7 @@ indexing articles: minutes of embedding calls must not hold up either).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -18,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import worker_init, worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 from kombu import Exchange, Queue
 
 from helpdesk.runtime import aio
@@ -138,16 +139,93 @@ def embedded_tasks_pending() -> int:
     return len(_embedded_pending)
 
 
-def generation_queue_depth() -> int:
-    """Replies waiting for a generation worker (read by /metrics: the workers' autoscaling signal)."""
+def generation_queue_depth() -> int | None:
+    """Replies waiting for a generation worker (read by /metrics: the workers' autoscaling signal); None when
+    Redis cannot be asked, so a scrape during an outage still succeeds and says so."""
     from django.conf import settings
 
     if settings.EMBEDDED:
         return embedded_tasks_pending()
     from django_redis import get_redis_connection
+    from redis.exceptions import RedisError
 
-    # Celery's Redis transport keeps a queue's waiting messages in a list named after the queue.
-    return int(get_redis_connection("default").llen("generation"))
+    try:
+        # Celery's Redis transport keeps a queue's waiting messages in a list named after the queue.
+        return int(get_redis_connection("default").llen("generation"))
+    except RedisError:
+        return None
+
+
+# Each worker's main process writes a heartbeat per queue it consumes, a sorted set scored by time, which
+# /metrics counts: a worker killed outright (or a host gone) stops writing, and the alert on
+# helpdesk_celery_workers fires without anyone asking the workers (an inspect ping waits seconds per scrape).
+_WORKERS_KEY = "helpdesk:workers:{queue}"
+_heartbeat_stop = threading.Event()
+
+
+@worker_ready.connect
+def _worker_heartbeat_start(sender: Any = None, **kwargs: Any) -> None:
+    from django.conf import settings
+
+    queues = sorted(queue.name for queue in sender.task_consumer.queues) if sender.task_consumer else []
+    if not settings.REDIS_URL or not queues or settings.WORKER_HEARTBEAT_S <= 0:
+        return
+    _heartbeat_stop.clear()
+    threading.Thread(target=_worker_heartbeat, args=(sender.hostname, queues, settings.WORKER_HEARTBEAT_S),
+                     name="helpdesk-worker-heartbeat", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _worker_heartbeat_stop(sender: Any = None, **kwargs: Any) -> None:
+    """A worker stopping on purpose leaves the count at once (a killed one after its heartbeat expires)."""
+    from django.conf import settings
+
+    _heartbeat_stop.set()
+    if not settings.REDIS_URL or sender is None:
+        return
+    from django_redis import get_redis_connection
+    from redis.exceptions import RedisError
+
+    with contextlib.suppress(RedisError):
+        redis = get_redis_connection("default")
+        for queue in ("generation", "logging", "knowledge"):
+            redis.zrem(_WORKERS_KEY.format(queue=queue), sender.hostname)
+
+
+def _worker_heartbeat(hostname: str, queues: list[str], interval: float) -> None:
+    from django_redis import get_redis_connection
+    from redis.exceptions import RedisError
+
+    while not _heartbeat_stop.is_set():
+        try:
+            redis = get_redis_connection("default")
+            now = time.time()
+            for queue in queues:
+                key = _WORKERS_KEY.format(queue=queue)
+                redis.zadd(key, {hostname: now})
+                redis.zremrangebyscore(key, "-inf", now - 30 * interval)  # long gone: forget
+        except RedisError as exc:  # an outage: the next beat tries again
+            logger.warning("worker heartbeat not written: %s", exc)
+        _heartbeat_stop.wait(interval)
+
+
+def workers_alive() -> dict[str, int] | None:
+    """Workers whose heartbeat on each queue is fresh (three intervals); None in embedded mode (tasks run in the
+    web process) and when Redis cannot be asked."""
+    from django.conf import settings
+
+    if settings.EMBEDDED or settings.WORKER_HEARTBEAT_S <= 0:
+        return None
+    from django_redis import get_redis_connection
+    from redis.exceptions import RedisError
+
+    fresh_since = time.time() - 3 * settings.WORKER_HEARTBEAT_S
+    try:
+        redis = get_redis_connection("default")
+        return {queue.name: int(redis.zcount(_WORKERS_KEY.format(queue=queue.name), fresh_since, "+inf"))
+                for queue in app.conf.task_queues}
+    except RedisError:
+        return None
 
 
 def embedded_tasks_wait(timeout: float = 30.0) -> None:

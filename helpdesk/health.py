@@ -71,3 +71,9 @@ def readiness() -> dict[str, Any]:
         "ollama": _check(_ollama),
     }
     return {"ok": all(c["ok"] for c in checks.values()), "checks": checks}
+
+
+def dependencies_up() -> dict[str, bool]:
+    """Whether the database and the cache (Redis in production) answer now: what /metrics reports for the
+    alerting rules, which cannot read /healthz's JSON."""
+    return {"database": _check(_database)["ok"], "redis" if settings.REDIS_URL else "cache": _check(_cache)["ok"]}

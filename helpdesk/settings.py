@@ -301,6 +301,9 @@ CELERY_LOGGING_CONCURRENCY = env_int("CELERY_LOGGING_CONCURRENCY", 1)
 WORKER_NICE = env_int("WORKER_NICE", 10)
 # `manage.py serve` starts a worker that exited again after 1 s, doubling the pause with each quick exit up to this.
 WORKER_RESTART_MAX_DELAY_S = env_float("WORKER_RESTART_MAX_DELAY_S", 30.0)
+# Each Celery worker writes a heartbeat to Redis this often; /metrics counts workers per queue whose heartbeat is
+# at most three of these old (helpdesk_celery_workers, for the alert on missing workers). 0: no heartbeats.
+WORKER_HEARTBEAT_S = env_float("WORKER_HEARTBEAT_S", 10.0)
 EMBEDDED_TASK_THREADS = env_int("EMBEDDED_TASK_THREADS", 8)
 # Threads of a web process that run database work for its websockets (one connection each).
 DATABASE_THREADS = env_int("DATABASE_THREADS", 8)

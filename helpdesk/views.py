@@ -56,5 +56,9 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     from prometheus_client import CONTENT_TYPE_LATEST
 
     readings = [metrics.NodeReading(host=s.host, in_flight=s.in_flight, up=s.serves()) for s in nodes.nodes_state()]
-    body = metrics.exposition(generation_queue_depth=celery.generation_queue_depth(), nodes=readings)
+    operations = metrics.OperationsCollector(
+        generation_queue_depth=celery.generation_queue_depth(), nodes=readings,
+        dependencies=health.dependencies_up(), workers=celery.workers_alive(),
+    )
+    body = metrics.exposition(operations=operations)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

@@ -28,6 +28,7 @@ def message_publish(message: Message, *, profile_name: str = "") -> None:
                 profile=profile_name or "settings", node=message.ollama_host, answer_source=message.answer_source,
                 complete=message.status == Message.Status.COMPLETE, ttft_ms=message.ttft_ms,
                 total_ms=message.total_ms, reply_tokens=message.reply_tokens,
+                failed=message.status == Message.Status.FAILED,
             )
 
     transaction.on_commit(record)

@@ -11,6 +11,7 @@ forever). Embedded mode keeps the same state in its one process.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -20,6 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 HEALTH_KEY = "ollama:health:{host}"
 FAILURES_KEY = "ollama:failures:{host}"
@@ -149,11 +152,19 @@ class _RedisInflight:
         self._redis().delete(INFLIGHT_KEY.format(host=host))
 
     def counts(self, hosts: list[str]) -> dict[str, int]:
+        """Requests in flight per node; none known while Redis is down (the nodes then rank as equally busy,
+        and /metrics still answers, reporting the outage on helpdesk_dependency_up)."""
+        from redis.exceptions import RedisError
+
         now = time.time()
-        pipe = self._redis().pipeline(transaction=False)
-        for host in hosts:
-            pipe.zcount(INFLIGHT_KEY.format(host=host), now, "+inf")
-        return dict(zip(hosts, pipe.execute(), strict=True))
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            for host in hosts:
+                pipe.zcount(INFLIGHT_KEY.format(host=host), now, "+inf")
+            return dict(zip(hosts, pipe.execute(), strict=True))
+        except RedisError as exc:
+            logger.warning("requests in flight per node unknown: %s", exc)
+            return {}
 
 
 _local_inflight = _LocalInflight()

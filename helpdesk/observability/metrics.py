@@ -16,7 +16,7 @@ import http
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,9 @@ OLLAMA_ERRORS = Counter("helpdesk_ollama_errors_total", "Ollama failures, by kin
 ANSWERS = Counter(
     "helpdesk_bot_answers_total", "Bot replies by how they were made: faq and cache need no model", ["source"]
 )
+REPLIES_FAILED = Counter(
+    "helpdesk_replies_failed_total", "Bot replies that ended failed: the customer saw the error notice", ["profile"]
+)
 HANDOFFS = Counter("helpdesk_handoffs_total", "Conversations handed to a human, by reason", ["reason"])
 DATABASE_BUSY = Counter(
     "helpdesk_database_busy_total", "Requests answered 'busy, retry' for want of a database connection in time",
@@ -87,9 +90,12 @@ def database_busy_count(where: str) -> None:
 
 
 def reply_recorded(*, profile: str, node: str, answer_source: str, complete: bool, ttft_ms: float | None,
-                   total_ms: float | None, reply_tokens: int | None) -> None:
-    """A finished bot reply; timings only of generated replies that completed (failures are counted as errors)."""
+                   total_ms: float | None, reply_tokens: int | None, failed: bool = False) -> None:
+    """A finished bot reply; timings only of generated replies that completed (failures are counted apart: an
+    Ollama error that failed over to another node is not a failed reply)."""
     ANSWERS.labels(answer_source).inc()
+    if failed:
+        REPLIES_FAILED.labels(profile).inc()
     if answer_source != "llm" or not complete:
         return
     node = node or "none"
@@ -166,17 +172,25 @@ class NodeReading:
 class OperationsCollector(Collector):
     """Readings taken at scrape time by the /metrics view and handed over (this module imports neither the
     Celery app nor the gateway, both of which record here): replies waiting for a generation worker (the
-    workers' autoscaling signal), and requests each Ollama node is serving (busy generation slots, which an
-    empty queue does not show)."""
+    workers' autoscaling signal; left out when Redis cannot be asked), requests each Ollama node is serving
+    (busy generation slots, which an empty queue does not show), whether the database and Redis answer, and
+    the Celery workers alive on each queue (production only). The alerting rules in deploy/prometheus/ read
+    these: a scrape must still succeed, and say so, when a dependency is down."""
 
-    def __init__(self, *, generation_queue_depth: int, nodes: Sequence[NodeReading]) -> None:
+    def __init__(
+        self, *, generation_queue_depth: int | None, nodes: Sequence[NodeReading],
+        dependencies: Mapping[str, bool] | None = None, workers: Mapping[str, int] | None = None,
+    ) -> None:
         self.generation_queue_depth = generation_queue_depth
         self.nodes = nodes
+        self.dependencies = dependencies or {}
+        self.workers = workers
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        depth = GaugeMetricFamily("helpdesk_generation_queue_depth", "Tasks waiting in the generation queue")
-        depth.add_metric([], float(self.generation_queue_depth))
-        yield depth
+        if self.generation_queue_depth is not None:
+            depth = GaugeMetricFamily("helpdesk_generation_queue_depth", "Tasks waiting in the generation queue")
+            depth.add_metric([], float(self.generation_queue_depth))
+            yield depth
         in_flight = GaugeMetricFamily("helpdesk_ollama_requests_in_flight", "Requests each Ollama node is serving",
                                       labels=["node"])
         up = GaugeMetricFamily("helpdesk_ollama_node_up", "1 when the node is in rotation, by the last health check",
@@ -186,6 +200,18 @@ class OperationsCollector(Collector):
             up.add_metric([node.host], 1.0 if node.up else 0.0)
         yield in_flight
         yield up
+        if self.dependencies:
+            answering = GaugeMetricFamily("helpdesk_dependency_up", "1 when the dependency answered this scrape",
+                                          labels=["dependency"])
+            for name, ok in self.dependencies.items():
+                answering.add_metric([name], 1.0 if ok else 0.0)
+            yield answering
+        if self.workers is not None:
+            alive = GaugeMetricFamily("helpdesk_celery_workers", "Celery workers consuming the queue, by their "
+                                      "last heartbeat", labels=["queue"])
+            for queue, count in self.workers.items():
+                alive.add_metric([queue], float(count))
+            yield alive
 
 
 # Gauges an app reads at scrape time (conversations: the latest evaluation runs' figures), registered from its
@@ -211,10 +237,10 @@ class AppGaugesCollector(Collector):
         yield from families.values()
 
 
-def exposition(*, generation_queue_depth: int, nodes: Sequence[NodeReading]) -> bytes:
+def exposition(*, operations: OperationsCollector) -> bytes:
     """Every sample of every process (multiprocess mode) or of this one, plus the readings handed in."""
     extra = CollectorRegistry(auto_describe=False)
-    extra.register(OperationsCollector(generation_queue_depth=generation_queue_depth, nodes=nodes))
+    extra.register(operations)
     extra.register(AppGaugesCollector())
     if multiprocess_dir():
         from prometheus_client import multiprocess
