@@ -90,9 +90,12 @@ class CustomerChatConsumer(JsonSocketConsumer):
         await self.send_json({"type": "history", **history})
 
     async def _refuse_if_busy(self, exc: Exception) -> None:
-        """No connection in time (helpdesk.web.dbbusy): close with 1013, and the widget reconnects; else re-raise."""
-        if not dbbusy.database_busy(exc):
+        """No connection in time, or no database at all (helpdesk.web.dbbusy): close with 4503, and the widget
+        reconnects; else re-raise."""
+        if not dbbusy.database_unavailable(exc):
             raise exc
+        if not dbbusy.database_busy(exc):
+            dbbusy.unavailable_log(exc, "websocket")
         metrics.database_busy_count("websocket")
         await self.refuse(CloseCode.TRY_AGAIN_LATER, ErrorCode.BUSY, dbbusy.BUSY_DETAIL)
 
@@ -135,9 +138,11 @@ class CustomerChatConsumer(JsonSocketConsumer):
         except FrameError as exc:
             await self.send_frame_error(exc)
         except Exception as exc:
-            if not dbbusy.database_busy(exc):
+            if not dbbusy.database_unavailable(exc):
                 raise
             # Nothing was stored: the widget keeps the message and resends it (same client_id) after retry_after.
+            if not dbbusy.database_busy(exc):
+                dbbusy.unavailable_log(exc, "websocket")
             metrics.database_busy_count("websocket")
             await self.send_error(ErrorCode.BUSY, dbbusy.BUSY_DETAIL,
                                   retry_after=settings.DATABASE_BUSY_RETRY_AFTER_S, frame_type=frame["type"],

@@ -50,6 +50,7 @@ class JsonSocketConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(FrameError(exc.code, exc.detail, **{**extra, **exc.extra}).frame())
 
     async def refuse(self, close_code: CloseCode, code: ErrorCode, detail: str, **extra: Any) -> None:
-        """Tell the client why, then close the socket."""
+        """Tell the client why, then close the socket (with the code as a plain int: Daphne's websocket library
+        refuses an int subclass, and the client would see 1011 instead)."""
         await self.send_error(code, detail, **extra)
-        await self.close(code=close_code)
+        await self.close(code=int(close_code))

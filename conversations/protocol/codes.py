@@ -74,7 +74,9 @@ class CloseCode(models.IntegerChoices):
     FORBIDDEN = 4403
     NOT_FOUND = 4404
     RATE_LIMITED = 4429
-    TRY_AGAIN_LATER = 1013  # RFC 6455: the server is overloaded; the widget reconnects with backoff
+    # Busy or no database: the widget reconnects with backoff. RFC 6455 has 1013 for this, but Daphne's websocket
+    # library lets a server send only 1000 and 3000-4999 (it answered 1011 instead), so the HTTP status it means.
+    TRY_AGAIN_LATER = 4503
 
 
 class FrameError(ValueError):

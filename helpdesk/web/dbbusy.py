@@ -10,6 +10,7 @@ frame "busy" and the widget resends the message (same client_id: stored once).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -21,6 +22,8 @@ _BUSY_WORDS = ("too many clients", "too many connections", "remaining connection
                "couldn't get a connection after")
 
 BUSY_DETAIL = "the service is busy; retry shortly"
+
+logger = logging.getLogger(__name__)
 
 
 def database_busy(exc: BaseException) -> bool:
@@ -39,6 +42,32 @@ def database_busy(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Busy, or the database could not carry out the statement at all: the connection was lost or refused (a
+    restart, a failover), the server is shutting down, the disk is full, the database is read-only. Nothing was
+    written (the transaction rolled back), so the client is told to retry exactly as when busy, and the widget
+    resends what it holds (same client_id: stored once). Errors of the statement itself (integrity, a bad query)
+    are not this: they are bugs, and raise."""
+    if database_busy(exc):
+        return True
+    from django.db import InterfaceError, OperationalError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OperationalError | InterfaceError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def unavailable_log(exc: BaseException, where: str) -> None:
+    """One line for the operator: the kind of failure, never the statement or its values."""
+    first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    logger.error("database unavailable (%s): %s: %s", where, type(exc).__name__, first_line)
 
 
 def busy_response() -> JsonResponse:
@@ -61,9 +90,11 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if database_busy(exception):
+        if database_unavailable(exception):
             from helpdesk.observability.metrics import database_busy_count
 
+            if not database_busy(exception):
+                unavailable_log(exception, "http")
             database_busy_count("http")
             return busy_response()
         return None
