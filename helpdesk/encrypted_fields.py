@@ -194,8 +194,10 @@ def model_reencrypt(
                 updates = _row_updates(model, row, encrypted, derived, clear=clear)
                 if updates:
                     model._default_manager.filter(pk=row["pk"]).update(
-                        **{k: Value(v, output_field=models.TextField()) if k in raw_fields else v
-                           for k, v in updates.items()}
+                        **{
+                            k: Value(v, output_field=models.TextField()) if k in raw_fields else v
+                            for k, v in updates.items()
+                        }
                     )
                     changed += 1
         done += len(batch)

@@ -30,9 +30,7 @@ PREFIX = "enc1:"
 SEARCH_PREFIX_MAX = 12
 # A token of the search index: 48 bits of HMAC, base64url. Collisions only add candidates, which are checked.
 SEARCH_TOKEN_CHARS = 8
-_CJK = re.compile(
-    "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002ffff]"
-)
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002ffff]")
 _WORD = re.compile(r"[^\W_]+")
 
 

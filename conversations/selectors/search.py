@@ -44,6 +44,7 @@ def _matches(query: str) -> list[tuple[int, int]]:
         for token in tokens:
             candidates = candidates.filter(search_index__contains=f" {token} ")
         newest = candidates.order_by("-pk").values_list("pk", "conversation_id", "content")
-        found += [(pk, c) for pk, c, text in newest[: settings.SEARCH_VERIFY_MAX]
-                  if encryption.search_matches(query, text)]
+        found += [
+            (pk, c) for pk, c, text in newest[: settings.SEARCH_VERIFY_MAX] if encryption.search_matches(query, text)
+        ]
     return found

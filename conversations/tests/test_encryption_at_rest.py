@@ -23,9 +23,14 @@ from helpdesk.encryption import PREFIX, DecryptionFailed
 pytestmark = pytest.mark.django_db
 
 PERSONAL = {
-    "name": "Li Lei 李雷", "email": "li.lei@example.com", "external_id": "shop-user-4711",
-    "contact_name": "Han Meimei 韩梅梅", "contact_email": "meimei@example.org", "comment": "Quick and kind 很快",
-    "message": "My parcel to 42 Baker Street never arrived", "zh": "我的包裹一直没有送到，请帮我查一下",
+    "name": "Li Lei 李雷",
+    "email": "li.lei@example.com",
+    "external_id": "shop-user-4711",
+    "contact_name": "Han Meimei 韩梅梅",
+    "contact_email": "meimei@example.org",
+    "comment": "Quick and kind 很快",
+    "message": "My parcel to 42 Baker Street never arrived",
+    "zh": "我的包裹一直没有送到，请帮我查一下",
     "reasoning": "Worried about the missing parcel, 担心",
 }
 
@@ -42,7 +47,9 @@ def stored_personal_data() -> Conversation:
         external_id=PERSONAL["external_id"], name=PERSONAL["name"], email=PERSONAL["email"]
     )
     conversation = conversation_factory(
-        customer=customer, contact_name=PERSONAL["contact_name"], contact_email=PERSONAL["contact_email"],
+        customer=customer,
+        contact_name=PERSONAL["contact_name"],
+        contact_email=PERSONAL["contact_email"],
         csat_comment=PERSONAL["comment"],
     )
     customer_message_factory(conversation, PERSONAL["message"])
@@ -53,8 +60,10 @@ def stored_personal_data() -> Conversation:
 
 def test_the_tables_hold_no_name_email_id_or_message_text_in_clear() -> None:
     stored_personal_data()
-    tables = raw("SELECT * FROM conversations_customer") + raw("SELECT * FROM conversations_conversation") + raw(
-        "SELECT * FROM conversations_message"
+    tables = (
+        raw("SELECT * FROM conversations_customer")
+        + raw("SELECT * FROM conversations_conversation")
+        + raw("SELECT * FROM conversations_message")
     )
     for value in PERSONAL.values():
         for piece in (value, *value.split()):
@@ -67,11 +76,20 @@ def test_the_orm_reads_plain_text_back() -> None:
     conversation = stored_personal_data()
     again = Conversation.objects.select_related("customer").get(pk=conversation.pk)
     assert (again.customer.name, again.customer.email, again.customer.external_id) == (
-        PERSONAL["name"], PERSONAL["email"], PERSONAL["external_id"])
+        PERSONAL["name"],
+        PERSONAL["email"],
+        PERSONAL["external_id"],
+    )
     assert (again.contact_name, again.contact_email, again.csat_comment) == (
-        PERSONAL["contact_name"], PERSONAL["contact_email"], PERSONAL["comment"])
+        PERSONAL["contact_name"],
+        PERSONAL["contact_email"],
+        PERSONAL["comment"],
+    )
     assert list(again.messages.values_list("content", flat=True)) == [
-        PERSONAL["message"], PERSONAL["zh"], "We will look into it."]
+        PERSONAL["message"],
+        PERSONAL["zh"],
+        "We will look into it.",
+    ]
     assert again.messages.last().reasoning == PERSONAL["reasoning"]
     assert again.messages.exclude(content="").count() == 3
 
@@ -117,16 +135,19 @@ def signed(user_id: str, **fields: str) -> dict:
     return {"id": user_id, **fields, "ts": ts, "hash": identity.identity_hash(user_id=user_id, ts=ts, **fields)}
 
 
-@pytest.mark.parametrize(("text", "query"), [
-    ("Where is my parcel to Baker Street?", "parcel"),
-    ("Where is my parcel to Baker Street?", "BAKER str"),  # case, and a word's start
-    ("Where is my parcel to Baker Street?", "ｐａｒｃｅｌ"),  # full-width letters
-    ("Order A-10023 arrived damaged", "a-10023"),
-    ("我的包裹一直没有送到", "包裹"),
-    ("我的包裹一直没有送到", "送"),  # one character
-    ("我的包裹一直没有送到", "没有送到"),
-    ("Tracking 单号 SF1234567 还没更新", "单号 sf123"),
-])
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("Where is my parcel to Baker Street?", "parcel"),
+        ("Where is my parcel to Baker Street?", "BAKER str"),  # case, and a word's start
+        ("Where is my parcel to Baker Street?", "ｐａｒｃｅｌ"),  # full-width letters
+        ("Order A-10023 arrived damaged", "a-10023"),
+        ("我的包裹一直没有送到", "包裹"),
+        ("我的包裹一直没有送到", "送"),  # one character
+        ("我的包裹一直没有送到", "没有送到"),
+        ("Tracking 单号 SF1234567 还没更新", "单号 sf123"),
+    ],
+)
 def test_inbox_search_finds_words_in_encrypted_messages(text, query) -> None:
     wanted = conversation_factory(status=Conversation.Status.WAITING_HUMAN)
     customer_message_factory(wanted, text)
@@ -135,12 +156,15 @@ def test_inbox_search_finds_words_in_encrypted_messages(text, query) -> None:
     assert [item["id"] for item in inbox_page(search=query)["items"]] == [wanted.pk]
 
 
-@pytest.mark.parametrize(("text", "query"), [
-    ("Where is my parcel to Baker Street?", "parcel Street"),  # both words, but not this text
-    ("我的包裹一直没有送到", "包送"),  # both characters, not next to each other
-    ("我的包裹一直没有送到", "裹包"),
-    ("Where is my parcel?", "x"),  # one Latin letter: nothing to look up
-])
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("Where is my parcel to Baker Street?", "parcel Street"),  # both words, but not this text
+        ("我的包裹一直没有送到", "包送"),  # both characters, not next to each other
+        ("我的包裹一直没有送到", "裹包"),
+        ("Where is my parcel?", "x"),  # one Latin letter: nothing to look up
+    ],
+)
 def test_inbox_search_keeps_only_messages_that_contain_the_query(text, query) -> None:
     conversation = conversation_factory(status=Conversation.Status.WAITING_HUMAN)
     customer_message_factory(conversation, text)
@@ -211,7 +235,9 @@ def test_a_wrong_key_is_a_clear_error_not_garbage(settings) -> None:
     settings.FIELD_ENCRYPTION_KEYS = [fernet_key()]
     stored_personal_data()
     settings.FIELD_ENCRYPTION_KEYS = [fernet_key()]
-    with pytest.raises(DecryptionFailed, match="Customer.external_id cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS"):
+    with pytest.raises(
+        DecryptionFailed, match=r"Customer\.external_id cannot be decrypted with any key in FIELD_ENCRYPTION_KEYS"
+    ):
         Customer.objects.get()
     with pytest.raises(CommandError, match=r"conversations_customer.external_id \(id \d+\) cannot be decrypted"):
         rotate()
