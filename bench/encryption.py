@@ -37,7 +37,7 @@ CHINESE = [
     "请问满199元包邮吗？发到香港需要多久？",
     "我想修改收货地址，订单还没有发货。",
 ]
-QUERIES = ["parcel", "refund for", "gaiwan", "包裹", "退款", "收货地址", "SF1234567"]
+QUERIES = ["", "parcel", "refund for", "gaiwan", "包裹", "退款", "收货地址", "SF1234567"]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -126,7 +126,7 @@ def search_timings(count: int, repeat: int, settings: object, texts: list[str]) 
     print(f"\ninbox search over {count} messages (first page), median of {repeat}:")
     print(f"{'query':<14}{'encrypted':>12}{'in clear':>12}")
     for query in QUERIES:
-        print(f"{query:<14}{on[query] * 1000:>9.1f} ms{off[query] * 1000:>9.1f} ms")
+        print(f"{query or '(no search)':<14}{on[query] * 1000:>9.1f} ms{off[query] * 1000:>9.1f} ms")
 
 
 def connection_vendor() -> str:

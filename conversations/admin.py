@@ -11,7 +11,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from . import admin_evaluation  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
 from .models import Conversation, LLMCall, Message
-from .selectors.search import conversation_ids_matching, message_ids_matching
+from .selectors.search import conversations_matching, message_ids_matching
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -52,7 +52,7 @@ class ConversationAdmin(ReadOnlyAdmin):
         """By id, or by a message's text through the search index: the text is encrypted (selectors.search)."""
         found, duplicates = super().get_search_results(request, queryset, search_term)
         if search_term.strip():
-            found |= queryset.filter(pk__in=conversation_ids_matching(query=search_term))
+            found |= queryset.filter(conversations_matching(query=search_term))
         return found, duplicates
 
     @admin.display(description=gettext_lazy("messages"))

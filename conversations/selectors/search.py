@@ -12,7 +12,7 @@ encrypted message. Messages stored in clear (ENCRYPT_MESSAGES off, or written be
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from helpdesk import encryption
@@ -22,29 +22,41 @@ from ..models import Message
 
 def message_ids_matching(*, query: str) -> list[int]:
     """Ids of the messages whose text contains `query` (case and full/half width aside), encrypted or not."""
-    return sorted({pk for pk, _ in _matches(query)})
-
-
-def conversation_ids_matching(*, query: str) -> list[int]:
-    """Ids of the conversations with a message containing `query` (see message_ids_matching)."""
-    return sorted({conversation_id for _, conversation_id in _matches(query)})
-
-
-def _matches(query: str) -> list[tuple[int, int]]:
-    """(message id, conversation id) of every match: SQL over text in clear, the index then decryption over the rest."""
     query = query.strip()
     if not query:
         return []
-    raw = Message.objects.annotate(raw_content=Cast("content", output_field=TextField()))
-    in_clear = raw.exclude(raw_content__startswith=encryption.PREFIX).filter(raw_content__icontains=query)
-    found = list(in_clear.values_list("pk", "conversation_id"))
+    in_clear = _in_clear(query).values_list("pk", flat=True)
+    return sorted({*in_clear, *(pk for pk, _ in _encrypted_matches(query))})
+
+
+def conversations_matching(*, query: str) -> Q:
+    """A filter on Conversation: those with a message containing `query` (see message_ids_matching). Text in clear
+    stays a subquery, so SQL does that part whole."""
+    query = query.strip()
+    if not query:
+        return Q(pk__in=[])
+    encrypted = sorted({conversation_id for _, conversation_id in _encrypted_matches(query)})
+    return Q(pk__in=_in_clear(query).values("conversation_id")) | Q(pk__in=encrypted)
+
+
+def _raw() -> QuerySet:
+    """Messages with their stored text beside them, undecrypted (SQL can compare only that)."""
+    return Message.objects.annotate(raw_content=Cast("content", output_field=TextField()))
+
+
+def _in_clear(query: str) -> QuerySet:
+    """Messages stored in clear that contain `query`: SQL, as before encryption."""
+    return _raw().exclude(raw_content__startswith=encryption.PREFIX).filter(raw_content__icontains=query)
+
+
+def _encrypted_matches(query: str) -> list[tuple[int, int]]:
+    """(message id, conversation id) of the encrypted messages containing `query`: the index's candidates, the
+    newest SEARCH_VERIFY_MAX of them decrypted and checked."""
     tokens = encryption.search_query_tokens(query)
-    if tokens:
-        candidates = raw.filter(raw_content__startswith=encryption.PREFIX)
-        for token in tokens:
-            candidates = candidates.filter(search_index__contains=f" {token} ")
-        newest = candidates.order_by("-pk").values_list("pk", "conversation_id", "content")
-        found += [
-            (pk, c) for pk, c, text in newest[: settings.SEARCH_VERIFY_MAX] if encryption.search_matches(query, text)
-        ]
-    return found
+    if not tokens:
+        return []
+    candidates = _raw().filter(raw_content__startswith=encryption.PREFIX)
+    for token in tokens:
+        candidates = candidates.filter(search_index__contains=f" {token} ")
+    newest = candidates.order_by("-pk").values_list("pk", "conversation_id", "content")
+    return [(pk, c) for pk, c, text in newest[: settings.SEARCH_VERIFY_MAX] if encryption.search_matches(query, text)]
