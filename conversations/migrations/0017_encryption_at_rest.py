@@ -6,6 +6,17 @@ from django.db import migrations
 import helpdesk.encrypted_fields
 
 MODELS = ("Customer", "Conversation", "Message")
+# (model, field, options) of every column turned into encrypted text.
+ENCRYPTED = [
+    ("customer", "external_id", {"max_length": 255}),
+    ("customer", "name", {"blank": True, "max_length": 255}),
+    ("customer", "email", {"blank": True, "max_length": 254}),
+    ("conversation", "contact_email", {"blank": True, "max_length": 254}),
+    ("conversation", "contact_name", {"blank": True, "max_length": 255}),
+    ("conversation", "csat_comment", {"blank": True}),
+    ("message", "content", {"blank": True, "setting": "ENCRYPT_MESSAGES"}),
+    ("message", "reasoning", {"blank": True, "setting": "ENCRYPT_MESSAGES"}),
+]
 
 
 def rows_encrypt(apps, schema_editor):
@@ -41,45 +52,11 @@ class Migration(migrations.Migration):
             name="search_index",
             field=helpdesk.encrypted_fields.SearchIndexField(source="content"),
         ),
-        migrations.AlterField(
-            model_name="customer",
-            name="external_id",
-            field=helpdesk.encrypted_fields.EncryptedTextField(max_length=255),
-        ),
-        migrations.AlterField(
-            model_name="customer",
-            name="name",
-            field=helpdesk.encrypted_fields.EncryptedTextField(blank=True, max_length=255),
-        ),
-        migrations.AlterField(
-            model_name="customer",
-            name="email",
-            field=helpdesk.encrypted_fields.EncryptedTextField(blank=True, max_length=254),
-        ),
-        migrations.AlterField(
-            model_name="conversation",
-            name="contact_email",
-            field=helpdesk.encrypted_fields.EncryptedTextField(blank=True, max_length=254),
-        ),
-        migrations.AlterField(
-            model_name="conversation",
-            name="contact_name",
-            field=helpdesk.encrypted_fields.EncryptedTextField(blank=True, max_length=255),
-        ),
-        migrations.AlterField(
-            model_name="conversation",
-            name="csat_comment",
-            field=helpdesk.encrypted_fields.EncryptedTextField(blank=True),
-        ),
-        migrations.AlterField(
-            model_name="message",
-            name="content",
-            field=helpdesk.encrypted_fields.EncryptedTextField(blank=True, setting="ENCRYPT_MESSAGES"),
-        ),
-        migrations.AlterField(
-            model_name="message",
-            name="reasoning",
-            field=helpdesk.encrypted_fields.EncryptedTextField(blank=True, setting="ENCRYPT_MESSAGES"),
+        *(
+            migrations.AlterField(
+                model_name=model_name, name=name, field=helpdesk.encrypted_fields.EncryptedTextField(**options)
+            )
+            for model_name, name, options in ENCRYPTED
         ),
         migrations.RunPython(rows_encrypt, rows_decrypt),
         migrations.AlterField(

@@ -264,3 +264,13 @@ def test_a_changed_lookup_key_is_applied_by_the_rotation(settings) -> None:
     assert customer_find(external_id="u-7") == []
     rotate()
     assert [c.email for c in customer_find(external_id="u-7")] == ["ann@example.com"]
+
+
+def test_a_streaming_replys_partial_text_is_searchable_while_encrypted() -> None:
+    from conversations.services.replies import reply_progress_save
+
+    conversation = conversation_factory()
+    reply = bot_message_factory(conversation, "", status=Message.Status.STREAMING, attempts=1)
+    assert reply_progress_save(message_id=reply.pk, attempt=1, content="部分回答: your teapot ships")
+    assert raw(f"SELECT content FROM conversations_message WHERE id = {reply.pk}").startswith(PREFIX)
+    assert message_ids_matching(query="teapot") == message_ids_matching(query="回答") == [reply.pk]
