@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from . import admin_evaluation  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
 from .models import Conversation, LLMCall, Message
+from .selectors.search import conversations_matching, message_ids_matching
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -42,10 +43,17 @@ class MessageInline(admin.TabularInline):
 class ConversationAdmin(ReadOnlyAdmin):
     list_display = ("id", "status", "profile", "handoff_reason", "message_count", "created_at", "last_message_at")
     list_filter = ("status", "profile", "handoff_reason", "created_at")
-    search_fields = ("=id", "messages__content")
+    search_fields = ("=id",)  # and the messages' text: get_search_results
     date_hierarchy = "created_at"
     inlines = [MessageInline]
     exclude = ("token",)  # the token is the customer's key: not shown even to staff
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
+        """By id, or by a message's text through the search index: the text is encrypted (selectors.search)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found |= queryset.filter(conversations_matching(query=search_term))
+        return found, duplicates
 
     @admin.display(description=gettext_lazy("messages"))
     def message_count(self, obj: Conversation) -> int:
@@ -71,9 +79,16 @@ class MessageAdmin(ReadOnlyAdmin):
         "created_at",
     )
     list_filter = ("role", "status", "answer_source", "intent", "intent_source", "profile", "model_name", "created_at")
-    search_fields = ("content", "=conversation__id")
+    search_fields = ("=conversation__id",)  # and the text: get_search_results
     list_select_related = ("conversation",)
     date_hierarchy = "created_at"
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
+        """By conversation, or by text through the search index: the text is encrypted (selectors.search)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            found |= queryset.filter(pk__in=message_ids_matching(query=search_term))
+        return found, duplicates
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "subtitle": intent_detection_status()})

@@ -41,6 +41,44 @@ def secret_key_problem(key: str) -> str | None:
     return None
 
 
+ENCRYPTION_KEYS_HOWTO = (
+    'Generate an encryption key with: python3 -c "from cryptography.fernet import Fernet; '
+    'print(Fernet.generate_key().decode())" and a lookup key with: python3 -c "import secrets; '
+    'print(secrets.token_urlsafe(32))"; keep both where the other secrets are, and never lose them: what they '
+    "encrypt cannot be read without them (README: Encryption at rest)."
+)
+LOOKUP_HASH_KEY_MIN_LENGTH = 32
+
+
+def encryption_key_problems(*, keys: list[str], lookup_key: str, required: bool) -> list[str]:
+    """What is wrong with FIELD_ENCRYPTION_KEYS (Fernet keys, the first encrypts) and LOOKUP_HASH_KEY (keys the
+    look-up hashes and the search index). Missing keys are a problem only where `required` (production mode):
+    embedded mode makes its own beside the SQLite file (helpdesk.encryption)."""
+    from cryptography.fernet import Fernet
+
+    problems = []
+    if required and not keys:
+        problems.append(
+            "FIELD_ENCRYPTION_KEYS is not set: production mode encrypts customers' names, emails and messages at "
+            f"rest with it. {ENCRYPTION_KEYS_HOWTO}"
+        )
+    for position, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            problems.append(
+                f"FIELD_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 bytes, url-safe base64). "
+                f"{ENCRYPTION_KEYS_HOWTO}"
+            )
+    if (required or lookup_key) and len(lookup_key) < LOOKUP_HASH_KEY_MIN_LENGTH:
+        state = "is not set" if not lookup_key else f"is too short ({len(lookup_key)} characters)"
+        problems.append(
+            f"LOOKUP_HASH_KEY {state}: it keys the hashes that find a customer by id or email and the search index "
+            f"of encrypted messages (at least {LOOKUP_HASH_KEY_MIN_LENGTH} characters). {ENCRYPTION_KEYS_HOWTO}"
+        )
+    return problems
+
+
 def production_refusals(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> list[str]:
     """Every reason production mode (DATABASE_URL or REDIS_URL set) refuses these settings, each saying what to do."""
     refusals = []

@@ -18,7 +18,13 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk.safety import DEV_SECRET_KEY, SECRET_KEY_HOWTO, production_refusals, secret_key_problem
+from helpdesk.safety import (
+    DEV_SECRET_KEY,
+    SECRET_KEY_HOWTO,
+    encryption_key_problems,
+    production_refusals,
+    secret_key_problem,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -59,9 +65,25 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 # Kubernetes probes and Prometheus reach a pod by its IP address, which no ALLOWED_HOSTS entry can know in
 # advance (Django answers 400 to any other Host): the pod passes it in POD_IP (downward API, status.podIP).
 ALLOWED_HOSTS += [f"[{ip}]" if ":" in ip else ip for ip in env_list("POD_IP")]
+# --- Encryption at rest (helpdesk.encryption; README: Encryption at rest) -----------------------------------
+# Fernet keys, comma-separated: the first encrypts, every one decrypts (rotation: a new key first, then
+# `manage.py encryption_rotate`, then drop the old one). Required in production mode.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+# Keys the HMAC hashes of look-up columns (Customer.external_id, email) and the search index of encrypted messages;
+# separate from the encryption keys so that rotating those changes no hash. Required in production mode.
+LOOKUP_HASH_KEY = env_str("LOOKUP_HASH_KEY")
+# Message text (content, reasoning) encrypted too, not only contact fields. On: inbox and admin search keep
+# working through the keyed search index (whole words from their start, any run of Chinese characters).
+ENCRYPT_MESSAGES = env_bool("ENCRYPT_MESSAGES", True)
+# Encrypted messages a search decrypts at most to check the index's candidates, newest first.
+SEARCH_VERIFY_MAX = env_int("SEARCH_VERIFY_MAX", 5000)
 if PRODUCTION:
-    if refusals := production_refusals(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS):
+    refusals = production_refusals(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
+    refusals += encryption_key_problems(keys=FIELD_ENCRYPTION_KEYS, lookup_key=LOOKUP_HASH_KEY, required=True)
+    if refusals:
         raise ImproperlyConfigured("\n".join(refusals))
+elif problems := encryption_key_problems(keys=FIELD_ENCRYPTION_KEYS, lookup_key=LOOKUP_HASH_KEY, required=False):
+    raise ImproperlyConfigured("\n".join(problems))
 elif not DEBUG and (problem := secret_key_problem(SECRET_KEY)):
     raise ImproperlyConfigured(f"SECRET_KEY {problem}: with DEBUG off it signs real sessions. {SECRET_KEY_HOWTO}")
 # The development key is only ever used by embedded mode with DEBUG on.
@@ -193,6 +215,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Embedded mode without FIELD_ENCRYPTION_KEYS: the keys made on first use, beside the SQLite file (mode 0600).
+FIELD_ENCRYPTION_KEY_FILE = (
+    env_str("FIELD_ENCRYPTION_KEY_FILE") or f"{env_str('SQLITE_PATH') or BASE_DIR / 'db.sqlite3'}.keys"
+)
 
 # --- Redis: channel layer, cache, Celery broker -------------------------------
 REDIS_URL = env_str("REDIS_URL")

@@ -20,6 +20,7 @@ from typing import Any
 
 from tests.support.environment import ROOT, free_port
 from tests.support.serve import ServedStack
+from tests.support.stored import plain, plain_rows
 
 IDENTITY_SECRET = "browser-test-identity-secret"
 
@@ -57,9 +58,11 @@ class LiveServer(ServedStack):
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Read the server's database directly: fast enough to poll, and what is stored is what counts."""
+        """Read the server's database directly: fast enough to poll, and what is stored is what counts. Encrypted
+        values come back decrypted, and SQL can compare them as `plain(column)`."""
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10) as db:
-            return db.execute(sql, params).fetchall()
+            db.create_function("plain", 1, plain, deterministic=True)
+            return plain_rows(db.execute(sql, params).fetchall())
 
 
 @contextmanager

@@ -312,8 +312,8 @@ def test_a_signed_in_user_on_another_site_keeps_one_conversation_and_a_wrong_has
         wait_for(lambda: "无法确认您的身份" in root.find_element(By.CSS_SELECTOR, ".hd-banner").text)
         assert not bot_texts(browser)
     script = (
-        "from conversations.models import Customer\n"
-        "c = Customer.objects.get(external_id='shop-user-7'); print(c.name, c.conversations.count())\n"
+        "from conversations.selectors.customers import customer_find\n"
+        "(c,) = customer_find(external_id='shop-user-7'); print(c.name, c.conversations.count())\n"
     )
     out = live_app.shell(script).split()
     assert out[-2:] == ["李雷", "1"]

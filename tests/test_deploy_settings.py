@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from tests.support.deploy import (
     DEPLOY,
     ROOT,
@@ -76,7 +78,7 @@ def test_secrets_are_placeholders_or_required_from_the_operator() -> None:
         for key, value in secret["stringData"].items():
             assert value == "" or "REPLACE_ME" in value, f"Secret {key} looks like a real value"
     env = compose_env(compose_services()["web"])
-    for name in ("SECRET_KEY", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "LOOKUP_HASH_KEY"):
         interpolated = interpolate(env[name])
         assert re.search(r"<[A-Z_]+>", interpolated), f"compose {name} must come from deploy/.env, without default"
 
@@ -113,6 +115,8 @@ def settings_process_env(deployment_env: dict[str, str | None], tmp_path: Path) 
     env = {k: v for k, v in os.environ.items() if k not in settings_env() and k != "DJANGO_SETTINGS_MODULE"}
     env.update({k: v for k, v in deployment_env.items() if v is not None})
     env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["FIELD_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+    env["LOOKUP_HASH_KEY"] = secrets.token_urlsafe(32)
     env["DATABASE_URL"] = re.sub(r"<[A-Z_]+>", "pw", env["DATABASE_URL"])
     env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
     env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"

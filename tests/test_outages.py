@@ -27,6 +27,7 @@ from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import process_table
 from tests.support.environment import free_port, uses_postgres
 from tests.support.serve import ServedStack, own_database, serve_env
+from tests.support.stored import plain_rows
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
 
@@ -86,7 +87,7 @@ class Stack(ServedStack):
         import psycopg
 
         with psycopg.connect(self.dsn, autocommit=True) as conn:
-            return conn.execute(sql, params).fetchall()
+            return plain_rows(conn.execute(sql, params).fetchall())  # encrypted values decrypted
 
     def workers(self, queue: str) -> list[int]:
         """The pids of the Celery worker's main process on `queue` that serve started (its pool's parent)."""

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from helpdesk.encrypted_fields import EncryptedTextField, LookupHashField, SearchIndexField
+
 from ..protocol.codes import HandoffReason
 
 
@@ -15,11 +17,16 @@ def new_conversation_token() -> str:
 
 
 class Customer(models.Model):
-    """A logged-in user of the host site, as its signed identity names them (anonymous chats have none)."""
+    """A logged-in user of the host site, as its signed identity names them (anonymous chats have none).
 
-    external_id = models.CharField(max_length=255, unique=True)
-    name = models.CharField(max_length=255, blank=True)
-    email = models.EmailField(blank=True)
+    Contact fields are encrypted at rest (helpdesk.encryption); the id and the email are found by their keyed
+    hashes (conversations.selectors.customer_find), the id's hash carrying its uniqueness."""
+
+    external_id = EncryptedTextField(max_length=255)
+    external_id_hash = LookupHashField(source="external_id", unique=True)
+    name = EncryptedTextField(max_length=255, blank=True)
+    email = EncryptedTextField(max_length=254, blank=True)
+    email_hash = LookupHashField(source="email", normalise="email", blank=True, default="", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
 
@@ -51,15 +58,15 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Left by the customer outside working hours, so a colleague can write back.
-    contact_email = models.EmailField(blank=True)
+    contact_email = EncryptedTextField(max_length=254, blank=True)
     # Given in the widget's pre-chat form (WIDGET_PRECHAT_FORM), optional like the email.
-    contact_name = models.CharField(max_length=255, blank=True)
+    contact_name = EncryptedTextField(max_length=255, blank=True)
     # The model profile this conversation was assigned (default or canary), kept for its whole life.
     profile = models.ForeignKey(
         "helpdesk.ModelProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="conversations"
     )
     csat_score = models.PositiveSmallIntegerField("CSAT (1-5)", null=True, blank=True)
-    csat_comment = models.TextField(blank=True)
+    csat_comment = EncryptedTextField(blank=True)
     # Made by an evaluation run (conversations.evaluation): never in the inbox, the figures or the answer cache.
     evaluation = models.BooleanField(default=False, db_index=True)
 
@@ -86,9 +93,12 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=16, choices=Role.choices, db_index=True)
-    content = models.TextField(blank=True)
+    # Encrypted at rest while ENCRYPT_MESSAGES is on; then found by the keyed tokens of `search_index`
+    # (conversations.selectors.search).
+    content = EncryptedTextField(blank=True, setting="ENCRYPT_MESSAGES")
+    search_index = SearchIndexField(source="content")
     # DeepSeek-R1's reasoning: kept for agents, never sent to the customer.
-    reasoning = models.TextField(blank=True)
+    reasoning = EncryptedTextField(blank=True, setting="ENCRYPT_MESSAGES")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE, db_index=True)
     # The agent who wrote an agent message or a private note.
     author = models.ForeignKey(

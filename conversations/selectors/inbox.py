@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from ..models import Conversation, Message
 from ..protocol.codes import HandoffReason
 from .messages import CUSTOMER_VISIBLE_ROLES, agent_name, customer_details, message_to_agent_dict
+from .search import conversations_matching
 
 
 def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
@@ -115,10 +116,8 @@ def inbox_page(
         conversations = conversations.exclude(status=Conversation.Status.RESOLVED)
     if search:
         query = search.strip()
-        matches = Message.objects.filter(content__icontains=query).values("conversation_id")
-        conversations = conversations.filter(pk__in=matches) if not query.isdigit() else conversations.filter(
-            Q(pk=int(query)) | Q(pk__in=matches)
-        )
+        matches = conversations_matching(query=query)  # encrypted messages too (selectors.search)
+        conversations = conversations.filter(matches if not query.isdigit() else Q(pk=int(query)) | matches)
     if cursor:
         conversations = conversations.filter(_cursor_after(cursor))
     rows = list(conversations[: limit + 1])

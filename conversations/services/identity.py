@@ -10,10 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from helpdesk.encrypted_fields import derived_columns
 from helpdesk.llm import profiles
 
 from ..models import Conversation, Customer, new_conversation_token
 from ..protocol.codes import ErrorCode, FrameError
+from ..selectors.customers import customer_hash
 
 
 class IdentityRefused(FrameError):
@@ -101,10 +103,13 @@ def conversation_create(*, user: Any = None) -> Conversation:
     user_id, name, email = _identity_verify(user)
     email = email if len(email) <= 254 else ""
     with transaction.atomic():
-        customer, _ = Customer.objects.get_or_create(external_id=user_id)
+        # Found by the keyed hash of the id: the id itself is encrypted at rest (helpdesk.encryption).
+        customer, _ = Customer.objects.get_or_create(
+            external_id_hash=customer_hash("external_id", user_id), defaults={"external_id": user_id}
+        )
         changes = {k: v[:255] for k, v in (("name", name.strip()), ("email", email.strip())) if v and v.strip()}
         if changes:
-            Customer.objects.filter(pk=customer.pk).update(**changes)
+            Customer.objects.filter(pk=customer.pk).update(**derived_columns(Customer, changes))
         latest = customer.conversations.order_by("-created_at").first()
         return latest or _conversation_new(customer=customer)
 

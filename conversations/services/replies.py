@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk.celery import enqueue
+from helpdesk.encrypted_fields import derived_columns
 from helpdesk.llm import profiles
 
 from ..models import Conversation, LLMCall, Message
@@ -102,7 +103,7 @@ def _bot_reply_restart(message_id: int, *, retry_of: int | None) -> Message | No
             existing.content = ""
             existing.reasoning = ""
             existing.heartbeat_at = timezone.now()
-            existing.save(update_fields=["attempts", "content", "reasoning", "heartbeat_at"])
+            existing.save(update_fields=["attempts", "content", "search_index", "reasoning", "heartbeat_at"])
     if exhausted:
         logger.warning("reply %s lost its worker %s time(s): handed to a person", message_id, existing.attempts)
         reply_abandon(message_id=message_id, error="the worker generating this reply stopped, again")
@@ -120,7 +121,7 @@ def reply_progress_save(*, message_id: int, attempt: int, content: str) -> bool:
     """
     return bool(
         Message.objects.filter(pk=message_id, status=Message.Status.STREAMING, attempts=attempt).update(
-            content=content, heartbeat_at=timezone.now()
+            **derived_columns(Message, {"content": content}), heartbeat_at=timezone.now()
         )
     )
 

@@ -100,7 +100,7 @@ def handoff_scene(driver: object, fake: FakeOllama, live: object) -> None:
     wait_for(lambda: bot_texts(driver) and bot_texts(driver)[-1][0] == "complete")
     ask_in_widget(driver, "Can I talk to a person?")
     wait_for(lambda: in_widget(driver, "return root.querySelector('.hd-banner').textContent.includes('colleague')"))
-    conversation = live.query("SELECT conversation_id FROM conversations_message WHERE content = ?",
+    conversation = live.query("SELECT conversation_id FROM conversations_message WHERE plain(content) = ?",
                               ("Can I talk to a person?",))[0][0]
     agent_create(live, "mei", "Mei")
     with console(driver, live, "mei", conversation):

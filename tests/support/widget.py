@@ -43,17 +43,18 @@ def focused(driver: Any) -> str | None:
 
 
 def stored_count(live_app: LiveServer, content: str) -> int:
-    return live_app.query("SELECT count(*) FROM conversations_message WHERE content = ?", (content,))[0][0]
+    return live_app.query("SELECT count(*) FROM conversations_message WHERE plain(content) = ?", (content,))[0][0]
 
 
 def conversation_of(live_app: LiveServer, content: str) -> int:
-    return live_app.query("SELECT conversation_id FROM conversations_message WHERE content = ?", (content,))[0][0]
+    query = "SELECT conversation_id FROM conversations_message WHERE plain(content) = ?"
+    return live_app.query(query, (content,))[0][0]
 
 
 def stored_feedback(live_app: LiveServer, reply: str) -> list[tuple[int, str]]:
     """(rating, comment) stored for the bot reply `reply`."""
     query = ("SELECT f.rating, f.comment FROM conversations_feedback f JOIN conversations_message m "
-             "ON m.id = f.message_id WHERE m.content = ?")
+             "ON m.id = f.message_id WHERE plain(m.content) = ?")
     return live_app.query(query, (reply,))
 
 
