@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_lazy
 
 from . import admin_evaluation  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
+from .admin_privacy import ConversationPrivacyActions  # registers the customers' and privacy requests' admins
 from .models import Conversation, LLMCall, Message
 
 
@@ -39,7 +40,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(ReadOnlyAdmin):
+class ConversationAdmin(ConversationPrivacyActions, ReadOnlyAdmin):
     list_display = ("id", "status", "profile", "handoff_reason", "message_count", "created_at", "last_message_at")
     list_filter = ("status", "profile", "handoff_reason", "created_at")
     search_fields = ("=id", "messages__content")

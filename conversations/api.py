@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk import i18n
 from helpdesk.web import ratelimits
 
+from .models import PrivacyRequest
+from .privacy.export import transcript_html
+from .privacy.records import privacy_request_record
+from .privacy.subjects import subject_find
 from .protocol.codes import ErrorCode
 from .selectors.access import widget_origin_allowed
 from .services import identity
@@ -86,3 +90,32 @@ def conversation_create(request: HttpRequest) -> JsonResponse:
         {"token": conversation.token, "websocket": f"/ws/chat/{conversation.token}/", "status": conversation.status},
         status=201,
     )
+
+
+@csrf_exempt  # called cross-origin by the widget: the conversation's token in the body is the authority
+@require_POST
+def conversation_transcript(request: HttpRequest) -> HttpResponse:
+    """"Download this conversation": body `{"token", "lang"?}`, answered with the conversation's transcript (HTML,
+    printable). The token travels in the body, never the URL, so no access log keeps it; every request counts
+    against RATE_LIMIT_TRANSCRIPTS_PER_IP, a wrong token too."""
+    if not _origin_allowed(request):
+        return JsonResponse(ORIGIN_REFUSED, status=403)
+    try:
+        ratelimits.transcript_check(client_ip=request.META.get("REMOTE_ADDR", ""))
+    except ratelimits.RateLimited as exc:
+        return rate_limited_response(exc)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": ErrorCode.INVALID_JSON, "detail": "the body is not valid JSON"}, status=400)
+    token = body.get("token") if isinstance(body, dict) else None
+    subject = subject_find(token=token) if isinstance(token, str) else None
+    if subject is None or subject.empty:
+        return JsonResponse({"error": ErrorCode.UNKNOWN_CONVERSATION, "detail": "no such conversation"}, status=404)
+    language = i18n.supported_language(body.get("lang") if isinstance(body.get("lang"), str) else "")
+    privacy_request_record(kind=PrivacyRequest.Kind.EXPORT, channel=PrivacyRequest.Channel.WIDGET,
+                           looked_up_by="token", value=token, counts={"conversations.conversation": 1})
+    response = HttpResponse(transcript_html(subject, language=language), content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="conversation.html"'
+    response["Cache-Control"] = "no-store"
+    return response
