@@ -39,10 +39,15 @@ ERASE_PERMISSION = "conversations.erase_personal_data"
 class SubjectForm(forms.Form):
     external_id = forms.CharField(label=gettext_lazy("Verified external id"), required=False, max_length=255)
     email = forms.EmailField(label=gettext_lazy("Email"), required=False)
-    token = forms.CharField(label=gettext_lazy("Conversation token"), required=False, max_length=64,
-                            help_text=gettext_lazy("Finds that one conversation only."))
-    language = forms.ChoiceField(label=gettext_lazy("Transcript language"),
-                                 choices=(("en", "English"), ("zh-hans", "简体中文")), required=False)
+    token = forms.CharField(
+        label=gettext_lazy("Conversation token"),
+        required=False,
+        max_length=64,
+        help_text=gettext_lazy("Finds that one conversation only."),
+    )
+    language = forms.ChoiceField(
+        label=gettext_lazy("Transcript language"), choices=(("en", "English"), ("zh-hans", "简体中文")), required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -65,8 +70,9 @@ def _download(body: str, *, content_type: str, filename: str) -> HttpResponse:
 def export_response(subject: DataSubject, *, fmt: str, language: str = "en") -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     if fmt == "html":
-        return _download(transcript_html(subject, language=language), content_type="text/html",
-                         filename=f"transcript-{stamp}.html")
+        return _download(
+            transcript_html(subject, language=language), content_type="text/html", filename=f"transcript-{stamp}.html"
+        )
     return _download(export_json(subject), content_type="application/json", filename=f"personal-data-{stamp}.json")
 
 
@@ -125,16 +131,29 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
                 if not request.user.has_perm(EXPORT_PERMISSION):
                     raise PermissionDenied
                 looked_up_by, value = lookup_described(**keys)
-                privacy_request_record(kind=PrivacyRequest.Kind.EXPORT, channel=PrivacyRequest.Channel.ADMIN,
-                                       looked_up_by=looked_up_by, value=value, user=request.user,
-                                       counts=export_counts(subject))
+                privacy_request_record(
+                    kind=PrivacyRequest.Kind.EXPORT,
+                    channel=PrivacyRequest.Channel.ADMIN,
+                    looked_up_by=looked_up_by,
+                    value=value,
+                    user=request.user,
+                    counts=export_counts(subject),
+                )
                 return export_response(subject, fmt=do, language=form.cleaned_data.get("language") or "en")
             elif do == "erase":
                 return self.erase_view(request)
-        return TemplateResponse(request, "admin/conversations/privacyrequest/lookup.html", self._context(
-            request, _("A customer's data: export or erase"), form=form,
-            counts=export_counts(subject) if subject and not subject.empty else None,
-            may_export=request.user.has_perm(EXPORT_PERMISSION), may_erase=request.user.has_perm(ERASE_PERMISSION)))
+        return TemplateResponse(
+            request,
+            "admin/conversations/privacyrequest/lookup.html",
+            self._context(
+                request,
+                _("A customer's data: export or erase"),
+                form=form,
+                counts=export_counts(subject) if subject and not subject.empty else None,
+                may_export=request.user.has_perm(EXPORT_PERMISSION),
+                may_erase=request.user.has_perm(ERASE_PERMISSION),
+            ),
+        )
 
     def erase_view(self, request: HttpRequest) -> HttpResponse:
         """The confirmation (what will go, counted) and, confirmed, the erasure. POST only: from the look-up form,
@@ -156,14 +175,25 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
             self.message_user(request, _("No customer or conversation matches."), messages.WARNING)
             return redirect("admin:conversations_privacyrequest_lookup")
         if request.POST.get("confirm") == "yes":
-            record = subject_erase(subject, channel=PrivacyRequest.Channel.ADMIN, looked_up_by=looked_up_by,
-                                   value=value, user=request.user)
-            self.message_user(request, _("Erased. The request's record is number %(id)s.") % {"id": record.pk},
-                              messages.SUCCESS)
+            record = subject_erase(
+                subject, channel=PrivacyRequest.Channel.ADMIN, looked_up_by=looked_up_by, value=value, user=request.user
+            )
+            self.message_user(
+                request, _("Erased. The request's record is number %(id)s.") % {"id": record.pk}, messages.SUCCESS
+            )
             return redirect("admin:conversations_privacyrequest_change", record.pk)
-        return TemplateResponse(request, "admin/conversations/privacyrequest/erase.html", self._context(
-            request, _("Erase a customer's data"), lines=erasure_plan(subject).lines(), keys=keys,
-            customers=",".join(map(str, customers)), conversations=",".join(map(str, conversations))))
+        return TemplateResponse(
+            request,
+            "admin/conversations/privacyrequest/erase.html",
+            self._context(
+                request,
+                _("Erase a customer's data"),
+                lines=erasure_plan(subject).lines(),
+                keys=keys,
+                customers=",".join(map(str, customers)),
+                conversations=",".join(map(str, conversations)),
+            ),
+        )
 
 
 def _may_serve(request: HttpRequest) -> bool:
@@ -187,9 +217,14 @@ class PrivacyActions:
             raise PermissionDenied
         subject = self._subject(queryset)
         value = ",".join(str(pk) for pk in sorted(queryset.values_list("pk", flat=True)))
-        privacy_request_record(kind=PrivacyRequest.Kind.EXPORT, channel=PrivacyRequest.Channel.ADMIN,
-                               looked_up_by=self.privacy_kind, value=value, user=request.user,
-                               counts=export_counts(subject))
+        privacy_request_record(
+            kind=PrivacyRequest.Kind.EXPORT,
+            channel=PrivacyRequest.Channel.ADMIN,
+            looked_up_by=self.privacy_kind,
+            value=value,
+            user=request.user,
+            counts=export_counts(subject),
+        )
         return export_response(subject, fmt="json")
 
     @admin.action(description=gettext_lazy("Erase personal data…"))
@@ -198,11 +233,19 @@ class PrivacyActions:
             raise PermissionDenied
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         subject = self._subject(queryset)
-        return TemplateResponse(request, "admin/conversations/privacyrequest/erase.html", {
-            **admin.site.each_context(request), "opts": PrivacyRequest._meta, "title": _("Erase a customer's data"),
-            "lines": erasure_plan(subject).lines(), "keys": {},
-            "customers": ids if self.privacy_kind == "customer" else "",
-            "conversations": ids if self.privacy_kind == "conversation" else ""})
+        return TemplateResponse(
+            request,
+            "admin/conversations/privacyrequest/erase.html",
+            {
+                **admin.site.each_context(request),
+                "opts": PrivacyRequest._meta,
+                "title": _("Erase a customer's data"),
+                "lines": erasure_plan(subject).lines(),
+                "keys": {},
+                "customers": ids if self.privacy_kind == "customer" else "",
+                "conversations": ids if self.privacy_kind == "conversation" else "",
+            },
+        )
 
 
 @admin.register(Customer)
@@ -226,4 +269,3 @@ class CustomerAdmin(PrivacyActions, admin.ModelAdmin):
 class ConversationPrivacyActions(PrivacyActions):
     privacy_kind = "conversation"
     actions = ["export_personal_data", "erase_personal_data"]
-

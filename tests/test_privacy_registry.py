@@ -46,7 +46,8 @@ def uncovered(candidates: Iterable[type[models.Model]], registered: set[type[mod
         f"{model._meta.label} ({' -> '.join(path) or 'itself'})"
         for model in candidates
         if (path := path_to_customer(model)) is not None
-        and model not in registered and model._meta.label not in NOT_PERSONAL
+        and model not in registered
+        and model._meta.label not in NOT_PERSONAL
     ]
 
 
@@ -55,26 +56,32 @@ def test_every_model_with_a_path_to_a_customer_is_registered() -> None:
     assert uncovered(apps.get_models(), registered) == []
     # The walk is not vacuous: these are found, two hops away included.
     labels = {model._meta.label for model in apps.get_models() if path_to_customer(model) is not None}
-    assert {"conversations.Customer", "conversations.EvalResult", "agents.AuditEvent", "conversations.Feedback",
-            "conversations.EvalSuggestionDismissal", "conversations.LLMCall"} <= labels
+    assert {
+        "conversations.Customer",
+        "conversations.EvalResult",
+        "agents.AuditEvent",
+        "conversations.Feedback",
+        "conversations.EvalSuggestionDismissal",
+        "conversations.LLMCall",
+    } <= labels
     assert path_to_customer(apps.get_model("knowledge", "Article")) is None
 
 
 @isolate_apps("conversations")
 def test_a_model_nobody_registered_is_caught_however_far_its_path() -> None:
-    class WebhookDelivery(models.Model):  # a later feature's table: points at a message
+    class WebhookDelivery(models.Model):  # noqa: DJ008  (a later feature's table: points at a message)
         message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
 
         class Meta:
             app_label = "conversations"
 
-    class DeliveryAttempt(models.Model):  # two hops away from the message
+    class DeliveryAttempt(models.Model):  # noqa: DJ008  (two hops away from the message)
         delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE)
 
         class Meta:
             app_label = "conversations"
 
-    class Unrelated(models.Model):
+    class Unrelated(models.Model):  # noqa: DJ008
         name = models.CharField(max_length=10)
 
         class Meta:
@@ -82,8 +89,7 @@ def test_a_model_nobody_registered_is_caught_however_far_its_path() -> None:
 
     registered = {holder.model for holder in holders()}
     found = uncovered([WebhookDelivery, DeliveryAttempt, Unrelated, Message], registered)
-    assert found == ["conversations.WebhookDelivery (message)",
-                     "conversations.DeliveryAttempt (delivery -> message)"]
+    assert found == ["conversations.WebhookDelivery (message)", "conversations.DeliveryAttempt (delivery -> message)"]
     assert uncovered([WebhookDelivery], registered | {WebhookDelivery}) == []
 
 

@@ -56,53 +56,105 @@ def person_build(*, language: str, agent: Any, eval_set: EvalSet) -> Person:
     """A whole customer, made through the application's services where it has them."""
     tag = secrets.token_hex(4)
     if language == "en":
-        said = {"name": f"Ada Quill {tag}", "email": f"ada.{tag}@example.com", "external_id": f"shop-user-{tag}",
-                "phrase": f"my purple walrus umbrella {tag}", "comment": f"the walrus reply was vague {tag}",
-                "csat": f"quick but walrus-y {tag}", "contact": f"Ada at home {tag}",
-                "contact_email": f"ada.home.{tag}@example.net"}
+        said = {
+            "name": f"Ada Quill {tag}",
+            "email": f"ada.{tag}@example.com",
+            "external_id": f"shop-user-{tag}",
+            "phrase": f"my purple walrus umbrella {tag}",
+            "comment": f"the walrus reply was vague {tag}",
+            "csat": f"quick but walrus-y {tag}",
+            "contact": f"Ada at home {tag}",
+            "contact_email": f"ada.home.{tag}@example.net",
+        }
     else:
-        said = {"name": f"王小雨{tag}", "email": f"xiaoyu.{tag}@example.cn", "external_id": f"用户-{tag}",
-                "phrase": f"我的紫色海象雨伞{tag}", "comment": f"海象回答不清楚{tag}", "csat": f"很快但是海象{tag}",
-                "contact": f"小雨在家{tag}", "contact_email": f"yu.home.{tag}@example.cn"}
+        said = {
+            "name": f"王小雨{tag}",
+            "email": f"xiaoyu.{tag}@example.cn",
+            "external_id": f"用户-{tag}",
+            "phrase": f"我的紫色海象雨伞{tag}",
+            "comment": f"海象回答不清楚{tag}",
+            "csat": f"很快但是海象{tag}",
+            "contact": f"小雨在家{tag}",
+            "contact_email": f"yu.home.{tag}@example.cn",
+        }
     ts = int(time.time())
-    conversation = identity.conversation_create(user={
-        "id": said["external_id"], "name": said["name"], "email": said["email"], "ts": ts,
-        "hash": identity.identity_hash(user_id=said["external_id"], name=said["name"], email=said["email"], ts=ts)})
+    conversation = identity.conversation_create(
+        user={
+            "id": said["external_id"],
+            "name": said["name"],
+            "email": said["email"],
+            "ts": ts,
+            "hash": identity.identity_hash(user_id=said["external_id"], name=said["name"], email=said["email"], ts=ts),
+        }
+    )
     customer = Customer.objects.get(external_id=said["external_id"])
-    second = Conversation.objects.create(customer=customer, contact_name=said["contact"],
-                                         contact_email=said["contact_email"])
+    second = Conversation.objects.create(
+        customer=customer, contact_name=said["contact"], contact_email=said["contact_email"]
+    )
     said["token"], said["token2"] = conversation.token, second.token
 
-    question = Message.objects.create(conversation=conversation, role=Message.Role.CUSTOMER,
-                                      content=f"Where is {said['phrase']}?", client_id=f"c-{tag}")
-    reply = Message.objects.create(conversation=conversation, role=Message.Role.BOT, reply_to=question,
-                                   content=f"Your {said['phrase']} ships today.")
-    LLMCall.objects.create(conversation=conversation, message=reply, model_name="deepseek-r1:7b", outcome="ok",
-                           prompt_tokens=120, reply_tokens=30)
+    question = Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.CUSTOMER,
+        content=f"Where is {said['phrase']}?",
+        client_id=f"c-{tag}",
+    )
+    reply = Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.BOT,
+        reply_to=question,
+        content=f"Your {said['phrase']} ships today.",
+    )
+    LLMCall.objects.create(
+        conversation=conversation,
+        message=reply,
+        model_name="deepseek-r1:7b",
+        outcome="ok",
+        prompt_tokens=120,
+        reply_tokens=30,
+    )
     feedback.feedback_record(conversation=conversation, message_id=reply.pk, rating=-1, comment=said["comment"])
-    answer_cache.answer_cache_put(question=question.content, version=7, profile="profile-a",
-                                  answer=answer_cache.CachedAnswer(content=reply.content))
-    answer_cache.answer_cache_put(question=question.content, version=8, profile="profile-b",
-                                  answer=answer_cache.CachedAnswer(content=reply.content))
+    answer_cache.answer_cache_put(
+        question=question.content,
+        version=7,
+        profile="profile-a",
+        answer=answer_cache.CachedAnswer(content=reply.content),
+    )
+    answer_cache.answer_cache_put(
+        question=question.content,
+        version=8,
+        profile="profile-b",
+        answer=answer_cache.CachedAnswer(content=reply.content),
+    )
     [case] = suggestions.suggestions_accept(eval_set=eval_set, message_ids=[reply.pk])
     run = EvalRun.objects.create(eval_set=eval_set, status=EvalRun.Status.DONE)
-    EvalResult.objects.create(run=run, case=case, case_key=case.key, question=case.question, answer=reply.content,
-                              expectation=case.expectation, passed=False)
+    EvalResult.objects.create(
+        run=run,
+        case=case,
+        case_key=case.key,
+        question=case.question,
+        answer=reply.content,
+        expectation=case.expectation,
+        passed=False,
+    )
 
     # The second conversation: a handoff, an agent's reply and note (audited), a rating, a reply being stopped.
-    asked = Message.objects.create(conversation=second, role=Message.Role.CUSTOMER, content=said["phrase"],
-                                   client_id=f"d-{tag}")
+    asked = Message.objects.create(
+        conversation=second, role=Message.Role.CUSTOMER, content=said["phrase"], client_id=f"d-{tag}"
+    )
     handoff.conversation_request_human(conversation=second)
     agent_services.conversation_take_over(agent=agent, conversation_id=second.pk)
-    answer = agent_services.message_post_agent(agent=agent, conversation_id=second.pk,
-                                               text=f"Found {said['phrase']} for you, {said['name']}.")
+    answer = agent_services.message_post_agent(
+        agent=agent, conversation_id=second.pk, text=f"Found {said['phrase']} for you, {said['name']}."
+    )
     agent_services.note_add(agent=agent, conversation_id=second.pk, text=f"{said['name']} lost {said['phrase']}")
     suggestions.suggestions_dismiss(message_ids=[answer.pk])
     agent_services.conversation_resolve(agent=agent, conversation_id=second.pk)
     second.refresh_from_db()
     feedback.csat_record(conversation=second, score=4, comment=said["csat"])
-    streaming = Message.objects.create(conversation=conversation, role=Message.Role.BOT, reply_to=asked,
-                                       status=Message.Status.STREAMING, content="")
+    streaming = Message.objects.create(
+        conversation=conversation, role=Message.Role.BOT, reply_to=asked, status=Message.Status.STREAMING, content=""
+    )
     Conversation.objects.filter(pk=conversation.pk).update(status=Conversation.Status.BOT)
     cancel.replies_cancel(conversation=conversation)
     assert cancel.cancel_flags_clear(message_ids=[]) == 0 and streaming.pk
@@ -118,8 +170,10 @@ def people(settings) -> tuple[Person, Person]:
     settings.ANSWER_CACHE_ENABLED = True
     agent = get_user_model().objects.create_user("agent-privacy", password="pw", first_name="Mei")
     eval_set = EvalSet.objects.create(name="privacy-cases")
-    return (person_build(language="en", agent=agent, eval_set=eval_set),
-            person_build(language="zh-hans", agent=agent, eval_set=eval_set))
+    return (
+        person_build(language="en", agent=agent, eval_set=eval_set),
+        person_build(language="zh-hans", agent=agent, eval_set=eval_set),
+    )
 
 
 # --- where anything could be left ----------------------------------------------------------------
@@ -152,12 +206,7 @@ def cache_texts() -> Iterator[tuple[str, str]]:
 
         redis = get_redis_connection("default")
         for key in redis.scan_iter(count=1000):
-            kind = redis.type(key).decode()
-            values: list[Any] = {
-                "string": lambda: [redis.get(key)], "list": lambda: redis.lrange(key, 0, -1),
-                "set": lambda: list(redis.smembers(key)), "zset": lambda: redis.zrange(key, 0, -1),
-                "hash": lambda: [b for pair in redis.hgetall(key).items() for b in pair],
-            }.get(kind, lambda: [])()
+            values = redis_values(redis, key)
             name = key.decode("utf-8", "ignore")
             yield name, name
             for value in values:
@@ -169,6 +218,21 @@ def cache_texts() -> Iterator[tuple[str, str]]:
             yield key, bytes(value).decode("utf-8", "ignore")
         for key in ratelimits._memory_sockets:
             yield key, key
+
+
+def redis_values(redis: Any, key: bytes) -> list[Any]:
+    kind = redis.type(key).decode()
+    if kind == "string":
+        return [redis.get(key)]
+    if kind == "list":
+        return redis.lrange(key, 0, -1)
+    if kind == "set":
+        return list(redis.smembers(key))
+    if kind == "zset":
+        return redis.zrange(key, 0, -1)
+    if kind == "hash":
+        return [item for pair in redis.hgetall(key).items() for item in pair]
+    return [redis.dump(key)]  # a stream or a newer type: its serialised form
 
 
 def traces_of(person: Person) -> list[str]:
@@ -194,9 +258,16 @@ def test_an_export_holds_all_of_one_customer_and_nothing_of_another(people) -> N
     assert ada.secrets["token"] not in exported and ada.secrets["token2"] not in exported  # the key stays out
     assert not any(value in exported for value in yu.secrets.values())
     assert len(data["conversations.conversation"]) == 2 and len(data["conversations.customer"]) == 1
-    assert {len(data[label]) for label in ("conversations.feedback", "conversations.evalcase",
-                                           "conversations.evalresult", "conversations.evalsuggestiondismissal",
-                                           "conversations.llmcall")} == {1}
+    assert {
+        len(data[label])
+        for label in (
+            "conversations.feedback",
+            "conversations.evalcase",
+            "conversations.evalresult",
+            "conversations.evalsuggestiondismissal",
+            "conversations.llmcall",
+        )
+    } == {1}
     assert len(data["agents.auditevent"]) >= 4  # take over, reply, note, resolve
 
     html = transcript_html(subject_find(external_id=yu.secrets["external_id"]), language="zh-hans")
@@ -211,8 +282,11 @@ def test_an_erasure_leaves_nothing_that_identifies_the_customer_anywhere(people,
     for person in people:
         assert traces_of(person), "the scan finds a customer before the erasure (else it proves nothing)"
     assert any(key for key, text in cache_texts() if ada.secrets["phrase"] in text), "the cached answer is seen"
-    audit_before, calls_before, results_before = AuditEvent.objects.count(), LLMCall.objects.count(), \
-        EvalResult.objects.count()
+    audit_before, calls_before, results_before = (
+        AuditEvent.objects.count(),
+        LLMCall.objects.count(),
+        EvalResult.objects.count(),
+    )
 
     subject = subject_find(external_id=ada.secrets["external_id"], email=ada.secrets["email"])
     plan = erasure_plan(subject)
@@ -220,8 +294,12 @@ def test_an_erasure_leaves_nothing_that_identifies_the_customer_anywhere(people,
     assert plan.counts["agents.auditevent"] >= 4
     yu_messages = Message.objects.filter(conversation__customer=yu.customer).count()
     with django_capture_on_commit_callbacks(execute=True):
-        record = subject_erase(subject, channel=PrivacyRequest.Channel.COMMAND, looked_up_by="external_id",
-                               value=ada.secrets["external_id"])
+        record = subject_erase(
+            subject,
+            channel=PrivacyRequest.Channel.COMMAND,
+            looked_up_by="external_id",
+            value=ada.secrets["external_id"],
+        )
 
     assert traces_of(ada) == []
     assert answer_cache.answer_cache_get(question=ada.question, version=7, profile="profile-a") is None
@@ -230,13 +308,18 @@ def test_an_erasure_leaves_nothing_that_identifies_the_customer_anywhere(people,
     assert record.counts["conversations.customer"] == 1 and record.counts["conversations.conversation"] == 2
     # What others rely on is kept, without the way back to the customer.
     assert (AuditEvent.objects.count(), LLMCall.objects.count(), EvalResult.objects.count()) == (
-        audit_before, calls_before, results_before)
+        audit_before,
+        calls_before,
+        results_before,
+    )
     assert AuditEvent.objects.filter(details={"erased": True}, conversation__isnull=True).count() >= 4
     # Redis state about the conversations went with them.
     for conversation in ada.conversations:
         stats = ratelimits.limiter().get_window_stats(
-            ratelimits.rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION), "messages_per_conversation",
-            str(conversation.pk))
+            ratelimits.rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION),
+            "messages_per_conversation",
+            str(conversation.pk),
+        )
         assert stats.remaining == ratelimits.rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION).amount
 
     # The other customer is whole.
@@ -247,8 +330,10 @@ def test_an_erasure_leaves_nothing_that_identifies_the_customer_anywhere(people,
     assert EvalCase.objects.filter(suggested_from__conversation__customer=yu.customer).count() == 1
     assert answer_cache.answer_cache_get(question=yu.question, version=7, profile="profile-a") is not None
     stats = ratelimits.limiter().get_window_stats(
-        ratelimits.rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION), "messages_per_conversation",
-        str(yu.conversations[0].pk))
+        ratelimits.rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION),
+        "messages_per_conversation",
+        str(yu.conversations[0].pk),
+    )
     assert stats.remaining < ratelimits.rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION).amount
 
 

@@ -32,8 +32,16 @@ class ErasurePlan:
         return {model_label(holder.model): len(ids) for holder, ids in self.rows}
 
     def lines(self) -> list[dict[str, Any]]:
-        return [{"model": holder.model._meta.verbose_name_plural, "label": model_label(holder.model),
-                 "count": len(ids), "erase": holder.erase} for holder, ids in self.rows if ids]
+        return [
+            {
+                "model": holder.model._meta.verbose_name_plural,
+                "label": model_label(holder.model),
+                "count": len(ids),
+                "erase": holder.erase,
+            }
+            for holder, ids in self.rows
+            if ids
+        ]
 
 
 def erasure_plan(subject: DataSubject) -> ErasurePlan:
@@ -41,7 +49,12 @@ def erasure_plan(subject: DataSubject) -> ErasurePlan:
 
 
 def subject_erase(
-    subject: DataSubject, *, channel: str, looked_up_by: str, value: str, user: Any = None,
+    subject: DataSubject,
+    *,
+    channel: str,
+    looked_up_by: str,
+    value: str,
+    user: Any = None,
 ) -> PrivacyRequest:
     """Erase everything about the subject; returns the request's record (its counts say what went)."""
     with transaction.atomic():
@@ -53,8 +66,13 @@ def subject_erase(
             if ids and holder.erase == "delete":
                 holder.model._default_manager.filter(pk__in=ids).delete()
         record = privacy_request_record(
-            kind=PrivacyRequest.Kind.ERASE, channel=channel, looked_up_by=looked_up_by, value=value, user=user,
-            counts={label: count for label, count in plan.counts.items() if count}, completed=False,
+            kind=PrivacyRequest.Kind.ERASE,
+            channel=channel,
+            looked_up_by=looked_up_by,
+            value=value,
+            user=user,
+            counts={label: count for label, count in plan.counts.items() if count},
+            completed=False,
         )
         transaction.on_commit(lambda: _stores_erase(subject, record.pk))
     record.refresh_from_db()

@@ -28,7 +28,8 @@ def subject_export(subject: DataSubject) -> dict[str, Any]:
     data: dict[str, list[dict[str, Any]]] = {}
     for holder in holders():
         fields = holder.export_fields or [
-            field.attname for field in holder.model._meta.concrete_fields if field.name not in NOT_EXPORTED]
+            field.attname for field in holder.model._meta.concrete_fields if field.name not in NOT_EXPORTED
+        ]
         data[model_label(holder.model)] = list(holder_rows(holder, subject).order_by("pk").values(*fields))
     return {
         "format": EXPORT_FORMAT,
@@ -52,17 +53,24 @@ def transcript_html(subject: DataSubject, *, language: str = "en") -> str:
     language = i18n.supported_language(language)
     conversations = Conversation.objects.filter(pk__in=subject.conversation_ids).order_by("created_at", "pk")
     messages = Message.objects.filter(conversation_id__in=subject.conversation_ids, role__in=TRANSCRIPT_ROLES)
-    votes = dict(Feedback.objects.filter(conversation_id__in=subject.conversation_ids)
-                 .values_list("message_id", "rating"))
+    votes = dict(
+        Feedback.objects.filter(conversation_id__in=subject.conversation_ids).values_list("message_id", "rating")
+    )
     by_conversation: dict[int, list[dict[str, Any]]] = {}
     for message in messages.order_by("id"):
         if message.content:
             by_conversation.setdefault(message.conversation_id, []).append(
-                {"message": message, "vote": votes.get(message.pk)})
+                {"message": message, "vote": votes.get(message.pk)}
+            )
     with translation.override(language):
-        return render_to_string("conversations/privacy/transcript.html", {
-            "language": language,
-            "generated_at": timezone.now(),
-            "customers": Customer.objects.filter(pk__in=subject.customer_ids).order_by("pk"),
-            "conversations": [{"conversation": c, "messages": by_conversation.get(c.pk, [])} for c in conversations],
-        })
+        return render_to_string(
+            "conversations/privacy/transcript.html",
+            {
+                "language": language,
+                "generated_at": timezone.now(),
+                "customers": Customer.objects.filter(pk__in=subject.customer_ids).order_by("pk"),
+                "conversations": [
+                    {"conversation": c, "messages": by_conversation.get(c.pk, [])} for c in conversations
+                ],
+            },
+        )

@@ -55,11 +55,14 @@ def holders_register() -> None:
         PersonalDataHolder(
             model=LLMCall, conversation_lookup="conversation_id", erase="anonymise", anonymise=llm_calls_anonymise
         ),
-        PersonalDataHolder(model=EvalSuggestionDismissal, conversation_lookup="message__conversation_id",
-                           time_field="dismissed_at"),
+        PersonalDataHolder(
+            model=EvalSuggestionDismissal, conversation_lookup="message__conversation_id", time_field="dismissed_at"
+        ),
         PersonalDataHolder(model=EvalCase, conversation_lookup="suggested_from__conversation_id"),
         PersonalDataHolder(
-            model=EvalResult, conversation_lookup="case__suggested_from__conversation_id", erase="anonymise",
+            model=EvalResult,
+            conversation_lookup="case__suggested_from__conversation_id",
+            erase="anonymise",
             anonymise=eval_results_anonymise,
         ),
     ):

@@ -11,11 +11,21 @@ from .subjects import subject_digest
 
 
 def privacy_request_record(
-    *, kind: str, channel: str, looked_up_by: str, value: str, user: Any = None, counts: dict[str, int] | None = None,
+    *,
+    kind: str,
+    channel: str,
+    looked_up_by: str,
+    value: str,
+    user: Any = None,
+    counts: dict[str, int] | None = None,
     completed: bool = True,
 ) -> PrivacyRequest:
     return PrivacyRequest.objects.create(
-        kind=kind, channel=channel, looked_up_by=looked_up_by, subject_digest=subject_digest(looked_up_by, value),
-        requested_by=user if user is not None and user.is_authenticated else None, counts=counts or {},
+        kind=kind,
+        channel=channel,
+        looked_up_by=looked_up_by,
+        subject_digest=subject_digest(looked_up_by, value),
+        requested_by=user if user is not None and user.is_authenticated else None,
+        counts=counts or {},
         completed_at=timezone.now() if completed else None,
     )

@@ -34,8 +34,7 @@ def subject_find(*, external_id: str | None = None, email: str | None = None, to
     if email and email.strip():
         address = email.strip()
         customer_ids |= set(Customer.objects.filter(email__iexact=address).values_list("pk", flat=True))
-        conversation_ids |= set(
-            Conversation.objects.filter(contact_email__iexact=address).values_list("pk", flat=True))
+        conversation_ids |= set(Conversation.objects.filter(contact_email__iexact=address).values_list("pk", flat=True))
     if token and (conversation := conversation_get_by_token(token=token.strip())) is not None:
         conversation_ids.add(conversation.pk)
     return subject_of(customer_ids=customer_ids, conversation_ids=conversation_ids)
@@ -46,12 +45,15 @@ def subject_of(*, customer_ids: Iterable[int] = (), conversation_ids: Iterable[i
     customer_ids = set(customer_ids)
     conversation_ids = set(conversation_ids)
     if customer_ids:
-        conversation_ids |= set(
-            Conversation.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True))
+        conversation_ids |= set(Conversation.objects.filter(customer_id__in=customer_ids).values_list("pk", flat=True))
     conversation_ids = set(
-        Conversation.objects.filter(pk__in=conversation_ids, evaluation=False).values_list("pk", flat=True))
-    rows = list(Message.objects.filter(conversation_id__in=conversation_ids)
-                .order_by("conversation_id", "id").values_list("pk", "conversation_id", "role", "content"))
+        Conversation.objects.filter(pk__in=conversation_ids, evaluation=False).values_list("pk", flat=True)
+    )
+    rows = list(
+        Message.objects.filter(conversation_id__in=conversation_ids)
+        .order_by("conversation_id", "id")
+        .values_list("pk", "conversation_id", "role", "content")
+    )
     return DataSubject(
         conversation_ids=frozenset(conversation_ids),
         customer_ids=frozenset(customer_ids),
@@ -105,17 +107,22 @@ def subject_rows(subject: DataSubject) -> list[tuple[PersonalDataHolder, list[in
 def subject_digest(looked_up_by: str, value: str) -> str:
     """A keyed digest of what a subject was looked up by, for the request's record: matches a later request for
     the same key, reveals nothing without the server's secret."""
-    return salted_hmac("helpdesk.privacy.subject", f"{looked_up_by}:{value.strip().lower()}",
-                       algorithm="sha256").hexdigest()
+    return salted_hmac(
+        "helpdesk.privacy.subject", f"{looked_up_by}:{value.strip().lower()}", algorithm="sha256"
+    ).hexdigest()
 
 
 def model_label(model: type) -> str:
     return model._meta.label_lower
 
 
-def lookup_described(*, external_id: str | None = None, email: str | None = None,
-                     token: str | None = None) -> tuple[str, str]:
+def lookup_described(
+    *, external_id: str | None = None, email: str | None = None, token: str | None = None
+) -> tuple[str, str]:
     """(what a subject was looked up by, the value) for the request's record: several keys are recorded as one."""
-    given = [(name, value.strip()) for name, value in
-             (("external_id", external_id), ("email", email), ("token", token)) if value and value.strip()]
+    given = [
+        (name, value.strip())
+        for name, value in (("external_id", external_id), ("email", email), ("token", token))
+        if value and value.strip()
+    ]
     return "+".join(name for name, _ in given)[:16], "\x00".join(value for _, value in given)

@@ -50,8 +50,9 @@ def test_the_export_command_writes_json_or_a_transcript(grace, other, tmp_path) 
     assert grace.token not in out.read_text(encoding="utf-8")
 
     html = io.StringIO()
-    call_command("privacy_export", "--email", "GRACE@example.com", "--format", "html", "--language", "zh-hans",
-                 stdout=html)
+    call_command(
+        "privacy_export", "--email", "GRACE@example.com", "--format", "html", "--language", "zh-hans", stdout=html
+    )
     assert "teal kettle" in html.getvalue() and "青色水壶" in html.getvalue()
     assert "VIP, be kind" not in html.getvalue()  # private notes are the agents'
     assert "您觉得这条回复有帮助" in html.getvalue()
@@ -83,16 +84,19 @@ def test_the_commands_refuse_without_a_subject(grace, arguments) -> None:
 
 
 def test_a_dpo_finds_a_customer_downloads_their_data_and_erases_it_after_confirming(
-    staff_client, grace, other, django_capture_on_commit_callbacks,
+    staff_client,
+    grace,
+    other,
+    django_capture_on_commit_callbacks,
 ) -> None:
     page = staff_client.get("/admin/conversations/privacyrequest/new/")
     assert page.status_code == 200 and "Download JSON" in page.content.decode()
-    download = staff_client.post("/admin/conversations/privacyrequest/new/",
-                                 {"external_id": "acct-4471", "do": "json"})
+    download = staff_client.post("/admin/conversations/privacyrequest/new/", {"external_id": "acct-4471", "do": "json"})
     assert download["Content-Disposition"].startswith("attachment")
     assert "Grace Liu" in download.content.decode()
-    transcript = staff_client.post("/admin/conversations/privacyrequest/new/",
-                                   {"email": "grace.home@example.net", "do": "html", "language": "en"})
+    transcript = staff_client.post(
+        "/admin/conversations/privacyrequest/new/", {"email": "grace.home@example.net", "do": "html", "language": "en"}
+    )
     assert "teal kettle" in transcript.content.decode() and "青色水壶" not in transcript.content.decode()
 
     confirm = staff_client.post("/admin/conversations/privacyrequest/new/", {"external_id": "acct-4471", "do": "erase"})
@@ -100,8 +104,9 @@ def test_a_dpo_finds_a_customer_downloads_their_data_and_erases_it_after_confirm
     assert "Yes, erase all of it" in body and "<td>4</td>" in body  # four messages will go
     assert Customer.objects.exists(), "nothing goes before it is confirmed"
     with django_capture_on_commit_callbacks(execute=True):
-        done = staff_client.post("/admin/conversations/privacyrequest/erase/",
-                                 {"external_id": "acct-4471", "confirm": "yes"})
+        done = staff_client.post(
+            "/admin/conversations/privacyrequest/erase/", {"external_id": "acct-4471", "confirm": "yes"}
+        )
     record = PrivacyRequest.objects.get(kind="erase")
     assert done.status_code == 302 and done["Location"].endswith(f"/{record.pk}/change/")
     assert record.requested_by == staff_client.user and record.completed_at
@@ -111,14 +116,15 @@ def test_a_dpo_finds_a_customer_downloads_their_data_and_erases_it_after_confirm
 
 def test_the_customer_and_conversation_lists_export_and_erase_the_chosen(staff_client, grace, other) -> None:
     customer = Customer.objects.get()
-    exported = staff_client.post("/admin/conversations/customer/", {
-        "action": "export_personal_data", "_selected_action": [customer.pk]})
+    exported = staff_client.post(
+        "/admin/conversations/customer/", {"action": "export_personal_data", "_selected_action": [customer.pk]}
+    )
     assert json.loads(exported.content)["subject"] == {"customers": 1, "conversations": 2}
-    confirm = staff_client.post("/admin/conversations/conversation/", {
-        "action": "erase_personal_data", "_selected_action": [other.pk]})
+    confirm = staff_client.post(
+        "/admin/conversations/conversation/", {"action": "erase_personal_data", "_selected_action": [other.pk]}
+    )
     assert "Yes, erase all of it" in confirm.content.decode()
-    staff_client.post("/admin/conversations/privacyrequest/erase/",
-                      {"conversations": str(other.pk), "confirm": "yes"})
+    staff_client.post("/admin/conversations/privacyrequest/erase/", {"conversations": str(other.pk), "confirm": "yes"})
     assert not Conversation.objects.filter(pk=other.pk).exists() and Conversation.objects.count() == 2
 
 
@@ -126,14 +132,24 @@ def test_staff_without_the_permissions_may_neither_export_nor_erase(client, grac
     user = get_user_model().objects.create_user("clerk", password="pw", is_staff=True)
     client.force_login(user)
     assert client.get("/admin/conversations/privacyrequest/new/").status_code == 403
-    assert client.post("/admin/conversations/privacyrequest/erase/",
-                       {"external_id": "acct-4471", "confirm": "yes"}).status_code == 403
+    assert (
+        client.post(
+            "/admin/conversations/privacyrequest/erase/", {"external_id": "acct-4471", "confirm": "yes"}
+        ).status_code
+        == 403
+    )
     user.user_permissions.add(Permission.objects.get(codename="export_personal_data"))
     client.force_login(get_user_model().objects.get(pk=user.pk))
-    assert client.post("/admin/conversations/privacyrequest/new/",
-                       {"external_id": "acct-4471", "do": "json"}).status_code == 200
-    assert client.post("/admin/conversations/privacyrequest/erase/",
-                       {"external_id": "acct-4471", "confirm": "yes"}).status_code == 403
+    assert (
+        client.post("/admin/conversations/privacyrequest/new/", {"external_id": "acct-4471", "do": "json"}).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/admin/conversations/privacyrequest/erase/", {"external_id": "acct-4471", "confirm": "yes"}
+        ).status_code
+        == 403
+    )
     assert Customer.objects.exists()
 
 
@@ -141,16 +157,18 @@ def test_staff_without_the_permissions_may_neither_export_nor_erase(client, grac
 
 
 def test_the_widget_downloads_its_own_conversation_only_by_its_token(client, grace, other) -> None:
-    response = client.post("/api/v1/conversations/transcript", {"token": grace.token, "lang": "zh-CN"},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/conversations/transcript", {"token": grace.token, "lang": "zh-CN"}, content_type="application/json"
+    )
     body = response.content.decode()
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
     assert "teal kettle" in body and "您觉得这条回复有帮助" in body
     assert "青色水壶" not in body and "Grace Liu" not in body  # that one conversation, not the customer's others
     assert "VIP, be kind" not in body
     assert PrivacyRequest.objects.get().channel == "widget"
-    english = client.post("/api/v1/conversations/transcript", {"token": grace.token},
-                          content_type="application/json").content.decode()
+    english = client.post(
+        "/api/v1/conversations/transcript", {"token": grace.token}, content_type="application/json"
+    ).content.decode()
     assert "You found this reply helpful." in english
 
     for token in ("x" * 43, "", None, 7):
@@ -163,10 +181,20 @@ def test_the_widget_downloads_its_own_conversation_only_by_its_token(client, gra
 def test_the_widget_download_is_limited_per_address_and_by_origin(client, settings, grace) -> None:
     settings.RATE_LIMIT_TRANSCRIPTS_PER_IP = "3/minute"
     settings.WIDGET_ALLOWED_ORIGINS = ["https://shop.example"]
-    statuses = [client.post("/api/v1/conversations/transcript", {"token": grace.token},
-                            content_type="application/json", HTTP_ORIGIN="https://shop.example").status_code
-                for _ in range(4)]
+    statuses = [
+        client.post(
+            "/api/v1/conversations/transcript",
+            {"token": grace.token},
+            content_type="application/json",
+            HTTP_ORIGIN="https://shop.example",
+        ).status_code
+        for _ in range(4)
+    ]
     assert statuses == [200, 200, 200, 429]
-    refused = client.post("/api/v1/conversations/transcript", {"token": grace.token},
-                          content_type="application/json", HTTP_ORIGIN="https://evil.example")
+    refused = client.post(
+        "/api/v1/conversations/transcript",
+        {"token": grace.token},
+        content_type="application/json",
+        HTTP_ORIGIN="https://evil.example",
+    )
     assert refused.status_code == 403

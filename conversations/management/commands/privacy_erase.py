@@ -34,6 +34,5 @@ class Command(BaseCommand):
             return
         if not options["yes"] and input("Erase all of this? Type 'yes': ").strip().lower() != "yes":
             raise CommandError("not confirmed: nothing erased")
-        record = subject_erase(subject, channel=PrivacyRequest.Channel.COMMAND, looked_up_by=looked_up_by,
-                               value=value)
+        record = subject_erase(subject, channel=PrivacyRequest.Channel.COMMAND, looked_up_by=looked_up_by, value=value)
         self.stdout.write(f"Erased; privacy request {record.pk}: {record.counts}")

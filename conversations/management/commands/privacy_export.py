@@ -33,8 +33,13 @@ class Command(BaseCommand):
             text = export_json(subject)
         else:
             text = transcript_html(subject, language=options["language"])
-        privacy_request_record(kind=PrivacyRequest.Kind.EXPORT, channel=PrivacyRequest.Channel.COMMAND,
-                               looked_up_by=looked_up_by, value=value, counts=export_counts(subject))
+        privacy_request_record(
+            kind=PrivacyRequest.Kind.EXPORT,
+            channel=PrivacyRequest.Channel.COMMAND,
+            looked_up_by=looked_up_by,
+            value=value,
+            counts=export_counts(subject),
+        )
         if options["out"]:
             Path(options["out"]).write_text(text, encoding="utf-8")
             self.stderr.write(f"Wrote {options['out']}")
