@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from helpdesk.privacy import DataSubject
 
+from .admin_base import ReadOnlyAdmin
 from .models import Customer, PrivacyRequest
 from .privacy.erasure import erasure_plan, subject_erase
 from .privacy.export import export_counts, export_json, transcript_html
@@ -77,7 +78,7 @@ def export_response(subject: DataSubject, *, fmt: str, language: str = "en") -> 
 
 
 @admin.register(PrivacyRequest)
-class PrivacyRequestAdmin(admin.ModelAdmin):
+class PrivacyRequestAdmin(ReadOnlyAdmin):
     """The record of requests served: shown, never changed."""
 
     list_display = ("created_at", "kind", "channel", "looked_up_by", "requested_by", "counts", "completed_at")
@@ -85,15 +86,6 @@ class PrivacyRequestAdmin(admin.ModelAdmin):
     search_fields = ("=subject_digest",)
     date_hierarchy = "created_at"
     change_list_template = "admin/conversations/privacyrequest/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return super().has_view_permission(request, obj) or _may_serve(request)
@@ -249,21 +241,12 @@ class PrivacyActions:
 
 
 @admin.register(Customer)
-class CustomerAdmin(PrivacyActions, admin.ModelAdmin):
+class CustomerAdmin(PrivacyActions, ReadOnlyAdmin):
     """Customers as their signed identities name them: shown, exported, erased; never edited here."""
 
     list_display = ("external_id", "name", "email", "created_at", "last_seen_at")
     search_fields = ("=external_id", "email", "name")
     actions = ["export_personal_data", "erase_personal_data"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class ConversationPrivacyActions(PrivacyActions):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -41,6 +42,17 @@ def _origin_allowed(request: HttpRequest) -> bool:
     return widget_origin_allowed(origin=request.headers.get("Origin", ""), host=request.get_host())
 
 
+def _refusal(request: HttpRequest, limit_check: Callable[..., None]) -> JsonResponse | None:
+    """The answer to a request from a site that may not use the widget, or over its address's limit."""
+    if not _origin_allowed(request):
+        return JsonResponse(ORIGIN_REFUSED, status=403)
+    try:
+        limit_check(client_ip=request.META.get("REMOTE_ADDR", ""))
+    except ratelimits.RateLimited as exc:
+        return rate_limited_response(exc)
+    return None
+
+
 @require_GET
 @gzip_page  # the catalog is most of what a customer downloads besides widget.js (tests/test_widget_static.py)
 def widget_config(request: HttpRequest) -> JsonResponse:
@@ -67,14 +79,10 @@ def widget_config(request: HttpRequest) -> JsonResponse:
 @require_POST
 def conversation_create(request: HttpRequest) -> JsonResponse:
     """A conversation for this browser, or a verified customer's own: body `{"user": {id, name?, email?, ts, hash}}`."""
-    if not _origin_allowed(request):
-        return JsonResponse(ORIGIN_REFUSED, status=403)
     # Every creation counts, with or without an Origin: a script that sends none is no browser, and
     # is held to the same budget per address (REMOTE_ADDR is the client: helpdesk/web/clientip.py).
-    try:
-        ratelimits.conversation_create_check(client_ip=request.META.get("REMOTE_ADDR", ""))
-    except ratelimits.RateLimited as exc:
-        return rate_limited_response(exc)
+    if refused := _refusal(request, ratelimits.conversation_create_check):
+        return refused
     user = None
     if request.body and request.content_type == "application/json":
         try:
@@ -98,12 +106,8 @@ def conversation_transcript(request: HttpRequest) -> HttpResponse:
     """"Download this conversation": body `{"token", "lang"?}`, answered with the conversation's transcript (HTML,
     printable). The token travels in the body, never the URL, so no access log keeps it; every request counts
     against RATE_LIMIT_TRANSCRIPTS_PER_IP, a wrong token too."""
-    if not _origin_allowed(request):
-        return JsonResponse(ORIGIN_REFUSED, status=403)
-    try:
-        ratelimits.transcript_check(client_ip=request.META.get("REMOTE_ADDR", ""))
-    except ratelimits.RateLimited as exc:
-        return rate_limited_response(exc)
+    if refused := _refusal(request, ratelimits.transcript_check):
+        return refused
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
