@@ -112,6 +112,7 @@ def test_a_dpo_finds_a_customer_downloads_their_data_and_erases_it_after_confirm
     assert record.requested_by == staff_client.user and record.completed_at
     assert not Customer.objects.exists() and Conversation.objects.get() == other
     assert staff_client.get("/admin/conversations/privacyrequest/").status_code == 200
+    assert "Grace" not in staff_client.get(done["Location"]).content.decode()  # the record names no one
 
 
 def test_the_customer_and_conversation_lists_export_and_erase_the_chosen(staff_client, grace, other) -> None:
