@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from helpdesk.privacy import DataSubject, PersonalDataHolder, PersonalDataStore, holder_register, store_register
 from helpdesk.web import ratelimits
 
+from .. import events
 from ..models import (
     Conversation,
     Customer,
@@ -39,10 +40,12 @@ def eval_results_anonymise(results: QuerySet[EvalResult]) -> int:
 
 
 def conversation_state_erase(subject: DataSubject) -> int:
-    """Redis keys naming the subject's conversations or messages: rate-limit counts, open sockets, cancel flags.
-    Drafts and typing go through the channel layer only and are never stored."""
+    """Redis keys naming the subject's conversations or messages: rate-limit counts, open sockets, cancel flags;
+    and the widgets still open on them are closed. Drafts and typing go through the channel layer only and are
+    never stored."""
     for conversation_id in subject.conversation_ids:
         ratelimits.conversation_limits_clear(conversation_id=conversation_id)
+        events.conversation_erased(conversation_id)
     return cancel_flags_clear(message_ids=subject.message_ids)
 
 

@@ -199,3 +199,24 @@ def test_the_widget_download_is_limited_per_address_and_by_origin(client, settin
         HTTP_ORIGIN="https://evil.example",
     )
     assert refused.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_widget_open_on_an_erased_conversation_is_closed_as_for_an_unknown_token(chat) -> None:
+    from conversations.privacy.erasure import subject_erase
+    from conversations.privacy.subjects import subject_find
+    from helpdesk.runtime import aio
+
+    conversation = await aio.db_call(conversation_factory)
+    client, history = await chat(conversation.token)
+    assert history["type"] == "history"
+
+    def erase() -> None:
+        subject_erase(
+            subject_find(token=conversation.token), channel="admin", looked_up_by="token", value=conversation.token
+        )
+
+    await aio.db_call(erase)
+    frame = await client.until("error")
+    assert frame["code"] == "unknown_conversation"
+    assert (await client.receive())["code"] == 4404
