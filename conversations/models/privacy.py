@@ -23,7 +23,7 @@ class PrivacyRequest(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices, db_index=True)
     channel = models.CharField(max_length=8, choices=Channel.choices)
     # "external_id", "email", "token", "customer" or "conversation" (an admin action on rows).
-    looked_up_by = models.CharField(max_length=16)
+    looked_up_by = models.CharField(max_length=40)
     subject_digest = models.CharField(max_length=64, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

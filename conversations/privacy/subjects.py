@@ -125,4 +125,4 @@ def lookup_described(
         for name, value in (("external_id", external_id), ("email", email), ("token", token))
         if value and value.strip()
     ]
-    return "+".join(name for name, _ in given)[:16], "\x00".join(value for _, value in given)
+    return "+".join(name for name, _ in given), "\x00".join(value for _, value in given)

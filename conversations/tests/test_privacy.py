@@ -220,3 +220,16 @@ async def test_a_widget_open_on_an_erased_conversation_is_closed_as_for_an_unkno
     frame = await client.until("error")
     assert frame["code"] == "unknown_conversation"
     assert (await client.receive())["code"] == 4404
+
+
+def test_the_erase_command_erases_nothing_unless_told_yes(grace, monkeypatch) -> None:
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    with pytest.raises(CommandError, match="not confirmed"):
+        call_command(
+            "privacy_erase", "--external-id", "acct-4471", "--email", "grace@example.com", stdout=io.StringIO()
+        )
+    assert Customer.objects.exists() and not PrivacyRequest.objects.exists()
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+    call_command("privacy_erase", "--external-id", "acct-4471", "--email", "grace@example.com", stdout=io.StringIO())
+    assert not Customer.objects.exists()
+    assert PrivacyRequest.objects.get().looked_up_by == "external_id+email"
