@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agent console"
+
+    def ready(self) -> None:
+        from helpdesk.privacy import PersonalDataHolder, holder_register
+
+        from .models import AuditEvent
+        from .services import audit_events_anonymise
+
+        holder_register(PersonalDataHolder(
+            model=AuditEvent, conversation_lookup="conversation_id", erase="anonymise",
+            anonymise=audit_events_anonymise,
+        ))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from conversations.models import Conversation, Message
 from conversations.services import drafts, handoff, messages
@@ -19,6 +20,12 @@ from .models import AuditEvent
 
 def audit(*, actor: Any, action: str, conversation_id: int | None, **details: Any) -> AuditEvent:
     return AuditEvent.objects.create(actor=actor, action=action, conversation_id=conversation_id, details=details)
+
+
+def audit_events_anonymise(events: QuerySet[AuditEvent]) -> int:
+    """A customer's erasure keeps what agents did and when (the log is the agents' record, not the customer's),
+    and drops what leads back to the customer: the conversation and the details (message ids, names)."""
+    return events.update(conversation=None, details={"erased": True})
 
 
 def conversation_take_over(*, agent: Any, conversation_id: int) -> Conversation:

@@ -10,21 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_lazy
 
 from . import admin_evaluation  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
+from .admin_base import ReadOnlyAdmin
+from .admin_privacy import ConversationPrivacyActions  # registers the customers' and privacy requests' admins
 from .models import Conversation, LLMCall, Message
 from .selectors.search import conversations_matching, message_ids_matching
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What customers and the bot wrote is a record: admin shows it and never edits it."""
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class MessageInline(admin.TabularInline):
@@ -40,7 +29,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(ReadOnlyAdmin):
+class ConversationAdmin(ConversationPrivacyActions, ReadOnlyAdmin):
     list_display = ("id", "status", "profile", "handoff_reason", "message_count", "created_at", "last_message_at")
     list_filter = ("status", "profile", "handoff_reason", "created_at")
     search_fields = ("=id",)  # and the messages' text: get_search_results

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk import i18n
 from helpdesk.web import ratelimits
 
+from .models import PrivacyRequest
+from .privacy.export import transcript_html
+from .privacy.records import privacy_request_record
+from .privacy.subjects import subject_find
 from .protocol.codes import ErrorCode
 from .selectors.access import widget_origin_allowed
 from .services import identity
@@ -35,6 +40,17 @@ def rate_limited_response(exc: ratelimits.RateLimited) -> JsonResponse:
 
 def _origin_allowed(request: HttpRequest) -> bool:
     return widget_origin_allowed(origin=request.headers.get("Origin", ""), host=request.get_host())
+
+
+def _refusal(request: HttpRequest, limit_check: Callable[..., None]) -> JsonResponse | None:
+    """The answer to a request from a site that may not use the widget, or over its address's limit."""
+    if not _origin_allowed(request):
+        return JsonResponse(ORIGIN_REFUSED, status=403)
+    try:
+        limit_check(client_ip=request.META.get("REMOTE_ADDR", ""))
+    except ratelimits.RateLimited as exc:
+        return rate_limited_response(exc)
+    return None
 
 
 @require_GET
@@ -63,14 +79,10 @@ def widget_config(request: HttpRequest) -> JsonResponse:
 @require_POST
 def conversation_create(request: HttpRequest) -> JsonResponse:
     """A conversation for this browser, or a verified customer's own: body `{"user": {id, name?, email?, ts, hash}}`."""
-    if not _origin_allowed(request):
-        return JsonResponse(ORIGIN_REFUSED, status=403)
     # Every creation counts, with or without an Origin: a script that sends none is no browser, and
     # is held to the same budget per address (REMOTE_ADDR is the client: helpdesk/web/clientip.py).
-    try:
-        ratelimits.conversation_create_check(client_ip=request.META.get("REMOTE_ADDR", ""))
-    except ratelimits.RateLimited as exc:
-        return rate_limited_response(exc)
+    if refused := _refusal(request, ratelimits.conversation_create_check):
+        return refused
     user = None
     if request.body and request.content_type == "application/json":
         try:
@@ -86,3 +98,28 @@ def conversation_create(request: HttpRequest) -> JsonResponse:
         {"token": conversation.token, "websocket": f"/ws/chat/{conversation.token}/", "status": conversation.status},
         status=201,
     )
+
+
+@csrf_exempt  # called cross-origin by the widget: the conversation's token in the body is the authority
+@require_POST
+def conversation_transcript(request: HttpRequest) -> HttpResponse:
+    """"Download this conversation": body `{"token", "lang"?}`, answered with the conversation's transcript (HTML,
+    printable). The token travels in the body, never the URL, so no access log keeps it; every request counts
+    against RATE_LIMIT_TRANSCRIPTS_PER_IP, a wrong token too."""
+    if refused := _refusal(request, ratelimits.transcript_check):
+        return refused
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": ErrorCode.INVALID_JSON, "detail": "the body is not valid JSON"}, status=400)
+    token = body.get("token") if isinstance(body, dict) else None
+    subject = subject_find(token=token) if isinstance(token, str) else None
+    if subject is None or subject.empty:
+        return JsonResponse({"error": ErrorCode.UNKNOWN_CONVERSATION, "detail": "no such conversation"}, status=404)
+    language = i18n.supported_language(body.get("lang") if isinstance(body.get("lang"), str) else "")
+    privacy_request_record(kind=PrivacyRequest.Kind.EXPORT, channel=PrivacyRequest.Channel.WIDGET,
+                           looked_up_by="token", value=token, counts={"conversations.conversation": 1})
+    response = HttpResponse(transcript_html(subject, language=language), content_type="text/html; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="conversation.html"'
+    response["Cache-Control"] = "no-store"
+    return response

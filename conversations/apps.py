@@ -13,6 +13,7 @@ class ConversationsConfig(AppConfig):
 
         from .evaluation.figures import metric_samples
         from .evaluation.gate import evaluation_gate
+        from .privacy.holders import holders_register
 
         if evaluation_gate not in profiles.promotion_gates:
             profiles.promotion_gates.append(evaluation_gate)
@@ -22,6 +23,7 @@ class ConversationsConfig(AppConfig):
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
+        holders_register()
 
 
 def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:

@@ -228,6 +228,9 @@ class CustomerChatConsumer(JsonSocketConsumer):
     async def inbox_item(self, event: dict[str, Any]) -> None:
         """Console events never reach customer sockets; ignored should one ever be routed here."""
 
+    async def conversation_erased(self, event: dict[str, Any]) -> None:
+        await self.refuse(CloseCode.NOT_FOUND, ErrorCode.UNKNOWN_CONVERSATION, "this conversation was erased")
+
     async def conversation_status(self, event: dict[str, Any]) -> None:
         payload = {"type": "status", "status": event["status"]}
         for key in ("reason", "agent", "offline"):

@@ -156,6 +156,12 @@ def inbox_changed_on_commit(conversation: Conversation, last_message: Message | 
     _send_on_commit(conversation.pk, {"type": "inbox.item", "item": item}, group=CONSOLE_GROUP)
 
 
+def conversation_erased(conversation_id: int) -> None:
+    """The conversation was erased (conversations.privacy): its open widgets are closed as for an unknown token,
+    and start afresh. Called after the erasure committed."""
+    _run(_group_send(conversation_id, {"type": "conversation.erased"}))
+
+
 def reply_throttled_on_commit(*, conversation_id: int, message_id: int, retry_after: int) -> None:
     """The customer's message was stored, but the model-call budget is spent: no reply is coming."""
     event = {"type": "reply.throttled", "message_id": message_id, "retry_after": retry_after}

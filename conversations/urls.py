@@ -5,5 +5,6 @@ from . import api, views
 urlpatterns = [
     path("api/v1/widget", api.widget_config, name="api-widget-config"),
     path("api/v1/conversations", api.conversation_create, name="api-conversation-create"),
+    path("api/v1/conversations/transcript", api.conversation_transcript, name="api-conversation-transcript"),
     path("", views.demo_shop, name="demo-shop"),
 ]

@@ -21,11 +21,17 @@ from django.db.models import Model, QuerySet
 class DataSubject:
     """One person whose data is asked for or erased: the conversations and customer records found for them
     (by verified external id, email, or a conversation token), and the texts they wrote, for stores keyed by
-    text (the answer cache) that cannot be searched by id."""
+    text (the answer cache) that cannot be searched by id. `message_ids` are the subject's conversations'
+    messages, for stores keyed by message (a reply's cancel flag) that are erased after the rows are gone."""
 
     conversation_ids: frozenset[int] = frozenset()
     customer_ids: frozenset[int] = frozenset()
     customer_texts: tuple[str, ...] = ()
+    message_ids: frozenset[int] = frozenset()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.conversation_ids or self.customer_ids)
 
 
 @dataclass(frozen=True)

@@ -578,6 +578,8 @@ CHAT_MAX_SOCKETS_PER_CONVERSATION = env_int("CHAT_MAX_SOCKETS_PER_CONVERSATION",
 # Agents' consoles: frames per agent (all their sockets), and draft replies (model calls) per agent.
 RATE_LIMIT_AGENT_FRAMES = env_str("RATE_LIMIT_AGENT_FRAMES", "100/10 seconds")
 RATE_LIMIT_DRAFTS_PER_AGENT = env_str("RATE_LIMIT_DRAFTS_PER_AGENT", "20/minute")
+# The widget's "download this conversation" (a transcript per request, every request counted, bad tokens too).
+RATE_LIMIT_TRANSCRIPTS_PER_IP = env_str("RATE_LIMIT_TRANSCRIPTS_PER_IP", "10/hour")
 HISTORY_LIMIT = env_int("HISTORY_LIMIT", 200)
 # Conversations per page of the console's inbox (waiting customers always come first; "load more" pages on).
 INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from .retrieval.terms import normalise_question
 
@@ -57,11 +58,39 @@ def answer_cache_purge() -> str:
     return generation
 
 
+def _question_digest(question: str) -> str:
+    return hashlib.sha256(normalise_question(question).encode()).hexdigest()[:32]
+
+
 def answer_cache_key(*, question: str, version: int, profile: str) -> str:
-    """`profile` is the digest of everything besides the question and the version that shaped the answer."""
+    """`profile` is the digest of everything besides the question and the version that shaped the answer. The
+    question's digest is a part of its own, so that a customer's erasure finds their questions' answers under
+    every profile, version and generation (answer_cache_erase)."""
     generation = answer_cache_generation()
-    digest = hashlib.sha256(f"{normalise_question(question)}\x00{profile}".encode()).hexdigest()[:40]
-    return f"answer:{generation}:v{version}:{digest}"
+    profile_digest = hashlib.sha256(profile.encode()).hexdigest()[:16]
+    return f"answer:{generation}:v{version}:{_question_digest(question)}:{profile_digest}"
+
+
+def answer_cache_erase(questions: Iterable[str]) -> int:
+    """Delete the answers cached for these questions (a customer's erasure: the key is derived from their words,
+    the answer may repeat them), whatever profile, version or generation they were stored under. Returns how many
+    entries went. Redis is scanned by pattern, the in-process cache walked; any other backend is purged whole."""
+    digests = {_question_digest(question) for question in questions if normalise_question(question)}
+    if not digests:
+        return 0
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if hasattr(backend, "delete_pattern"):  # django-redis
+        return sum(backend.delete_pattern(f"answer:*:{digest}:*") or 0 for digest in digests)
+    if isinstance(backend, LocMemCache):
+        # One process's own dictionary (embedded mode): its keys are "prefix:version:answer:…".
+        with backend._lock:
+            found = [key for key in backend._cache if key.split(":", 3)[2:3] == ["answer"]
+                     and key.split(":")[-2] in digests]
+            for key in found:
+                backend._delete(key)
+        return len(found)
+    answer_cache_purge()
+    return 0
 
 
 def answer_cache_get(*, question: str, version: int, profile: str) -> CachedAnswer | None:

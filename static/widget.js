@@ -51,7 +51,10 @@
       prechat: pgettext("widget", "Before we start — who are you? Both are optional."),
       name: pgettext("widget", "Your name"), email: pgettext("widget", "Your email"),
       start: pgettext("widget", "Start chat"), skip: pgettext("widget", "Skip"),
-      wait: pgettext("widget", "Too many messages: please wait {n} s.")
+      wait: pgettext("widget", "Too many messages: please wait {n} s."),
+      download: pgettext("widget", "Download this conversation"),
+      downloadFailed: pgettext("widget", "The download failed. Please try again later."),
+      downloadWait: pgettext("widget", "Too many downloads: please try again in {n} s.")
     };
   }
   var lang = (settings.locale || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
@@ -129,6 +132,7 @@
   if (settings.position === "left") { launcher.classList.add("hd-left"); panel.classList.add("hd-left"); }
   var humanBtn = button("hd-human", null, function () { sendFrame({ type: "request_human" }); });
   var closeBtn = button("hd-close", "×", function () { setOpen(false, true); });
+  var downloadBtn = button("hd-download", "⤓", downloadTranscript);
   var banner = attr(el("div", "hd-banner"), { role: "status" });
   // A log: screen readers announce new messages; a reply being streamed is aria-busy until it is done.
   var list = attr(el("ol", "hd-messages"), { role: "log", "aria-live": "polite" });
@@ -141,7 +145,7 @@
   var form = add(el("form", "hd-form"), input, counter, stopBtn, sendBtn);
   panel.hidden = banner.hidden = typing.hidden = stopBtn.hidden = true;
   var title = el("h2", "hd-title");
-  add(panel, add(el("header", "hd-header"), title, humanBtn, closeBtn), banner, list, typing, form);
+  add(panel, add(el("header", "hd-header"), title, humanBtn, downloadBtn, closeBtn), banner, list, typing, form);
   add(root, css, launcher, panel);
   // The panel's fixed words, set once the translations are in (mount).
   function label() {
@@ -149,8 +153,27 @@
     attr(launcher, { "aria-label": t.open }); launcherLabel.textContent = t.open;
     attr(panel, { "aria-label": name }); title.textContent = name;
     humanBtn.textContent = t.human; attr(closeBtn, { "aria-label": t.close });
+    attr(downloadBtn, { "aria-label": t.download, title: t.download });
     attr(input, { "aria-label": t.placeholder, placeholder: t.placeholder });
     stopBtn.textContent = t.stop; sendBtn.textContent = t.send;
+  }
+
+  // "Download this conversation": the transcript, asked for with the token in the body (never in a URL), saved
+  // as a file through a link to the answer's bytes.
+  function downloadTranscript() {
+    if (!state.token) return;
+    fetch(base + "/api/v1/conversations/transcript", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: state.token, lang: lang })
+    }).then(function (r) {
+      if (r.status === 429) return r.json().then(function (e) { throw { wait: e.retry_after }; });
+      if (!r.ok) throw new Error("transcript " + r.status);
+      return r.blob();
+    }).then(function (blob) {
+      var url = URL.createObjectURL(blob), a = attr(el("a"), { href: url, download: "conversation.html" });
+      root.appendChild(a); a.click(); a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    }).catch(function (e) { showBanner(e && e.wait ? fmt(t.downloadWait, { n: e.wait }) : t.downloadFailed); });
   }
 
   function showBanner(text) { banner.textContent = text || ""; banner.hidden = !text; }

@@ -126,8 +126,9 @@ def test_zh_hans_from_the_sites_settings_every_string_and_the_bot_thinking(
         root = open_panel(browser)
         wait_for(lambda: texts(browser, ".hd-system .hd-body") == ["您好！关于订单、配送或退换货，都可以问我。"])
         assert by_css(root, ".hd-input").get_attribute("placeholder") == "请输入您的问题…"
-        assert [b.text for b in root.find_elements(By.CSS_SELECTOR, ".hd-header button")] == ["转人工", "×"]
+        assert [b.text for b in root.find_elements(By.CSS_SELECTOR, ".hd-header button")] == ["转人工", "⤓", "×"]
         assert by_css(root, ".hd-close").get_attribute("aria-label") == "关闭对话"
+        assert by_css(root, ".hd-download").get_attribute("aria-label") == "下载此会话"
 
         ask_in_widget(browser, "龙井茶怎么保存？")
         # Before the first word: the bot is thinking, and can be stopped.
@@ -157,9 +158,37 @@ def test_zh_hans_from_the_browsers_language_and_english_otherwise(
     open_panel(browser)
     wait_for(lambda: texts(browser, ".hd-system .hd-body") == [GREETING])
     assert texts(browser, ".hd-launcher-label") == ["Chat with us"]
-    assert texts(browser, ".hd-header button") == ["Talk to a human", "×"]
+    assert texts(browser, ".hd-header button") == ["Talk to a human", "⤓", "×"]
     chrome = in_widget(browser, CHROME_TEXTS)
     assert not [text for text in chrome if any("\u4e00" <= ch <= "\u9fff" for ch in text)], chrome
+
+
+# The page keeps what the widget would save as a file: the transcript's text, once read from its blob.
+CAPTURE_DOWNLOADS = """
+  const made = URL.createObjectURL.bind(URL);
+  URL.createObjectURL = blob => { blob.text().then(text => { window.__transcript = text; }); return made(blob); };
+"""
+
+
+def test_the_customer_downloads_their_conversation_as_a_transcript(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    answer = "Keep Longjing in its sealed tin, away from light."
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=answer))
+    fresh_page(browser, live_app.url + "/")
+    browser.execute_script(CAPTURE_DOWNLOADS)
+    ask_in_widget(browser, "How do I store Longjing tea?")
+    wait_for(lambda: ("complete", answer) in bot_texts(browser))
+    root = widget(browser)
+    download = by_css(root, ".hd-download")
+    assert download.get_attribute("aria-label") == "Download this conversation"
+    download.send_keys(Keys.ENTER)  # the keyboard reaches it like every header button
+    transcript = wait_for(lambda: browser.execute_script("return window.__transcript"))
+    assert "How do I store Longjing tea?" in transcript and answer in transcript
+    assert "Your conversations with our customer service" in transcript
 
 
 def test_on_a_phone_the_panel_fills_the_screen_and_inputs_do_not_zoom(

@@ -7,6 +7,8 @@ finishing clears its flag.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.cache import cache
 
 from ..models import Conversation
@@ -30,3 +32,13 @@ def replies_cancel(*, conversation: Conversation) -> list[int]:
 def cancel_flag_clear(message_id: int) -> None:
     """A reply starting over, or finished, is no longer asked to stop."""
     cache.delete(cancel_flag_key(message_id))
+
+
+def cancel_flags_clear(*, message_ids: Iterable[int]) -> int:
+    """Clear many replies' flags at once (their conversation's erasure); returns how many were set."""
+    keys = [cancel_flag_key(message_id) for message_id in message_ids]
+    if not keys:
+        return 0
+    found = cache.get_many(keys)
+    cache.delete_many(keys)
+    return len(found)

@@ -191,9 +191,34 @@ def agent_frame_check(*, agent_id: int) -> None:
     hit(rate(settings.RATE_LIMIT_AGENT_FRAMES), str(agent_id), what="agent_frames")
 
 
+def transcript_check(*, client_ip: str) -> None:
+    """A customer's download of their conversation (a token tried, right or wrong)."""
+    hit(rate(settings.RATE_LIMIT_TRANSCRIPTS_PER_IP), client_ip, what="transcripts_per_ip")
+
+
 def draft_check(*, agent_id: int) -> None:
     """A draft reply (a model call) an agent asks for."""
     hit(rate(settings.RATE_LIMIT_DRAFTS_PER_AGENT), str(agent_id), what="drafts_per_agent")
+
+
+def conversation_limits_clear(*, conversation_id: int) -> None:
+    """Forget a conversation's counts and open sockets (its erasure: the keys name the conversation)."""
+    per_conversation = per_window(settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_WINDOW_S)
+    buckets = [
+        (times(per_conversation, 3), "frames_hard"),
+        (per_conversation, "frames_per_conversation"),
+        (rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION), "messages_per_conversation"),
+        (rate(settings.RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION), "model_calls_per_conversation"),
+    ]
+    try:
+        for item, what in buckets:
+            limiter().clear(item, what, str(conversation_id))
+        if settings.REDIS_URL:
+            _redis().delete(_sockets_key(conversation_id))
+    except _store_errors() as exc:  # they expire with their windows
+        _store_unreachable(exc)
+    with _lock:
+        _memory_sockets.pop(_sockets_key(conversation_id), None)
 
 
 # --- open sockets per conversation --------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from django.core.cache import cache
 
@@ -56,3 +58,33 @@ def test_a_lost_generation_never_brings_purged_answers_back() -> None:
     assert answer_cache.answer_cache_get(question="Do you ship abroad?", version=1, profile="p") is not None
     cache.delete(answer_cache.GENERATION_KEY)  # evicted, or never set on this Redis
     assert answer_cache.answer_cache_get(question="Do you ship abroad?", version=1, profile="p") is None
+
+
+@pytest.mark.parametrize(
+    ("asked", "erased_by", "other"),
+    [
+        ("Where is MY order 5531?", "where is my order 5531", "Where is my refund?"),
+        ("请问我的订单5531到哪了？", "我的订单5531到哪了", "退款什么时候到账？"),
+    ],
+)
+def test_an_erasure_removes_a_question_s_answers_under_every_profile_version_and_generation(
+    settings, asked, erased_by, other,
+) -> None:
+    """Found by the question as the cache normalises it (case, punctuation, polite padding), wherever stored."""
+    settings.ANSWER_CACHE_ENABLED = True
+    tag = secrets.token_hex(4)  # Redis outlives test runs: no other run's entries are counted
+    asked, erased_by, other = f"{asked} {tag}", f"{erased_by}{tag}", f"{other} {tag}"
+    answer = answer_cache.CachedAnswer(content="It ships today.")
+    for version, profile in ((1, "profile-a"), (2, "profile-b")):
+        answer_cache.answer_cache_put(question=asked, version=version, profile=profile, answer=answer)
+        answer_cache.answer_cache_put(question=other, version=version, profile=profile, answer=answer)
+    answer_cache.answer_cache_purge()  # an older generation's entries are unreachable but still stored
+    for version, profile in ((1, "profile-a"), (2, "profile-b")):
+        answer_cache.answer_cache_put(question=asked, version=version, profile=profile, answer=answer)
+
+    assert answer_cache.answer_cache_erase([erased_by, "", "   "]) == 4
+    for version, profile in ((1, "profile-a"), (2, "profile-b")):
+        assert answer_cache.answer_cache_get(question=asked, version=version, profile=profile) is None
+    assert answer_cache.answer_cache_erase([erased_by]) == 0
+    assert answer_cache.answer_cache_erase([]) == 0
+    assert answer_cache.answer_cache_erase([other]) == 2  # the other question's, untouched until now

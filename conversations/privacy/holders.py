@@ -1,0 +1,73 @@
+"""What this app registers in the personal-data registry (helpdesk.privacy): its tables with a path to a customer
+or a conversation, and the Redis state kept per conversation. Called from ConversationsConfig.ready().
+
+Decisions: a customer's own rows go (contact record, conversations, messages, votes, dismissed suggestions).
+Rows others rely on stay without what leads back to them: an LLM call keeps its timings and token counts for the
+operations figures; an evaluation result keeps pass/fail for its run's figures but not the question or answer.
+An evaluation case suggested from the customer's conversation is deleted: accepting a suggestion copies the
+customer's own words into the case's question, and nothing tells a curator's later rewrite from them.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from helpdesk.privacy import DataSubject, PersonalDataHolder, PersonalDataStore, holder_register, store_register
+from helpdesk.web import ratelimits
+
+from .. import events
+from ..models import (
+    Conversation,
+    Customer,
+    EvalCase,
+    EvalResult,
+    EvalSuggestionDismissal,
+    Feedback,
+    LLMCall,
+    Message,
+)
+from ..services.cancel import cancel_flags_clear
+
+ERASED = "[erased]"
+
+
+def llm_calls_anonymise(calls: QuerySet[LLMCall]) -> int:
+    return calls.update(conversation=None, message=None, error="")
+
+
+def eval_results_anonymise(results: QuerySet[EvalResult]) -> int:
+    return results.update(question=ERASED, answer="", case=None, failures=[], unverified_facts=[])
+
+
+def conversation_state_erase(subject: DataSubject) -> int:
+    """Redis keys naming the subject's conversations or messages: rate-limit counts, open sockets, cancel flags;
+    and the widgets still open on them are closed. Drafts and typing go through the channel layer only and are
+    never stored."""
+    for conversation_id in subject.conversation_ids:
+        ratelimits.conversation_limits_clear(conversation_id=conversation_id)
+        events.conversation_erased(conversation_id)
+    return cancel_flags_clear(message_ids=subject.message_ids)
+
+
+def holders_register() -> None:
+    for holder in (
+        PersonalDataHolder(model=Customer, customer_lookup="id"),
+        PersonalDataHolder(model=Conversation, conversation_lookup="id", customer_lookup="customer_id"),
+        PersonalDataHolder(model=Message, conversation_lookup="conversation_id"),
+        PersonalDataHolder(model=Feedback, conversation_lookup="conversation_id"),
+        PersonalDataHolder(
+            model=LLMCall, conversation_lookup="conversation_id", erase="anonymise", anonymise=llm_calls_anonymise
+        ),
+        PersonalDataHolder(
+            model=EvalSuggestionDismissal, conversation_lookup="message__conversation_id", time_field="dismissed_at"
+        ),
+        PersonalDataHolder(model=EvalCase, conversation_lookup="suggested_from__conversation_id"),
+        PersonalDataHolder(
+            model=EvalResult,
+            conversation_lookup="case__suggested_from__conversation_id",
+            erase="anonymise",
+            anonymise=eval_results_anonymise,
+        ),
+    ):
+        holder_register(holder)
+    store_register(PersonalDataStore(name="conversation state", erase=conversation_state_erase))
