@@ -37,7 +37,9 @@ from conversations.models import (
 from conversations.privacy.erasure import erasure_plan, subject_erase
 from conversations.privacy.export import subject_export, transcript_html
 from conversations.privacy.subjects import subject_find
+from conversations.selectors.customers import customer_find
 from conversations.services import cancel, feedback, handoff, identity
+from helpdesk import encryption
 from helpdesk.web import ratelimits
 from knowledge import cache as answer_cache
 
@@ -87,7 +89,7 @@ def person_build(*, language: str, agent: Any, eval_set: EvalSet) -> Person:
             "hash": identity.identity_hash(user_id=said["external_id"], name=said["name"], email=said["email"], ts=ts),
         }
     )
-    customer = Customer.objects.get(external_id=said["external_id"])
+    [customer] = customer_find(external_id=said["external_id"])
     second = Conversation.objects.create(
         customer=customer, contact_name=said["contact"], contact_email=said["contact_email"]
     )
@@ -196,6 +198,8 @@ def database_texts() -> Iterator[tuple[str, str, str]]:
                         text = json.dumps(value, ensure_ascii=False)
                     else:
                         text = str(value)
+                    if encryption.is_encrypted(text):  # encrypted at rest: what it holds is what counts
+                        text = encryption.decrypt(text)
                     yield table, column, text
 
 
@@ -240,6 +244,10 @@ def traces_of(person: Person) -> list[str]:
     needles = set()
     for value in person.secrets.values():
         needles |= {value, json.dumps(value)[1:-1], value.lower()}
+    # The keyed hashes that stand for the contact fields in SQL identify the person as well.
+    for model, field, secret in ((Customer, "external_id_hash", "external_id"), (Customer, "email_hash", "email"),
+                                 (Conversation, "contact_email_hash", "contact_email")):
+        needles.add(model._meta.get_field(field).hash_of(person.secrets[secret]))
     found = [f"db {table}.{column}" for table, column, text in database_texts() if any(n in text for n in needles)]
     found += [f"cache {key}" for key, text in cache_texts() if any(n in text for n in needles)]
     return found

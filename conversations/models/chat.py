@@ -59,6 +59,9 @@ class Conversation(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     # Left by the customer outside working hours, so a colleague can write back.
     contact_email = EncryptedTextField(max_length=254, blank=True)
+    # Its keyed hash, for finding a customer's anonymous conversations by email (conversations.privacy.subjects).
+    contact_email_hash = LookupHashField(source="contact_email", normalise="email", blank=True, default="",
+                                         db_index=True)
     # Given in the widget's pre-chat form (WIDGET_PRECHAT_FORM), optional like the email.
     contact_name = EncryptedTextField(max_length=255, blank=True)
     # The model profile this conversation was assigned (default or canary), kept for its whole life.

@@ -1,7 +1,7 @@
 """Who a customer's rights request is about: the conversations and contact records found by what they gave.
 
-`subject_find` is the one look-up by contact data (verified external id, email, conversation token): if contact
-fields come to be stored encrypted, it is the one place to switch to their keyed-hash columns.
+`subject_find` is the one look-up by contact data (verified external id, email, conversation token). Contact fields
+are encrypted at rest, so it compares their keyed-hash columns (conversations.selectors.customers).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from django.utils.crypto import salted_hmac
 
 from helpdesk.privacy import DataSubject, PersonalDataHolder, holders
 
-from ..models import Conversation, Customer, Message
+from ..models import Conversation, Message
 from ..selectors.access import conversation_get_by_token
+from ..selectors.customers import customer_find
 
 # Longest run of consecutive customer messages whose joined forms are tried against the answer cache.
 TEXT_RUN_MAX = 12
@@ -29,12 +30,11 @@ def subject_find(*, external_id: str | None = None, email: str | None = None, to
     """
     customer_ids: set[int] = set()
     conversation_ids: set[int] = set()
-    if external_id and external_id.strip():
-        customer_ids |= set(Customer.objects.filter(external_id=external_id.strip()).values_list("pk", flat=True))
+    # Contact fields are encrypted at rest: SQL compares their keyed hashes (case aside for emails).
+    customer_ids |= {customer.pk for customer in customer_find(external_id=external_id, email=email)}
     if email and email.strip():
-        address = email.strip()
-        customer_ids |= set(Customer.objects.filter(email__iexact=address).values_list("pk", flat=True))
-        conversation_ids |= set(Conversation.objects.filter(contact_email__iexact=address).values_list("pk", flat=True))
+        email_hash = Conversation._meta.get_field("contact_email_hash").hash_of(email.strip())
+        conversation_ids |= set(Conversation.objects.filter(contact_email_hash=email_hash).values_list("pk", flat=True))
     if token and (conversation := conversation_get_by_token(token=token.strip())) is not None:
         conversation_ids.add(conversation.pk)
     return subject_of(customer_ids=customer_ids, conversation_ids=conversation_ids)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from helpdesk.encrypted_fields import derived_columns
+
 from .. import events, notices
 from ..models import Conversation
 from ..notices import notice_in
@@ -30,7 +32,7 @@ def conversation_contact_set(*, conversation: Conversation, name: str = "", emai
 
 def _contact_save(conversation: Conversation, *, name: str = "", email: str = "") -> None:
     changes = {key: value for key, value in (("contact_name", name), ("contact_email", email)) if value}
-    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    Conversation.objects.filter(pk=conversation.pk).update(**derived_columns(Conversation, changes))
     conversation.refresh_from_db()
 
 

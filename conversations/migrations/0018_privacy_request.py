@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0016_answer_source_declined'),
+        ('conversations', '0017_encryption_at_rest'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
