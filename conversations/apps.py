@@ -22,6 +22,20 @@ class ConversationsConfig(AppConfig):
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
+        _personal_data_register()
+
+
+def _personal_data_register() -> None:
+    """The conversations app's models that hold a customer's data (helpdesk.privacy)."""
+    from helpdesk.privacy import PersonalDataHolder, holder_register
+
+    from .models import ModerationHit
+
+    # A hit names no text, but it says what a customer (or the bot to them) wrote about: it goes with its message.
+    holder_register(PersonalDataHolder(
+        model=ModerationHit, conversation_lookup="message__conversation_id",
+        export_fields=("category", "where", "action", "source", "created_at"),
+    ))
 
 
 def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:

@@ -2,8 +2,10 @@
 
 from .chat import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
 from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, EvalSuggestionDismissal, Expectation
+from .moderation import ModerationAction, ModerationCategory, ModerationHit, ModerationTerm
 
 __all__ = [
     "Conversation", "Customer", "EvalCase", "EvalResult", "EvalRun", "EvalSet", "EvalSuggestionDismissal",
-    "Expectation", "Feedback", "LLMCall", "Message", "new_conversation_token",
+    "Expectation", "Feedback", "LLMCall", "Message", "ModerationAction", "ModerationCategory", "ModerationHit",
+    "ModerationTerm", "new_conversation_token",
 ]

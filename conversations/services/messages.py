@@ -10,13 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk.llm import profiles
-from helpdesk.llm.text import is_cjk
+from helpdesk.llm.text import is_cjk, language_of
 from helpdesk.web import ratelimits
 from knowledge.selectors import direct_answer_find, product_names
 
 from .. import events
 from ..intents import Classification, Intent, asks_for_person, classify
-from ..models import Conversation, Message
+from ..models import Conversation, Message, ModerationHit
+from ..moderation.lists import text_check
 from ..notices import COMPLAINT_NOTICE, notice_in
 from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
@@ -24,6 +25,7 @@ from ..protocol import fields
 from ..protocol.codes import HandoffReason
 from ..selectors.replies import DIALOGUE_ROLES, customer_language
 from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
+from .moderation import moderation_act, moderation_record
 from .posting import message_publish
 from .replies import reply_queue
 
@@ -50,21 +52,35 @@ def message_post_customer(
     client_id = fields.client_id(client_id)
     if not conversation.evaluation:  # an evaluation run's questions are the product's own, not a customer's
         ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
-    classification, wants_human = message_classify(text)
+    # Moderation first: a refused or handed-off message is neither classified nor answered.
+    language = language_of(text)
+    verdict = text_check(text, language=language)
+    if verdict.stops:
+        classification, wants_human = Classification(intent=""), False  # type: ignore[arg-type]
+    else:
+        classification, wants_human = message_classify(text)
     try:
         with transaction.atomic():
             message = Message.objects.create(
                 conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id,
                 profile_id=conversation.profile_id, intent=classification.intent,
-                intent_source=classification.source, entities=classification.entities,
+                intent_source=classification.source if classification.intent else "",
+                entities=classification.entities,
             )
             if conversation.status == Conversation.Status.RESOLVED:
                 conversation_reopen(conversation)
+            acted = verdict.stops and conversation.status == Conversation.Status.BOT
+            moderation_record(message=message, matches=verdict.matches, where=ModerationHit.Where.INBOUND,
+                              acted=acted)
             # The echo goes out before the reply is queued, so no delta can overtake it.
             message_publish(message)
-            conversation, direct_reply = _customer_message_answer(
-                conversation, message, client_ip=client_ip, wants_human=wants_human
-            )
+            if acted:
+                conversation = moderation_act(conversation=conversation, action=verdict.action, language=language)
+                direct_reply = None
+            else:
+                conversation, direct_reply = _customer_message_answer(
+                    conversation, message, client_ip=client_ip, wants_human=wants_human
+                )
             last = direct_reply or message
             first_message = conversation.last_message_at is None
             Conversation.objects.filter(pk=conversation.pk).update(
