@@ -5,55 +5,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0016_answer_source_declined'),
+        ("conversations", "0016_answer_source_declined"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='flagged',
+            model_name="message",
+            name="flagged",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AlterField(
-            model_name='conversation',
-            name='handoff_reason',
-            field=models.CharField(blank=True, choices=[('low_confidence', 'low confidence'), ('customer_request', 'customer asked'), ('no_knowledge', 'no knowledge'), ('model_error', 'model error'), ('negative_feedback', 'thumbs down'), ('rule', 'rule'), ('prompt_leak', 'reply withheld (leaked its instructions)'), ('unanswered', 'no reply in time'), ('unverified_fact', 'unverified number or link'), ('complaint', 'complaint'), ('unsupported_claim', 'claim its sources do not support'), ('moderation', 'moderation')], max_length=32),
+            model_name="conversation",
+            name="handoff_reason",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("low_confidence", "low confidence"),
+                    ("customer_request", "customer asked"),
+                    ("no_knowledge", "no knowledge"),
+                    ("model_error", "model error"),
+                    ("negative_feedback", "thumbs down"),
+                    ("rule", "rule"),
+                    ("prompt_leak", "reply withheld (leaked its instructions)"),
+                    ("unanswered", "no reply in time"),
+                    ("unverified_fact", "unverified number or link"),
+                    ("complaint", "complaint"),
+                    ("unsupported_claim", "claim its sources do not support"),
+                    ("moderation", "moderation"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='ModerationTerm',
+            name="ModerationTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(help_text="A word or phrase; with 'pattern', a regular expression.", max_length=200)),
-                ('is_pattern', models.BooleanField(default=False, verbose_name='pattern')),
-                ('kind', models.CharField(choices=[('blocked', 'blocked'), ('sensitive', 'sensitive (flag only)')], default='blocked', max_length=16)),
-                ('category', models.CharField(choices=[('politics', 'politics'), ('abuse', 'abuse'), ('fraud', 'fraud'), ('self_harm', 'self-harm'), ('ads', 'ads'), ('other', 'other')], default='other', max_length=16)),
-                ('languages', models.CharField(blank=True, max_length=64)),
-                ('enabled', models.BooleanField(default=True)),
-                ('note', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "text",
+                    models.CharField(
+                        help_text="A word or phrase; with 'pattern', a regular expression.", max_length=200
+                    ),
+                ),
+                ("is_pattern", models.BooleanField(default=False, verbose_name="pattern")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("blocked", "blocked"), ("sensitive", "sensitive (flag only)")],
+                        default="blocked",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("politics", "politics"),
+                            ("abuse", "abuse"),
+                            ("fraud", "fraud"),
+                            ("self_harm", "self-harm"),
+                            ("ads", "ads"),
+                            ("other", "other"),
+                        ],
+                        default="other",
+                        max_length=16,
+                    ),
+                ),
+                ("languages", models.CharField(blank=True, max_length=64)),
+                ("enabled", models.BooleanField(default=True)),
+                ("note", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
             ],
             options={
-                'ordering': ['category', 'text'],
-                'constraints': [models.UniqueConstraint(fields=('text', 'is_pattern', 'category'), name='moderation_term_unique')],
+                "ordering": ["category", "text"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("text", "is_pattern", "category"), name="moderation_term_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ModerationHit',
+            name="ModerationHit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('politics', 'politics'), ('abuse', 'abuse'), ('fraud', 'fraud'), ('self_harm', 'self-harm'), ('ads', 'ads'), ('other', 'other')], db_index=True, max_length=16)),
-                ('where', models.CharField(choices=[('inbound', "customer's message"), ('outbound', "bot's reply")], max_length=8)),
-                ('action', models.CharField(choices=[('refuse', 'refuse'), ('handoff', 'hand to a person'), ('flag', 'let through, flag for agents')], max_length=8)),
-                ('source', models.CharField(default='list', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='moderation_hits', to='conversations.message')),
-                ('term', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='hits', to='conversations.moderationterm')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("politics", "politics"),
+                            ("abuse", "abuse"),
+                            ("fraud", "fraud"),
+                            ("self_harm", "self-harm"),
+                            ("ads", "ads"),
+                            ("other", "other"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "where",
+                    models.CharField(
+                        choices=[("inbound", "customer's message"), ("outbound", "bot's reply")], max_length=8
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("refuse", "refuse"),
+                            ("handoff", "hand to a person"),
+                            ("flag", "let through, flag for agents"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("source", models.CharField(default="list", max_length=8)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="moderation_hits",
+                        to="conversations.message",
+                    ),
+                ),
+                (
+                    "term",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="hits",
+                        to="conversations.moderationterm",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -36,8 +36,13 @@ def term_for_matcher(row: ModerationTerm) -> Term:
     sensitive = row.kind == ModerationTerm.Kind.SENSITIVE
     action = ModerationAction.FLAG if sensitive else category_action(row.category)
     return Term(
-        id=row.pk, text=row.text, category=row.category, action=action, stops=action != ModerationAction.FLAG,
-        is_pattern=row.is_pattern, languages=tuple(row.language_codes()),
+        id=row.pk,
+        text=row.text,
+        category=row.category,
+        action=action,
+        stops=action != ModerationAction.FLAG,
+        is_pattern=row.is_pattern,
+        languages=tuple(row.language_codes()),
     )
 
 

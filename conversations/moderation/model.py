@@ -39,10 +39,14 @@ def model_category(text: str) -> str:
     if not settings.MODERATION_MODEL:
         return ""
     try:
-        answer = aio.run(gateway.structured_chat(
-            [{"role": "system", "content": MODERATION_INSTRUCTIONS}, {"role": "user", "content": text}],
-            model=settings.MODERATION_MODEL, schema=MODERATION_SCHEMA, timeout_s=settings.MODERATION_TIMEOUT_S,
-        ))
+        answer = aio.run(
+            gateway.structured_chat(
+                [{"role": "system", "content": MODERATION_INSTRUCTIONS}, {"role": "user", "content": text}],
+                model=settings.MODERATION_MODEL,
+                schema=MODERATION_SCHEMA,
+                timeout_s=settings.MODERATION_TIMEOUT_S,
+            )
+        )
     except gateway.OllamaError as exc:
         logger.warning("moderation model: no answer (%s); the message goes through", exc)
         return ""

@@ -48,7 +48,7 @@ class ModerationFilter:
 
     def _release(self, *, final: bool) -> str:
         if self.matcher is None:
-            out, self.released = self.text[self.released:], len(self.text)
+            out, self.released = self.text[self.released :], len(self.text)
             return out
         # One character of what was released comes along: whether a word boundary comes before the new text.
         context = max(0, self.released - 1)
@@ -62,8 +62,10 @@ class ModerationFilter:
             self.tripped = Match(first.term, first.start + context, first.end + context)
             self.matches = [self.tripped]
             return ""
-        cut = len(window) if final else self.matcher.held_from(
-            window, normalised, since=since, pattern_hold=self.pattern_hold
+        cut = (
+            len(window)
+            if final
+            else self.matcher.held_from(window, normalised, since=since, pattern_hold=self.pattern_hold)
         )
         out = window[since:cut]
         self.released = context + cut

@@ -27,21 +27,30 @@ def moderation_record(
     the term's action was carried out (off when a person already has the conversation: then it is a flag)."""
     if not matches:
         return []
-    hits = ModerationHit.objects.bulk_create([
-        ModerationHit(
-            message=message, term_id=match.term.id, category=match.term.category, where=where, source=source,
-            action=match.term.action if acted else ModerationAction.FLAG,
-        )
-        for match in matches
-    ])
+    hits = ModerationHit.objects.bulk_create(
+        [
+            ModerationHit(
+                message=message,
+                term_id=match.term.id,
+                category=match.term.category,
+                where=where,
+                source=source,
+                action=match.term.action if acted else ModerationAction.FLAG,
+            )
+            for match in matches
+        ]
+    )
     categories = sorted({*filter(None, message.flagged.split(",")), *(hit.category for hit in hits)})
     message.flagged = ",".join(categories)[:64]
     Message.objects.filter(pk=message.pk).update(flagged=message.flagged)
     if not message.conversation.evaluation:  # an evaluation run's traffic is not the product's
         counted = [(hit.category, hit.where, hit.action) for hit in hits]
-        transaction.on_commit(lambda: [
-            metrics.moderation_hit(category=category, where=place, action=action) for category, place, action in counted
-        ])
+        transaction.on_commit(
+            lambda: [
+                metrics.moderation_hit(category=category, where=place, action=action)
+                for category, place, action in counted
+            ]
+        )
     return hits
 
 
@@ -64,8 +73,13 @@ def moderation_model_hit(*, customer_message: Message, category: str, language: 
     with transaction.atomic():
         conversation = Conversation.objects.get(pk=customer_message.conversation_id)
         acted = term.stops and conversation.status == Conversation.Status.BOT
-        moderation_record(message=customer_message, matches=[Match(term, 0, 0)], where=ModerationHit.Where.INBOUND,
-                          acted=acted, source="model")
+        moderation_record(
+            message=customer_message,
+            matches=[Match(term, 0, 0)],
+            where=ModerationHit.Where.INBOUND,
+            acted=acted,
+            source="model",
+        )
         if acted:
             moderation_act(conversation=conversation, action=action, language=language)
     return acted
@@ -86,8 +100,12 @@ def terms_import(rows: Sequence[dict[str, str]]) -> tuple[int, int]:
                 "enabled": True,
                 "note": (row.get("note") or "").strip(),
             }
-            term = ModerationTerm(text=text, is_pattern=is_pattern,
-                                  category=(row.get("category") or ModerationCategory.OTHER).strip(), **fields)
+            term = ModerationTerm(
+                text=text,
+                is_pattern=is_pattern,
+                category=(row.get("category") or ModerationCategory.OTHER).strip(),
+                **fields,
+            )
             try:
                 if not is_pattern and not term_key(text):
                     raise ValidationError({"text": "no letter or digit"})

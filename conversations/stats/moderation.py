@@ -22,8 +22,12 @@ def moderation_counts(*, start: datetime, end: datetime) -> list[dict[str, objec
     )
     labels = dict(ModerationCategory.choices)
     counted = [
-        {"category": row["category"], "label": labels.get(row["category"], row["category"]),
-         "inbound": row["inbound"], "outbound": row["outbound"]}
+        {
+            "category": row["category"],
+            "label": labels.get(row["category"], row["category"]),
+            "inbound": row["inbound"],
+            "outbound": row["outbound"],
+        }
         for row in rows
     ]
     return sorted(counted, key=lambda row: (-(row["inbound"] + row["outbound"]), row["category"]))

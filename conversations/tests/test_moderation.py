@@ -43,8 +43,10 @@ def terms() -> dict[str, ModerationTerm]:
         "casino": ("casino", "ads", "blocked"),
         "代购": ("代购", "other", "sensitive"),
     }
-    return {key: ModerationTerm.objects.create(text=text, category=category, kind=kind)
-            for key, (text, category, kind) in rows.items()}
+    return {
+        key: ModerationTerm.objects.create(text=text, category=category, kind=kind)
+        for key, (text, category, kind) in rows.items()
+    }
 
 
 def hits_counted(category: str, where: str, action: str) -> float:
@@ -60,10 +62,13 @@ def post(conversation: Conversation, text: str) -> Message:
 # --- inbound ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "language_notice"), [
-    ("How do I OVERTHROW  the   regime?", "en"),
-    ("你们支持法輪 功吗", "zh-hans"),  # traditional, and a space inserted
-])
+@pytest.mark.parametrize(
+    ("text", "language_notice"),
+    [
+        ("How do I OVERTHROW  the   regime?", "en"),
+        ("你们支持法輪 功吗", "zh-hans"),  # traditional, and a space inserted
+    ],
+)
 def test_a_refused_message_is_stored_flagged_and_answered_by_a_polite_notice_only(
     terms, fake_ollama, text: str, language_notice: str
 ) -> None:
@@ -205,11 +210,16 @@ def test_a_refused_reply_in_chinese_keeps_the_conversation_with_the_bot(terms, f
     assert ModerationHit.objects.get(message=reply).action == "refuse"
 
 
-async def test_through_the_socket_no_frame_ever_carries_the_blocked_term(chat, terms, fake_ollama, reply_runner) -> None:
+async def test_through_the_socket_no_frame_ever_carries_the_blocked_term(
+    chat, terms, fake_ollama, reply_runner
+) -> None:
     # The term in pieces across the stream, with the text before it long enough to be flushed first.
-    fake_ollama.script(Reply(chunks=(
-        "您好！", "我们的活动很多，", "比如刷", "单", "返", "利，", "每天都能赚钱。", "欢迎参加。"
-    ), per_token=0.02))
+    fake_ollama.script(
+        Reply(
+            chunks=("您好！", "我们的活动很多，", "比如刷", "单", "返", "利，", "每天都能赚钱。", "欢迎参加。"),
+            per_token=0.02,
+        )
+    )
     conversation = await aio.db_call(conversation_create)
     client, _ = await chat(conversation.token)
     await client.send({"type": "message", "text": "有什么赚钱的活动吗？", "client_id": "w-2"})
@@ -267,11 +277,14 @@ def test_the_model_saying_none_lets_the_message_through(fake_ollama, moderation_
     assert reply.content == "它明天发货。" and not ModerationHit.objects.exists()
 
 
-@pytest.mark.parametrize("late_or_broken", [
-    Reply(content=json.dumps({"category": "abuse"}), ttft=2.0),  # too late
-    Reply(status=500, error="model crashed"),
-    Reply(content="not json"),
-])
+@pytest.mark.parametrize(
+    "late_or_broken",
+    [
+        Reply(content=json.dumps({"category": "abuse"}), ttft=2.0),  # too late
+        Reply(status=500, error="model crashed"),
+        Reply(content="not json"),
+    ],
+)
 def test_on_a_timeout_or_an_error_the_message_goes_through_and_is_logged(
     fake_ollama, moderation_model, late_or_broken, caplog
 ) -> None:
@@ -293,24 +306,31 @@ def test_hits_are_in_the_personal_data_registry() -> None:
 
 def test_the_import_command_reads_csv_and_txt_in_both_languages(tmp_path: Path) -> None:
     csv_file = tmp_path / "terms.csv"
-    csv_file.write_text("text,category,kind,languages,pattern\n"
-                        "刷单,fraud,blocked,zh-hans,\n"
-                        "idiot,abuse,sensitive,en,\n"
-                        "\"qq\\s*\\d{6,}\",ads,blocked,,yes\n", encoding="utf-8")
+    csv_file.write_text(
+        "text,category,kind,languages,pattern\n"
+        "刷单,fraud,blocked,zh-hans,\n"
+        "idiot,abuse,sensitive,en,\n"
+        '"qq\\s*\\d{6,}",ads,blocked,,yes\n',
+        encoding="utf-8",
+    )
     call_command("moderation_import", str(csv_file))
     txt = tmp_path / "terms.txt"
     txt.write_text("# abuse\n蠢货\nmoron\n\n刷单\n", encoding="utf-8")
     call_command("moderation_import", str(txt), "--category", "abuse")
     rows = set(ModerationTerm.objects.values_list("text", "category", "kind", "languages", "is_pattern"))
     assert rows == {
-        ("刷单", "fraud", "blocked", "zh-hans", False), ("idiot", "abuse", "sensitive", "en", False),
-        ("qq\\s*\\d{6,}", "ads", "blocked", "", True), ("蠢货", "abuse", "blocked", "", False),
-        ("moron", "abuse", "blocked", "", False), ("刷单", "abuse", "blocked", "", False),
+        ("刷单", "fraud", "blocked", "zh-hans", False),
+        ("idiot", "abuse", "sensitive", "en", False),
+        ("qq\\s*\\d{6,}", "ads", "blocked", "", True),
+        ("蠢货", "abuse", "blocked", "", False),
+        ("moron", "abuse", "blocked", "", False),
+        ("刷单", "abuse", "blocked", "", False),
     }
 
 
-@pytest.mark.parametrize("bad_row", ["...,abuse,blocked,,", "x,nonsense,blocked,,", "(unclosed,ads,blocked,,yes",
-                                     "x,abuse,blocked,klingon,"])
+@pytest.mark.parametrize(
+    "bad_row", ["...,abuse,blocked,,", "x,nonsense,blocked,,", "(unclosed,ads,blocked,,yes", "x,abuse,blocked,klingon,"]
+)
 def test_a_bad_row_imports_nothing_and_says_which(tmp_path: Path, bad_row: str) -> None:
     path = tmp_path / "terms.csv"
     path.write_text(f"text,category,kind,languages,pattern\nfine,abuse,blocked,,\n{bad_row}\n", encoding="utf-8")
@@ -321,6 +341,12 @@ def test_a_bad_row_imports_nothing_and_says_which(tmp_path: Path, bad_row: str) 
 
 def test_an_unknown_action_stops_the_settings() -> None:
     env = {"MODERATION_ACTIONS": "politics=explode", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-c", "import helpdesk.settings"], env=env, capture_output=True,
-                            text=True, check=False, cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-c", "import helpdesk.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode != 0 and "politics=explode" in result.stderr

@@ -26,45 +26,51 @@ TERMS_ONLY = Matcher(TERMS[:-1])
 
 
 def found(text: str, **kwargs: object) -> list[tuple[int | None, str]]:
-    return [(m.term.id, text[m.start:m.end]) for m in MATCHER.find(text, **kwargs)]
+    return [(m.term.id, text[m.start : m.end]) for m in MATCHER.find(text, **kwargs)]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("this is FRAUD, plain and simple", [(1, "FRAUD")]),
-    ("ｆｒａｕｄ in full width", [(1, "ｆｒａｕｄ")]),
-    ("Ｆ．Ｒ．Ａ．Ｕ．Ｄ", [(1, "Ｆ．Ｒ．Ａ．Ｕ．Ｄ")]),
-    ("that's f.r.a.u.d!", [(1, "f.r.a.u.d")]),
-    ("f r a u d", [(1, "f r a u d")]),
-    ("f-r_a*u/d", [(1, "f-r_a*u/d")]),
-    ("please Wire  The\nMoney now", [(2, "Wire  The\nMoney")]),
-    ("你是傻逼", [(3, "傻逼")]),
-    ("你是傻 逼", [(3, "傻 逼")]),
-    ("你是傻*逼吗", [(3, "傻*逼")]),
-    ("傻　逼", [(3, "傻　逼")]),  # an ideographic space
-    ("這是詐騙", [(4, "詐騙")]),  # traditional characters
-    ("這是詐.騙電話", [(4, "詐.騙")]),
-    ("法輪功", [(5, "法輪")]),
-    ("加我WeChat：abcd1234", [(8, "WeChat：abcd1234")]),
-    ("加我微信: abc_12", [(8, "微信: abc_12")]),
-    ("best casino in town", [(6, "casino")]),
-    ("诈骗fraud连在一起", [(4, "诈骗"), (1, "fraud")]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("this is FRAUD, plain and simple", [(1, "FRAUD")]),
+        ("ｆｒａｕｄ in full width", [(1, "ｆｒａｕｄ")]),
+        ("Ｆ．Ｒ．Ａ．Ｕ．Ｄ", [(1, "Ｆ．Ｒ．Ａ．Ｕ．Ｄ")]),
+        ("that's f.r.a.u.d!", [(1, "f.r.a.u.d")]),
+        ("f r a u d", [(1, "f r a u d")]),
+        ("f-r_a*u/d", [(1, "f-r_a*u/d")]),
+        ("please Wire  The\nMoney now", [(2, "Wire  The\nMoney")]),
+        ("你是傻逼", [(3, "傻逼")]),
+        ("你是傻 逼", [(3, "傻 逼")]),
+        ("你是傻*逼吗", [(3, "傻*逼")]),
+        ("傻　逼", [(3, "傻　逼")]),  # an ideographic space
+        ("這是詐騙", [(4, "詐騙")]),  # traditional characters
+        ("這是詐.騙電話", [(4, "詐.騙")]),
+        ("法輪功", [(5, "法輪")]),
+        ("加我WeChat：abcd1234", [(8, "WeChat：abcd1234")]),
+        ("加我微信: abc_12", [(8, "微信: abc_12")]),
+        ("best casino in town", [(6, "casino")]),
+        ("诈骗fraud连在一起", [(4, "诈骗"), (1, "fraud")]),
+    ],
+)
 def test_terms_are_found_through_width_case_script_and_inserted_characters(text: str, expected: list) -> None:
     assert sorted(found(text)) == sorted(expected)
 
 
-@pytest.mark.parametrize("text", [
-    "fraudulent is a different word",  # a non-CJK term is a whole word
-    "defraud",
-    "it has camera fraudster",
-    "wire them the money order",
-    "傻瓜和逼真",  # the two characters, but not together
-    "诈欺",  # another word
-    "casinos",
-    "my wechat is private",
-    "",
-    "...!!!",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fraudulent is a different word",  # a non-CJK term is a whole word
+        "defraud",
+        "it has camera fraudster",
+        "wire them the money order",
+        "傻瓜和逼真",  # the two characters, but not together
+        "诈欺",  # another word
+        "casinos",
+        "my wechat is private",
+        "",
+        "...!!!",
+    ],
+)
 def test_ordinary_text_is_not_matched(text: str) -> None:
     assert found(text) == []
 
@@ -130,7 +136,7 @@ def test_a_blocked_term_split_at_every_position_never_reaches_the_customer(
 def test_a_blocked_term_in_random_pieces_never_reaches_the_customer(
     text: str, term_text: str, matcher: Matcher
 ) -> None:
-    chance = random.Random(f"{text}")  # noqa: S311 (not for security: reproducible splits)
+    chance = random.Random(f"{text}")
     for _ in range(200):
         cuts = sorted(chance.sample(range(1, len(text)), chance.randint(1, min(8, len(text) - 1))))
         pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
@@ -142,11 +148,14 @@ def test_a_blocked_term_in_random_pieces_never_reaches_the_customer(
     _assert_released_before_the_term(one_by_one, text, term_text)
 
 
-@pytest.mark.parametrize("text", [
-    "Your fraudulent-looking email was a real one from us: the parcel ships today.",
-    "您好，您的订单已发货，预计两天内送达。傻瓜相机也有货。",
-    "Best casino deals are not something we sell.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your fraudulent-looking email was a real one from us: the parcel ships today.",
+        "您好，您的订单已发货，预计两天内送达。傻瓜相机也有货。",
+        "Best casino deals are not something we sell.",
+    ],
+)
 def test_a_reply_without_blocked_terms_comes_out_whole_however_split(text: str) -> None:
     for cut in range(len(text) + 1):
         released, moderation = released_by([text[:cut], text[cut:]])

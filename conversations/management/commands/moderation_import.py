@@ -31,7 +31,8 @@ class Command(BaseCommand):
         else:
             rows = [
                 {"text": line.strip(), "category": category, "kind": kind, "languages": languages}
-                for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+                for line in text.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")
             ]
         try:
             added, updated = terms_import(rows)
