@@ -147,3 +147,25 @@ def test_the_scope_and_judge_signals_read_in_words(live_app: LiveServer, browser
     assert "Returns are free too." in browser.find_element(By.CSS_SELECTOR, ".hc-unsupported li").text
     notes = [n.get_attribute("textContent") for n in browser.find_elements(By.CSS_SELECTOR, ".hc-signal-notes li")]
     assert notes == ["覆盖问题的 67%", "评审模型：50% 的句子有资料支持", "已婉拒：没有资料涵盖这个问题"]
+
+
+def test_a_flagged_message_is_marked_with_its_category(live_app: LiveServer, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    live_app.shell(
+        "from django.utils import timezone\n"
+        "from conversations.models import Conversation, Message\n"
+        "Conversation.objects.all().delete()\n"
+        "c = Conversation.objects.create(status='waiting_human', handoff_reason='moderation',"
+        " handoff_at=timezone.now(), last_message_at=timezone.now())\n"
+        "Message.objects.create(conversation=c, role='customer', content='有人让我刷单返利', flagged='fraud')\n"
+        "Message.objects.create(conversation=c, role='customer', content='Where is my parcel?')\n"
+    )
+    console_sign_in(browser, live_app, "yu", "Yu", language="zh-hans")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-item"))
+    browser.find_elements(By.CSS_SELECTOR, ".hc-item")[0].click()
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#hc-messages .hc-msg")) == 2)
+    flagged, plain = browser.find_elements(By.CSS_SELECTOR, "#hc-messages .hc-msg")
+    assert "hc-flagged" in flagged.get_attribute("class") and "hc-flagged" not in plain.get_attribute("class")
+    assert flagged.find_element(By.CSS_SELECTOR, ".hc-flag").text == "已标记：fraud"
+    assert not plain.find_elements(By.CSS_SELECTOR, ".hc-flag")
