@@ -7,9 +7,10 @@ import threading
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import checks
 from django.db.models import Count, Max
 
-from ..models import ModerationAction, ModerationTerm
+from ..models import ModerationAction, ModerationCategory, ModerationTerm
 from .matching import Match, Matcher, Term
 
 # The stronger action wins when a message hits several terms.
@@ -22,6 +23,18 @@ _built: tuple[object, Matcher] | None = None
 def category_action(category: str) -> str:
     """What a blocked term's hit in `category` does (MODERATION_ACTIONS, else MODERATION_DEFAULT_ACTION)."""
     return settings.MODERATION_ACTIONS.get(category, settings.MODERATION_DEFAULT_ACTION)
+
+
+def actions_check(**kwargs: object) -> list[checks.CheckMessage]:
+    """A system check: MODERATION_ACTIONS names only known categories (a misspelt one would silently fall back
+    to MODERATION_DEFAULT_ACTION)."""
+    unknown = sorted(set(settings.MODERATION_ACTIONS) - set(ModerationCategory.values))
+    if not unknown:
+        return []
+    return [checks.Error(
+        f"MODERATION_ACTIONS names unknown categories: {', '.join(unknown)}",
+        hint=f"Known categories: {', '.join(ModerationCategory.values)}", id="conversations.E001",
+    )]
 
 
 def _version() -> object:

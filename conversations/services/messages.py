@@ -37,6 +37,10 @@ def message_post_customer(
 ) -> tuple[Message, bool]:
     """Store a customer message once per `client_id`; returns (message, created).
 
+    Before anything else the text is checked against the moderation lists (conversations.moderation): a
+    blocked term whose category refuses or hands off is recorded, and the message is then neither classified
+    nor answered; a flagged one goes on as usual.
+
     The row is written before anything else happens, so a reply that fails
     later never loses what the customer wrote. A resend with a known
     `client_id` returns the stored message and triggers nothing.
@@ -56,7 +60,7 @@ def message_post_customer(
     language = language_of(text)
     verdict = text_check(text, language=language)
     if verdict.stops:
-        classification, wants_human = Classification(intent=""), False  # type: ignore[arg-type]
+        classification, wants_human = Classification(intent="", source=""), False  # type: ignore[arg-type]
     else:
         classification, wants_human = message_classify(text)
     try:
@@ -64,8 +68,7 @@ def message_post_customer(
             message = Message.objects.create(
                 conversation=conversation, role=Message.Role.CUSTOMER, content=text, client_id=client_id,
                 profile_id=conversation.profile_id, intent=classification.intent,
-                intent_source=classification.source if classification.intent else "",
-                entities=classification.entities,
+                intent_source=classification.source, entities=classification.entities,
             )
             if conversation.status == Conversation.Status.RESOLVED:
                 conversation_reopen(conversation)

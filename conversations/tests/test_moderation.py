@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.core.management.base import SystemCheckError
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
@@ -350,3 +351,11 @@ def test_an_unknown_action_stops_the_settings() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode != 0 and "politics=explode" in result.stderr
+
+
+def test_a_misspelt_category_in_the_actions_fails_the_system_check(settings) -> None:
+    settings.MODERATION_ACTIONS = {"selfharm": "handoff", "ads": "flag"}
+    with pytest.raises(SystemCheckError, match="unknown categories: selfharm"):
+        call_command("check")
+    settings.MODERATION_ACTIONS = {"self_harm": "handoff"}
+    call_command("check")
