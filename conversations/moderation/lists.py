@@ -31,10 +31,13 @@ def actions_check(**kwargs: object) -> list[checks.CheckMessage]:
     unknown = sorted(set(settings.MODERATION_ACTIONS) - set(ModerationCategory.values))
     if not unknown:
         return []
-    return [checks.Error(
-        f"MODERATION_ACTIONS names unknown categories: {', '.join(unknown)}",
-        hint=f"Known categories: {', '.join(ModerationCategory.values)}", id="conversations.E001",
-    )]
+    return [
+        checks.Error(
+            f"MODERATION_ACTIONS names unknown categories: {', '.join(unknown)}",
+            hint=f"Known categories: {', '.join(ModerationCategory.values)}",
+            id="conversations.E001",
+        )
+    ]
 
 
 def _version() -> object:
