@@ -1,10 +1,10 @@
 """Finding the moderation lists' terms in a text, however it is dressed up: one Aho-Corasick pass over a normalised
 copy of the text, with every match mapped back to where it is in the original.
 
-Normalisation (the same for terms and texts): NFKC (full-width letters and digits become plain ones, "Ｆｒａｕｄ"
-is "Fraud"), case folding, traditional Chinese to simplified (OpenCC's `t2s` table: "詐騙" is "诈骗"), and then
-everything that is not a letter or a digit is dropped, so characters put between a term's letters ("f.r.a.u.d",
-"傻 逼", "傻*逼") do not hide it. A term that begins (ends) with a non-CJK letter or digit must begin (end) a
+Normalisation (the same for terms and texts, character by character): NFKC (full-width letters and digits become
+plain ones, "Ｆｒａｕｄ" is "Fraud"), case folding, traditional Chinese to simplified (OpenCC's `t2s` table: "詐騙"
+is "诈骗"), and then everything that is not a letter or a digit is dropped, so characters put between a term's
+letters ("f.r.a.u.d", "傻 逼", "傻*逼") do not hide it. A term that begins (ends) with a non-CJK letter or digit must begin (end) a
 word, so "ass" is not found in "class" nor "scam" in "has camera"; CJK terms match anywhere, as Chinese has no
 spaces. Regular-expression patterns are searched in the folded text (NFKC, case, simplified) with its spacing.
 
@@ -54,8 +54,13 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
-def _simplified(text: str) -> str:
-    return _converter().convert(text)
+@functools.lru_cache(maxsize=65536)
+def _fold_char(char: str) -> str:
+    """One character NFKC-normalised, case-folded and simplified. Character by character on purpose: OpenCC's
+    phrase tables would convert a character differently depending on the next one ("乾" alone, "乾隆"), and a
+    reply is normalised piece by piece as it streams, so what was released must read the same once more comes."""
+    folded = unicodedata.normalize("NFKC", char).casefold()
+    return folded if folded.isascii() else _converter().convert(folded)
 
 
 def fold(text: str) -> tuple[str, list[int]]:
@@ -65,21 +70,10 @@ def fold(text: str) -> tuple[str, list[int]]:
     pieces: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        folded = unicodedata.normalize("NFKC", char).casefold()
+        folded = _fold_char(char)
         pieces.append(folded)
         origin.extend([index] * len(folded))
-    joined = "".join(pieces)
-    simplified = _simplified(joined)
-    if len(simplified) == len(joined):  # the usual case: the table maps character to character
-        return simplified, origin
-    # A phrase converted into a different length: convert character by character to keep the positions.
-    chars: list[str] = []
-    positions: list[int] = []
-    for char, index in zip(joined, origin, strict=True):
-        converted = _simplified(char)
-        chars.append(converted)
-        positions.extend([index] * len(converted))
-    return "".join(chars), positions
+    return "".join(pieces), origin
 
 
 @dataclass

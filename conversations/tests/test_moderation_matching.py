@@ -105,6 +105,9 @@ REPLIES = [
     ("Please wire the money today.", "wire the money", TERMS_ONLY),
     ("Add me: wechat: abcd1234 thanks", "wechat: abcd1234", MATCHER),
     ("您好，這是詐騙電話，請掛斷。", "詐騙", MATCHER),
+    # OpenCC's phrase table reads "乾" differently before "隆": normalised character by character, the
+    # released "乾" could otherwise not be taken back once "隆" arrives.
+    ("清朝的乾隆皇帝", "乾隆", Matcher([Term(9, "乾隆", "politics")])),
 ]
 
 
