@@ -6,7 +6,8 @@ plain ones, "Ｆｒａｕｄ" is "Fraud"), case folding, traditional Chinese to 
 is "诈骗"), and then everything that is not a letter or a digit is dropped, so characters put between a term's
 letters ("f.r.a.u.d", "傻 逼", "傻*逼") do not hide it. A term that begins (ends) with a non-CJK letter or digit
 must begin (end) a word, so "ass" is not found in "class" nor "scam" in "has camera"; CJK terms match anywhere,
-as Chinese has no spaces. Regular-expression patterns are searched in the folded text (NFKC, case, simplified) with its spacing.
+as Chinese has no spaces. Regular-expression patterns are searched in the folded text (NFKC, case, simplified)
+with its spacing.
 
 Pure: no database, no settings; conversations.moderation.lists builds a Matcher from the admin's lists.
 """
