@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core import checks
 from django.db.models import Count, Max
 
+from knowledge.selectors import Grounding
+
 from ..models import ModerationAction, ModerationCategory, ModerationTerm
 from .matching import Match, Matcher, Term
 
@@ -105,3 +107,9 @@ def text_check(text: str, *, language: str | None = None) -> Verdict:
     if matcher is None:
         return Verdict()
     return Verdict(tuple(matcher.find(text, language=language)))
+
+
+def cached_answer_blocked(grounding: Grounding) -> bool:
+    """Whether the answer cache's answer holds a blocked term: cached before the term was listed, it is not
+    served; the reply is generated afresh, through the stream filter. (FAQ answers are the operator's own.)"""
+    return grounding.cached is not None and text_check(grounding.cached.content).stops

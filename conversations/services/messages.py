@@ -17,7 +17,7 @@ from knowledge.selectors import direct_answer_find, product_names
 from .. import events
 from ..intents import Classification, Intent, asks_for_person, classify
 from ..models import Conversation, Message, ModerationHit
-from ..moderation.lists import text_check
+from ..moderation.lists import cached_answer_blocked, text_check
 from ..notices import COMPLAINT_NOTICE, notice_in
 from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
@@ -201,7 +201,7 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
         question=customer_message.content, has_history=previous_role is not None,
         profile=profile_cache_key(profile, question=customer_message.content), use_cache=not conversation.evaluation,
     )
-    if grounding is None:
+    if grounding is None or cached_answer_blocked(grounding):
         return None
     outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
     now = timezone.now()

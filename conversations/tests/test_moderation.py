@@ -24,6 +24,7 @@ from conversations.services import messages
 from conversations.services.identity import conversation_create
 from helpdesk import privacy
 from helpdesk.runtime import aio
+from knowledge.tests.factories import knowledge_base_create
 from tests.fake_ollama import Reply
 
 from .factories import conversation_factory, customer_message_factory
@@ -359,3 +360,24 @@ def test_a_misspelt_category_in_the_actions_fails_the_system_check(settings) -> 
         call_command("check")
     settings.MODERATION_ACTIONS = {"self_harm": "handoff"}
     call_command("check")
+
+
+def test_an_answer_cached_before_its_term_was_listed_is_not_served(fake_ollama) -> None:
+    knowledge_base_create()
+    cached = "We accept Alipay, WeChat Pay and cards [1]."
+    fake_ollama.script(
+        Reply(content=cached),
+        Reply(content=cached),
+        Reply(content="Cards only [1]."),
+        Reply(content="Cards only [1]."),  # for the reply the service queues at the end (embedded: in-process)
+    )
+    for question in ("Do you take Mastercard?", "Which payment methods do you accept?"):
+        first = reply_generate(customer_message_id=customer_message_factory(conversation_factory(), question).pk)
+        assert first.answer_source == "llm" and "cache_refused" not in first.retrieval
+    ModerationTerm.objects.create(text="WeChat Pay", category="other")  # listed since: blocked (refuse)
+    question = customer_message_factory(conversation_factory(), "Do you take Mastercard?")
+    second = reply_generate(customer_message_id=question.pk)
+    assert second.answer_source == "llm" and second.content == "Cards only."
+    conversation = conversation_factory()
+    post(conversation, "Which payment methods do you accept?")  # the service's direct answer skips it too
+    assert not conversation.messages.filter(role=Message.Role.BOT, content__contains="WeChat").exists()
