@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.core.management.base import SystemCheckError
+from django.urls import reverse
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
@@ -381,3 +382,24 @@ def test_an_answer_cached_before_its_term_was_listed_is_not_served(fake_ollama) 
     conversation = conversation_factory()
     post(conversation, "Which payment methods do you accept?")  # the service's direct answer skips it too
     assert not conversation.messages.filter(role=Message.Role.BOT, content__contains="WeChat").exists()
+
+
+def test_admin_adds_a_term_checks_it_and_a_bulk_disable_is_seen_at_once(staff_client) -> None:
+    url = reverse("admin:conversations_moderationterm_add")
+    form = {"text": "ｓｃａｍ ｌｉｎｋ", "kind": "blocked", "category": "fraud", "languages": "en", "enabled": "on"}
+    assert staff_client.post(url, form).status_code == 302
+    for bad, field_error in (
+        ({"text": "…!!"}, "at least one letter or digit"),
+        ({"text": "(", "is_pattern": "on"}, "Not a valid regular expression"),
+        ({"languages": "fr"}, "Unknown language"),
+    ):
+        page = staff_client.post(url, {**form, "text": "x", **bad}).content.decode()
+        assert field_error in page
+    conversation = conversation_factory(status=Conversation.Status.HUMAN)
+    assert post(conversation, "click this scam-link").moderation_hits.exists()
+    changelist = reverse("admin:conversations_moderationterm_changelist")
+    term = ModerationTerm.objects.get()
+    staff_client.post(changelist, {"action": "disable", "_selected_action": [term.pk]})
+    assert not ModerationTerm.objects.get().enabled
+    assert not post(conversation, "click this scam link again").moderation_hits.exists()
+    assert staff_client.get(reverse("admin:conversations_moderationhit_changelist")).status_code == 200
