@@ -69,6 +69,10 @@
       },
       coverage: pgettext("console", "covers {p}% of the question"),
       flagged: pgettext("console", "flagged: {category}"),
+      moderation: {
+        politics: pgettext("console", "politics"), abuse: pgettext("console", "abuse"), fraud: pgettext("console", "fraud"),
+        self_harm: pgettext("console", "self-harm"), ads: pgettext("console", "ads"), other: pgettext("console", "other")
+      },
       small_talk: pgettext("console", "small talk ({kind}), answered without a source"),
       declined: pgettext("console", "declined: no source covers the question"),
       empty_kb: pgettext("console", "nothing is published: no scope to judge the question by"),
@@ -341,7 +345,7 @@
     }
     if (m.answer_source && m.answer_source !== "llm") head.appendChild(el("span", "hc-badge", m.answer_source.toUpperCase()));
     // A moderation hit (conversations.moderation): marked so an agent sees it before reading it.
-    if (m.flagged && m.flagged.length) head.appendChild(el("span", "hc-flag", fmt(t.flagged, { category: m.flagged.join(", ") })));
+    if (m.flagged && m.flagged.length) head.appendChild(el("span", "hc-flag", fmt(t.flagged, { category: m.flagged.map(function (c) { return t.moderation[c] || c; }).join(", ") })));
     li.appendChild(head);
     li.appendChild(m.unverified_facts && m.unverified_facts.length ? markedBody(m) : el("div", "hc-body", m.content));
     if (m.role === "bot") {

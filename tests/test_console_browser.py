@@ -167,5 +167,5 @@ def test_a_flagged_message_is_marked_with_its_category(live_app: LiveServer, bro
     wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#hc-messages .hc-msg")) == 2)
     flagged, plain = browser.find_elements(By.CSS_SELECTOR, "#hc-messages .hc-msg")
     assert "hc-flagged" in flagged.get_attribute("class") and "hc-flagged" not in plain.get_attribute("class")
-    assert flagged.find_element(By.CSS_SELECTOR, ".hc-flag").text == "已标记：fraud"
+    assert flagged.find_element(By.CSS_SELECTOR, ".hc-flag").text == "已标记：诈骗"
     assert not plain.find_elements(By.CSS_SELECTOR, ".hc-flag")
