@@ -29,6 +29,7 @@ from conversations.evaluation import figures as evaluation_figures
 from conversations.evaluation import services as evaluation_services
 from conversations.models import EvalRun
 from conversations.stats.dashboard import dashboard_series
+from conversations.stats.moderation import moderation_counts
 from conversations.stats.profiles import PROFILE_SAMPLE_CAP, profiles_compare
 from helpdesk import i18n
 from helpdesk.llm import ollama as gateway
@@ -135,6 +136,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         has_data=series.has_data,
         summary=reports.dashboard_summary(series=series, lang=lang),
         charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
+        moderation=moderation_counts(start=buckets.start, end=buckets.end),
     )
     context["evaluation"] = evaluation_report.dashboard_card(card=evaluation_figures.latest_default_run(), lang=lang)
     context["nodes"], context["nodes_notice"] = reports.nodes_panel(

@@ -9,7 +9,10 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext, gettext_lazy
 
-from . import admin_evaluation  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
+from . import (
+    admin_evaluation,  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
+    admin_moderation,  # noqa: F401  (registers the moderation lists' and hits' admins)
+)
 from .admin_base import ReadOnlyAdmin
 from .admin_privacy import ConversationPrivacyActions  # registers the customers' and privacy requests' admins
 from .models import Conversation, LLMCall, Message

@@ -6,6 +6,8 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from helpdesk.llm import profiles
         from helpdesk.observability import metrics
         from helpdesk.runtime.warmup import warmer_register
@@ -13,6 +15,7 @@ class ConversationsConfig(AppConfig):
 
         from .evaluation.figures import metric_samples
         from .evaluation.gate import evaluation_gate
+        from .moderation.lists import actions_check
         from .privacy.holders import holders_register
 
         if evaluation_gate not in profiles.promotion_gates:
@@ -24,6 +27,7 @@ class ConversationsConfig(AppConfig):
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
         holders_register()
+        checks.register(actions_check, "conversations")
 
 
 def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:

@@ -38,6 +38,17 @@ OFF_HOURS_NOTICE = gettext_noop(
     "Our team is away right now; we are here %(hours)s. Leave your email address and we will write back, "
     "or keep writing: a colleague will read this conversation first thing."
 )
+# Moderation (conversations.moderation): a customer message refused, or handed to a person; a bot reply withdrawn.
+MODERATION_REFUSED_NOTICE = gettext_noop(
+    "Sorry, we cannot help with messages like this one. Please rephrase your question, or ask us about our "
+    "products and services."
+)
+MODERATION_HANDOFF_NOTICE = gettext_noop(
+    "Thank you for your message. A colleague will look at it and join this conversation shortly."
+)
+MODERATION_WITHHELD_NOTICE = gettext_noop(
+    "Sorry, the assistant cannot answer this one suitably. Please rephrase your question, or ask for a colleague."
+)
 AGENT_JOINED_NOTICE = gettext_noop("%(name)s joined the conversation.")
 BOT_RESUMED_NOTICE = gettext_noop("You are chatting with our assistant again.")
 RESOLVED_NOTICE = gettext_noop("This conversation is resolved. How did we do? You can write again any time.")

@@ -504,6 +504,31 @@ INTENT_MODEL = env_str("INTENT_MODEL")
 # Its time budget (seconds) before the rules' answer stands, so the reply's first token is not held up.
 INTENT_TIMEOUT_S = env_float("INTENT_TIMEOUT_S", 0.5)
 
+# --- Moderation (conversations.moderation) -----------------------------------------
+# Terms and patterns are kept in admin (blocked or sensitive, by category); what a blocked term's hit does is set
+# per category: refuse (a polite refusal, no reply), handoff (to a person, reason `moderation`) or flag (let
+# through, marked for agents). Unlisted categories take MODERATION_DEFAULT_ACTION.
+MODERATION_ENABLED = env_bool("MODERATION_ENABLED", True)
+MODERATION_ACTIONS = dict(
+    item.split("=", 1) for item in env_list(
+        "MODERATION_ACTIONS", "politics=refuse,abuse=refuse,fraud=handoff,self_harm=handoff,ads=flag"
+    ) if "=" in item
+)
+MODERATION_DEFAULT_ACTION = env_str("MODERATION_DEFAULT_ACTION", "refuse")
+_moderation_known = {"refuse", "handoff", "flag"}
+if bad := [f"{k}={v}" for k, v in {**MODERATION_ACTIONS, "*": MODERATION_DEFAULT_ACTION}.items()
+           if v not in _moderation_known]:
+    raise ImproperlyConfigured(f"MODERATION_ACTIONS / MODERATION_DEFAULT_ACTION: unknown action in {', '.join(bad)}; "
+                               "use refuse, handoff or flag")
+# A bot reply's last characters held back while it streams, when a blocked regular-expression pattern is enabled
+# (a pattern's match, unlike a term, cannot be told from its first characters): a match up to this long never
+# reaches the customer, even in part.
+MODERATION_PATTERN_HOLD_CHARS = env_int("MODERATION_PATTERN_HOLD_CHARS", 32)
+# An optional small model asked (structured outputs) about each customer message in the reply task, before the
+# reply is generated, for what no list can express; empty: off. On a timeout or an error the message goes through.
+MODERATION_MODEL = env_str("MODERATION_MODEL")
+MODERATION_TIMEOUT_S = env_float("MODERATION_TIMEOUT_S", 1.0)
+
 # --- Evaluation gates and runs (conversations.evaluation) -------------------------
 # A profile made the default, or given a canary share above EVAL_GATE_FREE_SHARE (%), must have a done run of
 # the default evaluation set whose pass rate is no more than EVAL_GATE_TOLERANCE below the default profile's.

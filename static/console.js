@@ -22,7 +22,8 @@
       unanswered: pgettext("console", "no reply in time"),
       unverified_fact: pgettext("console", "unverified number or link"),
       complaint: pgettext("console", "complaint"),
-      unsupported_claim: pgettext("console", "claim its sources do not support")
+      unsupported_claim: pgettext("console", "claim its sources do not support"),
+      moderation: pgettext("console", "moderation")
     };
   }
   // </protocol>
@@ -67,6 +68,11 @@
         email: pgettext("console", "email"), amount: pgettext("console", "amount"), product: pgettext("console", "product")
       },
       coverage: pgettext("console", "covers {p}% of the question"),
+      flagged: pgettext("console", "flagged: {category}"),
+      moderation: {
+        politics: pgettext("console", "politics"), abuse: pgettext("console", "abuse"), fraud: pgettext("console", "fraud"),
+        self_harm: pgettext("console", "self-harm"), ads: pgettext("console", "ads"), other: pgettext("console", "other")
+      },
       small_talk: pgettext("console", "small talk ({kind}), answered without a source"),
       declined: pgettext("console", "declined: no source covers the question"),
       empty_kb: pgettext("console", "nothing is published: no scope to judge the question by"),
@@ -328,7 +334,7 @@
     if (m.role === "customer") { addDetails(m); renderDetails(); }
     var list = $("hc-messages");
     var li = list.querySelector('[data-id="' + m.id + '"]') || el("li");
-    li.className = "hc-msg hc-role-" + m.role + " hc-status-" + m.status;
+    li.className = "hc-msg hc-role-" + m.role + " hc-status-" + m.status + (m.flagged && m.flagged.length ? " hc-flagged" : "");
     li.setAttribute("data-id", String(m.id));
     li.textContent = "";
     var head = el("div", "hc-msg-head");
@@ -338,6 +344,8 @@
       head.appendChild(el("span", "hc-conf hc-conf-" + level, t.confidence + " " + m.confidence.toFixed(2)));
     }
     if (m.answer_source && m.answer_source !== "llm") head.appendChild(el("span", "hc-badge", m.answer_source.toUpperCase()));
+    // A moderation hit (conversations.moderation): marked so an agent sees it before reading it.
+    if (m.flagged && m.flagged.length) head.appendChild(el("span", "hc-flag", fmt(t.flagged, { category: m.flagged.map(function (c) { return t.moderation[c] || c; }).join(", ") })));
     li.appendChild(head);
     li.appendChild(m.unverified_facts && m.unverified_facts.length ? markedBody(m) : el("div", "hc-body", m.content));
     if (m.role === "bot") {

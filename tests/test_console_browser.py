@@ -23,6 +23,23 @@ def console_sign_in(browser: Any, live: LiveServer, username: str, name: str, *,
     browser.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
 
 
+def open_the_only_conversation(live: LiveServer, browser: Any, username: str, messages: str) -> None:
+    """One conversation waiting for a person (the others' tests left theirs: deleted), with the messages that
+    `messages` creates for `c`, opened in the console of a new agent who reads Chinese."""
+    from selenium.webdriver.common.by import By
+
+    live.shell(
+        "from django.utils import timezone\n"
+        "from conversations.models import Conversation, Message\n"
+        "Conversation.objects.all().delete()\n"
+        "c = Conversation.objects.create(status='waiting_human', handoff_at=timezone.now(),"
+        " last_message_at=timezone.now())\n" + messages
+    )
+    console_sign_in(browser, live, username, username.title(), language="zh-hans")
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-item"))
+    browser.find_elements(By.CSS_SELECTOR, ".hc-item")[0].click()
+
+
 @pytest.fixture(scope="module")
 def live_app_env() -> dict[str, str]:
     return {"INBOX_PAGE_SIZE": "20"}
@@ -124,12 +141,8 @@ def test_a_complaint_comes_first_and_its_header_shows_what_the_customer_gave(
 def test_the_scope_and_judge_signals_read_in_words(live_app: LiveServer, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    live_app.shell(
-        "from django.utils import timezone\n"
-        "from conversations.models import Conversation, Message\n"
-        "Conversation.objects.all().delete()\n"  # the one conversation in the inbox: the others' tests left theirs
-        "c = Conversation.objects.create(status='waiting_human', handoff_at=timezone.now(),"
-        " last_message_at=timezone.now())\n"
+    open_the_only_conversation(
+        live_app, browser, "lin",
         "Message.objects.create(conversation=c, role='customer', content='Is delivery free?')\n"
         "Message.objects.create(conversation=c, role='bot', content='Orders ship free. Returns are free too.',"
         " answer_source='llm', confidence=0.3, confidence_signals={'answer_source': 'llm', 'status': 'complete',"
@@ -137,13 +150,25 @@ def test_the_scope_and_judge_signals_read_in_words(live_app: LiveServer, browser
         "Message.objects.create(conversation=c, role='customer', content='明天杭州天气怎么样')\n"
         "Message.objects.create(conversation=c, role='bot', content='这里没法帮您处理这个问题',"
         " answer_source='declined', confidence=0.2,"
-        " confidence_signals={'answer_source': 'declined', 'status': 'complete', 'declined': True})\n"
+        " confidence_signals={'answer_source': 'declined', 'status': 'complete', 'declined': True})\n",
     )
-    console_sign_in(browser, live_app, "lin", "Lin", language="zh-hans")
-    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-item"))
-    browser.find_elements(By.CSS_SELECTOR, ".hc-item")[0].click()
     wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".hc-unsupported"))
     assert "评审模型认为以下内容没有资料支持" in browser.find_element(By.CSS_SELECTOR, ".hc-unsupported").text
     assert "Returns are free too." in browser.find_element(By.CSS_SELECTOR, ".hc-unsupported li").text
     notes = [n.get_attribute("textContent") for n in browser.find_elements(By.CSS_SELECTOR, ".hc-signal-notes li")]
     assert notes == ["覆盖问题的 67%", "评审模型：50% 的句子有资料支持", "已婉拒：没有资料涵盖这个问题"]
+
+
+def test_a_flagged_message_is_marked_with_its_category(live_app: LiveServer, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    open_the_only_conversation(
+        live_app, browser, "yu",
+        "Message.objects.create(conversation=c, role='customer', content='有人让我刷单返利', flagged='fraud')\n"
+        "Message.objects.create(conversation=c, role='customer', content='Where is my parcel?')\n",
+    )
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#hc-messages .hc-msg")) == 2)
+    flagged, plain = browser.find_elements(By.CSS_SELECTOR, "#hc-messages .hc-msg")
+    assert "hc-flagged" in flagged.get_attribute("class") and "hc-flagged" not in plain.get_attribute("class")
+    assert flagged.find_element(By.CSS_SELECTOR, ".hc-flag").text == "已标记：诈骗"
+    assert not plain.find_elements(By.CSS_SELECTOR, ".hc-flag")

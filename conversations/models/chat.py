@@ -137,6 +137,9 @@ class Message(models.Model):
     intent = models.CharField(max_length=16, blank=True, db_index=True)
     intent_source = models.CharField(max_length=8, blank=True)
     entities = models.JSONField(default=list, blank=True)
+    # The moderation categories a customer message or a bot reply hit (conversations.moderation), comma-joined:
+    # the console marks it "flagged: <category>". Empty: none.
+    flagged = models.CharField(max_length=64, blank=True)
     # The model profile in force when the message was written (compared per profile in the console).
     profile = models.ForeignKey(
         "helpdesk.ModelProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="messages"

@@ -15,6 +15,7 @@ from knowledge.selectors import Grounding, knowledge_lookup
 
 from .. import scope
 from ..models import Conversation, Message
+from ..moderation.lists import cached_answer_blocked
 from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
 from ..selectors.messages import customer_details
 from ..selectors.replies import dialogue_before
@@ -61,11 +62,11 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     language = language_of(question)
     system_prompt = system_prompt_for(profile, language)
     cache_profile = profile_cache_key(profile, question=question)
-    grounding = knowledge_lookup(
-        question=question, previous_question=previous_question, has_history=bool(earlier), profile=cache_profile,
-        use_cache=not conversation.evaluation,
-        limit=scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K,
-    )
+    lookup = {"question": question, "previous_question": previous_question, "has_history": bool(earlier),
+              "profile": cache_profile, "limit": scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K}
+    grounding = knowledge_lookup(**lookup, use_cache=not conversation.evaluation)
+    if cached_answer_blocked(grounding):  # cached before one of its terms was listed: looked up afresh
+        grounding = knowledge_lookup(**lookup, use_cache=False)
     set_aside: list[Hit] = []
     if grounding.result is not None:
         grounding.result.hits, set_aside = scope.sources_relevant(

@@ -23,15 +23,19 @@ from knowledge.selectors import Grounding
 from .. import confidence, judge, scope, verification
 from ..entities import entities_merge
 from ..intents import small_talk_kind
-from ..models import Message
+from ..models import Message, ModerationAction, ModerationHit
+from ..moderation.lists import matcher_current
+from ..moderation.model import model_category
+from ..moderation.stream import ModerationFilter
 from ..notices import UNVERIFIED_NOTICE, notice_in
 from ..outcome import ReplyOutcome, declined_outcome, direct_outcome, outcome_judge
 from ..protocol.codes import HandoffReason
 from ..services import messages, replies
+from ..services.moderation import moderation_model_hit, moderation_record
 from .citations import CitationFilter, source_records
 from .intent import intent_ask_model
 from .preparation import Preparation, reply_prepare
-from .streaming import PROMPT_LEAK, StreamTarget, stream_reply
+from .streaming import MODERATED, PROMPT_LEAK, StreamTarget, stream_reply
 
 PERSONAL_ENTITIES = ("order_number", "phone", "email")
 
@@ -50,7 +54,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     prepared = reply_prepare(
         conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile
     )
-    if _handed_off_by_intent(prepared):
+    if _stopped_by_moderation_model(prepared) or _handed_off_by_intent(prepared):
         # Nothing was generated: the reply closes cancelled and empty, and no model call is logged for it.
         outcome = ReplyOutcome(status=Message.Status.CANCELLED, answer_source="", retrieval=prepared.grounding.record())
         return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
@@ -84,6 +88,17 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     return reply
 
 
+def _stopped_by_moderation_model(prepared: Preparation) -> bool:
+    """Ask the moderation model (when MODERATION_MODEL is set) about the message being answered; a category
+    whose action refuses or hands off stops the reply here."""
+    customer_message = prepared.customer_message
+    if customer_message is None or customer_message.flagged:  # the lists have had their say
+        return False
+    category = model_category(customer_message.content)
+    return bool(category) and moderation_model_hit(customer_message=customer_message, category=category,
+                                                   language=prepared.language)
+
+
 def _handed_off_by_intent(prepared: Preparation) -> bool:
     """Ask the intent model (when INTENT_MODEL is set) about the message being answered; its entities join
     the prompt's, and a request for a person or a complaint hands off instead of answering."""
@@ -103,10 +118,13 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
         attempt=bot_message.attempts,
     )
     citations = CitationFilter(len(sources))
+    moderation = ModerationFilter(matcher_current(), language=prepared.language,
+                                  pattern_hold=settings.MODERATION_PATTERN_HOLD_CHARS)
     # The stream takes seconds and needs no database: hand the connection back
     # rather than hold one idle per reply being generated.
     connection.close()
-    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations))
+    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations, moderation=moderation))
+    moderation_record(message=bot_message, matches=moderation.matches, where=ModerationHit.Where.OUTBOUND)
     outcome.sources = source_records(sources, citations.cited)
     outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside)}
     # Of the customer's own, who they are and the order numbers, phones and emails they gave go into the prompt
@@ -114,7 +132,9 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     # its reply the same way.
     outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None \
         or any(entity.get("kind") in PERSONAL_ENTITIES for entity in prepared.entities)
-    checked = settings.VERIFY_FACTS and outcome.status == Message.Status.COMPLETE and not citations.no_answer
+    moderated = outcome.error_kind == MODERATED
+    checked = settings.VERIFY_FACTS and outcome.status == Message.Status.COMPLETE and not citations.no_answer \
+        and not moderated
     if checked:
         outcome.unverified_facts = unverified_facts(outcome.content, sources=sources, prepared=prepared)
     signals = generated_signals(
@@ -125,13 +145,16 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
         signals.small_talk = small_talk_kind(prepared.question)
         signals.empty_knowledge_base = not prepared.grounding.searchable or None
     elif settings.JUDGE_MODEL and outcome.status == Message.Status.COMPLETE and outcome.content \
-            and not citations.no_answer:
+            and not citations.no_answer and not moderated:
         judge_signals(signals, aio.run(judge.reply_judge(reply=outcome.content, sources=[t for _, t in sources])))
     outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
     if outcome.handoff_reason == HandoffReason.UNVERIFIED_FACT and settings.VERIFY_FACTS_NOTICE:
         outcome.customer_notice = notice_in(prepared.language, UNVERIFIED_NOTICE)
     if outcome.error_kind == PROMPT_LEAK:
         outcome.handoff_reason = PROMPT_LEAK
+    if moderated:  # the notice replaced the reply: a person takes over only when the category says so
+        handoff = moderation.tripped is not None and moderation.tripped.term.action == ModerationAction.HANDOFF
+        outcome.handoff_reason = HandoffReason.MODERATION if handoff else ""
     return outcome, sources
 
 
@@ -162,6 +185,8 @@ def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], firs
     by who the customer is would otherwise be served to everyone, and so would links, addresses or numbers
     the model was talked into writing that no source contains.
     """
+    if outcome.error_kind == MODERATED:
+        return "replaced by moderation"
     if not first_turn:
         return "dialogue before the question"
     if outcome.personal:

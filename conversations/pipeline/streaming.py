@@ -21,7 +21,14 @@ from helpdesk.runtime import aio
 
 from .. import events, guard
 from ..models import Message
-from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, WITHHELD_NOTICE, notice_in
+from ..moderation.stream import ModerationFilter
+from ..notices import (
+    INTERRUPTED_NOTICE,
+    MODERATION_WITHHELD_NOTICE,
+    UNAVAILABLE_NOTICE,
+    WITHHELD_NOTICE,
+    notice_in,
+)
 from ..outcome import ReplyOutcome
 from ..protocol.codes import HandoffReason
 from ..services import replies
@@ -32,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 # The error kind (and handoff reason) of a reply stopped because it repeated the system prompt's canary.
 PROMPT_LEAK = HandoffReason.PROMPT_LEAK  # an error kind too
+# The error kind of a reply stopped because it wrote a blocked term (conversations.moderation).
+MODERATED = "moderation"
 
 
 @dataclass
@@ -48,12 +57,15 @@ async def stream_reply(
     options: gateway.ChatOptions,
     citations: CitationFilter | None = None,
     canary: guard.CanaryFilter | None = None,
+    moderation: ModerationFilter | None = None,
 ) -> ReplyOutcome:
     """Stream one reply from Ollama to the conversation's group; never raises for Ollama's failures.
 
-    A reply that repeats the system prompt's canary is stopped there and withheld (see `_withheld`)."""
+    A reply that repeats the system prompt's canary is stopped there and withheld (see `_withheld`); one that
+    writes a blocked term is stopped before it and replaced by a notice (see `_moderated`)."""
     return await ReplyStream(
-        target, messages, options, citations or CitationFilter(0), canary or guard.CanaryFilter(guard.prompt_canary())
+        target, messages, options, citations or CitationFilter(0), canary or guard.CanaryFilter(guard.prompt_canary()),
+        moderation or ModerationFilter(None),
     ).run()
 
 
@@ -63,10 +75,10 @@ class ReplyStream:
 
     def __init__(
         self, target: StreamTarget, messages: list[dict], options: gateway.ChatOptions,
-        citations: CitationFilter, canary: guard.CanaryFilter,
+        citations: CitationFilter, canary: guard.CanaryFilter, moderation: ModerationFilter,
     ) -> None:
         self.target, self.messages, self.options = target, messages, options
-        self.citations, self.canary = citations, canary
+        self.citations, self.canary, self.moderation = citations, canary, moderation
         self.started = time.perf_counter()
         self.coalesce_s = settings.DELTA_COALESCE_MS / 1000
         self.visible: list[str] = []
@@ -103,6 +115,9 @@ class ReplyStream:
         tail = self.canary.feed(self.citations.finish()) + self.canary.finish()
         if self.canary.tripped:
             return _withheld(self._outcome(Message.Status.FAILED), self.target)
+        tail = self.moderation.feed(tail) + self.moderation.finish()
+        if self.moderation.tripped is not None:
+            return _moderated(self._outcome(Message.Status.COMPLETE), self.target)
         if tail.strip() or self.visible:
             self._show(tail)
         await self._flush()
@@ -119,6 +134,9 @@ class ReplyStream:
         text = self.canary.feed(text) if text else ""
         if self.canary.tripped:
             return _withheld(self._outcome(Message.Status.FAILED), self.target)
+        text = self.moderation.feed(text) if text else ""
+        if self.moderation.tripped is not None:
+            return _moderated(self._outcome(Message.Status.COMPLETE), self.target)
         if text:
             if not self.visible and self.ttft_ms is None:
                 text = text.lstrip()
@@ -169,7 +187,9 @@ class ReplyStream:
 
     def _keep_held(self) -> None:
         """A stop or a failure ends the stream early: the text the canary check held back goes out after all."""
-        held = self.canary.finish() if self.visible else self.canary.finish().lstrip()
+        held = self.canary.finish()
+        held = self.moderation.feed(held) + self.moderation.finish()
+        held = held if self.visible else held.lstrip()
         if held:
             self._show(held)
 
@@ -200,6 +220,18 @@ def _withheld(failed: ReplyOutcome, target: StreamTarget) -> ReplyOutcome:
     failed.error = "the reply repeated the system prompt (its canary) and was withheld from the customer"
     failed.customer_notice = notice_in(target.language, WITHHELD_NOTICE)
     return failed
+
+
+def _moderated(outcome: ReplyOutcome, target: StreamTarget) -> ReplyOutcome:
+    """A reply that wrote a blocked term: stopped before the term, its text replaced by a polite notice in the
+    customer's language (the `done` frame carries it, so what was already shown goes too). The reply pipeline
+    records the hit and carries out its category's action."""
+    logger.warning("reply %s for conversation %s wrote a blocked term: replaced", target.message_id,
+                   target.conversation_id)
+    outcome.content = notice_in(target.language, MODERATION_WITHHELD_NOTICE)
+    outcome.error_kind = MODERATED
+    outcome.error = "the reply wrote a blocked term and was replaced by a notice"
+    return outcome
 
 
 async def _progress_save(target: StreamTarget, visible: list[str]) -> None:

@@ -25,6 +25,7 @@ from ..models import (
     Feedback,
     LLMCall,
     Message,
+    ModerationHit,
 )
 from ..services.cancel import cancel_flags_clear
 
@@ -62,6 +63,11 @@ def holders_register() -> None:
             model=EvalSuggestionDismissal, conversation_lookup="message__conversation_id", time_field="dismissed_at"
         ),
         PersonalDataHolder(model=EvalCase, conversation_lookup="suggested_from__conversation_id"),
+        # A hit names no text, but says what a customer (or the bot to them) wrote about: it goes with its message.
+        PersonalDataHolder(
+            model=ModerationHit, conversation_lookup="message__conversation_id",
+            export_fields=("category", "where", "action", "source", "created_at"),
+        ),
         PersonalDataHolder(
             model=EvalResult,
             conversation_lookup="case__suggested_from__conversation_id",

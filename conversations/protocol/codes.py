@@ -66,6 +66,7 @@ class HandoffReason(models.TextChoices):
     UNVERIFIED_FACT = "unverified_fact", "unverified number or link"
     COMPLAINT = "complaint", "complaint"
     UNSUPPORTED_CLAIM = "unsupported_claim", "claim its sources do not support"
+    MODERATION = "moderation", "moderation"
 
 
 class CloseCode(models.IntegerChoices):

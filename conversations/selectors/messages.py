@@ -53,6 +53,8 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
             "error": message.error,
             "author": agent_name(message.author) if message.author_id else "",
             "feedback": message_feedback(message),
+            # The moderation categories it hit (conversations.moderation): the console marks it flagged.
+            "flagged": [category for category in message.flagged.split(",") if category],
         }
     )
     if message.role == Message.Role.CUSTOMER:

@@ -10,13 +10,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk.llm import profiles
-from helpdesk.llm.text import is_cjk
+from helpdesk.llm.text import is_cjk, language_of
 from helpdesk.web import ratelimits
 from knowledge.selectors import direct_answer_find, product_names
 
 from .. import events
 from ..intents import Classification, Intent, asks_for_person, classify
-from ..models import Conversation, Message
+from ..models import Conversation, Message, ModerationHit
+from ..moderation.lists import cached_answer_blocked, text_check
 from ..notices import COMPLAINT_NOTICE, notice_in
 from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
@@ -24,6 +25,7 @@ from ..protocol import fields
 from ..protocol.codes import HandoffReason
 from ..selectors.replies import DIALOGUE_ROLES, customer_language
 from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
+from .moderation import moderation_act, moderation_record
 from .posting import message_publish
 from .replies import reply_queue
 
@@ -34,6 +36,10 @@ def message_post_customer(
     *, conversation: Conversation, text: str, client_id: str, client_ip: str = ""
 ) -> tuple[Message, bool]:
     """Store a customer message once per `client_id`; returns (message, created).
+
+    Before anything else the text is checked against the moderation lists (conversations.moderation): a
+    blocked term whose category refuses or hands off is recorded, and the message is then neither classified
+    nor answered; a flagged one goes on as usual.
 
     The row is written before anything else happens, so a reply that fails
     later never loses what the customer wrote. A resend with a known
@@ -50,7 +56,13 @@ def message_post_customer(
     client_id = fields.client_id(client_id)
     if not conversation.evaluation:  # an evaluation run's questions are the product's own, not a customer's
         ratelimits.message_check(conversation_id=conversation.pk, client_ip=client_ip)
-    classification, wants_human = message_classify(text)
+    # Moderation first: a refused or handed-off message is neither classified nor answered.
+    language = language_of(text)
+    verdict = text_check(text, language=language)
+    if verdict.stops:
+        classification, wants_human = Classification(intent="", source=""), False  # type: ignore[arg-type]
+    else:
+        classification, wants_human = message_classify(text)
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -60,11 +72,18 @@ def message_post_customer(
             )
             if conversation.status == Conversation.Status.RESOLVED:
                 conversation_reopen(conversation)
+            acted = verdict.stops and conversation.status == Conversation.Status.BOT
+            moderation_record(message=message, matches=verdict.matches, where=ModerationHit.Where.INBOUND,
+                              acted=acted)
             # The echo goes out before the reply is queued, so no delta can overtake it.
             message_publish(message)
-            conversation, direct_reply = _customer_message_answer(
-                conversation, message, client_ip=client_ip, wants_human=wants_human
-            )
+            if acted:
+                conversation = moderation_act(conversation=conversation, action=verdict.action, language=language)
+                direct_reply = None
+            else:
+                conversation, direct_reply = _customer_message_answer(
+                    conversation, message, client_ip=client_ip, wants_human=wants_human
+                )
             last = direct_reply or message
             first_message = conversation.last_message_at is None
             Conversation.objects.filter(pk=conversation.pk).update(
@@ -182,7 +201,7 @@ def _bot_reply_direct(customer_message: Message) -> Message | None:
         question=customer_message.content, has_history=previous_role is not None,
         profile=profile_cache_key(profile, question=customer_message.content), use_cache=not conversation.evaluation,
     )
-    if grounding is None:
+    if grounding is None or cached_answer_blocked(grounding):
         return None
     outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
     now = timezone.now()

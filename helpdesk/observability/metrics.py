@@ -74,6 +74,11 @@ DATABASE_BUSY = Counter(
     "helpdesk_database_busy_total", "Requests answered 'busy, retry' for want of a database connection in time",
     ["where"],
 )
+# Moderation hits (conversations.moderation): never the text or the term, only its category.
+MODERATION_HITS = Counter(
+    "helpdesk_moderation_hits_total", "Moderation list or model hits, by category, where and action",
+    ["category", "where", "action"],
+)
 CSAT = Histogram("helpdesk_csat_score", "Customer ratings of resolved conversations (1-5)", buckets=(1, 2, 3, 4, 5))
 
 
@@ -113,6 +118,10 @@ def message_stored(role: str) -> None:
 
 def ollama_failed(*, kind: str, node: str) -> None:
     OLLAMA_ERRORS.labels(kind, node or "none").inc()
+
+
+def moderation_hit(*, category: str, where: str, action: str) -> None:
+    MODERATION_HITS.labels(category, where, action).inc()
 
 
 def handed_off(reason: str) -> None:
