@@ -73,7 +73,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     reply = replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     if not refusal and not bot_message.conversation.evaluation:  # a run measures the profile, it feeds nothing
         answer_cache.answer_cache_put(
-            question=prepared.question,
+            question=prepared.model_question,
             version=grounding.version,
             profile=prepared.cache_profile,
             answer=answer_cache.CachedAnswer(
@@ -88,7 +88,7 @@ def _handed_off_by_intent(prepared: Preparation) -> bool:
     """Ask the intent model (when INTENT_MODEL is set) about the message being answered; its entities join
     the prompt's, and a request for a person or a complaint hands off instead of answering."""
     customer_message = prepared.customer_message
-    refined = intent_ask_model(customer_message) if customer_message is not None else None
+    refined = intent_ask_model(customer_message, masker=prepared.masker) if customer_message is not None else None
     if refined is None:
         return False
     prepared.entities = entities_merge([prepared.entities, refined.entities])
@@ -106,14 +106,14 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     # The stream takes seconds and needs no database: hand the connection back
     # rather than hold one idle per reply being generated.
     connection.close()
-    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations))
+    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations, masker=prepared.masker))
     outcome.sources = source_records(sources, citations.cited)
     outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside)}
     # Of the customer's own, who they are and the order numbers, phones and emails they gave go into the prompt
-    # (those replies are never cached for others); an action's result will mark
-    # its reply the same way.
+    # (those replies are never cached for others), and so does any personal data masked in the dialogue
+    # (conversations.privacy.masking); an action's result will mark its reply the same way.
     outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None \
-        or any(entity.get("kind") in PERSONAL_ENTITIES for entity in prepared.entities)
+        or any(entity.get("kind") in PERSONAL_ENTITIES for entity in prepared.entities) or prepared.masker.masked
     checked = settings.VERIFY_FACTS and outcome.status == Message.Status.COMPLETE and not citations.no_answer
     if checked:
         outcome.unverified_facts = unverified_facts(outcome.content, sources=sources, prepared=prepared)
@@ -126,7 +126,9 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
         signals.empty_knowledge_base = not prepared.grounding.searchable or None
     elif settings.JUDGE_MODEL and outcome.status == Message.Status.COMPLETE and outcome.content \
             and not citations.no_answer:
-        judge_signals(signals, aio.run(judge.reply_judge(reply=outcome.content, sources=[t for _, t in sources])))
+        judge_signals(signals, aio.run(judge.reply_judge(
+            reply=prepared.masker.mask(outcome.content), sources=[t for _, t in sources]
+        )))
     outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
     if outcome.handoff_reason == HandoffReason.UNVERIFIED_FACT and settings.VERIFY_FACTS_NOTICE:
         outcome.customer_notice = notice_in(prepared.language, UNVERIFIED_NOTICE)

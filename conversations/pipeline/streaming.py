@@ -23,6 +23,7 @@ from .. import events, guard
 from ..models import Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, WITHHELD_NOTICE, notice_in
 from ..outcome import ReplyOutcome
+from ..privacy.masking import Masker, PlaceholderFilter
 from ..protocol.codes import HandoffReason
 from ..services import replies
 from ..services.cancel import cancel_flag_key
@@ -48,12 +49,15 @@ async def stream_reply(
     options: gateway.ChatOptions,
     citations: CitationFilter | None = None,
     canary: guard.CanaryFilter | None = None,
+    masker: Masker | None = None,
 ) -> ReplyOutcome:
     """Stream one reply from Ollama to the conversation's group; never raises for Ollama's failures.
 
-    A reply that repeats the system prompt's canary is stopped there and withheld (see `_withheld`)."""
+    A reply that repeats the system prompt's canary is stopped there and withheld (see `_withheld`); the
+    placeholders of `masker` the model writes are restored as they stream (conversations.privacy.masking)."""
     return await ReplyStream(
-        target, messages, options, citations or CitationFilter(0), canary or guard.CanaryFilter(guard.prompt_canary())
+        target, messages, options, citations or CitationFilter(0), canary or guard.CanaryFilter(guard.prompt_canary()),
+        masker or Masker(enabled=False),
     ).run()
 
 
@@ -63,10 +67,11 @@ class ReplyStream:
 
     def __init__(
         self, target: StreamTarget, messages: list[dict], options: gateway.ChatOptions,
-        citations: CitationFilter, canary: guard.CanaryFilter,
+        citations: CitationFilter, canary: guard.CanaryFilter, masker: Masker,
     ) -> None:
         self.target, self.messages, self.options = target, messages, options
-        self.citations, self.canary = citations, canary
+        self.citations, self.canary, self.masker = citations, canary, masker
+        self.placeholders = PlaceholderFilter(masker)
         self.started = time.perf_counter()
         self.coalesce_s = settings.DELTA_COALESCE_MS / 1000
         self.visible: list[str] = []
@@ -100,7 +105,8 @@ class ReplyStream:
                 stopped = await self._take(piece)
                 if stopped is not None:
                     return stopped
-        tail = self.canary.feed(self.citations.finish()) + self.canary.finish()
+        tail = self.canary.feed(self.placeholders.feed(self.citations.finish()) + self.placeholders.finish())
+        tail += self.canary.finish()
         if self.canary.tripped:
             return _withheld(self._outcome(Message.Status.FAILED), self.target)
         if tail.strip() or self.visible:
@@ -116,6 +122,7 @@ class ReplyStream:
         if piece.reasoning:
             self.reasoning.append(piece.reasoning)
         text = self.citations.feed(piece.visible) if piece.visible else ""
+        text = self.placeholders.feed(text) if text else ""
         text = self.canary.feed(text) if text else ""
         if self.canary.tripped:
             return _withheld(self._outcome(Message.Status.FAILED), self.target)
@@ -169,7 +176,8 @@ class ReplyStream:
 
     def _keep_held(self) -> None:
         """A stop or a failure ends the stream early: the text the canary check held back goes out after all."""
-        held = self.canary.finish() if self.visible else self.canary.finish().lstrip()
+        held = self.canary.feed(self.placeholders.finish()) + self.canary.finish()
+        held = held if self.visible else held.lstrip()
         if held:
             self._show(held)
 
@@ -178,7 +186,7 @@ class ReplyStream:
         return ReplyOutcome(
             status=status,
             content="".join(self.visible).strip(),
-            reasoning="".join(self.reasoning).strip(),
+            reasoning=self.masker.restore("".join(self.reasoning).strip()),
             model_name=self.options.model,
             ollama_host=self.stream.host if self.stream else "",
             ttft_ms=self.ttft_ms,
