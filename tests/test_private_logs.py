@@ -59,7 +59,7 @@ def record_text(record: logging.LogRecord) -> str:
     parts = [str(record.msg), repr(record.args)]
     try:
         parts.append(record.getMessage())
-    except Exception:  # noqa: BLE001 - a broken format string still has its parts above
+    except Exception:
         pass
     parts += [f"{name}={value!r}" for name, value in vars(record).items() if name not in _STANDARD]
     # What a formatter writes: the record's exc_text when it has one, else its exception formatted.
@@ -76,8 +76,9 @@ def every_record() -> Iterator[Keep]:
     """Every logger at DEBUG (those the settings quieten too: httpx, daphne, channels...), kept at the root."""
     keep = Keep()
     root = logging.getLogger()
-    loggers = [root] + [logger for logger in logging.root.manager.loggerDict.values()
-                        if isinstance(logger, logging.Logger)]
+    loggers = [root] + [
+        logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
     saved = [(logger, logger.level, logger.disabled) for logger in loggers]
     for logger in loggers:
         logger.setLevel(logging.DEBUG)
@@ -113,15 +114,30 @@ async def test_a_whole_conversation_leaves_no_personal_data_in_logs_or_metrics(
     await aio.db_call(knowledge_base_create)
     fake_ollama.script(Reply(content=BOT_ANSWER))
     ts = int(time.time())
-    user = {"id": "cust-7731", "name": NAME, "email": EMAIL, "ts": ts,
-            "hash": identity.identity_hash(user_id="cust-7731", name=NAME, email=EMAIL, ts=ts)}
+    user = {
+        "id": "cust-7731",
+        "name": NAME,
+        "email": EMAIL,
+        "ts": ts,
+        "hash": identity.identity_hash(user_id="cust-7731", name=NAME, email=EMAIL, ts=ts),
+    }
     http = AsyncClient()
     created = await http.post("/api/v1/conversations", {"user": user}, content_type="application/json")
     assert created.status_code == 201
     token = created.json()["token"]
     access = AccessLog()  # the lines Daphne's access log writes for this conversation's requests
-    access("http", "complete", {"client": "203.0.113.7:5123", "method": "POST", "path": "/api/v1/conversations",
-                                "status": 201, "size": 120, "time_taken": 0.01})
+    access(
+        "http",
+        "complete",
+        {
+            "client": "203.0.113.7:5123",
+            "method": "POST",
+            "path": "/api/v1/conversations",
+            "status": 201,
+            "size": 120,
+            "time_taken": 0.01,
+        },
+    )
     access("websocket", "connected", {"client": "203.0.113.7:5124", "path": f"/ws/chat/{token}/"})
 
     client, _ = await chat(token)
@@ -142,17 +158,31 @@ async def test_a_whole_conversation_leaves_no_personal_data_in_logs_or_metrics(
     access("websocket", "disconnected", {"client": "203.0.113.7:5124", "path": f"/ws/chat/{token}/"})
     metrics = (await http.get("/metrics")).content.decode()
 
-    secrets = [token, NAME, EMAIL, PHONE, PHONE.replace(" ", ""), *WORDS, "quixotic-pelican", "zygomorphic-teapot",
-               QUESTION, SECOND]
+    secrets = [
+        token,
+        NAME,
+        EMAIL,
+        PHONE,
+        PHONE.replace(" ", ""),
+        *WORDS,
+        "quixotic-pelican",
+        "zygomorphic-teapot",
+        QUESTION,
+        SECOND,
+    ]
     assert len(every_record.records) > 10, "the capture sees the conversation's records"
-    leaks = {f"{name}: {text[:300]}": secrets_in(text, secrets)
-             for name, text in every_record.records if secrets_in(text, secrets)}
+    leaks = {
+        f"{name}: {text[:300]}": secrets_in(text, secrets)
+        for name, text in every_record.records
+        if secrets_in(text, secrets)
+    }
     assert leaks == {}
     assert secrets_in(metrics, secrets) == []
     if reply_runner == "celery":  # the reply was made in the worker's process: its log lines, as written
         assert secrets_in((ROOT / ".pytest_cache" / "celery-worker.log").read_text(), secrets) == []
-    assert token[:6] in "\n".join(text for _, text in every_record.records), \
+    assert token[:6] in "\n".join(text for _, text in every_record.records), (
         "the token's first characters still tie a conversation's lines together"
+    )
 
 
 def test_a_token_in_a_records_arguments_or_traceback_is_cut_as_the_record_is_made(every_record) -> None:

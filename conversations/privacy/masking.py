@@ -32,9 +32,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from ..entities import EMAIL as ENTITY_EMAIL
-from ..entities import ORDER_NUMBER
+from ..entities import ORDER_NUMBER, contact_spans
 from ..entities import PHONE as ENTITY_PHONE
-from ..entities import contact_spans
 
 PHONE, EMAIL, ID, CARD, ADDRESS = "PHONE", "EMAIL", "ID", "CARD", "ADDRESS"
 KINDS = (PHONE, EMAIL, ID, CARD, ADDRESS)
@@ -200,7 +199,7 @@ class Masker:
             return text
         parts, last = [], 0
         for found in personal_data(text, order_pattern=self.order_pattern):
-            parts += [text[last:found.start], self.placeholder(found, text[found.start:found.end])]
+            parts += [text[last : found.start], self.placeholder(found, text[found.start : found.end])]
             last = found.end
         return "".join(parts) + text[last:] if parts else text
 

@@ -12,8 +12,10 @@ MASKED = [
     ("Call me on 138 1234 5678 please", ["138 1234 5678"]),
     ("my number is +86-139-8765-4321.", ["+86-139-8765-4321"]),
     ("reach me at 0086 15012345678 or 13912345678", ["0086 15012345678", "13912345678"]),
-    ("UK mobile +44 20 7946 0958, US (415) 555-0132 or 212-555-0199", ["+44 20 7946 0958", "(415) 555-0132",
-                                                                       "212-555-0199"]),
+    (
+        "UK mobile +44 20 7946 0958, US (415) 555-0132 or 212-555-0199",
+        ["+44 20 7946 0958", "(415) 555-0132", "212-555-0199"],
+    ),
     ("办公室电话010-12345678，家里(0755) 8765 4321", ["010-12345678", "(0755) 8765 4321"]),
     ("我的手机号是１３８１２３４５６７８", ["１３８１２３４５６７８"]),
     ("Email me: Li.Wei+shop@Example.co.uk!", ["Li.Wei+shop@Example.co.uk"]),
@@ -24,7 +26,10 @@ MASKED = [
     ("银行卡 6222 0212 3456 7890 128 退款", ["6222 0212 3456 7890 128"]),
     ("refund to card 4111-1111-1111-1111 or 5500000000000004", ["4111-1111-1111-1111", "5500000000000004"]),
     ("Amex 3782 822463 10005", ["3782 822463 10005"]),
-    ("地址：广东省深圳市南山区科技园路1号阳光小区3栋2单元501室", ["广东省深圳市南山区科技园路1号阳光小区3栋2单元501室"]),
+    (
+        "地址：广东省深圳市南山区科技园路1号阳光小区3栋2单元501室",
+        ["广东省深圳市南山区科技园路1号阳光小区3栋2单元501室"],
+    ),
     ("我住在北京市朝阳区建国路88号，明天在家", ["北京市朝阳区建国路88号"]),
     ("寄到杭州市西湖区文三路 477 号", ["杭州市西湖区文三路 477 号"]),
     ("送到翠苑小区5幢1单元302室吧", ["翠苑小区5幢1单元302室"]),
@@ -57,7 +62,7 @@ def test_personal_data_is_masked_and_restored(text: str, personal: list[str], se
     masked = masker.mask(text)
     for value in personal:
         assert value not in masked
-    assert [text[found.start:found.end] for found in personal_data(text)] == personal
+    assert [text[found.start : found.end] for found in personal_data(text)] == personal
     assert masker.restore(masked) == text
     assert sorted(masker.originals.values()) == sorted(personal)
 
@@ -75,10 +80,12 @@ def test_the_checks() -> None:
 
 
 def test_the_same_value_keeps_its_placeholder_across_turns_and_formats() -> None:
-    masker = masker_for([
-        "My phone is 138 1234 5678 and my email a.b@example.com",
-        "我的电话是+86 13812345678，另一个是13987654321",
-    ])
+    masker = masker_for(
+        [
+            "My phone is 138 1234 5678 and my email a.b@example.com",
+            "我的电话是+86 13812345678，另一个是13987654321",
+        ]
+    )
     assert masker.mask("call 13812345678 or A.B@example.com") == "call [PHONE_1] or [EMAIL_1]"
     assert masker.mask("或者 139-8765-4321") == "或者 [PHONE_2]"
     assert masker.restore("We will call [PHONE_1] and write to [EMAIL_1].") == (
@@ -94,8 +101,10 @@ def test_a_placeholder_the_conversation_does_not_have_is_never_shown() -> None:
 
 def test_the_entities_block_is_masked_but_order_numbers_stay() -> None:
     masker = masker_for(["order 12345678, phone 138 1234 5678"])
-    entities = [{"kind": "order_number", "text": "12345678", "value": "12345678"},
-                {"kind": "phone", "text": "138 1234 5678", "value": "+8613812345678"}]
+    entities = [
+        {"kind": "order_number", "text": "12345678", "value": "12345678"},
+        {"kind": "phone", "text": "138 1234 5678", "value": "+8613812345678"},
+    ]
     assert [e["text"] for e in masker.entities_mask(entities)] == ["12345678", "[PHONE_1]"]
 
 
@@ -106,18 +115,26 @@ def test_with_masking_off_nothing_changes(settings) -> None:
 
 
 REPLIES = [
-    ("I will call you at [PHONE_1] and email [EMAIL_1] about it [1].",
-     "I will call you at 138 1234 5678 and email wei@example.com about it."),
-    ("好的，我们会把发票寄到【ADDRESS_1】，退款到 [CARD_1]，并核对[ID_1]【1】。",
-     "好的，我们会把发票寄到北京市朝阳区建国路88号，退款到 4111 1111 1111 1111，并核对11010519491231002X。"),
+    (
+        "I will call you at [PHONE_1] and email [EMAIL_1] about it [1].",
+        "I will call you at 138 1234 5678 and email wei@example.com about it.",
+    ),
+    (
+        "好的，我们会把发票寄到【ADDRESS_1】，退款到 [CARD_1]，并核对[ID_1]【1】。",
+        "好的，我们会把发票寄到北京市朝阳区建国路88号，退款到 4111 1111 1111 1111，并核对11010519491231002X。",
+    ),
     ("[PHONE_1][EMAIL_1] [PHONE_9] [2] [", f"138 1234 5678wei@example.com {UNKNOWN} [2] ["),
 ]
 
 
 @pytest.mark.parametrize(("reply", "shown"), REPLIES)
 def test_a_streamed_reply_is_restored_wherever_it_is_split(reply: str, shown: str) -> None:
-    masker = masker_for(["phone 138 1234 5678, wei@example.com, 北京市朝阳区建国路88号, card 4111 1111 1111 1111, "
-                         "ID 11010519491231002X"])
+    masker = masker_for(
+        [
+            "phone 138 1234 5678, wei@example.com, 北京市朝阳区建国路88号, card 4111 1111 1111 1111, "
+            "ID 11010519491231002X"
+        ]
+    )
     for cuts in [(i,) for i in range(len(reply) + 1)] + [(i, i + 3) for i in range(len(reply) - 2)]:
         pieces = [reply[a:b] for a, b in zip((0, *cuts), (*cuts, len(reply)), strict=True)]
         citations, restorer = CitationFilter(1), masker.restorer()

@@ -47,7 +47,7 @@ def cached_everything() -> str:
     """Every key and value of the cache (Redis in production, the in-process cache in the embedded mode)."""
     if hasattr(cache, "iter_keys"):
         return repr([(key, cache.get(key)) for key in cache.iter_keys("*")])
-    return repr([(key, pickle.loads(value)) for key, value in cache._cache.items()])  # noqa: SLF001
+    return repr([(key, pickle.loads(value)) for key, value in cache._cache.items()])
 
 
 @pytest.mark.parametrize("language", CASES)
@@ -126,7 +126,8 @@ def test_an_agents_draft_is_restored(fake_ollama) -> None:
 
 
 async def test_the_customer_never_sees_a_placeholder_split_across_chunks(chat, fake_ollama, reply_runner) -> None:
-    fake_ollama.script(Reply(chunks=("We will call [PHO", "NE_1] and mail [", "EMAIL_", "1", "] today, [PHONE_4", "].")))
+    pieces = ("We will call [PHO", "NE_1] and mail [", "EMAIL_", "1", "] today, [PHONE_4", "].")
+    fake_ollama.script(Reply(chunks=pieces))
     conversation = await aio.db_call(conversation_create)
     client, _ = await chat(conversation.token)
     text = "Please call me on 139-8765-4321 or mail wei@example.com"
