@@ -647,6 +647,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # redis-py logs every pub/sub message at DEBUG (customers' words): withheld anyway (observability.redact).
+        "push_response": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         # pypdf warns about every oddity of a damaged file; the import reports what matters.
         "pypdf": {"level": "ERROR"},

@@ -44,9 +44,20 @@ def redact(text: str) -> str:
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+# Libraries whose debug records are the payloads they carry: redis-py's "push_response" logs every pub/sub
+# message (the channel layer's: customers' words, tokens), the websockets library every frame. Their records keep
+# their level and time, never their text.
+PAYLOAD_LOGGERS = ("push_response", "websockets")
+WITHHELD = "(a payload, withheld: helpdesk.observability.redact)"
+
+
 def record_redact(record: logging.LogRecord) -> None:
     """A record's message (its arguments merged into it where they held a token), traceback, stack and string
-    extras through redact()."""
+    extras through redact(); the records of PAYLOAD_LOGGERS withheld whole."""
+    logger = record.name or ""
+    if any(logger == name or logger.startswith(name + ".") for name in PAYLOAD_LOGGERS):
+        record.msg, record.args = WITHHELD, None
+        return
     try:
         message = record.getMessage()
     except Exception:  # a broken format string: leave it to the formatter to report
