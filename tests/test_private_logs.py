@@ -200,7 +200,7 @@ def test_a_token_in_a_records_arguments_or_traceback_is_cut_as_the_record_is_mad
 
 def test_libraries_that_log_their_payloads_have_them_withheld(every_record) -> None:
     """redis-py logs each pub/sub message the channel layer receives (this is its own line), websockets each frame."""
-    payload = [b"message", b"helpdesk.__group__conv.4", "content: call me on 139 8765 4321".encode()]
+    payload = [b"message", b"helpdesk.__group__conv.4", b"content: call me on 139 8765 4321"]
     logging.getLogger("push_response").debug("Push response: " + str(payload))
     logging.getLogger("websockets.server").debug("< TEXT %r [%d bytes]", '{"text": "蓝色长颈鹿"}', 24)
     texts = [text for name, text in every_record.records if name in ("push_response", "websockets.server")]
