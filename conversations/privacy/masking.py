@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -114,9 +115,11 @@ class Found:
     key: str
 
 
-def _normalised(text: str) -> tuple[str, list[int]]:
+def _normalised(text: str) -> tuple[str, Sequence[int]]:
     """`text` NFKC-normalised character by character (full-width digits and ＠ to ASCII), with the index in
     `text` of each character of the result, so spans found in it map back."""
+    if unicodedata.is_normalized("NFKC", text):  # most texts: nothing to map
+        return text, range(len(text) + 1)
     parts, origin = [], []
     for index, char in enumerate(text):
         normal = unicodedata.normalize("NFKC", char) if ord(char) > 127 else char
@@ -179,6 +182,8 @@ class Masker:
     originals: dict[str, str] = field(default_factory=dict)  # placeholder → the value as first written
     _placeholders: dict[tuple[str, str], str] = field(default_factory=dict)
     _counts: dict[str, int] = field(default_factory=dict)
+    # Each text masked once: a reply's preparation masks the question several times (search, prompt, cache).
+    _masked: dict[str, str] = field(default_factory=dict)
 
     @property
     def masked(self) -> bool:
@@ -197,11 +202,15 @@ class Masker:
     def mask(self, text: str) -> str:
         if not self.enabled or not text:
             return text
+        if text in self._masked:
+            return self._masked[text]
         parts, last = [], 0
         for found in personal_data(text, order_pattern=self.order_pattern):
             parts += [text[last : found.start], self.placeholder(found, text[found.start : found.end])]
             last = found.end
-        return "".join(parts) + text[last:] if parts else text
+        masked = "".join(parts) + text[last:] if parts else text
+        self._masked[text] = masked
+        return masked
 
     def entities_mask(self, entities: list[dict]) -> list[dict]:
         """The details block's entities with their text masked (an order number's stays as it is)."""
