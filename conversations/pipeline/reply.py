@@ -161,8 +161,9 @@ def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], firs
 
     Only a complete, confident, grounded answer to a conversation's very first message, made from nothing
     but the knowledge base: an answer shaped by earlier turns (an instruction the customer gave first) or
-    by who the customer is would otherwise be served to everyone, and so would links, addresses or numbers
-    the model was talked into writing that no source contains.
+    by who the customer is (their details, anything conversations.privacy.masking masked) would otherwise be
+    served to everyone, and so would links, addresses or numbers the model was talked into writing that no
+    source contains.
     """
     if not first_turn:
         return "dialogue before the question"
