@@ -26,7 +26,7 @@ from functools import lru_cache
 ORDER_NUMBER, PHONE, EMAIL, AMOUNT, PRODUCT = "order_number", "phone", "email", "amount", "product"
 KINDS = (ORDER_NUMBER, PHONE, EMAIL, AMOUNT, PRODUCT)
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9_.+-])[A-Za-z0-9_.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # An order reference: a label, then a token holding at least four digits (letters and dashes allowed).
 _ORDER_TOKEN = r"([A-Za-z]{0,4}-?\d[\dA-Za-z-]{2,30}\d)"
 _ORDER = re.compile(
@@ -181,17 +181,30 @@ def _products(text: str, spans: _Spans, names: tuple[str, ...]) -> list[dict]:
     return found
 
 
-def extract(text: str, *, product_names: Iterable[str] = (), order_pattern: str = "") -> list[dict]:
-    """The entities of a message, in the order of the kinds above, each once per value."""
-    text = normalise(text)
-    spans = _Spans()
+def _contacts(text: str, spans: _Spans, order_pattern: str) -> list[dict]:
+    """Emails, order numbers and phones, in that order (see the module's docstring)."""
     emails = []
     for match in _EMAIL.finditer(text):
         spans.take(*match.span())
         emails.append({"kind": EMAIL, "text": match.group(0), "value": match.group(0).lower()})
-    found = emails + _orders(text, spans, order_pattern) + _phones(text, spans) + _amounts(text, spans)
+    return emails + _orders(text, spans, order_pattern) + _phones(text, spans)
+
+
+def extract(text: str, *, product_names: Iterable[str] = (), order_pattern: str = "") -> list[dict]:
+    """The entities of a message, in the order of the kinds above, each once per value."""
+    text = normalise(text)
+    spans = _Spans()
+    found = _contacts(text, spans, order_pattern) + _amounts(text, spans)
     found += _products(text, spans, tuple(product_names))
     return entities_merge([found])
+
+
+def contact_spans(text: str, *, order_pattern: str = "") -> list[tuple[dict, int, int]]:
+    """The emails, order numbers and phone numbers of `text` as written (no normalising: the caller maps
+    the spans back), each with where it is, for conversations.privacy.masking."""
+    spans = _Spans()
+    found = _contacts(text, spans, order_pattern)
+    return [(entity, start, end) for entity, (start, end) in zip(found, spans.taken, strict=True)]
 
 
 def entities_merge(lists: Iterable[Iterable[dict]]) -> list[dict]:

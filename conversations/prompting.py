@@ -10,6 +10,7 @@ services.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -175,10 +176,12 @@ def grounded_turn(*, question: str, sources: list[tuple[Hit, str]], entities: li
 
 def grounded_prompt(
     *, question: str, earlier: list[Message], grounding: Grounding, options: gateway.ChatOptions, system_prompt: str,
-    entities: list[dict] | None = None,
+    entities: list[dict] | None = None, mask: Callable[[str], str] | None = None,
 ) -> tuple[list[dict], list[tuple[Hit, str]]]:
     """The chat messages for a grounded answer, and the numbered sources fitted into them; `entities`: the
-    details the customer gave in the conversation (conversations.selectors.messages.customer_details)."""
+    details the customer gave in the conversation (conversations.selectors.messages.customer_details); `mask`:
+    what the earlier turns pass through on their way to the model (conversations.privacy.masking)."""
+    mask = mask or str
     hits = grounding.result.hits if grounding.result else []
     budget = (
         options.num_ctx - options.num_predict - TEMPLATE_MARGIN_TOKENS - HISTORY_RESERVE_TOKENS
@@ -186,7 +189,7 @@ def grounded_prompt(
         - sum(estimate_tokens(entity.get("text", "")) + 4 for entity in entities or [])
     )
     sources = sources_fit(hits, budget_tokens=budget)
-    dialogue = [dialogue_turn(turn.role, turn.content) for turn in earlier]
+    dialogue = [dialogue_turn(turn.role, mask(turn.content)) for turn in earlier]
     dialogue.append((Message.Role.CUSTOMER, grounded_turn(question=question, sources=sources, entities=entities)))
     messages = prompt_build(
         system_prompt=system_prompt, turns=dialogue, num_ctx=options.num_ctx, num_predict=options.num_predict

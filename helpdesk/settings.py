@@ -447,6 +447,9 @@ HANDOFF_THRESHOLD = env_float("HANDOFF_THRESHOLD", 0.5)
 VERIFY_FACTS = env_bool("VERIFY_FACTS", True)
 # ...and tells the customer a colleague will confirm the reply.
 VERIFY_FACTS_NOTICE = env_bool("VERIFY_FACTS_NOTICE", True)
+# Personal data (phones, emails, ID-card and bank-card numbers, street addresses) in what goes to the model, its
+# embeddings and the answer cache is replaced by placeholders, restored in the reply (conversations.privacy.masking).
+PII_MASKING = env_bool("PII_MASKING", True)
 # Vector similarity of an unrelated text, and of a clearly relevant one, for the embedding model in use.
 CONFIDENCE_VECTOR_FLOOR = env_float("CONFIDENCE_VECTOR_FLOOR", 0.35)
 CONFIDENCE_VECTOR_CEILING = env_float("CONFIDENCE_VECTOR_CEILING", 0.75)
@@ -700,6 +703,8 @@ LOGGING = {
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # redis-py logs every pub/sub message at DEBUG (customers' words): withheld anyway (observability.redact).
+        "push_response": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
         # pypdf warns about every oddity of a damaged file; the import reports what matters.
         "pypdf": {"level": "ERROR"},

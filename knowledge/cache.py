@@ -7,6 +7,10 @@ a generation: publishing or unpublishing anything (which bumps the version)
 or a staff purge (which changes the generation) makes every older entry
 unreachable, so a stale or unwanted answer is never served.
 
+The question it is given has the customer's personal data masked (conversations.privacy.masking), and the
+pipeline never stores a reply to a conversation where anything was masked: neither key nor answer can carry a
+customer's phone, email, ID or card number or address.
+
 What may be stored is decided by the pipeline; this module only refuses an
 answer that carries links, addresses or numbers its sources do not
 (`unsourced_material`): whatever the model was talked into saying, a

@@ -13,6 +13,7 @@ from helpdesk.runtime import aio
 
 from .. import guard
 from ..models import Message
+from ..privacy.masking import PlaceholderFilter
 from ..selectors.access import conversation_get
 from .citations import CitationFilter, source_records
 from .preparation import reply_prepare
@@ -33,7 +34,7 @@ def draft_generate(*, conversation_id: int) -> dict[str, Any]:
     citations = CitationFilter(len(sources))
     connection.close()
     try:
-        text = aio.run(_collect(messages, prepared.options, citations))
+        text = aio.run(_collect(messages, prepared.options, citations, prepared.masker.restorer()))
     except gateway.OllamaError as exc:
         return {"error": f"the assistant could not write a draft: {exc}"}
     if text is None:
@@ -42,16 +43,19 @@ def draft_generate(*, conversation_id: int) -> dict[str, Any]:
             "no_answer": citations.no_answer}
 
 
-async def _collect(messages: list[dict], options: gateway.ChatOptions, citations: CitationFilter) -> str | None:
-    """The whole visible answer of one chat, reasoning left out; None when it repeated the system prompt."""
+async def _collect(
+    messages: list[dict], options: gateway.ChatOptions, citations: CitationFilter, placeholders: PlaceholderFilter
+) -> str | None:
+    """The whole visible answer of one chat, reasoning left out, the customer's personal data put back where
+    the model wrote its placeholder; None when it repeated the system prompt."""
     parts: list[str] = []
     canary = guard.CanaryFilter(guard.prompt_canary())
     stream = await gateway.open_chat_stream(messages, options)
     async with contextlib.aclosing(aiter(stream)) as pieces:
         async for piece in pieces:
             if piece.visible:
-                parts.append(canary.feed(citations.feed(piece.visible)))
+                parts.append(canary.feed(placeholders.feed(citations.feed(piece.visible))))
             if canary.tripped:
                 return None
-    parts.append(canary.feed(citations.finish()) + canary.finish())
+    parts.append(canary.feed(placeholders.feed(citations.finish()) + placeholders.finish()) + canary.finish())
     return None if canary.tripped else "".join(parts).strip()

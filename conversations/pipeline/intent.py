@@ -20,6 +20,7 @@ from helpdesk.runtime import aio
 from ..entities import KINDS, entities_merge, normalise
 from ..intents import Classification, Intent
 from ..models import Message
+from ..privacy.masking import Masker, masker_for
 
 logger = logging.getLogger(__name__)
 
@@ -50,19 +51,25 @@ INTENT_INSTRUCTIONS = (
 SETTLED = (Intent.PERSON, Intent.COMPLAINT)
 
 
-def intent_ask_model(message: Message) -> Classification | None:
+def intent_ask_model(message: Message, *, masker: Masker | None = None) -> Classification | None:
     """The model's classification of a customer message, or None (no model set, the rules settled it, or the
-    model did not answer well in time: the rules' result stands)."""
+    model did not answer well in time: the rules' result stands). The model sees the message with its personal
+    data masked (with the conversation's `masker` where given); the entities it names are restored."""
     if not settings.INTENT_MODEL or message.intent in SETTLED:
         return None
+    masker = masker or masker_for([])
     try:
         answer = aio.run(gateway.structured_chat(
-            [{"role": "system", "content": INTENT_INSTRUCTIONS}, {"role": "user", "content": message.content}],
+            [{"role": "system", "content": INTENT_INSTRUCTIONS},
+             {"role": "user", "content": masker.mask(message.content)}],
             model=settings.INTENT_MODEL, schema=INTENT_SCHEMA, timeout_s=settings.INTENT_TIMEOUT_S,
         ))
     except gateway.OllamaError as exc:
         logger.info("intent model: no answer for message %s (%s); the rules' intent stands", message.pk, exc)
         return None
+    for entity in answer.get("entities", []) if isinstance(answer.get("entities"), list) else []:
+        if isinstance(entity, dict) and isinstance(entity.get("text"), str):
+            entity["text"] = masker.restore(entity["text"])
     classification = classification_from_answer(answer, text=message.content, rules_entities=message.entities)
     if classification is None:
         logger.info("intent model: answer for message %s outside the schema; the rules' intent stands", message.pk)

@@ -16,6 +16,7 @@ from knowledge.selectors import Grounding, knowledge_lookup
 from .. import scope
 from ..models import Conversation, Message
 from ..moderation.lists import cached_answer_blocked
+from ..privacy.masking import Masker, masker_for
 from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
 from ..selectors.messages import customer_details
 from ..selectors.replies import dialogue_before
@@ -27,7 +28,7 @@ class Preparation:
 
     profile: ModelProfile
     options: gateway.ChatOptions
-    question: str  # the customer's unanswered messages, as one
+    question: str  # the customer's unanswered messages, as one (as written: the agents' and verification's)
     earlier: list[Message]  # the dialogue before them
     first_turn: bool  # the question is the conversation's very first message
     system_prompt: str
@@ -36,6 +37,14 @@ class Preparation:
     entities: list[dict] = field(default_factory=list)  # the details the customer gave (conversations.entities)
     customer_message: Message | None = None  # the message being answered (its intent may be refined)
     set_aside: list[Hit] = field(default_factory=list)  # hits found but not relevant enough to be given
+    # The conversation's placeholders for personal data (conversations.privacy.masking): what the model, the
+    # embeddings and the answer cache get is masked with it, what the model writes restored with it.
+    masker: Masker = field(default_factory=lambda: Masker(enabled=False))
+
+    @property
+    def model_question(self) -> str:
+        """The question as the model, the search and the answer cache see it: personal data masked."""
+        return self.masker.mask(self.question)
 
     @property
     def has_sources(self) -> bool:
@@ -48,8 +57,9 @@ class Preparation:
     def prompt(self) -> tuple[list[dict], list[tuple[Hit, str]]]:
         """The chat messages to generate an answer with, and the numbered sources fitted into them."""
         return grounded_prompt(
-            question=self.question, earlier=self.earlier, grounding=self.grounding, options=self.options,
-            system_prompt=self.system_prompt, entities=self.entities,
+            question=self.model_question, earlier=self.earlier, grounding=self.grounding, options=self.options,
+            system_prompt=self.system_prompt, entities=self.masker.entities_mask(self.entities),
+            mask=self.masker.mask,
         )
 
 
@@ -59,24 +69,28 @@ def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile:
     options = profiles.chat_options(profile)
     turns = dialogue_before(conversation=conversation, up_to_message_id=up_to_message_id)
     question, previous_question, earlier = dialogue_split(turns)
+    # Every turn masked oldest first, so the same value has the same placeholder in all of them.
+    masker = masker_for([turn.content for turn in turns])
     language = language_of(question)
     system_prompt = system_prompt_for(profile, language)
     cache_profile = profile_cache_key(profile, question=question)
-    lookup = {"question": question, "previous_question": previous_question, "has_history": bool(earlier),
-              "profile": cache_profile, "limit": scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K}
+    lookup = {"question": masker.mask(question), "previous_question": masker.mask(previous_question),
+              "has_history": bool(earlier), "profile": cache_profile,
+              "limit": scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K}
     grounding = knowledge_lookup(**lookup, use_cache=not conversation.evaluation)
     if cached_answer_blocked(grounding):  # cached before one of its terms was listed: looked up afresh
         grounding = knowledge_lookup(**lookup, use_cache=False)
     set_aside: list[Hit] = []
     if grounding.result is not None:
         grounding.result.hits, set_aside = scope.sources_relevant(
-            grounding.result.hits, limit=settings.RETRIEVAL_TOP_K, language=language, question=question
+            grounding.result.hits, limit=settings.RETRIEVAL_TOP_K, language=language, question=masker.mask(question)
         )
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,
         system_prompt=system_prompt, cache_profile=cache_profile, grounding=grounding, set_aside=set_aside,
         entities=customer_details(turns)["entities"],
         customer_message=next((turn for turn in reversed(turns) if turn.role == Message.Role.CUSTOMER), None),
+        masker=masker,
     )
 
 

@@ -77,7 +77,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     reply = replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     if not refusal and not bot_message.conversation.evaluation:  # a run measures the profile, it feeds nothing
         answer_cache.answer_cache_put(
-            question=prepared.question,
+            question=prepared.model_question,
             version=grounding.version,
             profile=prepared.cache_profile,
             answer=answer_cache.CachedAnswer(
@@ -103,7 +103,7 @@ def _handed_off_by_intent(prepared: Preparation) -> bool:
     """Ask the intent model (when INTENT_MODEL is set) about the message being answered; its entities join
     the prompt's, and a request for a person or a complaint hands off instead of answering."""
     customer_message = prepared.customer_message
-    refined = intent_ask_model(customer_message) if customer_message is not None else None
+    refined = intent_ask_model(customer_message, masker=prepared.masker) if customer_message is not None else None
     if refined is None:
         return False
     prepared.entities = entities_merge([prepared.entities, refined.entities])
@@ -123,15 +123,16 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     # The stream takes seconds and needs no database: hand the connection back
     # rather than hold one idle per reply being generated.
     connection.close()
-    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations, moderation=moderation))
+    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations, moderation=moderation,
+                                   masker=prepared.masker))
     moderation_record(message=bot_message, matches=moderation.matches, where=ModerationHit.Where.OUTBOUND)
     outcome.sources = source_records(sources, citations.cited)
     outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside)}
     # Of the customer's own, who they are and the order numbers, phones and emails they gave go into the prompt
-    # (those replies are never cached for others); an action's result will mark
-    # its reply the same way.
+    # (those replies are never cached for others), and so does any personal data masked in the dialogue
+    # (conversations.privacy.masking); an action's result will mark its reply the same way.
     outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None \
-        or any(entity.get("kind") in PERSONAL_ENTITIES for entity in prepared.entities)
+        or any(entity.get("kind") in PERSONAL_ENTITIES for entity in prepared.entities) or prepared.masker.masked
     moderated = outcome.error_kind == MODERATED
     checked = settings.VERIFY_FACTS and outcome.status == Message.Status.COMPLETE and not citations.no_answer \
         and not moderated
@@ -146,7 +147,9 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
         signals.empty_knowledge_base = not prepared.grounding.searchable or None
     elif settings.JUDGE_MODEL and outcome.status == Message.Status.COMPLETE and outcome.content \
             and not citations.no_answer and not moderated:
-        judge_signals(signals, aio.run(judge.reply_judge(reply=outcome.content, sources=[t for _, t in sources])))
+        judge_signals(signals, aio.run(judge.reply_judge(
+            reply=prepared.masker.mask(outcome.content), sources=[t for _, t in sources]
+        )))
     outcome_judge(outcome, signals, threshold=prepared.profile.handoff_threshold)
     if outcome.handoff_reason == HandoffReason.UNVERIFIED_FACT and settings.VERIFY_FACTS_NOTICE:
         outcome.customer_notice = notice_in(prepared.language, UNVERIFIED_NOTICE)
@@ -182,8 +185,9 @@ def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], firs
 
     Only a complete, confident, grounded answer to a conversation's very first message, made from nothing
     but the knowledge base: an answer shaped by earlier turns (an instruction the customer gave first) or
-    by who the customer is would otherwise be served to everyone, and so would links, addresses or numbers
-    the model was talked into writing that no source contains.
+    by who the customer is (their details, anything conversations.privacy.masking masked) would otherwise be
+    served to everyone, and so would links, addresses or numbers the model was talked into writing that no
+    source contains.
     """
     if outcome.error_kind == MODERATED:
         return "replaced by moderation"

@@ -30,6 +30,7 @@ from ..notices import (
     notice_in,
 )
 from ..outcome import ReplyOutcome
+from ..privacy.masking import Masker, PlaceholderFilter
 from ..protocol.codes import HandoffReason
 from ..services import replies
 from ..services.cancel import cancel_flag_key
@@ -58,14 +59,16 @@ async def stream_reply(
     citations: CitationFilter | None = None,
     canary: guard.CanaryFilter | None = None,
     moderation: ModerationFilter | None = None,
+    masker: Masker | None = None,
 ) -> ReplyOutcome:
     """Stream one reply from Ollama to the conversation's group; never raises for Ollama's failures.
 
     A reply that repeats the system prompt's canary is stopped there and withheld (see `_withheld`); one that
-    writes a blocked term is stopped before it and replaced by a notice (see `_moderated`)."""
+    writes a blocked term is stopped before it and replaced by a notice (see `_moderated`); the placeholders of
+    `masker` the model writes are restored as they stream (conversations.privacy.masking)."""
     return await ReplyStream(
         target, messages, options, citations or CitationFilter(0), canary or guard.CanaryFilter(guard.prompt_canary()),
-        moderation or ModerationFilter(None),
+        moderation or ModerationFilter(None), masker or Masker(enabled=False),
     ).run()
 
 
@@ -75,10 +78,11 @@ class ReplyStream:
 
     def __init__(
         self, target: StreamTarget, messages: list[dict], options: gateway.ChatOptions,
-        citations: CitationFilter, canary: guard.CanaryFilter, moderation: ModerationFilter,
+        citations: CitationFilter, canary: guard.CanaryFilter, moderation: ModerationFilter, masker: Masker,
     ) -> None:
         self.target, self.messages, self.options = target, messages, options
-        self.citations, self.canary, self.moderation = citations, canary, moderation
+        self.citations, self.canary, self.moderation, self.masker = citations, canary, moderation, masker
+        self.placeholders = PlaceholderFilter(masker)
         self.started = time.perf_counter()
         self.coalesce_s = settings.DELTA_COALESCE_MS / 1000
         self.visible: list[str] = []
@@ -112,7 +116,8 @@ class ReplyStream:
                 stopped = await self._take(piece)
                 if stopped is not None:
                     return stopped
-        tail = self.canary.feed(self.citations.finish()) + self.canary.finish()
+        tail = self.canary.feed(self.placeholders.feed(self.citations.finish()) + self.placeholders.finish())
+        tail += self.canary.finish()
         if self.canary.tripped:
             return _withheld(self._outcome(Message.Status.FAILED), self.target)
         tail = self.moderation.feed(tail) + self.moderation.finish()
@@ -131,6 +136,7 @@ class ReplyStream:
         if piece.reasoning:
             self.reasoning.append(piece.reasoning)
         text = self.citations.feed(piece.visible) if piece.visible else ""
+        text = self.placeholders.feed(text) if text else ""
         text = self.canary.feed(text) if text else ""
         if self.canary.tripped:
             return _withheld(self._outcome(Message.Status.FAILED), self.target)
@@ -187,7 +193,7 @@ class ReplyStream:
 
     def _keep_held(self) -> None:
         """A stop or a failure ends the stream early: the text the canary check held back goes out after all."""
-        held = self.canary.finish()
+        held = self.canary.feed(self.placeholders.finish()) + self.canary.finish()
         held = self.moderation.feed(held) + self.moderation.finish()
         held = held if self.visible else held.lstrip()
         if held:
@@ -198,7 +204,7 @@ class ReplyStream:
         return ReplyOutcome(
             status=status,
             content="".join(self.visible).strip(),
-            reasoning="".join(self.reasoning).strip(),
+            reasoning=self.masker.restore("".join(self.reasoning).strip()),
             model_name=self.options.model,
             ollama_host=self.stream.host if self.stream else "",
             ttft_ms=self.ttft_ms,

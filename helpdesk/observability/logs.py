@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .redact import record_redact
+
 _ids: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("helpdesk_log_ids", default={})  # noqa: B039
 
 
@@ -28,13 +30,15 @@ def log_context(**ids: Any) -> Iterator[None]:
 
 
 def install_record_factory() -> None:
-    """Every record, whoever logs it, gets the ids of the context it was made in."""
+    """Every record, whoever logs it, gets the ids of the context it was made in, and has conversation tokens
+    cut out of its message, arguments and traceback before any handler sees it (helpdesk.observability.redact)."""
     previous = logging.getLogRecordFactory()
     if getattr(previous, "helpdesk_ids", False):
         return
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
+        record_redact(record)
         for key, value in _ids.get().items():
             if not hasattr(record, key):
                 setattr(record, key, value)

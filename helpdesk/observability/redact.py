@@ -3,9 +3,12 @@
 The token is the only key to a conversation: whoever reads it in a log line
 (the access log's `WSCONNECT /ws/chat/<token>/`), a log collector or an
 error report can read and write that conversation. Every log record passes
-through `RedactTokensFilter` (installed on every handler in settings.LOGGING),
-and Django's error reports through `TokenRedactingReporterFilter`; both keep
-the first few characters, which is enough to match lines of one conversation.
+through `record_redact` as it is made (helpdesk.observability.logs' record
+factory: every handler sees it clean, a log collector's or an error tracker's
+too, not only ours), and again through `RedactTokensFilter` (installed on every
+handler in settings.LOGGING) for the extra fields set after; Django's error
+reports go through `TokenRedactingReporterFilter`. All keep the first few
+characters, which is enough to match lines of one conversation.
 """
 
 from __future__ import annotations
@@ -41,24 +44,44 @@ def redact(text: str) -> str:
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+# Libraries whose debug records are the payloads they carry: redis-py's "push_response" logs every pub/sub
+# message (the channel layer's: customers' words, tokens), the websockets library every frame. Their records keep
+# their level and time, never their text.
+PAYLOAD_LOGGERS = ("push_response", "websockets")
+WITHHELD = "(a payload, withheld: helpdesk.observability.redact)"
+
+
+def record_redact(record: logging.LogRecord) -> None:
+    """A record's message (its arguments merged into it where they held a token), traceback, stack and string
+    extras through redact(); the records of PAYLOAD_LOGGERS withheld whole."""
+    logger = record.name or ""
+    if any(logger == name or logger.startswith(name + ".") for name in PAYLOAD_LOGGERS):
+        record.msg, record.args = WITHHELD, None
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: leave it to the formatter to report
+        return
+    cleaned = redact(message)
+    if cleaned != message:  # else the template and its arguments stay apart (a collector groups by the template)
+        record.msg, record.args = cleaned, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    for name, value in list(vars(record).items()):
+        if name not in _STANDARD and isinstance(value, str):
+            setattr(record, name, redact(value))
+
+
 class RedactTokensFilter(logging.Filter):
-    """Rewrites a record's message, traceback and string extras with redact(); never drops a record."""
+    """Runs record_redact on every record a handler gets (the extras given with `extra=` are set after the record
+    is made, so after helpdesk.observability.logs' record factory redacted it); never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: leave it to the formatter to report
-            return True
-        record.msg, record.args = redact(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info)
-        for name, value in list(vars(record).items()):
-            if name not in _STANDARD and isinstance(value, str):
-                setattr(record, name, redact(value))
+        record_redact(record)
         return True
 
 
