@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ConversationsConfig(AppConfig):
@@ -13,6 +14,8 @@ class ConversationsConfig(AppConfig):
 
         from .evaluation.figures import metric_samples
         from .evaluation.gate import evaluation_gate
+        from .privacy.registry import personal_data_register
+        from .privacy.retention import retention_settings_check
 
         if evaluation_gate not in profiles.promotion_gates:
             profiles.promotion_gates.append(evaluation_gate)
@@ -22,6 +25,8 @@ class ConversationsConfig(AppConfig):
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
+        personal_data_register()
+        checks.register(retention_settings_check)
 
 
 def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:

@@ -1,0 +1,72 @@
+"""Filling the daily summaries that keep the dashboard's history after retention and erasure delete the rows."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from ..models import Conversation, DailySummary
+from ..stats.daily import day_figures
+
+logger = logging.getLogger(__name__)
+
+
+def _today() -> date:
+    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
+
+
+def _first_unsummarized() -> date:
+    """Where a fill starts: the latest summary's day (yesterday at most, which late resolutions and ratings still
+    change), or, before any summary exists, the day of the oldest conversation."""
+    today = _today()
+    latest = DailySummary.objects.order_by("-day").values_list("day", flat=True).first()
+    if latest is not None:
+        return min(latest, today - timedelta(days=1))
+    oldest = Conversation.objects.filter(evaluation=False).aggregate(oldest=Min("created_at"))["oldest"]
+    return timezone.localdate(oldest, timezone.get_default_timezone()) if oldest else today
+
+
+def summary_save(day: date, *, final: bool = False) -> bool:
+    """Count `day` from the rows and store it; False when the day is final already (never counted again).
+
+    The update is conditional on the row not being final, so a fill racing retention cannot overwrite a day
+    retention has finalized and started deleting from with the undercount it then reads."""
+    figures = day_figures(day, latency_cap=settings.SUMMARY_LATENCY_SAMPLES)
+    now = timezone.now()
+    if DailySummary.objects.filter(day=day, final=False).update(**figures, filled_at=now, final=final):
+        return True
+    if DailySummary.objects.filter(day=day).exists():
+        return False
+    try:
+        with transaction.atomic():
+            DailySummary.objects.create(day=day, **figures, filled_at=now, final=final)
+    except IntegrityError:  # another fill created it meanwhile: that one stands
+        return False
+    return True
+
+
+def summaries_fill(*, through: date | None = None) -> int:
+    """Summarize every day not final from where the last fill stopped through `through` (default today), and
+    return how many were (re)counted. Idempotent: the beat runs it every SUMMARIES_INTERVAL_S."""
+    through = through or _today()
+    day, filled = _first_unsummarized(), 0
+    while day <= through:
+        filled += summary_save(day)
+        day += timedelta(days=1)
+    logger.info("daily summaries filled", extra={"days": filled, "through": through.isoformat()})
+    return filled
+
+
+def summaries_finalize(*, through: date) -> int:
+    """Count once more, then freeze, every day up to `through` that is not final: retention calls this before it
+    deletes rows of those days, so their figures are the full ones and no later fill lowers them. Today is never
+    frozen (it is still being written)."""
+    summaries_fill()
+    through = min(through, _today() - timedelta(days=1))
+    days = DailySummary.objects.filter(day__lte=through, final=False).order_by("day").values_list("day", flat=True)
+    return sum(summary_save(day, final=True) for day in list(days))
