@@ -11,7 +11,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from ..models import Conversation, DailySummary
-from ..stats.daily import day_figures
+from ..stats.daily import active_days, day_figures
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +52,17 @@ def summary_save(day: date, *, final: bool = False) -> bool:
 
 def summaries_fill(*, through: date | None = None) -> int:
     """Summarize every day not final from where the last fill stopped through `through` (default today), and
-    return how many were (re)counted. Idempotent: the beat runs it every SUMMARIES_INTERVAL_S."""
+    return how many were (re)counted. Idempotent: the beat runs it every SUMMARIES_INTERVAL_S.
+
+    A day on which nothing happened gets no row: the dashboard reads a past day without one as empty, which is
+    right for every day before the last summarized one, since the fill looked at each of them."""
     through = through or _today()
-    day, filled = _first_unsummarized(), 0
-    while day <= through:
-        filled += summary_save(day)
-        day += timedelta(days=1)
+    first = _first_unsummarized()
+    if first > through:
+        return 0
+    days = sorted(active_days(first, through) | set(DailySummary.objects.filter(
+        day__gte=first, day__lte=through).values_list("day", flat=True)))
+    filled = sum(summary_save(day) for day in days)
     logger.info("daily summaries filled", extra={"days": filled, "through": through.isoformat()})
     return filled
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ..models import Conversation, Feedback, Message
@@ -22,6 +23,21 @@ def day_bounds(day: date, tz: tzinfo | None = None) -> tuple[datetime, datetime]
         datetime.combine(day, time.min).replace(tzinfo=tz).astimezone(UTC),
         datetime.combine(day + timedelta(days=1), time.min).replace(tzinfo=tz).astimezone(UTC),
     )
+
+
+def active_days(first: date, last: date) -> set[date]:
+    """The local days from `first` through `last` on which anything a summary counts happened: a conversation
+    started or was resolved, a message or a vote was written. A handful of grouped queries instead of counting
+    every day of a long history one by one (the first fill, or retention's, may span years)."""
+    tz = timezone.get_default_timezone()
+    start, end = day_bounds(first, tz)[0], day_bounds(last, tz)[1]
+
+    def days(rows: QuerySet[Any], moment: str) -> set[date]:
+        window = rows.filter(**{f"{moment}__gte": start, f"{moment}__lt": end}).order_by()
+        return set(window.annotate(day=TruncDate(moment, tzinfo=tz)).values_list("day", flat=True).distinct())
+
+    return (days(Conversation.objects.all(), "created_at") | days(Conversation.objects.all(), "resolved_at")
+            | days(Message.objects.all(), "created_at") | days(Feedback.objects.all(), "created_at"))
 
 
 def day_figures(day: date, *, latency_cap: int) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def test_past_days_on_the_dashboard_survive_deleting_their_rows(local_zone, zone
     live = dashboard_stats.dashboard_series(buckets=week(now))
     assert live.conversations and sum(live.conversations) == 4
 
-    assert summaries_fill() >= 5  # from the oldest conversation's day through today, empty days too
+    assert summaries_fill() >= 3  # the days with traffic, from the oldest conversation's through today
     # Summarized days count exactly what the rows did, latencies included.
     assert figures(dashboard_stats.dashboard_series(buckets=week(now))) == figures(live)
 
@@ -121,10 +121,14 @@ def test_a_summary_holds_the_days_totals() -> None:
 def test_filling_again_recounts_today_and_yesterday_but_never_a_final_day() -> None:
     now = timezone.now()
     _past_traffic(now)
+    traffic(now, text="今天的订单", ttft=75.0)
     summaries_fill()
-    days = DailySummary.objects.count()
-    assert summaries_fill() == 2  # yesterday and today only
-    assert DailySummary.objects.count() == days
+    filled = dict(DailySummary.objects.values_list("day", "filled_at"))
+    assert summaries_fill() == 1  # today only: no traffic yesterday, the days before are not counted again
+    refilled = dict(DailySummary.objects.values_list("day", "filled_at"))
+    today = timezone.localdate(now)
+    assert refilled.keys() == filled.keys() and refilled[today] > filled[today]
+    assert {d: t for d, t in refilled.items() if d != today} == {d: t for d, t in filled.items() if d != today}
 
     three_days_ago = timezone.localdate(now - timedelta(days=3, hours=2))
     summaries_finalize(through=three_days_ago)
