@@ -13,10 +13,15 @@ def personal_data_register() -> None:
     own periods, by when each was written."""
     from ..models import Conversation, Feedback, LLMCall, Message
 
-    holder_register(PersonalDataHolder(
-        model=Conversation, conversation_lookup="id", customer_lookup="customer_id",
-        retention="conversations", time_field="last_message_at",
-    ))
+    holder_register(
+        PersonalDataHolder(
+            model=Conversation,
+            conversation_lookup="id",
+            customer_lookup="customer_id",
+            retention="conversations",
+            time_field="last_message_at",
+        )
+    )
     holder_register(PersonalDataHolder(model=Message, conversation_lookup="conversation_id", retention="messages"))
     holder_register(PersonalDataHolder(model=Feedback, conversation_lookup="conversation_id", retention="feedback"))
     holder_register(PersonalDataHolder(model=LLMCall, conversation_lookup="conversation_id", retention="llm_calls"))

@@ -52,11 +52,14 @@ def retention_settings_check(app_configs: Any = None, **kwargs: Any) -> list[che
     for key in settings.RETENTION_DAYS:
         scope, _, category = key.rpartition(".")
         if category not in known or (scope and scope not in CHANNELS):
-            errors.append(checks.Error(
-                f'RETENTION_DAYS names "{key}", which is no retention category'
-                + (f" of a channel ({', '.join(CHANNELS)})" if scope else ""),
-                hint=f"Known categories: {', '.join(sorted(known))}.", id="conversations.E301",
-            ))
+            errors.append(
+                checks.Error(
+                    f'RETENTION_DAYS names "{key}", which is no retention category'
+                    + (f" of a channel ({', '.join(CHANNELS)})" if scope else ""),
+                    hint=f"Known categories: {', '.join(sorted(known))}.",
+                    id="conversations.E301",
+                )
+            )
     return errors
 
 
@@ -97,9 +100,11 @@ def expiries(*, now: datetime | None = None) -> list[Expiry]:
     now = now or timezone.now()
     periods = retention_periods()
     found = [
-        Expiry(category=h.retention, holder=h, days=periods[h.retention],
-               cutoff=now - timedelta(days=periods[h.retention]))
-        for h in holders() if h.retention in periods
+        Expiry(
+            category=h.retention, holder=h, days=periods[h.retention], cutoff=now - timedelta(days=periods[h.retention])
+        )
+        for h in holders()
+        if h.retention in periods
     ]
     return sorted(found, key=lambda e: (e.holder.model is Conversation, e.category, e.label))
 
@@ -120,8 +125,16 @@ def retention_plan(*, now: datetime | None = None) -> list[PlanRow]:
     for expiry in expiries(now=now):
         rows = expiry.rows()
         oldest = rows.aggregate(oldest=Min(expiry.holder.time_field))["oldest"]
-        plan.append(PlanRow(category=expiry.category, model=expiry.label, days=expiry.days, cutoff=expiry.cutoff,
-                            count=rows.count(), oldest=oldest))
+        plan.append(
+            PlanRow(
+                category=expiry.category,
+                model=expiry.label,
+                days=expiry.days,
+                cutoff=expiry.cutoff,
+                count=rows.count(),
+                oldest=oldest,
+            )
+        )
     return plan
 
 
@@ -159,8 +172,10 @@ def retention_enforce(*, now: datetime | None = None, batch_size: int | None = N
         else:
             count = _delete_in_batches(expiry.rows(), batch_size=batch_size, report=report)
         report.deleted[expiry.label] = report.deleted.get(expiry.label, 0) + count
-        logger.info("retention: rows deleted", extra={"category": expiry.category, "model": expiry.label,
-                                                      "rows": count, "days": expiry.days})
+        logger.info(
+            "retention: rows deleted",
+            extra={"category": expiry.category, "model": expiry.label, "rows": count, "days": expiry.days},
+        )
     return report
 
 

@@ -60,8 +60,10 @@ def summaries_fill(*, through: date | None = None) -> int:
     first = _first_unsummarized()
     if first > through:
         return 0
-    days = sorted(active_days(first, through) | set(DailySummary.objects.filter(
-        day__gte=first, day__lte=through).values_list("day", flat=True)))
+    days = sorted(
+        active_days(first, through)
+        | set(DailySummary.objects.filter(day__gte=first, day__lte=through).values_list("day", flat=True))
+    )
     filled = sum(summary_save(day) for day in days)
     logger.info("daily summaries filled", extra={"days": filled, "through": through.isoformat()})
     return filled

@@ -36,8 +36,12 @@ def active_days(first: date, last: date) -> set[date]:
         window = rows.filter(**{f"{moment}__gte": start, f"{moment}__lt": end}).order_by()
         return set(window.annotate(day=TruncDate(moment, tzinfo=tz)).values_list("day", flat=True).distinct())
 
-    return (days(Conversation.objects.all(), "created_at") | days(Conversation.objects.all(), "resolved_at")
-            | days(Message.objects.all(), "created_at") | days(Feedback.objects.all(), "created_at"))
+    return (
+        days(Conversation.objects.all(), "created_at")
+        | days(Conversation.objects.all(), "resolved_at")
+        | days(Message.objects.all(), "created_at")
+        | days(Feedback.objects.all(), "created_at")
+    )
 
 
 def day_figures(day: date, *, latency_cap: int) -> dict[str, Any]:
@@ -62,9 +66,12 @@ def day_figures(day: date, *, latency_cap: int) -> dict[str, Any]:
     started = Conversation.objects.filter(evaluation=False, created_at__gte=start, created_at__lt=end)
     reasons = started.filter(handed_to_human()).order_by().values("handoff_reason").annotate(n=Count("id"))
     sources = (
-        Message.objects.filter(conversation__evaluation=False, role=Message.Role.BOT, created_at__gte=start,
-                               created_at__lt=end)
-        .order_by().values("answer_source").annotate(n=Count("id"))
+        Message.objects.filter(
+            conversation__evaluation=False, role=Message.Role.BOT, created_at__gte=start, created_at__lt=end
+        )
+        .order_by()
+        .values("answer_source")
+        .annotate(n=Count("id"))
     )
     votes = Feedback.objects.filter(conversation__evaluation=False, created_at__gte=start, created_at__lt=end)
     feedback = votes.aggregate(up=Count("id", filter=Q(rating=1)), down=Count("id", filter=Q(rating=-1)))

@@ -15,8 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations.models import Conversation, DailySummary, Feedback, LLMCall, Message
-from conversations.privacy.retention import retention_enforce, retention_periods, retention_plan
-from conversations.privacy.retention import retention_settings_check
+from conversations.privacy.retention import (
+    retention_enforce,
+    retention_periods,
+    retention_plan,
+    retention_settings_check,
+)
 from conversations.services.summaries import summaries_fill
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from helpdesk.privacy import holders
@@ -37,8 +41,12 @@ def chat(when: datetime, *, turns: int, status: str = Conversation.Status.BOT) -
     conversation = at(conversation_factory(status=status), when, last_message_at=when)
     for i in range(turns):
         at(customer_message_factory(conversation, TEXTS[i % len(TEXTS)]), when)
-        at(bot_message_factory(conversation, answer_source=Message.AnswerSource.LLM, ttft_ms=100.0 + i,
-                               total_ms=900.0), when)
+        at(
+            bot_message_factory(
+                conversation, answer_source=Message.AnswerSource.LLM, ttft_ms=100.0 + i, total_ms=900.0
+            ),
+            when,
+        )
     return conversation
 
 
@@ -132,8 +140,9 @@ def test_a_period_of_zero_or_none_keeps_forever_and_a_channel_period_wins(settin
 
 def test_every_registered_category_has_a_default_period(settings) -> None:
     """A DPO expects finite periods out of the box: each category some registered model uses has one."""
-    defaults = env_periods("RETENTION_DAYS_UNSET_IN_TESTS",
-                           "messages=180,conversations=180,feedback=180,llm_calls=90,audit=730")
+    defaults = env_periods(
+        "RETENTION_DAYS_UNSET_IN_TESTS", "messages=180,conversations=180,feedback=180,llm_calls=90,audit=730"
+    )
     assert settings.RETENTION_DAYS == defaults or "RETENTION_DAYS" in __import__("os").environ
     categories = {h.retention for h in holders() if h.retention}
     assert {"messages", "conversations", "feedback", "llm_calls", "audit"} <= categories

@@ -31,19 +31,24 @@ def traffic(when: datetime, *, text: str, ttft: float, handed: bool = False, csa
     cached one; handed to a person and resolved an hour later, rated, when asked."""
     conversation = at(conversation_factory(handoff_at=when if handed else None), when)
     at(customer_message_factory(conversation, text), when)
-    reply = at(bot_message_factory(conversation, answer_source=Message.AnswerSource.LLM, ttft_ms=ttft,
-                                   total_ms=ttft * 10), when + timedelta(seconds=5))
+    reply = at(
+        bot_message_factory(conversation, answer_source=Message.AnswerSource.LLM, ttft_ms=ttft, total_ms=ttft * 10),
+        when + timedelta(seconds=5),
+    )
     at(bot_message_factory(conversation, answer_source=Message.AnswerSource.CACHE), when + timedelta(seconds=9))
     at(Feedback.objects.create(conversation=conversation, message=reply, rating=1), when + timedelta(seconds=20))
     Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=when + timedelta(seconds=9), resolved_at=when + timedelta(hours=1), csat_score=csat,
+        last_message_at=when + timedelta(seconds=9),
+        resolved_at=when + timedelta(hours=1),
+        csat_score=csat,
     )
     return conversation
 
 
 def week(now: datetime) -> bucket_stats.Buckets:
-    return bucket_stats.buckets_ending_now(now=now, size=timedelta(hours=6), count=28,
-                                           tz=timezone.get_default_timezone())
+    return bucket_stats.buckets_ending_now(
+        now=now, size=timedelta(hours=6), count=28, tz=timezone.get_default_timezone()
+    )
 
 
 def figures(series: dashboard_stats.DashboardSeries) -> dict[str, Any]:

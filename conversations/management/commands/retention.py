@@ -35,15 +35,19 @@ class Command(BaseCommand):
             return
         for row in plan:
             oldest = row.oldest.isoformat(timespec="seconds") if row.oldest else "-"
-            self.stdout.write(f"{row.category:<14} {row.model:<28} {row.days:>5} days  "
-                              f"before {row.cutoff:%Y-%m-%d}  {row.count:>9} rows  oldest {oldest}")
+            self.stdout.write(
+                f"{row.category:<14} {row.model:<28} {row.days:>5} days  "
+                f"before {row.cutoff:%Y-%m-%d}  {row.count:>9} rows  oldest {oldest}"
+            )
         if not options["apply"]:
             self.stdout.write("Dry run: nothing deleted (--apply deletes).")
             return
         report = retention_enforce(batch_size=options["batch_size"])
         for model, count in sorted(report.deleted.items()):
             self.stdout.write(f"deleted {count:>9} {model}")
-        self.stdout.write(self.style.SUCCESS(
-            f"Deleted {report.total} rows in {len(report.batch_seconds)} batches; "
-            f"{report.summarized_days} day(s) summarized first."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Deleted {report.total} rows in {len(report.batch_seconds)} batches; "
+                f"{report.summarized_days} day(s) summarized first."
+            )
+        )
