@@ -189,3 +189,25 @@ def test_the_beat_task_is_off_with_retention_disabled(periods) -> None:
     periods.RETENTION_ENABLED = True
     task.apply()
     assert not Message.objects.filter(conversation=old).exists()
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("en", "Rows to delete"), ("zh-hans", "待删除行数")])
+def test_the_admin_dry_run_lists_what_would_go_and_deletes_nothing(periods, staff_client, lang, heading) -> None:
+    from django.urls import reverse
+
+    old = chat(timezone.now() - timedelta(days=45), turns=2)
+    page = staff_client.get(reverse("admin:conversations_dailysummary_retention"), HTTP_ACCEPT_LANGUAGE=lang)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert heading in text and 'class="retention-count">4<' in text and "conversations.Message" in text
+    assert Message.objects.filter(conversation=old).count() == 4
+    listing = staff_client.get(reverse("admin:conversations_dailysummary_changelist"), HTTP_ACCEPT_LANGUAGE=lang)
+    assert reverse("admin:conversations_dailysummary_retention") in listing.content.decode()
+
+
+def test_the_admin_dry_run_needs_the_permission_to_see_summaries(client) -> None:
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    client.force_login(get_user_model().objects.create_user("clerk", password="pw", is_staff=True))
+    assert client.get(reverse("admin:conversations_dailysummary_retention")).status_code == 403
