@@ -94,6 +94,10 @@ def main() -> None:
     from conversations.services.summaries import summaries_fill
 
     setup_test_environment()
+    # Not the test suite's database name: a test run next to the benchmark must not clobber it, nor it them.
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = (
+        "bench_retention_" + settings.DATABASES["default"]["NAME"]
+    )
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         print(f"database {name}; periods {settings.RETENTION_DAYS}; batch size {args.batch_size}")

@@ -186,7 +186,8 @@ def _delete_in_batches(rows: QuerySet[Any], *, batch_size: int, report: Retentio
     while ids := list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size]):
         started = time.perf_counter()
         with transaction.atomic():
-            _, per_model = rows.filter(pk__in=ids).delete()
+            # Only the ids: the collector would otherwise read every column of the batch (the texts among them).
+            _, per_model = rows.filter(pk__in=ids).only("pk").delete()
         report.batch_seconds.append(time.perf_counter() - started)
         count = per_model.get(rows.model._meta.label, 0)
         if not count:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from ..models import Conversation, DailySummary
@@ -70,10 +70,14 @@ def summaries_fill(*, through: date | None = None) -> int:
 
 
 def summaries_finalize(*, through: date) -> int:
-    """Count once more, then freeze, every day up to `through` that is not final: retention calls this before it
-    deletes rows of those days, so their figures are the full ones and no later fill lowers them. Today is never
-    frozen (it is still being written)."""
-    summaries_fill()
+    """Freeze every day up to `through` that is not final, and return how many days were counted for it:
+    retention calls this before it deletes rows of those days, so no later fill lowers their figures. A day
+    last counted before it was a whole day behind (as "yesterday" or "today") is counted once more first, for
+    what changed since (a handoff or an agent's reply in a conversation that started that day); one counted
+    later, as the first fill counts a long history, is frozen as it is. Today is never frozen."""
+    filled = summaries_fill()
     through = min(through, _today() - timedelta(days=1))
-    days = DailySummary.objects.filter(day__lte=through, final=False).order_by("day").values_list("day", flat=True)
-    return sum(summary_save(day, final=True) for day in list(days))
+    pending = DailySummary.objects.filter(day__lte=through, final=False)
+    pending.filter(filled_at__gte=F("start") + timedelta(days=2)).update(final=True)
+    days = pending.order_by("day").values_list("day", flat=True)
+    return filled + sum(summary_save(day, final=True) for day in list(days))
