@@ -284,6 +284,10 @@ CELERY_TASK_ROUTES = {
     "knowledge.*": {"queue": "knowledge"},
     # Minutes of replies one after another: with the imports, never ahead of customers' replies.
     "conversations.evaluate": {"queue": "knowledge"},
+    # The first fill of the daily summaries and the first retention run on a long history take minutes: not on
+    # `logging`, where they would hold up the reply sweeper.
+    "conversations.summaries_fill": {"queue": "knowledge"},
+    "conversations.retention_enforce": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

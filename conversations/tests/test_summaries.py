@@ -150,3 +150,6 @@ def test_the_beat_fills_the_summaries_periodically(settings) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["summaries-fill"]
     assert entry["task"] == "conversations.summaries_fill" and float(entry["schedule"]) <= 3600
     assert settings.CELERY_BEAT_SCHEDULE["retention-enforce"]["task"] == "conversations.retention_enforce"
+    # Minutes on a long history: never on the queue of the reply sweeper.
+    for task in ("conversations.summaries_fill", "conversations.retention_enforce"):
+        assert settings.CELERY_TASK_ROUTES[task] == {"queue": "knowledge"}
