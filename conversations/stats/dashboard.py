@@ -188,10 +188,10 @@ def _summarized(buckets: Buckets) -> tuple[datetime, Counts, list[list[tuple[Any
     if buckets.size % timedelta(hours=1) != timedelta(0):
         return buckets.start, {}, samples
     today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
-    days = [
-        d for d in DailySummary.objects.filter(day__lt=today, start__lt=buckets.end).order_by("day")
-        if d.start + timedelta(hours=d.hours) > buckets.start
-    ]
+    # The days overlapping the buckets (a day is at most 25 hours long): not every summary since the first.
+    overlapping = Q(start__lt=buckets.end, start__gt=buckets.start - timedelta(hours=25))
+    window = DailySummary.objects.filter(overlapping, day__lt=today)
+    days = [d for d in window.order_by("day") if d.start + timedelta(hours=d.hours) > buckets.start]
     if not days:
         return buckets.start, {}, samples
     since = min(max(days[-1].start + timedelta(hours=days[-1].hours), buckets.start), buckets.end)

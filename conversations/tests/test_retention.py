@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import runpy
 from datetime import datetime, timedelta
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ from helpdesk.settings import env_periods
 
 pytestmark = pytest.mark.django_db
 
+DEFAULT_PERIODS = "messages=180,conversations=180,feedback=180,llm_calls=90,audit=730"
 TEXTS = ("Where is my order?", "我的订单在哪里？", "Refund to card 6222 0000 1111 2222", "请帮我改一下收货地址")
 
 
@@ -138,15 +141,12 @@ def test_a_period_of_zero_or_none_keeps_forever_and_a_channel_period_wins(settin
     assert Message.objects.filter(conversation=old).count() == 4
 
 
-def test_every_registered_category_has_a_default_period(settings) -> None:
+def test_every_registered_category_has_a_default_period() -> None:
     """A DPO expects finite periods out of the box: each category some registered model uses has one."""
-    defaults = env_periods(
-        "RETENTION_DAYS_UNSET_IN_TESTS", "messages=180,conversations=180,feedback=180,llm_calls=90,audit=730"
-    )
-    assert settings.RETENTION_DAYS == defaults or "RETENTION_DAYS" in __import__("os").environ
+    defaults = env_periods("RETENTION_DAYS_UNSET_IN_TESTS", DEFAULT_PERIODS)
     categories = {h.retention for h in holders() if h.retention}
-    assert {"messages", "conversations", "feedback", "llm_calls", "audit"} <= categories
-    assert categories <= set(defaults)
+    assert {"messages", "conversations", "feedback", "llm_calls", "audit"} <= categories <= set(defaults)
+    assert all(days > 0 for days in defaults.values())
 
 
 def test_malformed_or_unknown_periods_are_refused(settings, monkeypatch) -> None:
@@ -211,3 +211,43 @@ def test_the_admin_dry_run_needs_the_permission_to_see_summaries(client) -> None
 
     client.force_login(get_user_model().objects.create_user("clerk", password="pw", is_staff=True))
     assert client.get(reverse("admin:conversations_dailysummary_retention")).status_code == 403
+
+
+def _settings_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    """helpdesk/settings.py loaded afresh on `env`, as a process starting with it would load it."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(Path(__file__).resolve().parents[2] / "helpdesk" / "settings.py"))
+
+
+@pytest.mark.parametrize(
+    ("env", "refusal"),
+    [
+        ({"RETENTION_BATCH_SIZE": "0"}, "RETENTION_BATCH_SIZE"),
+        ({"RETENTION_DAYS": "messages=six months"}, "category=days"),
+        ({"WIDGET_PRIVACY_NOTICE_URL": "javascript:alert(1)"}, "WIDGET_PRIVACY_NOTICE_URL"),
+        ({"WIDGET_PRIVACY_NOTICE_URL": "shop.example/privacy"}, "WIDGET_PRIVACY_NOTICE_URL"),
+    ],
+)
+def test_unsafe_settings_stop_the_process_with_a_clear_error(monkeypatch, env, refusal) -> None:
+    with pytest.raises(RuntimeError, match=refusal):
+        _settings_with(monkeypatch, **env)
+
+
+def test_the_settings_defaults_keep_data_for_finite_periods_and_show_no_notice(monkeypatch) -> None:
+    for name in ("RETENTION_DAYS", "RETENTION_ENABLED", "RETENTION_BATCH_SIZE", "WIDGET_PRIVACY_NOTICE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    loaded = _settings_with(monkeypatch, WIDGET_PRIVACY_NOTICE_TEXT_ZH="我们会记录聊天")
+    assert loaded["RETENTION_DAYS"] == {
+        "messages": 180,
+        "conversations": 180,
+        "feedback": 180,
+        "llm_calls": 90,
+        "audit": 730,
+    }
+    assert loaded["RETENTION_ENABLED"] is True and loaded["RETENTION_BATCH_SIZE"] == 1000
+    assert loaded["WIDGET_PRIVACY_NOTICE_URL"] == "" and loaded["WIDGET_PRIVACY_NOTICE_TEXT_ZH"] == "我们会记录聊天"
+    assert _settings_with(monkeypatch, RETENTION_DAYS="Messages=30, web.audit=0")["RETENTION_DAYS"] == {
+        "messages": 30,
+        "web.audit": 0,
+    }
