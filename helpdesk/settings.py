@@ -549,7 +549,7 @@ def env_periods(name: str, default: str) -> dict[str, int]:
 
 
 RETENTION_DAYS = env_periods(
-    "RETENTION_DAYS", "messages=180,conversations=180,feedback=180,llm_calls=90,audit=730"
+    "RETENTION_DAYS", "messages=180,conversations=180,feedback=180,customers=180,llm_calls=90,audit=730"
 )
 RETENTION_ENABLED = env_bool("RETENTION_ENABLED", True)
 # Rows deleted per transaction: short transactions, so the job never holds locks or bloats one huge DELETE.

@@ -83,10 +83,12 @@ class Expiry:
         if moment != "created_at" and model._meta.get_field(moment).null and _has_field(model, "created_at"):
             older |= Q(**{f"{moment}__isnull": True, "created_at__lt": self.cutoff})  # never set: by creation
         rows = model._default_manager.filter(older)
+        streaming = Message.objects.filter(conversation=OuterRef("pk"), status=Message.Status.STREAMING)
+        busy = Conversation.objects.filter(Q(status__in=OPEN_STATUSES) | Q(Exists(streaming)))
         if lookup := self.holder.conversation_lookup:
-            streaming = Message.objects.filter(conversation=OuterRef("pk"), status=Message.Status.STREAMING)
-            busy = Conversation.objects.filter(Q(status__in=OPEN_STATUSES) | Q(Exists(streaming))).values("pk")
-            rows = rows.exclude(**{f"{lookup}__in": busy})
+            rows = rows.exclude(**{f"{lookup}__in": busy.values("pk")})
+        elif lookup := self.holder.customer_lookup:  # a customer record: kept while one of their chats is open
+            rows = rows.exclude(**{f"{lookup}__in": busy.filter(customer__isnull=False).values("customer_id")})
         return rows
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from conversations.models import Conversation, DailySummary, Feedback, LLMCall, Message
+from conversations.models import Conversation, Customer, DailySummary, Feedback, LLMCall, Message
 from conversations.privacy.retention import (
     retention_enforce,
     retention_periods,
@@ -30,7 +30,7 @@ from helpdesk.settings import env_periods
 
 pytestmark = pytest.mark.django_db
 
-DEFAULT_PERIODS = "messages=180,conversations=180,feedback=180,llm_calls=90,audit=730"
+DEFAULT_PERIODS = "messages=180,conversations=180,feedback=180,customers=180,llm_calls=90,audit=730"
 TEXTS = ("Where is my order?", "我的订单在哪里？", "Refund to card 6222 0000 1111 2222", "请帮我改一下收货地址")
 
 
@@ -55,7 +55,14 @@ def chat(when: datetime, *, turns: int, status: str = Conversation.Status.BOT) -
 
 @pytest.fixture
 def periods(settings):
-    settings.RETENTION_DAYS = {"messages": 30, "conversations": 60, "feedback": 30, "llm_calls": 30, "audit": 365}
+    settings.RETENTION_DAYS = {
+        "messages": 30,
+        "conversations": 60,
+        "feedback": 30,
+        "customers": 90,
+        "llm_calls": 30,
+        "audit": 365,
+    }
     return settings
 
 
@@ -133,6 +140,23 @@ def test_the_audit_trail_and_ollama_calls_have_their_own_periods(periods) -> Non
     assert conversation.messages.count() == 2
 
 
+def test_a_customer_record_expires_when_last_seen_long_ago_unless_a_chat_of_theirs_is_open(periods) -> None:
+    now = timezone.now()
+    gone = Customer.objects.create(external_id="u-1", name="Li Lei", email="li@example.com")
+    waiting = Customer.objects.create(external_id="u-2", name="韩梅梅", email="han@example.com")
+    recent = Customer.objects.create(external_id="u-3", name="Jim Green")
+    Customer.objects.filter(pk__in=[gone.pk, waiting.pk]).update(last_seen_at=now - timedelta(days=120))
+    kept_chat = chat(now - timedelta(days=10), turns=1)
+    Conversation.objects.filter(pk=kept_chat.pk).update(customer=gone)
+    Conversation.objects.filter(pk=chat(now - timedelta(days=120), turns=1, status="waiting_human").pk).update(
+        customer=waiting
+    )
+
+    retention_enforce()
+    assert set(Customer.objects.values_list("external_id", flat=True)) == {"u-2", "u-3"}
+    assert recent.pk and Conversation.objects.filter(pk=kept_chat.pk, customer=None).exists()  # unlinked, kept
+
+
 def test_a_period_of_zero_or_none_keeps_forever_and_a_channel_period_wins(settings) -> None:
     settings.RETENTION_DAYS = {"messages": 0, "llm_calls": 90, "web.llm_calls": 14, "web.audit": 365}
     assert retention_periods() == {"llm_calls": 14, "audit": 365}
@@ -145,7 +169,7 @@ def test_every_registered_category_has_a_default_period() -> None:
     """A DPO expects finite periods out of the box: each category some registered model uses has one."""
     defaults = env_periods("RETENTION_DAYS_UNSET_IN_TESTS", DEFAULT_PERIODS)
     categories = {h.retention for h in holders() if h.retention}
-    assert {"messages", "conversations", "feedback", "llm_calls", "audit"} <= categories <= set(defaults)
+    assert {"messages", "conversations", "feedback", "customers", "llm_calls", "audit"} <= categories <= set(defaults)
     assert all(days > 0 for days in defaults.values())
 
 
@@ -242,6 +266,7 @@ def test_the_settings_defaults_keep_data_for_finite_periods_and_show_no_notice(m
         "messages": 180,
         "conversations": 180,
         "feedback": 180,
+        "customers": 180,
         "llm_calls": 90,
         "audit": 730,
     }
