@@ -11,7 +11,8 @@ class DailySummary(models.Model):
     Counts only, never text or ids: retention and erasure delete the conversations and messages, and the
     dashboard reads past days from here. Day totals are columns (for admin and SQL); `hourly` holds the same
     measures per hour of the day (lists from `start`, one entry an hour) so hour-sized dashboard buckets can be
-    rebuilt, and `latency` the hours' reply times (at most SUMMARY_LATENCY_SAMPLES an hour) for percentiles.
+    rebuilt, `latency` the hours' reply times (at most SUMMARY_LATENCY_SAMPLES an hour) for percentiles, and
+    `profiles` each model profile's day (conversations.stats.profiles) for the profiles compared.
     A day is `final` once retention deleted from it: it is never counted again, since what is left would
     undercount it."""
 
@@ -34,6 +35,8 @@ class DailySummary(models.Model):
     ttft_p95 = models.FloatField(null=True, blank=True)
     hourly = models.JSONField(default=dict, blank=True)
     latency = models.JSONField(default=dict, blank=True)
+    # Each model profile's figures of the day, for the profiles compared ("none": conversations without one).
+    profiles = models.JSONField(default=dict, blank=True)
     filled_at = models.DateTimeField()
     final = models.BooleanField(default=False)
 

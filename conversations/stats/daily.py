@@ -13,6 +13,7 @@ from ..models import Conversation, Feedback, Message
 from .buckets import Buckets
 from .dashboard import counts_per_bucket
 from .measures import handed_to_human, llm_replies_completed, percentiles
+from .profiles import profile_figures
 
 
 def day_bounds(day: date, tz: tzinfo | None = None) -> tuple[datetime, datetime]:
@@ -95,4 +96,8 @@ def day_figures(day: date, *, latency_cap: int) -> dict[str, Any]:
         "ttft_p95": p95,
         "hourly": hourly,
         "latency": latency,
+        "profiles": {
+            "none" if profile_id is None else str(profile_id): values
+            for profile_id, values in profile_figures(start=start, end=end, latency_cap=latency_cap).items()
+        },
     }

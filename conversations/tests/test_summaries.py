@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from conversations.models import Conversation, DailySummary, Feedback, Message
+from conversations.models import Conversation, DailySummary, Feedback, LLMCall, Message
 from conversations.services.summaries import summaries_fill, summaries_finalize
 from conversations.stats import buckets as bucket_stats
 from conversations.stats import dashboard as dashboard_stats
+from conversations.stats import profiles as profile_stats
 from conversations.stats.daily import day_bounds
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+from helpdesk.tests.factories import canary_profile, default_profile
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +155,56 @@ def test_the_beat_fills_the_summaries_periodically(settings) -> None:
     # Minutes on a long history: never on the queue of the reply sweeper.
     for task in ("conversations.summaries_fill", "conversations.retention_enforce"):
         assert settings.CELERY_TASK_ROUTES[task] == {"queue": "knowledge"}
+
+
+def _profile_traffic(now: datetime) -> None:
+    """Two profiles' conversations on three past days: ratings, model replies with tokens, votes, a failure."""
+    default, canary = default_profile(), canary_profile("r1-14b", share=10.0, model="deepseek-r1:14b")
+    for days, profile, ttft, csat in ((4, default, 100.0, 5), (3, default, 300.0, 2), (2, canary, 700.0, None)):
+        when = now - timedelta(days=days)
+        conversation = at(conversation_factory(profile=profile, csat_score=csat), when)
+        at(customer_message_factory(conversation, "能开发票吗？" if days % 2 else "Can I get an invoice?"), when)
+        reply = at(
+            bot_message_factory(
+                conversation,
+                answer_source=Message.AnswerSource.LLM,
+                profile=profile,
+                ttft_ms=ttft,
+                total_ms=ttft * 10,
+                reply_tokens=int(ttft // 10),
+            ),
+            when,
+        )
+        Feedback.objects.create(conversation=conversation, message=reply, rating=1 if csat != 2 else -1)
+        call = LLMCall.objects.create(
+            conversation=conversation,
+            profile=profile,
+            model_name=profile.model,
+            outcome=LLMCall.Outcome.FAILED,
+            error_kind="unavailable",
+        )
+        at(call, when)
+
+
+def test_profiles_compared_over_past_days_survive_deleting_their_rows(local_zone) -> None:
+    local_zone("Asia/Shanghai")
+    now = timezone.now()
+    _profile_traffic(now)
+    today_start = day_bounds(timezone.localdate(now))[0]
+    periods = [
+        (today_start - timedelta(days=6), today_start),
+        (now - timedelta(days=30), now),
+        (now - timedelta(days=3, minutes=1), now),
+    ]  # whole days; a month; a part day (holding the default profile's day-3 conversation) first
+    live = [profile_stats.profiles_compare(start=start, end=end) for start, end in periods]
+    assert [c.conversations for c in live[0]] == [2, 1] and live[0][0].csat_mean == 3.5
+
+    summaries_fill()
+    assert [profile_stats.profiles_compare(start=start, end=end) for start, end in periods] == live
+    Conversation.objects.all().delete()
+    LLMCall.objects.all().delete()
+    assert [profile_stats.profiles_compare(start=start, end=end) for start, end in periods[:2]] == live[:2]
+    # The part day at the start of the last period was read from rows, which are gone: only whole days survive.
+    part_day = timezone.localdate(periods[2][0]) == timezone.localdate(now - timedelta(days=3))
+    columns = {c.name: c.conversations for c in profile_stats.profiles_compare(start=periods[2][0], end=now)}
+    assert columns == {"default": 0 if part_day else 1, "r1-14b": 1}
