@@ -11,7 +11,9 @@ class AgentsConfig(AppConfig):
         from .models import AuditEvent
         from .services import audit_events_anonymise
 
+        # Who did what stays (erasure keeps the event, without the conversation and its details); the event
+        # itself expires on the "audit" retention period.
         holder_register(PersonalDataHolder(
             model=AuditEvent, conversation_lookup="conversation_id", erase="anonymise",
-            anonymise=audit_events_anonymise,
+            anonymise=audit_events_anonymise, retention="audit",
         ))

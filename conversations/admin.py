@@ -6,7 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext, gettext_lazy
 
 from . import (
@@ -15,7 +18,8 @@ from . import (
 )
 from .admin_base import ReadOnlyAdmin
 from .admin_privacy import ConversationPrivacyActions  # registers the customers' and privacy requests' admins
-from .models import Conversation, LLMCall, Message
+from .models import Conversation, DailySummary, LLMCall, Message
+from .privacy.retention import retention_plan
 from .selectors.search import conversations_matching, message_ids_matching
 
 
@@ -119,3 +123,31 @@ class LLMCallAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "error_kind", "profile", "model_name", "ollama_host")
     search_fields = ("error", "=message__id", "=conversation__id")
     date_hierarchy = "created_at"
+
+
+@admin.register(DailySummary)
+class DailySummaryAdmin(ReadOnlyAdmin):
+    """The dashboard's history, one row a day; and the retention dry run (what RETENTION_DAYS deletes now)."""
+
+    list_display = ("day", "conversations", "customer_messages", "bot_replies", "handed_off", "resolved_by_bot",
+                    "resolved_with_human", "csat_count", "feedback_up", "feedback_down", "final", "filled_at")
+    list_filter = ("final",)
+    date_hierarchy = "day"
+    exclude = ("hourly", "latency")
+
+    def get_urls(self) -> list:
+        retention = path("retention/", self.admin_site.admin_view(self.retention_view),
+                         name="conversations_dailysummary_retention")
+        return [retention, *super().get_urls()]
+
+    def retention_view(self, request: HttpRequest) -> HttpResponse:
+        """Per category, how many rows would be deleted now and the oldest one's date: nothing is deleted here
+        (`manage.py retention --apply` or the beat job does it)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta,
+            "title": gettext("Retention: what would be deleted now"), "plan": retention_plan(),
+            "enabled": settings.RETENTION_ENABLED, "batch_size": settings.RETENTION_BATCH_SIZE,
+        }
+        return TemplateResponse(request, "admin/conversations/dailysummary/retention.html", context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
@@ -68,11 +69,23 @@ def widget_config(request: HttpRequest) -> JsonResponse:
     if "lang" in request.GET:
         language = i18n.supported_language(request.GET["lang"])
         config.update(language=language, catalog=i18n.js_catalog(language, "widget"))
+        if settings.WIDGET_PRIVACY_NOTICE_URL:
+            config["privacy_notice"] = privacy_notice(language)
     response = JsonResponse(config, json_dumps_params={"ensure_ascii": False})
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "max-age=300"
     response["Vary"] = "Origin"
     return response
+
+
+def privacy_notice(language: str) -> dict[str, str]:
+    """The notice the widget shows at the start of a chat: its link, its version (sent back when it was shown),
+    and the site's own wording in the customer's language if it set one (else the widget's, translated: never
+    the other language's wording)."""
+    chinese = language.startswith("zh")
+    text = settings.WIDGET_PRIVACY_NOTICE_TEXT_ZH if chinese else settings.WIDGET_PRIVACY_NOTICE_TEXT
+    return {"url": settings.WIDGET_PRIVACY_NOTICE_URL, "version": settings.WIDGET_PRIVACY_NOTICE_VERSION,
+            "text": text}
 
 
 @csrf_exempt  # called cross-origin by the widget; it carries no cookie and changes nothing of anyone else's

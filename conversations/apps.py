@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ConversationsConfig(AppConfig):
@@ -6,7 +7,6 @@ class ConversationsConfig(AppConfig):
     verbose_name = "Conversations"
 
     def ready(self) -> None:
-        from django.core import checks
 
         from helpdesk.llm import profiles
         from helpdesk.observability import metrics
@@ -17,6 +17,7 @@ class ConversationsConfig(AppConfig):
         from .evaluation.gate import evaluation_gate
         from .moderation.lists import actions_check
         from .privacy.holders import holders_register
+        from .privacy.retention import retention_settings_check
 
         if evaluation_gate not in profiles.promotion_gates:
             profiles.promotion_gates.append(evaluation_gate)
@@ -28,6 +29,7 @@ class ConversationsConfig(AppConfig):
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
         holders_register()
         checks.register(actions_check, "conversations")
+        checks.register(retention_settings_check)
 
 
 def _replies_abandoned_close(sender: object, **kwargs: object) -> str | None:

@@ -24,7 +24,7 @@ from .protocol.fields import client_id_echo
 from .selectors.access import conversation_get, conversation_get_by_token, widget_origin_allowed
 from .selectors.history import history_frame
 from .selectors.messages import message_to_dict
-from .services import contact, feedback, handoff, messages, presence
+from .services import contact, feedback, handoff, messages, notice, presence
 from .services.cancel import replies_cancel
 from .sockets import JsonSocketConsumer
 
@@ -197,6 +197,11 @@ class CustomerChatConsumer(JsonSocketConsumer):
         await self.send_json(
             {"type": "prechat", "name": conversation.contact_name, "email": conversation.contact_email}
         )
+
+    async def on_privacy_notice(self, frame: client.PrivacyNotice) -> None:
+        """The widget showed the privacy notice: recorded once per version, acknowledged so it is not sent again."""
+        conversation = await self._call(notice.privacy_notice_record, version=frame.version)
+        await self.send_json({"type": "privacy_notice", "version": conversation.privacy_notice_version})
 
     async def _call(self, service: Any, **kwargs: Any) -> Any:
         """Run a service on this socket's conversation, loaded fresh in the same thread hop."""

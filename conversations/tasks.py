@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
 from helpdesk.observability.logs import log_context
 
@@ -12,6 +13,8 @@ from .evaluation.runner import run_execute
 from .evaluation.schedule import evaluation_nightly_queue
 from .pipeline.draft import draft_generate
 from .pipeline.reply import reply_generate
+from .privacy import retention
+from .services import summaries
 from .services.drafts import draft_deliver
 from .services.replies import llm_call_record, replies_sweep
 
@@ -58,3 +61,17 @@ def evaluate(run_id: int, **kwargs: Any) -> None:
 def evaluation_nightly(**kwargs: Any) -> None:
     """Queue tonight's evaluation run of the default set when it is due (the beat asks every 10 minutes)."""
     evaluation_nightly_queue()
+
+
+@shared_task(name="conversations.summaries_fill", ignore_result=True)
+def summaries_fill(**kwargs: Any) -> None:
+    """Count today and the days since the last fill into the daily summaries (beat, every SUMMARIES_INTERVAL_S)."""
+    summaries.summaries_fill()
+
+
+@shared_task(name="conversations.retention_enforce", ignore_result=True)
+def retention_enforce(**kwargs: Any) -> None:
+    """Delete what RETENTION_DAYS expires, in batches (beat, every RETENTION_INTERVAL_S; off with
+    RETENTION_ENABLED=false)."""
+    if settings.RETENTION_ENABLED:
+        retention.retention_enforce()

@@ -310,6 +310,10 @@ CELERY_TASK_ROUTES = {
     "knowledge.*": {"queue": "knowledge"},
     # Minutes of replies one after another: with the imports, never ahead of customers' replies.
     "conversations.evaluate": {"queue": "knowledge"},
+    # The first fill of the daily summaries and the first retention run on a long history take minutes: not on
+    # `logging`, where they would hold up the reply sweeper.
+    "conversations.summaries_fill": {"queue": "knowledge"},
+    "conversations.retention_enforce": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -579,6 +583,50 @@ CELERY_BEAT_SCHEDULE["sweep-replies"] = {
 CELERY_BEAT_SCHEDULE["evaluation-nightly"] = {
     "task": "conversations.evaluation_nightly", "schedule": 600.0, "options": {"expires": 600.0},
 }
+# --- Retention and daily summaries (conversations.privacy.retention, conversations.stats.summaries) ----------
+# How long personal data is kept, in days, per category ("category=days", comma-separated; a category left out or
+# set to 0 is kept forever). A channel may have its own period ("web.messages=90" beats "messages=…" for the web
+# widget's conversations; `web` is the only channel today). Finite by default, as storage limitation (GDPR art.
+# 5(1)(e), PIPL art. 19) expects: chat content half a year, the Ollama call log three months, the agents' audit
+# trail two years (it answers "who saw or changed what" long after the chat is gone). RETENTION_ENABLED=false
+# stops the beat job (the command and the admin's dry run still work).
+
+
+def env_periods(name: str, default: str) -> dict[str, int]:
+    """The periods, from "category=days,web.category=days" as {"category": days, "web.category": days}; a
+    malformed entry stops the process, since a typo would otherwise keep (or delete) data nobody meant to."""
+    periods: dict[str, int] = {}
+    for item in env_list(name, default):
+        key, _, days = item.partition("=")
+        key = key.strip().lower()
+        if not key or not days.strip().isdigit() or key.count(".") > 1:
+            raise RuntimeError(f'{name}: "{item}" is not category=days (e.g. messages=180 or web.messages=90)')
+        periods[key] = int(days)
+    return periods
+
+
+RETENTION_DAYS = env_periods(
+    "RETENTION_DAYS", "messages=180,conversations=180,feedback=180,customers=180,llm_calls=90,audit=730"
+)
+RETENTION_ENABLED = env_bool("RETENTION_ENABLED", True)
+# Rows deleted per transaction: short transactions, so the job never holds locks or bloats one huge DELETE.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 1000)
+if RETENTION_BATCH_SIZE < 1:
+    raise RuntimeError("RETENTION_BATCH_SIZE is the rows deleted per transaction, at least 1")
+# Seconds between two runs of the retention job, and of the daily summaries' fill (which keeps today and
+# yesterday current for the dashboard's history).
+RETENTION_INTERVAL_S = env_float("RETENTION_INTERVAL_S", 3600.0)
+SUMMARIES_INTERVAL_S = env_float("SUMMARIES_INTERVAL_S", 900.0)
+# Each hour of a daily summary keeps at most this many reply latencies (for the dashboard's percentiles).
+SUMMARY_LATENCY_SAMPLES = env_int("SUMMARY_LATENCY_SAMPLES", 2000)
+CELERY_BEAT_SCHEDULE["summaries-fill"] = {
+    "task": "conversations.summaries_fill", "schedule": SUMMARIES_INTERVAL_S,
+    "options": {"expires": SUMMARIES_INTERVAL_S},
+}
+CELERY_BEAT_SCHEDULE["retention-enforce"] = {
+    "task": "conversations.retention_enforce", "schedule": RETENTION_INTERVAL_S,
+    "options": {"expires": RETENTION_INTERVAL_S},
+}
 # Embedded mode runs the beat schedule on a thread of the web process (the test suite turns it off).
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", True)
 # Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.
@@ -635,6 +683,15 @@ WIDGET_IDENTITY_ACCEPT_LEGACY_HASH = env_bool("WIDGET_IDENTITY_ACCEPT_LEGACY_HAS
 ENFORCE_IDENTITY = env_bool("ENFORCE_IDENTITY", False)
 # Ask for an (optional) name and email before the first message.
 WIDGET_PRECHAT_FORM = env_bool("WIDGET_PRECHAT_FORM", False)
+# A privacy notice shown at the start of a chat, with a link to this page (empty: none). The text can be
+# overridden per language; WIDGET_PRIVACY_NOTICE_VERSION is recorded with the moment it was shown, so which
+# notice a customer saw is known after it changes.
+WIDGET_PRIVACY_NOTICE_URL = env_str("WIDGET_PRIVACY_NOTICE_URL")
+WIDGET_PRIVACY_NOTICE_TEXT = env_str("WIDGET_PRIVACY_NOTICE_TEXT")
+WIDGET_PRIVACY_NOTICE_TEXT_ZH = env_str("WIDGET_PRIVACY_NOTICE_TEXT_ZH")
+WIDGET_PRIVACY_NOTICE_VERSION = env_str("WIDGET_PRIVACY_NOTICE_VERSION", "1")
+if WIDGET_PRIVACY_NOTICE_URL and not WIDGET_PRIVACY_NOTICE_URL.startswith(("https://", "http://", "/")):
+    raise RuntimeError("WIDGET_PRIVACY_NOTICE_URL is an http(s) address or a path on this site")
 
 # --- Metrics ----------------------------------------------------------------------
 # /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`, or one from these addresses

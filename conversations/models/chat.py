@@ -72,6 +72,10 @@ class Conversation(models.Model):
     csat_comment = EncryptedTextField(blank=True)
     # Made by an evaluation run (conversations.evaluation): never in the inbox, the figures or the answer cache.
     evaluation = models.BooleanField(default=False, db_index=True)
+    # When the widget showed the privacy notice (WIDGET_PRIVACY_NOTICE_URL), and which one: its version and link.
+    privacy_notice_shown_at = models.DateTimeField(null=True, blank=True)
+    privacy_notice_version = models.CharField(max_length=64, blank=True)
+    privacy_notice_url = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -52,12 +52,19 @@ def conversation_state_erase(subject: DataSubject) -> int:
 
 def holders_register() -> None:
     for holder in (
-        PersonalDataHolder(model=Customer, customer_lookup="id"),
-        PersonalDataHolder(model=Conversation, conversation_lookup="id", customer_lookup="customer_id"),
-        PersonalDataHolder(model=Message, conversation_lookup="conversation_id"),
-        PersonalDataHolder(model=Feedback, conversation_lookup="conversation_id"),
+        # Retention (conversations.privacy.retention): a customer record expires when last seen longer ago than
+        # its period (their conversations stay, unlinked); a conversation when its last message (its creation,
+        # when it has none) is; messages, feedback and Ollama calls each by when they were written.
+        PersonalDataHolder(model=Customer, customer_lookup="id", retention="customers", time_field="last_seen_at"),
         PersonalDataHolder(
-            model=LLMCall, conversation_lookup="conversation_id", erase="anonymise", anonymise=llm_calls_anonymise
+            model=Conversation, conversation_lookup="id", customer_lookup="customer_id", retention="conversations",
+            time_field="last_message_at",
+        ),
+        PersonalDataHolder(model=Message, conversation_lookup="conversation_id", retention="messages"),
+        PersonalDataHolder(model=Feedback, conversation_lookup="conversation_id", retention="feedback"),
+        PersonalDataHolder(
+            model=LLMCall, conversation_lookup="conversation_id", erase="anonymise", anonymise=llm_calls_anonymise,
+            retention="llm_calls",
         ),
         PersonalDataHolder(
             model=EvalSuggestionDismissal, conversation_lookup="message__conversation_id", time_field="dismissed_at"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from . import fields
-from .codes import ErrorCode
+from .codes import ErrorCode, FrameError
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,24 @@ class Prechat(ClientFrame):
         return cls(name=name, email=fields.contact_email(frame.get("email", ""), required=False))
 
 
+@dataclass(frozen=True)
+class PrivacyNotice(ClientFrame):
+    """The widget showed the privacy notice (WIDGET_PRIVACY_NOTICE_URL) of this version."""
+
+    type = "privacy_notice"
+    version: str
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        version = frame.get("version")
+        if not isinstance(version, str) or not 0 < len(version) <= 64:
+            raise FrameError(ErrorCode.BAD_FRAME, "version must be the notice's version, 1-64 characters")
+        return cls(version=version)
+
+
 CUSTOMER_FRAMES: dict[str, type[ClientFrame]] = {
-    frame.type: frame for frame in (ChatMessage, RequestHuman, Stop, Typing, Feedback, Csat, Contact, Prechat)
+    frame.type: frame
+    for frame in (ChatMessage, RequestHuman, Stop, Typing, Feedback, Csat, Contact, Prechat, PrivacyNotice)
 }
 
 

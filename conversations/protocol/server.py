@@ -85,6 +85,11 @@ class PrechatAck(TypedDict):
     email: str
 
 
+class PrivacyNoticeAck(TypedDict):
+    type: Literal["privacy_notice"]
+    version: str
+
+
 # --- the agents' console -------------------------------------------------------------------------------
 
 
@@ -135,7 +140,7 @@ class DraftFrame(TypedDict, total=False):
 
 # What each socket may send, for docs/architecture.md's protocol section (checked by a test against it).
 CUSTOMER_FRAMES: tuple[type, ...] = (
-    History, MessageFrame, Delta, Done, Status, Typing, FeedbackAck, CsatAck, PrechatAck, Error,
+    History, MessageFrame, Delta, Done, Status, Typing, FeedbackAck, CsatAck, PrechatAck, PrivacyNoticeAck, Error,
 )
 CONSOLE_FRAMES: tuple[type, ...] = (
     Hello, Pong, Inbox, InboxItem, ConversationDetail, MessageFrame, Delta, Done, Note, Status, Typing, DraftFrame,

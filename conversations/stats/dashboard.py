@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncHour, TruncMinute
 from django.utils import timezone
 
-from ..models import Conversation, Message
+from ..models import Conversation, DailySummary, Message
 from .buckets import Buckets
 from .measures import bot_replied, had_human, handed_to_human, latency_values, llm_replies_completed, percentiles, rate
 
@@ -64,7 +64,7 @@ class DashboardSeries:
 
 def _per_bucket(
     queryset: QuerySet[Any], *, moment: str, buckets: Buckets, measures: dict[str, tuple[type, str, Q | None]],
-    tz: tzinfo,
+    tz: tzinfo, since: datetime,
 ) -> dict[str, list[int]]:
     """One grouped query: every measure (a Count or Sum, with an optional filter) per time bucket.
 
@@ -74,9 +74,10 @@ def _per_bucket(
     A filter with a subquery then runs once per row, not once per row and
     bucket as conditional aggregates per bucket would. Buckets must start on
     a whole hour, or minute for shorter ones (buckets_ending_now aligns them).
+    Rows before `since` are left out (the daily summaries count them).
     """
     grain = TruncHour if buckets.size % timedelta(hours=1) == timedelta(0) else TruncMinute
-    window = Q(**{f"{moment}__gte": buckets.start, f"{moment}__lt": buckets.end})
+    window = Q(**{f"{moment}__gte": since, f"{moment}__lt": buckets.end})
     rows = (
         queryset.filter(window)
         .order_by()
@@ -95,8 +96,10 @@ def _per_bucket(
     return totals
 
 
-def _latency_samples(buckets: Buckets, completed_per_bucket: list[int]) -> list[list[tuple[Any, ...]]]:
-    """The (ttft_ms, total_ms) rows of each bucket, at most DASHBOARD_SAMPLE_CAP in all.
+def _latency_samples(
+    buckets: Buckets, completed_per_bucket: list[int], *, since: datetime
+) -> list[list[tuple[Any, ...]]]:
+    """The (ttft_ms, total_ms) rows of each bucket from `since` on, at most DASHBOARD_SAMPLE_CAP in all.
 
     Within the cap one query reads them all; above it every bucket gets an equal
     share of the cap (its latest replies), so a busy bucket cannot crowd out the others.
@@ -104,7 +107,7 @@ def _latency_samples(buckets: Buckets, completed_per_bucket: list[int]) -> list[
     samples: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets.count)]
     replies = llm_replies_completed().order_by("-id")
     if sum(completed_per_bucket) <= DASHBOARD_SAMPLE_CAP:
-        rows = replies.filter(created_at__gte=buckets.start, created_at__lt=buckets.end).values_list(
+        rows = replies.filter(created_at__gte=since, created_at__lt=buckets.end).values_list(
             "created_at", "ttft_ms", "total_ms"
         )
         for created_at, ttft, total in rows[:DASHBOARD_SAMPLE_CAP]:
@@ -114,8 +117,10 @@ def _latency_samples(buckets: Buckets, completed_per_bucket: list[int]) -> list[
         return samples
     share = max(1, DASHBOARD_SAMPLE_CAP // buckets.count)
     for i, (low, high) in enumerate(buckets.edges()):
-        if completed_per_bucket[i]:
-            rows = replies.filter(created_at__gte=low, created_at__lt=high).values_list("ttft_ms", "total_ms")
+        if completed_per_bucket[i] and high > since:
+            rows = replies.filter(created_at__gte=max(low, since), created_at__lt=high).values_list(
+                "ttft_ms", "total_ms"
+            )
             samples[i] = list(rows[:share])
     return samples
 
@@ -128,11 +133,21 @@ def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> Dashboard
     of `resolved_at`; CSAT in the bucket of the resolution (or of the start,
     for a score left without one); messages in the bucket they were written in.
     `tz` (default: the current time zone) is the clock the buckets are aligned on.
+
+    Past days come from their daily summaries (DailySummary), which outlive the rows retention and erasure
+    delete; the rows themselves are read only from the end of the last summarized day (today, in practice).
     """
     tz = tz or timezone.get_current_timezone()
-    conversations, resolutions, csat, messages = _counts(buckets=buckets, tz=tz)
+    since, summarized, summarized_samples = _summarized(buckets)
+    conversations, resolutions, csat, messages = counts_per_bucket(buckets=buckets, tz=tz, since=since)
+    for group in (conversations, resolutions, csat, messages):
+        for name, values in group.items():
+            for i, n in enumerate(summarized.get(name, ())):
+                values[i] += n
     completed = messages.pop("completed_llm")
-    samples = _latency_samples(buckets, completed)
+    samples = _latency_samples(buckets, completed, since=since)
+    for i, rows in enumerate(summarized_samples):
+        samples[i] = rows + samples[i]
     latency, all_ttft, all_total = _latency_series(samples)
     csat_count = csat["csat_count"]
     started, replies = sum(conversations["conversations"]), sum(messages["bot_replies"])
@@ -164,8 +179,38 @@ def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> Dashboard
     )
 
 
-def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Counts]:
-    """The four grouped queries: conversations started, resolutions, CSAT scores and messages, per bucket."""
+def _summarized(buckets: Buckets) -> tuple[datetime, Counts, list[list[tuple[Any, ...]]]]:
+    """The figures of the buckets' hours that past days' summaries hold, and from when rows must be read.
+
+    Only for buckets of whole hours (a summary keeps hours); the days used are those before today with a
+    summary, up to the last one (the fill keeps them contiguous), so the rows from its end on are read live."""
+    samples: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets.count)]
+    if buckets.size % timedelta(hours=1) != timedelta(0):
+        return buckets.start, {}, samples
+    today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
+    # The days overlapping the buckets (a day is at most 25 hours long): not every summary since the first.
+    overlapping = Q(start__lt=buckets.end, start__gt=buckets.start - timedelta(hours=25))
+    window = DailySummary.objects.filter(overlapping, day__lt=today)
+    days = [d for d in window.order_by("day") if d.start + timedelta(hours=d.hours) > buckets.start]
+    if not days:
+        return buckets.start, {}, samples
+    since = min(max(days[-1].start + timedelta(hours=days[-1].hours), buckets.start), buckets.end)
+    counts: Counts = {}
+    for summary in days:
+        for hour in range(summary.hours):
+            i = buckets.index(summary.start + timedelta(hours=hour))
+            if i is None:
+                continue
+            for name, values in summary.hourly.items():
+                counts.setdefault(name, [0] * buckets.count)[i] += values[hour]
+            samples[i] += [tuple(pair) for pair in summary.latency.get(str(hour), ())]
+    return since, counts, samples
+
+
+def counts_per_bucket(*, buckets: Buckets, tz: tzinfo, since: datetime | None = None) -> tuple[Counts, ...]:
+    """The four grouped queries: conversations started, resolutions, CSAT scores and messages, per bucket (from
+    `since` on, default the first bucket's start). Also what a daily summary counts, hour by hour."""
+    since = since or buckets.start
     conversations = _per_bucket(
         Conversation.objects.filter(evaluation=False), moment="created_at", buckets=buckets,
         measures={
@@ -173,7 +218,7 @@ def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Co
             "handed_off": (Count, "id", handed_to_human()),
             "bot_alone": (Count, "id", bot_replied() & ~handed_to_human()),
         },
-        tz=tz,
+        tz=tz, since=since,
     )
     resolutions = _per_bucket(
         Conversation.objects.filter(evaluation=False), moment="resolved_at", buckets=buckets,
@@ -181,13 +226,14 @@ def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Co
             "resolved_by_bot": (Count, "id", ~had_human()),
             "resolved_with_human": (Count, "id", had_human()),
         },
-        tz=tz,
+        tz=tz, since=since,
     )
     csat = _per_bucket(
         Conversation.objects.filter(csat_score__isnull=False, evaluation=False)
         .annotate(rated_at=Coalesce("resolved_at", "created_at")),
         moment="rated_at", buckets=buckets,
         measures={"csat_sum": (Sum, "csat_score", None), "csat_count": (Count, "csat_score", None)}, tz=tz,
+        since=since,
     )
     messages = _per_bucket(
         Message.objects.filter(conversation__evaluation=False), moment="created_at", buckets=buckets,
@@ -201,7 +247,7 @@ def _counts(*, buckets: Buckets, tz: tzinfo) -> tuple[Counts, Counts, Counts, Co
                 Q(role=Message.Role.BOT, answer_source=Message.AnswerSource.LLM, status=Message.Status.COMPLETE),
             ),
         },
-        tz=tz,
+        tz=tz, since=since,
     )
     return conversations, resolutions, csat, messages
 

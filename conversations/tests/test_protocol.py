@@ -98,8 +98,9 @@ def test_customer_frames_are_parsed_into_typed_values() -> None:
     assert frames.Csat.parse({"score": 4, "comment": " ok "}) == frames.Csat(4, "ok")
     assert frames.Prechat.parse({"name": " Li   Lei "}) == frames.Prechat("Li Lei", "")
     assert frames.Typing.parse({"active": 1}) == frames.Typing(True)
+    assert frames.PrivacyNotice.parse({"version": "2026-03"}) == frames.PrivacyNotice("2026-03")
     assert set(frames.CUSTOMER_FRAMES) == {
-        "message", "request_human", "stop", "typing", "feedback", "csat", "contact", "prechat"
+        "message", "request_human", "stop", "typing", "feedback", "csat", "contact", "prechat", "privacy_notice"
     }
 
 

@@ -30,7 +30,7 @@ SETTINGS = ROOT / "helpdesk" / "settings.py"
 
 # Images that are not ours; every other container must run the helpdesk image.
 THIRD_PARTY_IMAGES = ("ollama/ollama:", "postgres:", "redis:")
-ENV_HELPERS = {"env_str", "env_int", "env_float", "env_bool", "env_list"}
+ENV_HELPERS = {"env_str", "env_int", "env_float", "env_bool", "env_list", "env_periods"}
 POD_KINDS = {"Deployment", "StatefulSet", "Job", "DaemonSet"}
 
 
