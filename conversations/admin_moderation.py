@@ -33,12 +33,12 @@ class ModerationTermAdmin(admin.ModelAdmin):
     search_fields = ("text", "note")
     actions = ("enable", "disable")
 
-    @admin.action(description="Enable the selected terms")
+    @admin.action(description="Enable the selected terms", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet) -> None:
         # updated_at is set by hand: a bulk update skips auto_now, and it is what tells processes to rebuild.
         queryset.update(enabled=True, updated_at=timezone.now())
 
-    @admin.action(description="Disable the selected terms")
+    @admin.action(description="Disable the selected terms", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet) -> None:
         queryset.update(enabled=False, updated_at=timezone.now())
 

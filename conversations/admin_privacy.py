@@ -203,7 +203,13 @@ class PrivacyActions:
             return subject_of(customer_ids=ids)
         return subject_of(conversation_ids=ids)
 
-    @admin.action(description=gettext_lazy("Export personal data (JSON)"))
+    def has_export_personal_data_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(EXPORT_PERMISSION)
+
+    def has_erase_personal_data_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ERASE_PERMISSION)
+
+    @admin.action(description=gettext_lazy("Export personal data (JSON)"), permissions=["export_personal_data"])
     def export_personal_data(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         if not request.user.has_perm(EXPORT_PERMISSION):
             raise PermissionDenied
@@ -219,7 +225,7 @@ class PrivacyActions:
         )
         return export_response(subject, fmt="json")
 
-    @admin.action(description=gettext_lazy("Erase personal data…"))
+    @admin.action(description=gettext_lazy("Erase personal data…"), permissions=["erase_personal_data"])
     def erase_personal_data(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         if not request.user.has_perm(ERASE_PERMISSION):
             raise PermissionDenied

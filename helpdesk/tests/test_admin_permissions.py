@@ -51,6 +51,18 @@ def _faq(published: bool) -> Callable[[], int]:
     return lambda: faq_create("Do you ship abroad?", "Not yet.", published=published, index=False).pk
 
 
+def _term(enabled: bool) -> Callable[[], int]:
+    from conversations.models import ModerationTerm
+
+    return lambda: ModerationTerm.objects.create(text="诈骗链接", category="fraud", enabled=enabled).pk
+
+
+def _term_enabled(pk: int) -> bool:
+    from conversations.models import ModerationTerm
+
+    return ModerationTerm.objects.get(pk=pk).enabled
+
+
 # (model "app.model", action, make the object, whether the action took effect on it)
 ACTIONS = [
     ("helpdesk.modelprofile", "make_default", _canary, lambda pk: ModelProfile.objects.get(pk=pk).is_default),
@@ -60,6 +72,8 @@ ACTIONS = [
     ("knowledge.article", "reindex", _article_failed, lambda pk: Article.objects.get(pk=pk).index_status == "pending"),
     ("knowledge.faq", "publish", _faq(False), lambda pk: FAQ.objects.get(pk=pk).published),
     ("knowledge.faq", "unpublish", _faq(True), lambda pk: not FAQ.objects.get(pk=pk).published),
+    ("conversations.moderationterm", "enable", _term(False), _term_enabled),
+    ("conversations.moderationterm", "disable", _term(True), lambda pk: not _term_enabled(pk)),
 ]
 
 
@@ -114,6 +128,11 @@ def test_staff_with_the_change_permission_can_run_the_action(client, model, acti
 # Actions that open an intermediate page (nothing happens until it is sent), tested with their page there.
 TESTED_ELSEWHERE = {
     ("conversations.evalset", "run_evaluation"),  # conversations/tests/test_evaluation_admin.py
+    # conversations/tests/test_privacy.py: an export downloads, an erasure asks for confirmation first
+    ("conversations.customer", "export_personal_data"),
+    ("conversations.customer", "erase_personal_data"),
+    ("conversations.conversation", "export_personal_data"),
+    ("conversations.conversation", "erase_personal_data"),
 }
 
 
