@@ -19,8 +19,9 @@ STATIC = ROOT / "static"
 # widget.js + widget.css gzipped, as WhiteNoise serves them, and the config with the customer's translations: the
 # embed must stay light on the host's page. The bytes that travel are measured, not the source, so comments and
 # readable names cost (almost) nothing. Measured: 14,255 bytes before the translations moved to the server's
-# catalog; 15,107 after (13,636 of files + 1,471 of zh-hans config).
-SERVED_BUDGET_BYTES = 16 * 1024
+# catalog; 15,107 after (13,636 of files + 1,471 of zh-hans config); 16,678 with the conversation's download button
+# and the privacy notice (what a customer's rights need in the widget), when the budget went from 16 to 17 KiB.
+SERVED_BUDGET_BYTES = 17 * 1024
 
 
 def widget_msgids() -> list[str]:
