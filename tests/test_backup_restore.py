@@ -57,9 +57,13 @@ def test_a_dump_restored_into_a_new_database_serves_its_conversations(
     fake_ollama_server: FakeOllama, tmp_path: Path, settings: Any
 ) -> None:
     require(not settings.EMBEDDED and uses_postgres(), "PostgreSQL and Redis")
+    import redis
+
     dump = tmp_path / "helpdesk.dump"
+    redis_url = settings.REDIS_URL.rsplit("/", 1)[0] + "/8"  # away from the test worker's queues
+    redis.Redis.from_url(redis_url).flushdb()
     with own_database("backup_from") as source, own_database("backup_to") as target:
-        env = serve_env(database_url=source.url, redis_url=settings.REDIS_URL, ollama_url=fake_ollama_server.url,
+        env = serve_env(database_url=source.url, redis_url=redis_url, ollama_url=fake_ollama_server.url,
                         HANDOFF_THRESHOLD="0", RATE_LIMITS_ENABLED="false")
         with ServedStack(env, keep_log_as="backup-source.log") as original:
             original.migrate()
