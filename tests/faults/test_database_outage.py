@@ -1,0 +1,187 @@
+"""PostgreSQL goes away under the production stack (`manage.py serve`: Daphne, Celery workers, beat) and comes
+back, as in a restart or a failover: a TCP proxy of the test's own stands between the stack and PostgreSQL and cuts
+every connection, refusing new ones, for a while (the server every other test shares is never touched).
+
+What must hold: a customer who sends during the outage is told "busy, retry" on the open socket (nothing
+half-stored, no 1011), the widget's resend after the outage is stored once and answered, and the processes recover
+their connections without a restart (a new visitor is served).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fake_ollama import FakeOllama, Reply
+from tests.support.environment import free_port, require, uses_postgres
+from tests.support.serve import ServedStack, own_database, serve_env
+
+pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
+
+
+class FaultProxy:
+    """Forwards 127.0.0.1:port to the real server; `cut()` drops every connection and refuses new ones (accepted
+    and closed at once, as a restarting server's port does) until `restore()`."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream, self.port = upstream, free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.down = threading.Event()
+        self.lock = threading.Lock()
+        self.open: set[socket.socket] = set()
+        self.stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.down.is_set():
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open |= {client, server}
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                self._close(end)
+
+    def _close(self, end: socket.socket) -> None:
+        with self.lock:
+            self.open.discard(end)
+        try:
+            end.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        end.close()
+
+    def cut(self) -> None:
+        self.down.set()
+        with self.lock:
+            ends = list(self.open)
+        for end in ends:
+            self._close(end)
+
+    def restore(self) -> None:
+        self.down.clear()
+
+    def close(self) -> None:
+        self.stopped = True
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def proxied_stack(fake_ollama_server: FakeOllama, settings: Any) -> Iterator[tuple[ServedStack, FaultProxy]]:
+    require(not settings.EMBEDDED and uses_postgres(), "PostgreSQL and Redis")
+    import redis
+
+    database = settings.DATABASES["default"]
+    proxy = FaultProxy((database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432)))
+    redis_url = settings.REDIS_URL.rsplit("/", 1)[0] + "/7"  # away from the test worker's queues
+    redis.Redis.from_url(redis_url).flushdb()
+    try:
+        with own_database("pgfault") as own:
+            through_proxy = own.url.replace(f":{database['PORT'] or 5432}/", f":{proxy.port}/")
+            assert through_proxy != own.url
+            env = serve_env(database_url=through_proxy, redis_url=redis_url, ollama_url=fake_ollama_server.url,
+                            HANDOFF_THRESHOLD="0", RATE_LIMITS_ENABLED="false", CELERY_GENERATION_CONCURRENCY="1",
+                            DATABASE_POOL_TIMEOUT_S="1", DATABASE_BUSY_RETRY_AFTER_S="1")
+            with ServedStack(env, keep_log_as="pgfault-stack.log") as stack:
+                stack.migrate()
+                stack.start()
+                yield stack, proxy
+    finally:
+        proxy.close()
+
+
+def _create_conversation(stack: ServedStack) -> tuple[int, Any]:
+    request = urllib.request.Request(stack.url + "/api/v1/conversations", data=b"{}", method="POST",
+                                     headers={"Content-Type": "application/json", "Origin": stack.url})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers)
+
+
+async def _until(ws: Any, wanted: set[str], frames: list[dict], timeout: float = 60) -> dict:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), max(deadline - loop.time(), 0.1)))
+        frames.append(frame)
+        if frame["type"] in wanted:
+            return frame
+
+
+def test_a_message_sent_while_postgresql_is_away_is_refused_visibly_then_stored_once_when_it_returns(
+    proxied_stack: tuple[ServedStack, FaultProxy], fake_ollama_server: FakeOllama
+) -> None:
+    import websockets
+
+    stack, proxy = proxied_stack
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content="Your parcel left the warehouse today."))
+    status, created = _create_conversation(stack)
+    assert status == 201, created
+    text = "Where is my parcel? 我的包裹到哪了？"
+
+    async def converse() -> tuple[dict, dict, int]:
+        frames: list[dict] = []
+        url = stack.url.replace("http", "ws") + created["websocket"]
+        async with websockets.connect(url, additional_headers={"Origin": stack.url}) as ws:
+            await _until(ws, {"history"}, frames)
+            proxy.cut()  # PostgreSQL restarts: every connection dropped, new ones refused
+            await ws.send(json.dumps({"type": "message", "text": text, "client_id": "pg-1"}))
+            refused = await _until(ws, {"error", "message"}, frames)
+            await asyncio.sleep(2)
+            proxy.restore()
+            # The widget resends what was refused, same client_id, after retry_after, until it is stored.
+            for attempt in range(1, 30):
+                await ws.send(json.dumps({"type": "message", "text": text, "client_id": "pg-1"}))
+                answer = await _until(ws, {"error", "message"}, frames)
+                if answer["type"] == "message":
+                    return refused, await _until(ws, {"done"}, frames), attempt
+                assert answer["code"] == "busy", answer
+                await asyncio.sleep(answer.get("retry_after") or 1)
+            raise AssertionError("never stored after PostgreSQL came back")
+
+    refused, done, attempts = asyncio.run(converse())
+    assert refused["type"] == "error" and refused["code"] == "busy" and refused["client_id"] == "pg-1", refused
+    assert done["message"]["content"] == "Your parcel left the warehouse today."
+    print(f"\nresends until stored after the outage: {attempts}")
+
+    import psycopg
+
+    dsn = stack.env["DATABASE_URL"].replace(f":{proxy.port}/", f":{proxy.upstream[1]}/")
+    with psycopg.connect(dsn) as conn:
+        [(count,)] = conn.execute("SELECT count(*) FROM conversations_message WHERE client_id = 'pg-1'").fetchall()
+    assert count == 1, "stored once"
+    assert stack.live()
+    status, _ = _create_conversation(stack)
+    assert status == 201, "a new visitor is served: the processes reconnected by themselves"
