@@ -94,9 +94,7 @@ class CustomerChatConsumer(JsonSocketConsumer):
         reconnects; else re-raise."""
         if not dbbusy.database_unavailable(exc):
             raise exc
-        if not dbbusy.database_busy(exc):
-            dbbusy.unavailable_log(exc, "websocket")
-        metrics.database_busy_count("websocket")
+        dbbusy.unavailable_record(exc, "websocket")
         await self.refuse(CloseCode.TRY_AGAIN_LATER, ErrorCode.BUSY, dbbusy.BUSY_DETAIL)
 
     async def disconnect(self, code: int) -> None:
@@ -141,9 +139,7 @@ class CustomerChatConsumer(JsonSocketConsumer):
             if not dbbusy.database_unavailable(exc):
                 raise
             # Nothing was stored: the widget keeps the message and resends it (same client_id) after retry_after.
-            if not dbbusy.database_busy(exc):
-                dbbusy.unavailable_log(exc, "websocket")
-            metrics.database_busy_count("websocket")
+            dbbusy.unavailable_record(exc, "websocket")
             await self.send_error(ErrorCode.BUSY, dbbusy.BUSY_DETAIL,
                                   retry_after=settings.DATABASE_BUSY_RETRY_AFTER_S, frame_type=frame["type"],
                                   **client_id_echo(frame))

@@ -64,10 +64,16 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def unavailable_log(exc: BaseException, where: str) -> None:
-    """One line for the operator: the kind of failure, never the statement or its values."""
-    first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    logger.error("database unavailable (%s): %s: %s", where, type(exc).__name__, first_line)
+def unavailable_record(exc: BaseException, where: str) -> None:
+    """Counted as busy (`helpdesk_database_busy_total{where}`); a database that failed outright (not merely
+    short of connections) is also logged for the operator: the kind of failure, never the statement or its
+    values."""
+    from helpdesk.observability.metrics import database_busy_count
+
+    if not database_busy(exc):
+        first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        logger.error("database unavailable (%s): %s: %s", where, type(exc).__name__, first_line)
+    database_busy_count(where)
 
 
 def busy_response() -> JsonResponse:
@@ -91,10 +97,6 @@ class DatabaseBusyMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if database_unavailable(exception):
-            from helpdesk.observability.metrics import database_busy_count
-
-            if not database_busy(exception):
-                unavailable_log(exception, "http")
-            database_busy_count("http")
+            unavailable_record(exception, "http")
             return busy_response()
         return None

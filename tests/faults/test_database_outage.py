@@ -13,7 +13,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
