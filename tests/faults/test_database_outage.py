@@ -13,8 +13,6 @@ import asyncio
 import json
 import socket
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +21,7 @@ import pytest
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.environment import free_port, require, uses_postgres
 from tests.support.serve import ServedStack, own_database, serve_env
+from tests.support.sockets import conversation_post, frames_until
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
 
@@ -118,26 +117,6 @@ def proxied_stack(fake_ollama_server: FakeOllama, settings: Any) -> Iterator[tup
         proxy.close()
 
 
-def _create_conversation(stack: ServedStack) -> tuple[int, Any]:
-    request = urllib.request.Request(stack.url + "/api/v1/conversations", data=b"{}", method="POST",
-                                     headers={"Content-Type": "application/json", "Origin": stack.url})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers)
-
-
-async def _until(ws: Any, wanted: set[str], frames: list[dict], timeout: float = 60) -> dict:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), max(deadline - loop.time(), 0.1)))
-        frames.append(frame)
-        if frame["type"] in wanted:
-            return frame
-
-
 def test_a_message_sent_while_postgresql_is_away_is_refused_visibly_then_stored_once_when_it_returns(
     proxied_stack: tuple[ServedStack, FaultProxy], fake_ollama_server: FakeOllama
 ) -> None:
@@ -146,26 +125,27 @@ def test_a_message_sent_while_postgresql_is_away_is_refused_visibly_then_stored_
     stack, proxy = proxied_stack
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(content="Your parcel left the warehouse today."))
-    status, created = _create_conversation(stack)
-    assert status == 201, created
+    status, _, body = conversation_post(stack.url)
+    assert status == 201, body
+    created = json.loads(body)
     text = "Where is my parcel? 我的包裹到哪了？"
 
     async def converse() -> tuple[dict, dict, int]:
         frames: list[dict] = []
         url = stack.url.replace("http", "ws") + created["websocket"]
         async with websockets.connect(url, additional_headers={"Origin": stack.url}) as ws:
-            await _until(ws, {"history"}, frames)
+            await frames_until(ws, {"history"}, frames)
             proxy.cut()  # PostgreSQL restarts: every connection dropped, new ones refused
             await ws.send(json.dumps({"type": "message", "text": text, "client_id": "pg-1"}))
-            refused = await _until(ws, {"error", "message"}, frames)
+            refused = await frames_until(ws, {"error", "message"}, frames)
             await asyncio.sleep(2)
             proxy.restore()
             # The widget resends what was refused, same client_id, after retry_after, until it is stored.
             for attempt in range(1, 30):
                 await ws.send(json.dumps({"type": "message", "text": text, "client_id": "pg-1"}))
-                answer = await _until(ws, {"error", "message"}, frames)
+                answer = await frames_until(ws, {"error", "message"}, frames)
                 if answer["type"] == "message":
-                    return refused, await _until(ws, {"done"}, frames), attempt
+                    return refused, await frames_until(ws, {"done"}, frames), attempt
                 assert answer["code"] == "busy", answer
                 await asyncio.sleep(answer.get("retry_after") or 1)
             raise AssertionError("never stored after PostgreSQL came back")
@@ -182,5 +162,4 @@ def test_a_message_sent_while_postgresql_is_away_is_refused_visibly_then_stored_
         [(count,)] = conn.execute("SELECT count(*) FROM conversations_message WHERE client_id = 'pg-1'").fetchall()
     assert count == 1, "stored once"
     assert stack.live()
-    status, _ = _create_conversation(stack)
-    assert status == 201, "a new visitor is served: the processes reconnected by themselves"
+    assert conversation_post(stack.url)[0] == 201, "a new visitor is served: the processes reconnected by themselves"

@@ -13,8 +13,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import pytest
 from tests.browser import LiveServer
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.environment import require
+from tests.support.sockets import conversation_post, frames_until
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -62,26 +61,6 @@ def _fill(directory: Path) -> Path:
     return filler
 
 
-def _post_conversation(server: LiveServer) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(server.url + "/api/v1/conversations", data=b"{}", method="POST",
-                                     headers={"Content-Type": "application/json", "Origin": server.url})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
-
-
-async def _frames_until(ws: object, wanted: set[str], frames: list[dict], timeout: float = 30) -> dict:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), max(deadline - loop.time(), 0.1)))  # type: ignore[attr-defined]
-        frames.append(frame)
-        if frame["type"] in wanted:
-            return frame
-
-
 def test_a_full_disk_refuses_messages_visibly_and_nothing_is_lost_once_space_is_freed(
     small_disk: Path, fake_ollama_server: FakeOllama
 ) -> None:
@@ -97,14 +76,14 @@ def test_a_full_disk_refuses_messages_visibly_and_nothing_is_lost_once_space_is_
     async def converse(url: str) -> tuple[dict, dict]:
         frames: list[dict] = []
         async with websockets.connect(url, additional_headers={"Origin": server.url}) as ws:
-            await _frames_until(ws, {"history"}, frames)
+            await frames_until(ws, {"history"}, frames, timeout=30)
             filler = await asyncio.to_thread(_fill, small_disk)  # the disk fills while the customer types
             await ws.send(json.dumps({"type": "message", "text": text, "client_id": "disk-1"}))
-            refused = await _frames_until(ws, {"error", "message"}, frames)
+            refused = await frames_until(ws, {"error", "message"}, frames, timeout=30)
             # The operator frees space; the widget resends what was refused (same client_id).
             await asyncio.to_thread(filler.unlink)
             await ws.send(json.dumps({"type": "message", "text": text, "client_id": "disk-1"}))
-            return refused, await _frames_until(ws, {"done"}, frames)
+            return refused, await frames_until(ws, {"done"}, frames, timeout=30)
 
     async def connect_while_full(url: str) -> tuple[dict, int | None]:
         """A widget (re)connecting: reads may still work on a full disk (the history comes), or fail after
@@ -118,7 +97,7 @@ def test_a_full_disk_refuses_messages_visibly_and_nothing_is_lost_once_space_is_
 
     with server:
         server.start()
-        status, _, body = _post_conversation(server)
+        status, _, body = conversation_post(server.url)
         assert status == 201, body
         url = server.url.replace("http", "ws") + f"/ws/chat/{json.loads(body)['token']}/"
 
@@ -130,7 +109,7 @@ def test_a_full_disk_refuses_messages_visibly_and_nothing_is_lost_once_space_is_
 
         filler = _fill(small_disk)
         try:
-            new_visitor = _post_conversation(server)
+            new_visitor = conversation_post(server.url)
             reconnecting = asyncio.run(connect_while_full(url))
         finally:
             filler.unlink()
@@ -139,4 +118,4 @@ def test_a_full_disk_refuses_messages_visibly_and_nothing_is_lost_once_space_is_
         assert reconnecting[0]["type"] == "history" or (
             reconnecting[0]["code"] == "busy" and reconnecting[1] == 4503), reconnecting
         assert server.live(), "the server kept running"
-        assert _post_conversation(server)[0] == 201, "and serves again once there is room"
+        assert conversation_post(server.url)[0] == 201, "and serves again once there is room"
