@@ -1,5 +1,5 @@
 """`manage.py serve`'s supervision of its workers: one that exits is started again, after a pause that grows
-while it keeps failing at once (the whole stack through outages: tests/test_outages.py)."""
+while it keeps failing at once (the whole stack through outages: tests/faults/test_outages.py)."""
 
 from __future__ import annotations
 

@@ -11,86 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.fake_ollama import FakeOllama, Reply
-from tests.support.environment import free_port, require, uses_postgres
+from tests.support.environment import require, uses_postgres
+from tests.support.faults import FaultProxy
 from tests.support.serve import ServedStack, own_database, serve_env
 from tests.support.sockets import conversation_post, frames_until
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
-
-
-class FaultProxy:
-    """Forwards 127.0.0.1:port to the real server; `cut()` drops every connection and refuses new ones (accepted
-    and closed at once, as a restarting server's port does) until `restore()`."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream, self.port = upstream, free_port()
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        self.down = threading.Event()
-        self.lock = threading.Lock()
-        self.open: set[socket.socket] = set()
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.stopped:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.down.is_set():
-                client.close()
-                continue
-            try:
-                server = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.open |= {client, server}
-            for source, target in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
-
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, target):
-                self._close(end)
-
-    def _close(self, end: socket.socket) -> None:
-        with self.lock:
-            self.open.discard(end)
-        try:
-            end.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        end.close()
-
-    def cut(self) -> None:
-        self.down.set()
-        with self.lock:
-            ends = list(self.open)
-        for end in ends:
-            self._close(end)
-
-    def restore(self) -> None:
-        self.down.clear()
-
-    def close(self) -> None:
-        self.stopped = True
-        self.cut()
-        self.listener.close()
 
 
 @pytest.fixture

@@ -14,91 +14,21 @@ import asyncio
 import json
 import os
 import signal
-import socket
-import subprocess
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import process_table
-from tests.support.environment import free_port, uses_postgres
-from tests.support.serve import ServedStack, own_database, serve_env
-from tests.support.stored import plain_rows
+from tests.support.environment import uses_postgres
+from tests.support.faults import FaultStack, RedisServer, wait_for
+from tests.support.serve import own_database, serve_env
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
 
 ANSWER = " ".join(f"word{i}" for i in range(80))
-
-
-class RedisServer:
-    """A real redis-server of the test's own, on a free port, that can be stopped and started on that port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_for(self._answers, timeout=10)
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
-        time.sleep(interval)
-
-
-class Stack(ServedStack):
-    """serve on its own PostgreSQL database (`dsn`) and its own Redis server, which the tests stop and start."""
-
-    def __init__(self, env: dict[str, str], redis: RedisServer, dsn: str, **options: Any) -> None:
-        super().__init__(env, **options)
-        self.redis, self.dsn = redis, dsn
-        self.seeded = 0  # the conversation whose reply the last stop cut off
-
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        import psycopg
-
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            return plain_rows(conn.execute(sql, params).fetchall())  # encrypted values decrypted
-
-    def workers(self, queue: str) -> list[int]:
-        """The pids of the Celery worker's main process on `queue` that serve started (its pool's parent)."""
-        return [info.pid for info in process_table().values()
-                if info.parent == self.process.pid and f"-Q {queue} " in info.command]
-
-    def conversation(self) -> dict[str, Any]:
-        request = urllib.request.Request(self.url + "/api/v1/conversations", data=b"{}", method="POST",
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
 
 
 SEED_CUT_OFF_REPLY = """
@@ -111,6 +41,10 @@ Message.objects.create(conversation=c, role="bot", status="streaming", reply_to=
                        attempts=1, heartbeat_at=timezone.now() - timedelta(hours=1))
 print(c.pk)
 """
+
+
+class Stack(FaultStack):
+    seeded = 0  # the conversation whose reply the last stop cut off
 
 
 @pytest.fixture(scope="module")
@@ -154,10 +88,6 @@ async def frames_until(ws: Any, frame_type: str, frames: list[dict], timeout: fl
             return frame
 
 
-def websocket_url(stack: Stack, path: str) -> str:
-    return stack.url.replace("http", "ws") + path
-
-
 def test_serve_fails_at_start_a_reply_the_last_stop_cut_off_and_hands_its_conversation_on(stack: Stack) -> None:
     [(status, content)] = stack.query(
         "SELECT status, content FROM conversations_message WHERE conversation_id = %s AND role = 'bot'",
@@ -180,7 +110,7 @@ def test_a_generation_worker_killed_outright_is_restarted_and_its_reply_is_gener
     frames: list[dict] = []
 
     async def converse() -> dict:
-        async with websockets.connect(websocket_url(stack, created["websocket"]),
+        async with websockets.connect(stack.websocket_url(created["websocket"]),
                                       additional_headers={"Origin": stack.url}) as ws:
             await frames_until(ws, "history", frames)
             await ws.send(json.dumps({"type": "message", "text": "Tell me everything", "client_id": "k-1"}))
@@ -219,7 +149,7 @@ def test_a_redis_outage_leaves_daphne_up_and_a_message_written_during_it_is_hand
     fake_ollama_server.script(Reply(content="Before the outage."))
     created = stack.conversation()
     frames: list[dict] = []
-    url, origin = websocket_url(stack, created["websocket"]), {"Origin": stack.url}
+    url, origin = stack.websocket_url(created["websocket"]), {"Origin": stack.url}
 
     async def before() -> None:
         async with websockets.connect(url, additional_headers=origin) as ws:
@@ -260,7 +190,7 @@ def test_a_redis_outage_leaves_daphne_up_and_a_message_written_during_it_is_hand
     later = stack.conversation()
 
     async def next_customer() -> dict:
-        async with websockets.connect(websocket_url(stack, later["websocket"]), additional_headers=origin) as ws:
+        async with websockets.connect(stack.websocket_url(later["websocket"]), additional_headers=origin) as ws:
             await frames_until(ws, "history", [])
             await ws.send(json.dumps({"type": "message", "text": "hello again", "client_id": "o-3"}))
             return await frames_until(ws, "done", [], timeout=60)
