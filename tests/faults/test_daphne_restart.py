@@ -13,6 +13,8 @@ frame and the deltas after it show), not a shortcut of the test's. What must hol
 - a message sent into the dying socket, and one written while no server listens (the outbox), are each stored once
   and confirmed after the reconnect;
 - the consoles get their conversation list again and the finished reply.
+
+And the real widget in Chromium through the same restart: the reply it was showing is shown whole, once.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from typing import Any
 import pytest
 
 from conversations.protocol.codes import CloseCode
+from tests.browser import ask_in_widget, bot_texts, fresh_page, texts
+from tests.browser import wait_for as wait_in_browser
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.deploy import k8s_argv, k8s_get, pod_spec
 from tests.support.environment import ROOT, free_port, require, uses_postgres
@@ -150,6 +154,7 @@ def deployment(fake_ollama_server: FakeOllama, django_db_blocker: Any) -> Iterat
             deployment = Deployment(env, database.dsn)
             try:
                 deployment.manage("migrate", "--verbosity", "0")
+                deployment.manage("collectstatic", "--noinput", "--verbosity", "0")  # the image's build step
                 deployment.start_worker()
                 deployment.start_web()
                 yield deployment
@@ -430,3 +435,32 @@ def test_a_rolling_restart_of_daphne_reconnects_every_socket_and_shows_the_strea
         "the consoles list the conversations again"
     assert deployment.query(streaming, (first_id,)) == [("complete", ANSWER)]
     assert sent == (1, 1)
+
+
+@pytest.mark.browser
+def test_the_widget_in_a_browser_shows_a_reply_streaming_through_a_restart_whole_once(
+    deployment: Deployment, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=ANSWER, per_token=0.06))
+    fresh_page(browser, deployment.url + "/")
+    ask_in_widget(browser, "Tell me everything, in a browser")
+    shown: list[tuple[str, str]] = []
+
+    def seen() -> list[tuple[str, str]]:
+        rows = bot_texts(browser)
+        shown.extend(row for row in rows if row not in shown)
+        return rows
+
+    wait_in_browser(lambda: any(status == "streaming" and text for status, text in seen()), timeout=60)
+    deployment.stop_web()
+    try:
+        wait_in_browser(lambda: seen() and texts(browser, ".hd-banner") == ["Connection lost — reconnecting…"], 20)
+    finally:
+        deployment.start_web()
+    wait_in_browser(lambda: ("complete", ANSWER) in seen(), timeout=90)
+    texts_shown = [text for _, text in shown]
+    print(f"\nthe browser's widget showed {len(shown)} states of the reply, the last {len(texts_shown[-1])} "
+          f"characters of {len(ANSWER)}; banner now {texts(browser, '.hd-banner')}")
+    assert [text for _, text in bot_texts(browser)] == [ANSWER]
+    assert all(ANSWER.startswith(text) for text in texts_shown), "never more than the answer, never twice"
