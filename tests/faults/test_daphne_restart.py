@@ -51,7 +51,8 @@ from tests.support.stored import plain_rows
 pytestmark = [pytest.mark.production, pytest.mark.timeout(240)]
 
 CUSTOMERS, TABS, CONSOLES = 48, 3, 2  # 50 customer sockets: the last customer has the chat open in three tabs
-ANSWER = " ".join(f"word{i}" for i in range(160))  # 160 words at 0.06 s: about 10 s of streaming
+# 160 words at 0.06 s: about 10 s of streaming. No digits: a number no source backs would hand the conversation on.
+ANSWER = " ".join(f"word{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(160))
 AGENT_SESSION = """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -398,7 +399,10 @@ def test_a_rolling_restart_of_daphne_reconnects_every_socket_and_shows_the_strea
                         120)
             await until(lambda: all(any(s.status == "complete" and s.text == ANSWER for s in c.shown.values())
                                     for c in consoles), 60)
-            await until(lambda: not widgets[1].outbox and not widgets[2].outbox, 60)
+            await until(lambda: not widgets[1].outbox and not widgets[2].outbox, 60, "the outboxes are confirmed")
+            # Their answers too, before the next test scripts the fake Ollama again.
+            await until(lambda: all(any(s.text == "Got it." for s in w.shown.values()) for w in widgets[1:3]), 60,
+                        "the messages sent meanwhile are answered")
         finally:
             for client in clients:
                 client.stopping = True
@@ -464,3 +468,4 @@ def test_the_widget_in_a_browser_shows_a_reply_streaming_through_a_restart_whole
           f"characters of {len(ANSWER)}; banner now {texts(browser, '.hd-banner')}")
     assert [text for _, text in bot_texts(browser)] == [ANSWER]
     assert all(ANSWER.startswith(text) for text in texts_shown), "never more than the answer, never twice"
+    assert texts(browser, ".hd-banner") == [""], "connected again"
