@@ -7,6 +7,10 @@ command line from one place:
 - the websocket lifetime, keep-alive pings and handshake time (WEBSOCKET_*), and
   an idle limit for HTTP connections (HTTP_IDLE_TIMEOUT: a half-sent request is
   dropped, not held a minute per byte as Twisted's default allows);
+- a stop (SIGTERM, as a rolling deploy sends) that says goodbye: the port closes, every websocket is closed
+  with 1001 "going away" and its consumer's disconnect runs (the conversation's socket slot is released, its
+  groups left, an agent's presence dropped) before what is left is cancelled, as Daphne alone does at once;
+  the widget and the console reconnect to the next server by themselves;
 - no `--proxy-headers`: Daphne would believe X-Forwarded-For from anyone; the
   application decides whom to believe (helpdesk/web/clientip.py, TRUSTED_PROXIES);
 - an access log written through Python logging (logger `helpdesk.access`), so
@@ -22,13 +26,17 @@ import ipaddress
 import logging
 import os
 import sys
+import time
 from typing import Any
 
+from autobahn.websocket.protocol import WebSocketProtocol
 from daphne.cli import CommandLineInterface
 from daphne.server import Server
+from twisted.internet import defer
 
 APPLICATION = "helpdesk.asgi:application"
 access_logger = logging.getLogger("helpdesk.access")
+logger = logging.getLogger(__name__)
 
 
 def daphne_options() -> list[str]:
@@ -72,11 +80,53 @@ class AccessLog:
             access_logger.info('%s "%s %s"', client, verb, details["path"])
 
 
+# RFC 6455's "going away": the server stops. Daphne's close (autobahn's sendClose) refuses codes below 3000 but
+# 1000, so the close frame is sent one level down.
+GOING_AWAY = 1001
+
+
 class HelpdeskServer(Server):
-    """Daphne's server with the access log above and an idle timeout on HTTP connections."""
+    """Daphne's server with the access log above, an idle timeout on HTTP connections and a stop that closes the
+    websockets first."""
 
     def __init__(self, *args: Any, action_logger: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, action_logger=AccessLog() if action_logger is not None else None, **kwargs)
+        self.ports: list[Any] = []
+
+    def listen_success(self, port: Any) -> None:
+        self.ports.append(port)
+        super().listen_success(port)
+
+    def kill_all_applications(self) -> defer.Deferred:
+        """Before the reactor stops: no new connections, every open websocket closed with 1001, and up to
+        `application_close_timeout` seconds for their consumers' disconnect to finish; then Daphne cancels the rest.
+
+        Daphne alone cancels every consumer at once and drops the sockets (1006): no disconnect ran, so each
+        conversation kept its socket counted (ratelimits.socket_admit) until it went stale, an hour later, and a
+        customer with a few tabs open was refused one of them after a restart or two."""
+        from twisted.internet import reactor  # Daphne's asyncio reactor, installed when daphne.server was imported
+
+        for port in self.ports:
+            port.stopListening()
+        closing = []
+        for protocol, details in list(self.connections.items()):
+            if isinstance(protocol, WebSocketProtocol) and protocol.state == WebSocketProtocol.STATE_OPEN:
+                protocol.sendCloseFrame(code=GOING_AWAY)
+                if details.get("application_instance") is not None:
+                    closing.append(details["application_instance"])
+        logger.info("Closing %i websockets before stopping", len(closing))
+        deadline = time.monotonic() + self.application_close_timeout
+        finished: defer.Deferred = defer.Deferred()
+
+        def check() -> None:
+            if all(instance.done() for instance in closing) or time.monotonic() > deadline:
+                finished.callback(None)
+            else:
+                reactor.callLater(0.05, check)
+
+        check()
+        finished.addCallback(lambda _: super(HelpdeskServer, self).kill_all_applications())
+        return finished
 
     @property
     def http_factory(self) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -172,6 +173,28 @@ def test_two_processes_share_a_conversations_message_limit(webserver) -> None:
     stored = conversation.messages.filter(role=Message.Role.CUSTOMER).count()
     refused = [f for frames in received for f in frames if f.get("code") == "rate_limited"]
     assert stored == 4 and len(refused) == 4, received
+
+
+def test_a_stop_closes_every_websocket_as_going_away_and_frees_its_place(webserver) -> None:
+    env = {"CHAT_MAX_SOCKETS_PER_CONVERSATION": "1"}
+    stopping = webserver(**env)
+    conversation = conversation_factory()
+
+    async def open_while_it_stops() -> int | None:
+        async with websockets.connect(stopping.url.replace("http", "ws") + f"/ws/chat/{conversation.token}/",
+                                      origin="http://127.0.0.1:8000") as ws:
+            await asyncio.wait_for(ws.recv(), 10)  # history
+            stopping.process.terminate()  # SIGTERM, as a deploy sends
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(ws.recv(), 20)
+            return ws.close_code
+
+    assert asyncio.run(open_while_it_stops()) == 1001, stopping.output()  # not 1006, a dropped connection
+    assert stopping.process.wait(timeout=20) == 0
+    # The next server lets the customer in: the socket the stop closed no longer counts against its one place.
+    frames = asyncio.run(chat_session(webserver(**env).url, conversation.token, []))
+    assert frames[0]["type"] == "history", frames
 
 
 def test_daphne_gets_every_timeout_from_the_settings(settings) -> None:
