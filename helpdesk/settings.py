@@ -392,6 +392,13 @@ OLLAMA_NODE_MAX_FAILURES = env_int("OLLAMA_NODE_MAX_FAILURES", 3)
 OLLAMA_NODE_COOLDOWN_S = env_float("OLLAMA_NODE_COOLDOWN_S", 30.0)
 # A node that sends no first chunk within this long is failed over (a cold load of a big model counts).
 OLLAMA_FIRST_CHUNK_TIMEOUT_S = env_float("OLLAMA_FIRST_CHUNK_TIMEOUT_S", 90.0)
+# The longest one reply may take, from asking Ollama to its last word: a node that sends a token now and then never
+# trips the read timeout, and would hold a worker (in embedded mode, one of the task threads) for as long as it
+# writes. Past it the reply is stopped, its text kept, and the conversation handed on (`model_error`). Below the
+# generation task's soft time limit, so that the reply ends this way rather than by the task being killed.
+REPLY_MAX_DURATION_S = env_float("REPLY_MAX_DURATION_S", 240.0)
+if REPLY_MAX_DURATION_S <= 0:
+    raise RuntimeError("REPLY_MAX_DURATION_S must be above 0")
 # Beat probes the Ollama nodes, so routing, the console and /healthz know each node's health and models.
 CELERY_BEAT_SCHEDULE = {
     "check-ollama-nodes": {"task": "helpdesk.check_ollama_nodes", "schedule": OLLAMA_HEALTH_INTERVAL_S},

@@ -39,6 +39,7 @@
       you: pgettext("widget", "You"), assistant: pgettext("widget", "Assistant"), agent: pgettext("widget", "Agent"),
       system: pgettext("widget", "Notice"), sources: pgettext("widget", "Sources: "),
       typingBot: pgettext("widget", "The assistant is thinking…"),
+      typingWait: pgettext("widget", "One moment please — your reply is coming…"),
       typingAgent: pgettext("widget", "{name} is typing…"),
       typingColleague: pgettext("widget", "A colleague is typing…"),
       stopped: pgettext("widget", "Stopped"), interrupted: pgettext("widget", "Interrupted"),
@@ -276,6 +277,7 @@
     entry.status = message.status;
     entry.el.classList.remove("hd-pending", "hd-failed-send");
     var streaming = message.status === "streaming";
+    if (message.role === "bot" && !streaming) thinking(false);  // an answer that did not stream ends the wait too
     attr(entry.el, { "data-status": message.status, "data-id": message.id, "aria-busy": streaming });
     if (streaming) state.streaming[message.id] = true; else delete state.streaming[message.id];
     entry.el.classList.toggle("hd-streaming", streaming);
@@ -437,11 +439,20 @@
     var who = state.agentTyping ? "agent" : state.thinking && !writing ? "bot" : null;
     stopBtn.hidden = !(state.thinking || writing);
     typing.hidden = !who;
-    typingText.textContent = who === "bot" ? t.typingBot : who ? (state.agentName ? fmt(t.typingAgent, { name: state.agentName }) : t.typingColleague) : "";
+    typingText.textContent = who === "bot" ? (state.slow ? t.typingWait : t.typingBot) : who ? (state.agentName ? fmt(t.typingAgent, { name: state.agentName }) : t.typingColleague) : "";
     if (who) scrollDown();
   }
 
+  // The bot is thinking from the moment its reply is queued: when no word comes for a while (a busy queue, a slow
+  // model), the typing line says that the reply is coming.
+  function thinking(on) {
+    if (on && !state.thinking) state.slowTimer = setTimeout(function () { state.slow = true; refreshStop(); }, 8000);
+    if (!on) { clearTimeout(state.slowTimer); state.slow = false; }
+    state.thinking = on;
+  }
+
   function onStatus(status, frame) {
+    if (status !== "bot") thinking(false);
     if (frame && frame.agent && frame.agent.name) state.agentName = frame.agent.name;
     var text = { waiting_human: t.waiting_human, human: state.agentName ? fmt(t.humanNamed, { name: state.agentName }) : t.human_joined, resolved: t.resolved }[status] || "";
     panel.setAttribute("data-status", status);
@@ -460,7 +471,7 @@
         form.hidden = false;
         state.messages = {};
         state.streaming = {};
-        state.thinking = state.agentTyping = false;
+        thinking(state.agentTyping = false);
         if (frame.limits && frame.limits.message_max_chars) state.maxChars = frame.limits.message_max_chars;
         updateCounter();
         if (frame.conversation.agent) state.agentName = frame.conversation.agent.name;
@@ -487,7 +498,7 @@
         if (state.rating) replaceKeepingFocus(state.rating, state.rating = add(el("li", "hd-card"), el("div", "hd-card-title", t.thanks)));
         break;
       case "typing":
-        state[frame.who === "bot" ? "thinking" : "agentTyping"] = !!frame.active;
+        if (frame.who === "bot") thinking(!!frame.active); else state.agentTyping = !!frame.active;
         refreshStop();
         break;
       case "error":
@@ -583,7 +594,7 @@
         if (ev.code === CLOSE.FORBIDDEN) { state.refused = true; showBanner(t.refused); console.error("helpdesk: this origin is not allowed to embed the chat (WIDGET_ALLOWED_ORIGINS)"); return; }
         if (ev.code === CLOSE.RATE_LIMITED) return reconnect((state.wait || 30) * 1000);
         showBanner(ev.code === CLOSE.TRY_AGAIN_LATER ? t.busy : t.offline);
-        state.thinking = state.agentTyping = false;
+        thinking(state.agentTyping = false);
         refreshStop();
         reconnect();
       };

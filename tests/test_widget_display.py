@@ -144,6 +144,22 @@ def test_zh_hans_from_the_sites_settings_every_string_and_the_bot_thinking(
         assert chrome and not [text for text in chrome if any("a" <= ch.lower() <= "z" for ch in text)], chrome
 
 
+def test_when_no_word_comes_for_a_while_the_thinking_line_says_that_the_reply_is_coming(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    # A backed-up generation queue or a slow model: the first word comes late (tests/faults/ has both).
+    answer = "Your parcel left the warehouse this morning."
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=answer, ttft=11))
+    fresh_page(browser, live_app.url + "/")
+    root = open_panel(browser)
+    ask_in_widget(browser, "Where is my parcel?")
+    wait_for(lambda: by_css(root, ".hd-typing").text == "The assistant is thinking…")
+    wait_for(lambda: by_css(root, ".hd-typing").text == "One moment please — your reply is coming…", timeout=15)
+    wait_for(lambda: ("complete", answer) in bot_texts(browser), timeout=20)
+    assert not by_css(root, ".hd-typing").is_displayed()
+
+
 def test_zh_hans_from_the_browsers_language_and_english_otherwise(
     live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
 ) -> None:

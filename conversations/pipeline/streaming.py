@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from helpdesk.llm import ollama as gateway
+from helpdesk.observability import metrics
 from helpdesk.runtime import aio
 
 from .. import events, guard
@@ -99,10 +100,16 @@ class ReplyStream:
         if self.target.attempt:
             self.saver = asyncio.create_task(_progress_save(self.target, self.visible))
         await events.bot_typing(conversation_id=self.target.conversation_id, active=True)
+        deadline = asyncio.timeout(settings.REPLY_MAX_DURATION_S)
         try:
-            return await self._relay()
+            async with deadline:
+                return await self._relay()
         except gateway.OllamaError as exc:
             return await self._failed(exc)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            return await self._failed(self._too_slow())
         finally:
             if self.saver:
                 self.saver.cancel()
@@ -176,6 +183,14 @@ class ReplyStream:
         failed = self._outcome(Message.Status.FAILED, error_kind=exc.kind, error=str(exc), customer_notice=notice)
         failed.ollama_host = failed.ollama_host or exc.host
         return failed
+
+    def _too_slow(self) -> gateway.TooSlow:
+        """The reply ran past REPLY_MAX_DURATION_S (the stream is closed, which stops the node): counted against
+        its node like a stream that broke."""
+        host = self.stream.host if self.stream else ""
+        metrics.ollama_failed(kind=gateway.TooSlow.kind, node=host)
+        return gateway.TooSlow(f"the reply took longer than REPLY_MAX_DURATION_S ({settings.REPLY_MAX_DURATION_S:g} s)",
+                               host=host, model=self.options.model)
 
     def _show(self, text: str) -> None:
         self.visible.append(text)

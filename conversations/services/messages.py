@@ -126,7 +126,7 @@ def _customer_message_answer(
             conversation_id=conversation.pk, message_id=message.pk, retry_after=exc.retry_after
         )
     else:
-        reply_queue(message.pk)
+        reply_queue(message.pk, conversation_id=conversation.pk)
     return conversation, None
 
 

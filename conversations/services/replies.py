@@ -20,6 +20,7 @@ from helpdesk.celery import enqueue
 from helpdesk.encrypted_fields import derived_columns
 from helpdesk.llm import profiles
 
+from .. import events
 from ..models import Conversation, LLMCall, Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, notice_in
 from ..outcome import ReplyOutcome, llm_call_columns
@@ -32,10 +33,19 @@ from .posting import message_publish, system_message_post
 logger = logging.getLogger(__name__)
 
 
-def reply_queue(customer_message_id: int, *, retry_of: int | None = None) -> None:
-    """Generate the reply to a customer message on a worker, once the transaction that stored it commits."""
+def reply_queue(customer_message_id: int, *, conversation_id: int, retry_of: int | None = None) -> None:
+    """Generate the reply to a customer message on a worker, once the transaction that stored it commits.
+
+    The customer sees the bot "thinking" from the moment the task is queued, not only once a worker takes it:
+    behind a backed-up queue that may be a while, and the widget then says that the reply is coming."""
     kwargs = {} if retry_of is None else {"retry_of": retry_of}
-    transaction.on_commit(lambda: enqueue("conversations.generate_reply", customer_message_id, **kwargs))
+
+    def queued() -> None:
+        # Before the task: a worker that takes it at once never has its own "thinking" overtaken by this one.
+        events.typing(conversation_id=conversation_id, who="bot", active=True)
+        enqueue("conversations.generate_reply", customer_message_id, **kwargs)
+
+    transaction.on_commit(queued)
 
 
 def _call_log_queue(reply: Message, *, error_kind: str) -> None:
@@ -272,7 +282,7 @@ def _reply_retry_or_fail(*, message_id: int) -> str:
             # Not picked again by the next sweeps while the new attempt waits for a worker.
             Message.objects.filter(pk=reply.pk).update(heartbeat_at=timezone.now())
             logger.warning("reply %s lost its worker in attempt %s: generating it again", reply.pk, reply.attempts)
-            reply_queue(reply.reply_to_id, retry_of=reply.attempts)
+            reply_queue(reply.reply_to_id, conversation_id=reply.conversation_id, retry_of=reply.attempts)
             return "retried"
     abandoned = reply_abandon(message_id=message_id, error="the worker generating this reply stopped")
     return "failed" if abandoned else ""

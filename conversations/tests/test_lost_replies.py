@@ -237,6 +237,26 @@ def test_a_message_left_unanswered_past_the_timeout_is_handed_to_a_person(settin
     assert replies.replies_sweep() == replies.SweepResult()  # idempotent
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_queued_past_the_timeout_is_handed_on_once_and_not_generated_when_a_worker_takes_it(
+    settings, fake_ollama
+) -> None:
+    from conversations.pipeline.reply import reply_generate
+
+    settings.UNANSWERED_TIMEOUT_S = 300
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation, "Is anyone there?")
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301))  # its task still in a backed-up queue
+
+    assert replies.replies_sweep() == replies.SweepResult(handed_off=1)
+    assert reply_generate(customer_message_id=question.pk) is None, "the person answers, not the bot as well"
+    assert not conversation.messages.filter(role=Message.Role.BOT).exists()
+    assert not [r for r in fake_ollama.state.requests if r.path == "/api/chat"]
+    conversation.refresh_from_db()
+    assert (conversation.status, notices(conversation)) == (Conversation.Status.WAITING_HUMAN,
+                                                            [notice_texts.UNAVAILABLE_NOTICE])
+
+
 @pytest.mark.django_db
 def test_an_earlier_message_answered_together_with_a_later_one_is_not_unanswered(settings) -> None:
     settings.UNANSWERED_TIMEOUT_S = 300

@@ -1,4 +1,5 @@
-"""conversations.pipeline.streaming: a reply's progress saved while it streams, and an attempt taken over."""
+"""conversations.pipeline.streaming: a reply's progress saved while it streams, an attempt taken over, and a reply
+stopped at its deadline (REPLY_MAX_DURATION_S)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,28 @@ def test_an_attempt_taken_over_stops_streaming_and_leaves_the_reply_to_the_new_o
     reply = Message.objects.get(reply_to=question)
     assert reply.status == Message.Status.STREAMING and reply.content == "" and reply.attempts == 2
     assert result and result[0].status == Message.Status.STREAMING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_still_writing_at_its_deadline_is_stopped_failed_with_its_text_kept_and_handed_on(
+    fake_ollama, settings
+) -> None:
+    from conversations.models import Conversation
+    from conversations.notices import INTERRUPTED_NOTICE, notice_in
+
+    settings.REPLY_MAX_DURATION_S = 1.5
+    settings.HANDOFF_THRESHOLD = 0
+    text = " ".join(f"w{i}" for i in range(100))
+    fake_ollama.script(Reply(content=text, per_token=0.1))  # 10 s: a token now and then, never a read timeout
+    question = customer_message_factory(conversation_factory())
+    started = time.monotonic()
+    thread, _ = _generate_in_background(question.pk)
+    thread.join(30)
+    assert time.monotonic() - started < 6, "stopped at its deadline, not at the end of the reply"
+    reply = Message.objects.get(reply_to=question, role=Message.Role.BOT)
+    assert reply.status == Message.Status.FAILED and "REPLY_MAX_DURATION_S" in reply.error
+    assert reply.content and text.startswith(reply.content) and reply.content != text, "the text written is kept"
+    conversation = Conversation.objects.get(pk=question.conversation_id)
+    assert (conversation.status, conversation.handoff_reason) == (Conversation.Status.WAITING_HUMAN, "model_error")
+    notice = conversation.messages.filter(role=Message.Role.SYSTEM).values_list("content", flat=True).last()
+    assert notice == notice_in("en", INTERRUPTED_NOTICE)

@@ -74,6 +74,12 @@ class StreamBroken(OllamaError):
     kind = "stream_broken"
 
 
+class TooSlow(OllamaError):
+    """The reply went on past its caller's deadline (REPLY_MAX_DURATION_S): a node writing too slowly."""
+
+    kind = "too_slow"
+
+
 class OllamaRequestError(OllamaError):
     kind = "request_error"
 

@@ -10,17 +10,19 @@ test shares.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from tests.processes import process_table
 from tests.support.environment import free_port
-from tests.support.serve import ServedStack
+from tests.support.serve import ServedStack, own_database, serve_env
 from tests.support.stored import plain_rows
 
 
@@ -160,3 +162,29 @@ class FaultStack(ServedStack):
 
     def websocket_url(self, path: str) -> str:
         return self.url.replace("http", "ws") + path
+
+    def metric(self, sample: str) -> float | None:
+        """One sample of /metrics (`name` or `name{labels}` as exposed), as a scraper from this host reads it."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=10) as response:
+            found = re.search(rf"^{re.escape(sample)} (\S+)$", response.read().decode(), re.MULTILINE)
+        return float(found.group(1)) if found else None
+
+
+@contextmanager
+def fault_stack(label: str, *, ollama_url: str, **settings: str) -> Iterator[FaultStack]:
+    """A started production stack on a PostgreSQL database and a Redis server of its own (`label` names the
+    database and the log kept under .pytest_cache/), with `settings`; yielded once its generation worker is ready
+    (its heartbeat counted on /metrics). The caller skips it where PostgreSQL and Redis are not used."""
+    redis = RedisServer()
+    redis.start()
+    try:
+        with own_database(label) as database:
+            env = serve_env(database_url=database.url, redis_url=redis.url, ollama_url=ollama_url,
+                            **{"METRICS_TOKEN": "", **settings})  # /metrics answers this host
+            with FaultStack(env, redis, database.dsn, keep_log_as=f"{label}-stack.log") as stack:
+                stack.migrate()
+                stack.start()
+                wait_for(lambda: stack.metric('helpdesk_celery_workers{queue="generation"}'), timeout=120)
+                yield stack
+    finally:
+        redis.stop()
