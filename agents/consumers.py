@@ -128,13 +128,20 @@ class AgentConsoleConsumer(JsonSocketConsumer):
 
     async def on_open(self, frame: client.Open) -> None:
         conversation_id = frame.conversation_id
+        groups = (events.conversation_group(conversation_id), events.console_conversation_group(conversation_id))
+        # Joined before the conversation is read: a reply streaming meanwhile is in what is read (its text so far
+        # and last seq) or comes in deltas after it, never in neither (the console would wait for its `done`).
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
         detail = await aio.db_call(inbox_selectors.conversation_for_agents, conversation_id=conversation_id)
         if detail is None:
+            if conversation_id != self.open_conversation_id:
+                for group in groups:
+                    await self.channel_layer.group_discard(group, self.channel_name)
             raise Conversation.DoesNotExist
-        await self._leave_open_conversation()
+        if conversation_id != self.open_conversation_id:
+            await self._leave_open_conversation()
         self.open_conversation_id = conversation_id
-        await self.channel_layer.group_add(events.conversation_group(conversation_id), self.channel_name)
-        await self.channel_layer.group_add(events.console_conversation_group(conversation_id), self.channel_name)
         await self.send_json({"type": "conversation", **detail})
 
     async def _leave_open_conversation(self) -> None:

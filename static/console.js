@@ -284,7 +284,11 @@
     $("hc-typing").hidden = true;
     $("hc-messages").textContent = "";
     state.details = frame.details || { intent: "", entities: [] };
-    frame.messages.forEach(upsertMessage);
+    frame.messages.forEach(function (m) {
+      // A reply still streaming: its saved text and the seq of its last delta, which the next delta continues.
+      if (m.status === "streaming" && typeof m.seq === "number") state.streams[m.id] = { seq: m.seq, text: m.content };
+      upsertMessage(m);
+    });
     renderHead();
     renderList();
   }

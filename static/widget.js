@@ -267,6 +267,8 @@
     }
     if (!entry) entry = bubble(message.id, message.role);
     setText(entry, message.content);
+    // A reply still streaming comes with the seq of the last delta its saved text holds: the next one continues it.
+    entry.seq = typeof message.seq === "number" ? message.seq : -1;
     setCitations(entry, message.citations);
     if (message.agent && message.agent.name) {
       state.agentName = message.agent.name;

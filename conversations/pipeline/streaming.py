@@ -33,6 +33,7 @@ from ..notices import (
 from ..outcome import ReplyOutcome
 from ..privacy.masking import Masker, PlaceholderFilter
 from ..protocol.codes import HandoffReason
+from ..reply_progress import reply_progress_publish
 from ..services import replies
 from ..services.cancel import cancel_flag_key
 from .citations import CitationFilter
@@ -89,6 +90,7 @@ class ReplyStream:
         self.visible: list[str] = []
         self.reasoning: list[str] = []
         self.pending = ""
+        self.sent = ""  # what the deltas carried so far
         self.seq = 0
         self.ttft_ms: float | None = None
         self.last_flush = self.last_cancel_check = 0.0
@@ -198,6 +200,8 @@ class ReplyStream:
 
     async def _flush(self) -> None:
         if self.pending:
+            self.sent += self.pending
+            reply_progress_publish(self.target.message_id, seq=self.seq, text=self.sent)
             await events.reply_delta(
                 conversation_id=self.target.conversation_id, message_id=self.target.message_id, seq=self.seq,
                 text=self.pending,

@@ -27,6 +27,7 @@ from ..models import (
     Message,
     ModerationHit,
 )
+from ..reply_progress import reply_progress_forget
 from ..services.cancel import cancel_flags_clear
 
 ERASED = "[erased]"
@@ -41,13 +42,13 @@ def eval_results_anonymise(results: QuerySet[EvalResult]) -> int:
 
 
 def conversation_state_erase(subject: DataSubject) -> int:
-    """Redis keys naming the subject's conversations or messages: rate-limit counts, open sockets, cancel flags;
-    and the widgets still open on them are closed. Drafts and typing go through the channel layer only and are
-    never stored."""
+    """Redis keys naming the subject's conversations or messages: rate-limit counts, open sockets, cancel flags,
+    the text of replies streaming; and the widgets still open on them are closed. Drafts and typing go through the
+    channel layer only and are never stored."""
     for conversation_id in subject.conversation_ids:
         ratelimits.conversation_limits_clear(conversation_id=conversation_id)
         events.conversation_erased(conversation_id)
-    return cancel_flags_clear(message_ids=subject.message_ids)
+    return cancel_flags_clear(message_ids=subject.message_ids) + reply_progress_forget(subject.message_ids)
 
 
 def holders_register() -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..entities import entities_merge
 from ..models import Message
+from ..reply_progress import reply_progress
 
 # Roles the customer sees; private notes never leave the agents' side.
 CUSTOMER_VISIBLE_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT, Message.Role.SYSTEM]
@@ -23,6 +24,9 @@ def message_to_dict(message: Message) -> dict[str, Any]:
     }
     if message.client_id:
         payload["client_id"] = message.client_id
+    if message.status == Message.Status.STREAMING and (progress := reply_progress(message.pk)) is not None:
+        # As new as the last delta (the database's copy is a few seconds older): the next delta continues it.
+        payload["seq"], payload["content"] = progress
     if message.reply_to_id:
         payload["reply_to"] = message.reply_to_id
     if message.role == Message.Role.AGENT and message.author_id:

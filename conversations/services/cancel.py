@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 from django.core.cache import cache
 
+from helpdesk.runtime.cachekeys import cache_keys_forget
+
 from ..models import Conversation
 from ..selectors.replies import streaming_replies
 
@@ -36,9 +38,4 @@ def cancel_flag_clear(message_id: int) -> None:
 
 def cancel_flags_clear(*, message_ids: Iterable[int]) -> int:
     """Clear many replies' flags at once (their conversation's erasure); returns how many were set."""
-    keys = [cancel_flag_key(message_id) for message_id in message_ids]
-    if not keys:
-        return 0
-    found = cache.get_many(keys)
-    cache.delete_many(keys)
-    return len(found)
+    return cache_keys_forget(cancel_flag_key(message_id) for message_id in message_ids)

@@ -25,6 +25,7 @@ from ..models import Conversation, LLMCall, Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, notice_in
 from ..outcome import ReplyOutcome, llm_call_columns
 from ..protocol.codes import HandoffReason
+from ..reply_progress import reply_progress_forget
 from ..selectors.replies import conversations_unanswered, customer_language, customer_message_for_reply, replies_stale
 from .cancel import cancel_flag_clear
 from .handoff import conversation_request_human
@@ -119,6 +120,7 @@ def _bot_reply_restart(message_id: int, *, retry_of: int | None) -> Message | No
         reply_abandon(message_id=message_id, error="the worker generating this reply stopped, again")
         return None
     cancel_flag_clear(message_id)
+    reply_progress_forget([message_id])  # the new attempt's deltas start from seq 0 and nothing
     return existing
 
 

@@ -3,33 +3,15 @@ stopped at its deadline (REPLY_MAX_DURATION_S)."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 
 from conversations.models import Message
-from conversations.pipeline.reply import reply_generate
 from tests.fake_ollama import Reply
+from tests.support.stack import reply_generate_in_background
 
 from .factories import conversation_factory, customer_message_factory
-
-
-def _generate_in_background(question_id: int) -> tuple[threading.Thread, list]:
-    """reply_generate on a thread of its own (as a worker runs it), so that the test can watch the row."""
-    from helpdesk.runtime import aio
-
-    result: list = []
-
-    def run() -> None:
-        result.append(aio.with_fresh_connections(reply_generate, (), {"customer_message_id": question_id}))
-        loop = aio.thread_loop()  # this thread ends here, unlike a worker's: its loop is closed properly
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, result
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,7 +20,7 @@ def test_the_partial_text_is_saved_with_a_heartbeat_while_the_reply_streams(fake
     text = " ".join(f"w{i}" for i in range(80))
     fake_ollama.script(Reply(content=text, per_token=0.03))
     question = customer_message_factory(conversation_factory())
-    thread, _ = _generate_in_background(question.pk)
+    thread, _ = reply_generate_in_background(question.pk)
     seen: list[tuple[str, object]] = []
     deadline = time.monotonic() + 30
     while thread.is_alive() and time.monotonic() < deadline:
@@ -61,7 +43,7 @@ def test_an_attempt_taken_over_stops_streaming_and_leaves_the_reply_to_the_new_o
     text = " ".join(f"w{i}" for i in range(200))
     fake_ollama.script(Reply(content=text, per_token=0.03))  # 6 s
     question = customer_message_factory(conversation_factory())
-    thread, result = _generate_in_background(question.pk)
+    thread, result = reply_generate_in_background(question.pk)
     deadline = time.monotonic() + 20
     while not Message.objects.filter(reply_to=question).exclude(content="").exists():
         assert time.monotonic() < deadline
@@ -89,7 +71,7 @@ def test_a_reply_still_writing_at_its_deadline_is_stopped_failed_with_its_text_k
     fake_ollama.script(Reply(content=text, per_token=0.1))  # 10 s: a token now and then, never a read timeout
     question = customer_message_factory(conversation_factory())
     started = time.monotonic()
-    thread, _ = _generate_in_background(question.pk)
+    thread, _ = reply_generate_in_background(question.pk)
     thread.join(30)
     assert time.monotonic() - started < 6, "stopped at its deadline, not at the end of the reply"
     reply = Message.objects.get(reply_to=question, role=Message.Role.BOT)
@@ -99,3 +81,4 @@ def test_a_reply_still_writing_at_its_deadline_is_stopped_failed_with_its_text_k
     assert (conversation.status, conversation.handoff_reason) == (Conversation.Status.WAITING_HUMAN, "model_error")
     notice = conversation.messages.filter(role=Message.Role.SYSTEM).values_list("content", flat=True).last()
     assert notice == notice_in("en", INTERRUPTED_NOTICE)
+

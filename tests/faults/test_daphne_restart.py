@@ -191,6 +191,7 @@ class Client:
     wrong: list[str] = field(default_factory=list)
     refused: int | None = None
     stopping: bool = False
+    grew_after_reconnect: bool = False  # a reply shown streaming went on with deltas after a reconnect
 
     async def run(self) -> None:
         import websockets
@@ -231,9 +232,11 @@ class Client:
             self.reconnect_s.append(time.monotonic() - self.dropped_at)
             self.dropped_at = None
 
-    def show(self, message_id: Any, text: str, status: str) -> None:
-        entry = self.shown.setdefault(message_id, Shown(text, status))
-        entry.text, entry.status = text, status
+    def show(self, message: dict) -> None:
+        """Both scripts: a message replaces what is shown of it; one still streaming carries the seq of the last
+        delta its text holds, which the next delta continues."""
+        entry = self.shown.setdefault(message["id"], Shown(message["content"], message["status"]))
+        entry.text, entry.status, entry.seq = message["content"], message["status"], message.get("seq", -1)
         self.check(entry)
 
     def delta(self, frame: dict) -> None:
@@ -243,6 +246,7 @@ class Client:
             entry.text, entry.seq = "", -1
         if frame["seq"] == entry.seq + 1:
             entry.text, entry.seq = entry.text + frame["text"], frame["seq"]
+            self.grew_after_reconnect |= self.opened > 1 and frame["seq"] > 0
         self.check(entry)
 
     def check(self, entry: Shown) -> None:
@@ -296,7 +300,7 @@ class Widget(Client):
             self.wait = frame["retry_after"]
 
     def upsert(self, message: dict) -> None:
-        self.show(message["id"], message["content"], message["status"])
+        self.show(message)
         self.outbox = [m for m in self.outbox if m["client_id"] != message.get("client_id")]
 
     def write(self, text: str, client_id: str) -> None:
@@ -333,9 +337,9 @@ class Console(Client):
         elif kind == "conversation":
             self.shown = {}
             for message in frame["messages"]:
-                self.show(message["id"], message["content"], message["status"])
+                self.show(message)
         elif kind in ("message", "done") and frame.get("conversation_id") == self.open_id:
-            self.show(frame["message"]["id"], frame["message"]["content"], frame["message"]["status"])
+            self.show(frame["message"])
         elif kind == "delta" and frame.get("conversation_id") == self.open_id:
             self.delta(frame)
 
@@ -425,7 +429,9 @@ def test_a_rolling_restart_of_daphne_reconnects_every_socket_and_shows_the_strea
           f"{max(console_reconnects):.1f} s, conversations listed {[c.inbox_sizes for c in consoles]}")
     reply = [s for s in widgets[0].shown.values() if s.text.startswith("word")]
     print(f"the streaming reply: {len(reply[0].text)} characters shown of {len(ANSWER)} expected "
-          f"(still streaming in the history frame after the reconnect: {widgets[0].resumed_streaming[-1]}); "
+          f"(still streaming in the history frame after the reconnect: {widgets[0].resumed_streaming[-1]}, "
+          f"went on growing from there: {widgets[0].grew_after_reconnect}, in the consoles: "
+          f"{[c.grew_after_reconnect for c in consoles]}); "
           f"shown texts that were not a beginning of the answer: {sum(len(c.wrong) for c in [*widgets, *consoles])}")
 
     sent = (stored(deployment, "restart-2"), stored(deployment, "restart-1"))
@@ -435,6 +441,8 @@ def test_a_rolling_restart_of_daphne_reconnects_every_socket_and_shows_the_strea
     assert all(len(c.reconnect_s) == 1 for c in [*widgets, *consoles]), "each socket reconnected once, by itself"
     assert all(not c.wrong for c in [*widgets, *consoles]), "no screen showed text twice or out of order"
     assert [s.text for s in reply] == [ANSWER]
+    if widgets[0].resumed_streaming[-1]:
+        assert widgets[0].grew_after_reconnect, "the reply went on streaming after the reconnect, not frozen to done"
     assert all(first_id in c.inbox and c.inbox_sizes[-1] >= c.inbox_sizes[0] for c in consoles), \
         "the consoles list the conversations again"
     assert deployment.query(streaming, (first_id,)) == [("complete", ANSWER)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -134,3 +135,22 @@ def reply_runner(request: pytest.FixtureRequest) -> str:
         return "embedded"
     request.getfixturevalue("celery_worker_process")
     return "celery"
+
+
+def reply_generate_in_background(question_id: int) -> tuple[threading.Thread, list]:
+    """The reply to a stored customer message, generated on a thread of its own (as a worker runs it), so that a
+    test can watch its row and sockets while it streams; the list gets the outcome."""
+    from conversations.pipeline.reply import reply_generate
+    from helpdesk.runtime import aio
+
+    result: list = []
+
+    def run() -> None:
+        result.append(aio.with_fresh_connections(reply_generate, (), {"customer_message_id": question_id}))
+        loop = aio.thread_loop()  # this thread ends here, unlike a worker's: its loop is closed properly
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
