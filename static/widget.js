@@ -480,6 +480,9 @@
         showNotice();
         if (!frame.messages.length) bubble("greeting", "system").body.textContent = settings.greeting || t.greeting;
         frame.messages.forEach(upsert);
+        // The customer spoke last to the bot: a reply is due (queued, or no word of it yet) and the wait shows again.
+        var last = frame.messages[frame.messages.length - 1];
+        if (last && frame.conversation.status === "bot" && (last.role === "customer" || last.status === "streaming" && !last.content)) thinking(true);
         state.outbox.forEach(function (m) { if (!state.messages["local:" + m.client_id]) localBubble(m); });
         onStatus(frame.conversation.status, frame.conversation);
         if (frame.prechat_form && !state.outbox.length && !load(prechatKey())) showPrechat();

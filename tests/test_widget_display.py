@@ -160,6 +160,26 @@ def test_when_no_word_comes_for_a_while_the_thinking_line_says_that_the_reply_is
     assert not by_css(root, ".hd-typing").is_displayed()
 
 
+def test_a_page_reloaded_while_the_reply_is_still_to_come_shows_the_assistant_thinking_again(
+    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
+) -> None:
+    # The "thinking" frame went to the page before: the new page tells from the history that a reply is due.
+    answer = "Refunds reach your card within a week of the parcel's return."
+    fake_ollama_server.reset()
+    fake_ollama_server.script(Reply(content=answer, ttft=6))
+    fresh_page(browser, live_app.url + "/")
+    root = open_panel(browser)
+    ask_in_widget(browser, "When do I get my refund?")
+    wait_for(lambda: by_css(root, ".hd-typing").text == "The assistant is thinking…")
+    browser.refresh()
+    root = open_panel(browser)
+    wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["When do I get my refund?"])
+    assert not [text for _, text in bot_texts(browser) if text], "no word of the reply yet"
+    wait_for(lambda: by_css(root, ".hd-typing").text == "The assistant is thinking…")
+    wait_for(lambda: ("complete", answer) in bot_texts(browser), timeout=20)
+    assert not by_css(root, ".hd-typing").is_displayed()
+
+
 def test_zh_hans_from_the_browsers_language_and_english_otherwise(
     live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
 ) -> None:
