@@ -1,0 +1,46 @@
+"""With Redis unreachable (an address where nothing listens: connections are refused), what only helps, the
+count of requests in flight per Ollama node, never fails a reply; and what the customer asked for, a stop, is not
+silently dropped: it raises RedisUnavailable, which the socket answers with "busy" (tests/faults/test_redis_outage.py
+runs both against the real stack)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.support.environment import free_port, require
+
+
+@pytest.fixture
+def redis_unreachable(settings):
+    require(not settings.EMBEDDED, "Redis (REDIS_URL)")
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": dead}}
+
+
+@pytest.mark.production
+def test_requests_in_flight_go_uncounted_and_the_reply_goes_on(redis_unreachable, caplog) -> None:
+    from helpdesk.llm import nodes
+
+    with caplog.at_level(logging.WARNING, logger="helpdesk.llm.nodes"):
+        token = nodes.request_started("http://node-a:11434")
+        nodes.request_finished("http://node-a:11434", token)
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "request in flight not counted", "request in flight not uncounted"]
+
+
+@pytest.mark.production
+@pytest.mark.django_db
+def test_a_stop_that_cannot_be_recorded_raises_rather_than_being_lost(redis_unreachable) -> None:
+    from conversations.models import Message
+    from conversations.services.cancel import replies_cancel
+    from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+    from helpdesk.web.redisdown import RedisUnavailable, redis_unavailable
+
+    conversation = conversation_factory()
+    asked = customer_message_factory(conversation)
+    bot_message_factory(conversation, text="Half of", status=Message.Status.STREAMING, reply_to=asked)
+    with pytest.raises(RedisUnavailable) as raised:
+        replies_cancel(conversation=conversation)
+    assert redis_unavailable(raised.value)
