@@ -97,8 +97,9 @@ class RedisWatch:
         self.sockets.add(socket)
         if settings.EMBEDDED:
             return
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._watch())
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:  # a test's loop ended
+            self.task = loop.create_task(self._watch())
 
     def unregister(self, socket: Any) -> None:
         self.sockets.discard(socket)
