@@ -51,12 +51,13 @@ class CustomerChatConsumer(JsonSocketConsumer):
                 f"frames are limited to {settings.MESSAGE_MAX_CHARS} characters of text")
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """A socket opened while Redis is away fails before connect() (its channel cannot subscribe): answered
-        like a busy database, 4503 after an error frame, so the widget says so and reconnects; not a 500."""
+        """A socket opened while Redis is away fails before connect(): its channel cannot subscribe, the one thing
+        done before. Answered like a busy database, 4503 after an error frame, so the widget says so and
+        reconnects; not a 500."""
         try:
             await super().__call__(scope, receive, send)
         except Exception as exc:
-            if getattr(self, "channel_name", None) or not redisdown.redis_unavailable(exc):
+            if getattr(self, "channel_name", None):
                 raise
             redisdown.unavailable_record(exc, "websocket")
             if (await receive())["type"] != "websocket.connect":

@@ -44,3 +44,24 @@ def test_a_stop_that_cannot_be_recorded_raises_rather_than_being_lost(redis_unre
     with pytest.raises(RedisUnavailable) as raised:
         replies_cancel(conversation=conversation)
     assert redis_unavailable(raised.value)
+
+
+def test_what_counts_as_redis_being_away() -> None:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError, ResponseError
+
+    from helpdesk.web.redisdown import redis_unavailable
+
+    def caused_by(cause: BaseException) -> Exception:
+        try:
+            raise ValueError("the frame failed") from cause
+        except ValueError as exc:
+            return exc
+
+    assert redis_unavailable(ConnectionError("Connection closed by server."))
+    assert redis_unavailable(caused_by(OperationalError("Error 111 connecting")))
+    # redis-py's pub/sub connection read by two coroutines while both reconnect (the channel layer, Redis away)
+    assert redis_unavailable(RuntimeError(
+        "readuntil() called while another coroutine is already waiting for incoming data"))
+    assert not redis_unavailable(RuntimeError("a bug"))
+    assert not redis_unavailable(ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"))

@@ -43,9 +43,15 @@ class RedisUnavailable(Exception):
     """A service could not do its part in Redis (its client swallowed the error, as the cache's does)."""
 
 
+# What asyncio says when two coroutines read one connection: redis-py's pub/sub connection, shared by the channel
+# layer's reader and a new subscription, both reconnecting to a Redis that is away.
+_RACED_READ = "another coroutine is already waiting for incoming data"
+
+
 def redis_unavailable(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) means Redis could not be reached or did not answer in time: a
-    connection refused or lost, a timeout, the broker's publish giving up (kombu's OperationalError)."""
+    connection refused or lost, a timeout, the broker's publish giving up (kombu's OperationalError), a pub/sub
+    connection caught reconnecting by two coroutines at once."""
     from kombu.exceptions import OperationalError
     from redis.exceptions import ConnectionError, TimeoutError
 
@@ -54,6 +60,8 @@ def redis_unavailable(exc: BaseException) -> bool:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ConnectionError | TimeoutError | OperationalError | RedisUnavailable):
+            return True
+        if isinstance(current, RuntimeError) and _RACED_READ in str(current):
             return True
         current = current.__cause__ or current.__context__
     return False

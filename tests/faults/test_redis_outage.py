@@ -58,13 +58,15 @@ def stack(fake_ollama_server: FakeOllama) -> Iterator[Stack]:
                 database_url=database.url, redis_url=f"redis://127.0.0.1:{proxy.port}/0",
                 ollama_url=fake_ollama_server.url,
                 CELERY_GENERATION_CONCURRENCY="2", HANDOFF_THRESHOLD="0", RATE_LIMITS_ENABLED="false",
-                DATABASE_BUSY_RETRY_AFTER_S="1", **QUICK_RECOVERY,
+                DATABASE_BUSY_RETRY_AFTER_S="1", **{**QUICK_RECOVERY, "UNANSWERED_TIMEOUT_S": "10"},
             )
             with Stack(env, redis, database.dsn, keep_log_as="redisfault-stack.log") as stack:
                 stack.proxy = proxy
                 stack.migrate()
                 stack.start()
                 wait_for(lambda: stack.workers("generation"), timeout=60)
+                # Until a reply comes: the workers consume (on a loaded machine they take a while to start).
+                assert asyncio.run(chat(Customer(stack, "warm-up"), "hello", "warm-1")) == Reply().content
                 yield stack
     finally:
         proxy.close()
@@ -199,10 +201,13 @@ def bot_replies(stack: Stack, customer: Customer) -> list[tuple[str, str]]:
 async def resend_until_stored(customer: Customer, text: str, client_id: str, tries: int = 30) -> int:
     """What the widget does with a message it holds: send it (same client_id) until the server echoes it back,
     waiting retry_after after each `busy`; reconnecting and sending again when the socket was closed meanwhile.
-    Returns the index of the frame after the echo."""
+    Returns the index from which the reply can be seen: the first send's, or the history frame's of the socket
+    reopened meanwhile (which may hold the reply already)."""
+    since = len(customer.frames)
     for _ in range(tries):
         if not customer.open():
             try:
+                since = len(customer.frames)
                 await customer.connect()
             except Exception:
                 await asyncio.sleep(1)
@@ -215,7 +220,7 @@ async def resend_until_stored(customer: Customer, text: str, client_id: str, tri
         if answer is None:
             continue
         if answer["type"] == "message":
-            return customer.frames.index(answer, start) + 1
+            return since
         assert answer["code"] == "busy", answer
         await asyncio.sleep(answer.get("retry_after") or 1)
     raise AssertionError(f"{client_id} never stored")
@@ -367,11 +372,16 @@ def test_thirty_seconds_without_redis_loses_no_message_and_every_socket_recovers
 
     wait_for(lambda: all(status != "streaming" for status, _ in bot_replies(stack, stopping)), timeout=60)
     [*_, (stop_status, _)] = bot_replies(stack, stopping)
+    # Sent on an open socket, but the server may have closed it (4503: "busy, reconnecting") before reading it.
+    closed_first = {customer.name: not any(f["type"] == "error" and f.get("frame_type") for f in customer.frames)
+                    and customer.closes[:1] == [4503] for customer in (stopping, asking)}
+    print(f"stop: reply {stop_status}; request_human: conversation {conversation_row(stack, asking)}; socket closed "
+          f"before either was answered: {closed_first}")
     if sent_during["stop"]:
-        assert stop_status == "cancelled" or refused(stopping, "stop"), stopping.summary()
+        assert stop_status == "cancelled" or refused(stopping, "stop") or closed_first["stopping"], stopping.summary()
     if sent_during["request_human"]:
-        assert conversation_row(stack, asking)[0] == "waiting_human" or refused(asking, "request_human"), \
-            asking.summary()
+        assert conversation_row(stack, asking)[0] == "waiting_human" or refused(asking, "request_human") \
+            or closed_first["asking"], asking.summary()
 
 
 def test_a_redis_restart_under_idle_sockets_is_recovered_from(stack: Stack, fake_ollama_server: FakeOllama) -> None:
