@@ -14,7 +14,7 @@ from django.conf import settings
 from helpdesk.observability import metrics
 from helpdesk.observability.logs import log_context
 from helpdesk.runtime import aio
-from helpdesk.web import dbbusy, ratelimits
+from helpdesk.web import dbbusy, ratelimits, redisdown
 from helpdesk.web.clientip import scope_client_ip
 
 from . import events
@@ -50,6 +50,23 @@ class CustomerChatConsumer(JsonSocketConsumer):
         return (settings.MESSAGE_MAX_CHARS * 4 + 1024,
                 f"frames are limited to {settings.MESSAGE_MAX_CHARS} characters of text")
 
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A socket opened while Redis is away fails before connect(): its channel cannot subscribe, the one thing
+        done before. Answered like a busy database, 4503 after an error frame, so the widget says so and
+        reconnects; not a 500."""
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception as exc:
+            if getattr(self, "channel_name", None):
+                raise
+            redisdown.unavailable_record(exc, "websocket")
+            if (await receive())["type"] != "websocket.connect":
+                return
+            await send({"type": "websocket.accept"})
+            busy = {"type": "error", "code": ErrorCode.BUSY.value, "detail": dbbusy.BUSY_DETAIL}
+            await send({"type": "websocket.send", "text": await self.encode_json(busy)})
+            await send({"type": "websocket.close", "code": int(CloseCode.TRY_AGAIN_LATER)})
+
     async def connect(self) -> None:
         events.register_home_loop()
         self.client_ip = scope_client_ip(self.scope)
@@ -75,11 +92,11 @@ class CustomerChatConsumer(JsonSocketConsumer):
                               f"this conversation is open in {limit} windows already; close one", retry_after=60)
             return
         self.group = events.conversation_group(conversation.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
             history = await aio.db_call(history_frame, conversation=conversation)
         except Exception as exc:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await redisdown.tolerate("websocket", self.channel_layer.group_discard(self.group, self.channel_name))
             await asyncio.to_thread(ratelimits.socket_release, conversation_id=conversation.pk,
                                     socket_id=self.channel_name)
             self.admitted = False
@@ -87,20 +104,31 @@ class CustomerChatConsumer(JsonSocketConsumer):
             return
         self.conversation_id = conversation.pk
         metrics.websocket_opened("chat")
+        redisdown.watch.register(self)
         await self.send_json({"type": "history", **history})
 
     async def _refuse_if_busy(self, exc: Exception) -> None:
-        """No connection in time, or no database at all (helpdesk.web.dbbusy): close with 4503, and the widget
-        reconnects; else re-raise."""
-        if not dbbusy.database_unavailable(exc):
+        """No connection in time, or no database at all (helpdesk.web.dbbusy), or no Redis to join the
+        conversation's group (helpdesk.web.redisdown): close with 4503, and the widget reconnects; else
+        re-raise."""
+        if dbbusy.database_unavailable(exc):
+            dbbusy.unavailable_record(exc, "websocket")
+        elif redisdown.redis_unavailable(exc):
+            redisdown.unavailable_record(exc, "websocket")
+        else:
             raise exc
-        dbbusy.unavailable_record(exc, "websocket")
+        await self.refuse(CloseCode.TRY_AGAIN_LATER, ErrorCode.BUSY, dbbusy.BUSY_DETAIL)
+
+    async def lost(self) -> None:
+        """Redis went away or restarted (redisdown.RedisWatch): the events of the meantime are lost to this socket,
+        so it is closed with 4503; the widget says "busy" and reconnects, reading its history afresh."""
         await self.refuse(CloseCode.TRY_AGAIN_LATER, ErrorCode.BUSY, dbbusy.BUSY_DETAIL)
 
     async def disconnect(self, code: int) -> None:
+        redisdown.watch.unregister(self)
         if self.conversation_id is not None:
             metrics.websocket_closed("chat")
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await redisdown.tolerate("websocket", self.channel_layer.group_discard(self.group, self.channel_name))
         if self.admitted and self.conversation_id is not None:
             await asyncio.to_thread(ratelimits.socket_release, conversation_id=self.conversation_id,
                                     socket_id=self.channel_name)
@@ -136,10 +164,15 @@ class CustomerChatConsumer(JsonSocketConsumer):
         except FrameError as exc:
             await self.send_frame_error(exc)
         except Exception as exc:
-            if not dbbusy.database_unavailable(exc):
+            # The database: nothing was stored. Redis: the message may be stored, its reply not queued (the sweeper
+            # hands it to a person). Either way the widget keeps the message and resends it (same client_id: stored
+            # once) after retry_after.
+            if dbbusy.database_unavailable(exc):
+                dbbusy.unavailable_record(exc, "websocket")
+            elif redisdown.redis_unavailable(exc):
+                redisdown.unavailable_record(exc, "websocket")
+            else:
                 raise
-            # Nothing was stored: the widget keeps the message and resends it (same client_id) after retry_after.
-            dbbusy.unavailable_record(exc, "websocket")
             await self.send_error(ErrorCode.BUSY, dbbusy.BUSY_DETAIL,
                                   retry_after=settings.DATABASE_BUSY_RETRY_AFTER_S, frame_type=frame["type"],
                                   **client_id_echo(frame))

@@ -37,6 +37,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from helpdesk.runtime import aio
+from helpdesk.web import redisdown
 
 from .models import Conversation, Message
 from .selectors.inbox import inbox_item
@@ -76,7 +77,9 @@ async def _group_send(conversation_id: int, event: dict[str, Any], *, group: str
         if current is not home:
             await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(send, home))
             return
-    await send
+    # Redis away: the event is dropped (what it says is stored), and the customers' sockets are closed to reload
+    # their history once it is back (helpdesk.web.redisdown). A stream or a transaction never fails on it.
+    await redisdown.tolerate("event", send)
 
 
 def _run(coroutine: Coroutine[Any, Any, None]) -> None:

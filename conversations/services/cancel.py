@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.core.cache import cache
 
 from helpdesk.runtime.cachekeys import cache_keys_forget
+from helpdesk.web.redisdown import RedisUnavailable
 
 from ..models import Conversation
 from ..selectors.replies import streaming_replies
@@ -24,10 +25,16 @@ def cancel_flag_key(message_id: int) -> str:
 
 
 def replies_cancel(*, conversation: Conversation) -> list[int]:
-    """Ask every reply being generated in this conversation to stop after its current chunk."""
+    """Ask every reply being generated in this conversation to stop after its current chunk.
+
+    Raises RedisUnavailable when the flags could not be set (the cache ignores a Redis outage): the customer
+    is told "busy" rather than left believing the reply was stopped."""
     streaming = streaming_replies(conversation=conversation)
-    for message_id in streaming:
-        cache.set(cancel_flag_key(message_id), True, CANCEL_FLAG_TTL_S)
+    flags = {cancel_flag_key(message_id): True for message_id in streaming}
+    if flags:
+        cache.set_many(flags, CANCEL_FLAG_TTL_S)
+        if len(cache.get_many(list(flags))) < len(flags):
+            raise RedisUnavailable("the stop flags could not be set: the cache is unreachable")
     return streaming
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from helpdesk.celery import enqueue
 from helpdesk.encrypted_fields import derived_columns
 from helpdesk.llm import profiles
+from helpdesk.web import redisdown
 
 from .. import events
 from ..models import Conversation, LLMCall, Message
@@ -54,7 +55,18 @@ def _call_log_queue(reply: Message, *, error_kind: str) -> None:
     run's (its calls would outlive its conversations in the profiles' figures)."""
     if reply.conversation.evaluation:
         return
-    transaction.on_commit(lambda: enqueue("conversations.log_turn", reply.pk, error_kind=error_kind))
+    transaction.on_commit(lambda: _call_log_enqueue(reply.pk, error_kind=error_kind))
+
+
+def _call_log_enqueue(reply_id: int, *, error_kind: str) -> None:
+    """The record is for the figures: with Redis away it is skipped (counted, logged), and the task that stored
+    the reply does not end in an error after it."""
+    try:
+        enqueue("conversations.log_turn", reply_id, error_kind=error_kind)
+    except Exception as exc:
+        if not redisdown.redis_unavailable(exc):
+            raise
+        redisdown.unavailable_record(exc, "log_turn")
 
 
 def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:

@@ -131,25 +131,39 @@ class _LocalInflight:
 
 
 class _RedisInflight:
+    """Shared by every process. Only a hint for choosing a node: while Redis is away a request is not counted
+    (its entry, if any, expires after INFLIGHT_MAX_S), and the reply goes on; a reply must never fail on it."""
+
     def _redis(self) -> Any:
         from django_redis import get_redis_connection
 
         return get_redis_connection("default")
 
+    def _tolerant(self, what: str, write: Any) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            write()
+        except RedisError as exc:
+            logger.warning("request in flight not %s: %s", what, exc)
+
     def add(self, host: str, token: str) -> None:
-        now = time.time()
-        key = INFLIGHT_KEY.format(host=host)
-        pipe = self._redis().pipeline(transaction=False)
-        pipe.zadd(key, {token: now + INFLIGHT_MAX_S})
-        pipe.zremrangebyscore(key, "-inf", now)
-        pipe.expire(key, INFLIGHT_MAX_S)
-        pipe.execute()
+        def write() -> None:
+            now = time.time()
+            key = INFLIGHT_KEY.format(host=host)
+            pipe = self._redis().pipeline(transaction=False)
+            pipe.zadd(key, {token: now + INFLIGHT_MAX_S})
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.expire(key, INFLIGHT_MAX_S)
+            pipe.execute()
+
+        self._tolerant("counted", write)
 
     def remove(self, host: str, token: str) -> None:
-        self._redis().zrem(INFLIGHT_KEY.format(host=host), token)
+        self._tolerant("uncounted", lambda: self._redis().zrem(INFLIGHT_KEY.format(host=host), token))
 
     def forget(self, host: str) -> None:
-        self._redis().delete(INFLIGHT_KEY.format(host=host))
+        self._tolerant("forgotten", lambda: self._redis().delete(INFLIGHT_KEY.format(host=host)))
 
     def counts(self, hosts: list[str]) -> dict[str, int]:
         """Requests in flight per node; none known while Redis is down (the nodes then rank as equally busy,

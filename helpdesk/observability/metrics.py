@@ -74,6 +74,11 @@ DATABASE_BUSY = Counter(
     "helpdesk_database_busy_total", "Requests answered 'busy, retry' for want of a database connection in time",
     ["where"],
 )
+REDIS_UNAVAILABLE = Counter(
+    "helpdesk_redis_unavailable_total",
+    "Redis unreachable where it was needed: an event dropped, a frame or request answered 'busy', sockets closed",
+    ["where"],
+)
 # Moderation hits (conversations.moderation): never the text or the term, only its category.
 MODERATION_HITS = Counter(
     "helpdesk_moderation_hits_total", "Moderation list or model hits, by category, where and action",
@@ -92,6 +97,11 @@ def multiprocess_dir() -> str:
 def database_busy_count(where: str) -> None:
     """An HTTP request or a websocket frame answered busy (helpdesk.web.dbbusy): the budget is too tight."""
     DATABASE_BUSY.labels(where=where).inc()
+
+
+def redis_unavailable_count(where: str) -> None:
+    """Something needed Redis and could not reach it (helpdesk.web.redisdown)."""
+    REDIS_UNAVAILABLE.labels(where=where).inc()
 
 
 def reply_recorded(*, profile: str, node: str, answer_source: str, complete: bool, ttft_ms: float | None,

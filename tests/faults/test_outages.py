@@ -23,7 +23,7 @@ import pytest
 from tests.fake_ollama import FakeOllama, Reply
 from tests.processes import process_table
 from tests.support.environment import uses_postgres
-from tests.support.faults import FaultStack, RedisServer, wait_for
+from tests.support.faults import QUICK_RECOVERY, FaultStack, RedisServer, wait_for
 from tests.support.serve import own_database, serve_env
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
@@ -62,12 +62,7 @@ def stack(fake_ollama_server: FakeOllama, django_db_blocker: Any) -> Iterator[St
                 database_url=database.url, redis_url=redis.url, ollama_url=fake_ollama_server.url,
                 CELERY_GENERATION_CONCURRENCY="1",
                 HANDOFF_THRESHOLD="0",
-                # Small, to see in seconds what takes minutes by default.
-                UNANSWERED_TIMEOUT_S="6",
-                SWEEP_INTERVAL_S="1",
-                REPLY_SAVE_INTERVAL_S="0.3",
-                REPLY_HEARTBEAT_TIMEOUT_S="3",
-                WORKER_RESTART_MAX_DELAY_S="2",
+                **QUICK_RECOVERY,
             )
             with Stack(env, redis, database.dsn, keep_log_as="outages-stack.log") as stack:
                 stack.migrate()

@@ -25,6 +25,16 @@ from tests.support.environment import free_port
 from tests.support.serve import ServedStack, own_database, serve_env
 from tests.support.stored import plain_rows
 
+# Settings for a served stack under a fault test: what takes minutes by default is seen in seconds (a customer left
+# unanswered handed on, a reply whose worker died started over, a worker that exited started again).
+QUICK_RECOVERY = {
+    "UNANSWERED_TIMEOUT_S": "6",
+    "SWEEP_INTERVAL_S": "1",
+    "REPLY_SAVE_INTERVAL_S": "0.3",
+    "REPLY_HEARTBEAT_TIMEOUT_S": "3",
+    "WORKER_RESTART_MAX_DELAY_S": "2",
+}
+
 
 def wait_for(condition: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
     """`condition()`'s first true value, polled every `interval` seconds; fails after `timeout` seconds."""
