@@ -25,7 +25,7 @@ from .selectors.access import conversation_get, conversation_get_by_token, widge
 from .selectors.history import history_frame
 from .selectors.messages import message_to_dict
 from .services import contact, feedback, handoff, messages, notice, presence
-from .services.cancel import replies_cancel
+from .services.cancel import reply_stop
 from .sockets import JsonSocketConsumer
 
 
@@ -200,7 +200,7 @@ class CustomerChatConsumer(JsonSocketConsumer):
         await self._call(handoff.conversation_request_human)
 
     async def on_stop(self, frame: client.Stop) -> None:
-        await self._call(replies_cancel)
+        await self._call(reply_stop)
 
     async def on_typing(self, frame: client.Typing) -> None:
         """Shown to the agent who has the conversation open."""

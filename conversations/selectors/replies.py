@@ -59,6 +59,17 @@ def customer_message_for_reply(*, message_id: int) -> Message | None:
     )
 
 
+def customer_message_awaiting_reply(*, conversation: Conversation) -> Message | None:
+    """The customer's latest message when the bot owes it a reply not yet begun (its task waits for a worker);
+    None when it has one, or the bot does not have the conversation."""
+    if conversation.status != Conversation.Status.BOT:
+        return None
+    latest = conversation.messages.filter(role=Message.Role.CUSTOMER).order_by("-id").first()
+    if latest is None or Message.objects.filter(reply_to=latest, role=Message.Role.BOT).exists():
+        return None
+    return latest
+
+
 def streaming_replies(*, conversation: Conversation) -> list[int]:
     return list(
         conversation.messages.filter(role=Message.Role.BOT, status=Message.Status.STREAMING).values_list(

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from helpdesk.runtime.cachekeys import cache_keys_forget
 from helpdesk.web.redisdown import RedisUnavailable
 
-from ..models import Conversation
-from ..selectors.replies import streaming_replies
+from ..models import Conversation, Message
+from ..selectors.replies import customer_message_awaiting_reply, streaming_replies
+from .posting import message_publish
 
 CANCEL_FLAG_TTL_S = 900
 
@@ -36,6 +39,32 @@ def replies_cancel(*, conversation: Conversation) -> list[int]:
         if len(cache.get_many(list(flags))) < len(flags):
             raise RedisUnavailable("the stop flags could not be set: the cache is unreachable")
     return streaming
+
+
+def reply_stop(*, conversation: Conversation) -> list[int]:
+    """The customer's Stop: the replies streaming stop after their current chunk, and a reply still waiting for a
+    worker (a backed-up queue) is closed now, cancelled and empty; the worker that takes its task later finds it
+    answered and generates nothing. Without this a stop pressed while the assistant was "thinking" did nothing and
+    the reply came anyway. Returns the replies stopped."""
+    queued = _queued_reply_cancel(conversation)
+    # After the claim: a worker that claimed the reply first is streaming it now, and is stopped by its flag.
+    return replies_cancel(conversation=conversation) + ([queued.pk] if queued else [])
+
+
+def _queued_reply_cancel(conversation: Conversation) -> Message | None:
+    question = customer_message_awaiting_reply(conversation=conversation)
+    if question is None:
+        return None
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            reply = Message.objects.create(conversation=conversation, role=Message.Role.BOT, reply_to=question,
+                                           status=Message.Status.CANCELLED, completed_at=now)
+            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+            message_publish(reply)  # its `done`: the widget stops showing the assistant thinking
+    except IntegrityError:
+        return None  # a worker claimed it meanwhile
+    return reply
 
 
 def cancel_flag_clear(message_id: int) -> None:

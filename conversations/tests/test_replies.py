@@ -7,8 +7,9 @@ from django.core.cache import cache
 
 from conversations.models import Conversation, Message
 from conversations.outcome import CALL_COLUMNS, REPLY_COLUMNS, ReplyOutcome
+from conversations.pipeline.reply import reply_generate
 from conversations.services import replies
-from conversations.services.cancel import cancel_flag_key
+from conversations.services.cancel import cancel_flag_key, reply_stop
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 
@@ -122,3 +123,30 @@ def test_a_failed_generation_keeps_the_model_it_was_started_with_and_an_faq_answ
     assert started_with and failed.model_name == started_with
     faq = ReplyOutcome(status=Message.Status.COMPLETE, content="Free over ¥199.", answer_source="faq")
     assert faq.reply_columns(claimed_model=started_with)["model_name"] == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stop_while_the_reply_waits_for_a_worker_closes_it_cancelled_and_nothing_is_generated_later(
+    fake_ollama,
+) -> None:
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Do you ship to Norway?")
+    question = customer_message_factory(conversation, "还有运费多少？")  # the reply answers both
+    assert reply_stop(conversation=conversation) != []
+    reply = Message.objects.get(reply_to=question)
+    assert (reply.role, reply.status, reply.content) == (Message.Role.BOT, Message.Status.CANCELLED, "")
+    # The worker takes the task after all: the reply is answered, nothing is asked of the model.
+    assert reply_generate(customer_message_id=question.pk) is None
+    assert fake_ollama.chat_requests() == []
+    assert Message.objects.filter(conversation=conversation, role=Message.Role.BOT).count() == 1
+    assert reply_stop(conversation=conversation) == [], "nothing left to stop"
+
+
+def test_a_stop_claims_no_reply_for_an_answered_message_nor_in_a_conversation_a_person_has() -> None:
+    answered = conversation_factory()
+    question = customer_message_factory(answered)
+    bot_message_factory(answered, reply_to=question, status=Message.Status.COMPLETE)
+    taken = conversation_factory(status=Conversation.Status.HUMAN)
+    customer_message_factory(taken)
+    assert reply_stop(conversation=answered) == reply_stop(conversation=taken) == []
+    assert Message.objects.filter(role=Message.Role.BOT).count() == 1

@@ -5,7 +5,8 @@ What must hold: each customer sees at once that a reply is coming (the bot "thin
 queued, which the widget turns into "one moment please" when no word comes), /metrics shows every queued reply
 in `helpdesk_generation_queue_depth`, nobody is handed to a person as `unanswered` while their reply waits in the
 queue (UNANSWERED_TIMEOUT_S is longer than the stop), and once the worker runs again every reply comes, once,
-complete, and nothing is lost.
+complete, and nothing is lost. A customer who presses Stop while waiting gets the reply closed as stopped at once,
+and the worker that takes its task later generates nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ pytestmark = [pytest.mark.production, pytest.mark.timeout(400)]
 STOP_S = 60  # issue 17: the generation workers stopped for a minute
 QUESTIONS = ["Where is my parcel?", "Can I change my delivery address?", "我的订单什么时候发货？", "可以退货吗？"]
 ANSWER = "Thank you for waiting: your order left the warehouse today."
+STOPPED = "算了，不用回答了 — never mind"
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,8 @@ def test_a_minute_of_stopped_generation_workers_shows_waiting_loses_nothing_and_
     fake_ollama_server.reset()
     fake_ollama_server.script(*[Reply(content=ANSWER, per_token=0.02) for _ in QUESTIONS])
     created = [stack.conversation() for _ in QUESTIONS]
+    stopper = stack.conversation()
+    stopper_frames: list[dict] = []
     frames: list[list[dict]] = [[] for _ in QUESTIONS]
     seen: list[dict[str, float]] = [{} for _ in QUESTIONS]  # what each customer saw, seconds after sending
     stopped = worker_processes(stack)
@@ -97,13 +101,24 @@ def test_a_minute_of_stopped_generation_workers_shows_waiting_loses_nothing_and_
 
     waiting = [False for _ in QUESTIONS]
 
-    async def backlog() -> tuple[list[dict], float | None]:
+    async def stopping_customer() -> dict:
+        """Writes, sees the assistant thinking, presses Stop: the reply is closed as stopped there and then."""
+        async with websockets.connect(stack.websocket_url(stopper["websocket"]),
+                                      additional_headers={"Origin": stack.url}) as ws:
+            await frames_until(ws, {"history"}, stopper_frames)
+            await ws.send(json.dumps({"type": "message", "text": STOPPED, "client_id": "stop-1"}))
+            await frames_until(ws, {"typing"}, stopper_frames)
+            await ws.send(json.dumps({"type": "stop"}))
+            return await frames_until(ws, {"done", "error"}, stopper_frames, timeout=20)
+
+    async def backlog() -> tuple[list[dict], float | None, dict]:
         all_waiting = asyncio.Event()
         customers = [asyncio.create_task(customer(i, all_waiting)) for i in range(len(QUESTIONS))]
         await asyncio.wait_for(all_waiting.wait(), 60)
-        # Every reply waits in the queue, none started, and /metrics says so.
+        stopped_reply = await stopping_customer()
+        # Every reply waits in the queue (the stopped one's task too), none started, and /metrics says so.
         depth = await asyncio.to_thread(
-            wait_for, lambda: stack.metric("helpdesk_generation_queue_depth") == len(QUESTIONS), 30, 0.5)
+            wait_for, lambda: stack.metric("helpdesk_generation_queue_depth") == len(QUESTIONS) + 1, 30, 0.5)
         assert depth
         workers_during = None
         # The stop lasts its minute; meanwhile the sweeper (every second) must not hand anybody on.
@@ -111,15 +126,16 @@ def test_a_minute_of_stopped_generation_workers_shows_waiting_loses_nothing_and_
             assert not any(f["type"] in ("status", "delta", "done") for fs in frames for f in fs)
             handed_on = stack.query("SELECT count(*) FROM conversations_conversation WHERE status <> 'bot'")
             assert handed_on == [(0,)], "handed to a person while the reply waits in the queue"
-            assert stack.query("SELECT count(*) FROM conversations_message WHERE role = 'bot'") == [(0,)]
+            assert stack.query("SELECT count(*) FROM conversations_message WHERE role = 'bot' "
+                               "AND status <> 'cancelled'") == [(0,)]
             workers_during = stack.metric('helpdesk_celery_workers{queue="generation"}')
             await asyncio.sleep(2)
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
-        return [await task for task in customers], workers_during
+        return [await task for task in customers], workers_during, stopped_reply
 
     try:
-        dones, workers_during = asyncio.run(backlog())
+        dones, workers_during, stopped_reply = asyncio.run(backlog())
     finally:
         for pid in stopped:  # never leave the worker stopped, whatever failed
             try:
@@ -143,10 +159,19 @@ def test_a_minute_of_stopped_generation_workers_shows_waiting_loses_nothing_and_
     assert {(row[0], row[1]) for row in rows} == {("bot", "")}
     assert wait_for(lambda: stack.metric("helpdesk_generation_queue_depth") == 0, 30)
     assert len(fake_ollama_server.state.requests) >= len(QUESTIONS)
+    assert (stopped_reply["type"], stopped_reply["message"]["status"], stopped_reply["message"]["content"]) == (
+        "done", "cancelled", ""), stopped_reply
+    assert not [r for r in fake_ollama_server.chat_requests() if STOPPED in json.dumps(r.body, ensure_ascii=False)]
+    assert stack.query("SELECT m.status, m.content FROM conversations_message m JOIN conversations_conversation c "
+                       "ON c.id = m.conversation_id WHERE c.token = %s AND m.role = 'bot'",
+                       (stopper["token"],)) == [("cancelled", "")], "stopped once, nothing generated afterwards"
 
     print(f"\n{len(QUESTIONS)} customers wrote while the generation worker was stopped for {STOP_S} s "
-          f"(queue depth on /metrics: {len(QUESTIONS)}; helpdesk_celery_workers during the stop: {workers_during}):")
+          f"(and one who stopped; queue depth on /metrics: {len(QUESTIONS) + 1}; helpdesk_celery_workers during the "
+          f"stop: {workers_during}):")
     for index, question in enumerate(QUESTIONS):
         print(f"  {question!r}: the assistant thinking after {seen[index]['thinking']:.1f} s (the widget adds "
               f"'one moment please' after 8 s), the reply complete after {seen[index]['done']:.0f} s: "
               f"{dones[index]['message']['content']!r}")
+    print(f"  {STOPPED!r}, then Stop while waiting: {stopped_reply['type']} {stopped_reply['message']['status']!r} "
+          f"at once; nothing generated when the worker came back")
