@@ -106,7 +106,8 @@ def run_database(database_url: str, keep: bool):
 
 
 SETTINGS_SHOWN = (
-    "CELERY_GENERATION_CONCURRENCY", "CELERY_WORKER_CONCURRENCY", "ANSWER_CACHE_ENABLED", "RATE_LIMITS_ENABLED",
+    "CELERY_GENERATION_CONCURRENCY", "CELERY_LOGGING_CONCURRENCY", "DATABASE_THREADS", "ANSWER_CACHE_ENABLED",
+    "RATE_LIMITS_ENABLED",
     "ENCRYPT_MESSAGES", "REPLY_SAVE_INTERVAL_S", "REPLY_HEARTBEAT_TIMEOUT_S", "HISTORY_LIMIT",
 )
 
@@ -246,6 +247,8 @@ class Plan:
     stop_at: int | None  # the message whose reply the customer stops
     human_after: int | None  # after this message's reply the customer asks for a person
     resolve: bool  # a console resolves the conversation at the end; the customer rates it
+    reload_at: int | None  # the message during whose reply the widget is reloaded (a new socket, the history)
+    leave: bool  # the customer closes the widget while the last reply streams
     think: tuple[float, float]
 
 
@@ -271,6 +274,8 @@ class Customer:
         self.unanswered: list[str] = []
         self.failure = ""
         self.queue: asyncio.Queue[dict] = asyncio.Queue()
+        self.reloaded = False
+        self.left: int | None = None  # the reply the customer left while it streamed
         self.reply_ms: list[float] = []  # from sending a message to its reply's end, as the customer saw it
 
     # the socket
@@ -285,7 +290,10 @@ class Customer:
 
     def observe(self, frame: dict) -> None:
         kind = frame["type"]
-        if kind in ("message", "done"):
+        if kind == "history":
+            for message in frame["messages"]:
+                self.observe({"type": "message", "message": message})
+        elif kind in ("message", "done"):
             message = frame["message"]
             if message["role"] == "customer" and message.get("client_id"):
                 self.echoed.setdefault(message["client_id"], message["id"])
@@ -331,8 +339,7 @@ class Customer:
             self.failure = repr(exc)[:200]
         finally:
             if hasattr(self, "reader"):
-                self.reader.cancel()
-                await self.ws.close()
+                await self.disconnect()
 
     async def converse(self) -> None:
         for _ in range(30):  # the widget's retry of a busy start
@@ -343,10 +350,7 @@ class Customer:
         if status != 201:
             raise RuntimeError(f"POST /api/v1/conversations answered {status}")
         self.token = json.loads(body)["token"]
-        self.ws = await websockets.connect(self.base.replace("http", "ws") + f"/ws/chat/{self.token}/",
-                                           max_size=None, open_timeout=60, additional_headers={"Origin": self.base})
-        self.reader = asyncio.create_task(self.read())
-        await self.until(lambda f: f["type"] == "history")
+        await self.connect()
         downs = 0
         for number in range(self.plan.messages):
             if number:
@@ -362,9 +366,31 @@ class Customer:
                 await self.until(lambda f, r=reply: f["type"] == "feedback" and f["message_id"] == r["id"])
             if number == self.plan.human_after and self.current() == "bot":
                 await self.with_a_person(asked=True)
+        if self.plan.leave:
+            return
         await asyncio.sleep(1)  # reading the last reply: whatever follows it is seen before the widget closes
         if self.plan.resolve:
             await self.resolved()
+
+    async def connect(self) -> None:
+        """Open the widget's socket (again), and read the history it starts with."""
+        self.ws = await websockets.connect(self.base.replace("http", "ws") + f"/ws/chat/{self.token}/",
+                                           max_size=None, open_timeout=60, additional_headers={"Origin": self.base})
+        self.queue = asyncio.Queue()
+        self.reader = asyncio.create_task(self.read())
+        history = await self.until(lambda f: f["type"] == "history")
+        if history["conversation"]["status"] != self.current():
+            self.statuses.append(history["conversation"]["status"])
+
+    async def disconnect(self) -> None:
+        self.reader.cancel()
+        await self.ws.close()
+
+    def answer_to(self, client_id: str) -> dict | None:
+        """The bot's reply to a message, once it has ended, as the customer has it now."""
+        stored_id = self.echoed.get(client_id)
+        return next((m for m in self.replies.values() if stored_id and m.get("reply_to") == stored_id
+                     and m["status"] != "streaming"), None)
 
     def current(self) -> str:
         return self.statuses[-1] if self.statuses else "bot"
@@ -389,6 +415,16 @@ class Customer:
             elif kind == "delta" and stop and frame["message_id"] not in self.stopped:
                 self.stopped.add(frame["message_id"])
                 await self.send(type="stop")
+            elif kind == "delta" and number == self.plan.reload_at and not self.reloaded:
+                self.reloaded = True  # the page is reloaded: a new socket, the history, then the rest
+                await self.disconnect()
+                await self.connect()
+                if reply := self.answer_to(client_id):
+                    self.reply_ms.append((time.perf_counter() - sent_at) * 1000)
+                    return reply
+            elif kind == "delta" and number == self.plan.messages - 1 and self.plan.leave:
+                self.left = frame["message_id"]  # the widget is closed mid-reply: the rest is not seen
+                return None
             elif kind in ("done", "message") and frame["message"]["role"] == "bot" \
                     and frame["message"].get("reply_to") == self.echoed.get(client_id):
                 self.reply_ms.append((time.perf_counter() - sent_at) * 1000)
@@ -443,8 +479,11 @@ def plans(args: argparse.Namespace, rng: random.Random) -> list[Plan]:
     for _ in range(args.conversations):
         stop_at = rng.randrange(args.messages) if rng.random() < args.stops else None
         human_after = rng.randrange(args.messages - 1) if args.messages > 1 and rng.random() < args.handoffs else None
+        reload_at = rng.randrange(args.messages) if rng.random() < args.reloads else None
+        leave = rng.random() < args.leaves
         result.append(Plan(messages=args.messages, stop_at=stop_at, human_after=human_after,
-                           resolve=rng.random() < args.resolved, think=(2.0, 6.0)))
+                           resolve=not leave and rng.random() < args.resolved, think=(2.0, 6.0),
+                           reload_at=reload_at, leave=leave))
     return result
 
 
@@ -485,9 +524,14 @@ async def report_progress(customers: list[Customer], started: float) -> None:
 # --- the checks ---------------------------------------------------------------------------------------------
 
 
+FAILED: list[str] = []  # the checks that failed, for the exit status
+
+
 def check(what: str, count: int, *, ok: bool, note: str = "") -> str:
     line = f"  {what:<72} {count:>6}  {'OK' if ok else 'FAIL'}" + (f"   {note}" if note else "")
     print(line)
+    if not ok:
+        FAILED.append(what)
     return line
 
 
@@ -540,9 +584,13 @@ def verify_database(stack: ServedStack, customers: list[Customer]) -> list[str]:
     bot = [m for token in by_token for m in messages.get(token, []) if m["role"] == "bot"]
     statuses = Counter(m["status"] for m in bot)
     unseen = differs = stopped_not_cancelled = 0
+    left_incomplete = 0
     for m in bot:
-        seen = by_token[m["token"]].replies.get(m["id"])
-        if seen is None:
+        customer = by_token[m["token"]]
+        seen = customer.replies.get(m["id"])
+        if m["id"] == customer.left:
+            left_incomplete += m["status"] != "complete"  # nobody watches: it is still written whole
+        elif seen is None:
             unseen += 1
         elif seen["status"] != m["status"] or (m["status"] == "complete" and seen["content"] != m["content"]):
             differs += 1
@@ -560,6 +608,9 @@ def verify_database(stack: ServedStack, customers: list[Customer]) -> list[str]:
     lines.append(check("  stops pressed, ended as cancelled or already complete (not: count)",
                        stopped_not_cancelled, ok=not stopped_not_cancelled,
                        note=f"stops pressed: {sum(len(c.stopped) for c in customers)}"))
+    lines.append(check("  left while streaming, then completed all the same (not: count)", left_incomplete,
+                       ok=not left_incomplete, note=f"left: {sum(c.left is not None for c in customers)}"))
+    lines.append(check("  reloads while a reply streamed", sum(c.reloaded for c in customers), ok=True))
     unanswered = sum(len(c.unanswered) for c in customers)
     lines.append(check("  customer messages the bot did not answer (handed on instead)", unanswered, ok=True))
 
@@ -722,6 +773,10 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--stops", type=float, default=0.05, help="share of conversations that stop a reply")
     parser.add_argument("--handoffs", type=float, default=0.05, help="share that ask for a person")
     parser.add_argument("--resolved", type=float, default=0.3, help="share resolved by a console, then rated")
+    parser.add_argument("--reloads", type=float, default=0.05,
+                        help="share that reload the widget while a reply streams")
+    parser.add_argument("--leaves", type=float, default=0.05,
+                        help="share that close the widget while their last reply streams")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--keep-database", action="store_true", help="leave the run's database for a look")
     return parser.parse_args()
@@ -774,9 +829,8 @@ def main() -> int:
     finally:
         stop([fake])
         redis_server.stop()
-    failed = [line for line in lines if line.rstrip().endswith("FAIL") or "  FAIL   " in line]
-    print(f"\n{len(failed)} check(s) failed" if failed else "\nevery check OK")
-    return 1 if failed else 0
+    print(f"\n{len(FAILED)} check(s) failed: {'; '.join(FAILED)}" if FAILED else "\nevery check OK")
+    return 1 if FAILED or not lines else 0
 
 
 def streaming_rows(dsn: str) -> int:
