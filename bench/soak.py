@@ -204,6 +204,32 @@ class MemoryLog:
         ]
 
 
+@dataclass
+class ConnectionLog:
+    """The stack's connections to its database (pg_stat_activity), every 5 s, against serve's budget."""
+
+    dsn: str
+    budget: int | None
+    most: int = 0
+    samples: int = 0
+
+    def count(self) -> int:
+        with psycopg.connect(self.dsn) as connection:
+            return connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+
+    async def watch(self) -> None:
+        while True:
+            self.most = max(self.most, await asyncio.to_thread(self.count))
+            self.samples += 1
+            await asyncio.sleep(5)
+
+    def report(self) -> list[str]:
+        return [check(f"PostgreSQL connections at most, every 5 s ({self.samples} looks; the budget: {self.budget})",
+                      self.most, ok=self.budget is None or self.most <= self.budget)]
+
+
 # --- the people ---------------------------------------------------------------------------------------------
 
 
@@ -488,7 +514,7 @@ def plans(args: argparse.Namespace, rng: random.Random) -> list[Plan]:
 
 
 async def customers_run(args: argparse.Namespace, base: str, sessions: list[str], dsn: str,
-                        memory: MemoryLog) -> tuple[list[Customer], list[Console], float]:
+                        memory: MemoryLog, connections: ConnectionLog) -> tuple[list[Customer], list[Console], float]:
     rng = random.Random(args.seed)
     consoles = [Console(base, session) for session in sessions]
     for console in consoles:
@@ -502,11 +528,13 @@ async def customers_run(args: argparse.Namespace, base: str, sessions: list[str]
     started = time.monotonic()
     memory.sample(0)
     sampler = asyncio.create_task(memory.every_minute(started))
+    watcher = asyncio.create_task(connections.watch())
     progress = asyncio.create_task(report_progress(customers, started))
     await asyncio.gather(*(c.run(rng.uniform(0, window)) for c in customers))
     elapsed = time.monotonic() - started
     progress.cancel()
     sampler.cancel()
+    watcher.cancel()
     memory.sample(round(elapsed / 60, 1))
     return customers, consoles, elapsed
 
@@ -814,7 +842,11 @@ def main() -> int:
             dsn = url
             memory = MemoryLog(serve_pid=stack.process.pid,
                                others={fake.pid: "fake Ollama", redis_server.process.pid: "redis-server"})
-            customers, consoles, elapsed = asyncio.run(customers_run(args, stack.url, sessions, dsn, memory))
+            budget = re.search(r"Database connections: at most (\d+)", stack.log())
+            connections = ConnectionLog(dsn, int(budget.group(1)) if budget else None)
+            customers, consoles, elapsed = asyncio.run(
+                customers_run(args, stack.url, sessions, dsn, memory, connections)
+            )
             print(f"\nCustomers done in {elapsed / 60:.1f} min; "
                   f"{sum(len(c.sent) for c in customers) / elapsed * 60:.0f} messages a minute")
             report_latency(customers)
@@ -824,6 +856,7 @@ def main() -> int:
             lines += verify_database(stack, customers)
             lines += verify_redis(redis_server.url)
             lines += verify_dashboard(stack.url, sessions[0], dsn)
+            lines += connections.report()
             lines += memory.report()
             shutil.copy(stack.log_path, ROOT / "bench" / "soak-serve.log")
     finally:
