@@ -195,7 +195,11 @@ class MemoryLog:
             if pid in first and pid in last:
                 allowed = max(FLAT_TOLERANCE_MIB * MIB, first[pid] * FLAT_TOLERANCE_SHARE)
                 if last[pid] - first[pid] > allowed:
-                    grown.append(f"{name} ({pid}) +{(last[pid] - first[pid]) / MIB:.1f} MiB")
+                    # Still growing at the end, or settling? The rate over the second half says which.
+                    middle_minute, middle = under_load[len(under_load) // 2]
+                    late = (last[pid] - middle.get(pid, first[pid])) / MIB / max(last_minute - middle_minute, 0.1)
+                    grown.append(f"{name} ({pid}) +{(last[pid] - first[pid]) / MIB:.1f} MiB "
+                                 f"(second half: {late:+.2f} MiB/min)")
         replaced = [f"{self.names[pid]} ({pid})" for pid in first if pid not in last]
         return [
             check(f"memory flat, minute {first_minute:g} to {last_minute:g} (within +{FLAT_TOLERANCE_MIB} MiB or "
