@@ -45,13 +45,13 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:543
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
 
 
-def agent_session(env: dict) -> str:
+def agent_session(env: dict, username: str = "bench-agent") -> str:
     """A signed-in session for a bench agent, made the way Django's login makes one."""
     script = (
         "from django.contrib.auth.models import Group, User\n"
         "from django.contrib.sessions.backends.db import SessionStore\n"
         "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY\n"
-        "u, _ = User.objects.get_or_create(username='bench-agent', defaults={'first_name': 'Bench'})\n"
+        f"u, _ = User.objects.get_or_create(username={username!r}, defaults={{'first_name': 'Bench'}})\n"
         "u.groups.add(Group.objects.get_or_create(name='agents')[0])\n"
         "s = SessionStore(); s[SESSION_KEY] = str(u.pk)\n"
         "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"

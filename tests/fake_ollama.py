@@ -194,6 +194,9 @@ class FakeOllamaState:
     script: deque[Reply] = field(default_factory=deque)
     default_reply: Reply = field(default_factory=Reply)
     requests: list[RecordedRequest] = field(default_factory=list)
+    # Off when the server runs as its own process (`python -m tests.fake_ollama`): nobody can read the log there,
+    # and a long run (bench/soak.py) would grow by every prompt.
+    record_requests: bool = True
     embed_dimensions: int = 384
     embed_delay_s: float = 0.0  # each /api/embed answers this late, as a busy model does
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -241,8 +244,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, body: dict[str, Any]) -> RecordedRequest:
         record = RecordedRequest(path=self.path, body=body, received_at=time.monotonic())
-        with self.server.state.lock:
-            self.server.state.requests.append(record)
+        if self.server.state.record_requests:
+            with self.server.state.lock:
+                self.server.state.requests.append(record)
         return record
 
     # --- endpoints -----------------------------------------------------------
@@ -506,7 +510,7 @@ def main() -> None:
         if args.tokens
         else "This is the fake Ollama speaking: your message arrived, and this reply streams token by token."
     )
-    state = FakeOllamaState()
+    state = FakeOllamaState(record_requests=False)
     state.default_reply = Reply(
         content=content, thinking=args.thinking, ttft=args.ttft, per_token=args.per_token,
         cite_first_source=args.cite_sources, change_number=args.change_number,

@@ -15,6 +15,10 @@ class ProcessInfo:
     # Its own processor time and that of the children it has reaped (PostgreSQL's exited backends).
     cpu_seconds: float
     command: str
+    rss_bytes: int = 0  # resident memory now
+
+
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def process_table() -> dict[int, ProcessInfo]:
@@ -32,6 +36,8 @@ def process_table() -> dict[int, ProcessInfo]:
                 fields = stat.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
                 command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry.name}/statm") as statm:
+                resident_pages = int(statm.read().split()[1])
         except OSError:
             continue  # gone since the listing
         table[int(entry.name)] = ProcessInfo(
@@ -41,6 +47,7 @@ def process_table() -> dict[int, ProcessInfo]:
             nice=int(fields[16]),
             cpu_seconds=sum(int(field) for field in fields[11:15]) / tick,  # utime, stime, cutime, cstime
             command=command,
+            rss_bytes=resident_pages * PAGE_SIZE,
         )
     return table
 

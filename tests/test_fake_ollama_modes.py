@@ -163,3 +163,11 @@ def test_the_standalone_servers_change_number_flag() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_server_that_records_no_requests_keeps_no_prompts(fake_ollama: FakeOllama) -> None:
+    """The standalone server (`python -m tests.fake_ollama`, bench/soak.py's) keeps no log nobody can read: a long
+    run would grow by every prompt."""
+    fake_ollama.state.record_requests = False
+    post_chat(fake_ollama.url, chat_body("What does next-day express cost?", SHIPPING))
+    assert fake_ollama.state.requests == []
