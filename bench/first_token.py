@@ -356,6 +356,18 @@ def start_fake_ollama(*options: str) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
+def production_secrets() -> dict[str, str]:
+    """The secrets a production-mode serve refuses to start without (SECRET_KEY, the encryption and lookup keys):
+    this environment's, else new ones for the run."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": os.environ.get("FIELD_ENCRYPTION_KEYS") or Fernet.generate_key().decode(),
+        "LOOKUP_HASH_KEY": os.environ.get("LOOKUP_HASH_KEY") or secrets.token_urlsafe(32),
+    }
+
+
 def start_serve(env: dict) -> tuple[subprocess.Popen, str]:
     """`manage.py serve` with `env` (its output appended to bench/serve.log), answering; returns it and its address."""
     port = free_port()
@@ -389,7 +401,7 @@ def start_stack(
         "DATABASE_BUDGET": "fit",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
+        **production_secrets(),
     }
     log_start = (ROOT / "bench" / "serve.log").stat().st_size
     process, base = start_serve(env)

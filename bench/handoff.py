@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -35,6 +34,7 @@ import websockets  # noqa: E402
 from first_token import (  # noqa: E402
     _ensure_database,
     _wait_for_workers,
+    production_secrets,
     start_fake_ollama,
     start_serve,
     stop,
@@ -170,7 +170,7 @@ def main() -> None:
         env = {
             **os.environ, "DATABASE_URL": DATABASE_URL, "REDIS_URL": REDIS_URL, "OLLAMA_HOSTS": ollama_url,
             "CHAT_RATE_LIMIT": "100000", "RATE_LIMITS_ENABLED": "false", "LOG_LEVEL": "WARNING", "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(50), "LOAD_DEMO_KNOWLEDGE": "false",
+            **production_secrets(), "LOAD_DEMO_KNOWLEDGE": "false",
             "CELERY_GENERATION_CONCURRENCY": str(min(args.n, 20)), "ALLOWED_HOSTS": "127.0.0.1,localhost",
         }
         serve, base = start_serve(env)

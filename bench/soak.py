@@ -44,7 +44,6 @@ import json
 import os
 import random
 import re
-import secrets
 import shutil
 import sys
 import time
@@ -63,8 +62,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 import websockets  # noqa: E402
-from cryptography.fernet import Fernet  # noqa: E402
-from first_token import _wait_for_workers, start_fake_ollama, stop, summary  # noqa: E402
+from first_token import _wait_for_workers, production_secrets, start_fake_ollama, stop, summary  # noqa: E402
 from handoff import agent_session  # noqa: E402
 
 from tests.processes import process_table  # noqa: E402
@@ -827,10 +825,7 @@ def main() -> int:
         with run_database(database_url, args.keep_database) as url, ServedStack(
             serve_env(database_url=url, redis_url=redis_server.url, ollama_url=ollama_url,
                       RATE_LIMITS_ENABLED="false", LOG_LEVEL="WARNING", DEBUG="false",
-                      SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1,localhost",
-                      FIELD_ENCRYPTION_KEYS=os.environ.get("FIELD_ENCRYPTION_KEYS") or Fernet.generate_key().decode(),
-                      LOOKUP_HASH_KEY=os.environ.get("LOOKUP_HASH_KEY") or secrets.token_urlsafe(32),
-                      LOAD_DEMO_KNOWLEDGE="true"),
+                      ALLOWED_HOSTS="127.0.0.1,localhost", LOAD_DEMO_KNOWLEDGE="true", **production_secrets()),
             ready="/healthz", ready_timeout=300,
         ) as stack:
             stack.start()
