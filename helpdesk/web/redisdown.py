@@ -10,8 +10,9 @@ sockets), the task queue and the shared cache. While it is away:
 - a frame whose service needs Redis (a message whose reply cannot be queued, a stop whose flag cannot be set) is
   answered with an error frame "busy" and retry_after, as when the database is away (helpdesk.web.dbbusy): the
   widget resends the message with its client_id, so it is stored once; a message already stored, whose reply
-  could not be queued, is handed to a person by the sweeper after UNANSWERED_TIMEOUT_S;
-- an HTTP view that fails on it answers 503 with Retry-After (dbbusy.DatabaseBusyMiddleware).
+  could not be queued, is handed to a person by the sweeper after UNANSWERED_TIMEOUT_S.
+The HTTP views need no handling of their own: the rate limits and the cache go on without Redis
+(helpdesk/tests/test_ratelimits_outage.py).
 
 A restart that came and went between two looks (data lost, pub/sub subscriptions with it) is seen by the server's
 run_id changing, and treated the same way: the sockets reconnect.
