@@ -17,6 +17,7 @@ from helpdesk.runtime.cachekeys import cache_keys_forget
 from helpdesk.web.redisdown import RedisUnavailable
 
 from ..models import Conversation, Message
+from ..reply_progress import progress_key
 from ..selectors.replies import customer_message_awaiting_reply, streaming_replies
 from .posting import message_publish
 
@@ -67,9 +68,10 @@ def _queued_reply_cancel(conversation: Conversation) -> Message | None:
     return reply
 
 
-def cancel_flag_clear(message_id: int) -> None:
-    """A reply starting over, or finished, is no longer asked to stop."""
-    cache.delete(cancel_flag_key(message_id))
+def reply_state_clear(message_id: int) -> None:
+    """A reply starting over, or finished, is no longer asked to stop, and what it sent so far is dropped (a new
+    attempt starts from nothing; a finished reply is read from the database, and its text leaves Redis)."""
+    cache.delete_many([cancel_flag_key(message_id), progress_key(message_id)])
 
 
 def cancel_flags_clear(*, message_ids: Iterable[int]) -> int:

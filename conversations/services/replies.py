@@ -26,9 +26,8 @@ from ..models import Conversation, LLMCall, Message
 from ..notices import INTERRUPTED_NOTICE, UNAVAILABLE_NOTICE, notice_in
 from ..outcome import ReplyOutcome, llm_call_columns
 from ..protocol.codes import HandoffReason
-from ..reply_progress import reply_progress_forget
 from ..selectors.replies import conversations_unanswered, customer_language, customer_message_for_reply, replies_stale
-from .cancel import cancel_flag_clear
+from .cancel import reply_state_clear
 from .handoff import conversation_request_human
 from .posting import message_publish, system_message_post
 
@@ -131,8 +130,7 @@ def _bot_reply_restart(message_id: int, *, retry_of: int | None) -> Message | No
         logger.warning("reply %s lost its worker %s time(s): handed to a person", message_id, existing.attempts)
         reply_abandon(message_id=message_id, error="the worker generating this reply stopped, again")
         return None
-    cancel_flag_clear(message_id)
-    reply_progress_forget([message_id])  # the new attempt's deltas start from seq 0 and nothing
+    reply_state_clear(message_id)
     return existing
 
 
@@ -174,7 +172,7 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
         notice = notice_in(customer_language(conversation=conversation), INTERRUPTED_NOTICE)
         conversation_request_human(conversation=conversation, reason=HandoffReason.MODEL_ERROR, notice=notice)
         _call_log_queue(message, error_kind="worker_lost")
-    cancel_flag_clear(message_id)
+    reply_state_clear(message_id)
     return True
 
 
@@ -205,7 +203,7 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome, attempt: int | N
             system_message_post(conversation=conversation, text=outcome.customer_notice)
         if outcome.answer_source == Message.AnswerSource.LLM:
             _call_log_queue(message, error_kind=outcome.error_kind)
-    cancel_flag_clear(message_id)
+    reply_state_clear(message_id)
     return message
 
 
