@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from ..models import Conversation, Message
@@ -68,8 +68,13 @@ def streaming_replies(*, conversation: Conversation) -> list[int]:
 
 
 def replies_stale(*, timeout_s: float) -> list[int]:
-    """Streaming bot replies whose worker has written nothing (no heartbeat) for `timeout_s`: it is gone."""
-    cutoff = timezone.now() - timedelta(seconds=timeout_s)
+    """Streaming bot replies whose worker has written nothing (no heartbeat) for `timeout_s`: it is gone.
+
+    By the database's clock, which stamps the heartbeats (services.replies): the app hosts' clocks may step
+    (NTP) between a heartbeat and the sweep, and a reply must neither look dead after a forward step nor
+    stay alive for the step's length after a backward one.
+    """
+    cutoff = Now() - timedelta(seconds=timeout_s)
     return list(
         Message.objects.filter(role=Message.Role.BOT, status=Message.Status.STREAMING)
         .annotate(last_sign=Coalesce("heartbeat_at", "created_at"))

@@ -17,12 +17,15 @@ from django.utils import timezone
 from conversations import notices as notice_texts
 from conversations.models import Conversation, Message
 from conversations.outcome import ReplyOutcome
+from conversations.selectors.replies import replies_stale
 from conversations.services import replies
 from conversations.services.posting import system_message_post
 from tests.fake_ollama import Reply
 from tests.support.stack import celery_worker_idle
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
+
+TRUE_NOW = timezone.now
 
 
 def long_ago(seconds: float = 3600) -> timezone.datetime:
@@ -167,6 +170,43 @@ def test_progress_is_saved_with_a_heartbeat() -> None:
     assert replies.reply_progress_save(message_id=reply.pk, attempt=reply.attempts, content="So far")
     reply.refresh_from_db()
     assert reply.content == "So far" and reply.heartbeat_at > long_ago(5)
+
+
+# --- the app hosts' clock steps (NTP) ---------------------------------------------------------------------------
+
+
+def app_clock_moved(monkeypatch, seconds: float) -> None:
+    """The Python processes' wall clock stepped by `seconds` (as NTP steps it); the database's clock did not."""
+    monkeypatch.setattr(timezone, "now", lambda: TRUE_NOW() + timedelta(seconds=seconds))
+
+
+@pytest.mark.django_db
+def test_a_forward_step_of_the_clock_does_not_make_a_live_reply_look_dead(monkeypatch, settings) -> None:
+    settings.REPLY_HEARTBEAT_TIMEOUT_S = 30
+    question = customer_message_factory(conversation_factory(), "Where is my order?")
+    reply = replies.bot_reply_start(customer_message_id=question.pk)
+    assert replies.reply_progress_save(message_id=reply.pk, attempt=1, content="Your order")
+
+    app_clock_moved(monkeypatch, +600)
+
+    assert replies.replies_sweep() == replies.SweepResult()
+    reply.refresh_from_db()
+    assert (reply.status, reply.attempts, reply.content) == (Message.Status.STREAMING, 1, "Your order")
+
+
+@pytest.mark.django_db
+def test_a_reply_whose_worker_died_before_a_backward_step_of_the_clock_is_still_found_in_its_timeout(
+    monkeypatch, settings
+) -> None:
+    question = customer_message_factory(conversation_factory(), "Where is my order?")
+    app_clock_moved(monkeypatch, +600)
+    reply = replies.bot_reply_start(customer_message_id=question.pk)
+    assert replies.reply_progress_save(message_id=reply.pk, attempt=1, content="Your order")  # its last word
+    app_clock_moved(monkeypatch, 0)  # NTP steps the clock ten minutes back
+
+    started = time.monotonic()
+    wait_until(lambda: reply.pk in replies_stale(timeout_s=1), timeout=20)
+    assert time.monotonic() - started < 20
 
 
 # --- after a stop of everything ------------------------------------------------------------------------------
