@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
+from celery.beat import PersistentScheduler
 from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 from kombu import Exchange, Queue
 
@@ -231,6 +232,26 @@ def workers_alive() -> dict[str, int] | None:
 def embedded_tasks_wait(timeout: float = 30.0) -> None:
     """Block until the in-process tasks queued so far have finished (embedded mode; used by tests)."""
     wait_futures(list(_embedded_pending), timeout=timeout)
+
+
+class ClockStepSafeScheduler(PersistentScheduler):
+    """Celery beat's scheduler (CELERY_BEAT_SCHEDULER), unstalled by a step back of the wall clock (NTP).
+
+    Beat keeps each entry's last run by the wall clock; after a step back its last runs lie in the future and
+    it would send nothing (the reply sweeper included) until the clock caught up, the step's length later. A
+    last run found in the future counts as a run now: the entry's next run is one interval away.
+    """
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        stepped = False
+        for entry in self.schedule.values():
+            now = entry.default_now()
+            if entry.last_run_at is not None and entry.schedule.maybe_make_aware(entry.last_run_at) > now:
+                entry.last_run_at, stepped = now, True
+        if stepped:
+            logger.warning("beat: the clock stepped back; the schedule goes on from now")
+            self._heap = None  # rebuilt from the entries' last runs
+        return super().tick(*args, **kwargs)
 
 
 _beat_started = False

@@ -392,6 +392,9 @@ OLLAMA_NODE_MAX_FAILURES = env_int("OLLAMA_NODE_MAX_FAILURES", 3)
 OLLAMA_NODE_COOLDOWN_S = env_float("OLLAMA_NODE_COOLDOWN_S", 30.0)
 # A node that sends no first chunk within this long is failed over (a cold load of a big model counts).
 OLLAMA_FIRST_CHUNK_TIMEOUT_S = env_float("OLLAMA_FIRST_CHUNK_TIMEOUT_S", 90.0)
+# Beat's scheduler: Celery's own, which keeps its schedule's last runs in a file, made safe from a step back of the
+# clock (helpdesk.celery.ClockStepSafeScheduler).
+CELERY_BEAT_SCHEDULER = "helpdesk.celery:ClockStepSafeScheduler"
 # Beat probes the Ollama nodes, so routing, the console and /healthz know each node's health and models.
 CELERY_BEAT_SCHEDULE = {
     "check-ollama-nodes": {"task": "helpdesk.check_ollama_nodes", "schedule": OLLAMA_HEALTH_INTERVAL_S},

@@ -69,3 +69,24 @@ def test_workers_reconnect_to_a_lost_broker_for_ever() -> None:
     from helpdesk.celery import app
 
     assert app.conf.broker_connection_retry is True and app.conf.broker_connection_max_retries is None
+
+
+def test_beat_goes_on_from_now_after_the_clock_stepped_back(settings, tmp_path) -> None:
+    from datetime import timedelta
+
+    from helpdesk.celery import ClockStepSafeScheduler
+
+    assert app.conf.beat_scheduler == "helpdesk.celery:ClockStepSafeScheduler"
+    scheduler = ClockStepSafeScheduler(app, schedule_filename=str(tmp_path / "beat"), lazy=True)
+    scheduler.setup_schedule()
+    try:
+        for entry in scheduler.schedule.values():  # every last run stamped before the clock stepped ten minutes back
+            entry.last_run_at = entry.default_now() + timedelta(minutes=10)
+
+        delay = scheduler.tick()
+
+        assert delay <= settings.SWEEP_INTERVAL_S, "the sweeper runs within its interval, not ten minutes later"
+        sweep = scheduler.schedule["sweep-replies"]
+        assert sweep.last_run_at <= sweep.default_now()
+    finally:
+        scheduler.close()
