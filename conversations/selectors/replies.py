@@ -95,7 +95,8 @@ def conversations_unanswered(*, timeout_s: float) -> list[int]:
     Anything the customer saw after it counts as an answer, a notice too: an agent who handed the
     conversation back to the bot ("the bot answers the next message") left that message to them on purpose.
     """
-    now = timezone.now()
+    waited = Now() - timedelta(seconds=timeout_s)  # by the database's clock, as `stored_at` is stamped
+    lookback = timezone.now() - timedelta(seconds=timeout_s + UNANSWERED_LOOKBACK_S)  # the index's coarse bound
     later_turn = Message.objects.filter(
         conversation_id=OuterRef("conversation_id"), role__in=CUSTOMER_VISIBLE_ROLES, id__gt=OuterRef("pk")
     )
@@ -104,8 +105,8 @@ def conversations_unanswered(*, timeout_s: float) -> list[int]:
         Message.objects.filter(
             role=Message.Role.CUSTOMER,
             conversation__status=Conversation.Status.BOT,
-            created_at__lt=now - timedelta(seconds=timeout_s),
-            created_at__gte=now - timedelta(seconds=timeout_s + UNANSWERED_LOOKBACK_S),
+            stored_at__lt=waited,
+            created_at__gte=lookback,
         )
         .filter(~Exists(later_turn), ~Exists(reply))
         .order_by("conversation_id")

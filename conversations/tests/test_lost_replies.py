@@ -209,6 +209,26 @@ def test_a_reply_whose_worker_died_before_a_backward_step_of_the_clock_is_still_
     assert time.monotonic() - started < 20
 
 
+@pytest.mark.django_db
+def test_a_forward_step_of_the_clock_does_not_hand_on_a_message_still_waiting_for_its_reply(monkeypatch) -> None:
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Where is my order?")  # its reply task waits behind others
+
+    app_clock_moved(monkeypatch, +600)
+
+    assert replies.conversations_unanswered(timeout_s=30) == []
+
+
+@pytest.mark.django_db
+def test_a_message_stored_before_a_backward_step_of_the_clock_is_still_handed_on_in_its_timeout(monkeypatch) -> None:
+    app_clock_moved(monkeypatch, +600)
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Where is my order?")  # its reply task was lost
+    app_clock_moved(monkeypatch, 0)  # NTP steps the clock ten minutes back
+
+    wait_until(lambda: replies.conversations_unanswered(timeout_s=1) == [conversation.pk], timeout=20)
+
+
 # --- after a stop of everything ------------------------------------------------------------------------------
 
 
@@ -250,22 +270,22 @@ def test_a_message_left_unanswered_past_the_timeout_is_handed_to_a_person(settin
     settings.UNANSWERED_TIMEOUT_S = 300
     lost = conversation_factory()
     question = customer_message_factory(lost, "Is anyone there?")
-    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301))
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301), stored_at=long_ago(301))
 
     recent = conversation_factory()  # its reply may still be queued
     customer_message_factory(recent)
     answered = conversation_factory()
     old_question = customer_message_factory(answered)
     bot_message_factory(answered, reply_to=old_question)
-    Message.objects.filter(pk=old_question.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=old_question.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
     being_answered = conversation_factory()
     slow = customer_message_factory(being_answered)
     bot_message_factory(being_answered, "", reply_to=slow, status=Message.Status.STREAMING, attempts=1,
                         heartbeat_at=timezone.now())
-    Message.objects.filter(pk=slow.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=slow.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
     with_people = conversation_factory(status=Conversation.Status.HUMAN)
     waiting = customer_message_factory(with_people)
-    Message.objects.filter(pk=waiting.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=waiting.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
 
     assert replies.replies_sweep() == replies.SweepResult(handed_off=1)
     lost.refresh_from_db()
@@ -284,7 +304,7 @@ def test_an_earlier_message_answered_together_with_a_later_one_is_not_unanswered
     first = customer_message_factory(conversation, "Hi")
     second = customer_message_factory(conversation, "Where is my order?")
     bot_message_factory(conversation, reply_to=second)
-    Message.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=long_ago(900))
+    Message.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=long_ago(900), stored_at=long_ago(900))
     assert replies.replies_sweep() == replies.SweepResult()
 
 
@@ -297,7 +317,7 @@ def test_embedded_mode_sweeps_on_a_thread_of_the_web_process(settings) -> None:
     settings.UNANSWERED_TIMEOUT_S = 300
     conversation = conversation_factory()
     question = customer_message_factory(conversation)
-    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301))
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301), stored_at=long_ago(301))
     stop = embedded_beat_start({"sweep": {"task": "conversations.sweep_replies", "schedule": 0.1}})
     assert stop is not None
     try:
@@ -318,7 +338,7 @@ def test_a_message_an_agent_left_to_the_bot_by_handing_back_is_not_unanswered(se
     conversation = conversation_factory()
     question = customer_message_factory(conversation, "Hello? Anyone?")
     system_message_post(conversation=conversation, text="You are chatting with our assistant again.")
-    Message.objects.filter(pk=question.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
     assert replies.replies_sweep() == replies.SweepResult()
 
 

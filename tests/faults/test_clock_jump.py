@@ -3,7 +3,8 @@ minutes forward and back, as NTP steps a clock, under libfaketime; the monotonic
 another host in real life) keep the true time.
 
 - Replies streaming through a step forward and a step back: none is cut short or started over (each completes
-  once, in its first attempt, the customer's text whole), and no conversation is handed on as unanswered.
+  once, in its first attempt, the customer's text whole), and no conversation is handed on as unanswered, the
+  one whose message waited for a free slot through the step forward included.
 - A reply whose worker died just before a step back: the sweeper still finds it within its heartbeat timeout (not
   ten minutes later) and has it generated again, once.
 """
@@ -38,6 +39,7 @@ PER_TOKEN = 0.15  # a reply streams for about 15 s
 # Heartbeats two seconds apart: a sweep or two sees the last one from before a step.
 SAVE_INTERVAL_S = 2
 HEARTBEAT_TIMEOUT_S = 6
+SLOTS = 3  # generation slots
 STEP = "10m"
 
 # libfaketime 0.9.10 fails clock_nanosleep() on the true monotonic clock (EINVAL), which is what time.sleep() calls:
@@ -49,7 +51,7 @@ time.sleep = lambda seconds: select.select([], [], [], seconds) and None
 
 
 SETTINGS = {
-    "CELERY_GENERATION_CONCURRENCY": "3",
+    "CELERY_GENERATION_CONCURRENCY": str(SLOTS),
     "HANDOFF_THRESHOLD": "0",
     # Small, to see in seconds what takes minutes by default; a step is far longer than any of them.
     "UNANSWERED_TIMEOUT_S": "30",
@@ -127,11 +129,12 @@ def conversation_state(stack: Stack, token: str) -> tuple:
     return row
 
 
-def streaming_with_text(stack: Stack, tokens: list[str]) -> bool:
+def streaming_with_text(stack: Stack, tokens: list[str], count: int | None = None) -> bool:
+    """Whether `count` (all) of these conversations' replies are streaming and have text saved."""
     rows = stack.query(
         "SELECT count(*) FROM conversations_message m JOIN conversations_conversation c ON c.id = m.conversation_id "
         "WHERE c.token = ANY(%s) AND m.role = 'bot' AND m.status = 'streaming' AND m.content <> ''", (tokens,))
-    return rows[0][0] == len(tokens)
+    return rows[0][0] == (len(tokens) if count is None else count)
 
 
 def what_the_customer_saw(frames: list[dict]) -> str:
@@ -147,7 +150,7 @@ def test_replies_streaming_through_a_step_forward_and_back_complete_once_and_who
 ) -> None:
     import websockets
 
-    customers = 3
+    customers = SLOTS + 1  # the last one's message waits for a slot through the step forward
     fake_ollama_server.reset()
     fake_ollama_server.script(*[Reply(content=ANSWER, per_token=PER_TOKEN) for _ in range(customers)])
     stack.clock("+0")
@@ -164,11 +167,11 @@ def test_replies_streaming_through_a_step_forward_and_back_complete_once_and_who
             return await frames_until(ws, {"done"}, frames[index], timeout=120)
 
     async def clock() -> None:
-        await asyncio.to_thread(wait_for, lambda: streaming_with_text(stack, tokens), 60, 0.1)
+        await asyncio.to_thread(wait_for, lambda: streaming_with_text(stack, tokens, SLOTS), 60, 0.1)
         stack.clock("+" + STEP)
         steps.append(f"+{STEP} at {time.monotonic():.1f}")
         await asyncio.sleep(SAVE_INTERVAL_S + 3)  # sweeps before and after the next heartbeats
-        assert streaming_with_text(stack, tokens), "the replies still streamed after the step forward"
+        assert streaming_with_text(stack, tokens, SLOTS), "the replies still streamed after the step forward"
         stack.clock("+0")
         steps.append(f"-{STEP} at {time.monotonic():.1f}")
 
