@@ -199,15 +199,25 @@ def _worker_heartbeat(hostname: str, queues: list[str], interval: float) -> None
 
     while not _heartbeat_stop.is_set():
         try:
-            redis = get_redis_connection("default")
-            now = time.time()
-            for queue in queues:
-                key = _WORKERS_KEY.format(queue=queue)
-                redis.zadd(key, {hostname: now})
-                redis.zremrangebyscore(key, "-inf", now - 30 * interval)  # long gone: forget
+            _worker_heartbeat_write(get_redis_connection("default"), hostname, queues, interval)
         except RedisError as exc:  # an outage: the next beat tries again
             logger.warning("worker heartbeat not written: %s", exc)
         _heartbeat_stop.wait(interval)
+
+
+def _worker_heartbeat_write(redis: Any, hostname: str, queues: list[str], interval: float) -> None:
+    now = _redis_clock(redis)
+    for queue in queues:
+        key = _WORKERS_KEY.format(queue=queue)
+        redis.zadd(key, {hostname: now})
+        redis.zremrangebyscore(key, "-inf", now - 30 * interval)  # long gone: forget
+
+
+def _redis_clock(redis: Any) -> float:
+    """Redis's own time (its host's clock), which stamps and reads the workers' heartbeats: a step of one
+    host's clock (NTP) neither hides a live worker nor keeps a dead one counted for the step's length."""
+    seconds, microseconds = redis.time()
+    return seconds + microseconds / 1e6
 
 
 def workers_alive() -> dict[str, int] | None:
@@ -220,9 +230,9 @@ def workers_alive() -> dict[str, int] | None:
     from django_redis import get_redis_connection
     from redis.exceptions import RedisError
 
-    fresh_since = time.time() - 3 * settings.WORKER_HEARTBEAT_S
     try:
         redis = get_redis_connection("default")
+        fresh_since = _redis_clock(redis) - 3 * settings.WORKER_HEARTBEAT_S
         return {queue.name: int(redis.zcount(_WORKERS_KEY.format(queue=queue.name), fresh_since, "+inf"))
                 for queue in app.conf.task_queues}
     except RedisError:

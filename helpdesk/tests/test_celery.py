@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helpdesk.celery import app
 
 
@@ -90,3 +92,27 @@ def test_beat_goes_on_from_now_after_the_clock_stepped_back(settings, tmp_path) 
         assert sweep.last_run_at <= sweep.default_now()
     finally:
         scheduler.close()
+
+
+def test_a_step_of_the_clock_neither_hides_a_live_worker_nor_counts_a_dead_one(settings, monkeypatch) -> None:
+    import time
+
+    from django_redis import get_redis_connection
+
+    from helpdesk import celery
+
+    if settings.EMBEDDED:
+        pytest.skip("workers write heartbeats in production mode")
+    redis = get_redis_connection("default")
+    key = celery._WORKERS_KEY.format(queue="knowledge")
+    try:
+        alive = celery.workers_alive()["knowledge"]
+        celery._worker_heartbeat_write(redis, "clock-test@host", ["knowledge"], settings.WORKER_HEARTBEAT_S)
+        true_time = time.time
+        monkeypatch.setattr(time, "time", lambda: true_time() + 600)  # this host's clock stepped forward
+        assert celery.workers_alive()["knowledge"] == alive + 1
+        redis.zadd(key, {"clock-test@host": true_time() - 10 * settings.WORKER_HEARTBEAT_S})  # gone since
+        monkeypatch.setattr(time, "time", lambda: true_time() - 600)  # and back
+        assert celery.workers_alive()["knowledge"] == alive
+    finally:
+        redis.zrem(key, "clock-test@host")
