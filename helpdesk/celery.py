@@ -24,6 +24,7 @@ from celery.signals import worker_init, worker_process_init, worker_ready, worke
 from kombu import Exchange, Queue
 
 from helpdesk.runtime import aio
+from helpdesk.runtime.clock import redis_clock
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -206,18 +207,14 @@ def _worker_heartbeat(hostname: str, queues: list[str], interval: float) -> None
 
 
 def _worker_heartbeat_write(redis: Any, hostname: str, queues: list[str], interval: float) -> None:
-    now = _redis_clock(redis)
+    """One heartbeat, by Redis's clock (as workers_alive reads it): a step of a host's clock (NTP) neither hides
+    a live worker nor keeps a dead one counted for the step's length."""
+    now = redis_clock(redis)
     for queue in queues:
         key = _WORKERS_KEY.format(queue=queue)
         redis.zadd(key, {hostname: now})
         redis.zremrangebyscore(key, "-inf", now - 30 * interval)  # long gone: forget
 
-
-def _redis_clock(redis: Any) -> float:
-    """Redis's own time (its host's clock), which stamps and reads the workers' heartbeats: a step of one
-    host's clock (NTP) neither hides a live worker nor keeps a dead one counted for the step's length."""
-    seconds, microseconds = redis.time()
-    return seconds + microseconds / 1e6
 
 
 def workers_alive() -> dict[str, int] | None:
@@ -232,7 +229,7 @@ def workers_alive() -> dict[str, int] | None:
 
     try:
         redis = get_redis_connection("default")
-        fresh_since = _redis_clock(redis) - 3 * settings.WORKER_HEARTBEAT_S
+        fresh_since = redis_clock(redis) - 3 * settings.WORKER_HEARTBEAT_S
         return {queue.name: int(redis.zcount(_WORKERS_KEY.format(queue=queue.name), fresh_since, "+inf"))
                 for queue in app.conf.task_queues}
     except RedisError:
