@@ -4,8 +4,10 @@ A module of its own so that the selectors, which count the agents online,
 import no services. Each change is one atomic operation, so two consoles
 pinging at once both count (a cache dict read, changed and written back lost
 one of them). In production the agents are members of a Redis sorted set
-scored by when their console was last seen, as helpdesk/llm/nodes.py counts the
-requests in flight; embedded mode keeps the same picture in its one process.
+scored by when their console was last seen (by Redis's clock, which no step of
+a web host's clock moves), as helpdesk/llm/nodes.py counts the requests in
+flight; embedded mode keeps the same picture in its one process (by its
+monotonic clock).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import time
 from typing import Any
 
 from django.conf import settings
+
+from helpdesk.runtime.clock import redis_clock
 
 PRESENCE_KEY = "helpdesk:console:presence"
 # A console pings every 30 s; one silent for this long has gone without saying so.
@@ -28,7 +32,8 @@ class _LocalPresence:
         self._lock = threading.Lock()
         self._seen: dict[int, float] = {}
 
-    def touch(self, agent_id: int, now: float) -> None:
+    def touch(self, agent_id: int) -> None:
+        now = time.monotonic()
         with self._lock:
             self._seen = {key: at for key, at in self._seen.items() if now - at < PRESENCE_TTL_S}
             self._seen[agent_id] = now
@@ -37,7 +42,8 @@ class _LocalPresence:
         with self._lock:
             self._seen.pop(agent_id, None)
 
-    def count(self, now: float) -> int:
+    def count(self) -> int:
+        now = time.monotonic()
         with self._lock:
             return sum(1 for at in self._seen.values() if now - at < PRESENCE_TTL_S)
 
@@ -48,8 +54,10 @@ class _RedisPresence:
 
         return get_redis_connection("default")
 
-    def touch(self, agent_id: int, now: float) -> None:
-        pipe = self._redis().pipeline(transaction=False)
+    def touch(self, agent_id: int) -> None:
+        redis = self._redis()
+        now = redis_clock(redis)
+        pipe = redis.pipeline(transaction=False)
         pipe.zadd(PRESENCE_KEY, {str(agent_id): now})
         pipe.zremrangebyscore(PRESENCE_KEY, "-inf", now - PRESENCE_TTL_S)
         pipe.expire(PRESENCE_KEY, PRESENCE_TTL_S * 10)
@@ -58,9 +66,10 @@ class _RedisPresence:
     def drop(self, agent_id: int) -> None:
         self._redis().zrem(PRESENCE_KEY, str(agent_id))
 
-    def count(self, now: float) -> int:
+    def count(self) -> int:
+        redis = self._redis()
         # Strictly newer than the window's start, as the embedded count: `(` excludes the bound.
-        return int(self._redis().zcount(PRESENCE_KEY, f"({now - PRESENCE_TTL_S}", "+inf"))
+        return int(redis.zcount(PRESENCE_KEY, f"({redis_clock(redis) - PRESENCE_TTL_S}", "+inf"))
 
 
 _local_presence = _LocalPresence()
@@ -72,7 +81,7 @@ def _presence() -> _LocalPresence | _RedisPresence:
 
 def presence_touch(agent_id: int) -> None:
     """The agent's console is connected now (on connect and on every ping)."""
-    _presence().touch(agent_id, time.time())
+    _presence().touch(agent_id)
 
 
 def presence_drop(agent_id: int) -> None:
@@ -82,4 +91,4 @@ def presence_drop(agent_id: int) -> None:
 
 def presence_count() -> int:
     """Agents whose console was seen within the last PRESENCE_TTL_S."""
-    return _presence().count(time.time())
+    return _presence().count()

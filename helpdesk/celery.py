@@ -19,10 +19,12 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Celery, Task
+from celery.beat import PersistentScheduler
 from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 from kombu import Exchange, Queue
 
 from helpdesk.runtime import aio
+from helpdesk.runtime.clock import redis_clock
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -198,15 +200,21 @@ def _worker_heartbeat(hostname: str, queues: list[str], interval: float) -> None
 
     while not _heartbeat_stop.is_set():
         try:
-            redis = get_redis_connection("default")
-            now = time.time()
-            for queue in queues:
-                key = _WORKERS_KEY.format(queue=queue)
-                redis.zadd(key, {hostname: now})
-                redis.zremrangebyscore(key, "-inf", now - 30 * interval)  # long gone: forget
+            _worker_heartbeat_write(get_redis_connection("default"), hostname, queues, interval)
         except RedisError as exc:  # an outage: the next beat tries again
             logger.warning("worker heartbeat not written: %s", exc)
         _heartbeat_stop.wait(interval)
+
+
+def _worker_heartbeat_write(redis: Any, hostname: str, queues: list[str], interval: float) -> None:
+    """One heartbeat, by Redis's clock (as workers_alive reads it): a step of a host's clock (NTP) neither hides
+    a live worker nor keeps a dead one counted for the step's length."""
+    now = redis_clock(redis)
+    for queue in queues:
+        key = _WORKERS_KEY.format(queue=queue)
+        redis.zadd(key, {hostname: now})
+        redis.zremrangebyscore(key, "-inf", now - 30 * interval)  # long gone: forget
+
 
 
 def workers_alive() -> dict[str, int] | None:
@@ -219,9 +227,9 @@ def workers_alive() -> dict[str, int] | None:
     from django_redis import get_redis_connection
     from redis.exceptions import RedisError
 
-    fresh_since = time.time() - 3 * settings.WORKER_HEARTBEAT_S
     try:
         redis = get_redis_connection("default")
+        fresh_since = redis_clock(redis) - 3 * settings.WORKER_HEARTBEAT_S
         return {queue.name: int(redis.zcount(_WORKERS_KEY.format(queue=queue.name), fresh_since, "+inf"))
                 for queue in app.conf.task_queues}
     except RedisError:
@@ -231,6 +239,26 @@ def workers_alive() -> dict[str, int] | None:
 def embedded_tasks_wait(timeout: float = 30.0) -> None:
     """Block until the in-process tasks queued so far have finished (embedded mode; used by tests)."""
     wait_futures(list(_embedded_pending), timeout=timeout)
+
+
+class ClockStepSafeScheduler(PersistentScheduler):
+    """Celery beat's scheduler (CELERY_BEAT_SCHEDULER), unstalled by a step back of the wall clock (NTP).
+
+    Beat keeps each entry's last run by the wall clock; after a step back its last runs lie in the future and
+    it would send nothing (the reply sweeper included) until the clock caught up, the step's length later. A
+    last run found in the future counts as a run now: the entry's next run is one interval away.
+    """
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        stepped = False
+        for entry in self.schedule.values():
+            now = entry.default_now()
+            if entry.last_run_at is not None and entry.schedule.maybe_make_aware(entry.last_run_at) > now:
+                entry.last_run_at, stepped = now, True
+        if stepped:
+            logger.warning("beat: the clock stepped back; the schedule goes on from now")
+            self._heap = None  # rebuilt from the entries' last runs
+        return super().tick(*args, **kwargs)
 
 
 _beat_started = False

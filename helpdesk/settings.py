@@ -399,6 +399,9 @@ OLLAMA_FIRST_CHUNK_TIMEOUT_S = env_float("OLLAMA_FIRST_CHUNK_TIMEOUT_S", 90.0)
 REPLY_MAX_DURATION_S = env_float("REPLY_MAX_DURATION_S", 240.0)
 if REPLY_MAX_DURATION_S <= 0:
     raise RuntimeError("REPLY_MAX_DURATION_S must be above 0")
+# Beat's scheduler: Celery's own, which keeps its schedule's last runs in a file, made safe from a step back of the
+# clock (helpdesk.celery.ClockStepSafeScheduler).
+CELERY_BEAT_SCHEDULER = "helpdesk.celery:ClockStepSafeScheduler"
 # Beat probes the Ollama nodes, so routing, the console and /healthz know each node's health and models.
 CELERY_BEAT_SCHEDULE = {
     "check-ollama-nodes": {"task": "helpdesk.check_ollama_nodes", "schedule": OLLAMA_HEALTH_INTERVAL_S},

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from helpdesk.encrypted_fields import EncryptedTextField, LookupHashField, SearchIndexField
 
@@ -158,8 +159,12 @@ class Message(models.Model):
     reply_tokens = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the database stored it, by the database's own clock: what the sweeper measures a customer's wait
+    # with (against the database's now()), since an app host's clock may step (NTP) between the two.
+    stored_at = models.DateTimeField(db_default=Now(), editable=False)
     # A streaming bot reply: when its worker last wrote the partial text (every REPLY_SAVE_INTERVAL_S). A reply
-    # whose heartbeat stopped lost its worker; the sweeper starts it over or hands the conversation on.
+    # whose heartbeat stopped lost its worker; the sweeper starts it over or hands the conversation on. By the
+    # database's clock too.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Generation attempts of a bot reply; a worker writes only while the row still carries its own attempt.
     attempts = models.PositiveSmallIntegerField(default=0)

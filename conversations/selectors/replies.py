@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from ..models import Conversation, Message
@@ -79,8 +79,13 @@ def streaming_replies(*, conversation: Conversation) -> list[int]:
 
 
 def replies_stale(*, timeout_s: float) -> list[int]:
-    """Streaming bot replies whose worker has written nothing (no heartbeat) for `timeout_s`: it is gone."""
-    cutoff = timezone.now() - timedelta(seconds=timeout_s)
+    """Streaming bot replies whose worker has written nothing (no heartbeat) for `timeout_s`: it is gone.
+
+    By the database's clock, which stamps the heartbeats (services.replies): the app hosts' clocks may step
+    (NTP) between a heartbeat and the sweep, and a reply must neither look dead after a forward step nor
+    stay alive for the step's length after a backward one.
+    """
+    cutoff = Now() - timedelta(seconds=timeout_s)
     return list(
         Message.objects.filter(role=Message.Role.BOT, status=Message.Status.STREAMING)
         .annotate(last_sign=Coalesce("heartbeat_at", "created_at"))
@@ -101,7 +106,8 @@ def conversations_unanswered(*, timeout_s: float) -> list[int]:
     Anything the customer saw after it counts as an answer, a notice too: an agent who handed the
     conversation back to the bot ("the bot answers the next message") left that message to them on purpose.
     """
-    now = timezone.now()
+    waited = Now() - timedelta(seconds=timeout_s)  # by the database's clock, as `stored_at` is stamped
+    lookback = timezone.now() - timedelta(seconds=timeout_s + UNANSWERED_LOOKBACK_S)  # the index's coarse bound
     later_turn = Message.objects.filter(
         conversation_id=OuterRef("conversation_id"), role__in=CUSTOMER_VISIBLE_ROLES, id__gt=OuterRef("pk")
     )
@@ -110,8 +116,8 @@ def conversations_unanswered(*, timeout_s: float) -> list[int]:
         Message.objects.filter(
             role=Message.Role.CUSTOMER,
             conversation__status=Conversation.Status.BOT,
-            created_at__lt=now - timedelta(seconds=timeout_s),
-            created_at__gte=now - timedelta(seconds=timeout_s + UNANSWERED_LOOKBACK_S),
+            stored_at__lt=waited,
+            created_at__gte=lookback,
         )
         .filter(~Exists(later_turn), ~Exists(reply))
         .order_by("conversation_id")

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from helpdesk.celery import enqueue
@@ -102,7 +103,7 @@ def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) ->
                 profile_id=profile.pk,
                 model_name=profile.model,
                 attempts=1,
-                heartbeat_at=timezone.now(),
+                heartbeat_at=Now(),
             )
     except IntegrityError:
         return None  # another worker claimed it
@@ -124,7 +125,7 @@ def _bot_reply_restart(message_id: int, *, retry_of: int | None) -> Message | No
             existing.attempts += 1
             existing.content = ""
             existing.reasoning = ""
-            existing.heartbeat_at = timezone.now()
+            existing.heartbeat_at = Now()
             existing.save(update_fields=["attempts", "content", "search_index", "reasoning", "heartbeat_at"])
     if exhausted:
         logger.warning("reply %s lost its worker %s time(s): handed to a person", message_id, existing.attempts)
@@ -139,11 +140,13 @@ def reply_progress_save(*, message_id: int, attempt: int, content: str) -> bool:
     attempt's to write (finished, failed by the sweeper, or taken over by a newer attempt): stop then.
 
     The partial text survives a crash, and the heartbeat is how the sweeper
-    tells a dead worker from a slow model.
+    tells a dead worker from a slow model. Heartbeats are stamped by the
+    database's clock, which the sweeper reads too (selectors.replies_stale):
+    a step of a worker's clock neither ages a live reply nor keeps a dead one.
     """
     return bool(
         Message.objects.filter(pk=message_id, status=Message.Status.STREAMING, attempts=attempt).update(
-            **derived_columns(Message, {"content": content}), heartbeat_at=timezone.now()
+            **derived_columns(Message, {"content": content}), heartbeat_at=Now()
         )
     )
 
@@ -292,7 +295,7 @@ def _reply_retry_or_fail(*, message_id: int) -> str:
         bot_in_charge = reply.conversation.status == Conversation.Status.BOT  # else nobody would generate it
         if reply.attempts <= settings.REPLY_MAX_RETRIES and reply.reply_to_id is not None and bot_in_charge:
             # Not picked again by the next sweeps while the new attempt waits for a worker.
-            Message.objects.filter(pk=reply.pk).update(heartbeat_at=timezone.now())
+            Message.objects.filter(pk=reply.pk).update(heartbeat_at=Now())
             logger.warning("reply %s lost its worker in attempt %s: generating it again", reply.pk, reply.attempts)
             reply_queue(reply.reply_to_id, conversation_id=reply.conversation_id, retry_of=reply.attempts)
             return "retried"

@@ -17,12 +17,15 @@ from django.utils import timezone
 from conversations import notices as notice_texts
 from conversations.models import Conversation, Message
 from conversations.outcome import ReplyOutcome
+from conversations.selectors.replies import replies_stale
 from conversations.services import replies
 from conversations.services.posting import system_message_post
 from tests.fake_ollama import Reply
 from tests.support.stack import celery_worker_idle
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
+
+TRUE_NOW = timezone.now
 
 
 def long_ago(seconds: float = 3600) -> timezone.datetime:
@@ -169,6 +172,63 @@ def test_progress_is_saved_with_a_heartbeat() -> None:
     assert reply.content == "So far" and reply.heartbeat_at > long_ago(5)
 
 
+# --- the app hosts' clock steps (NTP) ---------------------------------------------------------------------------
+
+
+def app_clock_moved(monkeypatch, seconds: float) -> None:
+    """The Python processes' wall clock stepped by `seconds` (as NTP steps it); the database's clock did not."""
+    monkeypatch.setattr(timezone, "now", lambda: TRUE_NOW() + timedelta(seconds=seconds))
+
+
+@pytest.mark.django_db
+def test_a_forward_step_of_the_clock_does_not_make_a_live_reply_look_dead(monkeypatch, settings) -> None:
+    settings.REPLY_HEARTBEAT_TIMEOUT_S = 30
+    question = customer_message_factory(conversation_factory(), "Where is my order?")
+    reply = replies.bot_reply_start(customer_message_id=question.pk)
+    assert replies.reply_progress_save(message_id=reply.pk, attempt=1, content="Your order")
+
+    app_clock_moved(monkeypatch, +600)
+
+    assert replies.replies_sweep() == replies.SweepResult()
+    reply.refresh_from_db()
+    assert (reply.status, reply.attempts, reply.content) == (Message.Status.STREAMING, 1, "Your order")
+
+
+@pytest.mark.django_db
+def test_a_reply_whose_worker_died_before_a_backward_step_of_the_clock_is_still_found_in_its_timeout(
+    monkeypatch, settings
+) -> None:
+    question = customer_message_factory(conversation_factory(), "Where is my order?")
+    app_clock_moved(monkeypatch, +600)
+    reply = replies.bot_reply_start(customer_message_id=question.pk)
+    assert replies.reply_progress_save(message_id=reply.pk, attempt=1, content="Your order")  # its last word
+    app_clock_moved(monkeypatch, 0)  # NTP steps the clock ten minutes back
+
+    started = time.monotonic()
+    wait_until(lambda: reply.pk in replies_stale(timeout_s=1), timeout=20)
+    assert time.monotonic() - started < 20
+
+
+@pytest.mark.django_db
+def test_a_forward_step_of_the_clock_does_not_hand_on_a_message_still_waiting_for_its_reply(monkeypatch) -> None:
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Where is my order?")  # its reply task waits behind others
+
+    app_clock_moved(monkeypatch, +600)
+
+    assert replies.conversations_unanswered(timeout_s=30) == []
+
+
+@pytest.mark.django_db
+def test_a_message_stored_before_a_backward_step_of_the_clock_is_still_handed_on_in_its_timeout(monkeypatch) -> None:
+    app_clock_moved(monkeypatch, +600)
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Where is my order?")  # its reply task was lost
+    app_clock_moved(monkeypatch, 0)  # NTP steps the clock ten minutes back
+
+    wait_until(lambda: replies.conversations_unanswered(timeout_s=1) == [conversation.pk], timeout=20)
+
+
 # --- after a stop of everything ------------------------------------------------------------------------------
 
 
@@ -210,22 +270,22 @@ def test_a_message_left_unanswered_past_the_timeout_is_handed_to_a_person(settin
     settings.UNANSWERED_TIMEOUT_S = 300
     lost = conversation_factory()
     question = customer_message_factory(lost, "Is anyone there?")
-    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301))
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301), stored_at=long_ago(301))
 
     recent = conversation_factory()  # its reply may still be queued
     customer_message_factory(recent)
     answered = conversation_factory()
     old_question = customer_message_factory(answered)
     bot_message_factory(answered, reply_to=old_question)
-    Message.objects.filter(pk=old_question.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=old_question.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
     being_answered = conversation_factory()
     slow = customer_message_factory(being_answered)
     bot_message_factory(being_answered, "", reply_to=slow, status=Message.Status.STREAMING, attempts=1,
                         heartbeat_at=timezone.now())
-    Message.objects.filter(pk=slow.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=slow.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
     with_people = conversation_factory(status=Conversation.Status.HUMAN)
     waiting = customer_message_factory(with_people)
-    Message.objects.filter(pk=waiting.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=waiting.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
 
     assert replies.replies_sweep() == replies.SweepResult(handed_off=1)
     lost.refresh_from_db()
@@ -264,7 +324,7 @@ def test_an_earlier_message_answered_together_with_a_later_one_is_not_unanswered
     first = customer_message_factory(conversation, "Hi")
     second = customer_message_factory(conversation, "Where is my order?")
     bot_message_factory(conversation, reply_to=second)
-    Message.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=long_ago(900))
+    Message.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=long_ago(900), stored_at=long_ago(900))
     assert replies.replies_sweep() == replies.SweepResult()
 
 
@@ -277,7 +337,7 @@ def test_embedded_mode_sweeps_on_a_thread_of_the_web_process(settings) -> None:
     settings.UNANSWERED_TIMEOUT_S = 300
     conversation = conversation_factory()
     question = customer_message_factory(conversation)
-    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301))
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301), stored_at=long_ago(301))
     stop = embedded_beat_start({"sweep": {"task": "conversations.sweep_replies", "schedule": 0.1}})
     assert stop is not None
     try:
@@ -298,7 +358,7 @@ def test_a_message_an_agent_left_to_the_bot_by_handing_back_is_not_unanswered(se
     conversation = conversation_factory()
     question = customer_message_factory(conversation, "Hello? Anyone?")
     system_message_post(conversation=conversation, text="You are chatting with our assistant again.")
-    Message.objects.filter(pk=question.pk).update(created_at=long_ago(900))
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(900), stored_at=long_ago(900))
     assert replies.replies_sweep() == replies.SweepResult()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -51,3 +52,15 @@ def test_pings_of_many_consoles_at_once_all_count(switch_often) -> None:
         for agent_id in agent_ids:
             agent_presence_set(agent_id=agent_id, online=False)
     assert availability_selectors.agents_online_count() == 0
+
+
+@pytest.mark.django_db
+def test_an_agent_online_still_counts_after_the_clock_stepped_forward(monkeypatch) -> None:
+    agent_presence_set(agent_id=9101, online=True)
+    try:
+        true_time = time.time
+        monkeypatch.setattr(time, "time", lambda: true_time() + 600)  # this host's clock stepped (NTP)
+        assert availability_selectors.agents_online_count() == 1
+    finally:
+        monkeypatch.undo()
+        agent_presence_set(agent_id=9101, online=False)

@@ -69,7 +69,13 @@ class NodeState:
 
     @property
     def cooling_down(self) -> bool:
-        return self.cooldown_until is not None and time.time() < self.cooldown_until
+        """Until its cool-down's end, stamped by the wall clock of the process that started it. An end further
+        away than a whole cool-down means the clock stepped back since (NTP): then it is over, rather than
+        keeping the node out of rotation for the step's length."""
+        if self.cooldown_until is None:
+            return False
+        now = time.time()
+        return now < self.cooldown_until <= now + settings.OLLAMA_NODE_COOLDOWN_S
 
     @property
     def probing(self) -> bool:

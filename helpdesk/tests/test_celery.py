@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helpdesk.celery import app
 
 
@@ -69,3 +71,48 @@ def test_workers_reconnect_to_a_lost_broker_for_ever() -> None:
     from helpdesk.celery import app
 
     assert app.conf.broker_connection_retry is True and app.conf.broker_connection_max_retries is None
+
+
+def test_beat_goes_on_from_now_after_the_clock_stepped_back(settings, tmp_path) -> None:
+    from datetime import timedelta
+
+    from helpdesk.celery import ClockStepSafeScheduler
+
+    assert app.conf.beat_scheduler == "helpdesk.celery:ClockStepSafeScheduler"
+    scheduler = ClockStepSafeScheduler(app, schedule_filename=str(tmp_path / "beat"), lazy=True)
+    scheduler.setup_schedule()
+    try:
+        for entry in scheduler.schedule.values():  # every last run stamped before the clock stepped ten minutes back
+            entry.last_run_at = entry.default_now() + timedelta(minutes=10)
+
+        delay = scheduler.tick()
+
+        assert delay <= settings.SWEEP_INTERVAL_S, "the sweeper runs within its interval, not ten minutes later"
+        sweep = scheduler.schedule["sweep-replies"]
+        assert sweep.last_run_at <= sweep.default_now()
+    finally:
+        scheduler.close()
+
+
+def test_a_step_of_the_clock_neither_hides_a_live_worker_nor_counts_a_dead_one(settings, monkeypatch) -> None:
+    import time
+
+    from django_redis import get_redis_connection
+
+    from helpdesk import celery
+
+    if settings.EMBEDDED:
+        pytest.skip("workers write heartbeats in production mode")
+    redis = get_redis_connection("default")
+    key = celery._WORKERS_KEY.format(queue="knowledge")
+    try:
+        alive = celery.workers_alive()["knowledge"]
+        celery._worker_heartbeat_write(redis, "clock-test@host", ["knowledge"], settings.WORKER_HEARTBEAT_S)
+        true_time = time.time
+        monkeypatch.setattr(time, "time", lambda: true_time() + 600)  # this host's clock stepped forward
+        assert celery.workers_alive()["knowledge"] == alive + 1
+        redis.zadd(key, {"clock-test@host": true_time() - 10 * settings.WORKER_HEARTBEAT_S})  # gone since
+        monkeypatch.setattr(time, "time", lambda: true_time() - 600)  # and back
+        assert celery.workers_alive()["knowledge"] == alive
+    finally:
+        redis.zrem(key, "clock-test@host")

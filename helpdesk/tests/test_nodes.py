@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -203,3 +204,15 @@ def test_health_check_task_is_scheduled_by_beat() -> None:
     schedule = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
     assert schedule["helpdesk.check_ollama_nodes"]["schedule"] == django_settings.OLLAMA_HEALTH_INTERVAL_S
     assert app.amqp.router.route({}, "helpdesk.check_ollama_nodes")["queue"].name == "logging"
+
+
+def test_a_cool_down_started_before_the_clock_stepped_back_ends_on_time(two_nodes, settings) -> None:
+    _, b = two_nodes
+    settings.OLLAMA_NODE_COOLDOWN_S = 30
+    nodes.cooldown_start(b.url)
+    assert state_of(b.url).cooling_down
+    # Its end as stamped by a clock that has since stepped ten minutes back (NTP): it lies beyond a whole cool-down.
+    from django.core.cache import cache
+
+    cache.set(nodes.COOLDOWN_KEY.format(host=b.url), time.time() + 600 + 30, timeout=None)
+    assert not state_of(b.url).cooling_down and state_of(b.url).probing
