@@ -72,6 +72,9 @@ class HandoffReason(models.TextChoices):
 class CloseCode(models.IntegerChoices):
     """Websocket close codes: bad frames get an error frame and the socket stays open; these close it."""
 
+    # The web process is stopping (a deploy): helpdesk/webserver.py closes every socket so, and the widget and the
+    # console reconnect to the next one with backoff.
+    GOING_AWAY = 1001
     FORBIDDEN = 4403
     NOT_FOUND = 4404
     RATE_LIMITED = 4429

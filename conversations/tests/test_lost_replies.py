@@ -306,7 +306,8 @@ def test_a_reply_queued_past_the_timeout_is_handed_on_once_and_not_generated_whe
     settings.UNANSWERED_TIMEOUT_S = 300
     conversation = conversation_factory()
     question = customer_message_factory(conversation, "Is anyone there?")
-    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301))  # its task still in a backed-up queue
+    # Its task still in a backed-up queue.
+    Message.objects.filter(pk=question.pk).update(created_at=long_ago(301), stored_at=long_ago(301))
 
     assert replies.replies_sweep() == replies.SweepResult(handed_off=1)
     assert reply_generate(customer_message_id=question.pk) is None, "the person answers, not the bot as well"
