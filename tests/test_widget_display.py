@@ -144,29 +144,14 @@ def test_zh_hans_from_the_sites_settings_every_string_and_the_bot_thinking(
         assert chrome and not [text for text in chrome if any("a" <= ch.lower() <= "z" for ch in text)], chrome
 
 
-def test_when_no_word_comes_for_a_while_the_thinking_line_says_that_the_reply_is_coming(
+def test_while_no_word_comes_the_assistant_is_thinking_then_says_the_reply_is_coming_a_reload_too(
     live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
 ) -> None:
-    # A backed-up generation queue or a slow model: the first word comes late (tests/faults/ has both).
-    answer = "Your parcel left the warehouse this morning."
-    fake_ollama_server.reset()
-    fake_ollama_server.script(Reply(content=answer, ttft=11))
-    fresh_page(browser, live_app.url + "/")
-    root = open_panel(browser)
-    ask_in_widget(browser, "Where is my parcel?")
-    wait_for(lambda: by_css(root, ".hd-typing").text == "The assistant is thinking…")
-    wait_for(lambda: by_css(root, ".hd-typing").text == "One moment please — your reply is coming…", timeout=15)
-    wait_for(lambda: ("complete", answer) in bot_texts(browser), timeout=20)
-    assert not by_css(root, ".hd-typing").is_displayed()
-
-
-def test_a_page_reloaded_while_the_reply_is_still_to_come_shows_the_assistant_thinking_again(
-    live_app: LiveServer, browser: Any, fake_ollama_server: FakeOllama
-) -> None:
-    # The "thinking" frame went to the page before: the new page tells from the history that a reply is due.
+    # A backed-up generation queue or a slow model: the first word comes late (tests/faults/ has both). The page
+    # reloaded meanwhile got no "thinking" frame: it tells from the history that a reply is due.
     answer = "Refunds reach your card within a week of the parcel's return."
     fake_ollama_server.reset()
-    fake_ollama_server.script(Reply(content=answer, ttft=6))
+    fake_ollama_server.script(Reply(content=answer, ttft=14))
     fresh_page(browser, live_app.url + "/")
     root = open_panel(browser)
     ask_in_widget(browser, "When do I get my refund?")
@@ -176,6 +161,7 @@ def test_a_page_reloaded_while_the_reply_is_still_to_come_shows_the_assistant_th
     wait_for(lambda: texts(browser, ".hd-customer .hd-body") == ["When do I get my refund?"])
     assert not [text for _, text in bot_texts(browser) if text], "no word of the reply yet"
     wait_for(lambda: by_css(root, ".hd-typing").text == "The assistant is thinking…")
+    wait_for(lambda: by_css(root, ".hd-typing").text == "One moment please — your reply is coming…", timeout=15)
     wait_for(lambda: ("complete", answer) in bot_texts(browser), timeout=20)
     assert not by_css(root, ".hd-typing").is_displayed()
 

@@ -21,8 +21,7 @@ import pytest
 
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.environment import uses_postgres
-from tests.support.faults import FaultStack, RedisServer, wait_for
-from tests.support.serve import own_database, serve_env
+from tests.support.faults import FaultStack, fault_stack, wait_for
 from tests.support.sockets import frames_until
 
 pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
@@ -71,20 +70,10 @@ def stack(nodes: Nodes) -> Iterator[FaultStack]:
 
     if settings.EMBEDDED or not uses_postgres():
         pytest.skip("needs PostgreSQL and Redis")
-    redis = RedisServer()
-    redis.start()
-    try:
-        with own_database("nodekill") as database:
-            env = serve_env(database_url=database.url, redis_url=redis.url, ollama_url=nodes.hosts,
-                            HANDOFF_THRESHOLD="0", RATE_LIMITS_ENABLED="false", CELERY_GENERATION_CONCURRENCY="2",
-                            REPLY_SAVE_INTERVAL_S="0.3", OLLAMA_FIRST_CHUNK_TIMEOUT_S="60")
-            with FaultStack(env, redis, database.dsn, keep_log_as="nodekill-stack.log") as stack:
-                stack.migrate()
-                stack.start()
-                wait_for(lambda: stack.workers("generation"), timeout=60)
-                yield stack
-    finally:
-        redis.stop()
+    with fault_stack("nodekill", ollama_url=nodes.hosts, HANDOFF_THRESHOLD="0", RATE_LIMITS_ENABLED="false",
+                     CELERY_GENERATION_CONCURRENCY="2", REPLY_SAVE_INTERVAL_S="0.3",
+                     OLLAMA_FIRST_CHUNK_TIMEOUT_S="60") as stack:
+        yield stack
 
 
 def ask(stack: FaultStack, text: str, during: Any) -> tuple[list[dict], dict]:
