@@ -118,7 +118,9 @@ def test_a_reply_whose_last_write_falls_in_the_outage_is_generated_again_once_po
 
     def reply_rows() -> list[tuple]:
         with psycopg.connect(dsn) as conn:
-            return conn.execute("SELECT status, attempts FROM conversations_message WHERE role = 'bot'").fetchall()
+            return conn.execute(
+                "SELECT m.status, m.attempts FROM conversations_message m JOIN conversations_conversation c ON "
+                "c.id = m.conversation_id WHERE m.role = 'bot' AND c.token = %s", (created["token"],)).fetchall()
 
     async def converse() -> tuple[list[dict], dict]:
         frames: list[dict] = []
