@@ -216,7 +216,6 @@ def _worker_heartbeat_write(redis: Any, hostname: str, queues: list[str], interv
         redis.zremrangebyscore(key, "-inf", now - 30 * interval)  # long gone: forget
 
 
-
 def workers_alive() -> dict[str, int] | None:
     """Workers whose heartbeat on each queue is fresh (three intervals); None in embedded mode (tasks run in the
     web process) and when Redis cannot be asked."""
