@@ -117,5 +117,8 @@ def test_a_full_disk_refuses_messages_visibly_and_nothing_is_lost_once_space_is_
         assert b"Traceback" not in new_visitor[2]
         assert reconnecting[0]["type"] == "history" or (
             reconnecting[0]["code"] == "busy" and reconnecting[1] == 4503), reconnecting
+        print(f"\nthe disk full: the customer's message got {refused['type']} {refused['code']!r} (retry after "
+              f"{refused['retry_after']} s), the resend was stored and answered: {done['message']['content']!r}; a "
+              f"new visitor got {new_visitor[0]}; a widget reconnecting got {reconnecting[0]['type']}")
         assert server.live(), "the server kept running"
         assert conversation_post(server.url)[0] == 201, "and serves again once there is room"

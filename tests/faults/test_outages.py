@@ -87,6 +87,7 @@ def test_serve_fails_at_start_a_reply_the_last_stop_cut_off_and_hands_its_conver
     [(status, content)] = stack.query(
         "SELECT status, content FROM conversations_message WHERE conversation_id = %s AND role = 'bot'",
         (stack.seeded,))
+    print(f"\na reply cut off by a stop of everything, after the start: {status}, {content!r}")
     assert (status, content) == ("failed", "Half of")
     [(conversation_status, reason)] = stack.query(
         "SELECT status, handoff_reason FROM conversations_conversation WHERE id = %s", (stack.seeded,))
@@ -125,6 +126,8 @@ def test_a_generation_worker_killed_outright_is_restarted_and_its_reply_is_gener
     assert done["message"]["status"] == "complete" and done["message"]["content"] == ANSWER
     deltas = [f for f in frames if f["type"] == "delta"]
     restarts = [i for i, f in enumerate(deltas) if f["seq"] == 0]
+    print(f"\nthe worker killed mid-reply: the customer saw {len(restarts)} starts of the reply (seq 0), then done: "
+          f"{done['message']['status']}, {len(done['message']['content'])} of {len(ANSWER)} characters")
     assert len(restarts) == 2, "the new attempt streams from seq 0 again, which the widget takes as a restart"
     assert "".join(f["text"] for f in deltas[restarts[1]:]).strip() == ANSWER
     [(status, content, attempts)] = stack.query(
@@ -174,6 +177,9 @@ def test_a_redis_outage_leaves_daphne_up_and_a_message_written_during_it_is_hand
             return await frames_until(ws, "history", [])
 
     history = asyncio.run(after())
+    print(f"\nRedis away for 12 s: the message written meanwhile is in the history "
+          f"({[m['content'] for m in history['messages'] if m['role'] == 'customer']}), then: "
+          f"{history['messages'][-1]['content']!r}")
     assert history["conversation"]["status"] == "waiting_human"
     assert [m["content"] for m in history["messages"] if m["role"] == "customer"] == [
         "first", "written while Redis is down"]
