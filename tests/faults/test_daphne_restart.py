@@ -44,7 +44,7 @@ from tests.browser import wait_for as wait_in_browser
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.deploy import k8s_argv, k8s_get, pod_spec
 from tests.support.environment import ROOT, free_port, require, uses_postgres
-from tests.support.faults import RedisServer, wait_for
+from tests.support.faults import RedisServer, agent_session_script, wait_for
 from tests.support.serve import own_database, serve_env
 from tests.support.stored import plain_rows
 
@@ -53,16 +53,6 @@ pytestmark = [pytest.mark.production, pytest.mark.timeout(240)]
 CUSTOMERS, TABS, CONSOLES = 48, 3, 2  # 50 customer sockets: the last customer has the chat open in three tabs
 # 160 words at 0.06 s: about 10 s of streaming. No digits: a number no source backs would hand the conversation on.
 ANSWER = " ".join(f"word{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(160))
-AGENT_SESSION = """
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.test import Client
-user = get_user_model().objects.create_user("restart-agent", password="unused")
-user.groups.add(Group.objects.get_or_create(name="agents")[0])
-client = Client()
-client.force_login(user)
-print(client.cookies["sessionid"].value)
-"""
 
 
 def container_argv(workload: str, env: dict[str, str]) -> list[str]:
@@ -362,7 +352,7 @@ def test_a_rolling_restart_of_daphne_reconnects_every_socket_and_shows_the_strea
     ws_url = deployment.url.replace("http", "ws")
     created = [deployment.conversation() for _ in range(CUSTOMERS)]
     widgets = [Widget(ws_url + c["websocket"], origin, ANSWER) for c in [*created, *[created[-1]] * (TABS - 1)]]
-    cookie = deployment.manage("shell", "-c", AGENT_SESSION).split()[-1]
+    cookie = deployment.manage("shell", "-c", agent_session_script("restart-agent")).split()[-1]
     [[first_id]] = deployment.query("SELECT id FROM conversations_conversation WHERE token = %s",
                                     (created[0]["token"],))
     consoles = [Console(ws_url + "/ws/console/", {**origin, "Cookie": f"sessionid={cookie}"}, ANSWER,

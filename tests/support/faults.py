@@ -198,3 +198,18 @@ def fault_stack(label: str, *, ollama_url: str, **settings: str) -> Iterator[Fau
                 yield stack
     finally:
         redis.stop()
+
+
+def agent_session_script(username: str) -> str:
+    """Python for `manage.py shell -c` on a served stack: an agent called `username`, signed in; it prints the
+    session cookie's value, for a console socket's Cookie header."""
+    return f"""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+user = get_user_model().objects.create_user({username!r}, password="unused")
+user.groups.add(Group.objects.get_or_create(name="agents")[0])
+client = Client()
+client.force_login(user)
+print(client.cookies["sessionid"].value)
+"""
