@@ -8,13 +8,12 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
-import socket
 import sqlite3
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -168,67 +167,6 @@ def host_site(pages: dict[str, str], port: int) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         handler.pages = {}
-
-
-class NetworkCut:
-    """A TCP relay in front of the live server that a test can cut as a lost network would: every open
-    connection (the widget's websocket included) drops, and new ones fail, until it is restored."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.down = False
-        self.lock = threading.Lock()
-        self.sockets: set[socket.socket] = set()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.down:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.sockets |= {client, upstream}
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        with suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        for end in (source, sink):
-            self._drop(end)
-
-    def _drop(self, end: socket.socket) -> None:
-        with suppress(OSError):
-            end.shutdown(socket.SHUT_RDWR)
-        end.close()
-        with self.lock:
-            self.sockets.discard(end)
-
-    def cut(self) -> None:
-        self.down = True
-        with self.lock:
-            ends = list(self.sockets)
-        for end in ends:
-            self._drop(end)
-
-    def restore(self) -> None:
-        self.down = False
-
-    def close(self) -> None:
-        self.cut()
-        self.listener.close()
 
 
 # --- the widget's DOM ---------------------------------------------------------------------------

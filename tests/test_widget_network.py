@@ -16,7 +16,6 @@ import pytest
 from tests.browser import (
     LAST_TURN_ANSWERED,
     LiveServer,
-    NetworkCut,
     agent_create,
     ask_in_widget,
     bot_texts,
@@ -28,6 +27,7 @@ from tests.browser import (
     widget,
 )
 from tests.fake_ollama import FakeOllama, Reply
+from tests.support.faults import FaultProxy
 from tests.support.widget import (
     by_css,
     conversation_of,
@@ -64,7 +64,7 @@ def test_a_message_written_offline_is_sent_once_when_the_network_is_back_and_a_r
     later = "Yes: 100 g of Longjing makes about forty cups."
     fake_ollama_server.reset()
     fake_ollama_server.script(Reply(content=stored, ttft=0.1, per_token=0.08), Reply(content=later))
-    network = NetworkCut(live_app.port)
+    network = FaultProxy(("127.0.0.1", live_app.port))  # a lost network when cut
     try:
         fresh_page(browser, network.url + "/")
         browser.execute_script(SPY)

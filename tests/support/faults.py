@@ -80,7 +80,8 @@ class RedisServer:
 
 class FaultProxy:
     """Forwards 127.0.0.1:port to the real server; `cut()` drops every connection and refuses new ones (accepted
-    and closed at once, as a restarting server's port does) until `restore()`."""
+    and closed at once, as a restarting server's port does, or a lost network) until `restore()`. In front of
+    PostgreSQL or Redis for the fault tests, in front of the live server for the widget's network tests."""
 
     def __init__(self, upstream: tuple[str, int]) -> None:
         self.upstream, self.port = upstream, free_port()
@@ -105,6 +106,7 @@ class FaultProxy:
             except OSError:
                 client.close()
                 continue
+            server.settimeout(None)  # only the connecting is bounded: an idle connection stays, as without a proxy
             with self.lock:
                 self.open |= {client, server}
             for source, target in ((client, server), (server, client)):
@@ -128,6 +130,10 @@ class FaultProxy:
         except OSError:
             pass
         end.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def cut(self) -> None:
         self.down.set()
