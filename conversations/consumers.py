@@ -111,11 +111,7 @@ class CustomerChatConsumer(JsonSocketConsumer):
         """No connection in time, or no database at all (helpdesk.web.dbbusy), or no Redis to join the
         conversation's group (helpdesk.web.redisdown): close with 4503, and the widget reconnects; else
         re-raise."""
-        if dbbusy.database_unavailable(exc):
-            dbbusy.unavailable_record(exc, "websocket")
-        elif redisdown.redis_unavailable(exc):
-            redisdown.unavailable_record(exc, "websocket")
-        else:
+        if not _outage_recorded(exc):
             raise exc
         await self.refuse(CloseCode.TRY_AGAIN_LATER, ErrorCode.BUSY, dbbusy.BUSY_DETAIL)
 
@@ -167,11 +163,7 @@ class CustomerChatConsumer(JsonSocketConsumer):
             # The database: nothing was stored. Redis: the message may be stored, its reply not queued (the sweeper
             # hands it to a person). Either way the widget keeps the message and resends it (same client_id: stored
             # once) after retry_after.
-            if dbbusy.database_unavailable(exc):
-                dbbusy.unavailable_record(exc, "websocket")
-            elif redisdown.redis_unavailable(exc):
-                redisdown.unavailable_record(exc, "websocket")
-            else:
+            if not _outage_recorded(exc):
                 raise
             await self.send_error(ErrorCode.BUSY, dbbusy.BUSY_DETAIL,
                                   retry_after=settings.DATABASE_BUSY_RETRY_AFTER_S, frame_type=frame["type"],
@@ -275,3 +267,15 @@ class CustomerChatConsumer(JsonSocketConsumer):
     async def conversation_typing(self, event: dict[str, Any]) -> None:
         if event["who"] != "customer":  # the customer's own typing is for the agents
             await self.send_json({"type": "typing", "who": event["who"], "active": event["active"]})
+
+
+def _outage_recorded(exc: BaseException) -> bool:
+    """Whether `exc` means the database or Redis could not be reached; counted and logged as such when it does (the
+    socket then answers "busy" instead of failing)."""
+    if dbbusy.database_unavailable(exc):
+        dbbusy.unavailable_record(exc, "websocket")
+    elif redisdown.redis_unavailable(exc):
+        redisdown.unavailable_record(exc, "websocket")
+    else:
+        return False
+    return True
