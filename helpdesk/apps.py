@@ -94,8 +94,9 @@ def _task_queues_warm() -> None:
 
 
 def _reply_stream_warm() -> None:
-    """On the loop replies stream on (this thread's, helpdesk.runtime.aio): the Ollama clients and their
-    connections (and the servers' versions, asked once per node), and the channel layer's connection."""
+    """On the loop replies stream on (the process's stream loop, helpdesk.runtime.aio.run_shared): the Ollama
+    clients and their connections (and the servers' versions, asked once per node), and the channel layer's
+    connection."""
     from django.conf import settings
 
     from helpdesk.llm import ollama as gateway
@@ -106,7 +107,7 @@ def _reply_stream_warm() -> None:
             await gateway.server_version(host)
         await _channel_layer_warm()
 
-    aio.run(warm())
+    aio.run_shared(warm())
 
 
 class HelpdeskAdminConfig(admin_apps.AdminConfig):

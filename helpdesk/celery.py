@@ -20,7 +20,14 @@ from typing import Any
 
 from celery import Celery, Task
 from celery.beat import PersistentScheduler
-from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
+from celery.signals import (
+    celeryd_after_setup,
+    task_postrun,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutdown,
+)
 from kombu import Exchange, Queue
 
 from helpdesk.runtime import aio
@@ -47,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 
 @worker_init.connect
-def _worker_metrics(**kwargs: Any) -> None:
+def _worker_start(sender: Any = None, **kwargs: Any) -> None:
     """With WORKER_METRICS_PORT set, the worker's main process serves its pool's metrics (Kubernetes pods)."""
     from django.conf import settings
 
@@ -55,9 +62,45 @@ def _worker_metrics(**kwargs: Any) -> None:
 
     if settings.WORKER_METRICS_PORT:
         metrics.worker_metrics_serve(settings.WORKER_METRICS_PORT)
+    if _runs_tasks_in_process(sender):
+        # Once the worker's logging is set up (its warm-up says what it did), before it takes a task.
+        celeryd_after_setup.connect(_threaded_worker_init, weak=False)
+        return
     # Connected now, after Celery's Django fixup connected its own: that one first drops the connections the
     # pool process inherited from the parent, then this one sizes the pool and warms up.
     worker_process_init.connect(_pool_process_init, weak=False)
+
+
+def _runs_tasks_in_process(worker: Any) -> bool:
+    """Whether the worker runs its tasks in its own process (a pool of threads), not in forked ones."""
+    pool = getattr(worker, "pool_cls", "") or ""
+    name = pool if isinstance(pool, str) else f"{pool.__module__}.{pool.__qualname__}"
+    return "thread" in name.lower()
+
+
+def _threaded_worker_init(**kwargs: Any) -> None:
+    """A generation worker of threads (CELERY_GENERATION_POOL=threads): its one process keeps a pool of
+    GENERATION_DB_CONNECTIONS connections for its replies' pipelines and saves, and warms up before it takes a
+    task, its stream loop included (helpdesk.runtime.aio.run_shared)."""
+    from django.conf import settings
+
+    from helpdesk.runtime import dbbudget, warmup
+
+    dbbudget.process_connections_configure(settings.DATABASES, name="helpdesk generation worker",
+                                           pool_size=settings.GENERATION_DB_CONNECTIONS)
+    # Celery's Django fixup keeps a task's connection for CELERY_DB_REUSE_MAX tasks: right for a process of one
+    # thread, but here every task thread would keep one of the pool's few, and the pool would be empty after
+    # GENERATION_DB_CONNECTIONS replies. Each task hands its connection back to the pool when it ends.
+    task_postrun.connect(_connections_return, weak=False)
+    if settings.WARM_UP:
+        warmup.warm("worker")
+
+
+def _connections_return(**kwargs: Any) -> None:
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
 
 
 def _pool_process_init(**kwargs: Any) -> None:

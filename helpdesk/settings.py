@@ -325,7 +325,20 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # task unless told to reuse it; a new connection costs milliseconds before the
 # first token. 0 closes it every time (when processes outnumber max_connections).
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 100)
-CELERY_GENERATION_CONCURRENCY = env_int("CELERY_GENERATION_CONCURRENCY", 8)
+# How the generation worker runs its replies. "threads" (the default): one process carries many replies, each task
+# on a thread of its own for its pipeline (database, retrieval, prompt) and every stream on one event loop of the
+# process (helpdesk.runtime.aio.run_shared), so a reply streaming costs a task on that loop, not a process.
+# "prefork": a process per reply, as before (kept to compare: bench/first_token.py --generation-pool prefork).
+CELERY_GENERATION_POOL = env_str("CELERY_GENERATION_POOL", "threads").lower()
+if CELERY_GENERATION_POOL not in ("threads", "prefork"):
+    raise ImproperlyConfigured("CELERY_GENERATION_POOL must be 'threads' or 'prefork'")
+# Replies a generation worker streams at once: threads of its one process, or its processes with prefork.
+CELERY_GENERATION_CONCURRENCY = env_int(
+    "CELERY_GENERATION_CONCURRENCY", 100 if CELERY_GENERATION_POOL == "threads" else 8
+)
+# Database connections of a threaded generation worker process (its pool): a reply holds one only for its
+# pipeline's queries and its saves, never while it streams, so a few serve a hundred replies.
+GENERATION_DB_CONNECTIONS = env_int("GENERATION_DB_CONNECTIONS", 8)
 CELERY_LOGGING_CONCURRENCY = env_int("CELERY_LOGGING_CONCURRENCY", 1)
 # `manage.py serve` starts its Celery workers this much nicer than Daphne (0: same priority).
 WORKER_NICE = env_int("WORKER_NICE", 10)

@@ -70,7 +70,7 @@ def test_a_role_limit_below_the_server_limit_is_the_one_that_counts() -> None:
 def test_readiness_fails_when_the_budget_exceeds_what_the_server_allows(settings) -> None:
     from helpdesk import health
 
-    settings.CELERY_GENERATION_CONCURRENCY = 500
+    settings.GENERATION_DB_CONNECTIONS = 500
     report = health.readiness()
     assert not report["ok"]
     check = report["checks"]["connections"]
@@ -131,7 +131,7 @@ def test_serve_refuses_to_start_when_its_budget_exceeds_the_roles_connection_lim
     limited_database: LimitedDatabase, fake_ollama_server: FakeOllama
 ) -> None:
     env = stack_env(limited_database, fake_ollama_server.url, DATABASE_THREADS="8",
-                    CELERY_GENERATION_CONCURRENCY="8", CELERY_LOGGING_CONCURRENCY="1", DATABASE_BUDGET_MARGIN="3")
+                    GENERATION_DB_CONNECTIONS="8", CELERY_LOGGING_CONCURRENCY="1", DATABASE_BUDGET_MARGIN="3")
     with ServedStack(env, flags=["--no-migrate"]) as serve:
         serve.migrate()
         serve.launch()
@@ -155,7 +155,8 @@ def crowd_stack(limited_database: LimitedDatabase, fake_ollama_server: FakeOllam
     fake_ollama_server.script(*[Reply(content="Parcels arrive in 3 days.")] * 400)
     env = stack_env(limited_database, fake_ollama_server.url, DATABASE_BUDGET="fit", DATABASE_POOL_TIMEOUT_S="1",
                     DATABASE_BUSY_RETRY_AFTER_S="1")
-    for name in ("DATABASE_THREADS", "CELERY_GENERATION_CONCURRENCY", "CELERY_LOGGING_CONCURRENCY"):
+    for name in ("DATABASE_THREADS", "CELERY_GENERATION_CONCURRENCY", "GENERATION_DB_CONNECTIONS",
+                 "CELERY_LOGGING_CONCURRENCY"):
         env.pop(name, None)  # the defaults, as a new user has them
     serve = ServedStack(env, flags=["--no-migrate"], ready="/healthz", keep_log_as="crowd-stack.log")
     try:

@@ -121,9 +121,10 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
     moderation = ModerationFilter(matcher_current(), language=prepared.language,
                                   pattern_hold=settings.MODERATION_PATTERN_HOLD_CHARS)
     # The stream takes seconds and needs no database: hand the connection back
-    # rather than hold one idle per reply being generated.
+    # rather than hold one idle per reply being generated. It runs on the process's stream loop, beside the
+    # process's other streams; this thread waits, holding nothing.
     connection.close()
-    outcome = aio.run(stream_reply(target, chat_messages, prepared.options, citations, moderation=moderation,
+    outcome = aio.run_shared(stream_reply(target, chat_messages, prepared.options, citations, moderation=moderation,
                                    masker=prepared.masker))
     moderation_record(message=bot_message, matches=moderation.matches, where=ModerationHit.Where.OUTBOUND)
     outcome.sources = source_records(sources, citations.cited)

@@ -1,8 +1,11 @@
 """One reply streamed from Ollama to the conversation's group, and what came of it.
 
-The whole stream runs inside one async function on the worker thread's
-persistent loop: per-token `async_to_sync` would open a Redis connection per
-call and is many times slower.
+The whole stream runs inside one async function on the process's stream loop
+(helpdesk.runtime.aio.run_shared), beside every other reply the process is
+streaming: per-token `async_to_sync` would open a Redis connection per call and
+is many times slower, and a thread or a process per stream costs more than the
+stream. Nothing on it blocks for long: the database is reached through
+`aio.db_call`, a stop is read for all streams at once (helpdesk.runtime.flags).
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 
 from helpdesk.llm import ollama as gateway
 from helpdesk.observability import metrics
 from helpdesk.runtime import aio
+from helpdesk.runtime.flags import FlagWatch, flag_watch
 
 from .. import events, guard
 from ..models import Message
@@ -93,14 +96,20 @@ class ReplyStream:
         self.sent = ""  # what the deltas carried so far
         self.seq = 0
         self.ttft_ms: float | None = None
-        self.last_flush = self.last_cancel_check = 0.0
+        self.last_flush = 0.0
         self.stream: gateway.ChatStream | None = None
         self.saver: asyncio.Task | None = None
+        self.cancel_key = cancel_flag_key(target.message_id)
+        self.stops: FlagWatch | None = None
 
     async def run(self) -> ReplyOutcome:
         # Done early only when the reply was taken from this attempt: then it stops, sending nothing more.
         if self.target.attempt:
             self.saver = asyncio.create_task(_progress_save(self.target, self.visible))
+        # The stop flag is read once per coalescing interval for every stream of the loop: a read per token
+        # cost a quarter of the worker's time per chunk, and a stop waits one interval longer at most.
+        self.stops = stops = flag_watch(self.coalesce_s)
+        stops.watch(self.cancel_key)
         await events.bot_typing(conversation_id=self.target.conversation_id, active=True)
         deadline = asyncio.timeout(settings.REPLY_MAX_DURATION_S)
         try:
@@ -113,6 +122,7 @@ class ReplyStream:
                 raise
             return await self._failed(self._too_slow())
         finally:
+            stops.unwatch(self.cancel_key)
             if self.saver:
                 self.saver.cancel()
             await events.bot_typing(conversation_id=self.target.conversation_id, active=False)
@@ -161,14 +171,10 @@ class ReplyStream:
             self._show(text)
             if self.seq == 0 or time.perf_counter() - self.last_flush >= self.coalesce_s:
                 await self._flush()
-        # The flag is read at most once per coalescing interval: a read per token cost
-        # a quarter of the worker's time per chunk, and a stop waits 50 ms longer at most.
-        if time.perf_counter() - self.last_cancel_check >= self.coalesce_s:
-            self.last_cancel_check = time.perf_counter()
-            if _cancel_requested(self.target.message_id):
-                self._keep_held()
-                await self._flush()
-                return self._outcome(Message.Status.CANCELLED)
+        if self.stops is not None and self.stops.is_raised(self.cancel_key):
+            self._keep_held()
+            await self._flush()
+            return self._outcome(Message.Status.CANCELLED)
         return None
 
     async def _failed(self, exc: gateway.OllamaError) -> ReplyOutcome:
@@ -276,9 +282,3 @@ async def _progress_save(target: StreamTarget, visible: list[str]) -> None:
             logger.warning("reply %s attempt %s was taken over: stopping", target.message_id, target.attempt)
             return
         await asyncio.sleep(settings.REPLY_SAVE_INTERVAL_S)
-
-
-def _cancel_requested(message_id: int) -> bool:
-    """A blocking cache read, on purpose: this loop belongs to one reply's worker thread,
-    and a thread hop per chunk (what `cache.aget` does) costs more than the read itself."""
-    return bool(cache.get(cancel_flag_key(message_id)))

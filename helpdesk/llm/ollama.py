@@ -219,13 +219,21 @@ def _timeout() -> httpx.Timeout:
     )
 
 
+def _limits() -> httpx.Limits:
+    return httpx.Limits(max_connections=None, max_keepalive_connections=settings.CELERY_GENERATION_CONCURRENCY)
+
+
 def async_client(host: str) -> ollama.AsyncClient:
-    """One client per node per event loop, so connections are reused across replies."""
+    """One client per node per event loop, so connections are reused across replies.
+
+    Not bounded by httpx's default of 100 connections: the stream loop carries every reply of its process on
+    one client per node (CELERY_GENERATION_CONCURRENCY bounds them), and a stream waiting for a connection of
+    its own client's pool would wait for another customer's whole reply."""
     loop = asyncio.get_running_loop()
     per_loop = _clients.setdefault(loop, {})
     client = per_loop.get(host)
     if client is None:
-        client = ollama.AsyncClient(host=host, timeout=_timeout())
+        client = ollama.AsyncClient(host=host, timeout=_timeout(), limits=_limits())
         per_loop[host] = client
     return client
 

@@ -1,18 +1,25 @@
-"""A long-lived event loop per worker thread, for async work started from sync code.
+"""Long-lived event loops for async work started from sync code.
 
 `async_to_sync` builds a new loop for every call, which throws away the Ollama
 client's connections and the channel layer's Redis pool with it. Tasks call
 `run()` instead: one loop per thread, kept for the life of the process, so those
 connections are reused from one reply to the next.
+
+Streams (a reply read from Ollama and relayed to the customer, seconds long and
+waiting on the network nearly all of it) go to `run_shared()`: one loop on a
+thread of its own carries every stream of the process. A stream then costs a
+task on that loop, not a thread's loop of its own woken for every chunk beside
+a hundred others contending for the interpreter lock, nor a process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -30,6 +37,76 @@ def thread_loop() -> asyncio.AbstractEventLoop:
 def run(awaitable: Awaitable[T]) -> T:
     """Run `awaitable` to completion on this thread's persistent loop."""
     return thread_loop().run_until_complete(awaitable)
+
+
+_shared: asyncio.AbstractEventLoop | None = None
+_shared_thread: threading.Thread | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_loop() -> asyncio.AbstractEventLoop:
+    """The process's stream loop, started on first use on a daemon thread (and again after a fork: a loop
+    thread does not survive one)."""
+    global _shared, _shared_thread
+    with _shared_lock:
+        if _shared is None or _shared_thread is None or not _shared_thread.is_alive():
+            loop = asyncio.new_event_loop()
+            started = threading.Event()
+            _shared_thread = threading.Thread(target=_shared_loop_run, args=(loop, started), name="stream-loop",
+                                              daemon=True)
+            _shared_thread.start()
+            started.wait()
+            _shared = loop
+        return _shared
+
+
+def _shared_loop_run(loop: asyncio.AbstractEventLoop, started: threading.Event) -> None:
+    asyncio.set_event_loop(loop)
+    loop.call_soon(started.set)
+    loop.run_forever()
+
+
+def in_shared_loop() -> bool:
+    """Whether the caller runs on the stream loop (where blocking calls stall every stream of the process)."""
+    try:
+        return asyncio.get_running_loop() is _shared
+    except RuntimeError:
+        return False
+
+
+def run_shared(awaitable: Awaitable[T]) -> T:
+    """Run `awaitable` on the process's stream loop and wait for it; the calling thread holds nothing meanwhile.
+
+    The caller's context variables (the log context: which conversation, which message) go with it, as they
+    would with `run()`. Must not be called from the stream loop itself.
+    """
+    loop = shared_loop()
+    if in_shared_loop():
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()  # never awaited, on purpose
+        raise RuntimeError("run_shared() called from the stream loop: await the coroutine instead")
+    context = contextvars.copy_context()
+    done: Future[T] = Future()
+
+    def start() -> None:
+        task = loop.create_task(_as_coroutine(awaitable), context=context)
+        task.add_done_callback(functools.partial(_settle, done))
+
+    loop.call_soon_threadsafe(start)
+    return done.result()
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+def _settle(done: Future, task: asyncio.Task) -> None:
+    if task.cancelled():
+        done.set_exception(asyncio.CancelledError())
+    elif task.exception() is not None:
+        done.set_exception(task.exception())
+    else:
+        done.set_result(task.result())
 
 
 _pools: dict[str, ThreadPoolExecutor] = {}

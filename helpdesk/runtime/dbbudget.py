@@ -8,7 +8,8 @@ limits instead of finding out at the hundredth customer, as a 500 with "sorry,
 too many clients already".
 
     web         DATABASE_THREADS + 1 per Daphne process (its websockets' threads and its HTTP views' thread)
-    generation  CELERY_GENERATION_CONCURRENCY (one connection per pool process)
+    generation  GENERATION_DB_CONNECTIONS (the threaded worker's pool; with CELERY_GENERATION_POOL=prefork,
+                CELERY_GENERATION_CONCURRENCY: one connection per pool process)
     logging     CELERY_LOGGING_CONCURRENCY (the logging and knowledge queues)
     beat        1
     margin      DATABASE_BUDGET_MARGIN (management commands, migrations, psql, a probe)
@@ -102,10 +103,25 @@ def budget_from_settings(settings: Any) -> Budget:
                       margin=settings.DATABASE_BUDGET_MARGIN, task_threads=settings.EMBEDDED_TASK_THREADS)
     return Budget(
         database_threads=settings.DATABASE_THREADS,
-        generation=settings.CELERY_GENERATION_CONCURRENCY,
+        generation=generation_connections(settings),
         logging=settings.CELERY_LOGGING_CONCURRENCY,
         margin=settings.DATABASE_BUDGET_MARGIN,
     )
+
+
+def generation_connections(settings: Any) -> int:
+    """The connections the generation worker may hold: its pool with threads, a connection per process with
+    prefork."""
+    if settings.CELERY_GENERATION_POOL == "threads" and settings.DATABASE_POOL:
+        return settings.GENERATION_DB_CONNECTIONS
+    return settings.CELERY_GENERATION_CONCURRENCY  # a connection per process, or per thread without a pool
+
+
+def generation_connections_env(settings: Any, connections: int) -> dict[str, str]:
+    """The environment that gives the generation worker `connections` (what `serve` settled on)."""
+    if settings.CELERY_GENERATION_POOL == "threads" and settings.DATABASE_POOL:
+        return {"GENERATION_DB_CONNECTIONS": str(connections)}
+    return {"CELERY_GENERATION_CONCURRENCY": str(connections)}
 
 
 def server_limits(connection: Any) -> ServerLimits:
@@ -169,6 +185,7 @@ def budget_check(budget: Budget, limits: ServerLimits, *, mode: str) -> tuple[Bu
             )
     raise BudgetExceeded(
         f"The processes to start may open {budget.describe()} database connections, but PostgreSQL allows "
-        f"{available} ({why}). Lower CELERY_GENERATION_CONCURRENCY, CELERY_LOGGING_CONCURRENCY or DATABASE_THREADS, "
+        f"{available} ({why}). Lower GENERATION_DB_CONNECTIONS (CELERY_GENERATION_CONCURRENCY with "
+        "CELERY_GENERATION_POOL=prefork), CELERY_LOGGING_CONCURRENCY or DATABASE_THREADS, "
         "raise max_connections (or the role's CONNECTION LIMIT), or set DATABASE_BUDGET=fit to size the workers down."
     )

@@ -86,8 +86,8 @@ class Command(BaseCommand):
         self._announce(host=options["host"], port=options["port"])
         env = dict(os.environ)
         # The sizes the budget settled on, for every process (Daphne's readiness probe checks the same sums).
-        env.update(DATABASE_THREADS=str(budget.database_threads), CELERY_GENERATION_CONCURRENCY=str(budget.generation),
-                   CELERY_LOGGING_CONCURRENCY=str(budget.logging))
+        env.update(DATABASE_THREADS=str(budget.database_threads), CELERY_LOGGING_CONCURRENCY=str(budget.logging),
+                   **dbbudget.generation_connections_env(settings, budget.generation))
         metrics_dir = None
         if not settings.EMBEDDED and not env.get("PROMETHEUS_MULTIPROC_DIR"):
             # Daphne and every worker process write their samples here; /metrics sums them.
@@ -129,7 +129,13 @@ class Command(BaseCommand):
         if settings.EMBEDDED:
             return {}
         return {
-            "the generation worker": self._worker("generation", budget.generation),
+            "the generation worker": self._worker(
+                "generation",
+                # The budget sized the threads' shared pool, not how many replies the process streams.
+                settings.CELERY_GENERATION_CONCURRENCY if "GENERATION_DB_CONNECTIONS" in
+                dbbudget.generation_connections_env(settings, budget.generation) else budget.generation,
+                pool=settings.CELERY_GENERATION_POOL,
+            ),
             "the logging worker": self._worker("logging,knowledge", budget.logging),
             # Periodic jobs (the Ollama nodes' health check, the reply sweeper); its schedule file is
             # throw-away state.
@@ -209,10 +215,10 @@ class Command(BaseCommand):
         return fitted
 
     @staticmethod
-    def _worker(queue: str, concurrency: int) -> list[str]:
+    def _worker(queue: str, concurrency: int, *, pool: str = "prefork") -> list[str]:
         return [
             sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "-n", f"{queue.split(',')[0]}@%h",
-            "-c", str(concurrency), "-P", "prefork", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+            "-c", str(concurrency), "-P", pool, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
         ]
 
     def _report_ollama(self) -> None:
