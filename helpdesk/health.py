@@ -54,6 +54,8 @@ def _connections() -> dict[str, Any]:
     if connection.vendor != "postgresql":
         return {"budget": "not checked (not PostgreSQL)"}
     budget = dbbudget.budget_from_settings(settings)
+    if settings.DATABASE_POOLER:  # PgBouncer's pool, not max_connections, bounds what PostgreSQL sees
+        return {"budget": budget.total, "capacity": f"not checked (behind {settings.DATABASE_POOLER})"}
     capacity, why = dbbudget.server_limits(connection).capacity()
     detail: dict[str, Any] = {"budget": budget.total, "capacity": capacity}
     if budget.total > capacity:

@@ -379,6 +379,22 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL:
         # A connection the server refused (at its or the role's limit) is retried in the background meanwhile.
         "timeout": DATABASE_POOL_TIMEOUT_S,
     }
+# What DATABASE_URL reaches: "" (PostgreSQL itself, the default) or "pgbouncer" (PgBouncer, or another pooler, in
+# transaction pooling mode). Behind a transaction pooler, consecutive transactions of one connection may run on
+# different server connections, so nothing may outlive a transaction on the server: Django's server-side cursors
+# (QuerySet.iterator() outside atomic(), a DECLARE ... WITH HOLD whose next FETCH may reach another server
+# connection) and psycopg's prepared statements are turned off (Django: "Transaction pooling and server-side
+# cursors"). The product sets no session state (SET, advisory locks, LISTEN); the time zone and application_name
+# are startup parameters that PgBouncer keeps per client. DATABASE_POOL stays on: each process's connections then go
+# to PgBouncer (cheap there), and PgBouncer's own pool bounds what PostgreSQL sees, so the connection budget is not
+# compared with PostgreSQL's max_connections (helpdesk.runtime.dbbudget.budget_behind_pooler).
+DATABASE_POOLER = env_str("DATABASE_POOLER").lower()
+if DATABASE_POOLER not in {"", "pgbouncer"}:
+    raise ImproperlyConfigured(f'DATABASE_POOLER is "" (none) or "pgbouncer", not "{DATABASE_POOLER}"')
+if DATABASE_POOLER and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # Django's default with psycopg 3 already; set here so that no OPTIONS change brings them back.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(prepare_threshold=None, server_side_binding=False)
 
 # --- Warm-up ----------------------------------------------------------------------
 # Every serving process builds what the first customer would otherwise wait for (knowledge and FAQ snapshots,

@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +20,8 @@ import pytest
 
 from helpdesk.runtime import dbbudget
 from tests.fake_ollama import FakeOllama, Reply
-from tests.support.environment import postgres_server, require, uses_postgres
-from tests.support.serve import ServedStack, serve_env
+from tests.support.environment import require, uses_postgres
+from tests.support.serve import LimitedDatabase, ServedStack, limited_database, serve_env
 
 # --- the budget, as plain sums --------------------------------------------------------------
 
@@ -81,39 +79,12 @@ def test_readiness_fails_when_the_budget_exceeds_what_the_server_allows(settings
 # --- a role with a small CONNECTION LIMIT, and serve running as it ----------------------------------
 
 
-@dataclass
-class LimitedDatabase:
-    url: str  # as the limited role
-    admin: str  # libpq conninfo of the admin (superuser) on that database
-    role: str
-    name: str
-
-
-@pytest.fixture
-def limited_database() -> Iterator[LimitedDatabase]:
+@pytest.fixture(name="limited_database")
+def limited_database_fixture() -> Iterator[LimitedDatabase]:
     """A database owned by a new role `LOGIN CONNECTION LIMIT 15`; both dropped afterwards."""
-    import psycopg
-    from django.conf import settings
-
     require(uses_postgres(), "PostgreSQL (DATABASE_URL)")
-    db = settings.DATABASES["default"]
-    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
-    suffix = os.getpid()
-    role, name = f"helpdesk_crowd_role_{suffix}", f"helpdesk_crowd_{suffix}"
-    server_admin = f"{postgres_server()} dbname=postgres"
-    with psycopg.connect(server_admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"DROP ROLE IF EXISTS {role}")
-        conn.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 15 PASSWORD 'crowd'")
-        conn.execute(f"CREATE DATABASE {name} OWNER {role}")
-    try:
-        yield LimitedDatabase(url=f"postgres://{role}:crowd@{host}:{port}/{name}",
-                              admin=f"{postgres_server()} dbname={name}", role=role, name=name)
-    finally:
-        with psycopg.connect(server_admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
-            conn.execute(f"DROP ROLE IF EXISTS {role}")
+    with limited_database("crowd", 15) as database:
+        yield database
 
 
 def stack_env(database: LimitedDatabase, ollama_url: str, **extra: str) -> dict[str, str]:

@@ -39,6 +39,9 @@ def test_helpdesk_image_is_the_same_everywhere() -> None:
     ollama = {s["image"] for s in compose_services().values() if s["image"].startswith("ollama/")}
     ollama |= {c["image"] for _, c in k8s_containers() if c["image"].startswith("ollama/")}
     assert len(ollama) == 1, f"compose and Kubernetes run different Ollama versions: {ollama}"
+    pgbouncer = {s["image"] for s in compose_services().values() if s["image"].startswith("edoburu/pgbouncer:")}
+    pgbouncer |= {c["image"] for _, c in k8s_containers() if c["image"].startswith("edoburu/pgbouncer:")}
+    assert len(pgbouncer) == 1, f"compose and Kubernetes run different PgBouncer versions: {pgbouncer}"
 
 
 def test_the_dockerfile_collectstatic_step_passes_the_settings() -> None:

@@ -161,8 +161,14 @@ def test_compose_urls_name_compose_services() -> None:
     services = compose_services()
     env = {k: interpolate(v) for k, v in compose_env(services["web"]).items()}
     database = urlsplit(env["DATABASE_URL"])
-    postgres = services[database.hostname]["environment"]
+    # The web reaches PgBouncer, as the PostgreSQL role and database PgBouncer logs in to PostgreSQL with.
+    pgbouncer = {k: interpolate(v) for k, v in compose_env(services[database.hostname]).items()}
+    assert services[database.hostname]["image"].startswith("edoburu/pgbouncer:")
     assert (database.username, database.password, database.path.lstrip("/")) == (
+        pgbouncer["DB_USER"], pgbouncer["DB_PASSWORD"], pgbouncer["DB_NAME"])
+    postgres = services[pgbouncer["DB_HOST"]]["environment"]
+    assert services[pgbouncer["DB_HOST"]]["image"].startswith("postgres:")
+    assert (pgbouncer["DB_USER"], pgbouncer["DB_PASSWORD"], pgbouncer["DB_NAME"]) == (
         postgres["POSTGRES_USER"], interpolate(postgres["POSTGRES_PASSWORD"]), postgres["POSTGRES_DB"])
     assert url_host_port(env["REDIS_URL"])[0] in services
     for url in env["OLLAMA_HOSTS"].split(","):
@@ -201,6 +207,32 @@ def test_kubernetes_urls_name_kubernetes_services() -> None:
         assert int(ordinal) < statefulset["spec"]["replicas"], f"{url}: no such pod"
         (ollama,) = pod_spec(statefulset)["containers"]
         assert port in {p["containerPort"] for p in ollama["ports"]}
+
+
+def test_every_helpdesk_process_reaches_postgresql_through_pgbouncer_in_transaction_mode() -> None:
+    # Behind transaction pooling the app must run with DATABASE_POOLER (no server-side cursors, no prepared
+    # statements); PgBouncer must pool by transaction and reach PostgreSQL as the role and database the app names.
+    services = compose_services()
+    given = [(f"compose {name}", {k: interpolate(v) for k, v in compose_env(s).items()})
+             for name, s in compose_helpdesk_services().items()]
+    given += [(f"{w['metadata']['name']}/{c['name']}", k8s_env(c)) for w, c in k8s_helpdesk_containers()]
+    k8s_services = {o["metadata"]["name"] for o in k8s_objects() if o["kind"] == "Service"}
+    for where, env in given:
+        host = url_host_port(env["DATABASE_URL"])[0]
+        assert env.get("DATABASE_POOLER") == "pgbouncer" and host == "pgbouncer", where
+        assert host in (services if where.startswith("compose") else k8s_services), where
+    compose_pgbouncer = {k: interpolate(v) for k, v in compose_env(services["pgbouncer"]).items()}
+    (k8s_pgbouncer,) = pod_spec(k8s_get("Deployment", "pgbouncer"))["containers"]
+    k8s_pgbouncer_env = k8s_env(k8s_pgbouncer)
+    for env in (compose_pgbouncer, k8s_pgbouncer_env):
+        assert env["POOL_MODE"] == "transaction"
+        assert int(env["MAX_CLIENT_CONN"]) > int(env["DEFAULT_POOL_SIZE"]) + int(env["RESERVE_POOL_SIZE"])
+    upstream = urlsplit(k8s_pgbouncer_env["DATABASE_URL"])
+    assert upstream.hostname in k8s_services and upstream.hostname != "pgbouncer"
+    app = urlsplit(k8s_env(pod_spec(k8s_get("Deployment", "web"))["containers"][0])["DATABASE_URL"])
+    assert (upstream.username, upstream.path) == (app.username, app.path)
+    assert services["migrate"]["depends_on"]["pgbouncer"]["condition"] == "service_healthy"
+    assert services["pgbouncer"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_kubernetes_references_resolve() -> None:

@@ -13,6 +13,8 @@ too many clients already".
     logging     CELERY_LOGGING_CONCURRENCY (the logging and knowledge queues)
     beat        1
     margin      DATABASE_BUDGET_MARGIN (management commands, migrations, psql, a probe)
+
+Behind PgBouncer (DATABASE_POOLER) the sum is printed, not checked: PgBouncer's pool bounds what PostgreSQL sees.
 """
 
 from __future__ import annotations
@@ -147,6 +149,20 @@ def server_limits(connection: Any) -> ServerLimits:
         in_use=in_use,
         role_in_use=role_in_use,
     )
+
+
+def budget_behind_pooler(budget: Budget, pooler: str) -> str:
+    """The line `serve` prints instead of a check when DATABASE_URL reaches a transaction pooler (DATABASE_POOLER).
+
+    Through PgBouncer, server_limits() still reads PostgreSQL's max_connections and pg_stat_activity, but the
+    processes' connections end at PgBouncer, which multiplexes them onto its own pool of server connections
+    (default_pool_size per database and role). Comparing the processes' sum with max_connections would refuse
+    deployments that fit and say nothing of the limit that binds them, PgBouncer's max_client_conn, which SQL
+    cannot read (only PgBouncer's admin console can).
+    """
+    return (f"Database connections: at most {budget.describe()}, to {pooler} (DATABASE_POOLER); not compared with "
+            f"PostgreSQL's max_connections: {pooler}'s pool size bounds what PostgreSQL sees, and its max_client_conn "
+            f"must allow {budget.total} for these processes (plus those of every other replica).")
 
 
 def budget_fit(budget: Budget, available: int) -> Budget | None:

@@ -29,7 +29,7 @@ ADAPTER_VALUES = K8S / "monitoring" / "prometheus-adapter-values.yaml"
 SETTINGS = ROOT / "helpdesk" / "settings.py"
 
 # Images that are not ours; every other container must run the helpdesk image.
-THIRD_PARTY_IMAGES = ("ollama/ollama:", "postgres:", "redis:")
+THIRD_PARTY_IMAGES = ("ollama/ollama:", "postgres:", "redis:", "edoburu/pgbouncer:")
 ENV_HELPERS = {"env_str", "env_int", "env_float", "env_bool", "env_list", "env_periods"}
 POD_KINDS = {"Deployment", "StatefulSet", "Job", "DaemonSet"}
 

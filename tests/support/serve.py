@@ -69,6 +69,42 @@ def own_database(label: str) -> Iterator[OwnDatabase]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@dataclass(frozen=True)
+class LimitedDatabase:
+    url: str  # as the limited role
+    admin: str  # libpq conninfo of the admin (superuser) on that database
+    role: str
+    name: str
+    password: str
+
+
+@contextmanager
+def limited_database(label: str, limit: int) -> Iterator[LimitedDatabase]:
+    """A new database owned by a new role `LOGIN CONNECTION LIMIT limit` (its password: `label`), on the test
+    database's server; both dropped afterwards with whatever connections the role still has."""
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    suffix = os.getpid()
+    role, name = f"helpdesk_{label}_role_{suffix}", f"helpdesk_{label}_{suffix}"
+    server_admin = f"{postgres_server()} dbname=postgres"
+    with psycopg.connect(server_admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"DROP ROLE IF EXISTS {role}")
+        conn.execute(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT {int(limit)} PASSWORD '{label}'")
+        conn.execute(f"CREATE DATABASE {name} OWNER {role}")
+    try:
+        yield LimitedDatabase(url=f"postgres://{role}:{label}@{host}:{port}/{name}",
+                              admin=f"{postgres_server()} dbname={name}", role=role, name=name, password=label)
+    finally:
+        with psycopg.connect(server_admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+            conn.execute(f"DROP ROLE IF EXISTS {role}")
+
+
 class ServedStack:
     """`manage.py serve [flags] --port PORT` with `env`, ready when `ready` answers 200 (its JSON is returned).
 

@@ -206,6 +206,9 @@ class Command(BaseCommand):
         budget = dbbudget.budget_from_settings(settings)
         if connections["default"].vendor != "postgresql" or settings.DATABASE_BUDGET == "off":
             return budget
+        if settings.DATABASE_POOLER:
+            self.stdout.write(dbbudget.budget_behind_pooler(budget, settings.DATABASE_POOLER))
+            return budget
         limits = dbbudget.server_limits(connections["default"])
         try:
             fitted, line = dbbudget.budget_check(budget, limits, mode=settings.DATABASE_BUDGET)
