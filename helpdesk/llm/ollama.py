@@ -14,11 +14,13 @@ the official client's own httpx client for the node (so the per-loop cache, its 
 `_timeout()` are shared with every other call) and each NDJSON line is parsed by orjson into a plain dict,
 where `client.chat(stream=True)` validates every chunk into a typed ChatResponse. The light reader fails as
 the client does (`ollama.ResponseError` with the HTTP status, -1 for an error line; httpx's errors as they
-come), so the error mapping, the retry without `think` and failover treat both alike. It is the default because
-the whole reply got cheaper (bench/stream_reader.py, 300-token replies from the fake Ollama, processor time of
-the reading process on the shared 2-core machine): unpaced 8.3 → 6.4 ms a reply (27 → 21 µs a chunk, 0.77);
-at 5 ms a token 115 → 96 ms (0.83), at 20 ms a token 156 → 139 ms (0.90). The rest of a paced chunk's cost
-is the event loop waking and httpx reading one HTTP chunk, which both readers pay.
+come), so the error mapping, the retry without `think` and failover treat both alike; and it reads each body to
+its end, so the connection goes back to the pool (the client's stream, closed at `done` with its body unread,
+costs a new connection per reply). It is the default because the whole reply got cheaper in every run of
+bench/stream_reader.py (300-token replies from the fake Ollama, processor time of the reading process, on the
+shared 2-core machine): unpaced 0.77-0.78 of the client's (9.6 → 7.5 ms a reply, 32 → 25 µs a chunk), at 5 ms
+a token 0.81-0.93, at 20 ms a token 0.90-0.92. The rest of a paced chunk's cost is the event loop waking and
+httpx reading one HTTP chunk, which both readers pay.
 """
 
 from __future__ import annotations
