@@ -1,4 +1,6 @@
-"""The gateway against the fake Ollama, through the real `ollama` client."""
+"""The gateway against the fake Ollama over real HTTP: the reasoning splitter, what a stream sends and yields,
+embeddings and structured answers. A stream's errors, failover, in-flight accounting and closing are in
+test_stream_reader.py, for both readers."""
 
 from __future__ import annotations
 
@@ -102,63 +104,6 @@ async def test_model_without_thinking_support_falls_back_to_inline_parsing(fake_
     assert [r.body["think"] for r in fake_ollama.chat_requests()] == [True, False]
 
 
-async def test_refused_connection_is_unavailable_and_names_the_host(dead_ollama_url) -> None:
-    with pytest.raises(gateway.OllamaUnavailable) as error:
-        await gateway.open_chat_stream(MESSAGES, options(), hosts=[dead_ollama_url])
-    assert error.value.host == dead_ollama_url
-    assert dead_ollama_url in str(error.value)
-
-
-async def test_missing_model_says_how_to_pull_it(fake_ollama) -> None:
-    with pytest.raises(gateway.ModelNotFound) as error:
-        await gateway.open_chat_stream(MESSAGES, options(model="deepseek-r1:70b"))
-    assert "ollama pull deepseek-r1:70b" in str(error.value)
-
-
-async def test_full_queue_503_is_server_busy(fake_ollama) -> None:
-    fake_ollama.script(Reply(status=503, error="server busy, please try again.  maximum pending requests exceeded"))
-    with pytest.raises(gateway.ServerBusy):
-        await gateway.open_chat_stream(MESSAGES, options())
-
-
-async def test_error_line_mid_stream_is_stream_broken(fake_ollama) -> None:
-    fake_ollama.script(Reply(content="one two three four", thinking="", error_after_tokens=2, error="model crashed"))
-    stream = await gateway.open_chat_stream(MESSAGES, options())
-    with pytest.raises(gateway.StreamBroken, match="model crashed"):
-        await collect(stream)
-
-
-async def test_dropped_connection_mid_stream_is_stream_broken(fake_ollama) -> None:
-    fake_ollama.script(Reply(content="one two three four", drop_after_tokens=2))
-    stream = await gateway.open_chat_stream(MESSAGES, options())
-    with pytest.raises(gateway.StreamBroken):
-        await collect(stream)
-
-
-async def test_fails_over_to_the_next_node_before_the_first_token(fake_ollama, dead_ollama_url) -> None:
-    fake_ollama.script(Reply(content="from the second node"))
-    stream = await gateway.open_chat_stream(MESSAGES, options(), hosts=[dead_ollama_url, fake_ollama.url])
-    assert (await collect(stream))[0] == "from the second node"
-    assert stream.host == fake_ollama.url
-
-
-async def test_closing_the_stream_stops_generation_on_the_server(fake_ollama) -> None:
-    fake_ollama.script(Reply(content=" ".join(["word"] * 200), per_token=0.01))
-    stream = await gateway.open_chat_stream(MESSAGES, options(think=False))
-    seen = 0
-    async for _ in stream:
-        seen += 1
-        if seen == 3:
-            break
-    await stream.aclose()
-    import asyncio
-
-    await asyncio.sleep(0.3)
-    request = fake_ollama.chat_requests()[-1]
-    assert request.closed_by_client
-    assert request.tokens_sent < 200
-
-
 async def test_one_client_per_node_per_loop_is_reused(fake_ollama) -> None:
     assert gateway.async_client(fake_ollama.url) is gateway.async_client(fake_ollama.url)
 
@@ -166,13 +111,6 @@ async def test_one_client_per_node_per_loop_is_reused(fake_ollama) -> None:
 async def test_embed_returns_one_vector_per_text(fake_ollama) -> None:
     vectors = await gateway.embed(["你好", "hello"], model="bge-m3")
     assert len(vectors) == 2 and len(vectors[0]) == fake_ollama.state.embed_dimensions
-
-
-async def test_a_finished_stream_closes_the_clients_generator(fake_ollama) -> None:
-    """Left open, the HTTP response would hold its connection until garbage collection."""
-    stream = await gateway.open_chat_stream(MESSAGES, options())
-    await collect(stream)
-    assert stream._chunks.ag_frame is None, "the client's generator is still suspended, holding its response"
 
 
 async def test_a_node_down_for_the_version_check_streams_normally_once_back(fake_ollama) -> None:
