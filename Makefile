@@ -56,9 +56,9 @@ lint: install
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 
-## Benchmark time to first token (needs PostgreSQL and Redis; see bench/first_token.py --help).
+## Benchmark time to first token and each streamed reply's processor time and memory against the streaming targets: N = 1, 100 and a 1,000-customer ramp (needs PostgreSQL and Redis; fewer with BENCH_ARGS="--n 100 --arrivals burst", see bench/first_token.py --help).
 bench: install
-	$(PY) bench/first_token.py
+	$(PY) bench/first_token.py $(BENCH_ARGS)
 
 ## A fake Ollama on :11434 that streams canned replies (citing the first knowledge-base source), to try the product without a GPU.
 fake-ollama: install

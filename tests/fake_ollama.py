@@ -260,6 +260,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"models": models})
         elif self.path == "/api/ps":
             self._send_json(200, {"models": [{"name": m, "model": m} for m in state.models[:1]]})
+        elif self.path == "/fake/streams":
+            # Not Ollama's: the client ports of the chat replies streaming now, so that a benchmark can tell
+            # which of its processes holds each stream (bench/stackwatch.py).
+            with state.lock:
+                ports = sorted(self.server.streaming)
+            self._send_json(200, {"client_ports": ports})
         elif self.path == "/":
             data = b"Ollama is running"
             self.send_response(200)
@@ -331,6 +337,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        with self.server.state.lock:
+            self.server.streaming.add(self.client_address[1])
         try:
             time.sleep(reply.ttft)
             for index, (field_name, text) in enumerate(pieces):
@@ -360,6 +368,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             record.closed_by_client = True
             self.close_connection = True
+        finally:
+            with self.server.state.lock:
+                self.server.streaming.discard(self.client_address[1])
 
     def _end_chunks(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
@@ -391,6 +402,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, state: FakeOllamaState, port: int = 0) -> None:
         self.state = state
         self.connections: set[socket.socket] = set()
+        self.streaming: set[int] = set()  # the client ports of the chat replies streaming now
         super().__init__(("127.0.0.1", port), _Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
