@@ -552,12 +552,15 @@ def start_stack(
     process, base = start_serve(env)
     budget = next((line.strip() for line in (ROOT / "bench" / "serve.log").read_text()[log_start:].splitlines()
                    if line.startswith("Database connections")), "")
-    fitted = int(re.search(r"generation (\d+)", budget).group(1)) if "generation" in budget else concurrency
+    pool = env.get("CELERY_GENERATION_POOL", "threads")
+    # With threads, the budget sizes the worker's pool of connections, not the replies it streams at once.
+    fitted = int(re.search(r"generation (\d+)", budget).group(1)) if "generation" in budget and pool == "prefork" \
+        else concurrency
     _wait_for_workers(env, fitted)
     wait_http(base + "/healthz")  # Daphne warm, and its connection budget fits
     _wait_for_warm_workers(log_start, process.pid)  # and every worker process
     if announce:
-        print(f"\nN = {n}   (generation concurrency {fitted}: CELERY_GENERATION_CONCURRENCY)\n  {budget}")
+        print(f"\nN = {n}   (generation concurrency {fitted}: CELERY_GENERATION_CONCURRENCY, {pool} pool)\n  {budget}")
     return [process], base
 
 

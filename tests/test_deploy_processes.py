@@ -66,8 +66,10 @@ def entry_point(argv: list[str]) -> str:
         if argv[3] == "worker":
             queues = (option(argv, "-Q", "--queues") or "").split(",")
             assert set(queues) <= task_queue_names(), f"{queues} are not all among {task_queue_names()}"
-            # Celery's time limits only work on prefork (or gevent) pools.
-            assert option(argv, "-P", "--pool") in (None, "prefork", "gevent"), argv
+            # Celery's time limits only work on prefork (or gevent) pools; the generation worker's threads are bounded
+            # by REPLY_MAX_DURATION_S instead (its streams run on one event loop: helpdesk.runtime.aio.run_shared).
+            allowed = ("threads", "prefork") if queues == ["generation"] else (None, "prefork", "gevent")
+            assert option(argv, "-P", "--pool") in allowed, argv
             return "worker"
         assert argv[3] == "beat", f"unknown celery command {argv[3]}"
         return "beat"

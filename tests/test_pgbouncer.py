@@ -62,7 +62,7 @@ def pooled(fake_ollama_server: FakeOllama) -> Iterator[Pooled]:
         ) as bouncer:
             env = serve_env(database_url=bouncer.url(database.role), redis_url=redis.url,
                             ollama_url=fake_ollama_server.url, DATABASE_POOLER="pgbouncer", DATABASE_THREADS="8",
-                            CELERY_GENERATION_CONCURRENCY="2", CELERY_LOGGING_CONCURRENCY="1",
+                            GENERATION_DB_CONNECTIONS="2", CELERY_LOGGING_CONCURRENCY="1",
                             DATABASE_BUDGET_MARGIN="3", DATABASE_BUDGET="refuse", HANDOFF_THRESHOLD="0",
                             METRICS_TOKEN="")
             with FaultStack(env, redis, database.admin, ready="/healthz", keep_log_as="pgbouncer-stack.log") as stack:
