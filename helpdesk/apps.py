@@ -51,8 +51,9 @@ async def _channel_layer_warm() -> None:
 
 
 def _database_threads_warm() -> None:
-    """Each of the threads that run the websockets' database work (helpdesk.runtime.aio.db_call) started, with its
-    event loop and channel-layer connection (a stored message is published from there) and a pooled connection."""
+    """Each of the threads that run the websockets' database work (helpdesk.runtime.aio.db_call) started, with a
+    pooled connection; and the channel-layer connection of the loop a stored message is published from
+    (helpdesk.runtime.aio.run)."""
     import threading
     from concurrent.futures import wait
 
@@ -66,10 +67,10 @@ def _database_threads_warm() -> None:
 
     def one() -> None:
         everyone_started.wait(timeout=30)  # so that every thread of the pool gets one
-        aio.run(_channel_layer_warm())
         connection.ensure_connection()
         connection.close()
 
+    aio.run(_channel_layer_warm())
     pool = aio.thread_pool("db", count)
     for future in wait([pool.submit(one) for _ in range(count)]).done:
         future.result()

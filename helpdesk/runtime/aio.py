@@ -1,9 +1,9 @@
-"""Long-lived event loops for async work started from sync code.
+"""A long-lived event loop for async work started from sync code.
 
 `async_to_sync` builds a new loop for every call, which throws away the Ollama
 client's connections and the channel layer's Redis pool with it. Tasks call
-`run()` instead: one loop per thread, kept for the life of the process, so those
-connections are reused from one reply to the next.
+`run()` instead: one loop for the life of the process, so those connections are
+reused from one reply to the next.
 
 Streams (a reply read from Ollama and relayed to the customer, seconds long and
 waiting on the network nearly all of it) go to `run_shared()`: one loop on a
@@ -27,6 +27,7 @@ _local = threading.local()
 
 
 def thread_loop() -> asyncio.AbstractEventLoop:
+    """This thread's own loop (for code that must not share the stream loop, such as a test's thread)."""
     loop = getattr(_local, "loop", None)
     if loop is None or loop.is_closed():
         loop = asyncio.new_event_loop()
@@ -35,8 +36,10 @@ def thread_loop() -> asyncio.AbstractEventLoop:
 
 
 def run(awaitable: Awaitable[T]) -> T:
-    """Run `awaitable` to completion on this thread's persistent loop."""
-    return thread_loop().run_until_complete(awaitable)
+    """Run `awaitable` to completion from sync code: on the process's stream loop (`run_shared`), so that a
+    process of a hundred task threads keeps one Ollama client per node and one channel-layer connection, not one
+    per thread's loop (about 2 MB each)."""
+    return run_shared(awaitable)
 
 
 _shared: asyncio.AbstractEventLoop | None = None
