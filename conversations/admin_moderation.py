@@ -1,5 +1,5 @@
-"""The moderation lists in admin: terms and patterns are edited here (a process picks a change up on its next
-message); the hits are a read-only record."""
+"""The moderation lists in admin: terms and patterns are edited here (this process picks a change up on its next
+message, the others within MODERATION_LISTS_RECHECK_S); the hits are a read-only record."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import ModerationHit, ModerationTerm
+from .moderation.lists import lists_changed
 from .moderation.matching import term_key
 
 
@@ -37,10 +38,12 @@ class ModerationTermAdmin(admin.ModelAdmin):
     def enable(self, request: HttpRequest, queryset: QuerySet) -> None:
         # updated_at is set by hand: a bulk update skips auto_now, and it is what tells processes to rebuild.
         queryset.update(enabled=True, updated_at=timezone.now())
+        lists_changed()
 
     @admin.action(description="Disable the selected terms", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet) -> None:
         queryset.update(enabled=False, updated_at=timezone.now())
+        lists_changed()
 
 
 @admin.register(ModerationHit)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.db.models.signals import post_delete, post_save
 
 
 class ConversationsConfig(AppConfig):
@@ -15,7 +16,8 @@ class ConversationsConfig(AppConfig):
 
         from .evaluation.figures import metric_samples
         from .evaluation.gate import evaluation_gate
-        from .moderation.lists import actions_check
+        from .models import ModerationTerm
+        from .moderation.lists import actions_check, lists_changed
         from .privacy.holders import holders_register
         from .privacy.retention import retention_settings_check
 
@@ -29,6 +31,8 @@ class ConversationsConfig(AppConfig):
         serve_starting.connect(_replies_abandoned_close, dispatch_uid="conversations.replies_abandoned_close")
         holders_register()
         checks.register(actions_check, "conversations")
+        post_save.connect(lists_changed, sender=ModerationTerm, dispatch_uid="conversations.moderation_saved")
+        post_delete.connect(lists_changed, sender=ModerationTerm, dispatch_uid="conversations.moderation_deleted")
         checks.register(retention_settings_check)
 
 

@@ -26,7 +26,7 @@ from .selectors.history import history_frame
 from .selectors.messages import message_to_dict
 from .services import contact, feedback, handoff, messages, notice, presence
 from .services.cancel import reply_stop
-from .sockets import JsonSocketConsumer
+from .sockets import JsonSocketConsumer, frame_encode
 
 
 def origin_allowed(scope: dict[str, Any]) -> bool:
@@ -140,10 +140,12 @@ class CustomerChatConsumer(JsonSocketConsumer):
         except FrameError as exc:
             invalid = exc
         # Every frame counts, invalid ones too, for the conversation (all its sockets, every process)
-        # and for the client's address.
-        refused, close = await asyncio.to_thread(
-            ratelimits.frame_check, conversation_id=self.conversation_id, client_ip=self.client_ip
-        )
+        # and for the client's address; with the limits off, without a hop to a thread for nothing.
+        refused, close = None, False
+        if ratelimits.enabled():
+            refused, close = await asyncio.to_thread(
+                ratelimits.frame_check, conversation_id=self.conversation_id, client_ip=self.client_ip
+            )
         if close:
             await self.refuse(CloseCode.RATE_LIMITED, ErrorCode.RATE_LIMITED, "too many frames; wait, then reconnect",
                               retry_after=refused.retry_after if refused else 60)
@@ -236,8 +238,10 @@ class CustomerChatConsumer(JsonSocketConsumer):
 
     # --- group events -> client -------------------------------------------------------
     async def reply_delta(self, event: dict[str, Any]) -> None:
-        await self.send_json(
-            {"type": "delta", "message_id": event["message_id"], "seq": event["seq"], "text": event["text"]}
+        """The hot path: ~100 per streamed reply, so one encoding and one send, no other await."""
+        await self.send_text(
+            frame_encode({"type": "delta", "message_id": event["message_id"], "seq": event["seq"],
+                          "text": event["text"]})
         )
 
     async def reply_done(self, event: dict[str, Any]) -> None:

@@ -575,6 +575,10 @@ if bad := [f"{k}={v}" for k, v in {**MODERATION_ACTIONS, "*": MODERATION_DEFAULT
 # (a pattern's match, unlike a term, cannot be told from its first characters): a match up to this long never
 # reaches the customer, even in part.
 MODERATION_PATTERN_HOLD_CHARS = env_int("MODERATION_PATTERN_HOLD_CHARS", 32)
+# How long a process goes on using the lists' version it read (one query) before reading it again: a change made in
+# another process (another web replica, a worker) is seen within this many seconds; one made in the same process
+# at once. 0: read it for every message.
+MODERATION_LISTS_RECHECK_S = env_float("MODERATION_LISTS_RECHECK_S", 2.0)
 # An optional small model asked (structured outputs) about each customer message in the reply task, before the
 # reply is generated, for what no list can express; empty: off. On a timeout or an error the message goes through.
 MODERATION_MODEL = env_str("MODERATION_MODEL")

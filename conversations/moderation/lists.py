@@ -1,13 +1,20 @@
 """The moderation lists as a Matcher: built from the admin's terms once per version of the lists and kept in
-the process, so a message costs one cheap aggregate query and one automaton pass, not a rebuild."""
+the process, so a message costs one automaton pass, not a rebuild.
+
+The lists' version (one aggregate query) is read at most once per MODERATION_LISTS_RECHECK_S in each process,
+not for every message: a change made in this process (the admin's form and actions, the import, any save or
+delete of a term) is seen by the very next message, one made in another process within that many seconds.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import checks
+from django.db import transaction
 from django.db.models import Count, Max
 
 from knowledge.selectors import Grounding
@@ -20,6 +27,8 @@ _STRENGTH = {ModerationAction.FLAG: 0, ModerationAction.REFUSE: 1, ModerationAct
 
 _lock = threading.Lock()
 _built: tuple[object, Matcher] | None = None
+# The lists' version as last read from the database, and when (time.monotonic()); None: read it again.
+_seen: tuple[object, float] | None = None
 
 
 def category_action(category: str) -> str:
@@ -42,12 +51,36 @@ def actions_check(**kwargs: object) -> list[checks.CheckMessage]:
     ]
 
 
+def lists_changed(**kwargs: object) -> None:
+    """The terms changed in this process: the next message reads the lists' version again, and so does the first
+    one after the change commits (a message handled on another thread meanwhile reads the version before it).
+    Connected to ModerationTerm's post_save and post_delete, and called after the admin's bulk actions."""
+    _forget_version()
+    transaction.on_commit(_forget_version)
+
+
+def _forget_version() -> None:
+    global _seen
+    _seen = None
+
+
+def _terms_version() -> object:
+    """The terms' version: their number and the latest change (an edit, a new term, enabling or disabling one all
+    move it; a deletion changes the count); read from the database once per MODERATION_LISTS_RECHECK_S."""
+    global _seen
+    seen, now = _seen, time.monotonic()
+    if seen is not None and now - seen[1] < settings.MODERATION_LISTS_RECHECK_S:
+        return seen[0]
+    row = ModerationTerm.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
+    version = (row["count"], row["latest"])
+    _seen = (version, now)
+    return version
+
+
 def _version() -> object:
-    """The lists' version: the number of terms and the latest change (an edit, a new term, enabling or disabling
-    one all move it; a deletion changes the count), and the actions set for the categories."""
-    seen = ModerationTerm.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
+    """The lists' version: the terms' (above), and the actions set for the categories."""
     actions = tuple(sorted(settings.MODERATION_ACTIONS.items()))
-    return seen["count"], seen["latest"], actions, settings.MODERATION_DEFAULT_ACTION
+    return _terms_version(), actions, settings.MODERATION_DEFAULT_ACTION
 
 
 def term_for_matcher(row: ModerationTerm) -> Term:

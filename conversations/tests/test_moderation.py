@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -403,3 +405,46 @@ def test_admin_adds_a_term_checks_it_and_a_bulk_disable_is_seen_at_once(staff_cl
     assert not ModerationTerm.objects.get().enabled
     assert not post(conversation, "click this scam link again").moderation_hits.exists()
     assert staff_client.get(reverse("admin:conversations_moderationhit_changelist")).status_code == 200
+
+
+def test_the_lists_version_is_read_once_per_window_and_this_process_s_edits_are_seen_at_once(
+    staff_client, settings, monkeypatch
+) -> None:
+    """A message does not query the lists' version while MODERATION_LISTS_RECHECK_S runs (it did for every message);
+    an edit in this process (the admin's form and bulk actions, a save, a delete) is seen by the very next message,
+    one made elsewhere (a bulk update, as another process's, fires no signal here) once the window is over."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from conversations.moderation import lists
+
+    settings.MODERATION_LISTS_RECHECK_S = 60.0
+    lists.lists_changed()
+    conversation = conversation_factory(status=Conversation.Status.HUMAN)
+
+    def hit(text: str) -> bool:
+        with CaptureQueriesContext(connection) as queries:
+            found = post(conversation, text).moderation_hits.exists()
+        hit.version_read = any('FROM "conversations_moderationterm"' in q["sql"] for q in queries.captured_queries)
+        return found
+
+    assert not hit("buy followers here") and hit.version_read
+    assert not hit("buy followers there") and not hit.version_read  # within the window: no query
+    term = ModerationTerm.objects.create(text="buy followers", category="ads")
+    assert hit("buy  followers now") and hit.version_read  # seen at once
+    changelist = reverse("admin:conversations_moderationterm_changelist")
+    staff_client.post(changelist, {"action": "disable", "_selected_action": [term.pk]})
+    assert not hit("buy followers, disabled")
+    staff_client.post(changelist, {"action": "enable", "_selected_action": [term.pk]})
+    assert hit("buy followers, enabled")
+    term.delete()
+    assert not hit("buy followers, deleted")
+
+    # Another process's change: not seen while the window runs, seen once it is over.
+    other = ModerationTerm.objects.create(text="刷好评", category="ads")
+    assert hit("帮我刷好评")
+    ModerationTerm.objects.filter(pk=other.pk).update(enabled=False, updated_at=timezone.now())
+    assert hit("再帮我刷好评") and not hit.version_read
+    later = time.monotonic() + 61
+    monkeypatch.setattr(lists, "time", SimpleNamespace(monotonic=lambda: later))  # the window is over
+    assert not hit("又帮我刷好评") and hit.version_read

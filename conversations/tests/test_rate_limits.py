@@ -173,3 +173,22 @@ async def test_model_calls_past_the_limit_store_the_message_and_tell_the_custome
 
     assert await aio.db_call(stored) == (2, 1)
     assert notice["retry_after"] >= 1 and len(fake_ollama.chat_requests()) == 1
+
+
+def test_a_frame_is_counted_against_its_four_limits_in_one_round_trip_and_after_redis_forgot_the_script(
+    settings,
+) -> None:
+    """The frame limits are counted together (one pipeline on Redis); should Redis have lost its scripts (a
+    restart), they are still counted, and the hard limit still closes."""
+    from helpdesk.web import ratelimits
+
+    settings.CHAT_RATE_LIMIT = 2
+    ratelimits.reset()
+    if settings.REDIS_URL:
+        ratelimits._redis().script_flush()
+    results = [ratelimits.frame_check(conversation_id=987654, client_ip="198.51.100.9") for _ in range(7)]
+    assert [refused is not None for refused, _ in results] == [False, False, True, True, True, True, True]
+    assert [close for _, close in results] == [False] * 6 + [True]
+    assert {refused.what for refused, _ in results[2:6]} == {"frames_per_conversation"}
+    assert results[6][0].what == "frames_hard" and results[6][0].retry_after >= 1
+    ratelimits.reset()

@@ -43,6 +43,8 @@ def celery_worker_process(
         "DATABASE_URL": postgres_url(),
         "OLLAMA_HOSTS": fake_ollama_server.url,
         "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        # A test's moderation terms are seen by the worker's next reply, as by the test process (tests/settings.py).
+        "MODERATION_LISTS_RECHECK_S": "0",
     }
     log_path = ROOT / ".pytest_cache" / "celery-worker.log"
     log_path.parent.mkdir(exist_ok=True)
