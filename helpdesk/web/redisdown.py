@@ -111,19 +111,26 @@ class RedisWatch:
             self.task = loop.create_task(self._watch())
 
     def unregister(self, socket: Any) -> None:
+        """The watch stops with the last socket (the next one starts it again): no task is left behind on a loop
+        that ends, as an in-process test's does."""
         self.sockets.discard(socket)
+        if not self.sockets and self.task is not None and not self.task.done():
+            self.task.cancel()
+            self.task, self.run_id = None, None  # a restart while nobody listened closes nobody's socket
 
     async def _watch(self) -> None:
-        import redis.asyncio as aioredis
+        import redis
 
-        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=WATCH_TIMEOUT_S,
-                                         socket_timeout=WATCH_TIMEOUT_S)
+        # A blocking client asked on a thread: a cancelled look (a test's loop torn down, a stop) ends at once,
+        # where redis.asyncio's could wait for ever to close a connection cancelled mid-command.
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=WATCH_TIMEOUT_S,
+                                      socket_timeout=WATCH_TIMEOUT_S)
         try:
             while True:
-                await self.look(client.info, "server")
+                await self.look(asyncio.to_thread, client.info, "server")
                 await asyncio.sleep(WATCH_INTERVAL_S)
         finally:
-            await client.aclose()
+            client.close()
 
     async def look(self, info: Callable[..., Awaitable[dict]], *args: Any) -> None:
         """One look: a failure, or a run_id other than the last, closes the sockets (once per outage)."""
