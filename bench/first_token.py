@@ -1044,7 +1044,7 @@ def _wait_for_workers(env: dict, concurrency: int) -> None:
         "deadline = time.time() + 180\n"
         "while time.time() < deadline:\n"
         "    replies = app.control.ping(timeout=1)\n"
-        "    if any(any(k.startswith('generation@') for k in r) for r in replies): sys.exit(0)\n"
+        "    if any(any(k.startswith('generation') for k in r) for r in replies): sys.exit(0)\n"
         "sys.exit(1)\n"
     )
     subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, check=True)

@@ -339,6 +339,10 @@ CELERY_GENERATION_CONCURRENCY = env_int(
 # Database connections of a threaded generation worker process (its pool): a reply holds one only for its
 # pipeline's queries and its saves, never while it streams, so a few serve a hundred replies.
 GENERATION_DB_CONNECTIONS = env_int("GENERATION_DB_CONNECTIONS", 8)
+# Generation worker processes `manage.py serve` starts (threads pool), each streaming CELERY_GENERATION_CONCURRENCY
+# replies with a pool of GENERATION_DB_CONNECTIONS: a process's pipelines share one interpreter lock, so on a host
+# of several cores a process per core spreads them (Kubernetes: replicas of the generation pod instead).
+GENERATION_WORKERS = max(1, env_int("GENERATION_WORKERS", 1)) if CELERY_GENERATION_POOL == "threads" else 1
 CELERY_LOGGING_CONCURRENCY = env_int("CELERY_LOGGING_CONCURRENCY", 1)
 # `manage.py serve` starts its Celery workers this much nicer than Daphne (0: same priority).
 WORKER_NICE = env_int("WORKER_NICE", 10)

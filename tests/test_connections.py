@@ -32,6 +32,16 @@ def test_budget_counts_every_process_kind() -> None:
     assert budget.total == 9 + 8 + 1 + 1 + 3
 
 
+def test_threaded_generation_workers_count_their_pools_not_their_replies(settings) -> None:
+    settings.CELERY_GENERATION_POOL, settings.DATABASE_POOL, settings.EMBEDDED = "threads", True, False
+    settings.CELERY_GENERATION_CONCURRENCY, settings.GENERATION_DB_CONNECTIONS, settings.GENERATION_WORKERS = 100, 8, 2
+    assert dbbudget.budget_from_settings(settings).generation == 16, "two processes' pools of 8, not 200 replies"
+    # What serve settled on (sized down to fit, say) is shared out between the processes.
+    assert dbbudget.generation_connections_env(settings, 10) == {"GENERATION_DB_CONNECTIONS": "5"}
+    settings.CELERY_GENERATION_POOL, settings.GENERATION_WORKERS = "prefork", 1
+    assert dbbudget.budget_from_settings(settings).generation == 100, "prefork: a connection per process"
+
+
 def test_fitting_sizes_generation_down_first_then_logging_then_threads() -> None:
     budget = dbbudget.Budget(database_threads=8, generation=8, logging=2, margin=3)
     assert dbbudget.budget_fit(budget, 20).generation == 5

@@ -8,8 +8,8 @@ limits instead of finding out at the hundredth customer, as a 500 with "sorry,
 too many clients already".
 
     web         DATABASE_THREADS + 1 per Daphne process (its websockets' threads and its HTTP views' thread)
-    generation  GENERATION_DB_CONNECTIONS (the threaded worker's pool; with CELERY_GENERATION_POOL=prefork,
-                CELERY_GENERATION_CONCURRENCY: one connection per pool process)
+    generation  GENERATION_DB_CONNECTIONS × GENERATION_WORKERS (each threaded worker's pool; with
+                CELERY_GENERATION_POOL=prefork, CELERY_GENERATION_CONCURRENCY: one connection per pool process)
     logging     CELERY_LOGGING_CONCURRENCY (the logging and knowledge queues)
     beat        1
     margin      DATABASE_BUDGET_MARGIN (management commands, migrations, psql, a probe)
@@ -115,14 +115,15 @@ def generation_connections(settings: Any) -> int:
     """The connections the generation worker may hold: its pool with threads, a connection per process with
     prefork."""
     if settings.CELERY_GENERATION_POOL == "threads" and settings.DATABASE_POOL:
-        return settings.GENERATION_DB_CONNECTIONS
-    return settings.CELERY_GENERATION_CONCURRENCY  # a connection per process, or per thread without a pool
+        return settings.GENERATION_DB_CONNECTIONS * settings.GENERATION_WORKERS
+    # A connection per process, or per thread without a pool.
+    return settings.CELERY_GENERATION_CONCURRENCY * settings.GENERATION_WORKERS
 
 
 def generation_connections_env(settings: Any, connections: int) -> dict[str, str]:
     """The environment that gives the generation worker `connections` (what `serve` settled on)."""
     if settings.CELERY_GENERATION_POOL == "threads" and settings.DATABASE_POOL:
-        return {"GENERATION_DB_CONNECTIONS": str(connections)}
+        return {"GENERATION_DB_CONNECTIONS": str(max(1, connections // settings.GENERATION_WORKERS))}
     return {"CELERY_GENERATION_CONCURRENCY": str(connections)}
 
 

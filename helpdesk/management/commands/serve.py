@@ -128,14 +128,19 @@ class Command(BaseCommand):
         """The Celery processes to supervise, by name (none in embedded mode: tasks run in Daphne's threads)."""
         if settings.EMBEDDED:
             return {}
+        # The budget sized the threads' shared pool, not how many replies a process streams.
+        threads_pooled = "GENERATION_DB_CONNECTIONS" in dbbudget.generation_connections_env(settings, 1)
+        concurrency = settings.CELERY_GENERATION_CONCURRENCY if threads_pooled else budget.generation
+        count = settings.GENERATION_WORKERS
+        generation = {
+            "the generation worker" + (f" {number}" if count > 1 else ""): self._worker(
+                "generation", concurrency, pool=settings.CELERY_GENERATION_POOL,
+                name="generation" + (str(number) if count > 1 else ""),
+            )
+            for number in range(1, count + 1)
+        }
         return {
-            "the generation worker": self._worker(
-                "generation",
-                # The budget sized the threads' shared pool, not how many replies the process streams.
-                settings.CELERY_GENERATION_CONCURRENCY if "GENERATION_DB_CONNECTIONS" in
-                dbbudget.generation_connections_env(settings, budget.generation) else budget.generation,
-                pool=settings.CELERY_GENERATION_POOL,
-            ),
+            **generation,
             "the logging worker": self._worker("logging,knowledge", budget.logging),
             # Periodic jobs (the Ollama nodes' health check, the reply sweeper); its schedule file is
             # throw-away state.
@@ -218,9 +223,10 @@ class Command(BaseCommand):
         return fitted
 
     @staticmethod
-    def _worker(queue: str, concurrency: int, *, pool: str = "prefork") -> list[str]:
+    def _worker(queue: str, concurrency: int, *, pool: str = "prefork", name: str = "") -> list[str]:
         return [
-            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue, "-n", f"{queue.split(',')[0]}@%h",
+            sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", queue,
+            "-n", f"{name or queue.split(',')[0]}@%h",
             "-c", str(concurrency), "-P", pool, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
         ]
 
