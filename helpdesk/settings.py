@@ -339,6 +339,8 @@ CELERY_GENERATION_CONCURRENCY = env_int(
 # Database connections of a threaded generation worker process (its pool): a reply holds one only for its
 # pipeline's queries and its saves, never while it streams, so a few serve a hundred replies.
 GENERATION_DB_CONNECTIONS = env_int("GENERATION_DB_CONNECTIONS", 8)
+# How long a reply's task waits for one of them (its pipeline's queries, its saves) before it fails.
+GENERATION_DB_WAIT_S = env_float("GENERATION_DB_WAIT_S", 120.0)
 # Generation worker processes `manage.py serve` starts (threads pool), each streaming CELERY_GENERATION_CONCURRENCY
 # replies with a pool of GENERATION_DB_CONNECTIONS: a process's pipelines share one interpreter lock, so on a host
 # of several cores a process per core spreads them (Kubernetes: replicas of the generation pod instead).

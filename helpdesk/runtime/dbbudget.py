@@ -81,7 +81,8 @@ class ServerLimits:
         return found
 
 
-def process_connections_configure(databases: dict[str, Any], *, name: str, pool_size: int | None = None) -> None:
+def process_connections_configure(databases: dict[str, Any], *, name: str, pool_size: int | None = None,
+                                  pool_timeout_s: float | None = None) -> None:
     """Before a process's first connection: its name in pg_stat_activity, and (a Celery pool process) its
     pool's size. Operators see which kind of process holds each connection."""
     database = databases["default"]
@@ -92,6 +93,8 @@ def process_connections_configure(databases: dict[str, Any], *, name: str, pool_
     pool = options.get("pool")
     if pool_size and isinstance(pool, dict):
         pool["min_size"] = pool["max_size"] = pool_size
+    if pool_timeout_s and isinstance(pool, dict):
+        pool["timeout"] = pool_timeout_s
 
 
 class BudgetExceeded(Exception):
