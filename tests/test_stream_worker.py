@@ -141,3 +141,32 @@ def test_a_stop_sent_to_the_web_process_ends_the_stream_in_the_worker_process(
     assert request.tokens_sent < long_words // 4, "the Ollama stream was closed long before its end"
     for frames in others:
         assert done_of(frames)["status"] == "complete" and len(done_of(frames)["content"].split()) == long_words
+
+
+def test_replies_that_outnumber_the_workers_connections_wait_their_turn_and_all_complete(fake: FakeOllama) -> None:
+    """Eight replies at once on a worker of one connection, each pipeline holding it ~0.5 s (a slow embedding
+    call, as a busy model answers): with the web's short wait for a connection (DATABASE_POOL_TIMEOUT_S) a task
+    gave up and its reply waited for the sweeper; the worker's tasks wait their turn (GENERATION_DB_WAIT_S)."""
+    from django.conf import settings
+
+    if settings.EMBEDDED or not uses_postgres():
+        pytest.skip("needs PostgreSQL and Redis")
+    fake.reset()
+    fake.state.default_reply = Reply(content="Your parcel leaves today. 您的包裹今天发出。")
+    with fault_stack("streamwait", ollama_url=fake.url, HANDOFF_THRESHOLD="0", RATE_LIMITS_ENABLED="false",
+                     CELERY_GENERATION_CONCURRENCY="8", GENERATION_DB_CONNECTIONS="1", DATABASE_POOL_TIMEOUT_S="0.5",
+                     ANSWER_CACHE_ENABLED="false", REPLY_HEARTBEAT_TIMEOUT_S="600",
+                     LOAD_DEMO_KNOWLEDGE="true") as stack:
+        # Questions are embedded and searched once the demo knowledge base is indexed; then embedding slows.
+        wait_for(lambda: stack.query("SELECT count(*) FROM knowledge_chunk WHERE embedding IS NOT NULL")[0][0],
+                 timeout=120)
+        fake.state.embed_delay_s = 0.5
+
+        async def everyone() -> list[list[dict]]:
+            return await asyncio.gather(*(customer(stack, f"Where is parcel {n}? 包裹{n}在哪里？") for n in range(8)))
+
+        results = asyncio.run(everyone())
+    fake.state.embed_delay_s = 0.0
+    statuses = [done_of(frames)["status"] for frames in results]
+    assert statuses == ["complete"] * 8, statuses
+    assert {done_of(frames)["content"] for frames in results} == {"Your parcel leaves today. 您的包裹今天发出。"}
