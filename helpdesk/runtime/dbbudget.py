@@ -114,10 +114,16 @@ def budget_from_settings(settings: Any) -> Budget:
     )
 
 
+def generation_pooled(settings: Any) -> bool:
+    """Whether each generation worker process shares a pool of GENERATION_DB_CONNECTIONS between its threads
+    (else each process, or each thread without a pool, holds a connection of its own)."""
+    return settings.CELERY_GENERATION_POOL == "threads" and settings.DATABASE_POOL
+
+
 def generation_connections(settings: Any) -> int:
     """The connections the generation worker may hold: its pool with threads, a connection per process with
     prefork."""
-    if settings.CELERY_GENERATION_POOL == "threads" and settings.DATABASE_POOL:
+    if generation_pooled(settings):
         return settings.GENERATION_DB_CONNECTIONS * settings.GENERATION_WORKERS
     # A connection per process, or per thread without a pool.
     return settings.CELERY_GENERATION_CONCURRENCY * settings.GENERATION_WORKERS
@@ -125,7 +131,7 @@ def generation_connections(settings: Any) -> int:
 
 def generation_connections_env(settings: Any, connections: int) -> dict[str, str]:
     """The environment that gives the generation worker `connections` (what `serve` settled on)."""
-    if settings.CELERY_GENERATION_POOL == "threads" and settings.DATABASE_POOL:
+    if generation_pooled(settings):
         return {"GENERATION_DB_CONNECTIONS": str(max(1, connections // settings.GENERATION_WORKERS))}
     return {"CELERY_GENERATION_CONCURRENCY": str(connections)}
 

@@ -129,8 +129,8 @@ class Command(BaseCommand):
         if settings.EMBEDDED:
             return {}
         # The budget sized the threads' shared pool, not how many replies a process streams.
-        threads_pooled = "GENERATION_DB_CONNECTIONS" in dbbudget.generation_connections_env(settings, 1)
-        concurrency = settings.CELERY_GENERATION_CONCURRENCY if threads_pooled else budget.generation
+        pooled = dbbudget.generation_pooled(settings)
+        concurrency = settings.CELERY_GENERATION_CONCURRENCY if pooled else budget.generation
         count = settings.GENERATION_WORKERS
         generation = {
             "the generation worker" + (f" {number}" if count > 1 else ""): self._worker(
