@@ -21,7 +21,7 @@ from django.conf import settings
 from helpdesk.llm import ollama as gateway
 from helpdesk.observability import metrics
 from helpdesk.runtime import aio
-from helpdesk.runtime.flags import FlagWatch, flag_watch
+from helpdesk.runtime.flags import flag_watch
 
 from .. import events, guard
 from ..models import Message
@@ -100,16 +100,15 @@ class ReplyStream:
         self.stream: gateway.ChatStream | None = None
         self.saver: asyncio.Task | None = None
         self.cancel_key = cancel_flag_key(target.message_id)
-        self.stops: FlagWatch | None = None
+        # The stop flag is read once per coalescing interval for every stream of the loop: a read per token
+        # cost a quarter of the worker's time per chunk, and a stop waits one interval longer at most.
+        self.stops = flag_watch(self.coalesce_s)  # made on the loop the stream runs on (stream_reply)
 
     async def run(self) -> ReplyOutcome:
         # Done early only when the reply was taken from this attempt: then it stops, sending nothing more.
         if self.target.attempt:
             self.saver = asyncio.create_task(_progress_save(self.target, self.visible))
-        # The stop flag is read once per coalescing interval for every stream of the loop: a read per token
-        # cost a quarter of the worker's time per chunk, and a stop waits one interval longer at most.
-        self.stops = stops = flag_watch(self.coalesce_s)
-        stops.watch(self.cancel_key)
+        self.stops.watch(self.cancel_key)
         await events.bot_typing(conversation_id=self.target.conversation_id, active=True)
         deadline = asyncio.timeout(settings.REPLY_MAX_DURATION_S)
         try:
@@ -122,7 +121,7 @@ class ReplyStream:
                 raise
             return await self._failed(self._too_slow())
         finally:
-            stops.unwatch(self.cancel_key)
+            self.stops.unwatch(self.cancel_key)
             if self.saver:
                 self.saver.cancel()
             await events.bot_typing(conversation_id=self.target.conversation_id, active=False)
@@ -171,7 +170,7 @@ class ReplyStream:
             self._show(text)
             if self.seq == 0 or time.perf_counter() - self.last_flush >= self.coalesce_s:
                 await self._flush()
-        if self.stops is not None and self.stops.is_raised(self.cancel_key):
+        if self.stops.is_raised(self.cancel_key):
             self._keep_held()
             await self._flush()
             return self._outcome(Message.Status.CANCELLED)
