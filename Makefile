@@ -43,13 +43,18 @@ run: install messages
 	$(PY) manage.py serve
 
 ## Run the whole suite in this environment's configuration, then again without DATABASE_URL/REDIS_URL (embedded mode).
+## Each pass has a ceiling (a hung pass ends red within it, every thread's stack printed, instead of eating CI's
+## time); PYTHONUNBUFFERED so what a killed pass printed last is not lost in a buffer.
+TEST_PASS_LIMIT ?= 45m
+TEST_EMBEDDED_PASS_LIMIT ?= 20m
 test: install messages
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	PYTHONUNBUFFERED=1 timeout -k 60 $(TEST_PASS_LIMIT) $(PY) -m pytest
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
 		echo "--- embedded-mode pass (SQLite, in-memory channel layer, in-process tasks)"; \
-		env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not production and not browser"; \
+		env -u DATABASE_URL -u REDIS_URL PYTHONUNBUFFERED=1 timeout -k 60 $(TEST_EMBEDDED_PASS_LIMIT) \
+			$(PY) -m pytest -m "not production and not browser"; \
 	fi
 
 lint: install

@@ -16,3 +16,16 @@ pytest_plugins = [
     "tests.support.chat",
     "tests.support.live",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pass killed from outside (make test's ceiling, CI's own) prints every thread's stack first, then dies as
+    it would have: a hang is then found from the log instead of guessed at."""
+    import faulthandler
+    import os
+    import signal
+    import sys
+
+    # A copy of the terminal's stderr taken now, as pytest's own faulthandler plugin does: the test's output
+    # capture points file descriptor 2 elsewhere while a test runs.
+    faulthandler.register(signal.SIGTERM, file=os.dup(sys.stderr.fileno()), all_threads=True, chain=True)
