@@ -103,8 +103,7 @@ def _threaded_worker_init(**kwargs: Any) -> None:
 def _connections_return(**kwargs: Any) -> None:
     from django.db import connections
 
-    for connection in connections.all(initialized_only=True):
-        connection.close()
+    connections.close_all()
 
 
 def _pool_process_init(**kwargs: Any) -> None:
