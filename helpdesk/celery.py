@@ -183,6 +183,20 @@ def enqueue(task: Task | str, *args: Any, **kwargs: Any) -> Future | None:
     return None
 
 
+def enqueue_in(delay_s: float, task: Task | str, *args: Any) -> None:
+    """Send a task to run `delay_s` from now (a retry's backoff). Celery's countdown in production; in embedded
+    mode a timer of the web process queues it then (a retry waiting there is lost if the process stops)."""
+    if isinstance(task, str):
+        task = task_named(task)
+    if not app.conf.task_always_eager:
+        with _publish_lock:
+            task.apply_async(args=args, countdown=max(0.0, delay_s))
+        return
+    timer = threading.Timer(max(0.0, delay_s), enqueue, args=(task, *args))
+    timer.daemon = True
+    timer.start()
+
+
 def embedded_tasks_pending() -> int:
     """In-process tasks queued or running (embedded mode's generation queue depth)."""
     return len(_embedded_pending)
