@@ -15,4 +15,6 @@ pytest_plugins = [
     "tests.support.stack",
     "tests.support.chat",
     "tests.support.live",
+    "tests.support.webhooks",
+    "tests.support.smtp",
 ]

@@ -18,6 +18,8 @@ SUBSCRIBABLE = [(value, label) for value, label in WebhookEvent.choices if value
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=1000, assume_scheme="https", label=gettext_lazy("URL"),
+                         help_text=gettext_lazy("The https:// (or http://) address that receives a POST per event"))
     events = forms.MultipleChoiceField(choices=SUBSCRIBABLE, widget=forms.CheckboxSelectMultiple, required=False,
                                        label=gettext_lazy("events"))
     # Never shown again once saved (it is stored encrypted); left empty on a change, the stored one is kept.

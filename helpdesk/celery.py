@@ -192,7 +192,23 @@ def enqueue_in(delay_s: float, task: Task | str, *args: Any) -> None:
         with _publish_lock:
             task.apply_async(args=args, countdown=max(0.0, delay_s))
         return
-    timer = threading.Timer(max(0.0, delay_s), enqueue, args=(task, *args))
+    # Counted as pending from now until the task it queues has run, so embedded_tasks_wait waits for it too.
+    pending: Future = Future()
+    _embedded_pending.add(pending)
+    pending.add_done_callback(_embedded_pending.discard)
+
+    def fire() -> None:
+        try:
+            queued = enqueue(task, *args)
+        except Exception as exc:
+            pending.set_exception(exc)
+            return
+        if queued is None:
+            pending.set_result(None)
+        else:
+            queued.add_done_callback(lambda _: pending.set_result(None))
+
+    timer = threading.Timer(max(0.0, delay_s), fire)
     timer.daemon = True
     timer.start()
 
@@ -297,8 +313,11 @@ def workers_alive() -> dict[str, int] | None:
 
 
 def embedded_tasks_wait(timeout: float = 30.0) -> None:
-    """Block until the in-process tasks queued so far have finished (embedded mode; used by tests)."""
-    wait_futures(list(_embedded_pending), timeout=timeout)
+    """Block until the in-process tasks have finished, those they queue (a retry after its backoff) included
+    (embedded mode; used by tests)."""
+    deadline = time.monotonic() + timeout
+    while _embedded_pending and (left := deadline - time.monotonic()) > 0:
+        wait_futures(list(_embedded_pending), timeout=left)
 
 
 class ClockStepSafeScheduler(PersistentScheduler):
