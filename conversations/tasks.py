@@ -12,6 +12,7 @@ from helpdesk.observability.logs import log_context
 from .evaluation.runner import run_execute
 from .evaluation.schedule import evaluation_nightly_queue
 from .mail.delivery import email_attempt
+from .outbound_sweep import outbound_stale_resend
 from .pipeline.draft import draft_generate
 from .pipeline.reply import reply_generate
 from .privacy import retention
@@ -89,3 +90,9 @@ def webhook_deliver(delivery_id: int, **kwargs: Any) -> None:
 def email_reply_send(delivery_id: int, **kwargs: Any) -> None:
     """One try of an agent's reply by email (conversations.mail.delivery queues the next one after its backoff)."""
     email_attempt(delivery_id)
+
+
+@shared_task(name="conversations.outbound_sweep", ignore_result=True)
+def outbound_sweep(**kwargs: Any) -> dict[str, int]:
+    """Beat, every OUTBOUND_SWEEP_S: webhook deliveries and emails whose task was lost are queued again."""
+    return outbound_stale_resend(older_than_s=settings.OUTBOUND_STALE_S)

@@ -183,6 +183,19 @@ def enqueue(task: Task | str, *args: Any, **kwargs: Any) -> Future | None:
     return None
 
 
+def enqueue_tolerant(task: Task | str, *args: Any, where: str) -> None:
+    """Enqueue work that a sweeper sends again if it is lost (a webhook, an email): with Redis away it is left
+    for the sweeper (counted and logged as `where`), and the caller, which has committed, does not fail."""
+    from helpdesk.web import redisdown
+
+    try:
+        enqueue(task, *args)
+    except Exception as exc:
+        if not redisdown.redis_unavailable(exc):
+            raise
+        redisdown.unavailable_record(exc, where)
+
+
 def enqueue_in(delay_s: float, task: Task | str, *args: Any) -> None:
     """Send a task to run `delay_s` from now (a retry's backoff). Celery's countdown in production; in embedded
     mode a timer of the web process queues it then (a retry waiting there is lost if the process stops)."""

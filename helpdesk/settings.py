@@ -317,6 +317,7 @@ CELERY_TASK_ROUTES = {
     # Outbound HTTP and SMTP, each try bounded by its timeout: beside the bookkeeping, never ahead of replies.
     "conversations.webhook_deliver": {"queue": "logging"},
     "conversations.email_reply_send": {"queue": "logging"},
+    "conversations.outbound_sweep": {"queue": "logging"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -687,6 +688,13 @@ if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("PUBLIC_BASE_URL is an http(s) address, e.g. https://help.example.com")
 # How long an emailed transcript link works.
 TRANSCRIPT_LINK_MAX_AGE_DAYS = env_int("TRANSCRIPT_LINK_MAX_AGE_DAYS", 30)
+# Beat's sweep, this often, queues again the webhook deliveries and emails that have waited past their time by more
+# than OUTBOUND_STALE_S (their task was lost: Redis away when queued, a process stopped while a retry waited).
+OUTBOUND_SWEEP_S = env_float("OUTBOUND_SWEEP_S", 60.0)
+OUTBOUND_STALE_S = env_float("OUTBOUND_STALE_S", 300.0)
+CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
+    "task": "conversations.outbound_sweep", "schedule": OUTBOUND_SWEEP_S, "options": {"expires": OUTBOUND_SWEEP_S},
+}
 
 # --- Retention and daily summaries (conversations.privacy.retention, conversations.stats.summaries) ----------
 # How long personal data is kept, in days, per category ("category=days", comma-separated; a category left out or

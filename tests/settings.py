@@ -35,7 +35,7 @@ if "EMAIL_PORT" not in os.environ:
 os.environ.setdefault("EMAIL_HOST", "127.0.0.1")
 os.environ.setdefault("DEFAULT_FROM_EMAIL", "Shop Support <support@shop.example.test>")
 
-from helpdesk.settings import *  # noqa: E402, F403
+from helpdesk.settings import *  # noqa: F403
 
 # Every message reads the moderation lists' version, as before it was kept for a while: a test's terms are rolled
 # back with its transaction, which no signal reports. conversations/tests/test_moderation.py tests the window.

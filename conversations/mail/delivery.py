@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from helpdesk.celery import enqueue, enqueue_in
+from helpdesk.celery import enqueue_in, enqueue_tolerant
 
 from .. import events
 from ..models import DeliveryStatus, EmailDelivery, Message
@@ -41,7 +42,7 @@ def email_reply_queue(message: Message) -> EmailDelivery | None:
         logger.warning("customer presence unknown for conversation %s; emailing the reply", conversation.pk)
     delivery = EmailDelivery.objects.create(message=message, conversation=conversation,
                                             message_id_header=message_id_for(message))
-    transaction.on_commit(lambda: enqueue(SEND_TASK, delivery.pk))
+    transaction.on_commit(lambda: enqueue_tolerant(SEND_TASK, delivery.pk, where="email"))
     return delivery
 
 
@@ -79,13 +80,14 @@ def email_attempt(delivery_id: int) -> None:
         error = _error_text(exc)[:480]
         logger.warning("email for message %s: try %s failed: %s", delivery.message_id, attempts, error)
         if _permanent(exc) or attempts >= settings.EMAIL_MAX_ATTEMPTS:
-            changes.update(status=DeliveryStatus.FAILED, error=error if _permanent(exc)
+            changes.update(status=DeliveryStatus.FAILED, next_retry_at=None, error=error if _permanent(exc)
                            else f"gave up after {attempts} tries: {error}")
         else:
             retry_in = settings.EMAIL_BACKOFF_BASE_S * 2 ** (attempts - 1)
-            changes.update(status=DeliveryStatus.RETRYING, error=error)
+            changes.update(status=DeliveryStatus.RETRYING, error=error,
+                           next_retry_at=timezone.now() + timedelta(seconds=retry_in))
     else:
-        changes.update(status=DeliveryStatus.DELIVERED, sent_at=timezone.now(), error="")
+        changes.update(status=DeliveryStatus.DELIVERED, sent_at=timezone.now(), error="", next_retry_at=None)
     with transaction.atomic():
         EmailDelivery.objects.filter(pk=delivery_id).update(**changes)
         if changes.get("status") in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):

@@ -110,6 +110,7 @@ class EmailDelivery(models.Model):
                               default=DeliveryStatus.PENDING, db_index=True)
     attempts = models.PositiveIntegerField("attempts", default=0)
     error = models.CharField("error", max_length=500, blank=True)
+    next_retry_at = models.DateTimeField("next retry", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

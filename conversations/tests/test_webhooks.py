@@ -171,7 +171,8 @@ def test_the_admin_keeps_the_secret_out_of_sight_and_refuses_a_short_one(admin_c
 async def test_a_customers_reply_completes_while_the_receiver_hangs(
     chat, fake_ollama, reply_runner, webhook_receiver
 ) -> None:
-    fake_ollama.script(Reply(content="Warm."), Reply(content="It ships today."))
+    # The reply takes a second (its first token waits 0.8 s): the receiver is holding its event meanwhile.
+    fake_ollama.script(Reply(content="Warm."), Reply(content="It ships today.", ttft=0.8))
     conversation = await aio.db_call(conversation_create)
     client, _ = await chat(conversation.token)
     await client.send({"type": "message", "text": "Hello there, is anyone around?", "client_id": "w-0"})
@@ -190,3 +191,22 @@ async def test_a_customers_reply_completes_while_the_receiver_hangs(
     assert hung.payload["type"] == "message.customer" and hung.started < finished
     endpoint.active = False  # its retries end at their next try
     await aio.db_call(endpoint.save)
+
+
+def test_a_delivery_whose_task_was_lost_is_queued_again_by_the_sweep(webhook_receiver, reply_runner) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.outbound_sweep import outbound_stale_resend
+    from conversations.webhooks.emit import payload_make
+
+    endpoint = endpoint_make(webhook_receiver, [WebhookEvent.CONVERSATION_CREATED])
+    lost = WebhookDelivery.objects.create(endpoint=endpoint, event="test", payload=payload_make("test", {}))
+    fresh = WebhookDelivery.objects.create(endpoint=endpoint, event="test", payload=payload_make("test", {}))
+    WebhookDelivery.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=10))
+    assert outbound_stale_resend(older_than_s=300) == {"webhooks": 1, "emails": 0}
+    assert outbound_stale_resend(older_than_s=300) == {"webhooks": 0, "emails": 0}  # queued: not twice
+    wait_for(lambda: WebhookDelivery.objects.filter(pk=lost.pk, status=DeliveryStatus.DELIVERED).exists(), 20)
+    assert WebhookDelivery.objects.get(pk=fresh.pk).status == DeliveryStatus.PENDING  # not late yet
+    assert [request.headers["Helpdesk-Delivery"] for request in webhook_receiver.requests] == [str(lost.event_id)]

@@ -8,6 +8,7 @@ task on the `logging` queue: the reply's own work never waits for a receiver.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import Any
@@ -15,10 +16,12 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 
-from helpdesk.celery import enqueue
+from helpdesk.celery import enqueue_tolerant
 
 from ..models import Conversation, Message, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from ..models.outbound import ENDPOINTS_CACHE_KEY
+
+logger = logging.getLogger(__name__)
 
 DELIVER_TASK = "conversations.webhook_deliver"
 # A stale list (an endpoint changed by a bulk update, which saves nothing) lasts this long at most.
@@ -74,7 +77,7 @@ def deliveries_create(event: str, payload: dict[str, Any], *, conversation_id: i
             for endpoint_id in endpoint_ids
         )
         ids = [delivery.pk for delivery in deliveries]
-        transaction.on_commit(lambda: [enqueue(DELIVER_TASK, pk) for pk in ids])
+        transaction.on_commit(lambda: [enqueue_tolerant(DELIVER_TASK, pk, where="webhook") for pk in ids])
     return deliveries
 
 
@@ -94,9 +97,13 @@ def webhook_on_commit(event: WebhookEvent | str, *, conversation: Conversation, 
     conversation_id = conversation.pk
 
     def queue() -> None:
-        wanted = [pk for pk, events in endpoints_active() if event in events]
-        if wanted:
-            deliveries_create(event, payload, conversation_id=conversation_id, endpoint_ids=wanted)
+        # After the commit, on the customer's path: whatever goes wrong here is logged, never the reply's error.
+        try:
+            wanted = [pk for pk, events in endpoints_active() if event in events]
+            if wanted:
+                deliveries_create(event, payload, conversation_id=conversation_id, endpoint_ids=wanted)
+        except Exception:
+            logger.exception("webhook event %s of conversation %s not queued", event, conversation_id)
 
     transaction.on_commit(queue)
 
