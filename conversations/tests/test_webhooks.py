@@ -210,3 +210,35 @@ def test_a_delivery_whose_task_was_lost_is_queued_again_by_the_sweep(webhook_rec
     wait_for(lambda: WebhookDelivery.objects.filter(pk=lost.pk, status=DeliveryStatus.DELIVERED).exists(), 20)
     assert WebhookDelivery.objects.get(pk=fresh.pk).status == DeliveryStatus.PENDING  # not late yet
     assert [request.headers["Helpdesk-Delivery"] for request in webhook_receiver.requests] == [str(lost.event_id)]
+
+
+def test_every_event_is_sent_from_where_it_happens(webhook_receiver, reply_runner, fake_ollama) -> None:
+    from conversations.models import Message
+    from conversations.services import feedback, messages
+
+    fake_ollama.script(Reply(content="It ships today."))
+    endpoint_make(webhook_receiver, [event for event, _ in WebhookEvent.choices if event != WebhookEvent.TEST])
+    agent = get_user_model().objects.create_user("mei", first_name="Mei")
+    conversation = conversation_create()
+    question, _ = messages.message_post_customer(conversation=conversation, text="When does my parcel ship?",
+                                                 client_id="c-1")
+    reply = wait_for(lambda: Message.objects.filter(conversation=conversation, role=Message.Role.BOT,
+                                                    status=Message.Status.COMPLETE).first(), 20)
+    feedback.feedback_record(conversation=conversation, message_id=reply.pk, rating=1, comment="quick")
+    handoff.conversation_request_human(conversation=conversation)
+    handoff.conversation_agent_join(conversation_id=conversation.pk, agent=agent)
+    handoff.conversation_resolve(conversation_id=conversation.pk, agent=agent)
+    conversation.refresh_from_db()
+    feedback.csat_record(conversation=conversation, score=5, comment="thanks")
+    wait_for(lambda: WebhookDelivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 8, 20, 0.05)
+    by_type = {request.payload["type"]: request.payload["data"] for request in webhook_receiver.requests}
+    assert set(by_type) == {event for event, _ in WebhookEvent.choices if event != WebhookEvent.TEST}
+    assert all(request.signature_ok for request in webhook_receiver.requests)
+    assert by_type["message.customer"]["message"] | {"created_at": None} == {
+        "id": question.pk, "role": "customer", "status": "complete", "text": "When does my parcel ship?",
+        "created_at": None}
+    assert by_type["message.bot_reply"]["message"]["text"] == "It ships today."
+    assert by_type["message.feedback"]["feedback"] == {"rating": 1, "comment": "quick"}
+    assert by_type["conversation.csat"]["conversation"]["csat"] == {"score": 5, "comment": "thanks"}
+    assert by_type["conversation.resolved"]["conversation"]["status"] == "resolved"
+    assert {data["conversation"]["id"] for data in by_type.values()} == {conversation.pk}
