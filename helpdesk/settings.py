@@ -666,8 +666,8 @@ EMAIL_BACKEND = env_str(
     "django.core.mail.backends.smtp.EmailBackend"
     if PRODUCTION or env_str("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
 )
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS", False) else 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
@@ -676,8 +676,8 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: set one")
 # Seconds an SMTP connection or command may take before the try fails (and is retried).
 EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Support <support@localhost>")
-SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Support <support@localhost>"
+SERVER_EMAIL = env_str("SERVER_EMAIL") or DEFAULT_FROM_EMAIL
 # Tries per email (a refusal by the server, 5xx, is not retried); the wait doubles from EMAIL_BACKOFF_BASE_S.
 EMAIL_MAX_ATTEMPTS = max(1, env_int("EMAIL_MAX_ATTEMPTS", 5))
 EMAIL_BACKOFF_BASE_S = env_float("EMAIL_BACKOFF_BASE_S", 60.0)
