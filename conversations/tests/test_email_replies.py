@@ -5,6 +5,7 @@ a refusal recorded and shown to agents; nothing sent while the customer is there
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -124,3 +125,13 @@ async def test_no_email_while_the_customer_has_the_chat_open(away, smtp_server, 
     rows = await aio.db_call(delivered, 1)
     assert [row.status for row in rows] == [DeliveryStatus.DELIVERED]
     assert [mail.get_content().count("Gone now?") for mail in smtp_server.received] == [1]
+
+
+def test_a_transcript_link_expires(away, client, settings) -> None:
+    conversation, _ = away
+    path = transcript_link(conversation).removeprefix("http://help.example.test")
+    assert client.get(path).status_code == 200
+    settings.TRANSCRIPT_LINK_MAX_AGE_DAYS = 0
+    time.sleep(1.1)  # signatures carry whole seconds
+    response = client.get(path)
+    assert response.status_code == 404 and "expired" in response.content.decode()

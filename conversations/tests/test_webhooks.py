@@ -242,3 +242,16 @@ def test_every_event_is_sent_from_where_it_happens(webhook_receiver, reply_runne
     assert by_type["conversation.csat"]["conversation"]["csat"] == {"score": 5, "comment": "thanks"}
     assert by_type["conversation.resolved"]["conversation"]["status"] == "resolved"
     assert {data["conversation"]["id"] for data in by_type.values()} == {conversation.pk}
+
+
+def test_a_huge_answer_is_read_only_up_to_its_bound(webhook_receiver, reply_runner) -> None:
+    from tests.support.webhooks import HUGE_BYTES
+
+    webhook_receiver.plan = ["huge"]
+    endpoint = endpoint_make(webhook_receiver, [WebhookEvent.CONVERSATION_CREATED])
+    conversation_create()
+    delivery = delivery_settled(endpoint)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 2)
+    first = wait_for(lambda: webhook_receiver.requests[0].finished and webhook_receiver.requests[0], 10)
+    # The sender hung up after WEBHOOK_RESPONSE_MAX_BYTES (and what the sockets' buffers held), not 50 MB later.
+    assert first.written < HUGE_BYTES / 2

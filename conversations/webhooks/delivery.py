@@ -51,7 +51,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> _Outcome:
     try:
         with httpx.Client(timeout=httpx.Timeout(timeout_s), follow_redirects=False, trust_env=False) as client, \
                 client.stream("POST", url, content=body, headers=headers) as response:
-            read = b""
+            read = bytearray()
             for chunk in response.iter_bytes():
                 read += chunk
                 if len(read) >= limit or time.monotonic() > deadline:
@@ -63,7 +63,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> _Outcome:
                                 error=f"redirected to {where!r}: redirects are not followed; set the final URL")
             if 200 <= code < 300:
                 return _Outcome(ok=True, code=code)
-            detail = read[:limit].decode("utf-8", "replace").strip()[:300]
+            detail = bytes(read[:limit]).decode("utf-8", "replace").strip()[:300]
             return _Outcome(ok=False, code=code, error=f"HTTP {code}" + (f": {detail}" if detail else ""))
     except httpx.TimeoutException:
         return _Outcome(ok=False, error=f"no answer within WEBHOOK_TIMEOUT_S ({timeout_s:g} s)")

@@ -2,7 +2,7 @@
 the endpoint's secret (conversations.webhooks.signing, as a receiver following the README would) and records it.
 
 `plan` says how it answers, request by request: a status code, "hang" (hold the request for `hang_s` without
-answering), or "redirect" (302 to /elsewhere, which records a request if anyone ever follows it).
+answering), "huge" (a 500 with a 50 MB body), or "redirect" (302 to /elsewhere, which records a request if anyone ever follows it).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ import pytest
 from conversations.webhooks.signing import SIGNATURE_HEADER, SignatureInvalid, signature_verify
 
 
+HUGE_BYTES = 50 * 1024 * 1024
+
+
 @dataclass
 class Received:
     path: str
@@ -29,6 +32,7 @@ class Received:
     signature_error: str
     started: float
     finished: float | None = None
+    written: int = 0  # bytes of the answer's body the receiver got out before the sender hung up
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -73,16 +77,25 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                               signature_error=error, started=time.monotonic())
             receiver.requests.append(record)
             try:
-                self._answer(receiver.next_answer() if self.path.startswith("/hook") else 200)
+                self._answer(receiver.next_answer() if self.path.startswith("/hook") else 200, record)
             except (BrokenPipeError, ConnectionResetError):
                 pass
             finally:
                 record.finished = time.monotonic()
 
-        def _answer(self, answer: int | str) -> None:
+        def _answer(self, answer: int | str, record: Received) -> None:
             if answer == "hang":
                 receiver.released.wait(receiver.hang_s)
                 answer = 200
+            if answer == "huge":  # a 500 with a 50 MB body, written until the sender hangs up
+                self.send_response(500)
+                self.send_header("Content-Length", str(HUGE_BYTES))
+                self.end_headers()
+                chunk = b"x" * 65536
+                while record.written < HUGE_BYTES:
+                    self.wfile.write(chunk)
+                    record.written += len(chunk)
+                return
             if answer == "redirect":
                 self.send_response(302)
                 self.send_header("Location", "/elsewhere")
