@@ -2,7 +2,8 @@
 the endpoint's secret (conversations.webhooks.signing, as a receiver following the README would) and records it.
 
 `plan` says how it answers, request by request: a status code, "hang" (hold the request for `hang_s` without
-answering), "huge" (a 500 with a 50 MB body), or "redirect" (302 to /elsewhere, which records a request if anyone ever follows it).
+answering), "huge" (a 500 with a 50 MB body), or "redirect" (302 to /elsewhere, which records a request if anyone
+ever follows it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 import pytest
 
 from conversations.webhooks.signing import SIGNATURE_HEADER, SignatureInvalid, signature_verify
-
 
 HUGE_BYTES = 50 * 1024 * 1024
 
