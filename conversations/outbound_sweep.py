@@ -26,7 +26,7 @@ def _stale_resend(model: type[Model], task: str, *, older_than_s: float) -> int:
     # Marked as queued now, so that the next sweep leaves them to this one's tasks for a while.
     model.objects.filter(pk__in=ids).update(next_retry_at=now)
     for pk in ids:
-        enqueue_tolerant(task, pk, where="outbound sweep")
+        enqueue_tolerant(task, pk, where="outbound_sweep")
     return len(ids)
 
 
