@@ -654,6 +654,9 @@ WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 30.0)
 WEBHOOK_BACKOFF_MAX_S = min(env_float("WEBHOOK_BACKOFF_MAX_S", 1800.0), 3000.0)
 # Bytes of a receiver's answer read at most (kept as the error's detail); the rest is never downloaded.
 WEBHOOK_RESPONSE_MAX_BYTES = env_int("WEBHOOK_RESPONSE_MAX_BYTES", 4096)
+# An endpoint that did not answer (a timeout, a refused connection) is paused this long: its other deliveries wait
+# without trying, so a dead endpoint costs one WEBHOOK_TIMEOUT_S per pause, not one per event, on the shared queue.
+WEBHOOK_PAUSE_S = env_float("WEBHOOK_PAUSE_S", 60.0)
 # A receiver should refuse a signature older than this (the README's verification code); test events use it too.
 WEBHOOK_TOLERANCE_S = env_int("WEBHOOK_TOLERANCE_S", 300)
 

@@ -255,3 +255,21 @@ def test_a_huge_answer_is_read_only_up_to_its_bound(webhook_receiver, reply_runn
     first = wait_for(lambda: webhook_receiver.requests[0].finished and webhook_receiver.requests[0], 10)
     # The sender hung up after WEBHOOK_RESPONSE_MAX_BYTES (and what the sockets' buffers held), not 50 MB later.
     assert first.written < HUGE_BYTES / 2
+
+
+def test_an_endpoint_that_does_not_answer_is_paused_and_its_other_events_wait(webhook_receiver, reply_runner) -> None:
+    webhook_receiver.otherwise = "hang"
+    endpoint = endpoint_make(webhook_receiver, [WebhookEvent.CONVERSATION_CREATED])
+    first = conversation_create()
+    wait_for(lambda: WebhookDelivery.objects.filter(endpoint=endpoint, attempts=1).exists(), 10, 0.05)
+    conversation_create()
+    # Within the pause (WEBHOOK_PAUSE_S): the second event, and the first one's retry, wait without a try.
+    waiting = wait_for(lambda: WebhookDelivery.objects.filter(endpoint=endpoint, attempts=0,
+                                                              status=DeliveryStatus.RETRYING).first(), 1.5, 0.05)
+    assert "did not answer" in waiting.error and waiting.next_retry_at is not None
+    assert len(webhook_receiver.requests) == 1
+    assert webhook_receiver.requests[0].payload["data"]["conversation"]["id"] == first.pk
+    webhook_receiver.otherwise = 200
+    webhook_receiver.released.set()  # the receiver answers again: after the pause both are delivered
+    wait_for(lambda: WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.DELIVERED).count() == 2,
+             settings.WEBHOOK_PAUSE_S + 10, 0.1)

@@ -3,7 +3,9 @@
 The POST is bounded every way a receiver could hold it: WEBHOOK_TIMEOUT_S for connecting and for each wait on the
 receiver, the same deadline over reading the answer, of which WEBHOOK_RESPONSE_MAX_BYTES at most are read; a
 redirect is never followed (the admin fixed the address; a receiver cannot send our signed events elsewhere) and
-fails the delivery at once with where it pointed.
+fails the delivery at once with where it pointed. An endpoint that did not answer at all is paused for
+WEBHOOK_PAUSE_S: its other deliveries wait for the pause's end without trying, so that a dead endpoint holds the
+shared `logging` queue for one timeout per pause rather than one per event.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -31,8 +34,13 @@ USER_AGENT = "helpdesk-webhooks/1"
 
 
 class _Outcome:
-    def __init__(self, *, ok: bool, code: int | None = None, error: str = "", final: bool = False) -> None:
-        self.ok, self.code, self.error, self.final = ok, code, error, final
+    def __init__(self, *, ok: bool, code: int | None = None, error: str = "", final: bool = False,
+                 unreachable: bool = False) -> None:
+        self.ok, self.code, self.error, self.final, self.unreachable = ok, code, error, final, unreachable
+
+
+def _pause_key(endpoint_id: int) -> str:
+    return f"helpdesk:webhooks:paused:{endpoint_id}"
 
 
 def backoff_s(attempts: int) -> float:
@@ -66,9 +74,27 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> _Outcome:
             detail = bytes(read[:limit]).decode("utf-8", "replace").strip()[:300]
             return _Outcome(ok=False, code=code, error=f"HTTP {code}" + (f": {detail}" if detail else ""))
     except httpx.TimeoutException:
-        return _Outcome(ok=False, error=f"no answer within WEBHOOK_TIMEOUT_S ({timeout_s:g} s)")
+        return _Outcome(ok=False, unreachable=True, error=f"no answer within WEBHOOK_TIMEOUT_S ({timeout_s:g} s)")
     except httpx.HTTPError as exc:
-        return _Outcome(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+        return _Outcome(ok=False, unreachable=True, error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _paused_for(delivery: WebhookDelivery) -> float:
+    """Seconds the delivery's endpoint stays paused (0: not paused). A test event is always tried."""
+    if delivery.event == "test":
+        return 0.0
+    until = cache.get(_pause_key(delivery.endpoint_id))
+    return max(0.0, float(until) - time.time()) if until else 0.0
+
+
+def _postpone(delivery: WebhookDelivery, wait_s: float) -> None:
+    """The endpoint is paused: wait for the pause to end without using a try."""
+    with transaction.atomic():
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.RETRYING, next_retry_at=timezone.now() + timedelta(seconds=wait_s),
+            error="waiting: the endpoint did not answer a moment ago (WEBHOOK_PAUSE_S)",
+        )
+        transaction.on_commit(lambda: enqueue_in(wait_s, DELIVER_TASK, delivery.pk))
 
 
 def delivery_attempt(delivery_id: int) -> None:
@@ -80,6 +106,9 @@ def delivery_attempt(delivery_id: int) -> None:
     if not endpoint.active and delivery.event != "test":
         WebhookDelivery.objects.filter(pk=delivery_id).update(
             status=DeliveryStatus.FAILED, next_retry_at=None, error="the endpoint was deactivated")
+        return
+    if (paused := _paused_for(delivery)) > 0:
+        _postpone(delivery, paused + 0.05)
         return
     body = body_of(delivery.payload)
     headers = {
@@ -93,6 +122,10 @@ def delivery_attempt(delivery_id: int) -> None:
     outcome = _post(endpoint.url, body, headers)
     duration_ms = int((time.monotonic() - started) * 1000)
     attempts = delivery.attempts + 1
+    if outcome.unreachable and settings.WEBHOOK_PAUSE_S > 0:
+        cache.set(_pause_key(endpoint.pk), time.time() + settings.WEBHOOK_PAUSE_S, settings.WEBHOOK_PAUSE_S + 5)
+    elif outcome.ok or outcome.code is not None:
+        cache.delete(_pause_key(endpoint.pk))
     changes: dict[str, Any] = {"attempts": attempts, "response_code": outcome.code, "duration_ms": duration_ms,
                                "error": outcome.error[:500]}
     retry_in: float | None = None
