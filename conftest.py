@@ -15,6 +15,8 @@ pytest_plugins = [
     "tests.support.stack",
     "tests.support.chat",
     "tests.support.live",
+    "tests.support.webhooks",
+    "tests.support.smtp",
 ]
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, gettext_lazy
 from . import (
     admin_evaluation,  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
     admin_moderation,  # noqa: F401  (registers the moderation lists' and hits' admins)
+    admin_outbound,  # noqa: F401  (registers webhook endpoints, their deliveries, emailed replies)
 )
 from .admin_base import ReadOnlyAdmin
 from .admin_privacy import ConversationPrivacyActions  # registers the customers' and privacy requests' admins

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET, require_POST
 from helpdesk import i18n
 from helpdesk.web import ratelimits
 
+from .mail.compose import transcript_link_open
 from .models import PrivacyRequest
 from .privacy.export import transcript_html
 from .privacy.records import privacy_request_record
-from .privacy.subjects import subject_find
+from .privacy.subjects import subject_find, subject_of
 from .protocol.codes import ErrorCode
 from .selectors.access import widget_origin_allowed
 from .services import identity
@@ -135,4 +136,25 @@ def conversation_transcript(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(transcript_html(subject, language=language), content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="conversation.html"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def conversation_transcript_link(request: HttpRequest, signed: str) -> HttpResponse:
+    """The transcript an emailed reply links to: the signed conversation id (not its token) proves access to that
+    conversation for TRANSCRIPT_LINK_MAX_AGE_DAYS; a forged or expired link is a 404 that says so. Counts against
+    RATE_LIMIT_TRANSCRIPTS_PER_IP like the widget's download."""
+    try:
+        ratelimits.transcript_check(client_ip=request.META.get("REMOTE_ADDR", ""))
+    except ratelimits.RateLimited as exc:
+        return rate_limited_response(exc)
+    conversation_id = transcript_link_open(signed)
+    subject = subject_of(conversation_ids=[conversation_id]) if conversation_id is not None else None
+    if subject is None or subject.empty:
+        return HttpResponse("This link is not valid or has expired.", status=404,
+                            content_type="text/plain; charset=utf-8")
+    language = i18n.supported_language(request.GET.get("lang", "") or request.LANGUAGE_CODE)
+    response = HttpResponse(transcript_html(subject, language=language), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
     return response

@@ -103,6 +103,8 @@ class CustomerChatConsumer(JsonSocketConsumer):
             await self._refuse_if_busy(exc)
             return
         self.conversation_id = conversation.pk
+        await asyncio.to_thread(presence.customer_socket_set, conversation_id=conversation.pk,
+                                socket_id=self.channel_name, open=True)
         metrics.websocket_opened("chat")
         redisdown.watch.register(self)
         await self.send_json({"type": "history", **history})
@@ -124,6 +126,8 @@ class CustomerChatConsumer(JsonSocketConsumer):
         redisdown.watch.unregister(self)
         if self.conversation_id is not None:
             metrics.websocket_closed("chat")
+            await asyncio.to_thread(presence.customer_socket_set, conversation_id=self.conversation_id,
+                                    socket_id=self.channel_name, open=False)
             await redisdown.tolerate("websocket", self.channel_layer.group_discard(self.group, self.channel_name))
         if self.admitted and self.conversation_id is not None:
             await asyncio.to_thread(ratelimits.socket_release, conversation_id=self.conversation_id,

@@ -92,3 +92,57 @@ def presence_drop(agent_id: int) -> None:
 def presence_count() -> int:
     """Agents whose console was seen within the last PRESENCE_TTL_S."""
     return _presence().count()
+
+
+# --- customers: which conversations have a chat window open ---------------------------------------------------
+# A customer's socket sends nothing unless they write, and Daphne closes any socket after WEBSOCKET_TIMEOUT: an
+# entry older than that (its process died without saying goodbye) no longer counts.
+
+
+def _customer_key(conversation_id: int) -> str:
+    return f"helpdesk:customer:sockets:{conversation_id}"
+
+
+def _customer_ttl_s() -> float:
+    return max(settings.WEBSOCKET_TIMEOUT, 60) + 60
+
+
+_local_customers: dict[int, dict[str, float]] = {}
+_local_customers_lock = threading.Lock()
+
+
+def customer_socket_opened(conversation_id: int, socket_id: str) -> None:
+    if settings.EMBEDDED:
+        with _local_customers_lock:
+            _local_customers.setdefault(conversation_id, {})[socket_id] = time.monotonic()
+        return
+    redis = _RedisPresence()._redis()
+    now = redis_clock(redis)
+    key = _customer_key(conversation_id)
+    pipe = redis.pipeline(transaction=False)
+    pipe.zadd(key, {socket_id: now})
+    pipe.zremrangebyscore(key, "-inf", now - _customer_ttl_s())
+    pipe.expire(key, int(_customer_ttl_s()))
+    pipe.execute()
+
+
+def customer_socket_closed(conversation_id: int, socket_id: str) -> None:
+    if settings.EMBEDDED:
+        with _local_customers_lock:
+            sockets = _local_customers.get(conversation_id, {})
+            sockets.pop(socket_id, None)
+            if not sockets:
+                _local_customers.pop(conversation_id, None)
+        return
+    _RedisPresence()._redis().zrem(_customer_key(conversation_id), socket_id)
+
+
+def customer_sockets_count(conversation_id: int) -> int:
+    """Chat windows the customer has open on the conversation now."""
+    if settings.EMBEDDED:
+        now = time.monotonic()
+        with _local_customers_lock:
+            sockets = _local_customers.get(conversation_id, {})
+            return sum(1 for at in sockets.values() if now - at < _customer_ttl_s())
+    redis = _RedisPresence()._redis()
+    return int(redis.zcount(_customer_key(conversation_id), f"({redis_clock(redis) - _customer_ttl_s()}", "+inf"))

@@ -11,12 +11,15 @@ from helpdesk.observability.logs import log_context
 
 from .evaluation.runner import run_execute
 from .evaluation.schedule import evaluation_nightly_queue
+from .mail.delivery import email_attempt
+from .outbound_sweep import outbound_stale_resend
 from .pipeline.draft import draft_generate
 from .pipeline.reply import reply_generate
 from .privacy import retention
 from .services import summaries
 from .services.drafts import draft_deliver
 from .services.replies import llm_call_record, replies_sweep
+from .webhooks.delivery import delivery_attempt
 
 
 @shared_task(name="conversations.generate_reply", acks_late=True, reject_on_worker_lost=True)
@@ -75,3 +78,21 @@ def retention_enforce(**kwargs: Any) -> None:
     RETENTION_ENABLED=false)."""
     if settings.RETENTION_ENABLED:
         retention.retention_enforce()
+
+
+@shared_task(name="conversations.webhook_deliver", ignore_result=True)
+def webhook_deliver(delivery_id: int, **kwargs: Any) -> None:
+    """One try of a webhook delivery (conversations.webhooks.delivery queues the next one after its backoff)."""
+    delivery_attempt(delivery_id)
+
+
+@shared_task(name="conversations.email_reply_send", ignore_result=True)
+def email_reply_send(delivery_id: int, **kwargs: Any) -> None:
+    """One try of an agent's reply by email (conversations.mail.delivery queues the next one after its backoff)."""
+    email_attempt(delivery_id)
+
+
+@shared_task(name="conversations.outbound_sweep", ignore_result=True)
+def outbound_sweep(**kwargs: Any) -> dict[str, int]:
+    """Beat, every OUTBOUND_SWEEP_S: webhook deliveries and emails whose task was lost are queued again."""
+    return outbound_stale_resend(older_than_s=settings.OUTBOUND_STALE_S)

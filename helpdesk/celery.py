@@ -182,6 +182,49 @@ def enqueue(task: Task | str, *args: Any, **kwargs: Any) -> Future | None:
     return None
 
 
+def enqueue_tolerant(task: Task | str, *args: Any, where: str) -> None:
+    """Enqueue work that a sweeper sends again if it is lost (a webhook, an email): with Redis away it is left
+    for the sweeper (counted and logged as `where`), and the caller, which has committed, does not fail."""
+    from helpdesk.web import redisdown
+
+    try:
+        enqueue(task, *args)
+    except Exception as exc:
+        if not redisdown.redis_unavailable(exc):
+            raise
+        redisdown.unavailable_record(exc, where)
+
+
+def enqueue_in(delay_s: float, task: Task | str, *args: Any) -> None:
+    """Send a task to run `delay_s` from now (a retry's backoff). Celery's countdown in production; in embedded
+    mode a timer of the web process queues it then (a retry waiting there is lost if the process stops)."""
+    if isinstance(task, str):
+        task = task_named(task)
+    if not app.conf.task_always_eager:
+        with _publish_lock:
+            task.apply_async(args=args, countdown=max(0.0, delay_s))
+        return
+    # Counted as pending from now until the task it queues has run, so embedded_tasks_wait waits for it too.
+    pending: Future = Future()
+    _embedded_pending.add(pending)
+    pending.add_done_callback(_embedded_pending.discard)
+
+    def fire() -> None:
+        try:
+            queued = enqueue(task, *args)
+        except Exception as exc:
+            pending.set_exception(exc)
+            return
+        if queued is None:
+            pending.set_result(None)
+        else:
+            queued.add_done_callback(lambda _: pending.set_result(None))
+
+    timer = threading.Timer(max(0.0, delay_s), fire)
+    timer.daemon = True
+    timer.start()
+
+
 def embedded_tasks_pending() -> int:
     """In-process tasks queued or running (embedded mode's generation queue depth)."""
     return len(_embedded_pending)
@@ -282,8 +325,11 @@ def workers_alive() -> dict[str, int] | None:
 
 
 def embedded_tasks_wait(timeout: float = 30.0) -> None:
-    """Block until the in-process tasks queued so far have finished (embedded mode; used by tests)."""
-    wait_futures(list(_embedded_pending), timeout=timeout)
+    """Block until the in-process tasks have finished, those they queue (a retry after its backoff) included
+    (embedded mode; used by tests)."""
+    deadline = time.monotonic() + timeout
+    while _embedded_pending and (left := deadline - time.monotonic()) > 0:
+        wait_futures(list(_embedded_pending), timeout=left)
 
 
 class ClockStepSafeScheduler(PersistentScheduler):

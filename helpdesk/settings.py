@@ -314,6 +314,10 @@ CELERY_TASK_ROUTES = {
     # `logging`, where they would hold up the reply sweeper.
     "conversations.summaries_fill": {"queue": "knowledge"},
     "conversations.retention_enforce": {"queue": "knowledge"},
+    # Outbound HTTP and SMTP, each try bounded by its timeout: beside the bookkeeping, never ahead of replies.
+    "conversations.webhook_deliver": {"queue": "logging"},
+    "conversations.email_reply_send": {"queue": "logging"},
+    "conversations.outbound_sweep": {"queue": "logging"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -637,6 +641,64 @@ CELERY_BEAT_SCHEDULE["sweep-replies"] = {
 CELERY_BEAT_SCHEDULE["evaluation-nightly"] = {
     "task": "conversations.evaluation_nightly", "schedule": 600.0, "options": {"expires": 600.0},
 }
+# --- Webhooks and email replies (conversations.webhooks, conversations.mail) --------------------------------
+# Deliveries run on the `logging` queue, never the replies': an endpoint that hangs holds up bookkeeping by at
+# most WEBHOOK_TIMEOUT_S a try, never a customer's reply.
+# One POST's whole time (connect, send, wait, read): past it the try fails and is retried.
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0)
+# Tries per delivery, the first one included; then it is marked failed in the delivery log.
+WEBHOOK_MAX_ATTEMPTS = max(1, env_int("WEBHOOK_MAX_ATTEMPTS", 6))
+# The wait before try n+1 is WEBHOOK_BACKOFF_BASE_S * 2**(n-1), at most WEBHOOK_BACKOFF_MAX_S (kept under the
+# broker's visibility timeout, which would deliver a waiting retry twice).
+WEBHOOK_BACKOFF_BASE_S = env_float("WEBHOOK_BACKOFF_BASE_S", 30.0)
+WEBHOOK_BACKOFF_MAX_S = min(env_float("WEBHOOK_BACKOFF_MAX_S", 1800.0), 3000.0)
+# Bytes of a receiver's answer read at most (kept as the error's detail); the rest is never downloaded.
+WEBHOOK_RESPONSE_MAX_BYTES = env_int("WEBHOOK_RESPONSE_MAX_BYTES", 4096)
+# An endpoint that did not answer (a timeout, a refused connection) is paused this long: its other deliveries wait
+# without trying, so a dead endpoint costs one WEBHOOK_TIMEOUT_S per pause, not one per event, on the shared queue.
+WEBHOOK_PAUSE_S = env_float("WEBHOOK_PAUSE_S", 60.0)
+# A receiver should refuse a signature older than this (the README's verification code); test events use it too.
+WEBHOOK_TOLERANCE_S = env_int("WEBHOOK_TOLERANCE_S", 300)
+
+# An agent's reply goes by email to a customer who left an address and has no chat window open.
+EMAIL_REPLIES = env_bool("EMAIL_REPLIES", True)
+# Django's email backend: SMTP in production mode; embedded mode prints emails on the console unless EMAIL_HOST
+# is set.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION or env_str("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS", False) else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: set one")
+# Seconds an SMTP connection or command may take before the try fails (and is retried).
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Support <support@localhost>"
+SERVER_EMAIL = env_str("SERVER_EMAIL") or DEFAULT_FROM_EMAIL
+# Tries per email (a refusal by the server, 5xx, is not retried); the wait doubles from EMAIL_BACKOFF_BASE_S.
+EMAIL_MAX_ATTEMPTS = max(1, env_int("EMAIL_MAX_ATTEMPTS", 5))
+EMAIL_BACKOFF_BASE_S = env_float("EMAIL_BACKOFF_BASE_S", 60.0)
+# The helpdesk's own address as customers reach it, for the transcript link in emails ("" : no link). Embedded
+# mode defaults to `make run`'s address.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
+if PUBLIC_BASE_URL and not PUBLIC_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL is an http(s) address, e.g. https://help.example.com")
+# How long an emailed transcript link works.
+TRANSCRIPT_LINK_MAX_AGE_DAYS = env_int("TRANSCRIPT_LINK_MAX_AGE_DAYS", 30)
+# Beat's sweep, this often, queues again the webhook deliveries and emails that have waited past their time by more
+# than OUTBOUND_STALE_S (their task was lost: Redis away when queued, a process stopped while a retry waited).
+OUTBOUND_SWEEP_S = env_float("OUTBOUND_SWEEP_S", 60.0)
+OUTBOUND_STALE_S = env_float("OUTBOUND_STALE_S", 300.0)
+CELERY_BEAT_SCHEDULE["outbound-sweep"] = {
+    "task": "conversations.outbound_sweep", "schedule": OUTBOUND_SWEEP_S, "options": {"expires": OUTBOUND_SWEEP_S},
+}
+
 # --- Retention and daily summaries (conversations.privacy.retention, conversations.stats.summaries) ----------
 # How long personal data is kept, in days, per category ("category=days", comma-separated; a category left out or
 # set to 0 is kept forever). A channel may have its own period ("web.messages=90" beats "messages=…" for the web

@@ -69,6 +69,10 @@
       },
       coverage: pgettext("console", "covers {p}% of the question"),
       flagged: pgettext("console", "flagged: {category}"),
+      email: {
+        pending: pgettext("console", "emailing…"), retrying: pgettext("console", "email retrying: {error}"),
+        delivered: pgettext("console", "emailed"), failed: pgettext("console", "email failed: {error}")
+      },
       moderation: {
         politics: pgettext("console", "politics"), abuse: pgettext("console", "abuse"), fraud: pgettext("console", "fraud"),
         self_harm: pgettext("console", "self-harm"), ads: pgettext("console", "ads"), other: pgettext("console", "other")
@@ -350,6 +354,8 @@
     if (m.answer_source && m.answer_source !== "llm") head.appendChild(el("span", "hc-badge", m.answer_source.toUpperCase()));
     // A moderation hit (conversations.moderation): marked so an agent sees it before reading it.
     if (m.flagged && m.flagged.length) head.appendChild(el("span", "hc-flag", fmt(t.flagged, { category: m.flagged.map(function (c) { return t.moderation[c] || c; }).join(", ") })));
+    // An agent's reply emailed to a customer who was away (conversations.mail): whether it went.
+    if (m.email) head.appendChild(el("span", "hc-email hc-email-" + m.email.status, fmt(t.email[m.email.status] || m.email.status, { error: m.email.error })));
     li.appendChild(head);
     li.appendChild(m.unverified_facts && m.unverified_facts.length ? markedBody(m) : el("div", "hc-body", m.content));
     if (m.role === "bot") {

@@ -4,11 +4,32 @@ the dashboard's daily summaries (summaries)."""
 from .chat import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
 from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, EvalSuggestionDismissal, Expectation
 from .moderation import ModerationAction, ModerationCategory, ModerationHit, ModerationTerm
+from .outbound import DeliveryStatus, EmailDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .privacy import PrivacyRequest
 from .summaries import DailySummary
 
 __all__ = [
-    "Conversation", "Customer", "DailySummary", "EvalCase", "EvalResult", "EvalRun", "EvalSet",
-    "EvalSuggestionDismissal", "Expectation", "Feedback", "LLMCall", "Message", "ModerationAction",
-    "ModerationCategory", "ModerationHit", "ModerationTerm", "PrivacyRequest", "new_conversation_token",
+    "Conversation",
+    "Customer",
+    "DailySummary",
+    "DeliveryStatus",
+    "EmailDelivery",
+    "EvalCase",
+    "EvalResult",
+    "EvalRun",
+    "EvalSet",
+    "EvalSuggestionDismissal",
+    "Expectation",
+    "Feedback",
+    "LLMCall",
+    "Message",
+    "ModerationAction",
+    "ModerationCategory",
+    "ModerationHit",
+    "ModerationTerm",
+    "PrivacyRequest",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "new_conversation_token",
 ]

@@ -19,6 +19,7 @@ from .. import events
 from ..models import (
     Conversation,
     Customer,
+    EmailDelivery,
     EvalCase,
     EvalResult,
     EvalSuggestionDismissal,
@@ -26,6 +27,7 @@ from ..models import (
     LLMCall,
     Message,
     ModerationHit,
+    WebhookDelivery,
 )
 from ..reply_progress import reply_progress_forget
 from ..services.cancel import cancel_flags_clear
@@ -76,6 +78,12 @@ def holders_register() -> None:
             model=ModerationHit, conversation_lookup="message__conversation_id",
             export_fields=("category", "where", "action", "source", "created_at"),
         ),
+        # What was sent out about a conversation: the events' payloads carry its messages; an emailed reply's
+        # row names its message. Both go with their conversation.
+        PersonalDataHolder(model=WebhookDelivery, conversation_lookup="conversation_id",
+                           export_fields=("event", "status", "attempts", "created_at", "delivered_at")),
+        PersonalDataHolder(model=EmailDelivery, conversation_lookup="conversation_id",
+                           export_fields=("message_id", "status", "attempts", "error", "created_at", "sent_at")),
         PersonalDataHolder(
             model=EvalResult,
             conversation_lookup="case__suggested_from__conversation_id",

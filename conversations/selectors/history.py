@@ -16,7 +16,7 @@ def conversation_history(*, conversation: Conversation, limit: int | None = None
     limit = limit or settings.HISTORY_LIMIT
     newest = (
         conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES)
-        .select_related("author", "feedback")
+        .select_related("author", "feedback", "email_delivery")
         .order_by("-id")[:limit]
     )
     history = []

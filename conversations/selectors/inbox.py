@@ -153,7 +153,7 @@ def conversation_for_agents(*, conversation_id: int) -> dict[str, Any] | None:
     conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
     if conversation is None:
         return None
-    messages = list(conversation.messages.select_related("author", "feedback").order_by("id"))
+    messages = list(conversation.messages.select_related("author", "feedback", "email_delivery").order_by("id"))
     return {
         "conversation": inbox_item(conversation), "messages": [message_to_agent_dict(m) for m in messages],
         "details": customer_details(messages),

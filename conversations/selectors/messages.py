@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from ..entities import entities_merge
 from ..models import Message
 from ..reply_progress import reply_progress
@@ -61,6 +63,8 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
             "flagged": [category for category in message.flagged.split(",") if category],
         }
     )
+    if message.role == Message.Role.AGENT:
+        payload["email"] = message_email(message)
     if message.role == Message.Role.CUSTOMER:
         payload.update({"intent": message.intent, "intent_source": message.intent_source,
                         "entities": message.entities or []})
@@ -73,6 +77,16 @@ def customer_details(messages: list[Message]) -> dict[str, Any]:
     customer = [message for message in messages if message.role == Message.Role.CUSTOMER]
     intent = next((message.intent for message in reversed(customer) if message.intent), "")
     return {"intent": intent, "entities": entities_merge(message.entities for message in customer)}
+
+
+def message_email(message: Message) -> dict[str, Any] | None:
+    """Where the email of an agent's reply stands (conversations.mail), for the console's marker; None when the
+    reply was not emailed (the customer was in the chat, or left no address)."""
+    try:
+        delivery = message.email_delivery
+    except ObjectDoesNotExist:
+        return None
+    return {"status": delivery.status, "attempts": delivery.attempts, "error": delivery.error}
 
 
 def message_feedback(message: Message) -> dict[str, Any] | None:

@@ -7,9 +7,10 @@ from django.db import transaction
 from helpdesk.observability import metrics
 
 from .. import events
-from ..models import Conversation, Feedback, Message
+from ..models import Conversation, Feedback, Message, WebhookEvent
 from ..protocol import fields
 from ..protocol.codes import ErrorCode, FrameError, HandoffReason
+from ..webhooks.emit import webhook_on_commit
 from .handoff import conversation_request_human
 
 
@@ -27,6 +28,8 @@ def feedback_record(*, conversation: Conversation, message_id: int, rating: int,
         )
         # Agents with the conversation open see the vote and its comment under the reply at once.
         events.message_reviewed_on_commit(message)
+        webhook_on_commit(WebhookEvent.FEEDBACK, conversation=conversation, message=message,
+                          extra={"feedback": {"rating": rating, "comment": comment}})
         newest_first = Feedback.objects.filter(conversation=conversation).order_by("-message_id")
         latest = list(newest_first.values_list("rating", flat=True)[:2])
         if latest == [-1, -1] and conversation.status == Conversation.Status.BOT:
@@ -45,4 +48,5 @@ def csat_record(*, conversation: Conversation, score: int, comment: str = "") ->
     conversation.refresh_from_db()
     with transaction.atomic():
         events.inbox_changed_on_commit(conversation)
+        webhook_on_commit(WebhookEvent.CSAT, conversation=conversation)
     return conversation

@@ -17,12 +17,13 @@ from django.utils import timezone
 from helpdesk.observability import metrics
 
 from .. import events, notices
-from ..models import Conversation
+from ..models import Conversation, WebhookEvent
 from ..notices import notice_in
 from ..protocol.codes import HandoffReason
 from ..selectors.availability import agents_online_count, support_open
 from ..selectors.messages import agent_name
 from ..selectors.replies import customer_language
+from ..webhooks.emit import webhook_on_commit
 from .cancel import replies_cancel
 from .posting import system_message_post
 
@@ -73,7 +74,17 @@ def conversation_transition(
         system_message_post(conversation=conversation, text=text)
     if inbox:
         events.inbox_changed_on_commit(conversation)
+    if event := _WEBHOOK_EVENTS.get(to):
+        webhook_on_commit(event, conversation=conversation)
     return conversation
+
+
+# The status changes webhook endpoints hear of (a conversation handed back to the bot is not one of them).
+_WEBHOOK_EVENTS = {
+    Status.WAITING_HUMAN: WebhookEvent.HANDOFF,
+    Status.HUMAN: WebhookEvent.AGENT_JOINED,
+    Status.RESOLVED: WebhookEvent.RESOLVED,
+}
 
 
 def _status_fields(conversation: Conversation, *, reason: HandoffReason | str, by: Any) -> list[str]:

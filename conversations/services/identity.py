@@ -13,9 +13,10 @@ from django.db import transaction
 from helpdesk.encrypted_fields import derived_columns
 from helpdesk.llm import profiles
 
-from ..models import Conversation, Customer, new_conversation_token
+from ..models import Conversation, Customer, WebhookEvent, new_conversation_token
 from ..protocol.codes import ErrorCode, FrameError
 from ..selectors.customers import customer_hash
+from ..webhooks.emit import webhook_on_commit
 
 
 class IdentityRefused(FrameError):
@@ -118,5 +119,7 @@ def _conversation_new(*, customer: Customer | None = None) -> Conversation:
     """A conversation with the model profile its token's canary bucket gives it, for its whole life."""
     token = new_conversation_token()
     profile = profiles.profile_for_new_conversation(key=token)
-    return Conversation.objects.create(token=token, customer=customer, profile=profile)
+    conversation = Conversation.objects.create(token=token, customer=customer, profile=profile)
+    webhook_on_commit(WebhookEvent.CONVERSATION_CREATED, conversation=conversation)
+    return conversation
 

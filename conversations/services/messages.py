@@ -16,6 +16,7 @@ from knowledge.selectors import direct_answer_find, product_names
 
 from .. import events
 from ..intents import Classification, Intent, asks_for_person, classify
+from ..mail.delivery import email_reply_queue
 from ..models import Conversation, Message, ModerationHit
 from ..moderation.lists import cached_answer_blocked, text_check
 from ..notices import COMPLAINT_NOTICE, notice_in
@@ -257,6 +258,8 @@ def message_post_agent(*, conversation_id: int, agent: Any, text: str, client_id
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
         message_publish(message)
         events.inbox_changed_on_commit(conversation, message)
+        # Not in the chat to read it, but left an address: the reply goes by email too (conversations.mail).
+        email_reply_queue(message)
     return message
 
 

@@ -11,7 +11,8 @@ from django.db import transaction
 from helpdesk.observability import metrics
 
 from .. import events
-from ..models import Conversation, Message
+from ..models import Conversation, Message, WebhookEvent
+from ..webhooks.emit import webhook_on_commit
 
 
 def message_publish(message: Message, *, profile_name: str = "") -> None:
@@ -20,6 +21,7 @@ def message_publish(message: Message, *, profile_name: str = "") -> None:
     if message.conversation.evaluation:  # an evaluation run's traffic is not the product's traffic
         events.message_on_commit(message)
         return
+    _webhook_on_commit(message)
 
     def record() -> None:
         metrics.message_stored(message.role)
@@ -33,6 +35,15 @@ def message_publish(message: Message, *, profile_name: str = "") -> None:
 
     transaction.on_commit(record)
     events.message_on_commit(message)
+
+
+def _webhook_on_commit(message: Message) -> None:
+    """Webhook endpoints hear of each customer message as it is stored, and of each bot reply once it is final
+    (finished streaming, or a stored answer), not of its start."""
+    if message.role == Message.Role.CUSTOMER:
+        webhook_on_commit(WebhookEvent.CUSTOMER_MESSAGE, conversation=message.conversation, message=message)
+    elif message.role == Message.Role.BOT and message.status != Message.Status.STREAMING:
+        webhook_on_commit(WebhookEvent.BOT_REPLY, conversation=message.conversation, message=message)
 
 
 def system_message_post(*, conversation: Conversation, text: str) -> Message:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from .. import events
 from ..models import Conversation
-from ..presence_store import presence_drop, presence_touch
+from ..presence_store import customer_socket_closed, customer_socket_opened, presence_drop, presence_touch
+
+logger = logging.getLogger(__name__)
 
 
 def agent_presence_set(*, agent_id: int, online: bool) -> None:
@@ -21,3 +25,15 @@ def customer_typing(*, conversation: Conversation, active: bool) -> None:
 
 def agent_typing(*, conversation_id: int, active: bool) -> None:
     events.typing(conversation_id=conversation_id, who="agent", active=bool(active))
+
+
+def customer_socket_set(*, conversation_id: int, socket_id: str, open: bool) -> None:
+    """Record that a customer's chat window on the conversation opened or closed: an agent's reply goes by email
+    only while none is open (conversations.mail). Redis away: the socket is not counted, never refused for it."""
+    try:
+        if open:
+            customer_socket_opened(conversation_id, socket_id)
+        else:
+            customer_socket_closed(conversation_id, socket_id)
+    except Exception:  # presence is a hint; the chat works without it
+        logger.warning("customer presence not recorded for conversation %s", conversation_id, exc_info=True)
