@@ -7,4 +7,5 @@ urlpatterns = [
     path("api/v1/conversations", api.conversation_create, name="api-conversation-create"),
     path("api/v1/conversations/transcript", api.conversation_transcript, name="api-conversation-transcript"),
     path("", views.demo_shop, name="demo-shop"),
+    path("demo/api/orders", views.demo_orders, name="demo-orders"),
 ]
