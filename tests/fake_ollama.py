@@ -526,6 +526,7 @@ class FakeOllama:
             self.state.models = ["deepseek-r1:7b", "bge-m3"]
             self.state.embed_dimensions = 384
             self.state.embed_delay_s = 0.0
+            self.state.record_requests = True  # a test that turned the log off leaves it on for the next
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self.state.lock:
