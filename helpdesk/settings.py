@@ -728,8 +728,11 @@ CORS_EXPOSE_HEADERS = ["Retry-After"]  # a 429's wait, readable by the widget's 
 # in hex (ts: Unix seconds), so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses
 # anonymous chats.
 WIDGET_IDENTITY_SECRET = env_str("WIDGET_IDENTITY_SECRET")
-if not WIDGET_IDENTITY_SECRET and DEBUG and not PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
-    # `make run` on a fresh machine: the demo shop signs its demo customer in (conversations.views.demo_shop).
+# `make run` on a fresh machine (no secret set, the development key): the demo shop signs its demo customer in
+# (conversations.views.demo_shop) with a secret derived from the development key, so the bot can look up their
+# orders (conversations.actions). Any configured secret or key turns this off.
+DEMO_SIGN_IN = not WIDGET_IDENTITY_SECRET and DEBUG and not PRODUCTION and SECRET_KEY == DEV_SECRET_KEY
+if DEMO_SIGN_IN:
     WIDGET_IDENTITY_SECRET = hashlib.sha256(f"widget-identity:{SECRET_KEY}".encode()).hexdigest()
 # A signed identity is accepted this long after its ts (a hash copied from a page cannot be replayed for ever),
 # and this far ahead of the server's clock.
@@ -756,7 +759,7 @@ ACTION_UNVERIFIED = env_str("ACTION_UNVERIFIED", "sign_in")
 ACTION_CONFIRM_WINDOW_S = env_int("ACTION_CONFIRM_WINDOW_S", 600)
 # The demo shop (conversations.views): its order API's key, and the customer its page signs in (empty: none).
 DEMO_ORDERS_KEY = env_str("DEMO_ORDERS_KEY") or hashlib.sha256(f"demo-orders:{SECRET_KEY}".encode()).hexdigest()[:32]
-DEMO_CUSTOMER_ID = env_str("DEMO_CUSTOMER_ID", "" if PRODUCTION else "demo-customer-1")
+DEMO_CUSTOMER_ID = env_str("DEMO_CUSTOMER_ID", "demo-customer-1" if DEMO_SIGN_IN else "")
 # Ask for an (optional) name and email before the first message.
 WIDGET_PRECHAT_FORM = env_bool("WIDGET_PRECHAT_FORM", False)
 # A privacy notice shown at the start of a chat, with a link to this page (empty: none). The text can be

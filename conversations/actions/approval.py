@@ -16,8 +16,8 @@ class ApprovalRefused(ValueError):
 def action_proposal_approve(*, call_id: int) -> ActionCall:
     """Run a proposed call once (a second approval finds it no longer proposed) and store how it went."""
     with transaction.atomic():
-        call = ActionCall.objects.select_for_update().select_related("action", "conversation__customer").get(
-            pk=call_id)
+        call = ActionCall.objects.select_for_update(of=("self",)).select_related(
+            "action", "conversation__customer").get(pk=call_id)
         if call.status != ActionCall.Status.PROPOSED:
             raise ApprovalRefused(f"call {call.pk} is {call.status}, not proposed")
         call.status = ActionCall.Status.FAILED  # claimed: a concurrent approval sees it taken

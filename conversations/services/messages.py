@@ -115,8 +115,10 @@ def _customer_message_answer(
     if message.intent == Intent.COMPLAINT and settings.HANDOFF_COMPLAINTS:
         return complaint_handoff(conversation), None
     # A message an action may answer (the customer's own order) or that may confirm a proposal is never answered
-    # from an FAQ entry or the cache: the reply task looks it up (conversations.actions).
-    acting = bool(actions_for_intent(message.intent)) or proposal_pending(conversation) is not None
+    # from an FAQ entry or the cache: the reply task looks it up (conversations.actions). Evaluation runs measure
+    # the knowledge base and never call actions.
+    acting = not conversation.evaluation and (
+        bool(actions_for_intent(message.intent)) or proposal_pending(conversation) is not None)
     direct_reply = None if acting else _bot_reply_direct(message)
     if direct_reply is not None:
         return conversation, direct_reply

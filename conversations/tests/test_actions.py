@@ -33,6 +33,7 @@ from conversations.views import DEMO_KEY_HEADER
 from helpdesk.llm import profiles
 from knowledge import cache as answer_cache
 from tests.fake_ollama import Reply
+from tests.support.faults import wait_for
 
 from .factories import conversation_factory, customer_message_factory
 
@@ -376,3 +377,62 @@ def test_headers_are_stored_encrypted(company: ThreadingHTTPServer) -> None:
         (stored,) = cursor.fetchone()
     assert "s3cret" not in stored
     assert Action.objects.get(pk=action.pk).headers == "Authorization: Bearer s3cret"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_faq_never_answers_a_message_an_action_is_for(
+    company: ThreadingHTTPServer, fake_ollama: Any, reply_runner: str,
+) -> None:
+    """The FAQ and the answer cache answer as a message is stored, and the reply task would take an FAQ entry
+    too: the customer's own order is the action's to answer, posted as the widget posts it."""
+    from conversations.services.messages import message_post_customer
+    from knowledge.tests.factories import faq_create
+
+    faq_create("Where is my order?", "Track it with the link in your shipping email.", language="en")
+    action_for(company, "/orders?customer={customer_id}")
+    fake_ollama.state.default_reply = Reply(structured={"action": "order_lookup", "arguments": {}},
+                                            cite_first_source=True)
+    conversation = verified_conversation("alice-7")
+    message_post_customer(conversation=conversation, text="Where is my order?", client_id="f-1")
+    reply = wait_for(lambda: conversation.messages.filter(role=Message.Role.BOT, status=Message.Status.COMPLETE)
+                     .first(), timeout=30)
+    assert reply.answer_source == Message.AnswerSource.LLM and "55501" in reply.content
+    assert reply.sources[0]["action_call_id"] == ActionCall.objects.get().pk
+    # Evaluation runs measure the knowledge base: there the FAQ still answers at once.
+    evaluated = conversation_factory(evaluation=True)
+    message_post_customer(conversation=evaluated, text="Where is my order?", client_id="f-2")
+    assert evaluated.messages.get(role=Message.Role.BOT).answer_source == Message.AnswerSource.FAQ
+
+
+@pytest.mark.django_db
+def test_admin_keeps_header_values_secret_and_checks_the_url_template(staff_client: Any) -> None:
+    form = {"name": "order_lookup", "description": "Look up orders.", "active": "on", "intents": '["order_status"]',
+            "parameters": '{"type": "object", "properties": {"order_number": {"type": "string"}}}',
+            "method": "GET", "base_url": "https://shop.example.com", "timeout_s": "5", "read_only": "on",
+            "requires_verified_identity": "on", "confirmation": "customer", "result_format": "json",
+            "result_template": "", "result_max_chars": "2000", "new_headers": "X-Api-Key: k-123"}
+    bad = staff_client.post("/admin/conversations/action/add/", {**form, "path_template": "/o?c={customer}"})
+    assert bad.status_code == 200 and "{customer} in the path template" in bad.content.decode()
+    nested = {**form, "path_template": "/o", "parameters": '{"properties": {"q": {"type": "object"}}}'}
+    assert "A flat object schema" in staff_client.post("/admin/conversations/action/add/", nested).content.decode()
+    made = staff_client.post("/admin/conversations/action/add/", {**form, "path_template": "/o?c={customer_id}"})
+    assert made.status_code == 302
+    action = Action.objects.get()
+    assert action.headers == "X-Api-Key: k-123"
+    page = staff_client.get(f"/admin/conversations/action/{action.pk}/change/").content.decode()
+    assert "X-Api-Key" in page and "k-123" not in page
+    staff_client.post(f"/admin/conversations/action/{action.pk}/change/",
+                      {**form, "path_template": "/o?c={customer_id}", "new_headers": ""})
+    assert Action.objects.get().headers == "X-Api-Key: k-123"  # left empty: kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_the_shops_answer_does_not_hold_is_caught_like_any_sources(
+    demo_shop: Action, fake_ollama: Any,
+) -> None:
+    fake_ollama.script(Reply(structured={"action": DEMO_ACTION_NAME, "arguments": {}}), Reply(change_number=True))
+    conversation = verified_conversation("demo-customer-1")
+    reply = reply_generate(customer_message_id=asked(conversation, "Where is my order?").pk)
+    assert "10234" not in reply.content and reply.unverified_facts  # the order number misquoted, and caught
+    conversation.refresh_from_db()
+    assert conversation.handoff_reason == HandoffReason.UNVERIFIED_FACT
