@@ -102,7 +102,12 @@ class ActionCallAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     actions = ("approve",)
 
-    @admin.action(description="Approve and run the selected proposals")
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        """Approving runs a call that changes something in the company's system: the calls' change permission
+        (the list itself stays read-only)."""
+        return request.user.has_perm("conversations.change_actioncall")
+
+    @admin.action(description="Approve and run the selected proposals", permissions=["approve"])
     def approve(self, request: HttpRequest, queryset: QuerySet[ActionCall]) -> None:
         for call_id in queryset.values_list("pk", flat=True):
             try:
