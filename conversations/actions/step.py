@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.template import Context, Engine, TemplateSyntaxError
 
 from knowledge.retrieval.search import Hit
@@ -91,6 +92,9 @@ def action_step(
             notice, handoff_reason=HandoffReason.ACTION_FAILED if handoff else "",
             record={"action_refused": "no verified customer", "action_candidates": [a.name for a in candidates]},
         ))
+    # The model's choice and the call take seconds and need no database: the connection goes back to the pool
+    # meanwhile (as for the stream, conversations.pipeline.reply), not held idle per reply.
+    connection.close()
     choice = action_choose(usable, question=masked_question, model=settings.ACTION_MODEL or model, restore=restore)
     if choice.action is None:
         return ActionStep(record={"action_choice": choice.error or "none"})
@@ -119,7 +123,9 @@ def _run(action: Action, arguments: dict[str, Any], *, bot_message: Message, lan
     if customer is None and action.requires_verified_identity:  # a proposal outliving a sign-out: never
         return ActionStep(outcome=_fixed(notice_in(language, ACTION_SIGN_IN_NOTICE),
                                          record={"action_refused": "no verified customer"}))
-    result = action_call_http(action, arguments, customer_id=customer.external_id if customer else "")
+    customer_id = customer.external_id if customer else ""
+    connection.close()
+    result = action_call_http(action, arguments, customer_id=customer_id)
     text = result_text(action, result.data) if result.ok else ""
     columns = {"status": ActionCall.Status.OK if result.ok else ActionCall.Status.FAILED,
                "response_status": result.status, "duration_ms": result.duration_ms, "error": result.error,
