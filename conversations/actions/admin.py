@@ -27,9 +27,9 @@ class ActionForm(forms.ModelForm):
 
     class Meta:
         model = Action
-        fields = ("name", "description", "active", "intents", "parameters", "method", "base_url", "path_template",
-                  "timeout_s", "requires_verified_identity", "read_only", "confirmation", "result_format",
-                  "result_template", "result_max_chars")
+        fields = ("name", "description", "source_title", "active", "intents", "parameters", "method", "base_url",
+                  "path_template", "timeout_s", "requires_verified_identity", "read_only", "confirmation",
+                  "result_format", "result_template", "result_max_chars")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,7 +84,7 @@ class ActionAdmin(admin.ModelAdmin):
     list_filter = ("active", "read_only")
     search_fields = ("name", "description")
     fieldsets = (
-        (None, {"fields": ("name", "description", "active", "intents", "parameters")}),
+        (None, {"fields": ("name", "description", "source_title", "active", "intents", "parameters")}),
         ("The call", {"fields": ("method", "base_url", "path_template", "new_headers", "clear_headers",
                                  "timeout_s")}),
         ("Guard rails", {"fields": ("requires_verified_identity", "read_only", "confirmation")}),

@@ -8,6 +8,7 @@ from django.conf import settings
 from ..models import Action
 
 DEMO_ACTION_NAME = "order_lookup"
+DEMO_SOURCE_TITLE = "Your orders · 您的订单"
 DEMO_RESULT_TEMPLATE = (
     "{% for o in orders %}Order #{{ o.number }} ({{ o.items }}, {{ o.total }}) is {{ o.status }}: sent on "
     "{{ o.shipped_on }} by {{ o.carrier }}, tracking number {{ o.tracking }}, expected on {{ o.expected_on }}.\n"
@@ -24,6 +25,7 @@ def demo_action_ensure(*, base_url: str) -> Action:
         defaults={
             "description": "Look up the signed-in customer's orders in the shop: status, carrier, tracking number "
                            "and expected delivery date. Use it when the customer asks where their order is.",
+            "source_title": DEMO_SOURCE_TITLE,
             "parameters": {"type": "object", "properties": {"order_number": {
                 "type": "string", "description": "the order number the customer gave, if any", "maxLength": 32}},
                 "required": []},

@@ -142,10 +142,11 @@ def _run(action: Action, arguments: dict[str, Any], *, bot_message: Message, lan
         return ActionStep(outcome=_fixed(notice_in(language, ACTION_FAILED_NOTICE),
                                          handoff_reason=HandoffReason.ACTION_FAILED,
                                          record={**record, "action_error": f"{action.name}: {result.error}"}))
-    hit = ActionHit(chunk_id=0, article_id=0, title=action.name, url="", heading="", text=text, vector_score=1.0,
+    title = action.source_title.strip() or action.name
+    hit = ActionHit(chunk_id=0, article_id=0, title=title, url="", heading="", text=text, vector_score=1.0,
                     keyword_score=1.0, fused_score=1.0, coverage=1.0, article_coverage=1.0, language=language,
                     action_call_id=call.pk)
-    return ActionStep(sources=[(hit, f"[1] {action.name}\n{text}")], record=record)
+    return ActionStep(sources=[(hit, f"[1] {title}\n{text}")], record=record)
 
 
 def result_text(action: Action, data: Any) -> str:

@@ -38,6 +38,11 @@ class Action(models.Model):
 
     name = models.SlugField(max_length=64, unique=True, help_text="What the model calls it, e.g. order_lookup.")
     description = models.TextField(help_text="For the model: what the action does and when to use it.")
+    source_title = models.CharField(
+        max_length=120, blank=True,
+        help_text="The result's title as a source, which the customer sees under the answer, e.g. "
+                  "\"Your orders · 您的订单\" (empty: the name).",
+    )
     parameters = models.JSONField(
         default=default_parameters, blank=True,
         help_text='The arguments the model fills, a JSON schema of a flat object: {"type": "object", "properties": '

@@ -21,7 +21,7 @@ from django.db import connection
 from conversations import notices
 from conversations.actions.approval import ApprovalRefused, action_proposal_approve
 from conversations.actions.calls import action_call_http
-from conversations.actions.demo import DEMO_ACTION_NAME, demo_action_ensure
+from conversations.actions.demo import DEMO_ACTION_NAME, DEMO_SOURCE_TITLE, demo_action_ensure
 from conversations.intents import Intent, classify
 from conversations.models import Action, ActionCall, Conversation, Customer, Message
 from conversations.pipeline.reply import reply_generate
@@ -157,7 +157,7 @@ def test_a_signed_in_customer_asking_about_their_order_gets_an_answer_citing_the
     # Quoted from the shop's answer in the customer's language (the demo's template writes both).
     assert ("订单 #10234" if question in CHINESE else "Order #10234") in reply.content
     first = reply.sources[0]
-    assert first["n"] == 1 and first["title"] == DEMO_ACTION_NAME and first["cited"]
+    assert first["n"] == 1 and first["title"] == DEMO_SOURCE_TITLE and first["cited"]
     call = ActionCall.objects.get(pk=first["action_call_id"])
     assert (call.status, call.response_status, call.message_id) == (ActionCall.Status.OK, 200, reply.pk)
     assert call.duration_ms > 0 and "SF1400238855" in call.result

@@ -19,4 +19,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = demo_action_ensure(base_url=options["base_url"])
-        self.stdout.write(f"demo action {action.name} calls {action.base_url}")
+        if options["verbosity"]:
+            self.stdout.write(f"demo action {action.name} calls {action.base_url}")
