@@ -80,6 +80,9 @@ def action_step(
             ActionCall.objects.filter(pk=pending.pk).update(status=ActionCall.Status.DECLINED)
             return ActionStep(outcome=_fixed(notice_in(language, ACTION_DECLINED_NOTICE),
                                              record={"actions": [pending.pk]}))
+        # Anything else moves on: a "yes" much later, about something else, must not run it.
+        ActionCall.objects.filter(pk=pending.pk).update(
+            status=ActionCall.Status.DECLINED, error="lapsed: the customer wrote something else")
     candidates = actions_for_intent(customer_message.intent)
     if not candidates:
         return ActionStep()

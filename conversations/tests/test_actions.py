@@ -311,6 +311,16 @@ def test_a_proposal_the_customer_refuses_never_runs(company: ThreadingHTTPServer
     assert refusal.content == "好的，我先不做任何更改。"
     assert ActionCall.objects.get().status == ActionCall.Status.DECLINED
     assert company.hits["/cancel"] == 0  # type: ignore[attr-defined]
+    # A proposal the customer answers with something else lapses: a later "yes" runs nothing.
+    fake_ollama.script(Reply(structured={"action": "order_cancel", "arguments": {}}))
+    reply_generate(customer_message_id=asked(conversation, "Please cancel my last order").pk)
+    fake_ollama.script(Reply(structured={"action": "none", "arguments": {}}), Reply(content="Tea is lovely."))
+    reply_generate(customer_message_id=asked(conversation, "What tea do you recommend?").pk)
+    fake_ollama.script(Reply(content="Glad to help."))
+    reply_generate(customer_message_id=asked(conversation, "yes").pk)
+    lapsed = ActionCall.objects.order_by("-created_at").first()
+    assert lapsed.status == ActionCall.Status.DECLINED and lapsed.error.startswith("lapsed")
+    assert company.hits["/cancel"] == 0  # type: ignore[attr-defined]
 
 
 @pytest.mark.django_db(transaction=True)
