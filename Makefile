@@ -67,4 +67,4 @@ bench: install
 
 ## A fake Ollama on :11434 that streams canned replies (citing the first knowledge-base source), to try the product without a GPU.
 fake-ollama: install
-	$(PY) -m tests.fake_ollama --port 11434 --cite-sources
+	$(PY) -m tests.fake_ollama --port 11434 --cite-sources --fill-schemas

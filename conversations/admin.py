@@ -17,6 +17,7 @@ from . import (
     admin_moderation,  # noqa: F401  (registers the moderation lists' and hits' admins)
     admin_outbound,  # noqa: F401  (registers webhook endpoints, their deliveries, emailed replies)
 )
+from .actions import admin as actions_admin  # noqa: F401  (registers the actions' and their calls' admins)
 from .admin_base import ReadOnlyAdmin
 from .admin_privacy import ConversationPrivacyActions  # registers the customers' and privacy requests' admins
 from .models import Conversation, DailySummary, LLMCall, Message

@@ -60,3 +60,18 @@ def notice_in(language: str, notice: str, **values: Any) -> str:
     with translation.override(language):
         text = translation.gettext(notice)
     return text % values if values else text
+# Actions (conversations.actions): the bot looks something up in the shop's systems for a signed-in customer only.
+ACTION_SIGN_IN_NOTICE = gettext_noop(
+    "To look this up for you I need to know who you are: please sign in to your account on this site, then ask "
+    "again here."
+)
+ACTION_FAILED_NOTICE = gettext_noop(
+    "Sorry, I could not look this up in our system just now. A colleague will get back to you shortly."
+)
+ACTION_PROPOSAL_NOTICE = gettext_noop(
+    'I can do this for you: %(action)s %(arguments)s. Reply "yes" to confirm, or "no" to leave it as it is.'
+)
+ACTION_APPROVAL_NOTICE = gettext_noop(
+    "I have passed your request (%(action)s) to a colleague, who will check and confirm it shortly."
+)
+ACTION_DECLINED_NOTICE = gettext_noop("All right, I have left it as it is.")

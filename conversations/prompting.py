@@ -176,13 +176,14 @@ def grounded_turn(*, question: str, sources: list[tuple[Hit, str]], entities: li
 
 def grounded_prompt(
     *, question: str, earlier: list[Message], grounding: Grounding, options: gateway.ChatOptions, system_prompt: str,
-    entities: list[dict] | None = None, mask: Callable[[str], str] | None = None,
+    entities: list[dict] | None = None, mask: Callable[[str], str] | None = None, first_hits: list[Hit] | None = None,
 ) -> tuple[list[dict], list[tuple[Hit, str]]]:
     """The chat messages for a grounded answer, and the numbered sources fitted into them; `entities`: the
     details the customer gave in the conversation (conversations.selectors.messages.customer_details); `mask`:
-    what the earlier turns pass through on their way to the model (conversations.privacy.masking)."""
+    what the earlier turns pass through on their way to the model (conversations.privacy.masking); `first_hits`:
+    sources numbered before the knowledge base's (an action's result, conversations.actions)."""
     mask = mask or str
-    hits = grounding.result.hits if grounding.result else []
+    hits = [*(first_hits or []), *(grounding.result.hits if grounding.result else [])]
     budget = (
         options.num_ctx - options.num_predict - TEMPLATE_MARGIN_TOKENS - HISTORY_RESERVE_TOKENS
         - estimate_tokens(system_prompt) - estimate_tokens(question) - 120

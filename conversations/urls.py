@@ -10,4 +10,5 @@ urlpatterns = [
     path("conversations/transcript/<str:signed>", api.conversation_transcript_link,
          name="conversation-transcript-link"),
     path("", views.demo_shop, name="demo-shop"),
+    path("demo/api/orders", views.demo_orders, name="demo-orders"),
 ]

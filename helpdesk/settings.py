@@ -11,6 +11,7 @@ PostgreSQL, Redis, real Celery workers and real Ollama nodes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -789,6 +790,12 @@ CORS_EXPOSE_HEADERS = ["Retry-After"]  # a 429's wait, readable by the widget's 
 # in hex (ts: Unix seconds), so a customer's conversation follows them across devices. ENFORCE_IDENTITY refuses
 # anonymous chats.
 WIDGET_IDENTITY_SECRET = env_str("WIDGET_IDENTITY_SECRET")
+# `make run` on a fresh machine (no secret set, the development key): the demo shop signs its demo customer in
+# (conversations.views.demo_shop) with a secret derived from the development key, so the bot can look up their
+# orders (conversations.actions). Any configured secret or key turns this off.
+DEMO_SIGN_IN = not WIDGET_IDENTITY_SECRET and DEBUG and not PRODUCTION and SECRET_KEY == DEV_SECRET_KEY
+if DEMO_SIGN_IN:
+    WIDGET_IDENTITY_SECRET = hashlib.sha256(f"widget-identity:{SECRET_KEY}".encode()).hexdigest()
 # A signed identity is accepted this long after its ts (a hash copied from a page cannot be replayed for ever),
 # and this far ahead of the server's clock.
 WIDGET_IDENTITY_MAX_AGE_S = env_int("WIDGET_IDENTITY_MAX_AGE_S", 24 * 3600)
@@ -797,6 +804,24 @@ WIDGET_IDENTITY_CLOCK_SKEW_S = env_int("WIDGET_IDENTITY_CLOCK_SKEW_S", 300)
 # moves to the signed timestamp. Off by default: such a hash is refused, saying what to sign.
 WIDGET_IDENTITY_ACCEPT_LEGACY_HASH = env_bool("WIDGET_IDENTITY_ACCEPT_LEGACY_HASH", False)
 ENFORCE_IDENTITY = env_bool("ENFORCE_IDENTITY", False)
+
+# --- Actions (conversations.actions): the bot looks things up in the company's systems -------------------------
+# The model that chooses the action and its arguments (structured outputs); empty: the conversation's profile's.
+ACTION_MODEL = env_str("ACTION_MODEL")
+# How long the choice may take (the reply waits for it); past it no action is used and the reply goes on.
+ACTION_CHOICE_TIMEOUT_S = env_float("ACTION_CHOICE_TIMEOUT_S", 20.0)
+# The most any action may wait for its endpoint's whole answer, whatever its own timeout says.
+ACTION_TIMEOUT_MAX_S = env_float("ACTION_TIMEOUT_MAX_S", 10.0)
+# An endpoint's answer is read up to this many bytes; a longer one is a failed call.
+ACTION_MAX_RESPONSE_BYTES = env_int("ACTION_MAX_RESPONSE_BYTES", 1_000_000)
+# A customer the site has not signed in who asks for an action that needs it: "sign_in" (asked to sign in) or
+# "handoff" (to a person, reason action_failed). No call is made either way.
+ACTION_UNVERIFIED = env_str("ACTION_UNVERIFIED", "sign_in")
+# A proposal (an action that changes something) waits this long for the customer's "yes".
+ACTION_CONFIRM_WINDOW_S = env_int("ACTION_CONFIRM_WINDOW_S", 600)
+# The demo shop (conversations.views): its order API's key, and the customer its page signs in (empty: none).
+DEMO_ORDERS_KEY = env_str("DEMO_ORDERS_KEY") or hashlib.sha256(f"demo-orders:{SECRET_KEY}".encode()).hexdigest()[:32]
+DEMO_CUSTOMER_ID = env_str("DEMO_CUSTOMER_ID", "demo-customer-1" if DEMO_SIGN_IN else "")
 # Ask for an (optional) name and email before the first message.
 WIDGET_PRECHAT_FORM = env_bool("WIDGET_PRECHAT_FORM", False)
 # A privacy notice shown at the start of a chat, with a link to this page (empty: none). The text can be

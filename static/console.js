@@ -23,7 +23,9 @@
       unverified_fact: pgettext("console", "unverified number or link"),
       complaint: pgettext("console", "complaint"),
       unsupported_claim: pgettext("console", "claim its sources do not support"),
-      moderation: pgettext("console", "moderation")
+      moderation: pgettext("console", "moderation"),
+      action_failed: pgettext("console", "look-up in the company's system failed"),
+      action_approval: pgettext("console", "action awaits an agent's approval")
     };
   }
   // </protocol>
@@ -47,6 +49,10 @@
       waiting_for: pgettext("console", "waiting {t}"),
       confidence: pgettext("console", "confidence"), signals: pgettext("console", "Signals"),
       unverified: pgettext("console", "In none of the sources nor the customer's messages: check it"),
+      actions: pgettext("console", "Looked up in the company's system"),
+      action_status: { ok: pgettext("console", "OK"), failed: pgettext("console", "failed"),
+        proposed: pgettext("console", "awaiting confirmation"), declined: pgettext("console", "declined"),
+        refused: pgettext("console", "refused: no verified customer") },
       sources: pgettext("console", "Sources"), reasoning: pgettext("console", "Reasoning"), cited: pgettext("console", "cited"),
       customer: pgettext("console", "Customer"), agent_role: pgettext("console", "Agent"), system: pgettext("console", "Notice"),
       note_role: pgettext("console", "Note"), bot_role: pgettext("console", "Bot"),
@@ -370,6 +376,18 @@
           sources.appendChild(a);
         });
         li.appendChild(sources);
+      }
+      // The calls to the company's systems behind this reply (conversations.actions): what, how it went, how long.
+      if (m.actions && m.actions.length) {
+        var calls = el("div", "hc-actions");
+        calls.appendChild(el("span", null, t.actions + ": "));
+        m.actions.forEach(function (c) {
+          var line = c.action + " " + JSON.stringify(c.arguments || {}) + " · " + (t.action_status[c.status] || c.status) +
+            (c.response_status ? " · HTTP " + c.response_status : "") +
+            (c.duration_ms != null ? " · " + Math.round(c.duration_ms) + " ms" : "") + (c.error ? " · " + c.error : "");
+          calls.appendChild(el("div", "hc-action hc-action-" + c.status, line));
+        });
+        li.appendChild(calls);
       }
       if (m.feedback) {
         var vote = el("div", "hc-feedback hc-feedback-" + (m.feedback.rating > 0 ? "up" : "down"),

@@ -89,6 +89,46 @@ class Reply:
     change_number: bool = False
     # Stream the content as exactly these pieces (e.g. a string split across two chunks) instead of by words.
     chunks: tuple[str, ...] = ()
+    # Structured outputs (a request whose `format` is a JSON schema, as Ollama takes it): answer with exactly this
+    # object as the message's JSON content, whatever the schema (a test drives the model's choice with it) ...
+    structured: dict[str, Any] | None = None
+    # ... or, without one, with the first instance of the schema a model constrained to it could write: every
+    # required property, each enum's first value, empty strings and lists, zeros (schema_instance). Off by
+    # default: a reply scripted with JSON in `content` (the intent and judge tests) goes out as it is.
+    fill_schema: bool = False
+
+
+def schema_instance(schema: Any) -> Any:
+    """The first value a JSON schema allows, as a grammar-constrained model's first choice at each step would
+    write it: `const`, else the first `enum` value, else by `type` (an object with its properties, every one of
+    them, an empty array, "", 0, false); `anyOf`/`oneOf`: the first branch."""
+    if not isinstance(schema, dict):
+        return None
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return schema_instance(schema[key][0])
+    kind = schema.get("type")
+    kind = kind[0] if isinstance(kind, list) and kind else kind
+    if kind == "object" or "properties" in schema:
+        return {name: schema_instance(spec) for name, spec in (schema.get("properties") or {}).items()}
+    return {"array": [], "string": "", "integer": 0, "number": 0, "boolean": False}.get(kind)
+
+
+def structured_content(body: dict[str, Any], reply: Reply) -> str | None:
+    """The JSON content of a structured-output answer (a `format` schema in the request), or None when the
+    reply is to go out as scripted."""
+    schema = body.get("format")
+    if not isinstance(schema, dict):
+        return None
+    if reply.structured is not None:
+        return json.dumps(reply.structured, ensure_ascii=False)
+    if reply.fill_schema:
+        return json.dumps(schema_instance(schema), ensure_ascii=False)
+    return None
 
 
 def reply_pieces(reply: Reply, *, thinking_in_field: bool) -> list[tuple[str, str]]:
@@ -312,8 +352,11 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status != 200:
             self._send_json(reply.status, {"error": reply.error or f"fake error {reply.status}"})
             return
+        structured = structured_content(body, reply)
+        if structured is not None:  # Ollama's structured outputs: the JSON is the content, no thinking
+            reply = Reply(**{**reply.__dict__, "content": structured, "thinking": "", "chunks": ()})
         cites = reply.cite_first_source or reply.change_number
-        if cites and (answer := cited_answer(body, change_number=reply.change_number)):
+        if structured is None and cites and (answer := cited_answer(body, change_number=reply.change_number)):
             reply = Reply(**{**reply.__dict__, "content": answer})
         thinking_in_field = bool(body.get("think")) and reply.thinking_style == "field"
         pieces = reply_pieces(reply, thinking_in_field=thinking_in_field)
@@ -483,6 +526,7 @@ class FakeOllama:
             self.state.models = ["deepseek-r1:7b", "bge-m3"]
             self.state.embed_dimensions = 384
             self.state.embed_delay_s = 0.0
+            self.state.record_requests = True  # a test that turned the log off leaves it on for the next
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self.state.lock:
@@ -516,6 +560,11 @@ def main() -> None:
         help="like --cite-sources, but one number in the answer is changed (what number verification must catch)",
     )
     parser.add_argument("--content", default="", help="reply with exactly this text")
+    parser.add_argument(
+        "--fill-schemas", action="store_true",
+        help="answer structured-output requests (a `format` schema: the action choice, the intent model) with the "
+        "schema's first instance: each enum's first value (e.g. the first action offered)",
+    )
     args = parser.parse_args()
     content = args.content or (
         " ".join(f"word{i}" for i in range(args.tokens))
@@ -525,7 +574,7 @@ def main() -> None:
     state = FakeOllamaState(record_requests=False)
     state.default_reply = Reply(
         content=content, thinking=args.thinking, ttft=args.ttft, per_token=args.per_token,
-        cite_first_source=args.cite_sources, change_number=args.change_number,
+        cite_first_source=args.cite_sources, change_number=args.change_number, fill_schema=args.fill_schemas,
     )
     server = _Server(state, port=args.port)
     print(f"fake Ollama on http://127.0.0.1:{args.port}", flush=True)

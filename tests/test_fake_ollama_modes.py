@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from conversations import prompting
-from tests.fake_ollama import FakeOllama, Reply, cited_answer, number_changed, source_sentences
+from tests.fake_ollama import FakeOllama, Reply, cited_answer, number_changed, schema_instance, source_sentences
 from tests.support.environment import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,3 +171,45 @@ def test_a_server_that_records_no_requests_keeps_no_prompts(fake_ollama: FakeOll
     fake_ollama.state.record_requests = False
     post_chat(fake_ollama.url, chat_body("What does next-day express cost?", SHIPPING))
     assert fake_ollama.state.requests == []
+
+
+CHOICE_SCHEMA = {
+    "type": "object",
+    "properties": {"action": {"type": "string", "enum": ["order_lookup", "none"]},
+                   "arguments": {"type": "object", "properties": {"order_number": {"type": "string"},
+                                                                  "count": {"type": "integer"}}}},
+    "required": ["action", "arguments"],
+}
+
+
+def test_schema_instance_is_the_first_value_each_part_of_the_schema_allows() -> None:
+    assert schema_instance(CHOICE_SCHEMA) == {"action": "order_lookup",
+                                              "arguments": {"order_number": "", "count": 0}}
+    assert schema_instance({"anyOf": [{"const": "a"}, {"const": "b"}]}) == "a"
+    assert schema_instance({"type": ["boolean", "null"]}) is False
+    assert schema_instance({"type": "array", "items": {"type": "string"}}) == []
+
+
+def test_structured_requests_get_the_scripted_object_or_the_schemas_first_instance(fake_ollama: FakeOllama) -> None:
+    body = {"model": "deepseek-r1:7b", "format": CHOICE_SCHEMA, "messages": [{"role": "user", "content": "hi"}]}
+    fake_ollama.script(Reply(structured={"action": "none", "arguments": {}}, thinking="hmm"),
+                       Reply(fill_schema=True, cite_first_source=True),
+                       Reply(content='{"intent": "question", "entities": []}'))
+    assert json.loads(post_chat(fake_ollama.url, body)) == {"action": "none", "arguments": {}}
+    assert json.loads(post_chat(fake_ollama.url, body)) == schema_instance(CHOICE_SCHEMA)
+    # Neither set: the scripted content goes out as it is (the intent model's tests script their JSON so).
+    assert json.loads(post_chat(fake_ollama.url, body)) == {"intent": "question", "entities": []}
+    # A request without `format` is unchanged by them: prose, not JSON.
+    fake_ollama.script(Reply(content="Plain words.", fill_schema=True, structured={"action": "none"}))
+    assert post_chat(fake_ollama.url, {k: v for k, v in body.items() if k != "format"}) == "Plain words."
+
+
+def test_the_gateways_structured_chat_reads_the_fakes_answer(fake_ollama: FakeOllama) -> None:
+    from helpdesk.llm import ollama as gateway
+    from helpdesk.runtime import aio
+
+    fake_ollama.script(Reply(fill_schema=True))
+    answer = aio.run(gateway.structured_chat([{"role": "user", "content": "where is my order?"}],
+                                             model="deepseek-r1:7b", schema=CHOICE_SCHEMA, timeout_s=10))
+    assert answer == {"action": "order_lookup", "arguments": {"order_number": "", "count": 0}}
+    assert fake_ollama.chat_requests()[-1].body["format"] == CHOICE_SCHEMA

@@ -1,6 +1,7 @@
 """The conversations app's tables: the chat itself (chat), the evaluation of the bot's answers (evaluation) and
 the dashboard's daily summaries (summaries)."""
 
+from .actions import Action, ActionCall
 from .chat import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
 from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, EvalSuggestionDismissal, Expectation
 from .moderation import ModerationAction, ModerationCategory, ModerationHit, ModerationTerm
@@ -9,6 +10,8 @@ from .privacy import PrivacyRequest
 from .summaries import DailySummary
 
 __all__ = [
+    "Action",
+    "ActionCall",
     "Conversation",
     "Customer",
     "DailySummary",

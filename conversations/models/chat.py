@@ -121,6 +121,7 @@ class Message(models.Model):
         FAQ = "faq", "FAQ direct answer"
         CACHE = "cache", "Answer cache"
         DECLINED = "declined", "Declined: no source covers it"  # a fixed reply, no model (conversations.scope)
+        ACTION = "action", "Action: sign in, confirm, or a failed look-up"  # a fixed reply (conversations.actions)
 
     # How a bot reply was produced; empty for other roles.
     answer_source = models.CharField(max_length=8, choices=AnswerSource.choices, blank=True, db_index=True)

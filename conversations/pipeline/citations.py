@@ -91,5 +91,7 @@ def source_records(sources: list[tuple[Hit, str]], cited: set[int]) -> list[dict
             "coverage": hit.coverage,
             "cited": number in cited,
         }
+        | ({"action_call_id": hit.action_call_id, "article_id": None, "chunk_id": None}
+           if getattr(hit, "action_call_id", 0) else {})
         for number, (hit, _) in enumerate(sources, start=1)
     ]

@@ -40,6 +40,8 @@ class Preparation:
     # The conversation's placeholders for personal data (conversations.privacy.masking): what the model, the
     # embeddings and the answer cache get is masked with it, what the model writes restored with it.
     masker: Masker = field(default_factory=lambda: Masker(enabled=False))
+    # An action's result (conversations.actions), given to the model as source [1] before the knowledge base's.
+    action_sources: list[tuple[Hit, str]] = field(default_factory=list)
 
     @property
     def model_question(self) -> str:
@@ -59,7 +61,7 @@ class Preparation:
         return grounded_prompt(
             question=self.model_question, earlier=self.earlier, grounding=self.grounding, options=self.options,
             system_prompt=self.system_prompt, entities=self.masker.entities_mask(self.entities),
-            mask=self.masker.mask,
+            mask=self.masker.mask, first_hits=[hit for hit, _ in self.action_sources],
         )
 
 

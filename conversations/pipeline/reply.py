@@ -21,6 +21,7 @@ from knowledge.retrieval.search import Hit
 from knowledge.selectors import Grounding
 
 from .. import confidence, judge, scope, verification
+from ..actions.step import ActionHit, ActionStep, action_step
 from ..entities import entities_merge
 from ..intents import small_talk_kind
 from ..models import Message, ModerationAction, ModerationHit
@@ -59,10 +60,21 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
         outcome = ReplyOutcome(status=Message.Status.CANCELLED, answer_source="", retrieval=prepared.grounding.record())
         return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
     grounding = prepared.grounding
-    if grounding.faq or grounding.cached:
+    actions = action_step(
+        bot_message=bot_message, customer_message=prepared.customer_message, question=prepared.question,
+        masked_question=prepared.model_question, restore=prepared.masker.restore, language=prepared.language,
+        model=prepared.options.model,
+    )
+    if actions.outcome is not None:  # sign in first, confirm a proposal, or a failed look-up handed off
+        actions.outcome.retrieval = {**grounding.record(), **actions.outcome.retrieval}
+        return replies.bot_reply_finish(message_id=bot_message.pk, outcome=actions.outcome,
+                                        attempt=bot_message.attempts)
+    prepared.action_sources = actions.sources
+    if (grounding.faq or grounding.cached) and not actions.used:
         outcome = direct_outcome(grounding, handoff_threshold=profile.handoff_threshold)
         return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
-    if not prepared.has_sources and grounding.searchable and small_talk_kind(prepared.question) is None:
+    if not prepared.has_sources and not actions.used and grounding.searchable \
+            and small_talk_kind(prepared.question) is None:
         # Nothing the knowledge base holds bears on it: never the model's general knowledge. (With nothing
         # published at all there is nothing to tell scope by: the model answers, told to say when it cannot.)
         outcome = declined_outcome(grounding, language=prepared.language,
@@ -70,7 +82,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
         if prepared.customer_message is not None:
             messages.message_out_of_scope(message_id=prepared.customer_message.pk)
         return replies.bot_reply_finish(message_id=bot_message.pk, outcome=outcome, attempt=bot_message.attempts)
-    outcome, sources = _generated(bot_message, prepared)
+    outcome, sources = _generated(bot_message, prepared, actions)
     refusal = cache_refusal(outcome=outcome, sources=sources, first_turn=prepared.first_turn)
     if refusal:
         outcome.retrieval["cache_refused"] = refusal  # for the agents (and tests): why later askings won't reuse it
@@ -107,11 +119,14 @@ def _handed_off_by_intent(prepared: Preparation) -> bool:
     if refined is None:
         return False
     prepared.entities = entities_merge([prepared.entities, refined.entities])
+    customer_message.intent = refined.intent  # the action step reads it
     return messages.message_intent_refine(message_id=customer_message.pk, classification=refined)
 
 
-def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcome, list[tuple[Hit, str]]]:
-    """A reply streamed from Ollama and judged, with the sources it was given."""
+def _generated(
+    bot_message: Message, prepared: Preparation, actions: ActionStep | None = None,
+) -> tuple[ReplyOutcome, list[tuple[Hit, str]]]:
+    """A reply streamed from Ollama and judged, with the sources it was given (an action's result first)."""
     chat_messages, sources = prepared.prompt()
     target = StreamTarget(
         conversation_id=bot_message.conversation_id, message_id=bot_message.pk, language=prepared.language,
@@ -128,11 +143,13 @@ def _generated(bot_message: Message, prepared: Preparation) -> tuple[ReplyOutcom
                                    masker=prepared.masker))
     moderation_record(message=bot_message, matches=moderation.matches, where=ModerationHit.Where.OUTBOUND)
     outcome.sources = source_records(sources, citations.cited)
-    outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside)}
+    outcome.retrieval = {**prepared.grounding.record(), **scope.set_aside_record(prepared.set_aside),
+                         **(actions.record if actions else {})}
     # Of the customer's own, who they are and the order numbers, phones and emails they gave go into the prompt
     # (those replies are never cached for others), and so does any personal data masked in the dialogue
-    # (conversations.privacy.masking); an action's result will mark its reply the same way.
+    # (conversations.privacy.masking); so does an action's result (the customer's own orders).
     outcome.personal = outcome.personal or bot_message.conversation.customer_id is not None \
+        or bool(prepared.action_sources) \
         or any(entity.get("kind") in PERSONAL_ENTITIES for entity in prepared.entities) or prepared.masker.masked
     moderated = outcome.error_kind == MODERATED
     checked = settings.VERIFY_FACTS and outcome.status == Message.Status.COMPLETE and not citations.no_answer \
@@ -192,6 +209,8 @@ def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], firs
     """
     if outcome.error_kind == MODERATED:
         return "replaced by moderation"
+    if any(isinstance(hit, ActionHit) for hit, _ in sources):
+        return "used an action's result"
     if not first_turn:
         return "dialogue before the question"
     if outcome.personal:

@@ -17,6 +17,7 @@ from helpdesk.web import ratelimits
 
 from .. import events
 from ..models import (
+    ActionCall,
     Conversation,
     Customer,
     EmailDelivery,
@@ -65,6 +66,8 @@ def holders_register() -> None:
         ),
         PersonalDataHolder(model=Message, conversation_lookup="conversation_id", retention="messages"),
         PersonalDataHolder(model=Feedback, conversation_lookup="conversation_id", retention="feedback"),
+        # The calls to the company's systems (conversations.actions): their arguments and results are the customer's.
+        PersonalDataHolder(model=ActionCall, conversation_lookup="conversation_id", retention="messages"),
         PersonalDataHolder(
             model=LLMCall, conversation_lookup="conversation_id", erase="anonymise", anonymise=llm_calls_anonymise,
             retention="llm_calls",

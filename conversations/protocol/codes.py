@@ -67,6 +67,8 @@ class HandoffReason(models.TextChoices):
     COMPLAINT = "complaint", "complaint"
     UNSUPPORTED_CLAIM = "unsupported_claim", "claim its sources do not support"
     MODERATION = "moderation", "moderation"
+    ACTION_FAILED = "action_failed", "look-up in the company's system failed"
+    ACTION_APPROVAL = "action_approval", "action awaits an agent's approval"
 
 
 class CloseCode(models.IntegerChoices):

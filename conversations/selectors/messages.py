@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from ..entities import entities_merge
 from ..models import Message
 from ..reply_progress import reply_progress
+from .actions import action_call_dict
 
 # Roles the customer sees; private notes never leave the agents' side.
 CUSTOMER_VISIBLE_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT, Message.Role.SYSTEM]
@@ -65,6 +66,9 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
     )
     if message.role == Message.Role.AGENT:
         payload["email"] = message_email(message)
+    if message.role == Message.Role.BOT and (message.retrieval or {}).get("actions"):
+        # The calls to the company's systems this reply made or proposed (conversations.actions), beside it.
+        payload["actions"] = [action_call_dict(call) for call in message.action_calls.order_by("created_at")]
     if message.role == Message.Role.CUSTOMER:
         payload.update({"intent": message.intent, "intent_source": message.intent_source,
                         "entities": message.entities or []})

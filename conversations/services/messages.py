@@ -24,6 +24,7 @@ from ..outcome import direct_outcome
 from ..prompting import profile_cache_key
 from ..protocol import fields
 from ..protocol.codes import HandoffReason
+from ..selectors.actions import actions_for_intent, proposal_pending
 from ..selectors.replies import DIALOGUE_ROLES, customer_language
 from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
 from .moderation import moderation_act, moderation_record
@@ -114,7 +115,12 @@ def _customer_message_answer(
         return conversation_request_human(conversation=conversation, reason=HandoffReason.CUSTOMER_REQUEST), None
     if message.intent == Intent.COMPLAINT and settings.HANDOFF_COMPLAINTS:
         return complaint_handoff(conversation), None
-    direct_reply = _bot_reply_direct(message)
+    # A message an action may answer (the customer's own order) or that may confirm a proposal is never answered
+    # from an FAQ entry or the cache: the reply task looks it up (conversations.actions). Evaluation runs measure
+    # the knowledge base and never call actions.
+    acting = not conversation.evaluation and (
+        bool(actions_for_intent(message.intent)) or proposal_pending(conversation) is not None)
+    direct_reply = None if acting else _bot_reply_direct(message)
     if direct_reply is not None:
         return conversation, direct_reply
     if conversation.evaluation:

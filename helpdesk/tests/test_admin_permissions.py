@@ -97,6 +97,26 @@ def _gone(pk: int) -> bool:
 
 
 ACTIONS.append(("axes.accessattempt", "cleanup_expired_attempts", _expired_attempt, _gone))
+
+
+def _proposal() -> int:
+    from conversations.models import Action, ActionCall, Conversation
+
+    action = Action.objects.create(name="order_cancel", description="Cancel.", base_url="http://127.0.0.1:9",
+                                   path_template="/cancel", read_only=False, requires_verified_identity=False,
+                                   timeout_s=0.5)
+    conversation = Conversation.objects.create(token="t-approve")
+    return ActionCall.objects.create(action=action, action_name=action.name, conversation=conversation,
+                                     status=ActionCall.Status.PROPOSED).pk
+
+
+def _approved(pk: int) -> bool:
+    from conversations.models import ActionCall
+
+    return ActionCall.objects.get(pk=pk).status != ActionCall.Status.PROPOSED  # run (here: refused, nothing listens)
+
+
+ACTIONS.append(("conversations.actioncall", "approve", _proposal, _approved))
 # The permission each action needs beyond viewing (default: change).
 NEEDS = {("axes.accessattempt", "cleanup_expired_attempts"): "delete"}
 

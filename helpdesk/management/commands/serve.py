@@ -110,6 +110,10 @@ class Command(BaseCommand):
             if settings.LOAD_DEMO_KNOWLEDGE:
                 call_command("load_demo", if_empty=True)
                 call_command("evaluate", load_demo=True)  # its cases are written for the demo knowledge base
+            if settings.LOAD_DEMO_KNOWLEDGE and settings.DEMO_CUSTOMER_ID:
+                # The demo shop's order look-up, for the customer its page signs in: it calls this very server
+                # (conversations.actions).
+                call_command("load_demo_action", base_url=f"http://127.0.0.1:{options['port']}", verbosity=0)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         for _receiver, line in serve_starting.send(sender=self.__class__):
