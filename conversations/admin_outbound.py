@@ -61,7 +61,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         labels = dict(SUBSCRIBABLE)
         return ", ".join(str(labels.get(event, event)) for event in obj.events or [])
 
-    @admin.action(description=gettext_lazy("Send test event"))
+    @admin.action(description=gettext_lazy("Send test event"), permissions=["change"])
     def send_test_event(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         count = 0
         for endpoint in queryset:

@@ -117,6 +117,22 @@ def _approved(pk: int) -> bool:
 
 
 ACTIONS.append(("conversations.actioncall", "approve", _proposal, _approved))
+
+
+def _endpoint() -> int:
+    from conversations.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(name="crm", url="http://127.0.0.1:9/hook", secret="s" * 32,
+                                          events=["conversation.resolved"], active=False).pk
+
+
+def _test_event_queued(pk: int) -> bool:
+    from conversations.models import WebhookDelivery
+
+    return WebhookDelivery.objects.filter(endpoint_id=pk).exists()
+
+
+ACTIONS.append(("conversations.webhookendpoint", "send_test_event", _endpoint, _test_event_queued))
 # The permission each action needs beyond viewing (default: change).
 NEEDS = {("axes.accessattempt", "cleanup_expired_attempts"): "delete"}
 
