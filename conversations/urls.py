@@ -1,10 +1,13 @@
 from django.urls import path
 
 from . import api, views
+from .appapi.rest import api as app_api
 
 urlpatterns = [
     path("api/v1/widget", api.widget_config, name="api-widget-config"),
     path("api/v1/conversations", api.conversation_create, name="api-conversation-create"),
     path("api/v1/conversations/transcript", api.conversation_transcript, name="api-conversation-transcript"),
+    # The app channel's REST API, its OpenAPI schema (/api/v1/schema) and documentation page (/api/v1/docs).
+    path("api/v1/", app_api.urls),
     path("", views.demo_shop, name="demo-shop"),
 ]
