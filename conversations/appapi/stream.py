@@ -189,6 +189,7 @@ class EventStream:
         self.ending = False  # the stream ends once its queue is written (an erased conversation)
         self.state = StreamState()
         self.sent_final: set[int] = set()
+        self.conversation_id = 0
 
     async def refusal(self) -> tuple[Conversation, StreamState | None] | None:
         """The conversation and the client's state, or None once a refusal was sent."""
@@ -250,9 +251,9 @@ class EventStream:
             if request is not None:
                 request.registerProducer(producer, True)
                 _send_buffer_bound(request)
+            self.conversation_id = conversation.pk
             for kind, payload in missed:
                 self.enqueue(kind, payload)
-            self.conversation_id = conversation.pk
             await self.relay(layer, channel)
         finally:
             if request is not None and request.channel is not None and request.producer is producer:
@@ -312,9 +313,11 @@ class EventStream:
         self.outbox.append(chunk)
         self.queued += len(chunk)
         self.wakeup.set()
-        if self.queued > settings.APP_SSE_MAX_QUEUED_BYTES:
+        # Only while the socket is full: a reading client takes a large event (a long reply's `done`, a replay)
+        # as it comes.
+        if self.queued > settings.APP_SSE_MAX_QUEUED_BYTES and not self.writable.is_set():
             logger.warning("event stream of conversation %s closed: %d bytes wait for a client that does not read "
-                           "(APP_SSE_MAX_QUEUED_BYTES)", getattr(self, "conversation_id", "?"), self.queued)
+                           "(APP_SSE_MAX_QUEUED_BYTES)", self.conversation_id, self.queued)
             self.overflowed = True
             self.writable.set()
             self.wakeup.set()
