@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from limits import parse
+
+
+def rate_limit_validate(value: str) -> None:
+    """A `limits` rate string, as the other rate settings (helpdesk.web.ratelimits)."""
+    try:
+        parse(value)
+    except ValueError:
+        raise ValidationError(_('Write a rate as "600/minute" or "20 per 10 seconds".')) from None
 
 
 class App(models.Model):
@@ -24,7 +34,7 @@ class App(models.Model):
                     "Origin are refused. Empty: requests with an Origin header are refused (mobile apps send none)."),
     )
     rate_limit = models.CharField(
-        _("rate limit"), max_length=64, default="600/minute",
+        _("rate limit"), max_length=64, default="600/minute", validators=[rate_limit_validate],
         help_text=_('Requests per window for the whole app, as "600/minute" or "20 per 10 seconds".'),
     )
     created_at = models.DateTimeField(auto_now_add=True)

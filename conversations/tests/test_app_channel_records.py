@@ -37,6 +37,13 @@ def test_a_key_is_shown_once_kept_as_its_digest_and_revoked_in_admin(staff_clien
     assert apps.app_authenticate(key) is None
 
 
+def test_a_rate_limit_that_is_no_rate_is_refused_in_admin(staff_client) -> None:
+    response = staff_client.post(reverse("admin:conversations_app_add"),
+                                 {"name": "web", "allowed_origins": "", "rate_limit": "lots"})
+    assert response.status_code == 200 and "600/minute" in response.content.decode()
+    assert not App.objects.exists()
+
+
 def test_the_inbox_shows_and_filters_by_channel() -> None:
     web = conversation_factory(status="waiting_human")
     ios = conversation_factory(status="waiting_human", channel="app:ios")
