@@ -120,7 +120,7 @@ class AgentConsoleConsumer(JsonSocketConsumer):
         """A page of the inbox: the first without `cursor`, the next with the `next` of the page before."""
         try:
             page = await aio.db_call(inbox_selectors.inbox_page, agent_id=self.agent.pk, status=frame.status,
-                                     search=frame.search, cursor=frame.cursor)
+                                     search=frame.search, cursor=frame.cursor, channel=frame.channel)
         except inbox_selectors.BadCursor:
             await self.send_error(ErrorCode.BAD_CURSOR, "cursor must be the `next` of an inbox page")
             return

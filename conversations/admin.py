@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils.translation import gettext, gettext_lazy
 
 from . import (
+    admin_apps,  # noqa: F401  (registers the apps' admin)
     admin_evaluation,  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
     admin_moderation,  # noqa: F401  (registers the moderation lists' and hits' admins)
     admin_outbound,  # noqa: F401  (registers webhook endpoints, their deliveries, emailed replies)
@@ -39,8 +40,9 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(ConversationPrivacyActions, ReadOnlyAdmin):
-    list_display = ("id", "status", "profile", "handoff_reason", "message_count", "created_at", "last_message_at")
-    list_filter = ("status", "profile", "handoff_reason", "created_at")
+    list_display = ("id", "status", "channel", "profile", "handoff_reason", "message_count", "created_at",
+                    "last_message_at")
+    list_filter = ("status", "channel", "profile", "handoff_reason", "created_at")
     search_fields = ("=id",)  # and the messages' text: get_search_results
     date_hierarchy = "created_at"
     inlines = [MessageInline]

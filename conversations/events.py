@@ -124,9 +124,14 @@ def message_on_commit(message: Message) -> None:
                         group=console_conversation_group(conversation_id))
         return
     payload = message_to_dict(message)
-    streamed = message.role == Message.Role.BOT and message.answer_source not in _STORED_ANSWERS
-    kind = "reply.done" if streamed else "message.created"
+    kind = "reply.done" if message_streamed(message) else "message.created"
     _send_on_commit(conversation_id, {"type": kind, "message": payload})
+
+
+def message_streamed(message: Message) -> bool:
+    """Whether a customer-visible message ends a stream (`reply.done`, the client replaces what the deltas
+    showed) rather than arriving whole (`message.created`): the app's event stream replays it the same way."""
+    return message.role == Message.Role.BOT and message.answer_source not in _STORED_ANSWERS
 
 
 def message_reviewed_on_commit(message: Message) -> None:

@@ -11,6 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - after
 from django.conf import settings  # noqa: E402
 
 from agents.routing import websocket_urlpatterns as console_routes  # noqa: E402
+from conversations.routing import http_routes  # noqa: E402
 from conversations.routing import websocket_urlpatterns as conversation_routes  # noqa: E402
 from helpdesk.celery import embedded_beat_start  # noqa: E402
 from helpdesk.observability.metrics import forget_dead_processes  # noqa: E402
@@ -31,7 +32,8 @@ if settings.WARM_UP:
 application = ClientAddressMiddleware(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            # The app channel's event stream is an ASGI application of its own (it watches its socket's buffers).
+            "http": http_routes(django_asgi_app),
             # Origins are checked by the consumers themselves, so a refused
             # browser gets a close code and a reason, not a bare HTTP 403.
             "websocket": URLRouter([*conversation_routes, *console_routes]),

@@ -774,6 +774,21 @@ RATE_LIMIT_DRAFTS_PER_AGENT = env_str("RATE_LIMIT_DRAFTS_PER_AGENT", "20/minute"
 # The widget's "download this conversation" (a transcript per request, every request counted, bad tokens too).
 RATE_LIMIT_TRANSCRIPTS_PER_IP = env_str("RATE_LIMIT_TRANSCRIPTS_PER_IP", "10/hour")
 HISTORY_LIMIT = env_int("HISTORY_LIMIT", 200)
+# --- The app channel (conversations.appapi: REST + server-sent events for mobile apps, README "App channel").
+# An app made without a rate limit of its own gets this one (requests per window, the whole app).
+APP_API_DEFAULT_RATE_LIMIT = env_str("APP_API_DEFAULT_RATE_LIMIT", "600/minute")
+# Messages per page of GET /api/v1/app/messages (a client may ask for fewer).
+APP_API_PAGE_SIZE = env_int("APP_API_PAGE_SIZE", 50)
+# An event stream whose client does not read (Daphne gives no backpressure of its own): once the socket's buffers
+# are full, events wait in the stream's own queue; past this many bytes there the stream is closed, and the
+# client resumes with Last-Event-ID when it reads again. A reply's deltas and its `done` are ~2x its text.
+APP_SSE_MAX_QUEUED_BYTES = env_int("APP_SSE_MAX_QUEUED_BYTES", 256 * 1024)
+if APP_SSE_MAX_QUEUED_BYTES <= 0:
+    raise RuntimeError("APP_SSE_MAX_QUEUED_BYTES must be above 0")
+# The kernel's send buffer of each event stream's socket (autotuned, it may grow to megabytes per client).
+APP_SSE_SOCKET_SEND_BUFFER_BYTES = env_int("APP_SSE_SOCKET_SEND_BUFFER_BYTES", 64 * 1024)
+# A comment line this often on a quiet stream, so proxies and mobile networks keep it open.
+APP_SSE_KEEPALIVE_S = env_float("APP_SSE_KEEPALIVE_S", 20.0)
 # Conversations per page of the console's inbox (waiting customers always come first; "load more" pages on).
 INBOX_PAGE_SIZE = env_int("INBOX_PAGE_SIZE", 50)
 

@@ -38,6 +38,8 @@
       status: pgettext("console", "Status"), conversations: pgettext("console", "Conversations"),
       waiting_human: pgettext("console", "Waiting for a human"), human: pgettext("console", "With an agent"),
       bot: pgettext("console", "With the bot"), resolved: pgettext("console", "Resolved"),
+      all_channels: pgettext("console", "All channels"), channel_web: pgettext("console", "Website"),
+      channel_apps: pgettext("console", "Apps"), channel: pgettext("console", "Channel"),
       search: pgettext("console", "Search messages or #id"),
       pick: pgettext("console", "Pick a conversation (j / k to move, Enter to open)."),
       take_over: pgettext("console", "Take over"), hand_back: pgettext("console", "Hand back to bot"),
@@ -199,8 +201,14 @@
 
   // --- inbox ----------------------------------------------------------------------------
   function matchesFilter(item) {
-    var status = $("hc-status").value;
+    var status = $("hc-status").value, channel = $("hc-channel").value, from = item.channel || "web";
+    if (channel === "app" ? from.indexOf("app:") !== 0 : channel && from !== channel) return false;
     return status ? item.status === status : item.status !== "resolved";
+  }
+  function inboxQuery(extra) {
+    var query = { type: "inbox", status: $("hc-status").value, search: $("hc-search").value, channel: $("hc-channel").value };
+    for (var k in extra || {}) query[k] = extra[k];
+    return query;
   }
   function sortKey(item) {
     // The server's order: waiting after a complaint, then the other waiting (longest first), mine, colleagues',
@@ -236,6 +244,7 @@
         top.appendChild(el("span", "hc-wait", fmt(t.waiting_for, { t: since(item.handoff_at || item.created_at) })));
       }
       if (item.agent) top.appendChild(el("span", "hc-agent", item.agent.name));
+      if (item.channel && item.channel !== "web") top.appendChild(el("span", "hc-channel", item.channel));
       li.appendChild(top);
       if (item.last_message) li.appendChild(el("div", "hc-excerpt", item.last_message.excerpt));
       li.addEventListener("click", function () { openConversation(item.id); });
@@ -472,16 +481,17 @@
   $("hc-assign").addEventListener("change", function (e) {
     if (e.target.value) act("assign", { agent_id: parseInt(e.target.value, 10) });
   });
-  $("hc-status").addEventListener("change", function () { send({ type: "inbox", status: $("hc-status").value, search: $("hc-search").value }); });
+  $("hc-status").addEventListener("change", function () { send(inboxQuery()); });
+  $("hc-channel").addEventListener("change", function () { send(inboxQuery()); });
   $("hc-more").addEventListener("click", function () {
     if (!state.next) return;
     $("hc-more").disabled = true;
-    send({ type: "inbox", status: $("hc-status").value, search: $("hc-search").value, cursor: state.next });
+    send(inboxQuery({ cursor: state.next }));
   });
   var searchTimer = null;
   $("hc-search").addEventListener("input", function () {
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(function () { send({ type: "inbox", status: $("hc-status").value, search: $("hc-search").value }); }, 250);
+    searchTimer = setTimeout(function () { send(inboxQuery()); }, 250);
   });
 
   var text = $("hc-text");

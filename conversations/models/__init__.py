@@ -2,6 +2,7 @@
 the dashboard's daily summaries (summaries)."""
 
 from .actions import Action, ActionCall
+from .apps import App
 from .chat import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
 from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, EvalSuggestionDismissal, Expectation
 from .moderation import ModerationAction, ModerationCategory, ModerationHit, ModerationTerm
@@ -12,6 +13,7 @@ from .summaries import DailySummary
 __all__ = [
     "Action",
     "ActionCall",
+    "App",
     "Conversation",
     "Customer",
     "DailySummary",

@@ -11,6 +11,8 @@ from helpdesk.encrypted_fields import EncryptedTextField, LookupHashField, Searc
 
 from ..protocol.codes import HandoffReason
 
+WEB_CHANNEL = "web"
+
 
 def new_conversation_token() -> str:
     """256 random bits, URL-safe: the token is the only key to a conversation."""
@@ -77,6 +79,8 @@ class Conversation(models.Model):
     privacy_notice_shown_at = models.DateTimeField(null=True, blank=True)
     privacy_notice_version = models.CharField(max_length=64, blank=True)
     privacy_notice_url = models.CharField(max_length=500, blank=True)
+    # Where the customer writes from: "web" (the widget) or "app:<name>" (conversations.appapi, models.App).
+    channel = models.CharField(max_length=64, default=WEB_CHANNEL, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

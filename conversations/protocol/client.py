@@ -144,12 +144,14 @@ class InboxPage(ClientFrame):
     status: str = ""
     search: str = ""
     cursor: str = ""
+    channel: str = ""  # "web", "app:<name>", or "app" for every app's
 
     @classmethod
     def parse(cls, frame: dict[str, Any]) -> Self:
         return cls(status=fields.text_of_str(frame.get("status"))[:20],
                    search=fields.text_of_str(frame.get("search"))[:200],
-                   cursor=fields.text_of_str(frame.get("cursor"))[:200])
+                   cursor=fields.text_of_str(frame.get("cursor"))[:200],
+                   channel=fields.text_of_str(frame.get("channel"))[:64])
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ def inbox_item(conversation: Conversation, *, last_message: Message | None = Non
     return {
         "id": conversation.pk,
         "status": conversation.status,
+        "channel": conversation.channel,
         "handoff_reason": conversation.handoff_reason,
         "handoff_at": conversation.handoff_at.isoformat() if conversation.handoff_at else None,
         "agent": (
@@ -104,16 +105,22 @@ def _cursor_after(cursor: str) -> Q:
 
 
 def inbox_page(
-    *, agent_id: int | None = None, status: str = "", search: str = "", cursor: str = "", limit: int | None = None
+    *, agent_id: int | None = None, status: str = "", search: str = "", cursor: str = "", limit: int | None = None,
+    channel: str = "",
 ) -> dict[str, Any]:
     """One page of the console's inbox, in `_inbox_ordered`'s order, filtered by status and by text in the
-    messages; `next` is the cursor of the following page (None on the last). Raises BadCursor."""
+    messages, and by channel ("web", "app:<name>", or "app" for every app); `next` is the cursor of the
+    following page (None on the last). Raises BadCursor."""
     limit = max(1, min(limit or settings.INBOX_PAGE_SIZE, 500))
     conversations = _inbox_ordered(agent_id=agent_id)
     if status:
         conversations = conversations.filter(status=status)
     else:
         conversations = conversations.exclude(status=Conversation.Status.RESOLVED)
+    if channel == "app":
+        conversations = conversations.filter(channel__startswith="app:")
+    elif channel:
+        conversations = conversations.filter(channel=channel)
     if search:
         query = search.strip()
         matches = conversations_matching(query=query)  # encrypted messages too (selectors.search)

@@ -14,6 +14,7 @@ from helpdesk.encrypted_fields import derived_columns
 from helpdesk.llm import profiles
 
 from ..models import Conversation, Customer, WebhookEvent, new_conversation_token
+from ..models.chat import WEB_CHANNEL
 from ..protocol.codes import ErrorCode, FrameError
 from ..selectors.customers import customer_hash
 from ..webhooks.emit import webhook_on_commit
@@ -88,19 +89,20 @@ def _identity_verify(user: Any) -> tuple[str, str, str]:
     return user_id.strip(), name, email
 
 
-def conversation_create(*, user: Any = None) -> Conversation:
+def conversation_create(*, user: Any = None, channel: str = WEB_CHANNEL) -> Conversation:
     """A new conversation, or for a verified customer their latest one, so it follows them across devices.
 
     `user` is the widget's `{id, name?, email?, ts, hash}` (see identity_hash). Without one, the conversation is
     bound to the browser that keeps its token (refused when ENFORCE_IDENTITY is on). Only a signed name and
-    email are stored.
+    email are stored. `channel` marks where a new conversation comes from (the widget, or an app); a verified
+    customer's latest conversation keeps the channel it started on.
     """
     if user is None:
         if settings.ENFORCE_IDENTITY:
             raise IdentityRefused(
                 ErrorCode.IDENTITY_REQUIRED, "this site requires a signed-in user (helpdeskSettings.user)"
             )
-        return _conversation_new()
+        return _conversation_new(channel=channel)
     user_id, name, email = _identity_verify(user)
     email = email if len(email) <= 254 else ""
     with transaction.atomic():
@@ -112,14 +114,14 @@ def conversation_create(*, user: Any = None) -> Conversation:
         if changes:
             Customer.objects.filter(pk=customer.pk).update(**derived_columns(Customer, changes))
         latest = customer.conversations.order_by("-created_at").first()
-        return latest or _conversation_new(customer=customer)
+        return latest or _conversation_new(customer=customer, channel=channel)
 
 
-def _conversation_new(*, customer: Customer | None = None) -> Conversation:
+def _conversation_new(*, customer: Customer | None = None, channel: str = WEB_CHANNEL) -> Conversation:
     """A conversation with the model profile its token's canary bucket gives it, for its whole life."""
     token = new_conversation_token()
     profile = profiles.profile_for_new_conversation(key=token)
-    conversation = Conversation.objects.create(token=token, customer=customer, profile=profile)
+    conversation = Conversation.objects.create(token=token, customer=customer, profile=profile, channel=channel)
     webhook_on_commit(WebhookEvent.CONVERSATION_CREATED, conversation=conversation)
     return conversation
 
