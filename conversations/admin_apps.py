@@ -33,13 +33,13 @@ class AppAdmin(admin.ModelAdmin):
         messages.warning(request, gettext("The key of %(app)s, shown this once (only its digest is kept): %(key)s")
                          % {"app": app.name, "key": key})
 
-    @admin.action(description=gettext_lazy("Revoke the selected apps' keys"))
+    @admin.action(description=gettext_lazy("Revoke the selected apps' keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
         for app in queryset:
             apps.app_revoke(app)
         self.message_user(request, gettext("Revoked: %(count)d") % {"count": queryset.count()})
 
-    @admin.action(description=gettext_lazy("Make a new key (the old one stops working)"))
+    @admin.action(description=gettext_lazy("Make a new key (the old one stops working)"), permissions=["change"])
     def new_key(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
         for app in queryset:
             self._show_key(request, app, apps.app_key_set(app))

@@ -133,6 +133,33 @@ def _test_event_queued(pk: int) -> bool:
 
 
 ACTIONS.append(("conversations.webhookendpoint", "send_test_event", _endpoint, _test_event_queued))
+
+
+_first_key_digests: dict[int, str] = {}
+
+
+def _app() -> int:
+    from conversations.services.apps import app_create
+
+    app, _key = app_create(name="ios")
+    _first_key_digests[app.pk] = app.key_hash
+    return app.pk
+
+
+def _app_revoked(pk: int) -> bool:
+    from conversations.models import App
+
+    return App.objects.get(pk=pk).revoked_at is not None
+
+
+def _app_key_changed(pk: int) -> bool:
+    from conversations.models import App
+
+    return App.objects.get(pk=pk).key_hash != _first_key_digests[pk]
+
+
+ACTIONS.append(("conversations.app", "revoke", _app, _app_revoked))
+ACTIONS.append(("conversations.app", "new_key", _app, _app_key_changed))
 # The permission each action needs beyond viewing (default: change).
 NEEDS = {("axes.accessattempt", "cleanup_expired_attempts"): "delete"}
 
