@@ -29,10 +29,16 @@ from typing import Any
 
 from django.conf import settings
 
+from helpdesk.runtime import aio
+
 # How often each web process looks at Redis (a PING and the server's run_id).
 WATCH_INTERVAL_S = 2.0
-# How long one look may take before Redis counts as unreachable.
+# How long Redis may take to answer a look (the client's socket timeout: an error, counted at once, as a refused or
+# reset connection is). A look not over in twice that, with no answer from Redis either way (its thread never got to
+# run: a web process starting on a loaded machine was seen to, and closed its customers' sockets for nothing),
+# counts only when the next one is as late.
 WATCH_TIMEOUT_S = 2.0
+SLOW_LOOKS_BEFORE_LOST = 2
 # How often one process repeats that Redis is unreachable, per place.
 WARNING_INTERVAL_S = 60.0
 
@@ -100,6 +106,7 @@ class RedisWatch:
         self.task: asyncio.Task | None = None
         self.run_id: str | None = None
         self.up = True
+        self.slow_looks = 0
 
     def register(self, socket: Any) -> None:
         """`socket` has an async `lost()`; the watch starts with the first socket (on the web process's loop)."""
@@ -125,9 +132,17 @@ class RedisWatch:
         # where redis.asyncio's could wait for ever to close a connection cancelled mid-command.
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=WATCH_TIMEOUT_S,
                                       socket_timeout=WATCH_TIMEOUT_S)
+        # A thread of its own: behind the sockets' other blocking calls in the loop's default pool, a look could
+        # wait its turn past its timeout while Redis answers in a millisecond.
+        thread = aio.thread_pool("redis-watch", 1)
+        loop = asyncio.get_running_loop()
+
+        async def info(section: str) -> dict:
+            return await loop.run_in_executor(thread, client.info, section)
+
         try:
             while True:
-                await self.look(asyncio.to_thread, client.info, "server")
+                await self.look(info, "server")
                 await asyncio.sleep(WATCH_INTERVAL_S)
         finally:
             client.close()
@@ -137,11 +152,14 @@ class RedisWatch:
         try:
             run_id = str((await asyncio.wait_for(info(*args), WATCH_TIMEOUT_S * 2))["run_id"])
         except Exception as exc:
-            if self.up:
+            slow = isinstance(exc, TimeoutError)
+            self.slow_looks = self.slow_looks + 1 if slow else 0
+            if self.up and (not slow or self.slow_looks >= SLOW_LOOKS_BEFORE_LOST):
                 self.up = False
                 unavailable_record(exc, "watch")
                 await self._lost(f"unreachable ({type(exc).__name__})")
             return
+        self.slow_looks = 0
         restarted = self.run_id is not None and run_id != self.run_id
         self.run_id = run_id
         if not self.up:
