@@ -95,7 +95,7 @@ def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) ->
     profile = profiles.profile_in_force(profile_id=conversation.profile_id, pinned=conversation.evaluation)
     try:
         with transaction.atomic():
-            return Message.objects.create(
+            reply = Message.objects.create(
                 conversation=conversation,
                 role=Message.Role.BOT,
                 status=Message.Status.STREAMING,
@@ -107,6 +107,10 @@ def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) ->
             )
     except IntegrityError:
         return None  # another worker claimed it
+    # A reply that did not exist cannot have been asked to stop: a flag under its id is another's (SQLite hands a
+    # rolled-back insert's id out again), and would stop this one before its first word.
+    reply_state_clear(reply.pk)
+    return reply
 
 
 def _bot_reply_restart(message_id: int, *, retry_of: int | None) -> Message | None:
