@@ -203,13 +203,21 @@ class ServedStack:
             (ROOT / ".pytest_cache").mkdir(exist_ok=True)
             shutil.copy(self.log_path, ROOT / ".pytest_cache" / self.keep_log_as)
 
-    def live(self) -> bool:
-        """Whether the web process answers /livez now."""
-        try:
-            with urllib.request.urlopen(self.url + "/livez", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+    def live(self, within: float = 10.0) -> bool:
+        """Whether the web process answers /livez, probed until `within` seconds have passed: one probe that a
+        loaded two-core machine answers late is no sign of death (a CI run's fault test read one 2 s timeout as
+        a dead server), just as Kubernetes' liveness probe needs several failures in a row."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/livez", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except OSError:
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)
 
     def log(self) -> str:
         """What serve and its children printed so far."""
