@@ -31,7 +31,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from helpdesk.runtime import aio
-from helpdesk.web import ratelimits, redisdown
+from helpdesk.web import dbbusy, ratelimits, redisdown
 
 from .. import events
 from ..models import App, Conversation, Message
@@ -125,9 +125,11 @@ def replay(conversation: Conversation, state: StreamState | None) -> tuple[Strea
     return state, out
 
 
-def sse_chunk(event: str, payload: dict[str, Any], event_id: str) -> bytes:
+def sse_chunk(event: str, payload: dict[str, Any], event_id: str, *, retry_ms: int | None = None) -> bytes:
+    """One event; `retry_ms` also tells an EventSource how long to wait before it reconnects."""
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event_id}\nevent: {event}\ndata: {data}\n\n".encode()
+    retry = f"retry: {retry_ms}\n" if retry_ms is not None else ""
+    return f"{retry}id: {event_id}\nevent: {event}\ndata: {data}\n\n".encode()
 
 
 class _Producer:
@@ -252,10 +254,12 @@ class EventStream:
                 request.registerProducer(producer, True)
                 _send_buffer_bound(request)
             self.conversation_id = conversation.pk
+            redisdown.watch.register(self)
             for kind, payload in missed:
                 self.enqueue(kind, payload)
             await self.relay(layer, channel)
         finally:
+            redisdown.watch.unregister(self)
             if request is not None and request.channel is not None and request.producer is producer:
                 request.unregisterProducer()  # a closed connection has dropped it already
             await redisdown.tolerate("sse", layer.group_discard(group, channel))
@@ -306,10 +310,21 @@ class EventStream:
             self.queued -= len(chunk)
             await self.send({"type": "http.response.body", "body": chunk, "more_body": True})
 
-    def enqueue(self, kind: str, payload: dict[str, Any]) -> None:
+    async def lost(self) -> None:
+        """Redis went away or restarted (helpdesk.web.redisdown.RedisWatch): this stream's subscription went with
+        it, and what is published meanwhile would never reach it. So it says busy and ends, as a widget's socket
+        is closed with 4503; the client reconnects with its Last-Event-ID (an EventSource after `retry`) and gets
+        what it missed from the stored messages."""
+        retry_after = settings.DATABASE_BUSY_RETRY_AFTER_S
+        self.enqueue("error", {"type": "error", "code": ErrorCode.BUSY, "detail": dbbusy.BUSY_DETAIL,
+                               "retry_after": retry_after}, retry_ms=int(retry_after * 1000))
+        self.ending = True
+        self.wakeup.set()
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, retry_ms: int | None = None) -> None:
         if self.overflowed:
             return
-        chunk = sse_chunk(kind, payload, self.state.encode())
+        chunk = sse_chunk(kind, payload, self.state.encode(), retry_ms=retry_ms)
         self.outbox.append(chunk)
         self.queued += len(chunk)
         self.wakeup.set()

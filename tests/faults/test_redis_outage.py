@@ -10,6 +10,7 @@ What must hold, with idle customer sockets open, a reply streaming and a custome
 - Every message a customer sends during the outage is stored exactly once (and answered, or handed to a person
   after UNANSWERED_TIMEOUT_S), or refused with `busy` and `retry_after`, which the widget resends (same client_id:
   stored once). A `stop` and a `request_human` sent meanwhile are done, or refused visibly: never silently lost.
+- An app's event stream is told (`error` busy) and ends, and its client resumes with Last-Event-ID.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.fake_ollama import FakeOllama, Reply
+from tests.support.appclient import EventStream, call
 from tests.support.environment import uses_postgres
 from tests.support.faults import QUICK_RECOVERY, FaultProxy, FaultStack, RedisServer, wait_for
 from tests.support.serve import own_database, serve_env
@@ -403,3 +405,42 @@ def test_a_redis_restart_under_idle_sockets_is_recovered_from(stack: Stack, fake
     no_traceback_reached_a_client(idle)
     assert done == [Reply().content] * len(idle)
     assert stack.live()
+
+
+def test_an_app_event_stream_ends_busy_on_a_redis_restart_and_resumes_with_what_it_missed(
+    stack: Stack, fake_ollama_server: FakeOllama
+) -> None:
+    """The app channel's event stream lost its subscription with Redis as a socket does: without being told, its
+    client would wait for ever for a reply published to nobody. It is told (`error` busy) and the stream ends; the
+    client reconnects with its Last-Event-ID and gets the messages of the meantime from the database, each once."""
+    fake_ollama_server.reset()
+    key = stack.shell("from conversations.services.apps import app_create\n"
+                      "print(app_create(name='redis-restart')[1])").split()[-1]
+    token = call(stack.url, "POST", "/api/v1/app/conversations", key=key, body={}).body["token"]
+    events = EventStream(stack.url, key, token)
+    try:
+        events.until("status")
+        time.sleep(1)  # the web process's watch has looked at Redis once (it starts with its first listener)
+        stack.redis.stop()  # its data and subscriptions go with it
+        stack.redis.start()
+        busy = events.until("error", timeout=30)
+        assert busy.data["code"] == "busy" and busy.data["retry_after"] >= 1, busy
+        assert events.next(timeout=10) is None, "the stream ended"
+    finally:
+        events.close()
+
+    def send() -> Any:  # refused `busy` while the web process still counts Redis as away: resent, as apps do
+        answer = call(stack.url, "POST", "/api/v1/app/messages", key=key, token=token,
+                      body={"text": "are you there?", "client_id": "sse-restart-1"})
+        return answer if answer.status in (200, 201) else None
+
+    sent = wait_for(send, timeout=60, interval=1)
+    resumed = EventStream(stack.url, key, token, last_event_id=busy.id)
+    try:
+        done = resumed.until("done", timeout=60)
+    finally:
+        resumed.close()
+    print(f"event stream: {[e.event for e in events.events]} | resumed: {[e.event for e in resumed.events]}")
+    assert done.data["message"]["content"] == Reply().content
+    mine = [e for e in resumed.events if e.event == "message" and e.data["message"]["role"] == "customer"]
+    assert [e.data["message"]["id"] for e in mine] == [sent.body["message"]["id"]], "the message of the meantime, once"
