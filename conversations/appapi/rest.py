@@ -29,7 +29,7 @@ from ..selectors.history import conversation_to_dict
 from ..selectors.messages import CUSTOMER_VISIBLE_ROLES, message_feedback, message_to_dict
 from ..services import apps, feedback, handoff, identity, messages
 from ..services.cancel import reply_stop
-from . import access
+from . import access, cors
 from .openapi import widget_paths
 
 API_DESCRIPTION = """The helpdesk's HTTP API, version 1.
@@ -71,7 +71,10 @@ class AppKey(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> App | None:
         app = apps.app_authenticate(token)
         if app is not None:
-            access.app_admit(app, origin=request.headers.get("Origin", ""))
+            origin = request.headers.get("Origin", "")
+            access.app_origin_admit(app, origin=origin)
+            setattr(request, cors.ADMITTED_ORIGIN, origin)  # its answers are readable there, a 429 included
+            access.app_rate_admit(app)
         return app
 
 
