@@ -134,6 +134,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # The app API's CORS, per app (the widget's is django-cors-headers' above; CORS_URLS_REGEX keeps them apart).
+    "conversations.appapi.cors.AppApiCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -798,7 +800,8 @@ WIDGET_ALLOWED_ORIGINS = env_list(
 )
 CORS_ALLOWED_ORIGINS = [o for o in WIDGET_ALLOWED_ORIGINS if o != "*"]
 CORS_ALLOW_ALL_ORIGINS = "*" in WIDGET_ALLOWED_ORIGINS
-CORS_URLS_REGEX = r"^/api/.*$"
+# Not the app API (/api/v1/app/...): its origins are each app's own (conversations.appapi.cors).
+CORS_URLS_REGEX = r"^/api/(?!v1/app/).*$"
 CORS_EXPOSE_HEADERS = ["Retry-After"]  # a 429's wait, readable by the widget's script on another origin
 
 # Identity verification: the host site signs its logged-in user, hash = HMAC-SHA256(secret, id\nname\nemail\nts)

@@ -29,7 +29,7 @@ from ..selectors.history import conversation_to_dict
 from ..selectors.messages import CUSTOMER_VISIBLE_ROLES, message_feedback, message_to_dict
 from ..services import apps, feedback, handoff, identity, messages
 from ..services.cancel import reply_stop
-from . import access
+from . import access, cors
 from .openapi import widget_paths
 
 API_DESCRIPTION = """The helpdesk's HTTP API, version 1.
@@ -37,7 +37,9 @@ API_DESCRIPTION = """The helpdesk's HTTP API, version 1.
 **App channel** (`/api/v1/app/...`): for mobile apps and other front ends. Authenticate with the app's key
 (`Authorization: Bearer hdk_...`, made in admin under *Apps*); name the conversation with its token in the
 `X-Conversation-Token` header. Replies stream as server-sent events from `GET /api/v1/app/events`
-(`message`, `delta`, `done`, `status`, `typing`), resumable with `Last-Event-ID`.
+(`message`, `delta`, `done`, `status`, `typing`), resumable with `Last-Event-ID`. From a browser: a page on one
+of the app's allowed origins may call it (CORS, the origin echoed; preflights answered for origins an app lists);
+read the event stream with `fetch()`, since `EventSource` cannot send the key.
 
 **Widget** (`/api/v1/widget`, `/api/v1/conversations`, `/api/v1/conversations/transcript`): what the website
 widget calls, cross-origin, without a key; its chat itself runs over the websocket `/ws/chat/<token>/`.
@@ -71,7 +73,10 @@ class AppKey(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> App | None:
         app = apps.app_authenticate(token)
         if app is not None:
-            access.app_admit(app, origin=request.headers.get("Origin", ""))
+            origin = request.headers.get("Origin", "")
+            access.app_origin_admit(app, origin=origin)
+            setattr(request, cors.ADMITTED_ORIGIN, origin)  # its answers are readable there, a 429 included
+            access.app_rate_admit(app)
         return app
 
 

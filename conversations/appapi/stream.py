@@ -40,7 +40,7 @@ from ..selectors.access import conversation_get_by_token
 from ..selectors.history import conversation_to_dict
 from ..selectors.messages import CUSTOMER_VISIBLE_ROLES, message_to_dict
 from ..services import apps
-from . import access
+from . import access, cors
 
 logger = logging.getLogger(__name__)
 
@@ -192,42 +192,64 @@ class EventStream:
         self.state = StreamState()
         self.sent_final: set[int] = set()
         self.conversation_id = 0
+        self.cors: list[tuple[str, str]] = [("Vary", "Origin")]  # CORS headers of its answers (appapi.cors)
+
+    async def answer(self, status: int, body: dict[str, Any] | None,
+                     headers: list[tuple[str, str]] | tuple = ()) -> None:
+        """A JSON answer (a refusal, or a preflight's, then without a body) with this stream's CORS headers."""
+        sent = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in (*self.cors, *headers)]
+        if body is None:
+            await self.send({"type": "http.response.start", "status": status, "headers": sent})
+            await self.send({"type": "http.response.body", "body": b""})
+        else:
+            await _json_response(self.send, status, body, sent)
 
     async def refusal(self) -> tuple[Conversation, StreamState | None] | None:
-        """The conversation and the client's state, or None once a refusal was sent."""
-        if self.scope.get("method", "GET") != "GET":
-            await _json_response(self.send, 405, {"error": "method_not_allowed", "detail": "use GET"})
+        """The conversation and the client's state, or None once a refusal (or a preflight's answer) was sent.
+        CORS as for the REST operations (conversations.appapi.cors): a browser's fetch() reads the stream."""
+        origin = self.headers.get("origin", "")
+        method = self.scope.get("method", "GET")
+        if cors.is_preflight(method, self.headers.get("access-control-request-method")):
+            status, headers, body = await aio.db_call(cors.preflight, origin)
+            self.cors = []
+            await self.answer(status, body, headers)
+            return None
+        if method != "GET":
+            await self.answer(405, {"error": "method_not_allowed", "detail": "use GET"})
             return None
         scheme, _, key = self.headers.get("authorization", "").partition(" ")
         app: App | None = await aio.db_call(apps.app_authenticate, key.strip()) if scheme.lower() == "bearer" \
             else None
         if app is None:
-            await _json_response(self.send, 401, {"error": "unauthorized",
-                                                  "detail": "missing, unknown or revoked API key"},
-                                 [(b"www-authenticate", b"Bearer")])
+            self.cors += await aio.db_call(cors.answer_headers, origin, admitted=None, status=401)
+            await self.answer(401, {"error": "unauthorized", "detail": "missing, unknown or revoked API key"},
+                              [("WWW-Authenticate", "Bearer")])
             return None
         try:
-            await asyncio.to_thread(access.app_admit, app, origin=self.headers.get("origin", ""))
+            access.app_origin_admit(app, origin=origin)
         except access.OriginRefused as exc:
-            await _json_response(self.send, 403, {"error": ErrorCode.ORIGIN_NOT_ALLOWED, "detail": str(exc)})
+            await self.answer(403, {"error": ErrorCode.ORIGIN_NOT_ALLOWED, "detail": str(exc)})
             return None
+        self.cors += cors.answer_headers(origin, admitted=origin, status=200)
+        try:
+            await asyncio.to_thread(access.app_rate_admit, app)
         except ratelimits.RateLimited as exc:
-            await _json_response(self.send, 429, {"error": ErrorCode.RATE_LIMITED, "retry_after": exc.retry_after,
-                                                  "detail": f"too many requests; retry after {exc.retry_after} s"},
-                                 [(b"retry-after", str(exc.retry_after).encode())])
+            await self.answer(429, {"error": ErrorCode.RATE_LIMITED, "retry_after": exc.retry_after,
+                                    "detail": f"too many requests; retry after {exc.retry_after} s"},
+                              [("Retry-After", str(exc.retry_after))])
             return None
         conversation = await aio.db_call(conversation_get_by_token,
                                          token=self.headers.get("x-conversation-token", ""))
         if conversation is None:
-            await _json_response(self.send, 404, {"error": ErrorCode.UNKNOWN_CONVERSATION,
-                                                  "detail": "no conversation has this X-Conversation-Token"})
+            await self.answer(404, {"error": ErrorCode.UNKNOWN_CONVERSATION,
+                                    "detail": "no conversation has this X-Conversation-Token"})
             return None
         last = self.headers.get("last-event-id", "")
         try:
             state = StreamState.decode(last) if last.strip() else None
         except BadEventId:
-            await _json_response(self.send, 400, {"error": "bad_event_id", "field": "Last-Event-ID",
-                                                  "detail": "Last-Event-ID is not an id this stream sent"})
+            await self.answer(400, {"error": "bad_event_id", "field": "Last-Event-ID",
+                                    "detail": "Last-Event-ID is not an id this stream sent"})
             return None
         return conversation, state
 
@@ -249,7 +271,8 @@ class EventStream:
             self.state, missed = await aio.db_call(replay, conversation, state)
             await self.send({"type": "http.response.start", "status": 200, "headers": [
                 (b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
-                (b"x-accel-buffering", b"no")]})
+                (b"x-accel-buffering", b"no"),
+                *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.cors)]})
             if request is not None:
                 request.registerProducer(producer, True)
                 _send_buffer_bound(request)

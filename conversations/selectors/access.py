@@ -9,7 +9,7 @@ from django.conf import settings
 
 from helpdesk.web.origins import origin_allowed
 
-from ..models import Conversation
+from ..models import App, Conversation
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -41,3 +41,13 @@ def conversation_get_by_token(*, token: str) -> Conversation | None:
         return None
     return Conversation.objects.filter(token=token).first()
 
+
+
+def app_origin_listed(*, origin: str) -> bool:
+    """Whether `origin` is among the allowed origins of any app whose key is not revoked: what a CORS preflight
+    to the app API can be checked against, since a preflight carries no key (conversations.appapi.cors)."""
+    origin = origin.strip().rstrip("/")
+    if not origin:
+        return False
+    rows = App.objects.filter(revoked_at__isnull=True).exclude(allowed_origins="")
+    return any(origin_allowed(origin, app.origins()) for app in rows.only("allowed_origins"))
