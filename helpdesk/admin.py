@@ -27,7 +27,7 @@ class ModelProfileForm(forms.ModelForm):
     class Meta:
         model = ModelProfile
         fields = ("name", "model", "is_default", "canary_share", "temperature", "top_p", "num_predict", "num_ctx",
-                  "think", "keep_alive", "system_prompt_en", "system_prompt_zh", "handoff_threshold")
+                  "think", "keep_alive", "system_prompt_en", "system_prompt_zh", "handoff_threshold", "action_choice")
         widgets = {
             "system_prompt_en": forms.Textarea(attrs={"rows": 4}),
             "system_prompt_zh": forms.Textarea(attrs={"rows": 4}),
@@ -68,6 +68,7 @@ class ModelProfileAdmin(admin.ModelAdmin):
         ("Generation (Ollama options)", {"fields": ("temperature", "top_p", "num_predict", "num_ctx", "think",
                                                     "keep_alive")}),
         ("Prompts and handoff", {"fields": ("system_prompt_en", "system_prompt_zh", "handoff_threshold")}),
+        (gettext_lazy("Actions"), {"fields": ("action_choice",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ModelProfile]:
