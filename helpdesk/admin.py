@@ -56,7 +56,7 @@ class ModelProfileAdmin(admin.ModelAdmin):
     form = ModelProfileForm
     list_display = ("name", "model", "is_default", "canary_share", "temperature", "top_p", "num_predict", "num_ctx",
                     "think", "handoff_threshold", "conversation_count", "updated_at")
-    list_filter = ("is_default", "think", "model")
+    list_filter = ("is_default", "think", "model", "action_choice")
     search_fields = ("name", "model")
     actions = ["make_default", "roll_back"]
     fieldsets = (

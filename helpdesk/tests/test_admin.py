@@ -77,6 +77,8 @@ def test_the_way_actions_are_chosen_is_a_profile_setting_in_admin_with_its_help(
     assert response.status_code == 302, response.content.decode()[:2000]
     profile.refresh_from_db()
     assert profile.action_choice == ModelProfile.ActionChoice.TOOLS
+    listed = staff_client.get(reverse("admin:helpdesk_modelprofile_changelist"), {"action_choice__exact": "format"})
+    assert profile.name not in listed.context["cl"].result_list.values_list("name", flat=True)
     response = staff_client.post(url, form_data(profile, action_choice="functions"))
     assert response.status_code == 200
     profile.refresh_from_db()
