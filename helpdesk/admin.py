@@ -27,7 +27,7 @@ class ModelProfileForm(forms.ModelForm):
     class Meta:
         model = ModelProfile
         fields = ("name", "model", "is_default", "canary_share", "temperature", "top_p", "num_predict", "num_ctx",
-                  "think", "keep_alive", "system_prompt_en", "system_prompt_zh", "handoff_threshold")
+                  "think", "keep_alive", "system_prompt_en", "system_prompt_zh", "handoff_threshold", "action_choice")
         widgets = {
             "system_prompt_en": forms.Textarea(attrs={"rows": 4}),
             "system_prompt_zh": forms.Textarea(attrs={"rows": 4}),
@@ -56,7 +56,7 @@ class ModelProfileAdmin(admin.ModelAdmin):
     form = ModelProfileForm
     list_display = ("name", "model", "is_default", "canary_share", "temperature", "top_p", "num_predict", "num_ctx",
                     "think", "handoff_threshold", "conversation_count", "updated_at")
-    list_filter = ("is_default", "think", "model")
+    list_filter = ("is_default", "think", "model", "action_choice")
     search_fields = ("name", "model")
     actions = ["make_default", "roll_back"]
     fieldsets = (
@@ -68,6 +68,7 @@ class ModelProfileAdmin(admin.ModelAdmin):
         ("Generation (Ollama options)", {"fields": ("temperature", "top_p", "num_predict", "num_ctx", "think",
                                                     "keep_alive")}),
         ("Prompts and handoff", {"fields": ("system_prompt_en", "system_prompt_zh", "handoff_threshold")}),
+        (gettext_lazy("Actions"), {"fields": ("action_choice",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ModelProfile]:

@@ -11,9 +11,17 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class ModelProfile(models.Model):
+    class ActionChoice(models.TextChoices):
+        """How the model picks an action (conversations.actions.choice): DeepSeek-R1 on Ollama refuses `tools`,
+        so structured outputs are the default; a tool-capable model may use Ollama's own tool calling."""
+
+        FORMAT = "format", _("structured output (format)")
+        TOOLS = "tools", _("tools")
+
     name = models.CharField(max_length=64, unique=True)
     model = models.CharField(
         "Ollama model tag", max_length=128, default="deepseek-r1:7b",
@@ -36,6 +44,13 @@ class ModelProfile(models.Model):
     handoff_threshold = models.FloatField(
         default=0.5, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="A reply less confident than this hands the conversation to a human.",
+    )
+    action_choice = models.CharField(
+        _("how actions are chosen"), max_length=16, choices=ActionChoice.choices, default=ActionChoice.FORMAT,
+        help_text=_(
+            "Structured output (format) works with every model, DeepSeek-R1 included. Tools uses Ollama's tool "
+            "calling and needs a tool-capable model (e.g. qwen2.5, llama3.1); a model that refuses tools falls "
+            "back to structured output."),
     )
     is_default = models.BooleanField("default", default=False)
     canary_share = models.FloatField(

@@ -6,7 +6,7 @@ Each test scripts what the next chat requests get: text, thinking (in the
 `thinking` field or inline `<think>`), pace, HTTP errors, an error line in the
 middle of the stream, or a dropped connection.
 
-One module of ~500 lines on purpose: `python -m tests.fake_ollama` runs it standalone (`make run` without a GPU,
+One module of ~700 lines on purpose: `python -m tests.fake_ollama` runs it standalone (`make run` without a GPU,
 the benchmarks, the screenshots), so the server, its script and its command line travel as one file.
 """
 
@@ -96,6 +96,13 @@ class Reply:
     # required property, each enum's first value, empty strings and lists, zeros (schema_instance). Off by
     # default: a reply scripted with JSON in `content` (the intent and judge tests) goes out as it is.
     fill_schema: bool = False
+    # Tool calling (a request with `tools`, as Ollama takes them): answer with exactly these calls, each
+    # {"name": ..., "arguments": {...}}, in `message.tool_calls` as Ollama writes them (a test drives the model's
+    # call, or makes it call a tool that was not offered) ...
+    tool_calls: tuple[dict[str, Any], ...] | None = None
+    # ... or, without them, call the first tool offered with arguments taken from the last user message
+    # (tool_call_auto). Off by default: the scripted content goes out, a model answering in words.
+    call_tools: bool = False
 
 
 def schema_instance(schema: Any) -> Any:
@@ -129,6 +136,65 @@ def structured_content(body: dict[str, Any], reply: Reply) -> str | None:
     if reply.fill_schema:
         return json.dumps(schema_instance(schema), ensure_ascii=False)
     return None
+
+
+_CODE = re.compile(r"[A-Za-z]*\d[A-Za-z0-9_-]*")
+_NUMBER_IN_TEXT = re.compile(r"(?<![A-Za-z0-9.])-?\d+(?:\.\d+)?(?![A-Za-z0-9])")
+
+
+def tool_call_auto(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The call a tool-capable model would plausibly make, deterministically: the first tool offered, its
+    arguments from the last user message. A string argument takes the message's next code with a digit in it
+    (an order number: "10234", "SF1400238855"), in the order the properties are declared; an integer or number
+    the message's first number standing on its own; an enum the first of its values the message names as a
+    word. What the message does not give is left out, unless required (then the schema's first instance, as a
+    model constrained to it would)."""
+    tools = body.get("tools") or [{}]
+    function = (tools[0] or {}).get("function") or {}
+    if not function.get("name"):
+        return None
+    users = [m for m in body.get("messages") or [] if m.get("role") == "user"]
+    text = str(users[-1].get("content", "")) if users else ""
+    codes = _CODE.findall(text)
+    numbers = _NUMBER_IN_TEXT.findall(text)
+    parameters = function.get("parameters") or {}
+    required = set(parameters.get("required") or [])
+    arguments: dict[str, Any] = {}
+    for name, spec in (parameters.get("properties") or {}).items():
+        spec = spec or {}
+        kind = spec.get("type", "string")
+        value: Any = None
+        if spec.get("enum"):
+            value = next((v for v in spec["enum"] if _named(str(v), text)), None)
+        elif kind == "string" and codes:
+            value = codes.pop(0)
+        elif kind in ("integer", "number") and numbers:
+            value = int(float(numbers[0])) if kind == "integer" else float(numbers[0])
+        if value is None and name in required:
+            value = schema_instance(spec)
+        if value is not None:
+            arguments[name] = value
+    return {"name": function["name"], "arguments": arguments}
+
+
+def _named(word: str, text: str) -> bool:
+    """Whether `text` has `word` on its own (any case): "ems" names EMS, "SF1400238855" does not name SF."""
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", text, re.IGNORECASE) is not None
+
+
+def tool_calls_for(body: dict[str, Any], reply: Reply) -> list[dict[str, Any]] | None:
+    """`message.tool_calls` for a request offering `tools`, as Ollama writes them ({"function": {"index": n,
+    "name": ..., "arguments": {...}}}), or None when the reply answers in words."""
+    if not body.get("tools"):
+        return None
+    calls = list(reply.tool_calls) if reply.tool_calls is not None else None
+    if calls is None and reply.call_tools:
+        auto = tool_call_auto(body)
+        calls = [auto] if auto else None
+    if not calls:
+        return None
+    return [{"function": {"index": index, "name": call["name"], "arguments": call.get("arguments", {})}}
+            for index, call in enumerate(calls)]
 
 
 def reply_pieces(reply: Reply, *, thinking_in_field: bool) -> list[tuple[str, str]]:
@@ -231,6 +297,9 @@ class RecordedRequest:
 class FakeOllamaState:
     version: str = "0.12.6"
     models: list[str] = field(default_factory=lambda: ["deepseek-r1:7b", "bge-m3"])
+    # Models whose template has no tool calling: a chat offering them `tools` is refused with 400, as Ollama
+    # refuses DeepSeek-R1 ("registry.ollama.ai/library/deepseek-r1:7b does not support tools").
+    models_without_tools: set[str] = field(default_factory=lambda: {"deepseek-r1:7b"})
     script: deque[Reply] = field(default_factory=deque)
     default_reply: Reply = field(default_factory=Reply)
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -352,11 +421,19 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.status != 200:
             self._send_json(reply.status, {"error": reply.error or f"fake error {reply.status}"})
             return
+        if body.get("tools") and model in self.server.state.models_without_tools:
+            name = model if "/" in model else f"library/{model}"
+            self._send_json(400, {"error": f"registry.ollama.ai/{name} does not support tools"})
+            return
+        tool_calls = tool_calls_for(body, reply)
+        if tool_calls is not None:  # Ollama's tool calling: the calls in the message, content empty
+            reply = Reply(**{**reply.__dict__, "content": "", "thinking": "", "chunks": ()})
         structured = structured_content(body, reply)
         if structured is not None:  # Ollama's structured outputs: the JSON is the content, no thinking
             reply = Reply(**{**reply.__dict__, "content": structured, "thinking": "", "chunks": ()})
         cites = reply.cite_first_source or reply.change_number
-        if structured is None and cites and (answer := cited_answer(body, change_number=reply.change_number)):
+        answers_in_words = structured is None and tool_calls is None
+        if answers_in_words and cites and (answer := cited_answer(body, change_number=reply.change_number)):
             reply = Reply(**{**reply.__dict__, "content": answer})
         thinking_in_field = bool(body.get("think")) and reply.thinking_style == "field"
         pieces = reply_pieces(reply, thinking_in_field=thinking_in_field)
@@ -367,13 +444,16 @@ class _Handler(BaseHTTPRequestHandler):
             message: dict[str, Any] = {"role": "assistant", "content": "".join(t for f, t in pieces if f == "content")}
             if thinking_in_field:
                 message["thinking"] = reply.thinking
+            if tool_calls is not None:
+                message["tool_calls"] = tool_calls
             self._send_json(200, self._final(model, message, reply, len(pieces), started))
             return
 
-        self._stream(model, pieces, reply, record, started)
+        self._stream(model, pieces, reply, record, started, tool_calls=tool_calls)
 
     def _stream(
-        self, model: str, pieces: list[tuple[str, str]], reply: Reply, record: RecordedRequest, started: float
+        self, model: str, pieces: list[tuple[str, str]], reply: Reply, record: RecordedRequest, started: float,
+        *, tool_calls: list[dict[str, Any]] | None = None,
     ) -> None:
         """The chunked NDJSON reply, a piece per chunk at the reply's pace, with its scripted error or drop."""
         self.send_response(200)
@@ -406,6 +486,10 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 )
                 record.tokens_sent = index + 1
+            if tool_calls is not None:  # Ollama streams the calls in a chunk of their own before the last
+                self._chunk({"model": model, "created_at": datetime.now(UTC).isoformat(),
+                             "message": {"role": "assistant", "content": "", "tool_calls": tool_calls},
+                             "done": False})
             self._chunk(self._final(model, {"role": "assistant", "content": ""}, reply, len(pieces), started))
             self._end_chunks()
         except (BrokenPipeError, ConnectionResetError):
@@ -524,6 +608,7 @@ class FakeOllama:
             self.state.default_reply = Reply()
             self.state.version = "0.12.6"
             self.state.models = ["deepseek-r1:7b", "bge-m3"]
+            self.state.models_without_tools = {"deepseek-r1:7b"}
             self.state.embed_dimensions = 384
             self.state.embed_delay_s = 0.0
             self.state.record_requests = True  # a test that turned the log off leaves it on for the next
@@ -565,6 +650,16 @@ def main() -> None:
         help="answer structured-output requests (a `format` schema: the action choice, the intent model) with the "
         "schema's first instance: each enum's first value (e.g. the first action offered)",
     )
+    parser.add_argument(
+        "--call-tools", action="store_true",
+        help="answer tool-calling requests (`tools`: the action choice of a profile set to tools) by calling the "
+        "first tool offered, its arguments taken from the customer's message (e.g. an order number)",
+    )
+    parser.add_argument(
+        "--tool-models", default="",
+        help="comma-separated models to serve that can call tools (e.g. qwen2.5:7b); deepseek-r1:7b refuses "
+        "tools with 400, as on Ollama",
+    )
     args = parser.parse_args()
     content = args.content or (
         " ".join(f"word{i}" for i in range(args.tokens))
@@ -572,9 +667,11 @@ def main() -> None:
         else "This is the fake Ollama speaking: your message arrived, and this reply streams token by token."
     )
     state = FakeOllamaState(record_requests=False)
+    state.models += [m.strip() for m in args.tool_models.split(",") if m.strip() and m.strip() not in state.models]
     state.default_reply = Reply(
         content=content, thinking=args.thinking, ttft=args.ttft, per_token=args.per_token,
         cite_first_source=args.cite_sources, change_number=args.change_number, fill_schema=args.fill_schemas,
+        call_tools=args.call_tools,
     )
     server = _Server(state, port=args.port)
     print(f"fake Ollama on http://127.0.0.1:{args.port}", flush=True)

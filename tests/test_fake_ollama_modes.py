@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,118 @@ def test_the_gateways_structured_chat_reads_the_fakes_answer(fake_ollama: FakeOl
                                              model="deepseek-r1:7b", schema=CHOICE_SCHEMA, timeout_s=10))
     assert answer == {"action": "order_lookup", "arguments": {"order_number": "", "count": 0}}
     assert fake_ollama.chat_requests()[-1].body["format"] == CHOICE_SCHEMA
+
+
+TOOL_MODEL = "qwen2.5:7b"
+TOOLS = [
+    {"type": "function", "function": {
+        "name": "order_lookup", "description": "Look up the customer's orders.",
+        "parameters": {"type": "object", "properties": {"order_number": {"type": "string"},
+                                                        "carrier": {"type": "string", "enum": ["SF", "EMS"]},
+                                                        "count": {"type": "integer"}},
+                       "required": ["carrier"]}}},
+    {"type": "function", "function": {"name": "order_cancel", "description": "Cancel an order.",
+                                      "parameters": {"type": "object", "properties": {}}}},
+]
+
+
+def post_chat_raw(url: str, body: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+    """The HTTP status and every NDJSON object of the answer (one when not streamed)."""
+    request = urllib.request.Request(f"{url}/api/chat", data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, [json.loads(line) for line in response.read().splitlines() if line.strip()]
+    except urllib.error.HTTPError as exc:
+        return exc.code, [json.loads(exc.read())]
+
+
+def tools_body(text: str, *, model: str = TOOL_MODEL, stream: bool = False) -> dict[str, Any]:
+    return {"model": model, "stream": stream, "tools": TOOLS,
+            "messages": [{"role": "system", "content": "Call a tool."}, {"role": "user", "content": text}]}
+
+
+@pytest.mark.parametrize(("text", "arguments"), [
+    ("Where is order SF1400238855 sent by ems, 3 boxes?", {"order_number": "SF1400238855", "carrier": "EMS",
+                                                             "count": 3}),
+    ("我的订单10187到哪了？", {"order_number": "10187", "carrier": "SF", "count": 10187}),
+    ("Where is my parcel?", {"carrier": "SF"}),  # nothing given: only the required one, its first value
+])
+def test_call_tools_calls_the_first_tool_with_arguments_from_the_users_message(
+    text: str, arguments: dict[str, Any], fake_ollama: FakeOllama,
+) -> None:
+    fake_ollama.state.models.append(TOOL_MODEL)
+    fake_ollama.state.default_reply = Reply(content="Words instead.", call_tools=True)
+    status, (answer,) = post_chat_raw(fake_ollama.url, tools_body(text))
+    assert status == 200 and answer["done"] is True
+    # As Ollama writes them: the calls in the message, the content empty.
+    assert answer["message"] == {"role": "assistant", "content": "", "tool_calls": [
+        {"function": {"index": 0, "name": "order_lookup", "arguments": arguments}}]}
+    # Without `tools` the same reply answers in words.
+    plain = {key: value for key, value in tools_body(text).items() if key != "tools"}
+    assert post_chat_raw(fake_ollama.url, plain)[1][0]["message"]["content"] == "Words instead."
+
+
+def test_scripted_tool_calls_go_out_as_scripted_streamed_or_not(fake_ollama: FakeOllama) -> None:
+    fake_ollama.state.models.append(TOOL_MODEL)
+    calls = ({"name": "order_cancel", "arguments": {}}, {"name": "not_offered", "arguments": {"x": 1}})
+    fake_ollama.script(Reply(tool_calls=calls, call_tools=True), Reply(tool_calls=calls), Reply(content="No call."))
+    _, (answer,) = post_chat_raw(fake_ollama.url, tools_body("Cancel 10234"))
+    assert [c["function"]["name"] for c in answer["message"]["tool_calls"]] == ["order_cancel", "not_offered"]
+    assert answer["message"]["tool_calls"][1]["function"] == {"index": 1, "name": "not_offered", "arguments": {"x": 1}}
+    status, chunks = post_chat_raw(fake_ollama.url, tools_body("Cancel 10234", stream=True))
+    assert status == 200 and chunks[-1]["done"] is True
+    assert [c["message"]["tool_calls"] for c in chunks if c["message"].get("tool_calls")] == [
+        answer["message"]["tool_calls"]]
+    # No calls scripted nor auto: a model answering in words.
+    _, (answer,) = post_chat_raw(fake_ollama.url, tools_body("Cancel 10234"))
+    assert answer["message"] == {"role": "assistant", "content": "No call."}
+    assert fake_ollama.chat_requests()[0].body["tools"] == TOOLS  # what was offered is on record
+
+
+def test_a_model_without_tool_calling_refuses_tools_with_400_as_ollama_does(fake_ollama: FakeOllama) -> None:
+    fake_ollama.state.default_reply = Reply(call_tools=True, content="Hello.")
+    assert post_chat_raw(fake_ollama.url, tools_body("Where is 10234?", model="deepseek-r1:7b")) == (
+        400, [{"error": "registry.ollama.ai/library/deepseek-r1:7b does not support tools"}])
+    # The same model without `tools` answers; a model made tool-capable calls.
+    plain = {key: value for key, value in tools_body("hi", model="deepseek-r1:7b").items() if key != "tools"}
+    assert post_chat_raw(fake_ollama.url, plain)[0] == 200
+    fake_ollama.state.models_without_tools.clear()
+    assert post_chat_raw(fake_ollama.url, tools_body("10234", model="deepseek-r1:7b"))[1][0]["message"]["tool_calls"]
+
+
+def test_the_gateways_tool_chat_reads_the_fakes_calls_and_names_the_refusal(fake_ollama: FakeOllama) -> None:
+    from helpdesk.llm import ollama as gateway
+    from helpdesk.runtime import aio
+
+    fake_ollama.state.models.append(TOOL_MODEL)
+    fake_ollama.state.default_reply = Reply(call_tools=True)
+    messages = [{"role": "user", "content": "我的订单10187到哪了？"}]
+    calls = aio.run(gateway.tool_chat(messages, model=TOOL_MODEL, tools=TOOLS, timeout_s=10))
+    assert calls == [gateway.ToolCall(name="order_lookup",
+                                      arguments={"order_number": "10187", "carrier": "SF", "count": 10187})]
+    sent = fake_ollama.chat_requests()[-1].body
+    assert [tool["function"]["name"] for tool in sent["tools"]] == ["order_lookup", "order_cancel"]
+    assert sent["stream"] is False and "format" not in sent
+    with pytest.raises(gateway.ToolsNotSupported, match="does not support tools"):
+        aio.run(gateway.tool_chat(messages, model="deepseek-r1:7b", tools=TOOLS, timeout_s=10))
+    with pytest.raises(gateway.OllamaRequestError, match="cannot be sent"):
+        aio.run(gateway.tool_chat(messages, model=TOOL_MODEL, timeout_s=10, tools=[
+            {"type": "function", "function": {"name": "x", "parameters": {"type": "array"}}}]))
+
+
+def test_the_standalone_servers_call_tools_flag() -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_ollama", "--port", str(port), "--ttft", "0", "--per-token", "0",
+         "--call-tools", "--tool-models", TOOL_MODEL], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert server.stdout is not None and "fake Ollama on" in server.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        (call,) = post_chat_raw(url, tools_body("Where is order 10234?"))[1][0]["message"]["tool_calls"]
+        assert call["function"]["arguments"]["order_number"] == "10234"
+        assert post_chat_raw(url, tools_body("10234", model="deepseek-r1:7b"))[0] == 400
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -65,9 +65,10 @@ class ActionStep:
 
 def action_step(
     *, bot_message: Message, customer_message: Message | None, question: str, masked_question: str, restore: Any,
-    language: str, model: str,
+    language: str, model: str, action_choice: str = "format",
 ) -> ActionStep:
-    """What the actions make of the message being answered (see the module's docstring)."""
+    """What the actions make of the message being answered (see the module's docstring); `action_choice` is
+    the profile's way of asking the model (conversations.actions.choice)."""
     conversation = bot_message.conversation
     if customer_message is None or conversation.evaluation:
         return ActionStep()
@@ -98,7 +99,8 @@ def action_step(
     # The model's choice and the call take seconds and need no database: the connection goes back to the pool
     # meanwhile (as for the stream, conversations.pipeline.reply), not held idle per reply.
     connection.close()
-    choice = action_choose(usable, question=masked_question, model=settings.ACTION_MODEL or model, restore=restore)
+    choice = action_choose(usable, question=masked_question, model=settings.ACTION_MODEL or model, restore=restore,
+                           mode=action_choice)
     if choice.action is None:
         return ActionStep(record={"action_choice": choice.error or "none"})
     if not choice.action.read_only:

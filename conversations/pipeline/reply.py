@@ -63,7 +63,7 @@ def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     actions = action_step(
         bot_message=bot_message, customer_message=prepared.customer_message, question=prepared.question,
         masked_question=prepared.model_question, restore=prepared.masker.restore, language=prepared.language,
-        model=prepared.options.model,
+        model=prepared.options.model, action_choice=prepared.profile.action_choice,
     )
     if actions.outcome is not None:  # sign in first, confirm a proposal, or a failed look-up handed off
         actions.outcome.retrieval = {**grounding.record(), **actions.outcome.retrieval}

@@ -98,6 +98,13 @@ class OllamaRequestError(OllamaError):
     kind = "request_error"
 
 
+class ToolsNotSupported(OllamaRequestError):
+    """400 "... does not support tools": the model's template has no tool calling (DeepSeek-R1). Every node
+    answers the same for the same model, so it does not fail over; the caller asks another way."""
+
+    kind = "tools_not_supported"
+
+
 # Another node may still serve the request: it may be up, idle, or have the model pulled.
 FAILOVER_ERRORS = (OllamaUnavailable, ServerBusy, ModelNotFound)
 
@@ -342,6 +349,8 @@ def _translate(exc: BaseException, *, host: str, model: str, started: bool) -> O
             return ServerBusy(f"Ollama is busy: {detail}", host=host, model=model)
         if status == -1 or started:
             return StreamBroken(f"Ollama stopped the reply: {detail}", host=host, model=model)
+        if status == 400 and "does not support tools" in detail.lower():
+            return ToolsNotSupported(f"model '{model}' does not support tools: {detail}", host=host, model=model)
         if status >= 500:
             return OllamaUnavailable(f"Ollama answered {status}: {detail}", host=host, model=model)
         return OllamaRequestError(f"Ollama refused the request ({status}): {detail}", host=host, model=model)
@@ -626,3 +635,40 @@ async def structured_chat(
     if not isinstance(answer, dict):
         raise OllamaRequestError("the answer is not the JSON object asked for", host=host, model=model)
     return answer
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call the model asked for: a tool's name and its arguments as the model wrote them (unchecked)."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+async def tool_chat(
+    messages: Sequence[dict[str, str]], *, model: str, tools: Sequence[dict[str, Any]], timeout_s: float,
+    keep_alive: str = "30m",
+) -> list[ToolCall]:
+    """One non-streamed answer with Ollama's tool calling (`tools`: each {"type": "function", "function":
+    {name, description, parameters}}): the calls in `message.tool_calls`, in order, or [] when the model
+    answered in words. Kept to `timeout_s` with failover, temperature 0, no thinking, as `structured_chat`.
+
+    Raises ToolsNotSupported when the model refuses tools (its template has none: DeepSeek-R1), OllamaError
+    for the rest. A tool the client cannot send (a parameters schema that is not an object) is refused here,
+    before any node is asked, so it never counts against a node.
+    """
+    try:
+        checked = [ollama.Tool.model_validate(tool) for tool in tools]
+    except ValueError as exc:
+        raise OllamaRequestError(f"a tool cannot be sent to Ollama: {exc}"[:300], host="", model=model) from exc
+
+    def ask(client: ollama.AsyncClient) -> Awaitable[Any]:
+        return client.chat(model=model, messages=list(messages), tools=checked, stream=False, think=False,
+                           options={"temperature": 0}, keep_alive=keep_alive)
+
+    try:
+        _, response = await asyncio.wait_for(_on_a_node(model, ask), timeout_s)
+    except TimeoutError:
+        raise OllamaUnavailable(f"no answer within {timeout_s:g} s", host="", model=model) from None
+    return [ToolCall(name=call.function.name, arguments=dict(call.function.arguments or {}))
+            for call in response.message.tool_calls or []]

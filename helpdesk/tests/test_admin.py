@@ -64,3 +64,22 @@ def test_make_default_moves_the_default(staff_client) -> None:
     response = staff_client.post(reverse("admin:helpdesk_modelprofile_change", args=[new.pk]),
                                  form_data(new, is_default=False))
     assert response.status_code == 200 and "one profile must be the default" in response.content.decode()
+
+
+def test_the_way_actions_are_chosen_is_a_profile_setting_in_admin_with_its_help(staff_client) -> None:
+    profile = default_profile()
+    assert profile.action_choice == ModelProfile.ActionChoice.FORMAT  # DeepSeek-R1 refuses tools: the default
+    url = reverse("admin:helpdesk_modelprofile_change", args=[profile.pk])
+    page = staff_client.get(url).content.decode()
+    assert 'name="action_choice"' in page and "structured output (format)" in page
+    assert "needs a tool-capable model" in page and "falls back to structured output" in page
+    response = staff_client.post(url, form_data(profile, action_choice="tools"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    profile.refresh_from_db()
+    assert profile.action_choice == ModelProfile.ActionChoice.TOOLS
+    listed = staff_client.get(reverse("admin:helpdesk_modelprofile_changelist"), {"action_choice__exact": "format"})
+    assert profile.name not in listed.context["cl"].result_list.values_list("name", flat=True)
+    response = staff_client.post(url, form_data(profile, action_choice="functions"))
+    assert response.status_code == 200
+    profile.refresh_from_db()
+    assert profile.action_choice == ModelProfile.ActionChoice.TOOLS
