@@ -202,6 +202,8 @@
         if (frame.code === ERROR.TAKEN) alert(fmt(t.taken, { name: frame.agent }));
         else if (frame.code === ERROR.NOT_PROPOSED) approvalRefused(frame);
         else if (window.console) console.warn("console:", frame.code, frame.detail);
+        // Whatever was refused, a decision clicked meanwhile may be tried again.
+        document.querySelectorAll("#hc-messages .hc-approval button").forEach(function (b) { b.disabled = false; });
         break;
     }
   }
