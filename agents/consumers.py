@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from conversations import events
+from conversations.actions.approval import ApprovalRefused
 from conversations.models import Conversation, Message
 from conversations.protocol import client
 from conversations.protocol.codes import CloseCode, ErrorCode, FrameError
@@ -106,6 +107,9 @@ class AgentConsoleConsumer(JsonSocketConsumer):
             case Conversation.DoesNotExist():
                 await self.send_error(ErrorCode.UNKNOWN_CONVERSATION, "no conversation has this number",
                                       conversation_id=conversation_id)
+            case ApprovalRefused():
+                await self.send_error(ErrorCode.NOT_PROPOSED, str(exc), conversation_id=conversation_id,
+                                      call_id=exc.call_id, status=exc.status)
             case ratelimits.RateLimited():
                 await self.send_error(ErrorCode.RATE_LIMITED, f"too many requests; wait {exc.retry_after} s",
                                       conversation_id=conversation_id, limit=exc.what, retry_after=exc.retry_after)
@@ -178,6 +182,14 @@ class AgentConsoleConsumer(JsonSocketConsumer):
 
     async def on_draft(self, frame: client.Draft) -> None:
         await aio.db_call(services.draft_request, agent=self.agent, conversation_id=frame.conversation_id)
+
+    async def on_action_approve(self, frame: client.ActionApprove) -> None:
+        await aio.db_call(services.action_approve, agent=self.agent, conversation_id=frame.conversation_id,
+                          call_id=frame.call_id)
+
+    async def on_action_decline(self, frame: client.ActionDecline) -> None:
+        await aio.db_call(services.action_decline, agent=self.agent, conversation_id=frame.conversation_id,
+                          call_id=frame.call_id)
 
     async def on_typing(self, frame: client.AgentTyping) -> None:
         await aio.db_call(presence.agent_typing, conversation_id=frame.conversation_id, active=frame.active)

@@ -11,7 +11,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 
-from conversations.models import Conversation, Message
+from conversations.actions import approval
+from conversations.models import ActionCall, Conversation, Message
 from conversations.services import drafts, handoff, messages
 from helpdesk.web import ratelimits
 
@@ -81,3 +82,32 @@ def draft_request(*, agent: Any, conversation_id: int) -> None:
     ratelimits.draft_check(agent_id=agent.pk)
     drafts.draft_request(conversation_id=conversation_id)
     audit(actor=agent, action="draft", conversation_id=conversation_id)
+
+
+def action_approve(*, agent: Any, conversation_id: int, call_id: int) -> ActionCall:
+    """Run a proposed action of a conversation the agent has; the customer is told how it went (in the agent's
+    name). The call runs outside any transaction (it may take the action's timeout), so the log is written once
+    it has run. Raises approval.ApprovalRefused (already decided: logged with why) or NotYourConversation."""
+    try:
+        call = approval.action_proposal_approve(call_id=call_id, conversation_id=conversation_id, agent=agent)
+    except (approval.ApprovalRefused, handoff.NotYourConversation) as exc:
+        audit(actor=agent, action="action_approve_refused", conversation_id=conversation_id, call_id=call_id,
+              reason=str(exc))
+        raise
+    audit(actor=agent, action="action_approve", conversation_id=conversation_id, call_id=call.pk,
+          action_name=call.action_name, status=call.status)
+    return call
+
+
+def action_decline(*, agent: Any, conversation_id: int, call_id: int) -> ActionCall:
+    """Decline a proposed action of a conversation the agent has: it never runs, and the customer is told."""
+    try:
+        with transaction.atomic():
+            call = approval.action_proposal_decline(call_id=call_id, conversation_id=conversation_id, agent=agent)
+            audit(actor=agent, action="action_decline", conversation_id=conversation_id, call_id=call.pk,
+                  action_name=call.action_name)
+    except (approval.ApprovalRefused, handoff.NotYourConversation) as exc:
+        audit(actor=agent, action="action_decline_refused", conversation_id=conversation_id, call_id=call_id,
+              reason=str(exc))
+        raise
+    return call

@@ -75,3 +75,14 @@ ACTION_APPROVAL_NOTICE = gettext_noop(
     "I have passed your request (%(action)s) to a colleague, who will check and confirm it shortly."
 )
 ACTION_DECLINED_NOTICE = gettext_noop("All right, I have left it as it is.")
+# What an agent's approval or refusal of a proposed action (conversations.actions.approval) tells the customer,
+# posted as the agent's own message; %(facts)s: the result's key facts, on lines of their own.
+ACTION_APPROVED_NOTICE = gettext_noop("Done: your request (%(action)s) has been carried out.")
+ACTION_APPROVED_FACTS_NOTICE = gettext_noop("Done: your request (%(action)s) has been carried out.\n%(facts)s")
+ACTION_APPROVAL_FAILED_NOTICE = gettext_noop(
+    "Sorry, your request (%(action)s) could not be carried out: our system did not complete it. I will look into "
+    "it and get back to you here."
+)
+ACTION_AGENT_DECLINED_NOTICE = gettext_noop(
+    "We have checked your request (%(action)s) and not carried it out: everything stays as it was."
+)

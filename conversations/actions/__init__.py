@@ -6,5 +6,6 @@ arguments through Ollama's structured outputs (`choice`), makes the call itself 
 (`calls`: host fixed by the admin, arguments URL-encoded, no redirects, bounded read, a deadline) and gives the
 result to the answering model as numbered source [1] (`step`). Every call is stored (`ActionCall`) and shown to
 agents beside the reply. Only read-only actions run at once; one that changes something is proposed and runs
-when the customer confirms it in the chat, or when an agent approves it in admin (a setting per action).
+when the customer confirms it in the chat, or when an agent approves it (a setting per action) in the console
+or in admin (`approval`: once, and the customer is told the outcome).
 """

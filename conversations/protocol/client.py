@@ -240,7 +240,28 @@ class AgentTyping(ConversationFrame):
         return {"active": bool(frame.get("active"))}
 
 
+@dataclass(frozen=True)
+class ActionApprove(ConversationFrame):
+    """Run a proposed action call of this conversation (conversations.actions.approval)."""
+
+    type = "action_approve"
+    call_id: int
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        call_id = frame.get("call_id")
+        if not isinstance(call_id, int) or isinstance(call_id, bool) or call_id <= 0:
+            raise FrameError(ErrorCode.BAD_FRAME, "call_id must be the number of a proposed action call")
+        return {"call_id": call_id}
+
+
+@dataclass(frozen=True)
+class ActionDecline(ActionApprove):
+    type = "action_decline"
+
+
 CONSOLE_FRAMES: dict[str, type[ClientFrame]] = {
     frame.type: frame
-    for frame in (Ping, InboxPage, Open, TakeOver, HandBack, Resolve, Assign, AgentReply, Note, Draft, AgentTyping)
+    for frame in (Ping, InboxPage, Open, TakeOver, HandBack, Resolve, Assign, AgentReply, Note, Draft, AgentTyping,
+                  ActionApprove, ActionDecline)
 }

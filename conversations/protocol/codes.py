@@ -44,6 +44,7 @@ class ErrorCode(models.TextChoices):
     NOT_YOURS = "not_yours"
     BAD_CURSOR = "bad_cursor"
     UNKNOWN_AGENT = "unknown_agent"
+    NOT_PROPOSED = "not_proposed"
     # the host site's signed identity (HTTP)
     IDENTITY_INVALID = "identity_invalid"
     IDENTITY_NOT_CONFIGURED = "identity_not_configured"

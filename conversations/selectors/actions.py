@@ -30,11 +30,14 @@ def proposal_pending(conversation: Conversation) -> ActionCall | None:
 def action_calls_of(message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The action calls made for these replies, as the console shows them beside each."""
     calls: dict[int, list[dict[str, Any]]] = {}
-    for call in ActionCall.objects.filter(message_id__in=message_ids).order_by("created_at"):
+    for call in ActionCall.objects.filter(message_id__in=message_ids).select_related("action").order_by("created_at"):
         calls.setdefault(call.message_id, []).append(action_call_dict(call))
     return calls
 
 
 def action_call_dict(call: ActionCall) -> dict[str, Any]:
+    """A call as the console shows it; `confirmation` "agent" on a proposal: agents may approve or decline it."""
+    confirmation = call.action.confirmation if call.action is not None else ""
     return {"id": call.pk, "action": call.action_name, "arguments": call.arguments, "status": call.status,
-            "response_status": call.response_status, "duration_ms": call.duration_ms, "error": call.error}
+            "response_status": call.response_status, "duration_ms": call.duration_ms, "error": call.error,
+            "confirmation": confirmation}

@@ -68,7 +68,8 @@ def message_to_agent_dict(message: Message) -> dict[str, Any]:
         payload["email"] = message_email(message)
     if message.role == Message.Role.BOT and (message.retrieval or {}).get("actions"):
         # The calls to the company's systems this reply made or proposed (conversations.actions), beside it.
-        payload["actions"] = [action_call_dict(call) for call in message.action_calls.order_by("created_at")]
+        calls = message.action_calls.select_related("action").order_by("created_at")
+        payload["actions"] = [action_call_dict(call) for call in calls]
     if message.role == Message.Role.CUSTOMER:
         payload.update({"intent": message.intent, "intent_source": message.intent_source,
                         "entities": message.entities or []})

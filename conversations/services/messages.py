@@ -257,15 +257,21 @@ def message_post_agent(*, conversation_id: int, agent: Any, text: str, client_id
         )
         if existing is not None:
             return existing
-        message = Message.objects.create(
-            conversation=conversation, role=Message.Role.AGENT, content=text, author=agent, client_id=client_id,
-            profile_id=conversation.profile_id,
-        )
-        Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-        message_publish(message)
-        events.inbox_changed_on_commit(conversation, message)
-        # Not in the chat to read it, but left an address: the reply goes by email too (conversations.mail).
-        email_reply_queue(message)
+        return agent_message_store(conversation=conversation, agent=agent, text=text, client_id=client_id)
+
+
+def agent_message_store(*, conversation: Conversation, agent: Any, text: str, client_id: str | None = None) -> Message:
+    """Store a message from `agent` to the customer and send it, in the caller's transaction, whoever checked
+    that the agent may write (their reply, or what their approval of an action did: conversations.actions)."""
+    message = Message.objects.create(
+        conversation=conversation, role=Message.Role.AGENT, content=text, author=agent, client_id=client_id,
+        profile_id=conversation.profile_id,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+    message_publish(message)
+    events.inbox_changed_on_commit(conversation, message)
+    # Not in the chat to read it, but left an address: the reply goes by email too (conversations.mail).
+    email_reply_queue(message)
     return message
 
 
