@@ -81,6 +81,7 @@
         order_number: pgettext("console", "order"), phone: pgettext("console", "phone"),
         email: pgettext("console", "email"), amount: pgettext("console", "amount"), product: pgettext("console", "product")
       },
+      // xgettext:no-javascript-format ("{p}% of" is no printf directive: makemessages would mark it fuzzy)
       coverage: pgettext("console", "covers {p}% of the question"),
       flagged: pgettext("console", "flagged: {category}"),
       email: {
@@ -94,6 +95,7 @@
       small_talk: pgettext("console", "small talk ({kind}), answered without a source"),
       declined: pgettext("console", "declined: no source covers the question"),
       empty_kb: pgettext("console", "nothing is published: no scope to judge the question by"),
+      // xgettext:no-javascript-format ("{p}% of" is no printf directive: makemessages would mark it fuzzy)
       judge_supported: pgettext("console", "judge: {p}% of the sentences supported"),
       judge_error: pgettext("console", "judge gave no verdict: {e}"),
       judge_unsupported: pgettext("console", "Not supported by its sources, says the judge: check it"),
