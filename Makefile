@@ -50,11 +50,11 @@ TEST_EMBEDDED_PASS_LIMIT ?= 20m
 test: install messages
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
-	PYTHONUNBUFFERED=1 timeout -k 60 $(TEST_PASS_LIMIT) $(PY) -m pytest
+	PYTHONUNBUFFERED=1 timeout -k 60 $(TEST_PASS_LIMIT) $(PY) -m pytest --durations=20
 	@if [ -n "$$DATABASE_URL$$REDIS_URL" ]; then \
 		echo "--- embedded-mode pass (SQLite, in-memory channel layer, in-process tasks)"; \
 		env -u DATABASE_URL -u REDIS_URL PYTHONUNBUFFERED=1 timeout -k 60 $(TEST_EMBEDDED_PASS_LIMIT) \
-			$(PY) -m pytest -m "not production and not browser"; \
+			$(PY) -m pytest --durations=20 -m "not production and not browser"; \
 	fi
 
 lint: install
