@@ -362,16 +362,13 @@ def channel_rows(
 
 
 def channel_notice(*, series: DashboardSeries, seen: list[str], lang: str) -> str:
-    """What a one-channel view must say: that the channel was never seen, or that days summarized before
-    channels were counted are left out of its figures; "" when there is nothing to say."""
+    """What a one-channel view must say: that days summarized before channels were counted are left out, or that
+    the channel has no stored conversation nor any counted in the range; "" when there is nothing to say."""
     if series.channel is None:
         return ""
     with translation.override(lang):
-        if series.channel not in seen:
-            return _("No conversation was ever seen on the channel “%(channel)s”: its figures are empty.") % {
-                "channel": series.channel}
         days = series.days_without_channels
-        if days:
+        if days:  # first: the channel may well have been seen on those days, which cannot tell
             return ngettext(
                 "%(days)d day of this range was summarized before conversations were counted by channel: "
                 "it is left out of these figures.",
@@ -379,6 +376,11 @@ def channel_notice(*, series: DashboardSeries, seen: list[str], lang: str) -> st
                 "they are left out of these figures.",
                 days,
             ) % {"days": days}
+        if series.channel not in seen:
+            return _(
+                "No conversation on the channel “%(channel)s” is stored, nor counted in this range: its figures "
+                "are empty."
+            ) % {"channel": series.channel}
         return ""
 
 
