@@ -14,8 +14,8 @@ class DailySummary(models.Model):
     rebuilt, `latency` the hours' reply times (at most SUMMARY_LATENCY_SAMPLES an hour) for percentiles, and
     `profiles` each model profile's day (conversations.stats.profiles) for the profiles compared, and
     `channels` each channel's `hourly` and `latency` (conversations.stats.daily.channel_figures) for the
-    dashboard's channel breakdown and filter; None on a day summarized before channels were counted (the
-    dashboard says so rather than guess how that day split).
+    dashboard's channel breakdown and filter; None on a day summarized before channels were counted and
+    final before the fill could split it (the dashboard says so rather than guess how that day split).
     A day is `final` once retention deleted from it: it is never counted again, since what is left would
     undercount it."""
 

@@ -2,8 +2,9 @@
 for every channel or one (`Conversation.channel`: "web" or "app:<name>"), and the channels side by side.
 
 Past days come from the daily summaries, which keep each channel's hourly figures too (`DailySummary.channels`).
-A day summarized before channels were counted (`channels` None: filled before migration 0026) cannot be split
-honestly once its rows are gone, so a one-channel view leaves such days out and counts them in
+A day summarized before channels were counted (`channels` None: filled before migration 0026) is split by the
+next fill while it is not final (its rows are still there: summaries_channels_backfill); a final one cannot be
+split honestly, its rows being gone, so a one-channel view leaves such days out and counts them in
 `days_without_channels`, and the breakdown shows their conversations apart, as not counted by channel; the
 unfiltered figures are unchanged."""
 

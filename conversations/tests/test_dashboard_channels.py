@@ -198,3 +198,23 @@ def test_an_unknown_channel_counts_nothing(channel: str) -> None:
     assert all(not any(getattr(series, name)) for name in COUNTS)
     assert series.totals["conversations"] == 0 and series.totals["handoff_rate"] is None
     assert channel not in dashboard_stats.channels_seen(buckets=week(now))
+
+
+def test_the_fill_splits_by_channel_the_days_summarized_before_but_not_the_final_ones() -> None:
+    """After migration 0026, days not yet final get their per-channel figures from the rows they still have;
+    a final day is left as it is (its rows may be gone), and no day's own figures change."""
+    now = timezone.now()
+    three_channels(now)
+    summaries_fill()
+    counted = {s.day: (s.channels, s.hourly) for s in DailySummary.objects.all()}
+    today = timezone.localdate(now)
+    frozen = timezone.localdate(now - timedelta(days=5))
+    DailySummary.objects.update(channels=None)
+    DailySummary.objects.filter(day=frozen).update(final=True)
+    summaries_fill()
+    after = {s.day: (s.channels, s.hourly) for s in DailySummary.objects.all()}
+    assert after.keys() == counted.keys() and after[frozen] == (None, counted[frozen][1])
+    assert {d: v for d, v in after.items() if d != frozen} == {d: v for d, v in counted.items() if d != frozen}
+    assert today in after and len(after) >= 4
+    web = dashboard_stats.dashboard_series(buckets=week(now), channel="web")
+    assert web.days_without_channels == 1 and web.totals["conversations"] == 4
