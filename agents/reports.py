@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from conversations.stats.buckets import Buckets, buckets_ending_now
-from conversations.stats.dashboard import DashboardSeries
+from conversations.stats.dashboard import ChannelFigures, DashboardSeries
 from conversations.stats.profiles import ProfileStats
 
 from . import charts
@@ -308,6 +308,80 @@ def dashboard_summary(*, series: DashboardSeries, lang: str) -> list[tuple[str, 
             (_("Cache hit rate"), _or_none(totals["cache_rate"], percent)),
             (_("FAQ answers"), _or_none(totals["faq_rate"], percent)),
         ]
+
+
+# --- channels -----------------------------------------------------------------------------------------
+
+
+def channel_requested(value: str | None) -> str | None:
+    """The `?channel=` to restrict the dashboard to: None (every channel) when absent or blank. Any other value
+    is taken as it is (it only ever filters, and the page escapes it), so an unknown one counts nothing."""
+    value = (value or "").strip()
+    return value or None
+
+
+def channel_label(channel: str | None) -> str:
+    """A channel in words, in the active language: "web" is the website's widget, "app:<name>" an app."""
+    if channel is None:
+        return _("Not counted by channel")
+    if channel == "web":
+        return _("Website")
+    if channel.startswith("app:"):
+        return _("App: %(name)s") % {"name": channel.removeprefix("app:")}
+    return channel
+
+
+def channel_options(*, seen: list[str], current: str | None, lang: str) -> list[dict[str, Any]]:
+    """The filter's options: every channel seen, and the requested one even if never seen (so the select shows
+    what the page counts), after "All channels"."""
+    channels = seen if current is None or current in seen else [*seen, current]
+    with translation.override(lang):
+        return [{"value": "", "label": _("All channels"), "current": current is None}] + [
+            {"value": channel, "label": channel_label(channel), "current": channel == current} for channel in channels
+        ]
+
+
+def channel_rows(
+    *, compared: list[ChannelFigures], params: Mapping[str, str], lang: str
+) -> list[dict[str, str]]:
+    """The breakdown table's rows: each channel's conversations, share of all, handoff and deflection rates,
+    and a link that filters the dashboard to it (none for days not counted by channel)."""
+    total = sum(c.conversations for c in compared)
+    with translation.override(lang):
+        return [
+            {
+                "label": channel_label(c.channel),
+                "query": query_with(params, channel=c.channel) if c.channel is not None else "",
+                "conversations": integer(c.conversations),
+                "share": percent(c.conversations / total),
+                "handoff_rate": _or_none(c.handoff_rate, percent),
+                "deflection_rate": _or_none(c.deflection_rate, percent),
+            }
+            for c in compared
+        ]
+
+
+def channel_notice(*, series: DashboardSeries, seen: list[str], lang: str) -> str:
+    """What a one-channel view must say: that days summarized before channels were counted are left out, or that
+    the channel has no stored conversation nor any counted in the range; "" when there is nothing to say."""
+    if series.channel is None:
+        return ""
+    with translation.override(lang):
+        days = series.days_without_channels
+        if days:  # first: the channel may well have been seen on those days, which cannot tell
+            return ngettext(
+                "%(days)d day of this range was summarized before conversations were counted by channel: "
+                "it is left out of these figures.",
+                "%(days)d days of this range were summarized before conversations were counted by channel: "
+                "they are left out of these figures.",
+                days,
+            ) % {"days": days}
+        if series.channel not in seen:
+            return _(
+                "No conversation on the channel “%(channel)s” is stored, nor counted in this range: its figures "
+                "are empty."
+            ) % {"channel": series.channel}
+        return ""
 
 
 # --- links --------------------------------------------------------------------------------------------

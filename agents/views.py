@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from conversations.evaluation import figures as evaluation_figures
 from conversations.evaluation import services as evaluation_services
 from conversations.models import EvalRun
-from conversations.stats.dashboard import dashboard_series
+from conversations.stats.dashboard import channels_compare, channels_seen, dashboard_series
 from conversations.stats.moderation import moderation_counts
 from conversations.stats.profiles import PROFILE_SAMPLE_CAP, profiles_compare
 from helpdesk import i18n
@@ -125,18 +125,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = _report_context(request, page="dashboard")
     lang, tz = context["lang"], timezone.get_current_timezone()
     range_key, buckets = reports.dashboard_buckets(range_key=request.GET.get("range", ""), now=timezone.now(), tz=tz)
-    series = dashboard_series(buckets=buckets, tz=tz)
+    channel = reports.channel_requested(request.GET.get("channel"))
+    series = dashboard_series(buckets=buckets, tz=tz, channel=channel)
+    seen = channels_seen(buckets=buckets)
+    kept = {"channel": channel} if channel else {}
     context.update(
         range_key=range_key,
+        channel=channel or "",
         window=reports.window_label(start=buckets.start, end=buckets.end, tz=tz),
         ranges=[
-            {"label": label, "query": reports.query_with({}, range=key, lang=lang), "current": key == range_key}
+            {"label": label, "query": reports.query_with(kept, range=key, lang=lang), "current": key == range_key}
             for key, label in reports.RANGE_LABELS.items()
         ],
+        channel_options=reports.channel_options(seen=seen, current=channel, lang=lang),
+        channel_notice=reports.channel_notice(series=series, seen=seen, lang=lang),
+        channel_rows=reports.channel_rows(
+            compared=channels_compare(buckets=buckets), params={"range": range_key, "lang": lang}, lang=lang
+        ),
         has_data=series.has_data,
         summary=reports.dashboard_summary(series=series, lang=lang),
         charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
-        moderation=moderation_counts(start=buckets.start, end=buckets.end),
+        moderation=moderation_counts(start=buckets.start, end=buckets.end, channel=channel),
     )
     context["evaluation"] = evaluation_report.dashboard_card(card=evaluation_figures.latest_default_run(), lang=lang)
     context["nodes"], context["nodes_notice"] = reports.nodes_panel(

@@ -137,7 +137,7 @@ class DailySummaryAdmin(ReadOnlyAdmin):
                     "resolved_with_human", "csat_count", "feedback_up", "feedback_down", "final", "filled_at")
     list_filter = ("final",)
     date_hierarchy = "day"
-    exclude = ("hourly", "latency")
+    exclude = ("hourly", "latency", "channels")
 
     def get_urls(self) -> list:
         retention = path("retention/", self.admin_site.admin_view(self.retention_view),

@@ -12,7 +12,10 @@ class DailySummary(models.Model):
     dashboard reads past days from here. Day totals are columns (for admin and SQL); `hourly` holds the same
     measures per hour of the day (lists from `start`, one entry an hour) so hour-sized dashboard buckets can be
     rebuilt, `latency` the hours' reply times (at most SUMMARY_LATENCY_SAMPLES an hour) for percentiles, and
-    `profiles` each model profile's day (conversations.stats.profiles) for the profiles compared.
+    `profiles` each model profile's day (conversations.stats.profiles) for the profiles compared, and
+    `channels` each channel's `hourly` and `latency` (conversations.stats.daily.channel_figures) for the
+    dashboard's channel breakdown and filter; None on a day summarized before channels were counted and
+    final before the fill could split it (the dashboard says so rather than guess how that day split).
     A day is `final` once retention deleted from it: it is never counted again, since what is left would
     undercount it."""
 
@@ -37,6 +40,8 @@ class DailySummary(models.Model):
     latency = models.JSONField(default=dict, blank=True)
     # Each model profile's figures of the day, for the profiles compared ("none": conversations without one).
     profiles = models.JSONField(default=dict, blank=True)
+    # Each channel's hourly measures and reply times ({"web": {"hourly": ..., "latency": ...}}); None: not counted.
+    channels = models.JSONField(null=True, blank=True, default=None)
     filled_at = models.DateTimeField()
     final = models.BooleanField(default=False)
 

@@ -11,7 +11,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from ..models import Conversation, DailySummary
-from ..stats.daily import active_days, day_figures
+from ..stats.daily import active_days, channel_figures, day_figures
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +65,26 @@ def summaries_fill(*, through: date | None = None) -> int:
         | set(DailySummary.objects.filter(day__gte=first, day__lte=through).values_list("day", flat=True))
     )
     filled = sum(summary_save(day) for day in days)
-    logger.info("daily summaries filled", extra={"days": filled, "through": through.isoformat()})
+    split = summaries_channels_backfill()
+    logger.info("daily summaries filled", extra={"days": filled, "through": through.isoformat(),
+                                                 "channels_backfilled": split})
     return filled
+
+
+def summaries_channels_backfill() -> int:
+    """Count by channel the days summarized before channels were counted (`channels` None, migration 0026)
+    that are not final, and return how many: their rows are still there (retention freezes a day before it
+    deletes from it; an erasure's few rows a recount would miss as well), so only the split is added and the
+    day's own figures stay as they were counted.
+    A final day keeps None: what is left of its rows would undercount it, and the dashboard says so instead.
+    Conditional on the day still not being final, like summary_save."""
+    pending = DailySummary.objects.filter(channels__isnull=True, final=False).order_by("day")
+    return sum(
+        DailySummary.objects.filter(day=day, channels__isnull=True, final=False).update(
+            channels=channel_figures(day, latency_cap=settings.SUMMARY_LATENCY_SAMPLES)
+        )
+        for day in list(pending.values_list("day", flat=True))
+    )
 
 
 def summaries_finalize(*, through: date) -> int:

@@ -45,6 +45,51 @@ def active_days(first: date, last: date) -> set[date]:
     )
 
 
+def _hours(
+    day: date, *, latency_cap: int, channel: str | None = None
+) -> tuple[dict[str, list[int]], dict[str, list[list[float | None]]]]:
+    """The day's hourly measures (the dashboard's own queries) and each hour's latest `latency_cap` reply
+    times, of every conversation or of one channel's."""
+    tz = timezone.get_default_timezone()
+    start, end = day_bounds(day, tz)
+    buckets = Buckets(start=start, size=timedelta(hours=1), count=round((end - start) / timedelta(hours=1)))
+    hourly: dict[str, list[int]] = {}
+    for group in counts_per_bucket(buckets=buckets, tz=tz, channel=channel):
+        hourly.update(group)
+    latency: dict[str, list[list[float | None]]] = {}
+    replies = llm_replies_completed().filter(created_at__gte=start, created_at__lt=end).order_by("-id")
+    if channel is not None:
+        replies = replies.filter(conversation__channel=channel)
+    for created_at, ttft, total in replies.values_list("created_at", "ttft_ms", "total_ms").iterator():
+        kept = latency.setdefault(str(buckets.index(created_at)), [])
+        if len(kept) < latency_cap:
+            kept.append([ttft, total])
+    return hourly, latency
+
+
+def channel_figures(day: date, *, latency_cap: int) -> dict[str, dict[str, Any]]:
+    """Each channel's hours of `day` ({"hourly": ..., "latency": ...}, as the day's own), for the dashboard's
+    channel breakdown and filter once the rows are gone. The channels are those of the conversations that
+    started, were resolved, or were written in that day: every measure belongs to one of them."""
+    start, end = day_bounds(day)
+    stored = Conversation.objects.filter(evaluation=False).order_by()
+    active = (
+        set(stored.filter(created_at__gte=start, created_at__lt=end).values_list("channel", flat=True).distinct())
+        | set(stored.filter(resolved_at__gte=start, resolved_at__lt=end).values_list("channel", flat=True).distinct())
+        | set(
+            Message.objects.filter(conversation__evaluation=False, created_at__gte=start, created_at__lt=end)
+            .order_by()
+            .values_list("conversation__channel", flat=True)
+            .distinct()
+        )
+    )
+    figures = {}
+    for channel in sorted(active):
+        hourly, latency = _hours(day, latency_cap=latency_cap, channel=channel)
+        figures[channel] = {"hourly": hourly, "latency": latency}
+    return figures
+
+
 def day_figures(day: date, *, latency_cap: int) -> dict[str, Any]:
     """Everything a DailySummary holds for `day` (settings.TIME_ZONE), from the rows as they are now.
 
@@ -53,16 +98,7 @@ def day_figures(day: date, *, latency_cap: int) -> dict[str, Any]:
     tz = timezone.get_default_timezone()
     start, end = day_bounds(day, tz)
     hours = round((end - start) / timedelta(hours=1))
-    buckets = Buckets(start=start, size=timedelta(hours=1), count=hours)
-    hourly: dict[str, list[int]] = {}
-    for group in counts_per_bucket(buckets=buckets, tz=tz):
-        hourly.update(group)
-    latency: dict[str, list[list[float | None]]] = {}
-    replies = llm_replies_completed().filter(created_at__gte=start, created_at__lt=end).order_by("-id")
-    for created_at, ttft, total in replies.values_list("created_at", "ttft_ms", "total_ms").iterator():
-        kept = latency.setdefault(str(buckets.index(created_at)), [])
-        if len(kept) < latency_cap:
-            kept.append([ttft, total])
+    hourly, latency = _hours(day, latency_cap=latency_cap)
     ttft_all = [pair[0] for pairs in latency.values() for pair in pairs if pair[0] is not None]
     started = Conversation.objects.filter(evaluation=False, created_at__gte=start, created_at__lt=end)
     reasons = started.filter(handed_to_human()).order_by().values("handoff_reason").annotate(n=Count("id"))
@@ -96,6 +132,7 @@ def day_figures(day: date, *, latency_cap: int) -> dict[str, Any]:
         "ttft_p95": p95,
         "hourly": hourly,
         "latency": latency,
+        "channels": channel_figures(day, latency_cap=latency_cap),
         "profiles": {
             "none" if profile_id is None else str(profile_id): values
             for profile_id, values in profile_figures(start=start, end=end, latency_cap=latency_cap).items()

@@ -1,4 +1,12 @@
-"""The operations dashboard's series: volume, latency, resolution, handoff, CSAT and answer sources per bucket."""
+"""The operations dashboard's series: volume, latency, resolution, handoff, CSAT and answer sources per bucket,
+for every channel or one (`Conversation.channel`: "web" or "app:<name>"), and the channels side by side.
+
+Past days come from the daily summaries, which keep each channel's hourly figures too (`DailySummary.channels`).
+A day summarized before channels were counted (`channels` None: filled before migration 0026) is split by the
+next fill while it is not final (its rows are still there: summaries_channels_backfill); a final one cannot be
+split honestly, its rows being gone, so a one-channel view leaves such days out and counts them in
+`days_without_channels`, and the breakdown shows their conversations apart, as not counted by channel; the
+unfiltered figures are unchanged."""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ from django.db.models.functions import Coalesce, TruncHour, TruncMinute
 from django.utils import timezone
 
 from ..models import Conversation, DailySummary, Message
+from ..models.chat import WEB_CHANNEL
 from .buckets import Buckets
 from .measures import bot_replied, had_human, handed_to_human, latency_values, llm_replies_completed, percentiles, rate
 
@@ -43,6 +52,10 @@ class DashboardSeries:
     faq_replies: list[int]
     # The same figures over all buckets together, for the summary line.
     totals: dict[str, Any]
+    # The channel these figures are restricted to (None: every channel), and how many summarized days in the
+    # buckets have no per-channel figures, hence are left out of a one-channel view.
+    channel: str | None = None
+    days_without_channels: int = 0
 
     @property
     def handoff_rate(self) -> list[float | None]:
@@ -97,7 +110,7 @@ def _per_bucket(
 
 
 def _latency_samples(
-    buckets: Buckets, completed_per_bucket: list[int], *, since: datetime
+    buckets: Buckets, completed_per_bucket: list[int], *, since: datetime, channel: str | None = None
 ) -> list[list[tuple[Any, ...]]]:
     """The (ttft_ms, total_ms) rows of each bucket from `since` on, at most DASHBOARD_SAMPLE_CAP in all.
 
@@ -106,6 +119,8 @@ def _latency_samples(
     """
     samples: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets.count)]
     replies = llm_replies_completed().order_by("-id")
+    if channel is not None:
+        replies = replies.filter(conversation__channel=channel)
     if sum(completed_per_bucket) <= DASHBOARD_SAMPLE_CAP:
         rows = replies.filter(created_at__gte=since, created_at__lt=buckets.end).values_list(
             "created_at", "ttft_ms", "total_ms"
@@ -125,7 +140,7 @@ def _latency_samples(
     return samples
 
 
-def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> DashboardSeries:
+def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None, channel: str | None = None) -> DashboardSeries:
     """Volume, latency, resolution, handoff, CSAT and answer-source figures per bucket.
 
     Conversations count in the bucket they started in (handoff rate, and "bot
@@ -136,16 +151,21 @@ def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> Dashboard
 
     Past days come from their daily summaries (DailySummary), which outlive the rows retention and erasure
     delete; the rows themselves are read only from the end of the last summarized day (today, in practice).
+    With `channel`, every figure counts only that channel's conversations (their messages, replies and
+    ratings): from the summaries' per-channel figures, and from the rows; summarized days without per-channel
+    figures are left out and counted in `days_without_channels` (see the module docstring). A channel never
+    seen simply counts nothing.
     """
     tz = tz or timezone.get_current_timezone()
-    since, summarized, summarized_samples = _summarized(buckets)
-    conversations, resolutions, csat, messages = counts_per_bucket(buckets=buckets, tz=tz, since=since)
+    since, summarized, summarized_samples, uncounted = _summarized(buckets, channel=channel)
+    conversations, resolutions, csat, messages = counts_per_bucket(buckets=buckets, tz=tz, since=since,
+                                                                   channel=channel)
     for group in (conversations, resolutions, csat, messages):
         for name, values in group.items():
             for i, n in enumerate(summarized.get(name, ())):
                 values[i] += n
     completed = messages.pop("completed_llm")
-    samples = _latency_samples(buckets, completed, since=since)
+    samples = _latency_samples(buckets, completed, since=since, channel=channel)
     for i, rows in enumerate(summarized_samples):
         samples[i] = rows + samples[i]
     latency, all_ttft, all_total = _latency_series(samples)
@@ -172,6 +192,8 @@ def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> Dashboard
         csat_mean=[rate(total, n) for total, n in zip(csat["csat_sum"], csat_count, strict=True)],
         csat_count=csat_count,
         totals=totals,
+        channel=channel,
+        days_without_channels=uncounted,
         **conversations,
         **resolutions,
         **messages,
@@ -179,40 +201,128 @@ def dashboard_series(*, buckets: Buckets, tz: tzinfo | None = None) -> Dashboard
     )
 
 
-def _summarized(buckets: Buckets) -> tuple[datetime, Counts, list[list[tuple[Any, ...]]]]:
-    """The figures of the buckets' hours that past days' summaries hold, and from when rows must be read.
+def _summary_days(buckets: Buckets) -> tuple[datetime, list[DailySummary]]:
+    """The past days' summaries overlapping the buckets, and from when rows must be read.
 
     Only for buckets of whole hours (a summary keeps hours); the days used are those before today with a
     summary, up to the last one (the fill keeps them contiguous), so the rows from its end on are read live."""
-    samples: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets.count)]
     if buckets.size % timedelta(hours=1) != timedelta(0):
-        return buckets.start, {}, samples
+        return buckets.start, []
     today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
     # The days overlapping the buckets (a day is at most 25 hours long): not every summary since the first.
     overlapping = Q(start__lt=buckets.end, start__gt=buckets.start - timedelta(hours=25))
     window = DailySummary.objects.filter(overlapping, day__lt=today)
     days = [d for d in window.order_by("day") if d.start + timedelta(hours=d.hours) > buckets.start]
     if not days:
-        return buckets.start, {}, samples
-    since = min(max(days[-1].start + timedelta(hours=days[-1].hours), buckets.start), buckets.end)
+        return buckets.start, []
+    return min(max(days[-1].start + timedelta(hours=days[-1].hours), buckets.start), buckets.end), days
+
+
+def _summarized(
+    buckets: Buckets, *, channel: str | None = None
+) -> tuple[datetime, Counts, list[list[tuple[Any, ...]]], int]:
+    """The figures of the buckets' hours that past days' summaries hold (one channel's, with `channel`), from
+    when rows must be read, and how many of those days have no per-channel figures (left out for a channel)."""
+    samples: list[list[tuple[Any, ...]]] = [[] for _ in range(buckets.count)]
+    since, days = _summary_days(buckets)
     counts: Counts = {}
+    uncounted = 0
     for summary in days:
+        hourly, latency = summary.hourly, summary.latency
+        if channel is not None:
+            if summary.channels is None:
+                uncounted += 1
+                continue
+            figures = summary.channels.get(channel, {})
+            hourly, latency = figures.get("hourly", {}), figures.get("latency", {})
         for hour in range(summary.hours):
             i = buckets.index(summary.start + timedelta(hours=hour))
             if i is None:
                 continue
-            for name, values in summary.hourly.items():
+            for name, values in hourly.items():
                 counts.setdefault(name, [0] * buckets.count)[i] += values[hour]
-            samples[i] += [tuple(pair) for pair in summary.latency.get(str(hour), ())]
-    return since, counts, samples
+            samples[i] += [tuple(pair) for pair in latency.get(str(hour), ())]
+    return since, counts, samples, uncounted
 
 
-def counts_per_bucket(*, buckets: Buckets, tz: tzinfo, since: datetime | None = None) -> tuple[Counts, ...]:
+@dataclass(frozen=True)
+class ChannelFigures:
+    """One channel's conversations started in the buckets: how many were handed to a human, and how many the
+    bot answered alone (deflected). `channel` None: days summarized before channels were counted."""
+
+    channel: str | None
+    conversations: int
+    handed_off: int
+    bot_alone: int
+
+    @property
+    def handoff_rate(self) -> float | None:
+        return rate(self.handed_off, self.conversations)
+
+    @property
+    def deflection_rate(self) -> float | None:
+        return rate(self.bot_alone, self.conversations)
+
+
+def channels_compare(*, buckets: Buckets) -> list[ChannelFigures]:
+    """Each channel's conversations started in the buckets, most first (ties by name), counted as the
+    dashboard counts them: the summaries' per-channel hours, then one grouped query over the rows from where
+    they end. Conversations of days summarized without per-channel figures come last, as channel None."""
+    since, days = _summary_days(buckets)
+    names = ("conversations", "handed_off", "bot_alone")
+    counts: dict[str | None, dict[str, int]] = {}
+
+    def add(channel: str | None, name: str, n: int) -> None:
+        counts.setdefault(channel, dict.fromkeys(names, 0))[name] += n
+
+    for summary in days:
+        split = {None: {"hourly": summary.hourly}} if summary.channels is None else summary.channels
+        hours = [h for h in range(summary.hours) if buckets.index(summary.start + timedelta(hours=h)) is not None]
+        for channel, figures in split.items():
+            for name in names:
+                values = figures.get("hourly", {}).get(name)
+                if values:
+                    add(channel, name, sum(values[h] for h in hours))
+    rows = (
+        Conversation.objects.filter(evaluation=False, created_at__gte=since, created_at__lt=buckets.end)
+        .order_by()
+        .values("channel")
+        .annotate(
+            conversations=Count("id"),
+            handed_off=Count("id", filter=handed_to_human()),
+            bot_alone=Count("id", filter=bot_replied() & ~handed_to_human()),
+        )
+    )
+    for row in rows:
+        for name in names:
+            add(row["channel"], name, row[name])
+    compared = [ChannelFigures(channel=channel, **figures) for channel, figures in counts.items()
+                if figures["conversations"]]
+    return sorted(compared, key=lambda c: (c.channel is None, -c.conversations, c.channel or ""))
+
+
+def channels_seen(*, buckets: Buckets) -> list[str]:
+    """The channels to offer in the dashboard's filter: those of the conversations still stored and those the
+    buckets' summaries counted, by name ("web" first)."""
+    stored = Conversation.objects.filter(evaluation=False).order_by().values_list("channel", flat=True).distinct()
+    _since, days = _summary_days(buckets)
+    summarized = {channel for day in days for channel in (day.channels or {})}
+    return sorted(set(stored) | summarized, key=lambda channel: (channel != WEB_CHANNEL, channel))
+
+
+def counts_per_bucket(
+    *, buckets: Buckets, tz: tzinfo, since: datetime | None = None, channel: str | None = None
+) -> tuple[Counts, ...]:
     """The four grouped queries: conversations started, resolutions, CSAT scores and messages, per bucket (from
-    `since` on, default the first bucket's start). Also what a daily summary counts, hour by hour."""
+    `since` on, default the first bucket's start), of one channel's conversations with `channel`. Also what a
+    daily summary counts, hour by hour."""
     since = since or buckets.start
+    stored = Conversation.objects.filter(evaluation=False)
+    written = Message.objects.filter(conversation__evaluation=False)
+    if channel is not None:
+        stored, written = stored.filter(channel=channel), written.filter(conversation__channel=channel)
     conversations = _per_bucket(
-        Conversation.objects.filter(evaluation=False), moment="created_at", buckets=buckets,
+        stored, moment="created_at", buckets=buckets,
         measures={
             "conversations": (Count, "id", None),
             "handed_off": (Count, "id", handed_to_human()),
@@ -221,7 +331,7 @@ def counts_per_bucket(*, buckets: Buckets, tz: tzinfo, since: datetime | None = 
         tz=tz, since=since,
     )
     resolutions = _per_bucket(
-        Conversation.objects.filter(evaluation=False), moment="resolved_at", buckets=buckets,
+        stored, moment="resolved_at", buckets=buckets,
         measures={
             "resolved_by_bot": (Count, "id", ~had_human()),
             "resolved_with_human": (Count, "id", had_human()),
@@ -229,14 +339,14 @@ def counts_per_bucket(*, buckets: Buckets, tz: tzinfo, since: datetime | None = 
         tz=tz, since=since,
     )
     csat = _per_bucket(
-        Conversation.objects.filter(csat_score__isnull=False, evaluation=False)
+        stored.filter(csat_score__isnull=False)
         .annotate(rated_at=Coalesce("resolved_at", "created_at")),
         moment="rated_at", buckets=buckets,
         measures={"csat_sum": (Sum, "csat_score", None), "csat_count": (Count, "csat_score", None)}, tz=tz,
         since=since,
     )
     messages = _per_bucket(
-        Message.objects.filter(conversation__evaluation=False), moment="created_at", buckets=buckets,
+        written, moment="created_at", buckets=buckets,
         measures={
             "customer_messages": (Count, "id", Q(role=Message.Role.CUSTOMER)),
             "bot_replies": (Count, "id", Q(role=Message.Role.BOT)),

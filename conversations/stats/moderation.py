@@ -9,11 +9,16 @@ from django.db.models import Count, Q
 from ..models import ModerationCategory, ModerationHit
 
 
-def moderation_counts(*, start: datetime, end: datetime) -> list[dict[str, object]]:
-    """One row per category with hits in [start, end): its label, and its hits in customers' messages and in
-    bot replies; most hits first."""
+def moderation_counts(*, start: datetime, end: datetime, channel: str | None = None) -> list[dict[str, object]]:
+    """One row per category with hits in [start, end) (in one channel's conversations, with `channel`): its
+    label, and its hits in customers' messages and in bot replies; most hits first."""
+    hits = ModerationHit.objects.filter(
+        created_at__gte=start, created_at__lt=end, message__conversation__evaluation=False
+    )
+    if channel is not None:
+        hits = hits.filter(message__conversation__channel=channel)
     rows = (
-        ModerationHit.objects.filter(created_at__gte=start, created_at__lt=end, message__conversation__evaluation=False)
+        hits
         .values("category")
         .annotate(
             inbound=Count("id", filter=Q(where=ModerationHit.Where.INBOUND)),
