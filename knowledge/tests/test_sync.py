@@ -444,3 +444,37 @@ def test_the_beat_looks_for_due_sources_on_the_knowledge_queue(settings) -> None
 
     for task in ("knowledge.sync_sources_due", "knowledge.sync_source"):
         assert app.amqp.router.route({}, task)["queue"].name == "knowledge"
+
+
+# --- admin ------------------------------------------------------------------------------------------------------
+
+def test_admin_lists_each_sources_status_error_and_next_fetch(site, fake_ollama, staff_client) -> None:
+    from django.urls import reverse
+
+    site.put("/help/returns", RETURNS_V1)
+    fine, broken = _source(site, "/help/returns"), _source(site, "/missing")
+    source_sync(source_id=fine.pk)
+    source_sync(source_id=broken.pk)
+
+    page = staff_client.get(reverse("admin:knowledge_syncedsource_changelist")).content.decode()
+
+    assert "404" in page and "Failed" in page and "OK" in page and "next fetch" in page.lower()
+    detail = staff_client.get(reverse("admin:knowledge_syncedsource_change", args=[fine.pk])).content.decode()
+    assert "Returns policy" in detail and "Article created" in detail and "held on the page for review" in detail
+
+
+def test_admin_adds_a_source_and_speaks_chinese(staff_client, settings) -> None:
+    from django.urls import reverse
+
+    response = staff_client.post(reverse("admin:knowledge_syncedsource_add"), {
+        "name": "帮助中心", "url": "https://shop.example/sitemap.xml", "kind": "sitemap", "language": "zh-hans",
+        "interval_minutes": "60", "enabled": "on", "publish": "on",
+        "pages-TOTAL_FORMS": "0", "pages-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    source = SyncedSource.objects.get()
+    assert (source.kind, source.interval_minutes, source.status) == ("sitemap", 60, SyncedSource.Status.NEVER)
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = staff_client.get(reverse("admin:knowledge_syncedsource_changelist"),
+                            HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "同步来源" in page and "尚未抓取" in page
