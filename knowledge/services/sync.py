@@ -154,6 +154,10 @@ def _page_urls(source: SyncedSource, report: SyncReport) -> list[str]:
         if found.left_out:
             report.counts["past KNOWLEDGE_SYNC_MAX_PAGES, left out"] = found.left_out
         _pages_removed(source, keep=set(listed))
+        # Every listed page is remembered now, so a fetch cut short by the time budget (or a sitemap that answers
+        # 304 next time) still knows the ones not fetched yet.
+        SyncedPage.objects.bulk_create([SyncedPage(source=source, url=url) for url in listed], ignore_conflicts=True)
+        source.pages.filter(url__in=listed, status=SyncedPage.Status.REMOVED).update(status=SyncedPage.Status.NEW)
         SyncedSource.objects.filter(pk=source.pk).update(etag=fetched.etag[:500],
                                                          last_modified=fetched.last_modified[:100])
     last = {url: when.timestamp() for url, when in source.pages.filter(url__in=listed).values_list("url", "fetched_at")

@@ -376,7 +376,9 @@ def test_one_failing_page_of_a_sitemap_makes_the_source_partial(site, fake_ollam
     assert Article.objects.get().title == "Returns policy"
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "localhost", "10.1.2.3", "169.254.169.254", "[::1]"])
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1", "localhost", "10.1.2.3", "192.168.0.7", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]"]
+)
 def test_private_and_internal_addresses_are_refused_by_default(site, fake_ollama, settings, address) -> None:
     settings.KNOWLEDGE_SYNC_ALLOW_PRIVATE = False
     site.put("/help/returns", RETURNS_V1)
@@ -408,6 +410,32 @@ def test_a_sitemap_that_cannot_be_read_is_a_failure_with_its_reason(site, fake_o
 
     source.refresh_from_db()
     assert source.status == SyncedSource.Status.FAILED and error in source.last_error
+
+
+def test_a_redirect_on_the_same_host_is_followed(site, fake_ollama) -> None:
+    site.put("/help/returns", RETURNS_V1)
+    site.pages["/old-returns"] = Page(b"", status=301, location="/help/returns")
+    source = _source(site, "/old-returns")
+
+    report = source_sync(source_id=source.pk)
+
+    assert report.status == SyncedSource.Status.OK and Article.objects.get().title == "Returns policy"
+    assert site.statuses("/old-returns") == [301] and site.statuses("/help/returns") == [200]
+
+
+def test_a_time_budget_spent_leaves_pages_for_the_next_fetch_which_takes_them_first(site, fake_ollama,
+                                                                                     settings) -> None:
+    settings.KNOWLEDGE_SYNC_TIME_BUDGET_S = 0.2
+    site.put("/p/a", SHIPPING.replace("Shipping abroad", "Shipping a"), delay_s=0.3)
+    site.put("/p/b", SHIPPING.replace("Shipping abroad", "Shipping b"), delay_s=0.3)
+    site.put("/sitemap.xml", _sitemap(site, "/p/a", "/p/b"), content_type="application/xml")
+    source = _source(site, "/sitemap.xml", kind=SyncedSource.Kind.SITEMAP)
+
+    first = source_sync(source_id=source.pk)
+    second = source_sync(source_id=source.pk)
+
+    assert first.counts["left for the next fetch"] == 1 and second.counts["left for the next fetch"] == 1
+    assert set(Article.objects.values_list("title", flat=True)) == {"Shipping a", "Shipping b"}
 
 
 def test_only_due_enabled_sources_are_queued_once(site, django_capture_on_commit_callbacks) -> None:
