@@ -141,6 +141,7 @@ def source_sync(*, source_id: int) -> SyncReport:
 def _page_urls(source: SyncedSource, report: SyncReport) -> list[str]:
     """The pages to fetch now, least recently fetched first (a time budget that runs out leaves the newest)."""
     if source.kind == SyncedSource.Kind.PAGE:
+        _pages_removed(source, keep={source.url})  # the address was changed in admin: the old page's article goes
         return [source.url]
     fetched = _fetch(source.url, etag=source.etag, last_modified=source.last_modified)
     if fetched.status == 304:

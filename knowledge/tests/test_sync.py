@@ -290,6 +290,19 @@ def test_a_page_gone_from_the_sitemap_goes_back_to_draft(site, fake_ollama) -> N
     assert SyncedPage.objects.get(url__endswith="/help/shipping").status == SyncedPage.Status.REMOVED
 
 
+def test_a_source_whose_address_changed_sends_the_old_pages_article_back_to_draft(site, fake_ollama) -> None:
+    site.put("/help/returns", RETURNS_V1)
+    site.put("/help/shipping", SHIPPING)
+    source = _source(site, "/help/returns")
+    source_sync(source_id=source.pk)
+    SyncedSource.objects.filter(pk=source.pk).update(url=site.url + "/help/shipping")
+
+    source_sync(source_id=source.pk)
+
+    statuses = dict(Article.objects.values_list("title", "status"))
+    assert statuses == {"Returns policy": "draft", "Shipping abroad": "published"}
+
+
 def test_a_sitemap_gives_at_most_the_configured_pages_on_its_own_host(site, fake_ollama, settings) -> None:
     settings.KNOWLEDGE_SYNC_MAX_PAGES = 2
     for name in ("a", "b", "c"):
