@@ -31,7 +31,7 @@ from .retrieval.snapshot import current_faq_snapshot, current_snapshot
 from .services.articles import article_save, articles_delete, articles_publish, articles_reindex, articles_unpublish
 from .services.faq import faq_save, faqs_delete, faqs_set_published
 from .services.imports import import_job_create
-from .services.sync import pages_take_fetched, sources_fetch_now
+from .services.sync import article_edited_locally, pages_take_fetched, sources_fetch_now
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ class ArticleAdmin(admin.ModelAdmin):
         "keyword search is the only way a question in that language finds it."
     )
     readonly_fields = (
-        "version", "last_editor", "source_name", "index_state", "index_error", "chunk_count", "embed_model",
-        "indexed_at", "created_at", "updated_at", "published_at",
+        "version", "last_editor", "source_name", "synced_from", "index_state", "index_error", "chunk_count",
+        "embed_model", "indexed_at", "created_at", "updated_at", "published_at",
     )
     fieldsets = (
         (None, {"fields": ("title", "body", "language", "tags", "public_url", "status")}),
@@ -86,7 +86,8 @@ class ArticleAdmin(admin.ModelAdmin):
         ),
         (
             _("History"),
-            {"fields": ("version", "last_editor", "source_name", "created_at", "updated_at", "published_at")},
+            {"fields": ("version", "last_editor", "source_name", "synced_from", "created_at", "updated_at",
+                        "published_at")},
         ),
     )
     inlines = (ChunkInline,)
@@ -104,6 +105,21 @@ class ArticleAdmin(admin.ModelAdmin):
         state = selectors.article_index_state(article)
         colours = {"ok": "#1e7e34", "warning": "#9a6700", "error": "#b3261e", "pending": "#666"}
         return format_html('<span style="color:{}">{}</span>', colours[state.level], state.text)
+
+    @admin.display(description=_("synced from"))
+    def synced_from(self, article: Article) -> str:
+        """Whether a fetch may still replace the text: a curator about to edit a synced article should know."""
+        page = SyncedPage.objects.filter(article=article).first()
+        if page is None:
+            return "—"
+        if page.held:
+            state = _("edited locally; the page's new text is held for review")
+        elif article_edited_locally(page):
+            state = _("edited locally; changes of the page will be held for review")
+        else:
+            state = _("kept in step with the page; editing the title or body stops that")
+        url = reverse("admin:knowledge_syncedpage_change", args=[page.pk])
+        return format_html('<a href="{}">{}</a> ({})', url, page.url, state)
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
         content_changed = not change or bool({"title", "body", "tags"} & set(form.changed_data))

@@ -519,3 +519,20 @@ def test_admin_adds_a_source_and_speaks_chinese(staff_client, settings) -> None:
     page = staff_client.get(reverse("admin:knowledge_syncedsource_changelist"),
                             HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "同步来源" in page and "尚未抓取" in page
+
+
+def test_a_synced_articles_admin_page_says_whether_a_fetch_may_still_replace_its_text(site, fake_ollama,
+                                                                                     staff_client) -> None:
+    from django.urls import reverse
+
+    site.put("/help/returns", RETURNS_V1)
+    source_sync(source_id=_source(site, "/help/returns").pk)
+    article = Article.objects.get()
+    url = reverse("admin:knowledge_article_change", args=[article.pk])
+    assert "kept in step with the page" in staff_client.get(url).content.decode()
+
+    article.body += "\n\nOur own note."
+    article_save(article=article, content_changed=True, was_published=True)
+
+    page = staff_client.get(url).content.decode()
+    assert "edited locally; changes of the page will be held" in page and site.url + "/help/returns" in page
