@@ -150,6 +150,9 @@ def _page_urls(source: SyncedSource, report: SyncReport) -> list[str]:
     else:
         found = web.sitemap_pages(fetched.body, sitemap_url=fetched.url, limit=settings.KNOWLEDGE_SYNC_MAX_PAGES)
         listed = found.urls
+        if not listed:
+            # An empty sitemap is far likelier a broken site than a help centre with no pages: nothing is removed.
+            raise IngestError("the sitemap lists no page on its own host: nothing changed")
         if found.other_hosts:
             report.counts["on another host, left out"] = found.other_hosts
         if found.left_out:

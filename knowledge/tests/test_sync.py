@@ -412,17 +412,24 @@ def test_private_and_internal_addresses_are_refused_by_default(site, fake_ollama
          "DOCTYPE"),
         ('<?xml version="1.0"?><sitemapindex><sitemap><loc>/s1.xml</loc></sitemap></sitemapindex>', "sitemap index"),
         ("<html><body>not xml", "not a readable XML sitemap"),
+        ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>',
+         "lists no page"),
     ],
-    ids=["entities", "index", "not-xml"],
+    ids=["entities", "index", "not-xml", "empty"],
 )
-def test_a_sitemap_that_cannot_be_read_is_a_failure_with_its_reason(site, fake_ollama, body, error) -> None:
-    site.put("/sitemap.xml", body, content_type="application/xml")
+def test_a_sitemap_that_cannot_be_read_is_a_failure_with_its_reason_and_removes_nothing(site, fake_ollama, body,
+                                                                                       error) -> None:
+    site.put("/help/returns", RETURNS_V1)
+    site.put("/sitemap.xml", _sitemap(site, "/help/returns"), content_type="application/xml")
     source = _source(site, "/sitemap.xml", kind=SyncedSource.Kind.SITEMAP)
+    source_sync(source_id=source.pk)
+    site.put("/sitemap.xml", body, content_type="application/xml")
 
     source_sync(source_id=source.pk)
 
     source.refresh_from_db()
     assert source.status == SyncedSource.Status.FAILED and error in source.last_error
+    assert Article.objects.get().status == Article.Status.PUBLISHED
 
 
 def test_a_redirect_on_the_same_host_is_followed(site, fake_ollama) -> None:
