@@ -485,6 +485,22 @@ KNOWLEDGE_INDEX_TIME_BUDGET_S = env_float("KNOWLEDGE_INDEX_TIME_BUDGET_S", 120.0
 KNOWLEDGE_IMPORT_MAX_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_ARCHIVE_BYTES", 50 * 1024 * 1024)
 KNOWLEDGE_IMPORT_MAX_FILES = env_int("KNOWLEDGE_IMPORT_MAX_FILES", 500)
+# Synced sources (knowledge.services.sync): web pages and sitemaps fetched again on a schedule. Beat looks for
+# sources that are due this often; each fetch reads at most KNOWLEDGE_SYNC_MAX_BYTES per page within
+# KNOWLEDGE_SYNC_TIMEOUT_S, a sitemap gives at most KNOWLEDGE_SYNC_MAX_PAGES pages, and one source's fetch stops
+# starting pages after KNOWLEDGE_SYNC_TIME_BUDGET_S (the rest come first next time; below the task's time limit).
+# Private and internal addresses (127.0.0.1, 10.x, 192.168.x, link-local, ...) are refused unless
+# KNOWLEDGE_SYNC_ALLOW_PRIVATE (an intranet wiki): an admin's URL must not reach the helpdesk's own network.
+KNOWLEDGE_SYNC_CHECK_S = env_float("KNOWLEDGE_SYNC_CHECK_S", 300.0)
+KNOWLEDGE_SYNC_MAX_PAGES = env_int("KNOWLEDGE_SYNC_MAX_PAGES", 200)
+KNOWLEDGE_SYNC_MAX_BYTES = env_int("KNOWLEDGE_SYNC_MAX_BYTES", 5 * 1024 * 1024)
+KNOWLEDGE_SYNC_TIMEOUT_S = env_float("KNOWLEDGE_SYNC_TIMEOUT_S", 20.0)
+KNOWLEDGE_SYNC_TIME_BUDGET_S = env_float("KNOWLEDGE_SYNC_TIME_BUDGET_S", 200.0)
+KNOWLEDGE_SYNC_ALLOW_PRIVATE = env_bool("KNOWLEDGE_SYNC_ALLOW_PRIVATE", False)
+CELERY_BEAT_SCHEDULE["knowledge-sync"] = {
+    "task": "knowledge.sync_sources_due", "schedule": KNOWLEDGE_SYNC_CHECK_S,
+    "options": {"expires": KNOWLEDGE_SYNC_CHECK_S},
+}
 # Sources put into the prompt, and how many candidates each ranking contributes to the fusion.
 RETRIEVAL_TOP_K = env_int("RETRIEVAL_TOP_K", 4)
 RETRIEVAL_CANDIDATES = env_int("RETRIEVAL_CANDIDATES", 50)

@@ -26,11 +26,12 @@ from django.utils.translation import ngettext
 from . import cache as answer_cache
 from . import selectors
 from .ingest import uploads
-from .models import FAQ, Article, Chunk, ImportJob
+from .models import FAQ, Article, Chunk, ImportJob, SyncedPage, SyncedSource
 from .retrieval.snapshot import current_faq_snapshot, current_snapshot
 from .services.articles import article_save, articles_delete, articles_publish, articles_reindex, articles_unpublish
 from .services.faq import faq_save, faqs_delete, faqs_set_published
 from .services.imports import import_job_create
+from .services.sync import article_edited_locally, pages_take_fetched, sources_fetch_now
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ class ArticleAdmin(admin.ModelAdmin):
         "keyword search is the only way a question in that language finds it."
     )
     readonly_fields = (
-        "version", "last_editor", "source_name", "index_state", "index_error", "chunk_count", "embed_model",
-        "indexed_at", "created_at", "updated_at", "published_at",
+        "version", "last_editor", "source_name", "synced_from", "index_state", "index_error", "chunk_count",
+        "embed_model", "indexed_at", "created_at", "updated_at", "published_at",
     )
     fieldsets = (
         (None, {"fields": ("title", "body", "language", "tags", "public_url", "status")}),
@@ -85,7 +86,8 @@ class ArticleAdmin(admin.ModelAdmin):
         ),
         (
             _("History"),
-            {"fields": ("version", "last_editor", "source_name", "created_at", "updated_at", "published_at")},
+            {"fields": ("version", "last_editor", "source_name", "synced_from", "created_at", "updated_at",
+                        "published_at")},
         ),
     )
     inlines = (ChunkInline,)
@@ -103,6 +105,21 @@ class ArticleAdmin(admin.ModelAdmin):
         state = selectors.article_index_state(article)
         colours = {"ok": "#1e7e34", "warning": "#9a6700", "error": "#b3261e", "pending": "#666"}
         return format_html('<span style="color:{}">{}</span>', colours[state.level], state.text)
+
+    @admin.display(description=_("synced from"))
+    def synced_from(self, article: Article) -> str:
+        """Whether a fetch may still replace the text: a curator about to edit a synced article should know."""
+        page = SyncedPage.objects.filter(article=article).first()
+        if page is None:
+            return "—"
+        if page.held:
+            state = _("edited locally; the page's new text is held for review")
+        elif article_edited_locally(page):
+            state = _("edited locally; changes of the page will be held for review")
+        else:
+            state = _("kept in step with the page; editing the title or body stops that")
+        url = reverse("admin:knowledge_syncedpage_change", args=[page.pk])
+        return format_html('<a href="{}">{}</a> ({})', url, page.url, state)
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
         content_changed = not change or bool({"title", "body", "tags"} & set(form.changed_data))
@@ -333,3 +350,108 @@ class ImportJobAdmin(admin.ModelAdmin):
     @admin.display(description=_("failed files"))
     def failures(self, job: ImportJob) -> int:
         return sum(1 for result in job.results if not result.get("ok"))
+
+
+_STATUS_COLOURS = {
+    "ok": "#1e7e34", "not_modified": "#1e7e34", "created": "#1e7e34", "updated": "#1e7e34", "unchanged": "#1e7e34",
+    "partial": "#9a6700", "held": "#9a6700", "removed": "#666", "deleted": "#666",
+    "failed": "#b3261e", "queued": "#666", "never": "#666", "new": "#666",
+}
+
+
+def _status_badge(value: str, label: str) -> str:
+    return format_html('<span style="color:{}">{}</span>', _STATUS_COLOURS.get(value, "#666"), label)
+
+
+class SyncedPageInline(admin.TabularInline):
+    model = SyncedPage
+    extra = 0
+    can_delete = False
+    fields = ("url", "article_link", "page_status", "held", "error", "fetched_at")
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = _("Pages (one article each)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("article"))
+    def article_link(self, page: SyncedPage) -> str:
+        if page.article_id is None:
+            return "—"
+        url = reverse("admin:knowledge_article_change", args=[page.article_id])
+        return format_html('<a href="{}">{}</a>', url, page.article)
+
+    @admin.display(description=_("status"))
+    def page_status(self, page: SyncedPage) -> str:
+        return _status_badge(page.status, page.get_status_display())
+
+
+@admin.register(SyncedSource)
+class SyncedSourceAdmin(admin.ModelAdmin):
+    """Pages and sitemaps kept as articles; a fetch's outcome (and why it failed) is shown on each source."""
+
+    list_display = ("name", "kind", "url", "enabled", "fetch_status", "last_fetched_at", "next_fetch_at",
+                    "error_excerpt")
+    list_filter = ("status", "kind", "enabled", "language")
+    search_fields = ("name", "url")
+    actions = ("fetch_now",)
+    readonly_fields = ("fetch_status", "last_summary", "last_error", "last_fetched_at", "next_fetch_at", "etag",
+                       "last_modified")
+    fieldsets = (
+        (None, {
+            "fields": ("name", "url", "kind", "language", "interval_minutes", "enabled", "publish"),
+            "description": _(
+                "Each page becomes an article, fetched again on the schedule with its ETag and Last-Modified: "
+                "an unchanged page costs nothing. While nobody has edited an article's title or body, a change of "
+                "its page replaces them and is re-indexed. Once you edit them, your text stays: a later change of "
+                "the page is held on the page for review (\"Use the fetched text\" takes it). Tags, public URL "
+                "and published state are yours; a fetch never changes them."
+            ),
+        }),
+        (_("Last fetch"), {"fields": readonly_fields}),
+    )
+    inlines = (SyncedPageInline,)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    @admin.display(description=_("status"), ordering="status")
+    def fetch_status(self, source: SyncedSource) -> str:
+        return _status_badge(source.status, source.get_status_display())
+
+    @admin.display(description=_("last error"))
+    def error_excerpt(self, source: SyncedSource) -> str:
+        return source.last_error[:120] + ("…" if len(source.last_error) > 120 else "")
+
+    @admin.action(description=_("Fetch the selected sources now"), permissions=["change"])
+    def fetch_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = sources_fetch_now(source_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%d source queued for fetching.", "%d sources queued for fetching.",
+                                            count) % count, messages.SUCCESS)
+
+
+@admin.register(SyncedPage)
+class SyncedPageAdmin(admin.ModelAdmin):
+    """A synced page's fetched text beside its article's: where a curator reviews text held back by an edit."""
+
+    list_display = ("url", "source", "article", "page_status", "held", "fetched_at")
+    list_filter = ("status", "held", "source")
+    search_fields = ("url", "fetched_title")
+    actions = ("take_fetched",)
+    fields = ("source", "url", "article", "page_status", "held", "error", "fetched_at", "etag", "last_modified",
+              "fetched_title", "fetched_body")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("status"), ordering="status")
+    def page_status(self, page: SyncedPage) -> str:
+        return _status_badge(page.status, page.get_status_display())
+
+    @admin.action(description=_("Use the fetched text (replaces the article's edited title and body)"),
+                  permissions=["change"])
+    def take_fetched(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = pages_take_fetched(page_ids=list(queryset.values_list("pk", flat=True)), editor=request.user)
+        self.message_user(request, ngettext("%d article now has the fetched text.",
+                                            "%d articles now have the fetched text.", count) % count,
+                          messages.SUCCESS)

@@ -9,7 +9,9 @@ told bumps it, in the same transaction.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Language(models.TextChoices):
@@ -178,3 +180,102 @@ class ImportFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SyncedSource(models.Model):
+    """A web page, or every page of a sitemap, kept in the knowledge base as articles and fetched again on a schedule.
+
+    The fetched text of each page is kept on its SyncedPage, apart from the article: a curator's edit of an
+    article's title or body is never overwritten by a later fetch (the new text waits on the page for review;
+    see `knowledge.services.sync`).
+    """
+
+    class Kind(models.TextChoices):
+        PAGE = "page", _("One page")
+        SITEMAP = "sitemap", _("Sitemap (one article per page)")
+
+    class Status(models.TextChoices):
+        NEVER = "never", _("Not fetched yet")
+        QUEUED = "queued", _("Queued")
+        OK = "ok", _("OK")
+        NOT_MODIFIED = "not_modified", _("Not modified")
+        PARTIAL = "partial", _("Some pages failed")
+        FAILED = "failed", _("Failed")
+
+    name = models.CharField(_("name"), max_length=200)
+    url = models.URLField(
+        _("URL"), max_length=2000, help_text=_("The page's address, or the sitemap's (http or https).")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PAGE)
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, blank=True,
+        help_text=_("Leave empty to tell each page's language from its text."),
+    )
+    interval_minutes = models.PositiveIntegerField(
+        _("fetch every (minutes)"), default=1440, validators=[MinValueValidator(5)]
+    )
+    enabled = models.BooleanField(_("enabled"), default=True, db_index=True)
+    publish = models.BooleanField(
+        _("publish new articles"), default=True,
+        help_text=_("Articles made from new pages are published at once; otherwise they wait as drafts."),
+    )
+    # The sitemap's own validators (each page keeps its own on its SyncedPage).
+    etag = models.CharField("ETag", max_length=500, blank=True, editable=False)
+    last_modified = models.CharField("Last-Modified", max_length=100, blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEVER,
+                              editable=False)
+    last_error = models.TextField(_("last error"), blank=True, editable=False)
+    last_summary = models.CharField(_("last fetch"), max_length=500, blank=True, editable=False)
+    last_fetched_at = models.DateTimeField(_("last fetched"), null=True, blank=True, editable=False)
+    next_fetch_at = models.DateTimeField(_("next fetch"), null=True, blank=True, editable=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("synced source")
+        verbose_name_plural = _("synced sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SyncedPage(models.Model):
+    """One fetched page of a source, the article made from it, and the page's text as last fetched."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Not fetched yet")
+        CREATED = "created", _("Article created")
+        UPDATED = "updated", _("Article updated")
+        NOT_MODIFIED = "not_modified", _("Not modified (304)")
+        UNCHANGED = "unchanged", _("Fetched, text unchanged")
+        HELD = "held", _("Changed, held for review (edited locally)")
+        FAILED = "failed", _("Failed")
+        REMOVED = "removed", _("No longer in the sitemap")
+        DELETED = "deleted", _("Article deleted by a curator: not re-created")
+
+    source = models.ForeignKey(SyncedSource, on_delete=models.CASCADE, related_name="pages")
+    url = models.URLField(_("URL"), max_length=2000)
+    article = models.OneToOneField(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="synced_page"
+    )
+    etag = models.CharField("ETag", max_length=500, blank=True)
+    last_modified = models.CharField("Last-Modified", max_length=100, blank=True)
+    # The page's text as last fetched and cleaned; its hash; and the hash of the text last written into the
+    # article. The article differs from `applied_hash` once a curator edited it.
+    fetched_title = models.CharField(_("fetched title"), max_length=200, blank=True)
+    fetched_body = models.TextField(_("fetched text"), blank=True)
+    fetched_hash = models.CharField(max_length=64, blank=True)
+    applied_hash = models.CharField(max_length=64, blank=True)
+    held = models.BooleanField(_("new text held for review"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    error = models.TextField(_("error"), blank=True)
+    fetched_at = models.DateTimeField(_("last fetched"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["source_id", "url"]
+        verbose_name = _("synced page")
+        verbose_name_plural = _("synced pages")
+        constraints = [models.UniqueConstraint(fields=["source", "url"], name="synced_page_unique")]
+
+    def __str__(self) -> str:
+        return self.url

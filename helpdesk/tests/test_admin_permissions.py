@@ -160,6 +160,37 @@ def _app_key_changed(pk: int) -> bool:
 
 ACTIONS.append(("conversations.app", "revoke", _app, _app_revoked))
 ACTIONS.append(("conversations.app", "new_key", _app, _app_key_changed))
+
+
+def _synced_source() -> int:
+    from knowledge.models import SyncedSource
+
+    return SyncedSource.objects.create(name="help", url="https://shop.example/help").pk
+
+
+def _fetch_queued(pk: int) -> bool:
+    from knowledge.models import SyncedSource
+
+    return SyncedSource.objects.get(pk=pk).status == SyncedSource.Status.QUEUED
+
+
+def _held_page() -> int:
+    from knowledge.models import SyncedPage, SyncedSource
+
+    article = article_create(title="Returns", body="Thirty days, and VIPs sixty.", index=False)
+    source = SyncedSource.objects.create(name="help", url="https://shop.example/help")
+    return SyncedPage.objects.create(source=source, url=source.url, article=article, held=True,
+                                     fetched_title="Returns", fetched_body="Forty-five days.").pk
+
+
+def _fetched_text_taken(pk: int) -> bool:
+    from knowledge.models import SyncedPage
+
+    return SyncedPage.objects.select_related("article").get(pk=pk).article.body == "Forty-five days."
+
+
+ACTIONS.append(("knowledge.syncedsource", "fetch_now", _synced_source, _fetch_queued))
+ACTIONS.append(("knowledge.syncedpage", "take_fetched", _held_page, _fetched_text_taken))
 # The permission each action needs beyond viewing (default: change).
 NEEDS = {("axes.accessattempt", "cleanup_expired_attempts"): "delete"}
 
