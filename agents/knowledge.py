@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from conversations.stats.articles import ArticleHealth, HealthReport
-from conversations.stats.gaps import DECLINED, LOW_CONFIDENCE, NO_KNOWLEDGE, THUMBS_DOWN, Gaps, Topic
+from conversations.stats.gaps import DECLINED, LOW_CONFIDENCE, NO_KNOWLEDGE, THUMBS_DOWN, Gaps, Topic, topic_draft
 
 from . import reports
 
@@ -64,15 +64,8 @@ def article_change_url(article_id: int) -> str:
 
 
 def draft_url(topic: Topic) -> str:
-    """The admin's add form for an article, prefilled: the typical question as title, the examples in the body
-    (in the topic's language, which the article gets too), as a draft."""
-    with translation.override(topic.language):
-        intro = _("Customers asked these questions that no article answered well. Write the answer here and "
-                  "remove this list:")
-    body = intro + "\n\n" + "\n".join(f"- {question}" for question in topic.examples) + "\n"
-    query = urlencode({"title": topic.title[:200], "body": body, "language": topic.language,
-                       "tags": ", ".join(topic.label)})
-    return f"{reverse('admin:knowledge_article_add')}?{query}"
+    """The admin's add form for an article, prefilled with the topic's draft (conversations.stats.gaps)."""
+    return f"{reverse('admin:knowledge_article_add')}?{urlencode(topic_draft(topic))}"
 
 
 def _reason(reason: str, count: int) -> str:

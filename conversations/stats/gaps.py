@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from helpdesk.llm import ollama as gateway
 from helpdesk.llm.text import language_of
@@ -200,3 +202,14 @@ def knowledge_gaps(*, start: datetime, end: datetime, use_embeddings: bool = Tru
     return Gaps(topics=topics, questions=len(questions), capped=capped, mode=mode,
                 seconds=time.monotonic() - began)
 
+
+
+def topic_draft(topic: Topic) -> dict[str, str]:
+    """A draft article for a topic, as the admin's add form's fields: its typical question as the title, its
+    example questions in the body under a line (in the topic's language) asking for the answer, its words as tags.
+    The console and the admin put these in the add form's GET parameters, which prefill it."""
+    with translation.override(topic.language):
+        intro = _("Customers asked these questions that no article answered well. Write the answer here and "
+                  "remove this list:")
+    body = intro + "\n\n" + "\n".join(f"- {question}" for question in topic.examples) + "\n"
+    return {"title": topic.title[:200], "body": body, "language": topic.language, "tags": ", ".join(topic.label)}
