@@ -111,11 +111,15 @@ def _replies_by_kind(*, start: datetime, end: datetime, limit: int) -> list[tupl
                                         updated_at__lt=end)
                 .order_by("-updated_at", "-pk").values_list("message_id", flat=True)[:limit])
     found += [(reply, THUMBS_DOWN) for reply in base.filter(pk__in=list(disliked))]
-    for conversation_id, reason, handoff_at in _handed_off(start=start, end=end, limit=limit):
-        reply = (base.filter(conversation_id=conversation_id, created_at__lte=handoff_at)
-                 .order_by("-created_at", "-pk").first())
-        if reply is not None:
-            found.append((reply, reason))
+    handoffs = {pk: (reason, at) for pk, reason, at in _handed_off(start=start, end=end, limit=limit)}
+    last_before: dict[int, tuple[datetime, int]] = {}  # conversation -> its last bot reply before the handoff
+    for pk, conversation_id, at in base.filter(conversation_id__in=handoffs.keys()).values_list(
+            "pk", "conversation_id", "created_at"):
+        current = last_before.get(conversation_id)
+        if at <= handoffs[conversation_id][1] and (current is None or (at, pk) > current):
+            last_before[conversation_id] = (at, pk)
+    replies = base.filter(pk__in=[pk for _at, pk in last_before.values()])
+    found += [(reply, handoffs[reply.conversation_id][0]) for reply in replies]
     return found
 
 
