@@ -175,3 +175,25 @@ def test_only_the_latest_questions_are_grouped(settings: Any) -> None:
     assert gaps.capped and gaps.questions == 3
     assert {example for topic in gaps.topics for example in topic.examples} == {
         "退货要多久", "Do you offer gift wrapping?", "Can I pay with bitcoin?"}
+
+
+def test_a_topic_is_titled_by_its_most_typical_question_not_its_first_or_latest() -> None:
+    for minutes, text in ((3, "Refund for a broken kettle"), (2, "Refund?"), (1, "When will my refund arrive?")):
+        asked(text, kind=gap_stats.DECLINED, ago=timedelta(minutes=minutes))
+
+    [topic] = gap_stats.knowledge_gaps(**window(), use_embeddings=False).topics
+
+    assert topic.title == "Refund?"  # it shares its one word with every other question of the topic
+
+
+def test_a_topic_draft_prefills_an_article_in_the_topics_language() -> None:
+    asked("电子发票在哪里下载", kind=gap_stats.DECLINED)
+    asked("电子发票可以改抬头吗", kind=gap_stats.THUMBS_DOWN)
+
+    [topic] = gap_stats.knowledge_gaps(**window(), use_embeddings=False).topics
+    draft = gap_stats.topic_draft(topic)
+
+    assert draft["language"] == "zh-hans" and draft["title"] in topic.examples
+    assert draft["body"].startswith("客户问了以下问题")  # the instruction in the topic's language
+    assert "- 电子发票在哪里下载\n" in draft["body"] and "- 电子发票可以改抬头吗\n" in draft["body"]
+    assert "电子" in draft["tags"] and "发票" in draft["tags"]
