@@ -28,7 +28,9 @@ from django.views.decorators.http import require_POST
 from conversations.evaluation import figures as evaluation_figures
 from conversations.evaluation import services as evaluation_services
 from conversations.models import EvalRun
+from conversations.stats.articles import articles_health
 from conversations.stats.dashboard import channels_compare, channels_seen, dashboard_series
+from conversations.stats.gaps import knowledge_gaps
 from conversations.stats.moderation import moderation_counts
 from conversations.stats.profiles import PROFILE_SAMPLE_CAP, profiles_compare
 from helpdesk import i18n
@@ -37,6 +39,7 @@ from helpdesk.llm import profiles
 from helpdesk.web import signin
 
 from . import evaluation as evaluation_report
+from . import knowledge as knowledge_report
 from . import reports, selectors
 
 NOT_AN_AGENT = gettext_lazy("The console is for agents: ask an administrator to add you to the agents group.")
@@ -207,3 +210,42 @@ def evaluation_apply(request: HttpRequest) -> HttpResponse:
                 "profile": run.profile.name if run.profile else run.profile_name, "threshold": f"{threshold:.2f}"})
     back = urlencode([("run", run_id) for run_id in _run_ids(request.POST.getlist("back_run"))] + [("lang", lang)])
     return HttpResponseRedirect(f"/console/evaluation/?{back}")
+
+
+@agents_only
+def gaps(request: HttpRequest) -> HttpResponse:
+    """Knowledge gaps: the period's unanswered questions in topics, each with a "write an article" link for those
+    who may add articles."""
+    context = _report_context(request, page="gaps")
+    lang = context["lang"]
+    period = knowledge_report.knowledge_period(params=request.GET, now=timezone.now(), lang=lang)
+    found = knowledge_gaps(start=period.start, end=period.end)
+    context.update(
+        period=period,
+        periods=knowledge_report.period_links(current=period.key, lang=lang),
+        window=reports.window_label(start=period.start, end=period.end, tz=timezone.get_current_timezone()),
+        summary=knowledge_report.gaps_summary(gaps=found, lang=lang),
+        topics=knowledge_report.gaps_rows(gaps=found, lang=lang,
+                                          can_write=request.user.has_perm("knowledge.add_article")),
+    )
+    with translation.override(lang):
+        return render(request, "agents/gaps.html", context)
+
+
+@agents_only
+def article_health(request: HttpRequest) -> HttpResponse:
+    """Article health: each article's citations, thumbs and handoffs over the period; the bad and unused ones."""
+    context = _report_context(request, page="articles")
+    lang, tz = context["lang"], timezone.get_current_timezone()
+    period = knowledge_report.knowledge_period(params=request.GET, now=timezone.now(), lang=lang)
+    health = articles_health(start=period.start, end=period.end)
+    context.update(
+        period=period,
+        periods=knowledge_report.period_links(current=period.key, lang=lang),
+        window=reports.window_label(start=period.start, end=period.end, tz=tz),
+        tables=knowledge_report.health_tables(health=health, tz=tz),
+        rules=knowledge_report.health_rules(lang=lang),
+        replies=health.replies, capped=health.capped, uncited_days=settings.ARTICLE_UNCITED_DAYS,
+    )
+    with translation.override(lang):
+        return render(request, "agents/articles.html", context)

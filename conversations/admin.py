@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
-from django.utils.translation import gettext, gettext_lazy
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from . import (
     admin_apps,  # noqa: F401  (registers the apps' admin)
@@ -24,6 +27,8 @@ from .admin_privacy import ConversationPrivacyActions  # registers the customers
 from .models import Conversation, DailySummary, LLMCall, Message
 from .privacy.retention import retention_plan
 from .selectors.search import conversations_matching, message_ids_matching
+from .stats.articles import articles_health
+from .stats.gaps import knowledge_gaps, topic_draft
 
 
 class MessageInline(admin.TabularInline):
@@ -60,6 +65,9 @@ class ConversationAdmin(ConversationPrivacyActions, ReadOnlyAdmin):
         return obj.messages.count()
 
 
+KNOWLEDGE_DAYS = {"7": 7, "30": 30, "90": 90}
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = (
@@ -82,6 +90,7 @@ class MessageAdmin(ReadOnlyAdmin):
     search_fields = ("=conversation__id",)  # and the text: get_search_results
     list_select_related = ("conversation",)
     date_hierarchy = "created_at"
+    change_list_template = "admin/conversations/message/change_list.html"
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:
         """By conversation, or by text through the search index: the text is encrypted (selectors.search)."""
@@ -92,6 +101,48 @@ class MessageAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "subtitle": intent_detection_status()})
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path("knowledge-gaps/", wrap(self.gaps_view), name="conversations_message_knowledge_gaps"),
+            path("article-health/", wrap(self.health_view), name="conversations_message_article_health"),
+            *super().get_urls(),
+        ]
+
+    def _knowledge_context(self, request: HttpRequest, *, title: str) -> dict[str, Any]:
+        """What both knowledge pages share: the period (`?days=7|30|90`, else 7) and the admin's frame."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        days = int(request.GET.get("days", "")) if request.GET.get("days") in KNOWLEDGE_DAYS else 7
+        end = timezone.now()
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "days": days,
+                "choices": KNOWLEDGE_DAYS, "start": end - timedelta(days=days), "end": end}
+
+    def gaps_view(self, request: HttpRequest) -> HttpResponse:
+        """Knowledge gaps (conversations.stats.gaps), as the console shows them, for curators in the admin."""
+        context = self._knowledge_context(request, title=gettext("Knowledge gaps"))
+        gaps = knowledge_gaps(start=context["start"], end=context["end"])
+        can_write = request.user.has_perm("knowledge.add_article")
+        add_url = reverse("admin:knowledge_article_add")
+        context.update(gaps=gaps, topics=[
+            {"topic": topic, "draft_url": f"{add_url}?{urlencode(topic_draft(topic))}" if can_write else "",
+             "articles": [(a, reverse("admin:knowledge_article_change", args=[a.article_id])) for a in topic.articles]}
+            for topic in gaps.topics
+        ])
+        return TemplateResponse(request, "admin/conversations/message/knowledge_gaps.html", context)
+
+    def health_view(self, request: HttpRequest) -> HttpResponse:
+        """Article health (conversations.stats.articles): the articles causing bad answers, the unused ones, all."""
+        context = self._knowledge_context(request, title=gettext("Article health"))
+        health = articles_health(start=context["start"], end=context["end"])
+        context.update(health=health, sections=[
+            (gettext("Articles causing bad answers"), health.bad),
+            (ngettext("Articles no one cited in %(days)s day", "Articles no one cited in %(days)s days",
+                      settings.ARTICLE_UNCITED_DAYS) % {"days": settings.ARTICLE_UNCITED_DAYS}, health.unused),
+            (gettext("All articles"), health.articles),
+        ])
+        return TemplateResponse(request, "admin/conversations/message/article_health.html", context)
 
     @admin.display(description=gettext_lazy("content"))
     def short_content(self, obj: Message) -> str:

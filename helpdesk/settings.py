@@ -548,6 +548,22 @@ COVERAGE_MIN = env_float("COVERAGE_MIN", 0.28)
 # groups separated by ";", words by ",", e.g. "gaiwan, 盖碗, lidded bowl; oolong, 乌龙".
 SEARCH_SYNONYMS = env_str("SEARCH_SYNONYMS", "")
 RELEVANCE_STRONG = env_float("RELEVANCE_STRONG", 0.75)
+# Knowledge gaps (the console's and admin's page, conversations.stats.gaps): at most the latest GAPS_MAX_QUESTIONS
+# unanswered questions of a period are grouped into topics, by their embeddings (the questions of a topic at least
+# GAPS_EMBED_SIMILARITY alike, cosine; embedding them may take up to GAPS_EMBED_TIMEOUT_S, then keywords are used)
+# or, without the embedding model, by their words (GAPS_KEYWORD_SIMILARITY, cosine of the word sets).
+GAPS_MAX_QUESTIONS = env_int("GAPS_MAX_QUESTIONS", 500)
+GAPS_EMBED_SIMILARITY = env_float("GAPS_EMBED_SIMILARITY", 0.75)
+GAPS_KEYWORD_SIMILARITY = env_float("GAPS_KEYWORD_SIMILARITY", 0.35)
+GAPS_EMBED_TIMEOUT_S = env_float("GAPS_EMBED_TIMEOUT_S", 10.0)
+# Article health (conversations.stats.articles): an article causes bad answers when at least
+# ARTICLE_BAD_MIN_CITED answers of the period cited it and at least ARTICLE_BAD_RATE of them got a thumbs down or
+# were followed by a handoff; a published article is unused when no answer cited it in ARTICLE_UNCITED_DAYS days
+# (and it was published before them). At most the latest ARTICLE_HEALTH_MAX_REPLIES answers are read.
+ARTICLE_BAD_MIN_CITED = env_int("ARTICLE_BAD_MIN_CITED", 5)
+ARTICLE_BAD_RATE = env_float("ARTICLE_BAD_RATE", 0.3)
+ARTICLE_UNCITED_DAYS = env_int("ARTICLE_UNCITED_DAYS", 90)
+ARTICLE_HEALTH_MAX_REPLIES = env_int("ARTICLE_HEALTH_MAX_REPLIES", 20000)
 # With no relevant source and no small talk: "decline" (a fixed reply offering a person, no model call; the
 # conversation stays with the bot) or "handoff" (to a person, reason no_knowledge). Never the model's own knowledge.
 NO_SOURCE_ACTION = env_str("NO_SOURCE_ACTION", "decline")

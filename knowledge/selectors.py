@@ -8,6 +8,7 @@ generated one in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -223,3 +224,23 @@ def product_names() -> tuple[str, ...]:
                     names.add(tag[len(prefix):].strip())
         _product_names = (key, tuple(sorted(name for name in names if name)))
     return tuple(dict.fromkeys([*settings.PRODUCT_NAMES, *_product_names[1]]))
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """What the article health page shows of an article besides its use (conversations.stats.articles)."""
+
+    article_id: int
+    title: str
+    language: str
+    status: str
+    updated_at: datetime  # last changed
+    published_at: datetime | None
+
+
+def articles_rows() -> list[ArticleRow]:
+    """Every article, by title: the article health page lists them all, cited or not."""
+    rows = Article.objects.order_by("title", "pk").values_list(
+        "pk", "title", "language", "status", "updated_at", "published_at"
+    )
+    return [ArticleRow(*row) for row in rows]

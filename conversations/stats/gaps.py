@@ -1,0 +1,219 @@
+"""Knowledge gaps: the questions the bot could not answer well, grouped into topics for a curator.
+
+A question is a gap when, in the period, the bot's reply to it
+- was followed by a handoff for `no_knowledge` or `low_confidence` (the conversation's `handoff_reason`, which
+  the handoff keeps until the bot takes the conversation back; the question is the one the last bot reply
+  before `handoff_at` answered),
+- declined it (answer_source `declined`: no source bears on it, conversations.scope), or
+- got a thumbs down (Feedback -1).
+Evaluation conversations never count. At most GAPS_MAX_QUESTIONS, the latest, are grouped (conversations.stats
+.topics), by their embeddings when the embedding model answers within GAPS_EMBED_TIMEOUT_S, else by their words.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from helpdesk.llm import ollama as gateway
+from helpdesk.llm.text import language_of
+from knowledge.embedding import embed_texts
+from knowledge.ingest.chunking import TimeBudgetExceeded
+from knowledge.retrieval.terms import normalise_question
+
+from ..models import Conversation, Feedback, Message
+from ..protocol.codes import HandoffReason
+from .topics import topic_label, vectors_group, words_matrix
+
+logger = logging.getLogger(__name__)
+
+NO_KNOWLEDGE = HandoffReason.NO_KNOWLEDGE.value
+LOW_CONFIDENCE = HandoffReason.LOW_CONFIDENCE.value
+DECLINED = "declined"
+THUMBS_DOWN = "thumbs_down"
+REASONS = (NO_KNOWLEDGE, LOW_CONFIDENCE, DECLINED, THUMBS_DOWN)
+EXAMPLES = 5
+EMBEDDINGS, KEYWORDS = "embeddings", "keywords"
+
+
+@dataclass
+class GapQuestion:
+    """One unanswered question: the customer's message, why it counts, and the articles its reply was given."""
+
+    message_id: int
+    conversation_id: int
+    text: str
+    asked_at: datetime
+    reasons: set[str] = field(default_factory=set)
+    articles: dict[int, str] = field(default_factory=dict)  # article id -> title
+
+
+@dataclass(frozen=True)
+class TriedArticle:
+    article_id: int
+    title: str
+    count: int  # how many of the topic's questions' replies were given it
+
+
+@dataclass(frozen=True)
+class Topic:
+    label: list[str]  # its most frequent words
+    title: str  # its most typical question: the draft article's title
+    count: int
+    reasons: dict[str, int]
+    examples: list[str]  # distinct questions, latest first
+    articles: list[TriedArticle]
+    language: str  # "en" or "zh-hans", most of its questions'
+    latest: datetime
+
+
+@dataclass(frozen=True)
+class Gaps:
+    topics: list[Topic]
+    questions: int  # grouped
+    capped: bool  # more questions than GAPS_MAX_QUESTIONS in the period: only the latest were grouped
+    mode: str  # EMBEDDINGS or KEYWORDS
+    seconds: float  # what grouping took (embedding included)
+
+
+def _source_articles(sources: list | None) -> dict[int, str]:
+    """The knowledge-base articles among a reply's sources (FAQ entries and action results have no article id)."""
+    found = {}
+    for source in sources or []:
+        article_id = source.get("article_id") if isinstance(source, dict) else None
+        if isinstance(article_id, int):
+            found.setdefault(article_id, str(source.get("title") or ""))
+    return found
+
+
+def _handed_off(*, start: datetime, end: datetime, limit: int) -> list[tuple[int, str, datetime]]:
+    """(conversation id, reason, handoff time) of the period's handoffs for want of knowledge, latest first."""
+    rows = (Conversation.objects.filter(evaluation=False, handoff_at__gte=start, handoff_at__lt=end,
+                                        handoff_reason__in=(NO_KNOWLEDGE, LOW_CONFIDENCE))
+            .order_by("-handoff_at", "-pk").values_list("pk", "handoff_reason", "handoff_at")[:limit])
+    return list(rows)
+
+
+def _replies_by_kind(*, start: datetime, end: datetime, limit: int) -> list[tuple[Message, str]]:
+    """The bot replies that make their question a gap, each with its reason, latest first."""
+    found: list[tuple[Message, str]] = []
+    base = Message.objects.filter(role=Message.Role.BOT, conversation__evaluation=False).select_related("reply_to")
+    declined = base.filter(answer_source=Message.AnswerSource.DECLINED, created_at__gte=start, created_at__lt=end)
+    found += [(reply, DECLINED) for reply in declined.order_by("-created_at", "-pk")[:limit]]
+    disliked = (Feedback.objects.filter(rating=-1, conversation__evaluation=False, updated_at__gte=start,
+                                        updated_at__lt=end)
+                .order_by("-updated_at", "-pk").values_list("message_id", flat=True)[:limit])
+    found += [(reply, THUMBS_DOWN) for reply in base.filter(pk__in=list(disliked))]
+    handoffs = {pk: (reason, at) for pk, reason, at in _handed_off(start=start, end=end, limit=limit)}
+    last_before: dict[int, tuple[datetime, int]] = {}  # conversation -> its last bot reply before the handoff
+    for pk, conversation_id, at in base.filter(conversation_id__in=handoffs.keys()).values_list(
+            "pk", "conversation_id", "created_at"):
+        current = last_before.get(conversation_id)
+        if at <= handoffs[conversation_id][1] and (current is None or (at, pk) > current):
+            last_before[conversation_id] = (at, pk)
+    replies = base.filter(pk__in=[pk for _at, pk in last_before.values()])
+    found += [(reply, handoffs[reply.conversation_id][0]) for reply in replies]
+    return found
+
+
+def _question_of(reply: Message) -> Message | None:
+    if reply.reply_to_id is not None and reply.reply_to is not None:
+        return reply.reply_to
+    return (Message.objects.filter(conversation_id=reply.conversation_id, role=Message.Role.CUSTOMER,
+                                   pk__lt=reply.pk).order_by("-pk").first())
+
+
+def gap_questions(*, start: datetime, end: datetime, limit: int | None = None) -> tuple[list[GapQuestion], bool]:
+    """The period's gap questions, one per customer message, latest first, at most `limit` (GAPS_MAX_QUESTIONS);
+    and whether there were more."""
+    limit = limit or settings.GAPS_MAX_QUESTIONS
+    questions: dict[int, GapQuestion] = {}
+    for reply, reason in _replies_by_kind(start=start, end=end, limit=limit + 1):
+        question = _question_of(reply)
+        if question is None or not question.content.strip():
+            continue
+        gap = questions.get(question.pk)
+        if gap is None:
+            gap = questions[question.pk] = GapQuestion(
+                message_id=question.pk, conversation_id=question.conversation_id, text=question.content.strip(),
+                asked_at=question.created_at,
+            )
+        gap.reasons.add(reason)
+        gap.articles.update(_source_articles(reply.sources))
+    ordered = sorted(questions.values(), key=lambda q: (q.asked_at, q.message_id), reverse=True)
+    return ordered[:limit], len(ordered) > limit
+
+
+def _vectors(texts: list[str], *, use_embeddings: bool) -> tuple[object, str]:
+    """The questions' vectors by meaning, or by words when the embedding model fails or takes too long."""
+    if use_embeddings and texts:
+        try:
+            deadline = time.monotonic() + settings.GAPS_EMBED_TIMEOUT_S
+            return embed_texts(texts, deadline=deadline), EMBEDDINGS
+        except (gateway.OllamaError, ValueError, TimeBudgetExceeded) as exc:
+            logger.info("knowledge gaps grouped by keywords: the embedding model failed: %s", exc)
+    return words_matrix(texts), KEYWORDS
+
+
+def _topic(group: list[GapQuestion], typical: GapQuestion) -> Topic:
+    reasons = Counter(reason for question in group for reason in question.reasons)
+    tried: Counter[int] = Counter()
+    titles: dict[int, str] = {}
+    for question in group:
+        tried.update(question.articles.keys())
+        titles.update(question.articles)
+    examples, seen = [], set()
+    for question in sorted(group, key=lambda q: (q.asked_at, q.message_id), reverse=True):
+        key = normalise_question(question.text)
+        if key not in seen:
+            seen.add(key)
+            examples.append(question.text)
+    languages = Counter(language_of(question.text) for question in group)
+    return Topic(
+        label=topic_label([question.text for question in group]),
+        title=typical.text,
+        count=len(group),
+        reasons={reason: reasons[reason] for reason in REASONS if reasons[reason]},
+        examples=examples[:EXAMPLES],
+        articles=[TriedArticle(article_id, titles[article_id], n)
+                  for article_id, n in sorted(tried.items(), key=lambda item: (-item[1], titles[item[0]]))],
+        language=max(sorted(languages), key=lambda code: languages[code]),
+        latest=max(question.asked_at for question in group),
+    )
+
+
+def knowledge_gaps(*, start: datetime, end: datetime, use_embeddings: bool = True) -> Gaps:
+    """The period's gap questions in topics, the largest first (then the most recent)."""
+    began = time.monotonic()
+    questions, capped = gap_questions(start=start, end=end)
+    ordered = sorted(questions, key=lambda q: (q.asked_at, q.message_id))  # oldest first: a stable order
+    texts = [question.text for question in ordered]
+    vectors, mode = _vectors(texts, use_embeddings=use_embeddings)
+    threshold = settings.GAPS_EMBED_SIMILARITY if mode == EMBEDDINGS else settings.GAPS_KEYWORD_SIMILARITY
+    grouping = vectors_group(vectors, threshold=threshold) if texts else None
+    topics = [] if grouping is None else [
+        _topic([ordered[i] for i in indexes], ordered[typical])
+        for indexes, typical in zip(grouping.members, grouping.typical, strict=True)
+    ]
+    topics.sort(key=lambda topic: (-topic.count, -topic.latest.timestamp(), topic.title))
+    return Gaps(topics=topics, questions=len(questions), capped=capped, mode=mode,
+                seconds=time.monotonic() - began)
+
+
+
+def topic_draft(topic: Topic) -> dict[str, str]:
+    """A draft article for a topic, as the admin's add form's fields: its typical question as the title, its
+    example questions in the body under a line (in the topic's language) asking for the answer, its words as tags.
+    The console and the admin put these in the add form's GET parameters, which prefill it."""
+    with translation.override(topic.language):
+        intro = _("Customers asked these questions that no article answered well. Write the answer here and "
+                  "remove this list:")
+    body = intro + "\n\n" + "\n".join(f"- {question}" for question in topic.examples) + "\n"
+    return {"title": topic.title[:200], "body": body, "language": topic.language, "tags": ", ".join(topic.label)}
