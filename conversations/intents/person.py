@@ -55,8 +55,9 @@ _EN_REACH = (
     r"|(?:answer|reply|response|help|call)\s+from"
 )
 _EN_CONTACT_ME = (
-    r"(?:call|contact|phone|ring|reach|email|e-mail|text|message|get\s+back\s+to|get\s+in\s+(?:touch|contact)\s+with"
+    r"(?:(?:call|contact|phone|ring|reach|email|e-mail|text|message|get\s+back\s+to|get\s+in\s+(?:touch|contact)\s+with"
     r"|talk\s+to|speak\s+(?:to|with)|chat\s+with|look\s+(?:at|into)\s+(?:this|it|my))\s+(?:me|us|this|it|my)\b"
+    r"|give\s+(?:me|us)\s+a\s+(?:call|ring|buzz|bell|shout)\b)"  # the idioms of calling someone
 )
 _EN_WANT = (
     r"want|wanna|need|would\s+like|'d\s+like|prefer|would\s+rather|'d\s+rather|rather|request|demand|ask\s+for"

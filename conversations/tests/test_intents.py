@@ -18,6 +18,7 @@ REQUESTS = [
     "I would like to chat with a representative about my invoice",
     "Can somebody from the support team email me?",
     "Would someone please call me back",
+    "Could someone from your shop give me a ring, please?",  # an idiom of calling
     "Representative, please.",
     "I'm done talking to a robot",
     "This is not a bot I want to deal with, escalate this to a manager",
@@ -91,6 +92,7 @@ NOT_REQUESTS = [
     "Is the owner of the account the one who gets the invoice?",
     "领导送礼选哪款茶比较合适",
     "客服时间是几点",
+    "Can you give me a call option at checkout for delivery?",  # the idiom needs someone to give the call
 ]
 
 

@@ -16,7 +16,10 @@ text: the chunk's stored search terms); an English word also through its root
 ("ship" finds "shipping", "refunded" finds "refund") or one typing slip
 ("shiping", "refnud"), a Chinese word also through the words inside it
 ("手机电池": "手机" and "电池", each worth its share) or, for a word the
-segmenter glued up, its characters.
+segmenter glued up, its characters. A synonym group's phrase ("money back",
+"send back") is one word of the question, covered by its group ("refund").
+Quantities and time spans in Chinese words ("三个月", "半年前") are no
+content words, as "多少" and "多久" are not.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 import rjieba
 
 from .snapshot import Snapshot
-from .synonyms import single_word_synonyms
+from .synonyms import single_word_synonyms, split_phrases
 from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words
 
 # Words of asking, not of a subject: in every question, whatever it is about, so they would make any
@@ -42,11 +45,19 @@ ASKING_WORDS = frozenset(
     okay ok um uh hey dear sir madam help question ask asking wondering wonder find kind one else other another
     more less use using go going come coming good bad best better right wrong sure think mean say said see look
     looking today tomorrow tonight weekend week year now time don't dont doesn't can't cannot won't i'm i've
+    whats hows wheres whens whos im ive id youre thats theres isnt arent didnt wont cant myself yourself itself
     u ur pls plz until till til since before after during while whenever whether because though although
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
-    几天 多少天 多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
+    自己 几天 多少天
+    多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
     """.split()
+)
+# A quantity or a time span in Chinese words ("三个月", "半年前", "两盒", "一百块"): how much or how long, not what
+# about, as the asking words "多少" and "多久" are (an English question's numbers are its own words: "17 times 23").
+_CHINESE_QUANTITY = re.compile(
+    r"[零一二两三四五六七八九十百千万几半\d]+\s*个?多?(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|块钱|块|元|盒|件|单)"
+    r"(?:以前|以后|之前|之后|以内|前|后|内|多)?"
 )
 # Helpers glued to the verb they help ("能用", "要开"): the verb is the word.
 _MODAL_PREFIXES = ("能", "要", "可", "会", "想", "该")
@@ -71,6 +82,8 @@ class _Lexicon:
     article's chunks start (the snapshot holds an article's chunks together, in order)."""
 
     roots: dict[str, list[int]] = field(default_factory=dict)
+    words: list[str] = field(default_factory=list)  # the vocabulary by term id
+    forms: dict[str, list[str]] = field(default_factory=dict)  # vocabulary_forms, as looked up
     article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     article_of_chunk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
@@ -90,11 +103,16 @@ def question_units(text: str) -> list[Unit]:
     """The content words of a question, each with the forms that can cover it."""
     units: list[Unit] = []
     seen: set[str] = set()
-    text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
+    text = _CHINESE_QUANTITY.sub("，", _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text)))
     for index, run in enumerate(_CJK_RUN.split(text.lower().replace("’", "'"))):
         if not index % 2:
-            for word in _other_words(run):
-                if word not in ASKING_WORDS and word not in seen:
+            phrases, run = split_phrases(run)
+            for phrase in phrases:
+                if phrase not in seen:
+                    seen.add(phrase)
+                    units.append(Unit(phrase))
+            for word in _other_words(run):  # stemmed: "whats" is "what", a stop word
+                if word not in ASKING_WORDS and word not in STOPWORDS and word not in seen:
                     seen.add(word)
                     units.append(Unit(word, english=bool(re.fullmatch(r"[a-z]+", word))))
             continue
@@ -153,8 +171,9 @@ def _lexicon(snapshot: Snapshot) -> _Lexicon:
     cached = _lexicons.get(id(snapshot))
     if cached is not None and cached[0] is snapshot:
         return cached[1]
-    lexicon = _Lexicon()
+    lexicon = _Lexicon(words=[""] * len(snapshot.vocabulary))
     for term, term_id in snapshot.vocabulary.items():
+        lexicon.words[term_id] = term
         if term.isascii() and term.isalpha() and len(term) >= 3:
             lexicon.roots.setdefault(root(term), []).append(term_id)
     article_ids = np.asarray([chunk.article_id for chunk in snapshot.chunks])
@@ -177,6 +196,21 @@ def _covered(snapshot: Snapshot, term_ids: Iterable[int]) -> np.ndarray:
         about = (snapshot.posting_tf[start:end] > 1) | snapshot.posting_topic[start:end]
         row[docs] = np.maximum(row[docs], np.where(about, 1.0, PASSING_MENTION))
     return row
+
+
+def vocabulary_forms(snapshot: Snapshot, word: str) -> list[str]:
+    """The knowledge base's own forms of an English word it does not have: those sharing its root ("arrives"
+    finds "arrive", "inclusive" "include") or, for long words, one typing slip away ("warrenty", "refnud").
+
+    Why: keyword search matches whole terms, so a misspelt or inflected word that coverage accepts found no
+    chunk to rank; the vocabulary itself is the dictionary, so no word list is kept for it.
+    """
+    if word in snapshot.vocabulary or not word.isascii() or not word.isalpha() or len(word) < 4:
+        return []
+    lexicon = _lexicon(snapshot)
+    if word not in lexicon.forms:
+        lexicon.forms[word] = sorted({lexicon.words[term_id] for term_id in _english_ids(snapshot, lexicon, word)})
+    return lexicon.forms[word]
 
 
 def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:

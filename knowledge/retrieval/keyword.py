@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import numpy as np
 from django.conf import settings
 
+from .coverage import vocabulary_forms
 from .ranking import top
 from .snapshot import BM25_K1, Snapshot
-from .terms import query_terms
+from .terms import QUERY_EXPANSION_WEIGHT, query_terms
 
 
 def keyword_scores(snapshot: Snapshot, query: str) -> np.ndarray:
@@ -17,10 +18,18 @@ def keyword_scores(snapshot: Snapshot, query: str) -> np.ndarray:
 
     Each term's part is scaled by its weight from `query_terms`: character
     pairs and glued words' characters count half, so they tip the balance
-    between articles without outranking a shared word.
+    between articles without outranking a shared word. An English word the
+    knowledge base does not have is searched by the forms it has of it
+    (`coverage.vocabulary_forms`: "arives" as "arrive", "warrenty" as
+    "warranty"), at that weight too: coverage already reads them so, and a
+    source no keyword found could not be given.
     """
     scores = np.zeros(len(snapshot.chunks), dtype=np.float32)
-    for term, weight in query_terms(query).items():
+    terms = query_terms(query)
+    for term in [term for term, weight in terms.items() if weight == 1.0]:
+        for form in vocabulary_forms(snapshot, term):
+            terms.setdefault(form, QUERY_EXPANSION_WEIGHT)
+    for term, weight in terms.items():
         term_id = snapshot.vocabulary.get(term)
         if term_id is None:
             continue

@@ -16,6 +16,7 @@ the word would.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -79,6 +80,30 @@ def synonyms_of(word: str) -> frozenset[str]:
     """The other words of `word`'s groups (empty when it has none). A phrase ("credit card") is an entry a
     question's phrase can meet, but a search term is one word: `single_word_synonyms` leaves phrases out."""
     return _index(settings.SEARCH_SYNONYMS).get(_normalised(word), frozenset())
+
+
+@lru_cache(maxsize=4)
+def _phrase_pattern(extra: str) -> re.Pattern[str] | None:
+    phrases = sorted((word for word in _index(extra) if " " in word and word.isascii()), key=len, reverse=True)
+    if not phrases:
+        return None
+    return re.compile(r"\b(?:" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases) + r")\b")
+
+
+def split_phrases(text: str) -> tuple[list[str], str]:
+    """(the synonym groups' phrases in an English text, the text without them).
+
+    Why: "money back" means "refund" and "send back" "return", but read word by word they are "money" and
+    "back", which no article about refunds has: a question asking for its money back would look like one
+    about nothing the shop knows. A phrase found is one word of the question, covered and searched by its
+    group's words.
+    """
+    pattern = _phrase_pattern(settings.SEARCH_SYNONYMS)
+    if pattern is None:
+        return [], text
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    found = [" ".join(match.split()) for match in pattern.findall(lowered)]
+    return found, pattern.sub(" ", lowered) if found else text
 
 
 def single_word_synonyms(word: str) -> list[str]:

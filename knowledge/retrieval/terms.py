@@ -9,7 +9,7 @@ import rjieba
 
 from helpdesk.llm.text import is_cjk
 
-from .synonyms import single_word_synonyms
+from .synonyms import single_word_synonyms, split_phrases
 
 _CJK_RUN = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]+)")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -123,6 +123,10 @@ def query_terms(text: str) -> dict[str, float]:
     for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
         if not index % 2:
             terms.update(dict.fromkeys(_other_words(run), 1.0))
+            phrases, _ = split_phrases(run)
+            for phrase in phrases:  # "money back": searched by its group's words ("refund")
+                for synonym in single_word_synonyms(phrase):
+                    terms.setdefault(synonym if is_cjk(synonym[0]) else _stem(synonym), QUERY_EXPANSION_WEIGHT)
             continue
         words = rjieba.cut(run)
         terms.update((word, 1.0) for word in words if _is_term(word))

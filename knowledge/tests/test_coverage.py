@@ -118,3 +118,21 @@ def test_a_follow_up_is_covered_with_the_question_it_follows(shop) -> None:
     [hit, *_] = search(follow_up, query_vector=query_vector, limit=3, include_weak=True,
                        context=(joined, context_vector)).hits
     assert hit.title == "Shipping and delivery" and hit.coverage >= 0.5
+
+
+@pytest.mark.parametrize(("question", "content"), [
+    ("whats the warrenty, im asking", ["warrenty"]),  # "what's" and "I'm" typed without apostrophes
+    ("茶壶用了三个月，自己裂了", ["茶壶", "裂"]),  # a time span and a reflexive say nothing of the subject
+    ("半年前买的发票还能补开吗", ["买", "发票", "补开"]),
+    ("订了两盒，三天前付的款", ["订", "付", "款"]),
+    ("what is 17 times 23", ["17", "23"]),  # an English question's numbers stay its words
+])
+def test_quantities_reflexives_and_unapostrophed_contractions_are_not_content(question, content) -> None:
+    assert words(question) == content
+
+
+def test_a_misspelt_or_inflected_word_finds_the_articles_form(fake_ollama) -> None:
+    article_create(title="Warranty", body="## Cover\n\nAll teaware has a warranty. Parcels arrive in 2-4 days.")
+    for question in ("whats the warrenty on cups", "when will it arives"):
+        hits = search(question, limit=3).hits  # nothing of the question is spelt as the article spells it
+        assert [hit.title for hit in hits] == ["Warranty"] and hits[0].keyword_score > 0, question

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.retrieval.search import search
-from knowledge.retrieval.synonyms import single_word_synonyms, synonyms_of
+from knowledge.retrieval.synonyms import single_word_synonyms, split_phrases, synonyms_of
 from knowledge.retrieval.terms import query_terms
 from knowledge.tests.factories import article_create
 
@@ -54,3 +54,23 @@ def test_without_the_embedding_model_an_english_question_reaches_a_chinese_only_
     fake_ollama.state.models.remove("bge-m3")  # keyword search only, as when the embedding model is missing
     hits = search("How do I get a fapiao?", limit=3).hits
     assert hits and hits[0].title == "发票开具说明" and hits[0].coverage > 0
+
+
+@pytest.mark.parametrize(("question", "phrase", "rest"), [
+    ("can i get my Money  Back?", "money back", "can i get my ?"),
+    ("Do you take cash on delivery", "cash on delivery", "do you take"),
+    ("I'd like to SEND\nBACK a teapot", "send back", "i'd like to a teapot"),
+])
+def test_a_groups_phrase_is_found_in_a_question_as_one_word(question, phrase, rest) -> None:
+    found, left = split_phrases(question)
+    assert found == [phrase] and left.split() == rest.split()
+
+
+def test_a_phrase_is_searched_and_covered_by_its_groups_words(shop) -> None:
+    article_create(title="Refunds", body="## When\n\nWe refund you within 3-5 working days of receiving it.")
+    terms = query_terms("I want my money back")
+    assert 0 < terms["refund"] < 1.0 and terms["money"] == 1.0
+    assert split_phrases("the money is back in stock") == ([], "the money is back in stock")
+    for question in ("when do I get my money back?", "退款 and my money back"):
+        [hit, *_] = search(question, limit=3, include_weak=True).hits
+        assert hit.title == "Refunds" and hit.coverage == 1.0  # one word, "refund", not two the article lacks
