@@ -4,14 +4,11 @@ conversation is resolved (personal data out, optionally tidied by a model), publ
 from __future__ import annotations
 
 import json
-import time
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.test import override_settings
 
-from agents import services as agent_services
-from agents.tests.console import agent_create
 from conversations.faq_suggestions import tidy
 from conversations.faq_suggestions.services import (
     faq_suggestion_create,
@@ -34,24 +31,26 @@ Status = FAQSuggestion.Status
 TIDY_MODEL = "deepseek-r1:7b"  # any model the fake node has
 
 
+def agent_create(username: str) -> Any:
+    return get_user_model().objects.create_user(username)
+
+
 def handled(question: str | list[str], *answers: str, bot: str = "Let me find a colleague for you.",
-            agent=None, queue: bool = False) -> Conversation:
+            agent: Any = None) -> Conversation:
     """A conversation the bot handed off, an agent took over, answered and resolved, through the real services.
 
-    Unless `queue`, resolving queues no task (the tests run the task's work themselves, and a task on a thread
-    or a worker would race them)."""
+    (This app's: the agents' resolve, which queues the suggestion's task, is tested in agents/tests; here the
+    tests run the task's work themselves.)"""
     agent = agent or agent_create(f"agent{Conversation.objects.count()}")
     conversation = conversation_factory()
     for text in [question] if isinstance(question, str) else question:
         asked = customer_message_factory(conversation, text)
     bot_message_factory(conversation, bot, reply_to=asked)
     handoff.conversation_request_human(conversation=conversation, reason=HandoffReason.LOW_CONFIDENCE)
-    agent_services.conversation_take_over(agent=agent, conversation_id=conversation.pk)
+    handoff.conversation_agent_join(agent=agent, conversation_id=conversation.pk)
     for text in answers:
-        agent_services.message_post_agent(agent=agent, conversation_id=conversation.pk, text=text)
-    with override_settings(FAQ_SUGGESTIONS_ENABLED=queue):
-        resolved = agent_services.conversation_resolve(agent=agent, conversation_id=conversation.pk)
-    return resolved
+        messages.message_post_agent(agent=agent, conversation_id=conversation.pk, text=text)
+    return handoff.conversation_resolve(agent=agent, conversation_id=conversation.pk)
 
 
 @pytest.mark.parametrize(("question", "answers", "language"), [
@@ -76,7 +75,7 @@ def test_no_suggestion_when_the_bot_answered() -> None:
     conversation = conversation_factory()
     asked = customer_message_factory(conversation, "How long does delivery take?")
     bot_message_factory(conversation, "Three to five working days.", reply_to=asked)
-    agent_services.conversation_resolve(agent=agent, conversation_id=conversation.pk)
+    handoff.conversation_resolve(agent=agent, conversation_id=conversation.pk)
     assert faq_suggestion_create(conversation_id=conversation.pk) is None
 
 
@@ -277,18 +276,3 @@ def test_a_tidy_model_that_is_not_there_keeps_the_text_as_written(dead_ollama_ur
     settings.FAQ_SUGGESTION_TIDY_MODEL = TIDY_MODEL
     suggestion = faq_suggestion_create(conversation_id=handled("Can I pay by invoice?", "Yes, within 30 days.").pk)
     assert suggestion.question == "Can I pay by invoice?" and suggestion.tidied_by == ""
-
-
-# --- off the request path ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db(transaction=True)
-def test_resolving_queues_the_suggestion_and_the_worker_makes_it(fake_ollama, reply_runner) -> None:
-    conversation = handled("Can I return a gift without the receipt?",
-                           "Yes: within 30 days, as store credit. Bring the gift in its box.", queue=True)
-    deadline = time.monotonic() + 30
-    while not FAQSuggestion.objects.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    suggestion = FAQSuggestion.objects.get()
-    assert suggestion.conversation_id == conversation.pk
-    assert suggestion.answer == "Yes: within 30 days, as store credit. Bring the gift in its box."
