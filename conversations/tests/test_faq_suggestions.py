@@ -276,3 +276,15 @@ def test_a_tidy_model_that_is_not_there_keeps_the_text_as_written(dead_ollama_ur
     settings.FAQ_SUGGESTION_TIDY_MODEL = TIDY_MODEL
     suggestion = faq_suggestion_create(conversation_id=handled("Can I pay by invoice?", "Yes, within 30 days.").pk)
     assert suggestion.question == "Can I pay by invoice?" and suggestion.tidied_by == ""
+
+
+def test_erasing_the_customer_deletes_their_suggestion_and_keeps_the_published_entry(fake_ollama) -> None:
+    from conversations.privacy.erasure import subject_erase
+    from conversations.privacy.subjects import subject_find
+
+    conversation = handled("Do you gift-wrap orders?", "Yes, gift wrapping costs 5 CNY; choose it at checkout.")
+    published = faq_suggestion_create(conversation_id=conversation.pk)
+    faq_suggestions_publish(suggestion_ids=[published.pk])
+    subject_erase(subject_find(token=conversation.token), channel="admin", looked_up_by="token", value="t")
+    assert not FAQSuggestion.objects.exists()
+    assert FAQ.objects.filter(question="Do you gift-wrap orders?").exists()
