@@ -4,9 +4,11 @@ knowledge base, so it needs the FAQ's add and change permissions besides the sug
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -38,6 +40,20 @@ class FAQSuggestionAdmin(admin.ModelAdmin):
         decided = obj is not None and obj.status != FAQSuggestion.Status.PENDING
         rest = tuple(name for name in self.fields if name not in EDITABLE)
         return (*EDITABLE, *rest) if decided else rest
+
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        obj = kwargs.get("obj")
+        context["may_publish"] = (obj is not None and obj.status == FAQSuggestion.Status.PENDING
+                                  and self.has_publish_permission(request))
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def response_change(self, request: HttpRequest, obj: FAQSuggestion) -> HttpResponse:
+        """"Save and publish": the curator's edit is saved (by then), then published in one click."""
+        if "_publish" in request.POST and self.has_publish_permission(request):
+            self.publish(request, FAQSuggestion.objects.filter(pk=obj.pk))
+            return HttpResponseRedirect(reverse("admin:conversations_faqsuggestion_changelist")
+                                        + "?status__exact=pending")
+        return super().response_change(request, obj)
 
     @admin.display(description=gettext_lazy("proposal"))
     def proposal(self, obj: FAQSuggestion) -> str:

@@ -59,3 +59,35 @@ def test_a_decided_suggestion_is_read_only_and_none_is_added_by_hand(staff_clien
     item.refresh_from_db()
     assert item.question == "Do you gift-wrap?"
     assert staff_client.get(reverse("admin:conversations_faqsuggestion_add")).status_code == 403
+
+
+def test_save_and_publish_publishes_the_edit_in_one_click(staff_client) -> None:
+    faq = faq_create("How long does delivery take?", "Three days.", index=False)
+    item = suggestion("delivery to canada how long", "ten days", faq=faq)
+    url = reverse("admin:conversations_faqsuggestion_change", args=[item.pk])
+    assert 'name="_publish"' in staff_client.get(url).content.decode()
+    response = staff_client.post(url, {"question": "How long does delivery to Canada take?", "answer": "Ten days.",
+                                       "language": "en", "faq": faq.pk, "_publish": "1"})
+    assert response.status_code == 302 and response.url.endswith("?status__exact=pending")
+    faq.refresh_from_db()
+    assert faq.alternatives == "How long does delivery to Canada take?" and faq.answer == "Three days."
+    item.refresh_from_db()
+    assert item.status == FAQSuggestion.Status.PUBLISHED
+    assert 'name="_publish"' not in staff_client.get(url).content.decode()  # decided: nothing to publish
+
+
+def test_save_and_publish_is_not_offered_without_the_faqs_permissions(client) -> None:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    clerk = get_user_model().objects.create_user("clerk", is_staff=True)
+    clerk.user_permissions.add(*Permission.objects.filter(codename__in=["view_faqsuggestion",
+                                                                        "change_faqsuggestion"]))
+    client.force_login(clerk)
+    item = suggestion("Do you gift-wrap?", "Yes, for 5 CNY.")
+    url = reverse("admin:conversations_faqsuggestion_change", args=[item.pk])
+    assert 'name="_publish"' not in client.get(url).content.decode()
+    client.post(url, {"question": "Do you gift-wrap?", "answer": "Yes.", "language": "en", "faq": "",
+                      "_publish": "1"})
+    item.refresh_from_db()
+    assert item.status == FAQSuggestion.Status.PENDING and item.answer == "Yes." and not FAQ.objects.exists()
