@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from conversations.actions import approval
+from conversations.faq_suggestions import services as faq_suggestions
 from conversations.models import ActionCall, Conversation, Message
 from conversations.services import drafts, handoff, messages
 from helpdesk.web import ratelimits
@@ -52,6 +53,8 @@ def conversation_resolve(*, agent: Any, conversation_id: int) -> Conversation:
     with transaction.atomic():
         conversation = handoff.conversation_resolve(conversation_id=conversation_id, agent=agent)
         audit(actor=agent, action="resolve", conversation_id=conversation_id)
+        # The agent's answer becomes a suggested FAQ entry, made by a task after the commit.
+        faq_suggestions.faq_suggestion_queue(conversation)
     return conversation
 
 

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 
 from conversations.evaluation import figures as evaluation_figures
 from conversations.evaluation import services as evaluation_services
+from conversations.faq_suggestions.selectors import faq_suggestions_pending_count
 from conversations.models import EvalRun
 from conversations.stats.articles import articles_health
 from conversations.stats.dashboard import channels_compare, channels_seen, dashboard_series
@@ -81,8 +82,11 @@ def agents_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 def console(request: HttpRequest) -> HttpResponse:
     """The console's page, with its catalog in every language: agents switch language in the page itself."""
     catalogs = {code: i18n.js_catalog(code, "console") for code, _name in settings.LANGUAGES}
+    # Curators (who may view the suggestions in admin) see how many FAQ suggestions wait for them.
+    may_curate = request.user.has_perm("conversations.view_faqsuggestion")
     return render(request, "agents/console.html", {
         "agent_name": request.user.get_username(), "languages": settings.LANGUAGES, "catalogs": catalogs,
+        "faq_suggestions_pending": faq_suggestions_pending_count() if may_curate else None,
     })
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from . import (
     admin_apps,  # noqa: F401  (registers the apps' admin)
     admin_evaluation,  # noqa: F401  (registers the evaluation sets', cases' and runs' admins)
+    admin_faq_suggestions,  # noqa: F401  (registers the FAQ suggestions' admin)
     admin_moderation,  # noqa: F401  (registers the moderation lists' and hits' admins)
     admin_outbound,  # noqa: F401  (registers webhook endpoints, their deliveries, emailed replies)
 )

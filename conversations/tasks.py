@@ -11,6 +11,7 @@ from helpdesk.observability.logs import log_context
 
 from .evaluation.runner import run_execute
 from .evaluation.schedule import evaluation_nightly_queue
+from .faq_suggestions.services import faq_suggestion_create
 from .mail.delivery import email_attempt
 from .outbound_sweep import outbound_stale_resend
 from .pipeline.draft import draft_generate
@@ -96,3 +97,10 @@ def email_reply_send(delivery_id: int, **kwargs: Any) -> None:
 def outbound_sweep(**kwargs: Any) -> dict[str, int]:
     """Beat, every OUTBOUND_SWEEP_S: webhook deliveries and emails whose task was lost are queued again."""
     return outbound_stale_resend(older_than_s=settings.OUTBOUND_STALE_S)
+
+
+@shared_task(name="conversations.faq_suggest", acks_late=True, ignore_result=True)
+def faq_suggest(conversation_id: int, **kwargs: Any) -> None:
+    """Suggest an FAQ entry from the agent's answer in a conversation just resolved (once per answer)."""
+    with log_context(conversation_id=conversation_id):
+        faq_suggestion_create(conversation_id=conversation_id)

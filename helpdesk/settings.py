@@ -321,6 +321,9 @@ CELERY_TASK_ROUTES = {
     "conversations.webhook_deliver": {"queue": "logging"},
     "conversations.email_reply_send": {"queue": "logging"},
     "conversations.outbound_sweep": {"queue": "logging"},
+    # An embedding and perhaps a small model's answer per resolved conversation: beside the indexing, off the
+    # reply's and the bookkeeping's queues.
+    "conversations.faq_suggest": {"queue": "knowledge"},
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -628,6 +631,24 @@ MODERATION_LISTS_RECHECK_S = env_float("MODERATION_LISTS_RECHECK_S", 2.0)
 # reply is generated, for what no list can express; empty: off. On a timeout or an error the message goes through.
 MODERATION_MODEL = env_str("MODERATION_MODEL")
 MODERATION_TIMEOUT_S = env_float("MODERATION_TIMEOUT_S", 1.0)
+
+# --- FAQ suggestions (conversations.faq_suggestions) -------------------------------
+# When an agent resolves a conversation they took over, their answer to the customer's question becomes a suggested
+# FAQ entry for a curator (admin: FAQ suggestions). Off: nothing is suggested.
+FAQ_SUGGESTIONS_ENABLED = env_bool("FAQ_SUGGESTIONS_ENABLED", True)
+# An answer shorter than this (characters, the agent's messages together, small talk left out) is not suggested:
+# "Done!" or "请稍等" teaches the knowledge base nothing.
+FAQ_SUGGESTION_MIN_ANSWER_CHARS = env_int("FAQ_SUGGESTION_MIN_ANSWER_CHARS", 20)
+# A suggestion whose question is at least this similar (cosine of the embeddings) to a phrasing of an existing FAQ
+# entry in its language proposes an alternative phrasing for that entry instead of a new entry ...
+FAQ_SUGGESTION_SIMILARITY = env_float("FAQ_SUGGESTION_SIMILARITY", 0.75)
+# ... or, for entries without vectors (no embedding model), this share of words in common (Dice's coefficient of
+# the words, Chinese segmented).
+FAQ_SUGGESTION_KEYWORD_OVERLAP = env_float("FAQ_SUGGESTION_KEYWORD_OVERLAP", 0.7)
+# A small model (an Ollama model name, or a model profile's name) that tidies the question and answer (structured
+# outputs) before a curator sees them; empty: they are suggested as written. On an error, as written.
+FAQ_SUGGESTION_TIDY_MODEL = env_str("FAQ_SUGGESTION_TIDY_MODEL")
+FAQ_SUGGESTION_TIDY_TIMEOUT_S = env_float("FAQ_SUGGESTION_TIDY_TIMEOUT_S", 30.0)
 
 # --- Evaluation gates and runs (conversations.evaluation) -------------------------
 # A profile made the default, or given a canary share above EVAL_GATE_FREE_SHARE (%), must have a done run of

@@ -16,7 +16,7 @@ from django.conf import settings
 from . import cache as answer_cache
 from . import embedding
 from .models import FAQ, Article, ImportJob, IndexStatus
-from .retrieval import faq, search, snapshot, terms
+from .retrieval import faq, search, similar, snapshot, terms
 from .retrieval.relevance import bears_on_question
 
 
@@ -98,6 +98,14 @@ def faq_ids_by_question(questions: list[str]) -> dict[str, list[int]]:
     for pk, question in FAQ.objects.filter(question__in=questions).order_by("pk").values_list("pk", "question"):
         found.setdefault(question, []).append(pk)
     return found
+
+
+def faq_similar_find(*, question: str, language: str) -> similar.SimilarFAQ | None:
+    """The FAQ entry (published or not) of `language` a new question is close to, for an FAQ suggestion to add
+    the question to instead of making a new entry (FAQ_SUGGESTION_SIMILARITY by embeddings,
+    FAQ_SUGGESTION_KEYWORD_OVERLAP by shared words where there are no vectors)."""
+    return similar.faq_similar(question, language=language, vector_threshold=settings.FAQ_SUGGESTION_SIMILARITY,
+                               keyword_threshold=settings.FAQ_SUGGESTION_KEYWORD_OVERLAP)
 
 
 def knowledge_version_current() -> int:

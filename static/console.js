@@ -32,6 +32,7 @@
   function strings() {
     return {
       title: pgettext("console", "Helpdesk console"), admin: pgettext("console", "Admin"),
+      faq_suggestions: pgettext("console", "FAQ suggestions"),
       logout: pgettext("console", "Sign out"), inbox: pgettext("console", "Inbox"),
       filter_active: pgettext("console", "Active"), compare: pgettext("console", "Compare profiles"),
       dashboard: pgettext("console", "Dashboard"), language: pgettext("console", "Language"),

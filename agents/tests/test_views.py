@@ -202,3 +202,23 @@ def test_dashboard_warns_when_no_node_can_serve_the_chat_model(client, fake_olla
     client.force_login(agent_create("mei"))
     page = client.get("/console/dashboard/?lang=zh-hans").content.decode()
     assert "没有节点能提供 deepseek-r1:7b。" in page and "deepseek-r1:7b: 未下载" in page
+
+
+def test_curators_see_how_many_faq_suggestions_wait_and_other_agents_do_not(client) -> None:
+    from django.contrib.auth.models import Permission
+
+    from conversations.models import Conversation, FAQSuggestion, Message
+
+    for status in ("pending", "pending", "dismissed"):
+        conversation = Conversation.objects.create(status=Conversation.Status.RESOLVED)
+        answer = Message.objects.create(conversation=conversation, role=Message.Role.AGENT, content="Yes.")
+        FAQSuggestion.objects.create(question="Gift wrap?", answer="Yes.", language="en", status=status,
+                                     conversation=conversation, source_message=answer)
+    client.force_login(agent_create("mei"))
+    assert b"hc-faq-suggestions" not in client.get("/console/").content
+    curator = agent_create("li", staff=True)
+    curator.user_permissions.add(Permission.objects.get(codename="view_faqsuggestion"))
+    client.force_login(curator)
+    page = client.get("/console/").content.decode()
+    assert 'href="/admin/conversations/faqsuggestion/?status__exact=pending"' in page
+    assert '<span class="hc-count">2</span>' in page

@@ -5,6 +5,7 @@ from .actions import Action, ActionCall
 from .apps import App
 from .chat import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
 from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, EvalSuggestionDismissal, Expectation
+from .faq_suggestions import FAQSuggestion
 from .moderation import ModerationAction, ModerationCategory, ModerationHit, ModerationTerm
 from .outbound import DeliveryStatus, EmailDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .privacy import PrivacyRequest
@@ -25,6 +26,7 @@ __all__ = [
     "EvalSet",
     "EvalSuggestionDismissal",
     "Expectation",
+    "FAQSuggestion",
     "Feedback",
     "LLMCall",
     "Message",

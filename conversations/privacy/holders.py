@@ -4,8 +4,8 @@ or a conversation, and the Redis state kept per conversation. Called from Conver
 Decisions: a customer's own rows go (contact record, conversations, messages, votes, dismissed suggestions).
 Rows others rely on stay without what leads back to them: an LLM call keeps its timings and token counts for the
 operations figures; an evaluation result keeps pass/fail for its run's figures but not the question or answer.
-An evaluation case suggested from the customer's conversation is deleted: accepting a suggestion copies the
-customer's own words into the case's question, and nothing tells a curator's later rewrite from them.
+An evaluation case or an FAQ suggestion made from the customer's conversation is deleted: accepting a suggestion
+copies the customer's own words into the case's question, and nothing tells a curator's later rewrite from them.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ..models import (
     EvalCase,
     EvalResult,
     EvalSuggestionDismissal,
+    FAQSuggestion,
     Feedback,
     LLMCall,
     Message,
@@ -76,6 +77,9 @@ def holders_register() -> None:
             model=EvalSuggestionDismissal, conversation_lookup="message__conversation_id", time_field="dismissed_at"
         ),
         PersonalDataHolder(model=EvalCase, conversation_lookup="suggested_from__conversation_id"),
+        # An FAQ suggestion copies the customer's question (personal data masked by rules, which may miss a name):
+        # it goes with its conversation, published or not; an FAQ entry published from it is the curator's text.
+        PersonalDataHolder(model=FAQSuggestion, conversation_lookup="conversation_id", retention="messages"),
         # A hit names no text, but says what a customer (or the bot to them) wrote about: it goes with its message.
         PersonalDataHolder(
             model=ModerationHit, conversation_lookup="message__conversation_id",

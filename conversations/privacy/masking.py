@@ -270,3 +270,31 @@ def masker_for(texts: list[str]) -> Masker:
     for text in texts:
         masker.mask(text)
     return masker
+
+
+# What a suggested FAQ entry (conversations.faq_suggestions) has where a customer's data was: one label per kind,
+# unnumbered, for a curator to read and rewrite; never restored.
+REDACTED = {PHONE: "[PHONE]", EMAIL: "[EMAIL]", ID: "[ID]", CARD: "[CARD]", ADDRESS: "[ADDRESS]", "ORDER": "[ORDER]"}
+
+
+def personal_data_redact(text: str, *, order_pattern: str | None = None) -> str:
+    """`text` with its personal data and order numbers replaced by REDACTED's labels, whatever PII_MASKING says.
+
+    For text that leaves the conversation for good (an FAQ suggestion, a published answer): unlike the model's
+    masking, order numbers go too (a customer's order is theirs, and is no FAQ's), and nothing is restored.
+    """
+    if order_pattern is None:
+        order_pattern = settings.ORDER_NUMBER_PATTERN
+    normal, origin = _normalised(text)
+    spans = [(found.start, found.end, REDACTED[found.kind])
+             for found in personal_data(text, order_pattern=order_pattern)]
+    for entity, start, end in contact_spans(normal, order_pattern=order_pattern):
+        if entity["kind"] == ORDER_NUMBER:
+            spans.append((origin[start], origin[end], REDACTED["ORDER"]))
+    parts, last = [], 0
+    for start, end, label in sorted(spans):
+        if start < last:
+            continue
+        parts += [text[last:start], label]
+        last = end
+    return "".join(parts) + text[last:]

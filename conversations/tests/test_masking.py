@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from conversations.pipeline.citations import CitationFilter
-from conversations.privacy.masking import UNKNOWN, Masker, id_card_valid, luhn_valid, masker_for, personal_data
+from conversations.privacy.masking import (
+    UNKNOWN,
+    Masker,
+    id_card_valid,
+    luhn_valid,
+    masker_for,
+    personal_data,
+    personal_data_redact,
+)
+
+_PLACEHOLDER_LABEL = re.compile(r"\[(?:PHONE|EMAIL|ID|CARD|ADDRESS)\]")
 
 # (text, the personal data in it as written), English and Chinese, in the formats customers use.
 MASKED = [
@@ -145,3 +157,26 @@ def test_a_streamed_reply_is_restored_wherever_it_is_split(reply: str, shown: st
             out.append(text)
         out.append(restorer.feed(citations.finish()) + restorer.finish())
         assert "".join(out) == shown, pieces
+
+
+# personal_data_redact: for text that leaves the conversation for good (an FAQ suggestion).
+@pytest.mark.parametrize(("text", "personal"), MASKED)
+def test_redacting_takes_out_all_personal_data_even_with_masking_off(text: str, personal: list[str],
+                                                                     settings) -> None:
+    settings.PII_MASKING = False
+    redacted = personal_data_redact(text)
+    assert all(value not in redacted for value in personal)
+    assert redacted.count("[") == len(personal) and _PLACEHOLDER_LABEL.search(redacted)
+
+
+@pytest.mark.parametrize(("text", "redacted"), [
+    ("Where is order 13812345678?", "Where is order [ORDER]?"),
+    ("我的订单号：E2024051200017，订单12345678还没到", "我的订单号：[ORDER]，订单[ORDER]还没到"),
+    ("order #4111111111111111 was charged twice, call 13912345678",
+     "order #[ORDER] was charged twice, call [PHONE]"),
+    # Not personal: prices, dates, model numbers, the shop's own service line.
+    ("The RTX 4090 costs $1599.99 on 2024-05-12", "The RTX 4090 costs $1599.99 on 2024-05-12"),
+    ("退货请在7天内寄回，运费12元，客服热线400-820-8820", "退货请在7天内寄回，运费12元，客服热线400-820-8820"),
+])
+def test_redacting_takes_out_order_numbers_too_and_keeps_the_rest(text: str, redacted: str) -> None:
+    assert personal_data_redact(text) == redacted

@@ -191,8 +191,34 @@ def _fetched_text_taken(pk: int) -> bool:
 
 ACTIONS.append(("knowledge.syncedsource", "fetch_now", _synced_source, _fetch_queued))
 ACTIONS.append(("knowledge.syncedpage", "take_fetched", _held_page, _fetched_text_taken))
+
+
+def _suggestion() -> int:
+    from conversations.models import Conversation, FAQSuggestion, Message
+
+    conversation = Conversation.objects.create(status=Conversation.Status.RESOLVED)
+    answer = Message.objects.create(conversation=conversation, role=Message.Role.AGENT, content="Yes, for 5 CNY.")
+    return FAQSuggestion.objects.create(question="Do you gift-wrap?", answer=answer.content, language="en",
+                                        conversation=conversation, source_message=answer).pk
+
+
+def _suggestion_status(pk: int) -> str:
+    from conversations.models import FAQSuggestion
+
+    return FAQSuggestion.objects.get(pk=pk).status
+
+
+def _suggestion_published(pk: int) -> bool:
+    return _suggestion_status(pk) == "published" and FAQ.objects.filter(question="Do you gift-wrap?").exists()
+
+
+ACTIONS.append(("conversations.faqsuggestion", "publish", _suggestion, _suggestion_published))
+ACTIONS.append(("conversations.faqsuggestion", "dismiss", _suggestion,
+                lambda pk: _suggestion_status(pk) == "dismissed"))
 # The permission each action needs beyond viewing (default: change).
 NEEDS = {("axes.accessattempt", "cleanup_expired_attempts"): "delete"}
+# Permissions on other models an action needs too: publishing a suggestion writes the FAQ.
+ALSO_NEEDS = {("conversations.faqsuggestion", "publish"): ("knowledge.add_faq", "knowledge.change_faq")}
 
 
 def _post_action(client: Any, model: str, action: str, pk: int) -> None:
@@ -213,10 +239,22 @@ def test_view_only_staff_cannot_run_the_action(client, model, action, make, took
 def test_staff_with_the_change_permission_can_run_the_action(client, model, action, make, took_effect) -> None:
     app_label, model_name = model.split(".")
     needs = NEEDS.get((model, action), "change")
-    staff_with(client, f"{app_label}.view_{model_name}", f"{app_label}.{needs}_{model_name}")
+    staff_with(client, f"{app_label}.view_{model_name}", f"{app_label}.{needs}_{model_name}",
+               *ALSO_NEEDS.get((model, action), ()))
     pk = make()
     _post_action(client, model, action, pk)
     assert took_effect(pk)
+
+
+@pytest.mark.parametrize(("model", "action"), list(ALSO_NEEDS), ids=[f"{m}.{a}" for m, a in ALSO_NEEDS])
+def test_the_models_own_change_permission_is_not_enough_where_the_action_writes_another(client, model,
+                                                                                         action) -> None:
+    app_label, model_name = model.split(".")
+    staff_with(client, f"{app_label}.view_{model_name}", f"{app_label}.change_{model_name}")
+    make, took_effect = next((m, t) for name, a, m, t in ACTIONS if (name, a) == (model, action))
+    pk = make()
+    _post_action(client, model, action, pk)
+    assert not took_effect(pk)
 
 
 # Actions that open an intermediate page (nothing happens until it is sent), tested with their page there.

@@ -23,6 +23,7 @@ def test_tasks_route_to_their_own_queue() -> None:
     assert _route("conversations.log_turn") == ("logging", "logging")
     assert _route("knowledge.index_article") == ("knowledge", "knowledge")
     assert _route("knowledge.import_files") == ("knowledge", "knowledge")
+    assert _route("conversations.faq_suggest") == ("knowledge", "knowledge")
 
 
 def test_a_task_is_enqueued_by_its_registered_name(monkeypatch) -> None:

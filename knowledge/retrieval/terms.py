@@ -63,6 +63,21 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def comparison_terms(text: str) -> set[str]:
+    """A short text's terms for telling how alike two texts are (knowledge.retrieval.similar): English words as
+    `tokenize` reads them; Chinese as the character pairs of each run once its stop words are out ("退货的运费"
+    gives 退货, 货运, 运费), so two segmentations of the same words ("退货 / 运费" and "退 / 货运费") still
+    share their pairs. A single character left alone is a term itself."""
+    terms: set[str] = set()
+    for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
+        if not index % 2:
+            terms.update(_other_words(run))
+            continue
+        kept = "".join(word for word in rjieba.cut(run) if word not in STOPWORDS)
+        terms.update([kept[i : i + 2] for i in range(len(kept) - 1)] if len(kept) > 1 else [kept] if kept else [])
+    return terms
+
+
 def _is_term(word: str) -> bool:
     """Not a stop word nor punctuation ("。" is in every Chinese chunk and would match them all)."""
     return word not in STOPWORDS and all(ch.isalnum() for ch in word)

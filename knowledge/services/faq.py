@@ -15,6 +15,7 @@ from helpdesk.llm import ollama as gateway
 
 from ..embedding import embed_texts
 from ..models import FAQ
+from ..retrieval.terms import normalise_question
 from .version import knowledge_version_bump, rows_delete
 
 
@@ -32,6 +33,25 @@ def faq_save(*, faq: FAQ, editor: Any = None, was_published: bool) -> FAQ:
             knowledge_version_bump()
         faq_index_later(faq.pk)
     return faq
+
+
+def faq_add(*, question: str, answer: str, language: str, editor: Any = None, published: bool = True) -> FAQ:
+    """A new entry (from an FAQ suggestion a curator published), embedded after the commit."""
+    faq = FAQ(question=question.strip()[:500], answer=answer.strip(), language=language, published=published)
+    return faq_save(faq=faq, editor=editor, was_published=False)
+
+
+def faq_phrasing_add(*, faq_id: int, phrasing: str, editor: Any = None) -> FAQ:
+    """Another way customers ask an entry's question, as an alternative phrasing (one per line); a phrasing the
+    entry has already (normalised, as matching compares them) is not added twice. Re-embedded after the commit."""
+    with transaction.atomic():
+        faq = FAQ.objects.select_for_update().get(pk=faq_id)
+        phrasing = " ".join(phrasing.split())
+        known = {normalise_question(existing) for existing in faq.phrasings}
+        if not phrasing or normalise_question(phrasing) in known:
+            return faq
+        faq.alternatives = "\n".join(line for line in (faq.alternatives.rstrip(), phrasing) if line)
+        return faq_save(faq=faq, editor=editor, was_published=faq.published)
 
 
 def faqs_set_published(*, faq_ids: Iterable[int], published: bool) -> int:

@@ -14,7 +14,7 @@ from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import knowledge_version
 from knowledge.services.articles import article_save, articles_publish
 from knowledge.services.demo import demo_load
-from knowledge.services.faq import faqs_set_published
+from knowledge.services.faq import faq_add, faq_phrasing_add, faqs_set_published
 from knowledge.services.imports import import_job_create, import_job_run
 from knowledge.services.indexing import article_index
 from knowledge.tests.factories import article_create, faq_create
@@ -215,3 +215,26 @@ def test_slow_embedding_past_the_time_budget_fails_the_article(fake_ollama, sett
     assert article.index_error.startswith("indexing took longer than 1 s")
     assert 2 <= len(fake_ollama.embed_requests()) <= 4  # it stopped instead of embedding all 8 sections
     assert article.chunks.count() == 0
+
+
+def test_an_added_entry_is_saved_with_its_editor_and_published(fake_ollama) -> None:
+    from django.contrib.auth import get_user_model
+
+    curator = get_user_model().objects.create_user("curator")
+    before = knowledge_version()
+    faq = faq_add(question="  Do you gift-wrap? ", answer="Yes, for 5 CNY.\n", language="en", editor=curator)
+    faq.refresh_from_db()
+    assert (faq.question, faq.answer, faq.published, faq.last_editor) == ("Do you gift-wrap?", "Yes, for 5 CNY.",
+                                                                          True, curator)
+    assert knowledge_version() > before
+
+
+def test_a_phrasing_is_added_once_as_an_alternative(fake_ollama) -> None:
+    faq = faq_create("运费多少钱?", "满199元包邮。", alternatives=("邮费怎么算",), language="zh-hans")
+    before = knowledge_version()
+    faq_phrasing_add(faq_id=faq.pk, phrasing="寄到 新疆\n运费多少")
+    faq_phrasing_add(faq_id=faq.pk, phrasing="寄到新疆运费多少？")  # the same, normalised
+    faq_phrasing_add(faq_id=faq.pk, phrasing="运费多少钱")  # the question itself
+    faq.refresh_from_db()
+    assert faq.alternatives.splitlines() == ["邮费怎么算", "寄到 新疆 运费多少"]
+    assert knowledge_version() > before
