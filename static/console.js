@@ -108,7 +108,8 @@
       past_conversations: pgettext("console", "Conversations ({n})"),
       this_conversation: pgettext("console", "this conversation"),
       no_first_message: pgettext("console", "(no message)"),
-      contact_page: pgettext("console", "Open the contact page")
+      contact_page: pgettext("console", "Open the contact page"),
+      unverified_attributes: pgettext("console", "From the site's page, not signed (unverified)")
     };
   }
   var root = document.getElementById("console");
@@ -390,6 +391,15 @@
       dl.appendChild(el("dt", null, pair[0]));
       dl.appendChild(el("dd", null, pair[1]));
     });
+    var attributes = Object.keys(contact.unverified_attributes || {});
+    if (attributes.length) {
+      body.appendChild(el("h3", "hc-contact-unverified-title", t.unverified_attributes));
+      var extra = body.appendChild(el("dl", "hc-contact-unverified"));
+      attributes.forEach(function (key) {
+        extra.appendChild(el("dt", null, key));
+        extra.appendChild(el("dd", null, String(contact.unverified_attributes[key])));
+      });
+    }
     body.appendChild(el("h3", null, fmt(t.past_conversations, { n: contact.total })));
     var list = body.appendChild(el("ul", "hc-contact-history"));
     contact.conversations.forEach(function (c) {

@@ -13,6 +13,7 @@ from tests.test_console_browser import console_sign_in
 pytestmark = pytest.mark.browser
 
 CUSTOMER = (
+    "import json\n"
     "from datetime import timedelta\n"
     "from django.utils import timezone\n"
     "from conversations.models import Conversation, Customer, Message\n"
@@ -21,7 +22,7 @@ CUSTOMER = (
     "Conversation.objects.all().delete()\n"
     "Customer.objects.all().delete()\n"
     "li = Customer.objects.create(**derived_columns(Customer, {'external_id': 'u-42', 'name': '李雷',"
-    " 'email': 'li@example.com'}))\n"
+    " 'email': 'li@example.com', 'attributes': json.dumps({'plan': '金卡'})}))\n"
     "old = Conversation.objects.create(customer=li, status='resolved', csat_score=4, channel='app:shop',"
     " resolved_at=now - timedelta(days=3))\n"
     "Conversation.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=3))\n"
@@ -47,6 +48,8 @@ def test_a_verified_customers_past_conversations_are_beside_the_open_one(live_ap
     assert [li.find_element(By.CSS_SELECTOR, ".hc-contact-open").text for li in history] == [
         f"#{new_id}", f"#{old_id}"]
     assert "this conversation" in history[0].text
+    unverified = panel.find_element(By.CSS_SELECTOR, ".hc-contact-unverified-title")
+    assert unverified.text == "From the site's page, not signed (unverified)" and "plan\n金卡" in panel.text
     assert "退货要多久？" in history[1].text and "CSAT 4/5" in history[1].text and "Resolved" in history[1].text
 
     # The past conversation opens from the keyboard; then the contact page, in the console's language.

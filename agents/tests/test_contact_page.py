@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def customer_conversation(settings) -> Conversation:
     settings.WIDGET_IDENTITY_SECRET = "site-secret"
     ts = int(time.time())
-    user = {"id": "u-42", "name": "李雷", "email": "li@example.com", "ts": ts,
+    user = {"id": "u-42", "name": "李雷", "email": "li@example.com", "ts": ts, "attributes": {"plan": "金卡"},
             "hash": identity.identity_hash(user_id="u-42", name="李雷", email="li@example.com", ts=ts)}
     conversation = identity.conversation_create(user=user)
     customer_message_factory(conversation, "我的订单 12345 到哪里了？")
@@ -35,14 +35,16 @@ def test_an_agent_sees_the_customers_identity_and_conversations(client, customer
     client.force_login(agent_create("mei"))
     html = client.get(f"/console/contacts/{customer_conversation.customer_id}/?lang=en").content.decode()
     for shown in ("李雷", "li@example.com", "u-42", "2 conversations", "我的订单 12345 到哪里了？",
-                  "Can I return shoes?", "app:shop", "Resolved", "With the bot", "Website"):
+                  "Can I return shoes?", "app:shop", "Resolved", "With the bot", "Website",
+                  "From the site's page, not signed (unverified)", "金卡"):
         assert shown in html, shown
 
 
 def test_the_contact_page_reads_in_chinese(client, customer_conversation) -> None:
     client.force_login(agent_create("mei"))
     html = client.get(f"/console/contacts/{customer_conversation.customer_id}/?lang=zh-hans").content.decode()
-    for shown in ("联系人", "网站用户 ID", "2 个会话", "已解决", "机器人处理中", "第一条消息"):
+    for shown in ("联系人", "网站用户 ID", "2 个会话", "已解决", "机器人处理中", "第一条消息",
+                  "来自网站页面，未经签名（未验证）"):
         assert shown in html, shown
 
 

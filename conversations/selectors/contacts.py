@@ -1,7 +1,8 @@
 """A verified customer's profile and past conversations, as the console shows them beside a conversation.
 
-Only what the host site signed is shown (conversations.services.identity: the id, name and email under its
-HMAC); nothing else the widget sends is stored, so there is nothing unverified to show. An anonymous
+The id, name and email are what the host site signed (conversations.services.identity: under its HMAC); the
+`attributes` its page sent beside them (a plan, a company) are not signed, so they come apart, as
+`unverified_attributes`, and the console labels them so. An anonymous
 conversation (no Customer) yields `{"anonymous": True}` and nothing else: not even the pre-chat form's name
 or email, which the visitor typed and nobody checked (those stay on the conversation's own line).
 
@@ -11,6 +12,7 @@ keeps a copy, so erasure and retention, which delete the Customer and its conver
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Min
@@ -57,6 +59,14 @@ def contact_conversations(*, customer: Customer, limit: int) -> tuple[list[dict[
     return items, queryset.count() if len(rows) == limit else len(rows)
 
 
+def _attributes(customer: Customer) -> dict[str, Any]:
+    try:
+        attributes = json.loads(customer.attributes) if customer.attributes else {}
+    except ValueError:
+        return {}
+    return attributes if isinstance(attributes, dict) else {}
+
+
 def contact_profile(*, customer: Customer, limit: int = CONTACT_PAGE_CONVERSATIONS) -> dict[str, Any]:
     """The customer's signed identity and their conversations."""
     conversations, total = contact_conversations(customer=customer, limit=limit)
@@ -66,6 +76,7 @@ def contact_profile(*, customer: Customer, limit: int = CONTACT_PAGE_CONVERSATIO
         "external_id": customer.external_id,
         "name": customer.name,
         "email": customer.email,
+        "unverified_attributes": _attributes(customer),
         "first_seen": customer.created_at.isoformat(),
         "last_seen": customer.last_seen_at.isoformat(),
         "conversations": conversations,

@@ -92,12 +92,30 @@ def test_the_console_gets_the_panel_with_the_conversation_it_opens(li_lei) -> No
     assert conversation_for_agents(conversation_id=anonymous.pk)["contact"] == {"anonymous": True}
 
 
-def test_attributes_beyond_the_signed_fields_are_not_stored(settings) -> None:
+def signed_with(settings, user_id: str, **extra: object) -> Conversation:
     settings.WIDGET_IDENTITY_SECRET = "site-secret"
     ts = int(time.time())
-    user = {"id": "u-5", "name": "Ann", "email": "", "ts": ts, "plan": "gold",
-            "hash": identity.identity_hash(user_id="u-5", name="Ann", email="", ts=ts)}
-    conversation = identity.conversation_create(user=user)
+    user = {"id": user_id, "name": "Ann", "ts": ts, **extra,
+            "hash": identity.identity_hash(user_id=user_id, name="Ann", email="", ts=ts)}
+    return identity.conversation_create(user=user)
+
+
+def test_the_pages_attributes_are_kept_apart_as_unverified(settings) -> None:
+    conversation = signed_with(settings, "u-5", attributes={"plan": "金卡", "seats": 12, "trial": False})
     panel = contacts.contact_for_conversation(conversation=conversation)
-    assert "gold" not in str(panel) and set(panel) == {
-        "anonymous", "customer_id", "external_id", "name", "email", "first_seen", "last_seen", "conversations", "total"}
+    assert panel["unverified_attributes"] == {"plan": "金卡", "seats": 12, "trial": False}
+    assert (panel["name"], panel["external_id"]) == ("Ann", "u-5")
+
+
+def test_a_visit_without_attributes_keeps_them_and_an_empty_object_clears_them(settings) -> None:
+    signed_with(settings, "u-6", attributes={"plan": "gold"})
+    again = signed_with(settings, "u-6")
+    assert contacts.contact_for_conversation(conversation=again)["unverified_attributes"] == {"plan": "gold"}
+    cleared = signed_with(settings, "u-6", attributes={})
+    assert contacts.contact_for_conversation(conversation=cleared)["unverified_attributes"] == {}
+
+
+def test_keys_beside_the_signed_fields_other_than_attributes_are_not_stored(settings) -> None:
+    conversation = signed_with(settings, "u-7", plan="gold")
+    panel = contacts.contact_for_conversation(conversation=conversation)
+    assert "gold" not in str(panel) and panel["unverified_attributes"] == {}
