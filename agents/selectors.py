@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from conversations.selectors.messages import agent_name
 from helpdesk.web import signin
 
-from .models import CannedResponse
+from .models import AuditEvent, CannedResponse
 
 AGENTS_GROUP = "agents"
 CONSOLE_PERMISSION = ("agents", "use_console")  # agents.use_console, on agents.models.Console
@@ -62,3 +64,21 @@ def user_get(*, user_id: int) -> Any:
 def agent_find(*, agent_id: int | None) -> Any:
     """The agent with this number, or None when nobody who may use the console has it."""
     return None if agent_id is None else agents_queryset().filter(pk=agent_id).first()
+
+
+def handbacks_per_agent(
+    *, start: datetime, end: datetime, agent_ids: Iterable[int] | None = None
+) -> dict[int, int]:
+    """How many times each agent handed a conversation back to the bot in [start, end), from the audit log
+    (kept through a customer's erasure, which only drops the conversation it points at). `agent_ids`: only
+    those agents (a team), None: everyone."""
+    events = AuditEvent.objects.filter(action="hand_back", actor__isnull=False, created_at__gte=start,
+                                       created_at__lt=end)
+    if agent_ids is not None:
+        events = events.filter(actor_id__in=set(agent_ids))
+    return dict(events.order_by().values_list("actor_id").annotate(n=Count("id")))
+
+
+def users_named(*, user_ids: Iterable[int]) -> dict[int, str]:
+    """user id -> the name agents are shown by, for the ids that still exist."""
+    return {user.pk: agent_name(user) for user in get_user_model().objects.filter(pk__in=set(user_ids))}

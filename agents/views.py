@@ -19,7 +19,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
@@ -29,6 +29,7 @@ from conversations.evaluation import figures as evaluation_figures
 from conversations.evaluation import services as evaluation_services
 from conversations.faq_suggestions.selectors import faq_suggestions_pending_count
 from conversations.models import EvalRun
+from conversations.selectors import contacts as contact_selectors
 from conversations.stats.articles import articles_health
 from conversations.stats.dashboard import channels_compare, channels_seen, dashboard_series
 from conversations.stats.gaps import knowledge_gaps
@@ -39,9 +40,9 @@ from helpdesk.llm import ollama as gateway
 from helpdesk.llm import profiles
 from helpdesk.web import signin
 
+from . import contacts, performance, reports, selectors
 from . import evaluation as evaluation_report
 from . import knowledge as knowledge_report
-from . import reports, selectors
 
 NOT_AN_AGENT = gettext_lazy("The console is for agents: ask an administrator to add you to the agents group.")
 LOGIN_URL = "/console/login/"
@@ -253,3 +254,34 @@ def article_health(request: HttpRequest) -> HttpResponse:
     )
     with translation.override(lang):
         return render(request, "agents/articles.html", context)
+def agents_report(request: HttpRequest) -> HttpResponse:
+    """Each agent's figures over the last 7, 30 or 90 days (`?period=`), and the bot's line beside them."""
+    context = _report_context(request, page="agents")
+    lang, tz = context["lang"], timezone.get_current_timezone()
+    period = performance.performance_period(key=request.GET.get("period"), now=timezone.now())
+    context.update(
+        period=period,
+        window=reports.window_label(start=period.start, end=period.end, tz=tz),
+        periods=[
+            {"label": label, "query": reports.query_with({}, period=key, lang=lang), "current": key == period.key}
+            for key, label in performance.PERFORMANCE_PERIOD_LABELS.items()
+        ],
+        table=performance.performance_table(start=period.start, end=period.end, lang=lang),
+    )
+    with translation.override(lang):
+        return render(request, "agents/agents_report.html", context)
+
+
+@agents_only
+def contact(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """A verified customer's page: their signed identity and conversations (personal data: agents only)."""
+    customer = contact_selectors.contact_get(customer_id=customer_id)
+    if customer is None:
+        raise Http404
+    context = _report_context(request, page="contact")
+    context["contact"] = profile = contact_selectors.contact_profile(customer=customer)
+    context["rows"] = contacts.contact_rows(
+        conversations=profile["conversations"], lang=context["lang"], tz=timezone.get_current_timezone()
+    )
+    with translation.override(context["lang"]):
+        return render(request, "agents/contact.html", context)

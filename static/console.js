@@ -68,7 +68,7 @@
       note_role: pgettext("console", "Note"), bot_role: pgettext("console", "Bot"),
       new_handoff: pgettext("console", "New conversation waiting for a human"),
       taken: pgettext("console", "{name} has this conversation"),
-      conversation: pgettext("console", "Conversation #{id}"), email: pgettext("console", "email: {e}"),
+      conversation: pgettext("console", "Conversation #{id}"), email_line: pgettext("console", "email: {e}"),
       csat: pgettext("console", "CSAT {s}/5"), name: pgettext("console", "name: {n}"),
       feedback_up: pgettext("console", "Customer: helpful"), feedback_down: pgettext("console", "Customer: not helpful"),
       load_more: pgettext("console", "Load more"),
@@ -101,7 +101,17 @@
       judge_supported: pgettext("console", "judge: {p}% of the sentences supported"),
       judge_error: pgettext("console", "judge gave no verdict: {e}"),
       judge_unsupported: pgettext("console", "Not supported by its sources, says the judge: check it"),
-      reasons: handoffReasons()
+      reasons: handoffReasons(),
+      agents_report: pgettext("console", "Agents"), contact: pgettext("console", "Contact"),
+      anonymous: pgettext("console", "Anonymous visitor"),
+      verified: pgettext("console", "Verified by the site's signature"),
+      contact_name: pgettext("console", "Name"), contact_email: pgettext("console", "Email"),
+      external_id: pgettext("console", "Site user id"), first_seen: pgettext("console", "First seen"),
+      past_conversations: pgettext("console", "Conversations ({n})"),
+      this_conversation: pgettext("console", "this conversation"),
+      no_first_message: pgettext("console", "(no message)"),
+      contact_page: pgettext("console", "Open the contact page"),
+      unverified_attributes: pgettext("console", "From the site's page, not signed (unverified)")
     };
   }
   var root = document.getElementById("console");
@@ -316,6 +326,7 @@
     $("hc-typing").hidden = true;
     $("hc-messages").textContent = "";
     state.details = frame.details || { intent: "", entities: [] };
+    state.contact = frame.contact || null;
     frame.messages.forEach(function (m) {
       // A reply still streaming: its saved text and the seq of its last delta, which the next delta continues.
       if (m.status === "streaming" && typeof m.seq === "number") state.streams[m.id] = { seq: m.seq, text: m.content };
@@ -330,10 +341,11 @@
     $("hc-title").textContent = fmt(t.conversation, { id: item.id });
     var state_text = t[item.status] + (item.agent ? " · " + item.agent.name : "");
     if (item.contact_name) state_text += " · " + fmt(t.name, { n: item.contact_name });
-    if (item.contact_email) state_text += " · " + fmt(t.email, { e: item.contact_email });
+    if (item.contact_email) state_text += " · " + fmt(t.email_line, { e: item.contact_email });
     if (item.csat_score) state_text += " · " + fmt(t.csat, { s: item.csat_score }) + (item.csat_comment ? " “" + item.csat_comment + "”" : "");
     $("hc-state").textContent = state_text;
     renderDetails();
+    renderContact();
     var mine = mineOpen();
     renderApprovals();
     $("hc-take").hidden = mine || item.status === "resolved";
@@ -363,6 +375,50 @@
       bar.appendChild(chip);
     });
     bar.hidden = !bar.childNodes.length;
+  }
+  // The open conversation's customer (conversations.selectors.contacts): a verified customer's signed identity
+  // and latest conversations, or "anonymous visitor" and nothing else.
+  function renderContact() {
+    var panel = $("hc-contact"), body = $("hc-contact-body"), contact = state.contact;
+    panel.hidden = !contact;
+    root.querySelector(".hc-main").classList.toggle("hc-with-contact", !!contact);
+    body.textContent = "";
+    if (!contact) return;
+    if (contact.anonymous) { body.appendChild(el("p", "hc-contact-anonymous", t.anonymous)); return; }
+    body.appendChild(el("p", "hc-contact-verified", t.verified));
+    var dl = body.appendChild(el("dl"));
+    [[t.contact_name, contact.name], [t.contact_email, contact.email], [t.external_id, contact.external_id],
+     [t.first_seen, new Date(contact.first_seen).toLocaleDateString(lang === "zh-hans" ? "zh-CN" : "en")]].forEach(function (pair) {
+      if (!pair[1]) return;
+      dl.appendChild(el("dt", null, pair[0]));
+      dl.appendChild(el("dd", null, pair[1]));
+    });
+    var attributes = Object.keys(contact.unverified_attributes || {});
+    if (attributes.length) {
+      body.appendChild(el("h3", "hc-contact-unverified-title", t.unverified_attributes));
+      var extra = body.appendChild(el("dl", "hc-contact-unverified"));
+      attributes.forEach(function (key) {
+        extra.appendChild(el("dt", null, key));
+        extra.appendChild(el("dd", null, String(contact.unverified_attributes[key])));
+      });
+    }
+    body.appendChild(el("h3", null, fmt(t.past_conversations, { n: contact.total })));
+    var list = body.appendChild(el("ul", "hc-contact-history"));
+    contact.conversations.forEach(function (c) {
+      var li = list.appendChild(el("li"));
+      if (c.id === state.openId) li.setAttribute("aria-current", "true");
+      var when = new Date(c.created_at).toLocaleDateString(lang === "zh-hans" ? "zh-CN" : "en");
+      var meta = [when, c.channel === "web" ? t.channel_web : c.channel, t[c.status] || c.status];
+      if (c.csat_score) meta.push(fmt(t.csat, { s: c.csat_score }));
+      if (c.id === state.openId) meta.push(t.this_conversation);
+      var link = li.appendChild(el("a", "hc-contact-open", "#" + c.id));
+      link.href = "#";
+      link.addEventListener("click", function (ev) { ev.preventDefault(); openConversation(c.id); });
+      li.appendChild(el("span", "hc-contact-meta", meta.join(" · ")));
+      li.appendChild(el("span", "hc-contact-first", c.first_message || t.no_first_message));
+    });
+    var page = body.appendChild(el("a", "hc-link hc-contact-page", t.contact_page));
+    page.href = "/console/contacts/" + contact.customer_id + "/?lang=" + encodeURIComponent(lang);
   }
   function roleLabel(role) {
     return { customer: t.customer, bot: t.bot_role, agent: t.agent_role, system: t.system, note: t.note_role }[role] || role;

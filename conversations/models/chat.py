@@ -30,6 +30,10 @@ class Customer(models.Model):
     name = EncryptedTextField(max_length=255, blank=True)
     email = EncryptedTextField(max_length=254, blank=True)
     email_hash = LookupHashField(source="email", normalise="email", blank=True, default="", db_index=True)
+    # What the host site's page sent beside the signed identity (`helpdeskSettings.user.attributes`: a plan, a
+    # company…), as JSON: scalar values, bounded (conversations.services.identity.customer_attributes). The
+    # signature does not cover them, so they are shown as unverified.
+    attributes = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(auto_now=True)
 

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from ..models import Conversation, Message
 from ..protocol.codes import HandoffReason
+from .contacts import contact_for_conversation
 from .messages import CUSTOMER_VISIBLE_ROLES, agent_name, customer_details, message_to_agent_dict
 from .search import conversations_matching
 
@@ -164,5 +165,6 @@ def conversation_for_agents(*, conversation_id: int) -> dict[str, Any] | None:
     return {
         "conversation": inbox_item(conversation), "messages": [message_to_agent_dict(m) for m in messages],
         "details": customer_details(messages),
+        "contact": contact_for_conversation(conversation=conversation),
     }
 

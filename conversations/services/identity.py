@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import math
+import re
 import time
 from typing import Any
 
@@ -89,12 +92,40 @@ def _identity_verify(user: Any) -> tuple[str, str, str]:
     return user_id.strip(), name, email
 
 
+# Bounds of `helpdeskSettings.user.attributes`: how many, the keys' form, a string value's length.
+ATTRIBUTES_MAX = 20
+ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+ATTRIBUTE_VALUE_MAX_CHARS = 200
+
+
+def customer_attributes(user: Any) -> dict[str, str | int | float | bool] | None:
+    """The page's `attributes` object, bounded: None when it sent none (the stored ones stay), else at most
+    ATTRIBUTES_MAX entries whose key matches ATTRIBUTE_KEY and whose value is a string (cut to
+    ATTRIBUTE_VALUE_MAX_CHARS), a finite number or a boolean; anything else is dropped, never refused: the
+    identity is signed, these are not, and a page's extra detail should not cost the customer their chat."""
+    attributes = user.get("attributes") if isinstance(user, dict) else None
+    if not isinstance(attributes, dict):
+        return None
+    kept: dict[str, str | int | float | bool] = {}
+    for key, value in attributes.items():
+        if len(kept) == ATTRIBUTES_MAX:
+            break
+        if not isinstance(key, str) or not ATTRIBUTE_KEY.fullmatch(key):
+            continue
+        if isinstance(value, str):
+            kept[key] = value[:ATTRIBUTE_VALUE_MAX_CHARS]
+        elif isinstance(value, bool) or (isinstance(value, (int, float)) and math.isfinite(value)):
+            kept[key] = value
+    return kept
+
+
 def conversation_create(*, user: Any = None, channel: str = WEB_CHANNEL) -> Conversation:
     """A new conversation, or for a verified customer their latest one, so it follows them across devices.
 
     `user` is the widget's `{id, name?, email?, ts, hash}` (see identity_hash). Without one, the conversation is
     bound to the browser that keeps its token (refused when ENFORCE_IDENTITY is on). Only a signed name and
-    email are stored. `channel` marks where a new conversation comes from (the widget, or an app); a verified
+    email are stored; `user.attributes` (customer_attributes) are stored as sent, unsigned, and shown as
+    unverified. `channel` marks where a new conversation comes from (the widget, or an app); a verified
     customer's latest conversation keeps the channel it started on.
     """
     if user is None:
@@ -111,6 +142,9 @@ def conversation_create(*, user: Any = None, channel: str = WEB_CHANNEL) -> Conv
             external_id_hash=customer_hash("external_id", user_id), defaults={"external_id": user_id}
         )
         changes = {k: v[:255] for k, v in (("name", name.strip()), ("email", email.strip())) if v and v.strip()}
+        attributes = customer_attributes(user)
+        if attributes is not None:
+            changes["attributes"] = json.dumps(attributes, ensure_ascii=False) if attributes else ""
         if changes:
             Customer.objects.filter(pk=customer.pk).update(**derived_columns(Customer, changes))
         latest = customer.conversations.order_by("-created_at").first()

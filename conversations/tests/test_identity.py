@@ -131,3 +131,15 @@ def test_identity_without_a_configured_secret_is_refused(client, settings) -> No
     settings.WIDGET_IDENTITY_SECRET = ""
     response = client.post("/api/v1/conversations", {"user": {"id": "u", "hash": "x"}}, content_type="application/json")
     assert response.status_code == 403 and response.json()["error"] == "identity_not_configured"
+
+
+def test_the_pages_attributes_are_bounded_scalars_and_the_rest_is_dropped_not_refused() -> None:
+    sent = {"plan": "gold", "seats": 3, "ratio": 0.5, "vip": True, "note": "x" * 500, "nested": {"a": 1},
+            "list": [1], "nan": float("nan"), "bad key!": "v", "none": None, "k" * 41: "v"}
+    kept = identity.customer_attributes({"attributes": sent})
+    cut = "x" * identity.ATTRIBUTE_VALUE_MAX_CHARS
+    assert kept == {"plan": "gold", "seats": 3, "ratio": 0.5, "vip": True, "note": cut}
+    many = identity.customer_attributes({"attributes": {f"k{n}": n for n in range(50)}})
+    assert list(many) == [f"k{n}" for n in range(identity.ATTRIBUTES_MAX)]
+    assert identity.customer_attributes({"id": "u"}) is None
+    assert identity.customer_attributes({"attributes": "plan=gold"}) is None
