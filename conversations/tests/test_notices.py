@@ -11,7 +11,7 @@ from conversations import notices
 
 NOTICES = [value for name, value in vars(notices).items() if name.endswith("_NOTICE")]
 VALUES = {"hours": "Mon-Fri 09:00-18:00 (Asia/Shanghai)", "name": "Mei", "email": "li@example.com",
-          "action": "order_cancel", "arguments": "(order_number 10234)"}
+          "action": "order_cancel", "arguments": "(order_number 10234)", "facts": "status: shipped"}
 
 
 def filled(notice: str) -> dict[str, str]:
