@@ -48,7 +48,7 @@ class AgentConsoleConsumer(JsonSocketConsumer):
         self.agent = await aio.db_call(selectors.user_get, user_id=user.pk)
         metrics.websocket_opened("console")
         await self.channel_layer.group_add(events.CONSOLE_GROUP, self.channel_name)
-        await aio.db_call(presence.agent_presence_set, agent_id=self.agent.pk, online=True)
+        await aio.db_call(presence.agent_console_connected, agent_id=self.agent.pk)
         await self.send_json({
             "type": "hello",
             "agent": {"id": self.agent.pk, "name": agent_name(self.agent)},
@@ -117,7 +117,7 @@ class AgentConsoleConsumer(JsonSocketConsumer):
                 raise exc
 
     async def on_ping(self, frame: client.Ping) -> None:
-        await aio.db_call(presence.agent_presence_set, agent_id=self.agent.pk, online=True)
+        await aio.db_call(presence.agent_console_connected, agent_id=self.agent.pk)
         await self.send_json({"type": "pong"})
 
     async def on_inbox(self, frame: client.InboxPage) -> None:
