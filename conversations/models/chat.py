@@ -9,8 +9,7 @@ from django.db.models.functions import Now
 
 from helpdesk.encrypted_fields import EncryptedTextField, LookupHashField, SearchIndexField
 
-from ..protocol.codes import HandoffReason
-from .teams import Priority
+from ..protocol.codes import HandoffReason, Priority
 
 WEB_CHANNEL = "web"
 

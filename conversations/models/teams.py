@@ -10,14 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ..protocol.codes import Priority
 
-class Priority(models.TextChoices):
-    """A conversation's priority: the SLA targets are per team and priority."""
-
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+__all__ = ["ConversationRule", "Label", "Priority", "Team", "TeamMembership"]
 
 
 class Team(models.Model):

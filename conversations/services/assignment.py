@@ -20,7 +20,7 @@ from django.utils import timezone
 from ..models import Conversation, ConversationRule, Message, Team, TeamMembership
 from ..presence_store import presence_online_ids
 from ..protocol.codes import HandoffReason
-from ..sla import FIRST_RESPONSE, RESOLUTION, sla_due_times
+from ..selectors.sla import FIRST_RESPONSE, RESOLUTION, sla_due_times
 
 Status = Conversation.Status
 

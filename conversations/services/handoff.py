@@ -61,12 +61,17 @@ def conversation_transition(
     `reason`: why it waits for a human (to `waiting_human`); `by`: the agent
     who takes it (to `human`); `notice`: the customer's notice instead of the
     usual one, "" for none; `inbox=False` when the caller pushes the inbox line
-    itself.
+    itself. A handoff is routed (services.assignment: its team, labels,
+    priority and SLA clock) and given to a free member of its team, which
+    makes it `human` at once; an agent who lets go of a conversation may be
+    given one waiting in their teams' queues once this commits.
     """
     freed_agent_id = conversation.agent_id if conversation.status == Status.HUMAN else None
     conversation.status = to
     changed = _status_fields(conversation, reason=reason, by=by)
     conversation.save(update_fields=["status", *changed, "updated_at"])
+    # Its team, labels, priority and SLA clock first, so the inbox line below shows them.
+    member = assignment.handoff_route(conversation) if to == Status.WAITING_HUMAN else None
     if to == Status.WAITING_HUMAN and not conversation.evaluation:
         transaction.on_commit(lambda: metrics.handed_off(reason))
     if to != Status.BOT:
@@ -84,7 +89,7 @@ def conversation_transition(
     if freed_agent_id and (to != Status.HUMAN or conversation.agent_id != freed_agent_id):
         # A slot of that agent freed up: a conversation waiting in one of their teams' queues may go to them.
         team_queues_drain_on_commit(agent_id=freed_agent_id)
-    if to == Status.WAITING_HUMAN and (member := assignment.handoff_route(conversation)) is not None:
+    if member is not None:
         conversation = conversation_transition(conversation, to=Status.HUMAN, by=member)
     return conversation
 
