@@ -30,7 +30,8 @@ def conversation_priority_set(*, conversation_id: int, priority: str) -> Convers
     if priority not in Priority.values:
         raise ValueError(f"unknown priority {priority!r}")
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update(of=("self",)).select_related("team").get(pk=conversation_id)
+        conversation = (Conversation.objects.select_for_update(of=("self",)).select_related("team")
+                        .get(pk=conversation_id))
         conversation.priority = priority
         conversation.save(update_fields=["priority", *sla_due_set(conversation), "updated_at"])
         events.inbox_changed_on_commit(conversation)
