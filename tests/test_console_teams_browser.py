@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import LiveServer, chromium, wait_for
+from tests.browser import LiveServer, agent_create, chromium, wait_for
 from tests.support.appclient import call
 from tests.test_console_browser import console_sign_in
 
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.browser
 
 def teams_make(live: LiveServer) -> str:
     """Two agents, a team each with SLA targets, and an app to write from; returns the app's key."""
+    for username, name in (("mei", "Mei"), ("sam", "Sam")):
+        agent_create(live, username, name)
     return live.shell(
         "from django.contrib.auth.models import User\n"
         "from conversations.models import Conversation, Team, TeamMembership\n"
