@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from conversations.evaluation import figures as evaluation_figures
 from conversations.evaluation import services as evaluation_services
 from conversations.models import EvalRun
+from conversations.selectors.sla import sla_breach_counts
 from conversations.stats.dashboard import dashboard_series
 from conversations.stats.moderation import moderation_counts
 from conversations.stats.profiles import PROFILE_SAMPLE_CAP, profiles_compare
@@ -137,6 +138,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary=reports.dashboard_summary(series=series, lang=lang),
         charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
         moderation=moderation_counts(start=buckets.start, end=buckets.end),
+        sla_breaches=[{"team": team, **targets} for team, targets in sla_breach_counts().items()],
     )
     context["evaluation"] = evaluation_report.dashboard_card(card=evaluation_figures.latest_default_run(), lang=lang)
     context["nodes"], context["nodes_notice"] = reports.nodes_panel(
