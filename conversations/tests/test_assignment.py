@@ -182,6 +182,7 @@ def test_rules_set_labels_and_priority_by_intent_channel_and_customer(online) ->
     assert (list(third.labels.values_list("name", flat=True)), third.priority) == ([], "normal")
 
 
+@pytest.mark.production
 def test_two_handoffs_at_once_never_both_take_an_agents_last_slot(online) -> None:
     require(uses_postgres(), "PostgreSQL (DATABASE_URL)")
     ann, bob = agent("ann"), agent("bob")
