@@ -117,7 +117,7 @@
   var t = strings();
   var $ = function (id) { return document.getElementById(id); };
   var state = { ws: null, retry: 0, items: {}, order: [], openId: null, selected: null, me: null, agents: [],
-                canned: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
+                canned: [], teams: [], labels: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
                 next: null };
 
   function el(tag, cls, text) {
@@ -307,7 +307,10 @@
         top.appendChild(el("span", "hc-priority hc-priority-" + item.priority, t["p_" + item.priority]));
       }
       (item.labels || []).forEach(function (name) { top.appendChild(el("span", "hc-label", name)); });
-      slaChips(item).forEach(function (chip) { top.appendChild(chip); });
+      slaChips(item).forEach(function (chip) {
+        top.appendChild(chip);
+        if (chip.classList.contains("hc-sla-breached")) li.classList.add("hc-breached");
+      });
       li.appendChild(top);
       if (item.last_message) li.appendChild(el("div", "hc-excerpt", item.last_message.excerpt));
       li.addEventListener("click", function () { openConversation(item.id); });
@@ -317,6 +320,8 @@
   setInterval(function () { renderList(); renderSla(); }, 15000);  // waiting times and SLA clocks
   function onInboxItem(item) {
     var before = state.items[item.id];
+    var fresh = (item.labels || []).filter(function (name) { return (state.labels || []).indexOf(name) < 0; });
+    if (fresh.length) { state.labels = (state.labels || []).concat(fresh).sort(); fillFilters(); }
     state.items[item.id] = item;
     if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started) notify(item);
     state.seenWaiting[item.id] = item.status === "waiting_human";

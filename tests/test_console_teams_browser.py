@@ -90,3 +90,17 @@ def test_two_agents_in_two_teams_each_get_a_handoff_with_its_sla_clock(live_app:
         browser.find_element(By.ID, "hc-mine").click()
         wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, ".hc-item")) == 1)
         assert browser.find_element(By.CSS_SELECTOR, ".hc-item .hc-agent").text == "Mei"
+
+    # A conversation in 售后's queue past its first-response target: its line is marked, its clock in red.
+    overdue = live_app.shell(
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from conversations.models import Conversation, Team\n"
+        "now = timezone.now()\n"
+        "c = Conversation.objects.create(status='waiting_human', handoff_at=now - timedelta(hours=2),"
+        " team=Team.objects.get(name='售后'), first_response_due_at=now - timedelta(minutes=90))\n"
+        "print(c.pk)\n"
+    ).strip().splitlines()[-1]
+    browser.get(live_app.url + "/console/")
+    line = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, f'.hc-item.hc-breached[data-id="{overdue}"]'))[0]
+    assert line.find_element(By.CSS_SELECTOR, ".hc-sla-breached").text == "首次响应已超时 2h"
