@@ -32,6 +32,8 @@ def business_time_add(start: datetime, minutes: float) -> datetime:
     if hours is None:
         return start + timedelta(minutes=minutes)
     days, (open_h, open_m), (close_h, close_m) = hours
+    if (close_h, close_m) <= (open_h, open_m):  # no hours (or past midnight, which SUPPORT_HOURS cannot say)
+        return start + timedelta(minutes=minutes)
     zone = ZoneInfo(settings.SUPPORT_TIME_ZONE)
     local = start.astimezone(zone)
     left = timedelta(minutes=minutes)

@@ -42,6 +42,11 @@ def test_without_support_hours_the_clock_always_runs(settings) -> None:
     assert business_time_add(at("2026-12-05 23:50"), 30) == at("2026-12-06 00:20")
 
 
+def test_hours_that_close_before_they_open_never_stop_the_clock(settings) -> None:
+    settings.SUPPORT_HOURS, settings.SUPPORT_TIME_ZONE = "Mon-Fri 18:00-09:00", "Asia/Shanghai"
+    assert business_time_add(at("2026-12-02 12:00"), 30) == at("2026-12-02 12:30")
+
+
 def test_due_times_come_from_the_teams_targets_for_the_priority(settings) -> None:
     settings.SUPPORT_HOURS = ""
     team = Team(name="billing", sla={"high": {"first_response": 10, "resolution": 60}, "normal": {"resolution": 240}})
