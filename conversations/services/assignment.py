@@ -11,6 +11,7 @@ frees up (resolves or hands back a conversation) or comes online. The status cha
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -121,7 +122,7 @@ def member_pick(team: Team) -> int | None:
     if not free:
         return None
     turns = dict(team.memberships.filter(agent_id__in=free).values_list("agent_id", "last_assigned_at"))
-    epoch = timezone.make_aware(timezone.datetime.min.replace(year=1970))
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
 
     def turn(agent_id: int) -> tuple[Any, ...]:
         last = turns.get(agent_id) or epoch
