@@ -19,6 +19,7 @@ from conversations.protocol.codes import CloseCode, ErrorCode, FrameError
 from conversations.protocol.fields import client_id_echo
 from conversations.selectors import inbox as inbox_selectors
 from conversations.selectors import messages as message_selectors
+from conversations.selectors import teams as team_selectors
 from conversations.selectors.messages import agent_name
 from conversations.services import handoff, presence
 from conversations.sockets import JsonSocketConsumer
@@ -48,12 +49,14 @@ class AgentConsoleConsumer(JsonSocketConsumer):
         self.agent = await aio.db_call(selectors.user_get, user_id=user.pk)
         metrics.websocket_opened("console")
         await self.channel_layer.group_add(events.CONSOLE_GROUP, self.channel_name)
-        await aio.db_call(presence.agent_presence_set, agent_id=self.agent.pk, online=True)
+        await aio.db_call(presence.agent_console_connected, agent_id=self.agent.pk)
         await self.send_json({
             "type": "hello",
             "agent": {"id": self.agent.pk, "name": agent_name(self.agent)},
             "agents": await aio.db_call(selectors.agents_list),
             "canned": await aio.db_call(selectors.canned_responses),
+            "teams": await aio.db_call(team_selectors.teams_list),
+            "labels": await aio.db_call(team_selectors.labels_list),
         })
         await self.on_inbox(client.InboxPage())
 
@@ -117,14 +120,15 @@ class AgentConsoleConsumer(JsonSocketConsumer):
                 raise exc
 
     async def on_ping(self, frame: client.Ping) -> None:
-        await aio.db_call(presence.agent_presence_set, agent_id=self.agent.pk, online=True)
+        await aio.db_call(presence.agent_console_connected, agent_id=self.agent.pk)
         await self.send_json({"type": "pong"})
 
     async def on_inbox(self, frame: client.InboxPage) -> None:
         """A page of the inbox: the first without `cursor`, the next with the `next` of the page before."""
         try:
             page = await aio.db_call(inbox_selectors.inbox_page, agent_id=self.agent.pk, status=frame.status,
-                                     search=frame.search, cursor=frame.cursor, channel=frame.channel)
+                                     search=frame.search, cursor=frame.cursor, channel=frame.channel,
+                                     team=frame.team, label=frame.label, priority=frame.priority, mine=frame.mine)
         except inbox_selectors.BadCursor:
             await self.send_error(ErrorCode.BAD_CURSOR, "cursor must be the `next` of an inbox page")
             return
@@ -172,6 +176,14 @@ class AgentConsoleConsumer(JsonSocketConsumer):
             services.conversation_assign(agent=self.agent, conversation_id=frame.conversation_id, to_agent=to_agent)
 
         await aio.db_call(assign)
+
+    async def on_set_labels(self, frame: client.SetLabels) -> None:
+        await aio.db_call(services.conversation_labels_set, agent=self.agent, conversation_id=frame.conversation_id,
+                          labels=list(frame.labels))
+
+    async def on_set_priority(self, frame: client.SetPriority) -> None:
+        await aio.db_call(services.conversation_priority_set, agent=self.agent,
+                          conversation_id=frame.conversation_id, priority=frame.priority)
 
     async def on_reply(self, frame: client.AgentReply) -> None:
         await aio.db_call(services.message_post_agent, agent=self.agent, conversation_id=frame.conversation_id,

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from conversations.actions import approval
 from conversations.faq_suggestions import services as faq_suggestions
 from conversations.models import ActionCall, Conversation, Message
-from conversations.services import drafts, handoff, messages
+from conversations.services import drafts, handoff, messages, triage
 from helpdesk.web import ratelimits
 
 from .models import AuditEvent
@@ -62,6 +62,20 @@ def conversation_assign(*, agent: Any, conversation_id: int, to_agent: Any) -> C
     with transaction.atomic():
         conversation = handoff.conversation_agent_assign(conversation_id=conversation_id, to_agent=to_agent)
         audit(actor=agent, action="assign", conversation_id=conversation_id, to=to_agent.get_username())
+    return conversation
+
+
+def conversation_labels_set(*, agent: Any, conversation_id: int, labels: list[str]) -> Conversation:
+    with transaction.atomic():
+        conversation = triage.conversation_labels_set(conversation_id=conversation_id, names=labels)
+        audit(actor=agent, action="labels", conversation_id=conversation_id, labels=sorted(labels))
+    return conversation
+
+
+def conversation_priority_set(*, agent: Any, conversation_id: int, priority: str) -> Conversation:
+    with transaction.atomic():
+        conversation = triage.conversation_priority_set(conversation_id=conversation_id, priority=priority)
+        audit(actor=agent, action="priority", conversation_id=conversation_id, priority=priority)
     return conversation
 
 

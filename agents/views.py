@@ -30,6 +30,7 @@ from conversations.evaluation import services as evaluation_services
 from conversations.faq_suggestions.selectors import faq_suggestions_pending_count
 from conversations.models import EvalRun
 from conversations.selectors import contacts as contact_selectors
+from conversations.selectors.sla import sla_breach_counts
 from conversations.stats.articles import articles_health
 from conversations.stats.dashboard import channels_compare, channels_seen, dashboard_series
 from conversations.stats.gaps import knowledge_gaps
@@ -154,6 +155,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         summary=reports.dashboard_summary(series=series, lang=lang),
         charts=reports.dashboard_charts(series=series, range_key=range_key, lang=lang, tz=tz),
         moderation=moderation_counts(start=buckets.start, end=buckets.end, channel=channel),
+        sla_breaches=[{"team": team, **targets} for team, targets in sla_breach_counts().items()],
     )
     context["evaluation"] = evaluation_report.dashboard_card(card=evaluation_figures.latest_default_run(), lang=lang)
     context["nodes"], context["nodes_notice"] = reports.nodes_panel(

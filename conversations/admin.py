@@ -21,6 +21,7 @@ from . import (
     admin_faq_suggestions,  # noqa: F401  (registers the FAQ suggestions' admin)
     admin_moderation,  # noqa: F401  (registers the moderation lists' and hits' admins)
     admin_outbound,  # noqa: F401  (registers webhook endpoints, their deliveries, emailed replies)
+    admin_teams,  # noqa: F401  (registers teams, labels and the rules that set them)
 )
 from .actions import admin as actions_admin  # noqa: F401  (registers the actions' and their calls' admins)
 from .admin_base import ReadOnlyAdmin
@@ -46,9 +47,9 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(ConversationPrivacyActions, ReadOnlyAdmin):
-    list_display = ("id", "status", "channel", "profile", "handoff_reason", "message_count", "created_at",
-                    "last_message_at")
-    list_filter = ("status", "channel", "profile", "handoff_reason", "created_at")
+    list_display = ("id", "status", "channel", "team", "priority", "profile", "handoff_reason", "message_count",
+                    "created_at", "last_message_at")
+    list_filter = ("status", "channel", "team", "priority", "labels", "profile", "handoff_reason", "created_at")
     search_fields = ("=id",)  # and the messages' text: get_search_results
     date_hierarchy = "created_at"
     inlines = [MessageInline]

@@ -20,11 +20,13 @@ class ConversationsConfig(AppConfig):
         from .moderation.lists import actions_check, lists_changed
         from .privacy.holders import holders_register
         from .privacy.retention import retention_settings_check
+        from .selectors.sla import sla_metric_samples
 
         if evaluation_gate not in profiles.promotion_gates:
             profiles.promotion_gates.append(evaluation_gate)
-        if metric_samples not in metrics.gauge_providers:
-            metrics.gauge_providers.append(metric_samples)
+        for provider in (metric_samples, sla_metric_samples):
+            if provider not in metrics.gauge_providers:
+                metrics.gauge_providers.append(provider)
         knowledge_published.connect(_evaluation_after_publish, dispatch_uid="conversations.evaluation_after_publish")
         warmer_register("reply pipeline", _pipeline_warm)
         warmer_register("reply queries", _reply_queries_warm, kinds=("worker",))

@@ -43,9 +43,12 @@ class _LocalPresence:
             self._seen.pop(agent_id, None)
 
     def count(self) -> int:
+        return len(self.online())
+
+    def online(self) -> set[int]:
         now = time.monotonic()
         with self._lock:
-            return sum(1 for at in self._seen.values() if now - at < PRESENCE_TTL_S)
+            return {agent_id for agent_id, at in self._seen.items() if now - at < PRESENCE_TTL_S}
 
 
 class _RedisPresence:
@@ -71,6 +74,11 @@ class _RedisPresence:
         # Strictly newer than the window's start, as the embedded count: `(` excludes the bound.
         return int(redis.zcount(PRESENCE_KEY, f"({redis_clock(redis) - PRESENCE_TTL_S}", "+inf"))
 
+    def online(self) -> set[int]:
+        redis = self._redis()
+        members = redis.zrangebyscore(PRESENCE_KEY, f"({redis_clock(redis) - PRESENCE_TTL_S}", "+inf")
+        return {int(member) for member in members}
+
 
 _local_presence = _LocalPresence()
 
@@ -92,6 +100,12 @@ def presence_drop(agent_id: int) -> None:
 def presence_count() -> int:
     """Agents whose console was seen within the last PRESENCE_TTL_S."""
     return _presence().count()
+
+
+def presence_online_ids() -> set[int]:
+    """The ids of the agents whose console was seen within the last PRESENCE_TTL_S (automatic assignment gives
+    conversations only to them)."""
+    return _presence().online()
 
 
 # --- customers: which conversations have a chat window open ---------------------------------------------------

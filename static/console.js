@@ -72,6 +72,16 @@
       csat: pgettext("console", "CSAT {s}/5"), name: pgettext("console", "name: {n}"),
       feedback_up: pgettext("console", "Customer: helpful"), feedback_down: pgettext("console", "Customer: not helpful"),
       load_more: pgettext("console", "Load more"),
+      team: pgettext("console", "Team"), label: pgettext("console", "Label"), priority: pgettext("console", "Priority"),
+      all_teams: pgettext("console", "All teams"), all_labels: pgettext("console", "All labels"),
+      all_priorities: pgettext("console", "All priorities"), mine: pgettext("console", "Mine only"),
+      p_low: pgettext("console", "Low"), p_normal: pgettext("console", "Normal"), p_high: pgettext("console", "High"),
+      p_urgent: pgettext("console", "Urgent"),
+      labels_hint: pgettext("console", "Labels (comma-separated, Enter saves)"),
+      sla_left: { first_response: pgettext("console", "first response in {t}"),
+        resolution: pgettext("console", "resolution in {t}") },
+      sla_over: { first_response: pgettext("console", "first response overdue by {t}"),
+        resolution: pgettext("console", "resolution overdue by {t}") },
       intent: pgettext("console", "intent: {i}"),
       intents: {
         person: pgettext("console", "asks for a person"), complaint: pgettext("console", "complaint"),
@@ -121,7 +131,7 @@
   var t = strings();
   var $ = function (id) { return document.getElementById(id); };
   var state = { ws: null, retry: 0, items: {}, order: [], openId: null, selected: null, me: null, agents: [],
-                canned: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
+                canned: [], teams: [], labels: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
                 next: null };
 
   function el(tag, cls, text) {
@@ -175,6 +185,8 @@
     switch (frame.type) {
       case "hello":
         state.me = frame.agent; state.agents = frame.agents; state.canned = frame.canned;
+        state.teams = frame.teams || []; state.labels = frame.labels || [];
+        fillFilters();
         if (state.openId) send({ type: "open", conversation_id: state.openId });
         break;
       case "inbox":
@@ -223,13 +235,32 @@
   }
 
   // --- inbox ----------------------------------------------------------------------------
+  function fillFilters() {
+    var team = $("hc-team"), label = $("hc-label"), names = $("hc-label-names"), chosen = [team.value, label.value];
+    while (team.options.length > 1) team.remove(1);
+    while (label.options.length > 1) label.remove(1);
+    names.textContent = "";
+    state.teams.forEach(function (x) { team.appendChild(el("option", null, x.name)).value = String(x.id); });
+    state.labels.forEach(function (name) {
+      label.appendChild(el("option", null, name)).value = name;
+      names.appendChild(el("option")).value = name;
+    });
+    team.value = chosen[0]; label.value = chosen[1];
+  }
   function matchesFilter(item) {
     var status = $("hc-status").value, channel = $("hc-channel").value, from = item.channel || "web";
     if (channel === "app" ? from.indexOf("app:") !== 0 : channel && from !== channel) return false;
+    var team = $("hc-team").value, label = $("hc-label").value, priority = $("hc-priority").value;
+    if (team && !(item.team && String(item.team.id) === team)) return false;
+    if (label && (item.labels || []).indexOf(label) < 0) return false;
+    if (priority && item.priority !== priority) return false;
+    if ($("hc-mine").checked && !(item.agent && state.me && item.agent.id === state.me.id)) return false;
     return status ? item.status === status : item.status !== "resolved";
   }
   function inboxQuery(extra) {
-    var query = { type: "inbox", status: $("hc-status").value, search: $("hc-search").value, channel: $("hc-channel").value };
+    var query = { type: "inbox", status: $("hc-status").value, search: $("hc-search").value, channel: $("hc-channel").value,
+                  label: $("hc-label").value, priority: $("hc-priority").value, mine: $("hc-mine").checked };
+    if ($("hc-team").value) query.team = parseInt($("hc-team").value, 10);
     for (var k in extra || {}) query[k] = extra[k];
     return query;
   }
@@ -242,9 +273,26 @@
       : -Date.parse(item.last_message_at || item.created_at);
     return [rank, when];
   }
-  function since(iso) {
-    var s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-    return s < 60 ? s + "s" : s < 3600 ? Math.round(s / 60) + "m" : Math.round(s / 3600) + "h";
+  function duration(s) {
+    s = Math.max(0, Math.round(s));
+    return s < 60 ? s + "s" : s < 3600 ? Math.round(s / 60) + "m" : s < 86400 ? Math.round(s / 3600) + "h"
+      : Math.floor(s / 86400) + "d " + Math.round((s % 86400) / 3600) + "h";
+  }
+  function since(iso) { return duration((Date.now() - Date.parse(iso)) / 1000); }
+  // The SLA clocks of a line: the next due target's time left, or how late each missed one is (highlighted).
+  function slaChips(item) {
+    var chips = [], sla = item.sla;
+    if (!sla || item.status === "resolved" || item.status === "bot") return chips;
+    ["first_response", "resolution"].forEach(function (target) {
+      var due = sla[target + "_due_at"];
+      if (!due) return;
+      var left = (Date.parse(due) - Date.now()) / 1000;
+      var chip = left < 0 ? el("span", "hc-sla hc-sla-breached", fmt(t.sla_over[target], { t: duration(-left) }))
+        : el("span", "hc-sla" + (left < 600 ? " hc-sla-soon" : ""), fmt(t.sla_left[target], { t: duration(left) }));
+      chip.setAttribute("data-target", target);
+      chips.push(chip);
+    });
+    return chips;
   }
   function renderList() {
     var list = $("hc-list");
@@ -268,15 +316,26 @@
       }
       if (item.agent) top.appendChild(el("span", "hc-agent", item.agent.name));
       if (item.channel && item.channel !== "web") top.appendChild(el("span", "hc-channel", item.channel));
+      if (item.team) top.appendChild(el("span", "hc-team", item.team.name));
+      if (item.priority && item.priority !== "normal") {
+        top.appendChild(el("span", "hc-priority hc-priority-" + item.priority, t["p_" + item.priority]));
+      }
+      (item.labels || []).forEach(function (name) { top.appendChild(el("span", "hc-label", name)); });
+      slaChips(item).forEach(function (chip) {
+        top.appendChild(chip);
+        if (chip.classList.contains("hc-sla-breached")) li.classList.add("hc-breached");
+      });
       li.appendChild(top);
       if (item.last_message) li.appendChild(el("div", "hc-excerpt", item.last_message.excerpt));
       li.addEventListener("click", function () { openConversation(item.id); });
       list.appendChild(li);
     });
   }
-  setInterval(renderList, 15000);  // waiting times
+  setInterval(function () { renderList(); renderSla(); }, 15000);  // waiting times and SLA clocks
   function onInboxItem(item) {
     var before = state.items[item.id];
+    var fresh = (item.labels || []).filter(function (name) { return (state.labels || []).indexOf(name) < 0; });
+    if (fresh.length) { state.labels = (state.labels || []).concat(fresh).sort(); fillFilters(); }
     state.items[item.id] = item;
     if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started) notify(item);
     state.seenWaiting[item.id] = item.status === "waiting_human";
@@ -351,10 +410,19 @@
     $("hc-take").hidden = mine || item.status === "resolved";
     $("hc-back").hidden = !mine;
     $("hc-resolve").hidden = item.status === "resolved";
+    $("hc-team-name").textContent = item.team ? item.team.name : "";
+    $("hc-set-priority").value = item.priority || "normal";
+    if (document.activeElement !== $("hc-set-labels")) $("hc-set-labels").value = (item.labels || []).join(", ");
+    renderSla();
     var assign = $("hc-assign");
     assign.textContent = "";
     assign.appendChild(el("option", null, t.assign)).value = "";
     state.agents.forEach(function (a) { if (!state.me || a.id !== state.me.id) assign.appendChild(el("option", null, a.name)).value = String(a.id); });
+  }
+  function renderSla() {
+    var box = $("hc-sla"), item = state.items[state.openId];
+    box.textContent = "";
+    if (item) slaChips(item).forEach(function (chip) { box.appendChild(chip); });
   }
   // What the customer has told us (conversations.entities): each (kind, value) once, and the latest intent.
   function addDetails(m) {
@@ -590,6 +658,17 @@
   $("hc-assign").addEventListener("change", function (e) {
     if (e.target.value) act("assign", { agent_id: parseInt(e.target.value, 10) });
   });
+  $("hc-set-priority").addEventListener("change", function (e) { act("set_priority", { priority: e.target.value }); });
+  $("hc-set-labels").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.isComposing) {
+      e.preventDefault();
+      act("set_labels", { labels: e.target.value.split(/[,，]/).map(function (x) { return x.trim(); })
+        .filter(Boolean) });
+    } else if (e.key === "Escape") { e.target.blur(); }
+  });
+  ["hc-team", "hc-label", "hc-priority", "hc-mine"].forEach(function (id) {
+    $(id).addEventListener("change", function () { send(inboxQuery()); });
+  });
   $("hc-status").addEventListener("change", function () { send(inboxQuery()); });
   $("hc-channel").addEventListener("change", function () { send(inboxQuery()); });
   $("hc-more").addEventListener("click", function () {
@@ -647,7 +726,7 @@
     if (e.key === "Escape") { text.blur(); }
   });
 
-  // --- keyboard: j / k (or arrows) move, Enter opens, t takes over, r replies ----------------------------
+  // --- keyboard: j / k (or arrows) move, Enter opens, t takes over, r replies, p priority, l labels -------------
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "textarea" || tag === "input" || tag === "select" || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -658,6 +737,8 @@
     else if (e.key === "Enter" && state.selected) { openConversation(state.selected); }
     else if (e.key === "t") { act("take_over"); }
     else if (e.key === "r") { text.focus(); e.preventDefault(); }
+    else if (e.key === "p" && state.openId) { $("hc-set-priority").focus(); e.preventDefault(); }
+    else if (e.key === "l" && state.openId) { $("hc-set-labels").focus(); e.preventDefault(); }
   });
   function focusSelected() {
     var li = document.querySelector('.hc-item[data-id="' + state.selected + '"]');

@@ -10,12 +10,14 @@ from .moderation import ModerationAction, ModerationCategory, ModerationHit, Mod
 from .outbound import DeliveryStatus, EmailDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .privacy import PrivacyRequest
 from .summaries import DailySummary
+from .teams import ConversationRule, Label, Priority, Team, TeamMembership
 
 __all__ = [
     "Action",
     "ActionCall",
     "App",
     "Conversation",
+    "ConversationRule",
     "Customer",
     "DailySummary",
     "DeliveryStatus",
@@ -29,12 +31,16 @@ __all__ = [
     "FAQSuggestion",
     "Feedback",
     "LLMCall",
+    "Label",
     "Message",
     "ModerationAction",
     "ModerationCategory",
     "ModerationHit",
     "ModerationTerm",
+    "Priority",
     "PrivacyRequest",
+    "Team",
+    "TeamMembership",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",

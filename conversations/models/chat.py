@@ -9,7 +9,7 @@ from django.db.models.functions import Now
 
 from helpdesk.encrypted_fields import EncryptedTextField, LookupHashField, SearchIndexField
 
-from ..protocol.codes import HandoffReason
+from ..protocol.codes import HandoffReason, Priority
 
 WEB_CHANNEL = "web"
 
@@ -85,6 +85,16 @@ class Conversation(models.Model):
     privacy_notice_url = models.CharField(max_length=500, blank=True)
     # Where the customer writes from: "web" (the widget) or "app:<name>" (conversations.appapi, models.App).
     channel = models.CharField(max_length=64, default=WEB_CHANNEL, db_index=True)
+    # The team whose queue it went to at its handoff (conversations.services.assignment), its labels and priority
+    # (set by agents or by rules), and its SLA clock: the due times of the first response and of the resolution
+    # (business time, from the team's targets), and when an agent first answered after the handoff.
+    team = models.ForeignKey("conversations.Team", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="conversations")
+    labels = models.ManyToManyField("conversations.Label", blank=True, related_name="conversations")
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL, db_index=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

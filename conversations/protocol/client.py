@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from . import fields
-from .codes import ErrorCode, FrameError
+from .codes import ErrorCode, FrameError, Priority
+
+PRIORITIES = tuple(Priority.values)
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,22 @@ class InboxPage(ClientFrame):
     search: str = ""
     cursor: str = ""
     channel: str = ""  # "web", "app:<name>", or "app" for every app's
+    team: int | None = None  # a team's id; 0: conversations of no team; None: every team's
+    label: str = ""
+    priority: str = ""
+    mine: bool = False  # only the requesting agent's own
 
     @classmethod
     def parse(cls, frame: dict[str, Any]) -> Self:
+        team = frame.get("team")
         return cls(status=fields.text_of_str(frame.get("status"))[:20],
                    search=fields.text_of_str(frame.get("search"))[:200],
                    cursor=fields.text_of_str(frame.get("cursor"))[:200],
-                   channel=fields.text_of_str(frame.get("channel"))[:64])
+                   channel=fields.text_of_str(frame.get("channel"))[:64],
+                   team=team if isinstance(team, int) and not isinstance(team, bool) and team >= 0 else None,
+                   label=fields.text_of_str(frame.get("label"))[:48],
+                   priority=fields.text_of_str(frame.get("priority"))[:8],
+                   mine=frame.get("mine") is True)
 
 
 @dataclass(frozen=True)
@@ -260,8 +271,36 @@ class ActionDecline(ActionApprove):
     type = "action_decline"
 
 
+@dataclass(frozen=True)
+class SetLabels(ConversationFrame):
+    """The conversation's labels, all of them (conversations.services.triage)."""
+
+    type = "set_labels"
+    labels: tuple[str, ...]
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        labels = frame.get("labels")
+        if not isinstance(labels, list) or not all(isinstance(name, str) for name in labels) or len(labels) > 10:
+            raise FrameError(ErrorCode.BAD_FRAME, "labels must be a list of at most 10 names")
+        return {"labels": tuple(name[:48] for name in labels)}
+
+
+@dataclass(frozen=True)
+class SetPriority(ConversationFrame):
+    type = "set_priority"
+    priority: str
+
+    @classmethod
+    def parse_fields(cls, frame: dict[str, Any]) -> dict[str, Any]:
+        priority = frame.get("priority")
+        if priority not in PRIORITIES:
+            raise FrameError(ErrorCode.BAD_FRAME, f"priority must be one of {', '.join(PRIORITIES)}")
+        return {"priority": priority}
+
+
 CONSOLE_FRAMES: dict[str, type[ClientFrame]] = {
     frame.type: frame
     for frame in (Ping, InboxPage, Open, TakeOver, HandBack, Resolve, Assign, AgentReply, Note, Draft, AgentTyping,
-                  ActionApprove, ActionDecline)
+                  ActionApprove, ActionDecline, SetLabels, SetPriority)
 }

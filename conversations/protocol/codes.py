@@ -53,6 +53,15 @@ class ErrorCode(models.TextChoices):
     IDENTITY_REQUIRED = "identity_required"
 
 
+class Priority(models.TextChoices):
+    """A conversation's priority (`Conversation.priority`): its SLA targets are per team and priority."""
+
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
 class HandoffReason(models.TextChoices):
     """Why a conversation waits for a human (`Conversation.handoff_reason`); the labels are the console's."""
 

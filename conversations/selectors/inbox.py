@@ -14,6 +14,7 @@ from ..protocol.codes import HandoffReason
 from .contacts import contact_for_conversation
 from .messages import CUSTOMER_VISIBLE_ROLES, agent_name, customer_details, message_to_agent_dict
 from .search import conversations_matching
+from .sla import sla_state
 
 
 def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
@@ -40,6 +41,10 @@ def inbox_item(conversation: Conversation, *, last_message: Message | None = Non
         "contact_email": conversation.contact_email,
         "csat_score": conversation.csat_score,
         "csat_comment": conversation.csat_comment,
+        "team": {"id": conversation.team_id, "name": conversation.team.name} if conversation.team_id else None,
+        "labels": sorted(label.name for label in conversation.labels.all()),
+        "priority": conversation.priority,
+        "sla": sla_state(conversation),
     }
 
 
@@ -65,7 +70,8 @@ def _inbox_ordered(*, agent_id: int | None) -> QuerySet[Conversation]:
     waiting = Q(status=Conversation.Status.WAITING_HUMAN)
     mine = Q(status=Conversation.Status.HUMAN, agent_id=agent_id) if agent_id else Q(pk__in=[])
     epoch = Value(_EPOCH, output_field=DateTimeField())
-    return Conversation.objects.filter(evaluation=False).select_related("agent").annotate(
+    return Conversation.objects.filter(evaluation=False).select_related("agent", "team").prefetch_related(
+        "labels").annotate(
         rank=Case(
             When(waiting & Q(handoff_reason=HandoffReason.COMPLAINT), then=Value(INBOX_RANK_COMPLAINT)),
             When(waiting, then=Value(INBOX_RANK_WAITING)),
@@ -107,11 +113,12 @@ def _cursor_after(cursor: str) -> Q:
 
 def inbox_page(
     *, agent_id: int | None = None, status: str = "", search: str = "", cursor: str = "", limit: int | None = None,
-    channel: str = "",
+    channel: str = "", team: int | None = None, label: str = "", priority: str = "", mine: bool = False,
 ) -> dict[str, Any]:
     """One page of the console's inbox, in `_inbox_ordered`'s order, filtered by status and by text in the
-    messages, and by channel ("web", "app:<name>", or "app" for every app); `next` is the cursor of the
-    following page (None on the last). Raises BadCursor."""
+    messages, by channel ("web", "app:<name>", or "app" for every app), by team (0: no team), label, priority,
+    and to the requesting agent's own (`mine`); `next` is the cursor of the following page (None on the last).
+    Raises BadCursor."""
     limit = max(1, min(limit or settings.INBOX_PAGE_SIZE, 500))
     conversations = _inbox_ordered(agent_id=agent_id)
     if status:
@@ -122,6 +129,14 @@ def inbox_page(
         conversations = conversations.filter(channel__startswith="app:")
     elif channel:
         conversations = conversations.filter(channel=channel)
+    if team is not None:
+        conversations = conversations.filter(team_id=team or None)
+    if label:
+        conversations = conversations.filter(labels__name=label)
+    if priority:
+        conversations = conversations.filter(priority=priority)
+    if mine:
+        conversations = conversations.filter(agent_id=agent_id)
     if search:
         query = search.strip()
         matches = conversations_matching(query=query)  # encrypted messages too (selectors.search)
@@ -158,7 +173,7 @@ def inbox(*, status: str = "", search: str = "", agent_id: int | None = None) ->
 
 def conversation_for_agents(*, conversation_id: int) -> dict[str, Any] | None:
     """A conversation as the console opens it: its line, and every message including private notes."""
-    conversation = Conversation.objects.select_related("agent").filter(pk=conversation_id).first()
+    conversation = Conversation.objects.select_related("agent", "team").filter(pk=conversation_id).first()
     if conversation is None:
         return None
     messages = list(conversation.messages.select_related("author", "feedback", "email_delivery").order_by("id"))

@@ -8,26 +8,30 @@ writes the audit log around them.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from helpdesk.observability import metrics
 
 from .. import events, notices
-from ..models import Conversation, WebhookEvent
+from ..models import Conversation, Team, WebhookEvent
 from ..notices import notice_in
 from ..protocol.codes import HandoffReason
 from ..selectors.availability import agents_online_count, support_open
 from ..selectors.messages import agent_name
 from ..selectors.replies import customer_language
 from ..webhooks.emit import webhook_on_commit
+from . import assignment
 from .cancel import replies_cancel
 from .posting import system_message_post
 
 Status = Conversation.Status
+logger = logging.getLogger(__name__)
 
 
 class ConversationTaken(Exception):
@@ -57,11 +61,17 @@ def conversation_transition(
     `reason`: why it waits for a human (to `waiting_human`); `by`: the agent
     who takes it (to `human`); `notice`: the customer's notice instead of the
     usual one, "" for none; `inbox=False` when the caller pushes the inbox line
-    itself.
+    itself. A handoff is routed (services.assignment: its team, labels,
+    priority and SLA clock) and given to a free member of its team, which
+    makes it `human` at once; an agent who lets go of a conversation may be
+    given one waiting in their teams' queues once this commits.
     """
+    freed_agent_id = conversation.agent_id if conversation.status == Status.HUMAN else None
     conversation.status = to
     changed = _status_fields(conversation, reason=reason, by=by)
     conversation.save(update_fields=["status", *changed, "updated_at"])
+    # Its team, labels, priority and SLA clock first, so the inbox line below shows them.
+    member = assignment.handoff_route(conversation) if to == Status.WAITING_HUMAN else None
     if to == Status.WAITING_HUMAN and not conversation.evaluation:
         transaction.on_commit(lambda: metrics.handed_off(reason))
     if to != Status.BOT:
@@ -76,7 +86,45 @@ def conversation_transition(
         events.inbox_changed_on_commit(conversation)
     if event := _WEBHOOK_EVENTS.get(to):
         webhook_on_commit(event, conversation=conversation)
+    if freed_agent_id and (to != Status.HUMAN or conversation.agent_id != freed_agent_id):
+        # A slot of that agent freed up: a conversation waiting in one of their teams' queues may go to them.
+        team_queues_drain_on_commit(agent_id=freed_agent_id)
+    if member is not None:
+        conversation = conversation_transition(conversation, to=Status.HUMAN, by=member)
     return conversation
+
+
+def team_queues_drain(*, agent_id: int) -> int:
+    """Give out the conversations waiting in the agent's teams' queues (longest waiting first) while a member is
+    free (services.assignment): called when the agent frees a slot or comes online. Returns how many went out."""
+    assigned = 0
+    for team in Team.objects.filter(memberships__agent_id=agent_id).distinct():
+        while True:
+            with transaction.atomic():
+                waiting = (
+                    Conversation.objects.select_for_update(skip_locked=True)
+                    .filter(team=team, status=Status.WAITING_HUMAN, evaluation=False)
+                    .order_by(F("handoff_at").asc(nulls_last=True), "pk").first()
+                )
+                member = assignment.member_for(waiting) if waiting is not None else None
+                if member is None:
+                    break
+                conversation_transition(waiting, to=Status.HUMAN, by=member)
+                assigned += 1
+    return assigned
+
+
+def team_queues_drain_on_commit(*, agent_id: int) -> None:
+    """`team_queues_drain` once the caller's transaction commits; a failure is logged (the conversations wait in
+    the queue, where any agent may take them)."""
+
+    def drain() -> None:
+        try:
+            team_queues_drain(agent_id=agent_id)
+        except Exception:
+            logger.exception("assignment: the queues of agent %s were not drained", agent_id)
+
+    transaction.on_commit(drain)
 
 
 # The status changes webhook endpoints hear of (a conversation handed back to the bot is not one of them).

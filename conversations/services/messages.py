@@ -268,6 +268,9 @@ def agent_message_store(*, conversation: Conversation, agent: Any, text: str, cl
         profile_id=conversation.profile_id,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
+    # The SLA's first response: the first agent message since the handoff (conversations.selectors.sla).
+    Conversation.objects.filter(pk=conversation.pk, handoff_at__isnull=False, first_response_at__isnull=True) \
+        .update(first_response_at=message.created_at)
     message_publish(message)
     events.inbox_changed_on_commit(conversation, message)
     # Not in the chat to read it, but left an address: the reply goes by email too (conversations.mail).

@@ -7,6 +7,7 @@ import logging
 from .. import events
 from ..models import Conversation
 from ..presence_store import customer_socket_closed, customer_socket_opened, presence_drop, presence_touch
+from .handoff import team_queues_drain
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +18,13 @@ def agent_presence_set(*, agent_id: int, online: bool) -> None:
         presence_touch(agent_id)
     else:
         presence_drop(agent_id)
+
+
+def agent_console_connected(*, agent_id: int) -> None:
+    """An agent opened the console: they count as online, and conversations waiting in their teams' queues may
+    go to them (conversations.services.assignment)."""
+    presence_touch(agent_id)
+    team_queues_drain(agent_id=agent_id)
 
 
 def customer_typing(*, conversation: Conversation, active: bool) -> None:
