@@ -256,6 +256,9 @@ def article_health(request: HttpRequest) -> HttpResponse:
     )
     with translation.override(lang):
         return render(request, "agents/articles.html", context)
+
+
+@agents_only
 def agents_report(request: HttpRequest) -> HttpResponse:
     """Each agent's figures over the last 7, 30 or 90 days (`?period=`), and the bot's line beside them."""
     context = _report_context(request, page="agents")
