@@ -109,6 +109,21 @@ def _fresh_channel_layer() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _nobody_online() -> None:
+    """Every test starts with no agent's console open: a console an earlier test left without its disconnect
+    counts as online for PRESENCE_TTL_S, and a handoff then went to that agent instead of the queue (whether a
+    test saw it depended on how soon it ran after the other)."""
+    from conversations import presence_store
+
+    if settings.EMBEDDED:
+        presence_store._local_presence = presence_store._LocalPresence()
+        return
+    from django_redis import get_redis_connection
+
+    get_redis_connection("default").delete(presence_store.PRESENCE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
     """Every test starts with unspent limits: the whole suite comes from one address."""
     from helpdesk.web import ratelimits
