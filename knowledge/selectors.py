@@ -99,6 +99,9 @@ def faq_ids_by_question(questions: list[str]) -> dict[str, list[int]]:
     return found
 
 
+knowledge_version_once = snapshot.knowledge_version_once
+
+
 def knowledge_version_current() -> int:
     """The published knowledge base's version now (bumped by every change that retrieval sees)."""
     return snapshot.knowledge_version()
