@@ -72,7 +72,7 @@ def start_fake(port: int, *, per_token: float) -> subprocess.Popen:
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -164,7 +164,8 @@ def run(args: argparse.Namespace) -> None:
     app.control.purge()  # the generate_reply tasks queued for a worker this benchmark does not run
     totals = [message + reply for message, reply, _ in samples]
     print(f"{args.replies} messages ({args.warmup} before them as a warm-up), {len(ANSWER.split())}-word replies "
-          f"({', '.join(sorted(sources))}; {handed_off} handed off), fake Ollama at {args.per_token * 1000:g} ms per token, in {ROOT.name}")
+          f"({', '.join(sorted(sources))}; {handed_off} handed off), fake Ollama at {args.per_token * 1000:g} ms "
+          f"per token, in {ROOT.name}")
     print(f"  processor time per message, whole path: median {statistics.median(totals):.1f} ms, "
           f"p95 {percentile(totals, 0.95):.1f} ms")
     print(f"    stored and checked (the consumer's service): median "
