@@ -6,13 +6,16 @@ instances); the rows are read again only when the version moved. A save or delet
 post_delete, connected by the app that owns the model) and every write that bypasses them (a queryset's update)
 call `changed()`: the version moves at once and again when the transaction commits, so every process, the workers
 included, reads the rows afresh for its very next reply, and a reader that slipped in between the two moves reads
-again after the commit. No TTL: a change is seen at once or not cached at all (a version missing from the shared
-cache, after a Redis restart say, is a new version).
+again after the commit. A version missing from the shared cache (after a Redis restart, say) is a new version;
+while Redis cannot be read nothing is kept (every use reads the rows, as before this module). A backstop for what
+no version moves (a change made while this process could not reach Redis, a bulk update that forgot `changed()`):
+a kept value is read again after MAX_AGE_S whatever its version.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -23,6 +26,7 @@ from django.db import transaction
 T = TypeVar("T")
 
 KEY_PREFIX = "helpdesk:versioned:"
+MAX_AGE_S = 60.0
 
 _all: list[Versioned[Any]] = []
 
@@ -34,22 +38,28 @@ class Versioned(Generic[T]):
         self.name = name
         self.key = KEY_PREFIX + name
         self.load = load
-        self._held: tuple[str, T] | None = None
+        self._held: tuple[str, float, T] | None = None  # (version, when read: time.monotonic(), value)
         self._lock = threading.Lock()
         _all.append(self)
 
     def get(self) -> T:
         version = self._version()
+        if not version:  # Redis unreachable: nothing to tell a change by, so nothing kept
+            return self.load()
         held = self._held
-        if held is not None and held[0] == version:
-            return held[1]
+        if self._fresh(held, version):
+            return held[2]  # type: ignore[index]
         with self._lock:
             held = self._held
-            if held is None or held[0] != version:
+            if not self._fresh(held, version):
                 # Read after the version: a change committed meanwhile moved it again, and the next use reads anew.
-                held = (version, self.load())
+                held = (version, time.monotonic(), self.load())
                 self._held = held
-        return held[1]
+        return held[2]  # type: ignore[index]
+
+    @staticmethod
+    def _fresh(held: tuple[str, float, Any] | None, version: str) -> bool:
+        return held is not None and held[0] == version and time.monotonic() - held[1] < MAX_AGE_S
 
     def _version(self) -> str:
         version = cache.get(self.key)

@@ -75,3 +75,15 @@ def test_a_caller_changing_its_profile_changes_no_one_elses() -> None:
     mine = profiles.profile_in_force(profile_id=default.pk)
     mine.model = "changed-here"
     assert profiles.profile_in_force(profile_id=default.pk).model == "deepseek-r1:7b"
+
+
+def test_a_change_no_version_tells_is_seen_after_the_backstop_age(monkeypatch: Any) -> None:
+    """A bulk update that saves nothing (or a change made while this process could not reach Redis)."""
+    from helpdesk.runtime import versioned
+
+    default = default_profile(model="deepseek-r1:7b")
+    assert profiles.profile_default().model == "deepseek-r1:7b"
+    ModelProfile.objects.filter(pk=default.pk).update(model="llama3.1:8b")  # saves nothing: no signal
+    assert profiles.profile_default().model == "deepseek-r1:7b", "kept while the version stays"
+    monkeypatch.setattr(versioned, "MAX_AGE_S", 0.0)
+    assert profiles.profile_default().model == "llama3.1:8b"
