@@ -16,11 +16,13 @@ class ConversationsConfig(AppConfig):
 
         from .evaluation.figures import metric_samples
         from .evaluation.gate import evaluation_gate
-        from .models import ModerationTerm
+        from .models import Action, ModerationTerm, WebhookEndpoint
         from .moderation.lists import actions_check, lists_changed
         from .privacy.holders import holders_register
         from .privacy.retention import retention_settings_check
+        from .selectors.actions import actions_kept
         from .selectors.sla import sla_metric_samples
+        from .webhooks.emit import endpoints_kept
 
         if evaluation_gate not in profiles.promotion_gates:
             profiles.promotion_gates.append(evaluation_gate)
@@ -35,6 +37,10 @@ class ConversationsConfig(AppConfig):
         checks.register(actions_check, "conversations")
         post_save.connect(lists_changed, sender=ModerationTerm, dispatch_uid="conversations.moderation_saved")
         post_delete.connect(lists_changed, sender=ModerationTerm, dispatch_uid="conversations.moderation_deleted")
+        # The rows every reply reads but an admin rarely edits, kept per process (helpdesk.runtime.versioned).
+        for model, kept in ((Action, actions_kept), (WebhookEndpoint, endpoints_kept)):
+            post_save.connect(kept.changed, sender=model, dispatch_uid=f"conversations.{model.__name__}_saved")
+            post_delete.connect(kept.changed, sender=model, dispatch_uid=f"conversations.{model.__name__}_deleted")
         checks.register(retention_settings_check)
 
 

@@ -9,10 +9,17 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Helpdesk"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from helpdesk.llm.profiles import profiles_kept
+        from helpdesk.models import ModelProfile
         from helpdesk.observability.logs import install_record_factory
         from helpdesk.runtime.warmup import warmer_register
 
         install_record_factory()
+        # Every process reads the profiles again for its next reply (helpdesk.runtime.versioned).
+        post_save.connect(profiles_kept.changed, sender=ModelProfile, dispatch_uid="helpdesk.profile_saved")
+        post_delete.connect(profiles_kept.changed, sender=ModelProfile, dispatch_uid="helpdesk.profile_deleted")
         warmer_register("database", _database_warm)
         warmer_register("model profiles", _profiles_warm)
         warmer_register("ollama nodes", _nodes_warm)

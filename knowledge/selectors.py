@@ -108,6 +108,9 @@ def faq_similar_find(*, question: str, language: str) -> similar.SimilarFAQ | No
                                keyword_threshold=settings.FAQ_SUGGESTION_KEYWORD_OVERLAP)
 
 
+knowledge_version_once = snapshot.knowledge_version_once
+
+
 def knowledge_version_current() -> int:
     """The published knowledge base's version now (bumped by every change that retrieval sees)."""
     return snapshot.knowledge_version()

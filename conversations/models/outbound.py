@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.cache import cache
 from django.db import models
 
 from helpdesk.encrypted_fields import EncryptedTextField
 
 from .chat import Conversation, Message
-
-# Cached list of (endpoint id, events) of the active endpoints: every event the product emits asks it, so that
-# a helpdesk without endpoints queues nothing; saved or deleted endpoints drop it.
-ENDPOINTS_CACHE_KEY = "helpdesk:webhooks:endpoints"
 
 
 class WebhookEvent(models.TextChoices):
@@ -51,15 +46,6 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().save(*args, **kwargs)
-        cache.delete(ENDPOINTS_CACHE_KEY)
-
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        result = super().delete(*args, **kwargs)
-        cache.delete(ENDPOINTS_CACHE_KEY)
-        return result
 
 
 class DeliveryStatus(models.TextChoices):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from helpdesk.llm import profiles
 from helpdesk.llm.text import is_cjk, language_of
 from helpdesk.web import ratelimits
-from knowledge.selectors import direct_answer_find, product_names
+from knowledge.selectors import direct_answer_find, knowledge_version_once, product_names
 
 from .. import events
 from ..intents import Classification, Intent, asks_for_person, classify
@@ -54,6 +54,14 @@ def message_post_customer(
     this one in its history. Handing it to a human instead would let a flood
     reach the agents' inbox.
     """
+    # The product names it is classified with and the FAQ and cache it is checked against: one knowledge version.
+    with knowledge_version_once():
+        return _message_post_customer(conversation=conversation, text=text, client_id=client_id, client_ip=client_ip)
+
+
+def _message_post_customer(
+    *, conversation: Conversation, text: str, client_id: str, client_ip: str
+) -> tuple[Message, bool]:
     text = fields.message_text(text)
     client_id = fields.client_id(client_id)
     if not conversation.evaluation:  # an evaluation run's questions are the product's own, not a customer's

@@ -107,6 +107,8 @@ def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) ->
             )
     except IntegrityError:
         return None  # another worker claimed it
+    if profile.pk is not None:
+        reply.profile = profile  # as it was just read: the pipeline's use of it reads nothing again
     # A reply that did not exist cannot have been asked to stop: a flag under its id is another's (SQLite hands a
     # rolled-back insert's id out again), and would stop this one before its first word.
     reply_state_clear(reply.pk)
@@ -191,7 +193,10 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome, attempt: int | N
     so a reply completes once.
     """
     with transaction.atomic():
-        message = Message.objects.select_for_update().get(pk=message_id)
+        # With its conversation and profile in the same query (the lock is the reply row's alone).
+        message = Message.objects.select_for_update(of=("self",)).select_related("conversation", "profile").get(
+            pk=message_id
+        )
         if attempt is not None and (message.status != Message.Status.STREAMING or message.attempts != attempt):
             logger.warning("reply %s attempt %s finished after it was taken over: dropped", message_id, attempt)
             return message

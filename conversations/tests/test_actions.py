@@ -446,3 +446,30 @@ def test_a_number_the_shops_answer_does_not_hold_is_caught_like_any_sources(
     assert "10234" not in reply.content and reply.unverified_facts  # the order number misquoted, and caught
     conversation.refresh_from_db()
     assert conversation.handoff_reason == HandoffReason.UNVERIFIED_FACT
+
+
+@pytest.mark.django_db
+def test_the_actions_are_kept_per_process_and_an_admins_change_is_seen_by_the_next_message(
+    django_assert_num_queries: Any,
+) -> None:
+    from conversations.selectors.actions import actions_for_intent, actions_kept, proposal_pending
+    from helpdesk.runtime.versioned import Versioned
+
+    conversation = conversation_factory()
+    worker = Versioned(actions_kept.name, actions_kept.load)  # another process's copy
+    assert actions_for_intent(Intent.ORDER_STATUS) == [] and worker.get() == []
+    with django_assert_num_queries(0):  # no action: nothing to look up, not even a pending proposal
+        assert actions_for_intent(Intent.ORDER_STATUS) == [] and proposal_pending(conversation) is None
+    action = Action.objects.create(name="order_lookup", description="Look up orders.", base_url="https://shop.example",
+                                   path_template="/orders", intents=[Intent.ORDER_STATUS],
+                                   confirmation=Action.Confirmation.AGENT)
+    assert [a.pk for a in actions_for_intent(Intent.ORDER_STATUS)] == [action.pk] == [a.pk for a in worker.get()]
+    with django_assert_num_queries(0):  # no action the customer confirms: no proposal to look for
+        assert proposal_pending(conversation) is None and actions_for_intent(Intent.REFUND) == []
+    action.confirmation, action.active = Action.Confirmation.CUSTOMER, False
+    action.save()
+    assert actions_for_intent(Intent.ORDER_STATUS) == [] and worker.get()[0].active is False
+    with django_assert_num_queries(1):  # a proposal outlives its action's switching off: looked for
+        assert proposal_pending(conversation) is None
+    action.delete()
+    assert worker.get() == []

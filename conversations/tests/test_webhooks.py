@@ -95,6 +95,39 @@ def test_only_the_events_an_active_endpoint_wants_are_sent(webhook_receiver, rep
     assert WebhookDelivery.objects.count() == 3  # the inactive endpoint got nothing queued
 
 
+@pytest.mark.django_db(transaction=False)
+def test_an_event_no_active_endpoint_wants_reads_nothing_for_its_payload(django_assert_num_queries) -> None:
+    from conversations.models import Conversation
+    from conversations.webhooks.emit import endpoints_active, webhook_on_commit
+
+    WebhookEndpoint.objects.create(name="shop", url="https://hooks.example/in", secret="s" * 20,
+                                   events=[WebhookEvent.BOT_REPLY])
+    WebhookEndpoint.objects.create(name="off", url="https://hooks.example/off", secret="s" * 20,
+                                   events=[WebhookEvent.CUSTOMER_MESSAGE], active=False)
+    agent = get_user_model().objects.create_user("mei")
+    Conversation.objects.filter(pk=conversation_create().pk).update(agent=agent)
+    conversation = Conversation.objects.get(agent=agent)  # its agent not loaded: a payload would read the row
+    endpoints_active()  # kept from now on, as in a process that has served a message
+    with django_assert_num_queries(0):
+        webhook_on_commit(WebhookEvent.CUSTOMER_MESSAGE, conversation=conversation)
+    with django_assert_num_queries(1):  # wanted: the payload names the agent
+        webhook_on_commit(WebhookEvent.BOT_REPLY, conversation=conversation)
+
+
+def test_an_endpoint_saved_in_one_process_is_seen_by_the_next_event_in_another() -> None:
+    from conversations.webhooks.emit import endpoints_active, endpoints_kept
+    from helpdesk.runtime.versioned import Versioned
+
+    worker = Versioned(endpoints_kept.name, endpoints_kept.load)  # another process's copy
+    assert worker.get() == []
+    endpoint = WebhookEndpoint.objects.create(name="shop", url="https://hooks.example/in", secret="s" * 20,
+                                              events=[WebhookEvent.HANDOFF])
+    assert worker.get() == [(endpoint.pk, [WebhookEvent.HANDOFF])]
+    endpoint.active = False
+    endpoint.save()
+    assert worker.get() == [] and endpoints_active() == []
+
+
 def test_a_delivery_answered_500_is_retried_with_backoff_and_then_delivered(webhook_receiver, reply_runner) -> None:
     webhook_receiver.plan = [500]
     endpoint = endpoint_make(webhook_receiver, [WebhookEvent.CONVERSATION_CREATED])

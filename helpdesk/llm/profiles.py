@@ -4,12 +4,14 @@ A canary release gives a second profile a share of *new* conversations. The
 choice is a stable hash of the conversation's token, stored on the
 conversation, so a conversation keeps its profile when the share changes;
 setting the share to 0 rolls the canary back, and its conversations return to
-the default profile on their next reply. Profiles are read from the database
-on every decision, so admin changes apply without a restart.
+the default profile on their next reply. The profiles a reply is answered with are kept in each process while
+their version in the shared cache stays the same (helpdesk.runtime.versioned): a save or delete moves it, so an
+admin's change applies to the very next reply, without a restart, and a reply costs no query for its profile.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +22,7 @@ from django.db import transaction
 
 from helpdesk.llm import ollama as gateway
 from helpdesk.models import ModelProfile
+from helpdesk.runtime.versioned import Versioned
 
 BUCKETS = 10_000  # shares are honoured to 0.01 %
 
@@ -54,8 +57,27 @@ def profile_from_settings() -> ModelProfile:
     )
 
 
+def _profiles_load() -> dict[int, ModelProfile]:
+    return {profile.pk: profile for profile in ModelProfile.objects.order_by("pk")}
+
+
+# Every stored profile by id (an admin keeps a handful), read again when one is saved or deleted (helpdesk.apps).
+profiles_kept: Versioned[dict[int, ModelProfile]] = Versioned("model-profiles", _profiles_load)
+
+
+def _kept(profile: ModelProfile) -> ModelProfile:
+    """A copy of a kept profile: a caller that changes its copy changes no other thread's."""
+    return copy.copy(profile)
+
+
+def _default_of(kept: list[ModelProfile]) -> ModelProfile | None:
+    """The default profile (the model's ordering breaks a tie, which profile_save never leaves)."""
+    return min((profile for profile in kept if profile.is_default), key=lambda profile: profile.name, default=None)
+
+
 def profile_default() -> ModelProfile:
-    return ModelProfile.objects.filter(is_default=True).first() or profile_from_settings()
+    default = _default_of(list(profiles_kept.get().values()))
+    return _kept(default) if default is not None else profile_from_settings()
 
 
 def profile_choose(bucket: float, *, default: ModelProfile | None, canaries: list[ModelProfile]) -> ModelProfile | None:
@@ -74,9 +96,11 @@ def profile_choose(bucket: float, *, default: ModelProfile | None, canaries: lis
 
 def profile_for_new_conversation(*, key: str) -> ModelProfile | None:
     """The profile a new conversation starts with (None while no profile is stored: the settings apply)."""
-    canaries = list(ModelProfile.objects.filter(is_default=False, canary_share__gt=0).order_by("pk"))
-    default = ModelProfile.objects.filter(is_default=True).first()
-    return profile_choose(canary_bucket(key), default=default, canaries=canaries)
+    kept = list(profiles_kept.get().values())  # in the order of their ids
+    canaries = [profile for profile in kept if not profile.is_default and profile.canary_share > 0]
+    default = _default_of(kept)
+    chosen = profile_choose(canary_bucket(key), default=default, canaries=canaries)
+    return _kept(chosen) if chosen is not None else None
 
 
 def profile_in_force(*, profile_id: int | None, pinned: bool = False) -> ModelProfile:
@@ -84,9 +108,9 @@ def profile_in_force(*, profile_id: int | None, pinned: bool = False) -> ModelPr
 
     `pinned`: its own whatever its share (an evaluation measures a profile before it gets any traffic)."""
     if profile_id is not None:
-        profile = ModelProfile.objects.filter(pk=profile_id).first()
+        profile = profiles_kept.get().get(profile_id)
         if profile is not None and (pinned or profile.is_default or profile.canary_share > 0):
-            return profile
+            return _kept(profile)
     return profile_default()
 
 

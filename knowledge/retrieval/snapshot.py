@@ -12,6 +12,9 @@ import threading
 import time
 from array import array
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,8 +87,30 @@ class FAQSnapshot:
     vector_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
+# Inside `knowledge_version_once()`: the version as first read there (None: not read yet).
+_version_once: ContextVar[list[int] | None] = ContextVar("knowledge_version_once", default=None)
+
+
 def knowledge_version() -> int:
-    return KnowledgeState.objects.values_list("version", flat=True).first() or 0
+    held = _version_once.get()
+    if held:
+        return held[0]
+    version = KnowledgeState.objects.values_list("version", flat=True).first() or 0
+    if held is not None:
+        held.append(version)
+    return version
+
+
+@contextmanager
+def knowledge_version_once() -> Iterator[None]:
+    """Within the block, the version is read once and every later read gets the same number: one piece of work
+    (a customer message classified, then checked against the FAQ and the cache) sees one version of the
+    knowledge, for one query."""
+    token = _version_once.set([])
+    try:
+        yield
+    finally:
+        _version_once.reset(token)
 
 
 def _dominant_dim(dims: list[int | None]) -> int:

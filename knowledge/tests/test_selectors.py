@@ -53,3 +53,19 @@ def test_the_retrieval_preview_marks_what_the_reply_pipeline_would_give(fake_oll
     hits = selectors.retrieval_preview(question="can I pay cash or Visa")["hits"]
     assert any(hit.in_prompt and hit.coverage < settings.COVERAGE_MIN for hit in hits)
     assert [hit.in_prompt for hit in hits] == [bears_on_question(hit) for hit in hits]
+
+
+def test_within_one_piece_of_work_the_version_is_read_once(django_assert_num_queries) -> None:
+    from django.db import transaction
+
+    from knowledge.services.version import knowledge_version_bump
+
+    with transaction.atomic():
+        knowledge_version_bump()
+    with selectors.knowledge_version_once():
+        first = knowledge_version()
+        with transaction.atomic():
+            knowledge_version_bump()
+        with django_assert_num_queries(0):
+            assert knowledge_version() == first == selectors.knowledge_version_current(), "the same version throughout"
+    assert knowledge_version() > first, "outside it, every read is the database's"

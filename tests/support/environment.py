@@ -131,6 +131,15 @@ def _fresh_rate_limits() -> None:
     ratelimits.reset()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_kept_rows() -> None:
+    """Every test reads the profiles, actions and endpoints it made, in this process and in the session worker:
+    a rolled-back test's rows must not stay kept (helpdesk.runtime.versioned)."""
+    from helpdesk.runtime.versioned import versioned_forget_all
+
+    versioned_forget_all()
+
+
 @pytest.fixture
 def staff_client(client: Any) -> Any:
     """The test client signed in as a superuser (admin pages); `client.user` is that user."""
