@@ -16,12 +16,13 @@ class ConversationsConfig(AppConfig):
 
         from .evaluation.figures import metric_samples
         from .evaluation.gate import evaluation_gate
-        from .models import Action, ModerationTerm, WebhookEndpoint
+        from .models import Action, Label, ModerationTerm, WebhookEndpoint
         from .moderation.lists import actions_check, lists_changed
         from .privacy.holders import holders_register
         from .privacy.retention import retention_settings_check
         from .selectors.actions import actions_kept
         from .selectors.sla import sla_metric_samples
+        from .selectors.teams import labels_exist_kept
         from .webhooks.emit import endpoints_kept
 
         if evaluation_gate not in profiles.promotion_gates:
@@ -38,7 +39,7 @@ class ConversationsConfig(AppConfig):
         post_save.connect(lists_changed, sender=ModerationTerm, dispatch_uid="conversations.moderation_saved")
         post_delete.connect(lists_changed, sender=ModerationTerm, dispatch_uid="conversations.moderation_deleted")
         # The rows every reply reads but an admin rarely edits, kept per process (helpdesk.runtime.versioned).
-        for model, kept in ((Action, actions_kept), (WebhookEndpoint, endpoints_kept)):
+        for model, kept in ((Action, actions_kept), (WebhookEndpoint, endpoints_kept), (Label, labels_exist_kept)):
             post_save.connect(kept.changed, sender=model, dispatch_uid=f"conversations.{model.__name__}_saved")
             post_delete.connect(kept.changed, sender=model, dispatch_uid=f"conversations.{model.__name__}_deleted")
         checks.register(retention_settings_check)

@@ -15,6 +15,7 @@ from .contacts import contact_for_conversation
 from .messages import CUSTOMER_VISIBLE_ROLES, agent_name, customer_details, message_to_agent_dict
 from .search import conversations_matching
 from .sla import sla_state
+from .teams import conversation_labels
 
 
 def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def inbox_item(conversation: Conversation, *, last_message: Message | None = Non
         "csat_score": conversation.csat_score,
         "csat_comment": conversation.csat_comment,
         "team": {"id": conversation.team_id, "name": conversation.team.name} if conversation.team_id else None,
-        "labels": sorted(label.name for label in conversation.labels.all()),
+        "labels": conversation_labels(conversation),
         "priority": conversation.priority,
         "sla": sla_state(conversation),
     }

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models import Label, Team
+from helpdesk.runtime.versioned import Versioned
+
+from ..models import Conversation, Label, Team
+
+# Whether any label exists, kept per process (conversations.apps moves it when a label is saved or deleted): a
+# conversation's inbox line is sent with every message, and where no label was ever made (most deployments),
+# reading its labels is a query per message for nothing (conversations/tests/test_reply_queries.py).
+labels_exist_kept: Versioned[bool] = Versioned("labels-exist", lambda: Label.objects.exists())
 
 
 def teams_list() -> list[dict[str, Any]]:
@@ -15,3 +22,12 @@ def teams_list() -> list[dict[str, Any]]:
 def labels_list() -> list[str]:
     """Every label's name, by name."""
     return list(Label.objects.order_by("name").values_list("name", flat=True))
+
+
+def conversation_labels(conversation: Conversation) -> list[str]:
+    """The conversation's labels' names, sorted; no query where no label exists, or where they were prefetched
+    (the inbox's pages)."""
+    prefetched = getattr(conversation, "_prefetched_objects_cache", {})
+    if "labels" not in prefetched and not labels_exist_kept.get():
+        return []
+    return sorted(label.name for label in conversation.labels.all())
