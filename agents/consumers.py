@@ -27,7 +27,7 @@ from helpdesk.observability import metrics
 from helpdesk.runtime import aio
 from helpdesk.web import ratelimits
 
-from . import selectors, services
+from . import saved_views, selectors, services
 
 MAX_FRAME_CHARS = 64_000
 
@@ -57,6 +57,7 @@ class AgentConsoleConsumer(JsonSocketConsumer):
             "canned": await aio.db_call(selectors.canned_responses),
             "teams": await aio.db_call(team_selectors.teams_list),
             "labels": await aio.db_call(team_selectors.labels_list),
+            "views": await aio.db_call(saved_views.saved_views_list, agent_id=self.agent.pk),
         })
         await self.on_inbox(client.InboxPage())
 
@@ -184,6 +185,21 @@ class AgentConsoleConsumer(JsonSocketConsumer):
     async def on_set_priority(self, frame: client.SetPriority) -> None:
         await aio.db_call(services.conversation_priority_set, agent=self.agent,
                           conversation_id=frame.conversation_id, priority=frame.priority)
+
+    async def on_view_save(self, frame: client.ViewSave) -> None:
+        view = await aio.db_call(saved_views.saved_view_save, agent=self.agent, name=frame.name,
+                                 filters=frame.filters)
+        await self._send_views(saved=view.pk)
+
+    async def on_view_delete(self, frame: client.ViewDelete) -> None:
+        await aio.db_call(saved_views.saved_view_delete, agent=self.agent, view_id=frame.view_id)
+        await self._send_views()
+
+    async def _send_views(self, **extra: Any) -> None:
+        """The agent's views, all of them, after a change (only to this socket: another console of the same
+        agent sees them on its next `hello`)."""
+        views = await aio.db_call(saved_views.saved_views_list, agent_id=self.agent.pk)
+        await self.send_json({"type": "views", "views": views, **extra})
 
     async def on_reply(self, frame: client.AgentReply) -> None:
         await aio.db_call(services.message_post_agent, agent=self.agent, conversation_id=frame.conversation_id,

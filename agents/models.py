@@ -51,3 +51,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} #{self.conversation_id}"
+
+
+class SavedView(models.Model):
+    """An agent's named inbox filters (the `inbox` frame's status, search, channel, team, label, priority, mine),
+    saved from the console and listed in its `hello` frame; each agent sees only their own (agents.saved_views)."""
+
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=60)
+    filters = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["agent", "name"], name="saved_view_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agent}: {self.name}"

@@ -165,6 +165,77 @@ class InboxPage(ClientFrame):
                    mine=frame.get("mine") is True)
 
 
+# An inbox frame's filters as a saved view keeps them (agents.saved_views): each key and its longest text.
+INBOX_FILTER_TEXTS = {"status": 20, "search": 200, "channel": 64, "label": 48, "priority": 8}
+INBOX_FILTERS = (*INBOX_FILTER_TEXTS, "team", "mine")
+
+
+def inbox_filters(value: Any) -> dict[str, Any]:
+    """`value` checked as an inbox frame's filters, empty ones left out; refused (invalid_view) rather than cut
+    short, since a saved view that silently differs from what the agent saw would be worse than none."""
+    if not isinstance(value, dict):
+        raise FrameError(ErrorCode.INVALID_VIEW, "filters must be an object")
+    unknown = sorted(set(value) - set(INBOX_FILTERS))
+    if unknown:
+        raise FrameError(ErrorCode.INVALID_VIEW, f"filters may only be {', '.join(INBOX_FILTERS)}, not "
+                                                 f"{', '.join(unknown)[:100]}")
+    kept: dict[str, Any] = {}
+    for key, longest in INBOX_FILTER_TEXTS.items():
+        text = value.get(key)
+        if text is None or text == "":
+            continue
+        if not isinstance(text, str) or len(text) > longest:
+            raise FrameError(ErrorCode.INVALID_VIEW, f"{key} must be text of at most {longest} characters")
+        kept[key] = text
+    if kept.get("priority", "") not in ("", *PRIORITIES):
+        raise FrameError(ErrorCode.INVALID_VIEW, f"priority must be one of {', '.join(PRIORITIES)}")
+    team = value.get("team")
+    if team is not None:
+        if not isinstance(team, int) or isinstance(team, bool) or team < 0:
+            raise FrameError(ErrorCode.INVALID_VIEW, "team must be a team's number (0: no team)")
+        kept["team"] = team
+    mine = value.get("mine", False)
+    if not isinstance(mine, bool):
+        raise FrameError(ErrorCode.INVALID_VIEW, "mine must be true or false")
+    if mine:
+        kept["mine"] = True
+    return kept
+
+
+def view_name(value: Any) -> str:
+    """A saved view's name: 1-60 characters once stripped."""
+    name = value.strip() if isinstance(value, str) else ""
+    if not 0 < len(name) <= 60:
+        raise FrameError(ErrorCode.INVALID_VIEW, "name must be 1-60 characters")
+    return name
+
+
+@dataclass(frozen=True)
+class ViewSave(ClientFrame):
+    """Save the inbox's filters under a name (the same name again replaces that view)."""
+
+    type = "view_save"
+    name: str
+    filters: dict[str, Any]
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        return cls(name=view_name(frame.get("name")), filters=inbox_filters(frame.get("filters")))
+
+
+@dataclass(frozen=True)
+class ViewDelete(ClientFrame):
+    type = "view_delete"
+    view_id: int
+
+    @classmethod
+    def parse(cls, frame: dict[str, Any]) -> Self:
+        view_id = frame.get("view_id")
+        if not isinstance(view_id, int) or isinstance(view_id, bool) or view_id <= 0:
+            raise FrameError(ErrorCode.INVALID_VIEW, "view_id must be the number of one of your saved views")
+        return cls(view_id=view_id)
+
+
 @dataclass(frozen=True)
 class ConversationFrame(ClientFrame):
     """A console frame about one conversation; its field errors name the conversation (and echo a client_id)."""
@@ -302,5 +373,5 @@ class SetPriority(ConversationFrame):
 CONSOLE_FRAMES: dict[str, type[ClientFrame]] = {
     frame.type: frame
     for frame in (Ping, InboxPage, Open, TakeOver, HandBack, Resolve, Assign, AgentReply, Note, Draft, AgentTyping,
-                  ActionApprove, ActionDecline, SetLabels, SetPriority)
+                  ActionApprove, ActionDecline, SetLabels, SetPriority, ViewSave, ViewDelete)
 }

@@ -45,6 +45,9 @@ class ErrorCode(models.TextChoices):
     BAD_CURSOR = "bad_cursor"
     UNKNOWN_AGENT = "unknown_agent"
     NOT_PROPOSED = "not_proposed"
+    INVALID_VIEW = "invalid_view"
+    TOO_MANY_VIEWS = "too_many_views"
+    UNKNOWN_VIEW = "unknown_view"
     # the host site's signed identity (HTTP)
     IDENTITY_INVALID = "identity_invalid"
     IDENTITY_NOT_CONFIGURED = "identity_not_configured"

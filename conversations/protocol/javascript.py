@@ -28,7 +28,8 @@ EXPORTS = {
         errors=(ErrorCode.BUSY, ErrorCode.INVALID_EMAIL, ErrorCode.MESSAGE_TOO_LONG),
         closes=(CloseCode.FORBIDDEN, CloseCode.NOT_FOUND, CloseCode.RATE_LIMITED, CloseCode.TRY_AGAIN_LATER),
     ),
-    "console.js": Export(errors=(ErrorCode.TAKEN, ErrorCode.NOT_PROPOSED), closes=(CloseCode.FORBIDDEN,),
+    "console.js": Export(errors=(ErrorCode.TAKEN, ErrorCode.NOT_PROPOSED, ErrorCode.INVALID_VIEW,
+                                          ErrorCode.TOO_MANY_VIEWS), closes=(CloseCode.FORBIDDEN,),
                          reason_labels="console"),
 }
 

@@ -98,6 +98,15 @@ class Hello(TypedDict):
     agent: Json
     agents: list[Json]
     canned: list[Json]
+    views: list[Json]  # the agent's saved views: {id, name, filters} (agents.saved_views)
+
+
+class Views(TypedDict, total=False):
+    """The agent's saved views after a `view_save` (with `saved`: the saved one's id) or a `view_delete`."""
+
+    type: Literal["views"]
+    views: list[Json]
+    saved: int
 
 
 class Pong(TypedDict):
@@ -144,7 +153,7 @@ CUSTOMER_FRAMES: tuple[type, ...] = (
 )
 CONSOLE_FRAMES: tuple[type, ...] = (
     Hello, Pong, Inbox, InboxItem, ConversationDetail, MessageFrame, Delta, Done, Note, Status, Typing, DraftFrame,
-    Error,
+    Views, Error,
 )
 
 
