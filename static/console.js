@@ -78,6 +78,13 @@
       p_low: pgettext("console", "Low"), p_normal: pgettext("console", "Normal"), p_high: pgettext("console", "High"),
       p_urgent: pgettext("console", "Urgent"),
       labels_hint: pgettext("console", "Labels (comma-separated, Enter saves)"),
+      saved_views: pgettext("console", "Saved views"), pick_view: pgettext("console", "Saved views…"),
+      save_view: pgettext("console", "Save view"), delete_view: pgettext("console", "Delete view"),
+      view_name: pgettext("console", "Name for these filters"),
+      view_saved: pgettext("console", "View “{name}” saved."), view_deleted: pgettext("console", "View deleted."),
+      view_needs_name: pgettext("console", "Give the view a name first."),
+      too_many_views: pgettext("console", "You have {n} saved views, the most there can be: delete one first."),
+      invalid_view: pgettext("console", "This view cannot be saved: {detail}"),
       sla_left: { first_response: pgettext("console", "first response in {t}"),
         resolution: pgettext("console", "resolution in {t}") },
       sla_over: { first_response: pgettext("console", "first response overdue by {t}"),
@@ -131,7 +138,7 @@
   var t = strings();
   var $ = function (id) { return document.getElementById(id); };
   var state = { ws: null, retry: 0, items: {}, order: [], openId: null, selected: null, me: null, agents: [],
-                canned: [], teams: [], labels: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
+                canned: [], teams: [], labels: [], views: [], streams: {}, typingTimer: null, typingSent: false, seenWaiting: {}, started: false,
                 next: null };
 
   function el(tag, cls, text) {
@@ -187,6 +194,7 @@
         state.me = frame.agent; state.agents = frame.agents; state.canned = frame.canned;
         state.teams = frame.teams || []; state.labels = frame.labels || [];
         fillFilters();
+        state.views = frame.views || []; fillViews();
         if (state.openId) send({ type: "open", conversation_id: state.openId });
         break;
       case "inbox":
@@ -200,6 +208,15 @@
         renderList();
         break;
       case "inbox_item": onInboxItem(frame.item); break;
+      case "views":
+        state.views = frame.views || [];
+        fillViews(frame.saved ? String(frame.saved) : undefined);
+        if (frame.saved) {
+          var saved = state.views.filter(function (v) { return v.id === frame.saved; })[0];
+          $("hc-view-status").textContent = fmt(t.view_saved, { name: saved ? saved.name : "" });
+          $("hc-view-name").value = "";
+        } else { $("hc-view-status").textContent = t.view_deleted; }
+        break;
       case "conversation": renderConversation(frame); break;
       case "message": case "done": case "note":
         if (frame.conversation_id === state.openId) upsertMessage(frame.message); break;
@@ -227,6 +244,8 @@
       case "error":
         if (frame.code === ERROR.TAKEN) alert(fmt(t.taken, { name: frame.agent }));
         else if (frame.code === ERROR.NOT_PROPOSED) approvalRefused(frame);
+        else if (frame.code === ERROR.TOO_MANY_VIEWS) $("hc-view-status").textContent = fmt(t.too_many_views, { n: frame.limit });
+        else if (frame.code === ERROR.INVALID_VIEW) $("hc-view-status").textContent = fmt(t.invalid_view, { detail: frame.detail });
         else if (window.console) console.warn("console:", frame.code, frame.detail);
         // Whatever was refused, a decision clicked meanwhile may be tried again.
         document.querySelectorAll("#hc-messages .hc-approval button").forEach(function (b) { b.disabled = false; });
@@ -246,6 +265,29 @@
       names.appendChild(el("option")).value = name;
     });
     team.value = chosen[0]; label.value = chosen[1];
+  }
+  // --- saved views: the agent's named filters; applying one sets the filters and asks for that inbox ------------
+  function fillViews(chosen) {
+    var select = $("hc-view");
+    chosen = chosen === undefined ? select.value : chosen;
+    while (select.options.length > 1) select.remove(1);
+    state.views.forEach(function (v) { select.appendChild(el("option", null, v.name)).value = String(v.id); });
+    select.value = state.views.some(function (v) { return String(v.id) === chosen; }) ? chosen : "";
+    $("hc-view-delete").disabled = !select.value;
+  }
+  function applyView(view) {
+    var f = view.filters || {};
+    $("hc-status").value = f.status || ""; $("hc-channel").value = f.channel || "";
+    $("hc-team").value = f.team != null ? String(f.team) : ""; $("hc-label").value = f.label || "";
+    $("hc-priority").value = f.priority || ""; $("hc-mine").checked = !!f.mine; $("hc-search").value = f.search || "";
+    send(inboxQuery());
+  }
+  function saveView() {
+    var name = $("hc-view-name").value.trim();
+    if (!name) { $("hc-view-status").textContent = t.view_needs_name; $("hc-view-name").focus(); return; }
+    var filters = inboxQuery();
+    delete filters.type;
+    send({ type: "view_save", name: name, filters: filters });
   }
   function matchesFilter(item) {
     var status = $("hc-status").value, channel = $("hc-channel").value, from = item.channel || "web";
@@ -670,6 +712,20 @@
     $(id).addEventListener("change", function () { send(inboxQuery()); });
   });
   $("hc-status").addEventListener("change", function () { send(inboxQuery()); });
+  $("hc-view").addEventListener("change", function (e) {
+    var view = state.views.filter(function (v) { return String(v.id) === e.target.value; })[0];
+    $("hc-view-delete").disabled = !view;
+    $("hc-view-status").textContent = "";
+    if (view) applyView(view);
+  });
+  $("hc-view-save").addEventListener("click", saveView);
+  $("hc-view-name").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.isComposing) { e.preventDefault(); saveView(); }
+    else if (e.key === "Escape") { e.target.blur(); }
+  });
+  $("hc-view-delete").addEventListener("click", function () {
+    if ($("hc-view").value) send({ type: "view_delete", view_id: parseInt($("hc-view").value, 10) });
+  });
   $("hc-channel").addEventListener("change", function () { send(inboxQuery()); });
   $("hc-more").addEventListener("click", function () {
     if (!state.next) return;

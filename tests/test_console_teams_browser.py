@@ -1,6 +1,6 @@
 """Two agents in two teams, each in their own headless Chromium: handoffs reach each automatically (a complaint
 the complaints team's agent, a request for a person the default team's), with the SLA clocks on the lines; an agent
-sets priority and labels from the keyboard."""
+sets priority and labels from the keyboard, and saves, applies and deletes a view of the inbox's filters from it."""
 
 from __future__ import annotations
 
@@ -104,3 +104,32 @@ def test_two_agents_in_two_teams_each_get_a_handoff_with_its_sla_clock(live_app:
     browser.get(live_app.url + "/console/")
     line = wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, f'.hc-item.hc-breached[data-id="{overdue}"]'))[0]
     assert line.find_element(By.CSS_SELECTOR, ".hc-sla-breached").text == "首次响应已超时 2h"
+
+    # From the keyboard, Mei saves "mine only" as a view, clears the filter, applies the view, then deletes it.
+    def shown() -> int:
+        return len(browser.find_elements(By.CSS_SELECTOR, ".hc-item"))
+
+    wait_for(lambda: shown() > 1)
+    everything = shown()
+    browser.find_element(By.ID, "hc-mine").send_keys(Keys.SPACE)
+
+    def only_meis() -> bool:
+        agents = [x.text for x in browser.find_elements(By.CSS_SELECTOR, ".hc-item .hc-agent")]
+        return 0 < len(agents) < everything and set(agents) == {"Mei"}
+
+    wait_for(only_meis)
+    meis = shown()
+    browser.find_element(By.ID, "hc-view-name").send_keys("我的会话", Keys.ENTER)
+    wait_for(lambda: browser.find_element(By.ID, "hc-view-status").text == "视图“我的会话”已保存。")
+    browser.get(live_app.url + "/console/")  # the view is kept: the next hello lists it
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#hc-view option")) == 2)
+    wait_for(lambda: shown() == everything)
+    assert not browser.find_element(By.ID, "hc-mine").is_selected()
+    views = browser.find_element(By.ID, "hc-view")
+    views.send_keys(Keys.ARROW_DOWN)  # picks "我的会话": its filters are set and that inbox asked for
+    wait_for(lambda: browser.find_element(By.ID, "hc-mine").is_selected() and only_meis() and shown() == meis)
+    views.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "hc-view-delete"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait_for(lambda: browser.find_element(By.ID, "hc-view-status").text == "视图已删除。")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#hc-view option")) == 1
