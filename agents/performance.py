@@ -74,11 +74,19 @@ def _row(*, name: str, figures: AgentFigures, handbacks: int, key: str) -> dict[
     }
 
 
+def team_options(*, teams: list[dict[str, Any]], current: str, lang: str) -> list[dict[str, Any]]:
+    """The team select's options: "All agents", then each team by name, the requested one marked."""
+    with translation.override(lang):
+        return [{"value": "", "label": _("All agents"), "current": not current}] + [
+            {"value": str(team["id"]), "label": team["name"], "current": str(team["id"]) == current} for team in teams
+        ]
+
+
 def performance_table(
-    *, start: datetime, end: datetime, lang: str, agent_ids: Iterable[int] | None = None
+    *, start: datetime, end: datetime, lang: str, agent_ids: Iterable[int] | None = None, team_name: str = ""
 ) -> dict[str, Any]:
     """The page's table: one row per agent (every current agent, and anyone else who has figures in the
-    period), a row for all of them together, and the bot's line."""
+    period), a row for all of them together (named after the team when `team_name`), and the bot's line."""
     wanted = None if agent_ids is None else set(agent_ids)
     report: AgentsReport = agents_figures(start=start, end=end, agent_ids=wanted)
     handbacks = selectors.handbacks_per_agent(start=start, end=end, agent_ids=wanted)
@@ -92,7 +100,8 @@ def performance_table(
                  figures=report.agents.get(agent_id, empty), handbacks=handbacks.get(agent_id, 0), key="agent")
             for agent_id in sorted(ids, key=lambda i: (names.get(i, "~").lower(), i))
         ]
-        together = _row(name=_("All agents"), figures=report.together, handbacks=sum(handbacks.values()),
+        together_name = _("All of %(team)s") % {"team": team_name} if team_name else _("All agents")
+        together = _row(name=together_name, figures=report.together, handbacks=sum(handbacks.values()),
                         key="together")
         bot = report.bot
         bot_line = {

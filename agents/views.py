@@ -30,6 +30,7 @@ from conversations.evaluation import services as evaluation_services
 from conversations.faq_suggestions.selectors import faq_suggestions_pending_count
 from conversations.models import EvalRun
 from conversations.selectors import contacts as contact_selectors
+from conversations.selectors import teams as team_selectors
 from conversations.selectors.sla import sla_breach_counts
 from conversations.stats.articles import articles_health
 from conversations.stats.dashboard import channels_compare, channels_seen, dashboard_series
@@ -264,17 +265,29 @@ def agents_report(request: HttpRequest) -> HttpResponse:
     context = _report_context(request, page="agents")
     lang, tz = context["lang"], timezone.get_current_timezone()
     period = performance.performance_period(key=request.GET.get("period"), now=timezone.now())
+    # `?team=<id>`: only the team's members, pooled in the "all" line; a team that is not there (deleted, or a
+    # mistyped link) is an empty table that says so, answered 404.
+    team_param = request.GET.get("team") or ""
+    is_number = team_param.isascii() and team_param.isdigit() and len(team_param) <= 9  # none past an int column's
+    team = team_selectors.team_member_ids(team_id=int(team_param)) if is_number else None
+    unknown_team = bool(team_param) and team is None
+    team_name, agent_ids = team if team is not None else ("", set() if unknown_team else None)
+    kept = {"team": team_param} if team is not None else {}
     context.update(
         period=period,
         window=reports.window_label(start=period.start, end=period.end, tz=tz),
         periods=[
-            {"label": label, "query": reports.query_with({}, period=key, lang=lang), "current": key == period.key}
+            {"label": label, "query": reports.query_with(kept, period=key, lang=lang), "current": key == period.key}
             for key, label in performance.PERFORMANCE_PERIOD_LABELS.items()
         ],
-        table=performance.performance_table(start=period.start, end=period.end, lang=lang),
+        team_options=performance.team_options(teams=team_selectors.teams_list(), current=team_param, lang=lang),
+        team_name=team_name,
+        unknown_team=unknown_team,
+        table=performance.performance_table(start=period.start, end=period.end, lang=lang, agent_ids=agent_ids,
+                                            team_name=team_name),
     )
     with translation.override(lang):
-        return render(request, "agents/agents_report.html", context)
+        return render(request, "agents/agents_report.html", context, status=404 if unknown_team else 200)
 
 
 @agents_only

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agents import performance, services
 from agents.tests.console import agent_create
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Message, Team, TeamMembership
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +104,63 @@ def test_only_console_staff_see_the_report(client, url) -> None:
 def test_durations_read_in_the_unit_that_fits() -> None:
     assert [performance.duration(s) for s in (45, 210, 2 * 3600 + 360, 3 * 86400)] == [
         "45 s", "3.5 min", "2.1 h", "3.0 d"]
+
+
+@pytest.fixture
+def team_of_two(week) -> dict[str, Any]:
+    """售后 is mei and li; zoe, a third agent, answers a handoff in 2 min and resolves it (CSAT 3), outside it."""
+    now = timezone.now()
+    zoe = agent_create("zoe", first_name="Zoe")
+    handoff = now - timedelta(hours=2)
+    c = conversation_factory(handoff_at=handoff, agent=zoe, status="resolved",
+                             resolved_at=handoff + timedelta(hours=1), csat_score=3)
+    reply(c, zoe, handoff + timedelta(minutes=2))
+    team = Team.objects.create(name="售后")
+    for agent in (week["mei"], week["li"]):
+        TeamMembership.objects.create(team=team, agent=agent)
+    Team.objects.create(name="billing")
+    return {**week, "zoe": zoe, "team": team}
+
+
+def row_names(html: str) -> list[str]:
+    return re.findall(r"<tr class=\"hc-row-agent\">\s*<th scope=\"row\">(.*?)</th>", html)
+
+
+def test_a_teams_report_has_only_its_members_and_pools_them(client, team_of_two) -> None:
+    client.force_login(team_of_two["zoe"])
+    everyone = client.get("/console/agents/?lang=en").content.decode()
+    assert row_names(everyone) == ["Li", "Mei", "Zoe"] and cells(everyone, "All agents")[0] == ["2"]
+    team = team_of_two["team"].pk
+    html = client.get(f"/console/agents/?team={team}&period=30d&lang=en").content.decode()
+    assert row_names(html) == ["Li", "Mei"]
+    handled, resolved, _, _, csat, handbacks = cells(html, "All of 售后")
+    assert (handled, resolved, handbacks) == (["2"], ["2"], ["1"])  # mei's two (30 days), li's handback
+    assert csat[:3] == ["5.0", "1", "rating"]  # zoe's 3 is not the team's
+    assert 'class="hc-team-shown">售后<' in html
+    assert re.search(rf'<option value="{team}" selected>售后</option>', html)
+    # the period tabs keep the team; the language links keep team and period
+    assert f'href="?team={team}&amp;period=7d&amp;lang=en"' in html
+    assert f"team={team}&amp;period=30d&amp;lang=zh-hans" in html
+    # the form keeps the period and the language
+    assert '<input type="hidden" name="period" value="30d">' in html
+    assert '<input type="hidden" name="lang" value="en">' in html
+
+
+def test_a_teams_report_reads_in_chinese(client, team_of_two) -> None:
+    client.force_login(team_of_two["mei"])
+    html = client.get(f"/console/agents/?team={team_of_two['team'].pk}&lang=zh-hans").content.decode()
+    assert row_names(html) == ["Li", "Mei"]
+    assert cells(html, "售后 全体")[0] == ["1"] and cells(html, "售后 全体")[5] == ["1"]
+    assert '<label for="hc-team">团队</label>' in html and '<option value="">全部客服</option>' in html
+
+
+@pytest.mark.parametrize("team", ["999999", "abc", "²", "99999999999999999999"])
+def test_an_unknown_team_is_a_clear_empty_page(client, team_of_two, team) -> None:
+    client.force_login(team_of_two["mei"])
+    answer = client.get(f"/console/agents/?team={team}&lang=en")
+    html = answer.content.decode()
+    assert answer.status_code == 404
+    assert "No team has this number" in html and row_names(html) == []
+    assert cells(html, "All agents")[0] == ["0"]
+    chinese = client.get(f"/console/agents/?team={team}&lang=zh-hans").content.decode()
+    assert "没有这个编号的团队" in chinese

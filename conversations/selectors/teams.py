@@ -31,3 +31,11 @@ def conversation_labels(conversation: Conversation) -> list[str]:
     if "labels" not in prefetched and not labels_exist_kept.get():
         return []
     return sorted(label.name for label in conversation.labels.all())
+
+
+def team_member_ids(*, team_id: int) -> tuple[str, set[int]] | None:
+    """A team's name and its members' user ids (the agents' report per team); None when no team has this id."""
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        return None
+    return team.name, set(team.memberships.values_list("agent_id", flat=True))
