@@ -5,8 +5,9 @@ Stores `--messages` messages (half encrypted with their keyed search index, half
 sentences from a shop's vocabulary, a few rare words, an order number each) with bulk_create on a throwaway test
 database, then times `message_ids_matching` (what the inbox and admin search run, both halves) for a few queries:
 first as it is now (PostgreSQL: token index as a tsvector, pg_trgm on text in clear), then the old path kept
-below (LIKE '% token %' per token, LIKE on the text) with the two indexes dropped, as the database was before
-migration 0030. Prints p50/p95 of each and the ratio, and checks that both find the same messages.
+below (LIKE '% token %' per token, LIKE on the text) with the indexes and the stored tsvector dropped, as the
+database was before migration 0030. Prints p50/p95 of each and the ratio, and checks that both find the same
+messages. Then times what the indexes cost a message's save, without them and with them built again.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/search.py                 # 50,000 messages
     DATABASE_URL=postgres://... .venv/bin/python bench/search.py --messages 10000 --repeat 10
@@ -142,7 +143,7 @@ def run(count: int, repeat: int) -> None:
     after = {query: timed(lambda q=query: search.message_ids_matching(query=q), repeat) for query in QUERIES}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # the database as it was before migration 0030
-            cursor.execute(f"DROP INDEX {search.TOKEN_INDEX}")
+            cursor.execute("ALTER TABLE conversations_message DROP COLUMN search_tokens")  # and its index
             cursor.execute(f"DROP INDEX {search.CLEAR_TEXT_INDEX}")
     before = {query: timed(lambda q=query: old_message_ids_matching(q), repeat) for query in QUERIES}
 
@@ -152,6 +153,46 @@ def run(count: int, repeat: int) -> None:
         assert old_ids == new_ids, f"{query!r}: the indexed search found other messages"
         ratio = percentile(old, 0.5) / percentile(new, 0.5)
         print(f"{query:<16}{len(new_ids):>7}  {ms(old):>20}  {ms(new):>20}  {ratio:>8.1f}x")
+    if connection.vendor == "postgresql":
+        writes(conversations[-1], rng)
+
+
+def writes(conversation, rng: random.Random, count: int = 400) -> None:
+    """What the indexes cost a write: messages saved one by one (as replies are), then each saved again with
+    longer text (as a streamed reply's progress is), without the indexes and with them built again."""
+    import importlib
+
+    from django.conf import settings
+    from django.db import connection
+
+    from conversations.models import Message
+
+    migration = importlib.import_module("conversations.migrations.0030_message_search_indexes")
+
+    def timed_writes() -> tuple[list[float], list[float]]:
+        inserts, updates, messages = [], [], []
+        for n in range(count):
+            settings.ENCRYPT_MESSAGES = n % 2 == 0
+            start = time.perf_counter()
+            messages.append(Message.objects.create(conversation=conversation, role="bot", content=sentence(rng, n)))
+            inserts.append(time.perf_counter() - start)
+        for message in messages:
+            settings.ENCRYPT_MESSAGES = message.pk % 2 == 0
+            message.content += " " + sentence(rng, message.pk)
+            start = time.perf_counter()
+            message.save(update_fields=["content", "search_index"])
+            updates.append(time.perf_counter() - start)
+        return inserts, updates
+
+    without = timed_writes()  # the indexes are still dropped here
+    with connection.cursor() as cursor:
+        for sql in migration.TOKENS:
+            cursor.execute(sql)
+        cursor.execute(migration.CLEAR_TEXT.replace("%%", "%"))
+    with_indexes = timed_writes()
+    print(f"\none message saved ({count}, half encrypted), p50 / p95: without the indexes {ms(without[0])}, "
+          f"with them {ms(with_indexes[0])}; saved again with longer text: {ms(without[1])} against "
+          f"{ms(with_indexes[1])}")
 
 
 def ms(values: list[float]) -> str:
