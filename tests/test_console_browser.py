@@ -72,9 +72,10 @@ def test_waiting_customers_come_first_and_load_more_is_reachable_from_the_keyboa
     more = browser.find_element(By.ID, "hc-more")
     assert more.is_displayed() and more.text == "加载更多"
 
-    # From the search box, Tab reaches the button (past the scrollable list) and Enter loads the next page.
+    # From the search box, Tab reaches the button (past the saved views' controls and the scrollable list) and
+    # Enter loads the next page.
     browser.find_element(By.ID, "hc-search").click()
-    for _ in range(3):
+    for _ in range(8):
         browser.switch_to.active_element.send_keys(Keys.TAB)
         if browser.switch_to.active_element.get_attribute("id") == "hc-more":
             break

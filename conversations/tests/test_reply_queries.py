@@ -114,8 +114,27 @@ def one_message(conversation_id: int, text: str) -> dict[str, list[str]]:
     return parts
 
 
+@pytest.fixture
+def no_worker_takes_the_tasks() -> Iterator[None]:
+    """This test runs each message's tasks itself: the suite's session worker (tests/support/stack.py), where an
+    earlier test started it, stops consuming meanwhile (Celery's remote control), else it claimed a reply first
+    and the test's own run found it streaming; what this test queued is purged before it consumes again."""
+    from helpdesk.celery import app
+
+    queues = ("generation", "logging", "knowledge")
+    for queue in queues:
+        app.control.cancel_consumer(queue, reply=True, timeout=5)
+    try:
+        yield
+    finally:
+        app.control.purge()
+        for queue in queues:
+            app.control.add_consumer(queue, reply=True, timeout=5)
+
+
 def test_one_customer_messages_whole_path_stays_within_its_queries(fake_ollama: Any, settings: Any,
-                                                                    capsys: Any) -> None:
+                                                                    capsys: Any, no_worker_takes_the_tasks: None
+                                                                    ) -> None:
     require(uses_postgres(), "PostgreSQL (DATABASE_URL)")
     settings.MODERATION_LISTS_RECHECK_S = 2.0  # production's (the suite's is 0: every message reads the lists)
     knowledge_base_create()

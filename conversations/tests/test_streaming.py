@@ -73,7 +73,9 @@ def test_a_reply_still_writing_at_its_deadline_is_stopped_failed_with_its_text_k
     started = time.monotonic()
     thread, _ = reply_generate_in_background(question.pk)
     thread.join(30)
-    assert time.monotonic() - started < 6, "stopped at its deadline, not at the end of the reply"
+    # The whole reply takes 10 s; stopped at its 1.5 s deadline it ends well before, even on a loaded machine
+    # (CI once took over 6 s to write the stop and the handoff).
+    assert time.monotonic() - started < 9, "stopped at its deadline, not at the end of the reply"
     reply = Message.objects.get(reply_to=question, role=Message.Role.BOT)
     assert reply.status == Message.Status.FAILED and "REPLY_MAX_DURATION_S" in reply.error
     assert reply.content and text.startswith(reply.content) and reply.content != text, "the text written is kept"
