@@ -22,14 +22,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from first_token import start_fake_ollama  # noqa: E402 - the same fake, started and awaited alike
 
 # A benchmark database's keys, never a deployment's: its rows are encrypted with them from one run to the next.
 BENCH_SECRETS = {
@@ -39,35 +40,10 @@ BENCH_SECRETS = {
 }
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # A grounded answer the knowledge base supports (its numbers are in the shipping article), cited: the reply completes
 # without a handoff, as most do. 300 words, streamed a word a chunk.
 ANSWER = " ".join(["Parcels leave within 24 hours and arrive in 2-4 days [1]."] * 30)
 QUESTIONS = ("How long until my parcel arrives?", "包裹多久能到？How long does delivery take?")
-
-
-def start_fake(port: int, *, per_token: float) -> subprocess.Popen:
-    fake = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_ollama", "--port", str(port), "--ttft", "0", "--per-token",
-         str(per_token), "--content", ANSWER, "--thinking", ""],
-        cwd=ROOT, stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/version", timeout=1).read()
-            return fake
-        except OSError:
-            time.sleep(0.1)
-    fake.kill()
-    raise SystemExit("the fake Ollama did not start")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -84,10 +60,10 @@ def main() -> None:
     args = parser.parse_args()
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         raise SystemExit("set DATABASE_URL and REDIS_URL: this measures production mode")
-    port = free_port()
-    fake = start_fake(port, per_token=args.per_token)
+    fake, fake_url = start_fake_ollama("--ttft", "0", "--per-token", str(args.per_token), "--content", ANSWER,
+                                       "--thinking", "")
     os.environ.update({
-        "OLLAMA_HOSTS": f"http://127.0.0.1:{port}", "ANSWER_CACHE_ENABLED": "false", "RATE_LIMITS_ENABLED": "false",
+        "OLLAMA_HOSTS": fake_url, "ANSWER_CACHE_ENABLED": "false", "RATE_LIMITS_ENABLED": "false",
         "DEBUG": "false", "LOG_LEVEL": "WARNING", "ALLOWED_HOSTS": "localhost", **BENCH_SECRETS,
     })
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
