@@ -430,11 +430,13 @@ OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 3.0)
 # Longest silence between two streamed chunks; a cold model load counts here.
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 120.0)
 OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
-# Who reads a streamed chat's NDJSON: "light" (the gateway's own: plain dicts, cheaper per chunk) or "client"
-# (the official client's typed objects). Measured by bench/stream_reader.py; see helpdesk/llm/ollama.py.
-OLLAMA_STREAM_READER = env_str("OLLAMA_STREAM_READER", "light")
-if OLLAMA_STREAM_READER not in ("light", "client"):
-    raise ImproperlyConfigured(f"OLLAMA_STREAM_READER must be light or client, not {OLLAMA_STREAM_READER!r}")
+# Who reads a streamed chat's NDJSON: "aiohttp" (the gateway's own on aiohttp: plain dicts, the cheapest per
+# chunk), "light" (the gateway's own on the official client's httpx pool) or "client" (the official client's
+# typed objects). Measured by bench/stream_reader.py; see helpdesk/llm/ollama.py.
+OLLAMA_STREAM_READER = env_str("OLLAMA_STREAM_READER", "aiohttp")
+if OLLAMA_STREAM_READER not in ("aiohttp", "light", "client"):
+    raise ImproperlyConfigured(
+        f"OLLAMA_STREAM_READER must be aiohttp, light or client, not {OLLAMA_STREAM_READER!r}")
 # Node health: probed this often (beat in production, a thread in embedded mode); a node that fails this many
 # times in a row is taken out of rotation for the cool-down, then probed back in.
 OLLAMA_HEALTH_INTERVAL_S = env_float("OLLAMA_HEALTH_INTERVAL_S", 10.0)

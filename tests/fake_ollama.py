@@ -291,6 +291,7 @@ class RecordedRequest:
     received_at: float
     closed_by_client: bool = False
     tokens_sent: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
 
 @dataclass
@@ -352,7 +353,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _record(self, body: dict[str, Any]) -> RecordedRequest:
-        record = RecordedRequest(path=self.path, body=body, received_at=time.monotonic())
+        record = RecordedRequest(path=self.path, body=body, received_at=time.monotonic(),
+                                 headers={name.lower(): value for name, value in self.headers.items()})
         if self.server.state.record_requests:
             with self.server.state.lock:
                 self.server.state.requests.append(record)
@@ -530,10 +532,12 @@ class _Server(ThreadingHTTPServer):
         self.state = state
         self.connections: set[socket.socket] = set()
         self.streaming: set[int] = set()  # the client ports of the chat replies streaming now
+        self.accepted = 0  # connections accepted since the start (a client's pool reuses its own)
         super().__init__(("127.0.0.1", port), _Handler)
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = super().get_request()
+        self.accepted += 1
         # As Ollama's Go server does on every connection: without it, a response written in pieces on a
         # reused keep-alive connection waits ~40 ms (Nagle's algorithm meeting the client's delayed ACK).
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -612,6 +616,9 @@ class FakeOllama:
             self.state.embed_dimensions = 384
             self.state.embed_delay_s = 0.0
             self.state.record_requests = True  # a test that turned the log off leaves it on for the next
+
+    def connections_accepted(self) -> int:
+        return self._server.accepted
 
     def chat_requests(self) -> list[RecordedRequest]:
         with self.state.lock:

@@ -9,23 +9,24 @@ per node per event loop (building one costs ~16 ms), and DeepSeek-R1's
 reasoning, which newer servers send in `message.thinking` and older ones
 inline in `<think>...</think>` (sometimes without the opening tag).
 
-Streamed chats are read by the gateway itself unless OLLAMA_STREAM_READER=client: /api/chat is POSTed on
-the official client's own httpx client for the node (so the per-loop cache, its connection pool and
-`_timeout()` are shared with every other call) and each NDJSON line is parsed by orjson into a plain dict,
-where `client.chat(stream=True)` validates every chunk into a typed ChatResponse. The light reader fails as
-the client does (`ollama.ResponseError` with the HTTP status, -1 for an error line; httpx's errors as they
-come), so the error mapping, the retry without `think` and failover treat both alike; and it reads each body to
+Streamed chats are read by the gateway itself unless OLLAMA_STREAM_READER=client: /api/chat is POSTed and each
+NDJSON line parsed by orjson into a plain dict, where `client.chat(stream=True)` validates every chunk into a
+typed ChatResponse. By default (`aiohttp`) on an aiohttp session per node and event loop, with the client's URL,
+headers and timeouts; `light` POSTs on the official client's own httpx client instead. Both fail as the client
+does (`ollama.ResponseError` with the HTTP status, -1 for an error line; the transport's errors as they come), so
+the error mapping, the retry without `think` and failover treat every reader alike; and both read each body to
 its end, so the connection goes back to the pool (the client's stream, closed at `done` with its body unread,
-costs a new connection per reply). It is the default because the whole reply got cheaper in every run of
-bench/stream_reader.py (300-token replies from the fake Ollama, processor time of the reading process, on the
-shared 2-core machine): unpaced 0.77-0.78 of the client's (9.6 → 7.5 ms a reply, 32 → 25 µs a chunk), at 5 ms
-a token 0.81-0.93, at 20 ms a token 0.90-0.92. The rest of a paced chunk's cost is the event loop waking and
-httpx reading one HTTP chunk, which both readers pay.
+costs a new connection per reply). Measured by bench/stream_reader.py (300-token replies from the fake Ollama,
+processor time of the reading process, on the shared 2-core machine): httpx's light reader took 0.76-0.93 of the
+client's; aiohttp's took 0.42 of the client's unpaced and 0.48 of httpx's with 50 replies at once at 20 ms a
+token (21 against 44 ms a reply): at a model's pace each token is an HTTP chunk of its own, and most of its cost
+is the loop waking and the transport reading it, which aiohttp's compiled parser does for less.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import time
@@ -34,6 +35,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 import ollama
 import orjson
@@ -227,8 +229,15 @@ class ReasoningSplitter:
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ollama.AsyncClient]] = (
     weakref.WeakKeyDictionary()
 )
+# The aiohttp reader's sessions, one per node per event loop like the clients (a session holds its connection pool).
+_stream_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aiohttp.ClientSession]] = (
+    weakref.WeakKeyDictionary()
+)
 _server_versions: dict[str, tuple[float, tuple[int, ...]]] = {}
 VERSION_TTL_S = 600.0
+# The longest NDJSON line the aiohttp reader takes (its buffer's limit is half of it): a chunk is a token or
+# two, the `done` line a few hundred bytes; a longer line ends the stream as broken.
+STREAM_LINE_MAX_BYTES = 1 << 20
 
 
 def _timeout() -> httpx.Timeout:
@@ -354,13 +363,14 @@ def _translate(exc: BaseException, *, host: str, model: str, started: bool) -> O
         if status >= 500:
             return OllamaUnavailable(f"Ollama answered {status}: {detail}", host=host, model=model)
         return OllamaRequestError(f"Ollama refused the request ({status}): {detail}", host=host, model=model)
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+        # TimeoutError: aiohttp's socket read and connect timeouts (an OSError, so before the branch below).
         if started:
             return StreamBroken("Ollama stopped sending (read timeout)", host=host, model=model)
         return OllamaUnavailable(f"Ollama did not answer in time ({type(exc).__name__})", host=host, model=model)
     if isinstance(exc, (httpx.ConnectError, ConnectionError, OSError)):
         return OllamaUnavailable(f"cannot connect to Ollama: {exc}", host=host, model=model)
-    if isinstance(exc, (httpx.HTTPError, ValueError)):
+    if isinstance(exc, (httpx.HTTPError, aiohttp.ClientError, ValueError)):
         if started:
             return StreamBroken(f"the stream from Ollama broke: {exc}", host=host, model=model)
         return OllamaUnavailable(f"Ollama request failed: {exc}", host=host, model=model)
@@ -437,8 +447,9 @@ class ChatStream:
 
 
 def stream_reader() -> str:
-    """Which reader streams chats: "light" (this module's, the default) or "client" (the official client's)."""
-    return getattr(settings, "OLLAMA_STREAM_READER", "light")
+    """Which reader streams chats: "aiohttp" (the default), "light" (httpx, on the official client's own pool) or
+    "client" (the official client's typed chunks)."""
+    return getattr(settings, "OLLAMA_STREAM_READER", "aiohttp")
 
 
 async def _chat_chunks(
@@ -463,7 +474,90 @@ async def _chat_chunks(
     }
     if think is not None:
         body["think"] = think
+    if stream_reader() == "aiohttp":
+        return _aiohttp_chunks(client, body)
     return _light_chunks(client._client, body)
+
+
+def _stream_session(client: ollama.AsyncClient) -> aiohttp.ClientSession:
+    """The aiohttp session for the client's node on this event loop: its URL, headers (an OLLAMA_API_KEY's
+    authorization included) and timeouts are the client's, its connection pool unbounded for the reason
+    `async_client` gives."""
+    per_loop = _stream_sessions.setdefault(asyncio.get_running_loop(), {})
+    base_url = str(client._client.base_url)
+    session = per_loop.get(base_url)
+    if session is None or session.closed:
+        headers = {name: value for name, value in client._client.headers.items()
+                   if name in ("accept", "content-type", "user-agent", "authorization")}
+        session = aiohttp.ClientSession(
+            base_url=base_url,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.OLLAMA_CONNECT_TIMEOUT,
+                                          sock_read=settings.OLLAMA_READ_TIMEOUT),
+            connector=aiohttp.TCPConnector(limit=0),
+            read_bufsize=STREAM_LINE_MAX_BYTES // 2,
+            trust_env=True,  # proxies and NO_PROXY from the environment, as httpx (the client) honours them
+        )
+        per_loop[base_url] = session
+    return session
+
+
+async def stream_sessions_close() -> None:
+    """Close the aiohttp sessions of the running loop (their kept-alive connections), for a loop about to end:
+    left to the garbage collector, each would complain of an unclosed session."""
+    for session in _stream_sessions.pop(asyncio.get_running_loop(), {}).values():
+        await session.close()
+
+
+@atexit.register
+def _stream_sessions_close_at_exit() -> None:
+    """At the process's end, close the sessions of loops still running on their own threads (the stream loop);
+    a loop already closed has closed its connections' sockets with it, so its sessions are only marked closed."""
+    for loop, sessions in list(_stream_sessions.items()):
+        if loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(_sessions_close(list(sessions.values())), loop)
+            try:
+                future.result(timeout=2)
+            except Exception:  # the loop stopped meanwhile, or a close hung: the process ends anyway
+                logger.debug("closing the stream sessions at exit failed", exc_info=True)
+        elif loop.is_closed():
+            for session in sessions.values():
+                connector = session.connector
+                session.detach()
+                if connector is not None:
+                    connector._close()  # marks it closed; its loop is gone, so there is nothing to await
+    _stream_sessions.clear()
+
+
+async def _sessions_close(sessions: list[aiohttp.ClientSession]) -> None:
+    for session in sessions:
+        await session.close()
+
+
+async def _aiohttp_chunks(client: ollama.AsyncClient, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    """POST /api/chat with aiohttp and yield each NDJSON line as a plain dict; otherwise as `_light_chunks`.
+
+    Why a second HTTP library: at a model's pace each token arrives as its own HTTP chunk, and the stream loop
+    wakes for every one; aiohttp's compiled HTTP parser and stream reader take well under half of httpx's
+    processor time per chunk (bench/stream_reader.py), and a generation worker reads a hundred streams at once.
+    Its errors (aiohttp.ClientError, TimeoutError for its socket timeouts) map like httpx's in `_translate`.
+    """
+    done = None
+    async with _stream_session(client).post("api/chat", data=orjson.dumps(body)) as response:
+        if response.status >= 300:
+            raise ollama.ResponseError(await response.text(errors="replace"), response.status)
+        async for line in response.content:
+            if done is not None or not line.strip():
+                continue
+            part = orjson.loads(line)
+            if error := part.get("error"):
+                raise ollama.ResponseError(error)
+            if part.get("done"):
+                done = part
+                continue
+            yield part
+    if done is not None:
+        yield done
 
 
 async def _light_chunks(http: httpx.AsyncClient, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""The two readers of a streamed chat (OLLAMA_STREAM_READER): the gateway's light one and the official client's,
+"""The three readers of a streamed chat (OLLAMA_STREAM_READER): the gateway's own on aiohttp (the default) and on
+httpx ("light"), and the official client's,
 each driven against the fake Ollama over real HTTP, with the same outcomes expected of both: the same request,
 the same pieces and stats, the same typed errors, the same failover before the first token and in-flight
 accounting, and a close that stops the server's stream.
@@ -19,7 +20,7 @@ from helpdesk.tests.test_ollama import MESSAGES, collect, options
 from tests.fake_ollama import FakeOllama, Reply
 
 
-@pytest.fixture(params=["light", "client"])
+@pytest.fixture(params=["aiohttp", "light", "client"])
 def reader(request: pytest.FixtureRequest, settings: Any) -> str:
     settings.OLLAMA_STREAM_READER = request.param
     return request.param
@@ -54,20 +55,20 @@ async def tried_first(first: str, then: str, request: Any) -> Any:
 
 async def test_the_setting_chooses_the_reader(fake_ollama, reader) -> None:
     stream = await gateway.open_chat_stream(MESSAGES, options())
-    expected = dict if reader == "light" else ollama.ChatResponse
+    expected = ollama.ChatResponse if reader == "client" else dict
     assert type(stream._first) is expected
     await collect(stream)
 
 
-async def test_both_readers_send_the_same_request(fake_ollama, settings) -> None:
+async def test_every_reader_sends_the_same_request(fake_ollama, settings) -> None:
     bodies = []
-    for name in ("client", "light"):
+    for name in ("client", "light", "aiohttp"):
         settings.OLLAMA_STREAM_READER = name
         await collect(await gateway.open_chat_stream(MESSAGES, options(num_ctx=2048, keep_alive="5m")))
         bodies.append(fake_ollama.chat_requests()[-1].body)
     # The client adds an empty tool list, which Ollama takes as none; everything else is the same.
     assert bodies[0].pop("tools") == []
-    assert bodies[0] == bodies[1]
+    assert bodies[0] == bodies[1] == bodies[2]
     assert bodies[1]["think"] is True and bodies[1]["stream"] is True and bodies[1]["keep_alive"] == "5m"
 
 
@@ -237,3 +238,22 @@ async def test_replies_one_after_another_reuse_one_pooled_connection(fake_ollama
         await collect(await gateway.open_chat_stream(MESSAGES, options()))
     pool = gateway.async_client(fake_ollama.url)._client._transport._pool
     assert len(pool.connections) == 1
+
+
+async def test_the_aiohttp_reader_reuses_one_connection_and_sends_the_clients_headers(
+    fake_ollama, settings, monkeypatch
+) -> None:
+    """Three replies in a row on one kept-alive connection (counted by the server), with the official client's
+    authorization (OLLAMA_API_KEY) and user agent: a node behind an authenticating proxy is reached alike."""
+    settings.OLLAMA_STREAM_READER = "aiohttp"
+    monkeypatch.setenv("OLLAMA_API_KEY", "node-secret")
+    gateway._clients.pop(asyncio.get_running_loop(), None)
+    gateway._stream_sessions.pop(asyncio.get_running_loop(), None)
+    await collect(await gateway.open_chat_stream(MESSAGES, options()))
+    after_the_first = fake_ollama.connections_accepted()  # its chat's, and the server version's (httpx)
+    for _ in range(2):
+        await collect(await gateway.open_chat_stream(MESSAGES, options()))
+    assert fake_ollama.connections_accepted() == after_the_first
+    headers = fake_ollama.chat_requests()[-1].headers
+    assert headers.get("authorization") == "Bearer node-secret"
+    assert headers.get("user-agent", "").startswith("ollama-python/")
