@@ -26,6 +26,7 @@ from ..models import (
     EvalSuggestionDismissal,
     FAQSuggestion,
     Feedback,
+    Handoff,
     LLMCall,
     Message,
     ModerationHit,
@@ -67,6 +68,9 @@ def holders_register() -> None:
         ),
         PersonalDataHolder(model=Message, conversation_lookup="conversation_id", retention="messages"),
         PersonalDataHolder(model=Feedback, conversation_lookup="conversation_id", retention="feedback"),
+        # Each handoff of a conversation (why, when, to whom): kept as long as its conversation, gone with it.
+        PersonalDataHolder(model=Handoff, conversation_lookup="conversation_id", time_field="at",
+                           export_fields=("reason", "at", "first_response_at", "ended_at", "outcome")),
         # The calls to the company's systems (conversations.actions): their arguments and results are the customer's.
         PersonalDataHolder(model=ActionCall, conversation_lookup="conversation_id", retention="messages"),
         PersonalDataHolder(

@@ -1,9 +1,9 @@
 """Knowledge gaps: the questions the bot could not answer well, grouped into topics for a curator.
 
 A question is a gap when, in the period, the bot's reply to it
-- was followed by a handoff for `no_knowledge` or `low_confidence` (the conversation's `handoff_reason`, which
-  the handoff keeps until the bot takes the conversation back; the question is the one the last bot reply
-  before `handoff_at` answered),
+- was followed by a handoff for `no_knowledge` or `low_confidence` (each Handoff row: a conversation handed off
+  twice, say once for low confidence and, after an agent handed it back, later for want of knowledge, counts both
+  questions; the question is the handoff's own, else the one the last bot reply before it answered),
 - declined it (answer_source `declined`: no source bears on it, conversations.scope), or
 - got a thumbs down (Feedback -1).
 Evaluation conversations never count. At most GAPS_MAX_QUESTIONS, the latest, are grouped (conversations.stats
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,7 @@ from knowledge.embedding import embed_texts
 from knowledge.ingest.chunking import TimeBudgetExceeded
 from knowledge.retrieval.terms import normalise_question
 
-from ..models import Conversation, Feedback, Message
+from ..models import Feedback, Handoff, Message
 from ..protocol.codes import HandoffReason
 from .topics import topic_label, vectors_group, words_matrix
 
@@ -93,33 +94,59 @@ def _source_articles(sources: list | None) -> dict[int, str]:
     return found
 
 
-def _handed_off(*, start: datetime, end: datetime, limit: int) -> list[tuple[int, str, datetime]]:
-    """(conversation id, reason, handoff time) of the period's handoffs for want of knowledge, latest first."""
-    rows = (Conversation.objects.filter(evaluation=False, handoff_at__gte=start, handoff_at__lt=end,
-                                        handoff_reason__in=(NO_KNOWLEDGE, LOW_CONFIDENCE))
-            .order_by("-handoff_at", "-pk").values_list("pk", "handoff_reason", "handoff_at")[:limit])
+def _handed_off(*, start: datetime, end: datetime, limit: int) -> list[tuple[int | None, int, str, datetime]]:
+    """(question id, conversation id, reason, time) of the period's handoffs for want of knowledge, latest first:
+    every handoff, however many a conversation had."""
+    rows = (Handoff.objects.filter(conversation__evaluation=False, at__gte=start, at__lt=end,
+                                   reason__in=(NO_KNOWLEDGE, LOW_CONFIDENCE))
+            .order_by("-at", "-pk").values_list("question_id", "conversation_id", "reason", "at")[:limit])
     return list(rows)
 
 
-def _replies_by_kind(*, start: datetime, end: datetime, limit: int) -> list[tuple[Message, str]]:
-    """The bot replies that make their question a gap, each with its reason, latest first."""
-    found: list[tuple[Message, str]] = []
+Entry = tuple[Message | None, Message | None, str]  # (the question if known, the bot reply, the reason)
+
+
+def _handoff_entries(base: QuerySet[Message], *, start: datetime, end: datetime, limit: int) -> list[Entry]:
+    """The period's handoffs for want of knowledge as (question, its bot reply, reason); a handoff whose question
+    is not known (or gone) takes the last bot reply before it, and that reply's question."""
+    handoffs = _handed_off(start=start, end=end, limit=limit)
+    questions = Message.objects.in_bulk([question_id for question_id, *_rest in handoffs if question_id])
+    replies = {reply.reply_to_id: reply for reply in base.filter(reply_to_id__in=list(questions))}
+    found: list[Entry] = []
+    unknown: list[tuple[int, str, datetime]] = []
+    for question_id, conversation_id, reason, at in handoffs:
+        question = questions.get(question_id) if question_id else None
+        if question is None:
+            unknown.append((conversation_id, reason, at))
+        else:
+            found.append((question, replies.get(question.pk), reason))
+    if unknown:
+        latest = max(at for _conversation_id, _reason, at in unknown)
+        before: dict[int, list[tuple[datetime, int]]] = {}
+        for pk, conversation_id, at in base.filter(
+                conversation_id__in={conversation_id for conversation_id, _reason, _at in unknown},
+                created_at__lte=latest).values_list("pk", "conversation_id", "created_at"):
+            before.setdefault(conversation_id, []).append((at, pk))
+        chosen = {}
+        for conversation_id, reason, at in unknown:
+            last = max((row for row in before.get(conversation_id, ()) if row[0] <= at), default=None)
+            if last is not None:
+                chosen[last[1]] = reason
+        found += [(None, reply, chosen[reply.pk]) for reply in base.filter(pk__in=list(chosen))]
+    return found
+
+
+def _entries(*, start: datetime, end: datetime, limit: int) -> list[Entry]:
+    """The questions that are gaps, each with the bot reply that makes it one (if any) and its reason."""
+    found: list[Entry] = []
     base = Message.objects.filter(role=Message.Role.BOT, conversation__evaluation=False).select_related("reply_to")
     declined = base.filter(answer_source=Message.AnswerSource.DECLINED, created_at__gte=start, created_at__lt=end)
-    found += [(reply, DECLINED) for reply in declined.order_by("-created_at", "-pk")[:limit]]
+    found += [(None, reply, DECLINED) for reply in declined.order_by("-created_at", "-pk")[:limit]]
     disliked = (Feedback.objects.filter(rating=-1, conversation__evaluation=False, updated_at__gte=start,
                                         updated_at__lt=end)
                 .order_by("-updated_at", "-pk").values_list("message_id", flat=True)[:limit])
-    found += [(reply, THUMBS_DOWN) for reply in base.filter(pk__in=list(disliked))]
-    handoffs = {pk: (reason, at) for pk, reason, at in _handed_off(start=start, end=end, limit=limit)}
-    last_before: dict[int, tuple[datetime, int]] = {}  # conversation -> its last bot reply before the handoff
-    for pk, conversation_id, at in base.filter(conversation_id__in=handoffs.keys()).values_list(
-            "pk", "conversation_id", "created_at"):
-        current = last_before.get(conversation_id)
-        if at <= handoffs[conversation_id][1] and (current is None or (at, pk) > current):
-            last_before[conversation_id] = (at, pk)
-    replies = base.filter(pk__in=[pk for _at, pk in last_before.values()])
-    found += [(reply, handoffs[reply.conversation_id][0]) for reply in replies]
+    found += [(None, reply, THUMBS_DOWN) for reply in base.filter(pk__in=list(disliked))]
+    found += _handoff_entries(base, start=start, end=end, limit=limit)
     return found
 
 
@@ -135,8 +162,8 @@ def gap_questions(*, start: datetime, end: datetime, limit: int | None = None) -
     and whether there were more."""
     limit = limit or settings.GAPS_MAX_QUESTIONS
     questions: dict[int, GapQuestion] = {}
-    for reply, reason in _replies_by_kind(start=start, end=end, limit=limit + 1):
-        question = _question_of(reply)
+    for known, reply, reason in _entries(start=start, end=end, limit=limit + 1):
+        question = known or (_question_of(reply) if reply is not None else None)
         if question is None or not question.content.strip():
             continue
         gap = questions.get(question.pk)
@@ -146,7 +173,7 @@ def gap_questions(*, start: datetime, end: datetime, limit: int | None = None) -
                 asked_at=question.created_at,
             )
         gap.reasons.add(reason)
-        gap.articles.update(_source_articles(reply.sources))
+        gap.articles.update(_source_articles(reply.sources if reply is not None else None))
     ordered = sorted(questions.values(), key=lambda q: (q.asked_at, q.message_id), reverse=True)
     return ordered[:limit], len(ordered) > limit
 
