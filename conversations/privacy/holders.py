@@ -34,6 +34,7 @@ from ..models import (
 )
 from ..reply_progress import reply_progress_forget
 from ..services.cancel import cancel_flags_clear
+from ..stats.gaps import gap_vectors_erase
 
 ERASED = "[erased]"
 
@@ -104,3 +105,6 @@ def holders_register() -> None:
     ):
         holder_register(holder)
     store_register(PersonalDataStore(name="conversation state", erase=conversation_state_erase))
+    # The knowledge gaps' question vectors, kept in the shared cache under a digest of the customer's words.
+    store_register(PersonalDataStore(name="knowledge gaps' vectors",
+                                     erase=lambda subject: gap_vectors_erase(list(subject.customer_texts))))

@@ -8,23 +8,30 @@ A question is a gap when, in the period, the bot's reply to it
 - got a thumbs down (Feedback -1).
 Evaluation conversations never count. At most GAPS_MAX_QUESTIONS, the latest, are grouped (conversations.stats
 .topics), by their embeddings when the embedding model answers within GAPS_EMBED_TIMEOUT_S, else by their words.
+Each question's vector is kept in the shared cache (Redis; local memory embedded) under the embedding model's name
+and a digest of its text, so a page loaded again embeds only the questions it has not seen.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from helpdesk.llm import ollama as gateway
 from helpdesk.llm.text import language_of
+from helpdesk.runtime.cachekeys import cache_keys_forget
 from knowledge.embedding import embed_texts
 from knowledge.ingest.chunking import TimeBudgetExceeded
 from knowledge.retrieval.terms import normalise_question
@@ -42,6 +49,10 @@ THUMBS_DOWN = "thumbs_down"
 REASONS = (NO_KNOWLEDGE, LOW_CONFIDENCE, DECLINED, THUMBS_DOWN)
 EXAMPLES = 5
 EMBEDDINGS, KEYWORDS = "embeddings", "keywords"
+# The questions' vectors in the shared cache (see the module's docstring), kept a month: a page's periods reach back
+# 90 days, and a question not seen again for a month is embedded again when it is.
+VECTOR_KEY = "gaps-vector"
+VECTOR_TTL_S = 30 * 24 * 3600
 
 
 @dataclass
@@ -178,15 +189,67 @@ def gap_questions(*, start: datetime, end: datetime, limit: int | None = None) -
     return ordered[:limit], len(ordered) > limit
 
 
+def gap_vector_key(text: str, *, model: str | None = None) -> str:
+    """The shared cache's key of a question's vector: its text's digest, then the embedding model's name (a
+    customer's erasure deletes a digest's keys under every model)."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{VECTOR_KEY}:{digest}:{model or settings.OLLAMA_EMBED_MODEL}"
+
+
+def _vectors_embedded(texts: list[str], *, deadline: float) -> np.ndarray:
+    """The questions' unit vectors: those in the shared cache as they are, the others embedded (in one go) and
+    kept there for VECTOR_TTL_S. A cache that is away (Redis down) only means embedding them all."""
+    keys = [gap_vector_key(text) for text in texts]
+    kept = cache.get_many(list(dict.fromkeys(keys)))
+    missing = list(dict.fromkeys(text for text, key in zip(texts, keys, strict=True) if key not in kept))
+    if missing:
+        embedded = embed_texts(missing, deadline=deadline)
+        fresh = {gap_vector_key(text): row.astype(np.float32).tobytes()
+                 for text, row in zip(missing, embedded, strict=True)}
+        cache.set_many(fresh, timeout=VECTOR_TTL_S)
+        kept.update(fresh)
+    rows = [np.frombuffer(kept[key], dtype=np.float32) for key in keys]
+    if len({row.shape for row in rows}) > 1:  # kept under the same model name but of another size: start over
+        cache.delete_many(keys)
+        return embed_texts(texts, deadline=deadline)
+    return np.vstack(rows)
+
+
 def _vectors(texts: list[str], *, use_embeddings: bool) -> tuple[object, str]:
     """The questions' vectors by meaning, or by words when the embedding model fails or takes too long."""
     if use_embeddings and texts:
         try:
             deadline = time.monotonic() + settings.GAPS_EMBED_TIMEOUT_S
-            return embed_texts(texts, deadline=deadline), EMBEDDINGS
+            return _vectors_embedded(texts, deadline=deadline), EMBEDDINGS
         except (gateway.OllamaError, ValueError, TimeBudgetExceeded) as exc:
             logger.info("knowledge gaps grouped by keywords: the embedding model failed: %s", exc)
     return words_matrix(texts), KEYWORDS
+
+
+def gap_vectors_forget_all() -> int:
+    """Delete every kept question vector (the test suite's clean start: a test that finds no embedding model must
+    not group by an earlier test's vectors). Returns how many went."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if hasattr(backend, "delete_pattern"):  # django-redis
+        return backend.delete_pattern(f"{VECTOR_KEY}:*") or 0
+    if isinstance(backend, LocMemCache):  # one process's own dictionary: its keys are "prefix:version:key"
+        with backend._lock:
+            found = [key for key in backend._cache if key.split(":", 2)[-1].startswith(f"{VECTOR_KEY}:")]
+            for key in found:
+                backend._delete(key)
+        return len(found)
+    backend.clear()
+    return 0
+
+
+def gap_vectors_erase(texts: list[str]) -> int:
+    """Delete the kept vectors of these questions (a customer's erasure), under every embedding model where the
+    cache can be searched (Redis), else under the current one. Returns how many went."""
+    digests = {gap_vector_key(text).split(":")[1] for text in texts if text.strip()}
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if hasattr(backend, "delete_pattern"):  # django-redis
+        return sum(backend.delete_pattern(f"{VECTOR_KEY}:{digest}:*") or 0 for digest in digests)
+    return cache_keys_forget(gap_vector_key(text) for text in texts if text.strip())
 
 
 def _topic(group: list[GapQuestion], typical: GapQuestion) -> Topic:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.utils import timezone
 
 from conversations.models import Conversation, Feedback, Message
@@ -242,3 +243,46 @@ def test_a_handoff_counts_its_own_question_not_a_later_message() -> None:
     questions, _capped = gap_stats.gap_questions(**window())
 
     assert [question.text for question in questions] == ["退货运费谁出"]
+
+
+def test_a_second_load_embeds_only_the_questions_not_seen_before(fake_ollama: Any, settings: Any) -> None:
+    settings.GAPS_EMBED_SIMILARITY = 0.25
+    ask_topics()
+    first = gap_stats.knowledge_gaps(**window())
+    assert len(fake_ollama.embed_requests()) == 1
+
+    again = gap_stats.knowledge_gaps(**window())
+
+    assert len(fake_ollama.embed_requests()) == 1  # every vector came from the cache
+    assert again.mode == gap_stats.EMBEDDINGS and topic_sets(again) == topic_sets(first) == TOPICS
+    asked("Can I pay with bitcoin or ether?", kind=gap_stats.DECLINED)
+    asked("电子发票在哪里下载", kind=gap_stats.DECLINED)  # the same words as a question seen: its vector is kept
+
+    third = gap_stats.knowledge_gaps(**window())
+
+    assert [request.body["input"] for request in fake_ollama.embed_requests()[1:]] == [
+        ["Can I pay with bitcoin or ether?"]]
+    assert third.mode == gap_stats.EMBEDDINGS and third.questions == first.questions + 2
+
+
+def test_kept_vectors_are_per_embedding_model(fake_ollama: Any, settings: Any) -> None:
+    asked("Do you offer gift wrapping?", kind=gap_stats.DECLINED)
+    gap_stats.knowledge_gaps(**window())
+    settings.OLLAMA_EMBED_MODEL = "deepseek-r1:7b"  # another model the fake node has: its vectors differ in kind
+
+    gap_stats.knowledge_gaps(**window())
+
+    assert [request.body["model"] for request in fake_ollama.embed_requests()] == ["bge-m3", "deepseek-r1:7b"]
+    assert gap_stats.gap_vector_key("Do you offer gift wrapping?") != gap_stats.gap_vector_key(
+        "Do you offer gift wrapping?", model="bge-m3")
+
+
+def test_a_customers_erasure_drops_the_vectors_of_their_questions(fake_ollama: Any) -> None:
+    asked("Do you offer gift wrapping?", kind=gap_stats.DECLINED)
+    asked("退货要多久", kind=gap_stats.DECLINED)
+    gap_stats.knowledge_gaps(**window())
+
+    assert gap_stats.gap_vectors_erase(["退货要多久"]) == 1
+
+    assert cache.get(gap_stats.gap_vector_key("退货要多久")) is None
+    assert cache.get(gap_stats.gap_vector_key("Do you offer gift wrapping?")) is not None
