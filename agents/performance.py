@@ -51,12 +51,16 @@ def duration(seconds: float) -> str:
     return _("%(n)s d") % {"n": f"{seconds / 86400:.1f}"}
 
 
-def _pair(p50: float | None, p95: float | None, count: int) -> tuple[str, str]:
-    """A percentile cell: "p50 · p95" and how many values they come from."""
+def _pair(p50: float | None, p95: float | None, count: int, *, handoffs: bool = False) -> tuple[str, str]:
+    """A percentile cell: "p50 · p95" and how many values they come from (conversations, or handoffs: a
+    conversation handed off twice has two first responses)."""
     if p50 is None or p95 is None:
         return _("no data"), ""
-    return (f"{duration(p50)} · {duration(p95)}",
-            translation.ngettext("of %(n)s conversation", "of %(n)s conversations", count) % {"n": count})
+    if handoffs:
+        of = translation.ngettext("of %(n)s handoff", "of %(n)s handoffs", count)
+    else:
+        of = translation.ngettext("of %(n)s conversation", "of %(n)s conversations", count)
+    return f"{duration(p50)} · {duration(p95)}", of % {"n": count}
 
 
 def _row(*, name: str, figures: AgentFigures, handbacks: int, key: str) -> dict[str, Any]:
@@ -66,7 +70,8 @@ def _row(*, name: str, figures: AgentFigures, handbacks: int, key: str) -> dict[
         "name": name,
         "handled": integer(figures.handled),
         "resolved": integer(figures.resolved),
-        "first_response": _pair(figures.first_response_p50, figures.first_response_p95, figures.first_responses),
+        "first_response": _pair(figures.first_response_p50, figures.first_response_p95, figures.first_responses,
+                                handoffs=True),
         "resolution": _pair(figures.resolution_p50, figures.resolution_p95, figures.resolutions_timed),
         "csat": (csat, translation.ngettext("%(n)s rating", "%(n)s ratings", figures.csat_count)
                  % {"n": figures.csat_count} if figures.csat_count else ""),

@@ -26,7 +26,7 @@ from . import (
 from .actions import admin as actions_admin  # noqa: F401  (registers the actions' and their calls' admins)
 from .admin_base import ReadOnlyAdmin
 from .admin_privacy import ConversationPrivacyActions  # registers the customers' and privacy requests' admins
-from .models import Conversation, DailySummary, LLMCall, Message
+from .models import Conversation, DailySummary, Handoff, LLMCall, Message
 from .privacy.retention import retention_plan
 from .selectors.search import conversations_matching, message_ids_matching
 from .stats.articles import articles_health
@@ -45,6 +45,22 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+class HandoffInline(admin.TabularInline):
+    """Each handoff of the conversation: why, when, the team and agent it went to, and how it ended (the
+    conversation itself keeps only the latest)."""
+
+    model = Handoff
+    fields = ("at", "reason", "question", "team", "agent", "first_response_at", "responder", "ended_at", "outcome")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = gettext_lazy("handoff")
+    verbose_name_plural = gettext_lazy("handoffs")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Conversation)
 class ConversationAdmin(ConversationPrivacyActions, ReadOnlyAdmin):
     list_display = ("id", "status", "channel", "team", "priority", "profile", "handoff_reason", "message_count",
@@ -52,7 +68,7 @@ class ConversationAdmin(ConversationPrivacyActions, ReadOnlyAdmin):
     list_filter = ("status", "channel", "team", "priority", "labels", "profile", "handoff_reason", "created_at")
     search_fields = ("=id",)  # and the messages' text: get_search_results
     date_hierarchy = "created_at"
-    inlines = [MessageInline]
+    inlines = [HandoffInline, MessageInline]
     exclude = ("token",)  # the token is the customer's key: not shown even to staff
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str) -> tuple[Any, bool]:

@@ -282,7 +282,10 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 2000}}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk"}}
+    # Room for the knowledge gaps' question vectors (up to GAPS_MAX_QUESTIONS of them, conversations.stats.gaps)
+    # beside the answer cache and the rate limits: at the default 300 entries a page load culled the others.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk",
+                          "OPTIONS": {"MAX_ENTRIES": 5000}}}
 
 # --- Celery ---------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

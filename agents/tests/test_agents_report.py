@@ -14,14 +14,29 @@ from django.utils import timezone
 from agents import performance, services
 from agents.tests.console import agent_create
 from conversations.models import Conversation, Message, Team, TeamMembership
-from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+from conversations.services.handoff import handoff_first_response
+from conversations.tests.factories import (
+    bot_message_factory,
+    conversation_factory,
+    customer_message_factory,
+    handoff_factory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def reply(conversation: Conversation, author: Any, when: Any) -> None:
+    """An agent's reply at `when`, and its handoff's first response if it is the first (as the service records it)."""
     message = Message.objects.create(conversation=conversation, role=Message.Role.AGENT, content="ok", author=author)
     Message.objects.filter(pk=message.pk).update(created_at=when)
+    handoff_first_response(conversation_id=conversation.pk, agent=author, at=when)
+
+
+def handed(at: Any, **fields: Any) -> Conversation:
+    """A conversation handed off at `at`, with its handoff's row."""
+    conversation = conversation_factory(handoff_at=at, **fields)
+    handoff_factory(conversation, at=at, agent=fields.get("agent"))
+    return conversation
 
 
 @pytest.fixture
@@ -32,14 +47,13 @@ def week() -> dict[str, Any]:
     now = timezone.now()
     mei, li = agent_create("mei", first_name="Mei"), agent_create("li", first_name="Li")
     handoff = now - timedelta(hours=3)
-    c1 = conversation_factory(handoff_at=handoff, agent=mei, status="resolved", resolved_at=handoff
-                              + timedelta(minutes=30), csat_score=5)
+    c1 = handed(handoff, agent=mei, status="resolved", resolved_at=handoff + timedelta(minutes=30), csat_score=5)
     customer_message_factory(c1, "我要退款")
     reply(c1, mei, handoff + timedelta(seconds=45))
     old = now - timedelta(days=20)
-    c0 = conversation_factory(handoff_at=old, agent=mei, status="resolved", resolved_at=old + timedelta(hours=2))
+    c0 = handed(old, agent=mei, status="resolved", resolved_at=old + timedelta(hours=2))
     reply(c0, mei, old + timedelta(seconds=30))
-    c2 = conversation_factory(handoff_at=now - timedelta(hours=1), status="waiting_human")
+    c2 = handed(now - timedelta(hours=1), status="waiting_human")
     services.conversation_take_over(agent=li, conversation_id=c2.pk)
     services.conversation_hand_back(agent=li, conversation_id=c2.pk)
     bot = conversation_factory(status="resolved", resolved_at=now - timedelta(hours=2), csat_score=4)
@@ -61,7 +75,7 @@ def test_each_agent_has_a_line_and_the_bot_its_own(client, week) -> None:
     html = client.get("/console/agents/?lang=en").content.decode()
     handled, resolved, first, resolution, csat, handbacks = cells(html, "Mei")
     assert (handled, resolved, csat, handbacks) == (["1"], ["1"], ["5.0", "1", "rating"], ["0"])
-    assert first == ["45", "s", "·", "45", "s", "of", "1", "conversation"]
+    assert first == ["45", "s", "·", "45", "s", "of", "1", "handoff"]
     assert resolution[:6] == ["30.0", "min", "·", "30.0", "min", "of"]
     assert cells(html, "Li")[5] == ["1"] and cells(html, "Li")[0] == ["0"]
     assert cells(html, "All agents")[5] == ["1"]
@@ -80,7 +94,7 @@ def test_the_report_reads_in_chinese(client, week) -> None:
     client.force_login(week["li"])
     html = client.get("/console/agents/?lang=zh-hans").content.decode()
     assert "客服报表" in html and "首次响应（p50 · p95）" in html and "分流率" in html
-    assert cells(html, "Mei")[2] == ["45", "秒", "·", "45", "秒", "基于", "1", "个会话"]
+    assert cells(html, "Mei")[2] == ["45", "秒", "·", "45", "秒", "基于", "1", "次转人工"]
     assert cells(html, "全部客服")[5] == ["1"]
 
 
@@ -112,7 +126,7 @@ def team_of_two(week) -> dict[str, Any]:
     now = timezone.now()
     zoe = agent_create("zoe", first_name="Zoe")
     handoff = now - timedelta(hours=2)
-    c = conversation_factory(handoff_at=handoff, agent=zoe, status="resolved",
+    c = handed(handoff, agent=zoe, status="resolved",
                              resolved_at=handoff + timedelta(hours=1), csat_score=3)
     reply(c, zoe, handoff + timedelta(minutes=2))
     team = Team.objects.create(name="售后")

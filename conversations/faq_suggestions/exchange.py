@@ -11,8 +11,13 @@ The rule:
   what led to the handoff. A reply in between with no substantive customer message after it is passed over, so a
   question the bot failed to answer, followed by "a person, please", is still the question; at most the last
   QUESTION_MESSAGES of the run, joined by spaces;
+- only a run that asks for information makes a question: at least one of its messages is a question or a request
+  to be told something (conversations.intents.asks_for_information), and none is a complaint or was flagged by
+  moderation (abuse and the like). An agent's answer to a complaint (an apology, a replacement sent), to thanks or
+  to a statement ("the parcel arrived broken", "我已经付款了") is no FAQ entry;
 - substantive: a customer's message that is neither small talk (a greeting, thanks, "ok") nor a request for a
   person, an agent's message that is not small talk ("Hello!" is not the answer), by conversations.intents' rules;
+  a customer message's stored intent (the intent model's, when it ran) counts as well as the rules;
 - system notices and private notes are ignored; an answer shorter than the minimum, or no question at all,
   suggests nothing.
 """
@@ -22,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..intents import asks_for_person, is_small_talk
+from ..intents import Intent, asks_for_information, asks_for_person, intent_of, is_small_talk
 
 CUSTOMER, BOT, AGENT = "customer", "bot", "agent"
 # At most this many customer messages make the question (the last ones): a long story is not an FAQ question.
@@ -36,6 +41,8 @@ class Turn:
     pk: int
     role: str  # "customer", "bot", "agent"; others are ignored
     text: str
+    intent: str = ""  # a customer message's stored intent (conversations.intents.Intent), "" when not known
+    flagged: str = ""  # the moderation categories it hit, comma-joined
 
 
 @dataclass(frozen=True)
@@ -73,16 +80,29 @@ def _answer(turns: Sequence[Turn], start: int, *, min_answer_chars: int) -> str:
     return "\n\n".join(parts)
 
 
+def _in_run(turn: Turn) -> bool:
+    """A customer message that may be part of the question: substantive, by the rules and by its stored intent."""
+    return substantive(turn.text) and turn.intent not in (Intent.PERSON, Intent.SMALL_TALK)
+
+
+def _objection(turn: Turn) -> bool:
+    """A complaint (stored, or by the rules) or a message moderation flagged: what the agent answered is no FAQ."""
+    return turn.intent == Intent.COMPLAINT or bool(turn.flagged) or intent_of(turn.text) == Intent.COMPLAINT
+
+
 def _question(turns: Sequence[Turn], start: int) -> str:
-    run: list[str] = []
+    run: list[Turn] = []
     for turn in reversed(turns[:start]):
         if turn.role == CUSTOMER:
-            if substantive(turn.text):
-                run.insert(0, turn.text.strip())
+            if _in_run(turn):
+                run.insert(0, turn)
             continue
         if run:  # a reply before the run: the run is what the agent answered
             break
-    return " ".join(run[-QUESTION_MESSAGES:])
+    kept = run[-QUESTION_MESSAGES:]
+    if any(_objection(turn) for turn in run) or not any(asks_for_information(turn.text) for turn in kept):
+        return ""
+    return " ".join(turn.text.strip() for turn in kept)
 
 
 def exchange_find(turns: Sequence[Turn], *, min_answer_chars: int) -> Exchange | None:

@@ -40,7 +40,8 @@ def _turns(conversation: Conversation) -> list[Turn]:
     messages = conversation.messages.filter(
         role__in=(Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT)
     ).order_by("pk")
-    return [Turn(pk=message.pk, role=message.role, text=message.content) for message in messages]
+    return [Turn(pk=message.pk, role=message.role, text=message.content, intent=message.intent,
+                 flagged=message.flagged) for message in messages]
 
 
 def faq_suggestion_create(*, conversation_id: int) -> FAQSuggestion | None:

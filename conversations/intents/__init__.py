@@ -19,11 +19,12 @@ from django.conf import settings
 
 from ..entities import ORDER_NUMBER, extract, normalise
 from .complaint import is_complaint
+from .inquiry import asks_for_information
 from .person import asks_for_person
 from .smalltalk import SmallTalk, is_small_talk, small_talk_kind
 
-__all__ = ["Classification", "Intent", "SmallTalk", "asks_for_person", "classify", "intent_of", "is_complaint",
-           "is_small_talk", "small_talk_kind"]
+__all__ = ["Classification", "Intent", "SmallTalk", "asks_for_information", "asks_for_person", "classify", "intent_of",
+           "is_complaint", "is_small_talk", "small_talk_kind"]
 
 
 class Intent(StrEnum):

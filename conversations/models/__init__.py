@@ -6,6 +6,7 @@ from .apps import App
 from .chat import Conversation, Customer, Feedback, LLMCall, Message, new_conversation_token
 from .evaluation import EvalCase, EvalResult, EvalRun, EvalSet, EvalSuggestionDismissal, Expectation
 from .faq_suggestions import FAQSuggestion
+from .handoffs import Handoff
 from .moderation import ModerationAction, ModerationCategory, ModerationHit, ModerationTerm
 from .outbound import DeliveryStatus, EmailDelivery, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .privacy import PrivacyRequest
@@ -30,6 +31,7 @@ __all__ = [
     "Expectation",
     "FAQSuggestion",
     "Feedback",
+    "Handoff",
     "LLMCall",
     "Label",
     "Message",

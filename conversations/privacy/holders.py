@@ -26,6 +26,7 @@ from ..models import (
     EvalSuggestionDismissal,
     FAQSuggestion,
     Feedback,
+    Handoff,
     LLMCall,
     Message,
     ModerationHit,
@@ -33,6 +34,7 @@ from ..models import (
 )
 from ..reply_progress import reply_progress_forget
 from ..services.cancel import cancel_flags_clear
+from ..stats.gaps import gap_vectors_erase
 
 ERASED = "[erased]"
 
@@ -67,6 +69,9 @@ def holders_register() -> None:
         ),
         PersonalDataHolder(model=Message, conversation_lookup="conversation_id", retention="messages"),
         PersonalDataHolder(model=Feedback, conversation_lookup="conversation_id", retention="feedback"),
+        # Each handoff of a conversation (why, when, to whom): kept as long as its conversation, gone with it.
+        PersonalDataHolder(model=Handoff, conversation_lookup="conversation_id", time_field="at",
+                           export_fields=("reason", "at", "first_response_at", "ended_at", "outcome")),
         # The calls to the company's systems (conversations.actions): their arguments and results are the customer's.
         PersonalDataHolder(model=ActionCall, conversation_lookup="conversation_id", retention="messages"),
         PersonalDataHolder(
@@ -100,3 +105,6 @@ def holders_register() -> None:
     ):
         holder_register(holder)
     store_register(PersonalDataStore(name="conversation state", erase=conversation_state_erase))
+    # The knowledge gaps' question vectors, kept in the shared cache under a digest of the customer's words.
+    store_register(PersonalDataStore(name="knowledge gaps' vectors",
+                                     erase=lambda subject: gap_vectors_erase(list(subject.customer_texts))))

@@ -13,13 +13,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from helpdesk.observability import metrics
 
 from .. import events, notices
-from ..models import Conversation, Team, WebhookEvent
+from ..models import Conversation, Handoff, Message, Team, WebhookEvent
 from ..notices import notice_in
 from ..protocol.codes import HandoffReason
 from ..selectors.availability import agents_online_count, support_open
@@ -48,7 +48,7 @@ class NotYourConversation(Exception):
 
 def conversation_transition(
     conversation: Conversation, *, to: str, reason: HandoffReason | str = "", by: Any = None, notice: str | None = None,
-    inbox: bool = True,
+    inbox: bool = True, question_id: int | None = None, routed: bool = False,
 ) -> Conversation:
     """Move a conversation (in the caller's transaction, locked where two may change it) to `to`, with its effects.
 
@@ -58,20 +58,31 @@ def conversation_transition(
     console's inbox line changes. One function, so no status change forgets a
     step or does one twice.
 
-    `reason`: why it waits for a human (to `waiting_human`); `by`: the agent
+    `reason`: why it waits for a human (to `waiting_human`); `question_id`:
+    the customer message the handoff follows, when the caller knows it (a
+    reply's question), else the conversation's latest; `by`: the agent
     who takes it (to `human`); `notice`: the customer's notice instead of the
     usual one, "" for none; `inbox=False` when the caller pushes the inbox line
     itself. A handoff is routed (services.assignment: its team, labels,
     priority and SLA clock) and given to a free member of its team, which
     makes it `human` at once; an agent who lets go of a conversation may be
-    given one waiting in their teams' queues once this commits.
+    given one waiting in their teams' queues once this commits. Each handoff
+    is a Handoff row (one INSERT), which the later moves of the conversation
+    keep up to date (`_handoff_follow`); `routed`: the move to `human` that
+    assignment makes right after the handoff, whose row already names the
+    agent (no UPDATE).
     """
-    freed_agent_id = conversation.agent_id if conversation.status == Status.HUMAN else None
+    was = conversation.status
+    freed_agent_id = conversation.agent_id if was == Status.HUMAN else None
     conversation.status = to
     changed = _status_fields(conversation, reason=reason, by=by)
     conversation.save(update_fields=["status", *changed, "updated_at"])
     # Its team, labels, priority and SLA clock first, so the inbox line below shows them.
     member = assignment.handoff_route(conversation) if to == Status.WAITING_HUMAN else None
+    if to == Status.WAITING_HUMAN:
+        _handoff_record(conversation, reason=reason, question_id=question_id, agent=member)
+    elif was in (Status.WAITING_HUMAN, Status.HUMAN) and not routed:
+        _handoff_follow(conversation, by=by)
     if to == Status.WAITING_HUMAN and not conversation.evaluation:
         transaction.on_commit(lambda: metrics.handed_off(reason))
     if to != Status.BOT:
@@ -90,8 +101,44 @@ def conversation_transition(
         # A slot of that agent freed up: a conversation waiting in one of their teams' queues may go to them.
         team_queues_drain_on_commit(agent_id=freed_agent_id)
     if member is not None:
-        conversation = conversation_transition(conversation, to=Status.HUMAN, by=member)
+        conversation = conversation_transition(conversation, to=Status.HUMAN, by=member, routed=True)
     return conversation
+
+
+def _handoff_record(conversation: Conversation, *, reason: HandoffReason | str, question_id: int | None,
+                    agent: Any) -> None:
+    """The handoff's row, in one INSERT: the question it followed (the caller's, else the conversation's latest
+    customer message, read inside the INSERT), its team and the member it was given to."""
+    question: Any = question_id
+    if question is None:
+        question = Subquery(
+            Message.objects.filter(conversation_id=conversation.pk, role=Message.Role.CUSTOMER)
+            .order_by("-pk").values("pk")[:1]
+        )
+    Handoff.objects.create(
+        conversation_id=conversation.pk, reason=reason, at=conversation.handoff_at, question_id=question,
+        team_id=conversation.team_id, agent=agent,
+    )
+
+
+def _handoff_follow(conversation: Conversation, *, by: Any) -> None:
+    """A conversation that was with people moved on: its open handoff gets its new agent (to `human`), or ends
+    (handed back to the bot, or resolved)."""
+    open_handoff = Handoff.objects.filter(conversation_id=conversation.pk, ended_at__isnull=True)
+    match conversation.status:
+        case Status.HUMAN:
+            open_handoff.update(agent=by)
+        case Status.BOT:
+            open_handoff.update(ended_at=timezone.now(), outcome=Handoff.Outcome.HANDED_BACK)
+        case Status.RESOLVED:
+            open_handoff.update(ended_at=conversation.resolved_at, outcome=Handoff.Outcome.RESOLVED)
+
+
+def handoff_first_response(*, conversation_id: int, agent: Any, at: Any) -> None:
+    """An agent's first reply since the conversation's handoff (services.messages): its open handoff's first
+    response, credited to them."""
+    Handoff.objects.filter(conversation_id=conversation_id, ended_at__isnull=True,
+                           first_response_at__isnull=True).update(first_response_at=at, responder=agent)
 
 
 def team_queues_drain(*, agent_id: int) -> int:
@@ -179,13 +226,15 @@ def _usual_notice(conversation: Conversation, language: str) -> str:
 
 
 def conversation_request_human(
-    *, conversation: Conversation, reason: HandoffReason = HandoffReason.CUSTOMER_REQUEST, notice: str = ""
+    *, conversation: Conversation, reason: HandoffReason = HandoffReason.CUSTOMER_REQUEST, notice: str = "",
+    question_id: int | None = None,
 ) -> Conversation:
     """Move a bot conversation to the human queue with a reason, stop the bot and tell the customer.
 
     `notice` replaces the usual "a colleague will join" message (a failed
     reply explains what happened instead); it is written in the customer's
-    language otherwise.
+    language otherwise. `question_id`: the customer message the handoff
+    follows (a failed reply's question), when it may not be the latest.
     """
     if reason not in HandoffReason.values:
         raise ValueError(f"unknown handoff reason {reason!r}")
@@ -193,7 +242,8 @@ def conversation_request_human(
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
         if conversation.status != Status.BOT:
             return conversation
-        return conversation_transition(conversation, to=Status.WAITING_HUMAN, reason=reason, notice=notice or None)
+        return conversation_transition(conversation, to=Status.WAITING_HUMAN, reason=reason, notice=notice or None,
+                                       question_id=question_id)
 
 
 def conversation_reopen(conversation: Conversation) -> None:

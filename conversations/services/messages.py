@@ -26,7 +26,12 @@ from ..protocol import fields
 from ..protocol.codes import HandoffReason
 from ..selectors.actions import actions_for_intent, proposal_pending
 from ..selectors.replies import DIALOGUE_ROLES, customer_language
-from .handoff import conversation_held_by, conversation_reopen, conversation_request_human
+from .handoff import (
+    conversation_held_by,
+    conversation_reopen,
+    conversation_request_human,
+    handoff_first_response,
+)
 from .moderation import moderation_act, moderation_record
 from .posting import message_publish
 from .replies import reply_queue
@@ -276,9 +281,11 @@ def agent_message_store(*, conversation: Conversation, agent: Any, text: str, cl
         profile_id=conversation.profile_id,
     )
     Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-    # The SLA's first response: the first agent message since the handoff (conversations.selectors.sla).
-    Conversation.objects.filter(pk=conversation.pk, handoff_at__isnull=False, first_response_at__isnull=True) \
-        .update(first_response_at=message.created_at)
+    # The SLA's first response: the first agent message since the handoff (conversations.selectors.sla), and
+    # the handoff's own (the agents' report), only then: later replies add no query.
+    if Conversation.objects.filter(pk=conversation.pk, handoff_at__isnull=False, first_response_at__isnull=True) \
+            .update(first_response_at=message.created_at):
+        handoff_first_response(conversation_id=conversation.pk, agent=agent, at=message.created_at)
     message_publish(message)
     events.inbox_changed_on_commit(conversation, message)
     # Not in the chat to read it, but left an address: the reply goes by email too (conversations.mail).

@@ -179,7 +179,8 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
         message_publish(message, profile_name=_profile_name(message))
         conversation = message.conversation
         notice = notice_in(customer_language(conversation=conversation), INTERRUPTED_NOTICE)
-        conversation_request_human(conversation=conversation, reason=HandoffReason.MODEL_ERROR, notice=notice)
+        conversation_request_human(conversation=conversation, reason=HandoffReason.MODEL_ERROR, notice=notice,
+                                   question_id=message.reply_to_id)
         _call_log_queue(message, error_kind="worker_lost")
     reply_state_clear(message_id)
     return True
@@ -209,7 +210,8 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome, attempt: int | N
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.completed_at)
         if outcome.handoff_reason:
             conversation_request_human(
-                conversation=conversation, reason=outcome.handoff_reason, notice=outcome.customer_notice
+                conversation=conversation, reason=outcome.handoff_reason, notice=outcome.customer_notice,
+                question_id=message.reply_to_id,
             )
         elif outcome.customer_notice:
             system_message_post(conversation=conversation, text=outcome.customer_notice)

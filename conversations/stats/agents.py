@@ -1,14 +1,17 @@
 """The per-agent report's figures over a period, and the bot's own line beside them.
 
-Every figure is read from the rows (messages and conversations), so a period reaches back only as far as
-retention keeps them. Handbacks to the bot are the agents' own record (agents.models.AuditEvent): the agents
-app counts those, since this app never reads its tables.
+Every figure is read from the rows (messages, handoffs and conversations), so a period reaches back only as far
+as retention keeps them. Handbacks to the bot are the agents' own record (agents.models.AuditEvent, one per
+handback, so a conversation handed back twice counts twice): the agents app counts those, since this app never
+reads its tables.
 
 Definitions (shown on the page too):
-- an agent *handled* a conversation when they wrote a reply in it (not a private note) during the period;
-- *first response*: from the conversation's handoff (`handoff_at`, its latest move to the human queue) to
-  the first agent reply after it, credited to whoever wrote that reply, counted when the reply falls in the
-  period; a conversation taken over without a handoff has no first-response time;
+- an agent *handled* a handoff when they wrote a reply in it (not a private note) during the period: a
+  conversation handed off twice, and answered both times, counts twice (a reply with no handoff before it, in a
+  conversation taken over from the bot, counts its conversation once);
+- *first response*: from each handoff (conversations.models.Handoff) to the first agent reply after it,
+  credited to whoever wrote that reply, counted when the reply falls in the period; a conversation taken over
+  without a handoff has no first-response time;
 - *resolution*: conversations resolved in the period (`resolved_at`) while an agent held them (credited to
   that agent), timed from the handoff to the resolution;
 - *CSAT*: the ratings of those resolved conversations;
@@ -27,9 +30,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, F, Min
+from django.db.models import Count, OuterRef, Subquery
 
-from ..models import Conversation, Message
+from ..models import Conversation, Handoff, Message
 from .measures import had_human, percentiles, rate
 
 
@@ -37,7 +40,7 @@ from .measures import had_human, percentiles, rate
 class _Values:
     """One agent's (or a group's) raw values before they are summed up."""
 
-    handled: set[int] = field(default_factory=set)
+    handled: set[tuple[str, int]] = field(default_factory=set)  # handoffs (or conversations without one)
     first_response_s: list[float] = field(default_factory=list)
     resolution_s: list[float] = field(default_factory=list)
     resolved: int = 0
@@ -99,29 +102,32 @@ class AgentsReport:
     bot: BotFigures
 
 
-def _first_responses(*, start: datetime, end: datetime) -> dict[int, tuple[int, float]]:
-    """conversation id -> (author id, seconds from its handoff to the first agent reply after it), for first
-    replies written in the period."""
+def _first_responses(*, start: datetime, end: datetime) -> list[tuple[int, float]]:
+    """(author id, seconds from the handoff to the first agent reply after it) for each handoff whose first reply
+    was written in the period."""
     rows = (
-        Message.objects.filter(
-            role=Message.Role.AGENT, author__isnull=False, conversation__evaluation=False,
-            conversation__handoff_at__isnull=False, created_at__gte=F("conversation__handoff_at"),
-            conversation__handoff_at__lt=end,
-        )
-        .order_by()
-        .values("conversation_id", "author_id", "conversation__handoff_at")
-        .annotate(first=Min("created_at"))
+        Handoff.objects.filter(conversation__evaluation=False, first_response_at__gte=start,
+                               first_response_at__lt=end, responder__isnull=False)
+        .order_by().values_list("responder_id", "at", "first_response_at")
     )
-    firsts: dict[int, tuple[datetime, int, datetime]] = {}
-    for row in rows:
-        known = firsts.get(row["conversation_id"])
-        if known is None or row["first"] < known[0]:
-            firsts[row["conversation_id"]] = (row["first"], row["author_id"], row["conversation__handoff_at"])
-    return {
-        conversation_id: (author_id, (first - handoff).total_seconds())
-        for conversation_id, (first, author_id, handoff) in firsts.items()
-        if start <= first < end
-    }
+    return [(responder_id, (first - at).total_seconds()) for responder_id, at, first in rows if first >= at]
+
+
+def _handled(*, start: datetime, end: datetime, wanted: set[int] | None) -> list[tuple[int, tuple[str, int]]]:
+    """(author id, what they handled) for the agent replies of the period: the handoff each reply followed (the
+    conversation's latest at the time), or its conversation when it followed none."""
+    replies = Message.objects.filter(
+        role=Message.Role.AGENT, author__isnull=False, conversation__evaluation=False,
+        created_at__gte=start, created_at__lt=end,
+    )
+    if wanted is not None:
+        replies = replies.filter(author_id__in=wanted)
+    following = Handoff.objects.filter(conversation_id=OuterRef("conversation_id"), at__lte=OuterRef("created_at")) \
+        .order_by("-at", "-pk").values("pk")[:1]
+    rows = replies.annotate(handoff=Subquery(following)).order_by() \
+        .values_list("author_id", "conversation_id", "handoff").distinct()
+    return [(author_id, ("handoff", handoff) if handoff else ("conversation", conversation_id))
+            for author_id, conversation_id, handoff in rows]
 
 
 def agents_figures(*, start: datetime, end: datetime, agent_ids: Iterable[int] | None = None) -> AgentsReport:
@@ -131,15 +137,9 @@ def agents_figures(*, start: datetime, end: datetime, agent_ids: Iterable[int] |
     wanted = None if agent_ids is None else set(agent_ids)
     # A line for every agent asked for, even one with nothing in the period.
     values: dict[int, _Values] = defaultdict(_Values, {agent_id: _Values() for agent_id in wanted or ()})
-    replies = Message.objects.filter(
-        role=Message.Role.AGENT, author__isnull=False, conversation__evaluation=False,
-        created_at__gte=start, created_at__lt=end,
-    )
-    if wanted is not None:
-        replies = replies.filter(author_id__in=wanted)
-    for author_id, conversation_id in replies.order_by().values_list("author_id", "conversation_id").distinct():
-        values[author_id].handled.add(conversation_id)
-    for author_id, seconds in _first_responses(start=start, end=end).values():
+    for author_id, handled in _handled(start=start, end=end, wanted=wanted):
+        values[author_id].handled.add(handled)
+    for author_id, seconds in _first_responses(start=start, end=end):
         if wanted is None or author_id in wanted:
             values[author_id].first_response_s.append(seconds)
     resolved = Conversation.objects.filter(

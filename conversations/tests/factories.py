@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime
 
-from conversations.models import Conversation, Message
+from django.utils import timezone
+
+from conversations.models import Conversation, Handoff, Message
 
 _client_ids = itertools.count(1)
 
@@ -26,3 +29,10 @@ def customer_message_factory(conversation: Conversation, text: str = "Where is m
 
 def bot_message_factory(conversation: Conversation, text: str = "It ships today.", **fields: object) -> Message:
     return Message.objects.create(conversation=conversation, role=Message.Role.BOT, content=text, **fields)
+
+
+def handoff_factory(conversation: Conversation, *, at: datetime | None = None, reason: str = "customer_request",
+                    question: Message | None = None, **fields: object) -> Handoff:
+    """A handoff's row as conversation_transition writes it (the conversation's own fields are the caller's)."""
+    return Handoff.objects.create(conversation=conversation, at=at or timezone.now(), reason=reason,
+                                  question=question, **fields)

@@ -64,3 +64,73 @@ def test_a_holding_message_the_customer_acknowledged_is_read_on_to_the_answer() 
                  (A, "Yes, until the parcel ships, under My orders."), (C, "great, thanks"), (A, "Anything else?"))
     assert found is not None
     assert found.answer == "Let me check.\n\nYes, until the parcel ships, under My orders."
+
+
+APOLOGY = "I'm so sorry about this. We will send a replacement today and refund the postage."
+
+# Messages that ask nothing an FAQ entry could answer: complaints (some shaped as questions), thanks, statements.
+NOT_QUESTIONS = [
+    "This is unacceptable, my order is two weeks late!",
+    "Your service is terrible.",
+    "Why is your customer service so useless?",
+    "You ripped me off.",
+    "Thank you so much for sorting this out!",
+    "The parcel arrived today with a cracked lid.",
+    "I already paid by card this morning.",
+    "OK I'll wait for the courier then.",
+    "你们是骗子！",
+    "服务态度太差了，我要投诉",
+    "你们怎么这么差劲？",
+    "非常感谢你的耐心帮助",
+    "我已经付款了",
+    "包裹今天收到了，盒子有点压扁",
+    "好吧，那我再等两天",
+]
+# Questions and requests for information, in both languages, with and without a question mark.
+QUESTIONS = [
+    "Do you ship to Norway?",
+    "How long is the warranty on kettles",
+    "Can I pay with PayPal",
+    "What are your opening hours on Sundays",
+    "Please tell me how to change my delivery address",
+    "I'd like to know if you offer gift wrapping.",
+    "Is there a student discount",
+    "你们支持开增值税专用发票吗",
+    "退货要多久到账？",
+    "可以用支付宝付款吗",
+    "保修期是多长时间",
+    "请问周末发货吗",
+    "我想了解一下会员积分怎么用",
+    "哪里可以下载电子发票",
+]
+
+
+@pytest.mark.parametrize("text", NOT_QUESTIONS)
+def test_an_answer_to_a_complaint_thanks_or_a_statement_is_no_suggestion(text: str) -> None:
+    assert find((C, text), (B, "Let me find a colleague."), (A, APOLOGY)) is None
+
+
+@pytest.mark.parametrize("text", QUESTIONS)
+def test_an_answer_to_a_question_or_a_request_for_information_is_one(text: str) -> None:
+    found = find((C, text), (B, "Let me find a colleague."), (A, APOLOGY))
+    assert found is not None and found.question == text
+
+
+def test_a_complaint_beside_a_question_makes_no_suggestion() -> None:
+    assert find((C, "This is a disgrace."), (C, "Can I get a refund?"), (A, APOLOGY)) is None
+    assert find((C, "什么破东西"), (C, "能退货吗"), (A, APOLOGY)) is None
+
+
+@pytest.mark.parametrize(("text", "intent", "flagged"), [
+    ("Why does delivery take three weeks?", "complaint", ""),  # the intent model heard a complaint
+    ("运费为什么这么贵？", "complaint", ""),
+    ("Are you going to answer me or not?", "person", ""),
+    ("What is wrong with you people?", "", "abuse"),  # flagged by moderation
+    ("你们有病吧？", "", "abuse"),
+])
+def test_a_stored_complaint_request_for_a_person_or_flag_counts_beside_the_rules(text, intent, flagged) -> None:
+    stored = Turn(pk=1, role=C, text=text, intent=intent, flagged=flagged)
+    assert exchange_find([stored, Turn(pk=2, role=A, text=APOLOGY)], min_answer_chars=10) is None
+    # The rules alone would have taken it for a question.
+    assert exchange_find([Turn(pk=1, role=C, text=text), Turn(pk=2, role=A, text=APOLOGY)],
+                         min_answer_chars=10) is not None

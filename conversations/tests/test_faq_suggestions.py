@@ -85,6 +85,26 @@ def test_no_suggestion_when_the_agent_wrote_nothing_substantive(answers) -> None
     assert faq_suggestion_create(conversation_id=conversation.pk) is None
 
 
+@pytest.mark.parametrize("question", [
+    "Your courier is useless, the box was crushed!", "包装太差了，东西都碎了",
+    "Thanks, the parcel arrived.", "我已经付过款了",
+])
+def test_no_suggestion_from_an_answer_to_a_complaint_thanks_or_a_statement(question) -> None:
+    conversation = handled(question, "We are very sorry: a new one goes out today by express, free of charge.")
+    assert faq_suggestion_create(conversation_id=conversation.pk) is None
+
+
+def test_a_stored_intent_or_moderation_flag_keeps_a_message_from_being_a_question() -> None:
+    complained = handled("Why does delivery take three weeks?", "Sorry! We will refund the postage right away.")
+    complained.messages.filter(role=Message.Role.CUSTOMER).update(intent="complaint")  # the intent model's
+    flagged = handled("What is wrong with you people?", "Sorry! We will refund the postage right away.")
+    flagged.messages.filter(role=Message.Role.CUSTOMER).update(flagged="abuse")
+    asked = handled("Why does delivery take three weeks?", "Parcels to islands go by sea: 15-20 working days.")
+    assert faq_suggestion_create(conversation_id=complained.pk) is None
+    assert faq_suggestion_create(conversation_id=flagged.pk) is None
+    assert faq_suggestion_create(conversation_id=asked.pk) is not None
+
+
 def test_the_minimum_answer_length_is_a_setting(settings) -> None:
     conversation = handled("Do you ship to Norway?", "Yes, in 5 days.")
     settings.FAQ_SUGGESTION_MIN_ANSWER_CHARS = 16

@@ -6,11 +6,20 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.utils import timezone
 
 from conversations.models import Conversation, Feedback, Message
+from conversations.protocol.codes import HandoffReason
+from conversations.services import handoff
 from conversations.stats import gaps as gap_stats
-from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+from conversations.tests.factories import (
+    bot_message_factory,
+    conversation_factory,
+    customer_message_factory,
+    handoff_factory,
+)
 from knowledge.models import Article
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +55,7 @@ def asked(text: str, *, kind: str, articles: tuple[Article, ...] = (), evaluatio
     if kind in (gap_stats.NO_KNOWLEDGE, gap_stats.LOW_CONFIDENCE, "customer_request"):
         Conversation.objects.filter(pk=conversation.pk).update(
             status=Conversation.Status.WAITING_HUMAN, handoff_reason=kind, handoff_at=timezone.now() - ago)
+        handoff_factory(conversation, at=timezone.now() - ago, reason=kind, question=question)
     if ago:
         when = timezone.now() - ago
         Message.objects.filter(conversation=conversation).update(created_at=when)
@@ -99,6 +109,7 @@ def test_a_handoff_counts_the_question_its_last_reply_answered() -> None:
     bot_message_factory(conversation, "…", reply_to=second, answer_source=Message.AnswerSource.LLM)
     Conversation.objects.filter(pk=conversation.pk).update(
         status=Conversation.Status.WAITING_HUMAN, handoff_reason=gap_stats.NO_KNOWLEDGE, handoff_at=timezone.now())
+    handoff_factory(conversation, reason=gap_stats.NO_KNOWLEDGE)  # its question not known (an older row)
 
     questions, _capped = gap_stats.gap_questions(**window())
 
@@ -197,3 +208,81 @@ def test_a_topic_draft_prefills_an_article_in_the_topics_language() -> None:
     assert draft["body"].startswith("客户问了以下问题")  # the instruction in the topic's language
     assert "- 电子发票在哪里下载\n" in draft["body"] and "- 电子发票可以改抬头吗\n" in draft["body"]
     assert "电子" in draft["tags"] and "发票" in draft["tags"]
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("Do you ship to Iceland?", "发票可以改抬头吗"),
+    ("保修期多长", "Can I pay with bitcoin?"),
+])
+def test_a_conversation_handed_off_twice_counts_each_handoffs_question(first: str, second: str) -> None:
+    agent = get_user_model().objects.create_user("mei")
+    conversation = conversation_factory()
+    one = customer_message_factory(conversation, first)
+    bot_message_factory(conversation, "…", reply_to=one, answer_source=Message.AnswerSource.LLM)
+    handoff.conversation_request_human(conversation=conversation, reason=HandoffReason.LOW_CONFIDENCE)
+    handoff.conversation_agent_join(conversation_id=conversation.pk, agent=agent)
+    handoff.conversation_bot_resume(conversation_id=conversation.pk, agent=agent)  # the bot takes it back
+    two = customer_message_factory(conversation, second)
+    bot_message_factory(conversation, "…", reply_to=two, answer_source=Message.AnswerSource.LLM)
+    handoff.conversation_request_human(conversation=Conversation.objects.get(pk=conversation.pk),
+                                       reason=HandoffReason.NO_KNOWLEDGE)
+
+    questions, _capped = gap_stats.gap_questions(**window())
+
+    assert {question.text: question.reasons for question in questions} == {
+        first: {gap_stats.LOW_CONFIDENCE}, second: {gap_stats.NO_KNOWLEDGE}}
+
+
+def test_a_handoff_counts_its_own_question_not_a_later_message() -> None:
+    conversation = conversation_factory()
+    asked_first = customer_message_factory(conversation, "退货运费谁出")
+    bot_message_factory(conversation, "…", reply_to=asked_first, answer_source=Message.AnswerSource.LLM)
+    customer_message_factory(conversation, "hello?")  # written after the reply, before the handoff was recorded
+    handoff_factory(conversation, reason=gap_stats.NO_KNOWLEDGE, question=asked_first)
+
+    questions, _capped = gap_stats.gap_questions(**window())
+
+    assert [question.text for question in questions] == ["退货运费谁出"]
+
+
+def test_a_second_load_embeds_only_the_questions_not_seen_before(fake_ollama: Any, settings: Any) -> None:
+    settings.GAPS_EMBED_SIMILARITY = 0.25
+    ask_topics()
+    first = gap_stats.knowledge_gaps(**window())
+    assert len(fake_ollama.embed_requests()) == 1
+
+    again = gap_stats.knowledge_gaps(**window())
+
+    assert len(fake_ollama.embed_requests()) == 1  # every vector came from the cache
+    assert again.mode == gap_stats.EMBEDDINGS and topic_sets(again) == topic_sets(first) == TOPICS
+    asked("Can I pay with bitcoin or ether?", kind=gap_stats.DECLINED)
+    asked("电子发票在哪里下载", kind=gap_stats.DECLINED)  # the same words as a question seen: its vector is kept
+
+    third = gap_stats.knowledge_gaps(**window())
+
+    assert [request.body["input"] for request in fake_ollama.embed_requests()[1:]] == [
+        ["Can I pay with bitcoin or ether?"]]
+    assert third.mode == gap_stats.EMBEDDINGS and third.questions == first.questions + 2
+
+
+def test_kept_vectors_are_per_embedding_model(fake_ollama: Any, settings: Any) -> None:
+    asked("Do you offer gift wrapping?", kind=gap_stats.DECLINED)
+    gap_stats.knowledge_gaps(**window())
+    settings.OLLAMA_EMBED_MODEL = "deepseek-r1:7b"  # another model the fake node has: its vectors differ in kind
+
+    gap_stats.knowledge_gaps(**window())
+
+    assert [request.body["model"] for request in fake_ollama.embed_requests()] == ["bge-m3", "deepseek-r1:7b"]
+    assert gap_stats.gap_vector_key("Do you offer gift wrapping?") != gap_stats.gap_vector_key(
+        "Do you offer gift wrapping?", model="bge-m3")
+
+
+def test_a_customers_erasure_drops_the_vectors_of_their_questions(fake_ollama: Any) -> None:
+    asked("Do you offer gift wrapping?", kind=gap_stats.DECLINED)
+    asked("退货要多久", kind=gap_stats.DECLINED)
+    gap_stats.knowledge_gaps(**window())
+
+    assert gap_stats.gap_vectors_erase(["退货要多久"]) == 1
+
+    assert cache.get(gap_stats.gap_vector_key("退货要多久")) is None
+    assert cache.get(gap_stats.gap_vector_key("Do you offer gift wrapping?")) is not None

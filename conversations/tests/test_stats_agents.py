@@ -9,9 +9,17 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Handoff, Message
+from conversations.protocol.codes import HandoffReason
+from conversations.services import handoff, messages
+from conversations.services.handoff import handoff_first_response
 from conversations.stats import agents as agent_stats
-from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+from conversations.tests.factories import (
+    bot_message_factory,
+    conversation_factory,
+    customer_message_factory,
+    handoff_factory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +35,17 @@ def at(row: Any, when: datetime) -> Any:
 
 
 def reply(conversation: Conversation, author: Any, when: datetime, text: str = "Let me check.") -> Message:
+    """An agent's reply at `when`, and its handoff's first response if it is the first (as the service records it)."""
     message = Message.objects.create(conversation=conversation, role=Message.Role.AGENT, content=text, author=author)
+    handoff_first_response(conversation_id=conversation.pk, agent=author, at=when)
     return at(message, when)
 
 
 def handed(when: datetime, **fields: Any) -> Conversation:
     conversation = conversation_factory(handoff_at=when, **fields)
     at(conversation, when - 10 * S)
-    customer_message_factory(conversation, "我要找人工")
+    question = customer_message_factory(conversation, "我要找人工")
+    handoff_factory(conversation, at=when, question=question, agent=fields.get("agent"))
     return conversation
 
 
@@ -119,3 +130,36 @@ def test_nothing_in_the_period_gives_no_data_rather_than_zeros() -> None:
     report = agent_stats.agents_figures(start=T0, end=T0 + WEEK)
     assert report.agents == {} and report.together.first_response_p50 is None
     assert report.bot.deflection is None and report.bot.csat_mean is None
+
+
+def test_a_conversation_handed_off_twice_has_two_first_responses_and_counts_twice() -> None:
+    """Handed off at T0 + 1 h (mei answers in 60 s, hands it back), again at T0 + 3 h (li answers in 120 s, and
+    mei in the same handoff later), through the services, their times then set as the test's."""
+    users = get_user_model().objects
+    mei, li = users.create_user("mei"), users.create_user("li")
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "Do you ship to Iceland?")
+    handoff.conversation_request_human(conversation=conversation, reason=HandoffReason.LOW_CONFIDENCE)
+    handoff.conversation_agent_join(conversation_id=conversation.pk, agent=mei)
+    first_reply = messages.message_post_agent(conversation_id=conversation.pk, agent=mei, text="Yes, in 5 days.")
+    handoff.conversation_bot_resume(conversation_id=conversation.pk, agent=mei)
+    customer_message_factory(conversation, "运费多少？")
+    handoff.conversation_request_human(conversation=conversation, reason=HandoffReason.NO_KNOWLEDGE)
+    handoff.conversation_agent_join(conversation_id=conversation.pk, agent=li)
+    second_reply = messages.message_post_agent(conversation_id=conversation.pk, agent=li, text="二十元。")
+    handoff.conversation_agent_assign(conversation_id=conversation.pk, to_agent=mei)
+    third_reply = messages.message_post_agent(conversation_id=conversation.pk, agent=mei, text="还有别的吗？")
+    one, two = conversation.handoffs.order_by("at", "pk")
+    Handoff.objects.filter(pk=one.pk).update(at=T0 + H, first_response_at=T0 + H + 60 * S)
+    Handoff.objects.filter(pk=two.pk).update(at=T0 + 3 * H, first_response_at=T0 + 3 * H + 120 * S)
+    at(first_reply, T0 + H + 60 * S)
+    at(second_reply, T0 + 3 * H + 120 * S)
+    at(third_reply, T0 + 3 * H + 600 * S)
+
+    report = agent_stats.agents_figures(start=T0, end=T0 + WEEK)
+
+    mine, lis = report.agents[mei.pk], report.agents[li.pk]
+    assert (mine.first_response_p50, mine.first_responses, lis.first_response_p50, lis.first_responses) == (
+        60, 1, 120, 1)
+    assert (mine.handled, lis.handled, report.together.handled) == (2, 1, 2)  # mei wrote in both handoffs
+    assert report.together.first_responses == 2

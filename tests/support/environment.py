@@ -124,6 +124,15 @@ def _nobody_online() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_gap_vectors() -> None:
+    """Every test embeds its knowledge-gap questions afresh: vectors an earlier test (or run, in Redis) kept would
+    group a test's questions by meaning when it meant to have no embedding model."""
+    from conversations.stats.gaps import gap_vectors_forget_all
+
+    gap_vectors_forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
     """Every test starts with unspent limits: the whole suite comes from one address."""
     from helpdesk.web import ratelimits
