@@ -2,8 +2,9 @@
 
 An answer cites an article when one of its `sources` with that `article_id` is marked `cited` (the reply used
 it). Per article over a period: the answers citing it, their thumbs up and down, and the handoffs after them
-(the conversation went to a person and this answer was the last bot reply before `handoff_at`: each handoff
-counts once, on the answer just before it). An answer is bad when it got a thumbs down or a handoff followed.
+(the conversation went to a person and this answer was the last bot reply before that handoff: each handoff
+counts once, on the answer just before it, and a conversation handed off twice counts both). An answer is bad
+when it got a thumbs down or a handoff followed.
 
 The rules (settings): an article causes bad answers when at least ARTICLE_BAD_MIN_CITED answers cited it and
 at least ARTICLE_BAD_RATE of them were bad; a published article is unused when no answer cited it in the last
@@ -21,7 +22,7 @@ from django.conf import settings
 
 from knowledge.selectors import ArticleRow, articles_rows
 
-from ..models import Conversation, Feedback, Message
+from ..models import Feedback, Handoff, Message
 
 
 @dataclass(frozen=True)
@@ -82,20 +83,26 @@ def _citing_replies(*, start: datetime, end: datetime, limit: int) -> list[tuple
 
 
 def _handoff_replies(replies: list[tuple[int, int, datetime, set[int]]]) -> set[int]:
-    """Of these replies, those a handoff followed: each conversation's last bot reply before its handoff."""
+    """Of these replies, those a handoff followed: for each handoff (a conversation handed off twice has two),
+    its conversation's last bot reply before it."""
     conversation_ids = {conversation_id for _pk, conversation_id, _at, _cited in replies}
-    handoffs = dict(Conversation.objects.filter(pk__in=conversation_ids, handoff_at__isnull=False)
-                    .values_list("pk", "handoff_at"))
+    handoffs: dict[int, list[datetime]] = defaultdict(list)
+    for conversation_id, at in Handoff.objects.filter(conversation_id__in=conversation_ids).values_list(
+            "conversation_id", "at"):
+        handoffs[conversation_id].append(at)
     if not handoffs:
         return set()
-    last_before: dict[int, tuple[datetime, int]] = {}
-    bot_replies = (Message.objects.filter(role=Message.Role.BOT, conversation_id__in=handoffs.keys())
-                   .values_list("pk", "conversation_id", "created_at"))
-    for pk, conversation_id, at in bot_replies:
-        current = last_before.get(conversation_id)
-        if at <= handoffs[conversation_id] and (current is None or (at, pk) > current):
-            last_before[conversation_id] = (at, pk)
-    return {pk for _at, pk in last_before.values()}
+    bot_replies: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for pk, conversation_id, at in (Message.objects.filter(role=Message.Role.BOT, conversation_id__in=handoffs.keys())
+                                    .values_list("pk", "conversation_id", "created_at")):
+        bot_replies[conversation_id].append((at, pk))
+    followed: set[int] = set()
+    for conversation_id, moments in handoffs.items():
+        for handed_at in moments:
+            before = [reply for reply in bot_replies[conversation_id] if reply[0] <= handed_at]
+            if before:
+                followed.add(max(before)[1])
+    return followed
 
 
 def _uses(*, start: datetime, end: datetime, limit: int) -> tuple[dict[int, _Use], int, bool]:

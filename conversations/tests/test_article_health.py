@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from conversations.models import Conversation, Feedback, Message
 from conversations.stats import articles as article_stats
-from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
+from conversations.tests.factories import (
+    bot_message_factory,
+    conversation_factory,
+    customer_message_factory,
+    handoff_factory,
+)
 from knowledge.models import Article
 
 pytestmark = pytest.mark.django_db
@@ -37,9 +42,10 @@ def answer(*articles: Article, rating: int | None = None, handoff: bool = False,
     if rating is not None:
         Feedback.objects.create(conversation=conversation, message=reply, rating=rating)
     if handoff:
+        handed_at = timezone.now() - ago + timedelta(seconds=1)
         Conversation.objects.filter(pk=conversation.pk).update(
-            status=Conversation.Status.WAITING_HUMAN, handoff_reason="customer_request",
-            handoff_at=timezone.now() - ago + timedelta(seconds=1))
+            status=Conversation.Status.WAITING_HUMAN, handoff_reason="customer_request", handoff_at=handed_at)
+        handoff_factory(conversation, at=handed_at, question=question)
     return reply
 
 
@@ -80,10 +86,36 @@ def test_a_handoff_counts_only_on_the_answer_just_before_it() -> None:
                             sources=[{"n": 1, "article_id": source.pk, "title": source.title, "cited": True}])
     Conversation.objects.filter(pk=conversation.pk).update(
         status=Conversation.Status.WAITING_HUMAN, handoff_reason="low_confidence", handoff_at=timezone.now())
+    handoff_factory(conversation, reason="low_confidence")
 
     health = report()
 
     assert figures(health, "Returns")[3] == 0 and figures(health, "Shipping")[3] == 1
+
+
+@pytest.mark.parametrize(("first", "second"), [("Returns", "Shipping"), ("退货与退款", "配送与物流")])
+def test_a_conversation_handed_off_twice_counts_a_handoff_on_each_answer_before_one(first: str, second: str) -> None:
+    """Handed off after the first answer, handed back to the bot, handed off again after the second: both answers
+    were followed by a handoff (the conversation's own fields keep only the latest)."""
+    articles = article(first), article(second)
+    conversation = conversation_factory()
+    started = timezone.now() - timedelta(hours=1)
+    for step, source in enumerate(articles):
+        question = customer_message_factory(conversation, "A question")
+        reply = bot_message_factory(conversation, "An answer.", reply_to=question,
+                                    answer_source=Message.AnswerSource.LLM,
+                                    sources=[{"n": 1, "article_id": source.pk, "title": source.title, "cited": True}])
+        answered_at = started + step * timedelta(minutes=20)
+        Message.objects.filter(pk__in=[question.pk, reply.pk]).update(created_at=answered_at)
+        handoff_factory(conversation, at=answered_at + timedelta(minutes=1), question=question,
+                        reason="low_confidence")
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status=Conversation.Status.WAITING_HUMAN, handoff_reason="low_confidence",
+        handoff_at=started + timedelta(minutes=21))
+
+    health = report()
+
+    assert figures(health, first)[3] == 1 and figures(health, second)[3] == 1
 
 
 @pytest.mark.parametrize(("cited", "bad", "flagged"), [
