@@ -60,7 +60,7 @@ def test_an_action_no_source_describes_is_not_covered_by_the_shop_words_around_i
 
 @pytest.mark.parametrize("question", [
     "I bought a kettle on eBay and it arrived broken, can I return it for a refund?",
-    "We ordered cups from another store and the refund never came, what do we do?",
+    "We paid by card for cups from another store and the refund never came back to the card",
     "在京东买的水壶坏了，能退款吗",
     "别的店买的杯子能退货吗",
 ])
@@ -69,7 +69,7 @@ def test_another_seller_is_not_the_shop(shop, question) -> None:
 
 
 @pytest.mark.parametrize("question", [
-    "do you sell bicycles or helmets",
+    "do you sell bicycles i can pay for by card or alipay",
     "Do you have any printers in stock? I would pay by card",
     "你们卖电动车吗，可以用支付宝付款吗",
     "有没有卖充电宝，可以退货吗",
@@ -89,8 +89,9 @@ def test_a_field_outside_a_shop_is_not_covered_by_shop_words(shop, question) -> 
 
 
 def test_a_story_in_shop_words_does_not_cover_the_question_it_ends_with(shop) -> None:
-    assert covered("Someone took my bank card and my Alipay account password. Who should I call?") < (
-        settings.COVERAGE_MIN)
+    story = "My Alipay account and my bank card were both charged for the refund."
+    assert covered(f"{story} Who do I report the stolen phone to?") < settings.COVERAGE_MIN
+    assert covered(f"{story} Why?") >= settings.COVERAGE_MIN  # a short question leans on the story
     assert covered("I want to pay by card. How do I do that?") >= settings.COVERAGE_MIN  # the question says nothing
 
 
@@ -121,7 +122,7 @@ def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concep
     assert concept in [unit.word for unit in question_units(question)]
 
 
-@pytest.mark.parametrize("question", ["能不能等快递到了再付钱？", "Can I pay the delivery driver in cash?"])
+@pytest.mark.parametrize("question", ["东西到手了才给钱行吗", "Can I pay the delivery driver in cash?"])
 def test_a_concepts_phrasing_covers_the_article_that_names_the_concept(shop, question) -> None:
     hits = search(question, limit=10, include_weak=True).hits
     paying = max(hit_covers(hit) for hit in hits if hit.title in ("付款方式", "Paying for your order"))
