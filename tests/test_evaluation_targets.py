@@ -6,13 +6,13 @@ of it is held out and never tuned on. Both parts must meet every target. The fak
 cover is the product's doing. A second run with a fake that changes one number of the source it quotes shows
 the fact check flags changed numbers, and the first run shows it leaves right ones alone.
 
-Neither part meets every target yet. The tuning part meets them for citing the right article, answering
-in-scope questions and handing off requests for a person, not for declining what is out of scope (the cases
-added with the second round of the set, out-of-scope questions made of the shop's own words: "do you sell
-iPhones", "信用卡逾期了怎么办"); the held-out part misses citing the right article and declining. Where a
-part is below a target the test holds the figure measured when the rules were last changed (TUNING_FLOOR,
-HELD_OUT_FLOOR), so a change that makes it worse fails, and issue 15 stays open for the gap. The figures and
-the run's time are printed (`pytest -s tests/test_evaluation_targets.py`) for the README.
+The tuning part meets every target. The held-out part meets them for answering in-scope questions and handing
+off requests for a person, not for citing the right article and declining what is out of scope (out-of-scope
+questions made of the shop's own words whose head, the action, seller, product or field asked about, is one the
+rules do not read; Chinese paraphrases sharing no word with the article). Where a part is below a target the
+test holds the figure measured when the rules were last changed (HELD_OUT_FLOOR), so a change that makes it worse
+fails, and issue 15 stays open for the gap. The figures and the run's time are printed
+(`pytest -s tests/test_evaluation_targets.py`) for the README.
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ TARGETS = {  # figure: the least it may be, on each part
     "out_of_scope_declined": 0.95,
     "person_handed_off": 0.95,
 }
-# Below the targets, as measured: tuning, 42 of 47 out-of-scope questions declined; held out, 32 of 40 cases cite
-# an expected article and 16 of 21 out-of-scope questions are declined. Floors, not targets: raise them as the
-# product gets better, never lower them to pass.
-TUNING_FLOOR = {"out_of_scope_declined": 0.89}
-HELD_OUT_FLOOR = {"cited_right": 0.79, "out_of_scope_declined": 0.76}
+# Below the targets, as measured: held out, 34 of 44 cases cite an expected article (32 of the 40 the floor was
+# set on, 2 of 4 added since) and 24 of 27 out-of-scope questions are declined. Floors, not targets: raise them as
+# the product gets better, never lower them to pass. The cited floor stays at what the first 40 cases gave (0.79)
+# though the grown part measures 0.77 with and without the head-word rules: the lead decides (see the report).
+TUNING_FLOOR: dict[str, float] = {}
+HELD_OUT_FLOOR = {"cited_right": 0.79, "out_of_scope_declined": 0.88}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}
 # CI evaluates the whole set within this (issue 15: under two minutes).
 RUN_SECONDS_AT_MOST = 120

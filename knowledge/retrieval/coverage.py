@@ -32,25 +32,36 @@ from dataclasses import dataclass, field
 import numpy as np
 import rjieba
 
+from .heads import OTHER_FIELDS, OTHER_SELLER, chinese_heads, english_heads, other_sellers
 from .snapshot import Snapshot
-from .synonyms import single_word_synonyms, split_phrases
+from .synonyms import concepts_in, single_word_synonyms, split_phrases
 from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words
 
 # Words of asking, not of a subject: in every question, whatever it is about, so they would make any
 # source look half relevant (or none wholly). Generic verbs, quantities, times, connectives and politeness.
 ASKING_WORDS = frozenset(
     """
-    much many long often soon far get got getting need needs want wanted know tell like would let make
+    much many long often soon far get got getting need needs want wanted know tell like would let make sell
     take takes way ways thing something anything possible able still already ever really actually maybe
     okay ok um uh hey dear sir madam help question ask asking wondering wonder find kind one else other another
     more less use using go going come coming good bad best better right wrong sure think mean say said see look
     looking today tomorrow tonight weekend week year now time don't dont doesn't can't cannot won't i'm i've
     whats hows wheres whens whos im ive id youre thats theres isnt arent didnt wont cant myself yourself itself
+    us him her his hers mine yours ours theirs
     u ur pls plz until till til since before after during while whenever whether because though although
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
-    可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
+    不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
     自己 几天 多少天
     多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
+    直接 马上 立刻 赶紧 尽快
+    """.split()
+) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
+    """
+    mum mom mother dad father parent sister brother wife husband friend boyfriend girlfriend son daughter kid child
+    children grandma grandpa grandmother grandfather aunt uncle cousin colleague coworker boss family neighbour
+    neighbor
+    妈妈 妈 老妈 爸爸 爸 老爸 父母 家人 姐姐 妹妹 哥哥 弟弟 表姐 表妹 表哥 表弟 老婆 老公 朋友 男朋友 女朋友
+    儿子 女儿 孩子 同事 老板 奶奶 爷爷 外婆 外公 姥姥 阿姨 叔叔 邻居
     """.split()
 )
 # A quantity or a time span in Chinese words ("三个月", "半年前", "两盒", "一百块"): how much or how long, not what
@@ -64,6 +75,13 @@ _MODAL_PREFIXES = ("能", "要", "可", "会", "想", "该")
 # A word the source mentions once (in passing: "packed in our Hangzhou studio") covers the question less than one
 # it is about (in its title, tags or heading, or said again): a mention counts this much.
 PASSING_MENTION = 0.5
+# A source that lacks a head word of the question (knowledge.retrieval.heads: the action asked for, another seller,
+# a product asked for, a word of a field outside a shop) covers it this much of what its share of words says: at
+# most a quarter, under any sensible COVERAGE_MIN, however many of the question's other words it has.
+HEAD_MISSING = 0.25
+# A question sentence of a longer line with this many content words (a Chinese character alone counting half) is
+# read alone: the rest of the line is a story around it.
+ON_ITS_OWN = 2.0
 
 
 @dataclass
@@ -74,6 +92,10 @@ class Unit:
     parts: tuple[str, ...] = ()  # Chinese: the words or characters inside it
     english: bool = False
     weight: float = 1.0  # a single Chinese character says less than a word: half
+    head: bool = False  # what the question asks about or asks to have done: a source must have it
+    # A head read from the whole message, not its shape (another seller, a field outside a shop): it holds for
+    # every line and question sentence of the message.
+    whole_message: bool = False
 
 
 @dataclass
@@ -100,10 +122,26 @@ _NOT_SUBJECT = re.compile(
 
 
 def question_units(text: str) -> list[Unit]:
-    """The content words of a question, each with the forms that can cover it."""
+    """The content words of a question, each with the forms that can cover it, its head words marked."""
+    text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
+    concepts, rest = concepts_in(text)  # "送到了再付钱": 货到付款, one word of the question
+    units = [Unit(concept, parts=_concept_parts(concept), english=concept.isascii() and concept.isalpha())
+             for concept in concepts] + _content_units(rest)
+    _mark_heads(text.lower().replace("’", "'"), units)
+    return units
+
+
+def _concept_parts(concept: str) -> tuple[str, ...]:
+    """A Chinese concept's words ("重复扣款": "重复", "扣款"), which an article may have apart."""
+    if not _CJK_RUN.fullmatch(concept):
+        return ()
+    return tuple(word for word in rjieba.cut_for_search(concept) if word != concept and len(word) > 1)
+
+
+def _content_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()
-    text = _CHINESE_QUANTITY.sub("，", _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text)))
+    text = _CHINESE_QUANTITY.sub("，", text)
     for index, run in enumerate(_CJK_RUN.split(text.lower().replace("’", "'"))):
         if not index % 2:
             phrases, run = split_phrases(run)
@@ -124,6 +162,26 @@ def question_units(text: str) -> list[Unit]:
             seen.add(word)
             units.append(Unit(word, parts=_chinese_parts(word), weight=1.0 if len(word) > 1 else 0.5))
     return units
+
+
+def _mark_heads(text: str, units: list[Unit]) -> None:
+    """Mark the question's head words (knowledge.retrieval.heads), adding one for an unnamed seller other than
+    the shop ("another shop", "别家店"), which no article covers."""
+    content = {unit.word for unit in units}
+    heads = english_heads(text, content=content)
+    for index, run in enumerate(_CJK_RUN.split(text)):
+        if index % 2:
+            heads |= chinese_heads(run, content=content)
+    sellers, another = other_sellers(text)
+    for unit in units:
+        field_word = unit.word in OTHER_FIELDS or (unit.english and root(unit.word) in _OTHER_FIELD_ROOTS) or any(
+            part in OTHER_FIELDS for part in unit.parts)
+        if unit.word in sellers or field_word:
+            unit.head = unit.whole_message = True
+        elif unit.word in heads:
+            unit.head = True
+    if another:  # no article is about another shop: never covered
+        units.append(Unit(OTHER_SELLER, head=True, whole_message=True))
 
 
 def _chinese_parts(word: str) -> tuple[str, ...]:
@@ -150,6 +208,9 @@ def root(word: str) -> str:
     if len(word) > 4 and word.endswith("e"):
         word = word[:-1]  # arrive, arrived -> arriv
     return word
+
+
+_OTHER_FIELD_ROOTS = frozenset(root(word) for word in OTHER_FIELDS if word.isascii())
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -231,6 +292,12 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
         whole = _term_ids(snapshot, lexicon, unit.word, english=unit.english)
         for synonym in _synonyms(unit):
             whole += _term_ids(snapshot, lexicon, synonym, english=bool(re.fullmatch(r"[a-z]+", synonym)))
+        if " " in unit.word:  # a phrase ("cash on delivery") is covered by its words together, too
+            words = [word for word in unit.word.split() if word not in STOPWORDS]
+            together = [_covered(snapshot, _term_ids(snapshot, lexicon, word, english=word.isascii()))
+                        for word in words]
+            if together:
+                scores[row] = np.maximum(scores[row], np.minimum.reduce(together))
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)
             if term_id is not None:
@@ -257,17 +324,38 @@ def _term_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, english: bool
 _SENTENCE_END = re.compile(r"(?<=[？！。；])\s*|(?<=[?!.;])\s+")
 
 
-def _parts(text: str) -> list[str]:
-    """The lines of a question, and of a line of several sentences its questions too: a long message ("I've
+def _parts(text: str) -> list[list[Unit]]:
+    """The content words of each line of a question; of a line of several sentences that asks questions, those
+    of its question sentences instead when they say enough on their own (ON_ITS_OWN): a long message ("I've
     been buying from you for years, my friend moved to Urumqi… how long does delivery take there?") asks its
-    question in one sentence, which the rest would drown."""
-    parts: list[str] = []
-    for line in _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text)).splitlines():
-        parts.append(line)
+    question in one sentence, which the rest would drown, and a story made of shop words ("someone stole my
+    Visa card") is not what "how do I get my bank to block it?" asks. A head read from the whole message
+    (another seller, a field outside a shop) holds for each."""
+    text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
+    whole = [unit for unit in question_units(text) if unit.whole_message]
+    parts: list[list[Unit]] = []
+    for line in text.splitlines():
         sentences = [s for s in _SENTENCE_END.split(line) if s.strip()]
-        if len(sentences) > 1:
-            parts += [s for s in sentences if s.rstrip().endswith(("?", "？"))]
+        asked = [s for s in sentences if s.rstrip().endswith(("?", "？"))] if len(sentences) > 1 else []
+        asked_units = [units for units in map(question_units, asked) if units]
+        # A question sentence that says enough on its own (two words or more) is what the line asks; a short one
+        # ("What happened to it?") leans on the rest of the line, which is read too.
+        read = [units for units in asked_units if sum(unit.weight for unit in units) >= ON_ITS_OWN]
+        if len(read) < len(asked_units) or not read:
+            read = [question_units(line), *asked_units]
+        for units in read:
+            if units:
+                words = {unit.word for unit in units}
+                parts.append(units + [unit for unit in whole if unit.word not in words])
     return parts
+
+
+def _head_missing(scores: np.ndarray, units: list[Unit]) -> np.ndarray:
+    """Per column (chunk or article), HEAD_MISSING where some head word of the question is not covered, else 1."""
+    heads = [row for row, unit in enumerate(units) if unit.head]
+    if not heads:
+        return np.ones(scores.shape[1], dtype=np.float32)
+    return np.where((scores[heads] <= 0).any(axis=0), HEAD_MISSING, 1.0).astype(np.float32)
 
 
 def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -276,24 +364,22 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
 
     A question of several lines (the customer's unanswered messages, one a line) is covered as well as its
     best-covered line, or question sentence: "Hi, quick one" then "do you take Mastercard?" asks the second.
+    A source lacking one of the question's head words covers it HEAD_MISSING as much.
     """
     if not snapshot.chunks:
         return None
     best: tuple[np.ndarray, np.ndarray] | None = None
     lexicon = _lexicon(snapshot)
-    for part in _parts(text):
-        units = question_units(part)
-        if not units:
-            continue
+    for units in _parts(text):
         weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
         scores = unit_scores(snapshot, units)
-        by_chunk = weights @ scores / weights.sum()
+        by_chunk = weights @ scores / weights.sum() * _head_missing(scores, units)
         # Each word as well covered as the article's best chunk covers it, then shared out to its chunks.
-        per_article = weights @ np.maximum.reduceat(scores, lexicon.article_starts, axis=1) / weights.sum()
+        article_scores = np.maximum.reduceat(scores, lexicon.article_starts, axis=1)
+        per_article = weights @ article_scores / weights.sum() * _head_missing(article_scores, units)
         by_article = per_article[lexicon.article_of_chunk]
         if best is None:
             best = (by_chunk, by_article)
         else:
             best = (np.maximum(best[0], by_chunk), np.maximum(best[1], by_article))
     return best
-

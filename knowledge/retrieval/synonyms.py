@@ -49,6 +49,11 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("address", "地址", "收货地址"),
     ("account", "login", "sign in", "账号", "账户", "登录"),
     ("cancel", "cancellation", "取消", "撤销"),
+    ("repair", "repaired", "fix", "fixed", "mend", "维修", "修理", "修好", "修"),
+    ("leak", "leaks", "leaking", "drip", "dripping", "dribble", "dribbling", "seep", "漏水", "漏", "渗水", "滴水"),
+    ("photo", "picture", "pic", "照片", "拍照", "图片", "相片"),
+    ("duplicate", "double charge", "charged twice", "重复扣款", "重复扣费", "重复付款", "扣款两次"),
+    ("港澳台", "港澳", "香港", "澳门", "台湾", "hong kong", "macao", "macau", "taiwan"),
 )
 
 
@@ -109,3 +114,35 @@ def split_phrases(text: str) -> tuple[list[str], str]:
 def single_word_synonyms(word: str) -> list[str]:
     """The synonyms of `word` that can be a search term (no space), in a stable order."""
     return sorted(other for other in synonyms_of(word) if " " not in other)
+
+
+# Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
+# than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
+# (the concept, as a word of a group above, the pattern), matched on the question in lower case, NFKC.
+CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cash on delivery", re.compile(
+        r"\bpay(?:ing|ment)?\s+(?:in\s+cash\s+)?(?:on|upon|at)\s+(?:delivery|arrival|the\s+door)\b"
+        r"|\bpay(?:ing)?\s+(?:the\s+)?(?:courier|driver|delivery\s+(?:guy|man|person|driver))\b"
+        r"|\bpay(?:ing)?\s+(?:(?:in\s+)?cash\s+|for\s+(?:it|them)\s+|only\s+)?(?:when|once|after)\s+"
+        r"(?:it|they|the\s+\w+|my\s+\w+)\s+"
+        r"(?:arrives?|arrived|(?:is|are|gets?|got)\s+delivered|comes?|came|brings\s+(?:it|them|the\s+\w+))\b")),
+    ("货到付款", re.compile(
+        r"(?<![收得送拿])到付|(?:送到|送来|到了|到手|到货|收到|收货|签收|拿到|验货)[\u4e00-\u9fff]{0,5}?[，,\s]*"
+        r"(?:再|才|然后)"
+        r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付)")),
+    ("duplicate", re.compile(r"\b(?:charged|billed|paid|debited)\s+(?:me\s+)?(?:twice|two\s+times|double)\b"
+                             r"|\bdouble[- ](?:charged|billed|charge)\b")),
+    ("重复扣款", re.compile(
+        r"扣了?(?:两|二|2)(?:次|遍|回|笔)|扣了?双份|多扣了?(?:一次|一笔|钱)?|重复扣|付了?(?:两|2)(?:次|遍)")),
+)
+
+
+def concepts_in(text: str) -> tuple[list[str], str]:
+    """(the shop concepts an everyday phrasing in the text stands for, the text without those phrasings)."""
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    found = []
+    for concept, pattern in CONCEPTS:
+        if pattern.search(lowered):
+            found.append(concept)
+            lowered = pattern.sub("，", lowered)
+    return found, lowered if found else text

@@ -9,7 +9,7 @@ import rjieba
 
 from helpdesk.llm.text import is_cjk
 
-from .synonyms import single_word_synonyms, split_phrases
+from .synonyms import concepts_in, single_word_synonyms, split_phrases
 
 _CJK_RUN = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]+)")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -135,6 +135,16 @@ def query_terms(text: str) -> dict[str, float]:
     them. So are the characters of glued words ("券" of "张券能").
     """
     terms: dict[str, float] = {}
+    concepts, _ = concepts_in(text)  # "送到了再付钱": searched as 货到付款 too
+    for concept in concepts:
+        if " " not in concept:
+            terms[concept] = 1.0
+        if is_cjk(concept[0]):  # "重复扣款": an article may have "重复" and "扣款" apart
+            for part in rjieba.cut_for_search(concept):
+                if part != concept and len(part) > 1:
+                    terms.setdefault(part, QUERY_EXPANSION_WEIGHT)
+        for synonym in single_word_synonyms(concept):
+            terms.setdefault(synonym if is_cjk(synonym[0]) else _stem(synonym), QUERY_EXPANSION_WEIGHT)
     for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
         if not index % 2:
             terms.update(dict.fromkeys(_other_words(run), 1.0))

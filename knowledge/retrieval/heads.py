@@ -1,0 +1,150 @@
+"""A question's head words: what it asks about and what it asks to have done, which a source must contain to
+cover it, whatever else it shares with the question.
+
+Why: coverage (knowledge.retrieval.coverage) is the share of a question's content words a source contains, and
+a question made of the shop's own words can be about something else: "how do I transfer money to a friend with
+WeChat Pay" shares "WeChat Pay" and "money" with the payment article, "淘宝买的衣服怎么退货" shares "退货" with
+the returns article, "信用卡逾期了怎么办" shares "信用卡" with it. What puts such questions out of scope is one
+word the shop's articles never have: the action asked for ("transfer", "解冻", "申报"), another party whose
+matter it is ("another shop", "Amazon", "别家店", "拼多多"), a product asked for that the articles never name
+("do you sell laptops", "有笔记本电脑卖吗"), or a word of a field no shop's help centre is about (a loan, a
+medicine, a lawsuit: "逾期", "失眠", "起诉"). Those words are the question's head: a source without them does not
+cover it, however many of its other words it has.
+
+Rules, not phrasings: the head is read from the question's shape (the verb after "how do I", "怎么" or "如何";
+the object of "do you sell", "你们卖", "有…卖"), plus three small lexicons of commerce concepts in both
+languages: other sellers (another shop, a marketplace), fields outside a shop (personal finance, health, law,
+taxes of one's own), and generic shop verbs ("buy", "contact", "查") that say nothing about the subject and so
+are never a head. A head word the knowledge base has (a shop that sells on Tmall and says so, a shop whose
+articles cover shipping insurance) is covered as any word is.
+"""
+
+from __future__ import annotations
+
+import re
+
+import rjieba
+
+from .terms import STOPWORDS, _stem
+
+# Sellers other than the shop: a generic "another shop" (the articles are about this shop only), marketplaces and
+# carriers by name, English and Chinese (a shop's own carrier is in its articles, and so covered). Matched on the
+# question as written (lower case, NFKC).
+_ANOTHER_SELLER = re.compile(
+    r"\b(?:another|other|different|some other|a different|third[- ]party)\s+"
+    r"(?:shop|store|seller|website|site|web ?shop|online shop|merchant|vendor|platform|retailer|marketplace)s?\b"
+    r"|别家|别的店|别人家|其他店|其它店|其他商家|其它商家|别的商家|其他平台|其它平台|别的平台|别的网站|其他网站|外面买"
+)
+_NAMED_SELLER = re.compile(
+    r"\b(?:amazon|ebay|taobao|tmall|aliexpress|pinduoduo|temu|shein|etsy|walmart|costco|ikea"
+    r"|dhl|fedex|ups|usps|ems|yto|zto|yunda)\b"
+    r"|淘宝|天猫|京东|拼多多|闲鱼|唯品会|苏宁|亚马逊|得物|中国邮政|邮政|中通|圆通|申通|韵达|极兔|德邦"
+)
+OTHER_SELLER = "〈other seller〉"
+
+# Words of fields a shop's help centre is not about (nor words a shop uses too: "stock", "interest"): a question
+# that has one is about that field (the customer's loan, health, lawsuit, own tax return), whatever shop words it
+# shares. English words are met through their roots ("medicines", "overdue"), Chinese as words or inside one.
+OTHER_FIELDS = frozenset(
+    """
+    loan mortgage overdue debt invest investment dividend insurance pension
+    salary wage landlord tenant lawyer attorney sue lawsuit court divorce
+    police passport doctor medicine medication pill symptom headache fever
+    pregnant pregnancy diabetes diabetic allergy allergic burn burns rash insomnia prescription hospital
+    贷款 房贷 车贷 逾期 欠款 利息 理财 股票 基金 股价 保险 养老金 工资 房租 房东 租房 押金 律师 起诉 法院 官司 合同 离婚
+    报警 护照 签证 医生 药 吃药 症状 头疼 头痛 发烧 怀孕 孕妇 糖尿病 高血压 过敏 烫伤 失眠 医院 处方
+    所得税 个税 申报 征信
+    """.split()
+)
+
+# Verbs of shopping and of filling in forms that name no subject ("how do I buy…", "怎么查…", "how can I contact
+# you", "在哪里提交"): never a head.
+GENERIC_ACTIONS = frozenset(
+    """
+    buy purchase order get find see check know contact reach call email talk speak ask tell change update
+    use make do have put go take keep give submit fill enter upload provide
+    买 购买 下单 查 查看 查询 看 找 联系 问 改 修改 弄 办 处理 做 用 操作 知道 了解 确认 提交 填 填写 上传 提供
+    """.split()
+)
+
+# English: "how do I <verb>", "how to <verb>", "can I <verb>", "can you <verb>" (what the shop is asked to do),
+# "where can I <verb>", "is it possible to <verb>"; and "how many / how much <noun>", what is to be counted.
+_EN_ACTION_FRAME = re.compile(
+    r"\b(?:how\s+(?:do|can|could|would|should|will|does|did|must)\s+(?:i|we|you|one|u)|how\s+to"
+    r"|(?:can|could|may)\s+(?:i|we|u)|(?:can|could|would|will)\s+you(?:\s+guys)?(?:\s+please)?"
+    r"|where\s+(?:can|do|should|could|would)\s+(?:i|we|u)|how\s+(?:many|much)"
+    r"|is\s+it\s+possible\s+to|what(?:'s| is)\s+the\s+way\s+to)\s+"
+    r"((?:[a-z']+\s+){0,2}[a-z']+)"
+)
+_EN_FILLERS = frozenset("just still also even please pls plz really actually ever simply quickly i we you u my".split())
+# After "how many" or "how much": words of asking, not what is counted ("how much is it", "how much will I pay").
+_EN_NOT_COUNTED = frozenset("is are was were do does did will would should can could longer more time times".split())
+# English: "do you sell/stock/carry <object>", "does your shop sell <object>", "do you have <object> in stock".
+_EN_SELL_FRAME = re.compile(
+    r"\b(?:do|does|can)\s+(?:you|u|your\s+(?:shop|store|company))\s+(?:guys\s+)?(?:also\s+)?"
+    r"(?:sell|stock|carry|supply)\s+((?:[a-z'-]+\s*){1,4})"
+    r"|\b(?:do|does)\s+(?:you|u)\s+(?:guys\s+)?(?:have|got)\s+(?:any\s+)?((?:[a-z'-]+\s+){1,4})(?:in\s+stock|for\s+sale)\b"
+)
+_EN_OBJECT_END = frozenset("for to in at on with from by of as than too well please that which".split())
+
+# Chinese: "怎么 / 如何 / 怎样 / 咋 / 去哪里 <verb>", an optional "给朋友" / "跟银行" / "帮我" before the verb.
+_ZH_ACTION_FRAME = re.compile(r"(?:怎么样才能|怎么才能|怎么|如何|怎样|咋|[去在]?哪里|[去在]?哪儿|[去在]哪)")
+_ZH_PREPOSITIONS = frozenset("给 跟 和 向 替 为 对 帮 找 让 叫 在 从 把 用 拿 去 来 才 能 可以 要 再 先 才能".split())
+_ZH_PARTICLES = frozenset("的 了 着 过 地 得".split())
+_ZH_NOT_ACTIONS = frozenset("回事 这么 那么 这样 那样 样 会 又 没 不 一直 总是 老是 突然 还是 就是 说".split())
+_ZH_TAKES_OBJECT = frozenset("给 跟 和 向 替 为 对 帮 找 让 叫 在 从 把 用 拿".split())  # "给朋友": the friend goes too
+# Chinese: "你们卖X吗", "有没有卖X", "有X卖吗", "出售X".
+_ZH_SELL_FRAME = re.compile(
+    r"(?:卖|出售|售卖|有没有卖|有卖)(?!的)([\u4e00-\u9fff]{1,8}?)(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
+    r"|有([\u4e00-\u9fff]{1,8}?)卖"
+)
+
+
+def other_sellers(text: str) -> tuple[set[str], bool]:
+    """(the sellers other than the shop a question names, as written: "bought it on Amazon", "京东买的"; whether
+    it speaks of another seller without a name: "from another shop", "别家店买的")."""
+    return {match.group(0) for match in _NAMED_SELLER.finditer(text)}, bool(_ANOTHER_SELLER.search(text))
+
+
+def english_heads(text: str, *, content: set[str]) -> set[str]:
+    """The English head words of a question: the verb asked to be done ("how do I transfer…" -> transfer) and
+    the things asked to be sold ("do you sell laptops or phones" -> laptops, phones), among its content words."""
+    heads: set[str] = set()
+    for match in _EN_ACTION_FRAME.finditer(text):
+        for word in match.group(1).split():
+            if word in _EN_FILLERS:
+                continue
+            if word in _EN_NOT_COUNTED and match.group(0).startswith("how m"):
+                break
+            if _stem(word) in content and word not in GENERIC_ACTIONS:
+                heads.add(_stem(word))
+            break
+    for match in _EN_SELL_FRAME.finditer(text):
+        for word in (match.group(1) or match.group(2)).split():
+            if word in _EN_OBJECT_END:
+                break
+            if _stem(word) in content:
+                heads.add(_stem(word))
+    return heads
+
+
+def chinese_heads(run: str, *, content: set[str]) -> set[str]:
+    """The Chinese head words of a run of Chinese text: the verb after "怎么" or "如何" (and its object when the
+    verb is one character: "发红包" -> 红包), and what "你们卖…吗" or "有…卖" asks for."""
+    heads: set[str] = set()
+    for match in _ZH_ACTION_FRAME.finditer(run):
+        words = [word for word in rjieba.cut(run[match.end():]) if word.strip() and word not in _ZH_PARTICLES]
+        while words and words[0] in _ZH_PREPOSITIONS:
+            words = words[2:] if words[0] in _ZH_TAKES_OBJECT and len(words) > 1 else words[1:]
+        if not words or words[0] in GENERIC_ACTIONS or words[0] in STOPWORDS or words[0] in _ZH_NOT_ACTIONS:
+            continue  # "怎么还没到", "怎么回事", "怎么这么慢": how come, not how to
+        verb = words[0]
+        if len(verb) > 1:
+            if verb in content:
+                heads.add(verb)
+        elif len(words) > 1 and words[1] in content:  # "发 / 红包": a one-character verb says little, its object
+            heads.add(words[1])
+    for match in _ZH_SELL_FRAME.finditer(run):
+        wanted = match.group(1) or match.group(2) or ""
+        heads.update(word for word in rjieba.cut(wanted) if word in content)
+    return heads

@@ -1,0 +1,139 @@
+"""Head words: a question made of the shop's words is covered only by a source that has what it asks about or asks
+to have done (knowledge.retrieval.heads), and an everyday phrasing of a shop concept covers as the concept.
+
+A small shop of its own (a kettle and cup shop) rather than the demo's, so these cases are not the evaluation
+set's: each out-of-scope question shares most of its words with an article, which coverage alone let through.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from knowledge.retrieval.coverage import question_units
+from knowledge.retrieval.relevance import hit_covers
+from knowledge.retrieval.search import search
+from knowledge.retrieval.synonyms import concepts_in
+from knowledge.tests.factories import article_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(fake_ollama) -> None:
+    article_create(
+        title="Returns and refunds", tags="returns, refund",
+        body="## Returning an item\n\nYou can return a kettle or a cup within 14 days if it is unused. Broken items "
+             "bought from us are refunded in full, and we pay the postage. The money goes back to your card or "
+             "your Alipay account within five working days; your bank may take longer.",
+    )
+    article_create(
+        title="Paying for your order", tags="payment, card",
+        body="## How to pay\n\nPay by card, Alipay or WeChat Pay when you order. We do not offer cash on delivery. "
+             "Send money only through the checkout page.",
+    )
+    article_create(
+        title="退货退款", language="zh-hans", tags="退货, 退款",
+        body="## 退货\n\n水壶和杯子未使用的，收到后 14 天内可以在订单页申请退货。"
+             "本店售出的商品如有破损，全额退款，运费由我们承担。退款会退回您的银行卡或支付宝账户，银行到账可能略慢。",
+    )
+    article_create(
+        title="付款方式", language="zh-hans", tags="付款, 支付",
+        body="## 怎么付款\n\n下单时可用银行卡、支付宝或微信支付付款。暂不支持货到付款。请只在结算页面付款转钱。",
+    )
+
+
+def covered(question: str) -> float:
+    """The best coverage any found source has of the question (its article's or its own)."""
+    return max((hit_covers(hit) for hit in search(question, limit=10, include_weak=True).hits), default=0.0)
+
+
+@pytest.mark.parametrize("question", [
+    "How can I wire money to my brother with my card?",  # the action asked for: no article wires money
+    "Can I lend my Alipay account to a colleague?",
+    "怎么用银行卡给同学汇款",  # 汇款: no article sends money to anyone
+    "支付宝账户怎么注销",
+])
+def test_an_action_no_source_describes_is_not_covered_by_the_shop_words_around_it(shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "I bought a kettle on eBay and it arrived broken, can I return it for a refund?",
+    "We paid by card for cups from another store and the refund never came back to the card",
+    "在京东买的水壶坏了，能退款吗",
+    "别的店买的杯子能退货吗",
+])
+def test_another_seller_is_not_the_shop(shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "do you sell bicycles i can pay for by card or alipay",
+    "Do you have any printers in stock? I would pay by card",
+    "你们卖电动车吗，可以用支付宝付款吗",
+    "有没有卖充电宝，可以退货吗",
+])
+def test_a_product_the_shop_never_names_is_not_covered_by_how_it_would_be_paid(shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "My mortgage payment is overdue, will my bank refund the fee?",
+    "Which medicine should I take if my card payment stress gives me a headache?",
+    "房贷逾期了，银行会把钱退回我的银行卡吗",
+    "退款到账以后想找律师起诉银行，怎么弄",
+])
+def test_a_field_outside_a_shop_is_not_covered_by_shop_words(shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+def test_a_story_in_shop_words_does_not_cover_the_question_it_ends_with(shop) -> None:
+    story = "My Alipay account and my bank card were both charged for the refund."
+    assert covered(f"{story} Who do I report the stolen phone to?") < settings.COVERAGE_MIN
+    assert covered(f"{story} Why?") >= settings.COVERAGE_MIN  # a short question leans on the story
+    assert covered("I want to pay by card. How do I do that?") >= settings.COVERAGE_MIN  # the question says nothing
+
+
+@pytest.mark.parametrize("question", [
+    "How do I return a kettle I never used?",  # the action asked for is the article's
+    "can I pay with wechat pay?",
+    "Do you sell cups?",
+    "怎么申请退款",
+    "能用微信支付付款吗",
+    "你们卖水壶吗",
+    "My bank card was charged, how can I get a refund?",
+])
+def test_questions_whose_heads_the_sources_have_stay_covered(shop, question) -> None:
+    assert covered(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("能不能到货了再付钱", "货到付款"),
+    ("收到茶叶以后再给钱行吗", "货到付款"),
+    ("东西拿到手了才付款可以吗", "货到付款"),
+    ("可以到付吗", "货到付款"),
+    ("Can I pay the courier instead of paying online?", "cash on delivery"),
+    ("is it ok to pay when the parcel arrives", "cash on delivery"),
+    ("Can I pay on arrival?", "cash on delivery"),
+])
+def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
+    assert concept in concepts_in(question)[0]
+    assert concept in [unit.word for unit in question_units(question)]
+
+
+@pytest.mark.parametrize("question", ["东西到手了才给钱行吗", "Can I pay the delivery driver in cash?"])
+def test_a_concepts_phrasing_covers_the_article_that_names_the_concept(shop, question) -> None:
+    hits = search(question, limit=10, include_weak=True).hits
+    paying = max(hit_covers(hit) for hit in hits if hit.title in ("付款方式", "Paying for your order"))
+    others = max((hit_covers(hit) for hit in hits if hit.title not in ("付款方式", "Paying for your order")), default=0)
+    assert paying >= settings.COVERAGE_MIN and paying > others
+
+
+def test_head_words_are_read_from_the_questions_shape() -> None:
+    heads = {unit.word for unit in question_units("how do I unlock my phone with a card?") if unit.head}
+    assert heads == {"unlock"}
+    assert not any(unit.head for unit in question_units("How do I contact you about my refund?"))  # generic verb
+    heads = {unit.word for unit in question_units("微信怎么给同事转账") if unit.head}
+    assert heads == {"转账"}  # "给同事": the one it is for, not what is done
+    assert {unit.word for unit in question_units("你们卖手机壳吗") if unit.head} & {"手机壳", "手机", "壳"}
