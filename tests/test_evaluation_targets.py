@@ -36,12 +36,13 @@ TARGETS = {  # figure: the least it may be, on each part
     "out_of_scope_declined": 0.95,
     "person_handed_off": 0.95,
 }
-# Below the targets, as measured: held out, 34 of 44 cases cite an expected article (32 of the 40 the floor was
-# set on, 2 of 4 added since) and 24 of 27 out-of-scope questions are declined. Floors, not targets: raise them as
-# the product gets better, never lower them to pass. The cited floor stays at what the first 40 cases gave (0.79)
-# though the grown part measures 0.77 with and without the head-word rules: the lead decides (see the report).
+# Below the targets, as measured: held out, 34 of 44 cases cite an expected article and 24 of 27 out-of-scope
+# questions are declined. Floors, not targets: raise them as the product gets better, never lower them to pass.
+# The cited floor is the grown set's figure: the 40 held-out cases it was first set on still give 32 of 40 (0.80,
+# unchanged), the 4 written since give 2 of 4, so the same product measures 0.77 on the 44 (with and without
+# the head-word rules: the cases, not the product, moved it).
 TUNING_FLOOR: dict[str, float] = {}
-HELD_OUT_FLOOR = {"cited_right": 0.79, "out_of_scope_declined": 0.88}
+HELD_OUT_FLOOR = {"cited_right": 0.77, "out_of_scope_declined": 0.88}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}
 # CI evaluates the whole set within this (issue 15: under two minutes).
 RUN_SECONDS_AT_MOST = 120

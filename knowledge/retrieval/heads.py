@@ -30,10 +30,18 @@ from .terms import STOPWORDS, _stem
 # Sellers other than the shop: a generic "another shop" (the articles are about this shop only), marketplaces and
 # carriers by name, English and Chinese (a shop's own carrier is in its articles, and so covered). Matched on the
 # question as written (lower case, NFKC).
+# "Other" and a word for a seller with at most two words between ("some other online store", "a different web
+# shop", "其他网上商城", "别家店铺"), or the Chinese words that say it alone (别家, 外面买).
+_SELLER_WORDS = (r"shop|store|seller|website|site|web ?shop|merchant|vendor|platform|retailer|marketplace|mall"
+                 r"|outlet|supermarket|boutique")
+# Words that end the seller's description ("other cups in store" is not another store).
+_NOT_A_SELLERS_NAME = r"(?:in|at|on|of|from|for|to|with|by|and|or|but|the|a|an|your|our|my|this|that|is|are|was)"
 _ANOTHER_SELLER = re.compile(
-    r"\b(?:another|other|different|some other|a different|third[- ]party)\s+"
-    r"(?:shop|store|seller|website|site|web ?shop|online shop|merchant|vendor|platform|retailer|marketplace)s?\b"
-    r"|别家|别的店|别人家|其他店|其它店|其他商家|其它商家|别的商家|其他平台|其它平台|别的平台|别的网站|其他网站|外面买"
+    rf"\b(?:another|other|different|third[- ]party)\s+(?:(?!{_NOT_A_SELLERS_NAME}\b)[a-z'-]+\s+){{0,2}}?"
+    rf"(?:{_SELLER_WORDS})s?\b"
+    r"|(?:别的|别家|别人家?的?|其他|其它|另外的?|另一家)\s*[^\s，。,.!?！？]{0,3}?"
+    r"(?:店|商城|商店|店铺|网店|平台|网站|商家|卖家|超市|专柜)"
+    r"|别家|外面买"
 )
 _NAMED_SELLER = re.compile(
     r"\b(?:amazon|ebay|taobao|tmall|aliexpress|pinduoduo|temu|shein|etsy|walmart|costco|ikea"
