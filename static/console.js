@@ -36,6 +36,7 @@
       logout: pgettext("console", "Sign out"), inbox: pgettext("console", "Inbox"),
       filter_active: pgettext("console", "Active"), compare: pgettext("console", "Compare profiles"),
       dashboard: pgettext("console", "Dashboard"), language: pgettext("console", "Language"),
+      evaluation: pgettext("console", "Evaluation"),
       gaps: pgettext("console", "Knowledge gaps"), article_health: pgettext("console", "Article health"),
       status: pgettext("console", "Status"), conversations: pgettext("console", "Conversations"),
       waiting_human: pgettext("console", "Waiting for a human"), human: pgettext("console", "With an agent"),
