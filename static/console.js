@@ -68,6 +68,7 @@
       customer: pgettext("console", "Customer"), agent_role: pgettext("console", "Agent"), system: pgettext("console", "Notice"),
       note_role: pgettext("console", "Note"), bot_role: pgettext("console", "Bot"),
       new_handoff: pgettext("console", "New conversation waiting for a human"),
+      given_to_you: pgettext("console", "A conversation was given to you"),
       taken: pgettext("console", "{name} has this conversation"),
       conversation: pgettext("console", "Conversation #{id}"), email_line: pgettext("console", "email: {e}"),
       csat: pgettext("console", "CSAT {s}/5"), name: pgettext("console", "name: {n}"),
@@ -380,7 +381,9 @@
     var fresh = (item.labels || []).filter(function (name) { return (state.labels || []).indexOf(name) < 0; });
     if (fresh.length) { state.labels = (state.labels || []).concat(fresh).sort(); fillFilters(); }
     state.items[item.id] = item;
-    if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started) notify(item);
+    if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started) notify(item, t.new_handoff);
+    // Given to this agent by assignment (a team's queue, a colleague), not taken over by them in the open one.
+    else if (isMine(item) && !isMine(before) && item.id !== state.openId && state.started) notify(item, t.given_to_you);
     state.seenWaiting[item.id] = item.status === "waiting_human";
     if (before && before.status === "waiting_human" && item.status !== "waiting_human") delete state.seenWaiting[item.id];
     renderList();
@@ -388,11 +391,14 @@
   }
 
   // --- notifications: visible, audible, and the browser's own where allowed -------------------
-  function notify(item) {
+  function isMine(item) {
+    return !!(item && item.status === "human" && item.agent && state.me && item.agent.id === state.me.id);
+  }
+  function notify(item, text) {
     // The title keeps the dot until the agent is back at the console (a key, a click), so it is not missed.
-    document.title = "● " + t.new_handoff;
+    document.title = "● " + text;
     var banner = $("hc-connection");
-    banner.textContent = t.new_handoff + " (#" + item.id + ")";
+    banner.textContent = text + " (#" + item.id + ")";
     banner.classList.add("hc-alert");
     setTimeout(function () { banner.classList.remove("hc-alert"); banner.textContent = ""; }, 6000);
     try {
@@ -402,7 +408,7 @@
       osc.connect(gain); gain.connect(audio.destination); osc.start(); osc.stop(audio.currentTime + 0.25);
     } catch (e) { /* no audio device */ }
     if (window.Notification && Notification.permission === "granted") {
-      new Notification(t.new_handoff, { body: "#" + item.id + " " + ((item.last_message || {}).excerpt || "") });
+      new Notification(text, { body: "#" + item.id + " " + ((item.last_message || {}).excerpt || "") });
     }
   }
   ["keydown", "click"].forEach(function (type) {
