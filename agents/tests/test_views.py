@@ -82,6 +82,14 @@ def test_the_console_header_links_to_both_report_pages(client) -> None:
     assert 'href="/console/compare/"' in page and 'href="/console/dashboard/"' in page
 
 
+def test_the_console_offers_admin_to_staff_only(client) -> None:
+    """An agent who is not staff would only meet the admin's sign-in page, which refuses them."""
+    client.force_login(agent_create("sam"))
+    assert 'href="/admin/"' not in client.get("/console/").content.decode()
+    client.force_login(agent_create("cora", staff=True))
+    assert '<a href="/admin/" class="hc-link" data-i18n="admin">Admin</a>' in client.get("/console/").content.decode()
+
+
 def test_the_console_header_links_to_every_page_the_report_pages_do(client) -> None:
     """An agent finds every console page from the console itself, not only from another report page."""
     import re
