@@ -381,7 +381,9 @@
     var fresh = (item.labels || []).filter(function (name) { return (state.labels || []).indexOf(name) < 0; });
     if (fresh.length) { state.labels = (state.labels || []).concat(fresh).sort(); fillFilters(); }
     state.items[item.id] = item;
-    if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started) notify(item, t.new_handoff);
+    if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started && forMyTeams(item)) {
+      notify(item, t.new_handoff);
+    }
     // Given to this agent by assignment (a team's queue, a colleague), not taken over by them in the open one.
     else if (isMine(item) && !isMine(before) && item.id !== state.openId && state.started) notify(item, t.given_to_you);
     state.seenWaiting[item.id] = item.status === "waiting_human";
@@ -391,6 +393,12 @@
   }
 
   // --- notifications: visible, audible, and the browser's own where allowed -------------------
+  // A handoff to another team is theirs to hear about: an agent is alerted to those of their own teams and of none
+  // (every handoff, for an agent in no team).
+  function forMyTeams(item) {
+    var mine = (state.teams || []).filter(function (x) { return x.mine; }).map(function (x) { return x.id; });
+    return !item.team || !mine.length || mine.indexOf(item.team.id) >= 0;
+  }
   function isMine(item) {
     return !!(item && item.status === "human" && item.agent && state.me && item.agent.id === state.me.id);
   }
