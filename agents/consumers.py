@@ -55,7 +55,7 @@ class AgentConsoleConsumer(JsonSocketConsumer):
             "agent": {"id": self.agent.pk, "name": agent_name(self.agent)},
             "agents": await aio.db_call(selectors.agents_list),
             "canned": await aio.db_call(selectors.canned_responses),
-            "teams": await aio.db_call(team_selectors.teams_list),
+            "teams": await aio.db_call(team_selectors.teams_list, agent_id=self.agent.pk),
             "labels": await aio.db_call(team_selectors.labels_list),
             "views": await aio.db_call(saved_views.saved_views_list, agent_id=self.agent.pk),
         })

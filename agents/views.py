@@ -86,11 +86,15 @@ def console(request: HttpRequest) -> HttpResponse:
     """The console's page, with its catalog in every language: agents switch language in the page itself."""
     catalogs = {code: i18n.js_catalog(code, "console") for code, _name in settings.LANGUAGES}
     # Curators (who may view the suggestions in admin) see how many FAQ suggestions wait for them.
-    may_curate = request.user.has_perm("conversations.view_faqsuggestion")
     return render(request, "agents/console.html", {
         "agent_name": request.user.get_username(), "languages": settings.LANGUAGES, "catalogs": catalogs,
-        "faq_suggestions_pending": faq_suggestions_pending_count() if may_curate else None,
+        "faq_suggestions_pending": _faq_suggestions_pending(request),
     })
+
+
+def _faq_suggestions_pending(request: HttpRequest) -> int | None:
+    """How many FAQ suggestions wait, for curators (who may view them in admin); None for other agents."""
+    return faq_suggestions_pending_count() if request.user.has_perm("conversations.view_faqsuggestion") else None
 
 
 def _report_context(request: HttpRequest, *, page: str) -> dict[str, Any]:
@@ -103,6 +107,7 @@ def _report_context(request: HttpRequest, *, page: str) -> dict[str, Any]:
         "lang": lang,
         "html_lang": "zh-Hans" if lang == "zh-hans" else "en",
         "agent_name": request.user.get_username(),
+        "faq_suggestions_pending": _faq_suggestions_pending(request),
         "languages": [
             {"code": code, "name": name, "query": reports.query_with(request.GET, lang=code), "current": code == lang}
             for code, name in settings.LANGUAGES

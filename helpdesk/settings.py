@@ -188,6 +188,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "agents.context_processors.console_link",  # the admin's link back to the console
             ],
         },
     },

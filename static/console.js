@@ -36,6 +36,7 @@
       logout: pgettext("console", "Sign out"), inbox: pgettext("console", "Inbox"),
       filter_active: pgettext("console", "Active"), compare: pgettext("console", "Compare profiles"),
       dashboard: pgettext("console", "Dashboard"), language: pgettext("console", "Language"),
+      evaluation: pgettext("console", "Evaluation"),
       gaps: pgettext("console", "Knowledge gaps"), article_health: pgettext("console", "Article health"),
       status: pgettext("console", "Status"), conversations: pgettext("console", "Conversations"),
       waiting_human: pgettext("console", "Waiting for a human"), human: pgettext("console", "With an agent"),
@@ -67,6 +68,7 @@
       customer: pgettext("console", "Customer"), agent_role: pgettext("console", "Agent"), system: pgettext("console", "Notice"),
       note_role: pgettext("console", "Note"), bot_role: pgettext("console", "Bot"),
       new_handoff: pgettext("console", "New conversation waiting for a human"),
+      given_to_you: pgettext("console", "A conversation was given to you"),
       taken: pgettext("console", "{name} has this conversation"),
       conversation: pgettext("console", "Conversation #{id}"), email_line: pgettext("console", "email: {e}"),
       csat: pgettext("console", "CSAT {s}/5"), name: pgettext("console", "name: {n}"),
@@ -379,7 +381,11 @@
     var fresh = (item.labels || []).filter(function (name) { return (state.labels || []).indexOf(name) < 0; });
     if (fresh.length) { state.labels = (state.labels || []).concat(fresh).sort(); fillFilters(); }
     state.items[item.id] = item;
-    if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started) notify(item);
+    if (item.status === "waiting_human" && !state.seenWaiting[item.id] && state.started && forMyTeams(item)) {
+      notify(item, t.new_handoff);
+    }
+    // Given to this agent by assignment (a team's queue, a colleague), not taken over by them in the open one.
+    else if (isMine(item) && !isMine(before) && item.id !== state.openId && state.started) notify(item, t.given_to_you);
     state.seenWaiting[item.id] = item.status === "waiting_human";
     if (before && before.status === "waiting_human" && item.status !== "waiting_human") delete state.seenWaiting[item.id];
     renderList();
@@ -387,11 +393,20 @@
   }
 
   // --- notifications: visible, audible, and the browser's own where allowed -------------------
-  function notify(item) {
+  // A handoff to another team is theirs to hear about: an agent is alerted to those of their own teams and of none
+  // (every handoff, for an agent in no team).
+  function forMyTeams(item) {
+    var mine = (state.teams || []).filter(function (x) { return x.mine; }).map(function (x) { return x.id; });
+    return !item.team || !mine.length || mine.indexOf(item.team.id) >= 0;
+  }
+  function isMine(item) {
+    return !!(item && item.status === "human" && item.agent && state.me && item.agent.id === state.me.id);
+  }
+  function notify(item, text) {
     // The title keeps the dot until the agent is back at the console (a key, a click), so it is not missed.
-    document.title = "● " + t.new_handoff;
+    document.title = "● " + text;
     var banner = $("hc-connection");
-    banner.textContent = t.new_handoff + " (#" + item.id + ")";
+    banner.textContent = text + " (#" + item.id + ")";
     banner.classList.add("hc-alert");
     setTimeout(function () { banner.classList.remove("hc-alert"); banner.textContent = ""; }, 6000);
     try {
@@ -401,7 +416,7 @@
       osc.connect(gain); gain.connect(audio.destination); osc.start(); osc.stop(audio.currentTime + 0.25);
     } catch (e) { /* no audio device */ }
     if (window.Notification && Notification.permission === "granted") {
-      new Notification(t.new_handoff, { body: "#" + item.id + " " + ((item.last_message || {}).excerpt || "") });
+      new Notification(text, { body: "#" + item.id + " " + ((item.last_message || {}).excerpt || "") });
     }
   }
   ["keydown", "click"].forEach(function (type) {

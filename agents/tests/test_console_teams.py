@@ -43,6 +43,8 @@ async def test_an_agent_opening_the_console_is_given_their_teams_waiting_convers
     console, hello = await open_console(setup["ann"])
     try:
         assert {team["name"] for team in hello["teams"]} == {"billing", "投诉"}
+        # Which are hers: the console alerts her to their handoffs, not to the complaints team's.
+        assert {team["name"]: team["mine"] for team in hello["teams"]} == {"billing": True, "投诉": False}
         item = await console.until("inbox_item", timeout=10)
         while item["item"]["status"] != "human":
             item = await console.until("inbox_item", timeout=10)

@@ -82,6 +82,44 @@ def test_the_console_header_links_to_both_report_pages(client) -> None:
     assert 'href="/console/compare/"' in page and 'href="/console/dashboard/"' in page
 
 
+def test_the_console_offers_admin_to_staff_only(client) -> None:
+    """An agent who is not staff would only meet the admin's sign-in page, which refuses them."""
+    client.force_login(agent_create("sam"))
+    assert 'href="/admin/"' not in client.get("/console/").content.decode()
+    client.force_login(agent_create("cora", staff=True))
+    assert '<a href="/admin/" class="hc-link" data-i18n="admin">Admin</a>' in client.get("/console/").content.decode()
+
+
+def test_the_console_header_links_to_every_page_the_report_pages_do(client) -> None:
+    """An agent finds every console page from the console itself, not only from another report page."""
+    import re
+
+    client.force_login(agent_create("mei"))
+    for language in ("en", "zh-hans"):
+        report = client.get(f"/console/dashboard/?lang={language}").content.decode()
+        nav = report[report.index('class="hc-report-nav"'):report.index("</nav>")]
+        pages = re.findall(r'href="(/console/[a-z]+/)\?lang=', nav)
+        assert len(pages) >= 6, nav
+        console = client.get("/console/").content.decode()
+        assert [page for page in pages if f'data-lang-href="{page}"' not in console] == []
+
+
+@pytest.mark.parametrize(("accept", "word"), [("en-US,en", ">Console</a>"), ("zh-CN,zh", ">工作台</a>")])
+def test_the_admin_links_back_to_the_console_for_agents_only(client, accept, word) -> None:
+    """A curator sent to admin from the console ("Write an article", "FAQ suggestions") finds the way back; staff
+    who may not use the console are not offered it."""
+    from django.contrib.auth.models import Permission
+
+    curator = agent_create("li", staff=True)
+    curator.user_permissions.add(Permission.objects.get(codename="add_article"))
+    client.force_login(curator)
+    for url in ("/admin/", "/admin/knowledge/article/add/"):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+        assert f'<a href="/console/" id="admin-console-link">{word.removeprefix(">")}' in page
+    client.force_login(agent_create("admin-clerk", staff=True, in_group=False))
+    assert 'id="admin-console-link"' not in client.get("/admin/", HTTP_ACCEPT_LANGUAGE=accept).content.decode()
+
+
 def _recent_figures() -> tuple[Any, Any]:
     """Four conversations of the default profile in the last hour, one handed off, four measured replies with
     TTFT 100..400 ms and 10 tokens/s; one conversation of a 10 % canary; two thumbs up and one down."""
@@ -214,11 +252,19 @@ def test_curators_see_how_many_faq_suggestions_wait_and_other_agents_do_not(clie
         answer = Message.objects.create(conversation=conversation, role=Message.Role.AGENT, content="Yes.")
         FAQSuggestion.objects.create(question="Gift wrap?", answer="Yes.", language="en", status=status,
                                      conversation=conversation, source_message=answer)
+    report_pages = ["/console/gaps/", "/console/articles/", "/console/agents/", "/console/dashboard/"]
     client.force_login(agent_create("mei"))
-    assert b"hc-faq-suggestions" not in client.get("/console/").content
+    for url in ["/console/", *report_pages]:
+        assert b"hc-faq-suggestions" not in client.get(url).content
     curator = agent_create("li", staff=True)
     curator.user_permissions.add(Permission.objects.get(codename="view_faqsuggestion"))
     client.force_login(curator)
     page = client.get("/console/").content.decode()
     assert 'href="/admin/conversations/faqsuggestion/?status__exact=pending"' in page
     assert '<span class="hc-count">2</span>' in page
+    # The report pages (the knowledge gaps above all, where a curator works) link to them too, in either language.
+    for url in report_pages:
+        for language, words in (("en", "FAQ suggestions"), ("zh-hans", "常见问题建议")):
+            page = client.get(f"{url}?lang={language}").content.decode()
+            assert ('<a href="/admin/conversations/faqsuggestion/?status__exact=pending" class="hc-link '
+                    f'hc-faq-suggestions">{words} <span class="hc-count">2</span></a>') in page

@@ -17,13 +17,35 @@ from .search import conversations_matching
 from .sla import sla_state
 from .teams import conversation_labels
 
+# What a line's excerpt is taken from: what the customer needs. System notices ("A colleague will join shortly",
+# "Mei joined") say nothing of it and are passed over; while the conversation waits for a person, only the
+# customer's own messages count (the bot's "I can't answer that" would hide the question an agent is to answer).
+EXCERPT_ROLES = [Message.Role.CUSTOMER, Message.Role.BOT, Message.Role.AGENT]
+WAITING_EXCERPT_ROLES = [Message.Role.CUSTOMER]
 
-def inbox_item(conversation: Conversation, *, last_message: Message | None = None) -> dict[str, Any]:
-    """A conversation's line in the agents' inbox."""
+
+def _excerpt_roles(conversation: Conversation) -> list[str]:
+    return WAITING_EXCERPT_ROLES if conversation.status == Conversation.Status.WAITING_HUMAN else EXCERPT_ROLES
+
+
+def inbox_item(conversation: Conversation, *, last_message: Message | None = None,
+               excerpt_message: Message | None = None) -> dict[str, Any]:
+    """A conversation's line in the agents' inbox: its latest customer-visible message's time, and an excerpt of
+    what the customer needs (see EXCERPT_ROLES)."""
     if last_message is None:
         last_message = (
             conversation.messages.filter(role__in=CUSTOMER_VISIBLE_ROLES).order_by("-id").first()
         )
+    if excerpt_message is None:
+        roles = _excerpt_roles(conversation)
+        excerpt_message = last_message if last_message is not None and last_message.role in roles else (
+            conversation.messages.filter(role__in=roles).order_by("-id").first()
+        )
+    return _line(conversation, last_message=last_message, excerpt_message=excerpt_message)
+
+
+def _line(conversation: Conversation, *, last_message: Message | None, excerpt_message: Message | None
+          ) -> dict[str, Any]:
     return {
         "id": conversation.pk,
         "status": conversation.status,
@@ -36,7 +58,7 @@ def inbox_item(conversation: Conversation, *, last_message: Message | None = Non
         "created_at": conversation.created_at.isoformat(),
         "last_message_at": (last_message.created_at.isoformat() if last_message else None),
         "last_message": (
-            {"role": last_message.role, "excerpt": last_message.content[:140]} if last_message else None
+            {"role": excerpt_message.role, "excerpt": excerpt_message.content[:140]} if excerpt_message else None
         ),
         "contact_name": conversation.contact_name,
         "contact_email": conversation.contact_email,
@@ -147,24 +169,32 @@ def inbox_page(
     rows = list(conversations[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    latest = _latest_visible_messages([row.pk for row in rows])
+    latest = _latest_messages([row.pk for row in rows])
     return {
-        "items": [inbox_item(row, last_message=latest.get(row.pk)) for row in rows],
+        "items": [_line(row, last_message=latest.get(row.pk, (None, None))[0],
+                        excerpt_message=latest.get(row.pk, (None, None))[1]) for row in rows],
         "next": _cursor_encode(rows[-1]) if more else None,
     }
 
 
-def _latest_visible_messages(conversation_ids: list[int]) -> dict[int, Message]:
-    """Each conversation's latest customer-visible message, in two queries for the whole page."""
+def _latest_messages(conversation_ids: list[int]) -> dict[int, tuple[Message | None, Message | None]]:
+    """Each conversation's latest customer-visible message and the message of its excerpt (see EXCERPT_ROLES),
+    in two queries for the whole page."""
     if not conversation_ids:
         return {}
-    newest = (
-        Message.objects.filter(conversation_id=OuterRef("pk"), role__in=CUSTOMER_VISIBLE_ROLES)
-        .order_by("-id").values("pk")[:1]
-    )
-    ids = Conversation.objects.filter(pk__in=conversation_ids).annotate(latest=Subquery(newest)) \
-        .values_list("latest", flat=True)
-    return {m.conversation_id: m for m in Message.objects.filter(pk__in=[i for i in ids if i is not None])}
+
+    def newest(roles: list[str]) -> Subquery:
+        return Subquery(Message.objects.filter(conversation_id=OuterRef("pk"), role__in=roles)
+                        .order_by("-id").values("pk")[:1])
+
+    rows = Conversation.objects.filter(pk__in=conversation_ids).annotate(
+        latest=newest(CUSTOMER_VISIBLE_ROLES),
+        excerpt=Case(When(status=Conversation.Status.WAITING_HUMAN, then=newest(WAITING_EXCERPT_ROLES)),
+                     default=newest(EXCERPT_ROLES), output_field=IntegerField()),
+    ).values_list("pk", "latest", "excerpt")
+    rows = list(rows)
+    messages = Message.objects.in_bulk([i for _pk, *ids in rows for i in ids if i is not None])
+    return {pk: (messages.get(latest), messages.get(excerpt)) for pk, latest, excerpt in rows}
 
 
 def inbox(*, status: str = "", search: str = "", agent_id: int | None = None) -> list[dict[str, Any]]:

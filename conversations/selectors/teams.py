@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef
+
 from helpdesk.runtime.versioned import Versioned
 
-from ..models import Conversation, Label, Team
+from ..models import Conversation, Label, Team, TeamMembership
 
 # Whether any label exists, kept per process (conversations.apps moves it when a label is saved or deleted): a
 # conversation's inbox line is sent with every message, and where no label was ever made (most deployments),
@@ -14,9 +16,14 @@ from ..models import Conversation, Label, Team
 labels_exist_kept: Versioned[bool] = Versioned("labels-exist", lambda: Label.objects.exists())
 
 
-def teams_list() -> list[dict[str, Any]]:
-    """Every team, by name."""
-    return [{"id": team.pk, "name": team.name} for team in Team.objects.order_by("name")]
+def teams_list(*, agent_id: int | None = None) -> list[dict[str, Any]]:
+    """Every team, by name; with `agent_id`, whether that agent is one of its members (`mine`: the console alerts
+    an agent to the handoffs of their own teams, and of none)."""
+    teams = Team.objects.order_by("name")
+    if agent_id is None:
+        return [{"id": team.pk, "name": team.name} for team in teams]
+    teams = teams.annotate(mine=Exists(TeamMembership.objects.filter(team=OuterRef("pk"), agent_id=agent_id)))
+    return [{"id": team.pk, "name": team.name, "mine": team.mine} for team in teams]
 
 
 def labels_list() -> list[str]:

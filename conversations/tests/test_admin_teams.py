@@ -31,3 +31,22 @@ def test_the_team_label_and_rule_pages_render(staff_client) -> None:
     for name in ("team", "label", "conversationrule"):
         assert staff_client.get(reverse(f"admin:conversations_{name}_changelist")).status_code == 200
         assert staff_client.get(reverse(f"admin:conversations_{name}_add")).status_code == 200
+
+
+@pytest.mark.parametrize(("language", "words", "not_there"), [
+    ("zh-hans", ["分配方式", "轮流分配", "分给最空闲的", "默认团队", "每位客服最多同时处理的会话数",
+                 "普通：首次响应（工作时间分钟数）", "紧急：解决（工作时间分钟数）", "SLA 目标", "退款", "投诉",
+                 "客户表现出其中任一意图"],
+     ["Round robin", "first response (business minutes)", "SLA targets", "Handoffs whose customer"]),
+    ("en", ["Round robin", "Least busy", "Normal: first response (business minutes)",
+            "Urgent: resolution (business minutes)", "SLA targets", "refund", "most conversations per agent"],
+     ["轮流分配", "首次响应"]),
+])
+def test_the_team_page_speaks_the_admins_language(staff_client, language, words, not_there) -> None:
+    Team.objects.create(name="billing", intents=["refund"], is_default=True)
+    headers = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh" if language == "zh-hans" else "en-US,en"}
+    add = staff_client.get(reverse("admin:conversations_team_add"), **headers).content.decode()
+    listing = staff_client.get(reverse("admin:conversations_team_changelist"), **headers).content.decode()
+    page = add + listing
+    assert [word for word in words if word not in page] == []
+    assert [word for word in not_there if word in page] == []

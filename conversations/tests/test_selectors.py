@@ -94,3 +94,35 @@ def test_each_line_carries_its_latest_customer_visible_message(django_assert_max
     with django_assert_max_num_queries(4):  # not one query per line
         items = inbox_selectors.inbox()
     assert all(item["last_message"]["excerpt"] == f"answer {item['id']}" for item in items)
+
+
+@pytest.mark.parametrize(("status", "messages", "excerpt"), [
+    # Waiting for a person: the customer's question, not the bot's handoff text nor the notice after it.
+    (Status.WAITING_HUMAN, [("customer", "Can I join your loyalty club?"),
+                            ("bot", "I can't answer that from what I know here, so I'm passing you to a colleague."),
+                            ("system", "A colleague will join this conversation shortly.")],
+     "Can I join your loyalty club?"),
+    (Status.WAITING_HUMAN, [("customer", "发票抬头写错了，能重开吗"),
+                            ("bot", "这个问题我这里无法回答，已为您转接客服同事，请稍候。"),
+                            ("customer", "麻烦快一点"), ("system", "客服同事马上就来，您可以继续留言。")],
+     "麻烦快一点"),
+    # With an agent: the latest thing said, the "joined" notice passed over.
+    (Status.HUMAN, [("customer", "My parcel is damaged"), ("system", "Mei joined the conversation.")],
+     "My parcel is damaged"),
+    (Status.HUMAN, [("customer", "快递还没到"), ("system", "客服 Mei 已加入对话。"), ("agent", "我帮您查一下物流。")],
+     "我帮您查一下物流。"),
+    # With the bot: its latest answer, as before.
+    (Status.BOT, [("customer", "How much is shipping?"), ("bot", "Free over ¥199.")], "Free over ¥199."),
+])
+def test_a_line_shows_what_the_customer_needs_not_a_system_notice(status, messages, excerpt) -> None:
+    from conversations.models import Message
+
+    conversation = Conversation.objects.create(status=status, handoff_at=timezone.now())
+    for role, text in messages:
+        Message.objects.create(conversation=conversation, role=role, content=text,
+                               client_id=f"c-{text}" if role == "customer" else None)
+    [line] = inbox_selectors.inbox()
+    assert line["last_message"]["excerpt"] == excerpt
+    # The line pushed to consoles when a notice is posted says the same.
+    notice = Message.objects.filter(conversation=conversation).order_by("-id").first()
+    assert inbox_selectors.inbox_item(conversation, last_message=notice)["last_message"]["excerpt"] == excerpt
