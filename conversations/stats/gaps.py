@@ -185,6 +185,10 @@ def gap_questions(*, start: datetime, end: datetime, limit: int | None = None) -
             )
         gap.reasons.add(reason)
         gap.articles.update(_source_articles(reply.sources if reply is not None else None))
+    for gap in questions.values():
+        if gap.reasons & {NO_KNOWLEDGE, LOW_CONFIDENCE}:
+            # The decline was how that handoff was told to the customer (NO_SOURCE_ACTION=handoff): one reason.
+            gap.reasons.discard(DECLINED)
     ordered = sorted(questions.values(), key=lambda q: (q.asked_at, q.message_id), reverse=True)
     return ordered[:limit], len(ordered) > limit
 

@@ -286,3 +286,21 @@ def test_a_customers_erasure_drops_the_vectors_of_their_questions(fake_ollama: A
 
     assert cache.get(gap_stats.gap_vector_key("退货要多久")) is None
     assert cache.get(gap_stats.gap_vector_key("Do you offer gift wrapping?")) is not None
+
+
+@pytest.mark.parametrize("text", ["Do you have a loyalty club?", "会员积分怎么兑换"])
+def test_a_declined_reply_that_handed_off_counts_once_as_the_handoff(text: str) -> None:
+    """With NO_SOURCE_ACTION=handoff the decline is how the handoff was told: the topic says "no knowledge: 1",
+    not also "declined: 1" for the same question."""
+    conversation = conversation_factory()
+    question = customer_message_factory(conversation, text)
+    bot_message_factory(conversation, "…", reply_to=question, answer_source=Message.AnswerSource.DECLINED)
+    handoff.conversation_request_human(conversation=conversation, reason=HandoffReason.NO_KNOWLEDGE)
+    declined_only = customer_message_factory(conversation_factory(), text + " ?")
+    bot_message_factory(declined_only.conversation, "…", reply_to=declined_only,
+                        answer_source=Message.AnswerSource.DECLINED)
+
+    questions, _capped = gap_stats.gap_questions(**window())
+
+    assert {question.text: question.reasons for question in questions} == {
+        text: {gap_stats.NO_KNOWLEDGE}, text + " ?": {gap_stats.DECLINED}}
