@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from . import cache as answer_cache
 from . import embedding
@@ -28,20 +30,22 @@ class IndexState:
 
 def article_index_state(article: Article) -> IndexState:
     """What a curator needs to know about an article's place in retrieval, in one line."""
+    # In the curator's language (the admin's list and form); the error detail is the indexer's own text.
     if article.index_status == IndexStatus.FAILED:
-        return IndexState("error", f"failed: {article.index_error}")
+        return IndexState("error", _("failed: %(error)s") % {"error": article.index_error})
     if article.index_status == IndexStatus.PENDING or article.indexed_version is None:
-        return IndexState("pending", "pending")
-    text = f"indexed, {article.chunk_count} chunk{'s' if article.chunk_count != 1 else ''}"
+        return IndexState("pending", pgettext("an article's index", "pending"))
+    text = ngettext("indexed, %(n)d chunk", "indexed, %(n)d chunks", article.chunk_count) % {
+        "n": article.chunk_count}
     if article.indexed_version != article.version:
-        return IndexState("pending", f"{text} (of version {article.indexed_version}; re-indexing)")
+        return IndexState("pending", _("%(state)s (of version %(version)s; re-indexing)") % {
+            "state": text, "version": article.indexed_version})
     if not article.embedded:
-        return IndexState("warning", f"{text}, keyword search only ({article.index_error or 'no vectors'})")
+        return IndexState("warning", _("%(state)s, keyword search only (%(why)s)") % {
+            "state": text, "why": article.index_error or _("no vectors")})
     if article.embed_model != settings.OLLAMA_EMBED_MODEL:
-        current = settings.OLLAMA_EMBED_MODEL
-        return IndexState(
-            "warning", f"{text}, vectors from {article.embed_model}: run `manage.py reindex` for {current}"
-        )
+        return IndexState("warning", _("%(state)s, vectors from %(model)s: run `manage.py reindex` for %(current)s") % {
+            "state": text, "model": article.embed_model, "current": settings.OLLAMA_EMBED_MODEL})
     return IndexState("ok", text)
 
 

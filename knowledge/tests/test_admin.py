@@ -114,6 +114,16 @@ def test_change_page_shows_chunks_and_index_state(staff_client, fake_ollama) -> 
 
 
 @pytest.mark.django_db
+def test_the_index_state_speaks_the_curators_language(staff_client, fake_ollama, settings) -> None:
+    """A curator whose admin is in Chinese reads the article's index state in Chinese (found by the team walk)."""
+    article_create("shipping")
+    settings.LANGUAGE_CODE = "zh-hans"
+    changelist = staff_client.get(reverse("admin:knowledge_article_changelist"),
+                                  HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已索引，2 个分块" in changelist and "indexed, 2 chunks" not in changelist
+
+
+@pytest.mark.django_db
 def test_the_tags_field_says_to_add_the_other_languages_words(staff_client, settings) -> None:
     page = staff_client.get(reverse("admin:knowledge_article_add")).content.decode()
     assert "Add the words customers use in the other language" in page
