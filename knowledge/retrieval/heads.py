@@ -66,12 +66,13 @@ OTHER_FIELDS = frozenset(
 )
 
 # Verbs of shopping and of filling in forms that name no subject ("how do I buy…", "怎么查…", "how can I contact
-# you", "在哪里提交"): never a head.
+# you", "在哪里提交"), and verbs of being or becoming ("how do I become a member", "怎么成为会员": the subject is
+# the noun after them): never a head.
 GENERIC_ACTIONS = frozenset(
     """
     buy purchase order get find see check know contact reach call email talk speak ask tell change update
-    use make do have put go take keep give submit fill enter upload provide
-    买 购买 下单 查 查看 查询 看 找 联系 问 改 修改 弄 办 处理 做 用 操作 知道 了解 确认 提交 填 填写 上传 提供
+    use make do have put go take keep give submit fill enter upload provide be become stay remain turn
+    买 购买 下单 查 查看 查询 看 找 联系 问 改 修改 弄 办 处理 做 用 操作 知道 了解 确认 提交 填 填写 上传 提供 成为 变成 当 是
     """.split()
 )
 
