@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from helpdesk.observability import metrics
@@ -143,21 +143,16 @@ def handoff_first_response(*, conversation_id: int, agent: Any, at: Any) -> None
 
 def team_queues_drain(*, agent_id: int) -> int:
     """Give out the conversations waiting in the agent's teams' queues (longest waiting first) while a member is
-    free (services.assignment): called when the agent frees a slot or comes online. Returns how many went out.
-    The default team's queue also holds those waiting with no team (handed off before any team existed)."""
+    free (services.assignment): called when the agent frees a slot or comes online. Returns how many went out."""
     assigned = 0
     for team in Team.objects.filter(memberships__agent_id=agent_id).distinct():
-        queue = Q(team=team) | Q(team__isnull=True) if team.is_default else Q(team=team)
         while True:
             with transaction.atomic():
                 waiting = (
                     Conversation.objects.select_for_update(skip_locked=True)
-                    .filter(queue, status=Status.WAITING_HUMAN, evaluation=False)
+                    .filter(team=team, status=Status.WAITING_HUMAN, evaluation=False)
                     .order_by(F("handoff_at").asc(nulls_last=True), "pk").first()
                 )
-                if waiting is not None and waiting.team_id is None:
-                    waiting.team = team
-                    waiting.save(update_fields=["team"])
                 member = assignment.member_for(waiting) if waiting is not None else None
                 if member is None:
                     break

@@ -228,20 +228,3 @@ def test_draining_a_queue_with_nobody_free_assigns_nothing(online) -> None:
     online(ann)
     hand_off(), hand_off()
     assert team_queues_drain(agent_id=ann.pk) == 0
-
-
-@pytest.mark.parametrize("name", ["售后", "Support"])
-def test_conversations_waiting_since_before_any_team_go_to_the_default_team(online, name: str) -> None:
-    """Handed off before the first team was made, they have no team: the default team's queue is theirs, so the
-    first member who is free gets them (they were never given out)."""
-    older, newer = hand_off("I need a person"), hand_off("转人工")
-    assert (older.team_id, newer.team_id) == (None, None)
-    ann = agent("ann")
-    default = team(name, [ann], is_default=True, max_per_agent=1)
-    team("billing", [agent("bob")])
-    online(ann)
-
-    assert team_queues_drain(agent_id=ann.pk) == 1
-    older.refresh_from_db(), newer.refresh_from_db()
-    assert (older.status, older.agent_id, older.team_id) == (Status.HUMAN, ann.pk, default.pk)
-    assert (newer.status, newer.agent_id) == (Status.WAITING_HUMAN, None)  # ann's cap is one
