@@ -52,8 +52,10 @@ def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> 
 
 def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
     profile = bot_message.profile or profiles.profile_default()
+    # A new reply holds the customer message its claim read (with what its dialogue needs); a restarted one not.
+    read = bot_message.reply_to if Message.reply_to.is_cached(bot_message) else None
     prepared = reply_prepare(
-        conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile
+        conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile, read=read,
     )
     if _stopped_by_moderation_model(prepared) or _handed_off_by_intent(prepared):
         # Nothing was generated: the reply closes cancelled and empty, and no model call is logged for it.
