@@ -9,6 +9,8 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
+from knowledge.selectors import knowledge_version_column
+
 from ..models import Conversation, Message
 from .messages import CUSTOMER_VISIBLE_ROLES
 
@@ -57,7 +59,7 @@ def customer_message_for_reply(*, message_id: int) -> Message | None:
     Annotations: `has_newer` (the customer wrote again since: one reply then
     answers both), `reply_id` and `reply_status` (the bot reply already claimed, if any), `has_earlier` (a
     dialogue turn comes before it: the conversation's first message needs no read of its dialogue,
-    `dialogue_ending_with`).
+    `dialogue_ending_with`), `knowledge_version` (the knowledge base's, as retrieval would read it next).
     """
     replies = Message.objects.filter(reply_to=OuterRef("pk"), role=Message.Role.BOT)
     newer = Message.objects.filter(
@@ -72,6 +74,7 @@ def customer_message_for_reply(*, message_id: int) -> Message | None:
         .annotate(
             has_newer=Exists(newer),
             has_earlier=Exists(earlier),
+            knowledge_version=knowledge_version_column(),
             reply_id=Subquery(replies.values("pk")[:1]),
             reply_status=Subquery(replies.values("status")[:1]),
         )
