@@ -78,8 +78,8 @@ def test_a_version_carried_by_another_query_is_the_one_read_and_spares_the_read(
     from knowledge.services.version import knowledge_version_bump
 
     def carried() -> int:  # a read of rows of another table, the version along
-        return Article.objects.annotate(version=selectors.knowledge_version_column()).values_list(
-            "version", flat=True).get(pk=article.pk)
+        return Article.objects.annotate(kb_version=selectors.knowledge_version_column()).values_list(
+            "kb_version", flat=True).get(pk=article.pk)
 
     article = article_create(title="Returns", body="Within 30 days. 三十天内可退货。")
     KnowledgeState.objects.all().delete()
