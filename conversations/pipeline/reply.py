@@ -48,8 +48,8 @@ def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> 
     bot_message = replies.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
     if bot_message is None:
         return None
-    # A new reply holds the customer message its claim read, with what its dialogue needs and the knowledge base's
-    # version (retrieval reads it no more); a restarted one does not.
+    # A new reply holds the customer message its claim read (its dialogue does not read it again) with the knowledge
+    # base's version (retrieval reads it no more); a restarted one does not, and reads both as before.
     read = bot_message.reply_to if Message.reply_to.is_cached(bot_message) else None
     version = getattr(read, "knowledge_version", None)
     with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk), \
