@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
@@ -58,19 +58,18 @@ def customer_message_for_reply(*, message_id: int) -> Message | None:
     answers both), `reply_id` and `reply_status` (the bot reply already claimed, if any), `knowledge_version`
     (the knowledge base's, as retrieval would read it next: the reply holds it, one query fewer).
     """
+    replies = Message.objects.filter(reply_to=OuterRef("pk"), role=Message.Role.BOT)
     newer = Message.objects.filter(
         conversation_id=OuterRef("conversation_id"), role=Message.Role.CUSTOMER, id__gt=OuterRef("pk")
     )
     return (
         Message.objects.select_related("conversation")
         .filter(pk=message_id, role=Message.Role.CUSTOMER)
-        # The bot reply by a join (one at most: a unique constraint), cheaper to build than a subquery per column.
-        .annotate(bot_reply=FilteredRelation("replies", condition=Q(replies__role=Message.Role.BOT)))
         .annotate(
             has_newer=Exists(newer),
             knowledge_version=knowledge_version_column(),
-            reply_id=F("bot_reply__id"),
-            reply_status=F("bot_reply__status"),
+            reply_id=Subquery(replies.values("pk")[:1]),
+            reply_status=Subquery(replies.values("status")[:1]),
         )
         .first()
     )
