@@ -32,6 +32,7 @@ SEARCH_PREFIX_MAX = 12
 SEARCH_TOKEN_CHARS = 8
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\U00020000-\U0002ffff]")
 _WORD = re.compile(r"[^\W_]+")
+_CJK_RUNS = re.compile(f"{_CJK.pattern}+|(?:(?!{_CJK.pattern}).)+")  # a word's CJK runs and the runs between
 
 
 class DecryptionFailed(ImproperlyConfigured):
@@ -147,8 +148,9 @@ def _terms(text: str, *, query: bool) -> set[str]:
     Chinese (CJK) runs by every character and pair of characters. For a query, a word stands for its own prefix
     and a CJK run for its pairs (or its one character), so a query found inside a text has all its terms in it."""
     terms = set()
-    for word in _WORD.findall(search_normalise(text)):
-        for piece in re.findall(f"{_CJK.pattern}+|(?:(?!{_CJK.pattern}).)+", word):
+    # Each word once (a reply repeats many), and split into CJK and other runs only where it has CJK.
+    for word in set(_WORD.findall(search_normalise(text))):
+        for piece in _CJK_RUNS.findall(word) if _CJK.search(word) else (word,):
             if _CJK.match(piece):
                 pairs = {piece[i : i + 2] for i in range(len(piece) - 1)}
                 terms |= pairs if query and pairs else pairs | set(piece)

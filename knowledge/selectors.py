@@ -113,6 +113,8 @@ def faq_similar_find(*, question: str, language: str) -> similar.SimilarFAQ | No
 
 
 knowledge_version_once = snapshot.knowledge_version_once
+knowledge_version_known = snapshot.knowledge_version_known
+knowledge_version_column = snapshot.knowledge_version_column
 
 
 def knowledge_version_current() -> int:

@@ -19,7 +19,7 @@ from ..moderation.lists import cached_answer_blocked
 from ..privacy.masking import Masker, masker_for
 from ..prompting import grounded_prompt, profile_cache_key, system_prompt_for
 from ..selectors.messages import customer_details
-from ..selectors.replies import dialogue_before
+from ..selectors.replies import dialogue_before, dialogue_ending_with
 
 
 @dataclass
@@ -65,11 +65,17 @@ class Preparation:
         )
 
 
-def reply_prepare(*, conversation: Conversation, up_to_message_id: int, profile: ModelProfile) -> Preparation:
+def reply_prepare(
+    *, conversation: Conversation, up_to_message_id: int, profile: ModelProfile, read: Message | None = None,
+) -> Preparation:
     """Everything before generation, the same for the bot's replies and the agents' drafts, so that a draft
-    is grounded exactly as the bot's own reply would be."""
+    is grounded exactly as the bot's own reply would be. `read`: the message `up_to_message_id` as the caller
+    already read it (the reply task's claim did), not read again."""
     options = profiles.chat_options(profile)
-    turns = dialogue_before(conversation=conversation, up_to_message_id=up_to_message_id)
+    if read is not None and read.pk == up_to_message_id:
+        turns = dialogue_ending_with(message=read)
+    else:
+        turns = dialogue_before(conversation=conversation, up_to_message_id=up_to_message_id)
     question, previous_question, earlier = dialogue_split(turns)
     # Every turn masked oldest first, so the same value has the same placeholder in all of them.
     masker = masker_for([turn.content for turn in turns])

@@ -9,6 +9,8 @@ nothing against it, put into the answer cache for the next customer who asks.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.conf import settings
 from django.db import connection
 
@@ -18,7 +20,7 @@ from helpdesk.runtime import aio
 from knowledge import cache as answer_cache
 from knowledge.retrieval.relevance import relevance_of
 from knowledge.retrieval.search import Hit
-from knowledge.selectors import Grounding
+from knowledge.selectors import Grounding, knowledge_version_known
 
 from .. import confidence, judge, scope, verification
 from ..actions.step import ActionHit, ActionStep, action_step
@@ -46,14 +48,19 @@ def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> 
     bot_message = replies.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
     if bot_message is None:
         return None
-    with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk):
-        return _reply_answer(bot_message, customer_message_id=customer_message_id)
+    # A new reply holds the customer message its claim read (its dialogue does not read it again) with the knowledge
+    # base's version (retrieval reads it no more); a restarted one does not, and reads both as before.
+    read = bot_message.reply_to if Message.reply_to.is_cached(bot_message) else None
+    version = getattr(read, "knowledge_version", None)
+    with log_context(conversation_id=bot_message.conversation_id, message_id=bot_message.pk), \
+            (knowledge_version_known(version) if version is not None else nullcontext()):
+        return _reply_answer(bot_message, customer_message_id=customer_message_id, read=read)
 
 
-def _reply_answer(bot_message: Message, *, customer_message_id: int) -> Message:
+def _reply_answer(bot_message: Message, *, customer_message_id: int, read: Message | None) -> Message:
     profile = bot_message.profile or profiles.profile_default()
     prepared = reply_prepare(
-        conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile
+        conversation=bot_message.conversation, up_to_message_id=customer_message_id, profile=profile, read=read,
     )
     if _stopped_by_moderation_model(prepared) or _handed_off_by_intent(prepared):
         # Nothing was generated: the reply closes cancelled and empty, and no model call is logged for it.

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
+
+from knowledge.selectors import knowledge_version_column
 
 from ..models import Conversation, Message
 from .messages import CUSTOMER_VISIBLE_ROLES
@@ -26,22 +28,35 @@ def customer_language(*, conversation: Conversation) -> str:
     return language_of(latest or "")
 
 
-def dialogue_before(*, conversation: Conversation, up_to_message_id: int, limit: int = 50) -> list[Message]:
-    """The latest dialogue turns up to and including a message, oldest first, for the prompt."""
-    turns = (
-        conversation.messages.filter(role__in=DIALOGUE_ROLES, id__lte=up_to_message_id)
+def _dialogue_turns(turns: QuerySet[Message]) -> QuerySet[Message]:
+    """The messages of `turns` that are the dialogue: the customer's, the bot's (failed replies left out) and the
+    agents', with text."""
+    return (
+        turns.filter(role__in=DIALOGUE_ROLES)
         .exclude(role=Message.Role.BOT, status=Message.Status.FAILED)
         .exclude(content="")
-        .order_by("-id")[:limit]
     )
+
+
+def dialogue_before(*, conversation: Conversation, up_to_message_id: int, limit: int = 50) -> list[Message]:
+    """The latest dialogue turns up to and including a message, oldest first, for the prompt."""
+    turns = _dialogue_turns(conversation.messages.filter(id__lte=up_to_message_id)).order_by("-id")[:limit]
     return list(reversed(list(turns)))
+
+
+def dialogue_ending_with(*, message: Message, limit: int = 50) -> list[Message]:
+    """`dialogue_before` up to a customer message already read, which is not read (nor decrypted) again: the turns
+    before it, then it."""
+    turns = _dialogue_turns(message.conversation.messages.filter(id__lt=message.pk)).order_by("-id")[:limit - 1]
+    return [*reversed(list(turns)), message]
 
 
 def customer_message_for_reply(*, message_id: int) -> Message | None:
     """A customer message with what deciding on its reply needs, in one query (it is on the first-token path).
 
     Annotations: `has_newer` (the customer wrote again since: one reply then
-    answers both), `reply_id` and `reply_status` (the bot reply already claimed, if any).
+    answers both), `reply_id` and `reply_status` (the bot reply already claimed, if any), `knowledge_version`
+    (the knowledge base's, as retrieval would read it next: the reply holds it, one query fewer).
     """
     replies = Message.objects.filter(reply_to=OuterRef("pk"), role=Message.Role.BOT)
     newer = Message.objects.filter(
@@ -52,6 +67,7 @@ def customer_message_for_reply(*, message_id: int) -> Message | None:
         .filter(pk=message_id, role=Message.Role.CUSTOMER)
         .annotate(
             has_newer=Exists(newer),
+            knowledge_version=knowledge_version_column(),
             reply_id=Subquery(replies.values("pk")[:1]),
             reply_status=Subquery(replies.values("status")[:1]),
         )

@@ -38,18 +38,20 @@ ANSWER = " ".join(["Parcels leave within 24 hours and arrive in 2-4 days [1]."] 
 # three times (kept per process, helpdesk.runtime.versioned, and the reply keeps the one it was claimed with), the
 # actions and a pending proposal looked for in both parts (kept per process; no proposal to look for without an
 # action the customer confirms), the reply's conversation and profile read again at its end (one join), the
-# knowledge base's version read twice for the message (knowledge.selectors.knowledge_version_once).
+# knowledge base's version read twice for the message (knowledge.selectors.knowledge_version_once), and then (15 -> 14)
+# the knowledge base's version read by the reply's retrieval: the claim's query carries it
+# (knowledge.selectors.knowledge_version_column), and the reply holds it (knowledge_version_known).
 CEILING = {
     # The conversation (the consumer's fresh load); the knowledge base's version (read once for the product names
     # the message is classified with and the FAQ and answer-cache check); the message's insert; the previous
     # dialogue message's role (a question still unanswered is answered with this one, not from the FAQ); the
     # conversation's last_message_at.
     "message": 5,
-    # The customer message with its conversation and reply state (one join); the reply row's insert; the dialogue
-    # up to the message; the knowledge base's version (retrieval); one progress save of the streamed text; the
-    # reply row locked for its end with its conversation and profile (one join), its update; the
-    # conversation's last_message_at.
-    "reply": 8,
+    # The customer message with its conversation, its reply state and the knowledge base's version (one join,
+    # subqueries); the reply row's insert; the dialogue before the message (not the message again); one progress
+    # save of the streamed text; the reply row locked for its end with its conversation and profile (one join),
+    # its update; the conversation's last_message_at.
+    "reply": 7,
     # log_turn, on the logging queue: the finished reply, the model call's row.
     "log": 2,
 }

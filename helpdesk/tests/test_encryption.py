@@ -116,3 +116,21 @@ def test_search_tokens_depend_on_the_lookup_key(settings) -> None:
     before = encryption.search_query_tokens("parcel 包裹")
     settings.LOOKUP_HASH_KEY = LOOKUP_KEY
     assert set(encryption.search_query_tokens("parcel 包裹")).isdisjoint(before)
+
+
+TERMS = [  # (text, its terms as indexed, its terms as a query)
+    ("Refund refund REFUND", {"re", "ref", "refu", "refun", "refund"}, {"refund"}),
+    ("退款 退款", {"退", "款", "退款"}, {"退款"}),
+    ("iPhone手机x", {"ip", "iph", "ipho", "iphon", "iphone", "手", "机", "手机"}, {"iphone", "手机"}),
+    ("ＡＢＣ 注文のキャンセル", {"ab", "abc", "注", "文", "の", "キ", "ャ", "ン", "セ", "ル", "注文", "文の", "のキ",
+                            "キャ", "ャン", "ンセ", "セル"},
+     {"abc", "注文", "文の", "のキ", "キャ", "ャン", "ンセ", "セル"}),
+    ("환불 A-10023 a", {"환", "불", "환불", "10", "100", "1002", "10023"}, {"환불", "10023"}),
+    ("internationalisation", {"internationalisation"[:n] for n in range(2, 13)}, {"internationa"}),
+]
+
+
+@pytest.mark.parametrize(("text", "indexed", "queried"), TERMS, ids=[text for text, _, _ in TERMS])
+def test_a_texts_terms_are_its_word_prefixes_and_its_cjk_characters_and_pairs(text, indexed, queried) -> None:
+    assert encryption._terms(text, query=False) == indexed
+    assert encryption._terms(text, query=True) == queried

@@ -69,3 +69,28 @@ def test_within_one_piece_of_work_the_version_is_read_once(django_assert_num_que
         with django_assert_num_queries(0):
             assert knowledge_version() == first == selectors.knowledge_version_current(), "the same version throughout"
     assert knowledge_version() > first, "outside it, every read is the database's"
+
+
+def test_a_version_carried_by_another_query_is_the_one_read_and_spares_the_read(django_assert_num_queries) -> None:
+    from django.db import transaction
+
+    from knowledge.models import Article, KnowledgeState
+    from knowledge.services.version import knowledge_version_bump
+
+    def carried() -> int:  # a read of rows of another table, the version along
+        return Article.objects.annotate(kb_version=selectors.knowledge_version_column()).values_list(
+            "kb_version", flat=True).get(pk=article.pk)
+
+    article = article_create(title="Returns", body="Within 30 days. 三十天内可退货。")
+    KnowledgeState.objects.all().delete()
+    assert carried() == knowledge_version() == 0, "no state row: version 0, as a read finds it"
+    with transaction.atomic():
+        knowledge_version_bump()
+    version = carried()
+    assert version == knowledge_version() > 0
+    with selectors.knowledge_version_known(version):
+        with transaction.atomic():
+            knowledge_version_bump()
+        with django_assert_num_queries(0):
+            assert knowledge_version() == version, "the version carried, for the whole piece of work"
+    assert knowledge_version() > version
