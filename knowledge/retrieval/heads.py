@@ -72,7 +72,8 @@ GENERIC_ACTIONS = frozenset(
     """
     buy purchase order get find see check know contact reach call email talk speak ask tell change update
     use make do have put go take keep give submit fill enter upload provide be become stay remain turn
-    买 购买 下单 查 查看 查询 看 找 联系 问 改 修改 弄 办 处理 做 用 操作 知道 了解 确认 提交 填 填写 上传 提供 成为 变成 当 是
+    买 购买 下单 查 查看 查询 看 找 联系 问 改 修改 弄 办 处理 做 用 操作 知道 了解 确认 提交 填 填写 上传 提供
+    成为 变成 当 是
     """.split()
 )
 
