@@ -11,8 +11,11 @@ inline in `<think>...</think>` (sometimes without the opening tag).
 
 Streamed chats are read by the gateway itself unless OLLAMA_STREAM_READER=client: /api/chat is POSTed and each
 NDJSON line parsed by orjson into a plain dict, where `client.chat(stream=True)` validates every chunk into a
-typed ChatResponse. By default (`aiohttp`) on an aiohttp session per node and event loop, with the client's URL,
-headers and timeouts; `light` POSTs on the official client's own httpx client instead. Both fail as the client
+typed ChatResponse. By default (`light`) on the official client's own httpx client; `aiohttp` POSTs on an aiohttp
+session per node and event loop instead, with the client's URL, headers and timeouts. aiohttp is not the default:
+when a connection is reset mid-reply, its stream reader raises at once and drops the lines it had received and not
+yet handed over (a customer's partial reply loses its last words: tests/test_chat_flow.py's dropped connection),
+where httpx hands over what it received before the error. Both fail as the client
 does (`ollama.ResponseError` with the HTTP status, -1 for an error line; the transport's errors as they come), so
 the error mapping, the retry without `think` and failover treat every reader alike; and both read each body to
 its end, so the connection goes back to the pool (the client's stream, closed at `done` with its body unread,
@@ -447,9 +450,9 @@ class ChatStream:
 
 
 def stream_reader() -> str:
-    """Which reader streams chats: "aiohttp" (the default), "light" (httpx, on the official client's own pool) or
+    """Which reader streams chats: "light" (httpx, on the official client's own pool: the default), "aiohttp" or
     "client" (the official client's typed chunks)."""
-    return getattr(settings, "OLLAMA_STREAM_READER", "aiohttp")
+    return getattr(settings, "OLLAMA_STREAM_READER", "light")
 
 
 async def _chat_chunks(
@@ -540,6 +543,7 @@ async def _aiohttp_chunks(client: ollama.AsyncClient, body: dict[str, Any]) -> A
     Why a second HTTP library: at a model's pace each token arrives as its own HTTP chunk, and the stream loop
     wakes for every one; aiohttp's compiled HTTP parser and stream reader take well under half of httpx's
     processor time per chunk (bench/stream_reader.py), and a generation worker reads a hundred streams at once.
+    Not the default: a reset connection loses the lines received but not yet read (see the module's docstring).
     Its errors (aiohttp.ClientError, TimeoutError for its socket timeouts) map like httpx's in `_translate`.
     """
     done = None
