@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import json
 import logging
 import time
@@ -546,22 +547,12 @@ async def _aiohttp_chunks(client: ollama.AsyncClient, body: dict[str, Any]) -> A
     Not the default: a reset connection loses the lines received but not yet read (see the module's docstring).
     Its errors (aiohttp.ClientError, TimeoutError for its socket timeouts) map like httpx's in `_translate`.
     """
-    done = None
     async with _stream_session(client).post("api/chat", data=orjson.dumps(body)) as response:
         if response.status >= 300:
             raise ollama.ResponseError(await response.text(errors="replace"), response.status)
-        async for line in response.content:
-            if done is not None or not line.strip():
-                continue
-            part = orjson.loads(line)
-            if error := part.get("error"):
-                raise ollama.ResponseError(error)
-            if part.get("done"):
-                done = part
-                continue
-            yield part
-    if done is not None:
-        yield done
+        async with contextlib.aclosing(_ndjson_parts(response.content)) as parts:
+            async for part in parts:
+                yield part
 
 
 async def _light_chunks(http: httpx.AsyncClient, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
@@ -571,25 +562,34 @@ async def _light_chunks(http: httpx.AsyncClient, body: dict[str, Any]) -> AsyncI
     answer that is not 2xx, status -1 for an error line; httpx's own errors as they come), so `_translate` and
     the retry without `think` treat both readers alike.
     """
-    done = None
     async with http.stream("POST", "/api/chat", content=orjson.dumps(body)) as response:
         if not response.is_success:
             await response.aread()
             raise ollama.ResponseError(response.text, response.status_code)
-        async for line in response.aiter_lines():
-            if not line or done is not None:
-                continue
-            part = orjson.loads(line)
-            if error := part.get("error"):
-                raise ollama.ResponseError(error)
-            if part.get("done"):
-                done = part
-                continue
-            yield part
-    # The `done` chunk goes out only once the body is read to its end (Ollama ends it right after), so the
-    # connection returns to the pool for the next reply: the caller stops at `done` and closes this generator,
-    # and a response closed unread closes its connection (the official client's stream does; it costs a new
-    # connection per reply).
+        async with contextlib.aclosing(_ndjson_parts(response.aiter_lines())) as parts:
+            async for part in parts:
+                yield part
+
+
+async def _ndjson_parts(lines: AsyncIterator[str] | AsyncIterator[bytes]) -> AsyncIterator[dict[str, Any]]:
+    """A streamed chat's NDJSON lines (either reader's) as plain dicts: blank lines skipped, an error line raised
+    as the official client raises it (`ollama.ResponseError`, status -1).
+
+    The `done` chunk goes out only once the body is read to its end (Ollama ends it right after), so the
+    connection returns to the pool for the next reply: the caller stops at `done` and closes the reader (which
+    closes this generator with it), and a response closed unread closes its connection (the official client's
+    stream does; it costs a new connection per reply)."""
+    done = None
+    async for line in lines:
+        if done is not None or not line.strip():
+            continue
+        part = orjson.loads(line)
+        if error := part.get("error"):
+            raise ollama.ResponseError(error)
+        if part.get("done"):
+            done = part
+            continue
+        yield part
     if done is not None:
         yield done
 
