@@ -23,6 +23,7 @@ from django.conf import settings
 from knowledge.selectors import ArticleRow, articles_rows
 
 from ..models import Feedback, Handoff, Message
+from .handoff_replies import last_replies_before
 
 
 @dataclass(frozen=True)
@@ -86,23 +87,8 @@ def _handoff_replies(replies: list[tuple[int, int, datetime, set[int]]]) -> set[
     """Of these replies, those a handoff followed: for each handoff (a conversation handed off twice has two),
     its conversation's last bot reply before it."""
     conversation_ids = {conversation_id for _pk, conversation_id, _at, _cited in replies}
-    handoffs: dict[int, list[datetime]] = defaultdict(list)
-    for conversation_id, at in Handoff.objects.filter(conversation_id__in=conversation_ids).values_list(
-            "conversation_id", "at"):
-        handoffs[conversation_id].append(at)
-    if not handoffs:
-        return set()
-    bot_replies: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
-    for pk, conversation_id, at in (Message.objects.filter(role=Message.Role.BOT, conversation_id__in=handoffs.keys())
-                                    .values_list("pk", "conversation_id", "created_at")):
-        bot_replies[conversation_id].append((at, pk))
-    followed: set[int] = set()
-    for conversation_id, moments in handoffs.items():
-        for handed_at in moments:
-            before = [reply for reply in bot_replies[conversation_id] if reply[0] <= handed_at]
-            if before:
-                followed.add(max(before)[1])
-    return followed
+    moments = Handoff.objects.filter(conversation_id__in=conversation_ids).values_list("conversation_id", "at")
+    return set(last_replies_before(moments, Message.objects.filter(role=Message.Role.BOT)).values())
 
 
 def _uses(*, start: datetime, end: datetime, limit: int) -> tuple[dict[int, _Use], int, bool]:

@@ -38,6 +38,7 @@ from knowledge.retrieval.terms import normalise_question
 
 from ..models import Feedback, Handoff, Message
 from ..protocol.codes import HandoffReason
+from .handoff_replies import last_replies_before
 from .topics import topic_label, vectors_group, words_matrix
 
 logger = logging.getLogger(__name__)
@@ -132,17 +133,9 @@ def _handoff_entries(base: QuerySet[Message], *, start: datetime, end: datetime,
         else:
             found.append((question, replies.get(question.pk), reason))
     if unknown:
-        latest = max(at for _conversation_id, _reason, at in unknown)
-        before: dict[int, list[tuple[datetime, int]]] = {}
-        for pk, conversation_id, at in base.filter(
-                conversation_id__in={conversation_id for conversation_id, _reason, _at in unknown},
-                created_at__lte=latest).values_list("pk", "conversation_id", "created_at"):
-            before.setdefault(conversation_id, []).append((at, pk))
-        chosen = {}
-        for conversation_id, reason, at in unknown:
-            last = max((row for row in before.get(conversation_id, ()) if row[0] <= at), default=None)
-            if last is not None:
-                chosen[last[1]] = reason
+        last = last_replies_before(((conversation_id, at) for conversation_id, _reason, at in unknown), base)
+        chosen = {last[(conversation_id, at)]: reason for conversation_id, reason, at in unknown
+                  if (conversation_id, at) in last}
         found += [(None, reply, chosen[reply.pk]) for reply in base.filter(pk__in=list(chosen))]
     return found
 
