@@ -74,6 +74,7 @@ _EN_REQUEST = re.compile(
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
     r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat|call|write)"
     rf"|\bany\s+(?:real\s+|live\s+|actual\s+)?(?:humans?|people|agents?|staff)\s+(?:around|here|there|online|available)"
+    r"|\b(?:is|are)\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:real|human|alive|actually\s+there)\b"
     rf"|^\s*(?:(?:{_EN_PERSON})\s*[,!.?]*\s*(?:please|pls|plz|now|asap)?\s*[,!.?]*\s*){{1,4}}$",
     re.IGNORECASE,
 )
@@ -103,7 +104,8 @@ _ZH_OF_SHOP = r"(?:你们|贵店|店里|公司|贵公司)?的?"
 _ZH_PERSON = (
     r"(?:人工(?!智能|种植|合成|成本|费|湖|降雨|养殖|培育|繁殖)(?:客服|服务|坐席)?|真人(?:客服)?|活人"
     rf"|{_ZH_OF_SHOP}(?:客服(?:人员|小姐姐|小哥哥|专员|本人|MM|mm)?|同事|员工|工作人员|服务人员|经理|主管|负责人|专员"
-    r"|店长|店主|老板|老板娘|领导|上级|管理员|值班人员|售后(?:人员|专员|客服)?)"
+    r"|店长|店主|老板|老板娘|领导|上级|管理员|值班人员|售后(?:人员|专员|客服)?"
+    r"|(?:能|可以)?(?:做主|拍板|说了算|管事|负责)的(?:人|那个人|领导)?)"
     r"|(?:你们|贵店|店里|公司|贵公司)的?人)"
 )
 _ZH_ASK = r"(?:转|转接|接|接通|找|要|换|叫|让|请|求|联系|呼叫|切换到?|安排|派|需要|想要|要求|希望)"
@@ -131,9 +133,44 @@ _ZH_REPORTED = re.compile(
 )
 
 
+# The words the English rules read, which a hurried customer mistypes ("speek to a reel person"): a word one slip
+# away from one of them (a letter changed, dropped, added, or two swapped) is read as it, unless it is a
+# common word itself ("read", "walk", "tall", "peak").
+_EN_RULE_WORDS = frozenset(
+    "speak talk chat real human humans person people agent agents someone somebody anyone anybody staff actual "
+    "representative operator manager supervisor".split()
+)
+_EN_REAL_WORDS = frozenset(
+    "read reed walk tall tale peak spear sped team teal seal deal meal heal reels realm humane persona peoples "
+    "agency agenda chap that what chart chant cheat actually stuff staff stiff".split()
+)
+
+
+def _one_slip(word: str, target: str) -> bool:
+    if abs(len(word) - len(target)) > 1 or word == target:
+        return False
+    if len(word) == len(target):
+        diffs = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        return len(diffs) == 1 or (len(diffs) == 2 and diffs[1] == diffs[0] + 1
+                                   and word[diffs[0]] == target[diffs[1]] and word[diffs[1]] == target[diffs[0]])
+    short, long = (word, target) if len(word) < len(target) else (target, word)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _spelling_mended(text: str) -> str:
+    def mend(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lowered = word.lower()
+        if len(lowered) < 4 or lowered in _EN_RULE_WORDS or lowered in _EN_REAL_WORDS:
+            return word
+        return next((target for target in sorted(_EN_RULE_WORDS) if _one_slip(lowered, target)), word)
+
+    return re.sub(r"[A-Za-z]+", mend, text)
+
+
 def asks_for_person(text: str) -> bool:
     """Whether the message asks to be answered by a person (or refuses the bot), in English or Chinese."""
-    text = " ".join(text.split())
+    text = _spelling_mended(" ".join(text.split()))
     if not text:
         return False
     if _EN_REFUSES_BOT.search(text) or _ZH_REFUSES_BOT.search(text):

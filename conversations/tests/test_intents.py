@@ -237,3 +237,27 @@ def test_a_classification_comes_from_the_rules_with_its_entities() -> None:
 def test_full_width_text_is_classified_like_half_width() -> None:
     assert classify("ｗｈｅｒｅ ｉｓ ｍｙ ｏｒｄｅｒ？").intent == Intent.ORDER_STATUS
     assert classify("订单号：１２３４５６７８").entities[0]["value"] == "12345678"
+
+
+@pytest.mark.parametrize("text", [
+    "can i speek to a reel person pls",  # two slips of the keyboard
+    "i want to tlak to a humna",
+    "is there anyone real there or am I just typing at a machine",
+    "Is there somebody human I can chat with?",
+    "我要投诉，找你们能做主的人出来",
+    "让你们管事的出来说话",
+    "叫个说了算的人来处理",
+])
+def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
+    assert asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", [
+    "can I read the return policy somewhere",  # "read" is a word, not a slip of "real"
+    "are you a real person?",  # a question about the bot, no request
+    "who is responsible for the delay, the courier?",
+    "我自己能做主退货吗",
+    "the walk to the post office is long",
+])
+def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
+    assert not asks_for_person(text)

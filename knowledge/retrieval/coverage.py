@@ -32,28 +32,33 @@ from dataclasses import dataclass, field
 import numpy as np
 import rjieba
 
-from .heads import OTHER_FIELDS, OTHER_SELLER, chinese_heads, english_heads, other_sellers
+from .heads import OTHER_FIELDS, OTHER_SELLER, chinese_heads, english_heads, english_objects, other_sellers
+from .places import places_out
 from .snapshot import Snapshot
 from .synonyms import concepts_in, single_word_synonyms, split_phrases
-from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words
+from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words, chinese_words
 
 # Words of asking, not of a subject: in every question, whatever it is about, so they would make any
 # source look half relevant (or none wholly). Generic verbs, quantities, times, connectives and politeness.
 ASKING_WORDS = frozenset(
     """
-    much many long often soon far get got getting need needs want wanted know tell like would let make sell
+    much many long often soon far back get got getting need needs want wanted know tell like would let make sell
     take takes way ways thing something anything possible able still already ever really actually maybe
     okay ok um uh hey dear sir madam help question ask asking wondering wonder find kind one else other another
     more less use using go going come coming good bad best better right wrong sure think mean say said see look
     looking today tomorrow tonight weekend week year now time don't dont doesn't can't cannot won't i'm i've
     whats hows wheres whens whos im ive id youre thats theres isnt arent didnt wont cant myself yourself itself
-    us him her his hers mine yours ours theirs
+    us him her his hers mine yours ours theirs option options choice live living roughly approximately around
+    morning afternoon evening night
     u ur pls plz until till til since before after during while whenever whether because though although
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
     自己 几天 多少天
     多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
     直接 马上 立刻 赶紧 尽快
+    不是 啥 为啥 咋 一直 不了 怎么回事 回事 里 里面 上面 下面 起来 出来 下去 过来 加起来 一共 总共
+    另外 还要 还有 而且 但是 可是 然后 所以 因为 如果 结果 这种 那种 这次 情况 注意 instead
+    上午 下午 晚上 早上 中午
     """.split()
 ) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
     """
@@ -67,11 +72,10 @@ ASKING_WORDS = frozenset(
 # A quantity or a time span in Chinese words ("三个月", "半年前", "两盒", "一百块"): how much or how long, not what
 # about, as the asking words "多少" and "多久" are (an English question's numbers are its own words: "17 times 23").
 _CHINESE_QUANTITY = re.compile(
-    r"[零一二两三四五六七八九十百千万几半\d]+\s*个?多?(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|块钱|块|元|盒|件|单)"
+    r"(?:好几|好多|[零一二两三四五六七八九十百千万几半\d])+\s*个?多?"
+    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|遍|回|块钱|块|元|盒|件|单|笔|罐|包|袋|瓶|杯|斤|克|份|套|只|张)"
     r"(?:以前|以后|之前|之后|以内|前|后|内|多)?"
 )
-# Helpers glued to the verb they help ("能用", "要开"): the verb is the word.
-_MODAL_PREFIXES = ("能", "要", "可", "会", "想", "该")
 # A word the source mentions once (in passing: "packed in our Hangzhou studio") covers the question less than one
 # it is about (in its title, tags or heading, or said again): a mention counts this much.
 PASSING_MENTION = 0.5
@@ -79,6 +83,10 @@ PASSING_MENTION = 0.5
 # a product asked for, a word of a field outside a shop) covers it this much of what its share of words says: at
 # most a quarter, under any sensible COVERAGE_MIN, however many of the question's other words it has.
 HEAD_MISSING = 0.25
+# A place a question names says where, not what it asks about ("how long to Urumqi", "weather in Hangzhou"): it
+# weighs as a single Chinese character does, and the article's region words ("Xinjiang", "overseas", "港澳台")
+# cover it as a passing mention would, however often the article says them.
+PLACE_WEIGHT = 0.5
 # A question sentence of a longer line with this many content words (a Chinese character alone counting half) is
 # read alone: the rest of the line is a story around it.
 ON_ITS_OWN = 2.0
@@ -93,9 +101,14 @@ class Unit:
     english: bool = False
     weight: float = 1.0  # a single Chinese character says less than a word: half
     head: bool = False  # what the question asks about or asks to have done: a source must have it
+    # What the question asks to have sent or paid for ("shipping a sofa"): a head when no source names it at all.
+    head_if_unknown: bool = False
     # A head read from the whole message, not its shape (another seller, a field outside a shop): it holds for
     # every line and question sentence of the message.
     whole_message: bool = False
+    # A place ("Lhasa", "纽约"): the words of the regions it lies in (knowledge.retrieval.places), which cover it
+    # in passing at most.
+    regions: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,6 +119,7 @@ class _Lexicon:
     roots: dict[str, list[int]] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)  # the vocabulary by term id
     forms: dict[str, list[str]] = field(default_factory=dict)  # vocabulary_forms, as looked up
+    sounds: dict[str, list[int]] | None = None  # the Chinese words by their sound (toneless pinyin), when needed
     article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     article_of_chunk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
@@ -125,8 +139,12 @@ def question_units(text: str) -> list[Unit]:
     """The content words of a question, each with the forms that can cover it, its head words marked."""
     text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
     concepts, rest = concepts_in(text)  # "送到了再付钱": 货到付款, one word of the question
+    places, rest = places_out(rest)  # "寄到拉萨": where, covered by the article's "西藏" in passing
     units = [Unit(concept, parts=_concept_parts(concept), english=concept.isascii() and concept.isalpha())
-             for concept in concepts] + _content_units(rest)
+             for concept in concepts]
+    units += [Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
+              for place in places]
+    units += _content_units(rest)
     _mark_heads(text.lower().replace("’", "'"), units)
     return units
 
@@ -154,9 +172,10 @@ def _content_units(text: str) -> list[Unit]:
                     seen.add(word)
                     units.append(Unit(word, english=bool(re.fullmatch(r"[a-z]+", word))))
             continue
-        for word in rjieba.cut(run):
-            if len(word) > 1 and word.startswith(_MODAL_PREFIXES) and not rjieba.has_word(word):
-                word = word[1:]
+        for word in chinese_words(run):
+            glued = _glued_characters(word)
+            if len(glued) == 1:  # "我人" of "我人在纽约": one character of substance, read as it
+                word = glued[0]
             if not _is_term(word) or word in STOPWORDS or word in ASKING_WORDS or word in seen:
                 continue
             seen.add(word)
@@ -169,6 +188,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     the shop ("another shop", "别家店"), which no article covers."""
     content = {unit.word for unit in units}
     heads = english_heads(text, content=content)
+    objects = english_objects(text, content=content)
     for index, run in enumerate(_CJK_RUN.split(text)):
         if index % 2:
             heads |= chinese_heads(run, content=content)
@@ -180,6 +200,12 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             unit.head = unit.whole_message = True
         elif unit.word in heads:
             unit.head = True
+        elif unit.word in objects:
+            unit.head_if_unknown = True
+    named = {unit.word for unit in units}
+    for seller in sorted(sellers):  # "China Post": a name of words the units have apart, one head of its own
+        if " " in seller and seller not in named:
+            units.append(Unit(" ".join(seller.split()), head=True, whole_message=True))
     if another:  # no article is about another shop: never covered
         units.append(Unit(OTHER_SELLER, head=True, whole_message=True))
 
@@ -266,12 +292,37 @@ def vocabulary_forms(snapshot: Snapshot, word: str) -> list[str]:
     Why: keyword search matches whole terms, so a misspelt or inflected word that coverage accepts found no
     chunk to rank; the vocabulary itself is the dictionary, so no word list is kept for it.
     """
-    if word in snapshot.vocabulary or not word.isascii() or not word.isalpha() or len(word) < 4:
+    if word in snapshot.vocabulary:
         return []
     lexicon = _lexicon(snapshot)
+    if _CJK_RUN.fullmatch(word):
+        return [lexicon.words[term_id] for term_id in _homophone_ids(snapshot, lexicon, word)]
+    if not word.isascii() or not word.isalpha() or len(word) < 4:
+        return []
     if word not in lexicon.forms:
         lexicon.forms[word] = sorted({lexicon.words[term_id] for term_id in _english_ids(snapshot, lexicon, word)})
     return lexicon.forms[word]
+
+
+def _sound(word: str) -> str:
+    from pypinyin import lazy_pinyin  # its dictionaries load on first use, only where Chinese is asked
+
+    return " ".join(lazy_pinyin(word))
+
+
+def _homophone_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
+    """The vocabulary's Chinese words that sound as `word` does and differ from it by one character: what a
+    pinyin keyboard offers for the same keys ("发漂" for "发票", "保休" for "保修"). Only for a word of two to
+    four characters the knowledge base does not have: a word it has is itself."""
+    if not 2 <= len(word) <= 4 or word in snapshot.vocabulary:
+        return []
+    if lexicon.sounds is None:
+        lexicon.sounds = {}
+        for term, term_id in snapshot.vocabulary.items():
+            if 2 <= len(term) <= 4 and _CJK_RUN.fullmatch(term):
+                lexicon.sounds.setdefault(_sound(term), []).append(term_id)
+    return [term_id for term_id in lexicon.sounds.get(_sound(word), [])
+            if sum(a != b for a, b in zip(lexicon.words[term_id], word, strict=False)) == 1]
 
 
 def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
@@ -298,6 +349,11 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
                         for word in words]
             if together:
                 scores[row] = np.maximum(scores[row], np.minimum.reduce(together))
+        if unit.regions:
+            in_region = [_term_ids(snapshot, lexicon, region, english=region.isascii())
+                         for region in unit.regions if " " not in region]
+            region_score = _covered(snapshot, [term_id for ids in in_region for term_id in ids])
+            scores[row] = np.maximum(scores[row], np.minimum(region_score, PASSING_MENTION))
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)
             if term_id is not None:
@@ -317,7 +373,7 @@ def _term_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, english: bool
     if english:
         return _english_ids(snapshot, lexicon, word)
     term_id = snapshot.vocabulary.get(word)
-    return [term_id] if term_id is not None else []
+    return [term_id] if term_id is not None else _homophone_ids(snapshot, lexicon, word)
 
 
 # The end of a sentence: Chinese punctuation, or English punctuation and a space ("example.com/?c=" is none).
@@ -350,6 +406,23 @@ def _parts(text: str) -> list[list[Unit]]:
     return parts
 
 
+def _unknown_objects(snapshot: Snapshot, units: list[Unit], scores: np.ndarray) -> None:
+    """Make a head of each object asked to be sent or paid for that the knowledge base names nowhere, not even
+    as a part of a closed compound ("teapot", "teacup": a word of the articles, "tea", and one more)."""
+    for row, unit in enumerate(units):
+        if unit.head_if_unknown and not scores[row].any() and not _compound_known(snapshot, unit.word):
+            unit.head = True
+
+
+def _compound_known(snapshot: Snapshot, word: str) -> bool:
+    """Whether an English word starts with a word of the knowledge base (three letters or more, not a word of
+    asking) followed by three letters or more: "teapot" and "teaware" begin with "tea"."""
+    return any(
+        (start := word[:cut]) in snapshot.vocabulary and start not in ASKING_WORDS and start not in STOPWORDS
+        for cut in range(3, len(word) - 2)
+    )
+
+
 def _head_missing(scores: np.ndarray, units: list[Unit]) -> np.ndarray:
     """Per column (chunk or article), HEAD_MISSING where some head word of the question is not covered, else 1."""
     heads = [row for row, unit in enumerate(units) if unit.head]
@@ -373,6 +446,7 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
     for units in _parts(text):
         weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
         scores = unit_scores(snapshot, units)
+        _unknown_objects(snapshot, units, scores)
         by_chunk = weights @ scores / weights.sum() * _head_missing(scores, units)
         # Each word as well covered as the article's best chunk covers it, then shared out to its chunks.
         article_scores = np.maximum.reduceat(scores, lexicon.article_starts, axis=1)

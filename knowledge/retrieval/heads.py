@@ -45,8 +45,10 @@ _ANOTHER_SELLER = re.compile(
 )
 _NAMED_SELLER = re.compile(
     r"\b(?:amazon|ebay|taobao|tmall|aliexpress|pinduoduo|temu|shein|etsy|walmart|costco|ikea"
-    r"|dhl|fedex|ups|usps|ems|yto|zto|yunda)\b"
-    r"|淘宝|天猫|京东|拼多多|闲鱼|唯品会|苏宁|亚马逊|得物|中国邮政|邮政|中通|圆通|申通|韵达|极兔|德邦"
+    r"|dhl|fedex|ups|usps|ems|yto|zto|yunda|china\s+post|royal\s+mail|canada\s+post|australia\s+post|japan\s+post"
+    r"|deutsche\s+post|la\s+poste|parcelforce|dpd|gls|cainiao|apple(?!\s*pay)|samsung|huawei|xiaomi|sony|dell"
+    r"|lenovo|microsoft|google|paypal|starbucks|alibaba|tencent|baidu|meituan|bytedance|tiktok)\b"
+    r"|淘宝|天猫|京东|拼多多|闲鱼|唯品会|苏宁|亚马逊|得物|中国邮政|邮政|中通|圆通|申通|韵达|极兔|德邦|菜鸟|华为|三星|阿里巴巴|腾讯|百度|美团|字节跳动|抖音"
 )
 OTHER_SELLER = "〈other seller〉"
 
@@ -96,6 +98,19 @@ _EN_SELL_FRAME = re.compile(
     r"|\b(?:do|does)\s+(?:you|u)\s+(?:guys\s+)?(?:have|got)\s+(?:any\s+)?((?:[a-z'-]+\s+){1,4})(?:in\s+stock|for\s+sale)\b"
 )
 _EN_OBJECT_END = frozenset("for to in at on with from by of as than too well please that which".split())
+# English: what is to be sent, shipped, delivered, posted or paid for ("shipping a sofa", "send a letter to
+# Germany", "pay for a new car in instalments"): the thing is the question's subject, and a shop's articles
+# about delivery and payment are about its own goods. The object's last word before a preposition is the head
+# ("a gift box to my sister": box); a pronoun is no object ("ship it", "send me a replacement": replacement).
+_EN_OBJECT_FRAME = re.compile(
+    r"\b(?:send(?:ing)?|sent|ship(?:ping|ped)?|deliver(?:ing|ed)?|post(?:ing)?|mail(?:ing)?|pa(?:y|ying|id)\s+for)"
+    r"\s+(?:(?:me|us|him|her|them)\s+)?"
+    r"(?:(?:a|an|the|my|our|your|his|her|their|this|that|these|those|some|new|big|large|small|little|old|whole"
+    r"|entire|used|second-hand|heavy|couple\s+of|pair\s+of)\s+)*"
+    r"([a-z'-]+(?:\s+[a-z'-]+){0,2})"
+)
+_EN_PRONOUNS = frozenset("it them this that these those one ones something anything everything me us".split())
+_EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
 
 # Chinese: "怎么 / 如何 / 怎样 / 咋 / 去哪里 <verb>", an optional "给朋友" / "跟银行" / "帮我" before the verb.
 _ZH_ACTION_FRAME = re.compile(r"(?:怎么样才能|怎么才能|怎么|如何|怎样|咋|[去在]?哪里|[去在]?哪儿|[去在]哪)")
@@ -136,6 +151,22 @@ def english_heads(text: str, *, content: set[str]) -> set[str]:
             if _stem(word) in content:
                 heads.add(_stem(word))
     return heads
+
+
+def english_objects(text: str, *, content: set[str]) -> set[str]:
+    """What an English question asks to have sent, shipped or paid for ("shipping a sofa" -> sofa), among its
+    content words: a head when the knowledge base never names it (a shop writes about its own goods somewhere;
+    "mail the broken cups back" names cups its articles mention, "pay for a new car" a car none does)."""
+    objects: set[str] = set()
+    for match in _EN_OBJECT_FRAME.finditer(text):
+        words = []
+        for word in match.group(1).split():
+            if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES:
+                break
+            words.append(word)
+        if words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content:
+            objects.add(_stem(words[-1]))
+    return objects
 
 
 def chinese_heads(run: str, *, content: set[str]) -> set[str]:

@@ -255,3 +255,21 @@ def places_in(text: str) -> list[Place]:
         if name not in found:
             found[name] = Place(name, regions[name])
     return list(found.values())
+
+
+def places_out(text: str) -> tuple[list[Place], str]:
+    """(the places named in `text`, as `places_in` finds them; the text in lower case with each one replaced by
+    a comma), so the words around a place are read without it: "拉萨工作的朋友" cut with 拉萨 in it gives
+    words no article has."""
+    pattern, regions = _gazetteer()
+    found: dict[str, Place] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("skip") is not None:
+            return match.group(0)
+        name = " ".join(match.group(0).split())
+        found.setdefault(name, Place(name, regions[name]))
+        return "，"
+
+    rest = pattern.sub(replace, _normalised(text))
+    return list(found.values()), rest if found else text

@@ -24,13 +24,20 @@ from django.conf import settings
 
 # Each group: words and short phrases (Chinese as written, English in lower case, singular) of one subject.
 BUILT_IN: tuple[tuple[str, ...], ...] = (
-    ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier",
-     "配送", "发货", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
+    ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier", "send",
+     "arrive", "arrival", "配送", "到货", "送",
+     "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
     ("weekend", "saturday", "sunday", "holiday", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期"),
-    ("order", "订单", "下单"),
+    ("fee", "cost", "charge", "price", "费用", "收费", "价格", "价钱"),
+    ("working day", "weekday", "monday", "tuesday", "wednesday", "thursday", "friday", "工作日", "周一", "周二", "周三",
+     "周四", "周五", "星期一", "星期二", "星期三", "星期四", "星期五"),
+    ("order", "cart", "basket", "订单", "下单", "购物车"),
     ("packaging", "box", "wrapping", "包装", "外包装", "包装盒", "盒子", "外箱"),
     ("unused", "unopened", "sealed", "未使用", "没用过", "未拆封", "全新"),
+    ("opened", "已拆封", "拆封", "拆开", "打开"),
+    ("wrong item", "wrong product", "wrong order", "wrong tea", "not what i ordered", "发错货", "发错", "错发", "寄错",
+     "与订单不符", "货不对版"),
     ("parcel", "package", "包裹", "快递件", "货物"),
     ("overseas", "international", "abroad", "foreign", "海外", "国外", "境外", "国际"),
     ("return", "send back", "退货", "退回", "寄回", "退换"),
@@ -40,7 +47,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("broken", "damaged", "damage", "cracked", "crack", "chipped", "chip", "smashed", "shattered", "破损", "摔碎",
      "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "磕碰", "损坏"),
     ("invoice", "receipt", "fapiao", "发票", "收据", "专票", "普票"),
-    ("payment", "pay", "paid", "checkout", "付款", "支付", "结算", "付钱"),
+    ("payment", "pay", "paid", "checkout", "check out", "付款", "支付", "结算", "付钱"),
     ("card", "credit card", "debit card", "visa", "mastercard", "unionpay", "银行卡", "信用卡", "银联"),
     ("cash on delivery", "cod", "货到付款"),
     ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
@@ -81,10 +88,24 @@ def _index(extra: str) -> dict[str, frozenset[str]]:
     return {word: frozenset(others) for word, others in index.items()}
 
 
+# Chinese resultative and directional complements: "寄到" is "寄" done as far as a place, "退回" "退" back, "修好"
+# "修" to the end. The segmenter keeps such a verb and its complement as one word, which no article has.
+_COMPLEMENTS = frozenset("到给回出来去完好走过上下掉")
+
+
 def synonyms_of(word: str) -> frozenset[str]:
     """The other words of `word`'s groups (empty when it has none). A phrase ("credit card") is an entry a
-    question's phrase can meet, but a search term is one word: `single_word_synonyms` leaves phrases out."""
-    return _index(settings.SEARCH_SYNONYMS).get(_normalised(word), frozenset())
+    question's phrase can meet, but a search term is one word: `single_word_synonyms` leaves phrases out.
+
+    A Chinese verb with a complement the groups do not have ("寄到", "送回", "发给") has its verb's: "能寄到美国吗"
+    asks about "寄", shipping, whatever the complement says about where to."""
+    index = _index(settings.SEARCH_SYNONYMS)
+    word = _normalised(word)
+    found = index.get(word)
+    if found is None and len(word) == 2 and word[1] in _COMPLEMENTS and "\u4e00" <= word[0] <= "\u9fff":
+        verb = word[0]
+        return (index.get(verb, frozenset()) | {verb}) if verb in index else frozenset()
+    return found or frozenset()
 
 
 @lru_cache(maxsize=4)
@@ -130,6 +151,17 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?<![收得送拿])到付|(?:送到|送来|到了|到手|到货|收到|收货|签收|拿到|验货)[\u4e00-\u9fff]{0,5}?[，,\s]*"
         r"(?:再|才|然后)"
         r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付)")),
+    # "I ordered the white tea but you sent me black tea", "买的是白茶，结果寄来的是红茶": a wrong item, no word of
+    # which says so.
+    ("wrong item", re.compile(
+        r"\b(?:ordered|bought|paid\s+for|asked\s+for)\b[^.!?]{1,40}?\b(?:but|yet|instead)\s+(?:you\s+|they\s+|i\s+)?"
+        r"(?:got|received|sent(?:\s+me)?|gave\s+me|delivered)\b")),
+    ("发错货", re.compile(
+        r"(?:买|订|下单|要)[^，。！？,.!?]{0,8}?(?:是|的)[^，。！？,.!?]{1,8}[，,]\s*(?:结果|但是|可是|却|但)?"
+        r"[^，。！？,.!?]{0,6}?(?:寄来|发来|收到|送来|到手|拿到)的?(?:是|却是|成了|变成)")),
+    # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
+    ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
+                          r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,4}?back\b)")),
     ("duplicate", re.compile(r"\b(?:charged|billed|paid|debited)\s+(?:me\s+)?(?:twice|two\s+times|double)\b"
                              r"|\bdouble[- ](?:charged|billed|charge)\b")),
     ("重复扣款", re.compile(

@@ -9,6 +9,7 @@ import rjieba
 
 from helpdesk.llm.text import is_cjk
 
+from .places import places_in
 from .synonyms import concepts_in, single_word_synonyms, split_phrases
 
 _CJK_RUN = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]+)")
@@ -46,6 +47,28 @@ def _other_words(run: str) -> list[str]:
         if word not in STOPWORDS:
             terms.append(_stem(word))
     return terms
+
+
+# Helpers glued to the verb they help ("能用", "要开", "能寄到"): the verb is the word.
+_MODAL_PREFIXES = ("能", "要", "可", "会", "想", "该")
+
+
+# A verb-object word split by a potential complement: "付不了款" is "付款" that cannot be done, "退得了货" "退货".
+_SPLIT_WORD = re.compile(r"([\u4e00-\u9fff])(?:不了|得了|不成|不到|不出)([\u4e00-\u9fff])")
+
+
+def _joined(match: re.Match[str]) -> str:
+    word = match.group(1) + match.group(2)
+    return word if rjieba.has_word(word) else match.group(0)
+
+
+def chinese_words(run: str) -> list[str]:
+    """A run of Chinese text cut into words, a modal the segmenter glued to its verb taken off ("能寄到" is
+    "寄到") and a word split by "不了" joined again ("付不了款": "付款"), so a question's words are those an
+    article or a synonym group can have."""
+    run = _SPLIT_WORD.sub(_joined, run)
+    return [word[1:] if len(word) > 1 and word.startswith(_MODAL_PREFIXES) and not rjieba.has_word(word) else word
+            for word in rjieba.cut(run)]
 
 
 def tokenize(text: str) -> list[str]:
@@ -153,13 +176,17 @@ def query_terms(text: str) -> dict[str, float]:
                 for synonym in single_word_synonyms(phrase):
                     terms.setdefault(synonym if is_cjk(synonym[0]) else _stem(synonym), QUERY_EXPANSION_WEIGHT)
             continue
-        words = rjieba.cut(run)
+        words = chinese_words(run)
         terms.update((word, 1.0) for word in words if _is_term(word))
         expansions = rjieba.cut_for_search(run) + [run[i : i + 2] for i in range(len(run) - 1)]
         expansions += [ch for word in words for ch in _glued_characters(word)]
         for term in expansions:
             if _is_term(term) and not any(ch in STOPWORDS for ch in term):
                 terms.setdefault(term, QUERY_EXPANSION_WEIGHT)
+    for place in places_in(text):  # "Lhasa" finds the article naming Tibet, "纽约" the one naming 海外
+        for region in place.regions:
+            if " " not in region:
+                terms.setdefault(region if is_cjk(region[0]) else _stem(region), QUERY_EXPANSION_WEIGHT)
     # Customers' words for the articles' words (synonyms: "postage" finds "shipping", "邮费" finds "运费").
     for term in [term for term, weight in terms.items() if weight == 1.0]:
         for synonym in single_word_synonyms(term):

@@ -1,0 +1,178 @@
+"""Coverage of the forms customers put the articles' words in: places for the regions an article names, Chinese
+verbs with complements, split and mistyped words, quantities, and what a question asks to have sent or paid for.
+
+Each case fails without its rule: the question's word is then one no article has, and the source covers too
+little of the question to be given (or, for an object, too much)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from knowledge.retrieval.coverage import PASSING_MENTION, question_units
+from knowledge.retrieval.search import search
+from knowledge.retrieval.terms import chinese_words, query_terms
+from knowledge.tests.factories import article_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(fake_ollama) -> None:
+    article_create(
+        title="Delivery", tags="shipping",
+        body="## Where we deliver\n\nWe deliver to mainland China only, Tibet and Xinjiang included (a few days "
+             "more). We do not ship to Hong Kong, Macao, Taiwan or overseas addresses. Standard delivery takes "
+             "2-4 days.\n\n## Fees\n\nShipping is free over ¥199, else ¥12.",
+    )
+    article_create(title="配送说明", language="zh-hans", tags="配送",
+                   body="## 配送范围\n\n仅配送中国大陆，暂不支持港澳台及海外地址。西藏、新疆需多等几天。")
+    article_create(title="发票开具说明", language="zh-hans", tags="发票",
+                   body="## 如何开票\n\n下单后 90 天内可在订单页申请电子发票，个人和公司抬头都可以开。")
+    article_create(title="支付方式", language="zh-hans", tags="支付",
+                   body="## 付款失败\n\n结账时付款失败，请检查信用卡是否超出限额，或换用支付宝、微信支付。")
+    article_create(title="Teaware warranty", tags="teaware",
+                   body="## Warranty\n\nAll teaware has a 1-year warranty. Cups and gaiwans broken in transit are "
+                        "replaced for free.")
+    article_create(title="茶具保修", language="zh-hans", tags="保修",
+                   body="## 一年保修\n\n茶具享受一年保修，运输破损免费补发。")
+
+
+def covers(question: str, title: str) -> float:
+    return max((hit.coverage or 0.0 for hit in search(question, limit=10, include_weak=True).hits
+                if hit.title == title), default=0.0)
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("Do you deliver to Lhasa?", "Delivery"),  # Lhasa is in Tibet
+    ("how long does shipping to Urumqi take", "Delivery"),  # Xinjiang
+    ("can you ship to my cousin in Taipei", "Delivery"),  # Taiwan
+    ("what does delivery to Toronto cost", "Delivery"),  # a city abroad: overseas
+    ("寄到纽约要多久", "配送说明"),  # 海外
+    ("能寄到拉萨吗", "配送说明"),  # 西藏; "能寄到": a modal and a complement around the verb
+    ("发货到高雄可以吗", "配送说明"),  # 港澳台
+])
+def test_a_place_is_covered_by_the_region_the_article_names(shop, question, title) -> None:
+    assert covers(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("What's the weather like in Lhasa tomorrow?", "Delivery"),
+    ("Any good restaurants in Toronto?", "Delivery"),
+    ("拉萨明天天气怎么样", "配送说明"),
+    ("纽约有什么好玩的地方", "配送说明"),
+])
+def test_a_place_is_where_not_what_a_question_asks_about(shop, question, title) -> None:
+    # The region covers the place in passing and the place weighs half a word: the subject is uncovered.
+    assert covers(question, title) < settings.COVERAGE_MIN
+
+
+def test_a_place_weighs_half_and_is_covered_in_passing_at_most(shop) -> None:
+    [place] = [unit for unit in question_units("ship to Beijing") if unit.regions]
+    assert place.word == "beijing" and place.weight == 0.5 and "mainland" in place.regions
+    # "mainland" is said twice in the article: still a passing mention for a place.
+    assert covers("Beijing", "Delivery") <= PASSING_MENTION
+
+
+@pytest.mark.parametrize(("run", "word"), [
+    ("能寄到美国吗", "寄到"),  # the modal glued by the segmenter comes off
+    ("付不了款", "付款"),  # a word split by a potential complement is joined again
+    ("退不了货怎么办", "退货"),
+])
+def test_chinese_words_are_those_an_article_can_have(run, word) -> None:
+    assert word in chinese_words(run)
+
+
+def test_a_verb_with_a_complement_is_searched_as_its_verb(shop) -> None:
+    terms = query_terms("能寄到杭州吗")
+    assert terms["寄到"] == 1.0 and "配送" in terms and "mainland" in terms  # the verb's group, the place's region
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("发票能开个人抬头吗，发漂要多久", "发票开具说明"),  # 发漂: the keys of 发票 on a pinyin keyboard
+    ("茶具摔坏了能保休吗", "茶具保修"),  # 保休 for 保修
+])
+def test_a_chinese_word_mistyped_by_its_sound_is_the_articles_word(shop, question, title) -> None:
+    assert covers(question, title) >= settings.COVERAGE_MIN
+
+
+def test_a_homophone_must_differ_by_one_character_and_only_stands_in_for_a_word_the_base_lacks(shop) -> None:
+    from knowledge.retrieval.coverage import vocabulary_forms
+    from knowledge.retrieval.snapshot import current_snapshot
+
+    snapshot = current_snapshot()
+    assert vocabulary_forms(snapshot, "发漂") == ["发票"]
+    assert vocabulary_forms(snapshot, "发票") == []  # a word it has is itself
+    assert vocabulary_forms(snapshot, "珐瓢") == []  # same sound, no character in common: not a slip
+
+
+@pytest.mark.parametrize(("question", "absent"), [
+    ("信用卡刷了好几笔，结账一直提示超出限额，付不了款是怎么回事", {"好几笔", "一直", "不了", "怎么回事", "笔"}),
+    ("购物车里两罐龙井加起来180块，还要另外出运费吗", {"里", "两罐", "加起来", "还要", "另外", "罐"}),
+    ("我人在纽约", {"我人"}),  # a glued word of one substantial character is that character
+])
+def test_quantities_connectives_and_function_words_are_no_content(question, absent) -> None:
+    assert not absent & {unit.word for unit in question_units(question)}
+
+
+def test_the_card_question_in_a_long_sentence_is_covered_by_the_payment_article(shop) -> None:
+    assert covers("我信用卡今天已经刷了好几笔，结账的时候一直提示超出限额，付不了款是怎么回事", "支付方式") >= 0.28
+
+
+@pytest.mark.parametrize("question", [
+    "which courier is cheapest for shipping a sofa?",
+    "can i pay for a new car in monthly instalments with my credit card",
+    "how much does it cost to send a piano to Beijing",
+    "can you deliver a fridge to Tibet",
+])
+def test_what_is_asked_to_be_sent_or_paid_for_is_a_head_when_no_article_names_it(shop, question) -> None:
+    assert covers(question, "Delivery") < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "can you ship a gaiwan to Xinjiang",  # the warranty article names gaiwans
+    "how much to send two cups to Tibet",  # and cups
+    "do you deliver teapots to Lhasa",  # no object frame: "deliver teapots" has one, "teapot" begins with "tea"
+    "can you ship the tea to Tibet",  # tea: an article's own word
+    "can you send it to Urumqi",  # a pronoun is no object
+])
+def test_an_object_the_shop_names_or_a_compound_of_its_words_is_no_head(shop, question) -> None:
+    article_create(title="Tea", body="## Our tea\n\nLoose-leaf tea from Hangzhou.")
+    assert covers(question, "Delivery") >= settings.COVERAGE_MIN
+
+
+def test_a_named_carrier_of_several_words_is_another_seller(shop) -> None:
+    units = question_units("how much does China Post charge to deliver a parcel to Germany")
+    assert any(unit.word == "china post" and unit.head for unit in units)
+    assert covers("how much does China Post charge to deliver a parcel to Germany", "Delivery") < 0.28
+    assert not any(unit.whole_message for unit in question_units("can I pay with Apple Pay"))  # a way to pay
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("I ordered the sencha but you sent me jasmine instead", "wrong item"),
+    ("我下单买的是白茶，结果寄来的是红茶", "发错货"),
+    ("订的是绿茶，收到的却是乌龙", "发错货"),
+    ("can I ship my teapot back to you", "return"),  # "ship … back": returning, the object kept
+    ("do I pay the postage when I send the cups back?", "return"),
+    ("can i check out with a visa card", "check out"),
+])
+def test_everyday_phrasings_of_a_shop_concept_are_the_concept(question, concept) -> None:
+    assert concept in {unit.word for unit in question_units(question)}
+
+
+@pytest.mark.parametrize("question", [
+    "I ordered tea and received it yesterday",  # no "but": nothing wrong
+    "I was sent back home early",  # no object between: no return
+])
+def test_the_concepts_need_their_whole_shape(question) -> None:
+    assert not {"wrong item", "return"} & {unit.word for unit in question_units(question)}
+
+
+def test_a_teapot_shipped_back_keeps_the_teapot() -> None:
+    assert {"return", "teapot"} <= {unit.word for unit in question_units("can I ship my teapot back to you")}
+
+
+def test_a_named_company_is_another_seller_whatever_shop_words_it_shares(shop) -> None:
+    # "price" is a word of the fee group the delivery article covers; Alibaba's share price is not its matter.
+    assert covers("What is Alibaba's share price right now?", "Delivery") < settings.COVERAGE_MIN
+    assert covers("what is the price of shipping to Tibet", "Delivery") >= settings.COVERAGE_MIN
