@@ -32,7 +32,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import rjieba
 
-from .heads import OTHER_FIELDS, OTHER_SELLER, chinese_heads, english_heads, english_objects, other_sellers
+from .heads import (
+    OTHER_FIELDS,
+    OTHER_SELLER,
+    chinese_heads,
+    chinese_objects,
+    english_heads,
+    english_objects,
+    other_sellers,
+)
 from .places import places_out
 from .snapshot import Snapshot
 from .synonyms import concepts_in, single_word_synonyms, split_phrases
@@ -58,7 +66,7 @@ ASKING_WORDS = frozenset(
     直接 马上 立刻 赶紧 尽快
     不是 啥 为啥 咋 一直 不了 怎么回事 回事 里 里面 上面 下面 起来 出来 下去 过来 加起来 一共 总共
     另外 还要 还有 而且 但是 可是 然后 所以 因为 如果 结果 这种 那种 这次 情况 注意 instead
-    上午 下午 晚上 早上 中午
+    上午 下午 晚上 早上 中午 来得及 来不及 才 说
     """.split()
 ) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
     """
@@ -73,7 +81,8 @@ ASKING_WORDS = frozenset(
 # about, as the asking words "多少" and "多久" are (an English question's numbers are its own words: "17 times 23").
 _CHINESE_QUANTITY = re.compile(
     r"(?:好几|好多|[零一二两三四五六七八九十百千万几半\d])+\s*个?多?"
-    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|遍|回|块钱|块|元|盒|件|单|笔|罐|包|袋|瓶|杯|斤|克|份|套|只|张)"
+    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|遍|回|块钱|块|元|盒|件|单|笔|罐|包|袋|瓶|杯|斤|克|份|套|只|张|台|部"
+    r"|辆|双|条|把|支|本|副|架|款)"
     r"(?:以前|以后|之前|之后|以内|前|后|内|多)?"
 )
 # A word the source mentions once (in passing: "packed in our Hangzhou studio") covers the question less than one
@@ -189,9 +198,11 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     content = {unit.word for unit in units}
     heads = english_heads(text, content=content)
     objects = english_objects(text, content=content)
+    counted: set[str] = set()
     for index, run in enumerate(_CJK_RUN.split(text)):
         if index % 2:
             heads |= chinese_heads(run, content=content)
+            counted |= chinese_objects(run, content=content)
     sellers, another = other_sellers(text)
     for unit in units:
         field_word = unit.word in OTHER_FIELDS or (unit.english and root(unit.word) in _OTHER_FIELD_ROOTS) or any(
@@ -200,6 +211,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             unit.head = unit.whole_message = True
         elif unit.word in heads:
             unit.head = True
+        elif unit.word in counted:  # goods counted in a story: what the whole message is about, as a seller is
+            unit.head_if_unknown = unit.whole_message = True
         elif unit.word in objects:
             unit.head_if_unknown = True
     named = {unit.word for unit in units}
@@ -399,11 +412,38 @@ def _parts(text: str) -> list[list[Unit]]:
         read = [units for units in asked_units if sum(unit.weight for unit in units) >= ON_ITS_OWN]
         if len(read) < len(asked_units) or not read:
             read = [question_units(line), *asked_units]
+        read += _asking_clauses(sentences)
         for units in read:
             if units:
                 words = {unit.word for unit in units}
                 parts.append(units + [unit for unit in whole if unit.word not in words])
     return parts
+
+
+# A Chinese clause that asks: a question particle or word ("能走保修吗", "还来得及开吗", "运费算谁的").
+_ZH_ASKING_CLAUSE = re.compile(
+    r"[吗呢么嘛？?]\s*$|怎么|多少|多久|几|哪|什么|啥|是否|能不能|可不可以|有没有|来得及|算谁")
+_CLAUSE_END = re.compile(r"[，,、]")
+# A Chinese sentence of this many clauses or more tells a story around the clause that asks.
+STORY_CLAUSES = 3
+
+
+def _asking_clauses(sentences: list[str]) -> list[list[Unit]]:
+    """Of a Chinese sentence that tells a story in several clauses ("家里的猫把茶杯从桌上扫下去了，磕掉了一小块，
+    这个能走保修吗"), the clause that asks read with the one before it, as a question sentence is read on its own: the
+    story's words would drown what is asked. Only when the two say enough on their own (ON_ITS_OWN)."""
+    read: list[list[Unit]] = []
+    for sentence in sentences:
+        clauses = [clause for clause in _CLAUSE_END.split(sentence) if clause.strip()]
+        if len(clauses) < STORY_CLAUSES or not _CJK_RUN.search(sentence):
+            continue
+        for index in range(len(clauses) - 1, 0, -1):
+            if _ZH_ASKING_CLAUSE.search(clauses[index]):
+                units = question_units("，".join(clauses[index - 1 : index + 1]))
+                if sum(unit.weight for unit in units) >= ON_ITS_OWN:
+                    read.append(units)
+                break
+    return read
 
 
 def _unknown_objects(snapshot: Snapshot, units: list[Unit], scores: np.ndarray) -> None:
@@ -416,11 +456,30 @@ def _unknown_objects(snapshot: Snapshot, units: list[Unit], scores: np.ndarray) 
 
 def _compound_known(snapshot: Snapshot, word: str) -> bool:
     """Whether an English word starts with a word of the knowledge base (three letters or more, not a word of
-    asking) followed by three letters or more: "teapot" and "teaware" begin with "tea"."""
+    asking) followed by three letters or more: "teapot" and "teaware" begin with "tea"; whether a Chinese word
+    ends with one, its head ("白茶" is a kind of "茶")."""
+    if _CJK_RUN.fullmatch(word):
+        return any(_said_widely(snapshot, word[cut:]) for cut in range(1, len(word)))
     return any(
         (start := word[:cut]) in snapshot.vocabulary and start not in ASKING_WORDS and start not in STOPWORDS
         for cut in range(3, len(word) - 2)
     )
+
+
+# A Chinese compound's last character stands for it ("白茶" a kind of "茶") only when the shop says it in this many
+# articles: one character in one article ("外箱") is no class of the shop's goods ("冰箱" is no box of ours).
+COMPOUND_HEAD_ARTICLES = 3
+
+
+def _said_widely(snapshot: Snapshot, head: str) -> bool:
+    term_id = snapshot.vocabulary.get(head)
+    if term_id is None or head in STOPWORDS:
+        return False
+    if len(head) > 1:
+        return True
+    start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
+    articles = np.unique(_lexicon(snapshot).article_of_chunk[snapshot.posting_docs[start:end]])
+    return len(articles) >= COMPOUND_HEAD_ARTICLES
 
 
 def _head_missing(scores: np.ndarray, units: list[Unit]) -> np.ndarray:

@@ -169,6 +169,24 @@ def english_objects(text: str, *, content: set[str]) -> set[str]:
     return objects
 
 
+# Chinese: a thing counted with a measure word ("买了一台冰箱", "寄一盒白茶", "两部手机"): goods the question is about.
+_ZH_COUNTED = re.compile(
+    r"(?:[一两二三四五六七八九十几\d]+|这|那|每)\s*(?:台|部|件|只|张|辆|套|双|条|把|瓶|盒|罐|包|袋|支|本|副|架|款)"
+    r"([\u4e00-\u9fff]{1,6})"
+)
+
+
+def chinese_objects(run: str, *, content: set[str]) -> set[str]:
+    """The goods a Chinese question counts ("一台冰箱" -> 冰箱), among its content words: a head when the knowledge
+    base never names them, as English objects are (`english_objects`)."""
+    objects: set[str] = set()
+    for match in _ZH_COUNTED.finditer(run):
+        words = [word for word in rjieba.cut(match.group(1)) if word.strip()]
+        if words and words[0] in content and len(words[0]) > 1:
+            objects.add(words[0])
+    return objects
+
+
 def chinese_heads(run: str, *, content: set[str]) -> set[str]:
     """The Chinese head words of a run of Chinese text: the verb after "怎么" or "如何" (and its object when the
     verb is one character: "发红包" -> 红包), and what "你们卖…吗" or "有…卖" asks for."""

@@ -176,3 +176,31 @@ def test_a_named_company_is_another_seller_whatever_shop_words_it_shares(shop) -
     # "price" is a word of the fee group the delivery article covers; Alibaba's share price is not its matter.
     assert covers("What is Alibaba's share price right now?", "Delivery") < settings.COVERAGE_MIN
     assert covers("what is the price of shipping to Tibet", "Delivery") >= settings.COVERAGE_MIN
+
+
+@pytest.fixture
+def shop_with_tea(shop) -> None:
+    # The shop's goods said in several articles: "茶" names a class of its goods (白茶, 红茶 are kinds of it).
+    for title in ("茶叶保存", "茶叶产地", "新茶上市"):
+        article_create(title=title, language="zh-hans", body=f"## {title}\n\n我们的茶来自杭州，茶叶新鲜。")
+
+
+def test_the_clause_that_asks_is_read_with_the_one_before_it_in_a_story(shop) -> None:
+    story = "家里的猫把茶杯从桌上扫下去了，磕掉了一小块，这个茶具能走保修吗"
+    assert covers(story, "茶具保修") >= settings.COVERAGE_MIN
+    # Two clauses are no story: read whole, as before.
+    assert covers("家里的猫把茶杯从桌上扫下去了磕掉了一小块，这个能走保修吗", "茶具保修") < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "我在网上买了一台冰箱，送到的时候门是坏的，能退货吗",  # the fridge is what the story is about, in every clause
+    "我寄了两部手机给朋友，路上摔坏了，能保修吗",
+])
+def test_counted_goods_no_article_names_are_the_head_of_the_whole_message(shop_with_tea, question) -> None:
+    assert max(covers(question, title) for title in ("茶具保修", "配送说明")) < settings.COVERAGE_MIN
+
+
+def test_counted_goods_of_a_kind_the_shop_sells_are_no_head(shop_with_tea) -> None:
+    units = question_units("想给朋友寄一盒白茶，能寄到拉萨吗")
+    assert any(unit.word == "白茶" and unit.head_if_unknown for unit in units)
+    assert covers("想给朋友寄一盒白茶，能寄到拉萨吗", "配送说明") >= settings.COVERAGE_MIN
