@@ -28,6 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import rjieba
@@ -128,7 +129,7 @@ class _Lexicon:
     roots: dict[str, list[int]] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)  # the vocabulary by term id
     forms: dict[str, list[str]] = field(default_factory=dict)  # vocabulary_forms, as looked up
-    sounds: dict[str, list[int]] | None = None  # the Chinese words by their sound (toneless pinyin), when needed
+    sounds: dict[str, list[int]] | None = None  # the Chinese words by their forms with one character masked
     article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     article_of_chunk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
@@ -317,25 +318,38 @@ def vocabulary_forms(snapshot: Snapshot, word: str) -> list[str]:
     return lexicon.forms[word]
 
 
-def _sound(word: str) -> str:
-    from pypinyin import lazy_pinyin  # its dictionaries load on first use, only where Chinese is asked
+@lru_cache(maxsize=4096)
+def _readings(character: str) -> frozenset[str]:
+    """A Chinese character's readings without tones, all of them ("漂": piao, biao): a pinyin keyboard offers
+    every character of a reading for the same keys, whichever tone."""
+    from pypinyin import Style, pinyin  # loaded at start-up by the warmer (knowledge.apps), else on first use
 
-    return " ".join(lazy_pinyin(word))
+    return frozenset(pinyin(character, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+
+
+def _masked(word: str, position: int) -> str:
+    return word[:position] + "?" + word[position + 1:]
 
 
 def _homophone_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
-    """The vocabulary's Chinese words that sound as `word` does and differ from it by one character: what a
-    pinyin keyboard offers for the same keys ("发漂" for "发票", "保休" for "保修"). Only for a word of two to
-    four characters the knowledge base does not have: a word it has is itself."""
+    """The vocabulary's Chinese words that differ from `word` by one character read alike: what a pinyin keyboard
+    offers for the same keys ("发漂" for "发票", "保休" for "保修"). Only for a word of two to four characters the
+    knowledge base does not have: a word it has is itself. The vocabulary is indexed by its words with one
+    character masked, so no reading is looked up but the two characters compared."""
     if not 2 <= len(word) <= 4 or word in snapshot.vocabulary:
         return []
     if lexicon.sounds is None:
         lexicon.sounds = {}
         for term, term_id in snapshot.vocabulary.items():
             if 2 <= len(term) <= 4 and _CJK_RUN.fullmatch(term):
-                lexicon.sounds.setdefault(_sound(term), []).append(term_id)
-    return [term_id for term_id in lexicon.sounds.get(_sound(word), [])
-            if sum(a != b for a, b in zip(lexicon.words[term_id], word, strict=False)) == 1]
+                for position in range(len(term)):
+                    lexicon.sounds.setdefault(_masked(term, position), []).append(term_id)
+    found = []
+    for position in range(len(word)):
+        for term_id in lexicon.sounds.get(_masked(word, position), []):
+            if _readings(word[position]) & _readings(lexicon.words[term_id][position]):
+                found.append(term_id)
+    return found
 
 
 def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
