@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from knowledge.cache import DOMAIN_PATTERN, EMAIL_PATTERN, URL_PATTERN, URL_TRAILING, url_form
@@ -174,11 +175,17 @@ class _Scanner:
         self.work = self.text
 
     def take(self, pattern: re.Pattern[str], accept=lambda match: True) -> Iterator[re.Match[str]]:
-        for match in list(pattern.finditer(self.work)):
-            if match.group(0).strip() and accept(match):
+        """The pattern's matches in what is left, each blanked out for the kinds after it: the text is rebuilt
+        once per pattern, not once per match (a reply and its sources make hundreds)."""
+        taken = [match for match in pattern.finditer(self.work) if match.group(0).strip() and accept(match)]
+        if taken:
+            pieces, last = [], 0
+            for match in taken:
                 start, end = match.span()
-                self.work = self.work[:start] + "\x00" * (end - start) + self.work[end:]
-                yield match
+                pieces += [self.work[last:start], "\x00" * (end - start)]
+                last = end
+            self.work = "".join(pieces) + self.work[last:]
+        yield from taken
 
 
 def _date_keys(match: re.Match[str]) -> tuple:
@@ -289,15 +296,19 @@ class Support:
         self.values.setdefault(value, set()).add(unit)
 
     @classmethod
-    def of(cls, texts: Iterable[str]) -> Support:
+    def of(cls, texts: Iterable[str], *, knowledge: Iterable[str] = ()) -> Support:
+        """The support of the conversation's `texts` and of the `knowledge` base's (whose facts are kept between
+        replies: the same chunks are given to reply after reply, and each is read once per process)."""
         support = cls()
+        for text in knowledge:
+            support.add_text(text, facts=_knowledge_facts(text))
         for text in texts:
             support.add_text(text)
         return support
 
-    def add_text(self, text: str) -> None:
+    def add_text(self, text: str, *, facts: Iterable[Fact] | None = None) -> None:
         text = narrow(text)
-        for fact in extract(text, all_numerals=True):
+        for fact in extract(text, all_numerals=True) if facts is None else facts:
             if fact.kind == "range":
                 self.ranges.add(fact.key)
             if fact.kind in ("quantity", "range"):
@@ -374,10 +385,18 @@ class Support:
                    for form in forms for known in self.digits)
 
 
-def unsupported_facts(reply: str, supporting: Iterable[str]) -> list[Fact]:
-    """The facts of `reply` that none of the `supporting` texts (sources, customer messages) supports."""
+@lru_cache(maxsize=1024)
+def _knowledge_facts(text: str) -> tuple[Fact, ...]:
+    """A knowledge base text's facts, kept by text (a changed chunk is another text): never a customer's, whose
+    facts no cache of this process should hold."""
+    return tuple(extract(narrow(text), all_numerals=True))
+
+
+def unsupported_facts(reply: str, supporting: Iterable[str], *, knowledge: Iterable[str] = ()) -> list[Fact]:
+    """The facts of `reply` that none of the `supporting` texts (customer messages, the conversation) nor the
+    `knowledge` texts (the sources given, their titles and addresses) supports."""
     facts = extract(reply)
     if not facts:
         return []
-    support = Support.of(supporting)
+    support = Support.of(supporting, knowledge=knowledge)
     return [fact for fact in facts if not support.supports(fact)]

@@ -198,11 +198,11 @@ def judge_signals(signals: confidence.Signals, verdict: judge.Verdict) -> None:
 def unverified_facts(content: str, *, sources: list[tuple[Hit, str]], prepared: Preparation) -> list[dict]:
     """The facts of a reply found neither in the sources it was given nor in the conversation: the customer's
     messages, the agents', and the bot's earlier replies that were themselves verified."""
-    supporting = [part for hit, text in sources for part in (text, hit.title, hit.url) if part]
-    supporting.append(prepared.question)
+    knowledge = [part for hit, text in sources for part in (text, hit.title, hit.url) if part]
+    supporting = [prepared.question]
     supporting += [turn.content for turn in prepared.earlier
                    if turn.role != Message.Role.BOT or not turn.unverified_facts]
-    return [fact.as_dict() for fact in verification.unsupported_facts(content, supporting)]
+    return [fact.as_dict() for fact in verification.unsupported_facts(content, supporting, knowledge=knowledge)]
 
 
 def cache_refusal(*, outcome: ReplyOutcome, sources: list[tuple[Hit, str]], first_turn: bool) -> str:

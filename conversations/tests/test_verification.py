@@ -144,3 +144,19 @@ def test_every_sentence_of_the_demo_knowledge_quoted_is_supported_and_with_a_dig
                 if not unsupported_facts(reply, [text]):
                     missed.append(reply)
     assert missed == []
+
+
+def test_the_knowledge_bases_facts_are_read_once_and_no_customers_are_kept() -> None:
+    from conversations.verification import _knowledge_facts
+
+    _knowledge_facts.cache_clear()
+    source = "Standard delivery takes 2-4 days; orders over ¥199 ship free."
+    customer = "My number is 13800138000, can you call me?"
+    for _ in range(3):
+        assert [fact.text for fact in unsupported_facts("It takes 2-4 days, free over ¥199.", [customer],
+                                                        knowledge=[source])] == []
+    info = _knowledge_facts.cache_info()
+    assert info.misses == 1 and info.hits == 2 and info.currsize == 1  # the source alone, read once
+    # A reply quoting the customer's number is supported by the conversation, not by a cache.
+    assert unsupported_facts("We will call 13800138000.", [customer], knowledge=[source]) == []
+    assert _knowledge_facts.cache_info().currsize == 1
