@@ -55,7 +55,11 @@ class CitationFilter:
         return _MARKER.sub(replace, text)
 
     def feed(self, text: str) -> str:
-        text = self._strip_no_answer(self._held + text)
+        text = self._held + text
+        if "[" not in text and "【" not in text and not text.endswith((" ", "\t")):
+            self._held = ""  # no marker, nor a beginning of one: most pieces, passed on without a search
+            return text
+        text = self._strip_no_answer(text)
         if self.source_count:
             text = self._strip(text)
         cut = self._partial_no_answer(text)

@@ -23,3 +23,23 @@ def test_chinese_brackets_count_and_numbers_outside_the_sources_stay_text() -> N
 def test_without_sources_brackets_are_left_alone() -> None:
     citations = CitationFilter(0)
     assert citations.feed("see [1]") + citations.finish() == "see [1]"
+
+
+def test_text_split_anywhere_gives_the_words_and_citations_the_whole_does() -> None:
+    import random
+
+    from conversations.pipeline.citations import CitationFilter
+
+    rng = random.Random(18)
+    words = ["Parcels", "leave", "[1]", "[2, 3]", "【1】", "[9]", "[NO-ANSWER]", "in", "2-4", "days.", " ", "\t", "["]
+    for _ in range(500):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 15)))
+        whole = CitationFilter(3)
+        expected = whole.feed(text) + whole.finish()
+        split = CitationFilter(3)
+        cuts = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, rng.randint(1, 6))))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        streamed = "".join(split.feed(piece) for piece in pieces) + split.finish()
+        # The words alike (a space before a marker may be held or not, by where the pieces were cut).
+        assert streamed.split() == expected.split(), (text, pieces)
+        assert (split.cited, split.no_answer) == (whole.cited, whole.no_answer)

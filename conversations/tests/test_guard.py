@@ -115,3 +115,16 @@ def test_ordinary_text_is_not_delayed_by_the_check() -> None:
     assert stream.feed("3-5个工作日内到账。Thanks, h") == "3-5个工作日内到账。Thanks, "
     assert stream.feed("ave a nice day") == "have a nice day"
     assert stream.feed("HD-0123456789ABCDEF") == "" and stream.tripped
+
+
+def test_the_held_back_end_is_the_longest_beginning_of_the_canary_in_any_text() -> None:
+    import random
+
+    rng = random.Random(15)
+    for canary in ("hd-7f3a9c", "aaab", "abab-x", "zz"):
+        stream = guard.CanaryFilter(canary)
+        for _ in range(2000):
+            text = "".join(rng.choice("ab-hdHD7fz3 x") for _ in range(rng.randint(0, 12)))
+            longest = max((size for size in range(1, len(canary)) if text.lower().endswith(canary[:size])), default=0)
+            assert stream._dangling(text) == longest, (canary, text)
+    assert guard.CanaryFilter("").finish() == "" and guard.CanaryFilter("q").feed("a q") == ""
