@@ -67,7 +67,7 @@ ASKING_WORDS = frozenset(
     直接 马上 立刻 赶紧 尽快
     不是 啥 为啥 咋 一直 不了 怎么回事 回事 里 里面 上面 下面 起来 出来 下去 过来 加起来 一共 总共
     另外 还要 还有 而且 但是 可是 然后 所以 因为 如果 结果 这种 那种 这次 情况 注意 instead
-    上午 下午 晚上 早上 中午 来得及 来不及 才 说
+    上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 过来 出去
     """.split()
 ) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
     """
@@ -93,6 +93,9 @@ PASSING_MENTION = 0.5
 # a product asked for, a word of a field outside a shop) covers it this much of what its share of words says: at
 # most a quarter, under any sensible COVERAGE_MIN, however many of the question's other words it has.
 HEAD_MISSING = 0.25
+# An amount of money ("¥210", "180元", "99 yuan"): how much, not what about, as a Chinese quantity is.
+_AMOUNT = re.compile(r"[¥￥$]\s*\d[\d,]*(?:\.\d+)?|\b\d[\d,]*(?:\.\d+)?\s*(?:元|块|rmb\b|yuan\b|kuai\b|dollars?\b)",
+                     re.IGNORECASE)
 # A place a question names says where, not what it asks about ("how long to Urumqi", "weather in Hangzhou"): it
 # weighs as a single Chinese character does, and the article's region words ("Xinjiang", "overseas", "港澳台")
 # cover it as a passing mention would, however often the article says them.
@@ -129,6 +132,7 @@ class _Lexicon:
     roots: dict[str, list[int]] = field(default_factory=dict)
     words: list[str] = field(default_factory=list)  # the vocabulary by term id
     forms: dict[str, list[str]] = field(default_factory=dict)  # vocabulary_forms, as looked up
+    characters: dict[str, int] = field(default_factory=dict)  # a character: in how many articles' words
     sounds: dict[str, list[int]] | None = None  # the Chinese words by their forms with one character masked
     article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     article_of_chunk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
@@ -169,7 +173,7 @@ def _concept_parts(concept: str) -> tuple[str, ...]:
 def _content_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()
-    text = _CHINESE_QUANTITY.sub("，", text)
+    text = _AMOUNT.sub("，", _CHINESE_QUANTITY.sub("，", text))
     for index, run in enumerate(_CJK_RUN.split(text.lower().replace("’", "'"))):
         if not index % 2:
             phrases, run = split_phrases(run)
@@ -486,14 +490,21 @@ COMPOUND_HEAD_ARTICLES = 3
 
 
 def _said_widely(snapshot: Snapshot, head: str) -> bool:
-    term_id = snapshot.vocabulary.get(head)
-    if term_id is None or head in STOPWORDS:
+    """Whether the knowledge base has the word (two characters or more), or says the character in words of at
+    least COMPOUND_HEAD_ARTICLES articles ("茶" in 茶叶, 茶具, 茶铺: the shop's goods)."""
+    if head in STOPWORDS:
         return False
     if len(head) > 1:
-        return True
-    start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
-    articles = np.unique(_lexicon(snapshot).article_of_chunk[snapshot.posting_docs[start:end]])
-    return len(articles) >= COMPOUND_HEAD_ARTICLES
+        return head in snapshot.vocabulary
+    lexicon = _lexicon(snapshot)
+    if head not in lexicon.characters:
+        articles: set[int] = set()
+        for term, term_id in snapshot.vocabulary.items():
+            if head in term:
+                start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
+                articles.update(lexicon.article_of_chunk[snapshot.posting_docs[start:end]].tolist())
+        lexicon.characters[head] = len(articles)
+    return lexicon.characters[head] >= COMPOUND_HEAD_ARTICLES
 
 
 def _head_missing(scores: np.ndarray, units: list[Unit]) -> np.ndarray:

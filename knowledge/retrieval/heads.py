@@ -64,6 +64,8 @@ OTHER_FIELDS = frozenset(
     贷款 房贷 车贷 逾期 欠款 利息 理财 股票 基金 股价 保险 养老金 工资 房租 房东 租房 押金 律师 起诉 法院 官司 合同 离婚
     报警 护照 签证 医生 药 吃药 症状 头疼 头痛 发烧 怀孕 孕妇 糖尿病 高血压 过敏 烫伤 失眠 医院 处方
     所得税 个税 申报 征信
+    job jobs career hiring vacancy interview resume recruit recruitment 招聘 应聘 简历 求职 面试
+    pet pets puppy kitten 宠物 活体 recipe recipes cooking baking 菜谱 食谱 做法 parking 停车 罚单 违章
     """.split()
 )
 
@@ -164,8 +166,9 @@ def english_objects(text: str, *, content: set[str]) -> set[str]:
             if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES:
                 break
             words.append(word)
-        if words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content:
-            objects.add(_stem(words[-1]))
+        sent_back = re.match(r"(?:[a-z'-]+\s+){0,4}back\b", text[match.end(1) - len(match.group(1)):])
+        if words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content and not sent_back:
+            objects.add(_stem(words[-1]))  # "mail the shards back": returning, whatever is sent
     return objects
 
 

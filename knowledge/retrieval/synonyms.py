@@ -47,7 +47,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("broken", "damaged", "damage", "cracked", "crack", "chipped", "chip", "smashed", "shattered", "破损", "摔碎",
      "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "磕碰", "损坏"),
     ("invoice", "receipt", "fapiao", "发票", "收据", "专票", "普票"),
-    ("payment", "pay", "paid", "checkout", "check out", "付款", "支付", "结算", "付钱"),
+    ("vat invoice", "input tax", "input vat", "专用发票", "增值税专用发票", "进项", "进项税", "抵扣"),
+    ("payment", "pay", "paid", "checkout", "check out", "出钱", "给钱", "付款", "支付", "结算", "付钱"),
     ("card", "credit card", "debit card", "visa", "mastercard", "unionpay", "银行卡", "信用卡", "银联"),
     ("cash on delivery", "cod", "货到付款"),
     ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
@@ -102,7 +103,8 @@ def synonyms_of(word: str) -> frozenset[str]:
     index = _index(settings.SEARCH_SYNONYMS)
     word = _normalised(word)
     found = index.get(word)
-    if found is None and len(word) == 2 and word[1] in _COMPLEMENTS and "\u4e00" <= word[0] <= "\u9fff":
+    if (found is None and 2 <= len(word) <= 3 and all(ch in _COMPLEMENTS for ch in word[1:])
+            and "\u4e00" <= word[0] <= "\u9fff"):  # "寄到", "寄过来"
         verb = word[0]
         return (index.get(verb, frozenset()) | {verb}) if verb in index else frozenset()
     return found or frozenset()
@@ -143,7 +145,7 @@ def single_word_synonyms(word: str) -> list[str]:
 CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cash on delivery", re.compile(
         r"\bpay(?:ing|ment)?\s+(?:in\s+cash\s+)?(?:on|upon|at)\s+(?:delivery|arrival|the\s+door)\b"
-        r"|\bpay(?:ing)?\s+(?:the\s+)?(?:courier|driver|delivery\s+(?:guy|man|person|driver))\b"
+        r"|\b(?:pay(?:ing)?|hand(?:ing)?|giv(?:e|ing))\s+(?:the\s+)?(?:courier|driver|delivery\s+(?:guy|man|person|driver))\b"
         r"|\bpay(?:ing)?\s+(?:(?:in\s+)?cash\s+|for\s+(?:it|them)\s+|only\s+)?(?:when|once|after)\s+"
         r"(?:it|they|the\s+\w+|my\s+\w+)\s+"
         r"(?:arrives?|arrived|(?:is|are|gets?|got)\s+delivered|comes?|came|brings\s+(?:it|them|the\s+\w+))\b")),

@@ -204,3 +204,39 @@ def test_counted_goods_of_a_kind_the_shop_sells_are_no_head(shop_with_tea) -> No
     units = question_units("想给朋友寄一盒白茶，能寄到拉萨吗")
     assert any(unit.word == "白茶" and unit.head_if_unknown for unit in units)
     assert covers("想给朋友寄一盒白茶，能寄到拉萨吗", "配送说明") >= settings.COVERAGE_MIN
+
+
+def test_an_amount_of_money_is_no_content_and_goods_of_the_shops_kind_no_head(shop_with_tea) -> None:
+    assert not {"210", "¥210", "180元"} & {unit.word for unit in question_units("一共 ¥210，另外180元呢")}
+    # 白茶: a kind of 茶, which the shop says in words of three articles or more (茶叶, 茶具…), so no head.
+    assert covers("买了两罐白茶一共 ¥210，还要另外付运费吗？", "配送说明") >= settings.COVERAGE_MIN
+
+
+def test_a_verb_with_a_two_character_complement_is_its_verb() -> None:
+    from knowledge.retrieval.synonyms import single_word_synonyms
+
+    assert "配送" in single_word_synonyms("寄过来") and "配送" in single_word_synonyms("寄到")
+    assert single_word_synonyms("过来") == []  # no verb: nothing
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("Can I just hand the courier cash when it arrives?", "cash on delivery"),
+    ("we need to deduct the input tax, what do you need from us", "input tax"),
+])
+def test_more_everyday_phrasings_of_shop_concepts(question, concept) -> None:
+    assert concept in {unit.word for unit in question_units(question)}
+
+
+@pytest.mark.parametrize("question", [
+    "How do I apply for a courier job at SF Express?",
+    "顺丰能寄宠物吗？",
+    "How do I pay a parking ticket I got in Shanghai?",
+])
+def test_jobs_pets_and_parking_are_fields_outside_a_shop(shop, question) -> None:
+    assert max(covers(question, title) for title in ("Delivery", "配送说明")) < settings.COVERAGE_MIN
+
+
+def test_what_is_sent_back_is_returned_whatever_it_is(shop) -> None:
+    units = question_units("the teapot is in three pieces, do I need to mail the shards back to you?")
+    assert not any(unit.head_if_unknown and unit.word == "shard" for unit in units)
+    assert "return" in {unit.word for unit in units}
