@@ -67,7 +67,7 @@ ASKING_WORDS = frozenset(
     直接 马上 立刻 赶紧 尽快
     不是 啥 为啥 咋 一直 不了 怎么回事 回事 里 里面 上面 下面 起来 出来 下去 过来 加起来 一共 总共
     另外 还要 还有 而且 但是 可是 然后 所以 因为 如果 结果 这种 那种 这次 情况 注意 instead
-    上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 过来 出去
+    上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 出去
     """.split()
 ) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
     """
@@ -342,15 +342,17 @@ def _homophone_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int
     character masked, so no reading is looked up but the two characters compared."""
     if not 2 <= len(word) <= 4 or word in snapshot.vocabulary:
         return []
-    if lexicon.sounds is None:
-        lexicon.sounds = {}
+    sounds = lexicon.sounds
+    if sounds is None:  # built whole before it is shared: a thread never reads half of it
+        sounds = {}
         for term, term_id in snapshot.vocabulary.items():
             if 2 <= len(term) <= 4 and _CJK_RUN.fullmatch(term):
                 for position in range(len(term)):
-                    lexicon.sounds.setdefault(_masked(term, position), []).append(term_id)
+                    sounds.setdefault(_masked(term, position), []).append(term_id)
+        lexicon.sounds = sounds
     found = []
     for position in range(len(word)):
-        for term_id in lexicon.sounds.get(_masked(word, position), []):
+        for term_id in sounds.get(_masked(word, position), []):
             if _readings(word[position]) & _readings(lexicon.words[term_id][position]):
                 found.append(term_id)
     return found
