@@ -100,12 +100,14 @@ _EN_SELL_FRAME = re.compile(
     r"|\b(?:do|does)\s+(?:you|u)\s+(?:guys\s+)?(?:have|got)\s+(?:any\s+)?((?:[a-z'-]+\s+){1,4})(?:in\s+stock|for\s+sale)\b"
 )
 _EN_OBJECT_END = frozenset("for to in at on with from by of as than too well please that which".split())
-# English: what is to be sent, shipped, delivered, posted or paid for ("shipping a sofa", "send a letter to
-# Germany", "pay for a new car in instalments"): the thing is the question's subject, and a shop's articles
-# about delivery and payment are about its own goods. The object's last word before a preposition is the head
-# ("a gift box to my sister": box); a pronoun is no object ("ship it", "send me a replacement": replacement).
+# English: what is to be sent, shipped, delivered, posted or paid for, or priced ("shipping a sofa", "send a
+# letter to Germany", "pay for a new car in instalments", "the price of bitcoin", "the cost of living"): the thing
+# is the question's subject, and a shop's articles about delivery and payment are about its own goods. The
+# object's last word before a preposition is the head ("a gift box to my sister": box); a pronoun is no object
+# ("ship it", "send me a replacement": replacement).
 _EN_OBJECT_FRAME = re.compile(
-    r"\b(?:send(?:ing)?|sent|ship(?:ping|ped)?|deliver(?:ing|ed)?|post(?:ing)?|mail(?:ing)?|pa(?:y|ying|id)\s+for)"
+    r"\b(?:send(?:ing)?|sent|ship(?:ping|ped)?|deliver(?:ing|ed)?|post(?:ing)?|mail(?:ing)?|pa(?:y|ying|id)\s+for"
+    r"|(?:price|prices|cost|costs|fee|fees|charge|charges)\s+(?:of|for))"
     r"\s+(?:(?:me|us|him|her|them)\s+)?"
     r"(?:(?:a|an|the|my|our|your|his|her|their|this|that|these|those|some|new|big|large|small|little|old|whole"
     r"|entire|used|second-hand|heavy|couple\s+of|pair\s+of)\s+)*"

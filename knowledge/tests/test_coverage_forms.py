@@ -240,3 +240,17 @@ def test_what_is_sent_back_is_returned_whatever_it_is(shop) -> None:
     units = question_units("the teapot is in three pieces, do I need to mail the shards back to you?")
     assert not any(unit.head_if_unknown and unit.word == "shard" for unit in units)
     assert "return" in {unit.word for unit in units}
+
+
+@pytest.mark.parametrize("question", [
+    "What's the price of bitcoin today?",
+    "what's the cost of living in Hangzhou",
+    "How much does the Louvre charge for tickets?",
+])
+def test_what_is_priced_is_a_head_when_no_article_names_it(shop, question) -> None:
+    assert max(covers(question, title) for title in ("Delivery", "Teaware warranty")) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", ["what's the price of shipping to Tibet?", "what is the cost of delivery"])
+def test_the_price_of_what_the_articles_name_is_covered(shop, question) -> None:
+    assert covers(question, "Delivery") >= settings.COVERAGE_MIN
