@@ -24,11 +24,13 @@ content words, as "多少" and "多久" are not.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import ModuleType
 
 import numpy as np
 import rjieba
@@ -322,13 +324,25 @@ def vocabulary_forms(snapshot: Snapshot, word: str) -> list[str]:
     return lexicon.forms[word]
 
 
+def pinyin_load() -> ModuleType:
+    """pypinyin, with its characters' readings only: the readings of single characters are all the
+    sound comparison needs, and its phrase dictionary and the copies it makes by default would take 57 MB and
+    0.2 s in every process instead of 13 MB and 0.05 s (the library's own switches; an operator's setting of
+    them wins). The start-up warmer (knowledge.apps) calls it, so no customer waits for it."""
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
+    import pypinyin
+
+    return pypinyin
+
+
 @lru_cache(maxsize=4096)
 def _readings(character: str) -> frozenset[str]:
     """A Chinese character's readings without tones, all of them ("漂": piao, biao): a pinyin keyboard offers
     every character of a reading for the same keys, whichever tone."""
-    from pypinyin import Style, pinyin  # loaded at start-up by the warmer (knowledge.apps), else on first use
-
-    return frozenset(pinyin(character, style=Style.NORMAL, heteronym=True, errors="ignore")[0] or ())
+    pypinyin = pinyin_load()  # first: importing pypinyin any other way would load what it leaves out
+    return frozenset(pypinyin.pinyin(character, style=pypinyin.Style.NORMAL, heteronym=True, errors="ignore")[0]
+                     or ())
 
 
 def _masked(word: str, position: int) -> str:
@@ -358,11 +372,12 @@ def _homophone_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int
     return found
 
 
-def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int]:
-    """The vocabulary's forms of an English word: itself, its root's, or (long words only) one slip away."""
+def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, slips: bool = True) -> list[int]:
+    """The vocabulary's forms of an English word: itself, its root's, or (long words only, `slips`) one slip
+    away."""
     exact = snapshot.vocabulary.get(word)
     ids = lexicon.roots.get(root(word), []) + ([exact] if exact is not None else [])
-    if not ids and len(word) >= 5:
+    if not ids and slips and len(word) >= 5:
         ids = [term_id for slip in _slips(word) if (term_id := snapshot.vocabulary.get(slip)) is not None]
     return ids
 
@@ -373,7 +388,7 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
     scores = np.zeros((len(units), len(snapshot.chunks)), dtype=np.float32)
     lexicon = _lexicon(snapshot)
     for row, unit in enumerate(units):
-        whole = _term_ids(snapshot, lexicon, unit.word, english=unit.english)
+        whole = _term_ids(snapshot, lexicon, unit.word, english=unit.english, typed=True)
         for synonym in _synonyms(unit):
             whole += _term_ids(snapshot, lexicon, synonym, english=bool(re.fullmatch(r"[a-z]+", synonym)))
         if " " in unit.word:  # a phrase ("cash on delivery") is covered by its words together, too
@@ -382,8 +397,9 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
                         for word in words]
             if together:
                 scores[row] = np.maximum(scores[row], np.minimum.reduce(together))
-        if unit.regions:
-            in_region = [_term_ids(snapshot, lexicon, region, english=region.isascii())
+        if unit.regions:  # the gazetteer's own words, spelt right: no slip nor sound looked for
+            in_region = [_english_ids(snapshot, lexicon, region, slips=False) if region.isascii()
+                         else _term_ids(snapshot, lexicon, region, english=False)
                          for region in unit.regions if " " not in region]
             region_score = _covered(snapshot, [term_id for ids in in_region for term_id in ids])
             scores[row] = np.maximum(scores[row], np.minimum(region_score, PASSING_MENTION))
@@ -402,11 +418,15 @@ def _synonyms(unit: Unit) -> list[str]:
     return found
 
 
-def _term_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, english: bool) -> list[int]:
+def _term_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, english: bool, typed: bool = False) -> list[int]:
+    """The vocabulary's terms for a word; for a Chinese word the customer `typed` (not a synonym the groups
+    spell right), the words a pinyin keyboard would have offered for the same keys when it has none."""
     if english:
         return _english_ids(snapshot, lexicon, word)
     term_id = snapshot.vocabulary.get(word)
-    return [term_id] if term_id is not None else _homophone_ids(snapshot, lexicon, word)
+    if term_id is not None:
+        return [term_id]
+    return _homophone_ids(snapshot, lexicon, word) if typed else []
 
 
 # The end of a sentence: Chinese punctuation, or English punctuation and a space ("example.com/?c=" is none).

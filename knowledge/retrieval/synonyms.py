@@ -104,9 +104,9 @@ def synonyms_of(word: str) -> frozenset[str]:
     word = _normalised(word)
     found = index.get(word)
     if (found is None and 2 <= len(word) <= 3 and all(ch in _COMPLEMENTS for ch in word[1:])
-            and "\u4e00" <= word[0] <= "\u9fff"):  # "寄到", "寄过来"
-        verb = word[0]
-        return (index.get(verb, frozenset()) | {verb}) if verb in index else frozenset()
+            and "\u4e00" <= word[0] <= "\u9fff"):  # "寄到", "寄过来"; "寄回去" is "寄回", returning, first
+        verb = next((stem for stem in (word[:2], word[0]) if len(stem) < len(word) and stem in index), None)
+        return index[verb] | {verb} if verb else frozenset()
     return found or frozenset()
 
 
