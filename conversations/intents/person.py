@@ -75,6 +75,9 @@ _EN_REQUEST = re.compile(
     r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat|call|write)"
     rf"|\bany\s+(?:real\s+|live\s+|actual\s+)?(?:humans?|people|agents?|staff)\s+(?:around|here|there|online|available)"
     r"|\b(?:is|are)\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:real|human|alive|actually\s+there)\b"
+    # doubting anyone is there at all: "is anyone actually reading this?", "is somebody even there"
+    r"|\bis\s+(?:someone|somebody|anyone|anybody)\s+(?:(?:actually|really|even|at\s+all)\s+)?"
+    r"(?:reading\s+(?:this|these|my)|there\b|listening\b|on\s+the\s+other\s+end\b)"
     rf"|^\s*(?:(?:{_EN_PERSON})\s*[,!.?]*\s*(?:please|pls|plz|now|asap)?\s*[,!.?]*\s*){{1,4}}$",
     re.IGNORECASE,
 )
@@ -116,7 +119,7 @@ _ZH_REQUEST = re.compile(
     rf"|{_ZH_PERSON}[^，。,.!?！？]{{0,4}}?(?:跟我|和我|同我|给我|帮我|联系我|回我|回复我|打给我|来处理|出来|过来)"
     r"(?=[^，。,.!?！？]{0,4}(?:说|聊|谈|讲|沟通|回|打|处理|看|吧|吗|呢|啊|$|[，。,.!?！？]))"
     rf"|(?:有没有|有没|是否有|有)(?:个|一个|位)?{_ZH_PERSON}"
-    r"(?=\s*(?:在线|在吗|在不在|吗|么|嘛|可以|能|帮|回|[?？]|$))"
+    r"(?=\s*(?:在|吗|么|嘛|可以|能|帮|回|[?？]|$))"
     r"|(?:找|叫|来)(?:个|一个|位)?人(?:来|过来)?(?:帮|处理|解决|跟|和|聊|说|吧|吗|啊|呀|$)"
     r"|(?:跟|和|与|同)(?:真|活)?人(?:说话|聊|谈|沟通|交流)"  # "我想和人说话"
     rf"|(?:能不能|可不可以|可以|能否|麻烦|请)\s*{_ZH_PERSON}(?:来)?(?:处理|回复|回答|介入|跟进|看看|看一下|核实)"
@@ -128,9 +131,10 @@ _ZH_REFUSES_BOT = re.compile(
 )
 _ZH_NEGATED = re.compile(rf"(?:不要|不用|不需要|无需|别|没必要|不必)[^，。,.!?！？]{{0,4}}(?:转|找|叫)?{_ZH_PERSON}")
 # A person the sentence reports on, not asks for: "经理说可以退", "客服说三天到".
-_ZH_REPORTED = re.compile(
-    rf"(?<![跟和与同让请叫找要])(?<![跟和与同让请叫找要]的){_ZH_PERSON}(?:之前|上次|刚才|已经)?(?:说|告诉我|答应|承诺|讲)(?:过|了)?"
-)
+# A person the sentence reports on, not asks for: "经理说可以退", "客服说三天到" (but "跟你们客服说" asks).
+_ZH_REPORTED = re.compile(rf"{_ZH_PERSON}(?:之前|上次|刚才|已经)?(?:说|告诉我|答应|承诺|讲)(?:过|了)?")
+# What the request is aimed with ("跟", "让"), and the shop's possessive that may stand between it and the person.
+_ZH_AIMED = re.compile(r"[跟和与同让请叫找要](?:你们|贵店|店里|贵公司|公司)?的?$")
 
 
 # The words the English rules read, which a hurried customer mistypes ("speek to a reel person"): a word one slip
@@ -179,4 +183,9 @@ def asks_for_person(text: str) -> bool:
         return False
     if _EN_REQUEST.search(text):
         return True
-    return bool(_ZH_REQUEST.search(_ZH_REPORTED.sub("，", text)))
+    return bool(_ZH_REQUEST.search(_ZH_REPORTED.sub(lambda found: _unless_aimed(found, text), text)))
+
+
+def _unless_aimed(found: re.Match[str], text: str) -> str:
+    """A reported person blanked out, unless the words before aim the request at them ("跟你们客服说")."""
+    return found.group(0) if _ZH_AIMED.search(text[: found.start()]) else "，"

@@ -247,6 +247,11 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "我要投诉，找你们能做主的人出来",
     "让你们管事的出来说话",
     "叫个说了算的人来处理",
+    "is anybody even there??",  # doubting anyone is there is asking for someone
+    "Is someone actually reading my messages or is this all automatic",
+    "有没有真人在呀",
+    "问了半天还是没解决，我想跟你们的客服说清楚",  # aimed at the shop's person, not reporting what one said
+    "能不能让贵公司的负责人讲一下",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -258,6 +263,11 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "who is responsible for the delay, the courier?",
     "我自己能做主退货吗",
     "the walk to the post office is long",
+    "is anyone reading the reviews before they go up?",
+    "Does anyone there speak English?",
+    "你们客服说三天到，怎么还没到",  # reports what the shop's person said
+    "贵店的经理说可以换货，对吗",
+    "有没有人在杭州买过这款茶",
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     assert not asks_for_person(text)
