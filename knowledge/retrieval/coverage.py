@@ -33,7 +33,6 @@ from functools import lru_cache
 from types import ModuleType
 
 import numpy as np
-import rjieba
 
 from .heads import (
     OTHER_FIELDS,
@@ -42,12 +41,13 @@ from .heads import (
     chinese_objects,
     english_heads,
     english_objects,
+    other_field_phrases,
     other_sellers,
 )
 from .places import places_out
 from .snapshot import Snapshot
 from .synonyms import concepts_in, single_word_synonyms, split_phrases
-from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words, chinese_words
+from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words, chinese_words, segmenter
 
 # Words of asking, not of a subject: in every question, whatever it is about, so they would make any
 # source look half relevant (or none wholly). Generic verbs, quantities, times, connectives and politeness.
@@ -169,7 +169,7 @@ def _concept_parts(concept: str) -> tuple[str, ...]:
     """A Chinese concept's words ("重复扣款": "重复", "扣款"), which an article may have apart."""
     if not _CJK_RUN.fullmatch(concept):
         return ()
-    return tuple(word for word in rjieba.cut_for_search(concept) if word != concept and len(word) > 1)
+    return tuple(word for word in segmenter().cut_for_search(concept) if word != concept and len(word) > 1)
 
 
 def _content_units(text: str) -> list[Unit]:
@@ -223,9 +223,11 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         elif unit.word in objects:
             unit.head_if_unknown = True
     named = {unit.word for unit in units}
-    for seller in sorted(sellers):  # "China Post": a name of words the units have apart, one head of its own
-        if " " in seller and seller not in named:
-            units.append(Unit(" ".join(seller.split()), head=True, whole_message=True))
+    # "China Post", "拼多多": a name whose words the units have apart (or the segmenter cut up), one head of its own;
+    # so is a field named in words a shop uses too ("phone bill", "exchange rate").
+    for name in sorted(sellers | other_field_phrases(text)):
+        if (" " in name or not name.isascii()) and " ".join(name.split()) not in named:
+            units.append(Unit(" ".join(name.split()), head=True, whole_message=True))
     if another:  # no article is about another shop: never covered
         units.append(Unit(OTHER_SELLER, head=True, whole_message=True))
 
@@ -236,7 +238,7 @@ def _chinese_parts(word: str) -> tuple[str, ...]:
     glued = _glued_characters(word)
     if glued:
         return tuple(ch for ch in glued if ch not in STOPWORDS)
-    inner = [part for part in rjieba.cut_for_search(word) if part != word and len(part) > 1 and _is_term(part)]
+    inner = [part for part in segmenter().cut_for_search(word) if part != word and len(part) > 1 and _is_term(part)]
     return tuple(dict.fromkeys(inner))
 
 

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import re
 
-import rjieba
-
-from .terms import STOPWORDS, _stem
+from .terms import STOPWORDS, _stem, segmenter
 
 # Sellers other than the shop: a generic "another shop" (the articles are about this shop only), marketplaces and
 # carriers by name, English and Chinese (a shop's own carrier is in its articles, and so covered). Matched on the
@@ -66,8 +64,17 @@ OTHER_FIELDS = frozenset(
     所得税 个税 申报 征信
     job jobs career hiring vacancy interview resume recruit recruitment 招聘 应聘 简历 求职 面试
     pet pets puppy kitten 宠物 活体 recipe recipes cooking baking 菜谱 食谱 做法 parking 停车 罚单 违章
+    utility utilities electricity broadband 话费 电费 水费 燃气费 水电费 物业费 宽带费
     """.split()
 )
+
+# Fields named in words a shop uses too: a bill is an invoice, but a phone bill is the phone company's; an exchange
+# is a swap of goods, but an exchange rate is a bank's.
+_OTHER_FIELD_PHRASES = re.compile(
+    r"\b(?:phone|mobile|cell|electricity|electric|water|gas|utility|utilities|internet|broadband|credit\s+card)\s+bills?\b"
+    r"|\b(?:exchange|conversion|interest)\s+rates?\b|\btop(?:ping)?[- ]?up\s+(?:my\s+)?(?:phone|mobile|sim)\b"
+)
+
 
 # Verbs of shopping and of filling in forms that name no subject ("how do I buy…", "怎么查…", "how can I contact
 # you", "在哪里提交"), and verbs of being or becoming ("how do I become a member", "怎么成为会员": the subject is
@@ -129,6 +136,11 @@ _ZH_SELL_FRAME = re.compile(
 )
 
 
+def other_field_phrases(text: str) -> set[str]:
+    """The fields outside a shop a question names in several words ("my phone bill", "today's exchange rate")."""
+    return {match.group(0) for match in _OTHER_FIELD_PHRASES.finditer(text)}
+
+
 def other_sellers(text: str) -> tuple[set[str], bool]:
     """(the sellers other than the shop a question names, as written: "bought it on Amazon", "京东买的"; whether
     it speaks of another seller without a name: "from another shop", "别家店买的")."""
@@ -186,7 +198,7 @@ def chinese_objects(run: str, *, content: set[str]) -> set[str]:
     base never names them, as English objects are (`english_objects`)."""
     objects: set[str] = set()
     for match in _ZH_COUNTED.finditer(run):
-        words = [word for word in rjieba.cut(match.group(1)) if word.strip()]
+        words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
         if words and words[0] in content and len(words[0]) > 1:
             objects.add(words[0])
     return objects
@@ -197,7 +209,7 @@ def chinese_heads(run: str, *, content: set[str]) -> set[str]:
     verb is one character: "发红包" -> 红包), and what "你们卖…吗" or "有…卖" asks for."""
     heads: set[str] = set()
     for match in _ZH_ACTION_FRAME.finditer(run):
-        words = [word for word in rjieba.cut(run[match.end():]) if word.strip() and word not in _ZH_PARTICLES]
+        words = [word for word in segmenter().cut(run[match.end():]) if word.strip() and word not in _ZH_PARTICLES]
         while words and words[0] in _ZH_PREPOSITIONS:
             words = words[2:] if words[0] in _ZH_TAKES_OBJECT and len(words) > 1 else words[1:]
         if not words or words[0] in GENERIC_ACTIONS or words[0] in STOPWORDS or words[0] in _ZH_NOT_ACTIONS:
@@ -210,5 +222,5 @@ def chinese_heads(run: str, *, content: set[str]) -> set[str]:
             heads.add(words[1])
     for match in _ZH_SELL_FRAME.finditer(run):
         wanted = match.group(1) or match.group(2) or ""
-        heads.update(word for word in rjieba.cut(wanted) if word in content)
+        heads.update(word for word in segmenter().cut(wanted) if word in content)
     return heads

@@ -65,6 +65,12 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
 )
 
 
+def chinese_synonym_words() -> list[str]:
+    """The built-in groups' Chinese words, for the segmenter's dictionary (knowledge.retrieval.terms.segmenter):
+    a word the groups read ("发错", "渗水") is one the question must be cut into."""
+    return [word for group in BUILT_IN for word in group if not word.isascii()]
+
+
 def _normalised(word: str) -> str:
     return unicodedata.normalize("NFKC", word).strip().lower()
 

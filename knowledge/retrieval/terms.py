@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 import rjieba
 
 from helpdesk.llm.text import is_cjk
 
 from .places import places_in
-from .synonyms import concepts_in, single_word_synonyms, split_phrases
+from .synonyms import chinese_synonym_words, concepts_in, single_word_synonyms, split_phrases
 
 _CJK_RUN = re.compile(r"([\u2e80-\u9fff\uf900-\ufaff\u3400-\u4dbf]+)")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -24,6 +25,31 @@ STOPWORDS = frozenset(
     请问 一下 这个 那个 那 这 就 都 也 还 对 把 被 给 从 到 为 以 之 其 等 个 吧 么 嘛 请 谢谢 你好
     """.split()
 )
+
+
+# Words jieba's dictionary (2013) lacks that customers and shops write every day: apps and ways to pay, carriers
+# and marketplaces, pick-up points, bills that are no shop's. Unknown to it, they are cut by guesswork ("用微信交话费":
+# 用微 / 信交 / 话费; "我想用顺丰寄": 顺 / 丰寄), and a question's words no longer meet the articles' or the rules'.
+COMMERCE_WORDS = """
+    微信 微信支付 支付宝 花呗 借呗 云闪付 数字人民币 网银 二维码 扫码 付款码 收款码 先用后付
+    顺丰 顺丰速运 京东快递 极兔 菜鸟 菜鸟驿站 驿站 丰巢 快递柜 自提点 代收点
+    包邮 运费险 退货险 七天无理由 发错货 错发 寄错 货不对版 已拆封 未拆封 没用过 重复扣款
+    拼多多 闲鱼 得物 唯品会 小红书 抖音 快手
+    话费 电费 水费 燃气费 水电费 物业费 宽带费
+""".split()
+_extended = False
+
+
+def segmenter() -> Any:
+    """jieba (rjieba), its dictionary extended once per process with COMMERCE_WORDS and the synonym groups'
+    Chinese words, before any text is cut: the index and every question are cut alike. Use it for every cut."""
+    global _extended
+    if not _extended:
+        for word in [*COMMERCE_WORDS, *chinese_synonym_words()]:
+            if len(word) > 1 and not rjieba.has_word(word):
+                rjieba.add_word(word, None, None)
+        _extended = True
+    return rjieba
 
 
 def _stem(word: str) -> str:
@@ -59,7 +85,7 @@ _SPLIT_WORD = re.compile(r"([\u4e00-\u9fff])(?:不了|得了|不成|不到|不�
 
 def _joined(match: re.Match[str]) -> str:
     word = match.group(1) + match.group(2)
-    return word if rjieba.has_word(word) else match.group(0)
+    return word if segmenter().has_word(word) else match.group(0)
 
 
 def chinese_words(run: str) -> list[str]:
@@ -67,8 +93,8 @@ def chinese_words(run: str) -> list[str]:
     "寄到") and a word split by "不了" joined again ("付不了款": "付款"), so a question's words are those an
     article or a synonym group can have."""
     run = _SPLIT_WORD.sub(_joined, run)
-    return [word[1:] if len(word) > 1 and word.startswith(_MODAL_PREFIXES) and not rjieba.has_word(word) else word
-            for word in rjieba.cut(run)]
+    return [word[1:] if len(word) > 1 and word.startswith(_MODAL_PREFIXES) and not segmenter().has_word(word) else word
+            for word in segmenter().cut(run)]
 
 
 def tokenize(text: str) -> list[str]:
@@ -80,7 +106,7 @@ def tokenize(text: str) -> list[str]:
     terms: list[str] = []
     for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
         if index % 2:  # a run of Chinese characters
-            terms.extend(word for word in rjieba.cut(run) if word not in STOPWORDS)
+            terms.extend(word for word in segmenter().cut(run) if word not in STOPWORDS)
         else:
             terms.extend(_other_words(run))
     return terms
@@ -96,7 +122,7 @@ def comparison_terms(text: str) -> set[str]:
         if not index % 2:
             terms.update(_other_words(run))
             continue
-        kept = "".join(word for word in rjieba.cut(run) if word not in STOPWORDS)
+        kept = "".join(word for word in segmenter().cut(run) if word not in STOPWORDS)
         terms.update([kept[i : i + 2] for i in range(len(kept) - 1)] if len(kept) > 1 else [kept] if kept else [])
     return terms
 
@@ -112,7 +138,7 @@ def _glued_characters(word: str) -> list[str]:
     Such a word is in no dictionary and so in no article; its characters
     (the noun "券" of "这张券能退吗") are what can match.
     """
-    if len(word) < 2 or rjieba.has_word(word):
+    if len(word) < 2 or segmenter().has_word(word):
         return []
     return [ch for ch in word if _is_term(ch)]
 
@@ -134,8 +160,8 @@ def index_terms(text: str) -> list[str]:
         if not index % 2:
             terms.extend(_other_words(run))
             continue
-        terms.extend(word for word in rjieba.cut_for_search(run) if _is_term(word))
-        for word in rjieba.cut(run):
+        terms.extend(word for word in segmenter().cut_for_search(run) if _is_term(word))
+        for word in segmenter().cut(run):
             glued = _glued_characters(word)
             terms.extend(glued or ([word[-1]] if len(word) > 2 and _is_term(word[-1]) else []))
     return terms
@@ -163,7 +189,7 @@ def query_terms(text: str) -> dict[str, float]:
         if " " not in concept:
             terms[concept] = 1.0
         if is_cjk(concept[0]):  # "重复扣款": an article may have "重复" and "扣款" apart
-            for part in rjieba.cut_for_search(concept):
+            for part in segmenter().cut_for_search(concept):
                 if part != concept and len(part) > 1:
                     terms.setdefault(part, QUERY_EXPANSION_WEIGHT)
         for synonym in single_word_synonyms(concept):
@@ -178,7 +204,7 @@ def query_terms(text: str) -> dict[str, float]:
             continue
         words = chinese_words(run)
         terms.update((word, 1.0) for word in words if _is_term(word))
-        expansions = rjieba.cut_for_search(run) + [run[i : i + 2] for i in range(len(run) - 1)]
+        expansions = segmenter().cut_for_search(run) + [run[i : i + 2] for i in range(len(run) - 1)]
         expansions += [ch for word in words for ch in _glued_characters(word)]
         for term in expansions:
             if _is_term(term) and not any(ch in STOPWORDS for ch in term):

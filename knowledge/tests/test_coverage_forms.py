@@ -11,7 +11,7 @@ from django.conf import settings
 
 from knowledge.retrieval.coverage import PASSING_MENTION, question_units
 from knowledge.retrieval.search import search
-from knowledge.retrieval.terms import chinese_words, query_terms
+from knowledge.retrieval.terms import chinese_words, index_terms, query_terms
 from knowledge.tests.factories import article_create
 
 pytestmark = pytest.mark.django_db
@@ -270,3 +270,42 @@ def test_the_readings_load_without_pypinyins_phrase_dictionary() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["['biao',", "'piao']", "0"]
+
+
+@pytest.mark.parametrize(("run", "word"), [
+    ("怎么用微信交话费", "微信"),  # jieba alone: 用微 / 信交 / 话费
+    ("我想用顺丰寄到北京", "顺丰"),  # jieba alone: 顺 / 丰寄
+    ("我在拼多多买的茶叶", "拼多多"),  # jieba alone: 拼 / 多多
+    ("能用云闪付吗", "云闪付"),
+    ("东西已经放到菜鸟驿站了", "菜鸟驿站"),
+    ("新买的盖碗一直渗水", "渗水"),  # a synonym group's word
+])
+def test_everyday_words_jiebas_dictionary_lacks_are_cut_whole(run, word) -> None:
+    assert word in chinese_words(run)
+
+
+def test_an_article_and_a_question_cut_a_new_word_alike(shop) -> None:
+    # The index is cut by the same extended dictionary: the payment article's "微信支付" gives "微信" as a word, and
+    # a question naming 微信 alone covers the article by it.
+    assert "微信" in index_terms("换用支付宝、微信支付")
+    assert covers("付款失败了，能换微信付吗", "支付方式") >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "我在拼多多买的茶叶一直没发货，你帮我催一下",  # the marketplace's name, cut in two by jieba alone
+    "how do I pay my China Mobile phone bill with a credit card?",
+    "怎么用微信交话费",
+    "what's today's exchange rate from euros to yuan on a Visa card?",
+    "能用支付宝交电费吗",
+])
+def test_another_sellers_and_other_fields_named_in_shop_words_are_heads(shop, question) -> None:
+    assert max(covers(question, title) for title in ("支付方式", "配送说明", "Delivery")) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("付款失败了，是不是信用卡超出限额了", "支付方式"),
+    ("用顺丰寄到西藏要多等几天吗", "配送说明"),
+    ("can you deliver to Xinjiang, and how long does it take?", "Delivery"),
+])
+def test_the_shops_own_matters_in_the_same_words_are_still_covered(shop, question, title) -> None:
+    assert covers(question, title) >= settings.COVERAGE_MIN
