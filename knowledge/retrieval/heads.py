@@ -121,6 +121,10 @@ _EN_OBJECT_FRAME = re.compile(
     r"([a-z'-]+(?:\s+[a-z'-]+){0,2})"
 )
 _EN_PRONOUNS = frozenset("it them this that these those one ones something anything everything me us".split())
+# Words for whatever the shop sells, in the role it plays ("send her a present from your shop", "寄个礼物"): the
+# shop's goods, never a thing of another field.
+_EN_ANY_GOODS = frozenset("gift present item product stuff thing goods purchase souvenir".split())
+_ZH_ANY_GOODS = frozenset("礼物 礼品 东西 商品 货 宝贝 产品 物品".split())
 _EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
 
 # Chinese: "怎么 / 如何 / 怎样 / 咋 / 去哪里 <verb>", an optional "给朋友" / "跟银行" / "帮我" before the verb.
@@ -181,7 +185,8 @@ def english_objects(text: str, *, content: set[str]) -> set[str]:
                 break
             words.append(word)
         sent_back = re.match(r"(?:[a-z'-]+\s+){0,4}back\b", text[match.end(1) - len(match.group(1)):])
-        if words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content and not sent_back:
+        if (words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content and not sent_back
+                and _stem(words[-1]) not in _EN_ANY_GOODS):
             objects.add(_stem(words[-1]))  # "mail the shards back": returning, whatever is sent
     return objects
 
@@ -199,7 +204,7 @@ def chinese_objects(run: str, *, content: set[str]) -> set[str]:
     objects: set[str] = set()
     for match in _ZH_COUNTED.finditer(run):
         words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
-        if words and words[0] in content and len(words[0]) > 1:
+        if words and words[0] in content and len(words[0]) > 1 and words[0] not in _ZH_ANY_GOODS:
             objects.add(words[0])
     return objects
 

@@ -24,7 +24,7 @@ from django.conf import settings
 
 # Each group: words and short phrases (Chinese as written, English in lower case, singular) of one subject.
 BUILT_IN: tuple[tuple[str, ...], ...] = (
-    ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier", "send",
+    ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier", "send", "sent",
      "arrive", "arrival", "配送", "到货", "送",
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
@@ -163,7 +163,12 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # which says so.
     ("wrong item", re.compile(
         r"\b(?:ordered|bought|paid\s+for|asked\s+for)\b[^.!?]{1,40}?\b(?:but|yet|instead)\s+(?:you\s+|they\s+|i\s+)?"
-        r"(?:got|received|sent(?:\s+me)?|gave\s+me|delivered)\b")),
+        r"(?:got|received|sent(?:\s+me)?|gave\s+me|delivered)\b"
+        # "ordered a green tea and got a black tea instead", "got the black one instead of the green I ordered"
+        r"|\b(?:ordered|bought|paid\s+for|asked\s+for)\b[^.!?]{1,40}?\b(?:and|,)\s+(?:then\s+)?(?:i\s+)?"
+        r"(?:got|received)\b[^.!?,;]{1,40}?\binstead\b"
+        r"|\b(?:got|received|was\s+sent|were\s+sent|sent\s+me)\b[^.!?]{1,40}?\binstead\s+of\b[^.!?]{1,40}?"
+        r"\b(?:i|we)\s+(?:had\s+)?(?:ordered|bought|paid\s+for|asked\s+for)\b")),
     ("发错货", re.compile(
         r"(?:买|订|下单|要)[^，。！？,.!?]{0,8}?(?:是|的)[^，。！？,.!?]{1,8}[，,]\s*(?:结果|但是|可是|却|但)?"
         r"[^，。！？,.!?]{0,6}?(?:寄来|发来|收到|送来|到手|拿到)的?(?:是|却是|成了|变成)")),

@@ -309,3 +309,34 @@ def test_another_sellers_and_other_fields_named_in_shop_words_are_heads(shop, qu
 ])
 def test_the_shops_own_matters_in_the_same_words_are_still_covered(shop, question, title) -> None:
     assert covers(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "My sister lives in Xinjiang and I want to send her a present from your shop, how long will it take?",
+    "can you deliver a gift to Tibet?",
+    "想给新疆的朋友寄个礼物，要几天",
+])
+def test_a_gift_or_present_is_the_shops_goods_not_another_thing(shop, question) -> None:
+    assert max(covers(question, title) for title in ("Delivery", "配送说明")) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "Ordered a green tea and got a black tea instead, what now?",
+    "I received a white tea instead of the oolong I ordered",
+    "we were sent the 200g tin instead of the 100g one we paid for",
+])
+def test_getting_one_thing_instead_of_what_was_ordered_is_a_wrong_item(question) -> None:
+    assert "wrong item" in {unit.word for unit in question_units(question)}
+
+
+@pytest.mark.parametrize("question", [
+    "I got a refund instead of a replacement, why?",
+    "I ordered two cups and got them yesterday, can I get a gift box instead?",
+])
+def test_instead_alone_is_no_wrong_item(question) -> None:
+    assert "wrong item" not in {unit.word for unit in question_units(question)}
+
+
+def test_a_preference_is_asking_not_content() -> None:
+    words = {unit.word for unit in question_units("I'd rather you sent me a replacement than a refund")}
+    assert not words & {"i'd", "rather"} and "refund" in words
