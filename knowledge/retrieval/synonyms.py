@@ -62,6 +62,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("photo", "picture", "pic", "照片", "拍照", "图片", "相片"),
     ("duplicate", "double charge", "charged twice", "重复扣款", "重复扣费", "重复付款", "扣款两次"),
     ("港澳台", "港澳", "香港", "澳门", "台湾", "hong kong", "macao", "macau", "taiwan"),
+    ("failed delivery", "missed delivery", "派送失败", "配送失败", "投递失败", "没人签收"),
 )
 
 
@@ -172,6 +173,15 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("发错货", re.compile(
         r"(?:买|订|下单|要)[^，。！？,.!?]{0,8}?(?:是|的)[^，。！？,.!?]{1,8}[，,]\s*(?:结果|但是|可是|却|但)?"
         r"[^，。！？,.!?]{0,6}?(?:寄来|发来|收到|送来|到手|拿到)的?(?:是|却是|成了|变成)")),
+    # "nobody was home to sign", "I missed the courier", "家里没人签收": a delivery that failed, no word of which
+    # says so.
+    ("failed delivery", re.compile(
+        r"\b(?:nobody|no\s*-?\s*one)\s+(?:was|is|will\s+be|'?s)?\s*(?:at\s+)?(?:home|in|there|around)\b"
+        r"|\b(?:was|were|am|wasn'?t|weren'?t|won'?t\s+be|not)\s+(?:at\s+)?home\s+(?:to|when|for)\b"
+        r"|\bmiss(?:ed)?\s+(?:the\s+)?(?:courier|delivery|driver|parcel|package)\b")),
+    ("派送失败", re.compile(r"(?:家里|家)?(?:没人|没有人|不在家|没在家)[^，。！？,.!?]{0,4}?"
+                          r"(?:签收|收货|收件|收|在家|开门)"
+                          r"|(?:快递|包裹|快递员)[^，。！？,.!?]{0,4}?(?:没送到|送不到|没派送成功)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,4}?back\b)")),

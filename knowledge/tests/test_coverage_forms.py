@@ -340,3 +340,21 @@ def test_instead_alone_is_no_wrong_item(question) -> None:
 def test_a_preference_is_asking_not_content() -> None:
     words = {unit.word for unit in question_units("I'd rather you sent me a replacement than a refund")}
     assert not words & {"i'd", "rather"} and "refund" in words
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("the courier came while I was at work and nobody was home to sign, what now?", "failed delivery"),
+    ("I missed the driver yesterday, will they come back?", "failed delivery"),
+    ("I wasn't home when they tried to deliver my parcel", "failed delivery"),
+    ("快递来的时候家里没人签收怎么办", "派送失败"),
+    ("我白天不在家，没人收快递会怎样", "派送失败"),
+    ("快递员说地址送不到", "派送失败"),
+])
+def test_a_delivery_nobody_was_there_for_is_a_failed_delivery(question, concept) -> None:
+    assert concept in {unit.word for unit in question_units(question)}
+
+
+@pytest.mark.parametrize("question", ["I was at home all day, where is my parcel?", "nobody answered my email",
+                                      "家里有人，快递什么时候到"])
+def test_being_home_or_an_unanswered_email_is_no_failed_delivery(question) -> None:
+    assert not {"failed delivery", "派送失败"} & {unit.word for unit in question_units(question)}
