@@ -68,14 +68,17 @@ def sources_relevant(
     """(the best `limit` sources that bear on the question, those covering more of it first; those set aside).
 
     Sources in the question's language go first (a Chinese customer is answered from the Chinese article when
-    both bear on the question), then covering more of the question (the search's order among equals): of two
+    both bear on the question), then those whose topic names what the question asks about (its head words:
+    "send a gaiwan to Hong Kong" is for the shipping article, though the warranty one names gaiwans and sending
+    too), then covering more of the question (the search's order among equals): of two
     sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
     imitates the prompt's own tags (guard.imitates_delimiters) is an injection, not a question: no source.
     """
     if question and guard.imitates_delimiters(question):
         return [], hits
     relevant = [hit for hit in hits if source_relevant(hit)]
-    relevant.sort(key=lambda hit: (not _same_language(hit.language, language), -(hit.coverage or 0.0)))
+    relevant.sort(key=lambda hit: (not _same_language(hit.language, language), not hit.heads_in_topic,
+                                   -(hit.coverage or 0.0)))
     kept = relevant[:limit]
     return kept, [hit for hit in hits if hit not in kept and hit not in relevant]
 

@@ -19,7 +19,7 @@ from conversations.protocol.codes import HandoffReason
 from conversations.tests.factories import bot_message_factory, conversation_factory, customer_message_factory
 from conversations.tests.scope_cases import IN_SCOPE, OUT_OF_SCOPE, TOPICS
 from knowledge.retrieval.relevance import relevance_of
-from knowledge.retrieval.search import Hit
+from knowledge.retrieval.search import Hit, search
 from knowledge.tests.factories import article_create, demo_knowledge_base_create, knowledge_base_create
 from tests.fake_ollama import Reply
 
@@ -213,6 +213,28 @@ def test_sources_in_the_questions_language_go_first() -> None:
     english.language, chinese.language = "en", "zh-hans"
     assert scope.sources_relevant([english, chinese], limit=2, language="zh-hans")[0] == [chinese, english]
     assert scope.sources_relevant([english, chinese], limit=2, language="en")[0] == [english, chinese]
+
+
+def test_a_source_about_what_the_question_asks_goes_before_one_that_covers_more_of_its_words() -> None:
+    covering, topical = hit(vector=None, keyword=6.0, coverage=0.6), hit(vector=None, keyword=6.0, coverage=0.4)
+    topical.heads_in_topic = True
+    assert scope.sources_relevant([covering, topical], limit=2)[0] == [topical, covering]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("question", "title"), [
+    ("Can you send a gaiwan to my sister in Hong Kong?", "Shipping"),  # the warranty article names gaiwans
+    ("How do I ship a gaiwan to Hong Kong?", "Shipping"),
+])
+def test_the_article_about_the_questions_head_is_cited_first(fake_ollama, question, title) -> None:
+    article_create(title="Shipping", tags="shipping",
+                   body="## Areas\n\nWe ship to mainland China only, not to Hong Kong or abroad.")
+    article_create(title="Teaware warranty", tags="gaiwan, teaware",
+                   body="## Breakage\n\nA gaiwan broken in transit: we send a new gaiwan, and we send it free. "
+                        "Send us photos of the gaiwan.")
+    hits = search(question, limit=12).hits
+    kept, _ = scope.sources_relevant(hits, limit=4, language="en", question=question)
+    assert kept and kept[0].title == title
 
 
 @pytest.mark.parametrize("injection", [

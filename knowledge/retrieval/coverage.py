@@ -540,9 +540,12 @@ def _head_missing(scores: np.ndarray, units: list[Unit]) -> np.ndarray:
     return np.where((scores[heads] <= 0).any(axis=0), HEAD_MISSING, 1.0).astype(np.float32)
 
 
-def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarray] | None:
+def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Each chunk's coverage of the question, in [0, 1], and its article's (the words the article's chunks
     cover between them: an answer's facts may sit in two sections); None when the question has no content word.
+    Third, per chunk, 1 where its topic (its article's title or tags, its heading) names every head word of the
+    question, else 0: what the question asks about is what the chunk is about ("send a gaiwan to Hong Kong" asks
+    about sending, the shipping article's subject, not the warranty's, which names gaiwans).
 
     A question of several lines (the customer's unanswered messages, one a line) is covered as well as its
     best-covered line, or question sentence: "Hi, quick one" then "do you take Mastercard?" asks the second.
@@ -550,7 +553,7 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
     """
     if not snapshot.chunks:
         return None
-    best: tuple[np.ndarray, np.ndarray] | None = None
+    best: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     lexicon = _lexicon(snapshot)
     for units in _parts(text):
         weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
@@ -561,8 +564,29 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
         article_scores = np.maximum.reduceat(scores, lexicon.article_starts, axis=1)
         per_article = weights @ article_scores / weights.sum() * _head_missing(article_scores, units)
         by_article = per_article[lexicon.article_of_chunk]
+        topical = _heads_in_topic(snapshot, lexicon, units)
         if best is None:
-            best = (by_chunk, by_article)
+            best = (by_chunk, by_article, topical)
         else:
-            best = (np.maximum(best[0], by_chunk), np.maximum(best[1], by_article))
+            best = (np.maximum(best[0], by_chunk), np.maximum(best[1], by_article), np.maximum(best[2], topical))
     return best
+
+
+def _heads_in_topic(snapshot: Snapshot, lexicon: _Lexicon, units: list[Unit]) -> np.ndarray:
+    """Per chunk, 1 where its topic terms (posting_topic) have every head word of the question, through its
+    forms or synonyms; 0 everywhere when the question has no head word."""
+    heads = [unit for unit in units if unit.head]
+    topical = np.zeros(len(snapshot.chunks), dtype=np.float32)
+    if not heads:
+        return topical
+    topical[:] = 1.0
+    for unit in heads:
+        term_ids = _term_ids(snapshot, lexicon, unit.word, english=unit.english)
+        for synonym in _synonyms(unit):
+            term_ids += _term_ids(snapshot, lexicon, synonym, english=bool(re.fullmatch(r"[a-z]+", synonym)))
+        named = np.zeros(len(snapshot.chunks), dtype=bool)
+        for term_id in set(term_ids):
+            start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
+            named[snapshot.posting_docs[start:end][snapshot.posting_topic[start:end]]] = True
+        topical[~named] = 0.0
+    return topical

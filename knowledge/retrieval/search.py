@@ -36,6 +36,8 @@ class Hit:
     # The same share for the chunk's whole article (its chunks between them).
     article_coverage: float | None = None
     language: str = ""  # the article's
+    # Whether the chunk's topic (title, tags, heading) names every head word of the question (retrieval.coverage).
+    heads_in_topic: bool = False
 
 
 @dataclass
@@ -57,7 +59,8 @@ class _Fusion:
     keyword_rank: dict[int, int] = field(default_factory=dict)
     keyword_only: bool = True
     note: str = ""
-    coverage: tuple[np.ndarray, np.ndarray] | None = None  # by chunk, by the chunk's article
+    # By chunk, by the chunk's article, and whether the chunk's topic names the question's head words.
+    coverage: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 def search(
@@ -99,7 +102,7 @@ def search(
     )
 
 
-def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[np.ndarray, np.ndarray] | None:
+def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """How much of the question each chunk (and its article) covers. A follow-up ("and to Canada?", "那港澳呢")
     is read with the question it follows, as one: its own words alone say little ("Canada" is in no article,
     "shipping to Canada" is)."""
@@ -109,7 +112,7 @@ def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[np.ndarray,
     joined = coverage_scores(snapshot, " ".join(context.split("\n")))
     if own is None or joined is None:
         return own or joined
-    return np.maximum(own[0], joined[0]), np.maximum(own[1], joined[1])
+    return np.maximum(own[0], joined[0]), np.maximum(own[1], joined[1]), np.maximum(own[2], joined[2])
 
 
 def _fuse_queries(snapshot: Snapshot, queries: list[tuple[str, QueryVector]]) -> _Fusion:
@@ -144,6 +147,7 @@ def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool
                 coverage=None if fusion.coverage is None else round(float(fusion.coverage[0][position]), 3),
                 article_coverage=None if fusion.coverage is None else round(float(fusion.coverage[1][position]), 3),
                 language=ref.language,
+                heads_in_topic=fusion.coverage is not None and bool(fusion.coverage[2][position]),
             )
         )
         if len(hits) >= limit:
