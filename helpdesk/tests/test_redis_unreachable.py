@@ -65,3 +65,16 @@ def test_what_counts_as_redis_being_away() -> None:
         "readuntil() called while another coroutine is already waiting for incoming data"))
     assert not redis_unavailable(RuntimeError("a bug"))
     assert not redis_unavailable(ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"))
+
+
+@pytest.mark.production
+def test_with_the_nodes_state_unknown_a_request_still_goes_to_the_node(redis_unreachable, settings, caplog) -> None:
+    from helpdesk.llm import nodes
+
+    settings.OLLAMA_HOSTS = ["http://node-a:11434"]
+    with caplog.at_level(logging.WARNING, logger="helpdesk.llm.nodes"):
+        state, token = next(nodes.nodes_to_try(model="deepseek-r1:7b"))
+        nodes.request_finished(state.host, token, succeeded=state)
+    assert state.host == "http://node-a:11434" and state.health is None and state.usable and state.failures == 0
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "nodes' state unknown", "request in flight not uncounted"]
