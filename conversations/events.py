@@ -34,12 +34,15 @@ from collections.abc import Coroutine
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from helpdesk.runtime import aio
 from helpdesk.web import redisdown
 
 from .models import Conversation, Message
+from .reply_progress import reply_progress_entry, reply_progress_publish
 from .selectors.inbox import inbox_item
 from .selectors.messages import agent_name, message_to_agent_dict, message_to_dict
 
@@ -89,8 +92,56 @@ def _run(coroutine: Coroutine[Any, Any, None]) -> None:
 # --- async API, for the generation loop ----------------------------------------------
 
 
-async def reply_delta(*, conversation_id: int, message_id: int, seq: int, text: str) -> None:
-    await _group_send(conversation_id, {"type": "reply.delta", "message_id": message_id, "seq": seq, "text": text})
+async def reply_delta(*, conversation_id: int, message_id: int, seq: int, text: str, sent: str | None = None
+                      ) -> None:
+    """A streaming reply's delta. With `sent` (the reply's text up to and including this delta), its progress
+    is written first (conversations.reply_progress), so that a socket (re)connecting reads it and hears the
+    deltas after it, none missed; where the channel layer and the cache share one Redis, the write and the
+    publish go in one pipeline, one round trip per delta instead of two (the SET runs before the PUBLISH)."""
+    event = {"type": "reply.delta", "message_id": message_id, "seq": seq, "text": text}
+    if sent is None:
+        await _group_send(conversation_id, event)
+    elif _layer_shares_the_cache():
+        _publish_after_set(conversation_group(conversation_id), {**event, "conversation_id": conversation_id},
+                           reply_progress_entry(message_id, seq=seq, text=sent))
+    else:
+        reply_progress_publish(message_id, seq=seq, text=sent)
+        await _group_send(conversation_id, event)
+
+
+_PUBSUB_LAYER = "channels_redis.pubsub.RedisPubSubChannelLayer"
+
+
+def _layer_shares_the_cache() -> bool:
+    """Whether the channel layer is channels_redis's pub/sub layer on the very Redis the cache (django-redis)
+    uses, one server: then one pipeline on the cache's connection can both write a key and publish an event."""
+    layer = settings.CHANNEL_LAYERS.get("default", {})
+    shared = settings.CACHES.get("default", {})
+    if layer.get("BACKEND") != _PUBSUB_LAYER or shared.get("BACKEND") != "django_redis.cache.RedisCache":
+        return False
+    hosts = layer.get("CONFIG", {}).get("hosts") or []
+    if len(hosts) != 1:
+        return False
+    address = hosts[0].get("address") if isinstance(hosts[0], dict) else hosts[0]
+    return isinstance(address, str) and address == shared.get("LOCATION")
+
+
+def _publish_after_set(group: str, message: dict[str, Any], entry: tuple[str, Any, int]) -> None:
+    """SET the cache entry (key, value, timeout; as cache.set would write it) and PUBLISH `message` to `group`
+    (as the layer's group_send would: its channel name and serialization) in one pipeline. Blocking, like the
+    cache write it replaces; dropped while Redis is away, as `_group_send`'s events are."""
+    layer = get_channel_layer()
+    key, value, timeout = entry
+    client = cache.client  # django-redis's: the key and the encoding cache.get reads back
+    try:
+        pipe = client.get_client(write=True).pipeline(transaction=False)
+        pipe.set(client.make_key(key), client.encode(value), ex=timeout)
+        pipe.publish(layer._get_group_channel_name(group), layer.serialize(message))
+        pipe.execute()
+    except Exception as exc:
+        if not redisdown.redis_unavailable(exc):
+            raise
+        redisdown.unavailable_record(exc, "event")
 
 
 async def bot_typing(*, conversation_id: int, active: bool) -> None:

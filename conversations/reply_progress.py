@@ -25,9 +25,15 @@ def progress_key(message_id: int) -> str:
 
 
 def reply_progress_publish(message_id: int, *, seq: int, text: str) -> None:
-    """Before the delta `seq` goes out: the text up to and including it. A blocking write, as the generating
-    loop's cancel check is a blocking read (a thread hop per delta would cost more than the write)."""
-    cache.set(progress_key(message_id), (seq, text), PROGRESS_TTL_S)
+    """Before the delta `seq` goes out: the text up to and including it. A blocking write (a thread hop per
+    delta would cost more than the write). Where the channel layer shares the cache's Redis, the delta's send
+    writes it instead, in the same round trip (conversations.events.reply_delta)."""
+    cache.set(*reply_progress_entry(message_id, seq=seq, text=text))
+
+
+def reply_progress_entry(message_id: int, *, seq: int, text: str) -> tuple[str, tuple[int, str], int]:
+    """The cache key, value and timeout of a reply's progress, as `reply_progress` reads it."""
+    return progress_key(message_id), (seq, text), PROGRESS_TTL_S
 
 
 def reply_progress(message_id: int) -> tuple[int, str] | None:

@@ -17,6 +17,7 @@ from django.db import connection
 from helpdesk.llm import profiles
 from helpdesk.observability.logs import log_context
 from helpdesk.runtime import aio
+from helpdesk.runtime.versioned import versions_read_once
 from knowledge import cache as answer_cache
 from knowledge.retrieval.relevance import relevance_of
 from knowledge.retrieval.search import Hit
@@ -45,6 +46,12 @@ PERSONAL_ENTITIES = ("order_number", "phone", "email")
 
 def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
     """Answer one customer message (idempotent): from an FAQ, the cache, or Ollama grounded in the knowledge base."""
+    # The actions, profiles and endpoints kept per process: their versions read once for the reply (one MGET).
+    with versions_read_once():
+        return _reply_generate(customer_message_id=customer_message_id, retry_of=retry_of)
+
+
+def _reply_generate(*, customer_message_id: int, retry_of: int | None) -> Message | None:
     bot_message = replies.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
     if bot_message is None:
         return None

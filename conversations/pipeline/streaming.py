@@ -36,7 +36,6 @@ from ..notices import (
 from ..outcome import ReplyOutcome
 from ..privacy.masking import Masker, PlaceholderFilter
 from ..protocol.codes import HandoffReason
-from ..reply_progress import reply_progress_publish
 from ..services import replies
 from ..services.cancel import cancel_flag_key
 from .citations import CitationFilter
@@ -206,10 +205,10 @@ class ReplyStream:
     async def _flush(self) -> None:
         if self.pending:
             self.sent += self.pending
-            reply_progress_publish(self.target.message_id, seq=self.seq, text=self.sent)
+            # The progress (what a socket joining now reads) is written before the delta goes out, with it.
             await events.reply_delta(
                 conversation_id=self.target.conversation_id, message_id=self.target.message_id, seq=self.seq,
-                text=self.pending,
+                text=self.pending, sent=self.sent,
             )
             self.seq += 1
             self.pending = ""

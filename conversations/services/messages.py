@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from helpdesk.llm import profiles
 from helpdesk.llm.text import is_cjk, language_of
+from helpdesk.runtime.versioned import versions_read_once
 from helpdesk.web import ratelimits
 from knowledge.selectors import direct_answer_find, knowledge_version_once, product_names
 
@@ -59,8 +60,9 @@ def message_post_customer(
     this one in its history. Handing it to a human instead would let a flood
     reach the agents' inbox.
     """
-    # The product names it is classified with and the FAQ and cache it is checked against: one knowledge version.
-    with knowledge_version_once():
+    # The product names it is classified with and the FAQ and cache it is checked against: one knowledge version;
+    # the actions, profiles, endpoints and labels kept per process: their versions read once (one MGET).
+    with knowledge_version_once(), versions_read_once():
         return _message_post_customer(conversation=conversation, text=text, client_id=client_id, client_ip=client_ip)
 
 

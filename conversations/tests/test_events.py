@@ -108,3 +108,58 @@ def test_a_streamed_reply_ends_with_done_and_a_stored_answer_arrives_as_a_messag
     with django_capture_on_commit_callbacks(execute=True):
         events.message_on_commit(reply)
     assert heard == [(customer(conversation), kind)]
+
+
+@pytest.mark.production
+async def test_a_delta_and_the_progress_it_ends_go_out_in_one_round_trip_progress_first() -> None:
+    """A socket joining mid-reply reads the progress and hears the deltas after it: the progress is written with
+    the delta, before it, in the same Redis pipeline (conversations.reply_progress)."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from conversations.reply_progress import reply_progress, reply_progress_forget
+    from tests.support.redis_traffic import redis_traffic
+
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    await layer.group_add(events.conversation_group(987654), listener)
+    try:
+        with redis_traffic() as traffic:
+            await events.reply_delta(conversation_id=987654, message_id=123456, seq=3, text=" world",
+                                     sent="Hello world")
+        assert traffic.round_trips == 1 and dict(traffic.commands) == {"SET": 1, "PUBLISH": 1}
+        assert traffic.calls[0].startswith("SET ")  # the progress before the delta
+        heard = await asyncio.wait_for(layer.receive(listener), 5)
+        assert heard == {"type": "reply.delta", "message_id": 123456, "seq": 3, "text": " world",
+                         "conversation_id": 987654}
+        assert reply_progress(123456) == (3, "Hello world")
+    finally:
+        await layer.group_discard(events.conversation_group(987654), listener)
+        reply_progress_forget([123456])
+
+
+@pytest.mark.production
+async def test_a_delta_without_the_shared_redis_writes_its_progress_then_sends(settings) -> None:
+    """A channel layer on another Redis than the cache's (here, as far as the settings say: another address): the
+    two writes go apart, the progress first."""
+    from channels.layers import channel_layers, get_channel_layer
+
+    from conversations.reply_progress import reply_progress, reply_progress_forget
+
+    layer_config = settings.CHANNEL_LAYERS["default"]
+    elsewhere = settings.CACHES["default"]["LOCATION"].replace("127.0.0.1", "localhost")
+    hosts = [{**layer_config["CONFIG"]["hosts"][0], "address": elsewhere}]
+    settings.CHANNEL_LAYERS = {"default": {**layer_config, "CONFIG": {**layer_config["CONFIG"], "hosts": hosts}}}
+    channel_layers.backends.clear()
+    assert not events._layer_shares_the_cache()
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    await layer.group_add(events.conversation_group(987655), listener)
+    try:
+        await events.reply_delta(conversation_id=987655, message_id=123457, seq=0, text="Hi", sent="Hi")
+        heard = await layer.receive(listener)
+        assert heard["text"] == "Hi" and reply_progress(123457) == (0, "Hi")
+    finally:
+        await layer.group_discard(events.conversation_group(987655), listener)
+        reply_progress_forget([123457])

@@ -192,3 +192,40 @@ def test_a_frame_is_counted_against_its_four_limits_in_one_round_trip_and_after_
     assert {refused.what for refused, _ in results[2:6]} == {"frames_per_conversation"}
     assert results[6][0].what == "frames_hard" and results[6][0].retry_after >= 1
     ratelimits.reset()
+
+
+@pytest.mark.parametrize("script_lost", [False, True])
+def test_a_message_is_counted_against_both_its_limits_or_neither_in_one_round_trip(settings, script_lost) -> None:
+    """The address's and the conversation's message limits are counted together (one script on Redis): a message
+    refused by one is counted by neither, and the address is named first; should Redis have lost the script (a
+    restart), it is loaded again."""
+    from helpdesk.web import ratelimits
+    from tests.support.redis_traffic import redis_traffic
+
+    settings.RATE_LIMITS_ENABLED = True
+    settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION = "2/minute"
+    settings.RATE_LIMIT_MESSAGES_PER_IP = "3/minute"
+    ratelimits.reset()
+    ratelimits.message_check(conversation_id=987000, client_ip="198.51.100.6")  # the script known to Redis
+    if settings.REDIS_URL and script_lost:
+        ratelimits._redis().script_flush()
+    with redis_traffic() as traffic:
+        ratelimits.message_check(conversation_id=987001, client_ip="198.51.100.7")
+    if settings.REDIS_URL:
+        assert traffic.round_trips == (3 if script_lost else 1)  # lost: EVALSHA refused, SCRIPT LOAD, EVALSHA
+    ratelimits.message_check(conversation_id=987001, client_ip="198.51.100.7")
+    with pytest.raises(ratelimits.RateLimited) as refused:
+        ratelimits.message_check(conversation_id=987001, client_ip="198.51.100.7")
+    assert refused.value.what == "messages_per_conversation" and refused.value.retry_after >= 1
+    # The refused message took none of the address's share: one more conversation gets its third.
+    ratelimits.message_check(conversation_id=987002, client_ip="198.51.100.7")
+    with pytest.raises(ratelimits.RateLimited) as refused:
+        ratelimits.message_check(conversation_id=987003, client_ip="198.51.100.7")
+    assert refused.value.what == "messages_per_ip"
+    # Nor of the new conversation's: refused by the address, it was counted nowhere.
+    settings.RATE_LIMIT_MESSAGES_PER_IP = "10/minute"
+    ratelimits.message_check(conversation_id=987003, client_ip="198.51.100.7")
+    ratelimits.message_check(conversation_id=987003, client_ip="198.51.100.7")
+    with pytest.raises(ratelimits.RateLimited):
+        ratelimits.message_check(conversation_id=987003, client_ip="198.51.100.7")
+    ratelimits.reset()

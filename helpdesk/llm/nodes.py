@@ -16,6 +16,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -153,20 +154,67 @@ class _RedisInflight:
         except RedisError as exc:
             logger.warning("request in flight not %s: %s", what, exc)
 
+    @staticmethod
+    def _queue_add(pipe: Any, host: str, token: str, now: float) -> None:
+        # Entries past their end (killed workers') are pruned by the health check (`prune`), not by every add.
+        key = INFLIGHT_KEY.format(host=host)
+        pipe.zadd(key, {token: now + INFLIGHT_MAX_S})
+        pipe.expire(key, INFLIGHT_MAX_S)
+
+    def prune(self, host: str) -> None:
+        """Drop the entries that stopped counting (a killed worker's): the counts skip them already, this keeps
+        the set small. Once per health check, rather than with each request."""
+        self._tolerant("pruned", lambda: self._redis().zremrangebyscore(INFLIGHT_KEY.format(host=host), "-inf",
+                                                                       time.time()))
+
     def add(self, host: str, token: str) -> None:
         def write() -> None:
-            now = time.time()
-            key = INFLIGHT_KEY.format(host=host)
             pipe = self._redis().pipeline(transaction=False)
-            pipe.zadd(key, {token: now + INFLIGHT_MAX_S})
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.expire(key, INFLIGHT_MAX_S)
+            self._queue_add(pipe, host, token, time.time())
             pipe.execute()
 
         self._tolerant("counted", write)
 
-    def remove(self, host: str, token: str) -> None:
-        self._tolerant("uncounted", lambda: self._redis().zrem(INFLIGHT_KEY.format(host=host), token))
+    def remove(self, host: str, token: str, *, cache_keys_dropped: Sequence[str] = ()) -> None:
+        """Uncount the request; `cache_keys_dropped` (a success ending a failure streak) go in the same round trip."""
+        if not cache_keys_dropped:
+            self._tolerant("uncounted", lambda: self._redis().zrem(INFLIGHT_KEY.format(host=host), token))
+            return
+
+        def write() -> None:
+            from django.core.cache import cache as shared
+
+            pipe = self._redis().pipeline(transaction=False)
+            pipe.zrem(INFLIGHT_KEY.format(host=host), token)
+            pipe.delete(*(shared.client.make_key(key) for key in cache_keys_dropped))
+            pipe.execute()
+
+        self._tolerant("uncounted", write)
+
+    def read(self, cache_keys: list[str], hosts: list[str], *, start: tuple[str, str] | None = None
+             ) -> tuple[dict[str, Any], dict[str, int]]:
+        """The shared cache's values under `cache_keys` and the requests in flight per node of `hosts`, in one
+        round trip (a pipeline on the cache's own connection, its keys and encoding django-redis's); with `start`
+        (host, token), that request is counted in the same trip. Nothing known while Redis is down, as the cache
+        (IGNORE_EXCEPTIONS) and `counts` answer then: the request goes ahead uncounted."""
+        from redis.exceptions import RedisError
+
+        client = cache.client  # django_redis's DefaultClient: the keys as cache.get_many makes them, its decoding
+        now = time.time()
+        try:
+            pipe = self._redis().pipeline(transaction=False)
+            pipe.mget([client.make_key(key) for key in cache_keys])
+            for host in hosts:
+                pipe.zcount(INFLIGHT_KEY.format(host=host), now, "+inf")
+            if start is not None:
+                self._queue_add(pipe, *start, now)
+            results = pipe.execute()
+        except RedisError as exc:
+            logger.warning("nodes' state unknown: %s", exc)
+            return {}, {}
+        found = {key: client.decode(value) for key, value in zip(cache_keys, results[0], strict=True)
+                 if value is not None}
+        return found, dict(zip(hosts, results[1:1 + len(hosts)], strict=True))
 
     def forget(self, host: str) -> None:
         self._tolerant("forgotten", lambda: self._redis().delete(INFLIGHT_KEY.format(host=host)))
@@ -201,15 +249,26 @@ def request_started(host: str) -> str:
     return token
 
 
-def request_finished(host: str, token: str) -> None:
-    _inflight().remove(host, token)
+def request_finished(host: str, token: str, *, succeeded: NodeState | None = None) -> None:
+    """Uncount the request; with `succeeded` (the node's state when the request started), it worked, and what
+    `node_succeeded` would write goes in the same round trip (nothing more on the common path)."""
+    dropped = _success_drops(succeeded) if succeeded is not None else []
+    inflight = _inflight()
+    if isinstance(inflight, _RedisInflight):
+        inflight.remove(host, token, cache_keys_dropped=dropped)
+        return
+    inflight.remove(host, token)
+    if dropped:
+        cache.delete_many(dropped)
 
 
 # --- health, failures, cool-down -------------------------------------------------------------------
 
 
-def nodes_state(hosts: list[str] | None = None) -> list[NodeState]:
-    """Every configured node with what is known of it, in configuration order (two cache round trips)."""
+def nodes_state(hosts: list[str] | None = None, *, start: str = "") -> list[NodeState]:
+    """Every configured node with what is known of it, in configuration order (one Redis round trip). With
+    `start` (a token), a request is counted against the first node in the same trip, and the requests in flight
+    are not read (`nodes_to_try` with one node: nothing to rank it against; they show as 0)."""
     hosts = list(hosts or settings.OLLAMA_HOSTS)
     keys = {}
     for host in hosts:
@@ -217,12 +276,18 @@ def nodes_state(hosts: list[str] | None = None) -> list[NodeState]:
         keys[FAILURES_KEY.format(host=host)] = (host, "failures")
         keys[COOLDOWN_KEY.format(host=host)] = (host, "cooldown")
         keys[MISSING_KEY.format(host=host)] = (host, "missing")
-    found = cache.get_many(list(keys))
+    inflight = _inflight()
+    counted = [] if start else hosts  # the request started goes to the first node whatever its count
+    if isinstance(inflight, _RedisInflight):
+        found, in_flight = inflight.read(list(keys), counted, start=(hosts[0], start) if start else None)
+    else:
+        found, in_flight = cache.get_many(list(keys)), inflight.counts(counted)
+        if start:
+            inflight.add(hosts[0], start)
     known: dict[str, dict[str, Any]] = {host: {} for host in hosts}
     for key, value in found.items():
         host, what = keys[key]
         known[host][what] = value
-    in_flight = _inflight().counts(hosts)
     return [
         NodeState(
             host=host,
@@ -262,6 +327,22 @@ def nodes_ranked(*, model: str, hosts: list[str] | None = None) -> list[NodeStat
     return sorted(states, key=rank)
 
 
+def nodes_to_try(*, model: str, hosts: list[str] | None = None) -> Iterator[tuple[NodeState, str]]:
+    """The nodes of `nodes_ranked`, each counted in flight as it is handed out, with its token for
+    `request_finished` (the caller finishes every one it was handed, whatever came of it).
+
+    With one node (the common deployment, and a request pinned to a node) its state is read and the request
+    counted in one Redis round trip; with several, the count waits for the ranking, one more trip."""
+    hosts = list(hosts or settings.OLLAMA_HOSTS)
+    if len(hosts) == 1:
+        token = uuid.uuid4().hex
+        [state] = nodes_state(hosts, start=token)
+        yield state, token
+        return
+    for state in nodes_ranked(model=model, hosts=hosts):
+        yield state, request_started(state.host)
+
+
 def node_failed(host: str, *, kind: str) -> bool:
     """Count a failure; the node is taken out for OLLAMA_NODE_COOLDOWN_S after too many in a row.
     Returns whether this failure started a cool-down."""
@@ -288,10 +369,19 @@ def cooldown_start(host: str) -> None:
 def node_succeeded(state: NodeState) -> None:
     """A request worked: the failure streak ends, and a node awaiting its probe has passed it.
     Costs nothing on the common path (a node with no failures)."""
+    dropped = _success_drops(state)
+    if dropped:
+        cache.delete_many(dropped)
+
+
+def _success_drops(state: NodeState) -> list[str]:
+    """The keys a success deletes: none for a node with no failures and no cool-down, by far the most requests
+    (the state read when the request started tells, so a write that changes nothing is never sent)."""
     if state.probing:
-        cache.delete_many([FAILURES_KEY.format(host=state.host), COOLDOWN_KEY.format(host=state.host)])
-    elif state.failures:
-        cache.delete(FAILURES_KEY.format(host=state.host))
+        return [FAILURES_KEY.format(host=state.host), COOLDOWN_KEY.format(host=state.host)]
+    if state.failures:
+        return [FAILURES_KEY.format(host=state.host)]
+    return []
 
 
 def node_model_missing(host: str, model: str) -> None:
@@ -313,6 +403,9 @@ def health_record(health: NodeHealth) -> None:
             cache.delete_many([cooldown_key, FAILURES_KEY.format(host=health.host)])
     elif cache.get(cooldown_key) is None:
         cooldown_start(health.host)
+    inflight = _inflight()
+    if isinstance(inflight, _RedisInflight):
+        inflight.prune(health.host)
 
 
 def health_is_stale(states: list[NodeState], *, max_age: float) -> bool:

@@ -645,8 +645,7 @@ async def open_chat_stream(
     iteration as `StreamBroken`; the caller decides what the customer sees.
     """
     last_error: OllamaError | None = None
-    for state in nodes.nodes_ranked(model=options.model, hosts=list(hosts) if hosts else None):
-        token = nodes.request_started(state.host)
+    for state, token in nodes.nodes_to_try(model=options.model, hosts=list(hosts) if hosts else None):
         try:
             stream = await _open_on(state.host, messages, options)
         except FAILOVER_ERRORS as exc:
@@ -682,20 +681,21 @@ async def _on_a_node(
     """(the node, its response) for one non-streamed request on the least busy node that has the model,
     failing over like chats: a refusal, a full queue or a missing model sends it to the next node."""
     last_error: OllamaError | None = None
-    for state in nodes.nodes_ranked(model=model, hosts=hosts):
-        token = nodes.request_started(state.host)
+    for state, token in nodes.nodes_to_try(model=model, hosts=hosts):
         try:
             response = await request(async_client(state.host))
-        except Exception as exc:
+        except BaseException as exc:
+            nodes.request_finished(state.host, token)
+            if not isinstance(exc, Exception):
+                raise
             last_error = _translate(exc, host=state.host, model=model, started=False)
             if not isinstance(last_error, FAILOVER_ERRORS):
                 metrics.ollama_failed(kind=last_error.kind, node=state.host)
                 raise last_error from exc
             _node_failure(state.host, last_error)
             continue
-        finally:
-            nodes.request_finished(state.host, token)
-        nodes.node_succeeded(state)
+        # Uncounted, and its success noted (a write only when it ends a failure streak), in one round trip.
+        nodes.request_finished(state.host, token, succeeded=state)
         return state.host, response
     raise last_error or OllamaUnavailable("no node has the model", host="", model=model)
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import cache
@@ -62,10 +64,19 @@ class Versioned(Generic[T]):
         return held is not None and held[0] == version and time.monotonic() - held[1] < MAX_AGE_S
 
     def _version(self) -> str:
+        looked = _looked.get()
+        if looked is not None:
+            if looked.versions is None:  # the unit's first use: every kept value's version in one read
+                looked.versions = _versions_read()
+            version = looked.versions.get(self.key)
+            if version:
+                return version
         version = cache.get(self.key)
         if version is None:
             cache.add(self.key, uuid.uuid4().hex, None)  # the first process to miss it names the new version
             version = cache.get(self.key) or ""
+        if looked is not None and looked.versions is not None and version:
+            looked.versions[self.key] = version
         return version
 
     def changed(self, **kwargs: Any) -> None:
@@ -76,7 +87,43 @@ class Versioned(Generic[T]):
 
     def _move(self) -> None:
         self._held = None
+        looked = _looked.get()
+        if looked is not None and looked.versions is not None:
+            looked.versions.pop(self.key, None)  # this unit too sees its own change at once
         cache.set(self.key, uuid.uuid4().hex, None)
+
+
+class _Looked:
+    """The versions one unit of work read (None: not yet)."""
+
+    versions: dict[str, str] | None = None
+
+
+_looked: ContextVar[_Looked | None] = ContextVar("versions_read_once", default=None)
+
+
+def _versions_read() -> dict[str, str]:
+    """Every kept value's version, one MGET (those missing from the shared cache, or all while Redis is away,
+    are read one by one as outside `versions_read_once`)."""
+    return {key: version for key, version in cache.get_many([held.key for held in _all]).items() if version}
+
+
+@contextmanager
+def versions_read_once() -> Iterator[None]:
+    """Within, one unit of work (a customer message stored and checked, a reply generated) reads every kept
+    value's version once, all together at its first use, instead of a GET per use (nine per message before).
+
+    What the module promises holds per unit rather than per use: a change committed before the unit began is
+    seen by it, one committed while it runs by the next unit (as a change committed just after a use's GET was
+    before). A change this unit makes itself is seen by its next use. Nested, the outer unit's reads hold."""
+    if _looked.get() is not None:
+        yield
+        return
+    token = _looked.set(_Looked())
+    try:
+        yield
+    finally:
+        _looked.reset(token)
 
 
 def versioned_forget_all() -> None:

@@ -19,6 +19,7 @@ from helpdesk.llm import nodes
 from helpdesk.llm import ollama as gateway
 from tests.fake_ollama import FakeOllama, Reply
 from tests.support.environment import ROOT
+from tests.support.redis_traffic import redis_traffic
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 OPTIONS = gateway.ChatOptions(model="deepseek-r1:7b", temperature=0.7, top_p=0.9, num_predict=64, num_ctx=2048,
@@ -216,3 +217,96 @@ def test_a_cool_down_started_before_the_clock_stepped_back_ends_on_time(two_node
 
     cache.set(nodes.COOLDOWN_KEY.format(host=b.url), time.time() + 600 + 30, timeout=None)
     assert not state_of(b.url).cooling_down and state_of(b.url).probing
+
+
+# --- Redis round trips per request (tests.support.redis_traffic counts them at the client) ------------------------
+
+MODEL = "deepseek-r1:7b"
+
+
+@pytest.fixture
+def lone_node(settings) -> Iterator[str]:
+    """One configured node nobody serves on: only what the shared cache says of it is read."""
+    host = "http://10.255.0.2:11434"
+    settings.OLLAMA_HOSTS = [host]
+    nodes.nodes_forget([host])
+    try:
+        yield host
+    finally:
+        nodes.nodes_forget([host])
+
+
+@pytest.mark.production
+def test_one_nodes_state_is_read_and_its_request_counted_in_one_round_trip(lone_node) -> None:
+    nodes.node_failed(lone_node, kind="unavailable")
+    nodes.health_record(nodes.NodeHealth(host=lone_node, up=True, checked_at=time.time(), models=[MODEL]))
+    with redis_traffic() as traffic:
+        state, token = next(nodes.nodes_to_try(model=MODEL))
+    assert traffic.round_trips == 1
+    # What the pipeline read decodes as the cache's own reads would: a pickled health, a raw counter.
+    assert state.host == lone_node and state.failures == 1 and state.health is not None
+    assert state.health.models == [MODEL] and state.usable
+    assert state_of(lone_node).in_flight == 1
+    with redis_traffic() as traffic:
+        nodes.request_finished(lone_node, token, succeeded=state)
+    assert traffic.round_trips == 1 and set(traffic.commands) == {"ZREM", "DEL"}  # the streak ends with it
+    after = state_of(lone_node)
+    assert after.in_flight == 0 and after.failures == 0
+
+
+@pytest.mark.production
+def test_a_success_on_a_node_without_failures_writes_nothing_but_its_uncount(lone_node) -> None:
+    state, token = next(nodes.nodes_to_try(model=MODEL))
+    with redis_traffic() as traffic:
+        nodes.request_finished(lone_node, token, succeeded=state)
+    assert dict(traffic.commands) == {"ZREM": 1} and traffic.round_trips == 1
+
+
+@pytest.mark.production
+def test_a_success_on_a_probing_node_ends_its_cool_down_as_it_is_uncounted(lone_node, settings) -> None:
+    settings.OLLAMA_NODE_COOLDOWN_S = 5
+    from django.core.cache import cache
+
+    cache.set(nodes.COOLDOWN_KEY.format(host=lone_node), time.time() - 1, timeout=None)  # over: awaiting a probe
+    state, token = next(nodes.nodes_to_try(model=MODEL))
+    assert state.probing
+    nodes.request_finished(lone_node, token, succeeded=state)
+    after = state_of(lone_node)
+    assert after.cooldown_until is None and after.usable
+
+
+def test_several_nodes_are_counted_one_by_one_as_they_are_tried(two_nodes) -> None:
+    a, b = two_nodes
+    with looking_busier(a.url):
+        attempts = nodes.nodes_to_try(model=MODEL)
+        first, first_token = next(attempts)
+        assert first.host == b.url and state_of(b.url).in_flight == 1  # the least busy, counted as handed out
+        second, second_token = next(attempts)
+        assert second.host == a.url and state_of(a.url).in_flight == 2
+        nodes.request_finished(first.host, first_token)
+        nodes.request_finished(second.host, second_token)
+    assert state_of(a.url).in_flight == state_of(b.url).in_flight == 0
+
+
+@pytest.mark.production
+def test_the_health_check_prunes_the_entries_of_killed_workers(lone_node) -> None:
+    from django_redis import get_redis_connection
+
+    redis = get_redis_connection("default")
+    key = nodes.INFLIGHT_KEY.format(host=lone_node)
+    redis.zadd(key, {"a-killed-workers-request": time.time() - 1})  # stopped counting, never removed
+    token = nodes.request_started(lone_node)
+    assert state_of(lone_node).in_flight == 1  # not counted already
+    nodes.health_record(nodes.NodeHealth(host=lone_node, up=False, checked_at=time.time(), error="refused"))
+    assert redis.zrange(key, 0, -1) == [token.encode()]
+    nodes.request_finished(lone_node, token)
+
+
+async def test_an_embedding_request_is_uncounted_whether_it_worked_or_failed(two_nodes) -> None:
+    a, b = two_nodes
+    await gateway.embed(["hello"], model="bge-m3", host=a.url)
+    assert state_of(a.url).in_flight == 0
+    b.stop()
+    with pytest.raises(gateway.OllamaError):
+        await gateway.embed(["hello"], model="bge-m3", host=b.url)
+    assert state_of(b.url).in_flight == 0 and state_of(b.url).failures == 1

@@ -65,3 +65,33 @@ def test_what_counts_as_redis_being_away() -> None:
         "readuntil() called while another coroutine is already waiting for incoming data"))
     assert not redis_unavailable(RuntimeError("a bug"))
     assert not redis_unavailable(ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"))
+
+
+@pytest.mark.production
+def test_with_the_nodes_state_unknown_a_request_still_goes_to_the_node(redis_unreachable, settings, caplog) -> None:
+    from helpdesk.llm import nodes
+
+    settings.OLLAMA_HOSTS = ["http://node-a:11434"]
+    with caplog.at_level(logging.WARNING, logger="helpdesk.llm.nodes"):
+        state, token = next(nodes.nodes_to_try(model="deepseek-r1:7b"))
+        nodes.request_finished(state.host, token, succeeded=state)
+    assert state.host == "http://node-a:11434" and state.health is None and state.usable and state.failures == 0
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "nodes' state unknown", "request in flight not uncounted"]
+
+
+@pytest.mark.production
+async def test_a_delta_with_its_progress_is_dropped_not_raised_while_redis_is_away(redis_unreachable, settings) -> None:
+    """The delta and its progress go in one pipeline when the channel layer shares the cache's Redis: with that Redis
+    away, both are dropped (the outage recorded, the sockets reload once it is back) and the stream goes on."""
+    from channels.layers import channel_layers
+
+    from conversations import events
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    dead = settings.CACHES["default"]["LOCATION"]
+    hosts = [{**layer["CONFIG"]["hosts"][0], "address": dead}]
+    settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer["CONFIG"], "hosts": hosts}}}
+    channel_layers.backends.clear()
+    assert events._layer_shares_the_cache()
+    await events.reply_delta(conversation_id=1, message_id=2, seq=0, text="Hi", sent="Hi")

@@ -87,3 +87,56 @@ def test_a_change_no_version_tells_is_seen_after_the_backstop_age(monkeypatch: A
     assert profiles.profile_default().model == "deepseek-r1:7b", "kept while the version stays"
     monkeypatch.setattr(versioned, "MAX_AGE_S", 0.0)
     assert profiles.profile_default().model == "llama3.1:8b"
+
+
+# --- one unit of work reads the versions once (versions_read_once) ---------------------------------------------
+
+
+@pytest.mark.production
+def test_a_unit_of_work_reads_every_version_once_whatever_it_uses(django_assert_num_queries: Any) -> None:
+    from helpdesk.runtime.versioned import versions_read_once
+    from tests.support.redis_traffic import redis_traffic
+
+    default = default_profile(model="deepseek-r1:7b")
+    profiles.profile_in_force(profile_id=default.pk)  # kept, its version named
+    with versions_read_once(), redis_traffic() as traffic, django_assert_num_queries(0):
+        for _ in range(3):
+            assert profiles.profile_in_force(profile_id=default.pk).model == "deepseek-r1:7b"
+    assert dict(traffic.commands) == {"MGET": 1} and traffic.round_trips == 1
+
+
+def test_a_change_committed_while_a_unit_runs_is_seen_by_the_next_unit() -> None:
+    import uuid
+
+    from helpdesk.runtime.versioned import versions_read_once
+
+    default = default_profile(model="deepseek-r1:7b")
+    with versions_read_once():
+        assert profiles.profile_in_force(profile_id=default.pk).model == "deepseek-r1:7b"
+        # Another process's save: the row, then its version moved in the shared cache.
+        ModelProfile.objects.filter(pk=default.pk).update(model="qwen2.5:14b")
+        cache.set(profiles.profiles_kept.key, uuid.uuid4().hex, None)
+        assert profiles.profile_in_force(profile_id=default.pk).model == "deepseek-r1:7b", "the unit goes on"
+    with versions_read_once():
+        assert profiles.profile_in_force(profile_id=default.pk).model == "qwen2.5:14b"
+
+
+def test_a_change_a_unit_makes_is_seen_by_its_next_use() -> None:
+    from helpdesk.runtime.versioned import versions_read_once
+
+    default = default_profile(model="deepseek-r1:7b")
+    with versions_read_once():
+        assert profiles.profile_in_force(profile_id=default.pk).model == "deepseek-r1:7b"
+        profiles.profile_save(profile=ModelProfile.objects.get(pk=default.pk), model="qwen2.5:14b")
+        assert profiles.profile_in_force(profile_id=default.pk).model == "qwen2.5:14b"
+
+
+def test_a_version_missing_inside_a_unit_is_named_and_kept_for_it() -> None:
+    from helpdesk.runtime.versioned import versions_read_once
+
+    default = default_profile()
+    with versions_read_once():
+        cache.delete(profiles.profiles_kept.key)  # a Redis restart: no version in the shared cache
+        assert default.pk in profiles.profiles_kept.get()
+        named = cache.get(profiles.profiles_kept.key)
+        assert named and default.pk in profiles.profiles_kept.get() and cache.get(profiles.profiles_kept.key) == named

@@ -198,19 +198,79 @@ def _hit_together(checks: list[tuple[RateLimitItem, tuple[str, ...]]]) -> list[b
     return [bool(result) for result in results]
 
 
+# Counts one event against every moving window in KEYS, or against none: the index (1-based) of the first window
+# that is full, or 0 once all are counted. Each window as the `limits` library's own moving-window script keeps
+# it (a list of timestamps, newest first, trimmed to the limit), so `test`, `get_window_stats` and `reset` read it.
+# ARGV: the timestamp, then each key's limit and expiry (seconds).
+_ACQUIRE_ALL_OR_NONE = """
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+    local limit = tonumber(ARGV[2 * i])
+    local expiry = tonumber(ARGV[2 * i + 1])
+    if limit < 1 then
+        return i
+    end
+    local entry = redis.call('lindex', key, limit - 1)
+    if entry and tonumber(entry) >= now - expiry then
+        return i
+    end
+end
+for i, key in ipairs(KEYS) do
+    redis.call('lpush', key, now)
+    redis.call('ltrim', key, 0, tonumber(ARGV[2 * i]) - 1)
+    redis.call('expire', key, tonumber(ARGV[2 * i + 1]))
+end
+return 0
+"""
+
+
+def _hit_all_or_none(checks: list[tuple[RateLimitItem, str, str]]) -> None:
+    """Count one event against each (item, what, identifier), or, when one of them is full, against none and raise
+    RateLimited for the first full one in order: a refused event is not counted anywhere. On Redis one round trip
+    (a script, atomic), instead of a test and a hit per limit."""
+    if not enabled():
+        return
+    try:
+        store = storage()
+        if not hasattr(store, "get_connection"):  # memory (embedded mode): one process, test then hit
+            refused = next((i for i, (item, what, key) in enumerate(checks) if not limiter().test(item, what, key)),
+                           None)
+            if refused is None:
+                for item, what, key in checks:
+                    limiter().hit(item, what, key)
+        else:
+            connection = store.get_connection()
+            args: list[float] = [time.time()]
+            for item, _, _ in checks:
+                args += [item.amount, item.get_expiry()]
+            keys = [store.prefixed_key(item.key_for(what, key)) for item, what, key in checks]
+            # redis-py's Script: EVALSHA, and the script loaded again should Redis have lost it (a restart).
+            full = int(connection.register_script(_ACQUIRE_ALL_OR_NONE)(keys=keys, args=args))
+            refused = full - 1 if full else None
+        if refused is None:
+            return
+        item, what, key = checks[refused]
+        retry_after = _retry_after(item, what, key)
+    except _store_errors() as exc:
+        _store_unreachable(exc)
+        return
+    raise RateLimited(what, retry_after)
+
+
 def message_check(*, conversation_id: int, client_ip: str) -> None:
-    """A customer message about to be stored."""
-    test(rate(settings.RATE_LIMIT_MESSAGES_PER_IP), client_ip, what="messages_per_ip")
-    hit(rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION), str(conversation_id), what="messages_per_conversation")
-    hit(rate(settings.RATE_LIMIT_MESSAGES_PER_IP), client_ip, what="messages_per_ip")
+    """A customer message about to be stored: counted against its address's and its conversation's limits, or,
+    past one of them, against neither (the address's named first when both are full)."""
+    _hit_all_or_none([(rate(settings.RATE_LIMIT_MESSAGES_PER_IP), "messages_per_ip", client_ip),
+                      (rate(settings.RATE_LIMIT_MESSAGES_PER_CONVERSATION), "messages_per_conversation",
+                       str(conversation_id))])
 
 
 def model_call_check(*, conversation_id: int, client_ip: str) -> None:
-    """A reply from the model about to be queued."""
-    test(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_IP), client_ip, what="model_calls_per_ip")
-    hit(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION), str(conversation_id),
-        what="model_calls_per_conversation")
-    hit(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_IP), client_ip, what="model_calls_per_ip")
+    """A reply from the model about to be queued: counted like a message, against its address's and its
+    conversation's model-call limits or neither."""
+    _hit_all_or_none([(rate(settings.RATE_LIMIT_MODEL_CALLS_PER_IP), "model_calls_per_ip", client_ip),
+                      (rate(settings.RATE_LIMIT_MODEL_CALLS_PER_CONVERSATION), "model_calls_per_conversation",
+                       str(conversation_id))])
 
 
 def agent_frame_check(*, agent_id: int) -> None:
