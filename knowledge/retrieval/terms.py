@@ -83,6 +83,10 @@ _MODAL_PREFIXES = ("能", "要", "可", "会", "想", "该")
 _SPLIT_WORD = re.compile(r"([\u4e00-\u9fff])(?:不了|得了|不成|不到|不出)([\u4e00-\u9fff])")
 
 
+# A verb asked about as itself and its negation ("管不管", "退不退", "包不包邮", "可以不可以"): the verb, once.
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff]{1,2})[不没]\1")
+
+
 def _joined(match: re.Match[str]) -> str:
     word = match.group(1) + match.group(2)
     return word if segmenter().has_word(word) else match.group(0)
@@ -90,9 +94,9 @@ def _joined(match: re.Match[str]) -> str:
 
 def chinese_words(run: str) -> list[str]:
     """A run of Chinese text cut into words, a modal the segmenter glued to its verb taken off ("能寄到" is
-    "寄到") and a word split by "不了" joined again ("付不了款": "付款"), so a question's words are those an
-    article or a synonym group can have."""
-    run = _SPLIT_WORD.sub(_joined, run)
+    "寄到"), a word split by "不了" joined again ("付不了款": "付款") and a verb asked as itself and its negation
+    read once ("包不包邮": "包邮"), so a question's words are those an article or a synonym group can have."""
+    run = _SPLIT_WORD.sub(_joined, _A_NOT_A.sub(r"\1", run))
     return [word[1:] if len(word) > 1 and word.startswith(_MODAL_PREFIXES) and not segmenter().has_word(word) else word
             for word in segmenter().cut(run)]
 

@@ -358,3 +358,18 @@ def test_a_delivery_nobody_was_there_for_is_a_failed_delivery(question, concept)
                                       "家里有人，快递什么时候到"])
 def test_being_home_or_an_unanswered_email_is_no_failed_delivery(question) -> None:
     assert not {"failed delivery", "派送失败"} & {unit.word for unit in question_units(question)}
+
+
+@pytest.mark.parametrize(("run", "word", "absent"), [
+    ("满多少包不包邮", "包邮", "不包"),  # a verb asked as itself and its negation is the verb, once
+    ("退不退款", "退款", "不退"),
+    ("这个你们管不管", "管", "不管"),
+])
+def test_a_verb_asked_with_its_negation_is_read_once(run, word, absent) -> None:
+    words = chinese_words(run)
+    assert word in words and absent not in words
+
+
+def test_adverbs_of_time_and_manner_are_no_content() -> None:
+    words = {unit.word for unit in question_units("用了半年的茶壶突然开始渗水，你们管不管")}
+    assert not words & {"突然", "开始", "管", "不管"} and "渗水" in words
