@@ -39,6 +39,7 @@ from .heads import (
     OTHER_SELLER,
     chinese_heads,
     chinese_objects,
+    english_damaged,
     english_heads,
     english_objects,
     other_field_phrases,
@@ -206,7 +207,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     content = {unit.word for unit in units}
     heads = english_heads(text, content=content)
     objects = english_objects(text, content=content)
-    counted: set[str] = set()
+    counted = english_damaged(text, content=content)  # "I cracked my phone screen… is that covered?"
     for index, run in enumerate(_CJK_RUN.split(text)):
         if index % 2:
             heads |= chinese_heads(run, content=content)

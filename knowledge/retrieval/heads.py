@@ -120,12 +120,21 @@ _EN_OBJECT_FRAME = re.compile(
     r"|entire|used|second-hand|heavy|couple\s+of|pair\s+of)\s+)*"
     r"([a-z'-]+(?:\s+[a-z'-]+){0,2})"
 )
+# English: what the customer broke or found broken ("I cracked my phone screen", "my laptop is broken"): a
+# question about the warranty of a thing the articles never name is about another maker's goods.
+_EN_DAMAGED_FRAME = re.compile(
+    r"\b(?:broke|cracked|smashed|dropped|damaged|scratched|chipped|shattered)\s+(?:my|our|his|her|the)\s+"
+    r"((?:[a-z'-]+\s+){0,2}[a-z'-]+)"
+    r"|\bmy\s+((?:[a-z'-]+\s+){0,2}?[a-z'-]+)\s+(?:is|was|got|has\s+been|came)\s+(?:\w+\s+)?"
+    r"(?:broken|cracked|smashed|damaged|chipped|scratched|shattered|dead|faulty)\b"
+)
 _EN_PRONOUNS = frozenset("it them this that these those one ones something anything everything me us".split())
 # Words for whatever the shop sells, in the role it plays ("send her a present from your shop", "寄个礼物"): the
 # shop's goods, never a thing of another field.
 _EN_ANY_GOODS = frozenset("gift present item product stuff thing goods purchase souvenir".split())
 _ZH_ANY_GOODS = frozenset("礼物 礼品 东西 商品 货 宝贝 产品 物品".split())
 _EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
+_EN_WHEN = frozenset("yesterday again last earlier recently once twice".split())
 
 # Chinese: "怎么 / 如何 / 怎样 / 咋 / 去哪里 <verb>", an optional "给朋友" / "跟银行" / "帮我" before the verb.
 _ZH_ACTION_FRAME = re.compile(r"(?:怎么样才能|怎么才能|怎么|如何|怎样|咋|[去在]?哪里|[去在]?哪儿|[去在]哪)")
@@ -191,6 +200,22 @@ def english_objects(text: str, *, content: set[str]) -> set[str]:
     return objects
 
 
+def english_damaged(text: str, *, content: set[str]) -> set[str]:
+    """What an English question says the customer broke or found broken ("I cracked my phone screen" -> screen),
+    among its content words: what the whole message is about ("…is that covered?"), and a head when the
+    knowledge base never names it, as the objects of sending are (`english_objects`)."""
+    objects: set[str] = set()
+    for match in _EN_DAMAGED_FRAME.finditer(text):
+        words = []
+        for word in (match.group(1) or match.group(2)).split():
+            if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES or word in _EN_WHEN:
+                break
+            words.append(word)
+        if words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content:
+            objects.add(_stem(words[-1]))
+    return objects
+
+
 # Chinese: a thing counted with a measure word ("买了一台冰箱", "寄一盒白茶", "两部手机"): goods the question is about.
 _ZH_COUNTED = re.compile(
     r"(?:[一两二三四五六七八九十几\d]+|这|那|每)\s*(?:台|部|件|只|张|辆|套|双|条|把|瓶|盒|罐|包|袋|支|本|副|架|款)"
@@ -198,11 +223,19 @@ _ZH_COUNTED = re.compile(
 )
 
 
+# Chinese: what the customer's thing is that broke ("我的手机屏幕碎了", "我家电视坏了"): another maker's goods
+# when no article names them, as counted goods are.
+_ZH_DAMAGED = re.compile(
+    r"(?:我的|我家的?|我们的)([\u4e00-\u9fff]{1,6}?)(?:摔|屏幕|屏)?(?:碎了|坏了|裂了|裂开了|不亮了|进水了|摔坏了)"
+)
+
+
 def chinese_objects(run: str, *, content: set[str]) -> set[str]:
-    """The goods a Chinese question counts ("一台冰箱" -> 冰箱), among its content words: a head when the knowledge
-    base never names them, as English objects are (`english_objects`)."""
+    """The goods a Chinese question counts ("一台冰箱" -> 冰箱) or says of its own are broken ("我的手机屏幕碎了":
+    手机), among its content words: a head when the knowledge base never names them, as English objects are
+    (`english_objects`)."""
     objects: set[str] = set()
-    for match in _ZH_COUNTED.finditer(run):
+    for match in [*_ZH_COUNTED.finditer(run), *_ZH_DAMAGED.finditer(run)]:
         words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
         if words and words[0] in content and len(words[0]) > 1 and words[0] not in _ZH_ANY_GOODS:
             objects.add(words[0])

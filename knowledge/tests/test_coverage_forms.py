@@ -373,3 +373,21 @@ def test_a_verb_asked_with_its_negation_is_read_once(run, word, absent) -> None:
 def test_adverbs_of_time_and_manner_are_no_content() -> None:
     words = {unit.word for unit in question_units("用了半年的茶壶突然开始渗水，你们管不管")}
     assert not words & {"突然", "开始", "管", "不管"} and "渗水" in words
+
+
+@pytest.mark.parametrize("question", [
+    "I cracked my phone screen yesterday. Is that covered under warranty and how long does a repair take?",
+    "my laptop is completely broken, is it under warranty?",
+    "我的手机屏幕碎了，能保修吗",
+    "我家电视坏了，保修期内能免费修吗",
+])
+def test_a_broken_thing_no_article_names_is_the_head_of_the_whole_message(shop, question) -> None:
+    assert max(covers(question, title) for title in ("Teaware warranty", "茶具保修")) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("I dropped my gaiwan and it cracked, is it under warranty?", "Teaware warranty"),
+    ("我的茶具碎了，还在保修期吗", "茶具保修"),
+])
+def test_a_broken_thing_the_shop_sells_is_covered(shop, question, title) -> None:
+    assert covers(question, title) >= settings.COVERAGE_MIN
