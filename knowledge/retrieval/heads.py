@@ -64,6 +64,7 @@ OTHER_FIELDS = frozenset(
     所得税 个税 申报 征信
     job jobs career hiring vacancy interview resume recruit recruitment 招聘 应聘 简历 求职 面试
     pet pets puppy kitten 宠物 活体 recipe recipes cooking baking 菜谱 食谱 做法 parking 停车 罚单 违章
+    cook boil fry roast marinate 煮 炒 炖 蒸 腌 卤 烤 炸 入味
     utility utilities electricity broadband 话费 电费 水费 燃气费 水电费 物业费 宽带费
     """.split()
 )
