@@ -73,6 +73,10 @@ _EN_REQUEST = re.compile(
     r"|\bescalate\s+(?:this|it|my\s+\w+)\b(?!\s+(?:by|through|via))"  # escalating is asking for someone above
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
     r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat|call|write)"
+    # "is there someone on your team who can actually look at my order?": a person to do what the bot did not
+    rf"|\bis\s+there\s+(?:someone|somebody|anyone|anybody|{_EN_NOUN})(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+\w+)?"
+    r"\s+(?:who|that)\s+(?:can|could|will|would)\s+(?:actually\s+|really\s+|please\s+)?"
+    r"(?:look\s+(?:at|into)|check|help|sort|deal\s+with|handle|fix|read)\b"
     rf"|\bany\s+(?:real\s+|live\s+|actual\s+)?(?:humans?|people|agents?|staff)\s+(?:around|here|there|online|available)"
     r"|\b(?:is|are)\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:real|human|alive|actually\s+there)\b"
     # doubting anyone is there at all: "is anyone actually reading this?", "is somebody even there"

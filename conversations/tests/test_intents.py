@@ -252,6 +252,8 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "有没有真人在呀",
     "问了半天还是没解决，我想跟你们的客服说清楚",  # aimed at the shop's person, not reporting what one said
     "能不能让贵公司的负责人讲一下",
+    "Same canned reply again. Is there someone on your team who can actually look at my order?",
+    "is there anybody who could please check my refund",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -268,6 +270,8 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "你们客服说三天到，怎么还没到",  # reports what the shop's person said
     "贵店的经理说可以换货，对吗",
     "有没有人在杭州买过这款茶",
+    "Is there anyone who can tell me the shipping cost?",  # a question anyone could answer, the bot included
+    "is there a discount that can help me",
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     assert not asks_for_person(text)

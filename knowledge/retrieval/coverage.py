@@ -81,6 +81,7 @@ ASKING_WORDS = frozenset(
     neighbor
     妈妈 妈 老妈 爸爸 爸 老爸 父母 家人 姐姐 妹妹 哥哥 弟弟 表姐 表妹 表哥 表弟 老婆 老公 朋友 男朋友 女朋友
     儿子 女儿 孩子 同事 老板 奶奶 爷爷 外婆 外公 姥姥 阿姨 叔叔 邻居
+    爸妈 长辈 亲戚 闺蜜 兄弟 姐妹 婆婆 公公 岳父 岳母 老师 同学 客户
     """.split()
 )
 # A quantity or a time span in Chinese words ("三个月", "半年前", "两盒", "一百块"): how much or how long, not what

@@ -25,7 +25,7 @@ from django.conf import settings
 # Each group: words and short phrases (Chinese as written, English in lower case, singular) of one subject.
 BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier", "send", "sent",
-     "arrive", "arrival", "配送", "到货", "送",
+     "arrive", "arrival", "turn up", "turns up", "turned up", "show up", "shows up", "配送", "到货", "送",
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
     ("weekend", "saturday", "sunday", "holiday", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期"),
@@ -152,7 +152,8 @@ def single_word_synonyms(word: str) -> list[str]:
 CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cash on delivery", re.compile(
         r"\bpay(?:ing|ment)?\s+(?:in\s+cash\s+)?(?:on|upon|at)\s+(?:delivery|arrival|the\s+door)\b"
-        r"|\b(?:pay(?:ing)?|hand(?:ing)?|giv(?:e|ing))\s+(?:the\s+)?(?:courier|driver|delivery\s+(?:guy|man|person|driver))\b"
+        r"|\b(?:pay(?:ing)?|hand(?:ing)?|giv(?:e|ing))\s+(?:the\s+)?(?:courier|driver|delivery\s+(?:guy|man|person|driver)"
+        r"|postman|postie|[a-z]+\s+(?:guy|man|driver|courier))\b(?:\s+(?:the\s+)?(?:money|cash))?"
         r"|\bpay(?:ing)?\s+(?:(?:in\s+)?cash\s+|for\s+(?:it|them)\s+|only\s+)?(?:when|once|after)\s+"
         r"(?:it|they|the\s+\w+|my\s+\w+)\s+"
         r"(?:arrives?|arrived|(?:is|are|gets?|got)\s+delivered|comes?|came|brings\s+(?:it|them|the\s+\w+))\b")),

@@ -404,3 +404,22 @@ def test_a_broken_thing_the_shop_sells_is_covered(shop, question, title) -> None
 def test_chat_spellings_months_and_past_forms_of_asking_are_no_content(question, absent) -> None:
     assert not absent & {unit.word for unit in question_units(question)}
 
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("can i just hand the SF guy the money when the box turns up?", "cash on delivery"),
+    ("Can I pay the delivery man when he comes?", "cash on delivery"),
+    ("can I hand the postman the cash", "cash on delivery"),
+])
+def test_paying_whoever_brings_the_parcel_is_cash_on_delivery(question, concept) -> None:
+    assert concept in {unit.word for unit in question_units(question)}
+
+
+def test_tipping_the_courier_is_no_cash_on_delivery() -> None:
+    assert "cash on delivery" not in {unit.word for unit in question_units("I gave the courier a tip, was that ok?")}
+
+
+def test_a_parcel_turning_up_is_its_arrival_and_family_is_whom_not_what() -> None:
+    assert "turns up" in {unit.word for unit in question_units("when will the box turn up? it turns up late")} or \
+        "turn up" in {unit.word for unit in question_units("when will the box turn up?")}
+    assert "爸妈" not in {unit.word for unit in question_units("给成都的爸妈买了两罐红茶，运费要另外付吗？")}
