@@ -63,8 +63,7 @@ ASKING_WORDS = frozenset(
     us him her his hers mine yours ours theirs option options choice live roughly approximately around
     morning afternoon evening night
     u ur pls plz until till til since before after during while whenever whether because though although
-    rather prefer i'd i'll you'd we'd it'd nobody up wat wut wot info only bought asked
-    january february march april june july august september october november december
+    rather prefer i'd i'll you'd we'd it'd nobody up
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
     自己 几天 多少天

@@ -395,15 +395,6 @@ def test_a_broken_thing_the_shop_sells_is_covered(shop, question, title) -> None
     assert covers(question, title) >= settings.COVERAGE_MIN
 
 
-@pytest.mark.parametrize(("question", "absent"), [
-    ("my company needs a special fapiao. wat info do u need from me?", {"wat", "info"}),
-    ("Bought tea back in July and accounting only asked me for the invoice in November", {"bought", "july",
-                                                                                           "november", "only",
-                                                                                           "asked"}),
-])
-def test_chat_spellings_months_and_past_forms_of_asking_are_no_content(question, absent) -> None:
-    assert not absent & {unit.word for unit in question_units(question)}
-
 
 
 @pytest.mark.parametrize(("question", "concept"), [
