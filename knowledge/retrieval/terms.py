@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from typing import Any
 
@@ -38,17 +39,21 @@ COMMERCE_WORDS = """
     话费 电费 水费 燃气费 水电费 物业费 宽带费
 """.split()
 _extended = False
+_extending = threading.Lock()
 
 
 def segmenter() -> Any:
     """jieba (rjieba), its dictionary extended once per process with COMMERCE_WORDS and the synonym groups'
-    Chinese words, before any text is cut: the index and every question are cut alike. Use it for every cut."""
+    Chinese words, before any text is cut: the index and every question are cut alike. Use it for every cut.
+    A threaded worker's tasks wait for the one thread extending it: no cut runs on a dictionary being changed."""
     global _extended
     if not _extended:
-        for word in [*COMMERCE_WORDS, *chinese_synonym_words()]:
-            if len(word) > 1 and not rjieba.has_word(word):
-                rjieba.add_word(word, None, None)
-        _extended = True
+        with _extending:
+            if not _extended:
+                for word in [*COMMERCE_WORDS, *chinese_synonym_words()]:
+                    if len(word) > 1 and not rjieba.has_word(word):
+                        rjieba.add_word(word, None, None)
+                _extended = True
     return rjieba
 
 

@@ -286,6 +286,22 @@ def test_everyday_words_jiebas_dictionary_lacks_are_cut_whole(run, word) -> None
     assert word in chinese_words(run)
 
 
+def test_threads_of_a_fresh_process_all_cut_with_the_extended_dictionary() -> None:
+    import os
+    import subprocess
+    import sys
+
+    # A fresh process, as a threaded worker starts: eight tasks cut at once, none before the words are added.
+    code = ("import django; django.setup(); from concurrent.futures import ThreadPoolExecutor; "
+            "from knowledge.retrieval.terms import chinese_words; "
+            "cut = lambda _: '微信' in chinese_words('怎么用微信交话费') and '顺丰' in chinese_words('用顺丰寄'); "
+            "print(all(ThreadPoolExecutor(8).map(cut, range(64))))")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "helpdesk.settings")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
 def test_an_article_and_a_question_cut_a_new_word_alike(shop) -> None:
     # The index is cut by the same extended dictionary: the payment article's "微信支付" gives "微信" as a word, and
     # a question naming 微信 alone covers the article by it.
