@@ -25,7 +25,7 @@ from django.conf import settings
 # Each group: words and short phrases (Chinese as written, English in lower case, singular) of one subject.
 BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier", "send", "sent",
-     "arrive", "arrival", "turn up", "turns up", "turned up", "show up", "shows up", "配送", "到货", "送",
+     "arrive", "arrival", "turn up", "turns up", "turned up", "配送", "到货", "送",
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
     ("weekend", "saturday", "sunday", "holiday", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期"),

@@ -430,3 +430,9 @@ def test_a_parcel_turning_up_is_its_arrival_and_family_is_whom_not_what() -> Non
     assert "turns up" in {unit.word for unit in question_units("when will the box turn up? it turns up late")} or \
         "turn up" in {unit.word for unit in question_units("when will the box turn up?")}
     assert "爸妈" not in {unit.word for unit in question_units("给成都的爸妈买了两罐红茶，运费要另外付吗？")}
+
+
+def test_money_that_shows_up_is_no_parcel_arriving() -> None:
+    # "shows up" is said of refunds as often as of parcels: not the shipping group's phrase ("turns up" is).
+    assert "shows up" not in {unit.word for unit in question_units("How many days before the refund shows up?")}
+    assert "turns up" in {unit.word for unit in question_units("what if the parcel never turns up?")}
