@@ -309,9 +309,16 @@ def team_add(driver: Any, live: LiveServer, *, name: str, member: str, default: 
     driver.find_element(By.CSS_SELECTOR, "#memberships-0 .select2-selection").click()
     search = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, ".select2-search__field"))
     search.send_keys(member)
-    option = wait_for(lambda: [o for o in driver.find_elements(By.CSS_SELECTOR, ".select2-results__option")
-                               if o.text == member])
-    option[0].click()
+
+    def pick() -> bool:
+        # Select2 redraws its results as its search answers: an option found may be replaced before the click
+        # (stale), so the finding and the click are tried again together.
+        options = [o for o in driver.find_elements(By.CSS_SELECTOR, ".select2-results__option") if o.text == member]
+        if options:
+            options[0].click()
+        return bool(options)
+
+    wait_for(pick)
     driver.find_element(By.NAME, "_save").click()
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".messagelist .success"))
 
