@@ -393,9 +393,7 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
     scores = np.zeros((len(units), len(snapshot.chunks)), dtype=np.float32)
     lexicon = _lexicon(snapshot)
     for row, unit in enumerate(units):
-        whole = _term_ids(snapshot, lexicon, unit.word, english=unit.english, typed=True)
-        for synonym in _synonyms(unit):
-            whole += _term_ids(snapshot, lexicon, synonym, english=bool(re.fullmatch(r"[a-z]+", synonym)))
+        whole = _unit_term_ids(snapshot, lexicon, unit, typed=True)
         if " " in unit.word:  # a phrase ("cash on delivery") is covered by its words together, too
             words = [word for word in unit.word.split() if word not in STOPWORDS]
             together = [_covered(snapshot, _term_ids(snapshot, lexicon, word, english=word.isascii()))
@@ -414,6 +412,15 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
                 scores[row] += _covered(snapshot, [term_id]) / len(unit.parts)
         scores[row] = np.maximum(scores[row], _covered(snapshot, whole))
     return np.minimum(scores, 1.0)
+
+
+def _unit_term_ids(snapshot: Snapshot, lexicon: _Lexicon, unit: Unit, *, typed: bool = False) -> list[int]:
+    """The vocabulary's terms for a unit's word and its synonyms (`typed`: the word as the customer wrote it, so
+    its pinyin slips are looked for too)."""
+    term_ids = _term_ids(snapshot, lexicon, unit.word, english=unit.english, typed=typed)
+    for synonym in _synonyms(unit):
+        term_ids += _term_ids(snapshot, lexicon, synonym, english=bool(re.fullmatch(r"[a-z]+", synonym)))
+    return term_ids
 
 
 def _synonyms(unit: Unit) -> list[str]:
@@ -583,9 +590,7 @@ def _heads_in_topic(snapshot: Snapshot, lexicon: _Lexicon, units: list[Unit]) ->
         return topical
     topical[:] = 1.0
     for unit in heads:
-        term_ids = _term_ids(snapshot, lexicon, unit.word, english=unit.english)
-        for synonym in _synonyms(unit):
-            term_ids += _term_ids(snapshot, lexicon, synonym, english=bool(re.fullmatch(r"[a-z]+", synonym)))
+        term_ids = _unit_term_ids(snapshot, lexicon, unit)
         named = np.zeros(len(snapshot.chunks), dtype=bool)
         for term_id in set(term_ids):
             start, end = snapshot.term_ptr[term_id], snapshot.term_ptr[term_id + 1]
