@@ -184,6 +184,7 @@
     ws.onclose = function (ev) {
       if (ev.code === CLOSE.FORBIDDEN) { location.href = "/console/login/?next=/console/"; return; }
       $("hc-connection").textContent = t.offline;
+      $("hc-connection").dataset.state = "offline";
       var delay = Math.min(30000, 500 * Math.pow(2, state.retry++));
       setTimeout(connect, delay);
     };
@@ -193,6 +194,8 @@
   function handle(frame) {
     switch (frame.type) {
       case "hello":
+        // The server counts the agent as present (for assignment) before it says hello: "live" means routable.
+        $("hc-connection").dataset.state = "live";
         state.me = frame.agent; state.agents = frame.agents; state.canned = frame.canned;
         state.teams = frame.teams || []; state.labels = frame.labels || [];
         fillFilters();

@@ -161,7 +161,9 @@ def sign_in(driver: Any, live: LiveServer, username: str, *, console_language: s
     driver.execute_script(f"localStorage.setItem('helpdesk-console-lang', '{console_language}')")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
-    wait_for(lambda: driver.find_element(By.ID, "hc-list"))
+    # Present (so handoffs are assigned to them) once the console's socket has had its hello, not when the page
+    # has drawn: under CI's load the socket can lag the page by seconds.
+    wait_for(lambda: driver.find_element(By.ID, "hc-connection").get_attribute("data-state") == "live")
 
 
 def customer_asks(driver: Any, live: LiveServer, *texts: str, chinese: bool = False,
@@ -189,7 +191,10 @@ def customer_asks(driver: Any, live: LiveServer, *texts: str, chinese: bool = Fa
                         return now if wanted(now) else None
                     return now if now["replies"] > replies and now["status"] == "complete" else None
 
-                turn = wait_for(shown, timeout=30)
+                try:
+                    turn = wait_for(shown, timeout=30)
+                except AssertionError:  # say what the widget showed instead
+                    raise AssertionError(("widget after", text, driver.execute_script(LAST_TURN))) from None
             return turn
     finally:
         driver.close()
