@@ -47,7 +47,8 @@ _EN_PERSON = (
 _EN_WITH = r"(?:to|with|w/?)"
 _EN_REACH = (
     rf"(?:talk|speak|chat|write|deal|discuss\s+(?:this|it)|sort\s+(?:this|it|things)\s+out|work\s+(?:this|it)\s+out"
-    rf"|go\s+over\s+(?:this|it))\s+{_EN_WITH}"
+    rf"|(?:go\s+(?:over|through)|run\s+through|raise|settle|handle)\s+(?:this|it|that|things|my\s+\w+))\s+{_EN_WITH}"
+    rf"|take\s+(?:this|it|that|things|my\s+\w+)\s+up\s+{_EN_WITH}|run\s+(?:this|it|that)\s+(?:by|past)"
     rf"|(?:connect(?:ed)?|hook)\s+(?:me\s+)?(?:up\s+)?{_EN_WITH}|transfer(?:red)?\s+(?:me\s+|this\s+)?to"
     rf"|put\s+me\s+(?:through\s+)?{_EN_WITH}"
     rf"|put\s+me\s+in\s+(?:touch|contact)\s+{_EN_WITH}|(?:get|give|find)\s+me|let\s+me\s+(?:talk|speak|chat)\s+{_EN_WITH}"

@@ -35,6 +35,10 @@ REQUESTS = [
     # the shapes added when the demo set's tuning part showed them missing, each in new words
     "hook me up w/ someone from billing pls",  # reaching, "w/" for with
     "I'd prefer to go over it with a qualified member of your team",  # a preference for a person
+    # going through, taking up or running a matter past a person (dev probes, round 3)
+    "I'd sooner go through my order with someone on your team",
+    "can I take this up with your manager?",
+    "would it be possible to run this past a member of staff",
     "Could a manager please get back to us about the broken tin?",  # a person contacting the customer back
     "Can you forward this to whoever is responsible for refunds?",  # passing the question on
     "I'd like a reply from an actual employee, not an automatic response",
