@@ -37,6 +37,7 @@ import numpy as np
 from .heads import (
     OTHER_FIELDS,
     OTHER_SELLER,
+    OWN_SENDING,
     chinese_heads,
     chinese_objects,
     english_damaged,
@@ -44,6 +45,7 @@ from .heads import (
     english_objects,
     other_field_phrases,
     other_sellers,
+    own_sending,
 )
 from .places import places_out
 from .snapshot import Snapshot
@@ -108,6 +110,9 @@ PLACE_WEIGHT = 0.5
 # A question sentence of a longer line with this many content words (a Chinese character alone counting half) is
 # read alone: the rest of the line is a story around it.
 ON_ITS_OWN = 2.0
+# A concept read from a phrasing ("pay the courier in cash": cash on delivery) stands for the several words of it
+# that it replaced, and is what those words were about: it weighs as much as two words.
+CONCEPT_WEIGHT = 2.0
 
 
 @dataclass
@@ -159,8 +164,8 @@ def question_units(text: str) -> list[Unit]:
     text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
     concepts, rest = concepts_in(text)  # "送到了再付钱": 货到付款, one word of the question
     places, rest = places_out(rest)  # "寄到拉萨": where, covered by the article's "西藏" in passing
-    units = [Unit(concept, parts=_concept_parts(concept), english=concept.isascii() and concept.isalpha())
-             for concept in concepts]
+    units = [Unit(concept, parts=_concept_parts(concept), english=concept.isascii() and concept.isalpha(),
+                  weight=CONCEPT_WEIGHT) for concept in concepts]
     units += [Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
               for place in places]
     units += _content_units(rest)
@@ -233,6 +238,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             units.append(Unit(" ".join(name.split()), head=True, whole_message=True))
     if another:  # no article is about another shop: never covered
         units.append(Unit(OTHER_SELLER, head=True, whole_message=True))
+    if own_sending(text):  # nor about a courier's service to a customer sending their own things
+        units.append(Unit(OWN_SENDING, head=True, whole_message=True))
 
 
 def _chinese_parts(word: str) -> tuple[str, ...]:

@@ -50,6 +50,19 @@ _NAMED_SELLER = re.compile(
 )
 OTHER_SELLER = "〈other seller〉"
 
+# The customer as the sender and a courier as their own carrier ("how much would SF charge me to send a box of my
+# books", "我想用顺丰寄个文件到北京"): the courier's service to them, which no shop article is about, though the
+# shop's delivery articles name the courier and its prices. Sending a return back is the shop's matter
+# (_SENDING_BACK), and so is asking the shop to use a courier ("你们能用顺丰发吗": no "我" sending).
+_COURIER = r"(?:sf(?:\s+express)?|shunfeng|the\s+courier|a\s+courier|couriers?|ems|the\s+post\s+office)"
+_OWN_SENDING = re.compile(
+    rf"\b{_COURIER}\s+(?:\w+\s+){{0,2}}?(?:charge|cost)\s+(?:me|us)\s+(?:\w+\s+){{0,2}}?to\s+(?:send|ship|post|mail)\b"
+    rf"|\b(?:use|using|through|via)\s+{_COURIER}\s+(?:myself\s+)?to\s+(?:send|ship|post|mail)\b"
+    r"|(?:我|自己)[^，。！？,.!?你]{0,4}?(?:用|找|通过|走)(?:顺丰|快递|邮政|ems)[^，。！？,.!?]{0,3}?(?:寄|发)(?![回还])"
+)
+_SENDING_BACK = re.compile(r"\breturn|\bback\b|\brefund|\bexchange|\brepair|退|寄回|换货|返修|维修|保修")
+OWN_SENDING = "〈the customer's own parcel〉"
+
 # Words of fields a shop's help centre is not about (nor words a shop uses too: "stock", "interest"): a question
 # that has one is about that field (the customer's loan, health, lawsuit, own tax return), whatever shop words it
 # shares. English words are met through their roots ("medicines", "overdue"), Chinese as words or inside one.
@@ -74,6 +87,7 @@ OTHER_FIELDS = frozenset(
 _OTHER_FIELD_PHRASES = re.compile(
     r"\b(?:phone|mobile|cell|electricity|electric|water|gas|utility|utilities|internet|broadband|credit\s+card)\s+bills?\b"
     r"|\b(?:exchange|conversion|interest)\s+rates?\b|\btop(?:ping)?[- ]?up\s+(?:my\s+)?(?:phone|mobile|sim)\b"
+    r"|\b(?:share|stock)\s+prices?\b|\bstock\s+market\b|\b(?:buy|buying|sell|selling)\s+(?:some\s+)?(?:stocks?|shares)\b"
 )
 
 
@@ -153,6 +167,11 @@ _ZH_SELL_FRAME = re.compile(
 def other_field_phrases(text: str) -> set[str]:
     """The fields outside a shop a question names in several words ("my phone bill", "today's exchange rate")."""
     return {match.group(0) for match in _OTHER_FIELD_PHRASES.finditer(text)}
+
+
+def own_sending(text: str) -> bool:
+    """Whether the customer asks about sending something of their own with a courier (lower case, NFKC)."""
+    return bool(_OWN_SENDING.search(text)) and not _SENDING_BACK.search(text)
 
 
 def other_sellers(text: str) -> tuple[set[str], bool]:

@@ -170,7 +170,8 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:ordered|bought|paid\s+for|asked\s+for)\b[^.!?]{1,40}?\b(?:and|,)\s+(?:then\s+)?(?:i\s+)?"
         r"(?:got|received)\b[^.!?,;]{1,40}?\binstead\b"
         r"|\b(?:got|received|was\s+sent|were\s+sent|sent\s+me)\b[^.!?]{1,40}?\binstead\s+of\b[^.!?]{1,40}?"
-        r"\b(?:i|we)\s+(?:had\s+)?(?:ordered|bought|paid\s+for|asked\s+for)\b")),
+        r"\b(?:i|we)\s+(?:had\s+)?(?:actually\s+|really\s+|originally\s+|definitely\s+|clearly\s+)?"
+        r"(?:ordered|bought|paid\s+for|asked\s+for)\b")),
     ("发错货", re.compile(
         r"(?:买|订|下单|要)[^，。！？,.!?]{0,8}?(?:是|的)[^，。！？,.!?]{1,8}[，,]\s*(?:结果|但是|可是|却|但)?"
         r"[^，。！？,.!?]{0,6}?(?:寄来|发来|收到|送来|到手|拿到)的?(?:是|却是|成了|变成)")),

@@ -6,10 +6,13 @@ little of the question to be given (or, for an object, too much)."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from django.conf import settings
 
 from knowledge.retrieval.coverage import PASSING_MENTION, question_units
+from knowledge.retrieval.heads import own_sending
 from knowledge.retrieval.search import search
 from knowledge.retrieval.terms import chinese_words, index_terms, query_terms
 from knowledge.tests.factories import article_create
@@ -315,6 +318,8 @@ def test_an_article_and_a_question_cut_a_new_word_alike(shop) -> None:
     "怎么用微信交话费",
     "what's today's exchange rate from euros to yuan on a Visa card?",
     "能用支付宝交电费吗",
+    "how is the SF Express share price doing this month?",  # a market's matter, not the shop's courier
+    "is the stock price of the Alipay company up today? might buy some",
 ])
 def test_another_sellers_and_other_fields_named_in_shop_words_are_heads(shop, question) -> None:
     assert max(covers(question, title) for title in ("支付方式", "配送说明", "Delivery")) < settings.COVERAGE_MIN
@@ -342,6 +347,8 @@ def test_a_gift_or_present_is_the_shops_goods_not_another_thing(shop, question) 
     "Ordered a green tea and got a black tea instead, what now?",
     "I received a white tea instead of the oolong I ordered",
     "we were sent the 200g tin instead of the 100g one we paid for",
+    "they sent me a glass pot instead of the clay one I originally ordered",  # an adverb before the ordering
+    "got the jasmine instead of the oolong we actually asked for, help",
 ])
 def test_getting_one_thing_instead_of_what_was_ordered_is_a_wrong_item(question) -> None:
     assert "wrong item" in {unit.word for unit in question_units(question)}
@@ -436,3 +443,37 @@ def test_money_that_shows_up_is_no_parcel_arriving() -> None:
     # "shows up" is said of refunds as often as of parcels: not the shipping group's phrase ("turns up" is).
     assert "shows up" not in {unit.word for unit in question_units("How many days before the refund shows up?")}
     assert "turns up" in {unit.word for unit in question_units("what if the parcel never turns up?")}
+
+
+@pytest.mark.parametrize("question", [
+    "How much would SF charge me to ship my old bike to Chengdu?",
+    "can I use a courier to send my laptop to my brother in Xi'an, and how much?",
+    "我想自己用顺丰发一箱行李去上海，大概多少钱",
+    "我能不能找快递寄一箱书给朋友，几天到",
+])
+def test_sending_ones_own_things_with_a_courier_is_the_couriers_matter(shop, question) -> None:
+    assert max(covers(question, title) for title in ("Delivery", "配送说明")) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "can I use SF to send the cracked cup back to you?",  # a return: the shop's matter
+    "how much will the courier charge me to send my return back?",
+    "你们能用顺丰发到西藏吗",  # the shop asked to use a courier
+    "我想让你们用顺丰发货",
+    "我要退货，能用顺丰寄回吗",
+])
+def test_a_courier_named_for_the_shops_own_sending_is_no_own_parcel(question) -> None:
+    assert not own_sending(unicodedata.normalize("NFKC", question).lower())
+
+
+def test_the_shop_asked_to_use_its_courier_stays_covered(shop) -> None:
+    assert covers("你们能用顺丰发到西藏吗", "配送说明") >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "phrase"), [
+    ("how is the SF Express share price doing this month?", "share price"),
+    ("is the stock price of the Alipay company up today? might buy some", "stock price"),
+    ("should I be buying shares now, the stock market looks cheap", "stock market"),
+])
+def test_a_market_named_in_shop_words_is_a_head_of_the_whole_message(question, phrase) -> None:
+    assert phrase in {unit.word for unit in question_units(question) if unit.head and unit.whole_message}
