@@ -50,7 +50,16 @@ from .heads import (
 from .places import places_out
 from .snapshot import Snapshot
 from .synonyms import concepts_in, single_word_synonyms, split_phrases
-from .terms import _CJK_RUN, STOPWORDS, _glued_characters, _is_term, _other_words, chinese_words, segmenter
+from .terms import (
+    _CJK_RUN,
+    STOPWORDS,
+    _glued_characters,
+    _is_term,
+    _other_words,
+    chinese_words,
+    segmenter,
+    verb_of_result,
+)
 
 # Words of asking, not of a subject: in every question, whatever it is about, so they would make any
 # source look half relevant (or none wholly). Generic verbs, quantities, times, connectives and politeness.
@@ -200,6 +209,7 @@ def _content_units(text: str) -> list[Unit]:
             glued = _glued_characters(word)
             if len(glued) == 1:  # "我人" of "我人在纽约": one character of substance, read as it
                 word = glued[0]
+            word = verb_of_result(word)
             if not _is_term(word) or word in STOPWORDS or word in ASKING_WORDS or word in seen:
                 continue
             seen.add(word)

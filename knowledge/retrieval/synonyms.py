@@ -28,10 +28,12 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
      "arrive", "arrival", "turn up", "turns up", "turned up", "配送", "到货", "送",
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
-    ("weekend", "saturday", "sunday", "holiday", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期"),
+    ("weekend", "saturday", "sunday", "holiday", "public holiday", "bank holiday", "national day", "golden week",
+     "new year", "chinese new year", "spring festival", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期",
+     "放假", "假日", "国庆", "国庆节", "春节", "过年", "五一", "中秋", "元旦", "清明", "端午", "黄金周", "长假"),
     ("fee", "cost", "charge", "price", "费用", "收费", "价格", "价钱"),
     ("working day", "weekday", "monday", "tuesday", "wednesday", "thursday", "friday", "工作日", "周一", "周二", "周三",
-     "周四", "周五", "星期一", "星期二", "星期三", "星期四", "星期五"),
+     "周四", "周五", "星期一", "星期二", "星期三", "星期四", "星期五", "business day", "上班", "上班日", "开工"),
     ("order", "cart", "basket", "订单", "下单", "购物车"),
     ("packaging", "box", "wrapping", "包装", "外包装", "包装盒", "盒子", "外箱"),
     ("unused", "unopened", "sealed", "未使用", "没用过", "未拆封", "全新"),
@@ -186,7 +188,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"|(?:快递|包裹|快递员)[^，。！？,.!?]{0,4}?(?:没送到|送不到|没派送成功)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
-                          r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,4}?back\b)")),
+                          r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)")),
     ("duplicate", re.compile(r"\b(?:charged|billed|paid|debited)\s+(?:me\s+)?(?:twice|two\s+times|double)\b"
                              r"|\bdouble[- ](?:charged|billed|charge)\b")),
     ("重复扣款", re.compile(

@@ -179,6 +179,19 @@ def index_terms(text: str) -> list[str]:
 QUERY_EXPANSION_WEIGHT = 0.5
 
 
+# The complements of result a Chinese verb takes ("碎成好几块", "退掉", "换成别的"): the segmenter glues them to the
+# verb, a word no article has, where the verb alone is a word of a synonym group (碎: broken, 退: return).
+_RESULT_COMPLEMENTS = frozenset("成 掉 坏 烂 完 了".split())
+
+
+def verb_of_result(word: str) -> str:
+    """The verb of a verb glued to its complement of result ("碎成" -> "碎"), when that verb alone is a word of a
+    synonym group; else the word."""
+    if len(word) == 2 and word[1] in _RESULT_COMPLEMENTS and single_word_synonyms(word[0]):
+        return word[0]
+    return word
+
+
 def query_terms(text: str) -> dict[str, float]:
     """A question's search terms with their weights: its words 1, what only might match less.
 
@@ -213,6 +226,7 @@ def query_terms(text: str) -> dict[str, float]:
             continue
         words = chinese_words(run)
         terms.update((word, 1.0) for word in words if _is_term(word))
+        terms.update((verb, 1.0) for verb in {verb_of_result(word) for word in words} - set(words))
         expansions = segmenter().cut_for_search(run) + [run[i : i + 2] for i in range(len(run) - 1)]
         expansions += [ch for word in words for ch in _glued_characters(word)]
         for term in expansions:

@@ -477,3 +477,12 @@ def test_the_shop_asked_to_use_its_courier_stays_covered(shop) -> None:
 ])
 def test_a_market_named_in_shop_words_is_a_head_of_the_whole_message(question, phrase) -> None:
     assert phrase in {unit.word for unit in question_units(question) if unit.head and unit.whole_message}
+
+
+@pytest.mark.parametrize("question", [
+    "can I send the rest of the bag back for a refund?",  # five words between the verb and "back"
+    "I'd like to post the whole unopened box of tins back",
+])
+def test_sending_something_back_is_a_return_however_long_the_thing(question) -> None:
+    assert "return" in {unit.word for unit in question_units(question)}
+

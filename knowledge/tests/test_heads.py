@@ -14,6 +14,7 @@ from knowledge.retrieval.coverage import question_units
 from knowledge.retrieval.relevance import hit_covers
 from knowledge.retrieval.search import search
 from knowledge.retrieval.synonyms import concepts_in
+from knowledge.retrieval.terms import query_terms
 from knowledge.tests.factories import article_create
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,27 @@ def test_head_words_are_read_from_the_questions_shape() -> None:
     heads = {unit.word for unit in question_units("微信怎么给同事转账") if unit.head}
     assert heads == {"转账"}  # "给同事": the one it is for, not what is done
     assert {unit.word for unit in question_units("你们卖手机壳吗") if unit.head} & {"手机壳", "手机", "壳"}
+
+
+@pytest.mark.parametrize(("question", "verb"), [
+    ("杯子寄到的时候已经碎成两半了", "碎"),  # the verb of "碎成": broken
+    ("茶杯裂成两半了", "裂"),
+    ("收到的茶壶碎掉了", "碎"),
+])
+def test_a_chinese_verb_glued_to_its_result_is_read_as_the_verb(question, verb) -> None:
+    assert verb in {unit.word for unit in question_units(question)}
+    assert verb in query_terms(question)
+
+
+@pytest.mark.parametrize("question", [
+    "国庆放假期间付的款，要等上班才发吗",
+    "春节那几天下的单什么时候发",
+    "if I pay during golden week, when does it go out?",
+])
+def test_a_named_holiday_is_a_holiday_and_going_back_to_work_a_working_day(fake_ollama, question) -> None:
+    article_create(title="发货时间", language="zh-hans", tags="发货",
+                   body="## 发货时间\n\n工作日付款的订单 24 小时内发出；周末或节假日付款的，顺延至下一个工作日发出。")
+    article_create(title="Dispatch", tags="dispatch",
+                   body="## Dispatch\n\nOrders paid on a working day leave within 24 hours; orders paid at the weekend "
+                        "or on a public holiday leave on the next working day.")
+    assert covered(question) >= settings.COVERAGE_MIN
