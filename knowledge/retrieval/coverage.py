@@ -515,6 +515,14 @@ def _asking_clauses(sentences: list[str]) -> list[list[Unit]]:
     return read
 
 
+# A message of this many content words or more tells a story around its question: the words of it that no article
+# has, and that are not its head, are mostly the telling ("a web of tiny cracks spreading", "went to cook dinner",
+# "公司名少打了两个字") and weigh STORY_UNKNOWN_WEIGHT, so the words the shop's articles do have decide whether it is
+# theirs. A short question keeps every word whole: "what's the weather in Paris" is its unknown words.
+STORY_UNITS = 9
+STORY_UNKNOWN_WEIGHT = 0.5
+
+
 def _unknown_objects(snapshot: Snapshot, units: list[Unit], scores: np.ndarray) -> None:
     """Make a head of each object asked to be sent or paid for that the knowledge base names nowhere, not even
     as a part of a closed compound ("teapot", "teacup": a word of the articles, "tea", and one more)."""
@@ -582,9 +590,12 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
     best: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     lexicon = _lexicon(snapshot)
     for units in _parts(text):
-        weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
         scores = unit_scores(snapshot, units)
         _unknown_objects(snapshot, units, scores)
+        weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
+        if len(units) >= STORY_UNITS:  # a story: the words no article has are mostly its telling
+            told = np.asarray([not (unit.head or unit.head_if_unknown or unit.whole_message) for unit in units])
+            weights = np.where(told & ~scores.any(axis=1), weights * STORY_UNKNOWN_WEIGHT, weights)
         by_chunk = weights @ scores / weights.sum() * _head_missing(scores, units)
         # Each word as well covered as the article's best chunk covers it, then shared out to its chunks.
         article_scores = np.maximum.reduceat(scores, lexicon.article_starts, axis=1)

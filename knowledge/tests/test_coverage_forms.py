@@ -486,3 +486,4 @@ def test_a_market_named_in_shop_words_is_a_head_of_the_whole_message(question, p
 def test_sending_something_back_is_a_return_however_long_the_thing(question) -> None:
     assert "return" in {unit.word for unit in question_units(question)}
 
+
