@@ -42,7 +42,8 @@ ALL = WARRANTY + RETURNS + INVOICES + ("Shipping & Delivery", "配送与物流",
         "every single morning, can this be sorted under the warranty?", WARRANTY,
         marks=pytest.mark.xfail(strict=True, reason="a known miss: 'wobbles', 'from day one' share no word "
                                 "with the article's 'does not fit' (0.235 against 0.28)")),
-    ("上个月买的白瓷盖碗，平时就泡泡茶，也没摔过碰过，今天洗的时候发现杯口有一道细细的裂纹，这种还在保修范围吗", WARRANTY),
+    ("上个月买的白瓷盖碗，平时就泡泡茶，也没摔过碰过，今天洗的时候发现杯口有一道细细的裂纹，"
+     "这种还在保修范围吗", WARRANTY),
     ("我们财务年底对账的时候才发现去年十月那笔订单一直没开票，现在过去这么久了还能补开发票吗", INVOICES),
 ])
 def test_a_story_is_covered_by_the_article_its_shop_words_are_about(demo, question, titles) -> None:
