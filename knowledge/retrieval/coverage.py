@@ -141,6 +141,9 @@ class Unit:
     # A place ("Lhasa", "纽约"): the words of the regions it lies in (knowledge.retrieval.places), which cover it
     # in passing at most.
     regions: tuple[str, ...] = ()
+    # A shop concept read from a phrasing ("pay the courier in cash": cash on delivery): a source that names it at
+    # all is about it, since it is a precise matter, not a word of every article.
+    concept: bool = False
 
 
 @dataclass
@@ -174,7 +177,7 @@ def question_units(text: str) -> list[Unit]:
     concepts, rest = concepts_in(text)  # "送到了再付钱": 货到付款, one word of the question
     places, rest = places_out(rest)  # "寄到拉萨": where, covered by the article's "西藏" in passing
     units = [Unit(concept, parts=_concept_parts(concept), english=concept.isascii() and concept.isalpha(),
-                  weight=CONCEPT_WEIGHT) for concept in concepts]
+                  weight=CONCEPT_WEIGHT, concept=True) for concept in concepts]
     units += [Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
               for place in places]
     units += _content_units(rest)
@@ -183,10 +186,12 @@ def question_units(text: str) -> list[Unit]:
 
 
 def _concept_parts(concept: str) -> tuple[str, ...]:
-    """A Chinese concept's words ("重复扣款": "重复", "扣款"), which an article may have apart."""
+    """A Chinese concept's words ("重复扣款": "重复", "扣款"), which an article may have apart; none when only one
+    of them is a word ("货到付款": "付款" alone is every paid order, not paying on delivery)."""
     if not _CJK_RUN.fullmatch(concept):
         return ()
-    return tuple(word for word in segmenter().cut_for_search(concept) if word != concept and len(word) > 1)
+    parts = tuple(word for word in segmenter().cut_for_search(concept) if word != concept and len(word) > 1)
+    return parts if len(parts) > 1 else ()
 
 
 def _content_units(text: str) -> list[Unit]:
@@ -427,8 +432,29 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
             term_id = snapshot.vocabulary.get(part)
             if term_id is not None:
                 scores[row] += _covered(snapshot, [term_id]) / len(unit.parts)
-        scores[row] = np.maximum(scores[row], _covered(snapshot, whole))
+        named = _covered(snapshot, whole)
+        if unit.concept and not unit.english:  # named once is about it: the concept's word, or its phrase as a
+            # phrase ("wrong items"); not a concept that is one English word, as common as "return"
+            if " " in unit.word:  # its words apart ("something goes wrong… the broken item") are not it
+                named = np.maximum(named, _phrase_said(snapshot, unit.word, scores[row]))
+                scores[row] = 0.0
+            named = np.where(named > 0, 1.0, 0.0).astype(np.float32)
+        scores[row] = np.maximum(scores[row], named)
     return np.minimum(scores, 1.0)
+
+
+def _phrase_said(snapshot: Snapshot, phrase: str, candidates: np.ndarray) -> np.ndarray:
+    """1 for each chunk, among those having the phrase's words (`candidates` > 0), whose text says them as the
+    phrase (at most one word between, any ending: "cash on delivery", "wrong items"), else 0."""
+    words = [re.escape(root(word)) for word in phrase.split() if word not in STOPWORDS]
+    orders = [words, words[::-1]] if len(words) == 2 else [words]  # "failed delivery", "if a delivery fails"
+    pattern = re.compile("|".join(r"\b" + r"\w*\W+(?:\w+\W+)?".join(order) + r"\w*" for order in orders),
+                         re.IGNORECASE)
+    said = np.zeros(len(snapshot.chunks), dtype=np.float32)
+    for index in np.flatnonzero(candidates):
+        chunk = snapshot.chunks[index]
+        said[index] = 1.0 if pattern.search(f"{chunk.heading}\n{chunk.text}") else 0.0
+    return said
 
 
 def _unit_term_ids(snapshot: Snapshot, lexicon: _Lexicon, unit: Unit, *, typed: bool = False) -> list[int]:

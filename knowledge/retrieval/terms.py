@@ -206,17 +206,20 @@ def query_terms(text: str) -> dict[str, float]:
     them. So are the characters of glued words ("券" of "张券能").
     """
     terms: dict[str, float] = {}
-    concepts, _ = concepts_in(text)  # "送到了再付钱": searched as 货到付款 too
+    # "送到了再付钱": searched as 货到付款, not by the words of the phrasing it replaced ("送到" would find shipping)
+    concepts, rest = concepts_in(text)
     for concept in concepts:
         if " " not in concept:
             terms[concept] = 1.0
+        else:  # "cash on delivery": searched by its words, as an article says it
+            terms.update((_stem(word), 1.0) for word in concept.split() if word not in STOPWORDS)
         if is_cjk(concept[0]):  # "重复扣款": an article may have "重复" and "扣款" apart
             for part in segmenter().cut_for_search(concept):
                 if part != concept and len(part) > 1:
                     terms.setdefault(part, QUERY_EXPANSION_WEIGHT)
         for synonym in single_word_synonyms(concept):
             terms.setdefault(synonym if is_cjk(synonym[0]) else _stem(synonym), QUERY_EXPANSION_WEIGHT)
-    for index, run in enumerate(_CJK_RUN.split(_normalised(text))):
+    for index, run in enumerate(_CJK_RUN.split(_normalised(rest))):
         if not index % 2:
             terms.update(dict.fromkeys(_other_words(run), 1.0))
             phrases, _ = split_phrases(run)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from knowledge.retrieval.coverage import question_units
+from knowledge.retrieval.coverage import question_units, unit_scores
 from knowledge.retrieval.relevance import hit_covers
 from knowledge.retrieval.search import search
+from knowledge.retrieval.snapshot import current_snapshot
 from knowledge.retrieval.synonyms import concepts_in
-from knowledge.retrieval.terms import query_terms
+from knowledge.retrieval.terms import _stem, query_terms
 from knowledge.tests.factories import article_create
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +181,52 @@ def test_a_named_holiday_is_a_holiday_and_going_back_to_work_a_working_day(fake_
                    body="## Dispatch\n\nOrders paid on a working day leave within 24 hours; orders paid at the weekend "
                         "or on a public holiday leave on the next working day.")
     assert covered(question) >= settings.COVERAGE_MIN
+
+
+def test_a_chinese_concept_with_one_dictionary_word_inside_is_not_covered_by_that_word_alone() -> None:
+    # "付款" is in every paid order's sentence; "货到付款" is paying on delivery: the concept is named or not.
+    concept = next(unit for unit in question_units("能不能到货了再付钱") if unit.word == "货到付款")
+    assert concept.parts == ()
+
+
+def test_a_concept_is_searched_by_itself_not_by_the_words_of_its_phrasing() -> None:
+    terms = query_terms("东西送到了再给钱行吗")
+    assert terms["货到付款"] == 1.0 and "送到" not in terms and "快递" not in terms  # 送到 would find shipping
+    terms = query_terms("can I hand the delivery guy the money when it turns up?")
+    assert terms.get("cash") == 1.0 and terms.get(_stem("delivery")) == 1.0
+
+
+@pytest.fixture
+def couriers_and_payment(fake_ollama) -> None:
+    article_create(title="Parcels", tags="courier, parcel",
+                   body="## When your parcel arrives\n\nThe courier brings the parcel to your door and calls you "
+                        "before the parcel arrives. A parcel nobody signs for goes back to the courier's depot.")
+    article_create(title="Paying", tags="payment",
+                   body="## Ways to pay\n\nCards, Alipay and WeChat Pay. We do not offer cash on delivery.")
+    article_create(title="Problems", tags="help",
+                   body="## If something goes wrong\n\nSend a photo of the broken item and we will help.")
+
+
+def coverage_of(question: str, title: str) -> float:
+    return max((hit.coverage or 0.0 for hit in search(question, limit=10, include_weak=True).hits
+                if hit.title == title), default=0.0)
+
+
+@pytest.mark.parametrize("question", [
+    "is paying the delivery driver in cash when the parcel turns up an option?",
+    "could I pay the courier on arrival instead?",
+])
+def test_a_source_naming_the_concept_once_is_about_it(couriers_and_payment, question) -> None:
+    # "cash on delivery" said once weighs as the two words of the question it replaced, fully: the payment
+    # article answers, though the parcels article has the parcel and its arrival many times.
+    assert coverage_of(question, "Paying") > coverage_of(question, "Parcels")
+
+
+def test_a_phrase_concepts_words_apart_are_not_the_concept(couriers_and_payment) -> None:
+    units = question_units("I ordered green tea but you sent me black tea")
+    assert "wrong item" in {unit.word for unit in units}
+    scores = unit_scores(current_snapshot(None), units)
+    chunks = current_snapshot(None).chunks
+    problems = next(index for index, chunk in enumerate(chunks) if chunk.title == "Problems")
+    row = next(index for index, unit in enumerate(units) if unit.word == "wrong item")
+    assert scores[row][problems] == 0.0  # "goes wrong" and "broken item" are not a wrong item
