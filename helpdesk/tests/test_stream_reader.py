@@ -121,6 +121,21 @@ async def test_dropped_connection_mid_stream_is_stream_broken(fake_ollama, reade
     assert in_flight(fake_ollama.url) == 0
 
 
+async def test_lines_received_before_a_dropped_connection_are_all_handed_over(fake_ollama, reader) -> None:
+    """Every line that reached the reader before the connection dropped comes out before StreamBroken, however
+    slowly the consumer takes them: here the rest of the reply and the drop arrive while it is busy with the
+    first piece (a stream worker publishing it), so they wait in the reader's buffers, not in the kernel's."""
+    fake_ollama.script(Reply(content="one two three four", thinking="", drop_after_tokens=3))
+    stream = await gateway.open_chat_stream(MESSAGES, options())
+    seen = []
+    with pytest.raises(gateway.StreamBroken):
+        async for piece in stream:
+            seen.append(piece.visible)
+            await asyncio.sleep(0.3)  # the fake sends the other two lines and drops the connection meanwhile
+    assert "".join(seen) == "one two three "
+    assert in_flight(fake_ollama.url) == 0
+
+
 async def test_a_silence_past_the_read_timeout_is_stream_broken(fake_ollama, reader, settings) -> None:
     settings.OLLAMA_READ_TIMEOUT = 0.3
     fake_ollama.script(Reply(content="one two three", thinking="", per_token=2.0))
