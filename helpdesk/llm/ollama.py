@@ -11,18 +11,18 @@ inline in `<think>...</think>` (sometimes without the opening tag).
 
 Streamed chats are read by the gateway itself unless OLLAMA_STREAM_READER=client: /api/chat is POSTed and each
 NDJSON line parsed by orjson into a plain dict, where `client.chat(stream=True)` validates every chunk into a
-typed ChatResponse. By default (`light`) on the official client's own httpx client; `aiohttp` POSTs on an aiohttp
-session per node and event loop instead, with the client's URL, headers and timeouts. Both hand over every line
-received before a connection is reset or cut short, then raise (aiohttp's stream reader would drop what it held
-unread: `_aiohttp_lines` keeps nothing waiting in it). Both fail as the client
+typed ChatResponse. By default (`aiohttp`) on an aiohttp session per node and event loop, with the official
+client's URL, headers and timeouts; `light` POSTs on the official client's own httpx client instead. Both hand
+over every line received before a connection is reset or cut short, then raise (aiohttp's stream reader would
+drop what it held unread: `_aiohttp_lines` keeps nothing waiting in it). Both fail as the client
 does (`ollama.ResponseError` with the HTTP status, -1 for an error line; the transport's errors as they come), so
 the error mapping, the retry without `think` and failover treat every reader alike; and both read each body to
 its end, so the connection goes back to the pool (the client's stream, closed at `done` with its body unread,
 costs a new connection per reply). Measured by bench/stream_reader.py (300-token replies from the fake Ollama,
-processor time of the reading process, on the shared 2-core machine): httpx's light reader took 0.76-0.93 of the
-client's; aiohttp's took 0.42 of the client's unpaced and 0.48 of httpx's with 50 replies at once at 20 ms a
-token (21 against 44 ms a reply): at a model's pace each token is an HTTP chunk of its own, and most of its cost
-is the loop waking and the transport reading it, which aiohttp's compiled parser does for less.
+processor time of the reading process, on the shared 2-core machine): httpx's light reader took 0.78-0.93 of the
+client's; aiohttp's 0.50 of the client's unpaced and 0.59 of httpx's with 50 replies at once at 20 ms a token
+(24-25 against 41-42 ms a reply): at a model's pace each token is an HTTP chunk of its own, and most of its cost is the
+loop waking and the transport reading it, which aiohttp's compiled parser does for less.
 """
 
 from __future__ import annotations
@@ -450,9 +450,9 @@ class ChatStream:
 
 
 def stream_reader() -> str:
-    """Which reader streams chats: "light" (httpx, on the official client's own pool: the default), "aiohttp" or
+    """Which reader streams chats: "aiohttp" (the default), "light" (httpx, on the official client's own pool) or
     "client" (the official client's typed chunks)."""
-    return getattr(settings, "OLLAMA_STREAM_READER", "light")
+    return getattr(settings, "OLLAMA_STREAM_READER", "aiohttp")
 
 
 async def _chat_chunks(
