@@ -37,15 +37,13 @@ TARGETS = {  # figure: the least it may be, on each part
     "out_of_scope_declined": 0.95,
     "person_handed_off": 0.95,
 }
-# Below the targets, as measured on the held-out part of the 378 cases: 45 of 64 cases cite an expected article,
-# 57 of 70 in-scope questions are answered, 34 of 41 out-of-scope questions are declined. Floors, not targets:
-# raise them as the product gets better, never lower them to pass. The citing and answering floors are lower than
-# the last round's (0.75 and 0.84 on 318 cases) for two reasons, both in the README: the 20 held-out cases of the
-# fifth round, written after this round's rules and apart from them, give 5 of 10 cited, 8 of 12 answered and 5 of
-# 6 declined; and the older part lost one citation to this round's topic tie-break (41 -> 40 of 54; 49 of 58
-# answered and 29 of 35 declined, as before).
+# Below the targets, as measured on the held-out part of the 378 cases: 48 of 64 cases cite an expected article,
+# 59 of 70 in-scope questions are answered, 34 of 41 out-of-scope questions are declined. Floors, not targets:
+# raise them as the product gets better, never lower them to pass. Raised this round from 0.70 and 0.81 (45 of 64,
+# 57 of 70) by rules found on the third round of development probes; the fifth round's held-out cases, written
+# apart from every rule, give 8 of 10 cited, 10 of 12 answered and 5 of 6 declined (README).
 TUNING_FLOOR: dict[str, float] = {}
-HELD_OUT_FLOOR = {"cited_right": 0.70, "in_scope_answered": 0.81, "out_of_scope_declined": 0.82}
+HELD_OUT_FLOOR = {"cited_right": 0.75, "in_scope_answered": 0.84, "out_of_scope_declined": 0.82}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}
 # CI evaluates the whole set within this (issue 15: under two minutes).
 RUN_SECONDS_AT_MOST = 120
