@@ -38,6 +38,7 @@ from .heads import (
     OTHER_FIELDS,
     OTHER_SELLER,
     OWN_SENDING,
+    PLACE_VISIT,
     chinese_heads,
     chinese_objects,
     english_damaged,
@@ -46,6 +47,7 @@ from .heads import (
     other_field_phrases,
     other_sellers,
     own_sending,
+    place_visit,
 )
 from .places import places_out
 from .snapshot import Snapshot
@@ -255,6 +257,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         units.append(Unit(OTHER_SELLER, head=True, whole_message=True))
     if own_sending(text):  # nor about a courier's service to a customer sending their own things
         units.append(Unit(OWN_SENDING, head=True, whole_message=True))
+    if place_visit(text):  # nor about a place's door and hours
+        units.append(Unit(PLACE_VISIT, head=True, whole_message=True, concept=True))
 
 
 def _chinese_parts(word: str) -> tuple[str, ...]:

@@ -169,6 +169,33 @@ def other_field_phrases(text: str) -> set[str]:
     return {match.group(0) for match in _OTHER_FIELD_PHRASES.finditer(text)}
 
 
+# A visit to a physical place ("what time does your Hangzhou studio open", "can I drop by the store", "楼下的顺丰
+# 营业点周日几点关门", "能到门店自提吗"): its hours and its door are no matter of the help articles, which name the
+# shop's studio or a courier's service point only in passing (where orders are packed, where a parcel waits).
+# A help article that does cover a shop's visits says "opening hours" or "营业时间" (PLACE_VISIT's group) and covers
+# it; the customer service's hours ("when is your support open") are no place's.
+_PLACE = (r"(?:studio|store|shop|showroom|outlet|branch|warehouse|office|service\s+point|depot|counter|kiosk"
+          r"|tea\s*room|tasting\s+room)s?")
+_ZH_PLACE = r"(?:门店|实体店|店面|店里|店铺|营业点|营业厅|网点|服务点|仓库|办公室|工作室|展厅|专柜)"
+_PLACE_VISIT = re.compile(
+    rf"\bwhat\s+time\s+(?:does|do|is|will)\s+(?:\w+\s+){{0,5}}?{_PLACE}\s+(?:\w+\s+){{0,3}}?(?:open|close)"
+    rf"|\b{_PLACE}\b[^.?!]{{0,40}}?\b(?:opening\s+hours|open(?:ing)?\s+(?:on|at|until|till)|close[sd]?\s+(?:on|at))\b"
+    rf"|\b(?:drop|come|pop|stop|swing)\s+(?:by|in|over|round)\b[^.?!]{{0,40}}?\b{_PLACE}\b"
+    rf"|\b(?:visit|come\s+to|go\s+to|walk\s+into)\s+(?:\w+\s+){{0,3}}?{_PLACE}\b"
+    rf"|\baddress\s+of\s+(?:\w+\s+){{0,3}}?{_PLACE}\b"
+    rf"|{_ZH_PLACE}[^，。！？,.!?]{{0,8}}?(?:几点|什么时候|啥时候)(?:开门|关门|营业|下班|上班|开|关)"
+    rf"|{_ZH_PLACE}[^，。！？,.!?]{{0,4}}?营业时间|(?:到|去|来)[^，。！？,.!?寄送发]{{0,3}}?{_ZH_PLACE}|到店"
+)
+_ABOUT_SUPPORT = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\blive\s+chat|客服|热线")
+# The head it makes: covered only where an article says it as a phrase, or its Chinese word (the opening hours group).
+PLACE_VISIT = "opening hours"
+
+
+def place_visit(text: str) -> bool:
+    """Whether the customer asks about visiting a physical place or its hours (lower case, NFKC)."""
+    return bool(_PLACE_VISIT.search(text)) and not _ABOUT_SUPPORT.search(text)
+
+
 def own_sending(text: str) -> bool:
     """Whether the customer asks about sending something of their own with a courier (lower case, NFKC)."""
     return bool(_OWN_SENDING.search(text)) and not _SENDING_BACK.search(text)

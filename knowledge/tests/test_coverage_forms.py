@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from knowledge.retrieval.coverage import PASSING_MENTION, question_units
-from knowledge.retrieval.heads import own_sending
+from knowledge.retrieval.heads import own_sending, place_visit
 from knowledge.retrieval.search import search
 from knowledge.retrieval.terms import chinese_words, index_terms, query_terms
 from knowledge.tests.factories import article_create
@@ -487,3 +487,38 @@ def test_sending_something_back_is_a_return_however_long_the_thing(question) -> 
     assert "return" in {unit.word for unit in question_units(question)}
 
 
+
+
+@pytest.mark.parametrize("question", [
+    "Is your Shanghai showroom open on public holidays?",
+    "what's the address of your office? I'd like to pop in and pick some tea",
+    "can I swing by the warehouse on Friday and grab my order myself",
+    "我能直接去你们仓库取货吗",
+    "快递网点一般几点下班",
+])
+def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
+    assert place_visit(unicodedata.normalize("NFKC", question).lower())
+
+
+@pytest.mark.parametrize("question", [
+    "when is your customer service open?",  # the support's hours, not a place's
+    "can I collect my parcel from the SF service point?",  # the parcel waiting there: the delivery article's
+    "客服几点下班",
+    "I want to return the unopened tin within 48 hours",
+])
+def test_support_hours_and_a_parcel_waiting_are_no_visit(question) -> None:
+    assert not place_visit(unicodedata.normalize("NFKC", question).lower())
+
+
+def test_a_visit_is_not_covered_by_an_article_naming_the_place_in_passing(shop) -> None:
+    article_create(title="Our studio", tags="studio",
+                   body="## Where we pack\n\nEvery order is packed by hand in our Hangzhou studio and leaves within "
+                        "24 hours on working days.")
+    assert covers("what time does your Hangzhou studio open on Saturdays?", "Our studio") < settings.COVERAGE_MIN
+
+
+def test_a_visit_is_covered_by_an_article_giving_opening_hours(shop) -> None:
+    article_create(title="Visit the studio", tags="studio, visit",
+                   body="## Opening hours\n\nOur Hangzhou studio welcomes visitors: opening hours are 10:00 to 18:00, "
+                        "Tuesday to Sunday.")
+    assert covers("what time does your Hangzhou studio open on Saturdays?", "Visit the studio") >= settings.COVERAGE_MIN
