@@ -57,6 +57,9 @@ OTHER_SELLER = "〈other seller〉"
 _COURIER = r"(?:sf(?:\s+express)?|shunfeng|the\s+courier|a\s+courier|couriers?|ems|the\s+post\s+office)"
 _OWN_SENDING = re.compile(
     rf"\b{_COURIER}\s+(?:\w+\s+){{0,2}}?(?:charge|cost)\s+(?:me|us)\s+(?:\w+\s+){{0,2}}?to\s+(?:send|ship|post|mail)\b"
+    # "how much does SF charge to send a 2kg box": something of the customer's, not "my order"
+    rf"|\b{_COURIER}\s+(?:\w+\s+){{0,2}}?(?:charge|cost)\s+(?:\w+\s+){{0,2}}?to\s+(?:send|ship|post|mail)\s+"
+    r"(?:a|an|some|my\s+own)\b"
     rf"|\b(?:use|using|through|via)\s+{_COURIER}\s+(?:myself\s+)?to\s+(?:send|ship|post|mail)\b"
     r"|(?:我|自己)[^，。！？,.!?你]{0,4}?(?:用|找|通过|走)(?:顺丰|快递|邮政|ems)[^，。！？,.!?]{0,3}?(?:寄|发)(?![回还])"
 )

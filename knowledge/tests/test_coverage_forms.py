@@ -450,6 +450,7 @@ def test_money_that_shows_up_is_no_parcel_arriving() -> None:
     "can I use a courier to send my laptop to my brother in Xi'an, and how much?",
     "我想自己用顺丰发一箱行李去上海，大概多少钱",
     "我能不能找快递寄一箱书给朋友，几天到",
+    "what would EMS cost to post a parcel of old books to Canada?",
 ])
 def test_sending_ones_own_things_with_a_courier_is_the_couriers_matter(shop, question) -> None:
     assert max(covers(question, title) for title in ("Delivery", "配送说明")) < settings.COVERAGE_MIN
@@ -458,6 +459,7 @@ def test_sending_ones_own_things_with_a_courier_is_the_couriers_matter(shop, que
 @pytest.mark.parametrize("question", [
     "can I use SF to send the cracked cup back to you?",  # a return: the shop's matter
     "how much will the courier charge me to send my return back?",
+    "how much does SF charge to ship my order to Tibet?",  # the shop's parcel: its delivery article's matter
     "你们能用顺丰发到西藏吗",  # the shop asked to use a courier
     "我想让你们用顺丰发货",
     "我要退货，能用顺丰寄回吗",
@@ -522,3 +524,12 @@ def test_a_visit_is_covered_by_an_article_giving_opening_hours(shop) -> None:
                    body="## Opening hours\n\nOur Hangzhou studio welcomes visitors: opening hours are 10:00 to 18:00, "
                         "Tuesday to Sunday.")
     assert covers("what time does your Hangzhou studio open on Saturdays?", "Visit the studio") >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "How much would SF charge me to ship my old bike to Chengdu?",
+    "what would EMS cost to post a parcel of old books to Canada?",
+    "我想自己用顺丰发一箱行李去上海，大概多少钱",
+])
+def test_a_customer_sending_their_own_things_is_an_own_parcel(question) -> None:
+    assert own_sending(unicodedata.normalize("NFKC", question).lower())
