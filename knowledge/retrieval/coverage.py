@@ -452,8 +452,8 @@ def _phrase_said(snapshot: Snapshot, phrase: str, candidates: np.ndarray) -> np.
     phrase (at most one word between, any ending: "cash on delivery", "wrong items"), else 0."""
     words = [re.escape(root(word)) for word in phrase.split() if word not in STOPWORDS]
     orders = [words, words[::-1]] if len(words) == 2 else [words]  # "failed delivery", "if a delivery fails"
-    pattern = re.compile("|".join(r"\b" + r"\w*\W+(?:\w+\W+)?".join(order) + r"\w*" for order in orders),
-                         re.IGNORECASE)
+    between = r"\w*[^\w.!?;:。！？；：\n]+(?:\w+[^\w.!?;:。！？；：\n]+)?"  # within one sentence ("48 hours. Opened")
+    pattern = re.compile("|".join(r"\b" + between.join(order) + r"\w*" for order in orders), re.IGNORECASE)
     said = np.zeros(len(snapshot.chunks), dtype=np.float32)
     for index in np.flatnonzero(candidates):
         chunk = snapshot.chunks[index]

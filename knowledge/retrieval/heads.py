@@ -187,16 +187,19 @@ _PLACE_VISIT = re.compile(
     rf"|\b(?:visit|come\s+to|go\s+to|walk\s+into)\s+(?:\w+\s+){{0,3}}?{_PLACE}\b"
     rf"|\baddress\s+of\s+(?:\w+\s+){{0,3}}?{_PLACE}\b"
     rf"|{_ZH_PLACE}[^，。！？,.!?]{{0,8}}?(?:几点|什么时候|啥时候)(?:开门|关门|营业|下班|上班|开|关)"
-    rf"|{_ZH_PLACE}[^，。！？,.!?]{{0,4}}?营业时间|(?:到|去|来)[^，。！？,.!?寄送发]{{0,3}}?{_ZH_PLACE}|到店"
+    rf"|{_ZH_PLACE}[^，。！？,.!?]{{0,4}}?营业时间|(?:到|去|来)[^，。！？,.!?寄送发]{{0,3}}?{_ZH_PLACE}"
+    r"|到店(?:自提|自取|取|买|购买|看看|体验|品尝|试喝)"
 )
-_ABOUT_SUPPORT = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\blive\s+chat|客服|热线")
+# Not a place: the customer service's hours, and a shop on the web ("visit your online shop").
+_NOT_A_PLACE = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\blive\s+chat|客服|热线"
+                          r"|\b(?:online|web|internet|app)\s+(?:shop|store)|网店|线上")
 # The head it makes: covered only where an article says it as a phrase, or its Chinese word (the opening hours group).
 PLACE_VISIT = "opening hours"
 
 
 def place_visit(text: str) -> bool:
     """Whether the customer asks about visiting a physical place or its hours (lower case, NFKC)."""
-    return bool(_PLACE_VISIT.search(text)) and not _ABOUT_SUPPORT.search(text)
+    return bool(_PLACE_VISIT.search(text)) and not _NOT_A_PLACE.search(text)
 
 
 def own_sending(text: str) -> bool:

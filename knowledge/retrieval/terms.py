@@ -179,8 +179,8 @@ def index_terms(text: str) -> list[str]:
 QUERY_EXPANSION_WEIGHT = 0.5
 
 
-# The complements of result a Chinese verb takes ("碎成好几块", "退掉", "换成别的"): the segmenter glues them to the
-# verb, a word no article has, where the verb alone is a word of a synonym group (碎: broken, 退: return).
+# The complements of result a Chinese verb takes ("碎成好几块", "裂成两半", "碎掉了"): the segmenter glues them to
+# the verb, a word no article has, where the verb alone is a word of a synonym group (碎, 裂: broken).
 _RESULT_COMPLEMENTS = frozenset("成 掉 坏 烂 完 了".split())
 
 

@@ -507,6 +507,8 @@ def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     "can I collect my parcel from the SF service point?",  # the parcel waiting there: the delivery article's
     "客服几点下班",
     "I want to return the unopened tin within 48 hours",
+    "I'd like to visit your online shop from my phone, is there an app?",  # a shop on the web
+    "我的快递到店了吗",  # a parcel at a pick-up shop
 ])
 def test_support_hours_and_a_parcel_waiting_are_no_visit(question) -> None:
     assert not place_visit(unicodedata.normalize("NFKC", question).lower())
@@ -517,6 +519,13 @@ def test_a_visit_is_not_covered_by_an_article_naming_the_place_in_passing(shop) 
                    body="## Where we pack\n\nEvery order is packed by hand in our Hangzhou studio and leaves within "
                         "24 hours on working days.")
     assert covers("what time does your Hangzhou studio open on Saturdays?", "Our studio") < settings.COVERAGE_MIN
+
+
+def test_opening_and_hours_in_two_sentences_are_no_opening_hours(shop) -> None:
+    article_create(title="Studio returns", tags="studio",
+                   body="## Returns at the studio\n\nOur Hangzhou studio checks returns within 48 hours. Opened tea "
+                        "goes back to the studio's own shelves.")
+    assert covers("what time does your Hangzhou studio open on Saturdays?", "Studio returns") < settings.COVERAGE_MIN
 
 
 def test_a_visit_is_covered_by_an_article_giving_opening_hours(shop) -> None:
