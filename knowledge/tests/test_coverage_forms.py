@@ -13,9 +13,9 @@ from django.conf import settings
 
 from knowledge.retrieval.coverage import PASSING_MENTION, question_units
 from knowledge.retrieval.heads import own_sending, place_visit
-from knowledge.retrieval.search import search
 from knowledge.retrieval.terms import chinese_words, index_terms, query_terms
 from knowledge.tests.factories import article_create
+from knowledge.tests.retrieval_checks import coverage_by
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,12 @@ def shop(fake_ollama) -> None:
 
 
 def covers(question: str, title: str) -> float:
-    return max((hit.coverage or 0.0 for hit in search(question, limit=10, include_weak=True).hits
-                if hit.title == title), default=0.0)
+    return coverage_by(question, title)
+
+
+def as_read(question: str) -> str:
+    """A question as the head rules read it (knowledge.retrieval.coverage: NFKC, lower case)."""
+    return unicodedata.normalize("NFKC", question).lower()
 
 
 @pytest.mark.parametrize(("question", "title"), [
@@ -418,8 +422,6 @@ def test_a_broken_thing_the_shop_sells_is_covered(shop, question, title) -> None
     assert covers(question, title) >= settings.COVERAGE_MIN
 
 
-
-
 @pytest.mark.parametrize(("question", "concept"), [
     ("can i just hand the SF guy the money when the box turns up?", "cash on delivery"),
     ("Can I pay the delivery man when he comes?", "cash on delivery"),
@@ -465,7 +467,7 @@ def test_sending_ones_own_things_with_a_courier_is_the_couriers_matter(shop, que
     "我要退货，能用顺丰寄回吗",
 ])
 def test_a_courier_named_for_the_shops_own_sending_is_no_own_parcel(question) -> None:
-    assert not own_sending(unicodedata.normalize("NFKC", question).lower())
+    assert not own_sending(as_read(question))
 
 
 def test_the_shop_asked_to_use_its_courier_stays_covered(shop) -> None:
@@ -489,8 +491,6 @@ def test_sending_something_back_is_a_return_however_long_the_thing(question) -> 
     assert "return" in {unit.word for unit in question_units(question)}
 
 
-
-
 @pytest.mark.parametrize("question", [
     "Is your Shanghai showroom open on public holidays?",
     "what's the address of your office? I'd like to pop in and pick some tea",
@@ -499,7 +499,7 @@ def test_sending_something_back_is_a_return_however_long_the_thing(question) -> 
     "快递网点一般几点下班",
 ])
 def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
-    assert place_visit(unicodedata.normalize("NFKC", question).lower())
+    assert place_visit(as_read(question))
 
 
 @pytest.mark.parametrize("question", [
@@ -511,7 +511,7 @@ def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     "我的快递到店了吗",  # a parcel at a pick-up shop
 ])
 def test_support_hours_and_a_parcel_waiting_are_no_visit(question) -> None:
-    assert not place_visit(unicodedata.normalize("NFKC", question).lower())
+    assert not place_visit(as_read(question))
 
 
 def test_a_visit_is_not_covered_by_an_article_naming_the_place_in_passing(shop) -> None:
@@ -541,4 +541,4 @@ def test_a_visit_is_covered_by_an_article_giving_opening_hours(shop) -> None:
     "我想自己用顺丰发一箱行李去上海，大概多少钱",
 ])
 def test_a_customer_sending_their_own_things_is_an_own_parcel(question) -> None:
-    assert own_sending(unicodedata.normalize("NFKC", question).lower())
+    assert own_sending(as_read(question))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from knowledge.retrieval.search import search
 from knowledge.tests.factories import demo_knowledge_base_create
+from knowledge.tests.retrieval_checks import coverage_by
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,8 +22,7 @@ def demo(fake_ollama) -> None:
 
 
 def covers(question: str, titles: tuple[str, ...]) -> float:
-    return max((hit.coverage or 0.0 for hit in search(question, limit=12, include_weak=True).hits
-                if hit.title in titles), default=0.0)
+    return coverage_by(question, *titles, limit=12)
 
 
 WARRANTY = ("Teaware Warranty & Breakage", "茶具保修与破损处理")

@@ -17,6 +17,7 @@ from knowledge.retrieval.snapshot import current_snapshot
 from knowledge.retrieval.synonyms import concepts_in
 from knowledge.retrieval.terms import _stem, query_terms
 from knowledge.tests.factories import article_create
+from knowledge.tests.retrieval_checks import coverage_by
 
 pytestmark = pytest.mark.django_db
 
@@ -207,11 +208,6 @@ def couriers_and_payment(fake_ollama) -> None:
                    body="## If something goes wrong\n\nSend a photo of the broken item and we will help.")
 
 
-def coverage_of(question: str, title: str) -> float:
-    return max((hit.coverage or 0.0 for hit in search(question, limit=10, include_weak=True).hits
-                if hit.title == title), default=0.0)
-
-
 @pytest.mark.parametrize("question", [
     "is paying the delivery driver in cash when the parcel turns up an option?",
     "could I pay the courier on arrival instead?",
@@ -219,7 +215,7 @@ def coverage_of(question: str, title: str) -> float:
 def test_a_source_naming_the_concept_once_is_about_it(couriers_and_payment, question) -> None:
     # "cash on delivery" said once weighs as the two words of the question it replaced, fully: the payment
     # article answers, though the parcels article has the parcel and its arrival many times.
-    assert coverage_of(question, "Paying") > coverage_of(question, "Parcels")
+    assert coverage_by(question, "Paying") > coverage_by(question, "Parcels")
 
 
 def test_a_phrase_concepts_words_apart_are_not_the_concept(couriers_and_payment) -> None:
