@@ -19,6 +19,7 @@ from . import cache as answer_cache
 from . import embedding
 from .models import FAQ, Article, ImportJob, IndexStatus
 from .retrieval import faq, search, similar, snapshot, terms
+from .retrieval.coverage import question_units
 from .retrieval.relevance import bears_on_question
 
 
@@ -205,12 +206,21 @@ def knowledge_lookup(
                                                   version=version)
         return grounding
     if standalone or query == question:
-        [query_vector] = embedding.embed_queries([question])
+        may_lean = has_history and previous_question and _may_lean(question)
+        leaning = f"{previous_question}\n{question}" if may_lean else ""
+        [query_vector, *context_vectors] = embedding.embed_queries([question, *([leaning] if leaning else [])])
         if standalone:
             grounding.faq = faq.faq_match(question, query_vector=query_vector, version=version)
             if grounding.faq:
                 return grounding
         grounding.result = search.search(question, query_vector=query_vector, version=version, limit=limit)
+        if leaning and not any(bears_on_question(hit) for hit in grounding.result.hits):
+            # A question that finds nothing on its own may lean on the one before it without saying so ("大概要
+            # 几天才能回到我卡上?" after a double charge, "mine keeps bouncing" after "do you take Visa?"): read
+            # with it, as a follow-up is; its answer then depends on the conversation, so it is not cached.
+            grounding.result = search.search(question, query_vector=query_vector, version=version,
+                                             context=(leaning, context_vectors[0]), limit=limit)
+            grounding.standalone, grounding.query = False, leaning
     else:
         # One embedding call for both: the follow-up alone, and with the question it follows.
         query_vector, context_vector = embedding.embed_queries([question, query])
@@ -218,6 +228,14 @@ def knowledge_lookup(
             question, query_vector=query_vector, version=version, context=(query, context_vector), limit=limit
         )
     return grounding
+
+
+def _may_lean(question: str) -> bool:
+    """Whether a question that finds nothing alone may lean on the one before: not when it says it opens a new
+    subject ("btw…", "顺便问下…"), nor when it has a head of its own ("can you recommend a restaurant", "淘宝买的…"),
+    which is what it asks about, whatever came before."""
+    return not terms.opens_new_topic(question) and not any(
+        unit.head or unit.whole_message for unit in question_units(question))
 
 
 _product_names: tuple[tuple[int, str], tuple[str, ...]] = ((-1, ""), ())

@@ -39,11 +39,14 @@ from .heads import (
     OTHER_SELLER,
     OWN_SENDING,
     PLACE_VISIT,
+    TRADE_WORDS,
     chinese_heads,
     chinese_objects,
+    chinese_services,
     english_damaged,
     english_heads,
     english_objects,
+    english_services,
     other_field_phrases,
     other_sellers,
     own_sending,
@@ -229,12 +232,13 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     the shop ("another shop", "别家店"), which no article covers."""
     content = {unit.word for unit in units}
     heads = english_heads(text, content=content)
-    objects = english_objects(text, content=content)
+    objects = english_objects(text, content=content) | english_services(text, content=content)
     counted = english_damaged(text, content=content)  # "I cracked my phone screen… is that covered?"
     for index, run in enumerate(_CJK_RUN.split(text)):
         if index % 2:
             heads |= chinese_heads(run, content=content)
             counted |= chinese_objects(run, content=content)
+            objects |= chinese_services(run, content=content)
     sellers, another = other_sellers(text)
     for unit in units:
         field_word = unit.word in OTHER_FIELDS or (unit.english and root(unit.word) in _OTHER_FIELD_ROOTS) or any(
@@ -243,7 +247,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             unit.head = unit.whole_message = True
         elif unit.word in heads:
             unit.head = True
-        elif unit.word in counted:  # goods counted in a story: what the whole message is about, as a seller is
+        elif unit.word in counted or unit.word in TRADE_WORDS:  # goods counted in a story, trade between businesses:
+            # what the whole message is about, as a seller is
             unit.head_if_unknown = unit.whole_message = True
         elif unit.word in objects:
             unit.head_if_unknown = True

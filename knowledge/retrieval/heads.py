@@ -315,3 +315,78 @@ def chinese_heads(run: str, *, content: set[str]) -> set[str]:
         wanted = match.group(1) or match.group(2) or ""
         heads.update(word for word in segmenter().cut(wanted) if word in content)
     return heads
+
+
+# A service or arrangement the shop is asked whether it offers ("do you do gift wrapping", "does your shop offer
+# price matching", "可以加个礼盒吗", "能提供批发价吗"), and where a thing of the shop's may go ("is the gaiwan okay
+# in the dishwasher", "dishwasher-safe", "能放洗碗机吗"): what is offered, or where, is the question's subject. A
+# head when the knowledge base never names it, as an object to send is (`english_objects`): a shop's articles name
+# what it does offer somewhere ("do you offer free shipping" is covered), and are silent on what it does not.
+_EN_SERVICE_FRAME = re.compile(
+    r"\b(?:do|does|can|could|would|will)\s+(?:you|u|your\s+(?:shop|store|company|team))\s+(?:guys\s+)?(?:also\s+)?"
+    r"(?:do|offer|provide|arrange|include|have)\s+(?:any\s+|a\s+|an\s+|some\s+)?((?:[a-z'-]+\s*){1,3})"
+)
+# A question of whether something is fit for a place or use: it starts as a yes-no question does (a story's "I put
+# the wrong address in the form" asks nothing of the form).
+_EN_SUITABILITY_QUESTION = re.compile(r"(?:^|[.?!]\s+|\n)\s*(?:can|could|is|are|does|do|will|would|should|may|am)\b"
+                                      r"[^.?!\n]*")
+_EN_PLACE_OF_USE = re.compile(
+    r"\b(?:go|goes|put|place|used?|wash(?:ed)?|heat(?:ed)?|stay|sit|be\s+put|be\s+used)\s+"
+    r"(?:(?:it|them|this|that|these|those|one|(?:the|a|an|my|our|your)\s+[a-z'-]+)\s+)?(?:in|into|inside|on)\s+"
+    r"(?:the|a|an|my|our)\s+([a-z'-]+)"
+    r"|\b([a-z'-]+)[- ]safe\b"
+)
+# Nouns that name no service: "do you have a way to…", "do you offer any option for…".
+_EN_GENERIC_NOUNS = frozenset(
+    "way ways option options choice choices chance idea time times plan service services problem problems issue "
+    "issues question questions info information answer answers update updates news".split()
+)
+_ZH_SERVICE_FRAME = re.compile(
+    r"(?:可以|能|能不能|可不可以|能否|可否|是否可以|是否能)(?:帮我|帮忙|给我|帮)?(?:加|提供|安排|开通|配|附|写|做)"
+    r"(?:个|一个|上|一张|张|一下|份|一份)?([\u4e00-\u9fff]{1,6}?)(?:服务)?(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
+    r"|提供([\u4e00-\u9fff]{1,6}?)(?:服务)?(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
+)
+_ZH_PLACE_OF_USE = re.compile(
+    r"(?:放进|放入|放到|放在)([\u4e00-\u9fff]{2,5}?)(?:里|里面|中|内)?(?:洗|加热|烤|煮|清洗|消毒|用)?"
+    r"(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
+    r"|(?:放|进)([\u4e00-\u9fff]{2,5}?)(?:里|里面|中|内|洗|加热|烤|煮|清洗|消毒)(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
+)
+
+
+def english_services(text: str, *, content: set[str]) -> set[str]:
+    """What an English question asks whether the shop offers ("do you do gift wrapping" -> wrapping), or where a
+    thing of the shop's may go ("okay to go in the dishwasher", "oven-safe" -> dishwasher, oven), among its
+    content words: a head when the knowledge base never names it."""
+    found: set[str] = set()
+    for match in _EN_SERVICE_FRAME.finditer(text):
+        for word in match.group(1).split():
+            if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES:
+                break
+            stem = _stem(word)
+            if stem in content and stem not in _EN_GENERIC_NOUNS:  # "gift wrapping": gift, wrapping
+                found.add(stem)
+    for question in _EN_SUITABILITY_QUESTION.finditer(text):
+        for match in _EN_PLACE_OF_USE.finditer(question.group(0)):
+            word = match.group(1) or match.group(2)
+            if word not in _EN_PRONOUNS and _stem(word) in content:
+                found.add(_stem(word))
+    return found
+
+
+def chinese_services(run: str, *, content: set[str]) -> set[str]:
+    """What a Chinese question asks whether the shop offers ("可以加个礼盒吗" -> 礼盒), or where a thing may go
+    ("能放洗碗机吗" -> 洗碗机), among its content words: a head when the knowledge base never names it."""
+    found: set[str] = set()
+    for match in [*_ZH_SERVICE_FRAME.finditer(run), *_ZH_PLACE_OF_USE.finditer(run)]:
+        wanted = next(group for group in match.groups() if group is not None)
+        found.update(word for word in segmenter().cut(wanted)
+                     if word in content and len(word) > 1 and word not in _ZH_ANY_GOODS)
+    return found
+
+
+# Trade between businesses (buying to resell, in bulk, as an agent or a franchise): no matter of a shop's help
+# articles for its customers unless they say so.
+TRADE_WORDS = frozenset(
+    "wholesale wholesaler wholesalers bulk reseller resellers resell resale distributor distributors franchise "
+    "dropship dropshipping dropshipper 批发 批发价 代理 代理商 加盟 分销 经销 经销商 代发 一件代发 拿货".split()
+)

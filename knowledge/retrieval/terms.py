@@ -253,6 +253,20 @@ FOLLOW_UP_PREFIXES = (
 )
 
 
+# Words that open a new subject within a conversation ("btw, what's the weather like", "顺便问下西湖门票多少钱"): a
+# question after them does not lean on the one before, whatever it lacks.
+_NEW_TOPIC = re.compile(
+    r"\b(?:btw|by\s+the\s+way|also|another\s+(?:question|thing)|one\s+more\s+(?:thing|question)|unrelated"
+    r"|off[\s-]topic|different\s+question|while\s+i\s+have\s+you|on\s+another\s+note|separately)\b"
+    r"|顺便|另外|还有个问题|还有一个问题|另一个问题|再问(?:一下|个|一个)|换个话题|题外话|对了"
+)
+
+
+def opens_new_topic(question: str) -> bool:
+    """Whether a message says it asks about something new (lower case or not)."""
+    return bool(_NEW_TOPIC.search(question.lower()))
+
+
 def is_follow_up(question: str, *, has_history: bool) -> bool:
     """Whether a question leans on earlier turns ("那运费呢?", "and for returns?").
 

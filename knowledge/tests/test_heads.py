@@ -97,6 +97,40 @@ def test_a_field_outside_a_shop_is_not_covered_by_shop_words(shop, question) -> 
     assert covered(question) < settings.COVERAGE_MIN
 
 
+@pytest.mark.parametrize("question", [
+    # a service the shop is asked whether it offers, which no article names
+    "Do you do engraving on cups I pay for by card or Alipay?",
+    "Does your shop offer gift wrapping on orders paid by card?",
+    "Do you provide a loyalty card for payment with Alipay?",
+    "你们可以提供刻字服务吗？用支付宝付款",
+    "能不能加个礼盒，我用银行卡付款",
+    # where a thing of the shop's may go, which no article names
+    "Can the cups go in the dishwasher, or should I return them for a refund?",
+    "Are your kettles oven-safe, and can I pay for one by card?",
+    "Can I put a cup in the microwave, and is a refund possible if it cracks?",
+    "杯子可以放进冰箱吗，退款怎么退",
+    "杯子能放洗碗机洗吗？付款用支付宝",
+    # trade between businesses
+    "We run a café and want to buy wholesale: can we pay by card or Alipay?",
+    "我们想批发一批，可以用支付宝付款吗",
+    "Can I become a reseller and get refunds to my card?",
+])
+def test_a_service_or_use_no_article_names_is_not_covered_by_shop_words(shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "Do you offer cash on delivery?",  # offered or not, the article says so
+    "Do you offer refunds to Alipay?",
+    "Can you provide a refund to my card?",
+    "Do you have a way to pay by WeChat Pay?",  # a way: no service of its own
+    "可以提供退款吗",
+    "Is it okay to put the refund on my Alipay account?",  # a place the articles name
+])
+def test_a_service_an_article_names_stays_covered(shop, question) -> None:
+    assert covered(question) >= settings.COVERAGE_MIN
+
+
 def test_a_story_in_shop_words_does_not_cover_the_question_it_ends_with(shop) -> None:
     story = "My Alipay account and my bank card were both charged for the refund."
     assert covered(f"{story} Who do I report the stolen phone to?") < settings.COVERAGE_MIN

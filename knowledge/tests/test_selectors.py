@@ -43,6 +43,39 @@ def test_a_follow_up_is_looked_up_with_the_question_it_follows_in_one_embedding_
     assert grounding.record()["standalone"] is False and grounding.faq is None and grounding.cached is None
 
 
+@pytest.mark.parametrize(("previous", "question", "title"), [
+    ("Do you take Visa?", "Mine got declined twice when I tried, what now?", "Payment methods"),
+    ("Can I send back unopened tea?", "Thing is, I bought it three weeks ago. Still fine?", "Returns and refunds"),
+    ("可以开专用发票吗", "大概要等几天才拿得到？", "发票开具"),
+    ("无理由退货可以吗", "要是我自己出这笔钱呢", "退货与退款"),
+])
+def test_a_question_that_finds_nothing_alone_is_read_with_the_one_before(fake_ollama, previous, question,
+                                                                         title) -> None:
+    """Customers lean on the earlier turn without the words of a follow-up ("and…", "那…"): a question the
+    knowledge base has nothing for on its own is looked up with the one before, and not cached as standalone."""
+    knowledge_base_create()
+    alone = selectors.knowledge_lookup(question=question, previous_question="", has_history=False, profile="p")
+    assert alone.result is not None and not any(bears_on_question(hit) for hit in alone.result.hits)
+    grounding = selectors.knowledge_lookup(question=question, previous_question=previous, has_history=True,
+                                           profile="p")
+    assert not grounding.standalone and grounding.query == f"{previous}\n{question}"
+    relevant = [hit for hit in grounding.result.hits if bears_on_question(hit)]
+    assert relevant and relevant[0].title == title
+
+
+@pytest.mark.parametrize("question", [
+    "How long does the refund take?",  # finds its own answer: read alone
+    "btw, which film should I watch tonight?",  # says it is a new subject
+    "顺便问下，附近有什么好吃的？",
+    "Can you recommend a restaurant near your warehouse?",  # a head of its own: what it asks about
+])
+def test_a_question_with_a_subject_of_its_own_is_not_read_with_the_one_before(fake_ollama, question) -> None:
+    knowledge_base_create()
+    grounding = selectors.knowledge_lookup(question=question, previous_question="Do you take Visa?",
+                                           has_history=True, profile="p")
+    assert grounding.standalone and grounding.query == question
+
+
 def test_the_retrieval_preview_marks_what_the_reply_pipeline_would_give(fake_ollama, settings) -> None:
     """Its "in the prompt" is the pipeline's own rule (conversations.scope gives sources by bears_on_question): a
     section that covers the question only with the rest of its article (Visa here, cash there) goes in."""
