@@ -77,7 +77,7 @@ ASKING_WORDS = frozenset(
     looking today tomorrow tonight weekend week year now time don't dont doesn't can't cannot won't i'm i've
     whats hows wheres whens whos im ive id youre thats theres isnt arent didnt wont cant myself yourself itself
     us him her his hers mine yours ours theirs option options choice live roughly approximately around
-    morning afternoon evening night
+    morning afternoon evening night happen happens happened happening suppose supposed
     u ur pls plz until till til since before after during while whenever whether because though although
     rather prefer i'd i'll you'd we'd it'd nobody up
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
@@ -440,7 +440,10 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)
             if term_id is not None:
-                scores[row] += _covered(snapshot, [term_id]) / len(unit.parts)
+                # A word ending in a word of two characters or more is a kind of it, or a verb and its object
+                # ("开发票": 发票, "手机电池": 电池): that word stands for it whole; other parts for their share.
+                head_part = not unit.concept and len(part) > 1 and unit.word.endswith(part) and part != unit.word
+                scores[row] += _covered(snapshot, [term_id]) * (1.0 if head_part else 1 / len(unit.parts))
         named = _covered(snapshot, whole)
         if unit.concept and not unit.english:  # named once is about it: the concept's word, or its phrase as a
             # phrase ("wrong items"); not a concept that is one English word, as common as "return"

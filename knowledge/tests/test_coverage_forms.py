@@ -542,3 +542,20 @@ def test_a_visit_is_covered_by_an_article_giving_opening_hours(shop) -> None:
 ])
 def test_a_customer_sending_their_own_things_is_an_own_parcel(question) -> None:
     assert own_sending(as_read(question))
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("半年前买的茶叶，现在还能补开发票吗", "发票开具说明"),  # 开发票: cut whole, 开发 and 发票 inside
+    ("去年买的茶叶还能开发票吗", "发票开具说明"),
+])
+def test_a_chinese_word_the_articles_lack_is_covered_as_the_word_it_ends_in(shop, question, title) -> None:
+    assert covers(question, title) >= settings.COVERAGE_MIN
+
+
+def test_what_happened_and_what_one_is_supposed_to_do_ask_without_a_subject(shop) -> None:
+    """"What happened and what am I supposed to do?" asks about the story before it, as "Why?" does: its words are
+    no subject of their own for the sentence to be read alone by."""
+    story = "At checkout my credit card payment failed and Alipay did too."
+    question = f"{story} What happened here and what am I supposed to do?"
+    assert [unit.word for unit in question_units("What happened here and what am I supposed to do?")] == []
+    assert covers(question, "支付方式") >= settings.COVERAGE_MIN
