@@ -77,7 +77,7 @@ ASKING_WORDS = frozenset(
     looking today tomorrow tonight weekend week year now time don't dont doesn't can't cannot won't i'm i've
     whats hows wheres whens whos im ive id youre thats theres isnt arent didnt wont cant myself yourself itself
     us him her his hers mine yours ours theirs option options choice live roughly approximately around
-    morning afternoon evening night happen happens happened happening suppose supposed
+    morning afternoon evening night happen happens happened happening suppose supposed wat info information
     u ur pls plz until till til since before after during while whenever whether because though although
     rather prefer i'd i'll you'd we'd it'd nobody up
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
