@@ -442,7 +442,7 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
             if term_id is not None:
                 # A word ending in a word of two characters or more is a kind of it, or a verb and its object
                 # ("开发票": 发票, "手机电池": 电池): that word stands for it whole; other parts for their share.
-                head_part = not unit.concept and len(part) > 1 and unit.word.endswith(part) and part != unit.word
+                head_part = not unit.concept and len(part) > 1 and unit.word.endswith(part)
                 scores[row] += _covered(snapshot, [term_id]) * (1.0 if head_part else 1 / len(unit.parts))
         named = _covered(snapshot, whole)
         if unit.concept and not unit.english:  # named once is about it: the concept's word, or its phrase as a

@@ -235,17 +235,24 @@ def english_heads(text: str, *, content: set[str]) -> set[str]:
     return heads
 
 
+def _object_words(phrase: str, *, ends: frozenset[str] = frozenset()) -> list[str]:
+    """The words of a phrase up to where the object it names ends: a preposition, a stop word, a particle ("the
+    broken cups back to you": broken, cups), or one of `ends`."""
+    words = []
+    for word in phrase.split():
+        if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES or word in ends:
+            break
+        words.append(word)
+    return words
+
+
 def english_objects(text: str, *, content: set[str]) -> set[str]:
     """What an English question asks to have sent, shipped or paid for ("shipping a sofa" -> sofa), among its
     content words: a head when the knowledge base never names it (a shop writes about its own goods somewhere;
     "mail the broken cups back" names cups its articles mention, "pay for a new car" a car none does)."""
     objects: set[str] = set()
     for match in _EN_OBJECT_FRAME.finditer(text):
-        words = []
-        for word in match.group(1).split():
-            if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES:
-                break
-            words.append(word)
+        words = _object_words(match.group(1))
         sent_back = re.match(r"(?:[a-z'-]+\s+){0,4}back\b", text[match.end(1) - len(match.group(1)):])
         if (words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content and not sent_back
                 and _stem(words[-1]) not in _EN_ANY_GOODS):
@@ -259,11 +266,7 @@ def english_damaged(text: str, *, content: set[str]) -> set[str]:
     knowledge base never names it, as the objects of sending are (`english_objects`)."""
     objects: set[str] = set()
     for match in _EN_DAMAGED_FRAME.finditer(text):
-        words = []
-        for word in (match.group(1) or match.group(2)).split():
-            if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES or word in _EN_WHEN:
-                break
-            words.append(word)
+        words = _object_words(match.group(1) or match.group(2), ends=_EN_WHEN)
         if words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content:
             objects.add(_stem(words[-1]))
     return objects
@@ -359,9 +362,7 @@ def english_services(text: str, *, content: set[str]) -> set[str]:
     content words: a head when the knowledge base never names it."""
     found: set[str] = set()
     for match in _EN_SERVICE_FRAME.finditer(text):
-        for word in match.group(1).split():
-            if word in _EN_OBJECT_END or word in STOPWORDS or word in _EN_PARTICLES:
-                break
+        for word in _object_words(match.group(1)):
             stem = _stem(word)
             if stem in content and stem not in _EN_GENERIC_NOUNS:  # "gift wrapping": gift, wrapping
                 found.add(stem)
