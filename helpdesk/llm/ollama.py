@@ -34,7 +34,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -495,8 +495,9 @@ def _stream_session(client: ollama.AsyncClient) -> aiohttp.ClientSession:
         session = aiohttp.ClientSession(
             base_url=base_url,
             headers=headers,
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.OLLAMA_CONNECT_TIMEOUT,
-                                          sock_read=settings.OLLAMA_READ_TIMEOUT),
+            # The read timeout is `_SilenceWatch`'s, not aiohttp's: its `sock_read` timer is cancelled and made
+            # anew on every chunk received (a tenth of the reader's processor time at a model's pace).
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=settings.OLLAMA_CONNECT_TIMEOUT),
             connector=aiohttp.TCPConnector(limit=0),
             # Any byte waiting unread pauses the socket's reading until `_aiohttp_lines` takes it: see there.
             read_bufsize=1,
@@ -538,6 +539,70 @@ async def _sessions_close(sessions: list[aiohttp.ClientSession]) -> None:
         await session.close()
 
 
+class _Silence:
+    """One aiohttp stream's read in progress, as `_SilenceWatch` sees it: since when it has waited for its
+    answer's headers or its next data (None between reads, while the stream's consumer has what it read), and
+    the task waiting (the first chunk may be awaited by another task than the rest: a failover's time limit)."""
+
+    __slots__ = ("task", "timed_out", "waiting_since")
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task | None = None
+        self.waiting_since: float | None = None
+        self.timed_out = False
+
+
+class _SilenceWatch:
+    """OLLAMA_READ_TIMEOUT for every aiohttp stream of one event loop, checked by one task a few times per
+    timeout: a read waiting longer than that is cancelled and raised as TimeoutError, as aiohttp's `sock_read`
+    raised it. The cost per chunk is two attribute writes, where `sock_read` made a timer per chunk; a silence
+    is noticed within a quarter of the timeout (at most one second) after it runs out."""
+
+    def __init__(self) -> None:
+        self.reads: set[_Silence] = set()
+        self.checker: asyncio.Task | None = None
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[_Silence]:
+        read = _Silence()
+        self.reads.add(read)
+        if self.checker is None or self.checker.done():
+            self.checker = asyncio.get_running_loop().create_task(self._check())
+        try:
+            yield read
+        except asyncio.CancelledError:
+            # This watch's cancel, and no other (a stop, a deadline, a shutdown) asked for since: a timeout.
+            task = asyncio.current_task()
+            if read.timed_out and task is not None and task.uncancel() == 0:
+                raise TimeoutError(f"no data from Ollama for {settings.OLLAMA_READ_TIMEOUT:g} s") from None
+            raise
+        finally:
+            self.reads.discard(read)
+
+    async def _check(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self.reads:
+            timeout = settings.OLLAMA_READ_TIMEOUT
+            await asyncio.sleep(min(timeout / 4, 1.0))
+            now = loop.time()
+            for read in list(self.reads):
+                since = read.waiting_since
+                if since is not None and now - since >= timeout and not read.timed_out and read.task is not None:
+                    read.timed_out = True
+                    read.task.cancel()
+
+
+_silence_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _SilenceWatch] = weakref.WeakKeyDictionary()
+
+
+def _silence_watch() -> _SilenceWatch:
+    loop = asyncio.get_running_loop()
+    watch = _silence_watches.get(loop)
+    if watch is None:
+        watch = _silence_watches[loop] = _SilenceWatch()
+    return watch
+
+
 async def _aiohttp_chunks(client: ollama.AsyncClient, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
     """POST /api/chat with aiohttp and yield each NDJSON line as a plain dict; otherwise as `_light_chunks`.
 
@@ -546,15 +611,19 @@ async def _aiohttp_chunks(client: ollama.AsyncClient, body: dict[str, Any]) -> A
     processor time per chunk (bench/stream_reader.py), and a generation worker reads a hundred streams at once.
     Its errors (aiohttp.ClientError, TimeoutError for its socket timeouts) map like httpx's in `_translate`.
     """
-    async with _stream_session(client).post("api/chat", data=orjson.dumps(body)) as response:
-        if response.status >= 300:
-            raise ollama.ResponseError(await response.text(errors="replace"), response.status)
-        async with contextlib.aclosing(_ndjson_parts(_aiohttp_lines(response.content))) as parts:
-            async for part in parts:
-                yield part
+    loop = asyncio.get_running_loop()
+    with _silence_watch().watching() as read:
+        read.task, read.waiting_since = asyncio.current_task(), loop.time()
+        async with _stream_session(client).post("api/chat", data=orjson.dumps(body)) as response:
+            read.waiting_since = None
+            if response.status >= 300:
+                raise ollama.ResponseError(await response.text(errors="replace"), response.status)
+            async with contextlib.aclosing(_ndjson_parts(_aiohttp_lines(response.content, read))) as parts:
+                async for part in parts:
+                    yield part
 
 
-async def _aiohttp_lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+async def _aiohttp_lines(content: aiohttp.StreamReader, read: _Silence | None = None) -> AsyncIterator[bytes]:
     """The body's complete lines, split here from whatever each `readany` returns, so that every line that
     arrived before the connection failed is handed over before the failure is raised.
 
@@ -569,7 +638,15 @@ async def _aiohttp_lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
     buffer lost the lines received while the consumer was busy with an earlier one.)
     """
     pending = b""
-    while data := await content.readany():
+    loop = asyncio.get_running_loop()
+    while True:
+        if read is not None:
+            read.task, read.waiting_since = asyncio.current_task(), loop.time()
+        data = await content.readany()
+        if read is not None:
+            read.waiting_since = None
+        if not data:
+            break
         lines = (pending + data).split(b"\n")
         pending = lines.pop()
         if len(pending) > STREAM_LINE_MAX_BYTES:

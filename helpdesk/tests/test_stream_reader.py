@@ -159,6 +159,15 @@ async def test_a_silence_past_the_read_timeout_is_stream_broken(fake_ollama, rea
         await collect(stream)
 
 
+async def test_the_read_timeout_is_the_longest_silence_not_the_whole_reply(fake_ollama, reader, settings) -> None:
+    """A reply taking many times the read timeout, each chunk well within it, is read to its end (the aiohttp
+    reader's timeout is its own silence watch, checked a few times per timeout)."""
+    settings.OLLAMA_READ_TIMEOUT = 0.4
+    fake_ollama.script(Reply(content="one two three four five six seven", thinking="", per_token=0.15))
+    stream = await gateway.open_chat_stream(MESSAGES, options())
+    assert (await collect(stream))[0] == "one two three four five six seven"
+
+
 async def test_missing_model_is_model_not_found(fake_ollama, reader) -> None:
     with pytest.raises(gateway.ModelNotFound, match="ollama pull deepseek-r1:70b"):
         await gateway.open_chat_stream(MESSAGES, options(model="deepseek-r1:70b"))
