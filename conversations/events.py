@@ -102,8 +102,8 @@ async def reply_delta(*, conversation_id: int, message_id: int, seq: int, text: 
     if sent is None:
         await _group_send(conversation_id, event)
     elif _layer_shares_the_cache():
-        _publish_after_set(conversation_group(conversation_id), {**event, "conversation_id": conversation_id},
-                           reply_progress_entry(message_id, seq=seq, text=sent))
+        await _delta_batch().add(conversation_group(conversation_id), {**event, "conversation_id": conversation_id},
+                                 reply_progress_entry(message_id, seq=seq, text=sent))
     else:
         reply_progress_publish(message_id, seq=seq, text=sent)
         await _group_send(conversation_id, event)
@@ -126,17 +126,68 @@ def _layer_shares_the_cache() -> bool:
     return isinstance(address, str) and address == shared.get("LOCATION")
 
 
-def _publish_after_set(group: str, message: dict[str, Any], entry: tuple[str, Any, int]) -> None:
-    """SET the cache entry (key, value, timeout; as cache.set would write it) and PUBLISH `message` to `group`
-    (as the layer's group_send would: its channel name and serialization) in one pipeline. Blocking, like the
-    cache write it replaces; dropped while Redis is away, as `_group_send`'s events are."""
+_Delta = tuple[str, dict[str, Any], tuple[str, Any, int]]  # group, event, progress entry
+
+
+class _DeltaBatch:
+    """The deltas every stream of one event loop flushes in the same turn of the loop, written and published in
+    one pipeline when the turn's callbacks are done: at a hundred streams a loop wakes with several pieces
+    ready, and a pipeline's own cost (a pooled connection, a round trip, the parsing) is then paid once for all
+    of them. Each `add` returns once its delta is out, so a stream's later events (its end, sent another way)
+    still follow its deltas; a stream's deltas keep their order (one list, written in order)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.deltas: list[_Delta] = []
+        self.waiting: list[asyncio.Future[None]] = []
+
+    def add(self, group: str, message: dict[str, Any], entry: tuple[str, Any, int]) -> asyncio.Future[None]:
+        if not self.deltas:
+            self.loop.call_soon(self._flush)
+        self.deltas.append((group, message, entry))
+        sent: asyncio.Future[None] = self.loop.create_future()
+        self.waiting.append(sent)
+        return sent
+
+    def _flush(self) -> None:
+        deltas, waiting, self.deltas, self.waiting = self.deltas, self.waiting, [], []
+        try:
+            _publish_after_set(deltas)
+        except Exception as exc:
+            for sent in waiting:
+                if not sent.done():
+                    sent.set_exception(exc)
+            return
+        for sent in waiting:
+            if not sent.done():  # a stream stopped meanwhile has cancelled its wait
+                sent.set_result(None)
+
+
+_delta_batches: dict[asyncio.AbstractEventLoop, _DeltaBatch] = {}
+
+
+def _delta_batch() -> _DeltaBatch:
+    loop = asyncio.get_running_loop()
+    batch = _delta_batches.get(loop)
+    if batch is None:
+        for closed in [other for other in _delta_batches if other.is_closed()]:
+            del _delta_batches[closed]
+        batch = _delta_batches[loop] = _DeltaBatch(loop)
+    return batch
+
+
+def _publish_after_set(deltas: list[_Delta]) -> None:
+    """For each delta, SET its progress entry (key, value, timeout; as cache.set would write it) and PUBLISH its
+    event to its group (as the layer's group_send would: its channel name and serialization), all in one
+    pipeline. Blocking, like the cache write it replaces; dropped while Redis is away, as `_group_send`'s events
+    are."""
     layer = get_channel_layer()
-    key, value, timeout = entry
     client = cache.client  # django-redis's: the key and the encoding cache.get reads back
     try:
         pipe = client.get_client(write=True).pipeline(transaction=False)
-        pipe.set(client.make_key(key), client.encode(value), ex=timeout)
-        pipe.publish(layer._get_group_channel_name(group), layer.serialize(message))
+        for group, message, (key, value, timeout) in deltas:
+            pipe.set(client.make_key(key), client.encode(value), ex=timeout)
+            pipe.publish(layer._get_group_channel_name(group), layer.serialize(message))
         pipe.execute()
     except Exception as exc:
         if not redisdown.redis_unavailable(exc):

@@ -140,6 +140,46 @@ async def test_a_delta_and_the_progress_it_ends_go_out_in_one_round_trip_progres
 
 
 @pytest.mark.production
+async def test_deltas_of_several_streams_in_one_turn_of_the_loop_share_one_round_trip_in_order() -> None:
+    """A worker's stream loop carries many replies: the deltas they flush in the same turn go out in one pipeline,
+    each progress before its delta, and each stream's deltas in the order it sent them."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from conversations.reply_progress import reply_progress, reply_progress_forget
+    from tests.support.redis_traffic import redis_traffic
+
+    layer = get_channel_layer()
+    conversations = (987661, 987662, 987663)
+    listeners = {}
+    for conversation_id in conversations:
+        listeners[conversation_id] = await layer.new_channel()
+        await layer.group_add(events.conversation_group(conversation_id), listeners[conversation_id])
+
+    async def stream(conversation_id: int) -> None:
+        message_id = conversation_id + 1000
+        await events.reply_delta(conversation_id=conversation_id, message_id=message_id, seq=0, text="a",
+                                 sent="a")
+        await events.reply_delta(conversation_id=conversation_id, message_id=message_id, seq=1, text="b",
+                                 sent="ab")
+
+    try:
+        with redis_traffic() as traffic:
+            await asyncio.gather(*(stream(conversation_id) for conversation_id in conversations))
+        assert traffic.round_trips == 2 and dict(traffic.commands) == {"SET": 6, "PUBLISH": 6}
+        assert [call.split()[0] for call in traffic.calls[:6]] == ["SET", "PUBLISH"] * 3
+        for conversation_id in conversations:
+            heard = [await asyncio.wait_for(layer.receive(listeners[conversation_id]), 5) for _ in range(2)]
+            assert [(event["seq"], event["text"]) for event in heard] == [(0, "a"), (1, "b")]
+            assert reply_progress(conversation_id + 1000) == (1, "ab")
+    finally:
+        for conversation_id in conversations:
+            await layer.group_discard(events.conversation_group(conversation_id), listeners[conversation_id])
+        reply_progress_forget([conversation_id + 1000 for conversation_id in conversations])
+
+
+@pytest.mark.production
 async def test_a_delta_without_the_shared_redis_writes_its_progress_then_sends(settings) -> None:
     """A channel layer on another Redis than the cache's (here, as far as the settings say: another address): the
     two writes go apart, the progress first."""
