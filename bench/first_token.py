@@ -334,6 +334,21 @@ async def _read_reply(ws: websockets.ClientConnection, expected: str) -> dict:
             }
 
 
+def reply_words(count: int) -> list[str]:
+    """The fake's reply, one word a token, the last citing the first source ("[1]", taken out before the
+    customer sees it): an answer from the knowledge base as the product gives most. Letters only, no digits:
+    replies of "word17" tokens were each held for a person by the fact check (an unverified number), so every
+    reply measured before carried a handoff, and its queries and events, that an answered question does not."""
+    def letters(number: int) -> str:
+        text = ""
+        while True:
+            number, digit = divmod(number, 26)
+            text = chr(ord("a") + digit) + text
+            if not number:
+                return text
+    return [f"word{letters(i)}" for i in range(count)]
+
+
 def chat_url(base: str, token: str) -> str:
     return base.replace("http", "ws") + f"/ws/chat/{token}/"
 
@@ -605,7 +620,7 @@ class Bench:
 
     @property
     def expected(self) -> str:
-        return " ".join(f"word{i}" for i in range(self.args.tokens))
+        return " ".join(reply_words(self.args.tokens))
 
 
 @dataclass
@@ -663,6 +678,9 @@ def report(n: int, direct: list[float], results: list[dict], relay: list[float],
     print(f"  customer, echo of own message     : {summary([r['echo'] for r in results if r.get('echo')])}")
     print(f"  customer, reply task started      : {summary([r['typing'] for r in results if r.get('typing')])}")
     print(f"  customer, whole reply             : {summary(totals)}")
+    if frames := [r["frames"] for r in results if r.get("frames")]:
+        print(f"  delta frames per reply            : p50 {statistics.median(frames):7.0f}      "
+              f"(DELTA_COALESCE_MS {os.environ.get('DELTA_COALESCE_MS', 'default')})")
     if relay:
         print(f"  blocking relay, first visible text: {summary(relay)}")
     if seen and relay:
@@ -990,7 +1008,8 @@ def main() -> None:
     _empty_redis(redis_url)
     (ROOT / "bench" / "serve.log").write_text("")
     fake, ollama_url = start_fake_ollama(
-        "--ttft", str(args.ttft), "--per-token", str(args.per_token), "--tokens", str(args.tokens), "--thinking", ""
+        "--ttft", str(args.ttft), "--per-token", str(args.per_token), "--thinking", "",
+        "--content", " ".join(reply_words(args.tokens)) + "[1]",
     )
     measured: list[Measured] = []
     began = time.perf_counter()
