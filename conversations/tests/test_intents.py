@@ -258,6 +258,12 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "能不能让贵公司的负责人讲一下",
     "Same canned reply again. Is there someone on your team who can actually look at my order?",
     "is there anybody who could please check my refund",
+    "I'd rather explain the whole situation to someone from your team, it's complicated",  # telling it to a person
+    "honestly can I just explain it to a real person",
+    "Been at this for ages. Is there someone who can pick this up?",  # taking the matter on
+    "is there anybody there who could take this over please",
+    "有没有活人啊？？",  # a final particle after asking whether one is there
+    "有没有客服呀",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -276,6 +282,10 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "有没有人在杭州买过这款茶",
     "Is there anyone who can tell me the shipping cost?",  # a question anyone could answer, the bot included
     "is there a discount that can help me",
+    "Can you explain the return rules to me?",  # the bot is asked to explain
+    "I need to explain to my boss why the invoice is late, when will it come?",
+    "is there someone who can pick it up from the locker for me?",  # collecting a parcel, not the matter
+    "有没有茶具啊",
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     assert not asks_for_person(text)
