@@ -6,8 +6,8 @@ of it is held out and never tuned on. Both parts must meet every target. The fak
 cover is the product's doing. A second run with a fake that changes one number of the source it quotes shows
 the fact check flags changed numbers, and the first run shows it leaves right ones alone.
 
-The tuning part meets every target. The held-out part meets the one for handing off requests for a person, not
-those for citing the right article, answering in-scope questions and declining what is out of scope: its misses
+The tuning part meets every target. The held-out part meets those for handing off requests for a person and for
+answering in-scope questions, not those for citing the right article and declining what is out of scope: its misses
 are stories and paraphrases sharing few words with the article (a cat that swept a cup off the table for the
 warranty, a finance department asking for a fapiao months later) and out-of-scope questions made of the shop's own
 words whose subject is a word the rules do not read. Where a part is below a target the
@@ -38,12 +38,11 @@ TARGETS = {  # figure: the least it may be, on each part
     "person_handed_off": 0.95,
 }
 # Below the targets, as measured on the held-out part of the 378 cases: 48 of 64 cases cite an expected article,
-# 59 of 70 in-scope questions are answered, 34 of 41 out-of-scope questions are declined. Floors, not targets:
-# raise them as the product gets better, never lower them to pass. Raised this round from 0.70 and 0.81 (45 of 64,
-# 57 of 70) by rules found on the third round of development probes; the fifth round's held-out cases, written
-# apart from every rule, give 8 of 10 cited, 10 of 12 answered and 5 of 6 declined (README).
+# 34 of 41 out-of-scope questions are declined. Floors, not targets: raise them as the product gets better, never
+# lower them to pass. In-scope answered reached its target (60 of 70, 0.857) with the rules the fifth round of
+# development probes led to, and is held to the target since.
 TUNING_FLOOR: dict[str, float] = {}
-HELD_OUT_FLOOR = {"cited_right": 0.75, "in_scope_answered": 0.84, "out_of_scope_declined": 0.82}
+HELD_OUT_FLOOR = {"cited_right": 0.75, "out_of_scope_declined": 0.82}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}
 # CI evaluates the whole set within this (issue 15: under two minutes).
 RUN_SECONDS_AT_MOST = 120

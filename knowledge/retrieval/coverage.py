@@ -79,7 +79,7 @@ ASKING_WORDS = frozenset(
     us him her his hers mine yours ours theirs option options choice live roughly approximately around
     morning afternoon evening night happen happens happened happening suppose supposed wat info information
     u ur pls plz until till til since before after during while whenever whether because though although
-    rather prefer i'd i'll you'd we'd it'd nobody up
+    rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
     自己 几天 多少天
@@ -97,6 +97,20 @@ ASKING_WORDS = frozenset(
     妈妈 妈 老妈 爸爸 爸 老爸 父母 家人 姐姐 妹妹 哥哥 弟弟 表姐 表妹 表哥 表弟 老婆 老公 朋友 男朋友 女朋友
     儿子 女儿 孩子 同事 老板 奶奶 爷爷 外婆 外公 姥姥 阿姨 叔叔 邻居
     爸妈 长辈 亲戚 闺蜜 兄弟 姐妹 婆婆 公公 岳父 岳母 老师 同学 客户
+    """.split()
+)
+# Words of telling, not of a subject: how often, how much, where at all, how frankly, in which month ("never
+# got a text w the tracking number", "literally everywhere else", "super old school", "back in July", "其实",
+# "十月"). They weigh nothing in what a source covers, but they are words of the message: a message full of them
+# tells a story (STORY_UNITS).
+FILLER_WORDS = frozenset(
+    """
+    never anywhere everywhere somewhere nowhere literally super totally honestly seriously basically only even
+    tho w kinda sorta
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec
+    真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正
+    一月 二月 三月 四月 五月 六月 七月 八月 九月 十月 十一月 十二月
     """.split()
 )
 # A quantity or a time span in Chinese words ("三个月", "半年前", "两盒", "一百块"): how much or how long, not what
@@ -186,6 +200,8 @@ def question_units(text: str) -> list[Unit]:
     units += [Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
               for place in places]
     units += _content_units(rest)
+    if not any(unit.weight for unit in units):  # "literally anywhere?": nothing to cover
+        return []
     _mark_heads(text.lower().replace("’", "'"), units)
     return units
 
@@ -199,10 +215,14 @@ def _concept_parts(concept: str) -> tuple[str, ...]:
     return parts if len(parts) > 1 else ()
 
 
+# "keeps getting declined", "kept failing": how often, not what; the verb after it is the subject.
+_KEEPS_DOING = re.compile(r"\b(?:keeps?|kept|keeping)\s+(?=[a-z]+ing\b)", re.IGNORECASE)
+
+
 def _content_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()
-    text = _AMOUNT.sub("，", _CHINESE_QUANTITY.sub("，", text))
+    text = _KEEPS_DOING.sub(" ", _AMOUNT.sub("，", _CHINESE_QUANTITY.sub("，", text)))
     for index, run in enumerate(_CJK_RUN.split(text.lower().replace("’", "'"))):
         if not index % 2:
             phrases, run = split_phrases(run)
@@ -213,7 +233,8 @@ def _content_units(text: str) -> list[Unit]:
             for word in _other_words(run):  # stemmed: "whats" is "what", a stop word
                 if word not in ASKING_WORDS and word not in STOPWORDS and word not in seen:
                     seen.add(word)
-                    units.append(Unit(word, english=bool(re.fullmatch(r"[a-z]+", word))))
+                    units.append(Unit(word, english=bool(re.fullmatch(r"[a-z]+", word)),
+                                      weight=0.0 if word in FILLER_WORDS else 1.0))
             continue
         for word in chinese_words(run):
             glued = _glued_characters(word)
@@ -223,14 +244,15 @@ def _content_units(text: str) -> list[Unit]:
             if not _is_term(word) or word in STOPWORDS or word in ASKING_WORDS or word in seen:
                 continue
             seen.add(word)
-            units.append(Unit(word, parts=_chinese_parts(word), weight=1.0 if len(word) > 1 else 0.5))
+            weight = 0.0 if word in FILLER_WORDS else 1.0 if len(word) > 1 else 0.5
+            units.append(Unit(word, parts=_chinese_parts(word), weight=weight))
     return units
 
 
 def _mark_heads(text: str, units: list[Unit]) -> None:
     """Mark the question's head words (knowledge.retrieval.heads), adding one for an unnamed seller other than
     the shop ("another shop", "别家店"), which no article covers."""
-    content = {unit.word for unit in units}
+    content = {unit.word for unit in units if unit.weight}
     heads = english_heads(text, content=content)
     objects = english_objects(text, content=content) | english_services(text, content=content)
     counted = english_damaged(text, content=content)  # "I cracked my phone screen… is that covered?"

@@ -101,6 +101,7 @@ GENERIC_ACTIONS = frozenset(
     """
     buy purchase order get find see check know contact reach call email talk speak ask tell change update
     use make do have put go take keep give submit fill enter upload provide be become stay remain turn
+    pick choose select opt
     买 购买 下单 查 查看 查询 看 找 联系 问 改 修改 弄 办 处理 做 用 操作 知道 了解 确认 提交 填 填写 上传 提供
     成为 变成 当 是
     """.split()
@@ -150,6 +151,8 @@ _EN_PRONOUNS = frozenset("it them this that these those one ones something anyth
 # Words for whatever the shop sells, in the role it plays ("send her a present from your shop", "寄个礼物"): the
 # shop's goods, never a thing of another field.
 _EN_ANY_GOODS = frozenset("gift present item product stuff thing goods purchase souvenir".split())
+# The form a thing is sent in, not the thing: "a paper copy of the invoice", "a printout of my order" (stemmed).
+_EN_FORMS = frozenset("copy copie version printout print scan pdf duplicate".split())
 _ZH_ANY_GOODS = frozenset("礼物 礼品 东西 商品 货 宝贝 产品 物品".split())
 _EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
 _EN_WHEN = frozenset("yesterday again last earlier recently once twice".split())
@@ -253,6 +256,10 @@ def english_objects(text: str, *, content: set[str]) -> set[str]:
     objects: set[str] = set()
     for match in _EN_OBJECT_FRAME.finditer(text):
         words = _object_words(match.group(1))
+        after = " ".join(text[match.start(1):].split()[len(words):len(words) + 5])
+        form = re.match(r"of\s+(?:(?:a|an|the|my|our|your|this|that)\s+)?([a-z'-]+(?:\s+[a-z'-]+){0,2})", after)
+        if words and _stem(words[-1]) in _EN_FORMS and form:  # "a paper copy of the invoice": the invoice
+            words = _object_words(form.group(1))
         sent_back = re.match(r"(?:[a-z'-]+\s+){0,4}back\b", text[match.end(1) - len(match.group(1)):])
         if (words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content and not sent_back
                 and _stem(words[-1]) not in _EN_ANY_GOODS):
@@ -374,12 +381,17 @@ def english_services(text: str, *, content: set[str]) -> set[str]:
     return found
 
 
+_ZH_WHICH = ("哪", "什么", "啥", "些")
+
+
 def chinese_services(run: str, *, content: set[str]) -> set[str]:
     """What a Chinese question asks whether the shop offers ("可以加个礼盒吗" -> 礼盒), or where a thing may go
     ("能放洗碗机吗" -> 洗碗机), among its content words: a head when the knowledge base never names it."""
     found: set[str] = set()
     for match in [*_ZH_SERVICE_FRAME.finditer(run), *_ZH_PLACE_OF_USE.finditer(run)]:
         wanted = next(group for group in match.groups() if group is not None)
+        if wanted.startswith(_ZH_WHICH):  # "需要提供哪些资料": what is needed, not whether the shop offers it
+            continue
         found.update(word for word in segmenter().cut(wanted)
                      if word in content and len(word) > 1 and word not in _ZH_ANY_GOODS)
     return found

@@ -66,6 +66,11 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("duplicate", "double charge", "charged twice", "重复扣款", "重复扣费", "重复付款", "扣款两次"),
     ("港澳台", "港澳", "香港", "澳门", "台湾", "hong kong", "macao", "macau", "taiwan"),
     ("failed delivery", "missed delivery", "派送失败", "配送失败", "投递失败", "没人签收"),
+    # another day or time for a delivery: "can I move the delivery", "改个时间送"
+    ("reschedule", "rearrange", "postpone", "move", "改约", "改时间", "改期", "延期"),
+    ("sms", "text message", "text", "texted", "短信", "短信通知"),
+    # a payment or card refused: "my Visa keeps getting declined", "付款一直被拒"
+    ("fail", "failed", "fails", "declined", "rejected", "refused", "bounced", "失败", "被拒", "拒付", "付不了"),
 )
 
 
