@@ -40,6 +40,7 @@ from .heads import (
     OWN_SENDING,
     PLACE_VISIT,
     TRADE_WORDS,
+    buying_here,
     chinese_heads,
     chinese_objects,
     chinese_services,
@@ -262,11 +263,15 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             counted |= chinese_objects(run, content=content)
             objects |= chinese_services(run, content=content)
     sellers, another = other_sellers(text)
+    # Another seller beside buying from the shop is the story's comparison: a head of its own line or sentence only.
+    compared = bool(sellers or another) and buying_here(text)
     for unit in units:
         field_word = unit.word in OTHER_FIELDS or (unit.english and root(unit.word) in _OTHER_FIELD_ROOTS) or any(
             part in OTHER_FIELDS for part in unit.parts)
-        if unit.word in sellers or field_word:
+        if field_word:
             unit.head = unit.whole_message = True
+        elif unit.word in sellers:
+            unit.head, unit.whole_message = True, not compared
         elif unit.word in heads:
             unit.head = True
         elif unit.word in counted or unit.word in TRADE_WORDS:  # goods counted in a story, trade between businesses:
@@ -279,9 +284,10 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     # so is a field named in words a shop uses too ("phone bill", "exchange rate").
     for name in sorted(sellers | other_field_phrases(text)):
         if (" " in name or not name.isascii()) and " ".join(name.split()) not in named:
-            units.append(Unit(" ".join(name.split()), head=True, whole_message=True))
+            units.append(Unit(" ".join(name.split()), head=True,
+                              whole_message=name not in sellers or not compared))
     if another:  # no article is about another shop: never covered
-        units.append(Unit(OTHER_SELLER, head=True, whole_message=True))
+        units.append(Unit(OTHER_SELLER, head=True, whole_message=not compared))
     if own_sending(text):  # nor about a courier's service to a customer sending their own things
         units.append(Unit(OWN_SENDING, head=True, whole_message=True))
     if place_visit(text):  # nor about a place's door and hours

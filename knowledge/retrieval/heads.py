@@ -210,6 +210,21 @@ def own_sending(text: str) -> bool:
     return bool(_OWN_SENDING.search(text)) and not _SENDING_BACK.search(text)
 
 
+# The customer buying from this shop, said in the same message as another seller ("上次在别家买等了十天，这次想在你们家
+# 买", "last time I ordered from another shop…, this time I'm buying from you"): the other seller is a comparison
+# in the story, the question is about the shop.
+_BUYING_HERE = re.compile(
+    r"\b(?:buy|buying|bought|order|ordering|ordered|purchase|purchasing|get|getting|shop|shopping)\s+"
+    r"(?:[a-z'-]+\s+){0,3}?(?:from|with|at)\s+(?:you\b|you\s+guys|your\s+(?:shop|store|site|website))"
+    r"|(?:在|从|跟|找)(?:你们|您们|贵店)(?:家|店|店里|这儿|这里|这边|这)?(?:[^，。,.!?！？]{0,2})(?:买|下单|订|购买|入手|囤)"
+)
+
+
+def buying_here(text: str) -> bool:
+    """Whether the message says the customer buys (or bought) from this shop (lower case, NFKC)."""
+    return bool(_BUYING_HERE.search(text))
+
+
 def other_sellers(text: str) -> tuple[set[str], bool]:
     """(the sellers other than the shop a question names, as written: "bought it on Amazon", "京东买的"; whether
     it speaks of another seller without a name: "from another shop", "别家店买的")."""

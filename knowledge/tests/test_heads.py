@@ -158,6 +158,22 @@ def test_questions_whose_heads_the_sources_have_stay_covered(shop, question) -> 
     assert covered(question) >= settings.COVERAGE_MIN
 
 
+@pytest.mark.parametrize("question", [
+    "Another store took weeks to refund me. This time I'm buying from you, how long does a refund to Alipay take?",
+    "上次在别家买的杯子退款特别慢。这次在你们店买了水壶，退款一般多久能退回支付宝？",
+])
+def test_another_seller_beside_buying_from_the_shop_is_the_storys_comparison(shop, question) -> None:
+    assert covered(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "I bought a kettle from another shop, can I return it to you for a refund?",  # no buying here: theirs
+    "在别家买的水壶能在你们这退货退款吗",
+])
+def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
 @pytest.mark.parametrize(("question", "concept"), [
     ("能不能到货了再付钱", "货到付款"),
     ("收到茶叶以后再给钱行吗", "货到付款"),
