@@ -170,8 +170,8 @@ def _delta_batch() -> _DeltaBatch:
     loop = asyncio.get_running_loop()
     batch = _delta_batches.get(loop)
     if batch is None:
-        for closed in [other for other in _delta_batches if other.is_closed()]:
-            del _delta_batches[closed]
+        for closed in [other for other in list(_delta_batches) if other.is_closed()]:  # another thread may add
+            _delta_batches.pop(closed, None)
         batch = _delta_batches[loop] = _DeltaBatch(loop)
     return batch
 

@@ -609,7 +609,8 @@ async def _aiohttp_chunks(client: ollama.AsyncClient, body: dict[str, Any]) -> A
     Why a second HTTP library: at a model's pace each token arrives as its own HTTP chunk, and the stream loop
     wakes for every one; aiohttp's compiled HTTP parser and stream reader take well under half of httpx's
     processor time per chunk (bench/stream_reader.py), and a generation worker reads a hundred streams at once.
-    Its errors (aiohttp.ClientError, TimeoutError for its socket timeouts) map like httpx's in `_translate`.
+    Its errors (aiohttp.ClientError; TimeoutError for its connect timeout and for the read timeout, which
+    `_SilenceWatch` keeps) map like httpx's in `_translate`.
     """
     loop = asyncio.get_running_loop()
     with _silence_watch().watching() as read:
