@@ -153,6 +153,7 @@ _EN_PRONOUNS = frozenset("it them this that these those one ones something anyth
 _EN_ANY_GOODS = frozenset("gift present item product stuff thing goods purchase souvenir".split())
 # The form a thing is sent in, not the thing: "a paper copy of the invoice", "a printout of my order" (stemmed).
 _EN_FORMS = frozenset("copy copie version printout print scan pdf duplicate".split())
+_EN_FORM_OF = re.compile(r"of\s+(?:(?:a|an|the|my|our|your|this|that)\s+)?([a-z'-]+(?:\s+[a-z'-]+){0,2})")
 _ZH_ANY_GOODS = frozenset("礼物 礼品 东西 商品 货 宝贝 产品 物品".split())
 _EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
 _EN_WHEN = frozenset("yesterday again last earlier recently once twice".split())
@@ -271,10 +272,10 @@ def english_objects(text: str, *, content: set[str]) -> set[str]:
     objects: set[str] = set()
     for match in _EN_OBJECT_FRAME.finditer(text):
         words = _object_words(match.group(1))
-        after = " ".join(text[match.start(1):].split()[len(words):len(words) + 5])
-        form = re.match(r"of\s+(?:(?:a|an|the|my|our|your|this|that)\s+)?([a-z'-]+(?:\s+[a-z'-]+){0,2})", after)
-        if words and _stem(words[-1]) in _EN_FORMS and form:  # "a paper copy of the invoice": the invoice
-            words = _object_words(form.group(1))
+        if words and _stem(words[-1]) in _EN_FORMS:  # "a paper copy of the invoice": the invoice
+            after = " ".join(text[match.start(1):].split()[len(words):len(words) + 5])
+            if form := _EN_FORM_OF.match(after):
+                words = _object_words(form.group(1))
         sent_back = re.match(r"(?:[a-z'-]+\s+){0,4}back\b", text[match.end(1) - len(match.group(1)):])
         if (words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content and not sent_back
                 and _stem(words[-1]) not in _EN_ANY_GOODS):

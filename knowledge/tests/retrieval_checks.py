@@ -3,6 +3,7 @@ question."""
 
 from __future__ import annotations
 
+from knowledge.retrieval.relevance import hit_covers
 from knowledge.retrieval.search import search
 
 
@@ -11,3 +12,10 @@ def coverage_by(question: str, *titles: str, limit: int = 10) -> float:
     0 when none of them was found."""
     return max((hit.coverage or 0.0 for hit in search(question, limit=limit, include_weak=True).hits
                 if hit.title in titles), default=0.0)
+
+
+def covered_by(question: str, *titles: str, limit: int = 10) -> float:
+    """The best a found source covers `question`, its own section's or its article's share (the scope's measure,
+    `hit_covers`), among the hits from articles titled `titles`, or among all hits when no title is given."""
+    return max((hit_covers(hit) for hit in search(question, limit=limit, include_weak=True).hits
+                if not titles or hit.title in titles), default=0.0)

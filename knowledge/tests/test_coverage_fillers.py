@@ -12,10 +12,9 @@ from django.conf import settings
 
 from knowledge.retrieval.coverage import FILLER_WORDS, question_units
 from knowledge.retrieval.heads import chinese_services, english_objects
-from knowledge.retrieval.relevance import hit_covers
-from knowledge.retrieval.search import search
 from knowledge.retrieval.synonyms import synonyms_of
 from knowledge.tests.factories import article_create
+from knowledge.tests.retrieval_checks import covered_by
 
 pytestmark = pytest.mark.django_db
 
@@ -53,15 +52,6 @@ def shop(fake_ollama) -> None:
     )
 
 
-def covered(question: str, title: str) -> float:
-    return max((hit_covers(hit) for hit in search(question, limit=10, include_weak=True).hits
-                if hit.title == title), default=0.0)
-
-
-def best(question: str) -> float:
-    return max((hit_covers(hit) for hit in search(question, limit=10, include_weak=True).hits), default=0.0)
-
-
 @pytest.mark.parametrize(("question", "title"), [
     # the words of telling would have drowned the question
     ("honestly I never got any sms w the tracking number, is there somewhere else I can look?",
@@ -87,7 +77,7 @@ def best(question: str) -> float:
     ("I won't be home when the courier comes, can I move the delivery to Saturday?", "Delivery and tracking"),
 ])
 def test_the_question_is_covered_by_the_source_it_asks_about(shop, question, title) -> None:
-    assert covered(question, title) >= settings.COVERAGE_MIN
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
 
 
 @pytest.mark.parametrize("question", [
@@ -96,7 +86,7 @@ def test_the_question_is_covered_by_the_source_it_asks_about(shop, question, tit
     "其实我真的完全不懂股票，到底该怎么买基金",
 ])
 def test_words_of_telling_cover_nothing_out_of_scope(shop, question) -> None:
-    assert best(question) < settings.COVERAGE_MIN
+    assert covered_by(question) < settings.COVERAGE_MIN
 
 
 def test_words_of_telling_weigh_nothing_but_are_words_of_the_message() -> None:

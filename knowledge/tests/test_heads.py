@@ -17,7 +17,7 @@ from knowledge.retrieval.snapshot import current_snapshot
 from knowledge.retrieval.synonyms import concepts_in
 from knowledge.retrieval.terms import _stem, query_terms
 from knowledge.tests.factories import article_create
-from knowledge.tests.retrieval_checks import coverage_by
+from knowledge.tests.retrieval_checks import coverage_by, covered_by
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,7 @@ def shop(fake_ollama) -> None:
 
 def covered(question: str) -> float:
     """The best coverage any found source has of the question (its article's or its own)."""
-    return max((hit_covers(hit) for hit in search(question, limit=10, include_weak=True).hits), default=0.0)
+    return covered_by(question)
 
 
 @pytest.mark.parametrize("question", [
