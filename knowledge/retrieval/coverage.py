@@ -24,6 +24,7 @@ content words, as "多少" and "多久" are not.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import unicodedata
@@ -83,7 +84,7 @@ ASKING_WORDS = frozenset(
     rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
     知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
-    自己 几天 多少天
+    自己 几天 多少天 哪天 哪一天 什么时候 何时 算 计算 起算 算起
     多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
     直接 马上 立刻 赶紧 尽快 突然 忽然 开始 最近 经常 总是 老是 管
     不是 啥 为啥 咋 一直 不了 怎么回事 回事 里 里面 上面 下面 起来 出来 下去 过来 加起来 一共 总共
@@ -107,19 +108,22 @@ ASKING_WORDS = frozenset(
 FILLER_WORDS = frozenset(
     """
     never anywhere everywhere somewhere nowhere literally super totally honestly seriously basically only even
-    tho w kinda sorta
+    tho w kinda sorta usual usually proper actual
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec
-    真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正
+    真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正 平时 平常 往常
+    之后 以后 后来 原来 原本 本来 当时 当初
     一月 二月 三月 四月 五月 六月 七月 八月 九月 十月 十一月 十二月
     """.split()
 )
 # A quantity or a time span in Chinese words ("三个月", "半年前", "两盒", "一百块"): how much or how long, not what
 # about, as the asking words "多少" and "多久" are (an English question's numbers are its own words: "17 times 23").
 _CHINESE_QUANTITY = re.compile(
+    # "那张发票", "这件": which one, not what ("一部分" is a part, no counted thing)
+    r"[这那哪每](?:一)?(?:张|件|个|份|单|笔|盒|罐|包|套|只|次|台|款)(?![\u4e00-\u9fff]?[?？])|"
     r"(?:好几|好多|[零一二两三四五六七八九十百千万几半\d])+\s*个?多?"
-    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|遍|回|块钱|块|元|盒|件|单|笔|罐|包|袋|瓶|杯|斤|克|份|套|只|张|台|部"
-    r"|辆|双|条|把|支|本|副|架|款)"
+    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|遍|回|块钱|块|元|盒|件|单|笔|罐|包|袋|瓶|杯|斤|克|份|套|只|张|台"
+    r"|辆|双|条|把|支|本(?!来)|副|架|款|部(?!分))"
     r"(?:以前|以后|之前|之后|以内|前|后|内|多)?"
 )
 # A word the source mentions once (in passing: "packed in our Hangzhou studio") covers the question less than one
@@ -176,6 +180,7 @@ class _Lexicon:
     forms: dict[str, list[str]] = field(default_factory=dict)  # vocabulary_forms, as looked up
     characters: dict[str, int] = field(default_factory=dict)  # a character: in how many articles' words
     sounds: dict[str, list[int]] | None = None  # the Chinese words by their forms with one character masked
+    spellings: dict[str, list[str]] | None = None  # the Chinese words by their pinyin, tones left out ("yunfei")
     article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     article_of_chunk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
@@ -266,9 +271,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     # Another seller beside buying from the shop is the story's comparison: a head of its own line or sentence only.
     compared = bool(sellers or another) and buying_here(text)
     for unit in units:
-        field_word = unit.word in OTHER_FIELDS or (unit.english and root(unit.word) in _OTHER_FIELD_ROOTS) or any(
-            part in OTHER_FIELDS for part in unit.parts)
-        if field_word:
+        if _field_word(unit, text):
             unit.head = unit.whole_message = True
         elif unit.word in sellers:
             unit.head, unit.whole_message = True, not compared
@@ -320,7 +323,32 @@ def root(word: str) -> str:
     return word
 
 
-_OTHER_FIELD_ROOTS = frozenset(root(word) for word in OTHER_FIELDS if word.isascii())
+# A field word's root, and the length of its shortest word: a word of that root at least about as long is one of its
+# forms ("medicines", "allergies"); a shorter one the root merely folds in is another word ("care" of "career",
+# "law" of "lawyer", "park" of "parking").
+_OTHER_FIELD_ROOTS: dict[str, int] = {}
+for _word in sorted(OTHER_FIELDS, key=len, reverse=True):
+    if _word.isascii():
+        _OTHER_FIELD_ROOTS[root(_word)] = len(_word)
+# Fields named by a verb of the kitchen: after an article or a possessive the word is a person or a dish ("he's a
+# terrible cook", "the Sunday roast"), not a question about cooking.
+_KITCHEN_VERBS = frozenset({"cook", "boil", "fry", "roast", "marinate", "bake"})
+
+
+def _field_word(unit: Unit, text: str) -> bool:
+    """Whether a word of the question names a field a shop's help centre is not about (heads.OTHER_FIELDS)."""
+    if any(part in OTHER_FIELDS for part in unit.parts):
+        return True
+    if not unit.english:
+        return unit.word in OTHER_FIELDS
+    length = _OTHER_FIELD_ROOTS.get(root(unit.word))
+    if unit.word not in OTHER_FIELDS and (length is None or len(unit.word) < length - 1):
+        return False
+    if unit.word in _KITCHEN_VERBS and re.search(
+            rf"\b(?:a|an|the|my|his|her|our|their|your)\s+(?:[\w'-]+\s+)?{unit.word}\b(?!\s+(?:it|them|the|a|an)\b)",
+            text):
+        return False
+    return True
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -436,6 +464,58 @@ def _homophone_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> list[int
     return found
 
 
+# A run of Latin letters in a Chinese message, words apart at most by spaces: pinyin typed when the keyboard did not
+# turn it into characters ("要付yunfei吗", "zhuan piao要提供啥资料").
+_LATIN_RUN = re.compile(r"[a-z]+(?:\s+[a-z]+)*", re.IGNORECASE)
+# Every combination of readings of a word is spelt; a word with more than this many is left out (a rare word of
+# several characters read several ways each).
+_SPELLINGS_PER_WORD = 16
+
+
+def _spellings(snapshot: Snapshot, lexicon: _Lexicon) -> dict[str, list[str]]:
+    """The vocabulary's Chinese words of two to four characters by their pinyin without tones, built once per
+    snapshot and only when a message has pinyin to read."""
+    spellings = lexicon.spellings
+    if spellings is None:  # built whole before it is shared: a thread never reads half of it
+        spellings = {}
+        for term in snapshot.vocabulary:
+            if 2 <= len(term) <= 4 and _CJK_RUN.fullmatch(term) and term not in STOPWORDS:
+                readings = [sorted(_readings(character)) for character in term]
+                if all(readings) and np.prod([len(r) for r in readings]) <= _SPELLINGS_PER_WORD:
+                    for spelt in itertools.product(*readings):
+                        spellings.setdefault("".join(spelt), []).append(term)
+        lexicon.spellings = spellings
+    return spellings
+
+
+def pinyin_mended(snapshot: Snapshot, text: str) -> str:
+    """A Chinese message with its pinyin written as the knowledge base's words it spells ("要付yunfei吗": "要付运费吗",
+    "zhuan piao": "专票"): what a customer meant when the keyboard left the letters as typed. Only in a message that
+    has Chinese characters (an English "women" is not 我们), and only a spelling of a whole word of the articles,
+    letters one to four words long; English words and names stay as they are."""
+    if not _CJK_RUN.search(text) or not re.search(r"[A-Za-z]", text):
+        return text
+    spellings = _spellings(snapshot, _lexicon(snapshot))
+
+    def mend(match: re.Match[str]) -> str:
+        typed = match.group(0).split()
+        words = [word.lower() for word in typed]
+        mended, start = [], 0
+        while start < len(words):
+            for end in range(min(len(words), start + 4), start, -1):
+                found = spellings.get("".join(words[start:end]))
+                if found:
+                    mended.append(" ".join(found))
+                    start = end
+                    break
+            else:
+                mended.append(typed[start])
+                start += 1
+        return " ".join(mended)
+
+    return _LATIN_RUN.sub(mend, unicodedata.normalize("NFKC", text))
+
+
 def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, slips: bool = True) -> list[int]:
     """The vocabulary's forms of an English word: itself, its root's, or (long words only, `slips`) one slip
     away."""
@@ -546,12 +626,16 @@ def _parts(text: str) -> list[list[Unit]]:
         # ("What happened to it?") leans on the rest of the line, which is read too.
         read = [units for units in asked_units if sum(unit.weight for unit in units) >= ON_ITS_OWN]
         if len(read) < len(asked_units) or not read:
-            read = [question_units(line), *asked_units]
+            read = [question_units(line), *asked_units, *_with_sentence_before(sentences)]
         read += _asking_clauses(sentences)
+        # The situation a story names as a shop concept (a wrong item, a failed delivery, a charge for an unpaid
+        # order) is what its question sentence asks about: "这种情况退回去的快递费要我出吗" after the wrong tea.
+        told = [unit for unit in question_units(line) if unit.concept] if len(read) > 1 or asked_units else []
         for units in read:
             if units:
                 words = {unit.word for unit in units}
-                parts.append(units + [unit for unit in whole if unit.word not in words])
+                carried = {unit.word: unit for unit in [*whole, *told] if unit.word not in words}
+                parts.append(units + list(carried.values()))
     return parts
 
 
@@ -561,6 +645,21 @@ _ZH_ASKING_CLAUSE = re.compile(
 _CLAUSE_END = re.compile(r"[，,、]")
 # A Chinese sentence of this many clauses or more tells a story around the clause that asks.
 STORY_CLAUSES = 3
+
+
+def _with_sentence_before(sentences: list[str]) -> list[list[Unit]]:
+    """Each question sentence too short to say what it asks ("Can you?", "Is that possible?", "可以吗？") read with
+    the sentence just before it, which says it ("He keeps asking whether you can post him a printed fapiao. Can
+    you?"): the rest of a long story would drown it."""
+    read: list[list[Unit]] = []
+    for index in range(1, len(sentences)):
+        if sentences[index].rstrip().endswith(("?", "？")):
+            own = question_units(sentences[index])
+            if sum(unit.weight for unit in own) < ON_ITS_OWN:
+                units = question_units(f"{sentences[index - 1]} {sentences[index]}")
+                if sum(unit.weight for unit in units) >= ON_ITS_OWN:
+                    read.append(units)
+    return read
 
 
 def _asking_clauses(sentences: list[str]) -> list[list[Unit]]:

@@ -78,8 +78,8 @@ OTHER_FIELDS = frozenset(
     贷款 房贷 车贷 逾期 欠款 利息 理财 股票 基金 股价 保险 养老金 工资 房租 房东 租房 押金 律师 起诉 法院 官司 合同 离婚
     报警 护照 签证 医生 药 吃药 症状 头疼 头痛 发烧 怀孕 孕妇 糖尿病 高血压 过敏 烫伤 失眠 医院 处方
     所得税 个税 申报 征信
-    job jobs career hiring vacancy interview resume recruit recruitment 招聘 应聘 简历 求职 面试
-    pet pets puppy kitten 宠物 活体 recipe recipes cooking baking 菜谱 食谱 做法 parking 停车 罚单 违章
+    job jobs career hire hiring vacancy interview resume recruit recruitment 招聘 应聘 简历 求职 面试
+    pet pets puppy kitten 宠物 活体 recipe recipes cooking bake baking 菜谱 食谱 做法 parking 停车 罚单 违章
     cook boil fry roast marinate 煮 炒 炖 蒸 腌 卤 烤 炸 入味
     utility utilities electricity broadband 话费 电费 水费 燃气费 水电费 物业费 宽带费
     """.split()
@@ -155,6 +155,10 @@ _EN_ANY_GOODS = frozenset("gift present item product stuff thing goods purchase 
 _EN_FORMS = frozenset("copy copie version printout print scan pdf duplicate".split())
 _EN_FORM_OF = re.compile(r"of\s+(?:(?:a|an|the|my|our|your|this|that)\s+)?([a-z'-]+(?:\s+[a-z'-]+){0,2})")
 _ZH_ANY_GOODS = frozenset("礼物 礼品 东西 商品 货 宝贝 产品 物品".split())
+# What a counted thing has, not a thing ("有一套颜色不对": the set's colour): never goods of their own.
+_ZH_ATTRIBUTES = frozenset(
+    "颜色 尺寸 大小 尺码 款式 样式 型号 味道 口味 质量 包装 价格 数量 重量 规格 花色 图案 外观 做工".split()
+)
 _EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
 _EN_WHEN = frozenset("yesterday again last earlier recently once twice".split())
 
@@ -316,7 +320,8 @@ def chinese_objects(run: str, *, content: set[str]) -> set[str]:
     objects: set[str] = set()
     for match in [*_ZH_COUNTED.finditer(run), *_ZH_DAMAGED.finditer(run)]:
         words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
-        if words and words[0] in content and len(words[0]) > 1 and words[0] not in _ZH_ANY_GOODS:
+        if (words and words[0] in content and len(words[0]) > 1 and words[0] not in _ZH_ANY_GOODS
+                and words[0] not in _ZH_ATTRIBUTES):
             objects.add(words[0])
     return objects
 

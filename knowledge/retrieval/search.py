@@ -9,7 +9,7 @@ import numpy as np
 from django.conf import settings
 
 from ..embedding import QueryVector, embed_query
-from .coverage import coverage_scores
+from .coverage import coverage_scores, pinyin_mended
 from .keyword import keyword_ranking
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
@@ -90,6 +90,10 @@ def search(
                             version=snapshot.version)
     if query_vector is None:
         query_vector = embed_query(query)
+    # Pinyin left as typed in a Chinese message ("要付yunfei吗") is searched and covered as the words it spells.
+    query = pinyin_mended(snapshot, query)
+    if context:
+        context = (pinyin_mended(snapshot, context[0]), context[1])
     fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
     fusion.coverage = _coverage(snapshot, query, context[0] if context else "")
     if fusion.note and fusion.keyword_only:

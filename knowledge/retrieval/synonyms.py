@@ -35,7 +35,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("fee", "cost", "charge", "price", "费用", "收费", "价格", "价钱"),
     ("working day", "weekday", "monday", "tuesday", "wednesday", "thursday", "friday", "工作日", "周一", "周二", "周三",
      "周四", "周五", "星期一", "星期二", "星期三", "星期四", "星期五", "business day", "上班", "上班日", "开工"),
-    ("order", "cart", "basket", "订单", "下单", "购物车"),
+    ("order", "cart", "basket", "订单", "下单", "购物车", "单子"),
     ("packaging", "box", "wrapping", "包装", "外包装", "包装盒", "盒子", "外箱"),
     ("unused", "unopened", "sealed", "未使用", "没用过", "未拆封", "全新"),
     ("opened", "已拆封", "拆封", "拆开", "打开"),
@@ -69,6 +69,13 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     # another day or time for a delivery: "can I move the delivery", "改个时间送"
     ("reschedule", "rearrange", "postpone", "move", "改约", "改时间", "改期", "延期"),
     ("sms", "text message", "text", "texted", "短信", "短信通知"),
+    # on paper: "a printed fapiao", "纸质发票"
+    ("paper", "printed", "hard copy", "纸质", "纸质版", "纸的", "打印"),
+    # tea gone bad: "it smells musty", "发霉了"; the articles' "spoiled", "受潮变质"
+    ("spoiled", "spoilt", "musty", "mouldy", "moldy", "mould", "mold", "mildew", "mildewed", "stale", "rancid",
+     "gone off", "变质", "受潮", "发霉", "霉", "霉味", "受潮变质", "潮了", "异味"),
+    # more time than the usual: "will it take longer to Tibet?", "寄到新疆会比平时慢吗" ask about the extra days
+    ("extra", "longer", "slower", "slow", "delay", "delayed", "额外", "慢", "更慢", "延迟", "延误", "更久"),
     # a payment or card refused: "my Visa keeps getting declined", "付款一直被拒"
     ("fail", "failed", "fails", "declined", "rejected", "refused", "bounced", "失败", "被拒", "拒付", "付不了"),
 )
@@ -182,14 +189,20 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:ordered|bought|paid\s+for|asked\s+for)\b")),
     ("发错货", re.compile(
         r"(?:买|订|下单|要)[^，。！？,.!?]{0,8}?(?:是|的)[^，。！？,.!?]{1,8}[，,]\s*(?:结果|但是|可是|却|但)?"
-        r"[^，。！？,.!?]{0,6}?(?:寄来|发来|收到|送来|到手|拿到)的?(?:是|却是|成了|变成)")),
+        r"[^，。！？,.!?]{0,6}?(?:寄来|发来|收到|送来|到手|拿到)的?(?:是|却是|成了|变成)"
+        # a sentence or two between, the turn said ("买的是正山小种，他念叨了好久。结果今天收到一拆开是茉莉花茶")
+        r"|(?:买|订|下单|要)[^，。！？,.!?]{0,8}?(?:是|的)[^，。！？,.!?]{1,8}[，,。；]"
+        r"[^？?]{0,30}?(?:结果|但是|可是|却|没想到|谁知道?)[^，。！？,.!?]{0,6}?(?:寄来|发来|收到|送来|到手|拿到)"
+        r"[^，。！？,.!?]{0,5}?(?:是|却是|成了|变成)")),
     # "nobody was home to sign", "I missed the courier", "家里没人签收": a delivery that failed, no word of which
     # says so.
     ("failed delivery", re.compile(
         r"\b(?:nobody|no\s*-?\s*one)\s+(?:was|is|will\s+be|'?s)?\s*(?:at\s+)?(?:home|in|there|around)\b"
         r"|\b(?:was|were|am|wasn'?t|weren'?t|won'?t\s+be|not)\s+(?:at\s+)?home\s+(?:to|when|for)\b"
+        r"|\b(?:won'?t|will\s+not|not\s+(?:gonna|going\s+to)|can'?t|cannot)\s+be\s+(?:at\s+)?home\b"
         r"|\bmiss(?:ed)?\s+(?:the\s+)?(?:courier|delivery|driver|parcel|package)\b")),
-    ("派送失败", re.compile(r"(?:家里|家)?(?:没人|没有人|不在家|没在家)[^，。！？,.!?]{0,4}?"
+    ("派送失败", re.compile(r"(?:送货|派送|送到|到货|快递到)[^，。！？,.!?]{0,6}?(?:不在家|没人在家|家里没人)"
+                          r"|(?:家里|家)?(?:没人|没有人|不在家|没在家)[^，。！？,.!?]{0,4}?"
                           r"(?:签收|收货|收件|收|在家|开门)"
                           r"|(?:快递|包裹|快递员)[^，。！？,.!?]{0,4}?(?:没送到|送不到|没派送成功)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
@@ -197,6 +210,35 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)")),
     ("duplicate", re.compile(r"\b(?:charged|billed|paid|debited)\s+(?:me\s+)?(?:twice|two\s+times|double)\b"
                              r"|\bdouble[- ](?:charged|billed|charge)\b")),
+    # "the money was taken but the order still says unpaid", "钱扣了订单还显示待付款": a payment that went through
+    # for the bank and not for the order, no word of which says so.
+    ("unpaid", re.compile(
+        r"\b(?:money|payment|it|i)\s+(?:was|got|has\s+been|had\s+been|is|have\s+been|got\s+been)\s+(?:already\s+)?"
+        r"(?:taken|deducted|charged|debited|withdrawn)\b[^.!?]{0,60}?\b(?:unpaid|pending|not\s+paid|awaiting\s+payment)\b")),
+    ("扣款", re.compile(
+        r"(?:钱|款|费)[^，。！？,.!?]{0,4}?(?:被)?扣(?:了|掉|走)[^。！？!?]{0,20}?(?:待付款|未付款|没付款|待支付|未支付|没支付)"
+        r"|扣(?:了钱|款了|费了)[^。！？!?]{0,20}?(?:待付款|未付款|没付款|待支付|未支付|没支付)")),
+    # "the seal is broken", "I broke the seal": opened, not a broken thing (封口破了: 拆封)
+    ("opened", re.compile(r"\bseals?(?:'s|\s+(?:is|was|has\s+been|got|are|were))?\s+(?:already\s+)?"
+                          r"(?:broken|open(?:ed)?|torn|off|gone)\b|\b(?:broke|broken|opened|torn|cut)\s+(?:the\s+)?seals?\b")),
+    ("拆封", re.compile(r"(?:封口|封条|密封)(?:已经|都|也)?(?:破|开|撕|拆)(?:了|开了|掉了)?")),
+    # "changed my mind", "don't want it anymore", "不想要了": a return for the customer's own reasons, the articles'
+    # "change of mind" and "个人原因".
+    ("change of mind", re.compile(
+        r"\bchang(?:e|ed|ing)\s+(?:my|our|his|her|their)\s+minds?\b|\bchange\s+of\s+mind\b"
+        r"|\b(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:want|need|like)\s+(?:it|them|this|these)"
+        r"(?:\s+any\s*more)\b")),
+    ("个人原因", re.compile(
+        r"不想要了|(?:又|突然)?不(?:想)?要了|改(?:变)?主意|后悔(?:了|买)|不喜欢了|用不上了|买多了")),
+    # "can you just send the right one", "再给我寄一个对的": a replacement, not a second order.
+    ("replacement", re.compile(
+        r"\b(?:send|ship|give|post|mail)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?(?:right|correct|proper)\s+"
+        r"(?!(?:address|answer|info|information|details?|e-?mail|number|way|time|date|amount|price|name|link|code)\b)"
+        r"[a-z][\w'-]*"
+        r"|\b(?:send|ship|post|mail)\s+(?:me\s+|us\s+)?(?:another|a\s+new|a\s+fresh)\s+(?:one|[\w'-]+)\s+instead\b")),
+    ("换货", re.compile(
+        r"(?:重新|再|另)(?:给我|帮我)?(?:发|寄|补)(?:一|个)?(?:个|份|罐|盒|套|次)?(?:对的|正确的|新的)"
+        r"|(?:换|发|寄)(?:成|个|一个)?(?:对的|正确的)")),
     ("重复扣款", re.compile(
         r"扣了?(?:两|二|2)(?:次|遍|回|笔)|扣了?双份|多扣了?(?:一次|一笔|钱)?|重复扣|付了?(?:两|2)(?:次|遍)")),
 )

@@ -30,8 +30,10 @@ def test_the_words_of_asking_are_not_content(question, content) -> None:
 def test_chinese_compounds_carry_their_inner_words_and_single_characters_weigh_half() -> None:
     [battery, durable] = question_units("手机电池不耐用")
     assert battery.word == "手机电池" and {"手机", "电池"} <= set(battery.parts) and durable.word == "耐用"
-    [coupon, refund] = question_units("这张券能退吗")  # "张券能" glued up: its characters stand for it
-    assert "券" in coupon.parts and refund.word == "退" and refund.weight == 0.5
+    [coupon, refund] = question_units("拿券能换吗")  # "拿券能" glued up: its characters stand for it
+    assert "券" in coupon.parts and refund.word == "换" and refund.weight == 0.5
+    [coupon, refund] = question_units("这张券能退吗")  # "这张": which one, not what
+    assert coupon.word == "券" and refund.word == "退"
     units = {unit.word: unit for unit in question_units("能用花呗付款吗")}
     assert units["花呗"].weight == 1.0 and units["付款"].weight == 1.0
 

@@ -63,6 +63,20 @@ def test_a_question_that_finds_nothing_alone_is_read_with_the_one_before(fake_ol
     assert relevant and relevant[0].title == title
 
 
+def test_counting_from_when_is_asking_and_leans_on_the_question_before(fake_ollama) -> None:
+    """"从哪天开始算啊" after the warranty: "算" (counted, reckoned) is a word of asking, as "多少" is, so the question
+    has no subject of its own; alone, its "算" found how shipping fees are counted."""
+    article_create(title="水壶保修", language="zh-hans", body="## 保修\n\n水壶保修两年，从签收之日起计算。")
+    article_create(title="运费", language="zh-hans", body="## 运费怎么算\n\n运费按重量计算，满 99 元包邮。")
+    grounding = selectors.knowledge_lookup(question="从哪天开始算啊", previous_question="水壶有保修吗",
+                                           has_history=True, profile="p")
+    assert not grounding.standalone and grounding.query == "水壶有保修吗\n从哪天开始算啊"
+    relevant = sorted((hit for hit in grounding.result.hits if bears_on_question(hit)), key=lambda hit: -hit.coverage)
+    assert relevant and relevant[0].title == "水壶保修"
+    shipping = selectors.knowledge_lookup(question="运费怎么算", previous_question="", has_history=False, profile="p")
+    assert [hit.title for hit in shipping.result.hits if bears_on_question(hit)][:1] == ["运费"]
+
+
 @pytest.mark.parametrize("question", [
     "How long does the refund take?",  # finds its own answer: read alone
     "btw, which film should I watch tonight?",  # says it is a new subject
