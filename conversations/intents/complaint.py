@@ -59,6 +59,22 @@ _EN_NEGATED_WORD = re.compile(
     re.IGNORECASE,
 )
 
+# A mild feeling that is someone else's ("my boss is already annoyed about the budget", "he was disappointed",
+# "老板有点不满"): part of a story, not the customer's complaint against the shop. Strong words stay complaints
+# whoever says them.
+_EN_THIRD_PARTY_FEELS = re.compile(
+    r"\b(?:(?:my|our|his|her|their)\s+(?:[\w'-]+\s+){0,2}?|he|she|they|everyone|everybody|someone|somebody)"
+    r"(?:is|was|are|were|'s|'re|gets?|got|seems?|seemed|felt|feels?)\s+"
+    r"(?:(?:already|so|really|very|quite|pretty|a\s+bit|a\s+little|kind\s+of|getting|still)\s+)*"
+    rf"(?:{_EN_MILD})\b"
+    # unless the feeling is aimed at the shop ("my mum was disappointed with the tea you sent")
+    r"(?![^.!?]{0,40}\b(?:you|your|yours|you're)\b)",
+    re.IGNORECASE,
+)
+_ZH_THIRD_PARTY = (
+    r"(?:他|她|他们|她们|老板|领导|上司|老公|老婆|爸|妈|爸爸|妈妈|老爷子|朋友|同事|家人|客户|财务|室友|孩子)"
+)
+
 _ZH_STRONG = re.compile(
     r"骗子|骗人|骗钱|诈骗|欺诈|坑人|坑爹|太坑|被坑|坑钱|黑店|奸商|差评|12315|消协|消费者协会|工商局|市场监管"
     r"|气死|气炸|火大|恼火|愤怒|忍无可忍|岂有此理|欺负人|太过分|过分了|什么破|破玩意|垃圾(?:东西|服务|产品|店|质量)?"
@@ -67,6 +83,10 @@ _ZH_STRONG = re.compile(
 _ZH_MILD = re.compile(
     r"(?:太|很|真|好|超|非常|特别|极其)差|差劲|(?:质量|服务|态度|体验|包装|物流)(?:太|很|真|也太|极其|非常)?差"
     r"|失望|不满意|不满|生气|烂透|太烂|很烂|真烂|(?:物流|发货|快递|回复|客服|处理|退款)(?:也|真的?)?(?:太|好|特别|超)慢"
+)
+_ZH_THIRD_PARTY_FEELS = re.compile(
+    rf"{_ZH_THIRD_PARTY}(?:已经|都|也|还|有点|有些|很|挺|特别|非常|一直)*(?:不满意|不满|失望|生气)"
+    r"(?![^。！？!?]{0,15}(?:你们|你家|贵店|客服))"
 )
 # An A-not-A question asks about the goods ("质量差不差？", "会不会很差"): its mild words are no complaint.
 _ZH_NEUTRAL_QUESTION = re.compile(r"差不差|好不好|会不会|是不是|行不行|怎么样")
@@ -84,6 +104,7 @@ def is_complaint(text: str) -> bool:
     en_words = _EN_NEGATED_WORD.sub(" ", text)
     if _EN_STRONG_RE.search(en_words):
         return True
+    en_words = _EN_THIRD_PARTY_FEELS.sub(" ", en_words)
     if _EN_MILD_AIMED.search(en_words) and not _EN_NEUTRAL_QUESTION.search(text):
         return True
     if _EN_COMPLAINS.search(text) and not _EN_HOW_TO.search(text):
@@ -91,6 +112,7 @@ def is_complaint(text: str) -> bool:
     zh_words = _ZH_NEGATED_WORD.sub(" ", text)
     if _ZH_STRONG.search(zh_words):
         return not _ZH_HOW_TO.search(text) or bool(_ZH_STRONG.search(_ZH_HOW_TO.sub(" ", zh_words)))
+    zh_words = _ZH_THIRD_PARTY_FEELS.sub(" ", zh_words)
     if _ZH_MILD.search(zh_words):
         return not _ZH_HOW_TO.search(text) and not _ZH_NEUTRAL_QUESTION.search(text)
     return bool(_ZH_COMPLAINS.search(text)) and not _ZH_HOW_TO.search(text)

@@ -64,6 +64,10 @@ REQUESTS = [
     "我想和真人说话",
     "能不能请客服核实一下我的订单",
     "客服在吗？？",
+    # whether anyone is there at all
+    "我到底是在跟机器人说话还是真的有人在？",
+    "有人在吗？",
+    "到底有没有人在啊",
 ]
 
 NOT_REQUESTS = [
@@ -97,6 +101,9 @@ NOT_REQUESTS = [
     "领导送礼选哪款茶比较合适",
     "客服时间是几点",
     "Can you give me a call option at checkout for delivery?",  # the idiom needs someone to give the call
+    "你是真人吗",  # what the bot is, not a person asked for
+    "有人在家签收吗",
+    "这个茶是机器做的还是人工做的",
 ]
 
 
@@ -145,6 +152,9 @@ INTENTS = {
         "对这次服务很不满意",
         "回复也太慢了，等了两天",
         "That was the worst support chat of my life",
+        # someone else's feeling, aimed at the shop
+        "My mum was disappointed with the tea you sent",
+        "我妈很失望，你们怎么发这种货",
     ],
     Intent.REFUND: [
         "Can I get my money back if the size is wrong?",
@@ -209,6 +219,11 @@ NOT_COMPLAINTS = [
     "Do you offer fraud protection on card payments?",
     "这套茶具的釉面会不会很差？",
     "包装好不好，送人行不行",
+    # someone else's feeling in a story, aimed at no one of the shop
+    "My boss is already annoyed about the coffee machine budget. Can I still get an invoice?",
+    "He was really disappointed when the match was cancelled, so I bought him a teapot",
+    "老板已经很不满了，发票还能补开吗",
+    "我老婆很生气我又买茶了，能退吗",
 ]
 
 
