@@ -55,12 +55,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_web(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """Daphne alone, as `manage.py serve` starts it (after migrating the database)."""
+# The ASGI servers compared: Daphne as `manage.py serve` starts it, and uvicorn (the lever measured for issue 18:
+# its websocket on the `websockets` library and uvloop, instead of Twisted and autobahn; `pip install uvicorn uvloop
+# httptools` to measure it; the product does not run it).
+SERVERS = {
+    "daphne": lambda port: [sys.executable, "-m", "helpdesk.webserver", "-b", "127.0.0.1", "-p", str(port)],
+    "uvicorn": lambda port: [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application", "--host", "127.0.0.1",
+                             "--port", str(port), "--ws", "websockets", "--loop", "uvloop", "--http", "httptools",
+                             "--lifespan", "off", "--no-access-log", "--log-level", "warning",
+                             "--timeout-graceful-shutdown", "5"],
+}
+
+
+def start_web(env: dict[str, str], server: str = "daphne") -> tuple[subprocess.Popen, str]:
+    """The web process alone, as `manage.py serve` starts it (after migrating the database)."""
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True)
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "helpdesk.webserver", "-b", "127.0.0.1", "-p", str(port)],
-                               cwd=ROOT, env=env)
+    process = subprocess.Popen(SERVERS[server](port), cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(base + "/livez")  # not /healthz: it wants workers, and there are none
@@ -164,6 +175,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--deltas", type=int, default=100, help="deltas a reply (300 tokens coalesced: ~100)")
     parser.add_argument("--interval", type=float, default=0.06, help="seconds between a reply's deltas")
     parser.add_argument("--rounds", type=int, default=2, help="measured rounds, after one warm-up round")
+    parser.add_argument("--servers", nargs="+", choices=sorted(SERVERS), default=["daphne"],
+                        help="ASGI servers to measure, one after the other in this run (default: daphne)")
     parser.add_argument("--rate-limits", action="store_true",
                         help="count the abuse limits (in Redis), each set far above what the burst sends")
     return parser.parse_args()
@@ -189,22 +202,40 @@ def main() -> None:
     import django
 
     django.setup()
-    web, base = start_web(env)
+    per_server: dict[str, list[float]] = {}
+    for server in args.servers:
+        per_server[server] = measure(server, env, args)
+        _empty_redis(redis_url)
+    if len(per_server) > 1:
+        baseline, *others = args.servers
+        for other in others:
+            ratio = statistics.median(per_server[other]) / statistics.median(per_server[baseline])
+            print(f"{other} against {baseline}: {ratio:.2f}x the processor time per reply (medians of the rounds)")
+
+
+def measure(server: str, env: dict[str, str], args: argparse.Namespace) -> list[float]:
+    """A warm-up round and `args.rounds` measured rounds against one server; its processor time per reply each."""
+    web, base = start_web(env, server)
+    per_reply_ms: list[float] = []
     try:
-        print(f"Daphne alone (pid {web.pid}), N = {args.n} customers asking at once, {args.deltas} deltas a reply "
+        print(f"{server} alone (pid {web.pid}), N = {args.n} customers asking at once, {args.deltas} deltas a reply "
               f"every {args.interval * 1000:.0f} ms; rate limits {'on' if args.rate_limits else 'off'}")
         asyncio.run(burst(base, web.pid, args.n, args.deltas, args.interval))  # warm-up
         for round_number in range(1, args.rounds + 1):
             result = asyncio.run(burst(base, web.pid, args.n, args.deltas, args.interval))
             per_reply = result["message_ms"] + result["delta_us"] * args.deltas / 1000
+            per_reply_ms.append(per_reply)
             print(f"  round {round_number}: per message {result['message_ms']:5.2f} ms, per delta "
                   f"{result['delta_us']:5.0f} us, per reply (message + {args.deltas} deltas) {per_reply:5.1f} ms; "
                   f"echo p50 {result['echo_p50']:6.1f} ms  p95 {result['echo_p95']:6.1f} ms")
     finally:
         web.terminate()
-        web.wait(timeout=30)
-        _empty_redis(redis_url)
-
+        try:
+            web.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            web.kill()
+            web.wait()
+    return per_reply_ms
 
 if __name__ == "__main__":
     main()

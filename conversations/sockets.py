@@ -33,13 +33,18 @@ async def events_dispatch(
 ) -> None:
     """Hand what the sources (the socket, the channel layer) deliver to `dispatch`, one event at a time, in the
     order they arrive; as channels' `await_many_dispatch`, without its new task and `asyncio.wait` per event (a
-    reply relays ~100). A source's error is raised here, as there; cancelling this cancels the sources."""
+    reply relays ~100). A source's error is raised here, as there; cancelling this cancels the sources. The socket
+    is read no more after its disconnect: an ASGI server may answer every later receive() at once with the
+    disconnect again (uvicorn does), and a pump reading on would spin without ever yielding the event loop."""
     inbox: asyncio.Queue[tuple[dict[str, Any] | None, BaseException | None]] = asyncio.Queue()
 
     async def pump(source: Callable[[], Awaitable[dict[str, Any]]]) -> None:
         try:
             while True:
-                inbox.put_nowait((await source(), None))
+                message = await source()
+                inbox.put_nowait((message, None))
+                if str(message.get("type", "")).endswith(".disconnect"):  # websocket. or http.
+                    return
         except asyncio.CancelledError:
             raise
         except BaseException as exc:

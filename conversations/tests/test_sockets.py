@@ -64,3 +64,36 @@ async def test_a_handler_s_exception_ends_the_loop_and_cancels_the_sources() -> 
     with pytest.raises(LookupError):
         await events_dispatch([first.get, source], dispatch)
     assert cancelled == ["source"]
+
+
+async def test_a_socket_that_keeps_answering_disconnect_is_read_no_more_after_it() -> None:
+    """After the customer leaves, an ASGI server may answer every further receive() at once with the disconnect
+    again (uvicorn does; Daphne's never returns): the loop must stop reading it, or the pump spins without ever
+    yielding and the whole web process stops serving everyone."""
+    reads = 0
+
+    async def gone() -> dict:
+        nonlocal reads
+        reads += 1
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    layer: asyncio.Queue = asyncio.Queue()
+    seen: list[str] = []
+    disconnected = asyncio.Event()
+
+    async def dispatch(event: dict) -> None:
+        seen.append(event["type"])
+        if event["type"] == "websocket.disconnect":
+            disconnected.set()
+
+    loop = asyncio.create_task(events_dispatch([gone, layer.get], dispatch))
+    await asyncio.wait_for(disconnected.wait(), 5)
+    for _ in range(20):
+        await asyncio.sleep(0)  # the rest of the event loop still runs
+    layer.put_nowait({"type": "delta.late"})  # what the channel layer still delivers is dispatched
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert reads == 1 and seen == ["websocket.disconnect", "delta.late"]
+    loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loop
