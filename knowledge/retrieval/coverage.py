@@ -49,6 +49,7 @@ from .heads import (
     english_heads,
     english_objects,
     english_services,
+    keeping_heads,
     other_field_phrases,
     other_sellers,
     own_sending,
@@ -259,7 +260,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     """Mark the question's head words (knowledge.retrieval.heads), adding one for an unnamed seller other than
     the shop ("another shop", "别家店"), which no article covers."""
     content = {unit.word for unit in units if unit.weight}
-    heads = english_heads(text, content=content)
+    heads = english_heads(text, content=content) | keeping_heads(text, content=content)
     objects = english_objects(text, content=content) | english_services(text, content=content)
     counted = english_damaged(text, content=content)  # "I cracked my phone screen… is that covered?"
     for index, run in enumerate(_CJK_RUN.split(text)):

@@ -236,6 +236,29 @@ def other_sellers(text: str) -> tuple[set[str], bool]:
     return {match.group(0) for match in _NAMED_SELLER.finditer(text)}, bool(_ANOTHER_SELLER.search(text))
 
 
+# How long a thing keeps ("how long does unopened tea keep?", "what's the shelf life", "保质期一般多长", "能放多久"):
+# its keeping is what is asked, a matter of its own that an article must name (a storage or product article), not
+# whatever else the words around it are about (the returns article's "unopened tea"). Only the asking itself: "the
+# shelf life had passed when it came" tells a story.
+_EN_KEEPING = re.compile(
+    r"\bhow\s+long\s+(?:does|do|will|would|can|could|should|is|are)\s+(?:[\w'-]+\s+){0,4}?"
+    r"(keep|keeps|last|lasts|stay|stays|store|stored)\b"
+    r"|\b(?:what(?:'s|\s+is|\s+are)|how\s+long\s+is)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?(shelf)[\s-]?lifes?\b"
+)
+_ZH_KEEPING = re.compile(
+    r"(保质期|保存期|保鲜期|有效期)[^，。？?！!,.]{0,6}?(?:多久|多长|几年|几个月|多少)"
+    r"|(?:能|可以|可)?(放|存|保存|存放|储存)(?:多久|多长时间|几年|几个月)"
+)
+
+
+def keeping_heads(text: str, *, content: set[str]) -> set[str]:
+    """The words of a question asking how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`), among its content
+    words."""
+    found = {word for pattern in (_EN_KEEPING, _ZH_KEEPING) for match in pattern.finditer(text)
+             for word in match.groups() if word}
+    return {word for word in found | {_stem(word) for word in found} if word in content}
+
+
 def english_heads(text: str, *, content: set[str]) -> set[str]:
     """The English head words of a question: the verb asked to be done ("how do I transfer…" -> transfer) and
     the things asked to be sold ("do you sell laptops or phones" -> laptops, phones), among its content words."""

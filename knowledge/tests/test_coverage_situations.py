@@ -223,3 +223,23 @@ def test_which_one_and_a_part_are_no_counted_goods() -> None:
     assert "分" not in units and "张" not in units and units["发票"].weight == 1.0
     story = {unit.word: unit for unit in question_units("有一套颜色不对就退掉了，发票怎么处理")}
     assert not story["颜色"].whole_message  # the set's colour, not goods no article names
+
+
+@pytest.mark.parametrize("question", [
+    "How long will an unused kettle keep in its box?",
+    "What is the shelf life of an unused kettle in its box?",
+    "未使用的商品能放多久",
+    "拆封后的商品保质期一般多长",
+])
+def test_how_long_a_thing_keeps_is_a_matter_no_article_here_names(shop, question) -> None:
+    """The returns articles have "unused", "box", "未使用", "商品", "拆封": how long goods keep is not what they are
+    about."""
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("The box was already opened when it arrived. How long do I have to return the kettle?", "Returns"),
+    ("收到的杯子已经拆封了，放了三天还能退吗", "退货"),
+])
+def test_how_long_one_has_to_act_is_no_question_of_keeping(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
