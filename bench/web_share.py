@@ -15,6 +15,7 @@ what it reads from /proc is the web process's work only:
     .venv/bin/python bench/web_share.py                      # N = 100, 100 deltas a reply
     .venv/bin/python bench/web_share.py --n 100 --rounds 3   # three bursts, the figures of each
     .venv/bin/python bench/web_share.py --rate-limits        # with the abuse limits counted (in Redis)
+    .venv/bin/python bench/web_share.py --servers daphne uvicorn  # the ASGI server as a lever, in one run
 Needs PostgreSQL and Redis (DATABASE_URL / REDIS_URL, as bench/first_token.py; the Redis database is emptied
 first and last: the queued reply tasks are left for no worker). py-spy (requirements-dev.txt) shows where the
 time goes: `py-spy record -p <the pid printed> --format speedscope -o web.json`.
