@@ -617,21 +617,28 @@ def _parts(text: str) -> list[list[Unit]]:
     Visa card") is not what "how do I get my bank to block it?" asks. A head read from the whole message
     (another seller, a field outside a shop) holds for each."""
     text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
-    whole = [unit for unit in question_units(text) if unit.whole_message]
+    read_once: dict[str, list[Unit]] = {text: question_units(text)}  # a one-line message is its line: read once
+
+    def units_of(part: str) -> list[Unit]:
+        if part not in read_once:
+            read_once[part] = question_units(part)
+        return read_once[part]
+
+    whole = [unit for unit in read_once[text] if unit.whole_message]
     parts: list[list[Unit]] = []
     for line in text.splitlines():
         sentences = [s for s in _SENTENCE_END.split(line) if s.strip()]
         asked = [s for s in sentences if s.rstrip().endswith(("?", "？"))] if len(sentences) > 1 else []
-        asked_units = [units for units in map(question_units, asked) if units]
+        asked_units = [units for units in map(units_of, asked) if units]
         # A question sentence that says enough on its own (two words or more) is what the line asks; a short one
         # ("What happened to it?") leans on the rest of the line, which is read too.
         read = [units for units in asked_units if sum(unit.weight for unit in units) >= ON_ITS_OWN]
         if len(read) < len(asked_units) or not read:
-            read = [question_units(line), *asked_units, *_with_sentence_before(sentences)]
+            read = [units_of(line), *asked_units, *_with_sentence_before(sentences)]
         read += _asking_clauses(sentences)
         # The situation a story names as a shop concept (a wrong item, a failed delivery, a charge for an unpaid
         # order) is what its question sentence asks about: "这种情况退回去的快递费要我出吗" after the wrong tea.
-        told = [unit for unit in question_units(line) if unit.concept] if len(read) > 1 or asked_units else []
+        told = [unit for unit in units_of(line) if unit.concept] if len(read) > 1 or asked_units else []
         for units in read:
             if units:
                 words = {unit.word for unit in units}
