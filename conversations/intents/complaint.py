@@ -63,7 +63,11 @@ _EN_NEGATED_WORD = re.compile(
 # "老板有点不满"): part of a story, not the customer's complaint against the shop. Strong words stay complaints
 # whoever says them.
 _EN_THIRD_PARTY_FEELS = re.compile(
-    r"\b(?:(?:my|our|his|her|their)\s+(?:[\w'-]+\s+){0,2}?|he|she|they|everyone|everybody|someone|somebody)"
+    r"\b(?:(?:my|our|his|her|their)\s+(?:[\w'-]+\s+)?"
+    r"(?:boss|manager|mum|mom|mother|dad|father|parents|wife|husband|partner|friend|sister|brother|son|daughter|kids?"
+    r"|family|colleagues?|co-?workers?|team|clients?|customers?|neighbou?rs?|grandma|grandpa|aunt|uncle|cousin"
+    r"|girlfriend|boyfriend|flatmate|roommate|[\w-]+-in-law)\s+"
+    r"|\b(?:he|she|they|everyone|everybody|someone|somebody)\s+)"
     r"(?:is|was|are|were|'s|'re|gets?|got|seems?|seemed|felt|feels?)\s+"
     r"(?:(?:already|so|really|very|quite|pretty|a\s+bit|a\s+little|kind\s+of|getting|still)\s+)*"
     rf"(?:{_EN_MILD})\b"

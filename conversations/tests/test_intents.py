@@ -154,6 +154,7 @@ INTENTS = {
         "That was the worst support chat of my life",
         # someone else's feeling, aimed at the shop
         "My mum was disappointed with the tea you sent",
+        "My delivery experience was awful from start to finish",  # the customer's own, not a person's
         "我妈很失望，你们怎么发这种货",
     ],
     Intent.REFUND: [
