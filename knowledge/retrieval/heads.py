@@ -251,10 +251,27 @@ _ZH_KEEPING = re.compile(
 )
 
 
+# Where a thing is made, or of what ("is your gaiwan made in Jingdezhen?", "what is the teapot made of?", "盖碗是景德镇
+# 产的吗", "什么材质", "产地是哪里"): its origin or material is what is asked, a product fact an article must name; the
+# asking itself only ("the gaiwan I bought was made in 2019 and cracked" tells a story).
+_EN_MAKING = re.compile(
+    r"\b(?:is|are|was|were)\s+(?:[\w'-]+\s+){1,6}?(made|produced|manufactured|fired)\s+(?:in|of|from|by|at)\b"
+    r"|\bwhere\s+(?:is|are|was|were|do|does)\s+(?:[\w'-]+\s+){1,4}?(made|produced|manufactured|fired|sourced)\b"
+    r"|\bwhat\s+(?:is|are|was|were)\s+(?:[\w'-]+\s+){1,4}?(made)\s+(?:of|from)\b"
+    r"|\bwhat(?:'s|\s+is|\s+are)\s+(?:the\s+)?(?:[\w'-]+\s+){0,2}?(material|materials|origin)\b"
+)
+_ZH_MAKING = re.compile(
+    r"(?:是|在)[\u4e00-\u9fff]{1,6}?(产|生产|制造|烧制|烧)的(?:吗|么|嘛|呢|\?|？)"
+    r"|(?:哪里|哪儿|什么地方|哪个地方|哪)(产|生产|制造|烧制|烧)的"
+    r"|(产地|原产地|材质|材料)[^，。！!,.]{0,4}?(?:是|在)?(?:哪|什么|吗|么|\?|？)"
+    r"|什么(材质|材料)"
+)
+
+
 def keeping_heads(text: str, *, content: set[str]) -> set[str]:
-    """The words of a question asking how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`), among its content
-    words."""
-    found = {word for pattern in (_EN_KEEPING, _ZH_KEEPING) for match in pattern.finditer(text)
+    """The words of a question asking how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`) or where or of what it
+    is made (`_EN_MAKING`, `_ZH_MAKING`), among its content words."""
+    found = {word for pattern in (_EN_KEEPING, _ZH_KEEPING, _EN_MAKING, _ZH_MAKING) for match in pattern.finditer(text)
              for word in match.groups() if word}
     return {word for word in found | {_stem(word) for word in found} if word in content}
 

@@ -243,3 +243,19 @@ def test_how_long_a_thing_keeps_is_a_matter_no_article_here_names(shop, question
 ])
 def test_how_long_one_has_to_act_is_no_question_of_keeping(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "What's the material of the kettle under your two-year warranty?",
+    "Are the kettles with the two-year warranty made in Germany?",
+    "水壶是景德镇产的吗，保修几年",
+    "保修两年的水壶是什么材质的",
+])
+def test_where_or_of_what_a_thing_is_made_is_a_product_fact_no_article_here_names(shop, question) -> None:
+    """The warranty articles name kettles and their two years, not where or of what they are made."""
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+def test_a_story_of_when_a_thing_was_made_is_no_question_of_making(shop) -> None:
+    question = "The kettle was made in 2019 and arrived broken yesterday. Is it covered by the warranty?"
+    assert covered_by(question, "Warranty") >= settings.COVERAGE_MIN
