@@ -58,9 +58,14 @@ _REWRITES_INSTRUCTIONS = re.compile(
 
 
 def rewrites_instructions(text: str) -> bool:
-    """Whether a customer's message tells the bot to drop its instructions or take another role: an injection,
-    never a question to answer from the sources it names."""
+    """Whether a customer's message tells the bot to drop its instructions or take another role."""
     return bool(_REWRITES_INSTRUCTIONS.search(text))
+
+
+def is_injection(text: str) -> bool:
+    """A message that imitates the prompt's tags or rewrites the bot's instructions: never a question to answer
+    from the sources it names."""
+    return imitates_delimiters(text) or rewrites_instructions(text)
 
 
 ISOLATION_RULE = {

@@ -72,10 +72,10 @@ def sources_relevant(
     "send a gaiwan to Hong Kong" is for the shipping article, though the warranty one names gaiwans and sending
     too), then covering more of the question (the search's order among equals): of two
     sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
-    imitates the prompt's own tags (guard.imitates_delimiters) or tells the bot to drop its instructions
-    (guard.rewrites_instructions) is an injection, not a question: no source.
+    imitates the prompt's own tags or tells the bot to drop its instructions (guard.is_injection) is an injection,
+    not a question: no source.
     """
-    if question and (guard.imitates_delimiters(question) or guard.rewrites_instructions(question)):
+    if question and guard.is_injection(question):
         return [], hits
     relevant = [hit for hit in hits if source_relevant(hit)]
     relevant.sort(key=lambda hit: (not _same_language(hit.language, language), not hit.heads_in_topic,

@@ -25,10 +25,11 @@ content words, as "多少" and "多久" are not.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import ModuleType
@@ -49,11 +50,11 @@ from .heads import (
     english_heads,
     english_objects,
     english_services,
-    keeping_heads,
     other_field_phrases,
     other_sellers,
     own_sending,
     place_visit,
+    product_fact_heads,
 )
 from .places import places_out
 from .snapshot import Snapshot
@@ -260,7 +261,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     """Mark the question's head words (knowledge.retrieval.heads), adding one for an unnamed seller other than
     the shop ("another shop", "别家店"), which no article covers."""
     content = {unit.word for unit in units if unit.weight}
-    heads = english_heads(text, content=content) | keeping_heads(text, content=content)
+    heads = english_heads(text, content=content) | product_fact_heads(text, content=content)
     objects = english_objects(text, content=content) | english_services(text, content=content)
     counted = english_damaged(text, content=content)  # "I cracked my phone screen… is that covered?"
     for index, run in enumerate(_CJK_RUN.split(text)):
@@ -333,7 +334,11 @@ for _word in sorted(OTHER_FIELDS, key=len, reverse=True):
         _OTHER_FIELD_ROOTS[root(_word)] = len(_word)
 # Fields named by a verb of the kitchen: after an article or a possessive the word is a person or a dish ("he's a
 # terrible cook", "the Sunday roast"), not a question about cooking.
-_KITCHEN_VERBS = frozenset({"cook", "boil", "fry", "roast", "marinate", "bake"})
+_KITCHEN_NOUNS = {
+    verb: re.compile(
+        rf"\b(?:a|an|the|my|his|her|our|their|your)\s+(?:[\w'-]+\s+)?{verb}\b(?!\s+(?:it|them|the|a|an)\b)")
+    for verb in ("cook", "boil", "fry", "roast", "marinate", "bake")
+}
 
 
 def _field_word(unit: Unit, text: str) -> bool:
@@ -345,11 +350,8 @@ def _field_word(unit: Unit, text: str) -> bool:
     length = _OTHER_FIELD_ROOTS.get(root(unit.word))
     if unit.word not in OTHER_FIELDS and (length is None or len(unit.word) < length - 1):
         return False
-    if unit.word in _KITCHEN_VERBS and re.search(
-            rf"\b(?:a|an|the|my|his|her|our|their|your)\s+(?:[\w'-]+\s+)?{unit.word}\b(?!\s+(?:it|them|the|a|an)\b)",
-            text):
-        return False
-    return True
+    noun = _KITCHEN_NOUNS.get(unit.word)
+    return not (noun and noun.search(text))
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -482,7 +484,7 @@ def _spellings(snapshot: Snapshot, lexicon: _Lexicon) -> dict[str, list[str]]:
         for term in snapshot.vocabulary:
             if 2 <= len(term) <= 4 and _CJK_RUN.fullmatch(term) and term not in STOPWORDS:
                 readings = [sorted(_readings(character)) for character in term]
-                if all(readings) and np.prod([len(r) for r in readings]) <= _SPELLINGS_PER_WORD:
+                if all(readings) and math.prod(map(len, readings)) <= _SPELLINGS_PER_WORD:
                     for spelt in itertools.product(*readings):
                         spellings.setdefault("".join(spelt), []).append(term)
         lexicon.spellings = spellings
@@ -634,7 +636,7 @@ def _parts(text: str) -> list[list[Unit]]:
         # ("What happened to it?") leans on the rest of the line, which is read too.
         read = [units for units in asked_units if sum(unit.weight for unit in units) >= ON_ITS_OWN]
         if len(read) < len(asked_units) or not read:
-            read = [units_of(line), *asked_units, *_with_sentence_before(sentences)]
+            read = [units_of(line), *asked_units, *_with_sentence_before(sentences, units_of)]
         read += _asking_clauses(sentences)
         # The situation a story names as a shop concept (a wrong item, a failed delivery, a charge for an unpaid
         # order) is what its question sentence asks about: "这种情况退回去的快递费要我出吗" after the wrong tea.
@@ -655,16 +657,15 @@ _CLAUSE_END = re.compile(r"[，,、]")
 STORY_CLAUSES = 3
 
 
-def _with_sentence_before(sentences: list[str]) -> list[list[Unit]]:
+def _with_sentence_before(sentences: list[str], units_of: Callable[[str], list[Unit]]) -> list[list[Unit]]:
     """Each question sentence too short to say what it asks ("Can you?", "Is that possible?", "可以吗？") read with
     the sentence just before it, which says it ("He keeps asking whether you can post him a printed fapiao. Can
     you?"): the rest of a long story would drown it."""
     read: list[list[Unit]] = []
     for index in range(1, len(sentences)):
         if sentences[index].rstrip().endswith(("?", "？")):
-            own = question_units(sentences[index])
-            if sum(unit.weight for unit in own) < ON_ITS_OWN:
-                units = question_units(f"{sentences[index - 1]} {sentences[index]}")
+            if sum(unit.weight for unit in units_of(sentences[index])) < ON_ITS_OWN:
+                units = units_of(f"{sentences[index - 1]} {sentences[index]}")
                 if sum(unit.weight for unit in units) >= ON_ITS_OWN:
                     read.append(units)
     return read

@@ -268,9 +268,9 @@ _ZH_MAKING = re.compile(
 )
 
 
-def keeping_heads(text: str, *, content: set[str]) -> set[str]:
-    """The words of a question asking how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`) or where or of what it
-    is made (`_EN_MAKING`, `_ZH_MAKING`), among its content words."""
+def product_fact_heads(text: str, *, content: set[str]) -> set[str]:
+    """The words of a question asking a product fact: how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`) or where
+    or of what it is made (`_EN_MAKING`, `_ZH_MAKING`), among its content words."""
     found = {word for pattern in (_EN_KEEPING, _ZH_KEEPING, _EN_MAKING, _ZH_MAKING) for match in pattern.finditer(text)
              for word in match.groups() if word}
     return {word for word in found | {_stem(word) for word in found} if word in content}
