@@ -272,6 +272,12 @@ def line_texts(line: Any, selector: str) -> list[str]:
     return [node.text for node in line.find_elements(By.CSS_SELECTOR, selector)]
 
 
+def line_texts_of(driver: Any, conversation_id: str, selector: str) -> list[str]:
+    """The texts under a conversation's inbox line, read afresh when the console redrew the line between finding it
+    and reading it (its SLA countdown redraws every second, which made a one-shot read flaky)."""
+    return wait_for(lambda: [line_texts(line_of(driver, conversation_id), selector)])[0]
+
+
 def answer_and_resolve(driver: Any, conversation_id: str, text: str) -> None:
     """In an agent's console: open the conversation's line, take it over if it is not theirs yet (t), write the
     answer (r, Enter sends) and resolve it."""
@@ -469,25 +475,25 @@ def test_a_team_week_from_gaps_to_articles_faq_synced_pages_teams_and_report(
             customer_asks(browser, live, "我想跟人工客服说话", chinese=True, until=notice_names("Lin"))
             lins = wait_for(lambda: console_line(lin, lambda li: line_texts(li, ".hc-agent") == ["Lin"]
                                                  and "hc-human" in li.get_attribute("class")))
-            assert line_texts(line_of(lin, lins), ".hc-team") == ["售后"]
-            assert line_texts(line_of(lin, lins), ".hc-sla")[0].startswith("首次响应剩余")
+            assert line_texts_of(lin, lins, ".hc-team") == ["售后"]
+            assert line_texts_of(lin, lins, ".hc-sla")[0].startswith("首次响应剩余")
 
             # A customer asks about a refund, then for a person: billing takes refunds, and Sam is free.
             customer_asks(browser, live, "Can I get a refund for the green tea I bought?",
                           "Can I talk to a person please?", until=notice_names("Sam"))
             sams = wait_for(lambda: console_line(sam, lambda li: line_texts(li, ".hc-agent") == ["Sam"]))
-            assert line_texts(line_of(sam, sams), ".hc-team") == ["billing"]
-            assert line_texts(line_of(sam, sams), ".hc-sla")[0].startswith("first response in ")
+            assert line_texts_of(sam, sams, ".hc-team") == ["billing"]
+            assert line_texts_of(sam, sams, ".hc-sla")[0].startswith("first response in ")
 
             # Lin is at her cap: the next handoff to 售后 waits in its queue ...
             customer_asks(browser, live, "转人工", chinese=True, until=notice_names("客服同事马上就来"))
             queued = wait_for(lambda: console_line(lin, lambda li: "hc-waiting_human" in li.get_attribute("class")
                                                    and line_texts(li, ".hc-team") == ["售后"]))
-            assert line_texts(line_of(lin, queued), ".hc-agent") == []
+            assert line_texts_of(lin, queued, ".hc-agent") == []
             # Sam sees it in his inbox but is not alerted: it is another team's.
             wait_for(lambda: line_of(sam, queued))
             assert f"#{queued}" not in sam.find_element(By.ID, "hc-connection").text
-            assert line_texts(line_of(lin, queued), ".hc-sla")[0].startswith("首次响应剩余")
+            assert line_texts_of(lin, queued, ".hc-sla")[0].startswith("首次响应剩余")
             # ... until she resolves hers: then it is hers, and her console tells her.
             answer_and_resolve(lin, lins, "您好，我是 Lin。会员、订单和退换货的问题都可以问我，请说说您的情况。")
             try:
