@@ -213,19 +213,22 @@ def knowledge_lookup(
             grounding.faq = faq.faq_match(question, query_vector=query_vector, version=version)
             if grounding.faq:
                 return grounding
-        grounding.result = search.search(question, query_vector=query_vector, version=version, limit=limit)
+        grounding.result = search.search(question, query_vector=query_vector, version=version, limit=limit,
+                                         first=bears_on_question)
         if leaning and not any(bears_on_question(hit) for hit in grounding.result.hits):
             # A question that finds nothing on its own may lean on the one before it without saying so ("大概要
             # 几天才能回到我卡上?" after a double charge, "mine keeps bouncing" after "do you take Visa?"): read
             # with it, as a follow-up is; its answer then depends on the conversation, so it is not cached.
             grounding.result = search.search(question, query_vector=query_vector, version=version,
-                                             context=(leaning, context_vectors[0]), limit=limit)
+                                             context=(leaning, context_vectors[0]), limit=limit,
+                                             first=bears_on_question)
             grounding.standalone, grounding.query = False, leaning
     else:
         # One embedding call for both: the follow-up alone, and with the question it follows.
         query_vector, context_vector = embedding.embed_queries([question, query])
         grounding.result = search.search(
-            question, query_vector=query_vector, version=version, context=(query, context_vector), limit=limit
+            question, query_vector=query_vector, version=version, context=(query, context_vector), limit=limit,
+            first=bears_on_question,
         )
     return grounding
 

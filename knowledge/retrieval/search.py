@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
 
 from ..embedding import QueryVector, embed_query
-from .coverage import coverage_scores, pinyin_mended
+from .coverage import coverage_scores, particle_mended, pinyin_mended
 from .keyword import keyword_ranking
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
@@ -71,6 +72,7 @@ def search(
     version: int | None = None,
     include_weak: bool = False,
     context: tuple[str, QueryVector] | None = None,
+    first: Callable[[Hit], bool] | None = None,
 ) -> SearchResult:
     """The published chunks that best answer `query`, fused from vector and keyword rankings.
 
@@ -82,6 +84,11 @@ def search(
     keyword match and a vector score under RETRIEVAL_MIN_VECTOR_SCORE) are left
     out unless `include_weak`. Scores and ranks reported are those of `query`
     itself where it found the chunk, else of the context query.
+    `first`: hits for which it holds come before the others, each kind in the
+    fused order, before `limit` cuts the list. The reply pipeline passes whether a
+    hit bears on the question: "can I hand the courier cash?" is answered by the
+    one chunk that names cash on delivery, ranked below a dozen delivery chunks
+    that share the word "delivery" and cover nothing of it.
     """
     limit = limit or settings.RETRIEVAL_TOP_K
     snapshot = current_snapshot(version)
@@ -90,16 +97,17 @@ def search(
                             version=snapshot.version)
     if query_vector is None:
         query_vector = embed_query(query)
-    # Pinyin left as typed in a Chinese message ("要付yunfei吗") is searched and covered as the words it spells.
-    query = pinyin_mended(snapshot, query)
+    # Pinyin left as typed in a Chinese message ("要付yunfei吗") is searched and covered as the words it spells, and
+    # a final 吗 typed as its homophone ("能退码？") as 吗.
+    query = particle_mended(pinyin_mended(snapshot, query))
     if context:
-        context = (pinyin_mended(snapshot, context[0]), context[1])
+        context = (particle_mended(pinyin_mended(snapshot, context[0])), context[1])
     fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
     fusion.coverage = _coverage(snapshot, query, context[0] if context else "")
     if fusion.note and fusion.keyword_only:
         logger.warning("retrieval %s", fusion.note)
     return SearchResult(
-        hits=_hits(snapshot, fusion, limit=limit, include_weak=include_weak),
+        hits=_hits(snapshot, fusion, limit=limit, include_weak=include_weak, first=first),
         keyword_only=fusion.keyword_only,
         note=fusion.note if fusion.keyword_only else "",
         version=snapshot.version,
@@ -133,8 +141,12 @@ def _fuse_queries(snapshot: Snapshot, queries: list[tuple[str, QueryVector]]) ->
     return fusion
 
 
-def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool) -> list[Hit]:
-    """The best `limit` fused chunks, weak ones left out unless `include_weak`."""
+def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool,
+          first: Callable[[Hit], bool] | None = None) -> list[Hit]:
+    """The best `limit` fused chunks, weak ones left out unless `include_weak`; those `first` holds for ahead."""
+    if first is not None:
+        every = _hits(snapshot, fusion, limit=len(fusion.fused), include_weak=include_weak)
+        return sorted(every, key=lambda hit: not first(hit))[:limit]
     hits: list[Hit] = []
     for position, score in sorted(fusion.fused.items(), key=lambda item: -item[1]):
         similarity = fusion.vector_score.get(position)
