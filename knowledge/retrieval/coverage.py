@@ -84,7 +84,8 @@ ASKING_WORDS = frozenset(
     morning afternoon evening night happen happens happened happening suppose supposed wat info information
     u ur pls plz until till til since before after during while whenever whether because though although
     rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
-    知道 想 想要 需要 多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
+    知道 想 想要 需要 觉得 感觉 认为 以为 觉着
+    多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
     自己 几天 多少天 哪天 哪一天 什么时候 何时 算 计算 起算 算起
     多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
@@ -110,7 +111,8 @@ ASKING_WORDS = frozenset(
 FILLER_WORDS = frozenset(
     """
     never anywhere everywhere somewhere nowhere literally super totally honestly seriously basically only even
-    tho w kinda sorta usual usually proper actual
+    tho w kinda sorta usual usually proper actual straight directly out realistically typically
+    technically practically eventually personally originally ideally hopefully
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec
     真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正 平时 平常 往常
@@ -271,7 +273,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             objects |= chinese_services(run, content=content)
     sellers, another = other_sellers(text)
     # Another seller beside buying from the shop is the story's comparison: a head of its own line or sentence only.
-    compared = bool(sellers or another) and buying_here(text)
+    bought_here = buying_here(text)
+    compared = bool(sellers or another) and bought_here
     for unit in units:
         if _field_word(unit, text):
             unit.head = unit.whole_message = True
@@ -279,8 +282,10 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             unit.head, unit.whole_message = True, not compared
         elif unit.word in heads:
             unit.head = True
-        elif unit.word in counted or unit.word in TRADE_WORDS:  # goods counted in a story, trade between businesses:
-            # what the whole message is about, as a seller is
+        elif unit.word in TRADE_WORDS or (unit.word in counted and not bought_here):  # goods counted in a story,
+            # trade between businesses: what the whole message is about, as a seller is. Not goods the customer
+            # says they bought from the shop ("在你们店里挑了一罐大红袍"): the shop's own, whether or not an article
+            # names them.
             unit.head_if_unknown = unit.whole_message = True
         elif unit.word in objects:
             unit.head_if_unknown = True
@@ -489,6 +494,22 @@ def _spellings(snapshot: Snapshot, lexicon: _Lexicon) -> dict[str, list[str]]:
                         spellings.setdefault("".join(spelt), []).append(term)
         lexicon.spellings = spellings
     return spellings
+
+
+# A question particle typed as its homophone ("茶杯用过一次，能退码？" for 能退吗): a pinyin keyboard offers 码 and 马
+# for "ma" as readily as 吗. Only at the end of a clause, and only where the character ends no word of its own
+# ("密码", "尺码", "条形码", "骑马" stay).
+_PARTICLE_SLIP = re.compile(r"(?<=[\u4e00-\u9fff])[码马玛](?=\s*(?:[?？!！。，,~～]|$))")
+
+
+def particle_mended(text: str) -> str:
+    """A Chinese question with its final 吗 typed as a homophone (`_PARTICLE_SLIP`) written as 吗."""
+    def mend(match: re.Match[str]) -> str:
+        end = match.end()
+        ends_word = any(segmenter().has_word(text[start:end]) for start in range(max(0, end - 4), end - 1))
+        return match.group(0) if ends_word else "吗"
+
+    return _PARTICLE_SLIP.sub(mend, text) if _CJK_RUN.search(text) else text
 
 
 def pinyin_mended(snapshot: Snapshot, text: str) -> str:

@@ -159,7 +159,9 @@ _ZH_ANY_GOODS = frozenset("礼物 礼品 东西 商品 货 宝贝 产品 物品"
 _ZH_ATTRIBUTES = frozenset(
     "颜色 尺寸 大小 尺码 款式 样式 型号 味道 口味 质量 包装 价格 数量 重量 规格 花色 图案 外观 做工".split()
 )
-_EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
+# Where or how a thing goes, not what it is ("sent straight to my sister", "shipped directly to her office").
+_EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now straight directly direct "
+                          "separately together quickly fast asap".split())
 _EN_WHEN = frozenset("yesterday again last earlier recently once twice".split())
 
 # Chinese: "怎么 / 如何 / 怎样 / 咋 / 去哪里 <verb>", an optional "给朋友" / "跟银行" / "帮我" before the verb.
@@ -219,9 +221,9 @@ def own_sending(text: str) -> bool:
 # 买", "last time I ordered from another shop…, this time I'm buying from you"): the other seller is a comparison
 # in the story, the question is about the shop.
 _BUYING_HERE = re.compile(
-    r"\b(?:buy|buying|bought|order|ordering|ordered|purchase|purchasing|get|getting|shop|shopping)\s+"
+    r"\b(?:buy|buying|bought|order|ordering|ordered|purchase|purchasing|get|getting|shop|shopping|picked|chose)\s+"
     r"(?:[a-z'-]+\s+){0,3}?(?:from|with|at)\s+(?:you\b|you\s+guys|your\s+(?:shop|store|site|website))"
-    r"|(?:在|从|跟|找)(?:你们|您们|贵店)(?:家|店|店里|这儿|这里|这边|这)?(?:[^，。,.!?！？]{0,2})(?:买|下单|订|购买|入手|囤)"
+    r"|(?:在|从|跟|找)(?:你们|您们|贵店)(?:家|店|店里|这儿|这里|这边|这)?(?:[^，。,.!?！？]{0,2})(?:买|下单|订|购买|入手|囤|挑|选|拍)"
 )
 
 
@@ -236,18 +238,27 @@ def other_sellers(text: str) -> tuple[set[str], bool]:
     return {match.group(0) for match in _NAMED_SELLER.finditer(text)}, bool(_ANOTHER_SELLER.search(text))
 
 
-# How long a thing keeps ("how long does unopened tea keep?", "what's the shelf life", "保质期一般多长", "能放多久"):
+# How long a thing keeps ("how long does unopened tea keep?", "what's the shelf life", "is there a best-before date?",
+# "保质期一般多长", "能放多久", "什么时候过期"):
 # its keeping is what is asked, a matter of its own that an article must name (a storage or product article), not
 # whatever else the words around it are about (the returns article's "unopened tea"). Only the asking itself: "the
 # shelf life had passed when it came" tells a story.
 _EN_KEEPING = re.compile(
-    r"\bhow\s+long\s+(?:does|do|will|would|can|could|should|is|are)\s+(?:[\w'-]+\s+){0,4}?"
+    r"\bhow\s+long\s+(?:does|do|will|would|can|could|should|is|are)\s+(?:[\w'-]+\s+){0,6}?"
     r"(keep|keeps|last|lasts|stay|stays|store|stored)\b"
-    r"|\b(?:what(?:'s|\s+is|\s+are)|how\s+long\s+is)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?(shelf)[\s-]?lifes?\b"
+    r"|\b(?:what(?:'s|\s+is|\s+are)|how\s+long\s+is)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?(shelf[\s-]?life)s?\b"
+    # "is there a best-before date?", "what's the expiry date", "when does it expire?"
+    r"|\b(?:is\s+there|are\s+there|what(?:'s|\s+is|\s+are)|when(?:'s|\s+is)|does\s+(?:it|the\s+[\w-]+)\s+have)\s+"
+    r"(?:an?\s+|the\s+|its\s+)?(?:[\w'-]+\s+){0,2}?(best[\s-]before|use[\s-]by|expiry|expiration)\b"
+    r"|\b(?:when|how\s+soon|how\s+long\s+until|how\s+long\s+before)\s+(?:does|do|will|would)\s+(?:[\w'-]+\s+){0,6}?"
+    r"(expire|go\s+off|go\s+stale)\b"
 )
 _ZH_KEEPING = re.compile(
-    r"(保质期|保存期|保鲜期|有效期)[^，。？?！!,.]{0,6}?(?:多久|多长|几年|几个月|多少)"
+    r"(保质期|保存期|保鲜期|有效期)[^，。？?！!,.]{0,6}?(?:多久|多长|几年|几个月|多少|到什么时候|到哪天|是多少|是什么时候)"
     r"|(?:能|可以|可)?(放|存|保存|存放|储存)(?:多久|多长时间|几年|几个月)"
+    # "多久会过期", "什么时候过期", "会不会过期", "有保质期吗"
+    r"|(?:多久|多长时间|什么时候|几时|会不会|会)(?:就|才|会)?(过期|变质)"
+    r"|有(?:没有)?(保质期|保鲜期|有效期)(?:吗|嘛|么|没有|[?？])"
 )
 
 
@@ -273,6 +284,7 @@ def product_fact_heads(text: str, *, content: set[str]) -> set[str]:
     or of what it is made (`_EN_MAKING`, `_ZH_MAKING`), among its content words."""
     found = {word for pattern in (_EN_KEEPING, _ZH_KEEPING, _EN_MAKING, _ZH_MAKING) for match in pattern.finditer(text)
              for word in match.groups() if word}
+    found = {" ".join(word.replace("-", " ").split()) for word in found}  # "best-before": the phrase "best before"
     return {word for word in found | {_stem(word) for word in found} if word in content}
 
 

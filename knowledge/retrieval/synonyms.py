@@ -37,6 +37,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
      "周四", "周五", "星期一", "星期二", "星期三", "星期四", "星期五", "business day", "上班", "上班日", "开工"),
     ("order", "cart", "basket", "订单", "下单", "购物车", "单子"),
     ("packaging", "box", "wrapping", "包装", "外包装", "包装盒", "盒子", "外箱"),
+    ("shelf life", "best before", "use by", "expiry", "expiration", "expire", "保质期", "保鲜期", "有效期", "过期"),
     ("unused", "unopened", "sealed", "未使用", "没用过", "未拆封", "全新"),
     ("opened", "已拆封", "拆封", "拆开", "打开"),
     ("wrong item", "wrong product", "wrong order", "wrong tea", "not what i ordered", "发错货", "发错", "错发", "寄错",
@@ -137,7 +138,8 @@ def _phrase_pattern(extra: str) -> re.Pattern[str] | None:
     phrases = sorted((word for word in _index(extra) if " " in word and word.isascii()), key=len, reverse=True)
     if not phrases:
         return None
-    return re.compile(r"\b(?:" + "|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases) + r")\b")
+    # "best-before" is the phrase "best before" too.
+    return re.compile(r"\b(?:" + "|".join(r"[\s-]+".join(map(re.escape, p.split())) for p in phrases) + r")\b")
 
 
 def split_phrases(text: str) -> tuple[list[str], str]:
@@ -152,7 +154,7 @@ def split_phrases(text: str) -> tuple[list[str], str]:
     if pattern is None:
         return [], text
     lowered = unicodedata.normalize("NFKC", text).lower()
-    found = [" ".join(match.split()) for match in pattern.findall(lowered)]
+    found = [" ".join(match.replace("-", " ").split()) for match in pattern.findall(lowered)]
     return found, pattern.sub(" ", lowered) if found else text
 
 
@@ -169,6 +171,8 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bpay(?:ing|ment)?\s+(?:in\s+cash\s+)?(?:on|upon|at)\s+(?:delivery|arrival|the\s+door)\b"
         r"|\b(?:pay(?:ing)?|hand(?:ing)?|giv(?:e|ing))\s+(?:the\s+)?(?:courier|driver|delivery\s+(?:guy|man|person|driver)"
         r"|postman|postie|[a-z]+\s+(?:guy|man|driver|courier))\b(?:\s+(?:the\s+)?(?:money|cash))?"
+        # "do I have to pay the courier myself?" on a return: who bears the postage, not paying at the door
+        r"(?!\s+(?:myself|ourselves|yourselves|for\s+(?:the\s+)?(?:return|postage|shipping|sending)))"
         r"|\bpay(?:ing)?\s+(?:(?:in\s+)?cash\s+|for\s+(?:it|them)\s+|only\s+)?(?:when|once|after)\s+"
         r"(?:it|they|the\s+\w+|my\s+\w+)\s+"
         r"(?:arrives?|arrived|(?:is|are|gets?|got)\s+delivered|comes?|came|brings\s+(?:it|them|the\s+\w+))\b")),
@@ -227,9 +231,14 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("change of mind", re.compile(
         r"\bchang(?:e|ed|ing)\s+(?:my|our|his|her|their)\s+minds?\b|\bchange\s+of\s+mind\b"
         r"|\b(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:want|need|like)\s+(?:it|them|this|these)"
-        r"(?:\s+any\s*more)\b")),
+        r"(?:\s+any\s*more)\b"
+        # not liking what came, asked back: "I don't really like the colour, can I return it?"
+        r"|\b(?:don'?t|didn'?t|do\s+not|did\s+not)\s+(?:really\s+|much\s+)?like\s+(?:it|them|this|these|that|the\s+\w+)"
+        r"(?=[^?]{0,40}\b(?:return|refund|send\s+(?:it\s+|them\s+)?back|exchange))")),
     ("个人原因", re.compile(
-        r"不想要了|(?:又|突然)?不(?:想)?要了|改(?:变)?主意|后悔(?:了|买)|不喜欢了|用不上了|买多了")),
+        r"不想要了|(?:又|突然)?不(?:想)?要了|改(?:变)?主意|后悔(?:了|买)|不喜欢了|用不上了|买多了"
+        # "颜色不喜欢，能退吗": not liking what came, with a return asked for
+        r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))")),
     # "can you just send the right one", "再给我寄一个对的": a replacement, not a second order.
     ("replacement", re.compile(
         r"\b(?:send|ship|give|post|mail)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?(?:right|correct|proper)\s+"

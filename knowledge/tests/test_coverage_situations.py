@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from knowledge.retrieval.coverage import pinyin_mended, question_units
+from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
+from knowledge.retrieval.relevance import bears_on_question
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
 from knowledge.retrieval.synonyms import concepts_in, synonyms_of
@@ -187,6 +188,11 @@ def test_a_field_word_is_met_in_its_own_forms_only() -> None:
     ("I broke the seal before I noticed the smell", "opened"),
     ("封口已经撕开了还能退吗", "拆封"),
     ("买的是白瓷杯，她盼了好久。结果收到一拆开是玻璃杯", "发错货"),
+    ("I used the cup once and don't really like the colour, can I return it?", "change of mind"),
+    ("didn't like the kettle much, so can I get a refund?", "change of mind"),
+    ("茶杯用过一次觉得颜色不喜欢，能退吗？", "个人原因"),
+    ("款式不太喜欢，可以换一个吗", "个人原因"),
+    ("can i just hand the courier cash when the box shows up at my door?", "cash on delivery"),
 ])
 def test_an_everyday_phrasing_is_the_shop_concept_it_describes(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -200,6 +206,8 @@ def test_an_everyday_phrasing_is_the_shop_concept_it_describes(question, concept
     "is the seal important for freshness?",
     "我不想要发票",  # no return asked
     "买的是白瓷杯，很满意。",
+    "我不喜欢茉莉花茶，有别的推荐吗？",  # a taste, no return asked
+    "I don't like green tea, what else do you have?",
 ])
 def test_look_alikes_of_the_phrasings_stay_apart(question) -> None:
     assert not {"failed delivery", "派送失败", "unpaid", "扣款", "change of mind", "个人原因", "replacement", "换货",
@@ -230,6 +238,11 @@ def test_which_one_and_a_part_are_no_counted_goods() -> None:
     "What is the shelf life of an unused kettle in its box?",
     "未使用的商品能放多久",
     "拆封后的商品保质期一般多长",
+    "Is there a best-before date on an unused kettle in its box?",
+    "What's the expiry date of the cups in the box?",
+    "When does an unused kettle in its box expire?",
+    "未使用的商品什么时候过期",
+    "拆封的商品有保质期吗？",
 ])
 def test_how_long_a_thing_keeps_is_a_matter_no_article_here_names(shop, question) -> None:
     """The returns articles have "unused", "box", "未使用", "商品", "拆封": how long goods keep is not what they are
@@ -240,6 +253,8 @@ def test_how_long_a_thing_keeps_is_a_matter_no_article_here_names(shop, question
 @pytest.mark.parametrize(("question", "title"), [
     ("The box was already opened when it arrived. How long do I have to return the kettle?", "Returns"),
     ("收到的杯子已经拆封了，放了三天还能退吗", "退货"),
+    ("The cup arrived already past its best-before date and the box was opened. Can I return it?", "Returns"),
+    ("收到的商品已经过期了，能退货吗", "退货"),
 ])
 def test_how_long_one_has_to_act_is_no_question_of_keeping(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
@@ -259,3 +274,67 @@ def test_where_or_of_what_a_thing_is_made_is_a_product_fact_no_article_here_name
 def test_a_story_of_when_a_thing_was_made_is_no_question_of_making(shop) -> None:
     question = "The kettle was made in 2019 and arrived broken yesterday. Is it covered by the warranty?"
     assert covered_by(question, "Warranty") >= settings.COVERAGE_MIN
+
+
+def test_paying_the_courier_oneself_on_a_return_is_the_postage_not_cash_on_delivery() -> None:
+    assert "cash on delivery" not in concepts_in("if I return it do I have to pay the courier myself?")[0]
+    assert "cash on delivery" not in concepts_in("do we pay the courier for the return ourselves?")[0]
+    assert "cash on delivery" in concepts_in("can I pay the courier when the kettle arrives?")[0]
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("杯子用过一次，觉得颜色不喜欢，能退码？", "退货"),
+    ("水壶坏了，还能保修马？", "保修"),
+])
+def test_a_final_question_particle_typed_as_its_homophone_is_read_as_one(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_a_word_ending_in_the_homophone_keeps_it() -> None:
+    assert particle_mended("能退码？") == "能退吗？" and particle_mended("能包邮马") == "能包邮吗"
+    for kept in ("忘记密码？", "你们的尺码？", "有二维码？", "骑马?", "码", "the code 码?"):
+        assert particle_mended(kept) == kept
+
+
+def test_words_of_thinking_and_adding_up_weigh_nothing_and_cut_nothing() -> None:
+    words = {unit.word for unit in question_units("我觉得水壶和杯子加起来80块，感觉要付运费吧")}
+    assert "觉得" not in words and "感觉" not in words
+    assert "杯子" in words and not any(word.startswith("杯子") and word != "杯子" for word in words)
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # goods the customer bought from the shop are the shop's, whether or not an article names them
+    ("下个月我爸过生日，我特意在你们店里挑了一个铸铁壶。结果今天收到一看是玻璃杯！这种情况还能退吗？运费要我出吗？",
+     "退货"),
+    ("I picked a cast-iron kettle from your shop for my dad, and two cast-iron kettles arrived broken. Is that "
+     "covered by the warranty?", "Warranty"),
+])
+def test_goods_bought_here_are_the_shops_own(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_goods_not_bought_here_still_decide_what_a_story_is_about(shop) -> None:
+    assert covered_by("邻居刚买了一台冰箱，收到就坏了，这种情况能退吗？") < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("Can I have a kettle sent straight to my sister in Xinjiang, and how long does it take?", "Delivery"),
+    ("could you ship the cups directly to my office in Tibet? how many days?", "Delivery"),
+])
+def test_how_a_thing_is_sent_is_no_thing_sent(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_the_chunk_that_bears_on_the_question_is_weighed_before_those_ranked_above_it(fake_ollama) -> None:
+    """Eight delivery sections share "courier" and "delivery" with the question and cover nothing of it; the
+    one section that names cash on delivery ranks below them, and would be cut by the candidates' limit."""
+    for number in range(8):
+        article_create(title=f"Delivery {number}", tags="delivery",
+                       body=f"## Delivery {number}\n\nOur courier partner handles delivery zone {number}. The courier "
+                            f"calls before delivery; courier delivery, courier tracking.")
+    article_create(title="Payment", tags="payment",
+                   body="## Paying\n\nWe accept cards and Alipay. We do not offer cash on delivery.")
+    question = "can i just hand the courier cash when the box shows up at my door?"
+    assert "Payment" not in [hit.title for hit in search(question, limit=2).hits]  # the fused order alone
+    found = search(question, limit=2, first=bears_on_question).hits
+    assert found[0].title == "Payment" and bears_on_question(found[0])
