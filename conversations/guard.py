@@ -62,10 +62,24 @@ def rewrites_instructions(text: str) -> bool:
     return bool(_REWRITES_INSTRUCTIONS.search(text))
 
 
+# Markup that runs code in a browser: a script, frame or embedded object, an event handler in a tag ("<b
+# onmouseover=…>"), a javascript: address. Formatting a customer pasted ("<b>refund</b>") is none of it.
+_ACTIVE_MARKUP = re.compile(
+    r"<\s*(?:script|iframe|frame|object|embed|svg|math)\b|<[^>]*\bon[a-z]+\s*=|\bjavascript\s*:|\bvbscript\s*:",
+    re.IGNORECASE,
+)
+
+
+def carries_script(text: str) -> bool:
+    """Whether a customer's message carries markup that runs code (`_ACTIVE_MARKUP`): a probe of the widget and
+    the console, whatever shop word it wraps ("<b onmouseover=alert(1)>退款</b>"), not a question to answer."""
+    return bool(_ACTIVE_MARKUP.search(text))
+
+
 def is_injection(text: str) -> bool:
-    """A message that imitates the prompt's tags or rewrites the bot's instructions: never a question to answer
-    from the sources it names."""
-    return imitates_delimiters(text) or rewrites_instructions(text)
+    """A message that imitates the prompt's tags, rewrites the bot's instructions or carries a script: never a
+    question to answer from the sources it names."""
+    return imitates_delimiters(text) or rewrites_instructions(text) or carries_script(text)
 
 
 ISOLATION_RULE = {

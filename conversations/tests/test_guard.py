@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conversations import guard, notices
+from conversations import guard, notices, scope
 from conversations.models import Conversation, Message
 from conversations.pipeline.draft import draft_generate
 from conversations.pipeline.reply import reply_generate
 from conversations.tests.factories import conversation_factory, customer_message_factory
+from knowledge.retrieval.search import Hit
 from knowledge.tests.factories import article_create
 from tests.fake_ollama import Reply
 
@@ -129,3 +130,29 @@ def test_the_held_back_end_is_the_longest_beginning_of_the_canary_in_any_text() 
             longest = max((size for size in range(1, len(canary)) if text.lower().endswith(canary[:size])), default=0)
             assert stream._dangling(text) == longest, (canary, text)
     assert guard.CanaryFilter("").finish() == "" and guard.CanaryFilter("q").feed("a q") == ""
+
+
+@pytest.mark.parametrize("text", [
+    "<b onmouseover=alert(1)>退款</b>",
+    "<iframe src=\"javascript:alert('店铺已被入侵')\"></iframe>退货",
+    "<img src=x onerror=alert(document.cookie)> refund please",
+    "<a href=\"javascript:void(fetch('//evil.example'))\">shipping</a>",
+    "<svg/onload=alert(1)>发票",
+    "<SCRIPT>location='//evil.example'</SCRIPT> warranty",
+])
+def test_a_message_carrying_a_script_gets_no_source_whatever_shop_word_it_wraps(text: str) -> None:
+    assert guard.carries_script(text) and guard.is_injection(text)
+    hit = Hit(chunk_id=1, article_id=1, title="Returns", url="", heading="", text="", vector_score=0.9,
+              keyword_score=9.0, fused_score=1.0, coverage=1.0, article_coverage=1.0)
+    assert scope.sources_relevant([hit], limit=3, question=text)[0] == []
+
+
+@pytest.mark.parametrize("text", [
+    "I copied this from the order page: <b>refund</b> pending, what does it mean?",
+    "退款<br>还没到账",
+    "Does the kettle turn on = off automatically?",
+    "what is javascript, and can I pay with it?",  # no address
+    "the one <on sale> is it returnable?",
+])
+def test_formatting_and_look_alikes_carry_no_script(text: str) -> None:
+    assert not guard.carries_script(text)
