@@ -92,6 +92,12 @@ _ZH_THIRD_PARTY_FEELS = re.compile(
     rf"{_ZH_THIRD_PARTY}(?:已经|都|也|还|有点|有些|很|挺|特别|非常|一直)*(?:不满意|不满|失望|生气)"
     r"(?![^。！？!?]{0,15}(?:你们|你家|贵店|客服))"
 )
+# What is bad is the customer's own circumstance, not the shop ("地铁上信号特别差", "我家网太差了", "最近心情很差"):
+# told as the story of how something happened, no complaint.
+_ZH_OWN_CIRCUMSTANCE_BAD = re.compile(
+    r"(?:信号|网络|网速|网|wifi|WiFi|天气|路况|心情|记性|身体|睡眠|视力)(?:也|真的?|一直|有点|有些)*"
+    r"(?:太|很|真|好|超|非常|特别|极其)?差"
+)
 # An A-not-A question asks about the goods ("质量差不差？", "会不会很差"): its mild words are no complaint.
 _ZH_NEUTRAL_QUESTION = re.compile(r"差不差|好不好|会不会|是不是|行不行|怎么样")
 _ZH_COMPLAINS = re.compile(r"(?:我|我们)?(?:要|想|得|必须|会)投诉|投诉[！!]|(?:给|要)?差评")
@@ -116,7 +122,7 @@ def is_complaint(text: str) -> bool:
     zh_words = _ZH_NEGATED_WORD.sub(" ", text)
     if _ZH_STRONG.search(zh_words):
         return not _ZH_HOW_TO.search(text) or bool(_ZH_STRONG.search(_ZH_HOW_TO.sub(" ", zh_words)))
-    zh_words = _ZH_THIRD_PARTY_FEELS.sub(" ", zh_words)
+    zh_words = _ZH_OWN_CIRCUMSTANCE_BAD.sub(" ", _ZH_THIRD_PARTY_FEELS.sub(" ", zh_words))
     if _ZH_MILD.search(zh_words):
         return not _ZH_HOW_TO.search(text) and not _ZH_NEUTRAL_QUESTION.search(text)
     return bool(_ZH_COMPLAINS.search(text)) and not _ZH_HOW_TO.search(text)

@@ -68,6 +68,13 @@ REQUESTS = [
     "我到底是在跟机器人说话还是真的有人在？",
     "有人在吗？",
     "到底有没有人在啊",
+    # the one whose job the matter is
+    "I've been going round in circles with this chat. Please just pass me on to whoever handles complaints.",
+    "Can you put me through to the person who deals with refunds?",
+    "I want to speak to someone who handles wholesale orders",
+    "我要找管退款的人",
+    "帮我转给处理投诉的客服",
+    "能不能让负责售后的同事看一下",
 ]
 
 NOT_REQUESTS = [
@@ -104,6 +111,11 @@ NOT_REQUESTS = [
     "你是真人吗",  # what the bot is, not a person asked for
     "有人在家签收吗",
     "这个茶是机器做的还是人工做的",
+    # the one whose job a matter is, asked about or told of, not asked for
+    "Who handles complaints at your shop?",
+    "The person who handles my account said I could return it",
+    "请问谁负责处理投诉？",
+    "负责发货的人说可以退",
 ]
 
 
@@ -225,6 +237,10 @@ NOT_COMPLAINTS = [
     "He was really disappointed when the match was cancelled, so I bought him a teapot",
     "老板已经很不满了，发票还能补开吗",
     "我老婆很生气我又买茶了，能退吗",
+    # the customer's own circumstance is bad, told as how something happened
+    "在地铁上下单，信号特别差，页面一直转圈，钱扣了两次，多扣的能退吗？",
+    "我家网太差了，付款页面打不开，还能用别的方式付吗",
+    "最近心情很差，想买点茶安慰自己，有什么满减吗",
 ]
 
 
