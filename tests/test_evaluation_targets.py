@@ -41,7 +41,7 @@ TARGETS = {  # figure: the least it may be, on each part
 # (48 before the sixth round of development probes' rules), 34 of 41 out-of-scope questions are declined. Floors,
 # not targets: raise them as the product gets better, never lower them to pass. In-scope answered reached its target
 # (60 of 70, 0.857) with the rules the fifth round of development probes led to, and is held to the target since
-# (62 of 70 after the sixth round's).
+# (62 of 70 after the sixth round's). The seventh round's rules left the held-out part unchanged.
 TUNING_FLOOR: dict[str, float] = {}
 HELD_OUT_FLOOR = {"cited_right": 0.78, "out_of_scope_declined": 0.82}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}
