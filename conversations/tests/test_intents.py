@@ -116,6 +116,8 @@ NOT_REQUESTS = [
     "The person who handles my account said I could return it",
     "请问谁负责处理投诉？",
     "负责发货的人说可以退",
+    "申请发票的时候同事手快，把公司名称少打了两个字，还能改吗？",  # applying for an invoice, not asking anyone
+    "上次邀请同事一起喝茶，买的茶具能开发票吗",
 ]
 
 

@@ -278,6 +278,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     for unit in units:
         if _field_word(unit, text):
             unit.head = unit.whole_message = True
+            # covered by the field's own word only: "个人所得税" is not the invoice article's "个人(普票)"
+            unit.parts = tuple(part for part in unit.parts if part in OTHER_FIELDS)
         elif unit.word in sellers:
             unit.head, unit.whole_message = True, not compared
         elif unit.word in heads:

@@ -45,7 +45,8 @@ _NAMED_SELLER = re.compile(
     r"\b(?:amazon|ebay|taobao|tmall|aliexpress|pinduoduo|temu|shein|etsy|walmart|costco|ikea"
     r"|dhl|fedex|ups|usps|ems|yto|zto|yunda|china\s+post|royal\s+mail|canada\s+post|australia\s+post|japan\s+post"
     r"|deutsche\s+post|la\s+poste|parcelforce|dpd|gls|cainiao|apple(?!\s*pay)|samsung|huawei|xiaomi|sony|dell"
-    r"|lenovo|microsoft|google|paypal|starbucks|alibaba|tencent|baidu|meituan|bytedance|tiktok)\b"
+    r"|lenovo|microsoft|google|paypal|starbucks|alibaba|tencent|baidu|meituan|bytedance|tiktok|jd(?:\.com)?"
+    r"|suning|dangdang|xianyu|douyin|xiaohongshu|vipshop)\b"
     r"|淘宝|天猫|京东|拼多多|闲鱼|唯品会|苏宁|亚马逊|得物|中国邮政|邮政|中通|圆通|申通|韵达|极兔|德邦|菜鸟|华为|三星|阿里巴巴|腾讯|百度|美团|字节跳动|抖音"
 )
 OTHER_SELLER = "〈other seller〉"
@@ -82,6 +83,12 @@ OTHER_FIELDS = frozenset(
     pet pets puppy kitten 宠物 活体 recipe recipes cooking bake baking 菜谱 食谱 做法 parking 停车 罚单 违章
     cook boil fry roast marinate 煮 炒 炖 蒸 腌 卤 烤 炸 入味
     utility utilities electricity broadband 话费 电费 水费 燃气费 水电费 物业费 宽带费
+    poem poems poetry haiku sonnet limerick lyrics 诗 诗歌 古诗 作诗 写诗 歌词 对联 作文
+    sql python javascript programming coding 代码 编程 写代码 程序员
+    translate translating translation translator 翻译
+    invent invented inventor invention 发明
+    legal illegal liability 法律 法律责任 违法 犯法 刑事 税务局
+    forecast 天气预报
     """.split()
 )
 
@@ -91,6 +98,8 @@ _OTHER_FIELD_PHRASES = re.compile(
     r"\b(?:phone|mobile|cell|electricity|electric|water|gas|utility|utilities|internet|broadband|credit\s+card)\s+bills?\b"
     r"|\b(?:exchange|conversion|interest)\s+rates?\b|\btop(?:ping)?[- ]?up\s+(?:my\s+)?(?:phone|mobile|sim)\b"
     r"|\b(?:share|stock)\s+prices?\b|\bstock\s+market\b|\b(?:buy|buying|sell|selling)\s+(?:some\s+)?(?:stocks?|shares)\b"
+    # a person's taxes are the tax office's: "income tax", "my tax return" (a shop's VAT is its own)
+    r"|\b(?:income|personal|property|inheritance|capital\s+gains)\s+tax(?:es)?\b|\btax\s+(?:returns?|brackets?)\b"
 )
 
 
@@ -159,9 +168,7 @@ _ZH_ANY_GOODS = frozenset("礼物 礼品 东西 商品 货 宝贝 产品 物品"
 _ZH_ATTRIBUTES = frozenset(
     "颜色 尺寸 大小 尺码 款式 样式 型号 味道 口味 质量 包装 价格 数量 重量 规格 花色 图案 外观 做工".split()
 )
-# Where or how a thing goes, not what it is ("sent straight to my sister", "shipped directly to her office").
-_EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now straight directly direct "
-                          "separately together quickly fast asap".split())
+_EN_PARTICLES = frozenset("back over out off up away home abroad overseas today tomorrow now".split())
 _EN_WHEN = frozenset("yesterday again last earlier recently once twice".split())
 
 # Chinese: "怎么 / 如何 / 怎样 / 咋 / 去哪里 <verb>", an optional "给朋友" / "跟银行" / "帮我" before the verb.
@@ -277,12 +284,25 @@ _ZH_MAKING = re.compile(
     r"|(产地|原产地|材质|材料)[^，。！!,.]{0,4}?(?:是|在)?(?:哪|什么|吗|么|\?|？)"
     r"|什么(材质|材料)"
 )
+# How big or heavy a thing is, or how much it holds ("what's the capacity of the gaiwan?", "how many ml does it
+# hold", "容量多大", "是多少毫升的"): a product fact too.
+_EN_SIZE = re.compile(
+    r"\bwhat(?:'s|\s+is|\s+are)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?(capacity|volume|dimensions?|weight)\b"
+    r"|\bhow\s+many\s+(ml|millilitres?|milliliters?|ounces|oz|grams)\b"
+    r"|\bhow\s+much\s+(?:does|do|can|will)\s+(?:it|they|one|the\s+[\w-]+|each\s+[\w-]+)\s+(hold|holds|weigh|weighs)\b"
+)
+_ZH_SIZE = re.compile(
+    r"(容量|尺寸|重量|体积|口径)[^，。！!,.]{0,3}?(?:是|有|大概|一般)?(?:多少|多大|多重|几)"
+    r"|多少(毫升|克|厘米)"
+)
 
 
 def product_fact_heads(text: str, *, content: set[str]) -> set[str]:
-    """The words of a question asking a product fact: how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`) or where
-    or of what it is made (`_EN_MAKING`, `_ZH_MAKING`), among its content words."""
-    found = {word for pattern in (_EN_KEEPING, _ZH_KEEPING, _EN_MAKING, _ZH_MAKING) for match in pattern.finditer(text)
+    """The words of a question asking a product fact: how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`), where
+    or of what it is made (`_EN_MAKING`, `_ZH_MAKING`), how big or heavy it is or how much it holds (`_EN_SIZE`,
+    `_ZH_SIZE`), among its content words."""
+    found = {word for pattern in (_EN_KEEPING, _ZH_KEEPING, _EN_MAKING, _ZH_MAKING, _EN_SIZE, _ZH_SIZE)
+             for match in pattern.finditer(text)
              for word in match.groups() if word}
     found = {" ".join(word.replace("-", " ").split()) for word in found}  # "best-before": the phrase "best before"
     return {word for word in found | {_stem(word) for word in found} if word in content}
@@ -419,6 +439,20 @@ _EN_PLACE_OF_USE = re.compile(
     r"(?:the|a|an|my|our)\s+([a-z'-]+)"
     r"|\b([a-z'-]+)[- ]safe\b"
 )
+# What a customer asks whether they get with their orders ("do I get loyalty points?", "can we earn rewards"), and
+# what a thing is asked to be like ("what's the weather going to be like", "口感怎么样"): the subject, a head when
+# the knowledge base never names it ("can I get a refund" is covered).
+_EN_PERK_FRAME = re.compile(
+    r"\b(?:do|does|can|could|would|will)\s+(?:i|we)\s+(?:also\s+)?(?:get|earn|collect|receive|accumulate|redeem)\s+"
+    r"(?:any\s+|a\s+|an\s+|some\s+|free\s+)?((?:[a-z'-]+\s*){1,3})"
+    r"|\bwhat(?:'s|\s+is|\s+are|\s+will)\s+(?:the\s+|your\s+|its\s+|their\s+)?([a-z'-]+)\s+(?:going\s+to\s+be\s+|gonna\s+be\s+"
+    r"|be\s+)?like\b"
+)
+_ZH_LIKE_FRAME = re.compile(
+    r"([\u4e00-\u9fff]{2,4}?)(?:会|将|到底|大概|一般)?(?:怎么样|如何)(?:啊|呀|呢|吗|？|\?|$|，|,|。)"
+)
+# What any matter has ("退货流程怎么样", "物流速度如何"): how the matter before it goes, not a subject of its own.
+_ZH_GENERIC_NOUNS = frozenset("流程 步骤 过程 规定 政策 规则 情况 办法 方式 效果 服务 体验 速度 时效 进度 结果".split())
 # Nouns that name no service: "do you have a way to…", "do you offer any option for…".
 _EN_GENERIC_NOUNS = frozenset(
     "way ways option options choice choices chance idea time times plan service services problem problems issue "
@@ -441,8 +475,8 @@ def english_services(text: str, *, content: set[str]) -> set[str]:
     thing of the shop's may go ("okay to go in the dishwasher", "oven-safe" -> dishwasher, oven), among its
     content words: a head when the knowledge base never names it."""
     found: set[str] = set()
-    for match in _EN_SERVICE_FRAME.finditer(text):
-        for word in _object_words(match.group(1)):
+    for match in [*_EN_SERVICE_FRAME.finditer(text), *_EN_PERK_FRAME.finditer(text)]:
+        for word in _object_words(next(group for group in match.groups() if group is not None)):
             stem = _stem(word)
             if stem in content and stem not in _EN_GENERIC_NOUNS:  # "gift wrapping": gift, wrapping
                 found.add(stem)
@@ -461,6 +495,10 @@ def chinese_services(run: str, *, content: set[str]) -> set[str]:
     """What a Chinese question asks whether the shop offers ("可以加个礼盒吗" -> 礼盒), or where a thing may go
     ("能放洗碗机吗" -> 洗碗机), among its content words: a head when the knowledge base never names it."""
     found: set[str] = set()
+    for match in _ZH_LIKE_FRAME.finditer(run):  # "口感怎么样": what it is like, the last word of the phrase
+        words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
+        if words and words[-1] in content and len(words[-1]) > 1 and words[-1] not in _ZH_GENERIC_NOUNS:
+            found.add(words[-1])
     for match in [*_ZH_SERVICE_FRAME.finditer(run), *_ZH_PLACE_OF_USE.finditer(run)]:
         wanted = next(group for group in match.groups() if group is not None)
         if wanted.startswith(_ZH_WHICH):  # "需要提供哪些资料": what is needed, not whether the shop offers it

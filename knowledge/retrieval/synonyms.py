@@ -208,7 +208,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("派送失败", re.compile(r"(?:送货|派送|送到|到货|快递到)[^，。！？,.!?]{0,6}?(?:不在家|没人在家|家里没人)"
                           r"|(?:家里|家)?(?:没人|没有人|不在家|没在家)[^，。！？,.!?]{0,4}?"
                           r"(?:签收|收货|收件|收|在家|开门)"
-                          r"|(?:快递|包裹|快递员)[^，。！？,.!?]{0,4}?(?:没送到|送不到|没派送成功)")),
+                          r"|(?:快递|包裹|快递员)[^，。！？,.!?]{0,4}?(?:没送到|送不到|没派送成功)"
+                          # "快递员来送的时候我不在家"
+                          r"|送(?:货|件|快递)?(?:来|过来)?的?(?:时候|那天|那会儿)[^，。！？,.!?]{0,3}?(?:不在家|没人在家|家里没人)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)")),
