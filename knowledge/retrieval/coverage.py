@@ -37,6 +37,7 @@ from types import ModuleType
 import numpy as np
 
 from .heads import (
+    COMPANY_STORY,
     OTHER_FIELDS,
     OTHER_SELLER,
     OWN_SENDING,
@@ -46,6 +47,7 @@ from .heads import (
     chinese_heads,
     chinese_objects,
     chinese_services,
+    company_story,
     english_damaged,
     english_heads,
     english_objects,
@@ -55,10 +57,11 @@ from .heads import (
     own_sending,
     place_visit,
     product_fact_heads,
+    received_from_shop,
 )
 from .places import places_out
 from .snapshot import Snapshot
-from .synonyms import concepts_in, single_word_synonyms, split_phrases
+from .synonyms import ASKED_CONCEPTS, concepts_in, single_word_synonyms, split_phrases
 from .terms import (
     _CJK_RUN,
     STOPWORDS,
@@ -82,7 +85,7 @@ ASKING_WORDS = frozenset(
     whats hows wheres whens whos im ive id youre thats theres isnt arent didnt wont cant myself yourself itself
     us him her his hers mine yours ours theirs option options choice live roughly approximately around
     morning afternoon evening night happen happens happened happening suppose supposed wat info information
-    u ur pls plz until till til since before after during while whenever whether because though although
+    u ur pls plz guys guy until till til since before after during while whenever whether because though although
     rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
     知道 想 想要 需要 觉得 感觉 认为 以为 觉着
     多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
@@ -206,7 +209,7 @@ def question_units(text: str) -> list[Unit]:
     concepts, rest = concepts_in(text)  # "送到了再付钱": 货到付款, one word of the question
     places, rest = places_out(rest)  # "寄到拉萨": where, covered by the article's "西藏" in passing
     units = [Unit(concept, parts=_concept_parts(concept), english=concept.isascii() and concept.isalpha(),
-                  weight=CONCEPT_WEIGHT, concept=True) for concept in concepts]
+                  weight=CONCEPT_WEIGHT, concept=True, head=concept in ASKED_CONCEPTS) for concept in concepts]
     units += [Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
               for place in places]
     units += _content_units(rest)
@@ -273,7 +276,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             objects |= chinese_services(run, content=content)
     sellers, another = other_sellers(text)
     # Another seller beside buying from the shop is the story's comparison: a head of its own line or sentence only.
-    bought_here = buying_here(text)
+    bought_here = buying_here(text) or received_from_shop(text)
     compared = bool(sellers or another) and bought_here
     for unit in units:
         if _field_word(unit, text):
@@ -304,6 +307,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         units.append(Unit(OWN_SENDING, head=True, whole_message=True))
     if place_visit(text):  # nor about a place's door and hours
         units.append(Unit(PLACE_VISIT, head=True, whole_message=True, concept=True))
+    if company_story(text):  # nor about who owns the company and how it began
+        units.append(Unit(COMPANY_STORY, head=True, whole_message=True, concept=True))
 
 
 def _chinese_parts(word: str) -> tuple[str, ...]:

@@ -159,7 +159,7 @@ _EN_DAMAGED_FRAME = re.compile(
 _EN_PRONOUNS = frozenset("it them this that these those one ones something anything everything me us".split())
 # Words for whatever the shop sells, in the role it plays ("send her a present from your shop", "寄个礼物"): the
 # shop's goods, never a thing of another field.
-_EN_ANY_GOODS = frozenset("gift present item product stuff thing goods purchase souvenir".split())
+_EN_ANY_GOODS = frozenset("gift present surprise item product stuff thing goods purchase souvenir".split())
 # The form a thing is sent in, not the thing: "a paper copy of the invoice", "a printout of my order" (stemmed).
 _EN_FORMS = frozenset("copy copie version printout print scan pdf duplicate".split())
 _EN_FORM_OF = re.compile(r"of\s+(?:(?:a|an|the|my|our|your|this|that)\s+)?([a-z'-]+(?:\s+[a-z'-]+){0,2})")
@@ -214,6 +214,25 @@ _NOT_A_PLACE = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\bli
 PLACE_VISIT = "opening hours"
 
 
+# The company itself (who owns or runs it, when and how it began: "who actually runs Lumen & Leaf? is it a family
+# business?", "你们老板是谁", "店是哪一年开的"): a matter an "about us" page covers, no help article's.
+_COMPANY_STORY = re.compile(
+    r"\bwho\s+(?:actually\s+|really\s+)?(?:runs|owns|founded|started|set\s+up|is\s+behind)\b"
+    r"|\bwho\s+(?:is|are)\s+(?:the\s+|your\s+)?(?:owners?|founders?|ceo|boss)\b"
+    r"|\b(?:when|how)\s+(?:was|were|did)\s+(?:the\s+|your\s+)?(?:shop|store|company|business|brand|you|it)\s+"
+    r"(?:founded|started|set\s+up|established|begin|start|get\s+started|come\s+about)\b"
+    r"|\bfamily[\s-](?:business|run|owned)\b"
+    r"|(?:老板|创始人|店主|老板娘)是(?:谁|哪位)|(?:哪一?年|什么时候|几几年|多少年前)(?:开|成立|创立|创办|开业|开张)的"
+    r"|开了(?:多少|几)年|谁开的|家族(?:企业|生意|经营)"
+)
+COMPANY_STORY = "company history"
+
+
+def company_story(text: str) -> bool:
+    """Whether a message asks about the company itself (`_COMPANY_STORY`)."""
+    return bool(_COMPANY_STORY.search(text))
+
+
 def place_visit(text: str) -> bool:
     """Whether the customer asks about visiting a physical place or its hours (lower case, NFKC)."""
     return bool(_PLACE_VISIT.search(text)) and not _NOT_A_PLACE.search(text)
@@ -232,6 +251,20 @@ _BUYING_HERE = re.compile(
     r"(?:[a-z'-]+\s+){0,3}?(?:from|with|at)\s+(?:you\b|you\s+guys|your\s+(?:shop|store|site|website))"
     r"|(?:在|从|跟|找)(?:你们|您们|贵店)(?:家|店|店里|这儿|这里|这边|这)?(?:[^，。,.!?！？]{0,2})(?:买|下单|订|购买|入手|囤|挑|选|拍)"
 )
+
+
+# Goods the customer says came to them ("上周收到一包碧螺春", "寄来的那罐", "I received two tins of jasmine"): a
+# delivery from the shop, so the shop's own goods, as those bought here are.
+_RECEIVED = re.compile(
+    r"(?:收到|寄来|送来|发来|到手|拿到|签收)(?:了)?(?:的)?\s*(?:[一两二三四五六七八九十几\d]+|这|那)\s*"
+    r"(?:台|部|件|只|张|套|双|条|把|瓶|盒|罐|包|袋|支|本|副|款|个)"
+    r"|\b(?:received|got|delivered)\s+(?:[a-z'-]+\s+){0,2}?(?:tins?|boxes|box|packs?|packets?|bags?|sets?|jars?)\s+of\b"
+)
+
+
+def received_from_shop(text: str) -> bool:
+    """Whether the message tells of goods that came to the customer (`_RECEIVED`): the shop's delivery."""
+    return bool(_RECEIVED.search(text))
 
 
 def buying_here(text: str) -> bool:
@@ -393,9 +426,20 @@ def chinese_objects(run: str, *, content: set[str]) -> set[str]:
     for match in [*_ZH_COUNTED.finditer(run), *_ZH_DAMAGED.finditer(run)]:
         words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
         if (words and words[0] in content and len(words[0]) > 1 and words[0] not in _ZH_ANY_GOODS
-                and words[0] not in _ZH_ATTRIBUTES):
+                and words[0] not in _ZH_ATTRIBUTES and not _not_a_thing(words[0])):
             objects.add(words[0])
     return objects
+
+
+# Parts of speech (jieba's tags) that name no thing: verbs, adjectives, adverbs, pronouns, numbers and the like.
+_NOT_THING_TAGS = ("v", "a", "d", "z", "c", "p", "u", "r", "m", "q", "y", "e", "o")
+
+
+def _not_a_thing(word: str) -> bool:
+    """Whether a word after a measure word is no thing counted ("再凑一包划算": worth it, not goods called 划算):
+    what jieba tags it, a verb or an adjective, says so."""
+    tagged = segmenter().tag(word)
+    return bool(tagged) and tagged[0][1].startswith(_NOT_THING_TAGS)
 
 
 def chinese_heads(run: str, *, content: set[str]) -> set[str]:

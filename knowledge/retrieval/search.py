@@ -14,6 +14,7 @@ from .coverage import coverage_scores, particle_mended, pinyin_mended
 from .keyword import keyword_ranking
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
+from .terms import refers_back
 from .vector import vector_ranking, vector_usable
 
 logger = logging.getLogger(__name__)
@@ -117,10 +118,14 @@ def search(
 def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """How much of the question each chunk (and its article) covers. A follow-up ("and to Canada?", "那港澳呢")
     is read with the question it follows, as one: its own words alone say little ("Canada" is in no article,
-    "shipping to Canada" is)."""
+    "shipping to Canada" is). One that names its subject by a pronoun ("how long after ordering can I still ask
+    for one?" after a fapiao) is read only so: its own words ("ordering") are any order's, not what it asks about."""
     own = coverage_scores(snapshot, query)
     if not context:
         return own
+    if refers_back(query):  # one sentence: the pronoun's sentence is not read apart from what it stands for
+        joined = coverage_scores(snapshot, " ".join(line.rstrip("?？!！.。 ") for line in context.split("\n")))
+        return joined if joined is not None else own
     joined = coverage_scores(snapshot, " ".join(context.split("\n")))
     if own is None or joined is None:
         return own or joined

@@ -55,6 +55,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("payment", "pay", "paid", "checkout", "check out", "出钱", "给钱", "付款", "支付", "结算", "付钱"),
     ("card", "credit card", "debit card", "visa", "mastercard", "unionpay", "银行卡", "信用卡", "银联"),
     ("cash on delivery", "cod", "货到付款"),
+    ("price protection", "price adjustment", "价格保护", "保价", "价保", "退差价", "补差价"),
+    ("combined shipping", "combine orders", "合单", "合并发货", "合并订单"),
     ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
     ("tracking", "tracking number", "waybill", "运单号", "快递单号", "物流单号", "单号"),
     ("tax", "vat", "税", "税费", "含税", "税点"),
@@ -163,6 +165,9 @@ def single_word_synonyms(word: str) -> list[str]:
     return sorted(other for other in synonyms_of(word) if " " not in other)
 
 
+# Concepts that ask the shop for an arrangement (orders put together, a price made up): what the question is
+# about, a head a source must name, as a service asked for is.
+ASKED_CONCEPTS = frozenset({"combined shipping", "合单", "price protection", "价格保护"})
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
 # (the concept, as a word of a group above, the pattern), matched on the question in lower case, NFKC.
@@ -223,7 +228,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:taken|deducted|charged|debited|withdrawn)\b[^.!?]{0,60}?\b(?:unpaid|pending|not\s+paid|awaiting\s+payment)\b")),
     ("扣款", re.compile(
         r"(?:钱|款|费)[^，。！？,.!?]{0,4}?(?:被)?扣(?:了|掉|走)[^。！？!?]{0,20}?(?:待付款|未付款|没付款|待支付|未支付|没支付)"
-        r"|扣(?:了钱|款了|费了)[^。！？!?]{0,20}?(?:待付款|未付款|没付款|待支付|未支付|没支付)")),
+        r"|扣(?:了钱|款了|费了)[^。！？!?]{0,20}?(?:待付款|未付款|没付款|待支付|未支付|没支付)"
+        # "短信说扣了286块，回到订单里一看还是显示待付款": the amount said instead of 钱
+        r"|扣(?:了|掉|走)?\s*[\d一二两三四五六七八九十百千]+(?:\.\d+)?\s*(?:块钱|块|元)[^。！？!?]{0,25}?"
+        r"(?:待付款|未付款|没付款|待支付|未支付|没支付)")),
     # "the seal is broken", "I broke the seal": opened, not a broken thing (封口破了: 拆封)
     ("opened", re.compile(r"\bseals?(?:'s|\s+(?:is|was|has\s+been|got|are|were))?\s+(?:already\s+)?"
                           r"(?:broken|open(?:ed)?|torn|off|gone)\b|\b(?:broke|broken|opened|torn|cut)\s+(?:the\s+)?seals?\b")),
@@ -241,6 +249,21 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"不想要了|(?:又|突然)?不(?:想)?要了|改(?:变)?主意|后悔(?:了|买)|不喜欢了|用不上了|买多了"
         # "颜色不喜欢，能退吗": not liking what came, with a return asked for
         r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))")),
+    # "it's ¥20 cheaper now, do you refund the difference?", "降价了能退差价吗": the price paid made up, no return.
+    ("price protection", re.compile(
+        r"\b(?:refund|pay\s+back|give\s+(?:me\s+)?back|credit)\s+(?:me\s+)?the\s+(?:price\s+)?difference\b"
+        r"|\bprice\s+(?:drop|dropped|went\s+down|fell|has\s+dropped)\b[^.?!]{0,40}?\b(?:refund|difference|back)\b")),
+    ("价格保护", re.compile(r"(?:退|补|返)(?:还)?(?:个|点)?差价|降价了?[^，。！？,.!?]{0,8}?(?:退|补|返)")),
+    # "can you pack both orders in one box", "已付款的订单能再加一罐一起发吗": orders put together, a matter of its own.
+    ("combined shipping", re.compile(
+        r"\b(?:combine|merge|consolidate)\s+(?:my\s+|the\s+|both\s+|these\s+|two\s+|them\s+)*"
+        r"(?:orders?|parcels?|packages?|shipments?|them)\b"
+        r"|\b(?:pack|ship|send|put)\s+(?:them|both|(?:my|the|these|those)\s+(?:two\s+)?orders|(?:both|two)\s+orders)\s+"
+        r"(?:together|in(?:to)?\s+(?:one|a\s+single|the\s+same)\s+(?:box|parcel|package|shipment))\b"
+        r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|an?)\s+(?:\w+\s+)?(?:paid|existing|placed)\s+order\b")),
+    ("合单", re.compile(
+        r"合并(?:成|为|到)?(?:一个|一单|一起)?(?:订单|包裹|发货|发|寄)?|合单|(?:一起|一块)(?:发|寄)(?:过来|出来)?(?:吗|呢|么|？|\?)"
+        r"|(?:已经?|已)(?:付款|付|下单)的订单[^，。！？,.!?]{0,6}?(?:加|添|补)")),
     # "can you just send the right one", "再给我寄一个对的": a replacement, not a second order.
     ("replacement", re.compile(
         r"\b(?:send|ship|give|post|mail)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?(?:right|correct|proper)\s+"

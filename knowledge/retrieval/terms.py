@@ -268,6 +268,22 @@ def opens_new_topic(question: str) -> bool:
     return bool(_NEW_TOPIC.search(question.lower()))
 
 
+# A thing of the turn before named by a pronoun: the question's object at its end ("how long after ordering can I
+# still ask for one?", "can I return it?") or what it asks about ("how long does that last?", "does it cover
+# chips?"); "is it possible to…", "it's raining" name nothing.
+_REFERS_BACK = re.compile(
+    r"\b(?:for|get|return|send|keep|use|request|claim|exchange|replace|cancel|change|about|with|of|on)\s+"
+    r"(?:one|it|that|them|those|these)\s*[?.!。？！]*\s*$"
+    r"|\b(?:does|do|did|will|would|is|are|can|could)\s+(?:that|it|this|they|those|these)\s+(?:still\s+)?"
+    r"(?:last|lasts|cost|take|work|apply|count|include|cover|come|arrive|mean|run|expire)\b"
+)
+
+
+def refers_back(question: str) -> bool:
+    """Whether a question names what it asks about by a pronoun for a thing of the turn before (`_REFERS_BACK`)."""
+    return bool(_REFERS_BACK.search(question.strip().lower()))
+
+
 def is_follow_up(question: str, *, has_history: bool) -> bool:
     """Whether a question leans on earlier turns ("那运费呢?", "and for returns?").
 
@@ -277,7 +293,7 @@ def is_follow_up(question: str, *, has_history: bool) -> bool:
     if not has_history:
         return False
     text = question.strip().lower()
-    if text.startswith(FOLLOW_UP_PREFIXES):
+    if text.startswith(FOLLOW_UP_PREFIXES) or refers_back(text):
         return True
     return len(tokenize(question)) <= 1
 

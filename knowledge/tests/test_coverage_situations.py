@@ -12,11 +12,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from knowledge.embedding import embed_query
 from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
 from knowledge.retrieval.relevance import bears_on_question
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
 from knowledge.retrieval.synonyms import concepts_in, synonyms_of
+from knowledge.retrieval.terms import is_follow_up, refers_back
 from knowledge.tests.factories import article_create
 from knowledge.tests.retrieval_checks import covered_by
 
@@ -194,6 +196,11 @@ def test_a_field_word_is_met_in_its_own_forms_only() -> None:
     ("茶杯用过一次觉得颜色不喜欢，能退吗？", "个人原因"),
     ("款式不太喜欢，可以换一个吗", "个人原因"),
     ("can i just hand the courier cash when the box shows up at my door?", "cash on delivery"),
+    ("短信说扣了286块，回到订单里一看还是显示待付款", "扣款"),
+    ("bought it last week and now it's cheaper, do you refund the difference?", "price protection"),
+    ("降价了能退差价吗", "价格保护"),
+    ("can you pack both orders into one box?", "combined shipping"),
+    ("我下了两单，能合并成一个包裹发吗", "合单"),
 ])
 def test_an_everyday_phrasing_is_the_shop_concept_it_describes(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -421,3 +428,94 @@ def test_how_big_or_heavy_a_thing_is_is_a_product_fact_no_article_here_names(sho
 def test_another_field_or_seller_is_what_the_whole_message_is_about(question, word) -> None:
     units = {unit.word: unit for unit in question_units(question)}
     assert units[word].head and units[word].whole_message
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # goods that came to the customer are the shop's delivery, whatever they are called
+    ("上周收到一罐铁观音，拆开泡了一次有股霉味，估计受潮了，已经拆封了还能退吗？", "退货"),
+    ("I received two tins of oolong last week and one smells musty. Can I return it even though it's open?", "Returns"),
+])
+def test_goods_the_customer_received_are_the_shops_own(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_a_word_after_a_measure_word_that_names_no_thing_is_no_counted_goods() -> None:
+    """"再凑一包划算" (is it worth adding a pack): 划算 is worth, not goods the shop never names."""
+    units = {unit.word: unit for unit in question_units("还差十几块才包邮，再凑一包划算还是直接下单？")}
+    assert not units["划算"].head_if_unknown and not units["划算"].whole_message
+    fridge = {unit.word: unit for unit in question_units("我买了一台冰箱，能退吗")}["冰箱"]
+    assert fridge.head_if_unknown and fridge.whole_message
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("sending a bday surprise to my sister in Xinjiang, can you guys get it to her? how many days?", "Delivery"),
+    ("短信说扣了286块，回到订单里一看还是显示待付款，要再付一次吗？", "付款"),
+])
+def test_a_surprise_is_a_gift_and_an_amount_taken_is_a_charge(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_a_surprise_sent_is_no_unknown_thing_and_you_guys_is_no_word_of_a_subject() -> None:
+    units = {unit.word: unit for unit in question_units("sending a bday surprise to my sister, can you guys get "
+                                                         "it to her?")}
+    assert not units["surprise"].head_if_unknown
+    assert units.get("guy") is None or units["guy"].weight == 0
+
+
+@pytest.mark.parametrize("question", [
+    "who actually runs your kettle shop? is it a family business, how did it start?",
+    "Who is the owner of the shop? I want to know before I return a kettle.",
+    "你们老板是谁啊？店是哪一年开的",
+    "这家卖水壶的店开了几年了？退货靠谱吗",
+])
+def test_the_company_itself_is_no_help_articles_matter(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "bought the kettle last week and now it's ¥20 cheaper. do you refund the difference or do I return it and rebuy?",
+    "水壶买了三天就降价了，能退差价吗？不行的话我就退货重买",
+    "I placed two separate orders this morning. Can you pack them into one box so I only get one parcel?",
+    "已经付款的订单还能再加一个杯子吗？想合并成一个包裹一起发",
+])
+def test_an_arrangement_asked_of_the_shop_that_no_article_names_is_not_covered(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+    assert any(unit.concept and unit.head for unit in question_units(question))  # what it asks, a head
+
+
+def test_an_arrangement_an_article_names_is_covered(fake_ollama) -> None:
+    article_create(title="Orders", tags="orders",
+                   body="## Combining orders\n\nWe combine orders placed on the same day into one parcel (combined "
+                        "shipping) if you ask us before dispatch.")
+    question = "I placed two separate orders this morning. Can you pack them into one box?"
+    assert covered_by(question, "Orders") >= settings.COVERAGE_MIN
+
+
+def test_a_follow_up_naming_its_subject_by_a_pronoun_is_read_as_one_with_the_question_before(shop) -> None:
+    """"how long after buying can I still ask for one?" after an invoice question: its own "buying" is any
+    article's, the invoice is what it asks about."""
+    question, before = "how long after ordering can I still ask for one?", "Can I get a fapiao for my kettle?"
+    joined = f"{before}\n{question}"
+    context = (joined, embed_query(joined))
+    alone = search(question, include_weak=True, limit=20).hits
+    together = search(question, include_weak=True, limit=20, context=context).hits
+    def best(hits: list, title: str) -> float:
+        return max((hit.coverage or 0.0 for hit in hits if hit.title == title), default=0.0)
+
+    assert best(alone, "Payment") >= best(alone, "Invoices")  # "order" alone: any order's article
+    assert best(together, "Invoices") > best(together, "Payment")
+
+
+@pytest.mark.parametrize(("question", "refers"), [
+    ("how long after ordering can I still ask for one?", True),
+    ("how long does that last?", True),
+    ("can I return it?", True),
+    ("does it cover chips?", True),
+    ("Is it possible to pay by card?", False),  # "it" names nothing
+    ("Can I pay for my order with Alipay?", False),
+    ("what does the warranty cover?", False),
+])
+def test_a_pronoun_for_a_thing_of_the_turn_before_makes_a_follow_up(question, refers) -> None:
+    assert refers_back(question) is refers
+    if refers:  # searched with the question before, and never answered from the cache
+        assert is_follow_up(question, has_history=True) and not is_follow_up(question, has_history=False)
