@@ -216,6 +216,12 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"|(?:快递|包裹|快递员)[^，。！？,.!?]{0,4}?(?:没送到|送不到|没派送成功)"
                           # "快递员来送的时候我不在家"
                           r"|送(?:货|件|快递)?(?:来|过来)?的?(?:时候|那天|那会儿)[^，。！？,.!?]{0,3}?(?:不在家|没人在家|家里没人)")),
+    # "how long is it going to take to get out here?", "how long till it gets to me": how long delivery takes, asked
+    # without a word of delivery (the place, if any, is the story's).
+    ("delivery", re.compile(
+        r"\bhow\s+(?:long|many\s+days)\s+(?:will|would|does|do|is|till|until|before)\s+(?:it|they|this|that|my\s+[\w-]+"
+        r"|the\s+[\w-]+)?\s*(?:\w+\s+){0,4}?(?:get|gets|come|comes|arrive|arrives|reach|reaches|make\s+it)\s+"
+        r"(?:out\s+|over\s+|down\s+|up\s+)?(?:here|there|to\s+(?:me|us|her|him|them|my\s+[\w-]+))\b")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)")),

@@ -519,3 +519,31 @@ def test_a_pronoun_for_a_thing_of_the_turn_before_makes_a_follow_up(question, re
     assert refers_back(question) is refers
     if refers:  # searched with the question before, and never answered from the cache
         assert is_follow_up(question, has_history=True) and not is_follow_up(question, has_history=False)
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # chat's function words weigh nothing: "havent", "through", "few", "went", "came", "later", "wth"
+    ("the cup i got from you a few months ago has tiny spiderweb lines spreading through the glaze, i havent "
+     "dropped it, just normal use. is that on you or me?", "Warranty"),
+    ("put an order in, went to make a coffee, came back 40 mins later and it says unpaid?? i paid wth", "Payment"),
+])
+def test_chats_function_words_weigh_nothing(fake_ollama, question, title) -> None:
+    article_create(title="Warranty", tags="warranty",
+                   body="## Warranty\n\nCups have a one-year warranty: cracks or crazing in the glaze that appear "
+                        "with normal use are covered; drops are not.")
+    article_create(title="Payment", tags="payment",
+                   body="## Paying\n\nPay within 30 minutes of placing an order: an unpaid order is cancelled.")
+    article_create(title="Delivery", tags="delivery", body="## Delivery\n\nWe deliver in 2-3 days.")
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+    words = {unit.word for unit in question_units(question) if unit.weight}
+    assert not words & {"havent", "through", "few", "went", "came", "later", "wth"}
+
+
+@pytest.mark.parametrize("question", [
+    "Before I order though, realistically how long is it going to take to get out here?",
+    "how long till it gets to me?",
+    "how many days before my parcel arrives to my office?",
+])
+def test_how_long_a_thing_takes_to_reach_the_customer_asks_about_delivery(question) -> None:
+    assert "delivery" in concepts_in(question)[0]
+    assert "delivery" not in concepts_in("How long does it take to get a refund?")[0]
