@@ -85,8 +85,7 @@ ASKING_WORDS = frozenset(
     whats hows wheres whens whos im ive id youre thats theres isnt arent didnt wont cant myself yourself itself
     us him her his hers mine yours ours theirs option options choice live roughly approximately around
     morning afternoon evening night happen happens happened happening suppose supposed wat info information
-    havent hasnt wasnt werent shouldnt couldnt wouldnt aint through thru few went came comes goes gone put puts
-    later
+    havent hasnt wasnt werent shouldnt couldnt wouldnt aint through thru few went came comes goes gone put puts later
     u ur pls plz guys guy until till til since before after during while whenever whether because though although
     rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
     知道 想 想要 需要 觉得 感觉 认为 以为 觉着
@@ -117,8 +116,7 @@ FILLER_WORDS = frozenset(
     """
     never anywhere everywhere somewhere nowhere literally super totally honestly seriously basically only even
     tho w kinda sorta usual usually proper actual straight directly out realistically typically lol omg wtf wth smh
-    tbh
-    technically practically eventually personally originally ideally hopefully
+    tbh technically practically eventually personally originally ideally hopefully
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec
     真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正 平时 平常 往常

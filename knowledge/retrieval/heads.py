@@ -515,9 +515,10 @@ _ZH_PLACE_OF_USE = re.compile(
 
 
 def english_services(text: str, *, content: set[str]) -> set[str]:
-    """What an English question asks whether the shop offers ("do you do gift wrapping" -> wrapping), or where a
-    thing of the shop's may go ("okay to go in the dishwasher", "oven-safe" -> dishwasher, oven), among its
-    content words: a head when the knowledge base never names it."""
+    """What an English question asks whether the shop offers ("do you do gift wrapping" -> wrapping), whether the
+    customer gets ("do I get loyalty points" -> points) or what it is like ("what's the weather going to be like" ->
+    weather), or where a thing of the shop's may go ("okay to go in the dishwasher", "oven-safe" -> dishwasher,
+    oven), among its content words: a head when the knowledge base never names it."""
     found: set[str] = set()
     for match in [*_EN_SERVICE_FRAME.finditer(text), *_EN_PERK_FRAME.finditer(text)]:
         for word in _object_words(next(group for group in match.groups() if group is not None)):
@@ -536,8 +537,9 @@ _ZH_WHICH = ("哪", "什么", "啥", "些")
 
 
 def chinese_services(run: str, *, content: set[str]) -> set[str]:
-    """What a Chinese question asks whether the shop offers ("可以加个礼盒吗" -> 礼盒), or where a thing may go
-    ("能放洗碗机吗" -> 洗碗机), among its content words: a head when the knowledge base never names it."""
+    """What a Chinese question asks whether the shop offers ("可以加个礼盒吗" -> 礼盒), what a thing is like
+    ("口感怎么样" -> 口感), or where a thing may go ("能放洗碗机吗" -> 洗碗机), among its content words: a head when
+    the knowledge base never names it."""
     found: set[str] = set()
     for match in _ZH_LIKE_FRAME.finditer(run):  # "口感怎么样": what it is like, the last word of the phrase
         words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
