@@ -120,12 +120,14 @@ def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[np.ndarray,
     is read with the question it follows, as one: its own words alone say little ("Canada" is in no article,
     "shipping to Canada" is). One that names its subject by a pronoun ("how long after ordering can I still ask
     for one?" after a fapiao) is read only so: its own words ("ordering") are any order's, not what it asks about."""
-    own = coverage_scores(snapshot, query)
-    if not context:
-        return own
-    if refers_back(query):  # one sentence: the pronoun's sentence is not read apart from what it stands for
+    by_pronoun = bool(context) and refers_back(query)
+    if by_pronoun:  # one sentence: the pronoun's sentence is not read apart from what it stands for
         joined = coverage_scores(snapshot, " ".join(line.rstrip("?？!！.。 ") for line in context.split("\n")))
-        return joined if joined is not None else own
+        if joined is not None:  # the question's own reading, coverage's costly part, is then not needed
+            return joined
+    own = coverage_scores(snapshot, query)
+    if not context or by_pronoun:
+        return own
     joined = coverage_scores(snapshot, " ".join(context.split("\n")))
     if own is None or joined is None:
         return own or joined
