@@ -809,6 +809,9 @@ CELERY_BEAT_SCHEDULE["retention-enforce"] = {
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", True)
 # Deltas are sent at most this often; fewer, larger frames keep the channel layer from overflowing.
 DELTA_COALESCE_MS = env_int("DELTA_COALESCE_MS", 50)
+# A stream hears a stop announced at once (Redis pub/sub, helpdesk.runtime.flags); its flags are read again this
+# often in any case, for an announcement lost while the subscription was broken (pub/sub delivers at most once).
+STOP_FLAGS_RECHECK_S = env_float("STOP_FLAGS_RECHECK_S", 1.0)
 # --- Abuse limits (helpdesk/web/ratelimits.py): per client IP and per conversation, counted in Redis
 # (production: shared by every process) or in memory (embedded). Rates are `limits` strings
 # ("10/minute", "20 per 10 seconds"). RATE_LIMITS_ENABLED=false turns every one off (benchmarks,

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from helpdesk.runtime.cachekeys import cache_keys_forget
+from helpdesk.runtime.flags import flags_announce
 from helpdesk.web.redisdown import RedisUnavailable
 
 from ..models import Conversation, Message
@@ -39,6 +40,7 @@ def replies_cancel(*, conversation: Conversation) -> list[int]:
         cache.set_many(flags, CANCEL_FLAG_TTL_S)
         if len(cache.get_many(list(flags))) < len(flags):
             raise RedisUnavailable("the stop flags could not be set: the cache is unreachable")
+        flags_announce()  # the streams read their flags now, not at their next recheck
     return streaming
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import cache
 
@@ -10,6 +12,8 @@ from conversations.outcome import CALL_COLUMNS, REPLY_COLUMNS, ReplyOutcome
 from conversations.pipeline.reply import reply_generate
 from conversations.services import replies
 from conversations.services.cancel import cancel_flag_key, reply_stop
+from helpdesk.runtime import aio
+from helpdesk.runtime.flags import FlagWatch, announced
 
 from .factories import bot_message_factory, conversation_factory, customer_message_factory
 
@@ -123,6 +127,29 @@ def test_a_failed_generation_keeps_the_model_it_was_started_with_and_an_faq_answ
     assert started_with and failed.model_name == started_with
     faq = ReplyOutcome(status=Message.Status.COMPLETE, content="Free over ¥199.", answer_source="faq")
     assert faq.reply_columns(claimed_model=started_with)["model_name"] == ""
+
+
+@pytest.mark.skipif(not announced(), reason="stops are announced through Redis (production mode)")
+def test_a_stop_is_announced_so_its_stream_reads_it_at_once_not_at_its_recheck() -> None:
+    conversation = conversation_factory()
+    reply = replies.bot_reply_start(customer_message_id=customer_message_factory(conversation).pk)
+    key = cancel_flag_key(reply.pk)
+
+    async def watching() -> FlagWatch:
+        watch = FlagWatch(0.02, recheck_s=30)  # a stream of the worker's loop, its recheck out of reach
+        watch.watch(key)
+        return watch
+
+    watch = aio.run_shared(watching())
+    try:
+        time.sleep(0.3)  # subscribed, the start's read done
+        assert not watch.is_raised(key)
+        assert reply_stop(conversation=conversation) == [reply.pk]
+        time.sleep(0.3)
+        assert watch.is_raised(key), "the stop reached the stream within a few intervals"
+    finally:
+        aio.run_shared(watch.close())
+        cache.delete(key)
 
 
 @pytest.mark.django_db(transaction=True)

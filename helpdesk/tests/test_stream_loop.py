@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 
 from helpdesk.runtime import aio
-from helpdesk.runtime.flags import FlagWatch
+from helpdesk.runtime.flags import LISTENER_NAME, FlagWatch, announced, flags_announce
 
 request_label: contextvars.ContextVar[str] = contextvars.ContextVar("request_label", default="")
 
@@ -54,43 +54,144 @@ def test_run_shared_refuses_to_be_called_from_the_stream_loop() -> None:
         aio.run_shared(nested())
 
 
+def _counting_reads(watch: FlagWatch) -> list[int]:
+    """The number of keys of each read the watch makes."""
+    reads: list[int] = []
+    original = watch._read
+
+    def counted() -> None:
+        reads.append(len(watch.watched))
+        original()
+
+    watch._read = counted  # type: ignore[method-assign]
+    return reads
+
+
 @pytest.mark.django_db
-def test_a_flag_raised_elsewhere_is_seen_by_its_stream_only_and_read_once_per_interval_for_all() -> None:
+def test_a_flag_raised_elsewhere_is_seen_by_its_stream_only_and_read_once_for_all_the_loops_streams() -> None:
     keys = [f"test-stop-flag:{n}" for n in range(50)]
     cache.delete_many(keys)
-    reads: list[int] = []
 
-    class CountingWatch(FlagWatch):
-        async def _poll(self) -> None:
-            original = cache.get_many
-
-            def counted(wanted: list[str]) -> dict:
-                reads.append(len(wanted))
-                return original(wanted)
-
-            cache.get_many = counted  # type: ignore[method-assign]
-            try:
-                await super()._poll()
-            finally:
-                del cache.get_many
-
-    async def streams() -> tuple[set[str], set[str]]:
-        watch = CountingWatch(0.02)
-        for key in keys:
-            watch.watch(key)
-        await asyncio.sleep(0.1)
-        before = {key for key in keys if watch.is_raised(key)}
-        await asyncio.to_thread(cache.set, keys[7], True)  # another process's stop
-        await asyncio.sleep(0.1)
-        after = {key for key in keys if watch.is_raised(key)}
-        for key in keys:
-            watch.unwatch(key)
-        return before, after
+    async def streams() -> tuple[set[str], set[str], list[int]]:
+        watch = FlagWatch(0.02, recheck_s=30)
+        reads = _counting_reads(watch)
+        try:
+            for key in keys:
+                watch.watch(key)
+            await asyncio.sleep(0.1)
+            before = {key for key in keys if watch.is_raised(key)}
+            await asyncio.to_thread(cache.set, keys[7], True)  # another process's stop
+            await asyncio.to_thread(flags_announce)
+            await asyncio.sleep(0.1)
+            after = {key for key in keys if watch.is_raised(key)}
+            for key in keys:
+                watch.unwatch(key)
+            return before, after, reads
+        finally:
+            await watch.close()
 
     try:
-        before, after = aio.run_shared(streams())
+        before, after, reads = aio.run_shared(streams())
     finally:
         cache.delete_many(keys)
     assert before == set() and after == {keys[7]}
-    # 50 streams for 0.2 s at a 20 ms interval: about ten reads of all 50 keys, not one read per stream.
-    assert set(reads) == {50} and len(reads) <= 20
+    # 50 streams for 0.2 s: each read is of all 50 keys, never one per stream; polled (no Redis) about ten reads
+    # at a 20 ms interval, announced a handful (the watches' first, the subscription's, the announcement's).
+    assert set(reads) == {50} and len(reads) <= (4 if announced() else 20)
+
+
+needs_redis = pytest.mark.skipif(not announced(), reason="flags are announced through Redis (production mode)")
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_a_quiet_stream_reads_its_flag_at_its_start_and_at_the_recheck_only_and_an_announcement_at_once() -> None:
+    key = "test-stop-flag:quiet"
+    cache.delete(key)
+
+    async def stream() -> tuple[list[int], bool, bool]:
+        watch = FlagWatch(0.02, recheck_s=30)
+        reads = _counting_reads(watch)
+        try:
+            watch.watch(key)
+            await asyncio.sleep(0.5)  # 25 intervals of streaming
+            quiet = list(reads)
+            await asyncio.to_thread(cache.set, key, True)  # raised and not announced: left to the recheck
+            await asyncio.sleep(0.2)
+            unannounced = watch.is_raised(key)
+            await asyncio.to_thread(flags_announce)
+            await asyncio.sleep(0.2)
+            return quiet, unannounced, watch.is_raised(key)
+        finally:
+            await watch.close()
+
+    try:
+        quiet, unannounced, announced_ = aio.run_shared(stream())
+    finally:
+        cache.delete(key)
+    assert len(quiet) <= 2, f"read {len(quiet)} times in 0.5 s with nothing announced (the start, the subscription)"
+    assert not unannounced, "a flag nobody announced waits for the recheck"
+    assert announced_, "an announced flag is read at once"
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_a_flag_raised_before_its_stream_watches_is_seen_at_once() -> None:
+    key, other = "test-stop-flag:early", "test-stop-flag:streaming"
+    cache.delete_many([key, other])
+
+    async def stream() -> bool:
+        watch = FlagWatch(0.02, recheck_s=30)
+        try:
+            watch.watch(other)  # another stream of the loop: the watch is subscribed and quiet
+            await asyncio.sleep(0.2)
+            # This stop came between the reply's claim and its stream's start: announced while nobody watched it.
+            await asyncio.to_thread(cache.set, key, True)
+            await asyncio.to_thread(flags_announce)
+            await asyncio.sleep(0.1)
+            watch.watch(key)
+            await asyncio.sleep(0.1)
+            return watch.is_raised(key)
+        finally:
+            await watch.close()
+
+    try:
+        assert aio.run_shared(stream())
+    finally:
+        cache.delete_many([key, other])
+
+
+@needs_redis
+@pytest.mark.django_db
+def test_while_the_announcements_are_not_heard_the_flags_are_read_every_interval() -> None:
+    from django_redis import get_redis_connection
+
+    key = "test-stop-flag:deaf"
+    cache.delete(key)
+    redis = get_redis_connection("default")
+
+    def listeners_killed() -> int:
+        ours = [client for client in redis.client_list() if client.get("name") == LISTENER_NAME]
+        for client in ours:
+            redis.client_kill_filter(_id=client["id"])
+        return len(ours)
+
+    async def stream() -> tuple[int, bool]:
+        watch = FlagWatch(0.02, recheck_s=30)
+        try:
+            watch.watch(key)
+            await asyncio.sleep(0.2)
+            killed = await asyncio.to_thread(listeners_killed)
+            await asyncio.sleep(0.1)
+            await asyncio.to_thread(cache.set, key, True)  # not announced, and nobody would hear it
+            await asyncio.sleep(0.2)
+            return killed, watch.is_raised(key)
+        finally:
+            await watch.close()
+
+    try:
+        killed, seen = aio.run_shared(stream())
+    finally:
+        cache.delete(key)
+    assert killed >= 1, "the watch subscribed under its name"
+    assert seen, "with the subscription broken, the flag is read within an interval, not at the recheck"
