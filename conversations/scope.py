@@ -70,7 +70,9 @@ def sources_relevant(
     Sources in the question's language go first (a Chinese customer is answered from the Chinese article when
     both bear on the question), then those whose topic names what the question asks about (its head words:
     "send a gaiwan to Hong Kong" is for the shipping article, though the warranty one names gaiwans and sending
-    too), then covering more of the question (the search's order among equals): of two
+    too), then, for a follow-up, those of the article the conversation's last answer came from ("那茶具呢" after
+    the return period: the returns article's line on teaware, not the warranty's), then covering more of the
+    question (the search's order among equals): of two
     sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
     imitates the prompt's own tags or tells the bot to drop its instructions (guard.is_injection) is an injection,
     not a question: no source.
@@ -79,7 +81,7 @@ def sources_relevant(
         return [], hits
     relevant = [hit for hit in hits if source_relevant(hit)]
     relevant.sort(key=lambda hit: (not _same_language(hit.language, language), not hit.heads_in_topic,
-                                   -(hit.coverage or 0.0)))
+                                   not hit.continues_subject, -(hit.coverage or 0.0)))
     kept = relevant[:limit]
     return kept, [hit for hit in hits if hit not in kept and hit not in relevant]
 

@@ -190,11 +190,12 @@ def _stored_answer_find(grounding: Grounding, *, question: str, profile: str, us
 
 def knowledge_lookup(
     *, question: str, previous_question: str, has_history: bool, profile: str, use_cache: bool = True,
-    limit: int | None = None,
+    limit: int | None = None, previous_answer: str = "",
 ) -> Grounding:
     """FAQ, cache and retrieval for one question; stops at the first step that answers it. `use_cache=False`
     skips the answer cache (an evaluation run measures what the profile answers now); `limit`: how many search
-    hits to return (RETRIEVAL_TOP_K unless given: more, for a caller that sets some aside)."""
+    hits to return (RETRIEVAL_TOP_K unless given: more, for a caller that sets some aside). `previous_answer`: the
+    conversation's last answer (the bot's or an agent's), which tells what a follow-up goes on about."""
     grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
     if _stored_answer_find(grounding, question=question, profile=profile, use_cache=use_cache):
         return grounding
@@ -221,14 +222,14 @@ def knowledge_lookup(
             # with it, as a follow-up is; its answer then depends on the conversation, so it is not cached.
             grounding.result = search.search(question, query_vector=query_vector, version=version,
                                              context=(leaning, context_vectors[0]), limit=limit,
-                                             first=bears_on_question)
+                                             first=bears_on_question, subject=previous_answer)
             grounding.standalone, grounding.query = False, leaning
     else:
         # One embedding call for both: the follow-up alone, and with the question it follows.
         query_vector, context_vector = embedding.embed_queries([question, query])
         grounding.result = search.search(
             question, query_vector=query_vector, version=version, context=(query, context_vector), limit=limit,
-            first=bears_on_question,
+            first=bears_on_question, subject=previous_answer,
         )
     return grounding
 

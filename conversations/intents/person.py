@@ -40,7 +40,9 @@ _EN_NOUN = (
     r"|looks?\s+after|takes?\s+care\s+of|manages?|(?:is|are)\s+(?:responsible\s+for|in\s+charge\s+of)|does)"
     r"|(?:the\s+)?person\s+in\s+charge|customer\s+(?:service|support|care)(?:\s+(?:team|reps?|representatives?"
     r"|agents?|person|people|staff|department))?|support\s+(?:team|agents?|person|people|staff|department)"
-    r"|your\s+team|the\s+team|(?:your|the)\s+people)"
+    r"|your\s+team|the\s+team|(?:your|the)\s+people"
+    # the Chinese words for one, typed among English ("can I talk to 客服", "transfer me to 人工 please")
+    r"|人工(?:客服|服务)?|真人(?:客服)?|客服(?:人员)?|工作人员|售后(?:客服)?)"
 )
 # "somebody on your team", "someone who works there": the qualifier keeps it a person of the shop.
 _EN_PERSON = (
@@ -119,6 +121,8 @@ _EN_NEGATED = re.compile(
 _ZH_OF_SHOP = r"(?:你们|贵店|店里|公司|贵公司)?的?"
 _ZH_PERSON = (
     r"(?:人工(?!智能|种植|合成|成本|费|湖|降雨|养殖|培育|繁殖)(?:客服|服务|坐席)?|真人(?:客服)?|活人"
+    # the English words for one, typed among Chinese ("找个staff来处理", "转human"); not a word's beginning
+    r"|(?<![A-Za-z])(?i:real\s?person|human|staff|agent|manager|supervisor|customer\s?service|operator)(?![A-Za-z])"
     rf"|{_ZH_OF_SHOP}(?:客服(?:人员|小姐姐|小哥哥|专员|本人|MM|mm)?|同事|员工|工作人员|服务人员|经理|主管|负责人|专员"
     r"|店长|店主|老板|老板娘|领导|上级|管理员|值班人员|售后(?:人员|专员|客服)?"
     r"|(?:能|可以)?(?:做主|拍板|说了算|管事|负责)的(?:人|那个人|领导)?)"
@@ -126,8 +130,10 @@ _ZH_PERSON = (
     # the one whose job the matter is: "管退款的人", "负责投诉的同事"
     r"|(?:管|负责|处理|专门管|专门负责)[^，。,.!?！？的]{1,6}的(?:人|同事|那位|那个人|客服))"
 )
-# "申请发票的时候同事手快": applying for something, not asking anyone (请 of 申请, 邀请, 聘请).
-_ZH_ASK = r"(?:转|转接|接|接通|找|要|换|叫|让|(?<![申邀聘宴])请|求|联系|呼叫|切换到?|安排|派|需要|想要|要求|希望)"
+# "申请发票的时候同事手快": applying for something, not asking anyone (请 of 申请, 邀请, 聘请); "请问你们客服几点上班"
+# asks a question (请问), not for the person.
+_ZH_ASK = (r"(?:转|转接|接|接通|找|要|换|叫|让|(?<![申邀聘宴])请(?!问|教)|求|联系|呼叫|切换到?|安排|派|需要|想要|要求"
+           r"|希望)")
 _ZH_TALK = r"(?:说|聊|谈|讲|沟通|对话|交流|联系|解释|回答|回复|处理)"
 _ZH_REQUEST = re.compile(
     rf"{_ZH_ASK}(?!不到|不着)[^，。,.!?！？]{{0,5}}?{_ZH_PERSON}"

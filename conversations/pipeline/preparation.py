@@ -82,8 +82,10 @@ def reply_prepare(
     language = language_of(question)
     system_prompt = system_prompt_for(profile, language)
     cache_profile = profile_cache_key(profile, question=question)
+    # The last answer before the question, the bot's or an agent's: what a follow-up goes on about.
+    previous_answer = earlier[-1].content if earlier and earlier[-1].role != Message.Role.CUSTOMER else ""
     lookup = {"question": masker.mask(question), "previous_question": masker.mask(previous_question),
-              "has_history": bool(earlier), "profile": cache_profile,
+              "previous_answer": masker.mask(previous_answer), "has_history": bool(earlier), "profile": cache_profile,
               "limit": scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K}
     grounding = knowledge_lookup(**lookup, use_cache=not conversation.evaluation)
     if cached_answer_blocked(grounding):  # cached before one of its terms was listed: looked up afresh

@@ -323,3 +323,31 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     assert not asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", [
+    "麻烦找个staff来处理一下，bot讲不清楚",  # the English word for a person among Chinese
+    "转human吧",
+    "我要找你们manager",
+    "帮我叫个Real Person过来",
+    "supervisor在吗",
+    "can i talk to 客服",  # the Chinese word for one among English
+    "transfer me to 人工 pls",
+    "I want 人工客服 now",
+])
+def test_a_request_for_a_person_in_mixed_chinese_and_english(text) -> None:
+    assert asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", [
+    "请问你们客服几点上班",  # 请问 asks a question, not for the person
+    "请教一下，客服电话是多少",
+    "我是做human resources的，能开专票吗",
+    "你们staff有员工折扣吗",
+    "我是agent吗",
+    "what are 客服 hours?",
+    "is 人工智能 used to pick the tea?",
+    "how does your customer service team handle 退货?",
+])
+def test_mixed_chinese_and_english_look_alikes_are_not_requests(text) -> None:
+    assert not asks_for_person(text)

@@ -311,3 +311,54 @@ def test_the_shop_vocabulary_bridges_the_languages(fake_ollama) -> None:
     fake_ollama.script(Reply(cite_first_source=True))
     reply = ask("When do you dispatch my order?")
     assert reply.sources[0]["title"] == "发货时间" and reply.sources[0]["cited"]
+
+
+# --- a follow-up goes on about what the conversation's last answer was about ------------------------------------
+
+
+def _first_source(turns: list[tuple[str, str]]) -> str:
+    """The first source the reply to the last turn is given, the turns stored as the conversation."""
+    from conversations.pipeline.preparation import reply_prepare
+    from helpdesk.llm.profiles import profile_default
+
+    conversation = conversation_factory()
+    for role, text in turns:
+        message = (customer_message_factory(conversation, text) if role == "customer"
+                   else Message.objects.create(conversation=conversation, role=role, content=text))
+    prepared = reply_prepare(conversation=conversation, up_to_message_id=message.pk, profile=profile_default())
+    hits = prepared.grounding.result.hits if prepared.grounding.result else []
+    return hits[0].title if hits else ""
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("turns", "title"), [
+    # teaware's returns, not its warranty (which names teaware and returns too)
+    ([("customer", "How long do I have to send something back?"),
+      ("bot", "You can return it within 30 days of delivery."), ("customer", "and for teaware?")], "Returns & Refunds"),
+    ([("customer", "退货期限是多久？"), ("bot", "收到商品后 30 天内都可以申请退货。"), ("customer", "茶具也一样吗")],
+     "退货与退款"),
+    # the standard fee after next-day delivery's: the invoice article names 普通 (普通发票) and express too
+    ([("customer", "次日达多少钱？"), ("bot", "次日达运费 ¥25，不论订单金额。"), ("customer", "标准的呢")],
+     "配送与物流"),
+    # the answer asked again of the customer's own case ("还行吗"): read with the question before, about its subject
+    ([("customer", "我的盖碗收到就是碎的，怎么办？"),
+      ("bot", "请在签收后 48 小时内联系我们并提供照片，我们免费补发。"),
+      ("customer", "我隔了好几天才拆开看到的，还行吗")], "茶具保修与破损处理"),
+    # no article has the follow-up's own words (拆箱): it goes on about the answer's subject
+    ([("customer", "杯子寄到的时候是碎的怎么办？"), ("bot", "签收后 48 小时内拍照联系客服，免费补发新品。"),
+      ("customer", "隔了一个礼拜才拆箱，还算吗")], "茶具保修与破损处理"),
+    ([("customer", "My gaiwan arrived broken, what do I do?"),
+      ("bot", "Report it within 48 hours of delivery with photos and we send a free replacement."),
+      ("customer", "what if I only spotted it ages after?")], "Teaware Warranty & Breakage"),
+    # an agent's answer says what the conversation is about as the bot's does
+    ([("customer", "次日达多少钱？"), ("agent", "次日达运费 ¥25，结算时可以选。"), ("customer", "那标准的呢")],
+     "配送与物流"),
+    # a follow-up that names another subject, which the answer's article does not have, is about that subject
+    ([("customer", "次日达多少钱？"), ("bot", "次日达运费 ¥25，不论订单金额。"), ("customer", "那发票呢")],
+     "发票开具说明"),
+    ([("customer", "How much is next-day express?"), ("bot", "Next-day express is ¥25 at checkout."),
+      ("customer", "and the invoice?")], "Invoices (发票)"),
+])
+def test_a_follow_up_is_answered_from_the_article_of_the_answer_before(fake_ollama, turns, title) -> None:
+    demo_knowledge_base_create()
+    assert _first_source(turns) == title

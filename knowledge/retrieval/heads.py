@@ -92,6 +92,11 @@ OTHER_FIELDS = frozenset(
     """.split()
 )
 
+# Languages a sentence may be asked in (a translation): English, and as Chinese names them.
+_LANGUAGE_NAME = (r"(?:japanese|english|chinese|mandarin|cantonese|korean|french|german|spanish|italian|russian"
+                  r"|arabic|thai|vietnamese|portuguese|dutch|hindi)")
+_ZH_LANGUAGE_NAME = r"(?:日语|日文|英语|英文|韩语|韩文|法语|法文|德语|德文|西班牙语|俄语|粤语|中文|普通话|泰语|越南语)"
+
 # Fields named in words a shop uses too: a bill is an invoice, but a phone bill is the phone company's; an exchange
 # is a swap of goods, but an exchange rate is a bank's.
 _OTHER_FIELD_PHRASES = re.compile(
@@ -100,6 +105,11 @@ _OTHER_FIELD_PHRASES = re.compile(
     r"|\b(?:share|stock)\s+prices?\b|\bstock\s+market\b|\b(?:buy|buying|sell|selling)\s+(?:some\s+)?(?:stocks?|shares)\b"
     # a person's taxes are the tax office's: "income tax", "my tax return" (a shop's VAT is its own)
     r"|\b(?:income|personal|property|inheritance|capital\s+gains)\s+tax(?:es)?\b|\btax\s+(?:returns?|brackets?)\b"
+    # a translation asked for without the word: "how do you say 'too bitter' in Japanese", "苦用日语怎么说"
+    rf"|(?i:\bhow\s+(?:do|would|can|could|should)\s+(?:you|i|we|one|u)\s+(?:say|spell|pronounce)\b[^?？\n]{{1,80}}?"
+    rf"\bin\s+{_LANGUAGE_NAME}\b(?!\s+(?:terms|words|version|text))"
+    rf"|\bwhat(?:'s|s|\s+is|\s+are)\b[^?？\n]{{1,60}}?\b(?:in|called\s+in)\s+{_LANGUAGE_NAME}\b(?!\s+(?:terms|words|version|text)))"
+    rf"|(?:用|拿)?{_ZH_LANGUAGE_NAME}(?:该|应该)?(?:怎么|咋|如何)(?:说|讲|写|翻|念|读|表达)"
 )
 
 

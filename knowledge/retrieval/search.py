@@ -11,7 +11,7 @@ from django.conf import settings
 
 from ..embedding import QueryVector, embed_query
 from .coverage import coverage_scores, particle_mended, pinyin_mended
-from .keyword import keyword_ranking
+from .keyword import keyword_ranking, keyword_scores
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
 from .terms import refers_back
@@ -40,6 +40,9 @@ class Hit:
     language: str = ""  # the article's
     # Whether the chunk's topic (title, tags, heading) names every head word of the question (retrieval.coverage).
     heads_in_topic: bool = False
+    # A follow-up's: the chunk's article is the one the conversation's last answer came from, and it has some of
+    # the follow-up's own words ("那茶具呢" after an answer from the returns article: its line on teaware).
+    continues_subject: bool = False
 
 
 @dataclass
@@ -63,6 +66,8 @@ class _Fusion:
     note: str = ""
     # By chunk, by the chunk's article, and whether the chunk's topic names the question's head words.
     coverage: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    # By chunk: whether it continues the conversation's subject (Hit.continues_subject).
+    continuing: np.ndarray | None = None
 
 
 def search(
@@ -74,6 +79,7 @@ def search(
     include_weak: bool = False,
     context: tuple[str, QueryVector] | None = None,
     first: Callable[[Hit], bool] | None = None,
+    subject: str = "",
 ) -> SearchResult:
     """The published chunks that best answer `query`, fused from vector and keyword rankings.
 
@@ -90,6 +96,8 @@ def search(
     hit bears on the question: "can I hand the courier cash?" is answered by the
     one chunk that names cash on delivery, ranked below a dozen delivery chunks
     that share the word "delivery" and cover nothing of it.
+    `subject`: with a `context`, the conversation's last answer (the bot's or an agent's), which tells what the
+    follow-up goes on about: the chunks of the article it came from are marked (Hit.continues_subject).
     """
     limit = limit or settings.RETRIEVAL_TOP_K
     snapshot = current_snapshot(version)
@@ -104,7 +112,9 @@ def search(
     if context:
         context = (particle_mended(pinyin_mended(snapshot, context[0])), context[1])
     fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
-    fusion.coverage = _coverage(snapshot, query, context[0] if context else "")
+    fusion.coverage, own = _coverage(snapshot, query, context[0] if context else "")
+    if context and subject:
+        fusion.continuing = _continuing(snapshot, subject, own)
     if fusion.note and fusion.keyword_only:
         logger.warning("retrieval %s", fusion.note)
     return SearchResult(
@@ -115,23 +125,43 @@ def search(
     )
 
 
-def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+_Coverage = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[_Coverage | None, _Coverage | None]:
     """How much of the question each chunk (and its article) covers. A follow-up ("and to Canada?", "那港澳呢")
     is read with the question it follows, as one: its own words alone say little ("Canada" is in no article,
     "shipping to Canada" is). One that names its subject by a pronoun ("how long after ordering can I still ask
-    for one?" after a fapiao) is read only so: its own words ("ordering") are any order's, not what it asks about."""
+    for one?" after a fapiao) is read only so: its own words ("ordering") are any order's, not what it asks about.
+    Returns the coverage and the question's own reading (None when it was not needed)."""
     by_pronoun = bool(context) and refers_back(query)
     if by_pronoun:  # one sentence: the pronoun's sentence is not read apart from what it stands for
         joined = coverage_scores(snapshot, " ".join(line.rstrip("?？!！.。 ") for line in context.split("\n")))
         if joined is not None:  # the question's own reading, coverage's costly part, is then not needed
-            return joined
+            return joined, None
     own = coverage_scores(snapshot, query)
     if not context or by_pronoun:
-        return own
+        return own, own
     joined = coverage_scores(snapshot, " ".join(context.split("\n")))
     if own is None or joined is None:
-        return own or joined
-    return np.maximum(own[0], joined[0]), np.maximum(own[1], joined[1]), np.maximum(own[2], joined[2])
+        return own or joined, own
+    return (np.maximum(own[0], joined[0]), np.maximum(own[1], joined[1]), np.maximum(own[2], joined[2])), own
+
+
+def _continuing(snapshot: Snapshot, answer: str, own: _Coverage | None) -> np.ndarray | None:
+    """By chunk: whether it is of the article the conversation's last answer came from (the one whose chunk
+    shares most of its words), and that article has some of the follow-up's own words when any article has them:
+    "那普通快递呢" after next-day delivery's fee goes on about delivery, and so does "我过了三四天才发现的 还算吗"
+    after breakage in transit (no article has its words), but "那发票呢" names another subject, which the
+    delivery article does not have."""
+    scores = keyword_scores(snapshot, answer)
+    if not len(scores) or scores.max() <= 0:
+        return None
+    article = snapshot.chunks[int(scores.argmax())].article_id
+    continuing = np.array([chunk.article_id == article for chunk in snapshot.chunks], dtype=bool)
+    if own is not None and own[1].max() > 0:  # words of its own that some article has: that article's subject
+        continuing &= own[1] > 0
+    return continuing
 
 
 def _fuse_queries(snapshot: Snapshot, queries: list[tuple[str, QueryVector]]) -> _Fusion:
@@ -171,6 +201,7 @@ def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool
                 article_coverage=None if fusion.coverage is None else round(float(fusion.coverage[1][position]), 3),
                 language=ref.language,
                 heads_in_topic=fusion.coverage is not None and bool(fusion.coverage[2][position]),
+                continues_subject=fusion.continuing is not None and bool(fusion.continuing[position]),
             )
         )
         if len(hits) >= limit:

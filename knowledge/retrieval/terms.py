@@ -279,9 +279,27 @@ _REFERS_BACK = re.compile(
 )
 
 
+# What the turn before said, asked again of another thing or of the customer's own case, with no word for it: "茶具也
+# 一样吗", "那我这种还算吗", "过了好几天才发现的，还行吗", "is it the same for teaware?", "still ok?".
+_SAME_AGAIN = re.compile(
+    r"(?:也|都|还)(?:一样|同样|这样|是这样|适用|算|行|可以|有效)(?:吗|么|嘛|不|吧|呢|没)?\s*[?？。.!！~～]*\s*$"
+    # a bare "X一样吗" in a short clause, not a comparison of two things it names ("这两款茶的口感一样吗")
+    r"|(?:^|[，,。])(?![^，,。]*[和跟与两])[^，,。]{0,6}(?:一样|同样)(?:吗|么|嘛|不|吧)\s*[?？。.!！~～]*\s*$"
+    r"|\b(?:is|would|will)\s+(?:it|that)\s+(?:be\s+)?the\s+same\s+(?:for|with)\b|\bsame\s+(?:goes\s+)?for\b"
+    r"|\bstill\s+(?:ok|okay|fine|valid|good|count|counts|apply|applies)\s*[?.!]*\s*$"
+)
+
+
 def refers_back(question: str) -> bool:
     """Whether a question names what it asks about by a pronoun for a thing of the turn before (`_REFERS_BACK`)."""
     return bool(_REFERS_BACK.search(question.strip().lower()))
+
+
+def asks_the_same_again(question: str) -> bool:
+    """Whether a question asks what the turn before said again, of another thing or of the customer's own case
+    (`_SAME_AGAIN`): a follow-up, read with the question before as follow-ups are (its own words may be a thing of
+    its own: "茶具也一样吗")."""
+    return bool(_SAME_AGAIN.search(question.strip().lower()))
 
 
 def is_follow_up(question: str, *, has_history: bool) -> bool:
@@ -293,7 +311,7 @@ def is_follow_up(question: str, *, has_history: bool) -> bool:
     if not has_history:
         return False
     text = question.strip().lower()
-    if text.startswith(FOLLOW_UP_PREFIXES) or refers_back(text):
+    if text.startswith(FOLLOW_UP_PREFIXES) or refers_back(text) or asks_the_same_again(text):
         return True
     return len(tokenize(question)) <= 1
 

@@ -324,6 +324,10 @@ def test_an_article_and_a_question_cut_a_new_word_alike(shop) -> None:
     "能用支付宝交电费吗",
     "how is the SF Express share price doing this month?",  # a market's matter, not the shop's courier
     "is the stock price of the Alipay company up today? might buy some",
+    # a translation asked for without the word "translate"
+    "how do you say 'my parcel was delivered late' in Japanese?",
+    "what's 'delivery in 2-3 days' in French",
+    "包裹已经发货了用英文怎么说",
 ])
 def test_another_sellers_and_other_fields_named_in_shop_words_are_heads(shop, question) -> None:
     assert max(covers(question, title) for title in ("支付方式", "配送说明", "Delivery")) < settings.COVERAGE_MIN

@@ -18,7 +18,7 @@ from knowledge.retrieval.relevance import bears_on_question
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
 from knowledge.retrieval.synonyms import concepts_in, synonyms_of
-from knowledge.retrieval.terms import is_follow_up, refers_back
+from knowledge.retrieval.terms import asks_the_same_again, is_follow_up, refers_back
 from knowledge.tests.factories import article_create
 from knowledge.tests.retrieval_checks import covered_by
 
@@ -519,6 +519,24 @@ def test_a_pronoun_for_a_thing_of_the_turn_before_makes_a_follow_up(question, re
     assert refers_back(question) is refers
     if refers:  # searched with the question before, and never answered from the cache
         assert is_follow_up(question, has_history=True) and not is_follow_up(question, has_history=False)
+
+
+@pytest.mark.parametrize(("question", "again"), [
+    # what the turn before said, asked again of another thing or of the customer's own case
+    ("水壶也一样吗", True),
+    ("我过了三天才发现的，还算吗", True),
+    ("杯子同样吗？", True),
+    ("隔了好几天才拆开，还行吗~", True),
+    ("is it the same for cups?", True),
+    ("same for the kettle?", True),
+    ("it arrived on day four, still ok?", True),
+    ("这两款茶的口感一样吗", False),  # compares two things it names
+    ("我还可以用支付宝付款吗", False),  # 还 of "can I also", a question of its own
+    ("is the kettle still available?", False),
+])
+def test_asking_the_turn_befores_answer_again_makes_a_follow_up(question, again) -> None:
+    assert asks_the_same_again(question) is again
+    assert is_follow_up(question, has_history=True) is again
 
 
 @pytest.mark.parametrize(("question", "title"), [
