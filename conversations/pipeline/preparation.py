@@ -82,8 +82,7 @@ def reply_prepare(
     language = language_of(question)
     system_prompt = system_prompt_for(profile, language)
     cache_profile = profile_cache_key(profile, question=question)
-    # The last answer before the question, the bot's or an agent's: what a follow-up goes on about.
-    previous_answer = earlier[-1].content if earlier and earlier[-1].role != Message.Role.CUSTOMER else ""
+    previous_answer = _answer_before(earlier)
     lookup = {"question": masker.mask(question), "previous_question": masker.mask(previous_question),
               "previous_answer": masker.mask(previous_answer), "has_history": bool(earlier), "profile": cache_profile,
               "limit": scope.CANDIDATES_PER_SOURCE * settings.RETRIEVAL_TOP_K}
@@ -102,6 +101,19 @@ def reply_prepare(
         customer_message=next((turn for turn in reversed(turns) if turn.role == Message.Role.CUSTOMER), None),
         masker=masker,
     )
+
+
+def _answer_before(earlier: list[Message]) -> str:
+    """The last answer before the question, the bot's or an agent's: what a follow-up goes on about. Not a fixed
+    reply (a decline, an action's request to sign in or confirm): its words are the product's, and would make a
+    follow-up go on about whichever article shares them ("orders, delivery, returns, payment")."""
+    last = earlier[-1] if earlier else None
+    if last is None or last.role == Message.Role.CUSTOMER or last.answer_source in FIXED_REPLIES:
+        return ""
+    return last.content
+
+
+FIXED_REPLIES = (Message.AnswerSource.DECLINED, Message.AnswerSource.ACTION)
 
 
 def dialogue_split(turns: list[Message]) -> tuple[str, str, list[Message]]:

@@ -362,3 +362,21 @@ def _first_source(turns: list[tuple[str, str]]) -> str:
 def test_a_follow_up_is_answered_from_the_article_of_the_answer_before(fake_ollama, turns, title) -> None:
     demo_knowledge_base_create()
     assert _first_source(turns) == title
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_declines_words_say_nothing_of_what_a_follow_up_is_about(fake_ollama) -> None:
+    """The decline names what the shop covers ("orders, delivery, returns, payment"): read as an answer, it made
+    the follow-up after it go on about whichever article shares those words."""
+    from conversations.pipeline.preparation import reply_prepare
+    from helpdesk.llm.profiles import profile_default
+
+    demo_knowledge_base_create()
+    conversation = conversation_factory()
+    customer_message_factory(conversation, "can you write me a poem about my delivery and my refund?")
+    Message.objects.create(conversation=conversation, role=Message.Role.BOT, content=scope.decline_text("en"),
+                           answer_source=Message.AnswerSource.DECLINED)
+    follow_up = customer_message_factory(conversation, "and this one?")  # no words of its own
+    prepared = reply_prepare(conversation=conversation, up_to_message_id=follow_up.pk, profile=profile_default())
+    found = prepared.grounding.result.hits + prepared.set_aside
+    assert found and not any(hit.continues_subject for hit in found)

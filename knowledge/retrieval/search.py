@@ -41,7 +41,8 @@ class Hit:
     # Whether the chunk's topic (title, tags, heading) names every head word of the question (retrieval.coverage).
     heads_in_topic: bool = False
     # A follow-up's: the chunk's article is the one the conversation's last answer came from, and it has some of
-    # the follow-up's own words ("那茶具呢" after an answer from the returns article: its line on teaware).
+    # the follow-up's own words, or no article has any ("那茶具呢" after an answer from the returns article: its
+    # line on teaware).
     continues_subject: bool = False
 
 
