@@ -74,7 +74,6 @@ class FlagWatch:
         self.subscribed = False  # the announcements are being heard: reads wait for one, or for the recheck
         self.watched: Counter[str] = Counter()
         self.raised: set[str] = set()
-        self.reads = 0
         self._wake = asyncio.Event()
         self._reader: asyncio.Task | None = None
         self._listener: asyncio.Task | None = None
@@ -109,7 +108,6 @@ class FlagWatch:
 
     def _read(self) -> None:
         keys = list(self.watched)
-        self.reads += 1
         try:
             # A blocking read, for the whole loop at once: cheaper than a thread hop.
             found = cache.get_many(keys)

@@ -401,6 +401,11 @@ def _lexicon(snapshot: Snapshot) -> _Lexicon:
     return lexicon
 
 
+def chunk_articles(snapshot: Snapshot) -> np.ndarray:
+    """Each chunk's article, numbered in the snapshot's order (kept with the snapshot's lexicon)."""
+    return _lexicon(snapshot).article_of_chunk
+
+
 def _covered(snapshot: Snapshot, term_ids: Iterable[int]) -> np.ndarray:
     """How much each chunk covers a word through any of these terms: 1 where it is about it (in its title, tags
     or heading, or said more than once), PASSING_MENTION where its text says it once, 0 elsewhere."""

@@ -10,7 +10,7 @@ import numpy as np
 from django.conf import settings
 
 from ..embedding import QueryVector, embed_query
-from .coverage import coverage_scores, particle_mended, pinyin_mended
+from .coverage import chunk_articles, coverage_scores, particle_mended, pinyin_mended
 from .keyword import keyword_ranking, keyword_scores
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
@@ -158,8 +158,8 @@ def _continuing(snapshot: Snapshot, answer: str, own: _Coverage | None) -> np.nd
     scores = keyword_scores(snapshot, answer)
     if not len(scores) or scores.max() <= 0:
         return None
-    article = snapshot.chunks[int(scores.argmax())].article_id
-    continuing = np.array([chunk.article_id == article for chunk in snapshot.chunks], dtype=bool)
+    articles = chunk_articles(snapshot)
+    continuing = articles == articles[int(scores.argmax())]
     if own is not None and own[1].max() > 0:  # words of its own that some article has: that article's subject
         continuing &= own[1] > 0
     return continuing
