@@ -37,14 +37,14 @@ TARGETS = {  # figure: the least it may be, on each part
     "out_of_scope_declined": 0.95,
     "person_handed_off": 0.95,
 }
-# Below the targets, as measured on the held-out part of the 378 cases: 50 of 64 cases cite an expected article
+# Below the targets, as measured on the held-out part of the 378 cases: 51 of 64 cases cite an expected article
 # (48 before the sixth round of development probes' rules), 35 of 41 out-of-scope questions are declined (34 before
 # the eighth round's). Floors, not targets: raise them as the product gets better, never lower them to pass.
 # In-scope answered reached its target (60 of 70, 0.857) with the rules the fifth round of development probes led
 # to, and is held to the target since (62 of 70 after the sixth round's). The seventh round's rules left the
-# held-out part unchanged.
+# held-out part unchanged; the eleventh round's cite one more (51 of 64).
 TUNING_FLOOR: dict[str, float] = {}
-HELD_OUT_FLOOR = {"cited_right": 0.78, "out_of_scope_declined": 0.85}
+HELD_OUT_FLOOR = {"cited_right": 0.79, "out_of_scope_declined": 0.85}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}
 # CI evaluates the whole set within this (issue 15: under two minutes).
 RUN_SECONDS_AT_MOST = 120

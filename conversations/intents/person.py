@@ -29,7 +29,11 @@ import re
 
 # --- English ---------------------------------------------------------------------------------------------
 
-_EN_DET = r"(?:(?:a|an|the|some|any|your|one\s+of\s+your|real|actual|live|human|proper|competent|qualified)\s+)*"
+_EN_DET = (
+    r"(?:(?:a|an|the|some|any|your|one\s+of\s+your|real|actual|live|human|proper|competent|qualified"
+    # "a living, breathing person", "a flesh-and-blood human"
+    r"|living,?|breathing|flesh[-\s]and[-\s]blood)\s+)*"
+)
 _EN_NOUN = (
     r"(?:humans?(?:\s+beings?)?|persons?|people|agents?|reps?|representatives?|operators?|someone|somebody|anyone"
     r"|anybody|staff(?:\s+members?)?|members?\s+of\s+(?:staff|(?:your|the)\s+team)|team\s+members?|employees?"
@@ -79,6 +83,9 @@ _EN_REQUEST = re.compile(
     rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:(?:{_EN_REACH})\s+)?{_EN_PERSON}\b"
     rf"|\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:have|get)\s+{_EN_PERSON}\b"  # "can I have a real person"
     rf"|\bget\s+{_EN_PERSON}\s+(?:on\s+the\s+(?:line|phone|chat)|to\s+(?:call|contact|email|phone|help)\s+(?:me|us))"
+    # "put a person on this", "would it be possible for one of your staff to give me a ring?"
+    rf"|\bput\s+{_EN_PERSON}\s+on\s+(?:this|it|my\s+\w+|the\s+(?:line|phone|chat|case))\b"
+    rf"|\b(?:for|have|get|ask)\s+{_EN_PERSON}\s+to\s+(?:please\s+)?{_EN_CONTACT_ME}"
     r"|\bescalate\s+(?:this|it|my\s+\w+)\b(?!\s+(?:by|through|via))"  # escalating is asking for someone above
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
     r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat|call|write)"

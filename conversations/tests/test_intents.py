@@ -298,6 +298,10 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "is there anybody there who could take this over please",
     "有没有活人啊？？",  # a final particle after asking whether one is there
     "有没有客服呀",
+    "Third time explaining this to software. Put a flesh-and-blood human on this, now.",  # put someone on it
+    "please put a living, breathing agent on my case",
+    "Would it be possible for someone from your team to give us a call tomorrow?",  # asking for a call
+    "is it ok to ask one of your reps to ring me back",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -320,6 +324,9 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "I need to explain to my boss why the invoice is late, when will it come?",
     "is there someone who can pick it up from the locker for me?",  # collecting a parcel, not the matter
     "有没有茶具啊",
+    "can you put the kettle on the invoice as well?",  # a thing put on something, no person
+    "I asked my neighbour to call me when the parcel comes",  # someone else's person
+    "how long does it take for your team to ship an order?",
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     assert not asks_for_person(text)

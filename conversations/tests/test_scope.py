@@ -353,6 +353,20 @@ def _first_source(turns: list[tuple[str, str]]) -> str:
     # an agent's answer says what the conversation is about as the bot's does
     ([("customer", "次日达多少钱？"), ("agent", "次日达运费 ¥25，结算时可以选。"), ("customer", "那标准的呢")],
      "配送与物流"),
+    # the answer before settled the subject: a follow-up's detail the article does not say still bears on it
+    ([("customer", "My cup came chipped in the post."),
+      ("bot", "Report it within 48 hours of delivery with photos and we send a free replacement."),
+      ("customer", "and if it arrived while I was abroad for a week?")], "Teaware Warranty & Breakage"),
+    ([("customer", "The teapot lid was cracked when the box came."),
+      ("bot", "Report it within 48 hours of delivery with photos and we send a free replacement."),
+      ("customer", "what if it arrived on Friday and I opened it on Monday?")], "Teaware Warranty & Breakage"),
+    # "even if…", "也能…吗": the answer before asked of another case
+    ([("customer", "How much is next-day delivery?"), ("bot", "Next-day express is ¥25, whatever the order value."),
+      ("customer", "even when the order is over ¥300?")], "Shipping & Delivery"),
+    ([("customer", "Is next-day delivery free?"), ("bot", "Next-day express is ¥25, whatever the order value."),
+      ("customer", "even if the basket is over 300?")], "Shipping & Delivery"),
+    ([("customer", "怎么开发票？"), ("bot", "下单后 90 天内，在「我的订单」点击「申请开票」。"),
+      ("customer", "我们是小工作室不是公司，也能开吗？需要填什么")], "发票开具说明"),
     # a follow-up that names another subject, which the answer's article does not have, is about that subject
     ([("customer", "次日达多少钱？"), ("bot", "次日达运费 ¥25，不论订单金额。"), ("customer", "那发票呢")],
      "发票开具说明"),

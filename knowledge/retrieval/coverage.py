@@ -47,6 +47,7 @@ from .heads import (
     chinese_heads,
     chinese_objects,
     chinese_services,
+    choice_heads,
     company_story,
     english_damaged,
     english_heads,
@@ -120,6 +121,7 @@ FILLER_WORDS = frozenset(
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec
     真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正 平时 平常 往常
+    一般 一直 老是 总是 比较 的话 其他 很多
     之后 以后 后来 原来 原本 本来 当时 当初
     一月 二月 三月 四月 五月 六月 七月 八月 九月 十月 十一月 十二月
     """.split()
@@ -269,6 +271,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     content = {unit.word for unit in units if unit.weight}
     heads = english_heads(text, content=content) | product_fact_heads(text, content=content)
     objects = english_objects(text, content=content) | english_services(text, content=content)
+    objects |= choice_heads(text, content=content)
     counted = english_damaged(text, content=content)  # "I cracked my phone screen… is that covered?"
     for index, run in enumerate(_CJK_RUN.split(text)):
         if index % 2:
@@ -299,7 +302,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     # "China Post", "拼多多": a name whose words the units have apart (or the segmenter cut up), one head of its own;
     # so is a field named in words a shop uses too ("phone bill", "exchange rate").
     for name in sorted(sellers | other_field_phrases(text)):
-        if (" " in name or not name.isascii()) and " ".join(name.split()) not in named:
+        if (" " in name or "." in name or not name.isascii()) and " ".join(name.split()) not in named:
             units.append(Unit(" ".join(name.split()), head=True,
                               whole_message=name not in sellers or not compared))
     if another:  # no article is about another shop: never covered
@@ -364,7 +367,15 @@ def _field_word(unit: Unit, text: str) -> bool:
     if unit.word not in OTHER_FIELDS and (length is None or len(unit.word) < length - 1):
         return False
     noun = _KITCHEN_NOUNS.get(unit.word)
-    return not (noun and noun.search(text))
+    if noun and noun.search(text):
+        return False
+    # what the customer went off to do, or was busy doing, when it happened ("went to cook dinner, came back to
+    # pay", "I was cooking when the courier rang"): their story, not the field asked about ("while pregnant" is)
+    word = re.escape(unit.word)
+    narrated = rf"\b(?:went|gone|popped\s+out|headed\s+off)\s+(?:off\s+|out\s+)?to\s+{word}\b"
+    if unit.word.endswith("ing"):
+        narrated += rf"|\b(?:was|were)\s+(?:busy\s+)?{word}\b"
+    return not re.search(narrated, text)
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"

@@ -524,6 +524,28 @@ _ZH_PLACE_OF_USE = re.compile(
 )
 
 
+# The shop asked to choose among its goods by a quality ("which of your teas has the least caffeine?", "which one is
+# best for a beginner", "哪款茶最适合送长辈", "哪种最耐泡"): the quality is what is asked, an opinion or a product fact
+# that an article must name.
+_EN_CHOICE_FRAME = re.compile(
+    r"\bwhich\s+(?:one\s+|ones\s+)?(?:of\s+(?:your|the|these|those)\s+)?(?:[a-z'-]+\s+){0,2}?"
+    r"(?:is|are|has|have|would\s+be|'s|will\s+be|tastes?|goes|go)\s+(?:got\s+)?(?:the\s+)?"
+    r"(?:most|least|best|better|(?:[a-z]+est))\s+(?:for\s+(?:a\s+|an\s+|the\s+|my\s+)?)?([a-z'-]+)"
+)
+_ZH_CHOICE_FRAME = re.compile(r"哪(?:一)?(?:款|种|个|样|类|些)[^，。？?！!,.]{0,8}?最([\u4e00-\u9fff]{1,4})")
+
+
+def choice_heads(text: str, *, content: set[str]) -> set[str]:
+    """The quality a question asks the shop to choose its goods by (`_EN_CHOICE_FRAME`, `_ZH_CHOICE_FRAME`), among
+    its content words: a head when the knowledge base never names it."""
+    found = {_stem(match.group(1)) for match in _EN_CHOICE_FRAME.finditer(text)}
+    for match in _ZH_CHOICE_FRAME.finditer(text):  # the word right after 最: "最适合过年送" is 适合
+        first = next((word for word in segmenter().cut(match.group(1)) if word.strip()), "")
+        if len(first) > 1:
+            found.add(first)
+    return {word for word in found if word in content}
+
+
 def english_services(text: str, *, content: set[str]) -> set[str]:
     """What an English question asks whether the shop offers ("do you do gift wrapping" -> wrapping), whether the
     customer gets ("do I get loyalty points" -> points) or what it is like ("what's the weather going to be like" ->

@@ -40,8 +40,15 @@ def hit_covers(hit: Hit) -> float:
     return max(hit.coverage or 0.0, hit.article_coverage or 0.0)
 
 
+# A follow-up's source of the article the conversation's last answer came from (Hit.continues_subject) needs this
+# share of COVERAGE_MIN: the answer before settled what it is about, and its own words are a detail of that ("and
+# if I only noticed it a week after it arrived?" after breakage in transit), which the article need not say.
+CONTINUING_COVERAGE_SHARE = 0.5
+
+
 def bears_on_question(hit: Hit) -> bool:
     """Whether the chunk bears on the question (see the module docstring)."""
     if hit_by_meaning(hit) >= settings.RELEVANCE_STRONG:
         return True
-    return hit_relevance(hit) >= settings.RELEVANCE_MIN and hit_covers(hit) >= settings.COVERAGE_MIN
+    needed = settings.COVERAGE_MIN * (CONTINUING_COVERAGE_SHARE if hit.continues_subject else 1.0)
+    return hit_relevance(hit) >= settings.RELEVANCE_MIN and hit_covers(hit) >= needed

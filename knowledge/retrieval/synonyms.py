@@ -59,7 +59,9 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("combined shipping", "combine orders", "合单", "合并发货", "合并订单"),
     ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
     ("tracking", "tracking number", "waybill", "运单号", "快递单号", "物流单号", "单号"),
-    ("tax", "vat", "税", "税费", "含税", "税点"),
+    ("tax", "vat", "税", "税费", "含税", "税点", "增值税"),
+    # the people who answer: "你们customer service几点在线", "when is your 客服 around"
+    ("customer service", "customer care", "客服"),
     ("address", "地址", "收货地址"),
     ("account", "login", "sign in", "账号", "账户", "登录"),
     ("cancel", "cancellation", "取消", "撤销"),
@@ -215,7 +217,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"(?:签收|收货|收件|收|在家|开门)"
                           r"|(?:快递|包裹|快递员)[^，。！？,.!?]{0,4}?(?:没送到|送不到|没派送成功)"
                           # "快递员来送的时候我不在家"
-                          r"|送(?:货|件|快递)?(?:来|过来)?的?(?:时候|那天|那会儿)[^，。！？,.!?]{0,3}?(?:不在家|没人在家|家里没人)")),
+                          r"|送(?:货|件|快递)?(?:来|过来)?的?(?:时候|那天|那会儿)[^，。！？,.!?]{0,3}?(?:不在家|没人在家|家里没人)"
+                          # "快递来了两趟家里都没人"
+                          r"|(?:快递|快递员|快递小哥|顺丰|送货的|派件员)[^。！？!?]{0,8}?(?:来|送)[^。！？!?]{0,6}?"
+                          r"(?:家里|家)?[都也]?(?:没人|没有人|不在家|没在家)")),
     # "how long is it going to take to get out here?", "how long till it gets to me": how long delivery takes, asked
     # without a word of delivery (the place, if any, is the story's).
     ("delivery", re.compile(
@@ -224,7 +229,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:out\s+|over\s+|down\s+|up\s+)?(?:here|there|to\s+(?:me|us|her|him|them|my\s+[\w-]+))\b")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
-                          r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)")),
+                          r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)"
+                          # "can it still go back to you?"
+                          r"|\b(?:it|they|this|these|them|that)\s+(?:still\s+)?(?:go|goes|come|comes)\s+back\s+to\s+you\b")),
     ("duplicate", re.compile(r"\b(?:charged|billed|paid|debited)\s+(?:me\s+)?(?:twice|two\s+times|double)\b"
                              r"|\bdouble[- ](?:charged|billed|charge)\b")),
     # "the money was taken but the order still says unpaid", "钱扣了订单还显示待付款": a payment that went through
@@ -240,7 +247,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:待付款|未付款|没付款|待支付|未支付|没支付)")),
     # "the seal is broken", "I broke the seal": opened, not a broken thing (封口破了: 拆封)
     ("opened", re.compile(r"\bseals?(?:'s|\s+(?:is|was|has\s+been|got|are|were))?\s+(?:already\s+)?"
-                          r"(?:broken|open(?:ed)?|torn|off|gone)\b|\b(?:broke|broken|opened|torn|cut)\s+(?:the\s+)?seals?\b")),
+                          r"(?:broken|open(?:ed)?|torn|off|gone)\b|\b(?:broke|broken|opened|torn|cut)\s+(?:the\s+)?seals?\b"
+                          # "I tore open a pouch", "ripped the bag open"
+                          r"|\b(?:tore|torn|ripped|rip|cut|split)\s+(?:(?:it|them|the|a|my|one)\s+)?(?:[\w-]+\s+)?open\b")),
     ("拆封", re.compile(r"(?:封口|封条|密封)(?:已经|都|也)?(?:破|开|撕|拆)(?:了|开了|掉了)?")),
     # "changed my mind", "don't want it anymore", "不想要了": a return for the customer's own reasons, the articles'
     # "change of mind" and "个人原因".
@@ -250,11 +259,19 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:\s+any\s*more)\b"
         # not liking what came, asked back: "I don't really like the colour, can I return it?"
         r"|\b(?:don'?t|didn'?t|do\s+not|did\s+not)\s+(?:really\s+|much\s+)?like\s+(?:it|them|this|these|that|the\s+\w+)"
-        r"(?=[^?]{0,40}\b(?:return|refund|send\s+(?:it\s+|them\s+)?back|exchange))")),
+        r"(?=[^?]{0,40}\b(?:return|refund|send\s+(?:it\s+|them\s+)?back|exchange))"
+        # "brewed it once, not for me. can it still go back?": not to the customer's taste, a question after it
+        # ("not for me, it's for my dad" is someone else's)
+        r"|\bnot\s+(?:really\s+)?(?:for\s+me|my\s+(?:cup\s+of\s+tea|thing|taste|style)|to\s+my\s+(?:taste|liking))\b"
+        r"(?![^?.!]{0,20}\bfor\s+(?:my|a|an|the|him|her|them|someone)\b)(?=[^?]{0,80}\?)"
+        r"|\b(?:don'?t|didn'?t|do\s+not|did\s+not)\s+(?:really\s+|much\s+)?(?:like|enjoy|love)\s+the\s+"
+        r"(?:taste|flavou?r|smell)\b(?=[^?]{0,80}\?)")),
     ("个人原因", re.compile(
         r"不想要了|(?:又|突然)?不(?:想)?要了|改(?:变)?主意|后悔(?:了|买)|不喜欢了|用不上了|买多了"
         # "颜色不喜欢，能退吗": not liking what came, with a return asked for
-        r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))")),
+        r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))"
+        # "感觉不合我口味，还能退吗", "喝不惯": not to the customer's taste, with a return asked for
+        r"|(?:不(?:太|怎么|是很)?(?:合|对)(?:我的?|自己的?)?(?:口味|胃口|心意)|喝不惯|不好喝)(?=[^？?。！!]{0,12}(?:退|换))")),
     # "it's ¥20 cheaper now, do you refund the difference?", "降价了能退差价吗": the price paid made up, no return.
     ("price protection", re.compile(
         r"\b(?:refund|pay\s+back|give\s+(?:me\s+)?back|credit)\s+(?:me\s+)?the\s+(?:price\s+)?difference\b"
@@ -279,6 +296,14 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("换货", re.compile(
         r"(?:重新|再|另)(?:给我|帮我)?(?:发|寄|补)(?:一|个)?(?:个|份|罐|盒|套|次)?(?:对的|正确的|新的)"
         r"|(?:换|发|寄)(?:成|个|一个)?(?:对的|正确的)")),
+    # "came back an hour later to pay and the order is just gone", "订单不见了": an order the shop cancelled (an unpaid
+    # one), no word of which says so; the articles' own word, not the customer's "cancel" (asking to cancel a paid
+    # order is another matter).
+    ("cancelled", re.compile(
+        r"\b(?:my\s+|the\s+)?order\s+(?:is|was|has|had|just|got)\s+(?:just\s+|simply\s+|completely\s+)?(?:been\s+)?"
+        r"(?:gone|vanished|disappeared|deleted)\b(?!\s+(?:out|through|off|to|into|on)\b)|\b(?:my\s+|the\s+)?order\s+(?:just\s+)?(?:vanished|disappeared)\b"
+        r"|\b(?:can'?t|cannot|couldn'?t)\s+find\s+(?:my|the)\s+order\s+any\s*more\b")),
+    ("取消", re.compile(r"订单(?:怎么|咋|突然|就|一下子|居然){0,3}(?:没了|不见了|消失了|找不到了)")),
     ("重复扣款", re.compile(
         r"扣了?(?:两|二|2)(?:次|遍|回|笔)|扣了?双份|多扣了?(?:一次|一笔|钱)?|重复扣|付了?(?:两|2)(?:次|遍)")),
 )

@@ -250,8 +250,10 @@ def query_terms(text: str) -> dict[str, float]:
 FOLLOW_UP_PREFIXES = (
     "那", "那么", "还有", "另外", "它", "这个", "那个", "这些", "那些", "也",
     "and ", "and?", "what about", "how about", "also", "then ", "it ", "it's", "its ", "that ", "this ",
-    "those ", "they ", "what if", "same ",
+    "those ", "they ", "what if", "same ", "even if", "even when", "even though", "even for", "but what if",
+    "but if", "but what about",
 )
+
 
 
 # Words that open a new subject within a conversation ("btw, what's the weather like", "顺便问下西湖门票多少钱"): a
@@ -283,6 +285,8 @@ _REFERS_BACK = re.compile(
 # 一样吗", "那我这种还算吗", "过了好几天才发现的，还行吗", "is it the same for teaware?", "still ok?".
 _SAME_AGAIN = re.compile(
     r"(?:也|都|还)(?:一样|同样|这样|是这样|适用|算|行|可以|有效)(?:吗|么|嘛|不|吧|呢|没)?\s*[?？。.!！~～]*\s*$"
+    # "我是个人，也能开吗？要填啥": the turn before's matter asked of the customer's own case, a clause of its own
+    r"|(?:也|都|还)(?:能|可以|会)[\u4e00-\u9fff]?(?:吗|么|嘛|不|吧|呢)\s*(?:[?？。.!！~～，,]|$)"
     # a bare "X一样吗" in a short clause, not a comparison of two things it names ("这两款茶的口感一样吗")
     r"|(?:^|[，,。])(?![^，,。]*[和跟与两])[^，,。]{0,6}(?:一样|同样)(?:吗|么|嘛|不|吧)\s*[?？。.!！~～]*\s*$"
     r"|\b(?:is|would|will)\s+(?:it|that)\s+(?:be\s+)?the\s+same\s+(?:for|with)\b|\bsame\s+(?:goes\s+)?for\b"

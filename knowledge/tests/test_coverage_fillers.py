@@ -124,3 +124,13 @@ def test_choosing_names_nothing_the_option_chosen_is_the_subject() -> None:
     for question in ("can I still pick the express option for a small order?", "how do I choose express delivery",
                      "how do I select next-day delivery at checkout"):
         assert not any(unit.head for unit in question_units(question)), question
+
+
+@pytest.mark.parametrize(("told", "plain"), [
+    # if, usually, rather, always, other, a lot: how it is said, not what about
+    ("开发票的话一般要提供什么", "开发票要提供什么"),
+    ("其他订单的单号一直查不到", "订单的单号查不到"),
+])
+def test_chinese_words_of_telling_weigh_nothing(shop, told, plain) -> None:
+    assert {"的话", "一般", "一直", "其他", "很多", "比较"} <= FILLER_WORDS
+    assert covered_by(told) == covered_by(plain)
