@@ -62,6 +62,8 @@ _OWN_SENDING = re.compile(
     rf"|\b{_COURIER}\s+(?:\w+\s+){{0,2}}?(?:charge|cost)\s+(?:\w+\s+){{0,2}}?to\s+(?:send|ship|post|mail)\s+"
     r"(?:a|an|some|my\s+own)\b"
     rf"|\b(?:use|using|through|via)\s+{_COURIER}\s+(?:myself\s+)?to\s+(?:send|ship|post|mail)\b"
+    # "I sent a box of mooncakes to my sister with SF Express": the customer's own parcel, sent
+    rf"|\b(?:i|we)\s+(?:sent|posted|shipped|mailed)\s+(?:[\w'-]+\s+){{1,12}}?(?:with|via|by|through|using)\s+{_COURIER}"
     r"|(?:我|自己)[^，。！？,.!?你]{0,4}?(?:用|找|通过|走)(?:顺丰|快递|邮政|ems)[^，。！？,.!?]{0,3}?(?:寄|发)(?![回还])"
 )
 _SENDING_BACK = re.compile(r"\breturn|\bback\b|\brefund|\bexchange|\brepair|退|寄回|换货|返修|维修|保修")
@@ -518,9 +520,9 @@ _ZH_SERVICE_FRAME = re.compile(
     r"|提供([\u4e00-\u9fff]{1,6}?)(?:服务)?(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
 )
 _ZH_PLACE_OF_USE = re.compile(
-    r"(?:放进|放入|放到|放在)([\u4e00-\u9fff]{2,5}?)(?:里|里面|中|内)?(?:洗|加热|烤|煮|清洗|消毒|用)?"
+    r"(?:放进|放入|放到|放在|扔进|扔到|丢进|塞进)([\u4e00-\u9fff]{2,5}?)(?:里|里面|中|内)?(?:洗|加热|烤|煮|清洗|消毒|用)?"
     r"(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
-    r"|(?:放|进)([\u4e00-\u9fff]{2,5}?)(?:里|里面|中|内|洗|加热|烤|煮|清洗|消毒)(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
+    r"|(?:放|进|扔|丢|塞)([\u4e00-\u9fff]{2,5}?)(?:里|里面|中|内|洗|加热|烤|煮|清洗|消毒)(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
 )
 
 

@@ -57,6 +57,10 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("cash on delivery", "cod", "货到付款"),
     ("price protection", "price adjustment", "价格保护", "保价", "价保", "退差价", "补差价"),
     ("combined shipping", "combine orders", "合单", "合并发货", "合并订单"),
+    # asking to cancel an order (the articles' "cancelled" is an unpaid order's, done by the shop)
+    ("order cancellation", "cancel order", "取消订单"),
+    # a courier's insurance of a parcel's value: "顺丰保价" (保价 alone is the shop's price protection)
+    ("insured value", "declared value", "shipping insurance", "保价服务", "保价费"),
     ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
     ("tracking", "tracking number", "waybill", "运单号", "快递单号", "物流单号", "单号"),
     ("tax", "vat", "税", "税费", "含税", "税点", "增值税"),
@@ -169,7 +173,10 @@ def single_word_synonyms(word: str) -> list[str]:
 
 # Concepts that ask the shop for an arrangement (orders put together, a price made up): what the question is
 # about, a head a source must name, as a service asked for is.
-ASKED_CONCEPTS = frozenset({"combined shipping", "合单", "price protection", "价格保护"})
+ASKED_CONCEPTS = frozenset({
+    "combined shipping", "合单", "price protection", "价格保护",
+    "order cancellation", "取消订单", "insured value", "保价费",
+})
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
 # (the concept, as a word of a group above, the pattern), matched on the question in lower case, NFKC.
@@ -272,6 +279,23 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))"
         # "感觉不合我口味，还能退吗", "喝不惯": not to the customer's taste, with a return asked for
         r"|(?:不(?:太|怎么|是很)?(?:合|对)(?:我的?|自己的?)?(?:口味|胃口|心意)|喝不惯|不好喝)(?=[^？?。！!]{0,12}(?:退|换))")),
+    # "can I still cancel before you ship it?", "付款后还能取消吗": the customer asking to cancel an order, which no
+    # article of a shop that only cancels unpaid orders itself names
+    ("order cancellation", re.compile(
+        r"\b(?:can|could|may|how\s+(?:do|can|could)|want\s+to|like\s+to|need\s+to|able\s+to|possible\s+to"
+        r"|too\s+late\s+to)\s+(?:i\s+|we\s+|you\s+|u\s+)?(?:still\s+|just\s+)?cancel\s+"
+        r"(?:(?:my|the|this|an?|whole|our|that)\s+)*(?:order|purchase)\b"
+        r"|\bcancel\s+(?:it\s+|them\s+|(?:the|my|this)\s+(?:whole\s+)?order\s+)?before\s+(?:you|u|it|they)\s+"
+        r"(?:ship|send|dispatch|post|go)")),
+    ("取消订单", re.compile(
+        r"(?:能|可以|能不能|可不可以|怎么|如何|想|要|申请|帮我|还能)(?:再|直接)?取消(?:订单|这单|这个订单|掉|购买)?"
+        r"|(?<!被)取消(?:订单|这单)")),
+    # "顺丰保价费多少", "寄贵的茶具你们有帮我保价吗", "do you insure the parcel's value?": a courier's insurance
+    ("insured value", re.compile(
+        r"\binsur(?:e|ed|ing|ance)\s+(?:for\s+)?(?:the\s+|my\s+)?(?:parcel|package|shipment|value|delivery)"
+        r"|\bdeclared\s+value\b|\bshipping\s+insurance\b")),
+    ("保价费", re.compile(
+        r"(?:顺丰|快递|物流)(?:的)?保价(?:费|服务)?|保价费|(?:帮我|给我|帮忙|有没有)保价|保了?多少(?:钱的)?价")),
     # "it's ¥20 cheaper now, do you refund the difference?", "降价了能退差价吗": the price paid made up, no return.
     ("price protection", re.compile(
         r"\b(?:refund|pay\s+back|give\s+(?:me\s+)?back|credit)\s+(?:me\s+)?the\s+(?:price\s+)?difference\b"

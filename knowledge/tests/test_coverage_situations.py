@@ -14,6 +14,7 @@ from django.conf import settings
 
 from knowledge.embedding import embed_query
 from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
+from knowledge.retrieval.heads import own_sending
 from knowledge.retrieval.relevance import bears_on_question
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
@@ -232,11 +233,15 @@ def test_an_everyday_phrasing_is_the_shop_concept_it_describes(question, concept
     "my order has gone out for delivery, when will it come?",  # gone on its way, not cancelled
     "the order has gone through, thanks",
     "快递员来的时候我在家",
+    "why was my order cancelled? I paid on time",  # the shop's cancellation, not a request
+    "订单被自动取消了怎么办",
+    "降价了能保价吗",  # the shop's price protection
     "open the box carefully, is that right?",
 ])
 def test_look_alikes_of_the_phrasings_stay_apart(question) -> None:
     assert not {"failed delivery", "派送失败", "unpaid", "扣款", "change of mind", "个人原因", "replacement", "换货",
-                "opened", "拆封", "发错货", "cancelled", "取消"} & set(concepts_in(question)[0])
+                "opened", "拆封", "发错货", "cancelled", "取消", "order cancellation", "取消订单", "insured value",
+                "保价费"} & set(concepts_in(question)[0])
 
 
 def test_tea_gone_bad_and_paper_and_slower_are_the_articles_words(shop) -> None:
@@ -494,6 +499,12 @@ def test_the_company_itself_is_no_help_articles_matter(shop, question) -> None:
     "水壶买了三天就降价了，能退差价吗？不行的话我就退货重买",
     "I placed two separate orders this morning. Can you pack them into one box so I only get one parcel?",
     "已经付款的订单还能再加一个杯子吗？想合并成一个包裹一起发",
+    # asking to cancel an order, which the articles never offer (they only say what happens to an unpaid one)
+    "Paid for the kettle an hour ago and picked the wrong colour. Can I still cancel my order before you ship it?",
+    "刚付完款发现买错了，还能取消订单吗",
+    # a courier's insurance of the parcel's value
+    "sending a costly kettle: do you insure the parcel for its full value?",
+    "水壶挺贵的，顺丰保价费要另外付吗",
 ])
 def test_an_arrangement_asked_of_the_shop_that_no_article_names_is_not_covered(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
@@ -601,3 +612,13 @@ def test_what_the_customer_went_off_to_do_is_their_story_not_a_field() -> None:
     assert not busy["baking"].head
     for asked in ("how do I cook rice in the kettle?", "is it safe to drink tea while pregnant?"):
         assert any(unit.head for unit in question_units(asked)), asked
+
+
+@pytest.mark.parametrize(("question", "own"), [
+    ("i sent a box of books to my aunt in chengdu via sf express last week, can you check where it is?", True),
+    ("we posted a birthday present to our son by a courier, where is it now?", True),
+    ("i sent the kettle back with sf express on monday, where's my refund?", False),  # a return is the shop's matter
+    ("you sent my order with sf express, right?", False),
+])
+def test_a_parcel_the_customer_sent_with_a_courier_is_their_own(question, own) -> None:
+    assert own_sending(question) is own

@@ -110,6 +110,7 @@ def test_a_field_outside_a_shop_is_not_covered_by_shop_words(shop, question) -> 
     "Can I put a cup in the microwave, and is a refund possible if it cracks?",
     "杯子可以放进冰箱吗，退款怎么退",
     "杯子能放洗碗机洗吗？付款用支付宝",
+    "杯子能直接扔洗碗机里洗吗，坏了能退款吗",
     # trade between businesses
     "We run a café and want to buy wholesale: can we pay by card or Alipay?",
     "我们想批发一批，可以用支付宝付款吗",
