@@ -288,7 +288,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bcancel\s+(?:it\s+|them\s+|(?:the|my|this)\s+(?:whole\s+)?order\s+)?before\s+(?:you|u|it|they)\s+"
         r"(?:ship|send|dispatch|post|go)")),
     ("取消订单", re.compile(
-        r"(?:能|可以|能不能|可不可以|怎么|如何|想|要|申请|帮我|还能)(?:再|直接)?取消(?:订单|这单|这个订单|掉|购买)?"
+        # not another thing cancelled ("可以取消发票吗")
+        r"(?:能|可以|能不能|可不可以|怎么|如何|想|要|申请|帮我|还能)(?:再|直接)?取消"
+        r"(?!发票|开票|退货|退款|申请|订阅|会员|自动)(?:订单|这单|这个订单|掉|购买)?"
         r"|(?<!被)取消(?:订单|这单)")),
     # "顺丰保价费多少", "寄贵的茶具你们有帮我保价吗", "do you insure the parcel's value?": a courier's insurance
     ("insured value", re.compile(
@@ -325,7 +327,8 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # order is another matter).
     ("cancelled", re.compile(
         r"\b(?:my\s+|the\s+)?order\s+(?:is|was|has|had|just|got)\s+(?:just\s+|simply\s+|completely\s+)?(?:been\s+)?"
-        r"(?:gone|vanished|disappeared|deleted)\b(?!\s+(?:out|through|off|to|into|on)\b)|\b(?:my\s+|the\s+)?order\s+(?:just\s+)?(?:vanished|disappeared)\b"
+        r"(?:gone|vanished|disappeared|deleted)\b(?!\s+(?:out|through|off|to|into|on)\b)"
+        r"|\b(?:my\s+|the\s+)?order\s+(?:just\s+)?(?:vanished|disappeared)\b"
         r"|\b(?:can'?t|cannot|couldn'?t)\s+find\s+(?:my|the)\s+order\s+any\s*more\b")),
     ("取消", re.compile(r"订单(?:怎么|咋|突然|就|一下子|居然){0,3}(?:没了|不见了|消失了|找不到了)")),
     ("重复扣款", re.compile(

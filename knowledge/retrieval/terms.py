@@ -255,7 +255,6 @@ FOLLOW_UP_PREFIXES = (
 )
 
 
-
 # Words that open a new subject within a conversation ("btw, what's the weather like", "顺便问下西湖门票多少钱"): a
 # question after them does not lean on the one before, whatever it lacks.
 _NEW_TOPIC = re.compile(

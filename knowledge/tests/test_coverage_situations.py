@@ -236,6 +236,7 @@ def test_an_everyday_phrasing_is_the_shop_concept_it_describes(question, concept
     "why was my order cancelled? I paid on time",  # the shop's cancellation, not a request
     "订单被自动取消了怎么办",
     "降价了能保价吗",  # the shop's price protection
+    "发票抬头错了，可以取消发票重开吗",  # the invoice cancelled, not the order
     "open the box carefully, is that right?",
 ])
 def test_look_alikes_of_the_phrasings_stay_apart(question) -> None:
