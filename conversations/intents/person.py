@@ -82,9 +82,10 @@ _EN_REQUEST = re.compile(
     rf"{_EN_CONTACT_ME}"
     rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:(?:{_EN_REACH})\s+)?{_EN_PERSON}\b"
     rf"|\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:have|get)\s+{_EN_PERSON}\b"  # "can I have a real person"
-    rf"|\bget\s+{_EN_PERSON}\s+(?:on\s+the\s+(?:line|phone|chat)|to\s+(?:call|contact|email|phone|help)\s+(?:me|us))"
-    # "put a person on this", "would it be possible for one of your staff to give me a ring?"
+    rf"|\bget\s+{_EN_PERSON}\s+(?:on\s+the\s+(?:line|phone|chat)|to\s+help\s+(?:me|us))"
+    # "put a person on this"
     rf"|\bput\s+{_EN_PERSON}\s+on\s+(?:this|it|my\s+\w+|the\s+(?:line|phone|chat|case))\b"
+    # a person got to contact the customer: "get someone to call me", "for one of your staff to give me a ring?"
     rf"|\b(?:for|have|get|ask)\s+{_EN_PERSON}\s+to\s+(?:please\s+)?{_EN_CONTACT_ME}"
     r"|\bescalate\s+(?:this|it|my\s+\w+)\b(?!\s+(?:by|through|via))"  # escalating is asking for someone above
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"

@@ -302,6 +302,7 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "please put a living, breathing agent on my case",
     "Would it be possible for someone from your team to give us a call tomorrow?",  # asking for a call
     "is it ok to ask one of your reps to ring me back",
+    "can you get someone from your team to email us about it",  # got to contact us, one rule with "ask … to"
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
