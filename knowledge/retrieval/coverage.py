@@ -53,6 +53,7 @@ from .heads import (
     english_heads,
     english_objects,
     english_services,
+    fee_heads,
     other_field_phrases,
     other_sellers,
     own_sending,
@@ -169,6 +170,9 @@ class Unit:
     head: bool = False  # what the question asks about or asks to have done: a source must have it
     # What the question asks to have sent or paid for ("shipping a sofa"): a head when no source names it at all.
     head_if_unknown: bool = False
+    # A kind of its own ("手续费", a fee): a compound's last word that the shop says does not stand for it (运费 is no
+    # 手续费), as it does for a kind of the shop's goods ("白茶", a 茶).
+    own_kind: bool = False
     # A head read from the whole message, not its shape (another seller, a field outside a shop): it holds for
     # every line and question sentence of the message.
     whole_message: bool = False
@@ -271,7 +275,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     content = {unit.word for unit in units if unit.weight}
     heads = english_heads(text, content=content) | product_fact_heads(text, content=content)
     objects = english_objects(text, content=content) | english_services(text, content=content)
-    objects |= choice_heads(text, content=content)
+    fees = fee_heads(text, content=content)
+    objects |= choice_heads(text, content=content) | fees
     counted = english_damaged(text, content=content)  # "I cracked my phone screen… is that covered?"
     for index, run in enumerate(_CJK_RUN.split(text)):
         if index % 2:
@@ -289,6 +294,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             unit.parts = tuple(part for part in unit.parts if part in OTHER_FIELDS)
         elif unit.word in sellers:
             unit.head, unit.whole_message = True, not compared
+            unit.parts = ()  # covered by its name only: "中通" is not the "中" and "通" of "订单中" and "打不通"
         elif unit.word in heads:
             unit.head = True
         elif unit.word in TRADE_WORDS or (unit.word in counted and not bought_here):  # goods counted in a story,
@@ -298,6 +304,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             unit.head_if_unknown = unit.whole_message = True
         elif unit.word in objects:
             unit.head_if_unknown = True
+            if unit.word in fees:
+                unit.own_kind, unit.parts = True, ()
     named = {unit.word for unit in units}
     # "China Post", "拼多多": a name whose words the units have apart (or the segmenter cut up), one head of its own;
     # so is a field named in words a shop uses too ("phone bill", "exchange rate").
@@ -746,7 +754,8 @@ def _unknown_objects(snapshot: Snapshot, units: list[Unit], scores: np.ndarray) 
     """Make a head of each object asked to be sent or paid for that the knowledge base names nowhere, not even
     as a part of a closed compound ("teapot", "teacup": a word of the articles, "tea", and one more)."""
     for row, unit in enumerate(units):
-        if unit.head_if_unknown and not scores[row].any() and not _compound_known(snapshot, unit.word):
+        known_kind = not unit.own_kind and _compound_known(snapshot, unit.word)
+        if unit.head_if_unknown and not scores[row].any() and not known_kind:
             unit.head = True
 
 

@@ -222,6 +222,24 @@ _PLACE_VISIT = re.compile(
 # Not a place: the customer service's hours, and a shop on the web ("visit your online shop").
 _NOT_A_PLACE = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\blive\s+chat|客服|热线"
                           r"|\b(?:online|web|internet|app)\s+(?:shop|store)|网店|线上")
+# Collecting an order in person from the shop ("can I come by your studio and collect it myself?", "could I pick it
+# up in person instead of having it shipped?", "能自提吗", "去你们仓库自己取"): a visit too. Only with the shop as the
+# place, or in place of a delivery: "I'll collect it myself" alone may be of a parcel waiting at a courier's point,
+# which a delivery article covers ("held at a nearby service point for you to collect").
+_SELF_PICKUP = re.compile(
+    r"\b(?:collect|pick(?:\s+up)?|pickup|fetch|grab)\s+(?:(?:it|them|(?:my|the|our)\s+[a-z'-]+)\s+)?(?:up\s+)?"
+    r"(?:myself|ourselves|in\s+person)\b"
+)
+_FROM_THE_SHOP = re.compile(
+    r"\b(?:from|at)\s+(?:you\b|you\s+guys|your\s+(?:studio|store|shop|warehouse|office|place|premises))"
+    r"|\binstead\s+of\s+(?:having\s+(?:it|them)\s+|getting\s+(?:it|them)\s+)?(?:waiting\s+for\s+)?"
+    r"(?:shipping|shipped|delivery|delivered|posting|posted|sf|the\s+courier|a\s+courier)\b"
+)
+_STORE_PICKUP = re.compile(
+    r"\bself[- ]?(?:pick[- ]?up|collect(?:ion)?)\b|\bin[- ]store\s+pick[- ]?up\b|\bclick[- ]and[- ]collect\b"
+    r"|自提|(?:到|去|来)?(?:你们|贵店|店里|工作室|仓库)(?:那|那儿|那里|这|这儿|这里)?(?:自己|亲自)?(?:去|来)?(?:取货|提货|取件|自取|拿货)"
+)
+_COURIER_POINT = re.compile(r"service\s+point|locker|pick-?up\s+station|驿站|快递柜|丰巢|网点|服务点|代收点|菜鸟")
 # The head it makes: covered only where an article says it as a phrase, or its Chinese word (the opening hours group).
 PLACE_VISIT = "opening hours"
 
@@ -247,6 +265,9 @@ def company_story(text: str) -> bool:
 
 def place_visit(text: str) -> bool:
     """Whether the customer asks about visiting a physical place or its hours (lower case, NFKC)."""
+    picked_up = _STORE_PICKUP.search(text) or (_SELF_PICKUP.search(text) and _FROM_THE_SHOP.search(text))
+    if picked_up and not _COURIER_POINT.search(text):
+        return True
     return bool(_PLACE_VISIT.search(text)) and not _NOT_A_PLACE.search(text)
 
 
@@ -483,7 +504,22 @@ def chinese_heads(run: str, *, content: set[str]) -> set[str]:
 # what it does offer somewhere ("do you offer free shipping" is covered), and are silent on what it does not.
 _EN_SERVICE_FRAME = re.compile(
     r"\b(?:do|does|can|could|would|will)\s+(?:you|u|your\s+(?:shop|store|company|team))\s+(?:guys\s+)?(?:also\s+)?"
-    r"(?:do|offer|provide|arrange|include|have)\s+(?:any\s+|a\s+|an\s+|some\s+)?((?:[a-z'-]+\s*){1,3})"
+    r"(?:do|offer|provide|arrange|include|have|run|host|hold|organi[sz]e|teach|give)\s+(?:any\s+|a\s+|an\s+|some\s+)?"
+    r"((?:[a-z'-]+\s*){1,3})"
+)
+# Whether there is a thing, asked at the start of a question ("is there a monthly subscription box I can sign up
+# for?", "are there any tea classes?"): the thing is the subject, as a service asked for is. Not an aspect any matter
+# has ("is there a deadline for the fapiao?", "is there a limit…": an article says it as "within 90 days"), nor a
+# quality or a price ("is there a cheaper option", "any hidden fees", "any extra cost"), which leave the subject to the
+# words around them.
+_EN_THERE_FRAME = re.compile(
+    r"(?:^|[.?!,;]\s+|\n)\s*(?:(?:so|and|also|but|hey|hi|ok|okay|oh|um|btw|just\s+wondering)\s+)?(?:is|are)\s+there\s+"
+    r"(?:also\s+|still\s+)?(?:any\s+|a\s+|an\s+|some\s+)?((?:[a-z'-]+\s*){1,4})"
+)
+_EN_ASPECTS = frozenset(
+    "deadline deadlines limit limits cutoff cut-off minimum maximum requirement requirements rule rules difference "
+    "catch reason extra additional other different separate special hidden cheaper cheapest quicker quickest "
+    "faster fastest better best easier easiest fee fees cost costs charge charges price prices".split()
 )
 # A question of whether something is fit for a place or use: it starts as a yes-no question does (a story's "I put
 # the wrong address in the form" asks nothing of the form).
@@ -518,6 +554,13 @@ _ZH_SERVICE_FRAME = re.compile(
     r"(?:可以|能|能不能|可不可以|能否|可否|是否可以|是否能)(?:帮我|帮忙|给我|帮)?(?:加|提供|安排|开通|配|附|写|做)"
     r"(?:个|一个|上|一张|张|一下|份|一份)?([\u4e00-\u9fff]{1,6}?)(?:服务)?(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
     r"|提供([\u4e00-\u9fff]{1,6}?)(?:服务)?(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
+)
+# "有没有会员卡", "你们有茶艺课吗", "店里有试喝装吗": whether there is a thing, its subject (not "有没有办法/可能/人").
+_ZH_THERE_FRAME = re.compile(
+    r"有没有(?:什么|啥|任何)?(?!办法|可能|机会|人|问题|时间)([\u4e00-\u9fff]{1,6}?)(?:服务|活动)?"
+    r"(?:吗|么|啊|呀|呢|？|\?|$|，|,|。|可以|能|让|给)"
+    r"|(?:你们|您们|贵店|店里|你家|你们家|你们店)(?:这边|这里|那边)?(?:也|还)?有(?!没有|人|问题|时间)([\u4e00-\u9fff]{1,6}?)"
+    r"(?:服务|活动)?(?:吗|么|不|没有|没|？|\?)"
 )
 _ZH_PLACE_OF_USE = re.compile(
     r"(?:放进|放入|放到|放在|扔进|扔到|丢进|塞进)([\u4e00-\u9fff]{2,5}?)(?:里|里面|中|内)?(?:洗|加热|烤|煮|清洗|消毒|用)?"
@@ -559,6 +602,11 @@ def english_services(text: str, *, content: set[str]) -> set[str]:
             stem = _stem(word)
             if stem in content and stem not in _EN_GENERIC_NOUNS:  # "gift wrapping": gift, wrapping
                 found.add(stem)
+    for match in _EN_THERE_FRAME.finditer(text):
+        for word in _object_words(match.group(1)):
+            stem = _stem(word)
+            if stem in content and stem not in _EN_GENERIC_NOUNS and word not in _EN_ASPECTS:
+                found.add(stem)
     for question in _EN_SUITABILITY_QUESTION.finditer(text):
         for match in _EN_PLACE_OF_USE.finditer(question.group(0)):
             word = match.group(1) or match.group(2)
@@ -579,13 +627,29 @@ def chinese_services(run: str, *, content: set[str]) -> set[str]:
         words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
         if words and words[-1] in content and len(words[-1]) > 1 and words[-1] not in _ZH_GENERIC_NOUNS:
             found.add(words[-1])
-    for match in [*_ZH_SERVICE_FRAME.finditer(run), *_ZH_PLACE_OF_USE.finditer(run)]:
+    for match in [*_ZH_SERVICE_FRAME.finditer(run), *_ZH_PLACE_OF_USE.finditer(run), *_ZH_THERE_FRAME.finditer(run)]:
         wanted = next(group for group in match.groups() if group is not None)
         if wanted.startswith(_ZH_WHICH):  # "需要提供哪些资料": what is needed, not whether the shop offers it
             continue
         found.update(word for word in segmenter().cut(wanted)
-                     if word in content and len(word) > 1 and word not in _ZH_ANY_GOODS)
+                     if word in content and len(word) > 1 and word not in _ZH_ANY_GOODS
+                     and word not in _ZH_GENERIC_NOUNS)
     return found
+
+
+# A fee of a kind ("a handling fee", "the foreign card surcharge", "手续费", "服务费", "加急费"): which fee is asked is
+# the subject, a head when the knowledge base never names it (a shop's articles name the fees it charges: "shipping
+# fee", "运费"). Not a word of charging itself ("收费", "免费", "付费") nor a quality ("extra", "hidden").
+_EN_FEE = re.compile(r"\b([a-z'-]+)\s+(?:fees?|charges?)\b|\b(surcharges?)\b")
+_ZH_NOT_A_FEE = frozenset("收费 免费 付费 花费 消费 浪费 缴费 交费 扣费 退费 费用 经费 话费 学费".split())
+
+
+def fee_heads(text: str, *, content: set[str]) -> set[str]:
+    """The kind of fee a question asks about (`_EN_FEE`; a Chinese word ending in 费), among its content words."""
+    found = {_stem(word) for match in _EN_FEE.finditer(text) for word in match.groups()
+             if word and word not in STOPWORDS and word not in _EN_ASPECTS}
+    found |= {word for word in content if len(word) > 1 and word.endswith("费") and word not in _ZH_NOT_A_FEE}
+    return {word for word in found if word in content}
 
 
 # Trade between businesses (buying to resell, in bulk, as an agent or a franchise): no matter of a shop's help

@@ -26,7 +26,8 @@ from django.conf import settings
 BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier", "send", "sent",
      "arrive", "arrival", "turn up", "turns up", "turned up", "配送", "到货", "送",
-     "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货"),
+     "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货",
+     "出库", "出仓"),
     ("opening hours", "business hours", "opening times", "营业时间", "开门时间"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
     ("weekend", "saturday", "sunday", "holiday", "public holiday", "bank holiday", "national day", "golden week",
@@ -59,6 +60,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("combined shipping", "combine orders", "合单", "合并发货", "合并订单"),
     # asking to cancel an order (the articles' "cancelled" is an unpaid order's, done by the shop)
     ("order cancellation", "cancel order", "取消订单"),
+    # one order, invoice or payment asked to be made two or more ("拆成两张发票", "split the payment across two cards")
+    ("split order", "split invoice", "split payment", "split shipment", "拆单", "拆分", "分开开票"),
     # a courier's insurance of a parcel's value: "顺丰保价" (保价 alone is the shop's price protection)
     ("insured value", "declared value", "shipping insurance", "保价服务", "保价费"),
     ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
@@ -175,7 +178,7 @@ def single_word_synonyms(word: str) -> list[str]:
 # about, a head a source must name, as a service asked for is.
 ASKED_CONCEPTS = frozenset({
     "combined shipping", "合单", "price protection", "价格保护",
-    "order cancellation", "取消订单", "insured value", "保价费",
+    "order cancellation", "取消订单", "insured value", "保价费", "split order", "拆单",
 })
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
@@ -234,6 +237,13 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bhow\s+(?:long|many\s+days)\s+(?:will|would|does|do|is|till|until|before)\s+(?:it|they|this|that|my\s+[\w-]+"
         r"|the\s+[\w-]+)?\s*(?:\w+\s+){0,4}?(?:get|gets|come|comes|arrive|arrives|reach|reaches|make\s+it)\s+"
         r"(?:out\s+|over\s+|down\s+|up\s+)?(?:here|there|to\s+(?:me|us|her|him|them|my\s+[\w-]+))\b")),
+    # "when does it actually leave your place?", "how soon will my order go out?": dispatch, asked without its word.
+    ("dispatch", re.compile(
+        r"\b(?:leave|leaves|left|leaving|go\s+out|goes\s+out|head\s+out|heads\s+out)\s+(?:from\s+)?(?:your|the|ur)\s+"
+        r"(?:place|warehouse|studio|shop|store|end|side|workshop|premises)\b"
+        r"|\b(?:when|how\s+soon)\s+(?:does|do|will|would|can)\s+(?:it|they|my\s+[\w-]+|the\s+[\w-]+)\s+"
+        r"(?:actually\s+|finally\s+|usually\s+)?(?:leave|go\s+out|head\s+out|get\s+sent\s+out)\b"
+        r"(?!\s+(?:a|an|the|my|your|it|for|of)\b)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)"
@@ -292,6 +302,18 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:能|可以|能不能|可不可以|怎么|如何|想|要|申请|帮我|还能)(?:再|直接)?取消"
         r"(?!发票|开票|退货|退款|申请|订阅|会员|自动)(?:订单|这单|这个订单|掉|购买)?"
         r"|(?<!被)取消(?:订单|这单)")),
+    # "can you split my order into two invoices?", "pay half with Alipay and half by card", "一个订单能拆成两张发票吗",
+    # "能分开寄吗": one order, invoice, payment or parcel made several, which no article offers unless it says so
+    ("split order", re.compile(
+        r"\bsplit\s+(?:(?:the|my|this|that|an?|one|our|each)\s+)?(?:[\w-]+\s+)?(?:orders?|invoices?|fapiaos?|payments?"
+        r"|parcels?|shipments?|bills?|deliver(?:y|ies)|boxes)\b"
+        r"|\bsplit\s+(?:it|them|this|that)\s+(?:up\s+)?(?:into|between|across|over)\b"
+        r"|\b(?:into|as|in|on)\s+(?:two|2|three|3|several|separate|multiple)\s+(?:[\w-]+\s+)?(?:invoices|fapiaos|payments"
+        r"|parcels|shipments|orders|deliveries|transactions|cards)\b"
+        r"|\bhalf\s+(?:with|by|on|via)\s+[\w-]+(?:\s+[\w-]+)?\s+and\s+(?:the\s+other\s+)?half\b")),
+    ("拆单", re.compile(
+        r"拆(?:成|分)|拆单|分(?:开|成)(?:两|几|多|2|3|三)?(?:张|个|次|单|笔|份|批)?(?:开|发|寄|付)"
+        r"|分(?:两|几|多|2|3|三)(?:张|次|单|笔|份|批)(?:开|发|寄|付)|一半[^，。！？,.!?]{0,8}?另一半")),
     # "顺丰保价费多少", "寄贵的茶具你们有帮我保价吗", "do you insure the parcel's value?": a courier's insurance
     ("insured value", re.compile(
         r"\binsur(?:e|ed|ing|ance)\s+(?:for\s+)?(?:the\s+|my\s+)?(?:parcel|package|shipment|value|delivery)"

@@ -501,6 +501,12 @@ def test_sending_something_back_is_a_return_however_long_the_thing(question) -> 
     "can I swing by the warehouse on Friday and grab my order myself",
     "我能直接去你们仓库取货吗",
     "快递网点一般几点下班",
+    # collecting an order in person, with no place named
+    "I'm nearby, could I collect it myself instead of having it shipped?",
+    "is self-pickup an option for big orders?",
+    "Can we pick the order up in person from your warehouse?",
+    "下单以后能自提吗",
+    "可以去你们仓库自己取货吗，省点运费",
 ])
 def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     assert place_visit(as_read(question))
@@ -513,6 +519,12 @@ def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     "I want to return the unopened tin within 48 hours",
     "I'd like to visit your online shop from my phone, is there an app?",  # a shop on the web
     "我的快递到店了吗",  # a parcel at a pick-up shop
+    "the courier left it at a locker, can I collect it myself later?",  # a parcel waiting: the delivery article's
+    "快递放驿站了，我自取要带什么",
+    "if nobody is home I'll just collect it myself later, is that ok?",  # no place: may be the courier's
+    "开专票需要向你们提供哪些资料",  # giving the shop something (提供), not collecting from it
+    "快递到驿站了，能自提吗",  # the courier's point, not the shop's
+    "can I self-collect the parcel from the SF locker?",
 ])
 def test_support_hours_and_a_parcel_waiting_are_no_visit(question) -> None:
     assert not place_visit(as_read(question))

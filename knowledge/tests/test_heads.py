@@ -121,6 +121,65 @@ def test_a_service_or_use_no_article_names_is_not_covered_by_shop_words(shop, qu
 
 
 @pytest.mark.parametrize("question", [
+    # whether there is a thing, or whether the shop runs or holds one, that no article names
+    "Is there a monthly kettle club I can join and pay for by card?",
+    "Are there any cup-painting classes I could book, paid by Alipay?",
+    "Do you run workshops on looking after a kettle? I'd pay by card",
+    "Do you host tastings for groups that pay by card?",
+    "有没有会员积分？付款用支付宝",
+    "你们有刻字服务吗，用银行卡付款",
+    # a kind of fee no article names
+    "What's the restocking fee on a returned kettle paid by card?",
+    "Do you add a card surcharge when I pay for my order?",
+    "用银行卡付款要收手续费吗",
+    "退货退款要扣包装费吗",
+    # one order, payment or parcel asked to be made several: an arrangement no article offers
+    "Can you split my kettle order into two payments on two cards?",
+    "Can I pay half by card and the other half with Alipay?",
+    "一个订单能不能拆成两笔付款，银行卡和支付宝各一半",
+    "两个杯子能分开寄吗？运费我们承担也行",
+])
+def test_a_thing_or_fee_no_article_names_is_not_covered_by_shop_words(shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "Is there a refund if the kettle arrives broken?",  # the thing is the article's
+    "Is there a deadline for returning an unused kettle?",  # an aspect: the article says "within 14 days"
+    "Are there any extra postage fees for a refund?",  # a quality, and the article's own fee
+    "Is there a cheaper way to pay than by card?",
+    "有没有办法退款到支付宝",
+    "你们有货到付款吗",
+    "退款要收费吗",  # charging itself, no fee of a kind
+    "我把杯子的包装拆开了，还能退货退款吗",  # opened, not split
+])
+def test_a_thing_or_fee_an_article_names_stays_covered(shop, question) -> None:
+    assert covered(question) >= settings.COVERAGE_MIN
+
+
+def test_a_fee_of_its_own_is_no_kind_of_the_fee_a_shop_names_everywhere(fake_ollama) -> None:
+    """Three articles say 运费: 费 is a word the shop says widely, yet 手续费 is no 运费, as 白茶 would be a 茶."""
+    article_create(title="付款", language="zh-hans", tags="付款",
+                   body="## 付款\n\n下单时可用银行卡或支付宝付款，运费在结算页显示。")
+    article_create(title="配送", language="zh-hans", tags="配送", body="## 运费\n\n满 99 元免运费，不满收 8 元运费。")
+    article_create(title="退货", language="zh-hans", tags="退货",
+                   body="## 退货运费\n\n质量问题退货的运费由我们承担，个人原因退货的运费由您承担。")
+    assert covered("用银行卡付款要收手续费吗") < settings.COVERAGE_MIN
+    assert covered("用银行卡付款要收运费吗") >= settings.COVERAGE_MIN
+
+
+def test_a_sellers_name_is_covered_by_itself_not_by_its_characters_apart(fake_ollama) -> None:
+    """"中通" is a courier, not the "中" of "在「我的订单」中查看" and the "通" of "打不通"."""
+    article_create(
+        title="退货", language="zh-hans", tags="退货",
+        body="## 怎么退货\n\n收到后 14 天内可以申请退货，进度可在「我的订单」中查看。请用顺丰寄回，快递员电话打不通时"
+             "会发短信。",
+    )
+    assert covered("我能用中通寄回去退货吗？还是必须用顺丰？") < settings.COVERAGE_MIN
+    assert covered("退货能用顺丰寄回去吗") >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
     # the shop asked to choose among its goods by a quality no article names
     "Which of your kettles has the lowest noise when I pay by card?",
     "which of your cups has the thinnest rim",
@@ -205,6 +264,9 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("Can I pay the courier instead of paying online?", "cash on delivery"),
     ("is it ok to pay when the parcel arrives", "cash on delivery"),
     ("Can I pay on arrival?", "cash on delivery"),
+    ("paid last night, when does it actually leave your place?", "dispatch"),
+    ("how soon will my order go out?", "dispatch"),
+    ("Will the parcel leave the warehouse today?", "dispatch"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -222,6 +284,11 @@ def test_a_concepts_phrasing_covers_the_article_that_names_the_concept(shop, que
     paying = max(hit_covers(hit) for hit in hits if hit.title in ("付款方式", "Paying for your order"))
     others = max((hit_covers(hit) for hit in hits if hit.title not in ("付款方式", "Paying for your order")), default=0)
     assert paying >= settings.COVERAGE_MIN and paying > others
+
+
+@pytest.mark.parametrize("question", ["when does it leave a mark on the cup?", "how soon can I leave a review?"])
+def test_leaving_something_is_no_dispatch(question) -> None:
+    assert "dispatch" not in concepts_in(question)[0]
 
 
 def test_head_words_are_read_from_the_questions_shape() -> None:
