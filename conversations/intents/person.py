@@ -89,7 +89,10 @@ _EN_REQUEST = re.compile(
     rf"|\b(?:for|have|get|ask)\s+{_EN_PERSON}\s+to\s+(?:please\s+)?{_EN_CONTACT_ME}"
     r"|\bescalate\s+(?:this|it|my\s+\w+)\b(?!\s+(?:by|through|via))"  # escalating is asking for someone above
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
-    r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:i|we)\s+can\s+(?:talk|speak|chat|call|write)"
+    # "is there someone at your shop I can actually ring up and speak to?"
+    r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)"
+    r"(?:\s+(?:on|from|at|in)\s+(?:your\s+\w+|the\s+(?:shop|store|studio|company|team)))?\s+(?:i|we)\s+"
+    r"(?:can|could)\s+(?:actually\s+|just\s+|really\s+)?(?:talk|speak|chat|call|write|ring|phone)"
     # "is there someone on your team who can actually look at my order?": a person to do what the bot did not
     rf"|\bis\s+there\s+(?:someone|somebody|anyone|anybody|{_EN_NOUN})(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+\w+)?"
     r"(?:\s+(?:there|here|around|available))?\s+(?:who|that)\s+(?:can|could|will|would)\s+(?:actually\s+|really\s+|please\s+)?"
@@ -141,7 +144,7 @@ _ZH_PERSON = (
 # "申请发票的时候同事手快": applying for something, not asking anyone (请 of 申请, 邀请, 聘请); "请问你们客服几点上班"
 # asks a question (请问), not for the person.
 _ZH_ASK = (r"(?:转|转接|接|接通|找|要|换|叫|让|(?<![申邀聘宴])请(?!问|教)|求|联系|呼叫|切换到?|安排|派|需要|想要|要求"
-           r"|希望)")
+           r"|希望|(?<![A-Za-z])(?i:transfer|pass)(?![A-Za-z]))")  # "帮我transfer给售后的同事"
 _ZH_TALK = r"(?:说|聊|谈|讲|沟通|对话|交流|联系|解释|回答|回复|处理)"
 _ZH_REQUEST = re.compile(
     rf"{_ZH_ASK}(?!不到|不着)[^，。,.!?！？]{{0,5}}?{_ZH_PERSON}"

@@ -303,6 +303,8 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "Would it be possible for someone from your team to give us a call tomorrow?",  # asking for a call
     "is it ok to ask one of your reps to ring me back",
     "can you get someone from your team to email us about it",  # got to contact us, one rule with "ask … to"
+    "is there somebody in your office we could phone about the order?",  # a person of the shop, a call
+    "Is there anyone at the shop I could just ring?",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -328,6 +330,9 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "can you put the kettle on the invoice as well?",  # a thing put on something, no person
     "I asked my neighbour to call me when the parcel comes",  # someone else's person
     "how long does it take for your team to ship an order?",
+    "是不是要transfer到支付宝才能付",  # moving money, nobody asked for
+    "Is there anyone at the post office I can ring to ask?",  # another place's person
+    "is there someone at the bank I can call about the charge?",
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     assert not asks_for_person(text)
@@ -342,6 +347,8 @@ def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     "can i talk to 客服",  # the Chinese word for one among English
     "transfer me to 人工 pls",
     "I want 人工客服 now",
+    "说不清楚，帮我transfer给你们负责发票的同事吧",  # the English verb among Chinese
+    "能不能pass给你们的客服",
 ])
 def test_a_request_for_a_person_in_mixed_chinese_and_english(text) -> None:
     assert asks_for_person(text)

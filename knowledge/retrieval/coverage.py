@@ -171,7 +171,7 @@ class Unit:
     # What the question asks to have sent or paid for ("shipping a sofa"): a head when no source names it at all.
     head_if_unknown: bool = False
     # A kind of its own ("手续费", a fee): a compound's last word that the shop says does not stand for it (运费 is no
-    # 手续费), as it does for a kind of the shop's goods ("白茶", a 茶).
+    # 手续费), as it does for a kind of the shop's goods ("白茶", a 茶); its other words still do ("配送费": 配送).
     own_kind: bool = False
     # A head read from the whole message, not its shape (another seller, a field outside a shop): it holds for
     # every line and question sentence of the message.
@@ -304,8 +304,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             unit.head_if_unknown = unit.whole_message = True
         elif unit.word in objects:
             unit.head_if_unknown = True
-            if unit.word in fees:
-                unit.own_kind, unit.parts = True, ()
+            unit.own_kind = unit.word in fees
     named = {unit.word for unit in units}
     # "China Post", "拼多多": a name whose words the units have apart (or the segmenter cut up), one head of its own;
     # so is a field named in words a shop uses too ("phone bill", "exchange rate").

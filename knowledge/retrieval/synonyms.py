@@ -27,7 +27,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("shipping", "ship", "delivery", "deliver", "postage", "shipment", "dispatch", "courier", "carrier", "send", "sent",
      "arrive", "arrival", "turn up", "turns up", "turned up", "配送", "到货", "送",
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货",
-     "出库", "出仓"),
+     "出库", "出仓", "配送费", "运输费", "送货费"),
     ("opening hours", "business hours", "opening times", "营业时间", "开门时间"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
     ("weekend", "saturday", "sunday", "holiday", "public holiday", "bank holiday", "national day", "golden week",
@@ -70,6 +70,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     # the people who answer: "你们customer service几点在线", "when is your 客服 around"
     ("customer service", "customer care", "客服"),
     ("address", "地址", "收货地址"),
+    ("tax id", "taxpayer", "taxpayer identification number", "taxpayer id", "tax number", "tax code", "纳税人识别号",
+     "税号"),
     ("account", "login", "sign in", "账号", "账户", "登录"),
     ("cancel", "cancellation", "取消", "撤销"),
     ("repair", "repaired", "fix", "fixed", "mend", "维修", "修理", "修好", "修"),
@@ -221,7 +223,12 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:nobody|no\s*-?\s*one)\s+(?:was|is|will\s+be|'?s)?\s*(?:at\s+)?(?:home|in|there|around)\b"
         r"|\b(?:was|were|am|wasn'?t|weren'?t|won'?t\s+be|not)\s+(?:at\s+)?home\s+(?:to|when|for)\b"
         r"|\b(?:won'?t|will\s+not|not\s+(?:gonna|going\s+to)|can'?t|cannot)\s+be\s+(?:at\s+)?home\b"
-        r"|\bmiss(?:ed)?\s+(?:the\s+)?(?:courier|delivery|driver|parcel|package)\b")),
+        r"|\bmiss(?:ed)?\s+(?:the\s+)?(?:courier|delivery|driver|parcel|package)\b"
+        # "the courier rang while I was at the dentist and I couldn't answer", "I missed their call"
+        r"|\b(?:courier|driver|delivery\s+(?:guy|man|person|driver)|sf|postman)\s+(?:\w+\s+){0,2}?(?:rang|called|phoned)\b"
+        r"[^.?!]{0,60}?\b(?:couldn'?t|could\s+not|didn'?t|did\s+not|wasn'?t\s+able\s+to|unable\s+to)\s+"
+        r"(?:answer|pick\s+up|get\s+to\s+(?:it|the\s+phone))\b"
+        r"|\bmissed\s+(?:the\s+|their\s+|his\s+|her\s+)?(?:courier'?s\s+|driver'?s\s+)?(?:phone\s+)?call\b")),
     ("派送失败", re.compile(r"(?:送货|派送|送到|到货|快递到)[^，。！？,.!?]{0,6}?(?:不在家|没人在家|家里没人)"
                           r"|(?:家里|家)?(?:没人|没有人|不在家|没在家)[^，。！？,.!?]{0,4}?"
                           r"(?:签收|收货|收件|收|在家|开门)"
@@ -230,7 +237,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"|送(?:货|件|快递)?(?:来|过来)?的?(?:时候|那天|那会儿)[^，。！？,.!?]{0,3}?(?:不在家|没人在家|家里没人)"
                           # "快递来了两趟家里都没人"
                           r"|(?:快递|快递员|快递小哥|顺丰|送货的|派件员)[^。！？!?]{0,8}?(?:来|送)[^。！？!?]{0,6}?"
-                          r"(?:家里|家)?[都也]?(?:没人|没有人|不在家|没在家)")),
+                          r"(?:家里|家)?[都也]?(?:没人|没有人|不在家|没在家)"
+                          # "快递员打电话的时候我在开会没接到"
+                          r"|(?:快递|快递员|快递小哥|顺丰|送货的|派件员)[^。！？!?]{0,6}?(?:打|来)了?(?:电话|电)"
+                          r"[^。！？!?]{0,12}?(?:没接|没听到|错过|接不了|没法接)")),
     # "how long is it going to take to get out here?", "how long till it gets to me": how long delivery takes, asked
     # without a word of delivery (the place, if any, is the story's).
     ("delivery", re.compile(
@@ -244,6 +254,8 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:when|how\s+soon)\s+(?:does|do|will|would|can)\s+(?:it|they|my\s+[\w-]+|the\s+[\w-]+)\s+"
         r"(?:actually\s+|finally\s+|usually\s+)?(?:leave|go\s+out|head\s+out|get\s+sent\s+out)\b"
         r"(?!\s+(?:a|an|the|my|your|it|for|of)\b)")),
+    # "今天下单有没有办法快一点到", "想早点收到": faster delivery, asked without its word.
+    ("express", re.compile(r"(?:快一点|快点|早点|早一点|更快|尽快)(?:到|送到|寄到|收到|到货|发货|发出|送达)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)"
@@ -313,7 +325,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bhalf\s+(?:with|by|on|via)\s+[\w-]+(?:\s+[\w-]+)?\s+and\s+(?:the\s+other\s+)?half\b")),
     ("拆单", re.compile(
         r"拆(?:成|分)|拆单|分(?:开|成)(?:两|几|多|2|3|三)?(?:张|个|次|单|笔|份|批)?(?:开|发|寄|付)"
-        r"|分(?:两|几|多|2|3|三)(?:张|次|单|笔|份|批)(?:开|发|寄|付)|一半[^，。！？,.!?]{0,8}?另一半")),
+        r"|分(?:两|几|多|2|3|三)(?:张|次|单|笔|份|批)(?:开|发|寄|付)|一半(?:用|走|刷|付)[^，。！？,.!?]{0,8}?另一半")),
     # "顺丰保价费多少", "寄贵的茶具你们有帮我保价吗", "do you insure the parcel's value?": a courier's insurance
     ("insured value", re.compile(
         r"\binsur(?:e|ed|ing|ance)\s+(?:for\s+)?(?:the\s+|my\s+)?(?:parcel|package|shipment|value|delivery)"
@@ -334,7 +346,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|an?)\s+(?:\w+\s+)?(?:paid|existing|placed)\s+order\b")),
     ("合单", re.compile(
         r"合并(?:成|为|到)?(?:一个|一单|一起)?(?:订单|包裹|发货|发|寄)?|合单|(?:一起|一块)(?:发|寄)(?:过来|出来)?(?:吗|呢|么|？|\?)"
-        r"|(?:已经?|已)(?:付款|付|下单)的订单[^，。！？,.!?]{0,6}?(?:加|添|补)")),
+        r"|(?:已经?|已)(?:付款|付|下单)的订单[^，。！？,.!?]{0,6}?(?:加|添|补)"
+        # "能不能再往同一个订单里加一包", "在原来的订单里补一罐"
+        r"|(?:往|在|给)(?:同一个|这个|原来的?|之前的?|刚才的?|刚下的)订单(?:里|中|里面)?(?:再)?(?:加|添|补)")),
     # "can you just send the right one", "再给我寄一个对的": a replacement, not a second order.
     ("replacement", re.compile(
         r"\b(?:send|ship|give|post|mail)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?(?:right|correct|proper)\s+"

@@ -89,6 +89,16 @@ _MODAL_PREFIXES = ("能", "要", "可", "会", "想", "该")
 _SPLIT_WORD = re.compile(r"([\u4e00-\u9fff])(?:不了|得了|不成|不到|不出)([\u4e00-\u9fff])")
 
 
+# A verb-object word split by a measure word ("退个货", "付了个款", "开个票"): the word, once the measure word is out;
+# not "那个人" or "每个人" (a determiner and its thing).
+_MEASURE_SPLIT = re.compile(r"([\u4e00-\u9fff])(?:了个|个)([\u4e00-\u9fff])")
+_DETERMINERS = frozenset("这那哪几一每各某两整半")
+
+
+def _joined_over_measure(match: re.Match[str]) -> str:
+    return match.group(0) if match.group(1) in _DETERMINERS else _joined(match)
+
+
 # A verb asked about as itself and its negation ("管不管", "退不退", "包不包邮", "可以不可以"): the verb, once.
 _A_NOT_A = re.compile(r"([\u4e00-\u9fff]{1,2})[不没]\1")
 
@@ -100,9 +110,10 @@ def _joined(match: re.Match[str]) -> str:
 
 def chinese_words(run: str) -> list[str]:
     """A run of Chinese text cut into words, a modal the segmenter glued to its verb taken off ("能寄到" is
-    "寄到"), a word split by "不了" joined again ("付不了款": "付款") and a verb asked as itself and its negation
-    read once ("包不包邮": "包邮"), so a question's words are those an article or a synonym group can have."""
-    run = _SPLIT_WORD.sub(_joined, _A_NOT_A.sub(r"\1", run))
+    "寄到"), a word split by "不了" or a measure word joined again ("付不了款", "付个款": "付款") and a verb asked as
+    itself and its negation read once ("包不包邮": "包邮"), so a question's words are those an article or a synonym
+    group can have."""
+    run = _MEASURE_SPLIT.sub(_joined_over_measure, _SPLIT_WORD.sub(_joined, _A_NOT_A.sub(r"\1", run)))
     return [word[1:] if len(word) > 1 and word.startswith(_MODAL_PREFIXES) and not segmenter().has_word(word) else word
             for word in segmenter().cut(run)]
 

@@ -85,9 +85,15 @@ def test_a_place_weighs_half_and_is_covered_in_passing_at_most(shop) -> None:
     ("能寄到美国吗", "寄到"),  # the modal glued by the segmenter comes off
     ("付不了款", "付款"),  # a word split by a potential complement is joined again
     ("退不了货怎么办", "退货"),
+    ("想退个货，入口在哪", "退货"),  # split by a measure word, joined again
+    ("昨天付了个款，订单还显示没付", "付款"),
 ])
 def test_chinese_words_are_those_an_article_can_have(run, word) -> None:
     assert word in chinese_words(run)
+
+
+def test_a_determiner_and_its_thing_are_not_joined_over_the_measure_word() -> None:
+    assert "那人" not in chinese_words("那个人说三天能到") and "每人" not in chinese_words("每个人都要开发票吗")
 
 
 def test_a_verb_with_a_complement_is_searched_as_its_verb(shop) -> None:
