@@ -173,9 +173,11 @@ def direct_answer_find(*, question: str, has_history: bool, profile: str, use_ca
     return grounding if found else None
 
 
-def _grounding_start(*, question: str, previous_question: str, has_history: bool) -> Grounding:
+def _grounding_start(
+    *, question: str, previous_question: str, has_history: bool, previous_answer: str = ""
+) -> Grounding:
     version = snapshot.knowledge_version()
-    standalone = not terms.is_follow_up(question, has_history=has_history)
+    standalone = not terms.is_follow_up(question, has_history=has_history, previous_answer=previous_answer)
     query = question if standalone or not previous_question else f"{previous_question}\n{question}"
     return Grounding(version=version, standalone=standalone, query=query)
 
@@ -196,7 +198,8 @@ def knowledge_lookup(
     skips the answer cache (an evaluation run measures what the profile answers now); `limit`: how many search
     hits to return (RETRIEVAL_TOP_K unless given: more, for a caller that sets some aside). `previous_answer`: the
     conversation's last answer (the bot's or an agent's), which tells what a follow-up goes on about."""
-    grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history)
+    grounding = _grounding_start(question=question, previous_question=previous_question, has_history=has_history,
+                                 previous_answer=previous_answer)
     if _stored_answer_find(grounding, question=question, profile=profile, use_cache=use_cache):
         return grounding
     version, standalone, query = grounding.version, grounding.standalone, grounding.query

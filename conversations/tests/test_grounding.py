@@ -34,6 +34,12 @@ def test_follow_ups_are_told_apart_from_new_questions() -> None:
     assert is_follow_up("运费呢", has_history=True)
     assert not is_follow_up("How much is shipping to Shanghai?", has_history=True)
     assert not is_follow_up("那运费呢?", has_history=False)
+    # the figure the last answer gave, repeated: its subject goes on ("超过48小时了" after "48小时内")
+    late = "已经超过48小时了，还能处理吗"
+    assert is_follow_up(late, has_history=True, previous_answer="请在签收后48小时内联系我们")
+    assert not is_follow_up(late, has_history=True, previous_answer="请在签收后两天内联系我们")
+    assert not is_follow_up("I ordered 2 boxes, how much is shipping?", has_history=True,
+                            previous_answer="It takes 2-4 days.")  # one digit: a story's own number
 
 
 # --- grounded generation ------------------------------------------------------------------

@@ -98,7 +98,7 @@ ASKING_WORDS = frozenset(
     直接 马上 立刻 赶紧 尽快 突然 忽然 开始 最近 经常 总是 老是 管
     不是 啥 为啥 咋 一直 不了 怎么回事 回事 里 里面 上面 下面 起来 出来 下去 过来 加起来 一共 总共
     另外 还要 还有 而且 但是 可是 然后 所以 因为 如果 结果 这种 那种 这次 情况 注意 instead
-    上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 出去
+    上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 出去 几点 几点钟 其中 那边 这边
     """.split()
 ) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
     """
@@ -132,9 +132,9 @@ FILLER_WORDS = frozenset(
 _CHINESE_QUANTITY = re.compile(
     # "那张发票", "这件": which one, not what ("一部分" is a part, no counted thing)
     r"[这那哪每](?:一)?(?:张|件|个|份|单|笔|盒|罐|包|套|只|次|台|款)(?![\u4e00-\u9fff]?[?？])|"
-    r"(?:好几|好多|[零一二两三四五六七八九十百千万几半\d])+\s*个?多?"
-    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|遍|回|块钱|块|元|盒|件|单|笔|罐|包|袋|瓶|杯|斤|克|份|套|只|张|台"
-    r"|辆|双|条|把|支|本(?!来)|副|架|款|部(?!分))"
+    r"(?:好几|好多|大半|小半|[零一二两三四五六七八九十百千万几半\d])+\s*个?多?"
+    r"(?:天|日|周|星期|礼拜|月|年|小时|钟头|分钟|次|遍|回|块钱|块|元|盒|件|单|笔|罐|包(?!邮(?!费))|袋|瓶|杯|壶|斤|克|份|套|只|张|台"
+    r"|辆|双|条|把|支|本(?!来)|副|架|款|部(?!分)|点钟|点半|点)"
     r"(?:以前|以后|之前|之后|以内|前|后|内|多)?"
 )
 # A word the source mentions once (in passing: "packed in our Hangzhou studio") covers the question less than one
@@ -381,7 +381,11 @@ def _field_word(unit: Unit, text: str) -> bool:
     word = re.escape(unit.word)
     narrated = rf"\b(?:went|gone|popped\s+out|headed\s+off)\s+(?:off\s+|out\s+)?to\s+{word}\b"
     if unit.word.endswith("ing"):
-        narrated += rf"|\b(?:was|were)\s+(?:busy\s+)?{word}\b"
+        # "I was baking", "got distracted cooking dinner", "in the middle of cooking"
+        narrated += (rf"|\b(?:was|were)\s+(?:busy\s+)?{word}\b"
+                     rf"|\b(?:got|get|gets|getting|was|were|been|am|i'm|im)\s+(?:so\s+|a\s+bit\s+|totally\s+)?"
+                     rf"(?:busy|distracted|sidetracked|caught\s+up|tied\s+up|stuck)\s+(?:with\s+)?{word}\b"
+                     rf"|\bin\s+the\s+middle\s+of\s+{word}\b")
     return not re.search(narrated, text)
 
 

@@ -80,7 +80,7 @@ OTHER_FIELDS = frozenset(
     pregnant pregnancy diabetes diabetic allergy allergic burn burns rash insomnia prescription hospital
     贷款 房贷 车贷 逾期 欠款 利息 理财 股票 基金 股价 保险 养老金 工资 房租 房东 租房 押金 律师 起诉 法院 官司 合同 离婚
     报警 护照 签证 医生 药 吃药 症状 头疼 头痛 发烧 怀孕 孕妇 糖尿病 高血压 过敏 烫伤 失眠 医院 处方
-    所得税 个税 申报 征信
+    所得税 个税 申报 征信 汇率 外汇 forex
     job jobs career hire hiring vacancy interview resume recruit recruitment 招聘 应聘 简历 求职 面试
     pet pets puppy kitten 宠物 活体 recipe recipes cooking bake baking 菜谱 食谱 做法 parking 停车 罚单 违章
     cook boil fry roast marinate 煮 炒 炖 蒸 腌 卤 烤 炸 入味
@@ -168,6 +168,8 @@ _EN_DAMAGED_FRAME = re.compile(
     r"|\bmy\s+((?:[a-z'-]+\s+){0,2}?[a-z'-]+)\s+(?:is|was|got|has\s+been|came)\s+(?:\w+\s+)?"
     r"(?:broken|cracked|smashed|damaged|chipped|scratched|shattered|dead|faulty)\b"
 )
+# The customer's own thing named before a damaged "the …" ("dropped my kettle and cracked the spout"): its part.
+_EN_PART_OF_OWN = re.compile(r"\b(?:my|our|his|her)\s+[a-z'-]+")
 _EN_PRONOUNS = frozenset("it them this that these those one ones something anything everything me us".split())
 # Words for whatever the shop sells, in the role it plays ("send her a present from your shop", "寄个礼物"): the
 # shop's goods, never a thing of another field.
@@ -374,6 +376,20 @@ def product_fact_heads(text: str, *, content: set[str]) -> set[str]:
     return {word for word in found | {_stem(word) for word in found} if word in content}
 
 
+# Whether an amount is reckoned before or after something ("is the ¥199 counted after the discount?", "before or after
+# tax?", "满199是按优惠前还是优惠后算"): what it is reckoned against is the subject, which a source must name (the
+# free-shipping threshold's article does not say whether a coupon counts, however much it says of the threshold).
+_EN_COUNTED_FROM = re.compile(
+    r"\b(?:counted|calculated|computed|worked\s+out|based|measured|reckoned|applied|taken|charged)\s+(?:on\s+(?:the\s+)?"
+    r"(?:amount|price|total)\s+)?(?:before|after)\s+(?:or\s+(?:before|after)\s+)?(?:the\s+|my\s+|a\s+|any\s+|applying\s+"
+    r"(?:the\s+|my\s+|a\s+)?)?([a-z'-]+)"
+    r"|\b(?:before|after)\s+or\s+(?:before|after)\s+(?:the\s+|my\s+|a\s+|any\s+|applying\s+(?:the\s+|my\s+|a\s+)?)?"
+    r"([a-z'-]+)"
+)
+_ZH_COUNTED_FROM = re.compile(r"([\u4e00-\u9fff]{1,3}?)(?:前|之前)还是(?:[\u4e00-\u9fff]{1,3}?)?(?:后|之后)"
+                              r"|([\u4e00-\u9fff]{1,3}?)(?:后|之后)还是(?:[\u4e00-\u9fff]{1,3}?)?(?:前|之前)")
+
+
 def english_heads(text: str, *, content: set[str]) -> set[str]:
     """The English head words of a question: the verb asked to be done ("how do I transfer…" -> transfer) and
     the things asked to be sold ("do you sell laptops or phones" -> laptops, phones), among its content words."""
@@ -393,6 +409,9 @@ def english_heads(text: str, *, content: set[str]) -> set[str]:
                 break
             if _stem(word) in content:
                 heads.add(_stem(word))
+    for match in _EN_COUNTED_FROM.finditer(text):  # "counted after the discount": discount
+        if _stem(match.group(1) or match.group(2)) in content:
+            heads.add(_stem(match.group(1) or match.group(2)))
     return heads
 
 
@@ -431,6 +450,9 @@ def english_damaged(text: str, *, content: set[str]) -> set[str]:
     knowledge base never names it, as the objects of sending are (`english_objects`)."""
     objects: set[str] = set()
     for match in _EN_DAMAGED_FRAME.finditer(text):
+        if match.group(1) and _EN_PART_OF_OWN.search(text, 0, match.start()) \
+                and text[match.start():match.start(1)].rstrip().endswith(" the"):
+            continue  # "I knocked my gaiwan off the counter and chipped the rim": a part of the thing named before
         words = _object_words(match.group(1) or match.group(2), ends=_EN_WHEN)
         if words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content:
             objects.add(_stem(words[-1]))
@@ -494,6 +516,10 @@ def chinese_heads(run: str, *, content: set[str]) -> set[str]:
     for match in _ZH_SELL_FRAME.finditer(run):
         wanted = match.group(1) or match.group(2) or ""
         heads.update(word for word in segmenter().cut(wanted) if word in content)
+    for match in _ZH_COUNTED_FROM.finditer(run):  # "按优惠前还是优惠后算": 优惠
+        words = [word for word in segmenter().cut(match.group(1) or match.group(2)) if word.strip()]
+        if words and words[-1] in content and len(words[-1]) > 1:
+            heads.add(words[-1])
     return heads
 
 
@@ -551,7 +577,8 @@ _EN_GENERIC_NOUNS = frozenset(
     "issues question questions info information answer answers update updates news".split()
 )
 _ZH_SERVICE_FRAME = re.compile(
-    r"(?:可以|能|能不能|可不可以|能否|可否|是否可以|是否能)(?:帮我|帮忙|给我|帮)?(?:加|提供|安排|开通|配|附|写|做)"
+    r"(?:可以|能|能不能|可不可以|能否|可否|是否可以|是否能)(?:帮我|帮忙|给我|帮)?(?:加|提供|安排|开通|配|附|写|做|生成"
+    r"|发(?!票|错|货|到|给|出|回|顺丰|快递))"
     r"(?:个|一个|上|一张|张|一下|份|一份)?([\u4e00-\u9fff]{1,6}?)(?:服务)?(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
     r"|提供([\u4e00-\u9fff]{1,6}?)(?:服务)?(?:吗|么|不|没|呢|？|\?|$|，|,|。)"
 )

@@ -14,7 +14,7 @@ from .coverage import chunk_articles, coverage_scores, particle_mended, pinyin_m
 from .keyword import keyword_ranking, keyword_scores
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
-from .terms import refers_back
+from .terms import refers_back, repeats_figure
 from .vector import vector_ranking, vector_usable
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def search(
     fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
     fusion.coverage, own = _coverage(snapshot, query, context[0] if context else "")
     if context and subject:
-        fusion.continuing = _continuing(snapshot, subject, own)
+        fusion.continuing = _continuing(snapshot, subject, own, query=query)
     if fusion.note and fusion.keyword_only:
         logger.warning("retrieval %s", fusion.note)
     return SearchResult(
@@ -149,18 +149,19 @@ def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[_Coverage |
     return (np.maximum(own[0], joined[0]), np.maximum(own[1], joined[1]), np.maximum(own[2], joined[2])), own
 
 
-def _continuing(snapshot: Snapshot, answer: str, own: _Coverage | None) -> np.ndarray | None:
+def _continuing(snapshot: Snapshot, answer: str, own: _Coverage | None, *, query: str = "") -> np.ndarray | None:
     """By chunk: whether it is of the article the conversation's last answer came from (the one whose chunk
     shares most of its words), and that article has some of the follow-up's own words when any article has them:
     "那普通快递呢" after next-day delivery's fee goes on about delivery, and so does "我过了三四天才发现的 还算吗"
     after breakage in transit (no article has its words), but "那发票呢" names another subject, which the
-    delivery article does not have."""
+    delivery article does not have. A follow-up that repeats a figure of the answer ("已经超过48小时了，还能处理吗"
+    after "请在签收后48小时内联系我们") goes on about it, whatever other words of its story another article has."""
     scores = keyword_scores(snapshot, answer)
     if not len(scores) or scores.max() <= 0:
         return None
     articles = chunk_articles(snapshot)
     continuing = articles == articles[int(scores.argmax())]
-    if own is not None and own[1].max() > 0:  # words of its own that some article has: that article's subject
+    if own is not None and own[1].max() > 0 and not repeats_figure(query, answer):  # words of its own some article has
         continuing &= own[1] > 0
     return continuing
 

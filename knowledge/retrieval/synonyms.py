@@ -49,8 +49,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("refund", "money back", "reimburse", "退款", "退钱", "退费", "原路退回"),
     ("exchange", "replacement", "replace", "换货", "换新", "补发", "更换"),
     ("warranty", "guarantee", "保修", "质保", "保修期", "保固"),
-    ("broken", "damaged", "damage", "cracked", "crack", "chipped", "chip", "smashed", "shattered", "破损", "摔碎",
-     "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "磕碰", "损坏"),
+    ("broken", "damaged", "damage", "cracked", "crack", "chipped", "chip", "smashed", "shattered", "crushed", "dented",
+     "破损", "摔碎", "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "磕碰", "损坏"),
     ("invoice", "receipt", "fapiao", "发票", "收据", "专票", "普票"),
     ("vat invoice", "input tax", "input vat", "专用发票", "增值税专用发票", "进项", "进项税", "抵扣"),
     ("payment", "pay", "paid", "checkout", "check out", "出钱", "给钱", "付款", "支付", "结算", "付钱"),
@@ -68,7 +68,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("tracking", "tracking number", "waybill", "运单号", "快递单号", "物流单号", "单号"),
     ("tax", "vat", "税", "税费", "含税", "税点", "增值税"),
     # the people who answer: "你们customer service几点在线", "when is your 客服 around"
-    ("customer service", "customer care", "客服"),
+    ("customer service", "customer care", "service hours", "support hours", "customer service hours", "客服",
+     "客服时间"),
     ("address", "地址", "收货地址"),
     ("tax id", "taxpayer", "taxpayer identification number", "taxpayer id", "tax number", "tax code", "纳税人识别号",
      "税号"),
@@ -253,9 +254,33 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:place|warehouse|studio|shop|store|end|side|workshop|premises)\b"
         r"|\b(?:when|how\s+soon)\s+(?:does|do|will|would|can)\s+(?:it|they|my\s+[\w-]+|the\s+[\w-]+)\s+"
         r"(?:actually\s+|finally\s+|usually\s+)?(?:leave|go\s+out|head\s+out|get\s+sent\s+out)\b"
-        r"(?!\s+(?:a|an|the|my|your|it|for|of)\b)")),
+        r"(?!\s+(?:a|an|the|my|your|it|for|of)\b)"
+        # "when will you actually send it out?", "how soon do you guys ship my order out"
+        r"|\b(?:when|how\s+soon)\s+(?:will|would|do|does|can|could|are)\s+(?:you|u|you\s+guys|y'?all)\s+(?:actually\s+"
+        r"|finally\s+|usually\s+|normally\s+)?(?:send|ship|post|dispatch|mail)(?:ing)?\s+(?:it|them|this|that"
+        r"|(?:my|the|our)\s+[\w-]+)\s+out\b")),
     # "今天下单有没有办法快一点到", "想早点收到": faster delivery, asked without its word.
     ("express", re.compile(r"(?:快一点|快点|早点|早一点|更快|尽快)(?:到|送到|寄到|收到|到货|发货|发出|送达)")),
+    # "the cup inside is in 3 pieces", "arrived in pieces", "snapped in half", "碎成三块", "断成两截": broken, no word
+    # of which says so (not "comes in three pieces", a set as sold).
+    ("broken", re.compile(
+        r"\b(?:is|was|are|were|arrived|came|turned\s+up|showed\s+up|ended\s+up|got\s+here|lay|lies|lying|now)\s+"
+        r"(?:\w+\s+)?in\s+(?:(?:\d+|two|three|four|five|six|several|a\s+few|many|a\s+million|a\s+hundred|tiny|little"
+        r"|small)\s+(?:[a-z]+\s+)?)?pieces\b"
+        r"|\b(?:broke|broken|snapped|cracked)\s+(?:clean\s+|right\s+)?in\s+(?:half|two)\b")),
+    ("破损", re.compile(r"(?:碎|裂|断|摔|掰)成了?(?:[\d两二三四五六七八九十几好多]+)?(?:半|块|片|瓣|截|段|渣)")),
+    # "until what time can I reach your support?", "客服几点下班", "晚上十点还找得到人吗": the hours of the people who
+    # answer, asked without their word.
+    ("customer service", re.compile(
+        r"\b(?:when|what\s+time|what\s+hours|how\s+late|until\s+when|until\s+what\s+time|till\s+what\s+time)\s+"
+        r"(?:is|are|does|do|can|could|will)\s+(?:i\s+|we\s+)?(?:still\s+)?(?:reach|contact|call|talk\s+to|chat\s+(?:with|to)"
+        r"|get\s+hold\s+of)?\s*(?:your\s+|the\s+)?(?:customer\s+(?:service|support|care)|support|(?:service|support)\s+team"
+        r"|agents?|staff|someone|somebody|anyone|a\s+(?:real\s+)?(?:person|human))\b")),
+    ("客服", re.compile(
+        r"(?:客服|人工)[^，。！？,.!?]{0,4}?(?:几点|什么时候|啥时候|几时)(?:下班|上班|在线|有人|休息|下线|开始|结束|开门|关门)?"
+        r"|(?:客服|人工)(?:的)?(?:上班|工作|在线|服务)时间"
+        r"|(?:晚上|夜里|半夜|凌晨|周末|节假日|假期)[^，。！？,.!?]{0,8}?(?:还有|有没有|还能找到|能找到|找得到|联系得上|联系到)"
+        r"(?:人|客服)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)"
@@ -300,7 +325,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # "颜色不喜欢，能退吗": not liking what came, with a return asked for
         r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))"
         # "感觉不合我口味，还能退吗", "喝不惯": not to the customer's taste, with a return asked for
-        r"|(?:不(?:太|怎么|是很)?(?:合|对)(?:我的?|自己的?)?(?:口味|胃口|心意)|喝不惯|不好喝)(?=[^？?。！!]{0,12}(?:退|换))")),
+        r"|(?:不(?:太|怎么|是很)?(?:合|对)(?:我的?|自己的?)?(?:口味|胃口|心意)|喝不惯|不好喝)(?=[^？?。！!]{0,12}(?:退|换))"
+        # "太淡了不是我喜欢的味道，剩下大半包还能退吗"
+        r"|(?:不是|并不是)(?:我|自己|我们)(?:喜欢|想要|爱喝|爱|要)的(?:味道|口味|款|颜色|类型|风格|那种)?"
+        r"(?=[^？?。！!]{0,14}(?:退|换))")),
     # "can I still cancel before you ship it?", "付款后还能取消吗": the customer asking to cancel an order, which no
     # article of a shop that only cancels unpaid orders itself names
     ("order cancellation", re.compile(
@@ -322,10 +350,18 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bsplit\s+(?:it|them|this|that)\s+(?:up\s+)?(?:into|between|across|over)\b"
         r"|\b(?:into|as|in|on)\s+(?:two|2|three|3|several|separate|multiple)\s+(?:[\w-]+\s+)?(?:invoices|fapiaos|payments"
         r"|parcels|shipments|orders|deliveries|transactions|cards)\b"
-        r"|\bhalf\s+(?:with|by|on|via)\s+[\w-]+(?:\s+[\w-]+)?\s+and\s+(?:the\s+other\s+)?half\b")),
+        r"|\bhalf\s+(?:with|by|on|via)\s+[\w-]+(?:\s+[\w-]+)?\s+and\s+(?:the\s+other\s+)?half\b"
+        # part of an order sent ahead of the rest: "ship what you have in stock now and the rest later"
+        r"|\b(?:ship|send|dispatch|post|mail)\s+(?:out\s+)?(?:what(?:ever)?\s+(?:you\s+have|you'?ve\s+got|is|'s)"
+        r"(?:\s+(?:in\s+stock|available|ready))?|the\s+(?:rest|other\s+(?:items?|things?|ones?|stuff))|everything\s+else"
+        r"|the\s+(?:available|in-stock)\s+(?:items?|ones?))\b[^.?!]{0,40}?\b(?:first|now|ahead|separately|later)\b"
+        r"|\b(?:send|ship|post|mail)\s+the\s+(?:rest|missing\s+(?:one|item|part)s?)\s+(?:later|separately|when)\b")),
     ("拆单", re.compile(
         r"拆(?:成|分)|拆单|分(?:开|成)(?:两|几|多|2|3|三)?(?:张|个|次|单|笔|份|批)?(?:开|发|寄|付)"
-        r"|分(?:两|几|多|2|3|三)(?:张|次|单|笔|份|批)(?:开|发|寄|付)|一半(?:用|走|刷|付)[^，。！？,.!?]{0,8}?另一半")),
+        r"|分(?:两|几|多|2|3|三)(?:张|次|单|笔|份|批)(?:开|发|寄|付)|一半(?:用|走|刷|付)[^，。！？,.!?]{0,8}?另一半"
+        # part of an order sent ahead of the rest: "能不能先把其他的发了，缺的那罐到货再补发"
+        r"|先(?:把|将)?(?:其他|其余|剩下|别)的?[^，。！？,.!?]{0,4}?(?:发|寄)(?!票|回|错|现)"
+        r"|(?:缺|没货|缺货)的[^，。！？,.!?]{0,6}?(?:到货|有货|到了)了?再(?:补发|补寄|发|寄)")),
     # "顺丰保价费多少", "寄贵的茶具你们有帮我保价吗", "do you insure the parcel's value?": a courier's insurance
     ("insured value", re.compile(
         r"\binsur(?:e|ed|ing|ance)\s+(?:for\s+)?(?:the\s+|my\s+)?(?:parcel|package|shipment|value|delivery)"

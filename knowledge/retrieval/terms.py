@@ -316,7 +316,18 @@ def asks_the_same_again(question: str) -> bool:
     return bool(_SAME_AGAIN.search(question.strip().lower()))
 
 
-def is_follow_up(question: str, *, has_history: bool) -> bool:
+# A figure an answer gave ("48小时", "30 days", "¥199"): two digits or more, which a story's own numbers ("2 boxes")
+# rarely repeat by chance.
+_FIGURE = re.compile(r"(?<![\d.])\d{2,}(?:\.\d+)?(?![\d.])")
+
+
+def repeats_figure(question: str, answer: str) -> bool:
+    """Whether a question repeats a figure of the answer before it ("已经超过48小时了，还能处理吗" after "请在签收后48
+    小时内联系我们"): it goes on about that answer, whatever other words of its story it has."""
+    return bool(answer) and bool(set(_FIGURE.findall(question)) & set(_FIGURE.findall(answer)))
+
+
+def is_follow_up(question: str, *, has_history: bool, previous_answer: str = "") -> bool:
     """Whether a question leans on earlier turns ("那运费呢?", "and for returns?").
 
     Follow-ups are searched together with the previous question and are
@@ -325,7 +336,8 @@ def is_follow_up(question: str, *, has_history: bool) -> bool:
     if not has_history:
         return False
     text = question.strip().lower()
-    if text.startswith(FOLLOW_UP_PREFIXES) or refers_back(text) or asks_the_same_again(text):
+    if text.startswith(FOLLOW_UP_PREFIXES) or refers_back(text) or asks_the_same_again(text) \
+            or repeats_figure(text, previous_answer):
         return True
     return len(tokenize(question)) <= 1
 

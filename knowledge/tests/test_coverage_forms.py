@@ -15,7 +15,7 @@ from knowledge.retrieval.coverage import PASSING_MENTION, question_units
 from knowledge.retrieval.heads import own_sending, place_visit
 from knowledge.retrieval.terms import chinese_words, index_terms, query_terms
 from knowledge.tests.factories import article_create
-from knowledge.tests.retrieval_checks import coverage_by
+from knowledge.tests.retrieval_checks import coverage_by, covered_by
 
 pytestmark = pytest.mark.django_db
 
@@ -427,9 +427,45 @@ def test_a_broken_thing_no_article_names_is_the_head_of_the_whole_message(shop, 
 @pytest.mark.parametrize(("question", "title"), [
     ("I dropped my gaiwan and it cracked, is it under warranty?", "Teaware warranty"),
     ("我的茶具碎了，还在保修期吗", "茶具保修"),
+    # a part of the customer's own thing named before it: the thing's, not goods of another maker
+    ("I knocked my gaiwan off the table and chipped the rim, is that under warranty?", "Teaware warranty"),
 ])
 def test_a_broken_thing_the_shop_sells_is_covered(shop, question, title) -> None:
     assert covers(question, title) >= settings.COVERAGE_MIN
+
+
+def test_a_damaged_part_is_the_thing_named_before_it() -> None:
+    rim = {unit.word: unit for unit in question_units("i knocked my gaiwan off the shelf and chipped the rim")}["rim"]
+    assert not rim.head_if_unknown
+    # no thing of the customer's before it: what broke is the screen, another maker's goods
+    screen = {unit.word: unit for unit in question_units("I cracked the screen, is that covered?")}["screen"]
+    assert screen.head_if_unknown
+
+
+@pytest.mark.parametrize(("question", "head"), [
+    ("Do I still get free shipping, or is the ¥199 counted after the discount?", "discount"),
+    ("is the free shipping threshold calculated before or after the coupon?", "coupon"),
+    ("满199包邮是按优惠前还是优惠后算？", "优惠"),
+])
+def test_what_an_amount_is_reckoned_against_is_the_head(shop, question, head) -> None:
+    assert head in {unit.word for unit in question_units(question) if unit.head}
+    assert covered_by(question) < settings.COVERAGE_MIN  # the delivery article says the threshold, not that
+
+
+def test_a_threshold_asked_alone_stays_covered(shop) -> None:
+    assert covers("Do I get free shipping over ¥199?", "Delivery") >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "present", "absent"), [
+    ("满199包邮吗", {"包邮"}, set()),  # 包 of 包邮, no measure word
+    ("两包邮费多少", {"邮费"}, {"两包"}),  # 包 before 邮费 counts the packs
+    ("剩下大半包泡了一壶，晚上十点还能退吗", {"退"}, {"大", "一壶", "十点", "十"}),  # quantities and a clock time
+    ("快递几点能送到", {"快递"}, {"几点"}),  # asking words
+    ("要退掉其中一套，发票那边怎么处理", {"发票"}, {"其中", "那边"}),
+])
+def test_quantities_times_and_asking_words_are_no_content(question, present, absent) -> None:
+    words = {unit.word for unit in question_units(question)}
+    assert present <= words and not absent & words
 
 
 @pytest.mark.parametrize(("question", "concept"), [

@@ -92,6 +92,7 @@ def test_a_product_the_shop_never_names_is_not_covered_by_how_it_would_be_paid(s
     "Which medicine should I take if my card payment stress gives me a headache?",
     "房贷逾期了，银行会把钱退回我的银行卡吗",
     "退款到账以后想找律师起诉银行，怎么弄",
+    "用银行卡付款的话按什么汇率算",
 ])
 def test_a_field_outside_a_shop_is_not_covered_by_shop_words(shop, question) -> None:
     assert covered(question) < settings.COVERAGE_MIN
@@ -120,6 +121,19 @@ def test_a_service_or_use_no_article_names_is_not_covered_by_shop_words(shop, qu
     assert covered(question) < settings.COVERAGE_MIN
 
 
+@pytest.mark.parametrize(("question", "wanted"), [
+    ("能发个代付链接吗", "代付"),  # a thing asked to be sent: a head when no article names it
+    ("可以生成一个付款二维码吗", "二维码"),
+])
+def test_a_thing_asked_to_be_sent_or_made_is_what_the_question_is_about(question, wanted) -> None:
+    assert wanted in {unit.word for unit in question_units(question) if unit.head_if_unknown}
+
+
+@pytest.mark.parametrize("question", ["能发顺丰吗", "可以发到香港吗", "能发个发票给我吗"])
+def test_sending_by_a_courier_or_to_a_place_is_no_thing_asked_for(question) -> None:
+    assert not {"顺丰", "香港"} & {unit.word for unit in question_units(question) if unit.head_if_unknown}
+
+
 @pytest.mark.parametrize("question", [
     # whether there is a thing, or whether the shop runs or holds one, that no article names
     "Is there a monthly kettle club I can join and pay for by card?",
@@ -128,6 +142,7 @@ def test_a_service_or_use_no_article_names_is_not_covered_by_shop_words(shop, qu
     "Do you host tastings for groups that pay by card?",
     "有没有会员积分？付款用支付宝",
     "你们有刻字服务吗，用银行卡付款",
+    "能发个代付链接吗，用支付宝付款",  # a service asked to be sent
     # a kind of fee no article names
     "What's the restocking fee on a returned kettle paid by card?",
     "Do you add a card surcharge when I pay for my order?",
@@ -275,6 +290,20 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("I missed their call this morning, will they come back?", "failed delivery"),
     ("快递员打电话的时候我在开会没接到，现在怎么办", "派送失败"),
     ("刚付完款，能不能再往同一个订单里加一包？", "合单"),
+    ("the outer carton was crushed and the cup inside is in 3 pieces. what now?", "broken"),
+    ("the lid snapped in half the first time I used it", "broken"),
+    ("盖子断成两截了怎么办", "破损"),
+    ("打开一看杯子碎成好几块了", "破损"),
+    ("placed it on Saturday, when will you actually send it out?", "dispatch"),
+    ("how soon do you guys ship my order out", "dispatch"),
+    ("你们客服几点下班啊", "客服"),
+    ("周末晚上还能找到人吗", "客服"),
+    ("until what time can I reach your customer service?", "customer service"),
+    ("could you dispatch whatever is in stock first?", "split order"),
+    ("please send the missing items separately", "split order"),
+    ("能不能先把其余的寄出来", "拆单"),
+    ("没货的等到货了再补发吧", "拆单"),
+    ("泡了一壶，太淡了不是我喜欢的味道，剩下的还能退吗", "个人原因"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -303,6 +332,11 @@ def test_leaving_something_is_no_dispatch(question) -> None:
     ("客服能不能快点回复我", "express"),  # a quick reply, not a quick delivery
     ("I called the courier but couldn't get through", "failed delivery"),  # the customer called, not the courier
     ("一半杯子碎了另一半还好，能退款吗", "拆单"),  # half of the goods, not half of a payment
+    ("the tea set comes in three pieces, is the tray included?", "broken"),  # a set as sold
+    ("my order came in two boxes, is that normal?", "broken"),
+    ("能先把别的发票开了吗", "拆单"),  # an invoice issued first, no parcel sent
+    ("先把其他的寄回去可以吗", "拆单"),  # a return
+    ("不是我要的那款，是我妈要的，怎么付款", "个人原因"),  # no return asked for
 ])
 def test_a_look_alike_is_not_the_concept(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
@@ -318,8 +352,8 @@ def test_head_words_are_read_from_the_questions_shape() -> None:
 
 
 @pytest.mark.parametrize(("question", "verb"), [
-    ("杯子寄到的时候已经碎成两半了", "碎"),  # the verb of "碎成": broken
-    ("茶杯裂成两半了", "裂"),
+    ("杯子寄到的时候已经碎完了", "碎"),  # the verb of "碎完": broken ("碎成两半" is the concept 破损)
+    ("茶杯裂掉了一块", "裂"),
     ("收到的茶壶碎掉了", "碎"),
 ])
 def test_a_chinese_verb_glued_to_its_result_is_read_as_the_verb(question, verb) -> None:

@@ -141,3 +141,30 @@ def test_a_version_carried_by_another_query_is_the_one_read_and_spares_the_read(
         with django_assert_num_queries(0):
             assert knowledge_version() == version, "the version carried, for the whole piece of work"
     assert knowledge_version() > version
+
+
+@pytest.mark.parametrize(("previous", "answer", "question", "continued"), [
+    ("收到的盖碗碎了", "很抱歉！请在签收后48小时内联系我们，我们会免费补发。",
+     "我上周就收到了，今天才拆开发现，已经超过48小时了，还能处理吗", "茶具保修"),
+    ("My teapot arrived cracked", "Sorry! Report it within 48 hours of delivery and we send a free replacement.",
+     "I only opened the box today, it's been more than 48 hours since it came. Can you still do something?",
+     "Teaware care"),
+])
+def test_a_question_repeating_a_figure_of_the_last_answer_goes_on_about_it(fake_ollama, previous, answer, question,
+                                                                         continued) -> None:
+    """A story of its own whose words another article has (拆开, opened: the returns article's), asked with the
+    figure the last answer gave: a follow-up of that answer, whose article's sources continue the subject."""
+    article_create(title="茶具保修", language="zh-hans", tags="保修",
+                   body="## 运输破损\n\n茶具运输破损，请在签收后48小时内联系我们，免费补发。")
+    article_create(title="退货须知", language="zh-hans", tags="退货",
+                   body="## 可退商品\n\n未拆封的茶叶收到后30天内可以退货，拆开过的茶叶不能退。")
+    article_create(title="Teaware care", tags="teaware",
+                   body="## Broken in transit\n\nTeaware that arrives broken: report it within 48 hours of delivery.")
+    article_create(title="Returns", tags="returns",
+                   body="## What can be returned\n\nUnopened tea within 30 days. Opened boxes of tea cannot be "
+                        "returned.")
+    grounding = selectors.knowledge_lookup(question=question, previous_question=previous, has_history=True,
+                                           profile="p", previous_answer=answer, limit=10)
+    assert not grounding.standalone
+    assert grounding.result is not None
+    assert {hit.title for hit in grounding.result.hits if hit.continues_subject} == {continued}
