@@ -21,6 +21,10 @@ _EN_STRONG = (
     r"|ripped\s+(?:me\s+)?off|cheat(?:ed|ing)?|con\s+artists?|pathetic|shameful|appalling|daylight\s+robbery"
     r"|(?:report|sue|expose)\s+(?:you|your\s+\w+|this\s+(?:shop|store|company))|lawyer|consumer\s+(?:protection|council)"
     r"|chargeback|never\s+(?:buy|buying|order|ordering|shop|shopping)\s+(?:\w+\s+)?(?:from|with|here|again)"
+    # a bad review threatened, as 差评 is: "or I'll post 1-star reviews everywhere", "I'm leaving a negative review"
+    r"|(?:i'?ll|i\s+will|i'?m|i\s+am|gonna|going\s+to)\s+(?:\w+\s+){0,2}?(?:leave|leaving|post|posting|write|writing"
+    r"|give|giving|put|putting)\s+(?:\w+\s+){0,3}?(?:bad|negative|terrible|awful|scathing|1[\s-]?star|one[\s-]?star)"
+    r"\s+reviews?"
     r"|waste\s+of\s+(?:money|time)|(?:i\s+am|i'm|we\s+are|we're)\s+(?:so\s+|really\s+|very\s+)?(?:angry|pissed|mad)"
     r"(?!\s+(?:at|with)\s+(?:myself|ourselves|me))"
 )

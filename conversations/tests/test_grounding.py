@@ -34,6 +34,7 @@ def test_follow_ups_are_told_apart_from_new_questions() -> None:
     assert is_follow_up("运费呢", has_history=True)
     assert not is_follow_up("How much is shipping to Shanghai?", has_history=True)
     assert not is_follow_up("那运费呢?", has_history=False)
+    assert is_follow_up("great, who covers the postage for that though?", has_history=True)  # a filler after "that"
     # the figure the last answer gave, repeated: its subject goes on ("超过48小时了" after "48小时内")
     late = "已经超过48小时了，还能处理吗"
     assert is_follow_up(late, has_history=True, previous_answer="请在签收后48小时内联系我们")

@@ -155,6 +155,8 @@ INTENTS = {
         "I'm going to contact my lawyer about this order",
         "I'd like to lodge a formal complaint about the courier",
         "Never ordering from this store again.",
+        "Refund it today or I'll post 1-star reviews everywhere",  # a bad review threatened, as 差评 is
+        "I'm going to leave you a negative review for this",
         "Why is the packaging so shoddy?",
         "I'm not at all happy with how this was handled",
         "你们就是黑店，收了钱不发货",
@@ -230,6 +232,8 @@ NOT_COMPLAINTS = [
     "如何投诉快递员？",
     "Is this site a scam-free marketplace?",
     "What's the worst that could happen if the kettle boils dry?",
+    "Do you get many bad reviews about the gaiwan lids?",  # reviews asked about, none threatened
+    "My sister said she'd leave a good review, how do I share the link?",
     "I'm mad at myself for losing the receipt, can you resend it?",
     "Do you offer fraud protection on card payments?",
     "这套茶具的釉面会不会很差？",

@@ -376,6 +376,19 @@ def product_fact_heads(text: str, *, content: set[str]) -> set[str]:
     return {word for word in found | {_stem(word) for word in found} if word in content}
 
 
+# A document asked for in a language ("can you issue the invoice in English?", "an English version of the manual",
+# "能开英文发票吗"): the language is the subject, which a source must name (an invoice article that never says which
+# language its invoices are in does not answer it).
+_EN_DOCUMENT_IN = re.compile(
+    rf"\b(?:invoices?|fapiaos?|receipts?|manuals?|instructions?|labels?|certificates?|documents?|paperwork|packing\s+slips?"
+    rf"|cop(?:y|ies)|versions?)\s+(?:(?:be\s+|get\s+|is\s+|are\s+)?(?:issued|written|printed|made|done)\s+)?in\s+"
+    rf"({_LANGUAGE_NAME})\b"
+    rf"|\b({_LANGUAGE_NAME})[\s-](?:versions?|cop(?:y|ies)|invoices?|fapiaos?|receipts?|manuals?|instructions|labels?)\b"
+)
+_ZH_DOCUMENT_IN = re.compile(rf"({_ZH_LANGUAGE_NAME})(?:版|版本|版的|的)?(?:电子|纸质|普通|专用)?"
+                             r"(?:发票|收据|说明书|标签|证书|单据|合同)")
+
+
 # Whether an amount is reckoned before or after something ("is the ¥199 counted after the discount?", "before or after
 # tax?", "满199是按优惠前还是优惠后算"): what it is reckoned against is the subject, which a source must name (the
 # free-shipping threshold's article does not say whether a coupon counts, however much it says of the threshold).
@@ -409,6 +422,9 @@ def english_heads(text: str, *, content: set[str]) -> set[str]:
                 break
             if _stem(word) in content:
                 heads.add(_stem(word))
+    for match in _EN_DOCUMENT_IN.finditer(text):  # "the invoice in English": english
+        if (match.group(1) or match.group(2)) in content:
+            heads.add(match.group(1) or match.group(2))
     for match in _EN_COUNTED_FROM.finditer(text):  # "counted after the discount": discount
         if _stem(match.group(1) or match.group(2)) in content:
             heads.add(_stem(match.group(1) or match.group(2)))
@@ -516,6 +532,7 @@ def chinese_heads(run: str, *, content: set[str]) -> set[str]:
     for match in _ZH_SELL_FRAME.finditer(run):
         wanted = match.group(1) or match.group(2) or ""
         heads.update(word for word in segmenter().cut(wanted) if word in content)
+    heads.update(match.group(1) for match in _ZH_DOCUMENT_IN.finditer(run) if match.group(1) in content)  # 英文发票
     for match in _ZH_COUNTED_FROM.finditer(run):  # "按优惠前还是优惠后算": 优惠
         words = [word for word in segmenter().cut(match.group(1) or match.group(2)) if word.strip()]
         if words and words[-1] in content and len(words[-1]) > 1:

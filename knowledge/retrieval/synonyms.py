@@ -53,11 +53,16 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
      "破损", "摔碎", "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "磕碰", "损坏"),
     ("invoice", "receipt", "fapiao", "发票", "收据", "专票", "普票"),
     ("vat invoice", "input tax", "input vat", "专用发票", "增值税专用发票", "进项", "进项税", "抵扣"),
-    ("payment", "pay", "paid", "checkout", "check out", "出钱", "给钱", "付款", "支付", "结算", "付钱"),
+    # with the ways to pay a shop may or may not take ("do you take PayPal?": its list of payment methods answers it)
+    ("payment", "pay", "paid", "checkout", "check out", "出钱", "给钱", "付款", "支付", "结算", "付钱",
+     "paypal", "apple pay", "google pay", "samsung pay", "venmo", "klarna", "afterpay", "京东支付", "数字人民币"),
     ("card", "credit card", "debit card", "visa", "mastercard", "unionpay", "银行卡", "信用卡", "银联"),
     ("cash on delivery", "cod", "货到付款"),
     ("price protection", "price adjustment", "价格保护", "保价", "价保", "退差价", "补差价"),
     ("combined shipping", "combine orders", "合单", "合并发货", "合并订单"),
+    # a thing made the customer's own: a name engraved, a logo printed ("盖碗可以刻字吗", "do you do engraving?")
+    ("personalisation", "personalization", "engraving", "engrave", "customisation", "customization", "monogram",
+     "定制", "刻字", "雕刻", "印字", "烫金", "刺绣", "个性化"),
     # asking to cancel an order (the articles' "cancelled" is an unpaid order's, done by the shop)
     ("order cancellation", "cancel order", "取消订单"),
     # one order, invoice or payment asked to be made two or more ("拆成两张发票", "split the payment across two cards")
@@ -181,7 +186,7 @@ def single_word_synonyms(word: str) -> list[str]:
 # about, a head a source must name, as a service asked for is.
 ASKED_CONCEPTS = frozenset({
     "combined shipping", "合单", "price protection", "价格保护",
-    "order cancellation", "取消订单", "insured value", "保价费", "split order", "拆单",
+    "order cancellation", "取消订单", "insured value", "保价费", "split order", "拆单", "personalisation", "定制",
 })
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
@@ -329,6 +334,14 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # "太淡了不是我喜欢的味道，剩下大半包还能退吗"
         r"|(?:不是|并不是)(?:我|自己|我们)(?:喜欢|想要|爱喝|爱|要)的(?:味道|口味|款|颜色|类型|风格|那种)?"
         r"(?=[^？?。！!]{0,14}(?:退|换))")),
+    # "can you engrave her name on the lid?", "could you personalise it", "盖碗可以刻字吗", "能印个logo吗": a thing
+    # made the customer's own, a service no article of a shop that does not offer it names
+    ("personalisation", re.compile(
+        r"\bengrav(?:e|ed|ing|ings)\b|\bpersonali[sz](?:e|ed|ing|ation)\b|\bmonogram(?:med|s)?\b"
+        r"|\bcustomi[sz](?:e|ed|ing|ation)\b|\bcustom[\s-](?:print(?:ed|ing)?|text|name|logo|message)\b"
+        r"|\b(?:print|put|add)\s+(?:our|my|a|the|her|his)\s+(?:company\s+)?(?:logo|name|initials)\s+on\b")),
+    ("定制", re.compile(r"刻(?:个|上|一下)?(?:字|名字|名|logo|图案)|雕刻|印(?:个|上)?(?:字|logo|名字|图案)"
+                      r"|烫金|定制|刺绣|个性化")),
     # "can I still cancel before you ship it?", "付款后还能取消吗": the customer asking to cancel an order, which no
     # article of a shop that only cancels unpaid orders itself names
     ("order cancellation", re.compile(
@@ -401,7 +414,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:my\s+|the\s+)?order\s+(?:is|was|has|had|just|got)\s+(?:just\s+|simply\s+|completely\s+)?(?:been\s+)?"
         r"(?:gone|vanished|disappeared|deleted)\b(?!\s+(?:out|through|off|to|into|on)\b)"
         r"|\b(?:my\s+|the\s+)?order\s+(?:just\s+)?(?:vanished|disappeared)\b"
-        r"|\b(?:can'?t|cannot|couldn'?t)\s+find\s+(?:my|the)\s+order\s+any\s*more\b")),
+        r"|\b(?:can'?t|cannot|couldn'?t)\s+find\s+(?:my|the)\s+order\s+any\s*more\b"
+        # "the order says CANCELLED", "my order is showing as cancelled": the status the shop gave it
+        r"|\b(?:order|status)\s+(?:now\s+|just\s+|suddenly\s+|page\s+)?(?:says|said|shows|showed|is\s+showing"
+        r"|was\s+showing|reads|is\s+marked|was\s+marked|got\s+marked|changed\s+to|went\s+to)\s+(?:as\s+)?"
+        r"[\"'“‘]?cancell?ed\b")),
     ("取消", re.compile(r"订单(?:怎么|咋|突然|就|一下子|居然){0,3}(?:没了|不见了|消失了|找不到了)")),
     ("重复扣款", re.compile(
         r"扣了?(?:两|二|2)(?:次|遍|回|笔)|扣了?双份|多扣了?(?:一次|一笔|钱)?|重复扣|付了?(?:两|2)(?:次|遍)")),

@@ -285,7 +285,8 @@ def opens_new_topic(question: str) -> bool:
 # chips?"); "is it possible to…", "it's raining" name nothing.
 _REFERS_BACK = re.compile(
     r"\b(?:for|get|return|send|keep|use|request|claim|exchange|replace|cancel|change|about|with|of|on)\s+"
-    r"(?:one|it|that|them|those|these)\s*[?.!。？！]*\s*$"
+    r"(?:one|it|that|them|those|these)(?:\s+(?:though|tho|then|too|also|as\s+well|again|please|pls|anyway))?"
+    r"\s*[?.!。？！]*\s*$"
     r"|\b(?:does|do|did|will|would|is|are|can|could)\s+(?:that|it|this|they|those|these)\s+(?:still\s+)?"
     r"(?:last|lasts|cost|take|work|apply|count|include|cover|come|arrive|mean|run|expire)\b"
 )

@@ -452,6 +452,23 @@ def test_what_an_amount_is_reckoned_against_is_the_head(shop, question, head) ->
     assert covered_by(question) < settings.COVERAGE_MIN  # the delivery article says the threshold, not that
 
 
+@pytest.mark.parametrize(("question", "head"), [
+    ("Can you issue the invoice in English, with our company name?", "english"),
+    ("could I get an English version of the receipt?", "english"),
+    ("Can the invoice be issued in English?", "english"),
+    ("能开英文的电子发票吗", "英文"),
+])
+def test_the_language_a_document_is_asked_in_is_the_head(shop, question, head) -> None:
+    assert head in {unit.word for unit in question_units(question) if unit.head}
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+def test_a_document_asked_for_without_a_language_stays_covered(shop) -> None:
+    assert covered_by("能开电子发票吗", "发票开具说明") >= settings.COVERAGE_MIN
+    assert not any(unit.head for unit in question_units("Can you answer in English please?")
+                   if unit.word == "english")  # the chat's language, no document's
+
+
 def test_a_threshold_asked_alone_stays_covered(shop) -> None:
     assert covers("Do I get free shipping over ¥199?", "Delivery") >= settings.COVERAGE_MIN
 

@@ -143,6 +143,9 @@ def test_sending_by_a_courier_or_to_a_place_is_no_thing_asked_for(question) -> N
     "有没有会员积分？付款用支付宝",
     "你们有刻字服务吗，用银行卡付款",
     "能发个代付链接吗，用支付宝付款",  # a service asked to be sent
+    # a thing made the customer's own, which no article offers
+    "Can you engrave a name on the kettle if I pay by card?",
+    "杯子可以刻字吗？用支付宝付款",
     # a kind of fee no article names
     "What's the restocking fee on a returned kettle paid by card?",
     "Do you add a card surcharge when I pay for my order?",
@@ -304,6 +307,12 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("能不能先把其余的寄出来", "拆单"),
     ("没货的等到货了再补发吧", "拆单"),
     ("泡了一壶，太淡了不是我喜欢的味道，剩下的还能退吗", "个人原因"),
+    ("went off to cook dinner, came back and the order says CANCELLED??", "cancelled"),
+    ("my order is showing as cancelled, what happened?", "cancelled"),
+    ("can you engrave my dad's name on the lid?", "personalisation"),
+    ("could you print our company logo on the cups?", "personalisation"),
+    ("盖碗可以刻字吗？想送给老师", "定制"),
+    ("能印个logo在杯子上吗", "定制"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -321,6 +330,12 @@ def test_a_concepts_phrasing_covers_the_article_that_names_the_concept(shop, que
     paying = max(hit_covers(hit) for hit in hits if hit.title in ("付款方式", "Paying for your order"))
     others = max((hit_covers(hit) for hit in hits if hit.title not in ("付款方式", "Paying for your order")), default=0)
     assert paying >= settings.COVERAGE_MIN and paying > others
+
+
+@pytest.mark.parametrize("question", ["do you take paypal", "Can I pay with Apple Pay?"])
+def test_a_way_to_pay_no_article_lists_is_answered_by_the_payment_article(shop, question) -> None:
+    """Its list of the ways it takes says no as well as yes."""
+    assert covered_by(question, "Paying for your order") >= settings.COVERAGE_MIN
 
 
 @pytest.mark.parametrize("question", ["when does it leave a mark on the cup?", "how soon can I leave a review?"])

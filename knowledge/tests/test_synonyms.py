@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
     ("postage", "shipping"), ("邮费", "运费"), ("质保", "保修"), ("voucher", "优惠券"), ("fapiao", "发票"),
     ("Saturday", "周末"), ("COD", "货到付款"), ("出库", "发货"), ("出仓", "dispatch"),
     ("运输费", "运费"), ("tax ID", "纳税人识别号"), ("税号", "taxpayer"), ("crushed", "broken"), ("dented", "破损"),
-    ("service hours", "客服"), ("客服时间", "customer service"),
+    ("service hours", "客服"), ("客服时间", "customer service"), ("PayPal", "payment"), ("Apple Pay", "付款"),
+    ("engraving", "刻字"), ("定制", "personalisation"),
 ])
 def test_a_shop_word_has_its_synonyms_in_both_languages(word, other) -> None:
     assert other in synonyms_of(word)
