@@ -235,6 +235,8 @@ def _concept_parts(concept: str) -> tuple[str, ...]:
     return parts if len(parts) > 1 else ()
 
 
+# "sent straight to her place", "at my place": someone's home, where, not what ("place an order" is a word of ordering).
+_SOMEONES_HOME = re.compile(r"\b(?:my|her|his|their|our|mum'?s|mom'?s|parents'?|friend'?s)\s+place\b", re.IGNORECASE)
 # "keeps getting declined", "kept failing": how often, not what; the verb after it is the subject.
 _KEEPS_DOING = re.compile(r"\b(?:keeps?|kept|keeping)\s+(?=[a-z]+ing\b)", re.IGNORECASE)
 
@@ -242,7 +244,7 @@ _KEEPS_DOING = re.compile(r"\b(?:keeps?|kept|keeping)\s+(?=[a-z]+ing\b)", re.IGN
 def _content_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()
-    text = _KEEPS_DOING.sub(" ", _AMOUNT.sub("，", _CHINESE_QUANTITY.sub("，", text)))
+    text = _SOMEONES_HOME.sub(" ", _KEEPS_DOING.sub(" ", _AMOUNT.sub("，", _CHINESE_QUANTITY.sub("，", text))))
     for index, run in enumerate(_CJK_RUN.split(text.lower().replace("’", "'"))):
         if not index % 2:
             phrases, run = split_phrases(run)
@@ -603,6 +605,11 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
                          else _term_ids(snapshot, lexicon, region, english=False)
                          for region in unit.regions if " " not in region]
             region_score = _covered(snapshot, [term_id for ids in in_region for term_id in ids])
+            for region in unit.regions:  # a region of several words ("Hong Kong" for Kowloon): its words together
+                if " " in region and region.isascii():
+                    said = [_covered(snapshot, _english_ids(snapshot, lexicon, word, slips=False))
+                            for word in region.split()]
+                    region_score = np.maximum(region_score, np.minimum.reduce(said))
             scores[row] = np.maximum(scores[row], np.minimum(region_score, PASSING_MENTION))
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)

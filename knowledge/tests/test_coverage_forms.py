@@ -74,6 +74,16 @@ def test_a_place_is_where_not_what_a_question_asks_about(shop, question, title) 
     assert covers(question, title) < settings.COVERAGE_MIN
 
 
+def test_a_region_of_two_words_covers_its_places(shop) -> None:
+    """Kowloon lies in Hong Kong, which the delivery article names in two words: they cover it together."""
+    assert covers("Kowloon", "Delivery") == PASSING_MENTION
+
+
+def test_someones_place_is_their_home_not_a_word_of_ordering() -> None:
+    assert "place" not in {unit.word for unit in question_units("can you send it straight to her place?")}
+    assert "place" in {unit.word for unit in question_units("how do I place an order?")}
+
+
 def test_a_place_weighs_half_and_is_covered_in_passing_at_most(shop) -> None:
     [place] = [unit for unit in question_units("ship to Beijing") if unit.regions]
     assert place.word == "beijing" and place.weight == 0.5 and "mainland" in place.regions
