@@ -276,16 +276,20 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("破损", re.compile(r"(?:碎|裂|断|摔|掰)成了?(?:[\d两二三四五六七八九十几好多]+)?(?:半|块|片|瓣|截|段|渣)")),
     # "until what time can I reach your support?", "客服几点下班", "晚上十点还找得到人吗": the hours of the people who
     # answer, asked without their word.
+    # (someone reached, not someone who delivers: "when will someone deliver it?")
     ("customer service", re.compile(
         r"\b(?:when|what\s+time|what\s+hours|how\s+late|until\s+when|until\s+what\s+time|till\s+what\s+time)\s+"
-        r"(?:is|are|does|do|can|could|will)\s+(?:i\s+|we\s+)?(?:still\s+)?(?:reach|contact|call|talk\s+to|chat\s+(?:with|to)"
-        r"|get\s+hold\s+of)?\s*(?:your\s+|the\s+)?(?:customer\s+(?:service|support|care)|support|(?:service|support)\s+team"
-        r"|agents?|staff|someone|somebody|anyone|a\s+(?:real\s+)?(?:person|human))\b")),
+        r"(?:is|are|does|do|can|could|will)\s+(?:i\s+|we\s+)?(?:still\s+)?"
+        r"(?:(?:reach|contact|call|talk\s+to|chat\s+(?:with|to)|get\s+hold\s+of)\s+(?:your\s+|the\s+)?"
+        r"(?:customer\s+(?:service|support|care)|support|(?:service|support)\s+team|agents?|staff|someone|somebody|anyone"
+        r"|a\s+(?:real\s+)?(?:person|human))"
+        r"|(?:your\s+|the\s+)?(?:customer\s+(?:service|support|care)|support|(?:service|support)\s+team|agents|staff))\b")),
+    # (the people who answer, not someone at home to sign: "周末家里有没有人签收")
     ("客服", re.compile(
         r"(?:客服|人工)[^，。！？,.!?]{0,4}?(?:几点|什么时候|啥时候|几时)(?:下班|上班|在线|有人|休息|下线|开始|结束|开门|关门)?"
         r"|(?:客服|人工)(?:的)?(?:上班|工作|在线|服务)时间"
-        r"|(?:晚上|夜里|半夜|凌晨|周末|节假日|假期)[^，。！？,.!?]{0,8}?(?:还有|有没有|还能找到|能找到|找得到|联系得上|联系到)"
-        r"(?:人|客服)")),
+        r"|(?:晚上|夜里|半夜|凌晨|周末|节假日|假期)[^，。！？,.!?家]{0,8}?(?:还有|有没有|还能找到|能找到|找得到|联系得上|联系到)"
+        r"(?:人(?![在签收发送派寄])|客服)")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)"
@@ -332,7 +336,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # "感觉不合我口味，还能退吗", "喝不惯": not to the customer's taste, with a return asked for
         r"|(?:不(?:太|怎么|是很)?(?:合|对)(?:我的?|自己的?)?(?:口味|胃口|心意)|喝不惯|不好喝)(?=[^？?。！!]{0,12}(?:退|换))"
         # "太淡了不是我喜欢的味道，剩下大半包还能退吗"
-        r"|(?:不是|并不是)(?:我|自己|我们)(?:喜欢|想要|爱喝|爱|要)的(?:味道|口味|款|颜色|类型|风格|那种)?"
+        r"|(?:不是|并不是)(?:我|自己|我们)(?:喜欢|爱喝|爱)的(?:味道|口味|款|颜色|类型|风格|那种)?"
         r"(?=[^？?。！!]{0,14}(?:退|换))")),
     # "can you engrave her name on the lid?", "could you personalise it", "盖碗可以刻字吗", "能印个logo吗": a thing
     # made the customer's own, a service no article of a shop that does not offer it names

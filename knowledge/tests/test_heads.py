@@ -351,7 +351,12 @@ def test_leaving_something_is_no_dispatch(question) -> None:
     ("my order came in two boxes, is that normal?", "broken"),
     ("能先把别的发票开了吗", "拆单"),  # an invoice issued first, no parcel sent
     ("先把其他的寄回去可以吗", "拆单"),  # a return
-    ("不是我要的那款，是我妈要的，怎么付款", "个人原因"),  # no return asked for
+    ("不是我喜欢的那款，是我妈要的，怎么付款", "个人原因"),  # no return asked for
+    ("收到的不是我要的那款，能换吗", "个人原因"),  # a wrong item, not the customer's taste
+    ("when will someone deliver my parcel?", "customer service"),  # someone who delivers, not who answers
+    ("周末家里有没有人签收都行吗", "客服"),  # someone at home
+    ("周末那两天家里有没有人我也不确定", "客服"),
+    ("假期还有人发货吗", "客服"),  # someone who ships
 ])
 def test_a_look_alike_is_not_the_concept(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
