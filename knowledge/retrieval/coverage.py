@@ -98,7 +98,7 @@ ASKING_WORDS = frozenset(
     直接 马上 立刻 赶紧 尽快 突然 忽然 开始 最近 经常 总是 老是 管
     不是 啥 为啥 咋 一直 不了 怎么回事 回事 里 里面 上面 下面 起来 出来 下去 过来 加起来 一共 总共
     另外 还要 还有 而且 但是 可是 然后 所以 因为 如果 结果 这种 那种 这次 情况 注意 instead
-    上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 出去 几点 几点钟 其中 那边 这边
+    上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 出去 其中 那边 这边
     """.split()
 ) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
     """
@@ -587,6 +587,11 @@ def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, slips: boo
     return ids
 
 
+def _said_together(snapshot: Snapshot, ids_by_word: list[list[int]]) -> np.ndarray:
+    """By chunk, how much a phrase is covered by its words together: as much as its least covered word."""
+    return np.minimum.reduce([_covered(snapshot, ids) for ids in ids_by_word])
+
+
 def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
     """For each unit (rows) and chunk (columns), how much of it the chunk covers, in [0, 1]. A word is covered
     by its synonyms as by itself (knowledge.retrieval.synonyms: "postage" by "shipping", "邮费" by "运费")."""
@@ -596,10 +601,9 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
         whole = _unit_term_ids(snapshot, lexicon, unit, typed=True)
         if " " in unit.word:  # a phrase ("cash on delivery") is covered by its words together, too
             words = [word for word in unit.word.split() if word not in STOPWORDS]
-            together = [_covered(snapshot, _term_ids(snapshot, lexicon, word, english=word.isascii()))
-                        for word in words]
-            if together:
-                scores[row] = np.maximum(scores[row], np.minimum.reduce(together))
+            if words:
+                scores[row] = np.maximum(scores[row], _said_together(
+                    snapshot, [_term_ids(snapshot, lexicon, word, english=word.isascii()) for word in words]))
         if unit.regions:  # the gazetteer's own words, spelt right: no slip nor sound looked for
             in_region = [_english_ids(snapshot, lexicon, region, slips=False) if region.isascii()
                          else _term_ids(snapshot, lexicon, region, english=False)
@@ -607,9 +611,8 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
             region_score = _covered(snapshot, [term_id for ids in in_region for term_id in ids])
             for region in unit.regions:  # a region of several words ("Hong Kong" for Kowloon): its words together
                 if " " in region and region.isascii():
-                    said = [_covered(snapshot, _english_ids(snapshot, lexicon, word, slips=False))
-                            for word in region.split()]
-                    region_score = np.maximum(region_score, np.minimum.reduce(said))
+                    region_score = np.maximum(region_score, _said_together(
+                        snapshot, [_english_ids(snapshot, lexicon, word, slips=False) for word in region.split()]))
             scores[row] = np.maximum(scores[row], np.minimum(region_score, PASSING_MENTION))
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)

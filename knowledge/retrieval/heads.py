@@ -422,12 +422,11 @@ def english_heads(text: str, *, content: set[str]) -> set[str]:
                 break
             if _stem(word) in content:
                 heads.add(_stem(word))
-    for match in _EN_DOCUMENT_IN.finditer(text):  # "the invoice in English": english
-        if (match.group(1) or match.group(2)) in content:
-            heads.add(match.group(1) or match.group(2))
-    for match in _EN_COUNTED_FROM.finditer(text):  # "counted after the discount": discount
-        if _stem(match.group(1) or match.group(2)) in content:
-            heads.add(_stem(match.group(1) or match.group(2)))
+    # "the invoice in English": english; "counted after the discount": discount (each pattern's one word, in either
+    # of its two forms)
+    asked = [match.group(1) or match.group(2) for match in _EN_DOCUMENT_IN.finditer(text)]
+    asked += [_stem(match.group(1) or match.group(2)) for match in _EN_COUNTED_FROM.finditer(text)]
+    heads.update(word for word in asked if word in content)
     return heads
 
 
