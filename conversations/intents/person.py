@@ -36,7 +36,10 @@ _EN_DET = (
 )
 _EN_NOUN = (
     r"(?:humans?(?:\s+beings?)?|persons?|people|agents?|reps?|representatives?|operators?|someone|somebody|anyone"
-    r"|anybody|staff(?:\s+members?)?|members?\s+of\s+(?:staff|(?:your|the)\s+team)|team\s+members?|employees?"
+    r"|anybody|staff(?:\s+members?)?|team\s+members?|employees?"
+    # "a member of your customer service staff", "members of the support team"
+    r"|members?\s+of\s+(?:staff|(?:your|the)\s+(?:(?:customer\s+)?(?:service|support|care|sales|after-?sales)\s+)?"
+    r"(?:team|staff|department))"
     r"|colleagues?|managers?|management|supervisors?|boss|owner|someone\s+(?:senior|in\s+charge)"
     r"|whoever\s+(?:is\s+)?(?:in\s+charge|responsible|works\s+there)"
     # the one whose job the matter is: "whoever handles complaints", "the person who deals with refunds"
@@ -69,7 +72,8 @@ _EN_REACH = (
 )
 _EN_CONTACT_ME = (
     r"(?:(?:call|contact|phone|ring|reach|email|e-mail|text|message|get\s+back\s+to|get\s+in\s+(?:touch|contact)\s+with"
-    r"|talk\s+to|speak\s+(?:to|with)|chat\s+with|look\s+(?:at|into)\s+(?:this|it|my))\s+(?:me|us|this|it|my)\b"
+    r"|talk\s+to|speak\s+(?:to|with)|chat\s+with)\s+(?:me|us|this|it|my)\b"
+    r"|look\s+(?:at|into)\s+(?:this|it|my)\b"  # "could someone look at this"
     r"|give\s+(?:me|us)\s+a\s+(?:call|ring|buzz|bell|shout)\b)"  # the idioms of calling someone
 )
 _EN_WANT = (
@@ -90,8 +94,10 @@ _EN_REQUEST = re.compile(
     r"|\bescalate\s+(?:this|it|my\s+\w+)\b(?!\s+(?:by|through|via))"  # escalating is asking for someone above
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
     # "is there someone at your shop I can actually ring up and speak to?"
-    r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)"
-    r"(?:\s+(?:on|from|at|in)\s+(?:your\s+\w+|the\s+(?:shop|store|studio|company|team)))?\s+(?:i|we)\s+"
+    # "is there anyone actually working there I can chat with?": who is there, at work, then what to do with them
+    r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)(?:\s+(?:actually|really|still|even))?"
+    r"(?:\s+(?:working|on\s+duty|online|available|around|awake)(?:\s+(?:there|here|today|now|right\s+now))?)?"
+    r"(?:\s+(?:on|from|at|in)\s+(?:your\s+\w+|the\s+(?:shop|store|studio|company|team)))?\s+(?:that\s+|who\s+)?(?:i|we)\s+"
     r"(?:can|could)\s+(?:actually\s+|just\s+|really\s+)?(?:talk|speak|chat|call|write|ring|phone)"
     # "is there someone on your team who can actually look at my order?": a person to do what the bot did not
     rf"|\bis\s+there\s+(?:someone|somebody|anyone|anybody|{_EN_NOUN})(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+\w+)?"
@@ -132,6 +138,8 @@ _EN_NEGATED = re.compile(
 _ZH_OF_SHOP = r"(?:你们|贵店|店里|公司|贵公司)?的?"
 _ZH_PERSON = (
     r"(?:人工(?!智能|种植|合成|成本|费|湖|降雨|养殖|培育|繁殖)(?:客服|服务|坐席)?|真人(?:客服)?|活人"
+    # "换个活的来回我": a living one, counted, then what it is to do (not "要个活的盆栽", a thing)
+    r"|(?<=[个位])活的(?:人)?(?=来|回|跟|和|同|帮|出来|过来|吧|啊|呀|行|[，。！？,.!?\s]|$)"
     # the English words for one, typed among Chinese ("找个staff来处理", "转human"); not a word's beginning
     r"|(?<![A-Za-z])(?i:real\s?person|human|staff|agent|manager|supervisor|customer\s?service|operator)(?![A-Za-z])"
     rf"|{_ZH_OF_SHOP}(?:客服(?:人员|小姐姐|小哥哥|专员|本人|MM|mm)?|同事|员工|工作人员|服务人员|经理|主管|负责人|专员"

@@ -309,6 +309,12 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "can you get someone from your team to email us about it",  # got to contact us, one rule with "ask … to"
     "is there somebody in your office we could phone about the order?",  # a person of the shop, a call
     "Is there anyone at the shop I could just ring?",
+    "is there anyone actually working there i can chat with?",  # someone at work there, then to chat with
+    "Is there somebody on duty right now that I could speak to?",
+    "I'd like a member of your customer service staff to take over my case, thank you.",  # a member of a team
+    "could members of the support team look at this please",
+    "能不能换个活的来回我",  # a living one, counted
+    "麻烦找个活的跟我说",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -337,6 +343,10 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "是不是要transfer到支付宝才能付",  # moving money, nobody asked for
     "Is there anyone at the post office I can ring to ask?",  # another place's person
     "is there someone at the bank I can call about the charge?",
+    "a member of your support team told me returns were free, is that right?",  # reports one, asks nothing
+    "is there anyone working there who grows the tea themselves?",  # who works there, not someone to talk to
+    "我想要个活的盆栽放办公室",  # a living thing, not a person
+
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
     assert not asks_for_person(text)

@@ -180,12 +180,22 @@ def _fuse_queries(snapshot: Snapshot, queries: list[tuple[str, QueryVector]]) ->
     return fusion
 
 
+def _best_covered(hits: list[Hit], first: Callable[[Hit], bool]) -> list[Hit]:
+    """The sources that cover most of the question, when they are all of one article: never cut by the fused
+    order, since a paraphrase ("so I'm not paying extra for the courier": free shipping) shares little with its
+    article in meaning or in rare words. Several articles covering it as well leave the fused order to choose."""
+    bearing = [hit for hit in hits if first(hit)]
+    best = max((hit.coverage or 0.0 for hit in bearing), default=0.0)
+    covering = [hit for hit in bearing if best and hit.coverage == best]
+    return covering if len({hit.article_id for hit in covering}) == 1 else []
+
+
 def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool,
           first: Callable[[Hit], bool] | None = None) -> list[Hit]:
     """The best `limit` fused chunks, weak ones left out unless `include_weak`; those `first` holds for ahead."""
     if first is not None:
         every = _hits(snapshot, fusion, limit=len(fusion.fused), include_weak=include_weak)
-        return sorted(every, key=lambda hit: not first(hit))[:limit]
+        return sorted(every, key=lambda hit: (not first(hit), hit not in _best_covered(every, first)))[:limit]
     hits: list[Hit] = []
     for position, score in sorted(fusion.fused.items(), key=lambda item: -item[1]):
         similarity = fusion.vector_score.get(position)

@@ -264,6 +264,20 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:when|how\s+soon)\s+(?:will|would|do|does|can|could|are)\s+(?:you|u|you\s+guys|y'?all)\s+(?:actually\s+"
         r"|finally\s+|usually\s+|normally\s+)?(?:send|ship|post|dispatch|mail)(?:ing)?\s+(?:it|them|this|that"
         r"|(?:my|the|our)\s+[\w-]+)\s+out\b")),
+    # "so I'm not paying extra for the courier", "so that shipping is free", "买到多少就不用出快递费了": free shipping,
+    # asked as the fee not paid (not the postage of a return: "I'm not paying for the courier to send it back")
+    ("free shipping", re.compile(
+        r"\b(?:not|never|avoid|skip|dodge|without|no\s+need\s+to|\w+n't)\s+(?:have\s+to\s+|having\s+to\s+)?"
+        r"pay(?:ing)?\s+(?:(?:any(?:thing)?|extra|more)\s+)*(?:for\s+)?(?:the\s+)?(?:courier|shipping|postage|delivery"
+        r"|p&p)\b(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
+        r"|\b(?:shipping|delivery|postage|p&p)\s+(?:is|becomes|will\s+be|gets|to\s+be|would\s+be|be)\s+"
+        r"(?:free|waived|on\s+the\s+house)\b"
+        r"|\b(?:skip|avoid|waive|dodge|save\s+on)\s+(?:the\s+)?(?:postage|shipping|delivery|courier)"
+        r"(?:\s+(?:fee|charge|cost)s?)?\b(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)")),
+    ("包邮", re.compile(
+        r"(?<!退)(?<!退货)(?<!退回)(?<!寄回)(?<!换货)(?:不用|无需|不需要|免)(?:再)?(?:出|付|给|掏|交|花)?"
+        r"(?:快递费|运费|邮费|配送费|快递钱|运费钱)"
+        r"|(?:快递费|运费|邮费)(?:就)?(?:全免|免了|免掉|不要钱|不收了?)")),
     # "今天下单有没有办法快一点到", "想早点收到": faster delivery, asked without its word.
     ("express", re.compile(r"(?:快一点|快点|早点|早一点|更快|尽快)(?:到|送到|寄到|收到|到货|发货|发出|送达)")),
     # "the cup inside is in 3 pieces", "arrived in pieces", "snapped in half", "碎成三块", "断成两截": broken, no word

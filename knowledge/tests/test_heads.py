@@ -313,6 +313,10 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("could you print our company logo on the cups?", "personalisation"),
     ("盖碗可以刻字吗？想送给老师", "定制"),
     ("能印个logo在杯子上吗", "定制"),
+    ("how much do I need to spend so I'm not paying for postage?", "free shipping"),  # the fee not paid
+    ("what's the minimum order so that delivery is free", "free shipping"),
+    ("买多少才不用付运费", "包邮"),
+    ("凑到多少钱邮费就全免了", "包邮"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -336,6 +340,66 @@ def test_a_concepts_phrasing_covers_the_article_that_names_the_concept(shop, que
 def test_a_way_to_pay_no_article_lists_is_answered_by_the_payment_article(shop, question) -> None:
     """Its list of the ways it takes says no as well as yes."""
     assert covered_by(question, "Paying for your order") >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "I'm not paying for the courier to send it back",  # a return's postage, not free shipping
+    "do I have to pay for shipping if I return it?",
+    "退货不用出运费吗",
+    "why is shipping so expensive",
+])
+def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
+    assert not {"free shipping", "包邮"} & set(concepts_in(question)[0])
+
+
+@pytest.fixture
+def shipping_shop(fake_ollama) -> None:
+    article_create(
+        title="Delivery", tags="delivery",
+        body="## Tracking\n\nThe courier texts you a tracking number. Ask the courier to leave the parcel with a "
+             "neighbour, or call the courier to change the day; every courier of ours can redeliver a parcel.\n\n"
+             "## Areas\n\nOur couriers deliver to every province; a courier may take a day longer to remote areas."
+             "\n\n## Your basket\n\nItems stay in your basket for a week. Every order in the basket is handed to the "
+             "courier by us; the courier picks up baskets of orders each evening.\n\n## Fees\n\nFree shipping on "
+             "orders over ¥99. Below that, shipping is ¥10.",
+    )
+    article_create(
+        title="配送", language="zh-hans", tags="配送",
+        body="## 物流查询\n\n快递员会发短信告诉您快递单号，快递员送货前会打电话，快递可以改约时间，快递费不变。"
+             "\n\n## 购物车\n\n购物车里的商品保留七天，买多少都可以，钱在结算时付。"
+             "\n\n## 运费\n\n满 99 元包邮，不满 99 元收 10 元运费。",
+    )
+    article_create(
+        title="Paying", tags="payment",
+        body="## Paying\n\nPay extra for gift wrapping at checkout. Pay by card or Alipay; pay within an hour.",
+    )
+
+
+@pytest.mark.parametrize("question", [
+    "How much do I have to put in my basket so I'm not paying extra for the courier?",
+    "买多少钱就不用出快递费了",
+])
+def test_the_source_covering_most_of_a_paraphrase_is_not_cut_by_the_ranking(shipping_shop, question) -> None:
+    """The fees section names free shipping, which the question asks in other words; the sections that share its
+    words (courier, paying extra) would fill the first places."""
+    from knowledge.retrieval.relevance import bears_on_question
+
+    [first] = search(question, limit=1, first=bears_on_question).hits
+    assert first.heading in ("Fees", "运费")
+
+
+def test_sources_of_several_articles_covering_as_well_are_left_in_the_ranking_order() -> None:
+    """Coverage tells nothing between them ("那补发的多久能寄出来": the warranty's replacement and the returns'
+    postage both have 补发 and 寄): meaning and rare words, the fused order, choose."""
+    from knowledge.retrieval.search import Hit, _best_covered
+
+    def hit(article_id: int, coverage: float) -> Hit:
+        return Hit(chunk_id=article_id * 10 + int(coverage * 5), article_id=article_id, title="", url="", heading="",
+                   text="", vector_score=None, keyword_score=1.0, fused_score=0.0, coverage=coverage)
+
+    one, two, lower = hit(1, 1.0), hit(2, 1.0), hit(1, 0.6)
+    assert _best_covered([lower, one, two], lambda _: True) == []
+    assert _best_covered([lower, one], lambda _: True) == [one]
 
 
 @pytest.mark.parametrize("question", ["when does it leave a mark on the cup?", "how soon can I leave a review?"])
