@@ -143,10 +143,19 @@ def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[_Coverage |
     own = coverage_scores(snapshot, query)
     if not context or by_pronoun:
         return own, own
-    joined = coverage_scores(snapshot, " ".join(context.split("\n")))
+    joined = coverage_scores(snapshot, " ".join(_as_asked(context.split("\n"))))
     if own is None or joined is None:
         return own or joined, own
     return (np.maximum(own[0], joined[0]), np.maximum(own[1], joined[1]), np.maximum(own[2], joined[2])), own
+
+
+def _as_asked(lines: list[str]) -> list[str]:
+    """The earlier turns of a follow-up's context read as what was asked, told or asked ("The gaiwan arrived
+    cracked." then "how fast does the new one go out?"): a story told without a question mark is the subject as
+    much as a question is, and a long message's question sentence is otherwise read without it."""
+    *earlier, last = lines
+    return [line if line.rstrip().endswith(("?", "？")) or not line.strip() else f"{line.rstrip()}?"
+            for line in earlier] + [last]
 
 
 def _continuing(snapshot: Snapshot, answer: str, own: _Coverage | None, *, query: str = "") -> np.ndarray | None:

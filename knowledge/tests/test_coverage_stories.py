@@ -36,11 +36,11 @@ ALL = WARRANTY + RETURNS + INVOICES + ("Shipping & Delivery", "配送与物流",
      "morning I spotted a hairline crack creeping up from the base. would that fall under your warranty?", WARRANTY),
     ("we ordered tea for the office back in spring, nobody in finance asked for paperwork until the auditors "
      "turned up this week, is it too late to get a fapiao for that order?", INVOICES),
-    pytest.param(
-        "the saucer that came with my set wobbles like crazy, it was like that from day one and drives me nuts "
-        "every single morning, can this be sorted under the warranty?", WARRANTY,
-        marks=pytest.mark.xfail(strict=True, reason="a known miss: 'wobbles', 'from day one' share no word "
-                                "with the article's 'does not fit' (0.235 against 0.28)")),
+    # 'wobbles' is the article's 'does not fit', told by what the saucer does (a synonym group)
+    ("the saucer that came with my set wobbles like crazy, it was like that from day one and drives me nuts "
+     "every single morning, can this be sorted under the warranty?", WARRANTY),
+    ("our accountant wants proper paperwork for the purchase, can you send it?", INVOICES),
+    ("新买的盖碗，盖子老是盖不紧，一倒水就咣当咣当的，这个你们管吗", WARRANTY),
     ("上个月买的白瓷盖碗，平时就泡泡茶，也没摔过碰过，今天洗的时候发现杯口有一道细细的裂纹，"
      "这种还在保修范围吗", WARRANTY),
     ("我们财务年底对账的时候才发现去年十月那笔订单一直没开票，现在过去这么久了还能补开发票吗", INVOICES),
@@ -59,3 +59,15 @@ def test_a_story_is_covered_by_the_article_its_shop_words_are_about(demo, questi
 ])
 def test_messages_about_other_things_stay_uncovered_short_or_long(demo, question) -> None:
     assert covers(question, ALL) < settings.COVERAGE_MIN
+
+
+def test_a_follow_up_after_a_story_told_without_a_question_is_read_with_it(demo) -> None:
+    """"how quick will the new one go out?" after "My gaiwan turned up with a chip in the rim.": the story is the
+    subject though no question mark says so, as it is after "…, what now?"."""
+    from knowledge.embedding import embed_query
+    from knowledge.retrieval.search import search
+
+    question = "ok, photos sent. how quick will the new one go out?"
+    joined = f"My gaiwan turned up with a chip in the rim.\n{question}"
+    hits = search(question, include_weak=True, limit=20, context=(joined, embed_query(joined))).hits
+    assert max(hit.coverage or 0.0 for hit in hits if hit.title in WARRANTY) >= settings.COVERAGE_MIN

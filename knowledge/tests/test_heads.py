@@ -317,6 +317,11 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("what's the minimum order so that delivery is free", "free shipping"),
     ("买多少才不用付运费", "包邮"),
     ("凑到多少钱邮费就全免了", "包邮"),
+    ("I've only used the teapot twice, can it still go back?", "return"),  # going back, asked on its own
+    ("could those go back too?", "return"),
+    ("开水一倒杯子就炸了，这个算吗", "破损"),  # burst by heat
+    ("盖子一直盖不严，晃来晃去的", "不严"),  # a lid that does not fit, told by what it does
+    ("壶盖有点松，一倒水就掉", "不严"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -350,6 +355,17 @@ def test_a_way_to_pay_no_article_lists_is_answered_by_the_payment_article(shop, 
 ])
 def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     assert not {"free shipping", "包邮"} & set(concepts_in(question)[0])
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("can it go back in the dishwasher?", "return"),  # where it goes, not to the shop
+    ("will it go back to normal after a wash?", "return"),
+    ("炸鸡翅的时候能放点红茶吗", "破损"),  # frying, not bursting
+    ("油炸了一下茶叶会怎样", "破损"),
+    ("盖子上印的是什么字", "不严"),  # the lid, nothing wrong with it
+])
+def test_look_alikes_of_going_back_bursting_and_a_loose_lid_are_not_them(question, concept) -> None:
+    assert concept not in concepts_in(question)[0]
 
 
 @pytest.fixture
