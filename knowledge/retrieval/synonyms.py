@@ -190,6 +190,8 @@ def single_word_synonyms(word: str) -> list[str]:
 ASKED_CONCEPTS = frozenset({
     "combined shipping", "合单", "price protection", "价格保护",
     "order cancellation", "取消订单", "insured value", "保价费", "split order", "拆单", "personalisation", "定制",
+    "self pickup", "自提", "same day", "当日达", "instalments", "分期", "loyalty points", "积分", "return insurance",
+    "运费险", "combined invoice", "合并开票",
 })
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
@@ -417,18 +419,64 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:refund|pay\s+back|give\s+(?:me\s+)?back|credit)\s+(?:me\s+)?the\s+(?:price\s+)?difference\b"
         r"|\bprice\s+(?:drop|dropped|went\s+down|fell|has\s+dropped)\b[^.?!]{0,40}?\b(?:refund|difference|back)\b")),
     ("价格保护", re.compile(r"(?:退|补|返)(?:还)?(?:个|点)?差价|降价了?[^，。！？,.!?]{0,8}?(?:退|补|返)")),
+    # "can you put both orders on one invoice?", "两个订单能开一张发票吗": invoices of several orders made one (read
+    # before orders put together in one parcel, whose words they share)
+    ("combined invoice", re.compile(
+        r"\b(?:put|combine|merge|include)\s+(?:both|them|all|(?:both\s+)?(?:my|the|these|those)\s+(?:two\s+|several\s+)?"
+        r"orders)\s+(?:\w+\s+){0,2}?(?:on|in|into|onto)\s+(?:one|a\s+single|the\s+same|a\s+combined)\s+(?:single\s+)?"
+        r"(?:invoice|fapiao|receipt)s?\b"
+        r"|\bone\s+(?:single\s+)?(?:invoice|fapiao)\s+for\s+(?:both|(?:two|several|all|my|the)\s+(?:\w+\s+)?orders)\b")),
+    ("合并开票", re.compile(r"合并开票|合开(?:一张)?"
+                          r"|(?:两|几|多|2|3)(?:个|张|笔)订单[^，。！？,.!?]{0,8}?(?:开|合)(?:成|在|到)?(?:一张|一起)")),
     # "can you pack both orders in one box", "已付款的订单能再加一罐一起发吗": orders put together, a matter of its own.
     ("combined shipping", re.compile(
         r"\b(?:combine|merge|consolidate)\s+(?:my\s+|the\s+|both\s+|these\s+|two\s+|them\s+)*"
         r"(?:orders?|parcels?|packages?|shipments?|them)\b"
         r"|\b(?:pack|ship|send|put)\s+(?:them|both|(?:my|the|these|those)\s+(?:two\s+)?orders|(?:both|two)\s+orders)\s+"
         r"(?:together|in(?:to)?\s+(?:one|a\s+single|the\s+same)\s+(?:box|parcel|package|shipment))\b"
-        r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|an?)\s+(?:\w+\s+)?(?:paid|existing|placed)\s+order\b")),
+        r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|an?)\s+(?:\w+\s+)?(?:paid|existing|placed)\s+order\b"
+        # "forgot one tin, can you add it to the same parcel?"
+        r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|that|this)\s+(?:same|existing|original|first)\s+"
+        r"(?:order|parcel|package|box|shipment)\b")),
     ("合单", re.compile(
         r"合并(?:成|为|到)?(?:一个|一单|一起)?(?:订单|包裹|发货|发|寄)?|合单|(?:一起|一块)(?:发|寄)(?:过来|出来)?(?:吗|呢|么|？|\?)"
         r"|(?:已经?|已)(?:付款|付|下单)的订单[^，。！？,.!?]{0,6}?(?:加|添|补)"
         # "能不能再往同一个订单里加一包", "在原来的订单里补一罐"
         r"|(?:往|在|给)(?:同一个|这个|原来的?|之前的?|刚才的?|刚下的)订单(?:里|中|里面)?(?:再)?(?:加|添|补)")),
+    # "can I come and pick it up myself?", "能到店自提吗": collecting from the shop, no delivery at all (not a parcel
+    # collected from a courier's service point: "快递放驿站了我自己去取")
+    ("self pickup", re.compile(
+        # the customer collecting (not "the courier will pick it up from your warehouse")
+        r"\b(?:i|we)\s+(?:[\w']+\s+){0,3}?(?:pick|collect)\s+(?:it|them|(?:my|the|our)\s+(?:order|parcel|package|tea|stuff"
+        r"|things|purchase))?\s*(?:up\s+)?(?:myself|ourselves|in\s+person|(?:at|from)\s+(?:your|the)\s+(?:studio|shop"
+        r"|store|warehouse|office|workshop))\b"
+        r"|\bin[- ]store\s+pick[- ]?up\b|\bclick[- ]and[- ]collect\b|\bself[- ]pick[- ]?up\b"
+        r"|\b(?:store|shop)\s+pick[- ]?up\b"
+        r"|\bcome\s+(?:by|in|over|round|down)\s+(?:and|to)\s+(?:pick|collect|grab)\b")),
+    ("自提", re.compile(r"自提|(?:到店|门店|店里|工作室|你们那儿?|仓库)(?:自己)?(?:自取|取|拿|提)(?!消)")),
+    # "can it arrive today?", "今天下单今天能到吗": delivery within the day, which a shop that names none does not do
+    ("same day", re.compile(
+        # asked, not told ("it was supposed to arrive today")
+        r"\bsame[- ]day\b|\b(?:can|could|will|would)\s+(?:it|they|my\s+\w+|the\s+\w+|i|we)\s+(?:still\s+)?(?:arrive"
+        r"|be\s+delivered|get\s+here|come|get\s+(?:it|them)|have\s+(?:it|them)|receive\s+(?:it|them))\s+"
+        r"(?:by\s+)?(?:today|tonight|this\s+(?:afternoon|evening))\b")),
+    ("当日达", re.compile(r"当日达|当天(?:就)?(?:能|可以)?(?:送到|到货|送达|到|达|收到)(?!了)"
+                         r"|今天(?:下单|买|付款)[^，。！？,.!?]{0,4}?今天(?:就)?(?:能|可以)?(?:到|送到|收到)")),
+    # "can I pay in three instalments?", "能分期吗": paying over time, an arrangement no payment list names
+    ("instalments", re.compile(
+        r"\binstal?l?ments?\b|\bpay\s+(?:it\s+|for\s+it\s+)?in\s+(?:\d+|two|three|four|six|several|monthly)\s+"
+        r"(?:parts|payments|instal?l?ments|chunks|goes)\b|\bbuy\s+now,?\s+pay\s+later\b|\bpay\s+(?:it\s+)?(?:off\s+)?monthly\b")),
+    ("分期", re.compile(r"分期(?!发|寄|送)|分(?:[二三六十]|\d+)期")),  # not shipping in batches ("分期发货")
+    # "do I earn points on each order?", "有积分吗": a loyalty scheme, which a shop that has none never names
+    ("loyalty points", re.compile(
+        r"\b(?:loyalty|reward|rewards|bonus|member(?:ship)?)\s+(?:points?|programmes?|programs?|schemes?|cards?)\b"
+        # (not "can I get my cash back?", a refund)
+        r"|\b(?:earn|collect|redeem|spend)\s+(?:any\s+|my\s+)?(?:points|cash\s*back|rewards)\b"
+        r"|\bget\s+(?:any\s+)?(?:points|rewards|cashback)\b|\bcashback\b")),
+    ("积分", re.compile(r"积分|返现|返利|会员(?:等级|折扣|价|卡)")),
+    # "下单送运费险吗": insurance of a return's postage, a service of its own (not the courier's insured value)
+    ("return insurance", re.compile(r"\breturns?[- ](?:shipping\s+|postage\s+)?insurance\b")),
+    ("运费险", re.compile(r"(?:退货|退换货?)?运费险|退货险|退换货险")),
     # "can you just send the right one", "再给我寄一个对的": a replacement, not a second order.
     ("replacement", re.compile(
         r"\b(?:send|ship|give|post|mail)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?(?:right|correct|proper)\s+"

@@ -322,6 +322,20 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("开水一倒杯子就炸了，这个算吗", "破损"),  # burst by heat
     ("盖子一直盖不严，晃来晃去的", "不严"),  # a lid that does not fit, told by what it does
     ("壶盖有点松，一倒水就掉", "不严"),
+    # arrangements asked of the shop (heads: a source must name them)
+    ("Could I collect my order in person from your shop?", "self pickup"),
+    ("我能到店自提吗，就在附近", "自提"),
+    ("If I order this morning, can it arrive today?", "same day"),
+    ("当天能送到吗？急用", "当日达"),
+    ("Is it possible to pay for the tea set in instalments?", "instalments"),
+    ("买茶具能分期付款吗", "分期"),
+    ("Is there a loyalty programme for regular customers?", "loyalty points"),
+    ("买东西有积分吗，能抵现金吗", "积分"),
+    ("Do your orders come with returns insurance?", "return insurance"),
+    ("有没有运费险", "运费险"),
+    ("Can you combine my orders into one invoice?", "combined invoice"),
+    ("三个订单能合并开票吗", "合并开票"),
+    ("I forgot the kettle, could you add it to my existing parcel?", "combined shipping"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -363,6 +377,12 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("炸鸡翅的时候能放点红茶吗", "破损"),  # frying, not bursting
     ("油炸了一下茶叶会怎样", "破损"),
     ("盖子上印的是什么字", "不严"),  # the lid, nothing wrong with it
+    ("Tried it once, not for me. Can I get my cash back?", "loyalty points"),  # a refund
+    ("快递放驿站了我自己去取", "自提"),  # a parcel from a courier's service point
+    ("the courier will pick it up from your warehouse tomorrow", "self pickup"),
+    ("my parcel was supposed to arrive today but nothing came", "same day"),  # told, not asked
+    ("上次买的当天就到了，这次怎么这么慢", "当日达"),
+    ("能分期发货吗，先发一半", "分期"),  # shipping in batches
 ])
 def test_look_alikes_of_going_back_bursting_and_a_loose_lid_are_not_them(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
