@@ -59,6 +59,7 @@ from .heads import (
     own_sending,
     place_visit,
     product_fact_heads,
+    quality_heads,
     received_from_shop,
 )
 from .places import places_out
@@ -276,6 +277,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     the shop ("another shop", "别家店"), which no article covers."""
     content = {unit.word for unit in units if unit.weight}
     heads = english_heads(text, content=content) | product_fact_heads(text, content=content)
+    heads |= quality_heads(text, content=content)
     objects = english_objects(text, content=content) | english_services(text, content=content)
     fees = fee_heads(text, content=content)
     objects |= choice_heads(text, content=content) | fees

@@ -364,6 +364,40 @@ _ZH_SIZE = re.compile(
     r"|多少(毫升|克|厘米)"
 )
 
+# Whether a product meets a standard or holds something ("is your tea certified organic?", "is the gaiwan lead-free?",
+# "does the green tea have caffeine?", "有没有农残检测报告", "茶具能进洗碗机吗"): a product fact an article must name,
+# asked, not told ("my organic tea arrived damaged").
+_QUALITY_WORD = (
+    r"organic|certified|certification|pesticides?|residues?|lead-free|lead|cadmium|caffeine|caffeinated|decaf"
+    r"|decaffeinated|additives?|preservatives?|gluten|vegan|kosher|halal|allergens?|dishwasher|food-grade|bpa"
+)
+_EN_QUALITY = re.compile(rf"\b({_QUALITY_WORD})\b|\b(?:test|lab|inspection|quality|safety)\s+(reports?|certificates?"
+                         r"|results?)\b")
+# where the asking starts: the quality words after it are what is asked ("is your tea certified organic?"), those
+# before it the story's ("my organic tea arrived damaged, can I return it?")
+_EN_QUALITY_ASKED = re.compile(r"\b(?:is|are|was|were|does|do|has|have|any|see|show|send|get)\b")
+_ZH_QUALITY_WORD = (r"(有机|农残|农药残留|农药|检测报告|质检报告|检验报告|认证|含铅|无铅|铅|咖啡因|添加剂|防腐剂"
+                    r"|香精|食品级|洗碗机)")
+_ZH_QUALITY = re.compile(
+    rf"(?:是不是|是否|有没有|有无|含不含|含|带不带|能不能|可不可以|能|可以)[^，。！？,.!?]{{0,6}}?{_ZH_QUALITY_WORD}"
+    rf"|{_ZH_QUALITY_WORD}[^，。！？,.!?]{{0,4}}?(?:吗|么|嘛|呢|？|\?)"
+)
+
+
+def quality_heads(text: str, *, content: set[str]) -> set[str]:
+    """The words of a question asking whether a product meets a standard or holds something, among its content
+    words: a shop whose articles never name it has not said."""
+    found: set[str] = set()
+    for sentence in re.split(r"(?<=[.?!。？！])\s*", text):
+        asked = _EN_QUALITY_ASKED.search(sentence)
+        if asked:
+            for match in _EN_QUALITY.finditer(sentence, asked.start()):
+                word = match.group(1) or match.group(2)
+                found |= {word, *(part for part in word.split("-") if re.fullmatch(_QUALITY_WORD, part))}
+    for match in _ZH_QUALITY.finditer(text):  # "质检报告", or its words as the segmenter cut them
+        found |= {part for word in match.groups() if word for part in (word, *segmenter().cut(word)) if len(part) > 1}
+    return {word for word in found | {_stem(word) for word in found} if word in content}
+
 
 def product_fact_heads(text: str, *, content: set[str]) -> set[str]:
     """The words of a question asking a product fact: how long a thing keeps (`_EN_KEEPING`, `_ZH_KEEPING`), where

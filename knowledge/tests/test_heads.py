@@ -388,6 +388,28 @@ def test_look_alikes_of_going_back_bursting_and_a_loose_lid_are_not_them(questio
     assert concept not in concepts_in(question)[0]
 
 
+@pytest.mark.parametrize(("question", "head"), [
+    ("Are the cups lead-free?", "lead"),  # whether a product meets a standard: a source must name it
+    ("Is your kettle certified food-grade?", "certified"),
+    ("does the jasmine tea contain caffeine", "caffeine"),
+    ("Could you send me a safety test report for the kettle?", "report"),
+    ("水壶是食品级的吗", "食品级"),
+    ("有没有质检报告", "报告"),  # its words, as the segmenter cut them
+    ("这个杯子能放洗碗机吗", "洗碗机"),
+])
+def test_whether_a_product_meets_a_standard_is_what_is_asked(shop, question, head) -> None:
+    assert head in {unit.word for unit in question_units(question) if unit.head}
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "word"), [
+    ("my organic tea arrived damaged, is that covered?", "organic"),  # the story's, before what is asked
+    ("我买的有机茶收到时破了，能退吗", "有机"),
+])
+def test_a_standard_told_in_the_story_is_no_head(question, word) -> None:
+    assert word not in {unit.word for unit in question_units(question) if unit.head}
+
+
 @pytest.fixture
 def shipping_shop(fake_ollama) -> None:
     article_create(
