@@ -420,7 +420,7 @@ _EN_DOCUMENT_IN = re.compile(
     rf"|\b({_LANGUAGE_NAME})[\s-](?:versions?|cop(?:y|ies)|invoices?|fapiaos?|receipts?|manuals?|instructions|labels?)\b"
 )
 _ZH_DOCUMENT_IN = re.compile(rf"({_ZH_LANGUAGE_NAME})(?:版|版本|版的|的)?(?:电子|纸质|普通|专用)?"
-                             r"(?:发票|收据|说明书|标签|证书|单据|合同)")
+                             r"(?:发票|收据|说明书|标签|证书|单据|合同|(?i:invoice|receipt|fapiao))")  # "英文的invoice"
 
 
 # Whether an amount is reckoned before or after something ("is the ¥199 counted after the discount?", "before or after
@@ -459,6 +459,8 @@ def english_heads(text: str, *, content: set[str]) -> set[str]:
     # "the invoice in English": english; "counted after the discount": discount (each pattern's one word, in either
     # of its two forms)
     asked = [match.group(1) or match.group(2) for match in _EN_DOCUMENT_IN.finditer(text)]
+    # "能开英文的invoice吗": the Chinese language name before an English document, across the two scripts
+    asked += [match.group(1) for match in _ZH_DOCUMENT_IN.finditer(text) if match.group(0)[-1].isascii()]
     asked += [_stem(match.group(1) or match.group(2)) for match in _EN_COUNTED_FROM.finditer(text)]
     heads.update(word for word in asked if word in content)
     return heads

@@ -191,7 +191,7 @@ ASKED_CONCEPTS = frozenset({
     "combined shipping", "合单", "price protection", "价格保护",
     "order cancellation", "取消订单", "insured value", "保价费", "split order", "拆单", "personalisation", "定制",
     "self pickup", "自提", "same day", "当日达", "instalments", "分期", "loyalty points", "积分", "return insurance",
-    "运费险", "combined invoice", "合并开票",
+    "运费险", "combined invoice", "合并开票", "extended warranty", "延保",
 })
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
@@ -443,6 +443,12 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(?:已经?|已)(?:付款|付|下单)的订单[^，。！？,.!?]{0,6}?(?:加|添|补)"
         # "能不能再往同一个订单里加一包", "在原来的订单里补一罐"
         r"|(?:往|在|给)(?:同一个|这个|原来的?|之前的?|刚才的?|刚下的)订单(?:里|中|里面)?(?:再)?(?:加|添|补)")),
+    # "can I buy an extended warranty?", "保修能延到三年吗，加钱也行": a longer cover than the one the articles give
+    ("extended warranty", re.compile(
+        r"\bextended\s+(?:warranty|guarantee)\b|\bextend\s+(?:the\s+|my\s+|your\s+)?(?:warranty|guarantee)\b"
+        r"|\b(?:buy|purchase|pay\s+for|get)\s+(?:a\s+|an\s+)?(?:longer|extra|additional)\s+(?:warranty|guarantee)\b")),
+    ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
+                      r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
     # "can I come and pick it up myself?", "能到店自提吗": collecting from the shop, no delivery at all (not a parcel
     # collected from a courier's service point: "快递放驿站了我自己去取")
     ("self pickup", re.compile(

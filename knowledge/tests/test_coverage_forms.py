@@ -462,6 +462,7 @@ def test_a_damaged_part_is_the_thing_named_before_it() -> None:
     ("could I get an English version of the receipt?", "english"),
     ("Can the invoice be issued in English?", "english"),
     ("能开英文的电子发票吗", "英文"),
+    ("可以开日文的receipt吗", "日文"),  # the document named in English among Chinese
 ])
 def test_a_detail_asked_of_a_covered_matter_is_the_head(shop, question, head) -> None:
     assert head in {unit.word for unit in question_units(question) if unit.head}

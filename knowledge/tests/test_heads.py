@@ -336,6 +336,10 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("Can you combine my orders into one invoice?", "combined invoice"),
     ("三个订单能合并开票吗", "合并开票"),
     ("I forgot the kettle, could you add it to my existing parcel?", "combined shipping"),
+    ("can I pay for an extended warranty on the teapot?", "extended warranty"),
+    ("is it possible to extend the guarantee to two years?", "extended warranty"),
+    ("质保期可以再延长一年吗，付费也行", "延保"),
+    ("多花钱能买更长的保修吗", "延保"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -383,6 +387,8 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("my parcel was supposed to arrive today but nothing came", "same day"),  # told, not asked
     ("上次买的当天就到了，这次怎么这么慢", "当日达"),
     ("能分期发货吗，先发一半", "分期"),  # shipping in batches
+    ("how long is the warranty on the teapot?", "extended warranty"),  # the cover given, not a longer one
+    ("保修期多长", "延保"),
 ])
 def test_look_alikes_of_going_back_bursting_and_a_loose_lid_are_not_them(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
