@@ -368,7 +368,7 @@ _ZH_SIZE = re.compile(
 # "does the green tea have caffeine?", "有没有农残检测报告", "茶具能进洗碗机吗"): a product fact an article must name,
 # asked, not told ("my organic tea arrived damaged").
 _QUALITY_WORD = (
-    r"organic|certified|certification|pesticides?|residues?|lead-free|lead|cadmium|caffeine|caffeinated|decaf"
+    r"organic|certified|certification|pesticides?|residues?|lead-free|lead(?![\s-]+times?\b)|cadmium|caffeine|caffeinated|decaf"
     r"|decaffeinated|additives?|preservatives?|gluten|vegan|kosher|halal|allergens?|dishwasher|food-grade|bpa"
 )
 _EN_QUALITY = re.compile(rf"\b({_QUALITY_WORD})\b|\b(?:test|lab|inspection|quality|safety)\s+(reports?|certificates?"

@@ -204,7 +204,8 @@ def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool
     """The best `limit` fused chunks, weak ones left out unless `include_weak`; those `first` holds for ahead."""
     if first is not None:
         every = _hits(snapshot, fusion, limit=len(fusion.fused), include_weak=include_weak)
-        return sorted(every, key=lambda hit: (not first(hit), hit not in _best_covered(every, first)))[:limit]
+        best = {id(hit) for hit in _best_covered(every, first)}  # once, not once per hit
+        return sorted(every, key=lambda hit: (not first(hit), id(hit) not in best))[:limit]
     hits: list[Hit] = []
     for position, score in sorted(fusion.fused.items(), key=lambda item: -item[1]):
         similarity = fusion.vector_score.get(position)

@@ -411,6 +411,7 @@ def test_whether_a_product_meets_a_standard_is_what_is_asked(shop, question, hea
 @pytest.mark.parametrize(("question", "word"), [
     ("my organic tea arrived damaged, is that covered?", "organic"),  # the story's, before what is asked
     ("我买的有机茶收到时破了，能退吗", "有机"),
+    ("what is the lead time before my order ships?", "lead"),  # a lead time, no lead in the glaze
 ])
 def test_a_standard_told_in_the_story_is_no_head(question, word) -> None:
     assert word not in {unit.word for unit in question_units(question) if unit.head}
