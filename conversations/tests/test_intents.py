@@ -309,11 +309,11 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "can you get someone from your team to email us about it",  # got to contact us, one rule with "ask … to"
     "is there somebody in your office we could phone about the order?",  # a person of the shop, a call
     "Is there anyone at the shop I could just ring?",
-    "is there anyone actually working there i can chat with?",  # someone at work there, then to chat with
+    "is there anybody actually working today that I could talk to?",  # someone at work, then to talk to
     "Is there somebody on duty right now that I could speak to?",
-    "I'd like a member of your customer service staff to take over my case, thank you.",  # a member of a team
+    "I would like a member of your sales staff to call me back.",  # a member of a team
     "could members of the support team look at this please",
-    "能不能换个活的来回我",  # a living one, counted
+    "麻烦换个活的来处理一下",  # a living one, counted
     "麻烦找个活的跟我说",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:

@@ -62,12 +62,12 @@ def test_messages_about_other_things_stay_uncovered_short_or_long(demo, question
 
 
 def test_a_follow_up_after_a_story_told_without_a_question_is_read_with_it(demo) -> None:
-    """"how quick will the new one go out?" after "My gaiwan turned up with a chip in the rim.": the story is the
+    """"how quick is the new one?" after "My gaiwan turned up with a chip in the rim.": the story is the
     subject though no question mark says so, as it is after "…, what now?"."""
     from knowledge.embedding import embed_query
     from knowledge.retrieval.search import search
 
-    question = "ok, photos sent. how quick will the new one go out?"
+    question = "done, the pictures are in your inbox. how quick is the new one?"
     joined = f"My gaiwan turned up with a chip in the rim.\n{question}"
     hits = search(question, include_weak=True, limit=20, context=(joined, embed_query(joined))).hits
     assert max(hit.coverage or 0.0 for hit in hits if hit.title in WARRANTY) >= settings.COVERAGE_MIN
