@@ -471,7 +471,7 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(reply.per_token)
                 if reply.error_after_tokens is not None and index >= reply.error_after_tokens:
                     self._chunk({"error": reply.error or "an error was encountered while running the model"})
-                    self._end_chunks()
+                    self._end_stream()
                     return
                 if reply.drop_after_tokens is not None and index >= reply.drop_after_tokens:
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -493,13 +493,21 @@ class _Handler(BaseHTTPRequestHandler):
                              "message": {"role": "assistant", "content": "", "tool_calls": tool_calls},
                              "done": False})
             self._chunk(self._final(model, {"role": "assistant", "content": ""}, reply, len(pieces), started))
-            self._end_chunks()
+            self._end_stream()
         except (BrokenPipeError, ConnectionResetError):
             record.closed_by_client = True
             self.close_connection = True
         finally:
             with self.server.state.lock:
                 self.server.streaming.discard(self.client_address[1])
+
+    def _end_stream(self) -> None:
+        """The stream's last chunk, after it leaves the list of streams: a client that has read to the end and
+        asks at once (GET /fake/streams) must not see it still streaming, as it would if the list were updated after
+        the write, by the handler's thread, in a race with the client."""
+        with self.server.state.lock:
+            self.server.streaming.discard(self.client_address[1])
+        self._end_chunks()
 
     def _end_chunks(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
