@@ -189,11 +189,11 @@ def _fuse_queries(snapshot: Snapshot, queries: list[tuple[str, QueryVector]]) ->
     return fusion
 
 
-def _best_covered(hits: list[Hit], first: Callable[[Hit], bool]) -> list[Hit]:
-    """The sources that cover most of the question, when they are all of one article: never cut by the fused
-    order, since a paraphrase ("so I'm not paying extra for the courier": free shipping) shares little with its
-    article in meaning or in rare words. Several articles covering it as well leave the fused order to choose."""
-    bearing = [hit for hit in hits if first(hit)]
+def _best_covered(bearing: list[Hit]) -> list[Hit]:
+    """Of the sources that bear on the question, those that cover most of it, when they are all of one article:
+    never cut by the fused order, since a paraphrase ("so I'm not paying extra for the courier": free shipping)
+    shares little with its article in meaning or in rare words. Several articles covering it as well leave the
+    fused order to choose."""
     best = max((hit.coverage or 0.0 for hit in bearing), default=0.0)
     covering = [hit for hit in bearing if best and hit.coverage == best]
     return covering if len({hit.article_id for hit in covering}) == 1 else []
@@ -204,8 +204,9 @@ def _hits(snapshot: Snapshot, fusion: _Fusion, *, limit: int, include_weak: bool
     """The best `limit` fused chunks, weak ones left out unless `include_weak`; those `first` holds for ahead."""
     if first is not None:
         every = _hits(snapshot, fusion, limit=len(fusion.fused), include_weak=include_weak)
-        best = {id(hit) for hit in _best_covered(every, first)}  # once, not once per hit
-        return sorted(every, key=lambda hit: (not first(hit), id(hit) not in best))[:limit]
+        bearing = [hit for hit in every if first(hit)]  # `first` asked once per hit
+        bears, best = {id(hit) for hit in bearing}, {id(hit) for hit in _best_covered(bearing)}
+        return sorted(every, key=lambda hit: (id(hit) not in bears, id(hit) not in best))[:limit]
     hits: list[Hit] = []
     for position, score in sorted(fusion.fused.items(), key=lambda item: -item[1]):
         similarity = fusion.vector_score.get(position)

@@ -193,6 +193,8 @@ ASKED_CONCEPTS = frozenset({
     "self pickup", "自提", "same day", "当日达", "instalments", "分期", "loyalty points", "积分", "return insurance",
     "运费险", "combined invoice", "合并开票", "extended warranty", "延保",
 })
+# Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
+_NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
 # (the concept, as a word of a group above, the pattern), matched on the question in lower case, NFKC.
@@ -274,11 +276,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("free shipping", re.compile(
         r"\b(?:not|never|avoid|skip|dodge|without|no\s+need\s+to|\w+n't)\s+(?:have\s+to\s+|having\s+to\s+)?"
         r"pay(?:ing)?\s+(?:(?:any(?:thing)?|extra|more)\s+)*(?:for\s+)?(?:the\s+)?(?:courier|shipping|postage|delivery"
-        r"|p&p)\b(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
+        r"|p&p)\b" + _NOT_A_RETURN +
         r"|\b(?:shipping|delivery|postage|p&p)\s+(?:is|becomes|will\s+be|gets|to\s+be|would\s+be|be)\s+"
         r"(?:free|waived|on\s+the\s+house)\b"
         r"|\b(?:skip|avoid|waive|dodge|save\s+on)\s+(?:the\s+)?(?:postage|shipping|delivery|courier)"
-        r"(?:\s+(?:fee|charge|cost)s?)?\b(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)")),
+        r"(?:\s+(?:fee|charge|cost)s?)?\b" + _NOT_A_RETURN)),
     ("包邮", re.compile(
         r"(?<!退)(?<!退货)(?<!退回)(?<!寄回)(?<!换货)(?:不用|无需|不需要|免)(?:再)?(?:出|付|给|掏|交|花)?"
         r"(?:快递费|运费|邮费|配送费|快递钱|运费钱)"

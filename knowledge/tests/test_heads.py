@@ -463,8 +463,8 @@ def test_sources_of_several_articles_covering_as_well_are_left_in_the_ranking_or
                    text="", vector_score=None, keyword_score=1.0, fused_score=0.0, coverage=coverage)
 
     one, two, lower = hit(1, 1.0), hit(2, 1.0), hit(1, 0.6)
-    assert _best_covered([lower, one, two], lambda _: True) == []
-    assert _best_covered([lower, one], lambda _: True) == [one]
+    assert _best_covered([lower, one, two]) == []
+    assert _best_covered([lower, one]) == [one]
 
 
 @pytest.mark.parametrize("question", ["when does it leave a mark on the cup?", "how soon can I leave a review?"])
