@@ -47,7 +47,7 @@ _EN_NOUN = (
     r"|looks?\s+after|takes?\s+care\s+of|manages?|(?:is|are)\s+(?:responsible\s+for|in\s+charge\s+of)|does)"
     r"|(?:the\s+)?person\s+in\s+charge|customer\s+(?:service|support|care)(?:\s+(?:team|reps?|representatives?"
     r"|agents?|person|people|staff|department))?|support\s+(?:team|agents?|person|people|staff|department)"
-    r"|your\s+team|the\s+team|(?:your|the)\s+people"
+    r"|your\s+team|the\s+team|(?:your|the)\s+people|one\s+of\s+(?:your|the)\s+(?:team|people|crew)"
     # the Chinese words for one, typed among English ("can I talk to 客服", "transfer me to 人工 please")
     r"|人工(?:客服|服务)?|真人(?:客服)?|客服(?:人员)?|工作人员|售后(?:客服)?)"
 )
@@ -58,8 +58,12 @@ _EN_PERSON = (
 )
 _EN_WITH = r"(?:to|with|w/?)"
 _EN_REACH = (
-    rf"(?:talk|speak|chat|write|deal|discuss\s+(?:this|it)|sort\s+(?:this|it|things)\s+out|work\s+(?:this|it)\s+out"
-    rf"|(?:go\s+(?:over|through)|run\s+through|raise|settle|handle)\s+(?:this|it|that|things|my\s+\w+))\s+{_EN_WITH}"
+    # as the verb is, or as what doing it would be like: "I'd feel better going through this with one of your staff"
+    rf"(?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?|writ(?:e|ing)|deal(?:ing)?|discuss(?:ing)?\s+(?:this|it)"
+    r"|sort(?:ing)?\s+(?:this|it|things)\s+out|work(?:ing)?\s+(?:this|it)\s+out"
+    r"|talk(?:ing)?\s+(?:this|it|things)\s+(?:through|over)"
+    rf"|(?:go(?:ing)?\s+(?:over|through)|run(?:ning)?\s+through|rais(?:e|ing)|settl(?:e|ing)|handl(?:e|ing))"
+    rf"\s+(?:this|it|that|things|my\s+\w+))\s+{_EN_WITH}"
     rf"|take\s+(?:this|it|that|things|my\s+\w+)\s+up\s+{_EN_WITH}|run\s+(?:this|it|that)\s+(?:by|past)"
     # telling the matter to someone: "I'd rather explain the whole thing to somebody on your team"
     r"|explain\s+(?:(?:this|it|that|everything|things|my\s+\w+|the\s+(?:whole\s+)?(?:thing|situation|story|problem"
@@ -109,7 +113,11 @@ _EN_REQUEST = re.compile(
     r"|\b(?:is|are)\s+there\s+(?:someone|somebody|anyone|anybody)\s+(?:real|human|alive|actually\s+there)\b"
     # doubting anyone is there at all: "is anyone actually reading this?", "is somebody even there"
     r"|\bis\s+(?:someone|somebody|anyone|anybody)\s+(?:(?:actually|really|even|at\s+all)\s+)?"
-    r"(?:reading\s+(?:this|these|my)|there\b|listening\b|on\s+the\s+other\s+end\b)"
+    r"(?:reading\s+(?:this|these|my)|there\b|listening\b|on\s+the\s+other\s+end\b|human\b|real\b|alive\b)"
+    # wanting to ring the shop rather than write: "what's your number? I'd rather just call", "I want to phone you
+    # and explain" (not a call to someone else: "I need to call the courier")
+    rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:just\s+)?(?:call|phone|ring)(?:\s+(?:you(?:\s+guys)?|your\s+(?:shop|store|team"
+    r"|office)))?(?:\s+(?:up|directly|instead))?(?:\s+and\s+(?:talk|speak|explain)\b|\s*(?:[.!?,]|$))"
     rf"|^\s*(?:(?:{_EN_PERSON})\s*[,!.?]*\s*(?:please|pls|plz|now|asap)?\s*[,!.?]*\s*){{1,4}}$",
     re.IGNORECASE,
 )
@@ -163,6 +171,9 @@ _ZH_REQUEST = re.compile(
     r"(?=\s*(?:在|吗|么|嘛|啊|呀|吧|呢|哇|可以|能|帮|回|[?？]|$))"
     r"|(?:找|叫|来)(?:个|一个|位)?人(?:来|过来)?(?:帮|处理|解决|跟|和|聊|说|吧|吗|啊|呀|$)"
     r"|(?:跟|和|与|同)(?:真|活)?人(?:说话|聊|谈|沟通|交流)"  # "我想和人说话"
+    # wanting to ring the shop and say it: "我想直接打过去说", "能打个电话沟通吗" (not "快递员会打电话给我吗")
+    r"|(?:想|要|希望|能不能|可以|能|我)(?:直接)?(?:打(?:个|一个|一通)?电话|打过去|打给你们|拨过去)(?:过去)?"
+    r"(?:跟你们|和你们|给你们)?(?:说|聊|谈|沟通|讲|问|解释)"
     rf"|(?:能不能|可不可以|可以|能否|麻烦|请)\s*{_ZH_PERSON}(?:来)?(?:处理|回复|回答|介入|跟进|看看|看一下|核实)"
     rf"|^\s*{_ZH_PERSON}\s*(?:在吗|在不在|在线吗|在么|呢)\s*[?？!！。.~～]*\s*$"  # "客服在吗？"
     # "我是在跟机器人说话还是真的有人在？", "到底有没有人在": whether a person is there at all, as "is anyone real

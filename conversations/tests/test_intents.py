@@ -315,6 +315,13 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "could members of the support team look at this please",
     "麻烦换个活的来处理一下",  # a living one, counted
     "麻烦找个活的跟我说",
+    "it would be easier talking this through with one of your team",  # what doing it would be like; one of a team
+    "I'd be happier handling my claim with a real agent",
+    "Is anybody really human over there?",  # doubting anyone human is there at all
+    "Just give me the number, I'd rather phone you and explain.",  # wanting to ring the shop
+    "can I call you instead? I prefer to call",
+    "把你们的联系电话发我，我要打电话跟你们讲清楚",
+    "能不能打个电话沟通一下，打字说不清",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -346,6 +353,12 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "a member of your support team told me returns were free, is that right?",  # reports one, asks nothing
     "is there anyone working there who grows the tea themselves?",  # who works there, not someone to talk to
     "我想要个活的盆栽放办公室",  # a living thing, not a person
+    "I need to call the courier about the redelivery, what's their number?",  # a call to someone else
+    "I tried to phone but nobody answered, what are your hours?",
+    "would you rather call it a teapot or a kettle?",
+    "我打电话给顺丰问问",  # the courier, not the shop
+    "快递员会先打电话给我吗",
+    "one of your team told me it ships today, is that right?",  # reports one, asks nothing
 
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
