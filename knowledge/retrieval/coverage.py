@@ -177,6 +177,9 @@ class Unit:
     # A head read from the whole message, not its shape (another seller, a field outside a shop): it holds for
     # every line and question sentence of the message.
     whole_message: bool = False
+    # A word of a field outside a shop (OTHER_FIELDS: "burned", "医院"): a head of the message's own sentence, and of
+    # every other unless the message tells a story (STORY_UNITS words or more) around a question about the shop.
+    field: bool = False
     # A place ("Lhasa", "纽约"): the words of the regions it lies in (knowledge.retrieval.places), which cover it
     # in passing at most.
     regions: tuple[str, ...] = ()
@@ -216,8 +219,11 @@ def question_units(text: str) -> list[Unit]:
     text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
     concepts, rest = concepts_in(text)  # "送到了再付钱": 货到付款, one word of the question
     places, rest = places_out(rest)  # "寄到拉萨": where, covered by the article's "西藏" in passing
-    units = [Unit(concept, parts=_concept_parts(concept), english=concept.isascii() and concept.isalpha(),
-                  weight=CONCEPT_WEIGHT, concept=True, head=concept in ASKED_CONCEPTS) for concept in concepts]
+    # An arrangement asked for is named as such or not at all: "取消已付订单" is not the "取消" and "订单" of an unpaid
+    # order cancelled by itself.
+    units = [Unit(concept, parts=() if concept in ASKED_CONCEPTS else _concept_parts(concept),
+                  english=concept.isascii() and concept.isalpha(), weight=CONCEPT_WEIGHT, concept=True,
+                  head=concept in ASKED_CONCEPTS) for concept in concepts]
     units += [Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
               for place in places]
     units += _content_units(rest)
@@ -293,7 +299,7 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     compared = bool(sellers or another) and bought_here
     for unit in units:
         if _field_word(unit, text):
-            unit.head = unit.whole_message = True
+            unit.head = unit.whole_message = unit.field = True
             # covered by the field's own word only: "个人所得税" is not the invoice article's "个人(普票)"
             unit.parts = tuple(part for part in unit.parts if part in OTHER_FIELDS)
         elif unit.word in sellers:
@@ -694,7 +700,10 @@ def _parts(text: str) -> list[list[Unit]]:
             read_once[part] = question_units(part)
         return read_once[part]
 
-    whole = [unit for unit in read_once[text] if unit.whole_message]
+    # In a story ("…I've burned myself twice… Is this the kind of thing your warranty deals with?") a field's word
+    # told in one sentence is not what another sentence asks.
+    story = sum(1 for unit in read_once[text] if unit.weight) >= STORY_UNITS
+    whole = [unit for unit in read_once[text] if unit.whole_message and not (story and unit.field)]
     parts: list[list[Unit]] = []
     for line in text.splitlines():
         sentences = [s for s in _SENTENCE_END.split(line) if s.strip()]
@@ -720,7 +729,9 @@ def _parts(text: str) -> list[list[Unit]]:
 # A Chinese clause that asks: a question particle or word ("能走保修吗", "还来得及开吗", "运费算谁的").
 _ZH_ASKING_CLAUSE = re.compile(
     r"[吗呢么嘛？?]\s*$|怎么|多少|多久|几|哪|什么|啥|是否|能不能|可不可以|有没有|来得及|算谁")
-_CLAUSE_END = re.compile(r"[，,、]")
+# A clause ends at a comma; at an emoji, which chat writing puts where a comma would go ("有点慌😅 想问下…"); and at a
+# question mark the sentence goes on after ("…哪些资料啊？别到时候来回折腾": read after NFKC, which writes "？" as "?").
+_CLAUSE_END = re.compile(r"[，,、]|[\u2600-\u27bf\U0001f300-\U0001faff]+|(?<=[?!])(?=[\u4e00-\u9fff])")
 # A Chinese sentence of this many clauses or more tells a story around the clause that asks.
 STORY_CLAUSES = 3
 

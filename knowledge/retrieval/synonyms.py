@@ -191,7 +191,8 @@ ASKED_CONCEPTS = frozenset({
     "combined shipping", "合单", "price protection", "价格保护",
     "order cancellation", "取消订单", "insured value", "保价费", "split order", "拆单", "personalisation", "定制",
     "self pickup", "自提", "same day", "当日达", "instalments", "分期", "loyalty points", "积分", "return insurance",
-    "运费险", "combined invoice", "合并开票", "extended warranty", "延保",
+    "运费险", "combined invoice", "合并开票", "extended warranty", "延保", "paid order cancellation", "取消已付订单",
+    "order edit", "改单", "free gift", "赠品",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -377,6 +378,17 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:print|put|add)\s+(?:our|my|a|the|her|his)\s+(?:company\s+)?(?:logo|name|initials)\s+on\b")),
     ("定制", re.compile(r"刻(?:个|上|一下)?(?:字|名字|名|logo|图案)|雕刻|印(?:个|上)?(?:字|logo|名字|图案)"
                       r"|烫金|定制|刺绣|个性化")),
+    # "I've already paid, can I still cancel?", "已经付款了，能直接取消吗": cancelling a paid order, which the articles
+    # do not say how to do (they say an unpaid one is cancelled by itself: "unpaid" is no "paid")
+    ("paid order cancellation", re.compile(
+        r"\b(?:already\s+)?paid\b[^.?!\n]{0,60}?\b(?:can|could|may|want\s+to|like\s+to|need\s+to|able\s+to)\s+"
+        r"(?:i\s+|we\s+|you\s+)?(?:still\s+|just\s+|please\s+)?cancel\b"
+        r"|\bcancel\s+(?:an?\s+|my\s+|the\s+|this\s+)?(?:order\s+)?(?:(?:that\s+)?(?:i'?ve|i\s+have|we'?ve|is|was|that'?s"
+        r"|already)\s+)*(?:already\s+)?paid(?:\s+for)?\b|\bcancel\b[^.?!\n]{0,30}?\bafter\s+(?:paying|payment|i\s+paid)\b")),
+    ("取消已付订单", re.compile(
+        r"(?:已经?|已|刚刚?)(?:付款|付了款|付过款|付钱|付了钱|支付|付完款?|付了)[^。？?！!]{0,20}?(?:能|可以|能不能|可不可以|怎么"
+        r"|想|要|如何)(?:直接)?(?:取消|撤销|退掉订单)|取消(?:已|已经)?(?:付款|付过款|支付)(?:了)?的订单"
+        r"|付(?:完|了|过)款(?:以后|之后|后)[^。？?！!]{0,8}?(?:取消|撤销)")),
     # "can I still cancel before you ship it?", "付款后还能取消吗": the customer asking to cancel an order, which no
     # article of a shop that only cancels unpaid orders itself names
     ("order cancellation", re.compile(
@@ -507,6 +519,21 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|was\s+showing|reads|is\s+marked|was\s+marked|got\s+marked|changed\s+to|went\s+to)\s+(?:as\s+)?"
         r"[\"'“‘]?cancell?ed\b")),
     ("取消", re.compile(r"订单(?:怎么|咋|突然|就|一下子|居然){0,3}(?:没了|不见了|消失了|找不到了)")),
+    # "can I change the quantity on my order?", "付完款还能改数量吗": an order's contents changed after it is placed
+    # (not its address, which the courier's app redirects)
+    ("order edit", re.compile(
+        r"\b(?:change|edit|modify|amend|update|adjust)\s+(?:the\s+|my\s+)?(?:quantity|quantities|number\s+of\s+"
+        r"(?:items|boxes|tins|cups|pieces|bags)|items?\s+in\s+(?:my|the)\s+order|contents?\s+of\s+(?:my|the)\s+order)\b"
+        r"|\b(?:change|edit|modify|amend)\s+(?:my|the|an)\s+(?:paid\s+|existing\s+|placed\s+)?order\b"
+        r"(?![^.?!]{0,20}\b(?:address|delivery)\b)")),
+    ("改单", re.compile(
+        r"(?:修改|更改|改|调整)(?:一下)?(?:订单|下单)?(?:里|中|里面)?的?(?:商品)?(?:数量|件数|款式|规格)"
+        r"|(?:修改|更改)订单(?!地址|的地址|收货地址|的收货)|改订单(?!地址|的地址|收货地址|的收货)")),
+    # "do I send the free sample back too?", "赠品要一起寄回吗": what came free with an order, which no article names
+    ("free gift", re.compile(
+        r"\bfree\s+(?:gifts?|samples?|sample\s+packs?|extras?)\b|\bfreebies?\b|\bgifts?\s+with\s+purchase\b"
+        r"|\bcomplimentary\s+(?:gifts?|samples?|items?)\b")),
+    ("赠品", re.compile(r"赠品|赠送的|小样|试用装|送的小?礼物")),
     ("重复扣款", re.compile(
         r"扣了?(?:两|二|2)(?:次|遍|回|笔)|扣了?双份|多扣了?(?:一次|一笔|钱)?|重复扣|付了?(?:两|2)(?:次|遍)")),
 )

@@ -627,3 +627,71 @@ def test_what_the_customer_went_off_to_do_is_their_story_not_a_field() -> None:
 ])
 def test_a_parcel_the_customer_sent_with_a_courier_is_their_own(question, own) -> None:
     assert own_sending(question) is own
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("I've paid already, could I still cancel it?", "paid order cancellation"),
+    ("how do I cancel an order that's already paid for?", "paid order cancellation"),
+    ("刚付完款，想取消可以吗", "取消已付订单"),
+    ("付了款以后还能撤销吗", "取消已付订单"),
+    ("is it possible to change the quantity on my order?", "order edit"),
+    ("can I amend my existing order? I picked the wrong size", "order edit"),
+    ("下单后能改一下数量吗", "改单"),
+    ("付款了还能修改订单吗", "改单"),
+    ("will the free samples be in the box too?", "free gift"),
+    ("退货时小样要一起寄回吗", "赠品"),
+])
+def test_cancelling_or_changing_a_paid_order_and_a_free_gift_are_concepts_of_their_own(question, concept) -> None:
+    assert concept in concepts_in(question)[0]
+
+
+@pytest.mark.parametrize("question", [
+    "why was my order cancelled? I paid on time",  # the shop's cancellation, not a request
+    "I want to change my delivery address",  # the courier redirects it
+    "能修改订单收货地址吗",
+    "a gift for my sister, when does it arrive?",  # a present, not one the shop gave
+    "送朋友的礼物什么时候到",
+    "my order was cancelled because I didn't pay in time, can I pay now?",  # unpaid, not paid
+])
+def test_look_alikes_of_a_paid_order_and_a_free_gift_stay_apart(question) -> None:
+    assert not {"paid order cancellation", "取消已付订单", "order edit", "改单", "free gift", "赠品"} & set(
+        concepts_in(question)[0])
+
+
+def test_an_arrangement_asked_for_is_named_as_such_not_by_its_words_apart(shop) -> None:
+    """An unpaid order cancelled by itself has the words "取消" and "订单", not the cancelling of a paid one."""
+    article_create(title="下单", language="zh-hans", tags="订单",
+                   body="## 下单\n\n未付款的订单 30 分钟后自动取消，取消后重新下单即可。")
+    assert covered_by("已经付过款了，这个订单还能取消吗？", "下单") < settings.COVERAGE_MIN
+    assert covered_by("没付款的订单多久会取消？", "下单") >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("Long story: the kettle came last week, lovely thing, but the lid never sat right and steam leaks out the side "
+     "every time it boils. I burned my wrist on it twice and my partner thinks it's hilarious. Is that something "
+     "your warranty covers?", "Warranty"),
+    ("水壶上周到的，样子很好看，可是盖子一直盖不严，每次烧水蒸汽都从旁边冒出来。我已经被烫伤两次了，家里人还笑我笨手笨脚。"
+     "这种情况能走保修吗？", "保修"),
+])
+def test_a_field_word_told_in_a_story_is_not_what_its_question_asks(shop, question, title) -> None:
+    assert covers_best(question, title)
+
+
+@pytest.mark.parametrize("question", [
+    "I burned my hand on the kettle, what cream should I put on it?",  # asked: the field's own matter
+    "烫伤了涂什么药膏好",
+])
+def test_a_field_word_in_a_short_question_is_still_its_head(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    # an emoji where a comma would be
+    "你好，我是公司新来的会计，领导让我给上个月买的那批水壶开专票，说是要抵扣用的。"
+    "我以前从来没弄过😅 开专票需要提供税号吗，下周就要报账了。",
+    # a question mark the sentence goes on after
+    "你好，我是公司新来的会计，领导让我给上个月买的那批水壶开专票，说是要抵扣用的。"
+    "我以前从来没弄过，不太懂，开专票需要提供税号吗？下周就要报账了",
+])
+def test_an_emoji_or_a_question_mark_ends_a_clause_of_a_chinese_story(shop, question) -> None:
+    assert covers_best(question, "发票")
