@@ -72,7 +72,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("split order", "split invoice", "split payment", "split shipment", "拆单", "拆分", "分开开票"),
     # a courier's insurance of a parcel's value: "顺丰保价" (保价 alone is the shop's price protection)
     ("insured value", "declared value", "shipping insurance", "保价服务", "保价费"),
-    ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券"),
+    ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券", "优惠码", "折扣码"),
     ("tracking", "tracking number", "waybill", "运单号", "快递单号", "物流单号", "单号"),
     ("tax", "vat", "税", "税费", "含税", "税点", "增值税"),
     # the people who answer: "你们customer service几点在线", "when is your 客服 around"
@@ -418,6 +418,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:send|ship|post|mail)\s+the\s+(?:rest|missing\s+(?:one|item|part)s?)\s+(?:later|separately|when)\b")),
     ("拆单", re.compile(
         r"拆(?:成|分)|拆单|分(?:开|成)(?:两|几|多|2|3|三)?(?:张|个|次|单|笔|份|批)?(?:开|发|寄|付)"
+        r"|拆开(?:开成|开|成)?(?:两|几|多|2|3|三)张(?:发票|票|普票|专票)"  # "一个订单能拆开开成两张发票吗"
         r"|分(?:两|几|多|2|3|三)(?:张|次|单|笔|份|批)(?:开|发|寄|付)|一半(?:用|走|刷|付)[^，。！？,.!?]{0,8}?另一半"
         # part of an order sent ahead of the rest: "能不能先把其他的发了，缺的那罐到货再补发"
         r"|先(?:把|将)?(?:其他|其余|剩下|别)的?[^，。！？,.!?]{0,4}?(?:发|寄)(?!票|回|错|现)"
@@ -519,6 +520,14 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|was\s+showing|reads|is\s+marked|was\s+marked|got\s+marked|changed\s+to|went\s+to)\s+(?:as\s+)?"
         r"[\"'“‘]?cancell?ed\b")),
     ("取消", re.compile(r"订单(?:怎么|咋|突然|就|一下子|居然){0,3}(?:没了|不见了|消失了|找不到了)")),
+    # "are your prices inclusive of VAT?", "标价含税吗": whether tax is in the price, which an article says once where
+    # it says it at all ("All prices … include VAT"); one concept in both languages, named by any word of tax
+    ("含税", re.compile(
+        r"\b(?:inclusive\s+of|including|incl\.?|include[sd]?)\s+(?:the\s+|any\s+)?(?:tax|taxes|vat|gst)\b"
+        r"|\b(?:tax|taxes|vat)[- ](?:inclusive|included|incl)\b"
+        r"|\b(?:plus|excluding|exclusive\s+of|excl\.?)\s+(?:tax|taxes|vat)\b"
+        r"|含税|含不含税|不含税|含增值税|(?:包含|包括|含)了?(?:增值)?税|税费?(?:另算|另计|另付|另加)"
+        r"|(?:另加|还要加|再加)(?:增值)?税")),
     # "can I change the quantity on my order?", "付完款还能改数量吗": an order's contents changed after it is placed
     # (not its address, which the courier's app redirects)
     ("order edit", re.compile(

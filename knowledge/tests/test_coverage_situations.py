@@ -695,3 +695,38 @@ def test_a_field_word_in_a_short_question_is_still_its_head(shop, question) -> N
 ])
 def test_an_emoji_or_a_question_mark_ends_a_clause_of_a_chinese_story(shop, question) -> None:
     assert covers_best(question, "发票")
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("do the prices on your site include VAT or is it added at checkout?", "Prices"),
+    ("is that price tax-inclusive?", "Prices"),
+    ("标价含不含税？", "价格"),
+    ("网页上写的价钱包含增值税了吗", "价格"),
+])
+def test_whether_tax_is_in_the_price_is_covered_by_the_sentence_that_says_it(shop, question, title) -> None:
+    """One sentence of an article's opening says it, once: named, the concept is what that sentence is about."""
+    article_create(title="Prices", tags="prices", body="Every price in our shop is in yuan and includes VAT.")
+    article_create(title="价格", language="zh-hans", tags="价格", body="本店所有价格均以人民币标价，已含增值税。")
+    assert covered_by(question, title, limit=20) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("are prices incl. VAT?", "含税"),
+    ("is it excluding tax?", "含税"),
+    ("价格含税吗", "含税"),
+    ("税费另算吗", "含税"),
+    ("这一单能拆开开成两张发票吗", "拆单"),
+    ("能不能拆开开两张专票", "拆单"),
+])
+def test_tax_in_the_price_and_an_invoice_split_in_two_are_concepts(question, concept) -> None:
+    assert concept in concepts_in(question)[0]
+
+
+@pytest.mark.parametrize("question", [
+    "how much tax will I pay on imports?",  # a tax, not whether the price has it
+    "发票税号填错了",
+    "拆开一看杯子碎了两只",  # opening the parcel, no invoice
+    "拆开包装以后还能退吗",
+])
+def test_look_alikes_of_tax_in_the_price_and_an_invoice_split_stay_apart(question) -> None:
+    assert not {"含税", "拆单", "split order"} & set(concepts_in(question)[0])
