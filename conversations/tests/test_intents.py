@@ -322,6 +322,8 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "can I call you instead? I prefer to call",
     "把你们的联系电话发我，我要打电话跟你们讲清楚",
     "能不能打个电话沟通一下，打字说不清",
+    "把你们主管叫来，这事我要当面说清楚",  # the person first, then fetched
+    "去把你们经理喊来",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -358,6 +360,7 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "would you rather call it a teapot or a kettle?",
     "我打电话给顺丰问问",  # the courier, not the shop
     "快递员会先打电话给我吗",
+    "能把快递员叫回来重新送吗",  # the courier, not a person of the shop
     "one of your team told me it ships today, is that right?",  # reports one, asks nothing
 
 ])

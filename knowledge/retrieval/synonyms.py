@@ -192,7 +192,8 @@ ASKED_CONCEPTS = frozenset({
     "order cancellation", "取消订单", "insured value", "保价费", "split order", "拆单", "personalisation", "定制",
     "self pickup", "自提", "same day", "当日达", "instalments", "分期", "loyalty points", "积分", "return insurance",
     "运费险", "combined invoice", "合并开票", "extended warranty", "延保", "paid order cancellation", "取消已付订单",
-    "order edit", "改单", "free gift", "赠品",
+    "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
+    "lost parcel", "丢件",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -460,8 +461,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(?:往|在|给)(?:同一个|这个|原来的?|之前的?|刚才的?|刚下的)订单(?:里|中|里面)?(?:再)?(?:加|添|补)")),
     # "can I buy an extended warranty?", "保修能延到三年吗，加钱也行": a longer cover than the one the articles give
     ("extended warranty", re.compile(
-        r"\bextended\s+(?:warranty|guarantee)\b|\bextend\s+(?:the\s+|my\s+|your\s+)?(?:warranty|guarantee)\b"
-        r"|\b(?:buy|purchase|pay\s+for|get)\s+(?:a\s+|an\s+)?(?:longer|extra|additional)\s+(?:warranty|guarantee)\b")),
+        r"\bextended\s+(?:warranty|guarantee)\b|\bextend\s+(?:the\s+|my\s+|your\s+)?(?:[\w-]+\s+)?(?:warranty|guarantee)\b"
+        r"|\b(?:buy|purchase|pay\s+for|get)\s+(?:a\s+|an\s+)?(?:longer|extra|additional)\s+(?:warranty|guarantee)\b"
+        # "can I pay extra to extend it to three years?" (it: the warranty the turn before named)
+        r"|\b(?:pay|paying)\s+(?:a\s+bit\s+)?(?:extra|more)\s+to\s+extend\b"
+        r"|\bextend\s+(?:it|that|this)\s+(?:to|by|for)\s+(?:another\s+)?(?:\w+\s+)?(?:years?|months?)\b")),
     ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
                       r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
     # "can I come and pick it up myself?", "能到店自提吗": collecting from the shop, no delivery at all (not a parcel
@@ -528,6 +532,30 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:plus|excluding|exclusive\s+of|excl\.?)\s+(?:tax|taxes|vat)\b"
         r"|含税|含不含税|不含税|含增值税|(?:包含|包括|含)了?(?:增值)?税|税费?(?:另算|另计|另付|另加)"
         r"|(?:另加|还要加|再加)(?:增值)?税")),
+    # "what's the VAT rate on the special invoice?", "专票税率是多少": a rate of tax, which an article that only says
+    # prices include VAT does not give
+    ("tax rate", re.compile(r"\b(?:vat|tax)\s+rates?\b|\brate\s+of\s+(?:vat|tax)\b|\bhow\s+much\s+(?:vat|tax)\s+is\b")),
+    ("税率", re.compile(r"税率|税点(?:是)?多少|几个点的?(?:税|票|专票|普票)")),
+    # "can you deliver to the locker in my building?", "能寄到丰巢吗": a parcel locker, which an article names or not
+    # (a courier's service point holding a failed delivery is not one)
+    ("parcel locker", re.compile(r"\b(?:parcel|smart|delivery|package|sf)\s+lockers?\b|\blockers?\s+(?:in|at|near)\b")),
+    ("快递柜", re.compile(r"快递柜|丰巢|智能柜|自提柜|储物柜")),
+    # "what time do I have to pay by to ship today?", "每天几点前付款当天发": a daily cut-off, which "within 24 hours on
+    # working days" is not
+    ("order cutoff", re.compile(
+        r"\bcut-?\s?off(?:\s+time)?\b|\b(?:order|pay|buy)\s+by\s+what\s+time\b"
+        r"|\bwhat\s+time\s+(?:do|should|must|would)\s+(?:i|we)\s+(?:have\s+to\s+|need\s+to\s+)?(?:order|pay|buy)\s+by\b"
+        r"|\bbefore\s+what\s+time\b|\b(?:latest|last)\s+(?:time|hour)\s+(?:i|we|you)\s+can\s+(?:order|pay|buy)\b")),
+    ("截单", re.compile(r"截单|(?:几点|什么时[候间])(?:之?前|以前)(?:下单|付款|支付|拍下?|买)")),
+    # "tracking says delivered but nothing came", "显示签收了但没收到": a parcel lost, which no article here covers (a
+    # failed delivery is tried again)
+    ("lost parcel", re.compile(
+        r"\b(?:says|said|shows|showed|marked(?:\s+as)?)\s+(?:it\s+was\s+|as\s+)?delivered\b[^.?!]{0,40}?"
+        r"\b(?:not|never|didn'?t|haven'?t|hasn'?t|nothing|no\s+parcel)\b"
+        r"|\b(?:parcel|package|order|box)\s+(?:was|got|has\s+been|is)\s+(?:lost|stolen|missing)\b"
+        r"|\blost\s+(?:in\s+(?:the\s+)?(?:post|mail|transit))\b")),
+    ("丢件", re.compile(r"(?:显示|已经?|已)(?:被)?签收[^。？?！!]{0,12}?(?:没|未)(?:有)?(?:收到|拿到|见到)|丢件"
+                      r"|快递(?:被)?(?:丢|弄丢)了?|包裹(?:被)?(?:丢|弄丢|偷)了")),
     # "can I change the quantity on my order?", "付完款还能改数量吗": an order's contents changed after it is placed
     # (not its address, which the courier's app redirects)
     ("order edit", re.compile(

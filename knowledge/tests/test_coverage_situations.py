@@ -730,3 +730,45 @@ def test_tax_in_the_price_and_an_invoice_split_in_two_are_concepts(question, con
 ])
 def test_look_alikes_of_tax_in_the_price_and_an_invoice_split_stay_apart(question) -> None:
     assert not {"含税", "拆单", "split order"} & set(concepts_in(question)[0])
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("is there a locker near me you can ship to instead of my flat?", "parcel locker"),
+    ("could SF put it in the smart locker downstairs?", "parcel locker"),
+    ("能放到楼下的智能柜吗", "快递柜"),
+    ("by what time do I need to order by to get it sent today?", "order cutoff"),
+    ("is there a cutoff for next-day dispatch?", "order cutoff"),
+    ("晚上几点以前下单能当天发出？", "截单"),
+    ("the app says delivered yesterday but I never got anything", "lost parcel"),
+    ("my parcel was stolen from the doorstep, what now?", "lost parcel"),
+    ("显示被签收了可是家里人都没收到", "丢件"),
+    ("包裹被偷了怎么办", "丢件"),
+    ("could I extend the gaiwan warranty for another year?", "extended warranty"),
+])
+def test_a_locker_a_daily_cutoff_and_a_lost_parcel_are_concepts_of_their_own(question, concept) -> None:
+    assert concept in concepts_in(question)[0]
+
+
+@pytest.mark.parametrize("question", [
+    "if nobody's home will they leave it at a service point?",  # the courier's point, which an article may name
+    "快递放驿站了，怎么取",
+    "it was delivered yesterday, thanks!",  # delivered, nothing missing
+    "签收的时候发现盒子破了",  # received, broken: not lost
+    "what time do you open?",
+    "I lost my tracking number, where can I find it?",  # the number lost, not the parcel
+])
+def test_look_alikes_of_a_locker_a_cutoff_and_a_lost_parcel_stay_apart(question) -> None:
+    assert not {"parcel locker", "快递柜", "order cutoff", "截单", "lost parcel", "丢件"} & set(
+        concepts_in(question)[0])
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("what VAT rate is on the special invoice?", "tax rate"),
+    ("开的票税点是多少", "税率"),
+    ("what's the latest time we can order for it to leave today?", "order cutoff"),
+    ("is it possible to pay extra to extend the cover?", "extended warranty"),
+    ("can you extend it to 2 years?", "extended warranty"),
+    ("普票税率多少", "税率"),
+])
+def test_a_tax_rate_the_latest_order_time_and_a_longer_warranty_are_concepts(question, concept) -> None:
+    assert concept in concepts_in(question)[0]
