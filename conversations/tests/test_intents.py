@@ -361,6 +361,9 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "我打电话给顺丰问问",  # the courier, not the shop
     "快递员会先打电话给我吗",
     "能把快递员叫回来重新送吗",  # the courier, not a person of the shop
+    "我打电话问过快递了，他们说明天到",  # a call made, and to the courier
+    "要打电话问顺丰吗？",  # whether to ring the courier
+    "我打电话问一下银行",
     "one of your team told me it ships today, is that right?",  # reports one, asks nothing
 
 ])

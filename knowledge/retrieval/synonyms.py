@@ -464,7 +464,8 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bextended\s+(?:warranty|guarantee)\b|\bextend\s+(?:the\s+|my\s+|your\s+)?(?:[\w-]+\s+)?(?:warranty|guarantee)\b"
         r"|\b(?:buy|purchase|pay\s+for|get)\s+(?:a\s+|an\s+)?(?:longer|extra|additional)\s+(?:warranty|guarantee)\b"
         # "can I pay extra to extend it to three years?" (it: the warranty the turn before named)
-        r"|\b(?:pay|paying)\s+(?:a\s+bit\s+)?(?:extra|more)\s+to\s+extend\b"
+        r"|\b(?:pay|paying)\s+(?:a\s+bit\s+)?(?:extra|more)\s+to\s+extend\b(?!\s+(?:the\s+|my\s+)?(?:delivery|deadline"
+        r"|window|return|payment|order|invoice))"
         r"|\bextend\s+(?:it|that|this)\s+(?:to|by|for)\s+(?:another\s+)?(?:\w+\s+)?(?:years?|months?)\b")),
     ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
                       r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
@@ -543,7 +544,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "what time do I have to pay by to ship today?", "每天几点前付款当天发": a daily cut-off, which "within 24 hours on
     # working days" is not
     ("order cutoff", re.compile(
-        r"\bcut-?\s?off(?:\s+time)?\b|\b(?:order|pay|buy)\s+by\s+what\s+time\b"
+        r"\bcut-?off\b|\bcut\s+off\s+(?:time|hour|point)\b|\b(?:order|pay|buy)\s+by\s+what\s+time\b"
         r"|\bwhat\s+time\s+(?:do|should|must|would)\s+(?:i|we)\s+(?:have\s+to\s+|need\s+to\s+)?(?:order|pay|buy)\s+by\b"
         r"|\bbefore\s+what\s+time\b|\b(?:latest|last)\s+(?:time|hour)\s+(?:i|we|you)\s+can\s+(?:order|pay|buy)\b")),
     ("截单", re.compile(r"截单|(?:几点|什么时[候间])(?:之?前|以前)(?:下单|付款|支付|拍下?|买)")),
