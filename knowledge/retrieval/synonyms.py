@@ -544,7 +544,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "what time do I have to pay by to ship today?", "每天几点前付款当天发": a daily cut-off, which "within 24 hours on
     # working days" is not
     ("order cutoff", re.compile(
-        r"\bcut-?off\b|\bcut\s+off\s+(?:time|hour|point)\b|\b(?:order|pay|buy)\s+by\s+what\s+time\b"
+        # (not a deadline for something else: "the cut-off for asking for a fapiao")
+        r"\b(?:order|dispatch|shipping|delivery|same[- ]day|next[- ]day|daily)\s+cut-?\s?off\b"
+        r"|\bcut-?\s?off\s+(?:time|hour|point)\b|\bcut-?off\s+for\s+(?:same[- ]day|next[- ]day|today'?s?|dispatch"
+        r"|shipping|delivery|orders?)\b|\b(?:order|pay|buy)\s+by\s+what\s+time\b"
         r"|\bwhat\s+time\s+(?:do|should|must|would)\s+(?:i|we)\s+(?:have\s+to\s+|need\s+to\s+)?(?:order|pay|buy)\s+by\b"
         r"|\bbefore\s+what\s+time\b|\b(?:latest|last)\s+(?:time|hour)\s+(?:i|we|you)\s+can\s+(?:order|pay|buy)\b")),
     ("截单", re.compile(r"截单|(?:几点|什么时[候间])(?:之?前|以前)(?:下单|付款|支付|拍下?|买)")),

@@ -757,6 +757,7 @@ def test_a_locker_a_daily_cutoff_and_a_lost_parcel_are_concepts_of_their_own(que
     "what time do you open?",
     "I lost my tracking number, where can I find it?",  # the number lost, not the parcel
     "the chat got cut off, can you say that again?",  # a conversation cut off, no cut-off time
+    "what's the cut-off for asking for a fapiao after the order date?",  # a deadline for an invoice, not dispatch's
     "can I pay extra to extend the delivery window?",  # not the warranty
 ])
 def test_look_alikes_of_a_locker_a_cutoff_and_a_lost_parcel_stay_apart(question) -> None:
