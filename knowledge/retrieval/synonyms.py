@@ -193,7 +193,7 @@ ASKED_CONCEPTS = frozenset({
     "self pickup", "自提", "same day", "当日达", "instalments", "分期", "loyalty points", "积分", "return insurance",
     "运费险", "combined invoice", "合并开票", "extended warranty", "延保", "paid order cancellation", "取消已付订单",
     "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
-    "lost parcel", "丢件",
+    "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -560,6 +560,31 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\blost\s+(?:in\s+(?:the\s+)?(?:post|mail|transit))\b")),
     ("丢件", re.compile(r"(?:显示|已经?|已)(?:被)?签收[^。？?！!]{0,12}?(?:没|未)(?:有)?(?:收到|拿到|见到)|丢件"
                       r"|快递(?:被)?(?:丢|弄丢)了?|包裹(?:被)?(?:丢|弄丢|偷)了")),
+    # "does SF deliver on Sundays?", "顺丰周日派件吗": the courier's delivery days, which an article saying when the
+    # shop dispatches ("orders paid at the weekend are dispatched on the next working day") does not give
+    ("weekend delivery", re.compile(
+        r"\bdeliver(?:s|ies|y|ing)?\s+(?:(?:on|at|over|during)\s+)?(?:the\s+|a\s+)?(?:weekends?|saturdays?|sundays?"
+        r"|(?:public\s+|bank\s+)?holidays?)\b|\b(?:weekend|saturday|sunday|holiday)\s+deliver(?:y|ies)\b")),
+    ("周末派送", re.compile(
+        r"(?:周末|周六|周日|星期六|星期天|星期日|礼拜六|礼拜天|礼拜日|节假日)(?:也|还)?(?:派送|派件|送货|配送|上门送|送件)"
+        r"|(?:周末|周六|周日|星期六|星期天|星期日|节假日)(?:也|还)?(?:送|派)(?:吗|不|么)")),
+    # "how many days will the service point keep it?", "包裹在驿站能放几天": how long a parcel waiting for the customer
+    # is held, which an article that says it may be held does not give
+    ("holding period", re.compile(
+        r"\bhow\s+(?:long|many\s+days|many\s+weeks)\b[^.?!]{0,50}?\b(?:hold|holds|keep|keeps|store|stores)\s+"
+        r"(?:it|them|my\s+(?:parcel|package)|the\s+(?:parcel|package))\b"
+        r"|\b(?:hold|keep|store)\s+(?:it|them|my\s+(?:parcel|package)|the\s+(?:parcel|package))\s+(?:there\s+)?"
+        r"(?:for\s+)?how\s+(?:long|many\s+days)\b")),
+    ("存放期限", re.compile(  # a parcel's, not tea's ("没拆封的绿茶能放多久": how long it keeps)
+        r"(?:驿站|服务点|网点|快递柜|代收点|丰巢|包裹|快递)[^，。？?]{0,10}?(?:放|存|保留|留)[^，。？?]{0,4}?"
+        r"(?:几天|多久|多长时间)")),
+    # "can the courier just leave it at my door?", "能让快递放门口吗": a parcel left unattended, which an article on
+    # failed deliveries (tried again, or held at a service point) does not allow for
+    ("doorstep drop", re.compile(
+        r"\bleave\s+(?:it|them|the\s+(?:parcel|package|box)|my\s+(?:parcel|package))\s+(?:at|by|outside|on|with|in)\s+"
+        r"(?:my|the|our)\s+(?:door|doorstep|porch|front\s+door|neighbou?r|reception|concierge|building|gate|mailbox)\b")),
+    ("放门口", re.compile(r"放(?:在)?(?:我家)?(?:门口|门卫|物业|前台|保安室|邻居家|家门口)"
+                       r"|(?:门口|门卫|物业|前台)代收")),
     # "can I change the quantity on my order?", "付完款还能改数量吗": an order's contents changed after it is placed
     # (not its address, which the courier's app redirects)
     ("order edit", re.compile(

@@ -775,3 +775,38 @@ def test_look_alikes_of_a_locker_a_cutoff_and_a_lost_parcel_stay_apart(question)
 ])
 def test_a_tax_rate_the_latest_order_time_and_a_longer_warranty_are_concepts(question, concept) -> None:
     assert concept in concepts_in(question)[0]
+
+
+@pytest.mark.parametrize(("question", "concept"), [
+    ("will the courier deliver on a Saturday? I'm at work all week", "weekend delivery"),
+    ("any chance of a sunday delivery?", "weekend delivery"),
+    ("快递星期天也派送吗", "周末派送"),
+    ("节假日送不送", "周末派送"),
+    ("the courier left it at a pickup point, how long will they hold it?", "holding period"),
+    ("will they keep my parcel for how many days?", "holding period"),
+    ("快递放驿站最多能存几天", "存放期限"),
+    ("could the driver leave the parcel outside my door?", "doorstep drop"),
+    ("能直接放门卫吗", "放门口"),
+])
+def test_a_couriers_weekend_days_a_holding_period_and_a_doorstep_are_concepts(question, concept) -> None:
+    assert concept in concepts_in(question)[0]
+
+
+@pytest.mark.parametrize("question", [
+    "do you ship on weekends?",  # the shop's dispatch, which an article says
+    "周末发货吗",
+    "I paid on Saturday, when will it be delivered?",
+    "没拆封的绿茶能放多久？",  # how long tea keeps, not a parcel held
+    "how long can I keep the tea after opening?",
+    "how long will you keep my personal data?",
+])
+def test_look_alikes_of_weekend_delivery_and_a_holding_period_stay_apart(question) -> None:
+    assert not {"weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口"} & set(
+        concepts_in(question)[0])
+
+
+def test_an_article_that_says_the_courier_delivers_at_weekends_covers_the_question(shop) -> None:
+    """Named as such, the arrangement is covered: a shop whose courier does deliver at weekends answers it."""
+    article_create(title="Courier", tags="courier", body="## Courier days\n\nOur courier delivers on weekends too.")
+    assert covered_by("does the courier deliver on Sundays?", "Courier", limit=20) >= settings.COVERAGE_MIN
+    assert covered_by("does the courier deliver on Sundays?", "Delivery", limit=20) < settings.COVERAGE_MIN
