@@ -570,8 +570,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(?:周末|周六|周日|星期六|星期天|星期日|节假日)(?:也|还)?(?:送|派)(?:吗|不|么)")),
     # "how many days will the service point keep it?", "包裹在驿站能放几天": how long a parcel waiting for the customer
     # is held, which an article that says it may be held does not give
-    ("holding period", re.compile(
-        r"\bhow\s+(?:long|many\s+days|many\s+weeks)\b[^.?!]{0,50}?\b(?:hold|holds|keep|keeps|store|stores)\s+"
+    ("holding period", re.compile(  # held by the courier, not kept by the customer ("how long can I keep it")
+        r"\bhow\s+(?:long|many\s+days|many\s+weeks)\s+(?:will|would|do|does|can|could)\s+(?:they|sf|sf\s+express|it"
+        r"|the\s+(?:courier|service\s+point|pick-?up\s+point|station|locker|depot))\s+(?:\w+\s+)?(?:hold|keep|store)\s+"
         r"(?:it|them|my\s+(?:parcel|package)|the\s+(?:parcel|package))\b"
         r"|\b(?:hold|keep|store)\s+(?:it|them|my\s+(?:parcel|package)|the\s+(?:parcel|package))\s+(?:there\s+)?"
         r"(?:for\s+)?how\s+(?:long|many\s+days)\b")),
@@ -583,7 +584,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("doorstep drop", re.compile(
         r"\bleave\s+(?:it|them|the\s+(?:parcel|package|box)|my\s+(?:parcel|package))\s+(?:at|by|outside|on|with|in)\s+"
         r"(?:my|the|our)\s+(?:door|doorstep|porch|front\s+door|neighbou?r|reception|concierge|building|gate|mailbox)\b")),
-    ("放门口", re.compile(r"放(?:在)?(?:我家)?(?:门口|门卫|物业|前台|保安室|邻居家|家门口)"
+    ("放门口", re.compile(r"(?<!被)放(?:在)?(?:我家)?(?:门口|门卫|物业|前台|保安室|邻居家|家门口)"
                        r"|(?:门口|门卫|物业|前台)代收")),
     # "can I change the quantity on my order?", "付完款还能改数量吗": an order's contents changed after it is placed
     # (not its address, which the courier's app redirects)

@@ -799,6 +799,8 @@ def test_a_couriers_weekend_days_a_holding_period_and_a_doorstep_are_concepts(qu
     "没拆封的绿茶能放多久？",  # how long tea keeps, not a parcel held
     "how long can I keep the tea after opening?",
     "how long will you keep my personal data?",
+    "how long can I keep it before I have to send it back?",  # the customer keeping it: the return window
+    "顺丰在我们小区老是被放门卫那里，能换个快递吗",  # told, not asked for
 ])
 def test_look_alikes_of_weekend_delivery_and_a_holding_period_stay_apart(question) -> None:
     assert not {"weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口"} & set(
