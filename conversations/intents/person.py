@@ -41,10 +41,13 @@ _EN_NOUN = (
     r"|members?\s+of\s+(?:staff|(?:your|the)\s+(?:(?:customer\s+)?(?:service|support|care|sales|after-?sales)\s+)?"
     r"(?:team|staff|department))"
     r"|colleagues?|managers?|management|supervisors?|boss|owner|someone\s+(?:senior|in\s+charge)"
-    r"|whoever\s+(?:is\s+)?(?:in\s+charge|responsible|works\s+there)"
+    r"|whoever(?:\s+is|'s|’s)?\s+(?:in\s+charge|responsible|works\s+there)"
     # the one whose job the matter is: "whoever handles complaints", "the person who deals with refunds"
     r"|(?:whoever|(?:someone|somebody|the\s+(?:person|people|one|guy|team))\s+(?:who|that))\s+(?:handles?|deals?\s+with"
     r"|looks?\s+after|takes?\s+care\s+of|manages?|(?:is|are)\s+(?:responsible\s+for|in\s+charge\s+of)|does)"
+    # the same contracted: "the person who's responsible for invoices"
+    r"|(?:whoever|(?:someone|somebody|the\s+(?:person|people|one|guy|team))\s+(?:who|that))(?:'s|’s)\s+"
+    r"(?:responsible\s+for|in\s+charge\s+of)"
     r"|(?:the\s+)?person\s+in\s+charge|customer\s+(?:service|support|care)(?:\s+(?:team|reps?|representatives?"
     r"|agents?|person|people|staff|department))?|support\s+(?:team|agents?|person|people|staff|department)"
     r"|your\s+team|the\s+team|(?:your|the)\s+people|one\s+of\s+(?:your|the)\s+(?:team|people|crew)"
@@ -102,7 +105,7 @@ _EN_REQUEST = re.compile(
     r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)(?:\s+(?:actually|really|still|even))?"
     r"(?:\s+(?:working|on\s+duty|online|available|around|awake)(?:\s+(?:there|here|today|now|right\s+now))?)?"
     r"(?:\s+(?:on|from|at|in)\s+(?:your\s+\w+|the\s+(?:shop|store|studio|company|team)))?\s+(?:that\s+|who\s+)?(?:i|we)\s+"
-    r"(?:can|could)\s+(?:actually\s+|just\s+|really\s+)?(?:talk|speak|chat|call|write|ring|phone)"
+    r"(?:can|could)\s+(?:actually\s+|just\s+|really\s+)?(?:talk|speak|chat|call|write|ring|phone|explain|describe)"
     # "is there someone on your team who can actually look at my order?": a person to do what the bot did not
     rf"|\bis\s+there\s+(?:someone|somebody|anyone|anybody|{_EN_NOUN})(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+\w+)?"
     r"(?:\s+(?:there|here|around|available))?\s+(?:who|that)\s+(?:can|could|will|would)\s+(?:actually\s+|really\s+|please\s+)?"
@@ -118,6 +121,10 @@ _EN_REQUEST = re.compile(
     # and explain" (not a call to someone else: "I need to call the courier")
     rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:just\s+)?(?:call|phone|ring)(?:\s+(?:you(?:\s+guys)?|your\s+(?:shop|store|team"
     r"|office)))?(?:\s+(?:up|directly|instead))?(?:\s+and\s+(?:talk|speak|explain)\b|\s*(?:[.!?,]|$))"
+    # the shop asked to ring the customer: "could you guys just phone me?" (not a call on arrival, "can you call me
+    # when it ships", nor something rung through, "phone me the tracking number", "call me a taxi")
+    r"|\b(?:can|could|would)\s+(?:you|you\s+guys|y'?all)\s+(?:please\s+)?(?:just\s+)?(?:call|phone|ring)\s+me\b"
+    r"(?!\s+(?:a|an|the|my|your|when|if|once|before|after|as\s+soon)\b)"
     rf"|^\s*(?:(?:{_EN_PERSON})\s*[,!.?]*\s*(?:please|pls|plz|now|asap)?\s*[,!.?]*\s*){{1,4}}$",
     re.IGNORECASE,
 )
@@ -178,6 +185,11 @@ _ZH_REQUEST = re.compile(
     r"|(?:(?:想|要|希望|能不能|可以|能)(?:直接)?(?:打(?:个|一个|一通)?电话|打过去|打给你们|拨过去)"
     r"|我(?:直接)?(?:打过去|打给你们|拨过去))(?:过去)?(?:跟你们|和你们|给你们)?(?:说|聊|谈|沟通|讲|问|解释)"
     r"(?!过|了)(?![^，。！？,.!?]{0,6}(?:顺丰|快递|物流|银行|邮局))"
+    # the shop asked to ring the customer, the request opening its clause ("能不能直接给我打个电话",
+    # "你们可以电话联系我吗"; not the courier's call, "顺丰能不能打电话给我再送", nor one on arrival,
+    # "到了可以打电话给我吗")
+    r"|(?:^|(?<=[，。！？,.!?\s]))(?:你们?|客服)?(?:方便的话)?(?:能不能|可不可以|可以|能|麻烦|请)(?:你们?)?(?:直接)?"
+    r"(?:给我打(?:个|一个|一通)?电话|打(?:个|一个|一通)?电话给我|电话联系我|打我(?:的)?电话|给我回(?:个)?电话)"
     rf"|(?:能不能|可不可以|可以|能否|麻烦|请)\s*{_ZH_PERSON}(?:来)?(?:处理|回复|回答|介入|跟进|看看|看一下|核实)"
     rf"|^\s*{_ZH_PERSON}\s*(?:在吗|在不在|在线吗|在么|呢)\s*[?？!！。.~～]*\s*$"  # "客服在吗？"
     # "我是在跟机器人说话还是真的有人在？", "到底有没有人在": whether a person is there at all, as "is anyone real

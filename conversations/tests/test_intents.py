@@ -324,6 +324,21 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "能不能打个电话沟通一下，打字说不清",
     "把你们主管叫来，这事我要当面说清楚",  # the person first, then fetched
     "去把你们经理喊来",
+    # the contracted "whoever's", "the one who's": the person in charge all the same
+    "I'd like whoever's responsible for returns to sort this, please",
+    "can you pass this to whoever's in charge there",
+    "I want the one who's in charge of refunds to answer me",
+    # someone to explain or describe the matter to, as to talk to
+    "is there anybody at your shop I could explain my problem to?",
+    "Is there somebody I can describe the whole mess to",
+    # the shop asked to ring the customer ("you" as the one to call; the clause opens with the request)
+    "Could you guys just phone me? My English typing is slow",
+    "can you call me instead, it's easier",
+    "能不能直接给我打个电话，手机号就是下单留的",
+    "方便的话麻烦打电话给我，文字讲不明白",
+    "你们可以电话联系我吗",
+    "能给我回个电话吗，打字太慢了",
+    "麻烦直接打我电话，就是下单那个号",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -365,6 +380,15 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "要打电话问顺丰吗？",  # whether to ring the courier
     "我打电话问一下银行",
     "one of your team told me it ships today, is that right?",  # reports one, asks nothing
+    # a call asked about, not asked for: the courier's, a notice on arrival, a person told of
+    "Will you call me when the parcel is out for delivery?",
+    "can you call me a taxi? joking, where's my order",
+    "Can you phone me the tracking number?",  # a number to be told, not a person
+    "送到之前能打电话给我吗",  # the courier's call before delivery
+    "顺丰能不能打电话给我再送",
+    "到了可以打电话给我吗",
+    "whoever's parcel this is, it came to my door",  # whoever's of a parcel
+    "is there something I can explain to my wife about the warranty?",  # something, not someone
 
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
