@@ -91,6 +91,7 @@ ASKING_WORDS = frozenset(
     havent hasnt wasnt werent shouldnt couldnt wouldnt aint through thru few went came comes goes gone put puts later
     u ur pls plz guys guy until till til since before after during while whenever whether because though although
     rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
+    anyone anybody someone somebody everyone everybody stuff wait waiting waited
     知道 想 想要 需要 觉得 感觉 认为 以为 觉着
     多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间

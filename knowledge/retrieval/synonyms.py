@@ -50,7 +50,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("exchange", "replacement", "replace", "换货", "换新", "补发", "更换"),
     ("warranty", "guarantee", "保修", "质保", "保修期", "保固"),
     ("broken", "damaged", "damage", "cracked", "crack", "chipped", "chip", "smashed", "shattered", "crushed", "dented",
-     "破损", "摔碎", "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "磕碰", "损坏"),
+     "破损", "摔碎", "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "豁口", "口子", "磕碰", "损坏"),
     ("invoice", "receipt", "fapiao", "paperwork", "发票", "收据", "专票", "普票"),
     # a lid that does not fit, told by what it does: "it rattles", "never sat snug", "盖子晃动盖不紧"
     ("fit", "snug", "rattle", "rattling", "wobble", "wobbly", "wobbling", "不严", "盖不严", "盖不紧", "不合", "晃动",
@@ -94,6 +94,9 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("sms", "text message", "text", "texted", "短信", "短信通知"),
     # on paper: "a printed fapiao", "纸质发票"
     ("paper", "printed", "hard copy", "纸质", "纸质版", "纸的", "打印"),
+    # sent by the postal service: "can you mail me one?" is what an article's "by post" says (not shipping words:
+    # an order's shipping is the courier's, and a paper invoice by post is the invoice article's)
+    ("post", "mail", "by post", "by mail", "posted", "mailed"),
     # tea gone bad: "it smells musty", "发霉了"; the articles' "spoiled", "受潮变质"
     ("spoiled", "spoilt", "musty", "mouldy", "moldy", "mould", "mold", "mildew", "mildewed", "stale", "rancid",
      "gone off", "变质", "受潮", "发霉", "霉", "霉味", "受潮变质", "潮了", "异味"),

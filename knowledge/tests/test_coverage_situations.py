@@ -257,6 +257,36 @@ def test_tea_gone_bad_and_paper_and_slower_are_the_articles_words(shop) -> None:
         "will delivery be faster to xinjiang?", "Delivery")
 
 
+@pytest.mark.parametrize(("question", "title"), [
+    ("Could you mail the fapiao to my office instead?", "Invoices"),  # "by post", as the article says
+    ("发票能邮寄到公司吗", "发票"),
+])
+def test_mailing_is_sending_by_post(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_mail_is_not_a_word_of_delivery(shop) -> None:
+    # the courier delivers the order; the post is how an article says a paper is (not) sent
+    assert covered_by("can you mail it?", "Delivery") == 0
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # "anybody", "stuff", "waiting": whoever and whatever, not what the question is about
+    ("can somebody deliver to Xinjiang or am I waiting forever", "Delivery"),
+    ("Does someone handle returns of opened stuff or am I just waiting for nothing?", "Returns"),
+    # "口子", "豁口": a chip, as the article's 破损
+    ("烧水时磕出一个小口子，能保修吗", "保修"),
+    ("烧水时磕出一个豁口，能保修吗", "保修"),
+])
+def test_pronouns_and_waiting_say_nothing_and_a_notch_is_damage(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_a_couple_is_no_notch() -> None:
+    # "两口子" (a married couple) is a word of its own, not the "口子" of a chip
+    assert "两口子" in {unit.word for unit in question_units("我们两口子都爱喝茶，想买一套茶具")}
+
+
 def test_which_one_and_a_part_are_no_counted_goods() -> None:
     units = {unit.word: unit for unit in question_units("退了一部分之后原来那张发票怎么办")}
     assert "分" not in units and "张" not in units and units["发票"].weight == 1.0
