@@ -277,8 +277,10 @@ def test_mail_is_not_a_word_of_delivery(shop) -> None:
     # "口子", "豁口": a chip, as the article's 破损
     ("烧水时磕出一个小口子，能保修吗", "保修"),
     ("烧水时磕出一个豁口，能保修吗", "保修"),
+    # "算了", "不要", "行不行": giving up, not wanting, asking whether it will do; what is wanted is the rest
+    ("算了不要退款了，给我换个新的行不行", "退货"),
 ])
-def test_pronouns_and_waiting_say_nothing_and_a_notch_is_damage(shop, question, title) -> None:
+def test_words_of_asking_say_nothing_and_a_notch_is_damage(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
 
 
