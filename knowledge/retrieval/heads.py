@@ -46,8 +46,12 @@ _NAMED_SELLER = re.compile(
     r"|dhl|fedex|ups|usps|ems|yto|zto|yunda|china\s+post|royal\s+mail|canada\s+post|australia\s+post|japan\s+post"
     r"|deutsche\s+post|la\s+poste|parcelforce|dpd|gls|cainiao|apple(?!\s*pay)|samsung|huawei|xiaomi|sony|dell"
     r"|lenovo|microsoft|google|paypal|starbucks|alibaba|tencent|baidu|meituan|bytedance|tiktok|jd(?:\.com)?"
-    r"|suning|dangdang|xianyu|douyin|xiaohongshu|vipshop)\b"
+    r"|suning|dangdang|xianyu|douyin|xiaohongshu|vipshop"
+    # ride-hailing and meal-delivery apps: their orders, riders and receipts are theirs
+    r"|didi|uber(?:\s*eats)?|lyft|grab\s*(?:food|car|taxi|ride|app)|(?:on|via|through)\s+grab|deliveroo|doordash"
+    r"|instacart|ele\.?me)\b"
     r"|淘宝|天猫|京东|拼多多|闲鱼|唯品会|苏宁|亚马逊|得物|中国邮政|邮政|中通|圆通|申通|韵达|极兔|德邦|菜鸟|华为|三星|阿里巴巴|腾讯|百度|美团|字节跳动|抖音"
+    r"|滴滴|饿了么|盒马|携程|去哪儿|12306"
 )
 OTHER_SELLER = "〈other seller〉"
 
@@ -91,6 +95,7 @@ OTHER_FIELDS = frozenset(
     invent invented inventor invention 发明
     legal illegal liability 法律 法律责任 违法 犯法 刑事 税务局
     forecast 天气预报
+    takeaway takeout 外卖 骑手
     """.split()
 )
 

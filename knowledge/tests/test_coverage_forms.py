@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from knowledge.retrieval.coverage import PASSING_MENTION, question_units
-from knowledge.retrieval.heads import own_sending, place_visit
+from knowledge.retrieval.heads import other_sellers, own_sending, place_visit
 from knowledge.retrieval.terms import chinese_words, index_terms, query_terms
 from knowledge.tests.factories import article_create
 from knowledge.tests.retrieval_checks import coverage_by, covered_by
@@ -260,6 +260,28 @@ def test_more_everyday_phrasings_of_shop_concepts(question, concept) -> None:
 ])
 def test_jobs_pets_and_parking_are_fields_outside_a_shop(shop, question) -> None:
     assert max(covers(question, title) for title in ("Delivery", "配送说明")) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "Uber Eats never brought my dinner, how do I get the delivery fee refunded?",  # a meal-delivery app's order
+    "the Didi driver says I can get a fapiao, where do I ask for it?",
+    "饿了么的配送费能开发票吗",
+    "My takeout came an hour late, can I get the delivery charge back?",  # a meal's delivery, not the shop's
+    "外卖骑手送晚了，配送费能退吗",
+])
+def test_meal_delivery_and_ride_hailing_are_other_sellers(shop, question) -> None:
+    assert max(covers(question, title) for title in ("Delivery", "配送说明", "发票开具说明")) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "gonna grab lunch, but first: do you deliver to Tibet?",
+    "grab the chance: is shipping free over ¥199?",
+])
+def test_grabbing_something_is_no_ride_hailing_app(shop, question) -> None:
+    assert other_sellers(question) == (set(), False)
+    # the app by name where its use says so
+    assert other_sellers("ordered noodles on grab, can I get the delivery fee back?")[0]
+    assert other_sellers("my grabfood rider never came")[0]
 
 
 def test_what_is_sent_back_is_returned_whatever_it_is(shop) -> None:
