@@ -42,9 +42,10 @@ TARGETS = {  # figure: the least it may be, on each part
 # the eighth round's). Floors, not targets: raise them as the product gets better, never lower them to pass.
 # In-scope answered reached its target (60 of 70, 0.857) with the rules the fifth round of development probes led
 # to, and is held to the target since (62 of 70 after the sixth round's). The seventh round's rules left the
-# held-out part unchanged; the eleventh round's cite one more (51 of 64).
+# held-out part unchanged; the eleventh round's cite one more (51 of 64), and the twenty-third and twenty-fourth
+# rounds' one more again (52 of 64; 63 of 70 answered).
 TUNING_FLOOR: dict[str, float] = {}
-HELD_OUT_FLOOR = {"cited_right": 0.79, "out_of_scope_declined": 0.85}
+HELD_OUT_FLOOR = {"cited_right": 0.81, "out_of_scope_declined": 0.85}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}
 # CI evaluates the whole set within this (issue 15: under two minutes).
 RUN_SECONDS_AT_MOST = 120
