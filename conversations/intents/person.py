@@ -81,6 +81,8 @@ _EN_CONTACT_ME = (
     r"(?:(?:call|contact|phone|ring|reach|email|e-mail|text|message|get\s+back\s+to|get\s+in\s+(?:touch|contact)\s+with"
     r"|talk\s+to|speak\s+(?:to|with)|chat\s+with)\s+(?:me|us|this|it|my)\b"
     r"|look\s+(?:at|into)\s+(?:this|it|my)\b"  # "could someone look at this"
+    # the matter taken on: "please let somebody from your team deal with it"
+    r"|(?:deal\s+with|handle|sort\s+out|take\s+care\s+of|take\s+over)\s+(?:this|it|my)\b"
     r"|give\s+(?:me|us)\s+a\s+(?:call|ring|buzz|bell|shout)\b)"  # the idioms of calling someone
 )
 _EN_WANT = (
@@ -102,7 +104,7 @@ _EN_REQUEST = re.compile(
     rf"|\b(?:is|are)\s+there\s+{_EN_DET}(?:humans?|persons?|people|agents?|staff|reps?|representatives?|employees?)\b"
     # "is there someone at your shop I can actually ring up and speak to?"
     # "is there anyone actually working there I can chat with?": who is there, at work, then what to do with them
-    r"|\bis\s+there\s+(?:someone|somebody|anyone|anybody)(?:\s+(?:actually|really|still|even))?"
+    rf"|\bis\s+there\s+(?:someone|somebody|anyone|anybody|{_EN_DET}{_EN_NOUN})(?:\s+(?:actually|really|still|even))?"
     r"(?:\s+(?:working|on\s+duty|online|available|around|awake)(?:\s+(?:there|here|today|now|right\s+now))?)?"
     r"(?:\s+(?:on|from|at|in)\s+(?:your\s+\w+|the\s+(?:shop|store|studio|company|team)))?\s+(?:that\s+|who\s+)?(?:i|we)\s+"
     r"(?:can|could)\s+(?:actually\s+|just\s+|really\s+)?(?:talk|speak|chat|call|write|ring|phone|explain|describe)"
@@ -162,7 +164,7 @@ _ZH_PERSON = (
     r"|(?:能|可以)?(?:做主|拍板|说了算|管事|负责)的(?:人|那个人|领导)?)"
     r"|(?:你们|贵店|店里|公司|贵公司)的?人"
     # the one whose job the matter is: "管退款的人", "负责投诉的同事"
-    r"|(?:管|负责|处理|专门管|专门负责)[^，。,.!?！？的]{1,6}的(?:人|同事|那位|那个人|客服))"
+    r"|(?:管|负责|处理|专门管|专门负责)[^，。,.!?！？的]{1,6}的(?:人|同事|那位|那个人|客服|工作人员|员工|专员))"
 )
 # "申请发票的时候同事手快": applying for something, not asking anyone (请 of 申请, 邀请, 聘请); "请问你们客服几点上班"
 # asks a question (请问), not for the person.
@@ -177,6 +179,9 @@ _ZH_REQUEST = re.compile(
     rf"|(?:有没有|有没|是否有|有)(?:个|一个|位)?{_ZH_PERSON}"
     r"(?=\s*(?:在|吗|么|嘛|啊|呀|吧|呢|哇|可以|能|帮|回|[?？]|$))"
     r"|(?:找|叫|来)(?:个|一个|位)?人(?:来|过来)?(?:帮|处理|解决|跟|和|聊|说|吧|吗|啊|呀|$)"
+    # whether anyone can do it for the customer: "有没有人能直接帮我弄一下" (not "有没有人买过", a question about
+    # others, nor "有人帮我签收了吗", whether someone did)
+    r"|(?:有没有|有没)(?:人|谁)(?:能|可以)(?:直接)?(?:帮我|替我|帮忙|帮一下)"
     r"|(?:跟|和|与|同)(?:真|活)?人(?:说话|聊|谈|沟通|交流)"  # "我想和人说话"
     # the person first, then fetched: "把你们店长叫来", "让你们主管给我出来"
     rf"|把{_ZH_PERSON}(?:给我)?(?:叫|喊|请|找)(?:来|过来|出来)"

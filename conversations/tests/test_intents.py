@@ -339,6 +339,13 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "你们可以电话联系我吗",
     "能给我回个电话吗，打字太慢了",
     "麻烦直接打我电话，就是下单那个号",
+    # a person to take the matter on ("let … deal with it"), any person noun before "I could explain it to"
+    "this is beyond me, could someone on your staff handle it?",
+    "Can a real person take over this please",
+    "Is there a member of your sales team I could describe this to?",
+    # whether anyone can do it for the customer; the one whose job it is, as a member of staff
+    "手机操作我不会，有没有人可以帮我弄",
+    "帮我联系一下专门负责大客户订单的员工",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -389,6 +396,10 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "到了可以打电话给我吗",
     "whoever's parcel this is, it came to my door",  # whoever's of a parcel
     "is there something I can explain to my wife about the warranty?",  # something, not someone
+    "will the courier handle it if I'm out?",  # someone else taking it on
+    "is there a customer service number I could call?",  # a number, not a person to ring
+    "有没有人买过这款茶，好喝吗",  # a question about others
+    "有人帮我签收了吗",  # whether someone did
 
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
