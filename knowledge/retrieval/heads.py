@@ -96,6 +96,7 @@ OTHER_FIELDS = frozenset(
     legal illegal liability 法律 法律责任 违法 犯法 刑事 税务局
     forecast 天气预报
     takeaway takeout 外卖 骑手
+    flight flights airline airlines airfare 机票 航班 航空公司 atm 年费 sim 流量 中国移动 中国联通 中国电信 联通 电信
     """.split()
 )
 

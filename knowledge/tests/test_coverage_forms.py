@@ -268,6 +268,13 @@ def test_jobs_pets_and_parking_are_fields_outside_a_shop(shop, question) -> None
     "饿了么的配送费能开发票吗",
     "My takeout came an hour late, can I get the delivery charge back?",  # a meal's delivery, not the shop's
     "外卖骑手送晚了，配送费能退吗",
+    # an airline's, a phone carrier's, a bank's
+    "the airline lost my luggage on the flight, do they deliver it to my home?",
+    "机票改签的手续费能开发票吗",
+    "my new SIM card from the carrier hasn't been delivered yet",
+    "中国联通的发票怎么开",
+    "the ATM kept my card, how do I get the money refunded?",
+    "信用卡年费扣了能退吗",
 ])
 def test_meal_delivery_and_ride_hailing_are_other_sellers(shop, question) -> None:
     assert max(covers(question, title) for title in ("Delivery", "配送说明", "发票开具说明")) < settings.COVERAGE_MIN
