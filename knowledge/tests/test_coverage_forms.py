@@ -235,6 +235,12 @@ def test_an_amount_of_money_is_no_content_and_goods_of_the_shops_kind_no_head(sh
     assert covers("买了两罐白茶一共 ¥210，还要另外付运费吗？", "配送说明") >= settings.COVERAGE_MIN
 
 
+def test_a_date_in_digits_is_no_content() -> None:
+    # when, not what about, as an amount is: "4月1号", "7月15", "15号"
+    words = {unit.word for unit in question_units("我4月1号下的单，今天都7月15了，15号前能开发票吗")}
+    assert not {"1", "15", "号", "月"} & words and "开发票" in words
+
+
 def test_a_verb_with_a_two_character_complement_is_its_verb() -> None:
     from knowledge.retrieval.synonyms import single_word_synonyms
 
