@@ -282,7 +282,7 @@ def test_jobs_pets_and_parking_are_fields_outside_a_shop(shop, question) -> None
     "the ATM kept my card, how do I get the money refunded?",
     "信用卡年费扣了能退吗",
 ])
-def test_meal_delivery_and_ride_hailing_are_other_sellers(shop, question) -> None:
+def test_other_companies_services_in_shop_words_are_not_the_shops(shop, question) -> None:
     assert max(covers(question, title) for title in ("Delivery", "配送说明", "发票开具说明")) < settings.COVERAGE_MIN
 
 
@@ -292,7 +292,9 @@ def test_meal_delivery_and_ride_hailing_are_other_sellers(shop, question) -> Non
 ])
 def test_grabbing_something_is_no_ride_hailing_app(shop, question) -> None:
     assert other_sellers(question) == (set(), False)
-    # the app by name where its use says so
+
+
+def test_grab_is_the_app_where_its_use_says_so() -> None:
     assert other_sellers("ordered noodles on grab, can I get the delivery fee back?")[0]
     assert other_sellers("my grabfood rider never came")[0]
 
