@@ -291,6 +291,8 @@ _BUYING_HERE = re.compile(
     r"\b(?:buy|buying|bought|order|ordering|ordered|purchase|purchasing|get|getting|shop|shopping|picked|chose)\s+"
     r"(?:[a-z'-]+\s+){0,3}?(?:from|with|at)\s+(?:you\b|you\s+guys|your\s+(?:shop|store|site|website))"
     r"|(?:在|从|跟|找)(?:你们|您们|贵店)(?:家|店|店里|这儿|这里|这边|这)?(?:[^，。,.!?！？]{0,2})(?:买|下单|订|购买|入手|囤|挑|选|拍)"
+    # goods in the customer's cart, which is this shop's when told to it ("购物车里两罐龙井"): the shop's own goods
+    r"|购物车(?:里|中|内)"
 )
 
 

@@ -370,6 +370,9 @@ def test_words_of_thinking_and_adding_up_weigh_nothing_and_cut_nothing() -> None
     ("下个月我爸过生日，我特意在你们店里挑了一罐铁观音。结果今天收到一看是玻璃杯！这种情况还能退吗？运费要我出吗？",
      "退货"),
     ("上周在你们这儿买了两盒普洱，收到发现是红茶，能退吗？", "退货"),
+    # goods in the customer's cart are about to be bought here
+    ("我在北京，购物车里两罐龙井加起来 180 块，还要另外出快递费吗？", "配送"),
+    ("购物车中放了三盒普洱，一共150，还用付运费吗", "配送"),
 ])
 def test_goods_bought_here_are_the_shops_own(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
@@ -377,6 +380,7 @@ def test_goods_bought_here_are_the_shops_own(shop, question, title) -> None:
 
 def test_goods_not_bought_here_still_decide_what_a_story_is_about(shop) -> None:
     assert covered_by("邻居刚买了一台冰箱，收到就坏了，这种情况能退吗？") < settings.COVERAGE_MIN
+    assert covered_by("邻居网上买了两罐龙井，快递费要他出吗？") < settings.COVERAGE_MIN
 
 
 @pytest.mark.parametrize(("question", "title"), [
