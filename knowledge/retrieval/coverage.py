@@ -49,6 +49,8 @@ from .heads import (
     chinese_services,
     choice_heads,
     company_story,
+    compares_with_others,
+    couriers_asked_of_shop,
     english_damaged,
     english_heads,
     english_objects,
@@ -76,6 +78,12 @@ from .terms import (
     verb_of_result,
 )
 
+# The words that say "another shop" ("别家", "其他网店", "other sites"), of no weight where the customer compares this
+# shop with others (knowledge.retrieval.heads.compares_with_others).
+_OTHER_SHOP_WORDS = frozenset(
+    "别家 别的 别人家 其他 其它 另外 另一家 店 网店 店铺 商家 商店 商城 平台 网站 卖家 家 "
+    "site website store shop seller merchant platform retailer marketplace vendor".split()
+)
 # Words of asking, not of a subject: in every question, whatever it is about, so they would make any
 # source look half relevant (or none wholly). Generic verbs, quantities, times, connectives and politeness.
 ASKING_WORDS = frozenset(
@@ -297,14 +305,19 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
             counted |= chinese_objects(run, content=content)
             objects |= chinese_services(run, content=content)
     sellers, another = other_sellers(text)
+    couriers = couriers_asked_of_shop(text, sellers)  # the shop's courier asked against another: no subject
+    sellers -= couriers
     # Another seller beside buying from the shop is the story's comparison: a head of its own line or sentence only.
     bought_here = buying_here(text) or received_from_shop(text)
-    compared = bool(sellers or another) and bought_here
+    comparing = another and compares_with_others(text)  # "别家都是七天无理由，你们这能退吗": their words are no subject
+    compared = bool(sellers or another) and (bought_here or compares_with_others(text))
     for unit in units:
         if _field_word(unit, text):
             unit.head = unit.whole_message = unit.field = True
             # covered by the field's own word only: "个人所得税" is not the invoice article's "个人(普票)"
             unit.parts = tuple(part for part in unit.parts if part in OTHER_FIELDS)
+        elif unit.word in couriers or (comparing and unit.word in _OTHER_SHOP_WORDS):
+            unit.weight = 0.0
         elif unit.word in sellers:
             unit.head, unit.whole_message = True, not compared
             unit.parts = ()  # covered by its name only: "中通" is not the "中" and "通" of "订单中" and "打不通"
@@ -325,7 +338,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         if (" " in name or "." in name or not name.isascii()) and " ".join(name.split()) not in named:
             units.append(Unit(" ".join(name.split()), head=True,
                               whole_message=name not in sellers or not compared))
-    if another:  # no article is about another shop: never covered
+    if another and not comparing:  # no article is about another shop: never covered; one the customer compares
+        # this shop with is no subject (the question is this shop's rule)
         units.append(Unit(OTHER_SELLER, head=True, whole_message=not compared))
     if own_sending(text):  # nor about a courier's service to a customer sending their own things
         units.append(Unit(OWN_SENDING, head=True, whole_message=True))

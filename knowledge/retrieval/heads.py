@@ -315,6 +315,50 @@ def buying_here(text: str) -> bool:
     return bool(_BUYING_HERE.search(text))
 
 
+# Other shops as what the customer is used to, asked of this one ("On other sites I always pay cash when the
+# courier arrives. Can I do that with you too?", "别家都是七天无理由，你们这能退吗", "Visa 卡在别的网站都能用，
+# 在你们这付款老是失败"): the question is this shop's rule, compared with theirs. Not goods bought there
+# ("别家买的茶叶你们这能退吗", "I bought it from another shop, can you fix it too?"): those are the other shop's.
+_ASKED_OF_THIS_SHOP = re.compile(
+    r"\b(?:with|from|at|for)\s+(?:you|you\s+guys|your\s+(?:shop|store|site|website))\s+(?:too|as\s+well|also)\b"
+    r"|\b(?:do|does|can|will|would)\s+you(?:\s+guys)?\s+(?:also|too)\b|\bhere\s+too\b"
+    r"|(?:你们|您们|贵店)(?:这|这里|这边|这儿|家|店里?)?也"
+    r"|(?:你们|您们|贵店)(?:这|这里|这边|这儿|家|店里?)[^，。,.!?！？]{0,4}?(?:能|可以|会|行|支持|怎么|为什么|老是|总是|一直)"
+)
+_BOUGHT_ELSEWHERE = re.compile(
+    r"(?:别家|别的|别人家?的?|其他|其它|另外的?|另一家)[^，。,.!?！？]{0,8}?(?:买|购|订|下单|拍)"
+    r"|\b(?:bought|ordered|purchased|got)\s+(?:[\w'-]+\s+){0,4}?(?:from|on|at)\s+(?:another|other|a\s+different)\b"
+)
+
+
+def compares_with_others(text: str) -> bool:
+    """Whether other shops are what the customer compares this one with (`_ASKED_OF_THIS_SHOP`), not where the
+    goods came from (lower case, NFKC)."""
+    return bool(_ASKED_OF_THIS_SHOP.search(text)) and not _BOUGHT_ELSEWHERE.search(text)
+
+
+# A courier company the customer asks the shop to send with ("能不能给我发京东快递", "do you guys ever ship with
+# couriers other than SF, like JD or ZTO?", "could you send mine by EMS instead?"): the shop's choice of courier,
+# which the shipping article answers by naming its own, not another seller's service. The customer's own parcel
+# sent with a courier is OWN_SENDING.
+_COURIER_NAME = re.compile(r"jd|zto|yto|yunda|ems|dhl|fedex|ups|usps|china\s+post|京东|中通|圆通|申通|韵达|极兔|德邦"
+                           r"|中国邮政|邮政")
+_SHOP_COURIER_ASKED = re.compile(
+    r"\byou(?:\s+guys)?\s+(?:\w+\s+){0,2}?(?:ship|send|deliver|post|use)\b[^.?!]{0,60}?"
+    r"\b(?:jd|zto|yto|yunda|ems|dhl|fedex|ups|usps|china\s+post)\b"
+    r"|(?:(?:给我|帮我|你们)[^，。？?！!]{0,4}?(?:发|寄|走|用|换成|改成|改用)|(?:能不能|能否|可以|可不可以|能)(?:给我)?"
+    r"(?:发|换成|改成|改用))\s*(?:京东|中通|圆通|申通|韵达|极兔|德邦|中国邮政|邮政)"
+)
+
+
+def couriers_asked_of_shop(text: str, sellers: set[str]) -> set[str]:
+    """The named `sellers` that are couriers the customer asks the shop to send with (`_SHOP_COURIER_ASKED`;
+    lower case, NFKC)."""
+    if not _SHOP_COURIER_ASKED.search(text) or _SENDING_BACK.search(text):  # a return is the customer's to send
+        return set()
+    return {seller for seller in sellers if _COURIER_NAME.fullmatch(seller)}
+
+
 def other_sellers(text: str) -> tuple[set[str], bool]:
     """(the sellers other than the shop a question names, as written: "bought it on Amazon", "京东买的"; whether
     it speaks of another seller without a name: "from another shop", "别家店买的")."""

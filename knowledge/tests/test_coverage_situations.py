@@ -848,3 +848,47 @@ def test_an_article_that_says_the_courier_delivers_at_weekends_covers_the_questi
     article_create(title="Courier", tags="courier", body="## Courier days\n\nOur courier delivers on weekends too.")
     assert covered_by("does the courier deliver on Sundays?", "Courier", limit=20) >= settings.COVERAGE_MIN
     assert covered_by("does the courier deliver on Sundays?", "Delivery", limit=20) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # what other shops do, asked of this one: the question is this shop's rule
+    ("Every other store I use lets me send things back within a month. Can I do that with you too?", "Returns"),
+    ("别的店发错货都包退，你们这也能退吗？", "退货"),
+    ("别家都免运费，你们家为什么还要收 10 元运费？", "配送"),
+    ("其他店都是 14 天内退货，你们也一样吗？", "退货"),
+    # a named one is a head of its own sentence only
+    ("淘宝上的店收到十天内都能退货。你们这也能退货吗？", "退货"),
+    ("On Amazon I can always return things for a month. Can I return a kettle with you too?", "Returns"),
+])
+def test_other_shops_the_customer_compares_with_are_no_subject(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    # goods bought at another shop are that shop's, whatever is then asked of this one
+    "别家买的水壶，你们这也能保修吗？",
+    "I bought a kettle from another shop, can you repair it too?",
+    # another shop compared, with nothing this one's asked of it
+    "别家都是七天无理由退货",
+])
+def test_another_shop_the_goods_came_from_is_still_the_subject(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # a courier the customer asks the shop to send with: the shop's delivery, which names its own
+    ("Do you ever deliver with DHL or FedEx? My building only accepts those.", "Delivery"),
+    ("能不能改成邮政给我寄？", "配送"),
+])
+def test_a_courier_asked_of_the_shop_is_its_delivery_not_another_seller(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    # the courier's own service to the customer, or the customer's own parcel
+    "DHL lost a parcel my aunt sent me, how do I complain to them?",
+    "邮政把我寄给朋友的包裹弄丢了怎么办？",
+    "退货的时候能不能改成中通寄回去？",  # a return is the customer's to send
+])
+def test_a_courier_not_asked_to_carry_the_shops_parcel_is_still_another_company(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
