@@ -97,6 +97,7 @@ OTHER_FIELDS = frozenset(
     forecast 天气预报
     takeaway takeout 外卖 骑手
     flight flights airline airlines airfare 机票 航班 航空公司 atm 年费 sim 流量 中国移动 中国联通 中国电信 联通 电信
+    闪退 死机 蓝屏 黑屏 卡机 重启 刷机 越狱
     """.split()
 )
 
@@ -237,9 +238,12 @@ _NOT_A_PLACE = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\bli
 _SELF_PICKUP = re.compile(
     r"\b(?:collect|pick(?:\s+up)?|pickup|fetch|grab)\s+(?:(?:it|them|(?:my|the|our)\s+[a-z'-]+)\s+)?(?:up\s+)?"
     r"(?:myself|ourselves|in\s+person)\b"
+    # "can I come pick up my order", "come and collect it": the customer comes for it
+    r"|\b(?:i|we)\s+(?:\w+\s+){0,2}?come\s+(?:and\s+|to\s+|over\s+(?:and\s+)?)?(?:collect|pick\s+up|pickup|fetch)\b"
 )
 _FROM_THE_SHOP = re.compile(
-    r"\b(?:from|at)\s+(?:you\b|you\s+guys|your\s+(?:studio|store|shop|warehouse|office|place|premises))"
+    r"\b(?:from|at)\s+(?:you\b|you\s+guys|u\b|(?:your|ur)\s+(?:[a-z]+\s+)?(?:studio|store|shop|warehouse|office|place"
+    r"|premises))"
     r"|\binstead\s+of\s+(?:having\s+(?:it|them)\s+|getting\s+(?:it|them)\s+)?(?:waiting\s+for\s+)?"
     r"(?:shipping|shipped|delivery|delivered|posting|posted|sf|the\s+courier|a\s+courier)\b"
 )

@@ -252,6 +252,8 @@ def test_a_verb_with_a_two_character_complement_is_its_verb() -> None:
 @pytest.mark.parametrize(("question", "concept"), [
     ("Can I just hand the courier cash when it arrives?", "cash on delivery"),
     ("we need to deduct the input tax, what do you need from us", "input tax"),
+    ("页面卡了一下，结果扣了我两次钱", "重复扣款"),
+    ("银行扣了我们2笔，订单只有一个", "重复扣款"),
 ])
 def test_more_everyday_phrasings_of_shop_concepts(question, concept) -> None:
     assert concept in {unit.word for unit in question_units(question)}
@@ -609,6 +611,9 @@ def test_sending_something_back_is_a_return_however_long_the_thing(question) -> 
     "Can we pick the order up in person from your warehouse?",
     "下单以后能自提吗",
     "可以去你们仓库自己取货吗，省点运费",
+    # coming for it, in chat spelling too
+    "can i just come pick up my stuff at ur shanghai office rather than wait for the courier",
+    "Could we come over and collect the order from you?",
 ])
 def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     assert place_visit(as_read(question))
@@ -627,6 +632,8 @@ def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     "开专票需要向你们提供哪些资料",  # giving the shop something (提供), not collecting from it
     "快递到驿站了，能自提吗",  # the courier's point, not the shop's
     "can I self-collect the parcel from the SF locker?",
+    "will the courier come and pick up the cracked cup from me?",  # the courier comes, not the customer
+    "we'll come pick up the tea at the service point near home",
 ])
 def test_support_hours_and_a_parcel_waiting_are_no_visit(question) -> None:
     assert not place_visit(as_read(question))

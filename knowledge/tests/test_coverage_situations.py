@@ -483,6 +483,8 @@ def test_how_big_or_heavy_a_thing_is_is_a_product_fact_no_article_here_names(sho
     ("开错发票算不算违法", "违法"),
     ("the same kettle is cheaper on JD", "jd"),
     ("京东上同款便宜三十", "京东"),
+    ("打开微信就闪退，怎么修复", "闪退"),
+    ("手机老是死机咋办", "死机"),
 ])
 def test_another_field_or_seller_is_what_the_whole_message_is_about(question, word) -> None:
     units = {unit.word: unit for unit in question_units(question)}
@@ -892,3 +894,13 @@ def test_a_courier_asked_of_the_shop_is_its_delivery_not_another_seller(shop, qu
 ])
 def test_a_courier_not_asked_to_carry_the_shops_parcel_is_still_another_company(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # chat spellings of "what do I do" and "I want" ask, they name no subject
+    ("退了一部分货 之前开的发票咋办", "发票"),
+    ("水壶收到就坏了咋整", "保修"),
+    ("发错货了 我要的是杯子 收到的是水壶 还能退吗", "退货"),
+])
+def test_chat_words_of_asking_name_no_subject(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
