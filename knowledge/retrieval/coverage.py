@@ -42,6 +42,7 @@ from .heads import (
     OTHER_SELLER,
     OWN_SENDING,
     PLACE_VISIT,
+    RESTOCK,
     TRADE_WORDS,
     buying_here,
     chinese_heads,
@@ -63,6 +64,7 @@ from .heads import (
     product_fact_heads,
     quality_heads,
     received_from_shop,
+    restock_asked,
 )
 from .places import places_out
 from .snapshot import Snapshot
@@ -344,6 +346,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         units.append(Unit(OTHER_SELLER, head=True, whole_message=not compared))
     if own_sending(text):  # nor about a courier's service to a customer sending their own things
         units.append(Unit(OWN_SENDING, head=True, whole_message=True))
+    if restock_asked(text):  # nor about whether a product is to be had again
+        units.append(Unit(RESTOCK, head=True, concept=True))
     if place_visit(text):  # nor about a place's door and hours
         units.append(Unit(PLACE_VISIT, head=True, whole_message=True, concept=True))
     if company_story(text):  # nor about who owns the company and how it began

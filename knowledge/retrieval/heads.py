@@ -256,6 +256,28 @@ _COURIER_POINT = re.compile(r"service\s+point|locker|pick-?up\s+station|驿站|�
 PLACE_VISIT = "opening hours"
 
 
+# Whether or when a product is to be had again ("When will the Porcelain Gaiwan be back in stock?", "is the kettle
+# in stock?", "白瓷盖碗什么时候补货", "还有货吗"): its stock is the subject, which a help article must name as such
+# (RESTOCK's group: "restock", "补货"), not the payment article's "items go back into stock" of a cancelled order.
+# Only the asking: "it was sold out so I took the teapot" tells a story; "什么时候到货" is a delivery's arrival.
+_RESTOCK_ASKED = re.compile(
+    r"\b(?:when|how\s+soon|how\s+long\s+(?:until|till|before)|any\s+idea\s+when)\b[^.?!]{0,60}?"
+    r"\b(?:back\s+in\s+stock|restock(?:ed)?|in\s+stock(?:\s+again)?|available\s+again|on\s+sale\s+again)\b"
+    r"|\b(?:is|are)\s+(?:the\s+|your\s+|this\s+|that\s+|it\s+|they\s+)?(?:[\w'-]+\s+){0,4}?(?:still\s+|currently\s+)?"
+    r"(?:in\s+stock|available|sold\s+out|out\s+of\s+stock)\s*(?:\?|$|again\b|now\b|yet\b)"
+    r"|\b(?:will|do|are)\s+you\s+(?:guys\s+)?(?:\w+\s+)?(?:restock|restocking|getting\s+more)\b"
+    r"|(?:什么时候|啥时候|何时|多久|哪天|几号|大概|会不会|还会|能不能|能)(?:能|会|才|可以|再)?(?:补货|有货|补上货|重新上架|再上架)"
+    r"|(?:还有|有没有|现在有)货(?:吗|么|嘛|没|\?|？|$)|补货(?:吗|么|嘛|\?|？)|(?:缺货|断货|卖完了?|售罄)(?:了)?[^，。？?]{0,6}?"
+    r"(?:什么时候|啥时候|还会|会不会|多久|还有吗)"
+)
+RESTOCK = "restock"
+
+
+def restock_asked(text: str) -> bool:
+    """Whether the customer asks whether or when a product is to be had again (lower case, NFKC)."""
+    return bool(_RESTOCK_ASKED.search(text))
+
+
 # The company itself (who owns or runs it, when and how it began: "who actually runs Lumen & Leaf? is it a family
 # business?", "你们老板是谁", "店是哪一年开的"): a matter an "about us" page covers, no help article's.
 _COMPANY_STORY = re.compile(

@@ -29,6 +29,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货",
      "出库", "出仓", "配送费", "运输费", "送货费"),
     ("opening hours", "business hours", "opening times", "营业时间", "开门时间"),
+    # a product to be had again (RESTOCK): "back in stock", "补货"
+    ("restock", "back in stock", "restocked", "restocking", "补货", "重新上架", "到货通知"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
     ("weekend", "saturday", "sunday", "holiday", "public holiday", "bank holiday", "national day", "golden week",
      "new year", "chinese new year", "spring festival", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期",

@@ -904,3 +904,35 @@ def test_a_courier_not_asked_to_carry_the_shops_parcel_is_still_another_company(
 ])
 def test_chat_words_of_asking_name_no_subject(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+RESTOCK_QUESTIONS = [
+    "When will the kettle be back in stock?",
+    "is the cup still in stock?",
+    "水壶什么时候补货？页面显示缺货了。",
+    "杯子还有货吗",
+]
+
+
+@pytest.mark.parametrize("question", RESTOCK_QUESTIONS)
+def test_whether_a_product_is_to_be_had_again_is_a_matter_no_help_article_covers(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", RESTOCK_QUESTIONS)
+def test_an_article_about_restocking_covers_it(shop, question) -> None:
+    if question.isascii():
+        article_create(title="Stock", tags="stock", body="## Restock\n\nSold-out kettles and cups are restocked "
+                                                           "within two weeks; we email you when they are back.")
+    else:
+        article_create(title="库存与补货", language="zh-hans", tags="库存",
+                       body="## 补货\n\n售罄的水壶和杯子会在两周内补货，补货后邮件通知您。")
+    assert covered_by(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("The kettle was sold out so I ordered a cup instead. Can I return the cup?", "Returns"),  # a story
+    ("我的快递什么时候到货？", "配送"),  # a delivery's arrival
+])
+def test_a_sold_out_story_or_a_delivery_arriving_is_no_restock_question(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
