@@ -312,8 +312,9 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
     sellers -= couriers
     # Another seller beside buying from the shop is the story's comparison: a head of its own line or sentence only.
     bought_here = buying_here(text) or received_from_shop(text)
-    comparing = another and compares_with_others(text)  # "别家都是七天无理由，你们这能退吗": their words are no subject
-    compared = bool(sellers or another) and (bought_here or compares_with_others(text))
+    compares = compares_with_others(text)
+    comparing = another and compares  # "别家都是七天无理由，你们这能退吗": the other shops' words are no subject
+    compared = bool(sellers or another) and (bought_here or compares)
     for unit in units:
         if _field_word(unit, text):
             unit.head = unit.whole_message = unit.field = True

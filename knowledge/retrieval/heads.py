@@ -266,7 +266,7 @@ _RESTOCK_ASKED = re.compile(
     r"|\b(?:is|are)\s+(?:the\s+|your\s+|this\s+|that\s+|it\s+|they\s+)?(?:[\w'-]+\s+){0,4}?(?:still\s+|currently\s+)?"
     r"(?:in\s+stock|available|sold\s+out|out\s+of\s+stock)\s*(?:\?|$|again\b|now\b|yet\b)"
     r"|\b(?:will|do|are)\s+you\s+(?:guys\s+)?(?:\w+\s+)?(?:restock|restocking|getting\s+more)\b"
-    r"|(?:什么时候|啥时候|何时|多久|哪天|几号|大概|会不会|还会|能不能|能)(?:能|会|才|可以|再)?(?:补货|有货|补上货|重新上架|再上架)"
+    r"|(?:什么时候|啥时候|何时|多久|哪天|几号|大概|会不会|还会|能不能|能)(?:能|会|才|可以|再)?(?:补货|有货(?!到付)|补上货|重新上架|再上架)"
     r"|(?:还有|有没有|现在有)货(?:吗|么|嘛|没|\?|？|$)|补货(?:吗|么|嘛|\?|？)|(?:缺货|断货|卖完了?|售罄)(?:了)?[^，。？?]{0,6}?"
     r"(?:什么时候|啥时候|还会|会不会|多久|还有吗)"
 )
@@ -367,13 +367,13 @@ def compares_with_others(text: str) -> bool:
 # couriers other than SF, like JD or ZTO?", "could you send mine by EMS instead?"): the shop's choice of courier,
 # which the shipping article answers by naming its own, not another seller's service. The customer's own parcel
 # sent with a courier is OWN_SENDING.
-_COURIER_NAME = re.compile(r"jd|zto|yto|yunda|ems|dhl|fedex|ups|usps|china\s+post|京东|中通|圆通|申通|韵达|极兔|德邦"
-                           r"|中国邮政|邮政")
+_EN_COURIER_COMPANY = r"jd|zto|yto|yunda|ems|dhl|fedex|ups|usps|china\s+post"
+_ZH_COURIER_COMPANY = r"京东|中通|圆通|申通|韵达|极兔|德邦|中国邮政|邮政"
+_COURIER_NAME = re.compile(rf"{_EN_COURIER_COMPANY}|{_ZH_COURIER_COMPANY}")
 _SHOP_COURIER_ASKED = re.compile(
-    r"\byou(?:\s+guys)?\s+(?:\w+\s+){0,2}?(?:ship|send|deliver|post|use)\b[^.?!]{0,60}?"
-    r"\b(?:jd|zto|yto|yunda|ems|dhl|fedex|ups|usps|china\s+post)\b"
+    rf"\byou(?:\s+guys)?\s+(?:\w+\s+){{0,2}}?(?:ship|send|deliver|post|use)\b[^.?!]{{0,60}}?\b(?:{_EN_COURIER_COMPANY})\b"
     r"|(?:(?:给我|帮我|你们)[^，。？?！!]{0,4}?(?:发|寄|走|用|换成|改成|改用)|(?:能不能|能否|可以|可不可以|能)(?:给我)?"
-    r"(?:发|换成|改成|改用))\s*(?:京东|中通|圆通|申通|韵达|极兔|德邦|中国邮政|邮政)"
+    rf"(?:发|换成|改成|改用))\s*(?:{_ZH_COURIER_COMPANY})"
 )
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from knowledge.embedding import embed_query
 from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
-from knowledge.retrieval.heads import own_sending
+from knowledge.retrieval.heads import own_sending, restock_asked
 from knowledge.retrieval.relevance import bears_on_question
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
@@ -936,3 +936,7 @@ def test_an_article_about_restocking_covers_it(shop, question) -> None:
 ])
 def test_a_sold_out_story_or_a_delivery_arriving_is_no_restock_question(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def test_having_goods_paid_on_delivery_is_no_restock_question() -> None:
+    assert not restock_asked("能不能有货到付款？") and restock_asked("能不能有货？")
