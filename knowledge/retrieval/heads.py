@@ -34,23 +34,28 @@ _SELLER_WORDS = (r"shop|store|seller|website|site|web ?shop|merchant|vendor|plat
                  r"|outlet|supermarket|boutique")
 # Words that end the seller's description ("other cups in store" is not another store).
 _NOT_A_SELLERS_NAME = r"(?:in|at|on|of|from|for|to|with|by|and|or|but|the|a|an|your|our|my|this|that|is|are|was)"
+_ZH_OTHER = r"(?:别的|别家|别人家?的?|其他|其它|另外的?|另一家)"
 _ANOTHER_SELLER = re.compile(
     rf"\b(?:another|other|different|third[- ]party)\s+(?:(?!{_NOT_A_SELLERS_NAME}\b)[a-z'-]+\s+){{0,2}}?"
     rf"(?:{_SELLER_WORDS})s?\b"
-    r"|(?:别的|别家|别人家?的?|其他|其它|另外的?|另一家)\s*[^\s，。,.!?！？]{0,3}?"
+    rf"|{_ZH_OTHER}\s*[^\s，。,.!?！？]{{0,3}}?"
     r"(?:店|商城|商店|店铺|网店|平台|网站|商家|卖家|超市|专柜)"
     r"|别家|外面买"
 )
+# Courier companies: other sellers' services, and the names a customer may ask the shop to send with
+# (`couriers_asked_of_shop`).
+_EN_COURIER_COMPANY = r"jd|zto|yto|yunda|ems|dhl|fedex|ups|usps|china\s+post"
+_ZH_COURIER_COMPANY = r"京东|中通|圆通|申通|韵达|极兔|德邦|中国邮政|邮政"
 _NAMED_SELLER = re.compile(
     r"\b(?:amazon|ebay|taobao|tmall|aliexpress|pinduoduo|temu|shein|etsy|walmart|costco|ikea"
-    r"|dhl|fedex|ups|usps|ems|yto|zto|yunda|china\s+post|royal\s+mail|canada\s+post|australia\s+post|japan\s+post"
+    r"|royal\s+mail|canada\s+post|australia\s+post|japan\s+post"
     r"|deutsche\s+post|la\s+poste|parcelforce|dpd|gls|cainiao|apple(?!\s*pay)|samsung|huawei|xiaomi|sony|dell"
     r"|lenovo|microsoft|google|paypal|starbucks|alibaba|tencent|baidu|meituan|bytedance|tiktok|jd(?:\.com)?"
     r"|suning|dangdang|xianyu|douyin|xiaohongshu|vipshop"
     # ride-hailing and meal-delivery apps: their orders, riders and receipts are theirs
     r"|didi|uber(?:\s*eats)?|lyft|grab\s*(?:food|car|taxi|ride|app)|(?:on|via|through)\s+grab|deliveroo|doordash"
-    r"|instacart|ele\.?me)\b"
-    r"|淘宝|天猫|京东|拼多多|闲鱼|唯品会|苏宁|亚马逊|得物|中国邮政|邮政|中通|圆通|申通|韵达|极兔|德邦|菜鸟|华为|三星|阿里巴巴|腾讯|百度|美团|字节跳动|抖音"
+    rf"|instacart|ele\.?me|{_EN_COURIER_COMPANY})\b"  # after "jd(?:\.com)?", which takes "jd.com" whole
+    rf"|淘宝|天猫|拼多多|闲鱼|唯品会|苏宁|亚马逊|得物|{_ZH_COURIER_COMPANY}|菜鸟|华为|三星|阿里巴巴|腾讯|百度|美团|字节跳动|抖音"
     r"|滴滴|饿了么|盒马|携程|去哪儿|12306"
 )
 OTHER_SELLER = "〈other seller〉"
@@ -313,9 +318,10 @@ def own_sending(text: str) -> bool:
 # The customer buying from this shop, said in the same message as another seller ("上次在别家买等了十天，这次想在你们家
 # 买", "last time I ordered from another shop…, this time I'm buying from you"): the other seller is a comparison
 # in the story, the question is about the shop.
+_THIS_SHOP = r"(?:you\b|you\s+guys|your\s+(?:shop|store|site|website))"  # the shop, as the customer addresses it
 _BUYING_HERE = re.compile(
     r"\b(?:buy|buying|bought|order|ordering|ordered|purchase|purchasing|get|getting|shop|shopping|picked|chose)\s+"
-    r"(?:[a-z'-]+\s+){0,3}?(?:from|with|at)\s+(?:you\b|you\s+guys|your\s+(?:shop|store|site|website))"
+    rf"(?:[a-z'-]+\s+){{0,3}}?(?:from|with|at)\s+{_THIS_SHOP}"
     r"|(?:在|从|跟|找)(?:你们|您们|贵店)(?:家|店|店里|这儿|这里|这边|这)?(?:[^，。,.!?！？]{0,2})(?:买|下单|订|购买|入手|囤|挑|选|拍)"
     # goods in the customer's cart, which is this shop's when told to it ("购物车里两罐龙井"): the shop's own goods
     r"|购物车(?:里|中|内)"
@@ -346,13 +352,13 @@ def buying_here(text: str) -> bool:
 # 在你们这付款老是失败"): the question is this shop's rule, compared with theirs. Not goods bought there
 # ("别家买的茶叶你们这能退吗", "I bought it from another shop, can you fix it too?"): those are the other shop's.
 _ASKED_OF_THIS_SHOP = re.compile(
-    r"\b(?:with|from|at|for)\s+(?:you|you\s+guys|your\s+(?:shop|store|site|website))\s+(?:too|as\s+well|also)\b"
+    rf"\b(?:with|from|at|for)\s+{_THIS_SHOP}\s+(?:too|as\s+well|also)\b"
     r"|\b(?:do|does|can|will|would)\s+you(?:\s+guys)?\s+(?:also|too)\b|\bhere\s+too\b"
     r"|(?:你们|您们|贵店)(?:这|这里|这边|这儿|家|店里?)?也"
     r"|(?:你们|您们|贵店)(?:这|这里|这边|这儿|家|店里?)[^，。,.!?！？]{0,4}?(?:能|可以|会|行|支持|怎么|为什么|老是|总是|一直)"
 )
 _BOUGHT_ELSEWHERE = re.compile(
-    r"(?:别家|别的|别人家?的?|其他|其它|另外的?|另一家)[^，。,.!?！？]{0,8}?(?:买|购|订|下单|拍)"
+    rf"{_ZH_OTHER}[^，。,.!?！？]{{0,8}}?(?:买|购|订|下单|拍)"
     r"|\b(?:bought|ordered|purchased|got)\s+(?:[\w'-]+\s+){0,4}?(?:from|on|at)\s+(?:another|other|a\s+different)\b"
 )
 
@@ -367,8 +373,6 @@ def compares_with_others(text: str) -> bool:
 # couriers other than SF, like JD or ZTO?", "could you send mine by EMS instead?"): the shop's choice of courier,
 # which the shipping article answers by naming its own, not another seller's service. The customer's own parcel
 # sent with a courier is OWN_SENDING.
-_EN_COURIER_COMPANY = r"jd|zto|yto|yunda|ems|dhl|fedex|ups|usps|china\s+post"
-_ZH_COURIER_COMPANY = r"京东|中通|圆通|申通|韵达|极兔|德邦|中国邮政|邮政"
 _COURIER_NAME = re.compile(rf"{_EN_COURIER_COMPANY}|{_ZH_COURIER_COMPANY}")
 _SHOP_COURIER_ASKED = re.compile(
     rf"\byou(?:\s+guys)?\s+(?:\w+\s+){{0,2}}?(?:ship|send|deliver|post|use)\b[^.?!]{{0,60}}?\b(?:{_EN_COURIER_COMPANY})\b"
