@@ -46,7 +46,10 @@ _EN_NOUN = (
     # (contracted too: "the one who's in charge of refunds")
     r"|(?:whoever|(?:someone|somebody|the\s+(?:person|people|one|guy|team))\s+(?:who|that))(?:['’]s)?\s+(?:handles?"
     r"|deals?\s+with|looks?\s+after|takes?\s+care\s+of|manages?|(?:(?:is|are)\s+)?(?:responsible\s+for"
-    r"|in\s+charge\s+of)|does)"
+    r"|in\s+charge\s+of)|does"
+    # one of the shop's own: "somebody who actually works there", "a person that works for you"
+    r"|(?:actually\s+|really\s+)?works?\s+(?:there|here|for\s+(?:you|the\s+shop)|at\s+(?:the|your)\s+(?:shop|store|studio"
+    r"|company)))"
     r"|(?:the\s+)?person\s+in\s+charge|customer\s+(?:service|support|care)(?:\s+(?:team|reps?|representatives?"
     r"|agents?|person|people|staff|department))?|support\s+(?:team|agents?|person|people|staff|department)"
     r"|your\s+team|the\s+team|(?:your|the)\s+people|one\s+of\s+(?:your|the)\s+(?:team|people|crew)"
@@ -54,10 +57,12 @@ _EN_NOUN = (
     r"|人工(?:客服|服务)?|真人(?:客服)?|客服(?:人员)?|工作人员|售后(?:客服)?)"
 )
 # "somebody on your team", "someone who works there": the qualifier keeps it a person of the shop.
-_EN_PERSON = (
+_EN_ONE_PERSON = (
     rf"{_EN_DET}{_EN_NOUN}"
     r"(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+(?:\w+\s+)?(?:team|staff|shop|store|end|side|company))?"
 )
+# Two of them offered as alternatives: "put your manager or somebody who works there on this".
+_EN_PERSON = rf"{_EN_ONE_PERSON}(?:,?\s+(?:or|or\s+else|and/or)\s+{_EN_ONE_PERSON})?"
 _EN_WITH = r"(?:to|with|w/?)"
 _EN_REACH = (
     # as the verb is, or as what doing it would be like: "I'd feel better going through this with one of your staff"
@@ -82,7 +87,11 @@ _EN_CONTACT_ME = (
     r"|look\s+(?:at|into)\s+(?:this|it|my)\b"  # "could someone look at this"
     # the matter taken on: "please let somebody from your team deal with it"
     r"|(?:deal\s+with|handle|sort\s+out|take\s+care\s+of|take\s+over)\s+(?:this|it|my)\b"
-    r"|give\s+(?:me|us)\s+a\s+(?:call|ring|buzz|bell|shout)\b)"  # the idioms of calling someone
+    r"|give\s+(?:me|us)\s+a\s+(?:call|ring|buzz|bell|shout)\b"  # the idioms of calling someone
+    # the conversation itself taken on, said without an object: "can someone from your team take over?", "could a
+    # person step in here" (not "take over the subscription", a thing)
+    r"|(?:take\s+over|step\s+in|jump\s+in|come\s+in\s+on\s+this)(?:\s+(?:here|now|please|from\s+here))?"
+    r"(?=\s*(?:[.!?,;]|$)))"
 )
 _EN_WANT = (
     r"want|wanna|need|would\s+like|'d\s+like|prefer|would\s+rather|'d\s+rather|rather|request|demand|ask\s+for"
@@ -90,13 +99,13 @@ _EN_WANT = (
 )
 _EN_REQUEST = re.compile(
     rf"\b(?:{_EN_REACH})\s+{_EN_PERSON}\b"
-    rf"|\b(?:can|could|may|would|will|please|pls|plz|have|let)\s+{_EN_PERSON}\s+(?:(?:please|just|quickly|directly)\s+)?"
+    rf"|\b(?:can|could|may|would|will|please|pls|plz|have|let)\s+{_EN_PERSON},?\s+(?:(?:please|just|quickly|directly)\s+)?"
     rf"{_EN_CONTACT_ME}"
     rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:(?:{_EN_REACH})\s+)?{_EN_PERSON}\b"
     rf"|\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:have|get)\s+{_EN_PERSON}\b"  # "can I have a real person"
     rf"|\bget\s+{_EN_PERSON}\s+(?:on\s+the\s+(?:line|phone|chat)|to\s+help\s+(?:me|us))"
-    # "put a person on this"
-    rf"|\bput\s+{_EN_PERSON}\s+on\s+(?:this|it|my\s+\w+|the\s+(?:line|phone|chat|case))\b"
+    # "put a person on this", "get your boss on this"
+    rf"|\b(?:put|get)\s+{_EN_PERSON}\s+on\s+(?:this|it|my\s+\w+|the\s+(?:line|phone|chat|case))\b"
     # a person got to contact the customer: "get someone to call me", "for one of your staff to give me a ring?"
     rf"|\b(?:for|have|get|ask)\s+{_EN_PERSON}\s+to\s+(?:please\s+)?{_EN_CONTACT_ME}"
     r"|\bescalate\s+(?:this|it|my\s+\w+)\b(?!\s+(?:by|through|via))"  # escalating is asking for someone above
@@ -187,7 +196,8 @@ _ZH_REQUEST = re.compile(
     # wanting to ring the shop and say it: "我想直接打过去说", "能打个电话沟通吗", "我打过去问" (not
     # "快递员会打电话给我吗", a call made, "我打电话问过了", nor one to the courier or a bank, "要打电话问顺丰吗")
     r"|(?:(?:想|要|希望|能不能|可以|能)(?:直接)?(?:打(?:个|一个|一通)?电话|打过去|打给你们|拨过去)"
-    r"|我(?:直接)?(?:打过去|打给你们|拨过去))(?:过去)?(?:跟你们|和你们|给你们)?(?:说|聊|谈|沟通|讲|问|解释)"
+    r"|我(?:直接)?(?:打过去|打给你们|拨过去))(?:过去)?(?:(?:跟|和|同)(?:你们|真人|活人|人)|给你们)?"  # "…跟人说"
+    r"(?:说|聊|谈|沟通|讲|问|解释)"
     r"(?!过|了)(?![^，。！？,.!?]{0,6}(?:顺丰|快递|物流|银行|邮局))"
     # the shop asked to ring the customer, the request opening its clause ("能不能直接给我打个电话",
     # "你们可以电话联系我吗"; not the courier's call, "顺丰能不能打电话给我再送", nor one on arrival,

@@ -346,6 +346,17 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     # whether anyone can do it for the customer; the one whose job it is, as a member of staff
     "手机操作我不会，有没有人可以帮我弄",
     "帮我联系一下专门负责大客户订单的员工",
+    # the conversation taken on without an object ("take over", "step in"); two people offered as alternatives;
+    # one of the shop's own by where they work
+    "nobody is helping here. could one of your staff take over?",
+    "Would a supervisor please step in now.",
+    "Could somebody from the support team jump in here?",
+    "get your boss or a colleague on this, I'm done repeating myself",
+    "Can your manager, or else somebody on your team, call me?",
+    "I'd like to talk to a person that works for you, not this thing",
+    "let someone who really works at the shop look at my order",
+    "我有问题说不清楚，想打个电话过去跟人说",
+    "号码给我一个吧，我直接打过去同人讲",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -400,6 +411,13 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "is there a customer service number I could call?",  # a number, not a person to ring
     "有没有人买过这款茶，好喝吗",  # a question about others
     "有人帮我签收了吗",  # whether someone did
+    # taking over something else, or someone else taking over; a person who works there described, not asked for
+    "Can someone take over the subscription if I move abroad?",
+    "could my husband take over? I'm travelling when it arrives",
+    "My cousin, someone who works there, said the oolong is good. Is it in stock?",
+    "put your best tea or a gift box on my list",
+    "我打过去跟人说了半天，还是没解决，退款到底什么时候到",  # a call made (了): a complaint, not a request
+    "我想打电话跟顺丰的人说一下改地址",  # the courier's people
 
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:
