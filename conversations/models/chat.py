@@ -209,7 +209,7 @@ class Message(models.Model):
 
 
 class LLMCall(models.Model):
-    """One call to Ollama, written by the `log_turn` task on the logging queue."""
+    """One call to Ollama, written with the reply that it produced (bot_reply_finish, reply_abandon)."""
 
     class Outcome(models.TextChoices):
         OK = "ok", "OK"
@@ -217,7 +217,7 @@ class LLMCall(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     conversation = models.ForeignKey(Conversation, null=True, on_delete=models.SET_NULL, related_name="llm_calls")
-    # One record per reply: a redelivered log_turn must not count a call twice.
+    # One record per reply: a restarted reply, or a log_turn task of an earlier version, must not count a call twice.
     message = models.OneToOneField(Message, null=True, on_delete=models.SET_NULL, related_name="llm_call")
     profile = models.ForeignKey(
         "helpdesk.ModelProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="llm_calls"

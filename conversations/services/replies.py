@@ -20,7 +20,6 @@ from django.utils import timezone
 from helpdesk.celery import enqueue
 from helpdesk.encrypted_fields import derived_columns
 from helpdesk.llm import profiles
-from helpdesk.web import redisdown
 
 from .. import events
 from ..models import Conversation, LLMCall, Message
@@ -50,23 +49,23 @@ def reply_queue(customer_message_id: int, *, conversation_id: int, retry_of: int
     transaction.on_commit(queued)
 
 
-def _call_log_queue(reply: Message, *, error_kind: str) -> None:
-    """Record the model call behind a finished reply (llm_call_record), on the logging queue; not an evaluation
-    run's (its calls would outlive its conversations in the profiles' figures)."""
+def _call_record(reply: Message, *, error_kind: str) -> None:
+    """Record the model call behind a finished reply in the transaction that finishes it: one INSERT where a task on
+    the logging queue cost a publish, a delivery, a read of the reply and its insert (issue 18's per-reply cost).
+    Not an evaluation run's (its calls would outlive its conversations in the profiles' figures). A record already
+    there (a restarted attempt's, or a log_turn task queued by an earlier version) is kept: one per reply."""
     if reply.conversation.evaluation:
         return
-    transaction.on_commit(lambda: _call_log_enqueue(reply.pk, error_kind=error_kind))
+    LLMCall.objects.bulk_create([_call_row(reply, error_kind=error_kind)], ignore_conflicts=True)
 
 
-def _call_log_enqueue(reply_id: int, *, error_kind: str) -> None:
-    """The record is for the figures: with Redis away it is skipped (counted, logged), and the task that stored
-    the reply does not end in an error after it."""
-    try:
-        enqueue("conversations.log_turn", reply_id, error_kind=error_kind)
-    except Exception as exc:
-        if not redisdown.redis_unavailable(exc):
-            raise
-        redisdown.unavailable_record(exc, "log_turn")
+def _call_row(reply: Message, *, error_kind: str) -> LLMCall:
+    """The LLMCall of a finished bot reply: its columns, and its status as the call's outcome."""
+    outcome = {
+        Message.Status.COMPLETE: LLMCall.Outcome.OK,
+        Message.Status.CANCELLED: LLMCall.Outcome.CANCELLED,
+    }.get(reply.status, LLMCall.Outcome.FAILED)
+    return LLMCall(**llm_call_columns(reply), outcome=outcome, error_kind=error_kind)
 
 
 def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
@@ -181,7 +180,7 @@ def reply_abandon(*, message_id: int, error: str) -> bool:
         notice = notice_in(customer_language(conversation=conversation), INTERRUPTED_NOTICE)
         conversation_request_human(conversation=conversation, reason=HandoffReason.MODEL_ERROR, notice=notice,
                                    question_id=message.reply_to_id)
-        _call_log_queue(message, error_kind="worker_lost")
+        _call_record(message, error_kind="worker_lost")
     reply_state_clear(message_id)
     return True
 
@@ -216,25 +215,24 @@ def bot_reply_finish(*, message_id: int, outcome: ReplyOutcome, attempt: int | N
         elif outcome.customer_notice:
             system_message_post(conversation=conversation, text=outcome.customer_notice)
         if outcome.answer_source == Message.AnswerSource.LLM:
-            _call_log_queue(message, error_kind=outcome.error_kind)
+            _call_record(message, error_kind=outcome.error_kind)
     reply_state_clear(message_id)
     return message
 
 
 def llm_call_record(*, message_id: int, error_kind: str = "") -> LLMCall | None:
-    """Record the Ollama call behind a finished bot reply, once."""
+    """Record the Ollama call behind a finished bot reply, once (the log_turn task of replies finished by an
+    earlier version, which queued it; bot_reply_finish now records its own)."""
     message = Message.objects.filter(pk=message_id, role=Message.Role.BOT).first()
     if message is None or message.status == Message.Status.STREAMING:
         return None
-    outcome = {
-        Message.Status.COMPLETE: LLMCall.Outcome.OK,
-        Message.Status.CANCELLED: LLMCall.Outcome.CANCELLED,
-    }.get(message.status, LLMCall.Outcome.FAILED)
     try:
         with transaction.atomic():
-            return LLMCall.objects.create(**llm_call_columns(message), outcome=outcome, error_kind=error_kind)
+            call = _call_row(message, error_kind=error_kind)
+            call.save(force_insert=True)
+            return call
     except IntegrityError:
-        return None  # already recorded: one record per reply (unique), whichever delivery came first
+        return None  # already recorded: one record per reply (unique), whichever came first
 
 
 # --- the sweep --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The database work of one customer message's whole path, counted: what the consumer's service stores and checks
-(the FAQ and answer cache), what the reply task does (retrieval, the reply row, its progress, its end) and the
-model call's log record. A ceiling per part, so that a change which adds a query to every reply fails here.
+(the FAQ and answer cache), what the reply task does (retrieval, the reply row, its progress, its end, the
+model call's log record with it). A ceiling per part, so that a change which adds a query to every reply fails here.
 
 Counted on every connection of the process, whichever thread opened it (the stream loop's database threads save
 a reply's progress), in production mode on PostgreSQL; timings are for bench/, never here.
@@ -23,7 +23,6 @@ from conversations.pipeline.reply import reply_generate
 from conversations.selectors.access import conversation_get
 from conversations.services import messages
 from conversations.services.identity import conversation_create
-from conversations.services.replies import llm_call_record
 from knowledge.tests.factories import knowledge_base_create
 from tests.fake_ollama import Reply
 from tests.support.environment import require, uses_postgres
@@ -40,7 +39,9 @@ ANSWER = " ".join(["Parcels leave within 24 hours and arrive in 2-4 days [1]."] 
 # action the customer confirms), the reply's conversation and profile read again at its end (one join), the
 # knowledge base's version read twice for the message (knowledge.selectors.knowledge_version_once), and then (15 -> 14)
 # the knowledge base's version read by the reply's retrieval: the claim's query carries it
-# (knowledge.selectors.knowledge_version_column), and the reply holds it (knowledge_version_known).
+# (knowledge.selectors.knowledge_version_column), and the reply holds it (knowledge_version_known), and then
+# (14 -> 13) the model call's record, written with the reply's end (one insert) instead of by the log_turn task
+# (the reply read again, then the insert).
 CEILING = {
     # The conversation (the consumer's fresh load); the knowledge base's version (read once for the product names
     # the message is classified with and the FAQ and answer-cache check); the message's insert; the previous
@@ -50,10 +51,8 @@ CEILING = {
     # The customer message with its conversation, its reply state and the knowledge base's version (one join,
     # subqueries); the reply row's insert; the dialogue before the message (not the message again); one progress
     # save of the streamed text; the reply row locked for its end with its conversation and profile (one join),
-    # its update; the conversation's last_message_at.
-    "reply": 7,
-    # log_turn, on the logging queue: the finished reply, the model call's row.
-    "log": 2,
+    # its update; the conversation's last_message_at; the model call's record.
+    "reply": 8,
 }
 
 
@@ -108,10 +107,6 @@ def one_message(conversation_id: int, text: str) -> dict[str, list[str]]:
         reply = reply_generate(customer_message_id=message.pk)
     assert reply is not None and reply.status == Message.Status.COMPLETE
     assert reply.answer_source == Message.AnswerSource.LLM, "the path counted is a generated reply"
-    with queries_everywhere() as parts["log"]:
-        # None where a worker left running by an earlier test took this reply's log_turn task first: the reply's
-        # model call is recorded once either way, and the statements are the same two (the insert then fails).
-        llm_call_record(message_id=reply.pk)
     assert LLMCall.objects.filter(message_id=reply.pk).count() == 1
     return parts
 
