@@ -60,6 +60,7 @@ from .heads import (
     other_field_phrases,
     other_sellers,
     own_sending,
+    payday_told,
     place_visit,
     product_fact_heads,
     quality_heads,
@@ -399,6 +400,8 @@ _KITCHEN_NOUNS = {
 
 def _field_word(unit: Unit, text: str) -> bool:
     """Whether a word of the question names a field a shop's help centre is not about (heads.OTHER_FIELDS)."""
+    if payday_told(text, unit.word):  # the customer's payday: when they pay, not their salary asked about
+        return False
     if any(part in OTHER_FIELDS for part in unit.parts):
         return True
     if not unit.english:

@@ -297,6 +297,24 @@ _COMPANY_STORY = re.compile(
 COMPANY_STORY = "company history"
 
 
+# The customer's payday as the time they will pay or buy ("明天发工资了再付款", "等工资到账再下单", "can I pay once my
+# salary comes in?"): a when, not a question about their salary (a field of its own, OTHER_FIELDS).
+_PAYDAY = re.compile(
+    r"(?:发|领|到)了?(?:工资|薪水|薪)了?(?:以后|之后|后|再|就|才)"
+    r"|(?:工资|薪水)(?:到账|到手|下来|发了|发下来)了?(?:以后|之后|后|再|就|才)?"
+    r"|等(?:到|着)?(?:发|领)?(?:工资|薪水)"
+    r"|\b(?:after|when|once|till|until|before)\s+(?:i\s+(?:get|receive)\s+)?(?:my\s+|the\s+)?"
+    r"(?:salary|wages?|pay\s?check|pay\s?day)\b"
+    r"|\b(?:salary|wages?|pay\s?check)\s+(?:comes?\s+in|arrives?|lands?|clears?|hits)\b"
+)
+_PAYDAY_WORDS = ("工资", "薪", "salary", "wage", "paycheck", "payday")
+
+
+def payday_told(text: str, word: str) -> bool:
+    """Whether a word of the salary is only the time the customer will pay (`_PAYDAY`), lower case, NFKC."""
+    return any(part in word for part in _PAYDAY_WORDS) and bool(_PAYDAY.search(text))
+
+
 def company_story(text: str) -> bool:
     """Whether a message asks about the company itself (`_COMPANY_STORY`)."""
     return bool(_COMPANY_STORY.search(text))

@@ -940,3 +940,24 @@ def test_a_sold_out_story_or_a_delivery_arriving_is_no_restock_question(shop, qu
 
 def test_having_goods_paid_on_delivery_is_no_restock_question() -> None:
     assert not restock_asked("能不能有货到付款？") and restock_asked("能不能有货？")
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # the customer's payday as the time they will pay or order: a when, not their salary asked about
+    ("等发了工资再下单，运费怎么算？", "配送"),
+    ("工资到账以后再付款，钱扣了但订单还是未付款怎么办", "付款"),
+    ("I'll order after payday. Orders under ¥99 pay shipping, right?", "Delivery"),
+    ("Money left my account but the order shows unpaid. Should I pay again once my wages come in?", "Payment"),
+])
+def test_a_payday_as_the_time_of_paying_is_not_the_salary_field(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    # the salary itself asked about: a field of its own, whatever the shop's words around it
+    "我的工资要交多少个税？发票能抵吗",
+    "工资被拖欠了三个月，可以退款吗",  # a wage owed by an employer, not a time of paying
+    "How is my salary taxed if I return goods?",
+])
+def test_a_question_about_the_salary_itself_stays_outside_the_shops_field(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
