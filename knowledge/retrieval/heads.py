@@ -748,6 +748,17 @@ _ZH_PLACE_OF_USE = re.compile(
 )
 
 
+# A thing brought up after an answer ("What about the dishwasher, is that ok?" after the microwave; "那洗碗机呢？"): the
+# thing is what is now asked, the last word of its phrase ("a slightly chipped cup": cup), a head when no article
+# names it. A place brought up ("what about Shenzhen?", "那寄香港呢") is covered by its regions; a clause ("what about
+# if it's my fault", "那如果是拆开了呢") and a word any matter has ("the quicker option") bring up no thing.
+_EN_WHAT_ABOUT = re.compile(
+    r"\b(?:what|how)\s+about\s+(?:the\s+|a\s+|an\s+|my\s+|your\s+|our\s+|using\s+(?:the\s+|a\s+|an\s+)?"
+    r"|putting\s+(?:it|them)\s+(?:in|into|on)\s+(?:the\s+|a\s+|an\s+)?)?((?:[a-z'-]+\s*){1,3})"
+)
+_ZH_WHAT_ABOUT = re.compile(r"(?:^|(?<=[，。！？,.!?\s]))那(?:么)?([\u4e00-\u9fff]{2,6}?)呢")
+
+
 # The shop asked to choose among its goods by a quality ("which of your teas has the least caffeine?", "which one is
 # best for a beginner", "哪款茶最适合送长辈", "哪种最耐泡"): the quality is what is asked, an opinion or a product fact
 # that an article must name.
@@ -791,6 +802,13 @@ def english_services(text: str, *, content: set[str]) -> set[str]:
             word = match.group(1) or match.group(2)
             if word not in _EN_PRONOUNS and _stem(word) in content:
                 found.add(_stem(word))
+    for match in _EN_WHAT_ABOUT.finditer(text):  # "what about the dishwasher": its last word, the thing
+        words = _object_words(match.group(1))
+        word = words[-1] if words else ""
+        stem = _stem(word)
+        if stem in content and word not in _EN_PRONOUNS and stem not in _EN_GENERIC_NOUNS \
+                and word not in _EN_ASPECTS:
+            found.add(stem)
     return found
 
 
@@ -806,6 +824,11 @@ def chinese_services(run: str, *, content: set[str]) -> set[str]:
         words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
         if words and words[-1] in content and len(words[-1]) > 1 and words[-1] not in _ZH_GENERIC_NOUNS:
             found.add(words[-1])
+    for match in _ZH_WHAT_ABOUT.finditer(run):  # "那洗碗机呢": the last word of the thing brought up
+        words = [word for word in segmenter().cut(match.group(1)) if word.strip()]
+        last = words[-1] if words else ""
+        if len(last) > 1 and last in content and last not in _ZH_GENERIC_NOUNS and last not in _ZH_ANY_GOODS:
+            found.add(last)
     for match in [*_ZH_SERVICE_FRAME.finditer(run), *_ZH_PLACE_OF_USE.finditer(run), *_ZH_THERE_FRAME.finditer(run)]:
         wanted = next(group for group in match.groups() if group is not None)
         if wanted.startswith(_ZH_WHICH):  # "需要提供哪些资料": what is needed, not whether the shop offers it

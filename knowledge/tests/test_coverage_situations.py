@@ -961,3 +961,31 @@ def test_a_payday_as_the_time_of_paying_is_not_the_salary_field(shop, question, 
 ])
 def test_a_question_about_the_salary_itself_stays_outside_the_shops_field(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    # a thing brought up with "what about" / "那…呢" that no article names: what is now asked
+    "Kettles have a two-year warranty, I know. What about the induction hob, is the kettle fine on it?",
+    "Returns take 14 days. How about the gift vouchers?",
+    "I know a kettle can be returned unused in its box. What about the descaler, is that ok?",
+    "Faulty cups get a replacement. How about using the limescale remover on them?",
+    "I know the kettle is covered for two years. what about the lid?",
+    "水壶保修两年我知道了。那电磁炉呢？",
+])
+def test_a_thing_brought_up_that_no_article_names_is_what_is_asked(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # a place (its regions cover it), a clause, a word any matter has, a thing an article names
+    ("What about Tibet, does delivery take longer?", "Delivery"),
+    ("Delivery is 2-3 days. What about the quicker option, how much is it?", "Delivery"),
+    ("What about if the cup was opened, can I still return it?", "Returns"),
+    ("What about a cup, can I return it within 14 days?", "Returns"),
+    ("What about Chengdu? How many days does delivery take?", "Delivery"),
+    ("What about a slightly chipped cup, can I return it?", "Returns"),
+    ("那西藏呢？配送要几天", "配送"),
+    ("那如果是拆开了呢，还能退货吗", "退货"),
+])
+def test_a_place_a_clause_or_a_named_thing_brought_up_is_not_an_unknown_subject(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
