@@ -889,6 +889,19 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
     return best
 
 
+def head_named_nowhere(snapshot: Snapshot, text: str) -> bool:
+    """Whether the question has a head word that no article covers at all ("What about the dishwasher?" where no
+    article names a dishwasher): a follow-up that brings one up asks about it, whatever the turn before covered."""
+    if not snapshot.chunks:
+        return False
+    units = question_units(text)
+    if not units:
+        return False
+    scores = unit_scores(snapshot, units)
+    _unknown_objects(snapshot, units, scores)
+    return any(unit.head and unit.weight and not scores[row].any() for row, unit in enumerate(units))
+
+
 def _heads_in_topic(snapshot: Snapshot, lexicon: _Lexicon, units: list[Unit]) -> np.ndarray:
     """Per chunk, 1 where its topic terms (posting_topic) have every head word of the question, through its
     forms or synonyms; 0 everywhere when the question has no head word."""

@@ -588,6 +588,8 @@ def english_objects(text: str, *, content: set[str]) -> set[str]:
             after = " ".join(text[match.start(1):].split()[len(words):len(words) + 5])
             if form := _EN_FORM_OF.match(after):
                 words = _object_words(form.group(1))
+            else:  # "do you post a paper copy?": a form of what was said before, no thing of its own
+                words = []
         sent_back = re.match(r"(?:[a-z'-]+\s+){0,4}back\b", text[match.end(1) - len(match.group(1)):])
         if (words and words[0] not in _EN_PRONOUNS and _stem(words[-1]) in content and not sent_back
                 and _stem(words[-1]) not in _EN_ANY_GOODS):

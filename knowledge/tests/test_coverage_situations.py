@@ -15,7 +15,7 @@ from django.conf import settings
 from knowledge.embedding import embed_query
 from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
 from knowledge.retrieval.heads import own_sending, restock_asked
-from knowledge.retrieval.relevance import bears_on_question
+from knowledge.retrieval.relevance import bears_on_question, hit_covers
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
 from knowledge.retrieval.synonyms import concepts_in, synonyms_of
@@ -989,3 +989,39 @@ def test_a_thing_brought_up_that_no_article_names_is_what_is_asked(shop, questio
 ])
 def test_a_place_a_clause_or_a_named_thing_brought_up_is_not_an_unknown_subject(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+def follow_up_covered(previous: str, question: str, title: str = "") -> float:
+    """The best a found source covers a follow-up read with the question before it (as knowledge_lookup does)."""
+    from knowledge.embedding import embed_queries
+
+    joined = f"{previous}\n{question}"
+    query_vector, context_vector = embed_queries([question, joined])
+    hits = search(question, query_vector=query_vector, include_weak=True, limit=20,
+                  context=(joined, context_vector)).hits
+    return max((hit_covers(hit) for hit in hits if not title or hit.title == title), default=0.0)
+
+
+@pytest.mark.parametrize(("previous", "question"), [
+    # a follow-up that brings up a thing no article names asks about it, however well the turn before is covered
+    ("Is a kettle that arrives broken covered by the warranty?", "What about the dishwasher, can it go in there?"),
+    ("Can I return a cup I changed my mind about?", "how about the gift vouchers, same rule?"),
+    ("水壶保修几年？", "那电磁炉呢？能用吗"),
+])
+def test_a_follow_up_bringing_up_a_thing_no_article_names_is_not_covered_by_the_turn_before(
+        shop, previous, question) -> None:
+    assert follow_up_covered(previous, question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("previous", "question", "title"), [
+    # what the turn before settled, gone on about in words no article needs to have: a story, a place, a known thing
+    ("Is a kettle that arrives broken covered by the warranty?", "I only noticed it a week later, does that count?",
+     "Warranty"),
+    ("Do you deliver to Tibet?", "what about Lhasa then?", "Delivery"),
+    ("Can I return a kettle if I changed my mind?", "What about a cup?", "Returns"),
+    ("退货运费谁出？", "那发错货呢？", "退货"),
+    # a form of what was said before ("a paper copy"): no thing of its own
+    ("Do I get an invoice with every order?", "ok and how does it get to me, do you post a paper copy?", "Invoices"),
+])
+def test_a_follow_up_going_on_about_the_turn_before_is_still_read_with_it(shop, previous, question, title) -> None:
+    assert follow_up_covered(previous, question, title) >= settings.COVERAGE_MIN
