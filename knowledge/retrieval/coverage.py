@@ -38,6 +38,7 @@ import numpy as np
 
 from .heads import (
     COMPANY_STORY,
+    FUTURE_PLANS,
     OTHER_FIELDS,
     OTHER_SELLER,
     OWN_SENDING,
@@ -57,6 +58,7 @@ from .heads import (
     english_objects,
     english_services,
     fee_heads,
+    future_plans_asked,
     other_field_phrases,
     other_sellers,
     own_sending,
@@ -350,6 +352,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         units.append(Unit(OWN_SENDING, head=True, whole_message=True))
     if restock_asked(text):  # nor about whether a product is to be had again
         units.append(Unit(RESTOCK, head=True, concept=True))
+    if future_plans_asked(text):  # nor about what the shop will start doing one day
+        units.append(Unit(FUTURE_PLANS, head=True, concept=True))
     if place_visit(text):  # nor about a place's door and hours
         units.append(Unit(PLACE_VISIT, head=True, whole_message=True, concept=True))
     if company_story(text):  # nor about who owns the company and how it began

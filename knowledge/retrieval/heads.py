@@ -149,7 +149,10 @@ _EN_ACTION_FRAME = re.compile(
     r"|is\s+it\s+possible\s+to|what(?:'s| is)\s+the\s+way\s+to)\s+"
     r"((?:[a-z']+\s+){0,2}[a-z']+)"
 )
-_EN_FILLERS = frozenset("just still also even please pls plz really actually ever simply quickly i we you u my".split())
+# Words before the verb asked: "just", "please", and a start of doing it ("when will you start shipping": ship).
+_EN_FILLERS = frozenset(
+    "just still also even please pls plz really actually ever simply quickly i we you u my start begin".split()
+)
 # After "how many" or "how much": words of asking, not what is counted ("how much is it", "how much will I pay").
 _EN_NOT_COUNTED = frozenset("is are was were do does did will would should can could longer more time times".split())
 # English: "do you sell/stock/carry <object>", "does your shop sell <object>", "do you have <object> in stock".
@@ -276,6 +279,34 @@ _RESTOCK_ASKED = re.compile(
     r"(?:什么时候|啥时候|还会|会不会|多久|还有吗)"
 )
 RESTOCK = "restock"
+
+# When or whether the shop will start something it does not do yet ("When exactly are you launching shipping to
+# Singapore?", "any idea when you'll start shipping to Japan?", "澳门什么时候能开通配送？", "以后会支持货到付款吗"):
+# the shop's plans are the subject, which a help article must name as such (FUTURE_PLANS' group: "plan", "coming
+# soon", "计划", "即将"), not the delivery article that says where it delivers now. Only the asking: "visa卡是不是要开通
+# 什么功能" enables a card's feature; "I'm planning to order three" is the customer's plan.
+_FUTURE_PLANS_ASKED = re.compile(
+    r"\b(?:when|how\s+soon|any\s+(?:idea|news|word|update)\s+(?:on\s+)?when)\b[^.?!]{0,30}?\b(?:will\s+you|you'll"
+    r"|are\s+you|you\s+(?:guys\s+)?(?:will|are\s+going\s+to|gonna)|will\s+your\s+(?:shop|store|company|team))\s+"
+    r"(?:guys\s+)?(?:going\s+to\s+|gonna\s+)?(?:finally\s+|ever\s+|actually\s+|exactly\s+)?"
+    r"(?:launch|roll\s+out|rolling\s+out|expand|open\s+up|opening\s+up|add|offer|support|accept"
+    r"|(?:start|begin)\w*\s+(?:to\s+)?(?:ship|deliver|send|sell|accept|offer|support|tak)\w*)\w*\b"
+    # what the shop does with the customer's own order or a thing of it is no plan: "start shipping my order"
+    r"(?!\s+(?:my|our|your|it|them|me|us|a|an|the|this|that)\b)"
+    r"|\b(?:any|are\s+there(?:\s+any)?|do\s+you\s+have(?:\s+any)?|is\s+there)\s+plans?\s+(?:to|for)\b"
+    r"|\b(?:are|is)\s+(?:you|your\s+(?:shop|store|company|team))\s+(?:guys\s+)?(?:planning|thinking\s+about)\s+"
+    r"(?:to\s+)?(?:start|begin|launch|expand|open|add|offer|support|ship|deliver|accept)\w*\b"
+    r"|(?:什么时候|啥时候|何时|哪天|哪年|大概|还要多久|多久)(?:能|会|才|可以|准备)?(?:开通|开放|上线|开始支持|支持)(?!了)"
+    r"(?=[\u4e00-\u9fff]{0,8}(?:配送|发货|寄|送|快递|付款|支付|服务|业务|功能|吗|呢|？|\?|$))"
+    r"|(?:以后|将来|未来|之后|今后)(?:会|能|可能|有没有可能|会不会|能不能)(?:开通|开放|支持|上线)"
+    r"|(?:你们|贵店|店里)?有没有(?:计划|打算)(?:开通|开放|支持|上线|做|卖|寄|发)|(?:计划|打算)(?:什么时候)?(?:开通|开放|支持|上线)"
+)
+FUTURE_PLANS = "future plans"
+
+
+def future_plans_asked(text: str) -> bool:
+    """Whether the customer asks when or whether the shop will start something (lower case, NFKC)."""
+    return bool(_FUTURE_PLANS_ASKED.search(text))
 
 
 def restock_asked(text: str) -> bool:

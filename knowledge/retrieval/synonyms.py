@@ -31,6 +31,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("opening hours", "business hours", "opening times", "营业时间", "开门时间"),
     # a product to be had again (RESTOCK): "back in stock", "补货"
     ("restock", "back in stock", "restocked", "restocking", "补货", "重新上架", "到货通知"),
+    # the shop's plans (FUTURE_PLANS): "plan", "coming soon", "计划"
+    ("future plans", "plan", "planned", "planning", "coming soon", "roadmap", "计划", "即将", "敬请期待", "筹备"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
     ("weekend", "saturday", "sunday", "holiday", "public holiday", "bank holiday", "national day", "golden week",
      "new year", "chinese new year", "spring festival", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期",

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from knowledge.embedding import embed_query
 from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
-from knowledge.retrieval.heads import own_sending, restock_asked
+from knowledge.retrieval.heads import future_plans_asked, own_sending, restock_asked
 from knowledge.retrieval.relevance import bears_on_question, hit_covers
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
@@ -1025,3 +1025,63 @@ def test_a_follow_up_bringing_up_a_thing_no_article_names_is_not_covered_by_the_
 ])
 def test_a_follow_up_going_on_about_the_turn_before_is_still_read_with_it(shop, previous, question, title) -> None:
     assert follow_up_covered(previous, question, title) >= settings.COVERAGE_MIN
+
+
+FUTURE_PLAN_QUESTIONS = [
+    "Delivery is mainland only, I know. When will you start delivering to Hong Kong?",
+    "are you guys planning to accept PayPal at some point?",
+    "什么时候能开通港澳配送？",
+    "以后会支持货到付款吗",
+    "Any plans to deliver to remote areas like Tibet faster?",
+    "When will you start delivering parcels to service points?",
+    "什么时候能开通新疆配送？",
+    "以后会开通偏远地区快递派送吗",
+    "以后会支持西藏派送吗",
+    "你们有没有计划做偏远地区的快递？",
+    "大概什么时候能支持送达西藏",
+]
+
+
+@pytest.mark.parametrize("question", FUTURE_PLAN_QUESTIONS)
+def test_when_the_shop_will_start_something_is_a_matter_no_help_article_covers(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", FUTURE_PLAN_QUESTIONS)
+def test_an_article_about_the_shops_plans_covers_them(shop, question) -> None:
+    if question.isascii():
+        article_create(title="Coming soon", tags="plans", body="## What we plan\n\nWe plan to start delivering to "
+                                                                 "Hong Kong and to accept PayPal from next spring.")
+    else:
+        article_create(title="即将上线", language="zh-hans", tags="计划",
+                       body="## 计划\n\n我们计划明年开通港澳配送，并支持货到付款。")
+    assert covered_by(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # the customer's own order, a card's feature, a count's start, the customer's plan: no plan of the shop's
+    ("When will you start shipping my order? I paid this morning.", "Delivery"),
+    ("什么时候开始发货？我昨天付的款", "配送"),
+    ("保修从哪天开始算？", "保修"),
+    ("I'm planning to order two kettles, is delivery 2-3 days?", "Delivery"),
+])
+def test_an_order_a_count_or_the_customers_own_plan_is_no_plan_of_the_shop(shop, question, title) -> None:
+    assert not future_plans_asked(question.lower())
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("那大概什么时候能开通海外配送？", True),
+    ("你们什么时候支持花呗？", True),
+    ("以后会开放港澳台配送吗", True),
+    ("有没有计划支持外币付款", True),
+    ("when are you guys finally adding apple pay?", True),
+    ("any plans for same-day delivery in hangzhou?", True),
+    ("visa卡付不了，是不是要开通境外支付功能", False),  # a card's feature, the customer's to enable
+    ("什么时候开始发货？", False),  # the order's dispatch
+    ("退款什么时候到账", False),
+    ("when will you accept my return?", False),
+    ("we're planning a company tea party, do you ship 2-4 days?", False),
+])
+def test_the_shops_plans_are_asked_by_when_or_whether_it_will_start_something(text, asked) -> None:
+    assert future_plans_asked(text) is asked
