@@ -44,6 +44,7 @@ from .heads import (
     OWN_SENDING,
     PLACE_VISIT,
     RESTOCK,
+    SHOP_PHONE,
     TRADE_WORDS,
     buying_here,
     chinese_heads,
@@ -68,6 +69,7 @@ from .heads import (
     quality_heads,
     received_from_shop,
     restock_asked,
+    shop_phone_asked,
 )
 from .places import places_out
 from .snapshot import Snapshot
@@ -354,6 +356,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         units.append(Unit(RESTOCK, head=True, concept=True))
     if future_plans_asked(text):  # nor about what the shop will start doing one day
         units.append(Unit(FUTURE_PLANS, head=True, concept=True))
+    if shop_phone_asked(text):  # nor about a number to ring, unless one gives it
+        units.append(Unit(SHOP_PHONE, head=True, whole_message=True, concept=True))
     if place_visit(text):  # nor about a place's door and hours
         units.append(Unit(PLACE_VISIT, head=True, whole_message=True, concept=True))
     if company_story(text):  # nor about who owns the company and how it began

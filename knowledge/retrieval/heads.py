@@ -308,6 +308,31 @@ def future_plans_asked(text: str) -> bool:
     """Whether the customer asks when or whether the shop will start something (lower case, NFKC)."""
     return bool(_FUTURE_PLANS_ASKED.search(text))
 
+# The shop's own telephone number asked for ("what's your customer service phone number?", "is there a hotline?",
+# "客服电话是多少", "你们有座机吗"): a head an article must give as a number to ring (SHOP_PHONE's group: "hotline",
+# "contact number", "客服电话", "热线"), not the invoice article's company phone number that the customer provides,
+# nor the courier's call before delivery. Asking to be rung or put through to someone is a request for a person
+# (conversations.intents), read before this.
+_SHOP_PHONE_ASKED = re.compile(
+    r"\b(?:your|ur|the\s+(?:shop'?s|store'?s)|customer\s+(?:service|support|care)(?:'s)?|support|service|contact"
+    r"|help\s?line|hot\s?line|whatsapp)\s+(?:(?:phone|telephone|tel|contact|hotline|helpline|whatsapp|landline|mobile)\s+)?"
+    r"(?:number|no\.?|#)(?!\s+(?:of|for)\s+(?:the\s+)?(?:courier|sf|bank|driver))"
+    r"|\b(?:phone|telephone|contact)\s+(?:number\s+)?(?:for|of)\s+(?:your|the)\s+(?:shop|store|customer\s+service|support"
+    r"|team|office|studio)\b"
+    r"|\b(?:is\s+there|do\s+you\s+(?:guys\s+)?have)\s+(?:a|an|any)\s+(?:phone|telephone|hotline|helpline|support\s+line"
+    r"|number\s+(?:i|we)\s+(?:can|could)\s+(?:call|ring|phone))\b"
+    r"|\b(?:what|which)\s+number\s+(?:do|can|should|could)\s+(?:i|we)\s+(?:call|ring|phone|dial)\b"
+    r"|(?<!快递)(?<!顺丰)(?<!快递员)(?:客服|售后|人工)(?:的)?(?:电话|热线|手机|座机)|服务热线|咨询热线|联系电话"
+    r"|(?:你们|贵店|店里|商家|你们店|你家|你们家)(?:的)?(?:客服)?(?:电话|手机号|手机号码|座机|热线)"
+    r"|打(?:什么|哪个|哪一个)(?:电话|号码)|(?:有没有|有)(?:个)?(?:电话|座机|热线)(?:可以打|能打|吗|么|\?|？)"
+)
+SHOP_PHONE = "shop phone"
+
+
+def shop_phone_asked(text: str) -> bool:
+    """Whether the customer asks for the shop's own telephone number (lower case, NFKC)."""
+    return bool(_SHOP_PHONE_ASKED.search(text))
+
 
 def restock_asked(text: str) -> bool:
     """Whether the customer asks whether or when a product is to be had again (lower case, NFKC)."""

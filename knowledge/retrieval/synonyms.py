@@ -29,6 +29,9 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货",
      "出库", "出仓", "配送费", "运输费", "送货费"),
     ("opening hours", "business hours", "opening times", "营业时间", "开门时间"),
+    # the shop's own number to ring (SHOP_PHONE): given as a number to call, not a phone number the customer provides
+    ("shop phone", "hotline", "helpline", "phone line", "support line", "contact number", "service number", "客服电话",
+     "客服热线", "服务热线", "热线", "致电", "拨打"),
     # a product to be had again (RESTOCK): "back in stock", "补货"
     ("restock", "back in stock", "restocked", "restocking", "补货", "重新上架", "到货通知"),
     # the shop's plans (FUTURE_PLANS): "plan", "coming soon", "计划"

@@ -14,7 +14,7 @@ from django.conf import settings
 
 from knowledge.embedding import embed_query
 from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
-from knowledge.retrieval.heads import future_plans_asked, own_sending, restock_asked
+from knowledge.retrieval.heads import future_plans_asked, own_sending, restock_asked, shop_phone_asked
 from knowledge.retrieval.relevance import bears_on_question, hit_covers
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
@@ -1085,3 +1085,37 @@ def test_an_order_a_count_or_the_customers_own_plan_is_no_plan_of_the_shop(shop,
 ])
 def test_the_shops_plans_are_asked_by_when_or_whether_it_will_start_something(text, asked) -> None:
     assert future_plans_asked(text) is asked
+
+
+SHOP_PHONE_QUESTIONS = [
+    "What's your customer service phone number? The kettle question is easier to explain by voice.",
+    "is there a hotline for returns?",
+    "客服电话是多少？退货的事想问一下",
+    "你们店的座机号码多少",
+]
+
+
+@pytest.mark.parametrize("question", SHOP_PHONE_QUESTIONS)
+def test_the_shops_phone_number_is_a_matter_only_an_article_giving_one_covers(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+    if question.isascii():
+        body = "## Phone\n\nOur customer service hotline, 400-800-1234, takes questions about returns, a kettle or " \
+               "anything else, 9:00-21:00."
+        article_create(title="Contact", tags="contact", body=body)
+    else:
+        body = "## 电话\n\n客服热线 400-800-1234，退货等问题 9:00-21:00 均可致电，座机号码同上。"
+        article_create(title="联系我们", language="zh-hans", tags="联系", body=body)
+    assert covered_by(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("text", [
+    "do you need the company's phone number for a special vat invoice?",  # the customer's to provide
+    "will the courier phone me before delivery?",
+    "开专票需要填电话吗",
+    "快递员会打电话吗",
+    "my phone number changed, can i update it?",
+    "我的手机号写错了怎么改",
+    "what's the tracking number?",
+])
+def test_a_phone_the_customer_gives_or_the_courier_uses_is_not_the_shops_number(text) -> None:
+    assert not shop_phone_asked(text)
