@@ -39,6 +39,7 @@ import numpy as np
 from .heads import (
     COMPANY_STORY,
     FUTURE_PLANS,
+    HOLIDAY_DATES,
     OTHER_FIELDS,
     OTHER_SELLER,
     OWN_SENDING,
@@ -60,6 +61,7 @@ from .heads import (
     english_services,
     fee_heads,
     future_plans_asked,
+    holiday_dates_asked,
     other_field_phrases,
     other_sellers,
     own_sending,
@@ -356,6 +358,8 @@ def _mark_heads(text: str, units: list[Unit]) -> None:
         units.append(Unit(RESTOCK, head=True, concept=True))
     if future_plans_asked(text):  # nor about what the shop will start doing one day
         units.append(Unit(FUTURE_PLANS, head=True, concept=True))
+    if holiday_dates_asked(text):  # nor about a holiday's days, unless one gives them
+        units.append(Unit(HOLIDAY_DATES, head=True, concept=True))
     if shop_phone_asked(text):  # nor about a number to ring, unless one gives it
         units.append(Unit(SHOP_PHONE, head=True, whole_message=True, concept=True))
     if place_visit(text):  # nor about a place's door and hours

@@ -333,6 +333,29 @@ def shop_phone_asked(text: str) -> bool:
     """Whether the customer asks for the shop's own telephone number (lower case, NFKC)."""
     return bool(_SHOP_PHONE_ASKED.search(text))
 
+# The days a named holiday closes the shop or stops its dispatch ("Which exact days are you closed over Chinese New
+# Year?", "你们春节几号开始放假 几号恢复发货"): a head an article must give as a holiday's schedule (HOLIDAY_DATES'
+# group: "holiday schedule", "放假安排", "暂停发货"), not the delivery article's rule that a holiday's orders go out the
+# next working day, which answers "do you ship during National Day?" and "国庆放假那几天你们发货不".
+_HOLIDAY_NAMED = re.compile(
+    r"\b(?:chinese\s+new\s+year|cny|lunar\s+new\s+year|spring\s+festival|national\s+day|golden\s+week|mid-?autumn"
+    r"|dragon\s+boat|qingming|labou?r\s+day|christmas)\b|春节|过年|国庆|五一|劳动节|中秋|元旦|端午|清明|黄金周"
+)
+_HOLIDAY_DATES_ASKED = re.compile(
+    r"\b(?:which|what)\s+(?:exact\s+|specific\s+)?(?:days?|dates?)\b|\bexact\s+(?:days?|dates?)\b"
+    r"|\blast\s+day\s+(?:i|we)\s+can\s+(?:order|pay)|\bcut-?off\s+(?:date|day)\b"
+    r"|\bwhen\s+(?:exactly\s+)?(?:do|will|are)\s+you\s+(?:guys\s+)?(?:close|closed|closing|stop|stopping|resume|resuming"
+    r"|reopen|reopening|start\s+again|back)\b"
+    r"|几号|哪天|哪几天|几月几[号日]|具体(?:日期|哪天|哪几天)|(?:放假|停发|休息)(?:时间|安排|日期)"
+    r"|什么时候(?:开始)?(?:放假|停发|停止发货|恢复发货|复工)"
+)
+HOLIDAY_DATES = "holiday schedule"
+
+
+def holiday_dates_asked(text: str) -> bool:
+    """Whether the customer asks the days a named holiday stops the shop's dispatch (lower case, NFKC)."""
+    return bool(_HOLIDAY_NAMED.search(text)) and bool(_HOLIDAY_DATES_ASKED.search(text))
+
 
 def restock_asked(text: str) -> bool:
     """Whether the customer asks whether or when a product is to be had again (lower case, NFKC)."""

@@ -29,6 +29,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
      "发货", "发", "发出", "快递", "物流", "运费", "邮费", "快递费", "寄", "邮寄", "寄送", "送达", "派送", "送货",
      "出库", "出仓", "配送费", "运输费", "送货费"),
     ("opening hours", "business hours", "opening times", "营业时间", "开门时间"),
+    # a holiday's days without dispatch (HOLIDAY_DATES): given as a schedule, not the next-working-day rule
+    ("holiday schedule", "holiday closure", "closure dates", "last order date", "放假安排", "停发安排", "暂停发货"),
     # the shop's own number to ring (SHOP_PHONE): given as a number to call, not a phone number the customer provides
     ("shop phone", "hotline", "helpline", "phone line", "support line", "contact number", "service number", "客服电话",
      "客服热线", "服务热线", "热线", "致电", "拨打"),

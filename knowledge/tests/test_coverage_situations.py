@@ -14,7 +14,13 @@ from django.conf import settings
 
 from knowledge.embedding import embed_query
 from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
-from knowledge.retrieval.heads import future_plans_asked, own_sending, restock_asked, shop_phone_asked
+from knowledge.retrieval.heads import (
+    future_plans_asked,
+    holiday_dates_asked,
+    own_sending,
+    restock_asked,
+    shop_phone_asked,
+)
 from knowledge.retrieval.relevance import bears_on_question, hit_covers
 from knowledge.retrieval.search import search
 from knowledge.retrieval.snapshot import current_snapshot
@@ -1119,3 +1125,42 @@ def test_the_shops_phone_number_is_a_matter_only_an_article_giving_one_covers(sh
 ])
 def test_a_phone_the_customer_gives_or_the_courier_uses_is_not_the_shops_number(text) -> None:
     assert not shop_phone_asked(text)
+
+
+HOLIDAY_DATE_QUESTIONS = [
+    "Delivery takes 2-3 days, fine. Which exact dates do you stop delivering over Chinese New Year?",
+    "When exactly do you stop delivering before the Spring Festival, and when do you resume?",
+    "春节几号开始停止配送？几号恢复？",
+    "国庆节你们哪几天不配送？",
+]
+
+
+@pytest.mark.parametrize("question", HOLIDAY_DATE_QUESTIONS)
+def test_a_holidays_days_without_dispatch_are_a_matter_only_a_schedule_covers(shop, question) -> None:
+    article_create(title="Holidays", tags="delivery", body="## Public holidays\n\nOrders paid on a public holiday "
+                                                             "are delivered after the holiday.")
+    article_create(title="节假日", language="zh-hans", tags="配送", body="## 节假日\n\n节假日付款的订单，节后配送。")
+    assert covered_by(question) < settings.COVERAGE_MIN
+    if question.isascii():
+        body = ("## Holiday schedule\n\nOver Chinese New Year and the Spring Festival we stop delivering on 8 February "
+                "and resume on 18 February; the last order date is 7 February.")
+        article_create(title="Holiday closure", tags="delivery", body=body)
+    else:
+        body = "## 放假安排\n\n春节 2 月 8 日至 17 日、国庆节 10 月 1 日至 7 日暂停发货，不配送，18 日恢复配送。"
+        article_create(title="放假安排", language="zh-hans", tags="配送", body=body)
+    assert covered_by(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # whether a holiday's orders go out, or the customer's own day of paying: the next-working-day rule answers
+    ("Do you deliver during Chinese New Year?", "Holidays"),
+    ("I paid on the first day of National Day, when will it be delivered?", "Holidays"),
+    ("国庆放假那几天你们配送不", "节假日"),
+    ("五一放假第一天付的款，什么时候配送？", "节假日"),
+])
+def test_whether_a_holidays_orders_go_out_is_no_question_of_its_dates(shop, question, title) -> None:
+    article_create(title="Holidays", tags="delivery", body="## Public holidays\n\nOrders paid on a public holiday "
+                                                             "are delivered after the holiday.")
+    article_create(title="节假日", language="zh-hans", tags="配送", body="## 节假日\n\n节假日付款的订单，节后配送。")
+    assert not holiday_dates_asked(question.lower())
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
