@@ -308,6 +308,7 @@ def future_plans_asked(text: str) -> bool:
     """Whether the customer asks when or whether the shop will start something (lower case, NFKC)."""
     return bool(_FUTURE_PLANS_ASKED.search(text))
 
+
 # The shop's own telephone number asked for ("what's your customer service phone number?", "is there a hotline?",
 # "客服电话是多少", "你们有座机吗"): a head an article must give as a number to ring (SHOP_PHONE's group: "hotline",
 # "contact number", "客服电话", "热线"), not the invoice article's company phone number that the customer provides,
@@ -333,6 +334,7 @@ def shop_phone_asked(text: str) -> bool:
     """Whether the customer asks for the shop's own telephone number (lower case, NFKC)."""
     return bool(_SHOP_PHONE_ASKED.search(text))
 
+
 # The days a named holiday closes the shop or stops its dispatch ("Which exact days are you closed over Chinese New
 # Year?", "你们春节几号开始放假 几号恢复发货"): a head an article must give as a holiday's schedule (HOLIDAY_DATES'
 # group: "holiday schedule", "放假安排", "暂停发货"), not the delivery article's rule that a holiday's orders go out the
@@ -349,12 +351,20 @@ _HOLIDAY_DATES_ASKED = re.compile(
     r"|几号|哪天|哪几天|几月几[号日]|具体(?:日期|哪天|哪几天)|(?:放假|停发|休息)(?:时间|安排|日期)"
     r"|什么时候(?:开始)?(?:放假|停发|停止发货|恢复发货|复工)"
 )
+# What the days asked are days of: the shop closing, stopping or starting again, not a parcel's arrival ("过年前下单，
+# 哪天能到？" asks the delivery time, which the delivery article gives).
+_HOLIDAY_CLOSING = re.compile(
+    r"\b(?:clos(?:e|ed|es|ing|ure)|stop\w*|paus\w*|resum\w*|reopen\w*|open\s+again|back\s+at\s+work|off\s+work"
+    r"|last\s+day\s+(?:i|we)\s+can\s+(?:order|pay)|cut-?off|(?:not|don'?t|won'?t|no)\s+(?:deliver\w*|ship\w*"
+    r"|dispatch\w*|send\w*|open))\b|放假|停发|停止|暂停|恢复|休息|上班|开工|关门|营业|复工|不(?:配送|发货|发|送|寄)"
+)
 HOLIDAY_DATES = "holiday schedule"
 
 
 def holiday_dates_asked(text: str) -> bool:
     """Whether the customer asks the days a named holiday stops the shop's dispatch (lower case, NFKC)."""
-    return bool(_HOLIDAY_NAMED.search(text)) and bool(_HOLIDAY_DATES_ASKED.search(text))
+    return all(pattern.search(text) for pattern in (_HOLIDAY_NAMED, _HOLIDAY_DATES_ASKED, _HOLIDAY_CLOSING))
+
 
 
 def restock_asked(text: str) -> bool:

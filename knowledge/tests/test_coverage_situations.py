@@ -1157,6 +1157,10 @@ def test_a_holidays_days_without_dispatch_are_a_matter_only_a_schedule_covers(sh
     ("I paid on the first day of National Day, when will it be delivered?", "Holidays"),
     ("国庆放假那几天你们配送不", "节假日"),
     ("五一放假第一天付的款，什么时候配送？", "节假日"),
+    # the days of a parcel's arrival around a holiday, not of the shop closing: the delivery time answers
+    ("If I order just before Chinese New Year, which day will it be delivered? Delivery is 2-3 days, right?",
+     "Delivery"),
+    ("过年前下单，哪天能送达？一般 2-3 天对吧", "配送"),
 ])
 def test_whether_a_holidays_orders_go_out_is_no_question_of_its_dates(shop, question, title) -> None:
     article_create(title="Holidays", tags="delivery", body="## Public holidays\n\nOrders paid on a public holiday "
