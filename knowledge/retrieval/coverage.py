@@ -723,8 +723,9 @@ def _term_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, english: bool
 _SENTENCE_END = re.compile(r"(?<=[？！。；])\s*|(?<=[?!.;])\s+")
 
 
-def _parts(text: str) -> list[list[Unit]]:
-    """The content words of each line of a question; of a line of several sentences that asks questions, those
+def _parts(text: str) -> tuple[list[list[Unit]], list[Unit]]:
+    """The content words of each line of a question (and, second, those of the whole message, which the parts
+    share where a line is the message); of a line of several sentences that asks questions, those
     of its question sentences instead when they say enough on their own (ON_ITS_OWN): a long message ("I've
     been buying from you for years, my friend moved to Urumqi… how long does delivery take there?") asks its
     question in one sentence, which the rest would drown, and a story made of shop words ("someone stole my
@@ -761,7 +762,7 @@ def _parts(text: str) -> list[list[Unit]]:
                 words = {unit.word for unit in units}
                 carried = {unit.word: unit for unit in [*whole, *told] if unit.word not in words}
                 parts.append(units + list(carried.values()))
-    return parts
+    return parts, read_once[text]
 
 
 # A Chinese clause that asks: a question particle or word ("能走保修吗", "还来得及开吗", "运费算谁的").
@@ -877,13 +878,31 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
     best-covered line, or question sentence: "Hi, quick one" then "do you take Mastercard?" asks the second.
     A source lacking one of the question's head words covers it HEAD_MISSING as much.
     """
+    return _coverage_read(snapshot, text, head_named_nowhere=False)[0]
+
+
+def coverage_and_head_named_nowhere(
+    snapshot: Snapshot, text: str,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, bool]:
+    """`coverage_scores`, and whether the question has a head word that no article covers at all ("What about the
+    dishwasher?" where no article names a dishwasher): a follow-up that brings one up asks about it, whatever the
+    turn before covered. One reading: the words its parts were covered by are not looked up again."""
+    return _coverage_read(snapshot, text, head_named_nowhere=True)
+
+
+def _coverage_read(
+    snapshot: Snapshot, text: str, *, head_named_nowhere: bool,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None, bool]:
     if not snapshot.chunks:
-        return None
+        return None, False
     best: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     lexicon = _lexicon(snapshot)
-    for units in _parts(text):
+    parts, whole = _parts(text)
+    covered_somewhere: dict[int, bool] = {}  # by id of a Unit scored in a part: whether any chunk covers it
+    for units in parts:
         scores = unit_scores(snapshot, units)
         _unknown_objects(snapshot, units, scores)
+        covered_somewhere.update((id(unit), bool(scores[row].any())) for row, unit in enumerate(units))
         weights = np.asarray([unit.weight for unit in units], dtype=np.float32)
         if len(units) >= STORY_UNITS:  # a story: the words no article has are mostly its telling
             told = np.asarray([not (unit.head or unit.head_if_unknown or unit.whole_message) for unit in units])
@@ -898,20 +917,16 @@ def coverage_scores(snapshot: Snapshot, text: str) -> tuple[np.ndarray, np.ndarr
             best = (by_chunk, by_article, topical)
         else:
             best = (np.maximum(best[0], by_chunk), np.maximum(best[1], by_article), np.maximum(best[2], topical))
-    return best
-
-
-def head_named_nowhere(snapshot: Snapshot, text: str) -> bool:
-    """Whether the question has a head word that no article covers at all ("What about the dishwasher?" where no
-    article names a dishwasher): a follow-up that brings one up asks about it, whatever the turn before covered."""
-    if not snapshot.chunks:
-        return False
-    units = question_units(text)
-    if not units:
-        return False
-    scores = unit_scores(snapshot, units)
-    _unknown_objects(snapshot, units, scores)
-    return any(unit.head and unit.weight and not scores[row].any() for row, unit in enumerate(units))
+    if not head_named_nowhere:
+        return best, False
+    # The whole message's words: a one-line message's were scored as its part; others (a line of several asked
+    # sentences, several lines) are scored here.
+    unscored = [unit for unit in whole if id(unit) not in covered_somewhere]
+    if unscored:
+        scores = unit_scores(snapshot, unscored)
+        _unknown_objects(snapshot, unscored, scores)
+        covered_somewhere.update((id(unit), bool(scores[row].any())) for row, unit in enumerate(unscored))
+    return best, any(unit.head and unit.weight and not covered_somewhere[id(unit)] for unit in whole)
 
 
 def _heads_in_topic(snapshot: Snapshot, lexicon: _Lexicon, units: list[Unit]) -> np.ndarray:

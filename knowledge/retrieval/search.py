@@ -10,7 +10,13 @@ import numpy as np
 from django.conf import settings
 
 from ..embedding import QueryVector, embed_query
-from .coverage import chunk_articles, coverage_scores, head_named_nowhere, particle_mended, pinyin_mended
+from .coverage import (
+    chunk_articles,
+    coverage_and_head_named_nowhere,
+    coverage_scores,
+    particle_mended,
+    pinyin_mended,
+)
 from .keyword import keyword_ranking, keyword_scores
 from .ranking import fuse
 from .snapshot import Snapshot, current_snapshot
@@ -140,11 +146,12 @@ def _coverage(snapshot: Snapshot, query: str, context: str) -> tuple[_Coverage |
         joined = coverage_scores(snapshot, " ".join(line.rstrip("?？!！.。 ") for line in context.split("\n")))
         if joined is not None:  # the question's own reading, coverage's costly part, is then not needed
             return joined, None
-    own = coverage_scores(snapshot, query)
     if not context or by_pronoun:
+        own = coverage_scores(snapshot, query)
         return own, own
-    if head_named_nowhere(snapshot, query):  # "那洗碗机呢" after the microwave: the dishwasher is asked, and no
-        return own, own  # article names one; the turn before, which the articles do cover, does not answer it
+    own, named_nowhere = coverage_and_head_named_nowhere(snapshot, query)
+    if named_nowhere:  # "那洗碗机呢" after the microwave: the dishwasher is asked, and no article names one; the
+        return own, own  # turn before, which the articles do cover, does not answer it
     joined = coverage_scores(snapshot, " ".join(_as_asked(context.split("\n"))))
     if own is None or joined is None:
         return own or joined, own

@@ -1013,6 +1013,8 @@ def follow_up_covered(previous: str, question: str, title: str = "") -> float:
     ("Is a kettle that arrives broken covered by the warranty?", "What about the dishwasher, can it go in there?"),
     ("Can I return a cup I changed my mind about?", "how about the gift vouchers, same rule?"),
     ("水壶保修几年？", "那电磁炉呢？能用吗"),
+    # brought up in a message of two lines (two chat messages unanswered): the whole message's words count
+    ("Is a kettle that arrives broken covered by the warranty?", "what about the dishwasher\ncan it go in there?"),
 ])
 def test_a_follow_up_bringing_up_a_thing_no_article_names_is_not_covered_by_the_turn_before(
         shop, previous, question) -> None:
