@@ -186,14 +186,25 @@ def widget(driver: Any) -> Any:
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20, interval: float = 0.02) -> Any:
-    """Poll until `condition` is true; an element not there yet (the widget loads async) counts as not yet."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    """Poll until `condition` is true; an element not there yet (the widget loads async) counts as not yet, and so
+    does one the page replaced while it was being read: Chromium reports that either as a stale element or, when the
+    node went between the lookup and the read, as an inspector error ("Node with given id does not belong to the
+    document"), which failed the team-week walk-through once in CI."""
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             value = condition()
         except (NoSuchElementException, StaleElementReferenceException):
+            value = None
+        except WebDriverException as error:
+            if "does not belong to the document" not in str(error):
+                raise
             value = None
         if value:
             return value
