@@ -54,7 +54,8 @@ _EN_NOUN = (
     r"|agents?|person|people|staff|department))?|support\s+(?:team|agents?|person|people|staff|department)"
     r"|your\s+team|the\s+team|(?:your|the)\s+people|one\s+of\s+(?:your|the)\s+(?:team|people|crew)"
     # the Chinese words for one, typed among English ("can I talk to 客服", "transfer me to 人工 please")
-    r"|人工(?:客服|服务)?|真人(?:客服)?|客服(?:人员)?|工作人员|售后(?:客服)?)"
+    r"|人工(?:客服|服务)?|真人(?:客服)?|客服(?:人员)?|工作人员|售后(?:客服)?"
+    r"|ren\s?gong(?:\s?ke\s?fu)?|ke\s?fu)"  # and in pinyin ("can i get rengong")
 )
 # "somebody on your team", "someone who works there": the qualifier keeps it a person of the shop.
 _EN_ONE_PERSON = (
@@ -150,6 +151,14 @@ _EN_REFUSES_BOT = re.compile(
     rf"|instead\s+of\s+(?:a|an|the|this|your)?\s*{_EN_BOT})",
     re.IGNORECASE,
 )
+# "r u a bot? i want a real one": a real one, in a message that names the bot, is a real person (not "is this tin
+# fake? I want a real one", a thing).
+_EN_BOT_NAMED = re.compile(rf"\b{_EN_BOT}s?\b", re.IGNORECASE)
+_EN_REAL_ONE = re.compile(
+    rf"\b(?:{_EN_WANT}|give\s+me|get\s+me|let\s+me\s+(?:talk|speak|chat)\s+(?:to|with))\s+"
+    r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a|an)\s+(?:real|actual|live|human|proper)\s+one\b",
+    re.IGNORECASE,
+)
 # A negation governs the request only when the words between are plain words (no comma, no full stop):
 # "don't transfer me to a human" is negated, "I don't understand, I want a human" is not.
 _EN_NEGATED = re.compile(
@@ -167,6 +176,8 @@ _ZH_PERSON = (
     r"|(?<=[个位])活的(?:人)?(?=来|回|跟|和|同|帮|出来|过来|吧|啊|呀|行|[，。！？,.!?\s]|$)"
     # the English words for one, typed among Chinese ("找个staff来处理", "转human"); not a word's beginning
     r"|(?<![A-Za-z])(?i:real\s?person|human|staff|agent|manager|supervisor|customer\s?service|operator)(?![A-Za-z])"
+    # the Chinese words typed in pinyin ("有没有rengong kefu啊", "转renggong"): 人工, 客服, 真人
+    r"|(?<![A-Za-z])(?i:ren\s?g?gong(?:\s?ke\s?fu)?|ke\s?fu|zhen\s?ren)(?![A-Za-z])"
     rf"|{_ZH_OF_SHOP}(?:客服(?:人员|小姐姐|小哥哥|专员|本人|MM|mm)?|同事|员工|工作人员|服务人员|经理|主管|负责人|专员"
     r"|店长|店主|老板|老板娘|领导|上级|管理员|值班人员|售后(?:人员|专员|客服)?"
     r"|(?:能|可以)?(?:做主|拍板|说了算|管事|负责)的(?:人|那个人|领导)?)"
@@ -177,7 +188,7 @@ _ZH_PERSON = (
 # "申请发票的时候同事手快": applying for something, not asking anyone (请 of 申请, 邀请, 聘请); "请问你们客服几点上班"
 # asks a question (请问), not for the person.
 _ZH_ASK = (r"(?:转|转接|接|接通|找|要|换|叫|让|(?<![申邀聘宴])请(?!问|教)|求|联系|呼叫|切换到?|安排|派|需要|想要|要求"
-           r"|希望|(?<![A-Za-z])(?i:transfer|pass)(?![A-Za-z]))")  # "帮我transfer给售后的同事"
+           r"|希望|(?<![A-Za-z])(?i:transfer|pass|zhuan|zhao)(?![A-Za-z]))")  # "帮我transfer给售后的同事", "zhuan人工"
 _ZH_TALK = r"(?:说|聊|谈|讲|沟通|对话|交流|联系|解释|回答|回复|处理)"
 _ZH_REQUEST = re.compile(
     rf"{_ZH_ASK}(?!不到|不着)[^，。,.!?！？]{{0,5}}?{_ZH_PERSON}"
@@ -219,6 +230,10 @@ _ZH_NEGATED = re.compile(rf"(?:不要|不用|不需要|无需|别|没必要|不�
 # A person the sentence reports on, not asks for: "经理说可以退", "客服说三天到".
 # A person the sentence reports on, not asks for: "经理说可以退", "客服说三天到" (but "跟你们客服说" asks).
 _ZH_REPORTED = re.compile(rf"{_ZH_PERSON}(?:之前|上次|刚才|已经)?(?:说|告诉我|答应|承诺|讲)(?:过|了)?")
+# "是机器人吧？换个真的来": a real one, in a message that names the bot ("我要个真的，不要仿品" asks for a genuine
+# thing).
+_ZH_BOT_NAMED = re.compile(r"机器人|机器|(?<![A-Za-z])(?i:ai|bot)(?![A-Za-z])|自动回复|智能客服")
+_ZH_REAL_ONE = re.compile(r"(?:要|换|找|来|叫|给我)(?:个|一个|位)真(?:的|人)")
 # What the request is aimed with ("跟", "让"), and the shop's possessive that may stand between it and the person.
 _ZH_AIMED = re.compile(r"[跟和与同让请叫找要](?:你们|贵店|店里|贵公司|公司)?的?$")
 
@@ -258,9 +273,21 @@ def _spelling_mended(text: str) -> str:
     return re.sub(r"[A-Za-z]+", mend, text)
 
 
+# Chat shorthand for the words the English rules read ("can sum1 from ur staff call me back?", "r u a bot"): each a
+# word of its own (not the "u" of "U盘", nor a letter of a word).
+_EN_SHORTHAND = {"u": "you", "ur": "your", "yr": "your", "r": "are", "ppl": "people", "sum1": "someone",
+                 "some1": "someone", "any1": "anyone", "ne1": "anyone", "sb": "somebody", "sth": "something",
+                 "2": "to", "thru": "through", "pls": "please", "plz": "please"}
+_EN_SHORTHAND_WORD = re.compile(rf"(?<![\w'’])(?:{'|'.join(_EN_SHORTHAND)})(?![\w'’])", re.IGNORECASE)
+
+
+def _shorthand_spelled_out(text: str) -> str:
+    return _EN_SHORTHAND_WORD.sub(lambda found: _EN_SHORTHAND[found.group(0).lower()], text)
+
+
 def asks_for_person(text: str) -> bool:
     """Whether the message asks to be answered by a person (or refuses the bot), in English or Chinese."""
-    text = _spelling_mended(" ".join(text.split()))
+    text = _spelling_mended(_shorthand_spelled_out(" ".join(text.split())))
     if not text:
         return False
     if _EN_REFUSES_BOT.search(text) or _ZH_REFUSES_BOT.search(text):
@@ -268,6 +295,9 @@ def asks_for_person(text: str) -> bool:
     if _EN_NEGATED.search(text) or _ZH_NEGATED.search(text):
         return False
     if _EN_REQUEST.search(text):
+        return True
+    if (_EN_BOT_NAMED.search(text) and _EN_REAL_ONE.search(text)) or (
+            _ZH_BOT_NAMED.search(text) and _ZH_REAL_ONE.search(text)):
         return True
     return bool(_ZH_REQUEST.search(_ZH_REPORTED.sub(lambda found: _unless_aimed(found, text), text)))
 

@@ -452,3 +452,41 @@ def test_a_request_for_a_person_in_mixed_chinese_and_english(text) -> None:
 ])
 def test_mixed_chinese_and_english_look_alikes_are_not_requests(text) -> None:
     assert not asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", [
+    "can sum1 from ur team ring me back? typing is a pain",  # chat shorthand for the words the rules read
+    "r u able 2 put me thru 2 a human? pls",
+    "could u put me thru to ur manager",
+    "i need ppl not a script",
+    "r u a bot? i want a real one pls",  # a real one, with the bot named
+    "this is clearly an AI, I'd like an actual one",
+    "Is this an automated reply? Let me talk to a real one.",
+    "你是机器人吧？换个真的来",
+    "又是自动回复……给我个真人",
+    "AI回的吧，找个真的跟我说",
+    "有没有rengong kefu啊",  # the Chinese words in pinyin
+    "zhuan rengong",
+    "kefu在吗？",
+    "能不能找zhenren聊一下",
+    "can i get rengong",
+])
+def test_a_request_for_a_person_in_shorthand_pinyin_or_after_naming_the_bot(text) -> None:
+    assert asks_for_person(text)
+
+
+@pytest.mark.parametrize("text", [
+    "is this tin fake? I want a real one",  # a real thing, no bot named
+    "我要个真的，不要仿品",
+    "这个盖碗是真的吗？我要个真的",
+    "r u open on sundays?",  # shorthand with nothing of a person
+    "can u call me when it ships?",
+    "ur kefu hours r too short",
+    "你们kefu电话多少",  # the number, as "客服电话是多少"
+    "U盘能当赠品吗",  # the U of a word
+    "are u a bot",  # a question about the bot, not a request
+    "r u a bot? just curious lol",
+    "i want 2 tins, can u ship them thru SF?",
+])
+def test_shorthand_pinyin_and_real_ones_that_are_not_requests(text) -> None:
+    assert not asks_for_person(text)
