@@ -206,6 +206,7 @@ ASKED_CONCEPTS = frozenset({
     "运费险", "combined invoice", "合并开票", "extended warranty", "延保", "paid order cancellation", "取消已付订单",
     "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
+    "paid repair", "付费维修",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -266,8 +267,13 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"|(?:快递|快递员|快递小哥|顺丰|送货的|派件员)[^。！？!?]{0,8}?(?:来|送)[^。！？!?]{0,6}?"
                           r"(?:家里|家)?[都也]?(?:没人|没有人|不在家|没在家)"
                           # "快递员打电话的时候我在开会没接到"
-                          r"|(?:快递|快递员|快递小哥|顺丰|送货的|派件员)[^。！？!?]{0,6}?(?:打|来)了?(?:电话|电)"
-                          r"[^。！？!?]{0,12}?(?:没接|没听到|错过|接不了|没法接)")),
+                          # (not the customer's call to the courier: "我给快递打电话他没接")
+                          r"|(?<!给)(?:快递|快递员|快递小哥|顺丰|送货的|派件员)[^。！？!?]{0,6}?(?:打|来)了?(?:电话|电)"
+                          r"[^。！？!?]{0,12}?(?:没接|没听到|错过|接不了|没法接)"
+                          # the call missed told first: "没接到快递小哥的电话", "错过了顺丰的电话"
+                          r"|(?:没接到|没接|漏接了?|错过了?)(?:快递|快递员|快递小哥|顺丰|送货的|派件员)的?电话"
+                          # a delivery that did not happen: "两次都没送成", "说是派送不成功"
+                          r"|没送成|送不成|没派送成|派送不成功|没能送达|未能送达")),
     # "how long is it going to take to get out here?", "how long till it gets to me": how long delivery takes, asked
     # without a word of delivery (the place, if any, is the story's).
     ("delivery", re.compile(
@@ -298,7 +304,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("包邮", re.compile(
         r"(?<!退)(?<!退货)(?<!退回)(?<!寄回)(?<!换货)(?:不用|无需|不需要|免)(?:再)?(?:出|付|给|掏|交|花)?"
         r"(?:快递费|运费|邮费|配送费|快递钱|运费钱)"
-        r"|(?:快递费|运费|邮费)(?:就)?(?:全免|免了|免掉|不要钱|不收了?)")),
+        r"|(?:快递费|运费|邮费)(?:就)?(?:全免|免了|免掉|不要钱|不收了?)"
+        # "买多少能免邮", "凑单到多少免邮啊": 免邮 in a clause with no return in it before ("退货可以免邮吗" is a
+        # return's postage)
+        r"|(?:^|(?<=[，。！？,.!?\s]))(?:(?!退|寄回|换货)[^，。！？,.!?\s])*?免邮(?!费)")),
     # "今天下单有没有办法快一点到", "想早点收到": faster delivery, asked without its word.
     ("express", re.compile(r"(?:快一点|快点|早点|早一点|更快|尽快)(?:到|送到|寄到|收到|到货|发货|发出|送达)")),
     # "the cup inside is in 3 pieces", "arrived in pieces", "snapped in half", "碎成三块", "断成两截": broken, no word
@@ -481,6 +490,21 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bextend\s+(?:it|that|this)\s+(?:to|by|for)\s+(?:another\s+)?(?:\w+\s+)?(?:years?|months?)\b")),
     ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
                       r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
+    # "I chipped it myself, can you fix it if I pay for the repair?", "摔坏的能自费修吗": a repair the customer offers
+    # to pay for, which a warranty's free repair of defects does not answer (not whether a repair costs anything: "do I
+    # have to pay for the repair?", "保修期内要付费维修吗")
+    ("paid repair", re.compile(
+        r"\b(?:repair|fix|mend)\w*\b[^.?!]{0,40}?\b(?:if|when|once)\s+(?:i|we)\s+(?:pay|cover\s+the\s+cost)\b"
+        r"|(?<!have\sto\s)(?<!need\sto\s)(?<!must\s)(?<!should\s)(?<!will\s)(?<!would\s)\b(?:pay|paying)\s+"
+        r"(?:you\s+)?(?:for\s+(?:a|the|its|any)?\s*(?:repairs?|fix(?:ing)?|mending)|to\s+(?:have\s+(?:it|them)\s+)?"
+        r"(?:repaired|fixed|mended|repair|fix|mend))\b"
+        r"|\b(?:i'?d|i\s+would|i'?ll|i\s+will|happy\s+to|willing\s+to|don'?t\s+mind)\s+(?:to\s+)?pay(?:ing)?\b"
+        r"[^.?!]{0,30}?\b(?:repair|fix|mend)\w*"
+        r"|\bpaid\s+repairs?\b")),
+    ("付费维修", re.compile(
+        r"(?<!要)(?<!需要)(?<!得)(?<!会)(?:付费|自费|有偿|收费)(?:的)?(?:维修|修理|修补|修)"
+        r"|(?:我)?(?:花钱|出钱|加钱|给钱|掏钱)[^，。！？,.!?]{0,3}?(?:维修|修理|修补|修)"
+        r"|(?:维修|修理|修补|修)[^，。！？,.!?]{0,8}?(?:付费|自费|我出钱|花钱|收费)(?:也|都)(?:行|可以|没问题|没关系)")),
     # "can I come and pick it up myself?", "能到店自提吗": collecting from the shop, no delivery at all (not a parcel
     # collected from a courier's service point: "快递放驿站了我自己去取")
     ("self pickup", re.compile(
@@ -488,6 +512,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:i|we)\s+(?:[\w']+\s+){0,3}?(?:pick|collect)\s+(?:it|them|(?:my|the|our)\s+(?:order|parcel|package|tea|stuff"
         r"|things|purchase))?\s*(?:up\s+)?(?:myself|ourselves|in\s+person|(?:at|from)\s+(?:your|the)\s+(?:studio|shop"
         r"|store|warehouse|office|workshop))\b"
+        # "pick up my order in person at the Hangzhou studio": the verb's particle before its object
+        r"|\b(?:i|we)\s+(?:[\w']+\s+){0,3}?(?:pick|collect)\s+up\s+(?:it|them|(?:my|the|our)\s+(?:order|parcel|package"
+        r"|tea|stuff|things|purchase))\s+(?:myself|ourselves|in\s+person|(?:at|from)\s+(?:your|the)\s+(?:[\w-]+\s+)?"
+        r"(?:studio|shop|store|warehouse|office|workshop))\b"
         r"|\bin[- ]store\s+pick[- ]?up\b|\bclick[- ]and[- ]collect\b|\bself[- ]pick[- ]?up\b"
         r"|\b(?:store|shop)\s+pick[- ]?up\b"
         r"|\bcome\s+(?:by|in|over|round|down)\s+(?:and|to)\s+(?:pick|collect|grab)\b")),

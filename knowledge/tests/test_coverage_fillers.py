@@ -108,6 +108,13 @@ def test_a_question_of_what_to_provide_names_no_service() -> None:
     assert chinese_services("可以提供刻字服务吗", content={"提供", "刻字"}) == {"刻字"}
 
 
+def test_a_service_asked_among_several_ends_at_the_enumeration_comma() -> None:
+    """"可以帮忙做礼品包装、不放价格单吗": two things asked together, the first ends at "、"."""
+    content = {"帮忙", "礼品包装", "价格", "单"}
+    assert chinese_services("这是送人的，可以帮忙做礼品包装、不放价格单吗？", content=content) == {"礼品包装"}
+    assert chinese_services("能提供刻字、礼盒吗", content={"提供", "刻字", "礼盒"}) >= {"刻字"}
+
+
 def test_how_often_is_no_word_of_the_subject() -> None:
     words = {unit.word for unit in question_units("my card keeps getting declined at checkout")}
     assert not words & {"keep", "keeps"} and "card" in words

@@ -1170,3 +1170,25 @@ def test_whether_a_holidays_orders_go_out_is_no_question_of_its_dates(shop, ques
     article_create(title="节假日", language="zh-hans", tags="配送", body="## 节假日\n\n节假日付款的订单，节后配送。")
     assert not holiday_dates_asked(question.lower())
     assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+
+@pytest.mark.parametrize("question", [
+    # a repair the customer offers to pay for: an article's free repair of defects says nothing of one
+    "I knocked the kettle off the counter myself. Can you repair it if I pay for the repair?",
+    "The handle broke because I dropped it. Could I pay you to have it repaired?",
+    "水壶是我自己摔坏的，能自费维修吗",
+    "水壶我不小心碰坏了，维修收费也行",
+])
+def test_a_repair_the_customer_offers_to_pay_for_is_not_covered_by_free_repairs(shop, question) -> None:
+    english = question.isascii()
+    article_create(title="Repairs" if english else "维修", language="en" if english else "zh-hans",
+                   tags="warranty" if english else "保修",
+                   body="## Repairs\n\nA kettle with a defect is repaired free of charge under the warranty."
+                   if english else "## 维修\n\n保修期内有质量问题的水壶免费维修。")
+    assert covered_by(question) < settings.COVERAGE_MIN
+    article_create(title="Paid repairs" if english else "付费维修", language="en" if english else "zh-hans",
+                   tags="warranty" if english else "保修",
+                   body="## Paid repairs\n\nPieces broken by accident can be repaired for a fee: paid repairs cost ¥50."
+                   if english else "## 付费维修\n\n人为损坏的水壶可以付费维修，每件 50 元。")
+    assert covered_by(question) >= settings.COVERAGE_MIN

@@ -317,6 +317,11 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("what's the minimum order so that delivery is free", "free shipping"),
     ("买多少才不用付运费", "包邮"),
     ("凑到多少钱邮费就全免了", "包邮"),
+    ("买多少能免邮啊，在凑单中", "包邮"),  # 免邮, a word of its own
+    ("你们家满几件免邮", "包邮"),
+    ("没接到快递小哥的电话，没送成咋办", "派送失败"),  # the missed call told first
+    ("错过了顺丰的电话，包裹会退回去吗", "派送失败"),
+    ("快递来了两次都没送成", "派送失败"),
     ("I've only used the teapot twice, can it still go back?", "return"),  # going back, asked on its own
     ("could those go back too?", "return"),
     ("开水一倒杯子就炸了，这个算吗", "破损"),  # burst by heat
@@ -324,6 +329,8 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("壶盖有点松，一倒水就掉", "不严"),
     # arrangements asked of the shop (heads: a source must name them)
     ("Could I collect my order in person from your shop?", "self pickup"),
+    ("can i pick up my order in person at the hangzhou studio?", "self pickup"),  # the particle first
+    ("could we collect up the parcel ourselves", "self pickup"),
     ("我能到店自提吗，就在附近", "自提"),
     ("If I order this morning, can it arrive today?", "same day"),
     ("当天能送到吗？急用", "当日达"),
@@ -340,6 +347,13 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("is it possible to extend the guarantee to two years?", "extended warranty"),
     ("质保期可以再延长一年吗，付费也行", "延保"),
     ("多花钱能买更长的保修吗", "延保"),
+    ("i dropped my gaiwan and chipped it. do u fix it if i pay for the repair?", "paid repair"),  # offered to pay
+    ("It was my fault it cracked. Could I pay you to have it repaired?", "paid repair"),
+    ("Happy to pay, can you mend the lid I knocked off?", "paid repair"),
+    ("do you do paid repairs for teaware?", "paid repair"),
+    ("盖碗是我自己摔的，能自费修吗", "付费维修"),
+    ("我出钱修可以吗，壶嘴磕了", "付费维修"),
+    ("杯子我不小心碰坏了，修一下收费也行", "付费维修"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -369,6 +383,8 @@ def test_a_way_to_pay_no_article_lists_is_answered_by_the_payment_article(shop, 
     "I'm not paying for the courier to send it back",  # a return's postage, not free shipping
     "do I have to pay for shipping if I return it?",
     "退货不用出运费吗",
+    "退货可以免邮吗",  # 免邮 of a return
+    "寄回来能免邮不",
     "why is shipping so expensive",
 ])
 def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
@@ -384,11 +400,19 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("Tried it once, not for me. Can I get my cash back?", "loyalty points"),  # a refund
     ("快递放驿站了我自己去取", "自提"),  # a parcel from a courier's service point
     ("the courier will pick it up from your warehouse tomorrow", "self pickup"),
+    ("SF will pick up the parcel from your studio", "self pickup"),
+    ("I pick up my parcel at the SF locker downstairs", "self pickup"),  # not the shop's place
     ("my parcel was supposed to arrive today but nothing came", "same day"),  # told, not asked
     ("上次买的当天就到了，这次怎么这么慢", "当日达"),
     ("能分期发货吗，先发一半", "分期"),  # shipping in batches
     ("how long is the warranty on the teapot?", "extended warranty"),  # the cover given, not a longer one
     ("保修期多长", "延保"),
+    ("do I have to pay for the repair if it's a defect?", "paid repair"),  # whether a repair costs anything
+    ("who pays for the repair of a cracked glaze?", "paid repair"),
+    ("will I pay for shipping if you fix it?", "paid repair"),
+    ("保修期内要付费维修吗", "付费维修"),
+    ("维修要收费吗", "付费维修"),
+    ("我付款以后多久能修好", "付费维修"),
 ])
 def test_look_alikes_of_going_back_bursting_and_a_loose_lid_are_not_them(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
@@ -486,6 +510,8 @@ def test_leaving_something_is_no_dispatch(question) -> None:
     ("周末家里有没有人签收都行吗", "客服"),  # someone at home
     ("周末那两天家里有没有人我也不确定", "客服"),
     ("假期还有人发货吗", "客服"),  # someone who ships
+    ("我给快递打电话他没接", "派送失败"),  # the customer's call, not the courier's
+    ("送成功了吗？显示已签收", "派送失败"),
 ])
 def test_a_look_alike_is_not_the_concept(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
