@@ -754,6 +754,7 @@ def _parts(text: str) -> tuple[list[list[Unit]], list[Unit]]:
         if len(read) < len(asked_units) or not read:
             read = [units_of(line), *asked_units, *_with_sentence_before(sentences, units_of)]
         read += _asking_clauses(sentences)
+        read += _asked_after_saying_so(line, units_of)
         # The situation a story names as a shop concept (a wrong item, a failed delivery, a charge for an unpaid
         # order) is what its question sentence asks about: "这种情况退回去的快递费要我出吗" after the wrong tea.
         told = [unit for unit in units_of(line) if unit.concept] if len(read) > 1 or asked_units else []
@@ -773,6 +774,28 @@ _ZH_ASKING_CLAUSE = re.compile(
 _CLAUSE_END = re.compile(r"[，,、]|[\u2600-\u27bf\U0001f300-\U0001faff]+|(?<=[?!])(?=[\u4e00-\u9fff])")
 # A Chinese sentence of this many clauses or more tells a story around the clause that asks.
 STORY_CLAUSES = 3
+
+
+# Words that say the question comes next ("我用支付宝付款没问题，就是想问一下能寄到台湾吗", "Paying is fine, I just
+# wanted to ask whether you ship to Taiwan", "my actual question is…"): what follows them is what is asked.
+_ASKING_SAID = re.compile(
+    r"(?:就是|只是|主要是?|其实|我)想问(?:一下|下|问)?(?:的是)?|我的问题是|(?:我|主要)?想了解(?:一下|下)?"
+    r"|\b(?:i\s+)?(?:just\s+|only\s+|really\s+|mainly\s+)(?:want(?:ed)?|need(?:ed)?)\s+to\s+(?:ask|know|check)\b"
+    r"|\bmy\s+(?:real\s+|actual\s+|main\s+|only\s+)?question\s+is\b"
+    r"|\bwhat\s+i\s+(?:really\s+)?(?:want|need|'d\s+like|would\s+like)\s+to\s+know\s+is\b",
+    re.IGNORECASE,
+)
+
+
+def _asked_after_saying_so(line: str, units_of: Callable[[str], list[Unit]]) -> list[list[Unit]]:
+    """What a line asks after words that say so, read on its own when something is told before them: the telling
+    ("我用支付宝付款没问题") is not the question. A word of substance after them is enough (the customer said that this
+    is the question), where a question sentence read on its own needs ON_ITS_OWN."""
+    found = _ASKING_SAID.search(line)
+    if found is None or not line[: found.start()].strip(" ，,。.!！"):
+        return []
+    units = units_of(line[found.end():])
+    return [units] if sum(unit.weight for unit in units) >= 1.0 else []
 
 
 def _with_sentence_before(sentences: list[str], units_of: Callable[[str], list[Unit]]) -> list[list[Unit]]:

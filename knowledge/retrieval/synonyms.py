@@ -221,10 +221,15 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # "do I have to pay the courier myself?" on a return: who bears the postage, not paying at the door
         r"(?!\s+(?:myself|ourselves|yourselves|for\s+(?:the\s+)?(?:return|postage|shipping|sending)))"
         r"|\bpay(?:ing)?\s+(?:(?:in\s+)?cash\s+|for\s+(?:it|them)\s+|only\s+)?(?:when|once|after)\s+"
-        r"(?:it|they|the\s+\w+|my\s+\w+)\s+"
-        r"(?:arrives?|arrived|(?:is|are|gets?|got)\s+delivered|comes?|came|brings\s+(?:it|them|the\s+\w+))\b")),
+        # the parcel or the one bringing it ("when the SF guy shows up", "once he drops it off")
+        r"(?:it|they|he|she|the\s+(?:[\w-]+\s+)?\w+|my\s+\w+)\s+"
+        r"(?:arrives?|arrived|(?:is|are|gets?|got)\s+delivered|comes?|came|brings\s+(?:it|them|the\s+\w+)"
+        r"|(?:shows?|showed|turns?|turned)\s+up|drops?\s+(?:it|them)\s+off|gets?\s+here)\b")),
     ("货到付款", re.compile(
-        r"(?<![收得送拿])到付|(?:送到|送来|到了|到手|到货|收到|收货|签收|拿到|验货)[\u4e00-\u9fff]{0,5}?[，,\s]*"
+        # 到付 of a return sent back is its postage paid by the shop on receipt ("寄回去可以用到付吗"), no paying at the
+        # door
+        r"(?:^|(?<=[，。！？,.!?\s]))(?:(?!寄回|退回|寄还|退货|寄过去|寄给你们)[^，。！？,.!?\s])*?(?<![收得送拿])到付"
+        r"|(?:送到|送来|到了|到手|到货|收到|收货|签收|拿到|验货)[\u4e00-\u9fff]{0,5}?[，,\s]*"
         r"(?:再|才|然后)"
         r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付)")),
     # "I ordered the white tea but you sent me black tea", "买的是白茶，结果寄来的是红茶": a wrong item, no word of

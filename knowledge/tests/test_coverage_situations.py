@@ -1192,3 +1192,28 @@ def test_a_repair_the_customer_offers_to_pay_for_is_not_covered_by_free_repairs(
                    body="## Paid repairs\n\nPieces broken by accident can be repaired for a fee: paid repairs cost ¥50."
                    if english else "## 付费维修\n\n人为损坏的水壶可以付费维修，每件 50 元。")
     assert covered_by(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "alone", "asked", "told"), [
+    # what comes after words that say it is the question is what is asked, as well covered as if asked alone; the
+    # telling before is not
+    ("我用支付宝付款没问题，就是想问一下能送到西藏吗？", "能送到西藏吗？", "配送", "付款"),
+    ("退货流程我都清楚了，我主要想了解一下发票能不能开纸质的", "发票能不能开纸质的", "发票", "退货"),
+    ("Paying by card is fine, I just wanted to ask whether you deliver to Tibet", "whether you deliver to Tibet",
+     "Delivery", "Payment"),
+    ("I know how returns work. My actual question is whether you post paper invoices.",
+     "whether you post paper invoices.", "Invoices", "Returns"),
+])
+def test_what_follows_words_saying_it_is_the_question_is_what_is_asked(shop, question, alone, asked, told) -> None:
+    assert covered_by(question, asked) >= covered_by(alone, asked) > covered_by(question, told)
+
+
+@pytest.mark.parametrize("question", [
+    "就是想问一下能送到西藏吗",  # nothing told before: the whole message is the question
+    "I just wanted to ask whether you deliver to Tibet",
+])
+def test_words_saying_so_with_nothing_before_read_the_message_as_it_is(shop, question) -> None:
+    from knowledge.retrieval.coverage import _parts
+
+    parts, _ = _parts(question)
+    assert len(parts) == 1

@@ -347,6 +347,10 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("is it possible to extend the guarantee to two years?", "extended warranty"),
     ("质保期可以再延长一年吗，付费也行", "延保"),
     ("多花钱能买更长的保修吗", "延保"),
+    ("can i just pay cash when the SF guy shows up?", "cash on delivery"),  # the one bringing it
+    ("I'd rather pay once he drops it off", "cash on delivery"),
+    ("能到付吗", "货到付款"),
+    ("我想到付，可以吗", "货到付款"),
     ("i dropped my gaiwan and chipped it. do u fix it if i pay for the repair?", "paid repair"),  # offered to pay
     ("It was my fault it cracked. Could I pay you to have it repaired?", "paid repair"),
     ("Happy to pay, can you mend the lid I knocked off?", "paid repair"),
@@ -407,6 +411,9 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("能分期发货吗，先发一半", "分期"),  # shipping in batches
     ("how long is the warranty on the teapot?", "extended warranty"),  # the cover given, not a longer one
     ("保修期多长", "延保"),
+    ("I'll pay when the sale starts", "cash on delivery"),  # not the parcel's arrival
+    ("那我寄回去可以用到付吗", "货到付款"),  # a return's postage paid on receipt
+    ("退货能到付吗", "货到付款"),
     ("do I have to pay for the repair if it's a defect?", "paid repair"),  # whether a repair costs anything
     ("who pays for the repair of a cracked glaze?", "paid repair"),
     ("will I pay for shipping if you fix it?", "paid repair"),
