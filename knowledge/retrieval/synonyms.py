@@ -206,7 +206,7 @@ ASKED_CONCEPTS = frozenset({
     "运费险", "combined invoice", "合并开票", "extended warranty", "延保", "paid order cancellation", "取消已付订单",
     "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
-    "paid repair", "付费维修",
+    "paid repair", "付费维修", "exception", "通融",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -495,6 +495,17 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bextend\s+(?:it|that|this)\s+(?:to|by|for)\s+(?:another\s+)?(?:\w+\s+)?(?:years?|months?)\b")),
     ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
                       r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
+    # "It's day 95, can you make an exception to the 90-day limit?", "就晚了1个小时，能不能通融一下": the rule bent for
+    # the customer, which no article grants (a person decides it), not what the rule is ("is there any exception for
+    # faulty tea?", "有例外吗" ask what the articles may say)
+    ("exception", re.compile(
+        r"\bmake\s+(?:an?\s+|one\s+|a\s+little\s+)?exception\b|\bbend\s+(?:the|your)\s+(?:rules?|polic(?:y|ies))\b"
+        r"|\b(?:let|make)\s+(?:it|this|me)\s+(?:slide|off\s+the\s+hook)\b"
+        r"|\b(?:any|some|a\s+bit\s+of|a\s+little)\s+(?:flexibility|leeway|wiggle\s+room|grace)\b"
+        r"|\b(?:be|are\s+you)\s+(?:a\s+(?:bit|little)\s+)?flexible\b(?!\s+(?:about\s+)?(?:delivery|dates?|times?))"
+        r"|\bjust\s+this\s+once\b|\b(?:a|an)\s+(?:one-off|one\s+off)\b(?=[^.?!]{0,20}\b(?:exception|favou?r)\b)")),
+    ("通融", re.compile(
+        r"通融|破例|网开一面|特事特办|行个方便|宽限(?:几天|一下|一天|两天|些)?|(?:能不能|可不可以|可以|能)特殊处理")),
     # "I chipped it myself, can you fix it if I pay for the repair?", "摔坏的能自费修吗": a repair the customer offers
     # to pay for, which a warranty's free repair of defects does not answer (not whether a repair costs anything: "do I
     # have to pay for the repair?", "保修期内要付费维修吗")

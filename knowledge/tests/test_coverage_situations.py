@@ -1217,3 +1217,22 @@ def test_words_saying_so_with_nothing_before_read_the_message_as_it_is(shop, que
 
     parts, _ = _parts(question)
     assert len(parts) == 1
+
+
+@pytest.mark.parametrize("question", [
+    # the rule bent for the customer: the article stating the rule does not grant it, a person decides
+    "I want to return an unused kettle in its box, but it's day 16. Can you make an exception?",
+    "Can I return the unused cup after 14 days if you bend the rules?",
+    "水壶没使用，收到16天了，能不能通融一下退货？",
+    "超过14天了，未使用的杯子退货可以特殊处理吗",
+])
+def test_a_rule_bent_for_the_customer_is_not_covered_by_the_rule(shop, question) -> None:
+    title = "Returns" if question.isascii() else "退货"
+    assert covered_by(question, title) < settings.COVERAGE_MIN
+    english = question.isascii()
+    article_create(title="Late returns" if english else "逾期退货", language="en" if english else "zh-hans",
+                   tags="returns" if english else "退货",
+                   body="## Late returns\n\nA few days late? We make an exception to the return window once per "
+                        "customer if the item is unused."
+                   if english else "## 逾期退货\n\n超过 14 天几天的，未使用的商品每位顾客可以通融一次，特殊处理退货。")
+    assert covered_by(question) >= settings.COVERAGE_MIN

@@ -347,6 +347,12 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("is it possible to extend the guarantee to two years?", "extended warranty"),
     ("质保期可以再延长一年吗，付费也行", "延保"),
     ("多花钱能买更长的保修吗", "延保"),
+    ("It's day 95 since I ordered. Can you make an exception to the 90-day limit?", "exception"),  # bent
+    ("Delivery was 32 days ago but I was in hospital. Could you bend the rules for me?", "exception"),
+    ("only two days late, is there any flexibility?", "exception"),
+    ("签收后49个小时才发现碎了，就晚了1个小时，能不能通融一下", "通融"),
+    ("过了90天了，能破例给开一张发票吗", "通融"),
+    ("晚了两天，可以特殊处理吗", "通融"),
     ("can i just pay cash when the SF guy shows up?", "cash on delivery"),  # the one bringing it
     ("I'd rather pay once he drops it off", "cash on delivery"),
     ("能到付吗", "货到付款"),
@@ -411,6 +417,11 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("能分期发货吗，先发一半", "分期"),  # shipping in batches
     ("how long is the warranty on the teapot?", "extended warranty"),  # the cover given, not a longer one
     ("保修期多长", "延保"),
+    ("is there any exception for faulty tea?", "exception"),  # what the rule is, not it bent
+    ("with the exception of opened tea, can everything be returned?", "exception"),
+    ("are you flexible about delivery dates?", "exception"),
+    ("有例外吗？拆封的茶能退吗", "通融"),
+    ("特殊情况下的退货怎么处理", "通融"),
     ("I'll pay when the sale starts", "cash on delivery"),  # not the parcel's arrival
     ("那我寄回去可以用到付吗", "货到付款"),  # a return's postage paid on receipt
     ("退货能到付吗", "货到付款"),
