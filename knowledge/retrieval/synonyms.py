@@ -206,7 +206,7 @@ ASKED_CONCEPTS = frozenset({
     "运费险", "combined invoice", "合并开票", "extended warranty", "延保", "paid order cancellation", "取消已付订单",
     "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
-    "paid repair", "付费维修", "exception", "通融",
+    "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -495,6 +495,16 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bextend\s+(?:it|that|this)\s+(?:to|by|for)\s+(?:another\s+)?(?:\w+\s+)?(?:years?|months?)\b")),
     ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
                       r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
+    # "Sunday 28 September is an official make-up working day, do you dispatch then?", "这周六是调休上班日，你们发货
+    # 吗": a weekend day worked in place of a holiday, which a rule of working days "Monday to Friday" does not settle
+    # (not the customer's own day off, "我那天调休在家")
+    ("make-up workday", re.compile(
+        r"\bmake[- ]?up\s+(?:working\s+|work\s+|business\s+)?(?:day|days|workdays?)\b"
+        r"|\b(?:official|adjusted|swapped)\s+working\s+(?:day|weekend|saturday|sunday)\b")),
+    ("调休上班", re.compile(
+        r"调休(?:的)?(?:上班|补班|工作日)|补班(?:日|的)?"
+        r"|(?:周六|周日|星期六|星期天|星期日|礼拜六|礼拜天)(?:要)?(?:上班|补班)(?:的|日)?[^。！？.!?]{0,12}?"
+        r"(?:发货|发吗|发不发|配送|送货)")),
     # "It's day 95, can you make an exception to the 90-day limit?", "就晚了1个小时，能不能通融一下": the rule bent for
     # the customer, which no article grants (a person decides it), not what the rule is ("is there any exception for
     # faulty tea?", "有例外吗" ask what the articles may say)

@@ -38,7 +38,7 @@ COMMERCE_WORDS = """
     拼多多 闲鱼 得物 唯品会 小红书 抖音 快手
     话费 电费 水费 燃气费 水电费 物业费 宽带费
     加起来 合起来 凑单 满减 到手价 次日达 隔日达 当日达 快递员 快递小哥 配送员 派件员
-    付费维修
+    付费维修 调休上班
 """.split()
 _extended = False
 _extending = threading.Lock()

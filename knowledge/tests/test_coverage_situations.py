@@ -1236,3 +1236,25 @@ def test_a_rule_bent_for_the_customer_is_not_covered_by_the_rule(shop, question)
                         "customer if the item is unused."
                    if english else "## 逾期退货\n\n超过 14 天几天的，未使用的商品每位顾客可以通融一次，特殊处理退货。")
     assert covered_by(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # a weekend day worked in place of a holiday: a rule of working days does not settle it
+    ("Sunday is an official make-up working day this year. Do you dispatch orders paid on make-up workdays?",
+     "Holidays"),
+    ("这周六是调休上班日，周六付款的订单当天发货吗？", "节假日"),
+])
+def test_a_make_up_working_day_is_not_settled_by_a_rule_of_working_days(shop, question, title) -> None:
+    article_create(title="Holidays", tags="delivery", body="## Dispatch days\n\nWe dispatch orders on working days, "
+                                                             "Monday to Friday; orders paid at the weekend or on a "
+                                                             "public holiday are dispatched on the next working day.")
+    article_create(title="节假日", language="zh-hans", tags="配送",
+                   body="## 发货时间\n\n工作日（周一至周五）付款的订单当天发货；"
+                        "周末或节假日付款的订单顺延至下一个工作日发货。")
+    assert covered_by(question, title) < settings.COVERAGE_MIN
+
+
+def test_a_make_up_working_day_an_article_names_is_covered(shop) -> None:
+    article_create(title="调休", language="zh-hans", tags="配送",
+                   body="## 调休上班日\n\n国家规定的调休上班日，我们照常发货，付款后 24 小时内发出。")
+    assert covered_by("这周六是调休上班日，周六付款的订单当天发货吗？", "调休") >= settings.COVERAGE_MIN

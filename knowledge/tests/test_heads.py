@@ -353,6 +353,11 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("签收后49个小时才发现碎了，就晚了1个小时，能不能通融一下", "通融"),
     ("过了90天了，能破例给开一张发票吗", "通融"),
     ("晚了两天，可以特殊处理吗", "通融"),
+    ("I'll pay on Sunday 28 September, an official make-up working day. Do you dispatch then?", "make-up workday"),
+    ("do you ship on makeup workdays?", "make-up workday"),
+    ("这周六是调休上班日，我周六上午付款，你们当天会发货吗？", "调休上班"),
+    ("国庆后的补班日你们发货吗", "调休上班"),
+    ("这个周日要上班的，你们那天发货吗", "调休上班"),
     ("can i just pay cash when the SF guy shows up?", "cash on delivery"),  # the one bringing it
     ("I'd rather pay once he drops it off", "cash on delivery"),
     ("能到付吗", "货到付款"),
@@ -422,6 +427,9 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("are you flexible about delivery dates?", "exception"),
     ("有例外吗？拆封的茶能退吗", "通融"),
     ("特殊情况下的退货怎么处理", "通融"),
+    ("can I make up for the missing tin in my next order?", "make-up workday"),  # no day worked
+    ("我那天调休在家，能送货上门吗", "调休上班"),  # the customer's own day off
+    ("周六我要上班，快递能放驿站吗", "调休上班"),
     ("I'll pay when the sale starts", "cash on delivery"),  # not the parcel's arrival
     ("那我寄回去可以用到付吗", "货到付款"),  # a return's postage paid on receipt
     ("退货能到付吗", "货到付款"),
