@@ -290,6 +290,9 @@ _REFERS_BACK = re.compile(
     r"\s*[?.!。？！]*\s*$"
     r"|\b(?:does|do|did|will|would|is|are|can|could)\s+(?:that|it|this|they|those|these)\s+(?:still\s+)?"
     r"(?:last|lasts|cost|take|work|apply|count|include|cover|come|arrive|mean|run|expire)\b"
+    # a Chinese follow-up opening on what is to be done with the last answer's thing, its object left out: "开好之后寄
+    # 给我吗" after the invoice, "寄出以后多久到" after the replacement, "办完了会通知我吗"
+    r"|^(?:那|那么)?[\u4e00-\u9fff]{1,2}(?:好|完|出|出去)了?(?:之后|以后|后)"
 )
 
 

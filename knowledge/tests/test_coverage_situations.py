@@ -587,6 +587,11 @@ def test_a_follow_up_naming_its_subject_by_a_pronoun_is_read_as_one_with_the_que
     ("Is it possible to pay by card?", False),  # "it" names nothing
     ("Can I pay for my order with Alipay?", False),
     ("what does the warranty cover?", False),
+    ("开好之后寄给我吗？", True),  # what is to be done with the last answer's thing, its object left out
+    ("那寄出以后多久能到？", True),
+    ("办完了之后会通知我吗", True),
+    ("发票开好之后寄给我吗？", False),  # the thing named
+    ("付款以后多久发货", False),
 ])
 def test_a_pronoun_for_a_thing_of_the_turn_before_makes_a_follow_up(question, refers) -> None:
     assert refers_back(question) is refers
@@ -1258,3 +1263,18 @@ def test_a_make_up_working_day_an_article_names_is_covered(shop) -> None:
     article_create(title="调休", language="zh-hans", tags="配送",
                    body="## 调休上班日\n\n国家规定的调休上班日，我们照常发货，付款后 24 小时内发出。")
     assert covered_by("这周六是调休上班日，周六付款的订单当天发货吗？", "调休") >= settings.COVERAGE_MIN
+
+
+
+@pytest.mark.parametrize(("previous", "question", "title"), [
+    # a follow-up whose object is the last answer's thing is searched with the turn before: that thing's article
+    ("怎么开发票？", "开好之后寄给我吗？", "发票"),
+    ("水壶收到时就破损了怎么办？", "拍好之后发给谁？", "保修"),
+])
+def test_a_follow_up_leaving_out_the_last_answers_thing_finds_its_article(shop, previous, question, title) -> None:
+    from knowledge.selectors import knowledge_lookup
+
+    grounding = knowledge_lookup(question=question, previous_question=previous, has_history=True, profile="default",
+                                 use_cache=False)
+    assert not grounding.standalone
+    assert any(hit.title == title and (hit.coverage or 0) >= settings.COVERAGE_MIN for hit in grounding.result.hits)
