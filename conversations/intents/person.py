@@ -153,7 +153,12 @@ _EN_REFUSES_BOT = re.compile(
 )
 # "r u a bot? i want a real one": a real one, in a message that names the bot, is a real person (not "is this tin
 # fake? I want a real one", a thing).
-_EN_BOT_NAMED = re.compile(rf"\b{_EN_BOT}s?\b", re.IGNORECASE)
+# (the bot's own names, not a machine or a computer, which the shop may sell)
+_EN_BOT_NAMED = re.compile(
+    r"\b(?:chat\s*bot|bot|robot|ai|automated\s+\w+|auto(?:matic)?[-\s]?(?:reply|replies|responses?)"
+    r"|virtual\s+assistant)s?\b",
+    re.IGNORECASE,
+)
 _EN_REAL_ONE = re.compile(
     rf"\b(?:{_EN_WANT}|give\s+me|get\s+me|let\s+me\s+(?:talk|speak|chat)\s+(?:to|with))\s+"
     r"(?:to\s+(?:talk|speak|chat)\s+(?:to|with)\s+)?(?:a|an)\s+(?:real|actual|live|human|proper)\s+one\b",
@@ -232,7 +237,7 @@ _ZH_NEGATED = re.compile(rf"(?:不要|不用|不需要|无需|别|没必要|不�
 _ZH_REPORTED = re.compile(rf"{_ZH_PERSON}(?:之前|上次|刚才|已经)?(?:说|告诉我|答应|承诺|讲)(?:过|了)?")
 # "是机器人吧？换个真的来": a real one, in a message that names the bot ("我要个真的，不要仿品" asks for a genuine
 # thing).
-_ZH_BOT_NAMED = re.compile(r"机器人|机器|(?<![A-Za-z])(?i:ai|bot)(?![A-Za-z])|自动回复|智能客服")
+_ZH_BOT_NAMED = re.compile(r"机器人|(?<![A-Za-z])(?i:ai|bot)(?![A-Za-z])|自动回复|智能客服")
 _ZH_REAL_ONE = re.compile(r"(?:要|换|找|来|叫|给我)(?:个|一个|位)真(?:的|人)")
 # What the request is aimed with ("跟", "让"), and the shop's possessive that may stand between it and the person.
 _ZH_AIMED = re.compile(r"[跟和与同让请叫找要](?:你们|贵店|店里|贵公司|公司)?的?$")

@@ -478,6 +478,7 @@ def test_a_request_for_a_person_in_shorthand_pinyin_or_after_naming_the_bot(text
 @pytest.mark.parametrize("text", [
     "is this tin fake? I want a real one",  # a real thing, no bot named
     "我要个真的，不要仿品",
+    "这台机器是仿的吧？我要个真的",  # a machine sold, not the bot
     "这个盖碗是真的吗？我要个真的",
     "r u open on sundays?",  # shorthand with nothing of a person
     "can u call me when it ships?",
@@ -486,6 +487,7 @@ def test_a_request_for_a_person_in_shorthand_pinyin_or_after_naming_the_bot(text
     "U盘能当赠品吗",  # the U of a word
     "are u a bot",  # a question about the bot, not a request
     "r u a bot? just curious lol",
+    "the tea machine I got is a knock-off, I want a real one",  # a machine sold, not the bot
     "i want 2 tins, can u ship them thru SF?",
 ])
 def test_shorthand_pinyin_and_real_ones_that_are_not_requests(text) -> None:
