@@ -210,6 +210,13 @@ ASKED_CONCEPTS = frozenset({
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
+
+
+def _zh_clause_without(*words: str) -> str:
+    """A pattern for a Chinese clause from its start up to what follows, none of `words` in it: a return named
+    before ("退货可以免邮吗", "寄回去可以用到付吗") makes the postage asked about the return's."""
+    return rf"(?:^|(?<=[，。！？,.!?\s]))(?:(?!{'|'.join(words)})[^，。！？,.!?\s])*?"
+
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
 # (the concept, as a word of a group above, the pattern), matched on the question in lower case, NFKC.
@@ -228,7 +235,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("货到付款", re.compile(
         # 到付 of a return sent back is its postage paid by the shop on receipt ("寄回去可以用到付吗"), no paying at the
         # door
-        r"(?:^|(?<=[，。！？,.!?\s]))(?:(?!寄回|退回|寄还|退货|寄过去|寄给你们)[^，。！？,.!?\s])*?(?<![收得送拿])到付"
+        _zh_clause_without("寄回", "退回", "寄还", "退货", "寄过去", "寄给你们") + r"(?<![收得送拿])到付"
         r"|(?:送到|送来|到了|到手|到货|收到|收货|签收|拿到|验货)[\u4e00-\u9fff]{0,5}?[，,\s]*"
         r"(?:再|才|然后)"
         r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付)")),
@@ -312,7 +319,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(?:快递费|运费|邮费)(?:就)?(?:全免|免了|免掉|不要钱|不收了?)"
         # "买多少能免邮", "凑单到多少免邮啊": 免邮 in a clause with no return in it before ("退货可以免邮吗" is a
         # return's postage)
-        r"|(?:^|(?<=[，。！？,.!?\s]))(?:(?!退|寄回|换货)[^，。！？,.!?\s])*?免邮(?!费)")),
+        r"|" + _zh_clause_without("退", "寄回", "换货") + r"免邮(?!费)")),
     # "今天下单有没有办法快一点到", "想早点收到": faster delivery, asked without its word.
     ("express", re.compile(r"(?:快一点|快点|早点|早一点|更快|尽快)(?:到|送到|寄到|收到|到货|发货|发出|送达)")),
     # "the cup inside is in 3 pieces", "arrived in pieces", "snapped in half", "碎成三块", "断成两截": broken, no word
