@@ -29,6 +29,13 @@ from knowledge.retrieval.terms import asks_the_same_again, is_follow_up, refers_
 from knowledge.tests.factories import article_create
 from knowledge.tests.retrieval_checks import covered_by
 
+
+def article_in_its_language(question: str, *, en: tuple[str, str, str], zh: tuple[str, str, str]) -> None:
+    """The article (title, tags, body) a test adds to cover a question, in the question's language."""
+    english = question.isascii()
+    title, tags, body = en if english else zh
+    article_create(title=title, language="en" if english else "zh-hans", tags=tags, body=body)
+
 pytestmark = pytest.mark.django_db
 
 EN_TITLES = ("Returns", "Warranty", "Delivery", "Payment", "Invoices")
@@ -932,12 +939,12 @@ def test_whether_a_product_is_to_be_had_again_is_a_matter_no_help_article_covers
 
 @pytest.mark.parametrize("question", RESTOCK_QUESTIONS)
 def test_an_article_about_restocking_covers_it(shop, question) -> None:
-    if question.isascii():
-        article_create(title="Stock", tags="stock", body="## Restock\n\nSold-out kettles and cups are restocked "
-                                                           "within two weeks; we email you when they are back.")
-    else:
-        article_create(title="库存与补货", language="zh-hans", tags="库存",
-                       body="## 补货\n\n售罄的水壶和杯子会在两周内补货，补货后邮件通知您。")
+    article_in_its_language(
+        question,
+        en=("Stock", "stock", "## Restock\n\nSold-out kettles and cups are restocked within two weeks; we email you "
+                              "when they are back."),
+        zh=("库存与补货", "库存", "## 补货\n\n售罄的水壶和杯子会在两周内补货，补货后邮件通知您。"),
+    )
     assert covered_by(question) >= settings.COVERAGE_MIN
 
 
@@ -1062,12 +1069,12 @@ def test_when_the_shop_will_start_something_is_a_matter_no_help_article_covers(s
 
 @pytest.mark.parametrize("question", FUTURE_PLAN_QUESTIONS)
 def test_an_article_about_the_shops_plans_covers_them(shop, question) -> None:
-    if question.isascii():
-        article_create(title="Coming soon", tags="plans", body="## What we plan\n\nWe plan to start delivering to "
-                                                                 "Hong Kong and to accept PayPal from next spring.")
-    else:
-        article_create(title="即将上线", language="zh-hans", tags="计划",
-                       body="## 计划\n\n我们计划明年开通港澳配送，并支持货到付款。")
+    article_in_its_language(
+        question,
+        en=("Coming soon", "plans", "## What we plan\n\nWe plan to start delivering to Hong Kong and to accept PayPal "
+                                    "from next spring."),
+        zh=("即将上线", "计划", "## 计划\n\n我们计划明年开通港澳配送，并支持货到付款。"),
+    )
     assert covered_by(question) >= settings.COVERAGE_MIN
 
 
@@ -1111,13 +1118,12 @@ SHOP_PHONE_QUESTIONS = [
 @pytest.mark.parametrize("question", SHOP_PHONE_QUESTIONS)
 def test_the_shops_phone_number_is_a_matter_only_an_article_giving_one_covers(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
-    if question.isascii():
-        body = "## Phone\n\nOur customer service hotline, 400-800-1234, takes questions about returns, a kettle or " \
-               "anything else, 9:00-21:00."
-        article_create(title="Contact", tags="contact", body=body)
-    else:
-        body = "## 电话\n\n客服热线 400-800-1234，退货等问题 9:00-21:00 均可致电，座机号码同上。"
-        article_create(title="联系我们", language="zh-hans", tags="联系", body=body)
+    article_in_its_language(
+        question,
+        en=("Contact", "contact", "## Phone\n\nOur customer service hotline, 400-800-1234, takes questions about "
+                                  "returns, a kettle or anything else, 9:00-21:00."),
+        zh=("联系我们", "联系", "## 电话\n\n客服热线 400-800-1234，退货等问题 9:00-21:00 均可致电，座机号码同上。"),
+    )
     assert covered_by(question) >= settings.COVERAGE_MIN
 
 
@@ -1148,13 +1154,14 @@ def test_a_holidays_days_without_dispatch_are_a_matter_only_a_schedule_covers(sh
                                                              "are delivered after the holiday.")
     article_create(title="节假日", language="zh-hans", tags="配送", body="## 节假日\n\n节假日付款的订单，节后配送。")
     assert covered_by(question) < settings.COVERAGE_MIN
-    if question.isascii():
-        body = ("## Holiday schedule\n\nOver Chinese New Year and the Spring Festival we stop delivering on 8 February "
-                "and resume on 18 February; the last order date is 7 February.")
-        article_create(title="Holiday closure", tags="delivery", body=body)
-    else:
-        body = "## 放假安排\n\n春节 2 月 8 日至 17 日、国庆节 10 月 1 日至 7 日暂停发货，不配送，18 日恢复配送。"
-        article_create(title="放假安排", language="zh-hans", tags="配送", body=body)
+    article_in_its_language(
+        question,
+        en=("Holiday closure", "delivery", "## Holiday schedule\n\nOver Chinese New Year and the Spring Festival we "
+                                           "stop delivering on 8 February and resume on 18 February; the last order "
+                                           "date is 7 February."),
+        zh=("放假安排", "配送", "## 放假安排\n\n春节 2 月 8 日至 17 日、国庆节 10 月 1 日至 7 日暂停发货，不配送，"
+                              "18 日恢复配送。"),
+    )
     assert covered_by(question) >= settings.COVERAGE_MIN
 
 
@@ -1186,16 +1193,19 @@ def test_whether_a_holidays_orders_go_out_is_no_question_of_its_dates(shop, ques
     "水壶我不小心碰坏了，维修收费也行",
 ])
 def test_a_repair_the_customer_offers_to_pay_for_is_not_covered_by_free_repairs(shop, question) -> None:
-    english = question.isascii()
-    article_create(title="Repairs" if english else "维修", language="en" if english else "zh-hans",
-                   tags="warranty" if english else "保修",
-                   body="## Repairs\n\nA kettle with a defect is repaired free of charge under the warranty."
-                   if english else "## 维修\n\n保修期内有质量问题的水壶免费维修。")
+    article_in_its_language(
+        question,
+        en=("Repairs", "warranty", "## Repairs\n\nA kettle with a defect is repaired free of charge under the "
+                                   "warranty."),
+        zh=("维修", "保修", "## 维修\n\n保修期内有质量问题的水壶免费维修。"),
+    )
     assert covered_by(question) < settings.COVERAGE_MIN
-    article_create(title="Paid repairs" if english else "付费维修", language="en" if english else "zh-hans",
-                   tags="warranty" if english else "保修",
-                   body="## Paid repairs\n\nPieces broken by accident can be repaired for a fee: paid repairs cost ¥50."
-                   if english else "## 付费维修\n\n人为损坏的水壶可以付费维修，每件 50 元。")
+    article_in_its_language(
+        question,
+        en=("Paid repairs", "warranty", "## Paid repairs\n\nPieces broken by accident can be repaired for a fee: paid "
+                                        "repairs cost ¥50."),
+        zh=("付费维修", "保修", "## 付费维修\n\n人为损坏的水壶可以付费维修，每件 50 元。"),
+    )
     assert covered_by(question) >= settings.COVERAGE_MIN
 
 
@@ -1234,12 +1244,12 @@ def test_words_saying_so_with_nothing_before_read_the_message_as_it_is(shop, que
 def test_a_rule_bent_for_the_customer_is_not_covered_by_the_rule(shop, question) -> None:
     title = "Returns" if question.isascii() else "退货"
     assert covered_by(question, title) < settings.COVERAGE_MIN
-    english = question.isascii()
-    article_create(title="Late returns" if english else "逾期退货", language="en" if english else "zh-hans",
-                   tags="returns" if english else "退货",
-                   body="## Late returns\n\nA few days late? We make an exception to the return window once per "
-                        "customer if the item is unused."
-                   if english else "## 逾期退货\n\n超过 14 天几天的，未使用的商品每位顾客可以通融一次，特殊处理退货。")
+    article_in_its_language(
+        question,
+        en=("Late returns", "returns", "## Late returns\n\nA few days late? We make an exception to the return window "
+                                       "once per customer if the item is unused."),
+        zh=("逾期退货", "退货", "## 逾期退货\n\n超过 14 天几天的，未使用的商品每位顾客可以通融一次，特殊处理退货。"),
+    )
     assert covered_by(question) >= settings.COVERAGE_MIN
 
 
