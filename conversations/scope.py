@@ -18,11 +18,14 @@ not cover: declined with a fixed reply offering a person, or handed to one
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
+from knowledge.retrieval.coverage import amount_stated
+from knowledge.retrieval.heads import amount_asked
 from knowledge.retrieval.relevance import bears_on_question, hit_by_meaning, hit_relevance
 from knowledge.retrieval.search import Hit
 
@@ -75,7 +78,7 @@ def sources_relevant(
     question (the search's order among equals): of two
     sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
     imitates the prompt's own tags or tells the bot to drop its instructions (guard.is_injection) is an injection,
-    not a question: no source.
+    not a question: no source. Nor is a price asked answered by sources that do not state it (`_amount_unstated`).
     """
     if question and guard.is_injection(question):
         return [], hits
@@ -83,7 +86,18 @@ def sources_relevant(
     relevant.sort(key=lambda hit: (not _same_language(hit.language, language), not hit.heads_in_topic,
                                    not hit.continues_subject, -(hit.coverage or 0.0)))
     kept = relevant[:limit]
+    if kept and question and _amount_unstated(question, kept):
+        return [], hits
     return kept, [hit for hit in hits if hit not in kept and hit not in relevant]
+
+
+def _amount_unstated(question: str, kept: list[Hit]) -> bool:
+    """Whether the question asks what something costs and the sources given do not state it: "how much is the
+    gaiwan?" is not answered from the warranty article that names gaiwans, nor a change-of-mind return's postage
+    from the line saying the customer pays it."""
+    if not amount_asked(unicodedata.normalize("NFKC", question).lower().replace("’", "'")):
+        return False
+    return not amount_stated(question, [hit.text for hit in kept])
 
 
 def _same_language(article: str, question: str) -> bool:

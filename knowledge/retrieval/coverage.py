@@ -47,6 +47,7 @@ from .heads import (
     RESTOCK,
     SHOP_PHONE,
     TRADE_WORDS,
+    amount_asked,
     buying_here,
     chinese_heads,
     chinese_objects,
@@ -676,6 +677,75 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
             named = np.where(named > 0, 1.0, 0.0).astype(np.float32)
         scores[row] = np.maximum(scores[row], named)
     return np.minimum(scores, 1.0)
+
+
+# An amount a line states: money in figures ("¥25", "12 元"), or nothing to pay ("free of charge", "at no cost",
+# "we pay", "免费", "包邮", "由我们承担", "邮费由我们支付").
+_AMOUNT_STATED = re.compile(
+    r"[¥$]\s*\d|\d\s*(?:元|块|(?:yuan|rmb|kuai)\b)|\bfree\b|\bno\s+(?:extra\s+)?(?:cost|charge|fee)|\bwe\s+pay\b"
+    r"|免费|包邮|免运费|不收|不另收|我们(?:来)?(?:承担|支付)|由我们(?:来)?(?:出|付)",
+    re.IGNORECASE,
+)
+# Words of pricing itself: what is priced is said by the question's other words.
+_PRICING_WORDS = frozenset("cost price fee charge pay money spend 钱 价格 价钱 费用 收费 花费 付 块 贵".split())
+_LINE_END = re.compile(r"\n|(?<=[。！？；])|(?<=[.!?;])\s+")
+# A line that speaks of paying: only such a line can state an amount, or leave it unstated ("you pay the postage").
+_MONEY_LINE = re.compile(
+    rf"{_AMOUNT_STATED.pattern}|\b(?:pays?|paid|postage|shipping|fees?|costs?|charge[sd]?|prices?|refund\w*)\b"
+    r"|费|付|钱|价|承担",
+    re.IGNORECASE,
+)
+
+
+def amount_stated(question: str, texts: list[str]) -> bool:
+    """Whether the sources' texts state the amount a question asks (heads.amount_asked): of their lines that speak
+    of paying (`_MONEY_LINE`), those that say most of the question's words, what is priced, have an amount or say
+    there is nothing to pay (`_AMOUNT_STATED`). "How much to send back a tin I changed my mind about?" is the
+    returns article's line "Change of mind: the customer pays the return shipping", which gives none, not its line
+    on faulty items, free, nor the delivery article's line on an order's shipping fee; "how much is the gaiwan?" is
+    said by no line of paying in the warranty article, which names gaiwans. Words no line says (a typo, "the fast
+    one" of a follow-up) tell nothing: a question naming nothing the lines say ("how much is it?") is stated by any
+    amount. Words alone cannot tell what a line prices: "how much is the kettle?" is stated by "a faulty kettle is
+    replaced free of charge"."""
+    lines = [line for text in texts for line in _LINE_END.split(unicodedata.normalize("NFKC", text).lower())
+             if line.strip()]
+    found = [[_line_says(line, unit) for line in lines]
+             for unit in question_units(_pricing_sentences(question))
+             if unit.weight and unit.word not in _PRICING_WORDS]
+    found = [in_lines for in_lines in found if any(in_lines)]
+    money = [index for index, line in enumerate(lines) if _MONEY_LINE.search(line)]
+    said = {index: sum(in_lines[index] for in_lines in found) for index in money}
+    most = max(said.values(), default=0)
+    if found and not most:  # what is priced is said only where no paying is
+        return False
+    return any(_AMOUNT_STATED.search(lines[index]) for index, count in said.items() if count == most)
+
+
+# A sentence's end as typed, "？" directly before the next sentence too ("运费多少？下单后多久要付款？").
+_ASKED_SENTENCE_END = re.compile(r"(?<=[?!？！。；;\n])")
+
+
+def _pricing_sentences(question: str) -> str:
+    """The sentences of a question that ask an amount (what they price is what a line must say), or the whole
+    question when none does alone ("Sending it back, how much?" split oddly): "我买 ¥180 的茶，用支付宝付，运费多少？
+    下单后多久之内要付款？" prices the shipping, not the payment window."""
+    asking = [sentence for sentence in _ASKED_SENTENCE_END.split(question)
+              if amount_asked(unicodedata.normalize("NFKC", sentence).lower().replace("’", "'"))]
+    return " ".join(asking) or question
+
+
+def _line_says(line: str, unit: Unit) -> bool:
+    """Whether a line says a unit of the question: one of its forms, or a concept in any of its phrasings
+    ("不想要了" is a change of mind as "个人原因" is)."""
+    return any(form.search(line) for form in _line_forms(unit)) or (unit.concept and unit.word in concepts_in(line)[0])
+
+
+def _line_forms(unit: Unit) -> list[re.Pattern[str]]:
+    """Patterns that find a unit in a line of text: an English word by its root at a word's start, a Chinese
+    word or one of its words inside it, and the synonyms of either."""
+    words = [unit.word, *_synonyms(unit), *(part for part in unit.parts if len(part) > 1)]
+    return [re.compile(rf"\b{re.escape(root(word) if unit.english else word)}") if word.isascii()
+            else re.compile(re.escape(word)) for word in dict.fromkeys(words)]
 
 
 def _phrase_said(snapshot: Snapshot, phrase: str, candidates: np.ndarray) -> np.ndarray:

@@ -367,6 +367,26 @@ def holiday_dates_asked(text: str) -> bool:
 
 
 
+# An amount of money asked ("how much does the gaiwan cost?", "what would next-day cost me?", "white porcelain
+# gaiwan, what price?", "运费大概要多少钱", "盖碗什么价"): the best source must state it as an amount, or as nothing
+# to pay (coverage.amount_stated). Not how much of something there is ("how much caffeine is in it"), nor whether a
+# fee is charged at all ("is there a fee for…"), which a rule can settle.
+_AMOUNT_ASKED = re.compile(
+    r"\bhow\s+much\s+(?:(?:is|are|was|were|does|do|did|will|would|should|'s|'re)\b|[^.?!,;]{0,60}?\b(?:costs?"
+    r"|charged?|charges|pay|paying|spend|prices?|fees?|set\s+(?:me|us)\s+back)\b)"
+    r"|\bwhat\s+(?:does|do|did|will|would|might|is|'s)\s+[^.?!,;]{0,50}?\bcost\b"
+    r"|\bwhat(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the\s+)?(?:price|cost|fee|charge)s?\b|\b(?:price|cost)\s+of\b"
+    r"|\bhow\s+(?:pricey|expensive)\b|\bwhat\s+price\b|[,，]\s*price\s*\?"
+    r"|多少钱|几块钱|多少块|什么价|价格是?多少|价钱是?多少|多少运费|运费(?:是|要|得|大概|大约|一般)*多少|费用(?:是|要)?多少"
+    r"|收多少|贵不贵|怎么收费|多少元"
+)
+
+
+def amount_asked(text: str) -> bool:
+    """Whether the customer asks what something costs (lower case, NFKC)."""
+    return bool(_AMOUNT_ASKED.search(text))
+
+
 def restock_asked(text: str) -> bool:
     """Whether the customer asks whether or when a product is to be had again (lower case, NFKC)."""
     return bool(_RESTOCK_ASKED.search(text))

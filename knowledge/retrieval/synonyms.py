@@ -383,7 +383,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "changed my mind", "don't want it anymore", "不想要了": a return for the customer's own reasons, the articles'
     # "change of mind" and "个人原因".
     ("change of mind", re.compile(
-        r"\bchang(?:e|ed|ing)\s+(?:my|our|his|her|their)\s+minds?\b|\bchange\s+of\s+mind\b"
+        r"\bchang(?:e|ed|ing)\s+(?:my|our|your|his|her|their)\s+minds?\b|\bchange\s+of\s+mind\b"
         r"|\b(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:want|need|like)\s+(?:it|them|this|these)"
         r"(?:\s+any\s*more)\b"
         # not liking what came, asked back: "I don't really like the colour, can I return it?"

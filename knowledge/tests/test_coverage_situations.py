@@ -13,8 +13,9 @@ import pytest
 from django.conf import settings
 
 from knowledge.embedding import embed_query
-from knowledge.retrieval.coverage import particle_mended, pinyin_mended, question_units
+from knowledge.retrieval.coverage import amount_stated, particle_mended, pinyin_mended, question_units
 from knowledge.retrieval.heads import (
+    amount_asked,
     future_plans_asked,
     holiday_dates_asked,
     own_sending,
@@ -1288,3 +1289,68 @@ def test_a_follow_up_leaving_out_the_last_answers_thing_finds_its_article(shop, 
                                  use_cache=False)
     assert not grounding.standalone
     assert any(hit.title == title and (hit.coverage or 0) >= settings.COVERAGE_MIN for hit in grounding.result.hits)
+
+
+@pytest.mark.parametrize("question", [
+    "How much is the glass kettle?",
+    "how much would it set me back to send the cups to Chengdu",
+    "What does overnight delivery cost?",
+    "what's the price of the steel kettle",
+    "Steel kettle, price?",
+    "how expensive is the repair after the warranty?",
+    "玻璃水壶多少钱？",
+    "寄到成都运费大概多少",
+    "钢壶什么价",
+    "修一次要收多少",
+    "换个壶盖贵不贵",
+])
+def test_an_amount_of_money_asked_is_read_as_such(question) -> None:
+    assert amount_asked(question.lower())
+
+
+@pytest.mark.parametrize("question", [
+    "How much caffeine is in your black tea?",  # how much of something, not what it costs
+    "is there a fee for paying by card?",  # whether, which a rule can settle
+    "how many days does delivery take?",
+    "I paid ¥120 for the kettle, can I return it?",
+    "Do I have to pay for the return postage?",
+    "水壶有几种颜色？",
+    "退货运费要我出吗？",
+    "花了两百块买的，能退吗？",
+])
+def test_a_question_that_asks_no_amount_is_not_read_as_asking_one(question) -> None:
+    assert not amount_asked(question.lower())
+
+
+RETURNS_TEXT = ("You can return a kettle or a cup within 14 days.\n- Change of mind: the item must be unused and in "
+                "its box, and you pay the return postage.\n- Faulty, spoiled or wrong items: we pay the postage, "
+                "even if the item has been opened.")
+DELIVERY_TEXT = "We deliver in 2-3 days. Orders under ¥99 pay ¥10 shipping; overnight delivery costs ¥30."
+WARRANTY_TEXT = "Kettles have a two-year warranty against defects. Faulty ones are repaired free of charge."
+ZH_RETURNS_TEXT = ("收到后 14 天内可以退货。\n- 个人原因退货：商品需未使用，退货运费由顾客承担。\n"
+                   "- 质量问题或发错货：运费由我们承担。")
+ZH_DELIVERY_TEXT = "一般 2-3 天送达。订单满 99 元免运费，不满收 10 元运费。"
+
+
+@pytest.mark.parametrize(("question", "text", "stated"), [
+    # the line on what is priced gives the amount, or says there is nothing to pay
+    ("How much is shipping on a ¥60 order?", DELIVERY_TEXT, True),
+    ("what would overnight delivery cost me?", DELIVERY_TEXT, True),
+    ("How much does it cost to send back a faulty cup?", RETURNS_TEXT, True),
+    ("How much is a repair of a faulty one?", WARRANTY_TEXT, True),
+    ("不满99元运费多少钱？", ZH_DELIVERY_TEXT, True),
+    ("发错货了，寄回去的运费要多少钱？", ZH_RETURNS_TEXT, True),
+    # the sentence that asks the amount says what is priced, not another question of the message
+    ("我用微信付，加急配送多少钱？下单后多久之内要付款？",
+     ZH_DELIVERY_TEXT + "\n下单后请在 30 分钟内完成付款，超时自动取消。", True),
+    ("Paying by card. What does overnight delivery cost? How long after ordering do I have to complete the payment?",
+     DELIVERY_TEXT + "\nComplete the payment within 30 minutes of ordering, or the order is cancelled.", True),
+    # the line on it gives none, though another line of the text does
+    ("How much will the postage be to return a kettle I just changed my mind about?", RETURNS_TEXT, False),
+    ("个人原因退货的话，寄回去运费大概多少钱？", ZH_RETURNS_TEXT, False),
+    # no line says what is priced
+    ("How much is the steel kettle?", WARRANTY_TEXT, False),
+    ("钢壶多少钱一个？", "钢壶保修两年。收到时破损请在 48 小时内联系我们，我们免费补发。", False),
+])
+def test_an_amount_is_stated_by_the_line_on_what_is_priced(question, text, stated) -> None:
+    assert amount_stated(question, [text]) is stated
