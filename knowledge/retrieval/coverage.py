@@ -219,6 +219,7 @@ class _Lexicon:
     words: list[str] = field(default_factory=list)  # the vocabulary by term id
     forms: dict[str, list[str]] = field(default_factory=dict)  # vocabulary_forms, as looked up
     characters: dict[str, int] = field(default_factory=dict)  # a character: in how many articles' words
+    said: dict[str, np.ndarray] = field(default_factory=dict)  # _word_said, as looked up
     sounds: dict[str, list[int]] | None = None  # the Chinese words by their forms with one character masked
     spellings: dict[str, list[str]] | None = None  # the Chinese words by their pinyin, tones left out ("yunfei")
     article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
@@ -674,6 +675,8 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
             if " " in unit.word:  # its words apart ("something goes wrong… the broken item") are not it
                 named = np.maximum(named, _phrase_said(snapshot, unit.word, scores[row]))
                 scores[row] = 0.0
+            elif unit.word in ASKED_CONCEPTS and _CJK_RUN.fullmatch(unit.word):  # a compound no segmenter keeps
+                named = np.maximum(named, _word_said(snapshot, lexicon, unit.word))  # whole ("开票内容": 开票, 内容)
             named = np.where(named > 0, 1.0, 0.0).astype(np.float32)
         scores[row] = np.maximum(scores[row], named)
     return np.minimum(scores, 1.0)
@@ -746,6 +749,14 @@ def _line_forms(unit: Unit) -> list[re.Pattern[str]]:
     words = [unit.word, *_synonyms(unit), *(part for part in unit.parts if len(part) > 1)]
     return [re.compile(rf"\b{re.escape(root(word) if unit.english else word)}") if word.isascii()
             else re.compile(re.escape(word)) for word in dict.fromkeys(words)]
+
+
+def _word_said(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> np.ndarray:
+    """1 for each chunk whose heading or text has the word as written, else 0 (once per snapshot and word)."""
+    if word not in lexicon.said:
+        lexicon.said[word] = np.asarray([word in chunk.heading or word in chunk.text for chunk in snapshot.chunks],
+                                        dtype=np.float32)
+    return lexicon.said[word]
 
 
 def _phrase_said(snapshot: Snapshot, phrase: str, candidates: np.ndarray) -> np.ndarray:

@@ -206,7 +206,8 @@ ASKED_CONCEPTS = frozenset({
     "运费险", "combined invoice", "合并开票", "extended warranty", "延保", "paid order cancellation", "取消已付订单",
     "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
-    "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班",
+    "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
+    "invoice goods description", "开票内容",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -216,6 +217,16 @@ def _zh_clause_without(*words: str) -> str:
     """A pattern for a Chinese clause from its start up to what follows, none of `words` in it: a return named
     before ("退货可以免邮吗", "寄回去可以用到付吗") makes the postage asked about the return's."""
     return rf"(?:^|(?<=[，。！？,.!?\s]))(?:(?!{'|'.join(words)})[^，。！？,.!?\s])*?"
+
+# A kind of customer an offer is for, and an offer ("new customer discount").
+_CUSTOMER_KIND = (r"\b(?:first[- ]time(?:\s+(?:buyers?|customers?|orders?|users?))?|first\s+(?:order|purchase|buy)s?"
+                  r"|new\s+(?:customers?|buyers?|users?|members?)|newb(?:ie|y)s?|newcomers?|students?|regulars?"
+                  r"|(?:loyal|returning|repeat)\s+customers?)\b")
+# The goods written down as something else ("list the items as", "describe our purchase as").
+_GOODS_AS = (r"\b(?:list|describe|name|record|show|put\s+down|write\s+down)\s+(?:the\s+|my\s+|our\s+|these\s+|it\s+)?"
+             r"(?:goods|items?|products?|purchases?|order|tea)?\s*as\b")
+_OFFER = r"\b(?:discounts?|coupons?|promo(?:tions?|\s+codes?)?|vouchers?|deals?|offers?|(?:discount\s+)?codes?)\b"
+
 
 # Everyday phrasings of a shop concept that share no word with it, as patterns of the question's shape rather
 # than of its words ("送到了再付钱", "先收货再给钱" are 货到付款 as "pay on delivery" is cash on delivery):
@@ -573,6 +584,30 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:earn|collect|redeem|spend)\s+(?:any\s+|my\s+)?(?:points|cash\s*back|rewards)\b"
         r"|\bget\s+(?:any\s+)?(?:points|rewards|cashback)\b|\bcashback\b")),
     ("积分", re.compile(r"积分|返现|返利|会员(?:等级|折扣|价|卡)")),
+    # "got a discount code for first-time orders?", "有没有新人优惠券": an offer for a kind of customer (new ones,
+    # students, regulars), which a shop that has none never names; not a coupon the customer used ("I used a
+    # first-order coupon")
+    ("new customer discount", re.compile(
+        rf"{_CUSTOMER_KIND}(?:(?!\bused\b|\bapplied\b|\bredeemed\b)[^.?!;]){{0,40}}?{_OFFER}"
+        rf"|{_OFFER}(?:(?!\bused\b|\bapplied\b|\bredeemed\b)[^.?!;]){{0,40}}?{_CUSTOMER_KIND}")),
+    ("新人优惠", re.compile(
+        r"(?:新人|新用户|新客户?|新顾客|首单|第一单|头一单|第一次(?:买|下单|购买)|学生|老客户?|老顾客)"
+        r"(?:(?!用了|使用了|用的)[^。！？.!?]){0,12}?(?:优惠|券|折扣|打折|减免|立减|福利|便宜)"
+        r"|(?:优惠券|折扣码|优惠码)(?:(?!用了|使用了)[^，。！？,.!?]){0,6}?(?:新人|新用户|新客|首单|学生)")),
+    # "can the fapiao say 'office supplies' instead of tea?", "发票上的商品名称能写成办公用品吗": what the invoice
+    # names as the goods, chosen by the customer, which an article on invoice types and titles does not settle
+    ("invoice goods description", re.compile(
+        r"\b(?:item|goods|product)\s+(?:descriptions?|names?|lines?|categor(?:y|ies))\b"
+        r"(?=[^.?!]{0,60}\b(?:invoice|fapiao)s?\b)"
+        r"|\b(?:invoice|fapiao)s?\b[^.?!]{0,40}?\b(?:say|says|read|reads|show|list|describe|describes)\s+(?:it\s+as\s+)?"
+        r"['\"‘“]?(?:office|stationery|general\s+goods|consult\w*|gifts?|services?)\b"
+        r"|\b(?:put|write|list|call\s+it)\s+['\"‘“][^'\"’”]{2,30}['\"’”]\s+(?:on|as|in)\b(?=[^.?!]{0,40}\b(?:invoice|fapiao)s?\b)"
+        # "can the fapiao list the goods as gifts?": the goods named as something
+        rf"|\b(?:invoice|fapiao)s?\b[^.?!]{{0,40}}?{_GOODS_AS}|{_GOODS_AS}(?=[^.?!]{{0,40}}\b(?:invoice|fapiao)s?\b)")),
+    ("开票内容", re.compile(
+        r"(?:商品名称|品名|品目|项目名称|开票项目|开票内容|发票内容|发票项目|发票上的项目)[^，。！？,.!?]{0,6}?(?:写|开|改|填)成?"
+        r"|(?:发票|票|fapiao)[^，。！？,.!?]{0,8}?(?:写|开|改)成[“\"「『]?(?!专票|普票|电子|纸质|增值税|个人|公司|单位|两|几|多|一张|\d)"
+        r"[\u4e00-\u9fff]{2,6}")),
     # "下单送运费险吗": insurance of a return's postage, a service of its own (not the courier's insured value)
     ("return insurance", re.compile(r"\breturns?[- ](?:shipping\s+|postage\s+)?insurance\b")),
     ("运费险", re.compile(r"(?:退货|退换货?)?运费险|退货险|退换货险")),

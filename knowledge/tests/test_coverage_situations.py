@@ -30,12 +30,28 @@ from knowledge.retrieval.terms import asks_the_same_again, is_follow_up, refers_
 from knowledge.tests.factories import article_create
 from knowledge.tests.retrieval_checks import covered_by
 
+ArticleText = tuple[str, str, str]  # title, tags, body
 
-def article_in_its_language(question: str, *, en: tuple[str, str, str], zh: tuple[str, str, str]) -> None:
+
+def article_in_its_language(question: str, *, en: ArticleText, zh: ArticleText) -> None:
     """The article (title, tags, body) a test adds to cover a question, in the question's language."""
     english = question.isascii()
     title, tags, body = en if english else zh
     article_create(title=title, language="en" if english else "zh-hans", tags=tags, body=body)
+
+
+def covered_only_once_named(
+    question: str, *, named: tuple[ArticleText, ArticleText], near: tuple[ArticleText, ArticleText] | None = None,
+) -> None:
+    """The question is not covered by the shop, nor once `near` is added (an article on its topic that does not
+    name what is asked), and is once `named` is (one that does): each an (English, Chinese) pair of articles, the
+    one in the question's language added."""
+    if near is not None:
+        article_in_its_language(question, en=near[0], zh=near[1])
+    assert covered_by(question) < settings.COVERAGE_MIN
+    article_in_its_language(question, en=named[0], zh=named[1])
+    assert covered_by(question) >= settings.COVERAGE_MIN
+
 
 pytestmark = pytest.mark.django_db
 
@@ -1194,20 +1210,54 @@ def test_whether_a_holidays_orders_go_out_is_no_question_of_its_dates(shop, ques
     "水壶我不小心碰坏了，维修收费也行",
 ])
 def test_a_repair_the_customer_offers_to_pay_for_is_not_covered_by_free_repairs(shop, question) -> None:
-    article_in_its_language(
+    covered_only_once_named(
         question,
-        en=("Repairs", "warranty", "## Repairs\n\nA kettle with a defect is repaired free of charge under the "
-                                   "warranty."),
-        zh=("维修", "保修", "## 维修\n\n保修期内有质量问题的水壶免费维修。"),
+        near=(("Repairs", "warranty", "## Repairs\n\nA kettle with a defect is repaired free of charge under the "
+                                      "warranty."),
+              ("维修", "保修", "## 维修\n\n保修期内有质量问题的水壶免费维修。")),
+        named=(("Paid repairs", "warranty", "## Paid repairs\n\nPieces broken by accident can be repaired for a "
+                                            "fee: paid repairs cost ¥50."),
+               ("付费维修", "保修", "## 付费维修\n\n人为损坏的水壶可以付费维修，每件 50 元。")),
     )
-    assert covered_by(question) < settings.COVERAGE_MIN
-    article_in_its_language(
+
+
+@pytest.mark.parametrize("question", [
+    "It's my first order with you. Any discount code for new customers?",
+    "do students get money off?",
+    "第一次在你们家买，新人有券吗",
+    "老顾客有没有折扣",
+    # the rest of the message is the articles' (paying, an order, a kettle): the offer is still what is asked
+    "Paying by card for my first kettle order: is there a discount for new customers?",
+    "第一次下单买水壶，用银行卡付款，新人有优惠吗",
+])
+def test_an_offer_for_a_kind_of_customer_is_covered_only_by_an_article_that_names_one(shop, question) -> None:
+    covered_only_once_named(
         question,
-        en=("Paid repairs", "warranty", "## Paid repairs\n\nPieces broken by accident can be repaired for a fee: paid "
-                                        "repairs cost ¥50."),
-        zh=("付费维修", "保修", "## 付费维修\n\n人为损坏的水壶可以付费维修，每件 50 元。"),
+        near=(("Prices", "payment", "## Prices\n\nOur prices include VAT. A coupon's discount is taken off at "
+                                    "checkout."),
+              ("价格", "付款", "## 价格\n\n价格已含增值税。优惠券的折扣在结算时扣除。")),
+        named=(("Offers", "payment", "## New customer discount\n\nNew customers and students get a ¥10 coupon on "
+                                     "their first order."),
+               ("新人优惠", "付款", "## 新人优惠\n\n新人和学生首单可领 10 元优惠券，老顾客享会员折扣。")),
     )
-    assert covered_by(question) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "Could you put 'office supplies' on the invoice instead of the tea?",
+    "Can the fapiao list the goods as gifts?",
+    "发票上的品名能写成办公用品吗",
+    "开票内容可以改成礼品吗",
+    "We need the electronic invoice for our kettle order to list the items as 'office supplies'. Possible?",
+    "水壶订单的电子发票，品名能写成办公用品吗",
+    "电子发票的品名能只写成水壶吗",  # every other word the articles': the goods named by choice is what is asked
+])
+def test_goods_named_on_an_invoice_by_choice_are_covered_only_by_an_article_that_says_so(shop, question) -> None:
+    covered_only_once_named(
+        question,
+        named=(("Invoice content", "invoice", "## Invoice goods description\n\nThe invoice goods description is "
+                                              "always the items you bought; we cannot change it."),
+               ("开票内容", "发票", "## 开票内容\n\n开票内容按实际购买的商品开具，不能改成其他名称。")),
+    )
 
 
 @pytest.mark.parametrize(("question", "alone", "asked", "told"), [

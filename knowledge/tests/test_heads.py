@@ -369,6 +369,16 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("盖碗是我自己摔的，能自费修吗", "付费维修"),
     ("我出钱修可以吗，壶嘴磕了", "付费维修"),
     ("杯子我不小心碰坏了，修一下收费也行", "付费维修"),
+    ("first time ordering here, is there a welcome coupon?", "new customer discount"),  # an offer for a kind
+    ("Do students get a discount?", "new customer discount"),
+    ("any promo for returning customers?", "new customer discount"),
+    ("我是第一次买，有什么优惠吗", "新人优惠"),
+    ("学生党有折扣没", "新人优惠"),
+    ("老顾客能便宜点吗", "新人优惠"),
+    ("Could the invoice say 'stationery' rather than tea?", "invoice goods description"),  # the goods named
+    ("Can you change the product name on our fapiao?", "invoice goods description"),
+    ("请把发票的品名改成礼品", "开票内容"),
+    ("开票项目可以写成会议费吗", "开票内容"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -439,6 +449,14 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("保修期内要付费维修吗", "付费维修"),
     ("维修要收费吗", "付费维修"),
     ("我付款以后多久能修好", "付费维修"),
+    ("I used my first-order coupon. Does the invoice show the price after it?", "new customer discount"),  # used
+    ("As a new customer, how long does delivery take?", "new customer discount"),  # no offer asked
+    ("首单用了优惠券，发票按实付开吗", "新人优惠"),
+    ("我是新用户，怎么申请退货", "新人优惠"),
+    ("Can the invoice show my company name?", "invoice goods description"),  # the title, which articles give
+    ("Will the invoice show the full price?", "invoice goods description"),
+    ("发票能开成专票吗", "开票内容"),  # a type
+    ("能开成两张发票吗", "开票内容"),
 ])
 def test_look_alikes_of_going_back_bursting_and_a_loose_lid_are_not_them(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
