@@ -28,6 +28,7 @@ from knowledge.retrieval.coverage import amount_stated
 from knowledge.retrieval.heads import amount_asked
 from knowledge.retrieval.relevance import bears_on_question, hit_by_meaning, hit_relevance
 from knowledge.retrieval.search import Hit
+from knowledge.retrieval.snapshot import article_texts
 
 from . import guard
 from .notices import notice_in
@@ -66,7 +67,7 @@ def source_coverage(hit: Hit) -> float | None:
 
 
 def sources_relevant(
-    hits: list[Hit], *, limit: int, language: str = "", question: str = ""
+    hits: list[Hit], *, limit: int, language: str = "", question: str = "", previous_question: str = "",
 ) -> tuple[list[Hit], list[Hit]]:
     """(the best `limit` sources that bear on the question, those covering more of it first; those set aside).
 
@@ -78,7 +79,8 @@ def sources_relevant(
     question (the search's order among equals): of two
     sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
     imitates the prompt's own tags or tells the bot to drop its instructions (guard.is_injection) is an injection,
-    not a question: no source. Nor is a price asked answered by sources that do not state it (`_amount_unstated`).
+    not a question: no source. Nor is a price asked answered by sources that do not state it (`_amount_unstated`;
+    `previous_question`, a follow-up's, says what "how much is it?" prices).
     """
     if question and guard.is_injection(question):
         return [], hits
@@ -86,18 +88,22 @@ def sources_relevant(
     relevant.sort(key=lambda hit: (not _same_language(hit.language, language), not hit.heads_in_topic,
                                    not hit.continues_subject, -(hit.coverage or 0.0)))
     kept = relevant[:limit]
-    if kept and question and _amount_unstated(question, kept):
+    if kept and question and _amount_unstated(question, kept, asked_before=previous_question):
         return [], hits
     return kept, [hit for hit in hits if hit not in kept and hit not in relevant]
 
 
-def _amount_unstated(question: str, kept: list[Hit]) -> bool:
+def _amount_unstated(question: str, kept: list[Hit], *, asked_before: str = "") -> bool:
     """Whether the question asks what something costs and the sources given do not state it: "how much is the
     gaiwan?" is not answered from the warranty article that names gaiwans, nor a change-of-mind return's postage
-    from the line saying the customer pays it."""
+    from the line saying the customer pays it. A follow-up going on about the last answer's article ("and how much
+    is the quick one?" after next-day delivery) prices what that whole article says, read with the question before
+    it."""
     if not amount_asked(unicodedata.normalize("NFKC", question).lower().replace("’", "'")):
         return False
-    return not amount_stated(question, [hit.text for hit in kept])
+    continued = {hit.article_id for hit in kept if hit.continues_subject}
+    texts = article_texts(continued) if continued else [hit.text for hit in kept]
+    return not amount_stated(question, texts, asked_before=asked_before)
 
 
 def _same_language(article: str, question: str) -> bool:

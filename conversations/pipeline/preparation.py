@@ -92,7 +92,8 @@ def reply_prepare(
     set_aside: list[Hit] = []
     if grounding.result is not None:
         grounding.result.hits, set_aside = scope.sources_relevant(
-            grounding.result.hits, limit=settings.RETRIEVAL_TOP_K, language=language, question=masker.mask(question)
+            grounding.result.hits, limit=settings.RETRIEVAL_TOP_K, language=language, question=masker.mask(question),
+            previous_question=masker.mask(previous_question) if earlier else "",
         )
     return Preparation(
         profile=profile, options=options, question=question, earlier=earlier, first_turn=len(turns) == 1,

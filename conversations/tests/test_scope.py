@@ -243,8 +243,9 @@ def _kettle_shop() -> None:
                         "- Changed your mind: the item must be unused, and you pay the postage back.\n"
                         "- Broken or wrong item: we pay the postage and send a courier to collect it.")
     article_create(title="Delivery", tags="delivery",
-                   body="## Delivery fees\n\nDelivery is ¥8 on orders under ¥100 and free above. Express "
-                        "delivery costs ¥20 more.")
+                   body="## Delivery times\n\nWe deliver in 2-3 days; express delivery reaches you the next day.\n\n"
+                        "## Delivery fees\n\nDelivery is ¥8 on orders under ¥100 and free above. Express delivery "
+                        "costs ¥20 more.")
     article_create(title="Kettle care", tags="kettle, mug",
                    body="## Looking after your kettle\n\nDescale the glass kettle once a month. Mugs go in the "
                         "dishwasher.")
@@ -253,7 +254,8 @@ def _kettle_shop() -> None:
                         "- 不想要了：商品需未使用，寄回的邮费由您支付。\n"
                         "- 破损或发错：邮费由我们支付，我们安排快递上门取件。")
     article_create(title="配送", language="zh-hans", tags="配送",
-                   body="## 配送费\n\n订单不满 100 元收 8 元配送费，满 100 元免配送费。加急配送另加 20 元。")
+                   body="## 配送时间\n\n一般 2-3 天送达，加急配送第二天送达。\n\n"
+                        "## 配送费\n\n订单不满 100 元收 8 元配送费，满 100 元免配送费。加急配送另加 20 元。")
     article_create(title="水壶保养", language="zh-hans", tags="水壶, 杯子",
                    body="## 保养\n\n玻璃水壶每月除垢一次。杯子可以放进洗碗机。")
 
@@ -283,6 +285,40 @@ def test_an_amount_asked_is_answered_only_when_a_source_states_it(fake_ollama, q
     kept, _ = scope.sources_relevant(hits, limit=4, language="en" if question.isascii() else "zh-hans",
                                      question=question)
     assert bool(kept) is answered
+
+
+@pytest.mark.parametrize(("asked", "answer", "question", "answered"), [
+    # what "how much is it?" prices is what the question before asked about, in the article the answer came from
+    ("Do you have express delivery?", "Yes: express delivery reaches you the next day.",
+     "and what does the quick one cost?", True),
+    ("有加急配送吗？", "有的，加急配送第二天送达。", "那快的那种要多少钱？", True),
+    ("I changed my mind about the kettle, can I send it back?",
+     "Yes, within 14 days if it is unused; you pay the postage back.", "Roughly how much will that be?", False),
+    ("水壶不想要了能退吗？", "可以，14 天内未使用可以退，寄回的邮费由您支付。", "那大概要多少钱？", False),
+])
+def test_a_follow_up_asking_a_price_prices_what_the_question_before_asked(
+    fake_ollama, asked, answer, question, answered,
+) -> None:
+    _kettle_shop()
+    fake_ollama.state.default_reply = Reply(cite_first_source=True)
+    conversation = conversation_factory()
+    customer_message_factory(conversation, asked)
+    bot_message_factory(conversation, answer)
+    reply = reply_generate(customer_message_id=customer_message_factory(conversation, question).pk)
+    assert declined_or_handed_off(reply) is not answered
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_up_prices_what_the_whole_article_of_the_last_answer_says(fake_ollama) -> None:
+    _kettle_shop()
+    times = next(hit for hit in search("how fast is express delivery", limit=12).hits
+                 if hit.title == "Delivery" and "¥" not in hit.text)  # the section without the fees
+    times.continues_subject = True
+    assert not scope.sources_relevant([times], limit=4, question="and what does the quick one cost?",
+                                      previous_question="Do you have express delivery?")[0] == []
+    times.continues_subject = False  # not a follow-up of that article: its section found says no amount
+    assert scope.sources_relevant([times], limit=4, question="and what does the quick one cost?",
+                                  previous_question="Do you have express delivery?")[0] == []
 
 
 @pytest.mark.parametrize("injection", [

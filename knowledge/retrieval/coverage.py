@@ -692,30 +692,30 @@ _AMOUNT_STATED = re.compile(
 # Words of pricing itself: what is priced is said by the question's other words.
 _PRICING_WORDS = frozenset("cost price fee charge pay money spend 钱 价格 价钱 费用 收费 花费 付 块 贵".split())
 _LINE_END = re.compile(r"\n|(?<=[。！？；])|(?<=[.!?;])\s+")
-# A line that speaks of paying: only such a line can state an amount, or leave it unstated ("you pay the postage").
+# A line that speaks of paying: only such a line can state an amount, or leave it unstated ("you pay the postage");
+# not "orders paid at the weekend", a time.
 _MONEY_LINE = re.compile(
-    rf"{_AMOUNT_STATED.pattern}|\b(?:pays?|paid|postage|shipping|fees?|costs?|charge[sd]?|prices?|refund\w*)\b"
+    rf"{_AMOUNT_STATED.pattern}|\b(?:pays?|postage|shipping|fees?|costs?|charge[sd]?|prices?|refund\w*)\b"
     r"|费|付|钱|价|承担",
     re.IGNORECASE,
 )
 
 
-def amount_stated(question: str, texts: list[str]) -> bool:
+def amount_stated(question: str, texts: list[str], *, asked_before: str = "") -> bool:
     """Whether the sources' texts state the amount a question asks (heads.amount_asked): of their lines that speak
     of paying (`_MONEY_LINE`), those that say most of the question's words, what is priced, have an amount or say
     there is nothing to pay (`_AMOUNT_STATED`). "How much to send back a tin I changed my mind about?" is the
     returns article's line "Change of mind: the customer pays the return shipping", which gives none, not its line
     on faulty items, free, nor the delivery article's line on an order's shipping fee; "how much is the gaiwan?" is
     said by no line of paying in the warranty article, which names gaiwans. Words no line says (a typo, "the fast
-    one" of a follow-up) tell nothing: a question naming nothing the lines say ("how much is it?") is stated by any
-    amount. Words alone cannot tell what a line prices: "how much is the kettle?" is stated by "a faulty kettle is
-    replaced free of charge"."""
+    one" of a follow-up) tell nothing: a question naming nothing the lines say ("how much is it?") is read by the
+    words of the one `asked_before` it, and with none of those either, is stated by any amount. Words alone cannot
+    tell what a line prices: "how much is the kettle?" is stated by "a faulty kettle is replaced free of charge"."""
     lines = [line for text in texts for line in _LINE_END.split(unicodedata.normalize("NFKC", text).lower())
              if line.strip()]
-    found = [[_line_says(line, unit) for line in lines]
-             for unit in question_units(_pricing_sentences(question))
-             if unit.weight and unit.word not in _PRICING_WORDS]
-    found = [in_lines for in_lines in found if any(in_lines)]
+    found = _priced_in_lines(_pricing_sentences(question), lines)
+    if not found and asked_before:  # "and how much is the quick one?": what the question before asked about
+        found = _priced_in_lines(asked_before, lines)
     money = [index for index, line in enumerate(lines) if _MONEY_LINE.search(line)]
     said = {index: sum(in_lines[index] for in_lines in found) for index in money}
     most = max(said.values(), default=0)
@@ -735,6 +735,13 @@ def _pricing_sentences(question: str) -> str:
     asking = [sentence for sentence in _ASKED_SENTENCE_END.split(question)
               if amount_asked(unicodedata.normalize("NFKC", sentence).lower().replace("’", "'"))]
     return " ".join(asking) or question
+
+
+def _priced_in_lines(text: str, lines: list[str]) -> list[list[bool]]:
+    """For each word of the text that some line says (not a word of pricing), which lines say it."""
+    found = [[_line_says(line, unit) for line in lines]
+             for unit in question_units(text) if unit.weight and unit.word not in _PRICING_WORDS]
+    return [in_lines for in_lines in found if any(in_lines)]
 
 
 def _line_says(line: str, unit: Unit) -> bool:

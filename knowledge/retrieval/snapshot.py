@@ -281,6 +281,14 @@ def current_snapshot(version: int | None = None) -> Snapshot:
     return _cached("chunks", version, snapshot_build)  # type: ignore[return-value]
 
 
+def article_texts(article_ids: set[int], *, version: int | None = None) -> list[str]:
+    """What these published articles say, their chunks' texts in order: a section the search did not find still
+    states what the whole article does."""
+    if not article_ids:
+        return []
+    return [chunk.text for chunk in current_snapshot(version).chunks if chunk.article_id in article_ids]
+
+
 def current_faq_snapshot(version: int | None = None) -> FAQSnapshot:
     return _cached("faq", version, faq_snapshot_build)  # type: ignore[return-value]
 
