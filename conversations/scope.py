@@ -79,7 +79,7 @@ def sources_relevant(
     question (the search's order among equals): of two
     sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
     imitates the prompt's own tags or tells the bot to drop its instructions (guard.is_injection) is an injection,
-    not a question: no source. Nor is a price asked answered by sources that do not state it (`_amount_unstated`;
+    not a question: no source. Nor is a price asked answered by sources that do not state it (`_stating_the_amount`;
     `previous_question`, a follow-up's, says what "how much is it?" prices).
     """
     if question and guard.is_injection(question):
@@ -88,22 +88,32 @@ def sources_relevant(
     relevant.sort(key=lambda hit: (not _same_language(hit.language, language), not hit.heads_in_topic,
                                    not hit.continues_subject, -(hit.coverage or 0.0)))
     kept = relevant[:limit]
-    if kept and question and _amount_unstated(question, kept, asked_before=previous_question):
-        return [], hits
+    if kept and question:
+        kept = _stating_the_amount(question, kept, relevant, asked_before=previous_question)
+        if not kept:
+            return [], hits
     return kept, [hit for hit in hits if hit not in kept and hit not in relevant]
 
 
-def _amount_unstated(question: str, kept: list[Hit], *, asked_before: str = "") -> bool:
-    """Whether the question asks what something costs and the sources given do not state it: "how much is the
+def _stating_the_amount(question: str, kept: list[Hit], relevant: list[Hit], *, asked_before: str = "") -> list[Hit]:
+    """The sources to give a question that asks what something costs: those kept when they state it; else the
+    section of their articles that does (a relevant one not kept: "how much is express to Chengdu?" keeps the
+    delivery areas and times, the fees come fifth) first, in place of the last; none when neither does. "How much is the
     gaiwan?" is not answered from the warranty article that names gaiwans, nor a change-of-mind return's postage
     from the line saying the customer pays it. A follow-up going on about the last answer's article ("and how much
     is the quick one?" after next-day delivery) prices what that whole article says, read with the question before
-    it."""
+    it. A question asking no amount keeps its sources."""
     if not amount_asked(unicodedata.normalize("NFKC", question).lower().replace("’", "'")):
-        return False
+        return kept
     continued = {hit.article_id for hit in kept if hit.continues_subject}
     texts = article_texts(continued) if continued else [hit.text for hit in kept]
-    return not amount_stated(question, texts, asked_before=asked_before)
+    if amount_stated(question, texts, asked_before=asked_before):
+        return kept
+    articles = {hit.article_id for hit in kept}
+    for hit in relevant[len(kept):]:
+        if hit.article_id in articles and amount_stated(question, [*texts, hit.text], asked_before=asked_before):
+            return [hit, *kept[:-1]]
+    return []
 
 
 def _same_language(article: str, question: str) -> bool:

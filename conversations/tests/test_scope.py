@@ -308,6 +308,30 @@ def test_a_follow_up_asking_a_price_prices_what_the_question_before_asked(
     assert declined_or_handed_off(reply) is not answered
 
 
+@pytest.mark.parametrize(("question", "texts", "article_of_fees", "first"), [
+    # the sections kept say where and how fast; the one with the fee, relevant too, came after them
+    ("How much is express delivery to Chengdu?",
+     ["We deliver to all of mainland China.", "Express delivery arrives the next day.", "Track it in the app.",
+      "Delivery takes 2-3 days.", "Express delivery costs ¥20 more."], 1, "Express delivery costs ¥20 more."),
+    ("寄到成都加急要多少钱？",
+     ["我们配送到中国大陆各地。", "加急配送第二天送达。", "可在应用里查物流。", "一般 2-3 天送达。",
+      "加急配送另加 20 元。"], 1, "加急配送另加 20 元。"),
+    # the fee of another article is no statement of this one's
+    ("How much is express delivery to Chengdu?",
+     ["We deliver to all of mainland China.", "Express delivery arrives the next day.", "Track it in the app.",
+      "Delivery takes 2-3 days.", "Express delivery costs ¥20 more."], 2, None),
+])
+def test_the_section_stating_an_amount_asked_is_given_first(question, texts, article_of_fees, first) -> None:
+    sections = [hit(vector=None, keyword=6.0, coverage=0.9 - index / 10) for index in range(len(texts))]
+    for section, text in zip(sections, texts, strict=True):
+        section.text = text
+    sections[-1].article_id = article_of_fees
+    kept, _ = scope.sources_relevant(sections, limit=4, question=question)
+    assert (kept[0].text if kept else None) == first
+    if kept:
+        assert len(kept) == 4 and sections[0] in kept
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_follow_up_prices_what_the_whole_article_of_the_last_answer_says(fake_ollama) -> None:
     _kettle_shop()

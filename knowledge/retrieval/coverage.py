@@ -737,6 +737,16 @@ def _pricing_sentences(question: str) -> str:
     return " ".join(asking) or question
 
 
+def _word_forms(word: str) -> set[str]:
+    """An English word and the plain forms it may be inflected from ("delivered": deliver, "boxes": box), whose
+    synonyms it shares."""
+    forms = {word, root(word)}
+    for ending, plain in (("ied", "y"), ("ies", "y"), ("ed", ""), ("d", ""), ("ing", ""), ("es", ""), ("s", "")):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            forms.add(word[: -len(ending)] + plain)
+    return forms
+
+
 def _priced_in_lines(text: str, lines: list[str]) -> list[list[bool]]:
     """For each word of the text that some line says (not a word of pricing), which lines say it."""
     found = [[_line_says(line, unit) for line in lines]
@@ -753,7 +763,9 @@ def _line_says(line: str, unit: Unit) -> bool:
 def _line_forms(unit: Unit) -> list[re.Pattern[str]]:
     """Patterns that find a unit in a line of text: an English word by its root at a word's start, a Chinese
     word or one of its words inside it, and the synonyms of either."""
-    words = [unit.word, *_synonyms(unit), *(part for part in unit.parts if len(part) > 1)]
+    synonyms = [synonym for form in _word_forms(unit.word) for synonym in single_word_synonyms(form)] \
+        if unit.english else _synonyms(unit)
+    words = [unit.word, *synonyms, *(part for part in unit.parts if len(part) > 1)]
     return [re.compile(rf"\b{re.escape(root(word) if unit.english else word)}") if word.isascii()
             else re.compile(re.escape(word)) for word in dict.fromkeys(words)]
 

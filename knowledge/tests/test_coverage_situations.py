@@ -1397,6 +1397,8 @@ ZH_DELIVERY_TEXT = "一般 2-3 天送达。订单满 99 元免运费，不满收
      DELIVERY_TEXT + "\nComplete the payment within 30 minutes of ordering, or the order is cancelled.", True),
     ("How much is next-day delivery for a gift box?",  # when an order is paid is no line of paying
      "Next-day delivery costs ¥20.\nGift boxes paid before noon get next-day delivery.", True),
+    ("What does it cost to have a kettle delivered?",  # an inflected word has its plain form's synonyms
+     "Kettles are packed by hand.\nWe deliver in 2-3 days.\nOrders under ¥99 pay ¥10 shipping.", True),
     # the line on it gives none, though another line of the text does
     ("How much will the postage be to return a kettle I just changed my mind about?", RETURNS_TEXT, False),
     ("个人原因退货的话，寄回去运费大概多少钱？", ZH_RETURNS_TEXT, False),
