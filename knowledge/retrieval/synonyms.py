@@ -207,7 +207,7 @@ ASKED_CONCEPTS = frozenset({
     "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
-    "invoice goods description", "开票内容",
+    "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -222,6 +222,10 @@ def _zh_clause_without(*words: str) -> str:
 _CUSTOMER_KIND = (r"\b(?:first[- ]time(?:\s+(?:buyers?|customers?|orders?|users?))?|first\s+(?:order|purchase|buy)s?"
                   r"|new\s+(?:customers?|buyers?|users?|members?)|newb(?:ie|y)s?|newcomers?|students?|regulars?"
                   r"|(?:loyal|returning|repeat)\s+customers?)\b")
+# A discount taken off, and the free-shipping threshold ("threshold after discount").
+_DISCOUNT = r"\b(?:coupons?|discount(?:\s+codes?)?|promo\s+codes?|vouchers?|\d+%\s+off|¥\s?\d+\s+off)\b"
+_THRESHOLD = (r"(?:\bfree\s+(?:standard\s+)?(?:shipping|delivery|postage)\b|\bthreshold\b|\bminimum\b"
+              r"|\b(?:shipping|delivery|postage)\b(?:\s+[\w']+){0,4}?\s+free\b)")
 # The goods written down as something else ("list the items as", "describe our purchase as").
 _GOODS_AS = (r"\b(?:list|describe|name|record|show|put\s+down|write\s+down)\s+(?:the\s+|my\s+|our\s+|these\s+|it\s+)?"
              r"(?:goods|items?|products?|purchases?|order|tea)?\s*as\b")
@@ -314,6 +318,14 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:when|how\s+soon)\s+(?:will|would|do|does|can|could|are)\s+(?:you|u|you\s+guys|y'?all)\s+(?:actually\s+"
         r"|finally\s+|usually\s+|normally\s+)?(?:send|ship|post|dispatch|mail)(?:ing)?\s+(?:it|them|this|that"
         r"|(?:my|the|our)\s+[\w-]+)\s+out\b")),
+    # "my cart is ¥215 with a ¥25 coupon, do I still get free shipping?", "用了优惠券实付不到199，还包邮吗": whether the
+    # free-shipping threshold counts a coupon, which an article giving the threshold does not say (before free
+    # shipping's own phrasings, which would take its words)
+    ("threshold after discount", re.compile(
+        rf"{_DISCOUNT}[^?!]{{0,80}}?{_THRESHOLD}|{_THRESHOLD}[^?!]{{0,80}}?{_DISCOUNT}")),
+    ("优惠后包邮", re.compile(
+        r"(?:优惠券|券|满减|折扣|优惠码|打折|优惠|减了|减掉)[^？！?!]{0,30}?(?:包邮|免运费|免邮|满\s*¥?\s*\d+)"
+        r"|(?:包邮|免运费|免邮|满\s*¥?\s*\d+)[^？！?!]{0,30}?(?:优惠券|券|满减|折扣|优惠码|打折|优惠前|优惠后)")),
     # "so I'm not paying extra for the courier", "so that shipping is free", "买到多少就不用出快递费了": free shipping,
     # asked as the fee not paid (not the postage of a return: "I'm not paying for the courier to send it back")
     ("free shipping", re.compile(

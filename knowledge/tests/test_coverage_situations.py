@@ -1260,6 +1260,22 @@ def test_goods_named_on_an_invoice_by_choice_are_covered_only_by_an_article_that
     )
 
 
+@pytest.mark.parametrize("question", [
+    "My basket comes to 105 yuan and my coupon takes 10 off. Do I still get free shipping?",
+    "满99免运费，是用券前算还是用券后算？",
+    # the rest of the message is the delivery article's (an order, its shipping): the coupon is still what is asked
+    "The kettle order is 105 yuan before my 10 yuan coupon. Is delivery of the order free?",
+    "水壶订单105元，用了10元的券，配送还免运费吗",
+])
+def test_a_discount_against_the_free_shipping_threshold_is_covered_only_by_an_article_that_says(shop, question) -> None:
+    covered_only_once_named(  # the delivery article gives the threshold, not whether a coupon counts
+        question,
+        named=(("Coupons", "delivery", "## Coupons\n\nThe free shipping threshold after discount: a coupon is taken "
+                                       "off first."),
+               ("优惠券", "配送", "## 优惠后包邮\n\n优惠后包邮：包邮门槛按用券后的实付金额计算。")),
+    )
+
+
 @pytest.mark.parametrize(("question", "alone", "asked", "told"), [
     # what comes after words that say it is the question is what is asked, as well covered as if asked alone; the
     # telling before is not

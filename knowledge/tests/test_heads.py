@@ -379,6 +379,10 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("Can you change the product name on our fapiao?", "invoice goods description"),
     ("请把发票的品名改成礼品", "开票内容"),
     ("开票项目可以写成会议费吗", "开票内容"),
+    ("My order is ¥105 but a ¥10 coupon brings it to ¥95. Still free shipping?", "threshold after discount"),
+    ("does the voucher count towards the free delivery minimum?", "threshold after discount"),
+    ("满99免运费是按用券前还是用券后算？", "优惠后包邮"),
+    ("用了满减之后不到99了，还免运费吗", "优惠后包邮"),
 ])
 def test_an_everyday_phrasing_of_a_shop_concept_is_that_concept(question, concept) -> None:
     assert concept in concepts_in(question)[0]
@@ -457,6 +461,10 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("Will the invoice show the full price?", "invoice goods description"),
     ("发票能开成专票吗", "开票内容"),  # a type
     ("能开成两张发票吗", "开票内容"),
+    ("I used a coupon. Will the invoice show what I actually paid?", "threshold after discount"),  # no threshold
+    ("How much do I need to spend for free shipping?", "threshold after discount"),  # no discount
+    ("还差几块才包邮，凑单划算吗", "优惠后包邮"),
+    ("用了优惠券，发票按实付金额开吗", "优惠后包邮"),
 ])
 def test_look_alikes_of_going_back_bursting_and_a_loose_lid_are_not_them(question, concept) -> None:
     assert concept not in concepts_in(question)[0]
