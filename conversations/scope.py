@@ -96,19 +96,24 @@ def sources_relevant(
 
 
 def _stating_the_amount(question: str, kept: list[Hit], relevant: list[Hit], *, asked_before: str = "") -> list[Hit]:
-    """The sources to give a question that asks what something costs: those kept when they state it; else the
-    section of their articles that does (a relevant one not kept: "how much is express to Chengdu?" keeps the
-    delivery areas and times, the fees come fifth) first, in place of the last; none when neither does. "How much is the
-    gaiwan?" is not answered from the warranty article that names gaiwans, nor a change-of-mind return's postage
-    from the line saying the customer pays it. A follow-up going on about the last answer's article ("and how much
-    is the quick one?" after next-day delivery) prices what that whole article says, read with the question before
-    it. A question asking no amount keeps its sources."""
-    if not amount_asked(unicodedata.normalize("NFKC", question).lower().replace("’", "'")):
+    """The sources to give a question that asks what something costs: those kept when they state it, the best
+    article's section that does on its own first ("what about the quicker option, how much is that?" is the fees
+    section's, not the delivery areas'); else the section of their articles that does (a relevant one not kept:
+    "how much is express to Chengdu?" keeps the delivery areas and times, the fees come fifth) first, in place of
+    the last; none when neither does. "How much is the gaiwan?" is not answered from the warranty article that
+    names gaiwans, nor a change-of-mind return's postage from the line saying the customer pays it. A follow-up
+    going on about the last answer's article ("and how much is the quick one?" after next-day delivery) prices what
+    that whole article says, read with the question before it. A question asking no amount keeps its sources, and
+    so does every question unless PRICE_MUST_BE_STATED."""
+    if not settings.PRICE_MUST_BE_STATED or not amount_asked(
+            unicodedata.normalize("NFKC", question).lower().replace("’", "'")):
         return kept
     continued = {hit.article_id for hit in kept if hit.continues_subject}
     texts = article_texts(continued) if continued else [hit.text for hit in kept]
-    if amount_stated(question, texts, asked_before=asked_before):
-        return kept
+    if amount_stated(question, texts, asked_before=asked_before):  # the section that says it first
+        stating = next((hit for hit in kept if hit.article_id == kept[0].article_id
+                        and amount_stated(question, [hit.text], asked_before=asked_before)), None)
+        return [stating, *(hit for hit in kept if hit is not stating)] if stating else kept
     articles = {hit.article_id for hit in kept}
     for hit in relevant[len(kept):]:
         if hit.article_id in articles and amount_stated(question, [*texts, hit.text], asked_before=asked_before):

@@ -237,6 +237,20 @@ def test_the_article_about_the_questions_head_is_cited_first(fake_ollama, questi
     assert kept and kept[0].title == title
 
 
+@pytest.fixture
+def prices_stated(settings) -> None:
+    settings.PRICE_MUST_BE_STATED = True
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("question", ["How much is the glass kettle?", "玻璃水壶多少钱？"])
+def test_by_default_a_price_asked_keeps_its_sources(fake_ollama, question) -> None:
+    _kettle_shop()
+    kept, _ = scope.sources_relevant(search(question, limit=12).hits, limit=4,
+                                     language="en" if question.isascii() else "zh-hans", question=question)
+    assert kept
+
+
 def _kettle_shop() -> None:
     article_create(title="Returns", tags="returns",
                    body="## Sending an item back\n\nYou have 14 days to send back a kettle or a mug.\n"
@@ -279,7 +293,9 @@ def _kettle_shop() -> None:
     ("玻璃水壶多久除垢一次？", True),
     ("不想要了寄回去的话，邮费谁出？", True),
 ])
-def test_an_amount_asked_is_answered_only_when_a_source_states_it(fake_ollama, question, answered) -> None:
+def test_an_amount_asked_is_answered_only_when_a_source_states_it(
+    prices_stated, fake_ollama, question, answered,
+) -> None:
     _kettle_shop()
     hits = search(question, limit=12).hits
     kept, _ = scope.sources_relevant(hits, limit=4, language="en" if question.isascii() else "zh-hans",
@@ -297,7 +313,7 @@ def test_an_amount_asked_is_answered_only_when_a_source_states_it(fake_ollama, q
     ("水壶不想要了能退吗？", "可以，14 天内未使用可以退，寄回的邮费由您支付。", "那大概要多少钱？", False),
 ])
 def test_a_follow_up_asking_a_price_prices_what_the_question_before_asked(
-    fake_ollama, asked, answer, question, answered,
+    prices_stated, fake_ollama, asked, answer, question, answered,
 ) -> None:
     _kettle_shop()
     fake_ollama.state.default_reply = Reply(cite_first_source=True)
@@ -321,7 +337,9 @@ def test_a_follow_up_asking_a_price_prices_what_the_question_before_asked(
      ["We deliver to all of mainland China.", "Express delivery arrives the next day.", "Track it in the app.",
       "Delivery takes 2-3 days.", "Express delivery costs ¥20 more."], 2, None),
 ])
-def test_the_section_stating_an_amount_asked_is_given_first(question, texts, article_of_fees, first) -> None:
+def test_the_section_stating_an_amount_asked_is_given_first(
+    prices_stated, question, texts, article_of_fees, first,
+) -> None:
     sections = [hit(vector=None, keyword=6.0, coverage=0.9 - index / 10) for index in range(len(texts))]
     for section, text in zip(sections, texts, strict=True):
         section.text = text
@@ -332,8 +350,21 @@ def test_the_section_stating_an_amount_asked_is_given_first(question, texts, art
         assert len(kept) == 4 and sections[0] in kept
 
 
+@pytest.mark.parametrize(("question", "texts"), [
+    ("What does express delivery cost?",
+     ["We deliver to all of mainland China.", "Express delivery arrives the next day.", "Express delivery costs ¥20."]),
+    ("加急配送多少钱？", ["我们配送到中国大陆各地。", "加急配送第二天送达。", "加急配送另加 20 元。"]),
+])
+def test_a_kept_section_stating_an_amount_asked_goes_first(prices_stated, question, texts) -> None:
+    sections = [hit(vector=None, keyword=6.0, coverage=0.9 - index / 10) for index in range(len(texts))]
+    for section, text in zip(sections, texts, strict=True):
+        section.text = text
+    kept, _ = scope.sources_relevant(sections, limit=4, question=question)
+    assert kept == [sections[2], sections[0], sections[1]]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_follow_up_prices_what_the_whole_article_of_the_last_answer_says(fake_ollama) -> None:
+def test_a_follow_up_prices_what_the_whole_article_of_the_last_answer_says(prices_stated, fake_ollama) -> None:
     _kettle_shop()
     times = next(hit for hit in search("how fast is express delivery", limit=12).hits
                  if hit.title == "Delivery" and "¥" not in hit.text)  # the section without the fees

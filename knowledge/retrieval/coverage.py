@@ -683,12 +683,25 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
 
 
 # An amount a line states: money in figures ("¥25", "12 元"), or nothing to pay ("free of charge", "at no cost",
-# "we pay", "免费", "包邮", "由我们承担", "邮费由我们支付").
+# "we pay", "免费", "包邮", "由我们承担", "邮费由我们支付"), or by what it is.
 _AMOUNT_STATED = re.compile(
     r"[¥$]\s*\d|\d\s*(?:元|块|(?:yuan|rmb|kuai)\b)|\bfree\b|\bno\s+(?:extra\s+)?(?:cost|charge|fee)|\bwe\s+pay\b"
-    r"|免费|包邮|免运费|不收|不另收|我们(?:来)?(?:承担|支付)|由我们(?:来)?(?:出|付)",
+    r"|免费|包邮|免运费|不收|不另收|我们(?:来)?(?:承担|支付)|由我们(?:来)?(?:出|付)"
+    # an amount stated by what it is: "the amount you actually paid", "the original shipping fee", "全额", "实付金额"
+    r"|\b(?:the\s+)?(?:full|original|same|total)\s+(?:amount|price|fee|cost|shipping\s+fee|value)\b"
+    r"|\b(?:amount|what)\s+you\s+(?:actually\s+)?paid\b|全额|原价|实付|实际支付|原订单运费"
+    # or as nothing on top ("prices include VAT", "已含增值税")
+    r"|\binclud(?:e|es|ed|ing)\s+(?:the\s+|any\s+)?(?:vat|tax(?:es)?|shipping|postage)\b|已含|含税|包含",
     re.IGNORECASE,
 )
+# Money given back, asked ("how much will I get back?", "退款能退多少"), is stated as all of it ("we refund you",
+# "原路退款"); not what sending a return costs, which a line on refunds does not give.
+_REFUND_ASKED = re.compile(
+    r"\brefund|\breimburs|\bmoney\s+back\b|\b(?:get|getting|got|receive|paid|pay\s+me)\b(?:\s+[\w']+){0,3}?\s+back\b"
+    r"|\breturned\s+to\s+(?:me|my)\b|退款|退多少|退回多少|能退回|返还|退给我|退我",
+    re.IGNORECASE,
+)
+_REFUND_STATED = re.compile(r"\brefund(?:ed)?\s+(?:you|in\s+full)\b|全额退|原路退")
 # Words of pricing itself: what is priced is said by the question's other words.
 _PRICING_WORDS = frozenset("cost price fee charge pay money spend 钱 价格 价钱 费用 收费 花费 付 块 贵".split())
 _LINE_END = re.compile(r"\n|(?<=[。！？；])|(?<=[.!?;])\s+")
@@ -696,7 +709,7 @@ _LINE_END = re.compile(r"\n|(?<=[。！？；])|(?<=[.!?;])\s+")
 # not "orders paid at the weekend", a time.
 _MONEY_LINE = re.compile(
     rf"{_AMOUNT_STATED.pattern}|\b(?:pays?|postage|shipping|fees?|costs?|charge[sd]?|prices?|refund\w*)\b"
-    r"|费|付|钱|价|承担",
+    r"|费|付|钱|价|承担|退款|退还",
     re.IGNORECASE,
 )
 
@@ -721,7 +734,9 @@ def amount_stated(question: str, texts: list[str], *, asked_before: str = "") ->
     most = max(said.values(), default=0)
     if found and not most:  # what is priced is said only where no paying is
         return False
-    return any(_AMOUNT_STATED.search(lines[index]) for index, count in said.items() if count == most)
+    refund = bool(_REFUND_ASKED.search(_pricing_sentences(question)))
+    return any(_AMOUNT_STATED.search(lines[index]) or (refund and _REFUND_STATED.search(lines[index]))
+               for index, count in said.items() if count == most)
 
 
 # A sentence's end as typed, "？" directly before the next sentence too ("运费多少？下单后多久要付款？").

@@ -372,7 +372,8 @@ def holiday_dates_asked(text: str) -> bool:
 # to pay (coverage.amount_stated). Not how much of something there is ("how much caffeine is in it"), nor whether a
 # fee is charged at all ("is there a fee for…"), which a rule can settle.
 _AMOUNT_ASKED = re.compile(
-    r"\bhow\s+much\s+(?:(?:is|are|was|were|does|do|did|will|would|should|'s|'re)\b|[^.?!,;]{0,60}?\b(?:costs?"
+    r"\bhow\s+much\s+(?!(?:more\s+)?(?:time|longer|later|sooner|earlier|notice|of)\b)"
+    r"(?:(?:is|are|was|were|does|do|did|will|would|should|'s|'re)\b|[^.?!,;]{0,60}?\b(?:costs?"
     r"|charged?|charges|pay|paying|spend|prices?|fees?|set\s+(?:me|us)\s+back)\b)"
     r"|\bwhat\s+(?:does|do|did|will|would|might|is|'s)\s+[^.?!,;]{0,50}?\bcost\b"
     r"|\bwhat(?:'s|\s+is|\s+are|\s+would\s+be)\s+(?:the\s+)?(?:price|cost|fee|charge)s?\b|\b(?:price|cost)\s+of\b"

@@ -1383,6 +1383,8 @@ def test_an_amount_of_money_asked_is_read_as_such(question) -> None:
     "水壶有几种颜色？",
     "退货运费要我出吗？",
     "花了两百块买的，能退吗？",
+    "how much time do I have to pay after ordering?",  # how much time
+    "How much longer will my delivery take?",
 ])
 def test_a_question_that_asks_no_amount_is_not_read_as_asking_one(question) -> None:
     assert not amount_asked(question.lower())
@@ -1415,6 +1417,18 @@ ZH_DELIVERY_TEXT = "一般 2-3 天送达。订单满 99 元免运费，不满收
      "Next-day delivery costs ¥20.\nGift boxes paid before noon get next-day delivery.", True),
     ("What does it cost to have a kettle delivered?",  # an inflected word has its plain form's synonyms
      "Kettles are packed by hand.\nWe deliver in 2-3 days.\nOrders under ¥99 pay ¥10 shipping.", True),
+    # an amount stated by what it is
+    ("How much will the invoice be for?", "The invoice amount is the amount you actually paid, after discounts.", True),
+    ("开票金额是多少钱？", "开票金额为实付金额（含运费）。", True),
+    ("How much tax is added at checkout?", "All prices are in yuan and include VAT.", True),
+    ("结账时还要加多少税？", "所有价格均以人民币标价，价格已含增值税。", True),
+    ("How much will I get back if I return it?", "Once your return arrives, we refund you to your card.", True),
+    ("If I send the kettle back, how much of my money do I get back?", "Once it arrives, we refund you.", True),
+    ("How much is paid back to my card after a return?", "Once it arrives, we refund you.", True),
+    ("退货能退多少钱？", "验收后 3-5 个工作日内原路退款。", True),
+    # a line on refunds gives no cost of sending a return
+    ("How much will it cost me to send back a kettle I changed my mind about?",
+     "Change of mind: you pay the postage back.\nOnce your return arrives, we refund you.", False),
     # the line on it gives none, though another line of the text does
     ("How much will the postage be to return a kettle I just changed my mind about?", RETURNS_TEXT, False),
     ("个人原因退货的话，寄回去运费大概多少钱？", ZH_RETURNS_TEXT, False),
