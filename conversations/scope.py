@@ -79,8 +79,8 @@ def sources_relevant(
     question (the search's order among equals): of two
     sources sharing a word with "满多少钱免运费", the one that also has the others is the answer. A message that
     imitates the prompt's own tags or tells the bot to drop its instructions (guard.is_injection) is an injection,
-    not a question: no source. Nor is a price asked answered by sources that do not state it (`_stating_the_amount`;
-    `previous_question`, a follow-up's, says what "how much is it?" prices).
+    not a question: no source. With PRICE_MUST_BE_STATED, nor is a price asked answered by sources that do not
+    state it (`_stating_the_amount`; `previous_question`, a follow-up's, says what "how much is it?" prices).
     """
     if question and guard.is_injection(question):
         return [], hits

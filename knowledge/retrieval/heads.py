@@ -368,9 +368,10 @@ def holiday_dates_asked(text: str) -> bool:
 
 
 # An amount of money asked ("how much does the gaiwan cost?", "what would next-day cost me?", "white porcelain
-# gaiwan, what price?", "运费大概要多少钱", "盖碗什么价"): the best source must state it as an amount, or as nothing
-# to pay (coverage.amount_stated). Not how much of something there is ("how much caffeine is in it"), nor whether a
-# fee is charged at all ("is there a fee for…"), which a rule can settle.
+# gaiwan, what price?", "运费大概要多少钱", "盖碗什么价"): with PRICE_MUST_BE_STATED, the sources must state it as an
+# amount, or as nothing to pay (coverage.amount_stated; conversations.scope). Not how much of something there is
+# ("how much caffeine is in it") or how much time ("how much longer will it take?"), nor whether a fee is charged at
+# all ("is there a fee for…"), which a rule can settle.
 _AMOUNT_ASKED = re.compile(
     r"\bhow\s+much\s+(?!(?:more\s+)?(?:time|longer|later|sooner|earlier|notice|of)\b)"
     r"(?:(?:is|are|was|were|does|do|did|will|would|should|'s|'re)\b|[^.?!,;]{0,60}?\b(?:costs?"
