@@ -618,7 +618,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         rf"|\b(?:invoice|fapiao)s?\b[^.?!]{{0,40}}?{_GOODS_AS}|{_GOODS_AS}(?=[^.?!]{{0,40}}\b(?:invoice|fapiao)s?\b)")),
     ("开票内容", re.compile(
         r"(?:商品名称|品名|品目|项目名称|开票项目|开票内容|发票内容|发票项目|发票上的项目)[^，。！？,.!?]{0,6}?(?:写|开|改|填)成?"
-        r"|(?:发票|票|fapiao)[^，。！？,.!?]{0,8}?(?:写|开|改)成[“\"「『]?(?!专票|普票|电子|纸质|增值税|个人|公司|单位|两|几|多|一张|\d)"
+        r"|(?:发票|票|fapiao)[^，。！？,.!?]{0,8}?(?:写|开|改)成[“\"「『]?(?!专票|普票|电子|纸质|增值税|个人|公司|单位|我|抬头|两|几|多|一张|\d)"
         r"[\u4e00-\u9fff]{2,6}")),
     # "下单送运费险吗": insurance of a return's postage, a service of its own (not the courier's insured value)
     ("return insurance", re.compile(r"\breturns?[- ](?:shipping\s+|postage\s+)?insurance\b")),

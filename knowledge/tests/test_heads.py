@@ -461,6 +461,7 @@ def test_the_postage_of_a_return_is_no_free_shipping(question) -> None:
     ("Will the invoice show the full price?", "invoice goods description"),
     ("发票能开成专票吗", "开票内容"),  # a type
     ("能开成两张发票吗", "开票内容"),
+    ("发票能开成我们单位的抬头吗", "开票内容"),  # the title, not the goods
     ("I used a coupon. Will the invoice show what I actually paid?", "threshold after discount"),  # no threshold
     ("How much do I need to spend for free shipping?", "threshold after discount"),  # no discount
     ("还差几块才包邮，凑单划算吗", "优惠后包邮"),
