@@ -492,9 +492,11 @@ def test_a_damaged_part_is_the_thing_named_before_it() -> None:
 
 
 @pytest.mark.parametrize(("question", "head"), [
-    # what an amount is reckoned against: the delivery article says the threshold, not that
-    ("Do I still get free shipping, or is the ¥199 counted after the discount?", "discount"),
-    ("is the free shipping threshold calculated before or after the coupon?", "coupon"),
+    # what an amount is reckoned against: the delivery article says the threshold, not that (a discount against the
+    # free-shipping threshold is read as that concept, itself a head)
+    ("Do I still get free shipping, or is the ¥199 counted after the discount?", "threshold after discount"),
+    ("is the free shipping threshold calculated before or after the coupon?", "threshold after discount"),
+    ("Is the ¥199 counted before or after tax?", "tax"),
     ("满199包邮是按优惠前还是优惠后算？", "优惠"),
     # the language a document is asked in: the invoice article never says which
     ("Can you issue the invoice in English, with our company name?", "english"),
