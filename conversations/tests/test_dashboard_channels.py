@@ -47,6 +47,13 @@ def traffic(
     return conversation
 
 
+def earlier_today(now: datetime, *, minutes: int) -> datetime:
+    """`minutes` before now, or as many seconds after today's (local) start when that would be yesterday: a row
+    meant to be today's stays today's in the first minutes after midnight."""
+    start = day_bounds(timezone.localdate(now))[0]
+    return max(now - timedelta(minutes=minutes), min(start + timedelta(seconds=minutes), now))
+
+
 def three_channels(now: datetime) -> list[Conversation]:
     """Web: 4 conversations (1 handed, 2 the bot answered alone, 1 never answered); the shop app: 2 (1 handed,
     1 alone); the kiosk app: 1, handed, five days ago only."""
@@ -54,10 +61,10 @@ def three_channels(now: datetime) -> list[Conversation]:
         traffic(now - timedelta(days=3, hours=2), channel="web", text="Where is my order?", ttft=120.0, handed=True,
                 csat=5),
         traffic(now - timedelta(days=2), channel="web", text="退货要多久？", ttft=250.0, csat=4),
-        traffic(now - timedelta(minutes=10), channel="web", text="Hi, 你好", ttft=50.0),
-        traffic(now - timedelta(minutes=12), channel="web", text="anyone there?"),
+        traffic(earlier_today(now, minutes=10), channel="web", text="Hi, 你好", ttft=50.0),
+        traffic(earlier_today(now, minutes=12), channel="web", text="anyone there?"),
         traffic(now - timedelta(days=3, hours=1), channel="app:shop", text="我的订单在哪里？", ttft=480.0, csat=2),
-        traffic(now - timedelta(minutes=20), channel="app:shop", text="Refund please", ttft=900.0, handed=True),
+        traffic(earlier_today(now, minutes=20), channel="app:shop", text="Refund please", ttft=900.0, handed=True),
         traffic(now - timedelta(days=5), channel="app:kiosk", text="能开发票吗？", ttft=700.0, handed=True),
     ]
 
