@@ -18,14 +18,12 @@ not cover: declined with a fixed reply offering a person, or handed to one
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
-from knowledge.retrieval.coverage import amount_stated
-from knowledge.retrieval.heads import amount_asked
+from knowledge.retrieval.coverage import amount_stated, price_asked
 from knowledge.retrieval.relevance import bears_on_question, hit_by_meaning, hit_relevance
 from knowledge.retrieval.search import Hit
 from knowledge.retrieval.snapshot import article_texts
@@ -105,8 +103,7 @@ def _stating_the_amount(question: str, kept: list[Hit], relevant: list[Hit], *, 
     going on about the last answer's article ("and how much is the quick one?" after next-day delivery) prices what
     that whole article says, read with the question before it. A question asking no amount keeps its sources, and
     so does every question unless PRICE_MUST_BE_STATED."""
-    if not settings.PRICE_MUST_BE_STATED or not amount_asked(
-            unicodedata.normalize("NFKC", question).lower().replace("’", "'")):
+    if not settings.PRICE_MUST_BE_STATED or not price_asked(question):
         return kept
     continued = {hit.article_id for hit in kept if hit.continues_subject}
     texts = article_texts(continued) if continued else [hit.text for hit in kept]

@@ -82,6 +82,7 @@ from .terms import (
     STOPWORDS,
     _glued_characters,
     _is_term,
+    _normalised,
     _other_words,
     chinese_words,
     segmenter,
@@ -726,7 +727,8 @@ def amount_stated(question: str, texts: list[str], *, asked_before: str = "") ->
     tell what a line prices: "how much is the kettle?" is stated by "a faulty kettle is replaced free of charge"."""
     lines = [line for text in texts for line in _LINE_END.split(unicodedata.normalize("NFKC", text).lower())
              if line.strip()]
-    found = _priced_in_lines(_pricing_sentences(question), lines)
+    asking = _pricing_sentences(question)
+    found = _priced_in_lines(asking, lines)
     if not found and asked_before:  # "and how much is the quick one?": what the question before asked about
         found = _priced_in_lines(asked_before, lines)
     money = [index for index, line in enumerate(lines) if _MONEY_LINE.search(line)]
@@ -734,7 +736,7 @@ def amount_stated(question: str, texts: list[str], *, asked_before: str = "") ->
     most = max(said.values(), default=0)
     if found and not most:  # what is priced is said only where no paying is
         return False
-    refund = bool(_REFUND_ASKED.search(_pricing_sentences(question)))
+    refund = bool(_REFUND_ASKED.search(asking))
     return any(_AMOUNT_STATED.search(lines[index]) or (refund and _REFUND_STATED.search(lines[index]))
                for index, count in said.items() if count == most)
 
@@ -747,9 +749,13 @@ def _pricing_sentences(question: str) -> str:
     """The sentences of a question that ask an amount (what they price is what a line must say), or the whole
     question when none does alone ("Sending it back, how much?" split oddly): "我买 ¥180 的茶，用支付宝付，运费多少？
     下单后多久之内要付款？" prices the shipping, not the payment window."""
-    asking = [sentence for sentence in _ASKED_SENTENCE_END.split(question)
-              if amount_asked(unicodedata.normalize("NFKC", sentence).lower().replace("’", "'"))]
+    asking = [sentence for sentence in _ASKED_SENTENCE_END.split(question) if price_asked(sentence)]
     return " ".join(asking) or question
+
+
+def price_asked(text: str) -> bool:
+    """Whether a message asks what something costs (heads.amount_asked, on the text as search reads it)."""
+    return amount_asked(_normalised(text))
 
 
 def _word_forms(word: str) -> set[str]:
@@ -763,16 +769,16 @@ def _word_forms(word: str) -> set[str]:
 
 
 def _priced_in_lines(text: str, lines: list[str]) -> list[list[bool]]:
-    """For each word of the text that some line says (not a word of pricing), which lines say it."""
-    found = [[_line_says(line, unit) for line in lines]
-             for unit in question_units(text) if unit.weight and unit.word not in _PRICING_WORDS]
+    """For each word of the text that some line says (not a word of pricing), which lines say it: one of its forms,
+    or for a concept any of its phrasings ("不想要了" is a change of mind as "个人原因" is)."""
+    units = [unit for unit in question_units(text) if unit.weight and unit.word not in _PRICING_WORDS]
+    concepts = [concepts_in(line)[0] for line in lines] if any(unit.concept for unit in units) else []
+    found = []
+    for unit in units:
+        forms = _line_forms(unit)  # once per word, not per line
+        found.append([any(form.search(line) for form in forms) or (unit.concept and unit.word in concepts[index])
+                      for index, line in enumerate(lines)])
     return [in_lines for in_lines in found if any(in_lines)]
-
-
-def _line_says(line: str, unit: Unit) -> bool:
-    """Whether a line says a unit of the question: one of its forms, or a concept in any of its phrasings
-    ("不想要了" is a change of mind as "个人原因" is)."""
-    return any(form.search(line) for form in _line_forms(unit)) or (unit.concept and unit.word in concepts_in(line)[0])
 
 
 def _line_forms(unit: Unit) -> list[re.Pattern[str]]:
