@@ -324,6 +324,15 @@ def test_a_follow_up_asking_a_price_prices_what_the_question_before_asked(
     assert declined_or_handed_off(reply) is not answered
 
 
+def sections_saying(texts: list[str]) -> list[Hit]:
+    """Relevant sections of one article with these texts, each covering the question a little less than the one
+    before."""
+    sections = [hit(vector=None, keyword=6.0, coverage=0.9 - index / 10) for index in range(len(texts))]
+    for section, text in zip(sections, texts, strict=True):
+        section.text = text
+    return sections
+
+
 @pytest.mark.parametrize(("question", "texts", "article_of_fees", "first"), [
     # the sections kept say where and how fast; the one with the fee, relevant too, came after them
     ("How much is express delivery to Chengdu?",
@@ -340,9 +349,7 @@ def test_a_follow_up_asking_a_price_prices_what_the_question_before_asked(
 def test_the_section_stating_an_amount_asked_is_given_first(
     prices_stated, question, texts, article_of_fees, first,
 ) -> None:
-    sections = [hit(vector=None, keyword=6.0, coverage=0.9 - index / 10) for index in range(len(texts))]
-    for section, text in zip(sections, texts, strict=True):
-        section.text = text
+    sections = sections_saying(texts)
     sections[-1].article_id = article_of_fees
     kept, _ = scope.sources_relevant(sections, limit=4, question=question)
     assert (kept[0].text if kept else None) == first
@@ -356,9 +363,7 @@ def test_the_section_stating_an_amount_asked_is_given_first(
     ("加急配送多少钱？", ["我们配送到中国大陆各地。", "加急配送第二天送达。", "加急配送另加 20 元。"]),
 ])
 def test_a_kept_section_stating_an_amount_asked_goes_first(prices_stated, question, texts) -> None:
-    sections = [hit(vector=None, keyword=6.0, coverage=0.9 - index / 10) for index in range(len(texts))]
-    for section, text in zip(sections, texts, strict=True):
-        section.text = text
+    sections = sections_saying(texts)
     kept, _ = scope.sources_relevant(sections, limit=4, question=question)
     assert kept == [sections[2], sections[0], sections[1]]
 
