@@ -22,6 +22,7 @@ it is supported, and they must be read (and masked, longest first) together.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -66,6 +67,7 @@ _UNIT_OF = {spelling.replace("-", " "): unit for unit, spellings in _UNIT_CLASSE
 _MEASURES = "kg g mg 公斤 千克 克 斤 cm mm km m 米 厘米 公里 gb tb mb mah w kw v 寸 英寸 inch inches 件 个 台".split()
 _SUFFIXES = sorted([s for s in _UNIT_OF if s not in "¥$€£"] + _MEASURES, key=len, reverse=True)
 _SUFFIX = "(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in _SUFFIXES) + ")(?![A-Za-z])"
+_NUMBER_WORD = re.compile(rf"\b(?P<word>{'|'.join(_WORDS)})\b(?:[\s-]+(?P<unit>{_SUFFIX}))?", re.IGNORECASE)
 _PREFIX = r"(?:US\$|HK\$|RMB|CNY|USD|EUR|GBP|[¥$€£])"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULTIPLIER = r"(?:万|千(?![克米瓦])|[kK](?![A-Za-z]))"
@@ -81,6 +83,10 @@ _CN_QUANTITY = re.compile(
     rf"|(?:(?P<low>{CN_NUMERAL})\s*(?:到|至|-|~)\s*)?(?P<number2>{CN_NUMERAL})(?P<unit>个工作日|工作日|个小时|小时|天|分钟"
     r"|个星期|星期|周|个月|年|元|块(?!儿))"
 )
+# In a supporting text every Chinese numeral is read (finding too much only makes the check kinder), with the measure
+# word after it where there is one ("两件": 2 件), as a bare number where there is none.
+_CN_MEASURES = "|".join(sorted((m for m in _MEASURES if re.fullmatch(r"[\u4e00-\u9fff]+", m)), key=len, reverse=True))
+_CN_NUMERAL_MEASURED = re.compile(rf"(?P<number>{CN_NUMERAL})(?:\s*(?P<measure>{_CN_MEASURES}))?")
 _RANGE_JOIN = re.compile(r"\s*(?:-|–|—|~|～|到|至|to)\s*", re.IGNORECASE)
 
 _MONTHS = {name: index for index, names in enumerate(
@@ -219,12 +225,16 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
         unit = _unit(match.group("prefix")) or _unit(match.group("unit"))
         value = _value(match.group("number"), match.group("mult"))
         found.append(Fact("quantity", match.group(0).strip(), match.start(), match.end(), ((value, unit),)))
-    pattern = re.compile(CN_NUMERAL) if all_numerals else _CN_QUANTITY
-    for match in scanner.take(pattern):
+    patterns = (_CN_QUANTITY, _CN_NUMERAL_MEASURED) if all_numerals else (_CN_QUANTITY,)
+    for match in itertools.chain.from_iterable(scanner.take(pattern) for pattern in patterns):
         groups = match.groupdict()
         value = chinese_number(groups.get("number") or groups.get("number2") or match.group(0))
         if value is not None:
-            unit = _unit(groups.get("prefix")) or _unit(groups.get("unit"))
+            # A numeral with no unit is read in a source's words ("周五" Friday, "一般", "万一"): it supports a
+            # number the reply gives no unit, never "5 年" or "1 小时".
+            measured = groups.get("prefix") or groups.get("unit") or groups.get("measure")
+            unit = (_unit(groups.get("prefix")) or _unit(groups.get("unit") or groups.get("measure"))) \
+                if measured else BARE
             low = chinese_number(groups["low"]) if groups.get("low") else None
             key = ((value, unit),) if low is None else ((low, unit), (value, unit))
             found.append(Fact("quantity" if low is None else "range", match.group(0), match.start(), match.end(), key))
@@ -243,7 +253,8 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
 
 def extract(text: str, *, all_numerals: bool = False) -> list[Fact]:
     """Every checkable fact in `text`, in order. `all_numerals`: every Chinese numeral counts, not only
-    those with a unit (for the supporting texts, where finding too much only makes the check kinder)."""
+    those with a unit (for the supporting texts, where finding too much only makes the check kinder); one with no
+    unit or measure word after it is a bare number, which supports only a number the reply gives no unit."""
     scanner = _Scanner(text)
     facts: list[Fact] = []
     list(scanner.take(_NOT_FACTS))
@@ -332,9 +343,10 @@ class Support:
                     self.add_value(float(number), BARE)
         for number in re.findall(r"\d+", text):
             self.digits.append(number)
-        for word in re.findall(r"[a-z]+", text.lower()):
-            if word in _WORDS:
-                self.add_value(float(_WORDS[word]), None)
+        # A number word with its unit ("three business days", "one-year") supports that quantity; alone ("no one",
+        # "five-star") only a number the reply gives no unit.
+        for match in _NUMBER_WORD.finditer(text):
+            self.add_value(float(_WORDS[match.group("word").lower()]), _unit(match.group("unit")) or BARE)
 
     def supports(self, fact: Fact) -> bool:
         """Whether this fact of a reply is found, in any of its normal forms, among the supporting texts."""

@@ -90,6 +90,44 @@ def test_a_changed_or_invented_fact_is_flagged(reply: str, wrong: list[str]) -> 
     assert flagged(reply) == wrong
 
 
+@pytest.mark.parametrize(
+    ("source", "reply", "wrong"),
+    [
+        # A numeral inside a word ("周五" Friday, "一般" usually, "no one") is no quantity: it supports nothing with
+        # a unit, or a reply changing "1 年" into "5 年" passes because the source's hours say "周一至周五".
+        ("客服周一至周五在线。所有茶具享受 1 年保修。", "所有茶具享受 5 年保修。", ["5 年"]),
+        ("一般 24 小时内发货，统一走顺丰。", "一般 1 小时内发货。", ["1 小时"]),
+        ("星期六、星期日休息，退款 3 个工作日内原路退回。", "退款 6 个工作日内原路退回。", ["6 个工作日"]),
+        ("万一出了问题，请在 48 小时内联系我们。", "请在 1 小时内联系我们。", ["1 小时"]),
+        ("No one answers on Sundays; the warranty runs for two years.", "The warranty runs for 1 year.",
+         ["1 year"]),
+        ("We are open five days a week, and refunds take 3 days.", "Refunds take 5 weeks.", ["5 weeks"]),
+        ("Our one-year warranty covers defects.", "The warranty lasts 1 month.", ["1 month"]),
+    ],
+)
+def test_a_numeral_that_is_no_quantity_supports_no_number_with_a_unit(
+    source: str, reply: str, wrong: list[str],
+) -> None:
+    assert flagged(reply, [source]) == wrong
+
+
+@pytest.mark.parametrize(
+    ("source", "reply"),
+    [
+        ("每位顾客限购两件。", "每位顾客限购 2 件。"),
+        ("新品五折。", "新品 5 折。"),
+        ("退款三至五天到账。", "退款 3-5 天到账。"),
+        ("Refunds reach your card within three business days.", "Refunds take 3 business days."),
+        ("Our one-year warranty covers defects.", "The warranty lasts 1 year."),
+        ("We are open five days a week.", "We are open 5 days a week."),
+        ("订单满一百九十九元包邮。", "订单满 199 元包邮。"),
+        ("工作日两点前付款当天发货。", "2 点前付款当天发货。"),
+    ],
+)
+def test_a_numeral_with_its_unit_or_none_still_supports_its_number(source: str, reply: str) -> None:
+    assert flagged(reply, [source]) == []
+
+
 def test_a_fact_the_customer_gave_is_supported_by_their_message() -> None:
     reply = "I have noted your order ORD-88123 and your number 138 0013 8000."
     assert flagged(reply) == ["ORD-88123", "138 0013 8000"]
