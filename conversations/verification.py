@@ -44,8 +44,13 @@ CN_NUMERAL = "[零〇一二两三四五六七八九十百千万]+"
 # The unit of a number found inside another fact (a date's day): it supports only a number the reply gives no unit.
 BARE = "~"
 _WORDS = {word: value for value, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve".split())}
-_WORDS |= {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100}
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen".split())}
+_TENS = {word: 10 * value for value, word in enumerate(
+    "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+# An English number in words up to 99 ("five", "twenty-four", "forty eight").
+_EN_NUMERAL = (rf"(?:{'|'.join(_TENS)})(?:[\s-](?:{'|'.join(list(_WORDS)[1:10])})\b)?"
+               rf"|(?:{'|'.join(sorted(_WORDS, key=len, reverse=True))})")
 
 # Unit spellings -> the class two quantities must share (or one of them lack) to support each other.
 _UNIT_CLASSES = {
@@ -67,7 +72,15 @@ _UNIT_OF = {spelling.replace("-", " "): unit for unit, spellings in _UNIT_CLASSE
 _MEASURES = "kg g mg 公斤 千克 克 斤 cm mm km m 米 厘米 公里 gb tb mb mah w kw v 寸 英寸 inch inches 件 个 台".split()
 _SUFFIXES = sorted([s for s in _UNIT_OF if s not in "¥$€£"] + _MEASURES, key=len, reverse=True)
 _SUFFIX = "(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in _SUFFIXES) + ")(?![A-Za-z])"
-_NUMBER_WORD = re.compile(rf"\b(?P<word>{'|'.join(_WORDS)})\b(?:[\s-]+(?P<unit>{_SUFFIX}))?", re.IGNORECASE)
+# Every number word starts with one of these letters: a position that does not is passed over at once.
+_NUMBER_WORD_START = r"\b(?=[zotfsenhZOTFSENH])"
+_NUMBER_WORD = re.compile(rf"{_NUMBER_WORD_START}(?:{_EN_NUMERAL}|hundred)\b", re.IGNORECASE)
+# A number in words with its unit is a fact of a reply ("five years", "three to five business days", "a two-year
+# warranty"), as "5 years" is. A hyphen joins a number's own words ("twenty-four"), a range's ends only with spaces.
+_EN_QUANTITY = re.compile(
+    rf"{_NUMBER_WORD_START}(?:(?P<low>{_EN_NUMERAL})(?:\s+to\s+|\s*–\s*|\s+-\s+))?(?P<number>{_EN_NUMERAL})[\s-]+(?P<unit>{_SUFFIX})",
+    re.IGNORECASE,
+)
 _PREFIX = r"(?:US\$|HK\$|RMB|CNY|USD|EUR|GBP|[¥$€£])"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULTIPLIER = r"(?:万|千(?![克米瓦])|[kK](?![A-Za-z]))"
@@ -160,6 +173,14 @@ def chinese_number(text: str) -> float | None:
     return float(total + section + (digit or 0))
 
 
+def english_number(text: str) -> float:
+    """The value of an English number in words as `_EN_NUMERAL` reads it ("twenty-four" 24, "seven" 7)."""
+    value = 0
+    for word in re.split(r"[\s-]+", text.lower()):
+        value += _TENS.get(word, _WORDS.get(word, 0))
+    return float(value)
+
+
 def _unit(spelling: str | None) -> str | None:
     if not spelling:
         return None
@@ -225,6 +246,12 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
         unit = _unit(match.group("prefix")) or _unit(match.group("unit"))
         value = _value(match.group("number"), match.group("mult"))
         found.append(Fact("quantity", match.group(0).strip(), match.start(), match.end(), ((value, unit),)))
+    for match in scanner.take(_EN_QUANTITY):
+        unit = _unit(match.group("unit"))
+        value = english_number(match.group("number"))
+        low = english_number(match.group("low")) if match.group("low") else None
+        key = ((value, unit),) if low is None else ((low, unit), (value, unit))
+        found.append(Fact("quantity" if low is None else "range", match.group(0), match.start(), match.end(), key))
     patterns = (_CN_QUANTITY, _CN_NUMERAL_MEASURED) if all_numerals else (_CN_QUANTITY,)
     for match in itertools.chain.from_iterable(scanner.take(pattern) for pattern in patterns):
         groups = match.groupdict()
@@ -343,10 +370,10 @@ class Support:
                     self.add_value(float(number), BARE)
         for number in re.findall(r"\d+", text):
             self.digits.append(number)
-        # A number word with its unit ("three business days", "one-year") supports that quantity; alone ("no one",
-        # "five-star") only a number the reply gives no unit.
+        # A number word alone ("no one", "five-star") supports only a number the reply gives no unit; with its unit
+        # ("three business days", "one-year") it is a quantity, read above.
         for match in _NUMBER_WORD.finditer(text):
-            self.add_value(float(_WORDS[match.group("word").lower()]), _unit(match.group("unit")) or BARE)
+            self.add_value(100.0 if match.group(0).lower() == "hundred" else english_number(match.group(0)), BARE)
 
     def supports(self, fact: Fact) -> bool:
         """Whether this fact of a reply is found, in any of its normal forms, among the supporting texts."""

@@ -128,6 +128,43 @@ def test_a_numeral_with_its_unit_or_none_still_supports_its_number(source: str, 
     assert flagged(reply, [source]) == []
 
 
+@pytest.mark.parametrize(
+    ("reply", "wrong"),
+    [
+        # A number written in words is a fact like one in digits: a model writes "five years" as often as "5 years".
+        ("The warranty lasts five years.", ["five years"]),
+        ("Refunds take three to seven business days.", ["three to seven business days"]),
+        ("We ship within twenty-four hours and answer within forty-eight hours.", ["forty-eight hours"]),
+        ("You get a two-year warranty.", ["two-year"]),
+        ("Shipping costs fifteen yuan.", ["fifteen yuan"]),
+        ("Returns are accepted for thirty days.", ["thirty days"]),
+    ],
+)
+def test_a_number_in_words_is_checked_like_one_in_digits(reply: str, wrong: list[str]) -> None:
+    source = "Warranty: 1 year. Refunds take 3-5 business days. We ship within 24 hours. Shipping costs ¥12. " \
+        "Returns within 7 days."
+    assert flagged(reply, [source]) == wrong
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The warranty lasts one year.",
+        "Refunds take three to five business days.",
+        "We ship within twenty-four hours.",
+        "You get a one-year warranty.",
+        "Shipping costs twelve yuan.",
+        "Returns are accepted within seven days.",
+        "One of our colleagues will check the two photos you sent.",
+        "Most orders leave within twenty four hours, and you have seven days to send a return.",
+    ],
+)
+def test_a_number_in_words_copied_from_its_source_is_not_flagged(reply: str) -> None:
+    source = "Warranty: 1 year. Refunds take 3-5 business days. We ship within 24 hours. Shipping costs ¥12. " \
+        "Returns within 7 days."
+    assert flagged(reply, [source]) == []
+
+
 def test_a_fact_the_customer_gave_is_supported_by_their_message() -> None:
     reply = "I have noted your order ORD-88123 and your number 138 0013 8000."
     assert flagged(reply) == ["ORD-88123", "138 0013 8000"]
