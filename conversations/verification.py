@@ -65,6 +65,7 @@ _UNIT_CLASSES = {
     "week": "周 个星期 星期 week weeks",
     "month": "个月 month months",
     "year": "年 year years",
+    "zhe": "折",  # a discount: 八折 is 80 % of the price, 85折 (八五折) 85 %
 }
 _UNIT_OF = {spelling.replace("-", " "): unit for unit, spellings in _UNIT_CLASSES.items()
             for spelling in spellings.split()}
@@ -94,7 +95,7 @@ _QUANTITY = re.compile(
 _CN_QUANTITY = re.compile(
     rf"(?P<prefix>百分之)(?P<number>{CN_NUMERAL})"
     rf"|(?:(?P<low>{CN_NUMERAL})\s*(?:到|至|-|~)\s*)?(?P<number2>{CN_NUMERAL})(?P<unit>个工作日|工作日|个小时|小时|天|分钟"
-    r"|个星期|星期|周|个月|年|元|块(?!儿))"
+    r"|个星期|星期|周|个月|年|元|块(?!儿)|折)"
 )
 # In a supporting text every Chinese numeral is read (finding too much only makes the check kinder), with the measure
 # word after it where there is one ("两件": 2 件), as a bare number where there is none.
@@ -194,6 +195,11 @@ def _value(number: str, multiplier: str | None) -> float:
     return value * {"万": 10000, "千": 1000, "k": 1000}.get(multiplier, 1)
 
 
+def _in_unit(value: float, unit: str | None) -> float:
+    """The value as its unit means it: a discount of two digits in 折 ("85折", "八五折") is 8.5折."""
+    return value / 10 if unit == "zhe" and value >= 10 else value
+
+
 class _Scanner:
     """Finds facts pattern by pattern, each part of the text going to the first (longest) kind that takes it."""
 
@@ -244,7 +250,7 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
     found: list[Fact] = []
     for match in scanner.take(_QUANTITY):
         unit = _unit(match.group("prefix")) or _unit(match.group("unit"))
-        value = _value(match.group("number"), match.group("mult"))
+        value = _in_unit(_value(match.group("number"), match.group("mult")), unit)
         found.append(Fact("quantity", match.group(0).strip(), match.start(), match.end(), ((value, unit),)))
     for match in scanner.take(_EN_QUANTITY):
         unit = _unit(match.group("unit"))
@@ -263,6 +269,7 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
             unit = (_unit(groups.get("prefix")) or _unit(groups.get("unit") or groups.get("measure"))) \
                 if measured else BARE
             low = chinese_number(groups["low"]) if groups.get("low") else None
+            value, low = _in_unit(value, unit), None if low is None else _in_unit(low, unit)
             key = ((value, unit),) if low is None else ((low, unit), (value, unit))
             found.append(Fact("quantity" if low is None else "range", match.group(0), match.start(), match.end(), key))
     found.sort(key=lambda fact: fact.start)

@@ -165,6 +165,26 @@ def test_a_number_in_words_copied_from_its_source_is_not_flagged(reply: str) -> 
     assert flagged(reply, [source]) == []
 
 
+@pytest.mark.parametrize(
+    ("reply", "wrong"),
+    [
+        # A discount in 折 (八折: you pay 80 %) is a fact of its own kind: "8折" is not supported by a source's 8:00.
+        ("会员全场八折。", ["八折"]),
+        ("会员全场 8 折，营业时间 8:00 开始。", ["8 折"]),
+        ("满 300 元打八折。", ["八折"]),
+        ("满 300 元打 8.8 折。", ["8.8 折"]),
+    ],
+)
+def test_a_discount_in_zhe_is_checked(reply: str, wrong: list[str]) -> None:
+    source = "会员全场九折，满 300 元打 85 折。客服 8:00-20:00 在线。"
+    assert flagged(reply, [source]) == wrong
+
+
+@pytest.mark.parametrize("reply", ["会员全场 9 折。", "会员全场九折。", "满 300 元打八五折。", "满300元打8.5折。"])
+def test_a_discount_in_zhe_copied_or_rewritten_is_not_flagged(reply: str) -> None:
+    assert flagged(reply, ["会员全场九折，满 300 元打 85 折。客服 8:00-20:00 在线。"]) == []
+
+
 def test_a_fact_the_customer_gave_is_supported_by_their_message() -> None:
     reply = "I have noted your order ORD-88123 and your number 138 0013 8000."
     assert flagged(reply) == ["ORD-88123", "138 0013 8000"]
