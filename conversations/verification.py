@@ -265,9 +265,8 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
         if value is not None:
             # A numeral with no unit is read in a source's words ("周五" Friday, "一般", "万一"): it supports a
             # number the reply gives no unit, never "5 年" or "1 小时".
-            measured = groups.get("prefix") or groups.get("unit") or groups.get("measure")
-            unit = (_unit(groups.get("prefix")) or _unit(groups.get("unit") or groups.get("measure"))) \
-                if measured else BARE
+            spelling = groups.get("prefix") or groups.get("unit") or groups.get("measure")
+            unit = _unit(spelling) if spelling else BARE
             low = chinese_number(groups["low"]) if groups.get("low") else None
             value, low = _in_unit(value, unit), None if low is None else _in_unit(low, unit)
             key = ((value, unit),) if low is None else ((low, unit), (value, unit))
