@@ -66,11 +66,22 @@ _UNIT_CLASSES = {
     "month": "个月 month months",
     "year": "年 year years",
     "zhe": "折",  # a discount: 八折 is 80 % of the price, 85折 (八五折) 85 %
+    # Measures, in either language's spelling (an English question may be answered from a Chinese article).
+    "kg": "kg 公斤 千克 kilogram kilograms kilo kilos",
+    "g": "g 克 gram grams",
+    "mg": "mg 毫克",
+    "km": "km 公里 千米 kilometre kilometres kilometer kilometers",
+    "m": "m 米 metre metres meter meters",
+    "cm": "cm 厘米 centimetre centimetres centimeter centimeters",
+    "mm": "mm 毫米 millimetre millimetres millimeter millimeters",
 }
+# Spans and discounts that say the same in another unit: 1 年 is 12 months, 2 weeks 14 days, 九五折 5 % off. Not
+# days as hours: "2 个工作日" is no 48 小时, and a source's 24, 48 and 72 hours would support changed days.
+_SAME_SPAN = {"year": (("month", 12),), "month": (("year", 1 / 12),), "week": (("day", 7),), "day": (("week", 1 / 7),)}
 _UNIT_OF = {spelling.replace("-", " "): unit for unit, spellings in _UNIT_CLASSES.items()
             for spelling in spellings.split()}
 # Measures compared by their own spelling (128GB and 128 gb support each other, 128MB does not).
-_MEASURES = "kg g mg 公斤 千克 克 斤 cm mm km m 米 厘米 公里 gb tb mb mah w kw v 寸 英寸 inch inches 件 个 台".split()
+_MEASURES = "斤 gb tb mb mah w kw v 寸 英寸 inch inches 件 个 台".split()
 _SUFFIXES = sorted([s for s in _UNIT_OF if s not in "¥$€£"] + _MEASURES, key=len, reverse=True)
 _SUFFIX = "(?:" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s in _SUFFIXES) + ")(?![A-Za-z])"
 # Every number word starts with one of these letters: a position that does not is passed over at once.
@@ -99,7 +110,7 @@ _CN_QUANTITY = re.compile(
 )
 # In a supporting text every Chinese numeral is read (finding too much only makes the check kinder), with the measure
 # word after it where there is one ("两件": 2 件), as a bare number where there is none.
-_CN_MEASURES = "|".join(sorted((m for m in _MEASURES if re.fullmatch(r"[\u4e00-\u9fff]+", m)), key=len, reverse=True))
+_CN_MEASURES = "|".join(sorted((m for m in _SUFFIXES if re.fullmatch(r"[\u4e00-\u9fff]+", m)), key=len, reverse=True))
 _CN_NUMERAL_MEASURED = re.compile(rf"(?P<number>{CN_NUMERAL})(?:\s*(?P<measure>{_CN_MEASURES}))?")
 _RANGE_JOIN = re.compile(r"\s*(?:-|–|—|~|～|到|至|to)\s*", re.IGNORECASE)
 
@@ -198,6 +209,16 @@ def _value(number: str, multiplier: str | None) -> float:
 def _in_unit(value: float, unit: str | None) -> float:
     """The value as its unit means it: a discount of two digits in 折 ("85折", "八五折") is 8.5折."""
     return value / 10 if unit == "zhe" and value >= 10 else value
+
+
+def _same_quantities(value: float, unit: str | None) -> list[tuple[float, str]]:
+    """The quantity in the other units that say it exactly: 18 months as 1.5 years, 14 days as 2 weeks; a
+    discount of 九五折 as 5 % (off) or 95 % (paid), and 5 % as 9.5折 or 0.5折."""
+    if unit == "zhe":
+        return [(round((10 - value) * 10, 6), "percent"), (round(value * 10, 6), "percent")]
+    if unit == "percent":
+        return [(round(10 - value / 10, 6), "zhe"), (round(value / 10, 6), "zhe")]
+    return [(round(value * factor, 6), other) for other, factor in _SAME_SPAN.get(unit or "", ())]
 
 
 class _Scanner:
@@ -403,6 +424,9 @@ class Support:
         return fact.key[0] in self.codes
 
     def _has_value(self, value: float, unit: str | None) -> bool:
+        return any(self._has_exactly(same, unit_) for same, unit_ in [(value, unit), *_same_quantities(value, unit)])
+
+    def _has_exactly(self, value: float, unit: str | None) -> bool:
         units = self.values.get(float(value))
         return units is not None and (unit is None or None in units or unit in units)
 

@@ -185,6 +185,43 @@ def test_a_discount_in_zhe_copied_or_rewritten_is_not_flagged(reply: str) -> Non
     assert flagged(reply, ["会员全场九折，满 300 元打 85 折。客服 8:00-20:00 在线。"]) == []
 
 
+@pytest.mark.parametrize(
+    ("source", "reply"),
+    [
+        # A measure in the other language's spelling is the same measure (an English question answered from a
+        # Chinese article, or the other way round)
+        ("净含量 250 克，保质期 18 个月。", "Each tin holds 250 g and keeps for 18 months."),
+        ("包裹不超过 5 公斤。", "Parcels of up to 5 kg."),
+        ("Parcels of up to 5 kg.", "包裹不超过 5 千克。"),
+        ("茶盘长 40 厘米，宽 2.5 米的桌子也放得下。", "The tray is 40 cm long and fits a 2.5 m table."),
+        # the same span in another unit
+        ("保修 1 年。", "The warranty lasts 12 months."),
+        ("Returns within 2 weeks.", "退货期限 14 天。"),
+        # a discount in 折 and as a percentage off
+        ("会员九五折，新客八折。", "Members get 5% off and new customers 20% off."),
+        ("Members get 5% off.", "会员九五折。"),
+    ],
+)
+def test_the_same_quantity_in_another_unit_is_supported(source: str, reply: str) -> None:
+    assert flagged(reply, [source]) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "reply", "wrong"),
+    [
+        ("净含量 250 克。", "Each tin holds 250 kg.", ["250 kg"]),
+        ("茶盘长 40 厘米。", "The tray is 40 m long.", ["40 m"]),
+        ("保修 1 年。", "The warranty lasts 6 months.", ["6 months"]),
+        ("请在签收后 48 小时内联系我们。", "Please contact us within 2 days.", ["2 days"]),  # days are not hours
+        ("Returns within 2 weeks.", "退货期限 15 天。", ["15 天"]),
+        ("会员九五折。", "Members get 10% off.", ["10%"]),
+        ("Members get 5% off.", "会员九折。", ["九折"]),
+    ],
+)
+def test_a_quantity_changed_in_another_unit_is_flagged(source: str, reply: str, wrong: list[str]) -> None:
+    assert flagged(reply, [source]) == wrong
+
+
 def test_a_fact_the_customer_gave_is_supported_by_their_message() -> None:
     reply = "I have noted your order ORD-88123 and your number 138 0013 8000."
     assert flagged(reply) == ["ORD-88123", "138 0013 8000"]
