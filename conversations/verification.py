@@ -99,7 +99,7 @@ _MULTIPLIER = r"(?:万|千(?![克米瓦])|[kK](?![A-Za-z]))"
 
 _QUANTITY = re.compile(
     rf"(?<![A-Za-z\d.,])(?:(?P<prefix>{_PREFIX})\s?)?(?P<number>{_NUMBER})(?P<mult>\s?{_MULTIPLIER})?"
-    rf"(?:\s?(?P<unit>{_SUFFIX}))?",
+    rf"(?:(?:\s?|-)(?P<unit>{_SUFFIX}))?",  # "1-year", "30-day": a hyphen joins a number to its unit too
     re.IGNORECASE,
 )
 # A Chinese numeral counts as a fact in a reply only with a unit ("三天"), not in "一些" or "一下".

@@ -222,6 +222,17 @@ def test_a_quantity_changed_in_another_unit_is_flagged(source: str, reply: str, 
     assert flagged(reply, [source]) == wrong
 
 
+@pytest.mark.parametrize(
+    ("reply", "wrong"),
+    [("The warranty lasts 1 year and returns take 30 days.", []), ("保修一年，30 天内可退货。", []),
+     ("The warranty lasts 1 month.", ["1 month"]), ("退货期限是一个月。", ["一个月"]),
+     ("Returns within 30 weeks.", ["30 weeks"])],
+)
+def test_a_number_hyphenated_to_its_unit_has_that_unit(reply: str, wrong: list[str]) -> None:
+    # "1-year" and "30-day" are a year and days, not unitless numbers that would support any unit.
+    assert flagged(reply, ["Every gaiwan has a 1-year warranty, and we offer 30-day returns."]) == wrong
+
+
 def test_a_fact_the_customer_gave_is_supported_by_their_message() -> None:
     reply = "I have noted your order ORD-88123 and your number 138 0013 8000."
     assert flagged(reply) == ["ORD-88123", "138 0013 8000"]
