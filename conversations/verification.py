@@ -75,9 +75,11 @@ _UNIT_CLASSES = {
     "cm": "cm 厘米 centimetre centimetres centimeter centimeters",
     "mm": "mm 毫米 millimetre millimetres millimeter millimeters",
 }
-# Spans and discounts that say the same in another unit: 1 年 is 12 months, 2 weeks 14 days, 九五折 5 % off. Not
+# Spans and discounts that say the same in another unit: 1 年 is 12 months, 2 weeks 14 days, 半小时 30 minutes,
+# 九五折 5 % off. Not
 # days as hours: "2 个工作日" is no 48 小时, and a source's 24, 48 and 72 hours would support changed days.
-_SAME_SPAN = {"year": (("month", 12),), "month": (("year", 1 / 12),), "week": (("day", 7),), "day": (("week", 1 / 7),)}
+_SAME_SPAN = {"year": (("month", 12),), "month": (("year", 1 / 12),), "week": (("day", 7),), "day": (("week", 1 / 7),),
+              "hour": (("minute", 60),), "minute": (("hour", 1 / 60),)}
 _UNIT_OF = {spelling.replace("-", " "): unit for unit, spellings in _UNIT_CLASSES.items()
             for spelling in spellings.split()}
 # Measures compared by their own spelling (128GB and 128 gb support each other, 128MB does not).
@@ -93,6 +95,7 @@ _EN_QUANTITY = re.compile(
     rf"{_NUMBER_WORD_START}(?:(?P<low>{_EN_NUMERAL})(?:\s+to\s+|\s*–\s*|\s+-\s+))?(?P<number>{_EN_NUMERAL})[\s-]+(?P<unit>{_SUFFIX})",
     re.IGNORECASE,
 )
+_EN_HALF = re.compile(rf"\bhalf\s+an?\s+(?P<unit>{_SUFFIX})", re.IGNORECASE)  # "half an hour", "half a day"
 _PREFIX = r"(?:US\$|HK\$|RMB|CNY|USD|EUR|GBP|[¥$€£])"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULTIPLIER = r"(?:万|千(?![克米瓦])|[kK](?![A-Za-z]))"
@@ -103,10 +106,16 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 # A Chinese numeral counts as a fact in a reply only with a unit ("三天"), not in "一些" or "一下".
+_CN_HALF_UNITS = "个小时|小时|天|个月|年|个星期|周"
 _CN_QUANTITY = re.compile(
-    rf"(?P<prefix>百分之)(?P<number>{CN_NUMERAL})"
+    # a half: "一年半", "一个半小时", "半年", "半个月"
+    rf"(?P<whole>{CN_NUMERAL})(?P<unit_then_half>年|个月|天|个小时|小时)半"
+    rf"|(?:(?P<whole2>{CN_NUMERAL})个?)?半(?P<half_unit>{_CN_HALF_UNITS})"
+    rf"|(?P<prefix>百分之)(?P<number>{CN_NUMERAL})"
     rf"|(?:(?P<low>{CN_NUMERAL})\s*(?:到|至|-|~)\s*)?(?P<number2>{CN_NUMERAL})(?P<unit>个工作日|工作日|个小时|小时|天|分钟"
     r"|个星期|星期|周|个月|年|元|块(?!儿)|折)"
+    # an amount to spend ("满两百包邮"), money without 元; not a count ("满三件")
+    rf"|(?<=满)(?P<threshold>{CN_NUMERAL})(?!{CN_NUMERAL}|\s*(?:件|个|台|只|套|罐|盒|包(?!邮)|斤|克|公斤|千克|人|次|单))"
 )
 # In a supporting text every Chinese numeral is read (finding too much only makes the check kinder), with the measure
 # word after it where there is one ("两件": 2 件), as a bare number where there is none.
@@ -211,6 +220,16 @@ def _in_unit(value: float, unit: str | None) -> float:
     return value / 10 if unit == "zhe" and value >= 10 else value
 
 
+def _cn_half(groups: dict[str, str | None]) -> tuple[float | None, str | None]:
+    """(value, unit spelling) of a Chinese span with a half ("一年半" 1.5 年, "半个月" 0.5 个月), or (None, None)."""
+    if groups.get("unit_then_half"):
+        return (chinese_number(groups["whole"] or "") or 0.0) + 0.5, groups["unit_then_half"]
+    if groups.get("half_unit"):
+        whole = chinese_number(groups["whole2"]) if groups.get("whole2") else 0.0
+        return (whole or 0.0) + 0.5, groups["half_unit"]
+    return None, None
+
+
 def _same_quantities(value: float, unit: str | None) -> list[tuple[float, str]]:
     """The quantity in the other units that say it exactly: 18 months as 1.5 years, 14 days as 2 weeks; a
     discount of 九五折 as 5 % (off) or 95 % (paid), and 5 % as 9.5折 or 0.5折."""
@@ -279,14 +298,20 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
         low = english_number(match.group("low")) if match.group("low") else None
         key = ((value, unit),) if low is None else ((low, unit), (value, unit))
         found.append(Fact("quantity" if low is None else "range", match.group(0), match.start(), match.end(), key))
+    for match in scanner.take(_EN_HALF):
+        found.append(Fact("quantity", match.group(0), match.start(), match.end(), ((0.5, _unit(match.group("unit"))),)))
     patterns = (_CN_QUANTITY, _CN_NUMERAL_MEASURED) if all_numerals else (_CN_QUANTITY,)
     for match in itertools.chain.from_iterable(scanner.take(pattern) for pattern in patterns):
         groups = match.groupdict()
-        value = chinese_number(groups.get("number") or groups.get("number2") or match.group(0))
+        value, spelling = _cn_half(groups)
+        if value is None:
+            value = chinese_number(groups.get("number") or groups.get("number2") or groups.get("threshold")
+                                   or match.group(0))
+            spelling = groups.get("prefix") or groups.get("unit") or groups.get("measure") \
+                or ("元" if groups.get("threshold") else None)
         if value is not None:
             # A numeral with no unit is read in a source's words ("周五" Friday, "一般", "万一"): it supports a
             # number the reply gives no unit, never "5 年" or "1 小时".
-            spelling = groups.get("prefix") or groups.get("unit") or groups.get("measure")
             unit = _unit(spelling) if spelling else BARE
             low = chinese_number(groups["low"]) if groups.get("low") else None
             value, low = _in_unit(value, unit), None if low is None else _in_unit(low, unit)

@@ -233,6 +233,29 @@ def test_a_number_hyphenated_to_its_unit_has_that_unit(reply: str, wrong: list[s
     assert flagged(reply, ["Every gaiwan has a 1-year warranty, and we offer 30-day returns."]) == wrong
 
 
+@pytest.mark.parametrize(
+    ("source", "reply", "wrong"),
+    [
+        # half a unit is a quantity too (半年, 半小时, 一个半小时, "half an hour"), and says what 6 months or 30
+        # minutes say
+        ("所有茶具保修 1 年。", "所有茶具保修半年。", ["半年"]),
+        ("所有茶具保修 6 个月。", "所有茶具保修半年。", []),
+        ("请在 30 分钟内付款。", "请在半小时内付款。", []),
+        ("请在 30 分钟内付款。", "请在一个半小时内付款。", ["一个半小时"]),
+        ("请在 90 分钟内付款。", "请在一个半小时内付款。", []),
+        ("Please pay within 30 minutes.", "Please pay within half an hour.", []),
+        ("Please pay within 30 minutes.", "Please pay within half a day.", ["half a day"]),
+        # an amount after 满 (spend at least) is money, with or without 元
+        ("订单满 ¥199 包邮。", "订单满两百包邮。", ["两百"]),
+        ("订单满 ¥199 包邮。", "订单满一百九十九包邮。", []),
+        ("订单满 3 件包邮。", "订单满三件包邮。", []),  # a count, not an amount
+        ("订单满 3 件包邮。", "订单满五件包邮，满两百也包邮。", ["两百"]),
+    ],
+)
+def test_half_a_unit_and_a_threshold_without_its_unit_are_checked(source: str, reply: str, wrong: list[str]) -> None:
+    assert flagged(reply, [source]) == wrong
+
+
 def test_a_fact_the_customer_gave_is_supported_by_their_message() -> None:
     reply = "I have noted your order ORD-88123 and your number 138 0013 8000."
     assert flagged(reply) == ["ORD-88123", "138 0013 8000"]
