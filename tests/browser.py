@@ -32,7 +32,10 @@ class LiveServer(ServedStack):
     """
 
     def __init__(self, ollama_url: str, extra_env: dict[str, str] | None = None) -> None:
-        port, self.second_port, self.foreign_port = free_port(), free_port(), free_port()
+        # The host sites' servers are bound now, on ports the system picks, and kept for the session: a port only
+        # found free here and bound at a test's first use was taken meanwhile by another connection once (CI,
+        # 2026-12-05: "Address already in use").
+        port, self.second_port, self.foreign_port = free_port(), _host_server(), _host_server()
         url = f"http://127.0.0.1:{port}"
         self.workdir = Path(tempfile.mkdtemp(prefix="helpdesk-live-"))
         self.db_path = self.workdir / "db.sqlite3"
@@ -149,6 +152,18 @@ class _HostPages(http.server.BaseHTTPRequestHandler):
 _host_servers: dict[int, type[_HostPages]] = {}
 
 
+def _host_server(port: int = 0) -> int:
+    """The port of the host site's server on `port` (0: one the system picks), started the first time."""
+    if port in _host_servers:
+        return port
+    handler = type("HostPages", (_HostPages,), {"pages": {}})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    _host_servers[port] = handler
+    return port
+
+
 @contextmanager
 def host_site(pages: dict[str, str], port: int) -> Iterator[str]:
     """Pages served from another origin, as a customer's site would embed the widget; yields its address.
@@ -156,12 +171,7 @@ def host_site(pages: dict[str, str], port: int) -> Iterator[str]:
     One server per port for the whole session, its pages swapped per test: a server closed and bound
     again on the same port lost requests (the browser's connections, or a late thread, reached the old
     one and got 404)."""
-    handler = _host_servers.get(port)
-    if handler is None:
-        handler = type("HostPages", (_HostPages,), {"pages": {}})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _host_servers[port] = handler
+    handler = _host_servers[_host_server(port)]
     handler.pages = dict(pages)
     try:
         yield f"http://127.0.0.1:{port}"
