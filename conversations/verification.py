@@ -76,8 +76,8 @@ _UNIT_CLASSES = {
     "mm": "mm 毫米 millimetre millimetres millimeter millimeters",
 }
 # Spans and discounts that say the same in another unit: 1 年 is 12 months, 2 weeks 14 days, 半小时 30 minutes,
-# 九五折 5 % off. Not
-# days as hours: "2 个工作日" is no 48 小时, and a source's 24, 48 and 72 hours would support changed days.
+# 九五折 5 % off. Not days as hours: "2 个工作日" is no 48 小时, and a source's 24, 48 and 72 hours would support
+# changed days.
 _SAME_SPAN = {"year": (("month", 12),), "month": (("year", 1 / 12),), "week": (("day", 7),), "day": (("week", 1 / 7),),
               "hour": (("minute", 60),), "minute": (("hour", 1 / 60),)}
 _UNIT_OF = {spelling.replace("-", " "): unit for unit, spellings in _UNIT_CLASSES.items()
@@ -223,7 +223,7 @@ def _in_unit(value: float, unit: str | None) -> float:
 def _cn_half(groups: dict[str, str | None]) -> tuple[float | None, str | None]:
     """(value, unit spelling) of a Chinese span with a half ("一年半" 1.5 年, "半个月" 0.5 个月), or (None, None)."""
     if groups.get("unit_then_half"):
-        return (chinese_number(groups["whole"] or "") or 0.0) + 0.5, groups["unit_then_half"]
+        return (chinese_number(groups["whole"]) or 0.0) + 0.5, groups["unit_then_half"]
     if groups.get("half_unit"):
         whole = chinese_number(groups["whole2"]) if groups.get("whole2") else 0.0
         return (whole or 0.0) + 0.5, groups["half_unit"]
@@ -293,13 +293,10 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
         value = _in_unit(_value(match.group("number"), match.group("mult")), unit)
         found.append(Fact("quantity", match.group(0).strip(), match.start(), match.end(), ((value, unit),)))
     for match in scanner.take(_EN_QUANTITY):
-        unit = _unit(match.group("unit"))
-        value = english_number(match.group("number"))
         low = english_number(match.group("low")) if match.group("low") else None
-        key = ((value, unit),) if low is None else ((low, unit), (value, unit))
-        found.append(Fact("quantity" if low is None else "range", match.group(0), match.start(), match.end(), key))
+        found.append(_amount(match, english_number(match.group("number")), _unit(match.group("unit")), low=low))
     for match in scanner.take(_EN_HALF):
-        found.append(Fact("quantity", match.group(0), match.start(), match.end(), ((0.5, _unit(match.group("unit"))),)))
+        found.append(_amount(match, 0.5, _unit(match.group("unit"))))
     patterns = (_CN_QUANTITY, _CN_NUMERAL_MEASURED) if all_numerals else (_CN_QUANTITY,)
     for match in itertools.chain.from_iterable(scanner.take(pattern) for pattern in patterns):
         groups = match.groupdict()
@@ -314,9 +311,8 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
             # number the reply gives no unit, never "5 年" or "1 小时".
             unit = _unit(spelling) if spelling else BARE
             low = chinese_number(groups["low"]) if groups.get("low") else None
-            value, low = _in_unit(value, unit), None if low is None else _in_unit(low, unit)
-            key = ((value, unit),) if low is None else ((low, unit), (value, unit))
-            found.append(Fact("quantity" if low is None else "range", match.group(0), match.start(), match.end(), key))
+            found.append(_amount(match, _in_unit(value, unit), unit,
+                                 low=None if low is None else _in_unit(low, unit)))
     found.sort(key=lambda fact: fact.start)
     merged: list[Fact] = []
     for fact in found:
@@ -328,6 +324,12 @@ def _quantities(scanner: _Scanner, *, all_numerals: bool) -> list[Fact]:
         else:
             merged.append(fact)
     return merged
+
+
+def _amount(match: re.Match[str], value: float, unit: str | None, *, low: float | None = None) -> Fact:
+    """A quantity as written at `match`, or a range from `low` to it, both ends in its unit."""
+    key = ((value, unit),) if low is None else ((low, unit), (value, unit))
+    return Fact("quantity" if low is None else "range", match.group(0), match.start(), match.end(), key)
 
 
 def extract(text: str, *, all_numerals: bool = False) -> list[Fact]:
@@ -449,7 +451,8 @@ class Support:
         return fact.key[0] in self.codes
 
     def _has_value(self, value: float, unit: str | None) -> bool:
-        return any(self._has_exactly(same, unit_) for same, unit_ in [(value, unit), *_same_quantities(value, unit)])
+        return self._has_exactly(value, unit) or any(
+            self._has_exactly(same, same_unit) for same, same_unit in _same_quantities(value, unit))
 
     def _has_exactly(self, value: float, unit: str | None) -> bool:
         units = self.values.get(float(value))
