@@ -122,10 +122,19 @@ def _pool_process_init(**kwargs: Any) -> None:
         warmup.warm("worker")
 
 
-_embedded_pending: set[Future] = set()
+# Each in-process task queued or running, with what it is ("name(args)"), so a wait that times out can say which.
+_embedded_pending: dict[Future, str] = {}
 # kombu's virtual (Redis) transport channels are not thread-safe, and services
 # run on several threads of the web process at once: publish one at a time.
 _publish_lock = threading.Lock()
+
+
+def _task_label(task: Task, args: tuple) -> str:
+    return f"{task.name}{args!r}"
+
+
+def _embedded_forget(future: Future) -> None:
+    _embedded_pending.pop(future, None)
 
 
 def _run_eagerly(task: Task, args: tuple, kwargs: dict) -> None:
@@ -174,8 +183,8 @@ def enqueue(task: Task | str, *args: Any, **kwargs: Any) -> Future | None:
         pool = aio.thread_pool("embedded-task", settings.EMBEDDED_TASK_THREADS)
         # Worker threads keep no stale database connection between tasks.
         future = pool.submit(aio.with_fresh_connections, _run_eagerly, (task, args, kwargs), {})
-        _embedded_pending.add(future)
-        future.add_done_callback(_embedded_pending.discard)
+        _embedded_pending[future] = _task_label(task, args)
+        future.add_done_callback(_embedded_forget)
         return future
     with _publish_lock:
         task.apply_async(args=args, kwargs=kwargs)
@@ -206,8 +215,8 @@ def enqueue_in(delay_s: float, task: Task | str, *args: Any) -> None:
         return
     # Counted as pending from now until the task it queues has run, so embedded_tasks_wait waits for it too.
     pending: Future = Future()
-    _embedded_pending.add(pending)
-    pending.add_done_callback(_embedded_pending.discard)
+    _embedded_pending[pending] = f"{_task_label(task, args)} in {delay_s:g} s"
+    pending.add_done_callback(_embedded_forget)
 
     def fire() -> None:
         try:
@@ -324,12 +333,19 @@ def workers_alive() -> dict[str, int] | None:
         return None
 
 
-def embedded_tasks_wait(timeout: float = 30.0) -> None:
+def embedded_tasks_wait(timeout: float = 30.0) -> list[str]:
     """Block until the in-process tasks have finished, those they queue (a retry after its backoff) included
-    (embedded mode; used by tests)."""
+    (embedded mode; used by tests and `load_demo`); returns the tasks still pending when `timeout` ran out."""
     deadline = time.monotonic() + timeout
     while _embedded_pending and (left := deadline - time.monotonic()) > 0:
         wait_futures(list(_embedded_pending), timeout=left)
+    return sorted(_embedded_pending.values())
+
+
+def embedded_tasks_abandon() -> None:
+    """Stop counting the in-process tasks still pending: a test that left one fails alone, and the tests after
+    it do not each wait for it again."""
+    _embedded_pending.clear()
 
 
 class ClockStepSafeScheduler(PersistentScheduler):

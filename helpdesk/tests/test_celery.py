@@ -41,6 +41,29 @@ def test_a_task_is_enqueued_by_its_registered_name(monkeypatch) -> None:
     assert sent == [("helpdesk.check_ollama_nodes", (7,), {"force": True})]
 
 
+def test_a_wait_for_in_process_tasks_names_those_still_pending_and_an_abandoned_one_is_not_waited_for_again(
+    settings, monkeypatch
+) -> None:
+    import threading
+
+    from helpdesk import celery
+
+    if not settings.EMBEDDED:
+        pytest.skip("in-process tasks run in embedded mode")
+    release = threading.Event()
+    monkeypatch.setattr(celery, "_run_eagerly", lambda task, args, kwargs: release.wait(10))
+    celery.enqueue("helpdesk.check_ollama_nodes", 7)
+    celery.enqueue_in(3600, "helpdesk.check_ollama_nodes", 8)
+    try:
+        left = celery.embedded_tasks_wait(timeout=0.2)
+        assert left == ["helpdesk.check_ollama_nodes(7,)", "helpdesk.check_ollama_nodes(8,) in 3600 s"]
+        celery.embedded_tasks_abandon()
+        assert celery.embedded_tasks_pending() == 0 and celery.embedded_tasks_wait(timeout=0.2) == []
+    finally:
+        release.set()
+        celery.embedded_tasks_abandon()
+
+
 def test_enqueuing_a_task_name_nobody_registered_raises_a_clear_error() -> None:
     import pytest
 

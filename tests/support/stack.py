@@ -112,12 +112,15 @@ def celery_worker_idle(timeout: float = 20.0) -> None:
 
 @pytest.fixture(autouse=True)
 def _embedded_tasks_finish() -> Iterator[None]:
-    """In embedded mode replies run on threads: none may outlive its test and touch the next one."""
+    """In embedded mode replies run on threads: none may outlive its test and touch the next one. A task still
+    pending after the wait fails this test, by name, and is no longer waited for by the next tests."""
     yield
     if settings.EMBEDDED:
-        from helpdesk.celery import embedded_tasks_wait
+        from helpdesk.celery import embedded_tasks_abandon, embedded_tasks_wait
 
-        embedded_tasks_wait()
+        if left := embedded_tasks_wait():
+            embedded_tasks_abandon()
+            pytest.fail(f"in-process tasks still pending 30 s after the test: {', '.join(left)}")
 
 
 @pytest.fixture(autouse=True)

@@ -23,4 +23,8 @@ class Command(BaseCommand):
                 self.stdout.write("The demo knowledge base is already loaded.")
             return
         self.stdout.write(f"Loaded the demo knowledge base: {articles} articles and {faqs} FAQ entries, published.")
-        embedded_tasks_wait(timeout=120)  # embedded mode: index before serving; production: the workers do it
+        # Embedded mode: index before serving; production: the workers do it.
+        if still_indexing := embedded_tasks_wait(timeout=120):
+            self.stdout.write(
+                f"Still indexing after 2 minutes ({len(still_indexing)} tasks): it goes on in the background."
+            )
