@@ -57,10 +57,10 @@ _EN_NOUN = (
     r"|人工(?:客服|服务)?|真人(?:客服)?|客服(?:人员)?|工作人员|售后(?:客服)?"
     r"|ren\s?gong(?:\s?ke\s?fu)?|ke\s?fu)"  # and in pinyin ("can i get rengong")
 )
-# "somebody on your team", "someone who works there": the qualifier keeps it a person of the shop.
+# "somebody on your team", "a colleague of yours": the qualifier keeps it a person of the shop.
 _EN_ONE_PERSON = (
     rf"{_EN_DET}{_EN_NOUN}"
-    r"(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+(?:\w+\s+)?(?:team|staff|shop|store|end|side|company))?"
+    r"(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+(?:\w+\s+)?(?:team|staff|shop|store|end|side|company)|\s+of\s+yours)?"
 )
 # Two of them offered as alternatives: "put your manager or somebody who works there on this".
 _EN_PERSON = rf"{_EN_ONE_PERSON}(?:,?\s+(?:or|or\s+else|and/or)\s+{_EN_ONE_PERSON})?"

@@ -75,6 +75,10 @@ REQUESTS = [
     "我要找管退款的人",
     "帮我转给处理投诉的客服",
     "能不能让负责售后的同事看一下",
+    # a person of the shop named as one "of yours": "a colleague of yours", "one of yours"
+    "Could a colleague of yours phone me back about this?",
+    "can someone of yours give me a ring tomorrow",
+    "I'd rather talk to a colleague of yours about the refund",
 ]
 
 NOT_REQUESTS = [
@@ -118,6 +122,9 @@ NOT_REQUESTS = [
     "负责发货的人说可以退",
     "申请发票的时候同事手快，把公司名称少打了两个字，还能改吗？",  # applying for an invoice, not asking anyone
     "上次邀请同事一起喝茶，买的茶具能开发票吗",
+    # "of yours" about something else, or a person not asked for
+    "A colleague of yours said the refund takes 3-5 days, is that right?",
+    "Is this teapot of yours dishwasher safe?",
 ]
 
 
