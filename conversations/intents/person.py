@@ -95,7 +95,9 @@ _EN_CONTACT_ME = (
     r"(?=\s*(?:[.!?,;]|$)))"
 )
 _EN_WANT = (
-    r"want|wanna|need|would\s+like|'d\s+like|prefer|would\s+rather|'d\s+rather|rather|request|demand|ask\s+for"
+    # with a word of weight between: "I'd just like…", "I would really rather…"
+    r"want|wanna|need|(?:would|'d)\s+(?:(?:just|really|much|simply|honestly|very\s+much)\s+)?(?:like|rather|prefer)"
+    r"|prefer|rather|request|demand|ask\s+for"
     r"|insist\s+on|looking\s+for|waiting\s+for"
 )
 _EN_REQUEST = re.compile(

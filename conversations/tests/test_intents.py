@@ -79,6 +79,10 @@ REQUESTS = [
     "Could a colleague of yours phone me back about this?",
     "can someone of yours give me a ring tomorrow",
     "I'd rather talk to a colleague of yours about the refund",
+    # a word of weight inside the wish: "I'd just like", "I would really rather"
+    "Honestly at this point I'd just like someone who can make a decision to get in touch with me.",
+    "I would really like someone from your team to call me",
+    "I'd much rather speak to a human",
 ]
 
 NOT_REQUESTS = [
@@ -125,6 +129,8 @@ NOT_REQUESTS = [
     # "of yours" about something else, or a person not asked for
     "A colleague of yours said the refund takes 3-5 days, is that right?",
     "Is this teapot of yours dishwasher safe?",
+    "I'd really like a refund for the broken cup",
+    "I would just like to know the price",
 ]
 
 
