@@ -98,6 +98,63 @@ def test_a_field_outside_a_shop_is_not_covered_by_shop_words(shop, question) -> 
     assert covered(question) < settings.COVERAGE_MIN
 
 
+@pytest.fixture
+def delivery_shop(fake_ollama) -> None:
+    """A shop whose delivery articles name the city it sends from and, in one of each language, the weather."""
+    article_create(
+        title="Delivery", tags="delivery, shipping",
+        body="## Sending your order\n\nWe pack every kettle in our Chengdu workshop and send it within two days, "
+             "Monday to Friday. Parcels usually arrive in three to five days.",
+    )
+    article_create(
+        title="发货", language="zh-hans", tags="发货, 配送",
+        body="## 发货时间\n\n所有水壶都在成都的工作室打包，周一至周五两天内发货，一般三到五天送到。",
+    )
+
+
+@pytest.mark.parametrize("question", [
+    # the weather where the shop sends from: the city is the articles', the weather is not the shop's matter
+    "What's the weather going to be like in Chengdu on Saturday?",
+    "Should I bring an umbrella to Chengdu next week?",
+    "and is it going to rain in Chengdu tomorrow?",
+    "下周去成都，那边气温多少度？",
+    "成都周六天气怎么样？要不要带伞？",
+    "成都明天会下雨吗",
+    # with the articles' days of sending around it
+    "下周三去成都，那天气温多少度？要不要带伞？",
+    "I'm in Chengdu from Monday to Friday next week. Will it rain, and what temperature should I pack for?",
+    "周一到周五在成都出差，那几天天气怎么样？",
+])
+def test_the_weather_is_not_covered_by_the_city_a_delivery_article_names(delivery_shop, question) -> None:
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize("question", [
+    "下周三去杭州，那天气温多少度？要不要带伞？",  # the demo's delivery article: "杭州工作室", "周一至周五"
+    "周五要去杭州玩，那天会下雨吗？",
+    "Going to Hangzhou on Friday. What's the temperature there, will I need an umbrella?",
+])
+def test_the_weather_in_the_demo_shops_city_is_not_covered_by_its_delivery_articles(fake_ollama, question) -> None:
+    from knowledge.tests.factories import demo_knowledge_base_create
+
+    demo_knowledge_base_create()
+    assert covered(question) < settings.COVERAGE_MIN
+
+
+def test_the_weather_stays_covered_where_an_article_speaks_of_it(delivery_shop) -> None:
+    article_create(
+        title="Delays", tags="delivery, delay",
+        body="## Late parcels\n\nIn bad weather, such as heavy rain or snow, a parcel can arrive a day or two late.",
+    )
+    article_create(
+        title="延误", language="zh-hans", tags="延误, 配送",
+        body="## 配送延误\n\n遇到大雨、大雪等恶劣天气，包裹可能会晚一两天送到。",
+    )
+    for question in ("Can bad weather delay my parcel?", "Will heavy rain make my parcel late?",
+                     "下雨天包裹会晚到吗", "恶劣天气会影响配送吗"):
+        assert covered(question) >= settings.COVERAGE_MIN, question
+
+
 @pytest.mark.parametrize("question", [
     # a service the shop is asked whether it offers, which no article names
     "Do you do engraving on cups I pay for by card or Alipay?",
