@@ -235,6 +235,14 @@ _PLACE_VISIT = re.compile(
     rf"|{_ZH_PLACE}[^，。！？,.!?]{{0,8}}?(?:几点|什么时候|啥时候)(?:开门|关门|营业|下班|上班|开|关)"
     rf"|{_ZH_PLACE}[^，。！？,.!?]{{0,4}}?营业时间|(?:到|去|来)[^，。！？,.!?寄送发]{{0,3}}?{_ZH_PLACE}"
     r"|到店(?:自提|自取|取|买|购买|看看|体验|品尝|试喝)"
+    # the visit said after the place, asked ("a shop in Hangzhou I could visit", "a showroom we can drop by",
+    # "工作室可以参观吗", "实体店…想去逛逛"), and the place after 参观 ("想参观一下你们的工作室"); not a visit
+    # told ("the studio I visited", "参观的时候买的")
+    rf"|\b{_PLACE}\b[^.?!]{{0,40}}?\b(?:i|we)\s+(?:could|can|might|may)\s+(?:visit|drop\s+by|come\s+(?:by|to|in)"
+    r"|pop\s+in|stop\s+by|swing\s+by|go\s+to)\b"
+    rf"|{_ZH_PLACE}[^，。,.!?！？]{{0,8}}?(?:可以|能|能不能|可不可以|让)(?:去|来)?(?:参观|逛逛|看看|坐坐|拜访)"
+    rf"|(?:实体店|门店)[^。.!！]{{0,12}}?(?:想|要|能|可以)(?:去|来)(?:逛|看|坐|参观)"
+    rf"|(?:想|要|能|可以)(?:去)?参观[^，。！？,.!?]{{0,6}}?{_ZH_PLACE}"
 )
 # Not a place: the customer service's hours, and a shop on the web ("visit your online shop").
 _NOT_A_PLACE = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\blive\s+chat|客服|热线"
@@ -244,7 +252,7 @@ _NOT_A_PLACE = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\bli
 # place, or in place of a delivery: "I'll collect it myself" alone may be of a parcel waiting at a courier's point,
 # which a delivery article covers ("held at a nearby service point for you to collect").
 _SELF_PICKUP = re.compile(
-    r"\b(?:collect|pick(?:\s+up)?|pickup|fetch|grab)\s+(?:(?:it|them|(?:my|the|our)\s+[a-z'-]+)\s+)?(?:up\s+)?"
+    r"\b(?:collect|pick(?:\s+up)?|pickup|fetch|grab)\s+(?:(?:it|them|(?:my|the|our|an?)\s+[a-z'-]+)\s+)?(?:up\s+)?"
     r"(?:myself|ourselves|in\s+person)\b"
     # "can I come pick up my order", "come and collect it": the customer comes for it
     r"|\b(?:i|we)\s+(?:\w+\s+){0,2}?come\s+(?:and\s+|to\s+|over\s+(?:and\s+)?)?(?:collect|pick\s+up|pickup|fetch)\b"
@@ -252,6 +260,8 @@ _SELF_PICKUP = re.compile(
 _FROM_THE_SHOP = re.compile(
     r"\b(?:from|at)\s+(?:you\b|you\s+guys|u\b|(?:your|ur)\s+(?:[a-z]+\s+)?(?:studio|store|shop|warehouse|office|place"
     r"|premises))"
+    # the shop's own place asked about, then where to collect ("a shop in Beijing where I could pick it up in person")
+    rf"|\b(?:have|got|is\s+there)\s+(?:a|an|any)\s+(?:physical\s+)?{_PLACE}\b[^.?!]{{0,30}}?\bwhere\b"
     r"|\binstead\s+of\s+(?:having\s+(?:it|them)\s+|getting\s+(?:it|them)\s+)?(?:waiting\s+for\s+)?"
     r"(?:shipping|shipped|delivery|delivered|posting|posted|sf|the\s+courier|a\s+courier)\b"
 )

@@ -616,6 +616,13 @@ def test_sending_something_back_is_a_return_however_long_the_thing(question) -> 
     # coming for it, in chat spelling too
     "can i just come pick up my stuff at ur shanghai office rather than wait for the courier",
     "Could we come over and collect the order from you?",
+    # the visit said after the place, and the order collected in person
+    "Do you have a physical shop in Hangzhou I could visit this weekend?",
+    "Is there a showroom we can drop by to see the cups first?",
+    "Do you have a shop in Beijing where I could pick up an order in person?",
+    "你们杭州的工作室可以参观吗？",
+    "你们有实体店吗？周末想去逛逛",
+    "想参观一下你们的工作室，需要预约吗",
 ])
 def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     assert place_visit(as_read(question))
@@ -636,6 +643,9 @@ def test_a_visit_to_a_place_or_its_hours_is_a_head(question) -> None:
     "can I self-collect the parcel from the SF locker?",
     "will the courier come and pick up the cracked cup from me?",  # the courier comes, not the customer
     "we'll come pick up the tea at the service point near home",
+    "Is the studio I visited last year still packing the orders?",  # a visit told, not asked
+    "工作室参观的时候买的茶能开发票吗",
+    "the courier left it at a locker, can I pick up a parcel there in person?",
 ])
 def test_support_hours_and_a_parcel_waiting_are_no_visit(question) -> None:
     assert not place_visit(as_read(question))
