@@ -527,8 +527,9 @@ def _readings(character: str) -> frozenset[str]:
     """A Chinese character's readings without tones, all of them ("漂": piao, biao): a pinyin keyboard offers
     every character of a reading for the same keys, whichever tone."""
     pypinyin = pinyin_load()  # first: importing pypinyin any other way would load what it leaves out
-    return frozenset(pypinyin.pinyin(character, style=pypinyin.Style.NORMAL, heteronym=True, errors="ignore")[0]
-                     or ())
+    # A character it has no reading for ("々", a punctuation mark of the run) gives an empty list: no reading.
+    read = pypinyin.pinyin(character, style=pypinyin.Style.NORMAL, heteronym=True, errors="ignore")
+    return frozenset(read[0] if read else ())
 
 
 def _masked(word: str, position: int) -> str:
@@ -596,6 +597,57 @@ def particle_mended(text: str) -> str:
         return match.group(0) if ends_word else "吗"
 
     return _PARTICLE_SLIP.sub(mend, text) if _CJK_RUN.search(text) else text
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # characters, not the run's punctuation ("。")
+
+
+def glued_slip_mended(snapshot: Snapshot, text: str) -> str:
+    """A Chinese message with a word mistyped by its sound written as the knowledge base's word, where the segmenter
+    glued the slip to the word before it ("也能开发漂吗" cut as 开发 / 漂: "开 发票"; "满多少钱报邮" cut as 钱报 / 邮:
+    "钱 包邮"), so that `_homophone_ids` never sees the slip whole. Only where the word before is one no article has,
+    the lone character after it is no word of the message's own ("期" of "分期付" is 分期's: 付 is paid, not a slip of
+    支付), and the word meant is one of an article's topic words (its title, tags or a heading); a word the articles
+    have as typed ("六个人" has 个人) is not a slip. A space keeps the mended word apart from what is left before it.
+    """
+    if not _CJK_RUN.search(text):
+        return text
+    lexicon = _lexicon(snapshot)
+
+    def meant(word: str, after: str) -> str | None:
+        pair = word[-1] + after
+        if len(word) < 2 or len(after) != 1 or not _HAN.fullmatch(pair) or pair in snapshot.vocabulary \
+                or word in snapshot.vocabulary or after in STOPWORDS:
+            return None
+        for term_id in _homophone_ids(snapshot, lexicon, pair):
+            term = lexicon.words[term_id]
+            slipped_first = term[0] != pair[0]
+            # the glued character mistyped only where the segmenter made the word up ("钱报"), not a word of its
+            # dictionary the customer meant ("分期")
+            if slipped_first and segmenter().has_word(word):
+                continue
+            topic = snapshot.posting_topic[snapshot.term_ptr[term_id]:snapshot.term_ptr[term_id + 1]]
+            if topic.any():
+                return term
+        return None
+
+    def mend(match: re.Match[str]) -> str:
+        words = segmenter().cut(match.group(0))
+        out: list[str] = []
+        index = 0
+        while index < len(words):
+            word = words[index]
+            after = words[index + 1] if index + 1 < len(words) else ""
+            term = meant(word, after) if after else None
+            if term is not None:
+                out += [word[:-1], " ", term]
+                index += 2
+                continue
+            out.append(word)
+            index += 1
+        return "".join(out)
+
+    return _CJK_RUN.sub(mend, text)
 
 
 def pinyin_mended(snapshot: Snapshot, text: str) -> str:

@@ -14,6 +14,7 @@ from .coverage import (
     chunk_articles,
     coverage_and_head_named_nowhere,
     coverage_scores,
+    glued_slip_mended,
     particle_mended,
     pinyin_mended,
 )
@@ -115,9 +116,9 @@ def search(
         query_vector = embed_query(query)
     # Pinyin left as typed in a Chinese message ("要付yunfei吗") is searched and covered as the words it spells, and
     # a final 吗 typed as its homophone ("能退码？") as 吗.
-    query = particle_mended(pinyin_mended(snapshot, query))
+    query = particle_mended(glued_slip_mended(snapshot, pinyin_mended(snapshot, query)))
     if context:
-        context = (particle_mended(pinyin_mended(snapshot, context[0])), context[1])
+        context = (particle_mended(glued_slip_mended(snapshot, pinyin_mended(snapshot, context[0]))), context[1])
     fusion = _fuse_queries(snapshot, [(query, query_vector)] + ([context] if context else []))
     fusion.coverage, own = _coverage(snapshot, query, context[0] if context else "")
     if context and subject:

@@ -119,6 +119,30 @@ def test_a_chinese_word_mistyped_by_its_sound_is_the_articles_word(shop, questio
     assert covers(question, title) >= settings.COVERAGE_MIN
 
 
+@pytest.mark.parametrize(("question", "title"), [
+    # the slip's first character glued by the segmenter to the word before ("开发" + "漂"), which no article has
+    ("我是个人买的，也能开发漂吗？", "发票开具说明"),
+    ("我4月1号下的单，今天还能开发漂吗", "发票开具说明"),
+    ("茶具摔坏了，你们管保休吗", "茶具保修"),
+])
+def test_a_mistyped_word_the_segmenter_glued_to_the_word_before_is_the_articles_word(shop, question, title) -> None:
+    assert covers(question, title) >= settings.COVERAGE_MIN
+
+
+def test_a_glued_slip_is_mended_only_from_a_word_the_base_lacks_into_one_it_has(shop) -> None:
+    from knowledge.retrieval.coverage import glued_slip_mended
+    from knowledge.retrieval.snapshot import current_snapshot
+
+    snapshot = current_snapshot()
+    assert glued_slip_mended(snapshot, "也能开发漂吗") == "也能开 发票吗"
+    assert glued_slip_mended(snapshot, "可以开发票吗") == "可以开发票吗"  # spelt right: left as it is
+    assert glued_slip_mended(snapshot, "我们做软件开发的") == "我们做软件开发的"  # no slip of a word it has
+    assert glued_slip_mended(snapshot, "how long?") == "how long?"
+    assert glued_slip_mended(snapshot, "能开发。发〇吗") == "能开发。发〇吗"  # marks of the run have no reading
+    assert glued_slip_mended(snapshot, "我们办公室六个人") == "我们办公室六个人"  # 个人 is the articles' word as typed
+    assert glued_slip_mended(snapshot, "能用花呗分期付吗") == "能用花呗分期付吗"  # 分期 meant, 付 no slip of 支付
+
+
 def test_a_homophone_must_differ_by_one_character_and_only_stands_in_for_a_word_the_base_lacks(shop) -> None:
     from knowledge.retrieval.coverage import vocabulary_forms
     from knowledge.retrieval.snapshot import current_snapshot
