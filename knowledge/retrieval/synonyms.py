@@ -375,6 +375,31 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(?:客服|人工)(?:的)?(?:上班|工作|在线|服务)时间"
         r"|(?:晚上|夜里|半夜|凌晨|周末|节假日|假期)[^，。！？,.!?家]{0,8}?(?:还有|有没有|还能找到|能找到|找得到|联系得上|联系到)"
         r"(?:人(?![在签收发送派寄])|客服)")),
+    # "changed my mind", "don't want it anymore", "不想要了": a return for the customer's own reasons, the articles'
+    # "change of mind" and "个人原因". Read before a return's own phrasings, which its look-aheads need ("I don't
+    # like the colour, can I send it back?").
+    ("change of mind", re.compile(
+        r"\bchang(?:e|ed|ing)\s+(?:my|our|your|his|her|their)\s+minds?\b|\bchange\s+of\s+mind\b"
+        r"|\b(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:want|need|like)\s+(?:it|them|this|these)"
+        r"(?:\s+any\s*more)\b"
+        # not liking what came, asked back: "I don't really like the colour, can I return it?"
+        r"|\b(?:don'?t|didn'?t|do\s+not|did\s+not)\s+(?:really\s+|much\s+)?like\s+(?:it|them|this|these|that|the\s+\w+)"
+        r"(?=[^?]{0,40}\b(?:return|refund|(?:send|ship|post|mail|bring|take)\s+(?:it\s+|them\s+)?back|exchange))"
+        # "brewed it once, not for me. can it still go back?": not to the customer's taste, a question after it
+        # ("not for me, it's for my dad" is someone else's)
+        r"|\bnot\s+(?:really\s+)?(?:for\s+me|my\s+(?:cup\s+of\s+tea|thing|taste|style)|to\s+my\s+(?:taste|liking))\b"
+        r"(?![^?.!]{0,20}\bfor\s+(?:my|a|an|the|him|her|them|someone)\b)(?=[^?]{0,80}\?)"
+        r"|\b(?:don'?t|didn'?t|do\s+not|did\s+not)\s+(?:really\s+|much\s+)?(?:like|enjoy|love)\s+the\s+"
+        r"(?:taste|flavou?r|smell)\b(?=[^?]{0,80}\?)")),
+    ("个人原因", re.compile(
+        r"不想要了|(?:又|突然)?不(?:太|怎么|是很)?(?:想)?要了|改(?:变)?主意|后悔(?:了|买)|不喜欢了|用不上了|买多了"
+        # "颜色不喜欢，能退吗": not liking what came, with a return asked for
+        r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))"
+        # "感觉不合我口味，还能退吗", "喝不惯": not to the customer's taste, with a return asked for
+        r"|(?:不(?:太|怎么|是很)?(?:合|对)(?:我的?|自己的?)?(?:口味|胃口|心意)|喝不惯|不好喝)(?=[^？?。！!]{0,12}(?:退|换))"
+        # "太淡了不是我喜欢的味道，剩下大半包还能退吗"
+        r"|(?:不是|并不是)(?:我|自己|我们)(?:喜欢|爱喝|爱)的(?:味道|口味|款|颜色|类型|风格|那种)?"
+        r"(?=[^？?。！!]{0,14}(?:退|换))")),
     # "send it back", "ship the teapot back", "mail the broken cups back to you": returning, whatever is between.
     ("return", re.compile(r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|posted"
                           r"|bring|bringing|take|taking)(?=\s+(?:[\w'-]+\s+){1,6}?back\b)"
@@ -403,30 +428,6 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           # "I tore open a pouch", "ripped the bag open"
                           r"|\b(?:tore|torn|ripped|rip|cut|split)\s+(?:(?:it|them|the|a|my|one)\s+)?(?:[\w-]+\s+)?open\b")),
     ("拆封", re.compile(r"(?:封口|封条|密封)(?:已经|都|也)?(?:破|开|撕|拆)(?:了|开了|掉了)?")),
-    # "changed my mind", "don't want it anymore", "不想要了": a return for the customer's own reasons, the articles'
-    # "change of mind" and "个人原因".
-    ("change of mind", re.compile(
-        r"\bchang(?:e|ed|ing)\s+(?:my|our|your|his|her|their)\s+minds?\b|\bchange\s+of\s+mind\b"
-        r"|\b(?:don'?t|do\s+not|no\s+longer)\s+(?:really\s+)?(?:want|need|like)\s+(?:it|them|this|these)"
-        r"(?:\s+any\s*more)\b"
-        # not liking what came, asked back: "I don't really like the colour, can I return it?"
-        r"|\b(?:don'?t|didn'?t|do\s+not|did\s+not)\s+(?:really\s+|much\s+)?like\s+(?:it|them|this|these|that|the\s+\w+)"
-        r"(?=[^?]{0,40}\b(?:return|refund|send\s+(?:it\s+|them\s+)?back|exchange))"
-        # "brewed it once, not for me. can it still go back?": not to the customer's taste, a question after it
-        # ("not for me, it's for my dad" is someone else's)
-        r"|\bnot\s+(?:really\s+)?(?:for\s+me|my\s+(?:cup\s+of\s+tea|thing|taste|style)|to\s+my\s+(?:taste|liking))\b"
-        r"(?![^?.!]{0,20}\bfor\s+(?:my|a|an|the|him|her|them|someone)\b)(?=[^?]{0,80}\?)"
-        r"|\b(?:don'?t|didn'?t|do\s+not|did\s+not)\s+(?:really\s+|much\s+)?(?:like|enjoy|love)\s+the\s+"
-        r"(?:taste|flavou?r|smell)\b(?=[^?]{0,80}\?)")),
-    ("个人原因", re.compile(
-        r"不想要了|(?:又|突然)?不(?:想)?要了|改(?:变)?主意|后悔(?:了|买)|不喜欢了|用不上了|买多了"
-        # "颜色不喜欢，能退吗": not liking what came, with a return asked for
-        r"|不(?:太|怎么|是很)?喜欢(?=[^？?。！!]{0,12}(?:退|换))"
-        # "感觉不合我口味，还能退吗", "喝不惯": not to the customer's taste, with a return asked for
-        r"|(?:不(?:太|怎么|是很)?(?:合|对)(?:我的?|自己的?)?(?:口味|胃口|心意)|喝不惯|不好喝)(?=[^？?。！!]{0,12}(?:退|换))"
-        # "太淡了不是我喜欢的味道，剩下大半包还能退吗"
-        r"|(?:不是|并不是)(?:我|自己|我们)(?:喜欢|爱喝|爱)的(?:味道|口味|款|颜色|类型|风格|那种)?"
-        r"(?=[^？?。！!]{0,14}(?:退|换))")),
     # "can you engrave her name on the lid?", "could you personalise it", "盖碗可以刻字吗", "能印个logo吗": a thing
     # made the customer's own, a service no article of a shop that does not offer it names
     ("personalisation", re.compile(

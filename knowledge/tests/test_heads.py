@@ -364,6 +364,11 @@ def test_another_sellers_goods_stay_theirs_without_buying_from_the_shop(shop, qu
     ("能不能先把其余的寄出来", "拆单"),
     ("没货的等到货了再补发吧", "拆单"),
     ("泡了一壶，太淡了不是我喜欢的味道，剩下的还能退吗", "个人原因"),
+    # not liking what came, with the return asked in a phrasing of its own ("send it back"), and a wish gone soft
+    ("The gaiwan is still in its box, but I just don't like the colour. Can I send it back?", "change of mind"),
+    ("don't really like them tbh, could I ship them back?", "change of mind"),
+    ("三周前收到的盖碗，盒子都没拆，现在不太想要了，还能退吗", "个人原因"),
+    ("茶叶还没拆，又不怎么想要了，可以退吗", "个人原因"),
     ("went off to cook dinner, came back and the order says CANCELLED??", "cancelled"),
     ("my order is showing as cancelled, what happened?", "cancelled"),
     ("can you engrave my dad's name on the lid?", "personalisation"),
