@@ -605,10 +605,11 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")  # characters, 
 def glued_slip_mended(snapshot: Snapshot, text: str) -> str:
     """A Chinese message with a word mistyped by its sound written as the knowledge base's word, where the segmenter
     glued the slip to the word before it ("也能开发漂吗" cut as 开发 / 漂: "开 发票"; "满多少钱报邮" cut as 钱报 / 邮:
-    "钱 包邮"), so that `_homophone_ids` never sees the slip whole. Only where the word before is one no article has,
-    the lone character after it is no word of the message's own ("期" of "分期付" is 分期's: 付 is paid, not a slip of
-    支付), and the word meant is one of an article's topic words (its title, tags or a heading); a word the articles
-    have as typed ("六个人" has 个人) is not a slip. A space keeps the mended word apart from what is left before it.
+    "钱 包邮"), so that `_homophone_ids` never sees the slip whole. Only where the word before is one no article has
+    and the word meant is one of an article's topic words (its title, tags or a heading); the glued character itself
+    is taken for the slip only when the segmenter made the word before up ("钱报"), not when it is a word of its
+    dictionary the customer meant ("分期付" is 分期 and 付, no slip of 支付); a pair the articles have as typed
+    ("六个人" has 个人) is no slip. A space keeps the mended word apart from what is left before it.
     """
     if not _CJK_RUN.search(text):
         return text
