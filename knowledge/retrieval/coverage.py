@@ -397,6 +397,28 @@ def root(word: str) -> str:
     return word
 
 
+# The past forms of the irregular verbs a customer's story is told in, as their verb: "it was sent" is sending, "I paid
+# twice" is paying, "they broke" is breaking, whichever form the article has. Only verbs whose past form is no other
+# word a shop article would use ("left", "found", "felt", "saw" stay as they are).
+_IRREGULAR_PAST = {
+    form: verb
+    for verb, forms in {
+        "send": "sent", "pay": "paid", "buy": "bought", "break": "broke broken", "get": "got gotten",
+        "take": "took taken", "give": "gave given", "come": "came", "sell": "sold", "bring": "brought",
+        "make": "made", "choose": "chose chosen", "write": "wrote written", "forget": "forgot forgotten",
+        "throw": "threw thrown", "drink": "drank drunk", "eat": "ate eaten", "know": "knew known", "tell": "told",
+        "keep": "kept", "spend": "spent", "lend": "lent", "catch": "caught", "steal": "stole stolen",
+        "freeze": "froze frozen", "tear": "tore torn",
+    }.items()
+    for form in forms.split()
+}
+
+
+def _form_root(word: str) -> str:
+    """The root an English word's forms share, its irregular past forms included ("sent": "send")."""
+    return root(_IRREGULAR_PAST.get(word, word))
+
+
 # A field word's root, and the length of its shortest word: a word of that root at least about as long is one of its
 # forms ("medicines", "allergies"); a shorter one the root merely folds in is another word ("care" of "career",
 # "law" of "lawyer", "park" of "parking").
@@ -463,7 +485,7 @@ def _lexicon(snapshot: Snapshot) -> _Lexicon:
     for term, term_id in snapshot.vocabulary.items():
         lexicon.words[term_id] = term
         if term.isascii() and term.isalpha() and len(term) >= 3:
-            lexicon.roots.setdefault(root(term), []).append(term_id)
+            lexicon.roots.setdefault(_form_root(term), []).append(term_id)
     article_ids = np.asarray([chunk.article_id for chunk in snapshot.chunks])
     new_article = np.ones(len(article_ids), dtype=bool)
     new_article[1:] = article_ids[1:] != article_ids[:-1]
@@ -683,7 +705,7 @@ def _english_ids(snapshot: Snapshot, lexicon: _Lexicon, word: str, *, slips: boo
     """The vocabulary's forms of an English word: itself, its root's, or (long words only, `slips`) one slip
     away."""
     exact = snapshot.vocabulary.get(word)
-    ids = lexicon.roots.get(root(word), []) + ([exact] if exact is not None else [])
+    ids = lexicon.roots.get(_form_root(word), []) + ([exact] if exact is not None else [])
     if not ids and slips and len(word) >= 5:
         ids = [term_id for slip in _slips(word) if (term_id := snapshot.vocabulary.get(slip)) is not None]
     return ids

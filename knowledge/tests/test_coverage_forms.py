@@ -143,6 +143,21 @@ def test_a_glued_slip_is_mended_only_from_a_word_the_base_lacks_into_one_it_has(
     assert glued_slip_mended(snapshot, "能用花呗分期付吗") == "能用花呗分期付吗"  # 分期 meant, 付 no slip of 支付
 
 
+@pytest.mark.parametrize(("word", "form"), [
+    ("sent", "send"),  # the article's verb, met by the past form a story is told in
+    ("paid", "pay"),
+    ("bought", "buy"),
+    ("broke", "broken"),  # two irregular forms of one verb meet too
+])
+def test_an_irregular_past_form_is_the_articles_verb(fake_ollama, word, form) -> None:
+    from knowledge.retrieval.coverage import vocabulary_forms
+    from knowledge.retrieval.snapshot import current_snapshot
+
+    article_create(title="Orders", tags="orders",
+                   body=f"## Your order\n\nWe {form} every order with care; ask us if anything is unclear.")
+    assert form in vocabulary_forms(current_snapshot(), word)
+
+
 def test_a_homophone_must_differ_by_one_character_and_only_stands_in_for_a_word_the_base_lacks(shop) -> None:
     from knowledge.retrieval.coverage import vocabulary_forms
     from knowledge.retrieval.snapshot import current_snapshot
