@@ -54,6 +54,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
      "与订单不符", "货不对版"),
     ("parcel", "package", "包裹", "快递件", "货物"),
     ("overseas", "international", "abroad", "foreign", "海外", "国外", "境外", "国际"),
+    # setting a matter going, in everyday words: "how do I kick off a return?" is "how to start a return"
+    ("start", "kick off", "kick it off", "kick that off", "kick this off", "begin", "initiate", "get started"),
     ("return", "send back", "退货", "退回", "寄回", "退换"),
     ("refund", "money back", "reimburse", "退款", "退钱", "退费", "原路退回"),
     ("exchange", "replacement", "replace", "换货", "换新", "补发", "更换"),

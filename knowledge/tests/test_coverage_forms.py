@@ -143,6 +143,17 @@ def test_a_glued_slip_is_mended_only_from_a_word_the_base_lacks_into_one_it_has(
     assert glued_slip_mended(snapshot, "能用花呗分期付吗") == "能用花呗分期付吗"  # 分期 meant, 付 no slip of 支付
 
 
+@pytest.mark.parametrize("question", [
+    "how do I kick off a return? is there a button somewhere?",
+    "ok cool, how do i kick that off",  # after an answer about returns
+    "Where do I initiate a return?",
+])
+def test_setting_a_matter_going_in_everyday_words_is_starting_it(shop, question) -> None:
+    article_create(title="Returns", tags="returns",
+                   body="## How to start a return\n\nOpen My Orders, choose the order and click Request return.")
+    assert covers(question, "Returns") >= settings.COVERAGE_MIN
+
+
 @pytest.mark.parametrize(("word", "form"), [
     ("sent", "send"),  # the article's verb, met by the past form a story is told in
     ("paid", "pay"),
