@@ -132,15 +132,17 @@ ASKING_WORDS = frozenset(
     爸妈 长辈 亲戚 闺蜜 兄弟 姐妹 婆婆 公公 岳父 岳母 老师 同学 客户
     """.split()
 )
-# Words of telling, not of a subject: how often, how much, where at all, how frankly, in which month ("never
-# got a text w the tracking number", "literally everywhere else", "super old school", "back in July", "其实",
-# "十月"). They weigh nothing in what a source covers, but they are words of the message: a message full of them
-# tells a story (STORY_UNITS).
+# Words of telling, not of a subject: how often, how much, where at all, how frankly, in which month, how many
+# months ago, when, and how glad ("never got a text w the tracking number", "literally everywhere else", "super old
+# school", "back in July", "five months ago", "once it's left you", "Great.", "其实", "十月"). They weigh nothing in
+# what a source covers, but they are words of the message: a message full of them tells a story (STORY_UNITS).
 FILLER_WORDS = frozenset(
     """
     never anywhere everywhere somewhere nowhere literally super totally honestly seriously basically only even
     tho w kinda sorta usual usually proper actual straight directly out realistically typically lol omg wtf wth smh
     tbh technically practically eventually personally originally ideally hopefully
+    two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred dozen couple
+    month months once great cool awesome perfect nice alright
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec
     真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正 平时 平常 往常

@@ -65,7 +65,10 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("invoice", "receipt", "fapiao", "paperwork", "发票", "收据", "专票", "普票"),
     # a lid that does not fit, told by what it does: "it rattles", "never sat snug", "盖子晃动盖不紧"
     ("fit", "snug", "rattle", "rattling", "wobble", "wobbly", "wobbling", "不严", "盖不严", "盖不紧", "不合", "晃动",
-     "松动"),
+     "松动",
+     # how a lid or saucer sits: "it won't sit flat", "never sat right on the cup"
+     "sit flat", "sits flat", "sat flat", "sitting flat", "sit right", "sits right", "sat right", "sit properly",
+     "sits properly", "sit level", "sits level", "sit straight", "sits straight"),
     ("vat invoice", "input tax", "input vat", "专用发票", "增值税专用发票", "进项", "进项税", "抵扣"),
     # with the ways to pay a shop may or may not take ("do you take PayPal?": its list of payment methods answers it)
     ("payment", "pay", "paid", "checkout", "check out", "出钱", "给钱", "付款", "支付", "结算", "付钱",
@@ -308,11 +311,28 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("delivery", re.compile(
         r"\bhow\s+(?:long|many\s+days)\s+(?:will|would|does|do|is|till|until|before)\s+(?:it|they|this|that|my\s+[\w-]+"
         r"|the\s+[\w-]+)?\s*(?:\w+\s+){0,4}?(?:get|gets|come|comes|arrive|arrives|reach|reaches|make\s+it)\s+"
-        r"(?:out\s+|over\s+|down\s+|up\s+)?(?:here|there|to\s+(?:me|us|her|him|them|my\s+[\w-]+))\b")),
+        r"(?:out\s+|over\s+|down\s+|up\s+)?(?:here|there|to\s+(?:me|us|her|him|them|my\s+[\w-]+))\b"
+        # "will her tea take longer to get there?", "does it take extra days to reach Urumqi?": the time delivery
+        # takes, compared
+        # (not a journey's: "will the train take longer to get there")
+        r"|\b(?:it|they|this|that|(?:my|her|his|the|our|their|your)\s+(?!(?:train|bus|coach|flight|plane|car|taxi|cab|drive"
+        r"|trip|journey|walk|ride|metro|subway|ferry|boat)\b)[\w-]+(?:\s+[\w-]+)?)\s+(?:will\s+|would\s+"
+        r"|might\s+|may\s+|going\s+to\s+|gonna\s+)?(?:take|takes|took|taking)\s+(?:any\s+|much\s+|a\s+(?:bit|lot|little)\s+"
+        r"|way\s+|even\s+)?(?:longer|more\s+time|extra\s+(?:time|days?)|(?:a\s+few\s+|several\s+|some\s+)?(?:more|extra)\s+"
+        r"days|ages|forever)\s+to\s+(?:get|arrive|reach|come|turn\s+up|show\s+up)\b")),
+    # "茶叶到那边要比到上海多几天吗", "寄到拉萨会比上海慢吗": how long delivery takes to a place, compared or asked
+    # with the place as "there" ("到我家要几天"), without a word of delivery
+    ("送达", re.compile(
+        r"(?<![拿收想做找遇看听得感受达直等])到(?:那边|那儿|那里|这边|这儿|这里|我家|家里|我这儿?|我这里|她那儿?|他那儿?"
+        r"|她家|他家|我们这儿?|老家)[^，。？?！!]{0,6}?(?:几天|多少天|多久|多长时间|慢|久)"
+        r"|比(?:寄|送|发)?到[\u4e00-\u9fff]{1,5}?(?:多(?:几|一|两|好几)天|慢|久)")),
     # "when does it actually leave your place?", "how soon will my order go out?": dispatch, asked without its word.
     ("dispatch", re.compile(
         r"\b(?:leave|leaves|left|leaving|go\s+out|goes\s+out|head\s+out|heads\s+out)\s+(?:from\s+)?(?:your|the|ur)\s+"
         r"(?:place|warehouse|studio|shop|store|end|side|workshop|premises)\b"
+        # "once it's left you": the shop named as "you" (not "I left you a message")
+        r"|\b(?:it|they|it'?s|they'?ve|it\s+has|order|parcel|package)\s+(?:has\s+|have\s+|had\s+)?(?:left|leaves|leave)\s+"
+        r"(?:you|you\s+guys|u)\b(?!\s+(?:a|an|the|my|some|two|several|guys\s+a)\b)"
         r"|\b(?:when|how\s+soon)\s+(?:does|do|will|would|can)\s+(?:it|they|my\s+[\w-]+|the\s+[\w-]+)\s+"
         r"(?:actually\s+|finally\s+|usually\s+)?(?:leave|go\s+out|head\s+out|get\s+sent\s+out)\b"
         r"(?!\s+(?:a|an|the|my|your|it|for|of)\b)"
@@ -709,6 +729,16 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:my|the|our)\s+(?:door|doorstep|porch|front\s+door|neighbou?r|reception|concierge|building|gate|mailbox)\b")),
     ("放门口", re.compile(r"(?<!被)放(?:在)?(?:我家)?(?:门口|门卫|物业|前台|保安室|邻居家|家门口)"
                        r"|(?:门口|门卫|物业|前台)代收")),
+    # "can I change where it's delivered?", "could you send it to a different address?": the parcel redirected,
+    # which the courier's app does (not an invoice's or an account's address)
+    ("redirect", re.compile(
+        r"\bchange\s+(?:where|the\s+place)\s+(?:it'?s|it\s+is|it\s+gets|it\s+will\s+be|they'?re|they\s+are"
+        r"|(?:my|the)\s+[\w-]+\s+(?:is|gets|will\s+be))\s+(?:being\s+)?(?:delivered|sent|going|dropped\s+off|shipped"
+        r"|headed|heading)\b"
+        r"|\b(?:change|update|switch|correct|fix|edit|amend|modify)\s+(?:the\s+|my\s+|our\s+)?(?:delivery\s+|shipping\s+"
+        r"|postal\s+|receiving\s+)?address\b(?!\s+(?:on|in|of|for)\s+(?:the\s+|my\s+)?(?:invoice|fapiao|account|profile))"
+        r"|\b(?:send|deliver|ship|redirect|reroute|forward)\s+(?:it|them|the\s+[\w-]+|my\s+[\w-]+)\s+(?:to\s+)?(?:a\s+|my\s+)?"
+        r"(?:different|another|new|other|work|office)\s+address\b|\breroute\b")),
     # "can I change the quantity on my order?", "付完款还能改数量吗": an order's contents changed after it is placed
     # (not its address, which the courier's app redirects)
     ("order edit", re.compile(
