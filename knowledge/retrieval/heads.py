@@ -841,6 +841,10 @@ _EN_PERK_FRAME = re.compile(
     r"|\bwhat(?:'s|\s+is|\s+are|\s+will)\s+(?:the\s+|your\s+|its\s+|their\s+)?([a-z'-]+)\s+(?:going\s+to\s+be\s+|gonna\s+be\s+"
     r"|be\s+)?like\b"
 )
+# "get a tin sent", "get them delivered": the thing got is to be sent, not a perk the customer gets.
+_EN_HAD_SENT = re.compile(
+    r"(?:[a-z'-]+\s+){0,3}?(?:sent|shipped|delivered|posted|mailed|dispatched|couriered|brought|taken|forwarded)\b"
+)
 _ZH_LIKE_FRAME = re.compile(
     r"([\u4e00-\u9fff]{2,4}?)(?:会|将|到底|大概|一般)?(?:怎么样|如何)(?:啊|呀|呢|吗|？|\?|$|，|,|。)"
 )
@@ -912,6 +916,8 @@ def english_services(text: str, *, content: set[str]) -> set[str]:
     oven), among its content words: a head when the knowledge base never names it."""
     found: set[str] = set()
     for match in [*_EN_SERVICE_FRAME.finditer(text), *_EN_PERK_FRAME.finditer(text)]:
+        if match.re is _EN_PERK_FRAME and match.group(1) and _EN_HAD_SENT.match(text, match.start(1)):
+            continue  # "could I get a tin sent to her?": a thing to be sent (english_objects), no perk
         for word in _object_words(next(group for group in match.groups() if group is not None)):
             stem = _stem(word)
             if stem in content and stem not in _EN_GENERIC_NOUNS:  # "gift wrapping": gift, wrapping

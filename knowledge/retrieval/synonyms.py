@@ -39,6 +39,10 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     # the shop's plans (FUTURE_PLANS): "plan", "coming soon", "计划"
     ("future plans", "plan", "planned", "planning", "coming soon", "roadmap", "计划", "即将", "敬请期待", "筹备"),
     ("express", "expedited", "faster", "fastest", "next-day", "overnight", "urgent", "次日达", "加急", "急件", "特快"),
+    # the ordinary delivery beside express: "普通快递" is the article's 标准配送, not the invoice article's 普通(发票);
+    # "normal delivery" is the article's "standard delivery", not the warranty's "normal use" and "delivery van"
+    ("标准配送", "普通快递", "普快", "普通配送", "标准快递", "正常快递"),
+    ("standard", "normal", "regular", "ordinary"),
     ("weekend", "saturday", "sunday", "holiday", "public holiday", "bank holiday", "national day", "golden week",
      "new year", "chinese new year", "spring festival", "周末", "周六", "周日", "星期六", "星期天", "节假日", "假期",
      "放假", "假日", "国庆", "国庆节", "春节", "过年", "五一", "中秋", "元旦", "清明", "端午", "黄金周", "长假"),
@@ -247,7 +251,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|postman|postie|[a-z]+\s+(?:guy|man|driver|courier))\b(?:\s+(?:the\s+)?(?:money|cash))?"
         # "do I have to pay the courier myself?" on a return: who bears the postage, not paying at the door
         r"(?!\s+(?:myself|ourselves|yourselves|for\s+(?:the\s+)?(?:return|postage|shipping|sending)))"
-        r"|\bpay(?:ing)?\s+(?:(?:in\s+)?cash\s+|for\s+(?:it|them)\s+|only\s+)?(?:when|once|after)\s+"
+        # ("pay with cash when it comes", "pay him in cash once he turns up", "pay huodao fukuan like cash when…")
+        r"|\bpay(?:ing)?\s+(?:(?:[\w-]+\s+){0,3}?(?:in\s+|with\s+|by\s+|like\s+|using\s+)?cash\s+|for\s+(?:it|them)\s+"
+        r"|only\s+)?(?:when|once|after)\s+"
         # the parcel or the one bringing it ("when the SF guy shows up", "once he drops it off")
         r"(?:it|they|he|she|the\s+(?:[\w-]+\s+)?\w+|my\s+\w+)\s+"
         r"(?:arrives?|arrived|(?:is|are|gets?|got)\s+delivered|comes?|came|brings\s+(?:it|them|the\s+\w+)"
@@ -325,7 +331,12 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("送达", re.compile(
         r"(?<![拿收想做找遇看听得感受达直等])到(?:那边|那儿|那里|这边|这儿|这里|我家|家里|我这儿?|我这里|她那儿?|他那儿?"
         r"|她家|他家|我们这儿?|老家)[^，。？?！!]{0,6}?(?:几天|多少天|多久|多长时间|慢|久)"
-        r"|比(?:寄|送|发)?到[\u4e00-\u9fff]{1,5}?(?:多(?:几|一|两|好几)天|慢|久)")),
+        r"|比(?:寄|送|发)?到[\u4e00-\u9fff]{1,5}?(?:多(?:几|一|两|好几)天|慢|久)"
+        # the parcel compared ("走普通快递的话会比内地其他城市慢很多吗")
+        r"|(?:寄|发|送|快递|物流|包裹)[^，。？?！!]{0,12}?比[\u4e00-\u9fff]{1,8}?(?:慢|久)"
+        # "下单后大概多久能收到": the parcel received, not an invoice ("发票多久能收到")
+        r"|(?:下单|付款|付完款|下完单|买了?|订了?)(?:以?后|之后)?[^，。？?！!发票]{0,8}?(?:多久|几天|多少天|多长时间)"
+        r"(?:能|可以|才能|就能|会)?(?:收到|到手|到货|送到|拿到)(?!发票|票|电子发票)")),
     # "when does it actually leave your place?", "how soon will my order go out?": dispatch, asked without its word.
     ("dispatch", re.compile(
         r"\b(?:leave|leaves|left|leaving|go\s+out|goes\s+out|head\s+out|heads\s+out)\s+(?:from\s+)?(?:your|the|ur)\s+"

@@ -1,7 +1,10 @@
 """Everyday phrasings read as the shop matter they name, and words of telling that weigh nothing: delivery time
-asked by comparison ("will it take longer to get there?", "到她那儿要多几天"), a parcel redirected ("change where
-it's delivered", "send it to my office address"), dispatch as the parcel having "left you", a lid that "won't sit
-flat"; how many months ago, number words, "once" and "Great." are the telling, not the subject.
+asked by comparison ("will it take longer to get there?", "到她那儿要多几天", "会比其他城市慢吗") or as the parcel
+received ("下单后多久能收到"), a parcel redirected ("change where it's delivered", "send it to my office address"),
+dispatch as the parcel having "left you", a lid that "won't sit flat", the ordinary delivery ("普通快递", "normal
+delivery": the article's 标准配送 and "standard"), paying cash when the courier comes; a thing got sent ("could I get
+a tin sent to her?") is no perk asked for; how many months ago, number words, "once" and "Great." are the telling,
+not the subject.
 
 A small shop of its own (kettles and cups), so these cases are not the evaluation set's or the probes'.
 """
@@ -12,7 +15,8 @@ import pytest
 from django.conf import settings
 
 from knowledge.retrieval.coverage import FILLER_WORDS, question_units
-from knowledge.retrieval.synonyms import concepts_in
+from knowledge.retrieval.heads import english_services
+from knowledge.retrieval.synonyms import concepts_in, synonyms_of
 from knowledge.tests.factories import article_create
 from knowledge.tests.retrieval_checks import covered_by
 
@@ -29,8 +33,9 @@ def shop(fake_ollama) -> None:
     )
     article_create(
         title="Kettle warranty", tags="warranty, kettle",
-        body="## Two-year warranty\n\nKettles and cups have a two-year warranty against defects, such as a lid that "
-             "does not fit or a base that leaks. Drops and knocks are not covered.",
+        body="## Two-year warranty\n\nKettles and cups have a two-year warranty against defects that appear with "
+             "normal use, such as a lid that does not fit or a base that leaks. Drops, knocks and damage on "
+             "delivery are not covered.",
     )
     article_create(
         title="Returns", tags="returns, refund",
@@ -39,7 +44,12 @@ def shop(fake_ollama) -> None:
     )
     article_create(
         title="配送", language="zh-hans", tags="配送, 物流",
-        body="## 送达时间\n\n工作日一天内发货，一般 2-3 天送达，西藏、新疆等偏远地区需多几天。可在快递 App 中改约时间或改地址。",
+        body="## 送达时间\n\n工作日一天内发货，一般 2-3 天送达，西藏、新疆等偏远地区需多几天。"
+             "可在快递 App 中改约时间或改地址。标准配送运费 10 元。",
+    )
+    article_create(
+        title="发票", language="zh-hans", tags="发票",
+        body="## 发票类型\n\n个人可开增值税普通发票，企业可开专用发票。申请后 3 个工作日内收到电子发票。",
     )
 
 
@@ -56,12 +66,26 @@ def shop(fake_ollama) -> None:
     ("I need to update my delivery address, the order shipped already", "Delivery"),
     # "left you": dispatched
     ("Great. How will I know once it has left you?", "Delivery"),
+    # the ordinary delivery, said as customers say it
+    ("how long does normal delivery take to Urumqi?", "Delivery"),
+    ("我在新疆，普通快递大概几天能到？", "配送"),
+    ("我在乌鲁木齐，下单后大概多久能收到？", "配送"),
+    ("想给在乌鲁木齐读书的儿子寄水壶，走普通快递的话会比其他城市慢很多吗？", "配送"),
     # a lid that does not sit as it should does not fit; how many months ago is the telling
     ("The lid of my kettle wobbles and won't sit flat. I bought it five months ago.", "Kettle warranty"),
     ("the lid never sat right on the cup, had it for two months now", "Kettle warranty"),
 ])
 def test_the_everyday_phrasing_is_covered_by_the_source_it_names(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title", "not_title"), [
+    ("我在新疆，普通快递大概几天能到？", "配送", "发票"),  # not the invoice article's 普通(发票)
+    ("how long does normal delivery take to Urumqi?", "Delivery", "Kettle warranty"),  # nor its "normal use"
+    ("申请发票以后多久能收到？", "发票", "配送"),  # an invoice received, not a parcel
+])
+def test_the_source_it_names_covers_it_more_than_the_one_sharing_a_word(shop, question, title, not_title) -> None:
+    assert covered_by(question, title) > covered_by(question, not_title)
 
 
 @pytest.mark.parametrize("question", [
@@ -84,6 +108,13 @@ def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> No
     ("水壶到她那儿要多几天", "送达", True),
     ("比到上海慢多少", "送达", True),
     ("我收到那边的消息了", "送达", False),
+    ("下单后大概多久能收到", "送达", True),
+    ("申请发票后多久能收到", "送达", False),
+    ("下单后多久能收到发票", "送达", False),
+    ("走普通快递的话会比其他城市慢很多吗", "送达", True),
+    ("can I pay him with cash once he turns up?", "cash on delivery", True),
+    ("can i pay huodao fukuan like cash when the courier comes", "cash on delivery", True),
+    ("can I pay the rest in cash when I visit your studio?", "cash on delivery", False),
 ])
 def test_each_phrasing_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
@@ -95,3 +126,14 @@ def test_how_long_ago_number_words_and_interjections_weigh_nothing_but_are_words
     assert {unit.word: unit.weight for unit in units if unit.word in FILLER_WORDS} == {
         "great": 0.0, "once": 0.0, "five": 0.0, "month": 0.0}
     assert {unit.word for unit in units if unit.weight} == {"lid", "broke"}
+
+
+def test_the_ordinary_delivery_is_the_articles_standard_one() -> None:
+    assert "标准配送" in synonyms_of("普通快递") and "standard" in synonyms_of("normal")
+
+
+def test_a_thing_got_sent_is_no_perk_asked_for() -> None:
+    content = {"kowloon", "tin", "sent", "point", "loyalty"}
+    assert english_services("could i get a tin sent straight to her place in kowloon?", content=content) == set()
+    assert english_services("could i get them delivered to kowloon?", content=content) == set()
+    assert english_services("do i get loyalty points?", content=content) == {"loyalty", "point"}
