@@ -223,6 +223,7 @@ class _Lexicon:
     forms: dict[str, list[str]] = field(default_factory=dict)  # vocabulary_forms, as looked up
     characters: dict[str, int] = field(default_factory=dict)  # a character: in how many articles' words
     said: dict[str, np.ndarray] = field(default_factory=dict)  # _word_said, as looked up
+    phrased: dict[str, np.ndarray] = field(default_factory=dict)  # _concept_phrased, as looked up
     sounds: dict[str, list[int]] | None = None  # the Chinese words by their forms with one character masked
     spellings: dict[str, list[str]] | None = None  # the Chinese words by their pinyin, tones left out ("yunfei")
     article_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
@@ -756,6 +757,8 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
             elif unit.word in ASKED_CONCEPTS and _CJK_RUN.fullmatch(unit.word):  # a compound no segmenter keeps
                 named = np.maximum(named, _word_said(snapshot, lexicon, unit.word))  # whole ("开票内容": 开票, 内容)
             named = np.where(named > 0, 1.0, 0.0).astype(np.float32)
+        if unit.concept:  # said in one of its phrasings ("All prices include VAT" says 含税 as "incl. VAT?" asks it)
+            named = np.maximum(named, _concept_phrased(snapshot, lexicon, unit.word))
         scores[row] = np.maximum(scores[row], named)
     return np.minimum(scores, 1.0)
 
@@ -866,6 +869,17 @@ def _line_forms(unit: Unit) -> list[re.Pattern[str]]:
     words = [unit.word, *synonyms, *(part for part in unit.parts if len(part) > 1)]
     return [re.compile(rf"\b{re.escape(root(word) if unit.english else word)}") if word.isascii()
             else re.compile(re.escape(word)) for word in dict.fromkeys(words)]
+
+
+def _concept_phrased(snapshot: Snapshot, lexicon: _Lexicon, concept: str) -> np.ndarray:
+    """1 for each chunk a line of which says the concept in one of the phrasings that read it from a question
+    (knowledge.retrieval.synonyms.CONCEPTS), else 0 (once per snapshot and concept): a concept read from a
+    phrasing is covered where an article phrases it so too, not by each of its words ("VAT" names 含税 nowhere)."""
+    if concept not in lexicon.phrased:
+        lexicon.phrased[concept] = np.asarray(
+            [any(concept in concepts_in(line)[0] for line in f"{chunk.heading}\n{chunk.text}".splitlines() if line)
+             for chunk in snapshot.chunks], dtype=np.float32)
+    return lexicon.phrased[concept]
 
 
 def _word_said(snapshot: Snapshot, lexicon: _Lexicon, word: str) -> np.ndarray:

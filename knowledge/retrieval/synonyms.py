@@ -92,7 +92,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("insured value", "declared value", "shipping insurance", "保价服务", "保价费"),
     ("coupon", "voucher", "discount", "promo code", "优惠券", "优惠", "折扣", "代金券", "优惠码", "折扣码"),
     ("tracking", "tracking number", "waybill", "运单号", "快递单号", "物流单号", "单号"),
-    ("tax", "vat", "税", "税费", "含税", "税点", "增值税"),
+    ("tax", "vat", "税", "税费", "税点", "增值税"),
     # the people who answer: "你们customer service几点在线", "when is your 客服 around"
     ("customer service", "customer care", "service hours", "support hours", "customer service hours", "客服",
      "客服时间"),
@@ -685,8 +685,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:inclusive\s+of|including|incl\.?|include[sd]?)\s+(?:the\s+|any\s+)?(?:tax|taxes|vat|gst)\b"
         r"|\b(?:tax|taxes|vat)[- ](?:inclusive|included|incl)\b"
         r"|\b(?:plus|excluding|exclusive\s+of|excl\.?)\s+(?:tax|taxes|vat)\b"
-        r"|含税|含不含税|不含税|含增值税|(?:包含|包括|含)了?(?:增值)?税|税费?(?:另算|另计|另付|另加)"
-        r"|(?:另加|还要加|再加)(?:增值)?税")),
+        # "does tax get added at checkout?", "is VAT added on top?"
+        r"|\b(?:tax|taxes|vat|gst)\s+(?:gets?|is|are|will\s+be|be|being)\s+added\b|\b(?:tax|taxes|vat)\s+on\s+top\b"
+        r"|含税|含不含(?:增值)?(?:税|vat)|不含税|含增值税|(?:包含|包括|含)了?(?:增值)?(?:税|vat)|税费?(?:另算|另计|另付|另加)"
+        r"|(?:另外|额外|另|再|还要|还得)(?:另外|再)?加(?:增值)?(?:税|vat)")),
     # "what's the VAT rate on the special invoice?", "专票税率是多少": a rate of tax, which an article that only says
     # prices include VAT does not give
     ("tax rate", re.compile(r"\b(?:vat|tax)\s+rates?\b|\brate\s+of\s+(?:vat|tax)\b|\bhow\s+much\s+(?:vat|tax)\s+is\b")),

@@ -3,7 +3,8 @@ asked by comparison ("will it take longer to get there?", "到她那儿要多几
 received ("下单后多久能收到"), a parcel redirected ("change where it's delivered", "send it to my office address"),
 dispatch as the parcel having "left you", a lid that "won't sit flat", the ordinary delivery ("普通快递", "normal
 delivery": the article's 标准配送 and "standard"), paying cash when the courier comes; a thing got sent ("could I get
-a tin sent to her?") is no perk asked for; how many months ago, number words, "once" and "Great." are the telling,
+a tin sent to her?") is no perk asked for; whether prices include tax ("incl. VAT?", "还要另外加税吗") is covered
+where an article says it so ("prices include VAT"), not by every article that names VAT; how many months ago, number words, "once" and "Great." are the telling,
 not the subject.
 
 A small shop of its own (kettles and cups), so these cases are not the evaluation set's or the probes'.
@@ -48,6 +49,19 @@ def shop(fake_ollama) -> None:
              "可在快递 App 中改约时间或改地址。标准配送运费 10 元。",
     )
     article_create(
+        title="Paying", tags="payment",
+        body="## Prices\n\nAll prices are in yuan and include VAT. We accept Alipay and cards.",
+    )
+    article_create(
+        title="Invoices", tags="invoice, vat",
+        body="## VAT invoices\n\nWe issue electronic VAT invoices for every order: a general VAT invoice, or a "
+             "special VAT invoice for companies that deduct VAT. Ask within 60 days.",
+    )
+    article_create(
+        title="付款", language="zh-hans", tags="付款",
+        body="## 价格\n\n所有价格以人民币标价，已含增值税。支持支付宝和银行卡。",
+    )
+    article_create(
         title="发票", language="zh-hans", tags="发票",
         body="## 发票类型\n\n个人可开增值税普通发票，企业可开专用发票。申请后 3 个工作日内收到电子发票。",
     )
@@ -83,6 +97,11 @@ def test_the_everyday_phrasing_is_covered_by_the_source_it_names(shop, question,
     ("我在新疆，普通快递大概几天能到？", "配送", "发票"),  # not the invoice article's 普通(发票)
     ("how long does normal delivery take to Urumqi?", "Delivery", "Kettle warranty"),  # nor its "normal use"
     ("申请发票以后多久能收到？", "发票", "配送"),  # an invoice received, not a parcel
+    # whether tax is in the price: said where prices are, not wherever VAT is named
+    ("Are the prices on your site incl. VAT or does tax get added at checkout?", "Paying", "Invoices"),
+    ("Is the price on the product page final, or is VAT added on top?", "Paying", "Invoices"),
+    ("你们网站上的标价含不含VAT啊", "付款", "发票"),
+    ("页面上的价格是最终价吗？结账的时候还要另外加税不", "付款", "发票"),
 ])
 def test_the_source_it_names_covers_it_more_than_the_one_sharing_a_word(shop, question, title, not_title) -> None:
     assert covered_by(question, title) > covered_by(question, not_title)
@@ -115,6 +134,10 @@ def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> No
     ("can I pay him with cash once he turns up?", "cash on delivery", True),
     ("can i pay huodao fukuan like cash when the courier comes", "cash on delivery", True),
     ("can I pay the rest in cash when I visit your studio?", "cash on delivery", False),
+    ("does tax get added at checkout?", "含税", True),
+    ("结账的时候还要另外加税吗", "含税", True),
+    ("标价含不含vat", "含税", True),
+    ("do you issue vat invoices?", "含税", False),
 ])
 def test_each_phrasing_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
