@@ -67,6 +67,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("broken", "damaged", "damage", "cracked", "crack", "chipped", "chip", "smashed", "shattered", "crushed", "dented",
      "破损", "摔碎", "碎", "碎片", "裂", "裂纹", "裂开", "缺口", "豁口", "口子", "磕碰", "损坏"),
     ("invoice", "receipt", "fapiao", "paperwork", "发票", "收据", "专票", "普票"),
+    # an invoice made out: "之前开好的发票", "已经开出来的票" are the articles' 开具 and 开票
+    ("开具", "开票", "开好", "开出", "开出来", "开过"),
     # a lid that does not fit, told by what it does: "it rattles", "never sat snug", "盖子晃动盖不紧"
     ("fit", "snug", "rattle", "rattling", "wobble", "wobbly", "wobbling", "不严", "盖不严", "盖不紧", "不合", "晃动",
      "松动",

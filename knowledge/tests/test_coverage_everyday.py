@@ -63,7 +63,8 @@ def shop(fake_ollama) -> None:
     )
     article_create(
         title="发票", language="zh-hans", tags="发票",
-        body="## 发票类型\n\n个人可开增值税普通发票，企业可开专用发票。申请后 3 个工作日内收到电子发票。",
+        body="## 发票类型\n\n个人可开增值税普通发票，企业可开专用发票。申请后 3 个工作日内收到电子发票。\n\n"
+             "## 退货后的发票\n\n退货后，我们开具红字发票冲销原发票，再按保留的商品重新开票。",
     )
 
 
@@ -85,6 +86,9 @@ def shop(fake_ollama) -> None:
     ("我在新疆，普通快递大概几天能到？", "配送"),
     ("我在乌鲁木齐，下单后大概多久能收到？", "配送"),
     ("想给在乌鲁木齐读书的儿子寄水壶，走普通快递的话会比其他城市慢很多吗？", "配送"),
+    # an invoice made out ("开好的") is one the articles' 开具
+    ("我退了一部分货，之前开好的发票怎么处理？", "发票"),
+    ("那张已经开出来的发票还能用吗", "发票"),
     # a lid that does not sit as it should does not fit; how many months ago is the telling
     ("The lid of my kettle wobbles and won't sit flat. I bought it five months ago.", "Kettle warranty"),
     ("the lid never sat right on the cup, had it for two months now", "Kettle warranty"),
@@ -153,6 +157,10 @@ def test_how_long_ago_number_words_and_interjections_weigh_nothing_but_are_words
 
 def test_the_ordinary_delivery_is_the_articles_standard_one() -> None:
     assert "标准配送" in synonyms_of("普通快递") and "standard" in synonyms_of("normal")
+
+
+def test_an_invoice_made_out_is_one_issued() -> None:
+    assert {"开具", "开票"} <= synonyms_of("开好") and "开具" in synonyms_of("开出来")
 
 
 def test_a_thing_got_sent_is_no_perk_asked_for() -> None:
