@@ -110,7 +110,7 @@ ASKING_WORDS = frozenset(
     havent hasnt wasnt werent shouldnt couldnt wouldnt aint through thru few went came comes goes gone put puts later
     u ur pls plz guys guy until till til since before after during while whenever whether because though although
     rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
-    anyone anybody someone somebody everyone everybody stuff wait waiting waited
+    anyone anybody someone somebody everyone everybody stuff wait waiting waited detail details
     知道 想 想要 需要 觉得 感觉 认为 以为 觉着
     多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
@@ -241,9 +241,22 @@ _NOT_SUBJECT = re.compile(
 )
 
 
+# A company's name ("Hangzhou Bright Water Trading Co., Ltd.", "杭州明水贸易有限公司") is whose, not what about: read as
+# the word "company", which an invoice article has, not as five words of its own (its place neither: no destination).
+_EN_COMPANY_NAME = re.compile(
+    r"\b(?:[A-Z][\w&'.-]*,?\s+){1,6}(?:Co\.?,?\s*Ltd\.?|Company\s+Limited|Co\.|Ltd\.?|Limited|Inc\.?|LLC|GmbH|Corp\.?"
+    r"|Corporation|PLC)(?!\w)"
+)
+_ZH_COMPANY_NAME = re.compile(  # after a word that introduces it ("抬头写", "是", "开给"), or a break
+    r"(?:(?<=抬头)|(?<=写)|(?<=是)|(?<=为)|(?<=叫)|(?<=给)|(?<=成)|(?<=[：:，,、\s\"“「]))(?![写是为叫给开成])"
+    r"[\u4e00-\u9fff]{2,10}?(?:股份有限公司|有限责任公司|有限公司)"
+)
+
+
 def question_units(text: str) -> list[Unit]:
     """The content words of a question, each with the forms that can cover it, its head words marked."""
     text = _NOT_SUBJECT.sub(" ", unicodedata.normalize("NFKC", text))
+    text = _ZH_COMPANY_NAME.sub("公司", _EN_COMPANY_NAME.sub(" company ", text))
     concepts, rest = concepts_in(text)  # "送到了再付钱": 货到付款, one word of the question
     places, rest = places_out(rest)  # "寄到拉萨": where, covered by the article's "西藏" in passing
     # An arrangement asked for is named as such or not at all: "取消已付订单" is not the "取消" and "订单" of an unpaid

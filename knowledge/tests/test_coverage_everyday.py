@@ -4,8 +4,10 @@ received ("下单后多久能收到"), a parcel redirected ("change where it's d
 dispatch as the parcel having "left you", a lid that "won't sit flat", the ordinary delivery ("普通快递", "normal
 delivery": the article's 标准配送 and "standard"), paying cash when the courier comes; a thing got sent ("could I get
 a tin sent to her?") is no perk asked for; whether prices include tax ("incl. VAT?", "还要另外加税吗") is covered
-where an article says it so ("prices include VAT"), not by every article that names VAT; how many months ago, number words, "once" and "Great." are the telling,
-not the subject.
+where an article says it so ("prices include VAT"), not by every article that names VAT; an invoice made out
+("开好的发票") is one issued; how many months ago, number words, "once" and "Great." are the telling, not the
+subject, and "what details do I have to give you?" says too little alone to be all a long message asks; a
+company's name is the word "company", not five words of its own.
 
 A small shop of its own (kettles and cups), so these cases are not the evaluation set's or the probes'.
 """
@@ -89,6 +91,10 @@ def shop(fake_ollama) -> None:
     # an invoice made out ("开好的") is one the articles' 开具
     ("我退了一部分货，之前开好的发票怎么处理？", "发票"),
     ("那张已经开出来的发票还能用吗", "发票"),
+    # what details to give is asked of the story before it; a company's name is a company
+    ("My boss wants a proper company tax receipt for the kettle we bought for the office, the kind that lets us "
+     "deduct the VAT. What details do I have to give you?", "Invoices"),
+    ("Need a fapiao made out to Suzhou Clear Spring Trading Co., Ltd. What details do you need from me?", "Invoices"),
     # a lid that does not sit as it should does not fit; how many months ago is the telling
     ("The lid of my kettle wobbles and won't sit flat. I bought it five months ago.", "Kettle warranty"),
     ("the lid never sat right on the cup, had it for two months now", "Kettle warranty"),
@@ -168,3 +174,14 @@ def test_a_thing_got_sent_is_no_perk_asked_for() -> None:
     assert english_services("could i get a tin sent straight to her place in kowloon?", content=content) == set()
     assert english_services("could i get them delivered to kowloon?", content=content) == set()
     assert english_services("do i get loyalty points?", content=content) == {"loyalty", "point"}
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("Need a fapiao made out to Hangzhou Bright Water Trading Co., Ltd.", {"fapiao", "made", "out", "company"}),
+    ("Is Acme Widgets Inc. allowed to order?", {"company", "allowed", "order"}),
+    ("抬头是上海光叶茶业有限公司，能开专票吗", {"抬头", "公司", "专票"}),
+    ("发票抬头写杭州明水贸易有限公司", {"发票", "抬头", "写", "公司"}),
+    ("我们公司要开发票", {"公司", "开发票"}),  # no name: the words as they are
+])
+def test_a_company_name_is_the_word_company(text, words) -> None:
+    assert {unit.word for unit in question_units(text)} == words
