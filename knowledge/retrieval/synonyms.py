@@ -218,7 +218,7 @@ ASKED_CONCEPTS = frozenset({
     "order edit", "改单", "free gift", "赠品", "tax rate", "税率", "parcel locker", "快递柜", "order cutoff", "截单",
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
-    "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮",
+    "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -561,6 +561,17 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bextend\s+(?:it|that|this)\s+(?:to|by|for)\s+(?:another\s+)?(?:\w+\s+)?(?:years?|months?)\b")),
     ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
                       r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
+    # "does the replacement's warranty start over?", "新的保修是重新算一年还是接着算": whether a period begins again
+    # after a replacement, which an article giving the period from delivery does not settle
+    ("warranty restart", re.compile(
+        r"\b(?:warranty|guarantee)\b[^.?!]{0,40}?\b(?:restart|restarts|restarted|reset|resets|start\s+(?:over|again|afresh"
+        r"|from\s+scratch)|starts\s+(?:over|again|afresh|from\s+scratch)|begin\s+again|begins\s+again|renew|renews"
+        r"|renewed)\b"
+        r"|\b(?:new|replacement)\s+(?:[\w-]+\s+)?(?:get|gets|come\s+with|comes\s+with|have|has)\s+"
+        r"(?:its\s+own|a\s+(?:new|fresh|full))\s+(?:[\w-]+\s+)?(?:warranty|guarantee)\b")),
+    ("保修重算", re.compile(
+        r"(?:保修|质保)期?[^，。？?！!]{0,10}?(?:重新(?:算|计算|起算|开始算?)|从头(?:算|开始)|接着(?:原来的?)?(?:日期)?算|顺延)"
+        r"|重新(?:算|计算|起算)[^，。？?！!]{0,6}?(?:保修|质保)")),
     # "Sunday 28 September is an official make-up working day, do you dispatch then?", "这周六是调休上班日，你们发货
     # 吗": a weekend day worked in place of a holiday, which a rule of working days "Monday to Friday" does not settle
     # (not the customer's own day off, "我那天调休在家")

@@ -7,7 +7,8 @@ a tin sent to her?") is no perk asked for; whether prices include tax ("incl. VA
 where an article says it so ("prices include VAT"), not by every article that names VAT; an invoice made out
 ("开好的发票") is one issued; how many months ago, number words, "once" and "Great." are the telling, not the
 subject, and "what details do I have to give you?" says too little alone to be all a long message asks; a
-company's name is the word "company", not five words of its own.
+company's name is the word "company", not five words of its own. Whether a warranty starts over after a
+replacement ("新的保修是重新算一年吗") is a detail an article giving the period does not settle.
 
 A small shop of its own (kettles and cups), so these cases are not the evaluation set's or the probes'.
 """
@@ -98,6 +99,7 @@ def shop(fake_ollama) -> None:
     # a lid that does not sit as it should does not fit; how many months ago is the telling
     ("The lid of my kettle wobbles and won't sit flat. I bought it five months ago.", "Kettle warranty"),
     ("the lid never sat right on the cup, had it for two months now", "Kettle warranty"),
+    ("how long is the warranty on a kettle?", "Kettle warranty"),
 ])
 def test_the_everyday_phrasing_is_covered_by_the_source_it_names(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
@@ -121,6 +123,9 @@ def test_the_source_it_names_covers_it_more_than_the_one_sharing_a_word(shop, qu
     "Will the train take longer to get there than the bus?",  # a journey, not a parcel
     "Five months ago I bought a bicycle. Can you recommend a good bike shop?",
     "我姐在乌鲁木齐，那边冬天比北京冷多少度？",
+    # whether the warranty starts over: no article says
+    "If you replace my kettle under warranty, does the warranty start over for the new one?",
+    "Does the replacement kettle come with its own new warranty?",
 ])
 def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
@@ -148,6 +153,11 @@ def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> No
     ("结账的时候还要另外加税吗", "含税", True),
     ("标价含不含vat", "含税", True),
     ("do you issue vat invoices?", "含税", False),
+    ("保修期内换过一次新的盖碗，新的保修期重新算一年吗？", "保修重算", True),
+    ("新的这个保修是重新算，还是接着原来的日期算", "保修重算", True),
+    ("保修从什么时候开始算？", "保修重算", False),
+    ("does the warranty restart when you replace it?", "warranty restart", True),
+    ("when does the warranty start?", "warranty restart", False),
 ])
 def test_each_phrasing_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
