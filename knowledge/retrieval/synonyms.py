@@ -219,6 +219,7 @@ ASKED_CONCEPTS = frozenset({
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
     "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
+    "replacement choice", "换款",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -569,6 +570,16 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|renewed)\b"
         r"|\b(?:new|replacement)\s+(?:[\w-]+\s+)?(?:get|gets|come\s+with|comes\s+with|have|has)\s+"
         r"(?:its\s+own|a\s+(?:new|fresh|full))\s+(?:[\w-]+\s+)?(?:warranty|guarantee)\b")),
+    # "can the replacement be the cobalt blue one?", "补发的时候能换成青花的那款吗": the replacement's colour or style
+    # chosen, which an article promising a replacement does not settle (not a replacement instead of a refund)
+    ("replacement choice", re.compile(
+        r"\breplacement\b[^.?!]{0,40}?\b(?:colou?rs?|style|version|design|pattern|glaze|model)\b"
+        r"|\b(?:colou?r|style|version|design|pattern|glaze)\b[^.?!]{0,30}?\breplacement\b"
+        r"|\breplacement\b[^.?!]{0,30}?\b(?:instead\s+of|rather\s+than)\s+(?!(?:a\s+|the\s+|my\s+)?(?:refund|money|cash|return)"
+        r"|getting\b)")),
+    ("换款", re.compile(
+        r"(?:补发|换新|换货|换成|换个|换一个|换)[^，。？?！!]{0,8}?(?:别的|其他|另一个?|另外的?|不同的?)?的?(?:颜色|款式|花色|样式|色)"
+        r"|(?:补发|换新)的?(?:时候|话)?[^，。？?！!]{0,4}?(?:能|可以|可不可以|能不能)换成")),
     ("保修重算", re.compile(
         r"(?:保修|质保)期?[^，。？?！!]{0,10}?(?:重新(?:算|计算|起算|开始算?)|从头(?:算|开始)|接着(?:原来的?)?(?:日期)?算|顺延)"
         r"|重新(?:算|计算|起算)[^，。？?！!]{0,6}?(?:保修|质保)")),

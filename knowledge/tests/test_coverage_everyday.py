@@ -8,7 +8,8 @@ where an article says it so ("prices include VAT"), not by every article that na
 ("开好的发票") is one issued; how many months ago, number words, "once" and "Great." are the telling, not the
 subject, and "what details do I have to give you?" says too little alone to be all a long message asks; a
 company's name is the word "company", not five words of its own. Whether a warranty starts over after a
-replacement ("新的保修是重新算一年吗") is a detail an article giving the period does not settle.
+replacement ("新的保修是重新算一年吗") is a detail an article giving the period does not settle, and so is the
+colour or style of a replacement ("补发的时候能换成青花的那款吗").
 
 A small shop of its own (kettles and cups), so these cases are not the evaluation set's or the probes'.
 """
@@ -44,7 +45,8 @@ def shop(fake_ollama) -> None:
     article_create(
         title="Returns", tags="returns, refund",
         body="## Returning an item\n\nYou can return a kettle within 14 days. Change of mind: it must be unused and "
-             "you pay the postage. We refund within 5 days once the return arrives.",
+             "you pay the postage. We refund within 5 days once the return arrives, or send a replacement "
+             "instead of a refund.",
     )
     article_create(
         title="配送", language="zh-hans", tags="配送, 物流",
@@ -100,6 +102,7 @@ def shop(fake_ollama) -> None:
     ("The lid of my kettle wobbles and won't sit flat. I bought it five months ago.", "Kettle warranty"),
     ("the lid never sat right on the cup, had it for two months now", "Kettle warranty"),
     ("how long is the warranty on a kettle?", "Kettle warranty"),
+    ("could you send me a replacement instead of a refund?", "Returns"),  # a replacement, no choice of it
 ])
 def test_the_everyday_phrasing_is_covered_by_the_source_it_names(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
@@ -126,6 +129,9 @@ def test_the_source_it_names_covers_it_more_than_the_one_sharing_a_word(shop, qu
     # whether the warranty starts over: no article says
     "If you replace my kettle under warranty, does the warranty start over for the new one?",
     "Does the replacement kettle come with its own new warranty?",
+    # the replacement's colour or style: no article says
+    "Could the replacement be the blue one instead of white? I like that better.",
+    "Mine was the limited green glaze. Will the replacement definitely be the same colour?",
 ])
 def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
@@ -158,6 +164,12 @@ def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> No
     ("保修从什么时候开始算？", "保修重算", False),
     ("does the warranty restart when you replace it?", "warranty restart", True),
     ("when does the warranty start?", "warranty restart", False),
+    ("can the replacement be the cobalt blue version?", "replacement choice", True),
+    ("could the replacement be the celadon one instead of white?", "replacement choice", True),
+    ("can you send a replacement instead of a refund?", "replacement choice", False),
+    ("补发的时候能换成青花的那款吗？", "换款", True),
+    ("不想退款，想换成另一个颜色的", "换款", True),
+    ("能换成别的茶吗", "换款", False),
 ])
 def test_each_phrasing_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
