@@ -219,7 +219,7 @@ ASKED_CONCEPTS = frozenset({
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
     "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
-    "replacement choice", "换款",
+    "replacement choice", "换款", "address fix before dispatch", "发货前改地址",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -766,6 +766,18 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:my|the|our)\s+(?:door|doorstep|porch|front\s+door|neighbou?r|reception|concierge|building|gate|mailbox)\b")),
     ("放门口", re.compile(r"(?<!被)放(?:在)?(?:我家)?(?:门口|门卫|物业|前台|保安室|邻居家|家门口)"
                        r"|(?:门口|门卫|物业|前台)代收")),
+    # "I typed the wrong street, it hasn't shipped yet, can you fix it?", "地址填错了，还没发货，能帮我改吗": an order's
+    # address corrected by the shop before dispatch, which an article on redirecting a parcel under way does not settle
+    # (read before "redirect", which would take its "change the address")
+    ("address fix before dispatch", re.compile(
+        r"\b(?:address|adress|addy|street)\b[^!]{0,80}?(?:\bbefore\s+(?:it|you|they|the\s+[\w-]+)\s+(?:ships?|shipped"
+        r"|go(?:es)?|leaves?|is\s+(?:shipped|sent|dispatched)|gets?\s+(?:shipped|sent|dispatched))\b|\bbefore\s+(?:dispatch"
+        r"|shipping)\b|\b(?:hasn'?t|has\s+not|haven'?t|not)\s+(?:shipped|been\s+(?:shipped|sent|dispatched)|left)\s+yet\b)"
+        r"|\b(?:hasn'?t|has\s+not|not)\s+(?:shipped|been\s+(?:shipped|sent|dispatched))\s+yet\b[^?!]{0,60}?"
+        r"\b(?:address|adress|street)\b")),
+    ("发货前改地址", re.compile(
+        r"地址[^？?！!]{0,12}?(?:填错|写错|错了|打错|不对)[^？?！!]{0,16}?(?:发货前|还没发货|没发货|没发出|还没发出|发货之前|后台)"
+        r"|(?:发货前|还没发货|没发货|发货之前)[^？?！!]{0,12}?(?:改|修改|更改|换)(?:一下)?(?:收货)?地址")),
     # "can I change where it's delivered?", "could you send it to a different address?": the parcel redirected,
     # which the courier's app does (not an invoice's or an account's address)
     ("redirect", re.compile(

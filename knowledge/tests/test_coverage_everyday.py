@@ -9,7 +9,8 @@ where an article says it so ("prices include VAT"), not by every article that na
 subject, and "what details do I have to give you?" says too little alone to be all a long message asks; a
 company's name is the word "company", not five words of its own. Whether a warranty starts over after a
 replacement ("新的保修是重新算一年吗") is a detail an article giving the period does not settle, and so is the
-colour or style of a replacement ("补发的时候能换成青花的那款吗").
+colour or style of a replacement ("补发的时候能换成青花的那款吗"), and an address corrected by the shop before
+dispatch ("地址填错了，还没发货，能帮我改吗"; a parcel under way is redirected in the courier's app).
 
 A small shop of its own (kettles and cups), so these cases are not the evaluation set's or the probes'.
 """
@@ -132,6 +133,9 @@ def test_the_source_it_names_covers_it_more_than_the_one_sharing_a_word(shop, qu
     # the replacement's colour or style: no article says
     "Could the replacement be the blue one instead of white? I like that better.",
     "Mine was the limited green glaze. Will the replacement definitely be the same colour?",
+    # the shop correcting an address before dispatch: no article says
+    "I typed the wrong street in my order. It hasn't shipped yet, can you change the address on your side?",
+    "刚付完款发现收货地址填错了，还没发货，你们能在后台帮我改一下吗？",
 ])
 def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
@@ -170,6 +174,11 @@ def test_the_phrasings_do_not_make_other_matters_the_shops(shop, question) -> No
     ("补发的时候能换成青花的那款吗？", "换款", True),
     ("不想退款，想换成另一个颜色的", "换款", True),
     ("能换成别的茶吗", "换款", False),
+    ("typo'd my adress on the order i just paid, can u fix it before it ships?", "address fix before dispatch", True),
+    ("can i change the address? it hasn't shipped yet", "address fix before dispatch", True),
+    ("can i change where it's delivered once it's on its way?", "address fix before dispatch", False),
+    ("刚下单付了款，发现地址填错了，发货前能帮我改地址吗？", "发货前改地址", True),
+    ("发货以后还能改收货地址吗？", "发货前改地址", False),
 ])
 def test_each_phrasing_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
