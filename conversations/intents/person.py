@@ -60,7 +60,10 @@ _EN_NOUN = (
 # "somebody on your team", "a colleague of yours": the qualifier keeps it a person of the shop.
 _EN_ONE_PERSON = (
     rf"{_EN_DET}{_EN_NOUN}"
-    r"(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+(?:\w+\s+)?(?:team|staff|shop|store|end|side|company)|\s+of\s+yours)?"
+    r"(?:\s+(?:on|from|at|in)\s+(?:your|the)\s+(?:\w+\s+)?(?:team|staff|shop|store|end|side|company)|\s+of\s+yours"
+    # "somebody from support", "someone in customer service"
+    r"|\s+(?:from|in|at)\s+(?:your\s+|the\s+)?(?:customer\s+)?(?:support|service|care|sales|after-?sales)"
+    r"(?:\s+(?:team|desk|department))?)?"
 )
 # Two of them offered as alternatives: "put your manager or somebody who works there on this".
 _EN_PERSON = rf"{_EN_ONE_PERSON}(?:,?\s+(?:or|or\s+else|and/or)\s+{_EN_ONE_PERSON})?"

@@ -83,6 +83,9 @@ REQUESTS = [
     "Honestly at this point I'd just like someone who can make a decision to get in touch with me.",
     "I would really like someone from your team to call me",
     "I'd much rather speak to a human",
+    # a person named by their department: "somebody from support", "someone in customer service"
+    "Can somebody from support ring me this afternoon?",
+    "could someone in customer service call me back",
 ]
 
 NOT_REQUESTS = [
@@ -98,6 +101,7 @@ NOT_REQUESTS = [
     "您是人工还是机器人？",
     "不需要转人工，告诉我运费就行",
     "人工智能音箱支持中文吗",
+    "Does somebody from support read these chats?",  # a question about them, no contact asked
     "工作人员说三天到货，现在还没到",
     "客服的工作时间是几点到几点",
     "这款产品是人工合成的吗",

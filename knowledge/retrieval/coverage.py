@@ -270,7 +270,29 @@ def question_units(text: str) -> list[Unit]:
     if not any(unit.weight for unit in units):  # "literally anywhere?": nothing to cover
         return []
     _mark_heads(text.lower().replace("’", "'"), units)
+    _mark_sources_named(text, units)
     return units
+
+
+# Where an order came from, by name ("my order from TeaVivre", "a tin I bought from Yunnan Sourcing"): another
+# seller when the knowledge base names it nowhere (the shop's own name is in its articles). Not a place, which is
+# where, not who (places_out has taken it), nor a time ("the order from yesterday").
+_ORDERED_FROM = re.compile(
+    r"\b(?:order(?:ed|s)?|bought|purchased)\s+(?:[\w'-]+\s+){0,3}?from\s+([a-z][\w-]*)", re.IGNORECASE
+)
+_NOT_A_SOURCE = frozenset(
+    "yesterday earlier last before monday tuesday wednesday thursday friday saturday sunday week month year".split()
+)
+
+
+def _mark_sources_named(text: str, units: list[Unit]) -> None:
+    """A name an order is said to come from is what the whole message is about, and a head where no article has it
+    (`_unknown_objects`), as another seller named in a list is."""
+    names = {match.group(1).casefold() for match in _ORDERED_FROM.finditer(text)} - _NOT_A_SOURCE
+    for unit in units:
+        if unit.word in names and unit.weight and not unit.regions and not unit.head:
+            unit.head_if_unknown = unit.whole_message = True
+            unit.own_kind = True  # a name: "TeaVivre" is no kind of the articles' "tea"
 
 
 def _concept_parts(concept: str) -> tuple[str, ...]:

@@ -101,6 +101,7 @@ OTHER_FIELDS = frozenset(
     legal illegal liability 法律 法律责任 违法 犯法 刑事 税务局
     forecast weather rain umbrella 天气预报 天气 气温 雨 伞
     takeaway takeout 外卖 骑手
+    train trains railway metro subway 高铁 火车 动车 地铁 火车票 高铁票
     flight flights airline airlines airfare 机票 航班 航空公司 atm 年费 sim 流量 中国移动 中国联通 中国电信 联通 电信
     闪退 死机 蓝屏 黑屏 卡机 重启 刷机 越狱
     """.split()

@@ -357,6 +357,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "my cart is ¥215 with a ¥25 coupon, do I still get free shipping?", "用了优惠券实付不到199，还包邮吗": whether the
     # free-shipping threshold counts a coupon, which an article giving the threshold does not say (before free
     # shipping's own phrasings, which would take its words)
+    # "how do I find out where my tea is?", "where's my parcel?": tracking, asked without its word
+    ("tracking", re.compile(
+        r"\b(?:find\s+out|know|see|check|tell\s+me|figure\s+out)\s+where\s+(?:it|they|my\s+[\w-]+|the\s+[\w-]+)"
+        r"\s+(?:is|are|'s)\b|\bwhere(?:'s|\s+is|\s+are)\s+my\s+(?:parcel|package|order|tea|box|delivery|stuff|things"
+        r"|cups?|gaiwan|teapot|tins?)\b(?!\s+(?:from|made|grown))")),
     ("threshold after discount", re.compile(
         rf"{_DISCOUNT}[^?!]{{0,80}}?{_THRESHOLD}|{_THRESHOLD}[^?!]{{0,80}}?{_DISCOUNT}")),
     ("优惠后包邮", re.compile(
@@ -568,6 +573,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:warranty|guarantee)\b[^.?!]{0,40}?\b(?:restart|restarts|restarted|reset|resets|start\s+(?:over|again|afresh"
         r"|from\s+scratch)|starts\s+(?:over|again|afresh|from\s+scratch)|begin\s+again|begins\s+again|renew|renews"
         r"|renewed)\b"
+        # "does it come with a brand new warranty period?"
+        r"|\b(?:come|comes|came|get|gets)\s+with\s+(?:a\s+|its\s+own\s+)?(?:brand\s+)?(?:new|fresh|separate)\s+"
+        r"(?:warranty|guarantee)\b"
         r"|\b(?:new|replacement)\s+(?:[\w-]+\s+)?(?:get|gets|come\s+with|comes\s+with|have|has)\s+"
         r"(?:its\s+own|a\s+(?:new|fresh|full))\s+(?:[\w-]+\s+)?(?:warranty|guarantee)\b")),
     # "can the replacement be the cobalt blue one?", "补发的时候能换成青花的那款吗": the replacement's colour or style
@@ -715,8 +723,12 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(?:另外|额外|另|再|还要|还得)(?:另外|再)?加(?:增值)?(?:税|vat)")),
     # "what's the VAT rate on the special invoice?", "专票税率是多少": a rate of tax, which an article that only says
     # prices include VAT does not give
-    ("tax rate", re.compile(r"\b(?:vat|tax)\s+rates?\b|\brate\s+of\s+(?:vat|tax)\b|\bhow\s+much\s+(?:vat|tax)\s+is\b")),
-    ("税率", re.compile(r"税率|税点(?:是)?多少|几个点的?(?:税|票|专票|普票)")),
+    # (and the tax in an amount: "how much VAT exactly is in a ¥199 order?", "增值税具体是多少钱")
+    ("tax rate", re.compile(r"\b(?:vat|tax)\s+rates?\b|\brate\s+of\s+(?:vat|tax)\b"
+                            r"|\bhow\s+much\s+(?:of\s+(?:that|it|this)\s+is\s+)?(?:vat|tax)\s+(?:\w+\s+)?"
+                            r"(?:is|are|was|do|does|would|will)\b")),
+    ("税率", re.compile(r"税率|税点(?:是)?多少|几个点的?(?:税|票|专票|普票)"
+                      r"|(?:增值税|税额|税费|税)(?:具体|大概|到底)?(?:是|有|占|要)?多少钱?")),
     # "can you deliver to the locker in my building?", "能寄到丰巢吗": a parcel locker, which an article names or not
     # (a courier's service point holding a failed delivery is not one)
     ("parcel locker", re.compile(r"\b(?:parcel|smart|delivery|package|sf)\s+lockers?\b|\blockers?\s+(?:in|at|near)\b")),
