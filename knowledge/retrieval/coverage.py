@@ -76,7 +76,7 @@ from .heads import (
 )
 from .places import places_out
 from .snapshot import Snapshot
-from .synonyms import ASKED_CONCEPTS, concepts_in, single_word_synonyms, split_phrases
+from .synonyms import ASKED_CONCEPTS, concept_phrased_in, concepts_in, single_word_synonyms, split_phrases
 from .terms import (
     _CJK_RUN,
     STOPWORDS,
@@ -274,7 +274,7 @@ def question_units(text: str) -> list[Unit]:
     return units
 
 
-# Where an order came from, by name ("my order from TeaVivre", "a tin I bought from Yunnan Sourcing"): another
+# Where an order came from, by name ("my order from TeaVivre", "two tins I bought from Yoshi Tea"): another
 # seller when the knowledge base names it nowhere (the shop's own name is in its articles). Not a place, which is
 # where, not who (places_out has taken it), nor a time ("the order from yesterday").
 _ORDERED_FROM = re.compile(
@@ -912,8 +912,8 @@ def _concept_phrased(snapshot: Snapshot, lexicon: _Lexicon, concept: str) -> np.
     phrasing is covered where an article phrases it so too, not by each of its words ("VAT" names 含税 nowhere)."""
     if concept not in lexicon.phrased:
         lexicon.phrased[concept] = np.asarray(
-            [any(concept in concepts_in(line)[0] for line in f"{chunk.heading}\n{chunk.text}".splitlines() if line)
-             for chunk in snapshot.chunks], dtype=np.float32)
+            [concept_phrased_in(concept, f"{chunk.heading}\n{chunk.text}") for chunk in snapshot.chunks],
+            dtype=np.float32)
     return lexicon.phrased[concept]
 
 

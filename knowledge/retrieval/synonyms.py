@@ -820,6 +820,22 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+def concept_phrased_in(concept: str, text: str) -> bool:
+    """Whether a line of the text says the concept in one of the phrasings that read it from a question: only that
+    concept's patterns, so a whole knowledge base is looked through at the cost of one pattern per line."""
+    patterns = _concept_patterns().get(concept, ())
+    lowered = unicodedata.normalize("NFKC", text).lower()
+    return any(pattern.search(line) for line in lowered.splitlines() if line for pattern in patterns)
+
+
+@lru_cache(maxsize=1)
+def _concept_patterns() -> dict[str, tuple[re.Pattern[str], ...]]:
+    patterns: dict[str, list[re.Pattern[str]]] = {}
+    for concept, pattern in CONCEPTS:
+        patterns.setdefault(concept, []).append(pattern)
+    return {concept: tuple(found) for concept, found in patterns.items()}
+
+
 def concepts_in(text: str) -> tuple[list[str], str]:
     """(the shop concepts an everyday phrasing in the text stands for, the text without those phrasings)."""
     lowered = unicodedata.normalize("NFKC", text).lower()
