@@ -280,8 +280,8 @@ def question_units(text: str) -> list[Unit]:
 _ORDERED_FROM = re.compile(
     r"\b(?:order(?:ed|s)?|bought|purchased)\s+(?:[\w'-]+\s+){0,3}?from\s+([a-z][\w-]*)", re.IGNORECASE
 )
-_NOT_A_SOURCE = frozenset(
-    "yesterday earlier last before monday tuesday wednesday thursday friday saturday sunday week month year".split()
+_NOT_A_SOURCE = frozenset(  # (words of asking and of telling are no units at all: "before", "week", "month")
+    "yesterday earlier last monday tuesday wednesday thursday friday saturday sunday".split()
 )
 
 

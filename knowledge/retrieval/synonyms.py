@@ -824,6 +824,8 @@ def concept_phrased_in(concept: str, text: str) -> bool:
     """Whether a line of the text says the concept in one of the phrasings that read it from a question: only that
     concept's patterns, so a whole knowledge base is looked through at the cost of one pattern per line."""
     patterns = _concept_patterns().get(concept, ())
+    if not patterns:  # a concept read from the question's shape (a restock, the shop's phone), no phrasing of it
+        return False
     lowered = unicodedata.normalize("NFKC", text).lower()
     return any(pattern.search(line) for line in lowered.splitlines() if line for pattern in patterns)
 
