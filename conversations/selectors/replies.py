@@ -46,7 +46,10 @@ def dialogue_before(*, conversation: Conversation, up_to_message_id: int, limit:
 
 def dialogue_ending_with(*, message: Message, limit: int = 50) -> list[Message]:
     """`dialogue_before` up to a customer message already read, which is not read (nor decrypted) again: the turns
-    before it, then it."""
+    before it, then it. A message read by `customer_message_for_reply` knows whether any turn comes before it: a
+    conversation's first question (most are) reads nothing."""
+    if getattr(message, "has_earlier_dialogue", True) is False:
+        return [message]
     turns = _dialogue_turns(message.conversation.messages.filter(id__lt=message.pk)).order_by("-id")[:limit - 1]
     return [*reversed(list(turns)), message]
 
@@ -55,18 +58,23 @@ def customer_message_for_reply(*, message_id: int) -> Message | None:
     """A customer message with what deciding on its reply needs, in one query (it is on the first-token path).
 
     Annotations: `has_newer` (the customer wrote again since: one reply then
-    answers both), `reply_id` and `reply_status` (the bot reply already claimed, if any), `knowledge_version`
-    (the knowledge base's, as retrieval would read it next: the reply holds it, one query fewer).
+    answers both), `has_earlier_dialogue` (a turn of the dialogue comes before it: without one,
+    `dialogue_ending_with` reads nothing), `reply_id` and `reply_status` (the bot reply already claimed, if any),
+    `knowledge_version` (the knowledge base's, as retrieval would read it next: the reply holds it, one query fewer).
     """
     replies = Message.objects.filter(reply_to=OuterRef("pk"), role=Message.Role.BOT)
     newer = Message.objects.filter(
         conversation_id=OuterRef("conversation_id"), role=Message.Role.CUSTOMER, id__gt=OuterRef("pk")
+    )
+    earlier = _dialogue_turns(
+        Message.objects.filter(conversation_id=OuterRef("conversation_id"), id__lt=OuterRef("pk"))
     )
     return (
         Message.objects.select_related("conversation")
         .filter(pk=message_id, role=Message.Role.CUSTOMER)
         .annotate(
             has_newer=Exists(newer),
+            has_earlier_dialogue=Exists(earlier),
             knowledge_version=knowledge_version_column(),
             reply_id=Subquery(replies.values("pk")[:1]),
             reply_status=Subquery(replies.values("status")[:1]),

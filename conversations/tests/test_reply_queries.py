@@ -41,7 +41,8 @@ ANSWER = " ".join(["Parcels leave within 24 hours and arrive in 2-4 days [1]."] 
 # the knowledge base's version read by the reply's retrieval: the claim's query carries it
 # (knowledge.selectors.knowledge_version_column), and the reply holds it (knowledge_version_known), and then
 # (14 -> 13) the model call's record, written with the reply's end (one insert) instead of by the log_turn task
-# (the reply read again, then the insert).
+# (the reply read again, then the insert), and then (13 -> 12) the dialogue before a conversation's first question,
+# which the claim's query knows there is none of (a follow-up still reads it: "follow-up reply").
 CEILING = {
     # The conversation (the consumer's fresh load); the knowledge base's version (read once for the product names
     # the message is classified with and the FAQ and answer-cache check); the message's insert; the previous
@@ -49,10 +50,13 @@ CEILING = {
     # conversation's last_message_at.
     "message": 5,
     # The customer message with its conversation, its reply state and the knowledge base's version (one join,
-    # subqueries); the reply row's insert; the dialogue before the message (not the message again); one progress
-    # save of the streamed text; the reply row locked for its end with its conversation and profile (one join),
-    # its update; the conversation's last_message_at; the model call's record.
-    "reply": 8,
+    # subqueries, among them whether any dialogue comes before it); the reply row's insert; one progress save of
+    # the streamed text; the reply row locked for its end with its conversation and profile (one join), its update;
+    # the conversation's last_message_at; the model call's record.
+    "reply": 7,
+    # A later message of the same conversation: the same, and the dialogue before it (not the message again).
+    "follow-up message": 5,
+    "follow-up reply": 8,
 }
 
 
@@ -61,9 +65,13 @@ def queries_everywhere() -> Iterator[list[str]]:
     """Every SQL statement run meanwhile on any connection of this process: this thread's, and those that other
     threads (the database threads of the stream loop) open meanwhile."""
     seen: list[str] = []
+    counting = [True]
 
     def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        seen.append(sql)
+        # Only meanwhile: another thread's connection (the stream loop's database thread) keeps this wrapper after
+        # the block, since only this thread's connections are reached to take it off.
+        if counting[0]:
+            seen.append(sql)
         return execute(sql, params, many, context)
 
     def install(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -76,6 +84,7 @@ def queries_everywhere() -> Iterator[list[str]]:
     try:
         yield seen
     finally:
+        counting[0] = False
         connection_created.disconnect(install)
         for connection in connections.all(initialized_only=True):
             if wrapper in connection.execute_wrappers:
@@ -95,15 +104,15 @@ def by_table(queries: list[str]) -> Counter[str]:
     return counts
 
 
-def one_message(conversation_id: int, text: str) -> dict[str, list[str]]:
+def one_message(conversation_id: int, text: str, *, prefix: str = "") -> dict[str, list[str]]:
     """One customer message through the services its consumer and its tasks call, each part's queries apart."""
     parts: dict[str, list[str]] = {}
-    with queries_everywhere() as parts["message"]:
+    with queries_everywhere() as parts[prefix + "message"]:
         message, created = messages.message_post_customer(
             conversation=conversation_get(conversation_id=conversation_id), text=text, client_id=text[:40],
         )
     assert created
-    with queries_everywhere() as parts["reply"]:
+    with queries_everywhere() as parts[prefix + "reply"]:
         reply = reply_generate(customer_message_id=message.pk)
     assert reply is not None and reply.status == Message.Status.COMPLETE
     assert reply.answer_source == Message.AnswerSource.LLM, "the path counted is a generated reply"
@@ -139,7 +148,9 @@ def test_one_customer_messages_whole_path_stays_within_its_queries(fake_ollama: 
     # A first message warms what is kept per process or in Redis (the product names, the model profiles, the
     # moderation lists, the actions and endpoints): the steady state is what is counted.
     one_message(conversation_create().pk, "How long until my parcel arrives?")
-    parts = one_message(conversation_create().pk, "包裹多久能到？How long does delivery take?")
+    conversation_id = conversation_create().pk
+    parts = one_message(conversation_id, "包裹多久能到？How long does delivery take?")
+    parts.update(one_message(conversation_id, "And to Chengdu? 寄到成都呢？", prefix="follow-up "))
     counts = {part: len(queries) for part, queries in parts.items()}
     with capsys.disabled():  # where they go, for the README and the next profile
         for part, queries in parts.items():
