@@ -237,6 +237,19 @@ def knowledge_lookup(
     return grounding
 
 
+def question_embedding_start(*, question: str, version: int | None = None) -> None:
+    """Start now the embedding `knowledge_lookup` will ask for a standalone `question` with no history (a
+    conversation's first), so that its round trip to the node runs beside the caller's own work; retrieval on this
+    thread takes it. Nothing when there is nothing to search (the lookup asks for none then)."""
+    if snapshot.has_searchable_knowledge(version=version):
+        embedding.query_embedding_start(question)
+
+
+def question_embedding_drop() -> None:
+    """Forget an embedding `question_embedding_start` started and retrieval did not take (an FAQ answered)."""
+    embedding.query_embedding_drop()
+
+
 def _may_lean(question: str) -> bool:
     """Whether a question that finds nothing alone may lean on the one before: not when it says it opens a new
     subject ("btw…", "顺便问下…"), nor when it has a head of its own ("can you recommend a restaurant", "淘宝买的…"),

@@ -21,7 +21,12 @@ from helpdesk.runtime.versioned import versions_read_once
 from knowledge import cache as answer_cache
 from knowledge.retrieval.relevance import relevance_of
 from knowledge.retrieval.search import Hit
-from knowledge.selectors import Grounding, knowledge_version_known
+from knowledge.selectors import (
+    Grounding,
+    knowledge_version_known,
+    question_embedding_drop,
+    question_embedding_start,
+)
 
 from .. import confidence, judge, scope, verification
 from ..actions.step import ActionHit, ActionStep, action_step
@@ -33,6 +38,7 @@ from ..moderation.model import model_category
 from ..moderation.stream import ModerationFilter
 from ..notices import UNVERIFIED_NOTICE, notice_in
 from ..outcome import ReplyOutcome, declined_outcome, direct_outcome, outcome_judge
+from ..privacy.masking import masker_for
 from ..protocol.codes import HandoffReason
 from ..services import messages, replies
 from ..services.moderation import moderation_model_hit, moderation_record
@@ -52,7 +58,25 @@ def reply_generate(*, customer_message_id: int, retry_of: int | None = None) -> 
 
 
 def _reply_generate(*, customer_message_id: int, retry_of: int | None) -> Message | None:
-    bot_message = replies.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of)
+    try:
+        return _reply_claimed(customer_message_id=customer_message_id, retry_of=retry_of)
+    finally:
+        question_embedding_drop()  # started for the question and not taken (an FAQ answered it, or it failed)
+
+
+def _question_embedding_start(customer_message: Message) -> None:
+    """A conversation's first question is searched as it was written (masked as the prompt masks it): its
+    embedding starts as the reply is claimed, beside the reply row's insert, and retrieval takes it. A follow-up's
+    search text depends on the dialogue, not read yet: it is embedded when retrieval asks, as before."""
+    if getattr(customer_message, "has_earlier_dialogue", True) is not False:
+        return
+    question = masker_for([customer_message.content]).mask(customer_message.content)
+    question_embedding_start(question=question, version=getattr(customer_message, "knowledge_version", None))
+
+
+def _reply_claimed(*, customer_message_id: int, retry_of: int | None) -> Message | None:
+    bot_message = replies.bot_reply_start(customer_message_id=customer_message_id, retry_of=retry_of,
+                                          on_claim=_question_embedding_start)
     if bot_message is None:
         return None
     # A new reply holds the customer message its claim read (its dialogue does not read it again) with the knowledge

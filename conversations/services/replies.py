@@ -9,6 +9,7 @@ whose worker died and customers nobody answered.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +69,12 @@ def _call_row(reply: Message, *, error_kind: str) -> LLMCall:
     return LLMCall(**llm_call_columns(reply), outcome=outcome, error_kind=error_kind)
 
 
-def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) -> Message | None:
-    """Claim the bot reply to a customer message; None when there is nothing to generate.
+def bot_reply_start(
+    *, customer_message_id: int, retry_of: int | None = None, on_claim: Callable[[Message], None] | None = None,
+) -> Message | None:
+    """Claim the bot reply to a customer message; None when there is nothing to generate. `on_claim` is called with
+    the customer message (as read, with `customer_message_for_reply`'s annotations) once a new reply is to be
+    claimed, before its row is written: work that needs only the message can start there and run beside it.
 
     Idempotent: a reply already finished is not generated again; one left
     `streaming` by a worker that died (the broker redelivers the task, or the
@@ -91,6 +96,8 @@ def bot_reply_start(*, customer_message_id: int, retry_of: int | None = None) ->
         return _bot_reply_restart(customer_message.reply_id, retry_of=retry_of)
     if customer_message.has_newer:
         return None  # the newer message's reply answers this one too
+    if on_claim is not None:
+        on_claim(customer_message)
     profile = profiles.profile_in_force(profile_id=conversation.profile_id, pinned=conversation.evaluation)
     try:
         with transaction.atomic():

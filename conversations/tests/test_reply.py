@@ -68,3 +68,67 @@ def test_finished_reply_records_its_model_call_with_it(fake_ollama, reply_runner
     call = LLMCall.objects.get(message=reply)
     assert call.outcome == "ok" and call.ollama_host == fake_ollama.url and call.reply_tokens == reply.reply_tokens
     assert call.conversation_id == reply.conversation_id and call.profile_id == reply.profile_id
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("question", ["How long does delivery take to Chengdu?", "寄到成都要几天？"])
+def test_a_first_questions_embedding_is_started_before_its_reply_row_is_written_and_asked_once(
+    fake_ollama, question: str,
+) -> None:
+    from django.db.models.signals import post_save
+
+    from knowledge import embedding
+    from knowledge.tests.factories import knowledge_base_create
+
+    knowledge_base_create()
+    fake_ollama.reset()
+    message = customer_message_factory(conversation_factory(), question)
+    pending_at_insert: list = []
+
+    def reply_row_written(sender, instance, created, **kwargs) -> None:
+        if created and instance.role == Message.Role.BOT:
+            pending = getattr(embedding._early, "pending", None)
+            pending_at_insert.append(pending and pending[0])
+
+    post_save.connect(reply_row_written, sender=Message)
+    try:
+        reply = reply_generate(customer_message_id=message.pk)
+    finally:
+        post_save.disconnect(reply_row_written, sender=Message)
+    assert reply.status == Message.Status.COMPLETE and reply.sources
+    assert pending_at_insert == [question]  # in flight while the row was written, on this thread
+    assert [r.body["input"] for r in fake_ollama.embed_requests()] == [[question]]  # taken, not asked again
+    assert getattr(embedding._early, "pending", None) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_question_is_embedded_early_as_masked_and_a_follow_up_as_before(fake_ollama, settings) -> None:
+    from knowledge.tests.factories import knowledge_base_create
+
+    settings.PII_MASKING = True
+    knowledge_base_create()
+    fake_ollama.reset()
+    conversation = conversation_factory()
+    first = customer_message_factory(conversation, "My phone is 13812345678, when will my parcel arrive?")
+    reply_generate(customer_message_id=first.pk)
+    [early] = [r.body["input"] for r in fake_ollama.embed_requests()]
+    assert early == ["My phone is [PHONE_1], when will my parcel arrive?"]
+    fake_ollama.reset()
+    follow_up = customer_message_factory(conversation, "and to Lhasa?")
+    reply_generate(customer_message_id=follow_up.pk)
+    [asked] = [r.body["input"] for r in fake_ollama.embed_requests()]
+    assert asked[0] == "and to Lhasa?" and len(asked) == 2  # the follow-up and its context, one call, no early one
+
+
+@pytest.mark.django_db
+def test_on_claim_sees_the_customer_message_before_its_reply_row_exists() -> None:
+    from conversations.services.replies import bot_reply_start
+
+    message = customer_message_factory(conversation_factory(), "Hi, do you sell gaiwans?")
+    seen: list = []
+    reply = bot_reply_start(customer_message_id=message.pk, on_claim=lambda read: seen.append(
+        (read.pk, read.has_earlier_dialogue, Message.objects.filter(reply_to=read, role=Message.Role.BOT).exists())))
+    assert reply is not None and seen == [(message.pk, False, False)]
+    # Started over (its worker taken for dead): no new row is claimed, and on_claim is not called.
+    restarted = bot_reply_start(customer_message_id=message.pk, on_claim=seen.append)
+    assert restarted.pk == reply.pk and restarted.attempts == 2 and len(seen) == 1

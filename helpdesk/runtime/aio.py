@@ -83,6 +83,13 @@ def run_shared(awaitable: Awaitable[T]) -> T:
     The caller's context variables (the log context: which conversation, which message) go with it, as they
     would with `run()`. Must not be called from the stream loop itself.
     """
+    return start_shared(awaitable).result()
+
+
+def start_shared(awaitable: Awaitable[T]) -> Future[T]:
+    """Start `awaitable` on the process's stream loop and return at once with the future of its result (a future
+    cancelled before the loop reaches it never starts). For work a thread wants done beside its own (a question's
+    embedding while the reply row is written), taken later or dropped."""
     loop = shared_loop()
     if in_shared_loop():
         if asyncio.iscoroutine(awaitable):
@@ -92,11 +99,15 @@ def run_shared(awaitable: Awaitable[T]) -> T:
     done: Future[T] = Future()
 
     def start() -> None:
+        if not done.set_running_or_notify_cancel():  # cancelled before it started
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            return
         task = loop.create_task(_as_coroutine(awaitable), context=context)
         task.add_done_callback(functools.partial(_settle, done))
 
     loop.call_soon_threadsafe(start)
-    return done.result()
+    return done
 
 
 async def _as_coroutine(awaitable: Awaitable[T]) -> T:
