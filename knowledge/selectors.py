@@ -240,8 +240,9 @@ def knowledge_lookup(
 def question_embedding_start(*, question: str, version: int | None = None) -> None:
     """Start now the embedding `knowledge_lookup` will ask for a standalone `question` with no history (a
     conversation's first), so that its round trip to the node runs beside the caller's own work; retrieval on this
-    thread takes it. Nothing when there is nothing to search (the lookup asks for none then)."""
-    if snapshot.has_searchable_knowledge(version=version):
+    thread takes it. Nothing when the lookup will ask for none: nothing to search, or an FAQ entry is the question
+    as written (the answer cache, a round trip of its own, is not asked here: the message's own check just missed)."""
+    if snapshot.has_searchable_knowledge(version=version) and not faq.faq_match_exact(question, version=version):
         embedding.query_embedding_start(question)
 
 
