@@ -112,7 +112,7 @@ ASKING_WORDS = frozenset(
     rather prefer i'd i'll you'd we'd it'd nobody up ago gonna gotta wanna luck lucky chance chances
     anyone anybody someone somebody everyone everybody stuff wait waiting waited detail details
     知道 想 想要 需要 觉得 感觉 认为 以为 觉着
-    多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否
+    多少 多久 几 哪 哪些 哪里 哪儿 哪个 哪条 为什么 怎么办 怎么样 怎么弄 怎么做 怎么处理 是否 能否 最少 至少 起码
     不能 可不可以 能不能 是不是 有没有 一个 一些 东西 问题 问 问下 咨询 帮 帮忙 帮我 麻烦 现在 今天 明天 时候 多长时间
     自己 几天 多少天 哪天 哪一天 什么时候 何时 算 计算 起算 算起
     多长 一般 大概 应该 还是 已经 才能 还没 之前 所有 告诉 最 好 做 弄 办 没 没有 不 用 能用 开 可 得 呗 咯
@@ -133,7 +133,8 @@ ASKING_WORDS = frozenset(
     """.split()
 )
 # Words of telling, not of a subject: how often, how much, where at all, how frankly, in which month, how many
-# months ago, when, and how glad ("never got a text w the tracking number", "literally everywhere else", "super old
+# months ago, when, how glad, and whether it is too late ("is it too late?": the deadline asked is the matter's)
+# ("never got a text w the tracking number", "literally everywhere else", "super old
 # school", "back in July", "five months ago", "once it's left you", "Great.", "其实", "十月"). They weigh nothing in
 # what a source covers, but they are words of the message: a message full of them tells a story (STORY_UNITS).
 FILLER_WORDS = frozenset(
@@ -143,6 +144,7 @@ FILLER_WORDS = frozenset(
     tbh technically practically eventually personally originally ideally hopefully
     two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred dozen couple
     month months once great cool awesome perfect nice alright
+    late
     january february march april may june july august september october november december
     jan feb mar apr jun jul aug sep sept oct nov dec
     真的 其实 简直 根本 完全 特别 非常 超级 居然 竟然 到底 究竟 实在 确实 反正 平时 平常 往常
@@ -308,12 +310,16 @@ def _concept_parts(concept: str) -> tuple[str, ...]:
 _SOMEONES_HOME = re.compile(r"\b(?:my|her|his|their|our|mum'?s|mom'?s|parents'?|friend'?s)\s+place\b", re.IGNORECASE)
 # "keeps getting declined", "kept failing": how often, not what; the verb after it is the subject.
 _KEEPS_DOING = re.compile(r"\b(?:keeps?|kept|keeping)\s+(?=[a-z]+ing\b)", re.IGNORECASE)
+# "forgot to ask for an invoice": what slipped the customer's mind is the verb after it, the subject ("forgot my
+# password" is a thing forgotten, a subject of its own).
+_FORGOT_TO = re.compile(r"\b(?:forgot|forget|forgotten|forgetting)\s+(?=to\s+[a-z])", re.IGNORECASE)
 
 
 def _content_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     seen: set[str] = set()
-    text = _SOMEONES_HOME.sub(" ", _KEEPS_DOING.sub(" ", _AMOUNT.sub("，", _CHINESE_QUANTITY.sub("，", text))))
+    text = _SOMEONES_HOME.sub(" ", _FORGOT_TO.sub(" ", _KEEPS_DOING.sub(" ", _AMOUNT.sub("，", _CHINESE_QUANTITY.sub(
+        "，", text)))))
     for index, run in enumerate(_CJK_RUN.split(text.lower().replace("’", "'"))):
         if not index % 2:
             phrases, run = split_phrases(run)

@@ -579,11 +579,20 @@ _ZH_MAKING = re.compile(
 _EN_SIZE = re.compile(
     r"\bwhat(?:'s|\s+is|\s+are)\s+(?:the\s+)?(?:[\w'-]+\s+){0,3}?(capacity|volume|dimensions?|weight)\b"
     r"|\bhow\s+many\s+(ml|millilitres?|milliliters?|ounces|oz|grams)\b"
-    r"|\bhow\s+much\s+(?:does|do|can|will)\s+(?:it|they|one|the\s+[\w-]+|each\s+[\w-]+)\s+(hold|holds|weigh|weighs)\b"
+    # the thing named in up to three words ("how much does the Porcelain Gaiwan weigh?")
+    r"|\bhow\s+much\s+(?:does|do|can|will|would)\s+(?:it|they|one|(?:the|this|that|these|those|your|each|a|an|my)"
+    r"(?:\s+[\w-]+){1,3}?)\s+(hold|holds|weigh|weighs)\b"
+    # "how heavy is the gaiwan?", "how tall are the cups", "how big is the teapot" (not "how big is the discount":
+    # a thing of the shop's, named after it)
+    r"|\bhow\s+(heavy|tall|wide|big|large|deep)\s+(?:is|are|was|were)\s+(?:it|they|(?:the|this|that|these|those|your"
+    r"|each|a|an|my)(?:\s+[\w-]+){0,2}?\s+(?:gaiwans?|cups?|teapots?|pots?|mugs?|jars?|tins?|caddies|caddy|pitchers?"
+    r"|bowls?|saucers?|kettles?|trays?|sets?|boxes|box|bags?|pouches|pouch|pieces?|teaware|porcelain|lids?))\b"
 )
 _ZH_SIZE = re.compile(
     r"(容量|尺寸|重量|体积|口径)[^，。！!,.]{0,3}?(?:是|有|大概|一般)?(?:多少|多大|多重|几)"
     r"|多少(毫升|克|厘米)"
+    # "这个盖碗大概有多重？", "杯子有多高": the measure asked at the question's end (not "多重保障", "多长时间")
+    r"|(?:有|大概|大约|约|是)(多(重|高|宽|厚|大|长))(?:啊|呀|呢|吗|么|？|\?|$)"  # one word ("多重") or two ("多", "高")
 )
 
 # Whether a product meets a standard or holds something ("is your tea certified organic?", "is the gaiwan lead-free?",
@@ -808,6 +817,9 @@ _EN_SERVICE_FRAME = re.compile(
     r"\b(?:do|does|can|could|would|will)\s+(?:you|u|your\s+(?:shop|store|company|team))\s+(?:guys\s+)?(?:also\s+)?"
     r"(?:do|offer|provide|arrange|include|have|run|host|hold|organi[sz]e|teach|give)\s+(?:any\s+|a\s+|an\s+|some\s+)?"
     r"((?:[a-z'-]+\s*){1,3})"
+    # the service as the verb ("do you gift-wrap orders?", "could you wrap it as a present?")
+    r"|\b(?:do|does|can|could|would|will)\s+(?:you|u|your\s+(?:shop|store|company|team))\s+(?:guys\s+)?(?:also\s+)?"
+    r"(?:please\s+)?(?:gift[\s-]?)?(wrap)\b"
 )
 # Whether there is a thing, asked at the start of a question ("is there a monthly subscription box I can sign up
 # for?", "are there any tea classes?"): the thing is the subject, as a service asked for is. Not an aspect any matter

@@ -219,7 +219,8 @@ ASKED_CONCEPTS = frozenset({
     "lost parcel", "丢件", "weekend delivery", "周末派送", "holding period", "存放期限", "doorstep drop", "放门口",
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
     "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
-    "replacement choice", "换款", "address fix before dispatch", "发货前改地址",
+    "replacement choice", "换款", "address fix before dispatch", "发货前改地址", "minimum order", "最低消费",
+    "delayed dispatch", "延迟发货",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -394,6 +395,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|small)\s+(?:[a-z]+\s+)?)?pieces\b"
         r"|\b(?:broke|broken|snapped|cracked)\s+(?:clean\s+|right\s+)?in\s+(?:half|two)\b")),
     ("破损", re.compile(r"(?:碎|裂|断|摔|掰)成了?(?:[\d两二三四五六七八九十几好多]+)?(?:半|块|片|瓣|截|段|渣)"
+                       # "快递送来的时候茶杯已经碎了", "收到一拆开杯子裂了": broken as it came, the arrival read as the
+                       # concept (what broke, and how, stay words of their own)
+                       r"|(?:送来|送到|收到|到货|到手|签收|拆开|打开)(?=[^，。！？,.!?]{0,3}?(?:的时候|时|后|以后|之后|一看|发现)?"
+                       r"[^。！？!?]{0,10}?(?:已经|都|全|就)?(?:碎|裂|破)(?:了|掉了|开了))"
                        # "倒了开水杯子炸了": burst by heat, not cooking ("炸鸡翅", "油炸")
                        r"|(?<![油煎])炸(?:裂|开|碎|掉)|(?<![油煎])炸了(?=[吗吧啊呀么，。！？,.!?\s]|$|算|怎么|咋|能|可以|还)")),
     # "盖子一直盖不严，晃来晃去的": a lid that does not fit, the warranty's defect, said as what it does (named once,
@@ -806,10 +811,44 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:change|edit|modify|amend|update|adjust)\s+(?:the\s+|my\s+)?(?:quantity|quantities|number\s+of\s+"
         r"(?:items|boxes|tins|cups|pieces|bags)|items?\s+in\s+(?:my|the)\s+order|contents?\s+of\s+(?:my|the)\s+order)\b"
         r"|\b(?:change|edit|modify|amend)\s+(?:my|the|an)\s+(?:paid\s+|existing\s+|placed\s+)?order\b"
-        r"(?![^.?!]{0,20}\b(?:address|delivery)\b)")),
+        r"(?![^.?!]{0,20}\b(?:address|delivery)\b)"
+        # one thing of the order swapped for another ("swap the black tea in my order for a green one")
+        r"|\b(?:swap|switch|change|replace|exchange)\s+(?:the\s+|my\s+|a\s+|one\s+|that\s+)?(?:[\w-]+\s+){0,3}?in\s+"
+        r"(?:my|the|this|that|our)\s+order\s+(?:for|with|to|into)\b")),
     ("改单", re.compile(
         r"(?:修改|更改|改|调整)(?:一下)?(?:订单|下单)?(?:里|中|里面)?的?(?:商品)?(?:数量|件数|款式|规格)"
-        r"|(?:修改|更改)订单(?!地址|的地址|收货地址|的收货)|改订单(?!地址|的地址|收货地址|的收货)")),
+        r"|(?:修改|更改)订单(?!地址|的地址|收货地址|的收货)|改订单(?!地址|的地址|收货地址|的收货)"
+        # one thing of the order swapped for another ("把订单里的红茶换成绿茶"; not its address)
+        r"|(?:订单|这单|那单)(?:里|中|里面)?的?(?:(?!地址|发票|抬头)[^，。！？,.!?]){1,8}?(?:换成|改成|换为|改为)")),
+    # "could you hold off shipping until next month?", "能不能等我下个月回国了再发货": the order sent later than the
+    # shop would, at the customer's asking, which no article offers (not the delivery rescheduled with the courier,
+    # which the shipping article's app does: "can I delay the delivery?")
+    ("delayed dispatch", re.compile(
+        r"\b(?:delay|postpone|defer|push\s+back|hold\s+off(?:\s+on)?)\s+(?:the\s+|my\s+|our\s+)?(?:dispatch|dispatching"
+        r"|shipping|shipment|sending|posting)\b(?!\s+(?:fee|fees|cost|costs|address))"
+        r"|\b(?:send|ship|dispatch|post|mail)\s+(?:it|them|my\s+order|the\s+order|my\s+parcel|the\s+parcel)\s+(?:out\s+)?"
+        r"(?:only\s+)?(?:later|next\s+(?:week|month)|after\s+the\s+\d{1,2}(?:st|nd|rd|th)?|in\s+(?:two|three|a\s+few|\d+)\s+weeks?)\b")),
+    ("延迟发货", re.compile(
+        # asked for ("能不能等我…", "等我回国了再…"), not whether the shop's own days make it wait
+        # ("是要等节后才发货吗"), nor waiting for a payment, an invoice or a return, which the articles' steps are
+        # ("等付完款再发吗")
+        r"(?:(?:能不能|可不可以|可以|能否|能|麻烦|请|帮我|先别|别)[^，。！？,.!?]{0,4}?等(?:我|我们|到|他|她)?|等(?:我|我们))"
+        r"(?:(?!付|支付|发票|票|退|换|修|补)[^，。！？,.!?]){1,12}?(?:了|之后|以后|后)?(?:再|才)"
+        r"(?:发货|发出|寄出|寄给我|发给我|寄过来|发过来|发(?![票现错])|寄(?!回))"
+        r"|(?:晚点|晚些|晚几天|延迟|推迟|延后|过几天|过段时间|下个?月|下周|下礼拜)再(?:发货|发出|寄出)")),
+    # "is there a minimum order amount?", "下单有最低消费吗", "起订量是多少": a least an order must come to, which no
+    # article of a shop without one names (not the free-shipping threshold: "what's the minimum for free shipping?",
+    # "最少买多少包邮")
+    ("minimum order", re.compile(
+        r"(?:^|(?<=[.?!\n]))(?![^.?!\n]*\b(?:free\s+(?:standard\s+)?(?:shipping|delivery|postage)|(?:shipping|delivery"
+        r"|postage)\s+(?:is\s+|be\s+|for\s+)?free|shipping|postage)\b)[^.?!\n]*?"
+        r"(?:\bminimum\s+(?:order|purchase|spend|basket|cart|checkout)(?:\s+(?:amount|value|size|total|quantity))?\b"
+        r"|\border\s+minimum\b|\bminimum\s+(?:amount|value|quantity|spend)\s+(?:to|for|before|per)\s+"
+        r"(?:an?\s+)?(?:order|buy|check\s*out|place|purchase|checking\s+out)\b)")),
+    ("最低消费", re.compile(
+        _zh_clause_without("包邮", "免运费", "免邮", "运费", "邮费")
+        + r"(?:最低消费|最低起订|起订量|起订金额|起购(?:量|金额)?|最少(?:要|得|需要)?(?:买|消费|下单|订)(?:多少|几)"
+        r"|至少(?:要|得|需要)?(?:买|消费|下单|订)(?:多少|几))(?![^，。！？,.!?]*(?:包邮|免运费|免邮|运费|邮费))")),
     # "do I send the free sample back too?", "赠品要一起寄回吗": what came free with an order, which no article names
     ("free gift", re.compile(
         r"\bfree\s+(?:gifts?|samples?|sample\s+packs?|extras?)\b|\bfreebies?\b|\bgifts?\s+with\s+purchase\b"
