@@ -47,7 +47,7 @@ TARGETS = {  # figure: the least it may be, on each part
 # more out-of-scope question (36 of 41); the thirty-first to thirty-fourth rounds' rules left the held-out part
 # unchanged, and so did the thirty-fifth and thirty-sixth rounds' on the default settings (with PRICE_MUST_BE_STATED,
 # off by default, one fewer in-scope question is cited and answered and one more out-of-scope one declined), and the
-# thirty-seventh to fortieth rounds'.
+# thirty-seventh to forty-first rounds'.
 TUNING_FLOOR: dict[str, float] = {}
 HELD_OUT_FLOOR = {"cited_right": 0.81, "out_of_scope_declined": 0.87}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}

@@ -549,6 +549,11 @@ _EN_KEEPING = re.compile(
     r"(?:an?\s+|the\s+|its\s+)?(?:[\w'-]+\s+){0,2}?(best[\s-]before|use[\s-]by|expiry|expiration)\b"
     r"|\b(?:when|how\s+soon|how\s+long\s+until|how\s+long\s+before)\s+(?:does|do|will|would)\s+(?:[\w'-]+\s+){0,6}?"
     r"(expire|go\s+off|go\s+stale)\b"
+    # how a thing is best kept ("what's the best way to store oolong once it's opened?", "how should I store it?")
+    r"|\b(?:(?:what(?:'s|\s+is)\s+(?:the\s+)?(?:best|right|proper|ideal)\s+way|how(?:'s|\s+is)\s+(?:the\s+)?best\s+way"
+    r"|the\s+best\s+way)\s+to\s+|how\s+(?:should|do|can|could|would|to)\s+(?:i\s+|we\s+|you\s+)?(?:best\s+)?)"
+    r"(store|keep)\s+(?:it|them|(?:the|my|your|this|that|an?|opened|unopened)\s+)?(?:[\w'-]+\s+){0,2}?"
+    r"(?:once|after|when|so|in|at|for|fresh|\?|$)"
 )
 _ZH_KEEPING = re.compile(
     r"(保质期|保存期|保鲜期|有效期)[^，。？?！!,.]{0,6}?(?:多久|多长|几年|几个月|多少|到什么时候|到哪天|是多少|是什么时候)"

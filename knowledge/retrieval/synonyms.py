@@ -398,7 +398,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
                        # "快递送来的时候茶杯已经碎了", "收到一拆开杯子裂了": broken as it came, the arrival read as the
                        # concept (what broke, and how, stay words of their own)
                        r"|(?:送来|送到|收到|到货|到手|签收|拆开|打开)(?=[^，。！？,.!?]{0,3}?(?:的时候|时|后|以后|之后|一看|发现)?"
-                       r"[^。！？!?]{0,10}?(?:已经|都|全|就)?(?:碎|裂|破)(?:了|掉了|开了))"
+                       r"[^。！？!?]{0,10}?(?:已经|都|全|就)?(?:碎|裂|破)(?:了|掉了|开了|成))"
                        # "倒了开水杯子炸了": burst by heat, not cooking ("炸鸡翅", "油炸")
                        r"|(?<![油煎])炸(?:裂|开|碎|掉)|(?<![油煎])炸了(?=[吗吧啊呀么，。！？,.!?\s]|$|算|怎么|咋|能|可以|还)")),
     # "盖子一直盖不严，晃来晃去的": a lid that does not fit, the warranty's defect, said as what it does (named once,
@@ -826,6 +826,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("delayed dispatch", re.compile(
         r"\b(?:delay|postpone|defer|push\s+back|hold\s+off(?:\s+on)?)\s+(?:the\s+|my\s+|our\s+)?(?:dispatch|dispatching"
         r"|shipping|shipment|sending|posting)\b(?!\s+(?:fee|fees|cost|costs|address))"
+        # "can you wait until after my birthday to send the order?", "hold on till the 20th before shipping it"
+        # (asked of the shop, not whether the customer must wait: "do I have to wait until Monday for you to ship it?")
+        r"|\b(?:(?:can|could|would|will)\s+(?:you|u)(?:\s+guys)?|please)\s+(?:please\s+)?(?:just\s+)?"
+        r"(?:wait|hold\s+(?:off|on))\s+(?:until|till|til|for)\b[^.?!]{0,40}?\b(?:to|before|and\s+then)\s+"
+        r"(?:sending|shipping|dispatching|posting|mailing|send|ship|dispatch|post|mail)\b"
         r"|\b(?:send|ship|dispatch|post|mail)\s+(?:it|them|my\s+order|the\s+order|my\s+parcel|the\s+parcel)\s+(?:out\s+)?"
         r"(?:only\s+)?(?:later|next\s+(?:week|month)|after\s+the\s+\d{1,2}(?:st|nd|rd|th)?|in\s+(?:two|three|a\s+few|\d+)\s+weeks?)\b")),
     ("延迟发货", re.compile(

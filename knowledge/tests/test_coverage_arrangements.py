@@ -3,7 +3,8 @@ settle. Declined, since no article names them: a product's weight or size asked 
 the Porcelain Gaiwan weigh?", "这个盖碗有多重"), a service asked as its verb ("do you gift-wrap orders?"), a least
 amount an order must come to ("is there a minimum order amount?", "下单有最低消费吗"; not the free-shipping
 threshold), dispatch put off at the customer's asking ("hold off shipping until next month", "等我回国了再发货"; not
-a delivery rescheduled with the courier), and one thing of a placed order swapped for another ("把订单里的红茶换成绿茶",
+a delivery rescheduled with the courier), how a thing is best kept ("what's the best way to store oolong once
+it's opened?"), and one thing of a placed order swapped for another ("把订单里的红茶换成绿茶",
 "swap the black tea in my order for a green one"). Covered: a thing found broken as it came ("快递送来的时候杯子已经
 碎了") is the breakage article's, not the delivery one's; what slipped the customer's mind and whether it is too late
 ("forgot to ask for an invoice, is it too late?") are the telling, and the invoice is what is asked.
@@ -78,9 +79,12 @@ def shop(fake_ollama) -> None:
     "Could you hold off shipping until next month?",
     "能不能等我下个月回国了再发货？",
     "下周再发货可以吗？",
+    "Can you wait until after my birthday on the 20th to send the order?",
     # a thing of a placed order swapped for another
     "After paying, can I swap the black tea in my order for a green one?",
     "付完款还能把订单里的红茶换成绿茶吗？",
+    # how a thing is best kept, a product fact no article gives
+    "What's the best way to store a kettle once it's been used?",
 ])
 def test_a_detail_no_article_settles_is_covered_by_none(shop, question) -> None:
     assert covered_by(question) < settings.COVERAGE_MIN
@@ -98,6 +102,7 @@ def test_a_detail_no_article_settles_is_covered_by_none(shop, question) -> None:
     # broken as it came: the breakage article's
     ("快递送来的时候杯子已经碎了，要怎么处理？", "破损与保修"),
     ("收到一拆开水壶裂了，怎么办？", "破损与保修"),
+    ("刚签收，打开箱子发现杯子裂成两半了，怎么办？", "破损与保修"),
 ])
 def test_what_an_article_says_is_still_covered_by_it(shop, question, title) -> None:
     assert covered_by(question, title) >= settings.COVERAGE_MIN
@@ -118,6 +123,9 @@ def test_broken_as_it_came_is_the_breakage_articles_more_than_the_deliverys(shop
     ("could you hold off shipping until next month?", "delayed dispatch", True),
     ("can you ship it next week instead?", "delayed dispatch", True),
     ("can i delay the delivery until friday?", "delayed dispatch", False),  # the courier's rescheduling
+    ("can you wait until after my birthday on the 20th to send the order?", "delayed dispatch", True),
+    ("please hold off until the 3rd before shipping", "delayed dispatch", True),
+    ("do i have to wait until monday for you to ship it?", "delayed dispatch", False),  # the shop's own days
     ("能不能等我下个月回国了再发货", "延迟发货", True),
     ("等付完款再发吗", "延迟发货", False),  # payment first: the articles' order of things
     ("等发票开好了再寄给我吗", "延迟发货", False),
@@ -125,6 +133,19 @@ def test_broken_as_it_came_is_the_breakage_articles_more_than_the_deliverys(shop
     ("能把订单里的地址改成公司吗", "改单", False),  # the address: the courier's redirect
     ("快递送来的时候茶杯已经碎了", "破损", True),
     ("收到货了，很满意", "破损", False),
+    ("刚签收，打开箱子发现公道杯裂成两半了", "破损", True),
 ])
 def test_each_phrasing_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("what's the best way to store oolong once it's opened?", {"store"}),
+    ("how should i store it?", {"store"}),
+    ("how can i keep track of my parcel?", set()),  # following a parcel, no keeping of a thing
+    ("how do i keep my order number safe?", set()),
+])
+def test_how_a_thing_is_best_kept_is_a_product_fact(text, found) -> None:
+    from knowledge.retrieval.heads import product_fact_heads
+
+    assert product_fact_heads(text, content={"store", "keep", "oolong", "track", "parcel", "order", "number"}) == found
