@@ -74,7 +74,7 @@ from .heads import (
     restock_asked,
     shop_phone_asked,
 )
-from .places import places_out
+from .places import OVERSEAS, Place, places_out
 from .snapshot import Snapshot
 from .synonyms import ASKED_CONCEPTS, concept_phrased_in, concepts_in, single_word_synonyms, split_phrases
 from .terms import (
@@ -210,6 +210,9 @@ class Unit:
     # A place ("Lhasa", "纽约"): the words of the regions it lies in (knowledge.retrieval.places), which cover it
     # in passing at most.
     regions: tuple[str, ...] = ()
+    # A place outside the shop's mainland asked as where to send something ("能直接寄到台北吗", "can you ship it to my
+    # sister in Toronto?"): where it may go is what is asked, a head its regions' words cover whole.
+    destination: bool = False
     # A shop concept read from a phrasing ("pay the courier in cash": cash on delivery): a source that names it at
     # all is about it, since it is a precise matter, not a word of every article.
     concept: bool = False
@@ -266,14 +269,48 @@ def question_units(text: str) -> list[Unit]:
     units = [Unit(concept, parts=() if concept in ASKED_CONCEPTS else _concept_parts(concept),
                   english=concept.isascii() and concept.isalpha(), weight=CONCEPT_WEIGHT, concept=True,
                   head=concept in ASKED_CONCEPTS) for concept in concepts]
-    units += [Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
-              for place in places]
+    units += [_place_unit(place, text) for place in places]
     units += _content_units(rest)
     if not any(unit.weight for unit in units):  # "literally anywhere?": nothing to cover
         return []
     _mark_heads(text.lower().replace("’", "'"), units)
     _mark_sources_named(text, units)
     return units
+
+
+# Regions outside the mainland, where a shop that delivers on the mainland says whether it sends at all.
+_BEYOND_MAINLAND = frozenset(("港澳台", *OVERSEAS))
+# Sending asked of the shop, before the place it goes to: "寄到台北", "发往香港", "ship it to my aunt in Toronto",
+# "deliver to Macau", or "there" for a place the message names ("I live in Taipei… can you ship it there?").
+_ZH_SEND_TO = r"(?:寄|送|发|运|邮|快递)(?:到|去|往|至)[^，。！？,.!?]{0,4}?"
+_EN_SEND_TO = (r"\b(?:ship|send|deliver|post|mail|get)(?:ping|ing|s|ed)?\b(?:\s+(?:it|them|this|that|these|those|one"
+               r"|(?:the|my|a|an|our)\s+[\w'-]+))?\s+(?:(?:over|out|all\s+the\s+way)\s+)?")
+
+
+def _place_unit(place: Place, text: str) -> Unit:
+    """A place's unit: where, covered by its regions in passing, unless it lies beyond the mainland and is where the
+    customer asks to have something sent (`Unit.destination`). Not an invoice, a refund or a return sent there (an
+    email or money, or a return's address, not a delivery)."""
+    unit = Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
+    if not _BEYOND_MAINLAND & set(place.regions):
+        return unit
+    lowered = _normalised_place_text(text)
+    name = re.escape(place.name)
+    sent_to = re.search(_ZH_SEND_TO + name, lowered) or re.search(
+        _EN_SEND_TO + rf"(?:to\s+(?:[\w'-]+\s+){{0,4}}?(?:in\s+)?{name}\b|there\b)", lowered)
+    if sent_to and not _NOT_A_DELIVERY.search(lowered):
+        unit.destination = unit.head = True
+        unit.weight = 1.0
+    return unit
+
+
+_NOT_A_DELIVERY = re.compile(
+    r"发票|退款|退货|寄回|退回|\b(?:invoices?|fapiaos?|receipts?|refunds?|returns?|money|emails?)\b"
+)
+
+
+def _normalised_place_text(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().replace("’", "'")
 
 
 # Where an order came from, by name ("my order from TeaVivre", "two tins I bought from Yoshi Tea"): another
@@ -781,7 +818,8 @@ def unit_scores(snapshot: Snapshot, units: list[Unit]) -> np.ndarray:
                 if " " in region and region.isascii():
                     region_score = np.maximum(region_score, _said_together(
                         snapshot, [_english_ids(snapshot, lexicon, word, slips=False) for word in region.split()]))
-            scores[row] = np.maximum(scores[row], np.minimum(region_score, PASSING_MENTION))
+            scores[row] = np.maximum(scores[row], region_score if unit.destination else np.minimum(
+                region_score, PASSING_MENTION))
         for part in unit.parts:
             term_id = snapshot.vocabulary.get(part)
             if term_id is not None:
@@ -1207,8 +1245,9 @@ def _coverage_read(
 
 def _heads_in_topic(snapshot: Snapshot, lexicon: _Lexicon, units: list[Unit]) -> np.ndarray:
     """Per chunk, 1 where its topic terms (posting_topic) have every head word of the question, through its
-    forms or synonyms; 0 everywhere when the question has no head word."""
-    heads = [unit for unit in units if unit.head]
+    forms or synonyms; 0 everywhere when the question has no head word. A destination is where, not the subject:
+    a section on delivery areas is headed "Areas", not by every place it names."""
+    heads = [unit for unit in units if unit.head and not unit.destination]
     topical = np.zeros(len(snapshot.chunks), dtype=np.float32)
     if not heads:
         return topical

@@ -7,7 +7,9 @@ a delivery rescheduled with the courier), how a thing is best kept ("what's the 
 it's opened?"), and one thing of a placed order swapped for another ("把订单里的红茶换成绿茶",
 "swap the black tea in my order for a green one"). Covered: a thing found broken as it came ("快递送来的时候杯子已经
 碎了") is the breakage article's, not the delivery one's; what slipped the customer's mind and whether it is too late
-("forgot to ask for an invoice, is it too late?") are the telling, and the invoice is what is asked.
+("forgot to ask for an invoice, is it too late?") are the telling, and the invoice is what is asked; a place beyond
+the mainland asked as where to send something ("我人在台湾…能直接寄到台北吗？") is the delivery article's regions, not
+the article of the goods named on the way.
 
 A small kettle shop of its own, in both languages, so these cases are not the evaluation set's or the probes'.
 """
@@ -30,7 +32,8 @@ def shop(fake_ollama) -> None:
         title="Delivery", tags="delivery, shipping",
         body="## Shipping fees\n\nFree shipping on orders over ¥150; below that ¥10.\n\n## Delivery times\n\nWe "
              "dispatch within one working day and the courier delivers in 2-3 days. You can reschedule the delivery "
-             "in the courier's app.",
+             "in the courier's app.\n\n## Where we deliver\n\nMainland China only: not yet to Hong Kong, Macao, "
+             "Taiwan or overseas.",
     )
     article_create(
         title="Breakage", tags="breakage, warranty, kettle",
@@ -49,7 +52,7 @@ def shop(fake_ollama) -> None:
     article_create(
         title="配送", language="zh-hans", tags="配送, 物流, 运费",
         body="## 运费\n\n订单满 150 元包邮，不满收 10 元运费。\n\n## 送达时间\n\n工作日一天内发货，快递 2-3 天送达，"
-             "可在快递 App 中改约时间。",
+             "可在快递 App 中改约时间。\n\n## 配送范围\n\n仅配送中国大陆，暂不支持港澳台及海外地址。",
     )
     article_create(
         title="破损与保修", language="zh-hans", tags="破损, 保修, 水壶",
@@ -149,3 +152,30 @@ def test_how_a_thing_is_best_kept_is_a_product_fact(text, found) -> None:
     from knowledge.retrieval.heads import product_fact_heads
 
     assert product_fact_heads(text, content={"store", "keep", "oolong", "track", "parcel", "order", "number"}) == found
+
+
+@pytest.mark.parametrize(("question", "title", "not_title"), [
+    # where to send it, beyond the mainland, is what is asked: the delivery article's regions, not the goods' article
+    ("我人在台湾，想买一个水壶，能直接寄到台北吗？", "配送", "破损与保修"),
+    ("I live in Taipei and want to buy a kettle, can you ship it there?", "Delivery", "Breakage"),
+    ("Can you send a kettle to my aunt in Toronto?", "Delivery", "Breakage"),
+])
+def test_a_destination_beyond_the_mainland_is_the_delivery_articles(shop, question, title, not_title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+    assert covered_by(question, title) > covered_by(question, not_title)
+
+
+@pytest.mark.parametrize(("text", "place", "destination"), [
+    ("能直接寄到台北吗？", "台北", True),
+    ("can you ship it to my sister in toronto?", "toronto", True),
+    ("I live in Taipei. Can you ship it there?", "taipei", True),
+    ("能寄到拉萨吗？", "拉萨", False),  # the mainland: where, in passing, as before
+    ("能把发票寄到香港的公司吗？", "香港", False),  # an invoice sent, no delivery
+    ("my kettle from hong kong broke, can I return it?", "hong kong", False),  # told, not asked where to
+])
+def test_a_place_is_a_destination_only_beyond_the_mainland_and_asked_as_where_to_send(text, place, destination
+                                                                                     ) -> None:
+    from knowledge.retrieval.coverage import question_units
+
+    [unit] = [unit for unit in question_units(text) if unit.word == place]
+    assert unit.destination is destination and unit.head is destination
