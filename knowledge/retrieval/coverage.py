@@ -283,7 +283,7 @@ _BEYOND_MAINLAND = frozenset(("港澳台", *OVERSEAS))
 # Sending asked of the shop, before the place it goes to: "寄到台北", "发往香港", "ship it to my aunt in Toronto",
 # "deliver to Macau", or "there" for a place the message names ("I live in Taipei… can you ship it there?").
 _ZH_SEND_TO = r"(?:寄|送|发|运|邮|快递)(?:到|去|往|至)[^，。！？,.!?]{0,4}?"
-_EN_SEND_TO = (r"\b(?:ship|send|deliver|post|mail|get)(?:ping|ing|s|ed)?\b(?:\s+(?:it|them|this|that|these|those|one"
+_EN_SEND_TO = (r"\b(?:ship|send|deliver|post|mail)(?:ping|ing|s|ed)?\b(?:\s+(?:it|them|this|that|these|those|one"
                r"|(?:the|my|a|an|our)\s+[\w'-]+))?\s+(?:(?:over|out|all\s+the\s+way)\s+)?")
 
 
