@@ -74,7 +74,7 @@ from .heads import (
     restock_asked,
     shop_phone_asked,
 )
-from .places import OVERSEAS, Place, places_out
+from .places import OVERSEAS, Place, place_text, places_out
 from .snapshot import Snapshot
 from .synonyms import ASKED_CONCEPTS, concept_phrased_in, concepts_in, single_word_synonyms, split_phrases
 from .terms import (
@@ -294,7 +294,7 @@ def _place_unit(place: Place, text: str) -> Unit:
     unit = Unit(place.name, english=place.name.isascii(), weight=PLACE_WEIGHT, regions=place.regions)
     if not _BEYOND_MAINLAND & set(place.regions):
         return unit
-    lowered = _normalised_place_text(text)
+    lowered = place_text(text)  # as the place was found: "Zürich" is named "zurich"
     name = re.escape(place.name)
     sent_to = re.search(_ZH_SEND_TO + name, lowered) or re.search(
         _EN_SEND_TO + rf"(?:to\s+(?:[\w'-]+\s+){{0,4}}?(?:in\s+)?{name}\b|there\b)", lowered)
@@ -308,9 +308,6 @@ _NOT_A_DELIVERY = re.compile(
     r"发票|退款|退货|寄回|退回|\b(?:invoices?|fapiaos?|receipts?|refunds?|returns?|money|emails?)\b"
 )
 
-
-def _normalised_place_text(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower().replace("’", "'")
 
 
 # Where an order came from, by name ("my order from TeaVivre", "two tins I bought from Yoshi Tea"): another

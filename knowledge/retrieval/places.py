@@ -232,8 +232,9 @@ def _gazetteer() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
     return re.compile(f"(?P<skip>{'|'.join(NOT_PLACES)})|{alternatives}"), regions
 
 
-def _normalised(text: str) -> str:
-    """NFKC, lower case, accents off ("São Paulo", "Zürich", "Türkiye") and curly apostrophes straight."""
+def place_text(text: str) -> str:
+    """A text as places are looked for in it, and their names written (`Place.name`): NFKC, lower case, accents off
+    ("São Paulo", "Zürich", "Türkiye") and curly apostrophes straight."""
     text = unicodedata.normalize("NFKD", text.replace("’", "'").replace("‘", "'"))
     return unicodedata.normalize("NFKC", "".join(c for c in text if not unicodedata.combining(c))).lower()
 
@@ -248,7 +249,7 @@ def places_in(text: str) -> list[Place]:
     """
     pattern, regions = _gazetteer()
     found: dict[str, Place] = {}
-    for match in pattern.finditer(_normalised(text)):
+    for match in pattern.finditer(place_text(text)):
         if match.group("skip") is not None:
             continue
         name = " ".join(match.group(0).split())
@@ -271,5 +272,5 @@ def places_out(text: str) -> tuple[list[Place], str]:
         found.setdefault(name, Place(name, regions[name]))
         return "，"
 
-    rest = pattern.sub(replace, _normalised(text))
+    rest = pattern.sub(replace, place_text(text))
     return list(found.values()), rest if found else text

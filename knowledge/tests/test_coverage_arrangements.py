@@ -169,6 +169,7 @@ def test_a_destination_beyond_the_mainland_is_the_delivery_articles(shop, questi
     ("能直接寄到台北吗？", "台北", True),
     ("can you ship it to my sister in toronto?", "toronto", True),
     ("I live in Taipei. Can you ship it there?", "taipei", True),
+    ("Can you ship it to my aunt in Zürich?", "zurich", True),  # named as the gazetteer writes it, accents off
     ("能寄到拉萨吗？", "拉萨", False),  # the mainland: where, in passing, as before
     ("能把发票寄到香港的公司吗？", "香港", False),  # an invoice sent, no delivery
     ("my kettle from hong kong broke, can I return it?", "hong kong", False),  # told, not asked where to
