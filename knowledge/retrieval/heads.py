@@ -87,6 +87,7 @@ OTHER_FIELDS = frozenset(
     salary wage landlord tenant lawyer attorney sue lawsuit court divorce
     police passport doctor medicine medication pill symptom headache fever
     pregnant pregnancy diabetes diabetic allergy allergic burn burns rash insomnia prescription hospital
+    sleep caffeine digestion digestive cholesterol detox 睡眠 助眠 安神 养胃 减肥 降压 降血压 降血脂 排毒 养生 咖啡因
     贷款 房贷 车贷 逾期 欠款 利息 理财 股票 基金 股价 保险 养老金 工资 房租 房东 租房 押金 律师 起诉 法院 官司 合同 离婚
     报警 护照 签证 医生 药 吃药 症状 头疼 头痛 发烧 怀孕 孕妇 糖尿病 高血压 过敏 烫伤 失眠 医院 处方
     所得税 个税 申报 征信 汇率 外汇 forex

@@ -124,6 +124,12 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("extra", "longer", "slower", "slow", "delay", "delayed", "额外", "慢", "更慢", "延迟", "延误", "更久"),
     # a payment or card refused: "my Visa keeps getting declined", "付款一直被拒"
     ("fail", "failed", "fails", "declined", "rejected", "refused", "bounced", "失败", "被拒", "拒付", "付不了"),
+    # details set down wrong: "the company name is misspelled", "税号填错了", "信息有误"
+    ("wrong", "incorrect", "mistake", "mistaken", "misspelled", "misspelt", "typo", "error", "有误", "错误", "写错",
+     "填错", "打错", "开错", "弄错", "搞错", "错了"),
+    # made out again, put right: "can you redo it?", "能重开吗", "reissue the fapiao"
+    ("corrected", "correct", "redo", "reissue", "re-issue", "amend", "amended", "重新开具", "重开", "重新开", "更正",
+     "改正", "改开"),
 )
 
 
@@ -220,7 +226,7 @@ ASKED_CONCEPTS = frozenset({
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
     "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
     "replacement choice", "换款", "address fix before dispatch", "发货前改地址", "minimum order", "最低消费",
-    "delayed dispatch", "延迟发货",
+    "delayed dispatch", "延迟发货", "store visit", "到店", "warranty transfer", "保修转让",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -329,7 +335,15 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|trip|journey|walk|ride|metro|subway|ferry|boat)\b)[\w-]+(?:\s+[\w-]+)?)\s+(?:will\s+|would\s+"
         r"|might\s+|may\s+|going\s+to\s+|gonna\s+)?(?:take|takes|took|taking)\s+(?:any\s+|much\s+|a\s+(?:bit|lot|little)\s+"
         r"|way\s+|even\s+)?(?:longer|more\s+time|extra\s+(?:time|days?)|(?:a\s+few\s+|several\s+|some\s+)?(?:more|extra)\s+"
-        r"days|ages|forever)\s+to\s+(?:get|arrive|reach|come|turn\s+up|show\s+up)\b")),
+        r"days|ages|forever)\s+to\s+(?:get|arrive|reach|come|turn\s+up|show\s+up)\b"
+        # "will it reach Chengdu in time?", "would the parcel get to my mum's by Friday?", "can it make it to Xi'an
+        # before the weekend?": a delivery's time asked against a day (not a journey's: "will the train get there")
+        r"|\b(?:will|would|can|could|does|do|is|are)\s+(?:it|they|this|that|(?:my|her|his|the|our|their)\s+"
+        r"(?!(?:train|bus|coach|flight|plane|car|taxi|cab|trip|journey|metro|subway|ferry|boat)\b)[\w-]+)\s+"
+        r"(?:still\s+)?(?:reach|get\s+to|arrive\s+(?:in|at)|make\s+it\s+to|be\s+(?:in|at))\s+[\w'’ -]{1,30}?\s+"
+        r"(?:in\s+time|on\s+time|by\s+(?:then|(?:this\s+|next\s+)?(?:monday|tuesday|wednesday|thursday|friday"
+        r"|saturday|sunday|tomorrow|the\s+weekend|the\s+\d+\w*))|before\s+(?:then|the\s+weekend|(?:monday|tuesday"
+        r"|wednesday|thursday|friday|saturday|sunday)))\b")),
     # "茶叶到那边要比到上海多几天吗", "寄到拉萨会比上海慢吗": how long delivery takes to a place, compared or asked
     # with the place as "there" ("到我家要几天"), without a word of delivery
     ("送达", re.compile(
@@ -340,7 +354,12 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|(?:寄|发|送|快递|物流|包裹)[^，。？?！!]{0,12}?比[\u4e00-\u9fff]{1,8}?(?:慢|久)"
         # "下单后大概多久能收到": the parcel received, not an invoice ("发票多久能收到")
         r"|(?:下单|付款|付完款|下完单|买了?|订了?)(?:以?后|之后)?[^，。？?！!发票]{0,8}?(?:多久|几天|多少天|多长时间)"
-        r"(?:能|可以|才能|就能|会)?(?:收到|到手|到货|送到|拿到)(?!发票|票|电子发票)")),
+        r"(?:能|可以|才能|就能|会)?(?:收到|到手|到货|送到|拿到)(?!发票|票|电子发票)"
+        # "我在乌鲁木齐，一般几天能收到": told where one is, then how long until it comes (a clause without an
+        # invoice, a refund or a reply in it)
+        r"|" + _zh_clause_without("发票", "票", "退", "钱", "款", "回复", "答复", "审核", "补发", "换")
+        + r"(?:一般|大概|大约|通常|正常|平时|估计)(?:要|需要)?(?:几天|多少天|多久|多长时间)(?:能|可以|才能|就能|会)?"
+        r"(?:收到|到手|到货|送到|到)(?!发票|票|电子发票|账)")),
     # "when does it actually leave your place?", "how soon will my order go out?": dispatch, asked without its word.
     ("dispatch", re.compile(
         r"\b(?:leave|leaves|left|leaving|go\s+out|goes\s+out|head\s+out|heads\s+out)\s+(?:from\s+)?(?:your|the|ur)\s+"
@@ -461,7 +480,15 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # for the bank and not for the order, no word of which says so.
     ("unpaid", re.compile(
         r"\b(?:money|payment|it|i)\s+(?:was|got|has\s+been|had\s+been|is|have\s+been|got\s+been)\s+(?:already\s+)?"
-        r"(?:taken|deducted|charged|debited|withdrawn)\b[^.!?]{0,60}?\b(?:unpaid|pending|not\s+paid|awaiting\s+payment)\b")),
+        r"(?:taken|deducted|charged|debited|withdrawn)\b[^.!?]{0,60}?\b(?:unpaid|pending|not\s+paid|awaiting\s+payment)\b"
+        # "my bank app shows the money gone while your site says unpaid", "the site says unpaid but the money's left
+        # my account"
+        r"|\b(?:money|payment|funds|cash)(?:'s|\s+(?:is|was|has|had|got))?\s+(?:already\s+|just\s+)?(?:been\s+)?"
+        r"(?:gone|taken|deducted|debited|withdrawn|left|went\s+out|come\s+out|came\s+out)\b[^.!?]{0,60}?"
+        r"\b(?:unpaid|not\s+paid|awaiting\s+payment)\b"
+        r"|\b(?:unpaid|not\s+paid|awaiting\s+payment)\b[^.!?]{0,60}?\b(?:money|payment|funds|cash)(?:'s|\s+(?:is|was"
+        r"|has|had|got))?\s+(?:already\s+|just\s+)?(?:been\s+)?(?:gone|taken|deducted|debited|withdrawn|left"
+        r"|went\s+out|came\s+out)\b")),
     ("扣款", re.compile(
         r"(?:钱|款|费)[^，。！？,.!?]{0,4}?(?:被)?扣(?:了|掉|走)[^。！？!?]{0,20}?(?:待付款|未付款|没付款|待支付|未支付|没支付)"
         r"|扣(?:了钱|款了|费了)[^。！？!?]{0,20}?(?:待付款|未付款|没付款|待支付|未支付|没支付)"
@@ -647,6 +674,34 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:store|shop)\s+pick[- ]?up\b"
         r"|\bcome\s+(?:by|in|over|round|down)\s+(?:and|to)\s+(?:pick|collect|grab)\b")),
     ("自提", re.compile(r"自提|(?:到店|门店|店里|工作室|你们那儿?|仓库)(?:自己)?(?:自取|取|拿|提)(?!消)")),
+    # "is your studio open for visitors?", "can I drop by the shop to look before buying?", "你们门店可以去参观吗": a
+    # visit to the shop's premises, which an article that names the studio where orders are packed does not settle
+    # (after collecting in person, its own arrangement above)
+    ("store visit", re.compile(
+        r"\b(?:open|opened)\s+(?:to|for)\s+(?:the\s+)?(?:visitors|visits|the\s+public|public|walk[- ]?ins|tours)\b"
+        r"|\b(?:visit|visiting|tour|touring)\s+(?:your|the|ur)\s+(?:[\w-]+\s+)?(?:studio|shop|store|showroom|warehouse"
+        r"|workshop|premises|factory|tea\s+room|tearoom)\b"
+        r"|\b(?:drop|come|pop|swing|stop|call)\s+(?:by|in|round|over|into)\s+(?:at\s+|to\s+)?(?:your|the|ur)\s+"
+        r"(?:[\w-]+\s+)?(?:studio|shop|store|showroom|warehouse|workshop|premises|tea\s+room|tearoom)\b"
+        r"|\b(?:physical|bricks?[- ]and[- ]mortar|retail|offline)\s+(?:shop|store|location|outlet)s?\b"
+        r"|\bwalk[- ]?ins?\b")),
+    ("到店", re.compile(
+        r"到店(?!自取|取|拿|提)|实体店|线下店|(?:去|到|来)(?:你们|贵店)?(?:的)?(?:[\u4e00-\u9fff]{2})?(?:店里?|门店|工作室|仓库|店铺)"
+        r"(?:里)?(?:看看?|买|参观|逛逛?|试|品|喝|坐坐?)|参观|(?:门店|店里|工作室)[^，。！？,.!?]{0,4}?(?:几点|什么时候)?(?:开门|关门|营业)")),
+    # "if I give the teapot to my sister, does the warranty go with it?", "a friend gave it to me, so the order isn't in
+    # my name: can I still claim?", "送人之后还能保修吗": the warranty for someone other than the buyer, which an
+    # article giving it from the delivery date does not settle
+    ("warranty transfer", re.compile(
+        r"\b(?:warranty|guarantee)\b[^.?!]{0,40}?\b(?:transfer|transfers|transferred|transferable|go\s+with|goes\s+with"
+        r"|go\s+along\s+with|goes\s+along\s+with|carry\s+over|carries\s+over|pass\s+on|passes\s+on|pass\s+to|passes\s+to"
+        r"|move\s+to|moves\s+to|follow|follows)\b"
+        r"|\b(?:order|purchase|receipt|account)\s+(?:is|was)\s*(?:n'?t|\s+not)\s+(?:in|under)\s+my\s+name\b"
+        r"|\b(?:gave|given|gifted|sold)\s+(?:it|them|the\s+[\w-]+|my\s+[\w-]+)\s+to\s+(?:me|my\s+[\w-]+|a\s+friend|someone)"
+        r"\b[^?!]{0,60}?\b(?:warranty|guarantee)\b")),
+    ("保修转让", re.compile(
+        r"(?:保修|质保)(?:期|卡)?[^，。！？,.!?]{0,6}?(?:能|可以|能不能|可不可以)?(?:转让|转移|转给|过户|跟着走|一起转)"
+        r"|(?:送人|送给[\u4e00-\u9fff]{1,6}|转送|转卖|转手|二手)[^？?]{0,16}?(?:保修|质保)"
+        r"|(?:不是我|别人|朋友|家人)(?:本人)?(?:下的单|买的|付的款)[^？?]{0,20}?(?:保修|质保|售后)")),
     # "can it arrive today?", "今天下单今天能到吗": delivery within the day, which a shop that names none does not do
     ("same day", re.compile(
         # asked, not told ("it was supposed to arrive today")

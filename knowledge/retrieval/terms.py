@@ -29,8 +29,9 @@ STOPWORDS = frozenset(
 
 
 # Words jieba's dictionary (2013) lacks that customers and shops write every day: apps and ways to pay, carriers
-# and marketplaces, pick-up points, bills that are no shop's. Unknown to it, they are cut by guesswork ("用微信交话费":
-# 用微 / 信交 / 话费; "我想用顺丰寄": 顺 / 丰寄), and a question's words no longer meet the articles' or the rules'.
+# and marketplaces, pick-up points, bills that are no shop's, what a product is said to do for sleep (助眠). Unknown
+# to it, they are cut by guesswork ("用微信交话费": 用微 / 信交 / 话费; "我想用顺丰寄": 顺 / 丰寄; "有助眠": 有助 / 眠),
+# and a question's words no longer meet the articles' or the rules'.
 COMMERCE_WORDS = """
     微信 微信支付 支付宝 花呗 借呗 云闪付 数字人民币 网银 二维码 扫码 付款码 收款码 先用后付
     顺丰 顺丰速运 京东快递 极兔 菜鸟 菜鸟驿站 驿站 丰巢 快递柜 自提点 代收点
@@ -39,6 +40,7 @@ COMMERCE_WORDS = """
     话费 电费 水费 燃气费 水电费 物业费 宽带费
     加起来 合起来 凑单 满减 到手价 次日达 隔日达 当日达 快递员 快递小哥 配送员 派件员
     付费维修 调休上班
+    助眠
 """.split()
 _extended = False
 _extending = threading.Lock()

@@ -1,0 +1,126 @@
+"""Details a shop's articles do not settle, and everyday tellings of what they do settle (issue 15, the forty-second
+round of development probes). Declined: a visit to the shop's premises ("is your studio open for visitors?",
+"你们有实体店吗"), a warranty for someone other than the buyer ("if I sell the lamp, does the warranty transfer?",
+"送人之后还能保修吗"), and what a product does for one's health ("which lamp is best for helping me sleep?", "助眠").
+Covered: a delivery's time asked against a day ("will it reach Urumqi by Friday?") or after where one is ("我在拉萨，
+一般几天能收到"), a payment the bank took and the order did not ("the money's gone but the site says unpaid"), and an
+invoice's details set down wrong and made out again ("misspelled… can you reissue it?", "填错了，能重开吗").
+
+A small lamp shop of its own, in both languages, so these cases are not the evaluation set's or the probes'.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from knowledge.retrieval.synonyms import concepts_in
+from knowledge.tests.factories import article_create
+from knowledge.tests.retrieval_checks import covered_by
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(fake_ollama) -> None:
+    article_create(
+        title="Delivery", tags="delivery, shipping",
+        body="## Dispatch\n\nWe pack every order in our Shenzhen workshop and dispatch it within one working day.\n\n"
+             "## Delivery times\n\nThe courier delivers in 2-3 days to most of mainland China; remote areas such as "
+             "Xinjiang and Tibet take a few extra days.",
+    )
+    article_create(
+        title="Warranty", tags="warranty, breakage, lamp",
+        body="## Warranty\n\nEvery lamp has a two-year warranty against defects, counted from the delivery date.\n\n"
+             "## Broken on delivery\n\nIf a lamp arrives broken, send us photos within 48 hours and we send a free "
+             "replacement.",
+    )
+    article_create(
+        title="Invoices", tags="invoice, vat",
+        body="## Requesting an invoice\n\nRequest an electronic VAT invoice on the order page.\n\n## Corrections\n\n"
+             "If an invoice has the wrong details, tell us and we cancel it and issue a corrected one.",
+    )
+    article_create(
+        title="Payment", tags="payment",
+        body="## Paying\n\nWe accept Alipay and cards.\n\n## Charged but unpaid\n\nIf money left your account but the "
+             "order still shows as unpaid, don't pay twice: contact us with the order number.",
+    )
+    article_create(
+        title="配送", language="zh-hans", tags="配送, 物流",
+        body="## 发货\n\n所有订单在深圳工作室打包，一个工作日内发货。\n\n## 送达时间\n\n中国大陆大部分地区 2-3 天送达，"
+             "新疆、西藏等偏远地区需多几天。",
+    )
+    article_create(
+        title="保修", language="zh-hans", tags="保修, 破损, 台灯",
+        body="## 保修\n\n所有台灯自签收之日起保修两年，保修范围为制造缺陷。\n\n## 运输破损\n\n"
+             "收到的台灯如有破损，请在 48 小时内拍照联系我们，我们免费补发。",
+    )
+    article_create(
+        title="发票", language="zh-hans", tags="发票",
+        body="## 申请发票\n\n在订单页面申请电子发票。\n\n## 开错怎么办\n\n发票信息有误的，告诉我们即可作废并重新开具。",
+    )
+
+
+@pytest.mark.parametrize("question", [
+    # a visit to the shop's premises
+    "Is your Shenzhen workshop open to the public?",
+    "Can I drop by your showroom to try the lamps before buying?",
+    "Do you have a physical store in Shanghai?",
+    "你们有实体店吗？",
+    "可以去你们工作室参观一下吗？",
+    # the warranty for someone other than the buyer
+    "If I sell the lamp to a friend, does the warranty transfer to them?",
+    "My brother gave me the desk lamp, so the order isn't in my name. Can I still claim under the warranty?",
+    "台灯送给朋友了，保修还能转给他吗？",
+    "这盏台灯是别人买的送我的，保修还能用吗？",
+    # what a product does for one's health
+    "Which of your lamps is best for helping me sleep?",
+    "这款台灯有助眠的效果吗？",
+])
+def test_a_detail_no_article_settles_is_covered_by_none(shop, question) -> None:
+    assert covered_by(question) < settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    # the same words, asking what an article does say
+    ("When do you dispatch orders from your workshop?", "Delivery"),
+    ("I bought the lamp as a gift for my brother and it arrived broken. What now?", "Warranty"),
+    ("How long is the warranty on your lamps?", "Warranty"),
+    ("保修期是多久？", "保修"),
+    # a delivery's time, asked against a day or after where one is
+    ("Will it reach Urumqi by Friday if I order today?", "Delivery"),
+    ("My dad's birthday is on Sunday. Would the parcel get to Lhasa in time?", "Delivery"),
+    ("我在拉萨，一般几天能收到？", "配送"),
+    # a payment the bank took and the order did not
+    ("The money's gone from my card but your site still says unpaid.", "Payment"),
+    # an invoice's details set down wrong, made out again
+    ("The name on my invoice is misspelled. Can you reissue it?", "Invoices"),
+    ("发票上的税号填错了，能重开吗？", "发票"),
+])
+def test_what_an_article_says_is_still_covered_by_it(shop, question, title) -> None:
+    assert covered_by(question, title) >= settings.COVERAGE_MIN
+
+
+@pytest.mark.parametrize(("text", "concept", "found"), [
+    ("is the studio open for visitors?", "store visit", True),
+    ("can we tour your workshop?", "store visit", True),
+    ("is the studio open on saturdays for dispatch?", "store visit", False),
+    ("can i pick it up at your studio myself?", "store visit", False),  # collecting in person: its own
+    ("有没有线下店可以去看看", "到店", True),
+    ("门店几点开门", "到店", True),
+    ("能到店自取吗", "到店", False),  # collecting in person: 自提
+    ("does the warranty transfer if i sell it?", "warranty transfer", True),
+    ("does the warranty go with it if i give it to my sister?", "warranty transfer", True),
+    ("does the warranty cover cracks?", "warranty transfer", False),
+    ("送人之后还能保修吗", "保修转让", True),
+    ("保修期多久", "保修转让", False),
+    ("will it reach chengdu by friday?", "delivery", True),
+    ("will the train get to chengdu by friday?", "delivery", False),  # a journey, no delivery
+    ("我在乌鲁木齐，一般几天能收到", "送达", True),
+    ("发票一般几天能收到", "送达", False),  # an invoice, not a parcel
+    ("退款一般几天能到账", "送达", False),
+    ("my bank shows the money gone but the order says unpaid", "unpaid", True),
+    ("is the order unpaid if i close the page?", "unpaid", False),
+])
+def test_each_phrasing_is_its_concept_and_no_other(text, concept, found) -> None:
+    assert (concept in concepts_in(text)[0]) is found
