@@ -338,12 +338,21 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"days|ages|forever)\s+to\s+(?:get|arrive|reach|come|turn\s+up|show\s+up)\b"
         # "will it reach Chengdu in time?", "would the parcel get to my mum's by Friday?", "can it make it to Xi'an
         # before the weekend?": a delivery's time asked against a day (not a journey's: "will the train get there")
-        r"|\b(?:will|would|can|could|does|do|is|are)\s+(?:it|they|this|that|(?:my|her|his|the|our|their)\s+"
+        r"|\b(?:(?:will|would|can|could|does|do|is|are)\s+)?"
+        r"(?:it|they|this|that|(?:my|her|his|the|our|their)\s+(?:[\w-]+'s\s+)?"
         r"(?!(?:train|bus|coach|flight|plane|car|taxi|cab|trip|journey|metro|subway|ferry|boat)\b)[\w-]+)\s+"
-        r"(?:still\s+)?(?:reach|get\s+to|arrive\s+(?:in|at)|make\s+it\s+to|be\s+(?:in|at))\s+[\w'’ -]{1,30}?\s+"
+        # "my mum's package needs to get to Kunming before Saturday"
+        r"(?:(?:needs?|has|have)\s+to\s+|must\s+|should\s+|(?:is|are)\s+going\s+to\s+)?(?:still\s+)?"
+        r"(?:reach|get\s+to|arrive\s+(?:in|at)|make\s+it\s+to|be\s+(?:in|at))\s+[\w'’ -]{1,30}?\s+"
         r"(?:in\s+time|on\s+time|by\s+(?:then|(?:this\s+|next\s+)?(?:monday|tuesday|wednesday|thursday|friday"
         r"|saturday|sunday|tomorrow|the\s+weekend|the\s+\d+\w*))|before\s+(?:then|the\s+weekend|(?:monday|tuesday"
-        r"|wednesday|thursday|friday|saturday|sunday)))\b")),
+        r"|wednesday|thursday|friday|saturday|sunday)))\b"
+        # "roughly when would it show up in Kashgar?": when it comes to a place (not money to an account: "when will
+        # the refund show up in my account?")
+        r"|\bwhen\s+(?:would|will|does|do|could|might|should)\s+(?:it|they|(?:my|her|his|the|our|their)\s+"
+        r"(?!(?:money|refund|payment|cash|funds|invoice|fapiao|reply|email|answer)\b)[\w-]+)\s+(?:actually\s+)?"
+        r"(?:show\s+up|turn\s+up|arrive|land|get\s+there)\s+(?:in|at)\s+"
+        r"(?!(?:my|your|the|our|his|her|their)\s+(?:account|wallet|card|bank|inbox|app|email)\b)[a-z]")),
     # "茶叶到那边要比到上海多几天吗", "寄到拉萨会比上海慢吗": how long delivery takes to a place, compared or asked
     # with the place as "there" ("到我家要几天"), without a word of delivery
     ("送达", re.compile(
@@ -684,7 +693,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:drop|come|pop|swing|stop|call)\s+(?:by|in|round|over|into)\s+(?:at\s+|to\s+)?(?:your|the|ur)\s+"
         r"(?:[\w-]+\s+)?(?:studio|shop|store|showroom|warehouse|workshop|premises|tea\s+room|tearoom)\b"
         r"|\b(?:physical|bricks?[- ]and[- ]mortar|retail|offline)\s+(?:shop|store|location|outlet)s?\b"
-        r"|\bwalk[- ]?ins?\b")),
+        r"|\bwalk[- ]?ins?\b"
+        # "can I come and watch how you pack orders at the studio?"
+        r"|\bcome\s+(?:and|to)\s+(?:see|watch|look|visit|have\s+a\s+look)\b[^.?!]{0,40}?\b(?:at|in)\s+(?:your|the|ur)\s+"
+        r"(?:[\w-]+\s+)?(?:studio|shop|store|showroom|warehouse|workshop|premises)\b")),
     ("到店", re.compile(
         r"到店(?!自取|取|拿|提)|实体店|线下店|(?:去|到|来)(?:你们|贵店)?(?:的)?(?:[\u4e00-\u9fff]{2})?(?:店里?|门店|工作室|仓库|店铺)"
         r"(?:里)?(?:看看?|买|参观|逛逛?|试|品|喝|坐坐?)|参观|(?:门店|店里|工作室)[^，。！？,.!?]{0,4}?(?:几点|什么时候)?(?:开门|关门|营业)")),
@@ -697,7 +709,14 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|move\s+to|moves\s+to|follow|follows)\b"
         r"|\b(?:order|purchase|receipt|account)\s+(?:is|was)\s*(?:n'?t|\s+not)\s+(?:in|under)\s+my\s+name\b"
         r"|\b(?:gave|given|gifted|sold)\s+(?:it|them|the\s+[\w-]+|my\s+[\w-]+)\s+to\s+(?:me|my\s+[\w-]+|a\s+friend|someone)"
-        r"\b[^?!]{0,60}?\b(?:warranty|guarantee)\b")),
+        r"\b[^?!]{0,60}?\b(?:warranty|guarantee)\b"
+        # bought from someone else, or on someone else's account: "is it still under warranty if I bought it
+        # second-hand?", "my colleague ordered it on her account: can I claim the warranty in my own name?"
+        r"|\b(?:second[- ]?hand|pre[- ]?owned)\b[^?!]{0,60}?\b(?:warranty|guarantee)\b"
+        r"|\b(?:warranty|guarantee)\b[^?!]{0,60}?\b(?:second[- ]?hand|pre[- ]?owned)\b"
+        r"|\b(?:on|under|with|from)\s+(?:his|her|their|(?:my\s+)?[\w-]+'s|someone\s+else's)\s+account\b[^?!]{0,80}?"
+        r"\b(?:warranty|guarantee|claim)\b"
+        r"|\b(?:claim|warranty|guarantee)\b[^.?!]{0,40}?\bin\s+my\s+own\s+name\b")),
     ("保修转让", re.compile(
         r"(?:保修|质保)(?:期|卡)?[^，。！？,.!?]{0,6}?(?:能|可以|能不能|可不可以)?(?:转让|转移|转给|过户|跟着走|一起转)"
         r"|(?:送人|送给[\u4e00-\u9fff]{1,6}|转送|转卖|转手|二手)[^？?]{0,16}?(?:保修|质保)"

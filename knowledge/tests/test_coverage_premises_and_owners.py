@@ -2,9 +2,11 @@
 round of development probes). Declined: a visit to the shop's premises ("is your studio open for visitors?",
 "你们有实体店吗"), a warranty for someone other than the buyer ("if I sell the lamp, does the warranty transfer?",
 "送人之后还能保修吗"), and what a product does for one's health ("which lamp is best for helping me sleep?", "助眠").
-Covered: a delivery's time asked against a day ("will it reach Urumqi by Friday?") or after where one is ("我在拉萨，
-一般几天能收到"), a payment the bank took and the order did not ("the money's gone but the site says unpaid"), and an
-invoice's details set down wrong and made out again ("misspelled… can you reissue it?", "填错了，能重开吗").
+Covered: a delivery's time asked against a day ("will it reach Urumqi by Friday?"), when it comes to a place ("when
+would it show up in Kashgar?"), or after where one is ("我在拉萨，一般几天能收到"), a payment the bank took and the
+order did not ("the money's gone but the site says unpaid"), and an invoice's details set down wrong and made out
+again ("misspelled… can you reissue it?", "填错了，能重开吗"). Also declined: a warranty for goods bought second-hand
+or on someone else's account, and a visit told as coming to watch at the workshop (the forty-third round).
 
 A small lamp shop of its own, in both languages, so these cases are not the evaluation set's or the probes'.
 """
@@ -68,11 +70,14 @@ def shop(fake_ollama) -> None:
     "Do you have a physical store in Shanghai?",
     "你们有实体店吗？",
     "可以去你们工作室参观一下吗？",
+    "Can I come and watch how you assemble the lamps at the workshop?",
     # the warranty for someone other than the buyer
     "If I sell the lamp to a friend, does the warranty transfer to them?",
     "My brother gave me the desk lamp, so the order isn't in my name. Can I still claim under the warranty?",
     "台灯送给朋友了，保修还能转给他吗？",
     "这盏台灯是别人买的送我的，保修还能用吗？",
+    "Is the lamp still under warranty if I bought it second-hand?",
+    "My colleague ordered it on his account. Can I claim the warranty in my own name?",
     # what a product does for one's health
     "Which of your lamps is best for helping me sleep?",
     "这款台灯有助眠的效果吗？",
@@ -91,6 +96,7 @@ def test_a_detail_no_article_settles_is_covered_by_none(shop, question) -> None:
     ("Will it reach Urumqi by Friday if I order today?", "Delivery"),
     ("My dad's birthday is on Sunday. Would the parcel get to Lhasa in time?", "Delivery"),
     ("我在拉萨，一般几天能收到？", "配送"),
+    ("My dad's lamp needs to get to Lhasa before Sunday. Can you do that?", "Delivery"),
     # a payment the bank took and the order did not
     ("The money's gone from my card but your site still says unpaid.", "Payment"),
     # an invoice's details set down wrong, made out again
@@ -116,6 +122,10 @@ def test_what_an_article_says_is_still_covered_by_it(shop, question, title) -> N
     ("保修期多久", "保修转让", False),
     ("will it reach chengdu by friday?", "delivery", True),
     ("will the train get to chengdu by friday?", "delivery", False),  # a journey, no delivery
+    ("my mum's package needs to get to kunming before saturday", "delivery", True),
+    ("ok so roughly when would it show up in kashgar?", "delivery", True),
+    ("when will the refund show up in my account?", "delivery", False),  # money, not a parcel
+    ("what if it shows up broken?", "delivery", False),
     ("我在乌鲁木齐，一般几天能收到", "送达", True),
     ("发票一般几天能收到", "送达", False),  # an invoice, not a parcel
     ("退款一般几天能到账", "送达", False),
