@@ -226,8 +226,8 @@ def other_field_phrases(text: str) -> set[str]:
 # A help article that does cover a shop's visits says "opening hours" or "营业时间" (PLACE_VISIT's group) and covers
 # it; the customer service's hours ("when is your support open") are no place's.
 _PLACE = (r"(?:studio|store|shop|showroom|outlet|branch|warehouse|office|service\s+point|depot|counter|kiosk"
-          r"|tea\s*room|tasting\s+room)s?")
-_ZH_PLACE = r"(?:门店|实体店|店面|店里|店铺|营业点|营业厅|网点|服务点|仓库|办公室|工作室|展厅|专柜)"
+          r"|tea\s*room|tasting\s+room|workshop|factory|premises)s?")
+_ZH_PLACE = r"(?:门店|实体店|线下店|体验店|店面|店里|店铺|营业点|营业厅|网点|服务点|仓库|办公室|工作室|展厅|专柜)"
 _PLACE_VISIT = re.compile(
     rf"\bwhat\s+time\s+(?:does|do|is|will)\s+(?:\w+\s+){{0,5}}?{_PLACE}\s+(?:\w+\s+){{0,3}}?(?:open|close)"
     rf"|\b{_PLACE}\b[^.?!]{{0,40}}?\b(?:opening\s+hours|open(?:ing)?\s+(?:on|at|until|till)|close[sd]?\s+(?:on|at))\b"
@@ -245,6 +245,15 @@ _PLACE_VISIT = re.compile(
     rf"|{_ZH_PLACE}[^，。,.!?！？]{{0,8}}?(?:可以|能|能不能|可不可以|让)(?:去|来)?(?:参观|逛逛|看看|坐坐|拜访)"
     rf"|(?:实体店|门店)[^。.!！]{{0,12}}?(?:想|要|能|可以)(?:去|来)(?:逛|看|坐|参观)"
     rf"|(?:想|要|能|可以)(?:去)?参观[^，。！？,.!?]{{0,6}}?{_ZH_PLACE}"
+    # open to visitors, a place to walk into, coming to watch ("is your studio open for visitors?", "do you have a
+    # physical store?", "can I come and watch how you pack orders at the studio?", "你们有实体店吗")
+    rf"|\b{_PLACE}\b[^.?!]{{0,40}}?\b(?:open|opened)\s+(?:to|for)\s+(?:the\s+)?(?:visitors|visits|public|walk[- ]?ins"
+    r"|tours)\b"
+    r"|\b(?:physical|bricks?[- ]and[- ]mortar|retail|offline)\s+(?:shop|store|location|outlet)s?\b|\bwalk[- ]?ins?\b"
+    rf"|\b(?:tour|touring)\s+(?:\w+\s+){{0,3}}?{_PLACE}\b"
+    rf"|\bcome\s+(?:and|to)\s+(?:see|watch|look|visit|have\s+a\s+look)\b[^.?!]{{0,40}}?\b(?:at|in)\s+(?:\w+\s+){{0,3}}?"
+    rf"{_PLACE}\b"
+    r"|有(?:没有)?[^，。！？,.!?]{0,4}?(?:实体店|线下店|体验店)"
 )
 # Not a place: the customer service's hours, and a shop on the web ("visit your online shop").
 _NOT_A_PLACE = re.compile(r"customer\s+(?:service|support|care)|\bsupport\b|\blive\s+chat|客服|热线"

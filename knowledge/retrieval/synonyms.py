@@ -226,7 +226,7 @@ ASKED_CONCEPTS = frozenset({
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
     "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
     "replacement choice", "换款", "address fix before dispatch", "发货前改地址", "minimum order", "最低消费",
-    "delayed dispatch", "延迟发货", "store visit", "到店", "warranty transfer", "保修转让",
+    "delayed dispatch", "延迟发货", "warranty transfer", "保修转让",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -683,23 +683,6 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:store|shop)\s+pick[- ]?up\b"
         r"|\bcome\s+(?:by|in|over|round|down)\s+(?:and|to)\s+(?:pick|collect|grab)\b")),
     ("自提", re.compile(r"自提|(?:到店|门店|店里|工作室|你们那儿?|仓库)(?:自己)?(?:自取|取|拿|提)(?!消)")),
-    # "is your studio open for visitors?", "can I drop by the shop to look before buying?", "你们门店可以去参观吗": a
-    # visit to the shop's premises, which an article that names the studio where orders are packed does not settle
-    # (after collecting in person, its own arrangement above)
-    ("store visit", re.compile(
-        r"\b(?:open|opened)\s+(?:to|for)\s+(?:the\s+)?(?:visitors|visits|the\s+public|public|walk[- ]?ins|tours)\b"
-        r"|\b(?:visit|visiting|tour|touring)\s+(?:your|the|ur)\s+(?:[\w-]+\s+)?(?:studio|shop|store|showroom|warehouse"
-        r"|workshop|premises|factory|tea\s+room|tearoom)\b"
-        r"|\b(?:drop|come|pop|swing|stop|call)\s+(?:by|in|round|over|into)\s+(?:at\s+|to\s+)?(?:your|the|ur)\s+"
-        r"(?:[\w-]+\s+)?(?:studio|shop|store|showroom|warehouse|workshop|premises|tea\s+room|tearoom)\b"
-        r"|\b(?:physical|bricks?[- ]and[- ]mortar|retail|offline)\s+(?:shop|store|location|outlet)s?\b"
-        r"|\bwalk[- ]?ins?\b"
-        # "can I come and watch how you pack orders at the studio?"
-        r"|\bcome\s+(?:and|to)\s+(?:see|watch|look|visit|have\s+a\s+look)\b[^.?!]{0,40}?\b(?:at|in)\s+(?:your|the|ur)\s+"
-        r"(?:[\w-]+\s+)?(?:studio|shop|store|showroom|warehouse|workshop|premises)\b")),
-    ("到店", re.compile(
-        r"到店(?!自取|取|拿|提)|实体店|线下店|(?:去|到|来)(?:你们|贵店)?(?:的)?(?:[\u4e00-\u9fff]{2})?(?:店里?|门店|工作室|仓库|店铺)"
-        r"(?:里)?(?:看看?|买|参观|逛逛?|试|品|喝|坐坐?)|参观|(?:门店|店里|工作室)[^，。！？,.!?]{0,4}?(?:几点|什么时候)?(?:开门|关门|营业)")),
     # "if I give the teapot to my sister, does the warranty go with it?", "a friend gave it to me, so the order isn't in
     # my name: can I still claim?", "送人之后还能保修吗": the warranty for someone other than the buyer, which an
     # article giving it from the delivery date does not settle
