@@ -91,6 +91,7 @@ _EN_CONTACT_ME = (
     r"|look\s+(?:at|into)\s+(?:this|it|my)\b"  # "could someone look at this"
     # the matter taken on: "please let somebody from your team deal with it"
     r"|(?:deal\s+with|handle|sort\s+out|take\s+care\s+of|take\s+over)\s+(?:this|it|my)\b"
+    r"|(?:pick|take)\s+(?:this|it|my\s+\w+)\s+(?:up|on)\b(?!\s+(?:from|at|to))"  # "could someone pick this up"
     r"|give\s+(?:me|us)\s+a\s+(?:call|ring|buzz|bell|shout)\b"  # the idioms of calling someone
     # the conversation itself taken on, said without an object: "can someone from your team take over?", "could a
     # person step in here" (not "take over the subscription", a thing)
@@ -105,7 +106,9 @@ _EN_WANT = (
 )
 _EN_REQUEST = re.compile(
     rf"\b(?:{_EN_REACH})\s+{_EN_PERSON}\b"
-    rf"|\b(?:can|could|may|would|will|please|pls|plz|have|let)\s+{_EN_PERSON},?\s+(?:(?:please|just|quickly|directly)\s+)?"
+    # (the person said again as what they are: "can someone from your team, an actual person, pick this up?")
+    rf"|\b(?:can|could|may|would|will|please|pls|plz|have|let)\s+{_EN_PERSON}"
+    r"(?:,\s+(?:an?\s+)?(?:actual|real|live|proper)\s+(?:person|human|one),?)?,?\s+(?:(?:please|just|quickly|directly)\s+)?"
     rf"{_EN_CONTACT_ME}"
     rf"|\b(?:{_EN_WANT})\s+(?:to\s+)?(?:(?:{_EN_REACH})\s+)?{_EN_PERSON}\b"
     rf"|\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:have|get)\s+{_EN_PERSON}\b"  # "can I have a real person"

@@ -374,6 +374,10 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "let someone who really works at the shop look at my order",
     "我有问题说不清楚，想打个电话过去跟人说",
     "号码给我一个吧，我直接打过去同人讲",
+    # the person said again as what they are, and the matter picked up
+    "this is going nowhere. can someone from your team, an actual person, pick this up please",
+    "Could a colleague of yours, a real human, look at this?",
+    "could somebody on your staff take my case on?",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -435,6 +439,8 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "put your best tea or a gift box on my list",
     "我打过去跟人说了半天，还是没解决，退款到底什么时候到",  # a call made (了): a complaint, not a request
     "我想打电话跟顺丰的人说一下改地址",  # the courier's people
+    "could somebody on your staff pick my order up from the courier?",  # a parcel collected, not the matter
+    "can I pick it up myself at the studio?",
 
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:

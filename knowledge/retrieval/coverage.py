@@ -283,8 +283,8 @@ _BEYOND_MAINLAND = frozenset(("港澳台", *OVERSEAS))
 # Sending asked of the shop, before the place it goes to: "寄到台北", "发往香港", "ship it to my aunt in Toronto",
 # "deliver to Macau", or "there" for a place the message names ("I live in Taipei… can you ship it there?").
 _ZH_SEND_TO = r"(?:寄|送|发|运|邮|快递)(?:到|去|往|至)[^，。！？,.!?]{0,4}?"
-_EN_SEND_TO = (r"\b(?:ship|send|deliver|post|mail)(?:ping|ing|s|ed)?\b(?:\s+(?:it|them|this|that|these|those|one"
-               r"|(?:the|my|a|an|our)\s+[\w'-]+))?\s+(?:(?:over|out|all\s+the\s+way)\s+)?")
+_EN_SEND_TO = (r"\b(?:(?:ship|send|deliver|post|mail)(?:ping|ing|s|ed)?|sent|shipped)\b(?:\s+(?:it|them|this|that|these"
+               r"|those|one|(?:the|my|a|an|our)\s+[\w'-]+))?\s+(?:(?:over|out|all\s+the\s+way|straight|directly|right)\s+)?")
 
 
 def _place_unit(place: Place, text: str) -> Unit:
@@ -297,7 +297,8 @@ def _place_unit(place: Place, text: str) -> Unit:
     lowered = place_text(text)  # as the place was found: "Zürich" is named "zurich"
     name = re.escape(place.name)
     sent_to = re.search(_ZH_SEND_TO + name, lowered) or re.search(
-        _EN_SEND_TO + rf"(?:to\s+(?:[\w'-]+\s+){{0,4}}?(?:in\s+)?{name}\b|there\b)", lowered)
+        # "there", or the one the message says lives in it ("my cousin lives in Taipei… sent straight to her")
+        _EN_SEND_TO + rf"(?:to\s+(?:[\w'-]+\s+){{0,4}}?(?:in\s+)?{name}\b|there\b|to\s+(?:her|him|them)\b)", lowered)
     if sent_to and not _NOT_A_DELIVERY.search(lowered):
         unit.destination = unit.head = True
         unit.weight = 1.0

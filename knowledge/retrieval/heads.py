@@ -206,6 +206,8 @@ _EN_WHEN = frozenset("yesterday again last earlier recently once twice".split())
 _ZH_ACTION_FRAME = re.compile(r"(?:怎么样才能|怎么才能|怎么|如何|怎样|咋|[去在]?哪里|[去在]?哪儿|[去在]哪)")
 _ZH_PREPOSITIONS = frozenset("给 跟 和 向 替 为 对 帮 找 让 叫 在 从 把 用 拿 去 来 才 能 可以 要 再 先 才能".split())
 _ZH_PARTICLES = frozenset("的 了 着 过 地 得".split())
+# Dealing with a thing at all ("发票怎么处理", "这单咋办"): the verb says nothing of what; the word before it does.
+_ZH_HANDLED = frozenset("处理 办 弄 搞 解决".split())
 _ZH_NOT_ACTIONS = frozenset("回事 这么 那么 这样 那样 样 会 又 没 不 一直 总是 老是 突然 还是 就是 说".split())
 _ZH_TAKES_OBJECT = frozenset("给 跟 和 向 替 为 对 帮 找 让 叫 在 从 把 用 拿".split())  # "给朋友": the friend goes too
 # Chinese: "你们卖X吗", "有没有卖X", "有X卖吗", "出售X".
@@ -804,6 +806,14 @@ def chinese_heads(run: str, *, content: set[str]) -> set[str]:
         words = [word for word in segmenter().cut(run[match.end():]) if word.strip() and word not in _ZH_PARTICLES]
         while words and words[0] in _ZH_PREPOSITIONS:
             words = words[2:] if words[0] in _ZH_TAKES_OBJECT and len(words) > 1 else words[1:]
+        if words and words[0] in _ZH_HANDLED and match.group(0) in ("怎么", "如何", "怎样", "咋"):
+            # "之前开的发票怎么处理": what is to be dealt with is the noun before, its subject (not "发现咋办",
+            # "具体咋弄")
+            before = [(word, tag) for word, tag in segmenter().tag(run[:match.start()]) if word.strip()
+                      and word not in _ZH_PARTICLES]
+            if before and before[-1][1].startswith("n") and before[-1][0] in content and len(before[-1][0]) > 1:
+                heads.add(before[-1][0])
+            continue
         if not words or words[0] in GENERIC_ACTIONS or words[0] in STOPWORDS or words[0] in _ZH_NOT_ACTIONS:
             continue  # "怎么还没到", "怎么回事", "怎么这么慢": how come, not how to
         verb = words[0]

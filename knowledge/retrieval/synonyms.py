@@ -119,7 +119,7 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("post", "mail", "by post", "by mail", "posted", "mailed"),
     # tea gone bad: "it smells musty", "发霉了"; the articles' "spoiled", "受潮变质"
     ("spoiled", "spoilt", "musty", "mouldy", "moldy", "mould", "mold", "mildew", "mildewed", "stale", "rancid",
-     "gone off", "变质", "受潮", "发霉", "霉", "霉味", "受潮变质", "潮了", "异味"),
+     "gone off", "damp", "moist", "humid", "变质", "受潮", "发霉", "霉", "霉味", "受潮变质", "潮了", "异味"),
     # more time than the usual: "will it take longer to Tibet?", "寄到新疆会比平时慢吗" ask about the extra days
     ("extra", "longer", "slower", "slow", "delay", "delayed", "额外", "慢", "更慢", "延迟", "延误", "更久"),
     # a payment or card refused: "my Visa keeps getting declined", "付款一直被拒"
