@@ -126,6 +126,9 @@ _OTHER_FIELD_PHRASES = re.compile(
     rf"\bin\s+{_LANGUAGE_NAME}\b(?!\s+(?:terms|words|version|text))"
     rf"|\bwhat(?:'s|s|\s+is|\s+are)\b[^?？\n]{{1,60}}?\b(?:in|called\s+in)\s+{_LANGUAGE_NAME}\b(?!\s+(?:terms|words|version|text)))"
     rf"|(?:用|拿)?{_ZH_LANGUAGE_NAME}(?:该|应该)?(?:怎么|咋|如何)(?:说|讲|写|翻|念|读|表达)"
+    # money lent and not paid back: "借给朋友的 5000 块他一直拖着不还", "lent my friend 500 and he won't pay it back"
+    r"|借(?:给|了)?[^，。？?！!]{0,12}?(?:块|元|钱|万)[^。？?！!]{0,12}?(?:不还|没还|拖着|要回来)|讨债|要债|催债"
+    r"|\blent\s+(?:\w+\s+){0,3}?(?:\d+|money|cash)\b[^.?!]{0,40}?\b(?:pay|paid|give|gave)\s+(?:it\s+|me\s+)?back\b"
 )
 
 

@@ -104,6 +104,8 @@ BUILT_IN: tuple[tuple[str, ...], ...] = (
     ("account", "login", "sign in", "账号", "账户", "登录"),
     ("cancel", "cancellation", "取消", "撤销"),
     ("repair", "repaired", "fix", "fixed", "mend", "维修", "修理", "修好", "修"),
+    # heat put straight under a piece: "left it on the gas stove", "架在燃气灶上", the articles' "open flame", "明火"
+    ("open flame", "flame", "stove", "gas stove", "hob", "burner", "明火", "燃气灶", "煤气灶", "灶", "灶台", "炉火"),
     ("leak", "leaks", "leaking", "drip", "dripping", "dribble", "dribbling", "seep", "漏水", "漏", "渗水", "滴水"),
     ("photo", "picture", "pic", "照片", "拍照", "图片", "相片"),
     ("duplicate", "double charge", "charged twice", "重复扣款", "重复扣费", "重复付款", "扣款两次"),
@@ -226,7 +228,8 @@ ASKED_CONCEPTS = frozenset({
     "paid repair", "付费维修", "exception", "通融", "make-up workday", "调休上班", "new customer discount", "新人优惠",
     "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
     "replacement choice", "换款", "address fix before dispatch", "发货前改地址", "minimum order", "最低消费",
-    "delayed dispatch", "延迟发货", "warranty transfer", "保修转让",
+    "delayed dispatch", "延迟发货", "warranty transfer", "保修转让", "late delivery refund", "超时赔付",
+    "coupon return", "退券", "plain packaging", "隐私包装",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -368,7 +371,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # invoice, a refund or a reply in it)
         r"|" + _zh_clause_without("发票", "票", "退", "钱", "款", "回复", "答复", "审核", "补发", "换")
         + r"(?:一般|大概|大约|通常|正常|平时|估计)(?:要|需要)?(?:几天|多少天|多久|多长时间)(?:能|可以|才能|就能|会)?"
-        r"(?:收到|到手|到货|送到|到)(?!发票|票|电子发票|账)")),
+        r"(?:收到|到手|到货|送到|到)(?!发票|票|电子发票|账)"
+        # "寿宴之前能收到吗", "周五前能寄到吗": whether it comes before a day or an occasion
+        r"|" + _zh_clause_without("发票", "票", "退", "钱", "款", "回复", "答复", "审核", "补发", "换")
+        + r"(?:之前|以前|前)(?:能|可以|能不能|可不可以|会|来得及)?(?:收到|到货|送到|寄到|到)(?:吗|么|嘛|不|没|啊)")),
     # "when does it actually leave your place?", "how soon will my order go out?": dispatch, asked without its word.
     ("dispatch", re.compile(
         r"\b(?:leave|leaves|left|leaving|go\s+out|goes\s+out|head\s+out|heads\s+out)\s+(?:from\s+)?(?:your|the|ur)\s+"
@@ -551,6 +557,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:into|as|in|on)\s+(?:two|2|three|3|several|separate|multiple)\s+(?:[\w-]+\s+)?(?:invoices|fapiaos|payments"
         r"|parcels|shipments|orders|deliveries|transactions|cards)\b"
         r"|\bhalf\s+(?:with|by|on|via)\s+[\w-]+(?:\s+[\w-]+)?\s+and\s+(?:the\s+other\s+)?half\b"
+        # one order paid with two cards: "can we pay for the one order with two cards?"
+        r"|\bpay\s+(?:for\s+)?(?:it|(?:the|one|this|my|our)\s+(?:one\s+)?order)\s+(?:with|using|on|by)\s+(?:two|2|three|3"
+        r"|several|multiple|different)\s+(?:cards|accounts|payment\s+methods|methods|wallets)\b"
         # part of an order sent ahead of the rest: "ship what you have in stock now and the rest later"
         r"|\b(?:ship|send|dispatch|post|mail)\s+(?:out\s+)?(?:what(?:ever)?\s+(?:you\s+have|you'?ve\s+got|is|'s)"
         r"(?:\s+(?:in\s+stock|available|ready))?|the\s+(?:rest|other\s+(?:items?|things?|ones?|stuff))|everything\s+else"
@@ -580,7 +589,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:put|combine|merge|include)\s+(?:both|them|all|(?:both\s+)?(?:my|the|these|those)\s+(?:two\s+|several\s+)?"
         r"orders)\s+(?:\w+\s+){0,2}?(?:on|in|into|onto)\s+(?:one|a\s+single|the\s+same|a\s+combined)\s+(?:single\s+)?"
         r"(?:invoice|fapiao|receipt)s?\b"
-        r"|\bone\s+(?:single\s+)?(?:invoice|fapiao)\s+for\s+(?:both|(?:two|several|all|my|the)\s+(?:\w+\s+)?orders)\b")),
+        r"|\bone\s+(?:single\s+)?(?:invoice|fapiao)\s+for\s+(?:both|(?:two|several|all|my|the)\s+(?:\w+\s+)?orders)\b"
+        # "a single invoice covering all three orders", "one combined fapiao"
+        r"|\b(?:one|a\s+single|a\s+combined|one\s+combined)\s+(?:single\s+)?(?:invoice|fapiao|receipt)\s+(?:covering|for"
+        r"|that\s+covers|across)\s+(?:both|all|(?:the|my|our)\s+(?:\w+\s+)?orders|(?:all\s+)?(?:two|three|several|\d+)"
+        r"\s+(?:\w+\s+)?orders)\b|\b(?:one|a)\s+combined\s+(?:invoice|fapiao)\b")),
     ("合并开票", re.compile(r"合并开票|合开(?:一张)?"
                           r"|(?:两|几|多|2|3)(?:个|张|笔)订单[^，。！？,.!?]{0,8}?(?:开|合)(?:成|在|到)?(?:一张|一起)")),
     # "can you pack both orders in one box", "已付款的订单能再加一罐一起发吗": orders put together, a matter of its own.
@@ -607,7 +620,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|window|return|payment|order|invoice))"
         r"|\bextend\s+(?:it|that|this)\s+(?:to|by|for)\s+(?:another\s+)?(?:\w+\s+)?(?:years?|months?)\b")),
     ("延保", re.compile(r"延保|延长保修|(?:保修|质保)期?(?:能|可以|能不能|可不可以)?(?:再)?(?:延|延长|加长|续)"
-                      r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)")),
+                      r"|(?:加钱|付费|多花钱|额外付)[^，。！？,.!?]{0,6}?(?:保修|质保)"
+                      # "一年保修能不能加点钱延长到三年": paying, then lengthening, after the warranty
+                      r"|(?:保修|质保)期?[^，。！？,.!?]{0,8}?(?:加|多付|多花|补)(?:点|些)?钱[^，。！？,.!?]{0,4}?"
+                      r"(?:延|延长|加长|续)")),
     # "does the replacement's warranty start over?", "新的保修是重新算一年还是接着算": whether a period begins again
     # after a replacement, which an article giving the period from delivery does not settle
     ("warranty restart", re.compile(
@@ -810,10 +826,41 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("lost parcel", re.compile(
         r"\b(?:says|said|shows|showed|marked(?:\s+as)?)\s+(?:it\s+was\s+|as\s+)?delivered\b[^.?!]{0,40}?"
         r"\b(?:not|never|didn'?t|haven'?t|hasn'?t|nothing|no\s+parcel)\b"
-        r"|\b(?:parcel|package|order|box)\s+(?:was|got|has\s+been|is)\s+(?:lost|stolen|missing)\b"
+        r"|\b(?:parcel|package|order|box)\s+(?:was|got|gets|goes|has\s+been|is)\s+(?:lost|stolen|missing)\b"
         r"|\blost\s+(?:in\s+(?:the\s+)?(?:post|mail|transit))\b")),
     ("丢件", re.compile(r"(?:显示|已经?|已)(?:被)?签收[^。？?！!]{0,12}?(?:没|未)(?:有)?(?:收到|拿到|见到)|丢件"
-                      r"|快递(?:被)?(?:丢|弄丢)了?|包裹(?:被)?(?:丢|弄丢|偷)了")),
+                      r"|快递(?:被)?(?:丢|弄丢)了?|包裹(?:被)?(?:丢|弄丢|偷)了"
+                      # "如果包裹在顺丰运输途中丢了" (not "快递单号丢了", a number)
+                      r"|(?:包裹|快递|货物?|东西)(?!单|员|小哥)[^，。？?！!]{0,10}?(?:丢了|丢失|弄丢|寄丢|被偷)")),
+    # "the next-day parcel came on day three, do I get the ¥25 back?", "选了次日达结果第三天才到，运费能退吗": money
+    # back for a late delivery, which an article giving the delivery times does not promise
+    ("late delivery refund", re.compile(
+        r"\b(?:next[- ]day|express|expedited|overnight)\b[^?!]{0,60}?\b(?:late|didn'?t\s+(?:arrive|come|get\s+here)"
+        r"|took\s+\w+\s+days|(?:arrived|came)\s+(?:\w+\s+){0,3}?(?:late|after))\b[^?!]{0,60}?"
+        r"\b(?:refund\w*|money\s+back|compensat\w*|(?:get|have)\s+(?:the|my|that)\s+[\w¥$]+\s+(?:\w+\s+)?back)")),
+    ("超时赔付", re.compile(
+        r"(?:次日达|加急|特快|当日达)[^？?]{0,20}?(?:没到|才到|晚到|迟到|延误|超时|没送到|没能送到)[^？?]{0,20}?"
+        r"(?:退|赔|补偿)")),
+    # "if I return an item, do I get back the coupon I used?", "退货后优惠券会退回吗": a coupon given back, which an
+    # article on refunds (the money) does not settle
+    ("coupon return", re.compile(
+        r"\b(?:get|getting|give|given)\s+(?:me\s+)?back\s+(?:the|my)\s+(?:[\w-]+\s+)?(?:coupon|voucher|promo\s+code"
+        r"|discount\s+code)s?\b"
+        # (given back, not refunded as money: "can this coupon be refunded?" is the coupon's own rule)
+        r"|\b(?:coupon|voucher|promo\s+code|discount\s+code)s?\b[^.?!]{0,30}?\b(?:back|returned|restored|reinstated"
+        r"|reissued)\b")),
+    # "could it come in a plain box without your logo?", "能不能用不带店名和logo的纯色外箱": packaging that does not
+    # say what is inside or who sent it, which an article on packing does not offer
+    ("plain packaging", re.compile(
+        r"\b(?:plain|unbranded|unmarked|discreet|neutral|blank)\s+(?:outer\s+)?(?:box|boxes|packaging|package|parcel"
+        r"|wrapping|carton)\b|\bwithout\s+(?:your|the|any)\s+(?:shop'?s?\s+)?(?:logo|name|branding|brand)\b"
+        r"|\bno\s+(?:logo|branding)\b")),
+    ("隐私包装", re.compile(
+        r"(?:不带|没有|去掉|不要|不印|别印)[^，。？?！!]{0,8}?(?:店名|logo|标志|商标|品牌)"
+        r"|纯色(?:的)?(?:外箱|箱子|纸箱|包装)|隐私包装|保密包装|匿名(?:发货|寄)")),
+    ("退券", re.compile(
+        # (given back, not refunded: "这张券能退吗" is the coupon's own rule)
+        r"(?:优惠券|券|优惠码|代金券)[^，。？?！!]{0,8}?(?:退回|返还|退还|还给|恢复|返回)|退(?:回|还)(?:优惠券|代金券)")),
     # "does SF deliver on Sundays?", "顺丰周日派件吗": the courier's delivery days, which an article saying when the
     # shop dispatches ("orders paid at the weekend are dispatched on the next working day") does not give
     ("weekend delivery", re.compile(

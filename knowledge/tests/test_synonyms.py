@@ -18,6 +18,9 @@ pytestmark = pytest.mark.django_db
     ("运输费", "运费"), ("tax ID", "纳税人识别号"), ("税号", "taxpayer"), ("crushed", "broken"), ("dented", "破损"),
     ("service hours", "客服"), ("客服时间", "customer service"), ("PayPal", "payment"), ("Apple Pay", "付款"),
     ("engraving", "刻字"), ("定制", "personalisation"),
+    # tea that got damp has gone off; an invoice's details set down wrong, and made out again
+    ("damp", "受潮"), ("humid", "spoiled"), ("misspelled", "有误"), ("写错", "wrong"), ("redo", "重新开具"),
+    ("重开", "corrected"), ("燃气灶", "明火"), ("gas stove", "open flame"),
 ])
 def test_a_shop_word_has_its_synonyms_in_both_languages(word, other) -> None:
     assert other in synonyms_of(word)
