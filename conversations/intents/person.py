@@ -41,7 +41,7 @@ _EN_NOUN = (
     r"|members?\s+of\s+(?:staff|(?:your|the)\s+(?:(?:customer\s+)?(?:service|support|care|sales|after-?sales)\s+)?"
     r"(?:team|staff|department))"
     r"|colleagues?|managers?|management|supervisors?|boss|owner|someone\s+(?:senior|in\s+charge)"
-    r"|whoever(?:\s+is|'s|’s)?\s+(?:in\s+charge|responsible|works\s+there)"
+    r"|whoever(?:\s+is|'s|’s)?\s+(?:in\s+charge|responsible|works\s+there|on\s+duty|working(?:\s+today|\s+now)?)"
     # the one whose job the matter is: "whoever handles complaints", "the person who deals with refunds"
     # (contracted too: "the one who's in charge of refunds")
     r"|(?:whoever|(?:someone|somebody|the\s+(?:person|people|one|guy|team))\s+(?:who|that))(?:['’]s)?\s+(?:handles?"

@@ -379,6 +379,7 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "Could a colleague of yours, a real human, look at this?",
     "could somebody on your staff take my case on?",
     "I've had enough of canned replies. Can someone who can actually make a decision on my case look at it?",
+    "Could you pass me over to whoever is on duty in your customer team today?",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)

@@ -122,6 +122,7 @@ ASKING_WORDS = frozenset(
     另外 还要 还有 而且 但是 可是 然后 所以 因为 如果 结果 这种 那种 这次 情况 注意 instead
     上午 下午 晚上 早上 中午 来得及 来不及 才 说 处理 回去 回来 过去 出去 其中 那边 这边
     哪种 哪款 哪样 哪类 哪一种 该 着
+    you'll we'll they'll he'll she'll it'll that'll there'll you've we've they've you're we're they're sort
     """.split()
 ) | frozenset(  # whom it is for or about ("a gift for my sister", "给朋友寄"): who, not what is asked
     """
@@ -300,13 +301,17 @@ def _place_unit(place: Place, text: str) -> Unit:
     name = re.escape(place.name)
     sent_to = re.search(_ZH_SEND_TO + name, lowered) or re.search(
         # "there", or the one the message says lives in it ("my cousin lives in Taipei… sent straight to her")
-        _EN_SEND_TO + rf"(?:to\s+(?:[\w'-]+\s+){{0,4}}?(?:in\s+)?{name}\b|there\b|to\s+(?:her|him|them)\b)", lowered)
+        _EN_SEND_TO + rf"(?:to\s+(?:[\w'-]+\s+){{0,4}}?(?:in\s+)?{name}\b|there\b|to\s+(?:her|him|them)\b)", lowered
+    ) or _GOES_STRAIGHT_TO_THEM.search(lowered)
     if sent_to and not _NOT_A_DELIVERY.search(lowered):
         unit.destination = unit.head = True
         unit.weight = 1.0
     return unit
 
 
+# "have it go straight to her": sent to the one the message says lives there
+_GOES_STRAIGHT_TO_THEM = re.compile(r"\b(?:have|get|let)\s+it\s+(?:go|come)\s+(?:straight|directly|right)\s+to\s+"
+                                    r"(?:her|him|them)\b")
 _NOT_A_DELIVERY = re.compile(
     r"发票|退款|退货|寄回|退回|\b(?:invoices?|fapiaos?|receipts?|refunds?|returns?|money|emails?)\b"
 )

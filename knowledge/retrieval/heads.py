@@ -141,6 +141,7 @@ GENERIC_ACTIONS = frozenset(
     use make do have put go take keep give submit fill enter upload provide be become stay remain turn
     pick choose select opt
     买 购买 下单 查 查看 查询 看 找 联系 问 改 修改 弄 办 处理 做 用 操作 知道 了解 确认 提交 填 填写 上传 提供
+    找到 看到 查到 拿到
     成为 变成 当 是
     """.split()
 )
@@ -480,6 +481,10 @@ _BUYING_HERE = re.compile(
     r"|(?:在|从|跟|找)(?:你们|您们|贵店)(?:家|店|店里|这儿|这里|这边|这)?(?:[^，。,.!?！？]{0,2})(?:买|下单|订|购买|入手|囤|挑|选|拍)"
     # goods in the customer's cart, which is this shop's when told to it ("购物车里两罐龙井"): the shop's own goods
     r"|购物车(?:里|中|内)"
+    # an order paid for, or come, told to the shop: "今天周六刚付完款", "到货以后一直没拆盒"
+    r"|(?:刚|已经|已)?(?:付完款|付了款|付过款|下了单|下完单)|到货(?:以后|之后|后)"
+    # goods sent back to the shop: "我退回去的那把茶壶"
+    r"|(?:退回去|寄回去|退回给你们|寄回给你们|寄还给你们)的"
 )
 
 

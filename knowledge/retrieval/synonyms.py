@@ -277,7 +277,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         _zh_clause_without("寄回", "退回", "寄还", "退货", "寄过去", "寄给你们") + r"(?<![收得送拿])到付"
         r"|(?:送到|送来|到了|到手|到货|收到|收货|签收|拿到|验货)[\u4e00-\u9fff]{0,5}?[，,\s]*"
         r"(?:再|才|然后)"
-        r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付)")),
+        r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付|给[^，。！？,.!?]{0,6}?(?:现金|钱))")),
     # "I ordered the white tea but you sent me black tea", "买的是白茶，结果寄来的是红茶": a wrong item, no word of
     # which says so.
     ("wrong item", re.compile(
@@ -286,6 +286,8 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # "ordered a green tea and got a black tea instead", "got the black one instead of the green I ordered"
         r"|\b(?:ordered|bought|paid\s+for|asked\s+for)\b[^.!?]{1,40}?\b(?:and|,)\s+(?:then\s+)?(?:i\s+)?"
         r"(?:got|received)\b[^.!?,;]{1,40}?\binstead\b"
+        r"|\b(?:ordered|bought|paid\s+for|asked\s+for)\b[^.!?]{1,40}?\b(?:and|but)\s+what\s+(?:turned\s+up|showed\s+up"
+        r"|arrived|came|i\s+got|i\s+received|you\s+sent)\s+(?:was|is)\b"
         r"|\b(?:got|received|was\s+sent|were\s+sent|sent\s+me)\b[^.!?]{1,40}?\binstead\s+of\b[^.!?]{1,40}?"
         r"\b(?:i|we)\s+(?:had\s+)?(?:actually\s+|really\s+|originally\s+|definitely\s+|clearly\s+)?"
         r"(?:ordered|bought|paid\s+for|asked\s+for)\b")),
@@ -556,7 +558,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bsplit\s+(?:it|them|this|that)\s+(?:up\s+)?(?:into|between|across|over)\b"
         r"|\b(?:into|as|in|on)\s+(?:two|2|three|3|several|separate|multiple)\s+(?:[\w-]+\s+)?(?:invoices|fapiaos|payments"
         r"|parcels|shipments|orders|deliveries|transactions|cards)\b"
-        r"|\bhalf\s+(?:with|by|on|via)\s+[\w-]+(?:\s+[\w-]+)?\s+and\s+(?:the\s+other\s+)?half\b"
+        r"|\bhalf\s+(?:with|by|on|via)\s+[\w-]+(?:\s+[\w'-]+){0,2}?\s+and\s+(?:the\s+other\s+)?half\b"
         # one order paid with two cards: "can we pay for the one order with two cards?"
         r"|\bpay\s+(?:for\s+)?(?:it|(?:the|one|this|my|our)\s+(?:one\s+)?order)\s+(?:with|using|on|by)\s+(?:two|2|three|3"
         r"|several|multiple|different)\s+(?:cards|accounts|payment\s+methods|methods|wallets)\b"
@@ -595,7 +597,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|that\s+covers|across)\s+(?:both|all|(?:the|my|our)\s+(?:\w+\s+)?orders|(?:all\s+)?(?:two|three|several|\d+)"
         r"\s+(?:\w+\s+)?orders)\b|\b(?:one|a)\s+combined\s+(?:invoice|fapiao)\b")),
     ("合并开票", re.compile(r"合并开票|合开(?:一张)?"
-                          r"|(?:两|几|多|2|3)(?:个|张|笔)订单[^，。！？,.!?]{0,8}?(?:开|合)(?:成|在|到)?(?:一张|一起)")),
+                          r"|(?:两|几|多|三|四|五|[2-9])(?:个|张|笔)订单[^，。！？,.!?]{0,8}?(?:开|合)(?:成|在|到)?(?:一张|一起)")),
     # "can you pack both orders in one box", "已付款的订单能再加一罐一起发吗": orders put together, a matter of its own.
     ("combined shipping", re.compile(
         r"\b(?:combine|merge|consolidate)\s+(?:my\s+|the\s+|both\s+|these\s+|two\s+|them\s+)*"
@@ -646,7 +648,8 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:补发|换新|换货|换成|换个|换一个|换)[^，。？?！!]{0,8}?(?:别的|其他|另一个?|另外的?|不同的?)?的?(?:颜色|款式|花色|样式|色)"
         r"|(?:补发|换新)的?(?:时候|话)?[^，。？?！!]{0,4}?(?:能|可以|可不可以|能不能)换成")),
     ("保修重算", re.compile(
-        r"(?:保修|质保)期?[^，。？?！!]{0,10}?(?:重新(?:算|计算|起算|开始算?)|从头(?:算|开始)|接着(?:原来的?)?(?:日期)?算|顺延)"
+        r"(?:保修|质保)期?[^，。？?！!]{0,10}?(?:重新(?:算|计算|起算|开始算?)|从头(?:再)?(?:算|开始)|接着(?:原来的?)?(?:那个)?(?:日期)?算"
+        r"|顺延)"
         r"|重新(?:算|计算|起算)[^，。？?！!]{0,6}?(?:保修|质保)")),
     # "Sunday 28 September is an official make-up working day, do you dispatch then?", "这周六是调休上班日，你们发货
     # 吗": a weekend day worked in place of a holiday, which a rule of working days "Monday to Friday" does not settle
@@ -681,7 +684,7 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"[^.?!]{0,30}?\b(?:repair|fix|mend)\w*"
         r"|\bpaid\s+repairs?\b")),
     ("付费维修", re.compile(
-        r"(?<!要)(?<!需要)(?<!得)(?<!会)(?:付费|自费|有偿|收费)(?:的)?(?:维修|修理|修补|修)"
+        r"(?<!要)(?<!需要)(?<!得)(?<!会)(?:付费|自费|有偿|收费)(?:的)?(?:帮(?:我|忙)?)?(?:维修|修理|修补|修)"
         r"|(?:我)?(?:花钱|出钱|加钱|给钱|掏钱)[^，。！？,.!?]{0,3}?(?:维修|修理|修补|修)"
         r"|(?:维修|修理|修补|修)[^，。！？,.!?]{0,8}?(?:付费|自费|我出钱|花钱|收费)(?:也|都)(?:行|可以|没问题|没关系)")),
     # "can I come and pick it up myself?", "能到店自提吗": collecting from the shop, no delivery at all (not a parcel
@@ -827,7 +830,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:says|said|shows|showed|marked(?:\s+as)?)\s+(?:it\s+was\s+|as\s+)?delivered\b[^.?!]{0,40}?"
         r"\b(?:not|never|didn'?t|haven'?t|hasn'?t|nothing|no\s+parcel)\b"
         r"|\b(?:parcel|package|order|box)\s+(?:was|got|gets|goes|has\s+been|is)\s+(?:lost|stolen|missing)\b"
-        r"|\blost\s+(?:in\s+(?:the\s+)?(?:post|mail|transit))\b")),
+        r"|\blost\s+(?:in\s+(?:the\s+)?(?:post|mail|transit))\b"
+        # the courier as the one who lost it: "if they've lost it", "SF lost my parcel"
+        r"|\b(?:they|sf|the\s+courier)(?:'ve|\s+have|\s+has)?\s+lost\s+(?:it|my\s+(?:parcel|package|order|box))\b")),
     ("丢件", re.compile(r"(?:显示|已经?|已)(?:被)?签收[^。？?！!]{0,12}?(?:没|未)(?:有)?(?:收到|拿到|见到)|丢件"
                       r"|快递(?:被)?(?:丢|弄丢)了?|包裹(?:被)?(?:丢|弄丢|偷)了"
                       # "如果包裹在顺丰运输途中丢了" (not "快递单号丢了", a number)
