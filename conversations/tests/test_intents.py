@@ -380,6 +380,9 @@ def test_full_width_text_is_classified_like_half_width() -> None:
     "could somebody on your staff take my case on?",
     "I've had enough of canned replies. Can someone who can actually make a decision on my case look at it?",
     "Could you pass me over to whoever is on duty in your customer team today?",
+    "打字说不清楚，你们那边能不能安排个人直接给我回个电话",
+    "你是机器人吧…我这情况比较复杂，有没有能拍板的工作人员可以聊聊",
+    "这事我还是想直接跟你们那边的工作人员说清楚，能帮我安排一下吗？",
 ])
 def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     assert asks_for_person(text)
@@ -443,6 +446,7 @@ def test_a_request_for_a_person_in_mistyped_or_indirect_words(text) -> None:
     "我想打电话跟顺丰的人说一下改地址",  # the courier's people
     "could somebody on your staff pick my order up from the courier?",  # a parcel collected, not the matter
     "can I pick it up myself at the studio?",
+    "这个订单安排个人发货了吗",  # someone arranged for the dispatch, nobody asked for
 
 ])
 def test_mended_spelling_takes_nothing_else_for_a_request(text) -> None:

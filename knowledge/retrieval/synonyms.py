@@ -229,7 +229,7 @@ ASKED_CONCEPTS = frozenset({
     "invoice goods description", "开票内容", "threshold after discount", "优惠后包邮", "warranty restart", "保修重算",
     "replacement choice", "换款", "address fix before dispatch", "发货前改地址", "minimum order", "最低消费",
     "delayed dispatch", "延迟发货", "warranty transfer", "保修转让", "late delivery refund", "超时赔付",
-    "coupon return", "退券", "plain packaging", "隐私包装",
+    "coupon return", "退券", "plain packaging", "隐私包装", "gift card", "礼品卡",
 })
 # Not when a return's postage follows ("I'm not paying for the courier to send it back"): free shipping is an order's.
 _NOT_A_RETURN = r"(?![^.?!]{0,30}\b(?:back|returns?|returning)\b)"
@@ -247,6 +247,8 @@ _CUSTOMER_KIND = (r"\b(?:first[- ]time(?:\s+(?:buyers?|customers?|orders?|users?
 # A discount taken off, and the free-shipping threshold ("threshold after discount").
 _DISCOUNT = r"\b(?:coupons?|discount(?:\s+codes?)?|promo\s+codes?|vouchers?|\d+%\s+off|¥\s?\d+\s+off)\b"
 _THRESHOLD = (r"(?:\bfree\s+(?:standard\s+)?(?:shipping|delivery|postage)\b|\bthreshold\b|\bminimum\b"
+              # "is that ¥199 counted before or after my coupon?": the amount, counted
+              r"|[¥$]\s?\d+\s+(?:\w+\s+)?(?:counted|calculated|worked\s+out|measured)\b"
               r"|\b(?:shipping|delivery|postage)\b(?:\s+[\w']+){0,4}?\s+free\b)")
 # The goods written down as something else ("list the items as", "describe our purchase as").
 _GOODS_AS = (r"\b(?:list|describe|name|record|show|put\s+down|write\s+down)\s+(?:the\s+|my\s+|our\s+|these\s+|it\s+)?"
@@ -277,7 +279,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         _zh_clause_without("寄回", "退回", "寄还", "退货", "寄过去", "寄给你们") + r"(?<![收得送拿])到付"
         r"|(?:送到|送来|到了|到手|到货|收到|收货|签收|拿到|验货)[\u4e00-\u9fff]{0,5}?[，,\s]*"
         r"(?:再|才|然后)"
-        r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付|给[^，。！？,.!?]{0,6}?(?:现金|钱))")),
+        r"(?:付钱|付款|给钱|交钱|结账|支付|掏钱|付|给[^，。！？,.!?]{0,6}?(?:现金|钱))"
+        # cash handed over when it comes: "快递送到的时候可以直接给现金吗", "现金给快递小哥"
+        r"|(?:送到|送来|到了|到货|收到|签收)的?时候[^，。！？,.!?]{0,6}?(?:给|付|交)[^，。！？,.!?]{0,4}?现金"
+        r"|现金[^，。！？,.!?]{0,4}?(?:给|付给|交给)(?:快递|快递员|快递小哥|送货的)")),
     # "I ordered the white tea but you sent me black tea", "买的是白茶，结果寄来的是红茶": a wrong item, no word of
     # which says so.
     ("wrong item", re.compile(
@@ -605,6 +610,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\b(?:pack|ship|send|put)\s+(?:them|both|(?:my|the|these|those)\s+(?:two\s+)?orders|(?:both|two)\s+orders)\s+"
         r"(?:together|in(?:to)?\s+(?:one|a\s+single|the\s+same)\s+(?:box|parcel|package|shipment))\b"
         r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|an?)\s+(?:\w+\s+)?(?:paid|existing|placed)\s+order\b"
+        # "add another tin to an order I've already paid for"
+        r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|an?)\s+order\s+(?:that\s+)?(?:i'?ve|i\s+have|i|we'?ve|we)\s+"
+        r"(?:already\s+)?(?:paid\s+for|placed|paid)\b"
         # "forgot one tin, can you add it to the same parcel?"
         r"|\badd\s+(?:\w+\s+){0,4}?to\s+(?:my|the|that|this)\s+(?:same|existing|original|first)\s+"
         r"(?:order|parcel|package|box|shipment)\b")),
@@ -635,6 +643,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # "does it come with a brand new warranty period?"
         r"|\b(?:come|comes|came|get|gets)\s+with\s+(?:a\s+|its\s+own\s+)?(?:brand\s+)?(?:new|fresh|separate)\s+"
         r"(?:warranty|guarantee)\b"
+        # "does the year start over for the replacement?"
+        r"|\b(?:the\s+)?(?:year|period|clock|cover)\s+(?:start|starts|restart|restarts|begin|begins|reset|resets)"
+        r"(?:\s+(?:over|again|afresh|from\s+scratch))?\s+(?:for|with|on)\s+(?:the\s+)?(?:replacement|new\s+one)\b"
         r"|\b(?:new|replacement)\s+(?:[\w-]+\s+)?(?:get|gets|come\s+with|comes\s+with|have|has)\s+"
         r"(?:its\s+own|a\s+(?:new|fresh|full))\s+(?:[\w-]+\s+)?(?:warranty|guarantee)\b")),
     # "can the replacement be the cobalt blue one?", "补发的时候能换成青花的那款吗": the replacement's colour or style
@@ -843,6 +854,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:next[- ]day|express|expedited|overnight)\b[^?!]{0,60}?\b(?:late|didn'?t\s+(?:arrive|come|get\s+here)"
         r"|took\s+\w+\s+days|(?:arrived|came)\s+(?:\w+\s+){0,3}?(?:late|after))\b[^?!]{0,60}?"
         r"\b(?:refund\w*|money\s+back|compensat\w*|(?:get|have)\s+(?:the|my|that)\s+[\w¥$]+\s+(?:\w+\s+)?back)")),
+    ("late delivery refund", re.compile(
+        # after the express was named: "and if it turns up a day late, do I get the ¥25 back?"
+        r"\b(?:turns?\s+up|arrives?|comes?|shows?\s+up|gets?\s+(?:here|there))\s+(?:a\s+day|(?:a\s+)?\w+\s+days?|a\s+bit)?"
+        r"\s*late\b[^?!]{0,40}?\b(?:refund\w*|money\s+back|compensat\w*|(?:get|have)\s+(?:the|my|that)\s+[\w¥$]+"
+        r"\s+(?:\w+\s+)?back)")),
     ("超时赔付", re.compile(
         r"(?:次日达|加急|特快|当日达)[^？?]{0,20}?(?:没到|才到|晚到|迟到|延误|超时|没送到|没能送到)[^？?]{0,20}?"
         r"(?:退|赔|补偿)")),
@@ -854,6 +870,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         # (given back, not refunded as money: "can this coupon be refunded?" is the coupon's own rule)
         r"|\b(?:coupon|voucher|promo\s+code|discount\s+code)s?\b[^.?!]{0,30}?\b(?:back|returned|restored|reinstated"
         r"|reissued)\b")),
+    # "do you sell gift cards?", "你们卖不卖购物卡": stored value to buy with, which a list of payment methods does not
+    # name (not the shop's cards accepted)
+    ("gift card", re.compile(r"\bgift\s*cards?\b|\bgift\s+vouchers?\b|\bstore\s+credit\b|\be-?gift\s+cards?\b")),
+    ("礼品卡", re.compile(r"礼品卡|购物卡|储值卡|提货卡|礼券|电子卡券")),
     # "could it come in a plain box without your logo?", "能不能用不带店名和logo的纯色外箱": packaging that does not
     # say what is inside or who sent it, which an article on packing does not offer
     ("plain packaging", re.compile(

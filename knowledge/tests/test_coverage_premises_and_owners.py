@@ -225,6 +225,20 @@ def test_sending_to_someone_who_lives_beyond_the_mainland_asks_where_to(text, pl
     ("送到了再给我打个电话", "货到付款", False),
     ("if they've lost it, do i get my money back?", "lost parcel", True),
     ("i've lost my tracking number", "lost parcel", False),
+    # the forty-ninth and fiftieth rounds: follow-ups tell less ("and if it turns up a day late…")
+    ("and if it turns up a day late, do i get the ¥25 back?", "late delivery refund", True),
+    ("what if it turns up late because of the weather?", "late delivery refund", False),
+    ("if you swap it for a new one, does the year start over for the replacement?", "warranty restart", True),
+    ("when does the year start for the warranty?", "warranty restart", False),
+    ("is that ¥199 counted before or after my coupon?", "threshold after discount", True),
+    ("is shipping free over ¥199?", "threshold after discount", False),
+    ("can i add another tin to an order i've already paid for?", "combined shipping", True),
+    ("can i add a note to my order?", "combined shipping", False),
+    ("快递送到的时候可以直接给现金吗", "货到付款", True),
+    ("快递送到的时候会打电话吗", "货到付款", False),
+    ("do you sell gift cards i could send to a friend?", "gift card", True),
+    ("can i pay with my credit card?", "gift card", False),
+    ("你们卖不卖购物卡", "礼品卡", True),
 ])
 def test_each_told_arrangement_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
