@@ -48,7 +48,8 @@ TARGETS = {  # figure: the least it may be, on each part
 # unchanged, and so did the thirty-fifth and thirty-sixth rounds' on the default settings (with PRICE_MUST_BE_STATED,
 # off by default, one fewer in-scope question is cited and answered and one more out-of-scope one declined), and the
 # thirty-seventh to forty-first rounds'. The forty-second to forty-eighth rounds' rules cite one more (53 of 64, 0.83;
-# 64 of 70 answered), the first held-out figure to move since the twenty-sixth round.
+# 64 of 70 answered), the first held-out figure to move since the twenty-sixth round; the forty-ninth to fifty-first
+# rounds' left it so.
 TUNING_FLOOR: dict[str, float] = {}
 HELD_OUT_FLOOR = {"cited_right": 0.82, "out_of_scope_declined": 0.87}
 FLOORS = {"tuning": TUNING_FLOOR, "held_out": HELD_OUT_FLOOR}

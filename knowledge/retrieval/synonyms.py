@@ -534,7 +534,9 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "I've already paid, can I still cancel?", "已经付款了，能直接取消吗": cancelling a paid order, which the articles
     # do not say how to do (they say an unpaid one is cancelled by itself: "unpaid" is no "paid")
     ("paid order cancellation", re.compile(
-        r"\b(?:already\s+)?paid\b[^.?!\n]{0,60}?\b(?:can|could|may|want\s+to|like\s+to|need\s+to|able\s+to)\s+"
+        # (the question may follow the telling: "I just paid for an order by mistake, it hasn't shipped yet. Can I
+        # cancel it?")
+        r"\b(?:already\s+)?paid\b[^?!\n]{0,80}?\b(?:can|could|may|want\s+to|like\s+to|need\s+to|able\s+to)\s+"
         r"(?:i\s+|we\s+|you\s+)?(?:still\s+|just\s+|please\s+)?cancel\b"
         r"|\bcancel\s+(?:an?\s+|my\s+|the\s+|this\s+)?(?:order\s+)?(?:(?:that\s+)?(?:i'?ve|i\s+have|we'?ve|is|was|that'?s"
         r"|already)\s+)*(?:already\s+)?paid(?:\s+for)?\b|\bcancel\b[^.?!\n]{0,30}?\bafter\s+(?:paying|payment|i\s+paid)\b")),

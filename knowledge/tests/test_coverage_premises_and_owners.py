@@ -239,6 +239,9 @@ def test_sending_to_someone_who_lives_beyond_the_mainland_asks_where_to(text, pl
     ("do you sell gift cards i could send to a friend?", "gift card", True),
     ("can i pay with my credit card?", "gift card", False),
     ("你们卖不卖购物卡", "礼品卡", True),
+    # the fifty-first round: the question after the telling, in a sentence of its own
+    ("i just paid for an order by mistake, it hasn't shipped yet. can i cancel it?", "paid order cancellation", True),
+    ("i just paid for an order. can i get an invoice?", "paid order cancellation", False),
 ])
 def test_each_told_arrangement_is_its_concept_and_no_other(text, concept, found) -> None:
     assert (concept in concepts_in(text)[0]) is found
