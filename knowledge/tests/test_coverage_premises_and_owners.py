@@ -1,20 +1,24 @@
 """Details a shop's articles do not settle, and everyday tellings of what they do settle (issue 15, the forty-second
-and forty-third rounds of development probes). Declined: a visit to the shop's premises in more tellings
-(heads.place_visit: "is your studio open for visitors?", "can I come and watch at the workshop?", "你们有实体店吗"),
-a warranty for someone other than the buyer ("if I sell the lamp, does the warranty transfer?", "送人之后还能保修吗",
-bought second-hand or on someone else's account), and what a product does for one's health ("which lamp is best
-for helping me sleep?", "助眠"). Covered: a delivery's time asked against a day ("will it reach Urumqi by
-Friday?"), when it comes to a place ("when would it show up in Kashgar?"), or after where one is ("我在拉萨，一般几天
-能收到"), a payment the bank took and the order did not ("the money's gone but the site says unpaid"), and an
-invoice's details set down wrong and made out again ("misspelled… can you reissue it?", "填错了，能重开吗"). The
-forty-fourth round, written by a helper from the knowledge base alone: what "怎么处理" asks to be dealt with is the
-word before it, and a parcel "sent straight to her" after "my cousin lives in Taipei" asks where to send. The
-forty-fifth and forty-sixth rounds, stories and look-alikes by two more helpers: money back for a late delivery, a
-coupon given back after a return and plain packaging are arrangements no article settles, and so are a lost parcel,
-several orders on one invoice, one order paid with two cards and a longer warranty in more tellings; a loan is a
-field of its own; a Chinese story's words of telling ("昨天", "一声", "哪种", "着") weigh nothing, so its question
-sentence leans on the story ("我该开哪种？" after the invoice's purpose), and whether it comes before an occasion is
-delivery.
+to fifty-first rounds of development probes; from the forty-fourth on, written by helpers who read only the
+knowledge base).
+
+Declined: a visit to the shop's premises in more tellings (heads.place_visit: "is your studio open for visitors?",
+"can I come and watch at the workshop?", "你们有实体店吗"); a warranty for someone other than the buyer ("if I sell
+the lamp, does the warranty transfer?", "送人之后还能保修吗", bought second-hand or on someone else's account); money
+back for a late delivery; a coupon given back after a return (not a coupon refunded); plain packaging; gift cards;
+and, in more tellings, a lost parcel, several orders on one invoice, one order paid with two cards, a warranty
+lengthened for money or counted again, a threshold counted before a coupon, a tin added to a paid order and a paid
+order cancelled. What a product does for one's health ("which lamp is best for helping me sleep?", "助眠") and money
+lent are fields of their own.
+
+Covered: a delivery's time asked against a day or an occasion ("will it reach Urumqi by Friday?", "寿宴之前能收到吗"),
+when it comes to a place ("when would it show up in Kashgar?"), or after where one is ("我在拉萨，一般几天能收到"); a
+payment the bank took and the order did not; an invoice's details set down wrong and made out again ("misspelled…
+can you reissue it?", "填错了，能重开吗"); what "怎么处理" or "咋办" asks to be dealt with, the noun before it; a parcel
+"sent straight to her" or "have it go straight to her" after where she lives; a wrong item told as "what turned up
+was…"; cash handed to the courier; an order paid, come or sent back as the shop's own goods. A Chinese story's words
+of telling ("昨天", "一声", "哪种", "着") and English contractions weigh nothing, so a question sentence made of them
+leans on the story ("我该开哪种？" after the invoice's purpose); finding a thing ("在哪里找到") is no head.
 
 A small lamp shop of its own, in both languages, so these cases are not the evaluation set's or the probes'.
 """
