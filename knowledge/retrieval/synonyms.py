@@ -253,6 +253,12 @@ _THRESHOLD = (r"(?:\bfree\s+(?:standard\s+)?(?:shipping|delivery|postage)\b|\bth
 # The goods written down as something else ("list the items as", "describe our purchase as").
 _GOODS_AS = (r"\b(?:list|describe|name|record|show|put\s+down|write\s+down)\s+(?:the\s+|my\s+|our\s+|these\s+|it\s+)?"
              r"(?:goods|items?|products?|purchases?|order|tea)?\s*as\b")
+# Money asked back: "a refund", "my money back", "do I get the ¥25 back?"
+_MONEY_BACK = (r"\b(?:refund\w*|money\s+back|compensat\w*|(?:get|have)\s+(?:the|my|that)\s+[\w¥$]+"
+               r"\s+(?:\w+\s+)?back)")
+# A Chinese clause that speaks of no invoice, refund, reply or exchange: how long until it comes, asked in it, is a
+# parcel's ("一般几天能收到", "寿宴之前能收到吗"; not "发票一般几天能收到").
+_NOT_A_PARCELS_CLAUSE = _zh_clause_without("发票", "票", "退", "钱", "款", "回复", "答复", "审核", "补发", "换")
 _OFFER = r"\b(?:discounts?|coupons?|promo(?:tions?|\s+codes?)?|vouchers?|deals?|offers?|(?:discount\s+)?codes?)\b"
 
 
@@ -376,11 +382,11 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(?:能|可以|才能|就能|会)?(?:收到|到手|到货|送到|拿到)(?!发票|票|电子发票)"
         # "我在乌鲁木齐，一般几天能收到": told where one is, then how long until it comes (a clause without an
         # invoice, a refund or a reply in it)
-        r"|" + _zh_clause_without("发票", "票", "退", "钱", "款", "回复", "答复", "审核", "补发", "换")
+        r"|" + _NOT_A_PARCELS_CLAUSE
         + r"(?:一般|大概|大约|通常|正常|平时|估计)(?:要|需要)?(?:几天|多少天|多久|多长时间)(?:能|可以|才能|就能|会)?"
         r"(?:收到|到手|到货|送到|到)(?!发票|票|电子发票|账)"
         # "寿宴之前能收到吗", "周五前能寄到吗": whether it comes before a day or an occasion
-        r"|" + _zh_clause_without("发票", "票", "退", "钱", "款", "回复", "答复", "审核", "补发", "换")
+        r"|" + _NOT_A_PARCELS_CLAUSE
         + r"(?:之前|以前|前)(?:能|可以|能不能|可不可以|会|来得及)?(?:收到|到货|送到|寄到|到)(?:吗|么|嘛|不|没|啊)")),
     # "when does it actually leave your place?", "how soon will my order go out?": dispatch, asked without its word.
     ("dispatch", re.compile(
@@ -854,13 +860,10 @@ CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # back for a late delivery, which an article giving the delivery times does not promise
     ("late delivery refund", re.compile(
         r"\b(?:next[- ]day|express|expedited|overnight)\b[^?!]{0,60}?\b(?:late|didn'?t\s+(?:arrive|come|get\s+here)"
-        r"|took\s+\w+\s+days|(?:arrived|came)\s+(?:\w+\s+){0,3}?(?:late|after))\b[^?!]{0,60}?"
-        r"\b(?:refund\w*|money\s+back|compensat\w*|(?:get|have)\s+(?:the|my|that)\s+[\w¥$]+\s+(?:\w+\s+)?back)")),
-    ("late delivery refund", re.compile(
+        rf"|took\s+\w+\s+days|(?:arrived|came)\s+(?:\w+\s+){{0,3}}?(?:late|after))\b[^?!]{{0,60}}?{_MONEY_BACK}"
         # after the express was named: "and if it turns up a day late, do I get the ¥25 back?"
-        r"\b(?:turns?\s+up|arrives?|comes?|shows?\s+up|gets?\s+(?:here|there))\s+(?:a\s+day|(?:a\s+)?\w+\s+days?|a\s+bit)?"
-        r"\s*late\b[^?!]{0,40}?\b(?:refund\w*|money\s+back|compensat\w*|(?:get|have)\s+(?:the|my|that)\s+[\w¥$]+"
-        r"\s+(?:\w+\s+)?back)")),
+        r"|\b(?:turns?\s+up|arrives?|comes?|shows?\s+up|gets?\s+(?:here|there))\s+(?:a\s+day|(?:a\s+)?\w+\s+days?|a\s+bit)?"
+        rf"\s*late\b[^?!]{{0,40}}?{_MONEY_BACK}")),
     ("超时赔付", re.compile(
         r"(?:次日达|加急|特快|当日达)[^？?]{0,20}?(?:没到|才到|晚到|迟到|延误|超时|没送到|没能送到)[^？?]{0,20}?"
         r"(?:退|赔|补偿)")),
